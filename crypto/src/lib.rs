@@ -1,1 +1,20 @@
-//! placeholder
+//! # dobush-crypto
+//!
+//! The cryptographic core of Dobush: exponential ElGamal on Ristretto255, Fiat–Shamir proofs
+//! over Merlin transcripts, bulletproofs range proofs, threshold keys for the commission's
+//! key-holders, ballots bound to the election, their voter credential and ballot style, and a
+//! homomorphic tally. It does no I/O.
+//!
+//! The protocol is specified in `docs/protocol/` and the serialized forms in
+//! `docs/record-format.md`; every module cites the section it implements.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod dlog;
+pub mod elgamal;
+pub mod error;
+pub mod group;
+pub mod labels;
+pub mod proofs;
+pub mod signature;
+pub mod transcript;
