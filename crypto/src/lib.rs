@@ -10,11 +10,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod ballot;
+pub mod context;
+pub mod credential;
 pub mod dlog;
 pub mod elgamal;
 pub mod error;
 pub mod group;
 pub mod labels;
+pub mod manifest;
 pub mod proofs;
 pub mod signature;
+pub mod tally;
 pub mod transcript;

@@ -106,6 +106,30 @@ impl<'r, R: RngCore + CryptoRng> BatchVerifier<'r, R> {
         }
     }
 
+    /// A point to which [`BatchVerifier::rollback`] can return, discarding the equations added
+    /// since (used when a ballot turns out malformed halfway through its proofs).
+    pub fn mark(&self) -> BatchMark {
+        BatchMark {
+            g: self.g,
+            h: self.h,
+            fixed: self.fixed.iter().map(|f| f.1).collect(),
+            len: self.scalars.len(),
+        }
+    }
+
+    /// Discards every equation added since `mark`.
+    pub fn rollback(&mut self, mark: BatchMark) {
+        let BatchMark { g, h, fixed, len } = mark;
+        self.g = g;
+        self.h = h;
+        self.fixed.truncate(fixed.len());
+        for (slot, c) in self.fixed.iter_mut().zip(fixed) {
+            slot.1 = c;
+        }
+        self.scalars.truncate(len);
+        self.points.truncate(len);
+    }
+
     /// Checks every accumulated equation at once.
     pub fn finish(self) -> Result<(), ProofError> {
         let mut scalars = self.scalars;
@@ -121,6 +145,14 @@ impl<'r, R: RngCore + CryptoRng> BatchVerifier<'r, R> {
         let sum = RistrettoPoint::vartime_multiscalar_mul(scalars, points);
         if sum.is_identity() { Ok(()) } else { Err(ProofError::Equation) }
     }
+}
+
+/// A saved state of a [`BatchVerifier`].
+pub struct BatchMark {
+    g: Scalar,
+    h: Scalar,
+    fixed: Vec<Scalar>,
+    len: usize,
 }
 
 impl<R: RngCore + CryptoRng> EquationSink for BatchVerifier<'_, R> {

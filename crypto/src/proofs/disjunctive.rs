@@ -1,5 +1,5 @@
 //! Disjunctive Chaum–Pedersen proof (Cramer–Damgård–Schoenmakers): a ciphertext `(α, β)` under
-//! `K` encrypts one of the integers `lo, lo+1, …, hi` (`docs/protocol/04-proofs.md` §Disjunctive).
+//! `K` encrypts one of a public list of integers `v₀ < v₁ < … ` (`docs/protocol/04-proofs.md` §Disjunctive).
 //!
 //! For each value `vᵢ` a branch `(Aᵢ, Bᵢ, cᵢ, zᵢ)` with
 //! `zᵢ·G = Aᵢ + cᵢ·α` and `zᵢ·K = Bᵢ + cᵢ·(β − vᵢ·G)`, and `Σ cᵢ = c`, the Fiat–Shamir challenge
@@ -35,15 +35,15 @@ pub struct Branch {
     pub z: Scalar,
 }
 
-/// A disjunctive proof: one branch per allowed value, in increasing order of value.
+/// A disjunctive proof: one branch per allowed value, in the order of the value list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct DisjunctiveProof {
-    /// Branches for `lo, lo+1, …, hi`.
+    /// Branches, one per allowed value.
     pub branches: Vec<Branch>,
 }
 
-/// The statement: `(α, β)` under `K` encrypts a value in `lo..=hi`.
+/// The statement: `(α, β)` under `K` encrypts one of `values`.
 pub struct Statement<'a> {
     /// The election key.
     pub pk: &'a RistrettoPoint,
@@ -51,10 +51,20 @@ pub struct Statement<'a> {
     pub alpha: &'a RistrettoPoint,
     /// Second ciphertext component.
     pub beta: &'a RistrettoPoint,
-    /// Smallest allowed value.
-    pub lo: u64,
-    /// Largest allowed value.
-    pub hi: u64,
+    /// The allowed values, strictly increasing, at most [`MAX_BRANCHES`].
+    pub values: &'a [u64],
+}
+
+impl Statement<'_> {
+    fn check_values(&self) -> Result<(), ProofError> {
+        if self.values.is_empty()
+            || self.values.len() as u64 > MAX_BRANCHES
+            || self.values.windows(2).any(|w| w[0] >= w[1])
+        {
+            return Err(ProofError::Shape("allowed values must be 1..=16 strictly increasing integers"));
+        }
+        Ok(())
+    }
 }
 
 fn nonzero(p: RistrettoPoint) -> Result<GroupElement, ProofError> {
@@ -62,8 +72,8 @@ fn nonzero(p: RistrettoPoint) -> Result<GroupElement, ProofError> {
 }
 
 impl DisjunctiveProof {
-    /// Proves that `(α, β) = (R·G, v·G + R·K)` with `lo ≤ v ≤ hi`. The transcript must hold the
-    /// statement. Draws, for each value in increasing order: `w` for the true one, `cᵢ` then
+    /// Proves that `(α, β) = (R·G, v·G + R·K)` with `v` in the value list. The transcript must
+    /// hold the statement. Draws, for each value in list order: `w` for the true one, `cᵢ` then
     /// `zᵢ` for every other (64 bytes each).
     pub fn prove<R: RngCore + CryptoRng>(
         t: &mut Transcript,
@@ -72,12 +82,15 @@ impl DisjunctiveProof {
         r: &Scalar,
         rng: &mut R,
     ) -> Result<Self, ProofError> {
-        if st.hi < st.lo || st.hi - st.lo >= MAX_BRANCHES || value < st.lo || value > st.hi {
-            return Err(ProofError::Shape("value outside the proof's range"));
-        }
+        st.check_values()?;
+        let idx = st
+            .values
+            .iter()
+            .position(|v| *v == value)
+            .ok_or(ProofError::Shape("value not among the allowed values"))?;
         let mut w = Scalar::ZERO;
-        let mut pending = Vec::with_capacity((st.hi - st.lo + 1) as usize);
-        for v in st.lo..=st.hi {
+        let mut pending = Vec::with_capacity(st.values.len());
+        for &v in st.values {
             if v == value {
                 w = random_scalar(rng);
                 let a = nonzero(mul_base(&w))?;
@@ -97,7 +110,6 @@ impl DisjunctiveProof {
         }
         let c = t.challenge_scalar(b"c");
         let others: Scalar = pending.iter().map(|b| b.c).sum();
-        let idx = (value - st.lo) as usize;
         let real = pending.get_mut(idx).ok_or(ProofError::Shape("branch index"))?;
         real.c = c - others;
         real.z = w + real.c * r;
@@ -113,8 +125,9 @@ impl DisjunctiveProof {
         pk_base: BaseId,
         sink: &mut S,
     ) -> Result<(), ProofError> {
-        if st.hi < st.lo || self.branches.len() as u64 != st.hi - st.lo + 1 {
-            return Err(ProofError::Shape("number of branches does not match the range"));
+        st.check_values()?;
+        if self.branches.len() != st.values.len() {
+            return Err(ProofError::Shape("number of branches does not match the allowed values"));
         }
         for br in &self.branches {
             t.append_element(b"A", &br.a);
@@ -125,7 +138,7 @@ impl DisjunctiveProof {
         if sum != c {
             return Err(ProofError::Challenge);
         }
-        for (v, br) in (st.lo..=st.hi).zip(&self.branches) {
+        for (&v, br) in st.values.iter().zip(&self.branches) {
             // zᵢ·G − Aᵢ − cᵢ·α = 0
             sink.equation(Equation {
                 g: br.z,
@@ -154,39 +167,44 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
-    fn tr(ctx: &[u8], lo: u64, hi: u64) -> Transcript {
+    fn tr(ctx: &[u8], values: &[u64]) -> Transcript {
         let mut t = Transcript::protocol(labels::DS_SELECTION);
         t.append_message(b"context", ctx);
-        t.append_u64(b"lo", lo);
-        t.append_u64(b"hi", hi);
+        for v in values {
+            t.append_u64(b"value", *v);
+        }
         t
     }
 
     fn check(p: &DisjunctiveProof, ctx: &[u8], st: &Statement<'_>) -> bool {
         let mut d = DirectCheck::default();
         let base = d.base(st.pk);
-        p.verify(&mut tr(ctx, st.lo, st.hi), st, base, &mut d).is_ok()
+        p.verify(&mut tr(ctx, st.values), st, base, &mut d).is_ok()
     }
 
     #[test]
     fn every_value_in_range_proves_and_out_of_range_fails() {
         let mut rng = ChaCha20Rng::seed_from_u64(11);
         let pk = SecretKey::generate(&mut rng).public_key();
-        for (lo, hi) in [(0u64, 1u64), (1, 1), (1, 4), (0, 15)] {
-            for v in lo..=hi {
+        let sets: [&[u64]; 5] = [&[0, 1], &[1], &[1, 2, 3, 4], &[1, 2, 9], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]];
+        for values in sets {
+            for &v in values {
                 let (ct, r) = encrypt(&pk, v, &mut rng).unwrap();
-                let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi };
-                let p = DisjunctiveProof::prove(&mut tr(b"x", lo, hi), &st, v, r.scalar(), &mut rng).unwrap();
+                let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), values };
+                let p = DisjunctiveProof::prove(&mut tr(b"x", values), &st, v, r.scalar(), &mut rng).unwrap();
                 assert!(check(&p, b"x", &st));
                 assert!(!check(&p, b"y", &st), "other context");
             }
         }
         // A prover who lies about the value produces a proof that fails.
         let (ct, r) = encrypt(&pk, 2, &mut rng).unwrap();
-        let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo: 0, hi: 1 };
-        let p = DisjunctiveProof::prove(&mut tr(b"x", 0, 1), &st, 1, r.scalar(), &mut rng).unwrap();
+        let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), values: &[0, 1] };
+        let p = DisjunctiveProof::prove(&mut tr(b"x", &[0, 1]), &st, 1, r.scalar(), &mut rng).unwrap();
         assert!(!check(&p, b"x", &st));
-        assert!(DisjunctiveProof::prove(&mut tr(b"x", 0, 1), &st, 2, r.scalar(), &mut rng).is_err());
+        assert!(DisjunctiveProof::prove(&mut tr(b"x", &[0, 1]), &st, 2, r.scalar(), &mut rng).is_err());
+        // Unordered or too many values are refused.
+        let st = Statement { values: &[1, 0], ..st };
+        assert!(DisjunctiveProof::prove(&mut tr(b"x", &[1, 0]), &st, 1, r.scalar(), &mut rng).is_err());
     }
 
     #[test]
@@ -194,8 +212,8 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(12);
         let pk = SecretKey::generate(&mut rng).public_key();
         let (ct, r) = encrypt(&pk, 1, &mut rng).unwrap();
-        let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo: 0, hi: 1 };
-        let p = DisjunctiveProof::prove(&mut tr(b"x", 0, 1), &st, 1, r.scalar(), &mut rng).unwrap();
+        let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), values: &[0, 1] };
+        let p = DisjunctiveProof::prove(&mut tr(b"x", &[0, 1]), &st, 1, r.scalar(), &mut rng).unwrap();
         assert!(check(&p, b"x", &st));
         for i in 0..2 {
             let mut q = p.clone();
@@ -218,13 +236,13 @@ mod tests {
         assert!(!check(&q, b"x", &st));
         let mut b = BatchVerifier::new(&mut rng);
         let base = b.base(st.pk);
-        q.verify(&mut tr(b"x", 0, 1), &st, base, &mut b).unwrap();
+        q.verify(&mut tr(b"x", &[0, 1]), &st, base, &mut b).unwrap();
         assert!(b.finish().is_err());
         // Another ciphertext, the other statement range.
         let (ct2, _) = encrypt(&pk, 1, &mut rng).unwrap();
         let st2 = Statement { alpha: ct2.alpha.point(), beta: ct2.beta.point(), ..st };
         assert!(!check(&p, b"x", &st2));
-        let st3 = Statement { lo: 0, hi: 2, ..st };
+        let st3 = Statement { values: &[0, 1, 2], ..st };
         assert!(!check(&p, b"x", &st3));
     }
 }

@@ -21,7 +21,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::ProofError;
 use crate::group::{generator_g, generator_h, mul_base, random_scalar, scalar_hex, small_mul_base, GroupElement};
-use crate::proofs::disjunctive::Statement;
 use crate::proofs::{BaseId, Equation, EquationSink};
 use crate::transcript::TranscriptProtocol;
 
@@ -93,6 +92,20 @@ fn de_rp<'de, D: Deserializer<'de>>(d: D) -> Result<RangeProof, D::Error> {
     RangeProof::from_bytes(&b).map_err(|_| serde::de::Error::custom("range proof: malformed"))
 }
 
+/// The statement: `(α, β)` under `K` encrypts `v` with `lo ≤ v ≤ hi`.
+pub struct RangeStatement<'a> {
+    /// The election key.
+    pub pk: &'a RistrettoPoint,
+    /// First ciphertext component.
+    pub alpha: &'a RistrettoPoint,
+    /// Second ciphertext component.
+    pub beta: &'a RistrettoPoint,
+    /// Smallest allowed value.
+    pub lo: u64,
+    /// Largest allowed value.
+    pub hi: u64,
+}
+
 fn nonzero(p: RistrettoPoint) -> Result<GroupElement, ProofError> {
     GroupElement::from_point(p).map_err(|_| ProofError::Shape("identity commitment"))
 }
@@ -102,7 +115,7 @@ impl RangeCountProof {
     /// statement. Draws `s, ρ_x, ρ_R, ρ_s` (64 bytes each), then the bulletproofs prover's own.
     pub fn prove<R: RngCore + CryptoRng>(
         t: &mut Transcript,
-        st: &Statement<'_>,
+        st: &RangeStatement<'_>,
         value: u64,
         r: &Scalar,
         rng: &mut R,
@@ -146,7 +159,7 @@ impl RangeCountProof {
     pub fn verify<S: EquationSink, R: RngCore + CryptoRng>(
         &self,
         t: &mut Transcript,
-        st: &Statement<'_>,
+        st: &RangeStatement<'_>,
         pk_base: BaseId,
         sink: &mut S,
         rng: &mut R,
@@ -211,7 +224,7 @@ mod tests {
         t
     }
 
-    fn check(p: &RangeCountProof, ctx: &[u8], st: &Statement<'_>, rng: &mut ChaCha20Rng) -> bool {
+    fn check(p: &RangeCountProof, ctx: &[u8], st: &RangeStatement<'_>, rng: &mut ChaCha20Rng) -> bool {
         let mut d = DirectCheck::default();
         let base = d.base(st.pk);
         p.verify(&mut tr(ctx), st, base, &mut d, rng).is_ok()
@@ -224,15 +237,15 @@ mod tests {
         let (lo, hi) = (0u64, 21u64);
         for v in [0u64, 7, 21] {
             let (ct, r) = encrypt(&pk, v, &mut rng).unwrap();
-            let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi };
+            let st = RangeStatement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi };
             let p = RangeCountProof::prove(&mut tr(b"x"), &st, v, r.scalar(), &mut rng).unwrap();
             assert!(check(&p, b"x", &st, &mut rng));
             assert!(!check(&p, b"y", &st, &mut rng), "other context");
-            let st2 = Statement { lo: 1, ..Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi } };
+            let st2 = RangeStatement { lo: 1, ..RangeStatement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi } };
             assert!(!check(&p, b"x", &st2, &mut rng), "other bound");
         }
         let (ct, r) = encrypt(&pk, 5, &mut rng).unwrap();
-        let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi };
+        let st = RangeStatement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi };
         let p = RangeCountProof::prove(&mut tr(b"x"), &st, 5, r.scalar(), &mut rng).unwrap();
         let mut q = p.clone();
         q.link.zx += Scalar::ONE;
@@ -249,7 +262,7 @@ mod tests {
         // Lying about the value: the prover's range proof cannot be made for an out-of-range
         // value, and a claimed in-range value breaks the link.
         let (ct, r) = encrypt(&pk, 30, &mut rng).unwrap();
-        let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi };
+        let st = RangeStatement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi };
         let p = RangeCountProof::prove(&mut tr(b"x"), &st, 20, r.scalar(), &mut rng).unwrap();
         assert!(!check(&p, b"x", &st, &mut rng));
         // A roundtrip through JSON keeps the proof valid.

@@ -1,0 +1,92 @@
+//! The election context, in two steps (`docs/protocol/02-transcripts.md` §Context).
+//!
+//! Order of an election: base context (version, group, generators, campaign, key-holders,
+//! threshold) → key ceremony (its proofs absorb the base hash) → manifest frozen → extended
+//! context (base hash, joint key, manifest hash) → voting. Every ballot, decryption and tally
+//! proof absorbs the extended hash.
+
+use merlin::Transcript;
+
+use crate::elgamal::PublicKey;
+use crate::error::DecodeError;
+use crate::group::{generator_g, generator_h, GroupElement};
+use crate::labels;
+use crate::manifest::Manifest;
+use crate::transcript::TranscriptProtocol;
+
+/// A key-holder's public identity as bound into the base context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyHolderKeys {
+    /// Signing key for ceremony messages.
+    pub signing_key: GroupElement,
+    /// Communication key to which shares are encrypted.
+    pub comm_key: GroupElement,
+}
+
+/// Computes the base context hash. Key-holders are numbered `1..=n` in slice order.
+pub fn base_hash(campaign_id: &str, threshold: u32, key_holders: &[KeyHolderKeys]) -> [u8; 32] {
+    let mut t = Transcript::protocol(labels::DS_BASE_CONTEXT);
+    t.append_message(b"version", labels::PROTOCOL_VERSION);
+    t.append_message(b"group", labels::GROUP_NAME);
+    t.append_message(b"G", generator_g().compress().as_bytes());
+    t.append_message(b"H", generator_h().compress().as_bytes());
+    t.append_str(b"campaign", campaign_id);
+    t.append_u64(b"n", key_holders.len() as u64);
+    t.append_u64(b"t", u64::from(threshold));
+    for (i, k) in key_holders.iter().enumerate() {
+        t.append_u64(b"key-holder", i as u64 + 1);
+        t.append_element(b"signing-key", &k.signing_key);
+        t.append_element(b"comm-key", &k.comm_key);
+    }
+    t.challenge_32(b"base-hash")
+}
+
+/// Computes the extended context hash.
+pub fn extended_hash(base: &[u8; 32], joint_key: &PublicKey, manifest_hash: &[u8; 32]) -> [u8; 32] {
+    let mut t = Transcript::protocol(labels::DS_EXTENDED_CONTEXT);
+    t.append_message(b"base-hash", base);
+    t.append_element(b"joint-key", &joint_key.0);
+    t.append_message(b"manifest-hash", manifest_hash);
+    t.challenge_32(b"extended-hash")
+}
+
+/// Everything a ballot is bound to: the frozen manifest, the joint key and both hashes.
+#[derive(Clone, Debug)]
+pub struct ElectionContext {
+    base_hash: [u8; 32],
+    manifest: Manifest,
+    manifest_hash: [u8; 32],
+    joint_key: PublicKey,
+    extended_hash: [u8; 32],
+}
+
+impl ElectionContext {
+    /// Builds the context after the ceremony and the manifest freeze. Validates the manifest.
+    pub fn new(base_hash: [u8; 32], joint_key: PublicKey, manifest: Manifest) -> Result<Self, DecodeError> {
+        manifest.validate()?;
+        let manifest_hash = manifest.hash();
+        let extended_hash = extended_hash(&base_hash, &joint_key, &manifest_hash);
+        Ok(Self { base_hash, manifest, manifest_hash, joint_key, extended_hash })
+    }
+
+    /// The base hash.
+    pub fn base_hash(&self) -> &[u8; 32] {
+        &self.base_hash
+    }
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+    /// The manifest hash.
+    pub fn manifest_hash(&self) -> &[u8; 32] {
+        &self.manifest_hash
+    }
+    /// The joint election key.
+    pub fn joint_key(&self) -> &PublicKey {
+        &self.joint_key
+    }
+    /// The extended hash.
+    pub fn extended_hash(&self) -> &[u8; 32] {
+        &self.extended_hash
+    }
+}

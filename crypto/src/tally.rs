@@ -1,0 +1,114 @@
+//! The running homomorphic tally (`docs/protocol/08-ballot.md` §Tally).
+//!
+//! For every contest and selection the tally keeps `T = (G, K) + Σ C` over the counted ballots
+//! that contain the contest. It starts from the public encryption of zero with nonce 1,
+//! `(G, K)`, so that a total is never the identity point even when no ballot has the contest.
+//! Superseded ballots are subtracted.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ballot::VerifiedBallot;
+use crate::context::ElectionContext;
+use crate::elgamal::{Ciphertext, RawCiphertext};
+use crate::error::DecodeError;
+use crate::group::generator_g;
+
+/// The encrypted totals of one contest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContestTotals {
+    /// Contest id.
+    pub contest_id: String,
+    /// Number of counted ballots that contain the contest.
+    pub ballots: u64,
+    /// One encrypted total per selection.
+    pub totals: Vec<Ciphertext>,
+}
+
+/// A running tally over verified ballots.
+#[derive(Clone, Debug)]
+pub struct EncryptedTally {
+    start: RawCiphertext,
+    contest_ids: Vec<String>,
+    ballots: Vec<u64>,
+    sums: Vec<Vec<RawCiphertext>>,
+}
+
+impl EncryptedTally {
+    /// An empty tally for the election's manifest.
+    pub fn new(ctx: &ElectionContext) -> Self {
+        let start = RawCiphertext { alpha: generator_g(), beta: *ctx.joint_key().point() };
+        let m = ctx.manifest();
+        Self {
+            start,
+            contest_ids: m.contests.iter().map(|c| c.id.clone()).collect(),
+            ballots: vec![0; m.contests.len()],
+            sums: m.contests.iter().map(|c| vec![start; c.selection_count()]).collect(),
+        }
+    }
+
+    fn apply(&mut self, b: &VerifiedBallot, add: bool) -> Result<(), DecodeError> {
+        for (c, &idx) in b.ballot().contests.iter().zip(b.contest_indices()) {
+            let (Some(sums), Some(count)) = (self.sums.get_mut(idx), self.ballots.get_mut(idx)) else {
+                return Err(DecodeError::Structure("ballot from another manifest".into()));
+            };
+            if sums.len() != c.selections.len() {
+                return Err(DecodeError::Structure("ballot from another manifest".into()));
+            }
+            for (acc, s) in sums.iter_mut().zip(&c.selections) {
+                if add {
+                    *acc += s.ciphertext.raw();
+                } else {
+                    *acc -= s.ciphertext.raw();
+                }
+            }
+            *count = if add { count.saturating_add(1) } else { count.saturating_sub(1) };
+        }
+        Ok(())
+    }
+
+    /// Adds a counted ballot.
+    pub fn add(&mut self, b: &VerifiedBallot) -> Result<(), DecodeError> {
+        self.apply(b, true)
+    }
+
+    /// Removes a ballot superseded by a later one (re-vote under `last_counts`).
+    pub fn subtract(&mut self, b: &VerifiedBallot) -> Result<(), DecodeError> {
+        self.apply(b, false)
+    }
+
+    /// Merges another tally over the same manifest (e.g. from parallel workers).
+    pub fn merge(&mut self, other: &EncryptedTally) -> Result<(), DecodeError> {
+        if other.contest_ids != self.contest_ids {
+            return Err(DecodeError::Structure("tallies of different manifests".into()));
+        }
+        for ((mine, theirs), (cm, ct)) in self
+            .sums
+            .iter_mut()
+            .zip(&other.sums)
+            .zip(self.ballots.iter_mut().zip(&other.ballots))
+        {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                // Both started from (G, K): keep one copy of the start value.
+                *a += *b - self.start;
+            }
+            *cm += ct;
+        }
+        Ok(())
+    }
+
+    /// The encrypted totals, per contest in manifest order.
+    pub fn totals(&self) -> Result<Vec<ContestTotals>, DecodeError> {
+        self.contest_ids
+            .iter()
+            .zip(&self.ballots)
+            .zip(&self.sums)
+            .map(|((id, n), sums)| {
+                Ok(ContestTotals {
+                    contest_id: id.clone(),
+                    ballots: *n,
+                    totals: sums.iter().map(RawCiphertext::validate).collect::<Result<_, _>>()?,
+                })
+            })
+            .collect()
+    }
+}

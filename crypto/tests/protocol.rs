@@ -1,0 +1,327 @@
+//! Ballot-level tests: encryption, verification, binding, tampering, batching, challenges, tally.
+//! (One integration test binary for the crate; the proof-level tests live next to each proof.)
+
+use curve25519_dalek::scalar::Scalar;
+use dobush_crypto::ballot::{
+    encrypt_ballot, verify_ballot, verify_ballots, verify_challenged_ballot, BallotError, CountProof,
+    EncryptedBallot, PlaintextBallot, PlaintextContest,
+};
+use dobush_crypto::context::ElectionContext;
+use dobush_crypto::credential::Credential;
+use dobush_crypto::dlog::DlogTable;
+use dobush_crypto::elgamal::SecretKey;
+use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
+use dobush_crypto::tally::EncryptedTally;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+fn options(prefix: &str, n: usize) -> Vec<ContestOption> {
+    (0..n)
+        .map(|i| ContestOption {
+            id: format!("{prefix}{i}"),
+            name: Localized::new([("ky", format!("Талапкер {i}")), ("ru", format!("Кандидат {i}"))]),
+            details: Localized::default(),
+        })
+        .collect()
+}
+
+fn contest(id: &str, n: usize, min: u32, max: u32, aa: bool, blank: bool) -> Contest {
+    Contest {
+        id: id.into(),
+        title: Localized::new([("ky", id.to_owned())]),
+        options: options(id, n),
+        min_marks: min,
+        max_marks: max,
+        against_all: aa,
+        blank_allowed: blank,
+    }
+}
+
+/// A manifest with every Kyrgyz contest shape: one mark with against-all and blank (president,
+/// Jogorku Kenesh districts), two referendum questions, and a wide multi-mark council.
+fn manifest() -> Manifest {
+    Manifest {
+        campaign_id: "test-2026".into(),
+        title: Localized::new([("ky", "Сыноо".to_owned())]),
+        contests: vec![
+            contest("district-1", 7, 1, 1, true, true),
+            contest("district-2", 5, 1, 1, true, true),
+            contest("question-1", 2, 1, 1, false, true),
+            contest("question-2", 3, 1, 1, false, false),
+            contest("council", 30, 1, 21, false, false),
+        ],
+        ballot_styles: vec![
+            BallotStyle { id: "style-1".into(), contests: vec!["district-1".into(), "question-1".into(), "question-2".into()] },
+            BallotStyle { id: "style-2".into(), contests: vec!["district-2".into(), "council".into()] },
+        ],
+    }
+}
+
+struct Fixture {
+    sk: SecretKey,
+    ctx: ElectionContext,
+}
+
+fn fixture(rng: &mut ChaCha20Rng) -> Fixture {
+    let sk = SecretKey::generate(rng);
+    let ctx = ElectionContext::new([7u8; 32], sk.public_key(), manifest()).unwrap();
+    Fixture { sk, ctx }
+}
+
+fn marks(n: usize, on: &[usize]) -> Vec<u8> {
+    (0..n).map(|i| u8::from(on.contains(&i))).collect()
+}
+
+fn style1(candidate: usize) -> PlaintextBallot {
+    PlaintextBallot {
+        style: "style-1".into(),
+        contests: vec![
+            PlaintextContest { contest_id: "district-1".into(), selections: marks(9, &[candidate]) },
+            PlaintextContest { contest_id: "question-1".into(), selections: marks(3, &[0]) },
+            PlaintextContest { contest_id: "question-2".into(), selections: marks(3, &[2]) },
+        ],
+    }
+}
+
+fn style2() -> PlaintextBallot {
+    PlaintextBallot {
+        style: "style-2".into(),
+        contests: vec![
+            PlaintextContest { contest_id: "district-2".into(), selections: marks(7, &[5]) },
+            PlaintextContest { contest_id: "council".into(), selections: marks(30, &[0, 3, 4, 9, 29]) },
+        ],
+    }
+}
+
+fn rejected(f: &Fixture, b: EncryptedBallot, rng: &mut ChaCha20Rng) -> BallotError {
+    verify_ballot(&f.ctx, b, rng).expect_err("tampered ballot must be rejected")
+}
+
+#[test]
+fn every_contest_shape_encrypts_verifies_and_decrypts() {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let f = fixture(&mut rng);
+    let cred = Credential::generate(&mut rng).unwrap();
+    let table = DlogTable::new(10);
+    for p in [style1(3), style1(7), style1(8), style2()] {
+        let (b, _) = encrypt_ballot(&f.ctx, cred.signing_key(), &p, &mut rng).unwrap();
+        // No two first components of one ballot are equal (fresh randomness per ciphertext).
+        let mut alphas: Vec<_> = b.contests.iter().flat_map(|c| c.selections.iter().map(|s| s.ciphertext.alpha)).collect();
+        let n = alphas.len();
+        alphas.sort_by_key(|a| *a.as_bytes());
+        alphas.dedup();
+        assert_eq!(alphas.len(), n);
+        let v = verify_ballot(&f.ctx, b.clone(), &mut rng).unwrap();
+        assert_eq!(v.ballot(), &b);
+        for (c, pc) in b.contests.iter().zip(&p.contests) {
+            for (s, m) in c.selections.iter().zip(&pc.selections) {
+                assert_eq!(table.solve(&f.sk.decrypt_to_point(&s.ciphertext)), Some(u64::from(*m)));
+            }
+        }
+    }
+    // The wide council contest uses a bulletproofs range proof, the others disjunctive proofs.
+    let (b, _) = encrypt_ballot(&f.ctx, cred.signing_key(), &style2(), &mut rng).unwrap();
+    assert!(matches!(b.contests[0].count_proof, CountProof::Disjunctive { .. }));
+    assert!(matches!(b.contests[1].count_proof, CountProof::Range { .. }));
+    // JSON round trip keeps it valid.
+    let json = serde_json::to_string(&b).unwrap();
+    let back: EncryptedBallot = serde_json::from_str(&json).unwrap();
+    verify_ballot(&f.ctx, back, &mut rng).unwrap();
+}
+
+#[test]
+fn invalid_votes_cannot_be_encrypted() {
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let f = fixture(&mut rng);
+    let cred = Credential::generate(&mut rng).unwrap();
+    let mut two = style1(1);
+    two.contests[0].selections[2] = 1;
+    assert!(encrypt_ballot(&f.ctx, cred.signing_key(), &two, &mut rng).is_err());
+    let mut none = style1(1);
+    none.contests[0].selections = vec![0; 9];
+    assert!(encrypt_ballot(&f.ctx, cred.signing_key(), &none, &mut rng).is_err());
+    let mut wrong_style = style1(1);
+    wrong_style.style = "style-2".into();
+    assert!(encrypt_ballot(&f.ctx, cred.signing_key(), &wrong_style, &mut rng).is_err());
+}
+
+#[test]
+fn ballot_is_bound_to_election_voter_style_and_contest() {
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let f = fixture(&mut rng);
+    let alice = Credential::generate(&mut rng).unwrap();
+    let bob = Credential::generate(&mut rng).unwrap();
+    let (b, _) = encrypt_ballot(&f.ctx, alice.signing_key(), &style1(2), &mut rng).unwrap();
+
+    // Another election (other base hash) rejects it.
+    let other = ElectionContext::new([8u8; 32], f.sk.public_key(), manifest()).unwrap();
+    assert!(verify_ballot(&other, b.clone(), &mut rng).is_err());
+    // Another manifest (one candidate renamed) rejects it.
+    let mut m = manifest();
+    m.contests[0].options[0].name = Localized::new([("ky", "Башка".to_owned())]);
+    let other = ElectionContext::new([7u8; 32], f.sk.public_key(), m).unwrap();
+    assert!(verify_ballot(&other, b.clone(), &mut rng).is_err());
+
+    // Copied to Bob: re-signing with Bob's credential does not help, the proofs name Alice.
+    let mut copy = b.clone();
+    copy.credential = bob.public();
+    assert!(matches!(rejected(&f, copy, &mut rng), BallotError::Proof { .. }));
+
+    // Another ballot id.
+    let mut copy = b.clone();
+    copy.ballot_id[0] ^= 1;
+    assert!(matches!(rejected(&f, copy, &mut rng), BallotError::Proof { .. }));
+
+    // Contests swapped into another contest's place: style check fails.
+    let mut copy = b.clone();
+    copy.contests.swap(1, 2);
+    assert!(matches!(rejected(&f, copy, &mut rng), BallotError::Malformed(_)));
+
+    // A selection moved from one ballot to another: the proof's transcript differs.
+    let (b2, _) = encrypt_ballot(&f.ctx, alice.signing_key(), &style1(4), &mut rng).unwrap();
+    let mut mixed = b.clone();
+    mixed.contests[1].selections[0] = b2.contests[1].selections[0].clone();
+    assert!(matches!(rejected(&f, mixed, &mut rng), BallotError::Proof { .. }));
+}
+
+#[test]
+fn each_tampered_part_is_rejected_and_located() {
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let f = fixture(&mut rng);
+    let cred = Credential::generate(&mut rng).unwrap();
+    let (b, _) = encrypt_ballot(&f.ctx, cred.signing_key(), &style2(), &mut rng).unwrap();
+
+    let mut t = b.clone();
+    t.contests[0].selections[1].ciphertext.beta = t.contests[0].selections[2].ciphertext.beta;
+    match rejected(&f, t, &mut rng) {
+        // Every proof of the contest binds all its ciphertexts, so the first one already fails.
+        BallotError::Proof { contest, selection, proof, .. } => {
+            assert_eq!((contest.as_str(), selection, proof), ("district-2", Some(0), "selection"));
+        }
+        e => panic!("unexpected {e:?}"),
+    }
+    let mut t = b.clone();
+    t.contests[0].selections[3].proof.branches[0].z += Scalar::ONE;
+    assert!(matches!(rejected(&f, t, &mut rng), BallotError::Proof { selection: Some(3), .. }));
+    let mut t = b.clone();
+    t.contests[0].selections[0].proof.branches[1].c += Scalar::ONE;
+    assert!(matches!(rejected(&f, t, &mut rng), BallotError::Proof { selection: Some(0), .. }));
+    let mut t = b.clone();
+    if let CountProof::Disjunctive { proof } = &mut t.contests[0].count_proof {
+        proof.branches[0].z += Scalar::ONE;
+    }
+    assert!(matches!(rejected(&f, t, &mut rng), BallotError::Proof { selection: None, proof: "count", .. }));
+    let mut t = b.clone();
+    if let CountProof::Range { proof } = &mut t.contests[1].count_proof {
+        proof.link.zr += Scalar::ONE;
+    }
+    assert!(matches!(rejected(&f, t, &mut rng), BallotError::Proof { proof: "count", .. }));
+    let mut t = b.clone();
+    t.signature.s += Scalar::ONE;
+    assert!(matches!(rejected(&f, t, &mut rng), BallotError::Signature(_)));
+    // A selection dropped.
+    let mut t = b.clone();
+    t.contests[0].selections.pop();
+    assert!(matches!(rejected(&f, t, &mut rng), BallotError::Malformed(_)));
+    // Reused randomness (two equal first components) is refused outright.
+    let mut t = b.clone();
+    t.contests[0].selections[1].ciphertext.alpha = t.contests[0].selections[0].ciphertext.alpha;
+    assert!(matches!(rejected(&f, t, &mut rng), BallotError::Malformed(_)));
+    // The wrong kind of count proof for the contest.
+    let mut t = b.clone();
+    t.contests[1].count_proof = b.contests[0].count_proof.clone();
+    assert!(matches!(rejected(&f, t, &mut rng), BallotError::Proof { proof: "count", .. }));
+}
+
+#[test]
+fn batch_verification_finds_the_bad_ballots() {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let f = fixture(&mut rng);
+    let mut ballots = Vec::new();
+    for i in 0..12 {
+        let cred = Credential::generate(&mut rng).unwrap();
+        let (b, _) = encrypt_ballot(&f.ctx, cred.signing_key(), &style1(i % 9), &mut rng).unwrap();
+        ballots.push(b);
+    }
+    ballots[3].contests[2].selections[1].proof.branches[0].z += Scalar::ONE; // equation only
+    ballots[8].signature.s += Scalar::ONE; // equation only
+    ballots[10].style = "nope".into(); // structural
+    let results = verify_ballots(&f.ctx, ballots, &mut rng);
+    for (i, r) in results.iter().enumerate() {
+        match i {
+            3 => assert!(matches!(r, Err(BallotError::Proof { selection: Some(1), .. })), "{r:?}"),
+            8 => assert!(matches!(r, Err(BallotError::Signature(_))), "{r:?}"),
+            10 => assert!(matches!(r, Err(BallotError::Malformed(_))), "{r:?}"),
+            _ => assert!(r.is_ok(), "ballot {i}: {r:?}"),
+        }
+    }
+}
+
+#[test]
+fn benaloh_challenge_opens_to_the_choice_and_catches_a_lie() {
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let f = fixture(&mut rng);
+    let cred = Credential::generate(&mut rng).unwrap();
+    let p = style2();
+    let (b, secrets) = encrypt_ballot(&f.ctx, cred.signing_key(), &p, &mut rng).unwrap();
+    let v = verify_ballot(&f.ctx, b, &mut rng).unwrap();
+    let opening = secrets.open();
+    let json = serde_json::to_string(&opening).unwrap();
+    assert_eq!(verify_challenged_ballot(&f.ctx, &v, &opening).unwrap(), p);
+    let opening2: dobush_crypto::ballot::BallotOpening = serde_json::from_str(&json).unwrap();
+    assert_eq!(verify_challenged_ballot(&f.ctx, &v, &opening2).unwrap(), p);
+    // A device that encrypted another choice than it shows cannot open to the shown one.
+    let mut lie = opening.clone();
+    lie.contests[0][5].mark = 0;
+    lie.contests[0][4].mark = 1;
+    assert!(matches!(verify_challenged_ballot(&f.ctx, &v, &lie), Err(BallotError::Opening(_))));
+    let mut lie = opening;
+    lie.contests[1][0].nonce += Scalar::ONE;
+    assert!(verify_challenged_ballot(&f.ctx, &v, &lie).is_err());
+}
+
+#[test]
+fn tally_adds_subtracts_and_decrypts_to_the_counts() {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let f = fixture(&mut rng);
+    let mut tally = EncryptedTally::new(&f.ctx);
+    let mut expected = vec![0u64; 9];
+    let mut verified = Vec::new();
+    for i in 0..20usize {
+        let cred = Credential::generate(&mut rng).unwrap();
+        let choice = (i * 7) % 9;
+        let (b, _) = encrypt_ballot(&f.ctx, cred.signing_key(), &style1(choice), &mut rng).unwrap();
+        let v = verify_ballot(&f.ctx, b, &mut rng).unwrap();
+        tally.add(&v).unwrap();
+        expected[choice] += 1;
+        verified.push((choice, v));
+    }
+    // Supersede two ballots.
+    for (choice, v) in verified.iter().take(2) {
+        tally.subtract(v).unwrap();
+        expected[*choice] -= 1;
+    }
+    let totals = tally.totals().unwrap();
+    assert_eq!(totals[0].ballots, 18);
+    assert_eq!(totals[1].ballots, 0);
+    let table = DlogTable::new(100);
+    let got: Vec<u64> = totals[0]
+        .totals
+        .iter()
+        .map(|ct| {
+            // Totals start from Enc(0; 1) = (G, K): decryption is unaffected.
+            table.solve(&f.sk.decrypt_to_point(ct)).unwrap()
+        })
+        .collect();
+    assert_eq!(got, expected);
+    // A contest with no ballots decrypts to zero everywhere.
+    assert!(totals[1].totals.iter().all(|ct| table.solve(&f.sk.decrypt_to_point(ct)) == Some(0)));
+    // Merging two half tallies equals the whole.
+    let mut a = EncryptedTally::new(&f.ctx);
+    let mut b = EncryptedTally::new(&f.ctx);
+    for (i, (_, v)) in verified.iter().enumerate().skip(2) {
+        if i % 2 == 0 { a.add(v).unwrap() } else { b.add(v).unwrap() }
+    }
+    a.merge(&b).unwrap();
+    assert_eq!(a.totals().unwrap(), totals);
+}
