@@ -1,0 +1,183 @@
+//! Known-answer vectors (`vectors/*.json`): a contract between the Rust crypto, the JS voter
+//! client and the independent verifier. Generated from fixed seeds with `ChaCha20Rng`; the
+//! `gen_vectors` binary writes them and a test checks the committed files byte for byte.
+
+use dobush_crypto::ballot::{encrypt_ballot, verify_ballot, body_hash, PlaintextBallot, PlaintextContest};
+use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderKeys};
+use dobush_crypto::credential::Credential;
+use dobush_crypto::elgamal::{encrypt_with_nonce, Nonce, SecretKey};
+use dobush_crypto::group::{generator_g, generator_h, hash_to_group, random_scalar};
+use dobush_crypto::manifest::Manifest;
+use dobush_crypto::signature::SigningKey;
+use curve25519_dalek::ristretto::RistrettoPoint;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde_json::{json, Value};
+
+use crate::fixtures::{pilot_manifest, wide_manifest};
+
+fn hexp(p: &RistrettoPoint) -> String {
+    hex::encode(p.compress().as_bytes())
+}
+
+fn negated_g_encoding() -> String {
+    let mut b = generator_g().compress().to_bytes();
+    b[0] |= 1;
+    hex::encode(b)
+}
+
+fn seeded(byte: u8) -> ChaCha20Rng {
+    ChaCha20Rng::from_seed([byte; 32])
+}
+
+/// The election used by the ballot vectors: a single test key (seed 1), key-holders' keys
+/// (seed 2) bound into the base context, and the manifest.
+fn election(manifest: Manifest) -> (ElectionContext, Value) {
+    let mut rng = seeded(1);
+    let sk = SecretKey::generate(&mut rng);
+    let mut krng = seeded(2);
+    let holders: Vec<KeyHolderKeys> = (0..5)
+        .map(|_| KeyHolderKeys {
+            signing_key: SigningKey::generate(&mut krng).verifying_key().0,
+            comm_key: SigningKey::generate(&mut krng).verifying_key().0,
+        })
+        .collect();
+    let base = base_hash(&manifest.campaign_id, 3, &holders);
+    let pk = sk.public_key();
+    let manifest_json = serde_json::to_value(&manifest).unwrap_or(Value::Null);
+    let ctx = match ElectionContext::new(base, pk, manifest) {
+        Ok(c) => c,
+        Err(e) => unreachable_fixture(&e.to_string()),
+    };
+    let info = json!({
+        "threshold": 3,
+        "key_holders": holders.iter().map(|h| json!({"signing_key": h.signing_key, "comm_key": h.comm_key})).collect::<Vec<_>>(),
+        "base_hash": hex::encode(base),
+        "joint_key": pk,
+        "manifest": manifest_json,
+        "manifest_hash": hex::encode(ctx.manifest_hash()),
+        "extended_hash": hex::encode(ctx.extended_hash()),
+    });
+    (ctx, info)
+}
+
+#[allow(clippy::panic)]
+fn unreachable_fixture(msg: &str) -> ! {
+    panic!("fixture manifest is invalid: {msg}")
+}
+
+fn ballot_vector(ctx: &ElectionContext, cred_seed: [u8; 16], plaintext: PlaintextBallot, rng_seed: u8) -> Value {
+    let cred = Credential::from_seed(&cred_seed).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let mut rng = seeded(rng_seed);
+    let (ballot, secrets) = encrypt_ballot(ctx, cred.signing_key(), &plaintext, &mut rng)
+        .unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let mut vrng = seeded(0xee);
+    let verified = verify_ballot(ctx, ballot.clone(), &mut vrng).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    json!({
+        "rng_seed_byte": rng_seed,
+        "credential": {
+            "seed": hex::encode(cred_seed),
+            "public": cred.public(),
+            "recovery_code": cred.recovery_code().as_str(),
+            "fingerprint": cred.fingerprint(),
+        },
+        "plaintext": plaintext,
+        "ballot": ballot,
+        "body_hash": hex::encode(body_hash(ctx, &ballot)),
+        "tracking_code": verified.tracking_code().to_hex(),
+        "tracking_code_short": verified.tracking_code().short(),
+        "opening": secrets.open(),
+    })
+}
+
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Every vector file: `(file name under vectors/, contents)`.
+pub fn generate() -> Vec<(&'static str, String)> {
+    // Group: generators, hash-to-group, wide reduction, encryption with a fixed nonce.
+    let mut rng = seeded(3);
+    let scalars: Vec<Value> = (0..3)
+        .map(|_| {
+            let mut r2 = rng.clone();
+            let mut wide = [0u8; 64];
+            rand::RngCore::fill_bytes(&mut r2, &mut wide);
+            let s = random_scalar(&mut rng);
+            json!({"wide_bytes": hex::encode(wide), "scalar": hex::encode(s.as_bytes())})
+        })
+        .collect();
+    let sk = SecretKey::generate(&mut seeded(1));
+    let pk = sk.public_key();
+    let encs: Vec<Value> = [0u64, 1, 5]
+        .iter()
+        .map(|m| {
+            let n = Nonce::generate(&mut rng);
+            let ct = encrypt_with_nonce(&pk, *m, &n).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+            json!({"m": m, "nonce": hex::encode(n.scalar().as_bytes()), "ciphertext": ct})
+        })
+        .collect();
+    let group = json!({
+        "description": "Ristretto255 encodings, generators and ElGamal known answers (docs/protocol/01-group.md, 03-elgamal.md)",
+        "G": hexp(&generator_g()),
+        "H": hexp(&generator_h()),
+        "H_label": "dobush/v1/generator/H",
+        "hash_to_group": [
+            {"input": hex::encode(b"dobush"), "point": hexp(&hash_to_group(b"dobush"))},
+            {"input": "", "point": hexp(&hash_to_group(b""))},
+        ],
+        "random_scalars_seed_byte": 3,
+        "random_scalars": scalars,
+        "public_key": pk,
+        "encryptions": encs,
+        "invalid_points": [
+            {"hex": "0000000000000000000000000000000000000000000000000000000000000000", "reason": "identity"},
+            {"hex": "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "reason": "non-canonical field element"},
+            {"hex": negated_g_encoding(), "reason": "negative field element (G's encoding with the low bit set)"},
+        ],
+    });
+
+    let (ctx, info) = election(pilot_manifest());
+    let ballots: Vec<Value> = [
+        (vec![0, 0, 1, 0, 0, 0, 0, 0, 0], vec![1, 0], 10u8),
+        (vec![0, 0, 0, 0, 0, 0, 0, 1, 0], vec![0, 1], 11),
+        (vec![0, 0, 0, 0, 0, 0, 0, 0, 1], vec![1, 0], 12),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (council, question, seed))| {
+        let p = PlaintextBallot {
+            style: "samarkandek".into(),
+            contests: vec![
+                PlaintextContest { contest_id: "council".into(), selections: council },
+                PlaintextContest { contest_id: "question".into(), selections: question },
+            ],
+        };
+        ballot_vector(&ctx, [i as u8 + 0x40; 16], p, seed)
+    })
+    .collect();
+    let pilot = json!({
+        "description": "Ballots of the pilot election (narrow contests only: the JS client must reproduce these byte for byte). See docs/protocol/08-ballot.md.",
+        "rng": "rand_chacha::ChaCha20Rng::from_seed([rng_seed_byte; 32]); the key is SecretKey::generate(ChaCha20Rng::from_seed([1; 32]))",
+        "election": info,
+        "ballots": ballots,
+    });
+
+    let (wctx, winfo) = election(wide_manifest());
+    let wp = PlaintextBallot {
+        style: "all".into(),
+        contests: vec![PlaintextContest {
+            contest_id: "council".into(),
+            selections: (0..30).map(|i| u8::from(i % 3 == 0)).collect(),
+        }],
+    };
+    let wide = json!({
+        "description": "A wide multi-mark contest with a bulletproofs count proof (Rust and the verifier only).",
+        "election": winfo,
+        "ballots": [ballot_vector(&wctx, [0x55; 16], wp, 13)],
+    });
+
+    vec![("group.json", pretty(&group)), ("ballots-pilot.json", pretty(&pilot)), ("ballots-wide.json", pretty(&wide))]
+}

@@ -1,0 +1,3 @@
+//! The cross-crate test binary.
+
+mod vectors;
