@@ -1,1 +1,93 @@
-fn main() {}
+//! Benchmarks that print figures (never asserted): `cargo bench -p dobush-crypto`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//!
+//! For one contest with k = 1, 5, 10, 30 options and one mark: ballot encryption, verification
+//! one by one, batched verification of 64 ballots; the tally of 100,000 verified ballots.
+
+use std::time::{Duration, Instant};
+
+use dobush_crypto::ballot::{encrypt_ballot, verify_ballot, verify_ballots, PlaintextBallot, PlaintextContest};
+use dobush_crypto::context::ElectionContext;
+use dobush_crypto::credential::Credential;
+use dobush_crypto::elgamal::SecretKey;
+use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
+use dobush_crypto::tally::EncryptedTally;
+use rand::rngs::OsRng;
+
+fn manifest(k: usize) -> Manifest {
+    Manifest {
+        campaign_id: format!("bench-{k}"),
+        title: Localized::default(),
+        contests: vec![Contest {
+            id: "c".into(),
+            title: Localized::default(),
+            options: (0..k)
+                .map(|i| ContestOption { id: format!("o{i}"), name: Localized::default(), details: Localized::default() })
+                .collect(),
+            min_marks: 1,
+            max_marks: 1,
+            against_all: false,
+            blank_allowed: false,
+        }],
+        ballot_styles: vec![BallotStyle { id: "s".into(), contests: vec!["c".into()] }],
+    }
+}
+
+fn per(d: Duration, n: usize) -> String {
+    format!("{:8.3} ms", d.as_secs_f64() * 1000.0 / n as f64)
+}
+
+fn main() {
+    let mut rng = OsRng;
+    println!("dobush-crypto benchmarks (one contest, one mark, k options; times per ballot, one core)");
+    println!("{:>4} | {:>11} | {:>11} | {:>11}", "k", "encrypt", "verify 1×1", "verify ×64");
+    for k in [1usize, 5, 10, 30] {
+        let sk = SecretKey::generate(&mut rng);
+        let Ok(ctx) = ElectionContext::new([0u8; 32], sk.public_key(), manifest(k)) else { return };
+        let n = 64;
+        let plain = |i: usize| PlaintextBallot {
+            style: "s".into(),
+            contests: vec![PlaintextContest { contest_id: "c".into(), selections: (0..k).map(|j| u8::from(j == i % k)).collect() }],
+        };
+        let creds: Vec<Credential> = (0..n).filter_map(|_| Credential::generate(&mut rng).ok()).collect();
+        let t = Instant::now();
+        let ballots: Vec<_> = creds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| encrypt_ballot(&ctx, c.signing_key(), &plain(i), &mut rng).ok().map(|(b, _)| b))
+            .collect();
+        let enc = t.elapsed();
+        let t = Instant::now();
+        let ok1 = ballots.iter().filter(|b| verify_ballot(&ctx, (*b).clone(), &mut rng).is_ok()).count();
+        let one = t.elapsed();
+        let t = Instant::now();
+        let okb = verify_ballots(&ctx, ballots.clone(), &mut rng).iter().filter(|r| r.is_ok()).count();
+        let batch = t.elapsed();
+        assert_eq!((ok1, okb), (n, n), "benchmark ballots must verify");
+        println!("{k:>4} | {} | {} | {}", per(enc, n), per(one, n), per(batch, n));
+    }
+
+    // Tally of 100,000 verified ballots (k = 5): 1,000 distinct ballots added 100 times each.
+    let sk = SecretKey::generate(&mut rng);
+    let Ok(ctx) = ElectionContext::new([0u8; 32], sk.public_key(), manifest(5)) else { return };
+    let ballots: Vec<_> = (0..1000)
+        .filter_map(|i| {
+            let c = Credential::generate(&mut rng).ok()?;
+            let p = PlaintextBallot {
+                style: "s".into(),
+                contests: vec![PlaintextContest { contest_id: "c".into(), selections: (0..5).map(|j| u8::from(j == i % 5)).collect() }],
+            };
+            encrypt_ballot(&ctx, c.signing_key(), &p, &mut rng).ok().map(|(b, _)| b)
+        })
+        .collect();
+    let verified: Vec<_> = verify_ballots(&ctx, ballots, &mut rng).into_iter().filter_map(Result::ok).collect();
+    let mut tally = EncryptedTally::new(&ctx);
+    let t = Instant::now();
+    for _ in 0..100 {
+        for v in &verified {
+            let _ = tally.add(v);
+        }
+    }
+    let totals = tally.totals();
+    println!("tally of {} verified ballots (k = 5): {:.3} s (incl. final compression: {})", verified.len() * 100, t.elapsed().as_secs_f64(), totals.is_ok());
+}

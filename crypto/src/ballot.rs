@@ -16,7 +16,7 @@ use thiserror::Error;
 use zeroize::Zeroize;
 
 use crate::context::ElectionContext;
-use crate::elgamal::{encrypt_with_nonce, Ciphertext, Nonce};
+use crate::elgamal::{encrypt_with_nonce, encrypt_with_table, Ciphertext, Nonce};
 use crate::error::{DecodeError, ProofError};
 use crate::group::{bytes_hex, decode_scalar, scalar_hex};
 use crate::labels;
@@ -66,7 +66,7 @@ pub enum CountProof {
     /// Bulletproofs range proof linked to the sum, for wider ranges.
     Range {
         /// The proof.
-        proof: RangeCountProof,
+        proof: Box<RangeCountProof>,
     },
 }
 
@@ -414,7 +414,7 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
             .selections
             .iter()
             .zip(&nonces)
-            .map(|(m, r)| encrypt_with_nonce(pk, u64::from(*m), r))
+            .map(|(m, r)| encrypt_with_table(ctx.key_table(), u64::from(*m), r))
             .collect::<Result<Vec<_>, _>>()?;
         let ct_refs: Vec<&Ciphertext> = cts.iter().collect();
         let tc = contest_transcript(&tb, index, &ct_refs);
@@ -427,7 +427,7 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
         let mut selections = Vec::with_capacity(cts.len());
         for (j, ((ct, m), r)) in cts.iter().zip(&pc.selections).zip(&nonces).enumerate() {
             let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), values: &[0, 1] };
-            let proof = DisjunctiveProof::prove(&mut selection_transcript(&tc, j), &st, u64::from(*m), r.scalar(), rng)
+            let proof = DisjunctiveProof::prove(&mut selection_transcript(&tc, j), ctx.key_table(), &st, u64::from(*m), r.scalar(), rng)
                 .map_err(|e| proof_err(Some(j), "selection", e))?;
             selections.push(EncryptedSelection { ciphertext: *ct, proof });
         }
@@ -440,12 +440,14 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
             let (lo, hi) = range_bounds(&values);
             let st = RangeStatement { pk: pk.point(), alpha: &sa, beta: &sb, lo, hi };
             CountProof::Range {
-                proof: RangeCountProof::prove(&mut t, &st, value, &r_sum, rng).map_err(|e| proof_err(None, "count", e))?,
+                proof: Box::new(
+                    RangeCountProof::prove(&mut t, ctx.key_table(), &st, value, &r_sum, rng).map_err(|e| proof_err(None, "count", e))?,
+                ),
             }
         } else {
             let st = Statement { pk: pk.point(), alpha: &sa, beta: &sb, values: &values };
             CountProof::Disjunctive {
-                proof: DisjunctiveProof::prove(&mut t, &st, value, &r_sum, rng).map_err(|e| proof_err(None, "count", e))?,
+                proof: DisjunctiveProof::prove(&mut t, ctx.key_table(), &st, value, &r_sum, rng).map_err(|e| proof_err(None, "count", e))?,
             }
         };
         contests.push(EncryptedContest { contest_id: pc.contest_id.clone(), selections, count_proof });
@@ -571,7 +573,7 @@ pub fn verify_ballots<R: RngCore + CryptoRng>(
     ballots: Vec<EncryptedBallot>,
     rng: &mut R,
 ) -> Vec<Result<VerifiedBallot, BallotError>> {
-    let mut results: Vec<Option<Result<(TrackingCode, Vec<usize>), BallotError>>> = Vec::new();
+    let mut results: Vec<Outcome> = Vec::new();
     results.resize_with(ballots.len(), || None);
     let all: Vec<usize> = (0..ballots.len()).collect();
     verify_subset(ctx, &ballots, &all, &mut results, rng);

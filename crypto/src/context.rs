@@ -7,7 +7,7 @@
 
 use merlin::Transcript;
 
-use crate::elgamal::PublicKey;
+use crate::elgamal::{KeyTable, PublicKey};
 use crate::error::DecodeError;
 use crate::group::{generator_g, generator_h, GroupElement};
 use crate::labels;
@@ -57,6 +57,7 @@ pub struct ElectionContext {
     manifest: Manifest,
     manifest_hash: [u8; 32],
     joint_key: PublicKey,
+    key_table: KeyTable,
     extended_hash: [u8; 32],
 }
 
@@ -66,7 +67,7 @@ impl ElectionContext {
         manifest.validate()?;
         let manifest_hash = manifest.hash();
         let extended_hash = extended_hash(&base_hash, &joint_key, &manifest_hash);
-        Ok(Self { base_hash, manifest, manifest_hash, joint_key, extended_hash })
+        Ok(Self { base_hash, manifest, manifest_hash, joint_key, key_table: KeyTable::new(joint_key), extended_hash })
     }
 
     /// The base hash.
@@ -84,6 +85,10 @@ impl ElectionContext {
     /// The joint election key.
     pub fn joint_key(&self) -> &PublicKey {
         &self.joint_key
+    }
+    /// The joint key's multiplication table, for provers.
+    pub fn key_table(&self) -> &KeyTable {
+        &self.key_table
     }
     /// The extended hash.
     pub fn extended_hash(&self) -> &[u8; 32] {

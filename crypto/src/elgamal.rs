@@ -4,9 +4,10 @@
 //! integer `m`, recovered as a discrete logarithm of `β − s·α = m·G` ([`crate::dlog`]).
 
 use std::fmt;
+use std::sync::Arc;
 use std::ops::{Add, AddAssign, Mul, Sub, SubAssign};
 
-use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
 use rand_core::{CryptoRng, RngCore};
@@ -26,6 +27,37 @@ impl PublicKey {
     /// The key as a point.
     pub fn point(&self) -> &RistrettoPoint {
         self.0.point()
+    }
+}
+
+/// The election key with a precomputed multiplication table: a prover multiplies by `K` several
+/// times per selection, and the table makes each multiplication about three times faster.
+#[derive(Clone)]
+pub struct KeyTable {
+    pk: PublicKey,
+    table: Arc<RistrettoBasepointTable>,
+}
+
+impl KeyTable {
+    /// Precomputes the table for `pk`.
+    pub fn new(pk: PublicKey) -> Self {
+        Self { table: Arc::new(RistrettoBasepointTable::create(pk.point())), pk }
+    }
+
+    /// The key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.pk
+    }
+
+    /// `s·K`.
+    pub fn mul(&self, s: &Scalar) -> RistrettoPoint {
+        s * &*self.table
+    }
+}
+
+impl fmt::Debug for KeyTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyTable({:?})", self.pk)
     }
 }
 
@@ -184,6 +216,11 @@ pub fn encrypt_with_nonce(pk: &PublicKey, m: u64, r: &Nonce) -> Result<Ciphertex
     let alpha = mul_base(&r.0);
     let beta = small_mul_base(m) + r.0 * pk.point();
     RawCiphertext { alpha, beta }.validate()
+}
+
+/// [`encrypt_with_nonce`] with a precomputed key table (same result, faster).
+pub fn encrypt_with_table(key: &KeyTable, m: u64, r: &Nonce) -> Result<Ciphertext, DecodeError> {
+    RawCiphertext { alpha: mul_base(&r.0), beta: small_mul_base(m) + key.mul(&r.0) }.validate()
 }
 
 /// Encrypts `m` with fresh randomness; returns the ciphertext and its nonce.

@@ -12,6 +12,7 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
+use crate::elgamal::KeyTable;
 use crate::error::ProofError;
 use crate::group::{mul_base, random_scalar, scalar_hex, small_mul_base, GroupElement};
 use crate::proofs::{BaseId, Equation, EquationSink};
@@ -77,12 +78,16 @@ impl DisjunctiveProof {
     /// `zᵢ` for every other (64 bytes each).
     pub fn prove<R: RngCore + CryptoRng>(
         t: &mut Transcript,
+        key: &KeyTable,
         st: &Statement<'_>,
         value: u64,
         r: &Scalar,
         rng: &mut R,
     ) -> Result<Self, ProofError> {
         st.check_values()?;
+        if key.public_key().point() != st.pk {
+            return Err(ProofError::Shape("key table does not match the statement's key"));
+        }
         let idx = st
             .values
             .iter()
@@ -94,13 +99,13 @@ impl DisjunctiveProof {
             if v == value {
                 w = random_scalar(rng);
                 let a = nonzero(mul_base(&w))?;
-                let b = nonzero(w * st.pk)?;
+                let b = nonzero(key.mul(&w))?;
                 pending.push(Branch { a, b, c: Scalar::ZERO, z: Scalar::ZERO });
             } else {
                 let c = random_scalar(rng);
                 let z = random_scalar(rng);
                 let a = nonzero(mul_base(&z) - c * st.alpha)?;
-                let b = nonzero(z * st.pk - c * (st.beta - small_mul_base(v)))?;
+                let b = nonzero(key.mul(&z) - c * (st.beta - small_mul_base(v)))?;
                 pending.push(Branch { a, b, c, z });
             }
         }
@@ -161,7 +166,7 @@ impl DisjunctiveProof {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elgamal::{encrypt, SecretKey};
+    use crate::elgamal::{encrypt, KeyTable, SecretKey};
     use crate::labels;
     use crate::proofs::{BatchVerifier, DirectCheck};
     use rand::SeedableRng;
@@ -174,6 +179,13 @@ mod tests {
             t.append_u64(b"value", *v);
         }
         t
+    }
+
+    impl DisjunctiveProof {
+        fn prove_t(t: &mut Transcript, st: &Statement<'_>, v: u64, r: &Scalar, rng: &mut ChaCha20Rng) -> Result<Self, ProofError> {
+            let key = KeyTable::new(crate::elgamal::PublicKey(GroupElement::from_point(*st.pk).unwrap()));
+            Self::prove(t, &key, st, v, r, rng)
+        }
     }
 
     fn check(p: &DisjunctiveProof, ctx: &[u8], st: &Statement<'_>) -> bool {
@@ -191,7 +203,7 @@ mod tests {
             for &v in values {
                 let (ct, r) = encrypt(&pk, v, &mut rng).unwrap();
                 let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), values };
-                let p = DisjunctiveProof::prove(&mut tr(b"x", values), &st, v, r.scalar(), &mut rng).unwrap();
+                let p = DisjunctiveProof::prove_t(&mut tr(b"x", values), &st, v, r.scalar(), &mut rng).unwrap();
                 assert!(check(&p, b"x", &st));
                 assert!(!check(&p, b"y", &st), "other context");
             }
@@ -199,12 +211,12 @@ mod tests {
         // A prover who lies about the value produces a proof that fails.
         let (ct, r) = encrypt(&pk, 2, &mut rng).unwrap();
         let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), values: &[0, 1] };
-        let p = DisjunctiveProof::prove(&mut tr(b"x", &[0, 1]), &st, 1, r.scalar(), &mut rng).unwrap();
+        let p = DisjunctiveProof::prove_t(&mut tr(b"x", &[0, 1]), &st, 1, r.scalar(), &mut rng).unwrap();
         assert!(!check(&p, b"x", &st));
-        assert!(DisjunctiveProof::prove(&mut tr(b"x", &[0, 1]), &st, 2, r.scalar(), &mut rng).is_err());
+        assert!(DisjunctiveProof::prove_t(&mut tr(b"x", &[0, 1]), &st, 2, r.scalar(), &mut rng).is_err());
         // Unordered or too many values are refused.
         let st = Statement { values: &[1, 0], ..st };
-        assert!(DisjunctiveProof::prove(&mut tr(b"x", &[1, 0]), &st, 1, r.scalar(), &mut rng).is_err());
+        assert!(DisjunctiveProof::prove_t(&mut tr(b"x", &[1, 0]), &st, 1, r.scalar(), &mut rng).is_err());
     }
 
     #[test]
@@ -213,7 +225,7 @@ mod tests {
         let pk = SecretKey::generate(&mut rng).public_key();
         let (ct, r) = encrypt(&pk, 1, &mut rng).unwrap();
         let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), values: &[0, 1] };
-        let p = DisjunctiveProof::prove(&mut tr(b"x", &[0, 1]), &st, 1, r.scalar(), &mut rng).unwrap();
+        let p = DisjunctiveProof::prove_t(&mut tr(b"x", &[0, 1]), &st, 1, r.scalar(), &mut rng).unwrap();
         assert!(check(&p, b"x", &st));
         for i in 0..2 {
             let mut q = p.clone();

@@ -19,6 +19,7 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::elgamal::KeyTable;
 use crate::error::ProofError;
 use crate::group::{generator_g, generator_h, mul_base, random_scalar, scalar_hex, small_mul_base, GroupElement};
 use crate::proofs::{BaseId, Equation, EquationSink};
@@ -115,6 +116,7 @@ impl RangeCountProof {
     /// statement. Draws `s, ρ_x, ρ_R, ρ_s` (64 bytes each), then the bulletproofs prover's own.
     pub fn prove<R: RngCore + CryptoRng>(
         t: &mut Transcript,
+        key: &KeyTable,
         st: &RangeStatement<'_>,
         value: u64,
         r: &Scalar,
@@ -123,13 +125,16 @@ impl RangeCountProof {
         if st.hi < st.lo || value < st.lo || value > st.hi {
             return Err(ProofError::Shape("value outside the proof's range"));
         }
+        if key.public_key().point() != st.pk {
+            return Err(ProofError::Shape("key table does not match the statement's key"));
+        }
         let x = Scalar::from(value - st.lo);
         let s = random_scalar(rng);
         let v1 = nonzero(mul_base(&x) + s * generator_h())?;
         t.append_element(b"V1", &v1);
         let (rx, rr, rs) = (random_scalar(rng), random_scalar(rng), random_scalar(rng));
         let a1 = nonzero(mul_base(&rr))?;
-        let a2 = nonzero(mul_base(&rx) + rr * st.pk)?;
+        let a2 = nonzero(mul_base(&rx) + key.mul(&rr))?;
         let a3 = nonzero(mul_base(&rx) + rs * generator_h())?;
         t.append_element(b"A1", &a1);
         t.append_element(b"A2", &a2);
@@ -212,7 +217,7 @@ impl RangeCountProof {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elgamal::{encrypt, SecretKey};
+    use crate::elgamal::{encrypt, KeyTable, SecretKey};
     use crate::labels;
     use crate::proofs::DirectCheck;
     use rand::SeedableRng;
@@ -238,7 +243,7 @@ mod tests {
         for v in [0u64, 7, 21] {
             let (ct, r) = encrypt(&pk, v, &mut rng).unwrap();
             let st = RangeStatement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi };
-            let p = RangeCountProof::prove(&mut tr(b"x"), &st, v, r.scalar(), &mut rng).unwrap();
+            let p = RangeCountProof::prove(&mut tr(b"x"), &KeyTable::new(pk), &st, v, r.scalar(), &mut rng).unwrap();
             assert!(check(&p, b"x", &st, &mut rng));
             assert!(!check(&p, b"y", &st, &mut rng), "other context");
             let st2 = RangeStatement { lo: 1, ..RangeStatement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi } };
@@ -246,7 +251,7 @@ mod tests {
         }
         let (ct, r) = encrypt(&pk, 5, &mut rng).unwrap();
         let st = RangeStatement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi };
-        let p = RangeCountProof::prove(&mut tr(b"x"), &st, 5, r.scalar(), &mut rng).unwrap();
+        let p = RangeCountProof::prove(&mut tr(b"x"), &KeyTable::new(pk), &st, 5, r.scalar(), &mut rng).unwrap();
         let mut q = p.clone();
         q.link.zx += Scalar::ONE;
         assert!(!check(&q, b"x", &st, &mut rng));
@@ -263,7 +268,7 @@ mod tests {
         // value, and a claimed in-range value breaks the link.
         let (ct, r) = encrypt(&pk, 30, &mut rng).unwrap();
         let st = RangeStatement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi };
-        let p = RangeCountProof::prove(&mut tr(b"x"), &st, 20, r.scalar(), &mut rng).unwrap();
+        let p = RangeCountProof::prove(&mut tr(b"x"), &KeyTable::new(pk), &st, 20, r.scalar(), &mut rng).unwrap();
         assert!(!check(&p, b"x", &st, &mut rng));
         // A roundtrip through JSON keeps the proof valid.
         let json = serde_json::to_string(&p).unwrap();

@@ -1,3 +1,4 @@
 //! The cross-crate test binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod vectors;

@@ -11,7 +11,7 @@ use rand::SeedableRng;
 
 fn read(name: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors").join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    std::fs::read_to_string(&p).expect("vector file is readable")
 }
 
 #[test]
