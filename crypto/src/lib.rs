@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod ballot;
+pub mod board;
 pub mod context;
 pub mod credential;
 pub mod dlog;
