@@ -21,6 +21,7 @@ pub mod group;
 pub mod labels;
 pub mod manifest;
 pub mod proofs;
+pub mod record;
 pub mod signature;
 pub mod tally;
 pub mod transcript;

@@ -326,3 +326,108 @@ fn tally_adds_subtracts_and_decrypts_to_the_counts() {
     a.merge(&b).unwrap();
     assert_eq!(a.totals().unwrap(), totals);
 }
+
+mod package_and_receipt {
+    use super::*;
+    use dobush_crypto::board::{BoardKey, MerkleLog, TreeHead};
+    use dobush_crypto::context::{base_hash, KeyHolderKeys};
+    use dobush_crypto::record::{BoardEntry, ElectionPackage, HexHash, PublishedKeyHolder, Receipt, RecordError, RECORD_VERSION};
+    use dobush_crypto::signature::SigningKey;
+
+    fn package(rng: &mut ChaCha20Rng, board: &BoardKey) -> (ElectionPackage, ElectionContext) {
+        let holders: Vec<PublishedKeyHolder> = (1..=5)
+            .map(|i| PublishedKeyHolder {
+                index: i,
+                signing_key: SigningKey::generate(rng).verifying_key().0,
+                comm_key: SigningKey::generate(rng).verifying_key().0,
+            })
+            .collect();
+        let keys: Vec<KeyHolderKeys> =
+            holders.iter().map(|h| KeyHolderKeys { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
+        let m = manifest();
+        let base = base_hash(&m.campaign_id, 3, &keys);
+        let pk = SecretKey::generate(rng).public_key();
+        let ctx = ElectionContext::new(base, pk, m.clone()).unwrap();
+        let p = ElectionPackage {
+            version: RECORD_VERSION.into(),
+            manifest: m,
+            threshold: 3,
+            key_holders: holders,
+            joint_key: pk,
+            base_hash: base,
+            extended_hash: *ctx.extended_hash(),
+            board_key: board.public(),
+        };
+        (p, ctx)
+    }
+
+    #[test]
+    fn package_hashes_are_recomputed() {
+        let mut rng = ChaCha20Rng::seed_from_u64(20);
+        let board = BoardKey::generate(&mut rng);
+        let (p, ctx) = package(&mut rng, &board);
+        assert_eq!(p.context().unwrap().extended_hash(), ctx.extended_hash());
+        let mut bad = p.clone();
+        bad.threshold = 2;
+        assert_eq!(bad.context().unwrap_err(), RecordError::HashMismatch("base hash"));
+        let mut bad = p.clone();
+        bad.manifest.contests[0].options.swap(0, 1);
+        assert_eq!(bad.context().unwrap_err(), RecordError::HashMismatch("extended hash"));
+        let mut bad = p.clone();
+        bad.joint_key = SecretKey::generate(&mut rng).public_key();
+        assert!(bad.context().is_err());
+        let mut bad = p;
+        bad.version = "dobush-record/9".into();
+        assert!(matches!(bad.context(), Err(RecordError::Version(_))));
+    }
+
+    #[test]
+    fn receipts_verify_and_tampering_is_caught() {
+        let mut rng = ChaCha20Rng::seed_from_u64(21);
+        let board = BoardKey::generate(&mut rng);
+        let (p, ctx) = package(&mut rng, &board);
+        let mut log = MerkleLog::new();
+        let mut receipts_for = Vec::new();
+        for i in 0..9 {
+            let cred = Credential::generate(&mut rng).unwrap();
+            let (b, _) = encrypt_ballot(&ctx, cred.signing_key(), &style1(i), &mut rng).unwrap();
+            let v = verify_ballot(&ctx, b, &mut rng).unwrap();
+            let entry = BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() };
+            let bytes = entry.to_bytes().unwrap();
+            let index = log.push(&bytes);
+            receipts_for.push((index, *v.tracking_code(), String::from_utf8(bytes).unwrap()));
+        }
+        let sth = board.sign(TreeHead { context: p.base_hash, size: log.size(), root: log.root(), timestamp_ms: 1 });
+        let receipt = |k: usize| {
+            let (index, tc, entry) = receipts_for[k].clone();
+            Receipt {
+                tracking_code: tc,
+                index,
+                entry,
+                tree_head: sth,
+                inclusion_proof: log.inclusion_proof(index, log.size()).unwrap().into_iter().map(HexHash).collect(),
+            }
+        };
+        for k in 0..9 {
+            receipt(k).verify(&p).unwrap();
+        }
+        let mut r = receipt(4);
+        r.index = 5;
+        assert!(r.verify(&p).is_err(), "wrong position");
+        let mut r = receipt(4);
+        r.tracking_code = receipt(3).tracking_code;
+        assert!(r.verify(&p).is_err(), "another ballot's code");
+        let mut r = receipt(4);
+        r.entry = r.entry.replacen("\"style\"", "\"style\" ", 1);
+        assert!(r.verify(&p).is_err(), "entry bytes changed");
+        let mut r = receipt(4);
+        r.tree_head.head.root[0] ^= 1;
+        assert!(r.verify(&p).is_err(), "forged head");
+        let mut r = receipt(4);
+        r.inclusion_proof.pop();
+        assert!(r.verify(&p).is_err(), "short proof");
+        let mut other = p.clone();
+        other.board_key = BoardKey::generate(&mut rng).public();
+        assert!(receipt(4).verify(&other).is_err(), "another board key");
+    }
+}

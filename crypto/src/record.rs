@@ -1,0 +1,224 @@
+//! Published artefacts that clients and observers consume: board entries, the election package
+//! a voter's device loads, and the receipt a voter keeps (`docs/record-format.md`).
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::ballot::{BallotOpening, EncryptedBallot, TrackingCode};
+use crate::board::{leaf_hash, verify_inclusion, BoardError, Hash, SignedTreeHead};
+use crate::context::{base_hash, ElectionContext, KeyHolderKeys};
+use crate::elgamal::PublicKey;
+use crate::error::DecodeError;
+use crate::group::{bytes_hex, GroupElement};
+use crate::manifest::Manifest;
+use crate::signature::VerifyingKey;
+
+/// The version of the record format and of every artefact in it.
+pub const RECORD_VERSION: &str = "dobush-record/1";
+
+/// A credential on the frozen list, with the ballot style it may vote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedCredential {
+    /// The public credential.
+    pub credential: VerifyingKey,
+    /// The ballot style (district) of its voter.
+    pub style: String,
+}
+
+/// One entry of the bulletin board. The board's Merkle leaves are the exact bytes of the
+/// entry's JSON serialization, one entry per line in `board.jsonl`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BoardEntry {
+    /// The e-voter credential list, frozen at the application deadline.
+    CredentialList {
+        /// The credentials, sorted by their encoding.
+        credentials: Vec<ListedCredential>,
+        /// Their number (equals the protocol's e-voter line).
+        count: u64,
+    },
+    /// A credential replaced after the deadline by a recorded commission decision.
+    CredentialReplaced {
+        /// The revoked credential.
+        old: VerifyingKey,
+        /// Its replacement.
+        new: VerifyingKey,
+        /// The ballot style.
+        style: String,
+        /// Reference of the commission's decision.
+        decision: String,
+    },
+    /// Voting opened: the zero report.
+    Opened {
+        /// Milliseconds since the Unix epoch.
+        timestamp_ms: u64,
+    },
+    /// A cast ballot.
+    Ballot {
+        /// The ballot.
+        ballot: EncryptedBallot,
+        /// Its tracking code.
+        tracking_code: TrackingCode,
+    },
+    /// A challenged (Benaloh) ballot with its opening: never counted.
+    Challenged {
+        /// The ballot.
+        ballot: EncryptedBallot,
+        /// Its tracking code.
+        tracking_code: TrackingCode,
+        /// The revealed marks and nonces.
+        opening: BallotOpening,
+    },
+    /// A ballot superseded by a later one of the same credential (`last_counts`).
+    Superseded {
+        /// The earlier ballot's tracking code.
+        tracking_code: TrackingCode,
+        /// The later ballot's tracking code.
+        by: TrackingCode,
+    },
+    /// Hashes of the web app's assets as served (SHA-384, base64 as in Subresource Integrity).
+    WebAssets {
+        /// `(path, integrity)` pairs.
+        assets: Vec<(String, String)>,
+    },
+    /// Voting closed.
+    Closed {
+        /// Milliseconds since the Unix epoch.
+        timestamp_ms: u64,
+    },
+}
+
+impl BoardEntry {
+    /// The exact bytes that become the Merkle leaf.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, DecodeError> {
+        serde_json::to_vec(self).map_err(|e| DecodeError::Structure(e.to_string()))
+    }
+}
+
+/// A key-holder's public keys as published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedKeyHolder {
+    /// Number `1..=n`.
+    pub index: u32,
+    /// Signing key.
+    pub signing_key: GroupElement,
+    /// Communication key.
+    pub comm_key: GroupElement,
+}
+
+/// What a voter's device loads to vote. The device recomputes both context hashes and refuses
+/// a package whose published hashes differ.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElectionPackage {
+    /// [`RECORD_VERSION`].
+    pub version: String,
+    /// The frozen manifest.
+    pub manifest: Manifest,
+    /// Threshold `t`.
+    pub threshold: u32,
+    /// Key-holders in index order.
+    pub key_holders: Vec<PublishedKeyHolder>,
+    /// The joint election key.
+    pub joint_key: PublicKey,
+    /// The published base hash.
+    #[serde(with = "bytes_hex")]
+    pub base_hash: [u8; 32],
+    /// The published extended hash.
+    #[serde(with = "bytes_hex")]
+    pub extended_hash: [u8; 32],
+    /// The board's Ed25519 public key.
+    #[serde(with = "bytes_hex")]
+    pub board_key: [u8; 32],
+}
+
+/// Why a package or receipt was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// Unknown format version.
+    #[error("unknown record version {0:?} (this software reads {RECORD_VERSION})")]
+    Version(String),
+    /// A recomputed hash differs from the published one.
+    #[error("{0} does not match its recomputation")]
+    HashMismatch(&'static str),
+    /// Malformed content.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A board proof or signature failed.
+    #[error(transparent)]
+    Board(#[from] BoardError),
+    /// The receipt's entry is not the expected ballot.
+    #[error("receipt: {0}")]
+    Receipt(String),
+}
+
+impl ElectionPackage {
+    /// Recomputes the base and extended hashes and returns the election context.
+    pub fn context(&self) -> Result<ElectionContext, RecordError> {
+        if self.version != RECORD_VERSION {
+            return Err(RecordError::Version(self.version.clone()));
+        }
+        if self.key_holders.iter().enumerate().any(|(i, k)| k.index as usize != i + 1) {
+            return Err(DecodeError::Structure("key-holders must be numbered 1..=n in order".into()).into());
+        }
+        let keys: Vec<KeyHolderKeys> = self
+            .key_holders
+            .iter()
+            .map(|k| KeyHolderKeys { signing_key: k.signing_key, comm_key: k.comm_key })
+            .collect();
+        if base_hash(&self.manifest.campaign_id, self.threshold, &keys) != self.base_hash {
+            return Err(RecordError::HashMismatch("base hash"));
+        }
+        let ctx = ElectionContext::new(self.base_hash, self.joint_key, self.manifest.clone())?;
+        if *ctx.extended_hash() != self.extended_hash {
+            return Err(RecordError::HashMismatch("extended hash"));
+        }
+        Ok(ctx)
+    }
+}
+
+/// What the voter keeps after casting: the board entry, its position, a signed tree head and
+/// the inclusion proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The ballot's tracking code.
+    pub tracking_code: TrackingCode,
+    /// Position of the entry on the board (0-based leaf index).
+    pub index: u64,
+    /// The exact board entry bytes (a JSON line).
+    pub entry: String,
+    /// A tree head that includes the entry.
+    pub tree_head: SignedTreeHead,
+    /// RFC 9162 inclusion proof, leaf side first.
+    pub inclusion_proof: Vec<HexHash>,
+}
+
+/// A 32-byte hash as hex in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HexHash(#[serde(with = "bytes_hex")] pub Hash);
+
+impl Receipt {
+    /// Checks the receipt: the entry is a ballot with this tracking code, the inclusion proof
+    /// leads to the tree head's root, and the board key signed the head for this election.
+    pub fn verify(&self, package: &ElectionPackage) -> Result<(), RecordError> {
+        let entry: BoardEntry = serde_json::from_str(&self.entry).map_err(|e| RecordError::Receipt(e.to_string()))?;
+        match entry {
+            BoardEntry::Ballot { tracking_code, .. } if tracking_code == self.tracking_code => {}
+            _ => return Err(RecordError::Receipt("the entry is not this ballot".into())),
+        }
+        if self.tree_head.head.context != package.base_hash {
+            return Err(RecordError::Receipt("the tree head belongs to another election".into()));
+        }
+        self.tree_head.verify(&package.board_key)?;
+        let proof: Vec<Hash> = self.inclusion_proof.iter().map(|h| h.0).collect();
+        verify_inclusion(
+            &leaf_hash(self.entry.as_bytes()),
+            self.index,
+            self.tree_head.head.size,
+            &proof,
+            &self.tree_head.head.root,
+        )?;
+        Ok(())
+    }
+}
