@@ -1,0 +1,286 @@
+//! Ballot checks (`08-ballot.md` §Verification): structure against the manifest and style,
+//! distinct first components, every 0/1 proof, every count proof, the credential signature,
+//! and the tracking code.
+
+use std::collections::HashSet;
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use merlin::Transcript;
+use serde_json::Value;
+
+use crate::encoding::{array, field, hex_n, point, scalar, string, Decoded, Invalid, Point};
+use crate::manifest::Manifest;
+use crate::sigma::{disjunctive, range, signature, Branch, Equations, RangeProofParts};
+use crate::transcript::{self, hash32};
+
+/// What a ballot is checked against.
+pub struct Election {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The joint key `K`.
+    pub joint_key: Point,
+    /// The extended context hash.
+    pub extended_hash: [u8; 32],
+}
+
+/// A parsed ballot.
+pub struct Ballot {
+    /// 16-byte id.
+    pub id: [u8; 16],
+    /// Style id.
+    pub style: String,
+    /// Public credential.
+    pub credential: Point,
+    /// Per contest (in ballot order): contest index, ciphertexts, selection proofs, count proof.
+    pub contests: Vec<ContestPart>,
+    /// Signature `(R, s)`.
+    pub sig: (Point, Scalar),
+}
+
+/// One contest of a ballot.
+pub struct ContestPart {
+    /// Contest id.
+    pub id: String,
+    /// `(α, β)` per selection.
+    pub cts: Vec<(Point, Point)>,
+    /// 0/1 proof per selection.
+    pub proofs: Vec<Vec<Branch>>,
+    /// The count proof.
+    pub count: Count,
+}
+
+/// A count proof.
+pub enum Count {
+    /// Disjunctive over the weighted sum.
+    Disjunctive(Vec<Branch>),
+    /// Bulletproofs with link proof.
+    Range(Box<RangeProofParts>),
+}
+
+fn branches(v: &Value, what: &str) -> Decoded<Vec<Branch>> {
+    let arr = v.as_array().ok_or_else(|| Invalid(format!("{what}: a proof must be an array of branches")))?;
+    arr.iter()
+        .map(|b| {
+            Ok(Branch {
+                a: point(field(b, "a", what)?, what)?,
+                b: point(field(b, "b", what)?, what)?,
+                c: scalar(field(b, "c", what)?, what)?,
+                z: scalar(field(b, "z", what)?, what)?,
+            })
+        })
+        .collect()
+}
+
+/// Parses a ballot's JSON strictly (unknown shapes and invalid encodings are errors).
+pub fn parse(v: &Value) -> Decoded<Ballot> {
+    let what = "ballot";
+    let id = hex_n::<16>(field(v, "ballot_id", what)?, "ballot_id")?;
+    let style = string(v, "style", what)?;
+    let credential = point(field(v, "credential", what)?, "credential")?;
+    let sigv = field(v, "signature", what)?;
+    let sig = (point(field(sigv, "r", "signature")?, "signature.r")?, scalar(field(sigv, "s", "signature")?, "signature.s")?);
+    let mut contests = Vec::new();
+    for c in array(v, "contests", what)? {
+        let id = string(c, "contest_id", "contest")?;
+        let what = format!("contest {id:?}");
+        let mut cts = Vec::new();
+        let mut proofs = Vec::new();
+        for s in array(c, "selections", &what)? {
+            let ct = field(s, "ciphertext", &what)?;
+            cts.push((point(field(ct, "alpha", &what)?, &what)?, point(field(ct, "beta", &what)?, &what)?));
+            proofs.push(branches(field(s, "proof", &what)?, &what)?);
+        }
+        let cp = field(c, "count_proof", &what)?;
+        let count = match string(cp, "kind", &what)?.as_str() {
+            "disjunctive" => Count::Disjunctive(branches(field(cp, "proof", &what)?, &what)?),
+            "range" => {
+                let p = field(cp, "proof", &what)?;
+                let link = field(p, "link", &what)?;
+                let bp = field(p, "range", &what)?.as_str().ok_or_else(|| Invalid(format!("{what}: range must be hex")))?;
+                Count::Range(Box::new(RangeProofParts {
+                    v1: point(field(p, "v1", &what)?, &what)?,
+                    a: [
+                        point(field(link, "a1", &what)?, &what)?,
+                        point(field(link, "a2", &what)?, &what)?,
+                        point(field(link, "a3", &what)?, &what)?,
+                    ],
+                    z: [
+                        scalar(field(link, "zx", &what)?, &what)?,
+                        scalar(field(link, "zr", &what)?, &what)?,
+                        scalar(field(link, "zs", &what)?, &what)?,
+                    ],
+                    bulletproof: hex::decode(bp).map_err(|_| Invalid(format!("{what}: range is not hex")))?,
+                }))
+            }
+            k => return Err(Invalid(format!("{what}: unknown count proof kind {k:?}"))),
+        };
+        contests.push(ContestPart { id, cts, proofs, count });
+    }
+    Ok(Ballot { id, style, credential, contests, sig })
+}
+
+fn append_branches(t: &mut Transcript, bs: &[Branch]) {
+    t.append_u64(b"branches", bs.len() as u64);
+    for b in bs {
+        t.append_message(b"a", &b.a.bytes);
+        t.append_message(b"b", &b.b.bytes);
+        t.append_message(b"c", b.c.as_bytes());
+        t.append_message(b"z", b.z.as_bytes());
+    }
+}
+
+/// The body hash (§Body hash).
+pub fn body_hash(e: &Election, b: &Ballot) -> [u8; 32] {
+    let mut t = transcript::new(b"ballot-body");
+    t.append_message(b"context", &e.extended_hash);
+    t.append_message(b"ballot-id", &b.id);
+    t.append_message(b"style", b.style.as_bytes());
+    t.append_message(b"credential", &b.credential.bytes);
+    t.append_u64(b"contests", b.contests.len() as u64);
+    for c in &b.contests {
+        t.append_message(b"contest-id", c.id.as_bytes());
+        t.append_u64(b"selections", c.cts.len() as u64);
+        for ((a, be), p) in c.cts.iter().zip(&c.proofs) {
+            t.append_message(b"alpha", &a.bytes);
+            t.append_message(b"beta", &be.bytes);
+            append_branches(&mut t, p);
+        }
+        match &c.count {
+            Count::Disjunctive(p) => {
+                t.append_message(b"count-kind", b"disjunctive");
+                append_branches(&mut t, p);
+            }
+            Count::Range(r) => {
+                t.append_message(b"count-kind", b"range");
+                t.append_message(b"v1", &r.v1.bytes);
+                t.append_message(b"a1", &r.a[0].bytes);
+                t.append_message(b"a2", &r.a[1].bytes);
+                t.append_message(b"a3", &r.a[2].bytes);
+                t.append_message(b"zx", r.z[0].as_bytes());
+                t.append_message(b"zr", r.z[1].as_bytes());
+                t.append_message(b"zs", r.z[2].as_bytes());
+                t.append_message(b"bulletproof", &r.bulletproof);
+            }
+        }
+    }
+    hash32(&mut t, b"body-hash")
+}
+
+/// The tracking code from the body hash and signature.
+pub fn tracking_code(body: &[u8; 32], b: &Ballot) -> [u8; 32] {
+    let mut t = transcript::new(b"tracking-code");
+    t.append_message(b"body-hash", body);
+    let mut sig = [0u8; 64];
+    sig[..32].copy_from_slice(&b.sig.0.bytes);
+    sig[32..].copy_from_slice(b.sig.1.as_bytes());
+    t.append_message(b"signature", &sig);
+    hash32(&mut t, b"tracking-code")
+}
+
+/// Checks one ballot, adding its equations to `eqs`. Returns its tracking code, or the first
+/// problem found with its location (contest, selection, proof).
+pub fn check(e: &Election, b: &Ballot, eqs: &mut Equations) -> Result<[u8; 32], String> {
+    let style = e.manifest.styles.get(&b.style).ok_or_else(|| format!("unknown ballot style {:?}", b.style))?;
+    if style.len() != b.contests.len()
+        || style.iter().zip(&b.contests).any(|(i, c)| e.manifest.contests.get(*i).map(|k| &k.id) != Some(&c.id))
+    {
+        return Err("contests do not match the ballot style".into());
+    }
+    let mut alphas = HashSet::new();
+    if b.contests.iter().flat_map(|c| &c.cts).any(|(a, _)| !alphas.insert(a.bytes)) {
+        return Err("two ciphertexts share their first component".into());
+    }
+    let k = &e.joint_key;
+    let mut tb = transcript::new(b"ballot");
+    tb.append_message(b"context", &e.extended_hash);
+    tb.append_message(b"ballot-id", &b.id);
+    tb.append_message(b"style", b.style.as_bytes());
+    tb.append_message(b"credential", &b.credential.bytes);
+    tb.append_message(b"pk", &k.bytes);
+    for (ci, c) in style.iter().zip(&b.contests) {
+        let Some(contest) = e.manifest.contests.get(*ci) else { return Err("unknown contest".into()) };
+        if c.cts.len() != contest.selections() || c.proofs.len() != c.cts.len() {
+            return Err(format!("contest {:?}: wrong number of selections", c.id));
+        }
+        let mut tc = tb.clone();
+        tc.append_u64(b"contest", *ci as u64);
+        tc.append_u64(b"selections", c.cts.len() as u64);
+        for (a, be) in &c.cts {
+            tc.append_message(b"alpha", &a.bytes);
+            tc.append_message(b"beta", &be.bytes);
+        }
+        for (j, ((a, be), p)) in c.cts.iter().zip(&c.proofs).enumerate() {
+            let mut t = tc.clone();
+            t.append_message(b"dom-sep", b"selection-proof");
+            t.append_u64(b"selection", j as u64);
+            t.append_u64(b"values", 2);
+            t.append_u64(b"value", 0);
+            t.append_u64(b"value", 1);
+            if !disjunctive(&mut t, &k.p, &a.p, &be.p, &[0, 1], p, eqs) {
+                return Err(format!("contest {:?}, selection {j}: 0/1 proof fails", c.id));
+            }
+        }
+        let (mut sa, mut sb) = (RistrettoPoint::default(), RistrettoPoint::default());
+        for (i, (a, be)) in c.cts.iter().enumerate() {
+            let w = Scalar::from(contest.weight(i));
+            sa += w * a.p;
+            sb += w * be.p;
+        }
+        let allowed = contest.allowed();
+        let wide = allowed.len() > 16;
+        let mut t = tc.clone();
+        t.append_message(b"dom-sep", if wide { b"count-range-proof".as_slice() } else { b"count-proof".as_slice() });
+        t.append_u64(b"weights", c.cts.len() as u64);
+        for i in 0..c.cts.len() {
+            t.append_u64(b"weight", contest.weight(i));
+        }
+        t.append_u64(b"values", allowed.len() as u64);
+        for v in &allowed {
+            t.append_u64(b"value", *v);
+        }
+        let ok = match (&c.count, wide) {
+            (Count::Disjunctive(p), false) => disjunctive(&mut t, &k.p, &sa, &sb, &allowed, p, eqs),
+            (Count::Range(r), true) => {
+                let (lo, hi) = (allowed.first().copied().unwrap_or(0), allowed.last().copied().unwrap_or(0));
+                range(&mut t, &k.p, &sa, &sb, lo, hi, r, eqs)
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(format!("contest {:?}: count proof fails", c.id));
+        }
+    }
+    let body = body_hash(e, b);
+    let mut ts = transcript::new(b"ballot-signature");
+    ts.append_message(b"context", &e.extended_hash);
+    ts.append_message(b"body-hash", &body);
+    if !signature(&mut ts, &b.credential, &b.sig.0, &b.sig.1, eqs) {
+        return Err("credential signature fails".into());
+    }
+    Ok(tracking_code(&body, b))
+}
+
+/// Verifies many ballots: batched per chunk, chunks in parallel; a failed chunk is re-checked
+/// ballot by ballot, equation by equation, to name the ballot and the proof.
+pub fn verify_all(e: &Election, ballots: &[Ballot]) -> Vec<Result<[u8; 32], String>> {
+    use rayon::prelude::*;
+    ballots
+        .par_chunks(64)
+        .flat_map_iter(|chunk| {
+            let mut eqs = Equations::batched();
+            let first: Vec<Result<[u8; 32], String>> = chunk.iter().map(|b| check(e, b, &mut eqs)).collect();
+            if first.iter().all(Result::is_ok) && eqs.check() {
+                return first;
+            }
+            chunk
+                .iter()
+                .map(|b| {
+                    let mut d = Equations::direct();
+                    let r = check(e, b, &mut d)?;
+                    if d.check() { Ok(r) } else { Err("a proof equation fails".into()) }
+                })
+                .collect()
+        })
+        .collect()
+}
