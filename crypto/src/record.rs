@@ -222,3 +222,146 @@ impl Receipt {
         Ok(())
     }
 }
+
+/// The re-vote rule of a campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReVotePolicy {
+    /// One ballot per credential (the 2023 pilot).
+    Forbidden,
+    /// A later ballot supersedes the earlier one (against vote buying).
+    LastCounts,
+}
+
+/// Which ballots count under a re-vote rule: the indexes (into `ballots`, in board order) of
+/// the counted ballots, and for `LastCounts` the `(superseded, by)` pairs in board order.
+/// `ballots` are `(credential, tracking code)` in board order. Under `Forbidden` a second
+/// ballot of a credential is an error (the server must have refused it).
+pub fn counted_ballots(
+    policy: ReVotePolicy,
+    ballots: &[(VerifyingKey, TrackingCode)],
+) -> Result<(Vec<usize>, Vec<(TrackingCode, TrackingCode)>), DecodeError> {
+    let mut last: std::collections::HashMap<&VerifyingKey, usize> = std::collections::HashMap::new();
+    let mut superseded = Vec::new();
+    for (i, (cred, code)) in ballots.iter().enumerate() {
+        if let Some(prev) = last.insert(cred, i) {
+            match policy {
+                ReVotePolicy::Forbidden => {
+                    return Err(DecodeError::Structure(format!(
+                        "credential {} cast a second ballot under the forbidden re-vote rule",
+                        cred.0.to_hex()
+                    )))
+                }
+                ReVotePolicy::LastCounts => {
+                    if let Some((_, old)) = ballots.get(prev) {
+                        superseded.push((*old, *code));
+                    }
+                }
+            }
+        }
+    }
+    let mut counted: Vec<usize> = last.into_values().collect();
+    counted.sort_unstable();
+    Ok((counted, superseded))
+}
+
+/// The board's content in memory: the exact entry lines and their Merkle log. The server keeps
+/// the lines in its database and rebuilds this at start-up; tests and the demo use it directly.
+#[derive(Clone, Debug, Default)]
+pub struct Board {
+    log: crate::board::MerkleLog,
+    lines: Vec<String>,
+}
+
+impl Board {
+    /// An empty board.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rebuilds the board from stored lines (in order).
+    pub fn from_lines(lines: Vec<String>) -> Self {
+        let mut log = crate::board::MerkleLog::new();
+        for l in &lines {
+            log.push(l.as_bytes());
+        }
+        Self { log, lines }
+    }
+
+    /// Appends an entry; returns its index and the exact line stored.
+    pub fn append(&mut self, entry: &BoardEntry) -> Result<(u64, &str), DecodeError> {
+        let line = String::from_utf8(entry.to_bytes()?).map_err(|e| DecodeError::Structure(e.to_string()))?;
+        let index = self.log.push(line.as_bytes());
+        self.lines.push(line);
+        Ok((index, self.lines.last().map(String::as_str).unwrap_or_default()))
+    }
+
+    /// Number of entries.
+    pub fn size(&self) -> u64 {
+        self.log.size()
+    }
+
+    /// The entry lines.
+    pub fn lines(&self) -> &[String] {
+        &self.lines
+    }
+
+    /// The Merkle log.
+    pub fn log(&self) -> &crate::board::MerkleLog {
+        &self.log
+    }
+
+    /// Signs the current head.
+    pub fn sign_head(&self, key: &crate::board::BoardKey, context: [u8; 32], timestamp_ms: u64) -> SignedTreeHead {
+        key.sign(crate::board::TreeHead { context, size: self.size(), root: self.log.root(), timestamp_ms })
+    }
+
+    /// A receipt for the ballot at `index` under `head` (which must include it).
+    pub fn receipt(&self, index: u64, tracking_code: TrackingCode, head: SignedTreeHead) -> Result<Receipt, RecordError> {
+        let entry = self
+            .lines
+            .get(index as usize)
+            .cloned()
+            .ok_or(RecordError::Board(BoardError::Range("no such entry")))?;
+        let proof = self.log.inclusion_proof(index, head.head.size)?;
+        Ok(Receipt { tracking_code, index, entry, tree_head: head, inclusion_proof: proof.into_iter().map(HexHash).collect() })
+    }
+
+    /// The `board.jsonl` file: every line followed by `\n`.
+    pub fn to_jsonl(&self) -> String {
+        let mut s = String::with_capacity(self.lines.iter().map(|l| l.len() + 1).sum());
+        for l in &self.lines {
+            s.push_str(l);
+            s.push('\n');
+        }
+        s
+    }
+}
+
+/// The decrypted count of every selection of one contest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContestResult {
+    /// Contest id.
+    pub contest_id: String,
+    /// Counted ballots containing the contest.
+    pub ballots: u64,
+    /// One count per selection (options, then against-all, then blank).
+    pub counts: Vec<u64>,
+}
+
+/// The public election record (`record.json`; the board is `board.jsonl` beside it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElectionRecord {
+    /// [`RECORD_VERSION`].
+    pub version: String,
+    /// The election package (manifest, key-holders, keys, hashes, board key).
+    pub package: ElectionPackage,
+    /// The re-vote rule.
+    pub re_vote_policy: ReVotePolicy,
+    /// Every tree head the board issued, in order; the last is the final head.
+    pub tree_heads: Vec<SignedTreeHead>,
+    /// Encrypted totals of the counted ballots, per contest in manifest order.
+    pub encrypted_totals: Vec<crate::tally::ContestTotals>,
+    /// Decrypted results, per contest in manifest order.
+    pub results: Vec<ContestResult>,
+}

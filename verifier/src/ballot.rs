@@ -261,9 +261,9 @@ pub fn check(e: &Election, b: &Ballot, eqs: &mut Equations) -> Result<[u8; 32], 
     Ok(tracking_code(&body, b))
 }
 
-/// Verifies many ballots: batched per chunk, chunks in parallel; a failed chunk is re-checked
-/// ballot by ballot, equation by equation, to name the ballot and the proof.
-pub fn verify_all(e: &Election, ballots: &[Ballot]) -> Vec<Result<[u8; 32], String>> {
+/// Verifies many ballots: batched per chunk of 64, chunks in parallel; a failed chunk is
+/// re-checked ballot by ballot, equation by equation, to name the ballot and the proof.
+pub fn verify_all(e: &Election, ballots: &[&Ballot]) -> Vec<Result<[u8; 32], String>> {
     use rayon::prelude::*;
     ballots
         .par_chunks(64)

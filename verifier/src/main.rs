@@ -1,6 +1,69 @@
-//! The independent Dobush verifier. Written from `docs/protocol/` and `docs/record-format.md`
-//! only; it must never depend on a crate of this workspace. Built under issue 5.
+//! `dobush-verifier`: checks a published Dobush election record.
+//!
+//! ```text
+//! dobush-verifier verify <record-dir> [--json] [--since <tree-head.json>]
+//! ```
+//! Exit code 0 only when every check holds.
 
-fn main() {
-    println!("dobush-verifier {}", env!("CARGO_PKG_VERSION"));
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use dobush_verifier::board::TreeHead;
+use dobush_verifier::record::{verify_dir, Options};
+
+const USAGE: &str = "usage: dobush-verifier verify <record-dir> [--json] [--since <tree-head.json>]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    match it.next().map(String::as_str) {
+        Some("verify") => {}
+        Some("--version") => {
+            println!("dobush-verifier {} (reads {})", env!("CARGO_PKG_VERSION"), dobush_verifier::record::VERSION);
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
+    let (mut dir, mut json, mut since) = (None, false, None);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--json" => json = true,
+            "--since" => {
+                let Some(path) = it.next() else {
+                    eprintln!("--since needs a file\n{USAGE}");
+                    return ExitCode::from(2);
+                };
+                let head = std::fs::read_to_string(path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| serde_json::from_str(&s).map_err(|e| e.to_string()))
+                    .and_then(|v| TreeHead::parse(&v).map_err(|e| e.0));
+                match head {
+                    Ok(h) => since = Some(h),
+                    Err(e) => {
+                        eprintln!("{path}: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            d if dir.is_none() => dir = Some(PathBuf::from(d)),
+            other => {
+                eprintln!("unexpected argument {other:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(dir) = dir else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let report = verify_dir(&dir, &Options { since });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        print!("{}", report.text());
+    }
+    if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

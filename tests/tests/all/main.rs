@@ -3,3 +3,4 @@
 
 mod differential;
 mod vectors;
+mod verifier;

@@ -1,0 +1,185 @@
+//! An in-process election that produces a complete public record, for the end-to-end and
+//! verifier tests: credentials frozen on the board, ballots cast with receipts, challenged
+//! ballots, re-votes, closing, encrypted totals and decrypted results.
+
+use dobush_crypto::ballot::{encrypt_ballot, verify_ballot, PlaintextBallot, VerifiedBallot};
+use dobush_crypto::board::{BoardKey, SignedTreeHead};
+use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderKeys};
+use dobush_crypto::credential::Credential;
+use dobush_crypto::dlog::DlogTable;
+use dobush_crypto::elgamal::SecretKey;
+use dobush_crypto::manifest::Manifest;
+use dobush_crypto::record::{
+    counted_ballots, Board, BoardEntry, ContestResult, ElectionPackage, ElectionRecord, ListedCredential,
+    PublishedKeyHolder, ReVotePolicy, Receipt, RECORD_VERSION,
+};
+use dobush_crypto::signature::SigningKey;
+use dobush_crypto::tally::EncryptedTally;
+use rand_chacha::ChaCha20Rng;
+
+/// One e-voter: a credential made "on the device" and the ballot style.
+pub struct Voter {
+    /// The credential.
+    pub credential: Credential,
+    /// The ballot style.
+    pub style: String,
+}
+
+/// A simulated election. The election key here is a single key (the record's decryption part
+/// is produced from it); the threshold ceremony is exercised by the crypto crate's own tests.
+pub struct SimElection {
+    /// Election context.
+    pub ctx: ElectionContext,
+    /// The package voters load.
+    pub package: ElectionPackage,
+    /// The board.
+    pub board: Board,
+    /// Every head issued.
+    pub heads: Vec<SignedTreeHead>,
+    /// The e-voters.
+    pub voters: Vec<Voter>,
+    /// Re-vote rule.
+    pub policy: ReVotePolicy,
+    /// The board key (tests use it to play a malicious server that re-signs a forged board).
+    pub board_key: BoardKey,
+    secret: SecretKey,
+    clock_ms: u64,
+    /// Every cast ballot, in board order.
+    pub cast: Vec<VerifiedBallot>,
+    /// The RNG.
+    pub rng: ChaCha20Rng,
+}
+
+impl SimElection {
+    /// Sets up the election, freezes the credential list of `voters` e-voters (styles assigned
+    /// round-robin) and opens voting.
+    pub fn new(manifest: Manifest, policy: ReVotePolicy, voters: usize, mut rng: ChaCha20Rng) -> Self {
+        let holders: Vec<PublishedKeyHolder> = (1..=5)
+            .map(|i| PublishedKeyHolder {
+                index: i,
+                signing_key: SigningKey::generate(&mut rng).verifying_key().0,
+                comm_key: SigningKey::generate(&mut rng).verifying_key().0,
+            })
+            .collect();
+        let keys: Vec<KeyHolderKeys> =
+            holders.iter().map(|h| KeyHolderKeys { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
+        let base = base_hash(&manifest.campaign_id, 3, &keys);
+        let secret = SecretKey::generate(&mut rng);
+        let ctx = ElectionContext::new(base, secret.public_key(), manifest.clone()).expect("valid manifest");
+        let board_key = BoardKey::generate(&mut rng);
+        let package = ElectionPackage {
+            version: RECORD_VERSION.into(),
+            manifest: manifest.clone(),
+            threshold: 3,
+            key_holders: holders,
+            joint_key: secret.public_key(),
+            base_hash: base,
+            extended_hash: *ctx.extended_hash(),
+            board_key: board_key.public(),
+        };
+        let styles: Vec<String> = manifest.ballot_styles.iter().map(|s| s.id.clone()).collect();
+        let voters: Vec<Voter> = (0..voters)
+            .map(|i| Voter {
+                credential: Credential::generate(&mut rng).expect("credential"),
+                style: styles[i % styles.len()].clone(),
+            })
+            .collect();
+        let mut listed: Vec<ListedCredential> =
+            voters.iter().map(|v| ListedCredential { credential: v.credential.public(), style: v.style.clone() }).collect();
+        listed.sort_by_key(|l| *l.credential.0.as_bytes());
+        let mut sim = Self {
+            ctx,
+            package,
+            board: Board::new(),
+            heads: Vec::new(),
+            voters,
+            policy,
+            board_key,
+            secret,
+            clock_ms: 1_680_998_400_000,
+            cast: Vec::new(),
+            rng,
+        };
+        let count = listed.len() as u64;
+        sim.append(BoardEntry::CredentialList { credentials: listed, count });
+        sim.append(BoardEntry::Opened { timestamp_ms: sim.clock_ms });
+        sim.sign_head();
+        sim
+    }
+
+    fn append(&mut self, e: BoardEntry) -> u64 {
+        self.clock_ms += 1000;
+        self.board.append(&e).expect("entry serializes").0
+    }
+
+    /// Signs and keeps a head of the current board.
+    pub fn sign_head(&mut self) -> SignedTreeHead {
+        let h = self.board.sign_head(&self.board_key, self.package.base_hash, self.clock_ms);
+        self.heads.push(h);
+        h
+    }
+
+    /// Voter `i` encrypts `plaintext`, the server verifies and appends it; returns the receipt.
+    pub fn cast(&mut self, i: usize, plaintext: &PlaintextBallot) -> Receipt {
+        let key = self.voters[i].credential.signing_key().clone();
+        let (b, _) = encrypt_ballot(&self.ctx, &key, plaintext, &mut self.rng).expect("encrypts");
+        let v = verify_ballot(&self.ctx, b, &mut self.rng).expect("verifies");
+        let code = *v.tracking_code();
+        if self.policy == ReVotePolicy::LastCounts {
+            if let Some(prev) = self.cast.iter().rev().find(|p| p.ballot().credential == v.ballot().credential) {
+                let old = *prev.tracking_code();
+                self.append(BoardEntry::Superseded { tracking_code: old, by: code });
+            }
+        }
+        let index = self.append(BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: code });
+        self.cast.push(v);
+        let head = self.sign_head();
+        self.board.receipt(index, code, head).expect("receipt")
+    }
+
+    /// Voter `i` checks a ballot (Benaloh challenge): posted with its opening, never counted.
+    pub fn challenge(&mut self, i: usize, plaintext: &PlaintextBallot) {
+        let key = self.voters[i].credential.signing_key().clone();
+        let (b, secrets) = encrypt_ballot(&self.ctx, &key, plaintext, &mut self.rng).expect("encrypts");
+        let v = verify_ballot(&self.ctx, b, &mut self.rng).expect("verifies");
+        self.append(BoardEntry::Challenged { ballot: v.ballot().clone(), tracking_code: *v.tracking_code(), opening: secrets.open() });
+    }
+
+    /// Closes voting and produces the record and board (and gives the board key back).
+    pub fn close(mut self) -> (ElectionRecord, Board, BoardKey) {
+        self.append(BoardEntry::Closed { timestamp_ms: self.clock_ms });
+        self.sign_head();
+        let pairs: Vec<_> = self.cast.iter().map(|v| (v.ballot().credential, *v.tracking_code())).collect();
+        let (counted, _) = counted_ballots(self.policy, &pairs).expect("re-vote rule respected");
+        let mut tally = EncryptedTally::new(&self.ctx);
+        for i in counted {
+            tally.add(&self.cast[i]).expect("same manifest");
+        }
+        let totals = tally.totals().expect("totals");
+        let table = DlogTable::new(self.voters.len() as u64);
+        let results = totals
+            .iter()
+            .map(|t| ContestResult {
+                contest_id: t.contest_id.clone(),
+                ballots: t.ballots,
+                counts: t.totals.iter().map(|c| table.solve(&self.secret.decrypt_to_point(c)).expect("small")).collect(),
+            })
+            .collect();
+        let record = ElectionRecord {
+            version: RECORD_VERSION.into(),
+            package: self.package,
+            re_vote_policy: self.policy,
+            tree_heads: self.heads,
+            encrypted_totals: totals,
+            results,
+        };
+        (record, self.board, self.board_key)
+    }
+}
+
+/// Writes `record.json` and `board.jsonl` into `dir`.
+pub fn write_record(dir: &std::path::Path, record: &ElectionRecord, board: &Board) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("record.json"), serde_json::to_string_pretty(record)?)?;
+    std::fs::write(dir.join("board.jsonl"), board.to_jsonl())
+}

@@ -1,0 +1,324 @@
+//! The independent verifier on records of simulated elections: the honest record passes; each
+//! kind of tampering — by an outsider, or by a server that re-signs its forged board — is
+//! detected and located.
+
+use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest};
+use dobush_crypto::board::{BoardKey, TreeHead as CryptoHead};
+use dobush_crypto::record::{Board, BoardEntry, ElectionRecord, ReVotePolicy};
+use dobush_tests::election::SimElection;
+use dobush_tests::fixtures::pilot_manifest;
+use dobush_verifier::record::{verify, Options};
+use dobush_verifier::report::Report;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde_json::Value;
+
+fn vote(candidate: usize, yes: bool) -> PlaintextBallot {
+    PlaintextBallot {
+        style: "samarkandek".into(),
+        contests: vec![
+            PlaintextContest { contest_id: "council".into(), selections: (0..9).map(|j| u8::from(j == candidate)).collect() },
+            PlaintextContest { contest_id: "question".into(), selections: if yes { vec![1, 0] } else { vec![0, 1] } },
+        ],
+    }
+}
+
+struct Closed {
+    record: ElectionRecord,
+    board: Board,
+    key: BoardKey,
+}
+
+/// 12 e-voters, 10 cast, two of them re-vote (last counts), two check a ballot first.
+fn election(policy: ReVotePolicy) -> Closed {
+    let mut e = SimElection::new(pilot_manifest(), policy, 12, ChaCha20Rng::seed_from_u64(77));
+    e.challenge(0, &vote(1, true));
+    for i in 0..10 {
+        e.cast(i, &vote(i % 9, i % 3 == 0));
+    }
+    e.challenge(5, &vote(2, false));
+    if policy == ReVotePolicy::LastCounts {
+        e.cast(3, &vote(8, false));
+        e.cast(4, &vote(7, true));
+    }
+    let (record, board, key) = e.close();
+    Closed { record, board, key }
+}
+
+fn check(record: &ElectionRecord, lines: &[String]) -> Report {
+    let json = serde_json::to_string(record).unwrap();
+    let mut jsonl = String::new();
+    for l in lines {
+        jsonl.push_str(l);
+        jsonl.push('\n');
+    }
+    verify(&json, jsonl.as_bytes(), &Options::default())
+}
+
+/// A malicious server: rewrites the board and re-signs every head over the forged board.
+fn forge(c: &Closed, lines: Vec<String>) -> (ElectionRecord, Vec<String>) {
+    let board = Board::from_lines(lines.clone());
+    let mut record = c.record.clone();
+    let n = board.size();
+    for h in &mut record.tree_heads {
+        let size = h.head.size.min(n);
+        *h = c.key.sign(CryptoHead { size, root: board.log().root_at(size).unwrap(), ..h.head });
+    }
+    if let Some(last) = record.tree_heads.last_mut() {
+        *last = c.key.sign(CryptoHead { size: n, root: board.log().root(), ..last.head });
+    }
+    (record, lines)
+}
+
+fn failing(r: &Report) -> Vec<&'static str> {
+    r.checks.iter().filter(|c| !c.passed).map(|c| c.name).collect()
+}
+
+fn line_index(lines: &[String], kind: &str, nth: usize) -> usize {
+    lines.iter().enumerate().filter(|(_, l)| l.contains(&format!("\"type\":\"{kind}\""))).nth(nth).unwrap().0
+}
+
+fn edit(line: &str, f: impl FnOnce(&mut Value)) -> String {
+    let mut v: Value = serde_json::from_str(line).unwrap();
+    f(&mut v);
+    serde_json::to_string(&v).unwrap()
+}
+
+fn flip_hex(v: &mut Value) {
+    let s = v.as_str().unwrap().to_owned();
+    let c = if s.starts_with('0') { '1' } else { '0' };
+    *v = Value::from(format!("{c}{}", &s[1..]));
+}
+
+#[test]
+fn honest_records_verify() {
+    for policy in [ReVotePolicy::Forbidden, ReVotePolicy::LastCounts] {
+        let c = election(policy);
+        let r = check(&c.record, c.board.lines());
+        assert!(r.passed(), "{}", r.text());
+        assert_eq!(r.checks.iter().find(|c| c.name == "ballots").unwrap().count, if policy == ReVotePolicy::LastCounts { 14 } else { 12 });
+    }
+}
+
+#[test]
+fn unknown_version_is_refused() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut rec = c.record.clone();
+    rec.version = "dobush-record/2".into();
+    let r = check(&rec, c.board.lines());
+    assert_eq!(failing(&r), vec!["version"]);
+}
+
+#[test]
+fn wrong_election_context_is_refused() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut rec = c.record.clone();
+    rec.package.manifest.contests[0].options[0].name = rec.package.manifest.contests[0].options[1].name.clone();
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("context").iter().any(|f| f.contains("extended hash")), "{}", r.text());
+    let mut rec = c.record.clone();
+    rec.package.base_hash[0] ^= 1;
+    assert!(!check(&rec, c.board.lines()).passed());
+}
+
+#[test]
+fn changed_ciphertext_is_located() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut lines = c.board.lines().to_vec();
+    let i = line_index(&lines, "ballot", 3);
+    lines[i] = edit(&lines[i], |v| flip_hex(&mut v["ballot"]["contests"][0]["selections"][2]["ciphertext"]["beta"]));
+    let (rec, lines) = forge(&c, lines);
+    let r = check(&rec, &lines);
+    let f = r.failures_of("ballots");
+    assert!(f.iter().any(|m| m.starts_with(&format!("entry {i}"))), "{}", r.text());
+}
+
+#[test]
+fn changed_proof_response_and_challenge_are_located() {
+    let c = election(ReVotePolicy::Forbidden);
+    for field in ["z", "c"] {
+        let mut lines = c.board.lines().to_vec();
+        let i = line_index(&lines, "ballot", 1);
+        lines[i] = edit(&lines[i], |v| flip_hex(&mut v["ballot"]["contests"][1]["selections"][0]["proof"][1][field]));
+        let (rec, lines) = forge(&c, lines);
+        let r = check(&rec, &lines);
+        assert!(r.failures_of("ballots").iter().any(|m| m.starts_with(&format!("entry {i}")) && m.contains("question")), "{}", r.text());
+    }
+}
+
+#[test]
+fn changed_tracking_code_is_located() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut lines = c.board.lines().to_vec();
+    let i = line_index(&lines, "ballot", 2);
+    lines[i] = edit(&lines[i], |v| flip_hex(&mut v["tracking_code"]));
+    let (rec, lines) = forge(&c, lines);
+    let r = check(&rec, &lines);
+    assert!(r.failures_of("ballots").iter().any(|m| m.contains("tracking code")), "{}", r.text());
+}
+
+#[test]
+fn changed_tree_head_signature_is_detected() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut rec = c.record.clone();
+    rec.tree_heads[3].signature[7] ^= 1;
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("board").iter().any(|m| m.contains("tree head 3") && m.contains("signature")), "{}", r.text());
+}
+
+#[test]
+fn an_outsider_changing_the_board_breaks_the_signed_roots() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut lines = c.board.lines().to_vec();
+    let i = line_index(&lines, "ballot", 0);
+    lines[i] = edit(&lines[i], |v| flip_hex(&mut v["ballot"]["signature"]["s"]));
+    let r = check(&c.record, &lines);
+    assert!(r.failures_of("board").iter().any(|m| m.contains("root differs")), "{}", r.text());
+    assert!(r.failures_of("ballots").iter().any(|m| m.contains("signature")), "{}", r.text());
+}
+
+#[test]
+fn reordered_entries_are_detected() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut lines = c.board.lines().to_vec();
+    lines.swap(0, 1); // opened before the credential list
+    let (rec, lines) = forge(&c, lines);
+    let r = check(&rec, &lines);
+    assert!(failing(&r).contains(&"entries"), "{}", r.text());
+    // Without re-signing, a swap of two ballots changes every later root.
+    let mut lines = c.board.lines().to_vec();
+    let (a, b) = (line_index(&lines, "ballot", 1), line_index(&lines, "ballot", 2));
+    lines.swap(a, b);
+    assert!(failing(&check(&c.record, &lines)).contains(&"board"));
+}
+
+#[test]
+fn dropped_ballot_changes_totals_or_roots() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut lines = c.board.lines().to_vec();
+    lines.remove(line_index(&lines, "ballot", 4));
+    let r = check(&c.record, &lines);
+    assert!(failing(&r).contains(&"board"), "{}", r.text());
+    let (rec, lines) = forge(&c, lines);
+    let r = check(&rec, &lines);
+    assert!(failing(&r).contains(&"totals"), "{}", r.text());
+}
+
+#[test]
+fn ballot_stuffed_with_a_credential_not_on_the_list_is_located() {
+    let c = election(ReVotePolicy::Forbidden);
+    // The server makes a valid ballot under a credential it invented.
+    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 1, ChaCha20Rng::seed_from_u64(1));
+    e.ctx = dobush_crypto::context::ElectionContext::new(c.record.package.base_hash, c.record.package.joint_key, c.record.package.manifest.clone()).unwrap();
+    let receipt = e.cast(0, &vote(0, true));
+    let mut lines = c.board.lines().to_vec();
+    let closed = lines.pop().unwrap();
+    lines.push(receipt.entry.clone());
+    lines.push(closed);
+    let (rec, lines) = forge(&c, lines);
+    let r = check(&rec, &lines);
+    assert!(r.failures_of("eligibility").iter().any(|m| m.contains("not on the frozen list")), "{}", r.text());
+}
+
+#[test]
+fn credential_added_after_the_freeze_is_detected() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut lines = c.board.lines().to_vec();
+    // The server slips an extra credential into the list and re-signs: the count no longer
+    // matches, or (if it raises the count too) the list no longer matches the zero report's
+    // head that observers kept.
+    let kept_zero_report = c.record.tree_heads[0];
+    lines[0] = edit(&lines[0], |v| {
+        let extra = v["credentials"][0].clone();
+        v["credentials"].as_array_mut().unwrap().push(extra);
+    });
+    let (rec, forged) = forge(&c, lines.clone());
+    assert!(failing(&check(&rec, &forged)).contains(&"credentials"));
+    lines[0] = edit(&lines[0], |v| v["count"] = Value::from(13));
+    let (rec, forged) = forge(&c, lines);
+    let json = serde_json::to_string(&rec).unwrap();
+    let mut jsonl = forged.join("\n");
+    jsonl.push('\n');
+    let since = dobush_verifier::board::TreeHead::parse(&serde_json::to_value(kept_zero_report).unwrap()).unwrap();
+    let r = verify(&json, jsonl.as_bytes(), &Options { since: Some(since) });
+    assert!(r.failures_of("board").iter().any(|m| m.contains("split view")), "{}", r.text());
+}
+
+#[test]
+fn duplicated_ballot_is_detected() {
+    let c = election(ReVotePolicy::LastCounts);
+    let mut lines = c.board.lines().to_vec();
+    let i = line_index(&lines, "ballot", 2);
+    let dup = lines[i].clone();
+    let closed = lines.pop().unwrap();
+    lines.push(dup);
+    lines.push(closed);
+    let (rec, lines) = forge(&c, lines);
+    let r = check(&rec, &lines);
+    assert!(failing(&r).contains(&"uniqueness"), "{}", r.text());
+}
+
+#[test]
+fn superseded_ballot_counted_is_detected() {
+    let c = election(ReVotePolicy::LastCounts);
+    // Drop one supersede marker and re-sign: the verifier recomputes the rule anyway.
+    let mut lines = c.board.lines().to_vec();
+    lines.remove(line_index(&lines, "superseded", 0));
+    let (rec, lines2) = forge(&c, lines);
+    let r = check(&rec, &lines2);
+    assert!(r.failures_of("re-vote").iter().any(|m| m.contains("no marker")), "{}", r.text());
+    // Totals that include a superseded ballot differ from the recomputation.
+    let mut rec = c.record.clone();
+    rec.encrypted_totals[0].totals.swap(0, 1);
+    let r = check(&rec, c.board.lines());
+    assert!(failing(&r).contains(&"totals"), "{}", r.text());
+}
+
+#[test]
+fn second_ballot_under_forbidden_rule_is_detected() {
+    let c = election(ReVotePolicy::LastCounts);
+    let mut rec = c.record.clone();
+    rec.re_vote_policy = ReVotePolicy::Forbidden;
+    let r = check(&rec, c.board.lines());
+    assert!(failing(&r).contains(&"re-vote"), "{}", r.text());
+}
+
+#[test]
+fn wrong_total_is_located() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut rec = c.record.clone();
+    rec.encrypted_totals[1].ballots += 1;
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("totals").iter().any(|m| m.contains("question")), "{}", r.text());
+}
+
+#[test]
+fn challenged_ballot_with_a_false_opening_is_located() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut lines = c.board.lines().to_vec();
+    let i = line_index(&lines, "challenged", 0);
+    lines[i] = edit(&lines[i], |v| {
+        let o = &mut v["opening"]["contests"][0];
+        let (a, b) = (o[1]["mark"].clone(), o[2]["mark"].clone());
+        o[1]["mark"] = b;
+        o[2]["mark"] = a;
+    });
+    let (rec, lines) = forge(&c, lines);
+    let r = check(&rec, &lines);
+    assert!(r.failures_of("challenged").iter().any(|m| m.starts_with(&format!("entry {i}"))), "{}", r.text());
+}
+
+#[test]
+fn challenged_ballot_cast_as_well_is_detected() {
+    let c = election(ReVotePolicy::LastCounts);
+    let mut lines = c.board.lines().to_vec();
+    let i = line_index(&lines, "challenged", 0);
+    let v: Value = serde_json::from_str(&lines[i]).unwrap();
+    let cast = serde_json::json!({"type": "ballot", "ballot": v["ballot"], "tracking_code": v["tracking_code"]});
+    let closed = lines.pop().unwrap();
+    lines.push(serde_json::to_string(&cast).unwrap());
+    lines.push(closed);
+    let (rec, lines) = forge(&c, lines);
+    let r = check(&rec, &lines);
+    assert!(failing(&r).contains(&"uniqueness"), "{}", r.text());
+}

@@ -1,0 +1,525 @@
+//! Checks of a whole election record (`docs/record-format.md`): `record.json` and `board.jsonl`.
+//! Each numbered check of the list is one report line.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use serde_json::Value;
+
+use crate::ballot::{self, Ballot, Election};
+use crate::board::{self, Hash, TreeHead};
+use crate::encoding::{array, field, hex_n, point, scalar, string, uint, Decoded, Invalid, Point};
+use crate::manifest::{self, Manifest};
+use crate::report::Report;
+
+/// The record version this verifier reads.
+pub const VERSION: &str = "dobush-record/1";
+
+/// Options of a run.
+#[derive(Default)]
+pub struct Options {
+    /// A tree head saved earlier (e.g. from a receipt or `watch`); the board must extend it.
+    pub since: Option<TreeHead>,
+}
+
+/// Reads a record directory and checks it.
+pub fn verify_dir(dir: &Path, opts: &Options) -> Report {
+    let record = std::fs::read_to_string(dir.join("record.json"));
+    let board = std::fs::read(dir.join("board.jsonl"));
+    match (record, board) {
+        (Ok(r), Ok(b)) => verify(&r, &b, opts),
+        (r, b) => {
+            let mut rep = Report::default();
+            let mut c = Report::start("files", "record.json and board.jsonl are readable");
+            if let Err(e) = r {
+                c.fail(format!("record.json: {e}"));
+            }
+            if let Err(e) = b {
+                c.fail(format!("board.jsonl: {e}"));
+            }
+            rep.finish(c);
+            rep
+        }
+    }
+}
+
+struct Entry {
+    index: usize,
+    v: Value,
+    kind: String,
+}
+
+struct Cast {
+    entry: usize,
+    ballot: Ballot,
+    code: [u8; 32],
+}
+
+/// Checks a record given the contents of its two files.
+pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
+    let mut rep = Report::default();
+    let mut c = Report::start("version", "record version is known");
+    let rec: Value = match serde_json::from_str(record_json) {
+        Ok(v) => v,
+        Err(e) => {
+            c.fail(format!("record.json is not JSON: {e}"));
+            rep.finish(c);
+            return rep;
+        }
+    };
+    let version = rec.get("version").and_then(Value::as_str).unwrap_or("");
+    c.items(1);
+    c.require(version == VERSION, || format!("unknown record version {version:?}; this verifier reads {VERSION:?}"));
+    let known = version == VERSION;
+    rep.finish(c);
+    if !known {
+        return rep;
+    }
+
+    // 1. Parameters and context.
+    let mut c = Report::start("context", "generators re-derived, manifest hash and both context hashes recomputed");
+    let ctx = match context(&rec) {
+        Ok(x) => x,
+        Err(e) => {
+            c.fail(e.0);
+            rep.finish(c);
+            return rep;
+        }
+    };
+    c.items(3);
+    rep.finish(c);
+
+    // 3. Board: Merkle log, tree heads, consistency with a saved head.
+    let mut c = Report::start("board", "Merkle log recomputed, every tree head signed and consistent");
+    let lines = split_lines(board_jsonl, &mut c);
+    let leaves: Vec<Hash> = lines.iter().map(|l| board::leaf(l)).collect();
+    c.items(lines.len() as u64);
+    let heads = match array(&rec, "tree_heads", "record").and_then(|a| a.iter().map(TreeHead::parse).collect::<Decoded<Vec<_>>>()) {
+        Ok(h) => h,
+        Err(e) => {
+            c.fail(e.0);
+            Vec::new()
+        }
+    };
+    check_heads(&heads, &leaves, &ctx, opts, &mut c);
+    rep.finish(c);
+
+    // Entries.
+    let mut c = Report::start("entries", "every board entry parses and the entries come in a valid order");
+    let entries = parse_entries(&lines, &mut c);
+    rep.finish(c);
+
+    // 10. Credentials.
+    let mut c = Report::start("credentials", "frozen credential list; every ballot signed by a listed credential of its style");
+    let creds = credential_list(&entries, &mut c);
+    rep.finish(c);
+
+    // 5. Ballots (parse; proofs batched and in parallel).
+    let mut c = Report::start("ballots", "every ballot's proofs, signature and tracking code");
+    let (cast, challenged) = check_ballots(&ctx, &entries, &mut c);
+    rep.finish(c);
+
+    let mut c = Report::start("uniqueness", "no duplicate ballot ids, tracking codes or ciphertexts");
+    uniqueness(&cast, &challenged, &mut c);
+    rep.finish(c);
+
+    let mut c = Report::start("eligibility", "each cast ballot's credential is on the list (or a recorded replacement) for its style");
+    eligibility(&cast, &creds, &mut c);
+    rep.finish(c);
+
+    // 4. Re-vote rule.
+    let mut c = Report::start("re-vote", "the re-vote rule recomputed: which ballots count");
+    let counted = revote(&rec, &cast, &entries, &mut c);
+    rep.finish(c);
+
+    // 9. Challenged ballots.
+    let mut c = Report::start("challenged", "challenged ballots open to exactly their ciphertexts and are not counted");
+    check_challenged(&ctx, &entries, &challenged, &mut c);
+    rep.finish(c);
+
+    // 6. Encrypted totals.
+    let mut c = Report::start("totals", "encrypted totals recomputed from the counted ballots");
+    check_totals(&rec, &ctx, &cast, &counted, &mut c);
+    rep.finish(c);
+
+    rep
+}
+
+/// The context: manifest, hashes, key, board key.
+pub struct Context {
+    /// What ballots are checked against.
+    pub election: Election,
+    /// Base hash.
+    pub base_hash: [u8; 32],
+    /// Board key.
+    pub board_key: [u8; 32],
+    /// Threshold.
+    pub threshold: u64,
+    /// Key-holders' (signing, comm) keys.
+    pub key_holders: Vec<(Point, Point)>,
+}
+
+fn context(rec: &Value) -> Decoded<Context> {
+    let p = field(rec, "package", "record")?;
+    let what = "package";
+    if string(p, "version", what)? != VERSION {
+        return Err(Invalid("package: unknown version".into()));
+    }
+    let m: Manifest = manifest::parse(field(p, "manifest", what)?)?;
+    let threshold = uint(p, "threshold", what)?;
+    let mut key_holders = Vec::new();
+    for (i, k) in array(p, "key_holders", what)?.iter().enumerate() {
+        if uint(k, "index", "key-holder")? != i as u64 + 1 {
+            return Err(Invalid(format!("key-holder {}: indexes must be 1..=n in order", i + 1)));
+        }
+        key_holders.push((point(field(k, "signing_key", "key-holder")?, "signing key")?, point(field(k, "comm_key", "key-holder")?, "comm key")?));
+    }
+    if threshold < 1 || threshold as usize >= key_holders.len() {
+        return Err(Invalid(format!("threshold {threshold} must satisfy 1 ≤ t < n = {}", key_holders.len())));
+    }
+    let base = manifest::base_hash(&m.campaign_id, threshold, &key_holders);
+    if base != hex_n::<32>(field(p, "base_hash", what)?, "base_hash")? {
+        return Err(Invalid("base hash differs from its recomputation".into()));
+    }
+    let joint_key = point(field(p, "joint_key", what)?, "joint_key")?;
+    let ext = manifest::extended_hash(&base, &joint_key, &m.hash);
+    if ext != hex_n::<32>(field(p, "extended_hash", what)?, "extended_hash")? {
+        return Err(Invalid("extended hash differs from its recomputation".into()));
+    }
+    let board_key = hex_n::<32>(field(p, "board_key", what)?, "board_key")?;
+    Ok(Context { election: Election { manifest: m, joint_key, extended_hash: ext }, base_hash: base, board_key, threshold, key_holders })
+}
+
+fn split_lines<'a>(b: &'a [u8], c: &mut crate::report::Running) -> Vec<&'a [u8]> {
+    if b.is_empty() {
+        return Vec::new();
+    }
+    if b.last() != Some(&b'\n') {
+        c.fail("board.jsonl must end with a newline");
+    }
+    b.strip_suffix(b"\n").unwrap_or(b).split(|x| *x == b'\n').collect()
+}
+
+fn check_heads(heads: &[TreeHead], leaves: &[Hash], ctx: &Context, opts: &Options, c: &mut crate::report::Running) {
+    if heads.is_empty() {
+        c.fail("no tree heads");
+        return;
+    }
+    let mut sizes: Vec<u64> = heads.iter().map(|h| h.size).collect();
+    if let Some(s) = &opts.since {
+        sizes.push(s.size);
+    }
+    sizes.sort_unstable();
+    sizes.dedup();
+    let roots: BTreeMap<u64, Hash> = sizes.iter().copied().zip(board::roots_at(leaves, &sizes)).collect();
+    let mut prev: Option<&TreeHead> = None;
+    for (i, h) in heads.iter().enumerate() {
+        c.require(h.verify(&ctx.board_key), || format!("tree head {i} (size {}): signature invalid", h.size));
+        c.require(h.context == ctx.base_hash, || format!("tree head {i}: belongs to another election"));
+        match roots.get(&h.size) {
+            Some(r) => c.require(*r == h.root, || format!("tree head {i} (size {}): root differs from the board's", h.size)),
+            None => c.fail(format!("tree head {i}: size {} exceeds the board ({} entries)", h.size, leaves.len())),
+        }
+        if let Some(p) = prev {
+            c.require(p.size <= h.size && p.timestamp_ms <= h.timestamp_ms, || format!("tree head {i}: older than head {}", i - 1));
+        }
+        prev = Some(h);
+    }
+    if let Some(last) = heads.last() {
+        c.require(last.size == leaves.len() as u64, || {
+            format!("final tree head covers {} entries but the board has {}", last.size, leaves.len())
+        });
+    }
+    if let Some(s) = &opts.since {
+        c.require(s.verify(&ctx.board_key), || "saved head: signature invalid".into());
+        c.require(roots.get(&s.size) == Some(&s.root), || {
+            format!("saved head (size {}) is not a prefix of this board: split view or rewritten history", s.size)
+        });
+    }
+}
+
+fn parse_entries(lines: &[&[u8]], c: &mut crate::report::Running) -> Vec<Entry> {
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        c.items(1);
+        match serde_json::from_slice::<Value>(l) {
+            Ok(v) => {
+                let kind = v.get("type").and_then(Value::as_str).unwrap_or("").to_owned();
+                const KINDS: [&str; 8] =
+                    ["credential_list", "credential_replaced", "opened", "ballot", "challenged", "superseded", "web_assets", "closed"];
+                if !KINDS.contains(&kind.as_str()) {
+                    c.fail(format!("entry {i}: unknown type {kind:?}"));
+                }
+                out.push(Entry { index: i, v, kind });
+            }
+            Err(e) => c.fail(format!("entry {i}: not JSON: {e}")),
+        }
+    }
+    let pos = |k: &str| out.iter().position(|e| e.kind == k);
+    let count = |k: &str| out.iter().filter(|e| e.kind == k).count();
+    c.require(count("credential_list") == 1 && pos("credential_list") == Some(0), || "the credential list must be the first entry, once".into());
+    c.require(count("opened") == 1, || "exactly one `opened` entry".into());
+    c.require(count("closed") <= 1 && pos("closed").is_none_or(|p| p + 1 == out.len()), || "`closed` must be the last entry".into());
+    if let Some(o) = pos("opened") {
+        for e in &out {
+            let voting = matches!(e.kind.as_str(), "ballot" | "challenged" | "superseded");
+            c.require(!voting || e.index > o, || format!("entry {}: {} before voting opened", e.index, e.kind));
+            c.require(e.kind != "credential_replaced" || e.index < pos("closed").unwrap_or(usize::MAX), || format!("entry {}: replacement after closing", e.index));
+        }
+    }
+    out
+}
+
+struct Credentials {
+    listed: HashMap<[u8; 32], String>,
+    /// Credential → entry index from which it is revoked.
+    revoked_at: HashMap<[u8; 32], usize>,
+    /// Replacement credential → (style, entry index from which it is valid).
+    replacements: HashMap<[u8; 32], (String, usize)>,
+}
+
+fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credentials {
+    let mut creds = Credentials { listed: HashMap::new(), revoked_at: HashMap::new(), replacements: HashMap::new() };
+    let Some(list) = entries.iter().find(|e| e.kind == "credential_list") else {
+        c.fail("no credential list on the board");
+        return creds;
+    };
+    let items = match array(&list.v, "credentials", "credential list") {
+        Ok(a) => a.clone(),
+        Err(e) => {
+            c.fail(e.0);
+            return creds;
+        }
+    };
+    let mut prev: Option<[u8; 32]> = None;
+    for (i, it) in items.iter().enumerate() {
+        c.items(1);
+        match (field(it, "credential", "credential").and_then(|v| point(v, "credential")), string(it, "style", "credential")) {
+            (Ok(p), Ok(style)) => {
+                c.require(prev.is_none_or(|q| q < p.bytes), || format!("credential list item {i}: not sorted or duplicate"));
+                prev = Some(p.bytes);
+                creds.listed.insert(p.bytes, style);
+            }
+            (Err(e), _) | (_, Err(e)) => c.fail(format!("credential list item {i}: {}", e.0)),
+        }
+    }
+    match uint(&list.v, "count", "credential list") {
+        Ok(n) => c.require(n == items.len() as u64, || format!("credential list says count {n} but holds {}", items.len())),
+        Err(e) => c.fail(e.0),
+    }
+    for e in entries.iter().filter(|e| e.kind == "credential_replaced") {
+        let parsed = (|| -> Decoded<(Point, Point, String)> {
+            Ok((point(field(&e.v, "old", "replacement")?, "old")?, point(field(&e.v, "new", "replacement")?, "new")?, string(&e.v, "style", "replacement")?))
+        })();
+        match parsed {
+            Ok((old, new, style)) => {
+                let known = creds.listed.get(&old.bytes).or_else(|| creds.replacements.get(&old.bytes).map(|x| &x.0)).cloned();
+                c.require(known.as_ref() == Some(&style), || format!("entry {}: replaces a credential that is not listed for style {style:?}", e.index));
+                c.require(!creds.listed.contains_key(&new.bytes) && !creds.replacements.contains_key(&new.bytes), || format!("entry {}: the new credential is already in use", e.index));
+                creds.revoked_at.insert(old.bytes, e.index);
+                creds.replacements.insert(new.bytes, (style, e.index));
+            }
+            Err(err) => c.fail(format!("entry {}: {}", e.index, err.0)),
+        }
+    }
+    creds
+}
+
+fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut crate::report::Running) -> (Vec<Cast>, Vec<Cast>) {
+    let mut parsed: Vec<(usize, bool, Ballot, [u8; 32])> = Vec::new();
+    for e in entries.iter().filter(|e| e.kind == "ballot" || e.kind == "challenged") {
+        let r = field(&e.v, "ballot", "entry").and_then(ballot::parse).and_then(|b| Ok((b, hex_n::<32>(field(&e.v, "tracking_code", "entry")?, "tracking_code")?)));
+        match r {
+            Ok((b, code)) => parsed.push((e.index, e.kind == "challenged", b, code)),
+            Err(err) => c.fail(format!("entry {}: {}", e.index, err.0)),
+        }
+    }
+    let ballots: Vec<&Ballot> = parsed.iter().map(|p| &p.2).collect();
+    let results = ballot::verify_all(&ctx.election, &ballots);
+    let (mut cast, mut challenged) = (Vec::new(), Vec::new());
+    for ((index, is_challenge, b, code), r) in parsed.into_iter().zip(results) {
+        c.items(1);
+        match r {
+            Ok(computed) => {
+                c.require(computed == code, || format!("entry {index}: tracking code differs from the ballot's"));
+                let item = Cast { entry: index, ballot: b, code };
+                if is_challenge { challenged.push(item) } else { cast.push(item) }
+            }
+            Err(msg) => c.fail(format!("entry {index} (ballot {}): {msg}", hex::encode(b.id))),
+        }
+    }
+    (cast, challenged)
+}
+
+fn uniqueness(cast: &[Cast], challenged: &[Cast], c: &mut crate::report::Running) {
+    let (mut ids, mut codes, mut alphas) = (HashSet::new(), HashSet::new(), HashSet::new());
+    for b in cast.iter().chain(challenged) {
+        c.items(1);
+        c.require(ids.insert(b.ballot.id), || format!("entry {}: duplicate ballot id", b.entry));
+        c.require(codes.insert(b.code), || format!("entry {}: duplicate tracking code", b.entry));
+        for (a, _) in b.ballot.contests.iter().flat_map(|k| &k.cts) {
+            if !alphas.insert(a.bytes) {
+                c.fail(format!("entry {}: a ciphertext appears in another ballot (copied or replayed)", b.entry));
+                break;
+            }
+        }
+    }
+}
+
+fn eligibility(cast: &[Cast], creds: &Credentials, c: &mut crate::report::Running) {
+    for b in cast {
+        c.items(1);
+        let k = b.ballot.credential.bytes;
+        let style = match (creds.listed.get(&k), creds.replacements.get(&k)) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Some((s, from))) if *from < b.entry => Some(s.clone()),
+            _ => None,
+        };
+        match style {
+            None => c.fail(format!("entry {}: signed by credential {} which is not on the frozen list nor a recorded replacement", b.entry, hex::encode(k))),
+            Some(s) => c.require(s == b.ballot.style, || format!("entry {}: ballot style {:?} but the credential is for {s:?}", b.entry, b.ballot.style)),
+        }
+        if let Some(at) = creds.revoked_at.get(&k) {
+            c.require(b.entry < *at, || format!("entry {}: signed by a credential revoked at entry {at}", b.entry));
+        }
+    }
+}
+
+/// Which cast ballots count (indexes into `cast`).
+fn revote(rec: &Value, cast: &[Cast], entries: &[Entry], c: &mut crate::report::Running) -> Vec<usize> {
+    let policy = rec.get("re_vote_policy").and_then(Value::as_str).unwrap_or("");
+    let mut last: HashMap<[u8; 32], usize> = HashMap::new();
+    let mut expected: Vec<([u8; 32], [u8; 32])> = Vec::new();
+    for (i, b) in cast.iter().enumerate() {
+        c.items(1);
+        if let Some(prev) = last.insert(b.ballot.credential.bytes, i) {
+            match policy {
+                "last_counts" => expected.push((cast[prev].code, b.code)),
+                "forbidden" => c.fail(format!("entry {}: a second ballot of one credential under the forbidden re-vote rule", b.entry)),
+                p => {
+                    c.fail(format!("unknown re-vote policy {p:?}"));
+                    break;
+                }
+            }
+        }
+    }
+    let mut markers = Vec::new();
+    for e in entries.iter().filter(|e| e.kind == "superseded") {
+        match (hex_n::<32>(field(&e.v, "tracking_code", "marker").unwrap_or(&Value::Null), "marker"), hex_n::<32>(field(&e.v, "by", "marker").unwrap_or(&Value::Null), "marker")) {
+            (Ok(a), Ok(b)) => markers.push((a, b)),
+            _ => c.fail(format!("entry {}: malformed supersede marker", e.index)),
+        }
+    }
+    c.require(policy != "forbidden" || markers.is_empty(), || "supersede markers under the forbidden rule".into());
+    if policy == "last_counts" {
+        let (m, x): (HashSet<_>, HashSet<_>) = (markers.iter().copied().collect(), expected.iter().copied().collect());
+        for (a, _) in m.difference(&x) {
+            c.fail(format!("supersede marker for ballot {} does not follow from the board", hex::encode(a)));
+        }
+        for (a, _) in x.difference(&m) {
+            c.fail(format!("ballot {} was superseded but the board has no marker for it", hex::encode(a)));
+        }
+    }
+    let mut counted: Vec<usize> = last.into_values().collect();
+    counted.sort_unstable();
+    counted
+}
+
+fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[Cast], c: &mut crate::report::Running) {
+    let k = ctx.election.joint_key.p;
+    for ch in challenged {
+        c.items(1);
+        let Some(e) = entries.get(ch.entry) else { continue };
+        let opening = match field(&e.v, "opening", "challenged") {
+            Ok(o) => o,
+            Err(err) => {
+                c.fail(format!("entry {}: {}", ch.entry, err.0));
+                continue;
+            }
+        };
+        let r = (|| -> Result<(), String> {
+            let oid = hex_n::<16>(field(opening, "ballot_id", "opening").map_err(|e| e.0)?, "ballot_id").map_err(|e| e.0)?;
+            if oid != ch.ballot.id {
+                return Err("the opening is for another ballot id".into());
+            }
+            let contests = opening.get("contests").and_then(Value::as_array).ok_or("opening: contests missing")?;
+            if contests.len() != ch.ballot.contests.len() {
+                return Err("opening: wrong number of contests".into());
+            }
+            let style = ctx.election.manifest.styles.get(&ch.ballot.style).ok_or("unknown style")?;
+            for ((oc, bc), ci) in contests.iter().zip(&ch.ballot.contests).zip(style) {
+                let sels = oc.as_array().ok_or("opening: contest must be an array")?;
+                if sels.len() != bc.cts.len() {
+                    return Err(format!("opening of contest {:?}: wrong number of selections", bc.id));
+                }
+                let mut sum = 0u64;
+                let contest = ctx.election.manifest.contests.get(*ci).ok_or("unknown contest")?;
+                for (j, (s, (a, b))) in sels.iter().zip(&bc.cts).enumerate() {
+                    let m = s.get("mark").and_then(Value::as_u64).filter(|m| *m <= 1).ok_or("mark must be 0 or 1")?;
+                    let r: Scalar = scalar(field(s, "nonce", "opening").map_err(|e| e.0)?, "nonce").map_err(|e| e.0)?;
+                    let alpha: RistrettoPoint = r * RISTRETTO_BASEPOINT_POINT;
+                    let beta: RistrettoPoint = Scalar::from(m) * RISTRETTO_BASEPOINT_POINT + r * k;
+                    if alpha.compress().to_bytes() != a.bytes || beta.compress().to_bytes() != b.bytes {
+                        return Err(format!("contest {:?}, selection {j}: opening does not re-encrypt to the ciphertext", bc.id));
+                    }
+                    sum += m * contest.weight(j);
+                }
+                if !contest.allowed().contains(&sum) {
+                    return Err(format!("contest {:?}: opened marks are not a valid vote", bc.id));
+                }
+            }
+            Ok(())
+        })();
+        if let Err(msg) = r {
+            c.fail(format!("entry {}: {msg}", ch.entry));
+        }
+    }
+}
+
+fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c: &mut crate::report::Running) {
+    let m = &ctx.election.manifest;
+    let k = ctx.election.joint_key.p;
+    let mut sums: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> =
+        m.contests.iter().map(|x| vec![(RISTRETTO_BASEPOINT_POINT, k); x.selections()]).collect();
+    let mut counts = vec![0u64; m.contests.len()];
+    for &i in counted {
+        let Some(b) = cast.get(i) else { continue };
+        let Some(style) = m.styles.get(&b.ballot.style) else { continue };
+        for (ci, bc) in style.iter().zip(&b.ballot.contests) {
+            if let (Some(s), Some(n)) = (sums.get_mut(*ci), counts.get_mut(*ci)) {
+                for (acc, (a, be)) in s.iter_mut().zip(&bc.cts) {
+                    acc.0 += a.p;
+                    acc.1 += be.p;
+                }
+                *n += 1;
+            }
+        }
+    }
+    let totals = match array(rec, "encrypted_totals", "record") {
+        Ok(t) => t,
+        Err(e) => {
+            c.fail(e.0);
+            return;
+        }
+    };
+    c.require(totals.len() == m.contests.len(), || "encrypted totals: one per contest expected".into());
+    for ((t, contest), (s, n)) in totals.iter().zip(&m.contests).zip(sums.iter().zip(&counts)) {
+        c.items(1);
+        let id = t.get("contest_id").and_then(Value::as_str).unwrap_or("");
+        c.require(id == contest.id, || format!("encrypted totals: {id:?} where {:?} was expected", contest.id));
+        c.require(t.get("ballots").and_then(Value::as_u64) == Some(*n), || format!("contest {:?}: published ballot count differs from the counted ballots ({n})", contest.id));
+        let published = t.get("totals").and_then(Value::as_array).cloned().unwrap_or_default();
+        c.require(published.len() == s.len(), || format!("contest {:?}: wrong number of totals", contest.id));
+        for (j, (p, (a, b))) in published.iter().zip(s).enumerate() {
+            let ok = (|| -> Decoded<bool> {
+                let pa = point(field(p, "alpha", "total")?, "total")?;
+                let pb = point(field(p, "beta", "total")?, "total")?;
+                Ok(pa.bytes == a.compress().to_bytes() && pb.bytes == b.compress().to_bytes())
+            })();
+            c.require(ok == Ok(true), || format!("contest {:?}, selection {j}: encrypted total differs from the sum of the counted ballots", contest.id));
+        }
+    }
+}
