@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! dobush-verifier verify <record-dir> [--json] [--since <tree-head.json>]
+//! dobush-verifier receipt <record-dir> <receipt.json> [--json]
 //! ```
 //! Exit code 0 only when every check holds.
 
@@ -9,15 +10,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dobush_verifier::board::TreeHead;
-use dobush_verifier::record::{verify_dir, Options};
+use dobush_verifier::record::{verify_dir, verify_receipt, Options};
 
-const USAGE: &str = "usage: dobush-verifier verify <record-dir> [--json] [--since <tree-head.json>]";
+const USAGE: &str = "usage: dobush-verifier verify <record-dir> [--json] [--since <tree-head.json>]\n       dobush-verifier receipt <record-dir> <receipt.json> [--json]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     match it.next().map(String::as_str) {
         Some("verify") => {}
+        Some("receipt") => return receipt(it.collect()),
         Some("--version") => {
             println!("dobush-verifier {} (reads {})", env!("CARGO_PKG_VERSION"), dobush_verifier::record::VERSION);
             return ExitCode::SUCCESS;
@@ -60,6 +62,33 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let report = verify_dir(&dir, &Options { since });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        print!("{}", report.text());
+    }
+    if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn receipt(args: Vec<&String>) -> ExitCode {
+    let json = args.iter().any(|a| *a == "--json");
+    let rest: Vec<&&String> = args.iter().filter(|a| **a != "--json").collect();
+    let [dir, receipt] = rest.as_slice() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let dir = PathBuf::from(dir.as_str());
+    let read = |p: PathBuf| std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()));
+    let (rec, board, rc) = match (read(dir.join("record.json")), read(dir.join("board.jsonl")), read(PathBuf::from(receipt.as_str()))) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (a, b, c) => {
+            for e in [a.err(), b.err(), c.err()].into_iter().flatten() {
+                eprintln!("{e}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let report = verify_receipt(&String::from_utf8_lossy(&rec), &board, &String::from_utf8_lossy(&rc));
     if json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {

@@ -523,3 +523,63 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c:
         }
     }
 }
+
+/// `verifier receipt`: checks a voter's receipt against the record: the receipt's head is
+/// signed by the board key for this election, the inclusion proof leads to its root, that head
+/// is a prefix of the final board (so the final head is consistent with it), the entry on the
+/// board at the receipt's position is exactly the receipt's entry, and the ballot is counted
+/// (not superseded, not challenged).
+pub fn verify_receipt(record_json: &str, board_jsonl: &[u8], receipt_json: &str) -> Report {
+    let mut rep = verify(record_json, board_jsonl, &Options::default());
+    let mut c = Report::start("receipt", "the voter's receipt: signed head, inclusion, consistency with the final head, counted");
+    c.items(1);
+    let r = (|| -> Result<(), String> {
+        let rec: Value = serde_json::from_str(record_json).map_err(|e| e.to_string())?;
+        let ctx = context(&rec).map_err(|e| e.0)?;
+        let v: Value = serde_json::from_str(receipt_json).map_err(|e| format!("receipt is not JSON: {e}"))?;
+        let head = TreeHead::parse(field(&v, "tree_head", "receipt").map_err(|e| e.0)?).map_err(|e| e.0)?;
+        if head.context != ctx.base_hash || !head.verify(&ctx.board_key) {
+            return Err("the receipt's tree head is not signed by this election's board".into());
+        }
+        let index = uint(&v, "index", "receipt").map_err(|e| e.0)?;
+        let entry = string(&v, "entry", "receipt").map_err(|e| e.0)?;
+        let code = hex_n::<32>(field(&v, "tracking_code", "receipt").map_err(|e| e.0)?, "tracking_code").map_err(|e| e.0)?;
+        let proof: Vec<Hash> = array(&v, "inclusion_proof", "receipt")
+            .map_err(|e| e.0)?
+            .iter()
+            .map(|h| hex_n::<32>(h, "inclusion proof"))
+            .collect::<Decoded<_>>()
+            .map_err(|e| e.0)?;
+        if !board::verify_inclusion(&board::leaf(entry.as_bytes()), index, head.size, &proof, &head.root) {
+            return Err("the inclusion proof does not lead to the receipt's tree head".into());
+        }
+        let lines = {
+            let mut dummy = Report::start("-", "-");
+            split_lines(board_jsonl, &mut dummy)
+        };
+        let leaves: Vec<Hash> = lines.iter().map(|l| board::leaf(l)).collect();
+        if board::roots_at(&leaves, &[head.size]).first() != Some(&head.root) {
+            return Err("the receipt's tree head is not consistent with the published board (split view or rewritten history)".into());
+        }
+        if lines.get(index as usize).copied() != Some(entry.as_bytes()) {
+            return Err(format!("board position {index} does not hold the receipt's entry"));
+        }
+        let ev: Value = serde_json::from_str(&entry).map_err(|e| e.to_string())?;
+        if ev.get("type").and_then(Value::as_str) != Some("ballot") || hex_n::<32>(ev.get("tracking_code").unwrap_or(&Value::Null), "entry").ok() != Some(code) {
+            return Err("the receipt's entry is not a cast ballot with the receipt's tracking code".into());
+        }
+        let hex_code = Value::from(hex::encode(code));
+        for l in &lines {
+            let Ok(e) = serde_json::from_slice::<Value>(l) else { continue };
+            if e.get("type").and_then(Value::as_str) == Some("superseded") && e.get("tracking_code") == Some(&hex_code) {
+                return Err("the ballot was superseded by a later ballot of the same credential".into());
+            }
+        }
+        Ok(())
+    })();
+    if let Err(m) = r {
+        c.fail(m);
+    }
+    rep.finish(c);
+    rep
+}

@@ -322,3 +322,34 @@ fn challenged_ballot_cast_as_well_is_detected() {
     let r = check(&rec, &lines);
     assert!(failing(&r).contains(&"uniqueness"), "{}", r.text());
 }
+
+#[test]
+fn voter_receipts_check_against_the_record() {
+    use dobush_verifier::record::verify_receipt;
+    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::LastCounts, 4, ChaCha20Rng::seed_from_u64(8));
+    let first = e.cast(0, &vote(1, true));
+    let other = e.cast(1, &vote(2, true));
+    let _replaced = e.cast(0, &vote(3, false));
+    let (record, board, key) = e.close();
+    let json = serde_json::to_string(&record).unwrap();
+    let jsonl = board.to_jsonl();
+    let run = |r: &dobush_crypto::record::Receipt| verify_receipt(&json, jsonl.as_bytes(), &serde_json::to_string(r).unwrap());
+    let ok = run(&other);
+    assert!(ok.passed(), "{}", ok.text());
+    // The superseded ballot's receipt is genuine but the ballot no longer counts.
+    assert!(run(&first).failures_of("receipt").iter().any(|m| m.contains("superseded")));
+    // A receipt whose head was signed over a different board (split view).
+    let mut forked = Board::from_lines(board.lines()[..3].to_vec());
+    forked.append(&BoardEntry::Opened { timestamp_ms: 5 }).unwrap();
+    let head = forked.sign_head(&key, record.package.base_hash, 99);
+    let mut split = other.clone();
+    split.tree_head = head;
+    split.inclusion_proof = forked.receipt(2, other.tracking_code, head).unwrap().inclusion_proof;
+    split.index = 2;
+    split.entry = forked.lines()[2].clone();
+    assert!(!run(&split).passed());
+    // A head signed by someone else.
+    let mut forged = other.clone();
+    forged.tree_head = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(5)).sign(other.tree_head.head);
+    assert!(run(&forged).failures_of("receipt").iter().any(|m| m.contains("not signed")));
+}
