@@ -223,9 +223,16 @@ pub fn check(e: &Election, b: &Ballot, eqs: &mut Equations) -> Result<[u8; 32], 
         }
         let (mut sa, mut sb) = (RistrettoPoint::default(), RistrettoPoint::default());
         for (i, (a, be)) in c.cts.iter().enumerate() {
-            let w = Scalar::from(contest.weight(i));
-            sa += w * a.p;
-            sb += w * be.p;
+            match contest.weight(i) {
+                1 => {
+                    sa += a.p;
+                    sb += be.p;
+                }
+                w => {
+                    sa += Scalar::from(w) * a.p;
+                    sb += Scalar::from(w) * be.p;
+                }
+            }
         }
         let allowed = contest.allowed();
         let wide = allowed.len() > 16;

@@ -7,8 +7,8 @@ use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use merlin::Transcript;
-use rand::rngs::OsRng;
-use rand::RngCore;
+use rand::rngs::{OsRng, StdRng};
+use rand::{RngCore, SeedableRng};
 
 use crate::encoding::Point;
 use crate::manifest::generator_h;
@@ -17,6 +17,7 @@ use crate::transcript::challenge;
 /// `Σ coefficient·point = 0` over accumulated equations, each scaled by a fresh random weight.
 /// `weights: false` checks every equation on its own (used to locate a failure).
 pub struct Equations {
+    rng: StdRng,
     batched: bool,
     g: Scalar,
     h: Scalar,
@@ -28,7 +29,16 @@ pub struct Equations {
 impl Equations {
     /// A batch with random weights.
     pub fn batched() -> Self {
-        Self { batched: true, g: Scalar::ZERO, h: Scalar::ZERO, scalars: vec![], points: vec![], failed: false }
+        // Weights come from a CSPRNG seeded from the OS, after the record has been read.
+        Self {
+            rng: StdRng::from_rng(OsRng).unwrap_or_else(|_| StdRng::from_entropy()),
+            batched: true,
+            g: Scalar::ZERO,
+            h: Scalar::ZERO,
+            scalars: vec![],
+            points: vec![],
+            failed: false,
+        }
     }
 
     /// Equation-by-equation checking.
@@ -36,12 +46,12 @@ impl Equations {
         Self { batched: false, ..Self::batched() }
     }
 
-    fn weight(&self) -> Scalar {
+    fn weight(&mut self) -> Scalar {
         if !self.batched {
             return Scalar::ONE;
         }
         let mut b = [0u8; 64];
-        OsRng.fill_bytes(&mut b);
+        self.rng.fill_bytes(&mut b);
         Scalar::from_bytes_mod_order_wide(&b)
     }
 

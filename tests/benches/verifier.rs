@@ -1,0 +1,106 @@
+//! Verifier throughput on a large record (printed, never asserted):
+//! `DOBUSH_BENCH_BALLOTS=100000 cargo bench -p dobush-tests --bench verifier`.
+//! One contest with 5 options and one mark; ballots are made with `dobush-crypto` on all cores,
+//! then the independent verifier checks the whole record.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Instant;
+
+use dobush_crypto::ballot::{encrypt_ballot, PlaintextBallot, PlaintextContest, verify_ballot};
+use dobush_crypto::board::BoardKey;
+use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderKeys};
+use dobush_crypto::credential::Credential;
+use dobush_crypto::elgamal::SecretKey;
+use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
+use dobush_crypto::record::{Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder, ReVotePolicy, RECORD_VERSION};
+use dobush_crypto::signature::SigningKey;
+use dobush_crypto::tally::EncryptedTally;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+fn main() {
+    let n: usize = std::env::var("DOBUSH_BENCH_BALLOTS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let manifest = Manifest {
+        campaign_id: "bench".into(),
+        title: Localized::default(),
+        contests: vec![Contest {
+            id: "c".into(),
+            title: Localized::default(),
+            options: (0..5).map(|i| ContestOption { id: format!("o{i}"), name: Localized::default(), details: Localized::default() }).collect(),
+            min_marks: 1,
+            max_marks: 1,
+            against_all: false,
+            blank_allowed: false,
+        }],
+        ballot_styles: vec![BallotStyle { id: "s".into(), contests: vec!["c".into()] }],
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let holders: Vec<PublishedKeyHolder> = (1..=5)
+        .map(|i| PublishedKeyHolder { index: i, signing_key: SigningKey::generate(&mut rng).verifying_key().0, comm_key: SigningKey::generate(&mut rng).verifying_key().0 })
+        .collect();
+    let keys: Vec<KeyHolderKeys> = holders.iter().map(|h| KeyHolderKeys { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
+    let base = base_hash("bench", 3, &keys);
+    let sk = SecretKey::generate(&mut rng);
+    let ctx = ElectionContext::new(base, sk.public_key(), manifest.clone()).unwrap();
+    let board_key = BoardKey::generate(&mut rng);
+
+    let t = Instant::now();
+    let threads = std::thread::available_parallelism().map(|x| x.get()).unwrap_or(2);
+    let made: Vec<(Credential, dobush_crypto::ballot::VerifiedBallot)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|k| {
+                let ctx = &ctx;
+                s.spawn(move || {
+                    let mut rng = ChaCha20Rng::seed_from_u64(100 + k as u64);
+                    (k..n)
+                        .step_by(threads)
+                        .map(|i| {
+                            let c = Credential::generate(&mut rng).unwrap();
+                            let p = PlaintextBallot {
+                                style: "s".into(),
+                                contests: vec![PlaintextContest { contest_id: "c".into(), selections: (0..5).map(|j| u8::from(j == i % 5)).collect() }],
+                            };
+                            let (b, _) = encrypt_ballot(ctx, c.signing_key(), &p, &mut rng).unwrap();
+                            (c, verify_ballot(ctx, b, &mut rng).unwrap())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    println!("made {n} ballots in {:.1} s ({threads} threads)", t.elapsed().as_secs_f64());
+
+    let mut listed: Vec<ListedCredential> = made.iter().map(|(c, _)| ListedCredential { credential: c.public(), style: "s".into() }).collect();
+    listed.sort_by_key(|l| *l.credential.0.as_bytes());
+    let mut board = Board::new();
+    board.append(&BoardEntry::CredentialList { credentials: listed, count: n as u64 }).unwrap();
+    board.append(&BoardEntry::Opened { timestamp_ms: 1 }).unwrap();
+    let zero = board.sign_head(&board_key, base, 1);
+    let mut tally = EncryptedTally::new(&ctx);
+    for (_, v) in &made {
+        board.append(&BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() }).unwrap();
+        tally.add(v).unwrap();
+    }
+    board.append(&BoardEntry::Closed { timestamp_ms: 2 }).unwrap();
+    let last = board.sign_head(&board_key, base, 2);
+    let record = ElectionRecord {
+        version: RECORD_VERSION.into(),
+        package: ElectionPackage { version: RECORD_VERSION.into(), manifest, threshold: 3, key_holders: holders, joint_key: sk.public_key(), base_hash: base, extended_hash: *ctx.extended_hash(), board_key: board_key.public() },
+        re_vote_policy: ReVotePolicy::Forbidden,
+        tree_heads: vec![zero, last],
+        encrypted_totals: tally.totals().unwrap(),
+        results: vec![],
+    };
+    let json = serde_json::to_string(&record).unwrap();
+    let jsonl = board.to_jsonl();
+    println!("record: {:.1} MB board, {} entries", jsonl.len() as f64 / 1e6, board.size());
+
+    let t = Instant::now();
+    let report = dobush_verifier::record::verify(&json, jsonl.as_bytes(), &dobush_verifier::record::Options::default());
+    let secs = t.elapsed().as_secs_f64();
+    for c in &report.checks {
+        println!("  {:<12} {:>8} ms {}", c.name, c.millis, if c.passed { "" } else { "FAILED" });
+    }
+    println!("verifier: {n} ballots in {secs:.2} s = {:.0} ballots/s; a 1,000,000-ballot record would take ≈ {:.1} min", n as f64 / secs, 1e6 / (n as f64 / secs) / 60.0);
+}
