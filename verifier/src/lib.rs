@@ -13,3 +13,4 @@ pub mod record;
 pub mod report;
 pub mod sigma;
 pub mod transcript;
+pub mod watch;

@@ -163,7 +163,11 @@ pub struct Context {
 }
 
 fn context(rec: &Value) -> Decoded<Context> {
-    let p = field(rec, "package", "record")?;
+    package_context(field(rec, "package", "record")?)
+}
+
+/// Checks an election package on its own (both hashes recomputed) and returns its context.
+pub fn package_context(p: &Value) -> Decoded<Context> {
     let what = "package";
     if string(p, "version", what)? != VERSION {
         return Err(Invalid("package: unknown version".into()));

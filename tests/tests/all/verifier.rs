@@ -353,3 +353,36 @@ fn voter_receipts_check_against_the_record() {
     forged.tree_head = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(5)).sign(other.tree_head.head);
     assert!(run(&forged).failures_of("receipt").iter().any(|m| m.contains("not signed")));
 }
+
+#[test]
+fn watch_accepts_a_growing_board_and_catches_a_split_view() {
+    use dobush_verifier::board::TreeHead as VHead;
+    use dobush_verifier::watch::{step, Pinned};
+    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 6, ChaCha20Rng::seed_from_u64(9));
+    let to_v = |h: &dobush_crypto::board::SignedTreeHead| VHead::parse(&serde_json::to_value(h).unwrap()).unwrap();
+    let pin = Pinned { base_hash: e.package.base_hash, board_key: e.package.board_key };
+    let mut kept = Vec::new();
+    let mut honest_heads = Vec::new();
+    for i in 0..4 {
+        let r = e.cast(i, &vote(i, true));
+        honest_heads.push(r.tree_head);
+        let new = to_v(&r.tree_head);
+        let proof = kept.last().map(|l: &VHead| e.board.log().consistency_proof(l.size, new.size).unwrap()).unwrap_or_default();
+        step(&mut kept, new, &proof, &pin).unwrap();
+    }
+    assert_eq!(kept.len(), 4);
+    // The server shows this observer a board where ballot 2 was replaced.
+    let mut lines = e.board.lines().to_vec();
+    let i = line_index(&lines, "ballot", 1);
+    lines[i] = lines[line_index(&lines, "ballot", 0)].clone();
+    let forked = Board::from_lines(lines);
+    let head = forked.sign_head(&e.board_key, e.package.base_hash, u64::MAX / 2);
+    let proof = forked.log().consistency_proof(kept.last().unwrap().size, forked.size()).unwrap();
+    let err = step(&mut kept, to_v(&head), &proof, &pin).unwrap_err();
+    assert!(err.contains("split view"), "{err}");
+    // A shrinking board and a foreign signature are refused too.
+    let old = to_v(&honest_heads[0]);
+    assert!(step(&mut kept, old, &[], &pin).unwrap_err().contains("shrank"));
+    let foreign = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(3)).sign(honest_heads[3].head);
+    assert!(step(&mut kept, to_v(&foreign), &[], &pin).unwrap_err().contains("signature"));
+}
