@@ -12,4 +12,15 @@ if cargo tree -p dobush-verifier --edges normal --prefix none --format '{p}' 2>/
   exit 1
 fi
 
+# dobush-server: its integration suite runs on PostgreSQL and SQLite and logs in through a real
+# OpenID provider (node + npm package oidc-provider). PostgreSQL unreachable = failing tests, never
+# skipped ones.
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+fi
+(cd server/tests/oidc && npm ci --no-audit --no-fund)
+
 cargo test --workspace --locked

@@ -1,0 +1,172 @@
+//! The append-only, SHA-256 hash-chained audit log, and the alerts raised for refused access.
+//!
+//! Entry `n` has `hash_n = SHA-256(enc(prev_hash) ‖ enc(seq) ‖ enc(at) ‖ enc(actor) ‖ enc(action) ‖
+//! enc(campaign_id or "") ‖ enc(details))` where `enc(x)` is the 8-byte big-endian length of the
+//! UTF-8 text of `x` followed by that text, and `hash_0` is 64 zeros. The database refuses UPDATE
+//! and DELETE on `audit_log` (triggers); the chain makes any other tampering detectable.
+
+use actix_web::HttpRequest;
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::AnyConnection;
+use crate::error::ApiError;
+use crate::schema::{alerts, audit_head, audit_log};
+use crate::startup::AppState;
+
+/// The hash of the empty chain.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An audit entry as stored and published.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    /// Position, from 1.
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who acted: a PIN, `system`, or `anonymous@<address>`.
+    pub actor: String,
+    /// What was done, e.g. `campaign.transition`.
+    pub action: String,
+    /// The campaign concerned.
+    pub campaign_id: Option<String>,
+    /// JSON details.
+    pub details: String,
+    /// Previous entry's hash.
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+/// Computes an entry's hash.
+pub fn entry_hash(
+    prev_hash: &str,
+    seq: i64,
+    at: i64,
+    actor: &str,
+    action: &str,
+    campaign_id: Option<&str>,
+    details: &str,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [prev_hash, &seq.to_string(), &at.to_string(), actor, action, campaign_id.unwrap_or(""), details] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Appends an entry inside the caller's (write) transaction; returns its sequence number.
+/// Appends serialise on the single `audit_head` row.
+pub fn append(
+    conn: &mut AnyConnection,
+    at: i64,
+    actor: &str,
+    action: &str,
+    campaign_id: Option<&str>,
+    details: &serde_json::Value,
+) -> Result<i64, ApiError> {
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set(audit_head::seq.eq(audit_head::seq + 1))
+        .execute(conn)?;
+    let (seq, prev): (i64, String) =
+        audit_head::table.filter(audit_head::id.eq(1)).select((audit_head::seq, audit_head::hash)).first(conn)?;
+    let details = details.to_string();
+    let hash = entry_hash(&prev, seq, at, actor, action, campaign_id, &details);
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::seq.eq(seq),
+            audit_log::at.eq(at),
+            audit_log::actor.eq(actor),
+            audit_log::action.eq(action),
+            audit_log::campaign_id.eq(campaign_id),
+            audit_log::details.eq(&details),
+            audit_log::prev_hash.eq(&prev),
+            audit_log::hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1))).set(audit_head::hash.eq(&hash)).execute(conn)?;
+    Ok(seq)
+}
+
+/// The result of checking the chain.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct ChainReport {
+    /// Entries checked.
+    pub entries: i64,
+    /// Hash of the last entry.
+    pub head: String,
+    /// First sequence number whose hash or link does not match, if any.
+    pub first_bad_seq: Option<i64>,
+}
+
+/// Recomputes the whole chain.
+pub fn verify_chain(conn: &mut AnyConnection) -> Result<ChainReport, ApiError> {
+    let rows: Vec<AuditEntry> = audit_log::table.order(audit_log::seq.asc()).select(AuditEntry::as_select()).load(conn)?;
+    let mut prev = GENESIS.to_string();
+    let mut expected_seq = 1;
+    for r in &rows {
+        let h = entry_hash(&r.prev_hash, r.seq, r.at, &r.actor, &r.action, r.campaign_id.as_deref(), &r.details);
+        if r.seq != expected_seq || r.prev_hash != prev || h != r.hash {
+            return Ok(ChainReport { entries: rows.len() as i64, head: prev, first_bad_seq: Some(r.seq) });
+        }
+        prev = h;
+        expected_seq += 1;
+    }
+    Ok(ChainReport { entries: rows.len() as i64, head: prev, first_bad_seq: None })
+}
+
+/// Records a refused access: an audit entry `access.refused` and an open alert.
+pub fn record_refusal(
+    conn: &mut AnyConnection,
+    at: i64,
+    actor: &str,
+    ip: Option<&str>,
+    path: &str,
+    kind: &str,
+    reason: &str,
+) -> Result<i64, ApiError> {
+    let details = serde_json::json!({ "kind": kind, "reason": reason, "path": path, "ip": ip });
+    let seq = append(conn, at, actor, "access.refused", None, &details)?;
+    diesel::insert_into(alerts::table)
+        .values((
+            alerts::at.eq(at),
+            alerts::kind.eq(kind),
+            alerts::actor.eq(actor),
+            alerts::ip.eq(ip),
+            alerts::path.eq(path),
+            alerts::reason.eq(reason),
+            alerts::audit_seq.eq(seq),
+        ))
+        .execute(conn)?;
+    Ok(seq)
+}
+
+/// The client address as seen by this server (not from forwarded headers, which a client can forge).
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// Logs, audits and raises an alert for a refused access, then returns `error` for the client.
+pub async fn refuse(state: &AppState, req: &HttpRequest, actor: Option<&str>, kind: &'static str, error: ApiError) -> ApiError {
+    let ip = client_ip(req);
+    let actor = match actor {
+        Some(a) => a.to_string(),
+        None => format!("anonymous@{}", ip.as_deref().unwrap_or("unknown")),
+    };
+    let path = req.path().to_string();
+    let reason = error.to_string();
+    tracing::warn!(%actor, %path, kind, %reason, "access refused");
+    state.metrics.access_refused();
+    let at = state.clock.now().timestamp();
+    let result = state
+        .db
+        .write(move |c| record_refusal(c, at, &actor, ip.as_deref(), &path, kind, &reason))
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not record a refused access in the audit log");
+    }
+    error
+}

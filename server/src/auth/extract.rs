@@ -1,0 +1,123 @@
+//! Extractors: who is calling, and may they do this.
+
+use std::future::Future;
+use std::pin::Pin as StdPin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{Method, header};
+use actix_web::{FromRequest, HttpRequest, web};
+use diesel::prelude::*;
+use subtle::ConstantTimeEq;
+
+use super::session::{SessionClaims, SessionError};
+use crate::audit::refuse;
+use crate::domain::{Pin, Role};
+use crate::error::ApiError;
+use crate::schema::staff;
+use crate::startup::AppState;
+
+/// Session cookie (HttpOnly, SameSite=Strict).
+pub const SESSION_COOKIE: &str = "dobush_session";
+/// CSRF cookie (readable by the web app's script, which echoes it in [`CSRF_HEADER`]).
+pub const CSRF_COOKIE: &str = "dobush_csrf";
+/// Header that must carry the session's CSRF token on unsafe cookie-authenticated requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The caller's PIN.
+    pub pin: Pin,
+    /// The token's claims.
+    pub claims: SessionClaims,
+    /// Whether the token came from the cookie (then CSRF was checked) or a bearer header.
+    pub via_cookie: bool,
+}
+
+/// The application state of a request.
+pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))
+}
+
+impl FromRequest for Session {
+    type Error = ApiError;
+    type Future = StdPin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
+    }
+}
+
+async fn authenticate(req: &HttpRequest) -> Result<Session, ApiError> {
+    let state = state(req)?;
+    let (token, via_cookie) = if let Some(h) = req.headers().get(header::AUTHORIZATION) {
+        let v = h.to_str().map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+        let t = v
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| ApiError::Unauthorized("Authorization must be `Bearer <token>`".into()))?;
+        (t.trim().to_string(), false)
+    } else if let Some(c) = req.cookie(SESSION_COOKIE) {
+        (c.value().to_string(), true)
+    } else {
+        return Err(ApiError::Unauthorized("login required".into()));
+    };
+    let now = state.clock.now().timestamp();
+    let claims = match state.sessions.verify(&token, now) {
+        Ok(c) => c,
+        Err(SessionError::Expired) => return Err(ApiError::Unauthorized(SessionError::Expired.to_string())),
+        Err(SessionError::Invalid) => {
+            let e = ApiError::Unauthorized(SessionError::Invalid.to_string());
+            return Err(refuse(&state, req, None, "invalid_token", e).await);
+        }
+    };
+    let pin = Pin::parse(&claims.sub).map_err(|_| ApiError::Unauthorized("invalid session token".into()))?;
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if via_cookie && !safe {
+        let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !bool::from(sent.as_bytes().ct_eq(claims.csrf.as_bytes())) {
+            let e = ApiError::forbidden("csrf_failed", format!("missing or wrong {CSRF_HEADER} header"));
+            return Err(refuse(&state, req, Some(pin.as_str()), "csrf", e).await);
+        }
+    }
+    Ok(Session { pin, claims, via_cookie })
+}
+
+/// A staff role held by the caller.
+#[derive(Debug, Clone)]
+pub struct StaffGrant {
+    /// Role.
+    pub role: Role,
+    /// Territory (for territorial commission administrators).
+    pub territory: Option<String>,
+}
+
+/// The staff roles of a PIN.
+pub fn staff_roles(conn: &mut crate::db::AnyConnection, pin: &str) -> Result<Vec<StaffGrant>, ApiError> {
+    let rows: Vec<(String, Option<String>)> =
+        staff::table.filter(staff::pin.eq(pin)).select((staff::role, staff::territory)).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(r, t)| Role::parse_staff(&r).ok().map(|role| StaffGrant { role, territory: t }))
+        .collect())
+}
+
+/// Requires one of `allowed`; otherwise the refusal is audited, alerted and answered 403.
+pub async fn require_staff(
+    state: &AppState,
+    req: &HttpRequest,
+    session: &Session,
+    allowed: &[Role],
+) -> Result<Vec<StaffGrant>, ApiError> {
+    let pin = session.pin.as_str().to_string();
+    let grants = state.db.run(move |c| staff_roles(c, &pin)).await?;
+    let matching: Vec<StaffGrant> = grants.into_iter().filter(|g| allowed.contains(&g.role)).collect();
+    if matching.is_empty() {
+        let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
+        let e = ApiError::forbidden("forbidden_role", format!("this action requires the role {}", names.join(" or ")));
+        return Err(refuse(state, req, Some(session.pin.as_str()), "role", e).await);
+    }
+    Ok(matching)
+}

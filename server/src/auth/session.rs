@@ -1,0 +1,179 @@
+//! Session tokens: short-lived EdDSA (Ed25519) JWTs.
+//!
+//! Only `EdDSA` is accepted (no `alg` confusion: an HS256 token keyed with our public key, or
+//! `none`, fails). Expiry is judged by the injected clock, not by the library's system time, so
+//! tests can expire a token exactly.
+
+use anyhow::Context;
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use serde::{Deserialize, Serialize};
+
+use crate::configuration::SessionSettings;
+
+/// Audience of session tokens.
+pub const AUDIENCE: &str = "dobush-api";
+
+/// The claims of a session token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionClaims {
+    /// Issuer (settings `session.issuer`).
+    pub iss: String,
+    /// Audience, always [`AUDIENCE`].
+    pub aud: String,
+    /// The PIN.
+    pub sub: String,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Expires at (Unix seconds).
+    pub exp: i64,
+    /// Token id.
+    pub jti: String,
+    /// CSRF token that cookie-authenticated unsafe requests must echo in `X-CSRF-Token`.
+    pub csrf: String,
+}
+
+/// Why a token was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SessionError {
+    /// Bad signature, wrong algorithm, issuer or audience, or not a JWT at all.
+    #[error("invalid session token")]
+    Invalid,
+    /// The token has expired.
+    #[error("session expired; log in again")]
+    Expired,
+}
+
+/// The signing key and the rules for session tokens.
+pub struct SessionKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    public_key: [u8; 32],
+    issuer: String,
+    ttl_secs: i64,
+}
+
+impl std::fmt::Debug for SessionKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionKeys").field("public_key", &hex::encode(self.public_key)).finish_non_exhaustive()
+    }
+}
+
+/// A random URL-safe token of 32 bytes.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+impl SessionKeys {
+    /// Loads the key from `signing_key_path`, or makes an ephemeral one.
+    pub fn from_settings(s: &SessionSettings) -> anyhow::Result<Self> {
+        let key = if s.signing_key_path.is_empty() {
+            tracing::warn!("session.signing_key_path is empty: using an ephemeral session key");
+            SigningKey::generate(&mut OsRng)
+        } else {
+            let pem = std::fs::read_to_string(&s.signing_key_path)
+                .with_context(|| format!("reading {}", s.signing_key_path))?;
+            SigningKey::from_pkcs8_pem(&pem).map_err(|e| anyhow::anyhow!("session signing key: {e}"))?
+        };
+        Self::new(&key, &s.issuer, s.ttl_secs)
+    }
+
+    /// From a key.
+    pub fn new(key: &SigningKey, issuer: &str, ttl_secs: i64) -> anyhow::Result<Self> {
+        let der = key.to_pkcs8_der().map_err(|e| anyhow::anyhow!("encoding the session key: {e}"))?;
+        let public_key = key.verifying_key().to_bytes();
+        Ok(Self {
+            encoding: EncodingKey::from_ed_der(der.as_bytes()),
+            decoding: DecodingKey::from_ed_der(&public_key),
+            public_key,
+            issuer: issuer.to_string(),
+            ttl_secs,
+        })
+    }
+
+    /// The Ed25519 public key (to publish, e.g. for other services).
+    pub fn public_key(&self) -> [u8; 32] {
+        self.public_key
+    }
+
+    /// Issues a token for `pin` at `now` (Unix seconds).
+    pub fn issue(&self, pin: &str, now: i64) -> anyhow::Result<(String, SessionClaims)> {
+        let claims = SessionClaims {
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.into(),
+            sub: pin.to_string(),
+            iat: now,
+            exp: now + self.ttl_secs,
+            jti: random_token(),
+            csrf: random_token(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.encoding)
+            .context("signing a session token")?;
+        Ok((token, claims))
+    }
+
+    /// Verifies a token at `now` (Unix seconds).
+    pub fn verify(&self, token: &str, now: i64) -> Result<SessionClaims, SessionError> {
+        let mut v = Validation::new(Algorithm::EdDSA);
+        v.validate_exp = false;
+        v.validate_nbf = false;
+        v.leeway = 0;
+        v.set_issuer(&[&self.issuer]);
+        v.set_audience(&[AUDIENCE]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data = jsonwebtoken::decode::<SessionClaims>(token, &self.decoding, &v).map_err(|_| SessionError::Invalid)?;
+        let c = data.claims;
+        if c.iat > now + 60 {
+            return Err(SessionError::Invalid);
+        }
+        if now >= c.exp {
+            return Err(SessionError::Expired);
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> SessionKeys {
+        SessionKeys::new(&SigningKey::generate(&mut OsRng), "dobush", 60).unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_expiry() {
+        let k = keys();
+        let (t, c) = k.issue("21504199000012", 1000).unwrap();
+        assert_eq!(k.verify(&t, 1059).unwrap().csrf, c.csrf);
+        assert_eq!(k.verify(&t, 1060).unwrap_err(), SessionError::Expired);
+    }
+
+    #[test]
+    fn foreign_key_and_hs256_confusion_refused() {
+        let k = keys();
+        let (t, _) = keys().issue("21504199000012", 1000).unwrap();
+        assert_eq!(k.verify(&t, 1001).unwrap_err(), SessionError::Invalid);
+        let claims = SessionClaims {
+            iss: "dobush".into(),
+            aud: AUDIENCE.into(),
+            sub: "21504199000012".into(),
+            iat: 1000,
+            exp: 2000,
+            jti: "x".into(),
+            csrf: "y".into(),
+        };
+        let forged = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&k.public_key()),
+        )
+        .unwrap();
+        assert_eq!(k.verify(&forged, 1001).unwrap_err(), SessionError::Invalid);
+    }
+}

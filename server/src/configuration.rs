@@ -1,0 +1,344 @@
+//! Settings: a TOML file, then `DOBUSH_*` environment variables on top.
+//!
+//! The file is `$DOBUSH_CONFIG` if set, else `config/dobush.toml` if it exists; every setting has a
+//! default, so the file is optional. An environment variable `DOBUSH_<SECTION>__<KEY>` overrides
+//! `[section] key` (e.g. `DOBUSH_DATABASE__URL`, `DOBUSH_SERVER__PORT`). Values are parsed as TOML
+//! scalars or arrays when possible (`8080`, `true`, `["a","b"]`), otherwise taken as strings.
+//! Every setting is documented in `docs/configuration.md`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// All settings. Unknown keys are refused so that typos do not silently fall back to defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// HTTP listener and request limits.
+    pub server: ServerSettings,
+    /// Database connection.
+    pub database: DatabaseSettings,
+    /// Login through the OpenID Connect provider (Tunduk).
+    pub oidc: OidcSettings,
+    /// Session tokens.
+    pub session: SessionSettings,
+    /// Rate limits.
+    pub rate_limit: RateLimitSettings,
+    /// Campaign policy switches.
+    pub campaigns: CampaignSettings,
+    /// Staff granted at start-up.
+    pub bootstrap: BootstrapSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address to bind.
+    pub host: String,
+    /// Port to bind; 0 picks a free port (tests).
+    pub port: u16,
+    /// Public base URL (scheme://host[:port]) used for the OIDC redirect URI. Empty: derived from
+    /// the bound address.
+    pub public_url: String,
+    /// Worker threads; 0 = number of CPUs.
+    pub workers: usize,
+    /// Largest accepted JSON body, bytes.
+    pub max_json_bytes: usize,
+    /// Largest accepted voter-register import body, bytes.
+    pub max_import_bytes: usize,
+    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+    /// Mark cookies `Secure` (must be true behind HTTPS in production).
+    pub cookie_secure: bool,
+    /// Where a browser goes after a successful web login.
+    pub post_login_redirect: String,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://<path>` (default, a file under ./data) or `postgres://user@host:port/db`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Seconds to wait for a pooled connection before answering 503.
+    pub connect_timeout_secs: u64,
+}
+
+/// `[oidc]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcSettings {
+    /// Issuer URL of the provider (discovery at `<issuer>/.well-known/openid-configuration`).
+    /// Empty disables login.
+    pub issuer_url: String,
+    /// Client id registered at the provider.
+    pub client_id: String,
+    /// Client secret (client_secret_basic).
+    pub client_secret: String,
+    /// Scopes requested in addition to `openid`.
+    pub scopes: Vec<String>,
+    /// The `acr` the ID token must carry (the cloud-signature level). Empty: not checked.
+    pub required_acr: String,
+    /// The ID-token claim that holds the 14-digit PIN.
+    pub pin_claim: String,
+    /// Seconds a started login stays valid.
+    pub login_ttl_secs: i64,
+}
+
+/// `[session]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// PKCS#8 PEM file with the Ed25519 signing key. Empty: a fresh key per process (tokens die
+    /// with a restart; never use with more than one server).
+    pub signing_key_path: String,
+    /// Token lifetime, seconds.
+    pub ttl_secs: i64,
+    /// `iss` and `aud` of session tokens.
+    pub issuer: String,
+}
+
+/// `[rate_limit]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitSettings {
+    /// Requests per minute per client address on /api and /auth; 0 disables.
+    pub per_address_per_minute: u32,
+    /// Write requests per minute per logged-in voter; 0 disables.
+    pub per_voter_per_minute: u32,
+}
+
+/// `[campaigns]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CampaignSettings {
+    /// Whether demo-mode campaigns may be created (never in production).
+    pub allow_demo_mode: bool,
+}
+
+/// `[bootstrap]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BootstrapSettings {
+    /// PINs granted the CEC administrator role at start-up (idempotent; recorded in the audit log).
+    pub cec_admin_pins: Vec<String>,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `tracing` filter directive (RUST_LOG syntax), e.g. `info,dobush_server=debug`.
+    pub filter: String,
+    /// JSON lines instead of human-readable text.
+    pub json: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            oidc: OidcSettings::default(),
+            session: SessionSettings::default(),
+            rate_limit: RateLimitSettings::default(),
+            campaigns: CampaignSettings::default(),
+            bootstrap: BootstrapSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            public_url: String::new(),
+            workers: 0,
+            max_json_bytes: 64 * 1024,
+            max_import_bytes: 16 * 1024 * 1024,
+            shutdown_timeout_secs: 30,
+            cookie_secure: false,
+            post_login_redirect: "/".into(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: "sqlite://./data/dobush.sqlite3".into(), max_connections: 8, connect_timeout_secs: 5 }
+    }
+}
+
+impl Default for OidcSettings {
+    fn default() -> Self {
+        Self {
+            issuer_url: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            scopes: vec!["pin".into()],
+            required_acr: String::new(),
+            pin_claim: "pin".into(),
+            login_ttl_secs: 600,
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self { signing_key_path: String::new(), ttl_secs: 900, issuer: "dobush".into() }
+    }
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self { per_address_per_minute: 600, per_voter_per_minute: 30 }
+    }
+}
+
+impl Default for CampaignSettings {
+    fn default() -> Self {
+        Self { allow_demo_mode: false }
+    }
+}
+
+impl Default for BootstrapSettings {
+    fn default() -> Self {
+        Self { cec_admin_pins: Vec::new() }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { filter: "info".into(), json: false }
+    }
+}
+
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The merged settings are not valid.
+    #[error("invalid settings: {0}")]
+    Invalid(String),
+}
+
+/// Loads the settings from the file named by `DOBUSH_CONFIG` (or `config/dobush.toml`) and the
+/// process environment.
+pub fn get_configuration() -> Result<Settings, ConfigError> {
+    let path = std::env::var_os("DOBUSH_CONFIG").map(PathBuf::from);
+    let default_path = Path::new("config/dobush.toml");
+    let path = match path {
+        Some(p) => Some(p),
+        None if default_path.exists() => Some(default_path.to_path_buf()),
+        None => None,
+    };
+    let text = match &path {
+        Some(p) => std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.clone(), source })?,
+        None => String::new(),
+    };
+    load(&text, std::env::vars())
+}
+
+/// Merges a TOML document and `DOBUSH_*` variables into [`Settings`].
+pub fn load(toml_text: &str, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
+    let mut root: toml::Table = toml_text.parse().map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+    for (key, value) in env {
+        let Some(rest) = key.strip_prefix("DOBUSH_") else { continue };
+        if rest == "CONFIG" {
+            continue;
+        }
+        let Some((section, field)) = rest.split_once("__") else {
+            return Err(ConfigError::Invalid(format!("{key}: expected DOBUSH_<SECTION>__<KEY>")));
+        };
+        let section = section.to_ascii_lowercase();
+        let field = field.to_ascii_lowercase();
+        let entry = root.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(table) = entry else {
+            return Err(ConfigError::Invalid(format!("{section} is not a section")));
+        };
+        table.insert(field, parse_env_value(&value));
+    }
+    let settings: Settings =
+        toml::Value::Table(root).try_into().map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+    settings.check()?;
+    Ok(settings)
+}
+
+fn parse_env_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match doc.parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}
+
+impl Settings {
+    fn check(&self) -> Result<(), ConfigError> {
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid("database.url must start with sqlite://, postgres:// or postgresql://".into()));
+        }
+        if self.session.ttl_secs <= 0 || self.oidc.login_ttl_secs <= 0 {
+            return Err(ConfigError::Invalid("session.ttl_secs and oidc.login_ttl_secs must be positive".into()));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file() {
+        let s = load(
+            "[server]\nport = 9000\n[database]\nurl = \"sqlite://x.db\"\n",
+            [
+                ("DOBUSH_SERVER__PORT".to_string(), "9100".to_string()),
+                ("DOBUSH_OIDC__REQUIRED_ACR".to_string(), "urn:x".to_string()),
+                ("DOBUSH_BOOTSTRAP__CEC_ADMIN_PINS".to_string(), "[\"12345678901234\"]".to_string()),
+                ("OTHER".to_string(), "ignored".to_string()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 9100);
+        assert_eq!(s.database.url, "sqlite://x.db");
+        assert_eq!(s.oidc.required_acr, "urn:x");
+        assert_eq!(s.bootstrap.cec_admin_pins, vec!["12345678901234".to_string()]);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_urls_are_refused() {
+        assert!(load("[server]\nprot = 1\n", []).is_err());
+        assert!(load("[database]\nurl = \"mysql://x\"\n", []).is_err());
+        assert!(load("", [("DOBUSH_PORT".to_string(), "1".to_string())]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod example_file {
+    #[test]
+    fn the_example_file_holds_every_default() {
+        let text = include_str!("../config/example.toml");
+        let parsed = super::load(text, []).unwrap();
+        let defaults = super::Settings::default();
+        assert_eq!(format!("{parsed:?}"), format!("{defaults:?}"));
+    }
+}

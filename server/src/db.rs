@@ -1,0 +1,212 @@
+//! One code path over PostgreSQL and SQLite: a `diesel::MultiConnection` enum, an r2d2 pool, the
+//! embedded migrations, and helpers that run diesel off the actix workers.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+use crate::telemetry::spawn_blocking_with_tracing;
+
+/// PostgreSQL migrations (`migrations/postgres`).
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+/// SQLite migrations (`migrations/sqlite`), the same names as the PostgreSQL ones.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL (production).
+    Postgresql(diesel::PgConnection),
+    /// SQLite (embedded default, demo).
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which backend a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://` or `postgresql://`
+    Postgres,
+    /// `sqlite://<path>`
+    Sqlite,
+}
+
+/// SQLite settings applied to every connection: enforce foreign keys, wait on locks instead of
+/// failing, WAL for concurrent readers, and fsync on every commit (nothing accepted is lost).
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; \
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
+
+/// Opens connections for the pool; the backend is chosen by the URL scheme, never by trial.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl Manager {
+    /// Parses a database URL.
+    pub fn new(url: &str) -> anyhow::Result<Self> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                anyhow::bail!("sqlite:// URL without a path");
+            }
+            Ok(Self { backend: Backend::Sqlite, target: path.to_string() })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self { backend: Backend::Postgres, target: url.to_string() })
+        } else {
+            anyhow::bail!("unsupported database URL scheme (use sqlite:// or postgres://)")
+        }
+    }
+
+    /// Opens one connection.
+    pub fn establish(&self) -> Result<AnyConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.target)
+                .map(AnyConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut c =
+                    diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                c.batch_execute(SQLITE_PRAGMAS).map_err(r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(c))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        std::thread::panicking() || r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// The pool and the backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Builds the pool (creating the SQLite file's directory if needed) and checks one connection.
+    pub fn connect(url: &str, max_connections: u32, timeout: Duration) -> anyhow::Result<Self> {
+        let manager = Manager::new(url)?;
+        if manager.backend == Backend::Sqlite {
+            if let Some(dir) = std::path::Path::new(&manager.target).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                }
+            }
+        }
+        let backend = manager.backend;
+        let pool = Pool::builder()
+            .max_size(max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(timeout)
+            .build(manager)
+            .context("opening the database")?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations of the right folder.
+    pub fn migrate(&self) -> anyhow::Result<()> {
+        let mut conn = self.pool.get().context("database connection for migrations")?;
+        run_migrations(&mut conn)
+    }
+
+    /// A pooled connection (blocking; use inside [`Db::run`] or in tests).
+    pub fn get(&self) -> Result<PooledConnection<Manager>, ApiError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` with a connection on the blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        spawn_blocking_with_tracing(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` in a write transaction on the blocking pool (see [`write_transaction`]).
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_transaction(conn, f)).await
+    }
+}
+
+/// Runs the embedded migrations matching the connection's backend.
+pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<()> {
+    let applied = match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    tracing::info!(applied, "database migrations up to date");
+    Ok(())
+}
+
+/// Reverts every migration (tests of the down scripts).
+pub fn revert_all_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
+    match conn {
+        AnyConnection::Postgresql(c) => c.revert_all_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        AnyConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| anyhow::anyhow!("reverting migrations failed: {e}"))
+}
+
+/// A transaction that writes. On SQLite it first takes the write lock (by updating `write_lock`)
+/// so that concurrent writers queue on `busy_timeout` instead of failing with SQLITE_BUSY when a
+/// read transaction tries to upgrade. PostgreSQL needs no such lock.
+pub fn write_transaction<T, F>(conn: &mut AnyConnection, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+{
+    conn.transaction(|c| {
+        if matches!(c, AnyConnection::Sqlite(_)) {
+            use crate::schema::write_lock::dsl;
+            diesel::update(dsl::write_lock.filter(dsl::id.eq(1))).set(dsl::n.eq(dsl::n + 1)).execute(c)?;
+        }
+        f(c)
+    })
+}
+
+/// True if the error is a unique-constraint violation (on either backend).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+}

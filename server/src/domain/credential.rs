@@ -1,0 +1,66 @@
+//! The voter's public credential (issue 8): a Ristretto255 point made on the voter's device.
+
+use sha2::{Digest, Sha256};
+
+/// A canonical, non-identity Ristretto255 point, kept as its 32-byte encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicCredential([u8; 32]);
+
+impl PublicCredential {
+    /// Parses 64 hex digits of a canonical Ristretto255 encoding.
+    pub fn parse_hex(s: &str) -> Result<Self, String> {
+        if s.len() != 64 {
+            return Err(format!("must be 64 hex digits (32 bytes), got {} characters", s.len()));
+        }
+        let bytes = hex::decode(s).map_err(|_| "must be hexadecimal".to_string())?;
+        let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| "must be 32 bytes".to_string())?;
+        // The single point where the server checks a credential's group encoding.
+        dobush_crypto::group::decode_point(&arr).map_err(|e| format!("not a valid credential: {e}"))?;
+        Ok(Self(arr))
+    }
+
+    /// Lowercase hex, as stored and published.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// The raw encoding.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// A short fingerprint the voter can compare with the published list: the first 8 bytes of
+    /// SHA-256("dobush/credential-fingerprint/v1" ‖ encoding), as 4 groups of 4 hex digits.
+    pub fn fingerprint(&self) -> String {
+        fingerprint_of_hex(&self.to_hex())
+    }
+}
+
+/// The fingerprint of a stored (already validated) hex credential.
+pub fn fingerprint_of_hex(hex_key: &str) -> String {
+    let bytes = hex::decode(hex_key).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(b"dobush/credential-fingerprint/v1");
+    h.update(&bytes);
+    let d = hex::encode(&h.finalize()[..8]);
+    d.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 2·G in ristretto255 (RFC 9496 test vector).
+    const TWO_G: &str = "6a493210f7499cd17fecb510ae0cea23a110e8d5b901f8acadd3095c73a3b919";
+
+    #[test]
+    fn parses_points_and_refuses_junk() {
+        let c = PublicCredential::parse_hex(TWO_G).unwrap();
+        assert_eq!(c.to_hex(), TWO_G);
+        assert_eq!(c.fingerprint().len(), 19);
+        assert!(PublicCredential::parse_hex(&"00".repeat(32)).is_err(), "identity");
+        assert!(PublicCredential::parse_hex(&"ff".repeat(32)).is_err(), "not canonical");
+        assert!(PublicCredential::parse_hex("zz").is_err());
+        assert!(PublicCredential::parse_hex(&"g".repeat(64)).is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! Dobush server: campaigns, voter and e-voter registers, Tunduk (OIDC) login, the audit log.
+//! Ballot casting and the bulletin board are wired to `dobush-crypto` later (issue 3); the schema
+//! already holds their tables.
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod configuration;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod ratelimit;
+pub mod routes;
+pub mod schema;
+pub mod startup;
+pub mod telemetry;

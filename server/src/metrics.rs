@@ -1,0 +1,101 @@
+//! Prometheus metrics in the text exposition format (a small hand-written registry; the gauges
+//! that live in the database are read at scrape time).
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Process-wide counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    http_by_class: [AtomicU64; 5],
+    access_refused: AtomicU64,
+    logins_ok: AtomicU64,
+    logins_failed: AtomicU64,
+    import_inserted: AtomicU64,
+    import_updated: AtomicU64,
+    import_unchanged: AtomicU64,
+    import_rejected: AtomicU64,
+    applications: AtomicU64,
+    withdrawals: AtomicU64,
+    rate_limited: AtomicU64,
+}
+
+/// Values read from the database at scrape time.
+#[derive(Debug, Default)]
+pub struct DbGauges {
+    /// Unacknowledged alerts.
+    pub open_alerts: i64,
+    /// Audit log length.
+    pub audit_entries: i64,
+}
+
+impl Metrics {
+    /// Counts a response by status class.
+    pub fn http_response(&self, status: u16) {
+        let class = usize::from(status / 100).clamp(1, 5) - 1;
+        if let Some(c) = self.http_by_class.get(class) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    /// Counts a refused access.
+    pub fn access_refused(&self) {
+        self.access_refused.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a login.
+    pub fn login(&self, ok: bool) {
+        let c = if ok { &self.logins_ok } else { &self.logins_failed };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts import rows.
+    pub fn import(&self, inserted: u64, updated: u64, unchanged: u64, rejected: u64) {
+        self.import_inserted.fetch_add(inserted, Ordering::Relaxed);
+        self.import_updated.fetch_add(updated, Ordering::Relaxed);
+        self.import_unchanged.fetch_add(unchanged, Ordering::Relaxed);
+        self.import_rejected.fetch_add(rejected, Ordering::Relaxed);
+    }
+    /// Counts an e-voting application (or withdrawal).
+    pub fn application(&self, withdraw: bool) {
+        let c = if withdraw { &self.withdrawals } else { &self.applications };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a rate-limited request.
+    pub fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The exposition text.
+    pub fn render(&self, db: &DbGauges) -> String {
+        let mut out = String::new();
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let _ = writeln!(out, "# HELP dobush_build_info Build information.\n# TYPE dobush_build_info gauge");
+        let _ = writeln!(out, "dobush_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+        let _ = writeln!(out, "# HELP dobush_http_responses_total HTTP responses by status class.\n# TYPE dobush_http_responses_total counter");
+        for (i, c) in self.http_by_class.iter().enumerate() {
+            let _ = writeln!(out, "dobush_http_responses_total{{class=\"{}xx\"}} {}", i + 1, get(c));
+        }
+        let _ = writeln!(out, "# HELP dobush_access_refused_total Refused accesses (each one is an alert).\n# TYPE dobush_access_refused_total counter");
+        let _ = writeln!(out, "dobush_access_refused_total {}", get(&self.access_refused));
+        let _ = writeln!(out, "# HELP dobush_open_alerts Security alerts not yet acknowledged.\n# TYPE dobush_open_alerts gauge");
+        let _ = writeln!(out, "dobush_open_alerts {}", db.open_alerts);
+        let _ = writeln!(out, "# HELP dobush_audit_log_entries Entries in the audit log.\n# TYPE dobush_audit_log_entries gauge");
+        let _ = writeln!(out, "dobush_audit_log_entries {}", db.audit_entries);
+        let _ = writeln!(out, "# HELP dobush_logins_total OIDC logins by result.\n# TYPE dobush_logins_total counter");
+        let _ = writeln!(out, "dobush_logins_total{{result=\"ok\"}} {}", get(&self.logins_ok));
+        let _ = writeln!(out, "dobush_logins_total{{result=\"failed\"}} {}", get(&self.logins_failed));
+        let _ = writeln!(out, "# HELP dobush_register_import_rows_total Voter-register import rows by outcome.\n# TYPE dobush_register_import_rows_total counter");
+        for (k, c) in [
+            ("inserted", &self.import_inserted),
+            ("updated", &self.import_updated),
+            ("unchanged", &self.import_unchanged),
+            ("rejected", &self.import_rejected),
+        ] {
+            let _ = writeln!(out, "dobush_register_import_rows_total{{outcome=\"{k}\"}} {}", get(c));
+        }
+        let _ = writeln!(out, "# HELP dobush_evoter_applications_total E-voting applications and withdrawals.\n# TYPE dobush_evoter_applications_total counter");
+        let _ = writeln!(out, "dobush_evoter_applications_total{{kind=\"apply\"}} {}", get(&self.applications));
+        let _ = writeln!(out, "dobush_evoter_applications_total{{kind=\"withdraw\"}} {}", get(&self.withdrawals));
+        let _ = writeln!(out, "# HELP dobush_rate_limited_total Requests refused by a rate limit.\n# TYPE dobush_rate_limited_total counter");
+        let _ = writeln!(out, "dobush_rate_limited_total {}", get(&self.rate_limited));
+        out
+    }
+}

@@ -1,0 +1,209 @@
+//! Diesel table definitions, hand-kept in step with `migrations/{postgres,sqlite}`. Only types both
+//! backends share are used (Text, BigInt, Integer, Bool).
+#![allow(missing_docs)]
+
+diesel::table! {
+    write_lock (id) {
+        id -> Integer,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        state -> Text,
+        voting_day -> Text,
+        window_start -> Text,
+        window_end -> Text,
+        opens_at -> BigInt,
+        closes_at -> BigInt,
+        last_application_day -> Text,
+        demo_mode -> Bool,
+        revote_policy -> Text,
+        manifest -> Text,
+        manifest_hash -> Nullable<Text>,
+        election_public_key -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ballot_styles (campaign_id, code) {
+        campaign_id -> Text,
+        code -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    precincts (campaign_id, code) {
+        campaign_id -> Text,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        ballot_style -> Text,
+        territory -> Text,
+    }
+}
+
+diesel::table! {
+    voters (campaign_id, pin) {
+        campaign_id -> Text,
+        pin -> Text,
+        full_name -> Text,
+        birth_date -> Text,
+        precinct_code -> Text,
+        imported_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    evoter_credentials (id) {
+        id -> BigInt,
+        campaign_id -> Text,
+        pin -> Text,
+        ballot_style -> Text,
+        public_key -> Text,
+        status -> Text,
+        registered_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    key_shares (campaign_id, trustee_index) {
+        campaign_id -> Text,
+        trustee_index -> Integer,
+        holder_pin -> Text,
+        public_data -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ballots (id) {
+        id -> BigInt,
+        campaign_id -> Text,
+        pin -> Text,
+        credential_id -> BigInt,
+        ballot_style -> Text,
+        payload -> Text,
+        ballot_hash -> Text,
+        tracking_code -> Text,
+        status -> Text,
+        board_index -> Nullable<BigInt>,
+        superseded_by -> Nullable<BigInt>,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ballot_ciphertexts (campaign_id, ciphertext_hash) {
+        campaign_id -> Text,
+        ciphertext_hash -> Text,
+        ballot_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    encrypted_totals (campaign_id, ballot_style, shard) {
+        campaign_id -> Text,
+        ballot_style -> Text,
+        shard -> Integer,
+        totals -> Text,
+        ballot_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    board_entries (campaign_id, idx) {
+        campaign_id -> Text,
+        idx -> BigInt,
+        kind -> Text,
+        ballot_id -> Nullable<BigInt>,
+        payload -> Text,
+        leaf_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    tree_heads (campaign_id, tree_size) {
+        campaign_id -> Text,
+        tree_size -> BigInt,
+        root_hash -> Text,
+        signature -> Text,
+        issued_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    staff (pin, role) {
+        pin -> Text,
+        role -> Text,
+        territory -> Nullable<Text>,
+        granted_at -> BigInt,
+        granted_by -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> BigInt,
+        actor -> Text,
+        action -> Text,
+        campaign_id -> Nullable<Text>,
+        details -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        at -> BigInt,
+        kind -> Text,
+        actor -> Text,
+        ip -> Nullable<Text>,
+        path -> Text,
+        reason -> Text,
+        audit_seq -> BigInt,
+        acknowledged_at -> Nullable<BigInt>,
+        acknowledged_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oidc_logins (state) {
+        state -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        browser_hash -> Text,
+        client -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    campaigns,
+    ballot_styles,
+    precincts,
+    voters,
+    evoter_credentials,
+    ballots,
+    board_entries,
+);

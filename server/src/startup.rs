@@ -1,0 +1,216 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Compress, Next, from_fn};
+use actix_web::{App, HttpRequest, HttpServer, web};
+use anyhow::Context;
+use diesel::prelude::*;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::oidc::Oidc;
+use crate::auth::session::SessionKeys;
+use crate::clock::Clock;
+use crate::configuration::Settings;
+use crate::db::Db;
+use crate::domain::{Pin, Role};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+use crate::routes;
+
+/// Shared state of every request.
+pub struct AppState {
+    /// Database pool.
+    pub db: Db,
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// The clock for every deadline and window decision.
+    pub clock: Arc<dyn Clock>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Session token keys.
+    pub sessions: SessionKeys,
+    /// The OIDC relying party.
+    pub oidc: Oidc,
+    /// Rate limiter.
+    pub limiter: RateLimiter,
+}
+
+/// A built server, bound to its port.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects the database, applies migrations, grants bootstrap staff, binds the listener.
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let db = {
+            let s = settings.database.clone();
+            tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
+                let db = Db::connect(&s.url, s.max_connections, Duration::from_secs(s.connect_timeout_secs))?;
+                db.migrate()?;
+                Ok(db)
+            })
+            .await
+            .context("database start-up task")??
+        };
+        bootstrap_staff(&db, &settings, clock.as_ref()).await?;
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let public_url = if settings.server.public_url.is_empty() {
+            format!("http://{}:{}", settings.server.host, port)
+        } else {
+            settings.server.public_url.trim_end_matches('/').to_string()
+        };
+        let oidc = Oidc::new(&settings.oidc, format!("{public_url}/auth/callback"))?;
+        let sessions = SessionKeys::from_settings(&settings.session)?;
+        let state = web::Data::new(AppState {
+            db,
+            settings: Arc::new(settings),
+            clock,
+            metrics: Arc::new(Metrics::default()),
+            sessions,
+            oidc,
+            limiter: RateLimiter::default(),
+        });
+        let server = run(listener, state.clone())?;
+        tracing::info!(port, "dobush-server listening");
+        Ok(Self { port, server, state })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests inspect the database through it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn bootstrap_staff(db: &Db, settings: &Settings, clock: &dyn Clock) -> anyhow::Result<()> {
+    let mut pins = Vec::new();
+    for p in &settings.bootstrap.cec_admin_pins {
+        pins.push(Pin::parse(p).map_err(|e| anyhow::anyhow!("bootstrap.cec_admin_pins: {p}: {e}"))?);
+    }
+    let now = clock.now().timestamp();
+    db.write(move |c| {
+        use crate::schema::staff;
+        for pin in pins {
+            let exists: i64 = staff::table
+                .filter(staff::pin.eq(pin.as_str()))
+                .filter(staff::role.eq(Role::CecAdmin.as_str()))
+                .count()
+                .get_result(c)?;
+            if exists == 0 {
+                diesel::insert_into(staff::table)
+                    .values((
+                        staff::pin.eq(pin.as_str()),
+                        staff::role.eq(Role::CecAdmin.as_str()),
+                        staff::territory.eq(None::<String>),
+                        staff::granted_at.eq(now),
+                        staff::granted_by.eq("bootstrap"),
+                    ))
+                    .execute(c)?;
+                let details = serde_json::json!({ "pin": pin.as_str(), "role": "cec_admin" });
+                crate::audit::append(c, now, "system", "staff.grant", None, &details)?;
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("bootstrap staff: {e}"))
+}
+
+async fn count_responses(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let res = next.call(req).await;
+    let status = match &res {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    if let Some(m) = metrics {
+        m.http_response(status);
+    }
+    res
+}
+
+async fn limit_per_address(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(state) = req.app_data::<web::Data<AppState>>() {
+        let key = format!("ip:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default());
+        if let Err(retry_after_secs) = state.limiter.check(&key, state.settings.rate_limit.per_address_per_minute) {
+            state.metrics.rate_limited();
+            return Err(ApiError::TooManyRequests { retry_after_secs }.into());
+        }
+    }
+    next.call(req).await
+}
+
+async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("no route for {} {}", req.method(), req.path())))
+}
+
+fn json_config_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::Malformed { field: None, message: err.to_string() }.into()
+}
+
+fn form_config_error(err: actix_web::error::UrlencodedError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::Malformed { field: None, message: format!("invalid form body: {err}") }.into()
+}
+
+fn query_config_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::Malformed { field: None, message: format!("invalid query string: {err}") }.into()
+}
+
+fn path_config_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::Malformed { field: None, message: format!("invalid path: {err}") }.into()
+}
+
+fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+    let s = state.settings.clone();
+    let largest_body = s.server.max_import_bytes.max(s.server.max_json_bytes);
+    let json_limit = s.server.max_json_bytes;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(Compress::default())
+            .wrap(from_fn(count_responses))
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(largest_body))
+            .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_config_error))
+            .app_data(web::FormConfig::default().limit(json_limit).error_handler(form_config_error))
+            .app_data(web::QueryConfig::default().error_handler(query_config_error))
+            .app_data(web::PathConfig::default().error_handler(path_config_error))
+            .route("/health", web::get().to(routes::health::health))
+            .route("/metrics", web::get().to(routes::health::metrics))
+            .service(web::scope("/auth").wrap(from_fn(limit_per_address)).configure(routes::auth::configure))
+            .service(web::scope("/api").wrap(from_fn(limit_per_address)).configure(routes::configure_api))
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(s.server.shutdown_timeout_secs);
+    if s.server.workers > 0 {
+        server = server.workers(s.server.workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,27 @@
+use crate::helpers::{Backend, assert_error, http_client, spawn_app};
+
+async fn health_reports_ok(b: Backend) {
+    let app = spawn_app(b).await;
+    let r = http_client().get(app.url("/health")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+async fn metrics_expose_open_alerts(b: Backend) {
+    let app = spawn_app(b).await;
+    let r = http_client().get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("\ndobush_open_alerts 0\n"), "{text}");
+    // bootstrap granted the CEC admin: one audit entry
+    assert!(text.contains("\ndobush_audit_log_entries 1\n"), "{text}");
+}
+
+async fn unknown_routes_are_json_404(b: Backend) {
+    let app = spawn_app(b).await;
+    let r = http_client().get(app.url("/nope")).send().await.unwrap();
+    assert_error(r, 404, "not_found").await;
+}
+
+crate::backend_tests!(health_reports_ok, metrics_expose_open_alerts, unknown_routes_are_json_404);

@@ -1,0 +1,407 @@
+//! `spawn_app`: a fresh database (a uniquely named PostgreSQL database or a temporary SQLite file)
+//! per test, the real server on port 0, a manual clock, and a real OpenID provider process
+//! (`server/tests/oidc/provider.mjs`, panva/oidc-provider) shared by the tests of this binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::prelude::*;
+use dobush_server::clock::ManualClock;
+use dobush_server::configuration::Settings;
+use dobush_server::db::Db;
+use dobush_server::startup::{AppState, Application};
+use reqwest::Url;
+use serde_json::Value;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Generates `pg::<name>` and `sqlite::<name>` tests from `async fn <name>(Backend)`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod pg {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )+
+        }
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )+
+        }
+    };
+}
+
+pub const ADMIN_PIN: &str = "10101197000001";
+pub const ACR_STRONG: &str = "urn:dobush:test:cloud-signature";
+pub const ACR_WEAK: &str = "urn:dobush:test:password";
+pub const PROVIDER_PASSWORD: &str = "test-password";
+
+/// The shared OIDC provider process. Its stdin is held open here; when the test process exits
+/// the pipe closes and the provider exits (it watches stdin).
+struct Provider {
+    issuer: String,
+    _child: Child,
+    _stdin: ChildStdin,
+}
+
+static PROVIDER: OnceLock<Mutex<Option<Provider>>> = OnceLock::new();
+
+fn oidc_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("oidc")
+}
+
+pub fn provider_issuer() -> String {
+    let cell = PROVIDER.get_or_init(|| Mutex::new(None));
+    let mut guard = cell.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = guard.as_ref() {
+        return p.issuer.clone();
+    }
+    let dir = oidc_dir();
+    if !dir.join("node_modules").join("oidc-provider").exists() {
+        let status = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status();
+        assert!(
+            matches!(status, Ok(s) if s.success()),
+            "`npm ci` in {} failed; the OIDC tests need node 20 and npm (scripts/test.sh runs it)",
+            dir.display()
+        );
+    }
+    let mut child = Command::new("node")
+        .arg("provider.mjs")
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting node server/tests/oidc/provider.mjs");
+    let stdin = child.stdin.take().expect("provider stdin");
+    let stdout = child.stdout.take().expect("provider stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("reading the provider's first line");
+    let issuer = line
+        .strip_prefix("LISTENING ")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| panic!("the OIDC provider did not start: {line:?}"));
+    *guard = Some(Provider { issuer: issuer.clone(), _child: child, _stdin: stdin });
+    issuer
+}
+
+/// A fresh database; dropped (PostgreSQL) or deleted (SQLite) when the test ends.
+pub struct TestDb {
+    pub url: String,
+    backend: Backend,
+    pg_name: Option<String>,
+    sqlite_path: Option<PathBuf>,
+}
+
+pub fn pg_base_url() -> String {
+    std::env::var("DOBUSH_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match backend {
+            Backend::Postgres => {
+                let base = pg_base_url();
+                let mut admin = PgConnection::establish(&format!("{base}/postgres")).unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is unreachable at {base} ({e}). The suite runs on both backends and never \
+                         skips: start it with `pg_ctlcluster --skip-systemctl-redirect 15 main start` or set DOBUSH_TEST_PG_URL"
+                    )
+                });
+                let name = format!("dobush_test_{id}");
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("CREATE DATABASE");
+                Self { url: format!("{base}/{name}"), backend, pg_name: Some(name), sqlite_path: None }
+            }
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("dobush-test-{id}.sqlite3"));
+                Self { url: format!("sqlite://{}", path.display()), backend, pg_name: None, sqlite_path: Some(path) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", pg_base_url())) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+            }
+        }
+        if let Some(p) = &self.sqlite_path {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+            }
+        }
+        let _ = self.backend;
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub clock: Arc<ManualClock>,
+    pub state: actix_web::web::Data<AppState>,
+    pub backend: Backend,
+    pub _db: TestDb,
+}
+
+/// 1 March 2023, 12:00 Bishkek time: registration for a 9 April 2023 vote is open.
+pub fn default_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2023, 3, 1, 6, 0, 0).unwrap()
+}
+
+pub fn test_settings(db_url: &str) -> Settings {
+    let mut s = Settings::default();
+    s.server.port = 0;
+    s.database.url = db_url.to_string();
+    s.database.max_connections = 4;
+    s.oidc.issuer_url = provider_issuer();
+    s.oidc.client_id = "dobush-test".into();
+    s.oidc.client_secret = "dobush-test-secret".into();
+    s.oidc.scopes = vec!["pin".into(), "profile".into()];
+    s.oidc.required_acr = ACR_STRONG.into();
+    s.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into()];
+    s.campaigns.allow_demo_mode = true;
+    s.rate_limit.per_address_per_minute = 100_000;
+    s.rate_limit.per_voter_per_minute = 1_000;
+    s.server.workers = 2;
+    s
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new(backend);
+    let mut settings = test_settings(&db.url);
+    tweak(&mut settings);
+    let clock = Arc::new(ManualClock::new(default_now()));
+    let app = Application::build(settings, clock.clone()).await.expect("building the application");
+    let port = app.port();
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address: format!("http://127.0.0.1:{port}"), port, clock, state, backend, _db: db }
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A logged-in user: a bearer token and, for web logins, the cookie jar and CSRF token.
+#[derive(Clone)]
+pub struct User {
+    pub pin: String,
+    pub token: String,
+    pub csrf: String,
+    pub http: reqwest::Client,
+    pub base: String,
+    pub use_cookie: bool,
+}
+
+/// What a login attempt ended with, when it did not produce a session.
+#[derive(Debug)]
+pub struct LoginRefused {
+    pub status: u16,
+    pub body: Value,
+}
+
+fn html_unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let Some(end) = tail.find(';') else {
+            out.push_str(tail);
+            return out;
+        };
+        let ent = &tail[1..end];
+        let ch = match ent {
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match ch {
+            Some(c) => out.push(c),
+            None => out.push_str(&tail[..=end]),
+        }
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The browser side of the provider's pages up to the form_post page; returns (action, fields).
+pub async fn provider_login(http: &reqwest::Client, start: Url, login: &str, password: &str, acr: &str) -> (String, Vec<(String, String)>) {
+    // authorize → interaction page
+    let mut url = start;
+    let mut page = None;
+    for _ in 0..5 {
+        let r = http.get(url.clone()).send().await.unwrap();
+        if r.status().is_redirection() {
+            let loc = r.headers()["location"].to_str().unwrap().to_string();
+            url = url.join(&loc).unwrap();
+            continue;
+        }
+        assert_eq!(r.status(), 200, "provider page {url}");
+        page = Some(r.text().await.unwrap());
+        break;
+    }
+    let page = page.expect("interaction page");
+    assert!(page.contains("name=\"login\""), "not the login form: {page}");
+    // submit the login form (same URL)
+    let r = http
+        .post(url.clone())
+        .form(&[("login", login), ("password", password), ("acr", acr)])
+        .send()
+        .await
+        .unwrap();
+    if r.status() == 200 {
+        let body = r.text().await.unwrap();
+        panic!("the provider refused the login: {body}");
+    }
+    assert!(r.status().is_redirection(), "login POST: {}", r.status());
+    let mut next = url.join(r.headers()["location"].to_str().unwrap()).unwrap();
+    // resume → (maybe more redirects) → form_post page
+    for _ in 0..5 {
+        let r = http.get(next.clone()).send().await.unwrap();
+        if r.status().is_redirection() {
+            next = next.join(r.headers()["location"].to_str().unwrap()).unwrap();
+            continue;
+        }
+        let html = r.text().await.unwrap();
+        let action = regex_lite::Regex::new(r#"<form[^>]*action="([^"]+)""#).unwrap();
+        let input = regex_lite::Regex::new(r#"<input[^>]*name="([^"]+)"[^>]*value="([^"]*)""#).unwrap();
+        let action = html_unescape(&action.captures(&html).unwrap_or_else(|| panic!("no form_post form: {html}"))[1]);
+        let fields = input.captures_iter(&html).map(|c| (c[1].to_string(), html_unescape(&c[2]))).collect();
+        return (action, fields);
+    }
+    panic!("too many redirects at the provider");
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn db(&self) -> Db {
+        self.state.db.clone()
+    }
+
+    /// Full login through the real provider; `client` is "api" (bearer) or "web" (cookies).
+    pub async fn try_login(&self, login: &str, acr: &str, client: &str) -> Result<User, LoginRefused> {
+        let http = http_client();
+        let r = http.get(self.url(&format!("/auth/login?client={client}"))).send().await.unwrap();
+        assert_eq!(r.status(), 303, "login start");
+        let start = Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+        let (action, fields) = provider_login(&http, start, login, PROVIDER_PASSWORD, acr).await;
+        assert!(action.starts_with(&self.address), "form_post goes to {action}");
+        let r = http.post(&action).form(&fields).send().await.unwrap();
+        let status = r.status().as_u16();
+        if client == "web" && status == 303 {
+            let csrf = r
+                .cookies()
+                .find(|c| c.name() == "dobush_csrf")
+                .map(|c| c.value().to_string())
+                .expect("csrf cookie");
+            let token = r
+                .cookies()
+                .find(|c| c.name() == "dobush_session")
+                .map(|c| c.value().to_string())
+                .expect("session cookie");
+            return Ok(User { pin: login.into(), token, csrf, http, base: self.address.clone(), use_cookie: true });
+        }
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        if status == 200 {
+            return Ok(User {
+                pin: body["pin"].as_str().unwrap().into(),
+                token: body["token"].as_str().unwrap().into(),
+                csrf: body["csrf_token"].as_str().unwrap().into(),
+                http,
+                base: self.address.clone(),
+                use_cookie: false,
+            });
+        }
+        Err(LoginRefused { status, body })
+    }
+
+    pub async fn login(&self, pin: &str) -> User {
+        self.try_login(pin, ACR_STRONG, "api").await.unwrap_or_else(|e| panic!("login of {pin} refused: {e:?}"))
+    }
+
+    pub async fn admin(&self) -> User {
+        self.login(ADMIN_PIN).await
+    }
+
+    pub async fn open_alerts(&self) -> i64 {
+        use dobush_server::schema::alerts;
+        let db = self.db();
+        tokio::task::spawn_blocking(move || {
+            let mut c = db.get().unwrap();
+            alerts::table.filter(alerts::acknowledged_at.is_null()).count().get_result::<i64>(&mut *c).unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Runs blocking diesel code against the app's database.
+    pub async fn with_db<T: Send + 'static>(&self, f: impl FnOnce(&mut dobush_server::db::AnyConnection) -> T + Send + 'static) -> T {
+        let db = self.db();
+        tokio::task::spawn_blocking(move || {
+            let mut c = db.get().unwrap();
+            f(&mut c)
+        })
+        .await
+        .unwrap()
+    }
+}
+
+impl User {
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let rb = self.http.request(method, format!("{}{}", self.base, path));
+        if self.use_cookie { rb.header("x-csrf-token", &self.csrf) } else { rb.bearer_auth(&self.token) }
+    }
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.req(reqwest::Method::GET, path).send().await.unwrap()
+    }
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.req(reqwest::Method::POST, path).json(body).send().await.unwrap()
+    }
+    pub async fn put(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.req(reqwest::Method::PUT, path).json(body).send().await.unwrap()
+    }
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.req(reqwest::Method::DELETE, path).send().await.unwrap()
+    }
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.req(reqwest::Method::POST, path).header("content-type", content_type).body(body).send().await.unwrap()
+    }
+}
+
+/// Asserts a JSON error with the given status and code; returns the body.
+pub async fn assert_error(r: reqwest::Response, status: u16, code: &str) -> Value {
+    let got = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "body: {body}");
+    assert_eq!(body["error"], code, "body: {body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {body}");
+    body
+}
