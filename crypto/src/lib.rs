@@ -15,6 +15,7 @@ pub mod board;
 pub mod context;
 pub mod credential;
 pub mod dlog;
+pub mod election_protocol;
 pub mod elgamal;
 pub mod error;
 pub mod group;

@@ -431,3 +431,69 @@ mod package_and_receipt {
         assert!(receipt(4).verify(&other).is_err(), "another board key");
     }
 }
+
+mod election_protocol {
+    use super::*;
+    use dobush_crypto::election_protocol::{ElectionProtocol, ProtocolBody, Turnout};
+    use dobush_crypto::record::ContestResult;
+
+    fn body() -> ProtocolBody {
+        let m = manifest();
+        // district-1: 7 options + against all + blank; 20 ballots, 2 blank, 1 against all.
+        let results = vec![
+            ContestResult { contest_id: "district-1".into(), ballots: 20, counts: vec![5, 4, 3, 2, 1, 1, 1, 1, 2] },
+            ContestResult { contest_id: "district-2".into(), ballots: 0, counts: vec![0; 7] },
+            ContestResult { contest_id: "question-1".into(), ballots: 20, counts: vec![12, 8, 0] },
+            ContestResult { contest_id: "question-2".into(), ballots: 20, counts: vec![10, 5, 5] },
+            ContestResult { contest_id: "council".into(), ballots: 0, counts: vec![0; 30] },
+        ];
+        let turnout = Turnout { e_voters: 30, issued: 24, counted: 20, superseded: 3, challenged: 2 };
+        ProtocolBody::draw_up(&m, "7001", [1; 32], [2; 32], turnout, &results, 1_681_063_200_000)
+    }
+
+    #[test]
+    fn lines_are_drawn_up_and_control_relations_hold() {
+        let b = body();
+        b.check_control_relations(&manifest()).unwrap();
+        let d1 = &b.contests[0].lines;
+        assert_eq!(d1.iter().find(|l| l.key == "valid").unwrap().value, 18);
+        assert_eq!(d1.iter().find(|l| l.key == "invalid").unwrap().value, 2);
+        assert_eq!(d1.iter().find(|l| l.key == "against_all").unwrap().value, 1);
+        assert_eq!(d1.iter().filter(|l| l.key.starts_with("option:")).count(), 7);
+    }
+
+    #[test]
+    fn a_broken_control_relation_is_refused_with_its_line() {
+        let m = manifest();
+        let mut b = body();
+        b.general[2].value = 25; // counted > issued
+        let e = b.check_control_relations(&m).unwrap_err();
+        assert_eq!(e.line, "3");
+        let mut b = body();
+        b.contests[0].lines[3].value += 1; // a candidate's votes changed
+        let e = b.check_control_relations(&m).unwrap_err();
+        assert_eq!(e.line, "6.2", "{e}");
+        let mut b = body();
+        b.contests[3].lines[2].value = 1; // a blank where none is allowed
+        b.contests[3].lines[1].value = 19;
+        assert!(b.check_control_relations(&m).is_err());
+    }
+
+    #[test]
+    fn members_sign_and_a_changed_line_breaks_every_signature() {
+        let mut rng = ChaCha20Rng::seed_from_u64(30);
+        let keys: Vec<ed25519_dalek::SigningKey> = (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+        let b = body();
+        let p = ElectionProtocol {
+            signatures: keys.iter().enumerate().map(|(i, k)| ElectionProtocol::sign(&b, &format!("member {i}"), k)).collect(),
+            body: b,
+        };
+        p.verify_signatures().unwrap();
+        let mut forged = p.clone();
+        forged.body.contests[0].lines[4].value += 1;
+        assert!(forged.verify_signatures().is_err());
+        let mut forged = p;
+        forged.signatures[1].signature[3] ^= 1;
+        assert!(forged.verify_signatures().is_err());
+    }
+}
