@@ -237,12 +237,51 @@ impl ProtocolBody {
         Ok(())
     }
 
-    /// The digest members sign: SHA-256 of `"dobush/v1/protocol" ‖` the body's JSON.
+    /// The digest members sign: SHA-256 of `"dobush/v1/protocol" ‖` the body's canonical JSON
+    /// (object keys sorted by their UTF-8 bytes at every level, no whitespace, serde_json's
+    /// string escaping), so that anyone can recompute it from the published JSON.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(b"dobush/v1/protocol");
-        h.update(serde_json::to_vec(self).unwrap_or_default());
+        let v = serde_json::to_value(self).unwrap_or_default();
+        let mut out = String::new();
+        canonical_json(&v, &mut out);
+        h.update(out.as_bytes());
         h.finalize().into()
+    }
+}
+
+/// Writes `v` as canonical JSON: keys sorted by bytes, no whitespace.
+pub fn canonical_json(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push(':');
+                if let Some(x) = m.get(*k) {
+                    canonical_json(x, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }
 

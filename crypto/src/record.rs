@@ -364,4 +364,6 @@ pub struct ElectionRecord {
     pub encrypted_totals: Vec<crate::tally::ContestTotals>,
     /// Decrypted results, per contest in manifest order.
     pub results: Vec<ContestResult>,
+    /// The signed electronic protocol of the precinct.
+    pub protocol: Option<crate::election_protocol::ElectionProtocol>,
 }

@@ -91,6 +91,7 @@ fn main() {
         tree_heads: vec![zero, last],
         encrypted_totals: tally.totals().unwrap(),
         results: vec![],
+        protocol: None,
     };
     let json = serde_json::to_string(&record).unwrap();
     let jsonl = board.to_jsonl();

@@ -7,6 +7,7 @@ use dobush_crypto::board::{BoardKey, SignedTreeHead};
 use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderKeys};
 use dobush_crypto::credential::Credential;
 use dobush_crypto::dlog::DlogTable;
+use dobush_crypto::election_protocol::{ElectionProtocol, ProtocolBody, Turnout};
 use dobush_crypto::elgamal::SecretKey;
 use dobush_crypto::manifest::Manifest;
 use dobush_crypto::record::{
@@ -46,6 +47,7 @@ pub struct SimElection {
     clock_ms: u64,
     /// Every cast ballot, in board order.
     pub cast: Vec<VerifiedBallot>,
+    challenged: u64,
     /// The RNG.
     pub rng: ChaCha20Rng,
 }
@@ -98,6 +100,7 @@ impl SimElection {
             secret,
             clock_ms: 1_680_998_400_000,
             cast: Vec::new(),
+            challenged: 0,
             rng,
         };
         let count = listed.len() as u64;
@@ -142,6 +145,7 @@ impl SimElection {
         let key = self.voters[i].credential.signing_key().clone();
         let (b, secrets) = encrypt_ballot(&self.ctx, &key, plaintext, &mut self.rng).expect("encrypts");
         let v = verify_ballot(&self.ctx, b, &mut self.rng).expect("verifies");
+        self.challenged += 1;
         self.append(BoardEntry::Challenged { ballot: v.ballot().clone(), tracking_code: *v.tracking_code(), opening: secrets.open() });
     }
 
@@ -157,7 +161,7 @@ impl SimElection {
         }
         let totals = tally.totals().expect("totals");
         let table = DlogTable::new(self.voters.len() as u64);
-        let results = totals
+        let results: Vec<ContestResult> = totals
             .iter()
             .map(|t| ContestResult {
                 contest_id: t.contest_id.clone(),
@@ -165,6 +169,21 @@ impl SimElection {
                 counts: t.totals.iter().map(|c| table.solve(&self.secret.decrypt_to_point(c)).expect("small")).collect(),
             })
             .collect();
+        let superseded = self.cast.len() as u64 - pairs_counted(&pairs, self.policy);
+        let turnout = Turnout {
+            e_voters: self.voters.len() as u64,
+            issued: self.voters.len() as u64,
+            counted: pairs_counted(&pairs, self.policy),
+            superseded,
+            challenged: self.challenged,
+        };
+        let final_root = self.heads.last().map(|h| h.head.root).unwrap_or_default();
+        let body = ProtocolBody::draw_up(&self.package.manifest, "7001", self.package.extended_hash, final_root, turnout, &results, self.clock_ms);
+        let members: Vec<ed25519_dalek::SigningKey> = (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut self.rng)).collect();
+        let protocol = ElectionProtocol {
+            signatures: members.iter().enumerate().map(|(i, k)| ElectionProtocol::sign(&body, &format!("member {}", i + 1), k)).collect(),
+            body,
+        };
         let record = ElectionRecord {
             version: RECORD_VERSION.into(),
             package: self.package,
@@ -172,9 +191,14 @@ impl SimElection {
             tree_heads: self.heads,
             encrypted_totals: totals,
             results,
+            protocol: Some(protocol),
         };
         (record, self.board, self.board_key)
     }
+}
+
+fn pairs_counted(pairs: &[(dobush_crypto::signature::VerifyingKey, dobush_crypto::ballot::TrackingCode)], policy: ReVotePolicy) -> u64 {
+    counted_ballots(policy, pairs).map(|(c, _)| c.len() as u64).unwrap_or(0)
 }
 
 /// Writes `record.json` and `board.jsonl` into `dir`.

@@ -9,6 +9,7 @@ pub mod ballot;
 pub mod board;
 pub mod encoding;
 pub mod manifest;
+pub mod protocol;
 pub mod record;
 pub mod report;
 pub mod sigma;

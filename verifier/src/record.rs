@@ -145,6 +145,19 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     check_totals(&rec, &ctx, &cast, &counted, &mut c);
     rep.finish(c);
 
+    // 8. The protocol.
+    let mut c = Report::start("protocol", "every protocol line re-derived from the record; control relations; signatures");
+    let derived = crate::protocol::Derived {
+        e_voters: creds.listed.len() as u64,
+        counted: counted.len() as u64,
+        superseded: (cast.len() - counted.len()) as u64,
+        challenged: challenged.len() as u64,
+        extended_hash: ctx.election.extended_hash,
+        board_root: heads.last().map(|h| h.root).unwrap_or_default(),
+    };
+    crate::protocol::check(&rec, &ctx.election.manifest, &derived, &mut c);
+    rep.finish(c);
+
     rep
 }
 

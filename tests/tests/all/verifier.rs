@@ -386,3 +386,35 @@ fn watch_accepts_a_growing_board_and_catches_a_split_view() {
     let foreign = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(3)).sign(honest_heads[3].head);
     assert!(step(&mut kept, to_v(&foreign), &[], &pin).unwrap_err().contains("signature"));
 }
+
+#[test]
+fn protocol_line_changed_is_located_even_when_members_signed_it() {
+    use dobush_crypto::election_protocol::ElectionProtocol;
+    let c = election(ReVotePolicy::Forbidden);
+    let mut rec = c.record.clone();
+    let p = rec.protocol.as_mut().unwrap();
+    p.body.contests[0].lines[4].value += 1; // a candidate gets one more vote
+    p.body.contests[0].lines[5].value -= 1; // and another one less: sums still hold
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    p.signatures = vec![ElectionProtocol::sign(&p.body, "member 1", &key)];
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("protocol").iter().any(|m| m.contains("line 6.5")), "{}", r.text());
+}
+
+#[test]
+fn protocol_control_relation_broken_is_located() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut rec = c.record.clone();
+    rec.protocol.as_mut().unwrap().body.general[1].value = 0; // issued < counted
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("protocol").iter().any(|m| m.contains("line 1 ≥ line 2 ≥ line 3")), "{}", r.text());
+}
+
+#[test]
+fn protocol_signature_changed_is_located() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut rec = c.record.clone();
+    rec.protocol.as_mut().unwrap().signatures[2].signature[0] ^= 1;
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("protocol").iter().any(|m| m.contains("signature 2")), "{}", r.text());
+}
