@@ -23,4 +23,8 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 (cd server/tests/oidc && npm ci --no-audit --no-fund)
 
+# The browser voter client's crypto (web/): byte-identical to the Rust vectors.
+(cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+node --test web/test/
+
 cargo test --workspace --locked
