@@ -73,3 +73,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         })
     }
 }
+
+/// A raw body limited to `server.max_import_bytes` (voter-register imports).
+#[derive(Debug)]
+pub struct ImportBody(pub web::Bytes);
+
+impl FromRequest for ImportBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let limit = crate::auth::extract::state(&req)?.settings.server.max_import_bytes;
+            read_body(&req, &mut payload, limit).await.map(ImportBody)
+        })
+    }
+}

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod models;
 pub mod ratelimit;
 pub mod routes;
 pub mod schema;

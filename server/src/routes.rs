@@ -3,9 +3,20 @@
 use actix_web::web;
 
 pub mod auth;
+pub mod cabinet;
+pub mod campaigns;
 pub mod health;
+pub mod register;
+pub mod staff;
 
 /// Routes under `/api`.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me", web::get().to(auth::me));
+    cfg.route("/me", web::get().to(auth::me))
+        .configure(staff::configure)
+        .service(
+            web::scope("/campaigns")
+                .configure(campaigns::configure)
+                .configure(register::configure)
+                .configure(cabinet::configure),
+        );
 }

@@ -1,7 +1,5 @@
 //! The voter's public credential (issue 8): a Ristretto255 point made on the voter's device.
 
-use sha2::{Digest, Sha256};
-
 /// A canonical, non-identity Ristretto255 point, kept as its 32-byte encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicCredential([u8; 32]);
@@ -29,21 +27,19 @@ impl PublicCredential {
         &self.0
     }
 
-    /// A short fingerprint the voter can compare with the published list: the first 8 bytes of
-    /// SHA-256("dobush/credential-fingerprint/v1" ‖ encoding), as 4 groups of 4 hex digits.
+    /// The short fingerprint the voter compares with the published list and their app
+    /// (`dobush_crypto::signature::fingerprint("credential", key)`).
     pub fn fingerprint(&self) -> String {
         fingerprint_of_hex(&self.to_hex())
     }
 }
 
-/// The fingerprint of a stored (already validated) hex credential.
+/// The fingerprint of a stored (already validated) hex credential; `"invalid"` if it does not decode.
 pub fn fingerprint_of_hex(hex_key: &str) -> String {
-    let bytes = hex::decode(hex_key).unwrap_or_default();
-    let mut h = Sha256::new();
-    h.update(b"dobush/credential-fingerprint/v1");
-    h.update(&bytes);
-    let d = hex::encode(&h.finalize()[..8]);
-    d.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-")
+    match dobush_crypto::group::GroupElement::from_hex(hex_key) {
+        Ok(key) => dobush_crypto::signature::fingerprint("credential", &key),
+        Err(_) => "invalid".into(),
+    }
 }
 
 #[cfg(test)]
@@ -57,7 +53,7 @@ mod tests {
     fn parses_points_and_refuses_junk() {
         let c = PublicCredential::parse_hex(TWO_G).unwrap();
         assert_eq!(c.to_hex(), TWO_G);
-        assert_eq!(c.fingerprint().len(), 19);
+        assert_eq!(c.fingerprint().len(), 24);
         assert!(PublicCredential::parse_hex(&"00".repeat(32)).is_err(), "identity");
         assert!(PublicCredential::parse_hex(&"ff".repeat(32)).is_err(), "not canonical");
         assert!(PublicCredential::parse_hex("zz").is_err());

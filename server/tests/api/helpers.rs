@@ -405,3 +405,84 @@ pub async fn assert_error(r: reqwest::Response, status: u16, code: &str) -> Valu
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {body}");
     body
 }
+
+// ---- fixtures ---------------------------------------------------------------------------------
+
+/// RFC 9496 encodings of 2·G … 7·G: valid public credentials.
+pub const CREDS: [&str; 6] = [
+    "6a493210f7499cd17fecb510ae0cea23a110e8d5b901f8acadd3095c73a3b919",
+    "94741f5d5d52755ece4f23f044ee27d5d1ea1e2bd196b462166b16152a9d0259",
+    "da80862773358b466ffadfe0b3293ab3d9fd53c5ea6c955358f568322daf6a57",
+    "e882b131016b52c1d3337080187cf768423efccbb517bb495ab812c4160ff44e",
+    "f64746d3c92b13050ed8d80236a7f0007c3b3f962f5ba793d19a601ebb1df403",
+    "44f53520926ec81fbd5a387845beb7df85a96a24ece18738bdcfa6a7822a176d",
+];
+
+pub const VOTER1: &str = "21504199000012";
+pub const VOTER2: &str = "11203198500034";
+pub const VOTER3: &str = "20101197000056";
+
+/// A village council like the 2023 pilot: Batken, 9 April 2023, 08:00–20:00 Bishkek.
+pub fn pilot_campaign() -> Value {
+    serde_json::json!({
+        "name": "Samarkandek village council 2023",
+        "kind": "village_council",
+        "voting_day": "2023-04-09",
+        "voting_window": { "start": "08:00", "end": "20:00" },
+        "precincts": [
+            { "code": "P1", "name": "School No. 1", "kind": "ordinary", "territory": "batken" },
+            { "code": "P2", "name": "Osh school", "kind": "ordinary", "territory": "osh" },
+            { "code": "E1", "name": "Electronic precinct", "kind": "electronic", "territory": "batken" }
+        ],
+        "manifest": { "contests": [ { "id": "council", "candidates": ["A", "B", "C"] } ] }
+    })
+}
+
+pub const REGISTER_CSV: &str = "pin,full_name,birth_date,precinct\n\
+21504199000012,Aibek Asanov,1990-04-15,P1\n\
+11203198500034,Aigul Bekova,1985-03-12,P1\n\
+20101197000056,Nurlan Osmonov,1970-01-01,P2\n";
+
+pub async fn create_campaign(admin: &User, body: &Value) -> String {
+    let r = admin.post("/api/campaigns", body).await;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, 201, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+pub async fn transition(admin: &User, id: &str, action: &str) -> reqwest::Response {
+    admin.post(&format!("/api/campaigns/{id}/transitions"), &serde_json::json!({ "action": action })).await
+}
+
+/// Creates the pilot campaign, walks it to registration and imports the register.
+pub async fn campaign_in_registration(admin: &User) -> String {
+    let id = create_campaign(admin, &pilot_campaign()).await;
+    for a in ["start_test", "erase_test_data_and_open_registration"] {
+        assert_eq!(transition(admin, &id, a).await.status(), 200, "{a}");
+    }
+    import_csv(admin, &id, REGISTER_CSV).await;
+    id
+}
+
+pub async fn import_csv(admin: &User, id: &str, csv: &str) -> Value {
+    let r = admin.post_raw(&format!("/api/campaigns/{id}/voters/import"), "text/csv", csv.to_string()).await;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+pub async fn grant(admin: &User, pin: &str, role: &str, territory: Option<&str>) {
+    let mut body = serde_json::json!({ "pin": pin, "role": role });
+    if let Some(t) = territory {
+        body["territory"] = t.into();
+    }
+    assert_eq!(admin.post("/api/staff", &body).await.status(), 201);
+}
+
+/// A Bishkek wall-clock instant.
+pub fn bishkek(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
+    use chrono::{FixedOffset, TimeZone};
+    FixedOffset::east_opt(6 * 3600).unwrap().with_ymd_and_hms(y, m, d, h, min, s).unwrap().with_timezone(&Utc)
+}

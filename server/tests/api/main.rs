@@ -3,5 +3,10 @@
 mod helpers;
 
 mod auth;
+mod bad_input;
+mod cabinet;
+mod campaigns;
 mod health;
 mod migrations;
+mod register;
+mod roles;

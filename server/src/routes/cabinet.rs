@@ -1,0 +1,267 @@
+//! The voter cabinet: apply for e-voting (registering the public credential), or withdraw, until
+//! the campaign's last application day (Asia/Bishkek calendar).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::refuse;
+use crate::auth::extract::Session;
+use crate::clock::bishkek_date;
+use crate::db::{AnyConnection, is_unique_violation};
+use crate::domain::PublicCredential;
+use crate::domain::credential::fingerprint_of_hex;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::models::{CampaignRow, load_campaign};
+use crate::schema::{evoter_credentials, precincts, voters};
+use crate::startup::AppState;
+
+/// Routes under `/api/campaigns/{id}`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/{id}/cabinet", web::get().to(cabinet))
+        .route("/{id}/cabinet/application", web::put().to(apply))
+        .route("/{id}/cabinet/application", web::delete().to(withdraw));
+}
+
+/// The voter's register entry with the ballot style of their precinct.
+struct VoterEntry {
+    full_name: String,
+    precinct: String,
+    ballot_style: String,
+}
+
+fn voter_entry(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<Option<VoterEntry>, ApiError> {
+    let row: Option<(String, String, String)> = voters::table
+        .inner_join(
+            precincts::table.on(precincts::campaign_id.eq(voters::campaign_id).and(precincts::code.eq(voters::precinct_code))),
+        )
+        .filter(voters::campaign_id.eq(campaign))
+        .filter(voters::pin.eq(pin))
+        .select((voters::full_name, voters::precinct_code, precincts::ballot_style))
+        .first(c)
+        .optional()?;
+    Ok(row.map(|(full_name, precinct, ballot_style)| VoterEntry { full_name, precinct, ballot_style }))
+}
+
+#[derive(Debug, Queryable, Serialize)]
+struct CredentialView {
+    #[serde(skip)]
+    id: i64,
+    public_key: String,
+    ballot_style: String,
+    status: String,
+    registered_at: i64,
+    ended_at: Option<i64>,
+}
+
+fn credentials(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<Vec<CredentialView>, ApiError> {
+    Ok(evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign))
+        .filter(evoter_credentials::pin.eq(pin))
+        .order(evoter_credentials::id.asc())
+        .select((
+            evoter_credentials::id,
+            evoter_credentials::public_key,
+            evoter_credentials::ballot_style,
+            evoter_credentials::status,
+            evoter_credentials::registered_at,
+            evoter_credentials::ended_at,
+        ))
+        .load(c)?)
+}
+
+/// Loads campaign and register entry; a caller not on this campaign's register is refused (and
+/// the refusal audited and alerted).
+async fn voter_context(
+    state: &AppState,
+    req: &HttpRequest,
+    session: &Session,
+    id: &str,
+) -> Result<(CampaignRow, VoterEntry), ApiError> {
+    let (id2, pin) = (id.to_string(), session.pin.as_str().to_string());
+    let (campaign, entry) = state
+        .db
+        .run(move |c| {
+            let campaign = load_campaign(c, &id2)?;
+            let entry = voter_entry(c, &id2, &pin)?;
+            Ok((campaign, entry))
+        })
+        .await?;
+    match entry {
+        Some(e) => Ok((campaign, e)),
+        None => {
+            let e = ApiError::forbidden("not_on_register", "you are not on this campaign's voter register");
+            Err(refuse(state, req, Some(session.pin.as_str()), "not_on_register", e).await)
+        }
+    }
+}
+
+/// Refuses unless applications are open: the right state and not after the last day (Bishkek).
+fn check_application_window(state: &AppState, campaign: &CampaignRow) -> Result<(), ApiError> {
+    let st = campaign.state()?;
+    if !st.accepts_applications() {
+        return Err(ApiError::conflict(
+            "applications_closed",
+            format!("applications are not accepted while the campaign is in state {}", st.as_str()),
+        ));
+    }
+    let today = bishkek_date(state.clock.now());
+    if today > campaign.last_application_day()? {
+        return Err(ApiError::conflict(
+            "application_deadline_passed",
+            format!("the last day to apply or withdraw was {} (Asia/Bishkek)", campaign.last_application_day),
+        ));
+    }
+    Ok(())
+}
+
+fn rate_limit_voter(state: &AppState, session: &Session) -> Result<(), ApiError> {
+    let key = format!("voter:{}", session.pin);
+    state.limiter.check(&key, state.settings.rate_limit.per_voter_per_minute).map_err(|retry_after_secs| {
+        state.metrics.rate_limited();
+        ApiError::TooManyRequests { retry_after_secs }
+    })
+}
+
+async fn cabinet(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let (campaign, entry) = voter_context(&state, &req, &session, &id).await?;
+    let (id2, pin) = (id.clone(), session.pin.as_str().to_string());
+    let creds = state.db.run(move |c| credentials(c, &id2, &pin)).await?;
+    let open = check_application_window(&state, &campaign).is_ok();
+    let active = creds.iter().find(|c| c.status == "active");
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "campaign_id": id,
+        "pin": session.pin,
+        "full_name": entry.full_name,
+        "precinct": entry.precinct,
+        "ballot_style": entry.ballot_style,
+        "e_voter": active.is_some(),
+        "credential": active.map(|c| serde_json::json!({
+            "public_key": c.public_key, "fingerprint": fingerprint_of_hex(&c.public_key),
+            "ballot_style": c.ballot_style, "registered_at": c.registered_at,
+        })),
+        "history": creds.iter().map(|c| serde_json::json!({
+            "fingerprint": fingerprint_of_hex(&c.public_key), "status": c.status,
+            "registered_at": c.registered_at, "ended_at": c.ended_at,
+        })).collect::<Vec<_>>(),
+        "last_application_day": campaign.last_application_day,
+        "applications_open": open,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApplyRequest {
+    /// 64 hex digits: the voter's public credential (a Ristretto255 point made on the device).
+    credential: String,
+    /// The ballot style (district); optional, but if given it must be the voter's own.
+    #[serde(default)]
+    ballot_style: Option<String>,
+}
+
+async fn apply(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: ApiJson<ApplyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    rate_limit_voter(&state, &session)?;
+    let id = path.into_inner();
+    let (campaign, entry) = voter_context(&state, &req, &session, &id).await?;
+    check_application_window(&state, &campaign)?;
+    let body = body.0;
+    let credential = PublicCredential::parse_hex(&body.credential).map_err(|e| ApiError::invalid("credential", e))?;
+    if let Some(bs) = &body.ballot_style {
+        if *bs != entry.ballot_style {
+            return Err(ApiError::invalid(
+                "ballot_style",
+                format!("your ballot style is {} (precinct {})", entry.ballot_style, entry.precinct),
+            ));
+        }
+    }
+    let now = state.clock.now().timestamp();
+    let pin = session.pin.as_str().to_string();
+    let key = credential.to_hex();
+    let style = entry.ballot_style.clone();
+    let (created, replaced) = state
+        .db
+        .write(move |c| {
+            let current = credentials(c, &id, &pin)?.into_iter().find(|x| x.status == "active");
+            if let Some(cur) = &current {
+                if cur.public_key == key {
+                    return Ok((false, None));
+                }
+                diesel::update(evoter_credentials::table.filter(evoter_credentials::id.eq(cur.id)))
+                    .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(now)))
+                    .execute(c)?;
+            }
+            diesel::insert_into(evoter_credentials::table)
+                .values((
+                    evoter_credentials::campaign_id.eq(&id),
+                    evoter_credentials::pin.eq(&pin),
+                    evoter_credentials::ballot_style.eq(&style),
+                    evoter_credentials::public_key.eq(&key),
+                    evoter_credentials::status.eq("active"),
+                    evoter_credentials::registered_at.eq(now),
+                    evoter_credentials::ended_at.eq(None::<i64>),
+                ))
+                .execute(c)
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        ApiError::conflict("credential_in_use", "this credential was already registered; make a new one")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            Ok((current.is_none(), current.map(|c| fingerprint_of_hex(&c.public_key))))
+        })
+        .await?;
+    state.metrics.application(false);
+    let body = serde_json::json!({
+        "e_voter": true,
+        "credential": { "public_key": credential.to_hex(), "fingerprint": credential.fingerprint(), "ballot_style": entry.ballot_style },
+        "revoked": replaced,
+    });
+    Ok(if created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
+}
+
+async fn withdraw(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    rate_limit_voter(&state, &session)?;
+    let id = path.into_inner();
+    let (campaign, _) = voter_context(&state, &req, &session, &id).await?;
+    check_application_window(&state, &campaign)?;
+    let now = state.clock.now().timestamp();
+    let pin = session.pin.as_str().to_string();
+    state
+        .db
+        .write(move |c| {
+            let n = diesel::update(
+                evoter_credentials::table
+                    .filter(evoter_credentials::campaign_id.eq(&id))
+                    .filter(evoter_credentials::pin.eq(&pin))
+                    .filter(evoter_credentials::status.eq("active")),
+            )
+            .set((evoter_credentials::status.eq("withdrawn"), evoter_credentials::ended_at.eq(now)))
+            .execute(c)?;
+            if n == 0 {
+                return Err(ApiError::NotFound("you are not on the e-voter list".into()));
+            }
+            Ok(())
+        })
+        .await?;
+    state.metrics.application(true);
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,115 @@
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn app_path(id: &str) -> String {
+    format!("/api/campaigns/{id}/cabinet/application")
+}
+
+async fn apply_replace_withdraw_and_export(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    let voter = app.login(VOTER1).await;
+    let c: Value = voter.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
+    assert_eq!((c["e_voter"].as_bool(), c["precinct"].as_str(), c["ballot_style"].as_str()), (Some(false), Some("P1"), Some("main")));
+    assert_eq!((c["last_application_day"].as_str(), c["applications_open"].as_bool()), (Some("2023-03-24"), Some(true)));
+    let r = voter.put(&app_path(&id), &json!({ "credential": CREDS[0], "ballot_style": "main" })).await;
+    assert_eq!(r.status(), 201);
+    let first: Value = r.json().await.unwrap();
+    let fp0 = first["credential"]["fingerprint"].as_str().unwrap().to_string();
+    // the same credential again: nothing changes
+    let r = voter.put(&app_path(&id), &json!({ "credential": CREDS[0] })).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["revoked"], Value::Null);
+    // a new credential replaces it; the old one is recorded as revoked
+    let r = voter.put(&app_path(&id), &json!({ "credential": CREDS[1] })).await;
+    assert_eq!(r.status(), 200);
+    let second: Value = r.json().await.unwrap();
+    assert_eq!(second["revoked"], fp0.as_str());
+    let c: Value = voter.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
+    assert_eq!(c["e_voter"], true);
+    assert_eq!(c["credential"]["public_key"], CREDS[1]);
+    let statuses: Vec<&str> = c["history"].as_array().unwrap().iter().map(|h| h["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, vec!["revoked", "active"]);
+    // a revoked credential cannot come back, nor can another voter take it
+    assert_error(voter.put(&app_path(&id), &json!({ "credential": CREDS[0] })).await, 409, "credential_in_use").await;
+    let voter2 = app.login(VOTER2).await;
+    assert_error(voter2.put(&app_path(&id), &json!({ "credential": CREDS[1] })).await, 409, "credential_in_use").await;
+    assert_eq!(voter2.put(&app_path(&id), &json!({ "credential": CREDS[2] })).await.status(), 201);
+    // the e-voter list of precinct P1, JSON and CSV
+    let list: Value = admin.get(&format!("/api/campaigns/{id}/evoters?precinct=P1")).await.json().await.unwrap();
+    assert_eq!(list["count"], 2);
+    assert_eq!(list["e_voters"][0]["pin"], VOTER2);
+    assert_eq!(list["e_voters"][1]["credential_fingerprint"], second["credential"]["fingerprint"]);
+    let csv = admin.get(&format!("/api/campaigns/{id}/evoters?precinct=P1&format=csv")).await.text().await.unwrap();
+    assert!(csv.starts_with("pin,full_name,birth_date,precinct,ballot_style,credential_fingerprint,applied_at\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 3);
+    let other: Value = admin.get(&format!("/api/campaigns/{id}/evoters?precinct=P2")).await.json().await.unwrap();
+    assert_eq!(other["count"], 0);
+    // withdrawal takes the voter off the list
+    assert_eq!(voter.delete(&app_path(&id)).await.status(), 204);
+    assert_error(voter.delete(&app_path(&id)).await, 404, "not_found").await;
+    let list: Value = admin.get(&format!("/api/campaigns/{id}/evoters?precinct=P1")).await.json().await.unwrap();
+    assert_eq!(list["count"], 1);
+}
+
+async fn the_deadline_is_15_days_before_voting_day(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    // last second of 24 March 2023, Bishkek time
+    app.clock.set(bishkek(2023, 3, 24, 23, 59, 59));
+    let voter = app.login(VOTER1).await;
+    assert_eq!(voter.put(&app_path(&id), &json!({ "credential": CREDS[0] })).await.status(), 201);
+    let voter2 = app.login(VOTER2).await;
+    // first second of 25 March 2023, Bishkek time (still 24 March in UTC)
+    app.clock.set(bishkek(2023, 3, 25, 0, 0, 0));
+    let body = assert_error(voter2.put(&app_path(&id), &json!({ "credential": CREDS[1] })).await, 409, "application_deadline_passed").await;
+    assert!(body["message"].as_str().unwrap().contains("2023-03-24"));
+    assert_error(voter.put(&app_path(&id), &json!({ "credential": CREDS[2] })).await, 409, "application_deadline_passed").await;
+    assert_error(voter.delete(&app_path(&id)).await, 409, "application_deadline_passed").await;
+    let c: Value = voter.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
+    assert_eq!((c["e_voter"].as_bool(), c["applications_open"].as_bool()), (Some(true), Some(false)));
+}
+
+async fn credentials_and_ballot_styles_are_checked(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    let voter = app.login(VOTER1).await;
+    for bad in ["abc", &"00".repeat(32), &"ff".repeat(32), &"zz".repeat(32)] {
+        let e = assert_error(voter.put(&app_path(&id), &json!({ "credential": bad })).await, 422, "invalid_field").await;
+        assert_eq!(e["field"], "credential", "{bad}");
+    }
+    let e = assert_error(voter.put(&app_path(&id), &json!({ "credential": CREDS[0], "ballot_style": "d7" })).await, 422, "invalid_field").await;
+    assert_eq!(e["field"], "ballot_style");
+    let e = assert_error(voter.put(&app_path(&id), &json!({ "credential": 5 })).await, 400, "malformed_request").await;
+    assert_eq!(e["field"], "credential");
+    // applications only in the right states
+    assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
+    assert_eq!(voter.put(&app_path(&id), &json!({ "credential": CREDS[0] })).await.status(), 201);
+    assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
+    assert_error(voter.put(&app_path(&id), &json!({ "credential": CREDS[1] })).await, 409, "applications_closed").await;
+}
+
+async fn people_off_the_register_are_refused(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    let other = create_campaign(&admin, &pilot_campaign()).await;
+    let voter = app.login(VOTER1).await;
+    let alerts = app.open_alerts().await;
+    assert_error(voter.get(&format!("/api/campaigns/{other}/cabinet")).await, 403, "not_on_register").await;
+    assert_error(voter.put(&app_path(&other), &json!({ "credential": CREDS[0] })).await, 403, "not_on_register").await;
+    assert_eq!(app.open_alerts().await, alerts + 2);
+    assert_error(voter.get("/api/campaigns/no-such-campaign/cabinet").await, 404, "not_found").await;
+    assert_eq!(voter.get(&format!("/api/campaigns/{id}/cabinet")).await.status(), 200);
+}
+
+crate::backend_tests!(
+    apply_replace_withdraw_and_export,
+    the_deadline_is_15_days_before_voting_day,
+    credentials_and_ballot_styles_are_checked,
+    people_off_the_register_are_refused,
+);
