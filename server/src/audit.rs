@@ -106,14 +106,12 @@ pub struct ChainReport {
 pub fn verify_chain(conn: &mut AnyConnection) -> Result<ChainReport, ApiError> {
     let rows: Vec<AuditEntry> = audit_log::table.order(audit_log::seq.asc()).select(AuditEntry::as_select()).load(conn)?;
     let mut prev = GENESIS.to_string();
-    let mut expected_seq = 1;
-    for r in &rows {
+    for (expected_seq, r) in (1..).zip(rows.iter()) {
         let h = entry_hash(&r.prev_hash, r.seq, r.at, &r.actor, &r.action, r.campaign_id.as_deref(), &r.details);
         if r.seq != expected_seq || r.prev_hash != prev || h != r.hash {
             return Ok(ChainReport { entries: rows.len() as i64, head: prev, first_bad_seq: Some(r.seq) });
         }
         prev = h;
-        expected_seq += 1;
     }
     Ok(ChainReport { entries: rows.len() as i64, head: prev, first_bad_seq: None })
 }

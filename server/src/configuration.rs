@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// All settings. Unknown keys are refused so that typos do not silently fall back to defaults.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// HTTP listener and request limits.
@@ -114,7 +114,7 @@ pub struct RateLimitSettings {
 }
 
 /// `[campaigns]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CampaignSettings {
     /// Whether demo-mode campaigns may be created (never in production).
@@ -122,7 +122,7 @@ pub struct CampaignSettings {
 }
 
 /// `[bootstrap]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BootstrapSettings {
     /// PINs granted the CEC administrator role at start-up (idempotent; recorded in the audit log).
@@ -137,21 +137,6 @@ pub struct LogSettings {
     pub filter: String,
     /// JSON lines instead of human-readable text.
     pub json: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            server: ServerSettings::default(),
-            database: DatabaseSettings::default(),
-            oidc: OidcSettings::default(),
-            session: SessionSettings::default(),
-            rate_limit: RateLimitSettings::default(),
-            campaigns: CampaignSettings::default(),
-            bootstrap: BootstrapSettings::default(),
-            log: LogSettings::default(),
-        }
-    }
 }
 
 impl Default for ServerSettings {
@@ -199,18 +184,6 @@ impl Default for SessionSettings {
 impl Default for RateLimitSettings {
     fn default() -> Self {
         Self { per_address_per_minute: 600, per_voter_per_minute: 30 }
-    }
-}
-
-impl Default for CampaignSettings {
-    fn default() -> Self {
-        Self { allow_demo_mode: false }
-    }
-}
-
-impl Default for BootstrapSettings {
-    fn default() -> Self {
-        Self { cec_admin_pins: Vec::new() }
     }
 }
 

@@ -339,6 +339,16 @@ async fn export_evoters(
             return Err(refuse(&state, &req, Some(session.pin.as_str()), "territory", e).await);
         }
     }
+    // exporting personal data is a staff action: audited
+    let (now, actor, cid, pc, n) =
+        (state.clock.now().timestamp(), session.pin.as_str().to_string(), prow.campaign_id.clone(), prow.code.clone(), rows.len());
+    state
+        .db
+        .write(move |c| {
+            let details = json!({ "precinct": pc, "e_voters": n, "format": if csv_out { "csv" } else { "json" } });
+            audit::append(c, now, &actor, "register.export_evoters", Some(&cid), &details).map(drop)
+        })
+        .await?;
     let list: Vec<EVoter> = rows
         .into_iter()
         .map(|(pin, full_name, birth_date, precinct, ballot_style, key, applied_at)| EVoter {

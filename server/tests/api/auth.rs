@@ -11,6 +11,7 @@ async fn login_end_to_end_through_the_provider(b: Backend) {
     assert_eq!(r.status(), 200);
     let me: serde_json::Value = r.json().await.unwrap();
     assert_eq!(me["pin"], ADMIN_PIN);
+    assert_eq!(admin.pin, ADMIN_PIN);
     assert_eq!(me["staff_roles"][0]["role"], "cec_admin");
     assert_eq!(me["via"], "bearer");
 }
@@ -132,6 +133,29 @@ fn base64url(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+#[tokio::test]
+async fn the_provider_is_not_a_fake_that_accepts_anything() {
+    // wrong password: the provider shows its form again and never redirects back
+    let http = http_client();
+    let issuer = crate::helpers::provider_issuer();
+    let url = format!(
+        "{issuer}/auth?client_id=dobush-test&response_type=code&scope=openid%20pin&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fauth%2Fcallback\
+         &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&nonce=n&state=s&response_mode=form_post"
+    );
+    let r = http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let interaction = reqwest::Url::parse(&url).unwrap().join(r.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(http.get(interaction.clone()).send().await.unwrap().status(), 200);
+    let r = http
+        .post(interaction)
+        .form(&[("login", ADMIN_PIN), ("password", "guess"), ("acr", ACR_STRONG)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("wrong login or password"));
 }
 
 crate::backend_tests!(

@@ -75,9 +75,9 @@ async fn rate_limits_answer_429(b: Backend) {
     let id = campaign_in_registration(&admin).await;
     let voter = app.login(VOTER1).await;
     let path = format!("/api/campaigns/{id}/cabinet/application");
-    for i in 0..3 {
-        let r = voter.put(&path, &json!({ "credential": CREDS[i] })).await;
-        assert!(r.status().is_success(), "{i}");
+    for cred in &CREDS[..3] {
+        let r = voter.put(&path, &json!({ "credential": cred })).await;
+        assert!(r.status().is_success(), "{cred}");
     }
     let r = voter.put(&path, &json!({ "credential": CREDS[3] })).await;
     assert!(r.headers().contains_key("retry-after"));

@@ -198,6 +198,26 @@ async fn campaign_definitions_are_validated(b: Backend) {
     assert_eq!(list["campaigns"].as_array().unwrap().len(), 5);
 }
 
+async fn precincts_can_be_added_until_registration_ends(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    let path = format!("/api/campaigns/{id}/precincts");
+    let body = json!({ "precincts": [{ "code": "R1", "name": "Kumtor mine", "kind": "remote", "territory": "issyk-kul" }] });
+    let c: Value = admin.post(&path, &body).await.json().await.unwrap();
+    assert_eq!(c["precincts"].as_array().unwrap().len(), 4);
+    assert_error(admin.post(&path, &body).await, 422, "invalid_field").await;
+    let two = json!({
+        "ballot_styles": [{ "code": "north", "name": "North" }],
+        "precincts": [{ "code": "N1", "name": "n", "kind": "ordinary", "territory": "t" }]
+    });
+    let e = assert_error(admin.post(&path, &two).await, 422, "invalid_field").await;
+    assert_eq!(e["field"], "precincts[0].ballot_style");
+    assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
+    let more = json!({ "precincts": [{ "code": "R2", "name": "x", "kind": "remote", "territory": "t" }] });
+    assert_error(admin.post(&path, &more).await, 409, "register_closed").await;
+}
+
 async fn demo_mode_is_a_stored_flag(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.admin().await;
@@ -213,4 +233,5 @@ crate::backend_tests!(
     test_data_is_erased_before_registration,
     campaign_definitions_are_validated,
     demo_mode_is_a_stored_flag,
+    precincts_can_be_added_until_registration_ends,
 );

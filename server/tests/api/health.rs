@@ -6,6 +6,12 @@ async fn health_reports_ok(b: Backend) {
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+    // the suite really runs on the backend it names
+    let expected = match app.backend {
+        Backend::Postgres => dobush_server::db::Backend::Postgres,
+        Backend::Sqlite => dobush_server::db::Backend::Sqlite,
+    };
+    assert_eq!(app.state.db.backend(), expected);
 }
 
 async fn metrics_expose_open_alerts(b: Backend) {

@@ -146,7 +146,6 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub address: String,
-    pub port: u16,
     pub clock: Arc<ManualClock>,
     pub state: actix_web::web::Data<AppState>,
     pub backend: Backend,
@@ -189,7 +188,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     let port = app.port();
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address: format!("http://127.0.0.1:{port}"), port, clock, state, backend, _db: db }
+    TestApp { address: format!("http://127.0.0.1:{port}"), clock, state, backend, _db: db }
 }
 
 pub fn http_client() -> reqwest::Client {

@@ -1,12 +1,15 @@
 //! The integration suite of dobush-server: one binary, every test run on PostgreSQL and on SQLite.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
 
 mod auth;
 mod bad_input;
+mod binary;
 mod cabinet;
 mod campaigns;
 mod health;
 mod migrations;
+mod openapi;
 mod register;
 mod roles;
