@@ -97,6 +97,15 @@ async fn voter_context(
     }
 }
 
+/// Serialises a voter's concurrent changes: a no-op UPDATE of their register row takes its row
+/// lock on PostgreSQL until commit (SQLite writers are serialised by `write_transaction` anyway).
+fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<(), ApiError> {
+    diesel::update(voters::table.filter(voters::campaign_id.eq(campaign)).filter(voters::pin.eq(pin)))
+        .set(voters::imported_at.eq(voters::imported_at))
+        .execute(c)?;
+    Ok(())
+}
+
 /// Refuses unless applications are open: the right state and not after the last day (Bishkek).
 fn check_application_window(state: &AppState, campaign: &CampaignRow) -> Result<(), ApiError> {
     let st = campaign.state()?;
@@ -194,6 +203,7 @@ async fn apply(
     let (created, replaced) = state
         .db
         .write(move |c| {
+            lock_voter(c, &id, &pin)?;
             let current = credentials(c, &id, &pin)?.into_iter().find(|x| x.status == "active");
             if let Some(cur) = &current {
                 if cur.public_key == key {
@@ -248,6 +258,7 @@ async fn withdraw(
     state
         .db
         .write(move |c| {
+            lock_voter(c, &id, &pin)?;
             let n = diesel::update(
                 evoter_credentials::table
                     .filter(evoter_credentials::campaign_id.eq(&id))
