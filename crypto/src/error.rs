@@ -15,8 +15,8 @@ pub enum DecodeError {
         /// Length given.
         actual: usize,
     },
-    /// Not valid lowercase/uppercase hexadecimal.
-    #[error("not valid hexadecimal")]
+    /// Not valid lowercase hexadecimal.
+    #[error("not valid lowercase hexadecimal")]
     Hex,
     /// The bytes are not the canonical encoding of a Ristretto255 point.
     #[error("not a canonical Ristretto255 point encoding")]

@@ -107,9 +107,17 @@ impl<'de> Deserialize<'de> for GroupElement {
     }
 }
 
-/// Decodes 64 hex digits into 32 bytes.
+/// Decodes lowercase hex only (the one canonical spelling, rule E3).
+pub fn decode_hex(s: &str) -> Result<Vec<u8>, DecodeError> {
+    if !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err(DecodeError::Hex);
+    }
+    hex::decode(s).map_err(|_| DecodeError::Hex)
+}
+
+/// Decodes 64 lowercase hex digits into 32 bytes.
 pub fn decode_hex_32(s: &str) -> Result<[u8; 32], DecodeError> {
-    let v = hex::decode(s).map_err(|_| DecodeError::Hex)?;
+    let v = decode_hex(s)?;
     v.as_slice()
         .try_into()
         .map_err(|_| DecodeError::Length { expected: 32, actual: v.len() })
@@ -178,7 +186,7 @@ pub mod bytes_hex {
     /// Deserializes exactly `N` bytes from hex.
     pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let v = hex::decode(s.as_bytes()).map_err(|_| serde::de::Error::custom(DecodeError::Hex))?;
+        let v = decode_hex(&s).map_err(serde::de::Error::custom)?;
         let len = v.len();
         v.try_into().map_err(|_| {
             serde::de::Error::custom(DecodeError::Length { expected: N, actual: len })

@@ -158,6 +158,14 @@ impl ElectionPackage {
         if self.version != RECORD_VERSION {
             return Err(RecordError::Version(self.version.clone()));
         }
+        if self.threshold < 1 || self.threshold as usize >= self.key_holders.len() {
+            return Err(DecodeError::Structure(format!(
+                "threshold {} must satisfy 1 ≤ t < n = {}",
+                self.threshold,
+                self.key_holders.len()
+            ))
+            .into());
+        }
         if self.key_holders.iter().enumerate().any(|(i, k)| k.index as usize != i + 1) {
             return Err(DecodeError::Structure("key-holders must be numbered 1..=n in order".into()).into());
         }
@@ -233,24 +241,35 @@ pub enum ReVotePolicy {
     LastCounts,
 }
 
-/// Which ballots count under a re-vote rule: the indexes (into `ballots`, in board order) of
-/// the counted ballots, and for `LastCounts` the `(superseded, by)` pairs in board order.
-/// `ballots` are `(credential, tracking code)` in board order. Under `Forbidden` a second
-/// ballot of a credential is an error (the server must have refused it).
+/// Which ballots count under a re-vote rule (`docs/protocol/10-board.md` §Re-vote rule).
+///
+/// `ballots` are `(credential, tracking code)` in board order; `replacements` are the
+/// `(old, new)` credential pairs recorded on the board. A replacement credential belongs to the
+/// same voter as the one it replaces, so ballots are grouped by the voter's *first* credential:
+/// under `Forbidden` a second ballot of a voter (with either credential) is an error, under
+/// `LastCounts` the voter's last ballot counts and every earlier one is superseded by the next.
+/// Returns the indexes of the counted ballots and the `(superseded, by)` pairs in board order.
 pub fn counted_ballots(
     policy: ReVotePolicy,
     ballots: &[(VerifyingKey, TrackingCode)],
+    replacements: &[(VerifyingKey, VerifyingKey)],
 ) -> Result<(Vec<usize>, Vec<(TrackingCode, TrackingCode)>), DecodeError> {
-    let mut last: std::collections::HashMap<&VerifyingKey, usize> = std::collections::HashMap::new();
+    let mut root: std::collections::HashMap<VerifyingKey, VerifyingKey> = std::collections::HashMap::new();
+    for (old, new) in replacements {
+        let r = root.get(old).copied().unwrap_or(*old);
+        root.insert(*new, r);
+    }
+    let voter = |k: &VerifyingKey| root.get(k).copied().unwrap_or(*k);
+    let mut last: std::collections::HashMap<VerifyingKey, usize> = std::collections::HashMap::new();
     let mut superseded = Vec::new();
     for (i, (cred, code)) in ballots.iter().enumerate() {
-        if let Some(prev) = last.insert(cred, i) {
+        if let Some(prev) = last.insert(voter(cred), i) {
             match policy {
                 ReVotePolicy::Forbidden => {
                     return Err(DecodeError::Structure(format!(
-                        "credential {} cast a second ballot under the forbidden re-vote rule",
+                        "credential {} cast a second ballot of its voter under the forbidden re-vote rule",
                         cred.0.to_hex()
-                    )))
+                    )));
                 }
                 ReVotePolicy::LastCounts => {
                     if let Some((_, old)) = ballots.get(prev) {

@@ -48,6 +48,7 @@ pub struct SimElection {
     /// Every cast ballot, in board order.
     pub cast: Vec<VerifiedBallot>,
     challenged: u64,
+    replacements: Vec<(dobush_crypto::signature::VerifyingKey, dobush_crypto::signature::VerifyingKey)>,
     /// The RNG.
     pub rng: ChaCha20Rng,
 }
@@ -101,6 +102,7 @@ impl SimElection {
             clock_ms: 1_680_998_400_000,
             cast: Vec::new(),
             challenged: 0,
+            replacements: Vec::new(),
             rng,
         };
         let count = listed.len() as u64;
@@ -129,15 +131,32 @@ impl SimElection {
         let v = verify_ballot(&self.ctx, b, &mut self.rng).expect("verifies");
         let code = *v.tracking_code();
         if self.policy == ReVotePolicy::LastCounts {
-            if let Some(prev) = self.cast.iter().rev().find(|p| p.ballot().credential == v.ballot().credential) {
-                let old = *prev.tracking_code();
-                self.append(BoardEntry::Superseded { tracking_code: old, by: code });
+            let mut pairs: Vec<_> = self.cast.iter().map(|p| (p.ballot().credential, *p.tracking_code())).collect();
+            pairs.push((v.ballot().credential, code));
+            let (_, superseded) = counted_ballots(self.policy, &pairs, &self.replacements).expect("last counts never refuses");
+            if let Some((old, by)) = superseded.last().copied().filter(|(_, by)| *by == code) {
+                self.append(BoardEntry::Superseded { tracking_code: old, by });
             }
         }
         let index = self.append(BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: code });
         self.cast.push(v);
         let head = self.sign_head();
         self.board.receipt(index, code, head).expect("receipt")
+    }
+
+    /// Voter `i` lost their credential: the commission replaces it (recorded on the board).
+    pub fn replace_credential(&mut self, i: usize) {
+        let new = Credential::generate(&mut self.rng).expect("credential");
+        let old = self.voters[i].credential.public();
+        let entry = BoardEntry::CredentialReplaced {
+            old,
+            new: new.public(),
+            style: self.voters[i].style.clone(),
+            decision: format!("CEC decision №{} (test)", i + 1),
+        };
+        self.append(entry);
+        self.replacements.push((old, new.public()));
+        self.voters[i].credential = new;
     }
 
     /// Voter `i` checks a ballot (Benaloh challenge): posted with its opening, never counted.
@@ -154,7 +173,7 @@ impl SimElection {
         self.append(BoardEntry::Closed { timestamp_ms: self.clock_ms });
         self.sign_head();
         let pairs: Vec<_> = self.cast.iter().map(|v| (v.ballot().credential, *v.tracking_code())).collect();
-        let (counted, _) = counted_ballots(self.policy, &pairs).expect("re-vote rule respected");
+        let (counted, _) = counted_ballots(self.policy, &pairs, &self.replacements).expect("re-vote rule respected");
         let mut tally = EncryptedTally::new(&self.ctx);
         for i in counted {
             tally.add(&self.cast[i]).expect("same manifest");
@@ -169,11 +188,11 @@ impl SimElection {
                 counts: t.totals.iter().map(|c| table.solve(&self.secret.decrypt_to_point(c)).expect("small")).collect(),
             })
             .collect();
-        let superseded = self.cast.len() as u64 - pairs_counted(&pairs, self.policy);
+        let superseded = self.cast.len() as u64 - pairs_counted(&pairs, self.policy, &self.replacements);
         let turnout = Turnout {
             e_voters: self.voters.len() as u64,
             issued: self.voters.len() as u64,
-            counted: pairs_counted(&pairs, self.policy),
+            counted: pairs_counted(&pairs, self.policy, &self.replacements),
             superseded,
             challenged: self.challenged,
         };
@@ -197,8 +216,12 @@ impl SimElection {
     }
 }
 
-fn pairs_counted(pairs: &[(dobush_crypto::signature::VerifyingKey, dobush_crypto::ballot::TrackingCode)], policy: ReVotePolicy) -> u64 {
-    counted_ballots(policy, pairs).map(|(c, _)| c.len() as u64).unwrap_or(0)
+fn pairs_counted(
+    pairs: &[(dobush_crypto::signature::VerifyingKey, dobush_crypto::ballot::TrackingCode)],
+    policy: ReVotePolicy,
+    replacements: &[(dobush_crypto::signature::VerifyingKey, dobush_crypto::signature::VerifyingKey)],
+) -> u64 {
+    counted_ballots(policy, pairs, replacements).map(|(c, _)| c.len() as u64).unwrap_or(0)
 }
 
 /// Writes `record.json` and `board.jsonl` into `dir`.

@@ -110,7 +110,11 @@ pub fn parse(v: &Value) -> Decoded<Ballot> {
                         scalar(field(link, "zr", &what)?, &what)?,
                         scalar(field(link, "zs", &what)?, &what)?,
                     ],
-                    bulletproof: hex::decode(bp).map_err(|_| Invalid(format!("{what}: range is not hex")))?,
+                    bulletproof: if bp.bytes().all(|x| x.is_ascii_digit() || (b'a'..=b'f').contains(&x)) {
+                        hex::decode(bp).map_err(|_| Invalid(format!("{what}: range is not hex")))?
+                    } else {
+                        return Err(Invalid(format!("{what}: range is not lowercase hex")));
+                    },
                 }))
             }
             k => return Err(Invalid(format!("{what}: unknown count proof kind {k:?}"))),

@@ -32,9 +32,12 @@ fn invalid<T>(what: &str, why: &str) -> Decoded<T> {
     Err(Invalid(format!("{what}: {why}")))
 }
 
-/// Exactly `N` bytes of lowercase or uppercase hex.
+/// Exactly `N` bytes of lowercase hex (the one canonical spelling).
 pub fn hex_n<const N: usize>(v: &Value, what: &str) -> Decoded<[u8; N]> {
     let Some(s) = v.as_str() else { return invalid(what, "expected a hex string") };
+    if !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return invalid(what, "not lowercase hex");
+    }
     let Ok(b) = hex::decode(s) else { return invalid(what, "not hex") };
     let len = b.len();
     b.try_into().map_err(|_| Invalid(format!("{what}: expected {N} bytes, got {len}")))

@@ -135,8 +135,8 @@ pub fn check(rec: &Value, m: &Manifest, d: &Derived, c: &mut Running) {
         c.items(1);
         let member = sg.get("member").and_then(Value::as_str).unwrap_or("?");
         let ok = (|| {
-            let pk: [u8; 32] = hex::decode(sg.get("public_key")?.as_str()?).ok()?.try_into().ok()?;
-            let sig: [u8; 64] = hex::decode(sg.get("signature")?.as_str()?).ok()?.try_into().ok()?;
+            let pk: [u8; 32] = crate::encoding::hex_n(sg.get("public_key")?, "public key").ok()?;
+            let sig: [u8; 64] = crate::encoding::hex_n(sg.get("signature")?, "signature").ok()?;
             VerifyingKey::from_bytes(&pk).ok()?.verify_strict(&digest, &Signature::from_bytes(&sig)).ok()
         })();
         c.require(ok.is_some(), || format!("protocol signature {i} ({member}): invalid"));

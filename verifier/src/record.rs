@@ -132,7 +132,7 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
 
     // 4. Re-vote rule.
     let mut c = Report::start("re-vote", "the re-vote rule recomputed: which ballots count");
-    let counted = revote(&rec, &cast, &entries, &mut c);
+    let counted = revote(&rec, &cast, &entries, &creds, &mut c);
     rep.finish(c);
 
     // 9. Challenged ballots.
@@ -296,10 +296,12 @@ struct Credentials {
     revoked_at: HashMap<[u8; 32], usize>,
     /// Replacement credential → (style, entry index from which it is valid).
     replacements: HashMap<[u8; 32], (String, usize)>,
+    /// Replacement credential → the credential it replaced.
+    root_of: HashMap<[u8; 32], [u8; 32]>,
 }
 
 fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credentials {
-    let mut creds = Credentials { listed: HashMap::new(), revoked_at: HashMap::new(), replacements: HashMap::new() };
+    let mut creds = Credentials { listed: HashMap::new(), revoked_at: HashMap::new(), replacements: HashMap::new(), root_of: HashMap::new() };
     let Some(list) = entries.iter().find(|e| e.kind == "credential_list") else {
         c.fail("no credential list on the board");
         return creds;
@@ -336,7 +338,9 @@ fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credent
                 let known = creds.listed.get(&old.bytes).or_else(|| creds.replacements.get(&old.bytes).map(|x| &x.0)).cloned();
                 c.require(known.as_ref() == Some(&style), || format!("entry {}: replaces a credential that is not listed for style {style:?}", e.index));
                 c.require(!creds.listed.contains_key(&new.bytes) && !creds.replacements.contains_key(&new.bytes), || format!("entry {}: the new credential is already in use", e.index));
+                c.require(!creds.revoked_at.contains_key(&old.bytes), || format!("entry {}: the credential was already replaced", e.index));
                 creds.revoked_at.insert(old.bytes, e.index);
+                creds.root_of.insert(new.bytes, old.bytes);
                 creds.replacements.insert(new.bytes, (style, e.index));
             }
             Err(err) => c.fail(format!("entry {}: {}", e.index, err.0)),
@@ -406,13 +410,24 @@ fn eligibility(cast: &[Cast], creds: &Credentials, c: &mut crate::report::Runnin
 }
 
 /// Which cast ballots count (indexes into `cast`).
-fn revote(rec: &Value, cast: &[Cast], entries: &[Entry], c: &mut crate::report::Running) -> Vec<usize> {
+fn revote(rec: &Value, cast: &[Cast], entries: &[Entry], creds: &Credentials, c: &mut crate::report::Running) -> Vec<usize> {
     let policy = rec.get("re_vote_policy").and_then(Value::as_str).unwrap_or("");
+    // A replacement credential belongs to the voter of the credential it replaced.
+    let voter = |k: [u8; 32]| {
+        let mut k = k;
+        for _ in 0..=creds.root_of.len() {
+            match creds.root_of.get(&k) {
+                Some(r) => k = *r,
+                None => break,
+            }
+        }
+        k
+    };
     let mut last: HashMap<[u8; 32], usize> = HashMap::new();
     let mut expected: Vec<([u8; 32], [u8; 32])> = Vec::new();
     for (i, b) in cast.iter().enumerate() {
         c.items(1);
-        if let Some(prev) = last.insert(b.ballot.credential.bytes, i) {
+        if let Some(prev) = last.insert(voter(b.ballot.credential.bytes), i) {
             match policy {
                 "last_counts" => expected.push((cast[prev].code, b.code)),
                 "forbidden" => c.fail(format!("entry {}: a second ballot of one credential under the forbidden re-vote rule", b.entry)),

@@ -89,7 +89,7 @@ fn ser_rp<S: Serializer>(rp: &RangeProof, s: S) -> Result<S::Ok, S::Error> {
 
 fn de_rp<'de, D: Deserializer<'de>>(d: D) -> Result<RangeProof, D::Error> {
     let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    let b = hex::decode(s.as_bytes()).map_err(|_| serde::de::Error::custom("range proof: not hex"))?;
+    let b = crate::group::decode_hex(&s).map_err(|_| serde::de::Error::custom("range proof: not lowercase hex"))?;
     RangeProof::from_bytes(&b).map_err(|_| serde::de::Error::custom("range proof: malformed"))
 }
 

@@ -418,3 +418,50 @@ fn protocol_signature_changed_is_located() {
     let r = check(&rec, c.board.lines());
     assert!(r.failures_of("protocol").iter().any(|m| m.contains("signature 2")), "{}", r.text());
 }
+
+#[test]
+fn a_replaced_credential_cannot_vote_twice_for_one_voter() {
+    // Under last_counts the replacement's ballot supersedes the old credential's ballot.
+    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::LastCounts, 4, ChaCha20Rng::seed_from_u64(31));
+    e.cast(0, &vote(1, true));
+    e.replace_credential(0);
+    e.cast(0, &vote(2, true));
+    e.cast(1, &vote(3, true));
+    let (record, board, _) = e.close();
+    let r = check(&record, board.lines());
+    assert!(r.passed(), "{}", r.text());
+    assert_eq!(record.protocol.as_ref().unwrap().body.general[2].value, 2, "two voters counted");
+    // Under forbidden, the same board is refused.
+    let mut rec = record.clone();
+    rec.re_vote_policy = ReVotePolicy::Forbidden;
+    assert!(check(&rec, board.lines()).failures_of("re-vote").iter().any(|m| m.contains("second ballot")));
+    // The old credential cannot vote after its replacement.
+    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 3, ChaCha20Rng::seed_from_u64(32));
+    let old_key = e.voters[0].credential.signing_key().clone();
+    e.replace_credential(0);
+    let (b, _) = dobush_crypto::ballot::encrypt_ballot(&e.ctx, &old_key, &vote(1, true), &mut ChaCha20Rng::seed_from_u64(2)).unwrap();
+    let v = dobush_crypto::ballot::verify_ballot(&e.ctx, b, &mut ChaCha20Rng::seed_from_u64(3)).unwrap();
+    let (record, board, key) = e.close();
+    let mut lines = board.lines().to_vec();
+    let closed = lines.pop().unwrap();
+    lines.push(BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() }.to_bytes().map(|b| String::from_utf8(b).unwrap()).unwrap());
+    lines.push(closed);
+    let c = Closed { record, board, key };
+    let (rec, lines) = forge(&c, lines);
+    let r = check(&rec, &lines);
+    assert!(r.failures_of("eligibility").iter().any(|m| m.contains("revoked")), "{}", r.text());
+}
+
+#[test]
+fn uppercase_hex_is_not_a_second_spelling() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut lines = c.board.lines().to_vec();
+    let i = line_index(&lines, "ballot", 0);
+    lines[i] = edit(&lines[i], |v| {
+        let s = v["ballot"]["credential"].as_str().unwrap().to_uppercase();
+        v["ballot"]["credential"] = Value::from(s);
+    });
+    let (rec, lines) = forge(&c, lines);
+    let r = check(&rec, &lines);
+    assert!(r.failures_of("ballots").iter().any(|m| m.contains("lowercase")), "{}", r.text());
+}
