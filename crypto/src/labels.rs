@@ -53,3 +53,21 @@ pub const DS_DECRYPTION_SHARE: &[u8] = b"decryption-share";
 pub const CREDENTIAL_SEED: &[u8] = b"dobush/v1/credential-seed";
 /// Fingerprints of public keys shown to people.
 pub const FINGERPRINT: &[u8] = b"dobush/v1/fingerprint";
+
+// Threshold keys (`docs/protocol/06-dkg.md`, `docs/protocol/07-threshold.md`).
+/// Kind of a signed DKG message (appended under `kind`): round-1 commitment hash.
+pub const DKG_KIND_COMMITMENT_HASH: &str = "commitment-hash";
+/// Kind of a signed DKG message: round-2 reveal of the Feldman commitments and their proofs.
+pub const DKG_KIND_REVEAL: &str = "reveal";
+/// Kind of a signed DKG message: a share encrypted to its recipient.
+pub const DKG_KIND_ENCRYPTED_SHARE: &str = "encrypted-share";
+/// Kind of a signed DKG message: a complaint against a dealer.
+pub const DKG_KIND_COMPLAINT: &str = "complaint";
+/// Fingerprint kind of a key-holder's signing key.
+pub const FP_KEY_HOLDER_SIGNING: &str = "key-holder-signing";
+/// Fingerprint kind of a key-holder's communication key.
+pub const FP_KEY_HOLDER_COMM: &str = "key-holder-communication";
+/// Fingerprint kind of the joint election key.
+pub const FP_JOINT_KEY: &str = "joint-key";
+/// Proof of knowledge of an encrypted DKG share's ephemeral secret `e` (signed ElGamal).
+pub const DS_DKG_SHARE_EPHEMERAL: &[u8] = b"dkg-share-ephemeral";

@@ -25,4 +25,9 @@ pub mod proofs;
 pub mod record;
 pub mod signature;
 pub mod tally;
+pub mod threshold;
 pub mod transcript;
+
+/// In-process key ceremony for tests (crate feature `test-helpers`; never in production).
+#[cfg(any(test, feature = "test-helpers"))]
+pub mod testing;
