@@ -265,8 +265,8 @@ impl Settings {
         if !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ConfigError::Invalid("database.url must start with sqlite://, postgres:// or postgresql://".into()));
         }
-        if self.session.ttl_secs <= 0 || self.oidc.login_ttl_secs <= 0 {
-            return Err(ConfigError::Invalid("session.ttl_secs and oidc.login_ttl_secs must be positive".into()));
+        if !(1..=86_400).contains(&self.session.ttl_secs) || !(1..=86_400).contains(&self.oidc.login_ttl_secs) {
+            return Err(ConfigError::Invalid("session.ttl_secs and oidc.login_ttl_secs must be 1..=86400".into()));
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));

@@ -8,6 +8,9 @@ async fn malformed_bodies_get_4xx_naming_the_field(b: Backend) {
     // syntax error
     let r = admin.post_raw("/api/campaigns", "application/json", "{\"name\": ").await;
     assert_error(r, 400, "malformed_request").await;
+    // not UTF-8
+    let r = admin.post_raw("/api/campaigns", "application/json", vec![0x7b, 0xff, 0xfe, 0x7d]).await;
+    assert_error(r, 400, "malformed_request").await;
     // trailing garbage
     let r = admin.post_raw("/api/campaigns", "application/json", "{} {}").await;
     assert_error(r, 400, "malformed_request").await;

@@ -4,6 +4,8 @@ async fn health_reports_ok(b: Backend) {
     let app = spawn_app(b).await;
     let r = http_client().get(app.url("/health")).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     // the suite really runs on the backend it names

@@ -111,9 +111,37 @@ async fn tec_admin_is_limited_to_their_territory(b: Backend) {
     assert_eq!(app.open_alerts().await, alerts + 1);
 }
 
+
+
+/// A register of `n` valid rows in precinct P1.
+fn big_register(n: usize) -> String {
+    let mut csv = String::from("pin,full_name,birth_date,precinct\n");
+    for i in 0..n {
+        csv.push_str(&format!("2{:013},Voter Number {i},1980-01-01,P1\n", i));
+    }
+    csv
+}
+
+async fn a_large_register_imports_and_reimports(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = create_campaign(&admin, &pilot_campaign()).await;
+    let n: usize = std::env::var("DOBUSH_TEST_REGISTER_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    let csv = big_register(n);
+    let t = std::time::Instant::now();
+    let r = import_csv(&admin, &id, &csv).await;
+    eprintln!("{b:?}: imported {n} rows in {:?}", t.elapsed());
+    assert_eq!(r["inserted"].as_u64(), Some(n as u64));
+    let t = std::time::Instant::now();
+    let r = import_csv(&admin, &id, &csv).await;
+    eprintln!("{b:?}: re-imported {n} rows in {:?}", t.elapsed());
+    assert_eq!((r["unchanged"].as_u64(), r["inserted"].as_u64()), (Some(n as u64), Some(0)));
+}
+
 crate::backend_tests!(
     csv_import_is_idempotent_with_a_report,
     json_import_reports_per_row,
     register_is_closed_after_registration,
     tec_admin_is_limited_to_their_territory,
+    a_large_register_imports_and_reimports,
 );
