@@ -21,7 +21,8 @@ use crate::startup::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/{id}/cabinet", web::get().to(cabinet))
         .route("/{id}/cabinet/application", web::put().to(apply))
-        .route("/{id}/cabinet/application", web::delete().to(withdraw));
+        .route("/{id}/cabinet/application", web::delete().to(withdraw))
+        .route("/{id}/credentials", web::get().to(public_credentials));
 }
 
 /// The voter's register entry with the ballot style of their precinct.
@@ -275,4 +276,30 @@ async fn withdraw(
         .await?;
     state.metrics.application(true);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The public list of credentials (issue 8): no names or PINs, sorted by key, with each one's
+/// ballot style and status, so that every voter can find their fingerprint and anyone can count.
+/// (Freezing it at the deadline as a signed board entry comes with the board.)
+async fn public_credentials(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let rows: Vec<(String, String, String)> = state
+        .db
+        .run(move |c| {
+            load_campaign(c, &id)?;
+            Ok(evoter_credentials::table
+                .filter(evoter_credentials::campaign_id.eq(&id))
+                .order(evoter_credentials::public_key.asc())
+                .select((evoter_credentials::public_key, evoter_credentials::ballot_style, evoter_credentials::status))
+                .load(c)?)
+        })
+        .await?;
+    let active = rows.iter().filter(|r| r.2 == "active").count();
+    let list: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|(key, style, status)| {
+            serde_json::json!({ "fingerprint": fingerprint_of_hex(&key), "public_key": key, "ballot_style": style, "status": status })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "active": active, "credentials": list })))
 }

@@ -47,6 +47,13 @@ async fn apply_replace_withdraw_and_export(b: Backend) {
     assert_eq!(csv.lines().count(), 3);
     let other: Value = admin.get(&format!("/api/campaigns/{id}/evoters?precinct=P2")).await.json().await.unwrap();
     assert_eq!(other["count"], 0);
+    // the public credential list: no names or PINs, revocations visible
+    let public: Value = reqwest::get(format!("{}/api/campaigns/{id}/credentials", app.address)).await.unwrap().json().await.unwrap();
+    assert_eq!(public["active"], 2);
+    assert_eq!(public["credentials"].as_array().unwrap().len(), 3);
+    let text = public.to_string();
+    assert!(!text.contains(VOTER1) && !text.contains("Aibek"), "{text}");
+    assert!(public["credentials"].as_array().unwrap().iter().any(|c| c["fingerprint"] == fp0.as_str() && c["status"] == "revoked"));
     // withdrawal takes the voter off the list
     assert_eq!(voter.delete(&app_path(&id)).await.status(), 204);
     assert_error(voter.delete(&app_path(&id)).await, 404, "not_found").await;
