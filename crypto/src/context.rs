@@ -16,7 +16,7 @@ use crate::transcript::TranscriptProtocol;
 
 /// A key-holder's public identity as bound into the base context.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KeyHolderKeys {
+pub struct KeyHolderIdentity {
     /// Signing key for ceremony messages.
     pub signing_key: GroupElement,
     /// Communication key to which shares are encrypted.
@@ -24,7 +24,7 @@ pub struct KeyHolderKeys {
 }
 
 /// Computes the base context hash. Key-holders are numbered `1..=n` in slice order.
-pub fn base_hash(campaign_id: &str, threshold: u32, key_holders: &[KeyHolderKeys]) -> [u8; 32] {
+pub fn base_hash(campaign_id: &str, threshold: u32, key_holders: &[KeyHolderIdentity]) -> [u8; 32] {
     let mut t = Transcript::protocol(labels::DS_BASE_CONTEXT);
     t.append_message(b"version", labels::PROTOCOL_VERSION);
     t.append_message(b"group", labels::GROUP_NAME);

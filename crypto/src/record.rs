@@ -6,7 +6,7 @@ use thiserror::Error;
 
 use crate::ballot::{BallotOpening, EncryptedBallot, TrackingCode};
 use crate::board::{leaf_hash, verify_inclusion, BoardError, Hash, SignedTreeHead};
-use crate::context::{base_hash, ElectionContext, KeyHolderKeys};
+use crate::context::{base_hash, ElectionContext, KeyHolderIdentity};
 use crate::elgamal::PublicKey;
 use crate::error::DecodeError;
 use crate::group::{bytes_hex, GroupElement};
@@ -169,10 +169,10 @@ impl ElectionPackage {
         if self.key_holders.iter().enumerate().any(|(i, k)| k.index as usize != i + 1) {
             return Err(DecodeError::Structure("key-holders must be numbered 1..=n in order".into()).into());
         }
-        let keys: Vec<KeyHolderKeys> = self
+        let keys: Vec<KeyHolderIdentity> = self
             .key_holders
             .iter()
-            .map(|k| KeyHolderKeys { signing_key: k.signing_key, comm_key: k.comm_key })
+            .map(|k| KeyHolderIdentity { signing_key: k.signing_key, comm_key: k.comm_key })
             .collect();
         if base_hash(&self.manifest.campaign_id, self.threshold, &keys) != self.base_hash {
             return Err(RecordError::HashMismatch("base hash"));
@@ -381,6 +381,11 @@ pub struct ElectionRecord {
     pub tree_heads: Vec<SignedTreeHead>,
     /// Encrypted totals of the counted ballots, per contest in manifest order.
     pub encrypted_totals: Vec<crate::tally::ContestTotals>,
+    /// The key ceremony: every signed message (`docs/protocol/06-dkg.md` §Transcript).
+    pub ceremony: crate::threshold::dkg::CeremonyTranscript,
+    /// Every partial decryption submitted, valid or not (`07-threshold.md`); the verifier
+    /// re-checks each and combines any `t` valid ones per total.
+    pub decryption_shares: Vec<crate::threshold::decrypt::DecryptionShare>,
     /// Decrypted results, per contest in manifest order.
     pub results: Vec<ContestResult>,
     /// The signed electronic protocol of the precinct.

@@ -344,8 +344,8 @@ impl KeyHolderPublic {
     }
 
     /// The keys as bound into the base context ([`crate::context::base_hash`]).
-    pub fn context_keys(&self) -> crate::context::KeyHolderKeys {
-        crate::context::KeyHolderKeys { signing_key: self.signing_key.0, comm_key: self.comm_key }
+    pub fn context_keys(&self) -> crate::context::KeyHolderIdentity {
+        crate::context::KeyHolderIdentity { signing_key: self.signing_key.0, comm_key: self.comm_key }
     }
 }
 

@@ -330,7 +330,7 @@ fn tally_adds_subtracts_and_decrypts_to_the_counts() {
 mod package_and_receipt {
     use super::*;
     use dobush_crypto::board::{BoardKey, MerkleLog, TreeHead};
-    use dobush_crypto::context::{base_hash, KeyHolderKeys};
+    use dobush_crypto::context::{base_hash, KeyHolderIdentity};
     use dobush_crypto::record::{BoardEntry, ElectionPackage, HexHash, PublishedKeyHolder, Receipt, RecordError, RECORD_VERSION};
     use dobush_crypto::signature::SigningKey;
 
@@ -342,8 +342,8 @@ mod package_and_receipt {
                 comm_key: SigningKey::generate(rng).verifying_key().0,
             })
             .collect();
-        let keys: Vec<KeyHolderKeys> =
-            holders.iter().map(|h| KeyHolderKeys { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
+        let keys: Vec<KeyHolderIdentity> =
+            holders.iter().map(|h| KeyHolderIdentity { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
         let m = manifest();
         let base = base_hash(&m.campaign_id, 3, &keys);
         let pk = SecretKey::generate(rng).public_key();

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use dobush_crypto::ballot::{encrypt_ballot, PlaintextBallot, PlaintextContest, verify_ballot};
 use dobush_crypto::board::BoardKey;
-use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderKeys};
+use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderIdentity};
 use dobush_crypto::credential::Credential;
 use dobush_crypto::elgamal::SecretKey;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
@@ -38,7 +38,7 @@ fn main() {
     let holders: Vec<PublishedKeyHolder> = (1..=5)
         .map(|i| PublishedKeyHolder { index: i, signing_key: SigningKey::generate(&mut rng).verifying_key().0, comm_key: SigningKey::generate(&mut rng).verifying_key().0 })
         .collect();
-    let keys: Vec<KeyHolderKeys> = holders.iter().map(|h| KeyHolderKeys { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
+    let keys: Vec<KeyHolderIdentity> = holders.iter().map(|h| KeyHolderIdentity { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
     let base = base_hash("bench", 3, &keys);
     let sk = SecretKey::generate(&mut rng);
     let ctx = ElectionContext::new(base, sk.public_key(), manifest.clone()).unwrap();
@@ -90,6 +90,8 @@ fn main() {
         re_vote_policy: ReVotePolicy::Forbidden,
         tree_heads: vec![zero, last],
         encrypted_totals: tally.totals().unwrap(),
+        ceremony: Default::default(),
+        decryption_shares: vec![],
         results: vec![],
         protocol: None,
     };

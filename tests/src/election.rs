@@ -4,17 +4,17 @@
 
 use dobush_crypto::ballot::{encrypt_ballot, verify_ballot, PlaintextBallot, VerifiedBallot};
 use dobush_crypto::board::{BoardKey, SignedTreeHead};
-use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderKeys};
+use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::dlog::DlogTable;
 use dobush_crypto::election_protocol::{ElectionProtocol, ProtocolBody, Turnout};
-use dobush_crypto::elgamal::SecretKey;
 use dobush_crypto::manifest::Manifest;
 use dobush_crypto::record::{
     counted_ballots, Board, BoardEntry, ContestResult, ElectionPackage, ElectionRecord, ListedCredential,
     PublishedKeyHolder, ReVotePolicy, Receipt, RECORD_VERSION,
 };
-use dobush_crypto::signature::SigningKey;
+use dobush_crypto::testing::{run_ceremony_for_campaign, Ceremony};
+use dobush_crypto::threshold::decrypt::{verify_and_combine, TotalId};
 use dobush_crypto::tally::EncryptedTally;
 use rand_chacha::ChaCha20Rng;
 
@@ -26,8 +26,9 @@ pub struct Voter {
     pub style: String,
 }
 
-/// A simulated election. The election key here is a single key (the record's decryption part
-/// is produced from it); the threshold ceremony is exercised by the crypto crate's own tests.
+/// A simulated election: a real 3-of-5 key ceremony among in-process key-holders, and at the
+/// end a threshold decryption in which key-holder 3 is absent and key-holder 5 uploads an
+/// invalid share.
 pub struct SimElection {
     /// Election context.
     pub ctx: ElectionContext,
@@ -43,7 +44,7 @@ pub struct SimElection {
     pub policy: ReVotePolicy,
     /// The board key (tests use it to play a malicious server that re-signs a forged board).
     pub board_key: BoardKey,
-    secret: SecretKey,
+    ceremony: Ceremony,
     clock_ms: u64,
     /// Every cast ballot, in board order.
     pub cast: Vec<VerifiedBallot>,
@@ -57,25 +58,21 @@ impl SimElection {
     /// Sets up the election, freezes the credential list of `voters` e-voters (styles assigned
     /// round-robin) and opens voting.
     pub fn new(manifest: Manifest, policy: ReVotePolicy, voters: usize, mut rng: ChaCha20Rng) -> Self {
-        let holders: Vec<PublishedKeyHolder> = (1..=5)
-            .map(|i| PublishedKeyHolder {
-                index: i,
-                signing_key: SigningKey::generate(&mut rng).verifying_key().0,
-                comm_key: SigningKey::generate(&mut rng).verifying_key().0,
-            })
+        let ceremony = run_ceremony_for_campaign(&mut rng, &manifest.campaign_id, 5, 3).expect("ceremony");
+        let holders: Vec<PublishedKeyHolder> = ceremony
+            .publics
+            .iter()
+            .map(|p| PublishedKeyHolder { index: p.index, signing_key: p.signing_key.0, comm_key: p.comm_key })
             .collect();
-        let keys: Vec<KeyHolderKeys> =
-            holders.iter().map(|h| KeyHolderKeys { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
-        let base = base_hash(&manifest.campaign_id, 3, &keys);
-        let secret = SecretKey::generate(&mut rng);
-        let ctx = ElectionContext::new(base, secret.public_key(), manifest.clone()).expect("valid manifest");
+        let base = ceremony.base_context;
+        let ctx = ElectionContext::new(base, ceremony.joint_key, manifest.clone()).expect("valid manifest");
         let board_key = BoardKey::generate(&mut rng);
         let package = ElectionPackage {
             version: RECORD_VERSION.into(),
             manifest: manifest.clone(),
             threshold: 3,
             key_holders: holders,
-            joint_key: secret.public_key(),
+            joint_key: ceremony.joint_key,
             base_hash: base,
             extended_hash: *ctx.extended_hash(),
             board_key: board_key.public(),
@@ -98,7 +95,7 @@ impl SimElection {
             voters,
             policy,
             board_key,
-            secret,
+            ceremony,
             clock_ms: 1_680_998_400_000,
             cast: Vec::new(),
             challenged: 0,
@@ -180,14 +177,38 @@ impl SimElection {
         }
         let totals = tally.totals().expect("totals");
         let table = DlogTable::new(self.voters.len() as u64);
-        let results: Vec<ContestResult> = totals
-            .iter()
-            .map(|t| ContestResult {
-                contest_id: t.contest_id.clone(),
-                ballots: t.ballots,
-                counts: t.totals.iter().map(|c| table.solve(&self.secret.decrypt_to_point(c)).expect("small")).collect(),
-            })
-            .collect();
+        let ext = *self.ctx.extended_hash();
+        let mut decryption_shares = Vec::new();
+        let mut results: Vec<ContestResult> = Vec::new();
+        for (ci, t) in totals.iter().enumerate() {
+            let mut counts = Vec::new();
+            for (j, ct) in t.totals.iter().enumerate() {
+                let id = TotalId { contest: ci as u32, option: j as u32 };
+                let mut shares = Vec::new();
+                // Key-holder 3 is absent; key-holder 5 uploads a share of another total.
+                for l in [1usize, 2, 4, 5] {
+                    let share = &self.ceremony.shares[l - 1];
+                    let target = if l == 5 { TotalId { contest: id.contest, option: id.option + 1 } } else { id };
+                    let mut s = share.partial_decrypt(&ext, target, ct, &mut self.rng).expect("share");
+                    s.option = id.option;
+                    shares.push(s);
+                }
+                let c = verify_and_combine(
+                    &self.ceremony.params,
+                    &ext,
+                    &self.ceremony.outcome.verification_keys,
+                    id,
+                    ct,
+                    &shares,
+                    &table,
+                )
+                .expect("three valid shares");
+                assert_eq!(c.rejected.len(), 1, "key-holder 5's share is set aside");
+                counts.push(c.count);
+                decryption_shares.extend(shares);
+            }
+            results.push(ContestResult { contest_id: t.contest_id.clone(), ballots: t.ballots, counts });
+        }
         let superseded = self.cast.len() as u64 - pairs_counted(&pairs, self.policy, &self.replacements);
         let turnout = Turnout {
             e_voters: self.voters.len() as u64,
@@ -209,6 +230,8 @@ impl SimElection {
             re_vote_policy: self.policy,
             tree_heads: self.heads,
             encrypted_totals: totals,
+            ceremony: self.ceremony.transcript.clone(),
+            decryption_shares,
             results,
             protocol: Some(protocol),
         };

@@ -3,7 +3,7 @@
 //! `gen_vectors` binary writes them and a test checks the committed files byte for byte.
 
 use dobush_crypto::ballot::{encrypt_ballot, verify_ballot, body_hash, PlaintextBallot, PlaintextContest};
-use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderKeys};
+use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderIdentity};
 use dobush_crypto::credential::Credential;
 use dobush_crypto::elgamal::{encrypt_with_nonce, Nonce, SecretKey};
 use dobush_crypto::group::{generator_g, generator_h, hash_to_group, random_scalar};
@@ -36,8 +36,8 @@ fn election(manifest: Manifest) -> (ElectionContext, Value) {
     let mut rng = seeded(1);
     let sk = SecretKey::generate(&mut rng);
     let mut krng = seeded(2);
-    let holders: Vec<KeyHolderKeys> = (0..5)
-        .map(|_| KeyHolderKeys {
+    let holders: Vec<KeyHolderIdentity> = (0..5)
+        .map(|_| KeyHolderIdentity {
             signing_key: SigningKey::generate(&mut krng).verifying_key().0,
             comm_key: SigningKey::generate(&mut krng).verifying_key().0,
         })
