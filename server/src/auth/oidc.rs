@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
@@ -57,6 +58,10 @@ type OidcClient = Client<
     EndpointMaybeSet,
 >;
 
+/// How long discovered metadata (endpoints and signing keys) is reused before discovery runs
+/// again, so that a rotation of the provider's keys is picked up without a restart.
+const METADATA_TTL: Duration = Duration::from_secs(600);
+
 /// A login that was started: where to send the browser, and what to keep server-side.
 #[derive(Debug)]
 pub struct LoginStart {
@@ -100,7 +105,7 @@ pub struct Oidc {
     settings: OidcSettings,
     redirect_url: String,
     http: openidconnect::reqwest::Client,
-    metadata: Mutex<Option<CoreProviderMetadata>>,
+    metadata: Mutex<Option<(Instant, CoreProviderMetadata)>>,
 }
 
 impl std::fmt::Debug for Oidc {
@@ -140,15 +145,15 @@ impl Oidc {
         }
         let cached = self.metadata.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let metadata = match cached {
-            Some(m) => m,
-            None => {
+            Some((at, m)) if at.elapsed() < METADATA_TTL => m,
+            _ => {
                 let issuer = IssuerUrl::new(self.settings.issuer_url.clone())
                     .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("oidc.issuer_url: {e}")))?;
                 let m = CoreProviderMetadata::discover_async(issuer, &self.http).await.map_err(|e| {
                     tracing::error!(error = %e, "OIDC discovery failed");
                     ApiError::Unavailable("the identity provider is unavailable; try again".into())
                 })?;
-                *self.metadata.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
+                *self.metadata.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), m.clone()));
                 m
             }
         };

@@ -136,6 +136,7 @@ async fn revoke(
 struct AuditQuery {
     after_seq: Option<i64>,
     limit: Option<i64>,
+    campaign_id: Option<String>,
 }
 
 async fn audit_entries(
@@ -146,6 +147,7 @@ async fn audit_entries(
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&state, &req, &session, &[Role::CecAdmin, Role::Observer]).await?;
     let after = q.after_seq.unwrap_or(0);
+    let campaign = q.campaign_id.clone();
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
@@ -153,8 +155,11 @@ async fn audit_entries(
     let rows: Vec<AuditEntry> = state
         .db
         .run(move |c| {
-            Ok(audit_log::table
-                .filter(audit_log::seq.gt(after))
+            let mut query = audit_log::table.filter(audit_log::seq.gt(after)).into_boxed();
+            if let Some(cid) = campaign {
+                query = query.filter(audit_log::campaign_id.eq(cid));
+            }
+            Ok(query
                 .order(audit_log::seq.asc())
                 .limit(limit)
                 .select(AuditEntry::as_select())

@@ -71,6 +71,32 @@ async fn callback_state_is_single_use_and_bound_to_the_browser(b: Backend) {
     assert_eq!(r.status(), 404);
 }
 
+async fn cookies_carry_the_right_attributes(b: Backend) {
+    let app = crate::helpers::spawn_app_with(b, |s| s.server.cookie_secure = true).await;
+    let r = http_client().get(app.url("/auth/login")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let set = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+    let binding = set.iter().find(|c| c.starts_with("dobush_login=")).unwrap();
+    for attr in ["HttpOnly", "SameSite=None", "Secure", "Path=/auth/callback"] {
+        assert!(binding.contains(attr), "{attr} in {binding}");
+    }
+    // the web login's session cookie: HttpOnly + SameSite=Strict; the CSRF cookie readable by script
+    let app = spawn_app(b).await;
+    let http = http_client();
+    let r = http.get(app.url("/auth/login?client=web")).send().await.unwrap();
+    let start = reqwest::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+    let (action, fields) =
+        crate::helpers::provider_login(&http, start, ADMIN_PIN, crate::helpers::PROVIDER_PASSWORD, ACR_STRONG).await;
+    let r = http.post(&action).form(&fields).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/");
+    let set = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+    let session = set.iter().find(|c| c.starts_with("dobush_session=")).unwrap();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"), "{session}");
+    let csrf = set.iter().find(|c| c.starts_with("dobush_csrf=")).unwrap();
+    assert!(!csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict"), "{csrf}");
+}
+
 async fn bad_tokens_are_refused(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.admin().await;
@@ -165,4 +191,5 @@ crate::backend_tests!(
     unknown_people_and_missing_pins_are_refused,
     callback_state_is_single_use_and_bound_to_the_browser,
     bad_tokens_are_refused,
+    cookies_carry_the_right_attributes,
 );

@@ -95,7 +95,7 @@ async fn the_audit_log_is_hash_chained_and_append_only(b: Backend) {
     use dobush_server::schema::audit_log;
     let app = spawn_app(b).await;
     let admin = app.admin().await;
-    campaign_in_registration(&admin).await;
+    let id = campaign_in_registration(&admin).await;
     let v: Value = admin.get("/api/audit/verify").await.json().await.unwrap();
     assert_eq!(v["first_bad_seq"], Value::Null);
     let n = v["entries"].as_i64().unwrap();
@@ -120,6 +120,10 @@ async fn the_audit_log_is_hash_chained_and_append_only(b: Backend) {
     assert_eq!(page["entries"][0]["seq"], 3);
     assert_eq!(page["entries"].as_array().unwrap().len(), 2);
     assert_error(admin.get("/api/audit?limit=0").await, 422, "invalid_field").await;
+    // per campaign
+    let mine: Value = admin.get(&format!("/api/audit?limit=1000&campaign_id={id}")).await.json().await.unwrap();
+    let mine = mine["entries"].as_array().unwrap();
+    assert!(!mine.is_empty() && mine.iter().all(|e| e["campaign_id"] == id.as_str()));
 }
 
 #[test]
