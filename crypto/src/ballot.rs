@@ -243,22 +243,22 @@ impl BallotSecrets {
 /// `T_ballot` (§Ballot transcripts): context, ballot id, style, credential and key.
 fn ballot_transcript(ctx: &ElectionContext, id: &[u8; 16], style: &str, cred: &VerifyingKey) -> Transcript {
     let mut t = Transcript::protocol(labels::DS_BALLOT);
-    t.append_message(b"context", ctx.extended_hash());
-    t.append_message(b"ballot-id", id);
-    t.append_str(b"style", style);
-    t.append_element(b"credential", &cred.0);
-    t.append_element(b"pk", &ctx.joint_key().0);
+    t.append_message(labels::L_CONTEXT, ctx.extended_hash());
+    t.append_message(labels::L_BALLOT_ID, id);
+    t.append_str(labels::L_STYLE, style);
+    t.append_element(labels::L_CREDENTIAL, &cred.0);
+    t.append_element(labels::L_PK, &ctx.joint_key().0);
     t
 }
 
 /// `T_contest`: `T_ballot` plus the contest's manifest index and every ciphertext.
 fn contest_transcript(tb: &Transcript, index: usize, cts: &[&Ciphertext]) -> Transcript {
     let mut t = tb.clone();
-    t.append_u64(b"contest", index as u64);
-    t.append_u64(b"selections", cts.len() as u64);
+    t.append_u64(labels::L_CONTEST, index as u64);
+    t.append_u64(labels::L_SELECTIONS, cts.len() as u64);
     for c in cts {
-        t.append_element(b"alpha", &c.alpha);
-        t.append_element(b"beta", &c.beta);
+        t.append_element(labels::L_ALPHA, &c.alpha);
+        t.append_element(labels::L_BETA, &c.beta);
     }
     t
 }
@@ -266,15 +266,15 @@ fn contest_transcript(tb: &Transcript, index: usize, cts: &[&Ciphertext]) -> Tra
 fn selection_transcript(tc: &Transcript, j: usize) -> Transcript {
     let mut t = tc.clone();
     t.domain_sep(labels::DS_SELECTION);
-    t.append_u64(b"selection", j as u64);
+    t.append_u64(labels::L_SELECTION, j as u64);
     append_values(&mut t, &[0, 1]);
     t
 }
 
 fn append_values(t: &mut Transcript, values: &[u64]) {
-    t.append_u64(b"values", values.len() as u64);
+    t.append_u64(labels::L_VALUES, values.len() as u64);
     for v in values {
-        t.append_u64(b"value", *v);
+        t.append_u64(labels::L_VALUE, *v);
     }
 }
 
@@ -282,9 +282,9 @@ fn count_transcript(tc: &Transcript, contest: &Contest) -> Transcript {
     let mut t = tc.clone();
     t.domain_sep(if contest.uses_range_proof() { labels::DS_COUNT_RANGE } else { labels::DS_COUNT });
     let k = contest.selection_count();
-    t.append_u64(b"weights", k as u64);
+    t.append_u64(labels::L_WEIGHTS, k as u64);
     for i in 0..k {
-        t.append_u64(b"weight", contest.weight(i));
+        t.append_u64(labels::L_WEIGHT, contest.weight(i));
     }
     append_values(&mut t, &contest.allowed_values());
     t
@@ -314,64 +314,64 @@ fn weighted_sum(contest: &Contest, cts: &[&Ciphertext]) -> (RistrettoPoint, Rist
 }
 
 fn append_disjunctive(t: &mut Transcript, p: &DisjunctiveProof) {
-    t.append_u64(b"branches", p.branches.len() as u64);
+    t.append_u64(labels::L_BRANCHES, p.branches.len() as u64);
     for b in &p.branches {
-        t.append_element(b"a", &b.a);
-        t.append_element(b"b", &b.b);
-        t.append_scalar(b"c", &b.c);
-        t.append_scalar(b"z", &b.z);
+        t.append_element(labels::L_A, &b.a);
+        t.append_element(labels::L_B, &b.b);
+        t.append_scalar(labels::L_C, &b.c);
+        t.append_scalar(labels::L_Z, &b.z);
     }
 }
 
 /// The body hash: every field of the ballot except the signature (§Body hash).
 pub fn body_hash(ctx: &ElectionContext, b: &EncryptedBallot) -> [u8; 32] {
     let mut t = Transcript::protocol(labels::DS_BALLOT_BODY);
-    t.append_message(b"context", ctx.extended_hash());
-    t.append_message(b"ballot-id", &b.ballot_id);
-    t.append_str(b"style", &b.style);
-    t.append_element(b"credential", &b.credential.0);
-    t.append_u64(b"contests", b.contests.len() as u64);
+    t.append_message(labels::L_CONTEXT, ctx.extended_hash());
+    t.append_message(labels::L_BALLOT_ID, &b.ballot_id);
+    t.append_str(labels::L_STYLE, &b.style);
+    t.append_element(labels::L_CREDENTIAL, &b.credential.0);
+    t.append_u64(labels::L_CONTESTS, b.contests.len() as u64);
     for c in &b.contests {
-        t.append_str(b"contest-id", &c.contest_id);
-        t.append_u64(b"selections", c.selections.len() as u64);
+        t.append_str(labels::L_CONTEST_ID, &c.contest_id);
+        t.append_u64(labels::L_SELECTIONS, c.selections.len() as u64);
         for s in &c.selections {
-            t.append_element(b"alpha", &s.ciphertext.alpha);
-            t.append_element(b"beta", &s.ciphertext.beta);
+            t.append_element(labels::L_ALPHA, &s.ciphertext.alpha);
+            t.append_element(labels::L_BETA, &s.ciphertext.beta);
             append_disjunctive(&mut t, &s.proof);
         }
         match &c.count_proof {
             CountProof::Disjunctive { proof } => {
-                t.append_str(b"count-kind", "disjunctive");
+                t.append_str(labels::L_COUNT_KIND, "disjunctive");
                 append_disjunctive(&mut t, proof);
             }
             CountProof::Range { proof } => {
-                t.append_str(b"count-kind", "range");
-                t.append_element(b"v1", &proof.v1);
-                t.append_element(b"a1", &proof.link.a1);
-                t.append_element(b"a2", &proof.link.a2);
-                t.append_element(b"a3", &proof.link.a3);
-                t.append_scalar(b"zx", &proof.link.zx);
-                t.append_scalar(b"zr", &proof.link.zr);
-                t.append_scalar(b"zs", &proof.link.zs);
-                t.append_message(b"bulletproof", &proof.range.to_bytes());
+                t.append_str(labels::L_COUNT_KIND, "range");
+                t.append_element(labels::L_V1, &proof.v1);
+                t.append_element(labels::L_A1, &proof.link.a1);
+                t.append_element(labels::L_A2, &proof.link.a2);
+                t.append_element(labels::L_A3, &proof.link.a3);
+                t.append_scalar(labels::L_ZX, &proof.link.zx);
+                t.append_scalar(labels::L_ZR, &proof.link.zr);
+                t.append_scalar(labels::L_ZS, &proof.link.zs);
+                t.append_message(labels::L_BULLETPROOF, &proof.range.to_bytes());
             }
         }
     }
-    t.challenge_32(b"body-hash")
+    t.challenge_32(labels::L_BODY_HASH)
 }
 
 fn signature_transcript(ctx: &ElectionContext, body: &[u8; 32]) -> Transcript {
     let mut t = Transcript::protocol(labels::DS_BALLOT_SIGNATURE);
-    t.append_message(b"context", ctx.extended_hash());
-    t.append_message(b"body-hash", body);
+    t.append_message(labels::L_CONTEXT, ctx.extended_hash());
+    t.append_message(labels::L_BODY_HASH, body);
     t
 }
 
 fn tracking_code(body: &[u8; 32], sig: &Signature) -> TrackingCode {
     let mut t = Transcript::protocol(labels::DS_TRACKING_CODE);
-    t.append_message(b"body-hash", body);
-    t.append_message(b"signature", &sig.to_bytes());
-    TrackingCode(t.challenge_32(b"tracking-code"))
+    t.append_message(labels::L_BODY_HASH, body);
+    t.append_message(labels::L_SIGNATURE, &sig.to_bytes());
+    TrackingCode(t.challenge_32(labels::L_TRACKING_CODE))
 }
 
 /// Encrypts a ballot on the voter's device and signs it with the credential.

@@ -93,8 +93,7 @@ impl MerkleLog {
         let index = self.size();
         let mut node = leaf;
         let mut level = 0usize;
-        loop {
-            let Some(row) = self.levels.get_mut(level) else { break };
+        while let Some(row) = self.levels.get_mut(level) {
             row.push(node);
             let n = row.len();
             if n % 2 == 1 {

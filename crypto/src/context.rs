@@ -26,28 +26,28 @@ pub struct KeyHolderIdentity {
 /// Computes the base context hash. Key-holders are numbered `1..=n` in slice order.
 pub fn base_hash(campaign_id: &str, threshold: u32, key_holders: &[KeyHolderIdentity]) -> [u8; 32] {
     let mut t = Transcript::protocol(labels::DS_BASE_CONTEXT);
-    t.append_message(b"version", labels::PROTOCOL_VERSION);
-    t.append_message(b"group", labels::GROUP_NAME);
-    t.append_message(b"G", generator_g().compress().as_bytes());
-    t.append_message(b"H", generator_h().compress().as_bytes());
-    t.append_str(b"campaign", campaign_id);
-    t.append_u64(b"n", key_holders.len() as u64);
-    t.append_u64(b"t", u64::from(threshold));
+    t.append_message(labels::L_VERSION, labels::PROTOCOL_VERSION);
+    t.append_message(labels::L_GROUP, labels::GROUP_NAME);
+    t.append_message(labels::L_CAP_G, generator_g().compress().as_bytes());
+    t.append_message(labels::L_CAP_H, generator_h().compress().as_bytes());
+    t.append_str(labels::L_CAMPAIGN, campaign_id);
+    t.append_u64(labels::L_N, key_holders.len() as u64);
+    t.append_u64(labels::L_T, u64::from(threshold));
     for (i, k) in key_holders.iter().enumerate() {
-        t.append_u64(b"key-holder", i as u64 + 1);
-        t.append_element(b"signing-key", &k.signing_key);
-        t.append_element(b"comm-key", &k.comm_key);
+        t.append_u64(labels::L_KEY_HOLDER, i as u64 + 1);
+        t.append_element(labels::L_SIGNING_KEY, &k.signing_key);
+        t.append_element(labels::L_COMM_KEY, &k.comm_key);
     }
-    t.challenge_32(b"base-hash")
+    t.challenge_32(labels::L_BASE_HASH)
 }
 
 /// Computes the extended context hash.
 pub fn extended_hash(base: &[u8; 32], joint_key: &PublicKey, manifest_hash: &[u8; 32]) -> [u8; 32] {
     let mut t = Transcript::protocol(labels::DS_EXTENDED_CONTEXT);
-    t.append_message(b"base-hash", base);
-    t.append_element(b"joint-key", &joint_key.0);
-    t.append_message(b"manifest-hash", manifest_hash);
-    t.challenge_32(b"extended-hash")
+    t.append_message(labels::L_BASE_HASH, base);
+    t.append_element(labels::L_JOINT_KEY, &joint_key.0);
+    t.append_message(labels::L_MANIFEST_HASH, manifest_hash);
+    t.challenge_32(labels::L_EXTENDED_HASH)
 }
 
 /// Everything a ballot is bound to: the frozen manifest, the joint key and both hashes.

@@ -85,10 +85,6 @@ impl SecretKey {
         PublicKey(GroupElement::from_nonzero_multiple(mul_base(&self.0)))
     }
 
-    /// The secret scalar (for threshold code inside this crate).
-    pub(crate) fn scalar(&self) -> &Scalar {
-        &self.0
-    }
 
     /// Decrypts to the point `m·G` (`β − s·α`).
     pub fn decrypt_to_point(&self, ct: &Ciphertext) -> RistrettoPoint {

@@ -71,3 +71,184 @@ pub const FP_KEY_HOLDER_COMM: &str = "key-holder-communication";
 pub const FP_JOINT_KEY: &str = "joint-key";
 /// Proof of knowledge of an encrypted DKG share's ephemeral secret `e` (signed ElGamal).
 pub const DS_DKG_SHARE_EPHEMERAL: &[u8] = b"dkg-share-ephemeral";
+
+// Message labels: the label of every `append_*` and challenge in a transcript. The protocol
+// documents list each with its message (docs/protocol/02-transcripts.md §Message labels).
+/// Message label `a`.
+pub const L_A: &[u8] = b"a";
+/// Message label `a1`.
+pub const L_A1: &[u8] = b"a1";
+/// Message label `a2`.
+pub const L_A2: &[u8] = b"a2";
+/// Message label `a3`.
+pub const L_A3: &[u8] = b"a3";
+/// Message label `against-all`.
+pub const L_AGAINST_ALL: &[u8] = b"against-all";
+/// Message label `alpha`.
+pub const L_ALPHA: &[u8] = b"alpha";
+/// Message label `b`.
+pub const L_B: &[u8] = b"b";
+/// Message label `ballot-id`.
+pub const L_BALLOT_ID: &[u8] = b"ballot-id";
+/// Message label `base-hash`.
+pub const L_BASE_HASH: &[u8] = b"base-hash";
+/// Message label `beta`.
+pub const L_BETA: &[u8] = b"beta";
+/// Message label `blank-allowed`.
+pub const L_BLANK_ALLOWED: &[u8] = b"blank-allowed";
+/// Message label `body-hash`.
+pub const L_BODY_HASH: &[u8] = b"body-hash";
+/// Message label `branches`.
+pub const L_BRANCHES: &[u8] = b"branches";
+/// Message label `bulletproof`.
+pub const L_BULLETPROOF: &[u8] = b"bulletproof";
+/// Message label `c`.
+pub const L_C: &[u8] = b"c";
+/// Message label `campaign`.
+pub const L_CAMPAIGN: &[u8] = b"campaign";
+/// Message label `A`.
+pub const L_CAP_A: &[u8] = b"A";
+/// Message label `A1`.
+pub const L_CAP_A1: &[u8] = b"A1";
+/// Message label `A2`.
+pub const L_CAP_A2: &[u8] = b"A2";
+/// Message label `A3`.
+pub const L_CAP_A3: &[u8] = b"A3";
+/// Message label `B`.
+pub const L_CAP_B: &[u8] = b"B";
+/// Message label `C`.
+pub const L_CAP_C: &[u8] = b"C";
+/// Message label `D`.
+pub const L_CAP_D: &[u8] = b"D";
+/// Message label `E`.
+pub const L_CAP_E: &[u8] = b"E";
+/// Message label `G`.
+pub const L_CAP_G: &[u8] = b"G";
+/// Message label `H`.
+pub const L_CAP_H: &[u8] = b"H";
+/// Message label `K`.
+pub const L_CAP_K: &[u8] = b"K";
+/// Message label `P`.
+pub const L_CAP_P: &[u8] = b"P";
+/// Message label `R`.
+pub const L_CAP_R: &[u8] = b"R";
+/// Message label `S`.
+pub const L_CAP_S: &[u8] = b"S";
+/// Message label `V1`.
+pub const L_CAP_V1: &[u8] = b"V1";
+/// Message label `VK`.
+pub const L_CAP_VK: &[u8] = b"VK";
+/// Message label `X`.
+pub const L_CAP_X: &[u8] = b"X";
+/// Message label `Y`.
+pub const L_CAP_Y: &[u8] = b"Y";
+/// Message label `ciphertext`.
+pub const L_CIPHERTEXT: &[u8] = b"ciphertext";
+/// Message label `commitment-hash`.
+pub const L_COMMITMENT_HASH: &[u8] = b"commitment-hash";
+/// Message label `comm-key`.
+pub const L_COMM_KEY: &[u8] = b"comm-key";
+/// Message label `complainer`.
+pub const L_COMPLAINER: &[u8] = b"complainer";
+/// Message label `contest`.
+pub const L_CONTEST: &[u8] = b"contest";
+/// Message label `contests`.
+pub const L_CONTESTS: &[u8] = b"contests";
+/// Message label `contest-id`.
+pub const L_CONTEST_ID: &[u8] = b"contest-id";
+/// Message label `context`.
+pub const L_CONTEXT: &[u8] = b"context";
+/// Message label `count`.
+pub const L_COUNT: &[u8] = b"count";
+/// Message label `count-kind`.
+pub const L_COUNT_KIND: &[u8] = b"count-kind";
+/// Message label `credential`.
+pub const L_CREDENTIAL: &[u8] = b"credential";
+/// Message label `dealer`.
+pub const L_DEALER: &[u8] = b"dealer";
+/// Message label `extended-hash`.
+pub const L_EXTENDED_HASH: &[u8] = b"extended-hash";
+/// Message label `group`.
+pub const L_GROUP: &[u8] = b"group";
+/// Message label `hash`.
+pub const L_HASH: &[u8] = b"hash";
+/// Message label `j`.
+pub const L_J: &[u8] = b"j";
+/// Message label `joint-key`.
+pub const L_JOINT_KEY: &[u8] = b"joint-key";
+/// Message label `key`.
+pub const L_KEY: &[u8] = b"key";
+/// Message label `key-holder`.
+pub const L_KEY_HOLDER: &[u8] = b"key-holder";
+/// Message label `kind`.
+pub const L_KIND: &[u8] = b"kind";
+/// Message label `lang`.
+pub const L_LANG: &[u8] = b"lang";
+/// Message label `manifest-hash`.
+pub const L_MANIFEST_HASH: &[u8] = b"manifest-hash";
+/// Message label `max`.
+pub const L_MAX: &[u8] = b"max";
+/// Message label `message`.
+pub const L_MESSAGE: &[u8] = b"message";
+/// Message label `min`.
+pub const L_MIN: &[u8] = b"min";
+/// Message label `n`.
+pub const L_N: &[u8] = b"n";
+/// Message label `option`.
+pub const L_OPTION: &[u8] = b"option";
+/// Message label `options`.
+pub const L_OPTIONS: &[u8] = b"options";
+/// Message label `option-id`.
+pub const L_OPTION_ID: &[u8] = b"option-id";
+/// Message label `pk`.
+pub const L_PK: &[u8] = b"pk";
+/// Message label `recipient`.
+pub const L_RECIPIENT: &[u8] = b"recipient";
+/// Message label `selection`.
+pub const L_SELECTION: &[u8] = b"selection";
+/// Message label `selections`.
+pub const L_SELECTIONS: &[u8] = b"selections";
+/// Message label `sender`.
+pub const L_SENDER: &[u8] = b"sender";
+/// Message label `signature`.
+pub const L_SIGNATURE: &[u8] = b"signature";
+/// Message label `signer`.
+pub const L_SIGNER: &[u8] = b"signer";
+/// Message label `signing-key`.
+pub const L_SIGNING_KEY: &[u8] = b"signing-key";
+/// Message label `style`.
+pub const L_STYLE: &[u8] = b"style";
+/// Message label `styles`.
+pub const L_STYLES: &[u8] = b"styles";
+/// Message label `style-contests`.
+pub const L_STYLE_CONTESTS: &[u8] = b"style-contests";
+/// Message label `style-id`.
+pub const L_STYLE_ID: &[u8] = b"style-id";
+/// Message label `t`.
+pub const L_T: &[u8] = b"t";
+/// Message label `text`.
+pub const L_TEXT: &[u8] = b"text";
+/// Message label `texts`.
+pub const L_TEXTS: &[u8] = b"texts";
+/// Message label `tracking-code`.
+pub const L_TRACKING_CODE: &[u8] = b"tracking-code";
+/// Message label `v1`.
+pub const L_V1: &[u8] = b"v1";
+/// Message label `value`.
+pub const L_VALUE: &[u8] = b"value";
+/// Message label `values`.
+pub const L_VALUES: &[u8] = b"values";
+/// Message label `version`.
+pub const L_VERSION: &[u8] = b"version";
+/// Message label `weight`.
+pub const L_WEIGHT: &[u8] = b"weight";
+/// Message label `weights`.
+pub const L_WEIGHTS: &[u8] = b"weights";
+/// Message label `z`.
+pub const L_Z: &[u8] = b"z";
+/// Message label `zr`.
+pub const L_ZR: &[u8] = b"zr";
+/// Message label `zs`.
+pub const L_ZS: &[u8] = b"zs";
+/// Message label `zx`.
+pub const L_ZX: &[u8] = b"zx";

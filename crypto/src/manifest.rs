@@ -29,10 +29,10 @@ impl Localized {
     }
 
     fn append_to(&self, t: &mut Transcript) {
-        t.append_u64(b"texts", self.0.len() as u64);
+        t.append_u64(labels::L_TEXTS, self.0.len() as u64);
         for (lang, text) in &self.0 {
-            t.append_str(b"lang", lang);
-            t.append_str(b"text", text);
+            t.append_str(labels::L_LANG, lang);
+            t.append_str(labels::L_TEXT, text);
         }
     }
 }
@@ -160,15 +160,15 @@ impl Contest {
     }
 
     fn append_to(&self, t: &mut Transcript) {
-        t.append_str(b"contest-id", &self.id);
+        t.append_str(labels::L_CONTEST_ID, &self.id);
         self.title.append_to(t);
-        t.append_u64(b"min", u64::from(self.min_marks));
-        t.append_u64(b"max", u64::from(self.max_marks));
-        t.append_u64(b"against-all", u64::from(self.against_all));
-        t.append_u64(b"blank-allowed", u64::from(self.blank_allowed));
-        t.append_u64(b"options", self.options.len() as u64);
+        t.append_u64(labels::L_MIN, u64::from(self.min_marks));
+        t.append_u64(labels::L_MAX, u64::from(self.max_marks));
+        t.append_u64(labels::L_AGAINST_ALL, u64::from(self.against_all));
+        t.append_u64(labels::L_BLANK_ALLOWED, u64::from(self.blank_allowed));
+        t.append_u64(labels::L_OPTIONS, self.options.len() as u64);
         for o in &self.options {
-            t.append_str(b"option-id", &o.id);
+            t.append_str(labels::L_OPTION_ID, &o.id);
             o.name.append_to(t);
             o.details.append_to(t);
         }
@@ -241,21 +241,21 @@ impl Manifest {
     /// The manifest hash (`docs/protocol/08-ballot.md` §Manifest hash).
     pub fn hash(&self) -> [u8; 32] {
         let mut t = Transcript::protocol(labels::DS_MANIFEST);
-        t.append_str(b"campaign", &self.campaign_id);
+        t.append_str(labels::L_CAMPAIGN, &self.campaign_id);
         self.title.append_to(&mut t);
-        t.append_u64(b"contests", self.contests.len() as u64);
+        t.append_u64(labels::L_CONTESTS, self.contests.len() as u64);
         for c in &self.contests {
             c.append_to(&mut t);
         }
-        t.append_u64(b"styles", self.ballot_styles.len() as u64);
+        t.append_u64(labels::L_STYLES, self.ballot_styles.len() as u64);
         for s in &self.ballot_styles {
-            t.append_str(b"style-id", &s.id);
-            t.append_u64(b"style-contests", s.contests.len() as u64);
+            t.append_str(labels::L_STYLE_ID, &s.id);
+            t.append_u64(labels::L_STYLE_CONTESTS, s.contests.len() as u64);
             for c in &s.contests {
-                t.append_str(b"contest-id", c);
+                t.append_str(labels::L_CONTEST_ID, c);
             }
         }
-        t.challenge_32(b"manifest-hash")
+        t.challenge_32(labels::L_MANIFEST_HASH)
     }
 }
 

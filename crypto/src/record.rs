@@ -241,6 +241,9 @@ pub enum ReVotePolicy {
     LastCounts,
 }
 
+/// Indexes of the counted ballots, and the `(superseded, by)` tracking-code pairs.
+pub type CountedBallots = (Vec<usize>, Vec<(TrackingCode, TrackingCode)>);
+
 /// Which ballots count under a re-vote rule (`docs/protocol/10-board.md` §Re-vote rule).
 ///
 /// `ballots` are `(credential, tracking code)` in board order; `replacements` are the
@@ -253,7 +256,7 @@ pub fn counted_ballots(
     policy: ReVotePolicy,
     ballots: &[(VerifyingKey, TrackingCode)],
     replacements: &[(VerifyingKey, VerifyingKey)],
-) -> Result<(Vec<usize>, Vec<(TrackingCode, TrackingCode)>), DecodeError> {
+) -> Result<CountedBallots, DecodeError> {
     let mut root: std::collections::HashMap<VerifyingKey, VerifyingKey> = std::collections::HashMap::new();
     for (old, new) in replacements {
         let r = root.get(old).copied().unwrap_or(*old);

@@ -87,22 +87,19 @@ impl SigningKey {
         VerifyingKey(self.public)
     }
 
-    pub(crate) fn secret(&self) -> &Scalar {
-        &self.secret
-    }
 
     /// Signs the message already appended to `t`. Draws 32 bytes from `rng`.
     pub fn sign<R: RngCore + CryptoRng>(&self, t: &mut Transcript, rng: &mut R) -> Signature {
         t.domain_sep(labels::DS_SIGNATURE);
-        t.append_element(b"signer", &self.public);
+        t.append_element(labels::L_SIGNER, &self.public);
         let mut trng = t
             .build_rng()
-            .rekey_with_witness_bytes(b"signing-key", self.secret.as_bytes())
+            .rekey_with_witness_bytes(labels::L_SIGNING_KEY, self.secret.as_bytes())
             .finalize(rng);
         let w = random_nonzero_scalar(&mut trng);
         let r = GroupElement::from_nonzero_multiple(mul_base(&w));
-        t.append_element(b"R", &r);
-        let c = t.challenge_scalar(b"c");
+        t.append_element(labels::L_CAP_R, &r);
+        let c = t.challenge_scalar(labels::L_C);
         Signature { r, s: w + c * self.secret }
     }
 }
@@ -122,9 +119,9 @@ impl VerifyingKey {
         sink: &mut S,
     ) -> Result<(), ProofError> {
         t.domain_sep(labels::DS_SIGNATURE);
-        t.append_element(b"signer", &self.0);
-        t.append_element(b"R", &sig.r);
-        let c = t.challenge_scalar(b"c");
+        t.append_element(labels::L_SIGNER, &self.0);
+        t.append_element(labels::L_CAP_R, &sig.r);
+        let c = t.challenge_scalar(labels::L_C);
         sink.equation(Equation {
             g: sig.s,
             h: Scalar::ZERO,
@@ -165,7 +162,7 @@ mod tests {
 
     fn msg(m: &[u8]) -> Transcript {
         let mut t = Transcript::protocol(labels::DS_BALLOT_SIGNATURE);
-        t.append_message(b"message", m);
+        t.append_message(labels::L_MESSAGE, m);
         t
     }
 

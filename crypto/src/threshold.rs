@@ -459,7 +459,7 @@ pub fn lagrange_at_zero(indices: &[u32]) -> Result<Vec<Scalar>, DecodeError> {
 /// the ceremony, the extended context for decryption): every threshold transcript starts so.
 pub(crate) fn transcript_with_context(domain: &'static [u8], context: &[u8; 32]) -> Transcript {
     let mut t = Transcript::protocol(domain);
-    t.append_message(b"context", context);
+    t.append_message(labels::L_CONTEXT, context);
     t
 }
 

@@ -13,7 +13,7 @@ use crate::labels;
 pub trait TranscriptProtocol {
     /// A fresh protocol transcript (`Transcript::new(b"dobush/v1")`) with a domain separator.
     fn protocol(domain: &'static [u8]) -> Self;
-    /// Appends a domain separator: `append_message(b"dom-sep", domain)`.
+    /// Appends a domain separator: `append_message(labels::DOM_SEP, domain)`.
     fn domain_sep(&mut self, domain: &'static [u8]);
     /// Appends the canonical 32-byte encoding of a point.
     fn append_element(&mut self, label: &'static [u8], p: &GroupElement);

@@ -12,6 +12,7 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
+use crate::labels;
 use crate::elgamal::KeyTable;
 use crate::error::ProofError;
 use crate::group::{mul_base, random_scalar, scalar_hex, small_mul_base, GroupElement};
@@ -110,10 +111,10 @@ impl DisjunctiveProof {
             }
         }
         for br in &pending {
-            t.append_element(b"A", &br.a);
-            t.append_element(b"B", &br.b);
+            t.append_element(labels::L_CAP_A, &br.a);
+            t.append_element(labels::L_CAP_B, &br.b);
         }
-        let c = t.challenge_scalar(b"c");
+        let c = t.challenge_scalar(labels::L_C);
         let others: Scalar = pending.iter().map(|b| b.c).sum();
         let real = pending.get_mut(idx).ok_or(ProofError::Shape("branch index"))?;
         real.c = c - others;
@@ -135,10 +136,10 @@ impl DisjunctiveProof {
             return Err(ProofError::Shape("number of branches does not match the allowed values"));
         }
         for br in &self.branches {
-            t.append_element(b"A", &br.a);
-            t.append_element(b"B", &br.b);
+            t.append_element(labels::L_CAP_A, &br.a);
+            t.append_element(labels::L_CAP_B, &br.b);
         }
-        let c = t.challenge_scalar(b"c");
+        let c = t.challenge_scalar(labels::L_C);
         let sum: Scalar = self.branches.iter().map(|b| b.c).sum();
         if sum != c {
             return Err(ProofError::Challenge);
@@ -174,9 +175,9 @@ mod tests {
 
     fn tr(ctx: &[u8], values: &[u64]) -> Transcript {
         let mut t = Transcript::protocol(labels::DS_SELECTION);
-        t.append_message(b"context", ctx);
+        t.append_message(labels::L_CONTEXT, ctx);
         for v in values {
-            t.append_u64(b"value", *v);
+            t.append_u64(labels::L_VALUE, *v);
         }
         t
     }

@@ -10,6 +10,7 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
+use crate::labels;
 use crate::error::ProofError;
 use crate::group::{mul_base, random_scalar, scalar_hex, GroupElement};
 use crate::proofs::{Equation, EquationSink};
@@ -39,9 +40,9 @@ impl DleqProof {
         let w = random_scalar(rng);
         let a = GroupElement::from_point(mul_base(&w)).map_err(|_| ProofError::Shape("zero nonce"))?;
         let b = GroupElement::from_point(w * p).map_err(|_| ProofError::Shape("zero nonce"))?;
-        t.append_element(b"A", &a);
-        t.append_element(b"B", &b);
-        let c = t.challenge_scalar(b"c");
+        t.append_element(labels::L_CAP_A, &a);
+        t.append_element(labels::L_CAP_B, &b);
+        let c = t.challenge_scalar(labels::L_C);
         Ok(Self { a, b, response: w + c * x })
     }
 
@@ -54,9 +55,9 @@ impl DleqProof {
         y: &RistrettoPoint,
         sink: &mut S,
     ) -> Result<(), ProofError> {
-        t.append_element(b"A", &self.a);
-        t.append_element(b"B", &self.b);
-        let c = t.challenge_scalar(b"c");
+        t.append_element(labels::L_CAP_A, &self.a);
+        t.append_element(labels::L_CAP_B, &self.b);
+        let c = t.challenge_scalar(labels::L_C);
         sink.equation(Equation {
             g: self.response,
             h: Scalar::ZERO,
@@ -83,10 +84,10 @@ mod tests {
 
     fn stmt(ctx: &[u8], x: &RistrettoPoint, p: &RistrettoPoint, y: &RistrettoPoint) -> Transcript {
         let mut t = Transcript::protocol(labels::DS_DECRYPTION_SHARE);
-        t.append_message(b"context", ctx);
-        t.append_message(b"X", x.compress().as_bytes());
-        t.append_message(b"P", p.compress().as_bytes());
-        t.append_message(b"Y", y.compress().as_bytes());
+        t.append_message(labels::L_CONTEXT, ctx);
+        t.append_message(labels::L_CAP_X, x.compress().as_bytes());
+        t.append_message(labels::L_CAP_P, p.compress().as_bytes());
+        t.append_message(labels::L_CAP_Y, y.compress().as_bytes());
         t
     }
 

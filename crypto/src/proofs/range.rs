@@ -19,6 +19,7 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::labels;
 use crate::elgamal::KeyTable;
 use crate::error::ProofError;
 use crate::group::{generator_g, generator_h, mul_base, random_scalar, scalar_hex, small_mul_base, GroupElement};
@@ -131,15 +132,15 @@ impl RangeCountProof {
         let x = Scalar::from(value - st.lo);
         let s = random_scalar(rng);
         let v1 = nonzero(mul_base(&x) + s * generator_h())?;
-        t.append_element(b"V1", &v1);
+        t.append_element(labels::L_CAP_V1, &v1);
         let (rx, rr, rs) = (random_scalar(rng), random_scalar(rng), random_scalar(rng));
         let a1 = nonzero(mul_base(&rr))?;
         let a2 = nonzero(mul_base(&rx) + key.mul(&rr))?;
         let a3 = nonzero(mul_base(&rx) + rs * generator_h())?;
-        t.append_element(b"A1", &a1);
-        t.append_element(b"A2", &a2);
-        t.append_element(b"A3", &a3);
-        let c = t.challenge_scalar(b"c");
+        t.append_element(labels::L_CAP_A1, &a1);
+        t.append_element(labels::L_CAP_A2, &a2);
+        t.append_element(labels::L_CAP_A3, &a3);
+        let c = t.challenge_scalar(labels::L_C);
         let link = LinkProof { a1, a2, a3, zx: rx + c * x, zr: rr + c * r, zs: rs + c * s };
         let (bp, pc) = gens();
         let n = bit_size(st.hi - st.lo);
@@ -172,12 +173,12 @@ impl RangeCountProof {
         if st.hi < st.lo {
             return Err(ProofError::Shape("empty range"));
         }
-        t.append_element(b"V1", &self.v1);
+        t.append_element(labels::L_CAP_V1, &self.v1);
         let l = &self.link;
-        t.append_element(b"A1", &l.a1);
-        t.append_element(b"A2", &l.a2);
-        t.append_element(b"A3", &l.a3);
-        let c = t.challenge_scalar(b"c");
+        t.append_element(labels::L_CAP_A1, &l.a1);
+        t.append_element(labels::L_CAP_A2, &l.a2);
+        t.append_element(labels::L_CAP_A3, &l.a3);
+        let c = t.challenge_scalar(labels::L_C);
         // z_R·G − A₁ − c·α = 0
         sink.equation(Equation {
             g: l.zr,
@@ -225,7 +226,7 @@ mod tests {
 
     fn tr(ctx: &[u8]) -> Transcript {
         let mut t = Transcript::protocol(labels::DS_COUNT_RANGE);
-        t.append_message(b"context", ctx);
+        t.append_message(labels::L_CONTEXT, ctx);
         t
     }
 

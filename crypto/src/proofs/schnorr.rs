@@ -8,6 +8,7 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
+use crate::labels;
 use crate::error::ProofError;
 use crate::group::{mul_base, random_scalar, scalar_hex, GroupElement};
 use crate::proofs::{Equation, EquationSink};
@@ -34,8 +35,8 @@ impl SchnorrProof {
         let w = random_scalar(rng);
         let commitment =
             GroupElement::from_point(mul_base(&w)).map_err(|_| ProofError::Shape("zero nonce"))?;
-        t.append_element(b"A", &commitment);
-        let c = t.challenge_scalar(b"c");
+        t.append_element(labels::L_CAP_A, &commitment);
+        let c = t.challenge_scalar(labels::L_C);
         Ok(Self { commitment, response: w + c * x })
     }
 
@@ -46,8 +47,8 @@ impl SchnorrProof {
         public: &GroupElement,
         sink: &mut S,
     ) -> Result<(), ProofError> {
-        t.append_element(b"A", &self.commitment);
-        let c = t.challenge_scalar(b"c");
+        t.append_element(labels::L_CAP_A, &self.commitment);
+        let c = t.challenge_scalar(labels::L_C);
         sink.equation(Equation {
             g: self.response,
             h: Scalar::ZERO,
@@ -67,8 +68,8 @@ mod tests {
 
     fn stmt(p: &GroupElement, ctx: &[u8]) -> Transcript {
         let mut t = Transcript::protocol(labels::DS_DKG_COEFFICIENT);
-        t.append_message(b"context", ctx);
-        t.append_element(b"P", p);
+        t.append_message(labels::L_CONTEXT, ctx);
+        t.append_element(labels::L_CAP_P, p);
         t
     }
 

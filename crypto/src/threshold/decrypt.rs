@@ -120,13 +120,13 @@ fn share_transcript(
     d: &GroupElement,
 ) -> Transcript {
     let mut t = transcript_with_context(labels::DS_DECRYPTION_SHARE, context);
-    t.append_u64(b"key-holder", u64::from(key_holder));
-    t.append_element(b"VK", vk);
-    t.append_u64(b"contest", u64::from(total.contest));
-    t.append_u64(b"option", u64::from(total.option));
-    t.append_element(b"alpha", &ct.alpha);
-    t.append_element(b"beta", &ct.beta);
-    t.append_element(b"D", d);
+    t.append_u64(labels::L_KEY_HOLDER, u64::from(key_holder));
+    t.append_element(labels::L_CAP_VK, vk);
+    t.append_u64(labels::L_CONTEST, u64::from(total.contest));
+    t.append_u64(labels::L_OPTION, u64::from(total.option));
+    t.append_element(labels::L_ALPHA, &ct.alpha);
+    t.append_element(labels::L_BETA, &ct.beta);
+    t.append_element(labels::L_CAP_D, d);
     t
 }
 

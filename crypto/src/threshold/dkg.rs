@@ -199,12 +199,12 @@ fn check_count(what: &'static str, expected: u32, actual: usize) -> Result<(), D
 /// every commitment of the dealer, then `j`.
 fn coefficient_transcript(context: &[u8; 32], dealer: u32, commitments: &[GroupElement], j: u32) -> Transcript {
     let mut t = transcript_with_context(labels::DS_DKG_COEFFICIENT, context);
-    t.append_u64(b"dealer", u64::from(dealer));
-    t.append_u64(b"t", commitments.len() as u64);
+    t.append_u64(labels::L_DEALER, u64::from(dealer));
+    t.append_u64(labels::L_T, commitments.len() as u64);
     for k in commitments {
-        t.append_element(b"K", k);
+        t.append_element(labels::L_CAP_K, k);
     }
-    t.append_u64(b"j", u64::from(j));
+    t.append_u64(labels::L_J, u64::from(j));
     t
 }
 
@@ -232,16 +232,16 @@ impl DealerCommitments {
     /// proof's `A_j` and `z_j`, squeezed as 32 bytes under `commitment-hash`.
     pub fn hash(&self, context: &[u8; 32]) -> [u8; 32] {
         let mut t = transcript_with_context(labels::DS_DKG_COMMIT, context);
-        t.append_u64(b"dealer", u64::from(self.dealer));
-        t.append_u64(b"t", self.commitments.len() as u64);
+        t.append_u64(labels::L_DEALER, u64::from(self.dealer));
+        t.append_u64(labels::L_T, self.commitments.len() as u64);
         for k in &self.commitments {
-            t.append_element(b"K", k);
+            t.append_element(labels::L_CAP_K, k);
         }
         for p in &self.proofs {
-            t.append_element(b"A", &p.commitment);
-            t.append_scalar(b"z", &p.response);
+            t.append_element(labels::L_CAP_A, &p.commitment);
+            t.append_scalar(labels::L_Z, &p.response);
         }
-        t.challenge_32(b"commitment-hash")
+        t.challenge_32(labels::L_COMMITMENT_HASH)
     }
 
     /// The round-1 message committing to these commitments.
@@ -365,11 +365,11 @@ fn ephemeral_transcript(
     ciphertext: &[u8; ENCRYPTED_SHARE_LEN],
 ) -> Transcript {
     let mut t = transcript_with_context(labels::DS_DKG_SHARE_EPHEMERAL, context);
-    t.append_u64(b"dealer", u64::from(dealer));
-    t.append_u64(b"recipient", u64::from(recipient.index));
-    t.append_element(b"C", &recipient.comm_key);
-    t.append_element(b"E", ephemeral);
-    t.append_message(b"ciphertext", ciphertext);
+    t.append_u64(labels::L_DEALER, u64::from(dealer));
+    t.append_u64(labels::L_RECIPIENT, u64::from(recipient.index));
+    t.append_element(labels::L_CAP_C, &recipient.comm_key);
+    t.append_element(labels::L_CAP_E, ephemeral);
+    t.append_message(labels::L_CIPHERTEXT, ciphertext);
     t
 }
 
@@ -383,12 +383,12 @@ fn share_key(
     shared: &GroupElement,
 ) -> Zeroizing<[u8; 32]> {
     let mut t = transcript_with_context(labels::DS_DKG_SHARE_KEY, context);
-    t.append_u64(b"dealer", u64::from(dealer));
-    t.append_u64(b"recipient", u64::from(recipient));
-    t.append_element(b"E", ephemeral);
-    t.append_element(b"S", shared);
+    t.append_u64(labels::L_DEALER, u64::from(dealer));
+    t.append_u64(labels::L_RECIPIENT, u64::from(recipient));
+    t.append_element(labels::L_CAP_E, ephemeral);
+    t.append_element(labels::L_CAP_S, shared);
     let mut key = Zeroizing::new([0u8; 32]);
-    t.challenge_bytes(b"key", key.as_mut());
+    t.challenge_bytes(labels::L_KEY, key.as_mut());
     key
 }
 
@@ -441,12 +441,12 @@ fn complaint_transcript(
     shared: &GroupElement,
 ) -> Transcript {
     let mut t = transcript_with_context(labels::DS_DKG_COMPLAINT, context);
-    t.append_u64(b"complainer", u64::from(share.recipient));
-    t.append_u64(b"dealer", u64::from(share.dealer));
-    t.append_element(b"C", comm_key);
-    t.append_element(b"E", &share.ephemeral);
-    t.append_message(b"ciphertext", &share.ciphertext);
-    t.append_element(b"S", shared);
+    t.append_u64(labels::L_COMPLAINER, u64::from(share.recipient));
+    t.append_u64(labels::L_DEALER, u64::from(share.dealer));
+    t.append_element(labels::L_CAP_C, comm_key);
+    t.append_element(labels::L_CAP_E, &share.ephemeral);
+    t.append_message(labels::L_CIPHERTEXT, &share.ciphertext);
+    t.append_element(labels::L_CAP_S, shared);
     t
 }
 
@@ -685,8 +685,8 @@ impl CeremonyMessage for CommitmentHash {
         self.dealer
     }
     fn append_content(&self, t: &mut Transcript) {
-        t.append_u64(b"dealer", u64::from(self.dealer));
-        t.append_message(b"hash", &self.hash);
+        t.append_u64(labels::L_DEALER, u64::from(self.dealer));
+        t.append_message(labels::L_HASH, &self.hash);
     }
 }
 
@@ -696,15 +696,15 @@ impl CeremonyMessage for DealerCommitments {
         self.dealer
     }
     fn append_content(&self, t: &mut Transcript) {
-        t.append_u64(b"dealer", u64::from(self.dealer));
-        t.append_u64(b"count", self.commitments.len() as u64);
+        t.append_u64(labels::L_DEALER, u64::from(self.dealer));
+        t.append_u64(labels::L_COUNT, self.commitments.len() as u64);
         for k in &self.commitments {
-            t.append_element(b"K", k);
+            t.append_element(labels::L_CAP_K, k);
         }
-        t.append_u64(b"count", self.proofs.len() as u64);
+        t.append_u64(labels::L_COUNT, self.proofs.len() as u64);
         for p in &self.proofs {
-            t.append_element(b"A", &p.commitment);
-            t.append_scalar(b"z", &p.response);
+            t.append_element(labels::L_CAP_A, &p.commitment);
+            t.append_scalar(labels::L_Z, &p.response);
         }
     }
 }
@@ -715,12 +715,12 @@ impl CeremonyMessage for EncryptedShare {
         self.dealer
     }
     fn append_content(&self, t: &mut Transcript) {
-        t.append_u64(b"dealer", u64::from(self.dealer));
-        t.append_u64(b"recipient", u64::from(self.recipient));
-        t.append_element(b"E", &self.ephemeral);
-        t.append_message(b"ciphertext", &self.ciphertext);
-        t.append_element(b"A", &self.proof.commitment);
-        t.append_scalar(b"z", &self.proof.response);
+        t.append_u64(labels::L_DEALER, u64::from(self.dealer));
+        t.append_u64(labels::L_RECIPIENT, u64::from(self.recipient));
+        t.append_element(labels::L_CAP_E, &self.ephemeral);
+        t.append_message(labels::L_CIPHERTEXT, &self.ciphertext);
+        t.append_element(labels::L_CAP_A, &self.proof.commitment);
+        t.append_scalar(labels::L_Z, &self.proof.response);
     }
 }
 
@@ -730,19 +730,19 @@ impl CeremonyMessage for Complaint {
         self.complainer
     }
     fn append_content(&self, t: &mut Transcript) {
-        t.append_u64(b"complainer", u64::from(self.complainer));
-        t.append_u64(b"dealer", u64::from(self.dealer));
-        t.append_element(b"S", &self.shared_secret);
-        t.append_element(b"A", &self.proof.a);
-        t.append_element(b"B", &self.proof.b);
-        t.append_scalar(b"z", &self.proof.response);
+        t.append_u64(labels::L_COMPLAINER, u64::from(self.complainer));
+        t.append_u64(labels::L_DEALER, u64::from(self.dealer));
+        t.append_element(labels::L_CAP_S, &self.shared_secret);
+        t.append_element(labels::L_CAP_A, &self.proof.a);
+        t.append_element(labels::L_CAP_B, &self.proof.b);
+        t.append_scalar(labels::L_Z, &self.proof.response);
     }
 }
 
 fn message_transcript<M: CeremonyMessage>(context: &[u8; 32], message: &M) -> Transcript {
     let mut t = transcript_with_context(labels::DS_DKG_MESSAGE, context);
-    t.append_str(b"kind", M::KIND);
-    t.append_u64(b"sender", u64::from(message.sender()));
+    t.append_str(labels::L_KIND, M::KIND);
+    t.append_u64(labels::L_SENDER, u64::from(message.sender()));
     message.append_content(&mut t);
     t
 }
