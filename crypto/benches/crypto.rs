@@ -90,4 +90,31 @@ fn main() {
     }
     let totals = tally.totals();
     println!("tally of {} verified ballots (k = 5): {:.3} s (incl. final compression: {})", verified.len() * 100, t.elapsed().as_secs_f64(), totals.is_ok());
+
+    // Threshold decryption, 3 of 5.
+    use dobush_crypto::dlog::DlogTable;
+    use dobush_crypto::testing::run_ceremony_for_campaign;
+    use dobush_crypto::threshold::decrypt::{verify_and_combine, TotalId};
+    let t = Instant::now();
+    let Ok(cer) = run_ceremony_for_campaign(&mut rng, "bench", 5, 3) else { return };
+    println!("key ceremony, 5 key-holders, t = 3 (all rounds, in process): {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    let Ok(ctx) = ElectionContext::new(cer.base_context, cer.joint_key, manifest(5)) else { return };
+    // The start value of a tally, Enc(0; 1): any valid ciphertext serves.
+    let Ok(totals) = EncryptedTally::new(&ctx).totals() else { return };
+    let Some(ct) = totals.first().and_then(|c| c.totals.first()).copied() else { return };
+    let id = TotalId { contest: 0, option: 0 };
+    let ext = *ctx.extended_hash();
+    let n = 200;
+    let t = Instant::now();
+    let mut shares = Vec::new();
+    for _ in 0..n {
+        shares = cer.shares.iter().take(3).filter_map(|s| s.partial_decrypt(&ext, id, &ct, &mut rng).ok()).collect();
+    }
+    println!("partial decryption with proof: {:.3} ms per share", t.elapsed().as_secs_f64() * 1e3 / (3 * n) as f64);
+    let table = DlogTable::new(100_000);
+    let t = Instant::now();
+    for _ in 0..n {
+        let _ = verify_and_combine(&cer.params, &ext, &cer.outcome.verification_keys, id, &ct, &shares, &table);
+    }
+    println!("verify 3 shares + combine + discrete log (≤ 100,000): {:.3} ms per total", t.elapsed().as_secs_f64() * 1e3 / n as f64);
 }
