@@ -8,6 +8,7 @@ mod bad_input;
 mod binary;
 mod cabinet;
 mod campaigns;
+mod casting;
 mod concurrency;
 mod health;
 mod migrations;

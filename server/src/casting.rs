@@ -1,0 +1,77 @@
+//! The checks before a ballot is looked at (issue 3, "Casting a ballot"), ready for the cast
+//! endpoint that `dobush-crypto` will complete: the campaign is open (state and window, by the
+//! clock), the caller is on this campaign's e-voter list with an active credential, and the ballot
+//! is for the caller's own ballot style. Proof and signature verification, replay detection and
+//! the one-counted-ballot rule come after this gate (see docs/server.md).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::domain::{CampaignState, RevotePolicy};
+use crate::error::ApiError;
+use crate::models::{CampaignRow, load_campaign};
+use crate::schema::{evoter_credentials, voters};
+
+/// What the gate found: everything the cast needs next.
+#[derive(Debug, Clone)]
+pub struct CastContext {
+    /// The campaign.
+    pub campaign: CampaignRow,
+    /// Its re-vote policy.
+    pub revote_policy: RevotePolicy,
+    /// Row id of the voter's active credential (goes into `ballots.credential_id`).
+    pub credential_id: i64,
+    /// The active credential, hex (verify the ballot signature against it).
+    pub credential: String,
+    /// The voter's ballot style.
+    pub ballot_style: String,
+}
+
+/// Checks that `pin` may cast a ballot of `ballot_style` in `campaign_id` at `now`.
+pub fn cast_gate(
+    c: &mut AnyConnection,
+    campaign_id: &str,
+    pin: &str,
+    ballot_style: &str,
+    now: DateTime<Utc>,
+) -> Result<CastContext, ApiError> {
+    let campaign = load_campaign(c, campaign_id)?;
+    let st = campaign.state()?;
+    if st != CampaignState::VotingOpen {
+        return Err(ApiError::conflict("voting_not_open", format!("voting is not open (the campaign is in state {})", st.as_str())));
+    }
+    let ts = now.timestamp();
+    if ts < campaign.opens_at || ts >= campaign.closes_at {
+        return Err(ApiError::conflict(
+            "outside_voting_window",
+            format!("ballots are accepted {}–{} Asia/Bishkek on {}", campaign.window_start, campaign.window_end, campaign.voting_day),
+        ));
+    }
+    let on_register: i64 = voters::table
+        .filter(voters::campaign_id.eq(campaign_id))
+        .filter(voters::pin.eq(pin))
+        .count()
+        .get_result(c)?;
+    if on_register == 0 {
+        return Err(ApiError::forbidden("not_on_register", "you are not on this campaign's voter register"));
+    }
+    let active: Option<(i64, String, String)> = evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign_id))
+        .filter(evoter_credentials::pin.eq(pin))
+        .filter(evoter_credentials::status.eq("active"))
+        .select((evoter_credentials::id, evoter_credentials::public_key, evoter_credentials::ballot_style))
+        .first(c)
+        .optional()?;
+    let Some((credential_id, credential, own_style)) = active else {
+        return Err(ApiError::forbidden(
+            "not_an_e_voter",
+            "you did not apply for electronic voting in this campaign; vote at your polling station",
+        ));
+    };
+    if ballot_style != own_style {
+        return Err(ApiError::invalid("ballot_style", format!("your ballot style is {own_style}")));
+    }
+    let revote_policy = campaign.revote_policy()?;
+    Ok(CastContext { campaign, revote_policy, credential_id, credential, ballot_style: own_style })
+}
