@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod health;
 pub mod register;
 pub mod staff;
+pub mod turnout;
 
 /// Routes under `/api`.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
@@ -17,6 +18,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             web::scope("/campaigns")
                 .configure(campaigns::configure)
                 .configure(register::configure)
-                .configure(cabinet::configure),
+                .configure(cabinet::configure)
+                .configure(turnout::configure),
         );
 }

@@ -73,20 +73,7 @@ async fn test_data_is_erased_before_registration(b: Backend) {
     let cid = id.clone();
     app.with_db(move |c| {
         let cred: i64 = evoter_credentials::table.select(evoter_credentials::id).first(c).unwrap();
-        diesel::insert_into(ballots::table)
-            .values((
-                ballots::campaign_id.eq(&cid),
-                ballots::pin.eq(VOTER1),
-                ballots::credential_id.eq(cred),
-                ballots::ballot_style.eq("main"),
-                ballots::payload.eq("{}"),
-                ballots::ballot_hash.eq("h1"),
-                ballots::tracking_code.eq("t1"),
-                ballots::status.eq("counted"),
-                ballots::received_at.eq(1),
-            ))
-            .execute(c)
-            .unwrap();
+        insert_ballot(c, &cid, VOTER1, cred, 1, "counted", 1);
         let bid: i64 = ballots::table.select(ballots::id).first(c).unwrap();
         diesel::insert_into(ballot_ciphertexts::table)
             .values((ballot_ciphertexts::campaign_id.eq(&cid), ballot_ciphertexts::ciphertext_hash.eq("c1"), ballot_ciphertexts::ballot_id.eq(bid)))

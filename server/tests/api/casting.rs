@@ -47,4 +47,46 @@ async fn only_e_voters_of_an_open_campaign_pass_the_gate(b: Backend) {
     assert!(gate(&app, &id, VOTER1, "main", bishkek(2023, 4, 9, 19, 59, 59)).await.is_ok());
 }
 
-crate::backend_tests!(only_e_voters_of_an_open_campaign_pass_the_gate);
+async fn turnout_is_published_per_ended_slot(b: Backend) {
+    use diesel::prelude::*;
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    for (pin, cred) in [(VOTER1, CREDS[0]), (VOTER2, CREDS[1])] {
+        let v = app.login(pin).await;
+        assert_eq!(v.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred })).await.status(), 201);
+    }
+    // ballots as the cast endpoint will store them: VOTER1 at 09:00 and again at 13:00 (a re-vote),
+    // VOTER2 at 11:30, plus a challenged ballot that never counts
+    let rows = [
+        (VOTER1, bishkek(2023, 4, 9, 9, 0, 0), "superseded"),
+        (VOTER1, bishkek(2023, 4, 9, 13, 0, 0), "counted"),
+        (VOTER2, bishkek(2023, 4, 9, 11, 30, 0), "counted"),
+        (VOTER2, bishkek(2023, 4, 9, 8, 30, 0), "challenged"),
+    ];
+    let cid = id.clone();
+    app.with_db(move |c| {
+        for (i, (pin, at, status)) in rows.iter().enumerate() {
+            let cred: i64 = dobush_server::schema::evoter_credentials::table
+                .filter(dobush_server::schema::evoter_credentials::pin.eq(pin))
+                .select(dobush_server::schema::evoter_credentials::id)
+                .first(c)
+                .unwrap();
+            insert_ballot(c, &cid, pin, cred, i, status, at.timestamp());
+        }
+    })
+    .await;
+    let get = || async { reqwest::get(app.url(&format!("/api/campaigns/{id}/turnout"))).await.unwrap().json::<serde_json::Value>().await.unwrap() };
+    app.clock.set(bishkek(2023, 4, 9, 11, 59, 59));
+    let t = get().await;
+    assert_eq!(t["e_voters"], 2);
+    assert_eq!(t["slots"], json!([{ "until": "10:00", "voters": 1, "cumulative": 1 }]));
+    app.clock.set(bishkek(2023, 4, 9, 20, 0, 0));
+    let t = get().await;
+    let slots = t["slots"].as_array().unwrap();
+    assert_eq!(slots.len(), 6);
+    assert_eq!(slots[1], json!({ "until": "12:00", "voters": 1, "cumulative": 2 }));
+    assert_eq!(slots[5], json!({ "until": "20:00", "voters": 0, "cumulative": 2 }));
+}
+
+crate::backend_tests!(only_e_voters_of_an_open_campaign_pass_the_gate, turnout_is_published_per_ended_slot);

@@ -485,3 +485,22 @@ pub fn bishkek(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc
     use chrono::{FixedOffset, TimeZone};
     FixedOffset::east_opt(6 * 3600).unwrap().with_ymd_and_hms(y, m, d, h, min, s).unwrap().with_timezone(&Utc)
 }
+
+/// Inserts a ballot row the way the cast endpoint will (tests of erasure and turnout).
+pub fn insert_ballot(c: &mut dobush_server::db::AnyConnection, campaign: &str, pin: &str, credential_id: i64, n: usize, status: &str, at: i64) {
+    use dobush_server::schema::ballots;
+    diesel::insert_into(ballots::table)
+        .values((
+            ballots::campaign_id.eq(campaign),
+            ballots::pin.eq(pin),
+            ballots::credential_id.eq(credential_id),
+            ballots::ballot_style.eq("main"),
+            ballots::payload.eq("{}"),
+            ballots::ballot_hash.eq(format!("h{n}")),
+            ballots::tracking_code.eq(format!("t{n}")),
+            ballots::status.eq(status),
+            ballots::received_at.eq(at),
+        ))
+        .execute(c)
+        .unwrap();
+}
