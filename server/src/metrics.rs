@@ -25,6 +25,8 @@ pub struct Metrics {
 pub struct DbGauges {
     /// Unacknowledged alerts.
     pub open_alerts: i64,
+    /// Unacknowledged alerts older than 24 hours (the regulation's reporting deadline).
+    pub overdue_alerts: i64,
     /// Audit log length.
     pub audit_entries: i64,
 }
@@ -77,6 +79,8 @@ impl Metrics {
         let _ = writeln!(out, "dobush_access_refused_total {}", get(&self.access_refused));
         let _ = writeln!(out, "# HELP dobush_open_alerts Security alerts not yet acknowledged.\n# TYPE dobush_open_alerts gauge");
         let _ = writeln!(out, "dobush_open_alerts {}", db.open_alerts);
+        let _ = writeln!(out, "# HELP dobush_overdue_alerts Open alerts older than 24 hours (past the reporting deadline).\n# TYPE dobush_overdue_alerts gauge");
+        let _ = writeln!(out, "dobush_overdue_alerts {}", db.overdue_alerts);
         let _ = writeln!(out, "# HELP dobush_audit_log_entries Entries in the audit log.\n# TYPE dobush_audit_log_entries gauge");
         let _ = writeln!(out, "dobush_audit_log_entries {}", db.audit_entries);
         let _ = writeln!(out, "# HELP dobush_logins_total OIDC logins by result.\n# TYPE dobush_logins_total counter");

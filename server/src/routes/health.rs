@@ -17,12 +17,15 @@ pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 
 /// Prometheus text exposition.
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let day_ago = state.clock.now().timestamp() - crate::routes::staff::ALERT_REPORT_SECS;
     let gauges = state
         .db
-        .run(|c| {
-            let open_alerts = alerts::table.filter(alerts::acknowledged_at.is_null()).count().get_result(c)?;
+        .run(move |c| {
+            let open = alerts::table.filter(alerts::acknowledged_at.is_null());
+            let open_alerts = open.count().get_result(c)?;
+            let overdue_alerts = open.filter(alerts::at.le(day_ago)).count().get_result(c)?;
             let audit_entries = audit_log::table.count().get_result(c)?;
-            Ok(DbGauges { open_alerts, audit_entries })
+            Ok(DbGauges { open_alerts, overdue_alerts, audit_entries })
         })
         .await?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(&gauges)))

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::audit::{self, AuditEntry};
 use crate::auth::extract::{Session, require_staff};
@@ -175,6 +175,10 @@ async fn audit_verify(state: web::Data<AppState>, req: HttpRequest, session: Ses
     Ok(HttpResponse::Ok().json(report))
 }
 
+/// Violations must be reported within 24 hours (ШМТ regulation): an open alert older than this is
+/// overdue.
+pub const ALERT_REPORT_SECS: i64 = 24 * 3600;
+
 #[derive(Debug, Queryable, Serialize)]
 struct AlertRow {
     id: i64,
@@ -217,7 +221,19 @@ async fn list_alerts(
             Ok(query.order(alerts::id.asc()).limit(1000).load(c)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "alerts": rows })))
+    let now = state.clock.now().timestamp();
+    let alerts: Vec<Value> = rows
+        .into_iter()
+        .map(|a| {
+            let due = a.at + ALERT_REPORT_SECS;
+            let overdue = a.acknowledged_at.is_none() && now >= due;
+            let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
+            v["report_due_at"] = due.into();
+            v["overdue"] = overdue.into();
+            v
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "alerts": alerts })))
 }
 
 async fn acknowledge(

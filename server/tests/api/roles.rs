@@ -68,6 +68,17 @@ async fn each_role_is_refused_where_it_does_not_belong(b: Backend) {
     assert_eq!(admin.post(&format!("/api/alerts/{first}/acknowledge"), &json!({})).await.status(), 204);
     assert_error(admin.post(&format!("/api/alerts/{first}/acknowledge"), &json!({})).await, 404, "not_found").await;
     assert_eq!(app.open_alerts().await, refusals - 1);
+    // 24 hours later the open ones are overdue (the regulation's reporting deadline)
+    let m = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(m.contains("\ndobush_overdue_alerts 0\n"), "{m}");
+    app.clock.advance(chrono::Duration::hours(24));
+    let m = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(m.contains(&format!("\ndobush_overdue_alerts {}\n", refusals - 1)), "{m}");
+    let admin = app.admin().await;
+    let all: Value = admin.get("/api/alerts?status=all").await.json().await.unwrap();
+    let all = all["alerts"].as_array().unwrap();
+    assert_eq!(all.iter().filter(|a| a["overdue"] == true).count() as i64, refusals - 1);
+    assert_eq!(all[0]["overdue"], false, "acknowledged in time");
 }
 
 async fn staff_roles_are_granted_and_revoked(b: Backend) {
