@@ -7,6 +7,7 @@ pub mod auth;
 pub mod casting;
 pub mod clock;
 pub mod configuration;
+pub mod credentials;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -283,17 +283,17 @@ async fn withdraw(
 /// (Freezing it at the deadline as a signed board entry comes with the board.)
 async fn public_credentials(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let rows: Vec<(String, String, String)> = state
+    let mut rows: Vec<(String, String, String)> = state
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
             Ok(evoter_credentials::table
                 .filter(evoter_credentials::campaign_id.eq(&id))
-                .order(evoter_credentials::public_key.asc())
                 .select((evoter_credentials::public_key, evoter_credentials::ballot_style, evoter_credentials::status))
                 .load(c)?)
         })
         .await?;
+    rows.sort();
     let active = rows.iter().filter(|r| r.2 == "active").count();
     let list: Vec<serde_json::Value> = rows
         .into_iter()

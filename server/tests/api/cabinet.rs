@@ -54,6 +54,15 @@ async fn apply_replace_withdraw_and_export(b: Backend) {
     let text = public.to_string();
     assert!(!text.contains(VOTER1) && !text.contains("Aibek"), "{text}");
     assert!(public["credentials"].as_array().unwrap().iter().any(|c| c["fingerprint"] == fp0.as_str() && c["status"] == "revoked"));
+    // the list the board will freeze: active credentials only, sorted by encoding, counted
+    let cid = id.clone();
+    let entry = app.with_db(move |c| dobush_server::credentials::credential_list_entry(c, &cid).unwrap()).await;
+    let mut expected = [CREDS[1], CREDS[2]];
+    expected.sort();
+    assert_eq!(entry, json!({
+        "type": "credential_list", "count": 2,
+        "credentials": expected.iter().map(|k| json!({ "credential": k, "style": "main" })).collect::<Vec<_>>(),
+    }));
     // withdrawal takes the voter off the list
     assert_eq!(voter.delete(&app_path(&id)).await.status(), 204);
     assert_error(voter.delete(&app_path(&id)).await, 404, "not_found").await;
