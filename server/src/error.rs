@@ -146,7 +146,14 @@ impl ResponseError for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::Unexpected(anyhow::Error::new(e).context("database query"))
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | Error::BrokenTransactionManager => {
+                tracing::error!(error = %e, "database connection lost");
+                Self::Unavailable("the database is unavailable; try again".into())
+            }
+            e => Self::Unexpected(anyhow::Error::new(e).context("database query")),
+        }
     }
 }
 

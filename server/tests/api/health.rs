@@ -32,4 +32,19 @@ async fn unknown_routes_are_json_404(b: Backend) {
     assert_error(r, 404, "not_found").await;
 }
 
+#[tokio::test]
+async fn a_lost_database_gives_clear_503s() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let app = crate::helpers::spawn_app_with(Backend::Postgres, |s| s.database.connect_timeout_secs = 1).await;
+    assert_eq!(http_client().get(app.url("/health")).send().await.unwrap().status(), 200);
+    let url = app._db.url.clone();
+    let (base, name) = url.rsplit_once('/').unwrap();
+    let mut admin = PgConnection::establish(&format!("{base}/postgres")).unwrap();
+    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin).unwrap();
+    let r = http_client().get(app.url("/health")).send().await.unwrap();
+    assert_error(r, 503, "unavailable").await;
+    let r = http_client().get(app.url("/api/campaigns")).send().await.unwrap();
+    assert_error(r, 503, "unavailable").await;
+}
+
 crate::backend_tests!(health_reports_ok, metrics_expose_open_alerts, unknown_routes_are_json_404);
