@@ -7,6 +7,7 @@ pub mod cabinet;
 pub mod campaigns;
 pub mod health;
 pub mod register;
+pub mod replacement;
 pub mod staff;
 pub mod turnout;
 
@@ -19,6 +20,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 .configure(campaigns::configure)
                 .configure(register::configure)
                 .configure(cabinet::configure)
-                .configure(turnout::configure),
+                .configure(turnout::configure)
+                .configure(replacement::configure),
         );
 }

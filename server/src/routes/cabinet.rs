@@ -100,7 +100,7 @@ async fn voter_context(
 
 /// Serialises a voter's concurrent changes: a no-op UPDATE of their register row takes its row
 /// lock on PostgreSQL until commit (SQLite writers are serialised by `write_transaction` anyway).
-fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<(), ApiError> {
+pub(crate) fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<(), ApiError> {
     diesel::update(voters::table.filter(voters::campaign_id.eq(campaign)).filter(voters::pin.eq(pin)))
         .set(voters::imported_at.eq(voters::imported_at))
         .execute(c)?;

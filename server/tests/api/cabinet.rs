@@ -123,7 +123,43 @@ async fn people_off_the_register_are_refused(b: Backend) {
     assert_eq!(voter.get(&format!("/api/campaigns/{id}/cabinet")).await.status(), 200);
 }
 
+async fn a_lost_credential_is_replaced_by_commission_decision(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    let voter = app.login(VOTER1).await;
+    assert_eq!(voter.put(&app_path(&id), &json!({ "credential": CREDS[0] })).await.status(), 201);
+    let path = format!("/api/campaigns/{id}/credentials/replacements");
+    let body = json!({ "pin": VOTER1, "credential": CREDS[1], "decision": "TEC Batken No. 12/3" });
+    // before the deadline the voter re-applies themselves
+    assert_error(admin.post(&path, &body).await, 409, "before_deadline").await;
+    app.clock.set(bishkek(2023, 3, 28, 10, 0, 0));
+    let admin = app.admin().await;
+    // a territorial administrator of another territory is refused (and alerted)
+    let tec = "10707197000007";
+    grant(&admin, tec, "tec_admin", Some("osh")).await;
+    let tec = app.login(tec).await;
+    assert_error(tec.post(&path, &body).await, 403, "outside_territory").await;
+    // checks on the request
+    let e = assert_error(admin.post(&path, &json!({ "pin": VOTER1, "credential": CREDS[1], "decision": " " })).await, 422, "invalid_field").await;
+    assert_eq!(e["field"], "decision");
+    assert_error(admin.post(&path, &json!({ "pin": VOTER2, "credential": CREDS[1], "decision": "d" })).await, 409, "not_an_e_voter").await;
+    assert_error(admin.post(&path, &json!({ "pin": VOTER1, "credential": CREDS[0], "decision": "d" })).await, 409, "credential_in_use").await;
+    // the replacement
+    let r = admin.post(&path, &body).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["board_entry"], json!({ "type": "credential_replaced", "old": CREDS[0], "new": CREDS[1], "style": "main", "decision": "TEC Batken No. 12/3" }));
+    let voter = app.login(VOTER1).await;
+    let c: Value = voter.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
+    assert_eq!(c["credential"]["public_key"], CREDS[1]);
+    let log: Value = admin.get(&format!("/api/audit?limit=1000&campaign_id={id}")).await.json().await.unwrap();
+    let entry = log["entries"].as_array().unwrap().iter().find(|e| e["action"] == "credential.replace").unwrap();
+    assert!(entry["details"].as_str().unwrap().contains("TEC Batken No. 12/3"));
+}
+
 crate::backend_tests!(
+    a_lost_credential_is_replaced_by_commission_decision,
     apply_replace_withdraw_and_export,
     the_deadline_is_15_days_before_voting_day,
     credentials_and_ballot_styles_are_checked,

@@ -1,0 +1,144 @@
+//! Replacement of a lost credential after the application deadline (issue 8; docs/protocol/
+//! 09-credentials.md §How credentials bind ballots, step 5): a commission procedure, recorded with
+//! the decision's reference in the audit log. The `credential_replaced` board entry comes with the
+//! board; [`credential_replaced_entry`] builds it.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::audit::{self, refuse};
+use crate::auth::extract::{Session, require_staff};
+use crate::clock::bishkek_date;
+use crate::db::is_unique_violation;
+use crate::domain::credential::fingerprint_of_hex;
+use crate::domain::{CampaignState, Pin, PublicCredential, Role, text};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::models::load_campaign;
+use crate::schema::{evoter_credentials, precincts, voters};
+use crate::startup::AppState;
+
+/// Routes under `/api/campaigns/{id}`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/{id}/credentials/replacements", web::post().to(replace));
+}
+
+/// The `credential_replaced` board entry (docs/protocol/10-board.md §Entries).
+pub fn credential_replaced_entry(old: &str, new: &str, style: &str, decision: &str) -> serde_json::Value {
+    json!({ "type": "credential_replaced", "old": old, "new": new, "style": style, "decision": decision })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplaceRequest {
+    pin: String,
+    credential: String,
+    /// Reference of the commission's decision (e.g. "TEC Batken No. 12/3 of 2023-04-02").
+    decision: String,
+}
+
+async fn replace(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: ApiJson<ReplaceRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let grants = require_staff(&state, &req, &session, &[Role::CecAdmin, Role::TecAdmin]).await?;
+    let b = body.0;
+    let pin = Pin::parse(&b.pin).map_err(|e| ApiError::invalid("pin", e))?;
+    let credential = PublicCredential::parse_hex(&b.credential).map_err(|e| ApiError::invalid("credential", e))?;
+    let decision = text::name(&b.decision, 200).map_err(|e| ApiError::invalid("decision", e))?;
+    let territories: Option<Vec<String>> = if grants.iter().any(|g| g.role == Role::CecAdmin) {
+        None
+    } else {
+        Some(grants.iter().filter_map(|g| g.territory.clone()).collect())
+    };
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let actor = session.pin.as_str().to_string();
+    let key = credential.to_hex();
+    let outcome = state
+        .db
+        .write(move |c| {
+            let campaign = load_campaign(c, &id)?;
+            let st = campaign.state()?;
+            if !matches!(
+                st,
+                CampaignState::Registration | CampaignState::KeyCeremony | CampaignState::ManifestFrozen | CampaignState::VotingOpen
+            ) {
+                return Err(ApiError::conflict("replacement_closed", format!("credentials cannot be replaced in state {}", st.as_str())));
+            }
+            if bishkek_date(now) <= campaign.last_application_day()? {
+                return Err(ApiError::conflict(
+                    "before_deadline",
+                    "until the application deadline the voter re-applies in the cabinet",
+                ));
+            }
+            let territory: Option<String> = voters::table
+                .inner_join(precincts::table.on(precincts::campaign_id.eq(voters::campaign_id).and(precincts::code.eq(voters::precinct_code))))
+                .filter(voters::campaign_id.eq(&id))
+                .filter(voters::pin.eq(pin.as_str()))
+                .select(precincts::territory)
+                .first(c)
+                .optional()?;
+            let Some(territory) = territory else {
+                return Err(ApiError::NotFound("this PIN is not on the campaign's register".into()));
+            };
+            if let Some(t) = &territories {
+                if !t.contains(&territory) {
+                    return Ok(Err(territory));
+                }
+            }
+            super::cabinet::lock_voter(c, &id, pin.as_str())?;
+            let active: Option<(i64, String, String)> = evoter_credentials::table
+                .filter(evoter_credentials::campaign_id.eq(&id))
+                .filter(evoter_credentials::pin.eq(pin.as_str()))
+                .filter(evoter_credentials::status.eq("active"))
+                .select((evoter_credentials::id, evoter_credentials::public_key, evoter_credentials::ballot_style))
+                .first(c)
+                .optional()?;
+            let Some((old_id, old_key, style)) = active else {
+                return Err(ApiError::conflict("not_an_e_voter", "this voter is not on the e-voter list; nothing to replace"));
+            };
+            let ts = now.timestamp();
+            diesel::update(evoter_credentials::table.filter(evoter_credentials::id.eq(old_id)))
+                .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(ts)))
+                .execute(c)?;
+            diesel::insert_into(evoter_credentials::table)
+                .values((
+                    evoter_credentials::campaign_id.eq(&id),
+                    evoter_credentials::pin.eq(pin.as_str()),
+                    evoter_credentials::ballot_style.eq(&style),
+                    evoter_credentials::public_key.eq(&key),
+                    evoter_credentials::status.eq("active"),
+                    evoter_credentials::registered_at.eq(ts),
+                    evoter_credentials::ended_at.eq(None::<i64>),
+                ))
+                .execute(c)
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        ApiError::conflict("credential_in_use", "this credential was already registered; make a new one")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            let entry = credential_replaced_entry(&old_key, &key, &style, &decision);
+            let details = json!({
+                "pin": pin.as_str(), "old": fingerprint_of_hex(&old_key), "new": fingerprint_of_hex(&key),
+                "style": style, "decision": decision,
+            });
+            audit::append(c, ts, &actor, "credential.replace", Some(&id), &details)?;
+            Ok(Ok(entry))
+        })
+        .await?;
+    match outcome {
+        Ok(entry) => Ok(HttpResponse::Ok().json(json!({ "board_entry": entry }))),
+        Err(territory) => {
+            let e = ApiError::forbidden("outside_territory", format!("the voter's precinct is in territory {territory}, outside yours"));
+            Err(refuse(&state, &req, Some(session.pin.as_str()), "territory", e).await)
+        }
+    }
+}
