@@ -27,4 +27,7 @@ fi
 (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 node --test web/test/
 
+# The mobile bridge through its generated Python bindings (UniFFI, issue 6).
+mobile-bridge/tests/run_python.sh
+
 cargo test --workspace --locked

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the mobile bridge, generates its Python bindings with the workspace's pinned
+# uniffi-bindgen (library mode) and runs tests/test_bridge.py against them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v python3 >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq python3 >/dev/null
+fi
+
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+cargo build --locked -p dobush-mobile-bridge
+lib="$target_dir/debug/libdobush_mobile_bridge.so"
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+cargo run --locked -q -p dobush-uniffi-bindgen -- generate --library "$lib" --language python --out-dir "$out" >/dev/null
+cp "$lib" "$out/"   # the generated module loads the library from its own directory
+
+PYTHONPATH="$out" python3 mobile-bridge/tests/test_bridge.py
