@@ -367,6 +367,12 @@ fn signature_transcript(ctx: &ElectionContext, body: &[u8; 32]) -> Transcript {
     t
 }
 
+/// The tracking code of a ballot as the voter's device shows it before the cast-or-check
+/// choice. Computes only hashes; it says nothing about validity (see [`verify_ballot`]).
+pub fn tracking_code_of(ctx: &ElectionContext, b: &EncryptedBallot) -> TrackingCode {
+    tracking_code(&body_hash(ctx, b), &b.signature)
+}
+
 fn tracking_code(body: &[u8; 32], sig: &Signature) -> TrackingCode {
     let mut t = Transcript::protocol(labels::DS_TRACKING_CODE);
     t.append_message(labels::L_BODY_HASH, body);

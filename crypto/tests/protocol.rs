@@ -497,3 +497,14 @@ mod election_protocol {
         assert!(forged.verify_signatures().is_err());
     }
 }
+
+#[test]
+fn tracking_code_of_equals_the_verified_code() {
+    let mut rng = ChaCha20Rng::seed_from_u64(40);
+    let f = fixture(&mut rng);
+    let cred = Credential::generate(&mut rng).unwrap();
+    let (b, _) = encrypt_ballot(&f.ctx, cred.signing_key(), &style1(2), &mut rng).unwrap();
+    let code = dobush_crypto::ballot::tracking_code_of(&f.ctx, &b);
+    assert_eq!(*verify_ballot(&f.ctx, b, &mut rng).unwrap().tracking_code(), code);
+    assert_eq!(code.short().len(), 19);
+}
