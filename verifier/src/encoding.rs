@@ -88,3 +88,21 @@ pub fn boolean(v: &Value, name: &str, what: &str) -> Decoded<bool> {
 pub fn array<'a>(v: &'a Value, name: &str, what: &str) -> Decoded<&'a Vec<Value>> {
     field(v, name, what)?.as_array().ok_or_else(|| Invalid(format!("{what}: {name:?} must be an array")))
 }
+
+/// An object with no fields other than `allowed` (strict decoding: unknown fields rejected).
+pub fn exact<'a>(v: &'a Value, allowed: &[&str], what: &str) -> Decoded<&'a serde_json::Map<String, Value>> {
+    let Some(o) = v.as_object() else { return invalid(what, "expected an object") };
+    if let Some(k) = o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(Invalid(format!("{what}: unknown field {k:?}")));
+    }
+    Ok(o)
+}
+
+/// An unsigned integer field that fits in 32 bits (`u32` in the record format).
+pub fn uint32(v: &Value, name: &str, what: &str) -> Decoded<u64> {
+    let x = uint(v, name, what)?;
+    if x > u64::from(u32::MAX) {
+        return Err(Invalid(format!("{what}: {name:?} exceeds 2^32 - 1")));
+    }
+    Ok(x)
+}

@@ -7,6 +7,8 @@
 
 pub mod ballot;
 pub mod board;
+pub mod ceremony;
+pub mod decryption;
 pub mod encoding;
 pub mod manifest;
 pub mod protocol;

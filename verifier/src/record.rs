@@ -142,7 +142,7 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
 
     // 6. Encrypted totals.
     let mut c = Report::start("totals", "encrypted totals recomputed from the counted ballots");
-    check_totals(&rec, &ctx, &cast, &counted, &mut c);
+    let sums = check_totals(&rec, &ctx, &cast, &counted, &mut c);
     rep.finish(c);
 
     // 8. The protocol.
@@ -156,6 +156,19 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
         board_root: heads.last().map(|h| h.root).unwrap_or_default(),
     };
     crate::protocol::check(&rec, &ctx.election.manifest, &derived, &mut c);
+    rep.finish(c);
+
+    // 2. The key ceremony.
+    let mut c = Report::start(
+        "ceremony",
+        "key ceremony: signatures, commitment hashes, coefficient and share proofs, complaints adjudicated, joint key, verification keys",
+    );
+    let outcome = crate::ceremony::check(&rec, &ctx, &mut c);
+    rep.finish(c);
+
+    // 7. Decryption.
+    let mut c = Report::start("decryption", "every decryption share's proof; t valid shares per total; combination equals the results");
+    crate::decryption::check(&rec, &ctx, outcome.as_ref(), &sums, &mut c);
     rep.finish(c);
 
     rep
@@ -511,7 +524,7 @@ fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[Cast], c: &m
     }
 }
 
-fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c: &mut crate::report::Running) {
+fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c: &mut crate::report::Running) -> crate::decryption::Totals {
     let m = &ctx.election.manifest;
     let k = ctx.election.joint_key.p;
     let mut sums: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> =
@@ -534,7 +547,7 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c:
         Ok(t) => t,
         Err(e) => {
             c.fail(e.0);
-            return;
+            return crate::decryption::Totals { totals: sums, ballots: counts };
         }
     };
     c.require(totals.len() == m.contests.len(), || "encrypted totals: one per contest expected".into());
@@ -554,6 +567,7 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c:
             c.require(ok == Ok(true), || format!("contest {:?}, selection {j}: encrypted total differs from the sum of the counted ballots", contest.id));
         }
     }
+    crate::decryption::Totals { totals: sums, ballots: counts }
 }
 
 /// `verifier receipt`: checks a voter's receipt against the record: the receipt's head is

@@ -21,6 +21,8 @@ pub struct Check {
     pub failures: Vec<String>,
     /// Number of failures.
     pub failure_count: u64,
+    /// Information that is not a failure (e.g. a disqualified dealer, a share set aside).
+    pub notes: Vec<String>,
 }
 
 /// All checks of a run.
@@ -38,6 +40,7 @@ pub struct Running {
     count: u64,
     failures: Vec<String>,
     failure_count: u64,
+    notes: Vec<String>,
 }
 
 impl Running {
@@ -52,6 +55,12 @@ impl Running {
             self.failures.push(msg.into());
         }
     }
+    /// Records information that is not a failure (at most 50 kept).
+    pub fn note(&mut self, msg: impl Into<String>) {
+        if self.notes.len() < 50 {
+            self.notes.push(msg.into());
+        }
+    }
     /// Records a failure if `ok` is false.
     pub fn require(&mut self, ok: bool, msg: impl FnOnce() -> String) {
         if !ok {
@@ -63,7 +72,7 @@ impl Running {
 impl Report {
     /// Starts a check.
     pub fn start(name: &'static str, description: &'static str) -> Running {
-        Running { name, description, start: Instant::now(), count: 0, failures: vec![], failure_count: 0 }
+        Running { name, description, start: Instant::now(), count: 0, failures: vec![], failure_count: 0, notes: vec![] }
     }
 
     /// Finishes a check.
@@ -76,12 +85,18 @@ impl Report {
             millis: r.start.elapsed().as_millis(),
             failures: r.failures,
             failure_count: r.failure_count,
+            notes: r.notes,
         });
     }
 
     /// Whether every check held (and there was at least one).
     pub fn passed(&self) -> bool {
         !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
+    }
+
+    /// The notes (information, not failures) of the named check.
+    pub fn notes_of(&self, name: &str) -> Vec<String> {
+        self.checks.iter().filter(|c| c.name == name).flat_map(|c| c.notes.clone()).collect()
     }
 
     /// The failures of the named check.
@@ -101,6 +116,9 @@ impl Report {
                 c.millis,
                 c.description
             ));
+            for n in &c.notes {
+                s.push_str(&format!("       · {n}\n"));
+            }
             for f in &c.failures {
                 s.push_str(&format!("       - {f}\n"));
             }

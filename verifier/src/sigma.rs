@@ -215,6 +215,7 @@ pub fn signature(t: &mut Transcript, x: &Point, r: &Point, s: &Scalar, eqs: &mut
 }
 
 /// A Chaum–Pedersen proof `(A, B, z)` of `log_G X = log_P Y` for the statement in `t`.
+#[allow(clippy::too_many_arguments)]
 pub fn dleq(t: &mut Transcript, x: &RistrettoPoint, p: &RistrettoPoint, y: &RistrettoPoint, a: &Point, b: &Point, z: &Scalar, eqs: &mut Equations) -> bool {
     t.append_message(b"A", &a.bytes);
     t.append_message(b"B", &b.bytes);
@@ -228,4 +229,27 @@ pub fn schnorr_pok(t: &mut Transcript, p: &RistrettoPoint, a: &Point, z: &Scalar
     t.append_message(b"A", &a.bytes);
     let c = challenge(t, b"c");
     eqs.add(*z, Scalar::ZERO, &[(-Scalar::ONE, a.p), (-c, *p)])
+}
+
+/// Checks `items` as one batch; if the batch fails, re-checks each item on its own and returns
+/// the indexes of those that fail (empty when all hold). `add` adds an item's equations and
+/// returns false on a failure it finds without an equation.
+pub fn locate<T>(items: &[T], add: impl Fn(&T, &mut Equations) -> bool) -> Vec<usize> {
+    let mut eqs = Equations::batched();
+    let mut ok = true;
+    for it in items {
+        ok &= add(it, &mut eqs);
+    }
+    if ok && eqs.check() {
+        return Vec::new();
+    }
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| {
+            let mut e = Equations::direct();
+            !(add(it, &mut e) && e.check())
+        })
+        .map(|(i, _)| i)
+        .collect()
 }

@@ -4,3 +4,4 @@
 mod differential;
 mod vectors;
 mod verifier;
+mod verifier_decryption;

@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
 
-fn vote(candidate: usize, yes: bool) -> PlaintextBallot {
+pub(crate) fn vote(candidate: usize, yes: bool) -> PlaintextBallot {
     PlaintextBallot {
         style: "samarkandek".into(),
         contests: vec![
@@ -23,14 +23,14 @@ fn vote(candidate: usize, yes: bool) -> PlaintextBallot {
     }
 }
 
-struct Closed {
-    record: ElectionRecord,
-    board: Board,
-    key: BoardKey,
+pub(crate) struct Closed {
+    pub(crate) record: ElectionRecord,
+    pub(crate) board: Board,
+    pub(crate) key: BoardKey,
 }
 
 /// 12 e-voters, 10 cast, two of them re-vote (last counts), two check a ballot first.
-fn election(policy: ReVotePolicy) -> Closed {
+pub(crate) fn election(policy: ReVotePolicy) -> Closed {
     let mut e = SimElection::new(pilot_manifest(), policy, 12, ChaCha20Rng::seed_from_u64(77));
     e.challenge(0, &vote(1, true));
     for i in 0..10 {
@@ -45,7 +45,7 @@ fn election(policy: ReVotePolicy) -> Closed {
     Closed { record, board, key }
 }
 
-fn check(record: &ElectionRecord, lines: &[String]) -> Report {
+pub(crate) fn check(record: &ElectionRecord, lines: &[String]) -> Report {
     let json = serde_json::to_string(record).unwrap();
     let mut jsonl = String::new();
     for l in lines {
@@ -56,7 +56,7 @@ fn check(record: &ElectionRecord, lines: &[String]) -> Report {
 }
 
 /// A malicious server: rewrites the board and re-signs every head over the forged board.
-fn forge(c: &Closed, lines: Vec<String>) -> (ElectionRecord, Vec<String>) {
+pub(crate) fn forge(c: &Closed, lines: Vec<String>) -> (ElectionRecord, Vec<String>) {
     let board = Board::from_lines(lines.clone());
     let mut record = c.record.clone();
     let n = board.size();
@@ -70,7 +70,7 @@ fn forge(c: &Closed, lines: Vec<String>) -> (ElectionRecord, Vec<String>) {
     (record, lines)
 }
 
-fn failing(r: &Report) -> Vec<&'static str> {
+pub(crate) fn failing(r: &Report) -> Vec<&'static str> {
     r.checks.iter().filter(|c| !c.passed).map(|c| c.name).collect()
 }
 
@@ -84,7 +84,7 @@ fn edit(line: &str, f: impl FnOnce(&mut Value)) -> String {
     serde_json::to_string(&v).unwrap()
 }
 
-fn flip_hex(v: &mut Value) {
+pub(crate) fn flip_hex(v: &mut Value) {
     let s = v.as_str().unwrap().to_owned();
     let c = if s.starts_with('0') { '1' } else { '0' };
     *v = Value::from(format!("{c}{}", &s[1..]));
