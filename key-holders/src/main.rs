@@ -1,0 +1,211 @@
+//! `dobush-key-holders`: the key-holders' command-line tool. See `key-holders/README.md`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use dobush_key_holders::ceremony::Session;
+use dobush_key_holders::keystore::{Keystore, read_passphrase};
+use dobush_key_holders::{Refused, ops, tally};
+
+/// The key-holders' tool of Dobush. Runs on the key-holder's own computer; secrets stay in the
+/// keystore, encrypted under the passphrase (from DOBUSH_PASSPHRASE, or prompted).
+///
+/// Exit codes: 0 success, 1 error, 2 usage, 3 refused (a check failed).
+#[derive(Parser)]
+#[command(name = "dobush-key-holders", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates the keystore: ceremony signing and communication keys and the protocol-signing
+    /// key, encrypted; prints the fingerprints for the in-person check; writes the public keys.
+    Init {
+        /// Keystore directory (created; must not hold a keystore yet).
+        #[arg(long)]
+        dir: PathBuf,
+        /// This key-holder's index (1..=n), as assigned by the commission.
+        #[arg(long)]
+        index: u32,
+        /// Also register the public keys in this ceremony directory.
+        #[arg(long)]
+        ceremony: Option<PathBuf>,
+    },
+    /// The key ceremony, one round at a time: commit → reveal (with shares) → check → finish.
+    Ceremony {
+        #[command(subcommand)]
+        round: Round,
+    },
+    /// Test decryption before voting opens: encrypts a random value to the joint key itself,
+    /// partially decrypts it with the stored share and checks the proof. Finds a lost or
+    /// corrupted share in time. Decrypts nothing it did not encrypt.
+    Rehearse {
+        /// Keystore directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Campaign id.
+        #[arg(long)]
+        campaign: String,
+    },
+    /// Checks a closed election record (final signed tree head, every ballot's proofs and
+    /// credential, the re-vote rule), recomputes the encrypted totals, refuses if they differ
+    /// from the published ones, and only then writes this key-holder's partial decryptions.
+    Tally {
+        /// Keystore directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Directory with record.json and board.jsonl (docs/record-format.md).
+        #[arg(long)]
+        record: PathBuf,
+        /// Where to write the decryption shares (JSON array, one per total).
+        #[arg(long)]
+        out: PathBuf,
+        /// Campaign id (default: the record's; if given, must be the record's).
+        #[arg(long)]
+        campaign: Option<String>,
+    },
+    /// Signs an electronic protocol body with the member's Ed25519 key from the keystore and
+    /// prints the signature JSON. DEMO AND TESTS ONLY: in production the members sign with
+    /// their qualified cloud e-signature through an adapter, not with this key.
+    Sign {
+        /// Keystore directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The protocol body (ProtocolBody JSON).
+        #[arg(long)]
+        protocol: PathBuf,
+        /// The member's name and role as printed on the protocol.
+        #[arg(long)]
+        member: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum Round {
+    /// Round 1: draws the polynomial (stored encrypted), publishes the signed commitment hash.
+    Commit(RoundArgs),
+    /// Round 2: after all commitment hashes are in, publishes the signed commitments and the
+    /// signed encrypted shares.
+    Reveal(RoundArgs),
+    /// Round 2, shares only: publishes any encrypted share not yet published.
+    Shares(RoundArgs),
+    /// Round 3: checks the shares addressed to this key-holder, publishes signed complaints
+    /// against bad ones.
+    Check(RoundArgs),
+    /// Result: evaluates the transcript, stores this key-holder's key share encrypted, prints
+    /// the joint key's fingerprint for the minutes.
+    Finish(RoundArgs),
+}
+
+#[derive(clap::Args)]
+struct RoundArgs {
+    /// Keystore directory.
+    #[arg(long)]
+    dir: PathBuf,
+    /// Shared ceremony directory (key-holders/, round1/, round2/, round3/).
+    #[arg(long)]
+    ceremony: PathBuf,
+    /// Campaign id.
+    #[arg(long)]
+    campaign: String,
+    /// Threshold t (shares needed to decrypt); n is the number of registered key-holders.
+    #[arg(long)]
+    threshold: u32,
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init {
+            dir,
+            index,
+            ceremony,
+        } => {
+            let pass = read_passphrase(true)?;
+            ops::init(&dir, index, &pass, ceremony.as_deref())
+        }
+        Command::Ceremony { round } => {
+            let (args, step) = match round {
+                Round::Commit(a) => (a, 1),
+                Round::Reveal(a) => (a, 2),
+                Round::Shares(a) => (a, 3),
+                Round::Check(a) => (a, 4),
+                Round::Finish(a) => (a, 5),
+            };
+            let pass = read_passphrase(false)?;
+            let s = Session::open(
+                &args.dir,
+                &pass,
+                &args.ceremony,
+                &args.campaign,
+                args.threshold,
+            )?;
+            match step {
+                1 => s.commit(),
+                2 => s.reveal(true),
+                3 => s.reveal(false),
+                4 => s.check(),
+                _ => s.finish(),
+            }
+        }
+        Command::Rehearse { dir, campaign } => {
+            let pass = read_passphrase(false)?;
+            let (store, _) = Keystore::open(&dir, &pass)?;
+            let value = ops::rehearse(&store, &campaign)?;
+            println!(
+                "rehearsal passed: key-holder {}'s share partially decrypted a value it encrypted ({value}) with a valid proof",
+                store.index()
+            );
+            Ok(())
+        }
+        Command::Tally {
+            dir,
+            record,
+            out,
+            campaign,
+        } => {
+            let pass = read_passphrase(false)?;
+            let (store, _) = Keystore::open(&dir, &pass)?;
+            let s = tally::run(&store, campaign.as_deref(), &record, &out)?;
+            println!(
+                "board: {} entries under the final signed tree head; {} ballots verified, {} counted, {} superseded",
+                s.entries, s.ballots, s.counted, s.superseded
+            );
+            println!("encrypted totals recomputed and equal to the published ones");
+            println!(
+                "wrote {} decryption share(s) of key-holder {} to {}",
+                s.shares,
+                store.index(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Sign {
+            dir,
+            protocol,
+            member,
+        } => {
+            let pass = read_passphrase(false)?;
+            let sig = ops::sign(&dir, &pass, &protocol, &member)?;
+            println!("{}", serde_json::to_string_pretty(&sig)?);
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<Refused>().is_some() {
+                ExitCode::from(3)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,682 @@
+//! The real `dobush-key-holders` binary, run in temporary directories: a 3-of-5 ceremony with one
+//! key-holder per process, rehearsal, refusals (wrong passphrase, tampered keystore, a record
+//! that does not add up), a dealer disqualified for a bad share, tally and protocol signing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, encrypt_ballot, verify_ballot};
+use dobush_crypto::board::BoardKey;
+use dobush_crypto::context::ElectionContext;
+use dobush_crypto::credential::Credential;
+use dobush_crypto::dlog::DlogTable;
+use dobush_crypto::election_protocol::{ElectionProtocol, MemberSignature};
+use dobush_crypto::record::{
+    Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder,
+    RECORD_VERSION, ReVotePolicy, counted_ballots,
+};
+use dobush_crypto::tally::EncryptedTally;
+use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, verify_and_combine};
+use dobush_crypto::threshold::dkg::{self, Polynomial, Signed};
+use dobush_key_holders::ceremony::{ceremony_context, collect_transcript};
+use dobush_key_holders::keystore::Keystore;
+use dobush_key_holders::transport::CeremonyDir;
+use dobush_tests::election::{SimElection, write_record};
+use dobush_tests::fixtures::pilot_manifest;
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+
+const BIN: &str = env!("CARGO_BIN_EXE_dobush-key-holders");
+const PASS: &str = "correct horse battery staple";
+const T: &str = "3";
+
+fn run_with(pass: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("DOBUSH_PASSPHRASE", pass)
+        .output()
+        .expect("binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run_with(PASS, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Runs a command that must fail; returns (exit code, stderr).
+fn fails(pass: &str, args: &[&str]) -> (i32, String) {
+    let out = run_with(pass, args);
+    assert!(
+        !out.status.success(),
+        "{args:?} should have failed:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn value_of(stdout: &str, prefix: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no line {prefix:?} in:\n{stdout}"))
+        .trim()
+        .to_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+struct Ceremony {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    dir: PathBuf,
+    campaign: String,
+    stores: Vec<PathBuf>,
+}
+
+impl Ceremony {
+    fn init(campaign: &str) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        let dir = root.join("ceremony");
+        let mut stores = Vec::new();
+        for l in 1..=5 {
+            let store = root.join(format!("keystore-{l}"));
+            let out = ok(&[
+                "init",
+                "--dir",
+                s(&store),
+                "--index",
+                &l.to_string(),
+                "--ceremony",
+                s(&dir),
+            ]);
+            assert_eq!(value_of(&out, "signing key fingerprint:").len(), 24);
+            assert_eq!(value_of(&out, "communication key fingerprint:").len(), 24);
+            assert!(store.join(format!("key-holder-{l}.public.json")).exists());
+            stores.push(store);
+        }
+        Self {
+            _tmp: tmp,
+            root,
+            dir,
+            campaign: campaign.into(),
+            stores,
+        }
+    }
+
+    fn round_args<'a>(&'a self, round: &'a str, l: usize) -> Vec<&'a str> {
+        vec![
+            "ceremony",
+            round,
+            "--dir",
+            s(&self.stores[l - 1]),
+            "--ceremony",
+            s(&self.dir),
+            "--campaign",
+            &self.campaign,
+            "--threshold",
+            T,
+        ]
+    }
+
+    fn round(&self, round: &str) -> Vec<String> {
+        (1..=5).map(|l| ok(&self.round_args(round, l))).collect()
+    }
+
+    fn context(
+        &self,
+    ) -> (
+        dobush_crypto::threshold::Parameters,
+        Vec<dobush_crypto::threshold::KeyHolderPublic>,
+        [u8; 32],
+    ) {
+        ceremony_context(&CeremonyDir::new(&self.dir), &self.campaign, 3).unwrap()
+    }
+
+    fn store(&self, l: usize) -> &str {
+        s(&self.stores[l - 1])
+    }
+}
+
+/// The joint key fingerprint every key-holder printed (asserted equal).
+fn common_fingerprint(outputs: &[String]) -> String {
+    let fps: Vec<String> = outputs
+        .iter()
+        .map(|o| value_of(o, "joint key fingerprint:"))
+        .collect();
+    assert!(
+        fps.iter().all(|f| *f == fps[0]),
+        "different joint keys: {fps:?}"
+    );
+    fps[0].clone()
+}
+
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(all_files(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+fn ballot(council: usize, yes: bool) -> PlaintextBallot {
+    let mut c = vec![0u8; 9];
+    c[council] = 1;
+    PlaintextBallot {
+        style: "samarkandek".into(),
+        contests: vec![
+            PlaintextContest {
+                contest_id: "council".into(),
+                selections: c,
+            },
+            PlaintextContest {
+                contest_id: "question".into(),
+                selections: if yes { vec![1, 0] } else { vec![0, 1] },
+            },
+        ],
+    }
+}
+
+/// Writes a closed election record encrypted to the CLI ceremony's joint key: 6 voters, one
+/// re-vote under `last_counts`; with `rogue`, one more ballot by a credential not on the list
+/// (on a board the server re-signed, with totals that include it). Returns the expected counts.
+fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let manifest = pilot_manifest();
+    let (params, publics, base) = c.context();
+    let transcript =
+        collect_transcript(&CeremonyDir::new(&c.dir), &params, &base, &publics).unwrap();
+    let outcome = dkg::evaluate(&params, &base, &publics, &transcript).unwrap();
+    let ctx = ElectionContext::new(base, outcome.joint_key, manifest.clone()).unwrap();
+    let board_key = BoardKey::generate(&mut rng);
+    let package = ElectionPackage {
+        version: RECORD_VERSION.into(),
+        manifest,
+        threshold: 3,
+        key_holders: publics
+            .iter()
+            .map(|p| PublishedKeyHolder {
+                index: p.index,
+                signing_key: p.signing_key.0,
+                comm_key: p.comm_key,
+            })
+            .collect(),
+        joint_key: outcome.joint_key,
+        base_hash: base,
+        extended_hash: *ctx.extended_hash(),
+        board_key: board_key.public(),
+    };
+    let voters: Vec<Credential> = (0..6)
+        .map(|_| Credential::generate(&mut rng).unwrap())
+        .collect();
+    let mut listed: Vec<ListedCredential> = voters
+        .iter()
+        .map(|v| ListedCredential {
+            credential: v.public(),
+            style: "samarkandek".into(),
+        })
+        .collect();
+    listed.sort_by_key(|l| *l.credential.0.as_bytes());
+    let mut board = Board::new();
+    let mut heads = Vec::new();
+    board
+        .append(&BoardEntry::CredentialList {
+            count: listed.len() as u64,
+            credentials: listed,
+        })
+        .unwrap();
+    board
+        .append(&BoardEntry::Opened { timestamp_ms: 1 })
+        .unwrap();
+    let votes = [
+        (0usize, 0usize, true),
+        (1, 3, false),
+        (2, 3, true),
+        (3, 7, true),
+        (4, 8, false),
+        (5, 1, true),
+        (0, 2, false),
+    ];
+    let mut cast = Vec::new();
+    let mut plain = Vec::new();
+    for (k, &(voter, council, yes)) in votes.iter().enumerate() {
+        let p = ballot(council, yes);
+        let (b, _) = encrypt_ballot(&ctx, voters[voter].signing_key(), &p, &mut rng).unwrap();
+        let v = verify_ballot(&ctx, b, &mut rng).unwrap();
+        let mut pairs: Vec<_> = cast
+            .iter()
+            .map(|x: &dobush_crypto::ballot::VerifiedBallot| {
+                (x.ballot().credential, *x.tracking_code())
+            })
+            .collect();
+        pairs.push((v.ballot().credential, *v.tracking_code()));
+        let (_, superseded) = counted_ballots(ReVotePolicy::LastCounts, &pairs, &[]).unwrap();
+        if let Some((old, by)) = superseded
+            .last()
+            .copied()
+            .filter(|(_, by)| by == v.tracking_code())
+        {
+            board
+                .append(&BoardEntry::Superseded {
+                    tracking_code: old,
+                    by,
+                })
+                .unwrap();
+        }
+        board
+            .append(&BoardEntry::Ballot {
+                ballot: v.ballot().clone(),
+                tracking_code: *v.tracking_code(),
+            })
+            .unwrap();
+        heads.push(board.sign_head(&board_key, base, 10 + k as u64));
+        cast.push(v);
+        plain.push(p);
+    }
+    if rogue {
+        let outsider = Credential::generate(&mut rng).unwrap();
+        let p = ballot(4, true);
+        let (b, _) = encrypt_ballot(&ctx, outsider.signing_key(), &p, &mut rng).unwrap();
+        let v = verify_ballot(&ctx, b, &mut rng).unwrap();
+        board
+            .append(&BoardEntry::Ballot {
+                ballot: v.ballot().clone(),
+                tracking_code: *v.tracking_code(),
+            })
+            .unwrap();
+        cast.push(v);
+        plain.push(p);
+    }
+    board
+        .append(&BoardEntry::Closed { timestamp_ms: 100 })
+        .unwrap();
+    heads.push(board.sign_head(&board_key, base, 100));
+    let pairs: Vec<_> = cast
+        .iter()
+        .map(|v| (v.ballot().credential, *v.tracking_code()))
+        .collect();
+    let (counted, _) = counted_ballots(ReVotePolicy::LastCounts, &pairs, &[]).unwrap();
+    let mut tally = EncryptedTally::new(&ctx);
+    let mut expected = vec![vec![0u64; 9], vec![0u64; 2]];
+    for &i in &counted {
+        tally.add(&cast[i]).unwrap();
+        for (e, pc) in expected.iter_mut().zip(&plain[i].contests) {
+            for (x, m) in e.iter_mut().zip(&pc.selections) {
+                *x += u64::from(*m);
+            }
+        }
+    }
+    let record = ElectionRecord {
+        version: RECORD_VERSION.into(),
+        package,
+        re_vote_policy: ReVotePolicy::LastCounts,
+        tree_heads: heads,
+        encrypted_totals: tally.totals().unwrap(),
+        ceremony: transcript,
+        decryption_shares: Vec::new(),
+        results: Vec::new(),
+        protocol: None,
+    };
+    write_record(out, &record, &board).unwrap();
+    expected
+}
+
+fn read_record(dir: &Path) -> ElectionRecord {
+    serde_json::from_str(&fs::read_to_string(dir.join("record.json")).unwrap()).unwrap()
+}
+
+/// `tally` by key-holder 2 on `record` must be refused (exit 3) with `needle` in the message,
+/// and write nothing.
+fn assert_tally_refused(c: &Ceremony, record: &Path, needle: &str) {
+    let out_file = c.root.join("never.json");
+    let (code, err) = fails(
+        PASS,
+        &[
+            "tally",
+            "--dir",
+            c.store(2),
+            "--record",
+            s(record),
+            "--out",
+            s(&out_file),
+        ],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("REFUSED") && err.contains(needle), "{err}");
+    assert!(!out_file.exists(), "no decryption share may be written");
+}
+
+#[test]
+fn ceremony_rehearsal_tally_and_signing() {
+    let campaign = pilot_manifest().campaign_id;
+    let c = Ceremony::init(&campaign);
+
+    // Round 2 waits for every round-1 message.
+    for l in 1..=4 {
+        ok(&c.round_args("commit", l));
+    }
+    let (_, err) = fails(PASS, &c.round_args("reveal", 1));
+    assert!(
+        err.contains("round 1 is not complete") && err.contains('5'),
+        "{err}"
+    );
+    ok(&c.round_args("commit", 5));
+    let (_, err) = fails(PASS, &c.round_args("commit", 5));
+    assert!(err.contains("already done"), "{err}");
+    let bases: Vec<String> = c
+        .round("reveal")
+        .iter()
+        .map(|o| value_of(o, "base context hash:"))
+        .collect();
+    assert!(bases.iter().all(|b| *b == bases[0] && b.len() == 64));
+    let (_, err) = fails(PASS, &c.round_args("finish", 1));
+    assert!(err.contains("round 3 is not complete"), "{err}");
+    for out in c.round("check") {
+        assert!(out.contains("4 share(s) valid, 0 complaint(s)"), "{out}");
+    }
+    let finished = c.round("finish");
+    let fingerprint = common_fingerprint(&finished);
+    assert_eq!(fingerprint.len(), 24);
+    assert!(
+        finished
+            .iter()
+            .all(|o| value_of(o, "qualified dealers:") == "1, 2, 3, 4, 5")
+    );
+    // The polynomial is deleted once the share is stored; `finish` again gives the same result.
+    assert!(
+        !c.stores[1]
+            .join("campaigns")
+            .join(&campaign)
+            .join("polynomial.enc")
+            .exists()
+    );
+    assert_eq!(
+        common_fingerprint(&[ok(&c.round_args("finish", 2)), finished[0].clone()]),
+        fingerprint
+    );
+
+    // Every key-holder rehearses a decryption of a value it encrypted itself.
+    for l in 1..=5 {
+        let out = ok(&["rehearse", "--dir", c.store(l), "--campaign", &campaign]);
+        assert!(out.contains("rehearsal passed"), "{out}");
+    }
+
+    // No secret is written unencrypted: the key share's bytes appear in no file of the keystore.
+    let (store, secrets) = Keystore::open(&c.stores[0], PASS).unwrap();
+    let (share, _) = store.load_share(&campaign).unwrap();
+    let secret_hex = hex::encode(share.secret_bytes().as_ref());
+    let keys_hex = hex::encode(secrets.keys.to_bytes().as_ref());
+    for f in all_files(&c.stores[0]) {
+        let bytes = fs::read(&f).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(&secret_hex)
+                && !text.contains(&keys_hex[..64])
+                && !text.contains(&keys_hex[64..]),
+            "{f:?}"
+        );
+        assert!(
+            !bytes
+                .windows(32)
+                .any(|w| w == share.secret_bytes().as_ref()),
+            "{f:?}"
+        );
+    }
+
+    // A wrong passphrase is refused.
+    let (code, err) = fails(
+        "wrong passphrase here",
+        &["rehearse", "--dir", c.store(1), "--campaign", &campaign],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("wrong passphrase, or the keystore was altered"),
+        "{err}"
+    );
+
+    // A tampered keystore is refused: keys, key share, or the public ceremony state.
+    for (file, pointer) in [
+        ("keys.enc", "/ciphertext"),
+        ("key-share.enc", "/ciphertext"),
+        ("ceremony.json", "/base_hash"),
+    ] {
+        let copy = c.root.join(format!("tampered-{file}"));
+        fs::create_dir_all(copy.join("campaigns").join(&campaign)).unwrap();
+        for f in all_files(&c.stores[0]) {
+            let rel = f.strip_prefix(&c.stores[0]).unwrap();
+            fs::copy(&f, copy.join(rel)).unwrap();
+        }
+        let target = all_files(&copy)
+            .into_iter()
+            .find(|p| p.file_name().unwrap() == file)
+            .unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&target).unwrap()).unwrap();
+        let field = v.pointer_mut(pointer).unwrap();
+        let mut text = field.as_str().unwrap().to_owned();
+        let flipped = if text.starts_with('0') { "1" } else { "0" };
+        text.replace_range(0..1, flipped);
+        *field = serde_json::Value::String(text);
+        fs::write(&target, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+        let (code, err) = fails(
+            PASS,
+            &["rehearse", "--dir", s(&copy), "--campaign", &campaign],
+        );
+        assert_ne!(code, 0);
+        assert!(
+            err.contains("wrong passphrase, or the keystore was altered"),
+            "{file}: {err}"
+        );
+    }
+
+    // Tally: three key-holders check the record and decrypt their share of each total; the
+    // shares combine to the known counts.
+    let rec = c.root.join("record");
+    let expected = write_election(&c, &rec, false);
+    let mut all_shares: Vec<DecryptionShare> = Vec::new();
+    for l in [1usize, 3, 5] {
+        let out_file = c.root.join(format!("shares-{l}.json"));
+        let out = ok(&[
+            "tally",
+            "--dir",
+            c.store(l),
+            "--record",
+            s(&rec),
+            "--out",
+            s(&out_file),
+        ]);
+        assert!(
+            out.contains("7 ballots verified, 6 counted, 1 superseded"),
+            "{out}"
+        );
+        let shares: Vec<DecryptionShare> =
+            serde_json::from_str(&fs::read_to_string(&out_file).unwrap()).unwrap();
+        assert_eq!(shares.len(), 11);
+        all_shares.extend(shares);
+    }
+    let record = read_record(&rec);
+    let (params, publics, base) = c.context();
+    let outcome = dkg::evaluate(&params, &base, &publics, &record.ceremony).unwrap();
+    let table = DlogTable::new(10);
+    for (ci, contest) in record.encrypted_totals.iter().enumerate() {
+        for (j, ct) in contest.totals.iter().enumerate() {
+            let id = TotalId {
+                contest: ci as u32,
+                option: j as u32,
+            };
+            let shares: Vec<_> = all_shares
+                .iter()
+                .filter(|s| s.total() == id)
+                .cloned()
+                .collect();
+            let got = verify_and_combine(
+                &params,
+                &record.package.extended_hash,
+                &outcome.verification_keys,
+                id,
+                ct,
+                &shares,
+                &table,
+            )
+            .unwrap();
+            assert_eq!(got.count, expected[ci][j], "contest {ci} selection {j}");
+        }
+    }
+
+    // Tally refuses published totals that differ from the board's.
+    let bad = c.root.join("record-bad-totals");
+    write_election(&c, &bad, false);
+    let mut r = read_record(&bad);
+    r.encrypted_totals[0].totals.swap(0, 3);
+    fs::write(bad.join("record.json"), serde_json::to_string(&r).unwrap()).unwrap();
+    assert_tally_refused(
+        &c,
+        &bad,
+        "selection 0: the published encrypted total differs",
+    );
+
+    // … a board altered after the final head …
+    let altered = c.root.join("record-altered-board");
+    write_election(&c, &altered, false);
+    let board = fs::read_to_string(altered.join("board.jsonl")).unwrap();
+    let mut lines: Vec<&str> = board.lines().collect();
+    lines.remove(3);
+    fs::write(altered.join("board.jsonl"), lines.join("\n") + "\n").unwrap();
+    assert_tally_refused(&c, &altered, "tree head");
+
+    // … a ballot by a credential that is not on the list, even on a re-signed board …
+    let rogue = c.root.join("record-rogue");
+    write_election(&c, &rogue, true);
+    assert_tally_refused(&c, &rogue, "is not on the list");
+
+    // … and a record of another ceremony (SimElection runs its own, same campaign id).
+    let mut sim = SimElection::new(
+        pilot_manifest(),
+        ReVotePolicy::LastCounts,
+        3,
+        ChaCha20Rng::seed_from_u64(3),
+    );
+    sim.cast(0, &ballot(2, true));
+    let (sim_record, sim_board, _) = sim.close();
+    let other = c.root.join("record-other");
+    write_record(&other, &sim_record, &sim_board).unwrap();
+    assert_tally_refused(&c, &other, "not the one of this key-holder's ceremony");
+
+    // Protocol signing: the signatures verify, under the keys published at init.
+    let body = sim_record.protocol.as_ref().unwrap().body.clone();
+    let body_file = c.root.join("protocol-body.json");
+    fs::write(&body_file, serde_json::to_string_pretty(&body).unwrap()).unwrap();
+    let mut signatures = Vec::new();
+    for (l, member) in [(1usize, "Chair A. Asanova"), (4, "Secretary B. Bakirov")] {
+        let out = ok(&[
+            "sign",
+            "--dir",
+            c.store(l),
+            "--protocol",
+            s(&body_file),
+            "--member",
+            member,
+        ]);
+        let sig: MemberSignature = serde_json::from_str(&out).unwrap();
+        assert_eq!(sig.member, member);
+        let (store, _) = Keystore::open(&c.stores[l - 1], PASS).unwrap();
+        assert_eq!(hex::encode(sig.public_key), store.meta().member_key);
+        signatures.push(sig);
+    }
+    let signed = ElectionProtocol {
+        body: body.clone(),
+        signatures: signatures.clone(),
+    };
+    signed.verify_signatures().unwrap();
+    let mut changed = body;
+    changed.drawn_up_ms += 1;
+    assert!(
+        ElectionProtocol {
+            body: changed,
+            signatures
+        }
+        .verify_signatures()
+        .is_err()
+    );
+    let help = String::from_utf8(
+        Command::new(BIN)
+            .args(["sign", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(help.contains("qualified cloud e-signature"), "{help}");
+}
+
+#[test]
+fn a_bad_share_gets_its_dealer_disqualified() {
+    let c = Ceremony::init("kg-2026-bad-share");
+    c.round("commit");
+    c.round("reveal");
+
+    // Dealer 2 sends key-holder 4 a share of another polynomial, properly encrypted and signed.
+    let (params, publics, ctx) = c.context();
+    let (_, dealer) = Keystore::open(&c.stores[1], PASS).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    let bad = Polynomial::random(&params, &mut rng)
+        .encrypt_share(&ctx, 2, &publics[3], &mut rng)
+        .unwrap();
+    let signed = Signed::sign(bad, &ctx, &dealer.keys, &mut rng);
+    fs::write(
+        c.dir.join("round2").join("share-2-to-4.json"),
+        serde_json::to_vec_pretty(&signed).unwrap(),
+    )
+    .unwrap();
+
+    let checks = c.round("check");
+    assert!(
+        checks[3].contains("dealer 2: BAD SHARE") && checks[3].contains("1 complaint(s)"),
+        "{}",
+        checks[3]
+    );
+    for (k, out) in checks.iter().enumerate() {
+        if k != 3 {
+            assert!(out.contains("0 complaint(s)"), "{out}");
+        }
+    }
+    let finished = c.round("finish");
+    common_fingerprint(&finished);
+    for out in &finished {
+        assert_eq!(value_of(out, "qualified dealers:"), "1, 3, 4, 5");
+        assert!(
+            out.contains(
+                "disqualified dealer 2: share for key-holder 4 does not match the commitments"
+            ),
+            "{out}"
+        );
+    }
+    // The disqualified dealer still holds a working share of the key of the others.
+    for l in [2usize, 4] {
+        ok(&[
+            "rehearse",
+            "--dir",
+            c.store(l),
+            "--campaign",
+            "kg-2026-bad-share",
+        ]);
+    }
+}
