@@ -107,6 +107,37 @@ pub(crate) fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Re
     Ok(())
 }
 
+/// Registers `key` as the voter's active credential; a key registered before (by anyone, in any
+/// status) is refused with 409 `credential_in_use`.
+pub(crate) fn insert_active_credential(
+    c: &mut AnyConnection,
+    campaign: &str,
+    pin: &str,
+    style: &str,
+    key: &str,
+    at: i64,
+) -> Result<(), ApiError> {
+    diesel::insert_into(evoter_credentials::table)
+        .values((
+            evoter_credentials::campaign_id.eq(campaign),
+            evoter_credentials::pin.eq(pin),
+            evoter_credentials::ballot_style.eq(style),
+            evoter_credentials::public_key.eq(key),
+            evoter_credentials::status.eq("active"),
+            evoter_credentials::registered_at.eq(at),
+            evoter_credentials::ended_at.eq(None::<i64>),
+        ))
+        .execute(c)
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ApiError::conflict("credential_in_use", "this credential was already registered; make a new one")
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
+}
+
 /// Refuses unless applications are open: the right state and not after the last day (Bishkek).
 fn check_application_window(state: &AppState, campaign: &CampaignRow) -> Result<(), ApiError> {
     let st = campaign.state()?;
@@ -214,24 +245,7 @@ async fn apply(
                     .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(now)))
                     .execute(c)?;
             }
-            diesel::insert_into(evoter_credentials::table)
-                .values((
-                    evoter_credentials::campaign_id.eq(&id),
-                    evoter_credentials::pin.eq(&pin),
-                    evoter_credentials::ballot_style.eq(&style),
-                    evoter_credentials::public_key.eq(&key),
-                    evoter_credentials::status.eq("active"),
-                    evoter_credentials::registered_at.eq(now),
-                    evoter_credentials::ended_at.eq(None::<i64>),
-                ))
-                .execute(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        ApiError::conflict("credential_in_use", "this credential was already registered; make a new one")
-                    } else {
-                        e.into()
-                    }
-                })?;
+            insert_active_credential(c, &id, &pin, &style, &key, now)?;
             Ok((current.is_none(), current.map(|c| fingerprint_of_hex(&c.public_key))))
         })
         .await?;

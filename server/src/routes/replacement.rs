@@ -11,7 +11,6 @@ use serde_json::json;
 use crate::audit::{self, refuse};
 use crate::auth::extract::{Session, require_staff};
 use crate::clock::bishkek_date;
-use crate::db::is_unique_violation;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::{CampaignState, Pin, PublicCredential, Role, text};
 use crate::error::ApiError;
@@ -107,24 +106,7 @@ async fn replace(
             diesel::update(evoter_credentials::table.filter(evoter_credentials::id.eq(old_id)))
                 .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(ts)))
                 .execute(c)?;
-            diesel::insert_into(evoter_credentials::table)
-                .values((
-                    evoter_credentials::campaign_id.eq(&id),
-                    evoter_credentials::pin.eq(pin.as_str()),
-                    evoter_credentials::ballot_style.eq(&style),
-                    evoter_credentials::public_key.eq(&key),
-                    evoter_credentials::status.eq("active"),
-                    evoter_credentials::registered_at.eq(ts),
-                    evoter_credentials::ended_at.eq(None::<i64>),
-                ))
-                .execute(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        ApiError::conflict("credential_in_use", "this credential was already registered; make a new one")
-                    } else {
-                        e.into()
-                    }
-                })?;
+            super::cabinet::insert_active_credential(c, &id, pin.as_str(), &style, &key, ts)?;
             let entry = credential_replaced_entry(&old_key, &key, &style, &decision);
             let details = json!({
                 "pin": pin.as_str(), "old": fingerprint_of_hex(&old_key), "new": fingerprint_of_hex(&key),
