@@ -234,7 +234,7 @@ impl Keystore {
         let store = Self::unlock(dir, meta, meta_bytes, passphrase)?;
         let mut plain = Zeroizing::new(Vec::with_capacity(96));
         plain.extend_from_slice(keys.to_bytes().as_ref());
-        plain.extend_from_slice(member.to_bytes().as_ref());
+        plain.extend_from_slice(Zeroizing::new(member.to_bytes()).as_ref());
         let sealed = store.seal("keys", None, &[], &plain)?;
         write_private(&dir.join(META_FILE), &store.meta_bytes)?;
         write_private(&dir.join(KEYS_FILE), &sealed)?;
@@ -425,8 +425,12 @@ impl Keystore {
             );
         }
         create_private_dir(&self.campaign_dir(campaign)?)?;
-        let mut plain = Zeroizing::new(poly.to_bytes().to_vec());
-        plain.extend_from_slice(&serde_json::to_vec(commitments)?);
+        let coefficients = poly.to_bytes();
+        let public = serde_json::to_vec(commitments)?;
+        // Sized up front: a reallocation would leave a copy of the coefficients behind.
+        let mut plain = Zeroizing::new(Vec::with_capacity(coefficients.len() + public.len()));
+        plain.extend_from_slice(&coefficients);
+        plain.extend_from_slice(&public);
         write_private(
             &path,
             &self.seal("polynomial", Some(campaign), &[], &plain)?,
