@@ -9,6 +9,7 @@ pub mod clock;
 pub mod configuration;
 pub mod credentials;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod extract;

@@ -1,5 +1,6 @@
 //! The Dobush server binary: `dobush-server` reads its settings (docs/configuration.md), migrates
-//! the database and serves until SIGINT/SIGTERM.
+//! the database and serves until SIGINT/SIGTERM. `dobush-server demo` does the same on SQLite
+//! under `./data` with a seeded demo campaign (`dobush_server::demo`).
 
 use std::sync::Arc;
 
@@ -10,6 +11,11 @@ use dobush_server::telemetry;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("demo") => return dobush_server::demo::run().await,
+        Some(other) => anyhow::bail!("unknown command {other:?}; usage: dobush-server [demo]"),
+    }
     let settings = get_configuration()?;
     telemetry::init(&settings.log);
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
