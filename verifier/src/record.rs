@@ -372,7 +372,7 @@ fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut crate::report::Runnin
         }
     }
     let ballots: Vec<&Ballot> = parsed.iter().map(|p| &p.2).collect();
-    let results = ballot::verify_all(&ctx.election, &ballots);
+    let results = verify_with_progress(&ctx.election, &ballots);
     let (mut cast, mut challenged) = (Vec::new(), Vec::new());
     for ((index, is_challenge, b, code), r) in parsed.into_iter().zip(results) {
         c.items(1);
@@ -386,6 +386,32 @@ fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut crate::report::Runnin
         }
     }
     (cast, challenged)
+}
+
+/// Verifies ballots in slices of 8,192, printing progress to standard error when it is a
+/// terminal and the record is large.
+fn verify_with_progress(e: &Election, ballots: &[&Ballot]) -> Vec<Result<[u8; 32], String>> {
+    use std::io::{IsTerminal, Write};
+    const SLICE: usize = 8192;
+    let show = ballots.len() > SLICE && std::io::stderr().is_terminal();
+    let start = std::time::Instant::now();
+    let mut out = Vec::with_capacity(ballots.len());
+    for chunk in ballots.chunks(SLICE) {
+        out.extend(ballot::verify_all(e, chunk));
+        if show {
+            let done = out.len();
+            let rate = done as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            let left = (ballots.len() - done) as f64 / rate.max(1e-9);
+            let width = 30;
+            let filled = done * width / ballots.len().max(1);
+            eprint!("\r  ballots [{}{}] {done}/{} {rate:.0}/s, {left:.0} s left ", "#".repeat(filled), " ".repeat(width - filled), ballots.len());
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if show {
+        eprintln!();
+    }
+    out
 }
 
 fn uniqueness(cast: &[Cast], challenged: &[Cast], c: &mut crate::report::Running) {
