@@ -30,6 +30,8 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The bulletin board (its signing key).
+    pub board: crate::board::BoardSettings,
 }
 
 /// `[server]`

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod board;
 pub mod casting;
 pub mod clock;
 pub mod configuration;

@@ -3,6 +3,8 @@
 use actix_web::web;
 
 pub mod auth;
+pub mod ballots;
+pub mod board;
 pub mod cabinet;
 pub mod campaigns;
 pub mod health;
@@ -21,6 +23,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 .configure(register::configure)
                 .configure(cabinet::configure)
                 .configure(turnout::configure)
-                .configure(replacement::configure),
-        );
+                .configure(replacement::configure)
+                .configure(ballots::configure),
+        )
+        .service(web::scope("/v1/campaigns").configure(board::configure));
 }

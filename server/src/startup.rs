@@ -39,6 +39,8 @@ pub struct AppState {
     pub oidc: Oidc,
     /// Rate limiter.
     pub limiter: RateLimiter,
+    /// Every campaign's bulletin board and the board key.
+    pub boards: Arc<crate::board::Boards>,
 }
 
 /// A built server, bound to its port.
@@ -72,6 +74,7 @@ impl Application {
         };
         let oidc = Oidc::new(&settings.oidc, format!("{public_url}/auth/callback"))?;
         let sessions = SessionKeys::from_settings(&settings.session)?;
+        let boards = Arc::new(crate::board::Boards::new(crate::board::load_or_generate_key(std::path::Path::new(&settings.board.key_path))?));
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
@@ -80,6 +83,7 @@ impl Application {
             sessions,
             oidc,
             limiter: RateLimiter::default(),
+            boards,
         });
         let server = run(listener, state.clone())?;
         tracing::info!(port, "dobush-server listening");

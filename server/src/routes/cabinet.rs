@@ -157,7 +157,8 @@ fn check_application_window(state: &AppState, campaign: &CampaignRow) -> Result<
     Ok(())
 }
 
-fn rate_limit_voter(state: &AppState, session: &Session) -> Result<(), ApiError> {
+/// The per-voter write limit (also used by casting).
+pub(crate) fn rate_limit_voter(state: &AppState, session: &Session) -> Result<(), ApiError> {
     let key = format!("voter:{}", session.pin);
     state.limiter.check(&key, state.settings.rate_limit.per_voter_per_minute).map_err(|retry_after_secs| {
         state.metrics.rate_limited();

@@ -215,6 +215,7 @@ async fn transition(
     body: ApiJson<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let action = Action::parse(&body.0.action).map_err(|e| ApiError::invalid("action", e))?;
+    let boards = state.boards.clone();
     edit_campaign(&state, &req, &session, path.into_inner(), move |c, row, ts, actor| {
         let id = row.id.as_str();
         let from = row.state()?;
@@ -249,6 +250,9 @@ async fn transition(
             .execute(c)?;
         if update != 1 {
             return Err(ApiError::conflict("concurrent_transition", "the campaign changed state meanwhile; reload"));
+        }
+        if action == Action::OpenVoting {
+            boards.open_board(c, id, ts)?;
         }
         if action == Action::FreezeManifest {
             let hash = hex::encode(Sha256::digest(row.manifest.as_bytes()));

@@ -172,6 +172,7 @@ pub fn test_settings(db_url: &str) -> Settings {
     s.rate_limit.per_address_per_minute = 100_000;
     s.rate_limit.per_voter_per_minute = 1_000;
     s.server.workers = 2;
+    s.board.key_path = std::env::temp_dir().join("dobush-test-board.key").display().to_string();
     s
 }
 

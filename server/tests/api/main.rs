@@ -5,7 +5,9 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod ballots;
 mod binary;
+mod board;
 mod cabinet;
 mod campaigns;
 mod casting;

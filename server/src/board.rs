@@ -1,0 +1,362 @@
+//! The public bulletin board of every campaign (docs/protocol/10-board.md): an append-only
+//! RFC 9162 Merkle log whose leaves are the exact entry lines stored in `board_entries`, with
+//! tree heads signed by the board key (Ed25519) and stored in `tree_heads`.
+//!
+//! # Memory and database never diverge
+//!
+//! Each campaign's log is kept in memory (`dobush_crypto::record::Board`) behind its own mutex,
+//! as a cache of `board_entries`. Appends ([`Boards::append_in_transaction`]) take that mutex
+//! first and hold it across the whole database transaction: inside it the log is synchronised
+//! with the database (the database's board size must equal the log's, else the log is rebuilt
+//! from `board_entries`), the entries are appended to the log *and* inserted at the same indexes,
+//! the new head is signed and stored, and the transaction commits. If anything fails, including
+//! the commit, the log is marked stale and rebuilt from the database before its next use. Every
+//! read synchronises the same way, so entries written by another path (the opening, written in
+//! the lifecycle transaction) are picked up. So appends of one campaign are serialised (the
+//! expensive proof verification happens before, outside the lock), the database is the single
+//! source of truth, and the primary key `(campaign_id, idx)` refuses a second writer's append at
+//! an index already taken. One server process writes one database (docs/configuration.md).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use anyhow::Context;
+use diesel::prelude::*;
+use dobush_crypto::board::{BoardKey, SignedTreeHead, TreeHead, leaf_hash};
+use dobush_crypto::context::ElectionContext;
+use dobush_crypto::record::{Board, BoardEntry, ElectionPackage, ListedCredential};
+use serde::Deserialize;
+
+use crate::db::{AnyConnection, write_transaction};
+use crate::error::ApiError;
+use crate::schema::{board_entries, tree_heads};
+
+diesel::table! {
+    /// The election package of a campaign (migration `2026-11-21-000002_election_packages`).
+    election_packages (campaign_id) {
+        campaign_id -> Text,
+        package -> Text,
+        created_at -> BigInt,
+    }
+}
+
+/// `[board]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoardSettings {
+    /// File holding the board's Ed25519 secret seed (64 hex digits). Generated, with a warning,
+    /// if it does not exist.
+    pub key_path: String,
+}
+
+impl Default for BoardSettings {
+    fn default() -> Self {
+        Self { key_path: "./data/board.key".into() }
+    }
+}
+
+/// Reads the board key from `path`, or generates it there (mode 0600) with a warning. Safe when
+/// several processes start at once: the key is written to a temporary file and then linked into
+/// place, so a reader never sees a half-written file and the first writer wins.
+pub fn load_or_generate_key(path: &Path) -> anyhow::Result<BoardKey> {
+    if !path.exists() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let key = BoardKey::generate(&mut rand::rngs::OsRng);
+        let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
+        {
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts.open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+            f.write_all(format!("{}\n", hex::encode(key.to_bytes())).as_bytes())?;
+            f.sync_all()?;
+        }
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => tracing::warn!(
+                path = %path.display(),
+                public = %hex::encode(key.public()),
+                "generated a new board key; back it up: every tree head of a campaign must be signed by the same key"
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("storing the board key at {}", path.display())),
+        }
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the board key {}", path.display()))?;
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut seed)
+        .map_err(|e| anyhow::anyhow!("board key {}: expected 64 hex digits: {e}", path.display()))?;
+    Ok(BoardKey::from_bytes(&seed))
+}
+
+/// A campaign's installed election: the package and the context it yields.
+#[derive(Debug)]
+pub struct Election {
+    /// The package as published.
+    pub package: ElectionPackage,
+    /// The context ballots are verified against.
+    pub context: ElectionContext,
+}
+
+#[derive(Default)]
+struct CampaignBoard {
+    board: Board,
+    stale: bool,
+    election: Option<Arc<Election>>,
+}
+
+/// Every campaign's board, and the board key.
+pub struct Boards {
+    key: BoardKey,
+    campaigns: Mutex<HashMap<String, Arc<Mutex<CampaignBoard>>>>,
+}
+
+impl std::fmt::Debug for Boards {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Boards").field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave a half-updated board: the board is marked
+    // stale before every change and rebuilt from the database.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn corrupt(what: impl std::fmt::Display) -> ApiError {
+    ApiError::Unexpected(anyhow::anyhow!("board: {what}"))
+}
+
+/// Milliseconds since the epoch as the `u64` of tree heads.
+pub fn millis(now: chrono::DateTime<chrono::Utc>) -> u64 {
+    u64::try_from(now.timestamp_millis()).unwrap_or(0)
+}
+
+impl Boards {
+    /// Boards signed with `key`.
+    pub fn new(key: BoardKey) -> Self {
+        Self { key, campaigns: Mutex::new(HashMap::new()) }
+    }
+
+    /// The board key's public half.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.public()
+    }
+
+    fn campaign(&self, id: &str) -> Arc<Mutex<CampaignBoard>> {
+        lock(&self.campaigns).entry(id.to_string()).or_default().clone()
+    }
+
+    /// Drops the cached board and election of a campaign (after its package changed).
+    pub fn forget(&self, id: &str) {
+        lock(&self.campaigns).remove(id);
+    }
+
+    /// The campaign's election, or 409 `no_election_key` if none is installed.
+    pub fn election(&self, c: &mut AnyConnection, id: &str) -> Result<Arc<Election>, ApiError> {
+        let cb = self.campaign(id);
+        let mut cb = lock(&cb);
+        if let Some(e) = &cb.election {
+            return Ok(e.clone());
+        }
+        let e = Arc::new(load_election(c, id)?);
+        cb.election = Some(e.clone());
+        Ok(e)
+    }
+
+    /// Runs `f` on the campaign's board, synchronised with the database.
+    pub fn read<T>(&self, c: &mut AnyConnection, id: &str, f: impl FnOnce(&Board) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let cb = self.campaign(id);
+        let mut cb = lock(&cb);
+        sync(c, id, &mut cb)?;
+        f(&cb.board)
+    }
+
+    /// Runs `f` in one write transaction while holding the campaign's board lock; `f` appends
+    /// with [`Appender`]. On any failure the in-memory log is rebuilt before its next use.
+    pub fn append_in_transaction<T>(
+        &self,
+        c: &mut AnyConnection,
+        id: &str,
+        f: impl FnOnce(&mut AnyConnection, &mut Appender<'_>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let cb = self.campaign(id);
+        let mut cb = lock(&cb);
+        let result = write_transaction(c, |c| {
+            sync(c, id, &mut cb)?;
+            cb.stale = true;
+            let mut app = Appender { board: &mut cb.board, key: &self.key, campaign: id };
+            f(c, &mut app)
+        });
+        if result.is_ok() {
+            cb.stale = false;
+        }
+        result
+    }
+
+    /// Writes the opening of the board inside the caller's transaction (the lifecycle transition
+    /// to `voting_open`): the frozen `credential_list`, the zero-report head (size = the entries
+    /// before `opened`), then `opened`. A campaign without an installed election package gets no
+    /// board (and accepts no ballots: casting answers 409 `no_election_key`).
+    pub fn open_board(&self, c: &mut AnyConnection, id: &str, now_secs: i64) -> Result<(), ApiError> {
+        let election = match load_election(c, id) {
+            Ok(e) => e,
+            Err(ApiError::Conflict { code: "no_election_key", .. }) => {
+                tracing::warn!(campaign = id, "voting opened without an election package: no board, no ballots");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let mut board = Board::from_lines(load_lines(c, id)?);
+        if board.size() != 0 {
+            return Err(ApiError::conflict("board_not_empty", "the board of this campaign already has entries"));
+        }
+        let mut credentials = Vec::new();
+        for (hex, style) in crate::credentials::active_credentials(c, id)? {
+            let credential = serde_json::from_value(serde_json::Value::String(hex)).map_err(corrupt)?;
+            credentials.push(ListedCredential { credential, style });
+        }
+        let count = credentials.len() as u64;
+        let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
+        let mut app = Appender { board: &mut board, key: &self.key, campaign: id };
+        app.append(c, &BoardEntry::CredentialList { credentials, count }, None, now_secs)?;
+        app.sign_head(c, election.package.base_hash, ms)?;
+        app.append(c, &BoardEntry::Opened { timestamp_ms: ms }, None, now_secs)?;
+        self.forget(id);
+        Ok(())
+    }
+}
+
+/// Appends to one campaign's board inside [`Boards::append_in_transaction`].
+pub struct Appender<'a> {
+    board: &'a mut Board,
+    key: &'a BoardKey,
+    campaign: &'a str,
+}
+
+impl Appender<'_> {
+    /// Appends `entry` to the log and to `board_entries`; returns its index.
+    pub fn append(&mut self, c: &mut AnyConnection, entry: &BoardEntry, ballot_id: Option<i64>, now_secs: i64) -> Result<u64, ApiError> {
+        let (index, line) = self.board.append(entry).map_err(corrupt)?;
+        let leaf = hex::encode(leaf_hash(line.as_bytes()));
+        let payload = line.to_string();
+        let idx = i64::try_from(index).map_err(corrupt)?;
+        diesel::insert_into(board_entries::table)
+            .values((
+                board_entries::campaign_id.eq(self.campaign),
+                board_entries::idx.eq(idx),
+                board_entries::kind.eq(entry_kind(entry)),
+                board_entries::ballot_id.eq(ballot_id),
+                board_entries::payload.eq(payload),
+                board_entries::leaf_hash.eq(leaf),
+                board_entries::created_at.eq(now_secs),
+            ))
+            .execute(c)?;
+        Ok(index)
+    }
+
+    /// Signs and stores the head of the current log.
+    pub fn sign_head(&mut self, c: &mut AnyConnection, context: [u8; 32], timestamp_ms: u64) -> Result<SignedTreeHead, ApiError> {
+        let head = self.board.sign_head(self.key, context, timestamp_ms);
+        diesel::insert_into(tree_heads::table)
+            .values((
+                tree_heads::campaign_id.eq(self.campaign),
+                tree_heads::tree_size.eq(i64::try_from(head.head.size).map_err(corrupt)?),
+                tree_heads::root_hash.eq(hex::encode(head.head.root)),
+                tree_heads::signature.eq(hex::encode(head.signature)),
+                tree_heads::issued_at.eq(i64::try_from(timestamp_ms).map_err(corrupt)?),
+            ))
+            .execute(c)?;
+        Ok(head)
+    }
+
+    /// The board as appended so far.
+    pub fn board(&self) -> &Board {
+        self.board
+    }
+}
+
+/// The `kind` column of an entry (its `type`).
+fn entry_kind(e: &BoardEntry) -> &'static str {
+    match e {
+        BoardEntry::CredentialList { .. } => "credential_list",
+        BoardEntry::CredentialReplaced { .. } => "credential_replaced",
+        BoardEntry::Opened { .. } => "opened",
+        BoardEntry::Ballot { .. } => "ballot",
+        BoardEntry::Challenged { .. } => "challenged",
+        BoardEntry::Superseded { .. } => "superseded",
+        BoardEntry::WebAssets { .. } => "web_assets",
+        BoardEntry::Closed { .. } => "closed",
+    }
+}
+
+fn load_lines(c: &mut AnyConnection, id: &str) -> Result<Vec<String>, ApiError> {
+    Ok(board_entries::table
+        .filter(board_entries::campaign_id.eq(id))
+        .order(board_entries::idx.asc())
+        .select(board_entries::payload)
+        .load(c)?)
+}
+
+/// Rebuilds the log from the database if it is stale or has another size than the database's.
+fn sync(c: &mut AnyConnection, id: &str, cb: &mut CampaignBoard) -> Result<(), ApiError> {
+    let max: Option<i64> = board_entries::table
+        .filter(board_entries::campaign_id.eq(id))
+        .select(diesel::dsl::max(board_entries::idx))
+        .first(c)?;
+    let db_size = max.map_or(0, |m| m + 1);
+    if cb.stale || i64::try_from(cb.board.size()).ok() != Some(db_size) {
+        let lines = load_lines(c, id)?;
+        if i64::try_from(lines.len()).ok() != Some(db_size) {
+            return Err(corrupt(format!("campaign {id}: board indexes have gaps")));
+        }
+        cb.board = Board::from_lines(lines);
+        cb.stale = false;
+    }
+    Ok(())
+}
+
+/// Loads and checks the election package of a campaign.
+pub fn load_election(c: &mut AnyConnection, id: &str) -> Result<Election, ApiError> {
+    let text: Option<String> = election_packages::table
+        .filter(election_packages::campaign_id.eq(id))
+        .select(election_packages::package)
+        .first(c)
+        .optional()?;
+    let Some(text) = text else {
+        return Err(ApiError::conflict("no_election_key", "no election package (joint key) is installed for this campaign"));
+    };
+    let package: ElectionPackage = serde_json::from_str(&text).map_err(corrupt)?;
+    let context = package.context().map_err(corrupt)?;
+    Ok(Election { package, context })
+}
+
+/// Every head issued for a campaign, in order (the context is the election's base hash).
+pub fn load_heads(c: &mut AnyConnection, id: &str, context: [u8; 32]) -> Result<Vec<SignedTreeHead>, ApiError> {
+    let rows: Vec<(i64, String, String, i64)> = tree_heads::table
+        .filter(tree_heads::campaign_id.eq(id))
+        .order(tree_heads::tree_size.asc())
+        .select((tree_heads::tree_size, tree_heads::root_hash, tree_heads::signature, tree_heads::issued_at))
+        .load(c)?;
+    rows.into_iter()
+        .map(|(size, root_hex, sig_hex, ms)| {
+            let mut root = [0u8; 32];
+            let mut signature = [0u8; 64];
+            hex::decode_to_slice(&root_hex, &mut root).map_err(corrupt)?;
+            hex::decode_to_slice(&sig_hex, &mut signature).map_err(corrupt)?;
+            let head = TreeHead {
+                context,
+                size: u64::try_from(size).map_err(corrupt)?,
+                root,
+                timestamp_ms: u64::try_from(ms).map_err(corrupt)?,
+            };
+            Ok(SignedTreeHead { head, signature })
+        })
+        .collect()
+}

@@ -1,0 +1,333 @@
+//! Casting and challenging ballots: receipts, one counted ballot per voter under both re-vote
+//! policies (100 concurrent casts), copies, replays, wrong styles, tampered proofs, challenges.
+//! The campaign's joint key comes from a real in-process 3-of-5 key ceremony.
+
+use dobush_crypto::ballot::{BallotSecrets, EncryptedBallot, PlaintextBallot, PlaintextContest, encrypt_ballot};
+use dobush_crypto::context::ElectionContext;
+use dobush_crypto::credential::Credential;
+use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
+use dobush_crypto::record::{BoardEntry, ElectionPackage, PublishedKeyHolder, ReVotePolicy, Receipt, counted_ballots};
+use rand::rngs::OsRng;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+pub const VOTERS: [&str; 3] = [VOTER1, VOTER2, VOTER3];
+
+/// An open campaign with three e-voters.
+pub struct Election {
+    pub app: TestApp,
+    pub id: String,
+    pub ctx: ElectionContext,
+    pub package: ElectionPackage,
+    pub creds: Vec<Credential>,
+    pub voters: Vec<User>,
+}
+
+pub fn manifest(id: &str) -> Manifest {
+    let option = |id: &str| ContestOption { id: id.into(), name: Localized::new([("ky", id.to_owned())]), details: Localized::default() };
+    Manifest {
+        campaign_id: id.into(),
+        title: Localized::new([("ky", "Самаркандек".to_owned())]),
+        contests: vec![Contest {
+            id: "council".into(),
+            title: Localized::new([("ky", "Айылдык кеңеш".to_owned())]),
+            options: vec![option("c1"), option("c2"), option("c3")],
+            min_marks: 1,
+            max_marks: 1,
+            against_all: true,
+            blank_allowed: true,
+        }],
+        ballot_styles: vec![BallotStyle { id: "main".into(), contests: vec!["council".into()] }],
+    }
+}
+
+/// Campaign → register → three applications → key ceremony → package → frozen → open.
+pub async fn open_election(b: Backend, policy: &str) -> Election {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let mut body = pilot_campaign();
+    body["revote_policy"] = policy.into();
+    let id = create_campaign(&admin, &body).await;
+    for a in ["start_test", "erase_test_data_and_open_registration"] {
+        assert_eq!(transition(&admin, &id, a).await.status(), 200, "{a}");
+    }
+    import_csv(&admin, &id, REGISTER_CSV).await;
+    let creds: Vec<Credential> = (0..VOTERS.len()).map(|_| Credential::generate(&mut OsRng).unwrap()).collect();
+    for (pin, cred) in VOTERS.iter().zip(&creds) {
+        let v = app.login(pin).await;
+        let r = v.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() })).await;
+        assert_eq!(r.status(), 201);
+    }
+    assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
+    let ceremony = dobush_crypto::testing::run_ceremony_for_campaign(&mut OsRng, &id, 5, 3).unwrap();
+    let key_holders: Vec<PublishedKeyHolder> = ceremony
+        .publics
+        .iter()
+        .map(|p| PublishedKeyHolder { index: p.index, signing_key: p.signing_key.0, comm_key: p.comm_key })
+        .collect();
+    let path = format!("/api/campaigns/{id}/election-package");
+    let mut req = json!({ "manifest": manifest(&id), "threshold": 3, "key_holders": key_holders, "joint_key": ceremony.joint_key });
+    // a manifest of another campaign is refused, naming the field
+    req["manifest"]["campaign_id"] = "other".into();
+    let body = assert_error(admin.put(&path, &req).await, 422, "invalid_field").await;
+    assert_eq!(body["field"], "manifest.campaign_id");
+    req["manifest"]["campaign_id"] = id.clone().into();
+    let r = admin.put(&path, &req).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
+    app.clock.set(bishkek(2023, 4, 9, 12, 0, 0));
+    let admin = app.admin().await;
+    assert_eq!(transition(&admin, &id, "open_voting").await.status(), 200);
+    let package: ElectionPackage =
+        reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap().json().await.unwrap();
+    let ctx = package.context().unwrap();
+    assert_eq!(ctx.joint_key(), &ceremony.joint_key);
+    let mut voters = Vec::new();
+    for pin in VOTERS {
+        voters.push(app.login(pin).await);
+    }
+    Election { app, id, ctx, package, creds, voters }
+}
+
+impl Election {
+    /// A ballot of voter `v` for option `choice`.
+    pub fn ballot(&self, v: usize, choice: usize) -> (EncryptedBallot, BallotSecrets) {
+        let n = self.ctx.manifest().contests[0].selection_count();
+        let mut selections = vec![0u8; n];
+        selections[choice] = 1;
+        let p = PlaintextBallot {
+            style: "main".into(),
+            contests: vec![PlaintextContest { contest_id: "council".into(), selections }],
+        };
+        encrypt_ballot(&self.ctx, self.creds[v].signing_key(), &p, &mut OsRng).unwrap()
+    }
+
+    pub async fn cast(&self, v: usize, b: &Value) -> reqwest::Response {
+        self.voters[v].post(&format!("/api/campaigns/{}/ballots", self.id), b).await
+    }
+
+    /// Statuses of the voter's ballot rows.
+    pub async fn statuses(&self, pin: &str) -> Vec<String> {
+        use diesel::prelude::*;
+        use dobush_server::schema::ballots;
+        let (id, pin) = (self.id.clone(), pin.to_string());
+        self.app
+            .with_db(move |c| {
+                ballots::table
+                    .filter(ballots::campaign_id.eq(id))
+                    .filter(ballots::pin.eq(pin))
+                    .order(ballots::id.asc())
+                    .select(ballots::status)
+                    .load::<String>(c)
+                    .unwrap()
+            })
+            .await
+    }
+
+    /// The board up to the latest head (which, after a cast, covers the whole board).
+    pub async fn board_lines(&self) -> Vec<String> {
+        let head: Value = reqwest::get(self.app.url(&format!("/api/v1/campaigns/{}/board/head", self.id))).await.unwrap().json().await.unwrap();
+        let end = head["size"].as_u64().unwrap();
+        let text = reqwest::get(self.app.url(&format!("/api/v1/campaigns/{}/board/entries?start=0&end={end}", self.id)))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines().map(str::to_string).collect()
+    }
+}
+
+async fn a_cast_ballot_gets_a_receipt_that_verifies(b: Backend) {
+    let e = open_election(b, "forbidden").await;
+    let (ballot, _) = e.ballot(0, 1);
+    let r = e.cast(0, &serde_json::to_value(&ballot).unwrap()).await;
+    assert_eq!(r.status(), 201);
+    let receipt: Receipt = r.json().await.unwrap();
+    receipt.verify(&e.package).unwrap();
+    assert_eq!(receipt.index, 2, "after credential_list and opened");
+    assert_eq!(receipt.tree_head.head.size, 3);
+    assert_eq!(e.statuses(VOTER1).await, vec!["counted"]);
+    // the receipt's entry is on the board, byte for byte
+    let lines = e.board_lines().await;
+    assert_eq!(lines[2], receipt.entry);
+    // a second ballot of the same voter under `forbidden`
+    let (again, _) = e.ballot(0, 2);
+    assert_error(e.cast(0, &serde_json::to_value(&again).unwrap()).await, 409, "already_voted").await;
+    // a voter who is not logged in
+    let r = reqwest::Client::new().post(e.app.url(&format!("/api/campaigns/{}/ballots", e.id))).json(&ballot).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+async fn cast_concurrently(e: &Election, n: usize) -> Vec<(u16, Value)> {
+    let ballots: Vec<Value> = (0..n).map(|i| serde_json::to_value(e.ballot(0, i % 3).0).unwrap()).collect();
+    let mut tasks = Vec::new();
+    for b in ballots {
+        let v = e.voters[0].clone();
+        let path = format!("/api/campaigns/{}/ballots", e.id);
+        tasks.push(tokio::spawn(async move {
+            let r = v.post(&path, &b).await;
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+async fn hundred_concurrent_casts_count_once_under_forbidden(b: Backend) {
+    let e = open_election(b, "forbidden").await;
+    let results = cast_concurrently(&e, 100).await;
+    let ok = results.iter().filter(|(s, _)| *s == 201).count();
+    let already = results.iter().filter(|(s, v)| *s == 409 && v["error"] == "already_voted").count();
+    assert_eq!((ok, already), (1, 99), "{:?}", results.iter().filter(|(s, _)| *s != 201 && *s != 409).collect::<Vec<_>>());
+    assert_eq!(e.statuses(VOTER1).await, vec!["counted"]);
+    let ballots_on_board = e.board_lines().await.iter().filter(|l| l.starts_with("{\"type\":\"ballot\"")).count();
+    assert_eq!(ballots_on_board, 1);
+}
+
+async fn hundred_concurrent_casts_the_last_counts_under_last_counts(b: Backend) {
+    let e = open_election(b, "last_counts").await;
+    let results = cast_concurrently(&e, 100).await;
+    assert!(results.iter().all(|(s, _)| *s == 201), "{:?}", results.iter().find(|(s, _)| *s != 201));
+    let statuses = e.statuses(VOTER1).await;
+    assert_eq!(statuses.iter().filter(|s| *s == "counted").count(), 1);
+    assert_eq!(statuses.iter().filter(|s| *s == "superseded").count(), 99);
+    // the board: 100 ballots, 99 supersede markers; the counted ballot is the last one on the
+    // board, and the crypto crate's re-vote rule agrees with the database
+    let lines = e.board_lines().await;
+    let entries: Vec<BoardEntry> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ballots: Vec<_> = entries
+        .iter()
+        .filter_map(|x| match x {
+            BoardEntry::Ballot { ballot, tracking_code } => Some((ballot.credential, *tracking_code)),
+            _ => None,
+        })
+        .collect();
+    let markers: Vec<_> = entries
+        .iter()
+        .filter_map(|x| match x {
+            BoardEntry::Superseded { tracking_code, by } => Some((*tracking_code, *by)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!((ballots.len(), markers.len()), (100, 99));
+    let (counted, superseded) = counted_ballots(ReVotePolicy::LastCounts, &ballots, &[]).unwrap();
+    assert_eq!(counted, vec![99]);
+    assert_eq!(superseded, markers);
+    let counted_code: String = {
+        use diesel::prelude::*;
+        use dobush_server::schema::ballots;
+        let id = e.id.clone();
+        e.app
+            .with_db(move |c| {
+                ballots::table
+                    .filter(ballots::campaign_id.eq(id))
+                    .filter(ballots::status.eq("counted"))
+                    .select(ballots::tracking_code)
+                    .first(c)
+                    .unwrap()
+            })
+            .await
+    };
+    assert_eq!(counted_code, ballots[99].1.to_hex());
+}
+
+async fn copies_replays_wrong_styles_and_tampered_proofs_are_refused(b: Backend) {
+    let e = open_election(b, "last_counts").await;
+    let (ballot, _) = e.ballot(0, 0);
+    let json = serde_json::to_value(&ballot).unwrap();
+    // a ballot copied from another voter: signed with someone else's credential
+    let body = assert_error(e.cast(1, &json).await, 422, "invalid_field").await;
+    assert_eq!(body["field"], "credential");
+    // another district's ballot
+    let mut other = json.clone();
+    other["style"] = "north".into();
+    let body = assert_error(e.cast(0, &other).await, 422, "invalid_field").await;
+    assert_eq!(body["field"], "ballot_style");
+    // a tampered proof: the proof is named
+    let mut bad = json.clone();
+    let z0 = bad["contests"][0]["selections"][0]["proof"][0]["z"].clone();
+    bad["contests"][0]["selections"][0]["proof"][0]["z"] = bad["contests"][0]["selections"][0]["proof"][1]["z"].clone();
+    bad["contests"][0]["selections"][0]["proof"][1]["z"] = z0;
+    let body = assert_error(e.cast(0, &bad).await, 422, "invalid_field").await;
+    assert_eq!(body["field"], "contests[council].selections[0].proof", "{body}");
+    // an altered signature
+    let mut bad = json.clone();
+    bad["signature"]["s"] = json["contests"][0]["selections"][0]["proof"][0]["z"].clone();
+    let body = assert_error(e.cast(0, &bad).await, 422, "invalid_field").await;
+    assert_eq!(body["field"], "signature");
+    // garbage
+    let body = assert_error(e.cast(0, &json!({ "style": "main" })).await, 400, "malformed_request").await;
+    assert!(body["message"].as_str().unwrap().contains("missing field"), "{body}");
+    // nothing of the above reached the database
+    assert!(e.statuses(VOTER1).await.is_empty());
+    // the real one, then its replay (even under last_counts, where re-voting is allowed)
+    assert_eq!(e.cast(0, &json).await.status(), 201);
+    assert_error(e.cast(0, &json).await, 409, "duplicate_ballot").await;
+    assert_eq!(e.statuses(VOTER1).await, vec!["counted"]);
+    // outside the window
+    e.app.clock.set(bishkek(2023, 4, 9, 20, 0, 0));
+    let (late, _) = e.ballot(0, 1);
+    let voter = e.app.login(VOTER1).await;
+    let r = voter.post(&format!("/api/campaigns/{}/ballots", e.id), &serde_json::to_value(&late).unwrap()).await;
+    assert_error(r, 409, "outside_voting_window").await;
+}
+
+/// A second, valid signature of voter `v` over the same ballot body.
+fn resign(e: &Election, v: usize, b: &EncryptedBallot) -> dobush_crypto::signature::Signature {
+    use dobush_crypto::labels;
+    use dobush_crypto::transcript::TranscriptProtocol;
+    let body = dobush_crypto::ballot::body_hash(&e.ctx, b);
+    let mut t = merlin::Transcript::protocol(labels::DS_BALLOT_SIGNATURE);
+    t.append_message(labels::L_CONTEXT, e.ctx.extended_hash());
+    t.append_message(labels::L_BODY_HASH, &body);
+    e.creds[v].signing_key().sign(&mut t, &mut OsRng)
+}
+
+async fn a_challenged_ballot_is_posted_and_can_never_be_cast(b: Backend) {
+    let e = open_election(b, "last_counts").await;
+    let (ballot, secrets) = e.ballot(1, 2);
+    let opening = secrets.open();
+    let path = format!("/api/campaigns/{}/challenges", e.id);
+    // a wrong opening is refused, naming it
+    let mut wrong = serde_json::to_value(&opening).unwrap();
+    wrong["contests"][0][0]["mark"] = 1.into();
+    let body = assert_error(e.voters[1].post(&path, &json!({ "ballot": ballot, "opening": wrong })).await, 422, "invalid_field").await;
+    assert_eq!(body["field"], "opening");
+    let r = e.voters[1].post(&path, &json!({ "ballot": ballot, "opening": opening })).await;
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["plaintext"]["contests"][0]["selections"], json!([0, 0, 1, 0, 0]));
+    let entry: BoardEntry = serde_json::from_str(v["receipt"]["entry"].as_str().unwrap()).unwrap();
+    assert!(matches!(entry, BoardEntry::Challenged { .. }));
+    assert_eq!(e.statuses(VOTER2).await, vec!["challenged"]);
+    // never cast afterwards: not as it is …
+    assert_error(e.cast(1, &serde_json::to_value(&ballot).unwrap()).await, 409, "duplicate_ballot").await;
+    // … nor re-signed (a new tracking code, the same ciphertexts: the ciphertext index refuses it) …
+    let mut resigned = ballot.clone();
+    resigned.signature = resign(&e, 1, &ballot);
+    assert_error(e.cast(1, &serde_json::to_value(&resigned).unwrap()).await, 409, "ciphertext_replayed").await;
+    // … nor with its ciphertexts under a fresh ballot id and signature (proofs then fail) …
+    let (fresh, _) = e.ballot(1, 2);
+    let mut reused = serde_json::to_value(&fresh).unwrap();
+    reused["contests"] = serde_json::to_value(&ballot.contests).unwrap();
+    let r = e.cast(1, &reused).await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(e.statuses(VOTER2).await, vec!["challenged"]);
+    // a new ballot of the voter is accepted and counted
+    assert_eq!(e.cast(1, &serde_json::to_value(&fresh).unwrap()).await.status(), 201);
+    assert_eq!(e.statuses(VOTER2).await, vec!["challenged", "counted"]);
+}
+
+crate::backend_tests!(
+    a_cast_ballot_gets_a_receipt_that_verifies,
+    hundred_concurrent_casts_count_once_under_forbidden,
+    hundred_concurrent_casts_the_last_counts_under_last_counts,
+    copies_replays_wrong_styles_and_tampered_proofs_are_refused,
+    a_challenged_ballot_is_posted_and_can_never_be_cast,
+);

@@ -1,0 +1,122 @@
+//! The public board API: heads, entries, inclusion and consistency proofs, checked with
+//! `dobush_crypto`'s verify functions and with the independent verifier's board code.
+
+use dobush_crypto::board::{SignedTreeHead, leaf_hash, verify_consistency, verify_inclusion};
+use dobush_crypto::record::{BoardEntry, HexHash};
+use serde_json::{Value, json};
+
+use crate::ballots::{Election, open_election};
+use crate::helpers::*;
+
+async fn get(e: &Election, path: &str) -> reqwest::Response {
+    reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}{path}", e.id))).await.unwrap()
+}
+
+async fn proof(e: &Election, path: &str) -> Vec<[u8; 32]> {
+    let r = get(e, path).await;
+    assert_eq!(r.status(), 200, "{path}");
+    let v: Value = r.json().await.unwrap();
+    let p: Vec<HexHash> = serde_json::from_value(v["proof"].clone()).unwrap();
+    p.into_iter().map(|h| h.0).collect()
+}
+
+async fn the_board_api_verifies_end_to_end(b: Backend) {
+    let e = open_election(b, "last_counts").await;
+    // the zero report: the frozen credential list, signed before `opened`
+    let zero: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
+    zero.verify(&e.package.board_key).unwrap();
+    assert_eq!((zero.head.size, zero.head.context), (1, e.package.base_hash));
+    let lines = get(&e, "/board/entries?start=0&end=2").await.text().await.unwrap();
+    let first: Vec<BoardEntry> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    match &first[..] {
+        [BoardEntry::CredentialList { credentials, count }, BoardEntry::Opened { .. }] => {
+            assert_eq!(*count, 3);
+            let mut sorted: Vec<_> = e.creds.iter().map(|c| c.public().0.to_hex()).collect();
+            sorted.sort();
+            assert_eq!(credentials.iter().map(|c| c.credential.0.to_hex()).collect::<Vec<_>>(), sorted);
+        }
+        other => panic!("{other:?}"),
+    }
+    // ballots of three voters, a re-vote and a challenge
+    for v in [0, 1, 2, 0] {
+        let (ballot, _) = e.ballot(v, v);
+        assert_eq!(e.cast(v, &serde_json::to_value(&ballot).unwrap()).await.status(), 201);
+    }
+    let (ballot, secrets) = e.ballot(2, 0);
+    let r = e.voters[2].post(&format!("/api/campaigns/{}/challenges", e.id), &json!({ "ballot": ballot, "opening": secrets.open() })).await;
+    assert_eq!(r.status(), 201);
+    // a restart: the in-memory log is rebuilt from the database, and the next receipt is
+    // consistent with everything before
+    e.app.state.boards.forget(&e.id);
+    let (ballot, _) = e.ballot(1, 2);
+    assert_eq!(e.cast(1, &serde_json::to_value(&ballot).unwrap()).await.status(), 201);
+
+    let heads: Vec<SignedTreeHead> = get(&e, "/board/heads").await.json().await.unwrap();
+    let latest: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
+    assert_eq!(heads.first(), Some(&zero));
+    assert_eq!(heads.last(), Some(&latest));
+    // 2 + 4 ballots + 1 supersede marker + 1 challenge + 1 ballot + 1 supersede marker
+    assert_eq!(latest.head.size, 10);
+    // every head is signed, and consistent with the one before (the crypto crate's check, and
+    // the independent verifier's `watch` step)
+    let pin = dobush_verifier::watch::Pinned { base_hash: e.package.base_hash, board_key: e.package.board_key };
+    let mut kept = Vec::new();
+    for (i, h) in heads.iter().enumerate() {
+        h.verify(&e.package.board_key).unwrap();
+        let as_verifier = dobush_verifier::board::TreeHead::parse(&serde_json::to_value(h).unwrap()).unwrap();
+        let p = match kept.last() {
+            Some(last) => {
+                let last: &dobush_verifier::board::TreeHead = last;
+                proof(&e, &format!("/board/consistency?first={}&second={}", last.size, h.head.size)).await
+            }
+            None => Vec::new(),
+        };
+        if i > 0 {
+            let prev = &heads[i - 1];
+            verify_consistency(prev.head.size, &prev.head.root, h.head.size, &h.head.root, &p).unwrap();
+        }
+        dobush_verifier::watch::step(&mut kept, as_verifier, &p, &pin).unwrap();
+    }
+    // the whole board exported; every head's root recomputed by the independent verifier
+    let text = get(&e, &format!("/board/entries?start=0&end={}", latest.head.size)).await.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len() as u64, latest.head.size);
+    assert!(text.ends_with('\n'));
+    let leaves: Vec<[u8; 32]> = lines.iter().map(|l| dobush_verifier::board::leaf(l.as_bytes())).collect();
+    let sizes: Vec<u64> = heads.iter().map(|h| h.head.size).collect();
+    let roots = dobush_verifier::board::roots_at(&leaves, &sizes);
+    assert_eq!(roots, heads.iter().map(|h| h.head.root).collect::<Vec<_>>());
+    // every entry's inclusion proof in the latest head
+    for (i, l) in lines.iter().enumerate() {
+        let p = proof(&e, &format!("/board/inclusion?index={i}&size={}", latest.head.size)).await;
+        verify_inclusion(&leaf_hash(l.as_bytes()), i as u64, latest.head.size, &p, &latest.head.root).unwrap();
+        assert!(dobush_verifier::board::verify_inclusion(&leaves[i], i as u64, latest.head.size, &p, &latest.head.root));
+    }
+    let kinds: Vec<String> =
+        lines.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()["type"].as_str().unwrap().to_string()).collect();
+    assert_eq!(
+        kinds,
+        ["credential_list", "opened", "ballot", "ballot", "ballot", "superseded", "ballot", "challenged", "superseded", "ballot"]
+    );
+
+    // bad requests name the field
+    let n = latest.head.size;
+    for (path, field) in [
+        ("/board/entries?start=5&end=4".to_string(), "end"),
+        (format!("/board/entries?start=0&end={}", n + 1), "end"),
+        ("/board/entries?start=0&end=1001".to_string(), "end"),
+        (format!("/board/inclusion?index={n}&size={n}"), "index"),
+        (format!("/board/inclusion?index=0&size={}", n + 1), "size"),
+        ("/board/consistency?first=3&second=2".to_string(), "first"),
+        (format!("/board/consistency?first=1&second={}", n + 1), "second"),
+    ] {
+        let body = assert_error(get(&e, &path).await, 422, "invalid_field").await;
+        assert_eq!(body["field"], field, "{path}");
+    }
+    assert_error(get(&e, "/board/inclusion?index=x&size=2").await, 400, "malformed_request").await;
+    assert_error(get(&e, "/board/entries").await, 400, "malformed_request").await;
+    let r = reqwest::get(e.app.url("/api/v1/campaigns/no-such-campaign/board/head")).await.unwrap();
+    assert_error(r, 404, "not_found").await;
+}
+
+crate::backend_tests!(the_board_api_verifies_end_to_end);
