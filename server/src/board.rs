@@ -205,15 +205,7 @@ impl Boards {
     /// before `opened`), then `opened`. A campaign without an installed election package gets no
     /// board (and accepts no ballots: casting answers 409 `no_election_key`).
     pub fn open_board(&self, c: &mut AnyConnection, id: &str, now_secs: i64) -> Result<(), ApiError> {
-        let election = match load_election(c, id) {
-            Ok(e) => e,
-            Err(ApiError::Conflict { code: "no_election_key", .. }) => {
-                tracing::warn!(campaign = id, "voting opened without an election package: no board, no ballots");
-                return Ok(());
-            }
-            Err(e) => return Err(e),
-        };
-        let mut board = Board::from_lines(load_lines(c, id)?);
+        let Some((election, mut board)) = election_and_board(c, id, "opened")? else { return Ok(()) };
         if board.size() != 0 {
             return Err(ApiError::conflict("board_not_empty", "the board of this campaign already has entries"));
         }
@@ -230,6 +222,33 @@ impl Boards {
         app.append(c, &BoardEntry::Opened { timestamp_ms: ms }, None, now_secs)?;
         self.forget(id);
         Ok(())
+    }
+
+    /// Writes the `closed` entry and signs the final head, inside the caller's transaction (the
+    /// lifecycle transition to `closed`). The board lock is not taken here (the caller's
+    /// transaction already holds database locks that a cast in progress may wait for): a cast
+    /// racing the closing at the same index is refused by the primary key (409 `board_busy`, and
+    /// its retry by the state check), and the in-memory log resynchronises by size.
+    pub fn close_board(&self, c: &mut AnyConnection, id: &str, now_secs: i64) -> Result<(), ApiError> {
+        let Some((election, mut board)) = election_and_board(c, id, "closed")? else { return Ok(()) };
+        let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
+        let mut app = Appender { board: &mut board, key: &self.key, campaign: id };
+        app.append(c, &BoardEntry::Closed { timestamp_ms: ms }, None, now_secs)?;
+        app.sign_head(c, election.package.base_hash, ms)?;
+        Ok(())
+    }
+}
+
+/// The election and a board freshly built from the database, or `None` (with a warning) if the
+/// campaign has no election package.
+fn election_and_board(c: &mut AnyConnection, id: &str, what: &str) -> Result<Option<(Election, Board)>, ApiError> {
+    match load_election(c, id) {
+        Ok(e) => Ok(Some((e, Board::from_lines(load_lines(c, id)?)))),
+        Err(ApiError::Conflict { code: "no_election_key", .. }) => {
+            tracing::warn!(campaign = id, what, "campaign without an election package: no board entry written");
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -257,7 +276,14 @@ impl Appender<'_> {
                 board_entries::leaf_hash.eq(leaf),
                 board_entries::created_at.eq(now_secs),
             ))
-            .execute(c)?;
+            .execute(c)
+            .map_err(|e| {
+                if crate::db::is_unique_violation(&e) {
+                    ApiError::conflict("board_busy", "the board changed meanwhile; try again")
+                } else {
+                    e.into()
+                }
+            })?;
         Ok(index)
     }
 

@@ -254,6 +254,9 @@ async fn transition(
         if action == Action::OpenVoting {
             boards.open_board(c, id, ts)?;
         }
+        if action == Action::CloseVoting {
+            boards.close_board(c, id, ts)?;
+        }
         if action == Action::FreezeManifest {
             let hash = hex::encode(Sha256::digest(row.manifest.as_bytes()));
             diesel::update(campaigns::table.filter(campaigns::id.eq(id))).set(campaigns::manifest_hash.eq(hash)).execute(c)?;

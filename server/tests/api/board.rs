@@ -117,6 +117,22 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
     assert_error(get(&e, "/board/entries").await, 400, "malformed_request").await;
     let r = reqwest::get(e.app.url("/api/v1/campaigns/no-such-campaign/board/head")).await.unwrap();
     assert_error(r, 404, "not_found").await;
+
+    // closing appends `closed` and signs the final head, consistent with everything before
+    e.app.clock.set(bishkek(2023, 4, 9, 20, 0, 0));
+    let admin = e.app.admin().await;
+    assert_eq!(transition(&admin, &e.id, "close_voting").await.status(), 200);
+    let last: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
+    last.verify(&e.package.board_key).unwrap();
+    assert_eq!(last.head.size, n + 1);
+    let p = proof(&e, &format!("/board/consistency?first={n}&second={}", n + 1)).await;
+    verify_consistency(n, &latest.head.root, n + 1, &last.head.root, &p).unwrap();
+    let tail = get(&e, &format!("/board/entries?start={n}&end={}", n + 1)).await.text().await.unwrap();
+    assert!(matches!(serde_json::from_str(tail.trim_end()).unwrap(), BoardEntry::Closed { .. }));
+    let voter = e.app.login(crate::ballots::VOTERS[2]).await;
+    let (ballot, _) = e.ballot(2, 1);
+    let r = voter.post(&format!("/api/campaigns/{}/ballots", e.id), &serde_json::to_value(&ballot).unwrap()).await;
+    assert_error(r, 409, "voting_not_open").await;
 }
 
 crate::backend_tests!(the_board_api_verifies_end_to_end);
