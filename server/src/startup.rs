@@ -41,6 +41,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Every campaign's bulletin board and the board key.
     pub boards: Arc<crate::board::Boards>,
+    /// Ballot verification, batched across concurrent requests.
+    pub verifier: crate::verification::BatchVerifier,
 }
 
 /// A built server, bound to its port.
@@ -84,6 +86,7 @@ impl Application {
             oidc,
             limiter: RateLimiter::default(),
             boards,
+            verifier: crate::verification::BatchVerifier::start(),
         });
         let server = run(listener, state.clone())?;
         tracing::info!(port, "dobush-server listening");

@@ -4,7 +4,7 @@
 //! A cast is checked in this order, each refusal a 4xx JSON error naming the reason: the voting
 //! window and state, the e-voter list and ballot style (`casting::cast_gate`); the ballot's
 //! credential is the caller's registered one; every proof and the credential signature verify
-//! (off the actix workers); then, in one write transaction holding the campaign's board lock
+//! (batched with concurrent casts, off the actix workers: `verification`); then, in one write transaction holding the campaign's board lock
 //! (`board::Boards::append_in_transaction`): the gate again, no ballot with the same tracking
 //! code, no ciphertext seen before in this campaign (cast, superseded or challenged), the ballot
 //! row (the unique index `ballots_one_counted` refuses a second counted ballot of a voter: under
@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
-use dobush_crypto::ballot::{BallotError, BallotOpening, EncryptedBallot, TrackingCode, VerifiedBallot, verify_ballots};
+use dobush_crypto::ballot::{BallotError, BallotOpening, EncryptedBallot, TrackingCode, VerifiedBallot};
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::elgamal::PublicKey;
 use dobush_crypto::manifest::Manifest;
@@ -134,15 +134,7 @@ async fn check(
             "the ballot is not made with your registered credential (a ballot of another voter cannot be cast)",
         ));
     }
-    let ctx = election.clone();
-    let verified = web::block(move || {
-        verify_ballots(&ctx.context, vec![ballot], &mut rand::rngs::OsRng)
-            .pop()
-            .unwrap_or_else(|| Err(BallotError::Malformed("no ballot".into())))
-    })
-    .await
-    .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("verification task: {e}")))?
-    .map_err(ballot_error)?;
+    let verified = state.verifier.verify(election.clone(), ballot).await?.map_err(ballot_error)?;
     Ok((election, verified))
 }
 

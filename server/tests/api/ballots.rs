@@ -278,6 +278,32 @@ async fn copies_replays_wrong_styles_and_tampered_proofs_are_refused(b: Backend)
     assert_error(r, 409, "outside_voting_window").await;
 }
 
+async fn a_bad_ballot_in_a_concurrent_batch_refuses_only_itself(b: Backend) {
+    let e = open_election(b, "forbidden").await;
+    let mut tasks = Vec::new();
+    for v in 0..3 {
+        let mut json = serde_json::to_value(e.ballot(v, v).0).unwrap();
+        if v == 1 {
+            let z0 = json["contests"][0]["selections"][2]["proof"][0]["z"].clone();
+            json["contests"][0]["selections"][2]["proof"][0]["z"] = json["contests"][0]["selections"][2]["proof"][1]["z"].clone();
+            json["contests"][0]["selections"][2]["proof"][1]["z"] = z0;
+        }
+        let (voter, path) = (e.voters[v].clone(), format!("/api/campaigns/{}/ballots", e.id));
+        tasks.push(tokio::spawn(async move {
+            let r = voter.post(&path, &json).await;
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    assert_eq!(out[0].0, 201);
+    assert_eq!(out[2].0, 201);
+    assert_eq!(out[1].0, 422, "{:?}", out[1]);
+    assert_eq!(out[1].1["field"], "contests[council].selections[2].proof");
+}
+
 /// A second, valid signature of voter `v` over the same ballot body.
 fn resign(e: &Election, v: usize, b: &EncryptedBallot) -> dobush_crypto::signature::Signature {
     use dobush_crypto::labels;
@@ -330,4 +356,5 @@ crate::backend_tests!(
     hundred_concurrent_casts_the_last_counts_under_last_counts,
     copies_replays_wrong_styles_and_tampered_proofs_are_refused,
     a_challenged_ballot_is_posted_and_can_never_be_cast,
+    a_bad_ballot_in_a_concurrent_batch_refuses_only_itself,
 );
