@@ -239,6 +239,48 @@ impl Boards {
     }
 }
 
+/// A credential replacement as posted on the board (hex credentials).
+#[derive(Debug, Clone, Copy)]
+pub struct Replacement<'a> {
+    /// The revoked credential.
+    pub old: &'a str,
+    /// Its replacement.
+    pub new: &'a str,
+    /// The ballot style.
+    pub style: &'a str,
+    /// Reference of the commission's decision.
+    pub decision: &'a str,
+}
+
+impl Boards {
+    /// Posts a `credential_replaced` entry and signs a head, inside the caller's transaction (a
+    /// replacement by commission decision while voting is open). Before the opening nothing is
+    /// posted: the credential list frozen at the opening already holds the new credential.
+    pub fn credential_replaced(
+        &self,
+        c: &mut AnyConnection,
+        id: &str,
+        r: Replacement<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ApiError> {
+        let Some((election, mut board)) = election_and_board(c, id, "credential_replaced")? else { return Ok(()) };
+        if board.size() == 0 {
+            return Ok(());
+        }
+        let key = |h: &str| serde_json::from_value(serde_json::Value::String(h.to_string())).map_err(corrupt);
+        let entry = BoardEntry::CredentialReplaced {
+            old: key(r.old)?,
+            new: key(r.new)?,
+            style: r.style.to_string(),
+            decision: r.decision.to_string(),
+        };
+        let mut app = Appender { board: &mut board, key: &self.key, campaign: id };
+        app.append(c, &entry, None, now.timestamp())?;
+        app.sign_head(c, election.package.base_hash, millis(now))?;
+        Ok(())
+    }
+}
+
 /// The election and a board freshly built from the database, or `None` (with a warning) if the
 /// campaign has no election package.
 fn election_and_board(c: &mut AnyConnection, id: &str, what: &str) -> Result<Option<(Election, Board)>, ApiError> {

@@ -59,6 +59,7 @@ async fn replace(
     let now = state.clock.now();
     let actor = session.pin.as_str().to_string();
     let key = credential.to_hex();
+    let boards = state.boards.clone();
     let outcome = state
         .db
         .write(move |c| {
@@ -107,6 +108,7 @@ async fn replace(
                 .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(ts)))
                 .execute(c)?;
             super::cabinet::insert_active_credential(c, &id, pin.as_str(), &style, &key, ts)?;
+            boards.credential_replaced(c, &id, crate::board::Replacement { old: &old_key, new: &key, style: &style, decision: &decision }, now)?;
             let entry = credential_replaced_entry(&old_key, &key, &style, &decision);
             let details = json!({
                 "pin": pin.as_str(), "old": fingerprint_of_hex(&old_key), "new": fingerprint_of_hex(&key),

@@ -135,4 +135,33 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
     assert_error(r, 409, "voting_not_open").await;
 }
 
-crate::backend_tests!(the_board_api_verifies_end_to_end);
+async fn a_credential_replaced_while_voting_is_posted_and_votes(b: Backend) {
+    let mut e = open_election(b, "forbidden").await;
+    let admin = e.app.admin().await;
+    let new = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
+    let body = json!({ "pin": crate::ballots::VOTERS[0], "credential": new.public().0.to_hex(), "decision": "TEC Batken 12/3" });
+    let r = admin.post(&format!("/api/campaigns/{}/credentials/replacements", e.id), &body).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let head: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
+    head.verify(&e.package.board_key).unwrap();
+    assert_eq!(head.head.size, 3);
+    let text = get(&e, "/board/entries?start=2&end=3").await.text().await.unwrap();
+    match serde_json::from_str(text.trim_end()).unwrap() {
+        BoardEntry::CredentialReplaced { old, new: posted, style, decision } => {
+            assert_eq!((old, posted), (e.creds[0].public(), new.public()));
+            assert_eq!((style.as_str(), decision.as_str()), ("main", "TEC Batken 12/3"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // the revoked credential no longer votes; the replacement does
+    let (old_ballot, _) = e.ballot(0, 0);
+    let body = assert_error(e.cast(0, &serde_json::to_value(&old_ballot).unwrap()).await, 422, "invalid_field").await;
+    assert_eq!(body["field"], "credential");
+    e.creds[0] = new;
+    let (ballot, _) = e.ballot(0, 0);
+    let r = e.cast(0, &serde_json::to_value(&ballot).unwrap()).await;
+    assert_eq!(r.status(), 201);
+    r.json::<dobush_crypto::record::Receipt>().await.unwrap().verify(&e.package).unwrap();
+}
+
+crate::backend_tests!(the_board_api_verifies_end_to_end, a_credential_replaced_while_voting_is_posted_and_votes);
