@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod casting;
+pub mod ceremony;
 pub mod clock;
 pub mod configuration;
 pub mod credentials;

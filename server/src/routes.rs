@@ -7,6 +7,7 @@ pub mod ballots;
 pub mod board;
 pub mod cabinet;
 pub mod campaigns;
+pub mod ceremony;
 pub mod health;
 pub mod register;
 pub mod replacement;
@@ -24,7 +25,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 .configure(cabinet::configure)
                 .configure(turnout::configure)
                 .configure(replacement::configure)
-                .configure(ballots::configure),
+                .configure(ballots::configure)
+                .configure(ceremony::configure),
         )
         .service(web::scope("/v1/campaigns").configure(board::configure));
 }

@@ -18,7 +18,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use dobush_crypto::ballot::{BallotError, BallotOpening, EncryptedBallot, TrackingCode, VerifiedBallot};
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
-use dobush_crypto::elgamal::PublicKey;
 use dobush_crypto::manifest::Manifest;
 use dobush_crypto::record::{BoardEntry, ElectionPackage, PublishedKeyHolder, RECORD_VERSION, Receipt};
 use serde::Deserialize;
@@ -284,18 +283,18 @@ async fn record(
         .await
 }
 
-/// The public outcome of the key ceremony, as the key-holders' devices published it.
+/// The manifest to install: everything else in the package comes from the stored outcome of
+/// the campaign's key ceremony, never from the request.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PackageRequest {
     manifest: Manifest,
-    threshold: u32,
-    key_holders: Vec<PublishedKeyHolder>,
-    joint_key: PublicKey,
 }
 
-/// Installs the election package (CEC administrator, in state `key_ceremony`): the server
-/// recomputes both context hashes and adds its board key.
+/// Installs the election package (CEC administrator, in state `key_ceremony`, once the key
+/// ceremony is complete): the threshold, the key-holders, the base hash and the joint key are
+/// the ceremony's; the server adds the manifest, computes the extended hash and adds its board
+/// key.
 async fn install_package(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -305,14 +304,26 @@ async fn install_package(
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&state, &req, &session, &[Role::CecAdmin]).await?;
     let id = path.into_inner();
-    let PackageRequest { manifest, threshold, key_holders, joint_key } = body.0;
+    let PackageRequest { manifest } = body.0;
     if manifest.campaign_id != id {
         return Err(ApiError::invalid("manifest.campaign_id", format!("must be this campaign's id {id}")));
     }
     manifest.validate().map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
+    let cid = id.clone();
+    let done = state.db.run(move |c| crate::ceremony::require_complete(c, &cid, "the election package")).await?;
+    let key_holders: Vec<PublishedKeyHolder> = done
+        .key_holders
+        .iter()
+        .map(|k| PublishedKeyHolder { index: k.index, signing_key: k.signing_key.0, comm_key: k.comm_key })
+        .collect();
     let identities: Vec<KeyHolderIdentity> =
         key_holders.iter().map(|k| KeyHolderIdentity { signing_key: k.signing_key, comm_key: k.comm_key }).collect();
+    let threshold = done.params.t();
     let base = base_hash(&id, threshold, &identities);
+    if base != done.base_hash {
+        return Err(ApiError::Unexpected(anyhow::anyhow!("the stored base hash of campaign {id} is not that of its key-holders")));
+    }
+    let joint_key = done.outcome.joint_key;
     let ctx = ElectionContext::new(base, joint_key, manifest.clone()).map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let package = ElectionPackage {
         version: RECORD_VERSION.into(),
@@ -339,6 +350,10 @@ async fn install_package(
                     "invalid_state",
                     format!("the election package is installed in state key_ceremony; the campaign is in state {}", st.as_str()),
                 ));
+            }
+            let done = crate::ceremony::require_complete(c, &cid, "the election package")?;
+            if done.outcome.joint_key != pkg.joint_key || done.base_hash != pkg.base_hash {
+                return Err(ApiError::conflict("ceremony_changed", "the key ceremony changed meanwhile; install the package again"));
             }
             let codes: Vec<String> =
                 ballot_styles::table.filter(ballot_styles::campaign_id.eq(&cid)).select(ballot_styles::code).load(c)?;

@@ -241,6 +241,22 @@ async fn transition(
             }
             _ => {}
         }
+        if matches!(action, Action::FreezeManifest | Action::OpenVoting) {
+            // base context → key ceremony → manifest frozen → extended context → voting
+            // (docs/protocol/README.md): both need the completed ceremony and the package built
+            // from its outcome.
+            crate::ceremony::require_complete(c, id, action.as_str())?;
+            let packages: i64 = crate::board::election_packages::table
+                .filter(crate::board::election_packages::campaign_id.eq(id))
+                .count()
+                .get_result(c)?;
+            if packages == 0 {
+                return Err(ApiError::conflict(
+                    "no_election_package",
+                    format!("{} needs the election package (PUT /api/campaigns/{id}/election-package) installed first", action.as_str()),
+                ));
+            }
+        }
         if action == Action::EraseTestDataAndOpenRegistration {
             let counts = erase_test_data(c, id)?;
             audit::append(c, ts, actor, "campaign.test_data_erased", Some(id), &counts)?;

@@ -1,12 +1,12 @@
 //! Casting and challenging ballots: receipts, one counted ballot per voter under both re-vote
 //! policies (100 concurrent casts), copies, replays, wrong styles, tampered proofs, challenges.
-//! The campaign's joint key comes from a real in-process 3-of-5 key ceremony.
+//! The campaign's joint key comes from a real 3-of-5 key ceremony run over HTTP.
 
 use dobush_crypto::ballot::{BallotSecrets, EncryptedBallot, PlaintextBallot, PlaintextContest, encrypt_ballot};
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
-use dobush_crypto::record::{BoardEntry, ElectionPackage, PublishedKeyHolder, ReVotePolicy, Receipt, counted_ballots};
+use dobush_crypto::record::{BoardEntry, ElectionPackage, ReVotePolicy, Receipt, counted_ballots};
 use rand::rngs::OsRng;
 use serde_json::{Value, json};
 
@@ -42,7 +42,8 @@ pub fn manifest(id: &str) -> Manifest {
     }
 }
 
-/// Campaign → register → three applications → key ceremony → package → frozen → open.
+/// Campaign → register → three applications → key ceremony over HTTP (3 of 5) → package →
+/// frozen → open.
 pub async fn open_election(b: Backend, policy: &str) -> Election {
     let app = spawn_app(b).await;
     let admin = app.admin().await;
@@ -60,14 +61,9 @@ pub async fn open_election(b: Backend, policy: &str) -> Election {
         assert_eq!(r.status(), 201);
     }
     assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
-    let ceremony = dobush_crypto::testing::run_ceremony_for_campaign(&mut OsRng, &id, 5, 3).unwrap();
-    let key_holders: Vec<PublishedKeyHolder> = ceremony
-        .publics
-        .iter()
-        .map(|p| PublishedKeyHolder { index: p.index, signing_key: p.signing_key.0, comm_key: p.comm_key })
-        .collect();
+    let ceremony = crate::ceremony::complete_ceremony(&app, &admin, &id).await;
     let path = format!("/api/campaigns/{id}/election-package");
-    let mut req = json!({ "manifest": manifest(&id), "threshold": 3, "key_holders": key_holders, "joint_key": ceremony.joint_key });
+    let mut req = json!({ "manifest": manifest(&id) });
     // a manifest of another campaign is refused, naming the field
     req["manifest"]["campaign_id"] = "other".into();
     let body = assert_error(admin.put(&path, &req).await, 422, "invalid_field").await;
@@ -82,7 +78,7 @@ pub async fn open_election(b: Backend, policy: &str) -> Election {
     let package: ElectionPackage =
         reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap().json().await.unwrap();
     let ctx = package.context().unwrap();
-    assert_eq!(ctx.joint_key(), &ceremony.joint_key);
+    assert_eq!(ctx.joint_key(), &ceremony.c.finish().unwrap().0.joint_key);
     let mut voters = Vec::new();
     for pin in VOTERS {
         voters.push(app.login(pin).await);

@@ -105,6 +105,7 @@ async fn credentials_and_ballot_styles_are_checked(b: Backend) {
     // applications only in the right states
     assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
     assert_eq!(voter.put(&app_path(&id), &json!({ "credential": CREDS[0] })).await.status(), 201);
+    crate::ceremony::ready_to_freeze(&app, &admin, &id).await;
     assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
     assert_error(voter.put(&app_path(&id), &json!({ "credential": CREDS[1] })).await, 409, "applications_closed").await;
 }

@@ -23,10 +23,12 @@ async fn lifecycle_is_enforced_in_order(b: Backend) {
     assert_error(transition(&admin, &id, "erase_test_data_and_open_registration").await, 409, "invalid_transition").await;
     let body = assert_error(transition(&admin, &id, "fly").await, 422, "invalid_field").await;
     assert_eq!(body["field"], "action");
-    for a in ["start_test", "erase_test_data_and_open_registration", "start_key_ceremony", "freeze_manifest"] {
+    for a in ["start_test", "erase_test_data_and_open_registration", "start_key_ceremony"] {
         let r = transition(&admin, &id, a).await;
         assert_eq!(r.status(), 200, "{a}");
     }
+    crate::ceremony::ready_to_freeze(&app, &admin, &id).await;
+    assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
     let c: Value = admin.get(&format!("/api/campaigns/{id}")).await.json().await.unwrap();
     assert_eq!(c["state"], "manifest_frozen");
     assert_eq!(c["manifest_hash"].as_str().unwrap().len(), 64);

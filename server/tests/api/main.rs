@@ -11,6 +11,7 @@ mod board;
 mod cabinet;
 mod campaigns;
 mod casting;
+mod ceremony;
 mod concurrency;
 mod health;
 mod migrations;
