@@ -154,7 +154,17 @@ impl Db {
         let pool = self.pool.clone();
         spawn_blocking_with_tracing(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            match f(&mut conn) {
+                Err(ApiError::Unexpected(e)) if connection_lost(&mut conn) => {
+                    // e.g. the server terminated the session ("terminating connection due to
+                    // administrator command", SQLSTATE 57P01) or the primary went away mid-query:
+                    // the transaction did not commit (or its outcome is unknown to us), so the
+                    // client is told to try again, not that the server failed
+                    tracing::error!(error = ?e, "database connection lost during the request");
+                    Err(ApiError::Unavailable("the database is unavailable; try again".into()))
+                }
+                other => other,
+            }
         })
         .await
         .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
@@ -168,6 +178,11 @@ impl Db {
     {
         self.run(move |conn| write_transaction(conn, f)).await
     }
+}
+
+/// True if the connection no longer answers (checked after an unexpected failure).
+fn connection_lost(conn: &mut AnyConnection) -> bool {
+    conn.batch_execute("SELECT 1").is_err()
 }
 
 /// Runs the embedded migrations matching the connection's backend.

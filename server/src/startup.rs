@@ -98,6 +98,12 @@ impl Application {
         self.port
     }
 
+    /// A handle that stops the server (graceful with `stop(true)`), e.g. to hand its database to
+    /// another process.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// The shared state (tests inspect the database through it).
     pub fn state(&self) -> web::Data<AppState> {
         self.state.clone()

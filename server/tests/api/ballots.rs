@@ -42,13 +42,64 @@ pub fn manifest(id: &str) -> Manifest {
     }
 }
 
+/// When the steps of [`open_election_on`] happen, on the app's manual clock.
+pub struct Schedule {
+    pub voting_day: chrono::NaiveDate,
+    pub window: (&'static str, &'static str),
+    /// Campaign creation and the applications.
+    pub apply_at: chrono::DateTime<chrono::Utc>,
+    /// Freezing the manifest and opening the polls.
+    pub open_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Schedule {
+    /// The pilot's dates: 9 April 2023, 08:00–20:00, opened at noon.
+    pub fn pilot() -> Self {
+        Self {
+            voting_day: chrono::NaiveDate::from_ymd_opt(2023, 4, 9).unwrap(),
+            window: ("08:00", "20:00"),
+            apply_at: default_now(),
+            open_at: bishkek(2023, 4, 9, 12, 0, 0),
+        }
+    }
+
+    /// Voting open now, in real time (for the server binary, which uses the system clock): today
+    /// in Bishkek, 00:00–23:59, applications 20 days before. Within ten minutes of Bishkek midnight
+    /// it first waits for the next day, so that the window holds for the whole test.
+    pub async fn real_time() -> Self {
+        use chrono::{Datelike, Duration, FixedOffset, NaiveTime, Timelike};
+        let bishkek_tz = FixedOffset::east_opt(6 * 3600).unwrap();
+        let local = chrono::Utc::now().with_timezone(&bishkek_tz);
+        if local.time() >= NaiveTime::from_hms_opt(23, 50, 0).unwrap() {
+            let left = 24 * 3600 - i64::from(local.time().num_seconds_from_midnight()) + 5;
+            tokio::time::sleep(std::time::Duration::from_secs(left.unsigned_abs())).await;
+        }
+        let now = chrono::Utc::now();
+        let day = now.with_timezone(&bishkek_tz).date_naive();
+        let apply = day - Duration::days(20);
+        Self {
+            voting_day: day,
+            window: ("00:00", "23:59"),
+            apply_at: bishkek(apply.year(), apply.month(), apply.day(), 12, 0, 0),
+            open_at: now,
+        }
+    }
+}
+
 /// Campaign → register → three applications → key ceremony over HTTP (3 of 5) → package →
-/// frozen → open.
+/// frozen → open, on the pilot's dates.
 pub async fn open_election(b: Backend, policy: &str) -> Election {
-    let app = spawn_app(b).await;
+    open_election_on(spawn_app(b).await, policy, &Schedule::pilot()).await
+}
+
+/// [`open_election`] on a given app and schedule.
+pub async fn open_election_on(app: TestApp, policy: &str, schedule: &Schedule) -> Election {
+    app.clock.set(schedule.apply_at);
     let admin = app.admin().await;
     let mut body = pilot_campaign();
     body["revote_policy"] = policy.into();
+    body["voting_day"] = schedule.voting_day.format("%Y-%m-%d").to_string().into();
+    body["voting_window"] = json!({ "start": schedule.window.0, "end": schedule.window.1 });
     let id = create_campaign(&admin, &body).await;
     for a in ["start_test", "erase_test_data_and_open_registration"] {
         assert_eq!(transition(&admin, &id, a).await.status(), 200, "{a}");
@@ -72,7 +123,7 @@ pub async fn open_election(b: Backend, policy: &str) -> Election {
     let r = admin.put(&path, &req).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
-    app.clock.set(bishkek(2023, 4, 9, 12, 0, 0));
+    app.clock.set(schedule.open_at);
     let admin = app.admin().await;
     assert_eq!(transition(&admin, &id, "open_voting").await.status(), 200);
     let package: ElectionPackage =

@@ -128,6 +128,18 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// A database this suite did not create (a throw-away cluster of a fault test): not dropped.
+    pub fn external(url: String) -> Self {
+        Self { url, backend: Backend::Postgres, pg_name: None, sqlite_path: None }
+    }
+
+    /// The PostgreSQL database name (for `pg_terminate_backend`).
+    pub fn pg_name(&self) -> Option<&str> {
+        self.pg_name.as_deref()
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = &self.pg_name {
@@ -146,6 +158,8 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub address: String,
+    /// Stops the in-process server (its pool stays usable through `state`).
+    pub server: actix_web::dev::ServerHandle,
     pub clock: Arc<ManualClock>,
     pub state: actix_web::web::Data<AppState>,
     pub backend: Backend,
@@ -181,15 +195,21 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
-    let db = TestDb::new(backend);
+    spawn_app_on(TestDb::new(backend), tweak).await
+}
+
+/// The app on a given database.
+pub async fn spawn_app_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let backend = db.backend;
     let mut settings = test_settings(&db.url);
     tweak(&mut settings);
     let clock = Arc::new(ManualClock::new(default_now()));
     let app = Application::build(settings, clock.clone()).await.expect("building the application");
     let port = app.port();
     let state = app.state();
+    let server = app.handle();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address: format!("http://127.0.0.1:{port}"), clock, state, backend, _db: db }
+    TestApp { address: format!("http://127.0.0.1:{port}"), server, clock, state, backend, _db: db }
 }
 
 pub fn http_client() -> reqwest::Client {
