@@ -128,7 +128,7 @@ impl MerkleLog {
         if n == 0 {
             return Ok(empty_root());
         }
-        if n.is_power_of_two() && a % n == 0 {
+        if n.is_power_of_two() && a.is_multiple_of(n) {
             let level = n.trailing_zeros() as usize;
             return self
                 .levels

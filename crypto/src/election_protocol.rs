@@ -69,9 +69,25 @@ pub struct MemberSignature {
     /// Ed25519 public key (in production: the member's qualified cloud e-signature certificate).
     #[serde(with = "bytes_hex")]
     pub public_key: [u8; 32],
-    /// Signature over [`ProtocolBody::digest`].
+    /// Signature over the signed digest ([`ProtocolBody::digest`], or
+    /// [`crate::record::credential_list_digest`] for the credential list).
     #[serde(with = "bytes_hex")]
     pub signature: [u8; 64],
+}
+
+impl MemberSignature {
+    /// A member signs a 32-byte digest on their own computer (the key never reaches the server).
+    pub fn sign_digest(digest: &[u8; 32], member: &str, key: &ed25519_dalek::SigningKey) -> Self {
+        MemberSignature { member: member.into(), public_key: key.verifying_key().to_bytes(), signature: key.sign(digest).to_bytes() }
+    }
+
+    /// Verifies the signature over `digest` (Ed25519, strict: RFC 8032 with canonical `S` and no
+    /// small-order keys).
+    pub fn verify_digest(&self, digest: &[u8; 32]) -> Result<(), SignatureError> {
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&self.public_key).map_err(|_| SignatureError::Key(self.member.clone()))?;
+        vk.verify_strict(digest, &ed25519_dalek::Signature::from_bytes(&self.signature))
+            .map_err(|_| SignatureError::Invalid(self.member.clone()))
+    }
 }
 
 /// The signed protocol.
@@ -288,21 +304,12 @@ pub fn canonical_json(v: &serde_json::Value, out: &mut String) {
 impl ElectionProtocol {
     /// A member signs on their own computer (the key never reaches the server).
     pub fn sign(body: &ProtocolBody, member: &str, key: &ed25519_dalek::SigningKey) -> MemberSignature {
-        MemberSignature {
-            member: member.into(),
-            public_key: key.verifying_key().to_bytes(),
-            signature: key.sign(&body.digest()).to_bytes(),
-        }
+        MemberSignature::sign_digest(&body.digest(), member, key)
     }
 
     /// Verifies every signature (strictly).
     pub fn verify_signatures(&self) -> Result<(), SignatureError> {
         let d = self.body.digest();
-        for s in &self.signatures {
-            let vk = ed25519_dalek::VerifyingKey::from_bytes(&s.public_key).map_err(|_| SignatureError::Key(s.member.clone()))?;
-            vk.verify_strict(&d, &ed25519_dalek::Signature::from_bytes(&s.signature))
-                .map_err(|_| SignatureError::Invalid(s.member.clone()))?;
-        }
-        Ok(())
+        self.signatures.iter().try_for_each(|s| s.verify_digest(&d))
     }
 }

@@ -53,6 +53,8 @@ pub const DS_DECRYPTION_SHARE: &[u8] = b"decryption-share";
 pub const CREDENTIAL_SEED: &[u8] = b"dobush/v1/credential-seed";
 /// Fingerprints of public keys shown to people.
 pub const FINGERPRINT: &[u8] = b"dobush/v1/fingerprint";
+/// Domain of the credential-list digest the commission signs (10-board.md §Credential list signatures).
+pub const CREDENTIAL_LIST_DIGEST: &[u8] = b"dobush/v1/credential-list";
 
 // Threshold keys (`docs/protocol/06-dkg.md`, `docs/protocol/07-threshold.md`).
 /// Kind of a signed DKG message (appended under `kind`): round-1 commitment hash.

@@ -37,6 +37,13 @@ pub enum BoardEntry {
         /// Their number (equals the protocol's e-voter line).
         count: u64,
     },
+    /// The commission members' signatures over the credential list (the entry right before this
+    /// one): [`credential_list_digest`] of the campaign id and that entry's exact bytes
+    /// (`docs/protocol/10-board.md` §Credential list signatures).
+    CredentialListSigned {
+        /// At least one signature; distinct public keys.
+        signatures: Vec<crate::election_protocol::MemberSignature>,
+    },
     /// A credential replaced after the deadline by a recorded commission decision.
     CredentialReplaced {
         /// The revoked credential.
@@ -86,6 +93,68 @@ pub enum BoardEntry {
         /// Milliseconds since the Unix epoch.
         timestamp_ms: u64,
     },
+}
+
+/// The digest commission members sign for the frozen credential list:
+/// `SHA-256("dobush/v1/credential-list" ‖ u64be(len(campaign_id)) ‖ campaign_id ‖ entry)`, where
+/// `entry` is the exact bytes of the `credential_list` board entry (its Merkle leaf data).
+/// (`docs/protocol/10-board.md` §Credential list signatures.)
+pub fn credential_list_digest(campaign_id: &str, entry: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(crate::labels::CREDENTIAL_LIST_DIGEST);
+    h.update((campaign_id.len() as u64).to_be_bytes());
+    h.update(campaign_id.as_bytes());
+    h.update(entry);
+    h.finalize().into()
+}
+
+/// Errors of [`check_credential_list_signatures`].
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ListSignatureError {
+    /// No signature at all.
+    #[error("the credential list carries no commission signature")]
+    Unsigned,
+    /// Two signatures by one key.
+    #[error("two signatures by the key of {0}")]
+    Duplicate(String),
+    /// A signature does not verify.
+    #[error(transparent)]
+    Signature(#[from] crate::election_protocol::SignatureError),
+}
+
+/// Checks the signatures of a `credential_list_signed` entry over the list entry's exact bytes:
+/// at least one, distinct keys, each valid.
+pub fn check_credential_list_signatures(
+    campaign_id: &str,
+    list_entry: &[u8],
+    signatures: &[crate::election_protocol::MemberSignature],
+) -> Result<(), ListSignatureError> {
+    if signatures.is_empty() {
+        return Err(ListSignatureError::Unsigned);
+    }
+    let digest = credential_list_digest(campaign_id, list_entry);
+    let mut seen = std::collections::HashSet::new();
+    for s in signatures {
+        if !seen.insert(s.public_key) {
+            return Err(ListSignatureError::Duplicate(s.member.clone()));
+        }
+        s.verify_digest(&digest)?;
+    }
+    Ok(())
+}
+
+/// The `credential_list_signed` entry with the signatures of `members` over `list_entry` (the
+/// exact bytes of the `credential_list` entry). For tests and the demo, where the members' keys are
+/// at hand; in production each member signs [`credential_list_digest`] on their own computer.
+pub fn sign_credential_list(campaign_id: &str, list_entry: &[u8], members: &[(&str, &ed25519_dalek::SigningKey)]) -> BoardEntry {
+    let digest = credential_list_digest(campaign_id, list_entry);
+    BoardEntry::CredentialListSigned {
+        signatures: members
+            .iter()
+            .map(|(name, key)| crate::election_protocol::MemberSignature::sign_digest(&digest, name, key))
+            .collect(),
+    }
 }
 
 impl BoardEntry {

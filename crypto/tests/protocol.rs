@@ -434,7 +434,7 @@ mod package_and_receipt {
 
 mod election_protocol {
     use super::*;
-    use dobush_crypto::election_protocol::{ElectionProtocol, ProtocolBody, Turnout};
+    use dobush_crypto::election_protocol::{ElectionProtocol, MemberSignature, ProtocolBody, Turnout};
     use dobush_crypto::record::ContestResult;
 
     fn body() -> ProtocolBody {
@@ -495,6 +495,35 @@ mod election_protocol {
         let mut forged = p;
         forged.signatures[1].signature[3] ^= 1;
         assert!(forged.verify_signatures().is_err());
+    }
+
+    #[test]
+    fn the_commission_signs_the_credential_list_and_any_change_is_refused() {
+        use dobush_crypto::record::{check_credential_list_signatures, BoardEntry, ListSignatureError, ListedCredential};
+        let mut rng = ChaCha20Rng::seed_from_u64(31);
+        let credentials: Vec<ListedCredential> = (0..3)
+            .map(|_| ListedCredential { credential: Credential::generate(&mut rng).unwrap().public(), style: "main".into() })
+            .collect();
+        let entry = BoardEntry::CredentialList { credentials, count: 3 }.to_bytes().unwrap();
+        let keys: Vec<ed25519_dalek::SigningKey> = (0..2).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+        let digest = dobush_crypto::record::credential_list_digest("c1", &entry);
+        let sigs: Vec<MemberSignature> =
+            keys.iter().enumerate().map(|(i, k)| MemberSignature::sign_digest(&digest, &format!("member {i}"), k)).collect();
+        check_credential_list_signatures("c1", &entry, &sigs).unwrap();
+        // another campaign, one changed byte of the list, a changed signature, a missing or repeated signer
+        assert!(matches!(check_credential_list_signatures("c2", &entry, &sigs), Err(ListSignatureError::Signature(_))));
+        let mut changed = entry.clone();
+        let last = changed.len() - 2;
+        changed[last] ^= 1;
+        assert!(matches!(check_credential_list_signatures("c1", &changed, &sigs), Err(ListSignatureError::Signature(_))));
+        let mut bad = sigs.clone();
+        bad[0].signature[0] ^= 1;
+        assert!(matches!(check_credential_list_signatures("c1", &entry, &bad), Err(ListSignatureError::Signature(_))));
+        assert_eq!(check_credential_list_signatures("c1", &entry, &[]), Err(ListSignatureError::Unsigned));
+        let twice = vec![sigs[0].clone(), sigs[0].clone()];
+        assert!(matches!(check_credential_list_signatures("c1", &entry, &twice), Err(ListSignatureError::Duplicate(_))));
+        // a list signature is not a protocol signature (different digest domains)
+        assert_ne!(digest, body().digest());
     }
 }
 

@@ -75,6 +75,9 @@ fn main() {
     listed.sort_by_key(|l| *l.credential.0.as_bytes());
     let mut board = Board::new();
     board.append(&BoardEntry::CredentialList { credentials: listed, count: n as u64 }).unwrap();
+    let member = ed25519_dalek::SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(2));
+    let list = board.lines()[0].clone();
+    board.append(&dobush_crypto::record::sign_credential_list("bench", list.as_bytes(), &[("member 1", &member)])).unwrap();
     board.append(&BoardEntry::Opened { timestamp_ms: 1 }).unwrap();
     let zero = board.sign_head(&board_key, base, 1);
     let mut tally = EncryptedTally::new(&ctx);

@@ -50,6 +50,8 @@ pub struct SimElection {
     pub cast: Vec<VerifiedBallot>,
     challenged: u64,
     replacements: Vec<(dobush_crypto::signature::VerifyingKey, dobush_crypto::signature::VerifyingKey)>,
+    /// The commission members' keys (they sign the credential list and the protocol).
+    pub members: Vec<ed25519_dalek::SigningKey>,
     /// The RNG.
     pub rng: ChaCha20Rng,
 }
@@ -87,6 +89,7 @@ impl SimElection {
         let mut listed: Vec<ListedCredential> =
             voters.iter().map(|v| ListedCredential { credential: v.credential.public(), style: v.style.clone() }).collect();
         listed.sort_by_key(|l| *l.credential.0.as_bytes());
+        let members: Vec<ed25519_dalek::SigningKey> = (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
         let mut sim = Self {
             ctx,
             package,
@@ -100,10 +103,16 @@ impl SimElection {
             cast: Vec::new(),
             challenged: 0,
             replacements: Vec::new(),
+            members,
             rng,
         };
         let count = listed.len() as u64;
         sim.append(BoardEntry::CredentialList { credentials: listed, count });
+        let names: Vec<String> = (1..=sim.members.len()).map(|i| format!("member {i}")).collect();
+        let signers: Vec<(&str, &ed25519_dalek::SigningKey)> = names.iter().map(String::as_str).zip(&sim.members).collect();
+        let list = sim.board.lines().first().cloned().unwrap_or_default();
+        let signed = dobush_crypto::record::sign_credential_list(&sim.package.manifest.campaign_id, list.as_bytes(), &signers);
+        sim.append(signed);
         sim.append(BoardEntry::Opened { timestamp_ms: sim.clock_ms });
         sim.sign_head();
         sim
@@ -219,9 +228,8 @@ impl SimElection {
         };
         let final_root = self.heads.last().map(|h| h.head.root).unwrap_or_default();
         let body = ProtocolBody::draw_up(&self.package.manifest, "7001", self.package.extended_hash, final_root, turnout, &results, self.clock_ms);
-        let members: Vec<ed25519_dalek::SigningKey> = (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut self.rng)).collect();
         let protocol = ElectionProtocol {
-            signatures: members.iter().enumerate().map(|(i, k)| ElectionProtocol::sign(&body, &format!("member {}", i + 1), k)).collect(),
+            signatures: self.members.iter().enumerate().map(|(i, k)| ElectionProtocol::sign(&body, &format!("member {}", i + 1), k)).collect(),
             body,
         };
         let record = ElectionRecord {

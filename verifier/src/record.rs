@@ -113,8 +113,9 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     rep.finish(c);
 
     // 10. Credentials.
-    let mut c = Report::start("credentials", "frozen credential list; every ballot signed by a listed credential of its style");
+    let mut c = Report::start("credentials", "frozen credential list signed by the commission; every ballot signed by a listed credential of its style");
     let creds = credential_list(&entries, &mut c);
+    list_signatures(&ctx.election.manifest.campaign_id, &lines, &entries, &mut c);
     rep.finish(c);
 
     // 5. Ballots (parse; proofs batched and in parallel).
@@ -278,8 +279,17 @@ fn parse_entries(lines: &[&[u8]], c: &mut crate::report::Running) -> Vec<Entry> 
         match serde_json::from_slice::<Value>(l) {
             Ok(v) => {
                 let kind = v.get("type").and_then(Value::as_str).unwrap_or("").to_owned();
-                const KINDS: [&str; 8] =
-                    ["credential_list", "credential_replaced", "opened", "ballot", "challenged", "superseded", "web_assets", "closed"];
+                const KINDS: [&str; 9] = [
+                    "credential_list",
+                    "credential_list_signed",
+                    "credential_replaced",
+                    "opened",
+                    "ballot",
+                    "challenged",
+                    "superseded",
+                    "web_assets",
+                    "closed",
+                ];
                 if !KINDS.contains(&kind.as_str()) {
                     c.fail(format!("entry {i}: unknown type {kind:?}"));
                 }
@@ -291,6 +301,9 @@ fn parse_entries(lines: &[&[u8]], c: &mut crate::report::Running) -> Vec<Entry> 
     let pos = |k: &str| out.iter().position(|e| e.kind == k);
     let count = |k: &str| out.iter().filter(|e| e.kind == k).count();
     c.require(count("credential_list") == 1 && pos("credential_list") == Some(0), || "the credential list must be the first entry, once".into());
+    c.require(count("credential_list_signed") == 1 && pos("credential_list_signed") == Some(1), || {
+        "the commission's signatures on the credential list (credential_list_signed) must be the second entry, once".into()
+    });
     c.require(count("opened") == 1, || "exactly one `opened` entry".into());
     c.require(count("closed") <= 1 && pos("closed").is_none_or(|p| p + 1 == out.len()), || "`closed` must be the last entry".into());
     if let Some(o) = pos("opened") {
@@ -360,6 +373,52 @@ fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credent
         }
     }
     creds
+}
+
+/// 10-board.md §Credential list signatures: every signature in `credential_list_signed` is an
+/// Ed25519 signature (strict) over SHA-256("dobush/v1/credential-list" ‖ u64be(len id) ‖ id ‖ the
+/// exact line of the `credential_list` entry); at least one, no key twice.
+fn list_signatures(campaign_id: &str, lines: &[&[u8]], entries: &[Entry], c: &mut crate::report::Running) {
+    use sha2::{Digest, Sha256};
+    let (Some(list), Some(signed)) =
+        (entries.iter().find(|e| e.kind == "credential_list"), entries.iter().find(|e| e.kind == "credential_list_signed"))
+    else {
+        c.fail("the credential list is not signed by the commission (no credential_list_signed entry)");
+        return;
+    };
+    let Some(line) = lines.get(list.index) else { return };
+    let mut h = Sha256::new();
+    h.update(b"dobush/v1/credential-list");
+    h.update((campaign_id.len() as u64).to_be_bytes());
+    h.update(campaign_id.as_bytes());
+    h.update(line);
+    let digest: [u8; 32] = h.finalize().into();
+    let sigs = match array(&signed.v, "signatures", "credential_list_signed") {
+        Ok(a) => a,
+        Err(e) => {
+            c.fail(format!("entry {}: {}", signed.index, e.0));
+            return;
+        }
+    };
+    c.require(!sigs.is_empty(), || format!("entry {}: the credential list carries no signature", signed.index));
+    let mut seen = HashSet::new();
+    for (i, sg) in sigs.iter().enumerate() {
+        c.items(1);
+        let member = sg.get("member").and_then(Value::as_str).unwrap_or("?");
+        let parsed = (|| -> Decoded<([u8; 32], [u8; 64])> {
+            Ok((hex_n(field(sg, "public_key", "signature")?, "public_key")?, hex_n(field(sg, "signature", "signature")?, "signature")?))
+        })();
+        match parsed {
+            Ok((pk, sig)) => {
+                c.require(seen.insert(pk), || format!("entry {}: signature {i} ({member}): a second signature by the same key", signed.index));
+                let ok = ed25519_dalek::VerifyingKey::from_bytes(&pk)
+                    .ok()
+                    .and_then(|k| k.verify_strict(&digest, &ed25519_dalek::Signature::from_bytes(&sig)).ok());
+                c.require(ok.is_some(), || format!("entry {}: credential list signature {i} ({member}): invalid", signed.index));
+            }
+            Err(e) => c.fail(format!("entry {}: signature {i}: {}", signed.index, e.0)),
+        }
+    }
 }
 
 fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut crate::report::Running) -> (Vec<Cast>, Vec<Cast>) {

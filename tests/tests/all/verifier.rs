@@ -245,6 +245,51 @@ fn credential_added_after_the_freeze_is_detected() {
 }
 
 #[test]
+fn a_credential_swapped_into_the_signed_list_breaks_the_commission_signatures() {
+    let c = election(ReVotePolicy::Forbidden);
+    let mut lines = c.board.lines().to_vec();
+    // The server swaps a listed credential for one it made (count unchanged, still sorted),
+    // re-signs every head, and keeps the members' signatures.
+    let mine = dobush_crypto::credential::Credential::generate(&mut ChaCha20Rng::seed_from_u64(9)).unwrap().public().0.to_hex();
+    lines[0] = edit(&lines[0], |v| {
+        let items = v["credentials"].as_array_mut().unwrap();
+        items[0]["credential"] = Value::from(mine);
+        items.sort_by(|a, b| a["credential"].as_str().cmp(&b["credential"].as_str()));
+    });
+    let (rec, forged) = forge(&c, lines);
+    let r = check(&rec, &forged);
+    assert!(r.failures_of("credentials").iter().any(|m| m.contains("credential list signature 0 (member 1): invalid")), "{}", r.text());
+}
+
+#[test]
+fn an_unsigned_or_badly_signed_credential_list_is_refused() {
+    let c = election(ReVotePolicy::Forbidden);
+    // no signature entry at all
+    let mut lines = c.board.lines().to_vec();
+    assert!(lines[1].contains("\"type\":\"credential_list_signed\""));
+    lines.remove(1);
+    let (rec, forged) = forge(&c, lines);
+    let r = check(&rec, &forged);
+    assert!(r.failures_of("credentials").iter().any(|m| m.contains("not signed by the commission")), "{}", r.text());
+    assert!(r.failures_of("entries").iter().any(|m| m.contains("second entry")), "{}", r.text());
+    // an empty list of signatures, a changed signature, one signer twice
+    for (what, change) in [
+        ("carries no signature", Box::new(|v: &mut Value| v["signatures"] = Value::Array(vec![])) as Box<dyn Fn(&mut Value)>),
+        ("(member 2): invalid", Box::new(|v: &mut Value| flip_hex(&mut v["signatures"][1]["signature"]))),
+        ("same key", Box::new(|v: &mut Value| {
+            let first = v["signatures"][0].clone();
+            v["signatures"].as_array_mut().unwrap().push(first);
+        })),
+    ] {
+        let mut lines = c.board.lines().to_vec();
+        lines[1] = edit(&lines[1], |v| change(v));
+        let (rec, forged) = forge(&c, lines);
+        let r = check(&rec, &forged);
+        assert!(r.failures_of("credentials").iter().any(|m| m.contains(what)), "{what}: {}", r.text());
+    }
+}
+
+#[test]
 fn duplicated_ballot_is_detected() {
     let c = election(ReVotePolicy::LastCounts);
     let mut lines = c.board.lines().to_vec();
