@@ -26,7 +26,7 @@ use anyhow::Context;
 use diesel::prelude::*;
 use dobush_crypto::board::{BoardKey, SignedTreeHead, TreeHead, leaf_hash};
 use dobush_crypto::context::ElectionContext;
-use dobush_crypto::record::{Board, BoardEntry, ElectionPackage, ListedCredential};
+use dobush_crypto::record::{Board, BoardEntry, ElectionPackage};
 use serde::Deserialize;
 
 use crate::db::{AnyConnection, write_transaction};
@@ -201,7 +201,8 @@ impl Boards {
     }
 
     /// Writes the opening of the board inside the caller's transaction (the lifecycle transition
-    /// to `voting_open`): the frozen `credential_list`, the zero-report head (size = the entries
+    /// to `voting_open`): the frozen `credential_list` and the commission's signatures over it
+    /// (`credential_list_signed`; 409 `credential_list_unsigned` without one), the zero-report head (size = the entries
     /// before `opened`), then `opened`. A campaign without an installed election package gets no
     /// board (and accepts no ballots: casting answers 409 `no_election_key`).
     pub fn open_board(&self, c: &mut AnyConnection, id: &str, now_secs: i64) -> Result<(), ApiError> {
@@ -209,15 +210,11 @@ impl Boards {
         if board.size() != 0 {
             return Err(ApiError::conflict("board_not_empty", "the board of this campaign already has entries"));
         }
-        let mut credentials = Vec::new();
-        for (hex, style) in crate::credentials::active_credentials(c, id)? {
-            let credential = serde_json::from_value(serde_json::Value::String(hex)).map_err(corrupt)?;
-            credentials.push(ListedCredential { credential, style });
-        }
-        let count = credentials.len() as u64;
+        let (list, signed) = crate::credentials::signed_list(c, id)?;
         let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
         let mut app = Appender { board: &mut board, key: &self.key, campaign: id };
-        app.append(c, &BoardEntry::CredentialList { credentials, count }, None, now_secs)?;
+        app.append(c, &list, None, now_secs)?;
+        app.append(c, &signed, None, now_secs)?;
         app.sign_head(c, election.package.base_hash, ms)?;
         app.append(c, &BoardEntry::Opened { timestamp_ms: ms }, None, now_secs)?;
         self.forget(id);
@@ -354,6 +351,7 @@ impl Appender<'_> {
 fn entry_kind(e: &BoardEntry) -> &'static str {
     match e {
         BoardEntry::CredentialList { .. } => "credential_list",
+        BoardEntry::CredentialListSigned { .. } => "credential_list_signed",
         BoardEntry::CredentialReplaced { .. } => "credential_replaced",
         BoardEntry::Opened { .. } => "opened",
         BoardEntry::Ballot { .. } => "ballot",

@@ -8,6 +8,7 @@ pub mod board;
 pub mod cabinet;
 pub mod campaigns;
 pub mod ceremony;
+pub mod credential_list;
 pub mod health;
 pub mod register;
 pub mod replacement;
@@ -26,7 +27,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 .configure(turnout::configure)
                 .configure(replacement::configure)
                 .configure(ballots::configure)
-                .configure(ceremony::configure),
+                .configure(ceremony::configure)
+                .configure(credential_list::configure),
         )
-        .service(web::scope("/v1/campaigns").configure(board::configure));
+        .service(web::scope("/v1/campaigns").configure(board::configure).configure(credential_list::configure_public));
 }

@@ -197,6 +197,10 @@ pub fn erase_test_data(c: &mut AnyConnection, id: &str) -> Result<serde_json::Va
     let ballots_n = diesel::delete(ballots::table.filter(ballots::campaign_id.eq(id))).execute(c)?;
     let creds = diesel::delete(evoter_credentials::table.filter(evoter_credentials::campaign_id.eq(id))).execute(c)?;
     let keys = diesel::delete(key_shares::table.filter(key_shares::campaign_id.eq(id))).execute(c)?;
+    let list_signatures = diesel::delete(
+        crate::credentials::credential_list_signatures::table.filter(crate::credentials::credential_list_signatures::campaign_id.eq(id)),
+    )
+    .execute(c)?;
     let voters_n = diesel::delete(voters::table.filter(voters::campaign_id.eq(id))).execute(c)?;
     diesel::update(campaigns::table.filter(campaigns::id.eq(id)))
         .set((campaigns::election_public_key.eq(None::<String>), campaigns::manifest_hash.eq(None::<String>)))
@@ -204,6 +208,7 @@ pub fn erase_test_data(c: &mut AnyConnection, id: &str) -> Result<serde_json::Va
     Ok(json!({
         "ballots": ballots_n, "ciphertexts": ciphertexts, "board_entries": board, "tree_heads": heads,
         "encrypted_totals": totals, "credentials": creds, "key_shares": keys, "voters": voters_n,
+        "credential_list_signatures": list_signatures,
     }))
 }
 

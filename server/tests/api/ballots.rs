@@ -125,6 +125,9 @@ pub async fn open_election_on(app: TestApp, policy: &str, schedule: &Schedule) -
     assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
     app.clock.set(schedule.open_at);
     let admin = app.admin().await;
+    // voting does not open on an unsigned credential list
+    assert_error(transition(&admin, &id, "open_voting").await, 409, "credential_list_unsigned").await;
+    sign_credential_list(&app, &admin, &id).await;
     assert_eq!(transition(&admin, &id, "open_voting").await.status(), 200);
     let package: ElectionPackage =
         reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap().json().await.unwrap();
@@ -193,12 +196,12 @@ async fn a_cast_ballot_gets_a_receipt_that_verifies(b: Backend) {
     assert_eq!(r.status(), 201);
     let receipt: Receipt = r.json().await.unwrap();
     receipt.verify(&e.package).unwrap();
-    assert_eq!(receipt.index, 2, "after credential_list and opened");
-    assert_eq!(receipt.tree_head.head.size, 3);
+    assert_eq!(receipt.index, 3, "after credential_list, credential_list_signed and opened");
+    assert_eq!(receipt.tree_head.head.size, 4);
     assert_eq!(e.statuses(VOTER1).await, vec!["counted"]);
     // the receipt's entry is on the board, byte for byte
     let lines = e.board_lines().await;
-    assert_eq!(lines[2], receipt.entry);
+    assert_eq!(lines[3], receipt.entry);
     // a second ballot of the same voter under `forbidden`
     let (again, _) = e.ballot(0, 2);
     assert_error(e.cast(0, &serde_json::to_value(&again).unwrap()).await, 409, "already_voted").await;

@@ -22,18 +22,21 @@ async fn proof(e: &Election, path: &str) -> Vec<[u8; 32]> {
 
 async fn the_board_api_verifies_end_to_end(b: Backend) {
     let e = open_election(b, "last_counts").await;
-    // the zero report: the frozen credential list, signed before `opened`
+    // the zero report: the frozen credential list and the commission's signature over it,
+    // signed before `opened`
     let zero: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
     zero.verify(&e.package.board_key).unwrap();
-    assert_eq!((zero.head.size, zero.head.context), (1, e.package.base_hash));
-    let lines = get(&e, "/board/entries?start=0&end=2").await.text().await.unwrap();
+    assert_eq!((zero.head.size, zero.head.context), (2, e.package.base_hash));
+    let lines = get(&e, "/board/entries?start=0&end=3").await.text().await.unwrap();
     let first: Vec<BoardEntry> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     match &first[..] {
-        [BoardEntry::CredentialList { credentials, count }, BoardEntry::Opened { .. }] => {
+        [BoardEntry::CredentialList { credentials, count }, BoardEntry::CredentialListSigned { signatures }, BoardEntry::Opened { .. }] => {
             assert_eq!(*count, 3);
             let mut sorted: Vec<_> = e.creds.iter().map(|c| c.public().0.to_hex()).collect();
             sorted.sort();
             assert_eq!(credentials.iter().map(|c| c.credential.0.to_hex()).collect::<Vec<_>>(), sorted);
+            let list = lines.lines().next().unwrap();
+            dobush_crypto::record::check_credential_list_signatures(&e.id, list.as_bytes(), signatures).unwrap();
         }
         other => panic!("{other:?}"),
     }
@@ -55,8 +58,8 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
     let latest: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
     assert_eq!(heads.first(), Some(&zero));
     assert_eq!(heads.last(), Some(&latest));
-    // 2 + 4 ballots + 1 supersede marker + 1 challenge + 1 ballot + 1 supersede marker
-    assert_eq!(latest.head.size, 10);
+    // 3 + 4 ballots + 1 supersede marker + 1 challenge + 1 ballot + 1 supersede marker
+    assert_eq!(latest.head.size, 11);
     // every head is signed, and consistent with the one before (the crypto crate's check, and
     // the independent verifier's `watch` step)
     let pin = dobush_verifier::watch::Pinned { base_hash: e.package.base_hash, board_key: e.package.board_key };
@@ -96,7 +99,7 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
         lines.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()["type"].as_str().unwrap().to_string()).collect();
     assert_eq!(
         kinds,
-        ["credential_list", "opened", "ballot", "ballot", "ballot", "superseded", "ballot", "challenged", "superseded", "ballot"]
+        ["credential_list", "credential_list_signed", "opened", "ballot", "ballot", "ballot", "superseded", "ballot", "challenged", "superseded", "ballot"]
     );
 
     // bad requests name the field
@@ -144,8 +147,8 @@ async fn a_credential_replaced_while_voting_is_posted_and_votes(b: Backend) {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let head: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
     head.verify(&e.package.board_key).unwrap();
-    assert_eq!(head.head.size, 3);
-    let text = get(&e, "/board/entries?start=2&end=3").await.text().await.unwrap();
+    assert_eq!(head.head.size, 4);
+    let text = get(&e, "/board/entries?start=3&end=4").await.text().await.unwrap();
     match serde_json::from_str(text.trim_end()).unwrap() {
         BoardEntry::CredentialReplaced { old, new: posted, style, decision } => {
             assert_eq!((old, posted), (e.creds[0].public(), new.public()));
@@ -164,4 +167,58 @@ async fn a_credential_replaced_while_voting_is_posted_and_votes(b: Backend) {
     r.json::<dobush_crypto::record::Receipt>().await.unwrap().verify(&e.package).unwrap();
 }
 
-crate::backend_tests!(the_board_api_verifies_end_to_end, a_credential_replaced_while_voting_is_posted_and_votes);
+async fn the_commission_signs_the_frozen_credential_list(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    let cred = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
+    let voter = app.login(crate::ballots::VOTERS[0]).await;
+    let r = voter.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() })).await;
+    assert_eq!(r.status(), 201);
+    // not before the applications close
+    let list_url = app.url(&format!("/api/v1/campaigns/{id}/credential-list"));
+    assert_error(reqwest::get(list_url.clone()).await.unwrap(), 409, "applications_open").await;
+    app.clock.set(bishkek(2023, 3, 25, 9, 0, 0));
+    let list: Value = reqwest::get(list_url.clone()).await.unwrap().json().await.unwrap();
+    let entry = list["entry"].as_str().unwrap();
+    match serde_json::from_str(entry).unwrap() {
+        BoardEntry::CredentialList { credentials, count } => {
+            assert_eq!(count, 1);
+            assert_eq!(credentials[0].credential, cred.public());
+        }
+        other => panic!("{other:?}"),
+    }
+    let digest = dobush_crypto::record::credential_list_digest(&id, entry.as_bytes());
+    let member = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Chair", &member);
+    let path = format!("/api/campaigns/{id}/credential-list/signatures");
+    let admin = app.admin().await;
+    // a voter may not upload; a signature over another digest, or malformed hex, is refused by field
+    let voter = app.login(crate::ballots::VOTERS[0]).await;
+    assert_eq!(voter.post(&path, &serde_json::to_value(&sig).unwrap()).await.status(), 403);
+    let mut other = serde_json::to_value(dobush_crypto::election_protocol::MemberSignature::sign_digest(&[0; 32], "Chair", &member)).unwrap();
+    let body = assert_error(admin.post(&path, &other).await, 422, "invalid_field").await;
+    assert_eq!(body["field"], "signature");
+    other["public_key"] = "ABC".into();
+    let body = assert_error(admin.post(&path, &other).await, 422, "invalid_field").await;
+    assert_eq!(body["field"], "public_key");
+    let r = admin.post(&path, &serde_json::to_value(&sig).unwrap()).await;
+    assert_eq!(r.status(), 200);
+    let shown: Value = reqwest::get(list_url.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(shown["signatures"].as_array().unwrap().len(), 1);
+    // a replacement changes the list: the old signature no longer covers it
+    let new = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
+    let body = json!({ "pin": crate::ballots::VOTERS[0], "credential": new.public().0.to_hex(), "decision": "TEC Batken 12/4" });
+    assert_eq!(admin.post(&format!("/api/campaigns/{id}/credentials/replacements"), &body).await.status(), 200);
+    let shown: Value = reqwest::get(list_url).await.unwrap().json().await.unwrap();
+    assert_ne!(shown["digest"], hex::encode(digest));
+    assert_eq!(shown["signatures"].as_array().unwrap().len(), 0);
+    let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
+    assert!(log["entries"].as_array().unwrap().iter().any(|e| e["action"] == "credential_list.signed"));
+}
+
+crate::backend_tests!(
+    the_board_api_verifies_end_to_end,
+    a_credential_replaced_while_voting_is_posted_and_votes,
+    the_commission_signs_the_frozen_credential_list
+);

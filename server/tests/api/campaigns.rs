@@ -105,6 +105,13 @@ async fn test_data_is_erased_before_registration(b: Backend) {
             .values((key_shares::campaign_id.eq(&cid), key_shares::trustee_index.eq(1), key_shares::holder_pin.eq(ADMIN_PIN), key_shares::public_data.eq("{}"), key_shares::created_at.eq(1)))
             .execute(c)
             .unwrap();
+        {
+            use dobush_server::credentials::credential_list_signatures as s;
+            diesel::insert_into(s::table)
+                .values((s::campaign_id.eq(&cid), s::public_key.eq("k"), s::member.eq("m"), s::signature.eq("s"), s::list_digest.eq("d"), s::uploaded_by.eq(ADMIN_PIN), s::created_at.eq(1)))
+                .execute(c)
+                .unwrap();
+        }
     })
     .await;
     let r = transition(&admin, &id, "erase_test_data_and_open_registration").await;
@@ -122,17 +129,21 @@ async fn test_data_is_erased_before_registration(b: Backend) {
                 n(key_shares::table.filter(key_shares::campaign_id.eq(&cid)).count().get_result(c)),
                 n(evoter_credentials::table.filter(evoter_credentials::campaign_id.eq(&cid)).count().get_result(c)),
                 n(voters::table.filter(voters::campaign_id.eq(&cid)).count().get_result(c)),
+                n(dobush_server::credentials::credential_list_signatures::table
+                    .filter(dobush_server::credentials::credential_list_signatures::campaign_id.eq(&cid))
+                    .count()
+                    .get_result(c)),
                 n(precincts::table.filter(precincts::campaign_id.eq(&cid)).count().get_result(c)),
             ]
         })
         .await;
-    assert_eq!(counts, vec![0, 0, 0, 0, 0, 0, 0, 0, 3], "only the precincts (configuration) remain");
+    assert_eq!(counts, vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 3], "only the precincts (configuration) remain");
     let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
     let erased = log["entries"].as_array().unwrap().iter().find(|e| e["action"] == "campaign.test_data_erased").unwrap();
     let details: Value = serde_json::from_str(erased["details"].as_str().unwrap()).unwrap();
     assert_eq!(details, json!({
         "ballots": 1, "ciphertexts": 1, "board_entries": 1, "tree_heads": 1, "encrypted_totals": 1,
-        "credentials": 1, "key_shares": 1, "voters": 3,
+        "credentials": 1, "key_shares": 1, "voters": 3, "credential_list_signatures": 1,
     }));
     // the erased voter is no longer on the register
     assert_eq!(app.try_login(VOTER1, ACR_STRONG, "api").await.err().unwrap().status, 403);

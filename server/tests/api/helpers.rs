@@ -525,3 +525,18 @@ pub fn insert_ballot(c: &mut dobush_server::db::AnyConnection, campaign: &str, p
         .execute(c)
         .unwrap();
 }
+
+/// A commission member signs the frozen credential list on their own computer and the
+/// administrator uploads the signature (issue 8; docs/protocol/10-board.md §Credential list
+/// signatures). Returns the member's key. The clock must be past the last application day.
+pub async fn sign_credential_list(app: &TestApp, admin: &User, id: &str) -> ed25519_dalek::SigningKey {
+    let list: Value = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/credential-list"))).await.unwrap().json().await.unwrap();
+    let entry = list["entry"].as_str().unwrap();
+    let digest = dobush_crypto::record::credential_list_digest(id, entry.as_bytes());
+    assert_eq!(list["digest"], hex::encode(digest));
+    let member = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Member of the commission", &member);
+    let r = admin.post(&format!("/api/campaigns/{id}/credential-list/signatures"), &serde_json::to_value(&sig).unwrap()).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    member
+}
