@@ -82,6 +82,20 @@ enum Command {
         #[arg(long)]
         member: String,
     },
+    /// Signs the frozen e-voter credential list (the server's `credential-list` answer, saved to
+    /// a file) after recomputing its digest; prints its size and the signature JSON. Same key
+    /// and the same DEMO AND TESTS ONLY caveat as `sign`.
+    SignList {
+        /// Keystore directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The saved `GET /api/v1/campaigns/{id}/credential-list` answer.
+        #[arg(long)]
+        list: PathBuf,
+        /// The member's name and role.
+        #[arg(long)]
+        member: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -190,6 +204,13 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let pass = read_passphrase(false)?;
             let sig = ops::sign(&dir, &pass, &protocol, &member)?;
+            println!("{}", serde_json::to_string_pretty(&sig)?);
+            Ok(())
+        }
+        Command::SignList { dir, list, member } => {
+            let pass = read_passphrase(false)?;
+            let (sig, count) = ops::sign_list(&dir, &pass, &list, &member)?;
+            eprintln!("credential list of {count} e-voters signed");
             println!("{}", serde_json::to_string_pretty(&sig)?);
             Ok(())
         }

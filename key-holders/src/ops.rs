@@ -95,3 +95,50 @@ pub fn sign(
     let (_, secrets) = Keystore::open(store_dir, passphrase)?;
     Ok(ElectionProtocol::sign(&body, member, &secrets.member))
 }
+
+/// Signs the frozen credential list (issue 8) with the member's key from the keystore. `list_path`
+/// holds the server's `GET /api/v1/campaigns/{id}/credential-list` answer; the digest is
+/// recomputed here from the campaign id and the exact entry text (never taken from the server),
+/// and the entry must be a well-formed list: sorted, counted. Returns the signature and the list's
+/// size, which the member compares with the commission's count of e-voters before signing.
+pub fn sign_list(
+    store_dir: &Path,
+    passphrase: &str,
+    list_path: &Path,
+    member: &str,
+) -> Result<(MemberSignature, u64)> {
+    use dobush_crypto::record::{BoardEntry, credential_list_digest};
+    let text = fs::read_to_string(list_path)
+        .with_context(|| format!("cannot read {}", list_path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", list_path.display()))?;
+    let (Some(campaign), Some(entry)) = (
+        v.get("campaign_id").and_then(serde_json::Value::as_str),
+        v.get("entry").and_then(serde_json::Value::as_str),
+    ) else {
+        bail!("{} has no campaign_id and entry", list_path.display());
+    };
+    let count = match serde_json::from_str::<BoardEntry>(entry) {
+        Ok(BoardEntry::CredentialList { credentials, count }) => {
+            let sorted = credentials
+                .windows(2)
+                .all(|w| w[0].credential.0.as_bytes() < w[1].credential.0.as_bytes());
+            if !sorted || count != credentials.len() as u64 {
+                bail!("the credential list is not strictly sorted or miscounted");
+            }
+            count
+        }
+        _ => bail!("the entry is not a credential list"),
+    };
+    let digest = credential_list_digest(campaign, entry.as_bytes());
+    if let Some(claimed) = v.get("digest").and_then(serde_json::Value::as_str)
+        && claimed != hex::encode(digest)
+    {
+        bail!("the server's digest {claimed} is not the list's digest {}", hex::encode(digest));
+    }
+    if member.trim().is_empty() {
+        bail!("--member must name the commission member");
+    }
+    let (_, secrets) = Keystore::open(store_dir, passphrase)?;
+    Ok((MemberSignature::sign_digest(&digest, member, &secrets.member), count))
+}

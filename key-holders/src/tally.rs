@@ -142,7 +142,7 @@ pub fn run(
     let mut replacements = Vec::new();
     let mut ballots: Vec<(usize, EncryptedBallot, TrackingCode)> = Vec::new();
     let mut markers: Vec<(TrackingCode, TrackingCode)> = Vec::new();
-    let (mut opened, mut closed) = (false, false);
+    let (mut opened, mut closed, mut list_signed) = (false, false, false);
     for (n, line) in board.lines().iter().enumerate() {
         let line_no = n + 1;
         let entry: BoardEntry = serde_json::from_str(line)
@@ -172,6 +172,16 @@ pub fn run(
                 }
             }
             _ if n == 0 => refuse!("board line 1 is not the credential list"),
+            BoardEntry::CredentialListSigned { signatures } => {
+                let list = board.lines().first().map(String::as_bytes).unwrap_or_default();
+                if n != 1 {
+                    refuse!("board line {line_no}: the list's signatures must follow the credential list, once");
+                }
+                dobush_crypto::record::check_credential_list_signatures(&record.package.manifest.campaign_id, list, &signatures)
+                    .map_err(|e| Refused(format!("board line {line_no}: credential list signatures: {e}")))?;
+                list_signed = true;
+            }
+            _ if n == 1 => refuse!("board line 2 is not the commission's signatures on the credential list"),
             BoardEntry::CredentialReplaced {
                 old, new, style, ..
             } => {
@@ -211,6 +221,9 @@ pub fn run(
     }
     if !closed {
         refuse!("the board is not closed: no `closed` entry");
+    }
+    if !list_signed {
+        refuse!("the credential list is not signed by the commission");
     }
 
     // Every cast ballot's proofs and credential signature, and its tracking code.

@@ -243,6 +243,15 @@ fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
             credentials: listed,
         })
         .unwrap();
+    let member = ed25519_dalek::SigningKey::generate(&mut rng);
+    let list = board.lines()[0].clone();
+    board
+        .append(&dobush_crypto::record::sign_credential_list(
+            &package.manifest.campaign_id,
+            list.as_bytes(),
+            &[("member 1", &member)],
+        ))
+        .unwrap();
     board
         .append(&BoardEntry::Opened { timestamp_ms: 1 })
         .unwrap();
@@ -616,6 +625,46 @@ fn ceremony_rehearsal_tally_and_signing() {
         .verify_signatures()
         .is_err()
     );
+    // Credential-list signing: the digest is recomputed from the entry, never trusted.
+    let board_text = fs::read_to_string(other.join("board.jsonl")).unwrap();
+    let entry = board_text.lines().next().unwrap();
+    let campaign = &sim_record.package.manifest.campaign_id;
+    let digest = dobush_crypto::record::credential_list_digest(campaign, entry.as_bytes());
+    let list_file = c.root.join("credential-list.json");
+    let list = serde_json::json!({ "campaign_id": campaign, "entry": entry, "digest": hex::encode(digest) });
+    fs::write(&list_file, list.to_string()).unwrap();
+    let out = ok(&[
+        "sign-list",
+        "--dir",
+        c.store(2),
+        "--list",
+        s(&list_file),
+        "--member",
+        "Member C. Cholponova",
+    ]);
+    let sig: MemberSignature = serde_json::from_str(&out).unwrap();
+    dobush_crypto::record::check_credential_list_signatures(
+        campaign,
+        entry.as_bytes(),
+        std::slice::from_ref(&sig),
+    )
+    .unwrap();
+    let mut lying = list.clone();
+    lying["digest"] = hex::encode([7u8; 32]).into();
+    fs::write(&list_file, lying.to_string()).unwrap();
+    let (code, err) = fails(
+        PASS,
+        &[
+            "sign-list",
+            "--dir",
+            c.store(2),
+            "--list",
+            s(&list_file),
+            "--member",
+            "M",
+        ],
+    );
+    assert!(code != 0 && err.contains("not the list's digest"), "{err}");
     let help = String::from_utf8(
         Command::new(BIN)
             .args(["sign", "--help"])
