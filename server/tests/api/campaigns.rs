@@ -44,6 +44,8 @@ async fn lifecycle_is_enforced_in_order(b: Backend) {
     assert_error(transition(&admin, &id, "open_voting").await, 409, "outside_voting_window").await;
     app.clock.set(bishkek(2023, 4, 9, 8, 0, 0));
     let admin = app.admin().await;
+    assert_error(transition(&admin, &id, "open_voting").await, 409, "credential_list_unsigned").await;
+    sign_credential_list(&app, &admin, &id).await;
     assert_eq!(transition(&admin, &id, "open_voting").await.status(), 200);
     app.clock.set(bishkek(2023, 4, 9, 19, 59, 59));
     let admin = app.admin().await;

@@ -32,6 +32,7 @@ async fn only_e_voters_of_an_open_campaign_pass_the_gate(b: Backend) {
     assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
     app.clock.set(open);
     let admin = app.admin().await;
+    sign_credential_list(&app, &admin, &id).await;
     assert_eq!(transition(&admin, &id, "open_voting").await.status(), 200);
     // the e-voter passes, with their credential
     assert!(gate(&app, &id, VOTER1, "main", open).await.is_ok());

@@ -223,6 +223,7 @@ async fn a_ceremony_3_of_5_gives_the_package_and_voting_opens(b: Backend) {
     assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
     app.clock.set(bishkek(2023, 4, 9, 12, 0, 0));
     let admin = app.admin().await;
+    sign_credential_list(&app, &admin, &id).await;
     assert_eq!(transition(&admin, &id, "open_voting").await.status(), 200);
     // every staff action is in the audit chain
     let actions = audit_actions(&admin).await;
