@@ -17,8 +17,9 @@ use rand_core::OsRng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::Refused;
 use crate::keystore::{CeremonyState, Keystore, Secrets, check_campaign_id};
-use crate::transport::{CeremonyDir, Slot};
+use crate::transport::{Relay, Slot};
 
 /// Everything a ceremony round needs.
 pub struct Session {
@@ -26,8 +27,8 @@ pub struct Session {
     pub store: Keystore,
     /// Its secrets.
     pub secrets: Secrets,
-    /// The ceremony directory.
-    pub dir: CeremonyDir,
+    /// The relay: the ceremony directory or the server.
+    pub dir: Relay,
     /// Campaign id.
     pub campaign: String,
     /// `n` (from the registered key-holders) and `t`.
@@ -38,13 +39,22 @@ pub struct Session {
     pub context: [u8; 32],
 }
 
-/// The base context of a ceremony from the registered key-holders, checked.
+/// The base context of a ceremony from the registered key-holders, checked. A relay that was
+/// configured with another `t` than the one given (the commission's) is refused.
 pub fn ceremony_context(
-    dir: &CeremonyDir,
+    dir: &Relay,
     campaign: &str,
     t: u32,
 ) -> Result<(Parameters, Vec<KeyHolderPublic>, [u8; 32])> {
     check_campaign_id(campaign)?;
+    if let Some(relay_t) = dir.threshold()? {
+        if relay_t != t {
+            return Err(Refused(format!(
+                "the server runs this ceremony with t = {relay_t}, not the t = {t} the commission fixed"
+            ))
+            .into());
+        }
+    }
     let publics = dir.key_holders()?;
     let n = u32::try_from(publics.len()).map_err(|_| anyhow!("too many key-holders"))?;
     let params =
@@ -55,23 +65,22 @@ pub fn ceremony_context(
 }
 
 impl Session {
-    /// Opens the keystore and the ceremony directory, computes the base context and checks that
-    /// this keystore is the key-holder registered under its index.
+    /// Opens the keystore and the relay, computes the base context and checks that this
+    /// keystore is the key-holder registered under its index.
     pub fn open(
         keystore: &Path,
         passphrase: &str,
-        ceremony: &Path,
+        dir: Relay,
         campaign: &str,
         t: u32,
     ) -> Result<Self> {
         let (store, secrets) = Keystore::open(keystore, passphrase)?;
-        let dir = CeremonyDir::new(ceremony);
         let (params, publics, context) = ceremony_context(&dir, campaign, t)?;
         let me = store.index();
         if me.checked_sub(1).and_then(|i| publics.get(i as usize)) != Some(&store.meta().key_holder)
         {
             bail!(
-                "the ceremony directory does not register this keystore's keys as key-holder {me}"
+                "the relay (ceremony directory or server) does not register this keystore's keys as key-holder {me}"
             );
         }
         if let Some(state) = store.load_state(campaign)? {
@@ -87,6 +96,14 @@ impl Session {
             params.t()
         );
         println!("base context hash: {}", hex::encode(context));
+        for p in &publics {
+            println!(
+                "key-holder {}: signing key {}, communication key {}",
+                p.index,
+                p.signing_fingerprint(),
+                p.comm_fingerprint()
+            );
+        }
         Ok(Self {
             store,
             secrets,
@@ -107,12 +124,15 @@ impl Session {
         self.params.indices().filter(move |&l| l != me)
     }
 
-    /// The key-holders whose message `slot(l)` is not in the ceremony directory yet.
-    fn missing(&self, slot: impl Fn(u32) -> Slot) -> Vec<u32> {
-        self.params
-            .indices()
-            .filter(|&l| !self.dir.has(slot(l)))
-            .collect()
+    /// The key-holders whose message `slot(l)` is not relayed yet.
+    fn missing(&self, slot: impl Fn(u32) -> Slot) -> Result<Vec<u32>> {
+        let mut out = Vec::new();
+        for l in self.params.indices() {
+            if !self.dir.has(slot(l))? {
+                out.push(l);
+            }
+        }
+        Ok(out)
     }
 
     fn sign<M: CeremonyMessage>(&self, message: M) -> Signed<M> {
@@ -146,7 +166,7 @@ impl Session {
     /// Round 2: checks every round-1 message is in, publishes the reveal and the shares.
     pub fn reveal(&self, with_reveal: bool) -> Result<()> {
         let me = self.me();
-        let missing = self.missing(Slot::CommitmentHash);
+        let missing = self.missing(Slot::CommitmentHash)?;
         if !missing.is_empty() {
             bail!(
                 "round 1 is not complete: no commitment hash yet from key-holder(s) {}",
@@ -176,7 +196,7 @@ impl Session {
         }
         let mut sent = 0;
         for p in self.publics.iter().filter(|p| p.index != me) {
-            if self.dir.has(Slot::Share(me, p.index)) {
+            if self.dir.has(Slot::Share(me, p.index))? {
                 continue;
             }
             let share = poly.encrypt_share(&self.context, me, p, &mut OsRng)?;
@@ -192,10 +212,12 @@ impl Session {
     /// against the dealers of bad ones (an empty list when all are good).
     pub fn check(&self) -> Result<()> {
         let me = self.me();
-        let not_yet: Vec<u32> = self
-            .others()
-            .filter(|&i| !self.dir.has(Slot::Reveal(i)) || !self.dir.has(Slot::Share(i, me)))
-            .collect();
+        let mut not_yet: Vec<u32> = Vec::new();
+        for i in self.others() {
+            if !self.dir.has(Slot::Reveal(i))? || !self.dir.has(Slot::Share(i, me))? {
+                not_yet.push(i);
+            }
+        }
         if !not_yet.is_empty() {
             bail!(
                 "round 2 is not complete: no reveal or no share for key-holder {me} yet from dealer(s) {}",
@@ -276,7 +298,7 @@ impl Session {
     /// the joint key's fingerprint.
     pub fn finish(&self) -> Result<()> {
         let me = self.me();
-        let missing = self.missing(Slot::Complaints);
+        let missing = self.missing(Slot::Complaints)?;
         if !missing.is_empty() {
             bail!(
                 "round 3 is not complete: key-holder(s) {} have not checked their shares yet",
@@ -305,6 +327,20 @@ impl Session {
             &poly,
         )
         .context("the ceremony cannot be finished")?;
+        if let Relay::Server(_) = &self.dir {
+            let published = self.dir.published_outcome()?.ok_or_else(|| {
+                Refused("the server has not published the ceremony's outcome".into())
+            })?;
+            if published != outcome {
+                return Err(Refused(format!(
+                    "the server published another outcome (joint key {}) than this key-holder's own evaluation of the transcript (joint key {}); the key share is not stored",
+                    published.joint_key.0.to_hex(),
+                    outcome.joint_key.0.to_hex()
+                ))
+                .into());
+            }
+            println!("the server's published outcome equals this key-holder's own evaluation");
+        }
         let state = CeremonyState {
             campaign: self.campaign.clone(),
             params: self.params,
@@ -348,10 +384,10 @@ fn print_outcome(state: &CeremonyState, share: &dobush_crypto::threshold::KeySha
     println!("joint key fingerprint: {}", o.joint_key_fingerprint());
 }
 
-/// Assembles the transcript from a ceremony directory (every message whose signature verifies
-/// and whose sender matches its slot).
+/// Assembles the transcript from a relay (every message whose signature verifies and whose
+/// sender matches its slot).
 pub fn collect_transcript(
-    dir: &CeremonyDir,
+    dir: &Relay,
     params: &Parameters,
     context: &[u8; 32],
     publics: &[KeyHolderPublic],
@@ -381,7 +417,7 @@ pub fn collect_transcript(
 }
 
 struct Verifier<'a> {
-    dir: &'a CeremonyDir,
+    dir: &'a Relay,
     context: &'a [u8; 32],
     publics: &'a [KeyHolderPublic],
 }

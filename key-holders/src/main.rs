@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use dobush_key_holders::ceremony::Session;
 use dobush_key_holders::keystore::{Keystore, read_passphrase};
+use dobush_key_holders::transport::{CeremonyDir, Relay, ServerRelay};
 use dobush_key_holders::{Refused, ops, tally};
 
 /// The key-holders' tool of Dobush. Runs on the key-holder's own computer; secrets stay in the
@@ -32,10 +33,17 @@ enum Command {
         #[arg(long)]
         index: u32,
         /// Also register the public keys in this ceremony directory.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "server")]
         ceremony: Option<PathBuf>,
+        /// Or register them with the server at this URL (bearer token from DOBUSH_TOKEN).
+        #[arg(long, requires = "campaign")]
+        server: Option<String>,
+        /// Campaign id (with --server).
+        #[arg(long)]
+        campaign: Option<String>,
     },
-    /// The key ceremony, one round at a time: commit → reveal (with shares) → check → finish.
+    /// The key ceremony, one round at a time: commit → reveal (with shares) → check → finish,
+    /// over a shared ceremony directory (--ceremony) or the server (--server).
     Ceremony {
         #[command(subcommand)]
         round: Round,
@@ -121,8 +129,12 @@ struct RoundArgs {
     #[arg(long)]
     dir: PathBuf,
     /// Shared ceremony directory (key-holders/, round1/, round2/, round3/).
+    #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+    ceremony: Option<PathBuf>,
+    /// Or the server relaying the ceremony, e.g. https://dobush.example (bearer token of the
+    /// key-holder's session from DOBUSH_TOKEN).
     #[arg(long)]
-    ceremony: PathBuf,
+    server: Option<String>,
     /// Campaign id.
     #[arg(long)]
     campaign: String,
@@ -131,15 +143,35 @@ struct RoundArgs {
     threshold: u32,
 }
 
+/// The relay named on the command line: a ceremony directory or the server.
+fn relay(ceremony: Option<PathBuf>, server: Option<String>, campaign: &str) -> Result<Relay> {
+    match (ceremony, server) {
+        (Some(dir), None) => Ok(Relay::Dir(CeremonyDir::new(&dir))),
+        (None, Some(url)) => {
+            let token = std::env::var("DOBUSH_TOKEN").unwrap_or_default();
+            Ok(Relay::Server(Box::new(ServerRelay::new(
+                &url, campaign, &token,
+            )?)))
+        }
+        _ => anyhow::bail!("give either --ceremony DIR or --server URL"),
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init {
             dir,
             index,
             ceremony,
+            server,
+            campaign,
         } => {
+            let relay = match (&ceremony, &server) {
+                (None, None) => None,
+                _ => Some(relay(ceremony, server, campaign.as_deref().unwrap_or(""))?),
+            };
             let pass = read_passphrase(true)?;
-            ops::init(&dir, index, &pass, ceremony.as_deref())
+            ops::init(&dir, index, &pass, relay.as_ref())
         }
         Command::Ceremony { round } => {
             let (args, step) = match round {
@@ -150,13 +182,8 @@ fn run(cli: Cli) -> Result<()> {
                 Round::Finish(a) => (a, 5),
             };
             let pass = read_passphrase(false)?;
-            let s = Session::open(
-                &args.dir,
-                &pass,
-                &args.ceremony,
-                &args.campaign,
-                args.threshold,
-            )?;
+            let relay = relay(args.ceremony, args.server, &args.campaign)?;
+            let s = Session::open(&args.dir, &pass, relay, &args.campaign, args.threshold)?;
             match step {
                 1 => s.commit(),
                 2 => s.reveal(true),

@@ -12,18 +12,21 @@ use dobush_crypto::threshold::decrypt::TotalId;
 use rand_core::{OsRng, RngCore};
 
 use crate::keystore::{Keystore, write_private};
-use crate::transport::CeremonyDir;
+use crate::transport::Relay;
 
-/// Creates the keystore, writes the public keys beside it (and registers them in a ceremony
-/// directory if given), prints the fingerprints for the in-person check.
-pub fn init(dir: &Path, index: u32, passphrase: &str, ceremony: Option<&Path>) -> Result<()> {
+/// Creates the keystore, writes the public keys beside it (and registers them with a relay, a
+/// ceremony directory or the server, if given), prints the fingerprints for the in-person check.
+pub fn init(dir: &Path, index: u32, passphrase: &str, relay: Option<&Relay>) -> Result<()> {
     let store = Keystore::create(dir, index, passphrase)?;
     let public = store.meta().key_holder;
     let public_path = dir.join(format!("key-holder-{index}.public.json"));
     write_private(&public_path, &serde_json::to_vec_pretty(&public)?)?;
-    if let Some(c) = ceremony {
-        CeremonyDir::new(c).register(&public)?;
-        println!("registered in the ceremony directory {}", c.display());
+    if let Some(r) = relay {
+        r.register(&public)?;
+        match r {
+            Relay::Dir(_) => println!("registered in the ceremony directory"),
+            Relay::Server(_) => println!("registered with the server"),
+        }
     }
     println!(
         "keystore created in {} (secrets encrypted: Argon2id + ChaCha20-Poly1305)",

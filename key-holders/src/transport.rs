@@ -1,10 +1,12 @@
-//! How ceremony messages travel between key-holders. Today: files in a shared "ceremony
-//! directory" (a USB stick or a shared folder relayed by the commission's secretary); later the
-//! server's HTTP API. Everything else in this crate talks to a [`CeremonyDir`] only through
-//! [`CeremonyDir::register`], [`CeremonyDir::key_holders`], [`CeremonyDir::publish`] and
-//! [`CeremonyDir::fetch`], so replacing this module is the whole change.
+//! How ceremony messages travel between key-holders: through a [`Relay`], which is either a
+//! shared "ceremony directory" (a USB stick or a shared folder relayed by the commission's
+//! secretary, [`CeremonyDir`]) or the server's HTTP API ([`ServerRelay`], `--server URL` with a
+//! bearer token from `DOBUSH_TOKEN`; `docs/server.md` §Key ceremony). Everything else in this crate
+//! talks to a relay only through [`Relay::register`], [`Relay::key_holders`], [`Relay::publish`],
+//! [`Relay::fetch`], [`Relay::has`] and (server only) [`Relay::threshold`] and
+//! [`Relay::published_outcome`].
 //!
-//! Layout:
+//! Directory layout:
 //!
 //! ```text
 //! key-holders/<l>.json              KeyHolderPublic of key-holder l
@@ -14,18 +16,25 @@
 //! round3/complaints-<l>.json        [Signed<Complaint>] of key-holder l (an empty list: no complaint)
 //! ```
 //!
-//! Messages are write-once: publishing different content into an occupied slot is refused.
-//! Nothing secret is ever written here (shares are encrypted to their recipients).
+//! The server has the same slots (`POST /api/campaigns/{id}/ceremony/{key-holders,
+//! commitment-hashes, reveals, shares, complaints}`, read back from `GET …/ceremony` and
+//! `GET …/ceremony/transcript`). Messages are write-once on both: publishing different content
+//! into an occupied slot is refused. Nothing secret is ever sent (shares are encrypted to their
+//! recipients).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use std::cell::RefCell;
+
+use anyhow::{Context, Result, anyhow, bail};
 use dobush_crypto::threshold::KeyHolderPublic;
+use dobush_crypto::threshold::dkg::{CeremonyOutcome, CeremonyTranscript};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 
 use crate::read_json;
-use serde::de::DeserializeOwned;
 
 /// A message slot of the ceremony.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,4 +154,262 @@ impl CeremonyDir {
     pub fn has(&self, slot: Slot) -> bool {
         self.root.join(slot.relative_path()).exists()
     }
+}
+
+/// The relay of a ceremony: a shared directory or the server.
+#[derive(Debug)]
+pub enum Relay {
+    /// Files in a shared ceremony directory.
+    Dir(CeremonyDir),
+    /// The server's HTTP API.
+    Server(Box<ServerRelay>),
+}
+
+impl Relay {
+    /// Registers a key-holder's public keys (after the in-person fingerprint check).
+    pub fn register(&self, public: &KeyHolderPublic) -> Result<()> {
+        match self {
+            Self::Dir(d) => d.register(public),
+            Self::Server(s) => s.register(public),
+        }
+    }
+
+    /// Every registered key-holder, in index order (the server: only once all `n` are).
+    pub fn key_holders(&self) -> Result<Vec<KeyHolderPublic>> {
+        match self {
+            Self::Dir(d) => d.key_holders(),
+            Self::Server(s) => s.key_holders(),
+        }
+    }
+
+    /// Publishes a message into its slot (write-once).
+    pub fn publish<T: Serialize>(&self, slot: Slot, message: &T) -> Result<()> {
+        match self {
+            Self::Dir(d) => d.publish(slot, message),
+            Self::Server(s) => s.publish(slot, message),
+        }
+    }
+
+    /// The message in a slot, if any.
+    pub fn fetch<T: DeserializeOwned>(&self, slot: Slot) -> Result<Option<T>> {
+        match self {
+            Self::Dir(d) => d.fetch(slot),
+            Self::Server(s) => s.fetch(slot),
+        }
+    }
+
+    /// Whether a slot holds a message.
+    pub fn has(&self, slot: Slot) -> Result<bool> {
+        match self {
+            Self::Dir(d) => Ok(d.has(slot)),
+            Self::Server(s) => Ok(s.fetch::<Value>(slot)?.is_some()),
+        }
+    }
+
+    /// The threshold the relay was configured with (the server), to compare with the one the
+    /// commission fixed.
+    pub fn threshold(&self) -> Result<Option<u32>> {
+        match self {
+            Self::Dir(_) => Ok(None),
+            Self::Server(s) => s.threshold().map(Some),
+        }
+    }
+
+    /// The outcome the relay published (the server's evaluation), if any.
+    pub fn published_outcome(&self) -> Result<Option<CeremonyOutcome>> {
+        match self {
+            Self::Dir(_) => Ok(None),
+            Self::Server(s) => s.outcome(),
+        }
+    }
+}
+
+/// The server's HTTP API as the relay of one campaign's ceremony. Reads are cached until the
+/// next publish (one command makes many reads of the same state).
+#[derive(Debug)]
+pub struct ServerRelay {
+    base: String,
+    campaign: String,
+    token: String,
+    http: reqwest::blocking::Client,
+    cache: RefCell<Option<(Value, CeremonyTranscript)>>,
+}
+
+impl ServerRelay {
+    /// The server at `base` (e.g. `https://dobush.example`), campaign `campaign`, bearer `token`
+    /// (a key-holder's session token).
+    pub fn new(base: &str, campaign: &str, token: &str) -> Result<Self> {
+        if token.trim().is_empty() {
+            bail!("--server needs the key-holder's session token in DOBUSH_TOKEN");
+        }
+        let http = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_string(),
+            campaign: campaign.to_string(),
+            token: token.trim().to_string(),
+            http,
+            cache: RefCell::new(None),
+        })
+    }
+
+    fn url(&self, what: &str) -> String {
+        format!(
+            "{}/api/campaigns/{}/ceremony{what}",
+            self.base, self.campaign
+        )
+    }
+
+    fn get<T: DeserializeOwned>(&self, what: &str) -> Result<(u16, Option<T>)> {
+        let url = self.url(what);
+        let r = self
+            .http
+            .get(&url)
+            .send()
+            .with_context(|| format!("cannot reach {url}"))?;
+        let status = r.status().as_u16();
+        if r.status().is_success() {
+            let v = r
+                .json()
+                .with_context(|| format!("{url}: malformed answer"))?;
+            return Ok((status, Some(v)));
+        }
+        Ok((status, None))
+    }
+
+    fn state(&self) -> Result<(Value, CeremonyTranscript)> {
+        if let Some(c) = self.cache.borrow().as_ref() {
+            return Ok(c.clone());
+        }
+        let (status, v) = self.get::<Value>("")?;
+        let v = v.ok_or_else(|| {
+            anyhow!(
+                "the server has no key ceremony for campaign {:?} (HTTP {status})",
+                self.campaign
+            )
+        })?;
+        let (_, t) = self.get::<CeremonyTranscript>("/transcript")?;
+        let t = t.ok_or_else(|| anyhow!("the server did not answer the ceremony transcript"))?;
+        *self.cache.borrow_mut() = Some((v.clone(), t.clone()));
+        Ok((v, t))
+    }
+
+    fn post(&self, what: &str, body: &Value) -> Result<()> {
+        *self.cache.borrow_mut() = None;
+        let url = self.url(what);
+        let r = self
+            .http
+            .post(&url)
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .with_context(|| format!("cannot reach {url}"))?;
+        if r.status().is_success() {
+            return Ok(());
+        }
+        let status = r.status().as_u16();
+        let e: Value = r.json().unwrap_or(Value::Null);
+        let field = e["field"]
+            .as_str()
+            .map(|f| format!(" (field {f})"))
+            .unwrap_or_default();
+        bail!(
+            "the server refused it: HTTP {status} {}: {}{field}",
+            e["error"].as_str().unwrap_or("?"),
+            e["message"].as_str().unwrap_or("no message")
+        )
+    }
+
+    fn register(&self, public: &KeyHolderPublic) -> Result<()> {
+        self.post("/key-holders", &serde_json::to_value(public)?)
+    }
+
+    fn threshold(&self) -> Result<u32> {
+        let (v, _) = self.state()?;
+        v["t"]
+            .as_u64()
+            .and_then(|t| u32::try_from(t).ok())
+            .ok_or_else(|| anyhow!("the server's ceremony state has no t"))
+    }
+
+    fn key_holders(&self) -> Result<Vec<KeyHolderPublic>> {
+        let (v, _) = self.state()?;
+        let list = v["key_holders"]
+            .as_array()
+            .ok_or_else(|| anyhow!("the server's ceremony state lists no key-holders"))?;
+        let missing: Vec<String> = list
+            .iter()
+            .filter(|k| k["registered"] != Value::Bool(true))
+            .map(|k| k["index"].to_string())
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "not every key-holder has registered with the server yet: missing {}",
+                missing.join(", ")
+            );
+        }
+        list.iter()
+            .map(|k| {
+                let p = json!({ "index": k["index"], "signing_key": k["signing_key"], "comm_key": k["comm_key"] });
+                serde_json::from_value(p).context("the server lists a malformed key-holder")
+            })
+            .collect()
+    }
+
+    fn publish<T: Serialize>(&self, slot: Slot, message: &T) -> Result<()> {
+        let body = serde_json::to_value(message)?;
+        match slot {
+            Slot::CommitmentHash(_) => self.post("/commitment-hashes", &body),
+            Slot::Reveal(_) => self.post("/reveals", &body),
+            Slot::Share(..) => self.post("/shares", &body),
+            Slot::Complaints(l) => self.post(
+                "/complaints",
+                &json!({ "complainer": l, "complaints": body }),
+            ),
+        }
+    }
+
+    fn fetch<T: DeserializeOwned>(&self, slot: Slot) -> Result<Option<T>> {
+        let (v, t) = self.state()?;
+        let found: Option<Value> = match slot {
+            Slot::CommitmentHash(i) => find(&t.commitment_hashes, |m| m.message.dealer == i)?,
+            Slot::Reveal(i) => find(&t.reveals, |m| m.message.dealer == i)?,
+            Slot::Share(i, l) => find(&t.shares, |m| {
+                m.message.dealer == i && m.message.recipient == l
+            })?,
+            Slot::Complaints(l) => {
+                let done = v["round3"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x.as_u64() == Some(u64::from(l))));
+                if done {
+                    let mine: Vec<_> = t
+                        .complaints
+                        .iter()
+                        .filter(|c| c.message.complainer == l)
+                        .collect();
+                    Some(serde_json::to_value(mine)?)
+                } else {
+                    None
+                }
+            }
+        };
+        found
+            .map(|v| serde_json::from_value(v).context("the server relayed a malformed message"))
+            .transpose()
+    }
+
+    fn outcome(&self) -> Result<Option<CeremonyOutcome>> {
+        Ok(self.get::<CeremonyOutcome>("/outcome")?.1)
+    }
+}
+
+fn find<M: Serialize>(items: &[M], pred: impl Fn(&M) -> bool) -> Result<Option<Value>> {
+    items
+        .iter()
+        .find(|m| pred(m))
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(Into::into)
 }

@@ -22,7 +22,7 @@ use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, verify_and_com
 use dobush_crypto::threshold::dkg::{self, Polynomial, Signed};
 use dobush_key_holders::ceremony::{ceremony_context, collect_transcript};
 use dobush_key_holders::keystore::Keystore;
-use dobush_key_holders::transport::CeremonyDir;
+use dobush_key_holders::transport::{CeremonyDir, Relay};
 use dobush_tests::election::{SimElection, write_record};
 use dobush_tests::fixtures::pilot_manifest;
 use rand_chacha::ChaCha20Rng;
@@ -41,7 +41,11 @@ fn run_with(pass: &str, args: &[&str]) -> Output {
 }
 
 fn ok(args: &[&str]) -> String {
-    let out = run_with(PASS, args);
+    succeeded(args, run_with(PASS, args))
+}
+
+/// The stdout of a run that must have succeeded.
+fn succeeded(args: &[&str], out: Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -143,7 +147,7 @@ impl Ceremony {
         Vec<dobush_crypto::threshold::KeyHolderPublic>,
         [u8; 32],
     ) {
-        ceremony_context(&CeremonyDir::new(&self.dir), &self.campaign, 3).unwrap()
+        ceremony_context(&Relay::Dir(CeremonyDir::new(&self.dir)), &self.campaign, 3).unwrap()
     }
 
     fn store(&self, l: usize) -> &str {
@@ -202,8 +206,13 @@ fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let manifest = pilot_manifest();
     let (params, publics, base) = c.context();
-    let transcript =
-        collect_transcript(&CeremonyDir::new(&c.dir), &params, &base, &publics).unwrap();
+    let transcript = collect_transcript(
+        &Relay::Dir(CeremonyDir::new(&c.dir)),
+        &params,
+        &base,
+        &publics,
+    )
+    .unwrap();
     let outcome = dkg::evaluate(&params, &base, &publics, &transcript).unwrap();
     let ctx = ElectionContext::new(base, outcome.joint_key, manifest.clone()).unwrap();
     let board_key = BoardKey::generate(&mut rng);
@@ -728,4 +737,277 @@ fn a_bad_share_gets_its_dealer_disqualified() {
             "kg-2026-bad-share",
         ]);
     }
+}
+
+// ---- the ceremony over the server's HTTP API ------------------------------------------------
+
+/// A running `dobush-server` (SQLite in a temporary directory) for the CLI to talk to.
+struct Server {
+    _rt: tokio::runtime::Runtime,
+    _tmp: tempfile::TempDir,
+    url: String,
+    /// The server's shared state (its session keys mint the staff's bearer tokens).
+    state: std::sync::Arc<dobush_server::startup::AppState>,
+    http: reqwest::blocking::Client,
+    admin: String,
+}
+
+const ADMIN_PIN: &str = "10101197000001";
+const KEY_HOLDER_PINS: [&str; 5] = [
+    "40101198000001",
+    "40101198000002",
+    "40101198000003",
+    "40101198000004",
+    "40101198000005",
+];
+
+impl Server {
+    fn start() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let mut settings = dobush_server::configuration::Settings::default();
+        settings.server.port = 0;
+        settings.server.workers = 2;
+        settings.database.url = format!("sqlite://{}", tmp.path().join("db.sqlite3").display());
+        settings.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into()];
+        settings.board.key_path = tmp.path().join("board.key").display().to_string();
+        let app = rt
+            .block_on(dobush_server::startup::Application::build(
+                settings,
+                std::sync::Arc::new(dobush_server::clock::SystemClock),
+            ))
+            .unwrap();
+        let url = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().into_inner();
+        rt.spawn(app.run_until_stopped());
+        let mut s = Self {
+            _rt: rt,
+            _tmp: tmp,
+            url,
+            state,
+            http: reqwest::blocking::Client::new(),
+            admin: String::new(),
+        };
+        s.admin = s.token(ADMIN_PIN);
+        s
+    }
+
+    /// A session token of `pin`, as a login would give it.
+    fn token(&self, pin: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        self.state.sessions.issue(pin, now).unwrap().0
+    }
+
+    fn call(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = self
+            .http
+            .request(m, format!("{}{path}", self.url))
+            .bearer_auth(&self.admin)
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = r.status();
+        let v: serde_json::Value = r.json().unwrap_or_default();
+        assert!(status.is_success(), "{method} {path}: {status} {v}");
+        v
+    }
+
+    fn get(&self, path: &str) -> serde_json::Value {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+
+    /// A campaign in state key_ceremony with a 3-of-5 ceremony configured.
+    fn campaign(&self) -> String {
+        let c = self.call(
+            "POST",
+            "/api/campaigns",
+            serde_json::json!({
+                "name": "Samarkandek village council", "kind": "village_council", "voting_day": "2030-04-09",
+                "voting_window": { "start": "08:00", "end": "20:00" },
+                "precincts": [{ "code": "E1", "name": "Electronic precinct", "kind": "electronic", "territory": "batken" }]
+            }),
+        );
+        let id = c["id"].as_str().unwrap().to_string();
+        for a in [
+            "start_test",
+            "erase_test_data_and_open_registration",
+            "start_key_ceremony",
+        ] {
+            self.call(
+                "POST",
+                &format!("/api/campaigns/{id}/transitions"),
+                serde_json::json!({ "action": a }),
+            );
+        }
+        for pin in KEY_HOLDER_PINS {
+            self.call(
+                "POST",
+                "/api/staff",
+                serde_json::json!({ "pin": pin, "role": "key_holder" }),
+            );
+        }
+        self.call(
+            "PUT",
+            &format!("/api/campaigns/{id}/ceremony"),
+            serde_json::json!({ "threshold": 3, "key_holders": KEY_HOLDER_PINS }),
+        );
+        id
+    }
+}
+
+/// Runs the binary as key-holder `l` with its session token.
+fn run_as(server: &Server, l: usize, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("DOBUSH_PASSPHRASE", PASS)
+        .env("DOBUSH_TOKEN", server.token(KEY_HOLDER_PINS[l - 1]))
+        .output()
+        .expect("binary runs")
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn ok_as(server: &Server, l: usize, args: &[&str]) -> String {
+    succeeded(args, run_as(server, l, args))
+}
+
+#[test]
+fn ceremony_over_the_server_3_of_5() {
+    let server = Server::start();
+    let id = server.campaign();
+    let tmp = tempfile::tempdir().unwrap();
+    let stores: Vec<PathBuf> = (1..=5)
+        .map(|l| tmp.path().join(format!("keystore-{l}")))
+        .collect();
+    let round = |name: &str, l: usize, t: &str| -> Vec<String> {
+        [
+            "ceremony",
+            name,
+            "--dir",
+            s(&stores[l - 1]),
+            "--server",
+            &server.url,
+            "--campaign",
+            &id,
+            "--threshold",
+            t,
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect()
+    };
+    for l in 1..=5 {
+        let out = ok_as(
+            &server,
+            l,
+            &[
+                "init",
+                "--dir",
+                s(&stores[l - 1]),
+                "--index",
+                &l.to_string(),
+                "--server",
+                &server.url,
+                "--campaign",
+                &id,
+            ],
+        );
+        assert!(out.contains("registered with the server"), "{out}");
+        if l == 2 {
+            // a round before every key-holder has registered
+            let out = run_as(&server, 1, &args(&round("commit", 1, T)));
+            assert!(!out.status.success());
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("missing 3, 4, 5"),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    // the server's base context is the one every key-holder computes; the server runs 3 of 5
+    let out = run_as(&server, 1, &args(&round("commit", 1, "2")));
+    assert_eq!(out.status.code(), Some(3), "another t is refused");
+    let status = server.get(&format!("/api/campaigns/{id}/ceremony"));
+    let out = ok_as(&server, 1, &args(&round("commit", 1, T)));
+    assert_eq!(
+        value_of(&out, "base context hash:"),
+        status["base_hash"].as_str().unwrap()
+    );
+    // round 2 before round 1 is complete: the tool refuses, naming who is missing
+    let out = run_as(&server, 1, &args(&round("reveal", 1, T)));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("round 1 is not complete"));
+    for l in 2..=5 {
+        ok_as(&server, l, &args(&round("commit", l, T)));
+    }
+    for l in 1..=5 {
+        ok_as(&server, l, &args(&round("reveal", l, T)));
+    }
+    assert_eq!(
+        server.get(&format!("/api/campaigns/{id}/ceremony"))["phase"],
+        "round3"
+    );
+    for l in 1..=5 {
+        let out = ok_as(&server, l, &args(&round("check", l, T)));
+        assert!(out.contains("4 share(s) valid, 0 complaint(s)"), "{out}");
+    }
+    let done = server.get(&format!("/api/campaigns/{id}/ceremony"));
+    assert_eq!(done["phase"], "complete");
+    let published = done["joint_key_fingerprint"].as_str().unwrap().to_string();
+    // a server that publishes another outcome than the transcript gives is refused
+    let db = server.state.db.clone();
+    let (cid, original) = (id.clone(), done["outcome"].to_string());
+    let set_outcome = move |text: String| {
+        use diesel::prelude::*;
+        use dobush_server::ceremony::key_ceremonies as k;
+        let mut c = db.get().unwrap();
+        diesel::update(k::table.filter(k::campaign_id.eq(&cid)))
+            .set(k::outcome.eq(Some(text)))
+            .execute(&mut *c)
+            .unwrap();
+    };
+    let mut forged = done["outcome"].clone();
+    forged["joint_key"] = forged["verification_keys"][0].clone();
+    set_outcome(forged.to_string());
+    let out = run_as(&server, 5, &args(&round("finish", 5, T)));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another outcome"));
+    set_outcome(original);
+    // every key-holder evaluates the transcript itself and prints the same fingerprint
+    for l in 1..=5 {
+        let out = ok_as(&server, l, &args(&round("finish", l, T)));
+        assert!(
+            out.contains("equals this key-holder's own evaluation"),
+            "{out}"
+        );
+        assert_eq!(value_of(&out, "joint key fingerprint:"), published);
+        ok_as(
+            &server,
+            l,
+            &["rehearse", "--dir", s(&stores[l - 1]), "--campaign", &id],
+        );
+    }
+    // messages are write-once on the server too: a second round 1 is refused by the tool
+    let out = run_as(&server, 1, &args(&round("commit", 1, T)));
+    assert!(!out.status.success());
 }
