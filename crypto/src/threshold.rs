@@ -11,6 +11,7 @@
 
 pub mod decrypt;
 pub mod dkg;
+pub mod local;
 
 use std::fmt;
 

@@ -1,22 +1,37 @@
-//! `dobush-server demo`: the server on SQLite under `./data` with a seeded demo campaign like
-//! the 2023 pilot (a village council in Batken district, seven candidates, "against all", an
-//! electronic precinct and a register of demo citizens), flagged `demo_mode` in the database.
+//! Demo mode (issue 7). `dobush-server demo` runs the server on SQLite under `./data` with a
+//! seeded demo campaign like the 2023 pilot (a village council in Batken district, seven
+//! candidates, "against all", an electronic precinct and a register of demo citizens), flagged
+//! `demo_mode` in the database.
 //!
-//! The campaign is created in the `registration` state with voting day 20 days ahead, so the
-//! voter cabinet accepts applications. Issue 7 continues this (demo login, the in-process key
-//! ceremony of five key-holders, closing and decryption, the printed verifier command).
+//! Demo-mode campaigns get the commission's steps done by the server so that a person trying the
+//! demo can vote now ([`open_now`], [`close_now`]): five demo key-holders (3 of 5) played by the
+//! server, whose secrets it keeps in `demo_key_holders`; the voting window set to start now (the
+//! dates are data: the clock is never faked). Everything here is refused for any other campaign
+//! and whenever the configuration does not allow demo mode (`routes::demo`).
 
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use diesel::prelude::*;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
+use dobush_crypto::record::PublishedKeyHolder;
+use dobush_crypto::threshold::local::run_ceremony_for_campaign;
+use rand::rngs::OsRng;
+use serde::Serialize;
+use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::audit;
-use crate::clock::SystemClock;
+use crate::board::Boards;
+use crate::clock::{SystemClock, bishkek, bishkek_date};
 use crate::configuration::get_configuration;
+use crate::db::AnyConnection;
 use crate::domain::campaign::bishkek_instant;
+use crate::domain::{Action, CampaignState};
 use crate::error::ApiError;
+use crate::models::{CampaignRow, load_campaign};
+use crate::routes::ballots::{build_package, store_package};
+use crate::routes::campaigns::apply_transition;
 use crate::schema::{ballot_styles, campaigns, precincts, voters};
 use crate::startup::Application;
 use crate::telemetry;
@@ -62,23 +77,44 @@ pub fn demo_manifest() -> Manifest {
     }
 }
 
-/// Creates the demo campaign unless it exists; returns whether it was created.
-fn seed(c: &mut crate::db::AnyConnection, now: i64) -> Result<bool, ApiError> {
-    let exists: i64 = campaigns::table.filter(campaigns::id.eq(DEMO_CAMPAIGN)).count().get_result(c)?;
+/// What a demo-mode campaign is made of.
+pub struct DemoCampaign<'a> {
+    /// Campaign id.
+    pub id: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// The manifest (its campaign id is `id`; one ballot style, used by the one precinct).
+    pub manifest: &'a Manifest,
+    /// Demo citizens on the register: `(pin, full name)`.
+    pub citizens: Vec<(String, String)>,
+    /// Re-vote policy.
+    pub revote_policy: &'a str,
+}
+
+/// The PIN of generated demo citizen `i` (14 digits starting with 9).
+pub fn demo_pin(i: u32) -> String {
+    format!("9{i:013}")
+}
+
+/// Inserts a demo-mode campaign in state `registration` with voting day 20 days after `now`
+/// (Bishkek), one electronic precinct and the citizens on its register; returns false (and
+/// writes nothing) if a campaign with this id exists.
+pub fn insert_demo_campaign(c: &mut AnyConnection, d: &DemoCampaign<'_>, now: i64) -> Result<bool, ApiError> {
+    let exists: i64 = campaigns::table.filter(campaigns::id.eq(d.id)).count().get_result(c)?;
     if exists > 0 {
         return Ok(false);
     }
-    let today = (Utc::now() + Duration::hours(6)).date_naive();
+    let style = d.manifest.ballot_styles.first().map(|s| s.id.clone()).ok_or_else(|| ApiError::invalid("manifest", "no ballot style"))?;
+    let today = bishkek_date(DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default());
     let voting_day = today + Duration::days(20);
     let last_day = voting_day - Duration::days(15);
-    let (start, end) = (NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default(), NaiveTime::from_hms_opt(20, 0, 0).unwrap_or_default());
-    let opens = bishkek_instant(voting_day, start).map(|d| d.timestamp()).unwrap_or(now);
-    let closes = bishkek_instant(voting_day, end).map(|d| d.timestamp()).unwrap_or(now);
-    let manifest = serde_json::to_string(&demo_manifest()).map_err(|e| ApiError::Unexpected(e.into()))?;
+    let opens = bishkek_instant(voting_day, hm(8)).map(|d| d.timestamp()).unwrap_or(now);
+    let closes = bishkek_instant(voting_day, hm(20)).map(|d| d.timestamp()).unwrap_or(now);
+    let manifest = serde_json::to_string(d.manifest).map_err(|e| ApiError::Unexpected(e.into()))?;
     diesel::insert_into(campaigns::table)
         .values((
-            campaigns::id.eq(DEMO_CAMPAIGN),
-            campaigns::name.eq("Самаркандек айылдык кеңеши — демо"),
+            campaigns::id.eq(d.id),
+            campaigns::name.eq(d.name),
             campaigns::kind.eq("village_council"),
             campaigns::state.eq("registration"),
             campaigns::voting_day.eq(voting_day.format("%Y-%m-%d").to_string()),
@@ -88,7 +124,7 @@ fn seed(c: &mut crate::db::AnyConnection, now: i64) -> Result<bool, ApiError> {
             campaigns::closes_at.eq(closes),
             campaigns::last_application_day.eq(last_day.format("%Y-%m-%d").to_string()),
             campaigns::demo_mode.eq(true),
-            campaigns::revote_policy.eq("last_counts"),
+            campaigns::revote_policy.eq(d.revote_policy),
             campaigns::manifest.eq(manifest),
             campaigns::manifest_hash.eq(None::<String>),
             campaigns::election_public_key.eq(None::<String>),
@@ -97,33 +133,197 @@ fn seed(c: &mut crate::db::AnyConnection, now: i64) -> Result<bool, ApiError> {
         ))
         .execute(c)?;
     diesel::insert_into(ballot_styles::table)
-        .values((ballot_styles::campaign_id.eq(DEMO_CAMPAIGN), ballot_styles::code.eq("samarkandek"), ballot_styles::name.eq("Самаркандек")))
+        .values((ballot_styles::campaign_id.eq(d.id), ballot_styles::code.eq(&style), ballot_styles::name.eq(&style)))
         .execute(c)?;
     diesel::insert_into(precincts::table)
         .values((
-            precincts::campaign_id.eq(DEMO_CAMPAIGN),
+            precincts::campaign_id.eq(d.id),
             precincts::code.eq("7001"),
             precincts::name.eq("Электрондук шайлоо участогу №7001"),
             precincts::kind.eq("electronic"),
-            precincts::ballot_style.eq("samarkandek"),
+            precincts::ballot_style.eq(&style),
             precincts::territory.eq("batken"),
         ))
         .execute(c)?;
-    for i in 1..=12u32 {
-        diesel::insert_into(voters::table)
+    for chunk in d.citizens.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(pin, name)| {
+                (
+                    voters::campaign_id.eq(d.id),
+                    voters::pin.eq(pin.as_str()),
+                    voters::full_name.eq(name.as_str()),
+                    voters::birth_date.eq("1990-01-01"),
+                    voters::precinct_code.eq("7001"),
+                    voters::imported_at.eq(now),
+                )
+            })
+            .collect();
+        // one statement per chunk (MultiConnection has no batch insert; each backend has)
+        match c {
+            AnyConnection::Postgresql(pg) => diesel::insert_into(voters::table).values(rows).execute(pg)?,
+            AnyConnection::Sqlite(lite) => diesel::insert_into(voters::table).values(rows).execute(lite)?,
+        };
+    }
+    audit::append(c, now, "demo", "demo.seed", Some(d.id), &json!({ "voters": d.citizens.len() }))?;
+    Ok(true)
+}
+
+fn hm(h: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default()
+}
+
+/// Creates the pilot-like demo campaign unless it exists; returns whether it was created.
+pub fn seed(c: &mut AnyConnection, now: i64) -> Result<bool, ApiError> {
+    let manifest = demo_manifest();
+    let citizens = (1..=12u32).map(|i| (format!("2010119900{i:04}"), format!("Демо Шайлоочу {i}"))).collect();
+    let d = DemoCampaign {
+        id: DEMO_CAMPAIGN,
+        name: "Самаркандек айылдык кеңеши — демо",
+        manifest: &manifest,
+        citizens,
+        revote_policy: "last_counts",
+    };
+    insert_demo_campaign(c, &d, now)
+}
+
+/// A demo-mode campaign for the load generator: one contest of `options` candidates (one mark,
+/// no "against all", no blank) and `voters` generated citizens ([`demo_pin`] `1..=voters`).
+pub fn load_campaign_manifest(id: &str, options: usize) -> Manifest {
+    let mut m = demo_manifest();
+    m.campaign_id = id.into();
+    if let Some(contest) = m.contests.first_mut() {
+        contest.options = (1..=options).map(|i| option(&format!("c{i}"), &format!("Талапкер {i}"), &format!("Кандидат {i}"))).collect();
+        contest.against_all = false;
+        contest.blank_allowed = false;
+    }
+    m
+}
+
+/// The five demo key-holders and the threshold.
+pub const DEMO_KEY_HOLDERS: u32 = 5;
+/// Three of five.
+pub const DEMO_THRESHOLD: u32 = 3;
+
+diesel::table! {
+    /// The demo key-holders' secrets (migration `2026-11-22-000005_demo`; demo-mode campaigns only).
+    demo_key_holders (campaign_id, idx) {
+        campaign_id -> Text,
+        idx -> Integer,
+        secret_keys -> Text,
+        key_share -> Text,
+    }
+}
+
+/// Refuses unless `row` is a demo-mode campaign (the configuration is checked by the routes).
+pub fn require_demo(row: &CampaignRow) -> Result<(), ApiError> {
+    if row.demo_mode {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("not_a_demo_campaign", format!("campaign {} is not a demo-mode campaign", row.id)))
+    }
+}
+
+/// What [`open_now`] did.
+#[derive(Debug, Serialize)]
+pub struct Opened {
+    /// The e-voters on the frozen list.
+    pub e_voters: i64,
+    /// The joint election key (hex).
+    pub joint_key: String,
+    /// Opening and closing instants (Unix seconds).
+    pub opens_at: i64,
+    /// Closing instant.
+    pub closes_at: i64,
+}
+
+/// Moves demo-mode campaign `id` from applications to voting, now, in one transaction: the
+/// e-voter list is frozen (the key ceremony starts, so applications end), the five demo
+/// key-holders run their ceremony (3 of 5) and the election package is installed, the manifest
+/// is frozen, the voting window is set to `[now, now + hours)` and voting opens (the frozen
+/// credential list and the zero report go on the board). Each step is the same function a
+/// commission's request runs, audited with actor `demo`.
+pub fn open_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime<Utc>, hours: u32) -> Result<Opened, ApiError> {
+    let ts = now.timestamp();
+    let row = load_campaign(c, id)?;
+    require_demo(&row)?;
+    let st = row.state()?;
+    if st == CampaignState::Registration {
+        apply_transition(c, boards, &row, Action::StartKeyCeremony, ts, ACTOR)?;
+    } else if st != CampaignState::KeyCeremony {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!("a demo campaign opens from state registration or key_ceremony; it is in state {}", st.as_str()),
+        ));
+    }
+    let manifest: Manifest = serde_json::from_str(&row.manifest).map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
+    let ceremony = run_ceremony_for_campaign(&mut OsRng, id, DEMO_KEY_HOLDERS, DEMO_THRESHOLD)
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("demo key ceremony: {e}")))?;
+    let key_holders: Vec<PublishedKeyHolder> = ceremony
+        .publics
+        .iter()
+        .map(|p| PublishedKeyHolder { index: p.index, signing_key: p.signing_key.0, comm_key: p.comm_key })
+        .collect();
+    let package = build_package(boards, id, manifest, DEMO_THRESHOLD, key_holders, ceremony.joint_key)?;
+    diesel::delete(demo_key_holders::table.filter(demo_key_holders::campaign_id.eq(id))).execute(c)?;
+    for (keys, share) in ceremony.keys.iter().zip(&ceremony.shares) {
+        let secret_keys = Zeroizing::new(hex::encode(keys.to_bytes().as_slice()));
+        let key_share = Zeroizing::new(hex::encode(share.secret_bytes().as_slice()));
+        let idx = i32::try_from(share.index()).map_err(|e| ApiError::Unexpected(e.into()))?;
+        diesel::insert_into(demo_key_holders::table)
             .values((
-                voters::campaign_id.eq(DEMO_CAMPAIGN),
-                voters::pin.eq(format!("2010119900{i:04}")),
-                voters::full_name.eq(format!("Демо Шайлоочу {i}")),
-                voters::birth_date.eq("1990-01-01"),
-                voters::precinct_code.eq("7001"),
-                voters::imported_at.eq(now),
+                demo_key_holders::campaign_id.eq(id),
+                demo_key_holders::idx.eq(idx),
+                demo_key_holders::secret_keys.eq(secret_keys.as_str()),
+                demo_key_holders::key_share.eq(key_share.as_str()),
             ))
             .execute(c)?;
     }
-    audit::append(c, now, "demo", "demo.seed", Some(DEMO_CAMPAIGN), &serde_json::json!({"voters": 12}))?;
-    Ok(true)
+    store_package(c, id, &package, ACTOR, ts)?;
+    boards.forget(id);
+    let row = load_campaign(c, id)?;
+    apply_transition(c, boards, &row, Action::FreezeManifest, ts, ACTOR)?;
+    let closes = now + Duration::hours(i64::from(hours));
+    let local = |t: DateTime<Utc>| t.with_timezone(&bishkek());
+    diesel::update(campaigns::table.filter(campaigns::id.eq(id)))
+        .set((
+            campaigns::voting_day.eq(local(now).format("%Y-%m-%d").to_string()),
+            campaigns::window_start.eq(local(now).format("%H:%M").to_string()),
+            campaigns::window_end.eq(local(closes).format("%H:%M").to_string()),
+            campaigns::opens_at.eq(ts),
+            campaigns::closes_at.eq(closes.timestamp()),
+            campaigns::last_application_day.eq(local(now).format("%Y-%m-%d").to_string()),
+            campaigns::updated_at.eq(ts),
+        ))
+        .execute(c)?;
+    audit::append(c, ts, ACTOR, "demo.window_now", Some(id), &json!({ "opens_at": ts, "closes_at": closes.timestamp() }))?;
+    let row = load_campaign(c, id)?;
+    apply_transition(c, boards, &row, Action::OpenVoting, ts, ACTOR)?;
+    let e_voters = i64::try_from(crate::credentials::active_credentials(c, id)?.len()).unwrap_or(i64::MAX);
+    Ok(Opened { e_voters, joint_key: package.joint_key.0.to_hex(), opens_at: ts, closes_at: closes.timestamp() })
 }
+
+/// Closes the polls of demo-mode campaign `id` now: the window is set to end now (data, not
+/// the clock) and voting closes (the `closed` entry and the final head go on the board).
+pub fn close_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let ts = now.timestamp();
+    let row = load_campaign(c, id)?;
+    require_demo(&row)?;
+    Action::CloseVoting.apply(row.state()?)?;
+    diesel::update(campaigns::table.filter(campaigns::id.eq(id)))
+        .set((
+            campaigns::window_end.eq(now.with_timezone(&bishkek()).format("%H:%M").to_string()),
+            campaigns::closes_at.eq(ts),
+            campaigns::updated_at.eq(ts),
+        ))
+        .execute(c)?;
+    audit::append(c, ts, ACTOR, "demo.window_ends_now", Some(id), &json!({ "closes_at": ts }))?;
+    let row = load_campaign(c, id)?;
+    apply_transition(c, boards, &row, Action::CloseVoting, ts, ACTOR)
+}
+
+/// The audit actor of the server's demo steps.
+const ACTOR: &str = "demo";
 
 /// Runs the demo server until SIGINT/SIGTERM.
 pub async fn run() -> anyhow::Result<()> {
@@ -141,11 +341,16 @@ pub async fn run() -> anyhow::Result<()> {
     let created = app.state().db.write(move |c| seed(c, now)).await.map_err(|e| anyhow::anyhow!("seeding the demo campaign: {e}"))?;
     let base = format!("http://{host}:{port}");
     println!("Dobush demo {} on {base} (SQLite under ./data)", if created { "seeded" } else { "resumed" });
-    println!("  health:          {base}/health");
-    println!("  campaigns:       {base}/api/campaigns");
-    println!("  demo campaign:   {base}/api/campaigns/{DEMO_CAMPAIGN}");
-    println!("  board (public):  {base}/api/v1/campaigns/{DEMO_CAMPAIGN}/board/head");
-    println!("  metrics:         {base}/metrics");
+    let c = format!("{base}/api/campaigns/{DEMO_CAMPAIGN}");
+    println!("  demo campaign:    {c}");
+    println!("  demo citizens:    {c}/demo            (PINs to log in with)");
+    println!("  demo login:       POST {c}/demo/login  {{\"pin\": \"20101199000001\", \"client\": \"api\"}}");
+    println!("  apply (voter):    PUT  {c}/cabinet/application  (the voter's device makes the credential)");
+    println!("  open voting now:  curl -X POST {c}/demo/open");
+    println!("  close the polls:  curl -X POST {c}/demo/close");
+    println!("  board (public):   {base}/api/v1/campaigns/{DEMO_CAMPAIGN}/board/head");
+    println!("  turnout:          {c}/turnout");
+    println!("  health, metrics:  {base}/health  {base}/metrics");
     println!("Stop with Ctrl-C.");
     app.run_until_stopped().await?;
     Ok(())

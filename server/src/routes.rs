@@ -9,6 +9,7 @@ pub mod cabinet;
 pub mod campaigns;
 pub mod ceremony;
 pub mod credential_list;
+pub mod demo;
 pub mod health;
 pub mod register;
 pub mod replacement;
@@ -28,7 +29,9 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 .configure(replacement::configure)
                 .configure(ballots::configure)
                 .configure(ceremony::configure)
-                .configure(credential_list::configure),
+                .configure(credential_list::configure)
+                .configure(demo::configure),
         )
+        .service(web::scope("/demo").configure(demo::configure_root))
         .service(web::scope("/v1/campaigns").configure(board::configure).configure(credential_list::configure_public));
 }

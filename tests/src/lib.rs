@@ -4,3 +4,4 @@
 pub mod election;
 pub mod fixtures;
 pub mod vectors;
+pub mod load;

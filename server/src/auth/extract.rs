@@ -82,7 +82,27 @@ async fn authenticate(req: &HttpRequest) -> Result<Session, ApiError> {
             return Err(refuse(&state, req, Some(pin.as_str()), "csrf", e).await);
         }
     }
+    if let Some(campaign) = &claims.demo {
+        demo_scope(&state, req, &pin, campaign).await?;
+    }
     Ok(Session { pin, claims, via_cookie })
+}
+
+/// A demo session works only while the configuration allows demo mode, and only on its own
+/// campaign's routes (and `/api/me`, `/auth/logout`); anything else is refused and audited.
+async fn demo_scope(state: &AppState, req: &HttpRequest, pin: &Pin, campaign: &str) -> Result<(), ApiError> {
+    if !state.settings.campaigns.allow_demo_mode {
+        let e = ApiError::forbidden("demo_disabled", "demo mode is disabled in this configuration; demo sessions are void");
+        return Err(refuse(state, req, Some(pin.as_str()), "demo_session", e).await);
+    }
+    let path = req.path();
+    let own_campaign =
+        path.starts_with("/api/campaigns/") && req.match_info().get("id").is_some_and(|id| id == campaign);
+    if own_campaign || path == "/api/me" || path == "/auth/logout" {
+        return Ok(());
+    }
+    let e = ApiError::forbidden("demo_session", format!("a demo session is valid only for the demo campaign {campaign}"));
+    Err(refuse(state, req, Some(pin.as_str()), "demo_session", e).await)
 }
 
 /// A staff role held by the caller.
@@ -112,7 +132,8 @@ pub async fn require_staff(
     allowed: &[Role],
 ) -> Result<Vec<StaffGrant>, ApiError> {
     let pin = session.pin.as_str().to_string();
-    let grants = state.db.run(move |c| staff_roles(c, &pin)).await?;
+    // A demo session never carries a staff role, whoever's PIN it names.
+    let grants = if session.claims.demo.is_some() { Vec::new() } else { state.db.run(move |c| staff_roles(c, &pin)).await? };
     let matching: Vec<StaffGrant> = grants.into_iter().filter(|g| allowed.contains(&g.role)).collect();
     if matching.is_empty() {
         let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();

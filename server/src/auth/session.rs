@@ -34,6 +34,10 @@ pub struct SessionClaims {
     pub jti: String,
     /// CSRF token that cookie-authenticated unsafe requests must echo in `X-CSRF-Token`.
     pub csrf: String,
+    /// Set by a demo login: the demo-mode campaign this session is confined to (no staff role,
+    /// no other campaign; refused once the configuration disallows demo mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demo: Option<String>,
 }
 
 /// Why a token was refused.
@@ -103,6 +107,11 @@ impl SessionKeys {
 
     /// Issues a token for `pin` at `now` (Unix seconds).
     pub fn issue(&self, pin: &str, now: i64) -> anyhow::Result<(String, SessionClaims)> {
+        self.issue_scoped(pin, None, now)
+    }
+
+    /// Issues a token for `pin` at `now`, confined to the demo-mode campaign `demo` if given.
+    pub fn issue_scoped(&self, pin: &str, demo: Option<&str>, now: i64) -> anyhow::Result<(String, SessionClaims)> {
         let claims = SessionClaims {
             iss: self.issuer.clone(),
             aud: AUDIENCE.into(),
@@ -111,6 +120,7 @@ impl SessionKeys {
             exp: now + self.ttl_secs,
             jti: random_token(),
             csrf: random_token(),
+            demo: demo.map(str::to_string),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.encoding)
             .context("signing a session token")?;
@@ -167,6 +177,7 @@ mod tests {
             exp: 2000,
             jti: "x".into(),
             csrf: "y".into(),
+            demo: None,
         };
         let forged = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),

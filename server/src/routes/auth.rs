@@ -205,22 +205,7 @@ async fn callback(
     }
     let (token, claims) = state.sessions.issue(pin.as_str(), now)?;
     state.metrics.login(true);
-    let secure = state.settings.server.cookie_secure;
-    let max_age = CookieDuration::seconds(claims.exp - now);
-    let session = Cookie::build(SESSION_COOKIE, token.clone())
-        .path("/")
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Strict)
-        .max_age(max_age)
-        .finish();
-    let csrf = Cookie::build(CSRF_COOKIE, claims.csrf.clone())
-        .path("/")
-        .http_only(false)
-        .secure(secure)
-        .same_site(SameSite::Strict)
-        .max_age(max_age)
-        .finish();
+    let (session, csrf) = session_cookies(&state, &token, &claims, now);
     let mut clear = Cookie::build(LOGIN_COOKIE, "").path("/auth/callback").finish();
     clear.make_removal();
     let mut resp = if client == "api" {
@@ -236,6 +221,32 @@ async fn callback(
     } else {
         Ok(resp.finish())
     }
+}
+
+/// The session cookie (HttpOnly, SameSite=Strict) and the CSRF cookie the web app's script reads.
+pub(crate) fn session_cookies(
+    state: &AppState,
+    token: &str,
+    claims: &crate::auth::session::SessionClaims,
+    now: i64,
+) -> (Cookie<'static>, Cookie<'static>) {
+    let secure = state.settings.server.cookie_secure;
+    let max_age = CookieDuration::seconds(claims.exp - now);
+    let session = Cookie::build(SESSION_COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .max_age(max_age)
+        .finish();
+    let csrf = Cookie::build(CSRF_COOKIE, claims.csrf.clone())
+        .path("/")
+        .http_only(false)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .max_age(max_age)
+        .finish();
+    (session, csrf)
 }
 
 async fn logout(_session: Session) -> HttpResponse {

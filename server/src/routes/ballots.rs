@@ -311,6 +311,27 @@ async fn install_package(
     manifest.validate().map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let cid = id.clone();
     let done = state.db.run(move |c| crate::ceremony::require_complete(c, &cid, "the election package")).await?;
+    let package = build_package(&state.boards, &id, manifest, &done)?;
+    let now = state.clock.now().timestamp();
+    let actor = session.pin.as_str().to_string();
+    let (cid, pkg) = (id.clone(), package.clone());
+    state.db.write(move |c| store_package(c, &cid, &pkg, &actor, now)).await?;
+    state.boards.forget(&id);
+    Ok(HttpResponse::Ok().json(package))
+}
+
+/// The election package of campaign `id` from its completed key ceremony and `manifest`: the
+/// base hash recomputed and checked, the extended hash computed, the server's board key added.
+pub(crate) fn build_package(
+    boards: &crate::board::Boards,
+    id: &str,
+    manifest: Manifest,
+    done: &crate::ceremony::CompletedCeremony,
+) -> Result<ElectionPackage, ApiError> {
+    if manifest.campaign_id != id {
+        return Err(ApiError::invalid("manifest.campaign_id", format!("must be this campaign's id {id}")));
+    }
+    manifest.validate().map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let key_holders: Vec<PublishedKeyHolder> = done
         .key_holders
         .iter()
@@ -319,7 +340,7 @@ async fn install_package(
     let identities: Vec<KeyHolderIdentity> =
         key_holders.iter().map(|k| KeyHolderIdentity { signing_key: k.signing_key, comm_key: k.comm_key }).collect();
     let threshold = done.params.t();
-    let base = base_hash(&id, threshold, &identities);
+    let base = base_hash(id, threshold, &identities);
     if base != done.base_hash {
         return Err(ApiError::Unexpected(anyhow::anyhow!("the stored base hash of campaign {id} is not that of its key-holders")));
     }
@@ -333,53 +354,56 @@ async fn install_package(
         joint_key,
         base_hash: base,
         extended_hash: *ctx.extended_hash(),
-        board_key: state.boards.public_key(),
+        board_key: boards.public_key(),
     };
     package.context().map_err(|e| ApiError::invalid("key_holders", e.to_string()))?;
-    let text = serde_json::to_string(&package).map_err(|e| ApiError::Unexpected(e.into()))?;
-    let now = state.clock.now().timestamp();
-    let actor = session.pin.as_str().to_string();
-    let (cid, pkg) = (id.clone(), package.clone());
-    state
-        .db
-        .write(move |c| {
-            let row = load_campaign(c, &cid)?;
-            let st = row.state()?;
-            if st != CampaignState::KeyCeremony {
-                return Err(ApiError::conflict(
-                    "invalid_state",
-                    format!("the election package is installed in state key_ceremony; the campaign is in state {}", st.as_str()),
-                ));
-            }
-            let done = crate::ceremony::require_complete(c, &cid, "the election package")?;
-            if done.outcome.joint_key != pkg.joint_key || done.base_hash != pkg.base_hash {
-                return Err(ApiError::conflict("ceremony_changed", "the key ceremony changed meanwhile; install the package again"));
-            }
-            let codes: Vec<String> =
-                ballot_styles::table.filter(ballot_styles::campaign_id.eq(&cid)).select(ballot_styles::code).load(c)?;
-            if let Some(missing) = codes.iter().find(|code| pkg.manifest.style(code).is_none()) {
-                return Err(ApiError::invalid("manifest.ballot_styles", format!("the campaign's ballot style {missing} is missing")));
-            }
-            diesel::delete(election_packages::table.filter(election_packages::campaign_id.eq(&cid))).execute(c)?;
-            diesel::insert_into(election_packages::table)
-                .values((
-                    election_packages::campaign_id.eq(&cid),
-                    election_packages::package.eq(&text),
-                    election_packages::created_at.eq(now),
-                ))
-                .execute(c)?;
-            diesel::update(campaigns::table.filter(campaigns::id.eq(&cid)))
-                .set(campaigns::election_public_key.eq(pkg.joint_key.0.to_hex()))
-                .execute(c)?;
-            let details = json!({
-                "base_hash": hex::encode(pkg.base_hash), "extended_hash": hex::encode(pkg.extended_hash),
-                "threshold": pkg.threshold, "key_holders": pkg.key_holders.len(),
-                "board_key": hex::encode(pkg.board_key),
-            });
-            audit::append(c, now, &actor, "campaign.election_package", Some(&cid), &details)?;
-            Ok(())
-        })
-        .await?;
-    state.boards.forget(&id);
-    Ok(HttpResponse::Ok().json(package))
+    Ok(package)
+}
+
+/// Stores `package` as campaign `cid`'s election package inside the caller's write transaction
+/// (the campaign must be in state `key_ceremony`, its ceremony complete with this package's key,
+/// and every ballot style of the campaign in the manifest), sets the campaign's election key and
+/// audits it. The caller then drops the cached election (`Boards::forget`).
+pub(crate) fn store_package(
+    c: &mut crate::db::AnyConnection,
+    cid: &str,
+    pkg: &ElectionPackage,
+    actor: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let text = serde_json::to_string(pkg).map_err(|e| ApiError::Unexpected(e.into()))?;
+    let row = load_campaign(c, cid)?;
+    let st = row.state()?;
+    if st != CampaignState::KeyCeremony {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!("the election package is installed in state key_ceremony; the campaign is in state {}", st.as_str()),
+        ));
+    }
+    let done = crate::ceremony::require_complete(c, cid, "the election package")?;
+    if done.outcome.joint_key != pkg.joint_key || done.base_hash != pkg.base_hash {
+        return Err(ApiError::conflict("ceremony_changed", "the key ceremony changed meanwhile; install the package again"));
+    }
+    let codes: Vec<String> = ballot_styles::table.filter(ballot_styles::campaign_id.eq(cid)).select(ballot_styles::code).load(c)?;
+    if let Some(missing) = codes.iter().find(|code| pkg.manifest.style(code).is_none()) {
+        return Err(ApiError::invalid("manifest.ballot_styles", format!("the campaign's ballot style {missing} is missing")));
+    }
+    diesel::delete(election_packages::table.filter(election_packages::campaign_id.eq(cid))).execute(c)?;
+    diesel::insert_into(election_packages::table)
+        .values((
+            election_packages::campaign_id.eq(cid),
+            election_packages::package.eq(&text),
+            election_packages::created_at.eq(now),
+        ))
+        .execute(c)?;
+    diesel::update(campaigns::table.filter(campaigns::id.eq(cid)))
+        .set(campaigns::election_public_key.eq(pkg.joint_key.0.to_hex()))
+        .execute(c)?;
+    let details = json!({
+        "base_hash": hex::encode(pkg.base_hash), "extended_hash": hex::encode(pkg.extended_hash),
+        "threshold": pkg.threshold, "key_holders": pkg.key_holders.len(),
+        "board_key": hex::encode(pkg.board_key),
+    });
+    audit::append(c, now, actor, "campaign.election_package", Some(cid), &details)?;
+    Ok(())
 }

@@ -222,71 +222,85 @@ async fn transition(
     let action = Action::parse(&body.0.action).map_err(|e| ApiError::invalid("action", e))?;
     let boards = state.boards.clone();
     edit_campaign(&state, &req, &session, path.into_inner(), move |c, row, ts, actor| {
-        let id = row.id.as_str();
-        let from = row.state()?;
-        let to = action.apply(from)?;
-        match action {
-            Action::OpenVoting if ts < row.opens_at || ts >= row.closes_at => {
-                return Err(ApiError::conflict(
-                    "outside_voting_window",
-                    format!(
-                        "voting can only be opened within the voting window, {}–{} Asia/Bishkek on {}",
-                        row.window_start, row.window_end, row.voting_day
-                    ),
-                ));
-            }
-            Action::CloseVoting if ts < row.closes_at => {
-                return Err(ApiError::conflict(
-                    "voting_window_not_over",
-                    format!("voting closes at {} Asia/Bishkek on {}", row.window_end, row.voting_day),
-                ));
-            }
-            Action::FreezeManifest if row.manifest.trim() == "{}" => {
-                return Err(ApiError::conflict("manifest_empty", "the campaign has no manifest (contests) to freeze"));
-            }
-            _ => {}
-        }
-        if matches!(action, Action::FreezeManifest | Action::OpenVoting) {
-            // base context → key ceremony → manifest frozen → extended context → voting
-            // (docs/protocol/README.md): both need the completed ceremony and the package built
-            // from its outcome.
-            crate::ceremony::require_complete(c, id, action.as_str())?;
-            let packages: i64 = crate::board::election_packages::table
-                .filter(crate::board::election_packages::campaign_id.eq(id))
-                .count()
-                .get_result(c)?;
-            if packages == 0 {
-                return Err(ApiError::conflict(
-                    "no_election_package",
-                    format!("{} needs the election package (PUT /api/campaigns/{id}/election-package) installed first", action.as_str()),
-                ));
-            }
-        }
-        if action == Action::EraseTestDataAndOpenRegistration {
-            let counts = erase_test_data(c, id)?;
-            audit::append(c, ts, actor, "campaign.test_data_erased", Some(id), &counts)?;
-        }
-        let update = diesel::update(campaigns::table.filter(campaigns::id.eq(id)).filter(campaigns::state.eq(from.as_str())))
-            .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(ts)))
-            .execute(c)?;
-        if update != 1 {
-            return Err(ApiError::conflict("concurrent_transition", "the campaign changed state meanwhile; reload"));
-        }
-        if action == Action::OpenVoting {
-            boards.open_board(c, id, ts)?;
-        }
-        if action == Action::CloseVoting {
-            boards.close_board(c, id, ts)?;
-        }
-        if action == Action::FreezeManifest {
-            let hash = hex::encode(Sha256::digest(row.manifest.as_bytes()));
-            diesel::update(campaigns::table.filter(campaigns::id.eq(id))).set(campaigns::manifest_hash.eq(hash)).execute(c)?;
-        }
-        let details = json!({ "action": action.as_str(), "from": from.as_str(), "to": to.as_str() });
-        audit::append(c, ts, actor, "campaign.transition", Some(id), &details)?;
-        Ok(())
+        apply_transition(c, &boards, row, action, ts, actor)
     })
     .await
+}
+
+/// Applies one lifecycle `action` to campaign `row` inside the caller's write transaction, with
+/// its checks (the voting window by `ts`) and side effects (test-data erasure, the board's
+/// opening and closing, the manifest hash), and audits it as done by `actor`.
+pub(crate) fn apply_transition(
+    c: &mut AnyConnection,
+    boards: &crate::board::Boards,
+    row: &CampaignRow,
+    action: Action,
+    ts: i64,
+    actor: &str,
+) -> Result<(), ApiError> {
+    let id = row.id.as_str();
+    let from = row.state()?;
+    let to = action.apply(from)?;
+    match action {
+        Action::OpenVoting if ts < row.opens_at || ts >= row.closes_at => {
+            return Err(ApiError::conflict(
+                "outside_voting_window",
+                format!(
+                    "voting can only be opened within the voting window, {}–{} Asia/Bishkek on {}",
+                    row.window_start, row.window_end, row.voting_day
+                ),
+            ));
+        }
+        Action::CloseVoting if ts < row.closes_at => {
+            return Err(ApiError::conflict(
+                "voting_window_not_over",
+                format!("voting closes at {} Asia/Bishkek on {}", row.window_end, row.voting_day),
+            ));
+        }
+        Action::FreezeManifest if row.manifest.trim() == "{}" => {
+            return Err(ApiError::conflict("manifest_empty", "the campaign has no manifest (contests) to freeze"));
+        }
+        _ => {}
+    }
+    if matches!(action, Action::FreezeManifest | Action::OpenVoting) {
+        // base context → key ceremony → manifest frozen → extended context → voting
+        // (docs/protocol/README.md): both need the completed ceremony and the package built
+        // from its outcome.
+        crate::ceremony::require_complete(c, id, action.as_str())?;
+        let packages: i64 = crate::board::election_packages::table
+            .filter(crate::board::election_packages::campaign_id.eq(id))
+            .count()
+            .get_result(c)?;
+        if packages == 0 {
+            return Err(ApiError::conflict(
+                "no_election_package",
+                format!("{} needs the election package (PUT /api/campaigns/{id}/election-package) installed first", action.as_str()),
+            ));
+        }
+    }
+    if action == Action::EraseTestDataAndOpenRegistration {
+        let counts = erase_test_data(c, id)?;
+        audit::append(c, ts, actor, "campaign.test_data_erased", Some(id), &counts)?;
+    }
+    let update = diesel::update(campaigns::table.filter(campaigns::id.eq(id)).filter(campaigns::state.eq(from.as_str())))
+        .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(ts)))
+        .execute(c)?;
+    if update != 1 {
+        return Err(ApiError::conflict("concurrent_transition", "the campaign changed state meanwhile; reload"));
+    }
+    if action == Action::OpenVoting {
+        boards.open_board(c, id, ts)?;
+    }
+    if action == Action::CloseVoting {
+        boards.close_board(c, id, ts)?;
+    }
+    if action == Action::FreezeManifest {
+        let hash = hex::encode(Sha256::digest(row.manifest.as_bytes()));
+        diesel::update(campaigns::table.filter(campaigns::id.eq(id))).set(campaigns::manifest_hash.eq(hash)).execute(c)?;
+    }
+    let details = json!({ "action": action.as_str(), "from": from.as_str(), "to": to.as_str() });
+    audit::append(c, ts, actor, "campaign.transition", Some(id), &details)?;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]

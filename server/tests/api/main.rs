@@ -13,6 +13,7 @@ mod campaigns;
 mod casting;
 mod ceremony;
 mod concurrency;
+mod demo;
 mod faults;
 mod health;
 mod migrations;
