@@ -14,8 +14,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use diesel::prelude::*;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
-use dobush_crypto::record::PublishedKeyHolder;
-use dobush_crypto::threshold::local::run_ceremony_for_campaign;
+use dobush_crypto::context::base_hash;
+use dobush_crypto::threshold::dkg::CeremonyMessage;
+use dobush_crypto::threshold::local::InProcessCeremony;
+use dobush_crypto::threshold::{DkgError, KeyHolderKeys, KeyShare};
 use rand::rngs::OsRng;
 use serde::Serialize;
 use serde_json::json;
@@ -23,16 +25,17 @@ use zeroize::Zeroizing;
 
 use crate::audit;
 use crate::board::Boards;
+use crate::ceremony::{self, ComplaintList, Incoming};
 use crate::clock::{SystemClock, bishkek, bishkek_date};
 use crate::configuration::get_configuration;
 use crate::db::AnyConnection;
 use crate::domain::campaign::bishkek_instant;
-use crate::domain::{Action, CampaignState};
+use crate::domain::{Action, CampaignState, Role};
 use crate::error::ApiError;
 use crate::models::{CampaignRow, load_campaign};
 use crate::routes::ballots::{build_package, store_package};
 use crate::routes::campaigns::apply_transition;
-use crate::schema::{ballot_styles, campaigns, precincts, voters};
+use crate::schema::{ballot_styles, campaigns, precincts, staff, voters};
 use crate::startup::Application;
 use crate::telemetry;
 
@@ -257,16 +260,11 @@ pub fn open_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime<
         ));
     }
     let manifest: Manifest = serde_json::from_str(&row.manifest).map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
-    let ceremony = run_ceremony_for_campaign(&mut OsRng, id, DEMO_KEY_HOLDERS, DEMO_THRESHOLD)
-        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("demo key ceremony: {e}")))?;
-    let key_holders: Vec<PublishedKeyHolder> = ceremony
-        .publics
-        .iter()
-        .map(|p| PublishedKeyHolder { index: p.index, signing_key: p.signing_key.0, comm_key: p.comm_key })
-        .collect();
-    let package = build_package(boards, id, manifest, DEMO_THRESHOLD, key_holders, ceremony.joint_key)?;
+    let shares = demo_ceremony(c, id, ts)?;
+    let done = ceremony::require_complete(c, id, "the demo election package")?;
+    let package = build_package(boards, id, manifest, &done)?;
     diesel::delete(demo_key_holders::table.filter(demo_key_holders::campaign_id.eq(id))).execute(c)?;
-    for (keys, share) in ceremony.keys.iter().zip(&ceremony.shares) {
+    for (keys, share) in shares {
         let secret_keys = Zeroizing::new(hex::encode(keys.to_bytes().as_slice()));
         let key_share = Zeroizing::new(hex::encode(share.secret_bytes().as_slice()));
         let idx = i32::try_from(share.index()).map_err(|e| ApiError::Unexpected(e.into()))?;
@@ -301,6 +299,68 @@ pub fn open_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime<
     apply_transition(c, boards, &row, Action::OpenVoting, ts, ACTOR)?;
     let e_voters = i64::try_from(crate::credentials::active_credentials(c, id)?.len()).unwrap_or(i64::MAX);
     Ok(Opened { e_voters, joint_key: package.joint_key.0.to_hex(), opens_at: ts, closes_at: closes.timestamp() })
+}
+
+/// The PIN of demo key-holder `l` (a staff member with the `key_holder` role, played by the
+/// server; granted on first use, audited).
+pub fn demo_key_holder_pin(l: u32) -> String {
+    format!("8{l:013}")
+}
+
+/// The five demo key-holders' key ceremony, 3 of 5, through the server's own ceremony functions
+/// (`ceremony::configure` and `ceremony::accept`, exactly what the key-holders' HTTP requests
+/// run): the server plays each key-holder's device with [`InProcessCeremony`] and posts every
+/// registration and signed message of rounds 1–3. Returns each key-holder's keys and share.
+fn demo_ceremony(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<(KeyHolderKeys, KeyShare)>, ApiError> {
+    let pins: Vec<String> = (1..=DEMO_KEY_HOLDERS).map(demo_key_holder_pin).collect();
+    for pin in &pins {
+        let held: i64 = staff::table
+            .filter(staff::pin.eq(pin))
+            .filter(staff::role.eq(Role::KeyHolder.as_str()))
+            .count()
+            .get_result(c)?;
+        if held == 0 {
+            diesel::insert_into(staff::table)
+                .values((
+                    staff::pin.eq(pin),
+                    staff::role.eq(Role::KeyHolder.as_str()),
+                    staff::territory.eq(None::<String>),
+                    staff::granted_at.eq(ts),
+                    staff::granted_by.eq(ACTOR),
+                ))
+                .execute(c)?;
+            audit::append(c, ts, ACTOR, "staff.grant", None, &json!({ "pin": pin, "role": "key_holder", "demo": true }))?;
+        }
+    }
+    ceremony::configure(c, id, DEMO_THRESHOLD, &pins, ts, ACTOR)?;
+    let unexpected = |e: DkgError| ApiError::Unexpected(anyhow::anyhow!("demo key ceremony: {e}"));
+    let keys: Vec<KeyHolderKeys> = (0..DEMO_KEY_HOLDERS).map(|_| KeyHolderKeys::generate(&mut OsRng)).collect();
+    let publics: Vec<_> = keys.iter().zip(1u32..).map(|(k, l)| k.public(l)).collect();
+    let pin_of = |l: u32| demo_key_holder_pin(l);
+    for p in &publics {
+        ceremony::accept(c, id, &pin_of(p.index), &Incoming::Register(*p), ts)?;
+    }
+    let identities: Vec<_> = publics.iter().map(|p| p.context_keys()).collect();
+    let mut dkg = InProcessCeremony::with_keys(&mut OsRng, base_hash(id, DEMO_THRESHOLD, &identities), keys, DEMO_THRESHOLD)
+        .map_err(unexpected)?;
+    dkg.round1(&mut OsRng).map_err(unexpected)?;
+    for m in dkg.transcript.commitment_hashes.clone() {
+        ceremony::accept(c, id, &pin_of(m.message.sender()), &Incoming::CommitmentHash(m), ts)?;
+    }
+    dkg.round2(&mut OsRng).map_err(unexpected)?;
+    for m in dkg.transcript.reveals.clone() {
+        ceremony::accept(c, id, &pin_of(m.message.sender()), &Incoming::Reveal(m), ts)?;
+    }
+    for m in dkg.transcript.shares.clone() {
+        ceremony::accept(c, id, &pin_of(m.message.sender()), &Incoming::Share(m), ts)?;
+    }
+    dkg.round3(&mut OsRng).map_err(unexpected)?;
+    for l in 1..=DEMO_KEY_HOLDERS {
+        let complaints = dkg.transcript.complaints.iter().filter(|m| m.message.complainer == l).cloned().collect();
+        ceremony::accept(c, id, &pin_of(l), &Incoming::Complaints(ComplaintList { complainer: l, complaints }), ts)?;
+    }
+    let (_, shares) = dkg.finish().map_err(unexpected)?;
+    Ok(dkg.keys.into_iter().zip(shares).collect())
 }
 
 /// Closes the polls of demo-mode campaign `id` now: the window is set to end now (data, not
