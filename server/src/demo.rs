@@ -15,6 +15,8 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use diesel::prelude::*;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
 use dobush_crypto::context::base_hash;
+use dobush_crypto::election_protocol::MemberSignature;
+use dobush_crypto::record::credential_list_digest;
 use dobush_crypto::threshold::dkg::CeremonyMessage;
 use dobush_crypto::threshold::local::InProcessCeremony;
 use dobush_crypto::threshold::{DkgError, KeyHolderKeys, KeyShare};
@@ -35,6 +37,7 @@ use crate::error::ApiError;
 use crate::models::{CampaignRow, load_campaign};
 use crate::routes::ballots::{build_package, store_package};
 use crate::routes::campaigns::apply_transition;
+use crate::routes::credential_list::add_signature;
 use crate::schema::{ballot_styles, campaigns, precincts, staff, voters};
 use crate::startup::Application;
 use crate::telemetry;
@@ -243,8 +246,9 @@ pub struct Opened {
 /// Moves demo-mode campaign `id` from applications to voting, now, in one transaction: the
 /// e-voter list is frozen (the key ceremony starts, so applications end), the five demo
 /// key-holders run their ceremony (3 of 5) and the election package is installed, the manifest
-/// is frozen, the voting window is set to `[now, now + hours)` and voting opens (the frozen
-/// credential list and the zero report go on the board). Each step is the same function a
+/// is frozen, the voting window is set to `[now, now + hours)` (the last application day to the
+/// day before), a demo commission member signs the frozen list, and voting opens (the list, its
+/// signature and the zero report go on the board). Each step is the same function a
 /// commission's request runs, audited with actor `demo`.
 pub fn open_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime<Utc>, hours: u32) -> Result<Opened, ApiError> {
     let ts = now.timestamp();
@@ -290,11 +294,17 @@ pub fn open_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime<
             campaigns::window_end.eq(local(closes).format("%H:%M").to_string()),
             campaigns::opens_at.eq(ts),
             campaigns::closes_at.eq(closes.timestamp()),
-            campaigns::last_application_day.eq(local(now).format("%Y-%m-%d").to_string()),
+            campaigns::last_application_day.eq((local(now).date_naive() - Duration::days(1)).format("%Y-%m-%d").to_string()),
             campaigns::updated_at.eq(ts),
         ))
         .execute(c)?;
     audit::append(c, ts, ACTOR, "demo.window_now", Some(id), &json!({ "opens_at": ts, "closes_at": closes.timestamp() }))?;
+    // A demo commission member signs the frozen list (the polls open only on a signed list).
+    let member = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let (_, list) = crate::credentials::credential_list(c, id)?;
+    let digest = credential_list_digest(id, &list);
+    let signature = MemberSignature::sign_digest(&digest, "Демо комиссия мүчөсү / demo commission member", &member);
+    add_signature(c, id, &signature, ACTOR, now)?;
     let row = load_campaign(c, id)?;
     apply_transition(c, boards, &row, Action::OpenVoting, ts, ACTOR)?;
     let e_voters = i64::try_from(crate::credentials::active_credentials(c, id)?.len()).unwrap_or(i64::MAX);

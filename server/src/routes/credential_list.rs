@@ -117,46 +117,54 @@ async fn upload(
     let id = path.into_inner();
     let now = state.clock.now();
     let actor = session.pin.as_str().to_string();
-    let body = state
-        .db
-        .write(move |c| {
-            let row = load_campaign(c, &id)?;
-            let st = row.state()?;
-            if !matches!(st, CampaignState::Registration | CampaignState::KeyCeremony | CampaignState::ManifestFrozen) {
-                return Err(ApiError::conflict(
-                    "invalid_state",
-                    format!("the credential list is signed before voting opens; the campaign is in state {}", st.as_str()),
-                ));
-            }
-            require_frozen(&row, now)?;
-            let (_, digest, _) = current(c, &id)?;
-            let sig = MemberSignature { member: member.clone(), public_key, signature };
-            sig.verify_digest(&digest).map_err(|e| {
-                ApiError::invalid("signature", format!("{e}: it must sign the digest {} of the list as it stands now", hex::encode(digest)))
-            })?;
-            let ts = now.timestamp();
-            diesel::delete(
-                credential_list_signatures::table
-                    .filter(credential_list_signatures::campaign_id.eq(&id))
-                    .filter(credential_list_signatures::public_key.eq(&b.public_key)),
-            )
-            .execute(c)?;
-            diesel::insert_into(credential_list_signatures::table)
-                .values((
-                    credential_list_signatures::campaign_id.eq(&id),
-                    credential_list_signatures::public_key.eq(&b.public_key),
-                    credential_list_signatures::member.eq(&member),
-                    credential_list_signatures::signature.eq(&b.signature),
-                    credential_list_signatures::list_digest.eq(hex::encode(digest)),
-                    credential_list_signatures::uploaded_by.eq(&actor),
-                    credential_list_signatures::created_at.eq(ts),
-                ))
-                .execute(c)?;
-            let details = json!({ "member": member, "public_key": b.public_key, "digest": hex::encode(digest) });
-            audit::append(c, ts, &actor, "credential_list.signed", Some(&id), &details)?;
-            let (_, _, signatures) = current(c, &id)?;
-            Ok(json!({ "digest": hex::encode(digest), "signatures": signatures }))
-        })
-        .await?;
+    let sig = MemberSignature { member, public_key, signature };
+    let body = state.db.write(move |c| add_signature(c, &id, &sig, &actor, now)).await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// Verifies a member's signature over the frozen list as it stands now and stores it, inside the
+/// caller's write transaction (before voting opens); audited as `credential_list.signed` by `actor`.
+pub(crate) fn add_signature(
+    c: &mut AnyConnection,
+    id: &str,
+    sig: &MemberSignature,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<serde_json::Value, ApiError> {
+    let row = load_campaign(c, id)?;
+    let st = row.state()?;
+    if !matches!(st, CampaignState::Registration | CampaignState::KeyCeremony | CampaignState::ManifestFrozen) {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!("the credential list is signed before voting opens; the campaign is in state {}", st.as_str()),
+        ));
+    }
+    require_frozen(&row, now)?;
+    let (_, digest, _) = current(c, id)?;
+    sig.verify_digest(&digest).map_err(|e| {
+        ApiError::invalid("signature", format!("{e}: it must sign the digest {} of the list as it stands now", hex::encode(digest)))
+    })?;
+    let ts = now.timestamp();
+    let public_key = hex::encode(sig.public_key);
+    diesel::delete(
+        credential_list_signatures::table
+            .filter(credential_list_signatures::campaign_id.eq(id))
+            .filter(credential_list_signatures::public_key.eq(&public_key)),
+    )
+    .execute(c)?;
+    diesel::insert_into(credential_list_signatures::table)
+        .values((
+            credential_list_signatures::campaign_id.eq(id),
+            credential_list_signatures::public_key.eq(&public_key),
+            credential_list_signatures::member.eq(&sig.member),
+            credential_list_signatures::signature.eq(hex::encode(sig.signature)),
+            credential_list_signatures::list_digest.eq(hex::encode(digest)),
+            credential_list_signatures::uploaded_by.eq(actor),
+            credential_list_signatures::created_at.eq(ts),
+        ))
+        .execute(c)?;
+    let details = json!({ "member": sig.member, "public_key": public_key, "digest": hex::encode(digest) });
+    audit::append(c, ts, actor, "credential_list.signed", Some(&id), &details)?;
+    let (_, _, signatures) = current(c, id)?;
+    Ok(json!({ "digest": hex::encode(digest), "signatures": signatures }))
 }
