@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ballot::VerifiedBallot;
+use crate::ballot::{EncryptedBallot, EncryptedContest, VerifiedBallot};
 use crate::context::ElectionContext;
 use crate::elgamal::{Ciphertext, RawCiphertext};
 use crate::error::DecodeError;
@@ -47,7 +47,11 @@ impl EncryptedTally {
     }
 
     fn apply(&mut self, b: &VerifiedBallot, add: bool) -> Result<(), DecodeError> {
-        for (c, &idx) in b.ballot().contests.iter().zip(b.contest_indices()) {
+        self.apply_contests(&b.ballot().contests, b.contest_indices(), add)
+    }
+
+    fn apply_contests(&mut self, contests: &[EncryptedContest], indices: &[usize], add: bool) -> Result<(), DecodeError> {
+        for (c, &idx) in contests.iter().zip(indices) {
             let (Some(sums), Some(count)) = (self.sums.get_mut(idx), self.ballots.get_mut(idx)) else {
                 return Err(DecodeError::Structure("ballot from another manifest".into()));
             };
@@ -69,6 +73,58 @@ impl EncryptedTally {
     /// Adds a counted ballot.
     pub fn add(&mut self, b: &VerifiedBallot) -> Result<(), DecodeError> {
         self.apply(b, true)
+    }
+
+    fn apply_stored(&mut self, b: &EncryptedBallot, add: bool) -> Result<(), DecodeError> {
+        let mut indices = Vec::with_capacity(b.contests.len());
+        for c in &b.contests {
+            let idx = self
+                .contest_ids
+                .iter()
+                .position(|id| *id == c.contest_id)
+                .ok_or_else(|| DecodeError::Structure(format!("contest {:?} is not in the manifest", c.contest_id)))?;
+            if indices.contains(&idx) {
+                return Err(DecodeError::Structure(format!("contest {:?} twice in one ballot", c.contest_id)));
+            }
+            indices.push(idx);
+        }
+        self.apply_contests(&b.contests, &indices, add)
+    }
+
+    /// Adds a ballot that was verified when it was accepted and is read back from the
+    /// accepting party's own storage (the server's recomputation of its totals from its board
+    /// at closing). Its proofs are not checked again here: whoever publishes totals must have
+    /// verified every ballot on acceptance, and every reader of the record re-verifies them.
+    pub fn add_stored(&mut self, b: &EncryptedBallot) -> Result<(), DecodeError> {
+        self.apply_stored(b, true)
+    }
+
+    /// Removes a stored ballot (see [`EncryptedTally::add_stored`]) that a re-vote superseded.
+    pub fn subtract_stored(&mut self, b: &EncryptedBallot) -> Result<(), DecodeError> {
+        self.apply_stored(b, false)
+    }
+
+    /// A tally resumed from totals it produced earlier ([`EncryptedTally::totals`]): the
+    /// running sums of a shard kept between casts. The totals must be for this manifest
+    /// (contest ids and selection counts, in order).
+    pub fn from_totals(ctx: &ElectionContext, totals: &[ContestTotals]) -> Result<Self, DecodeError> {
+        let mut t = Self::new(ctx);
+        if totals.len() != t.contest_ids.len() {
+            return Err(DecodeError::Structure("totals of another manifest".into()));
+        }
+        for (i, ct) in totals.iter().enumerate() {
+            let (Some(id), Some(sums), Some(n)) = (t.contest_ids.get(i), t.sums.get_mut(i), t.ballots.get_mut(i)) else {
+                return Err(DecodeError::Structure("totals of another manifest".into()));
+            };
+            if *id != ct.contest_id || sums.len() != ct.totals.len() {
+                return Err(DecodeError::Structure(format!("totals of contest {:?} do not fit the manifest", ct.contest_id)));
+            }
+            for (acc, c) in sums.iter_mut().zip(&ct.totals) {
+                *acc = c.raw();
+            }
+            *n = ct.ballots;
+        }
+        Ok(t)
     }
 
     /// Removes a ballot superseded by a later one (re-vote under `last_counts`).

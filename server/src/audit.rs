@@ -128,6 +128,36 @@ pub fn record_refusal(
 ) -> Result<i64, ApiError> {
     let details = serde_json::json!({ "kind": kind, "reason": reason, "path": path, "ip": ip });
     let seq = append(conn, at, actor, "access.refused", None, &details)?;
+    insert_alert(conn, at, kind, actor, ip, path, reason, seq)
+}
+
+/// Raises an alert that is not a refused access (e.g. a tally inconsistency found by the server
+/// itself): an audit entry `action` with `details`, and an open alert of `kind` pointing at it.
+pub fn raise_alert(
+    conn: &mut AnyConnection,
+    at: i64,
+    action: &str,
+    kind: &str,
+    campaign_id: &str,
+    reason: &str,
+    details: &serde_json::Value,
+) -> Result<i64, ApiError> {
+    tracing::error!(campaign = campaign_id, kind, reason, "alert raised");
+    let seq = append(conn, at, "system", action, Some(campaign_id), details)?;
+    insert_alert(conn, at, kind, "system", None, &format!("campaign/{campaign_id}"), reason, seq)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_alert(
+    conn: &mut AnyConnection,
+    at: i64,
+    kind: &str,
+    actor: &str,
+    ip: Option<&str>,
+    path: &str,
+    reason: &str,
+    seq: i64,
+) -> Result<i64, ApiError> {
     diesel::insert_into(alerts::table)
         .values((
             alerts::at.eq(at),

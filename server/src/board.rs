@@ -49,11 +49,13 @@ pub struct BoardSettings {
     /// File holding the board's Ed25519 secret seed (64 hex digits). Generated, with a warning,
     /// if it does not exist.
     pub key_path: String,
+    /// Shard rows per ballot style for the encrypted totals kept at cast time (`crate::tally`).
+    pub totals_shards: u32,
 }
 
 impl Default for BoardSettings {
     fn default() -> Self {
-        Self { key_path: "./data/board.key".into() }
+        Self { key_path: "./data/board.key".into(), totals_shards: crate::tally::DEFAULT_SHARDS }
     }
 }
 
@@ -362,7 +364,8 @@ fn entry_kind(e: &BoardEntry) -> &'static str {
     }
 }
 
-fn load_lines(c: &mut AnyConnection, id: &str) -> Result<Vec<String>, ApiError> {
+/// The board's lines in index order, from the database.
+pub fn load_lines(c: &mut AnyConnection, id: &str) -> Result<Vec<String>, ApiError> {
     Ok(board_entries::table
         .filter(board_entries::campaign_id.eq(id))
         .order(board_entries::idx.asc())

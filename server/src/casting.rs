@@ -36,6 +36,16 @@ pub fn cast_gate(
     ballot_style: &str,
     now: DateTime<Utc>,
 ) -> Result<CastContext, ApiError> {
+    let ctx = voter_gate(c, campaign_id, pin, now)?;
+    if ballot_style != ctx.ballot_style {
+        return Err(ApiError::invalid("ballot_style", format!("your ballot style is {}", ctx.ballot_style)));
+    }
+    Ok(ctx)
+}
+
+/// Checks that `pin` may vote electronically in `campaign_id` at `now` (open, in the window, on
+/// the register and the e-voter list), whatever the ballot.
+pub fn voter_gate(c: &mut AnyConnection, campaign_id: &str, pin: &str, now: DateTime<Utc>) -> Result<CastContext, ApiError> {
     let campaign = load_campaign(c, campaign_id)?;
     let st = campaign.state()?;
     if st != CampaignState::VotingOpen {
@@ -69,9 +79,6 @@ pub fn cast_gate(
             "you did not apply for electronic voting in this campaign; vote at your polling station",
         ));
     };
-    if ballot_style != own_style {
-        return Err(ApiError::invalid("ballot_style", format!("your ballot style is {own_style}")));
-    }
     let revote_policy = campaign.revote_policy()?;
     Ok(CastContext { campaign, revote_policy, credential_id, credential, ballot_style: own_style })
 }

@@ -14,7 +14,13 @@ async fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         None => {}
         Some("demo") => return dobush_server::demo::run().await,
-        Some(other) => anyhow::bail!("unknown command {other:?}; usage: dobush-server [demo]"),
+        Some("export-record") => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            return dobush_server::export::run_cli(&args).await;
+        }
+        Some(other) => {
+            anyhow::bail!("unknown command {other:?}; usage: dobush-server [demo | export-record --campaign ID --out DIR]")
+        }
     }
     let settings = get_configuration()?;
     telemetry::init(&settings.log);

@@ -14,6 +14,7 @@ pub mod health;
 pub mod register;
 pub mod replacement;
 pub mod staff;
+pub mod tally;
 pub mod turnout;
 
 /// Routes under `/api`.
@@ -33,5 +34,5 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 .configure(demo::configure),
         )
         .service(web::scope("/demo").configure(demo::configure_root))
-        .service(web::scope("/v1/campaigns").configure(board::configure).configure(credential_list::configure_public));
+        .service(web::scope("/v1/campaigns").configure(board::configure).configure(credential_list::configure_public).configure(tally::configure));
 }

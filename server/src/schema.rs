@@ -198,6 +198,74 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ballots_issued (campaign_id, pin) {
+        campaign_id -> Text,
+        pin -> Text,
+        issued_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    tallies (campaign_id) {
+        campaign_id -> Text,
+        status -> Text,
+        board_totals -> Text,
+        shard_totals -> Text,
+        closed_at -> BigInt,
+        results -> Nullable<Text>,
+        tallied_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    decryption_shares (campaign_id, seq) {
+        campaign_id -> Text,
+        seq -> BigInt,
+        key_holder -> BigInt,
+        payload -> Text,
+        valid -> Bool,
+        reason -> Nullable<Text>,
+        submitted_by -> Text,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    commission_members (campaign_id, public_key) {
+        campaign_id -> Text,
+        public_key -> Text,
+        name -> Text,
+        role -> Text,
+        precinct -> Text,
+        registered_at -> BigInt,
+        registered_by -> Text,
+    }
+}
+
+diesel::table! {
+    protocols (campaign_id) {
+        campaign_id -> Text,
+        body -> Text,
+        digest -> Text,
+        revision -> BigInt,
+        decision -> Nullable<Text>,
+        saved_at -> BigInt,
+        saved_by -> Text,
+    }
+}
+
+diesel::table! {
+    protocol_signatures (campaign_id, digest, public_key) {
+        campaign_id -> Text,
+        digest -> Text,
+        public_key -> Text,
+        member -> Text,
+        signature -> Text,
+        signed_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     campaigns,
     ballot_styles,

@@ -165,6 +165,7 @@ async fn record(
     let now_secs = now.timestamp();
     let pin = session.pin.as_str().to_string();
     let boards = state.boards.clone();
+    let shards = state.settings.board.totals_shards;
     state
         .db
         .run(move |c| {
@@ -201,18 +202,18 @@ async fn record(
                     ));
                 }
                 let challenged = opening.is_some();
-                let previous: Option<(i64, String)> = if !challenged && gate.revote_policy == RevotePolicy::LastCounts {
+                let previous: Option<(i64, String, String)> = if !challenged && gate.revote_policy == RevotePolicy::LastCounts {
                     ballots::table
                         .filter(ballots::campaign_id.eq(&id))
                         .filter(ballots::pin.eq(&pin))
                         .filter(ballots::status.eq("counted"))
-                        .select((ballots::id, ballots::tracking_code))
+                        .select((ballots::id, ballots::tracking_code, ballots::payload))
                         .first(c)
                         .optional()?
                 } else {
                     None
                 };
-                if let Some((pid, _)) = &previous {
+                if let Some((pid, _, _)) = &previous {
                     diesel::update(ballots::table.filter(ballots::id.eq(pid))).set(ballots::status.eq("superseded")).execute(c)?;
                 }
                 let payload = serde_json::to_string(b).map_err(|e| ApiError::Unexpected(e.into()))?;
@@ -262,7 +263,12 @@ async fn record(
                         ))
                         .execute(c)?;
                 }
-                if let Some((pid, ptc)) = &previous {
+                crate::tally::mark_issued(c, &id, &pin, now_secs)?;
+                if !challenged {
+                    let superseded = previous.as_ref().map(|(_, _, payload)| payload.as_str());
+                    crate::tally::accumulate(c, &id, &election.context, &verified, superseded, shards)?;
+                }
+                if let Some((pid, ptc, _)) = &previous {
                     let entry = BoardEntry::Superseded { tracking_code: tracking_code_from_hex(ptc)?, by: tc };
                     app.append(c, &entry, Some(*pid), now_secs)?;
                     diesel::update(ballots::table.filter(ballots::id.eq(pid))).set(ballots::superseded_by.eq(bid)).execute(c)?;

@@ -194,6 +194,7 @@ pub fn erase_test_data(c: &mut AnyConnection, id: &str) -> Result<serde_json::Va
     let board = diesel::delete(board_entries::table.filter(board_entries::campaign_id.eq(id))).execute(c)?;
     let heads = diesel::delete(tree_heads::table.filter(tree_heads::campaign_id.eq(id))).execute(c)?;
     let totals = diesel::delete(encrypted_totals::table.filter(encrypted_totals::campaign_id.eq(id))).execute(c)?;
+    let tally = crate::tally::erase(c, id)?;
     let ballots_n = diesel::delete(ballots::table.filter(ballots::campaign_id.eq(id))).execute(c)?;
     let creds = diesel::delete(evoter_credentials::table.filter(evoter_credentials::campaign_id.eq(id))).execute(c)?;
     let keys = diesel::delete(key_shares::table.filter(key_shares::campaign_id.eq(id))).execute(c)?;
@@ -207,7 +208,7 @@ pub fn erase_test_data(c: &mut AnyConnection, id: &str) -> Result<serde_json::Va
         .execute(c)?;
     Ok(json!({
         "ballots": ballots_n, "ciphertexts": ciphertexts, "board_entries": board, "tree_heads": heads,
-        "encrypted_totals": totals, "credentials": creds, "key_shares": keys, "voters": voters_n,
+        "encrypted_totals": totals, "tally": tally, "credentials": creds, "key_shares": keys, "voters": voters_n,
         "credential_list_signatures": list_signatures,
     }))
 }
@@ -260,6 +261,7 @@ pub(crate) fn apply_transition(
         Action::FreezeManifest if row.manifest.trim() == "{}" => {
             return Err(ApiError::conflict("manifest_empty", "the campaign has no manifest (contests) to freeze"));
         }
+        Action::RecordTally | Action::SignProtocol => crate::protocol::manual_transition_allowed(c, id, action)?,
         _ => {}
     }
     if matches!(action, Action::FreezeManifest | Action::OpenVoting) {
@@ -293,6 +295,7 @@ pub(crate) fn apply_transition(
     }
     if action == Action::CloseVoting {
         boards.close_board(c, id, ts)?;
+        crate::tally::publish_at_close(c, id, row.revote_policy()?, ts)?;
     }
     if action == Action::FreezeManifest {
         let hash = hex::encode(Sha256::digest(row.manifest.as_bytes()));

@@ -22,6 +22,8 @@ pub struct Election {
     pub package: ElectionPackage,
     pub creds: Vec<Credential>,
     pub voters: Vec<User>,
+    /// The key ceremony (the key-holders' shares decrypt the totals in tests).
+    pub ceremony: crate::ceremony::HttpCeremony,
 }
 
 pub fn manifest(id: &str) -> Manifest {
@@ -137,7 +139,7 @@ pub async fn open_election_on(app: TestApp, policy: &str, schedule: &Schedule) -
     for pin in VOTERS {
         voters.push(app.login(pin).await);
     }
-    Election { app, id, ctx, package, creds, voters }
+    Election { app, id, ctx, package, creds, voters, ceremony }
 }
 
 impl Election {

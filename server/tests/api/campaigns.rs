@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 use dobush_server::schema::{
-    ballot_ciphertexts, ballots, board_entries, encrypted_totals, evoter_credentials, key_shares, precincts, tree_heads,
-    voters,
+    ballot_ciphertexts, ballots, ballots_issued, board_entries, encrypted_totals, evoter_credentials, key_shares, precincts, tree_heads,
+    tallies, voters,
 };
 use serde_json::{Value, json};
 
@@ -114,6 +114,14 @@ async fn test_data_is_erased_before_registration(b: Backend) {
                 .execute(c)
                 .unwrap();
         }
+        diesel::insert_into(ballots_issued::table)
+            .values((ballots_issued::campaign_id.eq(&cid), ballots_issued::pin.eq(VOTER1), ballots_issued::issued_at.eq(1)))
+            .execute(c)
+            .unwrap();
+        diesel::insert_into(tallies::table)
+            .values((tallies::campaign_id.eq(&cid), tallies::status.eq("published"), tallies::board_totals.eq("[]"), tallies::shard_totals.eq("[]"), tallies::closed_at.eq(1)))
+            .execute(c)
+            .unwrap();
     })
     .await;
     let r = transition(&admin, &id, "erase_test_data_and_open_registration").await;
@@ -129,6 +137,8 @@ async fn test_data_is_erased_before_registration(b: Backend) {
                 n(tree_heads::table.filter(tree_heads::campaign_id.eq(&cid)).count().get_result(c)),
                 n(encrypted_totals::table.filter(encrypted_totals::campaign_id.eq(&cid)).count().get_result(c)),
                 n(key_shares::table.filter(key_shares::campaign_id.eq(&cid)).count().get_result(c)),
+                n(ballots_issued::table.filter(ballots_issued::campaign_id.eq(&cid)).count().get_result(c)),
+                n(tallies::table.filter(tallies::campaign_id.eq(&cid)).count().get_result(c)),
                 n(evoter_credentials::table.filter(evoter_credentials::campaign_id.eq(&cid)).count().get_result(c)),
                 n(voters::table.filter(voters::campaign_id.eq(&cid)).count().get_result(c)),
                 n(dobush_server::credentials::credential_list_signatures::table
@@ -139,13 +149,13 @@ async fn test_data_is_erased_before_registration(b: Backend) {
             ]
         })
         .await;
-    assert_eq!(counts, vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 3], "only the precincts (configuration) remain");
+    assert_eq!(counts, vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3], "only the precincts (configuration) remain");
     let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
     let erased = log["entries"].as_array().unwrap().iter().find(|e| e["action"] == "campaign.test_data_erased").unwrap();
     let details: Value = serde_json::from_str(erased["details"].as_str().unwrap()).unwrap();
     assert_eq!(details, json!({
         "ballots": 1, "ciphertexts": 1, "board_entries": 1, "tree_heads": 1, "encrypted_totals": 1,
-        "credentials": 1, "key_shares": 1, "voters": 3, "credential_list_signatures": 1,
+        "tally": 2, "credentials": 1, "key_shares": 1, "voters": 3, "credential_list_signatures": 1,
     }));
     // the erased voter is no longer on the register
     assert_eq!(app.try_login(VOTER1, ACR_STRONG, "api").await.err().unwrap().status, 403);

@@ -20,3 +20,4 @@ mod migrations;
 mod openapi;
 mod register;
 mod roles;
+mod tally;

@@ -1,0 +1,248 @@
+//! After voting (issue 4): the published encrypted totals, ballot issuance, decryption shares,
+//! results, the electronic protocol (draft, save, members, signatures) and the public election
+//! record. Under `/api/v1/campaigns`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use dobush_crypto::election_protocol::ProtocolBody;
+use dobush_crypto::threshold::decrypt::DecryptionShare;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::audit;
+use crate::auth::extract::{Session, require_staff};
+use crate::casting::voter_gate;
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::models::load_campaign;
+use crate::protocol::{Member, SignatureRequest};
+use crate::startup::AppState;
+
+use super::cabinet::rate_limit_voter;
+
+/// Routes under `/api/v1/campaigns`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/{id}/totals", web::get().to(totals))
+        .route("/{id}/ballot-issued", web::post().to(ballot_issued))
+        .route("/{id}/decryption-shares", web::post().to(post_shares))
+        .route("/{id}/decryption-shares", web::get().to(get_shares))
+        .route("/{id}/results", web::get().to(results))
+        .route("/{id}/protocol/draft", web::get().to(protocol_draft))
+        .route("/{id}/protocol", web::put().to(protocol_save))
+        .route("/{id}/protocol", web::get().to(protocol_get))
+        .route("/{id}/protocol/signatures", web::post().to(protocol_sign))
+        .route("/{id}/commission-members", web::post().to(member_register))
+        .route("/{id}/commission-members", web::get().to(member_list))
+        .route("/{id}/record", web::get().to(record_json))
+        .route("/{id}/record/board.jsonl", web::get().to(record_board));
+}
+
+/// The encrypted totals published at closing (public).
+async fn totals(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let totals = state
+        .db
+        .run(move |c| {
+            load_campaign(c, &id)?;
+            crate::tally::published_totals(c, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "encrypted_totals": totals })))
+}
+
+/// The voter's app shows the ballot: recorded once (protocol line 2, "e-ballots issued").
+/// Only for a voter on the e-voter list while voting is open; repeated calls change nothing.
+async fn ballot_issued(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    rate_limit_voter(&state, &session)?;
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let pin = session.pin.as_str().to_string();
+    let result = state
+        .db
+        .write(move |c| {
+            voter_gate(c, &id, &pin, now)?;
+            crate::tally::mark_issued(c, &id, &pin, now.timestamp())
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(HttpResponse::NoContent().finish()),
+        Err(e @ ApiError::Forbidden { .. }) => Err(audit::refuse(&state, &req, Some(session.pin.as_str()), "ballot_issued_refused", e).await),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SharesRequest {
+    shares: Vec<DecryptionShare>,
+}
+
+/// At most this many shares per request (contests × selections × key-holders of any real ballot
+/// stays far below).
+const MAX_SHARES: usize = 10_000;
+
+/// A key-holder posts decryption shares: each verified on arrival, all stored, the report says
+/// which were set aside and whether the results are combined.
+async fn post_shares(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: ApiJson<SharesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(&state, &req, &session, &[Role::KeyHolder]).await?;
+    let shares = body.0.shares;
+    if shares.is_empty() || shares.len() > MAX_SHARES {
+        return Err(ApiError::invalid("shares", format!("1 to {MAX_SHARES} shares")));
+    }
+    let id = path.into_inner();
+    let now = state.clock.now().timestamp();
+    let actor = session.pin.as_str().to_string();
+    let report = state.db.write(move |c| crate::tally::submit_shares(c, &id, &shares, &actor, now)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Every share received, in order, with its verdict (public).
+async fn get_shares(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let shares = state
+        .db
+        .run(move |c| {
+            load_campaign(c, &id)?;
+            crate::export::load_shares(c, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "decryption_shares": shares })))
+}
+
+/// The combined results (public; 409 `not_tallied` before).
+async fn results(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let results = state
+        .db
+        .run(move |c| {
+            load_campaign(c, &id)?;
+            crate::export::load_results(c, &id)?
+                .ok_or_else(|| ApiError::conflict("not_tallied", "the results are combined once t valid decryption shares of every total are in"))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "results": results })))
+}
+
+/// The protocol as the server computes it (public).
+async fn protocol_draft(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let now = crate::board::millis(state.clock.now());
+    let body = state.db.run(move |c| crate::protocol::draft(c, &id, now)).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveRequest {
+    body: ProtocolBody,
+    #[serde(default)]
+    decision: Option<String>,
+}
+
+/// Saves the protocol (CEC or territorial administrator): control relations first (§44).
+async fn protocol_save(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: ApiJson<SaveRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(&state, &req, &session, &[Role::CecAdmin, Role::TecAdmin]).await?;
+    let SaveRequest { body, decision } = body.0;
+    if decision.as_ref().is_some_and(|d| d.chars().count() > 500) {
+        return Err(ApiError::invalid("decision", "at most 500 characters"));
+    }
+    let id = path.into_inner();
+    let now = state.clock.now().timestamp();
+    let actor = session.pin.as_str().to_string();
+    let digest = state.db.write(move |c| crate::protocol::save(c, &id, &body, decision.as_deref(), &actor, now)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "digest": digest })))
+}
+
+/// The saved protocol with its signatures, and its digest (public).
+async fn protocol_get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let p = state
+        .db
+        .run(move |c| {
+            load_campaign(c, &id)?;
+            crate::protocol::signed_protocol(c, &id)?.ok_or_else(|| ApiError::NotFound("no protocol is saved yet".into()))
+        })
+        .await?;
+    let digest = hex::encode(p.body.digest());
+    Ok(HttpResponse::Ok().json(json!({ "protocol": p, "digest": digest })))
+}
+
+/// A member's signature (no login: the signature itself authenticates, against the key the
+/// CEC administrator registered).
+async fn protocol_sign(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: ApiJson<SignatureRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let now = state.clock.now().timestamp();
+    let req = body.0;
+    let signed = state.db.write(move |c| crate::protocol::add_signature(c, &id, &req, now)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "protocol_signed": signed })))
+}
+
+/// Registers a commission member's Ed25519 key (CEC administrator).
+async fn member_register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: ApiJson<Member>,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(&state, &req, &session, &[Role::CecAdmin]).await?;
+    let id = path.into_inner();
+    let now = state.clock.now().timestamp();
+    let actor = session.pin.as_str().to_string();
+    let m = body.0;
+    let view = m.clone();
+    state.db.write(move |c| crate::protocol::register_member(c, &id, &m, &actor, now)).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// The registered members (public: their keys verify the published signatures).
+async fn member_list(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let members = state
+        .db
+        .run(move |c| {
+            load_campaign(c, &id)?;
+            crate::protocol::members(c, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "members": members })))
+}
+
+/// `record.json` (docs/record-format.md §Election record); `Dobush-Record-Status` says whether
+/// it is partial (results or protocol still missing) or complete.
+async fn record_json(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let export = state.db.run(move |c| crate::export::build_record(c, &id)).await?;
+    Ok(HttpResponse::Ok().insert_header(("Dobush-Record-Status", export.status())).json(&export.record))
+}
+
+/// `board.jsonl` of the record: the whole closed board.
+async fn record_board(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let export = state.db.run(move |c| crate::export::build_record(c, &id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Dobush-Record-Status", export.status()))
+        .content_type("application/jsonl; charset=utf-8")
+        .body(export.board))
+}

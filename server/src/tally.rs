@@ -1,0 +1,547 @@
+//! Encrypted totals, kept at cast time and published at closing (issue 3 "the encrypted totals
+//! are kept so that closing is fast, without one database row that every cast must lock";
+//! issue 4 "closing … the encrypted totals are published").
+//!
+//! # Shards
+//!
+//! `encrypted_totals(campaign_id, ballot_style, shard)` holds running sums: each row is the JSON
+//! of `Vec<ContestTotals>` (record-format.md §Encrypted totals) of the ballots added to it, each
+//! sum starting from `(G, K)` as `dobush_crypto::tally::EncryptedTally` does. A cast adds its
+//! ballot to one shard of its ballot style, chosen by the first four bytes of its tracking code
+//! modulo `[board] totals_shards`; under `last_counts` the superseded ballot is subtracted in the
+//! same row, in the same transaction. So concurrent casts touch different rows, and closing reads
+//! `styles × shards` rows instead of every ballot.
+//!
+//! # Closing
+//!
+//! In the closing transaction ([`publish_at_close`]) the server sums the shards, recomputes the
+//! totals from the board itself (every `ballot` entry, the re-vote rule `record::counted_ballots`
+//! with the board's credential replacements), and compares. Equal: the totals are published
+//! (`tallies.status = 'published'`, `GET /api/v1/campaigns/{id}/totals`). Different: nothing is
+//! published (`status = 'mismatch'`, the endpoint answers 409 `totals_mismatch`) and an alert
+//! `tally_mismatch` is raised with both values in the audit log. The board is closed either way.
+
+use diesel::prelude::*;
+use dobush_crypto::ballot::{EncryptedBallot, TrackingCode, VerifiedBallot};
+use dobush_crypto::context::ElectionContext;
+use dobush_crypto::record::{BoardEntry, ReVotePolicy, counted_ballots};
+use dobush_crypto::signature::VerifyingKey;
+use dobush_crypto::tally::{ContestTotals, EncryptedTally};
+use serde_json::json;
+
+use crate::db::AnyConnection;
+use crate::domain::RevotePolicy;
+use crate::error::ApiError;
+use crate::schema::{ballots_issued, encrypted_totals, tallies};
+
+/// Default number of shard rows per ballot style.
+pub const DEFAULT_SHARDS: u32 = 16;
+
+fn corrupt(what: impl std::fmt::Display) -> ApiError {
+    ApiError::Unexpected(anyhow::anyhow!("tally: {what}"))
+}
+
+/// The shard a ballot's ciphertexts are added to.
+pub fn shard_of(code: &TrackingCode, shards: u32) -> i32 {
+    let n = u32::from_be_bytes([code.0[0], code.0[1], code.0[2], code.0[3]]);
+    i32::try_from(n % shards.max(1)).unwrap_or(0)
+}
+
+/// The crypto crate's form of a campaign's re-vote policy.
+pub fn policy(p: RevotePolicy) -> ReVotePolicy {
+    match p {
+        RevotePolicy::Forbidden => ReVotePolicy::Forbidden,
+        RevotePolicy::LastCounts => ReVotePolicy::LastCounts,
+    }
+}
+
+/// Inside the cast transaction: adds the accepted ballot to its shard and, under `last_counts`,
+/// subtracts the ballot it supersedes (its stored payload) from the same shard.
+pub fn accumulate(
+    c: &mut AnyConnection,
+    campaign: &str,
+    ctx: &ElectionContext,
+    ballot: &VerifiedBallot,
+    superseded_payload: Option<&str>,
+    shards: u32,
+) -> Result<(), ApiError> {
+    let style = &ballot.ballot().style;
+    let shard = shard_of(ballot.tracking_code(), shards);
+    let row: Option<(String, i64)> = encrypted_totals::table
+        .filter(encrypted_totals::campaign_id.eq(campaign))
+        .filter(encrypted_totals::ballot_style.eq(style))
+        .filter(encrypted_totals::shard.eq(shard))
+        .select((encrypted_totals::totals, encrypted_totals::ballot_count))
+        .first(c)
+        .optional()?;
+    let (mut tally, mut count) = match &row {
+        Some((text, n)) => {
+            let totals: Vec<ContestTotals> = serde_json::from_str(text).map_err(corrupt)?;
+            (EncryptedTally::from_totals(ctx, &totals).map_err(corrupt)?, *n)
+        }
+        None => (EncryptedTally::new(ctx), 0),
+    };
+    tally.add(ballot).map_err(corrupt)?;
+    count += 1;
+    if let Some(payload) = superseded_payload {
+        let previous: EncryptedBallot = serde_json::from_str(payload).map_err(corrupt)?;
+        tally.subtract_stored(&previous).map_err(corrupt)?;
+        count -= 1;
+    }
+    let text = serde_json::to_string(&tally.totals().map_err(corrupt)?).map_err(corrupt)?;
+    if row.is_some() {
+        diesel::update(
+            encrypted_totals::table
+                .filter(encrypted_totals::campaign_id.eq(campaign))
+                .filter(encrypted_totals::ballot_style.eq(style))
+                .filter(encrypted_totals::shard.eq(shard)),
+        )
+        .set((encrypted_totals::totals.eq(&text), encrypted_totals::ballot_count.eq(count)))
+        .execute(c)?;
+    } else {
+        diesel::insert_into(encrypted_totals::table)
+            .values((
+                encrypted_totals::campaign_id.eq(campaign),
+                encrypted_totals::ballot_style.eq(style),
+                encrypted_totals::shard.eq(shard),
+                encrypted_totals::totals.eq(&text),
+                encrypted_totals::ballot_count.eq(count),
+            ))
+            .execute(c)
+            .map_err(|e| {
+                if crate::db::is_unique_violation(&e) {
+                    ApiError::conflict("board_busy", "the totals changed meanwhile; try again")
+                } else {
+                    e.into()
+                }
+            })?;
+    }
+    Ok(())
+}
+
+/// The sum of every shard of a campaign (the totals as kept at cast time), with the number of
+/// counted ballots the shards hold.
+pub fn shard_totals(c: &mut AnyConnection, campaign: &str, ctx: &ElectionContext) -> Result<(Vec<ContestTotals>, i64), ApiError> {
+    let rows: Vec<(String, i64)> = encrypted_totals::table
+        .filter(encrypted_totals::campaign_id.eq(campaign))
+        .order((encrypted_totals::ballot_style.asc(), encrypted_totals::shard.asc()))
+        .select((encrypted_totals::totals, encrypted_totals::ballot_count))
+        .load(c)?;
+    let mut sum = EncryptedTally::new(ctx);
+    let mut ballots = 0i64;
+    for (text, n) in rows {
+        let totals: Vec<ContestTotals> = serde_json::from_str(&text).map_err(corrupt)?;
+        sum.merge(&EncryptedTally::from_totals(ctx, &totals).map_err(corrupt)?).map_err(corrupt)?;
+        ballots += n;
+    }
+    Ok((sum.totals().map_err(corrupt)?, ballots))
+}
+
+/// What the board says: its totals recomputed, and the counts of the protocol's general lines
+/// that come from the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardCount {
+    /// The encrypted totals of the counted ballots.
+    pub totals: Vec<ContestTotals>,
+    /// The frozen credential list's `count` (protocol line 1).
+    pub e_voters: u64,
+    /// Counted ballots (line 3).
+    pub counted: u64,
+    /// Superseded ballots (line 4).
+    pub superseded: u64,
+    /// Challenged ballots (line 5).
+    pub challenged: u64,
+    /// Whether the board holds the `closed` entry.
+    pub closed: bool,
+}
+
+/// Recomputes the totals from the board's lines (the ballots were verified when accepted; the
+/// board is the server's own): the re-vote rule over the `ballot` entries, with the credential
+/// replacements, then the sums of the counted ballots.
+pub fn count_board(ctx: &ElectionContext, policy: ReVotePolicy, lines: &[String]) -> Result<BoardCount, ApiError> {
+    let mut ballots: Vec<EncryptedBallot> = Vec::new();
+    let mut pairs: Vec<(VerifyingKey, TrackingCode)> = Vec::new();
+    let mut replacements = Vec::new();
+    let (mut e_voters, mut challenged, mut closed) = (0, 0, false);
+    for line in lines {
+        let entry: BoardEntry = serde_json::from_str(line).map_err(corrupt)?;
+        match entry {
+            BoardEntry::CredentialList { count, .. } => e_voters = count,
+            BoardEntry::CredentialReplaced { old, new, .. } => replacements.push((old, new)),
+            BoardEntry::Ballot { ballot, tracking_code } => {
+                pairs.push((ballot.credential, tracking_code));
+                ballots.push(ballot);
+            }
+            BoardEntry::Challenged { .. } => challenged += 1,
+            BoardEntry::Closed { .. } => closed = true,
+            BoardEntry::Opened { .. } | BoardEntry::Superseded { .. } | BoardEntry::WebAssets { .. } => {}
+        }
+    }
+    let (counted, superseded) = counted_ballots(policy, &pairs, &replacements).map_err(corrupt)?;
+    let mut tally = EncryptedTally::new(ctx);
+    for i in &counted {
+        let b = ballots.get(*i).ok_or_else(|| corrupt("counted index out of range"))?;
+        tally.add_stored(b).map_err(corrupt)?;
+    }
+    Ok(BoardCount {
+        totals: tally.totals().map_err(corrupt)?,
+        e_voters,
+        counted: counted.len() as u64,
+        superseded: superseded.len() as u64,
+        challenged,
+        closed,
+    })
+}
+
+/// `tallies.status` values.
+pub const PUBLISHED: &str = "published";
+/// `tallies.status` when the shards and the board disagree.
+pub const MISMATCH: &str = "mismatch";
+
+/// Inside the closing transaction, after the board's `closed` entry: compares the shards with
+/// the board and publishes the totals, or refuses to and raises an alert. Returns the status
+/// (`None` for a campaign without an election package: nothing was cast).
+pub fn publish_at_close(c: &mut AnyConnection, campaign: &str, policy: RevotePolicy, now_secs: i64) -> Result<Option<&'static str>, ApiError> {
+    let election = match crate::board::load_election(c, campaign) {
+        Ok(e) => e,
+        Err(ApiError::Conflict { code: "no_election_key", .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let lines = crate::board::load_lines(c, campaign)?;
+    let board = count_board(&election.context, self::policy(policy), &lines)?;
+    let (shards, shard_ballots) = shard_totals(c, campaign, &election.context)?;
+    let board_text = serde_json::to_string(&board.totals).map_err(corrupt)?;
+    let shard_text = serde_json::to_string(&shards).map_err(corrupt)?;
+    let equal = board.totals == shards && i64::try_from(board.counted).ok() == Some(shard_ballots);
+    let status = if equal { PUBLISHED } else { MISMATCH };
+    diesel::delete(tallies::table.filter(tallies::campaign_id.eq(campaign))).execute(c)?;
+    diesel::insert_into(tallies::table)
+        .values((
+            tallies::campaign_id.eq(campaign),
+            tallies::status.eq(status),
+            tallies::board_totals.eq(&board_text),
+            tallies::shard_totals.eq(&shard_text),
+            tallies::closed_at.eq(now_secs),
+        ))
+        .execute(c)?;
+    if equal {
+        crate::audit::append(
+            c,
+            now_secs,
+            "system",
+            "tally.totals_published",
+            Some(campaign),
+            &json!({ "counted": board.counted, "superseded": board.superseded, "challenged": board.challenged }),
+        )?;
+    } else {
+        crate::audit::raise_alert(
+            c,
+            now_secs,
+            "tally.totals_mismatch",
+            "tally_mismatch",
+            campaign,
+            "the encrypted totals kept at cast time differ from those recomputed from the board; nothing was published",
+            &json!({ "board": board.totals, "board_counted": board.counted, "shards": shards, "shard_ballots": shard_ballots }),
+        )?;
+    }
+    Ok(Some(status))
+}
+
+/// The published encrypted totals: 409 before closing, 409 `totals_mismatch` if the closing
+/// found the shards and the board to differ.
+pub fn published_totals(c: &mut AnyConnection, campaign: &str) -> Result<Vec<ContestTotals>, ApiError> {
+    let row: Option<(String, String)> = tallies::table
+        .filter(tallies::campaign_id.eq(campaign))
+        .select((tallies::status, tallies::board_totals))
+        .first(c)
+        .optional()?;
+    match row {
+        None => Err(ApiError::conflict("not_closed", "the encrypted totals are published when voting closes")),
+        Some((status, _)) if status != PUBLISHED => Err(ApiError::conflict(
+            "totals_mismatch",
+            "the totals kept at cast time differ from the board's; they are not published (an alert was raised)",
+        )),
+        Some((_, text)) => serde_json::from_str(&text).map_err(corrupt),
+    }
+}
+
+/// Records that a voter opened an e-ballot (protocol line 2). Idempotent; safe inside any
+/// transaction on both backends (`ON CONFLICT DO NOTHING`).
+pub fn mark_issued(c: &mut AnyConnection, campaign: &str, pin: &str, now_secs: i64) -> Result<(), ApiError> {
+    diesel::sql_query("INSERT INTO ballots_issued (campaign_id, pin, issued_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind::<diesel::sql_types::Text, _>(campaign)
+        .bind::<diesel::sql_types::Text, _>(pin)
+        .bind::<diesel::sql_types::BigInt, _>(now_secs)
+        .execute(c)?;
+    Ok(())
+}
+
+/// Voters who opened an e-ballot (or cast one: a cast implies it).
+pub fn issued_count(c: &mut AnyConnection, campaign: &str) -> Result<u64, ApiError> {
+    let n: i64 = ballots_issued::table.filter(ballots_issued::campaign_id.eq(campaign)).count().get_result(c)?;
+    u64::try_from(n).map_err(corrupt)
+}
+
+/// Test-data erasure: issuance, the published tally, decryption shares, the protocol and its
+/// signatures (commission members' keys are configuration and stay). Returns the rows deleted.
+pub fn erase(c: &mut AnyConnection, campaign: &str) -> Result<usize, ApiError> {
+    use crate::schema::{decryption_shares, protocol_signatures, protocols};
+    Ok(diesel::delete(ballots_issued::table.filter(ballots_issued::campaign_id.eq(campaign))).execute(c)?
+        + diesel::delete(tallies::table.filter(tallies::campaign_id.eq(campaign))).execute(c)?
+        + diesel::delete(decryption_shares::table.filter(decryption_shares::campaign_id.eq(campaign))).execute(c)?
+        + diesel::delete(protocols::table.filter(protocols::campaign_id.eq(campaign))).execute(c)?
+        + diesel::delete(protocol_signatures::table.filter(protocol_signatures::campaign_id.eq(campaign))).execute(c)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partial decryptions and results (issue 4 "Partial decryptions").
+
+use dobush_crypto::dlog::DlogTable;
+use dobush_crypto::record::ContestResult;
+use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, VerifiedDecryptionShare, combine};
+use dobush_crypto::threshold::dkg::{self, CeremonyTranscript};
+use dobush_crypto::threshold::{KeyHolderPublic, Parameters};
+
+use crate::schema::decryption_shares;
+
+/// The campaign's key-ceremony transcript as published, if the server ran the ceremony (the one
+/// seam to the ceremony module).
+pub fn ceremony_transcript(c: &mut AnyConnection, campaign: &str) -> Result<Option<CeremonyTranscript>, ApiError> {
+    crate::ceremony::load_transcript(c, campaign)
+}
+
+/// Evaluates a ceremony transcript against a package (06-dkg.md §Result): the parameters, and
+/// the outcome whose joint key must be the package's.
+pub fn evaluate_ceremony(
+    package: &dobush_crypto::record::ElectionPackage,
+    transcript: &CeremonyTranscript,
+) -> Result<(Parameters, dkg::CeremonyOutcome), String> {
+    let n = u32::try_from(package.key_holders.len()).map_err(|e| e.to_string())?;
+    let params = Parameters::new(n, package.threshold).map_err(|e| e.to_string())?;
+    let publics: Vec<KeyHolderPublic> = package
+        .key_holders
+        .iter()
+        .map(|k| KeyHolderPublic { index: k.index, signing_key: VerifyingKey(k.signing_key), comm_key: k.comm_key })
+        .collect();
+    let outcome = dkg::evaluate(&params, &package.base_hash, &publics, transcript).map_err(|e| e.to_string())?;
+    if outcome.joint_key != package.joint_key {
+        return Err("the transcript gives another joint key than the package's".into());
+    }
+    Ok((params, outcome))
+}
+
+/// The ceremony's parameters and verification keys `VK_1 … VK_n`, recomputed from the
+/// transcript (06-dkg.md §Result) and checked against the package's joint key.
+pub fn verification_keys(
+    c: &mut AnyConnection,
+    campaign: &str,
+    election: &crate::board::Election,
+) -> Result<(Parameters, Vec<dobush_crypto::group::GroupElement>), ApiError> {
+    let Some(transcript) = ceremony_transcript(c, campaign)? else {
+        return Err(ApiError::conflict("no_ceremony", "this campaign's key ceremony was not run through this server"));
+    };
+    let (params, outcome) = evaluate_ceremony(&election.package, &transcript).map_err(corrupt)?;
+    Ok((params, outcome.verification_keys))
+}
+
+/// One share set aside, for the report.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct RejectedShare {
+    /// Position in the request.
+    pub position: usize,
+    /// The key-holder it names.
+    pub key_holder: u32,
+    /// Contest index.
+    pub contest: u32,
+    /// Option index.
+    pub option: u32,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a submission did.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct SharesReport {
+    /// Shares stored as valid.
+    pub accepted: usize,
+    /// Shares stored as invalid, with the reason.
+    pub rejected: Vec<RejectedShare>,
+    /// Key-holders with a valid share of every total.
+    pub complete_key_holders: Vec<u32>,
+    /// Key-holders with no valid share of some total.
+    pub missing_key_holders: Vec<u32>,
+    /// Whether the results are combined (now or before).
+    pub combined: bool,
+}
+
+/// Stores every share (valid or not, in order), verifying each on arrival against the
+/// key-holder's verification key and the published total it names; combines the results as soon
+/// as every total has `t` valid shares of distinct key-holders, moving the campaign
+/// `closed → tallied`. Missing and invalid shares are tolerated and reported.
+pub fn submit_shares(
+    c: &mut AnyConnection,
+    campaign: &str,
+    shares: &[DecryptionShare],
+    submitted_by: &str,
+    now_secs: i64,
+) -> Result<SharesReport, ApiError> {
+    let row = crate::models::load_campaign(c, campaign)?;
+    let st = row.state()?;
+    if !matches!(st, crate::domain::CampaignState::Closed | crate::domain::CampaignState::Tallied | crate::domain::CampaignState::ProtocolSigned) {
+        return Err(ApiError::conflict("not_closed", format!("decryption shares are accepted after closing (state {})", st.as_str())));
+    }
+    let election = crate::board::load_election(c, campaign)?;
+    let totals = published_totals(c, campaign)?;
+    let (params, vks) = verification_keys(c, campaign, &election)?;
+    let ext = *election.context.extended_hash();
+    let stored = crate::export::load_shares(c, campaign)?;
+    let mut valid: Vec<(TotalId, u32)> = Vec::new();
+    for s in &stored {
+        if let Some(ct) = total_of(&totals, s.total()) {
+            if s.verify(&ext, &vks, s.total(), ct).is_ok() && !valid.contains(&(s.total(), s.key_holder)) {
+                valid.push((s.total(), s.key_holder));
+            }
+        }
+    }
+    let mut seq: i64 = decryption_shares::table
+        .filter(decryption_shares::campaign_id.eq(campaign))
+        .select(diesel::dsl::max(decryption_shares::seq))
+        .first::<Option<i64>>(c)?
+        .unwrap_or(0);
+    let mut rejected = Vec::new();
+    let mut accepted = 0;
+    for (position, s) in shares.iter().enumerate() {
+        let verdict = match total_of(&totals, s.total()) {
+            None => Err(format!("no published total at contest {}, option {}", s.contest, s.option)),
+            Some(_) if valid.contains(&(s.total(), s.key_holder)) => {
+                Err(format!("key-holder {} already gave a valid share of this total", s.key_holder))
+            }
+            Some(ct) => s.verify(&ext, &vks, s.total(), ct).map(|_| ()).map_err(|e| e.to_string()),
+        };
+        seq += 1;
+        diesel::insert_into(decryption_shares::table)
+            .values((
+                decryption_shares::campaign_id.eq(campaign),
+                decryption_shares::seq.eq(seq),
+                decryption_shares::key_holder.eq(i64::from(s.key_holder)),
+                decryption_shares::payload.eq(serde_json::to_string(s).map_err(corrupt)?),
+                decryption_shares::valid.eq(verdict.is_ok()),
+                decryption_shares::reason.eq(verdict.as_ref().err()),
+                decryption_shares::submitted_by.eq(submitted_by),
+                decryption_shares::received_at.eq(now_secs),
+            ))
+            .execute(c)?;
+        match verdict {
+            Ok(()) => {
+                accepted += 1;
+                valid.push((s.total(), s.key_holder));
+            }
+            Err(reason) => rejected.push(RejectedShare { position, key_holder: s.key_holder, contest: s.contest, option: s.option, reason }),
+        }
+    }
+    let all_totals: Vec<TotalId> = (0u32..)
+        .zip(&totals)
+        .flat_map(|(ci, t)| (0u32..).take(t.totals.len()).map(move |j| TotalId { contest: ci, option: j }))
+        .collect();
+    let (mut complete_key_holders, mut missing_key_holders) = (Vec::new(), Vec::new());
+    for l in params.indices() {
+        if all_totals.iter().all(|t| valid.contains(&(*t, l))) {
+            complete_key_holders.push(l);
+        } else {
+            missing_key_holders.push(l);
+        }
+    }
+    crate::audit::append(
+        c,
+        now_secs,
+        submitted_by,
+        "tally.decryption_shares",
+        Some(campaign),
+        &json!({ "received": shares.len(), "accepted": accepted, "rejected": rejected }),
+    )?;
+    if !rejected.is_empty() {
+        crate::audit::raise_alert(
+            c,
+            now_secs,
+            "tally.invalid_decryption_shares",
+            "invalid_decryption_share",
+            campaign,
+            &format!("{} decryption share(s) set aside", rejected.len()),
+            &json!({ "rejected": rejected }),
+        )?;
+    }
+    let mut combined = crate::export::load_results(c, campaign)?.is_some();
+    let enough = all_totals.iter().all(|t| valid.iter().filter(|(v, _)| v == t).count() >= params.t() as usize);
+    if !combined && enough {
+        let mut all = stored;
+        all.extend(shares.iter().cloned());
+        let results = combine_results(&params, &ext, &vks, &totals, &all)?;
+        diesel::update(tallies::table.filter(tallies::campaign_id.eq(campaign)))
+            .set((tallies::results.eq(serde_json::to_string(&results).map_err(corrupt)?), tallies::tallied_at.eq(now_secs)))
+            .execute(c)?;
+        advance(c, campaign, crate::domain::Action::RecordTally, json!({ "results": results }), now_secs)?;
+        combined = true;
+    }
+    Ok(SharesReport { accepted, rejected, complete_key_holders, missing_key_holders, combined })
+}
+
+fn total_of(totals: &[ContestTotals], t: TotalId) -> Option<&dobush_crypto::elgamal::Ciphertext> {
+    totals.get(t.contest as usize).and_then(|c| c.totals.get(t.option as usize))
+}
+
+/// Combines every total from the valid shares (the first `t` valid ones of distinct key-holders,
+/// in the order received) and solves the discrete logarithm (`m ≤ ballots`).
+pub fn combine_results(
+    params: &Parameters,
+    ext: &[u8; 32],
+    vks: &[dobush_crypto::group::GroupElement],
+    totals: &[ContestTotals],
+    shares: &[DecryptionShare],
+) -> Result<Vec<ContestResult>, ApiError> {
+    let max = totals.iter().map(|t| t.ballots).max().unwrap_or(0);
+    let table = DlogTable::new(max);
+    let mut results = Vec::with_capacity(totals.len());
+    for (ci, contest) in (0u32..).zip(totals) {
+        let mut counts = Vec::with_capacity(contest.totals.len());
+        for (j, ct) in (0u32..).zip(&contest.totals) {
+            let total = TotalId { contest: ci, option: j };
+            let mut used: Vec<VerifiedDecryptionShare> = Vec::new();
+            for s in shares.iter().filter(|s| s.total() == total) {
+                if used.len() == params.t() as usize || used.iter().any(|u| u.key_holder() == s.key_holder) {
+                    continue;
+                }
+                if let Ok(v) = s.verify(ext, vks, total, ct) {
+                    used.push(v);
+                }
+            }
+            let count = combine(params, total, ct, &used, &table)
+                .map_err(|e| corrupt(format!("contest {ci}, option {j}: {e}")))?;
+            counts.push(count);
+        }
+        results.push(ContestResult { contest_id: contest.contest_id.clone(), ballots: contest.ballots, counts });
+    }
+    Ok(results)
+}
+
+/// The automatic lifecycle steps (`record_tally`, `sign_protocol`): `UPDATE … WHERE state =
+/// <from>` and the audit entry `campaign.transition` by `system` with `details` added.
+pub fn advance(
+    c: &mut AnyConnection,
+    campaign: &str,
+    action: crate::domain::Action,
+    mut details: serde_json::Value,
+    now_secs: i64,
+) -> Result<(), ApiError> {
+    use crate::schema::campaigns;
+    let (from, to) = action.edge();
+    let n = diesel::update(campaigns::table.filter(campaigns::id.eq(campaign)).filter(campaigns::state.eq(from.as_str())))
+        .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(now_secs)))
+        .execute(c)?;
+    if n == 1 {
+        details["action"] = action.as_str().into();
+        details["from"] = from.as_str().into();
+        details["to"] = to.as_str().into();
+        crate::audit::append(c, now_secs, "system", "campaign.transition", Some(campaign), &details)?;
+    }
+    Ok(())
+}
