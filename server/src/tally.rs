@@ -174,7 +174,10 @@ pub fn count_board(ctx: &ElectionContext, policy: ReVotePolicy, lines: &[String]
             }
             BoardEntry::Challenged { .. } => challenged += 1,
             BoardEntry::Closed { .. } => closed = true,
-            BoardEntry::Opened { .. } | BoardEntry::Superseded { .. } | BoardEntry::WebAssets { .. } => {}
+            BoardEntry::Opened { .. }
+            | BoardEntry::CredentialListSigned { .. }
+            | BoardEntry::Superseded { .. }
+            | BoardEntry::WebAssets { .. } => {}
         }
     }
     let (counted, superseded) = counted_ballots(policy, &pairs, &replacements).map_err(corrupt)?;
