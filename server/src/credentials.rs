@@ -62,16 +62,7 @@ pub fn list_signatures(c: &mut AnyConnection, campaign_id: &str, digest: &[u8; 3
         .order(credential_list_signatures::created_at.asc())
         .select((credential_list_signatures::member, credential_list_signatures::public_key, credential_list_signatures::signature))
         .load(c)?;
-    rows.into_iter()
-        .map(|(member, pk, sig)| {
-            let corrupt = |_| ApiError::Unexpected(anyhow::anyhow!("stored credential-list signature does not decode"));
-            let mut public_key = [0u8; 32];
-            let mut signature = [0u8; 64];
-            hex::decode_to_slice(pk, &mut public_key).map_err(corrupt)?;
-            hex::decode_to_slice(sig, &mut signature).map_err(corrupt)?;
-            Ok(MemberSignature { member, public_key, signature })
-        })
-        .collect()
+    rows.into_iter().map(|(member, pk, sig)| crate::domain::member_signature::from_row(member, &pk, &sig)).collect()
 }
 
 /// The list entry and the `credential_list_signed` entry to open the board with, or 409

@@ -2,6 +2,7 @@
 
 pub mod campaign;
 pub mod credential;
+pub mod member_signature;
 pub mod pin;
 pub mod role;
 pub mod text;

@@ -200,14 +200,10 @@ pub fn signed_protocol(c: &mut AnyConnection, campaign: &str) -> Result<Option<E
         .order((protocol_signatures::signed_at.asc(), protocol_signatures::public_key.asc()))
         .select((protocol_signatures::member, protocol_signatures::public_key, protocol_signatures::signature))
         .load(c)?;
-    let mut signatures = Vec::with_capacity(rows.len());
-    for (member, pk, sig) in rows {
-        let mut public_key = [0u8; 32];
-        let mut signature = [0u8; 64];
-        hex::decode_to_slice(&pk, &mut public_key).map_err(corrupt)?;
-        hex::decode_to_slice(&sig, &mut signature).map_err(corrupt)?;
-        signatures.push(MemberSignature { member, public_key, signature });
-    }
+    let signatures = rows
+        .into_iter()
+        .map(|(member, pk, sig)| crate::domain::member_signature::from_row(member, &pk, &sig))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(ElectionProtocol { body, signatures }))
 }
 
@@ -321,10 +317,8 @@ pub fn add_signature(c: &mut AnyConnection, campaign: &str, req: &SignatureReque
     let Some(member) = all.iter().find(|m| m.public_key == req.public_key) else {
         return Err(ApiError::forbidden("not_a_member", "this key is not registered for a commission member of this campaign"));
     };
-    let mut key = [0u8; 32];
-    let mut sig = [0u8; 64];
-    hex::decode_to_slice(&req.public_key, &mut key).map_err(|_| ApiError::invalid("public_key", "64 hex digits"))?;
-    hex::decode_to_slice(&req.signature, &mut sig).map_err(|_| ApiError::invalid("signature", "128 hex digits"))?;
+    let key: [u8; 32] = crate::domain::member_signature::hex_field("public_key", &req.public_key)?;
+    let sig: [u8; 64] = crate::domain::member_signature::hex_field("signature", &req.signature)?;
     let signature = MemberSignature { member: member.label(), public_key: key, signature: sig };
     let check = ElectionProtocol { body: body.clone(), signatures: vec![signature.clone()] };
     check

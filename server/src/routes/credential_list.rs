@@ -21,6 +21,7 @@ use crate::auth::extract::{Session, require_staff};
 use crate::clock::bishkek_date;
 use crate::credentials::{credential_list, credential_list_signatures, list_signatures};
 use crate::db::AnyConnection;
+use crate::domain::member_signature::hex_field;
 use crate::domain::{CampaignState, Role, text};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -91,15 +92,6 @@ struct SignatureRequest {
     public_key: String,
     /// 128 hex digits: the signature over the list digest.
     signature: String,
-}
-
-fn hex_field<const N: usize>(field: &str, s: &str) -> Result<[u8; N], ApiError> {
-    let mut out = [0u8; N];
-    if s.len() != 2 * N || s.bytes().any(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return Err(ApiError::invalid(field, format!("must be {} lowercase hex digits", 2 * N)));
-    }
-    hex::decode_to_slice(s, &mut out).map_err(|e| ApiError::invalid(field, e.to_string()))?;
-    Ok(out)
 }
 
 async fn upload(
