@@ -18,6 +18,7 @@ use dobush_crypto::context::base_hash;
 use dobush_crypto::election_protocol::MemberSignature;
 use dobush_crypto::record::credential_list_digest;
 use dobush_crypto::threshold::dkg::CeremonyMessage;
+use dobush_crypto::threshold::decrypt::TotalId;
 use dobush_crypto::threshold::local::InProcessCeremony;
 use dobush_crypto::threshold::{DkgError, KeyHolderKeys, KeyShare};
 use rand::rngs::OsRng;
@@ -392,8 +393,190 @@ pub fn close_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime
     apply_transition(c, boards, &row, Action::CloseVoting, ts, ACTOR)
 }
 
+/// The demo commission members who sign the protocol: `(name, role)`. Three registered, all
+/// three sign (the quorum is more than half of the registered members, the chair among them).
+pub const DEMO_MEMBERS: [(&str, &str); 3] = [
+    ("Демо төрага / demo chair", "chair"),
+    ("Демо катчы / demo secretary", "secretary"),
+    ("Демо мүчө / demo member", "member"),
+];
+
+/// What [`finish_now`] did.
+#[derive(Debug, Serialize)]
+pub struct Finished {
+    /// The campaign's state afterwards (`protocol_signed`).
+    pub state: String,
+    /// The demo key-holders whose decryption shares were submitted.
+    pub decrypting_key_holders: Vec<u32>,
+    /// The saved protocol's digest (hex).
+    pub protocol_digest: String,
+    /// Members' signatures on the protocol.
+    pub signatures: usize,
+}
+
+/// After [`close_now`], the commission's remaining steps for demo-mode campaign `id`, each
+/// through the function its HTTP request runs (docs/server.md §Demo mode):
+///
+/// 1. `closed`: the first `t` demo key-holders (1–3) load their stored shares and post decryption
+///    shares of every published total, each key-holder's as one submission by the key-holder's
+///    PIN (`tally::submit_shares` verifies every share and combines the results at `t`, moving
+///    the campaign to `tallied`);
+/// 2. `tallied`: the server's draft protocol is saved (`protocol::save`), three demo commission
+///    members' keys are registered (`protocol::register_member`; fresh keys made here and
+///    dropped — nobody can sign anything else with them) and each signs the saved protocol's
+///    digest (`protocol::add_signature`); the quorum moves the campaign to `protocol_signed`.
+///
+/// A step already done is skipped, so this can be retried; it is refused for a campaign in
+/// another state.
+pub fn finish_now(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Result<Finished, ApiError> {
+    let ts = now.timestamp();
+    let row = load_campaign(c, id)?;
+    require_demo(&row)?;
+    let mut decrypting_key_holders = Vec::new();
+    if row.state()? == CampaignState::Closed {
+        decrypting_key_holders = demo_decrypt(c, id, ts)?;
+    }
+    let st = load_campaign(c, id)?.state()?;
+    if st == CampaignState::Tallied {
+        demo_sign_protocol(c, id, now)?;
+    } else if st != CampaignState::ProtocolSigned {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!("the demo tally runs after the polls close; the campaign is in state {}", st.as_str()),
+        ));
+    }
+    let st = load_campaign(c, id)?.state()?;
+    let protocol = crate::protocol::signed_protocol(c, id)?.ok_or_else(|| unexpected_state("no protocol after the demo signing"))?;
+    Ok(Finished {
+        state: st.as_str().into(),
+        decrypting_key_holders,
+        protocol_digest: hex::encode(protocol.body.digest()),
+        signatures: protocol.signatures.len(),
+    })
+}
+
+fn unexpected_state(what: &str) -> ApiError {
+    ApiError::Unexpected(anyhow::anyhow!("demo: {what}"))
+}
+
+/// Step 1 of [`finish_now`]: returns the key-holders who decrypted.
+fn demo_decrypt(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<u32>, ApiError> {
+    let election = crate::board::load_election(c, id)?;
+    let totals = crate::tally::published_totals(c, id)?;
+    let ext = *election.context.extended_hash();
+    let rows: Vec<(i32, String)> = demo_key_holders::table
+        .filter(demo_key_holders::campaign_id.eq(id))
+        .order(demo_key_holders::idx.asc())
+        .limit(i64::from(DEMO_THRESHOLD))
+        .select((demo_key_holders::idx, demo_key_holders::key_share))
+        .load(c)?;
+    if rows.len() < DEMO_THRESHOLD as usize {
+        return Err(ApiError::conflict("no_demo_key_holders", "the demo key-holders' shares are not stored for this campaign"));
+    }
+    let mut used = Vec::with_capacity(rows.len());
+    let mut combined = false;
+    for (idx, hex_share) in rows {
+        let hex_share = Zeroizing::new(hex_share);
+        let l = u32::try_from(idx).map_err(|e| ApiError::Unexpected(e.into()))?;
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(hex_share.as_bytes(), bytes.as_mut()).map_err(|e| unexpected_state(&format!("key share {l}: {e}")))?;
+        let share = KeyShare::from_secret_bytes(l, bytes.as_ref()).map_err(|e| unexpected_state(&format!("key share {l}: {e}")))?;
+        let mut shares = Vec::new();
+        for (ci, contest) in (0u32..).zip(&totals) {
+            for (j, ct) in (0u32..).zip(&contest.totals) {
+                let total = TotalId { contest: ci, option: j };
+                shares.push(share.partial_decrypt(&ext, total, ct, &mut OsRng).map_err(|e| unexpected_state(&format!("partial decryption: {e}")))?);
+            }
+        }
+        let report = crate::tally::submit_shares(c, id, &shares, &demo_key_holder_pin(l), ts)?;
+        if !report.rejected.is_empty() {
+            return Err(unexpected_state(&format!("demo key-holder {l}'s shares were set aside: {:?}", report.rejected)));
+        }
+        combined = report.combined;
+        used.push(l);
+    }
+    if !combined {
+        return Err(unexpected_state("the results were not combined from t valid shares"));
+    }
+    Ok(used)
+}
+
+/// Step 2 of [`finish_now`].
+fn demo_sign_protocol(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let ts = now.timestamp();
+    let body = match crate::protocol::saved_body(c, id)? {
+        Some(b) => b,
+        None => {
+            let body = crate::protocol::draft(c, id, crate::board::millis(now))?;
+            crate::protocol::save(c, id, &body, None, ACTOR, ts)?;
+            body
+        }
+    };
+    if !crate::protocol::members(c, id)?.is_empty() {
+        return Err(ApiError::conflict(
+            "members_registered",
+            "commission members are already registered for this demo campaign; they sign the protocol themselves",
+        ));
+    }
+    let precinct = crate::models::load_precincts(c, id)?
+        .into_iter()
+        .find(|p| p.kind == "electronic")
+        .map(|p| p.code)
+        .ok_or_else(|| unexpected_state("no electronic precinct"))?;
+    let digest = body.digest();
+    for (name, role) in DEMO_MEMBERS {
+        let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
+        let member = crate::protocol::Member {
+            name: name.into(),
+            role: role.into(),
+            precinct: precinct.clone(),
+            public_key: hex::encode(key.verifying_key().to_bytes()),
+        };
+        crate::protocol::register_member(c, id, &member, ACTOR, ts)?;
+        let signature = MemberSignature::sign_digest(&digest, &member.label(), &key);
+        let req = crate::protocol::SignatureRequest { public_key: member.public_key, signature: hex::encode(signature.signature) };
+        crate::protocol::add_signature(c, id, &req, ts)?;
+    }
+    let st = load_campaign(c, id)?.state()?;
+    if st != CampaignState::ProtocolSigned {
+        return Err(unexpected_state(&format!("the demo members' signatures left the campaign in state {}", st.as_str())));
+    }
+    Ok(())
+}
+
 /// The audit actor of the server's demo steps.
 const ACTOR: &str = "demo";
+
+/// What the demo prints at startup: the addresses of the demo campaign and the commands that
+/// check its record (`export-record` reads the same database as the server: `sqlite_url`, or the
+/// `DOBUSH_DATABASE__URL` of the environment when `None`).
+pub fn addresses(base: &str, id: &str, sqlite_url: Option<&str>) -> String {
+    let db_env = sqlite_url.map(|u| format!("DOBUSH_DATABASE__URL={u} ")).unwrap_or_default();
+    let c = format!("{base}/api/campaigns/{id}");
+    let v1 = format!("{base}/api/v1/campaigns/{id}");
+    let record_dir = format!("data/record-{id}");
+    [
+        format!("  demo campaign:    {c}"),
+        format!("  demo citizens:    {c}/demo            (PINs to log in with)"),
+        format!("  demo login:       POST {c}/demo/login  {{\"pin\": \"20101199000001\", \"client\": \"api\"}}"),
+        format!("  voter app:        {c}/cabinet          (the voter's device: web/ client or the mobile apps through mobile-bridge)"),
+        format!("    apply:          PUT  {c}/cabinet/application  (the device makes the credential)"),
+        format!("    cast:           POST {c}/ballots      (encrypted on the device; the answer is the receipt)"),
+        format!("  open voting now:  curl -X POST {c}/demo/open"),
+        format!("  close the polls:  curl -X POST {c}/demo/close   (then 3 of 5 demo key-holders decrypt, demo members sign the protocol)"),
+        format!("  board (public):   {v1}/board/head  {v1}/board/entries?start=0&end=N"),
+        format!("  turnout:          {c}/turnout"),
+        format!("  results:          {v1}/results     protocol: {v1}/protocol"),
+        format!("  record:           {v1}/record  {v1}/record/board.jsonl"),
+        format!("  health, metrics:  {base}/health  {base}/metrics"),
+        "Check the record after closing (exits 0 only when every check holds):".to_owned(),
+        format!("  {db_env}cargo run --release -p dobush-server -- export-record --campaign {id} --out {record_dir}"),
+        format!("  cargo run --release -p dobush-verifier -- verify {record_dir}"),
+    ]
+    .iter()
+    .map(|l| format!("{l}\n"))
+    .collect()
+}
 
 /// Runs the demo server until SIGINT/SIGTERM.
 pub async fn run() -> anyhow::Result<()> {
@@ -405,22 +588,16 @@ pub async fn run() -> anyhow::Result<()> {
     std::fs::create_dir_all("data")?;
     telemetry::init(&settings.log);
     let host = settings.server.host.clone();
+    // a PostgreSQL URL may hold a password: only a SQLite path is printed
+    let sqlite_url = Some(settings.database.url.clone()).filter(|u| u.starts_with("sqlite:"));
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let port = app.port();
     let now = Utc::now().timestamp();
     let created = app.state().db.write(move |c| seed(c, now)).await.map_err(|e| anyhow::anyhow!("seeding the demo campaign: {e}"))?;
     let base = format!("http://{host}:{port}");
-    println!("Dobush demo {} on {base} (SQLite under ./data)", if created { "seeded" } else { "resumed" });
-    let c = format!("{base}/api/campaigns/{DEMO_CAMPAIGN}");
-    println!("  demo campaign:    {c}");
-    println!("  demo citizens:    {c}/demo            (PINs to log in with)");
-    println!("  demo login:       POST {c}/demo/login  {{\"pin\": \"20101199000001\", \"client\": \"api\"}}");
-    println!("  apply (voter):    PUT  {c}/cabinet/application  (the voter's device makes the credential)");
-    println!("  open voting now:  curl -X POST {c}/demo/open");
-    println!("  close the polls:  curl -X POST {c}/demo/close");
-    println!("  board (public):   {base}/api/v1/campaigns/{DEMO_CAMPAIGN}/board/head");
-    println!("  turnout:          {c}/turnout");
-    println!("  health, metrics:  {base}/health  {base}/metrics");
+    let db = sqlite_url.clone().unwrap_or_else(|| "the database of DOBUSH_DATABASE__URL".into());
+    println!("Dobush demo {} on {base} ({db})", if created { "seeded" } else { "resumed" });
+    print!("{}", addresses(&base, DEMO_CAMPAIGN, sqlite_url.as_deref()));
     println!("Stop with Ctrl-C.");
     app.run_until_stopped().await?;
     Ok(())

@@ -7,7 +7,9 @@
 //!   campaign's register, confined to that campaign (no staff role, no other campaign);
 //! * `POST /api/campaigns/{id}/demo/open[?hours=N]`: freeze the list, run the demo key-holders' ceremony,
 //!   set the window to start now and open voting (`demo::open_now`);
-//! * `POST /api/campaigns/{id}/demo/close`: end the window now and close the polls;
+//! * `POST /api/campaigns/{id}/demo/close`: end the window now and close the polls, then the demo
+//!   key-holders decrypt the totals and demo commission members sign the protocol
+//!   (`demo::finish_now`): the campaign ends `protocol_signed` with a complete record;
 //! * `POST /api/demo/campaigns`: a fresh demo-mode campaign with `voters` generated citizens (the
 //!   load generator's).
 
@@ -17,8 +19,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::audit::refuse;
-use crate::demo::{DemoCampaign, close_now, demo_pin, insert_demo_campaign, load_campaign_manifest, open_now, require_demo};
-use crate::domain::{Pin, RevotePolicy};
+use crate::demo::{DemoCampaign, close_now, demo_pin, finish_now, insert_demo_campaign, load_campaign_manifest, open_now, require_demo};
+use crate::domain::{CampaignState, Pin, RevotePolicy};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::{CampaignRow, load_campaign};
@@ -174,14 +176,29 @@ async fn open(
     Ok(HttpResponse::Ok().json(opened?))
 }
 
+/// Closes the polls (if open), then runs the demo key-holders' decryption and the demo
+/// commission's protocol signing (`demo::finish_now`), in a second transaction: a closing stays
+/// closed even if a later step is refused (e.g. `totals_mismatch`), and a repeated call resumes.
 async fn close(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    demo_campaign(&state, &req, &id).await?;
-    let (now, boards, cid) = (state.clock.now(), state.boards.clone(), id.clone());
-    let closed = state.db.write(move |c| close_now(c, &boards, &cid, now)).await;
-    state.boards.forget(&id);
-    closed?;
-    Ok(HttpResponse::Ok().json(json!({ "campaign_id": id, "state": "closed" })))
+    let row = demo_campaign(&state, &req, &id).await?;
+    let after_voting = matches!(row.state()?, CampaignState::Closed | CampaignState::Tallied | CampaignState::ProtocolSigned);
+    if !after_voting {
+        let (now, boards, cid) = (state.clock.now(), state.boards.clone(), id.clone());
+        let closed = state.db.write(move |c| close_now(c, &boards, &cid, now)).await;
+        state.boards.forget(&id);
+        closed?;
+    }
+    let (now, cid) = (state.clock.now(), id.clone());
+    let finished = state.db.write(move |c| finish_now(c, &cid, now)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "campaign_id": id,
+        "state": finished.state,
+        "decrypting_key_holders": finished.decrypting_key_holders,
+        "protocol_digest": finished.protocol_digest,
+        "signatures": finished.signatures,
+        "record": format!("/api/v1/campaigns/{id}/record"),
+    })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -203,12 +203,64 @@ async fn demo_opens_now_and_closes(b: Backend) {
     // close now: the window ends at the server's clock and the final head is signed
     let r = post_anon(&app, &format!("/api/campaigns/{id}/demo/close")).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let c: Value = reqwest::get(app.url(&format!("/api/campaigns/{id}"))).await.unwrap().json().await.unwrap();
-    assert_eq!(c["state"], "closed");
+    let closed: Value = r.json().await.unwrap();
+    assert_eq!(closed["state"], "protocol_signed", "{closed}");
+    assert_eq!(closed["decrypting_key_holders"], json!([1, 2, 3]));
     let head: Value = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/board/head"))).await.unwrap().json().await.unwrap();
     let size = head["size"].as_u64().unwrap();
     let text = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/board/entries?start={}&end={size}", size - 1))).await.unwrap().text().await.unwrap();
     assert!(text.contains("\"type\":\"closed\""), "{text}");
+    demo_close_went_all_the_way(&app, &id, &closed).await;
+}
+
+/// After `…/demo/close`: the stored demo shares were decrypted through the server's share path
+/// (each share verified, combined at t), the protocol saved and signed by the demo commission,
+/// the campaign `protocol_signed`, and the record complete and accepted by the independent
+/// verifier (and refused once altered).
+async fn demo_close_went_all_the_way(app: &TestApp, id: &str, closed: &Value) {
+    let v1 = |p: &str| app.url(&format!("/api/v1/campaigns/{id}/{p}"));
+    let c: Value = reqwest::get(app.url(&format!("/api/campaigns/{id}"))).await.unwrap().json().await.unwrap();
+    assert_eq!(c["state"], "protocol_signed");
+    // one ballot for the second of three candidates
+    let results: Value = reqwest::get(v1("results")).await.unwrap().json().await.unwrap();
+    assert_eq!(results["results"][0]["counts"], json!([0, 1, 0]), "{results}");
+    // three key-holders' shares of each of the three totals, all valid, submitted by their PINs
+    let cid = id.to_string();
+    let shares: Vec<(i64, bool, String)> = app
+        .with_db(move |c| {
+            use dobush_server::schema::decryption_shares as d;
+            d::table.filter(d::campaign_id.eq(cid)).order(d::seq.asc()).select((d::key_holder, d::valid, d::submitted_by)).load(c).unwrap()
+        })
+        .await;
+    assert_eq!(shares.len(), 9, "{shares:?}");
+    assert!(shares.iter().all(|(l, valid, by)| *valid && *by == dobush_server::demo::demo_key_holder_pin(*l as u32)), "{shares:?}");
+    // the protocol: three registered demo members, all signed, signatures verify
+    let p: Value = reqwest::get(v1("protocol")).await.unwrap().json().await.unwrap();
+    let protocol: dobush_crypto::election_protocol::ElectionProtocol = serde_json::from_value(p["protocol"].clone()).unwrap();
+    assert_eq!(protocol.signatures.len(), 3);
+    protocol.verify_signatures().unwrap();
+    assert_eq!(p["digest"], closed["protocol_digest"]);
+    let members: Value = reqwest::get(v1("commission-members")).await.unwrap().json().await.unwrap();
+    assert_eq!(members["members"].as_array().unwrap().len(), 3);
+    // the record is complete and verifies
+    let r = reqwest::get(v1("record")).await.unwrap();
+    assert_eq!(r.headers()["dobush-record-status"], "complete");
+    let record = r.text().await.unwrap();
+    let board = reqwest::get(v1("record/board.jsonl")).await.unwrap().text().await.unwrap();
+    let opts = dobush_verifier::record::Options::default();
+    let report = dobush_verifier::record::verify(&record, board.as_bytes(), &opts);
+    assert!(report.passed(), "{}", report.text());
+    // … and an altered result does not
+    let mut altered: Value = serde_json::from_str(&record).unwrap();
+    altered["results"][0]["counts"] = json!([1, 0, 0]);
+    let report = dobush_verifier::record::verify(&altered.to_string(), board.as_bytes(), &opts);
+    assert!(!report.passed(), "an altered result must fail: {}", report.text());
+    // closing again changes nothing
+    let r = post_anon(app, &format!("/api/campaigns/{id}/demo/close")).await;
+    assert_eq!(r.status(), 200);
+    let again: Value = r.json().await.unwrap();
+    assert_eq!((&again["state"], &again["protocol_digest"]), (&closed["state"], &closed["protocol_digest"]));
+    assert_eq!(again["decrypting_key_holders"], json!([]));
 }
 
 async fn a_tiny_load_run(b: Backend) {
