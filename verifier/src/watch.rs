@@ -4,6 +4,8 @@
 
 use crate::board::{verify_consistency, Hash, TreeHead};
 
+const USAGE: &str = "usage: dobush-verifier watch <board-url> --package <package.json> --state <heads.json> [--interval <s>] [--once]";
+
 /// What the observer pins: the election's base hash and the board key.
 pub struct Pinned {
     /// Base context hash.
@@ -40,4 +42,137 @@ pub fn step(kept: &mut Vec<TreeHead>, new: TreeHead, proof: &[Hash], pin: &Pinne
     }
     kept.push(new);
     Ok(())
+}
+
+fn get_json(url: &str) -> Result<serde_json::Value, String> {
+    let mut resp = ureq::get(url).call().map_err(|e| format!("GET {url}: {e}"))?;
+    let body = resp.body_mut().read_to_string().map_err(|e| format!("GET {url}: {e}"))?;
+    serde_json::from_str(&body).map_err(|e| format!("GET {url}: not JSON: {e}"))
+}
+
+/// Why a poll did not end with the new head kept.
+#[derive(Debug)]
+pub enum PollError {
+    /// The server could not be reached or answered nonsense (`GET …`); nothing was checked.
+    Unreachable(String),
+    /// A check failed: the board is not what the kept heads say it is.
+    Failed(String),
+}
+
+/// One poll: fetches `<board-url>/head` and, when the board grew, the consistency proof from the
+/// last kept head (`<board-url>/consistency?first=M&second=N`, 10-board.md §HTTP API), checks
+/// them with [`step`] and keeps the new head. Returns the board's size.
+pub fn poll(board_url: &str, kept: &mut Vec<TreeHead>, pin: &Pinned) -> Result<u64, PollError> {
+    let head_json = get_json(&format!("{board_url}/head")).map_err(PollError::Unreachable)?;
+    let head = TreeHead::parse(&head_json).map_err(|e| PollError::Failed(format!("the server's head: {}", e.0)))?;
+    let proof = match kept.last() {
+        Some(l) if l.size > 0 && l.size < head.size => {
+            let v = get_json(&format!("{board_url}/consistency?first={}&second={}", l.size, head.size)).map_err(PollError::Unreachable)?;
+            v.get("proof")
+                .and_then(serde_json::Value::as_array)
+                .ok_or_else(|| PollError::Failed("consistency: the server sent no proof".into()))?
+                .iter()
+                .map(|h| crate::encoding::hex_n::<32>(h, "proof").map_err(|e| PollError::Failed(format!("consistency: {}", e.0))))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        _ => Vec::new(),
+    };
+    step(kept, head, &proof, pin).map_err(PollError::Failed)?;
+    Ok(kept.last().map_or(0, |h| h.size))
+}
+
+/// Reads the kept heads (a missing file: none kept yet).
+pub fn load_state(path: &str) -> Result<Vec<TreeHead>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => serde_json::from_str::<Vec<serde_json::Value>>(&s)
+            .map_err(|e| e.to_string())
+            .and_then(|v| v.iter().map(|h| TreeHead::parse(h).map_err(|e| e.0)).collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Writes the kept heads (the same JSON as the server's `…/board/head`).
+pub fn save_state(path: &str, kept: &[TreeHead]) -> Result<(), String> {
+    let json: Vec<serde_json::Value> = kept
+        .iter()
+        .map(|h| {
+            serde_json::json!({"context": hex::encode(h.context), "size": h.size, "root": hex::encode(h.root),
+                "timestamp_ms": h.timestamp_ms, "signature": hex::encode(h.signature)})
+        })
+        .collect();
+    let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    let tmp = format!("{path}.part");
+    std::fs::write(&tmp, text).map_err(|e| format!("{tmp}: {e}"))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{path}: {e}"))
+}
+
+/// `dobush-verifier watch <board-url> --package <package.json> --state <heads.json>
+/// [--interval <s>] [--once]` (everything after `watch`); returns the exit code: 0 while (with
+/// `--once`: when) every head is consistent, 1 on a failed check (split view, rewritten history,
+/// forged head) or, with `--once`, when the server could not be polled, 2 on a usage error.
+/// Without `--once` an unreachable server is a warning and the next poll retries.
+pub fn command(args: &[String]) -> u8 {
+    let mut url = None;
+    let (mut package, mut state, mut interval, mut once) = (None, None, 30u64, false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--package" => package = it.next().cloned(),
+            "--state" => state = it.next().cloned(),
+            "--interval" => interval = it.next().and_then(|s| s.parse().ok()).unwrap_or(30),
+            "--once" => once = true,
+            u if url.is_none() => url = Some(u.trim_end_matches('/').to_owned()),
+            other => {
+                eprintln!("unexpected argument {other:?}\n{USAGE}");
+                return 2;
+            }
+        }
+    }
+    let (Some(url), Some(package), Some(state)) = (url, package, state) else {
+        eprintln!("{USAGE}");
+        return 2;
+    };
+    let pin = match std::fs::read_to_string(&package)
+        .map_err(|e| e.to_string())
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).map_err(|e| e.to_string()))
+        .and_then(|v| crate::record::package_context(&v).map_err(|e| e.0))
+    {
+        Ok(c) => Pinned { base_hash: c.base_hash, board_key: c.board_key },
+        Err(e) => {
+            eprintln!("{package}: {e}");
+            return 2;
+        }
+    };
+    let mut kept = match load_state(&state) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("{state}: {e}");
+            return 2;
+        }
+    };
+    loop {
+        match poll(&url, &mut kept, &pin) {
+            Ok(size) => {
+                if let Err(e) = save_state(&state, &kept) {
+                    eprintln!("{e}");
+                    return 2;
+                }
+                println!("OK   board has {size} entries; {} heads kept in {state}", kept.len());
+            }
+            Err(PollError::Unreachable(e)) if once => {
+                println!("FAIL {e}: nothing checked");
+                return 1;
+            }
+            Err(PollError::Unreachable(e)) => eprintln!("WARN {e} (will retry)"),
+            Err(PollError::Failed(e)) => {
+                println!("FAIL {e}");
+                return 1;
+            }
+        }
+        if once {
+            return 0;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(interval));
+    }
 }
