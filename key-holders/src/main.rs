@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use dobush_key_holders::ceremony::Session;
 use dobush_key_holders::keystore::{Keystore, read_passphrase};
-use dobush_key_holders::transport::{CeremonyDir, Relay, ServerRelay};
+use dobush_key_holders::transport::{Api, CeremonyDir, Relay, ServerRelay};
 use dobush_key_holders::{Refused, ops, tally};
 
 /// The key-holders' tool of Dobush. Runs on the key-holder's own computer; secrets stay in the
@@ -61,31 +61,49 @@ enum Command {
     },
     /// Checks a closed election record (final signed tree head, every ballot's proofs and
     /// credential, the re-vote rule), recomputes the encrypted totals, refuses if they differ
-    /// from the published ones, and only then writes this key-holder's partial decryptions.
+    /// from the published ones, and only then makes this key-holder's partial decryptions: written
+    /// to a file (--record, --out), or, with --server, downloaded from and posted to the server.
     Tally {
         /// Keystore directory.
         #[arg(long)]
         dir: PathBuf,
         /// Directory with record.json and board.jsonl (docs/record-format.md).
-        #[arg(long)]
-        record: PathBuf,
+        #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+        record: Option<PathBuf>,
         /// Where to write the decryption shares (JSON array, one per total).
-        #[arg(long)]
-        out: PathBuf,
-        /// Campaign id (default: the record's; if given, must be the record's).
+        #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+        out: Option<PathBuf>,
+        /// Or the server: downloads the record and the board, posts the shares (bearer token of
+        /// the key-holder's session from DOBUSH_TOKEN).
+        #[arg(long, requires = "campaign")]
+        server: Option<String>,
+        /// Campaign id (required with --server; else default: the record's, and if given, must be
+        /// the record's).
         #[arg(long)]
         campaign: Option<String>,
     },
-    /// Signs an electronic protocol body with the member's Ed25519 key from the keystore and
-    /// prints the signature JSON. DEMO AND TESTS ONLY: in production the members sign with
-    /// their qualified cloud e-signature through an adapter, not with this key.
+    /// Signs an electronic protocol with the member's Ed25519 key from the keystore: a body in a
+    /// file (--protocol; prints the signature JSON), or, with --server, the protocol saved on the
+    /// server (shows its lines, recomputes its digest, posts the signature). DEMO AND TESTS ONLY:
+    /// in production the members sign with their qualified cloud e-signature through an
+    /// adapter, not with this key.
     Sign {
         /// Keystore directory.
         #[arg(long)]
         dir: PathBuf,
         /// The protocol body (ProtocolBody JSON).
+        #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+        protocol: Option<PathBuf>,
+        /// Or the server holding the saved protocol.
+        #[arg(long, requires = "campaign")]
+        server: Option<String>,
+        /// Campaign id (with --server).
         #[arg(long)]
-        protocol: PathBuf,
+        campaign: Option<String>,
+        /// With --server: the digest on the commission's printed copy; refused if the saved
+        /// protocol's digest differs.
+        #[arg(long, requires = "server")]
+        digest: Option<String>,
         /// The member's name and role as printed on the protocol.
         #[arg(long)]
         member: String,
@@ -206,32 +224,79 @@ fn run(cli: Cli) -> Result<()> {
             dir,
             record,
             out,
+            server,
             campaign,
         } => {
             let pass = read_passphrase(false)?;
             let (store, _) = Keystore::open(&dir, &pass)?;
-            let s = tally::run(&store, campaign.as_deref(), &record, &out)?;
-            println!(
-                "board: {} entries under the final signed tree head; {} ballots verified, {} counted, {} superseded",
-                s.entries, s.ballots, s.counted, s.superseded
-            );
-            println!("encrypted totals recomputed and equal to the published ones");
-            println!(
-                "wrote {} decryption share(s) of key-holder {} to {}",
-                s.shares,
-                store.index(),
-                out.display()
-            );
+            let print_checked = |s: &tally::Summary| {
+                println!(
+                    "board: {} entries under the final signed tree head; {} ballots verified, {} counted, {} superseded",
+                    s.entries, s.ballots, s.counted, s.superseded
+                );
+                println!("encrypted totals recomputed and equal to the published ones");
+            };
+            match (server, record, out) {
+                (Some(url), _, _) => {
+                    let campaign = campaign.unwrap_or_default();
+                    let api = Api::from_env(&url)?;
+                    let (s, answer) = tally::run_server(&store, &api, &campaign)?;
+                    print_checked(&s);
+                    println!(
+                        "posted {} decryption share(s) of key-holder {}",
+                        s.shares,
+                        store.index()
+                    );
+                    println!("{}", tally::describe_answer(&answer));
+                }
+                (None, Some(record), Some(out)) => {
+                    let s = tally::run(&store, campaign.as_deref(), &record, &out)?;
+                    print_checked(&s);
+                    println!(
+                        "wrote {} decryption share(s) of key-holder {} to {}",
+                        s.shares,
+                        store.index(),
+                        out.display()
+                    );
+                }
+                _ => anyhow::bail!("give either --record DIR --out FILE or --server URL"),
+            }
             Ok(())
         }
         Command::Sign {
             dir,
             protocol,
+            server,
+            campaign,
+            digest,
             member,
         } => {
             let pass = read_passphrase(false)?;
-            let sig = ops::sign(&dir, &pass, &protocol, &member)?;
-            println!("{}", serde_json::to_string_pretty(&sig)?);
+            match (server, protocol) {
+                (Some(url), _) => {
+                    let api = Api::from_env(&url)?;
+                    let campaign = campaign.unwrap_or_default();
+                    let saved = ops::fetch_protocol(&api, &campaign, digest.as_deref())?;
+                    print!("{}", ops::protocol_lines(&saved.body));
+                    println!("protocol digest: {}", hex::encode(saved.digest));
+                    let (sig, signed) =
+                        ops::post_signature(&dir, &pass, &api, &saved, &member)?;
+                    println!(
+                        "signature of {} posted (key {})",
+                        member,
+                        hex::encode(sig.public_key)
+                    );
+                    println!(
+                        "protocol signed by the quorum: {}",
+                        if signed { "yes" } else { "not yet" }
+                    );
+                }
+                (None, Some(protocol)) => {
+                    let sig = ops::sign(&dir, &pass, &protocol, &member)?;
+                    println!("{}", serde_json::to_string_pretty(&sig)?);
+                }
+                _ => anyhow::bail!("give either --protocol FILE or --server URL"),
+            }
             Ok(())
         }
         Command::SignList { dir, list, member } => {

@@ -1,4 +1,5 @@
-//! `init`, `rehearse` and `sign`.
+//! `init`, `rehearse`, `sign` (of a protocol file, or of the protocol saved on the server) and
+//! `sign-list`.
 
 use std::fs;
 use std::path::Path;
@@ -11,8 +12,9 @@ use dobush_crypto::elgamal::encrypt;
 use dobush_crypto::threshold::decrypt::TotalId;
 use rand_core::{OsRng, RngCore};
 
+use crate::Refused;
 use crate::keystore::{Keystore, write_private};
-use crate::transport::Relay;
+use crate::transport::{Api, Relay};
 
 /// Creates the keystore, writes the public keys beside it (and registers them with a relay, a
 /// ceremony directory or the server, if given), prints the fingerprints for the in-person check.
@@ -75,7 +77,8 @@ pub fn rehearse(store: &Keystore, campaign: &str) -> Result<u64> {
     Ok(value)
 }
 
-/// Signs a protocol body with the member's key from the keystore.
+/// Signs a protocol body (a file with the `ProtocolBody` JSON) with the member's key from the
+/// keystore.
 pub fn sign(
     store_dir: &Path,
     passphrase: &str,
@@ -86,6 +89,16 @@ pub fn sign(
         .with_context(|| format!("cannot read {}", body_path.display()))?;
     let body: ProtocolBody = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a protocol body", body_path.display()))?;
+    sign_body(store_dir, passphrase, &body, member)
+}
+
+/// Signs a protocol body with the member's key from the keystore (the digest is computed here).
+pub fn sign_body(
+    store_dir: &Path,
+    passphrase: &str,
+    body: &ProtocolBody,
+    member: &str,
+) -> Result<MemberSignature> {
     if body.version != PROTOCOL_VERSION {
         bail!(
             "protocol version {:?} is not {PROTOCOL_VERSION}",
@@ -96,7 +109,107 @@ pub fn sign(
         bail!("--member must name the commission member");
     }
     let (_, secrets) = Keystore::open(store_dir, passphrase)?;
-    Ok(ElectionProtocol::sign(&body, member, &secrets.member))
+    Ok(ElectionProtocol::sign(body, member, &secrets.member))
+}
+
+/// The protocol saved on the server, as `sign --server` checked it.
+#[derive(Debug)]
+pub struct ServerProtocol {
+    /// The saved body.
+    pub body: ProtocolBody,
+    /// Its digest, recomputed here (equal to the server's).
+    pub digest: [u8; 32],
+}
+
+/// `sign --server`, first half: downloads the saved protocol of `campaign`
+/// (`GET /api/v1/campaigns/{id}/protocol`), recomputes its digest and refuses if it is not the
+/// server's, not of this campaign, or not `expected` (the digest on the commission's printed
+/// copy, if the member gives it).
+pub fn fetch_protocol(api: &Api, campaign: &str, expected: Option<&str>) -> Result<ServerProtocol> {
+    let text = api
+        .get_text(&format!("/api/v1/campaigns/{campaign}/protocol"))
+        .context("cannot download the protocol")?;
+    #[derive(serde::Deserialize)]
+    struct Saved {
+        protocol: ElectionProtocol,
+        digest: String,
+    }
+    let saved: Saved =
+        serde_json::from_str(&text).context("the server's answer is not a saved protocol")?;
+    let body = saved.protocol.body;
+    let digest = body.digest();
+    if saved.digest != hex::encode(digest) {
+        return Err(Refused(format!(
+            "the server's digest {} is not the digest of the protocol it sent ({}): not signing",
+            saved.digest,
+            hex::encode(digest)
+        ))
+        .into());
+    }
+    if body.campaign_id != campaign {
+        return Err(Refused(format!(
+            "the protocol is of campaign {:?}, not {campaign:?}",
+            body.campaign_id
+        ))
+        .into());
+    }
+    if let Some(e) = expected.filter(|e| !e.eq_ignore_ascii_case(&hex::encode(digest))) {
+        return Err(Refused(format!(
+            "the protocol's digest {} is not the one on the commission's copy ({e}): not signing",
+            hex::encode(digest)
+        ))
+        .into());
+    }
+    Ok(ServerProtocol { body, digest })
+}
+
+/// `sign --server`, second half: signs the checked protocol with the member's key and posts the
+/// signature (`POST /api/v1/campaigns/{id}/protocol/signatures`). Returns the signature and
+/// whether the server now counts the protocol as signed (quorum reached).
+pub fn post_signature(
+    store_dir: &Path,
+    passphrase: &str,
+    api: &Api,
+    saved: &ServerProtocol,
+    member: &str,
+) -> Result<(MemberSignature, bool)> {
+    let sig = sign_body(store_dir, passphrase, &saved.body, member)?;
+    let answer = api.post(
+        &format!("/api/v1/campaigns/{}/protocol/signatures", saved.body.campaign_id),
+        &serde_json::json!({
+            "public_key": hex::encode(sig.public_key),
+            "signature": hex::encode(sig.signature),
+        }),
+    )?;
+    let signed = answer["protocol_signed"]
+        .as_bool()
+        .ok_or_else(|| anyhow!("the server's answer has no protocol_signed: {answer}"))?;
+    Ok((sig, signed))
+}
+
+/// The protocol's lines as the member reads them before signing: number, Kyrgyz and Russian
+/// text, value.
+pub fn protocol_lines(body: &ProtocolBody) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "protocol of campaign {}, precinct {}",
+        body.campaign_id, body.precinct
+    );
+    let line = |out: &mut String, l: &dobush_crypto::election_protocol::Line| {
+        let _ = writeln!(out, "  {:>5}  {} / {}: {}", l.number, l.ky, l.ru, l.value);
+    };
+    for l in &body.general {
+        line(&mut out, l);
+    }
+    for c in &body.contests {
+        let _ = writeln!(out, "  contest {}", c.contest_id);
+        for l in &c.lines {
+            line(&mut out, l);
+        }
+    }
+    out
 }
 
 /// Signs the frozen credential list (issue 8) with the member's key from the keystore. `list_path`

@@ -1,6 +1,8 @@
 //! `tally`: checks the frozen board itself, recomputes the encrypted totals and only then makes
 //! this key-holder's partial decryptions, of the totals it computed (`docs/record-format.md`,
-//! `docs/protocol/07-threshold.md`). It decrypts nothing else.
+//! `docs/protocol/07-threshold.md`). It decrypts nothing else. The record comes from files
+//! ([`run`]) or from the server ([`run_server`], which posts the shares); both go through
+//! [`check_and_decrypt`].
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -15,9 +17,11 @@ use dobush_crypto::threshold::KeyHolderPublic;
 use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId};
 use dobush_crypto::threshold::dkg;
 use rand_core::OsRng;
+use serde_json::Value;
 
 use crate::Refused;
 use crate::keystore::Keystore;
+use crate::transport::Api;
 
 macro_rules! refuse {
     ($($arg:tt)*) => {
@@ -52,10 +56,59 @@ pub fn run(
     let board_path = record_dir.join("board.jsonl");
     let record_text = fs::read_to_string(&record_path)
         .with_context(|| format!("cannot read {}", record_path.display()))?;
-    let record: ElectionRecord = serde_json::from_str(&record_text)
-        .with_context(|| format!("{} is not an election record", record_path.display()))?;
     let board_text = fs::read_to_string(&board_path)
         .with_context(|| format!("cannot read {}", board_path.display()))?;
+    let (summary, shares) = check_and_decrypt(
+        store,
+        campaign,
+        &record_text,
+        &board_text,
+        &record_path.display().to_string(),
+    )?;
+    let tmp = out.with_extension("part");
+    fs::write(&tmp, serde_json::to_vec_pretty(&shares)?)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(summary)
+}
+
+/// `tally --server`: downloads the record of `campaign` from the server
+/// (`GET /api/v1/campaigns/{id}/record` and `…/record/board.jsonl`), makes the same checks as
+/// [`run`] on it, and only then posts this key-holder's decryption shares
+/// (`POST /api/v1/campaigns/{id}/decryption-shares`, `docs/server.md` §After voting). Returns the
+/// summary and the server's answer (`accepted`, `rejected`, `combined`, …).
+pub fn run_server(store: &Keystore, api: &Api, campaign: &str) -> Result<(Summary, Value)> {
+    if !api.has_token() {
+        anyhow::bail!("tally --server needs the key-holder's session token in DOBUSH_TOKEN");
+    }
+    let base = format!("/api/v1/campaigns/{campaign}/record");
+    let record_text = api
+        .get_text(&base)
+        .context("cannot download the election record")?;
+    let board_text = api
+        .get_text(&format!("{base}/board.jsonl"))
+        .context("cannot download the board")?;
+    let (summary, shares) =
+        check_and_decrypt(store, Some(campaign), &record_text, &board_text, "the server's record")?;
+    let answer = api.post(
+        &format!("/api/v1/campaigns/{campaign}/decryption-shares"),
+        &serde_json::json!({ "shares": shares }),
+    )?;
+    Ok((summary, answer))
+}
+
+/// The checks of `tally` on a record (`record.json`'s text, from `source`) and its board
+/// (`board.jsonl`'s text); if they all hold, this key-holder's decryption shares of the totals
+/// recomputed here, each verified.
+pub fn check_and_decrypt(
+    store: &Keystore,
+    campaign: Option<&str>,
+    record_text: &str,
+    board_text: &str,
+    source: &str,
+) -> Result<(Summary, Vec<DecryptionShare>)> {
+    let record: ElectionRecord = serde_json::from_str(record_text)
+        .with_context(|| format!("{source} is not an election record"))?;
     if record.version != RECORD_VERSION {
         refuse!(
             "record version {:?} is not {RECORD_VERSION}",
@@ -311,15 +364,52 @@ pub fn run(
             shares.push(s);
         }
     }
-    let tmp = out.with_extension("part");
-    fs::write(&tmp, serde_json::to_vec_pretty(&shares)?)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
-    Ok(Summary {
+    let summary = Summary {
         entries: board.lines().len(),
         ballots: verified.len(),
         counted: counted.len(),
         superseded: superseded.len(),
         shares: shares.len(),
-    })
+    };
+    Ok((summary, shares))
+}
+
+/// The server's answer to posted decryption shares (`accepted`, `rejected` with reasons,
+/// `complete_key_holders`, `missing_key_holders`, `combined`), for the key-holder to read.
+pub fn describe_answer(answer: &Value) -> String {
+    let list = |k: &str| {
+        answer[k]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let mut out = format!(
+        "server: accepted {}, rejected {}",
+        answer["accepted"].as_u64().unwrap_or(0),
+        answer["rejected"].as_array().map_or(0, Vec::len)
+    );
+    for r in answer["rejected"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "\nserver: rejected share of contest {}, option {}: {}",
+            r["contest"],
+            r["option"],
+            r["reason"].as_str().unwrap_or("?")
+        ));
+    }
+    out.push_str(&format!(
+        "\nserver: key-holders with every share: [{}]; missing: [{}]",
+        list("complete_key_holders"),
+        list("missing_key_holders")
+    ));
+    out.push_str(if answer["combined"] == Value::Bool(true) {
+        "\nserver: results combined"
+    } else {
+        "\nserver: results not combined yet (fewer than t valid shares of some total)"
+    });
+    out
 }

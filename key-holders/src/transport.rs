@@ -224,14 +224,123 @@ impl Relay {
     }
 }
 
+/// A client of the server's HTTP API: the base URL, and the bearer token of the key-holder's
+/// session (from `DOBUSH_TOKEN`), sent with every write. Used by the ceremony relay
+/// ([`ServerRelay`]) and by `tally --server` and `sign --server`.
+#[derive(Debug)]
+pub struct Api {
+    base: String,
+    token: Option<String>,
+    http: reqwest::blocking::Client,
+}
+
+impl Api {
+    /// The server at `base` (e.g. `https://dobush.example`). `token`: the bearer token, required
+    /// by the writes that need a session (ceremony messages, decryption shares).
+    pub fn new(base: &str, token: Option<&str>) -> Result<Self> {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_string(),
+            token: token
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+            http,
+        })
+    }
+
+    /// [`Api::new`] with the token taken from `DOBUSH_TOKEN` (absent or empty: none).
+    pub fn from_env(base: &str) -> Result<Self> {
+        Self::new(base, std::env::var("DOBUSH_TOKEN").ok().as_deref())
+    }
+
+    /// Whether a bearer token is set.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn send_get(&self, path: &str) -> Result<(String, reqwest::blocking::Response)> {
+        let url = self.url(path);
+        let r = self
+            .http
+            .get(&url)
+            .send()
+            .with_context(|| format!("cannot reach {url}"))?;
+        Ok((url, r))
+    }
+
+    /// `GET path`: the status, and the parsed answer if it succeeded.
+    pub fn get_opt<T: DeserializeOwned>(&self, path: &str) -> Result<(u16, Option<T>)> {
+        let (url, r) = self.send_get(path)?;
+        let status = r.status().as_u16();
+        if r.status().is_success() {
+            let v = r
+                .json()
+                .with_context(|| format!("{url}: malformed answer"))?;
+            return Ok((status, Some(v)));
+        }
+        Ok((status, None))
+    }
+
+    /// `GET path`, the answer's text; an error answer is an error naming the server's message.
+    pub fn get_text(&self, path: &str) -> Result<String> {
+        let (url, r) = self.send_get(path)?;
+        if !r.status().is_success() {
+            return Err(refusal(r));
+        }
+        r.text().with_context(|| format!("{url}: cannot read the answer"))
+    }
+
+    /// `POST path` with a JSON body (and the bearer token, if any); the JSON answer (`null` if
+    /// none). An error answer is an error naming the server's code, message and field.
+    pub fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        let url = self.url(path);
+        let mut req = self.http.post(&url).json(body);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().with_context(|| format!("cannot reach {url}"))?;
+        if !r.status().is_success() {
+            return Err(refusal(r));
+        }
+        let text = r
+            .text()
+            .with_context(|| format!("{url}: cannot read the answer"))?;
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).with_context(|| format!("{url}: malformed answer"))
+    }
+}
+
+/// The server's error answer (`docs/server.md` §Errors) as an error.
+fn refusal(r: reqwest::blocking::Response) -> anyhow::Error {
+    let status = r.status().as_u16();
+    let e: Value = r.json().unwrap_or(Value::Null);
+    let field = e["field"]
+        .as_str()
+        .map(|f| format!(" (field {f})"))
+        .unwrap_or_default();
+    anyhow!(
+        "the server refused it: HTTP {status} {}: {}{field}",
+        e["error"].as_str().unwrap_or("?"),
+        e["message"].as_str().unwrap_or("no message")
+    )
+}
+
 /// The server's HTTP API as the relay of one campaign's ceremony. Reads are cached until the
 /// next publish (one command makes many reads of the same state).
 #[derive(Debug)]
 pub struct ServerRelay {
-    base: String,
+    api: Api,
     campaign: String,
-    token: String,
-    http: reqwest::blocking::Client,
     cache: RefCell<Option<(Value, CeremonyTranscript)>>,
 }
 
@@ -242,41 +351,19 @@ impl ServerRelay {
         if token.trim().is_empty() {
             bail!("--server needs the key-holder's session token in DOBUSH_TOKEN");
         }
-        let http = reqwest::blocking::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .context("cannot build the HTTP client")?;
         Ok(Self {
-            base: base.trim_end_matches('/').to_string(),
+            api: Api::new(base, Some(token))?,
             campaign: campaign.to_string(),
-            token: token.trim().to_string(),
-            http,
             cache: RefCell::new(None),
         })
     }
 
-    fn url(&self, what: &str) -> String {
-        format!(
-            "{}/api/campaigns/{}/ceremony{what}",
-            self.base, self.campaign
-        )
+    fn path(&self, what: &str) -> String {
+        format!("/api/campaigns/{}/ceremony{what}", self.campaign)
     }
 
     fn get<T: DeserializeOwned>(&self, what: &str) -> Result<(u16, Option<T>)> {
-        let url = self.url(what);
-        let r = self
-            .http
-            .get(&url)
-            .send()
-            .with_context(|| format!("cannot reach {url}"))?;
-        let status = r.status().as_u16();
-        if r.status().is_success() {
-            let v = r
-                .json()
-                .with_context(|| format!("{url}: malformed answer"))?;
-            return Ok((status, Some(v)));
-        }
-        Ok((status, None))
+        self.api.get_opt(&self.path(what))
     }
 
     fn state(&self) -> Result<(Value, CeremonyTranscript)> {
@@ -298,28 +385,7 @@ impl ServerRelay {
 
     fn post(&self, what: &str, body: &Value) -> Result<()> {
         *self.cache.borrow_mut() = None;
-        let url = self.url(what);
-        let r = self
-            .http
-            .post(&url)
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .with_context(|| format!("cannot reach {url}"))?;
-        if r.status().is_success() {
-            return Ok(());
-        }
-        let status = r.status().as_u16();
-        let e: Value = r.json().unwrap_or(Value::Null);
-        let field = e["field"]
-            .as_str()
-            .map(|f| format!(" (field {f})"))
-            .unwrap_or_default();
-        bail!(
-            "the server refused it: HTTP {status} {}: {}{field}",
-            e["error"].as_str().unwrap_or("?"),
-            e["message"].as_str().unwrap_or("no message")
-        )
+        self.api.post(&self.path(what), body).map(|_| ())
     }
 
     fn register(&self, public: &KeyHolderPublic) -> Result<()> {

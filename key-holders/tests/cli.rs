@@ -24,7 +24,7 @@ use dobush_key_holders::ceremony::{ceremony_context, collect_transcript};
 use dobush_key_holders::keystore::Keystore;
 use dobush_key_holders::transport::{CeremonyDir, Relay};
 use dobush_tests::election::{SimElection, write_record};
-use dobush_tests::fixtures::pilot_manifest;
+use dobush_tests::fixtures::{bishkek_2030, campaign_2030, pilot_manifest};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
@@ -748,9 +748,18 @@ struct Server {
     url: String,
     /// The server's shared state (its session keys mint the staff's bearer tokens).
     state: std::sync::Arc<dobush_server::startup::AppState>,
+    /// The server's clock (campaign of 9 April 2030: applications in March, polls 08:00–20:00).
+    clock: std::sync::Arc<dobush_server::clock::ManualClock>,
     http: reqwest::blocking::Client,
-    admin: String,
 }
+
+/// The e-voters of the server's campaign.
+const VOTER_PINS: [&str; 4] = [
+    "21504199000012",
+    "11203198500034",
+    "20101197000056",
+    "20101197000078",
+];
 
 const ADMIN_PIN: &str = "10101197000001";
 const KEY_HOLDER_PINS: [&str; 5] = [
@@ -775,42 +784,53 @@ impl Server {
         settings.database.url = format!("sqlite://{}", tmp.path().join("db.sqlite3").display());
         settings.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into()];
         settings.board.key_path = tmp.path().join("board.key").display().to_string();
+        settings.rate_limit.per_address_per_minute = 100_000;
+        let clock = std::sync::Arc::new(dobush_server::clock::ManualClock::new(bishkek_2030(
+            3, 1, 12,
+        )));
         let app = rt
             .block_on(dobush_server::startup::Application::build(
                 settings,
-                std::sync::Arc::new(dobush_server::clock::SystemClock),
+                clock.clone(),
             ))
             .unwrap();
         let url = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().into_inner();
         rt.spawn(app.run_until_stopped());
-        let mut s = Self {
+        Self {
             _rt: rt,
             _tmp: tmp,
             url,
             state,
+            clock,
             http: reqwest::blocking::Client::new(),
-            admin: String::new(),
-        };
-        s.admin = s.token(ADMIN_PIN);
-        s
+        }
     }
 
     /// A session token of `pin`, as a login would give it.
     fn token(&self, pin: &str) -> String {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
+        use dobush_server::clock::Clock;
+        let now = self.clock.now().timestamp();
         self.state.sessions.issue(pin, now).unwrap().0
     }
 
     fn call(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        self.call_as(&self.token(ADMIN_PIN), method, path, body)
+    }
+
+    /// A request with `token`'s session that must succeed; its JSON answer.
+    fn call_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let r = self
             .http
             .request(m, format!("{}{path}", self.url))
-            .bearer_auth(&self.admin)
+            .bearer_auth(token)
             .json(&body)
             .send()
             .unwrap();
@@ -829,29 +849,42 @@ impl Server {
             .unwrap()
     }
 
-    /// A campaign in state key_ceremony with a 3-of-5 ceremony configured.
-    fn campaign(&self) -> String {
-        let c = self.call(
-            "POST",
-            "/api/campaigns",
-            serde_json::json!({
-                "name": "Samarkandek village council", "kind": "village_council", "voting_day": "2030-04-09",
-                "voting_window": { "start": "08:00", "end": "20:00" },
-                "precincts": [{ "code": "E1", "name": "Electronic precinct", "kind": "electronic", "territory": "batken" }]
-            }),
-        );
+    /// A campaign in state key_ceremony with a 3-of-5 ceremony configured, re-votes under
+    /// `last_counts`, and the e-voters [`VOTER_PINS`] registered with the returned credentials.
+    fn campaign(&self) -> (String, Vec<Credential>) {
+        let c = self.call("POST", "/api/campaigns", campaign_2030());
         let id = c["id"].as_str().unwrap().to_string();
-        for a in [
-            "start_test",
-            "erase_test_data_and_open_registration",
-            "start_key_ceremony",
-        ] {
-            self.call(
-                "POST",
-                &format!("/api/campaigns/{id}/transitions"),
-                serde_json::json!({ "action": a }),
-            );
+        for a in ["start_test", "erase_test_data_and_open_registration"] {
+            self.transition(&id, a);
         }
+        let mut csv = String::from("pin,full_name,birth_date,precinct\n");
+        for (k, pin) in VOTER_PINS.iter().enumerate() {
+            csv.push_str(&format!("{pin},Voter {k},1980-01-0{},P1\n", k + 1));
+        }
+        let r = self
+            .http
+            .post(format!("{}/api/campaigns/{id}/voters/import", self.url))
+            .bearer_auth(self.token(ADMIN_PIN))
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().unwrap());
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let creds: Vec<Credential> = VOTER_PINS
+            .iter()
+            .map(|pin| {
+                let cred = Credential::generate(&mut rng).unwrap();
+                self.call_as(
+                    &self.token(pin),
+                    "PUT",
+                    &format!("/api/campaigns/{id}/cabinet/application"),
+                    serde_json::json!({ "credential": cred.public().0.to_hex() }),
+                );
+                cred
+            })
+            .collect();
+        self.transition(&id, "start_key_ceremony");
         for pin in KEY_HOLDER_PINS {
             self.call(
                 "POST",
@@ -864,7 +897,15 @@ impl Server {
             &format!("/api/campaigns/{id}/ceremony"),
             serde_json::json!({ "threshold": 3, "key_holders": KEY_HOLDER_PINS }),
         );
-        id
+        (id, creds)
+    }
+
+    fn transition(&self, id: &str, action: &str) {
+        self.call(
+            "POST",
+            &format!("/api/campaigns/{id}/transitions"),
+            serde_json::json!({ "action": action }),
+        );
     }
 }
 
@@ -887,9 +928,9 @@ fn ok_as(server: &Server, l: usize, args: &[&str]) -> String {
 }
 
 #[test]
-fn ceremony_over_the_server_3_of_5() {
+fn ceremony_tally_and_signing_over_the_server_3_of_5() {
     let server = Server::start();
-    let id = server.campaign();
+    let (id, creds) = server.campaign();
     let tmp = tempfile::tempdir().unwrap();
     let stores: Vec<PathBuf> = (1..=5)
         .map(|l| tmp.path().join(format!("keystore-{l}")))
@@ -1010,4 +1051,227 @@ fn ceremony_over_the_server_3_of_5() {
     // messages are write-once on the server too: a second round 1 is refused by the tool
     let out = run_as(&server, 1, &args(&round("commit", 1, T)));
     assert!(!out.status.success());
+
+    let expected = vote_and_close(&server, &id, &creds, &stores);
+    tally_over_the_server(&server, &id, &stores, &expected);
+    sign_over_the_server(&server, &id, &stores);
+}
+
+/// The package from the ceremony, the credential list signed by key-holder 1 as a commission
+/// member (`sign-list`), the polls opened; every voter casts, voter 0 re-votes; closed. Returns
+/// the expected counts.
+fn vote_and_close(
+    server: &Server,
+    id: &str,
+    creds: &[Credential],
+    stores: &[PathBuf],
+) -> Vec<Vec<u64>> {
+    let mut manifest = pilot_manifest();
+    manifest.campaign_id = id.to_string();
+    let package: ElectionPackage = serde_json::from_value(server.call(
+        "PUT",
+        &format!("/api/campaigns/{id}/election-package"),
+        serde_json::json!({ "manifest": manifest }),
+    ))
+    .unwrap();
+    server.transition(id, "freeze_manifest");
+    server.clock.set(bishkek_2030(4, 9, 12));
+    let list = server.get(&format!("/api/v1/campaigns/{id}/credential-list"));
+    let list_file = stores[0].join("credential-list.json");
+    fs::write(&list_file, list.to_string()).unwrap();
+    let out = ok(&[
+        "sign-list",
+        "--dir",
+        s(&stores[0]),
+        "--list",
+        s(&list_file),
+        "--member",
+        "Chair A. Asanova",
+    ]);
+    server.call(
+        "POST",
+        &format!("/api/campaigns/{id}/credential-list/signatures"),
+        serde_json::from_str(&out).unwrap(),
+    );
+    server.transition(id, "open_voting");
+    let ctx = package.context().unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    // (voter, council choice, yes): voter 0 votes again, and only the last one counts
+    let votes = [(0usize, 1usize, true), (1, 3, false), (2, 3, true), (3, 8, true), (0, 5, false)];
+    for &(v, council, yes) in &votes {
+        let (b, _) =
+            encrypt_ballot(&ctx, creds[v].signing_key(), &ballot(council, yes), &mut rng).unwrap();
+        server.call_as(
+            &server.token(VOTER_PINS[v]),
+            "POST",
+            &format!("/api/campaigns/{id}/ballots"),
+            serde_json::to_value(&b).unwrap(),
+        );
+    }
+    server.clock.set(bishkek_2030(4, 9, 20));
+    server.transition(id, "close_voting");
+    let mut expected = vec![vec![0u64; 9], vec![0u64; 2]];
+    for &(_, council, yes) in &votes[1..] {
+        expected[0][council] += 1;
+        expected[1][usize::from(!yes)] += 1;
+    }
+    expected
+}
+
+/// Replaces the totals the server publishes (as a server that lies would).
+fn set_published_totals(server: &Server, id: &str, text: &str) {
+    use diesel::prelude::*;
+    use dobush_server::schema::tallies;
+    let mut c = server.state.db.get().unwrap();
+    diesel::update(tallies::table.filter(tallies::campaign_id.eq(id)))
+        .set(tallies::board_totals.eq(text))
+        .execute(&mut *c)
+        .unwrap();
+}
+
+/// `tally --server`: refused while the server publishes totals that are not the board's;
+/// key-holders 1, 2 and 4 post their shares (3 and 5 never come), the results are combined and
+/// are the votes cast.
+fn tally_over_the_server(server: &Server, id: &str, stores: &[PathBuf], expected: &[Vec<u64>]) {
+    let tally = |l: usize| {
+        vec![
+            "tally".to_string(),
+            "--dir".into(),
+            s(&stores[l - 1]).into(),
+            "--server".into(),
+            server.url.clone(),
+            "--campaign".into(),
+            id.into(),
+        ]
+    };
+    let published = server.get(&format!("/api/v1/campaigns/{id}/totals"))["encrypted_totals"].clone();
+    let mut lying = published.clone();
+    let first = lying[0]["totals"][0].clone();
+    lying[0]["totals"][0] = lying[0]["totals"][1].clone();
+    lying[0]["totals"][1] = first;
+    set_published_totals(server, id, &lying.to_string());
+    let out = run_as(server, 1, &args(&tally(1)));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("selection 0: the published encrypted total differs from the one recomputed"),
+        "{err}"
+    );
+    let shares = server.get(&format!("/api/v1/campaigns/{id}/decryption-shares"));
+    assert_eq!(shares["decryption_shares"], serde_json::json!([]), "nothing was posted");
+    set_published_totals(server, id, &published.to_string());
+
+    // without a session the tool refuses before downloading anything
+    let out = Command::new(BIN)
+        .args(args(&tally(1)))
+        .env("DOBUSH_PASSPHRASE", PASS)
+        .env_remove("DOBUSH_TOKEN")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DOBUSH_TOKEN"));
+
+    for (l, combined) in [(1usize, false), (2, false), (4, true)] {
+        let out = ok_as(server, l, &args(&tally(l)));
+        assert!(out.contains("encrypted totals recomputed and equal"), "{out}");
+        assert!(out.contains("5 ballots verified, 4 counted, 1 superseded"), "{out}");
+        assert!(out.contains("server: accepted 11, rejected 0"), "{out}");
+        assert_eq!(out.contains("server: results combined"), combined, "{out}");
+    }
+    let results = server.get(&format!("/api/v1/campaigns/{id}/results"));
+    let counts: Vec<Vec<u64>> = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_value(r["counts"].clone()).unwrap())
+        .collect();
+    assert_eq!(counts, expected);
+}
+
+/// Serves one canned HTTP answer (200, JSON) to the first request, as a lying server would.
+fn one_answer_server(body: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// `sign --server`: the saved protocol's lines shown and its digest recomputed; refused when the
+/// digest is not the commission's copy's or not the protocol's; members 2 and 1 (the chair) sign,
+/// which is the quorum of three registered members.
+fn sign_over_the_server(server: &Server, id: &str, stores: &[PathBuf]) {
+    let draft = server.call("GET", &format!("/api/v1/campaigns/{id}/protocol/draft"), serde_json::Value::Null);
+    let digest = server.call(
+        "PUT",
+        &format!("/api/v1/campaigns/{id}/protocol"),
+        serde_json::json!({ "body": draft }),
+    )["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (l, role) in [(1usize, "chair"), (2, "secretary"), (4, "member")] {
+        let (store, _) = Keystore::open(&stores[l - 1], PASS).unwrap();
+        server.call(
+            "POST",
+            &format!("/api/v1/campaigns/{id}/commission-members"),
+            serde_json::json!({ "name": format!("Member {l}"), "role": role, "precinct": "E1",
+                "public_key": store.meta().member_key }),
+        );
+    }
+    let sign = |l: usize, url: &str, extra: &[&str]| {
+        let mut a = vec![
+            "sign", "--dir", s(&stores[l - 1]), "--server", url, "--campaign", id, "--member",
+        ];
+        a.push(if l == 1 { "Chair A. Asanova" } else { "Member" });
+        a.extend_from_slice(extra);
+        a.iter().map(|x| x.to_string()).collect::<Vec<_>>()
+    };
+    // the commission's printed copy has another digest
+    let wrong = hex::encode([7u8; 32]);
+    let out = run_as(server, 2, &args(&sign(2, &server.url, &["--digest", &wrong])));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("not the one on the commission's copy"), "{err}");
+    // a server that sends a changed line under the saved protocol's digest
+    let mut saved = server.get(&format!("/api/v1/campaigns/{id}/protocol"));
+    assert_eq!(saved["digest"], digest.as_str());
+    let v = saved["protocol"]["body"]["contests"][0]["lines"][3]["value"].as_u64().unwrap();
+    saved["protocol"]["body"]["contests"][0]["lines"][3]["value"] = (v + 1).into();
+    let liar = one_answer_server(saved.to_string());
+    let out = run_as(server, 2, &args(&sign(2, &liar, &[])));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("is not the digest of the protocol it sent"), "{err}");
+
+    let out = ok_as(server, 2, &args(&sign(2, &server.url, &["--digest", &digest])));
+    assert_eq!(value_of(&out, "protocol digest:"), digest);
+    for l in draft["general"].as_array().unwrap() {
+        let shown = format!("{} / {}: {}", l["ky"].as_str().unwrap(), l["ru"].as_str().unwrap(), l["value"]);
+        assert!(out.contains(&shown), "line {shown:?} is not shown: {out}");
+    }
+    assert!(out.contains("protocol signed by the quorum: not yet"), "{out}");
+    let out = ok_as(server, 1, &args(&sign(1, &server.url, &[])));
+    assert!(out.contains("protocol signed by the quorum: yes"), "{out}");
+    let saved = server.get(&format!("/api/v1/campaigns/{id}/protocol"));
+    let p: ElectionProtocol = serde_json::from_value(saved["protocol"].clone()).unwrap();
+    assert_eq!(p.signatures.len(), 2);
+    p.verify_signatures().unwrap();
+    let c = server.call("GET", &format!("/api/campaigns/{id}"), serde_json::Value::Null);
+    assert_eq!(c["state"], "protocol_signed");
 }

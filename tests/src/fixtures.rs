@@ -69,3 +69,30 @@ pub fn wide_manifest() -> Manifest {
         ballot_styles: vec![BallotStyle { id: "all".into(), contests: vec!["council".into()] }],
     }
 }
+
+/// A Bishkek wall-clock instant (UTC+6 all year) in 2030, the year of [`campaign_2030`].
+pub fn bishkek_2030(month: u32, day: u32, hour: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::FixedOffset::east_opt(6 * 3600)
+        .and_then(|tz| tz.with_ymd_and_hms(2030, month, day, hour, 0, 0).single())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_default()
+}
+
+/// The campaign that the tests against a running server create (`POST /api/campaigns`): a village
+/// council voting on 9 April 2030, 08:00–20:00, re-votes under `last_counts`, the ballot style of
+/// [`pilot_manifest`] (`samarkandek`), an ordinary precinct `P1` (the e-voters' register) and the
+/// electronic precinct `E1`, and [`pilot_manifest`]'s contests. Applications go in before
+/// 25 March ([`bishkek_2030`]`(3, 1, 12)`), the polls open on the day.
+pub fn campaign_2030() -> serde_json::Value {
+    serde_json::json!({
+        "manifest": serde_json::to_value(pilot_manifest()).unwrap_or_default(),
+        "name": "Samarkandek village council 2030", "kind": "village_council", "voting_day": "2030-04-09",
+        "voting_window": { "start": "08:00", "end": "20:00" }, "revote_policy": "last_counts",
+        "ballot_styles": [{ "code": "samarkandek", "name": "Samarkandek" }],
+        "precincts": [
+            { "code": "P1", "name": "School No. 1", "kind": "ordinary", "territory": "batken" },
+            { "code": "E1", "name": "Electronic precinct", "kind": "electronic", "territory": "batken" }
+        ]
+    })
+}

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod differential;
+mod e2e;
 mod vectors;
 mod verifier;
 mod verifier_decryption;
