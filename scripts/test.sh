@@ -23,6 +23,12 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 (cd server/tests/oidc && npm ci --no-audit --no-fund)
 
+# Debian's Chromium: the printable protocol is rendered to PDF (server/tests/api/shmt.rs; with
+# CI=true a missing Chromium fails that test).
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi
+
 # The browser voter client's crypto (web/): byte-identical to the Rust vectors.
 (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 node --test web/test/

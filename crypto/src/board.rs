@@ -364,6 +364,13 @@ impl BoardKey {
     pub fn sign(&self, head: TreeHead) -> SignedTreeHead {
         SignedTreeHead { head, signature: self.0.sign(&head.message()).to_bytes() }
     }
+
+    /// Signs a 32-byte digest that starts its hash with a label of its own (only
+    /// [`crate::labels::SHMT_EXPORT_DIGEST`], `crate::shmt`). A tree head's message is 99 bytes,
+    /// so the two kinds of signed message never coincide.
+    pub fn sign_digest(&self, digest: &[u8; 32]) -> [u8; 64] {
+        self.0.sign(digest).to_bytes()
+    }
 }
 
 impl SignedTreeHead {

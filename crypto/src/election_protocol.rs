@@ -258,7 +258,7 @@ impl ProtocolBody {
     /// string escaping), so that anyone can recompute it from the published JSON.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = Sha256::new();
-        h.update(b"dobush/v1/protocol");
+        h.update(crate::labels::PROTOCOL_DIGEST);
         let v = serde_json::to_value(self).unwrap_or_default();
         let mut out = String::new();
         canonical_json(&v, &mut out);

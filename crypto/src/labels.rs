@@ -55,6 +55,10 @@ pub const CREDENTIAL_SEED: &[u8] = b"dobush/v1/credential-seed";
 pub const FINGERPRINT: &[u8] = b"dobush/v1/fingerprint";
 /// Domain of the credential-list digest the commission signs (10-board.md §Credential list signatures).
 pub const CREDENTIAL_LIST_DIGEST: &[u8] = b"dobush/v1/credential-list";
+/// Domain of the electronic protocol's digest the commission members sign (11-election-protocol.md).
+pub const PROTOCOL_DIGEST: &[u8] = b"dobush/v1/protocol";
+/// Domain of the ШМТ export's digest the board key signs (docs/shmt-export.md).
+pub const SHMT_EXPORT_DIGEST: &[u8] = b"dobush/v1/shmt-export";
 
 // Threshold keys (`docs/protocol/06-dkg.md`, `docs/protocol/07-threshold.md`).
 /// Kind of a signed DKG message (appended under `kind`): round-1 commitment hash.

@@ -23,6 +23,7 @@ pub mod labels;
 pub mod manifest;
 pub mod proofs;
 pub mod record;
+pub mod shmt;
 pub mod signature;
 pub mod tally;
 pub mod threshold;

@@ -151,6 +151,11 @@ impl Boards {
         self.key.public()
     }
 
+    /// The board key, for the documents it signs besides tree heads (the ШМТ export, `crate::shmt`).
+    pub fn key(&self) -> &BoardKey {
+        &self.key
+    }
+
     fn campaign(&self, id: &str) -> Arc<Mutex<CampaignBoard>> {
         lock(&self.campaigns).entry(id.to_string()).or_default().clone()
     }

@@ -22,6 +22,7 @@ pub mod protocol;
 pub mod ratelimit;
 pub mod routes;
 pub mod schema;
+pub mod shmt;
 pub mod startup;
 pub mod tally;
 pub mod telemetry;

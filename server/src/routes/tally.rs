@@ -33,6 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/{id}/protocol/signatures", web::post().to(protocol_sign))
         .route("/{id}/commission-members", web::post().to(member_register))
         .route("/{id}/commission-members", web::get().to(member_list))
+        .route("/{id}/shmt-export", web::get().to(shmt_export))
+        .route("/{id}/protocol.html", web::get().to(protocol_html))
         .route("/{id}/record", web::get().to(record_json))
         .route("/{id}/record/board.jsonl", web::get().to(record_board));
 }
@@ -227,6 +229,50 @@ async fn member_list(state: web::Data<AppState>, path: web::Path<String>) -> Res
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "members": members })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShmtQuery {
+    /// A precinct code the protocol covers (default: the campaign's protocol).
+    #[serde(default)]
+    precinct: Option<String>,
+}
+
+/// The ШМТ export of the signed protocol, signed by the board key (public; docs/shmt-export.md).
+async fn shmt_export(state: web::Data<AppState>, path: web::Path<String>, q: web::Query<ShmtQuery>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let precinct = q.into_inner().precinct;
+    let boards = state.boards.clone();
+    let export = state.db.run(move |c| crate::shmt::export(c, boards.key(), &id, precinct.as_deref(), now)).await?;
+    Ok(HttpResponse::Ok().json(export))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrintQuery {
+    /// `ky` (default) or `ru`.
+    #[serde(default)]
+    lang: Option<String>,
+    /// As for the export.
+    #[serde(default)]
+    precinct: Option<String>,
+}
+
+/// The printable control copies of the saved protocol (§46–48; public): self-contained HTML, a
+/// Content-Security-Policy that allows no script and no external resource.
+async fn protocol_html(state: web::Data<AppState>, path: web::Path<String>, q: web::Query<PrintQuery>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let PrintQuery { lang, precinct } = q.into_inner();
+    let lang = crate::shmt::Lang::parse(lang.as_deref())?;
+    let now = state.clock.now();
+    let html = state.db.run(move |c| crate::shmt::printable(c, &id, precinct.as_deref(), lang, now)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(html))
 }
 
 /// `record.json` (docs/record-format.md §Election record); `Dobush-Record-Status` says whether

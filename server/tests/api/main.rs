@@ -20,4 +20,5 @@ mod migrations;
 mod openapi;
 mod register;
 mod roles;
+mod shmt;
 mod tally;

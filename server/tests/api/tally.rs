@@ -13,25 +13,25 @@ use crate::ballots::{Election, open_election};
 use crate::helpers::*;
 
 /// Casts voter `v`'s ballot for `choice`; 201 expected.
-async fn vote(e: &Election, v: usize, choice: usize) {
+pub async fn vote(e: &Election, v: usize, choice: usize) {
     let (b, _) = e.ballot(v, choice);
     let r = e.cast(v, &serde_json::to_value(&b).unwrap()).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
 
-async fn close(e: &Election) {
+pub async fn close(e: &Election) {
     e.app.clock.set(bishkek(2023, 4, 9, 20, 0, 0));
     let admin = e.app.admin().await;
     let r = transition(&admin, &e.id, "close_voting").await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
-async fn totals(e: &Election) -> reqwest::Response {
+pub async fn totals(e: &Election) -> reqwest::Response {
     reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/totals", e.id))).await.unwrap()
 }
 
 /// Decrypts every total with the shares of key-holders 1 … t (as the key-holders would).
-fn decrypt(e: &Election, totals: &[ContestTotals]) -> Vec<Vec<u64>> {
+pub fn decrypt(e: &Election, totals: &[ContestTotals]) -> Vec<Vec<u64>> {
     use dobush_crypto::threshold::decrypt::verify_and_combine;
     let table = DlogTable::new(100);
     let (outcome, shares) = e.ceremony.c.finish().unwrap();
@@ -150,6 +150,23 @@ async fn ballot_issued_is_recorded_once_for_e_voters_while_open(b: Backend) {
     assert_error(v.post(&path, &Value::Null).await, 409, "voting_not_open").await;
 }
 
+/// Stores the results of the one contest as the combination of the key-holders' shares would,
+/// and marks the campaign tallied (the shares themselves are tested on their own).
+pub async fn store_results(e: &Election, ballots: u64, counts: &[u64]) {
+    let id = e.id.clone();
+    let results = vec![dobush_crypto::record::ContestResult { contest_id: "council".into(), ballots, counts: counts.to_vec() }];
+    e.app
+        .with_db(move |c| {
+            use dobush_server::schema::{campaigns, tallies};
+            diesel::update(tallies::table.filter(tallies::campaign_id.eq(&id)))
+                .set(tallies::results.eq(serde_json::to_string(&results).unwrap()))
+                .execute(c)
+                .unwrap();
+            diesel::update(campaigns::table.filter(campaigns::id.eq(&id))).set(campaigns::state.eq("tallied")).execute(c).unwrap();
+        })
+        .await;
+}
+
 fn line<'a>(body: &'a Value, key: &str) -> &'a Value {
     body["general"].as_array().unwrap().iter().find(|l| l["key"] == key).unwrap()
 }
@@ -178,18 +195,7 @@ async fn the_protocol_is_drawn_up_checked_saved_and_signed(b: Backend) {
         decrypt(&e, &published)
     };
     assert_eq!(counts, vec![vec![0, 1, 0, 1, 0]]);
-    let id = e.id.clone();
-    let results = vec![dobush_crypto::record::ContestResult { contest_id: "council".into(), ballots: 2, counts: counts[0].clone() }];
-    e.app
-        .with_db(move |c| {
-            use dobush_server::schema::{campaigns, tallies};
-            diesel::update(tallies::table.filter(tallies::campaign_id.eq(&id)))
-                .set(tallies::results.eq(serde_json::to_string(&results).unwrap()))
-                .execute(c)
-                .unwrap();
-            diesel::update(campaigns::table.filter(campaigns::id.eq(&id))).set(campaigns::state.eq("tallied")).execute(c).unwrap();
-        })
-        .await;
+    store_results(&e, 2, &counts[0]).await;
 
     // the draft: list 3, issued 3 (voter 3 opened a ballot, 1 and 2 cast), counted 2, superseded 1
     let draft: Value = admin.get(&path("protocol/draft")).await.json().await.unwrap();
