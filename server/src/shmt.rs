@@ -305,6 +305,7 @@ dl.meta dt { font-weight: bold; }
 dl.meta dd { margin: 0; }
 .hash { font-family: 'DejaVu Sans Mono', monospace; font-size: 8pt; word-break: break-all; }
 .sign { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 4pt 10pt; margin-top: 10pt; }
+.sign > div { display: flex; flex-direction: column; justify-content: flex-end; }
 .sign .blank { border-bottom: 1px solid #000; height: 18pt; }
 .sign small { display: block; font-size: 8pt; text-align: center; }
 @media screen { .copy { border: 1px dashed #888; margin: 1em auto; padding: 1em; max-width: 190mm; } }
