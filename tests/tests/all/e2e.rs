@@ -4,8 +4,9 @@
 //! tally and the protocol signatures, and the independent verifier at the end.
 //!
 //! Campaign → register of 200 → 200 applications with credentials held by the voters → key
-//! ceremony 3 of 5 over the server → package → credential list signed → polls open → 200 voters
-//! cast, 20 of them re-vote under `last_counts` → closed → key-holder 3 absent, key-holder 5
+//! ceremony 3 of 5 over the server → package → credential list signed → polls open → 10 voters
+//! on phones (the mobile bridge), 5 of whom check a ballot first → 200 voters cast, 20 of them
+//! re-vote under `last_counts` → closed → key-holder 3 absent, key-holder 5
 //! uploads an invalid share, 1, 2 and 4 tally → the results are the plaintext votes → a protocol
 //! breaking a control relation refused, naming the line → the protocol saved and signed → the
 //! record over HTTP and from `export-record`'s library function, equal, re-read, consistent →
@@ -36,6 +37,10 @@ const ADMIN_PIN: &str = "10101197000001";
 const PASS: &str = "e2e passphrase of a key-holder";
 const VOTERS: usize = 200;
 const REVOTERS: usize = 20;
+/// Voters whose device is the phone app's library; the first [`CHECKED`] of them check a ballot
+/// (Benaloh challenge) before casting.
+const ON_PHONES: usize = 10;
+const CHECKED: usize = 5;
 
 fn key_holder_pin(l: usize) -> String {
     format!("4010119800000{l}")
@@ -127,13 +132,21 @@ impl Live {
     }
 }
 
+/// The voter's device: a client on `dobush_crypto`, or the phone app's library (the mobile
+/// bridge, the code the Android and iOS apps call).
+enum Device {
+    Crypto(Credential),
+    Bridge(Arc<dobush_mobile_bridge::CredentialHandle>),
+}
+
 /// One e-voter: PIN and the credential made on the voter's device.
 struct Voter {
     pin: String,
-    credential: Credential,
+    device: Device,
 }
 
-/// A campaign with `voters` e-voters up to open polls: register, applications, the key
+/// A campaign with `voters` e-voters (the last `on_phones` of them with the mobile bridge) up to
+/// open polls: register, applications, the key
 /// ceremony 3 of 5 run by five key-holders' keystores over the server's ceremony API, the
 /// election package, the credential list signed by the commission's chair.
 struct Election {
@@ -144,7 +157,7 @@ struct Election {
     stores: Vec<PathBuf>,
 }
 
-fn open_election(voters: usize, seed: u64) -> Election {
+fn open_election(voters: usize, on_phones: usize, seed: u64) -> Election {
     let live = Live::start();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let c = live.admin("POST", "/api/campaigns", campaign_2030());
@@ -166,8 +179,17 @@ fn open_election(voters: usize, seed: u64) -> Election {
     assert!(r.status().is_success(), "{}", r.text().unwrap());
     let voters: Vec<Voter> = (0..voters)
         .map(|i| {
-            let v = Voter { pin: voter_pin(i), credential: Credential::generate(&mut rng).unwrap() };
-            let body = json!({ "credential": v.credential.public().0.to_hex() });
+            let (device, public) = if i + on_phones >= voters {
+                let c = dobush_mobile_bridge::new_credential().unwrap();
+                let public = c.public_hex();
+                (Device::Bridge(c), public)
+            } else {
+                let c = Credential::generate(&mut rng).unwrap();
+                let public = c.public().0.to_hex();
+                (Device::Crypto(c), public)
+            };
+            let v = Voter { pin: voter_pin(i), device };
+            let body = json!({ "credential": public });
             live.ok(Some(&v.pin), "PUT", &format!("/api/campaigns/{id}/cabinet/application"), body);
             v
         })
@@ -238,11 +260,43 @@ impl Election {
     fn cast(&self, v: usize, ballot: &PlaintextBallot, rng: &mut ChaCha20Rng) {
         let voter = &self.voters[v];
         self.live.ok(Some(&voter.pin), "POST", &self.path("ballot-issued"), Value::Null);
-        let ctx = self.package.context().unwrap();
-        let (b, _) = encrypt_ballot(&ctx, voter.credential.signing_key(), ballot, rng).unwrap();
-        let receipt = self.live.ok(Some(&voter.pin), "POST", &format!("/api/campaigns/{}/ballots", self.id), serde_json::to_value(&b).unwrap());
+        let path = format!("/api/campaigns/{}/ballots", self.id);
+        let receipt = match &voter.device {
+            Device::Crypto(c) => {
+                let ctx = self.package.context().unwrap();
+                let (b, _) = encrypt_ballot(&ctx, c.signing_key(), ballot, rng).unwrap();
+                self.live.ok(Some(&voter.pin), "POST", &path, serde_json::to_value(&b).unwrap())
+            }
+            Device::Bridge(c) => {
+                let phone = self.phone();
+                let b = phone.encrypt(c.clone(), serde_json::to_string(ballot).unwrap()).unwrap();
+                let receipt = self.live.ok(Some(&voter.pin), "POST", &path, serde_json::from_str(&b.cast_json().unwrap()).unwrap());
+                let checked = phone.verify_receipt(receipt.to_string()).unwrap();
+                assert_eq!(checked.tracking_code.hex, b.tracking_code_hex());
+                receipt
+            }
+        };
         let receipt: dobush_crypto::record::Receipt = serde_json::from_value(receipt).unwrap();
         receipt.verify(&self.package).unwrap();
+    }
+
+    /// The election as the phone app loads it (the mobile bridge).
+    fn phone(&self) -> Arc<dobush_mobile_bridge::Election> {
+        dobush_mobile_bridge::Election::load(serde_json::to_string(&self.package).unwrap()).unwrap()
+    }
+
+    /// Voter `v` (on a phone) checks a ballot for `ballot` instead of casting it (Benaloh): the
+    /// app posts it with its opening, and a second device re-encrypts the opening to it.
+    fn challenge(&self, v: usize, ballot: &PlaintextBallot) {
+        let Device::Bridge(c) = &self.voters[v].device else { panic!("voter {v} has no phone") };
+        let phone = self.phone();
+        let b = phone.encrypt(c.clone(), serde_json::to_string(ballot).unwrap()).unwrap();
+        let opening = b.challenge().unwrap();
+        let body = json!({ "ballot": serde_json::from_str::<Value>(&b.ballot_json()).unwrap(),
+            "opening": serde_json::from_str::<Value>(&opening).unwrap() });
+        self.live.ok(Some(&self.voters[v].pin), "POST", &format!("/api/campaigns/{}/challenges", self.id), body);
+        let checked = self.phone().verify_challenged(b.ballot_json(), opening).unwrap();
+        assert_eq!(serde_json::from_str::<PlaintextBallot>(&checked.plaintext_json).unwrap(), *ballot);
     }
 
     fn close(&self) {
@@ -261,8 +315,13 @@ fn line_value(lines: &[dobush_crypto::election_protocol::Line], key: &str) -> u6
 
 #[test]
 fn an_election_of_200_from_the_campaign_to_the_verified_record() {
-    let e = open_election(VOTERS, 2030);
+    let e = open_election(VOTERS, ON_PHONES, 2030);
     let mut rng = ChaCha20Rng::seed_from_u64(409);
+
+    // some voters on phones check a ballot first; it is published opened and never counted
+    for v in VOTERS - ON_PHONES..VOTERS - ON_PHONES + CHECKED {
+        e.challenge(v, &plaintext(v % 9, true));
+    }
 
     // 200 voters cast; the first 20 vote again later, and only their last ballot counts
     let mut last: Vec<(usize, bool)> = Vec::new();
@@ -311,7 +370,7 @@ fn an_election_of_200_from_the_campaign_to_the_verified_record() {
     let draft: ProtocolBody = serde_json::from_value(draft_json.clone()).unwrap();
     let general: Vec<u64> =
         ["e_voters", "issued", "counted", "superseded", "challenged"].iter().map(|k| line_value(&draft.general, k)).collect();
-    assert_eq!(general, vec![VOTERS as u64, VOTERS as u64, VOTERS as u64, REVOTERS as u64, 0]);
+    assert_eq!(general, vec![VOTERS as u64, VOTERS as u64, VOTERS as u64, REVOTERS as u64, CHECKED as u64]);
     let council = &draft.contests[0].lines;
     for (j, count) in expected[0].iter().take(7).enumerate() {
         assert_eq!(line_value(council, &format!("option:c{}", j + 1)), *count, "candidate c{}", j + 1);
@@ -375,8 +434,9 @@ fn check_record(dir: &Path, e: &Election, expected: &[Vec<u64>]) {
     let rebuilt = dobush_crypto::record::Board::from_lines(lines.iter().map(|l| l.to_string()).collect());
     assert_eq!(rebuilt.log().root(), last.head.root);
     last.verify(&record.package.board_key).unwrap();
-    let ballots = lines.iter().filter(|l| l.contains("\"ballot\"")).count();
-    assert!(ballots >= VOTERS + REVOTERS, "{ballots} ballot entries");
+    // the list, its signatures, opened; every ballot checked or cast; a supersede marker per
+    // re-vote; closed
+    assert_eq!(lines.len(), 3 + CHECKED + VOTERS + 2 * REVOTERS + 1);
     assert_eq!(record.results.iter().map(|r| r.counts.clone()).collect::<Vec<_>>(), expected);
     assert_eq!(record.encrypted_totals.iter().map(|t| t.ballots).collect::<Vec<_>>(), vec![VOTERS as u64; 2]);
     let from = |l: u32| record.decryption_shares.iter().filter(|s: &&DecryptionShare| s.key_holder == l).count();
@@ -389,12 +449,17 @@ fn check_record(dir: &Path, e: &Election, expected: &[Vec<u64>]) {
     let report = dobush_verifier::record::verify_dir(dir, &dobush_verifier::record::Options::default());
     assert!(report.passed(), "{}", report.text());
     let names: Vec<&str> = report.checks.iter().map(|c| c.name).collect();
-    for name in ["version", "context", "board", "entries", "credentials", "ballots", "uniqueness", "eligibility", "totals", "protocol", "decryption"] {
+    for name in [
+        "version", "context", "board", "entries", "credentials", "ballots", "uniqueness", "eligibility", "re-vote", "challenged", "totals",
+        "protocol", "ceremony", "decryption",
+    ] {
         assert!(names.contains(&name), "check {name} missing from {names:?}");
     }
     assert!(report.checks.iter().all(|c| c.passed && c.failure_count == 0), "{}", report.text());
-    let ballots = report.checks.iter().find(|c| c.name == "ballots").unwrap();
-    assert_eq!(ballots.count, (VOTERS + REVOTERS) as u64, "{}", report.text());
+    let count = |name: &str| report.checks.iter().find(|c| c.name == name).unwrap().count;
+    let counts = [count("ballots"), count("eligibility"), count("challenged"), count("decryption")];
+    let cast = (VOTERS + REVOTERS) as u64;
+    assert_eq!(counts, [cast + CHECKED as u64, cast, CHECKED as u64, 55], "{}", report.text());
     let notes = report.notes_of("decryption").join("\n");
     assert!(notes.contains("of key-holder 5 set aside: invalid proof"), "the invalid share is reported: {notes}");
 }
@@ -415,7 +480,7 @@ fn kept(state: &Path) -> Vec<Value> {
 fn watch_follows_the_live_board_and_catches_a_forged_head_and_a_split_view() {
     use diesel::prelude::*;
     use dobush_server::schema::tree_heads;
-    let e = open_election(6, 77);
+    let e = open_election(6, 0, 77);
     let mut rng = ChaCha20Rng::seed_from_u64(78);
     let dir = e.live.tmp.path();
     let package = dir.join("package.json");
