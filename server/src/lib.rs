@@ -16,6 +16,9 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod extract;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod metrics;
 pub mod models;
 pub mod protocol;

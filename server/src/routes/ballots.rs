@@ -413,3 +413,15 @@ pub(crate) fn store_package(
     audit::append(c, now, actor, "campaign.election_package", Some(cid), &details)?;
     Ok(())
 }
+
+/// Decodes `bytes` as this module's request bodies and runs the checks its handlers make before
+/// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_bodies(bytes: &[u8]) {
+    use crate::extract::decode_json;
+    let _ = decode_json::<EncryptedBallot>(bytes);
+    let _ = decode_json::<ChallengeRequest>(bytes);
+    if let Ok(b) = decode_json::<PackageRequest>(bytes) {
+        let _ = b.manifest.validate();
+    }
+}

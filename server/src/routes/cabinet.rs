@@ -318,3 +318,13 @@ async fn public_credentials(state: web::Data<AppState>, path: web::Path<String>)
         .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "active": active, "credentials": list })))
 }
+
+/// Decodes `bytes` as this module's request bodies and runs the checks its handlers make before
+/// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_bodies(bytes: &[u8]) {
+    use crate::extract::decode_json;
+    if let Ok(b) = decode_json::<ApplyRequest>(bytes) {
+        let _ = PublicCredential::parse_hex(&b.credential);
+    }
+}

@@ -374,3 +374,26 @@ async fn add_precincts(
     })
     .await
 }
+
+/// Decodes `bytes` as this module's request bodies and runs the checks its handlers make before
+/// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_bodies(bytes: &[u8]) {
+    use crate::extract::decode_json;
+    if let Ok(b) = decode_json::<NewCampaignRequest>(bytes) {
+        let _ = b.parse();
+    }
+    if let Ok(b) = decode_json::<TransitionRequest>(bytes) {
+        let _ = Action::parse(&b.action);
+    }
+    if let Ok(b) = decode_json::<ManifestRequest>(bytes) {
+        let _ = parse_manifest(Some(b.manifest));
+    }
+    if let Ok(b) = decode_json::<AddPrecinctsRequest>(bytes) {
+        if let Ok(styles) = parse_ballot_styles(&b.ballot_styles) {
+            let codes: Vec<String> = styles.iter().map(|s| s.code.clone()).collect();
+            let default = if codes.len() == 1 { codes.first().cloned() } else { None };
+            let _ = parse_precincts(&b.precincts, &codes, default.as_deref());
+        }
+    }
+}

@@ -158,3 +158,16 @@ async fn complaints(
 ) -> Result<HttpResponse, ApiError> {
     relay(state, req, session, path.into_inner(), Incoming::Complaints(body.0)).await
 }
+
+/// Decodes `bytes` as this module's request bodies and runs the checks its handlers make before
+/// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_bodies(bytes: &[u8]) {
+    use crate::extract::decode_json;
+    let _ = decode_json::<SetupRequest>(bytes);
+    let _ = decode_json::<KeyHolderPublic>(bytes);
+    let _ = decode_json::<Signed<CommitmentHash>>(bytes);
+    let _ = decode_json::<Signed<DealerCommitments>>(bytes);
+    let _ = decode_json::<Signed<EncryptedShare>>(bytes);
+    let _ = decode_json::<ComplaintList>(bytes);
+}

@@ -126,3 +126,13 @@ async fn replace(
         }
     }
 }
+
+/// Decodes `bytes` as this module's request bodies and runs the checks its handlers make before
+/// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_bodies(bytes: &[u8]) {
+    use crate::extract::decode_json;
+    if let Ok(b) = decode_json::<ReplaceRequest>(bytes) {
+        let _ = (Pin::parse(&b.pin), PublicCredential::parse_hex(&b.credential), text::name(&b.decision, 200));
+    }
+}

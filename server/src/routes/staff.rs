@@ -261,3 +261,13 @@ async fn acknowledge(
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Decodes `bytes` as this module's request bodies and runs the checks its handlers make before
+/// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_bodies(bytes: &[u8]) {
+    use crate::extract::decode_json;
+    if let Ok(b) = decode_json::<GrantRequest>(bytes) {
+        let _ = (Pin::parse(&b.pin), Role::parse_staff(&b.role), b.territory.map(|t| text::code(&t)));
+    }
+}
