@@ -380,7 +380,6 @@ async fn export_evoters(
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
     let voting_day = chrono::NaiveDate::from_ymd_opt(2023, 4, 9).unwrap_or_default();
     for rows in [parse_csv(bytes), parse_json_rows(bytes)] {
         for r in rows.map(|r| r.0).unwrap_or_default() {
