@@ -38,23 +38,11 @@ mobile-bridge/tests/run_python.sh
 
 cargo test --workspace --locked
 
-# Fuzzing smoke run (issue 7, fuzz/README.md): every cargo-fuzz target for a short time, starting
-# from seed corpora made from vectors/ and a simulated election. Needs the nightly toolchain and
-# cargo-fuzz (installed here if missing). FUZZ_SECONDS=0 skips it.
-FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
-if [ "$FUZZ_SECONDS" != 0 ]; then
-  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
-  cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-  rm -rf fuzz/seeds && cargo run -q --locked -p dobush-tests --bin fuzz_seeds -- fuzz/seeds
-  for target in ballot record verifier api_bodies; do
-    mkdir -p "fuzz/corpus/$target"
-    log="fuzz/corpus/$target.log"
-    if ! cargo +nightly fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
-        -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1; then
-      tail -n 60 "$log" >&2
-      echo "fuzz target $target failed; the failing input is under fuzz/artifacts/$target" >&2
-      exit 1
-    fi
-    echo "fuzz $target: $(grep -E '^stat::number_of_executed_units' "$log" | tr -d ' ')"
-  done
-fi
+# Fuzzing smoke run (issue 7, docs/fuzzing.md), on stable: every target of dobush-fuzz on its
+# seed corpus (made from vectors/ and a simulated election), the committed regression inputs and
+# a fixed budget of mutated inputs (FUZZ_INPUTS per target, at most FUZZ_SECONDS each). A crash
+# fails the run; the input is saved under fuzz/artifacts/<target>/. FUZZ_INPUTS=0 runs the seeds
+# and regressions only. Long coverage-guided runs: cargo-fuzz on nightly (fuzz/libfuzzer/).
+rm -rf fuzz/seeds && cargo run -q --locked -p dobush-tests --bin fuzz_seeds -- fuzz/seeds
+cargo run -q --locked -p dobush-fuzz --features api --bin fuzz_smoke -- \
+  --inputs "${FUZZ_INPUTS:-3000}" --seconds "${FUZZ_SECONDS:-10}"

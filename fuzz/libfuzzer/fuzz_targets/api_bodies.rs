@@ -1,10 +1,9 @@
-//! The server's JSON API bodies and the register import (`dobush_server::fuzzing`, feature
-//! `fuzzing`): decoded and checked as the handlers do before they touch the database. Nothing may
-//! panic; every defect must become a 4xx error.
+//! cargo-fuzz entry point of target `api_bodies`: the plain function `dobush_fuzz::api_bodies` (see its
+//! documentation in `fuzz/src/lib.rs`), also run on stable by `fuzz_smoke`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    dobush_server::fuzzing::api_bodies(data);
+    dobush_fuzz::api_bodies(data);
 });
