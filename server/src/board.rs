@@ -333,8 +333,18 @@ impl Appender<'_> {
         Ok(index)
     }
 
-    /// Signs and stores the head of the current log.
+    /// Signs and stores the head of the current log. Its timestamp is `timestamp_ms`, or the
+    /// latest stored head's if that is later: heads must never go back in time (the verifier's
+    /// board check, docs/record-format.md), and a cast reads the clock before it waits for the
+    /// board lock, so a later head could otherwise carry an earlier time than the one before it.
     pub fn sign_head(&mut self, c: &mut AnyConnection, context: [u8; 32], timestamp_ms: u64) -> Result<SignedTreeHead, ApiError> {
+        let latest: Option<i64> = tree_heads::table
+            .filter(tree_heads::campaign_id.eq(self.campaign))
+            .order(tree_heads::tree_size.desc())
+            .select(tree_heads::issued_at)
+            .first(c)
+            .optional()?;
+        let timestamp_ms = latest.and_then(|t| u64::try_from(t).ok()).map_or(timestamp_ms, |t| t.max(timestamp_ms));
         let head = self.board.sign_head(self.key, context, timestamp_ms);
         diesel::insert_into(tree_heads::table)
             .values((
