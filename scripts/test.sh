@@ -23,13 +23,15 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 (cd server/tests/oidc && npm ci --no-audit --no-fund)
 
-# Debian's Chromium: the printable protocol is rendered to PDF (server/tests/api/shmt.rs; with
-# CI=true a missing Chromium fails that test).
+# Debian's Chromium: the server suite drives the browser voter app in it
+# (server/tests/api/browser.rs, playwright-core from web/package.json) and renders the printable
+# protocol to PDF (server/tests/api/shmt.rs). With CI=true a missing Chromium fails those tests.
 if [ ! -x /usr/bin/chromium ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 fi
 
-# The browser voter client's crypto (web/): byte-identical to the Rust vectors.
+# The browser voter app (web/): its crypto byte-identical to the Rust vectors, the committed
+# bundle web/dist/ exactly what web/build.mjs makes.
 (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 node --test web/test/
 

@@ -209,7 +209,8 @@ impl Boards {
 
     /// Writes the opening of the board inside the caller's transaction (the lifecycle transition
     /// to `voting_open`): the frozen `credential_list` and the commission's signatures over it
-    /// (`credential_list_signed`; 409 `credential_list_unsigned` without one), the zero-report head (size = the entries
+    /// (`credential_list_signed`; 409 `credential_list_unsigned` without one), the `web_assets`
+    /// hashes of the served web app (`webapp`), the zero-report head (size = the entries
     /// before `opened`), then `opened`. A campaign without an installed election package gets no
     /// board (and accepts no ballots: casting answers 409 `no_election_key`).
     pub fn open_board(&self, c: &mut AnyConnection, id: &str, now_secs: i64) -> Result<(), ApiError> {
@@ -222,6 +223,8 @@ impl Boards {
         let mut app = Appender { board: &mut board, key: &self.key, campaign: id };
         app.append(c, &list, None, now_secs)?;
         app.append(c, &signed, None, now_secs)?;
+        let assets = crate::webapp::asset_hashes().to_vec();
+        app.append(c, &BoardEntry::WebAssets { assets }, None, now_secs)?;
         app.sign_head(c, election.package.base_hash, ms)?;
         app.append(c, &BoardEntry::Opened { timestamp_ms: ms }, None, now_secs)?;
         self.forget(id);

@@ -152,7 +152,7 @@ impl Default for ServerSettings {
             max_import_bytes: 16 * 1024 * 1024,
             shutdown_timeout_secs: 30,
             cookie_secure: false,
-            post_login_redirect: "/".into(),
+            post_login_redirect: "/#/cabinet".into(),
         }
     }
 }

@@ -30,3 +30,4 @@ pub mod startup;
 pub mod tally;
 pub mod telemetry;
 pub mod verification;
+pub mod webapp;

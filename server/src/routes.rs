@@ -34,5 +34,6 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 .configure(demo::configure),
         )
         .service(web::scope("/demo").configure(demo::configure_root))
+        .route("/v1/web-assets", web::get().to(crate::webapp::list))
         .service(web::scope("/v1/campaigns").configure(board::configure).configure(credential_list::configure_public).configure(tally::configure));
 }

@@ -211,7 +211,10 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                     .add(("Cache-Control", "no-store"))
                     .add(("X-Content-Type-Options", "nosniff"))
                     .add(("X-Frame-Options", "DENY"))
-                    .add(("Referrer-Policy", "no-referrer")),
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("Content-Security-Policy", crate::webapp::CSP))
+                    .add(("Cross-Origin-Opener-Policy", "same-origin"))
+                    .add(("Cross-Origin-Resource-Policy", "same-origin")),
             )
             .wrap(from_fn(count_responses))
             .wrap(TracingLogger::default())
@@ -225,6 +228,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .route("/metrics", web::get().to(routes::health::metrics))
             .service(web::scope("/auth").wrap(from_fn(limit_per_address)).configure(routes::auth::configure))
             .service(web::scope("/api").wrap(from_fn(limit_per_address)).configure(routes::configure_api))
+            .configure(crate::webapp::configure)
             .default_service(web::to(not_found))
     })
     .listen(listener)?

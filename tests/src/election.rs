@@ -113,6 +113,7 @@ impl SimElection {
         let list = sim.board.lines().first().cloned().unwrap_or_default();
         let signed = dobush_crypto::record::sign_credential_list(&sim.package.manifest.campaign_id, list.as_bytes(), &signers);
         sim.append(signed);
+        sim.append(BoardEntry::WebAssets { assets: web_assets() });
         sim.append(BoardEntry::Opened { timestamp_ms: sim.clock_ms });
         sim.sign_head();
         sim
@@ -260,4 +261,16 @@ pub fn write_record(dir: &std::path::Path, record: &ElectionRecord, board: &Boar
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("record.json"), serde_json::to_string_pretty(record)?)?;
     std::fs::write(dir.join("board.jsonl"), board.to_jsonl())
+}
+
+/// The `web_assets` entry a server posts at opening (the SRI hashes of the app it serves; here
+/// of three fixed byte strings, as the server's `webapp::integrity` computes them).
+pub fn web_assets() -> Vec<(String, String)> {
+    use base64::Engine;
+    use sha2::Digest;
+    let integrity = |bytes: &[u8]| format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes)));
+    [("/", "<!doctype html>"), ("/app.js", "export {};"), ("/app.css", "body{}")]
+        .iter()
+        .map(|(path, body)| ((*path).to_string(), integrity(body.as_bytes())))
+        .collect()
 }

@@ -89,7 +89,7 @@ async fn cookies_carry_the_right_attributes(b: Backend) {
         crate::helpers::provider_login(&http, start, ADMIN_PIN, crate::helpers::PROVIDER_PASSWORD, ACR_STRONG).await;
     let r = http.post(&action).form(&fields).send().await.unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/");
+    assert_eq!(r.headers()["location"], "/#/cabinet");
     let set = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
     let session = set.iter().find(|c| c.starts_with("dobush_session=")).unwrap();
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"), "{session}");

@@ -27,6 +27,11 @@ pub struct Election {
 }
 
 pub fn manifest(id: &str) -> Manifest {
+    manifest_with_options(id, 3)
+}
+
+/// The pilot's manifest with `n` candidates `c1 … cn` (one mark, "against all", blank).
+pub fn manifest_with_options(id: &str, n: usize) -> Manifest {
     let option = |id: &str| ContestOption { id: id.into(), name: Localized::new([("ky", id.to_owned())]), details: Localized::default() };
     Manifest {
         campaign_id: id.into(),
@@ -34,7 +39,7 @@ pub fn manifest(id: &str) -> Manifest {
         contests: vec![Contest {
             id: "council".into(),
             title: Localized::new([("ky", "Айылдык кеңеш".to_owned())]),
-            options: vec![option("c1"), option("c2"), option("c3")],
+            options: (1..=n).map(|i| option(&format!("c{i}"))).collect(),
             min_marks: 1,
             max_marks: 1,
             against_all: true,
@@ -113,10 +118,31 @@ pub async fn open_election_on(app: TestApp, policy: &str, schedule: &Schedule) -
         let r = v.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() })).await;
         assert_eq!(r.status(), 201);
     }
+    let (package, ceremony) = install_package_and_open(&app, &id, manifest(&id), schedule).await;
+    let ctx = package.context().unwrap();
+    let mut voters = Vec::new();
+    for pin in VOTERS {
+        voters.push(app.login(pin).await);
+    }
+    Election { app, id, ctx, package, creds, voters, ceremony }
+}
+
+/// The commission's steps after the applications: key ceremony over HTTP (3 of 5), the package
+/// with `manifest` installed, the manifest frozen, the clock moved to `schedule.open_at`, the
+/// credential list signed, voting opened. Returns the published package and the ceremony (whose
+/// shares decrypt the totals in tests).
+pub async fn install_package_and_open(
+    app: &TestApp,
+    id: &str,
+    manifest: Manifest,
+    schedule: &Schedule,
+) -> (ElectionPackage, crate::ceremony::HttpCeremony) {
+    let admin = app.admin().await;
+    let id = id.to_string();
     assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
-    let ceremony = crate::ceremony::complete_ceremony(&app, &admin, &id).await;
+    let ceremony = crate::ceremony::complete_ceremony(app, &admin, &id).await;
     let path = format!("/api/campaigns/{id}/election-package");
-    let mut req = json!({ "manifest": manifest(&id) });
+    let mut req = json!({ "manifest": manifest });
     // a manifest of another campaign is refused, naming the field
     req["manifest"]["campaign_id"] = "other".into();
     let body = assert_error(admin.put(&path, &req).await, 422, "invalid_field").await;
@@ -129,17 +155,12 @@ pub async fn open_election_on(app: TestApp, policy: &str, schedule: &Schedule) -
     let admin = app.admin().await;
     // voting does not open on an unsigned credential list
     assert_error(transition(&admin, &id, "open_voting").await, 409, "credential_list_unsigned").await;
-    sign_credential_list(&app, &admin, &id).await;
+    sign_credential_list(app, &admin, &id).await;
     assert_eq!(transition(&admin, &id, "open_voting").await.status(), 200);
     let package: ElectionPackage =
         reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap().json().await.unwrap();
-    let ctx = package.context().unwrap();
-    assert_eq!(ctx.joint_key(), &ceremony.c.finish().unwrap().0.joint_key);
-    let mut voters = Vec::new();
-    for pin in VOTERS {
-        voters.push(app.login(pin).await);
-    }
-    Election { app, id, ctx, package, creds, voters, ceremony }
+    assert_eq!(package.context().unwrap().joint_key(), &ceremony.c.finish().unwrap().0.joint_key);
+    (package, ceremony)
 }
 
 impl Election {
@@ -198,12 +219,12 @@ async fn a_cast_ballot_gets_a_receipt_that_verifies(b: Backend) {
     assert_eq!(r.status(), 201);
     let receipt: Receipt = r.json().await.unwrap();
     receipt.verify(&e.package).unwrap();
-    assert_eq!(receipt.index, 3, "after credential_list, credential_list_signed and opened");
-    assert_eq!(receipt.tree_head.head.size, 4);
+    assert_eq!(receipt.index, 4, "after credential_list, credential_list_signed, web_assets and opened");
+    assert_eq!(receipt.tree_head.head.size, 5);
     assert_eq!(e.statuses(VOTER1).await, vec!["counted"]);
     // the receipt's entry is on the board, byte for byte
     let lines = e.board_lines().await;
-    assert_eq!(lines[3], receipt.entry);
+    assert_eq!(lines[4], receipt.entry);
     // a second ballot of the same voter under `forbidden`
     let (again, _) = e.ballot(0, 2);
     assert_error(e.cast(0, &serde_json::to_value(&again).unwrap()).await, 409, "already_voted").await;

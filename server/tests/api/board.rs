@@ -22,15 +22,28 @@ async fn proof(e: &Election, path: &str) -> Vec<[u8; 32]> {
 
 async fn the_board_api_verifies_end_to_end(b: Backend) {
     let e = open_election(b, "last_counts").await;
-    // the zero report: the frozen credential list and the commission's signature over it,
-    // signed before `opened`
+    // the zero report: the frozen credential list, the commission's signature over it and the
+    // web app's hashes, signed before `opened`
     let zero: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
     zero.verify(&e.package.board_key).unwrap();
-    assert_eq!((zero.head.size, zero.head.context), (2, e.package.base_hash));
-    let lines = get(&e, "/board/entries?start=0&end=3").await.text().await.unwrap();
+    assert_eq!((zero.head.size, zero.head.context), (3, e.package.base_hash));
+    let lines = get(&e, "/board/entries?start=0&end=4").await.text().await.unwrap();
     let first: Vec<BoardEntry> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     match &first[..] {
-        [BoardEntry::CredentialList { credentials, count }, BoardEntry::CredentialListSigned { signatures }, BoardEntry::Opened { .. }] => {
+        [
+            BoardEntry::CredentialList { credentials, count },
+            BoardEntry::CredentialListSigned { signatures },
+            BoardEntry::WebAssets { assets },
+            BoardEntry::Opened { .. },
+        ] => {
+            // exactly the hashes of what the server serves, byte for byte
+            let served: Value = reqwest::get(e.app.url("/api/v1/web-assets")).await.unwrap().json().await.unwrap();
+            assert_eq!(serde_json::to_value(assets).unwrap(), served["assets"]);
+            assert_eq!(assets.len(), 3);
+            for (path, integrity) in assets {
+                let bytes = reqwest::get(e.app.url(path)).await.unwrap().bytes().await.unwrap();
+                assert_eq!(*integrity, dobush_server::webapp::integrity(&bytes), "{path}");
+            }
             assert_eq!(*count, 3);
             let mut sorted: Vec<_> = e.creds.iter().map(|c| c.public().0.to_hex()).collect();
             sorted.sort();
@@ -58,8 +71,8 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
     let latest: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
     assert_eq!(heads.first(), Some(&zero));
     assert_eq!(heads.last(), Some(&latest));
-    // 3 + 4 ballots + 1 supersede marker + 1 challenge + 1 ballot + 1 supersede marker
-    assert_eq!(latest.head.size, 11);
+    // 4 + 4 ballots + 1 supersede marker + 1 challenge + 1 ballot + 1 supersede marker
+    assert_eq!(latest.head.size, 12);
     // every head is signed, and consistent with the one before (the crypto crate's check, and
     // the independent verifier's `watch` step)
     let pin = dobush_verifier::watch::Pinned { base_hash: e.package.base_hash, board_key: e.package.board_key };
@@ -99,7 +112,7 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
         lines.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()["type"].as_str().unwrap().to_string()).collect();
     assert_eq!(
         kinds,
-        ["credential_list", "credential_list_signed", "opened", "ballot", "ballot", "ballot", "superseded", "ballot", "challenged", "superseded", "ballot"]
+        ["credential_list", "credential_list_signed", "web_assets", "opened", "ballot", "ballot", "ballot", "superseded", "ballot", "challenged", "superseded", "ballot"]
     );
 
     // bad requests name the field
@@ -147,8 +160,8 @@ async fn a_credential_replaced_while_voting_is_posted_and_votes(b: Backend) {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let head: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
     head.verify(&e.package.board_key).unwrap();
-    assert_eq!(head.head.size, 4);
-    let text = get(&e, "/board/entries?start=3&end=4").await.text().await.unwrap();
+    assert_eq!(head.head.size, 5);
+    let text = get(&e, "/board/entries?start=4&end=5").await.text().await.unwrap();
     match serde_json::from_str(text.trim_end()).unwrap() {
         BoardEntry::CredentialReplaced { old, new: posted, style, decision } => {
             assert_eq!((old, posted), (e.creds[0].public(), new.public()));

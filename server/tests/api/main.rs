@@ -8,6 +8,7 @@ mod bad_input;
 mod ballots;
 mod binary;
 mod board;
+mod browser;
 mod cabinet;
 mod campaigns;
 mod casting;

@@ -510,3 +510,37 @@ fn uppercase_hex_is_not_a_second_spelling() {
     let r = check(&rec, &lines);
     assert!(r.failures_of("ballots").iter().any(|m| m.contains("lowercase")), "{}", r.text());
 }
+
+#[test]
+fn web_app_hashes_are_reported_and_malformed_ones_located() {
+    let c = election(ReVotePolicy::LastCounts);
+    let lines = c.board.lines().to_vec();
+    let honest = check(&c.record, &lines);
+    assert!(honest.passed(), "{}", honest.text());
+    let expected: Vec<String> = dobush_tests::election::web_assets().iter().map(|(p, i)| format!("{p} {i}")).collect();
+    assert_eq!(honest.notes_of("web app"), expected);
+    let i = line_index(&lines, "web_assets", 0);
+    // a server that re-signs a board whose web_assets entry is malformed
+    type Tamper = fn(&mut Value);
+    let tampered: [(Tamper, &str); 4] = [
+        (|v| v["assets"][1][1] = Value::from("sha256-AAAA"), "assets[1]: integrity"),
+        (|v| v["assets"][2][0] = v["assets"][0][0].clone(), "assets[2]: path \"/\" listed twice"),
+        (|v| v["assets"][0] = Value::from("/"), "assets[0] must be [path, integrity]"),
+        (|v| v["assets"] = Value::Array(vec![]), "must be a non-empty list"),
+    ];
+    for (f, expect) in tampered {
+        let mut forged_lines = lines.clone();
+        forged_lines[i] = edit(&forged_lines[i], f);
+        let (record, forged_lines) = forge(&c, forged_lines);
+        let r = check(&record, &forged_lines);
+        let failures = r.failures_of("web app");
+        assert!(failures.iter().any(|m| m.contains(&format!("entry {i}")) && m.contains(expect)), "{expect}: {failures:?}");
+    }
+    // the hashes posted again after voting opened
+    let mut moved = lines.clone();
+    let entry = moved.remove(i);
+    moved.push(entry);
+    let (record, moved) = forge(&c, moved);
+    let r = check(&record, &moved);
+    assert!(r.failures_of("web app").iter().any(|m| m.contains("after voting opened")), "{}", r.text());
+}

@@ -1,0 +1,107 @@
+//! The browser voter app in a real Chromium (issue 6 "Tests that must exist"): this test starts
+//! the server on PostgreSQL and the real OIDC provider, then runs `web/e2e/voter.mjs`
+//! (playwright-core driving Debian's `/usr/bin/chromium`, headless), which applies for e-voting
+//! in the browser, and — after this side has done the commission's steps and moved the clock to
+//! voting day — restores the credential on a second device, votes, checks once, votes again,
+//! casts and verifies the receipt, in Kyrgyz and Russian, saving screenshots under
+//! `target/browser-screenshots/`. Line protocol: the script prints `phase NAME` and waits for
+//! `ok`; `done` ends it. With `CI=true` a missing Chromium fails the test; elsewhere it is
+//! reported and the test returns.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use dobush_crypto::record::{ElectionPackage, Receipt};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::ballots::{Schedule, install_package_and_open, manifest_with_options};
+use crate::helpers::*;
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_voter_app_in_chromium_on_postgres() {
+    let chromium = std::env::var("DOBUSH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&chromium).exists() {
+        let msg = format!("{chromium} is missing: install Debian's chromium (scripts/test.sh does)");
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "{msg}");
+        eprintln!("NOT RUN: {msg}");
+        return;
+    }
+    let web = repo_root().join("web");
+    if !web.join("node_modules").join("playwright-core").exists() {
+        let status = std::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&web).status();
+        assert!(matches!(status, Ok(s) if s.success()), "`npm ci` in web/ failed");
+    }
+    // `cookie_secure` as in production: Chromium drops the `SameSite=None` login-binding cookie
+    // without `Secure` (and accepts `Secure` cookies from http://127.0.0.1, a secure context).
+    let app = spawn_app_with(Backend::Postgres, |s| {
+        s.server.post_login_redirect = "/#/cabinet".into();
+        s.server.cookie_secure = true;
+    })
+    .await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    let shots = repo_root().join("target").join("browser-screenshots");
+
+    let mut child = tokio::process::Command::new("node")
+        .arg(web.join("e2e").join("voter.mjs"))
+        .env("DOBUSH_URL", &app.address)
+        .env("DOBUSH_CAMPAIGN", &id)
+        .env("DOBUSH_PIN", VOTER1)
+        .env("DOBUSH_PASSWORD", PROVIDER_PASSWORD)
+        .env("DOBUSH_ACR", ACR_STRONG)
+        .env("DOBUSH_CHROMIUM", &chromium)
+        .env("DOBUSH_SCREENSHOTS", &shots)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting node web/e2e/voter.mjs");
+    let mut to_script = child.stdin.take().unwrap();
+    let mut from_script = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut package: Option<ElectionPackage> = None;
+    let mut receipt: Option<Receipt> = None;
+    let mut done = false;
+    while let Some(line) = tokio::time::timeout(std::time::Duration::from_secs(180), from_script.next_line())
+        .await
+        .expect("the browser script is silent for 3 minutes")
+        .unwrap()
+    {
+        match line.split_once(' ').unwrap_or((line.as_str(), "")) {
+            ("phase", "applied") => {
+                // the credential the browser made is the voter's registered one
+                let v = app.login(VOTER1).await;
+                let cab: serde_json::Value = v.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
+                assert_eq!(cab["e_voter"], true, "{cab}");
+                // the commission: key ceremony, package (30 candidates), list frozen, voting day
+                package = Some(install_package_and_open(&app, &id, manifest_with_options(&id, 30), &Schedule::pilot()).await.0);
+                to_script.write_all(b"ok\n").await.unwrap();
+            }
+            ("receipt", json) => receipt = Some(serde_json::from_str(json).expect("the receipt the browser printed")),
+            ("done", _) => done = true,
+            _ => panic!("unexpected line from the browser script: {line}"),
+        }
+    }
+    let status = child.wait().await.unwrap();
+    assert!(status.success() && done, "the browser script failed (its log is above): {status}");
+    // the receipt the browser verified also verifies with the crypto crate, and its ballot is the
+    // voter's one counted ballot; the checked ballot is on the board, never counted
+    let package = package.expect("phase applied was reached");
+    let receipt = receipt.expect("a receipt");
+    receipt.verify(&package).unwrap();
+    let statuses: Vec<String> = {
+        use diesel::prelude::*;
+        use dobush_server::schema::ballots;
+        let id = id.clone();
+        app.with_db(move |c| {
+            ballots::table.filter(ballots::campaign_id.eq(id)).order(ballots::id.asc()).select(ballots::status).load(c).unwrap()
+        })
+        .await
+    };
+    assert_eq!(statuses, vec!["challenged", "counted"]);
+    println!("screenshots: {}", shots.display());
+}

@@ -1,0 +1,619 @@
+// The Dobush browser voter app: one page, hash routes, no inline script or style (strict CSP),
+// the DOM built with createElement only (no innerHTML). Crypto: ../src/crypto (byte-identical to
+// the Rust crate on vectors/), receipts: ./receipt.js.
+
+import {
+  contextFromPackage, generateCredential, credentialFromSeed, credentialFromRecoveryCode, encryptBallot,
+  verifyChallengedBallot, systemRng, trackingCodeShort,
+} from '../src/crypto/dobush.js';
+import { usesRangeProof, selectionCount, isValidVote } from '../src/crypto/manifest.js';
+import { toHex, fromHex } from '../src/crypto/group.js';
+import qrcode from 'qrcode-generator';
+import { t, setLang, initialLang, lang, localized, LANGS, LANG_NAMES } from './i18n.js';
+import { verifyReceipt, verifyTreeHead } from './receipt.js';
+
+// ---- DOM helpers ------------------------------------------------------------------------------
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function s(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+const main = () => document.getElementById('main');
+
+function show(...children) {
+  const m = main();
+  m.replaceChildren(...children.flat().filter(Boolean));
+  const first = m.querySelector('h1, h2');
+  if (first) {
+    first.setAttribute('tabindex', '-1');
+    first.focus();
+  }
+}
+
+const notice = (kind, text) => h('p', { class: `notice ${kind}`, role: kind === 'bad' ? 'alert' : 'status', 'data-testid': `notice-${kind}` }, text);
+const button = (label, onclick, attrs = {}) => h('button', { type: 'button', onclick, ...attrs }, label);
+
+function qr(text) {
+  const q = qrcode(0, 'M');
+  q.addData(text);
+  q.make();
+  const n = q.getModuleCount();
+  const svg = s('svg', { viewBox: `-4 -4 ${n + 8} ${n + 8}`, class: 'qr', role: 'img', 'aria-label': text });
+  svg.append(s('rect', { x: -4, y: -4, width: n + 8, height: n + 8, fill: '#fff' }));
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) if (q.isDark(r, c)) svg.append(s('rect', { x: c, y: r, width: 1, height: 1, fill: '#000' }));
+  }
+  return svg;
+}
+
+// ---- HTTP ---------------------------------------------------------------------------------------
+
+class HttpError extends Error {
+  constructor(status, body) {
+    super(body?.message ? `${body.message}${body.field ? ` (${body.field})` : ''}` : `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+function csrf() {
+  const m = document.cookie.match(/(?:^|;\s*)dobush_csrf=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : '';
+}
+
+async function api(method, path, body) {
+  const headers = { accept: 'application/json' };
+  if (method !== 'GET') headers['x-csrf-token'] = csrf();
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
+  const text = await r.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  if (!r.ok) throw new HttpError(r.status, json);
+  return json ?? text;
+}
+
+async function boardText(id, start, end) {
+  const r = await fetch(`/api/v1/campaigns/${encodeURIComponent(id)}/board/entries?start=${start}&end=${end}`, { cache: 'no-store' });
+  if (!r.ok) throw new HttpError(r.status, null);
+  return r.text();
+}
+
+/** Every board entry line up to the latest head, in pages of 1000. */
+async function boardLines(id) {
+  const head = await api('GET', `/api/v1/campaigns/${encodeURIComponent(id)}/board/head`);
+  const lines = [];
+  for (let start = 0; start < head.size; start += 1000) {
+    const text = await boardText(id, start, Math.min(head.size, start + 1000));
+    lines.push(...text.split('\n').filter((l) => l.length));
+  }
+  return lines;
+}
+
+const packages = new Map();
+async function loadPackage(id) {
+  if (!packages.has(id)) {
+    const pkg = await api('GET', `/api/v1/campaigns/${encodeURIComponent(id)}/package`);
+    packages.set(id, { pkg, ctx: contextFromPackage(pkg) });
+  }
+  return packages.get(id);
+}
+
+// ---- device storage (the credential never leaves the device) --------------------------------------
+
+const credKey = (id) => `dobush.credential.${id}`;
+function storedCredential(id) {
+  try {
+    const hex = localStorage.getItem(credKey(id));
+    return hex ? credentialFromSeed(fromHex(hex, 16, 'stored credential')) : null;
+  } catch {
+    return null;
+  }
+}
+const storeCredential = (id, cred) => localStorage.setItem(credKey(id), toHex(cred.seed));
+const receiptsKey = 'dobush.receipts';
+function storedReceipts() {
+  try { return JSON.parse(localStorage.getItem(receiptsKey) ?? '[]'); } catch { return []; }
+}
+function storeReceipt(id, receipt) {
+  const all = storedReceipts().filter((r) => r.receipt.tracking_code !== receipt.tracking_code);
+  all.push({ campaign: id, receipt });
+  localStorage.setItem(receiptsKey, JSON.stringify(all));
+}
+
+// ---- layout ---------------------------------------------------------------------------------------
+
+function header() {
+  const sel = h('select', { id: 'lang', 'aria-label': t('lang'), onchange: (e) => { setLang(e.target.value); render(); } },
+    LANGS.map((l) => h('option', { value: l, selected: l === lang() }, LANG_NAMES[l])));
+  const links = [['#/', 'nav_home'], ['#/cabinet', 'nav_cabinet'], ['#/public', 'nav_public'], ['#/receipt', 'nav_receipt'], ['#/assets', 'nav_assets']];
+  return [
+    h('a', { class: 'skip', href: '#main' }, t('skip')),
+    h('header', {},
+      h('span', { class: 'brand' }, 'Добуш'),
+      h('nav', { 'aria-label': 'main' }, links.map(([href, k]) => h('a', { href, 'aria-current': location.hash === href ? 'page' : undefined }, t(k)))),
+      h('label', { class: 'lang' }, h('span', { class: 'sr' }, t('lang')), sel)),
+  ];
+}
+
+function render() {
+  document.title = t('app_title');
+  const body = document.body;
+  body.replaceChildren(...header(), h('main', { id: 'main' }), h('footer', {}, t('mobile_path')));
+  route().catch(showError);
+}
+
+function showError(e) {
+  const status = e instanceof HttpError ? ` (${e.status})` : '';
+  show(h('h1', {}, t('error')), notice('bad', `${e.message}${status}`), button(t('retry'), render));
+}
+
+async function route() {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  switch (parts[0]) {
+    case '': return welcome();
+    case 'cabinet': return cabinetPage();
+    case 'vote': return votePage(parts[1]);
+    case 'receipt': return receiptPage();
+    case 'check': return checkPage(parts[1], parts[2]);
+    case 'public': return parts[1] ? publicCampaign(parts[1]) : publicList();
+    case 'assets': return assetsPage(parts[1]);
+    default: return welcome();
+  }
+}
+
+// ---- pages ----------------------------------------------------------------------------------------
+
+function welcome() {
+  show(
+    h('h1', {}, t('app_title')),
+    h('p', {}, t('welcome')),
+    h('p', { class: 'langs' }, LANGS.map((l) => button(LANG_NAMES[l], () => { setLang(l); render(); }, { lang: l, 'aria-pressed': String(l === lang()) }))),
+    h('p', {}, h('a', { class: 'button primary', href: '/auth/login', 'data-testid': 'login' }, t('login'))),
+    notice('info', t('mobile_path')),
+  );
+}
+
+async function me() {
+  try {
+    return await api('GET', '/api/me');
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+async function cabinetPage() {
+  show(h('p', {}, t('loading')));
+  const who = await me();
+  if (!who) {
+    show(h('h1', {}, t('nav_cabinet')), h('p', {}, t('not_logged_in')), h('a', { class: 'button primary', href: '/auth/login', 'data-testid': 'login' }, t('login')));
+    return;
+  }
+  const sections = [];
+  for (const id of who.voter_in_campaigns) sections.push(await campaignCard(id));
+  show(
+    h('h1', {}, t('nav_cabinet')),
+    sections.length ? sections : h('p', {}, t('no_campaigns')),
+    button(t('logout'), async () => { await api('POST', '/auth/logout'); location.hash = '#/'; render(); }),
+  );
+}
+
+async function campaignCard(id) {
+  const [campaign, cab] = await Promise.all([api('GET', `/api/campaigns/${id}`), api('GET', `/api/campaigns/${id}/cabinet`)]);
+  const local = storedCredential(id);
+  const registered = cab.credential?.public_key;
+  const onDevice = local && registered && local.public === registered;
+  const out = h('section', { class: 'card', 'data-campaign': id },
+    h('h2', {}, campaign.name),
+    h('dl', {},
+      h('dt', {}, t('campaign_state')), h('dd', { 'data-testid': 'state' }, campaign.state),
+      h('dt', {}, t('precinct')), h('dd', {}, cab.precinct),
+      h('dt', {}, t('deadline')), h('dd', {}, cab.last_application_day)),
+    notice(cab.e_voter ? 'good' : 'info', cab.e_voter ? t('status_evoter') : t('status_not_evoter')));
+  if (registered) {
+    out.append(h('p', {}, `${t('fingerprint')}: `, h('code', { 'data-testid': 'fingerprint' }, cab.credential.fingerprint)),
+      notice(onDevice ? 'good' : 'warn', onDevice ? t('cred_on_device') : t('cred_not_on_device')));
+    if (!onDevice) out.append(restoreForm(id, registered));
+  }
+  const apply = async () => {
+    const cred = generateCredential(systemRng);
+    await api('PUT', `/api/campaigns/${id}/cabinet/application`, { credential: cred.public });
+    storeCredential(id, cred);
+    showRecovery(id, cred);
+  };
+  if (cab.applications_open) {
+    out.append(button(registered ? t('reapply') : t('apply'), () => apply().catch(showError), { class: registered ? '' : 'primary', 'data-testid': 'apply' }));
+    if (registered) {
+      out.append(button(t('withdraw'), async () => {
+        if (!confirm(t('confirm_withdraw'))) return;
+        await api('DELETE', `/api/campaigns/${id}/cabinet/application`).catch(showError);
+        localStorage.removeItem(credKey(id));
+        render();
+      }, { 'data-testid': 'withdraw' }));
+    }
+  } else {
+    out.append(h('p', {}, t('applications_closed')));
+  }
+  if (campaign.state === 'voting_open' && onDevice) {
+    out.append(h('a', { class: 'button primary', href: `#/vote/${id}`, 'data-testid': 'vote' }, t('vote')));
+  } else if (registered) {
+    out.append(h('p', {}, t('voting_not_open')));
+  }
+  return out;
+}
+
+function showRecovery(id, cred) {
+  show(
+    h('h1', {}, t('recovery_code')),
+    h('p', {}, t('recovery_note')),
+    h('p', { class: 'code big', 'data-testid': 'recovery-code' }, cred.recoveryCode()),
+    h('p', {}, `${t('fingerprint')}: `, h('code', { 'data-testid': 'new-fingerprint' }, cred.fingerprint)),
+    button(t('wrote_it_down'), () => { location.hash = '#/cabinet'; render(); }, { class: 'primary', 'data-testid': 'wrote-it-down' }),
+  );
+}
+
+function restoreForm(id, registered) {
+  const input = h('input', { id: `restore-${id}`, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'restore-input' });
+  const msg = h('div', { 'aria-live': 'polite' });
+  const form = h('form', {
+    onsubmit: (e) => {
+      e.preventDefault();
+      try {
+        const cred = credentialFromRecoveryCode(input.value);
+        if (cred.public !== registered) throw new Error(t('restore_wrong'));
+        storeCredential(id, cred);
+        render();
+      } catch (err) {
+        msg.replaceChildren(notice('bad', err.message));
+      }
+    },
+  }, h('label', { for: `restore-${id}` }, t('restore_label')), input, h('button', { type: 'submit', 'data-testid': 'restore' }, t('restore')), msg);
+  return form;
+}
+
+// ---- the ballot -----------------------------------------------------------------------------------
+
+async function votePage(id) {
+  show(h('p', {}, t('loading')));
+  const [{ pkg, ctx }, cab] = await Promise.all([loadPackage(id), api('GET', `/api/campaigns/${id}/cabinet`)]);
+  const cred = storedCredential(id);
+  if (!cred || cred.public !== cab.credential?.public_key) {
+    location.hash = '#/cabinet';
+    return;
+  }
+  const style = pkg.manifest.ballot_styles.find((b) => b.id === cab.ballot_style);
+  const contests = style.contests.map((cid) => pkg.manifest.contests.find((c) => c.id === cid));
+  // The ballot is shown: tell the server (turnout of issued ballots); older servers answer 404.
+  api('POST', `/api/v1/campaigns/${encodeURIComponent(id)}/ballot-issued`, {}).catch(() => {});
+  if (contests.some(usesRangeProof)) {
+    show(h('h1', {}, t('ballot')), notice('warn', t('wide_range')));
+    return;
+  }
+  const marks = contests.map((c) => new Array(selectionCount(c)).fill(0));
+  ballotForm({ id, pkg, ctx, cred, style: style.id, contests, marks });
+}
+
+function optionLabels(c) {
+  const labels = c.options.map((o) => localized(o.name));
+  if (c.against_all) labels.push(t('against_all'));
+  if (c.blank_allowed) labels.push(t('blank'));
+  return labels;
+}
+
+function ballotForm(v) {
+  const fieldsets = v.contests.map((c, ci) => {
+    const labels = optionLabels(c);
+    const single = c.max_marks === 1;
+    const inputs = [];
+    const exclusive = (j) => j >= c.options.length;
+    const sync = () => {
+      const m = v.marks[ci];
+      const count = m.slice(0, c.options.length).reduce((a, b) => a + b, 0);
+      const excl = m.slice(c.options.length).some((x) => x);
+      inputs.forEach((inp, j) => {
+        inp.checked = m[j] === 1;
+        if (!single) inp.disabled = !inp.checked && (exclusive(j) ? count > 0 : excl || count >= c.max_marks);
+      });
+    };
+    labels.forEach((label, j) => {
+      const inp = h('input', {
+        type: single ? 'radio' : 'checkbox', name: `c${ci}`, id: `c${ci}o${j}`, value: String(j),
+        onchange: () => {
+          const m = v.marks[ci];
+          if (single || exclusive(j)) m.fill(0);
+          m[j] = inp.checked ? 1 : 0;
+          sync();
+        },
+      });
+      inputs.push(inp);
+    });
+    setTimeout(sync);
+    return h('fieldset', { class: 'contest', 'data-contest': c.id },
+      h('legend', {}, localized(c.title)),
+      h('p', { class: 'hint' }, t('marks_rule', { min: c.min_marks, max: c.max_marks })),
+      labels.map((label, j) => h('div', { class: exclusive(j) ? 'option exclusive' : 'option' }, inputs[j], h('label', { for: `c${ci}o${j}` }, label))));
+  });
+  const msg = h('div', { 'aria-live': 'polite' });
+  show(
+    h('h1', {}, localized(v.pkg.manifest.title) || t('ballot')),
+    h('form', {
+      onsubmit: (e) => {
+        e.preventDefault();
+        const bad = v.contests.findIndex((c, ci) => !isValidVote(c, v.marks[ci]));
+        if (bad >= 0) {
+          msg.replaceChildren(notice('bad', `${localized(v.contests[bad].title)}: ${t('marks_rule', { min: v.contests[bad].min_marks, max: v.contests[bad].max_marks })}`));
+          return;
+        }
+        review(v);
+      },
+    }, fieldsets, msg, h('button', { type: 'submit', class: 'primary', 'data-testid': 'review' }, t('review'))),
+  );
+}
+
+function choiceList(contests, marks) {
+  return h('ul', { class: 'choices' }, contests.map((c, ci) => {
+    const labels = optionLabels(c);
+    const chosen = labels.filter((_, j) => marks[ci][j] === 1);
+    return h('li', { 'data-contest': c.id }, h('strong', {}, `${localized(c.title)}: `), h('span', { class: 'chosen' }, chosen.length ? chosen.join(', ') : t('nothing_marked')));
+  }));
+}
+
+function review(v) {
+  show(
+    h('h1', {}, t('your_choice')),
+    choiceList(v.contests, v.marks),
+    h('div', { class: 'row' },
+      button(t('change'), () => ballotForm(v)),
+      button(t('encrypt'), () => encryptAndOffer(v), { class: 'primary', 'data-testid': 'encrypt' })),
+  );
+}
+
+function encryptAndOffer(v) {
+  const plaintext = { style: v.style, contests: v.contests.map((c, ci) => ({ contest_id: c.id, selections: v.marks[ci].slice() })) };
+  const t0 = performance.now();
+  const enc = encryptBallot(v.ctx, v.cred, plaintext, systemRng);
+  const ms = Math.round(performance.now() - t0);
+  document.body.dataset.encryptMs = String(ms);
+  let used = false;
+  const once = (f) => async () => {
+    if (used) return;
+    used = true;
+    try { await f(); } catch (e) { showError(e); }
+  };
+  show(
+    h('h1', {}, t('tracking_code')),
+    h('p', { class: 'code big', 'data-testid': 'tracking-code' }, enc.trackingCodeShort),
+    h('p', { class: 'hint' }, t('encrypted_in', { ms })),
+    h('p', {}, t('cast_or_check')),
+    h('div', { class: 'row' },
+      button(t('check'), once(() => checkBallot(v, enc, plaintext)), { 'data-testid': 'check' }),
+      button(t('cast'), once(() => castBallot(v, enc)), { class: 'primary', 'data-testid': 'cast' })),
+  );
+}
+
+async function checkBallot(v, enc, plaintext) {
+  const answer = await api('POST', `/api/campaigns/${v.id}/challenges`, { ballot: enc.ballot, opening: enc.opening });
+  // Check the opening here too, and compare with the choice.
+  const opened = verifyChallengedBallot(v.ctx, enc.ballot, enc.opening);
+  const same = (p) => JSON.stringify(p.contests.map((c) => c.selections)) === JSON.stringify(plaintext.contests.map((c) => c.selections));
+  const match = same(opened) && same(answer.plaintext);
+  const url = `${location.origin}/#/check/${v.id}/${enc.trackingCode}`;
+  show(
+    h('h1', {}, t('checked_title')),
+    h('h2', {}, t('opened_choices')),
+    choiceList(v.contests, answer.plaintext.contests.map((c) => c.selections)),
+    notice(match ? 'good' : 'bad', match ? t('opened_match') : t('opened_mismatch')),
+    h('p', {}, t('check_elsewhere')),
+    h('p', { class: 'code', 'data-testid': 'check-code' }, enc.trackingCode),
+    h('p', {}, h('a', { href: url, 'data-testid': 'check-link' }, url)),
+    qr(url),
+    h('p', {}, `${t('board_position')}: ${answer.receipt.index}`),
+    button(t('reencrypt'), () => review(v), { class: 'primary', 'data-testid': 'reencrypt' }),
+  );
+}
+
+async function castBallot(v, enc) {
+  const receipt = await api('POST', `/api/campaigns/${v.id}/ballots`, enc.ballot);
+  let ok = null;
+  let why = '';
+  try {
+    verifyReceipt(v.pkg, receipt);
+    ok = true;
+  } catch (e) {
+    ok = false;
+    why = e.message;
+  }
+  if (ok) storeReceipt(v.id, receipt);
+  show(
+    h('h1', {}, t('receipt')),
+    receiptView(receipt),
+    notice(ok ? 'good' : 'bad', ok ? t('receipt_ok') : `${t('receipt_bad')}: ${why}`),
+    ok ? h('p', {}, t('save_receipt')) : null,
+    h('details', {}, h('summary', {}, 'JSON'), h('pre', { 'data-testid': 'receipt-json' }, JSON.stringify(receipt))),
+  );
+}
+
+const receiptView = (r) => h('dl', {},
+  h('dt', {}, t('tracking_code')), h('dd', { class: 'code', 'data-testid': 'receipt-code' }, trackingCodeShort(r.tracking_code)),
+  h('dt', {}, t('board_position')), h('dd', { 'data-testid': 'receipt-index' }, String(r.index)));
+
+// ---- later checks -----------------------------------------------------------------------------------
+
+async function checkStoredReceipt(id, receipt) {
+  const { pkg } = await loadPackage(id);
+  verifyReceipt(pkg, receipt);
+  const line = (await boardText(id, receipt.index, receipt.index + 1)).replace(/\n$/, '');
+  return line === receipt.entry;
+}
+
+function receiptPage() {
+  const saved = storedReceipts();
+  const results = h('div', { 'aria-live': 'polite', 'data-testid': 'receipt-results' });
+  const run = async (id, receipt) => {
+    try {
+      const onBoard = await checkStoredReceipt(id, receipt);
+      results.append(h('section', { class: 'card' }, receiptView(receipt), notice('good', t('receipt_ok')),
+        notice(onBoard ? 'good' : 'bad', onBoard ? t('on_board_now') : t('not_on_board_now'))));
+    } catch (e) {
+      results.append(h('section', { class: 'card' }, notice('bad', `${t('receipt_bad')}: ${e.message}`)));
+    }
+  };
+  const campaign = h('input', { id: 'receipt-campaign', autocomplete: 'off', 'data-testid': 'receipt-campaign' });
+  const text = h('textarea', { id: 'receipt-text', rows: 6, 'data-testid': 'receipt-text' });
+  show(
+    h('h1', {}, t('nav_receipt')),
+    saved.length ? h('h2', {}, t('receipts_saved')) : null,
+    h('ul', {}, saved.map((r) => h('li', {}, h('code', {}, trackingCodeShort(r.receipt.tracking_code)), ' ',
+      button(t('verify'), () => { results.replaceChildren(); run(r.campaign, r.receipt); }, { 'data-testid': 'verify-saved' })))),
+    h('form', {
+      onsubmit: (e) => {
+        e.preventDefault();
+        results.replaceChildren();
+        let receipt;
+        try { receipt = JSON.parse(text.value); } catch (err) {
+          results.append(notice('bad', `${t('receipt_bad')}: ${err.message}`));
+          return;
+        }
+        run(campaign.value.trim(), receipt);
+      },
+    }, h('label', { for: 'receipt-campaign' }, t('choose_campaign')), campaign,
+    h('label', { for: 'receipt-text' }, t('paste_receipt')), text,
+    h('button', { type: 'submit', 'data-testid': 'verify-pasted' }, t('verify'))),
+    results,
+  );
+}
+
+async function checkPage(id, code) {
+  show(h('p', {}, t('loading')));
+  const { pkg, ctx } = await loadPackage(id);
+  const lines = await boardLines(id);
+  const idx = lines.findIndex((l) => { const e = JSON.parse(l); return e.type === 'challenged' && e.tracking_code === code; });
+  if (idx < 0) {
+    show(h('h1', {}, t('check_page')), notice('bad', t('not_found')));
+    return;
+  }
+  const e = JSON.parse(lines[idx]);
+  const opened = verifyChallengedBallot(ctx, e.ballot, e.opening);
+  const style = pkg.manifest.ballot_styles.find((b) => b.id === opened.style);
+  const contests = style.contests.map((cid) => pkg.manifest.contests.find((c) => c.id === cid));
+  show(
+    h('h1', {}, t('check_page')),
+    h('p', {}, `${t('tracking_code')}: `, h('code', {}, trackingCodeShort(code)), ` · ${t('board_position')}: ${idx}`),
+    h('h2', {}, t('opened_choices')),
+    choiceList(contests, opened.contests.map((c) => c.selections)),
+  );
+}
+
+// ---- public pages -------------------------------------------------------------------------------------
+
+async function publicList() {
+  const list = await api('GET', '/api/campaigns');
+  show(h('h1', {}, t('nav_public')),
+    h('ul', {}, list.map((c) => h('li', {}, h('a', { href: `#/public/${c.id}` }, c.name), ` · ${c.voting_day} · ${c.state}`))));
+}
+
+function turnoutChart(tn) {
+  const max = Math.max(1, tn.e_voters, ...tn.slots.map((x) => x.cumulative));
+  const w = 320;
+  const bar = 24;
+  const svg = s('svg', { viewBox: `0 0 ${w} ${Math.max(1, tn.slots.length) * (bar + 6)}`, class: 'chart', role: 'img', 'aria-label': t('turnout') });
+  tn.slots.forEach((x, i) => {
+    const y = i * (bar + 6);
+    svg.append(s('rect', { x: 60, y, width: Math.round(((w - 110) * x.cumulative) / max), height: bar, class: 'bar' }),
+      s('text', { x: 0, y: y + 17 }, x.until), s('text', { x: w - 45, y: y + 17 }, String(x.cumulative)));
+  });
+  return svg;
+}
+
+async function optional(path) {
+  try { return await api('GET', path); } catch { return null; }
+}
+
+function genericTable(v) {
+  if (Array.isArray(v)) return h('ul', {}, v.map((x) => h('li', {}, genericTable(x))));
+  if (v && typeof v === 'object') return h('dl', {}, Object.entries(v).flatMap(([k, x]) => [h('dt', {}, k), h('dd', {}, genericTable(x))]));
+  return String(v);
+}
+
+async function publicCampaign(id) {
+  const [campaign, tn] = await Promise.all([api('GET', `/api/campaigns/${id}`), api('GET', `/api/campaigns/${id}/turnout`)]);
+  const results = await optional(`/api/v1/campaigns/${id}/results`);
+  const protocol = await optional(`/api/v1/campaigns/${id}/protocol`);
+  const last = tn.slots.length ? tn.slots[tn.slots.length - 1].cumulative : 0;
+  show(
+    h('h1', {}, campaign.name),
+    h('h2', {}, t('turnout')),
+    h('p', {}, `${t('e_voters')}: ${tn.e_voters} · ${t('voters_so_far')}: ${last}`),
+    turnoutChart(tn),
+    results ? [h('h2', {}, t('results')), genericTable(results)] : null,
+    protocol ? [h('h2', {}, t('protocol')), genericTable(protocol)] : null,
+    h('p', {}, h('a', { href: `#/assets/${id}` }, t('nav_assets'))),
+  );
+}
+
+async function sri(path) {
+  const r = await fetch(path, { cache: 'no-store', credentials: 'omit' });
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-384', await r.arrayBuffer()));
+  let bin = '';
+  for (const b of d) bin += String.fromCharCode(b);
+  return `sha384-${btoa(bin)}`;
+}
+
+async function assetsPage(id) {
+  if (!id) {
+    const list = await api('GET', '/api/campaigns');
+    show(h('h1', {}, t('assets_title')), h('p', {}, t('mobile_path')), h('h2', {}, t('choose_campaign')),
+      h('ul', {}, list.map((c) => h('li', {}, h('a', { href: `#/assets/${c.id}` }, c.name)))));
+    return;
+  }
+  show(h('p', {}, t('loading')));
+  const { pkg } = await loadPackage(id);
+  const head = await api('GET', `/api/v1/campaigns/${encodeURIComponent(id)}/board/head`);
+  verifyTreeHead(head, fromHex(pkg.board_key, 32), fromHex(pkg.base_hash, 32));
+  const lines = await boardLines(id);
+  const entry = lines.map((l) => JSON.parse(l)).find((e) => e.type === 'web_assets');
+  if (!entry) {
+    show(h('h1', {}, t('assets_title')), notice('warn', t('no_board_assets')));
+    return;
+  }
+  const rows = [];
+  let all = true;
+  for (const [path, published] of entry.assets) {
+    const served = await sri(path);
+    const same = served === published;
+    all &&= same;
+    rows.push(h('tr', { class: same ? 'ok' : 'bad' }, h('td', {}, path), h('td', {}, h('code', {}, served)), h('td', {}, h('code', {}, published)), h('td', {}, same ? '✓' : '✗')));
+  }
+  show(
+    h('h1', {}, t('assets_title')),
+    notice(all ? 'good' : 'bad', all ? t('assets_match') : t('assets_mismatch')),
+    h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, t('asset')), h('th', {}, t('served')), h('th', {}, t('published')), h('th', {}, ''))), h('tbody', {}, rows))),
+    h('p', {}, t('mobile_path')),
+  );
+}
+
+// ---- start ----------------------------------------------------------------------------------------------
+
+setLang(initialLang());
+window.addEventListener('hashchange', render);
+render();
