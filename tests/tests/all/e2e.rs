@@ -434,9 +434,9 @@ fn check_record(dir: &Path, e: &Election, expected: &[Vec<u64>]) {
     let rebuilt = dobush_crypto::record::Board::from_lines(lines.iter().map(|l| l.to_string()).collect());
     assert_eq!(rebuilt.log().root(), last.head.root);
     last.verify(&record.package.board_key).unwrap();
-    // the list, its signatures, opened; every ballot checked or cast; a supersede marker per
-    // re-vote; closed
-    assert_eq!(lines.len(), 3 + CHECKED + VOTERS + 2 * REVOTERS + 1);
+    // the list, its signatures, the web app's hashes, opened; every ballot checked or cast; a
+    // supersede marker per re-vote; closed
+    assert_eq!(lines.len(), 4 + CHECKED + VOTERS + 2 * REVOTERS + 1);
     assert_eq!(record.results.iter().map(|r| r.counts.clone()).collect::<Vec<_>>(), expected);
     assert_eq!(record.encrypted_totals.iter().map(|t| t.ballots).collect::<Vec<_>>(), vec![VOTERS as u64; 2]);
     let from = |l: u32| record.decryption_shares.iter().filter(|s: &&DecryptionShare| s.key_holder == l).count();
