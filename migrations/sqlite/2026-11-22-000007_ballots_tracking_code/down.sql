@@ -1,0 +1,1 @@
+DROP INDEX ballots_tracking_code;
