@@ -36,6 +36,11 @@ pub enum BoardEntry {
         credentials: Vec<ListedCredential>,
         /// Their number (equals the protocol's e-voter line).
         count: u64,
+        /// Credentials revoked before the freeze (a voter re-applied or withdrew), sorted by
+        /// encoding, none of them listed; absent when there are none, so that there is one
+        /// spelling (`docs/protocol/09-credentials.md` §How credentials bind ballots, step 2).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        revoked: Vec<VerifyingKey>,
     },
     /// The commission members' signatures over the credential list (the entry right before this
     /// one): [`credential_list_digest`] of the campaign id and that entry's exact bytes
@@ -107,6 +112,49 @@ pub fn credential_list_digest(campaign_id: &str, entry: &[u8]) -> [u8; 32] {
     h.update(campaign_id.as_bytes());
     h.update(entry);
     h.finalize().into()
+}
+
+/// Why a `credential_list` entry is not in its one canonical form.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum CredentialListError {
+    /// `count` is not the number of listed credentials.
+    #[error("the credential list says count {count} but holds {held}")]
+    Miscounted {
+        /// The entry's `count`.
+        count: u64,
+        /// The number of items.
+        held: u64,
+    },
+    /// The credentials are not strictly increasing by encoding (unsorted or repeated).
+    #[error("the credential list is not strictly sorted by encoding (item {0})")]
+    Unsorted(usize),
+    /// The revoked credentials are not strictly increasing by encoding.
+    #[error("the revoked credentials are not strictly sorted by encoding (item {0})")]
+    RevokedUnsorted(usize),
+    /// A revoked credential is also on the list.
+    #[error("revoked credential {0} is also on the list")]
+    RevokedListed(String),
+}
+
+/// Checks a `credential_list` entry's canonical form (`docs/protocol/09-credentials.md` step 3):
+/// `count` equals the number of items, the credentials and the revoked credentials are each
+/// strictly increasing by their 32-byte encoding, and no revoked credential is listed.
+pub fn check_credential_list(credentials: &[ListedCredential], count: u64, revoked: &[VerifyingKey]) -> Result<(), CredentialListError> {
+    let held = credentials.len() as u64;
+    if count != held {
+        return Err(CredentialListError::Miscounted { count, held });
+    }
+    if let Some(i) = credentials.windows(2).position(|w| w[0].credential.0.as_bytes() >= w[1].credential.0.as_bytes()) {
+        return Err(CredentialListError::Unsorted(i + 1));
+    }
+    if let Some(i) = revoked.windows(2).position(|w| w[0].0.as_bytes() >= w[1].0.as_bytes()) {
+        return Err(CredentialListError::RevokedUnsorted(i + 1));
+    }
+    let listed: std::collections::HashSet<&[u8; 32]> = credentials.iter().map(|c| c.credential.0.as_bytes()).collect();
+    if let Some(r) = revoked.iter().find(|r| listed.contains(r.0.as_bytes())) {
+        return Err(CredentialListError::RevokedListed(crate::signature::fingerprint("credential", &r.0)));
+    }
+    Ok(())
 }
 
 /// Errors of [`check_credential_list_signatures`].

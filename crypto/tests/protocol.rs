@@ -527,7 +527,7 @@ mod election_protocol {
         let credentials: Vec<ListedCredential> = (0..3)
             .map(|_| ListedCredential { credential: Credential::generate(&mut rng).unwrap().public(), style: "main".into() })
             .collect();
-        let entry = BoardEntry::CredentialList { credentials, count: 3 }.to_bytes().unwrap();
+        let entry = BoardEntry::CredentialList { credentials, count: 3, revoked: vec![] }.to_bytes().unwrap();
         let keys: Vec<ed25519_dalek::SigningKey> = (0..2).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
         let digest = dobush_crypto::record::credential_list_digest("c1", &entry);
         let sigs: Vec<MemberSignature> =
@@ -547,6 +547,34 @@ mod election_protocol {
         assert!(matches!(check_credential_list_signatures("c1", &entry, &twice), Err(ListSignatureError::Duplicate(_))));
         // a list signature is not a protocol signature (different digest domains)
         assert_ne!(digest, body().digest());
+    }
+
+    #[test]
+    fn a_credential_list_has_one_canonical_form() {
+        use dobush_crypto::record::{check_credential_list, BoardEntry, CredentialListError, ListedCredential};
+        let mut rng = ChaCha20Rng::seed_from_u64(32);
+        let mut keys: Vec<_> = (0..5).map(|_| Credential::generate(&mut rng).unwrap().public()).collect();
+        keys.sort_by_key(|k| *k.0.as_bytes());
+        let listed: Vec<ListedCredential> = keys[..3].iter().map(|k| ListedCredential { credential: *k, style: "main".into() }).collect();
+        let revoked = keys[3..].to_vec();
+        check_credential_list(&listed, 3, &revoked).unwrap();
+        check_credential_list(&listed, 3, &[]).unwrap();
+        assert_eq!(check_credential_list(&listed, 4, &revoked), Err(CredentialListError::Miscounted { count: 4, held: 3 }));
+        let mut unsorted = listed.clone();
+        unsorted.swap(0, 2);
+        assert!(matches!(check_credential_list(&unsorted, 3, &revoked), Err(CredentialListError::Unsorted(_))));
+        let twice = vec![listed[0].clone(), listed[0].clone()];
+        assert!(matches!(check_credential_list(&twice, 2, &[]), Err(CredentialListError::Unsorted(1))));
+        let backwards = vec![revoked[1], revoked[0]];
+        assert!(matches!(check_credential_list(&listed, 3, &backwards), Err(CredentialListError::RevokedUnsorted(1))));
+        assert!(matches!(check_credential_list(&listed, 3, &[keys[1]]), Err(CredentialListError::RevokedListed(_))));
+        // no revocations: the field is left out, so that old and new lists have one spelling
+        let entry = BoardEntry::CredentialList { credentials: listed.clone(), count: 3, revoked: vec![] };
+        assert!(!String::from_utf8(entry.to_bytes().unwrap()).unwrap().contains("revoked"));
+        let entry = BoardEntry::CredentialList { credentials: listed, count: 3, revoked };
+        let text = String::from_utf8(entry.to_bytes().unwrap()).unwrap();
+        assert!(text.contains("\"revoked\":["), "{text}");
+        assert_eq!(serde_json::from_str::<BoardEntry>(&text).unwrap(), entry);
     }
 }
 

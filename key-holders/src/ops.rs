@@ -235,13 +235,8 @@ pub fn sign_list(
         bail!("{} has no campaign_id and entry", list_path.display());
     };
     let count = match serde_json::from_str::<BoardEntry>(entry) {
-        Ok(BoardEntry::CredentialList { credentials, count }) => {
-            let sorted = credentials
-                .windows(2)
-                .all(|w| w[0].credential.0.as_bytes() < w[1].credential.0.as_bytes());
-            if !sorted || count != credentials.len() as u64 {
-                bail!("the credential list is not strictly sorted or miscounted");
-            }
+        Ok(BoardEntry::CredentialList { credentials, count, revoked }) => {
+            dobush_crypto::record::check_credential_list(&credentials, count, &revoked)?;
             count
         }
         _ => bail!("the entry is not a credential list"),

@@ -204,21 +204,16 @@ pub fn check_and_decrypt(
             refuse!("board line {line_no}: entry after `closed`");
         }
         match entry {
-            BoardEntry::CredentialList { credentials, count } => {
+            BoardEntry::CredentialList { credentials, count, revoked } => {
                 if n != 0 {
                     refuse!(
                         "board line {line_no}: the credential list must be the first entry, once"
                     );
                 }
-                if count != credentials.len() as u64
-                    || credentials
-                        .windows(2)
-                        .any(|w| w[0].credential.0.as_bytes() >= w[1].credential.0.as_bytes())
-                {
-                    refuse!(
-                        "board line {line_no}: credential list miscounted or not strictly sorted"
-                    );
-                }
+                dobush_crypto::record::check_credential_list(&credentials, count, &revoked)
+                    .map_err(|e| Refused(format!("board line {line_no}: {e}")))?;
+                // revoked before the freeze: never again usable, not even as a replacement
+                seen_credentials.extend(revoked);
                 for c in credentials {
                     seen_credentials.insert(c.credential);
                     active.insert(c.credential, c.style);

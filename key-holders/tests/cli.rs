@@ -250,6 +250,7 @@ fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
         .append(&BoardEntry::CredentialList {
             count: listed.len() as u64,
             credentials: listed,
+            revoked: vec![],
         })
         .unwrap();
     let member = ed25519_dalek::SigningKey::generate(&mut rng);

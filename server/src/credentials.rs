@@ -6,10 +6,11 @@ use diesel::prelude::*;
 
 use dobush_crypto::election_protocol::MemberSignature;
 use dobush_crypto::record::{BoardEntry, ListedCredential, credential_list_digest};
+use dobush_crypto::signature::VerifyingKey;
 
 use crate::db::AnyConnection;
 use crate::error::ApiError;
-use crate::schema::evoter_credentials;
+use crate::schema::{board_entries, evoter_credentials};
 
 /// Active credentials of a campaign as `(hex, ballot style)`, sorted by the 32-byte encoding
 /// (lowercase hex sorts the same way), without duplicates (a unique index guarantees it).
@@ -38,17 +39,47 @@ diesel::table! {
     }
 }
 
-/// The `credential_list` board entry as it would be frozen now (docs/protocol/10-board.md
-/// §Entries): the active credentials, sorted by encoding, with their count; and its exact bytes.
+/// Credentials of a campaign revoked before the board opened (a voter re-applied or withdrew;
+/// docs/protocol/09-credentials.md step 2), as hex, sorted by encoding.
+pub fn revoked_credentials(c: &mut AnyConnection, campaign_id: &str) -> Result<Vec<String>, ApiError> {
+    let mut rows: Vec<String> = evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign_id))
+        .filter(evoter_credentials::status.ne("active"))
+        .select(evoter_credentials::public_key)
+        .load(c)?;
+    rows.sort();
+    Ok(rows)
+}
+
+fn stored_key(hex: String) -> Result<VerifyingKey, ApiError> {
+    serde_json::from_value(serde_json::Value::String(hex))
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("stored credential does not decode: {e}")))
+}
+
+/// The `credential_list` board entry and its exact bytes (docs/protocol/10-board.md §Entries).
+/// Once the board is open it is the board's first entry, as frozen, whatever changed since (a
+/// replacement during voting is its own `credential_replaced` entry). Before, it is the list as
+/// it would be frozen now: the active credentials, sorted by encoding, with their count, and the
+/// credentials revoked so far.
 pub fn credential_list(c: &mut AnyConnection, campaign_id: &str) -> Result<(BoardEntry, Vec<u8>), ApiError> {
+    let frozen: Option<String> = board_entries::table
+        .filter(board_entries::campaign_id.eq(campaign_id))
+        .filter(board_entries::idx.eq(0))
+        .select(board_entries::payload)
+        .first(c)
+        .optional()?;
+    if let Some(line) = frozen {
+        let entry = serde_json::from_str(&line)
+            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("board entry 0 of {campaign_id} does not decode: {e}")))?;
+        return Ok((entry, line.into_bytes()));
+    }
     let mut credentials = Vec::new();
     for (hex, style) in active_credentials(c, campaign_id)? {
-        let credential = serde_json::from_value(serde_json::Value::String(hex))
-            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("stored credential does not decode: {e}")))?;
-        credentials.push(ListedCredential { credential, style });
+        credentials.push(ListedCredential { credential: stored_key(hex)?, style });
     }
+    let revoked = revoked_credentials(c, campaign_id)?.into_iter().map(stored_key).collect::<Result<Vec<_>, _>>()?;
     let count = credentials.len() as u64;
-    let entry = BoardEntry::CredentialList { credentials, count };
+    let entry = BoardEntry::CredentialList { credentials, count, revoked };
     let bytes = entry.to_bytes().map_err(|e| ApiError::Unexpected(e.into()))?;
     Ok((entry, bytes))
 }

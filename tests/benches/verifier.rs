@@ -74,7 +74,7 @@ fn main() {
     let mut listed: Vec<ListedCredential> = made.iter().map(|(c, _)| ListedCredential { credential: c.public(), style: "s".into() }).collect();
     listed.sort_by_key(|l| *l.credential.0.as_bytes());
     let mut board = Board::new();
-    board.append(&BoardEntry::CredentialList { credentials: listed, count: n as u64 }).unwrap();
+    board.append(&BoardEntry::CredentialList { credentials: listed, count: n as u64, revoked: vec![] }).unwrap();
     let member = ed25519_dalek::SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(2));
     let list = board.lines()[0].clone();
     board.append(&dobush_crypto::record::sign_credential_list("bench", list.as_bytes(), &[("member 1", &member)])).unwrap();

@@ -52,6 +52,8 @@ pub struct SimElection {
     replacements: Vec<(dobush_crypto::signature::VerifyingKey, dobush_crypto::signature::VerifyingKey)>,
     /// The commission members' keys (they sign the credential list and the protocol).
     pub members: Vec<ed25519_dalek::SigningKey>,
+    /// Credentials revoked before the freeze (listed as `revoked` in the credential list).
+    pub revoked: Vec<Credential>,
     /// The RNG.
     pub rng: ChaCha20Rng,
 }
@@ -104,10 +106,16 @@ impl SimElection {
             challenged: 0,
             replacements: Vec::new(),
             members,
+            revoked: Vec::new(),
             rng,
         };
         let count = listed.len() as u64;
-        sim.append(BoardEntry::CredentialList { credentials: listed, count });
+        // two voters re-applied before the deadline: their first credentials are revoked, publicly
+        let mut revoked: Vec<_> = (0..2).map(|_| Credential::generate(&mut sim.rng).expect("credential")).collect();
+        revoked.sort_by_key(|c| *c.public().0.as_bytes());
+        let revoked_keys = revoked.iter().map(Credential::public).collect();
+        sim.revoked = revoked;
+        sim.append(BoardEntry::CredentialList { credentials: listed, count, revoked: revoked_keys });
         let names: Vec<String> = (1..=sim.members.len()).map(|i| format!("member {i}")).collect();
         let signers: Vec<(&str, &ed25519_dalek::SigningKey)> = names.iter().map(String::as_str).zip(&sim.members).collect();
         let list = sim.board.lines().first().cloned().unwrap_or_default();

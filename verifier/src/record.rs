@@ -364,10 +364,18 @@ struct Credentials {
     replacements: HashMap<[u8; 32], (String, usize)>,
     /// Replacement credential → the credential it replaced.
     root_of: HashMap<[u8; 32], [u8; 32]>,
+    /// Credentials revoked before the freeze (the list's `revoked`).
+    revoked_before: std::collections::HashSet<[u8; 32]>,
 }
 
 fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credentials {
-    let mut creds = Credentials { listed: HashMap::new(), revoked_at: HashMap::new(), replacements: HashMap::new(), root_of: HashMap::new() };
+    let mut creds = Credentials {
+        listed: HashMap::new(),
+        revoked_at: HashMap::new(),
+        replacements: HashMap::new(),
+        root_of: HashMap::new(),
+        revoked_before: std::collections::HashSet::new(),
+    };
     let Some(list) = entries.iter().find(|e| e.kind == "credential_list") else {
         c.fail("no credential list on the board");
         return creds;
@@ -395,6 +403,28 @@ fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credent
         Ok(n) => c.require(n == items.len() as u64, || format!("credential list says count {n} but holds {}", items.len())),
         Err(e) => c.fail(e.0),
     }
+    // 09-credentials.md step 2: credentials revoked before the freeze, absent when none
+    if list.v.get("revoked").is_some() {
+        match array(&list.v, "revoked", "credential list") {
+            Ok(rs) if rs.is_empty() => c.fail("credential list: \"revoked\" is present but empty (it is left out when there are none)"),
+            Ok(rs) => {
+                let mut prev: Option<[u8; 32]> = None;
+                for (i, r) in rs.iter().enumerate() {
+                    c.items(1);
+                    match point(r, "revoked credential") {
+                        Ok(p) => {
+                            c.require(prev.is_none_or(|q| q < p.bytes), || format!("credential list revoked item {i}: not sorted or duplicate"));
+                            c.require(!creds.listed.contains_key(&p.bytes), || format!("credential list revoked item {i}: the credential is also listed"));
+                            prev = Some(p.bytes);
+                            creds.revoked_before.insert(p.bytes);
+                        }
+                        Err(e) => c.fail(format!("credential list revoked item {i}: {}", e.0)),
+                    }
+                }
+            }
+            Err(e) => c.fail(e.0),
+        }
+    }
     for e in entries.iter().filter(|e| e.kind == "credential_replaced") {
         let parsed = (|| -> Decoded<(Point, Point, String)> {
             Ok((point(field(&e.v, "old", "replacement")?, "old")?, point(field(&e.v, "new", "replacement")?, "new")?, string(&e.v, "style", "replacement")?))
@@ -404,6 +434,7 @@ fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credent
                 let known = creds.listed.get(&old.bytes).or_else(|| creds.replacements.get(&old.bytes).map(|x| &x.0)).cloned();
                 c.require(known.as_ref() == Some(&style), || format!("entry {}: replaces a credential that is not listed for style {style:?}", e.index));
                 c.require(!creds.listed.contains_key(&new.bytes) && !creds.replacements.contains_key(&new.bytes), || format!("entry {}: the new credential is already in use", e.index));
+                c.require(!creds.revoked_before.contains(&new.bytes), || format!("entry {}: the new credential was revoked before the freeze", e.index));
                 c.require(!creds.revoked_at.contains_key(&old.bytes), || format!("entry {}: the credential was already replaced", e.index));
                 creds.revoked_at.insert(old.bytes, e.index);
                 creds.root_of.insert(new.bytes, old.bytes);
@@ -538,6 +569,9 @@ fn eligibility(cast: &[Cast], creds: &Credentials, c: &mut crate::report::Runnin
             _ => None,
         };
         match style {
+            None if creds.revoked_before.contains(&k) => {
+                c.fail(format!("entry {}: signed by credential {} which was revoked before the freeze", b.entry, hex::encode(k)))
+            }
             None => c.fail(format!("entry {}: signed by credential {} which is not on the frozen list nor a recorded replacement", b.entry, hex::encode(k))),
             Some(s) => c.require(s == b.ballot.style, || format!("entry {}: ballot style {:?} but the credential is for {s:?}", b.entry, b.ballot.style)),
         }

@@ -31,7 +31,7 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
     let first: Vec<BoardEntry> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     match &first[..] {
         [
-            BoardEntry::CredentialList { credentials, count },
+            BoardEntry::CredentialList { credentials, count, revoked },
             BoardEntry::CredentialListSigned { signatures },
             BoardEntry::WebAssets { assets },
             BoardEntry::Opened { .. },
@@ -45,6 +45,7 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
                 assert_eq!(*integrity, dobush_server::webapp::integrity(&bytes), "{path}");
             }
             assert_eq!(*count, 3);
+            assert!(revoked.is_empty(), "nobody re-applied");
             let mut sorted: Vec<_> = e.creds.iter().map(|c| c.public().0.to_hex()).collect();
             sorted.sort();
             assert_eq!(credentials.iter().map(|c| c.credential.0.to_hex()).collect::<Vec<_>>(), sorted);
@@ -169,6 +170,9 @@ async fn a_credential_replaced_while_voting_is_posted_and_votes(b: Backend) {
         }
         other => panic!("{other:?}"),
     }
+    // the published list stays the frozen one (entry 0), the replacement is its own entry
+    let list: Value = get(&e, "/credential-list").await.json().await.unwrap();
+    assert_eq!(list["entry"].as_str().unwrap(), get(&e, "/board/entries?start=0&end=1").await.text().await.unwrap().trim_end());
     // the revoked credential no longer votes; the replacement does
     let (old_ballot, _) = e.ballot(0, 0);
     let body = assert_error(e.cast(0, &serde_json::to_value(&old_ballot).unwrap()).await, 422, "invalid_field").await;
@@ -184,10 +188,14 @@ async fn the_commission_signs_the_frozen_credential_list(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.admin().await;
     let id = campaign_in_registration(&admin).await;
-    let cred = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
     let voter = app.login(crate::ballots::VOTERS[0]).await;
-    let r = voter.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() })).await;
+    // the voter applies, then re-applies from another device: the first credential is revoked
+    let first = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
+    let r = voter.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": first.public().0.to_hex() })).await;
     assert_eq!(r.status(), 201);
+    let cred = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
+    let r = voter.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() })).await;
+    assert!(r.status().is_success(), "{}", r.status());
     // not before the applications close
     let list_url = app.url(&format!("/api/v1/campaigns/{id}/credential-list"));
     assert_error(reqwest::get(list_url.clone()).await.unwrap(), 409, "applications_open").await;
@@ -195,9 +203,11 @@ async fn the_commission_signs_the_frozen_credential_list(b: Backend) {
     let list: Value = reqwest::get(list_url.clone()).await.unwrap().json().await.unwrap();
     let entry = list["entry"].as_str().unwrap();
     match serde_json::from_str(entry).unwrap() {
-        BoardEntry::CredentialList { credentials, count } => {
+        BoardEntry::CredentialList { credentials, count, revoked } => {
             assert_eq!(count, 1);
             assert_eq!(credentials[0].credential, cred.public());
+            // the pre-deadline revocation is public (09-credentials.md step 2)
+            assert_eq!(revoked, vec![first.public()]);
         }
         other => panic!("{other:?}"),
     }
@@ -226,6 +236,15 @@ async fn the_commission_signs_the_frozen_credential_list(b: Backend) {
     let shown: Value = reqwest::get(list_url).await.unwrap().json().await.unwrap();
     assert_ne!(shown["digest"], hex::encode(digest));
     assert_eq!(shown["signatures"].as_array().unwrap().len(), 0);
+    match serde_json::from_str(shown["entry"].as_str().unwrap()).unwrap() {
+        BoardEntry::CredentialList { credentials, revoked, .. } => {
+            assert_eq!(credentials[0].credential, new.public());
+            let mut expected = vec![first.public(), cred.public()];
+            expected.sort_by_key(|k| *k.0.as_bytes());
+            assert_eq!(revoked, expected);
+        }
+        other => panic!("{other:?}"),
+    }
     let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
     assert!(log["entries"].as_array().unwrap().iter().any(|e| e["action"] == "credential_list.signed"));
 }

@@ -54,21 +54,28 @@ async fn apply_replace_withdraw_and_export(b: Backend) {
     let text = public.to_string();
     assert!(!text.contains(VOTER1) && !text.contains("Aibek"), "{text}");
     assert!(public["credentials"].as_array().unwrap().iter().any(|c| c["fingerprint"] == fp0.as_str() && c["status"] == "revoked"));
-    // the list the board will freeze: active credentials only, sorted by encoding, counted
-    let cid = id.clone();
-    let (_, bytes) = app.with_db(move |c| dobush_server::credentials::credential_list(c, &cid).unwrap()).await;
+    // the list the board will freeze: active credentials only, sorted by encoding, counted, and
+    // the revoked ones
+    let frozen = |id: String| app.with_db(move |c| dobush_server::credentials::credential_list(c, &id).unwrap());
+    let (_, bytes) = frozen(id.clone()).await;
     let entry: Value = serde_json::from_slice(&bytes).unwrap();
     let mut expected = [CREDS[1], CREDS[2]];
     expected.sort();
     assert_eq!(entry, json!({
         "type": "credential_list", "count": 2,
         "credentials": expected.iter().map(|k| json!({ "credential": k, "style": "main" })).collect::<Vec<_>>(),
+        "revoked": [CREDS[0]],
     }));
-    // withdrawal takes the voter off the list
+    // withdrawal takes the voter off the list, and the credential onto the revoked ones
     assert_eq!(voter.delete(&app_path(&id)).await.status(), 204);
     assert_error(voter.delete(&app_path(&id)).await, 404, "not_found").await;
     let list: Value = admin.get(&format!("/api/campaigns/{id}/evoters?precinct=P1")).await.json().await.unwrap();
     assert_eq!(list["count"], 1);
+    let (_, bytes) = frozen(id.clone()).await;
+    let entry: Value = serde_json::from_slice(&bytes).unwrap();
+    let mut revoked = [CREDS[0], CREDS[1]];
+    revoked.sort();
+    assert_eq!((entry["count"].clone(), entry["revoked"].clone()), (json!(1), json!(revoked)));
 }
 
 async fn the_deadline_is_15_days_before_voting_day(b: Backend) {

@@ -221,6 +221,57 @@ fn ballot_stuffed_with_a_credential_not_on_the_list_is_located() {
 }
 
 #[test]
+fn a_ballot_under_a_credential_revoked_before_the_freeze_is_located() {
+    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 4, ChaCha20Rng::seed_from_u64(78));
+    e.cast(0, &vote(1, true));
+    // The server kept a voter's first credential (revoked when they re-applied) and votes with it.
+    std::mem::swap(&mut e.voters[1].credential, &mut e.revoked[0]);
+    let receipt = e.cast(1, &vote(2, false));
+    let (record, board, _) = e.close();
+    let r = check(&record, board.lines());
+    // (the same server could also "replace" a listed credential with a revoked one)
+    let mut e2 = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 2, ChaCha20Rng::seed_from_u64(79));
+    let reused = e2.revoked[0].public().0.to_hex();
+    e2.replace_credential(0);
+    let (rec2, board2, key2) = e2.close();
+    let mut lines2 = board2.lines().to_vec();
+    let i = line_index(&lines2, "credential_replaced", 0);
+    lines2[i] = edit(&lines2[i], |v| v["new"] = Value::from(reused));
+    let c2 = Closed { record: rec2, board: board2, key: key2 };
+    let (rec2, lines2) = forge(&c2, lines2);
+    let r2 = check(&rec2, &lines2);
+    let expect = format!("entry {i}: the new credential was revoked before the freeze");
+    assert!(r2.failures_of("credentials").iter().any(|m| m.contains(&expect)), "{}", r2.text());
+    let located = format!("entry {}: signed by credential", receipt.index);
+    assert!(
+        r.failures_of("eligibility").iter().any(|m| m.contains(&located) && m.contains("revoked before the freeze")),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
+fn a_malformed_list_of_revoked_credentials_is_located() {
+    let c = election(ReVotePolicy::Forbidden);
+    let lines = c.board.lines().to_vec();
+    assert_eq!(serde_json::from_str::<Value>(&lines[0]).unwrap()["revoked"].as_array().map(Vec::len), Some(2));
+    type Tamper = fn(&mut Value);
+    let cases: [(Tamper, &str); 4] = [
+        (|v| v["revoked"].as_array_mut().unwrap().swap(0, 1), "revoked item 1: not sorted"),
+        (|v| v["revoked"] = Value::Array(vec![v["credentials"][0]["credential"].clone()]), "revoked item 0: the credential is also listed"),
+        (|v| v["revoked"] = Value::Array(vec![]), "present but empty"),
+        (|v| v["revoked"][0] = Value::from("00"), "revoked item 0"),
+    ];
+    for (f, expect) in cases {
+        let mut forged = lines.clone();
+        forged[0] = edit(&forged[0], f);
+        let (rec, forged) = forge(&c, forged);
+        let r = check(&rec, &forged);
+        assert!(r.failures_of("credentials").iter().any(|m| m.contains(expect)), "{expect}: {}", r.text());
+    }
+}
+
+#[test]
 fn credential_added_after_the_freeze_is_detected() {
     let c = election(ReVotePolicy::Forbidden);
     let mut lines = c.board.lines().to_vec();
