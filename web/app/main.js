@@ -109,6 +109,11 @@ async function boardLines(id) {
   return lines;
 }
 
+/** The public list of campaigns (`GET /api/campaigns` answers `{campaigns: [...]}`). */
+async function campaigns() {
+  return (await api('GET', '/api/campaigns')).campaigns ?? [];
+}
+
 const packages = new Map();
 async function loadPackage(id) {
   if (!packages.has(id)) {
@@ -191,6 +196,40 @@ function welcome() {
     h('p', {}, h('a', { class: 'button primary', href: '/auth/login', 'data-testid': 'login' }, t('login'))),
     notice('info', t('mobile_path')),
   );
+  appendDemoLogin();
+}
+
+/** Demo-mode campaigns only (docs/server.md §Demo mode): log in as one of the demo citizens,
+ * without Tunduk. The server refuses this for every other campaign. */
+async function appendDemoLogin() {
+  const main = document.getElementById('main');
+  let demos;
+  try {
+    demos = (await campaigns()).filter((c) => c.demo_mode);
+  } catch {
+    return;
+  }
+  for (const c of demos) {
+    let info;
+    try {
+      info = await api('GET', `/api/campaigns/${encodeURIComponent(c.id)}/demo`);
+    } catch {
+      continue;
+    }
+    const login = (pin) => async () => {
+      try {
+        await api('POST', `/api/campaigns/${encodeURIComponent(c.id)}/demo/login`, { pin });
+        location.hash = '#/cabinet';
+        render();
+      } catch (e) {
+        showError(e);
+      }
+    };
+    main?.append(h('section', { class: 'card', 'data-testid': 'demo' },
+      h('h2', {}, `${t('demo_login')}: ${c.name}`),
+      notice('warn', t('demo_note')),
+      h('ul', {}, info.citizens.map((p) => h('li', {}, button(`${p.full_name} · ${p.pin}`, login(p.pin), { 'data-testid': `demo-${p.pin}` }))))));
+  }
 }
 
 async function me() {
@@ -527,7 +566,7 @@ async function checkPage(id, code) {
 // ---- public pages -------------------------------------------------------------------------------------
 
 async function publicList() {
-  const list = await api('GET', '/api/campaigns');
+  const list = await campaigns();
   show(h('h1', {}, t('nav_public')),
     h('ul', {}, list.map((c) => h('li', {}, h('a', { href: `#/public/${c.id}` }, c.name), ` · ${c.voting_day} · ${c.state}`))));
 }
@@ -581,7 +620,7 @@ async function sri(path) {
 
 async function assetsPage(id) {
   if (!id) {
-    const list = await api('GET', '/api/campaigns');
+    const list = await campaigns();
     show(h('h1', {}, t('assets_title')), h('p', {}, t('mobile_path')), h('h2', {}, t('choose_campaign')),
       h('ul', {}, list.map((c) => h('li', {}, h('a', { href: `#/assets/${c.id}` }, c.name)))));
     return;

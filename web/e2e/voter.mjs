@@ -7,22 +7,12 @@
 // Env: DOBUSH_URL, DOBUSH_CAMPAIGN, DOBUSH_PIN, DOBUSH_PASSWORD, DOBUSH_ACR, DOBUSH_CHROMIUM,
 //      DOBUSH_SCREENSHOTS (a directory).
 
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { dicts } from '../app/i18n.js';
+import { base, campaign, env, launch, shots } from './common.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set`);
-  return v;
-};
-const base = env('DOBUSH_URL');
-const campaign = env('DOBUSH_CAMPAIGN');
-const shots = env('DOBUSH_SCREENSHOTS');
-mkdirSync(shots, { recursive: true });
 const log = (...a) => console.error('[browser]', ...a);
 
 const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
@@ -32,11 +22,7 @@ async function phase(name) {
   if (done || value.trim() !== 'ok') throw new Error(`phase ${name}: the test answered ${JSON.stringify(value)}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: env('DOBUSH_CHROMIUM'),
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu'],
-});
+const browser = await launch();
 const problems = [];
 
 /** A new "device": its own storage, a phone-sized screen. */

@@ -21,20 +21,51 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_voter_app_in_chromium_on_postgres() {
+/// Chromium's path and `web/`, with playwright-core installed; `None` (the test is not run) when
+/// Chromium is missing outside CI.
+fn browser_setup() -> Option<(String, PathBuf)> {
     let chromium = std::env::var("DOBUSH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if !std::path::Path::new(&chromium).exists() {
         let msg = format!("{chromium} is missing: install Debian's chromium (scripts/test.sh does)");
         assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "{msg}");
         eprintln!("NOT RUN: {msg}");
-        return;
+        return None;
     }
     let web = repo_root().join("web");
     if !web.join("node_modules").join("playwright-core").exists() {
         let status = std::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&web).status();
         assert!(matches!(status, Ok(s) if s.success()), "`npm ci` in web/ failed");
     }
+    Some((chromium, web))
+}
+
+/// The first-run demo in the browser (issue 7): the welcome page of a demo-mode server offers its
+/// demo citizens; one click logs in without Tunduk and shows the cabinet; the public list of
+/// campaigns shows the demo campaign (`web/e2e/demo.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_login_in_chromium() {
+    let Some((chromium, web)) = browser_setup() else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let id = crate::demo::demo_campaign(&app, 3).await;
+    let out = tokio::process::Command::new("node")
+        .arg(web.join("e2e").join("demo.mjs"))
+        .env("DOBUSH_URL", &app.address)
+        .env("DOBUSH_CAMPAIGN", &id)
+        .env("DOBUSH_CHROMIUM", &chromium)
+        .env("DOBUSH_SCREENSHOTS", repo_root().join("target").join("browser-screenshots"))
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("starting node web/e2e/demo.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    // the session the browser got is the demo citizen's, confined to the demo campaign
+    assert!(stdout.contains("logged in as 90000000000001"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_voter_app_in_chromium_on_postgres() {
+    let Some((chromium, web)) = browser_setup() else { return };
     // `cookie_secure` as in production: Chromium drops the `SameSite=None` login-binding cookie
     // without `Secure` (and accepts `Secure` cookies from http://127.0.0.1, a secure context).
     let app = spawn_app_with(Backend::Postgres, |s| {

@@ -17,7 +17,7 @@ async fn alerts(app: &TestApp, kind: &'static str) -> i64 {
 }
 
 /// A fresh demo-mode campaign with `voters` generated citizens (`9000000000001`, …).
-async fn demo_campaign(app: &TestApp, voters: u32) -> String {
+pub(crate) async fn demo_campaign(app: &TestApp, voters: u32) -> String {
     let r = http_client().post(app.url("/api/demo/campaigns")).json(&json!({ "voters": voters, "options": 3 })).send().await.unwrap();
     assert_eq!(r.status(), 201);
     let v: Value = r.json().await.unwrap();
