@@ -428,6 +428,9 @@ fn check_record(dir: &Path, e: &Election, expected: &[Vec<u64>]) {
     let record: ElectionRecord = serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).unwrap()).unwrap();
     let board = std::fs::read_to_string(dir.join("board.jsonl")).unwrap();
     let lines: Vec<&str> = board.lines().collect();
+    // the exported files follow docs/schemas/record.schema.json
+    let as_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).unwrap()).unwrap();
+    assert_eq!(crate::schemas::schemas().errors(&as_json, &lines), Vec::<String>::new());
     assert_eq!(record.package, e.package);
     let last = record.tree_heads.last().unwrap();
     assert_eq!(last.head.size, lines.len() as u64, "the final head covers the whole board");

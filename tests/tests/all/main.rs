@@ -3,6 +3,7 @@
 
 mod differential;
 mod e2e;
+mod schemas;
 mod vectors;
 mod verifier;
 mod verifier_decryption;
