@@ -109,6 +109,17 @@ impl MerkleLog {
         index
     }
 
+    /// Drops every leaf from index `size` on (nothing if the log is not larger): the log is
+    /// then exactly the log of its first `size` leaves. For a writer whose appends were rolled
+    /// back (the server's group commit, docs/load.md); never used on a published log.
+    pub fn truncate(&mut self, size: u64) {
+        for (level, row) in self.levels.iter_mut().enumerate() {
+            // `levels[l]` holds the ⌊n / 2ˡ⌋ complete subtrees of 2ˡ leaves
+            let keep = size.checked_shr(level as u32).unwrap_or(0);
+            row.truncate(usize::try_from(keep).unwrap_or(usize::MAX));
+        }
+    }
+
     /// Appends an entry; returns its index.
     pub fn push(&mut self, entry: &[u8]) -> u64 {
         self.push_leaf_hash(leaf_hash(entry))
@@ -419,6 +430,26 @@ mod tests {
         for n in 0..=70 {
             assert_eq!(l.root_at(n as u64).unwrap(), mth(&leaves[..n]), "size {n}");
         }
+    }
+
+    #[test]
+    fn a_truncated_log_is_the_log_of_its_prefix() {
+        let (full, leaves) = log(70);
+        for size in [0usize, 1, 2, 3, 31, 32, 33, 64, 69, 70] {
+            let mut l = full.clone();
+            l.truncate(size as u64);
+            assert_eq!(l.size(), size as u64);
+            assert_eq!(l.root(), mth(&leaves[..size]), "size {size}");
+            // appending again gives the log built from scratch
+            for (i, leaf) in leaves.iter().enumerate().skip(size) {
+                assert_eq!(l.push_leaf_hash(*leaf), i as u64);
+            }
+            assert_eq!(l.root(), full.root(), "regrown from {size}");
+            assert_eq!(l.inclusion_proof(5, 70).unwrap(), full.inclusion_proof(5, 70).unwrap());
+        }
+        let mut l = full.clone();
+        l.truncate(100);
+        assert_eq!(l.root(), full.root(), "truncating beyond the size changes nothing");
     }
 
     #[test]

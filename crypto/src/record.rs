@@ -435,6 +435,13 @@ impl Board {
         Ok((index, self.lines.last().map(String::as_str).unwrap_or_default()))
     }
 
+    /// Drops every entry from index `size` on (see `MerkleLog::truncate`): for a writer whose
+    /// appends were rolled back.
+    pub fn truncate(&mut self, size: u64) {
+        self.log.truncate(size);
+        self.lines.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    }
+
     /// Number of entries.
     pub fn size(&self) -> u64 {
         self.log.size()
