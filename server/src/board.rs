@@ -186,7 +186,8 @@ impl Boards {
     }
 
     /// Runs `f` in one write transaction while holding the campaign's board lock; `f` appends
-    /// with [`Appender`]. On any failure the in-memory log is rebuilt before its next use.
+    /// with [`Appender`]. On any failure the in-memory log is cut back to its size before the
+    /// transaction (a panic leaves it marked stale: rebuilt before its next use).
     pub fn append_in_transaction<T>(
         &self,
         c: &mut AnyConnection,
@@ -195,14 +196,23 @@ impl Boards {
     ) -> Result<T, ApiError> {
         let cb = self.campaign(id);
         let mut cb = lock(&cb);
+        let mut before = None;
         let result = write_transaction(c, |c| {
             sync(c, id, &mut cb)?;
+            before = Some(cb.board.size());
             cb.stale = true;
             let mut app = Appender { board: &mut cb.board, key: &self.key, campaign: id };
             f(c, &mut app)
         });
-        if result.is_ok() {
-            cb.stale = false;
+        match (&result, before) {
+            (Ok(_), _) => cb.stale = false,
+            // rolled back: the log of the entries before it (if the commit's outcome is unknown
+            // and it did commit, the next `sync` sees another size and rebuilds from the database)
+            (Err(_), Some(size)) => {
+                cb.board.truncate(size);
+                cb.stale = false;
+            }
+            (Err(_), None) => {}
         }
         result
     }

@@ -4,6 +4,8 @@
 //! is for the caller's own ballot style. Proof and signature verification, replay detection and
 //! the one-counted-ballot rule come after this gate (see docs/server.md).
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
@@ -38,7 +40,7 @@ pub fn cast_gate(
 ) -> Result<CastContext, ApiError> {
     let ctx = voter_gate(c, campaign_id, pin, now)?;
     if ballot_style != ctx.ballot_style {
-        return Err(ApiError::invalid("ballot_style", format!("your ballot style is {}", ctx.ballot_style)));
+        return Err(wrong_style(&ctx.ballot_style));
     }
     Ok(ctx)
 }
@@ -46,6 +48,73 @@ pub fn cast_gate(
 /// Checks that `pin` may vote electronically in `campaign_id` at `now` (open, in the window, on
 /// the register and the e-voter list), whatever the ballot.
 pub fn voter_gate(c: &mut AnyConnection, campaign_id: &str, pin: &str, now: DateTime<Utc>) -> Result<CastContext, ApiError> {
+    let campaign = open_campaign(c, campaign_id, now)?;
+    let on_register: i64 = voters::table
+        .filter(voters::campaign_id.eq(campaign_id))
+        .filter(voters::pin.eq(pin))
+        .count()
+        .get_result(c)?;
+    if on_register == 0 {
+        return Err(not_on_register());
+    }
+    let active: Option<(i64, String, String)> = evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign_id))
+        .filter(evoter_credentials::pin.eq(pin))
+        .filter(evoter_credentials::status.eq("active"))
+        .select((evoter_credentials::id, evoter_credentials::public_key, evoter_credentials::ballot_style))
+        .first(c)
+        .optional()?;
+    let Some((credential_id, credential, own_style)) = active else { return Err(not_an_e_voter()) };
+    let revote_policy = campaign.revote_policy()?;
+    Ok(CastContext { campaign, revote_policy, credential_id, credential, ballot_style: own_style })
+}
+
+/// [`cast_gate`] for many casts of one campaign at once (the group commit, `crate::commit`):
+/// the same checks and refusals, with one query per table instead of one per voter. `Err` is a
+/// refusal of the whole group (the campaign is not open, or the database failed); each item is
+/// that cast's own answer.
+pub fn cast_gates(
+    c: &mut AnyConnection,
+    campaign_id: &str,
+    casts: &[(&str, &str)],
+    now: DateTime<Utc>,
+) -> Result<Vec<Result<CastContext, ApiError>>, ApiError> {
+    let campaign = open_campaign(c, campaign_id, now)?;
+    let revote_policy = campaign.revote_policy()?;
+    let pins: Vec<&str> = casts.iter().map(|(pin, _)| *pin).collect();
+    let on_register: HashSet<String> = voters::table
+        .filter(voters::campaign_id.eq(campaign_id))
+        .filter(voters::pin.eq_any(&pins))
+        .select(voters::pin)
+        .load::<String>(c)?
+        .into_iter()
+        .collect();
+    let active: HashMap<String, (i64, String, String)> = evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign_id))
+        .filter(evoter_credentials::pin.eq_any(&pins))
+        .filter(evoter_credentials::status.eq("active"))
+        .select((evoter_credentials::pin, evoter_credentials::id, evoter_credentials::public_key, evoter_credentials::ballot_style))
+        .load::<(String, i64, String, String)>(c)?
+        .into_iter()
+        .map(|(pin, id, key, style)| (pin, (id, key, style)))
+        .collect();
+    Ok(casts
+        .iter()
+        .map(|(pin, style)| {
+            if !on_register.contains(*pin) {
+                return Err(not_on_register());
+            }
+            let Some((credential_id, credential, own_style)) = active.get(*pin).cloned() else { return Err(not_an_e_voter()) };
+            if *style != own_style {
+                return Err(wrong_style(&own_style));
+            }
+            Ok(CastContext { campaign: campaign.clone(), revote_policy, credential_id, credential, ballot_style: own_style })
+        })
+        .collect())
+}
+
+/// The campaign, if it is open for voting at `now` (state and window).
+fn open_campaign(c: &mut AnyConnection, campaign_id: &str, now: DateTime<Utc>) -> Result<CampaignRow, ApiError> {
     let campaign = load_campaign(c, campaign_id)?;
     let st = campaign.state()?;
     if st != CampaignState::VotingOpen {
@@ -58,27 +127,17 @@ pub fn voter_gate(c: &mut AnyConnection, campaign_id: &str, pin: &str, now: Date
             format!("ballots are accepted {}–{} Asia/Bishkek on {}", campaign.window_start, campaign.window_end, campaign.voting_day),
         ));
     }
-    let on_register: i64 = voters::table
-        .filter(voters::campaign_id.eq(campaign_id))
-        .filter(voters::pin.eq(pin))
-        .count()
-        .get_result(c)?;
-    if on_register == 0 {
-        return Err(ApiError::forbidden("not_on_register", "you are not on this campaign's voter register"));
-    }
-    let active: Option<(i64, String, String)> = evoter_credentials::table
-        .filter(evoter_credentials::campaign_id.eq(campaign_id))
-        .filter(evoter_credentials::pin.eq(pin))
-        .filter(evoter_credentials::status.eq("active"))
-        .select((evoter_credentials::id, evoter_credentials::public_key, evoter_credentials::ballot_style))
-        .first(c)
-        .optional()?;
-    let Some((credential_id, credential, own_style)) = active else {
-        return Err(ApiError::forbidden(
-            "not_an_e_voter",
-            "you did not apply for electronic voting in this campaign; vote at your polling station",
-        ));
-    };
-    let revote_policy = campaign.revote_policy()?;
-    Ok(CastContext { campaign, revote_policy, credential_id, credential, ballot_style: own_style })
+    Ok(campaign)
+}
+
+fn not_on_register() -> ApiError {
+    ApiError::forbidden("not_on_register", "you are not on this campaign's voter register")
+}
+
+fn not_an_e_voter() -> ApiError {
+    ApiError::forbidden("not_an_e_voter", "you did not apply for electronic voting in this campaign; vote at your polling station")
+}
+
+fn wrong_style(own: &str) -> ApiError {
+    ApiError::invalid("ballot_style", format!("your ballot style is {own}"))
 }

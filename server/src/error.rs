@@ -86,7 +86,8 @@ impl ApiError {
         Self::Forbidden { code, message: message.into() }
     }
 
-    fn code(&self) -> &'static str {
+    /// The machine-readable `error` code of the JSON body.
+    pub fn code(&self) -> &'static str {
         match self {
             Self::Malformed { .. } => "malformed_request",
             Self::Invalid { .. } => "invalid_field",

@@ -8,6 +8,7 @@ pub mod board;
 pub mod casting;
 pub mod ceremony;
 pub mod clock;
+pub mod commit;
 pub mod configuration;
 pub mod credentials;
 pub mod db;

@@ -43,6 +43,8 @@ pub struct AppState {
     pub boards: Arc<crate::board::Boards>,
     /// Ballot verification, batched across concurrent requests.
     pub verifier: crate::verification::BatchVerifier,
+    /// Recording of verified ballots, committed in groups.
+    pub committer: crate::commit::Committer,
 }
 
 /// A built server, bound to its port.
@@ -77,6 +79,7 @@ impl Application {
         let oidc = Oidc::new(&settings.oidc, format!("{public_url}/auth/callback"))?;
         let sessions = SessionKeys::from_settings(&settings.session)?;
         let boards = Arc::new(crate::board::Boards::new(crate::board::load_or_generate_key(std::path::Path::new(&settings.board.key_path))?));
+        let committer = crate::commit::Committer::new(db.clone(), boards.clone(), clock.clone(), settings.board.totals_shards);
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
@@ -87,6 +90,7 @@ impl Application {
             limiter: RateLimiter::default(),
             boards,
             verifier: crate::verification::BatchVerifier::start(),
+            committer,
         });
         let server = run(listener, state.clone())?;
         tracing::info!(port, "dobush-server listening");

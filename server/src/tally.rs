@@ -21,6 +21,8 @@
 //! published (`status = 'mismatch'`, the endpoint answers 409 `totals_mismatch`) and an alert
 //! `tally_mismatch` is raised with both values in the audit log. The board is closed either way.
 
+use std::collections::BTreeMap;
+
 use diesel::prelude::*;
 use dobush_crypto::ballot::{EncryptedBallot, TrackingCode, VerifiedBallot};
 use dobush_crypto::context::ElectionContext;
@@ -55,68 +57,90 @@ pub fn policy(p: RevotePolicy) -> ReVotePolicy {
     }
 }
 
-/// Inside the cast transaction: adds the accepted ballot to its shard and, under `last_counts`,
-/// subtracts the ballot it supersedes (its stored payload) from the same shard.
-pub fn accumulate(
-    c: &mut AnyConnection,
-    campaign: &str,
-    ctx: &ElectionContext,
-    ballot: &VerifiedBallot,
-    superseded_payload: Option<&str>,
+/// The shard rows one cast transaction changes, kept in memory until [`ShardTotals::store`]:
+/// a group commit (`crate::commit`) adds many ballots and writes each touched row once.
+pub struct ShardTotals<'a> {
+    campaign: &'a str,
+    ctx: &'a ElectionContext,
     shards: u32,
-) -> Result<(), ApiError> {
-    let style = &ballot.ballot().style;
-    let shard = shard_of(ballot.tracking_code(), shards);
-    let row: Option<(String, i64)> = encrypted_totals::table
-        .filter(encrypted_totals::campaign_id.eq(campaign))
-        .filter(encrypted_totals::ballot_style.eq(style))
-        .filter(encrypted_totals::shard.eq(shard))
-        .select((encrypted_totals::totals, encrypted_totals::ballot_count))
-        .first(c)
-        .optional()?;
-    let (mut tally, mut count) = match &row {
-        Some((text, n)) => {
-            let totals: Vec<ContestTotals> = serde_json::from_str(text).map_err(corrupt)?;
-            (EncryptedTally::from_totals(ctx, &totals).map_err(corrupt)?, *n)
-        }
-        None => (EncryptedTally::new(ctx), 0),
-    };
-    tally.add(ballot).map_err(corrupt)?;
-    count += 1;
-    if let Some(payload) = superseded_payload {
-        let previous: EncryptedBallot = serde_json::from_str(payload).map_err(corrupt)?;
-        tally.subtract_stored(&previous).map_err(corrupt)?;
-        count -= 1;
+    /// (style, shard) → running sum, ballot count, whether the row exists.
+    rows: BTreeMap<(String, i32), (EncryptedTally, i64, bool)>,
+}
+
+impl<'a> ShardTotals<'a> {
+    /// No row read yet.
+    pub fn new(campaign: &'a str, ctx: &'a ElectionContext, shards: u32) -> Self {
+        Self { campaign, ctx, shards, rows: BTreeMap::new() }
     }
-    let text = serde_json::to_string(&tally.totals().map_err(corrupt)?).map_err(corrupt)?;
-    if row.is_some() {
-        diesel::update(
-            encrypted_totals::table
-                .filter(encrypted_totals::campaign_id.eq(campaign))
-                .filter(encrypted_totals::ballot_style.eq(style))
-                .filter(encrypted_totals::shard.eq(shard)),
-        )
-        .set((encrypted_totals::totals.eq(&text), encrypted_totals::ballot_count.eq(count)))
-        .execute(c)?;
-    } else {
-        diesel::insert_into(encrypted_totals::table)
-            .values((
-                encrypted_totals::campaign_id.eq(campaign),
-                encrypted_totals::ballot_style.eq(style),
-                encrypted_totals::shard.eq(shard),
-                encrypted_totals::totals.eq(&text),
-                encrypted_totals::ballot_count.eq(count),
-            ))
-            .execute(c)
-            .map_err(|e| {
-                if crate::db::is_unique_violation(&e) {
-                    ApiError::conflict("board_busy", "the totals changed meanwhile; try again")
-                } else {
-                    e.into()
+
+    /// Adds an accepted ballot to its shard and, under `last_counts`, subtracts the ballot it
+    /// supersedes (its stored payload) from the same shard.
+    pub fn add(&mut self, c: &mut AnyConnection, ballot: &VerifiedBallot, superseded_payload: Option<&str>) -> Result<(), ApiError> {
+        let style = ballot.ballot().style.clone();
+        let shard = shard_of(ballot.tracking_code(), self.shards);
+        let key = (style, shard);
+        if !self.rows.contains_key(&key) {
+            let row: Option<(String, i64)> = encrypted_totals::table
+                .filter(encrypted_totals::campaign_id.eq(self.campaign))
+                .filter(encrypted_totals::ballot_style.eq(&key.0))
+                .filter(encrypted_totals::shard.eq(shard))
+                .select((encrypted_totals::totals, encrypted_totals::ballot_count))
+                .first(c)
+                .optional()?;
+            let loaded = match row {
+                Some((text, n)) => {
+                    let totals: Vec<ContestTotals> = serde_json::from_str(&text).map_err(corrupt)?;
+                    (EncryptedTally::from_totals(self.ctx, &totals).map_err(corrupt)?, n, true)
                 }
-            })?;
+                None => (EncryptedTally::new(self.ctx), 0, false),
+            };
+            self.rows.insert(key.clone(), loaded);
+        }
+        let (tally, count, _) = self.rows.get_mut(&key).ok_or_else(|| corrupt("shard row"))?;
+        tally.add(ballot).map_err(corrupt)?;
+        *count += 1;
+        if let Some(payload) = superseded_payload {
+            let previous: EncryptedBallot = serde_json::from_str(payload).map_err(corrupt)?;
+            tally.subtract_stored(&previous).map_err(corrupt)?;
+            *count -= 1;
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Writes every changed row (inside the same transaction).
+    pub fn store(self, c: &mut AnyConnection) -> Result<(), ApiError> {
+        for ((style, shard), (tally, count, exists)) in self.rows {
+            let text = serde_json::to_string(&tally.totals().map_err(corrupt)?).map_err(corrupt)?;
+            if exists {
+                diesel::update(
+                    encrypted_totals::table
+                        .filter(encrypted_totals::campaign_id.eq(self.campaign))
+                        .filter(encrypted_totals::ballot_style.eq(&style))
+                        .filter(encrypted_totals::shard.eq(shard)),
+                )
+                .set((encrypted_totals::totals.eq(&text), encrypted_totals::ballot_count.eq(count)))
+                .execute(c)?;
+            } else {
+                diesel::insert_into(encrypted_totals::table)
+                    .values((
+                        encrypted_totals::campaign_id.eq(self.campaign),
+                        encrypted_totals::ballot_style.eq(&style),
+                        encrypted_totals::shard.eq(shard),
+                        encrypted_totals::totals.eq(&text),
+                        encrypted_totals::ballot_count.eq(count),
+                    ))
+                    .execute(c)
+                    .map_err(|e| {
+                        if crate::db::is_unique_violation(&e) {
+                            ApiError::conflict("board_busy", "the totals changed meanwhile; try again")
+                        } else {
+                            e.into()
+                        }
+                    })?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The sum of every shard of a campaign (the totals as kept at cast time), with the number of

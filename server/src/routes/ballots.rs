@@ -4,35 +4,35 @@
 //! A cast is checked in this order, each refusal a 4xx JSON error naming the reason: the voting
 //! window and state, the e-voter list and ballot style (`casting::cast_gate`); the ballot's
 //! credential is the caller's registered one; every proof and the credential signature verify
-//! (batched with concurrent casts, off the actix workers: `verification`); then, in one write transaction holding the campaign's board lock
-//! (`board::Boards::append_in_transaction`): the gate again, no ballot with the same tracking
-//! code, no ciphertext seen before in this campaign (cast, superseded or challenged), the ballot
-//! row (the unique index `ballots_one_counted` refuses a second counted ballot of a voter: under
-//! `forbidden` that is 409 `already_voted`), its ciphertexts, the board entries (under
-//! `last_counts` first a `superseded` entry for the previous counted ballot), and a signed head.
+//! (batched with concurrent casts, off the actix workers: `verification`); then, in one write
+//! transaction holding the campaign's board lock, shared with the casts waiting at the same time
+//! (`commit`, the group commit): the gate again, no ballot with the same tracking code, no
+//! ciphertext seen before in this campaign (cast, superseded or challenged), no counted ballot of
+//! the voter already under `forbidden` (409 `already_voted`; the unique index
+//! `ballots_one_counted` backs it), the ballot row, its ciphertexts, the board entries (under
+//! `last_counts` first a `superseded` entry for the previous counted ballot), the encrypted
+//! totals, and a signed head.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
-use dobush_crypto::ballot::{BallotError, BallotOpening, EncryptedBallot, TrackingCode, VerifiedBallot};
+use dobush_crypto::ballot::{BallotError, BallotOpening, EncryptedBallot, VerifiedBallot};
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::manifest::Manifest;
-use dobush_crypto::record::{BoardEntry, ElectionPackage, PublishedKeyHolder, RECORD_VERSION, Receipt};
+use dobush_crypto::record::{ElectionPackage, PublishedKeyHolder, RECORD_VERSION, Receipt};
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::audit;
 use crate::auth::extract::{Session, require_staff};
-use crate::board::{Election, election_packages, millis};
+use crate::board::{Election, election_packages};
 use crate::casting::cast_gate;
-use crate::domain::{CampaignState, RevotePolicy, Role};
+use crate::domain::{CampaignState, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::load_campaign;
-use crate::schema::{ballot_ciphertexts, ballot_styles, ballots, campaigns};
+use crate::schema::{ballot_styles, campaigns};
 use crate::startup::AppState;
 
 use super::cabinet::rate_limit_voter;
@@ -137,22 +137,8 @@ async fn check(
     Ok((election, verified))
 }
 
-/// True if `e` violates the unique index named `pg_name` (PostgreSQL) / on `sqlite_column`.
-fn violates(e: &diesel::result::Error, pg_name: &str, sqlite_column: &str) -> bool {
-    match e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info) => {
-            info.constraint_name() == Some(pg_name) || info.message().contains(sqlite_column)
-        }
-        _ => false,
-    }
-}
-
-fn tracking_code_from_hex(hex: &str) -> Result<TrackingCode, ApiError> {
-    serde_json::from_value(serde_json::Value::String(hex.to_string()))
-        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("stored tracking code: {e}")))
-}
-
-/// The transaction: checks against earlier ballots, the rows, the board entries, the head.
+/// Records a verified ballot (with the casts waiting with it: `crate::commit`) and returns its
+/// receipt.
 async fn record(
     state: &web::Data<AppState>,
     session: &Session,
@@ -161,132 +147,8 @@ async fn record(
     verified: VerifiedBallot,
     opening: Option<BallotOpening>,
 ) -> Result<Receipt, ApiError> {
-    let now = state.clock.now();
-    let now_secs = now.timestamp();
-    let pin = session.pin.as_str().to_string();
-    let boards = state.boards.clone();
-    let shards = state.settings.board.totals_shards;
-    state
-        .db
-        .run(move |c| {
-            boards.append_in_transaction(c, &id, |c, app| {
-                let b = verified.ballot();
-                let gate = cast_gate(c, &id, &pin, &b.style, now)?;
-                if b.credential.0.to_hex() != gate.credential {
-                    return Err(ApiError::invalid("credential", "your registered credential changed; make the ballot again"));
-                }
-                let tc = *verified.tracking_code();
-                let tc_hex = tc.to_hex();
-                let dup: i64 = ballots::table
-                    .filter(ballots::campaign_id.eq(&id))
-                    .filter(ballots::tracking_code.eq(&tc_hex))
-                    .count()
-                    .get_result(c)?;
-                if dup > 0 {
-                    return Err(ApiError::conflict("duplicate_ballot", format!("this ballot (tracking code {tc_hex}) was already submitted")));
-                }
-                let alphas: Vec<String> =
-                    b.contests.iter().flat_map(|k| k.selections.iter().map(|s| s.ciphertext.alpha.to_hex())).collect();
-                if alphas.iter().collect::<HashSet<_>>().len() != alphas.len() {
-                    return Err(ApiError::invalid("contests", "two selections share a ciphertext"));
-                }
-                let seen: i64 = ballot_ciphertexts::table
-                    .filter(ballot_ciphertexts::campaign_id.eq(&id))
-                    .filter(ballot_ciphertexts::ciphertext_hash.eq_any(&alphas))
-                    .count()
-                    .get_result(c)?;
-                if seen > 0 {
-                    return Err(ApiError::conflict(
-                        "ciphertext_replayed",
-                        "a ciphertext of this ballot was submitted before (a copied, replayed or challenged ballot cannot be cast)",
-                    ));
-                }
-                let challenged = opening.is_some();
-                let previous: Option<(i64, String, String)> = if !challenged && gate.revote_policy == RevotePolicy::LastCounts {
-                    ballots::table
-                        .filter(ballots::campaign_id.eq(&id))
-                        .filter(ballots::pin.eq(&pin))
-                        .filter(ballots::status.eq("counted"))
-                        .select((ballots::id, ballots::tracking_code, ballots::payload))
-                        .first(c)
-                        .optional()?
-                } else {
-                    None
-                };
-                if let Some((pid, _, _)) = &previous {
-                    diesel::update(ballots::table.filter(ballots::id.eq(pid))).set(ballots::status.eq("superseded")).execute(c)?;
-                }
-                let payload = serde_json::to_string(b).map_err(|e| ApiError::Unexpected(e.into()))?;
-                let ballot_hash = hex::encode(Sha256::digest(payload.as_bytes()));
-                let inserted = diesel::insert_into(ballots::table)
-                    .values((
-                        ballots::campaign_id.eq(&id),
-                        ballots::pin.eq(&pin),
-                        ballots::credential_id.eq(gate.credential_id),
-                        ballots::ballot_style.eq(&b.style),
-                        ballots::payload.eq(&payload),
-                        ballots::ballot_hash.eq(&ballot_hash),
-                        ballots::tracking_code.eq(&tc_hex),
-                        ballots::status.eq(if challenged { "challenged" } else { "counted" }),
-                        ballots::received_at.eq(now_secs),
-                    ))
-                    .execute(c);
-                match inserted {
-                    Ok(_) => {}
-                    Err(e) if violates(&e, "ballots_one_counted", "ballots.pin") => {
-                        return Err(match gate.revote_policy {
-                            RevotePolicy::Forbidden => ApiError::conflict(
-                                "already_voted",
-                                "you have already voted; this campaign does not allow re-voting",
-                            ),
-                            RevotePolicy::LastCounts => {
-                                ApiError::conflict("concurrent_cast", "another ballot of yours was being cast; try again")
-                            }
-                        });
-                    }
-                    Err(e) if violates(&e, "ballots_hash", "ballots.ballot_hash") => {
-                        return Err(ApiError::conflict("duplicate_ballot", "this ballot was already submitted"));
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-                let bid: i64 = ballots::table
-                    .filter(ballots::campaign_id.eq(&id))
-                    .filter(ballots::ballot_hash.eq(&ballot_hash))
-                    .select(ballots::id)
-                    .first(c)?;
-                for a in &alphas {
-                    diesel::insert_into(ballot_ciphertexts::table)
-                        .values((
-                            ballot_ciphertexts::campaign_id.eq(&id),
-                            ballot_ciphertexts::ciphertext_hash.eq(a),
-                            ballot_ciphertexts::ballot_id.eq(bid),
-                        ))
-                        .execute(c)?;
-                }
-                crate::tally::mark_issued(c, &id, &pin, now_secs)?;
-                if !challenged {
-                    let superseded = previous.as_ref().map(|(_, _, payload)| payload.as_str());
-                    crate::tally::accumulate(c, &id, &election.context, &verified, superseded, shards)?;
-                }
-                if let Some((pid, ptc, _)) = &previous {
-                    let entry = BoardEntry::Superseded { tracking_code: tracking_code_from_hex(ptc)?, by: tc };
-                    app.append(c, &entry, Some(*pid), now_secs)?;
-                    diesel::update(ballots::table.filter(ballots::id.eq(pid))).set(ballots::superseded_by.eq(bid)).execute(c)?;
-                }
-                let entry = match opening {
-                    Some(opening) => BoardEntry::Challenged { ballot: b.clone(), tracking_code: tc, opening },
-                    None => BoardEntry::Ballot { ballot: b.clone(), tracking_code: tc },
-                };
-                let index = app.append(c, &entry, Some(bid), now_secs)?;
-                let idx = i64::try_from(index).map_err(|e| ApiError::Unexpected(e.into()))?;
-                diesel::update(ballots::table.filter(ballots::id.eq(bid))).set(ballots::board_index.eq(idx)).execute(c)?;
-                let head = app.sign_head(c, election.package.base_hash, millis(now))?;
-                app.board()
-                    .receipt(index, tc, head)
-                    .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("receipt: {e}")))
-            })
-        })
-        .await
+    let job = crate::commit::CastJob { pin: session.pin.as_str().to_string(), verified, opening, election };
+    state.committer.record(&id, job).await
 }
 
 /// The manifest to install: everything else in the package comes from the stored outcome of

@@ -2,12 +2,13 @@
 //! policies (100 concurrent casts), copies, replays, wrong styles, tampered proofs, challenges.
 //! The campaign's joint key comes from a real 3-of-5 key ceremony run over HTTP.
 
-use dobush_crypto::ballot::{BallotSecrets, EncryptedBallot, PlaintextBallot, PlaintextContest, encrypt_ballot};
+use dobush_crypto::ballot::{BallotSecrets, EncryptedBallot, PlaintextBallot, PlaintextContest, encrypt_ballot, verify_ballot};
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
 use dobush_crypto::record::{BoardEntry, ElectionPackage, ReVotePolicy, Receipt, counted_ballots};
 use rand::rngs::OsRng;
+use dobush_server::commit::CastJob;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -423,7 +424,110 @@ async fn a_challenged_ballot_is_posted_and_can_never_be_cast(b: Backend) {
     assert_eq!(e.statuses(VOTER2).await, vec!["challenged", "counted"]);
 }
 
+/// The jobs of a group commit for `e`'s election.
+async fn jobs(e: &Election, casts: Vec<(&str, &EncryptedBallot, Option<dobush_crypto::ballot::BallotOpening>)>) -> Vec<CastJob> {
+    let (state, id) = (e.app.state.clone(), e.id.clone());
+    let election = e.app.with_db(move |c| state.boards.election(c, &id).unwrap()).await;
+    casts
+        .into_iter()
+        .map(|(pin, ballot, opening)| CastJob {
+            pin: pin.into(),
+            verified: verify_ballot(&e.ctx, ballot.clone(), &mut OsRng).unwrap(),
+            opening,
+            election: election.clone(),
+        })
+        .collect()
+}
+
+/// The answers of a group as `201` or the error code.
+fn codes(answers: &[Result<Receipt, dobush_server::error::ApiError>]) -> Vec<&'static str> {
+    answers.iter().map(|a| a.as_ref().map_or_else(|e| e.code(), |_| "201")).collect()
+}
+
+async fn one_group_answers_each_cast_as_if_it_came_alone(b: Backend) {
+    let e = open_election(b, "forbidden").await;
+    let (a, _) = e.ballot(0, 1);
+    let (b1, _) = e.ballot(1, 0);
+    let (b2, _) = e.ballot(1, 2);
+    let (c, c_secrets) = e.ballot(2, 3);
+    let mut c_resigned = c.clone();
+    c_resigned.signature = resign(&e, 2, &c);
+    let (c2, _) = e.ballot(2, 4);
+    let group = jobs(
+        &e,
+        vec![
+            (VOTER1, &a, None),
+            (VOTER1, &a, None),
+            (VOTER2, &b1, None),
+            (VOTER2, &b2, None),
+            (VOTER3, &c, Some(c_secrets.open())),
+            (VOTER3, &c_resigned, None),
+            (VOTER3, &c2, None),
+            ("10101199900000", &b2, None),
+        ],
+    )
+    .await;
+    let answers = e.app.state.committer.record_together(&e.id, group).await.unwrap();
+    assert_eq!(
+        codes(&answers),
+        ["201", "duplicate_ballot", "201", "already_voted", "201", "ciphertext_replayed", "201", "not_on_register"]
+    );
+    // one transaction, one head: every receipt proves inclusion in it, and it covers the board
+    let receipts: Vec<&Receipt> = answers.iter().filter_map(|a| a.as_ref().ok()).collect();
+    let lines = e.board_lines().await;
+    for r in &receipts {
+        if !r.entry.starts_with("{\"type\":\"challenged\"") {
+            r.verify(&e.package).unwrap(); // a cast's receipt (a check's is not a ballot receipt)
+        }
+        assert_eq!(r.tree_head, receipts[0].tree_head);
+        assert_eq!(lines[r.index as usize], r.entry);
+    }
+    assert_eq!(receipts[0].tree_head.head.size, lines.len() as u64);
+    assert_eq!(receipts.iter().map(|r| r.index).collect::<Vec<_>>(), [4, 5, 6, 7]);
+    assert_eq!(e.statuses(VOTER1).await, ["counted"]);
+    assert_eq!(e.statuses(VOTER2).await, ["counted"]);
+    assert_eq!(e.statuses(VOTER3).await, ["challenged", "counted"]);
+    // a group of refusals only writes nothing, not even a head
+    let heads = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/board/heads", e.id))).await.unwrap().text().await.unwrap();
+    let again = e.app.state.committer.record_together(&e.id, jobs(&e, vec![(VOTER1, &a, None), (VOTER2, &b2, None)]).await).await.unwrap();
+    assert_eq!(codes(&again), ["duplicate_ballot", "already_voted"]);
+    let heads_after = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/board/heads", e.id))).await.unwrap().text().await.unwrap();
+    assert_eq!(heads, heads_after);
+    assert_eq!(e.board_lines().await, lines);
+}
+
+async fn one_group_supersedes_within_itself_under_last_counts(b: Backend) {
+    let e = open_election(b, "last_counts").await;
+    let (a, _) = e.ballot(0, 1);
+    let (b1, _) = e.ballot(0, 2);
+    let (other, _) = e.ballot(1, 0);
+    let group = jobs(&e, vec![(VOTER1, &a, None), (VOTER2, &other, None), (VOTER1, &b1, None), (VOTER1, &a, None)]).await;
+    let answers = e.app.state.committer.record_together(&e.id, group).await.unwrap();
+    assert_eq!(codes(&answers), ["201", "201", "201", "duplicate_ballot"]);
+    assert_eq!(e.statuses(VOTER1).await, ["superseded", "counted"]);
+    let lines = e.board_lines().await;
+    let entries: Vec<BoardEntry> = lines[4..].iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (ta, tb) = (answers[0].as_ref().unwrap().tracking_code, answers[2].as_ref().unwrap().tracking_code);
+    assert!(matches!(&entries[..], [
+        BoardEntry::Ballot { tracking_code: x, .. },
+        BoardEntry::Ballot { .. },
+        BoardEntry::Superseded { tracking_code: s, by },
+        BoardEntry::Ballot { tracking_code: y, .. },
+    ] if *x == ta && *s == ta && *by == tb && *y == tb));
+    // the encrypted totals kept at cast time hold exactly the counted ballots (b1 and other)
+    let mut expected = dobush_crypto::tally::EncryptedTally::new(&e.ctx);
+    for ballot in [&b1, &other] {
+        expected.add(&verify_ballot(&e.ctx, ballot.clone(), &mut OsRng).unwrap()).unwrap();
+    }
+    let (id, ctx) = (e.id.clone(), e.ctx.clone());
+    let (kept, count) = e.app.with_db(move |c| dobush_server::tally::shard_totals(c, &id, &ctx).unwrap()).await;
+    assert_eq!(count, 2);
+    assert_eq!(serde_json::to_value(kept).unwrap(), serde_json::to_value(expected.totals().unwrap()).unwrap());
+}
+
 crate::backend_tests!(
+    one_group_answers_each_cast_as_if_it_came_alone,
+    one_group_supersedes_within_itself_under_last_counts,
     a_cast_ballot_gets_a_receipt_that_verifies,
     hundred_concurrent_casts_count_once_under_forbidden,
     hundred_concurrent_casts_the_last_counts_under_last_counts,

@@ -1,0 +1,461 @@
+//! Group commit of cast and challenged ballots (docs/load.md §Group commit).
+//!
+//! Every campaign has one committer task. A cast, once its proofs and signature are verified
+//! (`crate::verification`), is queued to its campaign's committer and waits for its receipt. The
+//! committer takes every cast waiting and records them in **one** write transaction holding the
+//! campaign's board lock (`board::Boards::append_in_transaction`): for each cast, in arrival
+//! order, the checks against the database and against the casts before it in the same group,
+//! then its rows and board entries; then the changed encrypted-totals shards, **one** signed tree
+//! head, and one commit. Only after the commit does any cast get its receipt (every receipt of a
+//! group proves inclusion in that group's head). An idle server commits a lone cast at once; under
+//! load the groups grow by themselves (every cast that arrived while the previous group was
+//! committing), so the commit flush and the per-transaction work are shared.
+//!
+//! Each cast of a group gets exactly the answer it would get alone, in the same order: the
+//! refusals (`duplicate_ballot`, `ciphertext_replayed`, `already_voted`, the gate's) are decided
+//! before any of its rows is written, so a refused cast writes nothing and does not disturb the
+//! others; under `last_counts` a later cast of the same voter in the group supersedes the earlier
+//! one exactly as if it had come in a later transaction. If the group's transaction fails for any
+//! other reason (a constraint a concurrent writer hit first, a lost connection), nothing of it
+//! was written and nobody has a receipt: a lost connection answers every cast 503, any other
+//! failure has each cast retried alone, so one cast's failure never refuses another.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use dobush_crypto::ballot::{BallotOpening, TrackingCode, VerifiedBallot};
+use dobush_crypto::record::{BoardEntry, Receipt};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::board::{Appender, Boards, Election, millis};
+use crate::casting::{CastContext, cast_gates};
+use crate::clock::Clock;
+use crate::db::{AnyConnection, Db};
+use crate::domain::RevotePolicy;
+use crate::error::ApiError;
+use crate::schema::{ballot_ciphertexts, ballots};
+use crate::tally::ShardTotals;
+
+/// Largest group.
+const MAX_GROUP: usize = 256;
+
+/// A verified ballot to record for the voter `pin`; with its opening if it is a Benaloh check.
+pub struct CastJob {
+    /// The voter (from the session).
+    pub pin: String,
+    /// The ballot, verified against `election`.
+    pub verified: VerifiedBallot,
+    /// The opening of a challenged ballot (never counted), or `None` for a cast.
+    pub opening: Option<BallotOpening>,
+    /// The election it was verified against.
+    pub election: Arc<Election>,
+}
+
+struct Queued {
+    job: CastJob,
+    reply: oneshot::Sender<Result<Receipt, ApiError>>,
+}
+
+/// What a committer task needs.
+#[derive(Clone)]
+struct Shared {
+    db: Db,
+    boards: Arc<Boards>,
+    clock: Arc<dyn Clock>,
+    shards: u32,
+}
+
+/// The committer tasks of every campaign.
+pub struct Committer {
+    shared: Shared,
+    queues: Mutex<HashMap<String, mpsc::UnboundedSender<Queued>>>,
+}
+
+impl std::fmt::Debug for Committer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Committer").finish_non_exhaustive()
+    }
+}
+
+impl Committer {
+    /// Committers writing to `db` with `boards`; `shards` as `[board] totals_shards`.
+    pub fn new(db: Db, boards: Arc<Boards>, clock: Arc<dyn Clock>, shards: u32) -> Self {
+        Self { shared: Shared { db, boards, clock, shards }, queues: Mutex::new(HashMap::new()) }
+    }
+
+    /// Records `job` in campaign `id` (with whatever else is waiting) and returns its receipt
+    /// once the group is committed.
+    pub async fn record(&self, id: &str, job: CastJob) -> Result<Receipt, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        let mut queued = Queued { job, reply };
+        // a committer task ends only if its runtime does (a test server's); then start another
+        for _ in 0..2 {
+            let tx = {
+                let mut queues = self.queues.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                queues
+                    .entry(id.to_string())
+                    .or_insert_with(|| {
+                        let (tx, rx) = mpsc::unbounded_channel();
+                        tokio::spawn(run(self.shared.clone(), id.to_string(), rx));
+                        tx
+                    })
+                    .clone()
+            };
+            match tx.send(queued) {
+                Ok(()) => {
+                    return answer
+                        .await
+                        .unwrap_or_else(|_| Err(ApiError::Unexpected(anyhow::anyhow!("the committer of campaign {id} dropped a ballot"))));
+                }
+                Err(mpsc::error::SendError(back)) => {
+                    queued = back;
+                    self.queues.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id);
+                }
+            }
+        }
+        Err(ApiError::Unexpected(anyhow::anyhow!("no committer for campaign {id}")))
+    }
+}
+
+impl Committer {
+    /// Records `jobs` (casts of campaign `id` verified against one election) as **one** group,
+    /// now, without the queue: `Err` if the group's transaction failed (nothing written), else
+    /// each cast's receipt or refusal, in order. The queue's groups are recorded the same way.
+    pub async fn record_together(&self, id: &str, jobs: Vec<CastJob>) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
+        let Some(election) = jobs.first().map(|j| j.election.clone()) else { return Ok(Vec::new()) };
+        if jobs.iter().any(|j| !Arc::ptr_eq(&j.election, &election)) {
+            return Err(ApiError::Unexpected(anyhow::anyhow!("one group, one election")));
+        }
+        let n = jobs.len();
+        record_group(&self.shared, id, &election, &Arc::new(jobs), 0..n).await
+    }
+}
+
+async fn run(shared: Shared, id: String, mut rx: mpsc::UnboundedReceiver<Queued>) {
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(q) => group.push(q),
+                Err(_) => break,
+            }
+        }
+        // one election per transaction (a campaign's election does not change while it is open;
+        // this only keeps the invariant explicit)
+        while !group.is_empty() {
+            let election = group[0].job.election.clone();
+            let (same, rest): (Vec<_>, Vec<_>) = group.into_iter().partition(|q| Arc::ptr_eq(&q.job.election, &election));
+            group = rest;
+            commit(&shared, &id, election, same).await;
+        }
+    }
+}
+
+/// Commits one group and answers every cast of it.
+async fn commit(shared: &Shared, id: &str, election: Arc<Election>, group: Vec<Queued>) {
+    let (jobs, replies): (Vec<CastJob>, Vec<_>) = group.into_iter().map(|q| (q.job, q.reply)).unzip();
+    let jobs = Arc::new(jobs);
+    let n = jobs.len();
+    match record_group(shared, id, &election, &jobs, 0..n).await {
+        Ok(answers) => {
+            tracing::debug!(campaign = id, group = n, "casts committed");
+            for (answer, reply) in answers.into_iter().zip(replies) {
+                let _ = reply.send(answer);
+            }
+        }
+        Err(ApiError::Unavailable(message)) => {
+            for reply in replies {
+                let _ = reply.send(Err(ApiError::Unavailable(message.clone())));
+            }
+        }
+        Err(e) if n == 1 => {
+            if let Some(reply) = replies.into_iter().next() {
+                let _ = reply.send(Err(e));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(campaign = id, group = n, error = %e, "group commit failed; recording each cast alone");
+            for (i, reply) in replies.into_iter().enumerate() {
+                let answer = match record_group(shared, id, &election, &jobs, i..i + 1).await {
+                    Ok(mut one) => one.pop().unwrap_or_else(|| Err(ApiError::Unexpected(anyhow::anyhow!("no answer")))),
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(answer);
+            }
+        }
+    }
+}
+
+/// Records `jobs[range]` in one transaction: `Err` if the transaction failed (nothing written),
+/// else each cast's receipt or refusal.
+async fn record_group(
+    shared: &Shared,
+    id: &str,
+    election: &Arc<Election>,
+    jobs: &Arc<Vec<CastJob>>,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
+    let now = shared.clock.now();
+    let (boards, shards, id, election, jobs) = (shared.boards.clone(), shared.shards, id.to_string(), election.clone(), jobs.clone());
+    shared
+        .db
+        .run(move |c| {
+            let group = jobs.get(range).ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("group range")))?;
+            boards.append_in_transaction(c, &id, |c, app| Group::record(c, app, &id, &election, group, now, shards))
+        })
+        .await
+}
+
+/// A counted ballot of a voter, as the re-vote rule needs it.
+#[derive(Clone)]
+struct Counted {
+    id: i64,
+    tracking_code: String,
+    payload: String,
+}
+
+/// A group's view of the campaign: what the database held before the transaction plus what the
+/// group's earlier casts added.
+struct Group<'a> {
+    campaign: &'a str,
+    tracking_codes: HashSet<String>,
+    ciphertexts: HashSet<String>,
+    counted: HashMap<String, Counted>,
+}
+
+/// A cast that passed every check, ready to write.
+struct Admitted<'j> {
+    job: &'j CastJob,
+    gate: CastContext,
+    tracking_code: TrackingCode,
+    ciphertexts: Vec<String>,
+    previous: Option<Counted>,
+}
+
+impl Group<'_> {
+    fn record(
+        c: &mut AnyConnection,
+        app: &mut Appender<'_>,
+        campaign: &str,
+        election: &Election,
+        jobs: &[CastJob],
+        now: DateTime<Utc>,
+        shards: u32,
+    ) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
+        let casts: Vec<(&str, &str)> = jobs.iter().map(|j| (j.pin.as_str(), j.verified.ballot().style.as_str())).collect();
+        let gates = cast_gates(c, campaign, &casts, now)?;
+        let mut group = Group::load(c, campaign, jobs)?;
+        let mut totals = ShardTotals::new(campaign, &election.context, shards);
+        let mut results = Vec::with_capacity(jobs.len());
+        for (job, gate) in jobs.iter().zip(gates) {
+            match gate.and_then(|gate| group.admit(job, gate)) {
+                Ok(admitted) => results.push(Ok(group.write(c, app, admitted, &mut totals, now.timestamp())?)),
+                Err(refusal) => results.push(Err(refusal)),
+            }
+        }
+        // a group of refusals only wrote nothing: no head
+        let head = if results.iter().any(Result::is_ok) {
+            totals.store(c)?;
+            Some(app.sign_head(c, election.package.base_hash, millis(now))?)
+        } else {
+            None
+        };
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                let (index, tc) = r?;
+                let head = head.ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("no tree head")))?;
+                app.board().receipt(index, tc, head).map_err(|e| ApiError::Unexpected(anyhow::anyhow!("receipt: {e}")))
+            })
+            .collect())
+    }
+
+    /// What the database holds about the group's ballots: tracking codes and ciphertexts already
+    /// submitted, and the voters' counted ballots.
+    fn load<'a>(c: &mut AnyConnection, campaign: &'a str, jobs: &[CastJob]) -> Result<Group<'a>, ApiError> {
+        let codes: Vec<String> = jobs.iter().map(|j| j.verified.tracking_code().to_hex()).collect();
+        let tracking_codes: HashSet<String> = ballots::table
+            .filter(ballots::campaign_id.eq(campaign))
+            .filter(ballots::tracking_code.eq_any(&codes))
+            .select(ballots::tracking_code)
+            .load::<String>(c)?
+            .into_iter()
+            .collect();
+        let alphas: Vec<String> = jobs.iter().flat_map(|j| alphas(j.verified.ballot())).collect();
+        let ciphertexts: HashSet<String> = ballot_ciphertexts::table
+            .filter(ballot_ciphertexts::campaign_id.eq(campaign))
+            .filter(ballot_ciphertexts::ciphertext_hash.eq_any(&alphas))
+            .select(ballot_ciphertexts::ciphertext_hash)
+            .load::<String>(c)?
+            .into_iter()
+            .collect();
+        let pins: Vec<&str> = jobs.iter().map(|j| j.pin.as_str()).collect();
+        let counted: HashMap<String, Counted> = ballots::table
+            .filter(ballots::campaign_id.eq(campaign))
+            .filter(ballots::pin.eq_any(&pins))
+            .filter(ballots::status.eq("counted"))
+            .select((ballots::pin, ballots::id, ballots::tracking_code, ballots::payload))
+            .load::<(String, i64, String, String)>(c)?
+            .into_iter()
+            .map(|(pin, id, tracking_code, payload)| (pin, Counted { id, tracking_code, payload }))
+            .collect();
+        Ok(Group { campaign, tracking_codes, ciphertexts, counted })
+    }
+
+    /// The checks of one cast against the database and the group's earlier casts, in the order
+    /// and with the answers of a cast recorded alone. Writes nothing.
+    fn admit<'j>(&self, job: &'j CastJob, gate: CastContext) -> Result<Admitted<'j>, ApiError> {
+        let b = job.verified.ballot();
+        if b.credential.0.to_hex() != gate.credential {
+            return Err(ApiError::invalid("credential", "your registered credential changed; make the ballot again"));
+        }
+        let tracking_code = *job.verified.tracking_code();
+        let tc_hex = tracking_code.to_hex();
+        if self.tracking_codes.contains(&tc_hex) {
+            return Err(ApiError::conflict("duplicate_ballot", format!("this ballot (tracking code {tc_hex}) was already submitted")));
+        }
+        let ciphertexts = alphas(b);
+        if ciphertexts.iter().collect::<HashSet<_>>().len() != ciphertexts.len() {
+            return Err(ApiError::invalid("contests", "two selections share a ciphertext"));
+        }
+        if ciphertexts.iter().any(|a| self.ciphertexts.contains(a)) {
+            return Err(ApiError::conflict(
+                "ciphertext_replayed",
+                "a ciphertext of this ballot was submitted before (a copied, replayed or challenged ballot cannot be cast)",
+            ));
+        }
+        let previous = match (&job.opening, gate.revote_policy, self.counted.get(&job.pin)) {
+            (Some(_), _, _) | (None, _, None) => None,
+            (None, RevotePolicy::Forbidden, Some(_)) => {
+                return Err(ApiError::conflict("already_voted", "you have already voted; this campaign does not allow re-voting"));
+            }
+            (None, RevotePolicy::LastCounts, Some(p)) => Some(p.clone()),
+        };
+        Ok(Admitted { job, gate, tracking_code, ciphertexts, previous })
+    }
+
+    /// Writes an admitted cast: its rows, its board entries (under `last_counts` first a
+    /// `superseded` entry for the voter's previous counted ballot), its issuance, its share of
+    /// the totals. Returns its board index. Any error here fails the whole group.
+    fn write(
+        &mut self,
+        c: &mut AnyConnection,
+        app: &mut Appender<'_>,
+        a: Admitted<'_>,
+        totals: &mut ShardTotals<'_>,
+        now_secs: i64,
+    ) -> Result<(u64, TrackingCode), ApiError> {
+        let (campaign, job) = (self.campaign, a.job);
+        let b = job.verified.ballot();
+        let challenged = job.opening.is_some();
+        let tc_hex = a.tracking_code.to_hex();
+        if let Some(p) = &a.previous {
+            diesel::update(ballots::table.filter(ballots::id.eq(p.id))).set(ballots::status.eq("superseded")).execute(c)?;
+        }
+        let payload = serde_json::to_string(b).map_err(|e| ApiError::Unexpected(e.into()))?;
+        let ballot_hash = hex::encode(Sha256::digest(payload.as_bytes()));
+        // the ballot's entry comes after the `superseded` entry, if any
+        let index = app.board().size() + u64::from(a.previous.is_some());
+        let index_db = i64::try_from(index).map_err(|e| ApiError::Unexpected(e.into()))?;
+        diesel::insert_into(ballots::table)
+            .values((
+                ballots::campaign_id.eq(campaign),
+                ballots::pin.eq(&job.pin),
+                ballots::credential_id.eq(a.gate.credential_id),
+                ballots::ballot_style.eq(&b.style),
+                ballots::payload.eq(&payload),
+                ballots::ballot_hash.eq(&ballot_hash),
+                ballots::tracking_code.eq(&tc_hex),
+                ballots::status.eq(if challenged { "challenged" } else { "counted" }),
+                ballots::received_at.eq(now_secs),
+                ballots::board_index.eq(index_db),
+            ))
+            .execute(c)
+            .map_err(|e| unique_refusal(&e, a.gate.revote_policy).unwrap_or_else(|| e.into()))?;
+        let bid: i64 = ballots::table
+            .filter(ballots::campaign_id.eq(campaign))
+            .filter(ballots::ballot_hash.eq(&ballot_hash))
+            .select(ballots::id)
+            .first(c)?;
+        insert_ciphertexts(c, campaign, &a.ciphertexts, bid)?;
+        crate::tally::mark_issued(c, campaign, &job.pin, now_secs)?;
+        if !challenged {
+            totals.add(c, &job.verified, a.previous.as_ref().map(|p| p.payload.as_str()))?;
+        }
+        if let Some(p) = &a.previous {
+            let entry = BoardEntry::Superseded { tracking_code: tracking_code_from_hex(&p.tracking_code)?, by: a.tracking_code };
+            app.append(c, &entry, Some(p.id), now_secs)?;
+            diesel::update(ballots::table.filter(ballots::id.eq(p.id))).set(ballots::superseded_by.eq(bid)).execute(c)?;
+        }
+        let entry = match &job.opening {
+            Some(opening) => BoardEntry::Challenged { ballot: b.clone(), tracking_code: a.tracking_code, opening: opening.clone() },
+            None => BoardEntry::Ballot { ballot: b.clone(), tracking_code: a.tracking_code },
+        };
+        let appended = app.append(c, &entry, Some(bid), now_secs)?;
+        if appended != index {
+            return Err(ApiError::Unexpected(anyhow::anyhow!("board index {appended}, expected {index}")));
+        }
+        self.tracking_codes.insert(tc_hex);
+        self.ciphertexts.extend(a.ciphertexts);
+        if !challenged {
+            self.counted.insert(job.pin.clone(), Counted { id: bid, tracking_code: a.tracking_code.to_hex(), payload });
+        }
+        Ok((index, a.tracking_code))
+    }
+}
+
+/// One multi-row insert of a ballot's ciphertexts (diesel's batch insert does not support the
+/// two-backend connection).
+fn insert_ciphertexts(c: &mut AnyConnection, campaign: &str, hashes: &[String], ballot_id: i64) -> Result<(), ApiError> {
+    use diesel::sql_types::{BigInt, Text};
+    // `$n` are numbered in order of first appearance, as SQLite (which numbers named parameters
+    // so) and PostgreSQL both need
+    let rows: Vec<String> = (0..hashes.len()).map(|i| format!("($1, $2, ${})", i + 3)).collect();
+    let sql = format!("INSERT INTO ballot_ciphertexts (campaign_id, ballot_id, ciphertext_hash) VALUES {}", rows.join(", "));
+    let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(campaign).bind::<BigInt, _>(ballot_id);
+    for h in hashes {
+        q = q.bind::<Text, _>(h);
+    }
+    q.execute(c)?;
+    Ok(())
+}
+
+/// The ciphertexts of a ballot as `ballot_ciphertexts` keys (their `alpha`, hex).
+fn alphas(b: &dobush_crypto::ballot::EncryptedBallot) -> Vec<String> {
+    b.contests.iter().flat_map(|k| k.selections.iter().map(|s| s.ciphertext.alpha.to_hex())).collect()
+}
+
+/// The refusal a unique index gives (a concurrent writer got there first): under `forbidden` a
+/// second counted ballot of the voter is `already_voted`.
+fn unique_refusal(e: &diesel::result::Error, policy: RevotePolicy) -> Option<ApiError> {
+    if violates(e, "ballots_one_counted", "ballots.pin") {
+        Some(match policy {
+            RevotePolicy::Forbidden => {
+                ApiError::conflict("already_voted", "you have already voted; this campaign does not allow re-voting")
+            }
+            RevotePolicy::LastCounts => ApiError::conflict("concurrent_cast", "another ballot of yours was being cast; try again"),
+        })
+    } else if violates(e, "ballots_hash", "ballots.ballot_hash") {
+        Some(ApiError::conflict("duplicate_ballot", "this ballot was already submitted"))
+    } else {
+        None
+    }
+}
+
+/// True if `e` violates the unique index named `pg_name` (PostgreSQL) / on `sqlite_column`.
+fn violates(e: &diesel::result::Error, pg_name: &str, sqlite_column: &str) -> bool {
+    match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info) => {
+            info.constraint_name() == Some(pg_name) || info.message().contains(sqlite_column)
+        }
+        _ => false,
+    }
+}
+
+fn tracking_code_from_hex(hex: &str) -> Result<TrackingCode, ApiError> {
+    serde_json::from_value(serde_json::Value::String(hex.to_string()))
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("stored tracking code: {e}")))
+}
