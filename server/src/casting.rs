@@ -69,6 +69,31 @@ pub fn voter_gate(c: &mut AnyConnection, campaign_id: &str, pin: &str, now: Date
     Ok(CastContext { campaign, revote_policy, credential_id, credential, ballot_style: own_style })
 }
 
+/// The gate before a cast's proofs are verified: the voter's active credential (hex) if the
+/// ballot is of the voter's style; one query when it passes. The authoritative gate is
+/// [`cast_gates`], in the transaction that records the cast; this one only refuses early (and
+/// names the reason as [`cast_gate`] does when it refuses).
+pub fn quick_cast_gate(
+    c: &mut AnyConnection,
+    campaign_id: &str,
+    pin: &str,
+    ballot_style: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ApiError> {
+    let active: Option<(String, String)> = evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign_id))
+        .filter(evoter_credentials::pin.eq(pin))
+        .filter(evoter_credentials::status.eq("active"))
+        .select((evoter_credentials::public_key, evoter_credentials::ballot_style))
+        .first(c)
+        .optional()?;
+    match active {
+        Some((credential, own)) if own == ballot_style => Ok(credential),
+        Some((_, own)) => Err(wrong_style(&own)),
+        None => cast_gate(c, campaign_id, pin, ballot_style, now).map(|g| g.credential),
+    }
+}
+
 /// [`cast_gate`] for many casts of one campaign at once (the group commit, `crate::commit`):
 /// the same checks and refusals, with one query per table instead of one per voter. `Err` is a
 /// refusal of the whole group (the campaign is not open, or the database failed); each item is

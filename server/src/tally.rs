@@ -10,7 +10,8 @@
 //! ballot to one shard of its ballot style, chosen by the first four bytes of its tracking code
 //! modulo `[board] totals_shards`; under `last_counts` the superseded ballot is subtracted in the
 //! same row, in the same transaction. So concurrent casts touch different rows, and closing reads
-//! `styles × shards` rows instead of every ballot.
+//! `styles × shards` rows instead of every ballot. A group commit (`crate::commit`) adds all its
+//! casts in memory ([`ShardTotals`]) and writes each row it touched once.
 //!
 //! # Closing
 //!

@@ -1,12 +1,13 @@
 //! Casting and challenging ballots (issue 3 "Casting a ballot", issue 8), and installing a
 //! campaign's election package (the public outcome of its key ceremony).
 //!
-//! A cast is checked in this order, each refusal a 4xx JSON error naming the reason: the voting
-//! window and state, the e-voter list and ballot style (`casting::cast_gate`); the ballot's
-//! credential is the caller's registered one; every proof and the credential signature verify
+//! A cast is checked in this order, each refusal a 4xx JSON error naming the reason: the caller
+//! has an active e-voter credential for the ballot's style (`casting::quick_cast_gate`, one query;
+//! when it refuses it names the reason as the full gate does: voting window and state, register,
+//! e-voter list, style); the ballot's credential is the caller's registered one; every proof and the credential signature verify
 //! (batched with concurrent casts, off the actix workers: `verification`); then, in one write
 //! transaction holding the campaign's board lock, shared with the casts waiting at the same time
-//! (`commit`, the group commit): the gate again, no ballot with the same tracking code, no
+//! (`commit`, the group commit): the full gate (`casting::cast_gates`), no ballot with the same tracking code, no
 //! ciphertext seen before in this campaign (cast, superseded or challenged), no counted ballot of
 //! the voter already under `forbidden` (409 `already_voted`; the unique index
 //! `ballots_one_counted` backs it), the ballot row, its ciphertexts, the board entries (under
@@ -27,7 +28,7 @@ use serde_json::json;
 use crate::audit;
 use crate::auth::extract::{Session, require_staff};
 use crate::board::{Election, election_packages};
-use crate::casting::cast_gate;
+use crate::casting::quick_cast_gate;
 use crate::domain::{CampaignState, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -66,7 +67,7 @@ async fn cast(
     rate_limit_voter(&state, &session)?;
     let id = path.into_inner();
     let (election, verified) = check(&state, &req, &session, &id, body.0).await?;
-    let receipt = record(&state, &session, id, election, verified, None).await?;
+    let receipt = record(&state, &req, &session, id, election, verified, None).await?;
     Ok(HttpResponse::Created().json(receipt))
 }
 
@@ -97,11 +98,12 @@ async fn challenge(
             .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("opening check task: {e}")))?
             .map_err(ballot_error)?
     };
-    let receipt = record(&state, &session, id, election, verified, Some(opening)).await?;
+    let receipt = record(&state, &req, &session, id, election, verified, Some(opening)).await?;
     Ok(HttpResponse::Created().json(json!({ "receipt": receipt, "plaintext": plaintext })))
 }
 
-/// The checks before the transaction: gate, credential, full verification.
+/// The checks before the transaction: the quick gate (the voter's active credential and style;
+/// the full gate runs again when the cast is recorded), the credential, full verification.
 async fn check(
     state: &web::Data<AppState>,
     req: &HttpRequest,
@@ -115,19 +117,16 @@ async fn check(
     let gate = state
         .db
         .run(move |c| {
-            let gate = cast_gate(c, &cid, &pin, &style, now)?;
+            let credential = quick_cast_gate(c, &cid, &pin, &style, now)?;
             let election = boards.election(c, &cid)?;
-            Ok((gate, election))
+            Ok((credential, election))
         })
         .await;
-    let (gate, election) = match gate {
+    let (credential, election) = match gate {
         Ok(g) => g,
-        Err(e @ ApiError::Forbidden { .. }) => {
-            return Err(audit::refuse(state, req, Some(session.pin.as_str()), "cast_refused", e).await);
-        }
-        Err(e) => return Err(e),
+        Err(e) => return Err(audited(state, req, session, e).await),
     };
-    if ballot.credential.0.to_hex() != gate.credential {
+    if ballot.credential.0.to_hex() != credential {
         return Err(ApiError::invalid(
             "credential",
             "the ballot is not made with your registered credential (a ballot of another voter cannot be cast)",
@@ -137,10 +136,19 @@ async fn check(
     Ok((election, verified))
 }
 
+/// A refusal of the gate (403) goes to the audit log as `cast_refused`.
+async fn audited(state: &web::Data<AppState>, req: &HttpRequest, session: &Session, e: ApiError) -> ApiError {
+    match e {
+        e @ ApiError::Forbidden { .. } => audit::refuse(state, req, Some(session.pin.as_str()), "cast_refused", e).await,
+        e => e,
+    }
+}
+
 /// Records a verified ballot (with the casts waiting with it: `crate::commit`) and returns its
 /// receipt.
 async fn record(
     state: &web::Data<AppState>,
+    req: &HttpRequest,
     session: &Session,
     id: String,
     election: Arc<Election>,
@@ -148,7 +156,10 @@ async fn record(
     opening: Option<BallotOpening>,
 ) -> Result<Receipt, ApiError> {
     let job = crate::commit::CastJob { pin: session.pin.as_str().to_string(), verified, opening, election };
-    state.committer.record(&id, job).await
+    match state.committer.record(&id, job).await {
+        Ok(receipt) => Ok(receipt),
+        Err(e) => Err(audited(state, req, session, e).await),
+    }
 }
 
 /// The manifest to install: everything else in the package comes from the stored outcome of
