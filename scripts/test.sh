@@ -44,7 +44,7 @@ cargo test --workspace --locked
 # seed corpus (made from vectors/ and a simulated election), the committed regression inputs and
 # a fixed budget of mutated inputs (FUZZ_INPUTS per target, at most FUZZ_SECONDS each). A crash
 # fails the run; the input is saved under fuzz/artifacts/<target>/. FUZZ_INPUTS=0 runs the seeds
-# and regressions only. Long coverage-guided runs: cargo-fuzz on nightly (fuzz/libfuzzer/).
+# and regressions only. Long coverage-guided runs: cargo-fuzz (fuzz/libfuzzer/, docs/fuzzing.md).
 rm -rf fuzz/seeds && cargo run -q --locked -p dobush-tests --bin fuzz_seeds -- fuzz/seeds
 cargo run -q --locked -p dobush-fuzz --features api --bin fuzz_smoke -- \
   --inputs "${FUZZ_INPUTS:-3000}" --seconds "${FUZZ_SECONDS:-10}"

@@ -11,8 +11,8 @@
 //! The property everywhere: no panic, no hang, no unbounded allocation; round trips give back
 //! what was decoded. A panic is the fuzzer's finding, so the targets themselves assert.
 //!
-//! * cargo-fuzz (nightly, libFuzzer, coverage-guided): `fuzz/libfuzzer/`, one entry point per
-//!   target calling the function here.
+//! * cargo-fuzz (libFuzzer, coverage-guided; on stable with `RUSTC_BOOTSTRAP=1`):
+//!   `fuzz/libfuzzer/`, one entry point per target calling the function here.
 //! * stable: [`run`] feeds a target its seeds, then mutated seeds ([`mutate`]: byte edits and
 //!   JSON-aware edits that keep the input parseable so that it reaches the checks behind the
 //!   parsers), each under `catch_unwind`, within a fixed budget of inputs and time; the binary
