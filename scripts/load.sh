@@ -34,7 +34,7 @@ export DOBUSH_CAMPAIGNS__ALLOW_DEMO_MODE=true
 export DOBUSH_RATE_LIMIT__PER_ADDRESS_PER_MINUTE=0
 export DOBUSH_RATE_LIMIT__PER_VOTER_PER_MINUTE=0
 export DOBUSH_BOARD__KEY_PATH="$work/board.key"
-export DOBUSH_LOG__FILTER=warn
+export DOBUSH_LOG__FILTER="${LOAD_LOG:-warn}"
 
 nice -n 19 "$bin/dobush-server" 2>"$work/server.log" &
 server=$!
@@ -42,7 +42,8 @@ cleanup() {
   kill -0 "$server" 2>/dev/null || { echo "the server stopped; its log:" >&2; head -5 "$work/server.log" >&2; }
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
-  if [ "$backend" = postgres ]; then dropdb -h 127.0.0.1 -U postgres --if-exists "$db" || true; fi
+  if [ "$backend" = postgres ] && [ -z "${LOAD_KEEP_DB:-}" ]; then dropdb -h 127.0.0.1 -U postgres --if-exists "$db" || true; fi
+  [ -n "${LOAD_KEEP_LOG:-}" ] && cp "$work/server.log" "$LOAD_KEEP_LOG"
   rm -rf "$work"
 }
 trap cleanup EXIT

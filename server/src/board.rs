@@ -201,8 +201,10 @@ impl Boards {
             sync(c, id, &mut cb)?;
             before = Some(cb.board.size());
             cb.stale = true;
-            let mut app = Appender { board: &mut cb.board, key: &self.key, campaign: id };
-            f(c, &mut app)
+            let mut app = Appender { board: &mut cb.board, key: &self.key, campaign: id, pending: Vec::new() };
+            let out = f(c, &mut app)?;
+            app.flush(c)?;
+            Ok(out)
         });
         match (&result, before) {
             (Ok(_), _) => cb.stale = false,
@@ -230,7 +232,7 @@ impl Boards {
         }
         let (list, signed) = crate::credentials::signed_list(c, id)?;
         let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
-        let mut app = Appender { board: &mut board, key: &self.key, campaign: id };
+        let mut app = Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new() };
         app.append(c, &list, None, now_secs)?;
         app.append(c, &signed, None, now_secs)?;
         let assets = crate::webapp::asset_hashes().to_vec();
@@ -238,7 +240,8 @@ impl Boards {
         app.sign_head(c, election.package.base_hash, ms)?;
         app.append(c, &BoardEntry::Opened { timestamp_ms: ms }, None, now_secs)?;
         self.forget(id);
-        Ok(())
+        crate::db::refresh_statistics(c)
+
     }
 
     /// Writes the `closed` entry and signs the final head, inside the caller's transaction (the
@@ -249,7 +252,7 @@ impl Boards {
     pub fn close_board(&self, c: &mut AnyConnection, id: &str, now_secs: i64) -> Result<(), ApiError> {
         let Some((election, mut board)) = election_and_board(c, id, "closed")? else { return Ok(()) };
         let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
-        let mut app = Appender { board: &mut board, key: &self.key, campaign: id };
+        let mut app = Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new() };
         app.append(c, &BoardEntry::Closed { timestamp_ms: ms }, None, now_secs)?;
         app.sign_head(c, election.package.base_hash, ms)?;
         Ok(())
@@ -291,7 +294,7 @@ impl Boards {
             style: r.style.to_string(),
             decision: r.decision.to_string(),
         };
-        let mut app = Appender { board: &mut board, key: &self.key, campaign: id };
+        let mut app = Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new() };
         app.append(c, &entry, None, now.timestamp())?;
         app.sign_head(c, election.package.base_hash, millis(now))?;
         Ok(())
@@ -316,11 +319,24 @@ pub struct Appender<'a> {
     board: &'a mut Board,
     key: &'a BoardKey,
     campaign: &'a str,
+    /// Rows of [`Appender::append_later`] not yet inserted.
+    pending: Vec<PendingRow>,
+}
+
+/// A `board_entries` row waiting for [`Appender::flush`].
+struct PendingRow {
+    idx: i64,
+    kind: &'static str,
+    ballot_id: Option<i64>,
+    payload: String,
+    leaf: String,
+    now_secs: i64,
 }
 
 impl Appender<'_> {
     /// Appends `entry` to the log and to `board_entries`; returns its index.
     pub fn append(&mut self, c: &mut AnyConnection, entry: &BoardEntry, ballot_id: Option<i64>, now_secs: i64) -> Result<u64, ApiError> {
+        self.flush(c)?;
         let (index, line) = self.board.append(entry).map_err(corrupt)?;
         let leaf = hex::encode(leaf_hash(line.as_bytes()));
         let payload = line.to_string();
@@ -346,11 +362,55 @@ impl Appender<'_> {
         Ok(index)
     }
 
-    /// Signs and stores the head of the current log. Its timestamp is `timestamp_ms`, or the
+    /// Appends `entry` to the log now and to `board_entries` at the next [`Appender::flush`]
+    /// (or [`Appender::sign_head`], which flushes first): a group of casts inserts its entries
+    /// with one statement. Returns its index.
+    pub fn append_later(&mut self, entry: &BoardEntry, ballot_id: Option<i64>, now_secs: i64) -> Result<u64, ApiError> {
+        let (index, line) = self.board.append(entry).map_err(corrupt)?;
+        let leaf = hex::encode(leaf_hash(line.as_bytes()));
+        let payload = line.to_string();
+        let idx = i64::try_from(index).map_err(corrupt)?;
+        self.pending.push(PendingRow { idx, kind: entry_kind(entry), ballot_id, payload, leaf, now_secs });
+        Ok(index)
+    }
+
+    /// Inserts the rows of [`Appender::append_later`] (one multi-row statement).
+    pub fn flush(&mut self, c: &mut AnyConnection) -> Result<(), ApiError> {
+        use diesel::sql_types::{BigInt, Nullable, Text};
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO board_entries (campaign_id, idx, kind, ballot_id, payload, leaf_hash, created_at) VALUES {}",
+            crate::db::values_rows(self.pending.len(), 1, 6)
+        );
+        let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(self.campaign);
+        for r in &self.pending {
+            q = q
+                .bind::<BigInt, _>(r.idx)
+                .bind::<Text, _>(r.kind)
+                .bind::<Nullable<BigInt>, _>(r.ballot_id)
+                .bind::<Text, _>(&r.payload)
+                .bind::<Text, _>(&r.leaf)
+                .bind::<BigInt, _>(r.now_secs);
+        }
+        q.execute(c).map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                ApiError::conflict("board_busy", "the board changed meanwhile; try again")
+            } else {
+                e.into()
+            }
+        })?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Signs and stores the head of the current log (after inserting the pending rows). Its timestamp is `timestamp_ms`, or the
     /// latest stored head's if that is later: heads must never go back in time (the verifier's
     /// board check, docs/record-format.md), and a cast reads the clock before it waits for the
     /// board lock, so a later head could otherwise carry an earlier time than the one before it.
     pub fn sign_head(&mut self, c: &mut AnyConnection, context: [u8; 32], timestamp_ms: u64) -> Result<SignedTreeHead, ApiError> {
+        self.flush(c)?;
         let latest: Option<i64> = tree_heads::table
             .filter(tree_heads::campaign_id.eq(self.campaign))
             .order(tree_heads::tree_size.desc())

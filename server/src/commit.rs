@@ -159,9 +159,10 @@ async fn commit(shared: &Shared, id: &str, election: Arc<Election>, group: Vec<Q
     let (jobs, replies): (Vec<CastJob>, Vec<_>) = group.into_iter().map(|q| (q.job, q.reply)).unzip();
     let jobs = Arc::new(jobs);
     let n = jobs.len();
+    let started = std::time::Instant::now();
     match record_group(shared, id, &election, &jobs, 0..n).await {
         Ok(answers) => {
-            tracing::debug!(campaign = id, group = n, "casts committed");
+            tracing::debug!(campaign = id, group = n, ms = started.elapsed().as_secs_f64() * 1e3, "casts committed");
             for (answer, reply) in answers.into_iter().zip(replies) {
                 let _ = reply.send(answer);
             }
@@ -224,6 +225,9 @@ struct Group<'a> {
     tracking_codes: HashSet<String>,
     ciphertexts: HashSet<String>,
     counted: HashMap<String, Counted>,
+    /// `ballot_ciphertexts` rows and `ballots_issued` voters to insert at the end of the group.
+    new_ciphertexts: Vec<(String, i64)>,
+    issued: Vec<String>,
 }
 
 /// A cast that passed every check, ready to write.
@@ -245,9 +249,11 @@ impl Group<'_> {
         now: DateTime<Utc>,
         shards: u32,
     ) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
+        let started = std::time::Instant::now();
         let casts: Vec<(&str, &str)> = jobs.iter().map(|j| (j.pin.as_str(), j.verified.ballot().style.as_str())).collect();
         let gates = cast_gates(c, campaign, &casts, now)?;
         let mut group = Group::load(c, campaign, jobs)?;
+        let loaded = started.elapsed();
         let mut totals = ShardTotals::new(campaign, &election.context, shards);
         let mut results = Vec::with_capacity(jobs.len());
         for (job, gate) in jobs.iter().zip(gates) {
@@ -256,13 +262,23 @@ impl Group<'_> {
                 Err(refusal) => results.push(Err(refusal)),
             }
         }
+        let written = started.elapsed();
         // a group of refusals only wrote nothing: no head
         let head = if results.iter().any(Result::is_ok) {
+            insert_ciphertexts(c, campaign, &group.new_ciphertexts)?;
+            crate::tally::mark_issued_many(c, campaign, &group.issued, now.timestamp())?;
             totals.store(c)?;
             Some(app.sign_head(c, election.package.base_hash, millis(now))?)
         } else {
             None
         };
+        tracing::debug!(
+            group = jobs.len(),
+            checks_ms = loaded.as_secs_f64() * 1e3,
+            rows_ms = (written - loaded).as_secs_f64() * 1e3,
+            totals_and_head_ms = (started.elapsed() - written).as_secs_f64() * 1e3,
+            "group written (commit follows)"
+        );
         Ok(results
             .into_iter()
             .map(|r| {
@@ -302,7 +318,7 @@ impl Group<'_> {
             .into_iter()
             .map(|(pin, id, tracking_code, payload)| (pin, Counted { id, tracking_code, payload }))
             .collect();
-        Ok(Group { campaign, tracking_codes, ciphertexts, counted })
+        Ok(Group { campaign, tracking_codes, ciphertexts, counted, new_ciphertexts: Vec::new(), issued: Vec::new() })
     }
 
     /// The checks of one cast against the database and the group's earlier casts, in the order
@@ -360,41 +376,39 @@ impl Group<'_> {
         // the ballot's entry comes after the `superseded` entry, if any
         let index = app.board().size() + u64::from(a.previous.is_some());
         let index_db = i64::try_from(index).map_err(|e| ApiError::Unexpected(e.into()))?;
-        diesel::insert_into(ballots::table)
-            .values((
-                ballots::campaign_id.eq(campaign),
-                ballots::pin.eq(&job.pin),
-                ballots::credential_id.eq(a.gate.credential_id),
-                ballots::ballot_style.eq(&b.style),
-                ballots::payload.eq(&payload),
-                ballots::ballot_hash.eq(&ballot_hash),
-                ballots::tracking_code.eq(&tc_hex),
-                ballots::status.eq(if challenged { "challenged" } else { "counted" }),
-                ballots::received_at.eq(now_secs),
-                ballots::board_index.eq(index_db),
-            ))
-            .execute(c)
-            .map_err(|e| unique_refusal(&e, a.gate.revote_policy).unwrap_or_else(|| e.into()))?;
-        let bid: i64 = ballots::table
-            .filter(ballots::campaign_id.eq(campaign))
-            .filter(ballots::ballot_hash.eq(&ballot_hash))
-            .select(ballots::id)
-            .first(c)?;
-        insert_ciphertexts(c, campaign, &a.ciphertexts, bid)?;
-        crate::tally::mark_issued(c, campaign, &job.pin, now_secs)?;
+        let bid = insert_ballot(
+            c,
+            &NewBallot {
+                campaign,
+                pin: &job.pin,
+                credential_id: a.gate.credential_id,
+                style: &b.style,
+                payload: &payload,
+                ballot_hash: &ballot_hash,
+                tracking_code: &tc_hex,
+                status: if challenged { "challenged" } else { "counted" },
+                received_at: now_secs,
+                board_index: index_db,
+            },
+        )
+        .map_err(|e| unique_refusal(&e, a.gate.revote_policy).unwrap_or_else(|| e.into()))?;
+        self.new_ciphertexts.extend(a.ciphertexts.iter().map(|h| (h.clone(), bid)));
+        if !self.issued.contains(&job.pin) {
+            self.issued.push(job.pin.clone());
+        }
         if !challenged {
             totals.add(c, &job.verified, a.previous.as_ref().map(|p| p.payload.as_str()))?;
         }
         if let Some(p) = &a.previous {
             let entry = BoardEntry::Superseded { tracking_code: tracking_code_from_hex(&p.tracking_code)?, by: a.tracking_code };
-            app.append(c, &entry, Some(p.id), now_secs)?;
+            app.append_later(&entry, Some(p.id), now_secs)?;
             diesel::update(ballots::table.filter(ballots::id.eq(p.id))).set(ballots::superseded_by.eq(bid)).execute(c)?;
         }
         let entry = match &job.opening {
             Some(opening) => BoardEntry::Challenged { ballot: b.clone(), tracking_code: a.tracking_code, opening: opening.clone() },
             None => BoardEntry::Ballot { ballot: b.clone(), tracking_code: a.tracking_code },
         };
-        let appended = app.append(c, &entry, Some(bid), now_secs)?;
+        let appended = app.append_later(&entry, Some(bid), now_secs)?;
         if appended != index {
             return Err(ApiError::Unexpected(anyhow::anyhow!("board index {appended}, expected {index}")));
         }
@@ -407,19 +421,65 @@ impl Group<'_> {
     }
 }
 
-/// One multi-row insert of a ballot's ciphertexts (diesel's batch insert does not support the
-/// two-backend connection).
-fn insert_ciphertexts(c: &mut AnyConnection, campaign: &str, hashes: &[String], ballot_id: i64) -> Result<(), ApiError> {
+/// A `ballots` row.
+struct NewBallot<'a> {
+    campaign: &'a str,
+    pin: &'a str,
+    credential_id: i64,
+    style: &'a str,
+    payload: &'a str,
+    ballot_hash: &'a str,
+    tracking_code: &'a str,
+    status: &'a str,
+    received_at: i64,
+    board_index: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Inserted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// Inserts the ballot row and returns its id (`RETURNING`: no lookup afterwards; PostgreSQL and
+/// SQLite ≥ 3.35 both have it).
+fn insert_ballot(c: &mut AnyConnection, b: &NewBallot<'_>) -> Result<i64, diesel::result::Error> {
     use diesel::sql_types::{BigInt, Text};
-    // `$n` are numbered in order of first appearance, as SQLite (which numbers named parameters
-    // so) and PostgreSQL both need
-    let rows: Vec<String> = (0..hashes.len()).map(|i| format!("($1, $2, ${})", i + 3)).collect();
-    let sql = format!("INSERT INTO ballot_ciphertexts (campaign_id, ballot_id, ciphertext_hash) VALUES {}", rows.join(", "));
-    let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(campaign).bind::<BigInt, _>(ballot_id);
-    for h in hashes {
-        q = q.bind::<Text, _>(h);
+    let row: Inserted = diesel::sql_query(
+        "INSERT INTO ballots (campaign_id, pin, credential_id, ballot_style, payload, ballot_hash, tracking_code, status, \
+         received_at, board_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind::<Text, _>(b.campaign)
+    .bind::<Text, _>(b.pin)
+    .bind::<BigInt, _>(b.credential_id)
+    .bind::<Text, _>(b.style)
+    .bind::<Text, _>(b.payload)
+    .bind::<Text, _>(b.ballot_hash)
+    .bind::<Text, _>(b.tracking_code)
+    .bind::<Text, _>(b.status)
+    .bind::<BigInt, _>(b.received_at)
+    .bind::<BigInt, _>(b.board_index)
+    .get_result(c)?;
+    Ok(row.id)
+}
+
+/// One multi-row insert of a group's ciphertexts (hash, ballot id): diesel's batch insert does not
+/// support the two-backend connection.
+fn insert_ciphertexts(c: &mut AnyConnection, campaign: &str, rows: &[(String, i64)]) -> Result<(), ApiError> {
+    use diesel::sql_types::{BigInt, Text};
+    // SQLite allows 32,766 parameters per statement: a group has at most MAX_GROUP ballots, but
+    // a ballot may have many selections, so insert in chunks
+    for chunk in rows.chunks(4096) {
+        let sql = format!(
+            "INSERT INTO ballot_ciphertexts (campaign_id, ciphertext_hash, ballot_id) VALUES {}",
+            crate::db::values_rows(chunk.len(), 1, 2)
+        );
+        let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(campaign);
+        for (hash, ballot_id) in chunk {
+            q = q.bind::<Text, _>(hash).bind::<BigInt, _>(*ballot_id);
+        }
+        q.execute(c)?;
     }
-    q.execute(c)?;
     Ok(())
 }
 

@@ -221,7 +221,44 @@ where
     })
 }
 
+/// Refreshes PostgreSQL's planner statistics of the tables a cast reads (at the opening of
+/// voting, inside its transaction: `ANALYZE` samples, it does not block writers). The register
+/// and the e-voter list were filled since the last automatic analysis, possibly minutes before;
+/// with statistics of near-empty tables the planner scans a whole campaign's rows instead of
+/// looking voters up by key (measured: docs/load.md). SQLite needs nothing.
+pub fn refresh_statistics(conn: &mut AnyConnection) -> Result<(), ApiError> {
+    if matches!(conn, AnyConnection::Postgresql(_)) {
+        conn.batch_execute("ANALYZE voters, evoter_credentials, ballots, ballot_ciphertexts, ballots_issued")?;
+    }
+    Ok(())
+}
+
+/// The `VALUES` rows of a multi-row insert: `rows` rows, each the `fixed` parameters shared by
+/// every row (`$1 … $fixed`) followed by `per_row` parameters of its own, numbered in order of
+/// first appearance — SQLite numbers `$name` parameters in that order, so any other numbering
+/// would bind the wrong values there. Bind the shared values first, then each row's in order.
+pub fn values_rows(rows: usize, fixed: usize, per_row: usize) -> String {
+    let shared: Vec<String> = (1..=fixed).map(|i| format!("${i}")).collect();
+    (0..rows)
+        .map(|r| {
+            let own = (0..per_row).map(|k| format!("${}", fixed + 1 + r * per_row + k));
+            format!("({})", shared.iter().cloned().chain(own).collect::<Vec<_>>().join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// True if the error is a unique-constraint violation (on either backend).
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_rows_number_parameters_in_order_of_first_appearance() {
+        assert_eq!(super::values_rows(2, 1, 2), "($1, $2, $3), ($1, $4, $5)");
+        assert_eq!(super::values_rows(3, 2, 1), "($1, $2, $3), ($1, $2, $4), ($1, $2, $5)");
+        assert_eq!(super::values_rows(1, 0, 3), "($1, $2, $3)");
+    }
 }

@@ -8,7 +8,8 @@
 //! of `Vec<ContestTotals>` (record-format.md §Encrypted totals) of the ballots added to it, each
 //! sum starting from `(G, K)` as `dobush_crypto::tally::EncryptedTally` does. A cast adds its
 //! ballot to one shard of its ballot style, chosen by the first four bytes of its tracking code
-//! modulo `[board] totals_shards`; under `last_counts` the superseded ballot is subtracted in the
+//! modulo `[board] totals_shards` (in a group commit, the group's first ballot of the style
+//! chooses for all of them; which shard holds a ballot does not matter, only the sum does); under `last_counts` the superseded ballot is subtracted in the
 //! same row, in the same transaction. So concurrent casts touch different rows, and closing reads
 //! `styles × shards` rows instead of every ballot. A group commit (`crate::commit`) adds all its
 //! casts in memory ([`ShardTotals`]) and writes each row it touched once.
@@ -78,7 +79,12 @@ impl<'a> ShardTotals<'a> {
     /// supersedes (its stored payload) from the same shard.
     pub fn add(&mut self, c: &mut AnyConnection, ballot: &VerifiedBallot, superseded_payload: Option<&str>) -> Result<(), ApiError> {
         let style = ballot.ballot().style.clone();
-        let shard = shard_of(ballot.tracking_code(), self.shards);
+        // the group's first ballot of a style picks the shard for all of them: one row per style
+        // is read and written per transaction
+        let shard = match self.rows.keys().find(|(s, _)| *s == style) {
+            Some((_, shard)) => *shard,
+            None => shard_of(ballot.tracking_code(), self.shards),
+        };
         let key = (style, shard);
         if !self.rows.contains_key(&key) {
             let row: Option<(String, i64)> = encrypted_totals::table
@@ -301,6 +307,23 @@ pub fn mark_issued(c: &mut AnyConnection, campaign: &str, pin: &str, now_secs: i
         .bind::<diesel::sql_types::Text, _>(pin)
         .bind::<diesel::sql_types::BigInt, _>(now_secs)
         .execute(c)?;
+    Ok(())
+}
+
+/// [`mark_issued`] for many voters, one statement per 4,096 (a group commit).
+pub fn mark_issued_many(c: &mut AnyConnection, campaign: &str, pins: &[String], now_secs: i64) -> Result<(), ApiError> {
+    use diesel::sql_types::{BigInt, Text};
+    for chunk in pins.chunks(4096) {
+        let sql = format!(
+            "INSERT INTO ballots_issued (campaign_id, issued_at, pin) VALUES {} ON CONFLICT DO NOTHING",
+            crate::db::values_rows(chunk.len(), 2, 1)
+        );
+        let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(campaign).bind::<BigInt, _>(now_secs);
+        for pin in chunk {
+            q = q.bind::<Text, _>(pin);
+        }
+        q.execute(c)?;
+    }
     Ok(())
 }
 
