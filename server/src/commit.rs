@@ -134,7 +134,11 @@ impl Committer {
     }
 }
 
+/// Board size from which the committer refreshes PostgreSQL's statistics, doubling each time.
+const FIRST_ANALYSIS: u64 = 1024;
+
 async fn run(shared: Shared, id: String, mut rx: mpsc::UnboundedReceiver<Queued>) {
+    let mut next_analysis = FIRST_ANALYSIS;
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -149,13 +153,31 @@ async fn run(shared: Shared, id: String, mut rx: mpsc::UnboundedReceiver<Queued>
             let election = group[0].job.election.clone();
             let (same, rest): (Vec<_>, Vec<_>) = group.into_iter().partition(|q| Arc::ptr_eq(&q.job.election, &election));
             group = rest;
-            commit(&shared, &id, election, same).await;
+            if let Some(size) = commit(&shared, &id, election, same).await {
+                if size >= next_analysis {
+                    // PostgreSQL's autovacuum analyses a table only after its naptime (a minute):
+                    // a board that grows by thousands within it would be planned as if it were
+                    // still small (whole-campaign scans instead of key lookups: docs/load.md).
+                    // So each time the board doubles, the statistics are refreshed, on another
+                    // connection, outside any cast's transaction (ANALYZE blocks no writer).
+                    while next_analysis <= size {
+                        next_analysis = next_analysis.saturating_mul(2);
+                    }
+                    let db = shared.db.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = db.run(crate::db::refresh_statistics).await {
+                            tracing::warn!(error = %e, "refreshing the planner statistics failed");
+                        }
+                    });
+                }
+            }
         }
     }
 }
 
-/// Commits one group and answers every cast of it.
-async fn commit(shared: &Shared, id: &str, election: Arc<Election>, group: Vec<Queued>) {
+/// Commits one group and answers every cast of it; returns the board size of its head, if it
+/// committed one.
+async fn commit(shared: &Shared, id: &str, election: Arc<Election>, group: Vec<Queued>) -> Option<u64> {
     let (jobs, replies): (Vec<CastJob>, Vec<_>) = group.into_iter().map(|q| (q.job, q.reply)).unzip();
     let jobs = Arc::new(jobs);
     let n = jobs.len();
@@ -163,9 +185,11 @@ async fn commit(shared: &Shared, id: &str, election: Arc<Election>, group: Vec<Q
     match record_group(shared, id, &election, &jobs, 0..n).await {
         Ok(answers) => {
             tracing::debug!(campaign = id, group = n, ms = started.elapsed().as_secs_f64() * 1e3, "casts committed");
+            let size = answers.iter().filter_map(|a| a.as_ref().ok()).map(|r| r.tree_head.head.size).max();
             for (answer, reply) in answers.into_iter().zip(replies) {
                 let _ = reply.send(answer);
             }
+            return size;
         }
         Err(ApiError::Unavailable(message)) => {
             for reply in replies {
@@ -188,6 +212,7 @@ async fn commit(shared: &Shared, id: &str, election: Arc<Election>, group: Vec<Q
             }
         }
     }
+    None
 }
 
 /// Records `jobs[range]` in one transaction: `Err` if the transaction failed (nothing written),
