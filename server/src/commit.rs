@@ -118,9 +118,7 @@ impl Committer {
         }
         Err(ApiError::Unexpected(anyhow::anyhow!("no committer for campaign {id}")))
     }
-}
 
-impl Committer {
     /// Records `jobs` (casts of campaign `id` verified against one election) as **one** group,
     /// now, without the queue: `Err` if the group's transaction failed (nothing written), else
     /// each cast's receipt or refusal, in order. The queue's groups are recorded the same way.
@@ -326,13 +324,17 @@ impl Group<'_> {
             .into_iter()
             .collect();
         let alphas: Vec<String> = jobs.iter().flat_map(|j| alphas(j.verified.ballot())).collect();
-        let ciphertexts: HashSet<String> = ballot_ciphertexts::table
-            .filter(ballot_ciphertexts::campaign_id.eq(campaign))
-            .filter(ballot_ciphertexts::ciphertext_hash.eq_any(&alphas))
-            .select(ballot_ciphertexts::ciphertext_hash)
-            .load::<String>(c)?
-            .into_iter()
-            .collect();
+        let mut ciphertexts = HashSet::new();
+        // a group of wide ballots can hold more ciphertexts than SQLite takes parameters
+        for chunk in alphas.chunks(4096) {
+            ciphertexts.extend(
+                ballot_ciphertexts::table
+                    .filter(ballot_ciphertexts::campaign_id.eq(campaign))
+                    .filter(ballot_ciphertexts::ciphertext_hash.eq_any(chunk))
+                    .select(ballot_ciphertexts::ciphertext_hash)
+                    .load::<String>(c)?,
+            );
+        }
         let pins: Vec<&str> = jobs.iter().map(|j| j.pin.as_str()).collect();
         let counted: HashMap<String, Counted> = ballots::table
             .filter(ballots::campaign_id.eq(campaign))
