@@ -5,9 +5,11 @@
 //! committer takes every cast waiting and records them in **one** write transaction holding the
 //! campaign's board lock (`board::Boards::append_in_transaction`): for each cast, in arrival
 //! order, the checks against the database and against the casts before it in the same group,
-//! then its rows and board entries; then the changed encrypted-totals shards, **one** signed tree
-//! head, and one commit. Only after the commit does any cast get its receipt (every receipt of a
-//! group proves inclusion in that group's head). An idle server commits a lone cast at once; under
+//! then its row, board entries and share of the totals staged in memory; then the group's ballot
+//! rows in **one** multi-row insert, its ciphertexts, issuance rows and board entries likewise,
+//! the changed encrypted-totals shards, **one** signed tree head, and one commit. Only after the
+//! commit does any cast get its receipt (every receipt of a group proves inclusion in that
+//! group's head). An idle server commits a lone cast at once; under
 //! load the groups grow by themselves (every cast that arrived while the previous group was
 //! committing), so the commit flush and the per-transaction work are shared.
 //!
@@ -20,12 +22,13 @@
 //! was written and nobody has a receipt: a lost connection answers every cast 503, any other
 //! failure has each cast retried alone, so one cast's failure never refuses another.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use dobush_crypto::ballot::{BallotOpening, TrackingCode, VerifiedBallot};
+use dobush_crypto::ballot::{BallotOpening, EncryptedBallot, TrackingCode, VerifiedBallot};
 use dobush_crypto::record::{BoardEntry, Receipt};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
@@ -36,7 +39,7 @@ use crate::clock::Clock;
 use crate::db::{AnyConnection, Db};
 use crate::domain::RevotePolicy;
 use crate::error::ApiError;
-use crate::schema::{ballot_ciphertexts, ballots};
+use crate::schema::{ballot_ciphertexts, ballots, board_entries};
 use crate::tally::ShardTotals;
 
 /// Largest group.
@@ -233,24 +236,32 @@ async fn record_group(
         .await
 }
 
+/// Where a ballot row is: already in the database, or the group's `n`th row still to insert.
+#[derive(Clone, Copy, Debug)]
+enum Row {
+    Stored(i64),
+    New(usize),
+}
+
 /// A counted ballot of a voter, as the re-vote rule needs it.
 #[derive(Clone)]
-struct Counted {
-    id: i64,
+struct Counted<'j> {
+    row: Row,
     tracking_code: String,
-    payload: String,
+    ballot: Cow<'j, EncryptedBallot>,
 }
 
 /// A group's view of the campaign: what the database held before the transaction plus what the
 /// group's earlier casts added.
-struct Group<'a> {
+struct Group<'a, 'j> {
     campaign: &'a str,
     tracking_codes: HashSet<String>,
     ciphertexts: HashSet<String>,
-    counted: HashMap<String, Counted>,
-    /// `ballot_ciphertexts` rows and `ballots_issued` voters to insert at the end of the group.
-    new_ciphertexts: Vec<(String, i64)>,
-    issued: Vec<String>,
+    counted: HashMap<String, Counted<'j>>,
+    /// The board index the next entry gets.
+    next_index: u64,
+    /// The ballot rows to insert, in order.
+    rows: Vec<Staged<'j>>,
 }
 
 /// A cast that passed every check, ready to write.
@@ -259,47 +270,67 @@ struct Admitted<'j> {
     gate: CastContext,
     tracking_code: TrackingCode,
     ciphertexts: Vec<String>,
-    previous: Option<Counted>,
+    previous: Option<Counted<'j>>,
 }
 
-impl Group<'_> {
+/// An admitted cast's ballot row, staged to be inserted with the group's others.
+struct Staged<'j> {
+    job: &'j CastJob,
+    credential_id: i64,
+    revote_policy: RevotePolicy,
+    ballot_hash: String,
+    tracking_code: TrackingCode,
+    /// `counted`, `challenged`, or `superseded` if a later cast of the group superseded it.
+    status: &'static str,
+    board_index: u64,
+    ciphertexts: Vec<String>,
+    /// The voter's counted ballot this one supersedes (`last_counts`).
+    supersedes: Option<Counted<'j>>,
+}
+
+impl<'j> Group<'_, 'j> {
     fn record(
         c: &mut AnyConnection,
         app: &mut Appender<'_>,
         campaign: &str,
         election: &Election,
-        jobs: &[CastJob],
+        jobs: &'j [CastJob],
         now: DateTime<Utc>,
         shards: u32,
     ) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
         let started = std::time::Instant::now();
         let casts: Vec<(&str, &str)> = jobs.iter().map(|j| (j.pin.as_str(), j.verified.ballot().style.as_str())).collect();
         let gates = cast_gates(c, campaign, &casts, now)?;
-        let mut group = Group::load(c, campaign, jobs)?;
+        let mut group = Group::load(c, campaign, jobs, app.board().size())?;
         let loaded = started.elapsed();
         let mut totals = ShardTotals::new(campaign, &election.context, shards);
         let mut results = Vec::with_capacity(jobs.len());
         for (job, gate) in jobs.iter().zip(gates) {
             match gate.and_then(|gate| group.admit(job, gate)) {
-                Ok(admitted) => results.push(Ok(group.write(c, app, admitted, &mut totals, now.timestamp())?)),
+                Ok(admitted) => results.push(Ok(group.stage(c, admitted, &mut totals)?)),
                 Err(refusal) => results.push(Err(refusal)),
             }
         }
-        let written = started.elapsed();
+        let staged = started.elapsed();
         // a group of refusals only wrote nothing: no head
+        let (mut inserted, mut stored) = (staged, staged);
         let head = if results.iter().any(Result::is_ok) {
-            insert_ciphertexts(c, campaign, &group.new_ciphertexts)?;
-            crate::tally::mark_issued_many(c, campaign, &group.issued, now.timestamp())?;
+            group.insert(c, app, now.timestamp())?;
+            inserted = started.elapsed();
             totals.store(c)?;
+            stored = started.elapsed();
             Some(app.sign_head(c, election.package.base_hash, millis(now))?)
         } else {
             None
         };
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         tracing::debug!(
             group = jobs.len(),
-            checks_ms = loaded.as_secs_f64() * 1e3,
-            rows_ms = (written - loaded).as_secs_f64() * 1e3,
-            totals_and_head_ms = (started.elapsed() - written).as_secs_f64() * 1e3,
+            checks_ms = ms(loaded),
+            staged_ms = ms(staged - loaded),
+            rows_ms = ms(inserted - staged),
+            totals_ms = ms(stored - inserted),
+            head_ms = ms(started.elapsed() - stored),
             "group written (commit follows)"
         );
         Ok(results
@@ -313,8 +344,8 @@ impl Group<'_> {
     }
 
     /// What the database holds about the group's ballots: tracking codes and ciphertexts already
-    /// submitted, and the voters' counted ballots.
-    fn load<'a>(c: &mut AnyConnection, campaign: &'a str, jobs: &[CastJob]) -> Result<Group<'a>, ApiError> {
+    /// submitted, and the voters' counted ballots. `board_size` is the board's before the group.
+    fn load<'a>(c: &mut AnyConnection, campaign: &'a str, jobs: &[CastJob], board_size: u64) -> Result<Group<'a, 'j>, ApiError> {
         let codes: Vec<String> = jobs.iter().map(|j| j.verified.tracking_code().to_hex()).collect();
         let tracking_codes: HashSet<String> = ballots::table
             .filter(ballots::campaign_id.eq(campaign))
@@ -336,21 +367,42 @@ impl Group<'_> {
             );
         }
         let pins: Vec<&str> = jobs.iter().map(|j| j.pin.as_str()).collect();
-        let counted: HashMap<String, Counted> = ballots::table
+        let counted = ballots::table
             .filter(ballots::campaign_id.eq(campaign))
             .filter(ballots::pin.eq_any(&pins))
             .filter(ballots::status.eq("counted"))
-            .select((ballots::pin, ballots::id, ballots::tracking_code, ballots::payload))
-            .load::<(String, i64, String, String)>(c)?
+            .select((ballots::pin, ballots::id, ballots::tracking_code, ballots::board_index))
+            .load::<(String, i64, String, Option<i64>)>(c)?;
+        // a counted ballot's JSON is in its board entry (the record's bytes; stored once)
+        let indices: Vec<i64> = counted.iter().filter_map(|r| r.3).collect();
+        let mut entries: HashMap<i64, String> = HashMap::new();
+        for chunk in indices.chunks(4096) {
+            entries.extend(
+                board_entries::table
+                    .filter(board_entries::campaign_id.eq(campaign))
+                    .filter(board_entries::idx.eq_any(chunk))
+                    .select((board_entries::idx, board_entries::payload))
+                    .load::<(i64, String)>(c)?,
+            );
+        }
+        let counted = counted
             .into_iter()
-            .map(|(pin, id, tracking_code, payload)| (pin, Counted { id, tracking_code, payload }))
-            .collect();
-        Ok(Group { campaign, tracking_codes, ciphertexts, counted, new_ciphertexts: Vec::new(), issued: Vec::new() })
+            .map(|(pin, id, tracking_code, index)| {
+                let line = index.and_then(|i| entries.remove(&i)).ok_or_else(|| stored(format!("ballot {id} has no board entry")))?;
+                match serde_json::from_str(&line) {
+                    Ok(BoardEntry::Ballot { ballot, .. }) => {
+                        Ok((pin, Counted { row: Row::Stored(id), tracking_code, ballot: Cow::Owned(ballot) }))
+                    }
+                    _ => Err(stored(format!("the board entry of ballot {id} is not its ballot"))),
+                }
+            })
+            .collect::<Result<HashMap<_, _>, ApiError>>()?;
+        Ok(Group { campaign, tracking_codes, ciphertexts, counted, next_index: board_size, rows: Vec::new() })
     }
 
     /// The checks of one cast against the database and the group's earlier casts, in the order
     /// and with the answers of a cast recorded alone. Writes nothing.
-    fn admit<'j>(&self, job: &'j CastJob, gate: CastContext) -> Result<Admitted<'j>, ApiError> {
+    fn admit(&self, job: &'j CastJob, gate: CastContext) -> Result<Admitted<'j>, ApiError> {
         let b = job.verified.ballot();
         if b.credential.0.to_hex() != gate.credential {
             return Err(ApiError::invalid("credential", "your registered credential changed; make the ballot again"));
@@ -380,119 +432,155 @@ impl Group<'_> {
         Ok(Admitted { job, gate, tracking_code, ciphertexts, previous })
     }
 
-    /// Writes an admitted cast: its rows, its board entries (under `last_counts` first a
-    /// `superseded` entry for the voter's previous counted ballot), its issuance, its share of
-    /// the totals. Returns its board index. Any error here fails the whole group.
-    fn write(
-        &mut self,
-        c: &mut AnyConnection,
-        app: &mut Appender<'_>,
-        a: Admitted<'_>,
-        totals: &mut ShardTotals<'_>,
-        now_secs: i64,
-    ) -> Result<(u64, TrackingCode), ApiError> {
-        let (campaign, job) = (self.campaign, a.job);
+    /// Stages an admitted cast: its ballot row and board entries (under `last_counts` first a
+    /// `superseded` entry for the voter's previous counted ballot) to insert with the group's
+    /// others, its share of the totals. Returns the board index its entry will get; the later
+    /// casts of the group are checked against it as if it were written.
+    fn stage(&mut self, c: &mut AnyConnection, a: Admitted<'j>, totals: &mut ShardTotals<'_>) -> Result<(u64, TrackingCode), ApiError> {
+        let job = a.job;
         let b = job.verified.ballot();
         let challenged = job.opening.is_some();
-        let tc_hex = a.tracking_code.to_hex();
-        if let Some(p) = &a.previous {
-            diesel::update(ballots::table.filter(ballots::id.eq(p.id))).set(ballots::status.eq("superseded")).execute(c)?;
-        }
-        let payload = serde_json::to_string(b).map_err(|e| ApiError::Unexpected(e.into()))?;
-        let ballot_hash = hex::encode(Sha256::digest(payload.as_bytes()));
+        let json = serde_json::to_string(b).map_err(|e| ApiError::Unexpected(e.into()))?;
+        let ballot_hash = hex::encode(Sha256::digest(json.as_bytes()));
         // the ballot's entry comes after the `superseded` entry, if any
-        let index = app.board().size() + u64::from(a.previous.is_some());
-        let index_db = i64::try_from(index).map_err(|e| ApiError::Unexpected(e.into()))?;
-        let bid = insert_ballot(
-            c,
-            &NewBallot {
-                campaign,
-                pin: &job.pin,
-                credential_id: a.gate.credential_id,
-                style: &b.style,
-                payload: &payload,
-                ballot_hash: &ballot_hash,
-                tracking_code: &tc_hex,
-                status: if challenged { "challenged" } else { "counted" },
-                received_at: now_secs,
-                board_index: index_db,
-            },
-        )
-        .map_err(|e| unique_refusal(&e, a.gate.revote_policy).unwrap_or_else(|| e.into()))?;
-        self.new_ciphertexts.extend(a.ciphertexts.iter().map(|h| (h.clone(), bid)));
-        if !self.issued.contains(&job.pin) {
-            self.issued.push(job.pin.clone());
-        }
+        let index = self.next_index + u64::from(a.previous.is_some());
+        self.next_index = index + 1;
         if !challenged {
-            totals.add(c, &job.verified, a.previous.as_ref().map(|p| p.payload.as_str()))?;
+            totals.add(c, &job.verified, a.previous.as_ref().map(|p| p.ballot.as_ref()))?;
         }
-        if let Some(p) = &a.previous {
-            let entry = BoardEntry::Superseded { tracking_code: tracking_code_from_hex(&p.tracking_code)?, by: a.tracking_code };
-            app.append_later(&entry, Some(p.id), now_secs)?;
-            diesel::update(ballots::table.filter(ballots::id.eq(p.id))).set(ballots::superseded_by.eq(bid)).execute(c)?;
+        if let Some(Counted { row: Row::New(n), .. }) = &a.previous {
+            // superseded within its own group: inserted as such (one counted ballot per voter)
+            self.rows.get_mut(*n).ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("staged row {n}")))?.status = "superseded";
         }
-        let entry = match &job.opening {
-            Some(opening) => BoardEntry::Challenged { ballot: b.clone(), tracking_code: a.tracking_code, opening: opening.clone() },
-            None => BoardEntry::Ballot { ballot: b.clone(), tracking_code: a.tracking_code },
-        };
-        let appended = app.append_later(&entry, Some(bid), now_secs)?;
-        if appended != index {
-            return Err(ApiError::Unexpected(anyhow::anyhow!("board index {appended}, expected {index}")));
-        }
-        self.tracking_codes.insert(tc_hex);
-        self.ciphertexts.extend(a.ciphertexts);
+        let n = self.rows.len();
+        self.tracking_codes.insert(a.tracking_code.to_hex());
+        self.ciphertexts.extend(a.ciphertexts.iter().cloned());
         if !challenged {
-            self.counted.insert(job.pin.clone(), Counted { id: bid, tracking_code: a.tracking_code.to_hex(), payload });
+            let counted = Counted { row: Row::New(n), tracking_code: a.tracking_code.to_hex(), ballot: Cow::Borrowed(b) };
+            self.counted.insert(job.pin.clone(), counted);
         }
+        self.rows.push(Staged {
+            job,
+            credential_id: a.gate.credential_id,
+            revote_policy: a.gate.revote_policy,
+            ballot_hash,
+            tracking_code: a.tracking_code,
+            status: if challenged { "challenged" } else { "counted" },
+            board_index: index,
+            ciphertexts: a.ciphertexts,
+            supersedes: a.previous,
+        });
         Ok((index, a.tracking_code))
     }
-}
 
-/// A `ballots` row.
-struct NewBallot<'a> {
-    campaign: &'a str,
-    pin: &'a str,
-    credential_id: i64,
-    style: &'a str,
-    payload: &'a str,
-    ballot_hash: &'a str,
-    tracking_code: &'a str,
-    status: &'a str,
-    received_at: i64,
-    board_index: i64,
+    /// Writes the staged rows: the stored ballots they supersede marked so, the ballot rows in
+    /// one multi-row insert, the links from superseded to superseding ballots, the ciphertexts,
+    /// the issuance, and the board entries in the order of the staged indices. Any error here
+    /// fails the whole group.
+    fn insert(&self, c: &mut AnyConnection, app: &mut Appender<'_>, now_secs: i64) -> Result<(), ApiError> {
+        let stored: Vec<i64> = self
+            .rows
+            .iter()
+            .filter_map(|r| match r.supersedes {
+                Some(Counted { row: Row::Stored(id), .. }) => Some(id),
+                _ => None,
+            })
+            .collect();
+        if !stored.is_empty() {
+            // before the insert: the partial unique index allows one counted ballot per voter
+            diesel::update(ballots::table.filter(ballots::id.eq_any(&stored))).set(ballots::status.eq("superseded")).execute(c)?;
+        }
+        let ids = insert_ballots(c, self.campaign, &self.rows, now_secs).map_err(|e| match self.rows.as_slice() {
+            // alone, a unique violation is a concurrent writer's: the cast's own refusal
+            [one] => unique_refusal(&e, one.revote_policy).unwrap_or_else(|| e.into()),
+            _ => e.into(),
+        })?;
+        let id_of = |row: Row| match row {
+            Row::Stored(id) => Ok(id),
+            Row::New(n) => ids.get(n).copied().ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("no id for staged row {n}"))),
+        };
+        let mut ciphertexts = Vec::new();
+        let mut issued: Vec<&str> = Vec::new();
+        for (r, &id) in self.rows.iter().zip(&ids) {
+            let job = r.job;
+            if let Some(p) = &r.supersedes {
+                let previous = id_of(p.row)?;
+                diesel::update(ballots::table.filter(ballots::id.eq(previous))).set(ballots::superseded_by.eq(id)).execute(c)?;
+                let entry = BoardEntry::Superseded { tracking_code: tracking_code_from_hex(&p.tracking_code)?, by: r.tracking_code };
+                app.append_later(&entry, Some(previous), now_secs)?;
+            }
+            let entry = match &job.opening {
+                Some(opening) => BoardEntry::Challenged {
+                    ballot: job.verified.ballot().clone(),
+                    tracking_code: r.tracking_code,
+                    opening: opening.clone(),
+                },
+                None => BoardEntry::Ballot { ballot: job.verified.ballot().clone(), tracking_code: r.tracking_code },
+            };
+            let appended = app.append_later(&entry, Some(id), now_secs)?;
+            if appended != r.board_index {
+                return Err(ApiError::Unexpected(anyhow::anyhow!("board index {appended}, staged {}", r.board_index)));
+            }
+            ciphertexts.extend(r.ciphertexts.iter().map(|h| (h.as_str(), id)));
+            if !issued.contains(&job.pin.as_str()) {
+                issued.push(&job.pin);
+            }
+        }
+        insert_ciphertexts(c, self.campaign, &ciphertexts)?;
+        crate::tally::mark_issued_many(c, self.campaign, &issued, now_secs)
+    }
 }
 
 #[derive(diesel::QueryableByName)]
 struct Inserted {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    board_index: i64,
 }
 
-/// Inserts the ballot row and returns its id (`RETURNING`: no lookup afterwards; PostgreSQL and
-/// SQLite ≥ 3.35 both have it).
-fn insert_ballot(c: &mut AnyConnection, b: &NewBallot<'_>) -> Result<i64, diesel::result::Error> {
+/// Inserts the staged ballot rows (multi-row statements, `RETURNING`: PostgreSQL and SQLite ≥
+/// 3.35 both have it) and returns their ids, in the rows' order. Neither database promises the
+/// order of the returned rows, so they are matched by board index (distinct within a campaign).
+fn insert_ballots(c: &mut AnyConnection, campaign: &str, rows: &[Staged<'_>], received_at: i64) -> Result<Vec<i64>, diesel::result::Error> {
     use diesel::sql_types::{BigInt, Text};
-    let row: Inserted = diesel::sql_query(
-        "INSERT INTO ballots (campaign_id, pin, credential_id, ballot_style, payload, ballot_hash, tracking_code, status, \
-         received_at, board_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind::<Text, _>(b.campaign)
-    .bind::<Text, _>(b.pin)
-    .bind::<BigInt, _>(b.credential_id)
-    .bind::<Text, _>(b.style)
-    .bind::<Text, _>(b.payload)
-    .bind::<Text, _>(b.ballot_hash)
-    .bind::<Text, _>(b.tracking_code)
-    .bind::<Text, _>(b.status)
-    .bind::<BigInt, _>(b.received_at)
-    .bind::<BigInt, _>(b.board_index)
-    .get_result(c)?;
-    Ok(row.id)
+    let bad = |what: String| diesel::result::Error::DeserializationError(what.into());
+    let mut ids = HashMap::with_capacity(rows.len());
+    // 8 parameters a row: well under SQLite's 32,766 per statement
+    for chunk in rows.chunks(1024) {
+        let sql = format!(
+            "INSERT INTO ballots (campaign_id, pin, credential_id, ballot_style, ballot_hash, tracking_code, status, \
+             received_at, board_index) VALUES {} RETURNING id, board_index",
+            crate::db::values_rows(chunk.len(), 1, 8)
+        );
+        let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(campaign);
+        for r in chunk {
+            let board_index = i64::try_from(r.board_index).map_err(|e| bad(e.to_string()))?;
+            q = q
+                .bind::<Text, _>(&r.job.pin)
+                .bind::<BigInt, _>(r.credential_id)
+                .bind::<Text, _>(&r.job.verified.ballot().style)
+                .bind::<Text, _>(&r.ballot_hash)
+                .bind::<Text, _>(r.tracking_code.to_hex())
+                .bind::<Text, _>(r.status)
+                .bind::<BigInt, _>(received_at)
+                .bind::<BigInt, _>(board_index);
+        }
+        for row in q.load::<Inserted>(c)? {
+            ids.insert(row.board_index, row.id);
+        }
+    }
+    rows.iter()
+        .map(|r| {
+            let index = i64::try_from(r.board_index).map_err(|e| bad(e.to_string()))?;
+            ids.get(&index).copied().ok_or_else(|| bad(format!("no id returned for board index {index}")))
+        })
+        .collect()
 }
 
 /// One multi-row insert of a group's ciphertexts (hash, ballot id): diesel's batch insert does not
 /// support the two-backend connection.
-fn insert_ciphertexts(c: &mut AnyConnection, campaign: &str, rows: &[(String, i64)]) -> Result<(), ApiError> {
+fn insert_ciphertexts(c: &mut AnyConnection, campaign: &str, rows: &[(&str, i64)]) -> Result<(), ApiError> {
     use diesel::sql_types::{BigInt, Text};
     // SQLite allows 32,766 parameters per statement: a group has at most MAX_GROUP ballots, but
     // a ballot may have many selections, so insert in chunks
@@ -503,7 +591,7 @@ fn insert_ciphertexts(c: &mut AnyConnection, campaign: &str, rows: &[(String, i6
         );
         let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(campaign);
         for (hash, ballot_id) in chunk {
-            q = q.bind::<Text, _>(hash).bind::<BigInt, _>(*ballot_id);
+            q = q.bind::<Text, _>(*hash).bind::<BigInt, _>(*ballot_id);
         }
         q.execute(c)?;
     }
@@ -545,4 +633,9 @@ fn violates(e: &diesel::result::Error, pg_name: &str, sqlite_column: &str) -> bo
 fn tracking_code_from_hex(hex: &str) -> Result<TrackingCode, ApiError> {
     serde_json::from_value(serde_json::Value::String(hex.to_string()))
         .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("stored tracking code: {e}")))
+}
+
+/// An error in what the database holds (not the cast's fault).
+fn stored(what: String) -> ApiError {
+    ApiError::Unexpected(anyhow::anyhow!("stored ballots: {what}"))
 }

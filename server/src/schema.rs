@@ -91,7 +91,6 @@ diesel::table! {
         pin -> Text,
         credential_id -> BigInt,
         ballot_style -> Text,
-        payload -> Text,
         ballot_hash -> Text,
         tracking_code -> Text,
         status -> Text,

@@ -76,8 +76,8 @@ impl<'a> ShardTotals<'a> {
     }
 
     /// Adds an accepted ballot to its shard and, under `last_counts`, subtracts the ballot it
-    /// supersedes (its stored payload) from the same shard.
-    pub fn add(&mut self, c: &mut AnyConnection, ballot: &VerifiedBallot, superseded_payload: Option<&str>) -> Result<(), ApiError> {
+    /// supersedes from the same shard.
+    pub fn add(&mut self, c: &mut AnyConnection, ballot: &VerifiedBallot, superseded: Option<&EncryptedBallot>) -> Result<(), ApiError> {
         let style = ballot.ballot().style.clone();
         // the group's first ballot of a style picks the shard for all of them: one row per style
         // is read and written per transaction
@@ -106,9 +106,8 @@ impl<'a> ShardTotals<'a> {
         let (tally, count, _) = self.rows.get_mut(&key).ok_or_else(|| corrupt("shard row"))?;
         tally.add(ballot).map_err(corrupt)?;
         *count += 1;
-        if let Some(payload) = superseded_payload {
-            let previous: EncryptedBallot = serde_json::from_str(payload).map_err(corrupt)?;
-            tally.subtract_stored(&previous).map_err(corrupt)?;
+        if let Some(previous) = superseded {
+            tally.subtract_stored(previous).map_err(corrupt)?;
             *count -= 1;
         }
         Ok(())
@@ -311,7 +310,7 @@ pub fn mark_issued(c: &mut AnyConnection, campaign: &str, pin: &str, now_secs: i
 }
 
 /// [`mark_issued`] for many voters, one statement per 4,096 (a group commit).
-pub fn mark_issued_many(c: &mut AnyConnection, campaign: &str, pins: &[String], now_secs: i64) -> Result<(), ApiError> {
+pub fn mark_issued_many(c: &mut AnyConnection, campaign: &str, pins: &[&str], now_secs: i64) -> Result<(), ApiError> {
     use diesel::sql_types::{BigInt, Text};
     for chunk in pins.chunks(4096) {
         let sql = format!(
@@ -320,7 +319,7 @@ pub fn mark_issued_many(c: &mut AnyConnection, campaign: &str, pins: &[String], 
         );
         let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(campaign).bind::<BigInt, _>(now_secs);
         for pin in chunk {
-            q = q.bind::<Text, _>(pin);
+            q = q.bind::<Text, _>(*pin);
         }
         q.execute(c)?;
     }

@@ -525,9 +525,75 @@ async fn one_group_supersedes_within_itself_under_last_counts(b: Backend) {
     assert_eq!(serde_json::to_value(kept).unwrap(), serde_json::to_value(expected.totals().unwrap()).unwrap());
 }
 
+/// A voter's rows as (id, status, superseded_by, board_index), and the board's entries linked to
+/// a ballot as (idx, kind, ballot_id).
+#[allow(clippy::type_complexity)]
+async fn rows_and_entries(e: &Election, pin: &str) -> (Vec<(i64, String, Option<i64>, Option<i64>)>, Vec<(i64, String, Option<i64>)>) {
+    use diesel::prelude::*;
+    use dobush_server::schema::{ballots, board_entries};
+    let (id, pin) = (e.id.clone(), pin.to_string());
+    e.app
+        .with_db(move |c| {
+            let rows = ballots::table
+                .filter(ballots::campaign_id.eq(&id))
+                .filter(ballots::pin.eq(pin))
+                .order(ballots::id.asc())
+                .select((ballots::id, ballots::status, ballots::superseded_by, ballots::board_index))
+                .load(c)
+                .unwrap();
+            let entries = board_entries::table
+                .filter(board_entries::campaign_id.eq(&id))
+                .filter(board_entries::ballot_id.is_not_null())
+                .order(board_entries::idx.asc())
+                .select((board_entries::idx, board_entries::kind, board_entries::ballot_id))
+                .load(c)
+                .unwrap();
+            (rows, entries)
+        })
+        .await
+}
+
+async fn one_group_continues_a_chain_of_supersessions_from_a_stored_ballot(b: Backend) {
+    let e = open_election(b, "last_counts").await;
+    let ((z, _), (a, _), (b1, _)) = (e.ballot(0, 0), e.ballot(0, 1), e.ballot(0, 2));
+    let first = e.app.state.committer.record_together(&e.id, jobs(&e, vec![(VOTER1, &z, None)]).await).await.unwrap();
+    assert_eq!(codes(&first), ["201"]);
+    let group = jobs(&e, vec![(VOTER1, &a, None), (VOTER1, &b1, None)]).await;
+    let answers = e.app.state.committer.record_together(&e.id, group).await.unwrap();
+    assert_eq!(codes(&answers), ["201", "201"]);
+    let (rows, entries) = rows_and_entries(&e, VOTER1).await;
+    let [(iz, sz, bz, xz), (ia, sa, ba, xa), (ib, sb, bb, xb)] = &rows[..] else { panic!("three rows: {rows:?}") };
+    assert_eq!((sz.as_str(), sa.as_str(), sb.as_str()), ("superseded", "superseded", "counted"));
+    // z was superseded by a (stored before the group), a by b1 (within the group)
+    assert_eq!((*bz, *ba, *bb), (Some(*ia), Some(*ib), None));
+    let (xz, xa, xb) = (xz.unwrap(), xa.unwrap(), xb.unwrap());
+    // the board: z's ballot, z superseded by a, a's ballot, a superseded by b1, b1's ballot; each
+    // entry linked to its ballot row, each row to its entry
+    assert_eq!((xa, xb), (xz + 2, xz + 4));
+    let kinds = |k: &str| k.to_string();
+    assert_eq!(entries, vec![
+        (xz, kinds("ballot"), Some(*iz)),
+        (xz + 1, kinds("superseded"), Some(*iz)),
+        (xa, kinds("ballot"), Some(*ia)),
+        (xa + 1, kinds("superseded"), Some(*ia)),
+        (xb, kinds("ballot"), Some(*ib)),
+    ]);
+    let receipts: Vec<i64> = answers.iter().map(|r| i64::try_from(r.as_ref().unwrap().index).unwrap()).collect();
+    assert_eq!(receipts, [xa, xb]);
+    // the totals kept at cast time hold b1 only: z and a were subtracted (a from the group's
+    // memory, z read back from its board entry)
+    let mut expected = dobush_crypto::tally::EncryptedTally::new(&e.ctx);
+    expected.add(&verify_ballot(&e.ctx, b1.clone(), &mut OsRng).unwrap()).unwrap();
+    let (id, ctx) = (e.id.clone(), e.ctx.clone());
+    let (kept, count) = e.app.with_db(move |c| dobush_server::tally::shard_totals(c, &id, &ctx).unwrap()).await;
+    assert_eq!(count, 1);
+    assert_eq!(serde_json::to_value(kept).unwrap(), serde_json::to_value(expected.totals().unwrap()).unwrap());
+}
+
 crate::backend_tests!(
     one_group_answers_each_cast_as_if_it_came_alone,
     one_group_supersedes_within_itself_under_last_counts,
+    one_group_continues_a_chain_of_supersessions_from_a_stored_ballot,
     a_cast_ballot_gets_a_receipt_that_verifies,
     hundred_concurrent_casts_count_once_under_forbidden,
     hundred_concurrent_casts_the_last_counts_under_last_counts,
