@@ -126,13 +126,27 @@ impl Committer {
     /// now, without the queue: `Err` if the group's transaction failed (nothing written), else
     /// each cast's receipt or refusal, in order. The queue's groups are recorded the same way.
     pub async fn record_together(&self, id: &str, jobs: Vec<CastJob>) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
-        let Some(election) = jobs.first().map(|j| j.election.clone()) else { return Ok(Vec::new()) };
-        if jobs.iter().any(|j| !Arc::ptr_eq(&j.election, &election)) {
-            return Err(ApiError::Unexpected(anyhow::anyhow!("one group, one election")));
-        }
+        let Some(election) = one_election(&jobs)? else { return Ok(Vec::new()) };
         let n = jobs.len();
         record_group(&self.shared, id, &election, &Arc::new(jobs), 0..n).await
     }
+
+    /// Records `jobs` (casts of campaign `id` verified against one election) as the queue records
+    /// a group, now: in one transaction or, if it fails, each cast alone (see the module's
+    /// documentation). Each cast's receipt or refusal, in order.
+    pub async fn record_or_each(&self, id: &str, jobs: Vec<CastJob>) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
+        let Some(election) = one_election(&jobs)? else { return Ok(Vec::new()) };
+        Ok(record_or_each(&self.shared, id, &election, Arc::new(jobs)).await)
+    }
+}
+
+/// The election every job was verified against (`None` for no jobs).
+fn one_election(jobs: &[CastJob]) -> Result<Option<Arc<Election>>, ApiError> {
+    let Some(election) = jobs.first().map(|j| j.election.clone()) else { return Ok(None) };
+    if jobs.iter().any(|j| !Arc::ptr_eq(&j.election, &election)) {
+        return Err(ApiError::Unexpected(anyhow::anyhow!("one group, one election")));
+    }
+    Ok(Some(election))
 }
 
 /// Board size from which the committer refreshes PostgreSQL's statistics, doubling each time.
@@ -176,44 +190,43 @@ async fn run(shared: Shared, id: String, mut rx: mpsc::UnboundedReceiver<Queued>
     }
 }
 
-/// Commits one group and answers every cast of it; returns the board size of its head, if it
+/// Commits one group and answers every cast of it; returns the board size of its last head, if it
 /// committed one.
 async fn commit(shared: &Shared, id: &str, election: Arc<Election>, group: Vec<Queued>) -> Option<u64> {
     let (jobs, replies): (Vec<CastJob>, Vec<_>) = group.into_iter().map(|q| (q.job, q.reply)).unzip();
-    let jobs = Arc::new(jobs);
+    let answers = record_or_each(shared, id, &election, Arc::new(jobs)).await;
+    let size = answers.iter().filter_map(|a| a.as_ref().ok()).map(|r| r.tree_head.head.size).max();
+    for (answer, reply) in answers.into_iter().zip(replies) {
+        let _ = reply.send(answer);
+    }
+    size
+}
+
+/// Records `jobs` as one group and returns each cast's answer, in order. If the group's
+/// transaction fails (nothing of it written), a lost database answers every cast 503; any other
+/// failure has each cast recorded alone, so that one cast's failure never refuses another.
+async fn record_or_each(shared: &Shared, id: &str, election: &Arc<Election>, jobs: Arc<Vec<CastJob>>) -> Vec<Result<Receipt, ApiError>> {
     let n = jobs.len();
     let started = std::time::Instant::now();
-    match record_group(shared, id, &election, &jobs, 0..n).await {
+    match record_group(shared, id, election, &jobs, 0..n).await {
         Ok(answers) => {
             tracing::debug!(campaign = id, group = n, ms = started.elapsed().as_secs_f64() * 1e3, "casts committed");
-            let size = answers.iter().filter_map(|a| a.as_ref().ok()).map(|r| r.tree_head.head.size).max();
-            for (answer, reply) in answers.into_iter().zip(replies) {
-                let _ = reply.send(answer);
-            }
-            return size;
+            answers
         }
-        Err(ApiError::Unavailable(message)) => {
-            for reply in replies {
-                let _ = reply.send(Err(ApiError::Unavailable(message.clone())));
-            }
-        }
-        Err(e) if n == 1 => {
-            if let Some(reply) = replies.into_iter().next() {
-                let _ = reply.send(Err(e));
-            }
-        }
+        Err(ApiError::Unavailable(message)) => (0..n).map(|_| Err(ApiError::Unavailable(message.clone()))).collect(),
+        Err(e) if n == 1 => vec![Err(e)],
         Err(e) => {
             tracing::warn!(campaign = id, group = n, error = %e, "group commit failed; recording each cast alone");
-            for (i, reply) in replies.into_iter().enumerate() {
-                let answer = match record_group(shared, id, &election, &jobs, i..i + 1).await {
+            let mut answers = Vec::with_capacity(n);
+            for i in 0..n {
+                answers.push(match record_group(shared, id, election, &jobs, i..i + 1).await {
                     Ok(mut one) => one.pop().unwrap_or_else(|| Err(ApiError::Unexpected(anyhow::anyhow!("no answer")))),
                     Err(e) => Err(e),
-                };
-                let _ = reply.send(answer);
+                });
             }
+            answers
         }
     }
-    None
 }
 
 /// Records `jobs[range]` in one transaction: `Err` if the transaction failed (nothing written),

@@ -590,8 +590,69 @@ async fn one_group_continues_a_chain_of_supersessions_from_a_stored_ballot(b: Ba
     assert_eq!(serde_json::to_value(kept).unwrap(), serde_json::to_value(expected.totals().unwrap()).unwrap());
 }
 
+/// Makes the database refuse every `ballots` row of `pin` (an injected fault: a trigger).
+async fn refuse_ballot_rows_of(e: &Election, pin: &'static str) {
+    use diesel::connection::SimpleConnection;
+    e.app
+        .with_db(move |c| {
+            let sql = if matches!(c, dobush_server::db::AnyConnection::Postgresql(_)) {
+                format!(
+                    "CREATE FUNCTION injected_fault() RETURNS trigger AS $$ BEGIN \
+                       IF NEW.pin = '{pin}' THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; \
+                     CREATE TRIGGER injected_fault BEFORE INSERT ON ballots FOR EACH ROW EXECUTE FUNCTION injected_fault();"
+                )
+            } else {
+                format!(
+                    "CREATE TRIGGER injected_fault BEFORE INSERT ON ballots WHEN NEW.pin = '{pin}' \
+                     BEGIN SELECT RAISE(ABORT, 'injected fault'); END;"
+                )
+            };
+            c.batch_execute(&sql).unwrap();
+        })
+        .await
+}
+
+async fn a_failed_group_is_recorded_cast_by_cast(b: Backend) {
+    let e = open_election(b, "forbidden").await;
+    refuse_ballot_rows_of(&e, VOTER2).await;
+    let ((x, _), (y, _), (z, _)) = (e.ballot(0, 0), e.ballot(1, 1), e.ballot(2, 2));
+    let casts = || vec![(VOTER1, &x, None), (VOTER2, &y, None), (VOTER3, &z, None)];
+    let board_size = || async {
+        use diesel::prelude::*;
+        use dobush_server::schema::board_entries;
+        let id = e.id.clone();
+        let n: i64 = e.app.with_db(move |c| board_entries::table.filter(board_entries::campaign_id.eq(id)).count().get_result(c).unwrap()).await;
+        usize::try_from(n).unwrap()
+    };
+    let (before, head_before) = (board_size().await, e.board_lines().await.len());
+    // together, the group's transaction fails as a whole: nothing of it is written, no head
+    assert!(e.app.state.committer.record_together(&e.id, jobs(&e, casts()).await).await.is_err());
+    assert_eq!((board_size().await, e.board_lines().await.len()), (before, head_before));
+    assert!(e.statuses(VOTER1).await.is_empty());
+    // as the queue records a group: after the failure each cast alone, so the fault refuses only
+    // the cast it concerns
+    let answers = e.app.state.committer.record_or_each(&e.id, jobs(&e, casts()).await).await.unwrap();
+    assert_eq!(codes(&answers), ["201", "internal_error", "201"]);
+    assert_eq!(e.statuses(VOTER1).await, ["counted"]);
+    assert!(e.statuses(VOTER2).await.is_empty());
+    assert_eq!(e.statuses(VOTER3).await, ["counted"]);
+    assert_eq!(board_size().await, before + 2);
+    let lines = e.board_lines().await;
+    assert_eq!(lines.len(), before + 2);
+    // each receipt verifies (signed head, inclusion) and names its own entry; one head each
+    for (answer, ballot) in [(&answers[0], &x), (&answers[2], &z)] {
+        let receipt = answer.as_ref().unwrap();
+        receipt.verify(&e.package).unwrap();
+        assert_eq!(lines[usize::try_from(receipt.index).unwrap()], receipt.entry);
+        assert_eq!(receipt.tracking_code, *verify_ballot(&e.ctx, ballot.clone(), &mut OsRng).unwrap().tracking_code());
+    }
+    let (h1, h3) = (&answers[0].as_ref().unwrap().tree_head.head, &answers[2].as_ref().unwrap().tree_head.head);
+    assert_eq!((h1.size, h3.size), (u64::try_from(before).unwrap() + 1, u64::try_from(before).unwrap() + 2));
+}
+
 crate::backend_tests!(
     one_group_answers_each_cast_as_if_it_came_alone,
+    a_failed_group_is_recorded_cast_by_cast,
     one_group_supersedes_within_itself_under_last_counts,
     one_group_continues_a_chain_of_supersessions_from_a_stored_ballot,
     a_cast_ballot_gets_a_receipt_that_verifies,
