@@ -9,9 +9,9 @@
 //! rows in **one** multi-row insert, its ciphertexts, issuance rows and board entries likewise,
 //! the changed encrypted-totals shards, **one** signed tree head, and one commit. Only after the
 //! commit does any cast get its receipt (every receipt of a group proves inclusion in that
-//! group's head). An idle server commits a lone cast at once; under
-//! load the groups grow by themselves (every cast that arrived while the previous group was
-//! committing), so the commit flush and the per-transaction work are shared.
+//! group's head). An idle server commits a lone cast at once; under load the groups grow by
+//! themselves (every cast that arrived while the previous group was committing), so the commit
+//! flush and the per-transaction work are shared.
 //!
 //! Each cast of a group gets exactly the answer it would get alone, in the same order: the
 //! refusals (`duplicate_ballot`, `ciphertext_replayed`, `already_voted`, the gate's) are decided

@@ -1,6 +1,6 @@
 -- A ballot's JSON is kept once, in its board entry (board_entries.payload, found by
 -- ballots.board_index): `ballots.payload` repeated it, and writing ≈ 4.5 KB twice per cast was
--- the largest part of a group's rows (docs/load.md §One insert per group).
+-- the largest part of a group's rows (docs/load.md §One insert per group, each ballot stored once).
 ALTER TABLE ballots DROP COLUMN payload;
 -- A board entry (a one-contest ballot's is ≈ 4.5 KB) stays in the table's own page,
 -- uncompressed: above the default 2 KB PostgreSQL first tries to compress it (ciphertexts and
