@@ -7,8 +7,14 @@
 #
 # Binaries: $LOAD_BIN_DIR (default target/release) must hold dobush-server and loadgen:
 #   cargo build --release -p dobush-server --bin dobush-server -p dobush-tests --bin loadgen
-# PostgreSQL: $LOAD_PG (default postgres://postgres@127.0.0.1:5432), a database is created and
-# dropped afterwards. Everything runs under `nice -n 19`.
+# PostgreSQL: a database is created on $LOAD_PG and dropped afterwards. By default the server
+# reaches it as a server on the same host would, over the Unix socket (LOAD_PG_VIA=socket:
+# postgres://postgres@%2Fvar%2Frun%2Fpostgresql); LOAD_PG_VIA=tcp goes through 127.0.0.1:5432
+# instead (TLS when the database offers it, as libpq prefers). Everything runs under `nice -n 19`.
+# It prints the machine's CPU time per ballot over the timed phase (steadier from run to run than
+# the throughput on a shared VM), split into the server's, the generator's and the rest.
+# LOAD_PERF=FILE records a profile of the whole machine over the timed phase (`perf record -a`;
+# `perf report -i FILE --sort comm,dso`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,11 +24,15 @@ concurrency="${3:-64}"
 bin="${LOAD_BIN_DIR:-target/release}"
 port="${LOAD_PORT:-18480}"
 work="$(mktemp -d /tmp/dobush-load.XXXXXX)"
-pg="${LOAD_PG:-postgres://postgres@127.0.0.1:5432}"
+case "${LOAD_PG_VIA:-socket}" in
+  socket) pg="${LOAD_PG:-postgres://postgres@%2Fvar%2Frun%2Fpostgresql}" ;;
+  tcp) pg="${LOAD_PG:-postgres://postgres@127.0.0.1:5432}" ;;
+  *) echo "LOAD_PG_VIA must be socket or tcp" >&2; exit 2 ;;
+esac
 db="dobush_load_$$"
 
 case "$backend" in
-  postgres) createdb -h 127.0.0.1 -U postgres "$db"; url="$pg/$db${LOAD_PG_PARAMS:-}" ;;
+  postgres) psql -q "$pg/postgres" -c "CREATE DATABASE $db"; url="$pg/$db${LOAD_PG_PARAMS:-}" ;;
   sqlite) url="sqlite://$work/load.sqlite3" ;;
   *) echo "backend must be postgres or sqlite" >&2; exit 2 ;;
 esac
@@ -42,7 +52,7 @@ cleanup() {
   kill -0 "$server" 2>/dev/null || { echo "the server stopped; its log:" >&2; head -5 "$work/server.log" >&2; }
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
-  if [ "$backend" = postgres ] && [ -z "${LOAD_KEEP_DB:-}" ]; then dropdb -h 127.0.0.1 -U postgres --if-exists "$db" || true; fi
+  if [ "$backend" = postgres ] && [ -z "${LOAD_KEEP_DB:-}" ]; then psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $db" || true; fi
   [ -n "${LOAD_KEEP_LOG:-}" ] && cp "$work/server.log" "$LOAD_KEEP_LOG"
   rm -rf "$work"
 }
@@ -53,19 +63,37 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }   # user + system jiffies of a process
+generator() { pgrep -n -x loadgen; }
 out="${LOAD_OUT_DIR:-/tmp}/load-$backend-$voters.json"
+# The timed phase, told by the generator's two lines on stderr (read as they come, no polling):
+# the machine's and the server's CPU time over it (from /proc), and with LOAD_PERF=FILE a profile
+# of the whole machine (`perf record -a`, call graphs unless LOAD_PERF_ARGS says otherwise).
+machine() { awk '/^cpu /{print $2+$3+$4+$7+$8, $5+$6}' /proc/stat; }   # busy, idle (+iowait) jiffies
+timed_phase() {
+  local line busy0 idle0 server0 gen0 busy1 idle1 server1 gen1 casts=0 perf=""
+  while IFS= read -r line; do
+    printf '%s\n' "$line" >&2
+    case "$line" in
+      "timed phase: casting "*)
+        casts="${line#timed phase: casting }"; casts="${casts%% *}"
+        read -r busy0 idle0 < <(machine); server0="$(cpu "$server")"; gen0="$(cpu "$(generator)")"
+        if [ -n "${LOAD_PERF:-}" ]; then
+          # shellcheck disable=SC2086
+          perf record -a ${LOAD_PERF_ARGS:--g} -F 997 -o "$LOAD_PERF" 2>/dev/null & perf=$!
+        fi ;;
+      "timed phase over")
+        read -r busy1 idle1 < <(machine); server1="$(cpu "$server")"; gen1="$(cpu "$(generator)")"
+        [ -n "$perf" ] && { kill -INT "$perf"; wait "$perf" 2>/dev/null || true; }
+        awk -v b="$((busy1 - busy0))" -v i="$((idle1 - idle0))" -v s="$((server1 - server0))" -v g="$((gen1 - gen0))" \
+            -v n="$casts" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n == 0) exit; ms = 1000 / hz / n;
+          printf "timed phase     machine %.0f%% busy (%.0f%% idle); CPU per ballot: %.2f ms in all = %.2f the server + %.2f the generator + %.2f the rest (database, kernel)\n",
+            100 * b / (b + i), 100 * i / (b + i), b * ms, s * ms, g * ms, (b - s - g) * ms }' ;;
+    esac
+  done
+}
 nice -n 19 "$bin/loadgen" --url "http://127.0.0.1:$port" --voters "$voters" --concurrency "$concurrency" \
-  --options 5 --out "$out" &
+  --options 5 --out "$out" 2> >(timed_phase) &
 gen=$!
-# the server's CPU use, sampled every second (100 = one core): the casts are the busiest stretch
-hz="$(getconf CLK_TCK)"
-start="$(cpu)"; last="$start"; peak=0
-while kill -0 "$gen" 2>/dev/null; do
-  sleep 1
-  now="$(cpu)"; pct=$(( (now - last) * 100 / hz )); last="$now"
-  [ "$pct" -gt "$peak" ] && peak="$pct"
-done
 wait "$gen"
-echo "server CPU: $(( (last - start) / hz )) s over the whole run (setup, casts, check); busiest second ${peak}% of one core"
 echo "summary: $out"

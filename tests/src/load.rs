@@ -497,7 +497,10 @@ pub async fn check(http: &reqwest::Client, base: &str, p: &Prepared, outcomes: &
 pub async fn run(cfg: &LoadConfig) -> Result<Summary> {
     let http = client()?;
     let p = prepare(&http, cfg).await?;
+    // scripts/load.sh waits for these two lines to profile the timed phase only (LOAD_PERF)
+    eprintln!("timed phase: casting {} ballots", p.voters.len());
     let (outcomes, cast_secs) = cast_all(&http, &cfg.base, &p, cfg.concurrency).await;
+    eprintln!("timed phase over");
     let check = check(&http, &cfg.base, &p, &outcomes).await?;
     let receipts = outcomes.iter().filter(|o| o.receipt.is_some()).count();
     let mut errors_by_kind: HashMap<String, usize> = HashMap::new();
