@@ -430,9 +430,15 @@ impl Board {
     /// Appends an entry; returns its index and the exact line stored.
     pub fn append(&mut self, entry: &BoardEntry) -> Result<(u64, &str), DecodeError> {
         let line = String::from_utf8(entry.to_bytes()?).map_err(|e| DecodeError::Structure(e.to_string()))?;
+        Ok(self.append_line(line))
+    }
+
+    /// Appends an entry already serialised (by [`BoardEntry::to_bytes`], as [`Board::append`]
+    /// does); returns its index and the line.
+    pub fn append_line(&mut self, line: String) -> (u64, &str) {
         let index = self.log.push(line.as_bytes());
         self.lines.push(line);
-        Ok((index, self.lines.last().map(String::as_str).unwrap_or_default()))
+        (index, self.lines.last().map(String::as_str).unwrap_or_default())
     }
 
     /// Drops every entry from index `size` on (see `MerkleLog::truncate`): for a writer whose

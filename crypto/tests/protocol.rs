@@ -405,6 +405,30 @@ mod package_and_receipt {
     }
 
     #[test]
+    fn entries_appended_as_serialised_lines_make_the_same_board() {
+        let mut rng = ChaCha20Rng::seed_from_u64(22);
+        let board_key = BoardKey::generate(&mut rng);
+        let (p, ctx) = package(&mut rng, &board_key);
+        let (mut by_entry, mut by_line) = (dobush_crypto::record::Board::new(), dobush_crypto::record::Board::new());
+        let mut codes = Vec::new();
+        for i in 0..5 {
+            let cred = Credential::generate(&mut rng).unwrap();
+            let (b, _) = encrypt_ballot(&ctx, cred.signing_key(), &style1(i), &mut rng).unwrap();
+            let v = verify_ballot(&ctx, b, &mut rng).unwrap();
+            let entry = BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() };
+            let (a, _) = by_entry.append(&entry).unwrap();
+            let (l, line) = by_line.append_line(String::from_utf8(entry.to_bytes().unwrap()).unwrap());
+            assert_eq!((a, line), (l, by_entry.lines()[a as usize].as_str()));
+            codes.push(*v.tracking_code());
+        }
+        assert_eq!(by_entry.log().root(), by_line.log().root());
+        let head = by_line.sign_head(&board_key, p.base_hash, 1);
+        for (i, code) in codes.into_iter().enumerate() {
+            by_line.receipt(i as u64, code, head).unwrap().verify(&p).unwrap();
+        }
+    }
+
+    #[test]
     fn receipts_verify_and_tampering_is_caught() {
         let mut rng = ChaCha20Rng::seed_from_u64(21);
         let board = BoardKey::generate(&mut rng);

@@ -4,7 +4,7 @@
 //! is for the caller's own ballot style. Proof and signature verification, replay detection and
 //! the one-counted-ballot rule come after this gate (see docs/server.md).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -107,35 +107,39 @@ pub fn cast_gates(
     let campaign = open_campaign(c, campaign_id, now)?;
     let revote_policy = campaign.revote_policy()?;
     let pins: Vec<&str> = casts.iter().map(|(pin, _)| *pin).collect();
-    let on_register: HashSet<String> = voters::table
-        .filter(voters::campaign_id.eq(campaign_id))
-        .filter(voters::pin.eq_any(&pins))
-        .select(voters::pin)
-        .load::<String>(c)?
-        .into_iter()
-        .collect();
+    // one query for everyone who passes: an active credential of a voter on the register (one
+    // round trip less in every group, docs/load.md §Fewer round trips); a voter it does not
+    // return is refused with the reason the single gate gives
+    let on_register = voters::table.filter(voters::campaign_id.eq(campaign_id)).filter(voters::pin.eq_any(&pins)).select(voters::pin);
     let active: HashMap<String, (i64, String, String)> = evoter_credentials::table
         .filter(evoter_credentials::campaign_id.eq(campaign_id))
-        .filter(evoter_credentials::pin.eq_any(&pins))
+        .filter(evoter_credentials::pin.eq_any(on_register))
         .filter(evoter_credentials::status.eq("active"))
         .select((evoter_credentials::pin, evoter_credentials::id, evoter_credentials::public_key, evoter_credentials::ballot_style))
         .load::<(String, i64, String, String)>(c)?
         .into_iter()
         .map(|(pin, id, key, style)| (pin, (id, key, style)))
         .collect();
-    Ok(casts
+    casts
         .iter()
         .map(|(pin, style)| {
-            if !on_register.contains(*pin) {
-                return Err(not_on_register());
-            }
-            let Some((credential_id, credential, own_style)) = active.get(*pin).cloned() else { return Err(not_an_e_voter()) };
+            let Some((credential_id, credential, own_style)) = active.get(*pin).cloned() else {
+                return Ok(Err(refusal(c, campaign_id, pin)?));
+            };
             if *style != own_style {
-                return Err(wrong_style(&own_style));
+                return Ok(Err(wrong_style(&own_style)));
             }
-            Ok(CastContext { campaign: campaign.clone(), revote_policy, credential_id, credential, ballot_style: own_style })
+            Ok(Ok(CastContext { campaign: campaign.clone(), revote_policy, credential_id, credential, ballot_style: own_style }))
         })
-        .collect())
+        .collect()
+}
+
+/// Why a voter without an active credential on the register is refused: not on the register, or
+/// not an e-voter (as [`voter_gate`] tells it).
+fn refusal(c: &mut AnyConnection, campaign_id: &str, pin: &str) -> Result<ApiError, ApiError> {
+    let on_register: i64 =
+        voters::table.filter(voters::campaign_id.eq(campaign_id)).filter(voters::pin.eq(pin)).count().get_result(c)?;
+    Ok(if on_register == 0 { not_on_register() } else { not_an_e_voter() })
 }
 
 /// The campaign, if it is open for voting at `now` (state and window).

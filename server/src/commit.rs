@@ -1,6 +1,6 @@
 //! Group commit of cast and challenged ballots (docs/load.md §Group commit).
 //!
-//! Every campaign has one committer task. A cast, once its proofs and signature are verified
+//! Every campaign has one committer thread. A cast, once its proofs and signature are verified
 //! (`crate::verification`), is queued to its campaign's committer and waits for its receipt. The
 //! committer takes every cast waiting and records them in **one** write transaction holding the
 //! campaign's board lock (`board::Boards::append_in_transaction`): for each cast, in arrival
@@ -12,6 +12,13 @@
 //! group's head). An idle server commits a lone cast at once; under load the groups grow by
 //! themselves (every cast that arrived while the previous group was committing), so the commit
 //! flush and the per-transaction work are shared.
+//!
+//! The committer is an OS thread of its own that holds its database connection for the length of
+//! a group, not a task of the async runtime: the actix workers are busy decoding ballots (every
+//! point decompressed), and a committer task among them waited for each of them in turn before it
+//! could take its next group or answer the last one (measured: docs/load.md §The committer on its
+//! own thread). The groups, one after another, are the serial part of casting; nothing else
+//! should stand in their way.
 //!
 //! Each cast of a group gets exactly the answer it would get alone, in the same order: the
 //! refusals (`duplicate_ballot`, `ciphertext_replayed`, `already_voted`, the gate's) are decided
@@ -30,7 +37,6 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use dobush_crypto::ballot::{BallotOpening, EncryptedBallot, TrackingCode, VerifiedBallot};
 use dobush_crypto::record::{BoardEntry, Receipt};
-use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::board::{Appender, Boards, Election, millis};
@@ -48,13 +54,35 @@ const MAX_GROUP: usize = 256;
 /// A verified ballot to record for the voter `pin`; with its opening if it is a Benaloh check.
 pub struct CastJob {
     /// The voter (from the session).
-    pub pin: String,
+    pin: String,
     /// The ballot, verified against `election`.
-    pub verified: VerifiedBallot,
+    verified: VerifiedBallot,
     /// The opening of a challenged ballot (never counted), or `None` for a cast.
-    pub opening: Option<BallotOpening>,
+    opening: Option<BallotOpening>,
     /// The election it was verified against.
-    pub election: Arc<Election>,
+    election: Arc<Election>,
+    /// Its board entry (`ballot`, or `challenged` with the opening), serialised.
+    line: String,
+    /// Its ciphertexts as `ballot_ciphertexts` keys.
+    alphas: Vec<String>,
+}
+
+impl CastJob {
+    /// A cast (`opening` `None`) or a Benaloh check of `pin`'s ballot, verified against
+    /// `election`. Its board entry is serialised here, by the request's own task, so that the
+    /// committer's serial work is only the database's (docs/load.md §Less work per cast).
+    pub fn new(pin: &str, verified: VerifiedBallot, opening: Option<BallotOpening>, election: Arc<Election>) -> Result<Self, ApiError> {
+        let ballot = verified.ballot().clone();
+        let tracking_code = *verified.tracking_code();
+        let entry = match &opening {
+            Some(opening) => BoardEntry::Challenged { ballot, tracking_code, opening: opening.clone() },
+            None => BoardEntry::Ballot { ballot, tracking_code },
+        };
+        let line = String::from_utf8(entry.to_bytes().map_err(|e| ApiError::Unexpected(e.into()))?)
+            .map_err(|e| ApiError::Unexpected(e.into()))?;
+        let alphas = alphas(verified.ballot());
+        Ok(Self { pin: pin.to_string(), verified, opening, election, line, alphas })
+    }
 }
 
 struct Queued {
@@ -94,18 +122,24 @@ impl Committer {
     pub async fn record(&self, id: &str, job: CastJob) -> Result<Receipt, ApiError> {
         let (reply, answer) = oneshot::channel();
         let mut queued = Queued { job, reply };
-        // a committer task ends only if its runtime does (a test server's); then start another
+        // a committer thread ends only if it panicked; then start another
         for _ in 0..2 {
             let tx = {
                 let mut queues = self.queues.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                queues
-                    .entry(id.to_string())
-                    .or_insert_with(|| {
+                match queues.get(id) {
+                    Some(tx) => tx.clone(),
+                    None => {
                         let (tx, rx) = mpsc::unbounded_channel();
-                        tokio::spawn(run(self.shared.clone(), id.to_string(), rx));
+                        let shared = self.shared.clone();
+                        let campaign = id.to_string();
+                        std::thread::Builder::new()
+                            .name("committer".into())
+                            .spawn(move || run(&shared, &campaign, rx))
+                            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("starting the committer of campaign {id}: {e}")))?;
+                        queues.insert(id.to_string(), tx.clone());
                         tx
-                    })
-                    .clone()
+                    }
+                }
             };
             match tx.send(queued) {
                 Ok(()) => {
@@ -127,8 +161,12 @@ impl Committer {
     /// each cast's receipt or refusal, in order. The queue's groups are recorded the same way.
     pub async fn record_together(&self, id: &str, jobs: Vec<CastJob>) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
         let Some(election) = one_election(&jobs)? else { return Ok(Vec::new()) };
-        let n = jobs.len();
-        record_group(&self.shared, id, &election, &Arc::new(jobs), 0..n).await
+        let (shared, id) = (self.shared.clone(), id.to_string());
+        blocking(move || {
+            let n = jobs.len();
+            record_group(&shared, &id, &election, &jobs, 0..n)
+        })
+        .await?
     }
 
     /// Records `jobs` (casts of campaign `id` verified against one election) as the queue records
@@ -136,8 +174,14 @@ impl Committer {
     /// documentation). Each cast's receipt or refusal, in order.
     pub async fn record_or_each(&self, id: &str, jobs: Vec<CastJob>) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
         let Some(election) = one_election(&jobs)? else { return Ok(Vec::new()) };
-        Ok(record_or_each(&self.shared, id, &election, Arc::new(jobs)).await)
+        let (shared, id) = (self.shared.clone(), id.to_string());
+        blocking(move || record_or_each(&shared, &id, &election, &jobs)).await
     }
+}
+
+/// Runs `f` on the blocking pool (the committer's functions block on the database).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Unexpected(anyhow::anyhow!("committer task: {e}")))
 }
 
 /// The election every job was verified against (`None` for no jobs).
@@ -152,9 +196,11 @@ fn one_election(jobs: &[CastJob]) -> Result<Option<Arc<Election>>, ApiError> {
 /// Board size from which the committer refreshes PostgreSQL's statistics, doubling each time.
 const FIRST_ANALYSIS: u64 = 1024;
 
-async fn run(shared: Shared, id: String, mut rx: mpsc::UnboundedReceiver<Queued>) {
+/// The committer thread of campaign `id`: takes every cast waiting, records them as one group,
+/// answers each; ends when the [`Committer`] is dropped.
+fn run(shared: &Shared, id: &str, mut rx: mpsc::UnboundedReceiver<Queued>) {
     let mut next_analysis = FIRST_ANALYSIS;
-    while let Some(first) = rx.recv().await {
+    while let Some(first) = rx.blocking_recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
@@ -168,22 +214,26 @@ async fn run(shared: Shared, id: String, mut rx: mpsc::UnboundedReceiver<Queued>
             let election = group[0].job.election.clone();
             let (same, rest): (Vec<_>, Vec<_>) = group.into_iter().partition(|q| Arc::ptr_eq(&q.job.election, &election));
             group = rest;
-            if let Some(size) = commit(&shared, &id, election, same).await {
+            if let Some(size) = commit(shared, id, &election, same) {
                 if size >= next_analysis {
                     // PostgreSQL's autovacuum analyses a table only after its naptime (a minute):
                     // a board that grows by thousands within it would be planned as if it were
                     // still small (whole-campaign scans instead of key lookups: docs/load.md).
                     // So each time the board doubles, the statistics are refreshed, on another
-                    // connection, outside any cast's transaction (ANALYZE blocks no writer).
+                    // connection and thread, outside any cast's transaction (ANALYZE blocks no
+                    // writer).
                     while next_analysis <= size {
                         next_analysis = next_analysis.saturating_mul(2);
                     }
                     let db = shared.db.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = db.run(crate::db::refresh_statistics).await {
+                    let spawned = std::thread::Builder::new().name("analyze".into()).spawn(move || {
+                        if let Err(e) = db.run_blocking(crate::db::refresh_statistics) {
                             tracing::warn!(error = %e, "refreshing the planner statistics failed");
                         }
                     });
+                    if let Err(e) = spawned {
+                        tracing::warn!(error = %e, "could not start refreshing the planner statistics");
+                    }
                 }
             }
         }
@@ -192,9 +242,9 @@ async fn run(shared: Shared, id: String, mut rx: mpsc::UnboundedReceiver<Queued>
 
 /// Commits one group and answers every cast of it; returns the board size of its last head, if it
 /// committed one.
-async fn commit(shared: &Shared, id: &str, election: Arc<Election>, group: Vec<Queued>) -> Option<u64> {
+fn commit(shared: &Shared, id: &str, election: &Arc<Election>, group: Vec<Queued>) -> Option<u64> {
     let (jobs, replies): (Vec<CastJob>, Vec<_>) = group.into_iter().map(|q| (q.job, q.reply)).unzip();
-    let answers = record_or_each(shared, id, &election, Arc::new(jobs)).await;
+    let answers = record_or_each(shared, id, election, &jobs);
     let size = answers.iter().filter_map(|a| a.as_ref().ok()).map(|r| r.tree_head.head.size).max();
     for (answer, reply) in answers.into_iter().zip(replies) {
         let _ = reply.send(answer);
@@ -205,10 +255,10 @@ async fn commit(shared: &Shared, id: &str, election: Arc<Election>, group: Vec<Q
 /// Records `jobs` as one group and returns each cast's answer, in order. If the group's
 /// transaction fails (nothing of it written), a lost database answers every cast 503; any other
 /// failure has each cast recorded alone, so that one cast's failure never refuses another.
-async fn record_or_each(shared: &Shared, id: &str, election: &Arc<Election>, jobs: Arc<Vec<CastJob>>) -> Vec<Result<Receipt, ApiError>> {
+fn record_or_each(shared: &Shared, id: &str, election: &Arc<Election>, jobs: &[CastJob]) -> Vec<Result<Receipt, ApiError>> {
     let n = jobs.len();
     let started = std::time::Instant::now();
-    match record_group(shared, id, election, &jobs, 0..n).await {
+    match record_group(shared, id, election, jobs, 0..n) {
         Ok(answers) => {
             tracing::debug!(campaign = id, group = n, ms = started.elapsed().as_secs_f64() * 1e3, "casts committed");
             answers
@@ -217,36 +267,30 @@ async fn record_or_each(shared: &Shared, id: &str, election: &Arc<Election>, job
         Err(e) if n == 1 => vec![Err(e)],
         Err(e) => {
             tracing::warn!(campaign = id, group = n, error = %e, "group commit failed; recording each cast alone");
-            let mut answers = Vec::with_capacity(n);
-            for i in 0..n {
-                answers.push(match record_group(shared, id, election, &jobs, i..i + 1).await {
+            (0..n)
+                .map(|i| match record_group(shared, id, election, jobs, i..i + 1) {
                     Ok(mut one) => one.pop().unwrap_or_else(|| Err(ApiError::Unexpected(anyhow::anyhow!("no answer")))),
                     Err(e) => Err(e),
-                });
-            }
-            answers
+                })
+                .collect()
         }
     }
 }
 
 /// Records `jobs[range]` in one transaction: `Err` if the transaction failed (nothing written),
 /// else each cast's receipt or refusal.
-async fn record_group(
+fn record_group(
     shared: &Shared,
     id: &str,
-    election: &Arc<Election>,
-    jobs: &Arc<Vec<CastJob>>,
+    election: &Election,
+    jobs: &[CastJob],
     range: std::ops::Range<usize>,
 ) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
     let now = shared.clock.now();
-    let (boards, shards, id, election, jobs) = (shared.boards.clone(), shared.shards, id.to_string(), election.clone(), jobs.clone());
-    shared
-        .db
-        .run(move |c| {
-            let group = jobs.get(range).ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("group range")))?;
-            boards.append_in_transaction(c, &id, |c, app| Group::record(c, app, &id, &election, group, now, shards))
-        })
-        .await
+    let group = jobs.get(range).ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("group range")))?;
+    shared.db.run_blocking(|c| {
+        shared.boards.append_in_transaction(c, id, |c, app| Group::record(c, app, id, election, group, now, shared.shards))
+    })
 }
 
 /// Where a ballot row is: already in the database, or the group's `n`th row still to insert.
@@ -291,7 +335,6 @@ struct Staged<'j> {
     job: &'j CastJob,
     credential_id: i64,
     revote_policy: RevotePolicy,
-    ballot_hash: String,
     tracking_code: TrackingCode,
     /// `counted`, `challenged`, or `superseded` if a later cast of the group superseded it.
     status: &'static str,
@@ -359,15 +402,7 @@ impl<'j> Group<'_, 'j> {
     /// What the database holds about the group's ballots: tracking codes and ciphertexts already
     /// submitted, and the voters' counted ballots. `board_size` is the board's before the group.
     fn load<'a>(c: &mut AnyConnection, campaign: &'a str, jobs: &[CastJob], board_size: u64) -> Result<Group<'a, 'j>, ApiError> {
-        let codes: Vec<String> = jobs.iter().map(|j| j.verified.tracking_code().to_hex()).collect();
-        let tracking_codes: HashSet<String> = ballots::table
-            .filter(ballots::campaign_id.eq(campaign))
-            .filter(ballots::tracking_code.eq_any(&codes))
-            .select(ballots::tracking_code)
-            .load::<String>(c)?
-            .into_iter()
-            .collect();
-        let alphas: Vec<String> = jobs.iter().flat_map(|j| alphas(j.verified.ballot())).collect();
+        let alphas: Vec<&String> = jobs.iter().flat_map(|j| &j.alphas).collect();
         let mut ciphertexts = HashSet::new();
         // a group of wide ballots can hold more ciphertexts than SQLite takes parameters
         for chunk in alphas.chunks(4096) {
@@ -379,6 +414,22 @@ impl<'j> Group<'_, 'j> {
                     .load::<String>(c)?,
             );
         }
+        // A stored ballot with one of the group's tracking codes is the same ballot (the code
+        // covers every byte), so its ciphertexts were found just now: only then are the tracking
+        // codes looked up, to tell a resubmitted ballot (`duplicate_ballot`) from one reusing a
+        // ciphertext (`ciphertext_replayed`). One query less for a group of fresh ballots.
+        let tracking_codes: HashSet<String> = if ciphertexts.is_empty() {
+            HashSet::new()
+        } else {
+            let codes: Vec<String> = jobs.iter().map(|j| j.verified.tracking_code().to_hex()).collect();
+            ballots::table
+                .filter(ballots::campaign_id.eq(campaign))
+                .filter(ballots::tracking_code.eq_any(&codes))
+                .select(ballots::tracking_code)
+                .load::<String>(c)?
+                .into_iter()
+                .collect()
+        };
         let pins: Vec<&str> = jobs.iter().map(|j| j.pin.as_str()).collect();
         let counted = ballots::table
             .filter(ballots::campaign_id.eq(campaign))
@@ -425,7 +476,7 @@ impl<'j> Group<'_, 'j> {
         if self.tracking_codes.contains(&tc_hex) {
             return Err(ApiError::conflict("duplicate_ballot", format!("this ballot (tracking code {tc_hex}) was already submitted")));
         }
-        let ciphertexts = alphas(b);
+        let ciphertexts = job.alphas.clone();
         if ciphertexts.iter().collect::<HashSet<_>>().len() != ciphertexts.len() {
             return Err(ApiError::invalid("contests", "two selections share a ciphertext"));
         }
@@ -453,8 +504,6 @@ impl<'j> Group<'_, 'j> {
         let job = a.job;
         let b = job.verified.ballot();
         let challenged = job.opening.is_some();
-        let json = serde_json::to_string(b).map_err(|e| ApiError::Unexpected(e.into()))?;
-        let ballot_hash = hex::encode(Sha256::digest(json.as_bytes()));
         // the ballot's entry comes after the `superseded` entry, if any
         let index = self.next_index + u64::from(a.previous.is_some());
         self.next_index = index + 1;
@@ -476,7 +525,6 @@ impl<'j> Group<'_, 'j> {
             job,
             credential_id: a.gate.credential_id,
             revote_policy: a.gate.revote_policy,
-            ballot_hash,
             tracking_code: a.tracking_code,
             status: if challenged { "challenged" } else { "counted" },
             board_index: index,
@@ -522,15 +570,8 @@ impl<'j> Group<'_, 'j> {
                 let entry = BoardEntry::Superseded { tracking_code: tracking_code_from_hex(&p.tracking_code)?, by: r.tracking_code };
                 app.append_later(&entry, Some(previous), now_secs)?;
             }
-            let entry = match &job.opening {
-                Some(opening) => BoardEntry::Challenged {
-                    ballot: job.verified.ballot().clone(),
-                    tracking_code: r.tracking_code,
-                    opening: opening.clone(),
-                },
-                None => BoardEntry::Ballot { ballot: job.verified.ballot().clone(), tracking_code: r.tracking_code },
-            };
-            let appended = app.append_later(&entry, Some(id), now_secs)?;
+            let kind = if job.opening.is_some() { "challenged" } else { "ballot" };
+            let appended = app.append_line_later(job.line.clone(), kind, Some(id), now_secs)?;
             if appended != r.board_index {
                 return Err(ApiError::Unexpected(anyhow::anyhow!("board index {appended}, staged {}", r.board_index)));
             }
@@ -559,12 +600,12 @@ fn insert_ballots(c: &mut AnyConnection, campaign: &str, rows: &[Staged<'_>], re
     use diesel::sql_types::{BigInt, Text};
     let bad = |what: String| diesel::result::Error::DeserializationError(what.into());
     let mut ids = HashMap::with_capacity(rows.len());
-    // 8 parameters a row: well under SQLite's 32,766 per statement
+    // 7 parameters a row: well under SQLite's 32,766 per statement
     for chunk in rows.chunks(1024) {
         let sql = format!(
-            "INSERT INTO ballots (campaign_id, pin, credential_id, ballot_style, ballot_hash, tracking_code, status, \
-             received_at, board_index) VALUES {} RETURNING id, board_index",
-            crate::db::values_rows(chunk.len(), 1, 8)
+            "INSERT INTO ballots (campaign_id, pin, credential_id, ballot_style, tracking_code, status, received_at, \
+             board_index) VALUES {} RETURNING id, board_index",
+            crate::db::values_rows(chunk.len(), 1, 7)
         );
         let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(campaign);
         for r in chunk {
@@ -573,7 +614,6 @@ fn insert_ballots(c: &mut AnyConnection, campaign: &str, rows: &[Staged<'_>], re
                 .bind::<Text, _>(&r.job.pin)
                 .bind::<BigInt, _>(r.credential_id)
                 .bind::<Text, _>(&r.job.verified.ballot().style)
-                .bind::<Text, _>(&r.ballot_hash)
                 .bind::<Text, _>(r.tracking_code.to_hex())
                 .bind::<Text, _>(r.status)
                 .bind::<BigInt, _>(received_at)
@@ -626,7 +666,7 @@ fn unique_refusal(e: &diesel::result::Error, policy: RevotePolicy) -> Option<Api
             }
             RevotePolicy::LastCounts => ApiError::conflict("concurrent_cast", "another ballot of yours was being cast; try again"),
         })
-    } else if violates(e, "ballots_hash", "ballots.ballot_hash") {
+    } else if violates(e, "ballots_tracking_code", "ballots.tracking_code") {
         Some(ApiError::conflict("duplicate_ballot", "this ballot was already submitted"))
     } else {
         None

@@ -1,7 +1,8 @@
 //! One code path over PostgreSQL and SQLite: a `diesel::MultiConnection` enum, an r2d2 pool, the
 //! embedded migrations, and helpers that run diesel off the actix workers.
 
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
@@ -78,20 +79,60 @@ impl Manager {
     }
 }
 
+/// A connection that went back to the pool unbroken less than this long ago is handed out again
+/// without a `SELECT 1` first: under load every connection is in use all the time, and the check
+/// was one round trip more for every request (docs/load.md §Fewer round trips). An older one is
+/// checked as before. A connection lost meanwhile fails its request, which [`Db::run_blocking`]
+/// answers 503 and marks the connection lost, so that the pool drops it and opens a new one.
+const CHECKED_RECENTLY: Duration = Duration::from_secs(1);
+
+/// A connection in the pool, with what the pool knows of its health.
+pub struct PoolConnection {
+    conn: AnyConnection,
+    /// When it last went back to the pool unbroken (or was opened).
+    returned: Instant,
+    /// Known to be lost (no longer answering): the pool drops it instead of taking it back.
+    lost: bool,
+}
+
+/// A connection taken from the pool ([`Db::get`]); dereferences to the [`AnyConnection`] and goes
+/// back to the pool when dropped.
+pub struct Pooled(PooledConnection<Manager>);
+
+impl Deref for Pooled {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.0.conn
+    }
+}
+
+impl DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.0.conn
+    }
+}
+
 impl ManageConnection for Manager {
-    type Connection = AnyConnection;
+    type Connection = PoolConnection;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        self.establish()
+    fn connect(&self) -> Result<PoolConnection, r2d2::Error> {
+        Ok(PoolConnection { conn: self.establish()?, returned: Instant::now(), lost: false })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), r2d2::Error> {
+        if conn.returned.elapsed() < CHECKED_RECENTLY {
+            return Ok(());
+        }
+        conn.conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        std::thread::panicking() || r2d2::R2D2Connection::is_broken(conn)
+    fn has_broken(&self, conn: &mut PoolConnection) -> bool {
+        if conn.lost || std::thread::panicking() || r2d2::R2D2Connection::is_broken(&mut conn.conn) {
+            return true;
+        }
+        conn.returned = Instant::now();
+        false
     }
 }
 
@@ -137,12 +178,12 @@ impl Db {
     /// Applies pending migrations of the right folder.
     pub fn migrate(&self) -> anyhow::Result<()> {
         let mut conn = self.pool.get().context("database connection for migrations")?;
-        run_migrations(&mut conn)
+        run_migrations(&mut conn.conn)
     }
 
     /// A pooled connection (blocking; use inside [`Db::run`] or in tests).
-    pub fn get(&self) -> Result<PooledConnection<Manager>, ApiError> {
-        Ok(self.pool.get()?)
+    pub fn get(&self) -> Result<Pooled, ApiError> {
+        Ok(Pooled(self.pool.get()?))
     }
 
     /// Runs `f` with a connection on the blocking pool.
@@ -151,23 +192,29 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        spawn_blocking_with_tracing(move || {
-            let mut conn = pool.get()?;
-            match f(&mut conn) {
-                Err(ApiError::Unexpected(e)) if connection_lost(&mut conn) => {
-                    // e.g. the server terminated the session ("terminating connection due to
-                    // administrator command", SQLSTATE 57P01) or the primary went away mid-query:
-                    // the transaction did not commit (or its outcome is unknown to us), so the
-                    // client is told to try again, not that the server failed
-                    tracing::error!(error = ?e, "database connection lost during the request");
-                    Err(ApiError::Unavailable("the database is unavailable; try again".into()))
-                }
-                other => other,
+        let db = self.clone();
+        spawn_blocking_with_tracing(move || db.run_blocking(f))
+            .await
+            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` with a connection on the calling thread, which may block (a thread of its own,
+    /// such as a campaign's committer, `crate::commit`). A connection lost meanwhile is a 503.
+    pub fn run_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let mut conn = self.pool.get()?;
+        match f(&mut conn.conn) {
+            Err(ApiError::Unexpected(e)) if connection_lost(&mut conn.conn) => {
+                // e.g. the server terminated the session ("terminating connection due to
+                // administrator command", SQLSTATE 57P01) or the primary went away mid-query:
+                // the transaction did not commit (or its outcome is unknown to us), so the
+                // client is told to try again, not that the server failed; the pool drops the
+                // connection
+                conn.lost = true;
+                tracing::error!(error = ?e, "database connection lost during the request");
+                Err(ApiError::Unavailable("the database is unavailable; try again".into()))
             }
-        })
-        .await
-        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
+            other => other,
+        }
     }
 
     /// Runs `f` in a write transaction on the blocking pool (see [`write_transaction`]).

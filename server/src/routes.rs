@@ -22,13 +22,15 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
     cfg.route("/me", web::get().to(auth::me))
         .configure(staff::configure)
         .service(
+            // casting first: the router tries each pattern of a scope in order (a regular
+            // expression each), and a cast is the request of voting day
             web::scope("/campaigns")
+                .configure(ballots::configure)
                 .configure(campaigns::configure)
                 .configure(register::configure)
                 .configure(cabinet::configure)
                 .configure(turnout::configure)
                 .configure(replacement::configure)
-                .configure(ballots::configure)
                 .configure(ceremony::configure)
                 .configure(credential_list::configure)
                 .configure(demo::configure),

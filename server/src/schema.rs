@@ -91,7 +91,6 @@ diesel::table! {
         pin -> Text,
         credential_id -> BigInt,
         ballot_style -> Text,
-        ballot_hash -> Text,
         tracking_code -> Text,
         status -> Text,
         board_index -> Nullable<BigInt>,

@@ -66,8 +66,12 @@ async fn cast(
 ) -> Result<HttpResponse, ApiError> {
     rate_limit_voter(&state, &session)?;
     let id = path.into_inner();
+    let started = std::time::Instant::now();
     let (election, verified) = check(&state, &req, &session, &id, body.0).await?;
+    let checked = started.elapsed();
     let receipt = record(&state, &req, &session, id, election, verified, None).await?;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(checked_ms = ms(checked), recorded_ms = ms(started.elapsed() - checked), "cast");
     Ok(HttpResponse::Created().json(receipt))
 }
 
@@ -132,7 +136,9 @@ async fn check(
             "the ballot is not made with your registered credential (a ballot of another voter cannot be cast)",
         ));
     }
+    let gated = std::time::Instant::now();
     let verified = state.verifier.verify(election.clone(), ballot).await?.map_err(ballot_error)?;
+    tracing::debug!(verified_ms = gated.elapsed().as_secs_f64() * 1e3, "ballot verified");
     Ok((election, verified))
 }
 
@@ -155,7 +161,7 @@ async fn record(
     verified: VerifiedBallot,
     opening: Option<BallotOpening>,
 ) -> Result<Receipt, ApiError> {
-    let job = crate::commit::CastJob { pin: session.pin.as_str().to_string(), verified, opening, election };
+    let job = crate::commit::CastJob::new(session.pin.as_str(), verified, opening, election)?;
     match state.committer.record(&id, job).await {
         Ok(receipt) => Ok(receipt),
         Err(e) => Err(audited(state, req, session, e).await),

@@ -430,11 +430,8 @@ async fn jobs(e: &Election, casts: Vec<(&str, &EncryptedBallot, Option<dobush_cr
     let election = e.app.with_db(move |c| state.boards.election(c, &id).unwrap()).await;
     casts
         .into_iter()
-        .map(|(pin, ballot, opening)| CastJob {
-            pin: pin.into(),
-            verified: verify_ballot(&e.ctx, ballot.clone(), &mut OsRng).unwrap(),
-            opening,
-            election: election.clone(),
+        .map(|(pin, ballot, opening)| {
+            CastJob::new(pin, verify_ballot(&e.ctx, ballot.clone(), &mut OsRng).unwrap(), opening, election.clone()).unwrap()
         })
         .collect()
 }

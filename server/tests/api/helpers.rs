@@ -516,7 +516,6 @@ pub fn insert_ballot(c: &mut dobush_server::db::AnyConnection, campaign: &str, p
             ballots::pin.eq(pin),
             ballots::credential_id.eq(credential_id),
             ballots::ballot_style.eq("main"),
-            ballots::ballot_hash.eq(format!("h{n}")),
             ballots::tracking_code.eq(format!("t{n}")),
             ballots::status.eq(status),
             ballots::received_at.eq(at),
