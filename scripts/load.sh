@@ -14,7 +14,9 @@
 # It prints the machine's CPU time per ballot over the timed phase (steadier from run to run than
 # the throughput on a shared VM), split into the server's, the generator's and the rest.
 # LOAD_PERF=FILE records a profile of the whole machine over the timed phase (`perf record -a`;
-# `perf report -i FILE --sort comm,dso`).
+# `perf report -i FILE --sort comm,dso`). LOAD_VERIFY=1 then closes the campaign, exports its
+# election record and checks it with dobush-verifier (also wanted in $LOAD_BIN_DIR:
+# `cargo build --release -p dobush-verifier`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -88,7 +90,7 @@ timed_phase() {
         awk -v b="$((busy1 - busy0))" -v i="$((idle1 - idle0))" -v s="$((server1 - server0))" -v g="$((gen1 - gen0))" \
             -v n="$casts" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n == 0) exit; ms = 1000 / hz / n;
           printf "timed phase     machine %.0f%% busy (%.0f%% idle); CPU per ballot: %.2f ms in all = %.2f the server + %.2f the generator + %.2f the rest (database, kernel)\n",
-            100 * b / (b + i), 100 * i / (b + i), b * ms, s * ms, g * ms, (b - s - g) * ms }' ;;
+            100 * b / (b + i), 100 * i / (b + i), b * ms, s * ms, g * ms, (b - s - g > 0 ? b - s - g : 0) * ms }' ;;
     esac
   done
 }
@@ -97,3 +99,11 @@ nice -n 19 "$bin/loadgen" --url "http://127.0.0.1:$port" --voters "$voters" --co
 gen=$!
 wait "$gen"
 echo "summary: $out"
+if [ -n "${LOAD_VERIFY:-}" ]; then
+  # the whole election record of the run, checked by the independent verifier: the demo closing
+  # (polls closed, totals decrypted by the demo key-holders, protocol signed), then export-record
+  campaign="$(grep -o '"campaign": *"[^"]*"' "$out" | cut -d'"' -f4)"
+  curl -fsS -X POST "http://127.0.0.1:$port/api/campaigns/$campaign/demo/close" >/dev/null
+  "$bin/dobush-server" export-record --campaign "$campaign" --out "$work/record" >/dev/null
+  "$bin/dobush-verifier" verify "$work/record" | tail -n 2
+fi
