@@ -515,3 +515,57 @@ mod tests {
         assert!(changed > 150, "{changed} of 200 changed");
     }
 }
+
+/// A smoke run ([`smoke`]): where its inputs are and how much of them to try.
+#[derive(Clone, Debug)]
+pub struct Smoke {
+    /// Mutated inputs per target (after every seed once).
+    pub inputs: u64,
+    /// Wall-clock seconds per target at most.
+    pub seconds: u64,
+    /// Seed of the mutator.
+    pub rng_seed: u64,
+    /// The seed corpora, `<dir>/<target>/` (written by `dobush_tests::fuzz_seeds::write`).
+    pub seeds: PathBuf,
+    /// The committed regression inputs, `<dir>/<target>/`.
+    pub regressions: PathBuf,
+    /// Where a panicking input is saved, `<dir>/<target>/`.
+    pub artifacts: PathBuf,
+    /// The targets to run (empty: all).
+    pub only: Vec<String>,
+}
+
+/// Runs every chosen target on its seeds, its regression inputs and then mutated inputs within
+/// the budget, writing one line per target (and one per crashing input saved) to `out`. `Ok(true)`
+/// if nothing panicked; `Err` for a run that could not start (an unknown target, no seeds).
+pub fn smoke(s: &Smoke, out: &mut dyn std::io::Write) -> Result<bool, String> {
+    let all = targets();
+    if let Some(unknown) = s.only.iter().find(|t| !all.iter().any(|x| x.name == t.as_str())) {
+        return Err(format!("unknown target {unknown:?}; targets: {}", all.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")));
+    }
+    let mut clean = true;
+    for t in all.iter().filter(|t| s.only.is_empty() || s.only.iter().any(|o| o == t.name)) {
+        let corpus = read_inputs(&[s.seeds.join(t.name), s.regressions.join(t.name)]).map_err(|e| format!("{}: reading the seeds: {e}", t.name))?;
+        if corpus.is_empty() {
+            return Err(format!("{}: no seeds under {} (run the fuzz_seeds binary of dobush-tests first)", t.name, s.seeds.join(t.name).display()));
+        }
+        let start = Instant::now();
+        let stats = run(*t, &corpus, Budget { inputs: s.inputs, time: Duration::from_secs(s.seconds) }, s.rng_seed, &s.artifacts);
+        let report = writeln!(
+            out,
+            "fuzz_smoke {}: {} inputs ({} seeds) in {:.1} s, slowest {} ms, {} crash(es)",
+            t.name,
+            stats.executed,
+            stats.seeds,
+            start.elapsed().as_secs_f64(),
+            stats.slowest_ms,
+            stats.crashes.len()
+        );
+        report.map_err(|e| e.to_string())?;
+        for c in &stats.crashes {
+            writeln!(out, "  crashing input saved: {}", c.display()).map_err(|e| e.to_string())?;
+        }
+        clean &= stats.crashes.is_empty();
+    }
+    Ok(clean)
+}

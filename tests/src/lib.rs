@@ -3,5 +3,6 @@
 
 pub mod election;
 pub mod fixtures;
+pub mod fuzz_seeds;
 pub mod vectors;
 pub mod load;

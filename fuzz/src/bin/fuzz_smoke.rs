@@ -8,12 +8,13 @@
 //! cargo run --release -p dobush-fuzz --features api --bin fuzz_smoke -- \
 //!     [--inputs N] [--seconds S] [--rng-seed U64] [--seeds DIR] [--artifacts DIR] [TARGET…]
 //! ```
+//!
+//! The CI's run is the test `fuzz/tests/smoke.rs` (`scripts/test.sh`), the same run.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
-use dobush_fuzz::{Budget, read_inputs, run, targets};
+use dobush_fuzz::{Smoke, smoke};
 
 const USAGE: &str =
     "usage: fuzz_smoke [--inputs N] [--seconds S] [--rng-seed U64] [--seeds DIR] [--regressions DIR] [--artifacts DIR] [TARGET…]";
@@ -51,41 +52,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let all = targets();
-    if let Some(unknown) = only.iter().find(|t| !all.iter().any(|x| x.name == t.as_str())) {
-        eprintln!("unknown target {unknown:?}; targets: {}", all.iter().map(|t| t.name).collect::<Vec<_>>().join(", "));
-        return ExitCode::from(2);
-    }
     // the targets' own assertions report through the panic hook; keep one line per panic
     std::panic::set_hook(Box::new(|info| eprintln!("panic: {info}")));
-    let mut failed = false;
-    for t in all.iter().filter(|t| only.is_empty() || only.iter().any(|o| o == t.name)) {
-        let corpus = match read_inputs(&[seeds.join(t.name), regressions.join(t.name)]) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("{}: reading the seeds: {e}", t.name);
-                return ExitCode::from(2);
-            }
-        };
-        if corpus.is_empty() {
-            eprintln!("{}: no seeds under {} (run the fuzz_seeds binary of dobush-tests first)", t.name, seeds.join(t.name).display());
-            return ExitCode::from(2);
+    let run = Smoke { inputs, seconds, rng_seed, seeds, regressions, artifacts, only };
+    match smoke(&run, &mut std::io::stdout()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
         }
-        let start = Instant::now();
-        let stats = run(*t, &corpus, Budget { inputs, time: Duration::from_secs(seconds) }, rng_seed, &artifacts);
-        println!(
-            "fuzz_smoke {}: {} inputs ({} seeds) in {:.1} s, slowest {} ms, {} crash(es)",
-            t.name,
-            stats.executed,
-            stats.seeds,
-            start.elapsed().as_secs_f64(),
-            stats.slowest_ms,
-            stats.crashes.len()
-        );
-        for c in &stats.crashes {
-            println!("  crashing input saved: {}", c.display());
-        }
-        failed |= !stats.crashes.is_empty();
     }
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
