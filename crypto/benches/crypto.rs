@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use dobush_crypto::ballot::{encrypt_ballot, verify_ballot, verify_ballots, PlaintextBallot, PlaintextContest};
+use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, encrypt_ballot, verify_ballot, verify_ballots};
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::elgamal::SecretKey;
@@ -22,7 +22,11 @@ fn manifest(k: usize) -> Manifest {
             id: "c".into(),
             title: Localized::default(),
             options: (0..k)
-                .map(|i| ContestOption { id: format!("o{i}"), name: Localized::default(), details: Localized::default() })
+                .map(|i| ContestOption {
+                    id: format!("o{i}"),
+                    name: Localized::default(),
+                    details: Localized::default(),
+                })
                 .collect(),
             min_marks: 1,
             max_marks: 1,
@@ -47,7 +51,10 @@ fn main() {
         let n = 64;
         let plain = |i: usize| PlaintextBallot {
             style: "s".into(),
-            contests: vec![PlaintextContest { contest_id: "c".into(), selections: (0..k).map(|j| u8::from(j == i % k)).collect() }],
+            contests: vec![PlaintextContest {
+                contest_id: "c".into(),
+                selections: (0..k).map(|j| u8::from(j == i % k)).collect(),
+            }],
         };
         let creds: Vec<Credential> = (0..n).filter_map(|_| Credential::generate(&mut rng).ok()).collect();
         let t = Instant::now();
@@ -75,7 +82,10 @@ fn main() {
             let c = Credential::generate(&mut rng).ok()?;
             let p = PlaintextBallot {
                 style: "s".into(),
-                contests: vec![PlaintextContest { contest_id: "c".into(), selections: (0..5).map(|j| u8::from(j == i % 5)).collect() }],
+                contests: vec![PlaintextContest {
+                    contest_id: "c".into(),
+                    selections: (0..5).map(|j| u8::from(j == i % 5)).collect(),
+                }],
             };
             encrypt_ballot(&ctx, c.signing_key(), &p, &mut rng).ok().map(|(b, _)| b)
         })
@@ -89,12 +99,17 @@ fn main() {
         }
     }
     let totals = tally.totals();
-    println!("tally of {} verified ballots (k = 5): {:.3} s (incl. final compression: {})", verified.len() * 100, t.elapsed().as_secs_f64(), totals.is_ok());
+    println!(
+        "tally of {} verified ballots (k = 5): {:.3} s (incl. final compression: {})",
+        verified.len() * 100,
+        t.elapsed().as_secs_f64(),
+        totals.is_ok()
+    );
 
     // Threshold decryption, 3 of 5.
     use dobush_crypto::dlog::DlogTable;
     use dobush_crypto::testing::run_ceremony_for_campaign;
-    use dobush_crypto::threshold::decrypt::{verify_and_combine, TotalId};
+    use dobush_crypto::threshold::decrypt::{TotalId, verify_and_combine};
     let t = Instant::now();
     let Ok(cer) = run_ceremony_for_campaign(&mut rng, "bench", 5, 3) else { return };
     println!("key ceremony, 5 key-holders, t = 3 (all rounds, in process): {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
@@ -116,5 +131,8 @@ fn main() {
     for _ in 0..n {
         let _ = verify_and_combine(&cer.params, &ext, &cer.outcome.verification_keys, id, &ct, &shares, &table);
     }
-    println!("verify 3 shares + combine + discrete log (≤ 100,000): {:.3} ms per total", t.elapsed().as_secs_f64() * 1e3 / n as f64);
+    println!(
+        "verify 3 shares + combine + discrete log (≤ 100,000): {:.3} ms per total",
+        t.elapsed().as_secs_f64() * 1e3 / n as f64
+    );
 }

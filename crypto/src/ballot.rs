@@ -16,7 +16,7 @@ use thiserror::Error;
 use zeroize::Zeroize;
 
 use crate::context::ElectionContext;
-use crate::elgamal::{encrypt_with_nonce, encrypt_with_table, Ciphertext, Nonce};
+use crate::elgamal::{Ciphertext, Nonce, encrypt_with_nonce, encrypt_with_table};
 use crate::error::{DecodeError, ProofError};
 use crate::group::{bytes_hex, decode_scalar, scalar_hex};
 use crate::labels;
@@ -424,17 +424,20 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
             .collect::<Result<Vec<_>, _>>()?;
         let ct_refs: Vec<&Ciphertext> = cts.iter().collect();
         let tc = contest_transcript(&tb, index, &ct_refs);
-        let proof_err = |selection, proof, source| BallotError::Proof {
-            contest: pc.contest_id.clone(),
-            selection,
-            proof,
-            source,
-        };
+        let proof_err =
+            |selection, proof, source| BallotError::Proof { contest: pc.contest_id.clone(), selection, proof, source };
         let mut selections = Vec::with_capacity(cts.len());
         for (j, ((ct, m), r)) in cts.iter().zip(&pc.selections).zip(&nonces).enumerate() {
             let st = Statement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), values: &[0, 1] };
-            let proof = DisjunctiveProof::prove(&mut selection_transcript(&tc, j), ctx.key_table(), &st, u64::from(*m), r.scalar(), rng)
-                .map_err(|e| proof_err(Some(j), "selection", e))?;
+            let proof = DisjunctiveProof::prove(
+                &mut selection_transcript(&tc, j),
+                ctx.key_table(),
+                &st,
+                u64::from(*m),
+                r.scalar(),
+                rng,
+            )
+            .map_err(|e| proof_err(Some(j), "selection", e))?;
             selections.push(EncryptedSelection { ciphertext: *ct, proof });
         }
         let (sa, sb) = weighted_sum(contest, &ct_refs);
@@ -447,13 +450,15 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
             let st = RangeStatement { pk: pk.point(), alpha: &sa, beta: &sb, lo, hi };
             CountProof::Range {
                 proof: Box::new(
-                    RangeCountProof::prove(&mut t, ctx.key_table(), &st, value, &r_sum, rng).map_err(|e| proof_err(None, "count", e))?,
+                    RangeCountProof::prove(&mut t, ctx.key_table(), &st, value, &r_sum, rng)
+                        .map_err(|e| proof_err(None, "count", e))?,
                 ),
             }
         } else {
             let st = Statement { pk: pk.point(), alpha: &sa, beta: &sb, values: &values };
             CountProof::Disjunctive {
-                proof: DisjunctiveProof::prove(&mut t, ctx.key_table(), &st, value, &r_sum, rng).map_err(|e| proof_err(None, "count", e))?,
+                proof: DisjunctiveProof::prove(&mut t, ctx.key_table(), &st, value, &r_sum, rng)
+                    .map_err(|e| proof_err(None, "count", e))?,
             }
         };
         contests.push(EncryptedContest { contest_id: pc.contest_id.clone(), selections, count_proof });
@@ -497,7 +502,9 @@ fn check_ballot<S: EquationSink, R: RngCore + CryptoRng>(
     for c in &b.contests {
         for s in &c.selections {
             if !alphas.insert(*s.ciphertext.alpha.as_bytes()) {
-                return Err(BallotError::Malformed("two ciphertexts share their first component (reused randomness)".into()));
+                return Err(BallotError::Malformed(
+                    "two ciphertexts share their first component (reused randomness)".into(),
+                ));
             }
         }
     }
@@ -517,12 +524,8 @@ fn check_ballot<S: EquationSink, R: RngCore + CryptoRng>(
                 contest.selection_count()
             )));
         }
-        let proof_err = |selection, proof, source| BallotError::Proof {
-            contest: c.contest_id.clone(),
-            selection,
-            proof,
-            source,
-        };
+        let proof_err =
+            |selection, proof, source| BallotError::Proof { contest: c.contest_id.clone(), selection, proof, source };
         let ct_refs: Vec<&Ciphertext> = c.selections.iter().map(|s| &s.ciphertext).collect();
         let tc = contest_transcript(&tb, index, &ct_refs);
         for (j, s) in c.selections.iter().enumerate() {
@@ -668,18 +671,18 @@ pub fn verify_challenged_ballot(
     }
     let mut contests = Vec::with_capacity(b.contests.len());
     for ((c, oc), &index) in b.contests.iter().zip(&opening.contests).zip(&ballot.contest_indices) {
-        let contest = ctx
-            .manifest()
-            .contests
-            .get(index)
-            .ok_or_else(|| BallotError::Opening("unknown contest".into()))?;
+        let contest =
+            ctx.manifest().contests.get(index).ok_or_else(|| BallotError::Opening("unknown contest".into()))?;
         if oc.len() != c.selections.len() {
             return Err(BallotError::Opening(format!("contest {:?}: number of selections differs", c.contest_id)));
         }
         let mut marks = Vec::with_capacity(oc.len());
         for (j, (s, o)) in c.selections.iter().zip(oc).enumerate() {
             if o.mark > 1 {
-                return Err(BallotError::Opening(format!("contest {:?}, selection {j}: mark is not 0 or 1", c.contest_id)));
+                return Err(BallotError::Opening(format!(
+                    "contest {:?}, selection {j}: mark is not 0 or 1",
+                    c.contest_id
+                )));
             }
             let nonce = Nonce::from_scalar(decode_scalar(o.nonce.as_bytes())?)?;
             let re = encrypt_with_nonce(ctx.joint_key(), u64::from(o.mark), &nonce)?;
@@ -692,7 +695,10 @@ pub fn verify_challenged_ballot(
             marks.push(o.mark);
         }
         if !contest.is_valid_vote(&marks) {
-            return Err(BallotError::Opening(format!("contest {:?}: the opened marks are not a valid vote", c.contest_id)));
+            return Err(BallotError::Opening(format!(
+                "contest {:?}: the opened marks are not a valid vote",
+                c.contest_id
+            )));
         }
         contests.push(PlaintextContest { contest_id: c.contest_id.clone(), selections: marks });
     }

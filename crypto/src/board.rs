@@ -387,7 +387,8 @@ impl BoardKey {
 impl SignedTreeHead {
     /// Verifies the signature with the board's public key (strict Ed25519 verification).
     pub fn verify(&self, board_public: &[u8; 32]) -> Result<(), BoardError> {
-        let vk = ed25519_dalek::VerifyingKey::from_bytes(board_public).map_err(|_| BoardError::Malformed("board key"))?;
+        let vk =
+            ed25519_dalek::VerifyingKey::from_bytes(board_public).map_err(|_| BoardError::Malformed("board key"))?;
         let sig = ed25519_dalek::Signature::from_bytes(&self.signature);
         vk.verify_strict(&self.head.message(), &sig).map_err(|_| BoardError::Signature)?;
         Ok(())

@@ -9,7 +9,7 @@ use merlin::Transcript;
 
 use crate::elgamal::{KeyTable, PublicKey};
 use crate::error::DecodeError;
-use crate::group::{generator_g, generator_h, GroupElement};
+use crate::group::{GroupElement, generator_g, generator_h};
 use crate::labels;
 use crate::manifest::Manifest;
 use crate::transcript::TranscriptProtocol;

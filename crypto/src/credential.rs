@@ -13,7 +13,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::DecodeError;
 use crate::labels;
-use crate::signature::{fingerprint, SigningKey, VerifyingKey};
+use crate::signature::{SigningKey, VerifyingKey, fingerprint};
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

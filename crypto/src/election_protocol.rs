@@ -78,13 +78,18 @@ pub struct MemberSignature {
 impl MemberSignature {
     /// A member signs a 32-byte digest on their own computer (the key never reaches the server).
     pub fn sign_digest(digest: &[u8; 32], member: &str, key: &ed25519_dalek::SigningKey) -> Self {
-        MemberSignature { member: member.into(), public_key: key.verifying_key().to_bytes(), signature: key.sign(digest).to_bytes() }
+        MemberSignature {
+            member: member.into(),
+            public_key: key.verifying_key().to_bytes(),
+            signature: key.sign(digest).to_bytes(),
+        }
     }
 
     /// Verifies the signature over `digest` (Ed25519, strict: RFC 8032 with canonical `S` and no
     /// small-order keys).
     pub fn verify_digest(&self, digest: &[u8; 32]) -> Result<(), SignatureError> {
-        let vk = ed25519_dalek::VerifyingKey::from_bytes(&self.public_key).map_err(|_| SignatureError::Key(self.member.clone()))?;
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&self.public_key)
+            .map_err(|_| SignatureError::Key(self.member.clone()))?;
         vk.verify_strict(digest, &ed25519_dalek::Signature::from_bytes(&self.signature))
             .map_err(|_| SignatureError::Invalid(self.member.clone()))
     }
@@ -136,7 +141,13 @@ pub enum SignatureError {
     Invalid(String),
 }
 
-fn line(number: impl Into<String>, key: impl Into<String>, ky: impl Into<String>, ru: impl Into<String>, value: u64) -> Line {
+fn line(
+    number: impl Into<String>,
+    key: impl Into<String>,
+    ky: impl Into<String>,
+    ru: impl Into<String>,
+    value: u64,
+) -> Line {
     Line { number: number.into(), key: key.into(), ky: ky.into(), ru: ru.into(), value }
 }
 
@@ -153,11 +164,41 @@ impl ProtocolBody {
         drawn_up_ms: u64,
     ) -> Self {
         let general = vec![
-            line("1", "e_voters", "Электрондук шайлоочулардын тизмесиндеги шайлоочулардын саны", "Число избирателей в списке электронных избирателей", turnout.e_voters),
-            line("2", "issued", "Берилген электрондук бюллетендердин саны", "Число выданных электронных бюллетеней", turnout.issued),
-            line("3", "counted", "Эсепке алынган электрондук бюллетендердин саны", "Число учтённых электронных бюллетеней", turnout.counted),
-            line("4", "superseded", "Кайра добуш берүү менен алмаштырылган бюллетендердин саны", "Число бюллетеней, заменённых повторным голосованием", turnout.superseded),
-            line("5", "challenged", "Шайлоочу текшерген (эсепке алынбаган) бюллетендердин саны", "Число бюллетеней, проверенных избирателем (не учитываются)", turnout.challenged),
+            line(
+                "1",
+                "e_voters",
+                "Электрондук шайлоочулардын тизмесиндеги шайлоочулардын саны",
+                "Число избирателей в списке электронных избирателей",
+                turnout.e_voters,
+            ),
+            line(
+                "2",
+                "issued",
+                "Берилген электрондук бюллетендердин саны",
+                "Число выданных электронных бюллетеней",
+                turnout.issued,
+            ),
+            line(
+                "3",
+                "counted",
+                "Эсепке алынган электрондук бюллетендердин саны",
+                "Число учтённых электронных бюллетеней",
+                turnout.counted,
+            ),
+            line(
+                "4",
+                "superseded",
+                "Кайра добуш берүү менен алмаштырылган бюллетендердин саны",
+                "Число бюллетеней, заменённых повторным голосованием",
+                turnout.superseded,
+            ),
+            line(
+                "5",
+                "challenged",
+                "Шайлоочу текшерген (эсепке алынбаган) бюллетендердин саны",
+                "Число бюллетеней, проверенных избирателем (не учитываются)",
+                turnout.challenged,
+            ),
         ];
         let contests = manifest
             .contests
@@ -173,9 +214,27 @@ impl ProtocolBody {
                     .unwrap_or(0);
                 let n = ci + 6;
                 let mut lines = vec![
-                    line(format!("{n}.1"), "ballots", "Бул бөлүк боюнча эсепке алынган бюллетендердин саны", "Число учтённых бюллетеней по данному разделу", ballots),
-                    line(format!("{n}.2"), "valid", "Жарактуу бюллетендердин саны", "Число действительных бюллетеней", ballots.saturating_sub(blank)),
-                    line(format!("{n}.3"), "invalid", "Жараксыз (бош) бюллетендердин саны", "Число недействительных (пустых) бюллетеней", blank),
+                    line(
+                        format!("{n}.1"),
+                        "ballots",
+                        "Бул бөлүк боюнча эсепке алынган бюллетендердин саны",
+                        "Число учтённых бюллетеней по данному разделу",
+                        ballots,
+                    ),
+                    line(
+                        format!("{n}.2"),
+                        "valid",
+                        "Жарактуу бюллетендердин саны",
+                        "Число действительных бюллетеней",
+                        ballots.saturating_sub(blank),
+                    ),
+                    line(
+                        format!("{n}.3"),
+                        "invalid",
+                        "Жараксыз (бош) бюллетендердин саны",
+                        "Число недействительных (пустых) бюллетеней",
+                        blank,
+                    ),
                 ];
                 let mut k = 4;
                 for (i, count) in counts.iter().enumerate() {
@@ -216,7 +275,9 @@ impl ProtocolBody {
     /// Checks every control relation; the first failure names its line (§44).
     pub fn check_control_relations(&self, manifest: &Manifest) -> Result<(), ControlError> {
         let fail = |l: &Line, rel: &str| Err(ControlError { line: l.number.clone(), relation: rel.into() });
-        let (Some(l1), Some(l2), Some(l3)) = (self.general_value("e_voters"), self.general_value("issued"), self.general_value("counted")) else {
+        let (Some(l1), Some(l2), Some(l3)) =
+            (self.general_value("e_voters"), self.general_value("issued"), self.general_value("counted"))
+        else {
             return Err(ControlError { line: "1–3".into(), relation: "lines 1, 2 and 3 must exist".into() });
         };
         if l2.value > l1.value {
@@ -231,7 +292,10 @@ impl ProtocolBody {
         for (cl, c) in self.contests.iter().zip(&manifest.contests) {
             let get = |key: &str| cl.lines.iter().find(|l| l.key == key);
             let (Some(b), Some(v), Some(i)) = (get("ballots"), get("valid"), get("invalid")) else {
-                return Err(ControlError { line: cl.contest_id.clone(), relation: "lines ballots/valid/invalid must exist".into() });
+                return Err(ControlError {
+                    line: cl.contest_id.clone(),
+                    relation: "lines ballots/valid/invalid must exist".into(),
+                });
             };
             if b.value > l3.value {
                 return fail(b, "a contest's ballots ≤ line 3");
@@ -239,7 +303,12 @@ impl ProtocolBody {
             if v.value + i.value != b.value {
                 return fail(v, "valid + invalid = ballots");
             }
-            let marks: u64 = cl.lines.iter().filter(|l| l.key.starts_with("option:") || l.key == "against_all").map(|l| l.value).sum();
+            let marks: u64 = cl
+                .lines
+                .iter()
+                .filter(|l| l.key.starts_with("option:") || l.key == "against_all")
+                .map(|l| l.value)
+                .sum();
             if c.max_marks == 1 && marks != v.value {
                 return fail(v, "valid = Σ options + against all (one-mark contest)");
             }

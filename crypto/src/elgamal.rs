@@ -4,8 +4,8 @@
 //! integer `m`, recovered as a discrete logarithm of `β − s·α = m·G` ([`crate::dlog`]).
 
 use std::fmt;
-use std::sync::Arc;
 use std::ops::{Add, AddAssign, Mul, Sub, SubAssign};
+use std::sync::Arc;
 
 use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::DecodeError;
-use crate::group::{mul_base, random_nonzero_scalar, small_mul_base, GroupElement};
+use crate::group::{GroupElement, mul_base, random_nonzero_scalar, small_mul_base};
 
 /// An ElGamal public key `K = s·G` (the joint election key, or a single test key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -85,7 +85,6 @@ impl SecretKey {
         PublicKey(GroupElement::from_nonzero_multiple(mul_base(&self.0)))
     }
 
-
     /// Decrypts to the point `m·G` (`β − s·α`).
     pub fn decrypt_to_point(&self, ct: &Ciphertext) -> RistrettoPoint {
         ct.beta.point() - self.0 * ct.alpha.point()
@@ -138,10 +137,7 @@ impl RawCiphertext {
 
     /// Compresses and checks both components (identity is rejected).
     pub fn validate(&self) -> Result<Ciphertext, DecodeError> {
-        Ok(Ciphertext {
-            alpha: GroupElement::from_point(self.alpha)?,
-            beta: GroupElement::from_point(self.beta)?,
-        })
+        Ok(Ciphertext { alpha: GroupElement::from_point(self.alpha)?, beta: GroupElement::from_point(self.beta)? })
     }
 }
 

@@ -43,9 +43,7 @@ impl GroupElement {
     /// Decodes a canonical encoding, rejecting invalid encodings and the identity
     /// (`docs/protocol/01-group.md` §Encodings, rule E1).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let arr: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| DecodeError::Length { expected: 32, actual: bytes.len() })?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| DecodeError::Length { expected: 32, actual: bytes.len() })?;
         let point = CompressedRistretto(arr).decompress().ok_or(DecodeError::InvalidPoint)?;
         if point == RistrettoPoint::identity() {
             return Err(DecodeError::Identity);
@@ -118,9 +116,7 @@ pub fn decode_hex(s: &str) -> Result<Vec<u8>, DecodeError> {
 /// Decodes 64 lowercase hex digits into 32 bytes.
 pub fn decode_hex_32(s: &str) -> Result<[u8; 32], DecodeError> {
     let v = decode_hex(s)?;
-    v.as_slice()
-        .try_into()
-        .map_err(|_| DecodeError::Length { expected: 32, actual: v.len() })
+    v.as_slice().try_into().map_err(|_| DecodeError::Length { expected: 32, actual: v.len() })
 }
 
 /// Decodes a point for callers outside this crate (the server validates credentials with it).
@@ -130,9 +126,7 @@ pub fn decode_point(bytes: &[u8]) -> Result<RistrettoPoint, DecodeError> {
 
 /// Decodes a canonical scalar (rule E2: the little-endian value must be below ℓ).
 pub fn decode_scalar(bytes: &[u8]) -> Result<Scalar, DecodeError> {
-    let arr: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| DecodeError::Length { expected: 32, actual: bytes.len() })?;
+    let arr: [u8; 32] = bytes.try_into().map_err(|_| DecodeError::Length { expected: 32, actual: bytes.len() })?;
     Option::from(Scalar::from_canonical_bytes(arr)).ok_or(DecodeError::NonCanonicalScalar)
 }
 
@@ -188,9 +182,7 @@ pub mod bytes_hex {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         let v = decode_hex(&s).map_err(serde::de::Error::custom)?;
         let len = v.len();
-        v.try_into().map_err(|_| {
-            serde::de::Error::custom(DecodeError::Length { expected: N, actual: len })
-        })
+        v.try_into().map_err(|_| serde::de::Error::custom(DecodeError::Length { expected: N, actual: len }))
     }
 }
 
@@ -265,8 +257,8 @@ mod tests {
     fn scalar_must_be_canonical() {
         // ℓ = 2^252 + 27742317777372353535851937790883648493, little-endian.
         let l_bytes: [u8; 32] = [
-            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
-            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
         ];
         assert_eq!(decode_scalar(&l_bytes), Err(DecodeError::NonCanonicalScalar));
         assert_eq!(decode_scalar(&[0xff; 32]), Err(DecodeError::NonCanonicalScalar));

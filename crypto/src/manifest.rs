@@ -216,13 +216,8 @@ impl Manifest {
                 return Err(DecodeError::Structure(format!("bad or duplicate style id {:?}", s.id)));
             }
             let mut seen = HashSet::new();
-            if s.contests.is_empty()
-                || s.contests.iter().any(|c| !ids.contains(c.as_str()) || !seen.insert(c))
-            {
-                return Err(DecodeError::Structure(format!(
-                    "style {:?} must list existing contests, each once",
-                    s.id
-                )));
+            if s.contests.is_empty() || s.contests.iter().any(|c| !ids.contains(c.as_str()) || !seen.insert(c)) {
+                return Err(DecodeError::Structure(format!("style {:?} must list existing contests, each once", s.id)));
             }
         }
         Ok(())
@@ -268,7 +263,11 @@ mod tests {
             id: "c".into(),
             title: Localized::default(),
             options: (0..n)
-                .map(|i| ContestOption { id: format!("o{i}"), name: Localized::default(), details: Localized::default() })
+                .map(|i| ContestOption {
+                    id: format!("o{i}"),
+                    name: Localized::default(),
+                    details: Localized::default(),
+                })
                 .collect(),
             min_marks: min,
             max_marks: max,

@@ -96,25 +96,13 @@ pub struct BatchVerifier<'r, R: RngCore + CryptoRng> {
 impl<'r, R: RngCore + CryptoRng> BatchVerifier<'r, R> {
     /// An empty batch.
     pub fn new(rng: &'r mut R) -> Self {
-        Self {
-            rng,
-            g: Scalar::ZERO,
-            h: Scalar::ZERO,
-            fixed: Vec::new(),
-            scalars: Vec::new(),
-            points: Vec::new(),
-        }
+        Self { rng, g: Scalar::ZERO, h: Scalar::ZERO, fixed: Vec::new(), scalars: Vec::new(), points: Vec::new() }
     }
 
     /// A point to which [`BatchVerifier::rollback`] can return, discarding the equations added
     /// since (used when a ballot turns out malformed halfway through its proofs).
     pub fn mark(&self) -> BatchMark {
-        BatchMark {
-            g: self.g,
-            h: self.h,
-            fixed: self.fixed.iter().map(|f| f.1).collect(),
-            len: self.scalars.len(),
-        }
+        BatchMark { g: self.g, h: self.h, fixed: self.fixed.iter().map(|f| f.1).collect(), len: self.scalars.len() }
     }
 
     /// Discards every equation added since `mark`.

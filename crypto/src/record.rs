@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::ballot::{BallotOpening, EncryptedBallot, TrackingCode};
-use crate::board::{leaf_hash, verify_inclusion, BoardError, Hash, SignedTreeHead};
-use crate::context::{base_hash, ElectionContext, KeyHolderIdentity};
+use crate::board::{BoardError, Hash, SignedTreeHead, leaf_hash, verify_inclusion};
+use crate::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use crate::elgamal::PublicKey;
 use crate::error::DecodeError;
-use crate::group::{bytes_hex, GroupElement};
+use crate::group::{GroupElement, bytes_hex};
 use crate::manifest::Manifest;
 use crate::signature::VerifyingKey;
 
@@ -139,7 +139,11 @@ pub enum CredentialListError {
 /// Checks a `credential_list` entry's canonical form (`docs/protocol/09-credentials.md` step 3):
 /// `count` equals the number of items, the credentials and the revoked credentials are each
 /// strictly increasing by their 32-byte encoding, and no revoked credential is listed.
-pub fn check_credential_list(credentials: &[ListedCredential], count: u64, revoked: &[VerifyingKey]) -> Result<(), CredentialListError> {
+pub fn check_credential_list(
+    credentials: &[ListedCredential],
+    count: u64,
+    revoked: &[VerifyingKey],
+) -> Result<(), CredentialListError> {
     let held = credentials.len() as u64;
     if count != held {
         return Err(CredentialListError::Miscounted { count, held });
@@ -195,7 +199,11 @@ pub fn check_credential_list_signatures(
 /// The `credential_list_signed` entry with the signatures of `members` over `list_entry` (the
 /// exact bytes of the `credential_list` entry). For tests and the demo, where the members' keys are
 /// at hand; in production each member signs [`credential_list_digest`] on their own computer.
-pub fn sign_credential_list(campaign_id: &str, list_entry: &[u8], members: &[(&str, &ed25519_dalek::SigningKey)]) -> BoardEntry {
+pub fn sign_credential_list(
+    campaign_id: &str,
+    list_entry: &[u8],
+    members: &[(&str, &ed25519_dalek::SigningKey)],
+) -> BoardEntry {
     let digest = credential_list_digest(campaign_id, list_entry);
     BoardEntry::CredentialListSigned {
         signatures: members
@@ -469,14 +477,22 @@ impl Board {
     }
 
     /// A receipt for the ballot at `index` under `head` (which must include it).
-    pub fn receipt(&self, index: u64, tracking_code: TrackingCode, head: SignedTreeHead) -> Result<Receipt, RecordError> {
-        let entry = self
-            .lines
-            .get(index as usize)
-            .cloned()
-            .ok_or(RecordError::Board(BoardError::Range("no such entry")))?;
+    pub fn receipt(
+        &self,
+        index: u64,
+        tracking_code: TrackingCode,
+        head: SignedTreeHead,
+    ) -> Result<Receipt, RecordError> {
+        let entry =
+            self.lines.get(index as usize).cloned().ok_or(RecordError::Board(BoardError::Range("no such entry")))?;
         let proof = self.log.inclusion_proof(index, head.head.size)?;
-        Ok(Receipt { tracking_code, index, entry, tree_head: head, inclusion_proof: proof.into_iter().map(HexHash).collect() })
+        Ok(Receipt {
+            tracking_code,
+            index,
+            entry,
+            tree_head: head,
+            inclusion_proof: proof.into_iter().map(HexHash).collect(),
+        })
     }
 
     /// The `board.jsonl` file: every line followed by `\n`.

@@ -198,7 +198,8 @@ impl ShmtExport {
     /// signature over the document as received, then its consistency (lines = the protocol's,
     /// digests, context hash) and every member's signature over the protocol's digest.
     pub fn verify_json(doc: &serde_json::Value, board_key: &[u8; 32]) -> Result<Self, ShmtError> {
-        let export: ShmtExport = serde_json::from_value(doc.clone()).map_err(|e| ShmtError::Malformed(e.to_string()))?;
+        let export: ShmtExport =
+            serde_json::from_value(doc.clone()).map_err(|e| ShmtError::Malformed(e.to_string()))?;
         if export.format != SHMT_FORMAT {
             return Err(ShmtError::Malformed(format!("format must be {SHMT_FORMAT}")));
         }
@@ -238,7 +239,13 @@ mod tests {
     use crate::election_protocol::{ContestLines, Line};
 
     fn body() -> ProtocolBody {
-        let line = |n: &str, k: &str, v| Line { number: n.into(), key: k.into(), ky: format!("{k} ky"), ru: format!("{k} ru"), value: v };
+        let line = |n: &str, k: &str, v| Line {
+            number: n.into(),
+            key: k.into(),
+            ky: format!("{k} ky"),
+            ru: format!("{k} ru"),
+            value: v,
+        };
         ProtocolBody {
             version: crate::election_protocol::PROTOCOL_VERSION.into(),
             campaign_id: "c".into(),
@@ -246,7 +253,10 @@ mod tests {
             extended_hash: [3; 32],
             board_root: [4; 32],
             general: vec![line("1", "e_voters", 3), line("2", "issued", 2)],
-            contests: vec![ContestLines { contest_id: "council".into(), lines: vec![line("6.1", "ballots", 2), line("6.4", "option:c1", 2)] }],
+            contests: vec![ContestLines {
+                contest_id: "council".into(),
+                lines: vec![line("6.1", "ballots", 2), line("6.4", "option:c1", 2)],
+            }],
             drawn_up_ms: 5,
         }
     }
@@ -256,8 +266,14 @@ mod tests {
         let b = body();
         let member = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
         let p = ElectionProtocol { signatures: vec![ElectionProtocol::sign(&b, "A (chair)", &member)], body: b };
-        let campaign = ShmtCampaign { id: "c".into(), name: "N".into(), kind: "local_council".into(), voting_day: "2023-04-09".into() };
-        let precinct = ShmtPrecinct { code: "E1".into(), name: "E".into(), kind: "electronic".into(), territory: "T".into() };
+        let campaign = ShmtCampaign {
+            id: "c".into(),
+            name: "N".into(),
+            kind: "local_council".into(),
+            voting_day: "2023-04-09".into(),
+        };
+        let precinct =
+            ShmtPrecinct { code: "E1".into(), name: "E".into(), kind: "electronic".into(), territory: "T".into() };
         (ShmtExport::build(campaign, precinct, &p, "2023-04-10T00:00:00Z".into(), 1, &key).unwrap(), key)
     }
 

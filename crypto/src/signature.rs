@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{DecodeError, ProofError};
-use crate::group::{decode_scalar, mul_base, random_nonzero_scalar, scalar_hex, GroupElement};
+use crate::group::{GroupElement, decode_scalar, mul_base, random_nonzero_scalar, scalar_hex};
 use crate::labels;
 use crate::proofs::{Equation, EquationSink};
 use crate::transcript::TranscriptProtocol;
@@ -87,15 +87,12 @@ impl SigningKey {
         VerifyingKey(self.public)
     }
 
-
     /// Signs the message already appended to `t`. Draws 32 bytes from `rng`.
     pub fn sign<R: RngCore + CryptoRng>(&self, t: &mut Transcript, rng: &mut R) -> Signature {
         t.domain_sep(labels::DS_SIGNATURE);
         t.append_element(labels::L_SIGNER, &self.public);
-        let mut trng = t
-            .build_rng()
-            .rekey_with_witness_bytes(labels::L_SIGNING_KEY, self.secret.as_bytes())
-            .finalize(rng);
+        let mut trng =
+            t.build_rng().rekey_with_witness_bytes(labels::L_SIGNING_KEY, self.secret.as_bytes()).finalize(rng);
         let w = random_nonzero_scalar(&mut trng);
         let r = GroupElement::from_nonzero_multiple(mul_base(&w));
         t.append_element(labels::L_CAP_R, &r);
@@ -147,11 +144,7 @@ pub fn fingerprint(kind: &str, key: &GroupElement) -> String {
     h.update(key.as_bytes());
     let d = h.finalize();
     let hexs = hex::encode(&d[..10]);
-    hexs.as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join("-")
+    hexs.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-")
 }
 
 #[cfg(test)]

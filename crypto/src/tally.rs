@@ -50,7 +50,12 @@ impl EncryptedTally {
         self.apply_contests(&b.ballot().contests, b.contest_indices(), add)
     }
 
-    fn apply_contests(&mut self, contests: &[EncryptedContest], indices: &[usize], add: bool) -> Result<(), DecodeError> {
+    fn apply_contests(
+        &mut self,
+        contests: &[EncryptedContest],
+        indices: &[usize],
+        add: bool,
+    ) -> Result<(), DecodeError> {
         for (c, &idx) in contests.iter().zip(indices) {
             let (Some(sums), Some(count)) = (self.sums.get_mut(idx), self.ballots.get_mut(idx)) else {
                 return Err(DecodeError::Structure("ballot from another manifest".into()));
@@ -78,11 +83,10 @@ impl EncryptedTally {
     fn apply_stored(&mut self, b: &EncryptedBallot, add: bool) -> Result<(), DecodeError> {
         let mut indices = Vec::with_capacity(b.contests.len());
         for c in &b.contests {
-            let idx = self
-                .contest_ids
-                .iter()
-                .position(|id| *id == c.contest_id)
-                .ok_or_else(|| DecodeError::Structure(format!("contest {:?} is not in the manifest", c.contest_id)))?;
+            let idx =
+                self.contest_ids.iter().position(|id| *id == c.contest_id).ok_or_else(|| {
+                    DecodeError::Structure(format!("contest {:?} is not in the manifest", c.contest_id))
+                })?;
             if indices.contains(&idx) {
                 return Err(DecodeError::Structure(format!("contest {:?} twice in one ballot", c.contest_id)));
             }
@@ -113,11 +117,15 @@ impl EncryptedTally {
             return Err(DecodeError::Structure("totals of another manifest".into()));
         }
         for (i, ct) in totals.iter().enumerate() {
-            let (Some(id), Some(sums), Some(n)) = (t.contest_ids.get(i), t.sums.get_mut(i), t.ballots.get_mut(i)) else {
+            let (Some(id), Some(sums), Some(n)) = (t.contest_ids.get(i), t.sums.get_mut(i), t.ballots.get_mut(i))
+            else {
                 return Err(DecodeError::Structure("totals of another manifest".into()));
             };
             if *id != ct.contest_id || sums.len() != ct.totals.len() {
-                return Err(DecodeError::Structure(format!("totals of contest {:?} do not fit the manifest", ct.contest_id)));
+                return Err(DecodeError::Structure(format!(
+                    "totals of contest {:?} do not fit the manifest",
+                    ct.contest_id
+                )));
             }
             for (acc, c) in sums.iter_mut().zip(&ct.totals) {
                 *acc = c.raw();
@@ -137,11 +145,8 @@ impl EncryptedTally {
         if other.contest_ids != self.contest_ids {
             return Err(DecodeError::Structure("tallies of different manifests".into()));
         }
-        for ((mine, theirs), (cm, ct)) in self
-            .sums
-            .iter_mut()
-            .zip(&other.sums)
-            .zip(self.ballots.iter_mut().zip(&other.ballots))
+        for ((mine, theirs), (cm, ct)) in
+            self.sums.iter_mut().zip(&other.sums).zip(self.ballots.iter_mut().zip(&other.ballots))
         {
             for (a, b) in mine.iter_mut().zip(theirs) {
                 // Both started from (G, K): keep one copy of the start value.

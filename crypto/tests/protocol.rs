@@ -4,8 +4,8 @@
 
 use curve25519_dalek::scalar::Scalar;
 use dobush_crypto::ballot::{
-    encrypt_ballot, verify_ballot, verify_ballots, verify_challenged_ballot, BallotError, CountProof,
-    EncryptedBallot, PlaintextBallot, PlaintextContest,
+    BallotError, CountProof, EncryptedBallot, PlaintextBallot, PlaintextContest, encrypt_ballot, verify_ballot,
+    verify_ballots, verify_challenged_ballot,
 };
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
@@ -52,7 +52,10 @@ fn manifest() -> Manifest {
             contest("council", 30, 1, 21, false, false),
         ],
         ballot_styles: vec![
-            BallotStyle { id: "style-1".into(), contests: vec!["district-1".into(), "question-1".into(), "question-2".into()] },
+            BallotStyle {
+                id: "style-1".into(),
+                contests: vec!["district-1".into(), "question-1".into(), "question-2".into()],
+            },
             BallotStyle { id: "style-2".into(), contests: vec!["district-2".into(), "council".into()] },
         ],
     }
@@ -107,7 +110,8 @@ fn every_contest_shape_encrypts_verifies_and_decrypts() {
     for p in [style1(3), style1(7), style1(8), style2()] {
         let (b, _) = encrypt_ballot(&f.ctx, cred.signing_key(), &p, &mut rng).unwrap();
         // No two first components of one ballot are equal (fresh randomness per ciphertext).
-        let mut alphas: Vec<_> = b.contests.iter().flat_map(|c| c.selections.iter().map(|s| s.ciphertext.alpha)).collect();
+        let mut alphas: Vec<_> =
+            b.contests.iter().flat_map(|c| c.selections.iter().map(|s| s.ciphertext.alpha)).collect();
         let n = alphas.len();
         alphas.sort_by_key(|a| *a.as_bytes());
         alphas.dedup();
@@ -353,8 +357,10 @@ fn tally_adds_subtracts_and_decrypts_to_the_counts() {
 mod package_and_receipt {
     use super::*;
     use dobush_crypto::board::{BoardKey, MerkleLog, TreeHead};
-    use dobush_crypto::context::{base_hash, KeyHolderIdentity};
-    use dobush_crypto::record::{BoardEntry, ElectionPackage, HexHash, PublishedKeyHolder, Receipt, RecordError, RECORD_VERSION};
+    use dobush_crypto::context::{KeyHolderIdentity, base_hash};
+    use dobush_crypto::record::{
+        BoardEntry, ElectionPackage, HexHash, PublishedKeyHolder, RECORD_VERSION, Receipt, RecordError,
+    };
     use dobush_crypto::signature::SigningKey;
 
     fn package(rng: &mut ChaCha20Rng, board: &BoardKey) -> (ElectionPackage, ElectionContext) {
@@ -529,10 +535,15 @@ mod election_protocol {
     #[test]
     fn members_sign_and_a_changed_line_breaks_every_signature() {
         let mut rng = ChaCha20Rng::seed_from_u64(30);
-        let keys: Vec<ed25519_dalek::SigningKey> = (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+        let keys: Vec<ed25519_dalek::SigningKey> =
+            (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
         let b = body();
         let p = ElectionProtocol {
-            signatures: keys.iter().enumerate().map(|(i, k)| ElectionProtocol::sign(&b, &format!("member {i}"), k)).collect(),
+            signatures: keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| ElectionProtocol::sign(&b, &format!("member {i}"), k))
+                .collect(),
             body: b,
         };
         p.verify_signatures().unwrap();
@@ -546,44 +557,63 @@ mod election_protocol {
 
     #[test]
     fn the_commission_signs_the_credential_list_and_any_change_is_refused() {
-        use dobush_crypto::record::{check_credential_list_signatures, BoardEntry, ListSignatureError, ListedCredential};
+        use dobush_crypto::record::{
+            BoardEntry, ListSignatureError, ListedCredential, check_credential_list_signatures,
+        };
         let mut rng = ChaCha20Rng::seed_from_u64(31);
         let credentials: Vec<ListedCredential> = (0..3)
-            .map(|_| ListedCredential { credential: Credential::generate(&mut rng).unwrap().public(), style: "main".into() })
+            .map(|_| ListedCredential {
+                credential: Credential::generate(&mut rng).unwrap().public(),
+                style: "main".into(),
+            })
             .collect();
         let entry = BoardEntry::CredentialList { credentials, count: 3, revoked: vec![] }.to_bytes().unwrap();
-        let keys: Vec<ed25519_dalek::SigningKey> = (0..2).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+        let keys: Vec<ed25519_dalek::SigningKey> =
+            (0..2).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
         let digest = dobush_crypto::record::credential_list_digest("c1", &entry);
-        let sigs: Vec<MemberSignature> =
-            keys.iter().enumerate().map(|(i, k)| MemberSignature::sign_digest(&digest, &format!("member {i}"), k)).collect();
+        let sigs: Vec<MemberSignature> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| MemberSignature::sign_digest(&digest, &format!("member {i}"), k))
+            .collect();
         check_credential_list_signatures("c1", &entry, &sigs).unwrap();
         // another campaign, one changed byte of the list, a changed signature, a missing or repeated signer
         assert!(matches!(check_credential_list_signatures("c2", &entry, &sigs), Err(ListSignatureError::Signature(_))));
         let mut changed = entry.clone();
         let last = changed.len() - 2;
         changed[last] ^= 1;
-        assert!(matches!(check_credential_list_signatures("c1", &changed, &sigs), Err(ListSignatureError::Signature(_))));
+        assert!(matches!(
+            check_credential_list_signatures("c1", &changed, &sigs),
+            Err(ListSignatureError::Signature(_))
+        ));
         let mut bad = sigs.clone();
         bad[0].signature[0] ^= 1;
         assert!(matches!(check_credential_list_signatures("c1", &entry, &bad), Err(ListSignatureError::Signature(_))));
         assert_eq!(check_credential_list_signatures("c1", &entry, &[]), Err(ListSignatureError::Unsigned));
         let twice = vec![sigs[0].clone(), sigs[0].clone()];
-        assert!(matches!(check_credential_list_signatures("c1", &entry, &twice), Err(ListSignatureError::Duplicate(_))));
+        assert!(matches!(
+            check_credential_list_signatures("c1", &entry, &twice),
+            Err(ListSignatureError::Duplicate(_))
+        ));
         // a list signature is not a protocol signature (different digest domains)
         assert_ne!(digest, body().digest());
     }
 
     #[test]
     fn a_credential_list_has_one_canonical_form() {
-        use dobush_crypto::record::{check_credential_list, BoardEntry, CredentialListError, ListedCredential};
+        use dobush_crypto::record::{BoardEntry, CredentialListError, ListedCredential, check_credential_list};
         let mut rng = ChaCha20Rng::seed_from_u64(32);
         let mut keys: Vec<_> = (0..5).map(|_| Credential::generate(&mut rng).unwrap().public()).collect();
         keys.sort_by_key(|k| *k.0.as_bytes());
-        let listed: Vec<ListedCredential> = keys[..3].iter().map(|k| ListedCredential { credential: *k, style: "main".into() }).collect();
+        let listed: Vec<ListedCredential> =
+            keys[..3].iter().map(|k| ListedCredential { credential: *k, style: "main".into() }).collect();
         let revoked = keys[3..].to_vec();
         check_credential_list(&listed, 3, &revoked).unwrap();
         check_credential_list(&listed, 3, &[]).unwrap();
-        assert_eq!(check_credential_list(&listed, 4, &revoked), Err(CredentialListError::Miscounted { count: 4, held: 3 }));
+        assert_eq!(
+            check_credential_list(&listed, 4, &revoked),
+            Err(CredentialListError::Miscounted { count: 4, held: 3 })
+        );
         let mut unsorted = listed.clone();
         unsorted.swap(0, 2);
         assert!(matches!(check_credential_list(&unsorted, 3, &revoked), Err(CredentialListError::Unsorted(_))));

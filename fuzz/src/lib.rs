@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 
 use dobush_crypto::ballot::{BallotOpening, EncryptedBallot, verify_ballot, verify_ballots, verify_challenged_ballot};
 use dobush_crypto::context::ElectionContext;
-use dobush_crypto::record::{Board, BoardEntry, ElectionPackage, ElectionRecord, ReVotePolicy, Receipt, counted_ballots};
+use dobush_crypto::record::{
+    Board, BoardEntry, ElectionPackage, ElectionRecord, ReVotePolicy, Receipt, counted_ballots,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
@@ -39,8 +41,12 @@ fn pilot_context() -> &'static ElectionContext {
         let v: Value = serde_json::from_str(include_str!("../../vectors/ballots-pilot.json")).unwrap();
         let e = &v["election"];
         let base: [u8; 32] = hex::decode(e["base_hash"].as_str().unwrap()).unwrap().try_into().unwrap();
-        ElectionContext::new(base, serde_json::from_value(e["joint_key"].clone()).unwrap(), serde_json::from_value(e["manifest"].clone()).unwrap())
-            .unwrap()
+        ElectionContext::new(
+            base,
+            serde_json::from_value(e["joint_key"].clone()).unwrap(),
+            serde_json::from_value(e["manifest"].clone()).unwrap(),
+        )
+        .unwrap()
     })
 }
 
@@ -85,7 +91,9 @@ pub fn record(data: &[u8]) {
     }
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Some((package, receipt)) = text.split_once('\n') {
-        if let (Ok(p), Ok(r)) = (serde_json::from_str::<ElectionPackage>(package), serde_json::from_str::<Receipt>(receipt)) {
+        if let (Ok(p), Ok(r)) =
+            (serde_json::from_str::<ElectionPackage>(package), serde_json::from_str::<Receipt>(receipt))
+        {
             let _ = r.verify(&p);
         }
     }
@@ -177,7 +185,8 @@ const STRINGS: &[&str] = &[
     "ballot",
     "closed",
 ];
-const NUMBERS: &[i128] = &[0, 1, -1, 2, 255, 256, 65_535, 4_294_967_295, 4_294_967_296, i64::MAX as i128, u64::MAX as i128, -(1 << 63)];
+const NUMBERS: &[i128] =
+    &[0, 1, -1, 2, 255, 256, 65_535, 4_294_967_295, 4_294_967_296, i64::MAX as i128, u64::MAX as i128, -(1 << 63)];
 
 fn number(n: i128) -> Value {
     if let Ok(u) = u64::try_from(n) {
@@ -212,7 +221,8 @@ fn mutate_bytes(b: &mut Vec<u8>, rng: &mut ChaCha20Rng, donor: &[u8]) {
             b.drain(i..i + len);
         }
         3 => {
-            let extra: Vec<u8> = (0..rng.gen_range(1..8)).map(|_| b"{}[]\",:0123456789abcdef-e. \n\0"[rng.gen_range(0..29)]).collect();
+            let extra: Vec<u8> =
+                (0..rng.gen_range(1..8)).map(|_| b"{}[]\",:0123456789abcdef-e. \n\0"[rng.gen_range(0..29)]).collect();
             b.splice(i..i, extra);
         }
         4 => b.truncate(i),
@@ -335,7 +345,11 @@ fn edit_value(target: &mut Value, rng: &mut ChaCha20Rng, donor: Option<&Value>) 
     match rng.gen_range(0..10) {
         0 => *target = Value::String(STRINGS[rng.gen_range(0..STRINGS.len())].into()),
         1 => *target = number(NUMBERS[rng.gen_range(0..NUMBERS.len())]),
-        2 => *target = [Value::Null, Value::Bool(true), Value::Array(vec![]), Value::Object(Default::default())][rng.gen_range(0..4)].clone(),
+        2 => {
+            *target = [Value::Null, Value::Bool(true), Value::Array(vec![]), Value::Object(Default::default())]
+                [rng.gen_range(0..4)]
+            .clone()
+        }
         3 => match target {
             Value::String(s) if !s.is_empty() => {
                 let mut b = s.clone().into_bytes();
@@ -541,16 +555,30 @@ pub struct Smoke {
 pub fn smoke(s: &Smoke, out: &mut dyn std::io::Write) -> Result<bool, String> {
     let all = targets();
     if let Some(unknown) = s.only.iter().find(|t| !all.iter().any(|x| x.name == t.as_str())) {
-        return Err(format!("unknown target {unknown:?}; targets: {}", all.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")));
+        return Err(format!(
+            "unknown target {unknown:?}; targets: {}",
+            all.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+        ));
     }
     let mut clean = true;
     for t in all.iter().filter(|t| s.only.is_empty() || s.only.iter().any(|o| o == t.name)) {
-        let corpus = read_inputs(&[s.seeds.join(t.name), s.regressions.join(t.name)]).map_err(|e| format!("{}: reading the seeds: {e}", t.name))?;
+        let corpus = read_inputs(&[s.seeds.join(t.name), s.regressions.join(t.name)])
+            .map_err(|e| format!("{}: reading the seeds: {e}", t.name))?;
         if corpus.is_empty() {
-            return Err(format!("{}: no seeds under {} (run the fuzz_seeds binary of dobush-tests first)", t.name, s.seeds.join(t.name).display()));
+            return Err(format!(
+                "{}: no seeds under {} (run the fuzz_seeds binary of dobush-tests first)",
+                t.name,
+                s.seeds.join(t.name).display()
+            ));
         }
         let start = Instant::now();
-        let stats = run(*t, &corpus, Budget { inputs: s.inputs, time: Duration::from_secs(s.seconds) }, s.rng_seed, &s.artifacts);
+        let stats = run(
+            *t,
+            &corpus,
+            Budget { inputs: s.inputs, time: Duration::from_secs(s.seconds) },
+            s.rng_seed,
+            &s.artifacts,
+        );
         let report = writeln!(
             out,
             "fuzz_smoke {}: {} inputs ({} seeds) in {:.1} s, slowest {} ms, {} crash(es)",

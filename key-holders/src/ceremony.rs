@@ -7,12 +7,10 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use dobush_crypto::context::base_hash;
 use dobush_crypto::threshold::dkg::{
-    self, CeremonyMessage, CeremonyTranscript, CommitmentHash, Complaint, DealerCommitments,
-    EncryptedShare, Polynomial, Signed,
+    self, CeremonyMessage, CeremonyTranscript, CommitmentHash, Complaint, DealerCommitments, EncryptedShare,
+    Polynomial, Signed,
 };
-use dobush_crypto::threshold::{
-    DealerFault, DkgError, KeyHolderPublic, Parameters, check_key_holders,
-};
+use dobush_crypto::threshold::{DealerFault, DkgError, KeyHolderPublic, Parameters, check_key_holders};
 use rand_core::OsRng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -41,11 +39,7 @@ pub struct Session {
 
 /// The base context of a ceremony from the registered key-holders, checked. A relay that was
 /// configured with another `t` than the one given (the commission's) is refused.
-pub fn ceremony_context(
-    dir: &Relay,
-    campaign: &str,
-    t: u32,
-) -> Result<(Parameters, Vec<KeyHolderPublic>, [u8; 32])> {
+pub fn ceremony_context(dir: &Relay, campaign: &str, t: u32) -> Result<(Parameters, Vec<KeyHolderPublic>, [u8; 32])> {
     check_campaign_id(campaign)?;
     if let Some(relay_t) = dir.threshold()? {
         if relay_t != t {
@@ -57,8 +51,7 @@ pub fn ceremony_context(
     }
     let publics = dir.key_holders()?;
     let n = u32::try_from(publics.len()).map_err(|_| anyhow!("too many key-holders"))?;
-    let params =
-        Parameters::new(n, t).map_err(|e| anyhow!("{e} (n = number of registered key-holders)"))?;
+    let params = Parameters::new(n, t).map_err(|e| anyhow!("{e} (n = number of registered key-holders)"))?;
     check_key_holders(&params, &publics).map_err(|e| anyhow!("registered key-holders: {e}"))?;
     let ids: Vec<_> = publics.iter().map(KeyHolderPublic::context_keys).collect();
     Ok((params, publics, base_hash(campaign, t, &ids)))
@@ -67,21 +60,12 @@ pub fn ceremony_context(
 impl Session {
     /// Opens the keystore and the relay, computes the base context and checks that this
     /// keystore is the key-holder registered under its index.
-    pub fn open(
-        keystore: &Path,
-        passphrase: &str,
-        dir: Relay,
-        campaign: &str,
-        t: u32,
-    ) -> Result<Self> {
+    pub fn open(keystore: &Path, passphrase: &str, dir: Relay, campaign: &str, t: u32) -> Result<Self> {
         let (store, secrets) = Keystore::open(keystore, passphrase)?;
         let (params, publics, context) = ceremony_context(&dir, campaign, t)?;
         let me = store.index();
-        if me.checked_sub(1).and_then(|i| publics.get(i as usize)) != Some(&store.meta().key_holder)
-        {
-            bail!(
-                "the relay (ceremony directory or server) does not register this keystore's keys as key-holder {me}"
-            );
+        if me.checked_sub(1).and_then(|i| publics.get(i as usize)) != Some(&store.meta().key_holder) {
+            bail!("the relay (ceremony directory or server) does not register this keystore's keys as key-holder {me}");
         }
         if let Some(state) = store.load_state(campaign)? {
             if state.base_hash != hex::encode(context) {
@@ -90,11 +74,7 @@ impl Session {
                 );
             }
         }
-        println!(
-            "campaign: {campaign}; key-holder {me} of n = {}, t = {}",
-            params.n(),
-            params.t()
-        );
+        println!("campaign: {campaign}; key-holder {me} of n = {}, t = {}", params.n(), params.t());
         println!("base context hash: {}", hex::encode(context));
         for p in &publics {
             println!(
@@ -104,15 +84,7 @@ impl Session {
                 p.comm_fingerprint()
             );
         }
-        Ok(Self {
-            store,
-            secrets,
-            dir,
-            campaign: campaign.into(),
-            params,
-            publics,
-            context,
-        })
+        Ok(Self { store, secrets, dir, campaign: campaign.into(), params, publics, context })
     }
 
     fn me(&self) -> u32 {
@@ -144,22 +116,14 @@ impl Session {
     pub fn commit(&self) -> Result<()> {
         let me = self.me();
         if self.store.has_polynomial(&self.campaign)? {
-            bail!(
-                "round 1 is already done for campaign {:?} (the polynomial is stored)",
-                self.campaign
-            );
+            bail!("round 1 is already done for campaign {:?} (the polynomial is stored)", self.campaign);
         }
         let poly = Polynomial::random(&self.params, &mut OsRng);
         let commitments = poly.commit(&self.params, &self.context, me, &mut OsRng)?;
-        self.store
-            .store_polynomial(&self.campaign, &poly, &commitments)?;
+        self.store.store_polynomial(&self.campaign, &poly, &commitments)?;
         let hash = commitments.commitment_hash(&self.context);
-        self.dir
-            .publish(Slot::CommitmentHash(me), &self.sign(hash))?;
-        println!(
-            "round 1: published the commitment hash of key-holder {me}: {}",
-            hex::encode(hash.hash)
-        );
+        self.dir.publish(Slot::CommitmentHash(me), &self.sign(hash))?;
+        println!("round 1: published the commitment hash of key-holder {me}: {}", hex::encode(hash.hash));
         Ok(())
     }
 
@@ -168,16 +132,11 @@ impl Session {
         let me = self.me();
         let missing = self.missing(Slot::CommitmentHash)?;
         if !missing.is_empty() {
-            bail!(
-                "round 1 is not complete: no commitment hash yet from key-holder(s) {}",
-                list(&missing)
-            );
+            bail!("round 1 is not complete: no commitment hash yet from key-holder(s) {}", list(&missing));
         }
         for i in self.params.indices() {
             if fetch_valid::<CommitmentHash>(self, Slot::CommitmentHash(i), i)?.is_none() {
-                bail!(
-                    "round 1: the commitment hash of key-holder {i} is invalid; the commission must resolve this"
-                );
+                bail!("round 1: the commitment hash of key-holder {i} is invalid; the commission must resolve this");
             }
         }
         let (poly, commitments) = self.store.load_polynomial(&self.campaign, &self.params)?;
@@ -189,8 +148,7 @@ impl Session {
         if with_reveal {
             let existing = fetch_valid::<DealerCommitments>(self, Slot::Reveal(me), me)?;
             if existing.as_ref() != Some(&commitments) {
-                self.dir
-                    .publish(Slot::Reveal(me), &self.sign(commitments.clone()))?;
+                self.dir.publish(Slot::Reveal(me), &self.sign(commitments.clone()))?;
             }
             println!("round 2: published the commitments of key-holder {me}");
         }
@@ -200,8 +158,7 @@ impl Session {
                 continue;
             }
             let share = poly.encrypt_share(&self.context, me, p, &mut OsRng)?;
-            self.dir
-                .publish(Slot::Share(me, p.index), &self.sign(share))?;
+            self.dir.publish(Slot::Share(me, p.index), &self.sign(share))?;
             sent += 1;
         }
         println!("round 2: published {sent} encrypted share(s) of key-holder {me}");
@@ -235,56 +192,37 @@ impl Session {
             if hash.is_none_or(|h| reveal.check_hash(&self.context, &h).is_err())
                 || reveal.verify(&self.params, &self.context).is_err()
             {
-                println!(
-                    "dealer {i}: commitments do not match its hash or their proofs fail (public fault)"
-                );
+                println!("dealer {i}: commitments do not match its hash or their proofs fail (public fault)");
                 continue;
             }
             let Some(share) = fetch_valid::<EncryptedShare>(self, Slot::Share(i, me), i)? else {
                 println!("dealer {i}: share invalid (public fault, no complaint needed)");
                 continue;
             };
-            match self
-                .secrets
-                .keys
-                .check_share(&self.context, &share, &reveal)
-            {
+            match self.secrets.keys.check_share(&self.context, &share, &reveal) {
                 Ok(()) => good += 1,
-                Err(DkgError::BadShare {
-                    fault: DealerFault::InvalidShareProof { .. },
-                    ..
-                }) => {
+                Err(DkgError::BadShare { fault: DealerFault::InvalidShareProof { .. }, .. }) => {
                     println!(
                         "dealer {i}: share's ephemeral-key proof fails (public fault; a complaint would be unsafe)"
                     );
                 }
                 Err(DkgError::BadShare { fault, .. }) => {
                     println!("dealer {i}: BAD SHARE ({fault}); publishing a complaint");
-                    let complaint =
-                        self.secrets
-                            .keys
-                            .complain(&self.context, &share, &mut OsRng)?;
+                    let complaint = self.secrets.keys.complain(&self.context, &share, &mut OsRng)?;
                     complaints.push(self.sign(complaint));
                 }
                 Err(e) => return Err(e).context(format!("checking the share of dealer {i}")),
             }
         }
         if let Some(existing) = fetch_list::<Complaint>(self, Slot::Complaints(me), me)? {
-            let against =
-                |v: &[Signed<Complaint>]| v.iter().map(|c| c.message.dealer).collect::<Vec<_>>();
+            let against = |v: &[Signed<Complaint>]| v.iter().map(|c| c.message.dealer).collect::<Vec<_>>();
             if against(&existing) != against(&complaints) {
-                bail!(
-                    "round 3 was already done with other complaints (against {})",
-                    list(&against(&existing))
-                );
+                bail!("round 3 was already done with other complaints (against {})", list(&against(&existing)));
             }
         } else {
             self.dir.publish(Slot::Complaints(me), &complaints)?;
         }
-        println!(
-            "round 3: {good} share(s) valid, {} complaint(s) published",
-            complaints.len()
-        );
+        println!("round 3: {good} share(s) valid, {} complaint(s) published", complaints.len());
         Ok(())
     }
 
@@ -300,18 +238,11 @@ impl Session {
         let me = self.me();
         let missing = self.missing(Slot::Complaints)?;
         if !missing.is_empty() {
-            bail!(
-                "round 3 is not complete: key-holder(s) {} have not checked their shares yet",
-                list(&missing)
-            );
+            bail!("round 3 is not complete: key-holder(s) {} have not checked their shares yet", list(&missing));
         }
-        if !self.store.has_polynomial(&self.campaign)?
-            && self.store.load_state(&self.campaign)?.is_some()
-        {
+        if !self.store.has_polynomial(&self.campaign)? && self.store.load_state(&self.campaign)?.is_some() {
             let (share, state) = self.store.load_share(&self.campaign)?;
-            println!(
-                "this key-holder finished the ceremony before (the polynomial was deleted then)"
-            );
+            println!("this key-holder finished the ceremony before (the polynomial was deleted then)");
             print_outcome(&state, &share);
             return Ok(());
         }
@@ -328,9 +259,10 @@ impl Session {
         )
         .context("the ceremony cannot be finished")?;
         if let Relay::Server(_) = &self.dir {
-            let published = self.dir.published_outcome()?.ok_or_else(|| {
-                Refused("the server has not published the ceremony's outcome".into())
-            })?;
+            let published = self
+                .dir
+                .published_outcome()?
+                .ok_or_else(|| Refused("the server has not published the ceremony's outcome".into()))?;
             if published != outcome {
                 return Err(Refused(format!(
                     "the server published another outcome (joint key {}) than this key-holder's own evaluation of the transcript (joint key {}); the key share is not stored",
@@ -349,10 +281,7 @@ impl Session {
         };
         if let Some(old) = self.store.load_state(&self.campaign)? {
             if old != state {
-                bail!(
-                    "this keystore already holds a different result for campaign {:?}",
-                    self.campaign
-                );
+                bail!("this keystore already holds a different result for campaign {:?}", self.campaign);
             }
         }
         self.store.store_share(&state, &share)?;
@@ -370,17 +299,10 @@ fn print_outcome(state: &CeremonyState, share: &dobush_crypto::threshold::KeySha
         println!("disqualified dealer {}: {}", d.dealer, d.fault);
     }
     for u in &o.unfounded_complaints {
-        println!(
-            "unfounded complaint of key-holder {} against dealer {}: {}",
-            u.complainer, u.dealer, u.reason
-        );
+        println!("unfounded complaint of key-holder {} against dealer {}: {}", u.complainer, u.dealer, u.reason);
     }
     println!("joint key: {}", o.joint_key.0.to_hex());
-    println!(
-        "verification key of key-holder {}: {}",
-        share.index(),
-        share.verification_key().to_hex()
-    );
+    println!("verification key of key-holder {}: {}", share.index(), share.verification_key().to_hex());
     println!("joint key fingerprint: {}", o.joint_key_fingerprint());
 }
 
@@ -392,26 +314,17 @@ pub fn collect_transcript(
     context: &[u8; 32],
     publics: &[KeyHolderPublic],
 ) -> Result<CeremonyTranscript> {
-    let v = Verifier {
-        dir,
-        context,
-        publics,
-    };
+    let v = Verifier { dir, context, publics };
     let mut t = CeremonyTranscript::default();
     for i in params.indices() {
-        t.commitment_hashes
-            .extend(v.signed(Slot::CommitmentHash(i), i)?);
+        t.commitment_hashes.extend(v.signed(Slot::CommitmentHash(i), i)?);
         t.reveals.extend(v.signed(Slot::Reveal(i), i)?);
         for l in params.indices().filter(|&l| l != i) {
-            t.shares.extend(
-                v.signed::<EncryptedShare>(Slot::Share(i, l), i)?
-                    .filter(|s| s.message.recipient == l),
-            );
+            t.shares.extend(v.signed::<EncryptedShare>(Slot::Share(i, l), i)?.filter(|s| s.message.recipient == l));
         }
     }
     for l in params.indices() {
-        t.complaints
-            .extend(v.list(Slot::Complaints(l), l)?.unwrap_or_default());
+        t.complaints.extend(v.list(Slot::Complaints(l), l)?.unwrap_or_default());
     }
     Ok(t)
 }
@@ -425,10 +338,7 @@ struct Verifier<'a> {
 impl Verifier<'_> {
     fn valid<M: CeremonyMessage>(&self, slot: Slot, sender: u32, m: &Signed<M>) -> bool {
         if m.message.sender() != sender {
-            eprintln!(
-                "warning: {slot:?} names sender {}; left out",
-                m.message.sender()
-            );
+            eprintln!("warning: {slot:?} names sender {}; left out", m.message.sender());
             return false;
         }
         if let Err(e) = m.verify(self.context, self.publics) {
@@ -443,10 +353,7 @@ impl Verifier<'_> {
         slot: Slot,
         sender: u32,
     ) -> Result<Option<Signed<M>>> {
-        Ok(self
-            .dir
-            .fetch::<Signed<M>>(slot)?
-            .filter(|m| self.valid(slot, sender, m)))
+        Ok(self.dir.fetch::<Signed<M>>(slot)?.filter(|m| self.valid(slot, sender, m)))
     }
 
     fn list<M: CeremonyMessage + DeserializeOwned + Serialize>(
@@ -454,11 +361,10 @@ impl Verifier<'_> {
         slot: Slot,
         sender: u32,
     ) -> Result<Option<Vec<Signed<M>>>> {
-        Ok(self.dir.fetch::<Vec<Signed<M>>>(slot)?.map(|v| {
-            v.into_iter()
-                .filter(|m| self.valid(slot, sender, m))
-                .collect()
-        }))
+        Ok(self
+            .dir
+            .fetch::<Vec<Signed<M>>>(slot)?
+            .map(|v| v.into_iter().filter(|m| self.valid(slot, sender, m)).collect()))
     }
 }
 
@@ -467,11 +373,7 @@ fn fetch_valid<M: CeremonyMessage + DeserializeOwned + Serialize + Clone>(
     slot: Slot,
     sender: u32,
 ) -> Result<Option<M>> {
-    let v = Verifier {
-        dir: &s.dir,
-        context: &s.context,
-        publics: &s.publics,
-    };
+    let v = Verifier { dir: &s.dir, context: &s.context, publics: &s.publics };
     Ok(v.signed::<M>(slot, sender)?.map(|m| m.message))
 }
 
@@ -480,12 +382,7 @@ fn fetch_list<M: CeremonyMessage + DeserializeOwned + Serialize>(
     slot: Slot,
     sender: u32,
 ) -> Result<Option<Vec<Signed<M>>>> {
-    Verifier {
-        dir: &s.dir,
-        context: &s.context,
-        publics: &s.publics,
-    }
-    .list(slot, sender)
+    Verifier { dir: &s.dir, context: &s.context, publics: &s.publics }.list(slot, sender)
 }
 
 /// `1, 2, 5`.

@@ -118,13 +118,11 @@ pub fn read_passphrase(confirm: bool) -> Result<Zeroizing<String>> {
         return Ok(Zeroizing::new(p));
     }
     let p = Zeroizing::new(
-        rpassword::prompt_password("Keystore passphrase: ")
-            .context("cannot read the passphrase from the terminal")?,
+        rpassword::prompt_password("Keystore passphrase: ").context("cannot read the passphrase from the terminal")?,
     );
     if confirm {
         let again = Zeroizing::new(
-            rpassword::prompt_password("Repeat the passphrase: ")
-                .context("cannot read the passphrase")?,
+            rpassword::prompt_password("Repeat the passphrase: ").context("cannot read the passphrase")?,
         );
         if *again != *p {
             bail!("the two passphrases differ");
@@ -157,12 +155,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut f = opts.open(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).with_context(|| format!("cannot write {}", tmp.display()))?;
     fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
@@ -174,8 +168,7 @@ fn create_private_dir(dir: &Path) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         b.mode(0o700);
     }
-    b.create(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))
+    b.create(dir).with_context(|| format!("cannot create {}", dir.display()))
 }
 
 /// Checks a campaign id before it becomes a directory name.
@@ -183,13 +176,9 @@ pub fn check_campaign_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && !id.starts_with('.')
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !ok {
-        bail!(
-            "campaign id {id:?} must be 1–64 characters of A–Z, a–z, 0–9, '-', '_', '.' and not start with '.'"
-        );
+        bail!("campaign id {id:?} must be 1–64 characters of A–Z, a–z, 0–9, '-', '_', '.' and not start with '.'");
     }
     Ok(())
 }
@@ -199,19 +188,13 @@ impl Keystore {
     /// with fresh ceremony keys and member key. Returns the opened keystore.
     pub fn create(dir: &Path, index: u32, passphrase: &str) -> Result<Self> {
         if index == 0 || index > dobush_crypto::threshold::MAX_KEY_HOLDERS {
-            bail!(
-                "key-holder index must be between 1 and {}",
-                dobush_crypto::threshold::MAX_KEY_HOLDERS
-            );
+            bail!("key-holder index must be between 1 and {}", dobush_crypto::threshold::MAX_KEY_HOLDERS);
         }
         if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
             bail!("the passphrase must have at least {MIN_PASSPHRASE_CHARS} characters");
         }
         if dir.join(META_FILE).exists() {
-            bail!(
-                "{} already holds a keystore; refusing to overwrite keys",
-                dir.display()
-            );
+            bail!("{} already holds a keystore; refusing to overwrite keys", dir.display());
         }
         create_private_dir(dir)?;
         let keys = KeyHolderKeys::generate(&mut OsRng);
@@ -241,19 +224,9 @@ impl Keystore {
         Ok(store)
     }
 
-    fn unlock(
-        dir: &Path,
-        meta: KeystoreMeta,
-        meta_bytes: Vec<u8>,
-        passphrase: &str,
-    ) -> Result<Self> {
+    fn unlock(dir: &Path, meta: KeystoreMeta, meta_bytes: Vec<u8>, passphrase: &str) -> Result<Self> {
         let key = derive_key(passphrase, &meta.kdf)?;
-        Ok(Self {
-            dir: dir.to_path_buf(),
-            meta,
-            meta_bytes,
-            key,
-        })
+        Ok(Self { dir: dir.to_path_buf(), meta, meta_bytes, key })
     }
 
     /// Opens the keystore in `dir` with `passphrase` and checks the passphrase by decrypting
@@ -265,19 +238,14 @@ impl Keystore {
         }
         let (meta, meta_bytes): (KeystoreMeta, _) = read_json(&meta_path)?;
         if meta.version != KEYSTORE_VERSION {
-            bail!(
-                "{}: unknown keystore version {:?}",
-                meta_path.display(),
-                meta.version
-            );
+            bail!("{}: unknown keystore version {:?}", meta_path.display(), meta.version);
         }
         let store = Self::unlock(dir, meta, meta_bytes, passphrase)?;
         let plain = store.unseal_file(&dir.join(KEYS_FILE), "keys", None, &[])?;
         if plain.len() != 96 {
             bail!("keystore: the keys file has the wrong length");
         }
-        let keys = KeyHolderKeys::from_bytes(&plain[..64])
-            .map_err(|e| anyhow!("keystore: bad keys: {e}"))?;
+        let keys = KeyHolderKeys::from_bytes(&plain[..64]).map_err(|e| anyhow!("keystore: bad keys: {e}"))?;
         let mut seed = Zeroizing::new([0u8; 32]);
         seed.copy_from_slice(&plain[64..]);
         let member = ed25519_dalek::SigningKey::from_bytes(&seed);
@@ -301,12 +269,7 @@ impl Keystore {
 
     fn aad(&self, purpose: &str, campaign: Option<&str>, bound: &[u8]) -> Vec<u8> {
         let mut aad = Vec::with_capacity(self.meta_bytes.len() + 96);
-        for part in [
-            KEYSTORE_VERSION.as_bytes(),
-            purpose.as_bytes(),
-            campaign.unwrap_or("").as_bytes(),
-            bound,
-        ] {
+        for part in [KEYSTORE_VERSION.as_bytes(), purpose.as_bytes(), campaign.unwrap_or("").as_bytes(), bound] {
             aad.extend_from_slice(&(part.len() as u64).to_le_bytes());
             aad.extend_from_slice(part);
         }
@@ -314,26 +277,13 @@ impl Keystore {
         aad
     }
 
-    fn seal(
-        &self,
-        purpose: &str,
-        campaign: Option<&str>,
-        bound: &[u8],
-        plain: &[u8],
-    ) -> Result<Vec<u8>> {
-        let cipher = ChaCha20Poly1305::new_from_slice(self.key.as_ref())
-            .map_err(|_| anyhow!("bad key length"))?;
+    fn seal(&self, purpose: &str, campaign: Option<&str>, bound: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
+        let cipher = ChaCha20Poly1305::new_from_slice(self.key.as_ref()).map_err(|_| anyhow!("bad key length"))?;
         let mut nonce = [0u8; 12];
         OsRng.fill_bytes(&mut nonce);
         let aad = self.aad(purpose, campaign, bound);
         let ct = cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plain,
-                    aad: &aad,
-                },
-            )
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: &aad })
             .map_err(|_| anyhow!("encryption failed"))?;
         let file = SealedFile {
             version: KEYSTORE_VERSION.into(),
@@ -353,38 +303,20 @@ impl Keystore {
         bound: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>> {
         let (file, _): (SealedFile, _) = read_json(path)?;
-        if file.version != KEYSTORE_VERSION
-            || file.purpose != purpose
-            || file.campaign.as_deref() != campaign
-        {
-            bail!(
-                "{} is not the {purpose} file of this keystore",
-                path.display()
-            );
+        if file.version != KEYSTORE_VERSION || file.purpose != purpose || file.campaign.as_deref() != campaign {
+            bail!("{} is not the {purpose} file of this keystore", path.display());
         }
         let nonce = hex::decode(&file.nonce).ok().filter(|n| n.len() == 12);
         let ct = hex::decode(&file.ciphertext).ok();
         let (Some(nonce), Some(ct)) = (nonce, ct) else {
             bail!("{} is malformed", path.display());
         };
-        let cipher = ChaCha20Poly1305::new_from_slice(self.key.as_ref())
-            .map_err(|_| anyhow!("bad key length"))?;
+        let cipher = ChaCha20Poly1305::new_from_slice(self.key.as_ref()).map_err(|_| anyhow!("bad key length"))?;
         let aad = self.aad(purpose, campaign, bound);
         cipher
-            .decrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: &ct,
-                    aad: &aad,
-                },
-            )
+            .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ct, aad: &aad })
             .map(Zeroizing::new)
-            .map_err(|_| {
-                anyhow!(
-                    "cannot decrypt {}: wrong passphrase, or the keystore was altered",
-                    path.display()
-                )
-            })
+            .map_err(|_| anyhow!("cannot decrypt {}: wrong passphrase, or the keystore was altered", path.display()))
     }
 
     fn campaign_dir(&self, campaign: &str) -> Result<PathBuf> {
@@ -411,18 +343,10 @@ impl Keystore {
 
     /// Stores the polynomial and its round-1 commitments (which must stay unpublished until
     /// round 2: the commitment hash binds their proofs, which are randomised).
-    pub fn store_polynomial(
-        &self,
-        campaign: &str,
-        poly: &Polynomial,
-        commitments: &DealerCommitments,
-    ) -> Result<()> {
+    pub fn store_polynomial(&self, campaign: &str, poly: &Polynomial, commitments: &DealerCommitments) -> Result<()> {
         let path = self.polynomial_path(campaign)?;
         if path.exists() {
-            bail!(
-                "round 1 was already done for campaign {campaign:?}: {} exists",
-                path.display()
-            );
+            bail!("round 1 was already done for campaign {campaign:?}: {} exists", path.display());
         }
         create_private_dir(&self.campaign_dir(campaign)?)?;
         let coefficients = poly.to_bytes();
@@ -431,18 +355,11 @@ impl Keystore {
         let mut plain = Zeroizing::new(Vec::with_capacity(coefficients.len() + public.len()));
         plain.extend_from_slice(&coefficients);
         plain.extend_from_slice(&public);
-        write_private(
-            &path,
-            &self.seal("polynomial", Some(campaign), &[], &plain)?,
-        )
+        write_private(&path, &self.seal("polynomial", Some(campaign), &[], &plain)?)
     }
 
     /// Loads the polynomial and commitments stored in round 1.
-    pub fn load_polynomial(
-        &self,
-        campaign: &str,
-        params: &Parameters,
-    ) -> Result<(Polynomial, DealerCommitments)> {
+    pub fn load_polynomial(&self, campaign: &str, params: &Parameters) -> Result<(Polynomial, DealerCommitments)> {
         let path = self.polynomial_path(campaign)?;
         if !path.exists() {
             bail!("no polynomial for campaign {campaign:?}: run `ceremony commit` first");
@@ -450,20 +367,12 @@ impl Keystore {
         let plain = self.unseal_file(&path, "polynomial", Some(campaign), &[])?;
         let split = 32 * params.t() as usize;
         if plain.len() < split {
-            bail!(
-                "the stored polynomial is not of threshold t = {}",
-                params.t()
-            );
+            bail!("the stored polynomial is not of threshold t = {}", params.t());
         }
         let poly = Polynomial::from_bytes(params, &plain[..split])
             .map_err(|e| anyhow!("the stored polynomial does not fit t = {}: {e}", params.t()))?;
-        let commitments: DealerCommitments =
-            serde_json::from_slice(&plain[split..]).map_err(|_| {
-                anyhow!(
-                    "the stored polynomial is not of threshold t = {}",
-                    params.t()
-                )
-            })?;
+        let commitments: DealerCommitments = serde_json::from_slice(&plain[split..])
+            .map_err(|_| anyhow!("the stored polynomial is not of threshold t = {}", params.t()))?;
         Ok((poly, commitments))
     }
 
@@ -477,12 +386,7 @@ impl Keystore {
     /// the exact bytes of `ceremony.json`, so an edited joint key or verification key is found.
     pub fn store_share(&self, state: &CeremonyState, share: &KeyShare) -> Result<()> {
         let state_bytes = serde_json::to_vec_pretty(state)?;
-        let sealed = self.seal(
-            "key-share",
-            Some(&state.campaign),
-            &state_bytes,
-            share.secret_bytes().as_ref(),
-        )?;
+        let sealed = self.seal("key-share", Some(&state.campaign), &state_bytes, share.secret_bytes().as_ref())?;
         write_private(&self.share_path(&state.campaign)?, &sealed)?;
         write_private(&self.state_path(&state.campaign)?, &state_bytes)
     }
@@ -494,11 +398,7 @@ impl Keystore {
         }
         let (state, bytes): (CeremonyState, _) = read_json(&path)?;
         if state.campaign != campaign {
-            bail!(
-                "{} names campaign {:?}, not {campaign:?}",
-                path.display(),
-                state.campaign
-            );
+            bail!("{} names campaign {:?}, not {campaign:?}", path.display(), state.campaign);
         }
         Ok(Some((state, bytes)))
     }
@@ -514,12 +414,7 @@ impl Keystore {
         let Some((state, bytes)) = self.read_state(campaign)? else {
             bail!("no key share for campaign {campaign:?}: run `ceremony finish` first");
         };
-        let plain = self.unseal_file(
-            &self.share_path(campaign)?,
-            "key-share",
-            Some(campaign),
-            &bytes,
-        )?;
+        let plain = self.unseal_file(&self.share_path(campaign)?, "key-share", Some(campaign), &bytes)?;
         let share = KeyShare::from_secret_bytes(self.index(), &plain)
             .map_err(|e| anyhow!("the stored key share is damaged: {e}"))?;
         if state.outcome.verification_key(self.index()) != Some(&share.verification_key()) {

@@ -17,12 +17,9 @@ pub mod transport;
 pub struct Refused(pub String);
 
 /// Reads and parses a JSON file; returns the value and the exact bytes read.
-pub fn read_json<T: serde::de::DeserializeOwned>(
-    path: &std::path::Path,
-) -> anyhow::Result<(T, Vec<u8>)> {
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<(T, Vec<u8>)> {
     use anyhow::Context;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is malformed", path.display()))?;
+    let value = serde_json::from_slice(&bytes).with_context(|| format!("{} is malformed", path.display()))?;
     Ok((value, bytes))
 }

@@ -167,9 +167,7 @@ fn relay(ceremony: Option<PathBuf>, server: Option<String>, campaign: &str) -> R
         (Some(dir), None) => Ok(Relay::Dir(CeremonyDir::new(&dir))),
         (None, Some(url)) => {
             let token = std::env::var("DOBUSH_TOKEN").unwrap_or_default();
-            Ok(Relay::Server(Box::new(ServerRelay::new(
-                &url, campaign, &token,
-            )?)))
+            Ok(Relay::Server(Box::new(ServerRelay::new(&url, campaign, &token)?)))
         }
         _ => anyhow::bail!("give either --ceremony DIR or --server URL"),
     }
@@ -177,13 +175,7 @@ fn relay(ceremony: Option<PathBuf>, server: Option<String>, campaign: &str) -> R
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Init {
-            dir,
-            index,
-            ceremony,
-            server,
-            campaign,
-        } => {
+        Command::Init { dir, index, ceremony, server, campaign } => {
             let relay = match (&ceremony, &server) {
                 (None, None) => None,
                 _ => Some(relay(ceremony, server, campaign.as_deref().unwrap_or(""))?),
@@ -220,13 +212,7 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Tally {
-            dir,
-            record,
-            out,
-            server,
-            campaign,
-        } => {
+        Command::Tally { dir, record, out, server, campaign } => {
             let pass = read_passphrase(false)?;
             let (store, _) = Keystore::open(&dir, &pass)?;
             let print_checked = |s: &tally::Summary| {
@@ -242,11 +228,7 @@ fn run(cli: Cli) -> Result<()> {
                     let api = Api::from_env(&url)?;
                     let (s, answer) = tally::run_server(&store, &api, &campaign)?;
                     print_checked(&s);
-                    println!(
-                        "posted {} decryption share(s) of key-holder {}",
-                        s.shares,
-                        store.index()
-                    );
+                    println!("posted {} decryption share(s) of key-holder {}", s.shares, store.index());
                     println!("{}", tally::describe_answer(&answer));
                 }
                 (None, Some(record), Some(out)) => {
@@ -263,14 +245,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Sign {
-            dir,
-            protocol,
-            server,
-            campaign,
-            digest,
-            member,
-        } => {
+        Command::Sign { dir, protocol, server, campaign, digest, member } => {
             let pass = read_passphrase(false)?;
             match (server, protocol) {
                 (Some(url), _) => {
@@ -279,17 +254,9 @@ fn run(cli: Cli) -> Result<()> {
                     let saved = ops::fetch_protocol(&api, &campaign, digest.as_deref())?;
                     print!("{}", ops::protocol_lines(&saved.body));
                     println!("protocol digest: {}", hex::encode(saved.digest));
-                    let (sig, signed) =
-                        ops::post_signature(&dir, &pass, &api, &saved, &member)?;
-                    println!(
-                        "signature of {} posted (key {})",
-                        member,
-                        hex::encode(sig.public_key)
-                    );
-                    println!(
-                        "protocol signed by the quorum: {}",
-                        if signed { "yes" } else { "not yet" }
-                    );
+                    let (sig, signed) = ops::post_signature(&dir, &pass, &api, &saved, &member)?;
+                    println!("signature of {} posted (key {})", member, hex::encode(sig.public_key));
+                    println!("protocol signed by the quorum: {}", if signed { "yes" } else { "not yet" });
                 }
                 (None, Some(protocol)) => {
                     let sig = ops::sign(&dir, &pass, &protocol, &member)?;
@@ -314,11 +281,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<Refused>().is_some() {
-                ExitCode::from(3)
-            } else {
-                ExitCode::FAILURE
-            }
+            if e.downcast_ref::<Refused>().is_some() { ExitCode::from(3) } else { ExitCode::FAILURE }
         }
     }
 }

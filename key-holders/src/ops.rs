@@ -5,9 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use dobush_crypto::election_protocol::{
-    ElectionProtocol, MemberSignature, PROTOCOL_VERSION, ProtocolBody,
-};
+use dobush_crypto::election_protocol::{ElectionProtocol, MemberSignature, PROTOCOL_VERSION, ProtocolBody};
 use dobush_crypto::elgamal::encrypt;
 use dobush_crypto::threshold::decrypt::TotalId;
 use rand_core::{OsRng, RngCore};
@@ -30,21 +28,12 @@ pub fn init(dir: &Path, index: u32, passphrase: &str, relay: Option<&Relay>) -> 
             Relay::Server(_) => println!("registered with the server"),
         }
     }
-    println!(
-        "keystore created in {} (secrets encrypted: Argon2id + ChaCha20-Poly1305)",
-        dir.display()
-    );
+    println!("keystore created in {} (secrets encrypted: Argon2id + ChaCha20-Poly1305)", dir.display());
     println!("public keys for the commission: {}", public_path.display());
     println!("key-holder index: {index}");
     println!("signing key fingerprint: {}", public.signing_fingerprint());
-    println!(
-        "communication key fingerprint: {}",
-        public.comm_fingerprint()
-    );
-    println!(
-        "protocol-signing key (Ed25519, demo): {}",
-        store.meta().member_key
-    );
+    println!("communication key fingerprint: {}", public.comm_fingerprint());
+    println!("protocol-signing key (Ed25519, demo): {}", store.meta().member_key);
     Ok(())
 }
 
@@ -58,10 +47,7 @@ pub fn rehearse(store: &Keystore, campaign: &str) -> Result<u64> {
     // A fresh context: this proof can never pass for a decryption of an election's total.
     let mut context = [0u8; 32];
     OsRng.fill_bytes(&mut context);
-    let total = TotalId {
-        contest: 0,
-        option: 0,
-    };
+    let total = TotalId { contest: 0, option: 0 };
     let ds = share.partial_decrypt(&context, total, &ct, &mut OsRng)?;
     ds.verify(&context, &state.outcome.verification_keys, total, &ct)
         .map_err(|e| anyhow!("REHEARSAL FAILED: the partial decryption does not verify: {e}"))?;
@@ -70,40 +56,24 @@ pub fn rehearse(store: &Keystore, campaign: &str) -> Result<u64> {
         .verification_key(store.index())
         .ok_or_else(|| anyhow!("no verification key for key-holder {}", store.index()))?;
     if *ds.share.point() != vk.point() * nonce.scalar() {
-        bail!(
-            "REHEARSAL FAILED: the partial decryption is not x·α for this key-holder's verification key"
-        );
+        bail!("REHEARSAL FAILED: the partial decryption is not x·α for this key-holder's verification key");
     }
     Ok(value)
 }
 
 /// Signs a protocol body (a file with the `ProtocolBody` JSON) with the member's key from the
 /// keystore.
-pub fn sign(
-    store_dir: &Path,
-    passphrase: &str,
-    body_path: &Path,
-    member: &str,
-) -> Result<MemberSignature> {
-    let text = fs::read_to_string(body_path)
-        .with_context(|| format!("cannot read {}", body_path.display()))?;
-    let body: ProtocolBody = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a protocol body", body_path.display()))?;
+pub fn sign(store_dir: &Path, passphrase: &str, body_path: &Path, member: &str) -> Result<MemberSignature> {
+    let text = fs::read_to_string(body_path).with_context(|| format!("cannot read {}", body_path.display()))?;
+    let body: ProtocolBody =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a protocol body", body_path.display()))?;
     sign_body(store_dir, passphrase, &body, member)
 }
 
 /// Signs a protocol body with the member's key from the keystore (the digest is computed here).
-pub fn sign_body(
-    store_dir: &Path,
-    passphrase: &str,
-    body: &ProtocolBody,
-    member: &str,
-) -> Result<MemberSignature> {
+pub fn sign_body(store_dir: &Path, passphrase: &str, body: &ProtocolBody, member: &str) -> Result<MemberSignature> {
     if body.version != PROTOCOL_VERSION {
-        bail!(
-            "protocol version {:?} is not {PROTOCOL_VERSION}",
-            body.version
-        );
+        bail!("protocol version {:?} is not {PROTOCOL_VERSION}", body.version);
     }
     if member.trim().is_empty() {
         bail!("--member must name the commission member");
@@ -126,16 +96,14 @@ pub struct ServerProtocol {
 /// server's, not of this campaign, or not `expected` (the digest on the commission's printed
 /// copy, if the member gives it).
 pub fn fetch_protocol(api: &Api, campaign: &str, expected: Option<&str>) -> Result<ServerProtocol> {
-    let text = api
-        .get_text(&format!("/api/v1/campaigns/{campaign}/protocol"))
-        .context("cannot download the protocol")?;
+    let text =
+        api.get_text(&format!("/api/v1/campaigns/{campaign}/protocol")).context("cannot download the protocol")?;
     #[derive(serde::Deserialize)]
     struct Saved {
         protocol: ElectionProtocol,
         digest: String,
     }
-    let saved: Saved =
-        serde_json::from_str(&text).context("the server's answer is not a saved protocol")?;
+    let saved: Saved = serde_json::from_str(&text).context("the server's answer is not a saved protocol")?;
     let body = saved.protocol.body;
     let digest = body.digest();
     if saved.digest != hex::encode(digest) {
@@ -147,11 +115,7 @@ pub fn fetch_protocol(api: &Api, campaign: &str, expected: Option<&str>) -> Resu
         .into());
     }
     if body.campaign_id != campaign {
-        return Err(Refused(format!(
-            "the protocol is of campaign {:?}, not {campaign:?}",
-            body.campaign_id
-        ))
-        .into());
+        return Err(Refused(format!("the protocol is of campaign {:?}, not {campaign:?}", body.campaign_id)).into());
     }
     if let Some(e) = expected.filter(|e| !e.eq_ignore_ascii_case(&hex::encode(digest))) {
         return Err(Refused(format!(
@@ -192,11 +156,7 @@ pub fn post_signature(
 pub fn protocol_lines(body: &ProtocolBody) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "protocol of campaign {}, precinct {}",
-        body.campaign_id, body.precinct
-    );
+    let _ = writeln!(out, "protocol of campaign {}, precinct {}", body.campaign_id, body.precinct);
     let line = |out: &mut String, l: &dobush_crypto::election_protocol::Line| {
         let _ = writeln!(out, "  {:>5}  {} / {}: {}", l.number, l.ky, l.ru, l.value);
     };
@@ -217,21 +177,14 @@ pub fn protocol_lines(body: &ProtocolBody) -> String {
 /// recomputed here from the campaign id and the exact entry text (never taken from the server),
 /// and the entry must be a well-formed list: sorted, counted. Returns the signature and the list's
 /// size, which the member compares with the commission's count of e-voters before signing.
-pub fn sign_list(
-    store_dir: &Path,
-    passphrase: &str,
-    list_path: &Path,
-    member: &str,
-) -> Result<(MemberSignature, u64)> {
+pub fn sign_list(store_dir: &Path, passphrase: &str, list_path: &Path, member: &str) -> Result<(MemberSignature, u64)> {
     use dobush_crypto::record::{BoardEntry, credential_list_digest};
-    let text = fs::read_to_string(list_path)
-        .with_context(|| format!("cannot read {}", list_path.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", list_path.display()))?;
-    let (Some(campaign), Some(entry)) = (
-        v.get("campaign_id").and_then(serde_json::Value::as_str),
-        v.get("entry").and_then(serde_json::Value::as_str),
-    ) else {
+    let text = fs::read_to_string(list_path).with_context(|| format!("cannot read {}", list_path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", list_path.display()))?;
+    let (Some(campaign), Some(entry)) =
+        (v.get("campaign_id").and_then(serde_json::Value::as_str), v.get("entry").and_then(serde_json::Value::as_str))
+    else {
         bail!("{} has no campaign_id and entry", list_path.display());
     };
     let count = match serde_json::from_str::<BoardEntry>(entry) {

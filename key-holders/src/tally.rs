@@ -46,28 +46,17 @@ pub struct Summary {
 
 /// Reads `record.json` and `board.jsonl` from `record_dir`, checks everything, writes this
 /// key-holder's decryption shares to `out`.
-pub fn run(
-    store: &Keystore,
-    campaign: Option<&str>,
-    record_dir: &Path,
-    out: &Path,
-) -> Result<Summary> {
+pub fn run(store: &Keystore, campaign: Option<&str>, record_dir: &Path, out: &Path) -> Result<Summary> {
     let record_path = record_dir.join("record.json");
     let board_path = record_dir.join("board.jsonl");
-    let record_text = fs::read_to_string(&record_path)
-        .with_context(|| format!("cannot read {}", record_path.display()))?;
-    let board_text = fs::read_to_string(&board_path)
-        .with_context(|| format!("cannot read {}", board_path.display()))?;
-    let (summary, shares) = check_and_decrypt(
-        store,
-        campaign,
-        &record_text,
-        &board_text,
-        &record_path.display().to_string(),
-    )?;
+    let record_text =
+        fs::read_to_string(&record_path).with_context(|| format!("cannot read {}", record_path.display()))?;
+    let board_text =
+        fs::read_to_string(&board_path).with_context(|| format!("cannot read {}", board_path.display()))?;
+    let (summary, shares) =
+        check_and_decrypt(store, campaign, &record_text, &board_text, &record_path.display().to_string())?;
     let tmp = out.with_extension("part");
-    fs::write(&tmp, serde_json::to_vec_pretty(&shares)?)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::write(&tmp, serde_json::to_vec_pretty(&shares)?).with_context(|| format!("cannot write {}", tmp.display()))?;
     fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
     Ok(summary)
 }
@@ -82,18 +71,11 @@ pub fn run_server(store: &Keystore, api: &Api, campaign: &str) -> Result<(Summar
         anyhow::bail!("tally --server needs the key-holder's session token in DOBUSH_TOKEN");
     }
     let base = format!("/api/v1/campaigns/{campaign}/record");
-    let record_text = api
-        .get_text(&base)
-        .context("cannot download the election record")?;
-    let board_text = api
-        .get_text(&format!("{base}/board.jsonl"))
-        .context("cannot download the board")?;
-    let (summary, shares) =
-        check_and_decrypt(store, Some(campaign), &record_text, &board_text, "the server's record")?;
-    let answer = api.post(
-        &format!("/api/v1/campaigns/{campaign}/decryption-shares"),
-        &serde_json::json!({ "shares": shares }),
-    )?;
+    let record_text = api.get_text(&base).context("cannot download the election record")?;
+    let board_text = api.get_text(&format!("{base}/board.jsonl")).context("cannot download the board")?;
+    let (summary, shares) = check_and_decrypt(store, Some(campaign), &record_text, &board_text, "the server's record")?;
+    let answer =
+        api.post(&format!("/api/v1/campaigns/{campaign}/decryption-shares"), &serde_json::json!({ "shares": shares }))?;
     Ok((summary, answer))
 }
 
@@ -107,13 +89,10 @@ pub fn check_and_decrypt(
     board_text: &str,
     source: &str,
 ) -> Result<(Summary, Vec<DecryptionShare>)> {
-    let record: ElectionRecord = serde_json::from_str(record_text)
-        .with_context(|| format!("{source} is not an election record"))?;
+    let record: ElectionRecord =
+        serde_json::from_str(record_text).with_context(|| format!("{source} is not an election record"))?;
     if record.version != RECORD_VERSION {
-        refuse!(
-            "record version {:?} is not {RECORD_VERSION}",
-            record.version
-        );
+        refuse!("record version {:?} is not {RECORD_VERSION}", record.version);
     }
     let campaign_id = record.package.manifest.campaign_id.clone();
     if let Some(c) = campaign.filter(|c| *c != campaign_id) {
@@ -121,15 +100,10 @@ pub fn check_and_decrypt(
     }
 
     // The election context, and that it is this key-holder's ceremony.
-    let ctx = record
-        .package
-        .context()
-        .map_err(|e| Refused(format!("election package: {e}")))?;
+    let ctx = record.package.context().map_err(|e| Refused(format!("election package: {e}")))?;
     let (share, state) = store.load_share(&campaign_id)?;
     if hex::encode(record.package.base_hash) != state.base_hash {
-        refuse!(
-            "the record's base context (campaign, key-holders, t) is not the one of this key-holder's ceremony"
-        );
+        refuse!("the record's base context (campaign, key-holders, t) is not the one of this key-holder's ceremony");
     }
     if record.package.joint_key != state.outcome.joint_key {
         refuse!("the record's joint key is not the one this key-holder's ceremony produced");
@@ -138,29 +112,16 @@ pub fn check_and_decrypt(
         .package
         .key_holders
         .iter()
-        .map(|k| KeyHolderPublic {
-            index: k.index,
-            signing_key: VerifyingKey(k.signing_key),
-            comm_key: k.comm_key,
-        })
+        .map(|k| KeyHolderPublic { index: k.index, signing_key: VerifyingKey(k.signing_key), comm_key: k.comm_key })
         .collect();
-    let outcome = dkg::evaluate(
-        &state.params,
-        &record.package.base_hash,
-        &publics,
-        &record.ceremony,
-    )
-    .map_err(|e| Refused(format!("the record's ceremony transcript: {e}")))?;
+    let outcome = dkg::evaluate(&state.params, &record.package.base_hash, &publics, &record.ceremony)
+        .map_err(|e| Refused(format!("the record's ceremony transcript: {e}")))?;
     if outcome != state.outcome {
-        refuse!(
-            "the record's ceremony transcript does not give the outcome this key-holder computed"
-        );
+        refuse!("the record's ceremony transcript does not give the outcome this key-holder computed");
     }
 
     // The board and its final signed tree head.
-    let Some(lines) = board_text
-        .strip_suffix('\n')
-        .map(|b| b.split('\n').map(str::to_owned).collect::<Vec<_>>())
+    let Some(lines) = board_text.strip_suffix('\n').map(|b| b.split('\n').map(str::to_owned).collect::<Vec<_>>())
     else {
         refuse!("board.jsonl is empty or does not end with a newline");
     };
@@ -169,24 +130,17 @@ pub fn check_and_decrypt(
         refuse!("the record has no signed tree head");
     };
     for (k, h) in record.tree_heads.iter().enumerate() {
-        h.verify(&record.package.board_key)
-            .map_err(|e| Refused(format!("tree head {k}: {e}")))?;
+        h.verify(&record.package.board_key).map_err(|e| Refused(format!("tree head {k}: {e}")))?;
         if h.head.context != record.package.base_hash {
             refuse!("tree head {k} belongs to another election");
         }
         match board.log().root_at(h.head.size) {
             Ok(root) if root == h.head.root => {}
-            _ => refuse!(
-                "tree head {k} (size {}) does not match the board",
-                h.head.size
-            ),
+            _ => refuse!("tree head {k} (size {}) does not match the board", h.head.size),
         }
     }
     if final_head.head.size != board.size() || final_head.head.root != board.log().root() {
-        refuse!(
-            "the final signed tree head does not cover the whole board ({} entries)",
-            board.size()
-        );
+        refuse!("the final signed tree head does not cover the whole board ({} entries)", board.size());
     }
 
     // Entries: credentials, ballots, supersede markers.
@@ -198,17 +152,15 @@ pub fn check_and_decrypt(
     let (mut opened, mut closed, mut list_signed) = (false, false, false);
     for (n, line) in board.lines().iter().enumerate() {
         let line_no = n + 1;
-        let entry: BoardEntry = serde_json::from_str(line)
-            .map_err(|e| Refused(format!("board line {line_no} is not an entry: {e}")))?;
+        let entry: BoardEntry =
+            serde_json::from_str(line).map_err(|e| Refused(format!("board line {line_no} is not an entry: {e}")))?;
         if closed {
             refuse!("board line {line_no}: entry after `closed`");
         }
         match entry {
             BoardEntry::CredentialList { credentials, count, revoked } => {
                 if n != 0 {
-                    refuse!(
-                        "board line {line_no}: the credential list must be the first entry, once"
-                    );
+                    refuse!("board line {line_no}: the credential list must be the first entry, once");
                 }
                 dobush_crypto::record::check_credential_list(&credentials, count, &revoked)
                     .map_err(|e| Refused(format!("board line {line_no}: {e}")))?;
@@ -225,14 +177,16 @@ pub fn check_and_decrypt(
                 if n != 1 {
                     refuse!("board line {line_no}: the list's signatures must follow the credential list, once");
                 }
-                dobush_crypto::record::check_credential_list_signatures(&record.package.manifest.campaign_id, list, &signatures)
-                    .map_err(|e| Refused(format!("board line {line_no}: credential list signatures: {e}")))?;
+                dobush_crypto::record::check_credential_list_signatures(
+                    &record.package.manifest.campaign_id,
+                    list,
+                    &signatures,
+                )
+                .map_err(|e| Refused(format!("board line {line_no}: credential list signatures: {e}")))?;
                 list_signed = true;
             }
             _ if n == 1 => refuse!("board line 2 is not the commission's signatures on the credential list"),
-            BoardEntry::CredentialReplaced {
-                old, new, style, ..
-            } => {
+            BoardEntry::CredentialReplaced { old, new, style, .. } => {
                 if active.get(&old) != Some(&style) || !seen_credentials.insert(new) {
                     refuse!("board line {line_no}: invalid credential replacement");
                 }
@@ -246,10 +200,7 @@ pub fn check_and_decrypt(
                 }
                 opened = true;
             }
-            BoardEntry::Ballot {
-                ballot,
-                tracking_code,
-            } => {
+            BoardEntry::Ballot { ballot, tracking_code } => {
                 if !opened {
                     refuse!("board line {line_no}: ballot before voting opened");
                 }
@@ -276,11 +227,7 @@ pub fn check_and_decrypt(
 
     // Every cast ballot's proofs and credential signature, and its tracking code.
     let lines_no: Vec<(usize, TrackingCode)> = ballots.iter().map(|(l, _, c)| (*l, *c)).collect();
-    let results = verify_ballots(
-        &ctx,
-        ballots.into_iter().map(|(_, b, _)| b).collect(),
-        &mut OsRng,
-    );
+    let results = verify_ballots(&ctx, ballots.into_iter().map(|(_, b, _)| b).collect(), &mut OsRng);
     let mut verified = Vec::with_capacity(results.len());
     let (mut ids, mut codes) = (HashSet::new(), HashSet::new());
     for ((line_no, code), r) in lines_no.iter().zip(results) {
@@ -295,10 +242,7 @@ pub fn check_and_decrypt(
     }
 
     // The re-vote rule, and the totals.
-    let pairs: Vec<_> = verified
-        .iter()
-        .map(|v| (v.ballot().credential, *v.tracking_code()))
-        .collect();
+    let pairs: Vec<_> = verified.iter().map(|v| (v.ballot().credential, *v.tracking_code())).collect();
     let (counted, superseded) = counted_ballots(record.re_vote_policy, &pairs, &replacements)
         .map_err(|e| Refused(format!("re-vote rule: {e}")))?;
     if superseded != markers {
@@ -306,38 +250,21 @@ pub fn check_and_decrypt(
     }
     let mut tally = EncryptedTally::new(&ctx);
     for &i in &counted {
-        let b = verified
-            .get(i)
-            .ok_or_else(|| anyhow!("counted index out of range"))?;
+        let b = verified.get(i).ok_or_else(|| anyhow!("counted index out of range"))?;
         tally.add(b)?;
     }
     let totals = tally.totals()?;
     if totals.len() != record.encrypted_totals.len() {
-        refuse!(
-            "the record has {} contests of totals, the manifest {}",
-            record.encrypted_totals.len(),
-            totals.len()
-        );
+        refuse!("the record has {} contests of totals, the manifest {}", record.encrypted_totals.len(), totals.len());
     }
     for (mine, theirs) in totals.iter().zip(&record.encrypted_totals) {
         if mine.contest_id != theirs.contest_id || mine.ballots != theirs.ballots {
-            refuse!(
-                "contest {:?}: the published totals are not of the counted ballots",
-                mine.contest_id
-            );
+            refuse!("contest {:?}: the published totals are not of the counted ballots", mine.contest_id);
         }
         if mine.totals.len() != theirs.totals.len() {
-            refuse!(
-                "contest {:?}: the published totals have the wrong number of selections",
-                mine.contest_id
-            );
+            refuse!("contest {:?}: the published totals have the wrong number of selections", mine.contest_id);
         }
-        if let Some(j) = mine
-            .totals
-            .iter()
-            .zip(&theirs.totals)
-            .position(|(a, b)| a != b)
-        {
+        if let Some(j) = mine.totals.iter().zip(&theirs.totals).position(|(a, b)| a != b) {
             refuse!(
                 "contest {:?}, selection {j}: the published encrypted total differs from the one recomputed from the board",
                 mine.contest_id
@@ -350,10 +277,7 @@ pub fn check_and_decrypt(
     let mut shares: Vec<DecryptionShare> = Vec::new();
     for (ci, contest) in (0u32..).zip(&totals) {
         for (j, ct) in (0u32..).zip(&contest.totals) {
-            let total = TotalId {
-                contest: ci,
-                option: j,
-            };
+            let total = TotalId { contest: ci, option: j };
             let s = share.partial_decrypt(ext, total, ct, &mut OsRng)?;
             s.verify(ext, &state.outcome.verification_keys, total, ct)?;
             shares.push(s);
@@ -373,15 +297,7 @@ pub fn check_and_decrypt(
 /// `complete_key_holders`, `missing_key_holders`, `combined`), for the key-holder to read.
 pub fn describe_answer(answer: &Value) -> String {
     let list = |k: &str| {
-        answer[k]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(Value::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
+        answer[k].as_array().map(|a| a.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")).unwrap_or_default()
     };
     let mut out = format!(
         "server: accepted {}, rejected {}",

@@ -78,8 +78,7 @@ fn write_once(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
         );
     }
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+        fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
     let tmp = path.with_extension("part");
     fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
@@ -89,17 +88,12 @@ fn write_once(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
 impl CeremonyDir {
     /// The ceremony directory at `root` (created on first write).
     pub fn new(root: &Path) -> Self {
-        Self {
-            root: root.to_path_buf(),
-        }
+        Self { root: root.to_path_buf() }
     }
 
     /// Adds a key-holder's public keys (after the in-person fingerprint check).
     pub fn register(&self, public: &KeyHolderPublic) -> Result<()> {
-        let path = self
-            .root
-            .join("key-holders")
-            .join(format!("{}.json", public.index));
+        let path = self.root.join("key-holders").join(format!("{}.json", public.index));
         let bytes = serde_json::to_vec_pretty(public)?;
         write_once(&path, &bytes, &format!("key-holder {}", public.index))
     }
@@ -107,23 +101,16 @@ impl CeremonyDir {
     /// Every registered key-holder, in index order. Each file's name must match its index.
     pub fn key_holders(&self) -> Result<Vec<KeyHolderPublic>> {
         let dir = self.root.join("key-holders");
-        let entries = fs::read_dir(&dir)
-            .with_context(|| format!("no key-holders registered in {}", dir.display()))?;
+        let entries = fs::read_dir(&dir).with_context(|| format!("no key-holders registered in {}", dir.display()))?;
         let mut out = Vec::new();
         for entry in entries {
-            let path = entry
-                .with_context(|| format!("cannot list {}", dir.display()))?
-                .path();
+            let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
             let (p, _): (KeyHolderPublic, _) = read_json(&path)?;
             if path.file_stem().and_then(|s| s.to_str()) != Some(p.index.to_string().as_str()) {
-                bail!(
-                    "{} holds key-holder {}: file name and index differ",
-                    path.display(),
-                    p.index
-                );
+                bail!("{} holds key-holder {}: file name and index differ", path.display(), p.index);
             }
             out.push(p);
         }
@@ -134,11 +121,7 @@ impl CeremonyDir {
     /// Publishes a message into its slot (write-once).
     pub fn publish<T: Serialize>(&self, slot: Slot, message: &T) -> Result<()> {
         let bytes = serde_json::to_vec_pretty(message)?;
-        write_once(
-            &self.root.join(slot.relative_path()),
-            &bytes,
-            &format!("{slot:?}"),
-        )
+        write_once(&self.root.join(slot.relative_path()), &bytes, &format!("{slot:?}"))
     }
 
     /// The message in a slot, if any. A slot whose content does not parse is an error.
@@ -244,10 +227,7 @@ impl Api {
             .context("cannot build the HTTP client")?;
         Ok(Self {
             base: base.trim_end_matches('/').to_string(),
-            token: token
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
+            token: token.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string),
             http,
         })
     }
@@ -268,11 +248,7 @@ impl Api {
 
     fn send_get(&self, path: &str) -> Result<(String, reqwest::blocking::Response)> {
         let url = self.url(path);
-        let r = self
-            .http
-            .get(&url)
-            .send()
-            .with_context(|| format!("cannot reach {url}"))?;
+        let r = self.http.get(&url).send().with_context(|| format!("cannot reach {url}"))?;
         Ok((url, r))
     }
 
@@ -281,9 +257,7 @@ impl Api {
         let (url, r) = self.send_get(path)?;
         let status = r.status().as_u16();
         if r.status().is_success() {
-            let v = r
-                .json()
-                .with_context(|| format!("{url}: malformed answer"))?;
+            let v = r.json().with_context(|| format!("{url}: malformed answer"))?;
             return Ok((status, Some(v)));
         }
         Ok((status, None))
@@ -310,9 +284,7 @@ impl Api {
         if !r.status().is_success() {
             return Err(refusal(r));
         }
-        let text = r
-            .text()
-            .with_context(|| format!("{url}: cannot read the answer"))?;
+        let text = r.text().with_context(|| format!("{url}: cannot read the answer"))?;
         if text.trim().is_empty() {
             return Ok(Value::Null);
         }
@@ -324,10 +296,7 @@ impl Api {
 fn refusal(r: reqwest::blocking::Response) -> anyhow::Error {
     let status = r.status().as_u16();
     let e: Value = r.json().unwrap_or(Value::Null);
-    let field = e["field"]
-        .as_str()
-        .map(|f| format!(" (field {f})"))
-        .unwrap_or_default();
+    let field = e["field"].as_str().map(|f| format!(" (field {f})")).unwrap_or_default();
     anyhow!(
         "the server refused it: HTTP {status} {}: {}{field}",
         e["error"].as_str().unwrap_or("?"),
@@ -351,11 +320,7 @@ impl ServerRelay {
         if token.trim().is_empty() {
             bail!("--server needs the key-holder's session token in DOBUSH_TOKEN");
         }
-        Ok(Self {
-            api: Api::new(base, Some(token))?,
-            campaign: campaign.to_string(),
-            cache: RefCell::new(None),
-        })
+        Ok(Self { api: Api::new(base, Some(token))?, campaign: campaign.to_string(), cache: RefCell::new(None) })
     }
 
     fn path(&self, what: &str) -> String {
@@ -372,10 +337,7 @@ impl ServerRelay {
         }
         let (status, v) = self.get::<Value>("")?;
         let v = v.ok_or_else(|| {
-            anyhow!(
-                "the server has no key ceremony for campaign {:?} (HTTP {status})",
-                self.campaign
-            )
+            anyhow!("the server has no key ceremony for campaign {:?} (HTTP {status})", self.campaign)
         })?;
         let (_, t) = self.get::<CeremonyTranscript>("/transcript")?;
         let t = t.ok_or_else(|| anyhow!("the server did not answer the ceremony transcript"))?;
@@ -402,19 +364,12 @@ impl ServerRelay {
 
     fn key_holders(&self) -> Result<Vec<KeyHolderPublic>> {
         let (v, _) = self.state()?;
-        let list = v["key_holders"]
-            .as_array()
-            .ok_or_else(|| anyhow!("the server's ceremony state lists no key-holders"))?;
-        let missing: Vec<String> = list
-            .iter()
-            .filter(|k| k["registered"] != Value::Bool(true))
-            .map(|k| k["index"].to_string())
-            .collect();
+        let list =
+            v["key_holders"].as_array().ok_or_else(|| anyhow!("the server's ceremony state lists no key-holders"))?;
+        let missing: Vec<String> =
+            list.iter().filter(|k| k["registered"] != Value::Bool(true)).map(|k| k["index"].to_string()).collect();
         if !missing.is_empty() {
-            bail!(
-                "not every key-holder has registered with the server yet: missing {}",
-                missing.join(", ")
-            );
+            bail!("not every key-holder has registered with the server yet: missing {}", missing.join(", "));
         }
         list.iter()
             .map(|k| {
@@ -430,10 +385,7 @@ impl ServerRelay {
             Slot::CommitmentHash(_) => self.post("/commitment-hashes", &body),
             Slot::Reveal(_) => self.post("/reveals", &body),
             Slot::Share(..) => self.post("/shares", &body),
-            Slot::Complaints(l) => self.post(
-                "/complaints",
-                &json!({ "complainer": l, "complaints": body }),
-            ),
+            Slot::Complaints(l) => self.post("/complaints", &json!({ "complainer": l, "complaints": body })),
         }
     }
 
@@ -442,28 +394,18 @@ impl ServerRelay {
         let found: Option<Value> = match slot {
             Slot::CommitmentHash(i) => find(&t.commitment_hashes, |m| m.message.dealer == i)?,
             Slot::Reveal(i) => find(&t.reveals, |m| m.message.dealer == i)?,
-            Slot::Share(i, l) => find(&t.shares, |m| {
-                m.message.dealer == i && m.message.recipient == l
-            })?,
+            Slot::Share(i, l) => find(&t.shares, |m| m.message.dealer == i && m.message.recipient == l)?,
             Slot::Complaints(l) => {
-                let done = v["round3"]
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(|x| x.as_u64() == Some(u64::from(l))));
+                let done = v["round3"].as_array().is_some_and(|a| a.iter().any(|x| x.as_u64() == Some(u64::from(l))));
                 if done {
-                    let mine: Vec<_> = t
-                        .complaints
-                        .iter()
-                        .filter(|c| c.message.complainer == l)
-                        .collect();
+                    let mine: Vec<_> = t.complaints.iter().filter(|c| c.message.complainer == l).collect();
                     Some(serde_json::to_value(mine)?)
                 } else {
                     None
                 }
             }
         };
-        found
-            .map(|v| serde_json::from_value(v).context("the server relayed a malformed message"))
-            .transpose()
+        found.map(|v| serde_json::from_value(v).context("the server relayed a malformed message")).transpose()
     }
 
     fn outcome(&self) -> Result<Option<CeremonyOutcome>> {
@@ -472,10 +414,5 @@ impl ServerRelay {
 }
 
 fn find<M: Serialize>(items: &[M], pred: impl Fn(&M) -> bool) -> Result<Option<Value>> {
-    items
-        .iter()
-        .find(|m| pred(m))
-        .map(serde_json::to_value)
-        .transpose()
-        .map_err(Into::into)
+    items.iter().find(|m| pred(m)).map(serde_json::to_value).transpose().map_err(Into::into)
 }

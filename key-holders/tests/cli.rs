@@ -14,8 +14,8 @@ use dobush_crypto::credential::Credential;
 use dobush_crypto::dlog::DlogTable;
 use dobush_crypto::election_protocol::{ElectionProtocol, MemberSignature};
 use dobush_crypto::record::{
-    Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder,
-    RECORD_VERSION, ReVotePolicy, counted_ballots,
+    Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder, RECORD_VERSION,
+    ReVotePolicy, counted_ballots,
 };
 use dobush_crypto::tally::EncryptedTally;
 use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, verify_and_combine};
@@ -33,11 +33,7 @@ const PASS: &str = "correct horse battery staple";
 const T: &str = "3";
 
 fn run_with(pass: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("DOBUSH_PASSPHRASE", pass)
-        .output()
-        .expect("binary runs")
+    Command::new(BIN).args(args).env("DOBUSH_PASSPHRASE", pass).output().expect("binary runs")
 }
 
 fn ok(args: &[&str]) -> String {
@@ -47,26 +43,15 @@ fn ok(args: &[&str]) -> String {
 /// The stdout of a run that must have succeeded.
 fn succeeded(args: &[&str], out: Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{args:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     stdout
 }
 
 /// Runs a command that must fail; returns (exit code, stderr).
 fn fails(pass: &str, args: &[&str]) -> (i32, String) {
     let out = run_with(pass, args);
-    assert!(
-        !out.status.success(),
-        "{args:?} should have failed:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    assert!(!out.status.success(), "{args:?} should have failed:\n{}", String::from_utf8_lossy(&out.stdout));
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn value_of(stdout: &str, prefix: &str) -> String {
@@ -98,27 +83,13 @@ impl Ceremony {
         let mut stores = Vec::new();
         for l in 1..=5 {
             let store = root.join(format!("keystore-{l}"));
-            let out = ok(&[
-                "init",
-                "--dir",
-                s(&store),
-                "--index",
-                &l.to_string(),
-                "--ceremony",
-                s(&dir),
-            ]);
+            let out = ok(&["init", "--dir", s(&store), "--index", &l.to_string(), "--ceremony", s(&dir)]);
             assert_eq!(value_of(&out, "signing key fingerprint:").len(), 24);
             assert_eq!(value_of(&out, "communication key fingerprint:").len(), 24);
             assert!(store.join(format!("key-holder-{l}.public.json")).exists());
             stores.push(store);
         }
-        Self {
-            _tmp: tmp,
-            root,
-            dir,
-            campaign: campaign.into(),
-            stores,
-        }
+        Self { _tmp: tmp, root, dir, campaign: campaign.into(), stores }
     }
 
     fn round_args<'a>(&'a self, round: &'a str, l: usize) -> Vec<&'a str> {
@@ -142,11 +113,7 @@ impl Ceremony {
 
     fn context(
         &self,
-    ) -> (
-        dobush_crypto::threshold::Parameters,
-        Vec<dobush_crypto::threshold::KeyHolderPublic>,
-        [u8; 32],
-    ) {
+    ) -> (dobush_crypto::threshold::Parameters, Vec<dobush_crypto::threshold::KeyHolderPublic>, [u8; 32]) {
         ceremony_context(&Relay::Dir(CeremonyDir::new(&self.dir)), &self.campaign, 3).unwrap()
     }
 
@@ -157,14 +124,8 @@ impl Ceremony {
 
 /// The joint key fingerprint every key-holder printed (asserted equal).
 fn common_fingerprint(outputs: &[String]) -> String {
-    let fps: Vec<String> = outputs
-        .iter()
-        .map(|o| value_of(o, "joint key fingerprint:"))
-        .collect();
-    assert!(
-        fps.iter().all(|f| *f == fps[0]),
-        "different joint keys: {fps:?}"
-    );
+    let fps: Vec<String> = outputs.iter().map(|o| value_of(o, "joint key fingerprint:")).collect();
+    assert!(fps.iter().all(|f| *f == fps[0]), "different joint keys: {fps:?}");
     fps[0].clone()
 }
 
@@ -172,11 +133,7 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(all_files(&p))
-        } else {
-            out.push(p)
-        }
+        if p.is_dir() { out.extend(all_files(&p)) } else { out.push(p) }
     }
     out
 }
@@ -187,14 +144,8 @@ fn ballot(council: usize, yes: bool) -> PlaintextBallot {
     PlaintextBallot {
         style: "samarkandek".into(),
         contests: vec![
-            PlaintextContest {
-                contest_id: "council".into(),
-                selections: c,
-            },
-            PlaintextContest {
-                contest_id: "question".into(),
-                selections: if yes { vec![1, 0] } else { vec![0, 1] },
-            },
+            PlaintextContest { contest_id: "council".into(), selections: c },
+            PlaintextContest { contest_id: "question".into(), selections: if yes { vec![1, 0] } else { vec![0, 1] } },
         ],
     }
 }
@@ -206,13 +157,7 @@ fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let manifest = pilot_manifest();
     let (params, publics, base) = c.context();
-    let transcript = collect_transcript(
-        &Relay::Dir(CeremonyDir::new(&c.dir)),
-        &params,
-        &base,
-        &publics,
-    )
-    .unwrap();
+    let transcript = collect_transcript(&Relay::Dir(CeremonyDir::new(&c.dir)), &params, &base, &publics).unwrap();
     let outcome = dkg::evaluate(&params, &base, &publics, &transcript).unwrap();
     let ctx = ElectionContext::new(base, outcome.joint_key, manifest.clone()).unwrap();
     let board_key = BoardKey::generate(&mut rng);
@@ -222,36 +167,21 @@ fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
         threshold: 3,
         key_holders: publics
             .iter()
-            .map(|p| PublishedKeyHolder {
-                index: p.index,
-                signing_key: p.signing_key.0,
-                comm_key: p.comm_key,
-            })
+            .map(|p| PublishedKeyHolder { index: p.index, signing_key: p.signing_key.0, comm_key: p.comm_key })
             .collect(),
         joint_key: outcome.joint_key,
         base_hash: base,
         extended_hash: *ctx.extended_hash(),
         board_key: board_key.public(),
     };
-    let voters: Vec<Credential> = (0..6)
-        .map(|_| Credential::generate(&mut rng).unwrap())
-        .collect();
-    let mut listed: Vec<ListedCredential> = voters
-        .iter()
-        .map(|v| ListedCredential {
-            credential: v.public(),
-            style: "samarkandek".into(),
-        })
-        .collect();
+    let voters: Vec<Credential> = (0..6).map(|_| Credential::generate(&mut rng).unwrap()).collect();
+    let mut listed: Vec<ListedCredential> =
+        voters.iter().map(|v| ListedCredential { credential: v.public(), style: "samarkandek".into() }).collect();
     listed.sort_by_key(|l| *l.credential.0.as_bytes());
     let mut board = Board::new();
     let mut heads = Vec::new();
     board
-        .append(&BoardEntry::CredentialList {
-            count: listed.len() as u64,
-            credentials: listed,
-            revoked: vec![],
-        })
+        .append(&BoardEntry::CredentialList { count: listed.len() as u64, credentials: listed, revoked: vec![] })
         .unwrap();
     let member = ed25519_dalek::SigningKey::generate(&mut rng);
     let list = board.lines()[0].clone();
@@ -262,18 +192,9 @@ fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
             &[("member 1", &member)],
         ))
         .unwrap();
-    board
-        .append(&BoardEntry::Opened { timestamp_ms: 1 })
-        .unwrap();
-    let votes = [
-        (0usize, 0usize, true),
-        (1, 3, false),
-        (2, 3, true),
-        (3, 7, true),
-        (4, 8, false),
-        (5, 1, true),
-        (0, 2, false),
-    ];
+    board.append(&BoardEntry::Opened { timestamp_ms: 1 }).unwrap();
+    let votes =
+        [(0usize, 0usize, true), (1, 3, false), (2, 3, true), (3, 7, true), (4, 8, false), (5, 1, true), (0, 2, false)];
     let mut cast = Vec::new();
     let mut plain = Vec::new();
     for (k, &(voter, council, yes)) in votes.iter().enumerate() {
@@ -282,30 +203,14 @@ fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
         let v = verify_ballot(&ctx, b, &mut rng).unwrap();
         let mut pairs: Vec<_> = cast
             .iter()
-            .map(|x: &dobush_crypto::ballot::VerifiedBallot| {
-                (x.ballot().credential, *x.tracking_code())
-            })
+            .map(|x: &dobush_crypto::ballot::VerifiedBallot| (x.ballot().credential, *x.tracking_code()))
             .collect();
         pairs.push((v.ballot().credential, *v.tracking_code()));
         let (_, superseded) = counted_ballots(ReVotePolicy::LastCounts, &pairs, &[]).unwrap();
-        if let Some((old, by)) = superseded
-            .last()
-            .copied()
-            .filter(|(_, by)| by == v.tracking_code())
-        {
-            board
-                .append(&BoardEntry::Superseded {
-                    tracking_code: old,
-                    by,
-                })
-                .unwrap();
+        if let Some((old, by)) = superseded.last().copied().filter(|(_, by)| by == v.tracking_code()) {
+            board.append(&BoardEntry::Superseded { tracking_code: old, by }).unwrap();
         }
-        board
-            .append(&BoardEntry::Ballot {
-                ballot: v.ballot().clone(),
-                tracking_code: *v.tracking_code(),
-            })
-            .unwrap();
+        board.append(&BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() }).unwrap();
         heads.push(board.sign_head(&board_key, base, 10 + k as u64));
         cast.push(v);
         plain.push(p);
@@ -315,23 +220,13 @@ fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
         let p = ballot(4, true);
         let (b, _) = encrypt_ballot(&ctx, outsider.signing_key(), &p, &mut rng).unwrap();
         let v = verify_ballot(&ctx, b, &mut rng).unwrap();
-        board
-            .append(&BoardEntry::Ballot {
-                ballot: v.ballot().clone(),
-                tracking_code: *v.tracking_code(),
-            })
-            .unwrap();
+        board.append(&BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() }).unwrap();
         cast.push(v);
         plain.push(p);
     }
-    board
-        .append(&BoardEntry::Closed { timestamp_ms: 100 })
-        .unwrap();
+    board.append(&BoardEntry::Closed { timestamp_ms: 100 }).unwrap();
     heads.push(board.sign_head(&board_key, base, 100));
-    let pairs: Vec<_> = cast
-        .iter()
-        .map(|v| (v.ballot().credential, *v.tracking_code()))
-        .collect();
+    let pairs: Vec<_> = cast.iter().map(|v| (v.ballot().credential, *v.tracking_code())).collect();
     let (counted, _) = counted_ballots(ReVotePolicy::LastCounts, &pairs, &[]).unwrap();
     let mut tally = EncryptedTally::new(&ctx);
     let mut expected = vec![vec![0u64; 9], vec![0u64; 2]];
@@ -366,18 +261,7 @@ fn read_record(dir: &Path) -> ElectionRecord {
 /// and write nothing.
 fn assert_tally_refused(c: &Ceremony, record: &Path, needle: &str) {
     let out_file = c.root.join("never.json");
-    let (code, err) = fails(
-        PASS,
-        &[
-            "tally",
-            "--dir",
-            c.store(2),
-            "--record",
-            s(record),
-            "--out",
-            s(&out_file),
-        ],
-    );
+    let (code, err) = fails(PASS, &["tally", "--dir", c.store(2), "--record", s(record), "--out", s(&out_file)]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("REFUSED") && err.contains(needle), "{err}");
     assert!(!out_file.exists(), "no decryption share may be written");
@@ -393,18 +277,11 @@ fn ceremony_rehearsal_tally_and_signing() {
         ok(&c.round_args("commit", l));
     }
     let (_, err) = fails(PASS, &c.round_args("reveal", 1));
-    assert!(
-        err.contains("round 1 is not complete") && err.contains('5'),
-        "{err}"
-    );
+    assert!(err.contains("round 1 is not complete") && err.contains('5'), "{err}");
     ok(&c.round_args("commit", 5));
     let (_, err) = fails(PASS, &c.round_args("commit", 5));
     assert!(err.contains("already done"), "{err}");
-    let bases: Vec<String> = c
-        .round("reveal")
-        .iter()
-        .map(|o| value_of(o, "base context hash:"))
-        .collect();
+    let bases: Vec<String> = c.round("reveal").iter().map(|o| value_of(o, "base context hash:")).collect();
     assert!(bases.iter().all(|b| *b == bases[0] && b.len() == 64));
     let (_, err) = fails(PASS, &c.round_args("finish", 1));
     assert!(err.contains("round 3 is not complete"), "{err}");
@@ -414,23 +291,10 @@ fn ceremony_rehearsal_tally_and_signing() {
     let finished = c.round("finish");
     let fingerprint = common_fingerprint(&finished);
     assert_eq!(fingerprint.len(), 24);
-    assert!(
-        finished
-            .iter()
-            .all(|o| value_of(o, "qualified dealers:") == "1, 2, 3, 4, 5")
-    );
+    assert!(finished.iter().all(|o| value_of(o, "qualified dealers:") == "1, 2, 3, 4, 5"));
     // The polynomial is deleted once the share is stored; `finish` again gives the same result.
-    assert!(
-        !c.stores[1]
-            .join("campaigns")
-            .join(&campaign)
-            .join("polynomial.enc")
-            .exists()
-    );
-    assert_eq!(
-        common_fingerprint(&[ok(&c.round_args("finish", 2)), finished[0].clone()]),
-        fingerprint
-    );
+    assert!(!c.stores[1].join("campaigns").join(&campaign).join("polynomial.enc").exists());
+    assert_eq!(common_fingerprint(&[ok(&c.round_args("finish", 2)), finished[0].clone()]), fingerprint);
 
     // Every key-holder rehearses a decryption of a value it encrypted itself.
     for l in 1..=5 {
@@ -447,63 +311,38 @@ fn ceremony_rehearsal_tally_and_signing() {
         let bytes = fs::read(&f).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         assert!(
-            !text.contains(&secret_hex)
-                && !text.contains(&keys_hex[..64])
-                && !text.contains(&keys_hex[64..]),
+            !text.contains(&secret_hex) && !text.contains(&keys_hex[..64]) && !text.contains(&keys_hex[64..]),
             "{f:?}"
         );
-        assert!(
-            !bytes
-                .windows(32)
-                .any(|w| w == share.secret_bytes().as_ref()),
-            "{f:?}"
-        );
+        assert!(!bytes.windows(32).any(|w| w == share.secret_bytes().as_ref()), "{f:?}");
     }
 
     // A wrong passphrase is refused.
-    let (code, err) = fails(
-        "wrong passphrase here",
-        &["rehearse", "--dir", c.store(1), "--campaign", &campaign],
-    );
+    let (code, err) = fails("wrong passphrase here", &["rehearse", "--dir", c.store(1), "--campaign", &campaign]);
     assert_eq!(code, 1);
-    assert!(
-        err.contains("wrong passphrase, or the keystore was altered"),
-        "{err}"
-    );
+    assert!(err.contains("wrong passphrase, or the keystore was altered"), "{err}");
 
     // A tampered keystore is refused: keys, key share, or the public ceremony state.
-    for (file, pointer) in [
-        ("keys.enc", "/ciphertext"),
-        ("key-share.enc", "/ciphertext"),
-        ("ceremony.json", "/base_hash"),
-    ] {
+    for (file, pointer) in
+        [("keys.enc", "/ciphertext"), ("key-share.enc", "/ciphertext"), ("ceremony.json", "/base_hash")]
+    {
         let copy = c.root.join(format!("tampered-{file}"));
         fs::create_dir_all(copy.join("campaigns").join(&campaign)).unwrap();
         for f in all_files(&c.stores[0]) {
             let rel = f.strip_prefix(&c.stores[0]).unwrap();
             fs::copy(&f, copy.join(rel)).unwrap();
         }
-        let target = all_files(&copy)
-            .into_iter()
-            .find(|p| p.file_name().unwrap() == file)
-            .unwrap();
-        let mut v: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(&target).unwrap()).unwrap();
+        let target = all_files(&copy).into_iter().find(|p| p.file_name().unwrap() == file).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&target).unwrap()).unwrap();
         let field = v.pointer_mut(pointer).unwrap();
         let mut text = field.as_str().unwrap().to_owned();
         let flipped = if text.starts_with('0') { "1" } else { "0" };
         text.replace_range(0..1, flipped);
         *field = serde_json::Value::String(text);
         fs::write(&target, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
-        let (code, err) = fails(
-            PASS,
-            &["rehearse", "--dir", s(&copy), "--campaign", &campaign],
-        );
+        let (code, err) = fails(PASS, &["rehearse", "--dir", s(&copy), "--campaign", &campaign]);
         assert_ne!(code, 0);
-        assert!(
-            err.contains("wrong passphrase, or the keystore was altered"),
-            "{file}: {err}"
-        );
+        assert!(err.contains("wrong passphrase, or the keystore was altered"), "{file}: {err}");
     }
 
     // Tally: three key-holders check the record and decrypt their share of each total; the
@@ -513,21 +352,9 @@ fn ceremony_rehearsal_tally_and_signing() {
     let mut all_shares: Vec<DecryptionShare> = Vec::new();
     for l in [1usize, 3, 5] {
         let out_file = c.root.join(format!("shares-{l}.json"));
-        let out = ok(&[
-            "tally",
-            "--dir",
-            c.store(l),
-            "--record",
-            s(&rec),
-            "--out",
-            s(&out_file),
-        ]);
-        assert!(
-            out.contains("7 ballots verified, 6 counted, 1 superseded"),
-            "{out}"
-        );
-        let shares: Vec<DecryptionShare> =
-            serde_json::from_str(&fs::read_to_string(&out_file).unwrap()).unwrap();
+        let out = ok(&["tally", "--dir", c.store(l), "--record", s(&rec), "--out", s(&out_file)]);
+        assert!(out.contains("7 ballots verified, 6 counted, 1 superseded"), "{out}");
+        let shares: Vec<DecryptionShare> = serde_json::from_str(&fs::read_to_string(&out_file).unwrap()).unwrap();
         assert_eq!(shares.len(), 11);
         all_shares.extend(shares);
     }
@@ -537,15 +364,8 @@ fn ceremony_rehearsal_tally_and_signing() {
     let table = DlogTable::new(10);
     for (ci, contest) in record.encrypted_totals.iter().enumerate() {
         for (j, ct) in contest.totals.iter().enumerate() {
-            let id = TotalId {
-                contest: ci as u32,
-                option: j as u32,
-            };
-            let shares: Vec<_> = all_shares
-                .iter()
-                .filter(|s| s.total() == id)
-                .cloned()
-                .collect();
+            let id = TotalId { contest: ci as u32, option: j as u32 };
+            let shares: Vec<_> = all_shares.iter().filter(|s| s.total() == id).cloned().collect();
             let got = verify_and_combine(
                 &params,
                 &record.package.extended_hash,
@@ -566,11 +386,7 @@ fn ceremony_rehearsal_tally_and_signing() {
     let mut r = read_record(&bad);
     r.encrypted_totals[0].totals.swap(0, 3);
     fs::write(bad.join("record.json"), serde_json::to_string(&r).unwrap()).unwrap();
-    assert_tally_refused(
-        &c,
-        &bad,
-        "selection 0: the published encrypted total differs",
-    );
+    assert_tally_refused(&c, &bad, "selection 0: the published encrypted total differs");
 
     // … a board altered after the final head …
     let altered = c.root.join("record-altered-board");
@@ -587,12 +403,7 @@ fn ceremony_rehearsal_tally_and_signing() {
     assert_tally_refused(&c, &rogue, "is not on the list");
 
     // … and a record of another ceremony (SimElection runs its own, same campaign id).
-    let mut sim = SimElection::new(
-        pilot_manifest(),
-        ReVotePolicy::LastCounts,
-        3,
-        ChaCha20Rng::seed_from_u64(3),
-    );
+    let mut sim = SimElection::new(pilot_manifest(), ReVotePolicy::LastCounts, 3, ChaCha20Rng::seed_from_u64(3));
     sim.cast(0, &ballot(2, true));
     let (sim_record, sim_board, _) = sim.close();
     let other = c.root.join("record-other");
@@ -605,36 +416,18 @@ fn ceremony_rehearsal_tally_and_signing() {
     fs::write(&body_file, serde_json::to_string_pretty(&body).unwrap()).unwrap();
     let mut signatures = Vec::new();
     for (l, member) in [(1usize, "Chair A. Asanova"), (4, "Secretary B. Bakirov")] {
-        let out = ok(&[
-            "sign",
-            "--dir",
-            c.store(l),
-            "--protocol",
-            s(&body_file),
-            "--member",
-            member,
-        ]);
+        let out = ok(&["sign", "--dir", c.store(l), "--protocol", s(&body_file), "--member", member]);
         let sig: MemberSignature = serde_json::from_str(&out).unwrap();
         assert_eq!(sig.member, member);
         let (store, _) = Keystore::open(&c.stores[l - 1], PASS).unwrap();
         assert_eq!(hex::encode(sig.public_key), store.meta().member_key);
         signatures.push(sig);
     }
-    let signed = ElectionProtocol {
-        body: body.clone(),
-        signatures: signatures.clone(),
-    };
+    let signed = ElectionProtocol { body: body.clone(), signatures: signatures.clone() };
     signed.verify_signatures().unwrap();
     let mut changed = body;
     changed.drawn_up_ms += 1;
-    assert!(
-        ElectionProtocol {
-            body: changed,
-            signatures
-        }
-        .verify_signatures()
-        .is_err()
-    );
+    assert!(ElectionProtocol { body: changed, signatures }.verify_signatures().is_err());
     // Credential-list signing: the digest is recomputed from the entry, never trusted.
     let board_text = fs::read_to_string(other.join("board.jsonl")).unwrap();
     let entry = board_text.lines().next().unwrap();
@@ -643,46 +436,16 @@ fn ceremony_rehearsal_tally_and_signing() {
     let list_file = c.root.join("credential-list.json");
     let list = serde_json::json!({ "campaign_id": campaign, "entry": entry, "digest": hex::encode(digest) });
     fs::write(&list_file, list.to_string()).unwrap();
-    let out = ok(&[
-        "sign-list",
-        "--dir",
-        c.store(2),
-        "--list",
-        s(&list_file),
-        "--member",
-        "Member C. Cholponova",
-    ]);
+    let out = ok(&["sign-list", "--dir", c.store(2), "--list", s(&list_file), "--member", "Member C. Cholponova"]);
     let sig: MemberSignature = serde_json::from_str(&out).unwrap();
-    dobush_crypto::record::check_credential_list_signatures(
-        campaign,
-        entry.as_bytes(),
-        std::slice::from_ref(&sig),
-    )
-    .unwrap();
+    dobush_crypto::record::check_credential_list_signatures(campaign, entry.as_bytes(), std::slice::from_ref(&sig))
+        .unwrap();
     let mut lying = list.clone();
     lying["digest"] = hex::encode([7u8; 32]).into();
     fs::write(&list_file, lying.to_string()).unwrap();
-    let (code, err) = fails(
-        PASS,
-        &[
-            "sign-list",
-            "--dir",
-            c.store(2),
-            "--list",
-            s(&list_file),
-            "--member",
-            "M",
-        ],
-    );
+    let (code, err) = fails(PASS, &["sign-list", "--dir", c.store(2), "--list", s(&list_file), "--member", "M"]);
     assert!(code != 0 && err.contains("not the list's digest"), "{err}");
-    let help = String::from_utf8(
-        Command::new(BIN)
-            .args(["sign", "--help"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let help = String::from_utf8(Command::new(BIN).args(["sign", "--help"]).output().unwrap().stdout).unwrap();
     assert!(help.contains("qualified cloud e-signature"), "{help}");
 }
 
@@ -696,22 +459,12 @@ fn a_bad_share_gets_its_dealer_disqualified() {
     let (params, publics, ctx) = c.context();
     let (_, dealer) = Keystore::open(&c.stores[1], PASS).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(99);
-    let bad = Polynomial::random(&params, &mut rng)
-        .encrypt_share(&ctx, 2, &publics[3], &mut rng)
-        .unwrap();
+    let bad = Polynomial::random(&params, &mut rng).encrypt_share(&ctx, 2, &publics[3], &mut rng).unwrap();
     let signed = Signed::sign(bad, &ctx, &dealer.keys, &mut rng);
-    fs::write(
-        c.dir.join("round2").join("share-2-to-4.json"),
-        serde_json::to_vec_pretty(&signed).unwrap(),
-    )
-    .unwrap();
+    fs::write(c.dir.join("round2").join("share-2-to-4.json"), serde_json::to_vec_pretty(&signed).unwrap()).unwrap();
 
     let checks = c.round("check");
-    assert!(
-        checks[3].contains("dealer 2: BAD SHARE") && checks[3].contains("1 complaint(s)"),
-        "{}",
-        checks[3]
-    );
+    assert!(checks[3].contains("dealer 2: BAD SHARE") && checks[3].contains("1 complaint(s)"), "{}", checks[3]);
     for (k, out) in checks.iter().enumerate() {
         if k != 3 {
             assert!(out.contains("0 complaint(s)"), "{out}");
@@ -721,22 +474,11 @@ fn a_bad_share_gets_its_dealer_disqualified() {
     common_fingerprint(&finished);
     for out in &finished {
         assert_eq!(value_of(out, "qualified dealers:"), "1, 3, 4, 5");
-        assert!(
-            out.contains(
-                "disqualified dealer 2: share for key-holder 4 does not match the commitments"
-            ),
-            "{out}"
-        );
+        assert!(out.contains("disqualified dealer 2: share for key-holder 4 does not match the commitments"), "{out}");
     }
     // The disqualified dealer still holds a working share of the key of the others.
     for l in [2usize, 4] {
-        ok(&[
-            "rehearse",
-            "--dir",
-            c.store(l),
-            "--campaign",
-            "kg-2026-bad-share",
-        ]);
+        ok(&["rehearse", "--dir", c.store(l), "--campaign", "kg-2026-bad-share"]);
     }
 }
 
@@ -755,29 +497,15 @@ struct Server {
 }
 
 /// The e-voters of the server's campaign.
-const VOTER_PINS: [&str; 4] = [
-    "21504199000012",
-    "11203198500034",
-    "20101197000056",
-    "20101197000078",
-];
+const VOTER_PINS: [&str; 4] = ["21504199000012", "11203198500034", "20101197000056", "20101197000078"];
 
 const ADMIN_PIN: &str = "10101197000001";
-const KEY_HOLDER_PINS: [&str; 5] = [
-    "40101198000001",
-    "40101198000002",
-    "40101198000003",
-    "40101198000004",
-    "40101198000005",
-];
+const KEY_HOLDER_PINS: [&str; 5] =
+    ["40101198000001", "40101198000002", "40101198000003", "40101198000004", "40101198000005"];
 
 impl Server {
     fn start() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let mut settings = dobush_server::configuration::Settings::default();
         settings.server.port = 0;
@@ -786,26 +514,12 @@ impl Server {
         settings.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into()];
         settings.board.key_path = tmp.path().join("board.key").display().to_string();
         settings.rate_limit.per_address_per_minute = 100_000;
-        let clock = std::sync::Arc::new(dobush_server::clock::ManualClock::new(bishkek_2030(
-            3, 1, 12,
-        )));
-        let app = rt
-            .block_on(dobush_server::startup::Application::build(
-                settings,
-                clock.clone(),
-            ))
-            .unwrap();
+        let clock = std::sync::Arc::new(dobush_server::clock::ManualClock::new(bishkek_2030(3, 1, 12)));
+        let app = rt.block_on(dobush_server::startup::Application::build(settings, clock.clone())).unwrap();
         let url = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().into_inner();
         rt.spawn(app.run_until_stopped());
-        Self {
-            _rt: rt,
-            _tmp: tmp,
-            url,
-            state,
-            clock,
-            http: reqwest::blocking::Client::new(),
-        }
+        Self { _rt: rt, _tmp: tmp, url, state, clock, http: reqwest::blocking::Client::new() }
     }
 
     /// A session token of `pin`, as a login would give it.
@@ -820,21 +534,9 @@ impl Server {
     }
 
     /// A request with `token`'s session that must succeed; its JSON answer.
-    fn call_as(
-        &self,
-        token: &str,
-        method: &str,
-        path: &str,
-        body: serde_json::Value,
-    ) -> serde_json::Value {
+    fn call_as(&self, token: &str, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let r = self
-            .http
-            .request(m, format!("{}{path}", self.url))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .unwrap();
+        let r = self.http.request(m, format!("{}{path}", self.url)).bearer_auth(token).json(&body).send().unwrap();
         let status = r.status();
         let v: serde_json::Value = r.json().unwrap_or_default();
         assert!(status.is_success(), "{method} {path}: {status} {v}");
@@ -842,12 +544,7 @@ impl Server {
     }
 
     fn get(&self, path: &str) -> serde_json::Value {
-        self.http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap()
+        self.http.get(format!("{}{path}", self.url)).send().unwrap().json().unwrap()
     }
 
     /// A campaign in state key_ceremony with a 3-of-5 ceremony configured, re-votes under
@@ -887,11 +584,7 @@ impl Server {
             .collect();
         self.transition(&id, "start_key_ceremony");
         for pin in KEY_HOLDER_PINS {
-            self.call(
-                "POST",
-                "/api/staff",
-                serde_json::json!({ "pin": pin, "role": "key_holder" }),
-            );
+            self.call("POST", "/api/staff", serde_json::json!({ "pin": pin, "role": "key_holder" }));
         }
         self.call(
             "PUT",
@@ -902,11 +595,7 @@ impl Server {
     }
 
     fn transition(&self, id: &str, action: &str) {
-        self.call(
-            "POST",
-            &format!("/api/campaigns/{id}/transitions"),
-            serde_json::json!({ "action": action }),
-        );
+        self.call("POST", &format!("/api/campaigns/{id}/transitions"), serde_json::json!({ "action": action }));
     }
 }
 
@@ -933,25 +622,12 @@ fn ceremony_tally_and_signing_over_the_server_3_of_5() {
     let server = Server::start();
     let (id, creds) = server.campaign();
     let tmp = tempfile::tempdir().unwrap();
-    let stores: Vec<PathBuf> = (1..=5)
-        .map(|l| tmp.path().join(format!("keystore-{l}")))
-        .collect();
+    let stores: Vec<PathBuf> = (1..=5).map(|l| tmp.path().join(format!("keystore-{l}"))).collect();
     let round = |name: &str, l: usize, t: &str| -> Vec<String> {
-        [
-            "ceremony",
-            name,
-            "--dir",
-            s(&stores[l - 1]),
-            "--server",
-            &server.url,
-            "--campaign",
-            &id,
-            "--threshold",
-            t,
-        ]
-        .iter()
-        .map(|x| x.to_string())
-        .collect()
+        ["ceremony", name, "--dir", s(&stores[l - 1]), "--server", &server.url, "--campaign", &id, "--threshold", t]
+            .iter()
+            .map(|x| x.to_string())
+            .collect()
     };
     for l in 1..=5 {
         let out = ok_as(
@@ -986,10 +662,7 @@ fn ceremony_tally_and_signing_over_the_server_3_of_5() {
     assert_eq!(out.status.code(), Some(3), "another t is refused");
     let status = server.get(&format!("/api/campaigns/{id}/ceremony"));
     let out = ok_as(&server, 1, &args(&round("commit", 1, T)));
-    assert_eq!(
-        value_of(&out, "base context hash:"),
-        status["base_hash"].as_str().unwrap()
-    );
+    assert_eq!(value_of(&out, "base context hash:"), status["base_hash"].as_str().unwrap());
     // round 2 before round 1 is complete: the tool refuses, naming who is missing
     let out = run_as(&server, 1, &args(&round("reveal", 1, T)));
     assert!(!out.status.success());
@@ -1000,10 +673,7 @@ fn ceremony_tally_and_signing_over_the_server_3_of_5() {
     for l in 1..=5 {
         ok_as(&server, l, &args(&round("reveal", l, T)));
     }
-    assert_eq!(
-        server.get(&format!("/api/campaigns/{id}/ceremony"))["phase"],
-        "round3"
-    );
+    assert_eq!(server.get(&format!("/api/campaigns/{id}/ceremony"))["phase"], "round3");
     for l in 1..=5 {
         let out = ok_as(&server, l, &args(&round("check", l, T)));
         assert!(out.contains("4 share(s) valid, 0 complaint(s)"), "{out}");
@@ -1027,27 +697,15 @@ fn ceremony_tally_and_signing_over_the_server_3_of_5() {
     forged["joint_key"] = forged["verification_keys"][0].clone();
     set_outcome(forged.to_string());
     let out = run_as(&server, 5, &args(&round("finish", 5, T)));
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("another outcome"));
     set_outcome(original);
     // every key-holder evaluates the transcript itself and prints the same fingerprint
     for l in 1..=5 {
         let out = ok_as(&server, l, &args(&round("finish", l, T)));
-        assert!(
-            out.contains("equals this key-holder's own evaluation"),
-            "{out}"
-        );
+        assert!(out.contains("equals this key-holder's own evaluation"), "{out}");
         assert_eq!(value_of(&out, "joint key fingerprint:"), published);
-        ok_as(
-            &server,
-            l,
-            &["rehearse", "--dir", s(&stores[l - 1]), "--campaign", &id],
-        );
+        ok_as(&server, l, &["rehearse", "--dir", s(&stores[l - 1]), "--campaign", &id]);
     }
     // messages are write-once on the server too: a second round 1 is refused by the tool
     let out = run_as(&server, 1, &args(&round("commit", 1, T)));
@@ -1061,12 +719,7 @@ fn ceremony_tally_and_signing_over_the_server_3_of_5() {
 /// The package from the ceremony, the credential list signed by key-holder 1 as a commission
 /// member (`sign-list`), the polls opened; every voter casts, voter 0 re-votes; closed. Returns
 /// the expected counts.
-fn vote_and_close(
-    server: &Server,
-    id: &str,
-    creds: &[Credential],
-    stores: &[PathBuf],
-) -> Vec<Vec<u64>> {
+fn vote_and_close(server: &Server, id: &str, creds: &[Credential], stores: &[PathBuf]) -> Vec<Vec<u64>> {
     let mut manifest = pilot_manifest();
     manifest.campaign_id = id.to_string();
     let package: ElectionPackage = serde_json::from_value(server.call(
@@ -1080,15 +733,7 @@ fn vote_and_close(
     let list = server.get(&format!("/api/v1/campaigns/{id}/credential-list"));
     let list_file = stores[0].join("credential-list.json");
     fs::write(&list_file, list.to_string()).unwrap();
-    let out = ok(&[
-        "sign-list",
-        "--dir",
-        s(&stores[0]),
-        "--list",
-        s(&list_file),
-        "--member",
-        "Chair A. Asanova",
-    ]);
+    let out = ok(&["sign-list", "--dir", s(&stores[0]), "--list", s(&list_file), "--member", "Chair A. Asanova"]);
     server.call(
         "POST",
         &format!("/api/campaigns/{id}/credential-list/signatures"),
@@ -1100,8 +745,7 @@ fn vote_and_close(
     // (voter, council choice, yes): voter 0 votes again, and only the last one counts
     let votes = [(0usize, 1usize, true), (1, 3, false), (2, 3, true), (3, 8, true), (0, 5, false)];
     for &(v, council, yes) in &votes {
-        let (b, _) =
-            encrypt_ballot(&ctx, creds[v].signing_key(), &ballot(council, yes), &mut rng).unwrap();
+        let (b, _) = encrypt_ballot(&ctx, creds[v].signing_key(), &ballot(council, yes), &mut rng).unwrap();
         server.call_as(
             &server.token(VOTER_PINS[v]),
             "POST",
@@ -1154,10 +798,7 @@ fn tally_over_the_server(server: &Server, id: &str, stores: &[PathBuf], expected
     let out = run_as(server, 1, &args(&tally(1)));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(
-        err.contains("selection 0: the published encrypted total differs from the one recomputed"),
-        "{err}"
-    );
+    assert!(err.contains("selection 0: the published encrypted total differs from the one recomputed"), "{err}");
     let shares = server.get(&format!("/api/v1/campaigns/{id}/decryption-shares"));
     assert_eq!(shares["decryption_shares"], serde_json::json!([]), "nothing was posted");
     set_published_totals(server, id, &published.to_string());
@@ -1218,11 +859,8 @@ fn one_answer_server(body: String) -> String {
 /// which is the quorum of three registered members.
 fn sign_over_the_server(server: &Server, id: &str, stores: &[PathBuf]) {
     let draft = server.call("GET", &format!("/api/v1/campaigns/{id}/protocol/draft"), serde_json::Value::Null);
-    let digest = server.call(
-        "PUT",
-        &format!("/api/v1/campaigns/{id}/protocol"),
-        serde_json::json!({ "body": draft }),
-    )["digest"]
+    let digest = server.call("PUT", &format!("/api/v1/campaigns/{id}/protocol"), serde_json::json!({ "body": draft }))
+        ["digest"]
         .as_str()
         .unwrap()
         .to_string();
@@ -1236,9 +874,7 @@ fn sign_over_the_server(server: &Server, id: &str, stores: &[PathBuf]) {
         );
     }
     let sign = |l: usize, url: &str, extra: &[&str]| {
-        let mut a = vec![
-            "sign", "--dir", s(&stores[l - 1]), "--server", url, "--campaign", id, "--member",
-        ];
+        let mut a = vec!["sign", "--dir", s(&stores[l - 1]), "--server", url, "--campaign", id, "--member"];
         a.push(if l == 1 { "Chair A. Asanova" } else { "Member" });
         a.extend_from_slice(extra);
         a.iter().map(|x| x.to_string()).collect::<Vec<_>>()

@@ -19,12 +19,12 @@
 use std::sync::{Arc, Mutex};
 
 use dobush_crypto::ballot::{
-    encrypt_ballot, verify_ballot, verify_challenged_ballot, BallotOpening, BallotSecrets, EncryptedBallot,
-    PlaintextBallot, TrackingCode,
+    BallotOpening, BallotSecrets, EncryptedBallot, PlaintextBallot, TrackingCode, encrypt_ballot, verify_ballot,
+    verify_challenged_ballot,
 };
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential as CryptoCredential;
-use dobush_crypto::record::{ElectionPackage, Receipt, RECORD_VERSION};
+use dobush_crypto::record::{ElectionPackage, RECORD_VERSION, Receipt};
 use rand_core::OsRng;
 
 uniffi::setup_scaffolding!();
@@ -257,14 +257,19 @@ impl Election {
         credential: Arc<CredentialHandle>,
         plaintext_json: String,
     ) -> Result<Arc<EncryptedBallotHandle>, BridgeError> {
-        let plaintext: PlaintextBallot = serde_json::from_str(&plaintext_json).map_err(invalid_json("plaintext ballot"))?;
+        let plaintext: PlaintextBallot =
+            serde_json::from_str(&plaintext_json).map_err(invalid_json("plaintext ballot"))?;
         let (ballot, secrets) = encrypt_ballot(&self.ctx, credential.inner.signing_key(), &plaintext, &mut OsRng)
             .map_err(|e| BridgeError::InvalidBallot(e.to_string()))?;
         let verified = verify_ballot(&self.ctx, ballot, &mut OsRng)
             .map_err(|e| BridgeError::Internal(format!("own ballot does not verify: {e}")))?;
         let tracking_code = *verified.tracking_code();
         let ballot_json = to_json(verified.ballot())?;
-        Ok(Arc::new(EncryptedBallotHandle { ballot_json, tracking_code, state: Mutex::new(BallotState::Fresh(secrets)) }))
+        Ok(Arc::new(EncryptedBallotHandle {
+            ballot_json,
+            tracking_code,
+            state: Mutex::new(BallotState::Fresh(secrets)),
+        }))
     }
 
     /// Checks a challenged ballot on a second device: the ballot verifies against this

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use dobush_crypto::ballot::{verify_ballot, EncryptedBallot};
+use dobush_crypto::ballot::{EncryptedBallot, verify_ballot};
 use dobush_crypto::board::BoardKey;
 use dobush_crypto::record::{Board, BoardEntry};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::*;
 
@@ -64,10 +64,7 @@ fn build_fixtures() -> (String, String) {
     let (index, code) = cast[1];
     let receipt = board.receipt(index, code, head).unwrap();
     let pretty = |x: Value| serde_json::to_string_pretty(&x).unwrap() + "\n";
-    (
-        pretty(serde_json::to_value(&package).unwrap()),
-        pretty(serde_json::to_value(&receipt).unwrap()),
-    )
+    (pretty(serde_json::to_value(&package).unwrap()), pretty(serde_json::to_value(&receipt).unwrap()))
 }
 
 fn fixture_path(name: &str) -> PathBuf {
@@ -149,7 +146,10 @@ fn tampered_packages_are_rejected() {
         ("extended hash", edited_package(|p| p["extended_hash"] = json!(flip(p["extended_hash"].as_str().unwrap())))),
         ("base hash", edited_package(|p| p["base_hash"] = json!(flip(p["base_hash"].as_str().unwrap())))),
         // A changed option name changes the manifest hash and so the extended hash.
-        ("extended hash", edited_package(|p| p["manifest"]["contests"][0]["options"][0]["name"]["ru"] = json!("Другой"))),
+        (
+            "extended hash",
+            edited_package(|p| p["manifest"]["contests"][0]["options"][0]["name"]["ru"] = json!("Другой")),
+        ),
         // Another joint key (a valid point: a key-holder's) with the published hashes.
         ("extended hash", edited_package(|p| p["joint_key"] = p["key_holders"][0]["comm_key"].clone())),
         ("base hash", edited_package(|p| p["threshold"] = json!(2))),
@@ -173,10 +173,7 @@ fn pinned_load_refuses_another_context() {
     let e = election();
     let mut other = hex::decode(e.extended_hash_hex()).unwrap();
     other[31] ^= 0x80;
-    assert!(matches!(
-        Election::load_pinned(package_json(), hex::encode(other)),
-        Err(BridgeError::PackageRejected(_))
-    ));
+    assert!(matches!(Election::load_pinned(package_json(), hex::encode(other)), Err(BridgeError::PackageRejected(_))));
     assert!(matches!(Election::load_pinned(package_json(), "abc".into()), Err(BridgeError::InvalidInput(_))));
 }
 
@@ -305,19 +302,13 @@ fn wrong_openings_and_tampered_ballots_are_refused() {
     let mut opening: Value = serde_json::from_str(&oa).unwrap();
     opening["contests"][0][1]["mark"] = json!(0);
     opening["contests"][0][2]["mark"] = json!(1);
-    assert!(matches!(
-        e.verify_challenged(a.ballot_json(), opening.to_string()),
-        Err(BridgeError::OpeningMismatch(_))
-    ));
+    assert!(matches!(e.verify_challenged(a.ballot_json(), opening.to_string()), Err(BridgeError::OpeningMismatch(_))));
 
     // A ballot whose first two ciphertexts were swapped fails its proofs.
     let mut ballot: Value = serde_json::from_str(&a.ballot_json()).unwrap();
     let sels = ballot["contests"][0]["selections"].as_array_mut().unwrap();
     sels.swap(0, 1);
-    assert!(matches!(
-        e.verify_challenged(ballot.to_string(), oa.clone()),
-        Err(BridgeError::BallotRejected(_))
-    ));
+    assert!(matches!(e.verify_challenged(ballot.to_string(), oa.clone()), Err(BridgeError::BallotRejected(_))));
     assert!(matches!(e.verify_challenged("{}".into(), oa), Err(BridgeError::InvalidInput(_))));
 }
 
@@ -336,7 +327,10 @@ fn tampered_receipts_are_rejected() {
         ("proof", edited(&|r| r["inclusion_proof"][0] = json!("00".repeat(32)))),
         ("size", edited(&|r| r["tree_head"]["size"] = json!(5))),
         ("timestamp", edited(&|r| r["tree_head"]["timestamp_ms"] = json!(1))),
-        ("entry", edited(&|r| r["entry"] = json!(r["entry"].as_str().unwrap().replacen("samarkandek", "samarkandeK", 1)))),
+        (
+            "entry",
+            edited(&|r| r["entry"] = json!(r["entry"].as_str().unwrap().replacen("samarkandek", "samarkandeK", 1))),
+        ),
     ];
     for (what, json) in cases {
         assert!(matches!(e.verify_receipt(json), Err(BridgeError::ReceiptRejected(_))), "{what}");

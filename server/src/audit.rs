@@ -104,7 +104,8 @@ pub struct ChainReport {
 
 /// Recomputes the whole chain.
 pub fn verify_chain(conn: &mut AnyConnection) -> Result<ChainReport, ApiError> {
-    let rows: Vec<AuditEntry> = audit_log::table.order(audit_log::seq.asc()).select(AuditEntry::as_select()).load(conn)?;
+    let rows: Vec<AuditEntry> =
+        audit_log::table.order(audit_log::seq.asc()).select(AuditEntry::as_select()).load(conn)?;
     let mut prev = GENESIS.to_string();
     for (expected_seq, r) in (1..).zip(rows.iter()) {
         let h = entry_hash(&r.prev_hash, r.seq, r.at, &r.actor, &r.action, r.campaign_id.as_deref(), &r.details);
@@ -178,7 +179,13 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
 }
 
 /// Logs, audits and raises an alert for a refused access, then returns `error` for the client.
-pub async fn refuse(state: &AppState, req: &HttpRequest, actor: Option<&str>, kind: &'static str, error: ApiError) -> ApiError {
+pub async fn refuse(
+    state: &AppState,
+    req: &HttpRequest,
+    actor: Option<&str>,
+    kind: &'static str,
+    error: ApiError,
+) -> ApiError {
     let ip = client_ip(req);
     let actor = match actor {
         Some(a) => a.to_string(),
@@ -189,10 +196,7 @@ pub async fn refuse(state: &AppState, req: &HttpRequest, actor: Option<&str>, ki
     tracing::warn!(%actor, %path, kind, %reason, "access refused");
     state.metrics.access_refused();
     let at = state.clock.now().timestamp();
-    let result = state
-        .db
-        .write(move |c| record_refusal(c, at, &actor, ip.as_deref(), &path, kind, &reason))
-        .await;
+    let result = state.db.write(move |c| record_refusal(c, at, &actor, ip.as_deref(), &path, kind, &reason)).await;
     if let Err(e) = result {
         tracing::error!(error = %e, "could not record a refused access in the audit log");
     }

@@ -178,7 +178,12 @@ impl Boards {
     }
 
     /// Runs `f` on the campaign's board, synchronised with the database.
-    pub fn read<T>(&self, c: &mut AnyConnection, id: &str, f: impl FnOnce(&Board) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    pub fn read<T>(
+        &self,
+        c: &mut AnyConnection,
+        id: &str,
+        f: impl FnOnce(&Board) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let cb = self.campaign(id);
         let mut cb = lock(&cb);
         sync(c, id, &mut cb)?;
@@ -202,7 +207,13 @@ impl Boards {
             let latest_head_ms = sync(c, id, &mut cb)?;
             before = Some(cb.board.size());
             cb.stale = true;
-            let mut app = Appender { board: &mut cb.board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: Some(latest_head_ms) };
+            let mut app = Appender {
+                board: &mut cb.board,
+                key: &self.key,
+                campaign: id,
+                pending: Vec::new(),
+                latest_head_ms: Some(latest_head_ms),
+            };
             let out = f(c, &mut app)?;
             app.flush(c)?;
             written = Some(std::time::Instant::now());
@@ -237,7 +248,8 @@ impl Boards {
         }
         let (list, signed) = crate::credentials::signed_list(c, id)?;
         let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
-        let mut app = Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: None };
+        let mut app =
+            Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: None };
         app.append(c, &list, None, now_secs)?;
         app.append(c, &signed, None, now_secs)?;
         let assets = crate::webapp::asset_hashes().to_vec();
@@ -246,7 +258,6 @@ impl Boards {
         app.append(c, &BoardEntry::Opened { timestamp_ms: ms }, None, now_secs)?;
         self.forget(id);
         crate::db::refresh_statistics(c)
-
     }
 
     /// Writes the `closed` entry and signs the final head, inside the caller's transaction (the
@@ -257,7 +268,8 @@ impl Boards {
     pub fn close_board(&self, c: &mut AnyConnection, id: &str, now_secs: i64) -> Result<(), ApiError> {
         let Some((election, mut board)) = election_and_board(c, id, "closed")? else { return Ok(()) };
         let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
-        let mut app = Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: None };
+        let mut app =
+            Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: None };
         app.append(c, &BoardEntry::Closed { timestamp_ms: ms }, None, now_secs)?;
         app.sign_head(c, election.package.base_hash, ms)?;
         Ok(())
@@ -299,7 +311,8 @@ impl Boards {
             style: r.style.to_string(),
             decision: r.decision.to_string(),
         };
-        let mut app = Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: None };
+        let mut app =
+            Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: None };
         app.append(c, &entry, None, now.timestamp())?;
         app.sign_head(c, election.package.base_hash, millis(now))?;
         Ok(())
@@ -343,7 +356,13 @@ struct PendingRow {
 
 impl Appender<'_> {
     /// Appends `entry` to the log and to `board_entries`; returns its index.
-    pub fn append(&mut self, c: &mut AnyConnection, entry: &BoardEntry, ballot_id: Option<i64>, now_secs: i64) -> Result<u64, ApiError> {
+    pub fn append(
+        &mut self,
+        c: &mut AnyConnection,
+        entry: &BoardEntry,
+        ballot_id: Option<i64>,
+        now_secs: i64,
+    ) -> Result<u64, ApiError> {
         self.flush(c)?;
         let (index, line) = self.board.append(entry).map_err(corrupt)?;
         let leaf = hex::encode(leaf_hash(line.as_bytes()));
@@ -385,7 +404,13 @@ impl Appender<'_> {
     /// [`Appender::append_later`] for an entry already serialised (its `kind` the entry's
     /// `type`): a cast's entry is serialised by its request's task, not by the committer
     /// (`crate::commit::CastJob::new`).
-    pub fn append_line_later(&mut self, line: String, kind: &'static str, ballot_id: Option<i64>, now_secs: i64) -> Result<u64, ApiError> {
+    pub fn append_line_later(
+        &mut self,
+        line: String,
+        kind: &'static str,
+        ballot_id: Option<i64>,
+        now_secs: i64,
+    ) -> Result<u64, ApiError> {
         let leaf = hex::encode(leaf_hash(line.as_bytes()));
         let (index, _) = self.board.append_line(line.clone());
         let idx = i64::try_from(index).map_err(corrupt)?;
@@ -428,7 +453,12 @@ impl Appender<'_> {
     /// latest stored head's if that is later: heads must never go back in time (the verifier's
     /// board check, docs/record-format.md), and a cast reads the clock before it waits for the
     /// board lock, so a later head could otherwise carry an earlier time than the one before it.
-    pub fn sign_head(&mut self, c: &mut AnyConnection, context: [u8; 32], timestamp_ms: u64) -> Result<SignedTreeHead, ApiError> {
+    pub fn sign_head(
+        &mut self,
+        c: &mut AnyConnection,
+        context: [u8; 32],
+        timestamp_ms: u64,
+    ) -> Result<SignedTreeHead, ApiError> {
         self.flush(c)?;
         let latest = match self.latest_head_ms {
             Some(latest) => latest,
@@ -523,7 +553,10 @@ pub fn load_election(c: &mut AnyConnection, id: &str) -> Result<Election, ApiErr
         .first(c)
         .optional()?;
     let Some(text) = text else {
-        return Err(ApiError::conflict("no_election_key", "no election package (joint key) is installed for this campaign"));
+        return Err(ApiError::conflict(
+            "no_election_key",
+            "no election package (joint key) is installed for this campaign",
+        ));
     };
     let package: ElectionPackage = serde_json::from_str(&text).map_err(corrupt)?;
     let context = package.context().map_err(corrupt)?;

@@ -47,13 +47,15 @@ pub fn cast_gate(
 
 /// Checks that `pin` may vote electronically in `campaign_id` at `now` (open, in the window, on
 /// the register and the e-voter list), whatever the ballot.
-pub fn voter_gate(c: &mut AnyConnection, campaign_id: &str, pin: &str, now: DateTime<Utc>) -> Result<CastContext, ApiError> {
+pub fn voter_gate(
+    c: &mut AnyConnection,
+    campaign_id: &str,
+    pin: &str,
+    now: DateTime<Utc>,
+) -> Result<CastContext, ApiError> {
     let campaign = open_campaign(c, campaign_id, now)?;
-    let on_register: i64 = voters::table
-        .filter(voters::campaign_id.eq(campaign_id))
-        .filter(voters::pin.eq(pin))
-        .count()
-        .get_result(c)?;
+    let on_register: i64 =
+        voters::table.filter(voters::campaign_id.eq(campaign_id)).filter(voters::pin.eq(pin)).count().get_result(c)?;
     if on_register == 0 {
         return Err(not_on_register());
     }
@@ -110,12 +112,18 @@ pub fn cast_gates(
     // one query for everyone who passes: an active credential of a voter on the register (one
     // round trip less in every group, docs/load.md §Fewer round trips); a voter it does not
     // return is refused with the reason the single gate gives
-    let on_register = voters::table.filter(voters::campaign_id.eq(campaign_id)).filter(voters::pin.eq_any(&pins)).select(voters::pin);
+    let on_register =
+        voters::table.filter(voters::campaign_id.eq(campaign_id)).filter(voters::pin.eq_any(&pins)).select(voters::pin);
     let active: HashMap<String, (i64, String, String)> = evoter_credentials::table
         .filter(evoter_credentials::campaign_id.eq(campaign_id))
         .filter(evoter_credentials::pin.eq_any(on_register))
         .filter(evoter_credentials::status.eq("active"))
-        .select((evoter_credentials::pin, evoter_credentials::id, evoter_credentials::public_key, evoter_credentials::ballot_style))
+        .select((
+            evoter_credentials::pin,
+            evoter_credentials::id,
+            evoter_credentials::public_key,
+            evoter_credentials::ballot_style,
+        ))
         .load::<(String, i64, String, String)>(c)?
         .into_iter()
         .map(|(pin, id, key, style)| (pin, (id, key, style)))
@@ -129,7 +137,13 @@ pub fn cast_gates(
             if *style != own_style {
                 return Ok(Err(wrong_style(&own_style)));
             }
-            Ok(Ok(CastContext { campaign: campaign.clone(), revote_policy, credential_id, credential, ballot_style: own_style }))
+            Ok(Ok(CastContext {
+                campaign: campaign.clone(),
+                revote_policy,
+                credential_id,
+                credential,
+                ballot_style: own_style,
+            }))
         })
         .collect()
 }
@@ -147,13 +161,19 @@ fn open_campaign(c: &mut AnyConnection, campaign_id: &str, now: DateTime<Utc>) -
     let campaign = load_campaign(c, campaign_id)?;
     let st = campaign.state()?;
     if st != CampaignState::VotingOpen {
-        return Err(ApiError::conflict("voting_not_open", format!("voting is not open (the campaign is in state {})", st.as_str())));
+        return Err(ApiError::conflict(
+            "voting_not_open",
+            format!("voting is not open (the campaign is in state {})", st.as_str()),
+        ));
     }
     let ts = now.timestamp();
     if ts < campaign.opens_at || ts >= campaign.closes_at {
         return Err(ApiError::conflict(
             "outside_voting_window",
-            format!("ballots are accepted {}–{} Asia/Bishkek on {}", campaign.window_start, campaign.window_end, campaign.voting_day),
+            format!(
+                "ballots are accepted {}–{} Asia/Bishkek on {}",
+                campaign.window_start, campaign.window_end, campaign.voting_day
+            ),
         ));
     }
     Ok(campaign)
@@ -164,7 +184,10 @@ fn not_on_register() -> ApiError {
 }
 
 fn not_an_e_voter() -> ApiError {
-    ApiError::forbidden("not_an_e_voter", "you did not apply for electronic voting in this campaign; vote at your polling station")
+    ApiError::forbidden(
+        "not_an_e_voter",
+        "you did not apply for electronic voting in this campaign; vote at your polling station",
+    )
 }
 
 fn wrong_style(own: &str) -> ApiError {

@@ -246,12 +246,21 @@ const REVEAL: &str = "reveal";
 const SHARE: &str = "share";
 const COMPLAINTS: &str = "complaints";
 
-fn load_messages(c: &mut AnyConnection, campaign: &str, attempt: i32) -> Result<Vec<(String, i32, i32, String)>, ApiError> {
+fn load_messages(
+    c: &mut AnyConnection,
+    campaign: &str,
+    attempt: i32,
+) -> Result<Vec<(String, i32, i32, String)>, ApiError> {
     Ok(ceremony_messages::table
         .filter(ceremony_messages::campaign_id.eq(campaign))
         .filter(ceremony_messages::attempt.eq(attempt))
         .order((ceremony_messages::kind.asc(), ceremony_messages::sender.asc(), ceremony_messages::recipient.asc()))
-        .select((ceremony_messages::kind, ceremony_messages::sender, ceremony_messages::recipient, ceremony_messages::payload))
+        .select((
+            ceremony_messages::kind,
+            ceremony_messages::sender,
+            ceremony_messages::recipient,
+            ceremony_messages::payload,
+        ))
         .load(c)?)
 }
 
@@ -444,8 +453,9 @@ pub fn configure(
         ));
     }
     let n = u32::try_from(pins.len()).map_err(|_| ApiError::invalid("key_holders", "too many key-holders"))?;
-    let params = Parameters::new(n, t)
-        .map_err(|_| ApiError::invalid("threshold", format!("need 1 ≤ t < n ≤ 255; got t = {t} with n = {n} key-holders")))?;
+    let params = Parameters::new(n, t).map_err(|_| {
+        ApiError::invalid("threshold", format!("need 1 ≤ t < n ≤ 255; got t = {t} with n = {n} key-holders"))
+    })?;
     for (i, pin) in pins.iter().enumerate() {
         let field = format!("key_holders[{i}]");
         Pin::parse(pin).map_err(|e| ApiError::invalid(&field, e))?;
@@ -453,18 +463,22 @@ pub fn configure(
             return Err(ApiError::invalid(field, "the same staff member cannot hold two indices"));
         }
         if !staff_roles(c, pin)?.iter().any(|g| g.role == Role::KeyHolder) {
-            return Err(ApiError::invalid(field, "this staff member does not have the key_holder role; grant it first"));
+            return Err(ApiError::invalid(
+                field,
+                "this staff member does not have the key_holder role; grant it first",
+            ));
         }
     }
     let existing = load(c, campaign)?;
     let (attempt, restarted, package_removed) = match &existing {
         None => (1, false, false),
         Some(old) => {
-            let started = old.holders.iter().any(|h| h.public.is_some())
-                || !load_messages(c, campaign, old.attempt)?.is_empty();
+            let started =
+                old.holders.iter().any(|h| h.public.is_some()) || !load_messages(c, campaign, old.attempt)?.is_empty();
             if started {
                 let removed = diesel::delete(
-                    crate::board::election_packages::table.filter(crate::board::election_packages::campaign_id.eq(campaign)),
+                    crate::board::election_packages::table
+                        .filter(crate::board::election_packages::campaign_id.eq(campaign)),
                 )
                 .execute(c)?
                     > 0;
@@ -495,7 +509,9 @@ pub fn configure(
         key_ceremonies::completed_at.eq(None::<i64>),
     );
     if existing.is_some() {
-        diesel::update(key_ceremonies::table.filter(key_ceremonies::campaign_id.eq(campaign))).set(values).execute(c)?;
+        diesel::update(key_ceremonies::table.filter(key_ceremonies::campaign_id.eq(campaign)))
+            .set(values)
+            .execute(c)?;
     } else {
         diesel::insert_into(key_ceremonies::table).values(values).execute(c)?;
     }
@@ -610,13 +626,22 @@ fn dkg_invalid(field: &str, e: DkgError) -> ApiError {
 /// route). Refusals: 403 `not_a_key_holder` / `not_your_slot` (the route audits them), 409
 /// `invalid_state`, `no_ceremony`, `message_exists`, `registration_incomplete`,
 /// `round_incomplete`, `ceremony_complete`, `ceremony_failed`, 422 naming the failing field.
-pub fn accept(c: &mut AnyConnection, campaign: &str, pin: &str, msg: &Incoming, now: i64) -> Result<Accepted, ApiError> {
+pub fn accept(
+    c: &mut AnyConnection,
+    campaign: &str,
+    pin: &str,
+    msg: &Incoming,
+    now: i64,
+) -> Result<Accepted, ApiError> {
     let row = load_campaign(c, campaign)?;
     let st = row.state()?;
     if st != CampaignState::KeyCeremony {
         return Err(ApiError::conflict(
             "invalid_state",
-            format!("key ceremony messages are relayed in state key_ceremony; the campaign is in state {}", st.as_str()),
+            format!(
+                "key ceremony messages are relayed in state key_ceremony; the campaign is in state {}",
+                st.as_str()
+            ),
         ));
     }
     // Serialise every write of this campaign's ceremony (a no-op update takes the row lock on
@@ -628,12 +653,9 @@ pub fn accept(c: &mut AnyConnection, campaign: &str, pin: &str, msg: &Incoming, 
         Some(x) if locked == 1 => x,
         _ => return Err(ApiError::conflict("no_ceremony", "the key ceremony of this campaign is not configured yet")),
     };
-    let me = ceremony
-        .holders
-        .iter()
-        .find(|h| h.pin == pin)
-        .map(|h| h.index)
-        .ok_or_else(|| ApiError::forbidden("not_a_key_holder", "you are not a key-holder of this campaign's ceremony"))?;
+    let me = ceremony.holders.iter().find(|h| h.pin == pin).map(|h| h.index).ok_or_else(|| {
+        ApiError::forbidden("not_a_key_holder", "you are not a key-holder of this campaign's ceremony")
+    })?;
     let (kind, sender, recipient) = msg.slot();
     if sender != me {
         return Err(not_your_slot(me, sender));
@@ -648,7 +670,8 @@ pub fn accept(c: &mut AnyConnection, campaign: &str, pin: &str, msg: &Incoming, 
         completed: None,
     };
     if let Incoming::Register(public) = msg {
-        return register(c, campaign, &ceremony, public, &payload, now, pin).map(|repeated| Accepted { repeated, ..accepted });
+        return register(c, campaign, &ceremony, public, &payload, now, pin)
+            .map(|repeated| Accepted { repeated, ..accepted });
     }
     let existing: Option<String> = ceremony_messages::table
         .filter(ceremony_messages::campaign_id.eq(campaign))
@@ -670,7 +693,10 @@ pub fn accept(c: &mut AnyConnection, campaign: &str, pin: &str, msg: &Incoming, 
         ));
     }
     if ceremony.outcome.is_some() {
-        return Err(ApiError::conflict("ceremony_complete", "the key ceremony is complete; no further messages are relayed"));
+        return Err(ApiError::conflict(
+            "ceremony_complete",
+            "the key ceremony is complete; no further messages are relayed",
+        ));
     }
     if let Some(f) = &ceremony.failure {
         return Err(ApiError::conflict(
@@ -739,19 +765,27 @@ pub fn accept(c: &mut AnyConnection, campaign: &str, pin: &str, msg: &Incoming, 
             for (i, m) in l.complaints.iter().enumerate() {
                 let field = |f: &str| format!("complaints[{i}].{f}");
                 if m.message.complainer != sender {
-                    return Err(ApiError::invalid(field("message.complainer"), format!("must be {sender}, the complainer")));
+                    return Err(ApiError::invalid(
+                        field("message.complainer"),
+                        format!("must be {sender}, the complainer"),
+                    ));
                 }
                 let complaint = m.verify(&ctx, &publics).map_err(|e| dkg_invalid(&field("signature"), e))?;
                 complaint.validate(&params).map_err(|e| dkg_invalid(&field("message.dealer"), e))?;
                 if !against.insert(complaint.dealer) {
-                    return Err(ApiError::invalid(field("message.dealer"), "a second complaint against the same dealer"));
+                    return Err(ApiError::invalid(
+                        field("message.dealer"),
+                        "a second complaint against the same dealer",
+                    ));
                 }
                 let reveal = stored_message::<DealerCommitments>(&messages, REVEAL, complaint.dealer, 0)?;
                 let share = stored_message::<EncryptedShare>(&messages, SHARE, complaint.dealer, sender)?;
                 let verdict = dkg::adjudicate(&params, &ctx, &publics, &reveal, &share, m)
                     .map_err(|e| dkg_invalid(&field("message"), e))?;
                 accepted.verdicts.push(match verdict {
-                    Verdict::DealerCheated(fault) => json!({ "dealer": complaint.dealer, "verdict": "dealer_cheated", "fault": fault }),
+                    Verdict::DealerCheated(fault) => {
+                        json!({ "dealer": complaint.dealer, "verdict": "dealer_cheated", "fault": fault })
+                    }
                     Verdict::ComplaintUnfounded(reason) => {
                         json!({ "dealer": complaint.dealer, "verdict": "complaint_unfounded", "reason": reason })
                     }
@@ -798,10 +832,10 @@ fn stored_message<M: serde::de::DeserializeOwned>(
     recipient: u32,
 ) -> Result<Signed<M>, ApiError> {
     let (s, r) = (to_i32(sender)?, to_i32(recipient)?);
-    let (_, _, _, payload) = messages
-        .iter()
-        .find(|(k, ms, mr, _)| k == kind && *ms == s && *mr == r)
-        .ok_or_else(|| ApiError::conflict("round_incomplete", format!("no {kind} message of key-holder {sender} yet")))?;
+    let (_, _, _, payload) =
+        messages.iter().find(|(k, ms, mr, _)| k == kind && *ms == s && *mr == r).ok_or_else(|| {
+            ApiError::conflict("round_incomplete", format!("no {kind} message of key-holder {sender} yet"))
+        })?;
     serde_json::from_str(payload).map_err(corrupt)
 }
 
@@ -839,8 +873,13 @@ fn register(
     all.sort_by_key(|p| p.index);
     for (k, p) in all.iter().enumerate() {
         let keys = [p.signing_key.0, p.comm_key];
-        if p.signing_key.0 == p.comm_key || all[..k].iter().any(|q| keys.contains(&q.signing_key.0) || keys.contains(&q.comm_key)) {
-            return Err(ApiError::invalid("signing_key", "a key of this registration is already used (every key must be distinct)"));
+        if p.signing_key.0 == p.comm_key
+            || all[..k].iter().any(|q| keys.contains(&q.signing_key.0) || keys.contains(&q.comm_key))
+        {
+            return Err(ApiError::invalid(
+                "signing_key",
+                "a key of this registration is already used (every key must be distinct)",
+            ));
         }
     }
     diesel::update(

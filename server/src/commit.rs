@@ -71,7 +71,12 @@ impl CastJob {
     /// A cast (`opening` `None`) or a Benaloh check of `pin`'s ballot, verified against
     /// `election`. Its board entry is serialised here, by the request's own task, so that the
     /// committer's serial work is only the database's (docs/load.md §Less work per cast).
-    pub fn new(pin: &str, verified: VerifiedBallot, opening: Option<BallotOpening>, election: Arc<Election>) -> Result<Self, ApiError> {
+    pub fn new(
+        pin: &str,
+        verified: VerifiedBallot,
+        opening: Option<BallotOpening>,
+        election: Arc<Election>,
+    ) -> Result<Self, ApiError> {
         let ballot = verified.ballot().clone();
         let tracking_code = *verified.tracking_code();
         let entry = match &opening {
@@ -135,7 +140,9 @@ impl Committer {
                         std::thread::Builder::new()
                             .name("committer".into())
                             .spawn(move || run(&shared, &campaign, rx))
-                            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("starting the committer of campaign {id}: {e}")))?;
+                            .map_err(|e| {
+                                ApiError::Unexpected(anyhow::anyhow!("starting the committer of campaign {id}: {e}"))
+                            })?;
                         queues.insert(id.to_string(), tx.clone());
                         tx
                     }
@@ -143,9 +150,9 @@ impl Committer {
             };
             match tx.send(queued) {
                 Ok(()) => {
-                    return answer
-                        .await
-                        .unwrap_or_else(|_| Err(ApiError::Unexpected(anyhow::anyhow!("the committer of campaign {id} dropped a ballot"))));
+                    return answer.await.unwrap_or_else(|_| {
+                        Err(ApiError::Unexpected(anyhow::anyhow!("the committer of campaign {id} dropped a ballot")))
+                    });
                 }
                 Err(mpsc::error::SendError(back)) => {
                     queued = back;
@@ -159,7 +166,11 @@ impl Committer {
     /// Records `jobs` (casts of campaign `id` verified against one election) as **one** group,
     /// now, without the queue: `Err` if the group's transaction failed (nothing written), else
     /// each cast's receipt or refusal, in order. The queue's groups are recorded the same way.
-    pub async fn record_together(&self, id: &str, jobs: Vec<CastJob>) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
+    pub async fn record_together(
+        &self,
+        id: &str,
+        jobs: Vec<CastJob>,
+    ) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
         let Some(election) = one_election(&jobs)? else { return Ok(Vec::new()) };
         let (shared, id) = (self.shared.clone(), id.to_string());
         blocking(move || {
@@ -172,7 +183,11 @@ impl Committer {
     /// Records `jobs` (casts of campaign `id` verified against one election) as the queue records
     /// a group, now: in one transaction or, if it fails, each cast alone (see the module's
     /// documentation). Each cast's receipt or refusal, in order.
-    pub async fn record_or_each(&self, id: &str, jobs: Vec<CastJob>) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
+    pub async fn record_or_each(
+        &self,
+        id: &str,
+        jobs: Vec<CastJob>,
+    ) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
         let Some(election) = one_election(&jobs)? else { return Ok(Vec::new()) };
         let (shared, id) = (self.shared.clone(), id.to_string());
         blocking(move || record_or_each(&shared, &id, &election, &jobs)).await
@@ -212,7 +227,8 @@ fn run(shared: &Shared, id: &str, mut rx: mpsc::UnboundedReceiver<Queued>) {
         // this only keeps the invariant explicit)
         while !group.is_empty() {
             let election = group[0].job.election.clone();
-            let (same, rest): (Vec<_>, Vec<_>) = group.into_iter().partition(|q| Arc::ptr_eq(&q.job.election, &election));
+            let (same, rest): (Vec<_>, Vec<_>) =
+                group.into_iter().partition(|q| Arc::ptr_eq(&q.job.election, &election));
             group = rest;
             if let Some(size) = commit(shared, id, &election, same) {
                 if size >= next_analysis {
@@ -255,7 +271,12 @@ fn commit(shared: &Shared, id: &str, election: &Arc<Election>, group: Vec<Queued
 /// Records `jobs` as one group and returns each cast's answer, in order. If the group's
 /// transaction fails (nothing of it written), a lost database answers every cast 503; any other
 /// failure has each cast recorded alone, so that one cast's failure never refuses another.
-fn record_or_each(shared: &Shared, id: &str, election: &Arc<Election>, jobs: &[CastJob]) -> Vec<Result<Receipt, ApiError>> {
+fn record_or_each(
+    shared: &Shared,
+    id: &str,
+    election: &Arc<Election>,
+    jobs: &[CastJob],
+) -> Vec<Result<Receipt, ApiError>> {
     let n = jobs.len();
     let started = std::time::Instant::now();
     match record_group(shared, id, election, jobs, 0..n) {
@@ -289,7 +310,9 @@ fn record_group(
     let now = shared.clock.now();
     let group = jobs.get(range).ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("group range")))?;
     shared.db.run_blocking(|c| {
-        shared.boards.append_in_transaction(c, id, |c, app| Group::record(c, app, id, election, group, now, shared.shards))
+        shared
+            .boards
+            .append_in_transaction(c, id, |c, app| Group::record(c, app, id, election, group, now, shared.shards))
     })
 }
 
@@ -355,7 +378,8 @@ impl<'j> Group<'_, 'j> {
         shards: u32,
     ) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
         let started = std::time::Instant::now();
-        let casts: Vec<(&str, &str)> = jobs.iter().map(|j| (j.pin.as_str(), j.verified.ballot().style.as_str())).collect();
+        let casts: Vec<(&str, &str)> =
+            jobs.iter().map(|j| (j.pin.as_str(), j.verified.ballot().style.as_str())).collect();
         let gates = cast_gates(c, campaign, &casts, now)?;
         let mut group = Group::load(c, campaign, jobs, app.board().size())?;
         let loaded = started.elapsed();
@@ -401,7 +425,12 @@ impl<'j> Group<'_, 'j> {
 
     /// What the database holds about the group's ballots: tracking codes and ciphertexts already
     /// submitted, and the voters' counted ballots. `board_size` is the board's before the group.
-    fn load<'a>(c: &mut AnyConnection, campaign: &'a str, jobs: &[CastJob], board_size: u64) -> Result<Group<'a, 'j>, ApiError> {
+    fn load<'a>(
+        c: &mut AnyConnection,
+        campaign: &'a str,
+        jobs: &[CastJob],
+        board_size: u64,
+    ) -> Result<Group<'a, 'j>, ApiError> {
         let alphas: Vec<&String> = jobs.iter().flat_map(|j| &j.alphas).collect();
         let mut ciphertexts = HashSet::new();
         // a group of wide ballots can hold more ciphertexts than SQLite takes parameters
@@ -452,7 +481,9 @@ impl<'j> Group<'_, 'j> {
         let counted = counted
             .into_iter()
             .map(|(pin, id, tracking_code, index)| {
-                let line = index.and_then(|i| entries.remove(&i)).ok_or_else(|| stored(format!("ballot {id} has no board entry")))?;
+                let line = index
+                    .and_then(|i| entries.remove(&i))
+                    .ok_or_else(|| stored(format!("ballot {id} has no board entry")))?;
                 match serde_json::from_str(&line) {
                     Ok(BoardEntry::Ballot { ballot, .. }) => {
                         Ok((pin, Counted { row: Row::Stored(id), tracking_code, ballot: Cow::Owned(ballot) }))
@@ -474,7 +505,10 @@ impl<'j> Group<'_, 'j> {
         let tracking_code = *job.verified.tracking_code();
         let tc_hex = tracking_code.to_hex();
         if self.tracking_codes.contains(&tc_hex) {
-            return Err(ApiError::conflict("duplicate_ballot", format!("this ballot (tracking code {tc_hex}) was already submitted")));
+            return Err(ApiError::conflict(
+                "duplicate_ballot",
+                format!("this ballot (tracking code {tc_hex}) was already submitted"),
+            ));
         }
         let ciphertexts = job.alphas.clone();
         if ciphertexts.iter().collect::<HashSet<_>>().len() != ciphertexts.len() {
@@ -489,7 +523,10 @@ impl<'j> Group<'_, 'j> {
         let previous = match (&job.opening, gate.revote_policy, self.counted.get(&job.pin)) {
             (Some(_), _, _) | (None, _, None) => None,
             (None, RevotePolicy::Forbidden, Some(_)) => {
-                return Err(ApiError::conflict("already_voted", "you have already voted; this campaign does not allow re-voting"));
+                return Err(ApiError::conflict(
+                    "already_voted",
+                    "you have already voted; this campaign does not allow re-voting",
+                ));
             }
             (None, RevotePolicy::LastCounts, Some(p)) => Some(p.clone()),
         };
@@ -500,7 +537,12 @@ impl<'j> Group<'_, 'j> {
     /// `superseded` entry for the voter's previous counted ballot) to insert with the group's
     /// others, its share of the totals. Returns the board index its entry will get; the later
     /// casts of the group are checked against it as if it were written.
-    fn stage(&mut self, c: &mut AnyConnection, a: Admitted<'j>, totals: &mut ShardTotals<'_>) -> Result<(u64, TrackingCode), ApiError> {
+    fn stage(
+        &mut self,
+        c: &mut AnyConnection,
+        a: Admitted<'j>,
+        totals: &mut ShardTotals<'_>,
+    ) -> Result<(u64, TrackingCode), ApiError> {
         let job = a.job;
         let b = job.verified.ballot();
         let challenged = job.opening.is_some();
@@ -512,13 +554,15 @@ impl<'j> Group<'_, 'j> {
         }
         if let Some(Counted { row: Row::New(n), .. }) = &a.previous {
             // superseded within its own group: inserted as such (one counted ballot per voter)
-            self.rows.get_mut(*n).ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("staged row {n}")))?.status = "superseded";
+            self.rows.get_mut(*n).ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("staged row {n}")))?.status =
+                "superseded";
         }
         let n = self.rows.len();
         self.tracking_codes.insert(a.tracking_code.to_hex());
         self.ciphertexts.extend(a.ciphertexts.iter().cloned());
         if !challenged {
-            let counted = Counted { row: Row::New(n), tracking_code: a.tracking_code.to_hex(), ballot: Cow::Borrowed(b) };
+            let counted =
+                Counted { row: Row::New(n), tracking_code: a.tracking_code.to_hex(), ballot: Cow::Borrowed(b) };
             self.counted.insert(job.pin.clone(), counted);
         }
         self.rows.push(Staged {
@@ -549,7 +593,9 @@ impl<'j> Group<'_, 'j> {
             .collect();
         if !stored.is_empty() {
             // before the insert: the partial unique index allows one counted ballot per voter
-            diesel::update(ballots::table.filter(ballots::id.eq_any(&stored))).set(ballots::status.eq("superseded")).execute(c)?;
+            diesel::update(ballots::table.filter(ballots::id.eq_any(&stored)))
+                .set(ballots::status.eq("superseded"))
+                .execute(c)?;
         }
         let ids = insert_ballots(c, self.campaign, &self.rows, now_secs).map_err(|e| match self.rows.as_slice() {
             // alone, a unique violation is a concurrent writer's: the cast's own refusal
@@ -558,7 +604,9 @@ impl<'j> Group<'_, 'j> {
         })?;
         let id_of = |row: Row| match row {
             Row::Stored(id) => Ok(id),
-            Row::New(n) => ids.get(n).copied().ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("no id for staged row {n}"))),
+            Row::New(n) => {
+                ids.get(n).copied().ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("no id for staged row {n}")))
+            }
         };
         let mut ciphertexts = Vec::new();
         let mut issued: Vec<&str> = Vec::new();
@@ -566,8 +614,13 @@ impl<'j> Group<'_, 'j> {
             let job = r.job;
             if let Some(p) = &r.supersedes {
                 let previous = id_of(p.row)?;
-                diesel::update(ballots::table.filter(ballots::id.eq(previous))).set(ballots::superseded_by.eq(id)).execute(c)?;
-                let entry = BoardEntry::Superseded { tracking_code: tracking_code_from_hex(&p.tracking_code)?, by: r.tracking_code };
+                diesel::update(ballots::table.filter(ballots::id.eq(previous)))
+                    .set(ballots::superseded_by.eq(id))
+                    .execute(c)?;
+                let entry = BoardEntry::Superseded {
+                    tracking_code: tracking_code_from_hex(&p.tracking_code)?,
+                    by: r.tracking_code,
+                };
                 app.append_later(&entry, Some(previous), now_secs)?;
             }
             let kind = if job.opening.is_some() { "challenged" } else { "ballot" };
@@ -596,7 +649,12 @@ struct Inserted {
 /// Inserts the staged ballot rows (multi-row statements, `RETURNING`: PostgreSQL and SQLite ≥
 /// 3.35 both have it) and returns their ids, in the rows' order. Neither database promises the
 /// order of the returned rows, so they are matched by board index (distinct within a campaign).
-fn insert_ballots(c: &mut AnyConnection, campaign: &str, rows: &[Staged<'_>], received_at: i64) -> Result<Vec<i64>, diesel::result::Error> {
+fn insert_ballots(
+    c: &mut AnyConnection,
+    campaign: &str,
+    rows: &[Staged<'_>],
+    received_at: i64,
+) -> Result<Vec<i64>, diesel::result::Error> {
     use diesel::sql_types::{BigInt, Text};
     let bad = |what: String| diesel::result::Error::DeserializationError(what.into());
     let mut ids = HashMap::with_capacity(rows.len());
@@ -664,7 +722,9 @@ fn unique_refusal(e: &diesel::result::Error, policy: RevotePolicy) -> Option<Api
             RevotePolicy::Forbidden => {
                 ApiError::conflict("already_voted", "you have already voted; this campaign does not allow re-voting")
             }
-            RevotePolicy::LastCounts => ApiError::conflict("concurrent_cast", "another ballot of yours was being cast; try again"),
+            RevotePolicy::LastCounts => {
+                ApiError::conflict("concurrent_cast", "another ballot of yours was being cast; try again")
+            }
         })
     } else if violates(e, "ballots_tracking_code", "ballots.tracking_code") {
         Some(ApiError::conflict("duplicate_ballot", "this ballot was already submitted"))

@@ -265,7 +265,9 @@ impl Settings {
     fn check(&self) -> Result<(), ConfigError> {
         let url = &self.database.url;
         if !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(ConfigError::Invalid("database.url must start with sqlite://, postgres:// or postgresql://".into()));
+            return Err(ConfigError::Invalid(
+                "database.url must start with sqlite://, postgres:// or postgresql://".into(),
+            ));
         }
         if !(1..=86_400).contains(&self.session.ttl_secs) || !(1..=86_400).contains(&self.oidc.login_ttl_secs) {
             return Err(ConfigError::Invalid("session.ttl_secs and oidc.login_ttl_secs must be 1..=86400".into()));

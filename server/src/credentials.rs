@@ -69,8 +69,9 @@ pub fn credential_list(c: &mut AnyConnection, campaign_id: &str) -> Result<(Boar
         .first(c)
         .optional()?;
     if let Some(line) = frozen {
-        let entry = serde_json::from_str(&line)
-            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("board entry 0 of {campaign_id} does not decode: {e}")))?;
+        let entry = serde_json::from_str(&line).map_err(|e| {
+            ApiError::Unexpected(anyhow::anyhow!("board entry 0 of {campaign_id} does not decode: {e}"))
+        })?;
         return Ok((entry, line.into_bytes()));
     }
     let mut credentials = Vec::new();
@@ -86,12 +87,20 @@ pub fn credential_list(c: &mut AnyConnection, campaign_id: &str) -> Result<(Boar
 
 /// The stored signatures over exactly this list (`digest`), in the order they arrived; signatures
 /// over an earlier list (before a replacement) are left out.
-pub fn list_signatures(c: &mut AnyConnection, campaign_id: &str, digest: &[u8; 32]) -> Result<Vec<MemberSignature>, ApiError> {
+pub fn list_signatures(
+    c: &mut AnyConnection,
+    campaign_id: &str,
+    digest: &[u8; 32],
+) -> Result<Vec<MemberSignature>, ApiError> {
     let rows: Vec<(String, String, String)> = credential_list_signatures::table
         .filter(credential_list_signatures::campaign_id.eq(campaign_id))
         .filter(credential_list_signatures::list_digest.eq(hex::encode(digest)))
         .order(credential_list_signatures::created_at.asc())
-        .select((credential_list_signatures::member, credential_list_signatures::public_key, credential_list_signatures::signature))
+        .select((
+            credential_list_signatures::member,
+            credential_list_signatures::public_key,
+            credential_list_signatures::signature,
+        ))
         .load(c)?;
     rows.into_iter().map(|(member, pk, sig)| crate::domain::member_signature::from_row(member, &pk, &sig)).collect()
 }

@@ -70,8 +70,7 @@ impl Manager {
                 .map(AnyConnection::Postgresql)
                 .map_err(r2d2::Error::ConnectionError),
             Backend::Sqlite => {
-                let mut c =
-                    diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                let mut c = diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
                 c.batch_execute(SQLITE_PRAGMAS).map_err(r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(c))
             }

@@ -13,12 +13,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use diesel::prelude::*;
-use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
 use dobush_crypto::context::base_hash;
 use dobush_crypto::election_protocol::MemberSignature;
+use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
 use dobush_crypto::record::credential_list_digest;
-use dobush_crypto::threshold::dkg::CeremonyMessage;
 use dobush_crypto::threshold::decrypt::TotalId;
+use dobush_crypto::threshold::dkg::CeremonyMessage;
 use dobush_crypto::threshold::local::InProcessCeremony;
 use dobush_crypto::threshold::{DkgError, KeyHolderKeys, KeyShare};
 use rand::rngs::OsRng;
@@ -111,7 +111,12 @@ pub fn insert_demo_campaign(c: &mut AnyConnection, d: &DemoCampaign<'_>, now: i6
     if exists > 0 {
         return Ok(false);
     }
-    let style = d.manifest.ballot_styles.first().map(|s| s.id.clone()).ok_or_else(|| ApiError::invalid("manifest", "no ballot style"))?;
+    let style = d
+        .manifest
+        .ballot_styles
+        .first()
+        .map(|s| s.id.clone())
+        .ok_or_else(|| ApiError::invalid("manifest", "no ballot style"))?;
     let today = bishkek_date(DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default());
     let voting_day = today + Duration::days(20);
     let last_day = voting_day - Duration::days(15);
@@ -200,7 +205,9 @@ pub fn load_campaign_manifest(id: &str, options: usize) -> Manifest {
     let mut m = demo_manifest();
     m.campaign_id = id.into();
     if let Some(contest) = m.contests.first_mut() {
-        contest.options = (1..=options).map(|i| option(&format!("c{i}"), &format!("Талапкер {i}"), &format!("Кандидат {i}"))).collect();
+        contest.options = (1..=options)
+            .map(|i| option(&format!("c{i}"), &format!("Талапкер {i}"), &format!("Кандидат {i}")))
+            .collect();
         contest.against_all = false;
         contest.blank_allowed = false;
     }
@@ -251,7 +258,13 @@ pub struct Opened {
 /// day before), a demo commission member signs the frozen list, and voting opens (the list, its
 /// signature and the zero report go on the board). Each step is the same function a
 /// commission's request runs, audited with actor `demo`.
-pub fn open_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime<Utc>, hours: u32) -> Result<Opened, ApiError> {
+pub fn open_now(
+    c: &mut AnyConnection,
+    boards: &Boards,
+    id: &str,
+    now: DateTime<Utc>,
+    hours: u32,
+) -> Result<Opened, ApiError> {
     let ts = now.timestamp();
     let row = load_campaign(c, id)?;
     require_demo(&row)?;
@@ -264,7 +277,8 @@ pub fn open_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime<
             format!("a demo campaign opens from state registration or key_ceremony; it is in state {}", st.as_str()),
         ));
     }
-    let manifest: Manifest = serde_json::from_str(&row.manifest).map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
+    let manifest: Manifest =
+        serde_json::from_str(&row.manifest).map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let shares = demo_ceremony(c, id, ts)?;
     let done = ceremony::require_complete(c, id, "the demo election package")?;
     let package = build_package(boards, id, manifest, &done)?;
@@ -295,11 +309,19 @@ pub fn open_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime<
             campaigns::window_end.eq(local(closes).format("%H:%M").to_string()),
             campaigns::opens_at.eq(ts),
             campaigns::closes_at.eq(closes.timestamp()),
-            campaigns::last_application_day.eq((local(now).date_naive() - Duration::days(1)).format("%Y-%m-%d").to_string()),
+            campaigns::last_application_day
+                .eq((local(now).date_naive() - Duration::days(1)).format("%Y-%m-%d").to_string()),
             campaigns::updated_at.eq(ts),
         ))
         .execute(c)?;
-    audit::append(c, ts, ACTOR, "demo.window_now", Some(id), &json!({ "opens_at": ts, "closes_at": closes.timestamp() }))?;
+    audit::append(
+        c,
+        ts,
+        ACTOR,
+        "demo.window_now",
+        Some(id),
+        &json!({ "opens_at": ts, "closes_at": closes.timestamp() }),
+    )?;
     // A demo commission member signs the frozen list (the polls open only on a signed list).
     let member = ed25519_dalek::SigningKey::generate(&mut OsRng);
     let (_, list) = crate::credentials::credential_list(c, id)?;
@@ -340,7 +362,14 @@ fn demo_ceremony(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<(KeyHol
                     staff::granted_by.eq(ACTOR),
                 ))
                 .execute(c)?;
-            audit::append(c, ts, ACTOR, "staff.grant", None, &json!({ "pin": pin, "role": "key_holder", "demo": true }))?;
+            audit::append(
+                c,
+                ts,
+                ACTOR,
+                "staff.grant",
+                None,
+                &json!({ "pin": pin, "role": "key_holder", "demo": true }),
+            )?;
         }
     }
     ceremony::configure(c, id, DEMO_THRESHOLD, &pins, ts, ACTOR)?;
@@ -352,8 +381,9 @@ fn demo_ceremony(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<(KeyHol
         ceremony::accept(c, id, &pin_of(p.index), &Incoming::Register(*p), ts)?;
     }
     let identities: Vec<_> = publics.iter().map(|p| p.context_keys()).collect();
-    let mut dkg = InProcessCeremony::with_keys(&mut OsRng, base_hash(id, DEMO_THRESHOLD, &identities), keys, DEMO_THRESHOLD)
-        .map_err(unexpected)?;
+    let mut dkg =
+        InProcessCeremony::with_keys(&mut OsRng, base_hash(id, DEMO_THRESHOLD, &identities), keys, DEMO_THRESHOLD)
+            .map_err(unexpected)?;
     dkg.round1(&mut OsRng).map_err(unexpected)?;
     for m in dkg.transcript.commitment_hashes.clone() {
         ceremony::accept(c, id, &pin_of(m.message.sender()), &Incoming::CommitmentHash(m), ts)?;
@@ -446,7 +476,8 @@ pub fn finish_now(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Result
         ));
     }
     let st = load_campaign(c, id)?.state()?;
-    let protocol = crate::protocol::signed_protocol(c, id)?.ok_or_else(|| unexpected_state("no protocol after the demo signing"))?;
+    let protocol = crate::protocol::signed_protocol(c, id)?
+        .ok_or_else(|| unexpected_state("no protocol after the demo signing"))?;
     Ok(Finished {
         state: st.as_str().into(),
         decrypting_key_holders,
@@ -471,7 +502,10 @@ fn demo_decrypt(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<u32>, Ap
         .select((demo_key_holders::idx, demo_key_holders::key_share))
         .load(c)?;
     if rows.len() < DEMO_THRESHOLD as usize {
-        return Err(ApiError::conflict("no_demo_key_holders", "the demo key-holders' shares are not stored for this campaign"));
+        return Err(ApiError::conflict(
+            "no_demo_key_holders",
+            "the demo key-holders' shares are not stored for this campaign",
+        ));
     }
     let mut used = Vec::with_capacity(rows.len());
     let mut combined = false;
@@ -479,18 +513,27 @@ fn demo_decrypt(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<u32>, Ap
         let hex_share = Zeroizing::new(hex_share);
         let l = u32::try_from(idx).map_err(|e| ApiError::Unexpected(e.into()))?;
         let mut bytes = Zeroizing::new([0u8; 32]);
-        hex::decode_to_slice(hex_share.as_bytes(), bytes.as_mut()).map_err(|e| unexpected_state(&format!("key share {l}: {e}")))?;
-        let share = KeyShare::from_secret_bytes(l, bytes.as_ref()).map_err(|e| unexpected_state(&format!("key share {l}: {e}")))?;
+        hex::decode_to_slice(hex_share.as_bytes(), bytes.as_mut())
+            .map_err(|e| unexpected_state(&format!("key share {l}: {e}")))?;
+        let share = KeyShare::from_secret_bytes(l, bytes.as_ref())
+            .map_err(|e| unexpected_state(&format!("key share {l}: {e}")))?;
         let mut shares = Vec::new();
         for (ci, contest) in (0u32..).zip(&totals) {
             for (j, ct) in (0u32..).zip(&contest.totals) {
                 let total = TotalId { contest: ci, option: j };
-                shares.push(share.partial_decrypt(&ext, total, ct, &mut OsRng).map_err(|e| unexpected_state(&format!("partial decryption: {e}")))?);
+                shares.push(
+                    share
+                        .partial_decrypt(&ext, total, ct, &mut OsRng)
+                        .map_err(|e| unexpected_state(&format!("partial decryption: {e}")))?,
+                );
             }
         }
         let report = crate::tally::submit_shares(c, id, &shares, &demo_key_holder_pin(l), ts)?;
         if !report.rejected.is_empty() {
-            return Err(unexpected_state(&format!("demo key-holder {l}'s shares were set aside: {:?}", report.rejected)));
+            return Err(unexpected_state(&format!(
+                "demo key-holder {l}'s shares were set aside: {:?}",
+                report.rejected
+            )));
         }
         combined = report.combined;
         used.push(l);
@@ -534,12 +577,18 @@ fn demo_sign_protocol(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Re
         };
         crate::protocol::register_member(c, id, &member, ACTOR, ts)?;
         let signature = MemberSignature::sign_digest(&digest, &member.label(), &key);
-        let req = crate::protocol::SignatureRequest { public_key: member.public_key, signature: hex::encode(signature.signature) };
+        let req = crate::protocol::SignatureRequest {
+            public_key: member.public_key,
+            signature: hex::encode(signature.signature),
+        };
         crate::protocol::add_signature(c, id, &req, ts)?;
     }
     let st = load_campaign(c, id)?.state()?;
     if st != CampaignState::ProtocolSigned {
-        return Err(unexpected_state(&format!("the demo members' signatures left the campaign in state {}", st.as_str())));
+        return Err(unexpected_state(&format!(
+            "the demo members' signatures left the campaign in state {}",
+            st.as_str()
+        )));
     }
     Ok(())
 }
@@ -594,7 +643,12 @@ pub async fn run() -> anyhow::Result<()> {
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let port = app.port();
     let now = Utc::now().timestamp();
-    let created = app.state().db.write(move |c| seed(c, now)).await.map_err(|e| anyhow::anyhow!("seeding the demo campaign: {e}"))?;
+    let created = app
+        .state()
+        .db
+        .write(move |c| seed(c, now))
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the demo campaign: {e}"))?;
     let base = format!("http://{host}:{port}");
     let db = sqlite_url.clone().unwrap_or_else(|| "the database of DOBUSH_DATABASE__URL".into());
     println!("Dobush demo {} on {base} ({db})", if created { "seeded" } else { "resumed" });
@@ -612,7 +666,12 @@ mod tests {
     fn demo_campaign_is_seeded_once_and_valid() {
         let dir = std::env::temp_dir().join(format!("dobush-demo-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
-        let db = crate::db::Db::connect(&format!("sqlite://{}/d.sqlite3", dir.display()), 2, std::time::Duration::from_secs(5)).unwrap();
+        let db = crate::db::Db::connect(
+            &format!("sqlite://{}/d.sqlite3", dir.display()),
+            2,
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
         db.migrate().unwrap();
         let mut c = db.get().unwrap();
         assert!(crate::db::write_transaction(&mut c, |c| seed(c, 1)).unwrap());

@@ -120,7 +120,9 @@ pub async fn run_cli(args: &[String]) -> anyhow::Result<()> {
         match a.as_str() {
             "--campaign" => campaign = it.next().cloned(),
             "--out" => out = it.next().cloned(),
-            other => anyhow::bail!("unknown argument {other:?}; usage: dobush-server export-record --campaign ID --out DIR"),
+            other => {
+                anyhow::bail!("unknown argument {other:?}; usage: dobush-server export-record --campaign ID --out DIR")
+            }
         }
     }
     let (Some(campaign), Some(out)) = (campaign, out) else {

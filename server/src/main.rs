@@ -19,7 +19,9 @@ async fn main() -> anyhow::Result<()> {
             return dobush_server::export::run_cli(&args).await;
         }
         Some(other) => {
-            anyhow::bail!("unknown command {other:?}; usage: dobush-server [demo | export-record --campaign ID --out DIR]")
+            anyhow::bail!(
+                "unknown command {other:?}; usage: dobush-server [demo | export-record --campaign ID --out DIR]"
+            )
         }
     }
     let settings = get_configuration()?;

@@ -71,22 +71,40 @@ impl Metrics {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let _ = writeln!(out, "# HELP dobush_build_info Build information.\n# TYPE dobush_build_info gauge");
         let _ = writeln!(out, "dobush_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
-        let _ = writeln!(out, "# HELP dobush_http_responses_total HTTP responses by status class.\n# TYPE dobush_http_responses_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP dobush_http_responses_total HTTP responses by status class.\n# TYPE dobush_http_responses_total counter"
+        );
         for (i, c) in self.http_by_class.iter().enumerate() {
             let _ = writeln!(out, "dobush_http_responses_total{{class=\"{}xx\"}} {}", i + 1, get(c));
         }
-        let _ = writeln!(out, "# HELP dobush_access_refused_total Refused accesses (each one is an alert).\n# TYPE dobush_access_refused_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP dobush_access_refused_total Refused accesses (each one is an alert).\n# TYPE dobush_access_refused_total counter"
+        );
         let _ = writeln!(out, "dobush_access_refused_total {}", get(&self.access_refused));
-        let _ = writeln!(out, "# HELP dobush_open_alerts Security alerts not yet acknowledged.\n# TYPE dobush_open_alerts gauge");
+        let _ = writeln!(
+            out,
+            "# HELP dobush_open_alerts Security alerts not yet acknowledged.\n# TYPE dobush_open_alerts gauge"
+        );
         let _ = writeln!(out, "dobush_open_alerts {}", db.open_alerts);
-        let _ = writeln!(out, "# HELP dobush_overdue_alerts Open alerts older than 24 hours (past the reporting deadline).\n# TYPE dobush_overdue_alerts gauge");
+        let _ = writeln!(
+            out,
+            "# HELP dobush_overdue_alerts Open alerts older than 24 hours (past the reporting deadline).\n# TYPE dobush_overdue_alerts gauge"
+        );
         let _ = writeln!(out, "dobush_overdue_alerts {}", db.overdue_alerts);
-        let _ = writeln!(out, "# HELP dobush_audit_log_entries Entries in the audit log.\n# TYPE dobush_audit_log_entries gauge");
+        let _ = writeln!(
+            out,
+            "# HELP dobush_audit_log_entries Entries in the audit log.\n# TYPE dobush_audit_log_entries gauge"
+        );
         let _ = writeln!(out, "dobush_audit_log_entries {}", db.audit_entries);
         let _ = writeln!(out, "# HELP dobush_logins_total OIDC logins by result.\n# TYPE dobush_logins_total counter");
         let _ = writeln!(out, "dobush_logins_total{{result=\"ok\"}} {}", get(&self.logins_ok));
         let _ = writeln!(out, "dobush_logins_total{{result=\"failed\"}} {}", get(&self.logins_failed));
-        let _ = writeln!(out, "# HELP dobush_register_import_rows_total Voter-register import rows by outcome.\n# TYPE dobush_register_import_rows_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP dobush_register_import_rows_total Voter-register import rows by outcome.\n# TYPE dobush_register_import_rows_total counter"
+        );
         for (k, c) in [
             ("inserted", &self.import_inserted),
             ("updated", &self.import_updated),
@@ -95,10 +113,16 @@ impl Metrics {
         ] {
             let _ = writeln!(out, "dobush_register_import_rows_total{{outcome=\"{k}\"}} {}", get(c));
         }
-        let _ = writeln!(out, "# HELP dobush_evoter_applications_total E-voting applications and withdrawals.\n# TYPE dobush_evoter_applications_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP dobush_evoter_applications_total E-voting applications and withdrawals.\n# TYPE dobush_evoter_applications_total counter"
+        );
         let _ = writeln!(out, "dobush_evoter_applications_total{{kind=\"apply\"}} {}", get(&self.applications));
         let _ = writeln!(out, "dobush_evoter_applications_total{{kind=\"withdraw\"}} {}", get(&self.withdrawals));
-        let _ = writeln!(out, "# HELP dobush_rate_limited_total Requests refused by a rate limit.\n# TYPE dobush_rate_limited_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP dobush_rate_limited_total Requests refused by a rate limit.\n# TYPE dobush_rate_limited_total counter"
+        );
         let _ = writeln!(out, "dobush_rate_limited_total {}", get(&self.rate_limited));
         out
     }

@@ -89,7 +89,10 @@ fn first_difference(saved: &ProtocolBody, computed: &ProtocolBody) -> Option<(St
         match s.get(i) {
             Some(got) if got == want => {}
             Some(got) => {
-                return Some((got.0.clone(), format!("line {} ({}) is {}, the count gives {}", want.0, want.1, got.2, want.2)));
+                return Some((
+                    got.0.clone(),
+                    format!("line {} ({}) is {}, the count gives {}", want.0, want.1, got.2, want.2),
+                ));
             }
             None => return Some((want.0.clone(), format!("line {} ({}) is missing", want.0, want.1))),
         }
@@ -119,8 +122,9 @@ pub fn save(
     if body.campaign_id != campaign {
         return Err(ApiError::invalid("campaign_id", format!("must be this campaign's id {campaign}")));
     }
-    body.check_control_relations(election.context.manifest())
-        .map_err(|e| ApiError::invalid(format!("line {}", e.line), format!("control relation fails: {}", e.relation)))?;
+    body.check_control_relations(election.context.manifest()).map_err(|e| {
+        ApiError::invalid(format!("line {}", e.line), format!("control relation fails: {}", e.relation))
+    })?;
     let computed = draft(c, campaign, body.drawn_up_ms)?;
     if let Some((line, why)) = first_difference(body, &computed) {
         return Err(ApiError::invalid(format!("line {line}"), why));
@@ -137,8 +141,11 @@ pub fn save(
     }
     let digest = hex::encode(body.digest());
     let text = serde_json::to_string(body).map_err(corrupt)?;
-    let existing: Option<(i64, String)> =
-        protocols::table.filter(protocols::campaign_id.eq(campaign)).select((protocols::revision, protocols::digest)).first(c).optional()?;
+    let existing: Option<(i64, String)> = protocols::table
+        .filter(protocols::campaign_id.eq(campaign))
+        .select((protocols::revision, protocols::digest))
+        .first(c)
+        .optional()?;
     match (&existing, decision.map(str::trim).filter(|d| !d.is_empty())) {
         (None, _) => {
             diesel::insert_into(protocols::table)
@@ -186,7 +193,8 @@ pub fn save(
 
 /// The saved protocol body, if any.
 pub fn saved_body(c: &mut AnyConnection, campaign: &str) -> Result<Option<ProtocolBody>, ApiError> {
-    let text: Option<String> = protocols::table.filter(protocols::campaign_id.eq(campaign)).select(protocols::body).first(c).optional()?;
+    let text: Option<String> =
+        protocols::table.filter(protocols::campaign_id.eq(campaign)).select(protocols::body).first(c).optional()?;
     text.map(|t| serde_json::from_str(&t).map_err(corrupt)).transpose()
 }
 
@@ -229,7 +237,13 @@ impl Member {
 }
 
 /// Registers a member's key (CEC administrator). A key is registered once per campaign.
-pub fn register_member(c: &mut AnyConnection, campaign: &str, m: &Member, actor: &str, now_secs: i64) -> Result<(), ApiError> {
+pub fn register_member(
+    c: &mut AnyConnection,
+    campaign: &str,
+    m: &Member,
+    actor: &str,
+    now_secs: i64,
+) -> Result<(), ApiError> {
     load_campaign(c, campaign)?;
     if m.name.trim().is_empty() || m.name.chars().count() > 200 {
         return Err(ApiError::invalid("name", "1 to 200 characters"));
@@ -241,8 +255,10 @@ pub fn register_member(c: &mut AnyConnection, campaign: &str, m: &Member, actor:
         return Err(ApiError::invalid("precinct", "no such precinct in this campaign"));
     }
     let mut key = [0u8; 32];
-    hex::decode_to_slice(&m.public_key, &mut key).map_err(|_| ApiError::invalid("public_key", "64 hex digits (an Ed25519 public key)"))?;
-    if m.public_key.chars().any(|ch| ch.is_ascii_uppercase()) || ed25519_dalek::VerifyingKey::from_bytes(&key).is_err() {
+    hex::decode_to_slice(&m.public_key, &mut key)
+        .map_err(|_| ApiError::invalid("public_key", "64 hex digits (an Ed25519 public key)"))?;
+    if m.public_key.chars().any(|ch| ch.is_ascii_uppercase()) || ed25519_dalek::VerifyingKey::from_bytes(&key).is_err()
+    {
         return Err(ApiError::invalid("public_key", "not a canonical Ed25519 public key (lowercase hex)"));
     }
     let inserted = diesel::insert_into(commission_members::table)
@@ -279,7 +295,12 @@ pub fn members(c: &mut AnyConnection, campaign: &str) -> Result<Vec<Member>, Api
     let rows: Vec<(String, String, String, String)> = commission_members::table
         .filter(commission_members::campaign_id.eq(campaign))
         .order(commission_members::registered_at.asc())
-        .select((commission_members::name, commission_members::role, commission_members::precinct, commission_members::public_key))
+        .select((
+            commission_members::name,
+            commission_members::role,
+            commission_members::precinct,
+            commission_members::public_key,
+        ))
         .load(c)?;
     Ok(rows.into_iter().map(|(name, role, precinct, public_key)| Member { name, role, precinct, public_key }).collect())
 }
@@ -304,7 +325,12 @@ pub struct SignatureRequest {
 /// Adds a member's signature (verified against the registered key and the saved protocol's
 /// digest); moves the campaign to `protocol_signed` when the quorum is reached. Returns whether
 /// the protocol is now signed.
-pub fn add_signature(c: &mut AnyConnection, campaign: &str, req: &SignatureRequest, now_secs: i64) -> Result<bool, ApiError> {
+pub fn add_signature(
+    c: &mut AnyConnection,
+    campaign: &str,
+    req: &SignatureRequest,
+    now_secs: i64,
+) -> Result<bool, ApiError> {
     let row = load_campaign(c, campaign)?;
     let st = row.state()?;
     if st != CampaignState::Tallied && st != CampaignState::ProtocolSigned {
@@ -315,15 +341,18 @@ pub fn add_signature(c: &mut AnyConnection, campaign: &str, req: &SignatureReque
     };
     let all = members(c, campaign)?;
     let Some(member) = all.iter().find(|m| m.public_key == req.public_key) else {
-        return Err(ApiError::forbidden("not_a_member", "this key is not registered for a commission member of this campaign"));
+        return Err(ApiError::forbidden(
+            "not_a_member",
+            "this key is not registered for a commission member of this campaign",
+        ));
     };
     let key: [u8; 32] = crate::domain::member_signature::hex_field("public_key", &req.public_key)?;
     let sig: [u8; 64] = crate::domain::member_signature::hex_field("signature", &req.signature)?;
     let signature = MemberSignature { member: member.label(), public_key: key, signature: sig };
     let check = ElectionProtocol { body: body.clone(), signatures: vec![signature.clone()] };
-    check
-        .verify_signatures()
-        .map_err(|_| ApiError::invalid("signature", "does not verify under this member's key over the saved protocol's digest"))?;
+    check.verify_signatures().map_err(|_| {
+        ApiError::invalid("signature", "does not verify under this member's key over the saved protocol's digest")
+    })?;
     let digest = hex::encode(body.digest());
     let exists: i64 = protocol_signatures::table
         .filter(protocol_signatures::campaign_id.eq(campaign))
@@ -357,7 +386,13 @@ pub fn add_signature(c: &mut AnyConnection, campaign: &str, req: &SignatureReque
         .select(protocol_signatures::public_key)
         .load(c)?;
     if quorum_reached(&all, &signed) && st == CampaignState::Tallied {
-        crate::tally::advance(c, campaign, crate::domain::Action::SignProtocol, json!({ "signatures": signed.len() }), now_secs)?;
+        crate::tally::advance(
+            c,
+            campaign,
+            crate::domain::Action::SignProtocol,
+            json!({ "signatures": signed.len() }),
+            now_secs,
+        )?;
         return Ok(true);
     }
     Ok(st == CampaignState::ProtocolSigned || quorum_reached(&all, &signed))
@@ -366,7 +401,11 @@ pub fn add_signature(c: &mut AnyConnection, campaign: &str, req: &SignatureReque
 /// `record_tally` and `sign_protocol` by hand: only for a campaign without an election package
 /// (nothing was cast electronically). With one, the campaign becomes `tallied` when the results
 /// are combined and `protocol_signed` when the members' signatures reach the quorum.
-pub fn manual_transition_allowed(c: &mut AnyConnection, campaign: &str, action: crate::domain::Action) -> Result<(), ApiError> {
+pub fn manual_transition_allowed(
+    c: &mut AnyConnection,
+    campaign: &str,
+    action: crate::domain::Action,
+) -> Result<(), ApiError> {
     match crate::board::load_election(c, campaign) {
         Err(ApiError::Conflict { code: "no_election_key", .. }) => Ok(()),
         Err(e) => Err(e),

@@ -37,5 +37,10 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         )
         .service(web::scope("/demo").configure(demo::configure_root))
         .route("/v1/web-assets", web::get().to(crate::webapp::list))
-        .service(web::scope("/v1/campaigns").configure(board::configure).configure(credential_list::configure_public).configure(tally::configure));
+        .service(
+            web::scope("/v1/campaigns")
+                .configure(board::configure)
+                .configure(credential_list::configure_public)
+                .configure(tally::configure),
+        );
 }

@@ -52,11 +52,17 @@ fn join_distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
 fn locate(c: &mut AnyConnection, campaign: &str, precinct: Option<&str>) -> Result<Located, ApiError> {
     let row = load_campaign(c, campaign)?;
     let Some(protocol) = crate::protocol::signed_protocol(c, campaign)? else {
-        return Err(ApiError::conflict("no_protocol", "no protocol is saved yet: it is drawn up, checked and saved after the tally"));
+        return Err(ApiError::conflict(
+            "no_protocol",
+            "no protocol is saved yet: it is drawn up, checked and saved after the tally",
+        ));
     };
     let codes: Vec<String> = protocol.body.precinct.split('+').map(str::to_string).collect();
     if let Some(p) = precinct.filter(|p| *p != protocol.body.precinct && !codes.iter().any(|c| c == p)) {
-        return Err(ApiError::NotFound(format!("no protocol of precinct {p} in this campaign (its protocol is {})", protocol.body.precinct)));
+        return Err(ApiError::NotFound(format!(
+            "no protocol of precinct {p} in this campaign (its protocol is {})",
+            protocol.body.precinct
+        )));
     }
     let rows: Vec<_> = load_precincts(c, campaign)?.into_iter().filter(|p| codes.contains(&p.code)).collect();
     let precinct = ShmtPrecinct {
@@ -73,7 +79,13 @@ fn locate(c: &mut AnyConnection, campaign: &str, precinct: Option<&str>) -> Resu
 }
 
 /// The ШМТ export of the campaign's signed protocol, signed by the board key at `now`.
-pub fn export(c: &mut AnyConnection, key: &BoardKey, campaign: &str, precinct: Option<&str>, now: DateTime<Utc>) -> Result<ShmtExport, ApiError> {
+pub fn export(
+    c: &mut AnyConnection,
+    key: &BoardKey,
+    campaign: &str,
+    precinct: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ShmtExport, ApiError> {
     let st = load_campaign(c, campaign)?.state()?;
     if st != CampaignState::ProtocolSigned {
         return Err(ApiError::conflict(
@@ -91,7 +103,12 @@ pub fn export(c: &mut AnyConnection, key: &BoardKey, campaign: &str, precinct: O
             "the server's board key is not the election package's board_key: the export cannot be signed"
         )));
     }
-    let campaign = ShmtCampaign { id: l.campaign.id, name: l.campaign.name, kind: l.campaign.kind, voting_day: l.campaign.voting_day };
+    let campaign = ShmtCampaign {
+        id: l.campaign.id,
+        name: l.campaign.name,
+        kind: l.campaign.kind,
+        voting_day: l.campaign.voting_day,
+    };
     let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
     ShmtExport::build(campaign, l.precinct, &l.protocol, at, crate::board::millis(now), key)
         .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("shmt export: {e}")))
@@ -312,10 +329,17 @@ dl.meta dd { margin: 0; }
 ";
 
 /// The control printout of the campaign's saved protocol in `lang`, printed at `now`.
-pub fn printable(c: &mut AnyConnection, campaign: &str, precinct: Option<&str>, lang: Lang, now: DateTime<Utc>) -> Result<String, ApiError> {
+pub fn printable(
+    c: &mut AnyConnection,
+    campaign: &str,
+    precinct: Option<&str>,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<String, ApiError> {
     let l = locate(c, campaign, precinct)?;
     let manifest = crate::board::load_election(c, campaign)?.context.manifest().clone();
-    let members: Vec<_> = crate::protocol::members(c, campaign)?.into_iter().filter(|m| l.codes.contains(&m.precinct)).collect();
+    let members: Vec<_> =
+        crate::protocol::members(c, campaign)?.into_iter().filter(|m| l.codes.contains(&m.precinct)).collect();
     let signed: Vec<String> = l.protocol.signatures.iter().map(|s| hex::encode(s.public_key)).collect();
     let quorum = crate::protocol::quorum_reached(&members, &signed);
     let t = match lang {
@@ -330,12 +354,25 @@ pub fn printable(c: &mut AnyConnection, campaign: &str, precinct: Option<&str>, 
 
     let mut rows = format!("<tr class=\"section\"><td colspan=\"3\">{}</td></tr>\n", e(t.general));
     for line in &body.general {
-        rows += &format!("<tr><td class=\"n\">{}</td><td>{}</td><td class=\"v\">{}</td></tr>\n", e(&line.number), label(&line.ky, &line.ru), line.value);
+        rows += &format!(
+            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"v\">{}</td></tr>\n",
+            e(&line.number),
+            label(&line.ky, &line.ru),
+            line.value
+        );
     }
     for contest in &body.contests {
-        rows += &format!("<tr class=\"section\"><td colspan=\"3\">{}</td></tr>\n", e(&contest_title(&manifest, &contest.contest_id, lang)));
+        rows += &format!(
+            "<tr class=\"section\"><td colspan=\"3\">{}</td></tr>\n",
+            e(&contest_title(&manifest, &contest.contest_id, lang))
+        );
         for line in &contest.lines {
-            rows += &format!("<tr><td class=\"n\">{}</td><td>{}</td><td class=\"v\">{}</td></tr>\n", e(&line.number), label(&line.ky, &line.ru), line.value);
+            rows += &format!(
+                "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"v\">{}</td></tr>\n",
+                e(&line.number),
+                label(&line.ky, &line.ru),
+                line.value
+            );
         }
     }
     let mut member_rows = String::new();
@@ -352,12 +389,23 @@ pub fn printable(c: &mut AnyConnection, campaign: &str, precinct: Option<&str>, 
     if members.is_empty() {
         member_rows = format!("<tr><td colspan=\"4\">{}</td></tr>\n", e(t.no_members));
     }
-    let decision = l.decision.as_deref().filter(|_| l.revision > 1).map_or_else(String::new, |d| format!("<dt>{}</dt><dd>{}</dd>", e(t.decision), e(d)));
+    let decision = l
+        .decision
+        .as_deref()
+        .filter(|_| l.revision > 1)
+        .map_or_else(String::new, |d| format!("<dt>{}</dt><dd>{}</dd>", e(t.decision), e(d)));
     let digest = hex::encode(body.digest());
     let sign_block: String = t
         .signatories
         .iter()
-        .map(|s| format!("<div><div>{}</div><div class=\"blank\"></div><small>({}) / ({})</small></div>", e(s), e(t.signature), e(t.full_name)))
+        .map(|s| {
+            format!(
+                "<div><div>{}</div><div class=\"blank\"></div><small>({}) / ({})</small></div>",
+                e(s),
+                e(t.signature),
+                e(t.full_name)
+            )
+        })
         .collect();
 
     let mut html = format!(
@@ -432,7 +480,10 @@ mod tests {
 
     #[test]
     fn escape_covers_the_five_characters() {
-        assert_eq!(escape(r#"<a href="x" onclick='y'>&</a>"#), "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x" onclick='y'>&</a>"#),
+            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+        );
         assert_eq!(escape("Баарына каршы"), "Баарына каршы");
     }
 }

@@ -78,8 +78,11 @@ impl Application {
         };
         let oidc = Oidc::new(&settings.oidc, format!("{public_url}/auth/callback"))?;
         let sessions = SessionKeys::from_settings(&settings.session)?;
-        let boards = Arc::new(crate::board::Boards::new(crate::board::load_or_generate_key(std::path::Path::new(&settings.board.key_path))?));
-        let committer = crate::commit::Committer::new(db.clone(), boards.clone(), clock.clone(), settings.board.totals_shards);
+        let boards = Arc::new(crate::board::Boards::new(crate::board::load_or_generate_key(std::path::Path::new(
+            &settings.board.key_path,
+        ))?));
+        let committer =
+            crate::commit::Committer::new(db.clone(), boards.clone(), clock.clone(), settings.board.totals_shards);
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),

@@ -77,7 +77,12 @@ impl<'a> ShardTotals<'a> {
 
     /// Adds an accepted ballot to its shard and, under `last_counts`, subtracts the ballot it
     /// supersedes from the same shard.
-    pub fn add(&mut self, c: &mut AnyConnection, ballot: &VerifiedBallot, superseded: Option<&EncryptedBallot>) -> Result<(), ApiError> {
+    pub fn add(
+        &mut self,
+        c: &mut AnyConnection,
+        ballot: &VerifiedBallot,
+        superseded: Option<&EncryptedBallot>,
+    ) -> Result<(), ApiError> {
         let style = ballot.ballot().style.clone();
         // the group's first ballot of a style picks the shard for all of them: one row per style
         // is read and written per transaction
@@ -151,7 +156,11 @@ impl<'a> ShardTotals<'a> {
 
 /// The sum of every shard of a campaign (the totals as kept at cast time), with the number of
 /// counted ballots the shards hold.
-pub fn shard_totals(c: &mut AnyConnection, campaign: &str, ctx: &ElectionContext) -> Result<(Vec<ContestTotals>, i64), ApiError> {
+pub fn shard_totals(
+    c: &mut AnyConnection,
+    campaign: &str,
+    ctx: &ElectionContext,
+) -> Result<(Vec<ContestTotals>, i64), ApiError> {
     let rows: Vec<(String, i64)> = encrypted_totals::table
         .filter(encrypted_totals::campaign_id.eq(campaign))
         .order((encrypted_totals::ballot_style.asc(), encrypted_totals::shard.asc()))
@@ -234,7 +243,12 @@ pub const MISMATCH: &str = "mismatch";
 /// Inside the closing transaction, after the board's `closed` entry: compares the shards with
 /// the board and publishes the totals, or refuses to and raises an alert. Returns the status
 /// (`None` for a campaign without an election package: nothing was cast).
-pub fn publish_at_close(c: &mut AnyConnection, campaign: &str, policy: RevotePolicy, now_secs: i64) -> Result<Option<&'static str>, ApiError> {
+pub fn publish_at_close(
+    c: &mut AnyConnection,
+    campaign: &str,
+    policy: RevotePolicy,
+    now_secs: i64,
+) -> Result<Option<&'static str>, ApiError> {
     let election = match crate::board::load_election(c, campaign) {
         Ok(e) => e,
         Err(ApiError::Conflict { code: "no_election_key", .. }) => return Ok(None),
@@ -301,11 +315,13 @@ pub fn published_totals(c: &mut AnyConnection, campaign: &str) -> Result<Vec<Con
 /// Records that a voter opened an e-ballot (protocol line 2). Idempotent; safe inside any
 /// transaction on both backends (`ON CONFLICT DO NOTHING`).
 pub fn mark_issued(c: &mut AnyConnection, campaign: &str, pin: &str, now_secs: i64) -> Result<(), ApiError> {
-    diesel::sql_query("INSERT INTO ballots_issued (campaign_id, pin, issued_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind::<diesel::sql_types::Text, _>(campaign)
-        .bind::<diesel::sql_types::Text, _>(pin)
-        .bind::<diesel::sql_types::BigInt, _>(now_secs)
-        .execute(c)?;
+    diesel::sql_query(
+        "INSERT INTO ballots_issued (campaign_id, pin, issued_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind::<diesel::sql_types::Text, _>(campaign)
+    .bind::<diesel::sql_types::Text, _>(pin)
+    .bind::<diesel::sql_types::BigInt, _>(now_secs)
+    .execute(c)?;
     Ok(())
 }
 
@@ -340,7 +356,8 @@ pub fn erase(c: &mut AnyConnection, campaign: &str) -> Result<usize, ApiError> {
         + diesel::delete(tallies::table.filter(tallies::campaign_id.eq(campaign))).execute(c)?
         + diesel::delete(decryption_shares::table.filter(decryption_shares::campaign_id.eq(campaign))).execute(c)?
         + diesel::delete(protocols::table.filter(protocols::campaign_id.eq(campaign))).execute(c)?
-        + diesel::delete(protocol_signatures::table.filter(protocol_signatures::campaign_id.eq(campaign))).execute(c)?)
+        + diesel::delete(protocol_signatures::table.filter(protocol_signatures::campaign_id.eq(campaign)))
+            .execute(c)?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -437,8 +454,16 @@ pub fn submit_shares(
 ) -> Result<SharesReport, ApiError> {
     let row = crate::models::load_campaign(c, campaign)?;
     let st = row.state()?;
-    if !matches!(st, crate::domain::CampaignState::Closed | crate::domain::CampaignState::Tallied | crate::domain::CampaignState::ProtocolSigned) {
-        return Err(ApiError::conflict("not_closed", format!("decryption shares are accepted after closing (state {})", st.as_str())));
+    if !matches!(
+        st,
+        crate::domain::CampaignState::Closed
+            | crate::domain::CampaignState::Tallied
+            | crate::domain::CampaignState::ProtocolSigned
+    ) {
+        return Err(ApiError::conflict(
+            "not_closed",
+            format!("decryption shares are accepted after closing (state {})", st.as_str()),
+        ));
     }
     let election = crate::board::load_election(c, campaign)?;
     let totals = published_totals(c, campaign)?;
@@ -486,7 +511,13 @@ pub fn submit_shares(
                 accepted += 1;
                 valid.push((s.total(), s.key_holder));
             }
-            Err(reason) => rejected.push(RejectedShare { position, key_holder: s.key_holder, contest: s.contest, option: s.option, reason }),
+            Err(reason) => rejected.push(RejectedShare {
+                position,
+                key_holder: s.key_holder,
+                contest: s.contest,
+                option: s.option,
+                reason,
+            }),
         }
     }
     let all_totals: Vec<TotalId> = (0u32..)
@@ -527,7 +558,10 @@ pub fn submit_shares(
         all.extend(shares.iter().cloned());
         let results = combine_results(&params, &ext, &vks, &totals, &all)?;
         diesel::update(tallies::table.filter(tallies::campaign_id.eq(campaign)))
-            .set((tallies::results.eq(serde_json::to_string(&results).map_err(corrupt)?), tallies::tallied_at.eq(now_secs)))
+            .set((
+                tallies::results.eq(serde_json::to_string(&results).map_err(corrupt)?),
+                tallies::tallied_at.eq(now_secs),
+            ))
             .execute(c)?;
         advance(c, campaign, crate::domain::Action::RecordTally, json!({ "results": results }), now_secs)?;
         combined = true;
@@ -584,9 +618,10 @@ pub fn advance(
 ) -> Result<(), ApiError> {
     use crate::schema::campaigns;
     let (from, to) = action.edge();
-    let n = diesel::update(campaigns::table.filter(campaigns::id.eq(campaign)).filter(campaigns::state.eq(from.as_str())))
-        .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(now_secs)))
-        .execute(c)?;
+    let n =
+        diesel::update(campaigns::table.filter(campaigns::id.eq(campaign)).filter(campaigns::state.eq(from.as_str())))
+            .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(now_secs)))
+            .execute(c)?;
     if n == 1 {
         details["action"] = action.as_str().into();
         details["from"] = from.as_str().into();

@@ -38,7 +38,11 @@ impl BatchVerifier {
     }
 
     /// Verifies one ballot (in a batch with whatever else is waiting).
-    pub async fn verify(&self, election: Arc<Election>, ballot: EncryptedBallot) -> Result<Result<VerifiedBallot, BallotError>, ApiError> {
+    pub async fn verify(
+        &self,
+        election: Arc<Election>,
+        ballot: EncryptedBallot,
+    ) -> Result<Result<VerifiedBallot, BallotError>, ApiError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job { election, ballot, reply })
@@ -67,10 +71,9 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Job>) {
         for (election, group) in groups {
             let (ballots, replies): (Vec<_>, Vec<_>) = group.into_iter().map(|j| (j.ballot, j.reply)).unzip();
             let n = ballots.len();
-            let results = tokio::task::spawn_blocking(move || {
-                verify_ballots(&election.context, ballots, &mut rand::rngs::OsRng)
-            })
-            .await;
+            let results =
+                tokio::task::spawn_blocking(move || verify_ballots(&election.context, ballots, &mut rand::rngs::OsRng))
+                    .await;
             match results {
                 Ok(results) => {
                     tracing::debug!(batch = n, "ballots verified");

@@ -29,8 +29,16 @@ pub struct Asset {
 /// Every served file of the app.
 pub static ASSETS: [Asset; 3] = [
     Asset { path: "/", content_type: "text/html; charset=utf-8", bytes: include_bytes!("../../web/dist/index.html") },
-    Asset { path: "/app.js", content_type: "text/javascript; charset=utf-8", bytes: include_bytes!("../../web/dist/app.js") },
-    Asset { path: "/app.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../web/dist/app.css") },
+    Asset {
+        path: "/app.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../web/dist/app.js"),
+    },
+    Asset {
+        path: "/app.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../web/dist/app.css"),
+    },
 ];
 
 /// The Subresource-Integrity string of `bytes`: `sha384-` and the base64 of the SHA-384 digest.

@@ -6,13 +6,16 @@
 
 use std::time::Instant;
 
-use dobush_crypto::ballot::{encrypt_ballot, PlaintextBallot, PlaintextContest, verify_ballot};
+use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, encrypt_ballot, verify_ballot};
 use dobush_crypto::board::BoardKey;
-use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderIdentity};
+use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::credential::Credential;
 use dobush_crypto::elgamal::SecretKey;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
-use dobush_crypto::record::{Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder, ReVotePolicy, RECORD_VERSION};
+use dobush_crypto::record::{
+    Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder, RECORD_VERSION,
+    ReVotePolicy,
+};
 use dobush_crypto::signature::SigningKey;
 use dobush_crypto::tally::EncryptedTally;
 use rand::SeedableRng;
@@ -26,7 +29,13 @@ fn main() {
         contests: vec![Contest {
             id: "c".into(),
             title: Localized::default(),
-            options: (0..5).map(|i| ContestOption { id: format!("o{i}"), name: Localized::default(), details: Localized::default() }).collect(),
+            options: (0..5)
+                .map(|i| ContestOption {
+                    id: format!("o{i}"),
+                    name: Localized::default(),
+                    details: Localized::default(),
+                })
+                .collect(),
             min_marks: 1,
             max_marks: 1,
             against_all: false,
@@ -36,9 +45,14 @@ fn main() {
     };
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let holders: Vec<PublishedKeyHolder> = (1..=5)
-        .map(|i| PublishedKeyHolder { index: i, signing_key: SigningKey::generate(&mut rng).verifying_key().0, comm_key: SigningKey::generate(&mut rng).verifying_key().0 })
+        .map(|i| PublishedKeyHolder {
+            index: i,
+            signing_key: SigningKey::generate(&mut rng).verifying_key().0,
+            comm_key: SigningKey::generate(&mut rng).verifying_key().0,
+        })
         .collect();
-    let keys: Vec<KeyHolderIdentity> = holders.iter().map(|h| KeyHolderIdentity { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
+    let keys: Vec<KeyHolderIdentity> =
+        holders.iter().map(|h| KeyHolderIdentity { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
     let base = base_hash("bench", 3, &keys);
     let sk = SecretKey::generate(&mut rng);
     let ctx = ElectionContext::new(base, sk.public_key(), manifest.clone()).unwrap();
@@ -58,7 +72,10 @@ fn main() {
                             let c = Credential::generate(&mut rng).unwrap();
                             let p = PlaintextBallot {
                                 style: "s".into(),
-                                contests: vec![PlaintextContest { contest_id: "c".into(), selections: (0..5).map(|j| u8::from(j == i % 5)).collect() }],
+                                contests: vec![PlaintextContest {
+                                    contest_id: "c".into(),
+                                    selections: (0..5).map(|j| u8::from(j == i % 5)).collect(),
+                                }],
                             };
                             let (b, _) = encrypt_ballot(ctx, c.signing_key(), &p, &mut rng).unwrap();
                             (c, verify_ballot(ctx, b, &mut rng).unwrap())
@@ -71,13 +88,16 @@ fn main() {
     });
     println!("made {n} ballots in {:.1} s ({threads} threads)", t.elapsed().as_secs_f64());
 
-    let mut listed: Vec<ListedCredential> = made.iter().map(|(c, _)| ListedCredential { credential: c.public(), style: "s".into() }).collect();
+    let mut listed: Vec<ListedCredential> =
+        made.iter().map(|(c, _)| ListedCredential { credential: c.public(), style: "s".into() }).collect();
     listed.sort_by_key(|l| *l.credential.0.as_bytes());
     let mut board = Board::new();
     board.append(&BoardEntry::CredentialList { credentials: listed, count: n as u64, revoked: vec![] }).unwrap();
     let member = ed25519_dalek::SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(2));
     let list = board.lines()[0].clone();
-    board.append(&dobush_crypto::record::sign_credential_list("bench", list.as_bytes(), &[("member 1", &member)])).unwrap();
+    board
+        .append(&dobush_crypto::record::sign_credential_list("bench", list.as_bytes(), &[("member 1", &member)]))
+        .unwrap();
     board.append(&BoardEntry::Opened { timestamp_ms: 1 }).unwrap();
     let zero = board.sign_head(&board_key, base, 1);
     let mut tally = EncryptedTally::new(&ctx);
@@ -89,7 +109,16 @@ fn main() {
     let last = board.sign_head(&board_key, base, 2);
     let record = ElectionRecord {
         version: RECORD_VERSION.into(),
-        package: ElectionPackage { version: RECORD_VERSION.into(), manifest, threshold: 3, key_holders: holders, joint_key: sk.public_key(), base_hash: base, extended_hash: *ctx.extended_hash(), board_key: board_key.public() },
+        package: ElectionPackage {
+            version: RECORD_VERSION.into(),
+            manifest,
+            threshold: 3,
+            key_holders: holders,
+            joint_key: sk.public_key(),
+            base_hash: base,
+            extended_hash: *ctx.extended_hash(),
+            board_key: board_key.public(),
+        },
         re_vote_policy: ReVotePolicy::Forbidden,
         tree_heads: vec![zero, last],
         encrypted_totals: tally.totals().unwrap(),
@@ -108,5 +137,9 @@ fn main() {
     for c in &report.checks {
         println!("  {:<12} {:>8} ms {}", c.name, c.millis, if c.passed { "" } else { "FAILED" });
     }
-    println!("verifier: {n} ballots in {secs:.2} s = {:.0} ballots/s; a 1,000,000-ballot record would take ≈ {:.1} min", n as f64 / secs, 1e6 / (n as f64 / secs) / 60.0);
+    println!(
+        "verifier: {n} ballots in {secs:.2} s = {:.0} ballots/s; a 1,000,000-ballot record would take ≈ {:.1} min",
+        n as f64 / secs,
+        1e6 / (n as f64 / secs) / 60.0
+    );
 }

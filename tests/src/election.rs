@@ -2,7 +2,7 @@
 //! verifier tests: credentials frozen on the board, ballots cast with receipts, challenged
 //! ballots, re-votes, closing, encrypted totals and decrypted results.
 
-use dobush_crypto::ballot::{encrypt_ballot, verify_ballot, PlaintextBallot, VerifiedBallot};
+use dobush_crypto::ballot::{PlaintextBallot, VerifiedBallot, encrypt_ballot, verify_ballot};
 use dobush_crypto::board::{BoardKey, SignedTreeHead};
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
@@ -10,12 +10,12 @@ use dobush_crypto::dlog::DlogTable;
 use dobush_crypto::election_protocol::{ElectionProtocol, ProtocolBody, Turnout};
 use dobush_crypto::manifest::Manifest;
 use dobush_crypto::record::{
-    counted_ballots, Board, BoardEntry, ContestResult, ElectionPackage, ElectionRecord, ListedCredential,
-    PublishedKeyHolder, ReVotePolicy, Receipt, RECORD_VERSION,
+    Board, BoardEntry, ContestResult, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder,
+    RECORD_VERSION, ReVotePolicy, Receipt, counted_ballots,
 };
-use dobush_crypto::testing::{run_ceremony_for_campaign, Ceremony};
-use dobush_crypto::threshold::decrypt::{verify_and_combine, TotalId};
 use dobush_crypto::tally::EncryptedTally;
+use dobush_crypto::testing::{Ceremony, run_ceremony_for_campaign};
+use dobush_crypto::threshold::decrypt::{TotalId, verify_and_combine};
 use rand_chacha::ChaCha20Rng;
 
 /// One e-voter: a credential made "on the device" and the ballot style.
@@ -88,10 +88,13 @@ impl SimElection {
                 style: styles[i % styles.len()].clone(),
             })
             .collect();
-        let mut listed: Vec<ListedCredential> =
-            voters.iter().map(|v| ListedCredential { credential: v.credential.public(), style: v.style.clone() }).collect();
+        let mut listed: Vec<ListedCredential> = voters
+            .iter()
+            .map(|v| ListedCredential { credential: v.credential.public(), style: v.style.clone() })
+            .collect();
         listed.sort_by_key(|l| *l.credential.0.as_bytes());
-        let members: Vec<ed25519_dalek::SigningKey> = (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+        let members: Vec<ed25519_dalek::SigningKey> =
+            (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
         let mut sim = Self {
             ctx,
             package,
@@ -117,9 +120,11 @@ impl SimElection {
         sim.revoked = revoked;
         sim.append(BoardEntry::CredentialList { credentials: listed, count, revoked: revoked_keys });
         let names: Vec<String> = (1..=sim.members.len()).map(|i| format!("member {i}")).collect();
-        let signers: Vec<(&str, &ed25519_dalek::SigningKey)> = names.iter().map(String::as_str).zip(&sim.members).collect();
+        let signers: Vec<(&str, &ed25519_dalek::SigningKey)> =
+            names.iter().map(String::as_str).zip(&sim.members).collect();
         let list = sim.board.lines().first().cloned().unwrap_or_default();
-        let signed = dobush_crypto::record::sign_credential_list(&sim.package.manifest.campaign_id, list.as_bytes(), &signers);
+        let signed =
+            dobush_crypto::record::sign_credential_list(&sim.package.manifest.campaign_id, list.as_bytes(), &signers);
         sim.append(signed);
         sim.append(BoardEntry::WebAssets { assets: web_assets() });
         sim.append(BoardEntry::Opened { timestamp_ms: sim.clock_ms });
@@ -148,7 +153,8 @@ impl SimElection {
         if self.policy == ReVotePolicy::LastCounts {
             let mut pairs: Vec<_> = self.cast.iter().map(|p| (p.ballot().credential, *p.tracking_code())).collect();
             pairs.push((v.ballot().credential, code));
-            let (_, superseded) = counted_ballots(self.policy, &pairs, &self.replacements).expect("last counts never refuses");
+            let (_, superseded) =
+                counted_ballots(self.policy, &pairs, &self.replacements).expect("last counts never refuses");
             if let Some((old, by)) = superseded.last().copied().filter(|(_, by)| *by == code) {
                 self.append(BoardEntry::Superseded { tracking_code: old, by });
             }
@@ -180,7 +186,11 @@ impl SimElection {
         let (b, secrets) = encrypt_ballot(&self.ctx, &key, plaintext, &mut self.rng).expect("encrypts");
         let v = verify_ballot(&self.ctx, b, &mut self.rng).expect("verifies");
         self.challenged += 1;
-        self.append(BoardEntry::Challenged { ballot: v.ballot().clone(), tracking_code: *v.tracking_code(), opening: secrets.open() });
+        self.append(BoardEntry::Challenged {
+            ballot: v.ballot().clone(),
+            tracking_code: *v.tracking_code(),
+            opening: secrets.open(),
+        });
     }
 
     /// Closes voting and produces the record and board (and gives the board key back).
@@ -236,9 +246,22 @@ impl SimElection {
             challenged: self.challenged,
         };
         let final_root = self.heads.last().map(|h| h.head.root).unwrap_or_default();
-        let body = ProtocolBody::draw_up(&self.package.manifest, "7001", self.package.extended_hash, final_root, turnout, &results, self.clock_ms);
+        let body = ProtocolBody::draw_up(
+            &self.package.manifest,
+            "7001",
+            self.package.extended_hash,
+            final_root,
+            turnout,
+            &results,
+            self.clock_ms,
+        );
         let protocol = ElectionProtocol {
-            signatures: self.members.iter().enumerate().map(|(i, k)| ElectionProtocol::sign(&body, &format!("member {}", i + 1), k)).collect(),
+            signatures: self
+                .members
+                .iter()
+                .enumerate()
+                .map(|(i, k)| ElectionProtocol::sign(&body, &format!("member {}", i + 1), k))
+                .collect(),
             body,
         };
         let record = ElectionRecord {
@@ -276,7 +299,9 @@ pub fn write_record(dir: &std::path::Path, record: &ElectionRecord, board: &Boar
 pub fn web_assets() -> Vec<(String, String)> {
     use base64::Engine;
     use sha2::Digest;
-    let integrity = |bytes: &[u8]| format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes)));
+    let integrity = |bytes: &[u8]| {
+        format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes)))
+    };
     [("/", "<!doctype html>"), ("/app.js", "export {};"), ("/app.css", "body{}")]
         .iter()
         .map(|(path, body)| ((*path).to_string(), integrity(body.as_bytes())))

@@ -48,7 +48,10 @@ pub fn pilot_manifest() -> Manifest {
                 blank_allowed: false,
             },
         ],
-        ballot_styles: vec![BallotStyle { id: "samarkandek".into(), contests: vec!["council".into(), "question".into()] }],
+        ballot_styles: vec![BallotStyle {
+            id: "samarkandek".into(),
+            contests: vec!["council".into(), "question".into()],
+        }],
     }
 }
 
@@ -60,7 +63,9 @@ pub fn wide_manifest() -> Manifest {
         contests: vec![Contest {
             id: "council".into(),
             title: Localized::new([("en", "Council".to_owned())]),
-            options: (1..=30).map(|i| option(&format!("c{i}"), &format!("Талапкер {i}"), &format!("Кандидат {i}"))).collect(),
+            options: (1..=30)
+                .map(|i| option(&format!("c{i}"), &format!("Талапкер {i}"), &format!("Кандидат {i}")))
+                .collect(),
             min_marks: 1,
             max_marks: 21,
             against_all: false,

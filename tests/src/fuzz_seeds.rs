@@ -5,17 +5,20 @@
 
 use std::path::Path;
 
-use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest};
-use dobush_crypto::record::ReVotePolicy;
 use crate::election::SimElection;
 use crate::fixtures::pilot_manifest;
+use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest};
+use dobush_crypto::record::ReVotePolicy;
 use rand::SeedableRng;
 
 fn vote(candidate: usize, yes: bool) -> PlaintextBallot {
     PlaintextBallot {
         style: "samarkandek".into(),
         contests: vec![
-            PlaintextContest { contest_id: "council".into(), selections: (0..9).map(|j| u8::from(j == candidate)).collect() },
+            PlaintextContest {
+                contest_id: "council".into(),
+                selections: (0..9).map(|j| u8::from(j == candidate)).collect(),
+            },
             PlaintextContest { contest_id: "question".into(), selections: if yes { vec![1, 0] } else { vec![0, 1] } },
         ],
     }
@@ -42,7 +45,8 @@ pub fn write_all(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
             write(&out, "api_bodies", &format!("{name}-challenge"), &serde_json::to_vec(&challenge)?)?;
         }
     }
-    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::LastCounts, 3, rand_chacha::ChaCha20Rng::seed_from_u64(7));
+    let mut e =
+        SimElection::new(pilot_manifest(), ReVotePolicy::LastCounts, 3, rand_chacha::ChaCha20Rng::seed_from_u64(7));
     let receipt = e.cast(0, &vote(1, true));
     e.cast(1, &vote(2, false));
     e.challenge(2, &vote(3, true));
@@ -59,7 +63,12 @@ pub fn write_all(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let package_json = serde_json::to_string(&record.package)?;
     write(&out, "record", "package-receipt", format!("{package_json}\n{receipt_json}").as_bytes())?;
     write(&out, "record", "record", record_json.as_bytes())?;
-    write(&out, "api_bodies", "manifest", serde_json::to_string(&serde_json::json!({ "manifest": record.package.manifest }))?.as_bytes())?;
+    write(
+        &out,
+        "api_bodies",
+        "manifest",
+        serde_json::to_string(&serde_json::json!({ "manifest": record.package.manifest }))?.as_bytes(),
+    )?;
     // the verifier target reads record.json, a NUL, board.jsonl, and optionally a NUL and a receipt
     let mut both = record_json.clone().into_bytes();
     both.push(0);

@@ -4,5 +4,5 @@
 pub mod election;
 pub mod fixtures;
 pub mod fuzz_seeds;
-pub mod vectors;
 pub mod load;
+pub mod vectors;

@@ -171,8 +171,17 @@ async fn expect_json(r: reqwest::Response, want: u16, what: &str) -> Result<Valu
 
 /// Creates a demo-mode campaign with `voters` citizens and one contest of `options` candidates;
 /// returns its id and the citizens' PINs.
-pub async fn create_campaign(http: &reqwest::Client, base: &str, voters: u32, options: usize) -> Result<(String, Vec<String>)> {
-    let r = http.post(format!("{base}/api/demo/campaigns")).json(&json!({ "voters": voters, "options": options })).send().await?;
+pub async fn create_campaign(
+    http: &reqwest::Client,
+    base: &str,
+    voters: u32,
+    options: usize,
+) -> Result<(String, Vec<String>)> {
+    let r = http
+        .post(format!("{base}/api/demo/campaigns"))
+        .json(&json!({ "voters": voters, "options": options }))
+        .send()
+        .await?;
     let v = expect_json(r, 201, "creating the demo campaign").await?;
     let id = v["id"].as_str().ok_or_else(|| anyhow!("no id in {v}"))?.to_string();
     let pins = (1..=voters).map(|i| format!("9{i:013}")).collect();
@@ -191,7 +200,13 @@ pub async fn demo_login(http: &reqwest::Client, base: &str, campaign: &str, pin:
 }
 
 /// Applies for e-voting with a credential made here.
-pub async fn apply(http: &reqwest::Client, base: &str, campaign: &str, token: &str, credential: &CredentialHandle) -> Result<()> {
+pub async fn apply(
+    http: &reqwest::Client,
+    base: &str,
+    campaign: &str,
+    token: &str,
+    credential: &CredentialHandle,
+) -> Result<()> {
     let r = http
         .put(format!("{base}/api/campaigns/{campaign}/cabinet/application"))
         .bearer_auth(token)
@@ -252,7 +267,13 @@ where
 }
 
 /// Encrypts one ballot per voter with the bridge, on every core.
-fn encrypt_all(election: &Arc<Election>, style: &str, contest: &str, options: usize, voters: Vec<(String, String, Arc<CredentialHandle>, usize)>) -> Result<Vec<PreparedVoter>> {
+fn encrypt_all(
+    election: &Arc<Election>,
+    style: &str,
+    contest: &str,
+    options: usize,
+    voters: Vec<(String, String, Arc<CredentialHandle>, usize)>,
+) -> Result<Vec<PreparedVoter>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = voters.len().div_ceil(threads).max(1);
     let mut chunks: Vec<Vec<_>> = Vec::new();
@@ -325,9 +346,8 @@ pub async fn prepare(http: &reqwest::Client, cfg: &LoadConfig) -> Result<Prepare
 /// The timed phase: every prepared ballot cast, `concurrency` requests in flight.
 pub async fn cast_all(http: &reqwest::Client, base: &str, p: &Prepared, concurrency: usize) -> (Vec<CastOutcome>, f64) {
     let base = base.trim_end_matches('/').to_string();
-    let jobs: Arc<Vec<(String, String)>> = Arc::new(
-        p.voters.iter().map(|v| (v.token.clone(), v.ballot_json.clone())).collect(),
-    );
+    let jobs: Arc<Vec<(String, String)>> =
+        Arc::new(p.voters.iter().map(|v| (v.token.clone(), v.ballot_json.clone())).collect());
     let url = Arc::new(format!("{base}/api/campaigns/{}/ballots", p.campaign));
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
@@ -391,14 +411,29 @@ pub fn latency(outcomes: &[CastOutcome]) -> Latency {
         ms.get(i).copied().unwrap_or(0.0)
     };
     let mean = if ms.is_empty() { 0.0 } else { ms.iter().sum::<f64>() / ms.len() as f64 };
-    Latency { p50_ms: at(0.50), p95_ms: at(0.95), p99_ms: at(0.99), max_ms: ms.last().copied().unwrap_or(0.0), mean_ms: mean }
+    Latency {
+        p50_ms: at(0.50),
+        p95_ms: at(0.95),
+        p99_ms: at(0.99),
+        max_ms: ms.last().copied().unwrap_or(0.0),
+        mean_ms: mean,
+    }
 }
 
 /// Reads the whole board under its latest head: the head and the entry lines.
-pub async fn read_board(http: &reqwest::Client, base: &str, campaign: &str) -> Result<(dobush_crypto::board::SignedTreeHead, Vec<String>)> {
+pub async fn read_board(
+    http: &reqwest::Client,
+    base: &str,
+    campaign: &str,
+) -> Result<(dobush_crypto::board::SignedTreeHead, Vec<String>)> {
     let base = base.trim_end_matches('/');
-    let head: dobush_crypto::board::SignedTreeHead =
-        http.get(format!("{base}/api/v1/campaigns/{campaign}/board/head")).send().await?.error_for_status()?.json().await?;
+    let head: dobush_crypto::board::SignedTreeHead = http
+        .get(format!("{base}/api/v1/campaigns/{campaign}/board/head"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
     let mut lines = Vec::new();
     let mut start = 0u64;
     while start < head.head.size {
@@ -452,7 +487,9 @@ pub async fn check(http: &reqwest::Client, base: &str, p: &Prepared, outcomes: &
     let root_matches_head = board.size() == head.head.size && board.log().root() == head.head.root;
     let mut on_board: Vec<(EncryptedBallot, TrackingCode)> = Vec::new();
     for l in &lines {
-        if let BoardEntry::Ballot { ballot, tracking_code } = serde_json::from_str(l).context("a board entry does not parse")? {
+        if let BoardEntry::Ballot { ballot, tracking_code } =
+            serde_json::from_str(l).context("a board entry does not parse")?
+        {
             on_board.push((ballot, tracking_code));
         }
     }
@@ -464,21 +501,31 @@ pub async fn check(http: &reqwest::Client, base: &str, p: &Prepared, outcomes: &
     // Totals: the board's counted ballots (by the campaign's re-vote rule) against the receipted ballots.
     let keyed: Vec<_> = on_board.iter().map(|(b, t)| (b.credential, *t)).collect();
     let (counted, _) = counted_ballots(ReVotePolicy::LastCounts, &keyed, &[]).map_err(|e| anyhow!("{e}"))?;
-    let counted_on_board: Vec<EncryptedBallot> = counted.iter().filter_map(|&i| on_board.get(i)).map(|(b, _)| b.clone()).collect();
+    let counted_on_board: Vec<EncryptedBallot> =
+        counted.iter().filter_map(|&i| on_board.get(i)).map(|(b, _)| b.clone()).collect();
     // Ours that should be counted: the receipted ones, and those accepted without an answer.
     let mine: Vec<EncryptedBallot> = p
         .voters
         .iter()
-        .filter(|v| receipted.contains(&v.tracking_code) || (unanswered.contains(&v.tracking_code) && codes.contains(&v.tracking_code)))
+        .filter(|v| {
+            receipted.contains(&v.tracking_code)
+                || (unanswered.contains(&v.tracking_code) && codes.contains(&v.tracking_code))
+        })
         .map(|v| serde_json::from_str(&v.ballot_json))
         .collect::<Result<_, _>>()?;
     let totals_match = {
         let (package, a, b) = (p.package.clone(), counted_on_board, mine);
-        tokio::task::spawn_blocking(move || -> Result<bool> { Ok(tally_of(&package, a)?.totals().ok() == tally_of(&package, b)?.totals().ok()) })
-            .await
-            .context("tally task")??
+        tokio::task::spawn_blocking(move || -> Result<bool> {
+            Ok(tally_of(&package, a)?.totals().ok() == tally_of(&package, b)?.totals().ok())
+        })
+        .await
+        .context("tally task")??
     };
-    let ok = receipts_invalid == 0 && receipted_missing == 0 && unexpected_on_board == 0 && root_matches_head && totals_match;
+    let ok = receipts_invalid == 0
+        && receipted_missing == 0
+        && unexpected_on_board == 0
+        && root_matches_head
+        && totals_match;
     Ok(BoardCheck {
         receipts_verified,
         receipts_invalid,

@@ -2,17 +2,17 @@
 //! client and the independent verifier. Generated from fixed seeds with `ChaCha20Rng`; the
 //! `gen_vectors` binary writes them and a test checks the committed files byte for byte.
 
-use dobush_crypto::ballot::{encrypt_ballot, verify_ballot, body_hash, PlaintextBallot, PlaintextContest};
-use dobush_crypto::context::{base_hash, ElectionContext, KeyHolderIdentity};
+use curve25519_dalek::ristretto::RistrettoPoint;
+use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, body_hash, encrypt_ballot, verify_ballot};
+use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::credential::Credential;
-use dobush_crypto::elgamal::{encrypt_with_nonce, Nonce, SecretKey};
+use dobush_crypto::elgamal::{Nonce, SecretKey, encrypt_with_nonce};
 use dobush_crypto::group::{generator_g, generator_h, hash_to_group, random_scalar};
 use dobush_crypto::manifest::Manifest;
 use dobush_crypto::signature::SigningKey;
-use curve25519_dalek::ristretto::RistrettoPoint;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::fixtures::{pilot_manifest, wide_manifest};
 
@@ -72,7 +72,8 @@ fn ballot_vector(ctx: &ElectionContext, cred_seed: [u8; 16], plaintext: Plaintex
     let (ballot, secrets) = encrypt_ballot(ctx, cred.signing_key(), &plaintext, &mut rng)
         .unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
     let mut vrng = seeded(0xee);
-    let verified = verify_ballot(ctx, ballot.clone(), &mut vrng).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let verified =
+        verify_ballot(ctx, ballot.clone(), &mut vrng).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
     json!({
         "rng_seed_byte": rng_seed,
         "credential": {

@@ -9,9 +9,9 @@ use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
 use serde_json::Value;
 
-use crate::encoding::{array, field, hex_n, point, scalar, string, Decoded, Invalid, Point};
+use crate::encoding::{Decoded, Invalid, Point, array, field, hex_n, point, scalar, string};
 use crate::manifest::Manifest;
-use crate::sigma::{disjunctive, range, signature, Branch, Equations, RangeProofParts};
+use crate::sigma::{Branch, Equations, RangeProofParts, disjunctive, range, signature};
 use crate::transcript::{self, hash32};
 
 /// What a ballot is checked against.
@@ -79,7 +79,8 @@ pub fn parse(v: &Value) -> Decoded<Ballot> {
     let style = string(v, "style", what)?;
     let credential = point(field(v, "credential", what)?, "credential")?;
     let sigv = field(v, "signature", what)?;
-    let sig = (point(field(sigv, "r", "signature")?, "signature.r")?, scalar(field(sigv, "s", "signature")?, "signature.s")?);
+    let sig =
+        (point(field(sigv, "r", "signature")?, "signature.r")?, scalar(field(sigv, "s", "signature")?, "signature.s")?);
     let mut contests = Vec::new();
     for c in array(v, "contests", what)? {
         let id = string(c, "contest_id", "contest")?;
@@ -97,7 +98,8 @@ pub fn parse(v: &Value) -> Decoded<Ballot> {
             "range" => {
                 let p = field(cp, "proof", &what)?;
                 let link = field(p, "link", &what)?;
-                let bp = field(p, "range", &what)?.as_str().ok_or_else(|| Invalid(format!("{what}: range must be hex")))?;
+                let bp =
+                    field(p, "range", &what)?.as_str().ok_or_else(|| Invalid(format!("{what}: range must be hex")))?;
                 Count::Range(Box::new(RangeProofParts {
                     v1: point(field(p, "v1", &what)?, &what)?,
                     a: [

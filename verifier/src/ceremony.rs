@@ -19,7 +19,7 @@ use curve25519_dalek::traits::{Identity, IsIdentity};
 use merlin::Transcript;
 use serde_json::Value;
 
-use crate::encoding::{array, exact, field, hex_n, point, scalar, uint32, Decoded, Point};
+use crate::encoding::{Decoded, Point, array, exact, field, hex_n, point, scalar, uint32};
 use crate::record::Context;
 use crate::report::Running;
 use crate::sigma::{self, Equations};
@@ -160,7 +160,10 @@ fn parse_signed(v: &Value, list: &str, what: &str) -> Decoded<(Msg, Sig)> {
     let msg = match list {
         "commitment_hashes" => {
             exact(m, &["dealer", "hash"], what)?;
-            Msg::Hash(CommitHash { dealer: uint32(m, "dealer", what)?, hash: hex_n::<32>(field(m, "hash", what)?, what)? })
+            Msg::Hash(CommitHash {
+                dealer: uint32(m, "dealer", what)?,
+                hash: hex_n::<32>(field(m, "hash", what)?, what)?,
+            })
         }
         "reveals" => {
             exact(m, &["dealer", "commitments", "proofs"], what)?;
@@ -188,7 +191,11 @@ fn parse_signed(v: &Value, list: &str, what: &str) -> Decoded<(Msg, Sig)> {
                 complainer: uint32(m, "complainer", what)?,
                 dealer: uint32(m, "dealer", what)?,
                 s: point(field(m, "shared_secret", what)?, what)?,
-                proof: (point(field(p, "a", what)?, what)?, point(field(p, "b", what)?, what)?, scalar(field(p, "response", what)?, what)?),
+                proof: (
+                    point(field(p, "a", what)?, what)?,
+                    point(field(p, "b", what)?, what)?,
+                    scalar(field(p, "response", what)?, what)?,
+                ),
             })
         }
     };
@@ -264,7 +271,9 @@ fn open_share(ctx: &[u8; 32], share: &Share, s: &Point) -> Option<Vec<u8>> {
     let mut aad = ctx.to_vec();
     aad.extend_from_slice(&(share.dealer as u32).to_le_bytes());
     aad.extend_from_slice(&(share.recipient as u32).to_le_bytes());
-    ChaCha20Poly1305::new(Key::from_slice(&key)).decrypt(Nonce::from_slice(&[0u8; 12]), Payload { msg: &share.ct, aad: &aad }).ok()
+    ChaCha20Poly1305::new(Key::from_slice(&key))
+        .decrypt(Nonce::from_slice(&[0u8; 12]), Payload { msg: &share.ct, aad: &aad })
+        .ok()
 }
 
 /// `Σ_j x^j·K_j`: evaluation of a committed polynomial in the exponent.
@@ -279,7 +288,13 @@ fn eval(k: &[RistrettoPoint], x: u64) -> RistrettoPoint {
 
 /// Adjudicates a complaint against a dealer whose reveal and share passed (§Complaints, steps
 /// 3–5): `Ok(fault)` if the dealer is at fault, `Err(reason)` if the complaint is unfounded.
-fn adjudicate(ctx: &[u8; 32], c_l: &Point, reveal: &Reveal, share: &Share, k: &Complaint) -> Result<&'static str, &'static str> {
+fn adjudicate(
+    ctx: &[u8; 32],
+    c_l: &Point,
+    reveal: &Reveal,
+    share: &Share,
+    k: &Complaint,
+) -> Result<&'static str, &'static str> {
     if !complaint_proof(ctx, c_l, share, k) {
         return Err("invalid_proof");
     }
@@ -303,11 +318,17 @@ pub fn check(rec: &Value, ctx: &Context, c: &mut Running) -> Option<Outcome> {
     // §Keys: no point twice among all signing and communication keys.
     let mut seen = HashSet::new();
     for (i, (y, cm)) in ctx.key_holders.iter().enumerate() {
-        c.require(seen.insert(y.bytes), || format!("key-holder {}: signing key occurs twice in the key-holder list", i + 1));
-        c.require(seen.insert(cm.bytes), || format!("key-holder {}: communication key occurs twice in the key-holder list", i + 1));
+        c.require(seen.insert(y.bytes), || {
+            format!("key-holder {}: signing key occurs twice in the key-holder list", i + 1)
+        });
+        c.require(seen.insert(cm.bytes), || {
+            format!("key-holder {}: communication key occurs twice in the key-holder list", i + 1)
+        });
     }
 
-    let cer = match field(rec, "ceremony", "record").and_then(|v| exact(v, &["commitment_hashes", "reveals", "shares", "complaints"], "ceremony").map(|_| v)) {
+    let cer = match field(rec, "ceremony", "record")
+        .and_then(|v| exact(v, &["commitment_hashes", "reveals", "shares", "complaints"], "ceremony").map(|_| v))
+    {
         Ok(v) => v,
         Err(e) => {
             c.fail(e.0);
@@ -336,7 +357,11 @@ pub fn check(rec: &Value, ctx: &Context, c: &mut Running) -> Option<Outcome> {
                             if !in_range(r.dealer) {
                                 Some("dealer index outside 1..=n".into())
                             } else if r.k.len() as u64 != t || r.proofs.len() as u64 != t {
-                                Some(format!("{} commitments and {} proofs where t = {t} of each are required", r.k.len(), r.proofs.len()))
+                                Some(format!(
+                                    "{} commitments and {} proofs where t = {t} of each are required",
+                                    r.k.len(),
+                                    r.proofs.len()
+                                ))
                             } else {
                                 None
                             }
@@ -414,7 +439,12 @@ pub fn check(rec: &Value, ctx: &Context, c: &mut Running) -> Option<Outcome> {
     .into_iter()
     .map(|k| &proofs[k])
     .collect();
-    let bad_coefficient = |i: u64| failed.iter().filter_map(|p| if let Proof::Coefficient(d, j) = p { (*d == i).then_some(*j) } else { None }).min();
+    let bad_coefficient = |i: u64| {
+        failed
+            .iter()
+            .filter_map(|p| if let Proof::Coefficient(d, j) = p { (*d == i).then_some(*j) } else { None })
+            .min()
+    };
     let bad_share = |i: u64, l: u64| failed.iter().any(|p| matches!(p, Proof::Share(d, r) if *d == i && *r == l));
 
     // §Disqualification, rules 1–5.
@@ -442,7 +472,10 @@ pub fn check(rec: &Value, ctx: &Context, c: &mut Running) -> Option<Outcome> {
     let mut unfounded = Vec::new();
     for k in &complaints {
         if disqualified.contains_key(&k.dealer) {
-            c.note(format!("complaint of key-holder {} against dealer {}: not adjudicated, the dealer is already disqualified", k.complainer, k.dealer));
+            c.note(format!(
+                "complaint of key-holder {} against dealer {}: not adjudicated, the dealer is already disqualified",
+                k.complainer, k.dealer
+            ));
             continue;
         }
         let (Some(r), Some(s)) = (reveals.get(&k.dealer), shares.get(&(k.dealer, k.complainer))) else { continue };
@@ -462,13 +495,15 @@ pub fn check(rec: &Value, ctx: &Context, c: &mut Running) -> Option<Outcome> {
     let qualified: Vec<u64> = (1..=n).filter(|i| !disqualified.contains_key(i)).collect();
     c.note(format!("qualified dealers {qualified:?} ({} of {n}, t = {t})", qualified.len()));
     if (qualified.len() as u64) < t {
-        c.fail(format!("only {} qualified dealers, at least t = {t} are required: the ceremony failed", qualified.len()));
+        c.fail(format!(
+            "only {} qualified dealers, at least t = {t} are required: the ceremony failed",
+            qualified.len()
+        ));
         return None;
     }
 
     // §Result.
-    let a: Vec<RistrettoPoint> =
-        (0..t as usize).map(|j| qualified.iter().map(|i| reveals[i].k[j].p).sum()).collect();
+    let a: Vec<RistrettoPoint> = (0..t as usize).map(|j| qualified.iter().map(|i| reveals[i].k[j].p).sum()).collect();
     let joint_key = a[0];
     c.require(!joint_key.is_identity(), || "the joint key is the identity".into());
     c.require(joint_key == ctx.election.joint_key.p, || {

@@ -17,7 +17,7 @@ use curve25519_dalek::traits::Identity;
 use serde_json::Value;
 
 use crate::ceremony::Outcome;
-use crate::encoding::{array, exact, field, point, scalar, string, uint, uint32, Decoded, Point};
+use crate::encoding::{Decoded, Point, array, exact, field, point, scalar, string, uint, uint32};
 use crate::record::Context;
 use crate::report::Running;
 use crate::sigma::{self, Equations};
@@ -65,7 +65,13 @@ fn enc(p: &RistrettoPoint) -> [u8; 32] {
 }
 
 /// The DLEQ proof of a share (§Partial decryption): `log_G VK_l = log_α D_l`.
-fn share_proof(ext: &[u8; 32], vk: &RistrettoPoint, ct: &(RistrettoPoint, RistrettoPoint), s: &DShare, eqs: &mut Equations) -> bool {
+fn share_proof(
+    ext: &[u8; 32],
+    vk: &RistrettoPoint,
+    ct: &(RistrettoPoint, RistrettoPoint),
+    s: &DShare,
+    eqs: &mut Equations,
+) -> bool {
     let mut t = transcript::new(b"decryption-share");
     t.append_message(b"context", ext);
     t.append_u64(b"key-holder", s.l);
@@ -168,7 +174,10 @@ pub fn check(rec: &Value, ctx: &Context, outcome: Option<&Outcome>, sums: &Total
         if !exists {
             c.note(format!("share #{pos} of key-holder {l} set aside: for no total (contest {a}, option {b})"));
         } else if !(1..=n).contains(&l) {
-            c.note(format!("share #{pos} set aside: unknown key-holder {l} (n = {n}), for {}", total_name(ctx, a as usize, b as usize)));
+            c.note(format!(
+                "share #{pos} set aside: unknown key-holder {l} (n = {n}), for {}",
+                total_name(ctx, a as usize, b as usize)
+            ));
         } else {
             candidates.push(DShare { pos, l, a: a as usize, b: b as usize, d, pa, pb, z });
         }
@@ -176,15 +185,26 @@ pub fn check(rec: &Value, ctx: &Context, outcome: Option<&Outcome>, sums: &Total
     // Every proof, batched; on failure each share re-checked to name the invalid ones.
     let invalid: Vec<usize> =
         sigma::locate(&candidates, |s, eqs| share_proof(ext, &vks[(s.l - 1) as usize], &sums.totals[s.a][s.b], s, eqs));
-    let mut valid: Vec<Vec<BTreeMap<u64, RistrettoPoint>>> = sums.totals.iter().map(|x| vec![BTreeMap::new(); x.len()]).collect();
+    let mut valid: Vec<Vec<BTreeMap<u64, RistrettoPoint>>> =
+        sums.totals.iter().map(|x| vec![BTreeMap::new(); x.len()]).collect();
     let mut set_aside = items.len() - candidates.len();
     for (k, s) in candidates.iter().enumerate() {
         if invalid.binary_search(&k).is_ok() {
             set_aside += 1;
-            c.note(format!("share #{} of key-holder {} set aside: invalid proof for {}", s.pos, s.l, total_name(ctx, s.a, s.b)));
+            c.note(format!(
+                "share #{} of key-holder {} set aside: invalid proof for {}",
+                s.pos,
+                s.l,
+                total_name(ctx, s.a, s.b)
+            ));
         } else if valid[s.a][s.b].insert(s.l, s.d.p).is_some() {
             set_aside += 1;
-            c.note(format!("share #{} set aside: a second share of key-holder {} for {}", s.pos, s.l, total_name(ctx, s.a, s.b)));
+            c.note(format!(
+                "share #{} set aside: a second share of key-holder {} for {}",
+                s.pos,
+                s.l,
+                total_name(ctx, s.a, s.b)
+            ));
         }
     }
     c.note(format!("{} shares, {} valid, {set_aside} set aside", items.len(), items.len() - set_aside));
@@ -197,7 +217,11 @@ pub fn check(rec: &Value, ctx: &Context, outcome: Option<&Outcome>, sums: &Total
         for (b, shares) in per.iter().enumerate() {
             c.items(1);
             if shares.len() < t {
-                c.fail(format!("{}: only {} valid decryption shares of distinct key-holders, t = {t} are required", total_name(ctx, a, b), shares.len()));
+                c.fail(format!(
+                    "{}: only {} valid decryption shares of distinct key-holders, t = {t} are required",
+                    total_name(ctx, a, b),
+                    shares.len()
+                ));
                 continue;
             }
             let set: Vec<u64> = shares.keys().copied().take(t).collect();
@@ -205,7 +229,11 @@ pub fn check(rec: &Value, ctx: &Context, outcome: Option<&Outcome>, sums: &Total
             let m = sums.totals[a][b].1 - combined;
             match table.solve(&m, sums.ballots[a]) {
                 Some(v) => decrypted[a][b] = Some(v),
-                None => c.fail(format!("{}: the combination is not m·G for any m ≤ {} (the contest's ballots)", total_name(ctx, a, b), sums.ballots[a])),
+                None => c.fail(format!(
+                    "{}: the combination is not m·G for any m ≤ {} (the contest's ballots)",
+                    total_name(ctx, a, b),
+                    sums.ballots[a]
+                )),
             }
         }
     }
@@ -221,14 +249,19 @@ pub fn check(rec: &Value, ctx: &Context, outcome: Option<&Outcome>, sums: &Total
     let published_ballots: Vec<Option<u64>> = array(rec, "encrypted_totals", "record")
         .map(|ts| ts.iter().map(|t| t.get("ballots").and_then(Value::as_u64)).collect())
         .unwrap_or_default();
-    c.require(results.len() == contests.len(), || format!("results: {} contests where the manifest has {}", results.len(), contests.len()));
+    c.require(results.len() == contests.len(), || {
+        format!("results: {} contests where the manifest has {}", results.len(), contests.len())
+    });
     for (a, (r, contest)) in results.iter().zip(contests).enumerate() {
         let parsed = (|| -> Decoded<(String, u64, Vec<u64>)> {
             let what = format!("results[{a}]");
             exact(r, &["contest_id", "ballots", "counts"], &what)?;
             let counts = array(r, "counts", &what)?
                 .iter()
-                .map(|x| x.as_u64().ok_or_else(|| crate::encoding::Invalid(format!("{what}: counts must be unsigned integers"))))
+                .map(|x| {
+                    x.as_u64()
+                        .ok_or_else(|| crate::encoding::Invalid(format!("{what}: counts must be unsigned integers")))
+                })
                 .collect::<Decoded<_>>()?;
             Ok((string(r, "contest_id", &what)?, uint(r, "ballots", &what)?, counts))
         })();
@@ -241,12 +274,28 @@ pub fn check(rec: &Value, ctx: &Context, outcome: Option<&Outcome>, sums: &Total
         };
         c.require(id == contest.id, || format!("results[{a}]: contest {id:?} where {:?} was expected", contest.id));
         c.require(published_ballots.get(a).copied().flatten() == Some(ballots), || {
-            format!("contest {:?}: the results say {ballots} ballots but the encrypted totals say {:?}", contest.id, published_ballots.get(a).copied().flatten())
+            format!(
+                "contest {:?}: the results say {ballots} ballots but the encrypted totals say {:?}",
+                contest.id,
+                published_ballots.get(a).copied().flatten()
+            )
         });
-        c.require(counts.len() == decrypted[a].len(), || format!("contest {:?}: {} counts where {} selections were expected", contest.id, counts.len(), decrypted[a].len()));
+        c.require(counts.len() == decrypted[a].len(), || {
+            format!(
+                "contest {:?}: {} counts where {} selections were expected",
+                contest.id,
+                counts.len(),
+                decrypted[a].len()
+            )
+        });
         for (b, (count, m)) in counts.iter().zip(&decrypted[a]).enumerate() {
             if let Some(m) = m {
-                c.require(count == m, || format!("{}: the published count {count} differs from the decrypted total {m}", total_name(ctx, a, b)));
+                c.require(count == m, || {
+                    format!(
+                        "{}: the published count {count} differs from the decrypted total {m}",
+                        total_name(ctx, a, b)
+                    )
+                });
             }
         }
     }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dobush_verifier::board::TreeHead;
-use dobush_verifier::record::{verify_dir, verify_receipt, Options};
+use dobush_verifier::record::{Options, verify_dir, verify_receipt};
 
 const USAGE: &str = "usage: dobush-verifier verify <record-dir> [--json] [--since <tree-head.json>]\n       dobush-verifier receipt <record-dir> <receipt.json> [--json]\n       dobush-verifier watch <board-url> --package <package.json> --state <heads.json> [--interval <s>] [--once]";
 
@@ -84,15 +84,16 @@ fn receipt(args: Vec<&String>) -> ExitCode {
     };
     let dir = PathBuf::from(dir.as_str());
     let read = |p: PathBuf| std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()));
-    let (rec, board, rc) = match (read(dir.join("record.json")), read(dir.join("board.jsonl")), read(PathBuf::from(receipt.as_str()))) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (a, b, c) => {
-            for e in [a.err(), b.err(), c.err()].into_iter().flatten() {
-                eprintln!("{e}");
+    let (rec, board, rc) =
+        match (read(dir.join("record.json")), read(dir.join("board.jsonl")), read(PathBuf::from(receipt.as_str()))) {
+            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+            (a, b, c) => {
+                for e in [a.err(), b.err(), c.err()].into_iter().flatten() {
+                    eprintln!("{e}");
+                }
+                return ExitCode::from(2);
             }
-            return ExitCode::from(2);
-        }
-    };
+        };
     let report = verify_receipt(&String::from_utf8_lossy(&rec), &board, &String::from_utf8_lossy(&rc));
     if json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());

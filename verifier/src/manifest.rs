@@ -9,7 +9,7 @@ use merlin::Transcript;
 use serde_json::Value;
 use sha2::Sha512;
 
-use crate::encoding::{array, boolean, field, string, uint, Decoded, Invalid, Point};
+use crate::encoding::{Decoded, Invalid, Point, array, boolean, field, string, uint};
 use crate::transcript;
 
 /// The Pedersen generator `H`, re-derived from its published label.
@@ -118,8 +118,13 @@ pub fn parse(v: &Value) -> Decoded<Manifest> {
         }
         let contest = Contest { id: id.clone(), options: opts.len(), option_ids, min, max, against_all: aa, blank };
         let distinct: HashSet<&String> = contest.option_ids.iter().collect();
-        if id.is_empty() || !ids.insert(id.clone()) || opts.is_empty() || min < 1 || min > max
-            || max as usize > opts.len() || distinct.len() != opts.len()
+        if id.is_empty()
+            || !ids.insert(id.clone())
+            || opts.is_empty()
+            || min < 1
+            || min > max
+            || max as usize > opts.len()
+            || distinct.len() != opts.len()
             || (contest.allowed().len() > 16 && (aa || blank))
         {
             return Err(Invalid(format!("{what}: violates the manifest rules of 08-ballot.md §Manifest")));

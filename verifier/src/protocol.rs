@@ -56,7 +56,11 @@ pub struct Derived {
 }
 
 fn value(lines: &[Value], key: &str) -> Option<u64> {
-    lines.iter().find(|l| l.get("key").and_then(Value::as_str) == Some(key)).and_then(|l| l.get("value")).and_then(Value::as_u64)
+    lines
+        .iter()
+        .find(|l| l.get("key").and_then(Value::as_str) == Some(key))
+        .and_then(|l| l.get("value"))
+        .and_then(Value::as_u64)
 }
 
 /// Checks the protocol against the record.
@@ -72,17 +76,25 @@ pub fn check(rec: &Value, m: &Manifest, d: &Derived, c: &mut Running) {
     let empty = Vec::new();
     let general = body.get("general").and_then(Value::as_array).unwrap_or(&empty);
     let hexeq = |k: &str, want: &[u8; 32]| body.get(k).and_then(Value::as_str) == Some(hex::encode(want).as_str());
-    c.require(body.get("version").and_then(Value::as_str) == Some("dobush-protocol/1"), || "protocol: unknown version".into());
-    c.require(body.get("campaign_id").and_then(Value::as_str) == Some(m.campaign_id.as_str()), || "protocol: another campaign".into());
+    c.require(body.get("version").and_then(Value::as_str) == Some("dobush-protocol/1"), || {
+        "protocol: unknown version".into()
+    });
+    c.require(body.get("campaign_id").and_then(Value::as_str) == Some(m.campaign_id.as_str()), || {
+        "protocol: another campaign".into()
+    });
     c.require(hexeq("extended_hash", &d.extended_hash), || "protocol: drawn up for another election context".into());
     c.require(hexeq("board_root", &d.board_root), || "protocol: not drawn up from the final board".into());
-    for (key, want) in [("e_voters", d.e_voters), ("counted", d.counted), ("superseded", d.superseded), ("challenged", d.challenged)] {
+    for (key, want) in
+        [("e_voters", d.e_voters), ("counted", d.counted), ("superseded", d.superseded), ("challenged", d.challenged)]
+    {
         c.items(1);
         let got = value(general, key);
         c.require(got == Some(want), || format!("protocol line {key}: says {got:?}, the record gives {want}"));
     }
     let issued = value(general, "issued").unwrap_or(u64::MAX);
-    c.require(issued <= d.e_voters && issued >= d.counted, || format!("control relation: line 1 ≥ line 2 ≥ line 3 fails (issued = {issued})"));
+    c.require(issued <= d.e_voters && issued >= d.counted, || {
+        format!("control relation: line 1 ≥ line 2 ≥ line 3 fails (issued = {issued})")
+    });
 
     let results = rec.get("results").and_then(Value::as_array).unwrap_or(&empty);
     let contests = body.get("contests").and_then(Value::as_array).unwrap_or(&empty);
@@ -91,36 +103,60 @@ pub fn check(rec: &Value, m: &Manifest, d: &Derived, c: &mut Running) {
         let lines = cl.get("lines").and_then(Value::as_array).unwrap_or(&empty);
         let n = ci + 6;
         let res = results.iter().find(|r| r.get("contest_id").and_then(Value::as_str) == Some(contest.id.as_str()));
-        let counts: Vec<u64> = res.and_then(|r| r.get("counts")).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_u64).collect()).unwrap_or_default();
+        let counts: Vec<u64> = res
+            .and_then(|r| r.get("counts"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
         let ballots = res.and_then(|r| r.get("ballots")).and_then(Value::as_u64).unwrap_or(0);
         let blank_index = contest.options + usize::from(contest.against_all);
         let blank = if contest.blank { counts.get(blank_index).copied().unwrap_or(0) } else { 0 };
-        let mut want: Vec<(String, u64)> = vec![("ballots".into(), ballots), ("valid".into(), ballots.saturating_sub(blank)), ("invalid".into(), blank)];
+        let mut want: Vec<(String, u64)> = vec![
+            ("ballots".into(), ballots),
+            ("valid".into(), ballots.saturating_sub(blank)),
+            ("invalid".into(), blank),
+        ];
         for (i, id) in contest.option_ids.iter().enumerate() {
             want.push((format!("option:{id}"), counts.get(i).copied().unwrap_or(0)));
         }
         if contest.against_all {
             want.push(("against_all".into(), counts.get(contest.options).copied().unwrap_or(0)));
         }
-        c.require(lines.len() == want.len(), || format!("protocol section {n} ({:?}): {} lines, {} expected", contest.id, lines.len(), want.len()));
+        c.require(lines.len() == want.len(), || {
+            format!("protocol section {n} ({:?}): {} lines, {} expected", contest.id, lines.len(), want.len())
+        });
         for (k, (l, (key, v))) in lines.iter().zip(&want).enumerate() {
             c.items(1);
             let number = format!("{n}.{}", k + 1);
-            c.require(l.get("number").and_then(Value::as_str) == Some(number.as_str()), || format!("protocol line {number}: wrong number"));
-            c.require(l.get("key").and_then(Value::as_str) == Some(key.as_str()), || format!("protocol line {number}: expected {key}"));
+            c.require(l.get("number").and_then(Value::as_str) == Some(number.as_str()), || {
+                format!("protocol line {number}: wrong number")
+            });
+            c.require(l.get("key").and_then(Value::as_str) == Some(key.as_str()), || {
+                format!("protocol line {number}: expected {key}")
+            });
             let got = l.get("value").and_then(Value::as_u64);
-            c.require(got == Some(*v), || format!("protocol line {number} ({key}): says {got:?}, the decrypted result gives {v}"));
+            c.require(got == Some(*v), || {
+                format!("protocol line {number} ({key}): says {got:?}, the decrypted result gives {v}")
+            });
         }
         // Control relations of the section.
-        let (vb, vv, vi) = (value(lines, "ballots").unwrap_or(0), value(lines, "valid").unwrap_or(0), value(lines, "invalid").unwrap_or(0));
+        let (vb, vv, vi) = (
+            value(lines, "ballots").unwrap_or(0),
+            value(lines, "valid").unwrap_or(0),
+            value(lines, "invalid").unwrap_or(0),
+        );
         let marks: u64 = lines
             .iter()
-            .filter(|l| l.get("key").and_then(Value::as_str).is_some_and(|k| k.starts_with("option:") || k == "against_all"))
+            .filter(|l| {
+                l.get("key").and_then(Value::as_str).is_some_and(|k| k.starts_with("option:") || k == "against_all")
+            })
             .filter_map(|l| l.get("value").and_then(Value::as_u64))
             .sum();
         c.require(vv + vi == vb, || format!("control relation at line {n}.2: valid + invalid = ballots fails"));
         c.require(vb <= d.counted, || format!("control relation at line {n}.1: more ballots than counted"));
-        c.require(contest.max != 1 || marks == vv, || format!("control relation at line {n}.2: valid = Σ options + against all fails"));
+        c.require(contest.max != 1 || marks == vv, || {
+            format!("control relation at line {n}.2: valid = Σ options + against all fails")
+        });
     }
     // Signatures.
     let mut s = String::new();

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::ballot::{self, Ballot, Election};
 use crate::board::{self, Hash, TreeHead};
-use crate::encoding::{array, field, hex_n, point, scalar, string, uint, Decoded, Invalid, Point};
+use crate::encoding::{Decoded, Invalid, Point, array, field, hex_n, point, scalar, string, uint};
 use crate::manifest::{self, Manifest};
 use crate::report::Report;
 
@@ -97,7 +97,9 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     let lines = split_lines(board_jsonl, &mut c);
     let leaves: Vec<Hash> = lines.iter().map(|l| board::leaf(l)).collect();
     c.items(lines.len() as u64);
-    let heads = match array(&rec, "tree_heads", "record").and_then(|a| a.iter().map(TreeHead::parse).collect::<Decoded<Vec<_>>>()) {
+    let heads = match array(&rec, "tree_heads", "record")
+        .and_then(|a| a.iter().map(TreeHead::parse).collect::<Decoded<Vec<_>>>())
+    {
         Ok(h) => h,
         Err(e) => {
             c.fail(e.0);
@@ -118,7 +120,10 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     rep.finish(c);
 
     // 10. Credentials.
-    let mut c = Report::start("credentials", "frozen credential list signed by the commission; every ballot signed by a listed credential of its style");
+    let mut c = Report::start(
+        "credentials",
+        "frozen credential list signed by the commission; every ballot signed by a listed credential of its style",
+    );
     let creds = credential_list(&entries, &mut c);
     list_signatures(&ctx.election.manifest.campaign_id, &lines, &entries, &mut c);
     rep.finish(c);
@@ -132,7 +137,10 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     uniqueness(&cast, &challenged, &mut c);
     rep.finish(c);
 
-    let mut c = Report::start("eligibility", "each cast ballot's credential is on the list (or a recorded replacement) for its style");
+    let mut c = Report::start(
+        "eligibility",
+        "each cast ballot's credential is on the list (or a recorded replacement) for its style",
+    );
     eligibility(&cast, &creds, &mut c);
     rep.finish(c);
 
@@ -152,7 +160,8 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     rep.finish(c);
 
     // 8. The protocol.
-    let mut c = Report::start("protocol", "every protocol line re-derived from the record; control relations; signatures");
+    let mut c =
+        Report::start("protocol", "every protocol line re-derived from the record; control relations; signatures");
     let derived = crate::protocol::Derived {
         e_voters: creds.listed.len() as u64,
         counted: counted.len() as u64,
@@ -173,7 +182,10 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     rep.finish(c);
 
     // 7. Decryption.
-    let mut c = Report::start("decryption", "every decryption share's proof; t valid shares per total; combination equals the results");
+    let mut c = Report::start(
+        "decryption",
+        "every decryption share's proof; t valid shares per total; combination equals the results",
+    );
     crate::decryption::check(&rec, &ctx, outcome.as_ref(), &sums, &mut c);
     rep.finish(c);
 
@@ -211,7 +223,10 @@ pub fn package_context(p: &Value) -> Decoded<Context> {
         if uint(k, "index", "key-holder")? != i as u64 + 1 {
             return Err(Invalid(format!("key-holder {}: indexes must be 1..=n in order", i + 1)));
         }
-        key_holders.push((point(field(k, "signing_key", "key-holder")?, "signing key")?, point(field(k, "comm_key", "key-holder")?, "comm key")?));
+        key_holders.push((
+            point(field(k, "signing_key", "key-holder")?, "signing key")?,
+            point(field(k, "comm_key", "key-holder")?, "comm key")?,
+        ));
     }
     if threshold < 1 || threshold as usize >= key_holders.len() {
         return Err(Invalid(format!("threshold {threshold} must satisfy 1 ≤ t < n = {}", key_holders.len())));
@@ -226,7 +241,13 @@ pub fn package_context(p: &Value) -> Decoded<Context> {
         return Err(Invalid("extended hash differs from its recomputation".into()));
     }
     let board_key = hex_n::<32>(field(p, "board_key", what)?, "board_key")?;
-    Ok(Context { election: Election { manifest: m, joint_key, extended_hash: ext }, base_hash: base, board_key, threshold, key_holders })
+    Ok(Context {
+        election: Election { manifest: m, joint_key, extended_hash: ext },
+        base_hash: base,
+        board_key,
+        threshold,
+        key_holders,
+    })
 }
 
 fn split_lines<'a>(b: &'a [u8], c: &mut crate::report::Running) -> Vec<&'a [u8]> {
@@ -256,11 +277,15 @@ fn check_heads(heads: &[TreeHead], leaves: &[Hash], ctx: &Context, opts: &Option
         c.require(h.verify(&ctx.board_key), || format!("tree head {i} (size {}): signature invalid", h.size));
         c.require(h.context == ctx.base_hash, || format!("tree head {i}: belongs to another election"));
         match roots.get(&h.size) {
-            Some(r) => c.require(*r == h.root, || format!("tree head {i} (size {}): root differs from the board's", h.size)),
+            Some(r) => {
+                c.require(*r == h.root, || format!("tree head {i} (size {}): root differs from the board's", h.size))
+            }
             None => c.fail(format!("tree head {i}: size {} exceeds the board ({} entries)", h.size, leaves.len())),
         }
         if let Some(p) = prev {
-            c.require(p.size <= h.size && p.timestamp_ms <= h.timestamp_ms, || format!("tree head {i}: older than head {}", i - 1));
+            c.require(p.size <= h.size && p.timestamp_ms <= h.timestamp_ms, || {
+                format!("tree head {i}: older than head {}", i - 1)
+            });
         }
         prev = Some(h);
     }
@@ -305,17 +330,24 @@ fn parse_entries(lines: &[&[u8]], c: &mut crate::report::Running) -> Vec<Entry> 
     }
     let pos = |k: &str| out.iter().position(|e| e.kind == k);
     let count = |k: &str| out.iter().filter(|e| e.kind == k).count();
-    c.require(count("credential_list") == 1 && pos("credential_list") == Some(0), || "the credential list must be the first entry, once".into());
+    c.require(count("credential_list") == 1 && pos("credential_list") == Some(0), || {
+        "the credential list must be the first entry, once".into()
+    });
     c.require(count("credential_list_signed") == 1 && pos("credential_list_signed") == Some(1), || {
-        "the commission's signatures on the credential list (credential_list_signed) must be the second entry, once".into()
+        "the commission's signatures on the credential list (credential_list_signed) must be the second entry, once"
+            .into()
     });
     c.require(count("opened") == 1, || "exactly one `opened` entry".into());
-    c.require(count("closed") <= 1 && pos("closed").is_none_or(|p| p + 1 == out.len()), || "`closed` must be the last entry".into());
+    c.require(count("closed") <= 1 && pos("closed").is_none_or(|p| p + 1 == out.len()), || {
+        "`closed` must be the last entry".into()
+    });
     if let Some(o) = pos("opened") {
         for e in &out {
             let voting = matches!(e.kind.as_str(), "ballot" | "challenged" | "superseded");
             c.require(!voting || e.index > o, || format!("entry {}: {} before voting opened", e.index, e.kind));
-            c.require(e.kind != "credential_replaced" || e.index < pos("closed").unwrap_or(usize::MAX), || format!("entry {}: replacement after closing", e.index));
+            c.require(e.kind != "credential_replaced" || e.index < pos("closed").unwrap_or(usize::MAX), || {
+                format!("entry {}: replacement after closing", e.index)
+            });
         }
     }
     out
@@ -344,12 +376,20 @@ fn web_assets(entries: &[Entry], c: &mut crate::report::Running) {
                 c.fail(format!("entry {}: web_assets.assets[{i}] must be [path, integrity] (two strings)", e.index));
                 continue;
             };
-            c.require(path.starts_with('/'), || format!("entry {}: web_assets.assets[{i}]: path {path:?} is not absolute", e.index));
-            c.require(paths.insert(path), || format!("entry {}: web_assets.assets[{i}]: path {path:?} listed twice", e.index));
+            c.require(path.starts_with('/'), || {
+                format!("entry {}: web_assets.assets[{i}]: path {path:?} is not absolute", e.index)
+            });
+            c.require(paths.insert(path), || {
+                format!("entry {}: web_assets.assets[{i}]: path {path:?} listed twice", e.index)
+            });
             let b64 = integrity.strip_prefix("sha384-").unwrap_or("");
-            let well_formed = b64.len() == 64 && b64.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+            let well_formed =
+                b64.len() == 64 && b64.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
             c.require(well_formed, || {
-                format!("entry {}: web_assets.assets[{i}]: integrity {integrity:?} is not sha384- and 64 base64 characters", e.index)
+                format!(
+                    "entry {}: web_assets.assets[{i}]: integrity {integrity:?} is not sha384- and 64 base64 characters",
+                    e.index
+                )
             });
             c.note(format!("{path} {integrity}"));
         }
@@ -390,9 +430,14 @@ fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credent
     let mut prev: Option<[u8; 32]> = None;
     for (i, it) in items.iter().enumerate() {
         c.items(1);
-        match (field(it, "credential", "credential").and_then(|v| point(v, "credential")), string(it, "style", "credential")) {
+        match (
+            field(it, "credential", "credential").and_then(|v| point(v, "credential")),
+            string(it, "style", "credential"),
+        ) {
             (Ok(p), Ok(style)) => {
-                c.require(prev.is_none_or(|q| q < p.bytes), || format!("credential list item {i}: not sorted or duplicate"));
+                c.require(prev.is_none_or(|q| q < p.bytes), || {
+                    format!("credential list item {i}: not sorted or duplicate")
+                });
                 prev = Some(p.bytes);
                 creds.listed.insert(p.bytes, style);
             }
@@ -400,21 +445,29 @@ fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credent
         }
     }
     match uint(&list.v, "count", "credential list") {
-        Ok(n) => c.require(n == items.len() as u64, || format!("credential list says count {n} but holds {}", items.len())),
+        Ok(n) => {
+            c.require(n == items.len() as u64, || format!("credential list says count {n} but holds {}", items.len()))
+        }
         Err(e) => c.fail(e.0),
     }
     // 09-credentials.md step 2: credentials revoked before the freeze, absent when none
     if list.v.get("revoked").is_some() {
         match array(&list.v, "revoked", "credential list") {
-            Ok(rs) if rs.is_empty() => c.fail("credential list: \"revoked\" is present but empty (it is left out when there are none)"),
+            Ok(rs) if rs.is_empty() => {
+                c.fail("credential list: \"revoked\" is present but empty (it is left out when there are none)")
+            }
             Ok(rs) => {
                 let mut prev: Option<[u8; 32]> = None;
                 for (i, r) in rs.iter().enumerate() {
                     c.items(1);
                     match point(r, "revoked credential") {
                         Ok(p) => {
-                            c.require(prev.is_none_or(|q| q < p.bytes), || format!("credential list revoked item {i}: not sorted or duplicate"));
-                            c.require(!creds.listed.contains_key(&p.bytes), || format!("credential list revoked item {i}: the credential is also listed"));
+                            c.require(prev.is_none_or(|q| q < p.bytes), || {
+                                format!("credential list revoked item {i}: not sorted or duplicate")
+                            });
+                            c.require(!creds.listed.contains_key(&p.bytes), || {
+                                format!("credential list revoked item {i}: the credential is also listed")
+                            });
                             prev = Some(p.bytes);
                             creds.revoked_before.insert(p.bytes);
                         }
@@ -427,15 +480,29 @@ fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credent
     }
     for e in entries.iter().filter(|e| e.kind == "credential_replaced") {
         let parsed = (|| -> Decoded<(Point, Point, String)> {
-            Ok((point(field(&e.v, "old", "replacement")?, "old")?, point(field(&e.v, "new", "replacement")?, "new")?, string(&e.v, "style", "replacement")?))
+            Ok((
+                point(field(&e.v, "old", "replacement")?, "old")?,
+                point(field(&e.v, "new", "replacement")?, "new")?,
+                string(&e.v, "style", "replacement")?,
+            ))
         })();
         match parsed {
             Ok((old, new, style)) => {
-                let known = creds.listed.get(&old.bytes).or_else(|| creds.replacements.get(&old.bytes).map(|x| &x.0)).cloned();
-                c.require(known.as_ref() == Some(&style), || format!("entry {}: replaces a credential that is not listed for style {style:?}", e.index));
-                c.require(!creds.listed.contains_key(&new.bytes) && !creds.replacements.contains_key(&new.bytes), || format!("entry {}: the new credential is already in use", e.index));
-                c.require(!creds.revoked_before.contains(&new.bytes), || format!("entry {}: the new credential was revoked before the freeze", e.index));
-                c.require(!creds.revoked_at.contains_key(&old.bytes), || format!("entry {}: the credential was already replaced", e.index));
+                let known =
+                    creds.listed.get(&old.bytes).or_else(|| creds.replacements.get(&old.bytes).map(|x| &x.0)).cloned();
+                c.require(known.as_ref() == Some(&style), || {
+                    format!("entry {}: replaces a credential that is not listed for style {style:?}", e.index)
+                });
+                c.require(
+                    !creds.listed.contains_key(&new.bytes) && !creds.replacements.contains_key(&new.bytes),
+                    || format!("entry {}: the new credential is already in use", e.index),
+                );
+                c.require(!creds.revoked_before.contains(&new.bytes), || {
+                    format!("entry {}: the new credential was revoked before the freeze", e.index)
+                });
+                c.require(!creds.revoked_at.contains_key(&old.bytes), || {
+                    format!("entry {}: the credential was already replaced", e.index)
+                });
                 creds.revoked_at.insert(old.bytes, e.index);
                 creds.root_of.insert(new.bytes, old.bytes);
                 creds.replacements.insert(new.bytes, (style, e.index));
@@ -451,9 +518,10 @@ fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credent
 /// exact line of the `credential_list` entry); at least one, no key twice.
 fn list_signatures(campaign_id: &str, lines: &[&[u8]], entries: &[Entry], c: &mut crate::report::Running) {
     use sha2::{Digest, Sha256};
-    let (Some(list), Some(signed)) =
-        (entries.iter().find(|e| e.kind == "credential_list"), entries.iter().find(|e| e.kind == "credential_list_signed"))
-    else {
+    let (Some(list), Some(signed)) = (
+        entries.iter().find(|e| e.kind == "credential_list"),
+        entries.iter().find(|e| e.kind == "credential_list_signed"),
+    ) else {
         c.fail("the credential list is not signed by the commission (no credential_list_signed entry)");
         return;
     };
@@ -477,15 +545,22 @@ fn list_signatures(campaign_id: &str, lines: &[&[u8]], entries: &[Entry], c: &mu
         c.items(1);
         let member = sg.get("member").and_then(Value::as_str).unwrap_or("?");
         let parsed = (|| -> Decoded<([u8; 32], [u8; 64])> {
-            Ok((hex_n(field(sg, "public_key", "signature")?, "public_key")?, hex_n(field(sg, "signature", "signature")?, "signature")?))
+            Ok((
+                hex_n(field(sg, "public_key", "signature")?, "public_key")?,
+                hex_n(field(sg, "signature", "signature")?, "signature")?,
+            ))
         })();
         match parsed {
             Ok((pk, sig)) => {
-                c.require(seen.insert(pk), || format!("entry {}: signature {i} ({member}): a second signature by the same key", signed.index));
+                c.require(seen.insert(pk), || {
+                    format!("entry {}: signature {i} ({member}): a second signature by the same key", signed.index)
+                });
                 let ok = ed25519_dalek::VerifyingKey::from_bytes(&pk)
                     .ok()
                     .and_then(|k| k.verify_strict(&digest, &ed25519_dalek::Signature::from_bytes(&sig)).ok());
-                c.require(ok.is_some(), || format!("entry {}: credential list signature {i} ({member}): invalid", signed.index));
+                c.require(ok.is_some(), || {
+                    format!("entry {}: credential list signature {i} ({member}): invalid", signed.index)
+                });
             }
             Err(e) => c.fail(format!("entry {}: signature {i}: {}", signed.index, e.0)),
         }
@@ -495,7 +570,9 @@ fn list_signatures(campaign_id: &str, lines: &[&[u8]], entries: &[Entry], c: &mu
 fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut crate::report::Running) -> (Vec<Cast>, Vec<Cast>) {
     let mut parsed: Vec<(usize, bool, Ballot, [u8; 32])> = Vec::new();
     for e in entries.iter().filter(|e| e.kind == "ballot" || e.kind == "challenged") {
-        let r = field(&e.v, "ballot", "entry").and_then(ballot::parse).and_then(|b| Ok((b, hex_n::<32>(field(&e.v, "tracking_code", "entry")?, "tracking_code")?)));
+        let r = field(&e.v, "ballot", "entry")
+            .and_then(ballot::parse)
+            .and_then(|b| Ok((b, hex_n::<32>(field(&e.v, "tracking_code", "entry")?, "tracking_code")?)));
         match r {
             Ok((b, code)) => parsed.push((e.index, e.kind == "challenged", b, code)),
             Err(err) => c.fail(format!("entry {}: {}", e.index, err.0)),
@@ -534,7 +611,12 @@ fn verify_with_progress(e: &Election, ballots: &[&Ballot]) -> Vec<Result<[u8; 32
             let left = (ballots.len() - done) as f64 / rate.max(1e-9);
             let width = 30;
             let filled = done * width / ballots.len().max(1);
-            eprint!("\r  ballots [{}{}] {done}/{} {rate:.0}/s, {left:.0} s left ", "#".repeat(filled), " ".repeat(width - filled), ballots.len());
+            eprint!(
+                "\r  ballots [{}{}] {done}/{} {rate:.0}/s, {left:.0} s left ",
+                "#".repeat(filled),
+                " ".repeat(width - filled),
+                ballots.len()
+            );
             let _ = std::io::stderr().flush();
         }
     }
@@ -569,11 +651,19 @@ fn eligibility(cast: &[Cast], creds: &Credentials, c: &mut crate::report::Runnin
             _ => None,
         };
         match style {
-            None if creds.revoked_before.contains(&k) => {
-                c.fail(format!("entry {}: signed by credential {} which was revoked before the freeze", b.entry, hex::encode(k)))
-            }
-            None => c.fail(format!("entry {}: signed by credential {} which is not on the frozen list nor a recorded replacement", b.entry, hex::encode(k))),
-            Some(s) => c.require(s == b.ballot.style, || format!("entry {}: ballot style {:?} but the credential is for {s:?}", b.entry, b.ballot.style)),
+            None if creds.revoked_before.contains(&k) => c.fail(format!(
+                "entry {}: signed by credential {} which was revoked before the freeze",
+                b.entry,
+                hex::encode(k)
+            )),
+            None => c.fail(format!(
+                "entry {}: signed by credential {} which is not on the frozen list nor a recorded replacement",
+                b.entry,
+                hex::encode(k)
+            )),
+            Some(s) => c.require(s == b.ballot.style, || {
+                format!("entry {}: ballot style {:?} but the credential is for {s:?}", b.entry, b.ballot.style)
+            }),
         }
         if let Some(at) = creds.revoked_at.get(&k) {
             c.require(b.entry < *at, || format!("entry {}: signed by a credential revoked at entry {at}", b.entry));
@@ -582,7 +672,13 @@ fn eligibility(cast: &[Cast], creds: &Credentials, c: &mut crate::report::Runnin
 }
 
 /// Which cast ballots count (indexes into `cast`).
-fn revote(rec: &Value, cast: &[Cast], entries: &[Entry], creds: &Credentials, c: &mut crate::report::Running) -> Vec<usize> {
+fn revote(
+    rec: &Value,
+    cast: &[Cast],
+    entries: &[Entry],
+    creds: &Credentials,
+    c: &mut crate::report::Running,
+) -> Vec<usize> {
     let policy = rec.get("re_vote_policy").and_then(Value::as_str).unwrap_or("");
     // A replacement credential belongs to the voter of the credential it replaced.
     let voter = |k: [u8; 32]| {
@@ -602,7 +698,10 @@ fn revote(rec: &Value, cast: &[Cast], entries: &[Entry], creds: &Credentials, c:
         if let Some(prev) = last.insert(voter(b.ballot.credential.bytes), i) {
             match policy {
                 "last_counts" => expected.push((cast[prev].code, b.code)),
-                "forbidden" => c.fail(format!("entry {}: a second ballot of one credential under the forbidden re-vote rule", b.entry)),
+                "forbidden" => c.fail(format!(
+                    "entry {}: a second ballot of one credential under the forbidden re-vote rule",
+                    b.entry
+                )),
                 p => {
                     c.fail(format!("unknown re-vote policy {p:?}"));
                     break;
@@ -612,7 +711,10 @@ fn revote(rec: &Value, cast: &[Cast], entries: &[Entry], creds: &Credentials, c:
     }
     let mut markers = Vec::new();
     for e in entries.iter().filter(|e| e.kind == "superseded") {
-        match (hex_n::<32>(field(&e.v, "tracking_code", "marker").unwrap_or(&Value::Null), "marker"), hex_n::<32>(field(&e.v, "by", "marker").unwrap_or(&Value::Null), "marker")) {
+        match (
+            hex_n::<32>(field(&e.v, "tracking_code", "marker").unwrap_or(&Value::Null), "marker"),
+            hex_n::<32>(field(&e.v, "by", "marker").unwrap_or(&Value::Null), "marker"),
+        ) {
             (Ok(a), Ok(b)) => markers.push((a, b)),
             _ => c.fail(format!("entry {}: malformed supersede marker", e.index)),
         }
@@ -645,7 +747,8 @@ fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[Cast], c: &m
             }
         };
         let r = (|| -> Result<(), String> {
-            let oid = hex_n::<16>(field(opening, "ballot_id", "opening").map_err(|e| e.0)?, "ballot_id").map_err(|e| e.0)?;
+            let oid =
+                hex_n::<16>(field(opening, "ballot_id", "opening").map_err(|e| e.0)?, "ballot_id").map_err(|e| e.0)?;
             if oid != ch.ballot.id {
                 return Err("the opening is for another ballot id".into());
             }
@@ -667,7 +770,10 @@ fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[Cast], c: &m
                     let alpha: RistrettoPoint = r * RISTRETTO_BASEPOINT_POINT;
                     let beta: RistrettoPoint = Scalar::from(m) * RISTRETTO_BASEPOINT_POINT + r * k;
                     if alpha.compress().to_bytes() != a.bytes || beta.compress().to_bytes() != b.bytes {
-                        return Err(format!("contest {:?}, selection {j}: opening does not re-encrypt to the ciphertext", bc.id));
+                        return Err(format!(
+                            "contest {:?}, selection {j}: opening does not re-encrypt to the ciphertext",
+                            bc.id
+                        ));
                     }
                     sum += m * contest.weight(j);
                 }
@@ -683,7 +789,13 @@ fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[Cast], c: &m
     }
 }
 
-fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c: &mut crate::report::Running) -> crate::decryption::Totals {
+fn check_totals(
+    rec: &Value,
+    ctx: &Context,
+    cast: &[Cast],
+    counted: &[usize],
+    c: &mut crate::report::Running,
+) -> crate::decryption::Totals {
     let m = &ctx.election.manifest;
     let k = ctx.election.joint_key.p;
     let mut sums: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> =
@@ -714,7 +826,9 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c:
         c.items(1);
         let id = t.get("contest_id").and_then(Value::as_str).unwrap_or("");
         c.require(id == contest.id, || format!("encrypted totals: {id:?} where {:?} was expected", contest.id));
-        c.require(t.get("ballots").and_then(Value::as_u64) == Some(*n), || format!("contest {:?}: published ballot count differs from the counted ballots ({n})", contest.id));
+        c.require(t.get("ballots").and_then(Value::as_u64) == Some(*n), || {
+            format!("contest {:?}: published ballot count differs from the counted ballots ({n})", contest.id)
+        });
         let published = t.get("totals").and_then(Value::as_array).cloned().unwrap_or_default();
         c.require(published.len() == s.len(), || format!("contest {:?}: wrong number of totals", contest.id));
         for (j, (p, (a, b))) in published.iter().zip(s).enumerate() {
@@ -723,7 +837,12 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c:
                 let pb = point(field(p, "beta", "total")?, "total")?;
                 Ok(pa.bytes == a.compress().to_bytes() && pb.bytes == b.compress().to_bytes())
             })();
-            c.require(ok == Ok(true), || format!("contest {:?}, selection {j}: encrypted total differs from the sum of the counted ballots", contest.id));
+            c.require(ok == Ok(true), || {
+                format!(
+                    "contest {:?}, selection {j}: encrypted total differs from the sum of the counted ballots",
+                    contest.id
+                )
+            });
         }
     }
     crate::decryption::Totals { totals: sums, ballots: counts }
@@ -736,7 +855,10 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c:
 /// (not superseded, not challenged).
 pub fn verify_receipt(record_json: &str, board_jsonl: &[u8], receipt_json: &str) -> Report {
     let mut rep = verify(record_json, board_jsonl, &Options::default());
-    let mut c = Report::start("receipt", "the voter's receipt: signed head, inclusion, consistency with the final head, counted");
+    let mut c = Report::start(
+        "receipt",
+        "the voter's receipt: signed head, inclusion, consistency with the final head, counted",
+    );
     c.items(1);
     let r = (|| -> Result<(), String> {
         let rec: Value = serde_json::from_str(record_json).map_err(|e| e.to_string())?;
@@ -748,7 +870,8 @@ pub fn verify_receipt(record_json: &str, board_jsonl: &[u8], receipt_json: &str)
         }
         let index = uint(&v, "index", "receipt").map_err(|e| e.0)?;
         let entry = string(&v, "entry", "receipt").map_err(|e| e.0)?;
-        let code = hex_n::<32>(field(&v, "tracking_code", "receipt").map_err(|e| e.0)?, "tracking_code").map_err(|e| e.0)?;
+        let code =
+            hex_n::<32>(field(&v, "tracking_code", "receipt").map_err(|e| e.0)?, "tracking_code").map_err(|e| e.0)?;
         let proof: Vec<Hash> = array(&v, "inclusion_proof", "receipt")
             .map_err(|e| e.0)?
             .iter()
@@ -764,19 +887,25 @@ pub fn verify_receipt(record_json: &str, board_jsonl: &[u8], receipt_json: &str)
         };
         let leaves: Vec<Hash> = lines.iter().map(|l| board::leaf(l)).collect();
         if board::roots_at(&leaves, &[head.size]).first() != Some(&head.root) {
-            return Err("the receipt's tree head is not consistent with the published board (split view or rewritten history)".into());
+            return Err(
+                "the receipt's tree head is not consistent with the published board (split view or rewritten history)"
+                    .into(),
+            );
         }
         if lines.get(index as usize).copied() != Some(entry.as_bytes()) {
             return Err(format!("board position {index} does not hold the receipt's entry"));
         }
         let ev: Value = serde_json::from_str(&entry).map_err(|e| e.to_string())?;
-        if ev.get("type").and_then(Value::as_str) != Some("ballot") || hex_n::<32>(ev.get("tracking_code").unwrap_or(&Value::Null), "entry").ok() != Some(code) {
+        if ev.get("type").and_then(Value::as_str) != Some("ballot")
+            || hex_n::<32>(ev.get("tracking_code").unwrap_or(&Value::Null), "entry").ok() != Some(code)
+        {
             return Err("the receipt's entry is not a cast ballot with the receipt's tracking code".into());
         }
         let hex_code = Value::from(hex::encode(code));
         for l in &lines {
             let Ok(e) = serde_json::from_slice::<Value>(l) else { continue };
-            if e.get("type").and_then(Value::as_str) == Some("superseded") && e.get("tracking_code") == Some(&hex_code) {
+            if e.get("type").and_then(Value::as_str) == Some("superseded") && e.get("tracking_code") == Some(&hex_code)
+            {
                 return Err("the ballot was superseded by a later ballot of the same credential".into());
             }
         }

@@ -72,7 +72,15 @@ impl Running {
 impl Report {
     /// Starts a check.
     pub fn start(name: &'static str, description: &'static str) -> Running {
-        Running { name, description, start: Instant::now(), count: 0, failures: vec![], failure_count: 0, notes: vec![] }
+        Running {
+            name,
+            description,
+            start: Instant::now(),
+            count: 0,
+            failures: vec![],
+            failure_count: 0,
+            notes: vec![],
+        }
     }
 
     /// Finishes a check.
@@ -126,7 +134,11 @@ impl Report {
                 s.push_str(&format!("       … and {} more\n", c.failure_count - c.failures.len() as u64));
             }
         }
-        s.push_str(if self.passed() { "RESULT: the record verifies\n" } else { "RESULT: the record does NOT verify\n" });
+        s.push_str(if self.passed() {
+            "RESULT: the record verifies\n"
+        } else {
+            "RESULT: the record does NOT verify\n"
+        });
         s
     }
 }

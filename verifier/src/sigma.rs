@@ -201,7 +201,14 @@ pub fn range(
     let v2 = Scalar::from(hi - lo) * RISTRETTO_BASEPOINT_POINT - p.v1.p;
     let (bp, pc) = bulletproof_gens();
     ok && rp
-        .verify_multiple_with_rng(bp, pc, t, &[CompressedRistretto(p.v1.bytes), v2.compress()], bit_size(hi - lo), &mut OsRng)
+        .verify_multiple_with_rng(
+            bp,
+            pc,
+            t,
+            &[CompressedRistretto(p.v1.bytes), v2.compress()],
+            bit_size(hi - lo),
+            &mut OsRng,
+        )
         .is_ok()
 }
 
@@ -216,7 +223,16 @@ pub fn signature(t: &mut Transcript, x: &Point, r: &Point, s: &Scalar, eqs: &mut
 
 /// A Chaum–Pedersen proof `(A, B, z)` of `log_G X = log_P Y` for the statement in `t`.
 #[allow(clippy::too_many_arguments)]
-pub fn dleq(t: &mut Transcript, x: &RistrettoPoint, p: &RistrettoPoint, y: &RistrettoPoint, a: &Point, b: &Point, z: &Scalar, eqs: &mut Equations) -> bool {
+pub fn dleq(
+    t: &mut Transcript,
+    x: &RistrettoPoint,
+    p: &RistrettoPoint,
+    y: &RistrettoPoint,
+    a: &Point,
+    b: &Point,
+    z: &Scalar,
+    eqs: &mut Equations,
+) -> bool {
     t.append_message(b"A", &a.bytes);
     t.append_message(b"B", &b.bytes);
     let c = challenge(t, b"c");

@@ -2,9 +2,10 @@
 //! head is consistent with the last one it kept (RFC 9162 consistency proof), and keeps them all,
 //! so a server that shows different boards to different people is caught (`10-board.md` §HTTP API).
 
-use crate::board::{verify_consistency, Hash, TreeHead};
+use crate::board::{Hash, TreeHead, verify_consistency};
 
-const USAGE: &str = "usage: dobush-verifier watch <board-url> --package <package.json> --state <heads.json> [--interval <s>] [--once]";
+const USAGE: &str =
+    "usage: dobush-verifier watch <board-url> --package <package.json> --state <heads.json> [--interval <s>] [--once]";
 
 /// What the observer pins: the election's base hash and the board key.
 pub struct Pinned {
@@ -67,12 +68,16 @@ pub fn poll(board_url: &str, kept: &mut Vec<TreeHead>, pin: &Pinned) -> Result<u
     let head = TreeHead::parse(&head_json).map_err(|e| PollError::Failed(format!("the server's head: {}", e.0)))?;
     let proof = match kept.last() {
         Some(l) if l.size > 0 && l.size < head.size => {
-            let v = get_json(&format!("{board_url}/consistency?first={}&second={}", l.size, head.size)).map_err(PollError::Unreachable)?;
+            let v = get_json(&format!("{board_url}/consistency?first={}&second={}", l.size, head.size))
+                .map_err(PollError::Unreachable)?;
             v.get("proof")
                 .and_then(serde_json::Value::as_array)
                 .ok_or_else(|| PollError::Failed("consistency: the server sent no proof".into()))?
                 .iter()
-                .map(|h| crate::encoding::hex_n::<32>(h, "proof").map_err(|e| PollError::Failed(format!("consistency: {}", e.0))))
+                .map(|h| {
+                    crate::encoding::hex_n::<32>(h, "proof")
+                        .map_err(|e| PollError::Failed(format!("consistency: {}", e.0)))
+                })
                 .collect::<Result<Vec<_>, _>>()?
         }
         _ => Vec::new(),

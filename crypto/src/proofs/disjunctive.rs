@@ -12,10 +12,10 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
-use crate::labels;
 use crate::elgamal::KeyTable;
 use crate::error::ProofError;
-use crate::group::{mul_base, random_scalar, scalar_hex, small_mul_base, GroupElement};
+use crate::group::{GroupElement, mul_base, random_scalar, scalar_hex, small_mul_base};
+use crate::labels;
 use crate::proofs::{BaseId, Equation, EquationSink};
 use crate::transcript::TranscriptProtocol;
 
@@ -167,7 +167,7 @@ impl DisjunctiveProof {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elgamal::{encrypt, KeyTable, SecretKey};
+    use crate::elgamal::{KeyTable, SecretKey, encrypt};
     use crate::labels;
     use crate::proofs::{BatchVerifier, DirectCheck};
     use rand::SeedableRng;
@@ -183,7 +183,13 @@ mod tests {
     }
 
     impl DisjunctiveProof {
-        fn prove_t(t: &mut Transcript, st: &Statement<'_>, v: u64, r: &Scalar, rng: &mut ChaCha20Rng) -> Result<Self, ProofError> {
+        fn prove_t(
+            t: &mut Transcript,
+            st: &Statement<'_>,
+            v: u64,
+            r: &Scalar,
+            rng: &mut ChaCha20Rng,
+        ) -> Result<Self, ProofError> {
             let key = KeyTable::new(crate::elgamal::PublicKey(GroupElement::from_point(*st.pk).unwrap()));
             Self::prove(t, &key, st, v, r, rng)
         }
@@ -199,7 +205,8 @@ mod tests {
     fn every_value_in_range_proves_and_out_of_range_fails() {
         let mut rng = ChaCha20Rng::seed_from_u64(11);
         let pk = SecretKey::generate(&mut rng).public_key();
-        let sets: [&[u64]; 5] = [&[0, 1], &[1], &[1, 2, 3, 4], &[1, 2, 9], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]];
+        let sets: [&[u64]; 5] =
+            [&[0, 1], &[1], &[1, 2, 3, 4], &[1, 2, 9], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]];
         for values in sets {
             for &v in values {
                 let (ct, r) = encrypt(&pk, v, &mut rng).unwrap();

@@ -10,9 +10,9 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
-use crate::labels;
 use crate::error::ProofError;
-use crate::group::{mul_base, random_scalar, scalar_hex, GroupElement};
+use crate::group::{GroupElement, mul_base, random_scalar, scalar_hex};
+use crate::labels;
 use crate::proofs::{Equation, EquationSink};
 use crate::transcript::TranscriptProtocol;
 

@@ -19,10 +19,10 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::labels;
 use crate::elgamal::KeyTable;
 use crate::error::ProofError;
-use crate::group::{generator_g, generator_h, mul_base, random_scalar, scalar_hex, small_mul_base, GroupElement};
+use crate::group::{GroupElement, generator_g, generator_h, mul_base, random_scalar, scalar_hex, small_mul_base};
+use crate::labels;
 use crate::proofs::{BaseId, Equation, EquationSink};
 use crate::transcript::TranscriptProtocol;
 
@@ -30,9 +30,7 @@ use crate::transcript::TranscriptProtocol;
 /// from its fixed labels) and `PedersenGens { B: G, B_blinding: H }`.
 fn gens() -> &'static (BulletproofGens, PedersenGens) {
     static GENS: OnceLock<(BulletproofGens, PedersenGens)> = OnceLock::new();
-    GENS.get_or_init(|| {
-        (BulletproofGens::new(64, 2), PedersenGens { B: generator_g(), B_blinding: generator_h() })
-    })
+    GENS.get_or_init(|| (BulletproofGens::new(64, 2), PedersenGens { B: generator_g(), B_blinding: generator_h() }))
 }
 
 /// The bit size `n ∈ {8, 16, 32, 64}` for a span `hi − lo`: the smallest with `hi − lo < 2ⁿ`.
@@ -144,16 +142,9 @@ impl RangeCountProof {
         let link = LinkProof { a1, a2, a3, zx: rx + c * x, zr: rr + c * r, zs: rs + c * s };
         let (bp, pc) = gens();
         let n = bit_size(st.hi - st.lo);
-        let (range, commitments) = RangeProof::prove_multiple_with_rng(
-            bp,
-            pc,
-            t,
-            &[value - st.lo, st.hi - value],
-            &[s, -s],
-            n,
-            rng,
-        )
-        .map_err(|_| ProofError::RangeProof)?;
+        let (range, commitments) =
+            RangeProof::prove_multiple_with_rng(bp, pc, t, &[value - st.lo, st.hi - value], &[s, -s], n, rng)
+                .map_err(|_| ProofError::RangeProof)?;
         if commitments.first() != Some(&CompressedRistretto(*v1.as_bytes())) {
             return Err(ProofError::RangeProof);
         }
@@ -218,7 +209,7 @@ impl RangeCountProof {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elgamal::{encrypt, KeyTable, SecretKey};
+    use crate::elgamal::{KeyTable, SecretKey, encrypt};
     use crate::labels;
     use crate::proofs::DirectCheck;
     use rand::SeedableRng;
@@ -247,7 +238,10 @@ mod tests {
             let p = RangeCountProof::prove(&mut tr(b"x"), &KeyTable::new(pk), &st, v, r.scalar(), &mut rng).unwrap();
             assert!(check(&p, b"x", &st, &mut rng));
             assert!(!check(&p, b"y", &st, &mut rng), "other context");
-            let st2 = RangeStatement { lo: 1, ..RangeStatement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi } };
+            let st2 = RangeStatement {
+                lo: 1,
+                ..RangeStatement { pk: pk.point(), alpha: ct.alpha.point(), beta: ct.beta.point(), lo, hi }
+            };
             assert!(!check(&p, b"x", &st2, &mut rng), "other bound");
         }
         let (ct, r) = encrypt(&pk, 5, &mut rng).unwrap();

@@ -8,9 +8,9 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
-use crate::labels;
 use crate::error::ProofError;
-use crate::group::{mul_base, random_scalar, scalar_hex, GroupElement};
+use crate::group::{GroupElement, mul_base, random_scalar, scalar_hex};
+use crate::labels;
 use crate::proofs::{Equation, EquationSink};
 use crate::transcript::TranscriptProtocol;
 
@@ -27,14 +27,9 @@ pub struct SchnorrProof {
 impl SchnorrProof {
     /// Proves knowledge of `x` for `P = x·G`. The transcript must hold the statement (incl. `P`).
     /// Draws: `w` (64 bytes).
-    pub fn prove<R: RngCore + CryptoRng>(
-        t: &mut Transcript,
-        x: &Scalar,
-        rng: &mut R,
-    ) -> Result<Self, ProofError> {
+    pub fn prove<R: RngCore + CryptoRng>(t: &mut Transcript, x: &Scalar, rng: &mut R) -> Result<Self, ProofError> {
         let w = random_scalar(rng);
-        let commitment =
-            GroupElement::from_point(mul_base(&w)).map_err(|_| ProofError::Shape("zero nonce"))?;
+        let commitment = GroupElement::from_point(mul_base(&w)).map_err(|_| ProofError::Shape("zero nonce"))?;
         t.append_element(labels::L_CAP_A, &commitment);
         let c = t.challenge_scalar(labels::L_C);
         Ok(Self { commitment, response: w + c * x })

@@ -6,14 +6,12 @@
 
 use rand_core::{CryptoRng, RngCore};
 
+use super::decrypt::{DecryptionError, DecryptionShare, TotalId, verify_and_combine};
+use super::dkg::{self, CeremonyOutcome, CeremonyTranscript, DealerCommitments, EncryptedShare, Polynomial, Signed};
+use super::{DealerFault, DkgError, KeyHolderKeys, KeyHolderPublic, KeyShare, Parameters};
 use crate::context::base_hash;
 use crate::dlog::DlogTable;
 use crate::elgamal::{Ciphertext, PublicKey};
-use super::decrypt::{DecryptionError, DecryptionShare, TotalId, verify_and_combine};
-use super::dkg::{
-    self, CeremonyOutcome, CeremonyTranscript, DealerCommitments, EncryptedShare, Polynomial, Signed,
-};
-use super::{DealerFault, DkgError, KeyHolderKeys, KeyHolderPublic, KeyShare, Parameters};
 
 /// A ceremony in progress among in-process key-holders, round by round, with every message in
 /// a public [`CeremonyTranscript`]. Tests may alter the fields between rounds to simulate a

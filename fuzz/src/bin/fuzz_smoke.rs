@@ -16,8 +16,7 @@ use std::process::ExitCode;
 
 use dobush_fuzz::{Smoke, smoke};
 
-const USAGE: &str =
-    "usage: fuzz_smoke [--inputs N] [--seconds S] [--rng-seed U64] [--seeds DIR] [--regressions DIR] [--artifacts DIR] [TARGET…]";
+const USAGE: &str = "usage: fuzz_smoke [--inputs N] [--seconds S] [--rng-seed U64] [--seeds DIR] [--regressions DIR] [--artifacts DIR] [TARGET…]";
 
 fn main() -> ExitCode {
     let mut inputs: u64 = 3000;
@@ -31,9 +30,14 @@ fn main() -> ExitCode {
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         let parsed: Result<(), String> = match a.as_str() {
-            "--inputs" => value("--inputs").and_then(|v| v.parse().map(|n| inputs = n).map_err(|e| format!("--inputs: {e}"))),
-            "--seconds" => value("--seconds").and_then(|v| v.parse().map(|n| seconds = n).map_err(|e| format!("--seconds: {e}"))),
-            "--rng-seed" => value("--rng-seed").and_then(|v| v.parse().map(|n| rng_seed = n).map_err(|e| format!("--rng-seed: {e}"))),
+            "--inputs" => {
+                value("--inputs").and_then(|v| v.parse().map(|n| inputs = n).map_err(|e| format!("--inputs: {e}")))
+            }
+            "--seconds" => {
+                value("--seconds").and_then(|v| v.parse().map(|n| seconds = n).map_err(|e| format!("--seconds: {e}")))
+            }
+            "--rng-seed" => value("--rng-seed")
+                .and_then(|v| v.parse().map(|n| rng_seed = n).map_err(|e| format!("--rng-seed: {e}"))),
             "--seeds" => value("--seeds").map(|v| seeds = v.into()),
             "--regressions" => value("--regressions").map(|v| regressions = v.into()),
             "--artifacts" => value("--artifacts").map(|v| artifacts = v.into()),

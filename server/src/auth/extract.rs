@@ -92,7 +92,8 @@ async fn authenticate(req: &HttpRequest) -> Result<Session, ApiError> {
 /// campaign's routes (and `/api/me`, `/auth/logout`); anything else is refused and audited.
 async fn demo_scope(state: &AppState, req: &HttpRequest, pin: &Pin, campaign: &str) -> Result<(), ApiError> {
     if !state.settings.campaigns.allow_demo_mode {
-        let e = ApiError::forbidden("demo_disabled", "demo mode is disabled in this configuration; demo sessions are void");
+        let e =
+            ApiError::forbidden("demo_disabled", "demo mode is disabled in this configuration; demo sessions are void");
         return Err(refuse(state, req, Some(pin.as_str()), "demo_session", e).await);
     }
     let path = req.path();
@@ -101,7 +102,8 @@ async fn demo_scope(state: &AppState, req: &HttpRequest, pin: &Pin, campaign: &s
     if own_campaign || path == "/api/me" || path == "/auth/logout" {
         return Ok(());
     }
-    let e = ApiError::forbidden("demo_session", format!("a demo session is valid only for the demo campaign {campaign}"));
+    let e =
+        ApiError::forbidden("demo_session", format!("a demo session is valid only for the demo campaign {campaign}"));
     Err(refuse(state, req, Some(pin.as_str()), "demo_session", e).await)
 }
 
@@ -133,7 +135,8 @@ pub async fn require_staff(
 ) -> Result<Vec<StaffGrant>, ApiError> {
     let pin = session.pin.as_str().to_string();
     // A demo session never carries a staff role, whoever's PIN it names.
-    let grants = if session.claims.demo.is_some() { Vec::new() } else { state.db.run(move |c| staff_roles(c, &pin)).await? };
+    let grants =
+        if session.claims.demo.is_some() { Vec::new() } else { state.db.run(move |c| staff_roles(c, &pin)).await? };
     let matching: Vec<StaffGrant> = grants.into_iter().filter(|g| allowed.contains(&g.role)).collect();
     if matching.is_empty() {
         let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();

@@ -178,7 +178,8 @@ impl SessionKeys {
         v.set_issuer(&[&self.issuer]);
         v.set_audience(&[AUDIENCE]);
         v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<SessionClaims>(token, &self.decoding, &v).map_err(|_| SessionError::Invalid)?;
+        let data =
+            jsonwebtoken::decode::<SessionClaims>(token, &self.decoding, &v).map_err(|_| SessionError::Invalid)?;
         Ok(data.claims)
     }
 }
@@ -233,12 +234,9 @@ mod tests {
             csrf: "y".into(),
             demo: None,
         };
-        let forged = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(&k.public_key()),
-        )
-        .unwrap();
+        let forged =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&k.public_key()))
+                .unwrap();
         assert_eq!(k.verify(&forged, 1001).unwrap_err(), SessionError::Invalid);
     }
 }

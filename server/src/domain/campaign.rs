@@ -317,7 +317,9 @@ pub fn parse_precincts(
         let ballot_style = match (&p.ballot_style, default_style) {
             (Some(s), _) => s.clone(),
             (None, Some(d)) => d.to_string(),
-            (None, None) => return Err(ApiError::invalid(f("ballot_style"), "required when there are several ballot styles")),
+            (None, None) => {
+                return Err(ApiError::invalid(f("ballot_style"), "required when there are several ballot styles"));
+            }
         };
         if !style_codes.contains(&ballot_style) {
             return Err(ApiError::invalid(f("ballot_style"), "no such ballot style in this campaign"));

@@ -107,7 +107,8 @@ async fn callback(
     form: web::Form<CallbackForm>,
 ) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
-    let login_state = form.state.ok_or_else(|| ApiError::Malformed { field: Some("state".into()), message: "missing".into() })?;
+    let login_state =
+        form.state.ok_or_else(|| ApiError::Malformed { field: Some("state".into()), message: "missing".into() })?;
     let now = state.clock.now().timestamp();
     let st = login_state.clone();
     let pending: Option<(String, String, String, String, i64)> = state
@@ -130,11 +131,17 @@ async fn callback(
         .await?;
     let Some((nonce, verifier, browser_hash, client, created_at)) = pending else {
         state.metrics.login(false);
-        return Err(ApiError::Malformed { field: Some("state".into()), message: "unknown or already used login; start again".into() });
+        return Err(ApiError::Malformed {
+            field: Some("state".into()),
+            message: "unknown or already used login; start again".into(),
+        });
     };
     if now - created_at > state.settings.oidc.login_ttl_secs {
         state.metrics.login(false);
-        return Err(ApiError::Malformed { field: Some("state".into()), message: "the login expired; start again".into() });
+        return Err(ApiError::Malformed {
+            field: Some("state".into()),
+            message: "the login expired; start again".into(),
+        });
     }
     let sent = req.cookie(LOGIN_COOKIE).map(|c| hash_hex(c.value())).unwrap_or_default();
     if !bool::from(sent.as_bytes().ct_eq(browser_hash.as_bytes())) {
@@ -154,7 +161,8 @@ async fn callback(
             return Err(refuse(&state, &req, None, "login_issuer", e).await);
         }
     }
-    let code = form.code.ok_or_else(|| ApiError::Malformed { field: Some("code".into()), message: "missing".into() })?;
+    let code =
+        form.code.ok_or_else(|| ApiError::Malformed { field: Some("code".into()), message: "missing".into() })?;
     let identity = match state.oidc.finish(&code, &nonce, &verifier).await {
         Ok(i) => i,
         Err(LoginError::Unavailable(m)) => return Err(ApiError::Unavailable(m)),
@@ -264,14 +272,13 @@ pub async fn me(state: web::Data<AppState>, session: Session) -> Result<HttpResp
         .db
         .run(move |c| {
             let roles = staff_roles(c, &p)?;
-            let campaigns: Vec<String> = voters::table.filter(voters::pin.eq(&p)).select(voters::campaign_id).load(c)?;
+            let campaigns: Vec<String> =
+                voters::table.filter(voters::pin.eq(&p)).select(voters::campaign_id).load(c)?;
             Ok((roles, campaigns))
         })
         .await?;
-    let roles: Vec<serde_json::Value> = roles
-        .into_iter()
-        .map(|g| serde_json::json!({ "role": g.role, "territory": g.territory }))
-        .collect();
+    let roles: Vec<serde_json::Value> =
+        roles.into_iter().map(|g| serde_json::json!({ "role": g.role, "territory": g.territory })).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "pin": session.pin,
         "staff_roles": roles,

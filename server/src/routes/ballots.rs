@@ -145,7 +145,9 @@ async fn check(
 /// A refusal of the gate (403) goes to the audit log as `cast_refused`.
 async fn audited(state: &web::Data<AppState>, req: &HttpRequest, session: &Session, e: ApiError) -> ApiError {
     match e {
-        e @ ApiError::Forbidden { .. } => audit::refuse(state, req, Some(session.pin.as_str()), "cast_refused", e).await,
+        e @ ApiError::Forbidden { .. } => {
+            audit::refuse(state, req, Some(session.pin.as_str()), "cast_refused", e).await
+        }
         e => e,
     }
 }
@@ -227,10 +229,13 @@ pub(crate) fn build_package(
     let threshold = done.params.t();
     let base = base_hash(id, threshold, &identities);
     if base != done.base_hash {
-        return Err(ApiError::Unexpected(anyhow::anyhow!("the stored base hash of campaign {id} is not that of its key-holders")));
+        return Err(ApiError::Unexpected(anyhow::anyhow!(
+            "the stored base hash of campaign {id} is not that of its key-holders"
+        )));
     }
     let joint_key = done.outcome.joint_key;
-    let ctx = ElectionContext::new(base, joint_key, manifest.clone()).map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
+    let ctx = ElectionContext::new(base, joint_key, manifest.clone())
+        .map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let package = ElectionPackage {
         version: RECORD_VERSION.into(),
         manifest,
@@ -262,16 +267,26 @@ pub(crate) fn store_package(
     if st != CampaignState::KeyCeremony {
         return Err(ApiError::conflict(
             "invalid_state",
-            format!("the election package is installed in state key_ceremony; the campaign is in state {}", st.as_str()),
+            format!(
+                "the election package is installed in state key_ceremony; the campaign is in state {}",
+                st.as_str()
+            ),
         ));
     }
     let done = crate::ceremony::require_complete(c, cid, "the election package")?;
     if done.outcome.joint_key != pkg.joint_key || done.base_hash != pkg.base_hash {
-        return Err(ApiError::conflict("ceremony_changed", "the key ceremony changed meanwhile; install the package again"));
+        return Err(ApiError::conflict(
+            "ceremony_changed",
+            "the key ceremony changed meanwhile; install the package again",
+        ));
     }
-    let codes: Vec<String> = ballot_styles::table.filter(ballot_styles::campaign_id.eq(cid)).select(ballot_styles::code).load(c)?;
+    let codes: Vec<String> =
+        ballot_styles::table.filter(ballot_styles::campaign_id.eq(cid)).select(ballot_styles::code).load(c)?;
     if let Some(missing) = codes.iter().find(|code| pkg.manifest.style(code).is_none()) {
-        return Err(ApiError::invalid("manifest.ballot_styles", format!("the campaign's ballot style {missing} is missing")));
+        return Err(ApiError::invalid(
+            "manifest.ballot_styles",
+            format!("the campaign's ballot style {missing} is missing"),
+        ));
     }
     diesel::delete(election_packages::table.filter(election_packages::campaign_id.eq(cid))).execute(c)?;
     diesel::insert_into(election_packages::table)

@@ -53,7 +53,9 @@ async fn all_heads(state: &AppState, id: String) -> Result<Vec<dobush_crypto::bo
 
 async fn head(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let heads = all_heads(&state, path.into_inner()).await?;
-    let last = heads.last().ok_or_else(|| ApiError::NotFound("the board has no signed head yet (voting is not open)".into()))?;
+    let last = heads
+        .last()
+        .ok_or_else(|| ApiError::NotFound("the board has no signed head yet (voting is not open)".into()))?;
     Ok(HttpResponse::Ok().json(last))
 }
 
@@ -68,7 +70,11 @@ struct Range {
     end: u64,
 }
 
-async fn entries(state: web::Data<AppState>, path: web::Path<String>, q: web::Query<Range>) -> Result<HttpResponse, ApiError> {
+async fn entries(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<Range>,
+) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let Range { start, end } = q.into_inner();
     if end < start {
@@ -121,7 +127,11 @@ where
     Ok(HttpResponse::Ok().json(json!({ "proof": proof.into_iter().map(HexHash).collect::<Vec<_>>() })))
 }
 
-async fn inclusion(state: web::Data<AppState>, path: web::Path<String>, q: web::Query<InclusionQuery>) -> Result<HttpResponse, ApiError> {
+async fn inclusion(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<InclusionQuery>,
+) -> Result<HttpResponse, ApiError> {
     let InclusionQuery { index, size } = q.into_inner();
     proof_answer(&state, path.into_inner(), move |b| {
         if size > b.size() {

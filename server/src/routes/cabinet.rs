@@ -35,7 +35,8 @@ struct VoterEntry {
 fn voter_entry(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<Option<VoterEntry>, ApiError> {
     let row: Option<(String, String, String)> = voters::table
         .inner_join(
-            precincts::table.on(precincts::campaign_id.eq(voters::campaign_id).and(precincts::code.eq(voters::precinct_code))),
+            precincts::table
+                .on(precincts::campaign_id.eq(voters::campaign_id).and(precincts::code.eq(voters::precinct_code))),
         )
         .filter(voters::campaign_id.eq(campaign))
         .filter(voters::pin.eq(pin))

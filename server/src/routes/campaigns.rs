@@ -42,7 +42,11 @@ fn insert_styles_and_precincts(
 ) -> Result<(), ApiError> {
     for b in styles {
         diesel::insert_into(ballot_styles::table)
-            .values((ballot_styles::campaign_id.eq(id), ballot_styles::code.eq(&b.code), ballot_styles::name.eq(&b.name)))
+            .values((
+                ballot_styles::campaign_id.eq(id),
+                ballot_styles::code.eq(&b.code),
+                ballot_styles::name.eq(&b.name),
+            ))
             .execute(c)
             .map_err(|e| duplicate_or(e, "ballot_styles", "a ballot style with this code exists"))?;
     }
@@ -143,11 +147,13 @@ async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 
 async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let view = state.db.run(move |c| {
-        let row = load_campaign(c, &id)?;
-        campaign_view(c, row)
-    })
-    .await?;
+    let view = state
+        .db
+        .run(move |c| {
+            let row = load_campaign(c, &id)?;
+            campaign_view(c, row)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -190,7 +196,8 @@ struct TransitionRequest {
 
 /// Deletes every piece of a campaign's test data; returns how many rows of each kind went.
 pub fn erase_test_data(c: &mut AnyConnection, id: &str) -> Result<serde_json::Value, ApiError> {
-    let ciphertexts = diesel::delete(ballot_ciphertexts::table.filter(ballot_ciphertexts::campaign_id.eq(id))).execute(c)?;
+    let ciphertexts =
+        diesel::delete(ballot_ciphertexts::table.filter(ballot_ciphertexts::campaign_id.eq(id))).execute(c)?;
     let board = diesel::delete(board_entries::table.filter(board_entries::campaign_id.eq(id))).execute(c)?;
     let heads = diesel::delete(tree_heads::table.filter(tree_heads::campaign_id.eq(id))).execute(c)?;
     let totals = diesel::delete(encrypted_totals::table.filter(encrypted_totals::campaign_id.eq(id))).execute(c)?;
@@ -199,7 +206,8 @@ pub fn erase_test_data(c: &mut AnyConnection, id: &str) -> Result<serde_json::Va
     let creds = diesel::delete(evoter_credentials::table.filter(evoter_credentials::campaign_id.eq(id))).execute(c)?;
     let keys = diesel::delete(key_shares::table.filter(key_shares::campaign_id.eq(id))).execute(c)?;
     let list_signatures = diesel::delete(
-        crate::credentials::credential_list_signatures::table.filter(crate::credentials::credential_list_signatures::campaign_id.eq(id)),
+        crate::credentials::credential_list_signatures::table
+            .filter(crate::credentials::credential_list_signatures::campaign_id.eq(id)),
     )
     .execute(c)?;
     let voters_n = diesel::delete(voters::table.filter(voters::campaign_id.eq(id))).execute(c)?;
@@ -276,7 +284,10 @@ pub(crate) fn apply_transition(
         if packages == 0 {
             return Err(ApiError::conflict(
                 "no_election_package",
-                format!("{} needs the election package (PUT /api/campaigns/{id}/election-package) installed first", action.as_str()),
+                format!(
+                    "{} needs the election package (PUT /api/campaigns/{id}/election-package) installed first",
+                    action.as_str()
+                ),
             ));
         }
     }
@@ -284,9 +295,10 @@ pub(crate) fn apply_transition(
         let counts = erase_test_data(c, id)?;
         audit::append(c, ts, actor, "campaign.test_data_erased", Some(id), &counts)?;
     }
-    let update = diesel::update(campaigns::table.filter(campaigns::id.eq(id)).filter(campaigns::state.eq(from.as_str())))
-        .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(ts)))
-        .execute(c)?;
+    let update =
+        diesel::update(campaigns::table.filter(campaigns::id.eq(id)).filter(campaigns::state.eq(from.as_str())))
+            .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(ts)))
+            .execute(c)?;
     if update != 1 {
         return Err(ApiError::conflict("concurrent_transition", "the campaign changed state meanwhile; reload"));
     }
@@ -299,7 +311,9 @@ pub(crate) fn apply_transition(
     }
     if action == Action::FreezeManifest {
         let hash = hex::encode(Sha256::digest(row.manifest.as_bytes()));
-        diesel::update(campaigns::table.filter(campaigns::id.eq(id))).set(campaigns::manifest_hash.eq(hash)).execute(c)?;
+        diesel::update(campaigns::table.filter(campaigns::id.eq(id)))
+            .set(campaigns::manifest_hash.eq(hash))
+            .execute(c)?;
     }
     let details = json!({ "action": action.as_str(), "from": from.as_str(), "to": to.as_str() });
     audit::append(c, ts, actor, "campaign.transition", Some(id), &details)?;

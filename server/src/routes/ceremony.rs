@@ -84,7 +84,8 @@ async fn setup(
     let (removed, view) = state
         .db
         .write(move |c| {
-            let removed = ceremony::configure(c, &cid, threshold.unwrap_or(DEFAULT_THRESHOLD), &key_holders, now, &actor)?;
+            let removed =
+                ceremony::configure(c, &cid, threshold.unwrap_or(DEFAULT_THRESHOLD), &key_holders, now, &actor)?;
             Ok((removed, ceremony::status_view(c, &cid)?))
         })
         .await?;
@@ -96,7 +97,13 @@ async fn setup(
 
 /// Every key-holder message: the role, then (in one write transaction) the slot, the order of
 /// rounds and the crypto checks. A refusal for the wrong key-holder is audited and alerted.
-async fn relay(state: web::Data<AppState>, req: HttpRequest, session: Session, id: String, msg: Incoming) -> Result<HttpResponse, ApiError> {
+async fn relay(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    id: String,
+    msg: Incoming,
+) -> Result<HttpResponse, ApiError> {
     require_staff(&state, &req, &session, &[Role::KeyHolder]).await?;
     let now = state.clock.now().timestamp();
     let pin = session.pin.as_str().to_string();
@@ -104,7 +111,9 @@ async fn relay(state: web::Data<AppState>, req: HttpRequest, session: Session, i
     match result {
         Ok(a) if a.repeated => Ok(HttpResponse::Ok().json(a)),
         Ok(a) => Ok(HttpResponse::Created().json(a)),
-        Err(e @ ApiError::Forbidden { .. }) => Err(audit::refuse(&state, &req, Some(session.pin.as_str()), "ceremony_slot", e).await),
+        Err(e @ ApiError::Forbidden { .. }) => {
+            Err(audit::refuse(&state, &req, Some(session.pin.as_str()), "ceremony_slot", e).await)
+        }
         Err(e) => Err(e),
     }
 }

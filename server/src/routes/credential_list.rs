@@ -49,7 +49,10 @@ fn require_frozen(row: &CampaignRow, now: chrono::DateTime<chrono::Utc>) -> Resu
     } else {
         Err(ApiError::conflict(
             "applications_open",
-            format!("the credential list is frozen after the last application day, {} (Asia/Bishkek)", row.last_application_day),
+            format!(
+                "the credential list is frozen after the last application day, {} (Asia/Bishkek)",
+                row.last_application_day
+            ),
         ))
     }
 }
@@ -134,7 +137,10 @@ pub(crate) fn add_signature(
     require_frozen(&row, now)?;
     let (_, digest, _) = current(c, id)?;
     sig.verify_digest(&digest).map_err(|e| {
-        ApiError::invalid("signature", format!("{e}: it must sign the digest {} of the list as it stands now", hex::encode(digest)))
+        ApiError::invalid(
+            "signature",
+            format!("{e}: it must sign the digest {} of the list as it stands now", hex::encode(digest)),
+        )
     })?;
     let ts = now.timestamp();
     let public_key = hex::encode(sig.public_key);

@@ -19,7 +19,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::audit::refuse;
-use crate::demo::{DemoCampaign, close_now, demo_pin, finish_now, insert_demo_campaign, load_campaign_manifest, open_now, require_demo};
+use crate::demo::{
+    DemoCampaign, close_now, demo_pin, finish_now, insert_demo_campaign, load_campaign_manifest, open_now, require_demo,
+};
 use crate::domain::{CampaignState, Pin, RevotePolicy};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -132,7 +134,9 @@ async fn login(
     let (cid, p) = (id.clone(), pin.as_str().to_string());
     let on_register: i64 = state
         .db
-        .run(move |c| Ok(voters::table.filter(voters::campaign_id.eq(&cid)).filter(voters::pin.eq(&p)).count().get_result(c)?))
+        .run(move |c| {
+            Ok(voters::table.filter(voters::campaign_id.eq(&cid)).filter(voters::pin.eq(&p)).count().get_result(c)?)
+        })
         .await?;
     if on_register == 0 {
         state.metrics.login(false);
@@ -143,7 +147,8 @@ async fn login(
     let (token, claims) = state.sessions.issue_scoped(pin.as_str(), Some(&id), now)?;
     state.metrics.login(true);
     let (session, csrf) = session_cookies(&state, &token, &claims, now);
-    let mut answer = json!({ "pin": claims.sub, "campaign_id": id, "csrf_token": claims.csrf, "expires_at": claims.exp });
+    let mut answer =
+        json!({ "pin": claims.sub, "campaign_id": id, "csrf_token": claims.csrf, "expires_at": claims.exp });
     if api {
         answer["token"] = token.into();
     }
@@ -179,10 +184,15 @@ async fn open(
 /// Closes the polls (if open), then runs the demo key-holders' decryption and the demo
 /// commission's protocol signing (`demo::finish_now`), in a second transaction: a closing stays
 /// closed even if a later step is refused (e.g. `totals_mismatch`), and a repeated call resumes.
-async fn close(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn close(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let row = demo_campaign(&state, &req, &id).await?;
-    let after_voting = matches!(row.state()?, CampaignState::Closed | CampaignState::Tallied | CampaignState::ProtocolSigned);
+    let after_voting =
+        matches!(row.state()?, CampaignState::Closed | CampaignState::Tallied | CampaignState::ProtocolSigned);
     if !after_voting {
         let (now, boards, cid) = (state.clock.now(), state.boards.clone(), id.clone());
         let closed = state.db.write(move |c| close_now(c, &boards, &cid, now)).await;
@@ -214,7 +224,11 @@ struct CreateRequest {
     revote_policy: Option<String>,
 }
 
-async fn create(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<CreateRequest>) -> Result<HttpResponse, ApiError> {
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ApiJson<CreateRequest>,
+) -> Result<HttpResponse, ApiError> {
     require_demo_config(&state, &req).await?;
     let CreateRequest { voters, options, revote_policy } = body.0;
     if !(1..=1_000_000).contains(&voters) {
@@ -224,7 +238,8 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<Crea
     if !(1..=30).contains(&options) {
         return Err(ApiError::invalid("options", "must be 1 to 30"));
     }
-    let policy = RevotePolicy::parse(revote_policy.as_deref().unwrap_or("last_counts")).map_err(|e| ApiError::invalid("revote_policy", e))?;
+    let policy = RevotePolicy::parse(revote_policy.as_deref().unwrap_or("last_counts"))
+        .map_err(|e| ApiError::invalid("revote_policy", e))?;
     let id = format!("demo-{}", uuid::Uuid::new_v4().simple());
     let manifest = load_campaign_manifest(&id, options);
     let now = state.clock.now().timestamp();
@@ -233,7 +248,13 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<Crea
         .db
         .write(move |c| {
             let citizens = (1..=voters).map(|i| (demo_pin(i), format!("Демо Шайлоочу {i}"))).collect();
-            let d = DemoCampaign { id: &cid, name: "Демо (жүктөө сыноосу)", manifest: &manifest, citizens, revote_policy: policy.as_str() };
+            let d = DemoCampaign {
+                id: &cid,
+                name: "Демо (жүктөө сыноосу)",
+                manifest: &manifest,
+                citizens,
+                revote_policy: policy.as_str(),
+            };
             insert_demo_campaign(c, &d, now).map(drop)
         })
         .await?;

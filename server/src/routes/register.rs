@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use crate::audit::{self, refuse};
 use crate::auth::extract::{Session, StaffGrant, require_staff};
+use crate::domain::Role;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::voter::VoterRecord;
-use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::{ImportBody, media_type};
 use crate::models::{PrecinctRow, load_campaign, load_precincts};
@@ -20,8 +20,7 @@ use crate::startup::AppState;
 
 /// Routes under `/api/campaigns/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{id}/voters/import", web::post().to(import))
-        .route("/{id}/evoters", web::get().to(export_evoters));
+    cfg.route("/{id}/voters/import", web::post().to(import)).route("/{id}/evoters", web::get().to(export_evoters));
 }
 
 /// A rejected row.
@@ -65,12 +64,12 @@ fn territories(grants: &[StaffGrant]) -> Option<HashSet<String>> {
 fn parse_csv(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<Rejection>), ApiError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(bytes);
-    let headers = rdr
-        .headers()
-        .map_err(|e| ApiError::Malformed { field: None, message: format!("CSV header: {e}") })?
-        .clone();
+    let headers =
+        rdr.headers().map_err(|e| ApiError::Malformed { field: None, message: format!("CSV header: {e}") })?.clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(pin), Some(name), Some(birth), Some(precinct)) = (col("pin"), col("full_name"), col("birth_date"), col("precinct")) else {
+    let (Some(pin), Some(name), Some(birth), Some(precinct)) =
+        (col("pin"), col("full_name"), col("birth_date"), col("precinct"))
+    else {
         return Err(ApiError::Malformed {
             field: Some("header".into()),
             message: "the CSV header must name the columns pin, full_name, birth_date, precinct".into(),
@@ -83,7 +82,13 @@ fn parse_csv(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<Rejection>), ApiError> {
         match rec {
             Ok(r) if r.len() == headers.len() => {
                 let get = |k: usize| r.get(k).unwrap_or("").to_string();
-                rows.push(RawRow { row, pin: get(pin), full_name: get(name), birth_date: get(birth), precinct: get(precinct) });
+                rows.push(RawRow {
+                    row,
+                    pin: get(pin),
+                    full_name: get(name),
+                    birth_date: get(birth),
+                    precinct: get(precinct),
+                });
             }
             Ok(r) => rejections.push(Rejection {
                 row,
@@ -118,7 +123,13 @@ fn parse_json_rows(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<Rejection>), ApiErr
                 String::new()
             }
         };
-        let raw = RawRow { row, pin: field("pin"), full_name: field("full_name"), birth_date: field("birth_date"), precinct: field("precinct") };
+        let raw = RawRow {
+            row,
+            pin: field("pin"),
+            full_name: field("full_name"),
+            birth_date: field("birth_date"),
+            precinct: field("precinct"),
+        };
         for k in obj.keys() {
             if !["pin", "full_name", "birth_date", "precinct"].contains(&k.as_str()) {
                 reasons.push(format!("{k}: unknown field"));
@@ -127,7 +138,11 @@ fn parse_json_rows(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<Rejection>), ApiErr
         if reasons.is_empty() {
             rows.push(raw);
         } else {
-            rejections.push(Rejection { row, pin: obj.get("pin").and_then(Value::as_str).map(str::to_string), reasons });
+            rejections.push(Rejection {
+                row,
+                pin: obj.get("pin").and_then(Value::as_str).map(str::to_string),
+                reasons,
+            });
         }
     }
     Ok((rows, rejections))
@@ -294,7 +309,8 @@ async fn export_evoters(
     let grants = require_staff(&state, &req, &session, &[Role::CecAdmin, Role::TecAdmin]).await?;
     let allowed = territories(&grants);
     let q = q.into_inner();
-    let precinct = q.precinct.ok_or_else(|| ApiError::invalid("precinct", "required: the list is exported per precinct"))?;
+    let precinct =
+        q.precinct.ok_or_else(|| ApiError::invalid("precinct", "required: the list is exported per precinct"))?;
     let csv_out = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
@@ -340,8 +356,13 @@ async fn export_evoters(
         }
     }
     // exporting personal data is a staff action: audited
-    let (now, actor, cid, pc, n) =
-        (state.clock.now().timestamp(), session.pin.as_str().to_string(), prow.campaign_id.clone(), prow.code.clone(), rows.len());
+    let (now, actor, cid, pc, n) = (
+        state.clock.now().timestamp(),
+        session.pin.as_str().to_string(),
+        prow.campaign_id.clone(),
+        prow.code.clone(),
+        rows.len(),
+    );
     state
         .db
         .write(move |c| {
@@ -367,13 +388,22 @@ async fn export_evoters(
             w.serialize(e).map_err(|e| ApiError::Unexpected(anyhow::anyhow!("csv: {e}")))?;
         }
         if list.is_empty() {
-            w.write_record(["pin", "full_name", "birth_date", "precinct", "ballot_style", "credential_fingerprint", "applied_at"])
-                .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("csv: {e}")))?;
+            w.write_record([
+                "pin",
+                "full_name",
+                "birth_date",
+                "precinct",
+                "ballot_style",
+                "credential_fingerprint",
+                "applied_at",
+            ])
+            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("csv: {e}")))?;
         }
         let bytes = w.into_inner().map_err(|e| ApiError::Unexpected(anyhow::anyhow!("csv: {e}")))?;
         return Ok(HttpResponse::Ok().content_type("text/csv; charset=utf-8").body(bytes));
     }
-    Ok(HttpResponse::Ok().json(json!({ "precinct": prow.code, "precinct_name": prow.name, "count": list.len(), "e_voters": list })))
+    Ok(HttpResponse::Ok()
+        .json(json!({ "precinct": prow.code, "precinct_name": prow.name, "count": list.len(), "e_voters": list })))
 }
 
 /// Decodes `bytes` as this module's request bodies and runs the checks its handlers make before

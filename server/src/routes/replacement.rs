@@ -67,9 +67,15 @@ async fn replace(
             let st = campaign.state()?;
             if !matches!(
                 st,
-                CampaignState::Registration | CampaignState::KeyCeremony | CampaignState::ManifestFrozen | CampaignState::VotingOpen
+                CampaignState::Registration
+                    | CampaignState::KeyCeremony
+                    | CampaignState::ManifestFrozen
+                    | CampaignState::VotingOpen
             ) {
-                return Err(ApiError::conflict("replacement_closed", format!("credentials cannot be replaced in state {}", st.as_str())));
+                return Err(ApiError::conflict(
+                    "replacement_closed",
+                    format!("credentials cannot be replaced in state {}", st.as_str()),
+                ));
             }
             if bishkek_date(now) <= campaign.last_application_day()? {
                 return Err(ApiError::conflict(
@@ -77,13 +83,16 @@ async fn replace(
                     "until the application deadline the voter re-applies in the cabinet",
                 ));
             }
-            let territory: Option<String> = voters::table
-                .inner_join(precincts::table.on(precincts::campaign_id.eq(voters::campaign_id).and(precincts::code.eq(voters::precinct_code))))
-                .filter(voters::campaign_id.eq(&id))
-                .filter(voters::pin.eq(pin.as_str()))
-                .select(precincts::territory)
-                .first(c)
-                .optional()?;
+            let territory: Option<String> =
+                voters::table
+                    .inner_join(precincts::table.on(
+                        precincts::campaign_id.eq(voters::campaign_id).and(precincts::code.eq(voters::precinct_code)),
+                    ))
+                    .filter(voters::campaign_id.eq(&id))
+                    .filter(voters::pin.eq(pin.as_str()))
+                    .select(precincts::territory)
+                    .first(c)
+                    .optional()?;
             let Some(territory) = territory else {
                 return Err(ApiError::NotFound("this PIN is not on the campaign's register".into()));
             };
@@ -101,14 +110,22 @@ async fn replace(
                 .first(c)
                 .optional()?;
             let Some((old_id, old_key, style)) = active else {
-                return Err(ApiError::conflict("not_an_e_voter", "this voter is not on the e-voter list; nothing to replace"));
+                return Err(ApiError::conflict(
+                    "not_an_e_voter",
+                    "this voter is not on the e-voter list; nothing to replace",
+                ));
             };
             let ts = now.timestamp();
             diesel::update(evoter_credentials::table.filter(evoter_credentials::id.eq(old_id)))
                 .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(ts)))
                 .execute(c)?;
             super::cabinet::insert_active_credential(c, &id, pin.as_str(), &style, &key, ts)?;
-            boards.credential_replaced(c, &id, crate::board::Replacement { old: &old_key, new: &key, style: &style, decision: &decision }, now)?;
+            boards.credential_replaced(
+                c,
+                &id,
+                crate::board::Replacement { old: &old_key, new: &key, style: &style, decision: &decision },
+                now,
+            )?;
             let entry = credential_replaced_entry(&old_key, &key, &style, &decision);
             let details = json!({
                 "pin": pin.as_str(), "old": fingerprint_of_hex(&old_key), "new": fingerprint_of_hex(&key),
@@ -121,7 +138,10 @@ async fn replace(
     match outcome {
         Ok(entry) => Ok(HttpResponse::Ok().json(json!({ "board_entry": entry }))),
         Err(territory) => {
-            let e = ApiError::forbidden("outside_territory", format!("the voter's precinct is in territory {territory}, outside yours"));
+            let e = ApiError::forbidden(
+                "outside_territory",
+                format!("the voter's precinct is in territory {territory}, outside yours"),
+            );
             Err(refuse(&state, &req, Some(session.pin.as_str()), "territory", e).await)
         }
     }

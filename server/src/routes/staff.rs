@@ -119,12 +119,20 @@ async fn revoke(
     state
         .db
         .write(move |c| {
-            let n = diesel::delete(staff::table.filter(staff::pin.eq(pin.as_str())).filter(staff::role.eq(role.as_str())))
-                .execute(c)?;
+            let n =
+                diesel::delete(staff::table.filter(staff::pin.eq(pin.as_str())).filter(staff::role.eq(role.as_str())))
+                    .execute(c)?;
             if n == 0 {
                 return Err(ApiError::NotFound("this PIN does not have this role".into()));
             }
-            audit::append(c, now, &actor, "staff.revoke", None, &json!({ "pin": pin.as_str(), "role": role.as_str() }))?;
+            audit::append(
+                c,
+                now,
+                &actor,
+                "staff.revoke",
+                None,
+                &json!({ "pin": pin.as_str(), "role": role.as_str() }),
+            )?;
             Ok(())
         })
         .await?;
@@ -159,17 +167,17 @@ async fn audit_entries(
             if let Some(cid) = campaign {
                 query = query.filter(audit_log::campaign_id.eq(cid));
             }
-            Ok(query
-                .order(audit_log::seq.asc())
-                .limit(limit)
-                .select(AuditEntry::as_select())
-                .load(c)?)
+            Ok(query.order(audit_log::seq.asc()).limit(limit).select(AuditEntry::as_select()).load(c)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "entries": rows })))
 }
 
-async fn audit_verify(state: web::Data<AppState>, req: HttpRequest, session: Session) -> Result<HttpResponse, ApiError> {
+async fn audit_verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+) -> Result<HttpResponse, ApiError> {
     require_staff(&state, &req, &session, &[Role::CecAdmin, Role::Observer]).await?;
     let report = state.db.run(audit::verify_chain).await?;
     Ok(HttpResponse::Ok().json(report))

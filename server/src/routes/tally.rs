@@ -73,7 +73,9 @@ async fn ballot_issued(
         .await;
     match result {
         Ok(()) => Ok(HttpResponse::NoContent().finish()),
-        Err(e @ ApiError::Forbidden { .. }) => Err(audit::refuse(&state, &req, Some(session.pin.as_str()), "ballot_issued_refused", e).await),
+        Err(e @ ApiError::Forbidden { .. }) => {
+            Err(audit::refuse(&state, &req, Some(session.pin.as_str()), "ballot_issued_refused", e).await)
+        }
         Err(e) => Err(e),
     }
 }
@@ -129,8 +131,12 @@ async fn results(state: web::Data<AppState>, path: web::Path<String>) -> Result<
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::export::load_results(c, &id)?
-                .ok_or_else(|| ApiError::conflict("not_tallied", "the results are combined once t valid decryption shares of every total are in"))
+            crate::export::load_results(c, &id)?.ok_or_else(|| {
+                ApiError::conflict(
+                    "not_tallied",
+                    "the results are combined once t valid decryption shares of every total are in",
+                )
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "results": results })))
@@ -168,7 +174,8 @@ async fn protocol_save(
     let id = path.into_inner();
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
-    let digest = state.db.write(move |c| crate::protocol::save(c, &id, &body, decision.as_deref(), &actor, now)).await?;
+    let digest =
+        state.db.write(move |c| crate::protocol::save(c, &id, &body, decision.as_deref(), &actor, now)).await?;
     Ok(HttpResponse::Ok().json(json!({ "digest": digest })))
 }
 
@@ -179,7 +186,8 @@ async fn protocol_get(state: web::Data<AppState>, path: web::Path<String>) -> Re
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::protocol::signed_protocol(c, &id)?.ok_or_else(|| ApiError::NotFound("no protocol is saved yet".into()))
+            crate::protocol::signed_protocol(c, &id)?
+                .ok_or_else(|| ApiError::NotFound("no protocol is saved yet".into()))
         })
         .await?;
     let digest = hex::encode(p.body.digest());
@@ -240,7 +248,11 @@ struct ShmtQuery {
 }
 
 /// The ШМТ export of the signed protocol, signed by the board key (public; docs/shmt-export.md).
-async fn shmt_export(state: web::Data<AppState>, path: web::Path<String>, q: web::Query<ShmtQuery>) -> Result<HttpResponse, ApiError> {
+async fn shmt_export(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<ShmtQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
     let precinct = q.into_inner().precinct;
@@ -262,7 +274,11 @@ struct PrintQuery {
 
 /// The printable control copies of the saved protocol (§46–48; public): self-contained HTML, a
 /// Content-Security-Policy that allows no script and no external resource.
-async fn protocol_html(state: web::Data<AppState>, path: web::Path<String>, q: web::Query<PrintQuery>) -> Result<HttpResponse, ApiError> {
+async fn protocol_html(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<PrintQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let PrintQuery { lang, precinct } = q.into_inner();
     let lang = crate::shmt::Lang::parse(lang.as_deref())?;
@@ -270,7 +286,10 @@ async fn protocol_html(state: web::Data<AppState>, path: web::Path<String>, q: w
     let html = state.db.run(move |c| crate::shmt::printable(c, &id, precinct.as_deref(), lang, now)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+        ))
         .insert_header(("Cache-Control", "no-store"))
         .body(html))
 }

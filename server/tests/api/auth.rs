@@ -126,7 +126,12 @@ async fn bad_tokens_are_refused(b: Backend) {
     let none = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), parts[1]);
     assert_error(http.get(&me).bearer_auth(none).send().await.unwrap(), 401, "unauthorized").await;
     // tampered payload
-    let tampered = format!("{}.{}.{}", parts[0], b64(claims.to_string().replace(ADMIN_PIN, "10101197000002").as_bytes()), parts[2]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(claims.to_string().replace(ADMIN_PIN, "10101197000002").as_bytes()),
+        parts[2]
+    );
     assert_error(http.get(&me).bearer_auth(tampered).send().await.unwrap(), 401, "unauthorized").await;
     assert_eq!(app.open_alerts().await, alerts + 4, "each forged token raises an alert");
     // expiry follows the injected clock

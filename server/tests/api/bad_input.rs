@@ -100,4 +100,8 @@ async fn rate_limits_answer_429(b: Backend) {
     assert!(m.contains("\ndobush_rate_limited_total 2\n"), "{m}");
 }
 
-crate::backend_tests!(malformed_bodies_get_4xx_naming_the_field, bodies_over_the_limits_are_413, rate_limits_answer_429);
+crate::backend_tests!(
+    malformed_bodies_get_4xx_naming_the_field,
+    bodies_over_the_limits_are_413,
+    rate_limits_answer_429
+);

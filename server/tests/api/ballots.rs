@@ -2,13 +2,15 @@
 //! policies (100 concurrent casts), copies, replays, wrong styles, tampered proofs, challenges.
 //! The campaign's joint key comes from a real 3-of-5 key ceremony run over HTTP.
 
-use dobush_crypto::ballot::{BallotSecrets, EncryptedBallot, PlaintextBallot, PlaintextContest, encrypt_ballot, verify_ballot};
+use dobush_crypto::ballot::{
+    BallotSecrets, EncryptedBallot, PlaintextBallot, PlaintextContest, encrypt_ballot, verify_ballot,
+};
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
 use dobush_crypto::record::{BoardEntry, ElectionPackage, ReVotePolicy, Receipt, counted_ballots};
-use rand::rngs::OsRng;
 use dobush_server::commit::CastJob;
+use rand::rngs::OsRng;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -33,7 +35,11 @@ pub fn manifest(id: &str) -> Manifest {
 
 /// The pilot's manifest with `n` candidates `c1 … cn` (one mark, "against all", blank).
 pub fn manifest_with_options(id: &str, n: usize) -> Manifest {
-    let option = |id: &str| ContestOption { id: id.into(), name: Localized::new([("ky", id.to_owned())]), details: Localized::default() };
+    let option = |id: &str| ContestOption {
+        id: id.into(),
+        name: Localized::new([("ky", id.to_owned())]),
+        details: Localized::default(),
+    };
     Manifest {
         campaign_id: id.into(),
         title: Localized::new([("ky", "Самаркандек".to_owned())]),
@@ -116,7 +122,12 @@ pub async fn open_election_on(app: TestApp, policy: &str, schedule: &Schedule) -
     let creds: Vec<Credential> = (0..VOTERS.len()).map(|_| Credential::generate(&mut OsRng).unwrap()).collect();
     for (pin, cred) in VOTERS.iter().zip(&creds) {
         let v = app.login(pin).await;
-        let r = v.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() })).await;
+        let r = v
+            .put(
+                &format!("/api/campaigns/{id}/cabinet/application"),
+                &json!({ "credential": cred.public().0.to_hex() }),
+            )
+            .await;
         assert_eq!(r.status(), 201);
     }
     let (package, ceremony) = install_package_and_open(&app, &id, manifest(&id), schedule).await;
@@ -201,14 +212,20 @@ impl Election {
 
     /// The board up to the latest head (which, after a cast, covers the whole board).
     pub async fn board_lines(&self) -> Vec<String> {
-        let head: Value = reqwest::get(self.app.url(&format!("/api/v1/campaigns/{}/board/head", self.id))).await.unwrap().json().await.unwrap();
-        let end = head["size"].as_u64().unwrap();
-        let text = reqwest::get(self.app.url(&format!("/api/v1/campaigns/{}/board/entries?start=0&end={end}", self.id)))
+        let head: Value = reqwest::get(self.app.url(&format!("/api/v1/campaigns/{}/board/head", self.id)))
             .await
             .unwrap()
-            .text()
+            .json()
             .await
             .unwrap();
+        let end = head["size"].as_u64().unwrap();
+        let text =
+            reqwest::get(self.app.url(&format!("/api/v1/campaigns/{}/board/entries?start=0&end={end}", self.id)))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
         text.lines().map(str::to_string).collect()
     }
 }
@@ -230,7 +247,12 @@ async fn a_cast_ballot_gets_a_receipt_that_verifies(b: Backend) {
     let (again, _) = e.ballot(0, 2);
     assert_error(e.cast(0, &serde_json::to_value(&again).unwrap()).await, 409, "already_voted").await;
     // a voter who is not logged in
-    let r = reqwest::Client::new().post(e.app.url(&format!("/api/campaigns/{}/ballots", e.id))).json(&ballot).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(e.app.url(&format!("/api/campaigns/{}/ballots", e.id)))
+        .json(&ballot)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -258,7 +280,12 @@ async fn hundred_concurrent_casts_count_once_under_forbidden(b: Backend) {
     let results = cast_concurrently(&e, 100).await;
     let ok = results.iter().filter(|(s, _)| *s == 201).count();
     let already = results.iter().filter(|(s, v)| *s == 409 && v["error"] == "already_voted").count();
-    assert_eq!((ok, already), (1, 99), "{:?}", results.iter().filter(|(s, _)| *s != 201 && *s != 409).collect::<Vec<_>>());
+    assert_eq!(
+        (ok, already),
+        (1, 99),
+        "{:?}",
+        results.iter().filter(|(s, _)| *s != 201 && *s != 409).collect::<Vec<_>>()
+    );
     assert_eq!(e.statuses(VOTER1).await, vec!["counted"]);
     let ballots_on_board = e.board_lines().await.iter().filter(|l| l.starts_with("{\"type\":\"ballot\"")).count();
     assert_eq!(ballots_on_board, 1);
@@ -359,7 +386,8 @@ async fn a_bad_ballot_in_a_concurrent_batch_refuses_only_itself(b: Backend) {
         let mut json = serde_json::to_value(e.ballot(v, v).0).unwrap();
         if v == 1 {
             let z0 = json["contests"][0]["selections"][2]["proof"][0]["z"].clone();
-            json["contests"][0]["selections"][2]["proof"][0]["z"] = json["contests"][0]["selections"][2]["proof"][1]["z"].clone();
+            json["contests"][0]["selections"][2]["proof"][0]["z"] =
+                json["contests"][0]["selections"][2]["proof"][1]["z"].clone();
             json["contests"][0]["selections"][2]["proof"][1]["z"] = z0;
         }
         let (voter, path) = (e.voters[v].clone(), format!("/api/campaigns/{}/ballots", e.id));
@@ -397,7 +425,12 @@ async fn a_challenged_ballot_is_posted_and_can_never_be_cast(b: Backend) {
     // a wrong opening is refused, naming it
     let mut wrong = serde_json::to_value(&opening).unwrap();
     wrong["contests"][0][0]["mark"] = 1.into();
-    let body = assert_error(e.voters[1].post(&path, &json!({ "ballot": ballot, "opening": wrong })).await, 422, "invalid_field").await;
+    let body = assert_error(
+        e.voters[1].post(&path, &json!({ "ballot": ballot, "opening": wrong })).await,
+        422,
+        "invalid_field",
+    )
+    .await;
     assert_eq!(body["field"], "opening");
     let r = e.voters[1].post(&path, &json!({ "ballot": ballot, "opening": opening })).await;
     assert_eq!(r.status(), 201);
@@ -425,13 +458,17 @@ async fn a_challenged_ballot_is_posted_and_can_never_be_cast(b: Backend) {
 }
 
 /// The jobs of a group commit for `e`'s election.
-async fn jobs(e: &Election, casts: Vec<(&str, &EncryptedBallot, Option<dobush_crypto::ballot::BallotOpening>)>) -> Vec<CastJob> {
+async fn jobs(
+    e: &Election,
+    casts: Vec<(&str, &EncryptedBallot, Option<dobush_crypto::ballot::BallotOpening>)>,
+) -> Vec<CastJob> {
     let (state, id) = (e.app.state.clone(), e.id.clone());
     let election = e.app.with_db(move |c| state.boards.election(c, &id).unwrap()).await;
     casts
         .into_iter()
         .map(|(pin, ballot, opening)| {
-            CastJob::new(pin, verify_ballot(&e.ctx, ballot.clone(), &mut OsRng).unwrap(), opening, election.clone()).unwrap()
+            CastJob::new(pin, verify_ballot(&e.ctx, ballot.clone(), &mut OsRng).unwrap(), opening, election.clone())
+                .unwrap()
         })
         .collect()
 }
@@ -485,10 +522,26 @@ async fn one_group_answers_each_cast_as_if_it_came_alone(b: Backend) {
     assert_eq!(e.statuses(VOTER2).await, ["counted"]);
     assert_eq!(e.statuses(VOTER3).await, ["challenged", "counted"]);
     // a group of refusals only writes nothing, not even a head
-    let heads = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/board/heads", e.id))).await.unwrap().text().await.unwrap();
-    let again = e.app.state.committer.record_together(&e.id, jobs(&e, vec![(VOTER1, &a, None), (VOTER2, &b2, None)]).await).await.unwrap();
+    let heads = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/board/heads", e.id)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let again = e
+        .app
+        .state
+        .committer
+        .record_together(&e.id, jobs(&e, vec![(VOTER1, &a, None), (VOTER2, &b2, None)]).await)
+        .await
+        .unwrap();
     assert_eq!(codes(&again), ["duplicate_ballot", "already_voted"]);
-    let heads_after = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/board/heads", e.id))).await.unwrap().text().await.unwrap();
+    let heads_after = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/board/heads", e.id)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(heads, heads_after);
     assert_eq!(e.board_lines().await, lines);
 }
@@ -498,7 +551,8 @@ async fn one_group_supersedes_within_itself_under_last_counts(b: Backend) {
     let (a, _) = e.ballot(0, 1);
     let (b1, _) = e.ballot(0, 2);
     let (other, _) = e.ballot(1, 0);
-    let group = jobs(&e, vec![(VOTER1, &a, None), (VOTER2, &other, None), (VOTER1, &b1, None), (VOTER1, &a, None)]).await;
+    let group =
+        jobs(&e, vec![(VOTER1, &a, None), (VOTER2, &other, None), (VOTER1, &b1, None), (VOTER1, &a, None)]).await;
     let answers = e.app.state.committer.record_together(&e.id, group).await.unwrap();
     assert_eq!(codes(&answers), ["201", "201", "201", "duplicate_ballot"]);
     assert_eq!(e.statuses(VOTER1).await, ["superseded", "counted"]);
@@ -525,7 +579,10 @@ async fn one_group_supersedes_within_itself_under_last_counts(b: Backend) {
 /// A voter's rows as (id, status, superseded_by, board_index), and the board's entries linked to
 /// a ballot as (idx, kind, ballot_id).
 #[allow(clippy::type_complexity)]
-async fn rows_and_entries(e: &Election, pin: &str) -> (Vec<(i64, String, Option<i64>, Option<i64>)>, Vec<(i64, String, Option<i64>)>) {
+async fn rows_and_entries(
+    e: &Election,
+    pin: &str,
+) -> (Vec<(i64, String, Option<i64>, Option<i64>)>, Vec<(i64, String, Option<i64>)>) {
     use diesel::prelude::*;
     use dobush_server::schema::{ballots, board_entries};
     let (id, pin) = (e.id.clone(), pin.to_string());
@@ -568,13 +625,16 @@ async fn one_group_continues_a_chain_of_supersessions_from_a_stored_ballot(b: Ba
     // entry linked to its ballot row, each row to its entry
     assert_eq!((xa, xb), (xz + 2, xz + 4));
     let kinds = |k: &str| k.to_string();
-    assert_eq!(entries, vec![
-        (xz, kinds("ballot"), Some(*iz)),
-        (xz + 1, kinds("superseded"), Some(*iz)),
-        (xa, kinds("ballot"), Some(*ia)),
-        (xa + 1, kinds("superseded"), Some(*ia)),
-        (xb, kinds("ballot"), Some(*ib)),
-    ]);
+    assert_eq!(
+        entries,
+        vec![
+            (xz, kinds("ballot"), Some(*iz)),
+            (xz + 1, kinds("superseded"), Some(*iz)),
+            (xa, kinds("ballot"), Some(*ia)),
+            (xa + 1, kinds("superseded"), Some(*ia)),
+            (xb, kinds("ballot"), Some(*ib)),
+        ]
+    );
     let receipts: Vec<i64> = answers.iter().map(|r| i64::try_from(r.as_ref().unwrap().index).unwrap()).collect();
     assert_eq!(receipts, [xa, xb]);
     // the totals kept at cast time hold b1 only: z and a were subtracted (a from the group's
@@ -618,7 +678,12 @@ async fn a_failed_group_is_recorded_cast_by_cast(b: Backend) {
         use diesel::prelude::*;
         use dobush_server::schema::board_entries;
         let id = e.id.clone();
-        let n: i64 = e.app.with_db(move |c| board_entries::table.filter(board_entries::campaign_id.eq(id)).count().get_result(c).unwrap()).await;
+        let n: i64 = e
+            .app
+            .with_db(move |c| {
+                board_entries::table.filter(board_entries::campaign_id.eq(id)).count().get_result(c).unwrap()
+            })
+            .await;
         usize::try_from(n).unwrap()
     };
     let (before, head_before) = (board_size().await, e.board_lines().await.len());

@@ -43,8 +43,10 @@ impl Binary {
         });
         let deadline = Instant::now() + Duration::from_secs(30);
         let port = loop {
-            let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("no 'listening' log line");
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+            let line =
+                rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("no 'listening' log line");
+            let v: serde_json::Value =
+                serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
             if v["fields"]["message"] == "dobush-server listening" {
                 break u16::try_from(v["fields"]["port"].as_u64().unwrap()).unwrap();
             }

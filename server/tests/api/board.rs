@@ -60,7 +60,9 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
         assert_eq!(e.cast(v, &serde_json::to_value(&ballot).unwrap()).await.status(), 201);
     }
     let (ballot, secrets) = e.ballot(2, 0);
-    let r = e.voters[2].post(&format!("/api/campaigns/{}/challenges", e.id), &json!({ "ballot": ballot, "opening": secrets.open() })).await;
+    let r = e.voters[2]
+        .post(&format!("/api/campaigns/{}/challenges", e.id), &json!({ "ballot": ballot, "opening": secrets.open() }))
+        .await;
     assert_eq!(r.status(), 201);
     // a restart: the in-memory log is rebuilt from the database, and the next receipt is
     // consistent with everything before
@@ -107,13 +109,32 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
     for (i, l) in lines.iter().enumerate() {
         let p = proof(&e, &format!("/board/inclusion?index={i}&size={}", latest.head.size)).await;
         verify_inclusion(&leaf_hash(l.as_bytes()), i as u64, latest.head.size, &p, &latest.head.root).unwrap();
-        assert!(dobush_verifier::board::verify_inclusion(&leaves[i], i as u64, latest.head.size, &p, &latest.head.root));
+        assert!(dobush_verifier::board::verify_inclusion(
+            &leaves[i],
+            i as u64,
+            latest.head.size,
+            &p,
+            &latest.head.root
+        ));
     }
     let kinds: Vec<String> =
         lines.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()["type"].as_str().unwrap().to_string()).collect();
     assert_eq!(
         kinds,
-        ["credential_list", "credential_list_signed", "web_assets", "opened", "ballot", "ballot", "ballot", "superseded", "ballot", "challenged", "superseded", "ballot"]
+        [
+            "credential_list",
+            "credential_list_signed",
+            "web_assets",
+            "opened",
+            "ballot",
+            "ballot",
+            "ballot",
+            "superseded",
+            "ballot",
+            "challenged",
+            "superseded",
+            "ballot"
+        ]
     );
 
     // bad requests name the field
@@ -172,7 +193,10 @@ async fn a_credential_replaced_while_voting_is_posted_and_votes(b: Backend) {
     }
     // the published list stays the frozen one (entry 0), the replacement is its own entry
     let list: Value = get(&e, "/credential-list").await.json().await.unwrap();
-    assert_eq!(list["entry"].as_str().unwrap(), get(&e, "/board/entries?start=0&end=1").await.text().await.unwrap().trim_end());
+    assert_eq!(
+        list["entry"].as_str().unwrap(),
+        get(&e, "/board/entries?start=0&end=1").await.text().await.unwrap().trim_end()
+    );
     // the revoked credential no longer votes; the replacement does
     let (old_ballot, _) = e.ballot(0, 0);
     let body = assert_error(e.cast(0, &serde_json::to_value(&old_ballot).unwrap()).await, 422, "invalid_field").await;
@@ -191,10 +215,14 @@ async fn the_commission_signs_the_frozen_credential_list(b: Backend) {
     let voter = app.login(crate::ballots::VOTERS[0]).await;
     // the voter applies, then re-applies from another device: the first credential is revoked
     let first = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
-    let r = voter.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": first.public().0.to_hex() })).await;
+    let r = voter
+        .put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": first.public().0.to_hex() }))
+        .await;
     assert_eq!(r.status(), 201);
     let cred = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
-    let r = voter.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() })).await;
+    let r = voter
+        .put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() }))
+        .await;
     assert!(r.status().is_success(), "{}", r.status());
     // not before the applications close
     let list_url = app.url(&format!("/api/v1/campaigns/{id}/credential-list"));
@@ -219,7 +247,10 @@ async fn the_commission_signs_the_frozen_credential_list(b: Backend) {
     // a voter may not upload; a signature over another digest, or malformed hex, is refused by field
     let voter = app.login(crate::ballots::VOTERS[0]).await;
     assert_eq!(voter.post(&path, &serde_json::to_value(&sig).unwrap()).await.status(), 403);
-    let mut other = serde_json::to_value(dobush_crypto::election_protocol::MemberSignature::sign_digest(&[0; 32], "Chair", &member)).unwrap();
+    let mut other = serde_json::to_value(dobush_crypto::election_protocol::MemberSignature::sign_digest(
+        &[0; 32], "Chair", &member,
+    ))
+    .unwrap();
     let body = assert_error(admin.post(&path, &other).await, 422, "invalid_field").await;
     assert_eq!(body["field"], "signature");
     other["public_key"] = "ABC".into();

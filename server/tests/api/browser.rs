@@ -33,7 +33,8 @@ fn browser_setup() -> Option<(String, PathBuf)> {
     }
     let web = repo_root().join("web");
     if !web.join("node_modules").join("playwright-core").exists() {
-        let status = std::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&web).status();
+        let status =
+            std::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&web).status();
         assert!(matches!(status, Ok(s) if s.success()), "`npm ci` in web/ failed");
     }
     Some((chromium, web))
@@ -109,7 +110,9 @@ async fn the_voter_app_in_chromium_on_postgres() {
                 let cab: serde_json::Value = v.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
                 assert_eq!(cab["e_voter"], true, "{cab}");
                 // the commission: key ceremony, package (30 candidates), list frozen, voting day
-                package = Some(install_package_and_open(&app, &id, manifest_with_options(&id, 30), &Schedule::pilot()).await.0);
+                package = Some(
+                    install_package_and_open(&app, &id, manifest_with_options(&id, 30), &Schedule::pilot()).await.0,
+                );
                 to_script.write_all(b"ok\n").await.unwrap();
             }
             ("receipt", json) => receipt = Some(serde_json::from_str(json).expect("the receipt the browser printed")),
@@ -129,7 +132,12 @@ async fn the_voter_app_in_chromium_on_postgres() {
         use dobush_server::schema::ballots;
         let id = id.clone();
         app.with_db(move |c| {
-            ballots::table.filter(ballots::campaign_id.eq(id)).order(ballots::id.asc()).select(ballots::status).load(c).unwrap()
+            ballots::table
+                .filter(ballots::campaign_id.eq(id))
+                .order(ballots::id.asc())
+                .select(ballots::status)
+                .load(c)
+                .unwrap()
         })
         .await
     };

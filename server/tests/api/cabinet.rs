@@ -12,8 +12,14 @@ async fn apply_replace_withdraw_and_export(b: Backend) {
     let id = campaign_in_registration(&admin).await;
     let voter = app.login(VOTER1).await;
     let c: Value = voter.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
-    assert_eq!((c["e_voter"].as_bool(), c["precinct"].as_str(), c["ballot_style"].as_str()), (Some(false), Some("P1"), Some("main")));
-    assert_eq!((c["last_application_day"].as_str(), c["applications_open"].as_bool()), (Some("2023-03-24"), Some(true)));
+    assert_eq!(
+        (c["e_voter"].as_bool(), c["precinct"].as_str(), c["ballot_style"].as_str()),
+        (Some(false), Some("P1"), Some("main"))
+    );
+    assert_eq!(
+        (c["last_application_day"].as_str(), c["applications_open"].as_bool()),
+        (Some("2023-03-24"), Some(true))
+    );
     let r = voter.put(&app_path(&id), &json!({ "credential": CREDS[0], "ballot_style": "main" })).await;
     assert_eq!(r.status(), 201);
     let first: Value = r.json().await.unwrap();
@@ -43,17 +49,27 @@ async fn apply_replace_withdraw_and_export(b: Backend) {
     assert_eq!(list["e_voters"][0]["pin"], VOTER2);
     assert_eq!(list["e_voters"][1]["credential_fingerprint"], second["credential"]["fingerprint"]);
     let csv = admin.get(&format!("/api/campaigns/{id}/evoters?precinct=P1&format=csv")).await.text().await.unwrap();
-    assert!(csv.starts_with("pin,full_name,birth_date,precinct,ballot_style,credential_fingerprint,applied_at\n"), "{csv}");
+    assert!(
+        csv.starts_with("pin,full_name,birth_date,precinct,ballot_style,credential_fingerprint,applied_at\n"),
+        "{csv}"
+    );
     assert_eq!(csv.lines().count(), 3);
     let other: Value = admin.get(&format!("/api/campaigns/{id}/evoters?precinct=P2")).await.json().await.unwrap();
     assert_eq!(other["count"], 0);
     // the public credential list: no names or PINs, revocations visible
-    let public: Value = reqwest::get(format!("{}/api/campaigns/{id}/credentials", app.address)).await.unwrap().json().await.unwrap();
+    let public: Value =
+        reqwest::get(format!("{}/api/campaigns/{id}/credentials", app.address)).await.unwrap().json().await.unwrap();
     assert_eq!(public["active"], 2);
     assert_eq!(public["credentials"].as_array().unwrap().len(), 3);
     let text = public.to_string();
     assert!(!text.contains(VOTER1) && !text.contains("Aibek"), "{text}");
-    assert!(public["credentials"].as_array().unwrap().iter().any(|c| c["fingerprint"] == fp0.as_str() && c["status"] == "revoked"));
+    assert!(
+        public["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["fingerprint"] == fp0.as_str() && c["status"] == "revoked")
+    );
     // the list the board will freeze: active credentials only, sorted by encoding, counted, and
     // the revoked ones
     let frozen = |id: String| app.with_db(move |c| dobush_server::credentials::credential_list(c, &id).unwrap());
@@ -61,11 +77,14 @@ async fn apply_replace_withdraw_and_export(b: Backend) {
     let entry: Value = serde_json::from_slice(&bytes).unwrap();
     let mut expected = [CREDS[1], CREDS[2]];
     expected.sort();
-    assert_eq!(entry, json!({
-        "type": "credential_list", "count": 2,
-        "credentials": expected.iter().map(|k| json!({ "credential": k, "style": "main" })).collect::<Vec<_>>(),
-        "revoked": [CREDS[0]],
-    }));
+    assert_eq!(
+        entry,
+        json!({
+            "type": "credential_list", "count": 2,
+            "credentials": expected.iter().map(|k| json!({ "credential": k, "style": "main" })).collect::<Vec<_>>(),
+            "revoked": [CREDS[0]],
+        })
+    );
     // withdrawal takes the voter off the list, and the credential onto the revoked ones
     assert_eq!(voter.delete(&app_path(&id)).await.status(), 204);
     assert_error(voter.delete(&app_path(&id)).await, 404, "not_found").await;
@@ -89,9 +108,19 @@ async fn the_deadline_is_15_days_before_voting_day(b: Backend) {
     let voter2 = app.login(VOTER2).await;
     // first second of 25 March 2023, Bishkek time (still 24 March in UTC)
     app.clock.set(bishkek(2023, 3, 25, 0, 0, 0));
-    let body = assert_error(voter2.put(&app_path(&id), &json!({ "credential": CREDS[1] })).await, 409, "application_deadline_passed").await;
+    let body = assert_error(
+        voter2.put(&app_path(&id), &json!({ "credential": CREDS[1] })).await,
+        409,
+        "application_deadline_passed",
+    )
+    .await;
     assert!(body["message"].as_str().unwrap().contains("2023-03-24"));
-    assert_error(voter.put(&app_path(&id), &json!({ "credential": CREDS[2] })).await, 409, "application_deadline_passed").await;
+    assert_error(
+        voter.put(&app_path(&id), &json!({ "credential": CREDS[2] })).await,
+        409,
+        "application_deadline_passed",
+    )
+    .await;
     assert_error(voter.delete(&app_path(&id)).await, 409, "application_deadline_passed").await;
     let c: Value = voter.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
     assert_eq!((c["e_voter"].as_bool(), c["applications_open"].as_bool()), (Some(true), Some(false)));
@@ -103,10 +132,16 @@ async fn credentials_and_ballot_styles_are_checked(b: Backend) {
     let id = campaign_in_registration(&admin).await;
     let voter = app.login(VOTER1).await;
     for bad in ["abc", &"00".repeat(32), &"ff".repeat(32), &"zz".repeat(32)] {
-        let e = assert_error(voter.put(&app_path(&id), &json!({ "credential": bad })).await, 422, "invalid_field").await;
+        let e =
+            assert_error(voter.put(&app_path(&id), &json!({ "credential": bad })).await, 422, "invalid_field").await;
         assert_eq!(e["field"], "credential", "{bad}");
     }
-    let e = assert_error(voter.put(&app_path(&id), &json!({ "credential": CREDS[0], "ballot_style": "d7" })).await, 422, "invalid_field").await;
+    let e = assert_error(
+        voter.put(&app_path(&id), &json!({ "credential": CREDS[0], "ballot_style": "d7" })).await,
+        422,
+        "invalid_field",
+    )
+    .await;
     assert_eq!(e["field"], "ballot_style");
     let e = assert_error(voter.put(&app_path(&id), &json!({ "credential": 5 })).await, 400, "malformed_request").await;
     assert_eq!(e["field"], "credential");
@@ -150,15 +185,33 @@ async fn a_lost_credential_is_replaced_by_commission_decision(b: Backend) {
     let tec = app.login(tec).await;
     assert_error(tec.post(&path, &body).await, 403, "outside_territory").await;
     // checks on the request
-    let e = assert_error(admin.post(&path, &json!({ "pin": VOTER1, "credential": CREDS[1], "decision": " " })).await, 422, "invalid_field").await;
+    let e = assert_error(
+        admin.post(&path, &json!({ "pin": VOTER1, "credential": CREDS[1], "decision": " " })).await,
+        422,
+        "invalid_field",
+    )
+    .await;
     assert_eq!(e["field"], "decision");
-    assert_error(admin.post(&path, &json!({ "pin": VOTER2, "credential": CREDS[1], "decision": "d" })).await, 409, "not_an_e_voter").await;
-    assert_error(admin.post(&path, &json!({ "pin": VOTER1, "credential": CREDS[0], "decision": "d" })).await, 409, "credential_in_use").await;
+    assert_error(
+        admin.post(&path, &json!({ "pin": VOTER2, "credential": CREDS[1], "decision": "d" })).await,
+        409,
+        "not_an_e_voter",
+    )
+    .await;
+    assert_error(
+        admin.post(&path, &json!({ "pin": VOTER1, "credential": CREDS[0], "decision": "d" })).await,
+        409,
+        "credential_in_use",
+    )
+    .await;
     // the replacement
     let r = admin.post(&path, &body).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["board_entry"], json!({ "type": "credential_replaced", "old": CREDS[0], "new": CREDS[1], "style": "main", "decision": "TEC Batken No. 12/3" }));
+    assert_eq!(
+        v["board_entry"],
+        json!({ "type": "credential_replaced", "old": CREDS[0], "new": CREDS[1], "style": "main", "decision": "TEC Batken No. 12/3" })
+    );
     let voter = app.login(VOTER1).await;
     let c: Value = voter.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
     assert_eq!(c["credential"]["public_key"], CREDS[1]);

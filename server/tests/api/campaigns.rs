@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 use dobush_server::schema::{
-    ballot_ciphertexts, ballots, ballots_issued, board_entries, encrypted_totals, evoter_credentials, key_shares, precincts, tree_heads,
-    tallies, voters,
+    ballot_ciphertexts, ballots, ballots_issued, board_entries, encrypted_totals, evoter_credentials, key_shares,
+    precincts, tallies, tree_heads, voters,
 };
 use serde_json::{Value, json};
 
@@ -20,7 +20,8 @@ async fn lifecycle_is_enforced_in_order(b: Backend) {
     // out of order
     let body = assert_error(transition(&admin, &id, "open_voting").await, 409, "invalid_transition").await;
     assert!(body["message"].as_str().unwrap().contains("state draft"), "{body}");
-    assert_error(transition(&admin, &id, "erase_test_data_and_open_registration").await, 409, "invalid_transition").await;
+    assert_error(transition(&admin, &id, "erase_test_data_and_open_registration").await, 409, "invalid_transition")
+        .await;
     let body = assert_error(transition(&admin, &id, "fly").await, 422, "invalid_field").await;
     assert_eq!(body["field"], "action");
     for a in ["start_test", "erase_test_data_and_open_registration", "start_key_ceremony"] {
@@ -61,7 +62,8 @@ async fn lifecycle_is_enforced_in_order(b: Backend) {
     let v: Value = admin.get("/api/audit/verify").await.json().await.unwrap();
     assert_eq!(v["first_bad_seq"], Value::Null);
     let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
-    let transitions = log["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "campaign.transition").count();
+    let transitions =
+        log["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "campaign.transition").count();
     assert_eq!(transitions, 6);
 }
 
@@ -81,7 +83,11 @@ async fn test_data_is_erased_before_registration(b: Backend) {
         insert_ballot(c, &cid, VOTER1, cred, 1, "counted", 1);
         let bid: i64 = ballots::table.select(ballots::id).first(c).unwrap();
         diesel::insert_into(ballot_ciphertexts::table)
-            .values((ballot_ciphertexts::campaign_id.eq(&cid), ballot_ciphertexts::ciphertext_hash.eq("c1"), ballot_ciphertexts::ballot_id.eq(bid)))
+            .values((
+                ballot_ciphertexts::campaign_id.eq(&cid),
+                ballot_ciphertexts::ciphertext_hash.eq("c1"),
+                ballot_ciphertexts::ballot_id.eq(bid),
+            ))
             .execute(c)
             .unwrap();
         diesel::insert_into(board_entries::table)
@@ -97,30 +103,66 @@ async fn test_data_is_erased_before_registration(b: Backend) {
             .execute(c)
             .unwrap();
         diesel::insert_into(tree_heads::table)
-            .values((tree_heads::campaign_id.eq(&cid), tree_heads::tree_size.eq(1), tree_heads::root_hash.eq("r"), tree_heads::signature.eq("s"), tree_heads::issued_at.eq(1)))
+            .values((
+                tree_heads::campaign_id.eq(&cid),
+                tree_heads::tree_size.eq(1),
+                tree_heads::root_hash.eq("r"),
+                tree_heads::signature.eq("s"),
+                tree_heads::issued_at.eq(1),
+            ))
             .execute(c)
             .unwrap();
         diesel::insert_into(encrypted_totals::table)
-            .values((encrypted_totals::campaign_id.eq(&cid), encrypted_totals::ballot_style.eq("main"), encrypted_totals::shard.eq(0), encrypted_totals::totals.eq("{}"), encrypted_totals::ballot_count.eq(1)))
+            .values((
+                encrypted_totals::campaign_id.eq(&cid),
+                encrypted_totals::ballot_style.eq("main"),
+                encrypted_totals::shard.eq(0),
+                encrypted_totals::totals.eq("{}"),
+                encrypted_totals::ballot_count.eq(1),
+            ))
             .execute(c)
             .unwrap();
         diesel::insert_into(key_shares::table)
-            .values((key_shares::campaign_id.eq(&cid), key_shares::trustee_index.eq(1), key_shares::holder_pin.eq(ADMIN_PIN), key_shares::public_data.eq("{}"), key_shares::created_at.eq(1)))
+            .values((
+                key_shares::campaign_id.eq(&cid),
+                key_shares::trustee_index.eq(1),
+                key_shares::holder_pin.eq(ADMIN_PIN),
+                key_shares::public_data.eq("{}"),
+                key_shares::created_at.eq(1),
+            ))
             .execute(c)
             .unwrap();
         {
             use dobush_server::credentials::credential_list_signatures as s;
             diesel::insert_into(s::table)
-                .values((s::campaign_id.eq(&cid), s::public_key.eq("k"), s::member.eq("m"), s::signature.eq("s"), s::list_digest.eq("d"), s::uploaded_by.eq(ADMIN_PIN), s::created_at.eq(1)))
+                .values((
+                    s::campaign_id.eq(&cid),
+                    s::public_key.eq("k"),
+                    s::member.eq("m"),
+                    s::signature.eq("s"),
+                    s::list_digest.eq("d"),
+                    s::uploaded_by.eq(ADMIN_PIN),
+                    s::created_at.eq(1),
+                ))
                 .execute(c)
                 .unwrap();
         }
         diesel::insert_into(ballots_issued::table)
-            .values((ballots_issued::campaign_id.eq(&cid), ballots_issued::pin.eq(VOTER1), ballots_issued::issued_at.eq(1)))
+            .values((
+                ballots_issued::campaign_id.eq(&cid),
+                ballots_issued::pin.eq(VOTER1),
+                ballots_issued::issued_at.eq(1),
+            ))
             .execute(c)
             .unwrap();
         diesel::insert_into(tallies::table)
-            .values((tallies::campaign_id.eq(&cid), tallies::status.eq("published"), tallies::board_totals.eq("[]"), tallies::shard_totals.eq("[]"), tallies::closed_at.eq(1)))
+            .values((
+                tallies::campaign_id.eq(&cid),
+                tallies::status.eq("published"),
+                tallies::board_totals.eq("[]"),
+                tallies::shard_totals.eq("[]"),
+                tallies::closed_at.eq(1),
+            ))
             .execute(c)
             .unwrap();
     })
@@ -152,12 +194,16 @@ async fn test_data_is_erased_before_registration(b: Backend) {
         .await;
     assert_eq!(counts, vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3], "only the precincts (configuration) remain");
     let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
-    let erased = log["entries"].as_array().unwrap().iter().find(|e| e["action"] == "campaign.test_data_erased").unwrap();
+    let erased =
+        log["entries"].as_array().unwrap().iter().find(|e| e["action"] == "campaign.test_data_erased").unwrap();
     let details: Value = serde_json::from_str(erased["details"].as_str().unwrap()).unwrap();
-    assert_eq!(details, json!({
-        "ballots": 1, "ciphertexts": 1, "board_entries": 1, "tree_heads": 1, "encrypted_totals": 1,
-        "tally": 2, "credentials": 1, "key_shares": 1, "voters": 3, "credential_list_signatures": 1,
-    }));
+    assert_eq!(
+        details,
+        json!({
+            "ballots": 1, "ciphertexts": 1, "board_entries": 1, "tree_heads": 1, "encrypted_totals": 1,
+            "tally": 2, "credentials": 1, "key_shares": 1, "voters": 3, "credential_list_signatures": 1,
+        })
+    );
     // the erased voter is no longer on the register
     assert_eq!(app.try_login(VOTER1, ACR_STRONG, "api").await.err().unwrap().status, 403);
 }
@@ -173,8 +219,16 @@ async fn campaign_definitions_are_validated(b: Backend) {
         ("revote_policy", json!("sometimes"), "revote_policy"),
         ("demo_mode", json!(true), "demo_mode"),
         ("precincts", json!([{ "code": "P1", "name": "x", "kind": "ordinary", "territory": "t" }]), "precincts"),
-        ("precincts", json!([{ "code": "E 1", "name": "x", "kind": "electronic", "territory": "t" }]), "precincts[0].code"),
-        ("precincts", json!([{ "code": "E1", "name": "x", "kind": "electronic", "territory": "t", "ballot_style": "d9" }]), "precincts[0].ballot_style"),
+        (
+            "precincts",
+            json!([{ "code": "E 1", "name": "x", "kind": "electronic", "territory": "t" }]),
+            "precincts[0].code",
+        ),
+        (
+            "precincts",
+            json!([{ "code": "E1", "name": "x", "kind": "electronic", "territory": "t", "ballot_style": "d9" }]),
+            "precincts[0].ballot_style",
+        ),
         ("manifest", json!([1, 2]), "manifest"),
         ("name", json!("  "), "name"),
     ];
@@ -216,7 +270,8 @@ async fn precincts_can_be_added_until_registration_ends(b: Backend) {
     let admin = app.admin().await;
     let id = campaign_in_registration(&admin).await;
     let path = format!("/api/campaigns/{id}/precincts");
-    let body = json!({ "precincts": [{ "code": "R1", "name": "Kumtor mine", "kind": "remote", "territory": "issyk-kul" }] });
+    let body =
+        json!({ "precincts": [{ "code": "R1", "name": "Kumtor mine", "kind": "remote", "territory": "issyk-kul" }] });
     let c: Value = admin.post(&path, &body).await.json().await.unwrap();
     assert_eq!(c["precincts"].as_array().unwrap().len(), 4);
     assert_error(admin.post(&path, &body).await, 422, "invalid_field").await;

@@ -43,8 +43,14 @@ async fn only_e_voters_of_an_open_campaign_pass_the_gate(b: Backend) {
     // another district's ballot
     assert_eq!(gate(&app, &id, VOTER1, "north", open).await, Err("invalid ballot_style".into()));
     // the window, in Bishkek time, by the given clock
-    assert_eq!(gate(&app, &id, VOTER1, "main", bishkek(2023, 4, 9, 7, 59, 59)).await, Err("outside_voting_window".into()));
-    assert_eq!(gate(&app, &id, VOTER1, "main", bishkek(2023, 4, 9, 20, 0, 0)).await, Err("outside_voting_window".into()));
+    assert_eq!(
+        gate(&app, &id, VOTER1, "main", bishkek(2023, 4, 9, 7, 59, 59)).await,
+        Err("outside_voting_window".into())
+    );
+    assert_eq!(
+        gate(&app, &id, VOTER1, "main", bishkek(2023, 4, 9, 20, 0, 0)).await,
+        Err("outside_voting_window".into())
+    );
     assert!(gate(&app, &id, VOTER1, "main", bishkek(2023, 4, 9, 19, 59, 59)).await.is_ok());
 }
 
@@ -55,7 +61,10 @@ async fn turnout_is_published_per_ended_slot(b: Backend) {
     let id = campaign_in_registration(&admin).await;
     for (pin, cred) in [(VOTER1, CREDS[0]), (VOTER2, CREDS[1])] {
         let v = app.login(pin).await;
-        assert_eq!(v.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred })).await.status(), 201);
+        assert_eq!(
+            v.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred })).await.status(),
+            201
+        );
     }
     // ballots as the cast endpoint will store them: VOTER1 at 09:00 and again at 13:00 (a re-vote),
     // VOTER2 at 11:30, plus a challenged ballot that never counts
@@ -77,7 +86,14 @@ async fn turnout_is_published_per_ended_slot(b: Backend) {
         }
     })
     .await;
-    let get = || async { reqwest::get(app.url(&format!("/api/campaigns/{id}/turnout"))).await.unwrap().json::<serde_json::Value>().await.unwrap() };
+    let get = || async {
+        reqwest::get(app.url(&format!("/api/campaigns/{id}/turnout")))
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
     app.clock.set(bishkek(2023, 4, 9, 11, 59, 59));
     let t = get().await;
     assert_eq!(t["e_voters"], 2);

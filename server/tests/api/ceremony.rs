@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// The staff members who hold the key shares (role `key_holder`), index = position + 1.
-pub const KEY_HOLDERS: [&str; 5] = ["40101198000001", "40101198000002", "40101198000003", "40101198000004", "40101198000005"];
+pub const KEY_HOLDERS: [&str; 5] =
+    ["40101198000001", "40101198000002", "40101198000003", "40101198000004", "40101198000005"];
 
 /// A ceremony played by `n` in-process key-holders (the crypto crate's DKG), each posting its
 /// own messages over HTTP with its own session.
@@ -34,7 +35,9 @@ impl HttpCeremony {
         for pin in &KEY_HOLDERS[..n] {
             grant(admin, pin, "key_holder", None).await;
         }
-        let r = admin.put(&format!("/api/campaigns/{id}/ceremony"), &json!({ "threshold": t, "key_holders": &KEY_HOLDERS[..n] })).await;
+        let r = admin
+            .put(&format!("/api/campaigns/{id}/ceremony"), &json!({ "threshold": t, "key_holders": &KEY_HOLDERS[..n] }))
+            .await;
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         Self::join(app, id, n, t).await
     }
@@ -143,7 +146,9 @@ pub async fn complete_ceremony(app: &TestApp, admin: &User, id: &str) -> HttpCer
 /// `crate::ballots::manifest`): the campaign can be frozen.
 pub async fn ready_to_freeze(app: &TestApp, admin: &User, id: &str) -> HttpCeremony {
     let h = complete_ceremony(app, admin, id).await;
-    let r = admin.put(&format!("/api/campaigns/{id}/election-package"), &json!({ "manifest": crate::ballots::manifest(id) })).await;
+    let r = admin
+        .put(&format!("/api/campaigns/{id}/election-package"), &json!({ "manifest": crate::ballots::manifest(id) }))
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     h
 }
@@ -170,12 +175,18 @@ async fn a_ceremony_3_of_5_gives_the_package_and_voting_opens(b: Backend) {
     // before anything: no ceremony, no package, no freezing
     assert_error(admin.get(&format!("/api/campaigns/{id}/ceremony")).await, 404, "not_found").await;
     let package = json!({ "manifest": crate::ballots::manifest(&id) });
-    assert_error(admin.put(&format!("/api/campaigns/{id}/election-package"), &package).await, 409, "ceremony_incomplete").await;
+    assert_error(
+        admin.put(&format!("/api/campaigns/{id}/election-package"), &package).await,
+        409,
+        "ceremony_incomplete",
+    )
+    .await;
     assert_error(transition(&admin, &id, "freeze_manifest").await, 409, "ceremony_incomplete").await;
     // the package no longer takes a key from the request
     let mut forged = package.clone();
     forged["joint_key"] = json!(CREDS[0]);
-    assert_error(admin.put(&format!("/api/campaigns/{id}/election-package"), &forged).await, 400, "malformed_request").await;
+    assert_error(admin.put(&format!("/api/campaigns/{id}/election-package"), &forged).await, 400, "malformed_request")
+        .await;
 
     let mut h = HttpCeremony::configure(&app, &admin, &id, 5, 3).await;
     let s = status(&app, &id).await;
@@ -211,14 +222,29 @@ async fn a_ceremony_3_of_5_gives_the_package_and_voting_opens(b: Backend) {
     let pkg: dobush_crypto::record::ElectionPackage = r.json().await.unwrap();
     assert_eq!(pkg.joint_key, outcome.joint_key);
     assert_eq!((pkg.threshold, pkg.base_hash), (3, h.c.context));
-    assert_eq!(pkg.key_holders.iter().map(|k| k.signing_key).collect::<Vec<_>>(), h.c.publics.iter().map(|p| p.signing_key.0).collect::<Vec<_>>());
+    assert_eq!(
+        pkg.key_holders.iter().map(|k| k.signing_key).collect::<Vec<_>>(),
+        h.c.publics.iter().map(|p| p.signing_key.0).collect::<Vec<_>>()
+    );
     // the joint key works: the key-holders' shares decrypt what is encrypted to it
     let (ct, _) = dobush_crypto::elgamal::encrypt(&pkg.joint_key, 7, &mut OsRng).unwrap();
     let (_, shares) = h.c.finish().unwrap();
     let total = dobush_crypto::threshold::decrypt::TotalId { contest: 0, option: 0 };
-    let partials: Vec<_> = [0usize, 2, 4].iter().map(|&k| shares[k].partial_decrypt(&pkg.extended_hash, total, &ct, &mut OsRng).unwrap()).collect();
+    let partials: Vec<_> = [0usize, 2, 4]
+        .iter()
+        .map(|&k| shares[k].partial_decrypt(&pkg.extended_hash, total, &ct, &mut OsRng).unwrap())
+        .collect();
     let table = dobush_crypto::dlog::DlogTable::new(100);
-    let got = dobush_crypto::threshold::decrypt::verify_and_combine(&h.c.params, &pkg.extended_hash, &outcome.verification_keys, total, &ct, &partials, &table).unwrap();
+    let got = dobush_crypto::threshold::decrypt::verify_and_combine(
+        &h.c.params,
+        &pkg.extended_hash,
+        &outcome.verification_keys,
+        total,
+        &ct,
+        &partials,
+        &table,
+    )
+    .unwrap();
     assert_eq!(got.count, 7);
     assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
     app.clock.set(bishkek(2023, 4, 9, 12, 0, 0));
@@ -252,11 +278,17 @@ async fn a_bad_share_is_complained_about_and_its_dealer_disqualified(b: Backend)
     assert_eq!(h.c.round3(&mut OsRng).unwrap(), 1, "key-holder 4 complains");
     // key-holder 4's complaint is adjudicated publicly on arrival
     let answers = h.post_round3().await;
-    assert_eq!(answers[3]["verdicts"], json!([{ "dealer": 2, "verdict": "dealer_cheated", "fault": { "kind": "share_mismatch", "recipient": 4 } }]));
+    assert_eq!(
+        answers[3]["verdicts"],
+        json!([{ "dealer": 2, "verdict": "dealer_cheated", "fault": { "kind": "share_mismatch", "recipient": 4 } }])
+    );
     assert_eq!(answers[4]["completed"]["outcome"]["qualified"], json!([1, 3, 4, 5]));
     let outcome = h.check_outcome(&app).await;
     assert_eq!(outcome.qualified, vec![1, 3, 4, 5]);
-    assert_eq!(serde_json::to_value(&outcome.disqualified).unwrap(), json!([{ "dealer": 2, "fault": { "kind": "share_mismatch", "recipient": 4 } }]));
+    assert_eq!(
+        serde_json::to_value(&outcome.disqualified).unwrap(),
+        json!([{ "dealer": 2, "fault": { "kind": "share_mismatch", "recipient": 4 } }])
+    );
     assert_eq!(status(&app, &id).await["phase"], "complete");
 }
 
@@ -266,7 +298,12 @@ async fn forged_misaddressed_replayed_and_early_messages_are_refused(b: Backend)
     let mut h = HttpCeremony::configure(&app, &admin, &id, 5, 3).await;
     h.c.round1(&mut OsRng).unwrap();
     // round 1 before every key-holder has registered
-    let body = assert_error(h.post(1, "commitment-hashes", &h.c.transcript.commitment_hashes[0]).await, 409, "registration_incomplete").await;
+    let body = assert_error(
+        h.post(1, "commitment-hashes", &h.c.transcript.commitment_hashes[0]).await,
+        409,
+        "registration_incomplete",
+    )
+    .await;
     assert!(body["message"].as_str().unwrap().contains("1, 2, 3, 4, 5"), "{body}");
     h.register().await;
     // a registration again: the same keys are a repeat, other keys are refused
@@ -308,7 +345,12 @@ async fn forged_misaddressed_replayed_and_early_messages_are_refused(b: Backend)
         assert_eq!(h.post(m.message.dealer as usize, "commitment-hashes", m).await.status(), 201);
     }
     // round 3 before round 2 is complete
-    let body = assert_error(h.post(1, "complaints", &json!({ "complainer": 1, "complaints": [] })).await, 409, "round_incomplete").await;
+    let body = assert_error(
+        h.post(1, "complaints", &json!({ "complainer": 1, "complaints": [] })).await,
+        409,
+        "round_incomplete",
+    )
+    .await;
     assert!(body["message"].as_str().unwrap().contains("round 2"), "{body}");
     // a reveal that is not what the dealer committed to (a rushing dealer), validly signed
     let other = Polynomial::random(&h.c.params, &mut OsRng).commit(&h.c.params, &h.c.context, 3, &mut OsRng).unwrap();
@@ -332,12 +374,22 @@ async fn forged_misaddressed_replayed_and_early_messages_are_refused(b: Backend)
     assert_error(h.post(1, "reveals", &v).await, 400, "malformed_request").await;
     h.post_round2().await;
     // a complaint list of someone else, and a complaint signed by another key-holder
-    let e = assert_error(h.post(1, "complaints", &json!({ "complainer": 2, "complaints": [] })).await, 403, "not_your_slot").await;
+    let e = assert_error(
+        h.post(1, "complaints", &json!({ "complainer": 2, "complaints": [] })).await,
+        403,
+        "not_your_slot",
+    )
+    .await;
     assert!(e["message"].as_str().unwrap().contains("key-holder 1"));
     let share = h.c.transcript.shares.iter().find(|s| s.message.dealer == 2 && s.message.recipient == 1).unwrap();
     let complaint = h.c.keys[0].complain(&h.c.context, &share.message, &mut OsRng).unwrap();
     let stolen = Signed::sign(complaint.clone(), &h.c.context, &h.c.keys[2], &mut OsRng);
-    let e = assert_error(h.post(1, "complaints", &json!({ "complainer": 1, "complaints": [stolen] })).await, 422, "invalid_field").await;
+    let e = assert_error(
+        h.post(1, "complaints", &json!({ "complainer": 1, "complaints": [stolen] })).await,
+        422,
+        "invalid_field",
+    )
+    .await;
     assert_eq!(e["field"], "complaints[0].signature");
     // an unfounded complaint is relayed and recorded against the complainer
     let unfounded = Signed::sign(complaint, &h.c.context, &h.c.keys[0], &mut OsRng);
@@ -351,7 +403,10 @@ async fn forged_misaddressed_replayed_and_early_messages_are_refused(b: Backend)
     }
     let outcome = h.check_outcome(&app).await;
     assert_eq!(outcome.qualified, vec![1, 2, 3, 4, 5]);
-    assert_eq!(serde_json::to_value(&outcome.unfounded_complaints).unwrap(), json!([{ "complainer": 1, "dealer": 2, "reason": "share_is_valid" }]));
+    assert_eq!(
+        serde_json::to_value(&outcome.unfounded_complaints).unwrap(),
+        json!([{ "complainer": 1, "dealer": 2, "reason": "share_is_valid" }])
+    );
 }
 
 async fn only_the_bound_key_holder_may_post_and_restarting_drops_the_package(b: Backend) {
@@ -367,9 +422,15 @@ async fn only_the_bound_key_holder_may_post_and_restarting_drops_the_package(b: 
     for pin in KEY_HOLDERS {
         grant(&admin, pin, "key_holder", None).await;
     }
-    let e = assert_error(setup(json!({ "threshold": 5, "key_holders": KEY_HOLDERS })).await, 422, "invalid_field").await;
+    let e =
+        assert_error(setup(json!({ "threshold": 5, "key_holders": KEY_HOLDERS })).await, 422, "invalid_field").await;
     assert_eq!(e["field"], "threshold");
-    let e = assert_error(setup(json!({ "key_holders": [KEY_HOLDERS[0], KEY_HOLDERS[0], KEY_HOLDERS[1], KEY_HOLDERS[2]] })).await, 422, "invalid_field").await;
+    let e = assert_error(
+        setup(json!({ "key_holders": [KEY_HOLDERS[0], KEY_HOLDERS[0], KEY_HOLDERS[1], KEY_HOLDERS[2]] })).await,
+        422,
+        "invalid_field",
+    )
+    .await;
     assert_eq!(e["field"], "key_holders[1]");
     // key-holders 1..4 of a 3-of-4 ceremony; key-holder 5 has the role but no index here
     let r = setup(json!({ "key_holders": &KEY_HOLDERS[..4] })).await;
@@ -391,7 +452,8 @@ async fn only_the_bound_key_holder_may_post_and_restarting_drops_the_package(b: 
     assert_error(kh5.post(&url, &serde_json::to_value(keys.public(1)).unwrap()).await, 403, "not_a_key_holder").await;
     assert_eq!(app.open_alerts().await, alerts + 3, "every refusal is alerted");
     let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
-    let refused: Vec<&Value> = log["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "access.refused").collect();
+    let refused: Vec<&Value> =
+        log["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "access.refused").collect();
     assert!(refused.iter().any(|e| e["actor"] == KEY_HOLDERS[1]));
     assert!(refused.iter().any(|e| e["actor"] == VOTER1));
     assert!(refused.iter().any(|e| e["actor"] == KEY_HOLDERS[4]));
@@ -415,14 +477,21 @@ async fn only_the_bound_key_holder_may_post_and_restarting_drops_the_package(b: 
     let v: Value = r.json().await.unwrap();
     assert_eq!((v["attempt"].as_u64(), v["phase"].as_str()), (Some(2), Some("registration")));
     assert_error(transition(&admin, &id, "freeze_manifest").await, 409, "ceremony_incomplete").await;
-    assert_error(reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap(), 409, "no_election_key").await;
+    assert_error(
+        reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap(),
+        409,
+        "no_election_key",
+    )
+    .await;
     assert_error(reqwest::get(app.url(&path(&id, "outcome"))).await.unwrap(), 409, "ceremony_incomplete").await;
     // the old attempt's messages are not the new attempt's
     let t: CeremonyTranscript = reqwest::get(app.url(&path(&id, "transcript"))).await.unwrap().json().await.unwrap();
     assert!(t.commitment_hashes.is_empty());
     // and messages are relayed only in state key_ceremony
     let other = create_campaign(&admin, &pilot_campaign()).await;
-    let r = kh2.post(&format!("/api/campaigns/{other}/ceremony/key-holders"), &serde_json::to_value(keys.public(2)).unwrap()).await;
+    let r = kh2
+        .post(&format!("/api/campaigns/{other}/ceremony/key-holders"), &serde_json::to_value(keys.public(2)).unwrap())
+        .await;
     assert_error(r, 409, "invalid_state").await;
 }
 

@@ -18,7 +18,12 @@ async fn alerts(app: &TestApp, kind: &'static str) -> i64 {
 
 /// A fresh demo-mode campaign with `voters` generated citizens (`9000000000001`, …).
 pub(crate) async fn demo_campaign(app: &TestApp, voters: u32) -> String {
-    let r = http_client().post(app.url("/api/demo/campaigns")).json(&json!({ "voters": voters, "options": 3 })).send().await.unwrap();
+    let r = http_client()
+        .post(app.url("/api/demo/campaigns"))
+        .json(&json!({ "voters": voters, "options": 3 }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["first_pin"], "90000000000001");
@@ -26,7 +31,12 @@ pub(crate) async fn demo_campaign(app: &TestApp, voters: u32) -> String {
 }
 
 async fn demo_login(app: &TestApp, id: &str, pin: &str) -> reqwest::Response {
-    http_client().post(app.url(&format!("/api/campaigns/{id}/demo/login"))).json(&json!({ "pin": pin, "client": "api" })).send().await.unwrap()
+    http_client()
+        .post(app.url(&format!("/api/campaigns/{id}/demo/login")))
+        .json(&json!({ "pin": pin, "client": "api" }))
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn demo_user(app: &TestApp, id: &str, pin: &str) -> User {
@@ -65,7 +75,12 @@ async fn demo_login_only_for_demo_campaigns(b: Backend) {
     assert_eq!(cab["e_voter"], false);
     // a web demo login sets the session cookies
     let web = http_client();
-    let r = web.post(app.url(&format!("/api/campaigns/{id}/demo/login"))).json(&json!({ "pin": "90000000000002" })).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/api/campaigns/{id}/demo/login")))
+        .json(&json!({ "pin": "90000000000002" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.cookies().any(|c| c.name() == "dobush_session" && c.http_only()));
     assert!(r.json::<Value>().await.unwrap().get("token").is_none(), "no bearer token for the web client");
@@ -92,7 +107,8 @@ async fn demo_refused_when_the_configuration_disallows_it(b: Backend) {
     let id = dobush_server::demo::DEMO_CAMPAIGN;
     let before = alerts(&app, "demo_disabled").await;
     assert_error(demo_login(&app, id, "20101199000001").await, 403, "demo_disabled").await;
-    assert_error(reqwest::get(app.url(&format!("/api/campaigns/{id}/demo"))).await.unwrap(), 403, "demo_disabled").await;
+    assert_error(reqwest::get(app.url(&format!("/api/campaigns/{id}/demo"))).await.unwrap(), 403, "demo_disabled")
+        .await;
     assert_error(post_anon(&app, &format!("/api/campaigns/{id}/demo/open")).await, 403, "demo_disabled").await;
     assert_error(post_anon(&app, &format!("/api/campaigns/{id}/demo/close")).await, 403, "demo_disabled").await;
     let r = http_client().post(app.url("/api/demo/campaigns")).json(&json!({ "voters": 2 })).send().await.unwrap();
@@ -101,7 +117,8 @@ async fn demo_refused_when_the_configuration_disallows_it(b: Backend) {
     // a demo session token (signed by this server) is void here
     let now = app.clock.now().timestamp();
     let (token, _) = app.state.sessions.issue_scoped("20101199000001", Some(id), now).unwrap();
-    let r = http_client().get(app.url(&format!("/api/campaigns/{id}/cabinet"))).bearer_auth(&token).send().await.unwrap();
+    let r =
+        http_client().get(app.url(&format!("/api/campaigns/{id}/cabinet"))).bearer_auth(&token).send().await.unwrap();
     assert_error(r, 403, "demo_disabled").await;
     assert_eq!(alerts(&app, "demo_session").await, 1);
 }
@@ -130,14 +147,26 @@ async fn demo_sessions_are_confined_to_their_campaign(b: Backend) {
     .await;
     let demo_admin = demo_user(&app, &id, ADMIN_PIN).await;
     let before = alerts(&app, "role").await;
-    assert_error(demo_admin.post(&format!("/api/campaigns/{id}/transitions"), &json!({ "action": "start_key_ceremony" })).await, 403, "forbidden_role").await;
+    assert_error(
+        demo_admin.post(&format!("/api/campaigns/{id}/transitions"), &json!({ "action": "start_key_ceremony" })).await,
+        403,
+        "forbidden_role",
+    )
+    .await;
     assert_eq!(alerts(&app, "role").await, before + 1);
     // another campaign, or a route outside campaigns: refused and audited
     let voter = demo_user(&app, &id, "90000000000001").await;
     let before = alerts(&app, "demo_session").await;
     assert_error(voter.get(&format!("/api/campaigns/{real}/cabinet")).await, 403, "demo_session").await;
     assert_error(demo_admin.get("/api/audit").await, 403, "demo_session").await;
-    assert_error(demo_admin.post(&format!("/api/campaigns/{real}/transitions"), &json!({ "action": "start_key_ceremony" })).await, 403, "demo_session").await;
+    assert_error(
+        demo_admin
+            .post(&format!("/api/campaigns/{real}/transitions"), &json!({ "action": "start_key_ceremony" }))
+            .await,
+        403,
+        "demo_session",
+    )
+    .await;
     assert_eq!(alerts(&app, "demo_session").await, before + 3);
     // the real campaign did not move
     let c: Value = reqwest::get(app.url(&format!("/api/campaigns/{real}"))).await.unwrap().json().await.unwrap();
@@ -149,7 +178,9 @@ async fn demo_opens_now_and_closes(b: Backend) {
     let id = demo_campaign(&app, 2).await;
     let voter = demo_user(&app, &id, "90000000000001").await;
     let cred = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
-    let r = voter.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() })).await;
+    let r = voter
+        .put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() }))
+        .await;
     assert_eq!(r.status(), 201);
     // demo control refuses a campaign not created in demo mode, and audits it
     let admin = app.admin().await;
@@ -175,8 +206,14 @@ async fn demo_opens_now_and_closes(b: Backend) {
     assert_error(post_anon(&app, &format!("/api/campaigns/{id}/demo/open")).await, 409, "invalid_state").await;
     // applications are over; the package holds five demo key-holders, 3 of 5
     let late = demo_user(&app, &id, "90000000000002").await;
-    assert_error(late.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": CREDS[0] })).await, 409, "applications_closed").await;
-    let package: ElectionPackage = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap().json().await.unwrap();
+    assert_error(
+        late.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": CREDS[0] })).await,
+        409,
+        "applications_closed",
+    )
+    .await;
+    let package: ElectionPackage =
+        reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap().json().await.unwrap();
     assert_eq!((package.key_holders.len(), package.threshold), (5, 3));
     let cid = id.clone();
     let holders = app
@@ -195,7 +232,8 @@ async fn demo_opens_now_and_closes(b: Backend) {
         style: ctx.manifest().ballot_styles[0].id.clone(),
         contests: vec![dobush_crypto::ballot::PlaintextContest { contest_id: "council".into(), selections }],
     };
-    let (ballot, _) = dobush_crypto::ballot::encrypt_ballot(&ctx, cred.signing_key(), &plain, &mut rand::rngs::OsRng).unwrap();
+    let (ballot, _) =
+        dobush_crypto::ballot::encrypt_ballot(&ctx, cred.signing_key(), &plain, &mut rand::rngs::OsRng).unwrap();
     let r = voter.post(&format!("/api/campaigns/{id}/ballots"), &serde_json::to_value(&ballot).unwrap()).await;
     assert_eq!(r.status(), 201);
     let receipt: Receipt = r.json().await.unwrap();
@@ -206,9 +244,15 @@ async fn demo_opens_now_and_closes(b: Backend) {
     let closed: Value = r.json().await.unwrap();
     assert_eq!(closed["state"], "protocol_signed", "{closed}");
     assert_eq!(closed["decrypting_key_holders"], json!([1, 2, 3]));
-    let head: Value = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/board/head"))).await.unwrap().json().await.unwrap();
+    let head: Value =
+        reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/board/head"))).await.unwrap().json().await.unwrap();
     let size = head["size"].as_u64().unwrap();
-    let text = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/board/entries?start={}&end={size}", size - 1))).await.unwrap().text().await.unwrap();
+    let text = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/board/entries?start={}&end={size}", size - 1)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(text.contains("\"type\":\"closed\""), "{text}");
     demo_close_went_all_the_way(&app, &id, &closed).await;
 }
@@ -229,14 +273,23 @@ async fn demo_close_went_all_the_way(app: &TestApp, id: &str, closed: &Value) {
     let shares: Vec<(i64, bool, String)> = app
         .with_db(move |c| {
             use dobush_server::schema::decryption_shares as d;
-            d::table.filter(d::campaign_id.eq(cid)).order(d::seq.asc()).select((d::key_holder, d::valid, d::submitted_by)).load(c).unwrap()
+            d::table
+                .filter(d::campaign_id.eq(cid))
+                .order(d::seq.asc())
+                .select((d::key_holder, d::valid, d::submitted_by))
+                .load(c)
+                .unwrap()
         })
         .await;
     assert_eq!(shares.len(), 9, "{shares:?}");
-    assert!(shares.iter().all(|(l, valid, by)| *valid && *by == dobush_server::demo::demo_key_holder_pin(*l as u32)), "{shares:?}");
+    assert!(
+        shares.iter().all(|(l, valid, by)| *valid && *by == dobush_server::demo::demo_key_holder_pin(*l as u32)),
+        "{shares:?}"
+    );
     // the protocol: three registered demo members, all signed, signatures verify
     let p: Value = reqwest::get(v1("protocol")).await.unwrap().json().await.unwrap();
-    let protocol: dobush_crypto::election_protocol::ElectionProtocol = serde_json::from_value(p["protocol"].clone()).unwrap();
+    let protocol: dobush_crypto::election_protocol::ElectionProtocol =
+        serde_json::from_value(p["protocol"].clone()).unwrap();
     assert_eq!(protocol.signatures.len(), 3);
     protocol.verify_signatures().unwrap();
     assert_eq!(p["digest"], closed["protocol_digest"]);
@@ -265,7 +318,13 @@ async fn demo_close_went_all_the_way(app: &TestApp, id: &str, closed: &Value) {
 
 async fn a_tiny_load_run(b: Backend) {
     let app = spawn_app(b).await;
-    let cfg = dobush_tests::load::LoadConfig { base: app.address.clone(), voters: 20, options: 5, concurrency: 8, setup_concurrency: 8 };
+    let cfg = dobush_tests::load::LoadConfig {
+        base: app.address.clone(),
+        voters: 20,
+        options: 5,
+        concurrency: 8,
+        setup_concurrency: 8,
+    };
     let s = dobush_tests::load::run(&cfg).await.unwrap();
     assert_eq!((s.receipts, s.errors), (20, 0), "{s:?}");
     let c = &s.check;
@@ -274,7 +333,8 @@ async fn a_tiny_load_run(b: Backend) {
     // the check is not blind: a ballot on the board whose cast was answered with a refusal is
     // caught, and so is a receipt altered by a hostile server
     let http = dobush_tests::load::client().unwrap();
-    let p = dobush_tests::load::prepare(&http, &dobush_tests::load::LoadConfig { voters: 2, ..cfg.clone() }).await.unwrap();
+    let p =
+        dobush_tests::load::prepare(&http, &dobush_tests::load::LoadConfig { voters: 2, ..cfg.clone() }).await.unwrap();
     let (outcomes, _) = dobush_tests::load::cast_all(&http, &app.address, &p, 2).await;
     assert!(dobush_tests::load::check(&http, &app.address, &p, &outcomes).await.unwrap().ok);
     let mut refused = outcomes.clone();

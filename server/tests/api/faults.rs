@@ -186,7 +186,9 @@ async fn check_committed_on_board(e: &Election, base: &str, ballots: &[Value]) {
 
 /// `n` ballots of each voter, pre-encrypted (choices rotate).
 fn ballots_for(e: &Election, n: usize) -> Vec<Vec<Value>> {
-    (0..e.voters.len()).map(|v| (0..n).map(|i| serde_json::to_value(e.ballot(v, (v + i) % 3).0).unwrap()).collect()).collect()
+    (0..e.voters.len())
+        .map(|v| (0..n).map(|i| serde_json::to_value(e.ballot(v, (v + i) % 3).0).unwrap()).collect())
+        .collect()
 }
 
 /// The voters' sessions, addressed to another server (the binary) with the same session key.
@@ -221,12 +223,18 @@ fn hashes(v: &Value) -> Vec<Hash> {
 /// package's board key for this election; every receipt's entry is on the board at its index
 /// and included in the latest head; every head issued before (`earlier`, and every head the
 /// server lists) is consistent with the latest. Returns the latest head.
-async fn check_receipts_on_board(e: &Election, base: &str, receipts: &[Receipt], earlier: &[SignedTreeHead]) -> SignedTreeHead {
+async fn check_receipts_on_board(
+    e: &Election,
+    base: &str,
+    receipts: &[Receipt],
+    earlier: &[SignedTreeHead],
+) -> SignedTreeHead {
     let board = format!("{base}/api/v1/campaigns/{}/board", e.id);
     let head: SignedTreeHead = serde_json::from_value(get_json(format!("{board}/head")).await).unwrap();
     head.verify(&e.package.board_key).unwrap();
     assert_eq!(head.head.context, e.package.base_hash);
-    let text = reqwest::get(format!("{board}/entries?start=0&end={}", head.head.size)).await.unwrap().text().await.unwrap();
+    let text =
+        reqwest::get(format!("{board}/entries?start=0&end={}", head.head.size)).await.unwrap().text().await.unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len() as u64, head.head.size);
     for r in receipts {
@@ -240,7 +248,8 @@ async fn check_receipts_on_board(e: &Election, base: &str, receipts: &[Receipt],
     let mut checked = 0;
     for old in earlier.iter().chain(&listed) {
         old.verify(&e.package.board_key).unwrap();
-        let proof = hashes(&get_json(format!("{board}/consistency?first={}&second={}", old.head.size, head.head.size)).await);
+        let proof =
+            hashes(&get_json(format!("{board}/consistency?first={}&second={}", old.head.size, head.head.size)).await);
         verify_consistency(old.head.size, &old.head.root, head.head.size, &head.head.root, &proof)
             .unwrap_or_else(|err| panic!("head of size {} is not consistent with the new head: {err}", old.head.size));
         // the check is not vacuous: another old root is refused with the same proof
@@ -296,8 +305,14 @@ async fn check_rows_match_board(e: &Election) {
         match parsed {
             BoardEntry::Ballot { ballot, tracking_code } => {
                 assert_eq!(kind, "ballot");
-                let row = by_id.get(&ballot_id.expect("a ballot entry names its row")).expect("a ballot entry without its row");
-                assert_eq!((row.2.as_str(), row.4), (tracking_code.to_hex().as_str(), Some(*i)), "entry {i} and its row disagree");
+                let row = by_id
+                    .get(&ballot_id.expect("a ballot entry names its row"))
+                    .expect("a ballot entry without its row");
+                assert_eq!(
+                    (row.2.as_str(), row.4),
+                    (tracking_code.to_hex().as_str(), Some(*i)),
+                    "entry {i} and its row disagree"
+                );
                 on_board.push((ballot.credential, tracking_code));
             }
             BoardEntry::Superseded { tracking_code, by } => {
@@ -315,7 +330,11 @@ async fn check_rows_match_board(e: &Election) {
         let entry = &entries[usize::try_from(i).unwrap()];
         assert_eq!((entry.1.as_str(), entry.2), ("ballot", Some(row.0)), "row {} and entry {i} disagree", row.0);
         if row.3 == "superseded" {
-            assert!(entries.iter().any(|x| x.1 == "superseded" && x.2 == Some(row.0)), "row {} superseded without a marker", row.0);
+            assert!(
+                entries.iter().any(|x| x.1 == "superseded" && x.2 == Some(row.0)),
+                "row {} superseded without a marker",
+                row.0
+            );
         }
     }
     let (counted, _) = counted_ballots(ReVotePolicy::LastCounts, &on_board, &[]).unwrap();
@@ -420,13 +439,18 @@ async fn cut_database_connections_give_clear_503s_and_no_partial_writes() {
     let cuts = cutter.await.unwrap();
     let runs = run.join().await;
     let Outcome { receipts, failures, committed_unanswered, settled } = check_answers(&runs, false);
-    eprintln!("{cuts} connections cut; {} receipts, {failures} clear 503s, {} committed unanswered", receipts.len(), committed_unanswered.len());
+    eprintln!(
+        "{cuts} connections cut; {} receipts, {failures} clear 503s, {} committed unanswered",
+        receipts.len(),
+        committed_unanswered.len()
+    );
     assert!(failures > 0 && cuts > 0, "the connections were cut during the casts ({cuts} cuts, {failures} 503s)");
     assert_eq!(settled, 12 * VOTER_COUNT, "every ballot is accepted in the end (503s are retried)");
     check_committed_on_board(&e, &e.app.address, &committed_unanswered).await;
     // recovery: the server answers at once once the database stays
     assert_eq!(reqwest::get(e.app.url("/health")).await.unwrap().status(), 200);
-    let runs = CastRun::start(e.voters.clone(), format!("/api/campaigns/{}/ballots", e.id), ballots_for(&e, 1)).join().await;
+    let runs =
+        CastRun::start(e.voters.clone(), format!("/api/campaigns/{}/ballots", e.id), ballots_for(&e, 1)).join().await;
     let Outcome { receipts: after, failures, .. } = check_answers(&runs, false);
     assert_eq!((after.len(), failures), (VOTER_COUNT, 0));
     let receipts: Vec<Receipt> = receipts.into_iter().chain(after).collect();
@@ -528,7 +552,10 @@ impl ClusterPair {
         diesel::sql_query("CREATE DATABASE dobush").execute(&mut Self::connect(pair.primary_port, "postgres")).unwrap();
         let port = pair.primary_port.to_string();
         let standby = pair.path("standby");
-        pair.tool("pg_basebackup", &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-D", &standby, "-R", "-X", "stream", "-c", "fast"]);
+        pair.tool(
+            "pg_basebackup",
+            &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-D", &standby, "-R", "-X", "stream", "-c", "fast"],
+        );
         pair.start_cluster("standby", pair.standby_port, "-c hot_standby=on");
         // from now on every commit on the primary waits until the standby has flushed it
         let mut primary = Self::connect(pair.primary_port, "postgres");
@@ -541,9 +568,10 @@ impl ClusterPair {
                 #[diesel(sql_type = diesel::sql_types::BigInt)]
                 n: i64,
             }
-            let n: Vec<N> = diesel::sql_query("SELECT count(*) AS n FROM pg_stat_replication WHERE sync_state = 'sync'")
-                .load(&mut primary)
-                .unwrap();
+            let n: Vec<N> =
+                diesel::sql_query("SELECT count(*) AS n FROM pg_stat_replication WHERE sync_state = 'sync'")
+                    .load(&mut primary)
+                    .unwrap();
             if n[0].n == 1 {
                 break;
             }
@@ -650,7 +678,12 @@ async fn the_primary_lost_and_its_synchronous_standby_promoted_loses_no_receipte
     .await
     .unwrap();
     for r in &receipts {
-        assert_eq!(on_standby.get(&(r.index as i64)), Some(&r.entry), "receipted entry {} is not on the standby", r.index);
+        assert_eq!(
+            on_standby.get(&(r.index as i64)),
+            Some(&r.entry),
+            "receipted entry {} is not on the standby",
+            r.index
+        );
     }
     let earlier: Vec<SignedTreeHead> = receipts.iter().map(|r| r.tree_head).collect();
     check_receipts_on_board(&e, &e.app.address, &receipts, &earlier).await;

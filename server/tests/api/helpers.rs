@@ -213,11 +213,7 @@ pub async fn spawn_app_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> Test
 }
 
 pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// A logged-in user: a bearer token and, for web logins, the cookie jar and CSRF token.
@@ -255,7 +251,9 @@ fn html_unescape(s: &str) -> String {
             "lt" => Some('<'),
             "gt" => Some('>'),
             "apos" => Some('\''),
-            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32),
+            e if e.starts_with("#x") || e.starts_with("#X") => {
+                u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32)
+            }
             e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -270,7 +268,13 @@ fn html_unescape(s: &str) -> String {
 }
 
 /// The browser side of the provider's pages up to the form_post page; returns (action, fields).
-pub async fn provider_login(http: &reqwest::Client, start: Url, login: &str, password: &str, acr: &str) -> (String, Vec<(String, String)>) {
+pub async fn provider_login(
+    http: &reqwest::Client,
+    start: Url,
+    login: &str,
+    password: &str,
+    acr: &str,
+) -> (String, Vec<(String, String)>) {
     // authorize → interaction page
     let mut url = start;
     let mut page = None;
@@ -288,12 +292,8 @@ pub async fn provider_login(http: &reqwest::Client, start: Url, login: &str, pas
     let page = page.expect("interaction page");
     assert!(page.contains("name=\"login\""), "not the login form: {page}");
     // submit the login form (same URL)
-    let r = http
-        .post(url.clone())
-        .form(&[("login", login), ("password", password), ("acr", acr)])
-        .send()
-        .await
-        .unwrap();
+    let r =
+        http.post(url.clone()).form(&[("login", login), ("password", password), ("acr", acr)]).send().await.unwrap();
     if r.status() == 200 {
         let body = r.text().await.unwrap();
         panic!("the provider refused the login: {body}");
@@ -337,11 +337,8 @@ impl TestApp {
         let r = http.post(&action).form(&fields).send().await.unwrap();
         let status = r.status().as_u16();
         if client == "web" && status == 303 {
-            let csrf = r
-                .cookies()
-                .find(|c| c.name() == "dobush_csrf")
-                .map(|c| c.value().to_string())
-                .expect("csrf cookie");
+            let csrf =
+                r.cookies().find(|c| c.name() == "dobush_csrf").map(|c| c.value().to_string()).expect("csrf cookie");
             let token = r
                 .cookies()
                 .find(|c| c.name() == "dobush_session")
@@ -383,7 +380,10 @@ impl TestApp {
     }
 
     /// Runs blocking diesel code against the app's database.
-    pub async fn with_db<T: Send + 'static>(&self, f: impl FnOnce(&mut dobush_server::db::AnyConnection) -> T + Send + 'static) -> T {
+    pub async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dobush_server::db::AnyConnection) -> T + Send + 'static,
+    ) -> T {
         let db = self.db();
         tokio::task::spawn_blocking(move || {
             let mut c = db.get().unwrap();
@@ -508,7 +508,15 @@ pub fn bishkek(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc
 }
 
 /// Inserts a ballot row the way the cast endpoint will (tests of erasure and turnout).
-pub fn insert_ballot(c: &mut dobush_server::db::AnyConnection, campaign: &str, pin: &str, credential_id: i64, n: usize, status: &str, at: i64) {
+pub fn insert_ballot(
+    c: &mut dobush_server::db::AnyConnection,
+    campaign: &str,
+    pin: &str,
+    credential_id: i64,
+    n: usize,
+    status: &str,
+    at: i64,
+) {
     use dobush_server::schema::ballots;
     diesel::insert_into(ballots::table)
         .values((
@@ -528,13 +536,17 @@ pub fn insert_ballot(c: &mut dobush_server::db::AnyConnection, campaign: &str, p
 /// administrator uploads the signature (issue 8; docs/protocol/10-board.md §Credential list
 /// signatures). Returns the member's key. The clock must be past the last application day.
 pub async fn sign_credential_list(app: &TestApp, admin: &User, id: &str) -> ed25519_dalek::SigningKey {
-    let list: Value = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/credential-list"))).await.unwrap().json().await.unwrap();
+    let list: Value =
+        reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/credential-list"))).await.unwrap().json().await.unwrap();
     let entry = list["entry"].as_str().unwrap();
     let digest = dobush_crypto::record::credential_list_digest(id, entry.as_bytes());
     assert_eq!(list["digest"], hex::encode(digest));
     let member = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-    let sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Member of the commission", &member);
-    let r = admin.post(&format!("/api/campaigns/{id}/credential-list/signatures"), &serde_json::to_value(&sig).unwrap()).await;
+    let sig =
+        dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Member of the commission", &member);
+    let r = admin
+        .post(&format!("/api/campaigns/{id}/credential-list/signatures"), &serde_json::to_value(&sig).unwrap())
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     member
 }

@@ -81,7 +81,8 @@ fn shape(backend: Backend) -> (BTreeSet<(String, String)>, BTreeSet<String>) {
 
 #[tokio::test]
 async fn both_backends_migrate_to_the_same_tables_columns_and_indexes() {
-    let (pg, sqlite) = tokio::task::spawn_blocking(|| (shape(Backend::Postgres), shape(Backend::Sqlite))).await.unwrap();
+    let (pg, sqlite) =
+        tokio::task::spawn_blocking(|| (shape(Backend::Postgres), shape(Backend::Sqlite))).await.unwrap();
     assert!(pg.0.len() > 50, "{:?}", pg.0);
     assert_eq!(pg.0, sqlite.0, "columns differ between migrations/postgres and migrations/sqlite");
     assert_eq!(pg.1, sqlite.1, "indexes differ");

@@ -22,7 +22,12 @@ async fn csv_import_is_idempotent_with_a_report(b: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| (x["row"].as_u64().unwrap(), x["reasons"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect::<Vec<_>>().join("; ")))
+        .map(|x| {
+            (
+                x["row"].as_u64().unwrap(),
+                x["reasons"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect::<Vec<_>>().join("; "),
+            )
+        })
         .collect();
     assert_eq!(
         reasons,
@@ -37,7 +42,10 @@ async fn csv_import_is_idempotent_with_a_report(b: Backend) {
     );
     // the same file again changes nothing and reports the same rejections
     let again = import_csv(&admin, &id, MIXED_CSV).await;
-    assert_eq!((again["inserted"].as_u64(), again["unchanged"].as_u64(), again["rejected"].as_u64()), (Some(0), Some(2), Some(6)));
+    assert_eq!(
+        (again["inserted"].as_u64(), again["unchanged"].as_u64(), again["rejected"].as_u64()),
+        (Some(0), Some(2), Some(6))
+    );
     assert_eq!(again["rejections"], r["rejections"]);
     // a corrected name is an update
     let fix = "pin,full_name,birth_date,precinct\n21504199000012,Aibek Asanovich,1990-04-15,P1\n";
@@ -75,7 +83,12 @@ async fn json_import_reports_per_row(b: Backend) {
     assert_eq!(rej[2]["reasons"][0], "extra: unknown field");
     assert_eq!(rej[3]["reasons"][0], "must be an object");
     // not an array at all
-    let e = assert_error(admin.post(&format!("/api/campaigns/{id}/voters/import"), &json!({ "pin": 1 })).await, 400, "malformed_request").await;
+    let e = assert_error(
+        admin.post(&format!("/api/campaigns/{id}/voters/import"), &json!({ "pin": 1 })).await,
+        400,
+        "malformed_request",
+    )
+    .await;
     assert!(e["message"].as_str().unwrap().contains("sequence"), "{e}");
     // another media type
     assert_error(
@@ -110,8 +123,6 @@ async fn tec_admin_is_limited_to_their_territory(b: Backend) {
     assert_error(tec.get(&format!("/api/campaigns/{id}/evoters?precinct=P2")).await, 403, "outside_territory").await;
     assert_eq!(app.open_alerts().await, alerts + 1);
 }
-
-
 
 /// A register of `n` valid rows in precinct P1.
 fn big_register(n: usize) -> String {

@@ -34,7 +34,11 @@ async fn each_role_is_refused_where_it_does_not_belong(b: Backend) {
             }
         };
         expect_403(user.post("/api/campaigns", &campaign).await, "creates a campaign").await;
-        expect_403(user.post(&transition_path, &json!({ "action": "start_key_ceremony" })).await, "moves the lifecycle").await;
+        expect_403(
+            user.post(&transition_path, &json!({ "action": "start_key_ceremony" })).await,
+            "moves the lifecycle",
+        )
+        .await;
         expect_403(user.post("/api/staff", &staff_body).await, "grants a role").await;
         expect_403(user.get("/api/staff").await, "lists staff").await;
         if who != "tec_admin" {
@@ -85,12 +89,25 @@ async fn staff_roles_are_granted_and_revoked(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.admin().await;
     grant(&admin, OBSERVER, "observer", None).await;
-    assert_error(admin.post("/api/staff", &json!({ "pin": OBSERVER, "role": "observer" })).await, 409, "already_granted").await;
-    let e = assert_error(admin.post("/api/staff", &json!({ "pin": TEC, "role": "tec_admin" })).await, 422, "invalid_field").await;
+    assert_error(
+        admin.post("/api/staff", &json!({ "pin": OBSERVER, "role": "observer" })).await,
+        409,
+        "already_granted",
+    )
+    .await;
+    let e =
+        assert_error(admin.post("/api/staff", &json!({ "pin": TEC, "role": "tec_admin" })).await, 422, "invalid_field")
+            .await;
     assert_eq!(e["field"], "territory");
-    let e = assert_error(admin.post("/api/staff", &json!({ "pin": TEC, "role": "king" })).await, 422, "invalid_field").await;
+    let e = assert_error(admin.post("/api/staff", &json!({ "pin": TEC, "role": "king" })).await, 422, "invalid_field")
+        .await;
     assert_eq!(e["field"], "role");
-    let e = assert_error(admin.post("/api/staff", &json!({ "pin": "123", "role": "observer" })).await, 422, "invalid_field").await;
+    let e = assert_error(
+        admin.post("/api/staff", &json!({ "pin": "123", "role": "observer" })).await,
+        422,
+        "invalid_field",
+    )
+    .await;
     assert_eq!(e["field"], "pin");
     let observer = app.login(OBSERVER).await;
     assert_eq!(observer.get("/api/audit").await.status(), 200);
@@ -120,7 +137,9 @@ async fn the_audit_log_is_hash_chained_and_append_only(b: Backend) {
     // the database refuses to rewrite or delete history
     let (upd, del) = app
         .with_db(|c| {
-            let u = diesel::update(audit_log::table.filter(audit_log::seq.eq(2))).set(audit_log::actor.eq("someone else")).execute(c);
+            let u = diesel::update(audit_log::table.filter(audit_log::seq.eq(2)))
+                .set(audit_log::actor.eq("someone else"))
+                .execute(c);
             let d = diesel::delete(audit_log::table.filter(audit_log::seq.eq(2))).execute(c);
             (u.is_err(), d.is_err())
         })

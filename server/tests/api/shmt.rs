@@ -18,9 +18,17 @@ async fn tallied(b: Backend) -> (Election, Value) {
     vote(&e, 0, 2).await;
     close(&e).await;
     let body: Value = totals(&e).await.json().await.unwrap();
-    let counts = decrypt(&e, &serde_json::from_value::<Vec<dobush_crypto::tally::ContestTotals>>(body["encrypted_totals"].clone()).unwrap());
+    let counts = decrypt(
+        &e,
+        &serde_json::from_value::<Vec<dobush_crypto::tally::ContestTotals>>(body["encrypted_totals"].clone()).unwrap(),
+    );
     store_results(&e, 3, &counts[0]).await;
-    let draft: Value = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/protocol/draft", e.id))).await.unwrap().json().await.unwrap();
+    let draft: Value = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/protocol/draft", e.id)))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     (e, draft)
 }
 
@@ -33,8 +41,11 @@ async fn save_with_members(e: &Election, draft: &Value) -> Vec<ed25519_dalek::Si
     let admin = e.app.admin().await;
     let path = |p: &str| format!("/api/v1/campaigns/{}/{p}", e.id);
     assert_eq!(admin.put(&path("protocol"), &json!({ "body": draft })).await.status(), 200);
-    let keys: Vec<ed25519_dalek::SigningKey> = (0..3u8).map(|i| ed25519_dalek::SigningKey::from_bytes(&[i + 40; 32])).collect();
-    for (k, (name, role)) in keys.iter().zip([(HOSTILE, "chair"), ("Асанова Айгүл", "secretary"), ("Петров Пётр", "member")]) {
+    let keys: Vec<ed25519_dalek::SigningKey> =
+        (0..3u8).map(|i| ed25519_dalek::SigningKey::from_bytes(&[i + 40; 32])).collect();
+    for (k, (name, role)) in
+        keys.iter().zip([(HOSTILE, "chair"), ("Асанова Айгүл", "secretary"), ("Петров Пётр", "member")])
+    {
         let m = json!({ "name": name, "role": role, "precinct": "E1", "public_key": hex::encode(k.verifying_key().to_bytes()) });
         assert_eq!(admin.post(&path("commission-members"), &m).await.status(), 201);
     }
@@ -45,7 +56,12 @@ async fn sign(e: &Election, draft: &Value, key: &ed25519_dalek::SigningKey) -> b
     use ed25519_dalek::Signer;
     let body: dobush_crypto::election_protocol::ProtocolBody = serde_json::from_value(draft.clone()).unwrap();
     let req = json!({ "public_key": hex::encode(key.verifying_key().to_bytes()), "signature": hex::encode(key.sign(&body.digest()).to_bytes()) });
-    let r = reqwest::Client::new().post(e.app.url(&format!("/api/v1/campaigns/{}/protocol/signatures", e.id))).json(&req).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(e.app.url(&format!("/api/v1/campaigns/{}/protocol/signatures", e.id)))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     r.json::<Value>().await.unwrap()["protocol_signed"].as_bool().unwrap()
 }
@@ -64,7 +80,8 @@ fn lines_of(draft: &Value) -> Vec<(String, String, String, String, u64)> {
 }
 
 fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/schemas/shmt-export.schema.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/schemas/shmt-export.schema.json"))
+        .unwrap();
     jsonschema::draft202012::new(&serde_json::from_str(&text).unwrap()).unwrap()
 }
 
@@ -82,22 +99,32 @@ async fn the_shmt_export_is_published_once_signed_valid_and_tamper_evident(b: Ba
     assert_eq!(r.status(), 200);
     let doc: Value = r.json().await.unwrap();
     let validator = schema();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|err| format!("{} at {}", err, err.instance_path())).collect();
+    let errors: Vec<String> =
+        validator.iter_errors(&doc).map(|err| format!("{} at {}", err, err.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:?}");
 
     // the board key is the one the election package published
     let export = ShmtExport::verify_json(&doc, &e.package.board_key).unwrap();
     assert_eq!(export.format, "dobush-shmt/1");
-    assert_eq!((export.campaign.id.as_str(), export.precinct.code.as_str(), export.precinct.kind.as_str()), (e.id.as_str(), "E1", "electronic"));
+    assert_eq!(
+        (export.campaign.id.as_str(), export.precinct.code.as_str(), export.precinct.kind.as_str()),
+        (e.id.as_str(), "E1", "electronic")
+    );
     assert_eq!(export.election_context_hash, *e.ctx.extended_hash());
     assert_eq!(export.exported_at, "2023-04-10T05:42:07.000Z");
     assert_eq!(export.member_signatures.len(), 2);
-    let got: Vec<_> =
-        export.lines.iter().map(|l| (l.number.clone(), l.key.clone(), l.label.ky.clone(), l.label.ru.clone(), l.value)).collect();
+    let got: Vec<_> = export
+        .lines
+        .iter()
+        .map(|l| (l.number.clone(), l.key.clone(), l.label.ky.clone(), l.label.ru.clone(), l.value))
+        .collect();
     assert_eq!(got, lines_of(&draft));
     // voters 3, issued 3, counted 3, superseded 1; c1, c2, c3, against all = 1, 0, 1, 1
     let value = |k: &str| export.lines.iter().find(|l| l.key == k).unwrap().value;
-    let values: Vec<u64> = ["e_voters", "issued", "counted", "superseded", "option:c1", "option:c2", "option:c3", "against_all"].map(value).to_vec();
+    let values: Vec<u64> =
+        ["e_voters", "issued", "counted", "superseded", "option:c1", "option:c2", "option:c3", "against_all"]
+            .map(value)
+            .to_vec();
     assert_eq!(values, [3, 3, 3, 1, 1, 0, 1, 1]);
 
     // altered: still well-formed, but the board's signature no longer verifies
@@ -115,9 +142,17 @@ async fn the_shmt_export_is_published_once_signed_valid_and_tamper_evident(b: Ba
     forged.lines[i].value = 1;
     forged.board_key = other.public();
     forged.signature = other.sign_digest(&forged.digest().unwrap());
-    assert_eq!(ShmtExport::verify_json(&serde_json::to_value(&forged).unwrap(), &e.package.board_key), Err(ShmtError::WrongKey));
+    assert_eq!(
+        ShmtExport::verify_json(&serde_json::to_value(&forged).unwrap(), &e.package.board_key),
+        Err(ShmtError::WrongKey)
+    );
     // the schema refuses what is not this format
-    for (ptr, bad) in [("/signature", json!("00")), ("/lines/0/value", json!(-1)), ("/format", json!("dobush-shmt/2")), ("/board_key", json!(null))] {
+    for (ptr, bad) in [
+        ("/signature", json!("00")),
+        ("/lines/0/value", json!(-1)),
+        ("/format", json!("dobush-shmt/2")),
+        ("/board_key", json!(null)),
+    ] {
         let mut d = doc.clone();
         *d.pointer_mut(ptr).unwrap() = bad;
         assert!(!validator.is_valid(&d), "{ptr}");
@@ -183,7 +218,10 @@ async fn the_control_printout_has_three_dated_copies_in_kyrgyz_and_russian(b: Ba
         let mut at = 0;
         for (number, _, ky, ru, value) in &lines {
             let caption = if lang == "ky" { ky } else { ru };
-            let row = format!("<td class=\"n\">{number}</td><td>{}</td><td class=\"v\">{value}</td>", dobush_server::shmt::escape(caption));
+            let row = format!(
+                "<td class=\"n\">{number}</td><td>{}</td><td class=\"v\">{value}</td>",
+                dobush_server::shmt::escape(caption)
+            );
             assert_eq!(count(&html, &row), 3, "{row}");
             let pos = html[at..].find(&row).unwrap_or_else(|| panic!("{row} out of order"));
             at += pos;
@@ -226,7 +264,10 @@ async fn render_pdf(html: &str, digest: &str) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
-    let status = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.status()).await.expect("chromium timed out").unwrap();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.status())
+        .await
+        .expect("chromium timed out")
+        .unwrap();
     assert!(status.success(), "chromium: {status}");
     let bytes = std::fs::read(&pdf).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();

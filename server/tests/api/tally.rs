@@ -45,8 +45,19 @@ pub fn decrypt(e: &Election, totals: &[ContestTotals]) -> Vec<Vec<u64>> {
                 .enumerate()
                 .map(|(j, ct)| {
                     let total = TotalId { contest: ci as u32, option: j as u32 };
-                    let partial: Vec<_> = shares[..3].iter().map(|s| s.partial_decrypt(&ext, total, ct, &mut OsRng).unwrap()).collect();
-                    verify_and_combine(&e.ceremony.c.params, &ext, &outcome.verification_keys, total, ct, &partial, &table).unwrap().count
+                    let partial: Vec<_> =
+                        shares[..3].iter().map(|s| s.partial_decrypt(&ext, total, ct, &mut OsRng).unwrap()).collect();
+                    verify_and_combine(
+                        &e.ceremony.c.params,
+                        &ext,
+                        &outcome.verification_keys,
+                        total,
+                        ct,
+                        &partial,
+                        &table,
+                    )
+                    .unwrap()
+                    .count
                 })
                 .collect()
         })
@@ -87,8 +98,12 @@ async fn totals_kept_at_cast_time_are_published_at_closing(b: Backend) {
     assert_eq!(decrypt(&e, &published), vec![vec![1, 0, 1, 1, 0]]);
     // every voter who cast is counted as issued
     let id = e.id.clone();
-    let issued: i64 =
-        e.app.with_db(move |c| ballots_issued::table.filter(ballots_issued::campaign_id.eq(id)).count().get_result(c).unwrap()).await;
+    let issued: i64 = e
+        .app
+        .with_db(move |c| {
+            ballots_issued::table.filter(ballots_issued::campaign_id.eq(id)).count().get_result(c).unwrap()
+        })
+        .await;
     assert_eq!(issued, 3);
 }
 
@@ -142,7 +157,13 @@ async fn ballot_issued_is_recorded_once_for_e_voters_while_open(b: Backend) {
     let id = e.id.clone();
     let issued: Vec<String> = e
         .app
-        .with_db(move |c| ballots_issued::table.filter(ballots_issued::campaign_id.eq(id)).select(ballots_issued::pin).load(c).unwrap())
+        .with_db(move |c| {
+            ballots_issued::table
+                .filter(ballots_issued::campaign_id.eq(id))
+                .select(ballots_issued::pin)
+                .load(c)
+                .unwrap()
+        })
         .await;
     assert_eq!(issued, vec![VOTER1.to_string()]);
     close(&e).await;
@@ -154,7 +175,8 @@ async fn ballot_issued_is_recorded_once_for_e_voters_while_open(b: Backend) {
 /// and marks the campaign tallied (the shares themselves are tested on their own).
 pub async fn store_results(e: &Election, ballots: u64, counts: &[u64]) {
     let id = e.id.clone();
-    let results = vec![dobush_crypto::record::ContestResult { contest_id: "council".into(), ballots, counts: counts.to_vec() }];
+    let results =
+        vec![dobush_crypto::record::ContestResult { contest_id: "council".into(), ballots, counts: counts.to_vec() }];
     e.app
         .with_db(move |c| {
             use dobush_server::schema::{campaigns, tallies};
@@ -162,7 +184,10 @@ pub async fn store_results(e: &Election, ballots: u64, counts: &[u64]) {
                 .set(tallies::results.eq(serde_json::to_string(&results).unwrap()))
                 .execute(c)
                 .unwrap();
-            diesel::update(campaigns::table.filter(campaigns::id.eq(&id))).set(campaigns::state.eq("tallied")).execute(c).unwrap();
+            diesel::update(campaigns::table.filter(campaigns::id.eq(&id)))
+                .set(campaigns::state.eq("tallied"))
+                .execute(c)
+                .unwrap();
         })
         .await;
 }
@@ -199,9 +224,13 @@ async fn the_protocol_is_drawn_up_checked_saved_and_signed(b: Backend) {
 
     // the draft: list 3, issued 3 (voter 3 opened a ballot, 1 and 2 cast), counted 2, superseded 1
     let draft: Value = admin.get(&path("protocol/draft")).await.json().await.unwrap();
-    let values: Vec<u64> = ["e_voters", "issued", "counted", "superseded", "challenged"].iter().map(|k| line(&draft, k)["value"].as_u64().unwrap()).collect();
+    let values: Vec<u64> = ["e_voters", "issued", "counted", "superseded", "challenged"]
+        .iter()
+        .map(|k| line(&draft, k)["value"].as_u64().unwrap())
+        .collect();
     assert_eq!(values, vec![3, 3, 2, 1, 0]);
-    let contest: Vec<u64> = draft["contests"][0]["lines"].as_array().unwrap().iter().map(|l| l["value"].as_u64().unwrap()).collect();
+    let contest: Vec<u64> =
+        draft["contests"][0]["lines"].as_array().unwrap().iter().map(|l| l["value"].as_u64().unwrap()).collect();
     // ballots, valid, invalid, c1, c2, c3, against all
     assert_eq!(contest, vec![2, 2, 0, 0, 1, 0, 1]);
 
@@ -225,7 +254,8 @@ async fn the_protocol_is_drawn_up_checked_saved_and_signed(b: Backend) {
     assert_eq!(r.status(), 200);
     let digest = r.json::<Value>().await.unwrap()["digest"].as_str().unwrap().to_string();
     assert_error(admin.put(&path("protocol"), &json!({ "body": draft })).await, 409, "protocol_saved").await;
-    let r = admin.put(&path("protocol"), &json!({ "body": draft, "decision": "CEC decision No. 42 of 10.04.2023" })).await;
+    let r =
+        admin.put(&path("protocol"), &json!({ "body": draft, "decision": "CEC decision No. 42 of 10.04.2023" })).await;
     assert_eq!(r.status(), 200);
     let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
     assert!(log["entries"].as_array().unwrap().iter().any(|x| x["action"] == "protocol.reentered"));
@@ -233,7 +263,8 @@ async fn the_protocol_is_drawn_up_checked_saved_and_signed(b: Backend) {
     // members' keys; signatures verified on arrival; the quorum moves the campaign
     let body: ProtocolBody = serde_json::from_value(draft.clone()).unwrap();
     assert_eq!(hex::encode(body.digest()), digest);
-    let keys: Vec<ed25519_dalek::SigningKey> = (0..3u8).map(|i| ed25519_dalek::SigningKey::from_bytes(&[i + 7; 32])).collect();
+    let keys: Vec<ed25519_dalek::SigningKey> =
+        (0..3u8).map(|i| ed25519_dalek::SigningKey::from_bytes(&[i + 7; 32])).collect();
     for (k, role) in keys.iter().zip(["chair", "secretary", "member"]) {
         let m = json!({ "name": format!("Member {role}"), "role": role, "precinct": "E1", "public_key": hex::encode(k.verifying_key().to_bytes()) });
         assert_eq!(admin.post(&path("commission-members"), &m).await.status(), 201);
@@ -294,7 +325,11 @@ async fn decryption_shares_are_verified_on_arrival_and_combined_at_t(b: Backend)
             .totals
             .iter()
             .enumerate()
-            .map(|(j, ct)| key_shares[l - 1].partial_decrypt(&ext, TotalId { contest: 0, option: j as u32 }, ct, &mut OsRng).unwrap())
+            .map(|(j, ct)| {
+                key_shares[l - 1]
+                    .partial_decrypt(&ext, TotalId { contest: 0, option: j as u32 }, ct, &mut OsRng)
+                    .unwrap()
+            })
             .collect()
     };
     let admin = e.app.admin().await;
@@ -309,14 +344,23 @@ async fn decryption_shares_are_verified_on_arrival_and_combined_at_t(b: Backend)
         s.key_holder = 2;
     }
     let r: Value = kh.post(&path, &json!({ "shares": forged })).await.json().await.unwrap();
-    assert_eq!((r["accepted"].as_u64(), r["rejected"].as_array().map(Vec::len), &r["combined"]), (Some(0), Some(5), &json!(false)), "{r}");
+    assert_eq!(
+        (r["accepted"].as_u64(), r["rejected"].as_array().map(Vec::len), &r["combined"]),
+        (Some(0), Some(5), &json!(false)),
+        "{r}"
+    );
     // key-holders 1 and 4: still below t = 3
     for l in [1, 4] {
         let r: Value = kh.post(&path, &json!({ "shares": shares_of(l) })).await.json().await.unwrap();
         assert_eq!(r["accepted"], 5);
         assert_eq!(r["combined"], false);
     }
-    assert_error(reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/results", e.id))).await.unwrap(), 409, "not_tallied").await;
+    assert_error(
+        reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/results", e.id))).await.unwrap(),
+        409,
+        "not_tallied",
+    )
+    .await;
     // a share for a total that does not exist, and a repeated one
     let mut stray = shares_of(5);
     stray[0].option = 9;
@@ -328,7 +372,8 @@ async fn decryption_shares_are_verified_on_arrival_and_combined_at_t(b: Backend)
     assert_eq!(r["combined"], true, "{r}");
     assert_eq!(r["complete_key_holders"], json!([1, 4, 5]));
     assert_eq!(r["missing_key_holders"], json!([2, 3]));
-    let res: Value = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/results", e.id))).await.unwrap().json().await.unwrap();
+    let res: Value =
+        reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/results", e.id))).await.unwrap().json().await.unwrap();
     // c1, c2, c3, against all, blank: voter 1 re-voted blank, voters 0 and 2 chose c3
     assert_eq!(res["results"][0]["counts"], json!([0, 0, 2, 0, 1]));
     let c: Value = admin.get(&format!("/api/campaigns/{}", e.id)).await.json().await.unwrap();
@@ -357,7 +402,8 @@ async fn tree_heads_never_go_back_in_time(b: Backend) {
     assert!(times.len() >= 4, "{times:?}");
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "tree head times go back: {times:?}");
     let board = reqwest::get(e.app.url(&path("record/board.jsonl"))).await.unwrap().text().await.unwrap();
-    let report = dobush_verifier::record::verify(&record, board.as_bytes(), &dobush_verifier::record::Options::default());
+    let report =
+        dobush_verifier::record::verify(&record, board.as_bytes(), &dobush_verifier::record::Options::default());
     assert!(report.failures_of("board").is_empty(), "{}", report.text());
 }
 

@@ -14,7 +14,8 @@ use std::process::ExitCode;
 
 use dobush_tests::load::{LoadConfig, run};
 
-const USAGE: &str = "usage: loadgen [--url URL] [--voters N] [--concurrency C] [--options K] [--setup-concurrency S] [--out FILE]";
+const USAGE: &str =
+    "usage: loadgen [--url URL] [--voters N] [--concurrency C] [--options K] [--setup-concurrency S] [--out FILE]";
 
 fn parse() -> Result<(LoadConfig, String), String> {
     let mut cfg = LoadConfig {
@@ -34,7 +35,9 @@ fn parse() -> Result<(LoadConfig, String), String> {
             "--voters" => cfg.voters = u32::try_from(num(value()?)?).map_err(|e| e.to_string())?,
             "--concurrency" => cfg.concurrency = usize::try_from(num(value()?)?).map_err(|e| e.to_string())?,
             "--options" => cfg.options = usize::try_from(num(value()?)?).map_err(|e| e.to_string())?,
-            "--setup-concurrency" => cfg.setup_concurrency = usize::try_from(num(value()?)?).map_err(|e| e.to_string())?,
+            "--setup-concurrency" => {
+                cfg.setup_concurrency = usize::try_from(num(value()?)?).map_err(|e| e.to_string())?
+            }
             "--out" => out = value()?,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
@@ -61,7 +64,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    eprintln!("loadgen: {} voters, {} options, concurrency {} against {}", cfg.voters, cfg.options, cfg.concurrency, cfg.base);
+    eprintln!(
+        "loadgen: {} voters, {} options, concurrency {} against {}",
+        cfg.voters, cfg.options, cfg.concurrency, cfg.base
+    );
     let summary = match rt.block_on(run(&cfg)) {
         Ok(s) => s,
         Err(e) => {
@@ -72,8 +78,14 @@ fn main() -> ExitCode {
     let l = &summary.latency;
     println!("campaign        {}", summary.campaign);
     println!("setup           {:.1} s (logins, applications, opening, encryption; not timed)", summary.setup_secs);
-    println!("cast            {} receipts in {:.2} s = {:.0} ballots/s", summary.receipts, summary.cast_secs, summary.throughput_per_sec);
-    println!("latency ms      p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}  mean {:.1}", l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms, l.mean_ms);
+    println!(
+        "cast            {} receipts in {:.2} s = {:.0} ballots/s",
+        summary.receipts, summary.cast_secs, summary.throughput_per_sec
+    );
+    println!(
+        "latency ms      p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}  mean {:.1}",
+        l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms, l.mean_ms
+    );
     println!("errors          {} {:?}", summary.errors, summary.errors_by_kind);
     let c = &summary.check;
     println!(

@@ -1,12 +1,12 @@
 //! Differential test: `dobush-crypto` and the independent `dobush-verifier` agree on 1,000
 //! ballots, half of them valid and half altered at a random place.
 
-use dobush_crypto::ballot::{encrypt_ballot, verify_ballot, EncryptedBallot, PlaintextBallot, PlaintextContest};
+use dobush_crypto::ballot::{EncryptedBallot, PlaintextBallot, PlaintextContest, encrypt_ballot, verify_ballot};
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::elgamal::SecretKey;
 use dobush_tests::fixtures::pilot_manifest;
-use dobush_verifier::ballot::{check, parse, Election};
+use dobush_verifier::ballot::{Election, check, parse};
 use dobush_verifier::sigma::Equations;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -76,8 +76,14 @@ fn crypto_and_verifier_agree_on_1000_ballots() {
         let p = PlaintextBallot {
             style: "samarkandek".into(),
             contests: vec![
-                PlaintextContest { contest_id: "council".into(), selections: (0..9).map(|j| u8::from(j == choice)).collect() },
-                PlaintextContest { contest_id: "question".into(), selections: if i % 2 == 0 { vec![1, 0] } else { vec![0, 1] } },
+                PlaintextContest {
+                    contest_id: "council".into(),
+                    selections: (0..9).map(|j| u8::from(j == choice)).collect(),
+                },
+                PlaintextContest {
+                    contest_id: "question".into(),
+                    selections: if i % 2 == 0 { vec![1, 0] } else { vec![0, 1] },
+                },
             ],
         };
         let (b, _) = encrypt_ballot(&ctx, cred.signing_key(), &p, &mut rng).unwrap();

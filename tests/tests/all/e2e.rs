@@ -118,7 +118,8 @@ impl Live {
     fn text(&self, path: &str) -> (String, String) {
         let r = self.http.get(format!("{}{path}", self.url)).send().unwrap();
         assert!(r.status().is_success(), "GET {path}: {}", r.status());
-        let status = r.headers().get("dobush-record-status").map(|h| h.to_str().unwrap().to_string()).unwrap_or_default();
+        let status =
+            r.headers().get("dobush-record-status").map(|h| h.to_str().unwrap().to_string()).unwrap_or_default();
         (status, r.text().unwrap())
     }
 
@@ -202,7 +203,8 @@ fn open_election(voters: usize, on_phones: usize, seed: u64) -> Election {
         live.admin("POST", "/api/staff", json!({ "pin": pin, "role": "key_holder" }));
     }
     live.admin("PUT", &format!("/api/campaigns/{id}/ceremony"), json!({ "threshold": 3, "key_holders": pins }));
-    let relay = |l: usize| Relay::Server(Box::new(ServerRelay::new(&live.url, &id, &live.token(&key_holder_pin(l))).unwrap()));
+    let relay =
+        |l: usize| Relay::Server(Box::new(ServerRelay::new(&live.url, &id, &live.token(&key_holder_pin(l))).unwrap()));
     let stores: Vec<PathBuf> = (1..=5).map(|l| live.tmp.path().join(format!("keystore-{l}"))).collect();
     for l in 1..=5 {
         ops::init(&stores[l - 1], l as u32, PASS, Some(&relay(l))).unwrap();
@@ -223,9 +225,12 @@ fn open_election(voters: usize, on_phones: usize, seed: u64) -> Election {
 
     let mut manifest = pilot_manifest();
     manifest.campaign_id = id.clone();
-    let package: ElectionPackage =
-        serde_json::from_value(live.admin("PUT", &format!("/api/campaigns/{id}/election-package"), json!({ "manifest": manifest })))
-            .unwrap();
+    let package: ElectionPackage = serde_json::from_value(live.admin(
+        "PUT",
+        &format!("/api/campaigns/{id}/election-package"),
+        json!({ "manifest": manifest }),
+    ))
+    .unwrap();
     live.transition(&id, "freeze_manifest");
     live.clock.set(bishkek_2030(4, 9, 12));
     // the chair (key-holder 1's keystore holds a member key too) signs the frozen list
@@ -245,7 +250,10 @@ fn plaintext(council: usize, yes: bool) -> PlaintextBallot {
     PlaintextBallot {
         style: "samarkandek".into(),
         contests: vec![
-            PlaintextContest { contest_id: "council".into(), selections: (0..9).map(|j| u8::from(j == council)).collect() },
+            PlaintextContest {
+                contest_id: "council".into(),
+                selections: (0..9).map(|j| u8::from(j == council)).collect(),
+            },
             PlaintextContest { contest_id: "question".into(), selections: if yes { vec![1, 0] } else { vec![0, 1] } },
         ],
     }
@@ -270,7 +278,12 @@ impl Election {
             Device::Bridge(c) => {
                 let phone = self.phone();
                 let b = phone.encrypt(c.clone(), serde_json::to_string(ballot).unwrap()).unwrap();
-                let receipt = self.live.ok(Some(&voter.pin), "POST", &path, serde_json::from_str(&b.cast_json().unwrap()).unwrap());
+                let receipt = self.live.ok(
+                    Some(&voter.pin),
+                    "POST",
+                    &path,
+                    serde_json::from_str(&b.cast_json().unwrap()).unwrap(),
+                );
                 let checked = phone.verify_receipt(receipt.to_string()).unwrap();
                 assert_eq!(checked.tracking_code.hex, b.tracking_code_hex());
                 receipt
@@ -346,11 +359,20 @@ fn an_election_of_200_from_the_campaign_to_the_verified_record() {
     // (0, 1)); key-holder 3 never comes
     let (store5, _) = Keystore::open(&e.stores[4], PASS).unwrap();
     let (record_text, board_text) = (e.live.text(&e.path("record")).1, e.live.text(&e.path("record/board.jsonl")).1);
-    let (_, mut shares5) = tally::check_and_decrypt(&store5, Some(e.id.as_str()), &record_text, &board_text, "record").unwrap();
+    let (_, mut shares5) =
+        tally::check_and_decrypt(&store5, Some(e.id.as_str()), &record_text, &board_text, "record").unwrap();
     shares5[0].share = shares5[1].share;
-    let answer = e.live.ok(Some(&key_holder_pin(5)), "POST", &e.path("decryption-shares"), json!({ "shares": shares5 }));
-    assert_eq!((answer["accepted"].as_u64(), answer["rejected"].as_array().map(Vec::len)), (Some(10), Some(1)), "{answer}");
-    assert_eq!((answer["rejected"][0]["contest"].as_u64(), answer["rejected"][0]["option"].as_u64()), (Some(0), Some(0)));
+    let answer =
+        e.live.ok(Some(&key_holder_pin(5)), "POST", &e.path("decryption-shares"), json!({ "shares": shares5 }));
+    assert_eq!(
+        (answer["accepted"].as_u64(), answer["rejected"].as_array().map(Vec::len)),
+        (Some(10), Some(1)),
+        "{answer}"
+    );
+    assert_eq!(
+        (answer["rejected"][0]["contest"].as_u64(), answer["rejected"][0]["option"].as_u64()),
+        (Some(0), Some(0))
+    );
     for (l, combined) in [(1usize, false), (2, false), (4, true)] {
         let (store, _) = Keystore::open(&e.stores[l - 1], PASS).unwrap();
         let (summary, answer) = tally::run_server(&store, &e.api(l), &e.id).unwrap();
@@ -361,15 +383,21 @@ fn an_election_of_200_from_the_campaign_to_the_verified_record() {
         assert_eq!((answer["accepted"].as_u64(), answer["combined"].as_bool()), (Some(11), Some(combined)), "{answer}");
     }
     let results = e.live.get(&e.path("results"));
-    let counts: Vec<Vec<u64>> =
-        results["results"].as_array().unwrap().iter().map(|r| serde_json::from_value(r["counts"].clone()).unwrap()).collect();
+    let counts: Vec<Vec<u64>> = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_value(r["counts"].clone()).unwrap())
+        .collect();
     assert_eq!(counts, expected, "the combined results are the plaintext votes");
 
     // the protocol's lines are the plaintext votes
     let draft_json = e.live.admin("GET", &e.path("protocol/draft"), Value::Null);
     let draft: ProtocolBody = serde_json::from_value(draft_json.clone()).unwrap();
-    let general: Vec<u64> =
-        ["e_voters", "issued", "counted", "superseded", "challenged"].iter().map(|k| line_value(&draft.general, k)).collect();
+    let general: Vec<u64> = ["e_voters", "issued", "counted", "superseded", "challenged"]
+        .iter()
+        .map(|k| line_value(&draft.general, k))
+        .collect();
     assert_eq!(general, vec![VOTERS as u64, VOTERS as u64, VOTERS as u64, REVOTERS as u64, CHECKED as u64]);
     let council = &draft.contests[0].lines;
     for (j, count) in expected[0].iter().take(7).enumerate() {
@@ -379,13 +407,20 @@ fn an_election_of_200_from_the_campaign_to_the_verified_record() {
     assert_eq!(line_value(council, "invalid"), expected[0][8], "blank ballots");
     assert_eq!(line_value(council, "valid"), VOTERS as u64 - expected[0][8]);
     let question = &draft.contests[1].lines;
-    assert_eq!((line_value(question, "option:yes"), line_value(question, "option:no")), (expected[1][0], expected[1][1]));
+    assert_eq!(
+        (line_value(question, "option:yes"), line_value(question, "option:no")),
+        (expected[1][0], expected[1][1])
+    );
 
     // a protocol that breaks a control relation is refused, naming the line (§44)
     let mut bad = draft_json.clone();
     bad["contests"][0]["lines"][1]["value"] = (line_value(council, "valid") + 1).into();
     let (status, err) = e.live.request(Some(ADMIN_PIN), "PUT", &e.path("protocol"), &json!({ "body": bad }));
-    assert_eq!((status, err["error"].as_str(), err["field"].as_str()), (422, Some("invalid_field"), Some("line 6.2")), "{err}");
+    assert_eq!(
+        (status, err["error"].as_str(), err["field"].as_str()),
+        (422, Some("invalid_field"), Some("line 6.2")),
+        "{err}"
+    );
     let mut bad = draft_json.clone();
     bad["general"][2]["value"] = (VOTERS as u64 + 1).into();
     let (status, err) = e.live.request(Some(ADMIN_PIN), "PUT", &e.path("protocol"), &json!({ "body": bad }));
@@ -417,7 +452,10 @@ fn an_election_of_200_from_the_campaign_to_the_verified_record() {
     dobush_server::export::write_record(&export, &dir).unwrap();
     let record_text = std::fs::read_to_string(dir.join("record.json")).unwrap();
     let board_text = std::fs::read_to_string(dir.join("board.jsonl")).unwrap();
-    assert_eq!(serde_json::from_str::<Value>(&record_text).unwrap(), serde_json::from_str::<Value>(&http_record).unwrap());
+    assert_eq!(
+        serde_json::from_str::<Value>(&record_text).unwrap(),
+        serde_json::from_str::<Value>(&http_record).unwrap()
+    );
     assert_eq!(board_text, http_board);
     check_record(&dir, &e, &expected);
 }
@@ -425,11 +463,13 @@ fn an_election_of_200_from_the_campaign_to_the_verified_record() {
 /// Re-reads the exported record and checks it is consistent with the election, then runs the
 /// independent verifier on it (the library entry of `dobush-verifier verify`).
 fn check_record(dir: &Path, e: &Election, expected: &[Vec<u64>]) {
-    let record: ElectionRecord = serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).unwrap()).unwrap();
+    let record: ElectionRecord =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).unwrap()).unwrap();
     let board = std::fs::read_to_string(dir.join("board.jsonl")).unwrap();
     let lines: Vec<&str> = board.lines().collect();
     // the exported files follow docs/schemas/record.schema.json
-    let as_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).unwrap()).unwrap();
+    let as_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).unwrap()).unwrap();
     assert_eq!(crate::schemas::schemas().errors(&as_json, &lines), Vec::<String>::new());
     assert_eq!(record.package, e.package);
     let last = record.tree_heads.last().unwrap();
@@ -453,8 +493,20 @@ fn check_record(dir: &Path, e: &Election, expected: &[Vec<u64>]) {
     assert!(report.passed(), "{}", report.text());
     let names: Vec<&str> = report.checks.iter().map(|c| c.name).collect();
     for name in [
-        "version", "context", "board", "entries", "credentials", "ballots", "uniqueness", "eligibility", "re-vote", "challenged", "totals",
-        "protocol", "ceremony", "decryption",
+        "version",
+        "context",
+        "board",
+        "entries",
+        "credentials",
+        "ballots",
+        "uniqueness",
+        "eligibility",
+        "re-vote",
+        "challenged",
+        "totals",
+        "protocol",
+        "ceremony",
+        "decryption",
     ] {
         assert!(names.contains(&name), "check {name} missing from {names:?}");
     }
@@ -471,7 +523,10 @@ fn check_record(dir: &Path, e: &Election, expected: &[Vec<u64>]) {
 /// [`dobush_verifier::watch::command`], which the binary's `main` only calls); its exit code.
 fn watch_once(board_url: &str, package: &Path, state: &Path) -> u8 {
     let args: Vec<String> =
-        [board_url, "--package", package.to_str().unwrap(), "--state", state.to_str().unwrap(), "--once"].iter().map(|s| s.to_string()).collect();
+        [board_url, "--package", package.to_str().unwrap(), "--state", state.to_str().unwrap(), "--once"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     dobush_verifier::watch::command(&args)
 }
 
@@ -510,10 +565,12 @@ fn watch_follows_the_live_board_and_catches_a_forged_head_and_a_split_view() {
     let sig = live_head["signature"].as_str().unwrap().to_string();
     let set_signature = |s: &str| {
         e.live.db(|c| {
-            diesel::update(tree_heads::table.filter(tree_heads::campaign_id.eq(&e.id)).filter(tree_heads::tree_size.eq(size)))
-                .set(tree_heads::signature.eq(s))
-                .execute(c)
-                .unwrap()
+            diesel::update(
+                tree_heads::table.filter(tree_heads::campaign_id.eq(&e.id)).filter(tree_heads::tree_size.eq(size)),
+            )
+            .set(tree_heads::signature.eq(s))
+            .execute(c)
+            .unwrap()
         })
     };
     let forged = format!("{}{}", if sig.starts_with('0') { "1" } else { "0" }, &sig[1..]);
@@ -531,7 +588,11 @@ fn watch_follows_the_live_board_and_catches_a_forged_head_and_a_split_view() {
     let mut lines = e.live.db(|c| dobush_server::board::load_lines(c, &e.id)).unwrap();
     let n = lines.len();
     lines.swap(n - 1, n - 2);
-    let fork = dobush_crypto::record::Board::from_lines(lines).sign_head(&key, e.package.base_hash, live_head["timestamp_ms"].as_u64().unwrap());
+    let fork = dobush_crypto::record::Board::from_lines(lines).sign_head(
+        &key,
+        e.package.base_hash,
+        live_head["timestamp_ms"].as_u64().unwrap(),
+    );
     let other = dir.join("other-observer.json");
     std::fs::write(&other, json!([fork]).to_string()).unwrap();
     e.cast(3, &plaintext(5, false), &mut rng);

@@ -26,13 +26,17 @@ pub(crate) fn schemas() -> Schemas {
     let o = entry.as_object_mut().unwrap();
     o.retain(|k, _| k == "$schema" || k == "$defs");
     o.insert("$ref".into(), "#/$defs/boardEntry".into());
-    Schemas { record: jsonschema::draft202012::new(&schema).unwrap(), entry: jsonschema::draft202012::new(&entry).unwrap() }
+    Schemas {
+        record: jsonschema::draft202012::new(&schema).unwrap(),
+        entry: jsonschema::draft202012::new(&entry).unwrap(),
+    }
 }
 
 impl Schemas {
     /// Every schema error of a record and its board lines, located.
     pub(crate) fn errors(&self, record: &Value, lines: &[&str]) -> Vec<String> {
-        let mut out: Vec<String> = self.record.iter_errors(record).map(|e| format!("record.json{}: {e}", e.instance_path())).collect();
+        let mut out: Vec<String> =
+            self.record.iter_errors(record).map(|e| format!("record.json{}: {e}", e.instance_path())).collect();
         for (i, l) in lines.iter().enumerate() {
             let v: Value = serde_json::from_str(l).unwrap();
             out.extend(self.entry.iter_errors(&v).map(|e| format!("board entry {i}{}: {e}", e.instance_path())));
@@ -62,7 +66,10 @@ fn records_and_boards_validate_against_the_schema_and_malformed_ones_do_not() {
     type Tamper = fn(&mut Value);
     let records: [(Tamper, &str); 6] = [
         (|v| v["version"] = "dobush-record/2".into(), "record.json/version"),
-        (|v| v["package"]["joint_key"] = v["package"]["joint_key"].as_str().unwrap().to_uppercase().into(), "record.json/package/joint_key"),
+        (
+            |v| v["package"]["joint_key"] = v["package"]["joint_key"].as_str().unwrap().to_uppercase().into(),
+            "record.json/package/joint_key",
+        ),
         (|v| v["re_vote_policy"] = "first_counts".into(), "record.json/re_vote_policy"),
         (|v| v["results"][0]["extra"] = 1.into(), "record.json/results/0"),
         (
@@ -84,7 +91,9 @@ fn records_and_boards_validate_against_the_schema_and_malformed_ones_do_not() {
         (0, |v| v["revoked"] = Value::Array(vec![])),
         (0, |v| v["count"] = "3".into()),
         (2, |v| v["assets"][0][1] = "sha256-AAAA".into()),
-        (lines.iter().position(|l| l.contains("\"type\":\"ballot\"")).unwrap(), |v| v["ballot"]["ballot_id"] = "00".into()),
+        (lines.iter().position(|l| l.contains("\"type\":\"ballot\"")).unwrap(), |v| {
+            v["ballot"]["ballot_id"] = "00".into()
+        }),
         (lines.len() - 1, |v| v["type"] = "reopened".into()),
     ];
     for (i, f) in entries {

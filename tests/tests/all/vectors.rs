@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use dobush_crypto::ballot::{verify_ballot, verify_challenged_ballot, EncryptedBallot, BallotOpening, PlaintextBallot};
+use dobush_crypto::ballot::{BallotOpening, EncryptedBallot, PlaintextBallot, verify_ballot, verify_challenged_ballot};
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::elgamal::PublicKey;
 use dobush_crypto::manifest::Manifest;

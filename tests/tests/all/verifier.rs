@@ -7,7 +7,7 @@ use dobush_crypto::board::{BoardKey, TreeHead as CryptoHead};
 use dobush_crypto::record::{Board, BoardEntry, ElectionRecord, ReVotePolicy};
 use dobush_tests::election::SimElection;
 use dobush_tests::fixtures::pilot_manifest;
-use dobush_verifier::record::{verify, Options};
+use dobush_verifier::record::{Options, verify};
 use dobush_verifier::report::Report;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -17,7 +17,10 @@ pub(crate) fn vote(candidate: usize, yes: bool) -> PlaintextBallot {
     PlaintextBallot {
         style: "samarkandek".into(),
         contests: vec![
-            PlaintextContest { contest_id: "council".into(), selections: (0..9).map(|j| u8::from(j == candidate)).collect() },
+            PlaintextContest {
+                contest_id: "council".into(),
+                selections: (0..9).map(|j| u8::from(j == candidate)).collect(),
+            },
             PlaintextContest { contest_id: "question".into(), selections: if yes { vec![1, 0] } else { vec![0, 1] } },
         ],
     }
@@ -96,7 +99,10 @@ fn honest_records_verify() {
         let c = election(policy);
         let r = check(&c.record, c.board.lines());
         assert!(r.passed(), "{}", r.text());
-        assert_eq!(r.checks.iter().find(|c| c.name == "ballots").unwrap().count, if policy == ReVotePolicy::LastCounts { 14 } else { 12 });
+        assert_eq!(
+            r.checks.iter().find(|c| c.name == "ballots").unwrap().count,
+            if policy == ReVotePolicy::LastCounts { 14 } else { 12 }
+        );
     }
 }
 
@@ -142,7 +148,11 @@ fn changed_proof_response_and_challenge_are_located() {
         lines[i] = edit(&lines[i], |v| flip_hex(&mut v["ballot"]["contests"][1]["selections"][0]["proof"][1][field]));
         let (rec, lines) = forge(&c, lines);
         let r = check(&rec, &lines);
-        assert!(r.failures_of("ballots").iter().any(|m| m.starts_with(&format!("entry {i}")) && m.contains("question")), "{}", r.text());
+        assert!(
+            r.failures_of("ballots").iter().any(|m| m.starts_with(&format!("entry {i}")) && m.contains("question")),
+            "{}",
+            r.text()
+        );
     }
 }
 
@@ -163,7 +173,11 @@ fn changed_tree_head_signature_is_detected() {
     let mut rec = c.record.clone();
     rec.tree_heads[3].signature[7] ^= 1;
     let r = check(&rec, c.board.lines());
-    assert!(r.failures_of("board").iter().any(|m| m.contains("tree head 3") && m.contains("signature")), "{}", r.text());
+    assert!(
+        r.failures_of("board").iter().any(|m| m.contains("tree head 3") && m.contains("signature")),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -209,7 +223,12 @@ fn ballot_stuffed_with_a_credential_not_on_the_list_is_located() {
     let c = election(ReVotePolicy::Forbidden);
     // The server makes a valid ballot under a credential it invented.
     let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 1, ChaCha20Rng::seed_from_u64(1));
-    e.ctx = dobush_crypto::context::ElectionContext::new(c.record.package.base_hash, c.record.package.joint_key, c.record.package.manifest.clone()).unwrap();
+    e.ctx = dobush_crypto::context::ElectionContext::new(
+        c.record.package.base_hash,
+        c.record.package.joint_key,
+        c.record.package.manifest.clone(),
+    )
+    .unwrap();
     let receipt = e.cast(0, &vote(0, true));
     let mut lines = c.board.lines().to_vec();
     let closed = lines.pop().unwrap();
@@ -258,7 +277,10 @@ fn a_malformed_list_of_revoked_credentials_is_located() {
     type Tamper = fn(&mut Value);
     let cases: [(Tamper, &str); 4] = [
         (|v| v["revoked"].as_array_mut().unwrap().swap(0, 1), "revoked item 1: not sorted"),
-        (|v| v["revoked"] = Value::Array(vec![v["credentials"][0]["credential"].clone()]), "revoked item 0: the credential is also listed"),
+        (
+            |v| v["revoked"] = Value::Array(vec![v["credentials"][0]["credential"].clone()]),
+            "revoked item 0: the credential is also listed",
+        ),
         (|v| v["revoked"] = Value::Array(vec![]), "present but empty"),
         (|v| v["revoked"][0] = Value::from("00"), "revoked item 0"),
     ];
@@ -301,7 +323,11 @@ fn a_credential_swapped_into_the_signed_list_breaks_the_commission_signatures() 
     let mut lines = c.board.lines().to_vec();
     // The server swaps a listed credential for one it made (count unchanged, still sorted),
     // re-signs every head, and keeps the members' signatures.
-    let mine = dobush_crypto::credential::Credential::generate(&mut ChaCha20Rng::seed_from_u64(9)).unwrap().public().0.to_hex();
+    let mine = dobush_crypto::credential::Credential::generate(&mut ChaCha20Rng::seed_from_u64(9))
+        .unwrap()
+        .public()
+        .0
+        .to_hex();
     lines[0] = edit(&lines[0], |v| {
         let items = v["credentials"].as_array_mut().unwrap();
         items[0]["credential"] = Value::from(mine);
@@ -309,7 +335,11 @@ fn a_credential_swapped_into_the_signed_list_breaks_the_commission_signatures() 
     });
     let (rec, forged) = forge(&c, lines);
     let r = check(&rec, &forged);
-    assert!(r.failures_of("credentials").iter().any(|m| m.contains("credential list signature 0 (member 1): invalid")), "{}", r.text());
+    assert!(
+        r.failures_of("credentials").iter().any(|m| m.contains("credential list signature 0 (member 1): invalid")),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -325,12 +355,18 @@ fn an_unsigned_or_badly_signed_credential_list_is_refused() {
     assert!(r.failures_of("entries").iter().any(|m| m.contains("second entry")), "{}", r.text());
     // an empty list of signatures, a changed signature, one signer twice
     for (what, change) in [
-        ("carries no signature", Box::new(|v: &mut Value| v["signatures"] = Value::Array(vec![])) as Box<dyn Fn(&mut Value)>),
+        (
+            "carries no signature",
+            Box::new(|v: &mut Value| v["signatures"] = Value::Array(vec![])) as Box<dyn Fn(&mut Value)>,
+        ),
         ("(member 2): invalid", Box::new(|v: &mut Value| flip_hex(&mut v["signatures"][1]["signature"]))),
-        ("same key", Box::new(|v: &mut Value| {
-            let first = v["signatures"][0].clone();
-            v["signatures"].as_array_mut().unwrap().push(first);
-        })),
+        (
+            "same key",
+            Box::new(|v: &mut Value| {
+                let first = v["signatures"][0].clone();
+                v["signatures"].as_array_mut().unwrap().push(first);
+            }),
+        ),
     ] {
         let mut lines = c.board.lines().to_vec();
         lines[1] = edit(&lines[1], |v| change(v));
@@ -429,7 +465,9 @@ fn voter_receipts_check_against_the_record() {
     let (record, board, key) = e.close();
     let json = serde_json::to_string(&record).unwrap();
     let jsonl = board.to_jsonl();
-    let run = |r: &dobush_crypto::record::Receipt| verify_receipt(&json, jsonl.as_bytes(), &serde_json::to_string(r).unwrap());
+    let run = |r: &dobush_crypto::record::Receipt| {
+        verify_receipt(&json, jsonl.as_bytes(), &serde_json::to_string(r).unwrap())
+    };
     let ok = run(&other);
     assert!(ok.passed(), "{}", ok.text());
     // The superseded ballot's receipt is genuine but the ballot no longer counts.
@@ -453,7 +491,7 @@ fn voter_receipts_check_against_the_record() {
 #[test]
 fn watch_accepts_a_growing_board_and_catches_a_split_view() {
     use dobush_verifier::board::TreeHead as VHead;
-    use dobush_verifier::watch::{step, Pinned};
+    use dobush_verifier::watch::{Pinned, step};
     let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 6, ChaCha20Rng::seed_from_u64(9));
     let to_v = |h: &dobush_crypto::board::SignedTreeHead| VHead::parse(&serde_json::to_value(h).unwrap()).unwrap();
     let pin = Pinned { base_hash: e.package.base_hash, board_key: e.package.board_key };
@@ -463,7 +501,8 @@ fn watch_accepts_a_growing_board_and_catches_a_split_view() {
         let r = e.cast(i, &vote(i, true));
         honest_heads.push(r.tree_head);
         let new = to_v(&r.tree_head);
-        let proof = kept.last().map(|l: &VHead| e.board.log().consistency_proof(l.size, new.size).unwrap()).unwrap_or_default();
+        let proof =
+            kept.last().map(|l: &VHead| e.board.log().consistency_proof(l.size, new.size).unwrap()).unwrap_or_default();
         step(&mut kept, new, &proof, &pin).unwrap();
     }
     assert_eq!(kept.len(), 4);
@@ -535,12 +574,19 @@ fn a_replaced_credential_cannot_vote_twice_for_one_voter() {
     let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 3, ChaCha20Rng::seed_from_u64(32));
     let old_key = e.voters[0].credential.signing_key().clone();
     e.replace_credential(0);
-    let (b, _) = dobush_crypto::ballot::encrypt_ballot(&e.ctx, &old_key, &vote(1, true), &mut ChaCha20Rng::seed_from_u64(2)).unwrap();
+    let (b, _) =
+        dobush_crypto::ballot::encrypt_ballot(&e.ctx, &old_key, &vote(1, true), &mut ChaCha20Rng::seed_from_u64(2))
+            .unwrap();
     let v = dobush_crypto::ballot::verify_ballot(&e.ctx, b, &mut ChaCha20Rng::seed_from_u64(3)).unwrap();
     let (record, board, key) = e.close();
     let mut lines = board.lines().to_vec();
     let closed = lines.pop().unwrap();
-    lines.push(BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() }.to_bytes().map(|b| String::from_utf8(b).unwrap()).unwrap());
+    lines.push(
+        BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() }
+            .to_bytes()
+            .map(|b| String::from_utf8(b).unwrap())
+            .unwrap(),
+    );
     lines.push(closed);
     let c = Closed { record, board, key };
     let (rec, lines) = forge(&c, lines);
@@ -585,7 +631,10 @@ fn web_app_hashes_are_reported_and_malformed_ones_located() {
         let (record, forged_lines) = forge(&c, forged_lines);
         let r = check(&record, &forged_lines);
         let failures = r.failures_of("web app");
-        assert!(failures.iter().any(|m| m.contains(&format!("entry {i}")) && m.contains(expect)), "{expect}: {failures:?}");
+        assert!(
+            failures.iter().any(|m| m.contains(&format!("entry {i}")) && m.contains(expect)),
+            "{expect}: {failures:?}"
+        );
     }
     // the hashes posted again after voting opened
     let mut moved = lines.clone();

@@ -5,17 +5,17 @@
 
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::record::ReVotePolicy;
-use dobush_crypto::testing::{run_ceremony_for_campaign, InProcessCeremony};
-use dobush_crypto::threshold::dkg::Signed;
+use dobush_crypto::testing::{InProcessCeremony, run_ceremony_for_campaign};
 use dobush_crypto::threshold::KeyHolderKeys;
+use dobush_crypto::threshold::dkg::Signed;
 use dobush_tests::fixtures::pilot_manifest;
-use dobush_verifier::record::{package_context, verify, Options};
+use dobush_verifier::record::{Options, package_context, verify};
 use dobush_verifier::report::Report;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
 
-use crate::verifier::{check, election, failing, flip_hex, Closed};
+use crate::verifier::{Closed, check, election, failing, flip_hex};
 
 /// Key-holders in the order they upload shares of each total (3 is absent).
 const UPLOADERS: [usize; 4] = [1, 2, 4, 5];
@@ -56,7 +56,12 @@ fn honest_record_passes_ceremony_and_decryption() {
         assert!(names.ends_with(&["ceremony", "decryption"]), "{names:?}");
         assert!(r.notes_of("ceremony").iter().any(|n| n.contains("qualified dealers [1, 2, 3, 4, 5]")), "{}", r.text());
         let notes = r.notes_of("decryption");
-        assert_eq!(notes.iter().filter(|n| n.contains("of key-holder 5 set aside: invalid proof")).count(), 11, "{}", r.text());
+        assert_eq!(
+            notes.iter().filter(|n| n.contains("of key-holder 5 set aside: invalid proof")).count(),
+            11,
+            "{}",
+            r.text()
+        );
         assert!(notes.iter().any(|n| n == "44 shares, 33 valid, 11 set aside"), "{}", r.text());
     }
 }
@@ -70,7 +75,11 @@ fn wrong_partial_decryption_is_located() {
     rec["decryption_shares"][share_pos(0, 2, 1)]["share"] = other;
     let r = check_value(&rec, &c);
     let notes = r.notes_of("decryption");
-    assert!(notes.iter().any(|n| n.contains("key-holder 1 set aside: invalid proof for contest \"council\", option 2")), "{}", r.text());
+    assert!(
+        notes.iter().any(|n| n.contains("key-holder 1 set aside: invalid proof for contest \"council\", option 2")),
+        "{}",
+        r.text()
+    );
     assert_eq!(failing(&r), vec!["decryption"], "{}", r.text());
     let f = r.failures_of("decryption");
     assert_eq!(f.len(), 1, "{}", r.text());
@@ -83,9 +92,21 @@ fn changed_decryption_proof_response_is_located() {
     let mut rec = to_value(&c);
     flip_hex(&mut rec["decryption_shares"][share_pos(1, 0, 2)]["proof"]["response"]);
     let r = check_value(&rec, &c);
-    assert!(r.notes_of("decryption").iter().any(|n| n.contains("key-holder 2 set aside: invalid proof for contest \"question\", option 0")), "{}", r.text());
+    assert!(
+        r.notes_of("decryption")
+            .iter()
+            .any(|n| n.contains("key-holder 2 set aside: invalid proof for contest \"question\", option 0")),
+        "{}",
+        r.text()
+    );
     assert_eq!(failing(&r), vec!["decryption"], "{}", r.text());
-    assert!(r.failures_of("decryption").iter().all(|f| f.starts_with("contest \"question\", option 0 (\"yes\"): only 2 valid")), "{}", r.text());
+    assert!(
+        r.failures_of("decryption")
+            .iter()
+            .all(|f| f.starts_with("contest \"question\", option 0 (\"yes\"): only 2 valid")),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -97,7 +118,13 @@ fn share_of_an_unknown_key_holder_is_set_aside() {
     rec["decryption_shares"].as_array_mut().unwrap().push(share);
     let r = check_value(&rec, &c);
     assert!(r.passed(), "three valid shares remain: {}", r.text());
-    assert!(r.notes_of("decryption").iter().any(|n| n.contains("unknown key-holder 9") && n.contains("contest \"council\", option 4")), "{}", r.text());
+    assert!(
+        r.notes_of("decryption")
+            .iter()
+            .any(|n| n.contains("unknown key-holder 9") && n.contains("contest \"council\", option 4")),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -118,7 +145,13 @@ fn fewer_than_t_shares_fails_naming_the_total() {
     rec["decryption_shares"][share_pos(1, 1, 4)] = dup;
     let r = check_value(&rec, &c);
     assert!(r.notes_of("decryption").iter().any(|n| n.contains("a second share of key-holder 1")), "{}", r.text());
-    assert!(r.failures_of("decryption").iter().any(|f| f.starts_with("contest \"question\", option 1 (\"no\"): only 2 valid")), "{}", r.text());
+    assert!(
+        r.failures_of("decryption")
+            .iter()
+            .any(|f| f.starts_with("contest \"question\", option 1 (\"no\"): only 2 valid")),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -128,14 +161,21 @@ fn wrong_result_count_is_located() {
     rec.results[0].counts[5] += 1;
     let r = check(&rec, c.board.lines());
     assert!(
-        r.failures_of("decryption").contains(&"contest \"council\", option 5 (\"c6\"): the published count 2 differs from the decrypted total 1".to_owned()),
+        r.failures_of("decryption").contains(
+            &"contest \"council\", option 5 (\"c6\"): the published count 2 differs from the decrypted total 1"
+                .to_owned()
+        ),
         "{}",
         r.text()
     );
     let mut rec = c.record.clone();
     rec.results[1].ballots += 1;
     let r = check(&rec, c.board.lines());
-    assert!(r.failures_of("decryption").iter().any(|f| f.starts_with("contest \"question\": the results say 11 ballots")), "{}", r.text());
+    assert!(
+        r.failures_of("decryption").iter().any(|f| f.starts_with("contest \"question\": the results say 11 ballots")),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -145,7 +185,13 @@ fn altered_ceremony_signature_is_located() {
     flip_hex(&mut rec["ceremony"]["commitment_hashes"][0]["signature"]["s"]);
     let r = check_value(&rec, &c);
     let f = r.failures_of("ceremony");
-    assert!(f.contains(&"ceremony: commitment hash of dealer 1: signature invalid under the sender's signing key".to_owned()), "{}", r.text());
+    assert!(
+        f.contains(
+            &"ceremony: commitment hash of dealer 1: signature invalid under the sender's signing key".to_owned()
+        ),
+        "{}",
+        r.text()
+    );
     // The message is rejected, so dealer 1 has no commitment hash and is out: the key differs.
     assert!(r.notes_of("ceremony").contains(&"dealer 1 disqualified: no_commitment_hash".to_owned()), "{}", r.text());
     assert!(f.iter().any(|m| m.starts_with("the package's joint key")), "{}", r.text());
@@ -155,7 +201,14 @@ fn altered_ceremony_signature_is_located() {
     // shares[5] is dealer 2's share to key-holder 3.
     rec["ceremony"]["shares"][5]["message"]["recipient"] = Value::from(4);
     let r = check_value(&rec, &c);
-    assert!(r.failures_of("ceremony").iter().any(|m| m == "ceremony: share of dealer 2 to key-holder 4: signature invalid under the sender's signing key"), "{}", r.text());
+    assert!(
+        r.failures_of("ceremony")
+            .iter()
+            .any(|m| m
+                == "ceremony: share of dealer 2 to key-holder 4: signature invalid under the sender's signing key"),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -165,7 +218,12 @@ fn altered_coefficient_proof_is_detected() {
     let mut rec = to_value(&c);
     flip_hex(&mut rec["ceremony"]["reveals"][1]["message"]["proofs"][1]["response"]);
     let r = check_value(&rec, &c);
-    assert!(r.failures_of("ceremony").contains(&"ceremony: reveal of dealer 2: signature invalid under the sender's signing key".to_owned()), "{}", r.text());
+    assert!(
+        r.failures_of("ceremony")
+            .contains(&"ceremony: reveal of dealer 2: signature invalid under the sender's signing key".to_owned()),
+        "{}",
+        r.text()
+    );
 
     // Dealer 2 itself publishes the altered proof, with a matching commitment hash, both
     // signed: the coefficient proof check disqualifies it, and the package's key is not the
@@ -182,7 +240,12 @@ fn altered_coefficient_proof_is_detected() {
     let mut rec = c.record.clone();
     rec.ceremony = cer;
     let r = check(&rec, c.board.lines());
-    assert!(r.notes_of("ceremony").contains(&"dealer 2 disqualified: invalid_coefficient_proof {coefficient: 1}".to_owned()), "{}", r.text());
+    assert!(
+        r.notes_of("ceremony")
+            .contains(&"dealer 2 disqualified: invalid_coefficient_proof {coefficient: 1}".to_owned()),
+        "{}",
+        r.text()
+    );
     let f = r.failures_of("ceremony");
     assert_eq!(f.len(), 1, "{}", r.text());
     assert!(f[0].starts_with("the package's joint key"), "{}", r.text());
@@ -194,9 +257,12 @@ fn joint_key_that_is_not_the_ceremonys_is_refused() {
     let mut rec = c.record.clone();
     // Another valid key (key-holder 1's communication key), with the extended hash recomputed
     // so that the package itself is consistent.
-    rec.package.joint_key = serde_json::from_value(serde_json::to_value(rec.package.key_holders[0].comm_key).unwrap()).unwrap();
+    rec.package.joint_key =
+        serde_json::from_value(serde_json::to_value(rec.package.key_holders[0].comm_key).unwrap()).unwrap();
     rec.package.extended_hash =
-        *ElectionContext::new(rec.package.base_hash, rec.package.joint_key, rec.package.manifest.clone()).unwrap().extended_hash();
+        *ElectionContext::new(rec.package.base_hash, rec.package.joint_key, rec.package.manifest.clone())
+            .unwrap()
+            .extended_hash();
     let r = check(&rec, c.board.lines());
     assert!(r.checks.iter().find(|c| c.name == "context").unwrap().passed, "{}", r.text());
     let f = r.failures_of("ceremony");
@@ -221,7 +287,14 @@ fn complaints_are_adjudicated_like_crypto() {
     ip.replace_share(signed);
     assert_eq!(ip.round3(&mut rng).unwrap(), 1);
     // Key-holder 3 complains about dealer 1's honest share.
-    let honest = ip.transcript.shares.iter().find(|s| s.message.dealer == 1 && s.message.recipient == 3).unwrap().message.clone();
+    let honest = ip
+        .transcript
+        .shares
+        .iter()
+        .find(|s| s.message.dealer == 1 && s.message.recipient == 3)
+        .unwrap()
+        .message
+        .clone();
     let groundless = ip.keys[2].complain(&base, &honest, &mut rng).unwrap();
     let signed = Signed::sign(groundless, &base, &ip.keys[2], &mut rng);
     ip.transcript.complaints.push(signed);
@@ -235,12 +308,19 @@ fn complaints_are_adjudicated_like_crypto() {
     rep.finish(run);
     let notes = rep.notes_of("ceremony");
     assert!(notes.contains(&"dealer 2 disqualified: share_mismatch {recipient: 4}".to_owned()), "{}", rep.text());
-    assert!(notes.contains(&"unfounded complaint of key-holder 3 against dealer 1: share_is_valid".to_owned()), "{}", rep.text());
+    assert!(
+        notes.contains(&"unfounded complaint of key-holder 3 against dealer 1: share_is_valid".to_owned()),
+        "{}",
+        rep.text()
+    );
     assert_eq!(ours.qualified, vec![1, 3, 4, 5]);
     assert_eq!(outcome.qualified, vec![1, 3, 4, 5]);
     let hex = |p: &curve25519_dalek::ristretto::RistrettoPoint| Value::from(hex::encode(p.compress().to_bytes()));
     assert_eq!(hex(&ours.joint_key), serde_json::to_value(outcome.joint_key).unwrap());
-    assert_eq!(ours.verification_keys.iter().map(hex).collect::<Vec<_>>(), serde_json::to_value(&outcome.verification_keys).unwrap().as_array().unwrap().clone());
+    assert_eq!(
+        ours.verification_keys.iter().map(hex).collect::<Vec<_>>(),
+        serde_json::to_value(&outcome.verification_keys).unwrap().as_array().unwrap().clone()
+    );
     // The only failure: the simulated election's package carries the honest ceremony's key.
     let f = rep.failures_of("ceremony");
     assert_eq!(f.len(), 1, "{}", rep.text());
