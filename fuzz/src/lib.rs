@@ -64,10 +64,10 @@ pub fn ballot(data: &[u8]) {
     let _ = dobush_crypto::ballot::tracking_code_of(ctx, &ballot);
     let _ = dobush_crypto::ballot::body_hash(ctx, &ballot);
     let _ = verify_ballots(ctx, vec![ballot.clone(), ballot.clone()], &mut rng);
-    if let Ok(verified) = verify_ballot(ctx, ballot, &mut rng) {
-        if let Some(o) = opening {
-            let _ = verify_challenged_ballot(ctx, &verified, &o);
-        }
+    if let Ok(verified) = verify_ballot(ctx, ballot, &mut rng)
+        && let Some(o) = opening
+    {
+        let _ = verify_challenged_ballot(ctx, &verified, &o);
     }
 }
 
@@ -77,11 +77,11 @@ pub fn ballot(data: &[u8]) {
 /// on the line before it; the lines rebuild a board (inclusion and consistency proofs) and the
 /// re-vote rule runs over its ballots.
 pub fn record(data: &[u8]) {
-    if let Ok(entry) = serde_json::from_slice::<BoardEntry>(data) {
-        if let Ok(bytes) = entry.to_bytes() {
-            let again: BoardEntry = serde_json::from_slice(&bytes).unwrap();
-            assert_eq!(again, entry, "entry round trip");
-        }
+    if let Ok(entry) = serde_json::from_slice::<BoardEntry>(data)
+        && let Ok(bytes) = entry.to_bytes()
+    {
+        let again: BoardEntry = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(again, entry, "entry round trip");
     }
     if let Ok(package) = serde_json::from_slice::<ElectionPackage>(data) {
         let _ = package.context();
@@ -90,12 +90,11 @@ pub fn record(data: &[u8]) {
         let _ = record.package.context();
     }
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Some((package, receipt)) = text.split_once('\n') {
-        if let (Ok(p), Ok(r)) =
+    if let Some((package, receipt)) = text.split_once('\n')
+        && let (Ok(p), Ok(r)) =
             (serde_json::from_str::<ElectionPackage>(package), serde_json::from_str::<Receipt>(receipt))
-        {
-            let _ = r.verify(&p);
-        }
+    {
+        let _ = r.verify(&p);
     }
     let lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let board = Board::from_lines(lines);
@@ -379,10 +378,10 @@ fn edit_value(target: &mut Value, rng: &mut ChaCha20Rng, donor: Option<&Value>) 
         },
         6 => {
             // a value from another seed (splice): reaches cross-field checks
-            if let Some(d) = donor {
-                if let Ok(x) = pick(d, rng.gen_range(0..count(d))) {
-                    *target = x;
-                }
+            if let Some(d) = donor
+                && let Ok(x) = pick(d, rng.gen_range(0..count(d)))
+            {
+                *target = x;
             }
         }
         7 => {

@@ -41,13 +41,13 @@ pub struct Session {
 /// configured with another `t` than the one given (the commission's) is refused.
 pub fn ceremony_context(dir: &Relay, campaign: &str, t: u32) -> Result<(Parameters, Vec<KeyHolderPublic>, [u8; 32])> {
     check_campaign_id(campaign)?;
-    if let Some(relay_t) = dir.threshold()? {
-        if relay_t != t {
-            return Err(Refused(format!(
-                "the server runs this ceremony with t = {relay_t}, not the t = {t} the commission fixed"
-            ))
-            .into());
-        }
+    if let Some(relay_t) = dir.threshold()?
+        && relay_t != t
+    {
+        return Err(Refused(format!(
+            "the server runs this ceremony with t = {relay_t}, not the t = {t} the commission fixed"
+        ))
+        .into());
     }
     let publics = dir.key_holders()?;
     let n = u32::try_from(publics.len()).map_err(|_| anyhow!("too many key-holders"))?;
@@ -67,12 +67,12 @@ impl Session {
         if me.checked_sub(1).and_then(|i| publics.get(i as usize)) != Some(&store.meta().key_holder) {
             bail!("the relay (ceremony directory or server) does not register this keystore's keys as key-holder {me}");
         }
-        if let Some(state) = store.load_state(campaign)? {
-            if state.base_hash != hex::encode(context) {
-                bail!(
-                    "this keystore finished campaign {campaign:?} under another base context: the key-holders or t changed"
-                );
-            }
+        if let Some(state) = store.load_state(campaign)?
+            && state.base_hash != hex::encode(context)
+        {
+            bail!(
+                "this keystore finished campaign {campaign:?} under another base context: the key-holders or t changed"
+            );
         }
         println!("campaign: {campaign}; key-holder {me} of n = {}, t = {}", params.n(), params.t());
         println!("base context hash: {}", hex::encode(context));
@@ -279,10 +279,10 @@ impl Session {
             base_hash: hex::encode(self.context),
             outcome,
         };
-        if let Some(old) = self.store.load_state(&self.campaign)? {
-            if old != state {
-                bail!("this keystore already holds a different result for campaign {:?}", self.campaign);
-            }
+        if let Some(old) = self.store.load_state(&self.campaign)?
+            && old != state
+        {
+            bail!("this keystore already holds a different result for campaign {:?}", self.campaign);
         }
         self.store.store_share(&state, &share)?;
         self.store.remove_polynomial(&self.campaign)?;

@@ -230,26 +230,26 @@ fn run(shared: &Shared, id: &str, mut rx: mpsc::UnboundedReceiver<Queued>) {
             let (same, rest): (Vec<_>, Vec<_>) =
                 group.into_iter().partition(|q| Arc::ptr_eq(&q.job.election, &election));
             group = rest;
-            if let Some(size) = commit(shared, id, &election, same) {
-                if size >= next_analysis {
-                    // PostgreSQL's autovacuum analyses a table only after its naptime (a minute):
-                    // a board that grows by thousands within it would be planned as if it were
-                    // still small (whole-campaign scans instead of key lookups: docs/load.md).
-                    // So each time the board doubles, the statistics are refreshed, on another
-                    // connection and thread, outside any cast's transaction (ANALYZE blocks no
-                    // writer).
-                    while next_analysis <= size {
-                        next_analysis = next_analysis.saturating_mul(2);
+            if let Some(size) = commit(shared, id, &election, same)
+                && size >= next_analysis
+            {
+                // PostgreSQL's autovacuum analyses a table only after its naptime (a minute):
+                // a board that grows by thousands within it would be planned as if it were
+                // still small (whole-campaign scans instead of key lookups: docs/load.md).
+                // So each time the board doubles, the statistics are refreshed, on another
+                // connection and thread, outside any cast's transaction (ANALYZE blocks no
+                // writer).
+                while next_analysis <= size {
+                    next_analysis = next_analysis.saturating_mul(2);
+                }
+                let db = shared.db.clone();
+                let spawned = std::thread::Builder::new().name("analyze".into()).spawn(move || {
+                    if let Err(e) = db.run_blocking(crate::db::refresh_statistics) {
+                        tracing::warn!(error = %e, "refreshing the planner statistics failed");
                     }
-                    let db = shared.db.clone();
-                    let spawned = std::thread::Builder::new().name("analyze".into()).spawn(move || {
-                        if let Err(e) = db.run_blocking(crate::db::refresh_statistics) {
-                            tracing::warn!(error = %e, "refreshing the planner statistics failed");
-                        }
-                    });
-                    if let Err(e) = spawned {
-                        tracing::warn!(error = %e, "could not start refreshing the planner statistics");
-                    }
+                });
+                if let Err(e) = spawned {
+                    tracing::warn!(error = %e, "could not start refreshing the planner statistics");
                 }
             }
         }

@@ -152,12 +152,11 @@ impl Db {
     /// Builds the pool (creating the SQLite file's directory if needed) and checks one connection.
     pub fn connect(url: &str, max_connections: u32, timeout: Duration) -> anyhow::Result<Self> {
         let manager = Manager::new(url)?;
-        if manager.backend == Backend::Sqlite {
-            if let Some(dir) = std::path::Path::new(&manager.target).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-                }
-            }
+        if manager.backend == Backend::Sqlite
+            && let Some(dir) = std::path::Path::new(&manager.target).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let backend = manager.backend;
         let pool = Pool::builder()

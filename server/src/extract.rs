@@ -16,10 +16,10 @@ pub struct ApiJson<T>(pub T);
 
 /// Reads the raw body under `limit` bytes, mapping overflow to 413.
 pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
-    if let Some(len) = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()) {
-        if len.parse::<usize>().map_or(true, |n| n > limit) {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
+    if let Some(len) = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok())
+        && len.parse::<usize>().map_or(true, |n| n > limit)
+    {
+        return Err(ApiError::PayloadTooLarge { limit });
     }
     // The app-wide PayloadConfig allows the largest body of any route; this route's limit is
     // enforced here (Content-Length above, the actual length below).

@@ -472,10 +472,11 @@ pub fn submit_shares(
     let stored = crate::export::load_shares(c, campaign)?;
     let mut valid: Vec<(TotalId, u32)> = Vec::new();
     for s in &stored {
-        if let Some(ct) = total_of(&totals, s.total()) {
-            if s.verify(&ext, &vks, s.total(), ct).is_ok() && !valid.contains(&(s.total(), s.key_holder)) {
-                valid.push((s.total(), s.key_holder));
-            }
+        if let Some(ct) = total_of(&totals, s.total())
+            && s.verify(&ext, &vks, s.total(), ct).is_ok()
+            && !valid.contains(&(s.total(), s.key_holder))
+        {
+            valid.push((s.total(), s.key_holder));
         }
     }
     let mut seq: i64 = decryption_shares::table

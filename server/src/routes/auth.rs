@@ -154,12 +154,12 @@ async fn callback(
         let desc = form.error_description.unwrap_or_default();
         return Err(ApiError::forbidden("login_failed", format!("the identity provider answered {err}: {desc}")));
     }
-    if let Some(iss) = &form.iss {
-        if iss != state.oidc.issuer() {
-            state.metrics.login(false);
-            let e = ApiError::forbidden("login_failed", "the response comes from another issuer");
-            return Err(refuse(&state, &req, None, "login_issuer", e).await);
-        }
+    if let Some(iss) = &form.iss
+        && iss != state.oidc.issuer()
+    {
+        state.metrics.login(false);
+        let e = ApiError::forbidden("login_failed", "the response comes from another issuer");
+        return Err(refuse(&state, &req, None, "login_issuer", e).await);
     }
     let code =
         form.code.ok_or_else(|| ApiError::Malformed { field: Some("code".into()), message: "missing".into() })?;

@@ -222,13 +222,13 @@ async fn apply(
     check_application_window(&state, &campaign)?;
     let body = body.0;
     let credential = PublicCredential::parse_hex(&body.credential).map_err(|e| ApiError::invalid("credential", e))?;
-    if let Some(bs) = &body.ballot_style {
-        if *bs != entry.ballot_style {
-            return Err(ApiError::invalid(
-                "ballot_style",
-                format!("your ballot style is {} (precinct {})", entry.ballot_style, entry.precinct),
-            ));
-        }
+    if let Some(bs) = &body.ballot_style
+        && *bs != entry.ballot_style
+    {
+        return Err(ApiError::invalid(
+            "ballot_style",
+            format!("your ballot style is {} (precinct {})", entry.ballot_style, entry.precinct),
+        ));
     }
     let now = state.clock.now().timestamp();
     let pin = session.pin.as_str().to_string();

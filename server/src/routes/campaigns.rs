@@ -403,11 +403,11 @@ pub(crate) fn fuzz_bodies(bytes: &[u8]) {
     if let Ok(b) = decode_json::<ManifestRequest>(bytes) {
         let _ = parse_manifest(Some(b.manifest));
     }
-    if let Ok(b) = decode_json::<AddPrecinctsRequest>(bytes) {
-        if let Ok(styles) = parse_ballot_styles(&b.ballot_styles) {
-            let codes: Vec<String> = styles.iter().map(|s| s.code.clone()).collect();
-            let default = if codes.len() == 1 { codes.first().cloned() } else { None };
-            let _ = parse_precincts(&b.precincts, &codes, default.as_deref());
-        }
+    if let Ok(b) = decode_json::<AddPrecinctsRequest>(bytes)
+        && let Ok(styles) = parse_ballot_styles(&b.ballot_styles)
+    {
+        let codes: Vec<String> = styles.iter().map(|s| s.code.clone()).collect();
+        let default = if codes.len() == 1 { codes.first().cloned() } else { None };
+        let _ = parse_precincts(&b.precincts, &codes, default.as_deref());
     }
 }

@@ -162,7 +162,7 @@ pub(crate) fn add_signature(
         ))
         .execute(c)?;
     let details = json!({ "member": sig.member, "public_key": public_key, "digest": hex::encode(digest) });
-    audit::append(c, ts, actor, "credential_list.signed", Some(&id), &details)?;
+    audit::append(c, ts, actor, "credential_list.signed", Some(id), &details)?;
     let (_, _, signatures) = current(c, id)?;
     Ok(json!({ "digest": hex::encode(digest), "signatures": signatures }))
 }

@@ -194,11 +194,10 @@ async fn import(
                     match precincts.get(&v.precinct) {
                         None => reasons.push(format!("precinct: no precinct {} in this campaign", v.precinct)),
                         Some(p) => {
-                            if let Some(t) = &allowed {
-                                if !t.contains(&p.territory) {
+                            if let Some(t) = &allowed
+                                && !t.contains(&p.territory) {
                                     reasons.push(format!("precinct: {} is outside your territory", v.precinct));
                                 }
-                            }
                         }
                     }
                     if let Some(first) = seen.get(v.pin.as_str()) {
@@ -349,11 +348,11 @@ async fn export_evoters(
             Ok((prow, rows))
         })
         .await?;
-    if let Some(t) = &allowed {
-        if !t.contains(&prow.territory) {
-            let e = ApiError::forbidden("outside_territory", format!("precinct {precinct} is outside your territory"));
-            return Err(refuse(&state, &req, Some(session.pin.as_str()), "territory", e).await);
-        }
+    if let Some(t) = &allowed
+        && !t.contains(&prow.territory)
+    {
+        let e = ApiError::forbidden("outside_territory", format!("precinct {precinct} is outside your territory"));
+        return Err(refuse(&state, &req, Some(session.pin.as_str()), "territory", e).await);
     }
     // exporting personal data is a staff action: audited
     let (now, actor, cid, pc, n) = (

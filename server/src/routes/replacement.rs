@@ -96,10 +96,10 @@ async fn replace(
             let Some(territory) = territory else {
                 return Err(ApiError::NotFound("this PIN is not on the campaign's register".into()));
             };
-            if let Some(t) = &territories {
-                if !t.contains(&territory) {
-                    return Ok(Err(territory));
-                }
+            if let Some(t) = &territories
+                && !t.contains(&territory)
+            {
+                return Ok(Err(territory));
             }
             super::cabinet::lock_voter(c, &id, pin.as_str())?;
             let active: Option<(i64, String, String)> = evoter_credentials::table

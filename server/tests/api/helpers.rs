@@ -142,10 +142,10 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some(name) = &self.pg_name {
-            if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", pg_base_url())) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
-            }
+        if let Some(name) = &self.pg_name
+            && let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", pg_base_url()))
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
         }
         if let Some(p) = &self.sqlite_path {
             for suffix in ["", "-wal", "-shm"] {

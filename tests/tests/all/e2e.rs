@@ -136,7 +136,7 @@ impl Live {
 /// The voter's device: a client on `dobush_crypto`, or the phone app's library (the mobile
 /// bridge, the code the Android and iOS apps call).
 enum Device {
-    Crypto(Credential),
+    Crypto(Box<Credential>),
     Bridge(Arc<dobush_mobile_bridge::CredentialHandle>),
 }
 
@@ -187,7 +187,7 @@ fn open_election(voters: usize, on_phones: usize, seed: u64) -> Election {
             } else {
                 let c = Credential::generate(&mut rng).unwrap();
                 let public = c.public().0.to_hex();
-                (Device::Crypto(c), public)
+                (Device::Crypto(Box::new(c)), public)
             };
             let v = Voter { pin: voter_pin(i), device };
             let body = json!({ "credential": public });
