@@ -16,6 +16,12 @@ if cargo tree -p dobush-verifier --edges normal --prefix none --format '{p}' 2>/
   exit 1
 fi
 
+step "rustfmt, clippy"
+# The workspace's format (rustfmt.toml) and lints (clippy.toml; the crates deny unwrap, expect and
+# panic outside tests): any warning fails, as a failing test does.
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked --features dobush-fuzz/api -- -D warnings
+
 step "PostgreSQL, the OpenID provider's packages"
 # dobush-server: its integration suite runs on PostgreSQL and SQLite and logs in through a real
 # OpenID provider (node + npm package oidc-provider). PostgreSQL unreachable = failing tests, never
