@@ -55,6 +55,9 @@ pub const CREDENTIAL_SEED: &[u8] = b"dobush/v1/credential-seed";
 pub const FINGERPRINT: &[u8] = b"dobush/v1/fingerprint";
 /// Domain of the credential-list digest the commission signs (10-board.md §Credential list signatures).
 pub const CREDENTIAL_LIST_DIGEST: &[u8] = b"dobush/v1/credential-list";
+/// SHA-256 prefix of the digest commission members sign for a credential replacement
+/// (`docs/protocol/10-board.md` §Credential replacement signatures).
+pub const CREDENTIAL_REPLACEMENT_DIGEST: &[u8] = b"dobush/v1/credential-replacement";
 /// Domain of the electronic protocol's digest the commission members sign (11-election-protocol.md).
 pub const PROTOCOL_DIGEST: &[u8] = b"dobush/v1/protocol";
 /// Domain of the ШМТ export's digest the board key signs (docs/shmt-export.md).

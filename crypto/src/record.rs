@@ -49,7 +49,8 @@ pub enum BoardEntry {
         /// At least one signature; distinct public keys.
         signatures: Vec<crate::election_protocol::MemberSignature>,
     },
-    /// A credential replaced after the deadline by a recorded commission decision.
+    /// A credential replaced while voting is open by a recorded commission decision, signed by
+    /// members who signed the list ([`check_replacement_signatures`]).
     CredentialReplaced {
         /// The revoked credential.
         old: VerifyingKey,
@@ -59,6 +60,9 @@ pub enum BoardEntry {
         style: String,
         /// Reference of the commission's decision.
         decision: String,
+        /// At least one signature over [`credential_replacement_digest`]; distinct keys, each
+        /// also a signer of the credential list.
+        signatures: Vec<crate::election_protocol::MemberSignature>,
     },
     /// Voting opened: the zero report.
     Opened {
@@ -114,6 +118,31 @@ pub fn credential_list_digest(campaign_id: &str, entry: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// The digest commission members sign for a credential replacement:
+/// `SHA-256("dobush/v1/credential-replacement" ‖ u64be(len(id)) ‖ id ‖ old ‖ new ‖
+/// u64be(len(style)) ‖ style ‖ u64be(len(decision)) ‖ decision)`
+/// (`docs/protocol/10-board.md` §Credential replacement signatures).
+pub fn credential_replacement_digest(
+    campaign_id: &str,
+    old: &VerifyingKey,
+    new: &VerifyingKey,
+    style: &str,
+    decision: &str,
+) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(crate::labels::CREDENTIAL_REPLACEMENT_DIGEST);
+    h.update((campaign_id.len() as u64).to_be_bytes());
+    h.update(campaign_id.as_bytes());
+    h.update(old.0.as_bytes());
+    h.update(new.0.as_bytes());
+    h.update((style.len() as u64).to_be_bytes());
+    h.update(style.as_bytes());
+    h.update((decision.len() as u64).to_be_bytes());
+    h.update(decision.as_bytes());
+    h.finalize().into()
+}
+
 /// Why a `credential_list` entry is not in its one canonical form.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CredentialListError {
@@ -161,12 +190,15 @@ pub fn check_credential_list(
     Ok(())
 }
 
-/// Errors of [`check_credential_list_signatures`].
+/// Errors of [`check_credential_list_signatures`] and [`check_replacement_signatures`].
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ListSignatureError {
     /// No signature at all.
-    #[error("the credential list carries no commission signature")]
+    #[error("no commission member's signature")]
     Unsigned,
+    /// A replacement signed by a key that did not sign the credential list.
+    #[error("{0} did not sign the credential list: only its signers sign replacements")]
+    NotAListSigner(String),
     /// Two signatures by one key.
     #[error("two signatures by the key of {0}")]
     Duplicate(String),
@@ -194,6 +226,53 @@ pub fn check_credential_list_signatures(
         s.verify_digest(&digest)?;
     }
     Ok(())
+}
+
+/// Checks the signatures of a `credential_replaced` entry: at least one, distinct keys, each
+/// valid over [`credential_replacement_digest`] of the entry's fields, and each key one of
+/// `list_signers` (the public keys of the `credential_list_signed` entry).
+pub fn check_replacement_signatures(
+    campaign_id: &str,
+    (old, new, style, decision): (&VerifyingKey, &VerifyingKey, &str, &str),
+    signatures: &[crate::election_protocol::MemberSignature],
+    list_signers: &[[u8; 32]],
+) -> Result<(), ListSignatureError> {
+    if signatures.is_empty() {
+        return Err(ListSignatureError::Unsigned);
+    }
+    let digest = credential_replacement_digest(campaign_id, old, new, style, decision);
+    let mut seen = std::collections::HashSet::new();
+    for s in signatures {
+        if !seen.insert(s.public_key) {
+            return Err(ListSignatureError::Duplicate(s.member.clone()));
+        }
+        if !list_signers.contains(&s.public_key) {
+            return Err(ListSignatureError::NotAListSigner(s.member.clone()));
+        }
+        s.verify_digest(&digest)?;
+    }
+    Ok(())
+}
+
+/// The `credential_replaced` entry with the signatures of `members` (tests and tools where the
+/// members' keys are at hand; in production each member signs [`credential_replacement_digest`]
+/// on their own computer).
+pub fn sign_credential_replacement(
+    campaign_id: &str,
+    (old, new, style, decision): (VerifyingKey, VerifyingKey, &str, &str),
+    members: &[(&str, &ed25519_dalek::SigningKey)],
+) -> BoardEntry {
+    let digest = credential_replacement_digest(campaign_id, &old, &new, style, decision);
+    BoardEntry::CredentialReplaced {
+        old,
+        new,
+        style: style.into(),
+        decision: decision.into(),
+        signatures: members
+            .iter()
+            .map(|(name, key)| crate::election_protocol::MemberSignature::sign_digest(&digest, name, key))
+            .collect(),
+    }
 }
 
 /// The `credential_list_signed` entry with the signatures of `members` over `list_entry` (the

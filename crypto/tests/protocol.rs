@@ -600,6 +600,62 @@ mod election_protocol {
     }
 
     #[test]
+    fn a_replacement_is_signed_by_list_signers_and_any_change_is_refused() {
+        use dobush_crypto::record::{
+            BoardEntry, ListSignatureError, check_replacement_signatures, credential_list_digest,
+            credential_replacement_digest, sign_credential_replacement,
+        };
+        let mut rng = ChaCha20Rng::seed_from_u64(33);
+        let old = Credential::generate(&mut rng).unwrap().public();
+        let new = Credential::generate(&mut rng).unwrap().public();
+        let keys: Vec<ed25519_dalek::SigningKey> =
+            (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+        // members 0 and 1 signed the list; member 2 did not
+        let list_signers: Vec<[u8; 32]> = keys[..2].iter().map(|k| k.verifying_key().to_bytes()).collect();
+        let fields = (old, new, "main", "TEC Batken No. 12/3");
+        let entry = sign_credential_replacement("c1", fields, &[("member 0", &keys[0]), ("member 1", &keys[1])]);
+        let BoardEntry::CredentialReplaced { signatures: sigs, .. } = &entry else { panic!("not a replacement") };
+        let check = |campaign: &str, f: (&_, &_, &str, &str), s: &[MemberSignature]| {
+            check_replacement_signatures(campaign, f, s, &list_signers)
+        };
+        check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), sigs).unwrap();
+        // every field is bound: campaign, old, new, style, decision
+        let sig_err = |r: Result<(), ListSignatureError>| matches!(r, Err(ListSignatureError::Signature(_)));
+        assert!(sig_err(check("c2", (&old, &new, "main", "TEC Batken No. 12/3"), sigs)));
+        assert!(sig_err(check("c1", (&new, &old, "main", "TEC Batken No. 12/3"), sigs)));
+        assert!(sig_err(check("c1", (&old, &old, "main", "TEC Batken No. 12/3"), sigs)));
+        assert!(sig_err(check("c1", (&old, &new, "other", "TEC Batken No. 12/3"), sigs)));
+        assert!(sig_err(check("c1", (&old, &new, "main", "TEC Batken No. 12/4"), sigs)));
+        // the length prefixes keep style and decision apart
+        assert_ne!(
+            credential_replacement_digest("c1", &old, &new, "ab", "c"),
+            credential_replacement_digest("c1", &old, &new, "a", "bc")
+        );
+        // an altered signature, none, one signer twice, a signer who did not sign the list
+        let mut bad = sigs.clone();
+        bad[1].signature[5] ^= 1;
+        assert!(sig_err(check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), &bad)));
+        assert_eq!(check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), &[]), Err(ListSignatureError::Unsigned));
+        let twice = vec![sigs[0].clone(), sigs[0].clone()];
+        assert!(matches!(
+            check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), &twice),
+            Err(ListSignatureError::Duplicate(_))
+        ));
+        let outsider = sign_credential_replacement("c1", fields, &[("member 2", &keys[2])]);
+        let BoardEntry::CredentialReplaced { signatures: outsider, .. } = &outsider else {
+            panic!("not a replacement")
+        };
+        assert!(matches!(
+            check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), outsider),
+            Err(ListSignatureError::NotAListSigner(_))
+        ));
+        // a replacement signature is neither a list nor a protocol signature (digest domains)
+        let digest = credential_replacement_digest("c1", &old, &new, "main", "TEC Batken No. 12/3");
+        assert_ne!(digest, body().digest());
+        assert_ne!(digest, credential_list_digest("c1", &entry.to_bytes().unwrap()));
+    }
+
+    #[test]
     fn a_credential_list_has_one_canonical_form() {
         use dobush_crypto::record::{BoardEntry, CredentialListError, ListedCredential, check_credential_list};
         let mut rng = ChaCha20Rng::seed_from_u64(32);

@@ -122,6 +122,35 @@ enum Command {
         #[arg(long)]
         member: String,
     },
+    /// Signs a credential replacement decided while voting is open (the digest recomputed from
+    /// the values below, as the commission's decision states them); prints the signature JSON,
+    /// one item of the replacement request's `signatures`. Same key and caveat as `sign`.
+    SignReplacement {
+        /// Keystore directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Campaign id.
+        #[arg(long)]
+        campaign: String,
+        /// The revoked credential (64 hex digits).
+        #[arg(long)]
+        old: String,
+        /// The new credential (64 hex digits).
+        #[arg(long)]
+        new: String,
+        /// The voter's ballot style.
+        #[arg(long)]
+        style: String,
+        /// Reference of the commission's decision, exactly as it will be posted.
+        #[arg(long)]
+        decision: String,
+        /// The digest the server named: refused unless equal to the recomputed one.
+        #[arg(long)]
+        digest: Option<String>,
+        /// The member's name and role.
+        #[arg(long)]
+        member: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -270,6 +299,20 @@ fn run(cli: Cli) -> Result<()> {
             let pass = read_passphrase(false)?;
             let (sig, count) = ops::sign_list(&dir, &pass, &list, &member)?;
             eprintln!("credential list of {count} e-voters signed");
+            println!("{}", serde_json::to_string_pretty(&sig)?);
+            Ok(())
+        }
+        Command::SignReplacement { dir, campaign, old, new, style, decision, digest, member } => {
+            let pass = read_passphrase(false)?;
+            let r = ops::ReplacementToSign {
+                campaign: &campaign,
+                old: &old,
+                new: &new,
+                style: &style,
+                decision: &decision,
+            };
+            let (sig, digest) = ops::sign_replacement(&dir, &pass, &r, digest.as_deref(), &member)?;
+            eprintln!("replacement signed: digest {}", hex::encode(digest));
             println!("{}", serde_json::to_string_pretty(&sig)?);
             Ok(())
         }

@@ -206,3 +206,53 @@ pub fn sign_list(store_dir: &Path, passphrase: &str, list_path: &Path, member: &
     let (_, secrets) = Keystore::open(store_dir, passphrase)?;
     Ok((MemberSignature::sign_digest(&digest, member, &secrets.member), count))
 }
+
+/// What a member signs for a credential replacement while voting is open, as the commission's
+/// decision states it (docs/protocol/10-board.md §Credential replacement signatures).
+pub struct ReplacementToSign<'a> {
+    /// The campaign id.
+    pub campaign: &'a str,
+    /// The revoked credential (64 hex digits; its fingerprint is in the decision).
+    pub old: &'a str,
+    /// The new credential.
+    pub new: &'a str,
+    /// The voter's ballot style.
+    pub style: &'a str,
+    /// Reference of the commission's decision, exactly as the server will post it.
+    pub decision: &'a str,
+}
+
+/// Signs a credential replacement with the member's key from the keystore. The digest is
+/// recomputed here from the decision's values (never taken from the server); `expected`, the
+/// digest the server named, must equal it. Returns the signature and the digest.
+pub fn sign_replacement(
+    store_dir: &Path,
+    passphrase: &str,
+    r: &ReplacementToSign<'_>,
+    expected: Option<&str>,
+    member: &str,
+) -> Result<(MemberSignature, [u8; 32])> {
+    use dobush_crypto::signature::VerifyingKey;
+    let key = |name: &str, hex: &str| -> Result<VerifyingKey> {
+        serde_json::from_value(serde_json::Value::String(hex.to_owned()))
+            .map_err(|e| anyhow!("--{name} is not a credential (64 hex digits of a valid key): {e}"))
+    };
+    let (old, new) = (key("old", r.old)?, key("new", r.new)?);
+    if old == new {
+        bail!("--old and --new are the same credential");
+    }
+    if r.campaign.is_empty() || r.style.is_empty() || r.decision.trim().is_empty() || member.trim().is_empty() {
+        bail!("--campaign, --style, --decision and --member must not be empty");
+    }
+    let digest = dobush_crypto::record::credential_replacement_digest(r.campaign, &old, &new, r.style, r.decision);
+    if let Some(claimed) = expected
+        && !claimed.eq_ignore_ascii_case(&hex::encode(digest))
+    {
+        bail!(
+            "the server's digest {claimed} is not this replacement's digest {}: check every value",
+            hex::encode(digest)
+        );
+    }
+    let (_, secrets) = Keystore::open(store_dir, passphrase)?;
+    Ok((MemberSignature::sign_digest(&digest, member, &secrets.member), digest))
+}

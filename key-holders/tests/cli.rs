@@ -153,7 +153,18 @@ fn ballot(council: usize, yes: bool) -> PlaintextBallot {
 /// Writes a closed election record encrypted to the CLI ceremony's joint key: 6 voters, one
 /// re-vote under `last_counts`; with `rogue`, one more ballot by a credential not on the list
 /// (on a board the server re-signed, with totals that include it). Returns the expected counts.
-fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
+/// What a dishonest server adds to the board of [`write_election`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rogue {
+    /// Nothing.
+    Honest,
+    /// A ballot by a credential that is not on the list.
+    Outsider,
+    /// A credential replacement signed by a key that did not sign the list (the server's own).
+    SelfSignedReplacement,
+}
+
+fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let manifest = pilot_manifest();
     let (params, publics, base) = c.context();
@@ -215,7 +226,19 @@ fn write_election(c: &Ceremony, out: &Path, rogue: bool) -> Vec<Vec<u64>> {
         cast.push(v);
         plain.push(p);
     }
-    if rogue {
+    if rogue == Rogue::SelfSignedReplacement {
+        let new = Credential::generate(&mut rng).unwrap();
+        let server_key = ed25519_dalek::SigningKey::generate(&mut rng);
+        let fields = (voters[5].public(), new.public(), "samarkandek", "no decision");
+        board
+            .append(&dobush_crypto::record::sign_credential_replacement(
+                &package.manifest.campaign_id,
+                fields,
+                &[("the server", &server_key)],
+            ))
+            .unwrap();
+    }
+    if rogue == Rogue::Outsider {
         let outsider = Credential::generate(&mut rng).unwrap();
         let p = ballot(4, true);
         let (b, _) = encrypt_ballot(&ctx, outsider.signing_key(), &p, &mut rng).unwrap();
@@ -348,7 +371,7 @@ fn ceremony_rehearsal_tally_and_signing() {
     // Tally: three key-holders check the record and decrypt their share of each total; the
     // shares combine to the known counts.
     let rec = c.root.join("record");
-    let expected = write_election(&c, &rec, false);
+    let expected = write_election(&c, &rec, Rogue::Honest);
     let mut all_shares: Vec<DecryptionShare> = Vec::new();
     for l in [1usize, 3, 5] {
         let out_file = c.root.join(format!("shares-{l}.json"));
@@ -382,7 +405,7 @@ fn ceremony_rehearsal_tally_and_signing() {
 
     // Tally refuses published totals that differ from the board's.
     let bad = c.root.join("record-bad-totals");
-    write_election(&c, &bad, false);
+    write_election(&c, &bad, Rogue::Honest);
     let mut r = read_record(&bad);
     r.encrypted_totals[0].totals.swap(0, 3);
     fs::write(bad.join("record.json"), serde_json::to_string(&r).unwrap()).unwrap();
@@ -390,7 +413,7 @@ fn ceremony_rehearsal_tally_and_signing() {
 
     // … a board altered after the final head …
     let altered = c.root.join("record-altered-board");
-    write_election(&c, &altered, false);
+    write_election(&c, &altered, Rogue::Honest);
     let board = fs::read_to_string(altered.join("board.jsonl")).unwrap();
     let mut lines: Vec<&str> = board.lines().collect();
     lines.remove(3);
@@ -399,8 +422,13 @@ fn ceremony_rehearsal_tally_and_signing() {
 
     // … a ballot by a credential that is not on the list, even on a re-signed board …
     let rogue = c.root.join("record-rogue");
-    write_election(&c, &rogue, true);
+    write_election(&c, &rogue, Rogue::Outsider);
     assert_tally_refused(&c, &rogue, "is not on the list");
+
+    // … a credential replaced by the server alone (signed by a key that did not sign the list) …
+    let replaced = c.root.join("record-self-replaced");
+    write_election(&c, &replaced, Rogue::SelfSignedReplacement);
+    assert_tally_refused(&c, &replaced, "did not sign the credential list");
 
     // … and a record of another ceremony (SimElection runs its own, same campaign id).
     let mut sim = SimElection::new(pilot_manifest(), ReVotePolicy::LastCounts, 3, ChaCha20Rng::seed_from_u64(3));
@@ -445,6 +473,52 @@ fn ceremony_rehearsal_tally_and_signing() {
     fs::write(&list_file, lying.to_string()).unwrap();
     let (code, err) = fails(PASS, &["sign-list", "--dir", c.store(2), "--list", s(&list_file), "--member", "M"]);
     assert!(code != 0 && err.contains("not the list's digest"), "{err}");
+    // Replacement signing: the digest recomputed from the decision's values, the server's compared.
+    let mut rng = ChaCha20Rng::seed_from_u64(41);
+    let (old, new) =
+        (Credential::generate(&mut rng).unwrap().public(), Credential::generate(&mut rng).unwrap().public());
+    let (old_hex, new_hex) = (old.0.to_hex(), new.0.to_hex());
+    let digest =
+        dobush_crypto::record::credential_replacement_digest(campaign, &old, &new, "samarkandek", "TEC No. 4/1");
+    let replacement = |digest: &str| {
+        vec![
+            "sign-replacement",
+            "--dir",
+            c.store(2),
+            "--campaign",
+            campaign,
+            "--old",
+            &old_hex,
+            "--new",
+            &new_hex,
+            "--style",
+            "samarkandek",
+            "--decision",
+            "TEC No. 4/1",
+            "--digest",
+            digest,
+            "--member",
+            "Member C. Cholponova",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<String>>()
+    };
+    let out = ok(&args(&replacement(&hex::encode(digest))));
+    let rsig: MemberSignature = serde_json::from_str(&out).unwrap();
+    dobush_crypto::record::check_replacement_signatures(
+        campaign,
+        (&old, &new, "samarkandek", "TEC No. 4/1"),
+        std::slice::from_ref(&rsig),
+        &[sig.public_key],
+    )
+    .unwrap();
+    let (code, err) = fails(PASS, &args(&replacement(&hex::encode([7u8; 32]))));
+    assert!(code != 0 && err.contains("not this replacement's digest"), "{err}");
+    let mut not_a_key = replacement(&hex::encode(digest));
+    not_a_key[8] = "00".repeat(31) + "zz";
+    let (code, err) = fails(PASS, &args(&not_a_key));
+    assert!(code != 0 && err.contains("--new is not a credential"), "{err}");
     let help = String::from_utf8(Command::new(BIN).args(["sign", "--help"]).output().unwrap().stdout).unwrap();
     assert!(help.contains("qualified cloud e-signature"), "{help}");
 }

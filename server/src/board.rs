@@ -287,35 +287,67 @@ pub struct Replacement<'a> {
     pub style: &'a str,
     /// Reference of the commission's decision.
     pub decision: &'a str,
+    /// Commission members' signatures over the replacement's digest (needed once the board is
+    /// open: docs/protocol/10-board.md §Credential replacement signatures).
+    pub signatures: &'a [dobush_crypto::election_protocol::MemberSignature],
 }
 
 impl Boards {
     /// Posts a `credential_replaced` entry and signs a head, inside the caller's transaction (a
     /// replacement by commission decision while voting is open). Before the opening nothing is
     /// posted: the credential list frozen at the opening already holds the new credential.
+    /// Once the board is open the replacement must carry valid signatures of members who signed
+    /// the list (docs/protocol/10-board.md §Credential replacement signatures); otherwise a 422
+    /// on `signatures` that names the digest to sign.
     pub fn credential_replaced(
         &self,
         c: &mut AnyConnection,
         id: &str,
         r: Replacement<'_>,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), ApiError> {
-        let Some((election, mut board)) = election_and_board(c, id, "credential_replaced")? else { return Ok(()) };
+    ) -> Result<Option<BoardEntry>, ApiError> {
+        let Some((election, mut board)) = election_and_board(c, id, "credential_replaced")? else { return Ok(None) };
         if board.size() == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let key = |h: &str| serde_json::from_value(serde_json::Value::String(h.to_string())).map_err(corrupt);
+        let (old, new) = (key(r.old)?, key(r.new)?);
+        let list_signers: Vec<[u8; 32]> =
+            match board.lines().get(1).map(|l| serde_json::from_str::<BoardEntry>(l)).transpose().map_err(corrupt)? {
+                Some(BoardEntry::CredentialListSigned { signatures }) => {
+                    signatures.iter().map(|s| s.public_key).collect()
+                }
+                _ => return Err(corrupt("the board's second entry is not the list's signatures")),
+            };
+        let fields = (&old, &new, r.style, r.decision);
+        if let Err(e) = dobush_crypto::record::check_replacement_signatures(id, fields, r.signatures, &list_signers) {
+            let digest = dobush_crypto::record::credential_replacement_digest(id, &old, &new, r.style, r.decision);
+            return Err(ApiError::invalid(
+                "signatures",
+                format!(
+                    "{e}. While voting is open a replacement needs the signatures of commission members who \
+                     signed the credential list, over digest {} (old {}, new {}, style {:?}, decision {:?}: \
+                     dobush-key-holders sign-replacement)",
+                    hex::encode(digest),
+                    r.old,
+                    r.new,
+                    r.style,
+                    r.decision
+                ),
+            ));
+        }
         let entry = BoardEntry::CredentialReplaced {
-            old: key(r.old)?,
-            new: key(r.new)?,
+            old,
+            new,
             style: r.style.to_string(),
             decision: r.decision.to_string(),
+            signatures: r.signatures.to_vec(),
         };
         let mut app =
             Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: None };
         app.append(c, &entry, None, now.timestamp())?;
         app.sign_head(c, election.package.base_hash, millis(now))?;
-        Ok(())
+        Ok(Some(entry))
     }
 }
 

@@ -165,16 +165,19 @@ impl SimElection {
         self.board.receipt(index, code, head).expect("receipt")
     }
 
-    /// Voter `i` lost their credential: the commission replaces it (recorded on the board).
+    /// Voter `i` lost their credential: the commission replaces it (recorded on the board,
+    /// signed by the first member, who signed the list).
     pub fn replace_credential(&mut self, i: usize) {
         let new = Credential::generate(&mut self.rng).expect("credential");
         let old = self.voters[i].credential.public();
-        let entry = BoardEntry::CredentialReplaced {
-            old,
-            new: new.public(),
-            style: self.voters[i].style.clone(),
-            decision: format!("CEC decision №{} (test)", i + 1),
-        };
+        let decision = format!("CEC decision №{} (test)", i + 1);
+        let signers: Vec<(&str, &ed25519_dalek::SigningKey)> =
+            self.members.iter().take(1).map(|k| ("member 1", k)).collect();
+        let entry = dobush_crypto::record::sign_credential_replacement(
+            &self.package.manifest.campaign_id,
+            (old, new.public(), &self.voters[i].style, &decision),
+            &signers,
+        );
         self.append(entry);
         self.replacements.push((old, new.public()));
         self.voters[i].credential = new;

@@ -122,10 +122,11 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     // 10. Credentials.
     let mut c = Report::start(
         "credentials",
-        "frozen credential list signed by the commission; every ballot signed by a listed credential of its style",
+        "frozen credential list signed by the commission, replacements signed by its signers; every ballot signed by a listed credential of its style",
     );
     let creds = credential_list(&entries, &mut c);
-    list_signatures(&ctx.election.manifest.campaign_id, &lines, &entries, &mut c);
+    let list_signers = list_signatures(&ctx.election.manifest.campaign_id, &lines, &entries, &mut c);
+    replacement_signatures(&ctx.election.manifest.campaign_id, &entries, &list_signers, &mut c);
     rep.finish(c);
 
     // 5. Ballots (parse; proofs batched and in parallel).
@@ -515,32 +516,94 @@ fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credent
 
 /// 10-board.md §Credential list signatures: every signature in `credential_list_signed` is an
 /// Ed25519 signature (strict) over SHA-256("dobush/v1/credential-list" ‖ u64be(len id) ‖ id ‖ the
-/// exact line of the `credential_list` entry); at least one, no key twice.
-fn list_signatures(campaign_id: &str, lines: &[&[u8]], entries: &[Entry], c: &mut crate::report::Running) {
+/// exact line of the `credential_list` entry); at least one, no key twice. Returns the signers'
+/// keys (they, and only they, may sign replacements) and notes them for comparison with the
+/// commission's minutes.
+fn list_signatures(
+    campaign_id: &str,
+    lines: &[&[u8]],
+    entries: &[Entry],
+    c: &mut crate::report::Running,
+) -> HashSet<[u8; 32]> {
     use sha2::{Digest, Sha256};
     let (Some(list), Some(signed)) = (
         entries.iter().find(|e| e.kind == "credential_list"),
         entries.iter().find(|e| e.kind == "credential_list_signed"),
     ) else {
         c.fail("the credential list is not signed by the commission (no credential_list_signed entry)");
-        return;
+        return HashSet::new();
     };
-    let Some(line) = lines.get(list.index) else { return };
+    let Some(line) = lines.get(list.index) else { return HashSet::new() };
     let mut h = Sha256::new();
     h.update(b"dobush/v1/credential-list");
     h.update((campaign_id.len() as u64).to_be_bytes());
     h.update(campaign_id.as_bytes());
     h.update(line);
-    let digest: [u8; 32] = h.finalize().into();
-    let sigs = match array(&signed.v, "signatures", "credential_list_signed") {
+    let signers = member_signatures(signed, "credential list", &h.finalize().into(), None, c);
+    c.note(format!("credential list signed by {}", signer_names(signed)));
+    signers
+}
+
+/// 10-board.md §Credential replacement signatures: every `credential_replaced` entry carries at
+/// least one strict Ed25519 signature, no key twice, over SHA-256("dobush/v1/credential-replacement"
+/// ‖ u64be(len id) ‖ id ‖ old ‖ new ‖ u64be(len style) ‖ style ‖ u64be(len decision) ‖ decision),
+/// each by a key that signed the credential list.
+fn replacement_signatures(
+    campaign_id: &str,
+    entries: &[Entry],
+    list_signers: &HashSet<[u8; 32]>,
+    c: &mut crate::report::Running,
+) {
+    use sha2::{Digest, Sha256};
+    for e in entries.iter().filter(|e| e.kind == "credential_replaced") {
+        let parsed = (|| -> Decoded<(Point, Point, String, String)> {
+            Ok((
+                point(field(&e.v, "old", "replacement")?, "old")?,
+                point(field(&e.v, "new", "replacement")?, "new")?,
+                string(&e.v, "style", "replacement")?,
+                string(&e.v, "decision", "replacement")?,
+            ))
+        })();
+        let (old, new, style, decision) = match parsed {
+            Ok(p) => p,
+            Err(err) => {
+                c.fail(format!("entry {}: {}", e.index, err.0));
+                continue;
+            }
+        };
+        let mut h = Sha256::new();
+        h.update(b"dobush/v1/credential-replacement");
+        h.update((campaign_id.len() as u64).to_be_bytes());
+        h.update(campaign_id.as_bytes());
+        h.update(old.bytes);
+        h.update(new.bytes);
+        h.update((style.len() as u64).to_be_bytes());
+        h.update(style.as_bytes());
+        h.update((decision.len() as u64).to_be_bytes());
+        h.update(decision.as_bytes());
+        member_signatures(e, "credential replacement", &h.finalize().into(), Some(list_signers), c);
+        c.note(format!("entry {}: replacement under decision {decision:?} signed by {}", e.index, signer_names(e)));
+    }
+}
+
+/// The `signatures` of entry `e` over `digest`: at least one, no key twice, each valid (strict
+/// Ed25519) and, with `allowed`, each key in it. Returns the keys.
+fn member_signatures(
+    e: &Entry,
+    what: &str,
+    digest: &[u8; 32],
+    allowed: Option<&HashSet<[u8; 32]>>,
+    c: &mut crate::report::Running,
+) -> HashSet<[u8; 32]> {
+    let mut seen = HashSet::new();
+    let sigs = match array(&e.v, "signatures", what) {
         Ok(a) => a,
-        Err(e) => {
-            c.fail(format!("entry {}: {}", signed.index, e.0));
-            return;
+        Err(err) => {
+            c.fail(format!("entry {}: {}", e.index, err.0));
+            return seen;
         }
     };
-    c.require(!sigs.is_empty(), || format!("entry {}: the credential list carries no signature", signed.index));
-    let mut seen = HashSet::new();
+    c.require(!sigs.is_empty(), || format!("entry {}: the {what} carries no signature", e.index));
     for (i, sg) in sigs.iter().enumerate() {
         c.items(1);
         let member = sg.get("member").and_then(Value::as_str).unwrap_or("?");
@@ -553,18 +616,35 @@ fn list_signatures(campaign_id: &str, lines: &[&[u8]], entries: &[Entry], c: &mu
         match parsed {
             Ok((pk, sig)) => {
                 c.require(seen.insert(pk), || {
-                    format!("entry {}: signature {i} ({member}): a second signature by the same key", signed.index)
+                    format!("entry {}: signature {i} ({member}): a second signature by the same key", e.index)
                 });
+                if let Some(allowed) = allowed {
+                    c.require(allowed.contains(&pk), || {
+                        format!(
+                            "entry {}: {what} signature {i} ({member}): the key did not sign the credential list",
+                            e.index
+                        )
+                    });
+                }
                 let ok = ed25519_dalek::VerifyingKey::from_bytes(&pk)
                     .ok()
-                    .and_then(|k| k.verify_strict(&digest, &ed25519_dalek::Signature::from_bytes(&sig)).ok());
-                c.require(ok.is_some(), || {
-                    format!("entry {}: credential list signature {i} ({member}): invalid", signed.index)
-                });
+                    .and_then(|k| k.verify_strict(digest, &ed25519_dalek::Signature::from_bytes(&sig)).ok());
+                c.require(ok.is_some(), || format!("entry {}: {what} signature {i} ({member}): invalid", e.index));
             }
-            Err(e) => c.fail(format!("entry {}: signature {i}: {}", signed.index, e.0)),
+            Err(err) => c.fail(format!("entry {}: signature {i}: {}", e.index, err.0)),
         }
     }
+    seen
+}
+
+/// The `member` names of entry `e`'s signatures, for the report.
+fn signer_names(e: &Entry) -> String {
+    let names: Vec<&str> =
+        e.v.get("signatures")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|s| s.get("member").and_then(Value::as_str)).collect())
+            .unwrap_or_default();
+    if names.is_empty() { "nobody".into() } else { names.join(", ") }
 }
 
 fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut crate::report::Running) -> (Vec<Cast>, Vec<Cast>) {

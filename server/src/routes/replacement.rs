@@ -1,7 +1,9 @@
 //! Replacement of a lost credential after the application deadline (issue 8; docs/protocol/
 //! 09-credentials.md §How credentials bind ballots, step 5): a commission procedure, recorded with
-//! the decision's reference in the audit log. The `credential_replaced` board entry comes with the
-//! board; [`credential_replaced_entry`] builds it.
+//! the decision's reference in the audit log. While voting is open it is posted on the board as a
+//! `credential_replaced` entry signed by commission members who signed the list
+//! (docs/protocol/10-board.md §Credential replacement signatures; checked in
+//! [`crate::board::Boards::credential_replaced`]).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
@@ -24,11 +26,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/{id}/credentials/replacements", web::post().to(replace));
 }
 
-/// The `credential_replaced` board entry (docs/protocol/10-board.md §Entries).
-pub fn credential_replaced_entry(old: &str, new: &str, style: &str, decision: &str) -> serde_json::Value {
-    json!({ "type": "credential_replaced", "old": old, "new": new, "style": style, "decision": decision })
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReplaceRequest {
@@ -36,6 +33,10 @@ struct ReplaceRequest {
     credential: String,
     /// Reference of the commission's decision (e.g. "TEC Batken No. 12/3 of 2023-04-02").
     decision: String,
+    /// While voting is open: signatures of commission members who signed the credential list over
+    /// the replacement's digest (docs/protocol/10-board.md §Credential replacement signatures).
+    #[serde(default)]
+    signatures: Vec<dobush_crypto::election_protocol::MemberSignature>,
 }
 
 async fn replace(
@@ -120,23 +121,31 @@ async fn replace(
                 .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(ts)))
                 .execute(c)?;
             super::cabinet::insert_active_credential(c, &id, pin.as_str(), &style, &key, ts)?;
-            boards.credential_replaced(
+            let posted = boards.credential_replaced(
                 c,
                 &id,
-                crate::board::Replacement { old: &old_key, new: &key, style: &style, decision: &decision },
+                crate::board::Replacement {
+                    old: &old_key,
+                    new: &key,
+                    style: &style,
+                    decision: &decision,
+                    signatures: &b.signatures,
+                },
                 now,
             )?;
-            let entry = credential_replaced_entry(&old_key, &key, &style, &decision);
+            let answer = json!({
+                "old": old_key, "new": key, "style": style, "decision": decision, "board_entry": posted,
+            });
             let details = json!({
                 "pin": pin.as_str(), "old": fingerprint_of_hex(&old_key), "new": fingerprint_of_hex(&key),
                 "style": style, "decision": decision,
             });
             audit::append(c, ts, &actor, "credential.replace", Some(&id), &details)?;
-            Ok(Ok(entry))
+            Ok(Ok(answer))
         })
         .await?;
     match outcome {
-        Ok(entry) => Ok(HttpResponse::Ok().json(json!({ "board_entry": entry }))),
+        Ok(answer) => Ok(HttpResponse::Ok().json(answer)),
         Err(territory) => {
             let e = ApiError::forbidden(
                 "outside_territory",

@@ -27,6 +27,8 @@ pub struct Election {
     pub voters: Vec<User>,
     /// The key ceremony (the key-holders' shares decrypt the totals in tests).
     pub ceremony: crate::ceremony::HttpCeremony,
+    /// The commission member who signed the credential list (and signs replacements).
+    pub member: ed25519_dalek::SigningKey,
 }
 
 pub fn manifest(id: &str) -> Manifest {
@@ -130,13 +132,13 @@ pub async fn open_election_on(app: TestApp, policy: &str, schedule: &Schedule) -
             .await;
         assert_eq!(r.status(), 201);
     }
-    let (package, ceremony) = install_package_and_open(&app, &id, manifest(&id), schedule).await;
+    let (package, ceremony, member) = install_package_and_open(&app, &id, manifest(&id), schedule).await;
     let ctx = package.context().unwrap();
     let mut voters = Vec::new();
     for pin in VOTERS {
         voters.push(app.login(pin).await);
     }
-    Election { app, id, ctx, package, creds, voters, ceremony }
+    Election { app, id, ctx, package, creds, voters, ceremony, member }
 }
 
 /// The commission's steps after the applications: key ceremony over HTTP (3 of 5), the package
@@ -148,7 +150,7 @@ pub async fn install_package_and_open(
     id: &str,
     manifest: Manifest,
     schedule: &Schedule,
-) -> (ElectionPackage, crate::ceremony::HttpCeremony) {
+) -> (ElectionPackage, crate::ceremony::HttpCeremony, ed25519_dalek::SigningKey) {
     let admin = app.admin().await;
     let id = id.to_string();
     assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
@@ -167,12 +169,12 @@ pub async fn install_package_and_open(
     let admin = app.admin().await;
     // voting does not open on an unsigned credential list
     assert_error(transition(&admin, &id, "open_voting").await, 409, "credential_list_unsigned").await;
-    sign_credential_list(app, &admin, &id).await;
+    let member = sign_credential_list(app, &admin, &id).await;
     assert_eq!(transition(&admin, &id, "open_voting").await.status(), 200);
     let package: ElectionPackage =
         reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap().json().await.unwrap();
     assert_eq!(package.context().unwrap().joint_key(), &ceremony.c.finish().unwrap().0.joint_key);
-    (package, ceremony)
+    (package, ceremony, member)
 }
 
 impl Election {

@@ -177,17 +177,51 @@ async fn a_credential_replaced_while_voting_is_posted_and_votes(b: Backend) {
     let mut e = open_election(b, "forbidden").await;
     let admin = e.app.admin().await;
     let new = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
-    let body = json!({ "pin": crate::ballots::VOTERS[0], "credential": new.public().0.to_hex(), "decision": "TEC Batken 12/3" });
-    let r = admin.post(&format!("/api/campaigns/{}/credentials/replacements", e.id), &body).await;
+    let path = format!("/api/campaigns/{}/credentials/replacements", e.id);
+    let fields = (e.creds[0].public(), new.public(), "main", "TEC Batken 12/3");
+    let signed_by = |key: &ed25519_dalek::SigningKey| {
+        let entry = dobush_crypto::record::sign_credential_replacement(&e.id, fields, &[("Member", key)]);
+        let BoardEntry::CredentialReplaced { signatures, .. } = entry else { unreachable!() };
+        serde_json::to_value(signatures).unwrap()
+    };
+    let mut body = json!({ "pin": crate::ballots::VOTERS[0], "credential": new.public().0.to_hex(), "decision": "TEC Batken 12/3" });
+    // while voting is open the server alone cannot replace a credential: unsigned, signed by a key
+    // that did not sign the list, or signed for another decision, it is refused (nothing written)
+    let refused = assert_error(admin.post(&path, &body).await, 422, "invalid_field").await;
+    assert_eq!(refused["field"], "signatures");
+    let digest =
+        dobush_crypto::record::credential_replacement_digest(&e.id, &fields.0, &fields.1, "main", "TEC Batken 12/3");
+    assert!(refused["message"].as_str().unwrap().contains(&hex::encode(digest)), "{refused}");
+    body["signatures"] = signed_by(&ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng));
+    let refused = assert_error(admin.post(&path, &body).await, 422, "invalid_field").await;
+    assert!(refused["message"].as_str().unwrap().contains("did not sign the credential list"), "{refused}");
+    body["signatures"] = signed_by(&e.member);
+    body["decision"] = "TEC Batken 12/4".into();
+    assert_error(admin.post(&path, &body).await, 422, "invalid_field").await;
+    // a refused replacement writes nothing: the board still has its 4 entries
+    let r = assert_error(get(&e, "/board/entries?start=0&end=5").await, 422, "invalid_field").await;
+    assert!(r["message"].as_str().unwrap().contains("the board has 4 entries"), "{r}");
+    body["decision"] = "TEC Batken 12/3".into();
+    let r = admin.post(&path, &body).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let answer: Value = r.json().await.unwrap();
     let head: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
     head.verify(&e.package.board_key).unwrap();
     assert_eq!(head.head.size, 5);
     let text = get(&e, "/board/entries?start=4&end=5").await.text().await.unwrap();
+    assert_eq!(answer["board_entry"], serde_json::from_str::<Value>(text.trim_end()).unwrap());
     match serde_json::from_str(text.trim_end()).unwrap() {
-        BoardEntry::CredentialReplaced { old, new: posted, style, decision } => {
+        BoardEntry::CredentialReplaced { old, new: posted, style, decision, signatures } => {
             assert_eq!((old, posted), (e.creds[0].public(), new.public()));
             assert_eq!((style.as_str(), decision.as_str()), ("main", "TEC Batken 12/3"));
+            let list_signers = [e.member.verifying_key().to_bytes()];
+            dobush_crypto::record::check_replacement_signatures(
+                &e.id,
+                (&old, &posted, &style, &decision),
+                &signatures,
+                &list_signers,
+            )
+            .unwrap();
         }
         other => panic!("{other:?}"),
     }

@@ -377,6 +377,64 @@ fn an_unsigned_or_badly_signed_credential_list_is_refused() {
 }
 
 #[test]
+fn a_replacement_not_signed_by_a_list_signer_is_refused() {
+    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::LastCounts, 4, ChaCha20Rng::seed_from_u64(81));
+    e.cast(0, &vote(1, true));
+    e.replace_credential(0);
+    e.cast(0, &vote(2, false));
+    let campaign = e.package.manifest.campaign_id.clone();
+    let (record, board, key) = e.close();
+    let c = Closed { record, board, key };
+    let honest = check(&c.record, c.board.lines());
+    assert!(honest.passed(), "{}", honest.text());
+    assert!(
+        honest
+            .notes_of("credentials")
+            .iter()
+            .any(|n| n.contains("replacement under decision") && n.contains("member 1")),
+        "{}",
+        honest.text()
+    );
+    let i = line_index(c.board.lines(), "credential_replaced", 0);
+    // The server replaces the credential on its own: a key of its own signs the same digest.
+    let server_key = ed25519_dalek::SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(82));
+    let own = |v: &mut Value| {
+        let old: dobush_crypto::signature::VerifyingKey = serde_json::from_value(v["old"].clone()).unwrap();
+        let new: dobush_crypto::signature::VerifyingKey = serde_json::from_value(v["new"].clone()).unwrap();
+        let fields = (old, new, v["style"].as_str().unwrap(), v["decision"].as_str().unwrap());
+        let entry =
+            dobush_crypto::record::sign_credential_replacement(&campaign, fields, &[("the server", &server_key)]);
+        v["signatures"] = serde_json::to_value(entry).unwrap()["signatures"].clone();
+    };
+    type Tamper<'a> = Box<dyn Fn(&mut Value) + 'a>;
+    let cases: [(&str, Tamper); 6] = [
+        ("carries no signature", Box::new(|v| v["signatures"] = Value::Array(vec![]))),
+        ("signatures", Box::new(|v| drop(v.as_object_mut().unwrap().remove("signatures")))),
+        ("(member 1): invalid", Box::new(|v| flip_hex(&mut v["signatures"][0]["signature"]))),
+        ("(member 1): invalid", Box::new(|v| v["decision"] = Value::from("another decision"))),
+        ("did not sign the credential list", Box::new(own)),
+        (
+            "same key",
+            Box::new(|v| {
+                let first = v["signatures"][0].clone();
+                v["signatures"].as_array_mut().unwrap().push(first);
+            }),
+        ),
+    ];
+    for (what, change) in cases {
+        let mut lines = c.board.lines().to_vec();
+        lines[i] = edit(&lines[i], |v| change(v));
+        let (rec, forged) = forge(&c, lines);
+        let r = check(&rec, &forged);
+        assert!(
+            r.failures_of("credentials").iter().any(|m| m.contains(&format!("entry {i}")) && m.contains(what)),
+            "{what}: {}",
+            r.text()
+        );
+    }
+}
+
+#[test]
 fn duplicated_ballot_is_detected() {
     let c = election(ReVotePolicy::LastCounts);
     let mut lines = c.board.lines().to_vec();
