@@ -10,31 +10,12 @@ use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, encrypt_ballot, v
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::elgamal::SecretKey;
-use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
+use dobush_crypto::manifest::Manifest;
 use dobush_crypto::tally::EncryptedTally;
 use rand::rngs::OsRng;
 
 fn manifest(k: usize) -> Manifest {
-    Manifest {
-        campaign_id: format!("bench-{k}"),
-        title: Localized::default(),
-        contests: vec![Contest {
-            id: "c".into(),
-            title: Localized::default(),
-            options: (0..k)
-                .map(|i| ContestOption {
-                    id: format!("o{i}"),
-                    name: Localized::default(),
-                    details: Localized::default(),
-                })
-                .collect(),
-            min_marks: 1,
-            max_marks: 1,
-            against_all: false,
-            blank_allowed: false,
-        }],
-        ballot_styles: vec![BallotStyle { id: "s".into(), contests: vec!["c".into()] }],
-    }
+    dobush_crypto::testing::one_contest_manifest(&format!("bench-{k}"), k)
 }
 
 fn per(d: Duration, n: usize) -> String {

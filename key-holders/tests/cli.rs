@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, encrypt_ballot, verify_ballot};
+use dobush_crypto::ballot::{encrypt_ballot, verify_ballot};
 use dobush_crypto::board::BoardKey;
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
@@ -24,7 +24,7 @@ use dobush_key_holders::ceremony::{ceremony_context, collect_transcript};
 use dobush_key_holders::keystore::Keystore;
 use dobush_key_holders::transport::{CeremonyDir, Relay};
 use dobush_tests::election::{SimElection, write_record};
-use dobush_tests::fixtures::{bishkek_2030, campaign_2030, pilot_manifest};
+use dobush_tests::fixtures::{bishkek_2030, campaign_2030, pilot_manifest, pilot_vote as ballot};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
@@ -138,21 +138,6 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn ballot(council: usize, yes: bool) -> PlaintextBallot {
-    let mut c = vec![0u8; 9];
-    c[council] = 1;
-    PlaintextBallot {
-        style: "samarkandek".into(),
-        contests: vec![
-            PlaintextContest { contest_id: "council".into(), selections: c },
-            PlaintextContest { contest_id: "question".into(), selections: if yes { vec![1, 0] } else { vec![0, 1] } },
-        ],
-    }
-}
-
-/// Writes a closed election record encrypted to the CLI ceremony's joint key: 6 voters, one
-/// re-vote under `last_counts`; with `rogue`, one more ballot by a credential not on the list
-/// (on a board the server re-signed, with totals that include it). Returns the expected counts.
 /// What a dishonest server adds to the board of [`write_election`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Rogue {
@@ -164,6 +149,9 @@ enum Rogue {
     SelfSignedReplacement,
 }
 
+/// Writes a closed election record encrypted to the CLI ceremony's joint key: 6 voters, one
+/// re-vote under `last_counts`, and what `rogue` adds (on a board the server re-signed, with
+/// totals that include any rogue ballot). Returns the expected counts of the honest ballots.
 fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let manifest = pilot_manifest();

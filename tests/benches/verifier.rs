@@ -11,7 +11,6 @@ use dobush_crypto::board::BoardKey;
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::credential::Credential;
 use dobush_crypto::elgamal::SecretKey;
-use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
 use dobush_crypto::record::{
     Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder, RECORD_VERSION,
     ReVotePolicy,
@@ -23,26 +22,8 @@ use rand_chacha::ChaCha20Rng;
 
 fn main() {
     let n: usize = std::env::var("DOBUSH_BENCH_BALLOTS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
-    let manifest = Manifest {
-        campaign_id: "bench".into(),
-        title: Localized::default(),
-        contests: vec![Contest {
-            id: "c".into(),
-            title: Localized::default(),
-            options: (0..5)
-                .map(|i| ContestOption {
-                    id: format!("o{i}"),
-                    name: Localized::default(),
-                    details: Localized::default(),
-                })
-                .collect(),
-            min_marks: 1,
-            max_marks: 1,
-            against_all: false,
-            blank_allowed: false,
-        }],
-        ballot_styles: vec![BallotStyle { id: "s".into(), contests: vec!["c".into()] }],
-    };
+    let manifest = dobush_crypto::testing::one_contest_manifest("bench", 5);
+
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let holders: Vec<PublishedKeyHolder> = (1..=5)
         .map(|i| PublishedKeyHolder {

@@ -1,5 +1,6 @@
 //! Election fixtures shared by the cross-crate tests and the vector generator.
 
+use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest};
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
 
 fn option(id: &str, ky: &str, ru: &str) -> ContestOption {
@@ -52,6 +53,21 @@ pub fn pilot_manifest() -> Manifest {
             id: "samarkandek".into(),
             contests: vec!["council".into(), "question".into()],
         }],
+    }
+}
+
+/// A ballot of [`pilot_manifest`]'s style: a mark for council candidate `candidate` (`0..9`:
+/// seven candidates, "against all", blank) and "yes" or "no" on the question.
+pub fn pilot_vote(candidate: usize, yes: bool) -> PlaintextBallot {
+    PlaintextBallot {
+        style: "samarkandek".into(),
+        contests: vec![
+            PlaintextContest {
+                contest_id: "council".into(),
+                selections: (0..9).map(|j| u8::from(j == candidate)).collect(),
+            },
+            PlaintextContest { contest_id: "question".into(), selections: if yes { vec![1, 0] } else { vec![0, 1] } },
+        ],
     }
 }
 

@@ -6,23 +6,9 @@
 use std::path::Path;
 
 use crate::election::SimElection;
-use crate::fixtures::pilot_manifest;
-use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest};
+use crate::fixtures::{pilot_manifest, pilot_vote as vote};
 use dobush_crypto::record::ReVotePolicy;
 use rand::SeedableRng;
-
-fn vote(candidate: usize, yes: bool) -> PlaintextBallot {
-    PlaintextBallot {
-        style: "samarkandek".into(),
-        contests: vec![
-            PlaintextContest {
-                contest_id: "council".into(),
-                selections: (0..9).map(|j| u8::from(j == candidate)).collect(),
-            },
-            PlaintextContest { contest_id: "question".into(), selections: if yes { vec![1, 0] } else { vec![0, 1] } },
-        ],
-    }
-}
 
 fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let d = dir.join(target);

@@ -2,29 +2,16 @@
 //! kind of tampering — by an outsider, or by a server that re-signs its forged board — is
 //! detected and located.
 
-use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest};
 use dobush_crypto::board::{BoardKey, TreeHead as CryptoHead};
 use dobush_crypto::record::{Board, BoardEntry, ElectionRecord, ReVotePolicy};
 use dobush_tests::election::SimElection;
 use dobush_tests::fixtures::pilot_manifest;
+pub(crate) use dobush_tests::fixtures::pilot_vote as vote;
 use dobush_verifier::record::{Options, verify};
 use dobush_verifier::report::Report;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
-
-pub(crate) fn vote(candidate: usize, yes: bool) -> PlaintextBallot {
-    PlaintextBallot {
-        style: "samarkandek".into(),
-        contests: vec![
-            PlaintextContest {
-                contest_id: "council".into(),
-                selections: (0..9).map(|j| u8::from(j == candidate)).collect(),
-            },
-            PlaintextContest { contest_id: "question".into(), selections: if yes { vec![1, 0] } else { vec![0, 1] } },
-        ],
-    }
-}
 
 pub(crate) struct Closed {
     pub(crate) record: ElectionRecord,
