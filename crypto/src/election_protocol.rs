@@ -300,15 +300,18 @@ impl ProtocolBody {
             if b.value > l3.value {
                 return fail(b, "a contest's ballots ≤ line 3");
             }
-            if v.value + i.value != b.value {
+            // checked sums: a published body's values are input (wrapping could satisfy a relation)
+            if v.value.checked_add(i.value) != Some(b.value) {
                 return fail(v, "valid + invalid = ballots");
             }
-            let marks: u64 = cl
+            let marks = cl
                 .lines
                 .iter()
                 .filter(|l| l.key.starts_with("option:") || l.key == "against_all")
-                .map(|l| l.value)
-                .sum();
+                .try_fold(0u64, |sum, l| sum.checked_add(l.value));
+            let Some(marks) = marks else {
+                return fail(v, "Σ options + against all fits in 64 bits");
+            };
             if c.max_marks == 1 && marks != v.value {
                 return fail(v, "valid = Σ options + against all (one-mark contest)");
             }

@@ -533,6 +533,24 @@ mod election_protocol {
     }
 
     #[test]
+    fn values_whose_sums_wrap_are_refused_not_wrapped() {
+        // found by the fuzz smoke run (fuzz/regressions/verifier/protocol-sum-overflow): a
+        // published body's values are input; a wrapping sum must neither panic nor pass
+        let m = manifest();
+        let mut b = body();
+        let valid = b.contests[0].lines.iter().position(|l| l.key == "valid").unwrap();
+        let invalid = b.contests[0].lines.iter().position(|l| l.key == "invalid").unwrap();
+        b.contests[0].lines[valid].value = u64::MAX;
+        b.contests[0].lines[invalid].value = 21; // u64::MAX + 21 wraps to 20 = ballots
+        assert!(b.check_control_relations(&m).is_err());
+        let mut b = body();
+        let option = b.contests[0].lines.iter().position(|l| l.key.starts_with("option:")).unwrap();
+        b.contests[0].lines[option].value = u64::MAX;
+        let e = b.check_control_relations(&m).unwrap_err();
+        assert!(e.to_string().contains("64 bits"), "{e}");
+    }
+
+    #[test]
     fn members_sign_and_a_changed_line_breaks_every_signature() {
         let mut rng = ChaCha20Rng::seed_from_u64(30);
         let keys: Vec<ed25519_dalek::SigningKey> =

@@ -35,6 +35,9 @@ pub fn write_all(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
         SimElection::new(pilot_manifest(), ReVotePolicy::LastCounts, 3, rand_chacha::ChaCha20Rng::seed_from_u64(7));
     let receipt = e.cast(0, &vote(1, true));
     e.cast(1, &vote(2, false));
+    // a credential replaced while voting (signed by a list signer) and a ballot under the new one
+    e.replace_credential(1);
+    e.cast(1, &vote(6, true));
     e.challenge(2, &vote(3, true));
     e.cast(2, &vote(4, true));
     e.cast(0, &vote(5, false));
@@ -44,6 +47,14 @@ pub fn write_all(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let receipt_json = serde_json::to_string(&receipt)?;
     for (i, line) in board.lines().iter().enumerate() {
         write(&out, "record", &format!("entry-{i}"), line.as_bytes())?;
+        if line.contains("\"type\":\"credential_replaced\"") {
+            // the commission's replacement request as the server receives it
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            let body = serde_json::json!({
+                "pin": "20101199000001", "credential": v["new"], "decision": v["decision"], "signatures": v["signatures"],
+            });
+            write(&out, "api_bodies", "replacement", &serde_json::to_vec(&body)?)?;
+        }
     }
     write(&out, "record", "package", serde_json::to_string(&record.package)?.as_bytes())?;
     let package_json = serde_json::to_string(&record.package)?;

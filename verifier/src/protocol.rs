@@ -145,16 +145,20 @@ pub fn check(rec: &Value, m: &Manifest, d: &Derived, c: &mut Running) {
             value(lines, "valid").unwrap_or(0),
             value(lines, "invalid").unwrap_or(0),
         );
-        let marks: u64 = lines
+        // Checked sums: the values are input, and a wrapped sum could satisfy a relation.
+        let marks: Option<u64> = lines
             .iter()
             .filter(|l| {
                 l.get("key").and_then(Value::as_str).is_some_and(|k| k.starts_with("option:") || k == "against_all")
             })
             .filter_map(|l| l.get("value").and_then(Value::as_u64))
-            .sum();
-        c.require(vv + vi == vb, || format!("control relation at line {n}.2: valid + invalid = ballots fails"));
+            .try_fold(0u64, u64::checked_add);
+        c.require(vv.checked_add(vi) == Some(vb), || {
+            format!("control relation at line {n}.2: valid + invalid = ballots fails")
+        });
         c.require(vb <= d.counted, || format!("control relation at line {n}.1: more ballots than counted"));
-        c.require(contest.max != 1 || marks == vv, || {
+        c.require(marks.is_some(), || format!("protocol section {n}: the marks' sum does not fit in 64 bits"));
+        c.require(contest.max != 1 || marks == Some(vv), || {
             format!("control relation at line {n}.2: valid = Σ options + against all fails")
         });
     }

@@ -591,6 +591,25 @@ fn protocol_control_relation_broken_is_located() {
 }
 
 #[test]
+fn protocol_values_whose_sums_wrap_are_located_not_wrapped() {
+    // found by the fuzz smoke run (fuzz/regressions/verifier/protocol-sum-overflow)
+    let c = election(ReVotePolicy::Forbidden);
+    let mut rec = c.record.clone();
+    let lines = &mut rec.protocol.as_mut().unwrap().body.contests[0].lines;
+    let at =
+        |lines: &[dobush_crypto::election_protocol::Line], key: &str| lines.iter().position(|l| l.key == key).unwrap();
+    let (valid, invalid, ballots) = (at(lines, "valid"), at(lines, "invalid"), at(lines, "ballots"));
+    lines[valid].value = u64::MAX;
+    lines[invalid].value = lines[ballots].value + 1; // valid + invalid wraps to ballots
+    let option = lines.iter().position(|l| l.key.starts_with("option:")).unwrap();
+    lines[option].value = u64::MAX; // and the marks' sum overflows
+    let r = check(&rec, c.board.lines());
+    let failures = r.failures_of("protocol");
+    assert!(failures.iter().any(|m| m.contains("valid + invalid = ballots")), "{}", r.text());
+    assert!(failures.iter().any(|m| m.contains("does not fit in 64 bits")), "{}", r.text());
+}
+
+#[test]
 fn protocol_signature_changed_is_located() {
     let c = election(ReVotePolicy::Forbidden);
     let mut rec = c.record.clone();
