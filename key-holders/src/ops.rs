@@ -234,7 +234,8 @@ pub fn sign_replacement(
 ) -> Result<(MemberSignature, [u8; 32])> {
     use dobush_crypto::signature::VerifyingKey;
     let key = |name: &str, hex: &str| -> Result<VerifyingKey> {
-        serde_json::from_value(serde_json::Value::String(hex.to_owned()))
+        dobush_crypto::group::GroupElement::from_hex(hex)
+            .map(VerifyingKey)
             .map_err(|e| anyhow!("--{name} is not a credential (64 hex digits of a valid key): {e}"))
     };
     let (old, new) = (key("old", r.old)?, key("new", r.new)?);

@@ -310,7 +310,9 @@ impl Boards {
         if board.size() == 0 {
             return Ok(None);
         }
-        let key = |h: &str| serde_json::from_value(serde_json::Value::String(h.to_string())).map_err(corrupt);
+        let key = |h: &str| {
+            dobush_crypto::group::GroupElement::from_hex(h).map(dobush_crypto::signature::VerifyingKey).map_err(corrupt)
+        };
         let (old, new) = (key(r.old)?, key(r.new)?);
         let list_signers: Vec<[u8; 32]> =
             match board.lines().get(1).map(|l| serde_json::from_str::<BoardEntry>(l)).transpose().map_err(corrupt)? {

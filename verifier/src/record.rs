@@ -124,9 +124,9 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
         "credentials",
         "frozen credential list signed by the commission, replacements signed by its signers; every ballot signed by a listed credential of its style",
     );
-    let creds = credential_list(&entries, &mut c);
-    let list_signers = list_signatures(&ctx.election.manifest.campaign_id, &lines, &entries, &mut c);
-    replacement_signatures(&ctx.election.manifest.campaign_id, &entries, &list_signers, &mut c);
+    let campaign_id = &ctx.election.manifest.campaign_id;
+    let list_signers = list_signatures(campaign_id, &lines, &entries, &mut c);
+    let creds = credential_list(campaign_id, &entries, &list_signers, &mut c);
     rep.finish(c);
 
     // 5. Ballots (parse; proofs batched and in parallel).
@@ -409,7 +409,14 @@ struct Credentials {
     revoked_before: std::collections::HashSet<[u8; 32]>,
 }
 
-fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credentials {
+/// The frozen list and the replacements (09-credentials.md §What a verifier checks), each
+/// replacement signed by members of `list_signers`.
+fn credential_list(
+    campaign_id: &str,
+    entries: &[Entry],
+    list_signers: &HashSet<[u8; 32]>,
+    c: &mut crate::report::Running,
+) -> Credentials {
     let mut creds = Credentials {
         listed: HashMap::new(),
         revoked_at: HashMap::new(),
@@ -480,15 +487,17 @@ fn credential_list(entries: &[Entry], c: &mut crate::report::Running) -> Credent
         }
     }
     for e in entries.iter().filter(|e| e.kind == "credential_replaced") {
-        let parsed = (|| -> Decoded<(Point, Point, String)> {
+        let parsed = (|| -> Decoded<(Point, Point, String, String)> {
             Ok((
                 point(field(&e.v, "old", "replacement")?, "old")?,
                 point(field(&e.v, "new", "replacement")?, "new")?,
                 string(&e.v, "style", "replacement")?,
+                string(&e.v, "decision", "replacement")?,
             ))
         })();
         match parsed {
-            Ok((old, new, style)) => {
+            Ok((old, new, style, decision)) => {
+                replacement_signatures(campaign_id, e, (&old, &new, &style, &decision), list_signers, c);
                 let known =
                     creds.listed.get(&old.bytes).or_else(|| creds.replacements.get(&old.bytes).map(|x| &x.0)).cloned();
                 c.require(known.as_ref() == Some(&style), || {
@@ -544,46 +553,30 @@ fn list_signatures(
     signers
 }
 
-/// 10-board.md §Credential replacement signatures: every `credential_replaced` entry carries at
-/// least one strict Ed25519 signature, no key twice, over SHA-256("dobush/v1/credential-replacement"
-/// ‖ u64be(len id) ‖ id ‖ old ‖ new ‖ u64be(len style) ‖ style ‖ u64be(len decision) ‖ decision),
+/// 10-board.md §Credential replacement signatures: a `credential_replaced` entry carries at least
+/// one strict Ed25519 signature, no key twice, over SHA-256("dobush/v1/credential-replacement" ‖
+/// u64be(len id) ‖ id ‖ old ‖ new ‖ u64be(len style) ‖ style ‖ u64be(len decision) ‖ decision),
 /// each by a key that signed the credential list.
 fn replacement_signatures(
     campaign_id: &str,
-    entries: &[Entry],
+    e: &Entry,
+    (old, new, style, decision): (&Point, &Point, &str, &str),
     list_signers: &HashSet<[u8; 32]>,
     c: &mut crate::report::Running,
 ) {
     use sha2::{Digest, Sha256};
-    for e in entries.iter().filter(|e| e.kind == "credential_replaced") {
-        let parsed = (|| -> Decoded<(Point, Point, String, String)> {
-            Ok((
-                point(field(&e.v, "old", "replacement")?, "old")?,
-                point(field(&e.v, "new", "replacement")?, "new")?,
-                string(&e.v, "style", "replacement")?,
-                string(&e.v, "decision", "replacement")?,
-            ))
-        })();
-        let (old, new, style, decision) = match parsed {
-            Ok(p) => p,
-            Err(err) => {
-                c.fail(format!("entry {}: {}", e.index, err.0));
-                continue;
-            }
-        };
-        let mut h = Sha256::new();
-        h.update(b"dobush/v1/credential-replacement");
-        h.update((campaign_id.len() as u64).to_be_bytes());
-        h.update(campaign_id.as_bytes());
-        h.update(old.bytes);
-        h.update(new.bytes);
-        h.update((style.len() as u64).to_be_bytes());
-        h.update(style.as_bytes());
-        h.update((decision.len() as u64).to_be_bytes());
-        h.update(decision.as_bytes());
-        member_signatures(e, "credential replacement", &h.finalize().into(), Some(list_signers), c);
-        c.note(format!("entry {}: replacement under decision {decision:?} signed by {}", e.index, signer_names(e)));
-    }
+    let mut h = Sha256::new();
+    h.update(b"dobush/v1/credential-replacement");
+    h.update((campaign_id.len() as u64).to_be_bytes());
+    h.update(campaign_id.as_bytes());
+    h.update(old.bytes);
+    h.update(new.bytes);
+    h.update((style.len() as u64).to_be_bytes());
+    h.update(style.as_bytes());
+    h.update((decision.len() as u64).to_be_bytes());
+    h.update(decision.as_bytes());
+    member_signatures(e, "credential replacement", &h.finalize().into(), Some(list_signers), c);
+    c.note(format!("entry {}: replacement under decision {decision:?} signed by {}", e.index, signer_names(e)));
 }
 
 /// The `signatures` of entry `e` over `digest`: at least one, no key twice, each valid (strict
