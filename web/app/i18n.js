@@ -1,11 +1,12 @@
-// Interface texts: each key has its Kyrgyz and Russian text; English only for the welcome page
-// (other English texts fall back to Russian). A missing key shows the key itself, which the
-// browser test would notice.
+// Interface texts: each key has its Kyrgyz and Russian text, and some an English one: the welcome
+// page and every text about what the voter must check or protect (the package fingerprint, the
+// receipt, the PIN). Other English texts fall back to Russian. A missing key shows the key itself,
+// which the browser test would notice.
 
 export const LANGS = ['ky', 'ru', 'en'];
 export const LANG_NAMES = { ky: 'Кыргызча', ru: 'Русский', en: 'English' };
 
-/** key → [Kyrgyz, Russian]. */
+/** key → [Kyrgyz, Russian] or [Kyrgyz, Russian, English]. */
 const TEXTS = {
   app_title: ['Добуш — электрондук добуш берүү', 'Добуш — электронное голосование'],
   skip: ['Негизги мазмунга өтүү', 'Перейти к содержанию'],
@@ -97,6 +98,17 @@ const TEXTS = {
   no_board_assets: ['Бул шайлоонун тактасында тиркеменин хэштери азырынча жок.', 'На доске этих выборов ещё нет хэшей приложения.'],
   choose_campaign: ['Шайлоону тандаңыз', 'Выберите выборы'],
   confirm_withdraw: ['Арызды чын эле кайтарып аласызбы?', 'Точно отозвать заявление?'],
+  // The election package (issue 18): its fingerprint, and a package switched by the server.
+  package_fp: ['Шайлоо пакетинин издери', 'Отпечаток пакета выборов', 'Election package fingerprint'],
+  package_fp_note: [
+    'Бул издерди шайлоо комиссиясы кагазда жана башка расмий булактарда жарыялаган издер менен салыштырыңыз. Эгер алар дал келбесе, бул тиркеме менен добуш бербеңиз жана комиссияга кабарлаңыз.',
+    'Сравните этот отпечаток с тем, что избирательная комиссия публикует на бумаге и в других официальных источниках. Если они не совпадают, не голосуйте в этом приложении и сообщите в комиссию.',
+    'Compare this fingerprint with the one the election commission publishes on paper and through its other official channels. If they differ, do not vote with this app and tell the commission.'],
+  package_switched_title: ['Шайлоо пакети алмаштырылды', 'Пакет выборов подменён', 'The election package was switched'],
+  package_switched: [
+    'Сервер бул шайлоо үчүн ушул түзмөк мурда кабыл алгандан башка шайлоо пакетин жөнөттү (мурдагы издер: {was}, азыркы: {now}). Бул тиркеме менен добуш бербеңиз жана шайлоо комиссиясына кабарлаңыз.',
+    'Сервер прислал для этих выборов другой пакет выборов, чем тот, который это устройство приняло раньше (прежний отпечаток: {was}, новый: {now}). Не голосуйте в этом приложении и сообщите в избирательную комиссию.',
+    'The server sent a different election package for this election than the one this device accepted before (earlier fingerprint: {was}, now: {now}). Do not vote with this app; tell the election commission.'],
 };
 
 const en = {
@@ -113,11 +125,11 @@ const en = {
   login: 'Log in with Tunduk',
 };
 
-const pick = (i) => Object.fromEntries(Object.entries(TEXTS).map(([k, v]) => [k, v[i]]));
+const pick = (i) => Object.fromEntries(Object.entries(TEXTS).filter(([, v]) => v[i] !== undefined).map(([k, v]) => [k, v[i]]));
 const ky = pick(0);
 const ru = pick(1);
 
-const DICTS = { ky, ru, en };
+const DICTS = { ky, ru, en: { ...pick(2), ...en } };
 
 let current = 'ky';
 

@@ -1,9 +1,10 @@
 // The Dobush browser voter app: one page, hash routes, no inline script or style (strict CSP),
 // the DOM built with createElement only (no innerHTML). Crypto: ../src/crypto (byte-identical to
-// the Rust crate on vectors/), receipts: ./receipt.js.
+// the Rust crate on vectors/), receipts: ./receipt.js, the pinned election package:
+// ./package-pin.js.
 
 import {
-  contextFromPackage, generateCredential, credentialFromSeed, credentialFromRecoveryCode, encryptBallot,
+  generateCredential, credentialFromSeed, credentialFromRecoveryCode, encryptBallot,
   verifyChallengedBallot, systemRng, trackingCodeShort,
 } from '../src/crypto/dobush.js';
 import { usesRangeProof, selectionCount, isValidVote } from '../src/crypto/manifest.js';
@@ -11,6 +12,7 @@ import { toHex, fromHex } from '../src/crypto/group.js';
 import qrcode from 'qrcode-generator';
 import { t, setLang, initialLang, lang, localized, LANGS, LANG_NAMES } from './i18n.js';
 import { verifyReceipt, verifyTreeHead } from './receipt.js';
+import { PackageSwitchedError, acceptPackage } from './package-pin.js';
 
 // ---- DOM helpers ------------------------------------------------------------------------------
 
@@ -114,14 +116,21 @@ async function campaigns() {
   return (await api('GET', '/api/campaigns')).campaigns ?? [];
 }
 
+/** The campaign's election package, its hashes recomputed and pinned on this device (package-pin.js). */
 const packages = new Map();
 async function loadPackage(id) {
   if (!packages.has(id)) {
     const pkg = await api('GET', `/api/v1/campaigns/${encodeURIComponent(id)}/package`);
-    packages.set(id, { pkg, ctx: contextFromPackage(pkg) });
+    const { ctx, fingerprint } = acceptPackage(localStorage, id, pkg);
+    packages.set(id, { pkg, ctx, fingerprint });
   }
   return packages.get(id);
 }
+
+/** The package fingerprint, with what the voter should compare it with. */
+const packageBox = (fingerprint) => h('section', { class: 'card package' },
+  h('p', {}, `${t('package_fp')}: `, h('code', { 'data-testid': 'package-fingerprint' }, fingerprint)),
+  h('p', { class: 'hint' }, t('package_fp_note')));
 
 // ---- device storage (the credential never leaves the device) --------------------------------------
 
@@ -168,6 +177,12 @@ function render() {
 }
 
 function showError(e) {
+  if (e instanceof PackageSwitchedError) {
+    show(h('h1', {}, t('package_switched_title')),
+      h('p', { class: 'notice bad', role: 'alert', 'data-testid': 'package-switched' },
+        t('package_switched', { was: e.pinned.fingerprint, now: e.served.fingerprint })));
+    return;
+  }
   const status = e instanceof HttpError ? ` (${e.status})` : '';
   show(h('h1', {}, t('error')), notice('bad', `${e.message}${status}`), button(t('retry'), render));
 }
@@ -334,7 +349,7 @@ function restoreForm(id, registered) {
 
 async function votePage(id) {
   show(h('p', {}, t('loading')));
-  const [{ pkg, ctx }, cab] = await Promise.all([loadPackage(id), api('GET', `/api/campaigns/${id}/cabinet`)]);
+  const [{ pkg, ctx, fingerprint }, cab] = await Promise.all([loadPackage(id), api('GET', `/api/campaigns/${id}/cabinet`)]);
   const cred = storedCredential(id);
   if (!cred || cred.public !== cab.credential?.public_key) {
     location.hash = '#/cabinet';
@@ -349,7 +364,7 @@ async function votePage(id) {
     return;
   }
   const marks = contests.map((c) => new Array(selectionCount(c)).fill(0));
-  ballotForm({ id, pkg, ctx, cred, style: style.id, contests, marks });
+  ballotForm({ id, pkg, ctx, fingerprint, cred, style: style.id, contests, marks });
 }
 
 function optionLabels(c) {
@@ -395,6 +410,7 @@ function ballotForm(v) {
   const msg = h('div', { 'aria-live': 'polite' });
   show(
     h('h1', {}, localized(v.pkg.manifest.title) || t('ballot')),
+    packageBox(v.fingerprint),
     h('form', {
       onsubmit: (e) => {
         e.preventDefault();
@@ -488,6 +504,7 @@ async function castBallot(v, enc) {
     receiptView(receipt),
     notice(ok ? 'good' : 'bad', ok ? t('receipt_ok') : `${t('receipt_bad')}: ${why}`),
     ok ? h('p', {}, t('save_receipt')) : null,
+    packageBox(v.fingerprint),
     h('details', {}, h('summary', {}, 'JSON'), h('pre', { 'data-testid': 'receipt-json' }, JSON.stringify(receipt))),
   );
 }
@@ -499,10 +516,10 @@ const receiptView = (r) => h('dl', {},
 // ---- later checks -----------------------------------------------------------------------------------
 
 async function checkStoredReceipt(id, receipt) {
-  const { pkg } = await loadPackage(id);
+  const { pkg, fingerprint } = await loadPackage(id);
   verifyReceipt(pkg, receipt);
   const line = (await boardText(id, receipt.index, receipt.index + 1)).replace(/\n$/, '');
-  return line === receipt.entry;
+  return { onBoard: line === receipt.entry, fingerprint };
 }
 
 function receiptPage() {
@@ -510,10 +527,12 @@ function receiptPage() {
   const results = h('div', { 'aria-live': 'polite', 'data-testid': 'receipt-results' });
   const run = async (id, receipt) => {
     try {
-      const onBoard = await checkStoredReceipt(id, receipt);
+      const { onBoard, fingerprint } = await checkStoredReceipt(id, receipt);
       results.append(h('section', { class: 'card' }, receiptView(receipt), notice('good', t('receipt_ok')),
-        notice(onBoard ? 'good' : 'bad', onBoard ? t('on_board_now') : t('not_on_board_now'))));
+        notice(onBoard ? 'good' : 'bad', onBoard ? t('on_board_now') : t('not_on_board_now'))),
+      packageBox(fingerprint));
     } catch (e) {
+      if (e instanceof PackageSwitchedError) throw e;
       results.append(h('section', { class: 'card' }, notice('bad', `${t('receipt_bad')}: ${e.message}`)));
     }
   };
@@ -523,7 +542,7 @@ function receiptPage() {
     h('h1', {}, t('nav_receipt')),
     saved.length ? h('h2', {}, t('receipts_saved')) : null,
     h('ul', {}, saved.map((r) => h('li', {}, h('code', {}, trackingCodeShort(r.receipt.tracking_code)), ' ',
-      button(t('verify'), () => { results.replaceChildren(); run(r.campaign, r.receipt); }, { 'data-testid': 'verify-saved' })))),
+      button(t('verify'), () => { results.replaceChildren(); run(r.campaign, r.receipt).catch(showError); }, { 'data-testid': 'verify-saved' })))),
     h('form', {
       onsubmit: (e) => {
         e.preventDefault();
@@ -533,7 +552,7 @@ function receiptPage() {
           results.append(notice('bad', `${t('receipt_bad')}: ${err.message}`));
           return;
         }
-        run(campaign.value.trim(), receipt);
+        run(campaign.value.trim(), receipt).catch(showError);
       },
     }, h('label', { for: 'receipt-campaign' }, t('choose_campaign')), campaign,
     h('label', { for: 'receipt-text' }, t('paste_receipt')), text,
@@ -544,7 +563,7 @@ function receiptPage() {
 
 async function checkPage(id, code) {
   show(h('p', {}, t('loading')));
-  const { pkg, ctx } = await loadPackage(id);
+  const { pkg, ctx, fingerprint } = await loadPackage(id);
   const lines = await boardLines(id);
   const idx = lines.findIndex((l) => { const e = JSON.parse(l); return e.type === 'challenged' && e.tracking_code === code; });
   if (idx < 0) {
@@ -560,6 +579,7 @@ async function checkPage(id, code) {
     h('p', {}, `${t('tracking_code')}: `, h('code', {}, trackingCodeShort(code)), ` · ${t('board_position')}: ${idx}`),
     h('h2', {}, t('opened_choices')),
     choiceList(contests, opened.contests.map((c) => c.selections)),
+    packageBox(fingerprint),
   );
 }
 
