@@ -109,6 +109,15 @@ const TEXTS = {
     'Сервер бул шайлоо үчүн ушул түзмөк мурда кабыл алгандан башка шайлоо пакетин жөнөттү (мурдагы издер: {was}, азыркы: {now}). Бул тиркеме менен добуш бербеңиз жана шайлоо комиссиясына кабарлаңыз.',
     'Сервер прислал для этих выборов другой пакет выборов, чем тот, который это устройство приняло раньше (прежний отпечаток: {was}, новый: {now}). Не голосуйте в этом приложении и сообщите в избирательную комиссию.',
     'The server sent a different election package for this election than the one this device accepted before (earlier fingerprint: {was}, now: {now}). Do not vote with this app; tell the election commission.'],
+  // Receipts checked against the ballot this device sent (issue 18).
+  receipt_not_mine: [
+    'Бул квитанция ушул түзмөк жөнөткөн бюллетенге таандык эмес: сервер сизге башка бирөөнүн квитанциясын көрсөтүүдө. Шайлоо комиссиясына кабарлаңыз.',
+    'Эта квитанция не относится к бюллетеню, отправленному с этого устройства: сервер показывает вам чужую квитанцию. Сообщите в избирательную комиссию.',
+    'This receipt is not for the ballot this device sent: the server is showing you someone else\'s receipt. Tell the election commission.'],
+  receipt_not_from_device: [
+    'Бул түзмөктөн бул шайлоодо бюллетень жөнөтүлгөн эмес: квитанция бюллетендин тактада турганын гана көрсөтөт, анын сиздики экенин эмес.',
+    'С этого устройства на этих выборах бюллетень не отправлялся: квитанция показывает только, что бюллетень на доске, но не то, что он ваш.',
+    'This device sent no ballot in this election: the receipt shows only that the ballot is on the board, not that it is yours.'],
 };
 
 const en = {

@@ -11,7 +11,7 @@ import { usesRangeProof, selectionCount, isValidVote } from '../src/crypto/manif
 import { toHex, fromHex } from '../src/crypto/group.js';
 import qrcode from 'qrcode-generator';
 import { t, setLang, initialLang, lang, localized, LANGS, LANG_NAMES } from './i18n.js';
-import { verifyReceipt, verifyTreeHead } from './receipt.js';
+import { NotMyBallotError, matchSentBallot, verifyReceipt, verifyTreeHead } from './receipt.js';
 import { PackageSwitchedError, acceptPackage } from './package-pin.js';
 
 // ---- DOM helpers ------------------------------------------------------------------------------
@@ -82,17 +82,20 @@ function csrf() {
   return m ? decodeURIComponent(m[1]) : '';
 }
 
-async function api(method, path, body) {
+/** A request whose body (if any) is already serialized JSON text. */
+async function request(method, path, bodyText) {
   const headers = { accept: 'application/json' };
   if (method !== 'GET') headers['x-csrf-token'] = csrf();
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
+  if (bodyText !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(path, { method, headers, body: bodyText, credentials: 'same-origin', cache: 'no-store' });
   const text = await r.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
   if (!r.ok) throw new HttpError(r.status, json);
   return json ?? text;
 }
+
+const api = (method, path, body) => request(method, path, body === undefined ? undefined : JSON.stringify(body));
 
 async function boardText(id, start, end) {
   const r = await fetch(`/api/v1/campaigns/${encodeURIComponent(id)}/board/entries?start=${start}&end=${end}`, { cache: 'no-store' });
@@ -144,6 +147,20 @@ function storedCredential(id) {
   }
 }
 const storeCredential = (id, cred) => localStorage.setItem(credKey(id), toHex(cred.seed));
+
+/** Every ballot this device sent in a campaign, `{ tracking_code, ballot }` (the exact request body). */
+const sentKey = (id) => `dobush.sent.${id}`;
+function sentBallots(id) {
+  try {
+    const all = JSON.parse(localStorage.getItem(sentKey(id)) ?? '[]');
+    return Array.isArray(all) ? all.filter((s) => typeof s?.tracking_code === 'string' && typeof s?.ballot === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+function rememberSent(id, sent) {
+  localStorage.setItem(sentKey(id), JSON.stringify([...sentBallots(id).filter((s) => s.tracking_code !== sent.tracking_code), sent]));
+}
 const receiptsKey = 'dobush.receipts';
 function storedReceipts() {
   try { return JSON.parse(localStorage.getItem(receiptsKey) ?? '[]'); } catch { return []; }
@@ -487,22 +504,31 @@ async function checkBallot(v, enc, plaintext) {
   );
 }
 
+/** A receipt refused because it is not for this device's ballot (receipt.js matchSentBallot). */
+const notMine = (e) => h('p', { class: 'notice bad', role: 'alert', 'data-testid': 'receipt-not-mine' }, `${t('receipt_not_mine')} (${e.message})`);
+
 async function castBallot(v, enc) {
-  const receipt = await api('POST', `/api/campaigns/${v.id}/ballots`, enc.ballot);
+  // The exact bytes sent, kept before sending: a receipt is accepted only for these.
+  const sent = { tracking_code: enc.trackingCode, ballot: JSON.stringify(enc.ballot) };
+  rememberSent(v.id, sent);
+  const receipt = await request('POST', `/api/campaigns/${v.id}/ballots`, sent.ballot);
   let ok = null;
   let why = '';
+  let refusal = null;
   try {
     verifyReceipt(v.pkg, receipt);
+    matchSentBallot(receipt, [sent]);
     ok = true;
   } catch (e) {
     ok = false;
     why = e.message;
+    if (e instanceof NotMyBallotError) refusal = notMine(e);
   }
   if (ok) storeReceipt(v.id, receipt);
   show(
     h('h1', {}, t('receipt')),
     receiptView(receipt),
-    notice(ok ? 'good' : 'bad', ok ? t('receipt_ok') : `${t('receipt_bad')}: ${why}`),
+    refusal ?? notice(ok ? 'good' : 'bad', ok ? t('receipt_ok') : `${t('receipt_bad')}: ${why}`),
     ok ? h('p', {}, t('save_receipt')) : null,
     packageBox(v.fingerprint),
     h('details', {}, h('summary', {}, 'JSON'), h('pre', { 'data-testid': 'receipt-json' }, JSON.stringify(receipt))),
@@ -515,11 +541,17 @@ const receiptView = (r) => h('dl', {},
 
 // ---- later checks -----------------------------------------------------------------------------------
 
+/**
+ * Checks a receipt again: valid for the pinned package, for a ballot this device sent (when it
+ * sent any in the campaign), and still the entry at its position on the board.
+ */
 async function checkStoredReceipt(id, receipt) {
   const { pkg, fingerprint } = await loadPackage(id);
   verifyReceipt(pkg, receipt);
+  const sent = sentBallots(id);
+  if (sent.length) matchSentBallot(receipt, sent);
   const line = (await boardText(id, receipt.index, receipt.index + 1)).replace(/\n$/, '');
-  return { onBoard: line === receipt.entry, fingerprint };
+  return { onBoard: line === receipt.entry, fromDevice: sent.length > 0, fingerprint };
 }
 
 function receiptPage() {
@@ -527,13 +559,14 @@ function receiptPage() {
   const results = h('div', { 'aria-live': 'polite', 'data-testid': 'receipt-results' });
   const run = async (id, receipt) => {
     try {
-      const { onBoard, fingerprint } = await checkStoredReceipt(id, receipt);
+      const { onBoard, fromDevice, fingerprint } = await checkStoredReceipt(id, receipt);
       results.append(h('section', { class: 'card' }, receiptView(receipt), notice('good', t('receipt_ok')),
+        fromDevice ? null : notice('warn', t('receipt_not_from_device')),
         notice(onBoard ? 'good' : 'bad', onBoard ? t('on_board_now') : t('not_on_board_now'))),
       packageBox(fingerprint));
     } catch (e) {
       if (e instanceof PackageSwitchedError) throw e;
-      results.append(h('section', { class: 'card' }, notice('bad', `${t('receipt_bad')}: ${e.message}`)));
+      results.append(h('section', { class: 'card' }, e instanceof NotMyBallotError ? notMine(e) : notice('bad', `${t('receipt_bad')}: ${e.message}`)));
     }
   };
   const campaign = h('input', { id: 'receipt-campaign', autocomplete: 'off', 'data-testid': 'receipt-campaign' });
