@@ -118,6 +118,42 @@ const TEXTS = {
     'Бул түзмөктөн бул шайлоодо бюллетень жөнөтүлгөн эмес: квитанция бюллетендин тактада турганын гана көрсөтөт, анын сиздики экенин эмес.',
     'С этого устройства на этих выборах бюллетень не отправлялся: квитанция показывает только, что бюллетень на доске, но не то, что он ваш.',
     'This device sent no ballot in this election: the receipt shows only that the ballot is on the board, not that it is yours.'],
+  // The credential under a PIN (issue 18).
+  pin_set_title: ['PIN-код тандаңыз', 'Выберите PIN-код', 'Choose a PIN'],
+  pin_explain: [
+    'Ачкыч ушул түзмөктө сиз гана билген PIN-код менен шифрленип сакталат. Жок дегенде 6 сандан турган PIN тандаңыз (туулган күнүңүздү же 123456 колдонбоңуз). Тиркеме аны ачкыч керек болгондо сурайт: бюллетенди шифрлөөдө жана калыбына келтирүү кодун көрсөтүүдө. PIN эч жерде сакталбайт: аны унутсаңыз, калыбына келтирүү кодун колдонуңуз.',
+    'Ключ хранится на этом устройстве зашифрованным PIN-кодом, который знаете только вы. Выберите PIN не короче 6 цифр (не используйте дату рождения или 123456). Приложение спросит его, когда понадобится ключ: чтобы зашифровать бюллетень или показать код восстановления. PIN нигде не сохраняется: если забудете его, воспользуйтесь кодом восстановления.',
+    'Your key is kept on this device encrypted under a PIN that only you know. Choose at least 6 digits (not your birth date, not 123456). The app asks for it when it needs the key: to encrypt your ballot or to show the recovery code. The PIN is stored nowhere: if you forget it, use your recovery code.'],
+  pin_label: ['PIN (жок дегенде 6 сан)', 'PIN (не меньше 6 цифр)', 'PIN (at least 6 digits)'],
+  pin_repeat: ['PIN-кодду кайталаңыз', 'Повторите PIN', 'Repeat the PIN'],
+  pin_set: ['PIN-кодду коюу', 'Установить PIN', 'Set the PIN'],
+  pin_mismatch: ['PIN-коддор дал келбейт.', 'PIN-коды не совпадают.', 'The two PINs differ.'],
+  pin_short: ['PIN жок дегенде 6 сандан турушу керек.', 'PIN должен содержать не меньше 6 цифр.', 'The PIN must have at least 6 digits.'],
+  pin_digits: ['PIN сандардан гана турушу керек.', 'PIN должен состоять только из цифр.', 'The PIN must be digits only.'],
+  pin_long: ['PIN 32 сандан ашпашы керек.', 'PIN должен быть не длиннее 32 цифр.', 'The PIN can have at most 32 digits.'],
+  pin_trivial: [
+    'Бул PIN өтө оңой табылат (бир эле сан же катар сандар). Башкасын тандаңыз.',
+    'Этот PIN слишком легко угадать (одна и та же цифра или цифры подряд). Выберите другой.',
+    'This PIN is too easy to guess (one digit repeated, or a run). Choose another.'],
+  pin_enter_title: ['PIN-кодду киргизиңиз', 'Введите PIN-код', 'Enter your PIN'],
+  pin_enter_note: ['PIN ушул түзмөктөгү ачкычыңызды ачат.', 'PIN открывает ваш ключ на этом устройстве.', 'Your PIN opens your key on this device.'],
+  pin_unlock: ['Ачуу', 'Открыть', 'Unlock'],
+  pin_working: ['Иштелүүдө… (бир-эки секунд)', 'Обработка… (пара секунд)', 'Working… (a second or two)'],
+  pin_wrong: ['PIN туура эмес. Калган аракеттер: {left}.', 'Неверный PIN. Осталось попыток: {left}.', 'Wrong PIN. Attempts left: {left}.'],
+  pin_wait: ['Туура эмес аракеттер өтө көп. {s} секунд күтүңүз.', 'Слишком много неверных попыток. Подождите {s} с.', 'Too many wrong attempts. Wait {s} s.'],
+  pin_locked: [
+    'Туура эмес PIN өтө көп жолу киргизилди: ачкыч бул түзмөктө бөгөттөлдү. Аны калыбына келтирүү коду менен калыбына келтирип, жаңы PIN коюңуз.',
+    'Слишком много неверных PIN: ключ на этом устройстве заблокирован. Восстановите его по коду восстановления и задайте новый PIN.',
+    'Too many wrong PINs: the key is locked on this device. Restore it with your recovery code and set a new PIN.'],
+  pin_migrate: [
+    'Ачкыч бул түзмөктө PIN-кодсуз сакталган (тиркеменин мурдагы версиясы). Аны коргоо үчүн PIN коюңуз.',
+    'Ключ хранится на этом устройстве без PIN-кода (прежняя версия приложения). Задайте PIN, чтобы его защитить.',
+    'Your key is stored on this device without a PIN (an earlier version of the app). Set a PIN to protect it.'],
+  show_recovery: ['Калыбына келтирүү кодун көрсөтүү', 'Показать код восстановления', 'Show the recovery code'],
+  cred_wiped: [
+    '«{name}» шайлоосунда добуш берүү бүттү: шайлоочунун ачкычы бул түзмөктөн өчүрүлдү.',
+    'Голосование на выборах «{name}» окончено: ключ избирателя удалён с этого устройства.',
+    'Voting in “{name}” is over: the voter key was deleted from this device.'],
 };
 
 const en = {

@@ -1,18 +1,21 @@
 // The Dobush browser voter app: one page, hash routes, no inline script or style (strict CSP),
 // the DOM built with createElement only (no innerHTML). Crypto: ../src/crypto (byte-identical to
 // the Rust crate on vectors/), receipts: ./receipt.js, the pinned election package:
-// ./package-pin.js.
+// ./package-pin.js, the credential under a PIN: ./vault.js.
 
 import {
   generateCredential, credentialFromSeed, credentialFromRecoveryCode, encryptBallot,
   verifyChallengedBallot, systemRng, trackingCodeShort,
 } from '../src/crypto/dobush.js';
 import { usesRangeProof, selectionCount, isValidVote } from '../src/crypto/manifest.js';
-import { toHex, fromHex } from '../src/crypto/group.js';
+import { fromHex } from '../src/crypto/group.js';
 import qrcode from 'qrcode-generator';
 import { t, setLang, initialLang, lang, localized, LANGS, LANG_NAMES } from './i18n.js';
 import { NotMyBallotError, matchSentBallot, verifyReceipt, verifyTreeHead } from './receipt.js';
 import { PackageSwitchedError, acceptPackage } from './package-pin.js';
+import {
+  PinError, WrongPinError, checkNewPin, openSeed, pinGate, readStored, sealSeed, withFailure, withSuccess,
+} from './vault.js';
 
 // ---- DOM helpers ------------------------------------------------------------------------------
 
@@ -137,16 +140,29 @@ const packageBox = (fingerprint) => h('section', { class: 'card package' },
 
 // ---- device storage (the credential never leaves the device) --------------------------------------
 
-const credKey = (id) => `dobush.credential.${id}`;
-function storedCredential(id) {
+const credPrefix = 'dobush.credential.';
+const credKey = (id) => `${credPrefix}${id}`;
+
+/**
+ * What this device holds for a campaign, without the PIN: `null`, or `{ public, record }` (sealed
+ * under a PIN, vault.js), or `{ public, legacy }` (a plain seed of an earlier app version, to be
+ * sealed on next use; `legacy` is the seed).
+ */
+function deviceCredential(id) {
+  let stored;
   try {
-    const hex = localStorage.getItem(credKey(id));
-    return hex ? credentialFromSeed(fromHex(hex, 16, 'stored credential')) : null;
+    stored = readStored(localStorage.getItem(credKey(id)));
   } catch {
     return null;
   }
+  if (!stored) return null;
+  if (stored.record) return { public: stored.record.public, record: stored.record };
+  const cred = credentialFromSeed(stored.legacy);
+  stored.legacy.fill(0);
+  return { public: cred.public, legacy: cred.seed };
 }
-const storeCredential = (id, cred) => localStorage.setItem(credKey(id), toHex(cred.seed));
+const saveRecord = (id, record) => localStorage.setItem(credKey(id), JSON.stringify(record));
+const forgetCredential = (id) => localStorage.removeItem(credKey(id));
 
 /** Every ballot this device sent in a campaign, `{ tracking_code, ballot }` (the exact request body). */
 const sentKey = (id) => `dobush.sent.${id}`;
@@ -161,6 +177,35 @@ function sentBallots(id) {
 function rememberSent(id, sent) {
   localStorage.setItem(sentKey(id), JSON.stringify([...sentBallots(id).filter((s) => s.tracking_code !== sent.tracking_code), sent]));
 }
+
+/** States after voting: the device deletes its credential for the campaign once it sees one. */
+const ENDED = new Set(['closed', 'tallied', 'protocol_signed']);
+
+/**
+ * Deletes the stored credential of every campaign whose voting is over; returns their names. A
+ * campaign the app cannot ask about now is left for the next time.
+ */
+async function wipeEnded() {
+  const ids = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (k?.startsWith(credPrefix)) ids.push(k.slice(credPrefix.length));
+  }
+  const wiped = [];
+  for (const id of ids) {
+    try {
+      const c = await api('GET', `/api/campaigns/${encodeURIComponent(id)}`);
+      if (ENDED.has(c.state)) {
+        forgetCredential(id);
+        wiped.push(c.name ?? id);
+      }
+    } catch {
+      // offline, or a campaign the server does not know: decide next time
+    }
+  }
+  return wiped;
+}
+
 const receiptsKey = 'dobush.receipts';
 function storedReceipts() {
   try { return JSON.parse(localStorage.getItem(receiptsKey) ?? '[]'); } catch { return []; }
@@ -190,7 +235,15 @@ function render() {
   document.title = t('app_title');
   const body = document.body;
   body.replaceChildren(...header(), h('main', { id: 'main' }), h('footer', {}, t('mobile_path')));
-  route().catch(showError);
+  let wiped = [];
+  wipeEnded()
+    .then((names) => { wiped = names; return route(); })
+    .catch(showError)
+    .finally(() => {
+      for (const name of wiped.reverse()) {
+        main()?.prepend(h('p', { class: 'notice info', role: 'status', 'data-testid': 'cred-wiped' }, t('cred_wiped', { name })));
+      }
+    });
 }
 
 function showError(e) {
@@ -291,9 +344,10 @@ async function cabinetPage() {
 
 async function campaignCard(id) {
   const [campaign, cab] = await Promise.all([api('GET', `/api/campaigns/${id}`), api('GET', `/api/campaigns/${id}/cabinet`)]);
-  const local = storedCredential(id);
+  const local = deviceCredential(id);
   const registered = cab.credential?.public_key;
   const onDevice = local && registered && local.public === registered;
+  const locked = onDevice && local.record && pinGate(local.record, Date.now()).locked;
   const out = h('section', { class: 'card', 'data-campaign': id },
     h('h2', {}, campaign.name),
     h('dl', {},
@@ -304,28 +358,38 @@ async function campaignCard(id) {
   if (registered) {
     out.append(h('p', {}, `${t('fingerprint')}: `, h('code', { 'data-testid': 'fingerprint' }, cab.credential.fingerprint)),
       notice(onDevice ? 'good' : 'warn', onDevice ? t('cred_on_device') : t('cred_not_on_device')));
-    if (!onDevice) out.append(restoreForm(id, registered));
+    if (onDevice && local.legacy) {
+      out.append(notice('warn', t('pin_migrate')), button(t('pin_set'), () => migratePage(id, render), { 'data-testid': 'pin-migrate' }));
+    } else if (locked) {
+      out.append(notice('bad', t('pin_locked')), restoreForm(id, registered));
+    } else if (onDevice) {
+      out.append(button(t('show_recovery'), () => unlockPage(id, (cred) => showRecovery(cred.recoveryCode(), cred.fingerprint)), { 'data-testid': 'show-recovery' }));
+    } else {
+      out.append(restoreForm(id, registered));
+    }
   }
-  const apply = async () => {
+  const apply = () => {
     const cred = generateCredential(systemRng);
-    await api('PUT', `/api/campaigns/${id}/cabinet/application`, { credential: cred.public });
-    storeCredential(id, cred);
-    showRecovery(id, cred);
+    setPinPage(id, null, cred, async (record) => {
+      await api('PUT', `/api/campaigns/${id}/cabinet/application`, { credential: cred.public });
+      saveRecord(id, record);
+      showRecovery(cred.recoveryCode(), cred.fingerprint);
+    });
   };
   if (cab.applications_open) {
-    out.append(button(registered ? t('reapply') : t('apply'), () => apply().catch(showError), { class: registered ? '' : 'primary', 'data-testid': 'apply' }));
+    out.append(button(registered ? t('reapply') : t('apply'), apply, { class: registered ? '' : 'primary', 'data-testid': 'apply' }));
     if (registered) {
       out.append(button(t('withdraw'), async () => {
         if (!confirm(t('confirm_withdraw'))) return;
         await api('DELETE', `/api/campaigns/${id}/cabinet/application`).catch(showError);
-        localStorage.removeItem(credKey(id));
+        forgetCredential(id);
         render();
       }, { 'data-testid': 'withdraw' }));
     }
   } else {
     out.append(h('p', {}, t('applications_closed')));
   }
-  if (campaign.state === 'voting_open' && onDevice) {
+  if (campaign.state === 'voting_open' && onDevice && !locked) {
     out.append(h('a', { class: 'button primary', href: `#/vote/${id}`, 'data-testid': 'vote' }, t('vote')));
   } else if (registered) {
     out.append(h('p', {}, t('voting_not_open')));
@@ -333,33 +397,187 @@ async function campaignCard(id) {
   return out;
 }
 
-function showRecovery(id, cred) {
+/** The recovery code, right after it was made or unlocked with the PIN. */
+function showRecovery(code, fingerprint) {
   show(
     h('h1', {}, t('recovery_code')),
     h('p', {}, t('recovery_note')),
-    h('p', { class: 'code big', 'data-testid': 'recovery-code' }, cred.recoveryCode()),
-    h('p', {}, `${t('fingerprint')}: `, h('code', { 'data-testid': 'new-fingerprint' }, cred.fingerprint)),
+    h('p', { class: 'code big', 'data-testid': 'recovery-code' }, code),
+    h('p', {}, `${t('fingerprint')}: `, h('code', { 'data-testid': 'new-fingerprint' }, fingerprint)),
     button(t('wrote_it_down'), () => { location.hash = '#/cabinet'; render(); }, { class: 'primary', 'data-testid': 'wrote-it-down' }),
   );
 }
 
+// ---- the PIN (vault.js): set when the credential is made or restored, asked when the seed is needed
+
+function pinMessage(e) {
+  if (!(e instanceof PinError)) return e.message;
+  return ({ digits: t('pin_digits'), short: t('pin_short'), long: t('pin_long'), trivial: t('pin_trivial'), mismatch: t('pin_mismatch') })[e.code] ?? e.message;
+}
+
+/** A new PIN typed twice; `read()` returns it or throws a PinError. */
+function newPinInputs(prefix) {
+  const attrs = (id, testid) => ({ id, type: 'password', inputmode: 'numeric', autocomplete: 'new-password', 'data-testid': testid });
+  const pin = h('input', attrs(`${prefix}-pin`, 'pin-new'));
+  const again = h('input', attrs(`${prefix}-pin2`, 'pin-repeat'));
+  return {
+    nodes: [h('label', { for: pin.id }, t('pin_label')), pin, h('label', { for: again.id }, t('pin_repeat')), again],
+    read() {
+      checkNewPin(pin.value);
+      if (pin.value !== again.value) throw new PinError('mismatch', 'the two PINs differ');
+      return pin.value;
+    },
+    clear() {
+      pin.value = '';
+      again.value = '';
+    },
+  };
+}
+
+/**
+ * Asks for a new PIN, seals `cred`'s seed under it and calls `done(record)`; `cred.seed` is wiped
+ * afterwards, whatever happens.
+ */
+function setPinPage(id, intro, cred, done) {
+  const inputs = newPinInputs(`set-${id}`);
+  const msg = h('div', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'pin-set' }, t('pin_set'));
+  show(
+    h('h1', {}, t('pin_set_title')),
+    intro ? notice('warn', intro) : null,
+    h('p', {}, t('pin_explain')),
+    h('form', {
+      onsubmit: async (e) => {
+        e.preventDefault();
+        let pin;
+        try {
+          pin = inputs.read();
+        } catch (err) {
+          msg.replaceChildren(notice('bad', pinMessage(err)));
+          return;
+        }
+        inputs.clear();
+        submit.disabled = true;
+        msg.replaceChildren(notice('info', t('pin_working')));
+        try {
+          const t0 = performance.now();
+          const record = await sealSeed(cred.seed, pin, id);
+          document.body.dataset.kdfMs = String(Math.round(performance.now() - t0));
+          await done(record);
+        } catch (err) {
+          showError(err);
+        } finally {
+          cred.seed.fill(0);
+        }
+      },
+    }, inputs.nodes, submit, msg),
+  );
+}
+
+/** Seals an earlier app version's plain seed under a new PIN, then calls `next()`. */
+function migratePage(id, next) {
+  const local = deviceCredential(id);
+  if (!local?.legacy) return next();
+  const cred = credentialFromSeed(local.legacy);
+  local.legacy.fill(0);
+  return setPinPage(id, t('pin_migrate'), cred, (record) => {
+    saveRecord(id, record);
+    return next();
+  });
+}
+
+/**
+ * Asks for the PIN, opens the campaign's credential, runs `use(cred)` and wipes the seed after.
+ * Wrong PINs count towards vault.js's limit (waits, then a lock that only the recovery code lifts).
+ */
+function unlockPage(id, use) {
+  const input = h('input', { id: 'pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', 'data-testid': 'pin-enter' });
+  const msg = h('div', { 'aria-live': 'polite', 'data-testid': 'pin-message' });
+  const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'pin-unlock' }, t('pin_unlock'));
+  const refusal = (gate) => {
+    if (gate.locked) return notice('bad', t('pin_locked'));
+    if (gate.waitMs > 0) return notice('warn', t('pin_wait', { s: Math.ceil(gate.waitMs / 1000) }));
+    return null;
+  };
+  show(
+    h('h1', {}, t('pin_enter_title')),
+    h('p', {}, t('pin_enter_note')),
+    h('form', {
+      onsubmit: async (e) => {
+        e.preventDefault();
+        let record = deviceCredential(id)?.record;
+        if (!record) {
+          location.hash = '#/cabinet';
+          render();
+          return;
+        }
+        const refused = refusal(pinGate(record, Date.now()));
+        if (refused) {
+          msg.replaceChildren(refused);
+          return;
+        }
+        const pin = input.value;
+        input.value = '';
+        submit.disabled = true;
+        msg.replaceChildren(notice('info', t('pin_working')));
+        let cred;
+        try {
+          const t0 = performance.now();
+          cred = await openSeed(record, pin, id);
+          document.body.dataset.kdfMs = String(Math.round(performance.now() - t0));
+        } catch (err) {
+          submit.disabled = false;
+          if (!(err instanceof WrongPinError)) {
+            showError(err);
+            return;
+          }
+          record = withFailure(record, Date.now());
+          saveRecord(id, record);
+          const gate = pinGate(record, Date.now());
+          msg.replaceChildren(gate.locked ? refusal(gate) : notice('bad', t('pin_wrong', { left: gate.left })), (!gate.locked && refusal(gate)) || '');
+          return;
+        }
+        if (record.failures) saveRecord(id, withSuccess(record));
+        try {
+          await use(cred);
+        } catch (err) {
+          showError(err);
+        } finally {
+          cred.seed.fill(0);
+        }
+      },
+    }, h('label', { for: 'pin' }, t('pin_enter_title')), input, submit, msg),
+  );
+}
+
+/** Restores the credential from its recovery code under a new PIN (also the way out of a lock). */
 function restoreForm(id, registered) {
   const input = h('input', { id: `restore-${id}`, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'restore-input' });
+  const pins = newPinInputs(`restore-${id}`);
   const msg = h('div', { 'aria-live': 'polite' });
-  const form = h('form', {
-    onsubmit: (e) => {
+  const submit = h('button', { type: 'submit', 'data-testid': 'restore' }, t('restore'));
+  return h('form', {
+    onsubmit: async (e) => {
       e.preventDefault();
+      let cred;
       try {
-        const cred = credentialFromRecoveryCode(input.value);
+        cred = credentialFromRecoveryCode(input.value);
         if (cred.public !== registered) throw new Error(t('restore_wrong'));
-        storeCredential(id, cred);
+        const pin = pins.read();
+        pins.clear();
+        submit.disabled = true;
+        msg.replaceChildren(notice('info', t('pin_working')));
+        saveRecord(id, await sealSeed(cred.seed, pin, id));
+        input.value = '';
         render();
       } catch (err) {
-        msg.replaceChildren(notice('bad', err.message));
+        submit.disabled = false;
+        msg.replaceChildren(notice('bad', pinMessage(err)));
+      } finally {
+        cred?.seed.fill(0);
       }
     },
-  }, h('label', { for: `restore-${id}` }, t('restore_label')), input, h('button', { type: 'submit', 'data-testid': 'restore' }, t('restore')), msg);
-  return form;
+  }, h('label', { for: `restore-${id}` }, t('restore_label')), input, pins.nodes, submit, msg);
 }
 
 // ---- the ballot -----------------------------------------------------------------------------------
@@ -367,9 +585,13 @@ function restoreForm(id, registered) {
 async function votePage(id) {
   show(h('p', {}, t('loading')));
   const [{ pkg, ctx, fingerprint }, cab] = await Promise.all([loadPackage(id), api('GET', `/api/campaigns/${id}/cabinet`)]);
-  const cred = storedCredential(id);
-  if (!cred || cred.public !== cab.credential?.public_key) {
+  const local = deviceCredential(id);
+  if (!local || local.public !== cab.credential?.public_key) {
     location.hash = '#/cabinet';
+    return;
+  }
+  if (local.legacy) {
+    migratePage(id, () => votePage(id));
     return;
   }
   const style = pkg.manifest.ballot_styles.find((b) => b.id === cab.ballot_style);
@@ -381,7 +603,7 @@ async function votePage(id) {
     return;
   }
   const marks = contests.map((c) => new Array(selectionCount(c)).fill(0));
-  ballotForm({ id, pkg, ctx, fingerprint, cred, style: style.id, contests, marks });
+  ballotForm({ id, pkg, ctx, fingerprint, style: style.id, contests, marks });
 }
 
 function optionLabels(c) {
@@ -456,14 +678,14 @@ function review(v) {
     choiceList(v.contests, v.marks),
     h('div', { class: 'row' },
       button(t('change'), () => ballotForm(v)),
-      button(t('encrypt'), () => encryptAndOffer(v), { class: 'primary', 'data-testid': 'encrypt' })),
+      button(t('encrypt'), () => unlockPage(v.id, (cred) => encryptAndOffer(v, cred)), { class: 'primary', 'data-testid': 'encrypt' })),
   );
 }
 
-function encryptAndOffer(v) {
+function encryptAndOffer(v, cred) {
   const plaintext = { style: v.style, contests: v.contests.map((c, ci) => ({ contest_id: c.id, selections: v.marks[ci].slice() })) };
   const t0 = performance.now();
-  const enc = encryptBallot(v.ctx, v.cred, plaintext, systemRng);
+  const enc = encryptBallot(v.ctx, cred, plaintext, systemRng);
   const ms = Math.round(performance.now() - t0);
   document.body.dataset.encryptMs = String(ms);
   let used = false;
