@@ -78,6 +78,9 @@ pub const FP_KEY_HOLDER_SIGNING: &str = "key-holder-signing";
 pub const FP_KEY_HOLDER_COMM: &str = "key-holder-communication";
 /// Fingerprint kind of the joint election key.
 pub const FP_JOINT_KEY: &str = "joint-key";
+/// Fingerprint kind of an election package, over its 32-byte extended hash (09-credentials.md
+/// §Fingerprint): what the voter's app shows to compare with the commission's publication.
+pub const FP_ELECTION_PACKAGE: &str = "election-package";
 /// Proof of knowledge of an encrypted DKG share's ephemeral secret `e` (signed ElGamal).
 pub const DS_DKG_SHARE_EPHEMERAL: &[u8] = b"dkg-share-ephemeral";
 

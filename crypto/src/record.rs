@@ -387,6 +387,15 @@ impl ElectionPackage {
         }
         Ok(ctx)
     }
+
+    /// The package's fingerprint, for voters to compare with the one the commission publishes
+    /// on paper (09-credentials.md §Fingerprint, kind [`crate::labels::FP_ELECTION_PACKAGE`] over the
+    /// extended hash). Recomputes both context hashes first ([`Self::context`]): a package whose
+    /// published hashes are not its own has no fingerprint.
+    pub fn fingerprint(&self) -> Result<String, RecordError> {
+        let ctx = self.context()?;
+        Ok(crate::signature::fingerprint_of_bytes(crate::labels::FP_ELECTION_PACKAGE, ctx.extended_hash()))
+    }
 }
 
 /// What the voter keeps after casting: the board entry, its position, a signed tree head and

@@ -134,14 +134,22 @@ impl VerifyingKey {
 }
 
 /// A short fingerprint of a public key for people to compare in person or on screen:
-/// SHA-512(`FINGERPRINT` ‖ kind ‖ key) truncated to 10 bytes, as 5 groups of 4 hex digits.
+/// [`fingerprint_of_bytes`] of the key's encoding.
 pub fn fingerprint(kind: &str, key: &GroupElement) -> String {
+    fingerprint_of_bytes(kind, key.as_bytes())
+}
+
+/// The fingerprint of public bytes (a key's encoding, or a hash such as the election package's
+/// extended hash, kind [`labels::FP_ELECTION_PACKAGE`]) (09-credentials.md §Fingerprint):
+/// SHA-512(`FINGERPRINT` ‖ LE64(len(kind)) ‖ kind ‖ bytes) truncated to 10 bytes, as 5 groups of
+/// 4 lowercase hex digits joined by `-`.
+pub fn fingerprint_of_bytes(kind: &str, bytes: &[u8]) -> String {
     use sha2::{Digest, Sha512};
     let mut h = Sha512::new();
     h.update(labels::FINGERPRINT);
     h.update((kind.len() as u64).to_le_bytes());
     h.update(kind.as_bytes());
-    h.update(key.as_bytes());
+    h.update(bytes);
     let d = h.finalize();
     let hexs = hex::encode(&d[..10]);
     hexs.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-")

@@ -8,8 +8,9 @@ use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::credential::Credential;
 use dobush_crypto::elgamal::{Nonce, SecretKey, encrypt_with_nonce};
 use dobush_crypto::group::{generator_g, generator_h, hash_to_group, random_scalar};
+use dobush_crypto::labels;
 use dobush_crypto::manifest::Manifest;
-use dobush_crypto::signature::SigningKey;
+use dobush_crypto::signature::{SigningKey, fingerprint_of_bytes};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{Value, json};
@@ -57,6 +58,7 @@ fn election(manifest: Manifest) -> (ElectionContext, Value) {
         "manifest": manifest_json,
         "manifest_hash": hex::encode(ctx.manifest_hash()),
         "extended_hash": hex::encode(ctx.extended_hash()),
+        "package_fingerprint": fingerprint_of_bytes(labels::FP_ELECTION_PACKAGE, ctx.extended_hash()),
     });
     (ctx, info)
 }

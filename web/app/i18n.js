@@ -1,11 +1,12 @@
-// Interface texts: each key has its Kyrgyz and Russian text; English only for the welcome page
-// (other English texts fall back to Russian). A missing key shows the key itself, which the
-// browser test would notice.
+// Interface texts: each key has its Kyrgyz and Russian text, and some an English one: the welcome
+// page and every text about what the voter must check or protect (the package fingerprint, the
+// receipt, the PIN). Other English texts fall back to Russian. A missing key shows the key itself,
+// which the browser test would notice.
 
 export const LANGS = ['ky', 'ru', 'en'];
 export const LANG_NAMES = { ky: 'Кыргызча', ru: 'Русский', en: 'English' };
 
-/** key → [Kyrgyz, Russian]. */
+/** key → [Kyrgyz, Russian] or [Kyrgyz, Russian, English]. */
 const TEXTS = {
   app_title: ['Добуш — электрондук добуш берүү', 'Добуш — электронное голосование'],
   skip: ['Негизги мазмунга өтүү', 'Перейти к содержанию'],
@@ -97,6 +98,62 @@ const TEXTS = {
   no_board_assets: ['Бул шайлоонун тактасында тиркеменин хэштери азырынча жок.', 'На доске этих выборов ещё нет хэшей приложения.'],
   choose_campaign: ['Шайлоону тандаңыз', 'Выберите выборы'],
   confirm_withdraw: ['Арызды чын эле кайтарып аласызбы?', 'Точно отозвать заявление?'],
+  // The election package (issue 18): its fingerprint, and a package switched by the server.
+  package_fp: ['Шайлоо пакетинин издери', 'Отпечаток пакета выборов', 'Election package fingerprint'],
+  package_fp_note: [
+    'Бул издерди шайлоо комиссиясы кагазда жана башка расмий булактарда жарыялаган издер менен салыштырыңыз. Эгер алар дал келбесе, бул тиркеме менен добуш бербеңиз жана комиссияга кабарлаңыз.',
+    'Сравните этот отпечаток с тем, что избирательная комиссия публикует на бумаге и в других официальных источниках. Если они не совпадают, не голосуйте в этом приложении и сообщите в комиссию.',
+    'Compare this fingerprint with the one the election commission publishes on paper and through its other official channels. If they differ, do not vote with this app and tell the commission.'],
+  package_switched_title: ['Шайлоо пакети алмаштырылды', 'Пакет выборов подменён', 'The election package was switched'],
+  package_switched: [
+    'Сервер бул шайлоо үчүн ушул түзмөк мурда кабыл алгандан башка шайлоо пакетин жөнөттү (мурдагы издер: {was}, азыркы: {now}). Бул тиркеме менен добуш бербеңиз жана шайлоо комиссиясына кабарлаңыз.',
+    'Сервер прислал для этих выборов другой пакет выборов, чем тот, который это устройство приняло раньше (прежний отпечаток: {was}, новый: {now}). Не голосуйте в этом приложении и сообщите в избирательную комиссию.',
+    'The server sent a different election package for this election than the one this device accepted before (earlier fingerprint: {was}, now: {now}). Do not vote with this app; tell the election commission.'],
+  // Receipts checked against the ballot this device sent (issue 18).
+  receipt_not_mine: [
+    'Бул квитанция ушул түзмөк жөнөткөн бюллетенге таандык эмес: сервер сизге башка бирөөнүн квитанциясын көрсөтүүдө. Шайлоо комиссиясына кабарлаңыз.',
+    'Эта квитанция не относится к бюллетеню, отправленному с этого устройства: сервер показывает вам чужую квитанцию. Сообщите в избирательную комиссию.',
+    'This receipt is not for the ballot this device sent: the server is showing you someone else\'s receipt. Tell the election commission.'],
+  receipt_not_from_device: [
+    'Бул түзмөктөн бул шайлоодо бюллетень жөнөтүлгөн эмес: квитанция бюллетендин тактада турганын гана көрсөтөт, анын сиздики экенин эмес.',
+    'С этого устройства на этих выборах бюллетень не отправлялся: квитанция показывает только, что бюллетень на доске, но не то, что он ваш.',
+    'This device sent no ballot in this election: the receipt shows only that the ballot is on the board, not that it is yours.'],
+  // The credential under a PIN (issue 18).
+  pin_set_title: ['PIN-код тандаңыз', 'Выберите PIN-код', 'Choose a PIN'],
+  pin_explain: [
+    'Ачкыч ушул түзмөктө сиз гана билген PIN-код менен шифрленип сакталат. Жок дегенде 6 сандан турган PIN тандаңыз (туулган күнүңүздү же 123456 колдонбоңуз). Тиркеме аны ачкыч керек болгондо сурайт: бюллетенди шифрлөөдө жана калыбына келтирүү кодун көрсөтүүдө. PIN эч жерде сакталбайт: аны унутсаңыз, калыбына келтирүү кодун колдонуңуз.',
+    'Ключ хранится на этом устройстве зашифрованным PIN-кодом, который знаете только вы. Выберите PIN не короче 6 цифр (не используйте дату рождения или 123456). Приложение спросит его, когда понадобится ключ: чтобы зашифровать бюллетень или показать код восстановления. PIN нигде не сохраняется: если забудете его, воспользуйтесь кодом восстановления.',
+    'Your key is kept on this device encrypted under a PIN that only you know. Choose at least 6 digits (not your birth date, not 123456). The app asks for it when it needs the key: to encrypt your ballot or to show the recovery code. The PIN is stored nowhere: if you forget it, use your recovery code.'],
+  pin_label: ['PIN (жок дегенде 6 сан)', 'PIN (не меньше 6 цифр)', 'PIN (at least 6 digits)'],
+  pin_repeat: ['PIN-кодду кайталаңыз', 'Повторите PIN', 'Repeat the PIN'],
+  pin_set: ['PIN-кодду коюу', 'Установить PIN', 'Set the PIN'],
+  pin_mismatch: ['PIN-коддор дал келбейт.', 'PIN-коды не совпадают.', 'The two PINs differ.'],
+  pin_short: ['PIN жок дегенде 6 сандан турушу керек.', 'PIN должен содержать не меньше 6 цифр.', 'The PIN must have at least 6 digits.'],
+  pin_digits: ['PIN сандардан гана турушу керек.', 'PIN должен состоять только из цифр.', 'The PIN must be digits only.'],
+  pin_long: ['PIN 32 сандан ашпашы керек.', 'PIN должен быть не длиннее 32 цифр.', 'The PIN can have at most 32 digits.'],
+  pin_trivial: [
+    'Бул PIN өтө оңой табылат (бир эле сан же катар сандар). Башкасын тандаңыз.',
+    'Этот PIN слишком легко угадать (одна и та же цифра или цифры подряд). Выберите другой.',
+    'This PIN is too easy to guess (one digit repeated, or a run). Choose another.'],
+  pin_enter_title: ['PIN-кодду киргизиңиз', 'Введите PIN-код', 'Enter your PIN'],
+  pin_enter_note: ['PIN ушул түзмөктөгү ачкычыңызды ачат.', 'PIN открывает ваш ключ на этом устройстве.', 'Your PIN opens your key on this device.'],
+  pin_unlock: ['Ачуу', 'Открыть', 'Unlock'],
+  pin_working: ['Иштелүүдө… (бир-эки секунд)', 'Обработка… (пара секунд)', 'Working… (a second or two)'],
+  pin_wrong: ['PIN туура эмес. Калган аракеттер: {left}.', 'Неверный PIN. Осталось попыток: {left}.', 'Wrong PIN. Attempts left: {left}.'],
+  pin_wait: ['Туура эмес аракеттер өтө көп. {s} секунд күтүңүз.', 'Слишком много неверных попыток. Подождите {s} с.', 'Too many wrong attempts. Wait {s} s.'],
+  pin_locked: [
+    'Туура эмес PIN өтө көп жолу киргизилди: ачкыч бул түзмөктө бөгөттөлдү. Аны калыбына келтирүү коду менен калыбына келтирип, жаңы PIN коюңуз.',
+    'Слишком много неверных PIN: ключ на этом устройстве заблокирован. Восстановите его по коду восстановления и задайте новый PIN.',
+    'Too many wrong PINs: the key is locked on this device. Restore it with your recovery code and set a new PIN.'],
+  pin_migrate: [
+    'Ачкыч бул түзмөктө PIN-кодсуз сакталган (тиркеменин мурдагы версиясы). Аны коргоо үчүн PIN коюңуз.',
+    'Ключ хранится на этом устройстве без PIN-кода (прежняя версия приложения). Задайте PIN, чтобы его защитить.',
+    'Your key is stored on this device without a PIN (an earlier version of the app). Set a PIN to protect it.'],
+  show_recovery: ['Калыбына келтирүү кодун көрсөтүү', 'Показать код восстановления', 'Show the recovery code'],
+  cred_wiped: [
+    '«{name}» шайлоосунда добуш берүү бүттү: шайлоочунун ачкычы бул түзмөктөн өчүрүлдү.',
+    'Голосование на выборах «{name}» окончено: ключ избирателя удалён с этого устройства.',
+    'Voting in “{name}” is over: the voter key was deleted from this device.'],
 };
 
 const en = {
@@ -113,11 +170,11 @@ const en = {
   login: 'Log in with Tunduk',
 };
 
-const pick = (i) => Object.fromEntries(Object.entries(TEXTS).map(([k, v]) => [k, v[i]]));
+const pick = (i) => Object.fromEntries(Object.entries(TEXTS).filter(([, v]) => v[i] !== undefined).map(([k, v]) => [k, v[i]]));
 const ky = pick(0);
 const ru = pick(1);
 
-const DICTS = { ky, ru, en };
+const DICTS = { ky, ru, en: { ...pick(2), ...en } };
 
 let current = 'ky';
 

@@ -1,16 +1,21 @@
 // The Dobush browser voter app: one page, hash routes, no inline script or style (strict CSP),
 // the DOM built with createElement only (no innerHTML). Crypto: ../src/crypto (byte-identical to
-// the Rust crate on vectors/), receipts: ./receipt.js.
+// the Rust crate on vectors/), receipts: ./receipt.js, the pinned election package:
+// ./package-pin.js, the credential under a PIN: ./vault.js.
 
 import {
-  contextFromPackage, generateCredential, credentialFromSeed, credentialFromRecoveryCode, encryptBallot,
+  generateCredential, credentialFromSeed, credentialFromRecoveryCode, encryptBallot,
   verifyChallengedBallot, systemRng, trackingCodeShort,
 } from '../src/crypto/dobush.js';
 import { usesRangeProof, selectionCount, isValidVote } from '../src/crypto/manifest.js';
-import { toHex, fromHex } from '../src/crypto/group.js';
+import { fromHex } from '../src/crypto/group.js';
 import qrcode from 'qrcode-generator';
 import { t, setLang, initialLang, lang, localized, LANGS, LANG_NAMES } from './i18n.js';
-import { verifyReceipt, verifyTreeHead } from './receipt.js';
+import { NotMyBallotError, matchSentBallot, verifyReceipt, verifyTreeHead } from './receipt.js';
+import { PackageSwitchedError, acceptPackage } from './package-pin.js';
+import {
+  PinError, WrongPinError, checkNewPin, openSeed, pinGate, readStored, sealSeed, withFailure, withSuccess,
+} from './vault.js';
 
 // ---- DOM helpers ------------------------------------------------------------------------------
 
@@ -80,17 +85,20 @@ function csrf() {
   return m ? decodeURIComponent(m[1]) : '';
 }
 
-async function api(method, path, body) {
+/** A request whose body (if any) is already serialized JSON text. */
+async function request(method, path, bodyText) {
   const headers = { accept: 'application/json' };
   if (method !== 'GET') headers['x-csrf-token'] = csrf();
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
+  if (bodyText !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(path, { method, headers, body: bodyText, credentials: 'same-origin', cache: 'no-store' });
   const text = await r.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
   if (!r.ok) throw new HttpError(r.status, json);
   return json ?? text;
 }
+
+const api = (method, path, body) => request(method, path, body === undefined ? undefined : JSON.stringify(body));
 
 async function boardText(id, start, end) {
   const r = await fetch(`/api/v1/campaigns/${encodeURIComponent(id)}/board/entries?start=${start}&end=${end}`, { cache: 'no-store' });
@@ -114,27 +122,90 @@ async function campaigns() {
   return (await api('GET', '/api/campaigns')).campaigns ?? [];
 }
 
+/** The campaign's election package, its hashes recomputed and pinned on this device (package-pin.js). */
 const packages = new Map();
 async function loadPackage(id) {
   if (!packages.has(id)) {
     const pkg = await api('GET', `/api/v1/campaigns/${encodeURIComponent(id)}/package`);
-    packages.set(id, { pkg, ctx: contextFromPackage(pkg) });
+    const { ctx, fingerprint } = acceptPackage(localStorage, id, pkg);
+    packages.set(id, { pkg, ctx, fingerprint });
   }
   return packages.get(id);
 }
 
+/** The package fingerprint, with what the voter should compare it with. */
+const packageBox = (fingerprint) => h('section', { class: 'card package' },
+  h('p', {}, `${t('package_fp')}: `, h('code', { 'data-testid': 'package-fingerprint' }, fingerprint)),
+  h('p', { class: 'hint' }, t('package_fp_note')));
+
 // ---- device storage (the credential never leaves the device) --------------------------------------
 
-const credKey = (id) => `dobush.credential.${id}`;
-function storedCredential(id) {
+const credPrefix = 'dobush.credential.';
+const credKey = (id) => `${credPrefix}${id}`;
+
+/**
+ * What this device holds for a campaign, without the PIN: `null`, or `{ public, record }` (sealed
+ * under a PIN, vault.js), or `{ public, legacy }` (a plain seed of an earlier app version, to be
+ * sealed on next use; `legacy` is the seed).
+ */
+function deviceCredential(id) {
+  let stored;
   try {
-    const hex = localStorage.getItem(credKey(id));
-    return hex ? credentialFromSeed(fromHex(hex, 16, 'stored credential')) : null;
+    stored = readStored(localStorage.getItem(credKey(id)));
   } catch {
     return null;
   }
+  if (!stored) return null;
+  if (stored.record) return { public: stored.record.public, record: stored.record };
+  const cred = credentialFromSeed(stored.legacy);
+  stored.legacy.fill(0);
+  return { public: cred.public, legacy: cred.seed };
 }
-const storeCredential = (id, cred) => localStorage.setItem(credKey(id), toHex(cred.seed));
+const saveRecord = (id, record) => localStorage.setItem(credKey(id), JSON.stringify(record));
+const forgetCredential = (id) => localStorage.removeItem(credKey(id));
+
+/** Every ballot this device sent in a campaign, `{ tracking_code, ballot }` (the exact request body). */
+const sentKey = (id) => `dobush.sent.${id}`;
+function sentBallots(id) {
+  try {
+    const all = JSON.parse(localStorage.getItem(sentKey(id)) ?? '[]');
+    return Array.isArray(all) ? all.filter((s) => typeof s?.tracking_code === 'string' && typeof s?.ballot === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+function rememberSent(id, sent) {
+  localStorage.setItem(sentKey(id), JSON.stringify([...sentBallots(id).filter((s) => s.tracking_code !== sent.tracking_code), sent]));
+}
+
+/** States after voting: the device deletes its credential for the campaign once it sees one. */
+const ENDED = new Set(['closed', 'tallied', 'protocol_signed']);
+
+/**
+ * Deletes the stored credential of every campaign whose voting is over; returns their names. A
+ * campaign the app cannot ask about now is left for the next time.
+ */
+async function wipeEnded() {
+  const ids = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (k?.startsWith(credPrefix)) ids.push(k.slice(credPrefix.length));
+  }
+  const wiped = [];
+  for (const id of ids) {
+    try {
+      const c = await api('GET', `/api/campaigns/${encodeURIComponent(id)}`);
+      if (ENDED.has(c.state)) {
+        forgetCredential(id);
+        wiped.push(c.name ?? id);
+      }
+    } catch {
+      // offline, or a campaign the server does not know: decide next time
+    }
+  }
+  return wiped;
+}
+
 const receiptsKey = 'dobush.receipts';
 function storedReceipts() {
   try { return JSON.parse(localStorage.getItem(receiptsKey) ?? '[]'); } catch { return []; }
@@ -164,10 +235,24 @@ function render() {
   document.title = t('app_title');
   const body = document.body;
   body.replaceChildren(...header(), h('main', { id: 'main' }), h('footer', {}, t('mobile_path')));
-  route().catch(showError);
+  let wiped = [];
+  wipeEnded()
+    .then((names) => { wiped = names; return route(); })
+    .catch(showError)
+    .finally(() => {
+      for (const name of wiped.reverse()) {
+        main()?.prepend(h('p', { class: 'notice info', role: 'status', 'data-testid': 'cred-wiped' }, t('cred_wiped', { name })));
+      }
+    });
 }
 
 function showError(e) {
+  if (e instanceof PackageSwitchedError) {
+    show(h('h1', {}, t('package_switched_title')),
+      h('p', { class: 'notice bad', role: 'alert', 'data-testid': 'package-switched' },
+        t('package_switched', { was: e.pinned.fingerprint, now: e.served.fingerprint })));
+    return;
+  }
   const status = e instanceof HttpError ? ` (${e.status})` : '';
   show(h('h1', {}, t('error')), notice('bad', `${e.message}${status}`), button(t('retry'), render));
 }
@@ -259,9 +344,10 @@ async function cabinetPage() {
 
 async function campaignCard(id) {
   const [campaign, cab] = await Promise.all([api('GET', `/api/campaigns/${id}`), api('GET', `/api/campaigns/${id}/cabinet`)]);
-  const local = storedCredential(id);
+  const local = deviceCredential(id);
   const registered = cab.credential?.public_key;
   const onDevice = local && registered && local.public === registered;
+  const locked = onDevice && local.record && pinGate(local.record, Date.now()).locked;
   const out = h('section', { class: 'card', 'data-campaign': id },
     h('h2', {}, campaign.name),
     h('dl', {},
@@ -272,28 +358,38 @@ async function campaignCard(id) {
   if (registered) {
     out.append(h('p', {}, `${t('fingerprint')}: `, h('code', { 'data-testid': 'fingerprint' }, cab.credential.fingerprint)),
       notice(onDevice ? 'good' : 'warn', onDevice ? t('cred_on_device') : t('cred_not_on_device')));
-    if (!onDevice) out.append(restoreForm(id, registered));
+    if (onDevice && local.legacy) {
+      out.append(notice('warn', t('pin_migrate')), button(t('pin_set'), () => migratePage(id, render), { 'data-testid': 'pin-migrate' }));
+    } else if (locked) {
+      out.append(notice('bad', t('pin_locked')), restoreForm(id, registered));
+    } else if (onDevice) {
+      out.append(button(t('show_recovery'), () => unlockPage(id, (cred) => showRecovery(cred.recoveryCode(), cred.fingerprint)), { 'data-testid': 'show-recovery' }));
+    } else {
+      out.append(restoreForm(id, registered));
+    }
   }
-  const apply = async () => {
+  const apply = () => {
     const cred = generateCredential(systemRng);
-    await api('PUT', `/api/campaigns/${id}/cabinet/application`, { credential: cred.public });
-    storeCredential(id, cred);
-    showRecovery(id, cred);
+    setPinPage(id, null, cred, async (record) => {
+      await api('PUT', `/api/campaigns/${id}/cabinet/application`, { credential: cred.public });
+      saveRecord(id, record);
+      showRecovery(cred.recoveryCode(), cred.fingerprint);
+    });
   };
   if (cab.applications_open) {
-    out.append(button(registered ? t('reapply') : t('apply'), () => apply().catch(showError), { class: registered ? '' : 'primary', 'data-testid': 'apply' }));
+    out.append(button(registered ? t('reapply') : t('apply'), apply, { class: registered ? '' : 'primary', 'data-testid': 'apply' }));
     if (registered) {
       out.append(button(t('withdraw'), async () => {
         if (!confirm(t('confirm_withdraw'))) return;
         await api('DELETE', `/api/campaigns/${id}/cabinet/application`).catch(showError);
-        localStorage.removeItem(credKey(id));
+        forgetCredential(id);
         render();
       }, { 'data-testid': 'withdraw' }));
     }
   } else {
     out.append(h('p', {}, t('applications_closed')));
   }
-  if (campaign.state === 'voting_open' && onDevice) {
+  if (campaign.state === 'voting_open' && onDevice && !locked) {
     out.append(h('a', { class: 'button primary', href: `#/vote/${id}`, 'data-testid': 'vote' }, t('vote')));
   } else if (registered) {
     out.append(h('p', {}, t('voting_not_open')));
@@ -301,43 +397,201 @@ async function campaignCard(id) {
   return out;
 }
 
-function showRecovery(id, cred) {
+/** The recovery code, right after it was made or unlocked with the PIN. */
+function showRecovery(code, fingerprint) {
   show(
     h('h1', {}, t('recovery_code')),
     h('p', {}, t('recovery_note')),
-    h('p', { class: 'code big', 'data-testid': 'recovery-code' }, cred.recoveryCode()),
-    h('p', {}, `${t('fingerprint')}: `, h('code', { 'data-testid': 'new-fingerprint' }, cred.fingerprint)),
+    h('p', { class: 'code big', 'data-testid': 'recovery-code' }, code),
+    h('p', {}, `${t('fingerprint')}: `, h('code', { 'data-testid': 'new-fingerprint' }, fingerprint)),
     button(t('wrote_it_down'), () => { location.hash = '#/cabinet'; render(); }, { class: 'primary', 'data-testid': 'wrote-it-down' }),
   );
 }
 
+// ---- the PIN (vault.js): set when the credential is made or restored, asked when the seed is needed
+
+function pinMessage(e) {
+  if (!(e instanceof PinError)) return e.message;
+  return ({ digits: t('pin_digits'), short: t('pin_short'), long: t('pin_long'), trivial: t('pin_trivial'), mismatch: t('pin_mismatch') })[e.code] ?? e.message;
+}
+
+/** A new PIN typed twice; `read()` returns it or throws a PinError. */
+function newPinInputs(prefix) {
+  const attrs = (id, testid) => ({ id, type: 'password', inputmode: 'numeric', autocomplete: 'new-password', 'data-testid': testid });
+  const pin = h('input', attrs(`${prefix}-pin`, 'pin-new'));
+  const again = h('input', attrs(`${prefix}-pin2`, 'pin-repeat'));
+  return {
+    nodes: [h('label', { for: pin.id }, t('pin_label')), pin, h('label', { for: again.id }, t('pin_repeat')), again],
+    read() {
+      checkNewPin(pin.value);
+      if (pin.value !== again.value) throw new PinError('mismatch', 'the two PINs differ');
+      return pin.value;
+    },
+    clear() {
+      pin.value = '';
+      again.value = '';
+    },
+  };
+}
+
+/**
+ * Asks for a new PIN, seals `cred`'s seed under it and calls `done(record)`; `cred.seed` is wiped
+ * afterwards, whatever happens.
+ */
+function setPinPage(id, intro, cred, done) {
+  const inputs = newPinInputs(`set-${id}`);
+  const msg = h('div', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'pin-set' }, t('pin_set'));
+  show(
+    h('h1', {}, t('pin_set_title')),
+    intro ? notice('warn', intro) : null,
+    h('p', {}, t('pin_explain')),
+    h('form', {
+      onsubmit: async (e) => {
+        e.preventDefault();
+        let pin;
+        try {
+          pin = inputs.read();
+        } catch (err) {
+          msg.replaceChildren(notice('bad', pinMessage(err)));
+          return;
+        }
+        inputs.clear();
+        submit.disabled = true;
+        msg.replaceChildren(notice('info', t('pin_working')));
+        try {
+          const t0 = performance.now();
+          const record = await sealSeed(cred.seed, pin, id);
+          document.body.dataset.kdfMs = String(Math.round(performance.now() - t0));
+          await done(record);
+        } catch (err) {
+          showError(err);
+        } finally {
+          cred.seed.fill(0);
+        }
+      },
+    }, inputs.nodes, submit, msg),
+  );
+}
+
+/** Seals an earlier app version's plain seed under a new PIN, then calls `next()`. */
+function migratePage(id, next) {
+  const local = deviceCredential(id);
+  if (!local?.legacy) return next();
+  const cred = credentialFromSeed(local.legacy);
+  local.legacy.fill(0);
+  return setPinPage(id, t('pin_migrate'), cred, (record) => {
+    saveRecord(id, record);
+    return next();
+  });
+}
+
+/**
+ * Asks for the PIN, opens the campaign's credential, runs `use(cred)` and wipes the seed after.
+ * Wrong PINs count towards vault.js's limit (waits, then a lock that only the recovery code lifts).
+ */
+function unlockPage(id, use) {
+  const input = h('input', { id: 'pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', 'data-testid': 'pin-enter' });
+  const msg = h('div', { 'aria-live': 'polite', 'data-testid': 'pin-message' });
+  const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'pin-unlock' }, t('pin_unlock'));
+  const refusal = (gate) => {
+    if (gate.locked) return notice('bad', t('pin_locked'));
+    if (gate.waitMs > 0) return notice('warn', t('pin_wait', { s: Math.ceil(gate.waitMs / 1000) }));
+    return null;
+  };
+  show(
+    h('h1', {}, t('pin_enter_title')),
+    h('p', {}, t('pin_enter_note')),
+    h('form', {
+      onsubmit: async (e) => {
+        e.preventDefault();
+        let record = deviceCredential(id)?.record;
+        if (!record) {
+          location.hash = '#/cabinet';
+          render();
+          return;
+        }
+        const refused = refusal(pinGate(record, Date.now()));
+        if (refused) {
+          msg.replaceChildren(refused);
+          return;
+        }
+        const pin = input.value;
+        input.value = '';
+        submit.disabled = true;
+        msg.replaceChildren(notice('info', t('pin_working')));
+        let cred;
+        try {
+          const t0 = performance.now();
+          cred = await openSeed(record, pin, id);
+          document.body.dataset.kdfMs = String(Math.round(performance.now() - t0));
+        } catch (err) {
+          submit.disabled = false;
+          if (!(err instanceof WrongPinError)) {
+            showError(err);
+            return;
+          }
+          record = withFailure(record, Date.now());
+          saveRecord(id, record);
+          const gate = pinGate(record, Date.now());
+          msg.replaceChildren(gate.locked ? refusal(gate) : notice('bad', t('pin_wrong', { left: gate.left })), (!gate.locked && refusal(gate)) || '');
+          return;
+        }
+        if (record.failures) saveRecord(id, withSuccess(record));
+        try {
+          await use(cred);
+        } catch (err) {
+          showError(err);
+        } finally {
+          cred.seed.fill(0);
+        }
+      },
+    }, h('label', { for: 'pin' }, t('pin_enter_title')), input, submit, msg),
+  );
+}
+
+/** Restores the credential from its recovery code under a new PIN (also the way out of a lock). */
 function restoreForm(id, registered) {
   const input = h('input', { id: `restore-${id}`, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'restore-input' });
+  const pins = newPinInputs(`restore-${id}`);
   const msg = h('div', { 'aria-live': 'polite' });
-  const form = h('form', {
-    onsubmit: (e) => {
+  const submit = h('button', { type: 'submit', 'data-testid': 'restore' }, t('restore'));
+  return h('form', {
+    onsubmit: async (e) => {
       e.preventDefault();
+      let cred;
       try {
-        const cred = credentialFromRecoveryCode(input.value);
+        cred = credentialFromRecoveryCode(input.value);
         if (cred.public !== registered) throw new Error(t('restore_wrong'));
-        storeCredential(id, cred);
+        const pin = pins.read();
+        pins.clear();
+        submit.disabled = true;
+        msg.replaceChildren(notice('info', t('pin_working')));
+        saveRecord(id, await sealSeed(cred.seed, pin, id));
+        input.value = '';
         render();
       } catch (err) {
-        msg.replaceChildren(notice('bad', err.message));
+        submit.disabled = false;
+        msg.replaceChildren(notice('bad', pinMessage(err)));
+      } finally {
+        cred?.seed.fill(0);
       }
     },
-  }, h('label', { for: `restore-${id}` }, t('restore_label')), input, h('button', { type: 'submit', 'data-testid': 'restore' }, t('restore')), msg);
-  return form;
+  }, h('label', { for: `restore-${id}` }, t('restore_label')), input, pins.nodes, submit, msg);
 }
 
 // ---- the ballot -----------------------------------------------------------------------------------
 
 async function votePage(id) {
   show(h('p', {}, t('loading')));
-  const [{ pkg, ctx }, cab] = await Promise.all([loadPackage(id), api('GET', `/api/campaigns/${id}/cabinet`)]);
-  const cred = storedCredential(id);
-  if (!cred || cred.public !== cab.credential?.public_key) {
+  const [{ pkg, ctx, fingerprint }, cab] = await Promise.all([loadPackage(id), api('GET', `/api/campaigns/${id}/cabinet`)]);
+  const local = deviceCredential(id);
+  if (!local || local.public !== cab.credential?.public_key) {
     location.hash = '#/cabinet';
+    return;
+  }
+  if (local.legacy) {
+    migratePage(id, () => votePage(id));
     return;
   }
   const style = pkg.manifest.ballot_styles.find((b) => b.id === cab.ballot_style);
@@ -349,7 +603,7 @@ async function votePage(id) {
     return;
   }
   const marks = contests.map((c) => new Array(selectionCount(c)).fill(0));
-  ballotForm({ id, pkg, ctx, cred, style: style.id, contests, marks });
+  ballotForm({ id, pkg, ctx, fingerprint, style: style.id, contests, marks });
 }
 
 function optionLabels(c) {
@@ -395,6 +649,7 @@ function ballotForm(v) {
   const msg = h('div', { 'aria-live': 'polite' });
   show(
     h('h1', {}, localized(v.pkg.manifest.title) || t('ballot')),
+    packageBox(v.fingerprint),
     h('form', {
       onsubmit: (e) => {
         e.preventDefault();
@@ -423,14 +678,14 @@ function review(v) {
     choiceList(v.contests, v.marks),
     h('div', { class: 'row' },
       button(t('change'), () => ballotForm(v)),
-      button(t('encrypt'), () => encryptAndOffer(v), { class: 'primary', 'data-testid': 'encrypt' })),
+      button(t('encrypt'), () => unlockPage(v.id, (cred) => encryptAndOffer(v, cred)), { class: 'primary', 'data-testid': 'encrypt' })),
   );
 }
 
-function encryptAndOffer(v) {
+function encryptAndOffer(v, cred) {
   const plaintext = { style: v.style, contests: v.contests.map((c, ci) => ({ contest_id: c.id, selections: v.marks[ci].slice() })) };
   const t0 = performance.now();
-  const enc = encryptBallot(v.ctx, v.cred, plaintext, systemRng);
+  const enc = encryptBallot(v.ctx, cred, plaintext, systemRng);
   const ms = Math.round(performance.now() - t0);
   document.body.dataset.encryptMs = String(ms);
   let used = false;
@@ -471,23 +726,33 @@ async function checkBallot(v, enc, plaintext) {
   );
 }
 
+/** A receipt refused because it is not for this device's ballot (receipt.js matchSentBallot). */
+const notMine = (e) => h('p', { class: 'notice bad', role: 'alert', 'data-testid': 'receipt-not-mine' }, `${t('receipt_not_mine')} (${e.message})`);
+
 async function castBallot(v, enc) {
-  const receipt = await api('POST', `/api/campaigns/${v.id}/ballots`, enc.ballot);
+  // The exact bytes sent, kept before sending: a receipt is accepted only for these.
+  const sent = { tracking_code: enc.trackingCode, ballot: JSON.stringify(enc.ballot) };
+  rememberSent(v.id, sent);
+  const receipt = await request('POST', `/api/campaigns/${v.id}/ballots`, sent.ballot);
   let ok = null;
   let why = '';
+  let refusal = null;
   try {
     verifyReceipt(v.pkg, receipt);
+    matchSentBallot(receipt, [sent]);
     ok = true;
   } catch (e) {
     ok = false;
     why = e.message;
+    if (e instanceof NotMyBallotError) refusal = notMine(e);
   }
   if (ok) storeReceipt(v.id, receipt);
   show(
     h('h1', {}, t('receipt')),
     receiptView(receipt),
-    notice(ok ? 'good' : 'bad', ok ? t('receipt_ok') : `${t('receipt_bad')}: ${why}`),
+    refusal ?? notice(ok ? 'good' : 'bad', ok ? t('receipt_ok') : `${t('receipt_bad')}: ${why}`),
     ok ? h('p', {}, t('save_receipt')) : null,
+    packageBox(v.fingerprint),
     h('details', {}, h('summary', {}, 'JSON'), h('pre', { 'data-testid': 'receipt-json' }, JSON.stringify(receipt))),
   );
 }
@@ -498,11 +763,17 @@ const receiptView = (r) => h('dl', {},
 
 // ---- later checks -----------------------------------------------------------------------------------
 
+/**
+ * Checks a receipt again: valid for the pinned package, for a ballot this device sent (when it
+ * sent any in the campaign), and still the entry at its position on the board.
+ */
 async function checkStoredReceipt(id, receipt) {
-  const { pkg } = await loadPackage(id);
+  const { pkg, fingerprint } = await loadPackage(id);
   verifyReceipt(pkg, receipt);
+  const sent = sentBallots(id);
+  if (sent.length) matchSentBallot(receipt, sent);
   const line = (await boardText(id, receipt.index, receipt.index + 1)).replace(/\n$/, '');
-  return line === receipt.entry;
+  return { onBoard: line === receipt.entry, fromDevice: sent.length > 0, fingerprint };
 }
 
 function receiptPage() {
@@ -510,11 +781,14 @@ function receiptPage() {
   const results = h('div', { 'aria-live': 'polite', 'data-testid': 'receipt-results' });
   const run = async (id, receipt) => {
     try {
-      const onBoard = await checkStoredReceipt(id, receipt);
+      const { onBoard, fromDevice, fingerprint } = await checkStoredReceipt(id, receipt);
       results.append(h('section', { class: 'card' }, receiptView(receipt), notice('good', t('receipt_ok')),
-        notice(onBoard ? 'good' : 'bad', onBoard ? t('on_board_now') : t('not_on_board_now'))));
+        fromDevice ? null : notice('warn', t('receipt_not_from_device')),
+        notice(onBoard ? 'good' : 'bad', onBoard ? t('on_board_now') : t('not_on_board_now'))),
+      packageBox(fingerprint));
     } catch (e) {
-      results.append(h('section', { class: 'card' }, notice('bad', `${t('receipt_bad')}: ${e.message}`)));
+      if (e instanceof PackageSwitchedError) throw e;
+      results.append(h('section', { class: 'card' }, e instanceof NotMyBallotError ? notMine(e) : notice('bad', `${t('receipt_bad')}: ${e.message}`)));
     }
   };
   const campaign = h('input', { id: 'receipt-campaign', autocomplete: 'off', 'data-testid': 'receipt-campaign' });
@@ -523,7 +797,7 @@ function receiptPage() {
     h('h1', {}, t('nav_receipt')),
     saved.length ? h('h2', {}, t('receipts_saved')) : null,
     h('ul', {}, saved.map((r) => h('li', {}, h('code', {}, trackingCodeShort(r.receipt.tracking_code)), ' ',
-      button(t('verify'), () => { results.replaceChildren(); run(r.campaign, r.receipt); }, { 'data-testid': 'verify-saved' })))),
+      button(t('verify'), () => { results.replaceChildren(); run(r.campaign, r.receipt).catch(showError); }, { 'data-testid': 'verify-saved' })))),
     h('form', {
       onsubmit: (e) => {
         e.preventDefault();
@@ -533,7 +807,7 @@ function receiptPage() {
           results.append(notice('bad', `${t('receipt_bad')}: ${err.message}`));
           return;
         }
-        run(campaign.value.trim(), receipt);
+        run(campaign.value.trim(), receipt).catch(showError);
       },
     }, h('label', { for: 'receipt-campaign' }, t('choose_campaign')), campaign,
     h('label', { for: 'receipt-text' }, t('paste_receipt')), text,
@@ -544,7 +818,7 @@ function receiptPage() {
 
 async function checkPage(id, code) {
   show(h('p', {}, t('loading')));
-  const { pkg, ctx } = await loadPackage(id);
+  const { pkg, ctx, fingerprint } = await loadPackage(id);
   const lines = await boardLines(id);
   const idx = lines.findIndex((l) => { const e = JSON.parse(l); return e.type === 'challenged' && e.tracking_code === code; });
   if (idx < 0) {
@@ -560,6 +834,7 @@ async function checkPage(id, code) {
     h('p', {}, `${t('tracking_code')}: `, h('code', {}, trackingCodeShort(code)), ` · ${t('board_position')}: ${idx}`),
     h('h2', {}, t('opened_choices')),
     choiceList(contests, opened.contests.map((c) => c.selections)),
+    packageBox(fingerprint),
   );
 }
 

@@ -106,3 +106,39 @@ export function verifyReceipt(pkg, receipt) {
   }
   return { index: receipt.index, size: head.size, trackingCode: receipt.tracking_code, root: toHex(head.root) };
 }
+
+/** A receipt that is valid but not for a ballot this device sent. */
+export class NotMyBallotError extends ReceiptError {
+  constructor(message) {
+    super(message);
+    this.name = 'NotMyBallotError';
+  }
+}
+
+/**
+ * Checks that a receipt is for a ballot this device sent (issue 18): a server could otherwise show
+ * a voter someone else's valid receipt. `sent` lists what the device posted for the campaign,
+ * `{ tracking_code, ballot }` with `ballot` the exact request body. The receipt's entry must be in
+ * the board's one spelling (parsing and serializing it again gives the same bytes: no duplicate
+ * key, no other spacing or escaping), a `ballot` entry whose tracking code is one this device sent
+ * and whose ballot is, byte for byte, the body the device sent under that code. Returns the
+ * matching `sent` item; throws a NotMyBallotError otherwise. Call it besides verifyReceipt.
+ */
+export function matchSentBallot(receipt, sent) {
+  let entry;
+  try {
+    entry = JSON.parse(receipt?.entry);
+  } catch {
+    fail('receipt: the entry is not JSON');
+  }
+  if (JSON.stringify(entry) !== receipt.entry) throw new NotMyBallotError('receipt: the entry is not in the board\'s canonical form');
+  if (entry?.type !== 'ballot') throw new NotMyBallotError('receipt: the entry is not a cast ballot');
+  const mine = sent.find((s) => s.tracking_code === entry.tracking_code);
+  if (!mine || receipt.tracking_code !== mine.tracking_code) {
+    throw new NotMyBallotError('receipt: this device did not send a ballot with this tracking code');
+  }
+  if (JSON.stringify(entry.ballot) !== mine.ballot) {
+    throw new NotMyBallotError('receipt: the ballot in the entry is not the one this device sent');
+  }
+  return mine;
+}

@@ -11,3 +11,9 @@ test('ky and ru have the same keys, every key used by the app exists, none is em
   for (const k of used) assert.ok(dicts.ky[k] && dicts.ru[k], `missing text ${k}`);
   for (const k of ['app_title', 'welcome', 'mobile_path', 'login']) assert.ok(dicts.en[k], `English welcome text ${k}`);
 });
+
+test('what the voter must check or protect is in English too', () => {
+  const keys = Object.keys(dicts.ky).filter((k) => /^(package_|receipt_not_|pin_|show_recovery$|cred_wiped$)/.test(k));
+  assert.ok(keys.includes('package_fp_note'));
+  for (const k of keys) assert.ok(dicts.en[k], `English text ${k}`);
+});

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { verifyReceipt, verifyInclusion, leafHash, ReceiptError } from '../app/receipt.js';
+import { readFileSync } from 'node:fs';
+import { verifyReceipt, verifyInclusion, leafHash, ReceiptError, matchSentBallot, NotMyBallotError } from '../app/receipt.js';
 
 const hex = (b) => Buffer.from(b).toString('hex');
 const enc = (s) => new TextEncoder().encode(s);
@@ -33,13 +34,19 @@ function board(n, index) {
   const code = (i) => hex(new Uint8Array(32).fill(i));
   const entries = Array.from({ length: n }, (_, i) =>
     i === index ? `{"type":"ballot","ballot":{"x":${i}},"tracking_code":"${code(i)}"}` : `{"type":"opened","timestamp_ms":${i}}`);
+  return receiptFor(entries, index, code(index));
+}
+
+/** A signed board of `entries` (exact strings) and the receipt of entry `index`. */
+function receiptFor(entries, index, trackingCode) {
+  const n = entries.length;
   const d = entries.map(enc);
   const root = mth(d);
   const ts = 1680000000000;
   const msg = new Uint8Array([...enc('dobush/v1/tree-head'), ...context, ...be64(n), ...root, ...be64(ts)]);
   const sig = ed25519.sign(msg, secret);
   return {
-    tracking_code: code(index),
+    tracking_code: trackingCode,
     index,
     entry: entries[index],
     tree_head: { context: hex(context), size: n, root: hex(root), timestamp_ms: ts, signature: hex(sig) },
@@ -81,4 +88,53 @@ test('verifyInclusion refuses an index beyond the tree', () => {
   const d = [enc('a'), enc('b'), enc('c')];
   assert.equal(verifyInclusion(leafHash(d[2]), 2, 3, path(2, d), mth(d)), true);
   assert.equal(verifyInclusion(leafHash(d[2]), 3, 3, path(2, d), mth(d)), false);
+});
+
+// A server can show a voter someone else's receipt: valid, signed and on the board, for another
+// voter's ballot. The device keeps the exact body it sent and refuses any receipt whose entry is
+// not that ballot byte for byte (matchSentBallot).
+const pilot = JSON.parse(readFileSync(new URL('../../vectors/ballots-pilot.json', import.meta.url), 'utf8'));
+const entryOf = (v) => JSON.stringify({ type: 'ballot', ballot: v.ballot, tracking_code: v.tracking_code });
+const sentOf = (v) => ({ tracking_code: v.tracking_code, ballot: JSON.stringify(v.ballot) });
+
+test('a receipt for the ballot this device sent is accepted', () => {
+  const [mine, other] = pilot.ballots;
+  const entries = [`{"type":"opened","timestamp_ms":1}`, entryOf(other), entryOf(mine)];
+  const r = receiptFor(entries, 2, mine.tracking_code);
+  verifyReceipt(pkg, r);
+  assert.equal(matchSentBallot(r, [sentOf(other), sentOf(mine)]).tracking_code, mine.tracking_code);
+  // the board's entry holds the sent bytes verbatim
+  assert.ok(r.entry.includes(`"ballot":${sentOf(mine).ballot},`));
+});
+
+test('a valid receipt for another voter\'s ballot is refused', () => {
+  const [mine, other, third] = pilot.ballots;
+  const notMine = (r, sent, re) => {
+    assert.throws(() => matchSentBallot(r, sent), (e) => e instanceof NotMyBallotError && re.test(e.message), re.toString());
+  };
+  // another voter's receipt, as it is: valid, but not a tracking code this device sent
+  const foreign = receiptFor([`{"type":"opened","timestamp_ms":1}`, entryOf(other)], 1, other.tracking_code);
+  verifyReceipt(pkg, foreign); // the receipt alone verifies: that is the hole
+  notMine(foreign, [sentOf(mine)], /did not send/);
+  // another valid ballot on the board under this device's tracking code
+  const swapped = JSON.stringify({ type: 'ballot', ballot: other.ballot, tracking_code: mine.tracking_code });
+  const r1 = receiptFor([swapped], 0, mine.tracking_code);
+  verifyReceipt(pkg, r1);
+  notMine(r1, [sentOf(mine)], /not the one this device sent/);
+  // the device's ballot with one mark's ciphertext changed
+  const altered = structuredClone(mine.ballot);
+  altered.contests[0].selections[0].ciphertext.alpha = third.ballot.contests[0].selections[0].ciphertext.alpha;
+  const r2 = receiptFor([JSON.stringify({ type: 'ballot', ballot: altered, tracking_code: mine.tracking_code })], 0, mine.tracking_code);
+  notMine(r2, [sentOf(mine)], /not the one this device sent/);
+  // a duplicate key: JSON.parse keeps the device's ballot (the last), another parser the first
+  const dup = `{"type":"ballot","ballot":${JSON.stringify(other.ballot)},"ballot":${JSON.stringify(mine.ballot)},"tracking_code":"${mine.tracking_code}"}`;
+  notMine(receiptFor([dup], 0, mine.tracking_code), [sentOf(mine)], /canonical/);
+  // another spelling of the device's own entry
+  const spaced = entryOf(mine).replace('"type":"ballot",', '"type": "ballot", ');
+  notMine(receiptFor([spaced], 0, mine.tracking_code), [sentOf(mine)], /canonical/);
+  // a challenged entry of the device's own ballot is not a cast one
+  const challenged = JSON.stringify({ type: 'challenged', ballot: mine.ballot, tracking_code: mine.tracking_code });
+  notMine(receiptFor([challenged], 0, mine.tracking_code), [sentOf(mine)], /not a cast ballot/);
+  // a device that sent nothing
+  notMine(receiptFor([entryOf(mine)], 0, mine.tracking_code), [], /did not send/);
 });

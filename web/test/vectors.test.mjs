@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as D from '../src/crypto/dobush.js';
 import { Transcript } from '../src/crypto/merlin.js';
 import { ChaCha20Rng, seededRng, systemRng } from '../src/crypto/rng.js';
+import { packageOf } from './package.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const load = (name) => JSON.parse(readFileSync(`${root}vectors/${name}`, 'utf8'));
@@ -20,19 +21,6 @@ const clone = (x) => structuredClone(x);
 const ctxOf = (e) => D.makeContext({ baseHash: e.base_hash, jointKey: e.joint_key, manifest: e.manifest });
 const pilotCtx = ctxOf(pilot.election);
 
-/** The election package a device would load, built from a vector's election info. */
-function packageOf(e) {
-  return {
-    version: D.RECORD_VERSION,
-    manifest: e.manifest,
-    threshold: e.threshold,
-    key_holders: e.key_holders.map((k, i) => ({ index: i + 1, ...k })),
-    joint_key: e.joint_key,
-    base_hash: e.base_hash,
-    extended_hash: e.extended_hash,
-    board_key: '00'.repeat(32),
-  };
-}
 
 function expectBallotError(fn, kind, re) {
   assert.throws(fn, (e) => {
@@ -170,6 +158,11 @@ test('pilot: base, manifest and extended hashes; the election package', () => {
   assert.equal(hex(pilotCtx.extendedHash), e.extended_hash);
   const ctx = D.contextFromPackage(packageOf(e));
   assert.equal(hex(ctx.extendedHash), e.extended_hash);
+  // the package fingerprint (09-credentials.md §Fingerprint, kind election-package) is Rust's
+  assert.equal(D.packageFingerprint(ctx), e.package_fingerprint);
+  assert.equal(D.packageFingerprint(ctxOf(wide.election)), wide.election.package_fingerprint);
+  assert.notEqual(wide.election.package_fingerprint, e.package_fingerprint);
+  assert.equal(D.fingerprint(D.LABELS.FP_ELECTION_PACKAGE, ctx.extendedHash), e.package_fingerprint);
   // A package whose published hashes or contents differ is refused.
   const bad1 = packageOf(e);
   bad1.threshold = 2;

@@ -4,14 +4,22 @@
 //! in the browser, and — after this side has done the commission's steps and moved the clock to
 //! voting day — restores the credential on a second device, votes, checks once, votes again,
 //! casts and verifies the receipt, in Kyrgyz and Russian, saving screenshots under
-//! `target/browser-screenshots/`. Line protocol: the script prints `phase NAME` and waits for
-//! `ok`; `done` ends it. With `CI=true` a missing Chromium fails the test; elsewhere it is
-//! reported and the test returns.
+//! `target/browser-screenshots/`. The credential is sealed under a PIN on each device, the
+//! ballot and receipt pages show the election package's fingerprint (which this side computes
+//! with the crypto crate and hands over), another voter's receipt is refused, a switched package
+//! is refused, and both devices delete the credential once voting is closed (issue 18). Line
+//! protocol: the script prints `phase NAME` and waits for `ok` or `ok VALUE`; `done` ends it.
+//! With `CI=true` a missing Chromium fails the test; elsewhere it is reported and the test
+//! returns.
 
 use std::path::PathBuf;
 use std::process::Stdio;
 
+use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, encrypt_ballot};
+use dobush_crypto::credential::Credential;
 use dobush_crypto::record::{ElectionPackage, Receipt};
+use rand::rngs::OsRng;
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::ballots::{Schedule, install_package_and_open, manifest_with_options};
@@ -96,6 +104,8 @@ async fn the_voter_app_in_chromium_on_postgres() {
     let mut to_script = child.stdin.take().unwrap();
     let mut from_script = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut package: Option<ElectionPackage> = None;
+    // a second voter, played from here: their receipt is the one a malicious server would show
+    let other = Credential::generate(&mut OsRng).unwrap();
     let mut receipt: Option<Receipt> = None;
     let mut done = false;
     while let Some(line) = tokio::time::timeout(std::time::Duration::from_secs(180), from_script.next_line())
@@ -109,10 +119,40 @@ async fn the_voter_app_in_chromium_on_postgres() {
                 let v = app.login(VOTER1).await;
                 let cab: serde_json::Value = v.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
                 assert_eq!(cab["e_voter"], true, "{cab}");
+                let v2 = app.login(VOTER2).await;
+                let r = v2
+                    .put(
+                        &format!("/api/campaigns/{id}/cabinet/application"),
+                        &json!({ "credential": other.public().0.to_hex() }),
+                    )
+                    .await;
+                assert_eq!(r.status(), 201);
                 // the commission: key ceremony, package (30 candidates), list frozen, voting day
-                package = Some(
-                    install_package_and_open(&app, &id, manifest_with_options(&id, 30), &Schedule::pilot()).await.0,
-                );
+                let p = install_package_and_open(&app, &id, manifest_with_options(&id, 30), &Schedule::pilot()).await.0;
+                // the fingerprint the browser must show, computed by the crypto crate
+                to_script.write_all(format!("ok {}\n", p.fingerprint().unwrap()).as_bytes()).await.unwrap();
+                package = Some(p);
+            }
+            ("phase", "voted") => {
+                // the second voter casts; the browser is handed their (valid) receipt
+                let ctx = package.as_ref().expect("phase applied came first").context().unwrap();
+                let mut selections = vec![0u8; ctx.manifest().contests[0].selection_count()];
+                selections[0] = 1;
+                let plain = PlaintextBallot {
+                    style: "main".into(),
+                    contests: vec![PlaintextContest { contest_id: "council".into(), selections }],
+                };
+                let (ballot, _) = encrypt_ballot(&ctx, other.signing_key(), &plain, &mut OsRng).unwrap();
+                let r = app.login(VOTER2).await.post(&format!("/api/campaigns/{id}/ballots"), &json!(ballot)).await;
+                assert_eq!(r.status(), 201);
+                let foreign: serde_json::Value = r.json().await.unwrap();
+                to_script.write_all(format!("ok {foreign}\n").as_bytes()).await.unwrap();
+            }
+            ("phase", "checked") => {
+                // the polls close: the devices must delete the credential when they see it
+                app.clock.set(bishkek(2023, 4, 9, 20, 0, 0));
+                let admin = app.admin().await;
+                assert_eq!(transition(&admin, &id, "close_voting").await.status(), 200);
                 to_script.write_all(b"ok\n").await.unwrap();
             }
             ("receipt", json) => receipt = Some(serde_json::from_str(json).expect("the receipt the browser printed")),
@@ -123,7 +163,8 @@ async fn the_voter_app_in_chromium_on_postgres() {
     let status = child.wait().await.unwrap();
     assert!(status.success() && done, "the browser script failed (its log is above): {status}");
     // the receipt the browser verified also verifies with the crypto crate, and its ballot is the
-    // voter's one counted ballot; the checked ballot is on the board, never counted
+    // voter's one counted ballot; the checked ballot is on the board, never counted (the
+    // intercepted cast never reached the server)
     let package = package.expect("phase applied was reached");
     let receipt = receipt.expect("a receipt");
     receipt.verify(&package).unwrap();
@@ -134,6 +175,7 @@ async fn the_voter_app_in_chromium_on_postgres() {
         app.with_db(move |c| {
             ballots::table
                 .filter(ballots::campaign_id.eq(id))
+                .filter(ballots::pin.eq(VOTER1))
                 .order(ballots::id.asc())
                 .select(ballots::status)
                 .load(c)

@@ -7,6 +7,7 @@ use dobush_crypto::ballot::{BallotOpening, EncryptedBallot, PlaintextBallot, ver
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::elgamal::PublicKey;
 use dobush_crypto::manifest::Manifest;
+use dobush_crypto::record::{ElectionPackage, PublishedKeyHolder, RECORD_VERSION};
 use rand::SeedableRng;
 
 fn read(name: &str) -> String {
@@ -32,6 +33,28 @@ fn vector_ballots_verify_and_open() {
         let base: [u8; 32] = hex::decode(e["base_hash"].as_str().unwrap()).unwrap().try_into().unwrap();
         let ctx = ElectionContext::new(base, pk, manifest).unwrap();
         assert_eq!(hex::encode(ctx.extended_hash()), e["extended_hash"].as_str().unwrap());
+        // the package a device loads has the vector's fingerprint, and only once its hashes check
+        let mut package = ElectionPackage {
+            version: RECORD_VERSION.into(),
+            manifest: ctx.manifest().clone(),
+            threshold: serde_json::from_value(e["threshold"].clone()).unwrap(),
+            key_holders: serde_json::from_value::<Vec<serde_json::Value>>(e["key_holders"].clone())
+                .unwrap()
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut k)| {
+                    k["index"] = (i + 1).into();
+                    serde_json::from_value::<PublishedKeyHolder>(k).unwrap()
+                })
+                .collect(),
+            joint_key: pk,
+            base_hash: base,
+            extended_hash: *ctx.extended_hash(),
+            board_key: [0; 32],
+        };
+        assert_eq!(package.fingerprint().unwrap(), e["package_fingerprint"].as_str().unwrap());
+        package.extended_hash[0] ^= 1;
+        assert!(package.fingerprint().is_err(), "a package whose extended hash is not its own");
         for b in v["ballots"].as_array().unwrap() {
             let ballot: EncryptedBallot = serde_json::from_value(b["ballot"].clone()).unwrap();
             let verified = verify_ballot(&ctx, ballot, &mut rng).unwrap();

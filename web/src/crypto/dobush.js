@@ -18,7 +18,7 @@ export { Transcript, TranscriptRng, TranscriptRngBuilder } from './merlin.js';
 export { LABELS } from './protocol.js';
 export {
   RECORD_VERSION, parseManifest, validateManifest, manifestHash, baseHash, extendedHash, makeContext,
-  contextFromPackage, allowedValues, isValidVote, selectionCount, selectionKind, usesRangeProof, weight,
+  contextFromPackage, packageFingerprint, allowedValues, isValidVote, selectionCount, selectionKind, usesRangeProof, weight,
 } from './manifest.js';
 export {
   ProofError, credentialFromSeed, credentialFromRecoveryCode, generateCredential, recoveryCode, fingerprint,

@@ -9,6 +9,7 @@ import {
   DecodeError, G, H, decodePointHex, equalBytes, fromHex, toHex, utf8Bytes,
 } from './group.js';
 import { LABELS, appendElement, challenge32, protocolTranscript } from './protocol.js';
+import { fingerprint } from './credential.js';
 
 export const RECORD_VERSION = 'dobush-record/1';
 
@@ -306,5 +307,13 @@ export function contextFromPackage(pkg) {
   if (!equalBytes(ctx.extendedHash, publishedExt)) throw new DecodeError('extended hash does not match its recomputation');
   return ctx;
 }
+
+/**
+ * The election package's fingerprint (`ElectionPackage::fingerprint`, 09-credentials.md
+ * §Fingerprint): kind `election-package` over the extended hash of a context that
+ * `contextFromPackage` (or `makeContext`) recomputed, for voters to compare with the one the
+ * commission publishes on paper.
+ */
+export const packageFingerprint = (ctx) => fingerprint(LABELS.FP_ELECTION_PACKAGE, ctx.extendedHash);
 
 export { toHex };

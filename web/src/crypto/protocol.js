@@ -23,6 +23,7 @@ export const LABELS = Object.freeze({
   DS_SIGNATURE: 'schnorr-signature',
   CREDENTIAL_SEED: 'dobush/v1/credential-seed',
   FINGERPRINT: 'dobush/v1/fingerprint',
+  FP_ELECTION_PACKAGE: 'election-package',
 });
 
 /** `Transcript::protocol(domain)`: `Transcript::new("dobush/v1")` plus a domain separator. */
