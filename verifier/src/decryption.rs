@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::ceremony::Outcome;
 use crate::encoding::{Decoded, Point, array, exact, field, point, scalar, string, uint, uint32};
-use crate::record::Context;
+use crate::load::Context;
 use crate::report::Running;
 use crate::sigma::{self, Equations};
 use crate::transcript;

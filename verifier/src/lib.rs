@@ -10,6 +10,7 @@ pub mod board;
 pub mod ceremony;
 pub mod decryption;
 pub mod encoding;
+pub mod load;
 pub mod manifest;
 pub mod protocol;
 pub mod record;

@@ -11,12 +11,9 @@ use serde_json::Value;
 
 use crate::ballot::{self, Ballot, Election};
 use crate::board::{self, Hash, TreeHead};
-use crate::encoding::{Decoded, Invalid, Point, array, field, hex_n, point, scalar, string, uint};
-use crate::manifest::{self, Manifest};
+use crate::encoding::{Decoded, Point, array, field, hex_n, point, scalar, string, uint};
+use crate::load::{self, Context, VERSION};
 use crate::report::Report;
-
-/// The record version this verifier reads.
-pub const VERSION: &str = "dobush-record/1";
 
 /// Options of a run.
 #[derive(Default)]
@@ -81,7 +78,7 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
 
     // 1. Parameters and context.
     let mut c = Report::start("context", "generators re-derived, manifest hash and both context hashes recomputed");
-    let ctx = match context(&rec) {
+    let ctx = match load::context(&rec) {
         Ok(x) => x,
         Err(e) => {
             c.fail(e.0);
@@ -94,7 +91,8 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
 
     // 3. Board: Merkle log, tree heads, consistency with a saved head.
     let mut c = Report::start("board", "Merkle log recomputed, every tree head signed and consistent");
-    let lines = split_lines(board_jsonl, &mut c);
+    c.require(board_jsonl.is_empty() || board_jsonl.ends_with(b"\n"), || "board.jsonl must end with a newline".into());
+    let lines = load::board_lines(board_jsonl);
     let leaves: Vec<Hash> = lines.iter().map(|l| board::leaf(l)).collect();
     c.items(lines.len() as u64);
     let heads = match array(&rec, "tree_heads", "record")
@@ -191,74 +189,6 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     rep.finish(c);
 
     rep
-}
-
-/// The context: manifest, hashes, key, board key.
-pub struct Context {
-    /// What ballots are checked against.
-    pub election: Election,
-    /// Base hash.
-    pub base_hash: [u8; 32],
-    /// Board key.
-    pub board_key: [u8; 32],
-    /// Threshold.
-    pub threshold: u64,
-    /// Key-holders' (signing, comm) keys.
-    pub key_holders: Vec<(Point, Point)>,
-}
-
-fn context(rec: &Value) -> Decoded<Context> {
-    package_context(field(rec, "package", "record")?)
-}
-
-/// Checks an election package on its own (both hashes recomputed) and returns its context.
-pub fn package_context(p: &Value) -> Decoded<Context> {
-    let what = "package";
-    if string(p, "version", what)? != VERSION {
-        return Err(Invalid("package: unknown version".into()));
-    }
-    let m: Manifest = manifest::parse(field(p, "manifest", what)?)?;
-    let threshold = uint(p, "threshold", what)?;
-    let mut key_holders = Vec::new();
-    for (i, k) in array(p, "key_holders", what)?.iter().enumerate() {
-        if uint(k, "index", "key-holder")? != i as u64 + 1 {
-            return Err(Invalid(format!("key-holder {}: indexes must be 1..=n in order", i + 1)));
-        }
-        key_holders.push((
-            point(field(k, "signing_key", "key-holder")?, "signing key")?,
-            point(field(k, "comm_key", "key-holder")?, "comm key")?,
-        ));
-    }
-    if threshold < 1 || threshold as usize >= key_holders.len() {
-        return Err(Invalid(format!("threshold {threshold} must satisfy 1 ≤ t < n = {}", key_holders.len())));
-    }
-    let base = manifest::base_hash(&m.campaign_id, threshold, &key_holders);
-    if base != hex_n::<32>(field(p, "base_hash", what)?, "base_hash")? {
-        return Err(Invalid("base hash differs from its recomputation".into()));
-    }
-    let joint_key = point(field(p, "joint_key", what)?, "joint_key")?;
-    let ext = manifest::extended_hash(&base, &joint_key, &m.hash);
-    if ext != hex_n::<32>(field(p, "extended_hash", what)?, "extended_hash")? {
-        return Err(Invalid("extended hash differs from its recomputation".into()));
-    }
-    let board_key = hex_n::<32>(field(p, "board_key", what)?, "board_key")?;
-    Ok(Context {
-        election: Election { manifest: m, joint_key, extended_hash: ext },
-        base_hash: base,
-        board_key,
-        threshold,
-        key_holders,
-    })
-}
-
-fn split_lines<'a>(b: &'a [u8], c: &mut crate::report::Running) -> Vec<&'a [u8]> {
-    if b.is_empty() {
-        return Vec::new();
-    }
-    if b.last() != Some(&b'\n') {
-        c.fail("board.jsonl must end with a newline");
-    }
-    b.strip_suffix(b"\n").unwrap_or(b).split(|x| *x == b'\n').collect()
 }
 
 fn check_heads(heads: &[TreeHead], leaves: &[Hash], ctx: &Context, opts: &Options, c: &mut crate::report::Running) {
@@ -935,7 +865,7 @@ pub fn verify_receipt(record_json: &str, board_jsonl: &[u8], receipt_json: &str)
     c.items(1);
     let r = (|| -> Result<(), String> {
         let rec: Value = serde_json::from_str(record_json).map_err(|e| e.to_string())?;
-        let ctx = context(&rec).map_err(|e| e.0)?;
+        let ctx = load::context(&rec).map_err(|e| e.0)?;
         let v: Value = serde_json::from_str(receipt_json).map_err(|e| format!("receipt is not JSON: {e}"))?;
         let head = TreeHead::parse(field(&v, "tree_head", "receipt").map_err(|e| e.0)?).map_err(|e| e.0)?;
         if head.context != ctx.base_hash || !head.verify(&ctx.board_key) {
@@ -954,10 +884,7 @@ pub fn verify_receipt(record_json: &str, board_jsonl: &[u8], receipt_json: &str)
         if !board::verify_inclusion(&board::leaf(entry.as_bytes()), index, head.size, &proof, &head.root) {
             return Err("the inclusion proof does not lead to the receipt's tree head".into());
         }
-        let lines = {
-            let mut dummy = Report::start("-", "-");
-            split_lines(board_jsonl, &mut dummy)
-        };
+        let lines = load::board_lines(board_jsonl);
         let leaves: Vec<Hash> = lines.iter().map(|l| board::leaf(l)).collect();
         if board::roots_at(&leaves, &[head.size]).first() != Some(&head.root) {
             return Err(
