@@ -25,6 +25,7 @@ use crate::transcript;
 
 /// The encrypted totals as the verifier recomputed them: per contest (manifest order), one
 /// ciphertext `(α, β)` per selection and the number of counted ballots of the contest.
+#[derive(Default)]
 pub struct Totals {
     /// Per contest: the ciphertext of every selection.
     pub totals: Vec<Vec<(RistrettoPoint, RistrettoPoint)>>,

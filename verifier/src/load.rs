@@ -1,6 +1,6 @@
 //! Reading a record (`docs/record-format.md`): the version it is written in, its package decoded
 //! into the context every check is made against (both context hashes recomputed), and the board
-//! file split into its entry lines. It only decodes: what counts as a failure, and where it is
+//! file split into its entry lines, each decoded into an entry. It only decodes: what counts as a failure, and where it is
 //! reported, is the checks' business.
 
 use serde_json::Value;
@@ -78,4 +78,22 @@ pub fn board_lines(b: &[u8]) -> Vec<&[u8]> {
         return Vec::new();
     }
     b.strip_suffix(b"\n").unwrap_or(b).split(|x| *x == b'\n').collect()
+}
+
+/// A board entry (`docs/record-format.md` §Board): its index on the board, its JSON and its type.
+pub struct Entry {
+    /// Index on the board (0-based).
+    pub index: usize,
+    /// The entry's JSON.
+    pub v: Value,
+    /// Its `type` (empty when it has none).
+    pub kind: String,
+}
+
+/// Decodes the board line at `index` into an entry. Whether its type is known is the entries
+/// check's rule.
+pub fn entry(index: usize, line: &[u8]) -> Result<Entry, serde_json::Error> {
+    let v = serde_json::from_slice::<Value>(line)?;
+    let kind = v.get("type").and_then(Value::as_str).unwrap_or("").to_owned();
+    Ok(Entry { index, v, kind })
 }
