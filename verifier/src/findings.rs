@@ -20,7 +20,7 @@ pub struct Findings<'a> {
     /// A tree head saved earlier that the board must extend (`--since`).
     pub since: Option<&'a TreeHead>,
     /// `board.jsonl` as read.
-    pub board: &'a [u8],
+    pub board_jsonl: &'a [u8],
     /// Its lines.
     pub lines: Vec<&'a [u8]>,
     /// The record's tree heads (the board check).
@@ -30,9 +30,9 @@ pub struct Findings<'a> {
     /// The credential list and its replacements (the credentials check).
     pub creds: Credentials,
     /// The cast ballots whose proofs hold, in board order (the ballots check).
-    pub cast: Vec<Cast>,
+    pub cast: Vec<PostedBallot>,
     /// The challenged ballots whose proofs hold (the ballots check).
-    pub challenged: Vec<Cast>,
+    pub challenged: Vec<PostedBallot>,
     /// Indexes into `cast` of the ballots that count (the re-vote check).
     pub counted: Vec<usize>,
     /// The encrypted totals recomputed from the counted ballots (the totals check).
@@ -43,13 +43,13 @@ pub struct Findings<'a> {
 
 impl<'a> Findings<'a> {
     /// What the opening checks found: the record, its context, the board file.
-    pub fn new(record: Value, ctx: Context, board: &'a [u8], since: Option<&'a TreeHead>) -> Self {
+    pub fn new(record: Value, ctx: Context, board_jsonl: &'a [u8], since: Option<&'a TreeHead>) -> Self {
         Self {
             record,
             ctx,
             since,
-            board,
-            lines: load::board_lines(board),
+            board_jsonl,
+            lines: load::board_lines(board_jsonl),
             heads: Vec::new(),
             entries: Vec::new(),
             creds: Credentials::default(),
@@ -63,7 +63,7 @@ impl<'a> Findings<'a> {
 }
 
 /// A ballot on the board whose proofs hold, with its entry's index and tracking code.
-pub struct Cast {
+pub struct PostedBallot {
     /// The entry's index on the board.
     pub entry: usize,
     /// The ballot.

@@ -10,9 +10,9 @@
 //! - [`registry`]: every check in the order the report prints them; [`checks`]: one file per
 //!   check, each with its id (`docs/verifier-checks.md`); [`findings`]: what a check passes on
 //!   to the checks after it;
-//! - the larger checks' work: [`decryption`], [`ceremony`], [`protocol`];
+//! - the larger checks' work: [`decryption`], [`ceremony`], [`election_protocol`];
 //! - [`load`]: the record decoded (version, context, board lines and entries); [`report`];
-//! - the protocol's parts: [`ballot`], [`board`], [`sigma`], [`manifest`], [`transcript`],
+//! - `docs/protocol/` re-implemented: [`ballot`], [`board`], [`sigma`], [`manifest`], [`transcript`],
 //!   [`encoding`].
 //!
 //! [`watch`] is the `watch` command, an observer of a live board.
@@ -23,11 +23,11 @@ pub mod board;
 pub mod ceremony;
 pub mod checks;
 pub mod decryption;
+pub mod election_protocol;
 pub mod encoding;
 pub mod findings;
 pub mod load;
 pub mod manifest;
-pub mod protocol;
 pub mod record;
 pub mod registry;
 pub mod report;

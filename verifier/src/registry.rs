@@ -1,8 +1,8 @@
 //! The verifier's checks in the order the report prints them (`docs/verifier-checks.md`).
 
 use crate::checks::{
-    Check, Step, ballots, board, ceremony, challenged, context, credentials, decryption, eligibility, entries, files,
-    protocol, receipt, revote, totals, uniqueness, version, web_app,
+    Check, Step, ballots, board, ceremony, challenged, context, credentials, decryption, election_protocol,
+    eligibility, entries, files, receipt, revote, totals, uniqueness, version, web_app,
 };
 
 /// The checks after `files`, `version` and `context` (which open the record), in report order.
@@ -17,7 +17,7 @@ pub const REGISTRY: [&Check<Step>; 13] = [
     &revote::CHECK,
     &challenged::CHECK,
     &totals::CHECK,
-    &protocol::CHECK,
+    &election_protocol::CHECK,
     &ceremony::CHECK,
     &decryption::CHECK,
 ];

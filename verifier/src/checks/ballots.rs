@@ -6,7 +6,7 @@
 use crate::ballot::{self, Ballot, Election};
 use crate::checks::{Check, Step};
 use crate::encoding::{field, hex_n};
-use crate::findings::{Cast, Findings};
+use crate::findings::{Findings, PostedBallot};
 use crate::load::{Context, Entry};
 use crate::report::Running;
 
@@ -18,7 +18,7 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
     (f.cast, f.challenged) = check_ballots(&f.ctx, &f.entries, c);
 }
 
-fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut Running) -> (Vec<Cast>, Vec<Cast>) {
+fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut Running) -> (Vec<PostedBallot>, Vec<PostedBallot>) {
     let mut parsed: Vec<(usize, bool, Ballot, [u8; 32])> = Vec::new();
     for e in entries.iter().filter(|e| e.kind == "ballot" || e.kind == "challenged") {
         let r = field(&e.v, "ballot", "entry")
@@ -37,7 +37,7 @@ fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut Running) -> (Vec<Cast
         match r {
             Ok(computed) => {
                 c.require(computed == code, || format!("entry {index}: tracking code differs from the ballot's"));
-                let item = Cast { entry: index, ballot: b, code };
+                let item = PostedBallot { entry: index, ballot: b, code };
                 if is_challenge { challenged.push(item) } else { cast.push(item) }
             }
             Err(msg) => c.fail(format!("entry {index} (ballot {}): {msg}", hex::encode(b.id))),

@@ -21,7 +21,9 @@ pub const CHECK: Check<Step> = Check {
 };
 
 fn run(f: &mut Findings<'_>, c: &mut Running) {
-    c.require(f.board.is_empty() || f.board.ends_with(b"\n"), || "board.jsonl must end with a newline".into());
+    c.require(f.board_jsonl.is_empty() || f.board_jsonl.ends_with(b"\n"), || {
+        "board.jsonl must end with a newline".into()
+    });
     let leaves: Vec<Hash> = f.lines.iter().map(|l| board::leaf(l)).collect();
     c.items(f.lines.len() as u64);
     f.heads = match array(&f.record, "tree_heads", "record")

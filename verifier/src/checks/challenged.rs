@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::checks::{Check, Step};
 use crate::encoding::{field, hex_n, scalar};
-use crate::findings::{Cast, Findings};
+use crate::findings::{Findings, PostedBallot};
 use crate::load::{Context, Entry};
 use crate::report::Running;
 
@@ -26,7 +26,7 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
     check_challenged(&f.ctx, &f.entries, &f.challenged, c);
 }
 
-fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[Cast], c: &mut Running) {
+fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[PostedBallot], c: &mut Running) {
     let k = ctx.election.joint_key.p;
     for ch in challenged {
         c.items(1);

@@ -4,7 +4,7 @@
 //! the freeze or replaced before the ballot.
 
 use crate::checks::{Check, Step};
-use crate::findings::{Cast, Credentials, Findings};
+use crate::findings::{Credentials, Findings, PostedBallot};
 use crate::report::Running;
 
 /// The check.
@@ -19,7 +19,7 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
     eligibility(&f.cast, &f.creds, c);
 }
 
-fn eligibility(cast: &[Cast], creds: &Credentials, c: &mut Running) {
+fn eligibility(cast: &[PostedBallot], creds: &Credentials, c: &mut Running) {
     for b in cast {
         c.items(1);
         let k = b.ballot.credential.bytes;

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::checks::{Check, Step};
 use crate::encoding::{field, hex_n};
-use crate::findings::{Cast, Credentials, Findings};
+use crate::findings::{Credentials, Findings, PostedBallot};
 use crate::load::Entry;
 use crate::report::Running;
 
@@ -22,7 +22,7 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
 }
 
 /// Which cast ballots count (indexes into `cast`).
-fn revote(rec: &Value, cast: &[Cast], entries: &[Entry], creds: &Credentials, c: &mut Running) -> Vec<usize> {
+fn revote(rec: &Value, cast: &[PostedBallot], entries: &[Entry], creds: &Credentials, c: &mut Running) -> Vec<usize> {
     let policy = rec.get("re_vote_policy").and_then(Value::as_str).unwrap_or("");
     // A replacement credential belongs to the voter of the credential it replaced.
     let voter = |k: [u8; 32]| {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::checks::{Check, Step};
 use crate::decryption::Totals;
 use crate::encoding::{Decoded, array, field, point};
-use crate::findings::{Cast, Findings};
+use crate::findings::{Findings, PostedBallot};
 use crate::load::Context;
 use crate::report::Running;
 
@@ -22,7 +22,7 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
     f.totals = check_totals(&f.record, &f.ctx, &f.cast, &f.counted, c);
 }
 
-fn check_totals(rec: &Value, ctx: &Context, cast: &[Cast], counted: &[usize], c: &mut Running) -> Totals {
+fn check_totals(rec: &Value, ctx: &Context, cast: &[PostedBallot], counted: &[usize], c: &mut Running) -> Totals {
     let m = &ctx.election.manifest;
     let k = ctx.election.joint_key.p;
     let mut sums: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> =

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use crate::checks::{Check, Step};
-use crate::findings::{Cast, Findings};
+use crate::findings::{Findings, PostedBallot};
 use crate::report::Running;
 
 /// The check.
@@ -16,7 +16,7 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
     uniqueness(&f.cast, &f.challenged, c);
 }
 
-fn uniqueness(cast: &[Cast], challenged: &[Cast], c: &mut Running) {
+fn uniqueness(cast: &[PostedBallot], challenged: &[PostedBallot], c: &mut Running) {
     let (mut ids, mut codes, mut alphas) = (HashSet::new(), HashSet::new(), HashSet::new());
     for b in cast.iter().chain(challenged) {
         c.items(1);

@@ -1,11 +1,11 @@
 //! V14 `protocol` (`docs/record-format.md` §Verifier checklist, item 11; `11-election-protocol.md`):
 //! every line of the signed electronic protocol re-derived from the record and the earlier
 //! checks' findings, the control relations, `extended_hash` and `board_root`, and every member's
-//! signature. The work is in [`crate::protocol`].
+//! signature. The work is in [`crate::election_protocol`].
 
 use crate::checks::{Check, Step};
+use crate::election_protocol::{self, Derived};
 use crate::findings::Findings;
-use crate::protocol::{self, Derived};
 use crate::report::Running;
 
 /// The check.
@@ -25,5 +25,5 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
         extended_hash: f.ctx.election.extended_hash,
         board_root: f.heads.last().map(|h| h.root).unwrap_or_default(),
     };
-    protocol::check(&f.record, &f.ctx.election.manifest, &derived, c);
+    election_protocol::check(&f.record, &f.ctx.election.manifest, &derived, c);
 }
