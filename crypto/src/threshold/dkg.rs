@@ -32,7 +32,7 @@ use thiserror::Error;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{
-    DkgError, KeyHolderKeys, KeyHolderPublic, KeyShare, Parameters, check_key_holders, eval_in_exponent,
+    DealerFault, DkgError, KeyHolderKeys, KeyHolderPublic, KeyShare, Parameters, check_key_holders, eval_in_exponent,
     transcript_with_context,
 };
 use crate::elgamal::PublicKey;
@@ -522,58 +522,6 @@ impl Complaint {
     pub fn validate(&self, params: &Parameters) -> Result<(), DkgError> {
         check_two_key_holders(params, ("complainer", self.complainer), ("dealer", self.dealer))
     }
-}
-
-/// Why a dealer is disqualified (§Disqualification).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Error)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-#[non_exhaustive]
-pub enum DealerFault {
-    /// No round-1 commitment hash.
-    #[error("no commitment hash in round 1")]
-    NoCommitmentHash,
-    /// No round-2 reveal.
-    #[error("no commitments revealed in round 2")]
-    NoReveal,
-    /// The reveal does not match the round-1 hash.
-    #[error("revealed commitments do not match the commitment hash")]
-    CommitmentHashMismatch,
-    /// A coefficient proof fails.
-    #[error("invalid proof for coefficient {coefficient}")]
-    InvalidCoefficientProof {
-        /// The coefficient index `j`.
-        coefficient: u32,
-    },
-    /// No encrypted share for a recipient.
-    #[error("no encrypted share for key-holder {recipient}")]
-    MissingShare {
-        /// The recipient.
-        recipient: u32,
-    },
-    /// The proof of knowledge of a share's ephemeral secret fails.
-    #[error("invalid ephemeral-key proof in the share for key-holder {recipient}")]
-    InvalidShareProof {
-        /// The recipient.
-        recipient: u32,
-    },
-    /// The AEAD rejects the share under the key derived from the revealed `S`.
-    #[error("share for key-holder {recipient} does not decrypt")]
-    UndecryptableShare {
-        /// The recipient.
-        recipient: u32,
-    },
-    /// The decrypted share is not a canonical scalar.
-    #[error("share for key-holder {recipient} is not a canonical scalar")]
-    NonCanonicalShare {
-        /// The recipient.
-        recipient: u32,
-    },
-    /// `s·G ≠ Σ_j l^j·K_{i,j}`.
-    #[error("share for key-holder {recipient} does not match the commitments")]
-    ShareMismatch {
-        /// The recipient.
-        recipient: u32,
-    },
 }
 
 /// Why a complaint is unfounded: the complainer, not the dealer, is at fault.
