@@ -12,6 +12,7 @@ use crate::error::DecodeError;
 use crate::group::{GroupElement, bytes_hex};
 use crate::manifest::Manifest;
 use crate::signature::VerifyingKey;
+use crate::tally::ContestResult;
 
 /// The version of the record format and of every artefact in it.
 pub const RECORD_VERSION: &str = "dobush-record/1";
@@ -583,17 +584,6 @@ impl Board {
         }
         s
     }
-}
-
-/// The decrypted count of every selection of one contest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContestResult {
-    /// Contest id.
-    pub contest_id: String,
-    /// Counted ballots containing the contest.
-    pub ballots: u64,
-    /// One count per selection (options, then against-all, then blank).
-    pub counts: Vec<u64>,
 }
 
 /// The public election record (`record.json`; the board is `board.jsonl` beside it).
