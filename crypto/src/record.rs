@@ -449,7 +449,8 @@ pub enum ReVotePolicy {
 /// Indexes of the counted ballots, and the `(superseded, by)` tracking-code pairs.
 pub type CountedBallots = (Vec<usize>, Vec<(TrackingCode, TrackingCode)>);
 
-/// Which ballots count under a re-vote rule (`docs/protocol/10-board.md` §Re-vote rule).
+/// Which ballots count under a re-vote rule (`docs/protocol/08-ballot.md` §Tally; a replacement
+/// chain is one voter: `09-credentials.md` §How credentials bind ballots).
 ///
 /// `ballots` are `(credential, tracking code)` in board order; `replacements` are the
 /// `(old, new)` credential pairs recorded on the board. A replacement credential belongs to the
