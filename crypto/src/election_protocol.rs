@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use crate::group::bytes_hex;
 use crate::manifest::{Manifest, SelectionKind};
-use crate::record::ContestResult;
+use crate::tally::ContestResult;
 
 /// The protocol's format version.
 pub const PROTOCOL_VERSION: &str = "dobush-protocol/1";

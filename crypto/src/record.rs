@@ -12,6 +12,7 @@ use crate::error::DecodeError;
 use crate::group::{GroupElement, bytes_hex};
 use crate::manifest::Manifest;
 use crate::signature::VerifyingKey;
+use crate::tally::ContestResult;
 
 /// The version of the record format and of every artefact in it.
 pub const RECORD_VERSION: &str = "dobush-record/1";
@@ -457,7 +458,8 @@ pub enum ReVotePolicy {
 /// Indexes of the counted ballots, and the `(superseded, by)` tracking-code pairs.
 pub type CountedBallots = (Vec<usize>, Vec<(TrackingCode, TrackingCode)>);
 
-/// Which ballots count under a re-vote rule (`docs/protocol/10-board.md` §Re-vote rule).
+/// Which ballots count under a re-vote rule (`docs/protocol/08-ballot.md` §Tally; a replacement
+/// chain is one voter: `09-credentials.md` §How credentials bind ballots).
 ///
 /// `ballots` are `(credential, tracking code)` in board order; `replacements` are the
 /// `(old, new)` credential pairs recorded on the board. A replacement credential belongs to the
@@ -592,17 +594,6 @@ impl Board {
         }
         s
     }
-}
-
-/// The decrypted count of every selection of one contest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContestResult {
-    /// Contest id.
-    pub contest_id: String,
-    /// Counted ballots containing the contest.
-    pub ballots: u64,
-    /// One count per selection (options, then against-all, then blank).
-    pub counts: Vec<u64>,
 }
 
 /// The public election record (`record.json`; the board is `board.jsonl` beside it).

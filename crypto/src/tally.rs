@@ -1,4 +1,5 @@
-//! The running homomorphic tally (`docs/protocol/08-ballot.md` §Tally).
+//! The running homomorphic tally (`docs/protocol/08-ballot.md` §Tally), and the result it
+//! decrypts to (`docs/record-format.md` §Results).
 //!
 //! For every contest and selection the tally keeps `T = (G, K) + Σ C` over the counted ballots
 //! that contain the contest. It starts from the public encryption of zero with nonce 1,
@@ -22,6 +23,17 @@ pub struct ContestTotals {
     pub ballots: u64,
     /// One encrypted total per selection.
     pub totals: Vec<Ciphertext>,
+}
+
+/// The decrypted count of every selection of one contest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContestResult {
+    /// Contest id.
+    pub contest_id: String,
+    /// Counted ballots containing the contest.
+    pub ballots: u64,
+    /// One count per selection (options, then against-all, then blank).
+    pub counts: Vec<u64>,
 }
 
 /// A running tally over verified ballots.

@@ -7,7 +7,8 @@
 //! decryptions with Chaum–Pedersen proofs combined by Lagrange interpolation ([`decrypt`]).
 //!
 //! This module holds what both halves share: the parameters, the key-holders' long-term keys,
-//! the resulting key share, Lagrange coefficients and the error type of the ceremony.
+//! the resulting key share, Lagrange coefficients, and the error type of the ceremony with why a
+//! dealer is at fault.
 
 pub mod decrypt;
 pub mod dkg;
@@ -29,8 +30,6 @@ use crate::group::{GroupElement, decode_scalar, mul_base, random_nonzero_scalar}
 use crate::labels;
 use crate::signature::{SigningKey, VerifyingKey, fingerprint};
 use crate::transcript::TranscriptProtocol;
-
-pub use dkg::DealerFault;
 
 /// The largest number of key-holders a ceremony accepts (`docs/protocol/06-dkg.md` §Parameters).
 pub const MAX_KEY_HOLDERS: u32 = 255;
@@ -245,6 +244,58 @@ pub enum DkgError {
     /// A proof could not be produced.
     #[error(transparent)]
     Proof(#[from] ProofError),
+}
+
+/// Why a dealer is disqualified (`docs/protocol/06-dkg.md` §Disqualification).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Error)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum DealerFault {
+    /// No round-1 commitment hash.
+    #[error("no commitment hash in round 1")]
+    NoCommitmentHash,
+    /// No round-2 reveal.
+    #[error("no commitments revealed in round 2")]
+    NoReveal,
+    /// The reveal does not match the round-1 hash.
+    #[error("revealed commitments do not match the commitment hash")]
+    CommitmentHashMismatch,
+    /// A coefficient proof fails.
+    #[error("invalid proof for coefficient {coefficient}")]
+    InvalidCoefficientProof {
+        /// The coefficient index `j`.
+        coefficient: u32,
+    },
+    /// No encrypted share for a recipient.
+    #[error("no encrypted share for key-holder {recipient}")]
+    MissingShare {
+        /// The recipient.
+        recipient: u32,
+    },
+    /// The proof of knowledge of a share's ephemeral secret fails.
+    #[error("invalid ephemeral-key proof in the share for key-holder {recipient}")]
+    InvalidShareProof {
+        /// The recipient.
+        recipient: u32,
+    },
+    /// The AEAD rejects the share under the key derived from the revealed `S`.
+    #[error("share for key-holder {recipient} does not decrypt")]
+    UndecryptableShare {
+        /// The recipient.
+        recipient: u32,
+    },
+    /// The decrypted share is not a canonical scalar.
+    #[error("share for key-holder {recipient} is not a canonical scalar")]
+    NonCanonicalShare {
+        /// The recipient.
+        recipient: u32,
+    },
+    /// `s·G ≠ Σ_j l^j·K_{i,j}`.
+    #[error("share for key-holder {recipient} does not match the commitments")]
+    ShareMismatch {
+        /// The recipient.
+        recipient: u32,
+    },
 }
 
 /// A key-holder's long-term secret keys (`docs/protocol/06-dkg.md` §Keys): the signing key for

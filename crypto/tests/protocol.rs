@@ -488,7 +488,7 @@ mod package_and_receipt {
 mod election_protocol {
     use super::*;
     use dobush_crypto::election_protocol::{ElectionProtocol, MemberSignature, ProtocolBody, Turnout};
-    use dobush_crypto::record::ContestResult;
+    use dobush_crypto::tally::ContestResult;
 
     fn body() -> ProtocolBody {
         let m = manifest();

@@ -123,7 +123,7 @@ pub fn verifier(data: &[u8]) {
     if let Ok(v) = serde_json::from_slice::<Value>(data) {
         let _ = dobush_verifier::ballot::parse(&v);
         let _ = dobush_verifier::manifest::parse(&v);
-        let _ = dobush_verifier::record::package_context(&v);
+        let _ = dobush_verifier::load::package_context(&v);
     }
     let mut parts = data.splitn(3, |b| *b == 0);
     let Some(record) = parts.next().and_then(|r| std::str::from_utf8(r).ok()) else { return };

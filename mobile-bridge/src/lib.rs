@@ -1,4 +1,6 @@
-//! Voter-side protocol for the Dobush mobile apps, exposed through UniFFI (issue 6).
+//! Voter-side protocol for the Dobush mobile apps, exposed through UniFFI: the voter's part of
+//! `docs/protocol/08-ballot.md` (ballots, tracking codes, challenges), `09-credentials.md` and
+//! `10-board.md` §Receipt.
 //!
 //! A thin layer over `dobush-crypto`: every cryptographic step happens there; this crate only
 //! converts between the crypto types and what crosses the FFI boundary (JSON strings in the

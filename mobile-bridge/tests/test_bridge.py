@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Drives the generated Python bindings of the mobile bridge (issue 6).
+"""Drives the generated Python bindings of the mobile bridge (`mobile-bridge/README.md` §Tests).
 
 Run through `mobile-bridge/tests/run_python.sh`, which builds the library, generates
 `dobush_mobile_bridge.py` next to a copy of it and puts that directory on PYTHONPATH.

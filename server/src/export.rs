@@ -11,7 +11,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use diesel::prelude::*;
-use dobush_crypto::record::{ContestResult, ElectionRecord, RECORD_VERSION};
+use dobush_crypto::record::{ElectionRecord, RECORD_VERSION};
+use dobush_crypto::tally::ContestResult;
 use dobush_crypto::threshold::decrypt::DecryptionShare;
 
 use crate::db::AnyConnection;

@@ -364,7 +364,7 @@ pub fn erase(c: &mut AnyConnection, campaign: &str) -> Result<usize, ApiError> {
 // Partial decryptions and results (issue 4 "Partial decryptions").
 
 use dobush_crypto::dlog::DlogTable;
-use dobush_crypto::record::ContestResult;
+use dobush_crypto::tally::ContestResult;
 use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, VerifiedDecryptionShare, combine};
 use dobush_crypto::threshold::dkg::{self, CeremonyTranscript};
 use dobush_crypto::threshold::{KeyHolderPublic, Parameters};

@@ -10,10 +10,10 @@ use dobush_crypto::dlog::DlogTable;
 use dobush_crypto::election_protocol::{ElectionProtocol, ProtocolBody, Turnout};
 use dobush_crypto::manifest::Manifest;
 use dobush_crypto::record::{
-    Board, BoardEntry, ContestResult, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder,
-    RECORD_VERSION, ReVotePolicy, Receipt, counted_ballots,
+    Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder, RECORD_VERSION,
+    ReVotePolicy, Receipt, counted_ballots,
 };
-use dobush_crypto::tally::EncryptedTally;
+use dobush_crypto::tally::{ContestResult, EncryptedTally};
 use dobush_crypto::testing::{Ceremony, run_ceremony_for_campaign};
 use dobush_crypto::threshold::decrypt::{TotalId, verify_and_combine};
 use rand_chacha::ChaCha20Rng;

@@ -20,7 +20,7 @@ use merlin::Transcript;
 use serde_json::Value;
 
 use crate::encoding::{Decoded, Point, array, exact, field, hex_n, point, scalar, uint32};
-use crate::record::Context;
+use crate::load::Context;
 use crate::report::Running;
 use crate::sigma::{self, Equations};
 use crate::transcript;

@@ -18,13 +18,14 @@ use serde_json::Value;
 
 use crate::ceremony::Outcome;
 use crate::encoding::{Decoded, Point, array, exact, field, point, scalar, string, uint, uint32};
-use crate::record::Context;
+use crate::load::Context;
 use crate::report::Running;
 use crate::sigma::{self, Equations};
 use crate::transcript;
 
 /// The encrypted totals as the verifier recomputed them: per contest (manifest order), one
 /// ciphertext `(α, β)` per selection and the number of counted ballots of the contest.
+#[derive(Default)]
 pub struct Totals {
     /// Per contest: the ciphertext of every selection.
     pub totals: Vec<Vec<(RistrettoPoint, RistrettoPoint)>>,

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
             return ExitCode::from(dobush_verifier::watch::command(&rest));
         }
         Some("--version") => {
-            println!("dobush-verifier {} (reads {})", env!("CARGO_PKG_VERSION"), dobush_verifier::record::VERSION);
+            println!("dobush-verifier {} (reads {})", env!("CARGO_PKG_VERSION"), dobush_verifier::load::VERSION);
             return ExitCode::SUCCESS;
         }
         _ => {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 /// The outcome of one check.
 #[derive(Clone, Debug, Serialize)]
-pub struct Check {
+pub struct CheckReport {
     /// Short name, e.g. `ballots`.
     pub name: &'static str,
     /// What it checks.
@@ -29,7 +29,7 @@ pub struct Check {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     /// Checks in order.
-    pub checks: Vec<Check>,
+    pub checks: Vec<CheckReport>,
 }
 
 /// A check being run.
@@ -85,7 +85,7 @@ impl Report {
 
     /// Finishes a check.
     pub fn finish(&mut self, r: Running) {
-        self.checks.push(Check {
+        self.checks.push(CheckReport {
             name: r.name,
             description: r.description,
             passed: r.failure_count == 0,

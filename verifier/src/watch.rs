@@ -141,7 +141,7 @@ pub fn command(args: &[String]) -> u8 {
     let pin = match std::fs::read_to_string(&package)
         .map_err(|e| e.to_string())
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).map_err(|e| e.to_string()))
-        .and_then(|v| crate::record::package_context(&v).map_err(|e| e.0))
+        .and_then(|v| crate::load::package_context(&v).map_err(|e| e.0))
     {
         Ok(c) => Pinned { base_hash: c.base_hash, board_key: c.board_key },
         Err(e) => {

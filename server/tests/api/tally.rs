@@ -176,7 +176,7 @@ async fn ballot_issued_is_recorded_once_for_e_voters_while_open(b: Backend) {
 pub async fn store_results(e: &Election, ballots: u64, counts: &[u64]) {
     let id = e.id.clone();
     let results =
-        vec![dobush_crypto::record::ContestResult { contest_id: "council".into(), ballots, counts: counts.to_vec() }];
+        vec![dobush_crypto::tally::ContestResult { contest_id: "council".into(), ballots, counts: counts.to_vec() }];
     e.app
         .with_db(move |c| {
             use dobush_server::schema::{campaigns, tallies};

@@ -1,0 +1,78 @@
+//! V08 `ballots` (`docs/record-format.md` §Verifier checklist, item 6): every ballot on the board,
+//! cast and challenged, checked as in `08-ballot.md` §Verification (batched and in parallel:
+//! §Batch verification), and each entry's tracking code equal to the recomputed one. The ballots
+//! whose proofs hold are what the later checks count.
+
+use crate::ballot::{self, Ballot, Election};
+use crate::checks::{Check, Step};
+use crate::encoding::{field, hex_n};
+use crate::findings::{Findings, PostedBallot};
+use crate::load::{Context, Entry};
+use crate::report::Running;
+
+/// The check.
+pub const CHECK: Check<Step> =
+    Check { id: "V08", name: "ballots", description: "every ballot's proofs, signature and tracking code", run };
+
+fn run(f: &mut Findings<'_>, c: &mut Running) {
+    (f.cast, f.challenged) = check_ballots(&f.ctx, &f.entries, c);
+}
+
+fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut Running) -> (Vec<PostedBallot>, Vec<PostedBallot>) {
+    let mut parsed: Vec<(usize, bool, Ballot, [u8; 32])> = Vec::new();
+    for e in entries.iter().filter(|e| e.kind == "ballot" || e.kind == "challenged") {
+        let r = field(&e.v, "ballot", "entry")
+            .and_then(ballot::parse)
+            .and_then(|b| Ok((b, hex_n::<32>(field(&e.v, "tracking_code", "entry")?, "tracking_code")?)));
+        match r {
+            Ok((b, code)) => parsed.push((e.index, e.kind == "challenged", b, code)),
+            Err(err) => c.fail(format!("entry {}: {}", e.index, err.0)),
+        }
+    }
+    let ballots: Vec<&Ballot> = parsed.iter().map(|p| &p.2).collect();
+    let results = verify_with_progress(&ctx.election, &ballots);
+    let (mut cast, mut challenged) = (Vec::new(), Vec::new());
+    for ((index, is_challenge, b, code), r) in parsed.into_iter().zip(results) {
+        c.items(1);
+        match r {
+            Ok(computed) => {
+                c.require(computed == code, || format!("entry {index}: tracking code differs from the ballot's"));
+                let item = PostedBallot { entry: index, ballot: b, code };
+                if is_challenge { challenged.push(item) } else { cast.push(item) }
+            }
+            Err(msg) => c.fail(format!("entry {index} (ballot {}): {msg}", hex::encode(b.id))),
+        }
+    }
+    (cast, challenged)
+}
+
+/// Verifies ballots in slices of 8,192, printing progress to standard error when it is a
+/// terminal and the record is large.
+fn verify_with_progress(e: &Election, ballots: &[&Ballot]) -> Vec<Result<[u8; 32], String>> {
+    use std::io::{IsTerminal, Write};
+    const SLICE: usize = 8192;
+    let show = ballots.len() > SLICE && std::io::stderr().is_terminal();
+    let start = std::time::Instant::now();
+    let mut out = Vec::with_capacity(ballots.len());
+    for chunk in ballots.chunks(SLICE) {
+        out.extend(ballot::verify_all(e, chunk));
+        if show {
+            let done = out.len();
+            let rate = done as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            let left = (ballots.len() - done) as f64 / rate.max(1e-9);
+            let width = 30;
+            let filled = done * width / ballots.len().max(1);
+            eprint!(
+                "\r  ballots [{}{}] {done}/{} {rate:.0}/s, {left:.0} s left ",
+                "#".repeat(filled),
+                " ".repeat(width - filled),
+                ballots.len()
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if show {
+        eprintln!();
+    }
+    out
+}

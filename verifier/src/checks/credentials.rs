@@ -1,0 +1,256 @@
+//! V07 `credentials` (`docs/record-format.md` §Verifier checklist, items 4 and 5; §Commission
+//! signatures on the credential list): the commission's signatures on the frozen credential list
+//! (`10-board.md` §Credential list signatures), the list's canonical form and the replacements,
+//! each signed by members who signed the list (`10-board.md` §Credential replacement signatures;
+//! `09-credentials.md` §What a verifier checks). The credentials found are what the eligibility
+//! and re-vote checks use.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::checks::{Check, Step};
+use crate::encoding::{Decoded, Point, array, field, hex_n, point, string, uint};
+use crate::findings::{Credentials, Findings};
+use crate::load::Entry;
+use crate::report::Running;
+
+/// The check.
+pub const CHECK: Check<Step> = Check {
+    id: "V07",
+    name: "credentials",
+    description: "frozen credential list signed by the commission, replacements signed by its signers; every ballot signed by a listed credential of its style",
+    run,
+};
+
+fn run(f: &mut Findings<'_>, c: &mut Running) {
+    let campaign_id = &f.ctx.election.manifest.campaign_id;
+    let list_signers = list_signatures(campaign_id, &f.lines, &f.entries, c);
+    f.creds = credential_list(campaign_id, &f.entries, &list_signers, c);
+}
+
+/// The frozen list and the replacements (09-credentials.md §What a verifier checks), each
+/// replacement signed by members of `list_signers`.
+fn credential_list(
+    campaign_id: &str,
+    entries: &[Entry],
+    list_signers: &HashSet<[u8; 32]>,
+    c: &mut Running,
+) -> Credentials {
+    let mut creds = Credentials {
+        listed: HashMap::new(),
+        revoked_at: HashMap::new(),
+        replacements: HashMap::new(),
+        root_of: HashMap::new(),
+        revoked_before: std::collections::HashSet::new(),
+    };
+    let Some(list) = entries.iter().find(|e| e.kind == "credential_list") else {
+        c.fail("no credential list on the board");
+        return creds;
+    };
+    let items = match array(&list.v, "credentials", "credential list") {
+        Ok(a) => a.clone(),
+        Err(e) => {
+            c.fail(e.0);
+            return creds;
+        }
+    };
+    let mut prev: Option<[u8; 32]> = None;
+    for (i, it) in items.iter().enumerate() {
+        c.items(1);
+        match (
+            field(it, "credential", "credential").and_then(|v| point(v, "credential")),
+            string(it, "style", "credential"),
+        ) {
+            (Ok(p), Ok(style)) => {
+                c.require(prev.is_none_or(|q| q < p.bytes), || {
+                    format!("credential list item {i}: not sorted or duplicate")
+                });
+                prev = Some(p.bytes);
+                creds.listed.insert(p.bytes, style);
+            }
+            (Err(e), _) | (_, Err(e)) => c.fail(format!("credential list item {i}: {}", e.0)),
+        }
+    }
+    match uint(&list.v, "count", "credential list") {
+        Ok(n) => {
+            c.require(n == items.len() as u64, || format!("credential list says count {n} but holds {}", items.len()))
+        }
+        Err(e) => c.fail(e.0),
+    }
+    // 09-credentials.md step 2: credentials revoked before the freeze, absent when none
+    if list.v.get("revoked").is_some() {
+        match array(&list.v, "revoked", "credential list") {
+            Ok(rs) if rs.is_empty() => {
+                c.fail("credential list: \"revoked\" is present but empty (it is left out when there are none)")
+            }
+            Ok(rs) => {
+                let mut prev: Option<[u8; 32]> = None;
+                for (i, r) in rs.iter().enumerate() {
+                    c.items(1);
+                    match point(r, "revoked credential") {
+                        Ok(p) => {
+                            c.require(prev.is_none_or(|q| q < p.bytes), || {
+                                format!("credential list revoked item {i}: not sorted or duplicate")
+                            });
+                            c.require(!creds.listed.contains_key(&p.bytes), || {
+                                format!("credential list revoked item {i}: the credential is also listed")
+                            });
+                            prev = Some(p.bytes);
+                            creds.revoked_before.insert(p.bytes);
+                        }
+                        Err(e) => c.fail(format!("credential list revoked item {i}: {}", e.0)),
+                    }
+                }
+            }
+            Err(e) => c.fail(e.0),
+        }
+    }
+    for e in entries.iter().filter(|e| e.kind == "credential_replaced") {
+        let parsed = (|| -> Decoded<(Point, Point, String, String)> {
+            Ok((
+                point(field(&e.v, "old", "replacement")?, "old")?,
+                point(field(&e.v, "new", "replacement")?, "new")?,
+                string(&e.v, "style", "replacement")?,
+                string(&e.v, "decision", "replacement")?,
+            ))
+        })();
+        match parsed {
+            Ok((old, new, style, decision)) => {
+                replacement_signatures(campaign_id, e, (&old, &new, &style, &decision), list_signers, c);
+                let known =
+                    creds.listed.get(&old.bytes).or_else(|| creds.replacements.get(&old.bytes).map(|x| &x.0)).cloned();
+                c.require(known.as_ref() == Some(&style), || {
+                    format!("entry {}: replaces a credential that is not listed for style {style:?}", e.index)
+                });
+                c.require(
+                    !creds.listed.contains_key(&new.bytes) && !creds.replacements.contains_key(&new.bytes),
+                    || format!("entry {}: the new credential is already in use", e.index),
+                );
+                c.require(!creds.revoked_before.contains(&new.bytes), || {
+                    format!("entry {}: the new credential was revoked before the freeze", e.index)
+                });
+                c.require(!creds.revoked_at.contains_key(&old.bytes), || {
+                    format!("entry {}: the credential was already replaced", e.index)
+                });
+                creds.revoked_at.insert(old.bytes, e.index);
+                creds.root_of.insert(new.bytes, old.bytes);
+                creds.replacements.insert(new.bytes, (style, e.index));
+            }
+            Err(err) => c.fail(format!("entry {}: {}", e.index, err.0)),
+        }
+    }
+    creds
+}
+
+/// 10-board.md §Credential list signatures: every signature in `credential_list_signed` is an
+/// Ed25519 signature (strict) over SHA-256("dobush/v1/credential-list" ‖ u64be(len id) ‖ id ‖ the
+/// exact line of the `credential_list` entry); at least one, no key twice. Returns the signers'
+/// keys (they, and only they, may sign replacements) and notes them for comparison with the
+/// commission's minutes.
+fn list_signatures(campaign_id: &str, lines: &[&[u8]], entries: &[Entry], c: &mut Running) -> HashSet<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let (Some(list), Some(signed)) = (
+        entries.iter().find(|e| e.kind == "credential_list"),
+        entries.iter().find(|e| e.kind == "credential_list_signed"),
+    ) else {
+        c.fail("the credential list is not signed by the commission (no credential_list_signed entry)");
+        return HashSet::new();
+    };
+    let Some(line) = lines.get(list.index) else { return HashSet::new() };
+    let mut h = Sha256::new();
+    h.update(b"dobush/v1/credential-list");
+    h.update((campaign_id.len() as u64).to_be_bytes());
+    h.update(campaign_id.as_bytes());
+    h.update(line);
+    let signers = member_signatures(signed, "credential list", &h.finalize().into(), None, c);
+    c.note(format!("credential list signed by {}", signer_names(signed)));
+    signers
+}
+
+/// 10-board.md §Credential replacement signatures: a `credential_replaced` entry carries at least
+/// one strict Ed25519 signature, no key twice, over SHA-256("dobush/v1/credential-replacement" ‖
+/// u64be(len id) ‖ id ‖ old ‖ new ‖ u64be(len style) ‖ style ‖ u64be(len decision) ‖ decision),
+/// each by a key that signed the credential list.
+fn replacement_signatures(
+    campaign_id: &str,
+    e: &Entry,
+    (old, new, style, decision): (&Point, &Point, &str, &str),
+    list_signers: &HashSet<[u8; 32]>,
+    c: &mut Running,
+) {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"dobush/v1/credential-replacement");
+    h.update((campaign_id.len() as u64).to_be_bytes());
+    h.update(campaign_id.as_bytes());
+    h.update(old.bytes);
+    h.update(new.bytes);
+    h.update((style.len() as u64).to_be_bytes());
+    h.update(style.as_bytes());
+    h.update((decision.len() as u64).to_be_bytes());
+    h.update(decision.as_bytes());
+    member_signatures(e, "credential replacement", &h.finalize().into(), Some(list_signers), c);
+    c.note(format!("entry {}: replacement under decision {decision:?} signed by {}", e.index, signer_names(e)));
+}
+
+/// The `signatures` of entry `e` over `digest`: at least one, no key twice, each valid (strict
+/// Ed25519) and, with `allowed`, each key in it. Returns the keys.
+fn member_signatures(
+    e: &Entry,
+    what: &str,
+    digest: &[u8; 32],
+    allowed: Option<&HashSet<[u8; 32]>>,
+    c: &mut Running,
+) -> HashSet<[u8; 32]> {
+    let mut seen = HashSet::new();
+    let sigs = match array(&e.v, "signatures", what) {
+        Ok(a) => a,
+        Err(err) => {
+            c.fail(format!("entry {}: {}", e.index, err.0));
+            return seen;
+        }
+    };
+    c.require(!sigs.is_empty(), || format!("entry {}: the {what} carries no signature", e.index));
+    for (i, sg) in sigs.iter().enumerate() {
+        c.items(1);
+        let member = sg.get("member").and_then(Value::as_str).unwrap_or("?");
+        let parsed = (|| -> Decoded<([u8; 32], [u8; 64])> {
+            Ok((
+                hex_n(field(sg, "public_key", "signature")?, "public_key")?,
+                hex_n(field(sg, "signature", "signature")?, "signature")?,
+            ))
+        })();
+        match parsed {
+            Ok((pk, sig)) => {
+                c.require(seen.insert(pk), || {
+                    format!("entry {}: signature {i} ({member}): a second signature by the same key", e.index)
+                });
+                if let Some(allowed) = allowed {
+                    c.require(allowed.contains(&pk), || {
+                        format!(
+                            "entry {}: {what} signature {i} ({member}): the key did not sign the credential list",
+                            e.index
+                        )
+                    });
+                }
+                let ok = ed25519_dalek::VerifyingKey::from_bytes(&pk)
+                    .ok()
+                    .and_then(|k| k.verify_strict(digest, &ed25519_dalek::Signature::from_bytes(&sig)).ok());
+                c.require(ok.is_some(), || format!("entry {}: {what} signature {i} ({member}): invalid", e.index));
+            }
+            Err(err) => c.fail(format!("entry {}: signature {i}: {}", e.index, err.0)),
+        }
+    }
+    seen
+}
+
+/// The `member` names of entry `e`'s signatures, for the report.
+fn signer_names(e: &Entry) -> String {
+    let names: Vec<&str> =
+        e.v.get("signatures")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|s| s.get("member").and_then(Value::as_str)).collect())
+            .unwrap_or_default();
+    if names.is_empty() { "nobody".into() } else { names.join(", ") }
+}

@@ -1,0 +1,29 @@
+//! V14 `protocol` (`docs/record-format.md` §Verifier checklist, item 11; `11-election-protocol.md`):
+//! every line of the signed electronic protocol re-derived from the record and the earlier
+//! checks' findings, the control relations, `extended_hash` and `board_root`, and every member's
+//! signature. The work is in [`crate::election_protocol`].
+
+use crate::checks::{Check, Step};
+use crate::election_protocol::{self, Derived};
+use crate::findings::Findings;
+use crate::report::Running;
+
+/// The check.
+pub const CHECK: Check<Step> = Check {
+    id: "V14",
+    name: "protocol",
+    description: "every protocol line re-derived from the record; control relations; signatures",
+    run,
+};
+
+fn run(f: &mut Findings<'_>, c: &mut Running) {
+    let derived = Derived {
+        e_voters: f.creds.listed.len() as u64,
+        counted: f.counted.len() as u64,
+        superseded: (f.cast.len() - f.counted.len()) as u64,
+        challenged: f.challenged.len() as u64,
+        extended_hash: f.ctx.election.extended_hash,
+        board_root: f.heads.last().map(|h| h.root).unwrap_or_default(),
+    };
+    election_protocol::check(&f.record, &f.ctx.election.manifest, &derived, c);
+}

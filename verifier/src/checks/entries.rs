@@ -1,0 +1,71 @@
+//! V05 `entries` (`docs/record-format.md` §Verifier checklist, item 4; §Board; `10-board.md`
+//! §Entries): every line of the board is a JSON entry of a known type, and the entries come in a
+//! valid order: the credential list first, the commission's signatures on it second, `opened`
+//! once, voting entries only after it, `closed` at most once and last, replacements before it.
+
+use crate::checks::{Check, Step};
+use crate::findings::Findings;
+use crate::load::{self, Entry};
+use crate::report::Running;
+
+/// The check.
+pub const CHECK: Check<Step> = Check {
+    id: "V05",
+    name: "entries",
+    description: "every board entry parses and the entries come in a valid order",
+    run,
+};
+
+fn run(f: &mut Findings<'_>, c: &mut Running) {
+    f.entries = parse_entries(&f.lines, c);
+}
+
+fn parse_entries(lines: &[&[u8]], c: &mut Running) -> Vec<Entry> {
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        c.items(1);
+        match load::entry(i, l) {
+            Ok(e) => {
+                const KINDS: [&str; 9] = [
+                    "credential_list",
+                    "credential_list_signed",
+                    "credential_replaced",
+                    "opened",
+                    "ballot",
+                    "challenged",
+                    "superseded",
+                    "web_assets",
+                    "closed",
+                ];
+                if !KINDS.contains(&e.kind.as_str()) {
+                    c.fail(format!("entry {i}: unknown type {:?}", e.kind));
+                }
+                out.push(e);
+            }
+            Err(e) => c.fail(format!("entry {i}: not JSON: {e}")),
+        }
+    }
+    let pos = |k: &str| out.iter().position(|e| e.kind == k);
+    let count = |k: &str| out.iter().filter(|e| e.kind == k).count();
+    c.require(count("credential_list") == 1 && pos("credential_list") == Some(0), || {
+        "the credential list must be the first entry, once".into()
+    });
+    c.require(count("credential_list_signed") == 1 && pos("credential_list_signed") == Some(1), || {
+        "the commission's signatures on the credential list (credential_list_signed) must be the second entry, once"
+            .into()
+    });
+    c.require(count("opened") == 1, || "exactly one `opened` entry".into());
+    c.require(count("closed") <= 1 && pos("closed").is_none_or(|p| p + 1 == out.len()), || {
+        "`closed` must be the last entry".into()
+    });
+    if let Some(o) = pos("opened") {
+        for e in &out {
+            let voting = matches!(e.kind.as_str(), "ballot" | "challenged" | "superseded");
+            c.require(!voting || e.index > o, || format!("entry {}: {} before voting opened", e.index, e.kind));
+            c.require(e.kind != "credential_replaced" || e.index < pos("closed").unwrap_or(usize::MAX), || {
+                format!("entry {}: replacement after closing", e.index)
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,76 @@
+//! V13 `totals` (`docs/record-format.md` §Verifier checklist, item 10): the published encrypted
+//! totals equal, byte for byte, the sums of the counted ballots (`08-ballot.md` §Tally), with the
+//! number of counted ballots per contest. The recomputed sums are what the decryption check
+//! decrypts against.
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use curve25519_dalek::ristretto::RistrettoPoint;
+use serde_json::Value;
+
+use crate::checks::{Check, Step};
+use crate::decryption::Totals;
+use crate::encoding::{Decoded, array, field, point};
+use crate::findings::{Findings, PostedBallot};
+use crate::load::Context;
+use crate::report::Running;
+
+/// The check.
+pub const CHECK: Check<Step> =
+    Check { id: "V13", name: "totals", description: "encrypted totals recomputed from the counted ballots", run };
+
+fn run(f: &mut Findings<'_>, c: &mut Running) {
+    f.totals = check_totals(&f.record, &f.ctx, &f.cast, &f.counted, c);
+}
+
+fn check_totals(rec: &Value, ctx: &Context, cast: &[PostedBallot], counted: &[usize], c: &mut Running) -> Totals {
+    let m = &ctx.election.manifest;
+    let k = ctx.election.joint_key.p;
+    let mut sums: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> =
+        m.contests.iter().map(|x| vec![(RISTRETTO_BASEPOINT_POINT, k); x.selections()]).collect();
+    let mut counts = vec![0u64; m.contests.len()];
+    for &i in counted {
+        let Some(b) = cast.get(i) else { continue };
+        let Some(style) = m.styles.get(&b.ballot.style) else { continue };
+        for (ci, bc) in style.iter().zip(&b.ballot.contests) {
+            if let (Some(s), Some(n)) = (sums.get_mut(*ci), counts.get_mut(*ci)) {
+                for (acc, (a, be)) in s.iter_mut().zip(&bc.cts) {
+                    acc.0 += a.p;
+                    acc.1 += be.p;
+                }
+                *n += 1;
+            }
+        }
+    }
+    let totals = match array(rec, "encrypted_totals", "record") {
+        Ok(t) => t,
+        Err(e) => {
+            c.fail(e.0);
+            return Totals { totals: sums, ballots: counts };
+        }
+    };
+    c.require(totals.len() == m.contests.len(), || "encrypted totals: one per contest expected".into());
+    for ((t, contest), (s, n)) in totals.iter().zip(&m.contests).zip(sums.iter().zip(&counts)) {
+        c.items(1);
+        let id = t.get("contest_id").and_then(Value::as_str).unwrap_or("");
+        c.require(id == contest.id, || format!("encrypted totals: {id:?} where {:?} was expected", contest.id));
+        c.require(t.get("ballots").and_then(Value::as_u64) == Some(*n), || {
+            format!("contest {:?}: published ballot count differs from the counted ballots ({n})", contest.id)
+        });
+        let published = t.get("totals").and_then(Value::as_array).cloned().unwrap_or_default();
+        c.require(published.len() == s.len(), || format!("contest {:?}: wrong number of totals", contest.id));
+        for (j, (p, (a, b))) in published.iter().zip(s).enumerate() {
+            let ok = (|| -> Decoded<bool> {
+                let pa = point(field(p, "alpha", "total")?, "total")?;
+                let pb = point(field(p, "beta", "total")?, "total")?;
+                Ok(pa.bytes == a.compress().to_bytes() && pb.bytes == b.compress().to_bytes())
+            })();
+            c.require(ok == Ok(true), || {
+                format!(
+                    "contest {:?}, selection {j}: encrypted total differs from the sum of the counted ballots",
+                    contest.id
+                )
+            });
+        }
+    }
+    Totals { totals: sums, ballots: counts }
+}

@@ -1,0 +1,29 @@
+//! V02 `version` (`docs/record-format.md` §Verifier checklist, item 1; §Election record):
+//! `record.json` is JSON and its `version` is the one this verifier reads ([`VERSION`]). Nothing
+//! else is checked in a record of another version.
+
+use serde_json::Value;
+
+use crate::checks::Check;
+use crate::load::VERSION;
+use crate::report::Running;
+
+/// How it runs: `record.json` in; the record out when it is of the known version.
+pub type Run = fn(&str, &mut Running) -> Option<Value>;
+
+/// The check.
+pub const CHECK: Check<Run> = Check { id: "V02", name: "version", description: "record version is known", run };
+
+fn run(record_json: &str, c: &mut Running) -> Option<Value> {
+    let rec: Value = match serde_json::from_str(record_json) {
+        Ok(v) => v,
+        Err(e) => {
+            c.fail(format!("record.json is not JSON: {e}"));
+            return None;
+        }
+    };
+    let version = rec.get("version").and_then(Value::as_str).unwrap_or("");
+    c.items(1);
+    c.require(version == VERSION, || format!("unknown record version {version:?}; this verifier reads {VERSION:?}"));
+    (version == VERSION).then_some(rec)
+}
