@@ -27,7 +27,6 @@ use diesel::prelude::*;
 use dobush_crypto::board::{BoardKey, SignedTreeHead, TreeHead, leaf_hash};
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::record::{Board, BoardEntry, ElectionPackage};
-use serde::Deserialize;
 
 use crate::db::{AnyConnection, write_transaction};
 use crate::error::ApiError;
@@ -39,23 +38,6 @@ diesel::table! {
         campaign_id -> Text,
         package -> Text,
         created_at -> BigInt,
-    }
-}
-
-/// `[board]` settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BoardSettings {
-    /// File holding the board's Ed25519 secret seed (64 hex digits). Generated, with a warning,
-    /// if it does not exist.
-    pub key_path: String,
-    /// Shard rows per ballot style for the encrypted totals kept at cast time (`crate::tally`).
-    pub totals_shards: u32,
-}
-
-impl Default for BoardSettings {
-    fn default() -> Self {
-        Self { key_path: "./data/board.key".into(), totals_shards: crate::tally::DEFAULT_SHARDS }
     }
 }
 

@@ -38,9 +38,6 @@ use crate::domain::RevotePolicy;
 use crate::error::ApiError;
 use crate::schema::{ballots_issued, encrypted_totals, tallies};
 
-/// Default number of shard rows per ballot style.
-pub const DEFAULT_SHARDS: u32 = 16;
-
 fn corrupt(what: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("tally: {what}"))
 }
