@@ -40,11 +40,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::audit;
-use crate::auth::extract::staff_roles;
 use crate::db::AnyConnection;
 use crate::domain::{CampaignState, Pin, Role};
 use crate::error::ApiError;
-use crate::models::load_campaign;
+use crate::models::{load_campaign, staff_roles};
 use crate::schema::campaigns;
 
 diesel::table! {

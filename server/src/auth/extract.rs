@@ -6,14 +6,13 @@ use std::pin::Pin as StdPin;
 use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, web};
-use diesel::prelude::*;
 use subtle::ConstantTimeEq;
 
 use super::session::{SessionClaims, SessionError};
 use crate::audit::refuse;
 use crate::domain::{Pin, Role};
 use crate::error::ApiError;
-use crate::schema::staff;
+use crate::models::{StaffGrant, staff_roles};
 use crate::startup::AppState;
 
 /// Session cookie (HttpOnly, SameSite=Strict).
@@ -105,25 +104,6 @@ async fn demo_scope(state: &AppState, req: &HttpRequest, pin: &Pin, campaign: &s
     let e =
         ApiError::forbidden("demo_session", format!("a demo session is valid only for the demo campaign {campaign}"));
     Err(refuse(state, req, Some(pin.as_str()), "demo_session", e).await)
-}
-
-/// A staff role held by the caller.
-#[derive(Debug, Clone)]
-pub struct StaffGrant {
-    /// Role.
-    pub role: Role,
-    /// Territory (for territorial commission administrators).
-    pub territory: Option<String>,
-}
-
-/// The staff roles of a PIN.
-pub fn staff_roles(conn: &mut crate::db::AnyConnection, pin: &str) -> Result<Vec<StaffGrant>, ApiError> {
-    let rows: Vec<(String, Option<String>)> =
-        staff::table.filter(staff::pin.eq(pin)).select((staff::role, staff::territory)).load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(r, t)| Role::parse_staff(&r).ok().map(|role| StaffGrant { role, territory: t }))
-        .collect())
 }
 
 /// Requires one of `allowed`; otherwise the refusal is audited, alerted and answered 403.

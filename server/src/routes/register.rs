@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit::{self, refuse};
-use crate::auth::extract::{Session, StaffGrant, require_staff};
+use crate::auth::extract::{Session, require_staff};
 use crate::domain::Role;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::voter::VoterRecord;
 use crate::error::ApiError;
 use crate::extract::{ImportBody, media_type};
-use crate::models::{PrecinctRow, load_campaign, load_precincts};
+use crate::models::{PrecinctRow, StaffGrant, load_campaign, load_precincts};
 use crate::schema::{evoter_credentials, voters};
 use crate::startup::AppState;
 
