@@ -552,7 +552,7 @@ struct Server {
     _tmp: tempfile::TempDir,
     url: String,
     /// The server's shared state (its session keys mint the staff's bearer tokens).
-    state: std::sync::Arc<dobush_server::startup::AppState>,
+    state: std::sync::Arc<dobush_server::state::AppState>,
     /// The server's clock (campaign of 9 April 2030: applications in March, polls 08:00–20:00).
     clock: std::sync::Arc<dobush_server::clock::ManualClock>,
     http: reqwest::blocking::Client,

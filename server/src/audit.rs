@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::db::AnyConnection;
 use crate::error::ApiError;
 use crate::schema::{alerts, audit_head, audit_log};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The hash of the empty chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

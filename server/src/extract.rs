@@ -72,7 +72,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             if mt != "application/json" && !mt.ends_with("+json") {
                 return Err(ApiError::UnsupportedMediaType("the body must be application/json".into()));
             }
-            let limit = crate::auth::extract::state(&req)?.settings.server.max_json_bytes;
+            let limit = crate::state::state(&req)?.settings.server.max_json_bytes;
             let bytes = read_body(&req, &mut payload, limit).await?;
             decode_json(&bytes).map(ApiJson)
         })
@@ -91,7 +91,7 @@ impl FromRequest for ImportBody {
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            let limit = crate::auth::extract::state(&req)?.settings.server.max_import_bytes;
+            let limit = crate::state::state(&req)?.settings.server.max_import_bytes;
             read_body(&req, &mut payload, limit).await.map(ImportBody)
         })
     }

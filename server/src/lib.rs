@@ -28,6 +28,7 @@ pub mod routes;
 pub mod schema;
 pub mod shmt;
 pub mod startup;
+pub mod state;
 pub mod tally;
 pub mod telemetry;
 pub mod verification;

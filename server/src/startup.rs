@@ -22,30 +22,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use crate::routes;
-
-/// Shared state of every request.
-pub struct AppState {
-    /// Database pool.
-    pub db: Db,
-    /// Settings.
-    pub settings: Arc<Settings>,
-    /// The clock for every deadline and window decision.
-    pub clock: Arc<dyn Clock>,
-    /// Metrics.
-    pub metrics: Arc<Metrics>,
-    /// Session token keys.
-    pub sessions: SessionKeys,
-    /// The OIDC relying party.
-    pub oidc: Oidc,
-    /// Rate limiter.
-    pub limiter: RateLimiter,
-    /// Every campaign's bulletin board and the board key.
-    pub boards: Arc<crate::board::Boards>,
-    /// Ballot verification, batched across concurrent requests.
-    pub verifier: crate::verification::BatchVerifier,
-    /// Recording of verified ballots, committed in groups.
-    pub committer: crate::commit::Committer,
-}
+use crate::state::AppState;
 
 /// A built server, bound to its port.
 pub struct Application {

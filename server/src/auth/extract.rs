@@ -5,7 +5,7 @@ use std::pin::Pin as StdPin;
 
 use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest};
 use subtle::ConstantTimeEq;
 
 use super::session::{SessionClaims, SessionError};
@@ -13,7 +13,7 @@ use crate::audit::refuse;
 use crate::domain::{Pin, Role};
 use crate::error::ApiError;
 use crate::models::{StaffGrant, staff_roles};
-use crate::startup::AppState;
+use crate::state::{AppState, state};
 
 /// Session cookie (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "dobush_session";
@@ -31,13 +31,6 @@ pub struct Session {
     pub claims: SessionClaims,
     /// Whether the token came from the cookie (then CSRF was checked) or a bearer header.
     pub via_cookie: bool,
-}
-
-/// The application state of a request.
-pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
-    req.app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))
 }
 
 impl FromRequest for Session {

@@ -21,7 +21,7 @@ use crate::domain::Pin;
 use crate::error::ApiError;
 use crate::models::staff_roles;
 use crate::schema::{oidc_logins, voters};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Cookie binding a login to the browser that started it.
 pub const LOGIN_COOKIE: &str = "dobush_login";

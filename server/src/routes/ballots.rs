@@ -34,7 +34,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::load_campaign;
 use crate::schema::{ballot_styles, campaigns};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::cabinet::rate_limit_voter;
 

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::board::load_heads;
 use crate::error::ApiError;
 use crate::models::load_campaign;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// At most this many entries per `entries` request.
 pub const MAX_ENTRIES: u64 = 1000;

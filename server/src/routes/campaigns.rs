@@ -22,7 +22,7 @@ use crate::schema::{
     ballot_ciphertexts, ballot_styles, ballots, board_entries, campaigns, encrypted_totals, evoter_credentials,
     key_shares, precincts, tree_heads, voters,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes under `/api/campaigns`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

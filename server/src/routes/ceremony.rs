@@ -13,7 +13,7 @@ use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::load_campaign;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes under `/api/campaigns`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

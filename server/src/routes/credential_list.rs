@@ -26,7 +26,7 @@ use crate::domain::{CampaignState, Role, text};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::{CampaignRow, load_campaign};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `GET /{id}/credential-list` under `/api/v1/campaigns` (public).
 pub fn configure_public(cfg: &mut web::ServiceConfig) {

@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::{CampaignRow, load_campaign};
 use crate::schema::{evoter_credentials, voters};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::auth::session_cookies;
 

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{ImportBody, media_type};
 use crate::models::{PrecinctRow, StaffGrant, load_campaign, load_precincts};
 use crate::schema::{evoter_credentials, voters};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes under `/api/campaigns/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::load_campaign;
 use crate::schema::{evoter_credentials, precincts, voters};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes under `/api/campaigns/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

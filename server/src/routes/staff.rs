@@ -11,7 +11,7 @@ use crate::domain::{Pin, Role, text};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::schema::{alerts, audit_log, staff};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes `/api/staff`, `/api/audit`, `/api/alerts`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::load_campaign;
 use crate::protocol::{Member, SignatureRequest};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::cabinet::rate_limit_voter;
 

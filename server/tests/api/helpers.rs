@@ -12,7 +12,8 @@ use diesel::prelude::*;
 use dobush_server::clock::ManualClock;
 use dobush_server::configuration::Settings;
 use dobush_server::db::Db;
-use dobush_server::startup::{AppState, Application};
+use dobush_server::startup::Application;
+use dobush_server::state::AppState;
 use reqwest::Url;
 use serde_json::Value;
 

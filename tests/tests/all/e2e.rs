@@ -56,7 +56,7 @@ struct Live {
     _rt: tokio::runtime::Runtime,
     tmp: tempfile::TempDir,
     url: String,
-    state: Arc<dobush_server::startup::AppState>,
+    state: Arc<dobush_server::state::AppState>,
     clock: Arc<ManualClock>,
     http: reqwest::blocking::Client,
 }
