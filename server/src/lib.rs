@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod models;
 pub mod protocol;
 pub mod ratelimit;
+pub mod refusal;
 pub mod routes;
 pub mod schema;
 pub mod shmt;

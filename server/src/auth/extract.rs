@@ -9,10 +9,10 @@ use actix_web::{FromRequest, HttpRequest};
 use subtle::ConstantTimeEq;
 
 use super::session::{SessionClaims, SessionError};
-use crate::audit::refuse;
 use crate::domain::{Pin, Role};
 use crate::error::ApiError;
 use crate::models::{StaffGrant, staff_roles};
+use crate::refusal::refuse;
 use crate::state::{AppState, state};
 
 /// Session cookie (HttpOnly, SameSite=Strict).

@@ -146,7 +146,7 @@ async fn check(
 async fn audited(state: &web::Data<AppState>, req: &HttpRequest, session: &Session, e: ApiError) -> ApiError {
     match e {
         e @ ApiError::Forbidden { .. } => {
-            audit::refuse(state, req, Some(session.pin.as_str()), "cast_refused", e).await
+            crate::refusal::refuse(state, req, Some(session.pin.as_str()), "cast_refused", e).await
         }
         e => e,
     }

@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::refuse;
 use crate::auth::extract::Session;
 use crate::clock::bishkek_date;
 use crate::db::{AnyConnection, is_unique_violation};
@@ -14,6 +13,7 @@ use crate::domain::credential::fingerprint_of_hex;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::{CampaignRow, load_campaign};
+use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};
 use crate::state::AppState;
 

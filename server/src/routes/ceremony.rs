@@ -6,7 +6,6 @@ use dobush_crypto::threshold::KeyHolderPublic;
 use dobush_crypto::threshold::dkg::{CommitmentHash, DealerCommitments, EncryptedShare, Signed};
 use serde::Deserialize;
 
-use crate::audit;
 use crate::auth::extract::{Session, require_staff};
 use crate::ceremony::{self, ComplaintList, DEFAULT_THRESHOLD, Incoming};
 use crate::domain::Role;
@@ -112,7 +111,7 @@ async fn relay(
         Ok(a) if a.repeated => Ok(HttpResponse::Ok().json(a)),
         Ok(a) => Ok(HttpResponse::Created().json(a)),
         Err(e @ ApiError::Forbidden { .. }) => {
-            Err(audit::refuse(&state, &req, Some(session.pin.as_str()), "ceremony_slot", e).await)
+            Err(crate::refusal::refuse(&state, &req, Some(session.pin.as_str()), "ceremony_slot", e).await)
         }
         Err(e) => Err(e),
     }

@@ -18,7 +18,6 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::refuse;
 use crate::demo::{
     DemoCampaign, close_now, demo_pin, finish_now, insert_demo_campaign, load_campaign_manifest, open_now, require_demo,
 };
@@ -26,6 +25,7 @@ use crate::domain::{CampaignState, Pin, RevotePolicy};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::{CampaignRow, load_campaign};
+use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, voters};
 use crate::state::AppState;
 

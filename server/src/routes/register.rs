@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::audit::{self, refuse};
+use crate::audit;
 use crate::auth::extract::{Session, require_staff};
 use crate::domain::Role;
 use crate::domain::credential::fingerprint_of_hex;
@@ -15,6 +15,7 @@ use crate::domain::voter::VoterRecord;
 use crate::error::ApiError;
 use crate::extract::{ImportBody, media_type};
 use crate::models::{PrecinctRow, StaffGrant, load_campaign, load_precincts};
+use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, voters};
 use crate::state::AppState;
 

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::{self, refuse};
+use crate::audit;
 use crate::auth::extract::{Session, require_staff};
 use crate::clock::bishkek_date;
 use crate::domain::credential::fingerprint_of_hex;
@@ -18,6 +18,7 @@ use crate::domain::{CampaignState, Pin, PublicCredential, Role, text};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::load_campaign;
+use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};
 use crate::state::AppState;
 

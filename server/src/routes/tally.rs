@@ -8,7 +8,6 @@ use dobush_crypto::threshold::decrypt::DecryptionShare;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit;
 use crate::auth::extract::{Session, require_staff};
 use crate::casting::voter_gate;
 use crate::domain::Role;
@@ -74,7 +73,7 @@ async fn ballot_issued(
     match result {
         Ok(()) => Ok(HttpResponse::NoContent().finish()),
         Err(e @ ApiError::Forbidden { .. }) => {
-            Err(audit::refuse(&state, &req, Some(session.pin.as_str()), "ballot_issued_refused", e).await)
+            Err(crate::refusal::refuse(&state, &req, Some(session.pin.as_str()), "ballot_issued_refused", e).await)
         }
         Err(e) => Err(e),
     }
