@@ -10,19 +10,12 @@
 use std::path::Path;
 
 use anyhow::Context;
-use diesel::prelude::*;
-use dobush_crypto::record::{ContestResult, ElectionRecord, RECORD_VERSION};
-use dobush_crypto::threshold::decrypt::DecryptionShare;
+use dobush_crypto::record::{ElectionRecord, RECORD_VERSION};
 
 use crate::db::AnyConnection;
 use crate::domain::CampaignState;
 use crate::error::ApiError;
 use crate::models::load_campaign;
-use crate::schema::{decryption_shares, tallies};
-
-fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::Unexpected(anyhow::anyhow!("record: {what}"))
-}
 
 /// A built record.
 #[derive(Debug, Clone)]
@@ -42,23 +35,6 @@ impl RecordExport {
     }
 }
 
-/// Every decryption share received, in order (valid or not).
-pub fn load_shares(c: &mut AnyConnection, campaign: &str) -> Result<Vec<DecryptionShare>, ApiError> {
-    let rows: Vec<String> = decryption_shares::table
-        .filter(decryption_shares::campaign_id.eq(campaign))
-        .order(decryption_shares::seq.asc())
-        .select(decryption_shares::payload)
-        .load(c)?;
-    rows.iter().map(|t| serde_json::from_str(t).map_err(corrupt)).collect()
-}
-
-/// The combined results, if any.
-pub fn load_results(c: &mut AnyConnection, campaign: &str) -> Result<Option<Vec<ContestResult>>, ApiError> {
-    let text: Option<Option<String>> =
-        tallies::table.filter(tallies::campaign_id.eq(campaign)).select(tallies::results).first(c).optional()?;
-    text.flatten().map(|t| serde_json::from_str(&t).map_err(corrupt)).transpose()
-}
-
 /// Builds the record of a closed campaign (409 `not_closed` before, 409 `totals_mismatch` if the
 /// closing refused to publish the totals).
 pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExport, ApiError> {
@@ -75,8 +51,8 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
     let lines = crate::board::load_lines(c, campaign)?;
     let tree_heads = crate::board::load_heads(c, campaign, election.package.base_hash)?;
     let ceremony = crate::tally::ceremony_transcript(c, campaign)?.unwrap_or_default();
-    let decryption_shares = load_shares(c, campaign)?;
-    let results = load_results(c, campaign)?;
+    let decryption_shares = crate::tally::load_shares(c, campaign)?;
+    let results = crate::tally::load_results(c, campaign)?;
     let protocol = crate::protocol::signed_protocol(c, campaign)?;
     let complete = results.is_some() && protocol.is_some() && st == CampaignState::ProtocolSigned;
     let mut board = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());

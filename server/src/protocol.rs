@@ -47,7 +47,7 @@ pub fn precinct_label(c: &mut AnyConnection, campaign: &str) -> Result<String, A
 /// The draft protocol of a tallied campaign, drawn up at `now_ms`.
 pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<ProtocolBody, ApiError> {
     let row = load_campaign(c, campaign)?;
-    let Some(results) = crate::export::load_results(c, campaign)? else {
+    let Some(results) = crate::tally::load_results(c, campaign)? else {
         return Err(ApiError::conflict("not_tallied", "the protocol is drawn up once the results are combined"));
     };
     let election = crate::board::load_election(c, campaign)?;

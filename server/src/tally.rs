@@ -466,7 +466,7 @@ pub fn submit_shares(
     let totals = published_totals(c, campaign)?;
     let (params, vks) = verification_keys(c, campaign, &election)?;
     let ext = *election.context.extended_hash();
-    let stored = crate::export::load_shares(c, campaign)?;
+    let stored = load_shares(c, campaign)?;
     let mut valid: Vec<(TotalId, u32)> = Vec::new();
     for s in &stored {
         if let Some(ct) = total_of(&totals, s.total())
@@ -549,7 +549,7 @@ pub fn submit_shares(
             &json!({ "rejected": rejected }),
         )?;
     }
-    let mut combined = crate::export::load_results(c, campaign)?.is_some();
+    let mut combined = load_results(c, campaign)?.is_some();
     let enough = all_totals.iter().all(|t| valid.iter().filter(|(v, _)| v == t).count() >= params.t() as usize);
     if !combined && enough {
         let mut all = stored;
@@ -565,6 +565,23 @@ pub fn submit_shares(
         combined = true;
     }
     Ok(SharesReport { accepted, rejected, complete_key_holders, missing_key_holders, combined })
+}
+
+/// Every decryption share received, in order (valid or not).
+pub fn load_shares(c: &mut AnyConnection, campaign: &str) -> Result<Vec<DecryptionShare>, ApiError> {
+    let rows: Vec<String> = decryption_shares::table
+        .filter(decryption_shares::campaign_id.eq(campaign))
+        .order(decryption_shares::seq.asc())
+        .select(decryption_shares::payload)
+        .load(c)?;
+    rows.iter().map(|t| serde_json::from_str(t).map_err(corrupt)).collect()
+}
+
+/// The combined results, if any.
+pub fn load_results(c: &mut AnyConnection, campaign: &str) -> Result<Option<Vec<ContestResult>>, ApiError> {
+    let text: Option<Option<String>> =
+        tallies::table.filter(tallies::campaign_id.eq(campaign)).select(tallies::results).first(c).optional()?;
+    text.flatten().map(|t| serde_json::from_str(&t).map_err(corrupt)).transpose()
 }
 
 fn total_of(totals: &[ContestTotals], t: TotalId) -> Option<&dobush_crypto::elgamal::Ciphertext> {

@@ -117,7 +117,7 @@ async fn get_shares(state: web::Data<AppState>, path: web::Path<String>) -> Resu
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::export::load_shares(c, &id)
+            crate::tally::load_shares(c, &id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "decryption_shares": shares })))
@@ -130,7 +130,7 @@ async fn results(state: web::Data<AppState>, path: web::Path<String>) -> Result<
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::export::load_results(c, &id)?.ok_or_else(|| {
+            crate::tally::load_results(c, &id)?.ok_or_else(|| {
                 ApiError::conflict(
                     "not_tallied",
                     "the results are combined once t valid decryption shares of every total are in",
