@@ -748,7 +748,7 @@ fn ceremony_tally_and_signing_over_the_server_3_of_5() {
     let (cid, original) = (id.clone(), done["outcome"].to_string());
     let set_outcome = move |text: String| {
         use diesel::prelude::*;
-        use dobush_server::ceremony::key_ceremonies as k;
+        use dobush_server::schema::key_ceremonies as k;
         let mut c = db.get().unwrap();
         diesel::update(k::table.filter(k::campaign_id.eq(&cid)))
             .set(k::outcome.eq(Some(text)))

@@ -30,16 +30,7 @@ use dobush_crypto::record::{Board, BoardEntry, ElectionPackage};
 
 use crate::db::{AnyConnection, write_transaction};
 use crate::error::ApiError;
-use crate::schema::{board_entries, tree_heads};
-
-diesel::table! {
-    /// The election package of a campaign (migration `2026-11-21-000002_election_packages`).
-    election_packages (campaign_id) {
-        campaign_id -> Text,
-        package -> Text,
-        created_at -> BigInt,
-    }
-}
+use crate::schema::{board_entries, election_packages, tree_heads};
 
 /// Reads the board key from `path`, or generates it there (mode 0600) with a warning. Safe when
 /// several processes start at once: the key is written to a temporary file and then linked into

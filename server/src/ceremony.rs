@@ -44,47 +44,7 @@ use crate::db::AnyConnection;
 use crate::domain::{CampaignState, Pin, Role};
 use crate::error::ApiError;
 use crate::models::{load_campaign, staff_roles};
-use crate::schema::campaigns;
-
-diesel::table! {
-    /// The ceremony of a campaign (migration `2026-11-22-000003_key_ceremony`).
-    key_ceremonies (campaign_id) {
-        campaign_id -> Text,
-        attempt -> Integer,
-        n -> Integer,
-        t -> Integer,
-        base_hash -> Nullable<Text>,
-        outcome -> Nullable<Text>,
-        failure -> Nullable<Text>,
-        configured_at -> BigInt,
-        completed_at -> Nullable<BigInt>,
-    }
-}
-
-diesel::table! {
-    /// Key-holder `idx` of an attempt: the staff member bound to it and its registered keys.
-    ceremony_key_holders (campaign_id, attempt, idx) {
-        campaign_id -> Text,
-        attempt -> Integer,
-        idx -> Integer,
-        pin -> Text,
-        public_keys -> Nullable<Text>,
-        registered_at -> Nullable<BigInt>,
-    }
-}
-
-diesel::table! {
-    /// Every relayed message, write-once (canonical JSON).
-    ceremony_messages (campaign_id, attempt, kind, sender, recipient) {
-        campaign_id -> Text,
-        attempt -> Integer,
-        kind -> Text,
-        sender -> Integer,
-        recipient -> Integer,
-        payload -> Text,
-        received_at -> BigInt,
-    }
-}
+use crate::schema::{campaigns, ceremony_key_holders, ceremony_messages, key_ceremonies};
 
 /// The threshold when the administrator gives none (3 of the usual 5 key-holders).
 pub const DEFAULT_THRESHOLD: u32 = 3;
@@ -476,8 +436,8 @@ pub fn configure(
                 old.holders.iter().any(|h| h.public.is_some()) || !load_messages(c, campaign, old.attempt)?.is_empty();
             if started {
                 let removed = diesel::delete(
-                    crate::board::election_packages::table
-                        .filter(crate::board::election_packages::campaign_id.eq(campaign)),
+                    crate::schema::election_packages::table
+                        .filter(crate::schema::election_packages::campaign_id.eq(campaign)),
                 )
                 .execute(c)?
                     > 0;

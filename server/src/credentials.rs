@@ -10,7 +10,7 @@ use dobush_crypto::signature::VerifyingKey;
 
 use crate::db::AnyConnection;
 use crate::error::ApiError;
-use crate::schema::{board_entries, evoter_credentials};
+use crate::schema::{board_entries, credential_list_signatures, evoter_credentials};
 
 /// Active credentials of a campaign as `(hex, ballot style)`, sorted by the 32-byte encoding
 /// (lowercase hex sorts the same way), without duplicates (a unique index guarantees it).
@@ -23,20 +23,6 @@ pub fn active_credentials(c: &mut AnyConnection, campaign_id: &str) -> Result<Ve
     // Sorted here, bytewise, not by the database's collation.
     rows.sort();
     Ok(rows)
-}
-
-diesel::table! {
-    /// Commission members' signatures over the credential list (migration
-    /// `2026-11-22-000006_credential_list_signatures`).
-    credential_list_signatures (campaign_id, public_key) {
-        campaign_id -> Text,
-        public_key -> Text,
-        member -> Text,
-        signature -> Text,
-        list_digest -> Text,
-        uploaded_by -> Text,
-        created_at -> BigInt,
-    }
 }
 
 /// Credentials of a campaign revoked before the board opened (a voter re-applied or withdrew;

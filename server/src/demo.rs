@@ -39,7 +39,7 @@ use crate::models::{CampaignRow, load_campaign};
 use crate::routes::ballots::{build_package, store_package};
 use crate::routes::campaigns::apply_transition;
 use crate::routes::credential_list::add_signature;
-use crate::schema::{ballot_styles, campaigns, precincts, staff, voters};
+use crate::schema::{ballot_styles, campaigns, demo_key_holders, precincts, staff, voters};
 use crate::startup::Application;
 use crate::telemetry;
 
@@ -218,16 +218,6 @@ pub fn load_campaign_manifest(id: &str, options: usize) -> Manifest {
 pub const DEMO_KEY_HOLDERS: u32 = 5;
 /// Three of five.
 pub const DEMO_THRESHOLD: u32 = 3;
-
-diesel::table! {
-    /// The demo key-holders' secrets (migration `2026-11-22-000005_demo`; demo-mode campaigns only).
-    demo_key_holders (campaign_id, idx) {
-        campaign_id -> Text,
-        idx -> Integer,
-        secret_keys -> Text,
-        key_share -> Text,
-    }
-}
 
 /// Refuses unless `row` is a demo-mode campaign (the configuration is checked by the routes).
 pub fn require_demo(row: &CampaignRow) -> Result<(), ApiError> {

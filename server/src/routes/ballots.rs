@@ -27,13 +27,13 @@ use serde_json::json;
 
 use crate::audit;
 use crate::auth::extract::{Session, require_staff};
-use crate::board::{Election, election_packages};
+use crate::board::Election;
 use crate::casting::quick_cast_gate;
 use crate::domain::{CampaignState, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::load_campaign;
-use crate::schema::{ballot_styles, campaigns};
+use crate::schema::{ballot_styles, campaigns, election_packages};
 use crate::state::AppState;
 
 use super::cabinet::rate_limit_voter;

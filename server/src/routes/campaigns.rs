@@ -206,8 +206,8 @@ pub fn erase_test_data(c: &mut AnyConnection, id: &str) -> Result<serde_json::Va
     let creds = diesel::delete(evoter_credentials::table.filter(evoter_credentials::campaign_id.eq(id))).execute(c)?;
     let keys = diesel::delete(key_shares::table.filter(key_shares::campaign_id.eq(id))).execute(c)?;
     let list_signatures = diesel::delete(
-        crate::credentials::credential_list_signatures::table
-            .filter(crate::credentials::credential_list_signatures::campaign_id.eq(id)),
+        crate::schema::credential_list_signatures::table
+            .filter(crate::schema::credential_list_signatures::campaign_id.eq(id)),
     )
     .execute(c)?;
     let voters_n = diesel::delete(voters::table.filter(voters::campaign_id.eq(id))).execute(c)?;
@@ -277,8 +277,8 @@ pub(crate) fn apply_transition(
         // (docs/protocol/README.md): both need the completed ceremony and the package built
         // from its outcome.
         crate::ceremony::require_complete(c, id, action.as_str())?;
-        let packages: i64 = crate::board::election_packages::table
-            .filter(crate::board::election_packages::campaign_id.eq(id))
+        let packages: i64 = crate::schema::election_packages::table
+            .filter(crate::schema::election_packages::campaign_id.eq(id))
             .count()
             .get_result(c)?;
         if packages == 0 {

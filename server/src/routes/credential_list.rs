@@ -19,13 +19,14 @@ use serde_json::json;
 use crate::audit;
 use crate::auth::extract::{Session, require_staff};
 use crate::clock::bishkek_date;
-use crate::credentials::{credential_list, credential_list_signatures, list_signatures};
+use crate::credentials::{credential_list, list_signatures};
 use crate::db::AnyConnection;
 use crate::domain::member_signature::hex_field;
 use crate::domain::{CampaignState, Role, text};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::{CampaignRow, load_campaign};
+use crate::schema::credential_list_signatures;
 use crate::state::AppState;
 
 /// `GET /{id}/credential-list` under `/api/v1/campaigns` (public).

@@ -133,7 +133,7 @@ async fn test_data_is_erased_before_registration(b: Backend) {
             .execute(c)
             .unwrap();
         {
-            use dobush_server::credentials::credential_list_signatures as s;
+            use dobush_server::schema::credential_list_signatures as s;
             diesel::insert_into(s::table)
                 .values((
                     s::campaign_id.eq(&cid),
@@ -184,8 +184,8 @@ async fn test_data_is_erased_before_registration(b: Backend) {
                 n(tallies::table.filter(tallies::campaign_id.eq(&cid)).count().get_result(c)),
                 n(evoter_credentials::table.filter(evoter_credentials::campaign_id.eq(&cid)).count().get_result(c)),
                 n(voters::table.filter(voters::campaign_id.eq(&cid)).count().get_result(c)),
-                n(dobush_server::credentials::credential_list_signatures::table
-                    .filter(dobush_server::credentials::credential_list_signatures::campaign_id.eq(&cid))
+                n(dobush_server::schema::credential_list_signatures::table
+                    .filter(dobush_server::schema::credential_list_signatures::campaign_id.eq(&cid))
                     .count()
                     .get_result(c)),
                 n(precincts::table.filter(precincts::campaign_id.eq(&cid)).count().get_result(c)),

@@ -218,7 +218,7 @@ async fn demo_opens_now_and_closes(b: Backend) {
     let cid = id.clone();
     let holders = app
         .with_db(move |c| {
-            use dobush_server::demo::demo_key_holders as k;
+            use dobush_server::schema::demo_key_holders as k;
             k::table.filter(k::campaign_id.eq(cid)).count().get_result::<i64>(c).unwrap()
         })
         .await;
