@@ -28,6 +28,7 @@ use dobush_crypto::board::{BoardKey, SignedTreeHead, TreeHead, leaf_hash};
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::record::{Board, BoardEntry, ElectionPackage};
 
+use crate::clock::millis;
 use crate::db::{AnyConnection, write_transaction};
 use crate::error::ApiError;
 use crate::schema::{board_entries, election_packages, tree_heads};
@@ -106,11 +107,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn corrupt(what: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("board: {what}"))
-}
-
-/// Milliseconds since the epoch as the `u64` of tree heads.
-pub fn millis(now: chrono::DateTime<chrono::Utc>) -> u64 {
-    u64::try_from(now.timestamp_millis()).unwrap_or(0)
 }
 
 impl Boards {

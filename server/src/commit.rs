@@ -39,9 +39,9 @@ use dobush_crypto::ballot::{BallotOpening, EncryptedBallot, TrackingCode, Verifi
 use dobush_crypto::record::{BoardEntry, Receipt};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::board::{Appender, Boards, Election, millis};
+use crate::board::{Appender, Boards, Election};
 use crate::casting::{CastContext, cast_gates};
-use crate::clock::Clock;
+use crate::clock::{Clock, millis};
 use crate::db::{AnyConnection, Db};
 use crate::domain::RevotePolicy;
 use crate::error::ApiError;

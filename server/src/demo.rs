@@ -540,7 +540,7 @@ fn demo_sign_protocol(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Re
     let body = match crate::protocol::saved_body(c, id)? {
         Some(b) => b,
         None => {
-            let body = crate::protocol::draft(c, id, crate::board::millis(now))?;
+            let body = crate::protocol::draft(c, id, crate::clock::millis(now))?;
             crate::protocol::save(c, id, &body, None, ACTOR, ts)?;
             body
         }

@@ -110,7 +110,7 @@ pub fn export(
         voting_day: l.campaign.voting_day,
     };
     let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-    ShmtExport::build(campaign, l.precinct, &l.protocol, at, crate::board::millis(now), key)
+    ShmtExport::build(campaign, l.precinct, &l.protocol, at, crate::clock::millis(now), key)
         .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("shmt export: {e}")))
 }
 

@@ -144,7 +144,7 @@ async fn results(state: web::Data<AppState>, path: web::Path<String>) -> Result<
 /// The protocol as the server computes it (public).
 async fn protocol_draft(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let now = crate::board::millis(state.clock.now());
+    let now = crate::clock::millis(state.clock.now());
     let body = state.db.run(move |c| crate::protocol::draft(c, &id, now)).await?;
     Ok(HttpResponse::Ok().json(body))
 }
