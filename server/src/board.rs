@@ -25,13 +25,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use anyhow::Context;
 use diesel::prelude::*;
 use dobush_crypto::board::{BoardKey, SignedTreeHead, TreeHead, leaf_hash};
-use dobush_crypto::context::ElectionContext;
-use dobush_crypto::record::{Board, BoardEntry, ElectionPackage};
+use dobush_crypto::record::{Board, BoardEntry};
 
 use crate::clock::millis;
 use crate::db::{AnyConnection, write_transaction};
 use crate::error::ApiError;
-use crate::schema::{board_entries, election_packages, tree_heads};
+use crate::package::{Election, load_election};
+use crate::schema::{board_entries, tree_heads};
 
 /// Reads the board key from `path`, or generates it there (mode 0600) with a warning. Safe when
 /// several processes start at once: the key is written to a temporary file and then linked into
@@ -69,15 +69,6 @@ pub fn load_or_generate_key(path: &Path) -> anyhow::Result<BoardKey> {
     hex::decode_to_slice(text.trim(), &mut seed)
         .map_err(|e| anyhow::anyhow!("board key {}: expected 64 hex digits: {e}", path.display()))?;
     Ok(BoardKey::from_bytes(&seed))
-}
-
-/// A campaign's installed election: the package and the context it yields.
-#[derive(Debug)]
-pub struct Election {
-    /// The package as published.
-    pub package: ElectionPackage,
-    /// The context ballots are verified against.
-    pub context: ElectionContext,
 }
 
 #[derive(Default)]
@@ -546,24 +537,6 @@ fn sync(c: &mut AnyConnection, id: &str, cb: &mut CampaignBoard) -> Result<Optio
         cb.stale = false;
     }
     Ok(state.latest_head_ms.and_then(|t| u64::try_from(t).ok()))
-}
-
-/// Loads and checks the election package of a campaign.
-pub fn load_election(c: &mut AnyConnection, id: &str) -> Result<Election, ApiError> {
-    let text: Option<String> = election_packages::table
-        .filter(election_packages::campaign_id.eq(id))
-        .select(election_packages::package)
-        .first(c)
-        .optional()?;
-    let Some(text) = text else {
-        return Err(ApiError::conflict(
-            "no_election_key",
-            "no election package (joint key) is installed for this campaign",
-        ));
-    };
-    let package: ElectionPackage = serde_json::from_str(&text).map_err(corrupt)?;
-    let context = package.context().map_err(corrupt)?;
-    Ok(Election { package, context })
 }
 
 /// Every head issued for a campaign, in order (the context is the election's base hash).

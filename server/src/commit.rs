@@ -39,12 +39,13 @@ use dobush_crypto::ballot::{BallotOpening, EncryptedBallot, TrackingCode, Verifi
 use dobush_crypto::record::{BoardEntry, Receipt};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::board::{Appender, Boards, Election};
+use crate::board::{Appender, Boards};
 use crate::casting::{CastContext, cast_gates};
 use crate::clock::{Clock, millis};
 use crate::db::{AnyConnection, Db};
 use crate::domain::RevotePolicy;
 use crate::error::ApiError;
+use crate::package::Election;
 use crate::schema::{ballot_ciphertexts, ballots, board_entries};
 use crate::tally::ShardTotals;
 

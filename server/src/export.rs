@@ -46,7 +46,7 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
             format!("the election record is published after voting closes (the campaign is in state {})", st.as_str()),
         ));
     }
-    let election = crate::board::load_election(c, campaign)?;
+    let election = crate::package::load_election(c, campaign)?;
     let encrypted_totals = crate::tally::published_totals(c, campaign)?;
     let lines = crate::board::load_lines(c, campaign)?;
     let tree_heads = crate::board::load_heads(c, campaign, election.package.base_hash)?;

@@ -22,6 +22,7 @@ pub mod extract;
 pub mod fuzzing;
 pub mod metrics;
 pub mod models;
+pub mod package;
 pub mod protocol;
 pub mod ratelimit;
 pub mod refusal;

@@ -50,7 +50,7 @@ pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<Proto
     let Some(results) = crate::tally::load_results(c, campaign)? else {
         return Err(ApiError::conflict("not_tallied", "the protocol is drawn up once the results are combined"));
     };
-    let election = crate::board::load_election(c, campaign)?;
+    let election = crate::package::load_election(c, campaign)?;
     let lines = crate::board::load_lines(c, campaign)?;
     let board = crate::tally::count_board(&election.context, crate::tally::policy(row.revote_policy()?), &lines)?;
     let heads = crate::board::load_heads(c, campaign, election.package.base_hash)?;
@@ -118,7 +118,7 @@ pub fn save(
             format!("a protocol is saved when the campaign is tallied; it is in state {}", st.as_str()),
         ));
     }
-    let election = crate::board::load_election(c, campaign)?;
+    let election = crate::package::load_election(c, campaign)?;
     if body.campaign_id != campaign {
         return Err(ApiError::invalid("campaign_id", format!("must be this campaign's id {campaign}")));
     }
@@ -406,7 +406,7 @@ pub fn manual_transition_allowed(
     campaign: &str,
     action: crate::domain::Action,
 ) -> Result<(), ApiError> {
-    match crate::board::load_election(c, campaign) {
+    match crate::package::load_election(c, campaign) {
         Err(ApiError::Conflict { code: "no_election_key", .. }) => Ok(()),
         Err(e) => Err(e),
         Ok(_) if action == crate::domain::Action::RecordTally => Err(ApiError::conflict(

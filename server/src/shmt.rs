@@ -97,7 +97,7 @@ pub fn export(
         ));
     }
     let l = locate(c, campaign, precinct)?;
-    let package = crate::board::load_election(c, campaign)?.package;
+    let package = crate::package::load_election(c, campaign)?.package;
     if package.board_key != key.public() {
         return Err(ApiError::Unexpected(anyhow::anyhow!(
             "the server's board key is not the election package's board_key: the export cannot be signed"
@@ -337,7 +337,7 @@ pub fn printable(
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
     let l = locate(c, campaign, precinct)?;
-    let manifest = crate::board::load_election(c, campaign)?.context.manifest().clone();
+    let manifest = crate::package::load_election(c, campaign)?.context.manifest().clone();
     let members: Vec<_> =
         crate::protocol::members(c, campaign)?.into_iter().filter(|m| l.codes.contains(&m.precinct)).collect();
     let signed: Vec<String> = l.protocol.signatures.iter().map(|s| hex::encode(s.public_key)).collect();

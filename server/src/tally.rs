@@ -246,7 +246,7 @@ pub fn publish_at_close(
     policy: RevotePolicy,
     now_secs: i64,
 ) -> Result<Option<&'static str>, ApiError> {
-    let election = match crate::board::load_election(c, campaign) {
+    let election = match crate::package::load_election(c, campaign) {
         Ok(e) => e,
         Err(ApiError::Conflict { code: "no_election_key", .. }) => return Ok(None),
         Err(e) => return Err(e),
@@ -399,7 +399,7 @@ pub fn evaluate_ceremony(
 pub fn verification_keys(
     c: &mut AnyConnection,
     campaign: &str,
-    election: &crate::board::Election,
+    election: &crate::package::Election,
 ) -> Result<(Parameters, Vec<dobush_crypto::group::GroupElement>), ApiError> {
     let Some(transcript) = ceremony_transcript(c, campaign)? else {
         return Err(ApiError::conflict("no_ceremony", "this campaign's key ceremony was not run through this server"));
@@ -462,7 +462,7 @@ pub fn submit_shares(
             format!("decryption shares are accepted after closing (state {})", st.as_str()),
         ));
     }
-    let election = crate::board::load_election(c, campaign)?;
+    let election = crate::package::load_election(c, campaign)?;
     let totals = published_totals(c, campaign)?;
     let (params, vks) = verification_keys(c, campaign, &election)?;
     let ext = *election.context.extended_hash();

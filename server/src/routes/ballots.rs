@@ -27,12 +27,12 @@ use serde_json::json;
 
 use crate::audit;
 use crate::auth::extract::{Session, require_staff};
-use crate::board::Election;
 use crate::casting::quick_cast_gate;
 use crate::domain::{CampaignState, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::load_campaign;
+use crate::package::Election;
 use crate::schema::{ballot_styles, campaigns, election_packages};
 use crate::state::AppState;
 
