@@ -36,7 +36,7 @@ use crate::domain::campaign::bishkek_instant;
 use crate::domain::{Action, CampaignState, Role};
 use crate::error::ApiError;
 use crate::models::{CampaignRow, load_campaign};
-use crate::routes::ballots::{build_package, store_package};
+use crate::package::{build_package, store_package};
 use crate::routes::campaigns::apply_transition;
 use crate::routes::credential_list::add_signature;
 use crate::schema::{ballot_styles, campaigns, demo_key_holders, precincts, staff, voters};
@@ -271,7 +271,7 @@ pub fn open_now(
         serde_json::from_str(&row.manifest).map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let shares = demo_ceremony(c, id, ts)?;
     let done = ceremony::require_complete(c, id, "the demo election package")?;
-    let package = build_package(boards, id, manifest, &done)?;
+    let package = build_package(boards.public_key(), id, manifest, &done)?;
     diesel::delete(demo_key_holders::table.filter(demo_key_holders::campaign_id.eq(id))).execute(c)?;
     for (keys, share) in shares {
         let secret_keys = Zeroizing::new(hex::encode(keys.to_bytes().as_slice()));
