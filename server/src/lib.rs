@@ -20,6 +20,7 @@ pub mod extract;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod lifecycle;
 pub mod metrics;
 pub mod models;
 pub mod package;
