@@ -127,3 +127,26 @@ pub fn apply_transition(
     audit::append(c, ts, actor, "campaign.transition", Some(id), &details)?;
     Ok(())
 }
+
+/// The automatic lifecycle steps (`record_tally`, `sign_protocol`): `UPDATE … WHERE state =
+/// <from>` and the audit entry `campaign.transition` by `system` with `details` added.
+pub fn advance(
+    c: &mut AnyConnection,
+    campaign: &str,
+    action: Action,
+    mut details: serde_json::Value,
+    now_secs: i64,
+) -> Result<(), ApiError> {
+    let (from, to) = action.edge();
+    let n =
+        diesel::update(campaigns::table.filter(campaigns::id.eq(campaign)).filter(campaigns::state.eq(from.as_str())))
+            .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(now_secs)))
+            .execute(c)?;
+    if n == 1 {
+        details["action"] = action.as_str().into();
+        details["from"] = from.as_str().into();
+        details["to"] = to.as_str().into();
+        crate::audit::append(c, now_secs, "system", "campaign.transition", Some(campaign), &details)?;
+    }
+    Ok(())
+}

@@ -386,7 +386,7 @@ pub fn add_signature(
         .select(protocol_signatures::public_key)
         .load(c)?;
     if quorum_reached(&all, &signed) && st == CampaignState::Tallied {
-        crate::tally::advance(
+        crate::lifecycle::advance(
             c,
             campaign,
             crate::domain::Action::SignProtocol,

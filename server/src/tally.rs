@@ -561,7 +561,13 @@ pub fn submit_shares(
                 tallies::tallied_at.eq(now_secs),
             ))
             .execute(c)?;
-        advance(c, campaign, crate::domain::Action::RecordTally, json!({ "results": results }), now_secs)?;
+        crate::lifecycle::advance(
+            c,
+            campaign,
+            crate::domain::Action::RecordTally,
+            json!({ "results": results }),
+            now_secs,
+        )?;
         combined = true;
     }
     Ok(SharesReport { accepted, rejected, complete_key_holders, missing_key_holders, combined })
@@ -620,28 +626,4 @@ pub fn combine_results(
         results.push(ContestResult { contest_id: contest.contest_id.clone(), ballots: contest.ballots, counts });
     }
     Ok(results)
-}
-
-/// The automatic lifecycle steps (`record_tally`, `sign_protocol`): `UPDATE … WHERE state =
-/// <from>` and the audit entry `campaign.transition` by `system` with `details` added.
-pub fn advance(
-    c: &mut AnyConnection,
-    campaign: &str,
-    action: crate::domain::Action,
-    mut details: serde_json::Value,
-    now_secs: i64,
-) -> Result<(), ApiError> {
-    use crate::schema::campaigns;
-    let (from, to) = action.edge();
-    let n =
-        diesel::update(campaigns::table.filter(campaigns::id.eq(campaign)).filter(campaigns::state.eq(from.as_str())))
-            .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(now_secs)))
-            .execute(c)?;
-    if n == 1 {
-        details["action"] = action.as_str().into();
-        details["from"] = from.as_str().into();
-        details["to"] = to.as_str().into();
-        crate::audit::append(c, now_secs, "system", "campaign.transition", Some(campaign), &details)?;
-    }
-    Ok(())
 }
