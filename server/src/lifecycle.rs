@@ -13,8 +13,8 @@ use crate::domain::Action;
 use crate::error::ApiError;
 use crate::models::CampaignRow;
 use crate::schema::{
-    ballot_ciphertexts, ballots, board_entries, campaigns, encrypted_totals, evoter_credentials, key_shares,
-    tree_heads, voters,
+    ballot_ciphertexts, ballots, ballots_issued, board_entries, campaigns, decryption_shares, encrypted_totals,
+    evoter_credentials, key_shares, protocol_signatures, protocols, tallies, tree_heads, voters,
 };
 
 /// Deletes every piece of a campaign's test data; returns how many rows of each kind went.
@@ -24,7 +24,7 @@ pub fn erase_test_data(c: &mut AnyConnection, id: &str) -> Result<serde_json::Va
     let board = diesel::delete(board_entries::table.filter(board_entries::campaign_id.eq(id))).execute(c)?;
     let heads = diesel::delete(tree_heads::table.filter(tree_heads::campaign_id.eq(id))).execute(c)?;
     let totals = diesel::delete(encrypted_totals::table.filter(encrypted_totals::campaign_id.eq(id))).execute(c)?;
-    let tally = crate::tally::erase(c, id)?;
+    let tally = erase_tally(c, id)?;
     let ballots_n = diesel::delete(ballots::table.filter(ballots::campaign_id.eq(id))).execute(c)?;
     let creds = diesel::delete(evoter_credentials::table.filter(evoter_credentials::campaign_id.eq(id))).execute(c)?;
     let keys = diesel::delete(key_shares::table.filter(key_shares::campaign_id.eq(id))).execute(c)?;
@@ -42,6 +42,17 @@ pub fn erase_test_data(c: &mut AnyConnection, id: &str) -> Result<serde_json::Va
         "encrypted_totals": totals, "tally": tally, "credentials": creds, "key_shares": keys, "voters": voters_n,
         "credential_list_signatures": list_signatures,
     }))
+}
+
+/// Test-data erasure: issuance, the published tally, decryption shares, the protocol and its
+/// signatures (commission members' keys are configuration and stay). Returns the rows deleted.
+fn erase_tally(c: &mut AnyConnection, campaign: &str) -> Result<usize, ApiError> {
+    Ok(diesel::delete(ballots_issued::table.filter(ballots_issued::campaign_id.eq(campaign))).execute(c)?
+        + diesel::delete(tallies::table.filter(tallies::campaign_id.eq(campaign))).execute(c)?
+        + diesel::delete(decryption_shares::table.filter(decryption_shares::campaign_id.eq(campaign))).execute(c)?
+        + diesel::delete(protocols::table.filter(protocols::campaign_id.eq(campaign))).execute(c)?
+        + diesel::delete(protocol_signatures::table.filter(protocol_signatures::campaign_id.eq(campaign)))
+            .execute(c)?)
 }
 
 /// Applies one lifecycle `action` to campaign `row` inside the caller's write transaction, with

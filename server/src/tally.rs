@@ -345,18 +345,6 @@ pub fn issued_count(c: &mut AnyConnection, campaign: &str) -> Result<u64, ApiErr
     u64::try_from(n).map_err(corrupt)
 }
 
-/// Test-data erasure: issuance, the published tally, decryption shares, the protocol and its
-/// signatures (commission members' keys are configuration and stay). Returns the rows deleted.
-pub fn erase(c: &mut AnyConnection, campaign: &str) -> Result<usize, ApiError> {
-    use crate::schema::{decryption_shares, protocol_signatures, protocols};
-    Ok(diesel::delete(ballots_issued::table.filter(ballots_issued::campaign_id.eq(campaign))).execute(c)?
-        + diesel::delete(tallies::table.filter(tallies::campaign_id.eq(campaign))).execute(c)?
-        + diesel::delete(decryption_shares::table.filter(decryption_shares::campaign_id.eq(campaign))).execute(c)?
-        + diesel::delete(protocols::table.filter(protocols::campaign_id.eq(campaign))).execute(c)?
-        + diesel::delete(protocol_signatures::table.filter(protocol_signatures::campaign_id.eq(campaign)))
-            .execute(c)?)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Partial decryptions and results (issue 4 "Partial decryptions").
 
