@@ -88,7 +88,7 @@ pub fn apply_transition(
         Action::FreezeManifest if row.manifest.trim() == "{}" => {
             return Err(ApiError::conflict("manifest_empty", "the campaign has no manifest (contests) to freeze"));
         }
-        Action::RecordTally | Action::SignProtocol => crate::protocol::manual_transition_allowed(c, id, action)?,
+        Action::RecordTally | Action::SignProtocol => manual_transition_allowed(c, id, action)?,
         _ => {}
     }
     if matches!(action, Action::FreezeManifest | Action::OpenVoting) {
@@ -160,4 +160,22 @@ pub fn advance(
         crate::audit::append(c, now_secs, "system", "campaign.transition", Some(campaign), &details)?;
     }
     Ok(())
+}
+
+/// `record_tally` and `sign_protocol` by hand: only for a campaign without an election package
+/// (nothing was cast electronically). With one, the campaign becomes `tallied` when the results
+/// are combined and `protocol_signed` when the members' signatures reach the quorum.
+pub fn manual_transition_allowed(c: &mut AnyConnection, campaign: &str, action: Action) -> Result<(), ApiError> {
+    match crate::package::load_election(c, campaign) {
+        Err(ApiError::Conflict { code: "no_election_key", .. }) => Ok(()),
+        Err(e) => Err(e),
+        Ok(_) if action == Action::RecordTally => Err(ApiError::conflict(
+            "automatic_transition",
+            "the campaign becomes tallied when t valid decryption shares of every total are in",
+        )),
+        Ok(_) => Err(ApiError::conflict(
+            "automatic_transition",
+            "the campaign becomes protocol_signed when the commission members' signatures reach the quorum",
+        )),
+    }
 }

@@ -397,25 +397,3 @@ pub fn add_signature(
     }
     Ok(st == CampaignState::ProtocolSigned || quorum_reached(&all, &signed))
 }
-
-/// `record_tally` and `sign_protocol` by hand: only for a campaign without an election package
-/// (nothing was cast electronically). With one, the campaign becomes `tallied` when the results
-/// are combined and `protocol_signed` when the members' signatures reach the quorum.
-pub fn manual_transition_allowed(
-    c: &mut AnyConnection,
-    campaign: &str,
-    action: crate::domain::Action,
-) -> Result<(), ApiError> {
-    match crate::package::load_election(c, campaign) {
-        Err(ApiError::Conflict { code: "no_election_key", .. }) => Ok(()),
-        Err(e) => Err(e),
-        Ok(_) if action == crate::domain::Action::RecordTally => Err(ApiError::conflict(
-            "automatic_transition",
-            "the campaign becomes tallied when t valid decryption shares of every total are in",
-        )),
-        Ok(_) => Err(ApiError::conflict(
-            "automatic_transition",
-            "the campaign becomes protocol_signed when the commission members' signatures reach the quorum",
-        )),
-    }
-}
