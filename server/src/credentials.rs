@@ -1,15 +1,19 @@
 //! The e-voter credential list (issue 8, docs/protocol/09-credentials.md §How credentials bind
 //! ballots, step 3): what the board's first entry holds, and the commission members' signatures
-//! over it (the board's second entry).
+//! over it (the board's second entry), signed by commission members once the list is frozen.
 
 use diesel::prelude::*;
-
 use dobush_crypto::election_protocol::MemberSignature;
 use dobush_crypto::record::{BoardEntry, ListedCredential, credential_list_digest};
 use dobush_crypto::signature::VerifyingKey;
+use serde_json::json;
 
+use crate::audit;
+use crate::clock::bishkek_date;
 use crate::db::AnyConnection;
+use crate::domain::CampaignState;
 use crate::error::ApiError;
+use crate::models::{CampaignRow, load_campaign};
 use crate::schema::{board_entries, credential_list_signatures, evoter_credentials};
 
 /// Active credentials of a campaign as `(hex, ballot style)`, sorted by the 32-byte encoding
@@ -104,4 +108,83 @@ pub fn signed_list(c: &mut AnyConnection, campaign_id: &str) -> Result<(BoardEnt
         ));
     }
     Ok((entry, BoardEntry::CredentialListSigned { signatures }))
+}
+
+/// The list is frozen once the last application day (Asia/Bishkek) is over.
+fn frozen(row: &CampaignRow, now: chrono::DateTime<chrono::Utc>) -> Result<bool, ApiError> {
+    Ok(bishkek_date(now) > row.last_application_day()?)
+}
+
+/// 409 `applications_open` until the list is frozen.
+pub fn require_frozen(row: &CampaignRow, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
+    if frozen(row, now)? {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(
+            "applications_open",
+            format!(
+                "the credential list is frozen after the last application day, {} (Asia/Bishkek)",
+                row.last_application_day
+            ),
+        ))
+    }
+}
+
+/// The list entry's exact text, its digest and the signatures over it.
+pub fn current(c: &mut AnyConnection, id: &str) -> Result<(String, [u8; 32], Vec<MemberSignature>), ApiError> {
+    let (_, bytes) = credential_list(c, id)?;
+    let digest = credential_list_digest(id, &bytes);
+    let signatures = list_signatures(c, id, &digest)?;
+    let text = String::from_utf8(bytes).map_err(|e| ApiError::Unexpected(e.into()))?;
+    Ok((text, digest, signatures))
+}
+
+/// Verifies a member's signature over the frozen list as it stands now and stores it, inside the
+/// caller's write transaction (before voting opens); audited as `credential_list.signed` by `actor`.
+pub fn add_signature(
+    c: &mut AnyConnection,
+    id: &str,
+    sig: &MemberSignature,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<serde_json::Value, ApiError> {
+    let row = load_campaign(c, id)?;
+    let st = row.state()?;
+    if !matches!(st, CampaignState::Registration | CampaignState::KeyCeremony | CampaignState::ManifestFrozen) {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!("the credential list is signed before voting opens; the campaign is in state {}", st.as_str()),
+        ));
+    }
+    require_frozen(&row, now)?;
+    let (_, digest, _) = current(c, id)?;
+    sig.verify_digest(&digest).map_err(|e| {
+        ApiError::invalid(
+            "signature",
+            format!("{e}: it must sign the digest {} of the list as it stands now", hex::encode(digest)),
+        )
+    })?;
+    let ts = now.timestamp();
+    let public_key = hex::encode(sig.public_key);
+    diesel::delete(
+        credential_list_signatures::table
+            .filter(credential_list_signatures::campaign_id.eq(id))
+            .filter(credential_list_signatures::public_key.eq(&public_key)),
+    )
+    .execute(c)?;
+    diesel::insert_into(credential_list_signatures::table)
+        .values((
+            credential_list_signatures::campaign_id.eq(id),
+            credential_list_signatures::public_key.eq(&public_key),
+            credential_list_signatures::member.eq(&sig.member),
+            credential_list_signatures::signature.eq(hex::encode(sig.signature)),
+            credential_list_signatures::list_digest.eq(hex::encode(digest)),
+            credential_list_signatures::uploaded_by.eq(actor),
+            credential_list_signatures::created_at.eq(ts),
+        ))
+        .execute(c)?;
+    let details = json!({ "member": sig.member, "public_key": public_key, "digest": hex::encode(digest) });
+    audit::append(c, ts, actor, "credential_list.signed", Some(id), &details)?;
+    let (_, _, signatures) = current(c, id)?;
+    Ok(json!({ "digest": hex::encode(digest), "signatures": signatures }))
 }
