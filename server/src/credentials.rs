@@ -10,11 +10,11 @@ use serde_json::json;
 
 use crate::audit;
 use crate::clock::bishkek_date;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, is_unique_violation};
 use crate::domain::CampaignState;
 use crate::error::ApiError;
 use crate::models::{CampaignRow, load_campaign};
-use crate::schema::{board_entries, credential_list_signatures, evoter_credentials};
+use crate::schema::{board_entries, credential_list_signatures, evoter_credentials, voters};
 
 /// Active credentials of a campaign as `(hex, ballot style)`, sorted by the 32-byte encoding
 /// (lowercase hex sorts the same way), without duplicates (a unique index guarantees it).
@@ -108,6 +108,46 @@ pub fn signed_list(c: &mut AnyConnection, campaign_id: &str) -> Result<(BoardEnt
         ));
     }
     Ok((entry, BoardEntry::CredentialListSigned { signatures }))
+}
+
+/// Serialises a voter's concurrent changes: a no-op UPDATE of their register row takes its row
+/// lock on PostgreSQL until commit (SQLite writers are serialised by `write_transaction` anyway).
+pub fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<(), ApiError> {
+    diesel::update(voters::table.filter(voters::campaign_id.eq(campaign)).filter(voters::pin.eq(pin)))
+        .set(voters::imported_at.eq(voters::imported_at))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Registers `key` as the voter's active credential; a key registered before (by anyone, in any
+/// status) is refused with 409 `credential_in_use`.
+pub fn insert_active_credential(
+    c: &mut AnyConnection,
+    campaign: &str,
+    pin: &str,
+    style: &str,
+    key: &str,
+    at: i64,
+) -> Result<(), ApiError> {
+    diesel::insert_into(evoter_credentials::table)
+        .values((
+            evoter_credentials::campaign_id.eq(campaign),
+            evoter_credentials::pin.eq(pin),
+            evoter_credentials::ballot_style.eq(style),
+            evoter_credentials::public_key.eq(key),
+            evoter_credentials::status.eq("active"),
+            evoter_credentials::registered_at.eq(at),
+            evoter_credentials::ended_at.eq(None::<i64>),
+        ))
+        .execute(c)
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ApiError::conflict("credential_in_use", "this credential was already registered; make a new one")
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
 }
 
 /// The list is frozen once the last application day (Asia/Bishkek) is over.

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::extract::Session;
 use crate::clock::bishkek_date;
-use crate::db::{AnyConnection, is_unique_violation};
+use crate::credentials::{insert_active_credential, lock_voter};
+use crate::db::AnyConnection;
 use crate::domain::PublicCredential;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::error::ApiError;
@@ -97,46 +98,6 @@ async fn voter_context(
             Err(refuse(state, req, Some(session.pin.as_str()), "not_on_register", e).await)
         }
     }
-}
-
-/// Serialises a voter's concurrent changes: a no-op UPDATE of their register row takes its row
-/// lock on PostgreSQL until commit (SQLite writers are serialised by `write_transaction` anyway).
-pub(crate) fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<(), ApiError> {
-    diesel::update(voters::table.filter(voters::campaign_id.eq(campaign)).filter(voters::pin.eq(pin)))
-        .set(voters::imported_at.eq(voters::imported_at))
-        .execute(c)?;
-    Ok(())
-}
-
-/// Registers `key` as the voter's active credential; a key registered before (by anyone, in any
-/// status) is refused with 409 `credential_in_use`.
-pub(crate) fn insert_active_credential(
-    c: &mut AnyConnection,
-    campaign: &str,
-    pin: &str,
-    style: &str,
-    key: &str,
-    at: i64,
-) -> Result<(), ApiError> {
-    diesel::insert_into(evoter_credentials::table)
-        .values((
-            evoter_credentials::campaign_id.eq(campaign),
-            evoter_credentials::pin.eq(pin),
-            evoter_credentials::ballot_style.eq(style),
-            evoter_credentials::public_key.eq(key),
-            evoter_credentials::status.eq("active"),
-            evoter_credentials::registered_at.eq(at),
-            evoter_credentials::ended_at.eq(None::<i64>),
-        ))
-        .execute(c)
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ApiError::conflict("credential_in_use", "this credential was already registered; make a new one")
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(())
 }
 
 /// Refuses unless applications are open: the right state and not after the last day (Bishkek).

@@ -103,7 +103,7 @@ async fn replace(
             {
                 return Ok(Err(territory));
             }
-            super::cabinet::lock_voter(c, &id, pin.as_str())?;
+            crate::credentials::lock_voter(c, &id, pin.as_str())?;
             let active: Option<(i64, String, String)> = evoter_credentials::table
                 .filter(evoter_credentials::campaign_id.eq(&id))
                 .filter(evoter_credentials::pin.eq(pin.as_str()))
@@ -121,7 +121,7 @@ async fn replace(
             diesel::update(evoter_credentials::table.filter(evoter_credentials::id.eq(old_id)))
                 .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(ts)))
                 .execute(c)?;
-            super::cabinet::insert_active_credential(c, &id, pin.as_str(), &style, &key, ts)?;
+            crate::credentials::insert_active_credential(c, &id, pin.as_str(), &style, &key, ts)?;
             let posted = boards.credential_replaced(
                 c,
                 &id,
