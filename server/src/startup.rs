@@ -212,7 +212,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .route("/metrics", web::get().to(routes::health::metrics))
             .service(web::scope("/auth").wrap(from_fn(limit_per_address)).configure(routes::auth::configure))
             .service(web::scope("/api").wrap(from_fn(limit_per_address)).configure(routes::configure_api))
-            .configure(crate::webapp::configure)
+            .configure(routes::webapp::configure)
             .default_service(web::to(not_found))
     })
     .listen(listener)?
