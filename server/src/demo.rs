@@ -1,5 +1,5 @@
-//! Demo mode (issue 7). `dobush-server demo` runs the server on SQLite under `./data` with a
-//! seeded demo campaign like the 2023 pilot (a village council in Batken district, seven
+//! Demo mode (issue 7). `dobush-server demo` (`main.rs`) runs the server on SQLite under `./data`
+//! with a seeded demo campaign like the 2023 pilot (a village council in Batken district, seven
 //! candidates, "against all", an electronic precinct and a register of demo citizens), flagged
 //! `demo_mode` in the database.
 //!
@@ -8,8 +8,6 @@
 //! server, whose secrets it keeps in `demo_key_holders`; the voting window set to start now (the
 //! dates are data: the clock is never faked). Everything here is refused for any other campaign
 //! and whenever the configuration does not allow demo mode (`routes::demo`).
-
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use diesel::prelude::*;
@@ -29,8 +27,7 @@ use zeroize::Zeroizing;
 use crate::audit;
 use crate::board::Boards;
 use crate::ceremony::{self, ComplaintList, Incoming};
-use crate::clock::{SystemClock, bishkek, bishkek_date};
-use crate::configuration::get_configuration;
+use crate::clock::{bishkek, bishkek_date};
 use crate::credentials::add_signature;
 use crate::db::AnyConnection;
 use crate::domain::campaign::bishkek_instant;
@@ -40,8 +37,6 @@ use crate::lifecycle::apply_transition;
 use crate::models::{CampaignRow, load_campaign};
 use crate::package::{build_package, store_package};
 use crate::schema::{ballot_styles, campaigns, demo_key_holders, precincts, staff, voters};
-use crate::startup::Application;
-use crate::telemetry;
 
 /// The demo campaign's id.
 pub const DEMO_CAMPAIGN: &str = "demo-samarkandek";
@@ -616,36 +611,6 @@ pub fn addresses(base: &str, id: &str, sqlite_url: Option<&str>) -> String {
     .iter()
     .map(|l| format!("{l}\n"))
     .collect()
-}
-
-/// Runs the demo server until SIGINT/SIGTERM.
-pub async fn run() -> anyhow::Result<()> {
-    let mut settings = get_configuration()?;
-    if std::env::var_os("DOBUSH_DATABASE__URL").is_none() {
-        settings.database.url = "sqlite://./data/demo.sqlite3".into();
-    }
-    settings.campaigns.allow_demo_mode = true;
-    std::fs::create_dir_all("data")?;
-    telemetry::init(&settings.log);
-    let host = settings.server.host.clone();
-    // a PostgreSQL URL may hold a password: only a SQLite path is printed
-    let sqlite_url = Some(settings.database.url.clone()).filter(|u| u.starts_with("sqlite:"));
-    let app = Application::build(settings, Arc::new(SystemClock)).await?;
-    let port = app.port();
-    let now = Utc::now().timestamp();
-    let created = app
-        .state()
-        .db
-        .write(move |c| seed(c, now))
-        .await
-        .map_err(|e| anyhow::anyhow!("seeding the demo campaign: {e}"))?;
-    let base = format!("http://{host}:{port}");
-    let db = sqlite_url.clone().unwrap_or_else(|| "the database of DOBUSH_DATABASE__URL".into());
-    println!("Dobush demo {} on {base} ({db})", if created { "seeded" } else { "resumed" });
-    print!("{}", addresses(&base, DEMO_CAMPAIGN, sqlite_url.as_deref()));
-    println!("Stop with Ctrl-C.");
-    app.run_until_stopped().await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use dobush_server::clock::SystemClock;
 use dobush_server::configuration::get_configuration;
 use dobush_server::startup::Application;
-use dobush_server::telemetry;
+use dobush_server::{demo, telemetry};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         None => {}
-        Some("demo") => return dobush_server::demo::run().await,
+        Some("demo") => return run_demo().await,
         Some("export-record") => {
             let args: Vec<String> = std::env::args().skip(2).collect();
             return dobush_server::export::run_cli(&args).await;
@@ -29,5 +29,35 @@ async fn main() -> anyhow::Result<()> {
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     app.run_until_stopped().await?;
     tracing::info!("dobush-server stopped");
+    Ok(())
+}
+
+/// Runs the demo server until SIGINT/SIGTERM.
+async fn run_demo() -> anyhow::Result<()> {
+    let mut settings = get_configuration()?;
+    if std::env::var_os("DOBUSH_DATABASE__URL").is_none() {
+        settings.database.url = "sqlite://./data/demo.sqlite3".into();
+    }
+    settings.campaigns.allow_demo_mode = true;
+    std::fs::create_dir_all("data")?;
+    telemetry::init(&settings.log);
+    let host = settings.server.host.clone();
+    // a PostgreSQL URL may hold a password: only a SQLite path is printed
+    let sqlite_url = Some(settings.database.url.clone()).filter(|u| u.starts_with("sqlite:"));
+    let app = Application::build(settings, Arc::new(SystemClock)).await?;
+    let port = app.port();
+    let now = chrono::Utc::now().timestamp();
+    let created = app
+        .state()
+        .db
+        .write(move |c| demo::seed(c, now))
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the demo campaign: {e}"))?;
+    let base = format!("http://{host}:{port}");
+    let db = sqlite_url.clone().unwrap_or_else(|| "the database of DOBUSH_DATABASE__URL".into());
+    println!("Dobush demo {} on {base} ({db})", if created { "seeded" } else { "resumed" });
+    print!("{}", demo::addresses(&base, demo::DEMO_CAMPAIGN, sqlite_url.as_deref()));
+    println!("Stop with Ctrl-C.");
+    app.run_until_stopped().await?;
     Ok(())
 }
