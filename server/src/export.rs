@@ -86,39 +86,3 @@ pub fn write_record(export: &RecordExport, dir: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-/// `dobush-server export-record --campaign ID --out DIR`: reads the configured database.
-pub async fn run_cli(args: &[String]) -> anyhow::Result<()> {
-    let mut campaign = None;
-    let mut out = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--campaign" => campaign = it.next().cloned(),
-            "--out" => out = it.next().cloned(),
-            other => {
-                anyhow::bail!("unknown argument {other:?}; usage: dobush-server export-record --campaign ID --out DIR")
-            }
-        }
-    }
-    let (Some(campaign), Some(out)) = (campaign, out) else {
-        anyhow::bail!("usage: dobush-server export-record --campaign ID --out DIR");
-    };
-    let settings = crate::configuration::get_configuration()?;
-    let export = tokio::task::spawn_blocking(move || -> anyhow::Result<RecordExport> {
-        let s = &settings.database;
-        let db = crate::db::Db::connect(&s.url, 1, std::time::Duration::from_secs(s.connect_timeout_secs))?;
-        db.migrate()?;
-        let mut c = db.get().map_err(|e| anyhow::anyhow!("database: {e}"))?;
-        build_record(&mut c, &campaign).map_err(|e| anyhow::anyhow!("{e}"))
-    })
-    .await
-    .context("export task")??;
-    write_record(&export, Path::new(&out))?;
-    eprintln!(
-        "wrote {out}/record.json and {out}/board.jsonl ({} entries, record {})",
-        export.board.lines().count(),
-        export.status()
-    );
-    Ok(())
-}
