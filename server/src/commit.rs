@@ -40,7 +40,7 @@ use dobush_crypto::record::{BoardEntry, Receipt};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::board::{Appender, Boards};
-use crate::casting::{CastContext, cast_gates};
+use crate::cast::gate::{CastContext, cast_gates};
 use crate::clock::{Clock, millis};
 use crate::db::{AnyConnection, Db};
 use crate::domain::RevotePolicy;

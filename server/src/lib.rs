@@ -5,7 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod board;
-pub mod casting;
+pub mod cast;
 pub mod ceremony;
 pub mod clock;
 pub mod commit;

@@ -2,12 +2,12 @@
 //! campaign's election package (the public outcome of its key ceremony).
 //!
 //! A cast is checked in this order, each refusal a 4xx JSON error naming the reason: the caller
-//! has an active e-voter credential for the ballot's style (`casting::quick_cast_gate`, one query;
+//! has an active e-voter credential for the ballot's style (`cast::gate::quick_cast_gate`, one query;
 //! when it refuses it names the reason as the full gate does: voting window and state, register,
 //! e-voter list, style); the ballot's credential is the caller's registered one; every proof and the credential signature verify
 //! (batched with concurrent casts, off the actix workers: `verification`); then, in one write
 //! transaction holding the campaign's board lock, shared with the casts waiting at the same time
-//! (`commit`, the group commit): the full gate (`casting::cast_gates`), no ballot with the same tracking code, no
+//! (`commit`, the group commit): the full gate (`cast::gate::cast_gates`), no ballot with the same tracking code, no
 //! ciphertext seen before in this campaign (cast, superseded or challenged), no counted ballot of
 //! the voter already under `forbidden` (409 `already_voted`; the unique index
 //! `ballots_one_counted` backs it), the ballot row, its ciphertexts, the board entries (under
@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::extract::{Session, require_staff};
-use crate::casting::quick_cast_gate;
+use crate::cast::gate::quick_cast_gate;
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::ApiJson;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::extract::{Session, require_staff};
-use crate::casting::voter_gate;
+use crate::cast::gate::voter_gate;
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
