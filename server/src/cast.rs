@@ -1,4 +1,6 @@
 //! Casting a ballot, in the order a cast goes through: [`gate`], the checks of who may cast what,
-//! now; then the ballot's proofs are verified and the cast recorded (docs/server.md §Casting).
+//! now; [`batch`], the ballot's proofs verified in batches with the casts arriving at the same
+//! time; then the cast is recorded (docs/server.md §Casting).
 
+pub mod batch;
 pub mod gate;

@@ -1,7 +1,7 @@
 //! Group commit of cast and challenged ballots (docs/load.md §Group commit).
 //!
 //! Every campaign has one committer thread. A cast, once its proofs and signature are verified
-//! (`crate::verification`), is queued to its campaign's committer and waits for its receipt. The
+//! (`crate::cast::batch`), is queued to its campaign's committer and waits for its receipt. The
 //! committer takes every cast waiting and records them in **one** write transaction holding the
 //! campaign's board lock (`board::Boards::append_in_transaction`): for each cast, in arrival
 //! order, the checks against the database and against the casts before it in the same group,

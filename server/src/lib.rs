@@ -34,5 +34,4 @@ pub mod startup;
 pub mod state;
 pub mod tally;
 pub mod telemetry;
-pub mod verification;
 pub mod webapp;

@@ -69,7 +69,7 @@ impl Application {
             oidc,
             limiter: RateLimiter::default(),
             boards,
-            verifier: crate::verification::BatchVerifier::start(),
+            verifier: crate::cast::batch::BatchVerifier::start(),
             committer,
         });
         let server = run(listener, state.clone())?;

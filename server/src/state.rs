@@ -32,7 +32,7 @@ pub struct AppState {
     /// Every campaign's bulletin board and the board key.
     pub boards: Arc<crate::board::Boards>,
     /// Ballot verification, batched across concurrent requests.
-    pub verifier: crate::verification::BatchVerifier,
+    pub verifier: crate::cast::batch::BatchVerifier,
     /// Recording of verified ballots, committed in groups.
     pub committer: crate::commit::Committer,
 }
