@@ -397,7 +397,7 @@ impl Appender<'_> {
 
     /// [`Appender::append_later`] for an entry already serialised (its `kind` the entry's
     /// `type`): a cast's entry is serialised by its request's task, not by the committer
-    /// (`crate::commit::CastJob::new`).
+    /// (`crate::cast::commit::CastJob::new`).
     pub fn append_line_later(
         &mut self,
         line: String,

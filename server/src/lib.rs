@@ -8,7 +8,6 @@ pub mod board;
 pub mod cast;
 pub mod ceremony;
 pub mod clock;
-pub mod commit;
 pub mod configuration;
 pub mod credentials;
 pub mod db;

@@ -58,8 +58,12 @@ impl Application {
         let boards = Arc::new(crate::board::Boards::new(crate::board::load_or_generate_key(std::path::Path::new(
             &settings.board.key_path,
         ))?));
-        let committer =
-            crate::commit::Committer::new(db.clone(), boards.clone(), clock.clone(), settings.board.totals_shards);
+        let committer = crate::cast::commit::Committer::new(
+            db.clone(),
+            boards.clone(),
+            clock.clone(),
+            settings.board.totals_shards,
+        );
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),

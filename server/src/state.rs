@@ -34,7 +34,7 @@ pub struct AppState {
     /// Ballot verification, batched across concurrent requests.
     pub verifier: crate::cast::batch::BatchVerifier,
     /// Recording of verified ballots, committed in groups.
-    pub committer: crate::commit::Committer,
+    pub committer: crate::cast::commit::Committer,
 }
 
 /// The application state of a request.

@@ -11,7 +11,7 @@
 //! modulo `[board] totals_shards` (in a group commit, the group's first ballot of the style
 //! chooses for all of them; which shard holds a ballot does not matter, only the sum does); under `last_counts` the superseded ballot is subtracted in the
 //! same row, in the same transaction. So concurrent casts touch different rows, and closing reads
-//! `styles × shards` rows instead of every ballot. A group commit (`crate::commit`) adds all its
+//! `styles × shards` rows instead of every ballot. A group commit (`crate::cast::commit`) adds all its
 //! casts in memory ([`ShardTotals`]) and writes each row it touched once.
 //!
 //! # Closing
@@ -57,7 +57,7 @@ pub fn policy(p: RevotePolicy) -> ReVotePolicy {
 }
 
 /// The shard rows one cast transaction changes, kept in memory until [`ShardTotals::store`]:
-/// a group commit (`crate::commit`) adds many ballots and writes each touched row once.
+/// a group commit (`crate::cast::commit`) adds many ballots and writes each touched row once.
 pub struct ShardTotals<'a> {
     campaign: &'a str,
     ctx: &'a ElectionContext,

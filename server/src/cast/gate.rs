@@ -96,7 +96,7 @@ pub fn quick_cast_gate(
     }
 }
 
-/// [`cast_gate`] for many casts of one campaign at once (the group commit, `crate::commit`):
+/// [`cast_gate`] for many casts of one campaign at once (the group commit, `crate::cast::commit`):
 /// the same checks and refusals, with one query per table instead of one per voter. `Err` is a
 /// refusal of the whole group (the campaign is not open, or the database failed); each item is
 /// that cast's own answer.

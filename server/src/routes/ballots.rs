@@ -7,7 +7,7 @@
 //! e-voter list, style); the ballot's credential is the caller's registered one; every proof and the credential signature verify
 //! (batched with concurrent casts, off the actix workers: `verification`); then, in one write
 //! transaction holding the campaign's board lock, shared with the casts waiting at the same time
-//! (`commit`, the group commit): the full gate (`cast::gate::cast_gates`), no ballot with the same tracking code, no
+//! (`cast::commit`, the group commit): the full gate (`cast::gate::cast_gates`), no ballot with the same tracking code, no
 //! ciphertext seen before in this campaign (cast, superseded or challenged), no counted ballot of
 //! the voter already under `forbidden` (409 `already_voted`; the unique index
 //! `ballots_one_counted` backs it), the ballot row, its ciphertexts, the board entries (under
@@ -147,7 +147,7 @@ async fn audited(state: &web::Data<AppState>, req: &HttpRequest, session: &Sessi
     }
 }
 
-/// Records a verified ballot (with the casts waiting with it: `crate::commit`) and returns its
+/// Records a verified ballot (with the casts waiting with it: `crate::cast::commit`) and returns its
 /// receipt.
 async fn record(
     state: &web::Data<AppState>,
@@ -158,7 +158,7 @@ async fn record(
     verified: VerifiedBallot,
     opening: Option<BallotOpening>,
 ) -> Result<Receipt, ApiError> {
-    let job = crate::commit::CastJob::new(session.pin.as_str(), verified, opening, election)?;
+    let job = crate::cast::commit::CastJob::new(session.pin.as_str(), verified, opening, election)?;
     match state.committer.record(&id, job).await {
         Ok(receipt) => Ok(receipt),
         Err(e) => Err(audited(state, req, session, e).await),

@@ -9,7 +9,7 @@ use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
 use dobush_crypto::record::{BoardEntry, ElectionPackage, ReVotePolicy, Receipt, counted_ballots};
-use dobush_server::commit::CastJob;
+use dobush_server::cast::commit::CastJob;
 use rand::rngs::OsRng;
 use serde_json::{Value, json};
 
