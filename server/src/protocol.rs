@@ -55,7 +55,7 @@ pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<Proto
     let board = crate::tally::count_board(&election.context, crate::tally::policy(row.revote_policy()?), &lines)?;
     let heads = crate::board::load_heads(c, campaign, election.package.base_hash)?;
     let root = heads.last().map(|h| h.head.root).ok_or_else(|| corrupt("no final tree head"))?;
-    let issued = crate::tally::issued_count(c, campaign)?;
+    let issued = crate::cast::issuance::issued_count(c, campaign)?;
     let turnout = Turnout {
         e_voters: board.e_voters,
         issued,

@@ -635,7 +635,7 @@ impl<'j> Group<'_, 'j> {
             }
         }
         insert_ciphertexts(c, self.campaign, &ciphertexts)?;
-        crate::tally::mark_issued_many(c, self.campaign, &issued, now_secs)
+        super::issuance::mark_issued_many(c, self.campaign, &issued, now_secs)
     }
 }
 

@@ -67,7 +67,7 @@ async fn ballot_issued(
         .db
         .write(move |c| {
             voter_gate(c, &id, &pin, now)?;
-            crate::tally::mark_issued(c, &id, &pin, now.timestamp())
+            crate::cast::issuance::mark_issued(c, &id, &pin, now.timestamp())
         })
         .await;
     match result {
