@@ -8,6 +8,7 @@ pub mod board;
 pub mod cast;
 pub mod ceremony;
 pub mod clock;
+pub mod close;
 pub mod configuration;
 pub mod credentials;
 pub mod db;

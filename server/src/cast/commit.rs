@@ -42,12 +42,12 @@ use tokio::sync::{mpsc, oneshot};
 use crate::board::{Appender, Boards};
 use crate::cast::gate::{CastContext, cast_gates};
 use crate::clock::{Clock, millis};
+use crate::close::shards::ShardTotals;
 use crate::db::{AnyConnection, Db};
 use crate::domain::RevotePolicy;
 use crate::error::ApiError;
 use crate::package::Election;
 use crate::schema::{ballot_ciphertexts, ballots, board_entries};
-use crate::tally::ShardTotals;
 
 /// Largest group.
 const MAX_GROUP: usize = 256;
