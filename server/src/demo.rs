@@ -478,7 +478,7 @@ fn unexpected_state(what: &str) -> ApiError {
 /// Step 1 of [`finish_now`]: returns the key-holders who decrypted.
 fn demo_decrypt(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<u32>, ApiError> {
     let election = crate::package::load_election(c, id)?;
-    let totals = crate::tally::published_totals(c, id)?;
+    let totals = crate::close::totals::published_totals(c, id)?;
     let ext = *election.context.extended_hash();
     let rows: Vec<(i32, String)> = demo_key_holders::table
         .filter(demo_key_holders::campaign_id.eq(id))

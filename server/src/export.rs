@@ -47,7 +47,7 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
         ));
     }
     let election = crate::package::load_election(c, campaign)?;
-    let encrypted_totals = crate::tally::published_totals(c, campaign)?;
+    let encrypted_totals = crate::close::totals::published_totals(c, campaign)?;
     let lines = crate::board::load_lines(c, campaign)?;
     let tree_heads = crate::board::load_heads(c, campaign, election.package.base_hash)?;
     let ceremony = crate::tally::ceremony_transcript(c, campaign)?.unwrap_or_default();
@@ -63,7 +63,7 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
     let record = ElectionRecord {
         version: RECORD_VERSION.into(),
         package: election.package,
-        re_vote_policy: crate::tally::policy(row.revote_policy()?),
+        re_vote_policy: crate::close::totals::policy(row.revote_policy()?),
         tree_heads,
         encrypted_totals,
         ceremony,

@@ -126,7 +126,7 @@ pub fn apply_transition(
     }
     if action == Action::CloseVoting {
         boards.close_board(c, id, ts)?;
-        crate::tally::publish_at_close(c, id, row.revote_policy()?, ts)?;
+        crate::close::totals::publish_at_close(c, id, row.revote_policy()?, ts)?;
     }
     if action == Action::FreezeManifest {
         let hash = hex::encode(Sha256::digest(row.manifest.as_bytes()));

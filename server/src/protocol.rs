@@ -52,7 +52,11 @@ pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<Proto
     };
     let election = crate::package::load_election(c, campaign)?;
     let lines = crate::board::load_lines(c, campaign)?;
-    let board = crate::tally::count_board(&election.context, crate::tally::policy(row.revote_policy()?), &lines)?;
+    let board = crate::close::totals::count_board(
+        &election.context,
+        crate::close::totals::policy(row.revote_policy()?),
+        &lines,
+    )?;
     let heads = crate::board::load_heads(c, campaign, election.package.base_hash)?;
     let root = heads.last().map(|h| h.head.root).ok_or_else(|| corrupt("no final tree head"))?;
     let issued = crate::cast::issuance::issued_count(c, campaign)?;

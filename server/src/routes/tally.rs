@@ -45,7 +45,7 @@ async fn totals(state: web::Data<AppState>, path: web::Path<String>) -> Result<H
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::tally::published_totals(c, &id)
+            crate::close::totals::published_totals(c, &id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "encrypted_totals": totals })))
