@@ -27,7 +27,7 @@ use crate::auth::extract::{Session, require_staff};
 use crate::cast::gate::quick_cast_gate;
 use crate::domain::Role;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
 use crate::package::{Election, build_package, store_package};
 use crate::state::AppState;
 
@@ -206,7 +206,7 @@ async fn install_package(
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     let _ = decode_json::<EncryptedBallot>(bytes);
     let _ = decode_json::<ChallengeRequest>(bytes);
     if let Ok(b) = decode_json::<PackageRequest>(bytes) {

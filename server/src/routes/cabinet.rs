@@ -12,7 +12,7 @@ use crate::db::AnyConnection;
 use crate::domain::PublicCredential;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
 use crate::models::{CampaignRow, load_campaign};
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};
@@ -285,7 +285,7 @@ async fn public_credentials(state: web::Data<AppState>, path: web::Path<String>)
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     if let Ok(b) = decode_json::<ApplyRequest>(bytes) {
         let _ = PublicCredential::parse_hex(&b.credential);
     }

@@ -16,7 +16,7 @@ use crate::domain::campaign::{
 };
 use crate::domain::{Action, Role};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
 use crate::lifecycle::apply_transition;
 use crate::models::{CampaignRow, campaign_view, load_campaign};
 use crate::schema::{ballot_styles, campaigns, precincts};
@@ -280,7 +280,7 @@ async fn add_precincts(
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     if let Ok(b) = decode_json::<NewCampaignRequest>(bytes) {
         let _ = b.parse();
     }

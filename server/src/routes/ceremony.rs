@@ -10,7 +10,7 @@ use crate::auth::extract::{Session, require_staff};
 use crate::ceremony::{self, ComplaintList, DEFAULT_THRESHOLD, Incoming};
 use crate::domain::Role;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
 use crate::models::load_campaign;
 use crate::state::AppState;
 
@@ -171,7 +171,7 @@ async fn complaints(
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     let _ = decode_json::<SetupRequest>(bytes);
     let _ = decode_json::<KeyHolderPublic>(bytes);
     let _ = decode_json::<Signed<CommitmentHash>>(bytes);

@@ -19,7 +19,7 @@ use crate::credentials::{add_signature, current, require_frozen};
 use crate::domain::member_signature::hex_field;
 use crate::domain::{Role, text};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
 use crate::models::load_campaign;
 use crate::state::AppState;
 

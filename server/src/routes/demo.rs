@@ -23,7 +23,7 @@ use crate::demo::{
 };
 use crate::domain::{CampaignState, Pin, RevotePolicy};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
 use crate::models::{CampaignRow, load_campaign};
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, voters};

@@ -13,7 +13,7 @@ use crate::domain::Role;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::voter::VoterRecord;
 use crate::error::ApiError;
-use crate::extract::{ImportBody, media_type};
+use crate::extract::body::{ImportBody, media_type};
 use crate::models::{PrecinctRow, StaffGrant, load_campaign, load_precincts};
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, voters};
@@ -103,7 +103,7 @@ fn parse_csv(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<Rejection>), ApiError> {
 }
 
 fn parse_json_rows(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<Rejection>), ApiError> {
-    let items: Vec<Value> = crate::extract::decode_json(bytes)?;
+    let items: Vec<Value> = crate::extract::body::decode_json(bytes)?;
     let mut rows = Vec::new();
     let mut rejections = Vec::new();
     for (i, item) in items.iter().enumerate() {

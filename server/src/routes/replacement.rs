@@ -16,7 +16,7 @@ use crate::clock::bishkek_date;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::{CampaignState, Pin, PublicCredential, Role, text};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
 use crate::models::load_campaign;
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};
@@ -161,7 +161,7 @@ async fn replace(
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     if let Ok(b) = decode_json::<ReplaceRequest>(bytes) {
         let _ = (Pin::parse(&b.pin), PublicCredential::parse_hex(&b.credential), text::name(&b.decision, 200));
     }

@@ -12,7 +12,7 @@ use crate::auth::extract::{Session, require_staff};
 use crate::cast::gate::voter_gate;
 use crate::domain::Role;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
 use crate::models::load_campaign;
 use crate::protocol::{Member, SignatureRequest};
 use crate::state::AppState;
