@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::auth::extract::{CSRF_COOKIE, SESSION_COOKIE, Session};
 use crate::auth::oidc::LoginError;
 use crate::auth::session::random_token;
 use crate::domain::Pin;
 use crate::error::ApiError;
+use crate::extract::session::{CSRF_COOKIE, SESSION_COOKIE, Session};
 use crate::models::staff_roles;
 use crate::refusal::refuse;
 use crate::schema::{oidc_logins, voters};

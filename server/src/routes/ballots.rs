@@ -23,11 +23,11 @@ use dobush_crypto::record::Receipt;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::extract::{Session, require_staff};
 use crate::cast::gate::quick_cast_gate;
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
 use crate::package::{Election, build_package, store_package};
 use crate::state::AppState;
 

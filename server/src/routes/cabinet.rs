@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::extract::Session;
 use crate::clock::bishkek_date;
 use crate::credentials::{insert_active_credential, lock_voter};
 use crate::db::AnyConnection;
@@ -13,6 +12,7 @@ use crate::domain::PublicCredential;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
+use crate::extract::session::Session;
 use crate::models::{CampaignRow, load_campaign};
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};

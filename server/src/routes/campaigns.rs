@@ -8,7 +8,6 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::audit;
-use crate::auth::extract::{Session, require_staff};
 use crate::db::AnyConnection;
 use crate::domain::campaign::{
     BallotStyleRequest, NewCampaignRequest, PrecinctRequest, bishkek_instant, parse_ballot_styles, parse_manifest,
@@ -17,6 +16,7 @@ use crate::domain::campaign::{
 use crate::domain::{Action, Role};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
 use crate::lifecycle::apply_transition;
 use crate::models::{CampaignRow, campaign_view, load_campaign};
 use crate::schema::{ballot_styles, campaigns, precincts};

@@ -6,11 +6,11 @@ use dobush_crypto::threshold::KeyHolderPublic;
 use dobush_crypto::threshold::dkg::{CommitmentHash, DealerCommitments, EncryptedShare, Signed};
 use serde::Deserialize;
 
-use crate::auth::extract::{Session, require_staff};
 use crate::ceremony::{self, ComplaintList, DEFAULT_THRESHOLD, Incoming};
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
 use crate::models::load_campaign;
 use crate::state::AppState;
 

@@ -14,12 +14,12 @@ use dobush_crypto::election_protocol::MemberSignature;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::extract::{Session, require_staff};
 use crate::credentials::{add_signature, current, require_frozen};
 use crate::domain::member_signature::hex_field;
 use crate::domain::{Role, text};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
 use crate::models::load_campaign;
 use crate::state::AppState;
 

@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit;
-use crate::auth::extract::{Session, require_staff};
 use crate::domain::Role;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::voter::VoterRecord;
 use crate::error::ApiError;
 use crate::extract::body::{ImportBody, media_type};
+use crate::extract::session::{Session, require_staff};
 use crate::models::{PrecinctRow, StaffGrant, load_campaign, load_precincts};
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, voters};

@@ -11,12 +11,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::audit;
-use crate::auth::extract::{Session, require_staff};
 use crate::clock::bishkek_date;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::{CampaignState, Pin, PublicCredential, Role, text};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
 use crate::models::load_campaign;
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};

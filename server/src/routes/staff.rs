@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit::{self, AuditEntry};
-use crate::auth::extract::{Session, require_staff};
 use crate::domain::{Pin, Role, text};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
 use crate::schema::{alerts, audit_log, staff};
 use crate::state::AppState;
 

@@ -8,11 +8,11 @@ use dobush_crypto::threshold::decrypt::DecryptionShare;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::extract::{Session, require_staff};
 use crate::cast::gate::voter_gate;
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
 use crate::models::load_campaign;
 use crate::protocol::{Member, SignatureRequest};
 use crate::state::AppState;

@@ -8,7 +8,7 @@ use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest};
 use subtle::ConstantTimeEq;
 
-use super::session::{SessionClaims, SessionError};
+use crate::auth::session::{SessionClaims, SessionError};
 use crate::domain::{Pin, Role};
 use crate::error::ApiError;
 use crate::models::{StaffGrant, staff_roles};
