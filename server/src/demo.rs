@@ -26,7 +26,8 @@ use zeroize::Zeroizing;
 
 use crate::audit;
 use crate::board::Boards;
-use crate::ceremony::{self, ComplaintList, Incoming};
+use crate::ceremony;
+use crate::ceremony::relay::{ComplaintList, Incoming};
 use crate::clock::{bishkek, bishkek_date};
 use crate::credentials::add_signature;
 use crate::db::AnyConnection;
@@ -265,7 +266,7 @@ pub fn open_now(
     let manifest: Manifest =
         serde_json::from_str(&row.manifest).map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let shares = demo_ceremony(c, id, ts)?;
-    let done = ceremony::require_complete(c, id, "the demo election package")?;
+    let done = ceremony::store::require_complete(c, id, "the demo election package")?;
     let package = build_package(boards.public_key(), id, manifest, &done)?;
     diesel::delete(demo_key_holders::table.filter(demo_key_holders::campaign_id.eq(id))).execute(c)?;
     for (keys, share) in shares {
@@ -357,13 +358,13 @@ fn demo_ceremony(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<(KeyHol
             )?;
         }
     }
-    ceremony::configure(c, id, DEMO_THRESHOLD, &pins, ts, ACTOR)?;
+    ceremony::setup::configure(c, id, DEMO_THRESHOLD, &pins, ts, ACTOR)?;
     let unexpected = |e: DkgError| ApiError::Unexpected(anyhow::anyhow!("demo key ceremony: {e}"));
     let keys: Vec<KeyHolderKeys> = (0..DEMO_KEY_HOLDERS).map(|_| KeyHolderKeys::generate(&mut OsRng)).collect();
     let publics: Vec<_> = keys.iter().zip(1u32..).map(|(k, l)| k.public(l)).collect();
     let pin_of = |l: u32| demo_key_holder_pin(l);
     for p in &publics {
-        ceremony::accept(c, id, &pin_of(p.index), &Incoming::Register(*p), ts)?;
+        ceremony::relay::accept(c, id, &pin_of(p.index), &Incoming::Register(*p), ts)?;
     }
     let identities: Vec<_> = publics.iter().map(|p| p.context_keys()).collect();
     let mut dkg =
@@ -371,19 +372,25 @@ fn demo_ceremony(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<(KeyHol
             .map_err(unexpected)?;
     dkg.round1(&mut OsRng).map_err(unexpected)?;
     for m in dkg.transcript.commitment_hashes.clone() {
-        ceremony::accept(c, id, &pin_of(m.message.sender()), &Incoming::CommitmentHash(m), ts)?;
+        ceremony::relay::accept(c, id, &pin_of(m.message.sender()), &Incoming::CommitmentHash(m), ts)?;
     }
     dkg.round2(&mut OsRng).map_err(unexpected)?;
     for m in dkg.transcript.reveals.clone() {
-        ceremony::accept(c, id, &pin_of(m.message.sender()), &Incoming::Reveal(m), ts)?;
+        ceremony::relay::accept(c, id, &pin_of(m.message.sender()), &Incoming::Reveal(m), ts)?;
     }
     for m in dkg.transcript.shares.clone() {
-        ceremony::accept(c, id, &pin_of(m.message.sender()), &Incoming::Share(m), ts)?;
+        ceremony::relay::accept(c, id, &pin_of(m.message.sender()), &Incoming::Share(m), ts)?;
     }
     dkg.round3(&mut OsRng).map_err(unexpected)?;
     for l in 1..=DEMO_KEY_HOLDERS {
         let complaints = dkg.transcript.complaints.iter().filter(|m| m.message.complainer == l).cloned().collect();
-        ceremony::accept(c, id, &pin_of(l), &Incoming::Complaints(ComplaintList { complainer: l, complaints }), ts)?;
+        ceremony::relay::accept(
+            c,
+            id,
+            &pin_of(l),
+            &Incoming::Complaints(ComplaintList { complainer: l, complaints }),
+            ts,
+        )?;
     }
     let (_, shares) = dkg.finish().map_err(unexpected)?;
     Ok(dkg.keys.into_iter().zip(shares).collect())

@@ -95,7 +95,7 @@ pub fn apply_transition(
         // base context → key ceremony → manifest frozen → extended context → voting
         // (docs/protocol/README.md): both need the completed ceremony and the package built
         // from its outcome.
-        crate::ceremony::require_complete(c, id, action.as_str())?;
+        crate::ceremony::store::require_complete(c, id, action.as_str())?;
         let packages: i64 = crate::schema::election_packages::table
             .filter(crate::schema::election_packages::campaign_id.eq(id))
             .count()

@@ -9,7 +9,7 @@ use dobush_crypto::record::{ElectionPackage, PublishedKeyHolder, RECORD_VERSION}
 use serde_json::json;
 
 use crate::audit;
-use crate::ceremony::CompletedCeremony;
+use crate::ceremony::store::CompletedCeremony;
 use crate::db::AnyConnection;
 use crate::domain::CampaignState;
 use crate::error::ApiError;
@@ -114,7 +114,7 @@ pub fn store_package(
             ),
         ));
     }
-    let done = crate::ceremony::require_complete(c, cid, "the election package")?;
+    let done = crate::ceremony::store::require_complete(c, cid, "the election package")?;
     if done.outcome.joint_key != pkg.joint_key || done.base_hash != pkg.base_hash {
         return Err(ApiError::conflict(
             "ceremony_changed",

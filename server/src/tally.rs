@@ -23,7 +23,7 @@ fn corrupt(what: impl std::fmt::Display) -> ApiError {
 /// The campaign's key-ceremony transcript as published, if the server ran the ceremony (the one
 /// seam to the ceremony module).
 pub fn ceremony_transcript(c: &mut AnyConnection, campaign: &str) -> Result<Option<CeremonyTranscript>, ApiError> {
-    crate::ceremony::load_transcript(c, campaign)
+    crate::ceremony::store::load_transcript(c, campaign)
 }
 
 /// Evaluates a ceremony transcript against a package (06-dkg.md §Result): the parameters, and

@@ -192,7 +192,7 @@ async fn install_package(
     }
     manifest.validate().map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let cid = id.clone();
-    let done = state.db.run(move |c| crate::ceremony::require_complete(c, &cid, "the election package")).await?;
+    let done = state.db.run(move |c| crate::ceremony::store::require_complete(c, &cid, "the election package")).await?;
     let package = build_package(state.boards.public_key(), &id, manifest, &done)?;
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
