@@ -8,14 +8,14 @@ use dobush_crypto::context::base_hash;
 use dobush_crypto::threshold::dkg::{
     self, CeremonyMessage, CommitmentHash, Complaint, DealerCommitments, EncryptedShare, Signed, Verdict,
 };
-use dobush_crypto::threshold::{DkgError, KeyHolderPublic, check_key_holders};
+use dobush_crypto::threshold::{DkgError, KeyHolderPublic, Parameters, check_key_holders};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::store::{
-    COMMITMENT_HASH, COMPLAINTS, Ceremony, REVEAL, SHARE, canonical, corrupt, list, load, load_messages, progress_of,
-    to_i32, transcript_of,
+    COMMITMENT_HASH, COMPLAINTS, Ceremony, Progress, REVEAL, SHARE, canonical, corrupt, list, load, load_messages,
+    progress_of, to_i32, transcript_of,
 };
 use crate::audit;
 use crate::db::AnyConnection;
@@ -193,91 +193,7 @@ pub fn accept(
     let messages = load_messages(c, campaign, ceremony.attempt)?;
     let progress = progress_of(&messages)?;
     let params = ceremony.params;
-    let round1_missing = progress.missing_round1(&params);
-    let require_round1 = || {
-        if round1_missing.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::conflict(
-                "round_incomplete",
-                format!("round 1 is not complete: no commitment hash yet from key-holder(s) {}", list(&round1_missing)),
-            ))
-        }
-    };
-    match msg {
-        Incoming::Register(_) => {}
-        Incoming::CommitmentHash(m) => {
-            m.verify(&ctx, &publics).map_err(|e| dkg_invalid("signature", e))?;
-        }
-        Incoming::Reveal(m) => {
-            require_round1()?;
-            let reveal = m.verify(&ctx, &publics).map_err(|e| dkg_invalid("signature", e))?;
-            reveal.validate(&params).map_err(|e| dkg_invalid("message.commitments", e))?;
-            let hash = stored_message::<CommitmentHash>(&messages, COMMITMENT_HASH, sender, 0)?;
-            reveal.check_hash(&ctx, &hash.message).map_err(|_| {
-                ApiError::invalid(
-                    "message",
-                    format!("the revealed commitments do not match key-holder {sender}'s round-1 commitment hash"),
-                )
-            })?;
-            if let Err(e) = reveal.verify(&params, &ctx) {
-                let field = match e {
-                    DkgError::CoefficientProof { coefficient, .. } => format!("message.proofs[{coefficient}]"),
-                    _ => "message.proofs".into(),
-                };
-                return Err(dkg_invalid(&field, e));
-            }
-        }
-        Incoming::Share(m) => {
-            require_round1()?;
-            let share = m.verify(&ctx, &publics).map_err(|e| dkg_invalid("signature", e))?;
-            share.validate(&params).map_err(|e| dkg_invalid("message.recipient", e))?;
-            let to = publics
-                .iter()
-                .find(|p| p.index == share.recipient)
-                .ok_or_else(|| ApiError::invalid("message.recipient", "no such key-holder"))?;
-            share.verify(&ctx, to).map_err(|e| dkg_invalid("message.proof", e))?;
-        }
-        Incoming::Complaints(l) => {
-            let missing = progress.missing_round2(&params);
-            if !round1_missing.is_empty() || !missing.is_empty() {
-                return Err(ApiError::conflict(
-                    "round_incomplete",
-                    format!("round 2 is not complete: {missing}; complaints are posted after every reveal and share"),
-                ));
-            }
-            let mut against = BTreeSet::new();
-            for (i, m) in l.complaints.iter().enumerate() {
-                let field = |f: &str| format!("complaints[{i}].{f}");
-                if m.message.complainer != sender {
-                    return Err(ApiError::invalid(
-                        field("message.complainer"),
-                        format!("must be {sender}, the complainer"),
-                    ));
-                }
-                let complaint = m.verify(&ctx, &publics).map_err(|e| dkg_invalid(&field("signature"), e))?;
-                complaint.validate(&params).map_err(|e| dkg_invalid(&field("message.dealer"), e))?;
-                if !against.insert(complaint.dealer) {
-                    return Err(ApiError::invalid(
-                        field("message.dealer"),
-                        "a second complaint against the same dealer",
-                    ));
-                }
-                let reveal = stored_message::<DealerCommitments>(&messages, REVEAL, complaint.dealer, 0)?;
-                let share = stored_message::<EncryptedShare>(&messages, SHARE, complaint.dealer, sender)?;
-                let verdict = dkg::adjudicate(&params, &ctx, &publics, &reveal, &share, m)
-                    .map_err(|e| dkg_invalid(&field("message"), e))?;
-                accepted.verdicts.push(match verdict {
-                    Verdict::DealerCheated(fault) => {
-                        json!({ "dealer": complaint.dealer, "verdict": "dealer_cheated", "fault": fault })
-                    }
-                    Verdict::ComplaintUnfounded(reason) => {
-                        json!({ "dealer": complaint.dealer, "verdict": "complaint_unfounded", "reason": reason })
-                    }
-                });
-            }
-        }
-    }
+    accepted.verdicts = check_message(msg, sender, &params, &ctx, &publics, &messages, &progress)?;
     diesel::insert_into(ceremony_messages::table)
         .values((
             ceremony_messages::campaign_id.eq(campaign),
@@ -308,6 +224,108 @@ pub fn accept(
         }
     }
     Ok(accepted)
+}
+
+/// The checks of a message against the ceremony so far, before it is stored: the order of rounds
+/// (409 `round_incomplete` naming what is missing), its signature under the base context, its
+/// shape and proofs, and the adjudication of a round-3 list's complaints, whose verdicts it
+/// returns.
+fn check_message(
+    msg: &Incoming,
+    sender: u32,
+    params: &Parameters,
+    ctx: &[u8; 32],
+    publics: &[KeyHolderPublic],
+    messages: &[(String, i32, i32, String)],
+    progress: &Progress,
+) -> Result<Vec<Value>, ApiError> {
+    let round1_missing = progress.missing_round1(params);
+    let require_round1 = || {
+        if round1_missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::conflict(
+                "round_incomplete",
+                format!("round 1 is not complete: no commitment hash yet from key-holder(s) {}", list(&round1_missing)),
+            ))
+        }
+    };
+    let mut verdicts = Vec::new();
+    match msg {
+        Incoming::Register(_) => {}
+        Incoming::CommitmentHash(m) => {
+            m.verify(ctx, publics).map_err(|e| dkg_invalid("signature", e))?;
+        }
+        Incoming::Reveal(m) => {
+            require_round1()?;
+            let reveal = m.verify(ctx, publics).map_err(|e| dkg_invalid("signature", e))?;
+            reveal.validate(params).map_err(|e| dkg_invalid("message.commitments", e))?;
+            let hash = stored_message::<CommitmentHash>(messages, COMMITMENT_HASH, sender, 0)?;
+            reveal.check_hash(ctx, &hash.message).map_err(|_| {
+                ApiError::invalid(
+                    "message",
+                    format!("the revealed commitments do not match key-holder {sender}'s round-1 commitment hash"),
+                )
+            })?;
+            if let Err(e) = reveal.verify(params, ctx) {
+                let field = match e {
+                    DkgError::CoefficientProof { coefficient, .. } => format!("message.proofs[{coefficient}]"),
+                    _ => "message.proofs".into(),
+                };
+                return Err(dkg_invalid(&field, e));
+            }
+        }
+        Incoming::Share(m) => {
+            require_round1()?;
+            let share = m.verify(ctx, publics).map_err(|e| dkg_invalid("signature", e))?;
+            share.validate(params).map_err(|e| dkg_invalid("message.recipient", e))?;
+            let to = publics
+                .iter()
+                .find(|p| p.index == share.recipient)
+                .ok_or_else(|| ApiError::invalid("message.recipient", "no such key-holder"))?;
+            share.verify(ctx, to).map_err(|e| dkg_invalid("message.proof", e))?;
+        }
+        Incoming::Complaints(l) => {
+            let missing = progress.missing_round2(params);
+            if !round1_missing.is_empty() || !missing.is_empty() {
+                return Err(ApiError::conflict(
+                    "round_incomplete",
+                    format!("round 2 is not complete: {missing}; complaints are posted after every reveal and share"),
+                ));
+            }
+            let mut against = BTreeSet::new();
+            for (i, m) in l.complaints.iter().enumerate() {
+                let field = |f: &str| format!("complaints[{i}].{f}");
+                if m.message.complainer != sender {
+                    return Err(ApiError::invalid(
+                        field("message.complainer"),
+                        format!("must be {sender}, the complainer"),
+                    ));
+                }
+                let complaint = m.verify(ctx, publics).map_err(|e| dkg_invalid(&field("signature"), e))?;
+                complaint.validate(params).map_err(|e| dkg_invalid(&field("message.dealer"), e))?;
+                if !against.insert(complaint.dealer) {
+                    return Err(ApiError::invalid(
+                        field("message.dealer"),
+                        "a second complaint against the same dealer",
+                    ));
+                }
+                let reveal = stored_message::<DealerCommitments>(messages, REVEAL, complaint.dealer, 0)?;
+                let share = stored_message::<EncryptedShare>(messages, SHARE, complaint.dealer, sender)?;
+                let verdict = dkg::adjudicate(params, ctx, publics, &reveal, &share, m)
+                    .map_err(|e| dkg_invalid(&field("message"), e))?;
+                verdicts.push(match verdict {
+                    Verdict::DealerCheated(fault) => {
+                        json!({ "dealer": complaint.dealer, "verdict": "dealer_cheated", "fault": fault })
+                    }
+                    Verdict::ComplaintUnfounded(reason) => {
+                        json!({ "dealer": complaint.dealer, "verdict": "complaint_unfounded", "reason": reason })
+                    }
+                });
+            }
+        }
+    }
+    Ok(verdicts)
 }
 
 fn stored_message<M: serde::de::DeserializeOwned>(
