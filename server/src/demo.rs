@@ -443,10 +443,10 @@ pub struct Finished {
 ///    shares of every published total, each key-holder's as one submission by the key-holder's
 ///    PIN (`tally::submit_shares` verifies every share and combines the results at `t`, moving
 ///    the campaign to `tallied`);
-/// 2. `tallied`: the server's draft protocol is saved (`protocol::save`), three demo commission
-///    members' keys are registered (`protocol::register_member`; fresh keys made here and
+/// 2. `tallied`: the server's draft protocol is saved (`election_protocol::save`), three demo commission
+///    members' keys are registered (`election_protocol::register_member`; fresh keys made here and
 ///    dropped — nobody can sign anything else with them) and each signs the saved protocol's
-///    digest (`protocol::add_signature`); the quorum moves the campaign to `protocol_signed`.
+///    digest (`election_protocol::add_signature`); the quorum moves the campaign to `protocol_signed`.
 ///
 /// A step already done is skipped, so this can be retried; it is refused for a campaign in
 /// another state.
@@ -468,7 +468,7 @@ pub fn finish_now(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Result
         ));
     }
     let st = load_campaign(c, id)?.state()?;
-    let protocol = crate::protocol::signed_protocol(c, id)?
+    let protocol = crate::election_protocol::signed_protocol(c, id)?
         .ok_or_else(|| unexpected_state("no protocol after the demo signing"))?;
     Ok(Finished {
         state: st.as_str().into(),
@@ -539,15 +539,15 @@ fn demo_decrypt(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<u32>, Ap
 /// Step 2 of [`finish_now`].
 fn demo_sign_protocol(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let ts = now.timestamp();
-    let body = match crate::protocol::saved_body(c, id)? {
+    let body = match crate::election_protocol::saved_body(c, id)? {
         Some(b) => b,
         None => {
-            let body = crate::protocol::draft(c, id, crate::clock::millis(now))?;
-            crate::protocol::save(c, id, &body, None, ACTOR, ts)?;
+            let body = crate::election_protocol::draft(c, id, crate::clock::millis(now))?;
+            crate::election_protocol::save(c, id, &body, None, ACTOR, ts)?;
             body
         }
     };
-    if !crate::protocol::members(c, id)?.is_empty() {
+    if !crate::election_protocol::members(c, id)?.is_empty() {
         return Err(ApiError::conflict(
             "members_registered",
             "commission members are already registered for this demo campaign; they sign the protocol themselves",
@@ -561,19 +561,19 @@ fn demo_sign_protocol(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Re
     let digest = body.digest();
     for (name, role) in DEMO_MEMBERS {
         let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
-        let member = crate::protocol::Member {
+        let member = crate::election_protocol::Member {
             name: name.into(),
             role: role.into(),
             precinct: precinct.clone(),
             public_key: hex::encode(key.verifying_key().to_bytes()),
         };
-        crate::protocol::register_member(c, id, &member, ACTOR, ts)?;
+        crate::election_protocol::register_member(c, id, &member, ACTOR, ts)?;
         let signature = MemberSignature::sign_digest(&digest, &member.label(), &key);
-        let req = crate::protocol::SignatureRequest {
+        let req = crate::election_protocol::SignatureRequest {
             public_key: member.public_key,
             signature: hex::encode(signature.signature),
         };
-        crate::protocol::add_signature(c, id, &req, ts)?;
+        crate::election_protocol::add_signature(c, id, &req, ts)?;
     }
     let st = load_campaign(c, id)?.state()?;
     if st != CampaignState::ProtocolSigned {

@@ -53,7 +53,7 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
     let ceremony = crate::tally::ceremony_transcript(c, campaign)?.unwrap_or_default();
     let decryption_shares = crate::tally::load_shares(c, campaign)?;
     let results = crate::tally::load_results(c, campaign)?;
-    let protocol = crate::protocol::signed_protocol(c, campaign)?;
+    let protocol = crate::election_protocol::signed_protocol(c, campaign)?;
     let complete = results.is_some() && protocol.is_some() && st == CampaignState::ProtocolSigned;
     let mut board = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
     for l in &lines {

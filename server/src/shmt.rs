@@ -12,7 +12,7 @@
 //!
 //! One board and one tally per campaign: the protocol covers the campaign's electronic (or
 //! remote) precincts, and its `precinct` is their codes joined by `+`
-//! (`crate::protocol::precinct_label`). `?precinct=` accepts that code or any code it joins.
+//! (`crate::election_protocol::precinct_label`). `?precinct=` accepts that code or any code it joins.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::prelude::*;
@@ -51,7 +51,7 @@ fn join_distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
 
 fn locate(c: &mut AnyConnection, campaign: &str, precinct: Option<&str>) -> Result<Located, ApiError> {
     let row = load_campaign(c, campaign)?;
-    let Some(protocol) = crate::protocol::signed_protocol(c, campaign)? else {
+    let Some(protocol) = crate::election_protocol::signed_protocol(c, campaign)? else {
         return Err(ApiError::conflict(
             "no_protocol",
             "no protocol is saved yet: it is drawn up, checked and saved after the tally",
@@ -339,9 +339,9 @@ pub fn printable(
     let l = locate(c, campaign, precinct)?;
     let manifest = crate::package::load_election(c, campaign)?.context.manifest().clone();
     let members: Vec<_> =
-        crate::protocol::members(c, campaign)?.into_iter().filter(|m| l.codes.contains(&m.precinct)).collect();
+        crate::election_protocol::members(c, campaign)?.into_iter().filter(|m| l.codes.contains(&m.precinct)).collect();
     let signed: Vec<String> = l.protocol.signatures.iter().map(|s| hex::encode(s.public_key)).collect();
-    let quorum = crate::protocol::quorum_reached(&members, &signed);
+    let quorum = crate::election_protocol::quorum_reached(&members, &signed);
     let t = match lang {
         Lang::Ky => &KY,
         Lang::Ru => &RU,

@@ -10,11 +10,11 @@ use serde_json::json;
 
 use crate::cast::gate::voter_gate;
 use crate::domain::Role;
+use crate::election_protocol::{Member, SignatureRequest};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
 use crate::extract::session::{Session, require_staff};
 use crate::models::load_campaign;
-use crate::protocol::{Member, SignatureRequest};
 use crate::state::AppState;
 
 use super::cabinet::rate_limit_voter;
@@ -145,7 +145,7 @@ async fn results(state: web::Data<AppState>, path: web::Path<String>) -> Result<
 async fn protocol_draft(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = crate::clock::millis(state.clock.now());
-    let body = state.db.run(move |c| crate::protocol::draft(c, &id, now)).await?;
+    let body = state.db.run(move |c| crate::election_protocol::draft(c, &id, now)).await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -173,8 +173,10 @@ async fn protocol_save(
     let id = path.into_inner();
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
-    let digest =
-        state.db.write(move |c| crate::protocol::save(c, &id, &body, decision.as_deref(), &actor, now)).await?;
+    let digest = state
+        .db
+        .write(move |c| crate::election_protocol::save(c, &id, &body, decision.as_deref(), &actor, now))
+        .await?;
     Ok(HttpResponse::Ok().json(json!({ "digest": digest })))
 }
 
@@ -185,7 +187,7 @@ async fn protocol_get(state: web::Data<AppState>, path: web::Path<String>) -> Re
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::protocol::signed_protocol(c, &id)?
+            crate::election_protocol::signed_protocol(c, &id)?
                 .ok_or_else(|| ApiError::NotFound("no protocol is saved yet".into()))
         })
         .await?;
@@ -203,7 +205,7 @@ async fn protocol_sign(
     let id = path.into_inner();
     let now = state.clock.now().timestamp();
     let req = body.0;
-    let signed = state.db.write(move |c| crate::protocol::add_signature(c, &id, &req, now)).await?;
+    let signed = state.db.write(move |c| crate::election_protocol::add_signature(c, &id, &req, now)).await?;
     Ok(HttpResponse::Ok().json(json!({ "protocol_signed": signed })))
 }
 
@@ -221,7 +223,7 @@ async fn member_register(
     let actor = session.pin.as_str().to_string();
     let m = body.0;
     let view = m.clone();
-    state.db.write(move |c| crate::protocol::register_member(c, &id, &m, &actor, now)).await?;
+    state.db.write(move |c| crate::election_protocol::register_member(c, &id, &m, &actor, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -232,7 +234,7 @@ async fn member_list(state: web::Data<AppState>, path: web::Path<String>) -> Res
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::protocol::members(c, &id)
+            crate::election_protocol::members(c, &id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "members": members })))
