@@ -25,7 +25,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::audit;
-use crate::board::Boards;
+use crate::board_log::Boards;
 use crate::ceremony;
 use crate::ceremony::relay::{ComplaintList, Incoming};
 use crate::clock::{bishkek, bishkek_date};

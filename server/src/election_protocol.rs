@@ -51,13 +51,13 @@ pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<Proto
         return Err(ApiError::conflict("not_tallied", "the protocol is drawn up once the results are combined"));
     };
     let election = crate::package::load_election(c, campaign)?;
-    let lines = crate::board::load_lines(c, campaign)?;
+    let lines = crate::board_log::load_lines(c, campaign)?;
     let board = crate::close::totals::count_board(
         &election.context,
         crate::close::totals::policy(row.revote_policy()?),
         &lines,
     )?;
-    let heads = crate::board::load_heads(c, campaign, election.package.base_hash)?;
+    let heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
     let root = heads.last().map(|h| h.head.root).ok_or_else(|| corrupt("no final tree head"))?;
     let issued = crate::cast::issuance::issued_count(c, campaign)?;
     let turnout = Turnout {

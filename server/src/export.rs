@@ -48,8 +48,8 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
     }
     let election = crate::package::load_election(c, campaign)?;
     let encrypted_totals = crate::close::totals::published_totals(c, campaign)?;
-    let lines = crate::board::load_lines(c, campaign)?;
-    let tree_heads = crate::board::load_heads(c, campaign, election.package.base_hash)?;
+    let lines = crate::board_log::load_lines(c, campaign)?;
+    let tree_heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
     let ceremony = crate::tally::ceremony_transcript(c, campaign)?.unwrap_or_default();
     let decryption_shares = crate::tally::load_shares(c, campaign)?;
     let results = crate::tally::load_results(c, campaign)?;

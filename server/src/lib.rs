@@ -4,7 +4,7 @@
 
 pub mod audit;
 pub mod auth;
-pub mod board;
+pub mod board_log;
 pub mod cast;
 pub mod ceremony;
 pub mod clock;

@@ -60,7 +60,7 @@ fn erase_tally(c: &mut AnyConnection, campaign: &str) -> Result<usize, ApiError>
 /// opening and closing, the manifest hash), and audits it as done by `actor`.
 pub fn apply_transition(
     c: &mut AnyConnection,
-    boards: &crate::board::Boards,
+    boards: &crate::board_log::Boards,
     row: &CampaignRow,
     action: Action,
     ts: i64,

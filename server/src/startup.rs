@@ -55,9 +55,9 @@ impl Application {
         };
         let oidc = Oidc::new(&settings.oidc, format!("{public_url}/auth/callback"))?;
         let sessions = SessionKeys::from_settings(&settings.session)?;
-        let boards = Arc::new(crate::board::Boards::new(crate::board::load_or_generate_key(std::path::Path::new(
-            &settings.board.key_path,
-        ))?));
+        let boards = Arc::new(crate::board_log::Boards::new(crate::board_log::load_or_generate_key(
+            std::path::Path::new(&settings.board.key_path),
+        )?));
         let committer = crate::cast::commit::Committer::new(
             db.clone(),
             boards.clone(),

@@ -30,7 +30,7 @@ pub struct AppState {
     /// Rate limiter.
     pub limiter: RateLimiter,
     /// Every campaign's bulletin board and the board key.
-    pub boards: Arc<crate::board::Boards>,
+    pub boards: Arc<crate::board_log::Boards>,
     /// Ballot verification, batched across concurrent requests.
     pub verifier: crate::cast::batch::BatchVerifier,
     /// Recording of verified ballots, committed in groups.

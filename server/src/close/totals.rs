@@ -109,7 +109,7 @@ pub fn publish_at_close(
         Err(ApiError::Conflict { code: "no_election_key", .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let lines = crate::board::load_lines(c, campaign)?;
+    let lines = crate::board_log::load_lines(c, campaign)?;
     let board = count_board(&election.context, self::policy(policy), &lines)?;
     let (shards, shard_ballots) = super::shards::shard_totals(c, campaign, &election.context)?;
     let board_text = serde_json::to_string(&board.totals).map_err(corrupt)?;

@@ -8,7 +8,7 @@ use dobush_crypto::record::{Board, HexHash};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::board::load_heads;
+use crate::board_log::load_heads;
 use crate::error::ApiError;
 use crate::models::load_campaign;
 use crate::state::AppState;

@@ -3,7 +3,7 @@
 //! the decision's reference in the audit log. While voting is open it is posted on the board as a
 //! `credential_replaced` entry signed by commission members who signed the list
 //! (docs/protocol/10-board.md §Credential replacement signatures; checked in
-//! [`crate::board::Boards::credential_replaced`]).
+//! [`crate::board_log::Boards::credential_replaced`]).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
@@ -125,7 +125,7 @@ async fn replace(
             let posted = boards.credential_replaced(
                 c,
                 &id,
-                crate::board::Replacement {
+                crate::board_log::Replacement {
                     old: &old_key,
                     new: &key,
                     style: &style,

@@ -1,6 +1,7 @@
-//! The public bulletin board of every campaign (docs/protocol/10-board.md): an append-only
+//! The log of every campaign's public bulletin board (docs/protocol/10-board.md): an append-only
 //! RFC 9162 Merkle log whose leaves are the exact entry lines stored in `board_entries`, with
-//! tree heads signed by the board key (Ed25519) and stored in `tree_heads`.
+//! tree heads signed by the board key (Ed25519) and stored in `tree_heads`. Its settings are
+//! `configuration::BoardSettings` (`[board]`), its public HTTP API `routes::board`.
 //!
 //! # Memory and database never diverge
 //!
