@@ -5,7 +5,6 @@
 
 use diesel::prelude::*;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::audit;
 use crate::db::AnyConnection;
@@ -96,11 +95,7 @@ pub fn apply_transition(
         // (docs/protocol/README.md): both need the completed ceremony and the package built
         // from its outcome.
         crate::ceremony::store::require_complete(c, id, action.as_str())?;
-        let packages: i64 = crate::schema::election_packages::table
-            .filter(crate::schema::election_packages::campaign_id.eq(id))
-            .count()
-            .get_result(c)?;
-        if packages == 0 {
+        if !crate::package::installed(c, id)? {
             return Err(ApiError::conflict(
                 "no_election_package",
                 format!(
@@ -129,7 +124,9 @@ pub fn apply_transition(
         crate::close::totals::publish_at_close(c, id, row.revote_policy()?, ts)?;
     }
     if action == Action::FreezeManifest {
-        let hash = hex::encode(Sha256::digest(row.manifest.as_bytes()));
+        // the manifest hash the election context binds, so every ballot (the package's manifest is
+        // the campaign's: `package::store_package`)
+        let hash = hex::encode(crate::package::load_election(c, id)?.context.manifest_hash());
         diesel::update(campaigns::table.filter(campaigns::id.eq(id)))
             .set(campaigns::manifest_hash.eq(hash))
             .execute(c)?;

@@ -94,7 +94,8 @@ pub fn build_package(
 /// Stores `package` as campaign `cid`'s election package inside the caller's write transaction
 /// (the campaign must be in state `key_ceremony`, its ceremony complete with this package's key,
 /// and every ballot style of the campaign in the manifest), sets the campaign's election key and
-/// audits it. The caller then drops the cached election (`Boards::forget`).
+/// makes the package's manifest the campaign's (from then on the manifest changes only with the
+/// package: [`installed`]), and audits it. The caller then drops the cached election (`Boards::forget`).
 pub fn store_package(
     c: &mut AnyConnection,
     cid: &str,
@@ -137,14 +138,23 @@ pub fn store_package(
             election_packages::created_at.eq(now),
         ))
         .execute(c)?;
+    // the package's manifest is the campaign's: one manifest (the one ballots are bound to)
+    let manifest = serde_json::to_string(&pkg.manifest).map_err(|e| ApiError::Unexpected(e.into()))?;
     diesel::update(campaigns::table.filter(campaigns::id.eq(cid)))
-        .set(campaigns::election_public_key.eq(pkg.joint_key.0.to_hex()))
+        .set((campaigns::election_public_key.eq(pkg.joint_key.0.to_hex()), campaigns::manifest.eq(&manifest)))
         .execute(c)?;
     let details = json!({
         "base_hash": hex::encode(pkg.base_hash), "extended_hash": hex::encode(pkg.extended_hash),
         "threshold": pkg.threshold, "key_holders": pkg.key_holders.len(),
-        "board_key": hex::encode(pkg.board_key),
+        "board_key": hex::encode(pkg.board_key), "manifest_hash": hex::encode(pkg.manifest.hash()),
     });
     audit::append(c, now, actor, "campaign.election_package", Some(cid), &details)?;
     Ok(())
+}
+
+/// Whether campaign `id` has an election package installed. While it has, the campaign's manifest
+/// is the package's and changes only by installing the package again.
+pub fn installed(c: &mut AnyConnection, id: &str) -> Result<bool, ApiError> {
+    let n: i64 = election_packages::table.filter(election_packages::campaign_id.eq(id)).count().get_result(c)?;
+    Ok(n > 0)
 }

@@ -226,6 +226,13 @@ async fn put_manifest(
         if !st.manifest_editable() {
             return Err(state_refusal("manifest_frozen", "the manifest", st));
         }
+        if crate::package::installed(c, &row.id)? {
+            return Err(ApiError::conflict(
+                "manifest_in_package",
+                "the manifest is the installed election package's; it changes only by installing the package \
+                 again (PUT /api/campaigns/{id}/election-package)",
+            ));
+        }
         let text = manifest.to_string();
         diesel::update(campaigns::table.filter(campaigns::id.eq(&row.id)))
             .set((campaigns::manifest.eq(&text), campaigns::updated_at.eq(now)))
