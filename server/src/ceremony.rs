@@ -1,5 +1,5 @@
-//! The key ceremony of a campaign as a state machine on the server (issue 4,
-//! `docs/protocol/06-dkg.md`, `docs/server.md` §Key ceremony).
+//! The key ceremony of a campaign as a state machine on the server (`docs/protocol/06-dkg.md`,
+//! `docs/server.md` §Key ceremony).
 //!
 //! The server is only the relay and the public record of the ceremony: it never holds a
 //! polynomial, a share or a key-holder's secret key, and it cannot alter a message (each is

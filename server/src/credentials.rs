@@ -1,4 +1,4 @@
-//! The e-voter credential list (issue 8, docs/protocol/09-credentials.md §How credentials bind
+//! The e-voter credential list (docs/protocol/09-credentials.md §How credentials bind
 //! ballots, step 3): what the board's first entry holds, and the commission members' signatures
 //! over it (the board's second entry), signed by commission members once the list is frozen.
 

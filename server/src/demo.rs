@@ -1,4 +1,4 @@
-//! Demo mode (issue 7). `dobush-server demo` (`main.rs`) runs the server on SQLite under `./data`
+//! Demo mode (docs/server.md §Demo mode). `dobush-server demo` (`main.rs`) runs the server on SQLite under `./data`
 //! with a seeded demo campaign like the 2023 pilot (a village council in Batken district, seven
 //! candidates, "against all", an electronic precinct and a register of demo citizens), flagged
 //! `demo_mode` in the database.

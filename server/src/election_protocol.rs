@@ -1,5 +1,6 @@
-//! The electronic protocol of the campaign's electronic precinct (issue 4 "The protocol";
-//! `docs/protocol/11-election-protocol.md`; regulation seed 004 §44–48).
+//! The electronic protocol of the campaign's electronic precinct
+//! (`docs/protocol/11-election-protocol.md`, docs/server.md §Tally, protocol and record;
+//! regulation seed 004 §44–48).
 //!
 //! * [`draft`]: computed by the server from the board (line 1 = the frozen list's count, lines
 //!   3–5 = counted, superseded, challenged), the issuance records (line 2; a cast implies an

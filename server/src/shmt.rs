@@ -1,5 +1,5 @@
-//! The signed protocol for the State election information system (ШМТ) and on paper (issue 4
-//! "The protocol"; regulation seed 004 §46–49):
+//! The signed protocol for the State election information system (ШМТ) and on paper
+//! (docs/protocol/11-election-protocol.md; regulation seed 004 §46–49):
 //!
 //! * [`export`]: the ШМТ export, `docs/shmt-export.md` — one JSON document per precinct, signed
 //!   by the board key (`dobush_crypto::shmt`). Public once the campaign is `protocol_signed`;

@@ -1,5 +1,5 @@
-//! Casting and challenging ballots (issue 3 "Casting a ballot", issue 8), and installing a
-//! campaign's election package (the public outcome of its key ceremony).
+//! Casting and challenging ballots (docs/server.md §Casting), and installing a campaign's election
+//! package (the public outcome of its key ceremony with the manifest: `crate::package`).
 //!
 //! A cast is checked in this order, each refusal a 4xx JSON error naming the reason: the caller
 //! has an active e-voter credential for the ballot's style (`cast::gate::quick_cast_gate`, one query;

@@ -255,9 +255,10 @@ async fn withdraw(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The public list of credentials (issue 8): no names or PINs, sorted by key, with each one's
-/// ballot style and status, so that every voter can find their fingerprint and anyone can count.
-/// (Freezing it at the deadline as a signed board entry comes with the board.)
+/// The public list of credentials (docs/protocol/09-credentials.md §How credentials bind
+/// ballots): no names or PINs, sorted by key, with each one's ballot style and status, so that
+/// every voter can find their fingerprint and anyone can count. The list as the board freezes it
+/// is `GET /api/v1/campaigns/{id}/credential-list` (`routes::credential_list`).
 async fn public_credentials(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let mut rows: Vec<(String, String, String)> = state

@@ -1,5 +1,5 @@
-//! The frozen credential list and the commission's signatures over it (issue 8;
-//! docs/protocol/10-board.md §Credential list signatures).
+//! The frozen credential list and the commission's signatures over it (docs/protocol/10-board.md
+//! §Credential list signatures).
 //!
 //! After the application deadline anyone can read the list exactly as the board will hold it
 //! (`GET /api/v1/campaigns/{id}/credential-list`). Commission members sign its digest on their

@@ -1,6 +1,6 @@
-//! Demo-only endpoints (issue 7), refused — and audited — for every campaign not created in demo
-//! mode and whenever the configuration does not allow demo mode (`campaigns.allow_demo_mode`,
-//! false by default and never set in production):
+//! Demo-only endpoints (docs/server.md §Demo mode), refused — and audited — for every campaign not
+//! created in demo mode and whenever the configuration does not allow demo mode
+//! (`campaigns.allow_demo_mode`, false by default and never set in production):
 //!
 //! * `GET  /api/campaigns/{id}/demo`: whether demo login works here, and demo citizens to log in as;
 //! * `POST /api/campaigns/{id}/demo/login`: a session without Tunduk for a citizen on the demo

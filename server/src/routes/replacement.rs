@@ -1,4 +1,4 @@
-//! Replacement of a lost credential after the application deadline (issue 8; docs/protocol/
+//! Replacement of a lost credential after the application deadline (docs/protocol/
 //! 09-credentials.md §How credentials bind ballots, step 5): a commission procedure, recorded with
 //! the decision's reference in the audit log. While voting is open it is posted on the board as a
 //! `credential_replaced` entry signed by commission members who signed the list

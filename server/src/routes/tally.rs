@@ -1,6 +1,6 @@
-//! After voting (issue 4): the published encrypted totals, ballot issuance, decryption shares,
-//! results, the electronic protocol (draft, save, members, signatures) and the public election
-//! record. Under `/api/v1/campaigns`.
+//! After voting (docs/server.md §Tally, protocol and record): the published encrypted totals,
+//! ballot issuance, decryption shares, results, the electronic protocol (draft, save, members,
+//! signatures) and the public election record. Under `/api/v1/campaigns`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use dobush_crypto::election_protocol::ProtocolBody;

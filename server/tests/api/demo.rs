@@ -1,4 +1,4 @@
-//! Demo mode (issue 7): demo login only for demo-mode campaigns and only when the configuration
+//! Demo mode (docs/server.md §Demo mode): demo login only for demo-mode campaigns and only when the configuration
 //! allows it (each refusal audited and alerted), demo sessions confined to their campaign, the
 //! demo opening (in-process 3-of-5 ceremony, window from now) and closing, and a tiny run of the
 //! load generator against the server.

@@ -534,8 +534,7 @@ pub fn insert_ballot(
 }
 
 /// A commission member signs the frozen credential list on their own computer and the
-/// administrator uploads the signature (issue 8; docs/protocol/10-board.md §Credential list
-/// signatures). Returns the member's key. The clock must be past the last application day.
+/// administrator uploads the signature (docs/protocol/10-board.md §Credential list signatures). Returns the member's key. The clock must be past the last application day.
 pub async fn sign_credential_list(app: &TestApp, admin: &User, id: &str) -> ed25519_dalek::SigningKey {
     let list: Value =
         reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/credential-list"))).await.unwrap().json().await.unwrap();

@@ -1,7 +1,7 @@
-//! The end-to-end election (issue 4 §Tests that must exist, issue 5): the real server in
-//! process (SQLite, a manual clock), driven only through its HTTP API, with the key-holders'
-//! tool (`dobush-key-holders`' library: the same code as its commands) for the key ceremony, the
-//! tally and the protocol signatures, and the independent verifier at the end.
+//! The end-to-end election (docs/server.md §Tally, protocol and record, "End to end"): the real
+//! server in process (SQLite, a manual clock), driven only through its HTTP API, with the
+//! key-holders' tool (`dobush-key-holders`' library: the same code as its commands) for the key
+//! ceremony, the tally and the protocol signatures, and the independent verifier at the end.
 //!
 //! Campaign → register of 200 → 200 applications with credentials held by the voters → key
 //! ceremony 3 of 5 over the server → package → credential list signed → polls open → 10 voters
