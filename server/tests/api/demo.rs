@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// Alerts of one kind (every refusal through `audit::refuse` opens one, with its audit entry).
+/// Alerts of one kind (every refusal through `refusal::refuse` opens one, with its audit entry).
 async fn alerts(app: &TestApp, kind: &'static str) -> i64 {
     use dobush_server::schema::alerts;
     app.with_db(move |c| alerts::table.filter(alerts::kind.eq(kind)).count().get_result::<i64>(c).unwrap()).await
