@@ -118,3 +118,13 @@ pub async fn require_staff(
     }
     Ok(matching)
 }
+
+/// The per-voter write limit of a voter's requests (the cabinet, casting, ballot issuance):
+/// 429 with the seconds to wait.
+pub fn rate_limit_voter(state: &AppState, session: &Session) -> Result<(), ApiError> {
+    let key = format!("voter:{}", session.pin);
+    state.limiter.check(&key, state.settings.rate_limit.per_voter_per_minute).map_err(|retry_after_secs| {
+        state.metrics.rate_limited();
+        ApiError::TooManyRequests { retry_after_secs }
+    })
+}

@@ -27,11 +27,9 @@ use crate::cast::gate::quick_cast_gate;
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
-use crate::extract::session::{Session, require_staff};
+use crate::extract::session::{Session, rate_limit_voter, require_staff};
 use crate::package::{Election, build_package, store_package};
 use crate::state::AppState;
-
-use super::cabinet::rate_limit_voter;
 
 /// Routes under `/api/campaigns`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

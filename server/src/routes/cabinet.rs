@@ -12,7 +12,7 @@ use crate::domain::PublicCredential;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
-use crate::extract::session::Session;
+use crate::extract::session::{Session, rate_limit_voter};
 use crate::models::{CampaignRow, load_campaign};
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};
@@ -117,15 +117,6 @@ fn check_application_window(state: &AppState, campaign: &CampaignRow) -> Result<
         ));
     }
     Ok(())
-}
-
-/// The per-voter write limit (also used by casting).
-pub(crate) fn rate_limit_voter(state: &AppState, session: &Session) -> Result<(), ApiError> {
-    let key = format!("voter:{}", session.pin);
-    state.limiter.check(&key, state.settings.rate_limit.per_voter_per_minute).map_err(|retry_after_secs| {
-        state.metrics.rate_limited();
-        ApiError::TooManyRequests { retry_after_secs }
-    })
 }
 
 async fn cabinet(

@@ -13,11 +13,9 @@ use crate::domain::Role;
 use crate::election_protocol::{Member, SignatureRequest};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
-use crate::extract::session::{Session, require_staff};
+use crate::extract::session::{Session, rate_limit_voter, require_staff};
 use crate::models::load_campaign;
 use crate::state::AppState;
-
-use super::cabinet::rate_limit_voter;
 
 /// Routes under `/api/v1/campaigns`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
