@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load run (issue 7; docs/load.md): starts dobush-server on a fresh database with demo mode on and
+# Load run (docs/load.md): starts dobush-server on a fresh database with demo mode on and
 # rate limits off, plays VOTERS voters with the load generator (tests/src/bin/loadgen.rs), prints
 # its summary and the server's CPU time, and stops the server.
 #

@@ -49,7 +49,7 @@ step "the web app's tests"
 node --test web/test/
 
 step "the mobile bridge from Python"
-# The mobile bridge through its generated Python bindings (UniFFI, issue 6).
+# The mobile bridge through its generated Python bindings (UniFFI, mobile-bridge/README.md §Tests).
 mobile-bridge/tests/run_python.sh
 
 step "cargo test --workspace"

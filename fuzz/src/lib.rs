@@ -1,4 +1,4 @@
-//! The fuzz targets of issue 7 as plain functions (`docs/fuzzing.md`), and a small mutator and
+//! The fuzz targets as plain functions (`docs/fuzzing.md`), and a small mutator and
 //! runner so that they also run on stable Rust.
 //!
 //! | target | input | what runs |

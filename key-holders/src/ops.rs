@@ -172,11 +172,12 @@ pub fn protocol_lines(body: &ProtocolBody) -> String {
     out
 }
 
-/// Signs the frozen credential list (issue 8) with the member's key from the keystore. `list_path`
-/// holds the server's `GET /api/v1/campaigns/{id}/credential-list` answer; the digest is
-/// recomputed here from the campaign id and the exact entry text (never taken from the server),
-/// and the entry must be a well-formed list: sorted, counted. Returns the signature and the list's
-/// size, which the member compares with the commission's count of e-voters before signing.
+/// Signs the frozen credential list (docs/protocol/10-board.md §Credential list signatures) with
+/// the member's key from the keystore. `list_path` holds the server's
+/// `GET /api/v1/campaigns/{id}/credential-list` answer; the digest is recomputed here from the
+/// campaign id and the exact entry text (never taken from the server), and the entry must be a
+/// well-formed list: sorted, counted. Returns the signature and the list's size, which the member
+/// compares with the commission's count of e-voters before signing.
 pub fn sign_list(store_dir: &Path, passphrase: &str, list_path: &Path, member: &str) -> Result<(MemberSignature, u64)> {
     use dobush_crypto::record::{BoardEntry, credential_list_digest};
     let text = fs::read_to_string(list_path).with_context(|| format!("cannot read {}", list_path.display()))?;

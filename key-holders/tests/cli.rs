@@ -552,7 +552,7 @@ struct Server {
     _tmp: tempfile::TempDir,
     url: String,
     /// The server's shared state (its session keys mint the staff's bearer tokens).
-    state: std::sync::Arc<dobush_server::startup::AppState>,
+    state: std::sync::Arc<dobush_server::state::AppState>,
     /// The server's clock (campaign of 9 April 2030: applications in March, polls 08:00–20:00).
     clock: std::sync::Arc<dobush_server::clock::ManualClock>,
     http: reqwest::blocking::Client,
@@ -748,7 +748,7 @@ fn ceremony_tally_and_signing_over_the_server_3_of_5() {
     let (cid, original) = (id.clone(), done["outcome"].to_string());
     let set_outcome = move |text: String| {
         use diesel::prelude::*;
-        use dobush_server::ceremony::key_ceremonies as k;
+        use dobush_server::schema::key_ceremonies as k;
         let mut c = db.get().unwrap();
         diesel::update(k::table.filter(k::campaign_id.eq(&cid)))
             .set(k::outcome.eq(Some(text)))

@@ -1,11 +1,11 @@
-//! The append-only, SHA-256 hash-chained audit log, and the alerts raised for refused access.
+//! The append-only, SHA-256 hash-chained audit log, and the alerts raised for refused access
+//! (the HTTP layer records a refusal through `crate::refusal`).
 //!
 //! Entry `n` has `hash_n = SHA-256(enc(prev_hash) ‖ enc(seq) ‖ enc(at) ‖ enc(actor) ‖ enc(action) ‖
 //! enc(campaign_id or "") ‖ enc(details))` where `enc(x)` is the 8-byte big-endian length of the
 //! UTF-8 text of `x` followed by that text, and `hash_0` is 64 zeros. The database refuses UPDATE
 //! and DELETE on `audit_log` (triggers); the chain makes any other tampering detectable.
 
-use actix_web::HttpRequest;
 use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 use crate::db::AnyConnection;
 use crate::error::ApiError;
 use crate::schema::{alerts, audit_head, audit_log};
-use crate::startup::AppState;
 
 /// The hash of the empty chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -171,34 +170,4 @@ fn insert_alert(
         ))
         .execute(conn)?;
     Ok(seq)
-}
-
-/// The client address as seen by this server (not from forwarded headers, which a client can forge).
-pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
-}
-
-/// Logs, audits and raises an alert for a refused access, then returns `error` for the client.
-pub async fn refuse(
-    state: &AppState,
-    req: &HttpRequest,
-    actor: Option<&str>,
-    kind: &'static str,
-    error: ApiError,
-) -> ApiError {
-    let ip = client_ip(req);
-    let actor = match actor {
-        Some(a) => a.to_string(),
-        None => format!("anonymous@{}", ip.as_deref().unwrap_or("unknown")),
-    };
-    let path = req.path().to_string();
-    let reason = error.to_string();
-    tracing::warn!(%actor, %path, kind, %reason, "access refused");
-    state.metrics.access_refused();
-    let at = state.clock.now().timestamp();
-    let result = state.db.write(move |c| record_refusal(c, at, &actor, ip.as_deref(), &path, kind, &reason)).await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, "could not record a refused access in the audit log");
-    }
-    error
 }

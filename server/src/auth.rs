@@ -1,5 +1,4 @@
-//! Login (OIDC), session tokens, and the request extractors that check them.
+//! Login (OIDC) and session tokens; the extractors that check them are `crate::extract::session`.
 
-pub mod extract;
 pub mod oidc;
 pub mod session;

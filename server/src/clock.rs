@@ -59,3 +59,8 @@ pub fn bishkek() -> FixedOffset {
 pub fn bishkek_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&bishkek()).date_naive()
 }
+
+/// Milliseconds since the epoch as the `u64` of tree heads and signed documents.
+pub fn millis(now: DateTime<Utc>) -> u64 {
+    u64::try_from(now.timestamp_millis()).unwrap_or(0)
+}

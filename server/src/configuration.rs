@@ -31,7 +31,7 @@ pub struct Settings {
     /// Logging.
     pub log: LogSettings,
     /// The bulletin board (its signing key).
-    pub board: crate::board::BoardSettings,
+    pub board: BoardSettings,
 }
 
 /// `[server]`
@@ -141,6 +141,20 @@ pub struct LogSettings {
     pub json: bool,
 }
 
+/// `[board]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoardSettings {
+    /// File holding the board's Ed25519 secret seed (64 hex digits). Generated, with a warning,
+    /// if it does not exist.
+    pub key_path: String,
+    /// Shard rows per ballot style for the encrypted totals kept at cast time (`crate::tally`).
+    pub totals_shards: u32,
+}
+
+/// Default number of shard rows per ballot style (`[board] totals_shards`).
+pub const DEFAULT_SHARDS: u32 = 16;
+
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
@@ -186,6 +200,12 @@ impl Default for SessionSettings {
 impl Default for RateLimitSettings {
     fn default() -> Self {
         Self { per_address_per_minute: 600, per_voter_per_minute: 30 }
+    }
+}
+
+impl Default for BoardSettings {
+    fn default() -> Self {
+        Self { key_path: "./data/board.key".into(), totals_shards: DEFAULT_SHARDS }
     }
 }
 

@@ -1,16 +1,20 @@
-//! The e-voter credential list (issue 8, docs/protocol/09-credentials.md §How credentials bind
+//! The e-voter credential list (docs/protocol/09-credentials.md §How credentials bind
 //! ballots, step 3): what the board's first entry holds, and the commission members' signatures
-//! over it (the board's second entry).
+//! over it (the board's second entry), signed by commission members once the list is frozen.
 
 use diesel::prelude::*;
-
 use dobush_crypto::election_protocol::MemberSignature;
 use dobush_crypto::record::{BoardEntry, ListedCredential, credential_list_digest};
 use dobush_crypto::signature::VerifyingKey;
+use serde_json::json;
 
-use crate::db::AnyConnection;
+use crate::audit;
+use crate::clock::bishkek_date;
+use crate::db::{AnyConnection, is_unique_violation};
+use crate::domain::CampaignState;
 use crate::error::ApiError;
-use crate::schema::{board_entries, evoter_credentials};
+use crate::models::{CampaignRow, load_campaign};
+use crate::schema::{board_entries, credential_list_signatures, evoter_credentials, voters};
 
 /// Active credentials of a campaign as `(hex, ballot style)`, sorted by the 32-byte encoding
 /// (lowercase hex sorts the same way), without duplicates (a unique index guarantees it).
@@ -23,20 +27,6 @@ pub fn active_credentials(c: &mut AnyConnection, campaign_id: &str) -> Result<Ve
     // Sorted here, bytewise, not by the database's collation.
     rows.sort();
     Ok(rows)
-}
-
-diesel::table! {
-    /// Commission members' signatures over the credential list (migration
-    /// `2026-11-22-000006_credential_list_signatures`).
-    credential_list_signatures (campaign_id, public_key) {
-        campaign_id -> Text,
-        public_key -> Text,
-        member -> Text,
-        signature -> Text,
-        list_digest -> Text,
-        uploaded_by -> Text,
-        created_at -> BigInt,
-    }
 }
 
 /// Credentials of a campaign revoked before the board opened (a voter re-applied or withdrew;
@@ -118,4 +108,123 @@ pub fn signed_list(c: &mut AnyConnection, campaign_id: &str) -> Result<(BoardEnt
         ));
     }
     Ok((entry, BoardEntry::CredentialListSigned { signatures }))
+}
+
+/// Serialises a voter's concurrent changes: a no-op UPDATE of their register row takes its row
+/// lock on PostgreSQL until commit (SQLite writers are serialised by `write_transaction` anyway).
+pub fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<(), ApiError> {
+    diesel::update(voters::table.filter(voters::campaign_id.eq(campaign)).filter(voters::pin.eq(pin)))
+        .set(voters::imported_at.eq(voters::imported_at))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Registers `key` as the voter's active credential; a key registered before (by anyone, in any
+/// status) is refused with 409 `credential_in_use`.
+pub fn insert_active_credential(
+    c: &mut AnyConnection,
+    campaign: &str,
+    pin: &str,
+    style: &str,
+    key: &str,
+    at: i64,
+) -> Result<(), ApiError> {
+    diesel::insert_into(evoter_credentials::table)
+        .values((
+            evoter_credentials::campaign_id.eq(campaign),
+            evoter_credentials::pin.eq(pin),
+            evoter_credentials::ballot_style.eq(style),
+            evoter_credentials::public_key.eq(key),
+            evoter_credentials::status.eq("active"),
+            evoter_credentials::registered_at.eq(at),
+            evoter_credentials::ended_at.eq(None::<i64>),
+        ))
+        .execute(c)
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ApiError::conflict("credential_in_use", "this credential was already registered; make a new one")
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
+}
+
+/// The list is frozen once the last application day (Asia/Bishkek) is over.
+fn frozen(row: &CampaignRow, now: chrono::DateTime<chrono::Utc>) -> Result<bool, ApiError> {
+    Ok(bishkek_date(now) > row.last_application_day()?)
+}
+
+/// 409 `applications_open` until the list is frozen.
+pub fn require_frozen(row: &CampaignRow, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
+    if frozen(row, now)? {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(
+            "applications_open",
+            format!(
+                "the credential list is frozen after the last application day, {} (Asia/Bishkek)",
+                row.last_application_day
+            ),
+        ))
+    }
+}
+
+/// The list entry's exact text, its digest and the signatures over it.
+pub fn current(c: &mut AnyConnection, id: &str) -> Result<(String, [u8; 32], Vec<MemberSignature>), ApiError> {
+    let (_, bytes) = credential_list(c, id)?;
+    let digest = credential_list_digest(id, &bytes);
+    let signatures = list_signatures(c, id, &digest)?;
+    let text = String::from_utf8(bytes).map_err(|e| ApiError::Unexpected(e.into()))?;
+    Ok((text, digest, signatures))
+}
+
+/// Verifies a member's signature over the frozen list as it stands now and stores it, inside the
+/// caller's write transaction (before voting opens); audited as `credential_list.signed` by `actor`.
+pub fn add_signature(
+    c: &mut AnyConnection,
+    id: &str,
+    sig: &MemberSignature,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<serde_json::Value, ApiError> {
+    let row = load_campaign(c, id)?;
+    let st = row.state()?;
+    if !matches!(st, CampaignState::Registration | CampaignState::KeyCeremony | CampaignState::ManifestFrozen) {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!("the credential list is signed before voting opens; the campaign is in state {}", st.as_str()),
+        ));
+    }
+    require_frozen(&row, now)?;
+    let (_, digest, _) = current(c, id)?;
+    sig.verify_digest(&digest).map_err(|e| {
+        ApiError::invalid(
+            "signature",
+            format!("{e}: it must sign the digest {} of the list as it stands now", hex::encode(digest)),
+        )
+    })?;
+    let ts = now.timestamp();
+    let public_key = hex::encode(sig.public_key);
+    diesel::delete(
+        credential_list_signatures::table
+            .filter(credential_list_signatures::campaign_id.eq(id))
+            .filter(credential_list_signatures::public_key.eq(&public_key)),
+    )
+    .execute(c)?;
+    diesel::insert_into(credential_list_signatures::table)
+        .values((
+            credential_list_signatures::campaign_id.eq(id),
+            credential_list_signatures::public_key.eq(&public_key),
+            credential_list_signatures::member.eq(&sig.member),
+            credential_list_signatures::signature.eq(hex::encode(sig.signature)),
+            credential_list_signatures::list_digest.eq(hex::encode(digest)),
+            credential_list_signatures::uploaded_by.eq(actor),
+            credential_list_signatures::created_at.eq(ts),
+        ))
+        .execute(c)?;
+    let details = json!({ "member": sig.member, "public_key": public_key, "digest": hex::encode(digest) });
+    audit::append(c, ts, actor, "credential_list.signed", Some(id), &details)?;
+    let (_, _, signatures) = current(c, id)?;
+    Ok(json!({ "digest": hex::encode(digest), "signatures": signatures }))
 }

@@ -197,7 +197,7 @@ impl Db {
     }
 
     /// Runs `f` with a connection on the calling thread, which may block (a thread of its own,
-    /// such as a campaign's committer, `crate::commit`). A connection lost meanwhile is a 503.
+    /// such as a campaign's committer, `crate::cast::commit`). A connection lost meanwhile is a 503.
     pub fn run_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
         let mut conn = self.pool.get()?;
         match f(&mut conn.conn) {

@@ -1,5 +1,5 @@
-//! Demo mode (issue 7). `dobush-server demo` runs the server on SQLite under `./data` with a
-//! seeded demo campaign like the 2023 pilot (a village council in Batken district, seven
+//! Demo mode (docs/server.md §Demo mode). `dobush-server demo` (`main.rs`) runs the server on SQLite under `./data`
+//! with a seeded demo campaign like the 2023 pilot (a village council in Batken district, seven
 //! candidates, "against all", an electronic precinct and a register of demo citizens), flagged
 //! `demo_mode` in the database.
 //!
@@ -8,8 +8,6 @@
 //! server, whose secrets it keeps in `demo_key_holders`; the voting window set to start now (the
 //! dates are data: the clock is never faked). Everything here is refused for any other campaign
 //! and whenever the configuration does not allow demo mode (`routes::demo`).
-
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use diesel::prelude::*;
@@ -27,21 +25,19 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::audit;
-use crate::board::Boards;
-use crate::ceremony::{self, ComplaintList, Incoming};
-use crate::clock::{SystemClock, bishkek, bishkek_date};
-use crate::configuration::get_configuration;
+use crate::board_log::Boards;
+use crate::ceremony;
+use crate::ceremony::relay::{ComplaintList, Incoming};
+use crate::clock::{bishkek, bishkek_date};
+use crate::credentials::add_signature;
 use crate::db::AnyConnection;
 use crate::domain::campaign::bishkek_instant;
 use crate::domain::{Action, CampaignState, Role};
 use crate::error::ApiError;
+use crate::lifecycle::apply_transition;
 use crate::models::{CampaignRow, load_campaign};
-use crate::routes::ballots::{build_package, store_package};
-use crate::routes::campaigns::apply_transition;
-use crate::routes::credential_list::add_signature;
-use crate::schema::{ballot_styles, campaigns, precincts, staff, voters};
-use crate::startup::Application;
-use crate::telemetry;
+use crate::package::{build_package, store_package};
+use crate::schema::{ballot_styles, campaigns, demo_key_holders, precincts, staff, voters};
 
 /// The demo campaign's id.
 pub const DEMO_CAMPAIGN: &str = "demo-samarkandek";
@@ -219,16 +215,6 @@ pub const DEMO_KEY_HOLDERS: u32 = 5;
 /// Three of five.
 pub const DEMO_THRESHOLD: u32 = 3;
 
-diesel::table! {
-    /// The demo key-holders' secrets (migration `2026-11-22-000005_demo`; demo-mode campaigns only).
-    demo_key_holders (campaign_id, idx) {
-        campaign_id -> Text,
-        idx -> Integer,
-        secret_keys -> Text,
-        key_share -> Text,
-    }
-}
-
 /// Refuses unless `row` is a demo-mode campaign (the configuration is checked by the routes).
 pub fn require_demo(row: &CampaignRow) -> Result<(), ApiError> {
     if row.demo_mode {
@@ -280,8 +266,8 @@ pub fn open_now(
     let manifest: Manifest =
         serde_json::from_str(&row.manifest).map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let shares = demo_ceremony(c, id, ts)?;
-    let done = ceremony::require_complete(c, id, "the demo election package")?;
-    let package = build_package(boards, id, manifest, &done)?;
+    let done = ceremony::store::require_complete(c, id, "the demo election package")?;
+    let package = build_package(boards.public_key(), id, manifest, &done)?;
     diesel::delete(demo_key_holders::table.filter(demo_key_holders::campaign_id.eq(id))).execute(c)?;
     for (keys, share) in shares {
         let secret_keys = Zeroizing::new(hex::encode(keys.to_bytes().as_slice()));
@@ -372,13 +358,13 @@ fn demo_ceremony(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<(KeyHol
             )?;
         }
     }
-    ceremony::configure(c, id, DEMO_THRESHOLD, &pins, ts, ACTOR)?;
+    ceremony::setup::configure(c, id, DEMO_THRESHOLD, &pins, ts, ACTOR)?;
     let unexpected = |e: DkgError| ApiError::Unexpected(anyhow::anyhow!("demo key ceremony: {e}"));
     let keys: Vec<KeyHolderKeys> = (0..DEMO_KEY_HOLDERS).map(|_| KeyHolderKeys::generate(&mut OsRng)).collect();
     let publics: Vec<_> = keys.iter().zip(1u32..).map(|(k, l)| k.public(l)).collect();
     let pin_of = |l: u32| demo_key_holder_pin(l);
     for p in &publics {
-        ceremony::accept(c, id, &pin_of(p.index), &Incoming::Register(*p), ts)?;
+        ceremony::relay::accept(c, id, &pin_of(p.index), &Incoming::Register(*p), ts)?;
     }
     let identities: Vec<_> = publics.iter().map(|p| p.context_keys()).collect();
     let mut dkg =
@@ -386,19 +372,25 @@ fn demo_ceremony(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<(KeyHol
             .map_err(unexpected)?;
     dkg.round1(&mut OsRng).map_err(unexpected)?;
     for m in dkg.transcript.commitment_hashes.clone() {
-        ceremony::accept(c, id, &pin_of(m.message.sender()), &Incoming::CommitmentHash(m), ts)?;
+        ceremony::relay::accept(c, id, &pin_of(m.message.sender()), &Incoming::CommitmentHash(m), ts)?;
     }
     dkg.round2(&mut OsRng).map_err(unexpected)?;
     for m in dkg.transcript.reveals.clone() {
-        ceremony::accept(c, id, &pin_of(m.message.sender()), &Incoming::Reveal(m), ts)?;
+        ceremony::relay::accept(c, id, &pin_of(m.message.sender()), &Incoming::Reveal(m), ts)?;
     }
     for m in dkg.transcript.shares.clone() {
-        ceremony::accept(c, id, &pin_of(m.message.sender()), &Incoming::Share(m), ts)?;
+        ceremony::relay::accept(c, id, &pin_of(m.message.sender()), &Incoming::Share(m), ts)?;
     }
     dkg.round3(&mut OsRng).map_err(unexpected)?;
     for l in 1..=DEMO_KEY_HOLDERS {
         let complaints = dkg.transcript.complaints.iter().filter(|m| m.message.complainer == l).cloned().collect();
-        ceremony::accept(c, id, &pin_of(l), &Incoming::Complaints(ComplaintList { complainer: l, complaints }), ts)?;
+        ceremony::relay::accept(
+            c,
+            id,
+            &pin_of(l),
+            &Incoming::Complaints(ComplaintList { complainer: l, complaints }),
+            ts,
+        )?;
     }
     let (_, shares) = dkg.finish().map_err(unexpected)?;
     Ok(dkg.keys.into_iter().zip(shares).collect())
@@ -451,10 +443,10 @@ pub struct Finished {
 ///    shares of every published total, each key-holder's as one submission by the key-holder's
 ///    PIN (`tally::submit_shares` verifies every share and combines the results at `t`, moving
 ///    the campaign to `tallied`);
-/// 2. `tallied`: the server's draft protocol is saved (`protocol::save`), three demo commission
-///    members' keys are registered (`protocol::register_member`; fresh keys made here and
+/// 2. `tallied`: the server's draft protocol is saved (`election_protocol::save`), three demo commission
+///    members' keys are registered (`election_protocol::register_member`; fresh keys made here and
 ///    dropped — nobody can sign anything else with them) and each signs the saved protocol's
-///    digest (`protocol::add_signature`); the quorum moves the campaign to `protocol_signed`.
+///    digest (`election_protocol::add_signature`); the quorum moves the campaign to `protocol_signed`.
 ///
 /// A step already done is skipped, so this can be retried; it is refused for a campaign in
 /// another state.
@@ -476,7 +468,7 @@ pub fn finish_now(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Result
         ));
     }
     let st = load_campaign(c, id)?.state()?;
-    let protocol = crate::protocol::signed_protocol(c, id)?
+    let protocol = crate::election_protocol::signed_protocol(c, id)?
         .ok_or_else(|| unexpected_state("no protocol after the demo signing"))?;
     Ok(Finished {
         state: st.as_str().into(),
@@ -492,8 +484,8 @@ fn unexpected_state(what: &str) -> ApiError {
 
 /// Step 1 of [`finish_now`]: returns the key-holders who decrypted.
 fn demo_decrypt(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<u32>, ApiError> {
-    let election = crate::board::load_election(c, id)?;
-    let totals = crate::tally::published_totals(c, id)?;
+    let election = crate::package::load_election(c, id)?;
+    let totals = crate::close::totals::published_totals(c, id)?;
     let ext = *election.context.extended_hash();
     let rows: Vec<(i32, String)> = demo_key_holders::table
         .filter(demo_key_holders::campaign_id.eq(id))
@@ -547,15 +539,15 @@ fn demo_decrypt(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<u32>, Ap
 /// Step 2 of [`finish_now`].
 fn demo_sign_protocol(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let ts = now.timestamp();
-    let body = match crate::protocol::saved_body(c, id)? {
+    let body = match crate::election_protocol::saved_body(c, id)? {
         Some(b) => b,
         None => {
-            let body = crate::protocol::draft(c, id, crate::board::millis(now))?;
-            crate::protocol::save(c, id, &body, None, ACTOR, ts)?;
+            let body = crate::election_protocol::draft(c, id, crate::clock::millis(now))?;
+            crate::election_protocol::save(c, id, &body, None, ACTOR, ts)?;
             body
         }
     };
-    if !crate::protocol::members(c, id)?.is_empty() {
+    if !crate::election_protocol::members(c, id)?.is_empty() {
         return Err(ApiError::conflict(
             "members_registered",
             "commission members are already registered for this demo campaign; they sign the protocol themselves",
@@ -569,19 +561,19 @@ fn demo_sign_protocol(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Re
     let digest = body.digest();
     for (name, role) in DEMO_MEMBERS {
         let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
-        let member = crate::protocol::Member {
+        let member = crate::election_protocol::Member {
             name: name.into(),
             role: role.into(),
             precinct: precinct.clone(),
             public_key: hex::encode(key.verifying_key().to_bytes()),
         };
-        crate::protocol::register_member(c, id, &member, ACTOR, ts)?;
+        crate::election_protocol::register_member(c, id, &member, ACTOR, ts)?;
         let signature = MemberSignature::sign_digest(&digest, &member.label(), &key);
-        let req = crate::protocol::SignatureRequest {
+        let req = crate::election_protocol::SignatureRequest {
             public_key: member.public_key,
             signature: hex::encode(signature.signature),
         };
-        crate::protocol::add_signature(c, id, &req, ts)?;
+        crate::election_protocol::add_signature(c, id, &req, ts)?;
     }
     let st = load_campaign(c, id)?.state()?;
     if st != CampaignState::ProtocolSigned {
@@ -626,36 +618,6 @@ pub fn addresses(base: &str, id: &str, sqlite_url: Option<&str>) -> String {
     .iter()
     .map(|l| format!("{l}\n"))
     .collect()
-}
-
-/// Runs the demo server until SIGINT/SIGTERM.
-pub async fn run() -> anyhow::Result<()> {
-    let mut settings = get_configuration()?;
-    if std::env::var_os("DOBUSH_DATABASE__URL").is_none() {
-        settings.database.url = "sqlite://./data/demo.sqlite3".into();
-    }
-    settings.campaigns.allow_demo_mode = true;
-    std::fs::create_dir_all("data")?;
-    telemetry::init(&settings.log);
-    let host = settings.server.host.clone();
-    // a PostgreSQL URL may hold a password: only a SQLite path is printed
-    let sqlite_url = Some(settings.database.url.clone()).filter(|u| u.starts_with("sqlite:"));
-    let app = Application::build(settings, Arc::new(SystemClock)).await?;
-    let port = app.port();
-    let now = Utc::now().timestamp();
-    let created = app
-        .state()
-        .db
-        .write(move |c| seed(c, now))
-        .await
-        .map_err(|e| anyhow::anyhow!("seeding the demo campaign: {e}"))?;
-    let base = format!("http://{host}:{port}");
-    let db = sqlite_url.clone().unwrap_or_else(|| "the database of DOBUSH_DATABASE__URL".into());
-    println!("Dobush demo {} on {base} ({db})", if created { "seeded" } else { "resumed" });
-    print!("{}", addresses(&base, DEMO_CAMPAIGN, sqlite_url.as_deref()));
-    println!("Stop with Ctrl-C.");
-    app.run_until_stopped().await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,20 +10,12 @@
 use std::path::Path;
 
 use anyhow::Context;
-use diesel::prelude::*;
 use dobush_crypto::record::{ElectionRecord, RECORD_VERSION};
-use dobush_crypto::tally::ContestResult;
-use dobush_crypto::threshold::decrypt::DecryptionShare;
 
 use crate::db::AnyConnection;
 use crate::domain::CampaignState;
 use crate::error::ApiError;
 use crate::models::load_campaign;
-use crate::schema::{decryption_shares, tallies};
-
-fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::Unexpected(anyhow::anyhow!("record: {what}"))
-}
 
 /// A built record.
 #[derive(Debug, Clone)]
@@ -43,23 +35,6 @@ impl RecordExport {
     }
 }
 
-/// Every decryption share received, in order (valid or not).
-pub fn load_shares(c: &mut AnyConnection, campaign: &str) -> Result<Vec<DecryptionShare>, ApiError> {
-    let rows: Vec<String> = decryption_shares::table
-        .filter(decryption_shares::campaign_id.eq(campaign))
-        .order(decryption_shares::seq.asc())
-        .select(decryption_shares::payload)
-        .load(c)?;
-    rows.iter().map(|t| serde_json::from_str(t).map_err(corrupt)).collect()
-}
-
-/// The combined results, if any.
-pub fn load_results(c: &mut AnyConnection, campaign: &str) -> Result<Option<Vec<ContestResult>>, ApiError> {
-    let text: Option<Option<String>> =
-        tallies::table.filter(tallies::campaign_id.eq(campaign)).select(tallies::results).first(c).optional()?;
-    text.flatten().map(|t| serde_json::from_str(&t).map_err(corrupt)).transpose()
-}
-
 /// Builds the record of a closed campaign (409 `not_closed` before, 409 `totals_mismatch` if the
 /// closing refused to publish the totals).
 pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExport, ApiError> {
@@ -71,14 +46,14 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
             format!("the election record is published after voting closes (the campaign is in state {})", st.as_str()),
         ));
     }
-    let election = crate::board::load_election(c, campaign)?;
-    let encrypted_totals = crate::tally::published_totals(c, campaign)?;
-    let lines = crate::board::load_lines(c, campaign)?;
-    let tree_heads = crate::board::load_heads(c, campaign, election.package.base_hash)?;
+    let election = crate::package::load_election(c, campaign)?;
+    let encrypted_totals = crate::close::totals::published_totals(c, campaign)?;
+    let lines = crate::board_log::load_lines(c, campaign)?;
+    let tree_heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
     let ceremony = crate::tally::ceremony_transcript(c, campaign)?.unwrap_or_default();
-    let decryption_shares = load_shares(c, campaign)?;
-    let results = load_results(c, campaign)?;
-    let protocol = crate::protocol::signed_protocol(c, campaign)?;
+    let decryption_shares = crate::tally::load_shares(c, campaign)?;
+    let results = crate::tally::load_results(c, campaign)?;
+    let protocol = crate::election_protocol::signed_protocol(c, campaign)?;
     let complete = results.is_some() && protocol.is_some() && st == CampaignState::ProtocolSigned;
     let mut board = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
     for l in &lines {
@@ -88,7 +63,7 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
     let record = ElectionRecord {
         version: RECORD_VERSION.into(),
         package: election.package,
-        re_vote_policy: crate::tally::policy(row.revote_policy()?),
+        re_vote_policy: crate::close::totals::policy(row.revote_policy()?),
         tree_heads,
         encrypted_totals,
         ceremony,
@@ -109,41 +84,5 @@ pub fn write_record(export: &RecordExport, dir: &Path) -> anyhow::Result<()> {
         std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
         std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(())
-}
-
-/// `dobush-server export-record --campaign ID --out DIR`: reads the configured database.
-pub async fn run_cli(args: &[String]) -> anyhow::Result<()> {
-    let mut campaign = None;
-    let mut out = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--campaign" => campaign = it.next().cloned(),
-            "--out" => out = it.next().cloned(),
-            other => {
-                anyhow::bail!("unknown argument {other:?}; usage: dobush-server export-record --campaign ID --out DIR")
-            }
-        }
-    }
-    let (Some(campaign), Some(out)) = (campaign, out) else {
-        anyhow::bail!("usage: dobush-server export-record --campaign ID --out DIR");
-    };
-    let settings = crate::configuration::get_configuration()?;
-    let export = tokio::task::spawn_blocking(move || -> anyhow::Result<RecordExport> {
-        let s = &settings.database;
-        let db = crate::db::Db::connect(&s.url, 1, std::time::Duration::from_secs(s.connect_timeout_secs))?;
-        db.migrate()?;
-        let mut c = db.get().map_err(|e| anyhow::anyhow!("database: {e}"))?;
-        build_record(&mut c, &campaign).map_err(|e| anyhow::anyhow!("{e}"))
-    })
-    .await
-    .context("export task")??;
-    write_record(&export, Path::new(&out))?;
-    eprintln!(
-        "wrote {out}/record.json and {out}/board.jsonl ({} entries, record {})",
-        export.board.lines().count(),
-        export.status()
-    );
     Ok(())
 }

@@ -1,22 +1,25 @@
 //! The Dobush server binary: `dobush-server` reads its settings (docs/configuration.md), migrates
 //! the database and serves until SIGINT/SIGTERM. `dobush-server demo` does the same on SQLite
-//! under `./data` with a seeded demo campaign (`dobush_server::demo`).
+//! under `./data` with a seeded demo campaign (`dobush_server::demo`); `dobush-server export-record`
+//! writes a campaign's election record (`dobush_server::export`).
 
+use std::path::Path;
 use std::sync::Arc;
 
+use anyhow::Context;
 use dobush_server::clock::SystemClock;
 use dobush_server::configuration::get_configuration;
 use dobush_server::startup::Application;
-use dobush_server::telemetry;
+use dobush_server::{demo, export, telemetry};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         None => {}
-        Some("demo") => return dobush_server::demo::run().await,
+        Some("demo") => return run_demo().await,
         Some("export-record") => {
             let args: Vec<String> = std::env::args().skip(2).collect();
-            return dobush_server::export::run_cli(&args).await;
+            return export_record(&args).await;
         }
         Some(other) => {
             anyhow::bail!(
@@ -29,5 +32,71 @@ async fn main() -> anyhow::Result<()> {
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     app.run_until_stopped().await?;
     tracing::info!("dobush-server stopped");
+    Ok(())
+}
+
+/// Runs the demo server until SIGINT/SIGTERM.
+async fn run_demo() -> anyhow::Result<()> {
+    let mut settings = get_configuration()?;
+    if std::env::var_os("DOBUSH_DATABASE__URL").is_none() {
+        settings.database.url = "sqlite://./data/demo.sqlite3".into();
+    }
+    settings.campaigns.allow_demo_mode = true;
+    std::fs::create_dir_all("data")?;
+    telemetry::init(&settings.log);
+    let host = settings.server.host.clone();
+    // a PostgreSQL URL may hold a password: only a SQLite path is printed
+    let sqlite_url = Some(settings.database.url.clone()).filter(|u| u.starts_with("sqlite:"));
+    let app = Application::build(settings, Arc::new(SystemClock)).await?;
+    let port = app.port();
+    let now = chrono::Utc::now().timestamp();
+    let created = app
+        .state()
+        .db
+        .write(move |c| demo::seed(c, now))
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the demo campaign: {e}"))?;
+    let base = format!("http://{host}:{port}");
+    let db = sqlite_url.clone().unwrap_or_else(|| "the database of DOBUSH_DATABASE__URL".into());
+    println!("Dobush demo {} on {base} ({db})", if created { "seeded" } else { "resumed" });
+    print!("{}", demo::addresses(&base, demo::DEMO_CAMPAIGN, sqlite_url.as_deref()));
+    println!("Stop with Ctrl-C.");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `dobush-server export-record --campaign ID --out DIR`: reads the configured database.
+async fn export_record(args: &[String]) -> anyhow::Result<()> {
+    let mut campaign = None;
+    let mut out = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--campaign" => campaign = it.next().cloned(),
+            "--out" => out = it.next().cloned(),
+            other => {
+                anyhow::bail!("unknown argument {other:?}; usage: dobush-server export-record --campaign ID --out DIR")
+            }
+        }
+    }
+    let (Some(campaign), Some(out)) = (campaign, out) else {
+        anyhow::bail!("usage: dobush-server export-record --campaign ID --out DIR");
+    };
+    let settings = get_configuration()?;
+    let record = tokio::task::spawn_blocking(move || -> anyhow::Result<export::RecordExport> {
+        let s = &settings.database;
+        let db = dobush_server::db::Db::connect(&s.url, 1, std::time::Duration::from_secs(s.connect_timeout_secs))?;
+        db.migrate()?;
+        let mut c = db.get().map_err(|e| anyhow::anyhow!("database: {e}"))?;
+        export::build_record(&mut c, &campaign).map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await
+    .context("export task")??;
+    export::write_record(&record, Path::new(&out))?;
+    eprintln!(
+        "wrote {out}/record.json and {out}/board.jsonl ({} entries, record {})",
+        record.board.lines().count(),
+        record.status()
+    );
     Ok(())
 }

@@ -5,9 +5,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::AnyConnection;
-use crate::domain::{CampaignKind, CampaignState, RevotePolicy};
+use crate::domain::{CampaignKind, CampaignState, RevotePolicy, Role};
 use crate::error::ApiError;
-use crate::schema::{ballot_styles, campaigns, precincts};
+use crate::schema::{ballot_styles, campaigns, precincts, staff};
 
 /// A campaign row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -99,6 +99,25 @@ pub fn load_precincts(conn: &mut AnyConnection, id: &str) -> Result<Vec<Precinct
         .order(precincts::code.asc())
         .select(PrecinctRow::as_select())
         .load(conn)?)
+}
+
+/// A staff role held by a PIN.
+#[derive(Debug, Clone)]
+pub struct StaffGrant {
+    /// Role.
+    pub role: Role,
+    /// Territory (for territorial commission administrators).
+    pub territory: Option<String>,
+}
+
+/// The staff roles of a PIN.
+pub fn staff_roles(conn: &mut AnyConnection, pin: &str) -> Result<Vec<StaffGrant>, ApiError> {
+    let rows: Vec<(String, Option<String>)> =
+        staff::table.filter(staff::pin.eq(pin)).select((staff::role, staff::territory)).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(r, t)| Role::parse_staff(&r).ok().map(|role| StaffGrant { role, territory: t }))
+        .collect())
 }
 
 fn rfc3339(ts: i64) -> String {

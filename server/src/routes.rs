@@ -16,6 +16,7 @@ pub mod replacement;
 pub mod staff;
 pub mod tally;
 pub mod turnout;
+pub mod webapp;
 
 /// Routes under `/api`.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
@@ -36,7 +37,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 .configure(demo::configure),
         )
         .service(web::scope("/demo").configure(demo::configure_root))
-        .route("/v1/web-assets", web::get().to(crate::webapp::list))
+        .route("/v1/web-assets", web::get().to(webapp::list))
         .service(
             web::scope("/v1/campaigns")
                 .configure(board::configure)

@@ -264,6 +264,79 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The election package of a campaign (migration `2026-11-21-000002_election_packages`).
+    election_packages (campaign_id) {
+        campaign_id -> Text,
+        package -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The ceremony of a campaign (migration `2026-11-22-000003_key_ceremony`).
+    key_ceremonies (campaign_id) {
+        campaign_id -> Text,
+        attempt -> Integer,
+        n -> Integer,
+        t -> Integer,
+        base_hash -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        configured_at -> BigInt,
+        completed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Key-holder `idx` of an attempt: the staff member bound to it and its registered keys.
+    ceremony_key_holders (campaign_id, attempt, idx) {
+        campaign_id -> Text,
+        attempt -> Integer,
+        idx -> Integer,
+        pin -> Text,
+        public_keys -> Nullable<Text>,
+        registered_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Every relayed message, write-once (canonical JSON).
+    ceremony_messages (campaign_id, attempt, kind, sender, recipient) {
+        campaign_id -> Text,
+        attempt -> Integer,
+        kind -> Text,
+        sender -> Integer,
+        recipient -> Integer,
+        payload -> Text,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The demo key-holders' secrets (migration `2026-11-22-000005_demo`; demo-mode campaigns only).
+    demo_key_holders (campaign_id, idx) {
+        campaign_id -> Text,
+        idx -> Integer,
+        secret_keys -> Text,
+        key_share -> Text,
+    }
+}
+
+diesel::table! {
+    /// Commission members' signatures over the credential list (migration
+    /// `2026-11-22-000006_credential_list_signatures`).
+    credential_list_signatures (campaign_id, public_key) {
+        campaign_id -> Text,
+        public_key -> Text,
+        member -> Text,
+        signature -> Text,
+        list_digest -> Text,
+        uploaded_by -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     campaigns,
     ballot_styles,

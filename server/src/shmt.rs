@@ -1,5 +1,5 @@
-//! The signed protocol for the State election information system (ШМТ) and on paper (issue 4
-//! "The protocol"; regulation seed 004 §46–49):
+//! The signed protocol for the State election information system (ШМТ) and on paper
+//! (docs/protocol/11-election-protocol.md; regulation seed 004 §46–49):
 //!
 //! * [`export`]: the ШМТ export, `docs/shmt-export.md` — one JSON document per precinct, signed
 //!   by the board key (`dobush_crypto::shmt`). Public once the campaign is `protocol_signed`;
@@ -12,7 +12,7 @@
 //!
 //! One board and one tally per campaign: the protocol covers the campaign's electronic (or
 //! remote) precincts, and its `precinct` is their codes joined by `+`
-//! (`crate::protocol::precinct_label`). `?precinct=` accepts that code or any code it joins.
+//! (`crate::election_protocol::precinct_label`). `?precinct=` accepts that code or any code it joins.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::prelude::*;
@@ -51,7 +51,7 @@ fn join_distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
 
 fn locate(c: &mut AnyConnection, campaign: &str, precinct: Option<&str>) -> Result<Located, ApiError> {
     let row = load_campaign(c, campaign)?;
-    let Some(protocol) = crate::protocol::signed_protocol(c, campaign)? else {
+    let Some(protocol) = crate::election_protocol::signed_protocol(c, campaign)? else {
         return Err(ApiError::conflict(
             "no_protocol",
             "no protocol is saved yet: it is drawn up, checked and saved after the tally",
@@ -97,7 +97,7 @@ pub fn export(
         ));
     }
     let l = locate(c, campaign, precinct)?;
-    let package = crate::board::load_election(c, campaign)?.package;
+    let package = crate::package::load_election(c, campaign)?.package;
     if package.board_key != key.public() {
         return Err(ApiError::Unexpected(anyhow::anyhow!(
             "the server's board key is not the election package's board_key: the export cannot be signed"
@@ -110,7 +110,7 @@ pub fn export(
         voting_day: l.campaign.voting_day,
     };
     let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-    ShmtExport::build(campaign, l.precinct, &l.protocol, at, crate::board::millis(now), key)
+    ShmtExport::build(campaign, l.precinct, &l.protocol, at, crate::clock::millis(now), key)
         .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("shmt export: {e}")))
 }
 
@@ -337,11 +337,11 @@ pub fn printable(
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
     let l = locate(c, campaign, precinct)?;
-    let manifest = crate::board::load_election(c, campaign)?.context.manifest().clone();
+    let manifest = crate::package::load_election(c, campaign)?.context.manifest().clone();
     let members: Vec<_> =
-        crate::protocol::members(c, campaign)?.into_iter().filter(|m| l.codes.contains(&m.precinct)).collect();
+        crate::election_protocol::members(c, campaign)?.into_iter().filter(|m| l.codes.contains(&m.precinct)).collect();
     let signed: Vec<String> = l.protocol.signatures.iter().map(|s| hex::encode(s.public_key)).collect();
-    let quorum = crate::protocol::quorum_reached(&members, &signed);
+    let quorum = crate::election_protocol::quorum_reached(&members, &signed);
     let t = match lang {
         Lang::Ky => &KY,
         Lang::Ru => &RU,

@@ -22,30 +22,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use crate::routes;
-
-/// Shared state of every request.
-pub struct AppState {
-    /// Database pool.
-    pub db: Db,
-    /// Settings.
-    pub settings: Arc<Settings>,
-    /// The clock for every deadline and window decision.
-    pub clock: Arc<dyn Clock>,
-    /// Metrics.
-    pub metrics: Arc<Metrics>,
-    /// Session token keys.
-    pub sessions: SessionKeys,
-    /// The OIDC relying party.
-    pub oidc: Oidc,
-    /// Rate limiter.
-    pub limiter: RateLimiter,
-    /// Every campaign's bulletin board and the board key.
-    pub boards: Arc<crate::board::Boards>,
-    /// Ballot verification, batched across concurrent requests.
-    pub verifier: crate::verification::BatchVerifier,
-    /// Recording of verified ballots, committed in groups.
-    pub committer: crate::commit::Committer,
-}
+use crate::state::AppState;
 
 /// A built server, bound to its port.
 pub struct Application {
@@ -78,11 +55,15 @@ impl Application {
         };
         let oidc = Oidc::new(&settings.oidc, format!("{public_url}/auth/callback"))?;
         let sessions = SessionKeys::from_settings(&settings.session)?;
-        let boards = Arc::new(crate::board::Boards::new(crate::board::load_or_generate_key(std::path::Path::new(
-            &settings.board.key_path,
-        ))?));
-        let committer =
-            crate::commit::Committer::new(db.clone(), boards.clone(), clock.clone(), settings.board.totals_shards);
+        let boards = Arc::new(crate::board_log::Boards::new(crate::board_log::load_or_generate_key(
+            std::path::Path::new(&settings.board.key_path),
+        )?));
+        let committer = crate::cast::commit::Committer::new(
+            db.clone(),
+            boards.clone(),
+            clock.clone(),
+            settings.board.totals_shards,
+        );
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
@@ -92,7 +73,7 @@ impl Application {
             oidc,
             limiter: RateLimiter::default(),
             boards,
-            verifier: crate::verification::BatchVerifier::start(),
+            verifier: crate::cast::batch::BatchVerifier::start(),
             committer,
         });
         let server = run(listener, state.clone())?;
@@ -235,7 +216,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .route("/metrics", web::get().to(routes::health::metrics))
             .service(web::scope("/auth").wrap(from_fn(limit_per_address)).configure(routes::auth::configure))
             .service(web::scope("/api").wrap(from_fn(limit_per_address)).configure(routes::configure_api))
-            .configure(crate::webapp::configure)
+            .configure(routes::webapp::configure)
             .default_service(web::to(not_found))
     })
     .listen(listener)?

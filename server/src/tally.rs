@@ -1,380 +1,29 @@
-//! Encrypted totals, kept at cast time and published at closing (issue 3 "the encrypted totals
-//! are kept so that closing is fast, without one database row that every cast must lock";
-//! issue 4 "closing … the encrypted totals are published").
-//!
-//! # Shards
-//!
-//! `encrypted_totals(campaign_id, ballot_style, shard)` holds running sums: each row is the JSON
-//! of `Vec<ContestTotals>` (record-format.md §Encrypted totals) of the ballots added to it, each
-//! sum starting from `(G, K)` as `dobush_crypto::tally::EncryptedTally` does. A cast adds its
-//! ballot to one shard of its ballot style, chosen by the first four bytes of its tracking code
-//! modulo `[board] totals_shards` (in a group commit, the group's first ballot of the style
-//! chooses for all of them; which shard holds a ballot does not matter, only the sum does); under `last_counts` the superseded ballot is subtracted in the
-//! same row, in the same transaction. So concurrent casts touch different rows, and closing reads
-//! `styles × shards` rows instead of every ballot. A group commit (`crate::commit`) adds all its
-//! casts in memory ([`ShardTotals`]) and writes each row it touched once.
-//!
-//! # Closing
-//!
-//! In the closing transaction ([`publish_at_close`]) the server sums the shards, recomputes the
-//! totals from the board itself (every `ballot` entry, the re-vote rule `record::counted_ballots`
-//! with the board's credential replacements), and compares. Equal: the totals are published
-//! (`tallies.status = 'published'`, `GET /api/v1/campaigns/{id}/totals`). Different: nothing is
-//! published (`status = 'mismatch'`, the endpoint answers 409 `totals_mismatch`) and an alert
-//! `tally_mismatch` is raised with both values in the audit log. The board is closed either way.
-
-use std::collections::BTreeMap;
+//! The tally after closing: the key-holders' decryption shares, each verified on arrival and
+//! stored (docs/protocol/07-threshold.md §Verification), and the results combined from them
+//! (§Combination, §Discrete logarithm), which moves the campaign to `tallied`.
 
 use diesel::prelude::*;
-use dobush_crypto::ballot::{EncryptedBallot, TrackingCode, VerifiedBallot};
-use dobush_crypto::context::ElectionContext;
-use dobush_crypto::record::{BoardEntry, ReVotePolicy, counted_ballots};
+use dobush_crypto::dlog::DlogTable;
+use dobush_crypto::tally::ContestResult;
 use dobush_crypto::signature::VerifyingKey;
-use dobush_crypto::tally::{ContestTotals, EncryptedTally};
+use dobush_crypto::tally::ContestTotals;
+use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, VerifiedDecryptionShare, combine};
+use dobush_crypto::threshold::dkg::{self, CeremonyTranscript};
+use dobush_crypto::threshold::{KeyHolderPublic, Parameters};
 use serde_json::json;
 
 use crate::db::AnyConnection;
-use crate::domain::RevotePolicy;
 use crate::error::ApiError;
-use crate::schema::{ballots_issued, encrypted_totals, tallies};
-
-/// Default number of shard rows per ballot style.
-pub const DEFAULT_SHARDS: u32 = 16;
+use crate::schema::{decryption_shares, tallies};
 
 fn corrupt(what: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("tally: {what}"))
 }
 
-/// The shard a ballot's ciphertexts are added to.
-pub fn shard_of(code: &TrackingCode, shards: u32) -> i32 {
-    let n = u32::from_be_bytes([code.0[0], code.0[1], code.0[2], code.0[3]]);
-    i32::try_from(n % shards.max(1)).unwrap_or(0)
-}
-
-/// The crypto crate's form of a campaign's re-vote policy.
-pub fn policy(p: RevotePolicy) -> ReVotePolicy {
-    match p {
-        RevotePolicy::Forbidden => ReVotePolicy::Forbidden,
-        RevotePolicy::LastCounts => ReVotePolicy::LastCounts,
-    }
-}
-
-/// The shard rows one cast transaction changes, kept in memory until [`ShardTotals::store`]:
-/// a group commit (`crate::commit`) adds many ballots and writes each touched row once.
-pub struct ShardTotals<'a> {
-    campaign: &'a str,
-    ctx: &'a ElectionContext,
-    shards: u32,
-    /// (style, shard) → running sum, ballot count, whether the row exists.
-    rows: BTreeMap<(String, i32), (EncryptedTally, i64, bool)>,
-}
-
-impl<'a> ShardTotals<'a> {
-    /// No row read yet.
-    pub fn new(campaign: &'a str, ctx: &'a ElectionContext, shards: u32) -> Self {
-        Self { campaign, ctx, shards, rows: BTreeMap::new() }
-    }
-
-    /// Adds an accepted ballot to its shard and, under `last_counts`, subtracts the ballot it
-    /// supersedes from the same shard.
-    pub fn add(
-        &mut self,
-        c: &mut AnyConnection,
-        ballot: &VerifiedBallot,
-        superseded: Option<&EncryptedBallot>,
-    ) -> Result<(), ApiError> {
-        let style = ballot.ballot().style.clone();
-        // the group's first ballot of a style picks the shard for all of them: one row per style
-        // is read and written per transaction
-        let shard = match self.rows.keys().find(|(s, _)| *s == style) {
-            Some((_, shard)) => *shard,
-            None => shard_of(ballot.tracking_code(), self.shards),
-        };
-        let key = (style, shard);
-        if !self.rows.contains_key(&key) {
-            let row: Option<(String, i64)> = encrypted_totals::table
-                .filter(encrypted_totals::campaign_id.eq(self.campaign))
-                .filter(encrypted_totals::ballot_style.eq(&key.0))
-                .filter(encrypted_totals::shard.eq(shard))
-                .select((encrypted_totals::totals, encrypted_totals::ballot_count))
-                .first(c)
-                .optional()?;
-            let loaded = match row {
-                Some((text, n)) => {
-                    let totals: Vec<ContestTotals> = serde_json::from_str(&text).map_err(corrupt)?;
-                    (EncryptedTally::from_totals(self.ctx, &totals).map_err(corrupt)?, n, true)
-                }
-                None => (EncryptedTally::new(self.ctx), 0, false),
-            };
-            self.rows.insert(key.clone(), loaded);
-        }
-        let (tally, count, _) = self.rows.get_mut(&key).ok_or_else(|| corrupt("shard row"))?;
-        tally.add(ballot).map_err(corrupt)?;
-        *count += 1;
-        if let Some(previous) = superseded {
-            tally.subtract_stored(previous).map_err(corrupt)?;
-            *count -= 1;
-        }
-        Ok(())
-    }
-
-    /// Writes every changed row (inside the same transaction).
-    pub fn store(self, c: &mut AnyConnection) -> Result<(), ApiError> {
-        for ((style, shard), (tally, count, exists)) in self.rows {
-            let text = serde_json::to_string(&tally.totals().map_err(corrupt)?).map_err(corrupt)?;
-            if exists {
-                diesel::update(
-                    encrypted_totals::table
-                        .filter(encrypted_totals::campaign_id.eq(self.campaign))
-                        .filter(encrypted_totals::ballot_style.eq(&style))
-                        .filter(encrypted_totals::shard.eq(shard)),
-                )
-                .set((encrypted_totals::totals.eq(&text), encrypted_totals::ballot_count.eq(count)))
-                .execute(c)?;
-            } else {
-                diesel::insert_into(encrypted_totals::table)
-                    .values((
-                        encrypted_totals::campaign_id.eq(self.campaign),
-                        encrypted_totals::ballot_style.eq(&style),
-                        encrypted_totals::shard.eq(shard),
-                        encrypted_totals::totals.eq(&text),
-                        encrypted_totals::ballot_count.eq(count),
-                    ))
-                    .execute(c)
-                    .map_err(|e| {
-                        if crate::db::is_unique_violation(&e) {
-                            ApiError::conflict("board_busy", "the totals changed meanwhile; try again")
-                        } else {
-                            e.into()
-                        }
-                    })?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The sum of every shard of a campaign (the totals as kept at cast time), with the number of
-/// counted ballots the shards hold.
-pub fn shard_totals(
-    c: &mut AnyConnection,
-    campaign: &str,
-    ctx: &ElectionContext,
-) -> Result<(Vec<ContestTotals>, i64), ApiError> {
-    let rows: Vec<(String, i64)> = encrypted_totals::table
-        .filter(encrypted_totals::campaign_id.eq(campaign))
-        .order((encrypted_totals::ballot_style.asc(), encrypted_totals::shard.asc()))
-        .select((encrypted_totals::totals, encrypted_totals::ballot_count))
-        .load(c)?;
-    let mut sum = EncryptedTally::new(ctx);
-    let mut ballots = 0i64;
-    for (text, n) in rows {
-        let totals: Vec<ContestTotals> = serde_json::from_str(&text).map_err(corrupt)?;
-        sum.merge(&EncryptedTally::from_totals(ctx, &totals).map_err(corrupt)?).map_err(corrupt)?;
-        ballots += n;
-    }
-    Ok((sum.totals().map_err(corrupt)?, ballots))
-}
-
-/// What the board says: its totals recomputed, and the counts of the protocol's general lines
-/// that come from the board.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BoardCount {
-    /// The encrypted totals of the counted ballots.
-    pub totals: Vec<ContestTotals>,
-    /// The frozen credential list's `count` (protocol line 1).
-    pub e_voters: u64,
-    /// Counted ballots (line 3).
-    pub counted: u64,
-    /// Superseded ballots (line 4).
-    pub superseded: u64,
-    /// Challenged ballots (line 5).
-    pub challenged: u64,
-    /// Whether the board holds the `closed` entry.
-    pub closed: bool,
-}
-
-/// Recomputes the totals from the board's lines (the ballots were verified when accepted; the
-/// board is the server's own): the re-vote rule over the `ballot` entries, with the credential
-/// replacements, then the sums of the counted ballots.
-pub fn count_board(ctx: &ElectionContext, policy: ReVotePolicy, lines: &[String]) -> Result<BoardCount, ApiError> {
-    let mut ballots: Vec<EncryptedBallot> = Vec::new();
-    let mut pairs: Vec<(VerifyingKey, TrackingCode)> = Vec::new();
-    let mut replacements = Vec::new();
-    let (mut e_voters, mut challenged, mut closed) = (0, 0, false);
-    for line in lines {
-        let entry: BoardEntry = serde_json::from_str(line).map_err(corrupt)?;
-        match entry {
-            BoardEntry::CredentialList { count, .. } => e_voters = count,
-            BoardEntry::CredentialReplaced { old, new, .. } => replacements.push((old, new)),
-            BoardEntry::Ballot { ballot, tracking_code } => {
-                pairs.push((ballot.credential, tracking_code));
-                ballots.push(ballot);
-            }
-            BoardEntry::Challenged { .. } => challenged += 1,
-            BoardEntry::Closed { .. } => closed = true,
-            BoardEntry::Opened { .. }
-            | BoardEntry::CredentialListSigned { .. }
-            | BoardEntry::Superseded { .. }
-            | BoardEntry::WebAssets { .. } => {}
-        }
-    }
-    let (counted, superseded) = counted_ballots(policy, &pairs, &replacements).map_err(corrupt)?;
-    let mut tally = EncryptedTally::new(ctx);
-    for i in &counted {
-        let b = ballots.get(*i).ok_or_else(|| corrupt("counted index out of range"))?;
-        tally.add_stored(b).map_err(corrupt)?;
-    }
-    Ok(BoardCount {
-        totals: tally.totals().map_err(corrupt)?,
-        e_voters,
-        counted: counted.len() as u64,
-        superseded: superseded.len() as u64,
-        challenged,
-        closed,
-    })
-}
-
-/// `tallies.status` values.
-pub const PUBLISHED: &str = "published";
-/// `tallies.status` when the shards and the board disagree.
-pub const MISMATCH: &str = "mismatch";
-
-/// Inside the closing transaction, after the board's `closed` entry: compares the shards with
-/// the board and publishes the totals, or refuses to and raises an alert. Returns the status
-/// (`None` for a campaign without an election package: nothing was cast).
-pub fn publish_at_close(
-    c: &mut AnyConnection,
-    campaign: &str,
-    policy: RevotePolicy,
-    now_secs: i64,
-) -> Result<Option<&'static str>, ApiError> {
-    let election = match crate::board::load_election(c, campaign) {
-        Ok(e) => e,
-        Err(ApiError::Conflict { code: "no_election_key", .. }) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let lines = crate::board::load_lines(c, campaign)?;
-    let board = count_board(&election.context, self::policy(policy), &lines)?;
-    let (shards, shard_ballots) = shard_totals(c, campaign, &election.context)?;
-    let board_text = serde_json::to_string(&board.totals).map_err(corrupt)?;
-    let shard_text = serde_json::to_string(&shards).map_err(corrupt)?;
-    let equal = board.totals == shards && i64::try_from(board.counted).ok() == Some(shard_ballots);
-    let status = if equal { PUBLISHED } else { MISMATCH };
-    diesel::delete(tallies::table.filter(tallies::campaign_id.eq(campaign))).execute(c)?;
-    diesel::insert_into(tallies::table)
-        .values((
-            tallies::campaign_id.eq(campaign),
-            tallies::status.eq(status),
-            tallies::board_totals.eq(&board_text),
-            tallies::shard_totals.eq(&shard_text),
-            tallies::closed_at.eq(now_secs),
-        ))
-        .execute(c)?;
-    if equal {
-        crate::audit::append(
-            c,
-            now_secs,
-            "system",
-            "tally.totals_published",
-            Some(campaign),
-            &json!({ "counted": board.counted, "superseded": board.superseded, "challenged": board.challenged }),
-        )?;
-    } else {
-        crate::audit::raise_alert(
-            c,
-            now_secs,
-            "tally.totals_mismatch",
-            "tally_mismatch",
-            campaign,
-            "the encrypted totals kept at cast time differ from those recomputed from the board; nothing was published",
-            &json!({ "board": board.totals, "board_counted": board.counted, "shards": shards, "shard_ballots": shard_ballots }),
-        )?;
-    }
-    Ok(Some(status))
-}
-
-/// The published encrypted totals: 409 before closing, 409 `totals_mismatch` if the closing
-/// found the shards and the board to differ.
-pub fn published_totals(c: &mut AnyConnection, campaign: &str) -> Result<Vec<ContestTotals>, ApiError> {
-    let row: Option<(String, String)> = tallies::table
-        .filter(tallies::campaign_id.eq(campaign))
-        .select((tallies::status, tallies::board_totals))
-        .first(c)
-        .optional()?;
-    match row {
-        None => Err(ApiError::conflict("not_closed", "the encrypted totals are published when voting closes")),
-        Some((status, _)) if status != PUBLISHED => Err(ApiError::conflict(
-            "totals_mismatch",
-            "the totals kept at cast time differ from the board's; they are not published (an alert was raised)",
-        )),
-        Some((_, text)) => serde_json::from_str(&text).map_err(corrupt),
-    }
-}
-
-/// Records that a voter opened an e-ballot (protocol line 2). Idempotent; safe inside any
-/// transaction on both backends (`ON CONFLICT DO NOTHING`).
-pub fn mark_issued(c: &mut AnyConnection, campaign: &str, pin: &str, now_secs: i64) -> Result<(), ApiError> {
-    diesel::sql_query(
-        "INSERT INTO ballots_issued (campaign_id, pin, issued_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-    )
-    .bind::<diesel::sql_types::Text, _>(campaign)
-    .bind::<diesel::sql_types::Text, _>(pin)
-    .bind::<diesel::sql_types::BigInt, _>(now_secs)
-    .execute(c)?;
-    Ok(())
-}
-
-/// [`mark_issued`] for many voters, one statement per 4,096 (a group commit).
-pub fn mark_issued_many(c: &mut AnyConnection, campaign: &str, pins: &[&str], now_secs: i64) -> Result<(), ApiError> {
-    use diesel::sql_types::{BigInt, Text};
-    for chunk in pins.chunks(4096) {
-        let sql = format!(
-            "INSERT INTO ballots_issued (campaign_id, issued_at, pin) VALUES {} ON CONFLICT DO NOTHING",
-            crate::db::values_rows(chunk.len(), 2, 1)
-        );
-        let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(campaign).bind::<BigInt, _>(now_secs);
-        for pin in chunk {
-            q = q.bind::<Text, _>(*pin);
-        }
-        q.execute(c)?;
-    }
-    Ok(())
-}
-
-/// Voters who opened an e-ballot (or cast one: a cast implies it).
-pub fn issued_count(c: &mut AnyConnection, campaign: &str) -> Result<u64, ApiError> {
-    let n: i64 = ballots_issued::table.filter(ballots_issued::campaign_id.eq(campaign)).count().get_result(c)?;
-    u64::try_from(n).map_err(corrupt)
-}
-
-/// Test-data erasure: issuance, the published tally, decryption shares, the protocol and its
-/// signatures (commission members' keys are configuration and stay). Returns the rows deleted.
-pub fn erase(c: &mut AnyConnection, campaign: &str) -> Result<usize, ApiError> {
-    use crate::schema::{decryption_shares, protocol_signatures, protocols};
-    Ok(diesel::delete(ballots_issued::table.filter(ballots_issued::campaign_id.eq(campaign))).execute(c)?
-        + diesel::delete(tallies::table.filter(tallies::campaign_id.eq(campaign))).execute(c)?
-        + diesel::delete(decryption_shares::table.filter(decryption_shares::campaign_id.eq(campaign))).execute(c)?
-        + diesel::delete(protocols::table.filter(protocols::campaign_id.eq(campaign))).execute(c)?
-        + diesel::delete(protocol_signatures::table.filter(protocol_signatures::campaign_id.eq(campaign)))
-            .execute(c)?)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Partial decryptions and results (issue 4 "Partial decryptions").
-
-use dobush_crypto::dlog::DlogTable;
-use dobush_crypto::tally::ContestResult;
-use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, VerifiedDecryptionShare, combine};
-use dobush_crypto::threshold::dkg::{self, CeremonyTranscript};
-use dobush_crypto::threshold::{KeyHolderPublic, Parameters};
-
-use crate::schema::decryption_shares;
-
 /// The campaign's key-ceremony transcript as published, if the server ran the ceremony (the one
 /// seam to the ceremony module).
 pub fn ceremony_transcript(c: &mut AnyConnection, campaign: &str) -> Result<Option<CeremonyTranscript>, ApiError> {
-    crate::ceremony::load_transcript(c, campaign)
+    crate::ceremony::store::load_transcript(c, campaign)
 }
 
 /// Evaluates a ceremony transcript against a package (06-dkg.md §Result): the parameters, and
@@ -402,7 +51,7 @@ pub fn evaluate_ceremony(
 pub fn verification_keys(
     c: &mut AnyConnection,
     campaign: &str,
-    election: &crate::board::Election,
+    election: &crate::package::Election,
 ) -> Result<(Parameters, Vec<dobush_crypto::group::GroupElement>), ApiError> {
     let Some(transcript) = ceremony_transcript(c, campaign)? else {
         return Err(ApiError::conflict("no_ceremony", "this campaign's key ceremony was not run through this server"));
@@ -465,11 +114,11 @@ pub fn submit_shares(
             format!("decryption shares are accepted after closing (state {})", st.as_str()),
         ));
     }
-    let election = crate::board::load_election(c, campaign)?;
-    let totals = published_totals(c, campaign)?;
+    let election = crate::package::load_election(c, campaign)?;
+    let totals = crate::close::totals::published_totals(c, campaign)?;
     let (params, vks) = verification_keys(c, campaign, &election)?;
     let ext = *election.context.extended_hash();
-    let stored = crate::export::load_shares(c, campaign)?;
+    let stored = load_shares(c, campaign)?;
     let mut valid: Vec<(TotalId, u32)> = Vec::new();
     for s in &stored {
         if let Some(ct) = total_of(&totals, s.total())
@@ -552,7 +201,7 @@ pub fn submit_shares(
             &json!({ "rejected": rejected }),
         )?;
     }
-    let mut combined = crate::export::load_results(c, campaign)?.is_some();
+    let mut combined = load_results(c, campaign)?.is_some();
     let enough = all_totals.iter().all(|t| valid.iter().filter(|(v, _)| v == t).count() >= params.t() as usize);
     if !combined && enough {
         let mut all = stored;
@@ -564,10 +213,33 @@ pub fn submit_shares(
                 tallies::tallied_at.eq(now_secs),
             ))
             .execute(c)?;
-        advance(c, campaign, crate::domain::Action::RecordTally, json!({ "results": results }), now_secs)?;
+        crate::lifecycle::advance(
+            c,
+            campaign,
+            crate::domain::Action::RecordTally,
+            json!({ "results": results }),
+            now_secs,
+        )?;
         combined = true;
     }
     Ok(SharesReport { accepted, rejected, complete_key_holders, missing_key_holders, combined })
+}
+
+/// Every decryption share received, in order (valid or not).
+pub fn load_shares(c: &mut AnyConnection, campaign: &str) -> Result<Vec<DecryptionShare>, ApiError> {
+    let rows: Vec<String> = decryption_shares::table
+        .filter(decryption_shares::campaign_id.eq(campaign))
+        .order(decryption_shares::seq.asc())
+        .select(decryption_shares::payload)
+        .load(c)?;
+    rows.iter().map(|t| serde_json::from_str(t).map_err(corrupt)).collect()
+}
+
+/// The combined results, if any.
+pub fn load_results(c: &mut AnyConnection, campaign: &str) -> Result<Option<Vec<ContestResult>>, ApiError> {
+    let text: Option<Option<String>> =
+        tallies::table.filter(tallies::campaign_id.eq(campaign)).select(tallies::results).first(c).optional()?;
+    text.flatten().map(|t| serde_json::from_str(&t).map_err(corrupt)).transpose()
 }
 
 fn total_of(totals: &[ContestTotals], t: TotalId) -> Option<&dobush_crypto::elgamal::Ciphertext> {
@@ -606,28 +278,4 @@ pub fn combine_results(
         results.push(ContestResult { contest_id: contest.contest_id.clone(), ballots: contest.ballots, counts });
     }
     Ok(results)
-}
-
-/// The automatic lifecycle steps (`record_tally`, `sign_protocol`): `UPDATE … WHERE state =
-/// <from>` and the audit entry `campaign.transition` by `system` with `details` added.
-pub fn advance(
-    c: &mut AnyConnection,
-    campaign: &str,
-    action: crate::domain::Action,
-    mut details: serde_json::Value,
-    now_secs: i64,
-) -> Result<(), ApiError> {
-    use crate::schema::campaigns;
-    let (from, to) = action.edge();
-    let n =
-        diesel::update(campaigns::table.filter(campaigns::id.eq(campaign)).filter(campaigns::state.eq(from.as_str())))
-            .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(now_secs)))
-            .execute(c)?;
-    if n == 1 {
-        details["action"] = action.as_str().into();
-        details["from"] = from.as_str().into();
-        details["to"] = to.as_str().into();
-        crate::audit::append(c, now_secs, "system", "campaign.transition", Some(campaign), &details)?;
-    }
-    Ok(())
 }

@@ -2,12 +2,11 @@
 //! reproducible bundle committed in the repository; `web/test/dist.test.mjs` checks it is up to
 //! date) and served at `/`. Nothing is read from disk at run time, so the bytes served are the
 //! bytes this binary was built with, and their Subresource-Integrity hashes are published on
-//! every campaign's board at opening (`web_assets` entry, docs/protocol/10-board.md).
+//! every campaign's board at opening (`web_assets` entry, docs/protocol/10-board.md). The routes
+//! that serve them are `routes::webapp`.
 
 use std::sync::OnceLock;
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use sha2::{Digest, Sha384};
 
@@ -50,20 +49,4 @@ pub fn integrity(bytes: &[u8]) -> String {
 pub fn asset_hashes() -> &'static [(String, String)] {
     static HASHES: OnceLock<Vec<(String, String)>> = OnceLock::new();
     HASHES.get_or_init(|| ASSETS.iter().map(|a| (a.path.to_string(), integrity(a.bytes))).collect())
-}
-
-/// Routes at the root: the app's files.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    for a in &ASSETS {
-        cfg.route(a.path, web::get().to(move |_: HttpRequest| async move { serve(a) }));
-    }
-}
-
-fn serve(a: &'static Asset) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, a.content_type)).body(a.bytes)
-}
-
-/// `GET /api/v1/web-assets`: what this server serves, with the hashes it publishes on the board.
-pub async fn list() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "assets": asset_hashes() }))
 }

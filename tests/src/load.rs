@@ -1,4 +1,4 @@
-//! The load generator's client (issue 7), a library so that other tests (fault tests) can play
+//! The load generator's client (docs/load.md), a library so that other tests (fault tests) can play
 //! voters too. It talks to a running server over HTTP like a voter's app: a demo login per
 //! voter, a credential made on the "device" and registered by application, ballots encrypted
 //! and signed with the mobile bridge (`dobush-mobile-bridge`, the code the apps run), cast,

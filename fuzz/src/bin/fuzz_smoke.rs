@@ -1,4 +1,4 @@
-//! The stable fuzz smoke run (issue 7; docs/fuzzing.md): every target of `dobush_fuzz` on its
+//! The stable fuzz smoke run (docs/fuzzing.md): every target of `dobush_fuzz` on its
 //! seeds (`fuzz/seeds/<target>/`, written by `cargo run -p dobush-tests --bin fuzz_seeds`), the
 //! committed regression inputs (`fuzz/regressions/<target>/`) and then mutated inputs, within a
 //! fixed budget per target. Exits 1 if any input panicked (saved under `--artifacts`).

@@ -1,5 +1,5 @@
--- The commission members' signatures over the frozen credential list (issue 8;
--- docs/protocol/10-board.md §Credential list signatures). A signature is over the digest of the
+-- The commission members' signatures over the frozen credential list
+-- (docs/protocol/10-board.md §Credential list signatures). A signature is over the digest of the
 -- exact list entry; a replacement after signing changes the list, so only signatures whose
 -- list_digest equals the list at the opening go onto the board.
 CREATE TABLE credential_list_signatures (

@@ -1,4 +1,4 @@
--- Foundation schema of dobush-server (issue 3). Keep in step with ../../postgres/<same name>/up.sql.
+-- Foundation schema of dobush-server (docs/server.md). Keep in step with ../../postgres/<same name>/up.sql.
 -- Times are UTC Unix seconds (BIGINT); calendar dates are 'YYYY-MM-DD' text in Asia/Bishkek time.
 
 -- SQLite serialises writers through this row (see server/src/db.rs); unused on PostgreSQL but kept
@@ -57,8 +57,9 @@ CREATE TABLE voters (
 );
 CREATE INDEX voters_by_pin ON voters (pin);
 
--- E-voter applications = voter-held public credentials (issue 8). One active row per voter is the
--- e-voter list; re-applying revokes the old row ('revoked'), withdrawing marks it 'withdrawn'.
+-- E-voter applications = voter-held public credentials (docs/protocol/09-credentials.md). One
+-- active row per voter is the e-voter list; re-applying revokes the old row ('revoked'),
+-- withdrawing marks it 'withdrawn'.
 CREATE TABLE evoter_credentials (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     campaign_id TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
@@ -100,7 +101,8 @@ CREATE TABLE ballots (
     received_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX ballots_hash ON ballots (campaign_id, ballot_hash);
--- One counted ballot per voter, enforced by the database (issue 3: not by application memory).
+-- One counted ballot per voter, enforced by the database, not by application memory
+-- (docs/server.md §Casting).
 CREATE UNIQUE INDEX ballots_one_counted ON ballots (campaign_id, pin) WHERE status = 'counted';
 
 -- Every ciphertext ever accepted, so that a copied or replayed ciphertext is refused.

@@ -1,5 +1,6 @@
--- Issue 4 after voting: ballots issued, the published totals and results, decryption shares,
--- commission members' keys, the electronic protocol and its signatures (docs/server.md §Tally).
+-- After voting: ballots issued, the published totals and results, decryption shares, commission
+-- members' keys, the electronic protocol and its signatures (docs/server.md §Tally, protocol and
+-- record).
 
 -- A voter who authenticated and opened an e-ballot (protocol line 2), once per campaign.
 CREATE TABLE ballots_issued (

@@ -1,4 +1,5 @@
-//! The voter's public credential (issue 8): a Ristretto255 point made on the voter's device.
+//! The voter's public credential (docs/protocol/09-credentials.md): a Ristretto255 point made on
+//! the voter's device.
 
 /// A canonical, non-identity Ristretto255 point, kept as its 32-byte encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]

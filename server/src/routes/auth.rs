@@ -13,14 +13,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::audit::refuse;
-use crate::auth::extract::{CSRF_COOKIE, SESSION_COOKIE, Session, staff_roles};
 use crate::auth::oidc::LoginError;
 use crate::auth::session::random_token;
 use crate::domain::Pin;
 use crate::error::ApiError;
+use crate::extract::session::{CSRF_COOKIE, SESSION_COOKIE, Session};
+use crate::models::staff_roles;
+use crate::refusal::refuse;
 use crate::schema::{oidc_logins, voters};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Cookie binding a login to the browser that started it.
 pub const LOGIN_COOKIE: &str = "dobush_login";

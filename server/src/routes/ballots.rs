@@ -1,13 +1,13 @@
-//! Casting and challenging ballots (issue 3 "Casting a ballot", issue 8), and installing a
-//! campaign's election package (the public outcome of its key ceremony).
+//! Casting and challenging ballots (docs/server.md §Casting), and installing a campaign's election
+//! package (the public outcome of its key ceremony with the manifest: `crate::package`).
 //!
 //! A cast is checked in this order, each refusal a 4xx JSON error naming the reason: the caller
-//! has an active e-voter credential for the ballot's style (`casting::quick_cast_gate`, one query;
+//! has an active e-voter credential for the ballot's style (`cast::gate::quick_cast_gate`, one query;
 //! when it refuses it names the reason as the full gate does: voting window and state, register,
 //! e-voter list, style); the ballot's credential is the caller's registered one; every proof and the credential signature verify
 //! (batched with concurrent casts, off the actix workers: `verification`); then, in one write
 //! transaction holding the campaign's board lock, shared with the casts waiting at the same time
-//! (`commit`, the group commit): the full gate (`casting::cast_gates`), no ballot with the same tracking code, no
+//! (`cast::commit`, the group commit): the full gate (`cast::gate::cast_gates`), no ballot with the same tracking code, no
 //! ciphertext seen before in this campaign (cast, superseded or challenged), no counted ballot of
 //! the voter already under `forbidden` (409 `already_voted`; the unique index
 //! `ballots_one_counted` backs it), the ballot row, its ciphertexts, the board entries (under
@@ -17,26 +17,19 @@
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
 use dobush_crypto::ballot::{BallotError, BallotOpening, EncryptedBallot, VerifiedBallot};
-use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::manifest::Manifest;
-use dobush_crypto::record::{ElectionPackage, PublishedKeyHolder, RECORD_VERSION, Receipt};
+use dobush_crypto::record::Receipt;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit;
-use crate::auth::extract::{Session, require_staff};
-use crate::board::{Election, election_packages};
-use crate::casting::quick_cast_gate;
-use crate::domain::{CampaignState, Role};
+use crate::cast::gate::quick_cast_gate;
+use crate::domain::Role;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
-use crate::models::load_campaign;
-use crate::schema::{ballot_styles, campaigns};
-use crate::startup::AppState;
-
-use super::cabinet::rate_limit_voter;
+use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, rate_limit_voter, require_staff};
+use crate::package::{Election, build_package, store_package};
+use crate::state::AppState;
 
 /// Routes under `/api/campaigns`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -146,13 +139,13 @@ async fn check(
 async fn audited(state: &web::Data<AppState>, req: &HttpRequest, session: &Session, e: ApiError) -> ApiError {
     match e {
         e @ ApiError::Forbidden { .. } => {
-            audit::refuse(state, req, Some(session.pin.as_str()), "cast_refused", e).await
+            crate::refusal::refuse(state, req, Some(session.pin.as_str()), "cast_refused", e).await
         }
         e => e,
     }
 }
 
-/// Records a verified ballot (with the casts waiting with it: `crate::commit`) and returns its
+/// Records a verified ballot (with the casts waiting with it: `crate::cast::commit`) and returns its
 /// receipt.
 async fn record(
     state: &web::Data<AppState>,
@@ -163,7 +156,7 @@ async fn record(
     verified: VerifiedBallot,
     opening: Option<BallotOpening>,
 ) -> Result<Receipt, ApiError> {
-    let job = crate::commit::CastJob::new(session.pin.as_str(), verified, opening, election)?;
+    let job = crate::cast::commit::CastJob::new(session.pin.as_str(), verified, opening, election)?;
     match state.committer.record(&id, job).await {
         Ok(receipt) => Ok(receipt),
         Err(e) => Err(audited(state, req, session, e).await),
@@ -197,8 +190,8 @@ async fn install_package(
     }
     manifest.validate().map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let cid = id.clone();
-    let done = state.db.run(move |c| crate::ceremony::require_complete(c, &cid, "the election package")).await?;
-    let package = build_package(&state.boards, &id, manifest, &done)?;
+    let done = state.db.run(move |c| crate::ceremony::store::require_complete(c, &cid, "the election package")).await?;
+    let package = build_package(state.boards.public_key(), &id, manifest, &done)?;
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
     let (cid, pkg) = (id.clone(), package.clone());
@@ -207,112 +200,11 @@ async fn install_package(
     Ok(HttpResponse::Ok().json(package))
 }
 
-/// The election package of campaign `id` from its completed key ceremony and `manifest`: the
-/// base hash recomputed and checked, the extended hash computed, the server's board key added.
-pub(crate) fn build_package(
-    boards: &crate::board::Boards,
-    id: &str,
-    manifest: Manifest,
-    done: &crate::ceremony::CompletedCeremony,
-) -> Result<ElectionPackage, ApiError> {
-    if manifest.campaign_id != id {
-        return Err(ApiError::invalid("manifest.campaign_id", format!("must be this campaign's id {id}")));
-    }
-    manifest.validate().map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
-    let key_holders: Vec<PublishedKeyHolder> = done
-        .key_holders
-        .iter()
-        .map(|k| PublishedKeyHolder { index: k.index, signing_key: k.signing_key.0, comm_key: k.comm_key })
-        .collect();
-    let identities: Vec<KeyHolderIdentity> =
-        key_holders.iter().map(|k| KeyHolderIdentity { signing_key: k.signing_key, comm_key: k.comm_key }).collect();
-    let threshold = done.params.t();
-    let base = base_hash(id, threshold, &identities);
-    if base != done.base_hash {
-        return Err(ApiError::Unexpected(anyhow::anyhow!(
-            "the stored base hash of campaign {id} is not that of its key-holders"
-        )));
-    }
-    let joint_key = done.outcome.joint_key;
-    let ctx = ElectionContext::new(base, joint_key, manifest.clone())
-        .map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
-    let package = ElectionPackage {
-        version: RECORD_VERSION.into(),
-        manifest,
-        threshold,
-        key_holders,
-        joint_key,
-        base_hash: base,
-        extended_hash: *ctx.extended_hash(),
-        board_key: boards.public_key(),
-    };
-    package.context().map_err(|e| ApiError::invalid("key_holders", e.to_string()))?;
-    Ok(package)
-}
-
-/// Stores `package` as campaign `cid`'s election package inside the caller's write transaction
-/// (the campaign must be in state `key_ceremony`, its ceremony complete with this package's key,
-/// and every ballot style of the campaign in the manifest), sets the campaign's election key and
-/// audits it. The caller then drops the cached election (`Boards::forget`).
-pub(crate) fn store_package(
-    c: &mut crate::db::AnyConnection,
-    cid: &str,
-    pkg: &ElectionPackage,
-    actor: &str,
-    now: i64,
-) -> Result<(), ApiError> {
-    let text = serde_json::to_string(pkg).map_err(|e| ApiError::Unexpected(e.into()))?;
-    let row = load_campaign(c, cid)?;
-    let st = row.state()?;
-    if st != CampaignState::KeyCeremony {
-        return Err(ApiError::conflict(
-            "invalid_state",
-            format!(
-                "the election package is installed in state key_ceremony; the campaign is in state {}",
-                st.as_str()
-            ),
-        ));
-    }
-    let done = crate::ceremony::require_complete(c, cid, "the election package")?;
-    if done.outcome.joint_key != pkg.joint_key || done.base_hash != pkg.base_hash {
-        return Err(ApiError::conflict(
-            "ceremony_changed",
-            "the key ceremony changed meanwhile; install the package again",
-        ));
-    }
-    let codes: Vec<String> =
-        ballot_styles::table.filter(ballot_styles::campaign_id.eq(cid)).select(ballot_styles::code).load(c)?;
-    if let Some(missing) = codes.iter().find(|code| pkg.manifest.style(code).is_none()) {
-        return Err(ApiError::invalid(
-            "manifest.ballot_styles",
-            format!("the campaign's ballot style {missing} is missing"),
-        ));
-    }
-    diesel::delete(election_packages::table.filter(election_packages::campaign_id.eq(cid))).execute(c)?;
-    diesel::insert_into(election_packages::table)
-        .values((
-            election_packages::campaign_id.eq(cid),
-            election_packages::package.eq(&text),
-            election_packages::created_at.eq(now),
-        ))
-        .execute(c)?;
-    diesel::update(campaigns::table.filter(campaigns::id.eq(cid)))
-        .set(campaigns::election_public_key.eq(pkg.joint_key.0.to_hex()))
-        .execute(c)?;
-    let details = json!({
-        "base_hash": hex::encode(pkg.base_hash), "extended_hash": hex::encode(pkg.extended_hash),
-        "threshold": pkg.threshold, "key_holders": pkg.key_holders.len(),
-        "board_key": hex::encode(pkg.board_key),
-    });
-    audit::append(c, now, actor, "campaign.election_package", Some(cid), &details)?;
-    Ok(())
-}
-
 /// Decodes `bytes` as this module's request bodies and runs the checks its handlers make before
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     let _ = decode_json::<EncryptedBallot>(bytes);
     let _ = decode_json::<ChallengeRequest>(bytes);
     if let Ok(b) = decode_json::<PackageRequest>(bytes) {

@@ -8,10 +8,10 @@ use dobush_crypto::record::{Board, HexHash};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::board::load_heads;
+use crate::board_log::load_heads;
 use crate::error::ApiError;
 use crate::models::load_campaign;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// At most this many entries per `entries` request.
 pub const MAX_ENTRIES: u64 = 1000;

@@ -5,17 +5,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::refuse;
-use crate::auth::extract::Session;
 use crate::clock::bishkek_date;
-use crate::db::{AnyConnection, is_unique_violation};
+use crate::credentials::{insert_active_credential, lock_voter};
+use crate::db::AnyConnection;
 use crate::domain::PublicCredential;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, rate_limit_voter};
 use crate::models::{CampaignRow, load_campaign};
+use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes under `/api/campaigns/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -99,46 +100,6 @@ async fn voter_context(
     }
 }
 
-/// Serialises a voter's concurrent changes: a no-op UPDATE of their register row takes its row
-/// lock on PostgreSQL until commit (SQLite writers are serialised by `write_transaction` anyway).
-pub(crate) fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<(), ApiError> {
-    diesel::update(voters::table.filter(voters::campaign_id.eq(campaign)).filter(voters::pin.eq(pin)))
-        .set(voters::imported_at.eq(voters::imported_at))
-        .execute(c)?;
-    Ok(())
-}
-
-/// Registers `key` as the voter's active credential; a key registered before (by anyone, in any
-/// status) is refused with 409 `credential_in_use`.
-pub(crate) fn insert_active_credential(
-    c: &mut AnyConnection,
-    campaign: &str,
-    pin: &str,
-    style: &str,
-    key: &str,
-    at: i64,
-) -> Result<(), ApiError> {
-    diesel::insert_into(evoter_credentials::table)
-        .values((
-            evoter_credentials::campaign_id.eq(campaign),
-            evoter_credentials::pin.eq(pin),
-            evoter_credentials::ballot_style.eq(style),
-            evoter_credentials::public_key.eq(key),
-            evoter_credentials::status.eq("active"),
-            evoter_credentials::registered_at.eq(at),
-            evoter_credentials::ended_at.eq(None::<i64>),
-        ))
-        .execute(c)
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ApiError::conflict("credential_in_use", "this credential was already registered; make a new one")
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(())
-}
-
 /// Refuses unless applications are open: the right state and not after the last day (Bishkek).
 fn check_application_window(state: &AppState, campaign: &CampaignRow) -> Result<(), ApiError> {
     let st = campaign.state()?;
@@ -156,15 +117,6 @@ fn check_application_window(state: &AppState, campaign: &CampaignRow) -> Result<
         ));
     }
     Ok(())
-}
-
-/// The per-voter write limit (also used by casting).
-pub(crate) fn rate_limit_voter(state: &AppState, session: &Session) -> Result<(), ApiError> {
-    let key = format!("voter:{}", session.pin);
-    state.limiter.check(&key, state.settings.rate_limit.per_voter_per_minute).map_err(|retry_after_secs| {
-        state.metrics.rate_limited();
-        ApiError::TooManyRequests { retry_after_secs }
-    })
 }
 
 async fn cabinet(
@@ -294,9 +246,10 @@ async fn withdraw(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The public list of credentials (issue 8): no names or PINs, sorted by key, with each one's
-/// ballot style and status, so that every voter can find their fingerprint and anyone can count.
-/// (Freezing it at the deadline as a signed board entry comes with the board.)
+/// The public list of credentials (docs/protocol/09-credentials.md §How credentials bind
+/// ballots): no names or PINs, sorted by key, with each one's ballot style and status, so that
+/// every voter can find their fingerprint and anyone can count. The list as the board freezes it
+/// is `GET /api/v1/campaigns/{id}/credential-list` (`routes::credential_list`).
 async fn public_credentials(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let mut rows: Vec<(String, String, String)> = state
@@ -324,7 +277,7 @@ async fn public_credentials(state: web::Data<AppState>, path: web::Path<String>)
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     if let Ok(b) = decode_json::<ApplyRequest>(bytes) {
         let _ = PublicCredential::parse_hex(&b.credential);
     }

@@ -8,7 +8,6 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::audit;
-use crate::auth::extract::{Session, require_staff};
 use crate::db::AnyConnection;
 use crate::domain::campaign::{
     BallotStyleRequest, NewCampaignRequest, PrecinctRequest, bishkek_instant, parse_ballot_styles, parse_manifest,
@@ -16,13 +15,12 @@ use crate::domain::campaign::{
 };
 use crate::domain::{Action, Role};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
+use crate::lifecycle::apply_transition;
 use crate::models::{CampaignRow, campaign_view, load_campaign};
-use crate::schema::{
-    ballot_ciphertexts, ballot_styles, ballots, board_entries, campaigns, encrypted_totals, evoter_credentials,
-    key_shares, precincts, tree_heads, voters,
-};
-use crate::startup::AppState;
+use crate::schema::{ballot_styles, campaigns, precincts};
+use crate::state::AppState;
 
 /// Routes under `/api/campaigns`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -194,33 +192,6 @@ struct TransitionRequest {
     action: String,
 }
 
-/// Deletes every piece of a campaign's test data; returns how many rows of each kind went.
-pub fn erase_test_data(c: &mut AnyConnection, id: &str) -> Result<serde_json::Value, ApiError> {
-    let ciphertexts =
-        diesel::delete(ballot_ciphertexts::table.filter(ballot_ciphertexts::campaign_id.eq(id))).execute(c)?;
-    let board = diesel::delete(board_entries::table.filter(board_entries::campaign_id.eq(id))).execute(c)?;
-    let heads = diesel::delete(tree_heads::table.filter(tree_heads::campaign_id.eq(id))).execute(c)?;
-    let totals = diesel::delete(encrypted_totals::table.filter(encrypted_totals::campaign_id.eq(id))).execute(c)?;
-    let tally = crate::tally::erase(c, id)?;
-    let ballots_n = diesel::delete(ballots::table.filter(ballots::campaign_id.eq(id))).execute(c)?;
-    let creds = diesel::delete(evoter_credentials::table.filter(evoter_credentials::campaign_id.eq(id))).execute(c)?;
-    let keys = diesel::delete(key_shares::table.filter(key_shares::campaign_id.eq(id))).execute(c)?;
-    let list_signatures = diesel::delete(
-        crate::credentials::credential_list_signatures::table
-            .filter(crate::credentials::credential_list_signatures::campaign_id.eq(id)),
-    )
-    .execute(c)?;
-    let voters_n = diesel::delete(voters::table.filter(voters::campaign_id.eq(id))).execute(c)?;
-    diesel::update(campaigns::table.filter(campaigns::id.eq(id)))
-        .set((campaigns::election_public_key.eq(None::<String>), campaigns::manifest_hash.eq(None::<String>)))
-        .execute(c)?;
-    Ok(json!({
-        "ballots": ballots_n, "ciphertexts": ciphertexts, "board_entries": board, "tree_heads": heads,
-        "encrypted_totals": totals, "tally": tally, "credentials": creds, "key_shares": keys, "voters": voters_n,
-        "credential_list_signatures": list_signatures,
-    }))
-}
-
 async fn transition(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -234,90 +205,6 @@ async fn transition(
         apply_transition(c, &boards, row, action, ts, actor)
     })
     .await
-}
-
-/// Applies one lifecycle `action` to campaign `row` inside the caller's write transaction, with
-/// its checks (the voting window by `ts`) and side effects (test-data erasure, the board's
-/// opening and closing, the manifest hash), and audits it as done by `actor`.
-pub(crate) fn apply_transition(
-    c: &mut AnyConnection,
-    boards: &crate::board::Boards,
-    row: &CampaignRow,
-    action: Action,
-    ts: i64,
-    actor: &str,
-) -> Result<(), ApiError> {
-    let id = row.id.as_str();
-    let from = row.state()?;
-    let to = action.apply(from)?;
-    match action {
-        Action::OpenVoting if ts < row.opens_at || ts >= row.closes_at => {
-            return Err(ApiError::conflict(
-                "outside_voting_window",
-                format!(
-                    "voting can only be opened within the voting window, {}–{} Asia/Bishkek on {}",
-                    row.window_start, row.window_end, row.voting_day
-                ),
-            ));
-        }
-        Action::CloseVoting if ts < row.closes_at => {
-            return Err(ApiError::conflict(
-                "voting_window_not_over",
-                format!("voting closes at {} Asia/Bishkek on {}", row.window_end, row.voting_day),
-            ));
-        }
-        Action::FreezeManifest if row.manifest.trim() == "{}" => {
-            return Err(ApiError::conflict("manifest_empty", "the campaign has no manifest (contests) to freeze"));
-        }
-        Action::RecordTally | Action::SignProtocol => crate::protocol::manual_transition_allowed(c, id, action)?,
-        _ => {}
-    }
-    if matches!(action, Action::FreezeManifest | Action::OpenVoting) {
-        // base context → key ceremony → manifest frozen → extended context → voting
-        // (docs/protocol/README.md): both need the completed ceremony and the package built
-        // from its outcome.
-        crate::ceremony::require_complete(c, id, action.as_str())?;
-        let packages: i64 = crate::board::election_packages::table
-            .filter(crate::board::election_packages::campaign_id.eq(id))
-            .count()
-            .get_result(c)?;
-        if packages == 0 {
-            return Err(ApiError::conflict(
-                "no_election_package",
-                format!(
-                    "{} needs the election package (PUT /api/campaigns/{id}/election-package) installed first",
-                    action.as_str()
-                ),
-            ));
-        }
-    }
-    if action == Action::EraseTestDataAndOpenRegistration {
-        let counts = erase_test_data(c, id)?;
-        audit::append(c, ts, actor, "campaign.test_data_erased", Some(id), &counts)?;
-    }
-    let update =
-        diesel::update(campaigns::table.filter(campaigns::id.eq(id)).filter(campaigns::state.eq(from.as_str())))
-            .set((campaigns::state.eq(to.as_str()), campaigns::updated_at.eq(ts)))
-            .execute(c)?;
-    if update != 1 {
-        return Err(ApiError::conflict("concurrent_transition", "the campaign changed state meanwhile; reload"));
-    }
-    if action == Action::OpenVoting {
-        boards.open_board(c, id, ts)?;
-    }
-    if action == Action::CloseVoting {
-        boards.close_board(c, id, ts)?;
-        crate::tally::publish_at_close(c, id, row.revote_policy()?, ts)?;
-    }
-    if action == Action::FreezeManifest {
-        let hash = hex::encode(Sha256::digest(row.manifest.as_bytes()));
-        diesel::update(campaigns::table.filter(campaigns::id.eq(id)))
-            .set(campaigns::manifest_hash.eq(hash))
-            .execute(c)?;
-    }
-    let details = json!({ "action": action.as_str(), "from": from.as_str(), "to": to.as_str() });
-    audit::append(c, ts, actor, "campaign.transition", Some(id), &details)?;
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -338,6 +225,13 @@ async fn put_manifest(
         let st = row.state()?;
         if !st.manifest_editable() {
             return Err(state_refusal("manifest_frozen", "the manifest", st));
+        }
+        if crate::package::installed(c, &row.id)? {
+            return Err(ApiError::conflict(
+                "manifest_in_package",
+                "the manifest is the installed election package's; it changes only by installing the package \
+                 again (PUT /api/campaigns/{id}/election-package)",
+            ));
         }
         let text = manifest.to_string();
         diesel::update(campaigns::table.filter(campaigns::id.eq(&row.id)))
@@ -393,7 +287,7 @@ async fn add_precincts(
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     if let Ok(b) = decode_json::<NewCampaignRequest>(bytes) {
         let _ = b.parse();
     }

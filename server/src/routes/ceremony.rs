@@ -6,14 +6,15 @@ use dobush_crypto::threshold::KeyHolderPublic;
 use dobush_crypto::threshold::dkg::{CommitmentHash, DealerCommitments, EncryptedShare, Signed};
 use serde::Deserialize;
 
-use crate::audit;
-use crate::auth::extract::{Session, require_staff};
-use crate::ceremony::{self, ComplaintList, DEFAULT_THRESHOLD, Incoming};
+use crate::ceremony;
+use crate::ceremony::relay::{ComplaintList, Incoming};
+use crate::ceremony::setup::DEFAULT_THRESHOLD;
 use crate::domain::Role;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
 use crate::models::load_campaign;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes under `/api/campaigns`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn status(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let view = state.db.run(move |c| ceremony::status_view(c, &id)).await?;
+    let view = state.db.run(move |c| ceremony::view::status_view(c, &id)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -40,7 +41,7 @@ async fn transcript(state: web::Data<AppState>, path: web::Path<String>) -> Resu
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            ceremony::load_transcript(c, &id)?
+            ceremony::store::load_transcript(c, &id)?
                 .ok_or_else(|| ApiError::NotFound(format!("campaign {id} has no key ceremony configured")))
         })
         .await?;
@@ -53,7 +54,7 @@ async fn outcome(state: web::Data<AppState>, path: web::Path<String>) -> Result<
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            ceremony::require_complete(c, &id, "the outcome")
+            ceremony::store::require_complete(c, &id, "the outcome")
         })
         .await?;
     Ok(HttpResponse::Ok().json(done.outcome))
@@ -85,8 +86,8 @@ async fn setup(
         .db
         .write(move |c| {
             let removed =
-                ceremony::configure(c, &cid, threshold.unwrap_or(DEFAULT_THRESHOLD), &key_holders, now, &actor)?;
-            Ok((removed, ceremony::status_view(c, &cid)?))
+                ceremony::setup::configure(c, &cid, threshold.unwrap_or(DEFAULT_THRESHOLD), &key_holders, now, &actor)?;
+            Ok((removed, ceremony::view::status_view(c, &cid)?))
         })
         .await?;
     if removed {
@@ -107,12 +108,12 @@ async fn relay(
     require_staff(&state, &req, &session, &[Role::KeyHolder]).await?;
     let now = state.clock.now().timestamp();
     let pin = session.pin.as_str().to_string();
-    let result = state.db.write(move |c| ceremony::accept(c, &id, &pin, &msg, now)).await;
+    let result = state.db.write(move |c| ceremony::relay::accept(c, &id, &pin, &msg, now)).await;
     match result {
         Ok(a) if a.repeated => Ok(HttpResponse::Ok().json(a)),
         Ok(a) => Ok(HttpResponse::Created().json(a)),
         Err(e @ ApiError::Forbidden { .. }) => {
-            Err(audit::refuse(&state, &req, Some(session.pin.as_str()), "ceremony_slot", e).await)
+            Err(crate::refusal::refuse(&state, &req, Some(session.pin.as_str()), "ceremony_slot", e).await)
         }
         Err(e) => Err(e),
     }
@@ -172,7 +173,7 @@ async fn complaints(
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     let _ = decode_json::<SetupRequest>(bytes);
     let _ = decode_json::<KeyHolderPublic>(bytes);
     let _ = decode_json::<Signed<CommitmentHash>>(bytes);

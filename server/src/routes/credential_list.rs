@@ -1,5 +1,5 @@
-//! The frozen credential list and the commission's signatures over it (issue 8;
-//! docs/protocol/10-board.md §Credential list signatures).
+//! The frozen credential list and the commission's signatures over it (docs/protocol/10-board.md
+//! §Credential list signatures).
 //!
 //! After the application deadline anyone can read the list exactly as the board will hold it
 //! (`GET /api/v1/campaigns/{id}/credential-list`). Commission members sign its digest on their
@@ -10,23 +10,18 @@
 //! without one.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
 use dobush_crypto::election_protocol::MemberSignature;
-use dobush_crypto::record::credential_list_digest;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit;
-use crate::auth::extract::{Session, require_staff};
-use crate::clock::bishkek_date;
-use crate::credentials::{credential_list, credential_list_signatures, list_signatures};
-use crate::db::AnyConnection;
+use crate::credentials::{add_signature, current, require_frozen};
 use crate::domain::member_signature::hex_field;
-use crate::domain::{CampaignState, Role, text};
+use crate::domain::{Role, text};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
-use crate::models::{CampaignRow, load_campaign};
-use crate::startup::AppState;
+use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
+use crate::models::load_campaign;
+use crate::state::AppState;
 
 /// `GET /{id}/credential-list` under `/api/v1/campaigns` (public).
 pub fn configure_public(cfg: &mut web::ServiceConfig) {
@@ -36,34 +31,6 @@ pub fn configure_public(cfg: &mut web::ServiceConfig) {
 /// `POST /{id}/credential-list/signatures` under `/api/campaigns` (commission staff).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/{id}/credential-list/signatures", web::post().to(upload));
-}
-
-/// The list is frozen once the last application day (Asia/Bishkek) is over.
-fn frozen(row: &CampaignRow, now: chrono::DateTime<chrono::Utc>) -> Result<bool, ApiError> {
-    Ok(bishkek_date(now) > row.last_application_day()?)
-}
-
-fn require_frozen(row: &CampaignRow, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
-    if frozen(row, now)? {
-        Ok(())
-    } else {
-        Err(ApiError::conflict(
-            "applications_open",
-            format!(
-                "the credential list is frozen after the last application day, {} (Asia/Bishkek)",
-                row.last_application_day
-            ),
-        ))
-    }
-}
-
-/// The list entry's exact text, its digest and the signatures over it.
-fn current(c: &mut AnyConnection, id: &str) -> Result<(String, [u8; 32], Vec<MemberSignature>), ApiError> {
-    let (_, bytes) = credential_list(c, id)?;
-    let digest = credential_list_digest(id, &bytes);
-    let signatures = list_signatures(c, id, &digest)?;
-    let text = String::from_utf8(bytes).map_err(|e| ApiError::Unexpected(e.into()))?;
-    Ok((text, digest, signatures))
 }
 
 async fn show(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -115,54 +82,4 @@ async fn upload(
     let sig = MemberSignature { member, public_key, signature };
     let body = state.db.write(move |c| add_signature(c, &id, &sig, &actor, now)).await?;
     Ok(HttpResponse::Ok().json(body))
-}
-
-/// Verifies a member's signature over the frozen list as it stands now and stores it, inside the
-/// caller's write transaction (before voting opens); audited as `credential_list.signed` by `actor`.
-pub(crate) fn add_signature(
-    c: &mut AnyConnection,
-    id: &str,
-    sig: &MemberSignature,
-    actor: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<serde_json::Value, ApiError> {
-    let row = load_campaign(c, id)?;
-    let st = row.state()?;
-    if !matches!(st, CampaignState::Registration | CampaignState::KeyCeremony | CampaignState::ManifestFrozen) {
-        return Err(ApiError::conflict(
-            "invalid_state",
-            format!("the credential list is signed before voting opens; the campaign is in state {}", st.as_str()),
-        ));
-    }
-    require_frozen(&row, now)?;
-    let (_, digest, _) = current(c, id)?;
-    sig.verify_digest(&digest).map_err(|e| {
-        ApiError::invalid(
-            "signature",
-            format!("{e}: it must sign the digest {} of the list as it stands now", hex::encode(digest)),
-        )
-    })?;
-    let ts = now.timestamp();
-    let public_key = hex::encode(sig.public_key);
-    diesel::delete(
-        credential_list_signatures::table
-            .filter(credential_list_signatures::campaign_id.eq(id))
-            .filter(credential_list_signatures::public_key.eq(&public_key)),
-    )
-    .execute(c)?;
-    diesel::insert_into(credential_list_signatures::table)
-        .values((
-            credential_list_signatures::campaign_id.eq(id),
-            credential_list_signatures::public_key.eq(&public_key),
-            credential_list_signatures::member.eq(&sig.member),
-            credential_list_signatures::signature.eq(hex::encode(sig.signature)),
-            credential_list_signatures::list_digest.eq(hex::encode(digest)),
-            credential_list_signatures::uploaded_by.eq(actor),
-            credential_list_signatures::created_at.eq(ts),
-        ))
-        .execute(c)?;
-    let details = json!({ "member": sig.member, "public_key": public_key, "digest": hex::encode(digest) });
-    audit::append(c, ts, actor, "credential_list.signed", Some(id), &details)?;
-    let (_, _, signatures) = current(c, id)?;
-    Ok(json!({ "digest": hex::encode(digest), "signatures": signatures }))
 }

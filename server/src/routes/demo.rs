@@ -1,6 +1,6 @@
-//! Demo-only endpoints (issue 7), refused — and audited — for every campaign not created in demo
-//! mode and whenever the configuration does not allow demo mode (`campaigns.allow_demo_mode`,
-//! false by default and never set in production):
+//! Demo-only endpoints (docs/server.md §Demo mode), refused — and audited — for every campaign not
+//! created in demo mode and whenever the configuration does not allow demo mode
+//! (`campaigns.allow_demo_mode`, false by default and never set in production):
 //!
 //! * `GET  /api/campaigns/{id}/demo`: whether demo login works here, and demo citizens to log in as;
 //! * `POST /api/campaigns/{id}/demo/login`: a session without Tunduk for a citizen on the demo
@@ -18,16 +18,16 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::refuse;
 use crate::demo::{
     DemoCampaign, close_now, demo_pin, finish_now, insert_demo_campaign, load_campaign_manifest, open_now, require_demo,
 };
 use crate::domain::{CampaignState, Pin, RevotePolicy};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
 use crate::models::{CampaignRow, load_campaign};
+use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, voters};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::auth::session_cookies;
 

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::metrics::DbGauges;
 use crate::schema::{alerts, audit_log};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Liveness and database reachability: 200 `{"status":"ok"}` or 503.
 pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -7,16 +7,17 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::audit::{self, refuse};
-use crate::auth::extract::{Session, StaffGrant, require_staff};
+use crate::audit;
 use crate::domain::Role;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::voter::VoterRecord;
 use crate::error::ApiError;
-use crate::extract::{ImportBody, media_type};
-use crate::models::{PrecinctRow, load_campaign, load_precincts};
+use crate::extract::body::{ImportBody, media_type};
+use crate::extract::session::{Session, require_staff};
+use crate::models::{PrecinctRow, StaffGrant, load_campaign, load_precincts};
+use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, voters};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes under `/api/campaigns/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -102,7 +103,7 @@ fn parse_csv(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<Rejection>), ApiError> {
 }
 
 fn parse_json_rows(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<Rejection>), ApiError> {
-    let items: Vec<Value> = crate::extract::decode_json(bytes)?;
+    let items: Vec<Value> = crate::extract::body::decode_json(bytes)?;
     let mut rows = Vec::new();
     let mut rejections = Vec::new();
     for (i, item) in items.iter().enumerate() {

@@ -1,25 +1,26 @@
-//! Replacement of a lost credential after the application deadline (issue 8; docs/protocol/
+//! Replacement of a lost credential after the application deadline (docs/protocol/
 //! 09-credentials.md §How credentials bind ballots, step 5): a commission procedure, recorded with
 //! the decision's reference in the audit log. While voting is open it is posted on the board as a
 //! `credential_replaced` entry signed by commission members who signed the list
 //! (docs/protocol/10-board.md §Credential replacement signatures; checked in
-//! [`crate::board::Boards::credential_replaced`]).
+//! [`crate::board_log::Boards::credential_replaced`]).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::{self, refuse};
-use crate::auth::extract::{Session, require_staff};
+use crate::audit;
 use crate::clock::bishkek_date;
 use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::{CampaignState, Pin, PublicCredential, Role, text};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
 use crate::models::load_campaign;
+use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes under `/api/campaigns/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -102,7 +103,7 @@ async fn replace(
             {
                 return Ok(Err(territory));
             }
-            super::cabinet::lock_voter(c, &id, pin.as_str())?;
+            crate::credentials::lock_voter(c, &id, pin.as_str())?;
             let active: Option<(i64, String, String)> = evoter_credentials::table
                 .filter(evoter_credentials::campaign_id.eq(&id))
                 .filter(evoter_credentials::pin.eq(pin.as_str()))
@@ -120,11 +121,11 @@ async fn replace(
             diesel::update(evoter_credentials::table.filter(evoter_credentials::id.eq(old_id)))
                 .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(ts)))
                 .execute(c)?;
-            super::cabinet::insert_active_credential(c, &id, pin.as_str(), &style, &key, ts)?;
+            crate::credentials::insert_active_credential(c, &id, pin.as_str(), &style, &key, ts)?;
             let posted = boards.credential_replaced(
                 c,
                 &id,
-                crate::board::Replacement {
+                crate::board_log::Replacement {
                     old: &old_key,
                     new: &key,
                     style: &style,
@@ -160,7 +161,7 @@ async fn replace(
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     if let Ok(b) = decode_json::<ReplaceRequest>(bytes) {
         let _ = (Pin::parse(&b.pin), PublicCredential::parse_hex(&b.credential), text::name(&b.decision, 200));
     }

@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit::{self, AuditEntry};
-use crate::auth::extract::{Session, require_staff};
 use crate::domain::{Pin, Role, text};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, require_staff};
 use crate::schema::{alerts, audit_log, staff};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes `/api/staff`, `/api/audit`, `/api/alerts`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -274,7 +274,7 @@ async fn acknowledge(
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
-    use crate::extract::decode_json;
+    use crate::extract::body::decode_json;
     if let Ok(b) = decode_json::<GrantRequest>(bytes) {
         let _ = (Pin::parse(&b.pin), Role::parse_staff(&b.role), b.territory.map(|t| text::code(&t)));
     }

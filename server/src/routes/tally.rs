@@ -1,6 +1,6 @@
-//! After voting (issue 4): the published encrypted totals, ballot issuance, decryption shares,
-//! results, the electronic protocol (draft, save, members, signatures) and the public election
-//! record. Under `/api/v1/campaigns`.
+//! After voting (docs/server.md §Tally, protocol and record): the published encrypted totals,
+//! ballot issuance, decryption shares, results, the electronic protocol (draft, save, members,
+//! signatures) and the public election record. Under `/api/v1/campaigns`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use dobush_crypto::election_protocol::ProtocolBody;
@@ -8,17 +8,14 @@ use dobush_crypto::threshold::decrypt::DecryptionShare;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit;
-use crate::auth::extract::{Session, require_staff};
-use crate::casting::voter_gate;
+use crate::cast::gate::voter_gate;
 use crate::domain::Role;
+use crate::election_protocol::{Member, SignatureRequest};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::body::ApiJson;
+use crate::extract::session::{Session, rate_limit_voter, require_staff};
 use crate::models::load_campaign;
-use crate::protocol::{Member, SignatureRequest};
-use crate::startup::AppState;
-
-use super::cabinet::rate_limit_voter;
+use crate::state::AppState;
 
 /// Routes under `/api/v1/campaigns`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -46,7 +43,7 @@ async fn totals(state: web::Data<AppState>, path: web::Path<String>) -> Result<H
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::tally::published_totals(c, &id)
+            crate::close::totals::published_totals(c, &id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "encrypted_totals": totals })))
@@ -68,13 +65,13 @@ async fn ballot_issued(
         .db
         .write(move |c| {
             voter_gate(c, &id, &pin, now)?;
-            crate::tally::mark_issued(c, &id, &pin, now.timestamp())
+            crate::cast::issuance::mark_issued(c, &id, &pin, now.timestamp())
         })
         .await;
     match result {
         Ok(()) => Ok(HttpResponse::NoContent().finish()),
         Err(e @ ApiError::Forbidden { .. }) => {
-            Err(audit::refuse(&state, &req, Some(session.pin.as_str()), "ballot_issued_refused", e).await)
+            Err(crate::refusal::refuse(&state, &req, Some(session.pin.as_str()), "ballot_issued_refused", e).await)
         }
         Err(e) => Err(e),
     }
@@ -118,7 +115,7 @@ async fn get_shares(state: web::Data<AppState>, path: web::Path<String>) -> Resu
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::export::load_shares(c, &id)
+            crate::tally::load_shares(c, &id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "decryption_shares": shares })))
@@ -131,7 +128,7 @@ async fn results(state: web::Data<AppState>, path: web::Path<String>) -> Result<
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::export::load_results(c, &id)?.ok_or_else(|| {
+            crate::tally::load_results(c, &id)?.ok_or_else(|| {
                 ApiError::conflict(
                     "not_tallied",
                     "the results are combined once t valid decryption shares of every total are in",
@@ -145,8 +142,8 @@ async fn results(state: web::Data<AppState>, path: web::Path<String>) -> Result<
 /// The protocol as the server computes it (public).
 async fn protocol_draft(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let now = crate::board::millis(state.clock.now());
-    let body = state.db.run(move |c| crate::protocol::draft(c, &id, now)).await?;
+    let now = crate::clock::millis(state.clock.now());
+    let body = state.db.run(move |c| crate::election_protocol::draft(c, &id, now)).await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -174,8 +171,10 @@ async fn protocol_save(
     let id = path.into_inner();
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
-    let digest =
-        state.db.write(move |c| crate::protocol::save(c, &id, &body, decision.as_deref(), &actor, now)).await?;
+    let digest = state
+        .db
+        .write(move |c| crate::election_protocol::save(c, &id, &body, decision.as_deref(), &actor, now))
+        .await?;
     Ok(HttpResponse::Ok().json(json!({ "digest": digest })))
 }
 
@@ -186,7 +185,7 @@ async fn protocol_get(state: web::Data<AppState>, path: web::Path<String>) -> Re
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::protocol::signed_protocol(c, &id)?
+            crate::election_protocol::signed_protocol(c, &id)?
                 .ok_or_else(|| ApiError::NotFound("no protocol is saved yet".into()))
         })
         .await?;
@@ -204,7 +203,7 @@ async fn protocol_sign(
     let id = path.into_inner();
     let now = state.clock.now().timestamp();
     let req = body.0;
-    let signed = state.db.write(move |c| crate::protocol::add_signature(c, &id, &req, now)).await?;
+    let signed = state.db.write(move |c| crate::election_protocol::add_signature(c, &id, &req, now)).await?;
     Ok(HttpResponse::Ok().json(json!({ "protocol_signed": signed })))
 }
 
@@ -222,7 +221,7 @@ async fn member_register(
     let actor = session.pin.as_str().to_string();
     let m = body.0;
     let view = m.clone();
-    state.db.write(move |c| crate::protocol::register_member(c, &id, &m, &actor, now)).await?;
+    state.db.write(move |c| crate::election_protocol::register_member(c, &id, &m, &actor, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -233,7 +232,7 @@ async fn member_list(state: web::Data<AppState>, path: web::Path<String>) -> Res
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
-            crate::protocol::members(c, &id)
+            crate::election_protocol::members(c, &id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "members": members })))

@@ -15,7 +15,7 @@ use crate::clock::bishkek;
 use crate::error::ApiError;
 use crate::models::load_campaign;
 use crate::schema::{ballots, evoter_credentials};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Slot length.
 pub const SLOT_SECS: i64 = 2 * 3600;

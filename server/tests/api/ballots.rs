@@ -9,7 +9,7 @@ use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
 use dobush_crypto::record::{BoardEntry, ElectionPackage, ReVotePolicy, Receipt, counted_ballots};
-use dobush_server::commit::CastJob;
+use dobush_server::cast::commit::CastJob;
 use rand::rngs::OsRng;
 use serde_json::{Value, json};
 
@@ -573,7 +573,7 @@ async fn one_group_supersedes_within_itself_under_last_counts(b: Backend) {
         expected.add(&verify_ballot(&e.ctx, ballot.clone(), &mut OsRng).unwrap()).unwrap();
     }
     let (id, ctx) = (e.id.clone(), e.ctx.clone());
-    let (kept, count) = e.app.with_db(move |c| dobush_server::tally::shard_totals(c, &id, &ctx).unwrap()).await;
+    let (kept, count) = e.app.with_db(move |c| dobush_server::close::shards::shard_totals(c, &id, &ctx).unwrap()).await;
     assert_eq!(count, 2);
     assert_eq!(serde_json::to_value(kept).unwrap(), serde_json::to_value(expected.totals().unwrap()).unwrap());
 }
@@ -644,7 +644,7 @@ async fn one_group_continues_a_chain_of_supersessions_from_a_stored_ballot(b: Ba
     let mut expected = dobush_crypto::tally::EncryptedTally::new(&e.ctx);
     expected.add(&verify_ballot(&e.ctx, b1.clone(), &mut OsRng).unwrap()).unwrap();
     let (id, ctx) = (e.id.clone(), e.ctx.clone());
-    let (kept, count) = e.app.with_db(move |c| dobush_server::tally::shard_totals(c, &id, &ctx).unwrap()).await;
+    let (kept, count) = e.app.with_db(move |c| dobush_server::close::shards::shard_totals(c, &id, &ctx).unwrap()).await;
     assert_eq!(count, 1);
     assert_eq!(serde_json::to_value(kept).unwrap(), serde_json::to_value(expected.totals().unwrap()).unwrap());
 }

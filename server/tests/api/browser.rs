@@ -1,4 +1,4 @@
-//! The browser voter app in a real Chromium (issue 6 "Tests that must exist"): this test starts
+//! The browser voter app (`web/`, served by `routes::webapp`) in a real Chromium: this test starts
 //! the server on PostgreSQL and the real OIDC provider, then runs `web/e2e/voter.mjs`
 //! (playwright-core driving Debian's `/usr/bin/chromium`, headless), which applies for e-voting
 //! in the browser, and — after this side has done the commission's steps and moved the clock to
@@ -48,7 +48,7 @@ fn browser_setup() -> Option<(String, PathBuf)> {
     Some((chromium, web))
 }
 
-/// The first-run demo in the browser (issue 7): the welcome page of a demo-mode server offers its
+/// The first-run demo in the browser (docs/server.md §Demo mode): the welcome page of a demo-mode server offers its
 /// demo citizens; one click logs in without Tunduk and shows the cabinet; the public list of
 /// campaigns shows the demo campaign (`web/e2e/demo.mjs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

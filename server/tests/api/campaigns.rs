@@ -133,7 +133,7 @@ async fn test_data_is_erased_before_registration(b: Backend) {
             .execute(c)
             .unwrap();
         {
-            use dobush_server::credentials::credential_list_signatures as s;
+            use dobush_server::schema::credential_list_signatures as s;
             diesel::insert_into(s::table)
                 .values((
                     s::campaign_id.eq(&cid),
@@ -184,8 +184,8 @@ async fn test_data_is_erased_before_registration(b: Backend) {
                 n(tallies::table.filter(tallies::campaign_id.eq(&cid)).count().get_result(c)),
                 n(evoter_credentials::table.filter(evoter_credentials::campaign_id.eq(&cid)).count().get_result(c)),
                 n(voters::table.filter(voters::campaign_id.eq(&cid)).count().get_result(c)),
-                n(dobush_server::credentials::credential_list_signatures::table
-                    .filter(dobush_server::credentials::credential_list_signatures::campaign_id.eq(&cid))
+                n(dobush_server::schema::credential_list_signatures::table
+                    .filter(dobush_server::schema::credential_list_signatures::campaign_id.eq(&cid))
                     .count()
                     .get_result(c)),
                 n(precincts::table.filter(precincts::campaign_id.eq(&cid)).count().get_result(c)),
@@ -296,10 +296,44 @@ async fn demo_mode_is_a_stored_flag(b: Backend) {
     assert_eq!(c["demo_mode"], true);
 }
 
+/// One manifest, one hash: installing the election package makes its manifest the campaign's;
+/// afterwards the campaign's manifest changes only with the package (installed again), and the
+/// hash set when it is frozen is the manifest hash the election context, and so every ballot, is
+/// bound to (docs/protocol/08-ballot.md §Manifest hash).
+async fn the_campaign_manifest_is_the_package_manifest(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
+    crate::ceremony::ready_to_freeze(&app, &admin, &id).await;
+    let package: dobush_crypto::record::ElectionPackage =
+        reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap().json().await.unwrap();
+    let c: Value = admin.get(&format!("/api/campaigns/{id}")).await.json().await.unwrap();
+    assert_eq!(c["manifest"], serde_json::to_value(&package.manifest).unwrap(), "the package's manifest");
+    // no second manifest beside the package's
+    let other = json!({ "manifest": { "contests": [ { "id": "council", "candidates": ["X"] } ] } });
+    assert_error(admin.put(&format!("/api/campaigns/{id}/manifest"), &other).await, 409, "manifest_in_package").await;
+    let c: Value = admin.get(&format!("/api/campaigns/{id}")).await.json().await.unwrap();
+    assert_eq!(c["manifest"], serde_json::to_value(&package.manifest).unwrap(), "unchanged");
+    // installing the package again with another manifest changes the campaign's with it
+    let mut manifest = package.manifest.clone();
+    manifest.title = dobush_crypto::manifest::Localized::new([("ky", "Башка аталыш".to_owned())]);
+    let r = admin.put(&format!("/api/campaigns/{id}/election-package"), &json!({ "manifest": manifest })).await;
+    assert_eq!(r.status(), 200);
+    let package: dobush_crypto::record::ElectionPackage = r.json().await.unwrap();
+    let c: Value = admin.get(&format!("/api/campaigns/{id}")).await.json().await.unwrap();
+    assert_eq!(c["manifest"], serde_json::to_value(&manifest).unwrap());
+    // one hash: the one the ballots are bound to
+    assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
+    let c: Value = admin.get(&format!("/api/campaigns/{id}")).await.json().await.unwrap();
+    assert_eq!(c["manifest_hash"], hex::encode(package.context().unwrap().manifest_hash()));
+}
+
 crate::backend_tests!(
     lifecycle_is_enforced_in_order,
     test_data_is_erased_before_registration,
     campaign_definitions_are_validated,
     demo_mode_is_a_stored_flag,
     precincts_can_be_added_until_registration_ends,
+    the_campaign_manifest_is_the_package_manifest,
 );

@@ -1,7 +1,7 @@
 //! The cast gate: open campaign and window, e-voters only, own ballot style.
 
 use chrono::{DateTime, Utc};
-use dobush_server::casting::cast_gate;
+use dobush_server::cast::gate::cast_gate;
 use dobush_server::error::ApiError;
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-//! Demo mode (issue 7): demo login only for demo-mode campaigns and only when the configuration
+//! Demo mode (docs/server.md §Demo mode): demo login only for demo-mode campaigns and only when the configuration
 //! allows it (each refusal audited and alerted), demo sessions confined to their campaign, the
 //! demo opening (in-process 3-of-5 ceremony, window from now) and closing, and a tiny run of the
 //! load generator against the server.
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// Alerts of one kind (every refusal through `audit::refuse` opens one, with its audit entry).
+/// Alerts of one kind (every refusal through `refusal::refuse` opens one, with its audit entry).
 async fn alerts(app: &TestApp, kind: &'static str) -> i64 {
     use dobush_server::schema::alerts;
     app.with_db(move |c| alerts::table.filter(alerts::kind.eq(kind)).count().get_result::<i64>(c).unwrap()).await
@@ -218,7 +218,7 @@ async fn demo_opens_now_and_closes(b: Backend) {
     let cid = id.clone();
     let holders = app
         .with_db(move |c| {
-            use dobush_server::demo::demo_key_holders as k;
+            use dobush_server::schema::demo_key_holders as k;
             k::table.filter(k::campaign_id.eq(cid)).count().get_result::<i64>(c).unwrap()
         })
         .await;

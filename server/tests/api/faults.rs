@@ -1,4 +1,4 @@
-//! Fault tests (issue 7): the server binary killed with SIGKILL in the middle of concurrent casts
+//! Fault tests (docs/deploy.md §What is tested): the server binary killed with SIGKILL in the middle of concurrent casts
 //! and restarted; the database connections cut again and again under load; a PostgreSQL primary
 //! lost and its synchronous standby promoted. After each: every ballot that got a receipt is on
 //! the board at its index, its inclusion proof verifies against the new signed head, the new head

@@ -12,7 +12,8 @@ use diesel::prelude::*;
 use dobush_server::clock::ManualClock;
 use dobush_server::configuration::Settings;
 use dobush_server::db::Db;
-use dobush_server::startup::{AppState, Application};
+use dobush_server::startup::Application;
+use dobush_server::state::AppState;
 use reqwest::Url;
 use serde_json::Value;
 
@@ -533,8 +534,7 @@ pub fn insert_ballot(
 }
 
 /// A commission member signs the frozen credential list on their own computer and the
-/// administrator uploads the signature (issue 8; docs/protocol/10-board.md §Credential list
-/// signatures). Returns the member's key. The clock must be past the last application day.
+/// administrator uploads the signature (docs/protocol/10-board.md §Credential list signatures). Returns the member's key. The clock must be past the last application day.
 pub async fn sign_credential_list(app: &TestApp, admin: &User, id: &str) -> ed25519_dalek::SigningKey {
     let list: Value =
         reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/credential-list"))).await.unwrap().json().await.unwrap();

@@ -1,4 +1,4 @@
-//! The load generator (issue 7): plays N voters against a running server in a fresh demo-mode
+//! The load generator (docs/load.md): plays N voters against a running server in a fresh demo-mode
 //! campaign (see `dobush_tests::load`), prints throughput, latency and errors, writes a JSON
 //! summary, and exits non-zero if the end-of-run board check fails.
 //!

@@ -1,7 +1,7 @@
-//! The end-to-end election (issue 4 §Tests that must exist, issue 5): the real server in
-//! process (SQLite, a manual clock), driven only through its HTTP API, with the key-holders'
-//! tool (`dobush-key-holders`' library: the same code as its commands) for the key ceremony, the
-//! tally and the protocol signatures, and the independent verifier at the end.
+//! The end-to-end election (docs/server.md §Tally, protocol and record, "End to end"): the real
+//! server in process (SQLite, a manual clock), driven only through its HTTP API, with the
+//! key-holders' tool (`dobush-key-holders`' library: the same code as its commands) for the key
+//! ceremony, the tally and the protocol signatures, and the independent verifier at the end.
 //!
 //! Campaign → register of 200 → 200 applications with credentials held by the voters → key
 //! ceremony 3 of 5 over the server → package → credential list signed → polls open → 10 voters
@@ -56,7 +56,7 @@ struct Live {
     _rt: tokio::runtime::Runtime,
     tmp: tempfile::TempDir,
     url: String,
-    state: Arc<dobush_server::startup::AppState>,
+    state: Arc<dobush_server::state::AppState>,
     clock: Arc<ManualClock>,
     http: reqwest::blocking::Client,
 }
@@ -584,8 +584,8 @@ fn watch_follows_the_live_board_and_catches_a_forged_head_and_a_split_view() {
     // a split view: the server (its own board key) showed another observer a head of another
     // board of the same election, one ballot swapped for another; when that observer next polls
     // the board everyone else sees, the consistency proof fails
-    let key = dobush_server::board::load_or_generate_key(&dir.join("board.key")).unwrap();
-    let mut lines = e.live.db(|c| dobush_server::board::load_lines(c, &e.id)).unwrap();
+    let key = dobush_server::board_log::load_or_generate_key(&dir.join("board.key")).unwrap();
+    let mut lines = e.live.db(|c| dobush_server::board_log::load_lines(c, &e.id)).unwrap();
     let n = lines.len();
     lines.swap(n - 1, n - 2);
     let fork = dobush_crypto::record::Board::from_lines(lines).sign_head(

@@ -1,7 +1,6 @@
-//! The record's JSON Schema (`docs/schemas/record.schema.json`, issue 4 "Format specified in
-//! docs/record-format.md with JSON schemas"): what the writers write validates — the simulated
-//! election here, the server's exported record in `e2e.rs` — and malformed records and board
-//! entries do not.
+//! The record's JSON Schema (`docs/schemas/record.schema.json`, docs/record-format.md §JSON
+//! Schema): what the writers write validates — the simulated election here, the server's exported
+//! record in `e2e.rs` — and malformed records and board entries do not.
 
 use dobush_crypto::record::ReVotePolicy;
 use dobush_tests::election::SimElection;

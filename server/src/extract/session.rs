@@ -5,16 +5,15 @@ use std::pin::Pin as StdPin;
 
 use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
-use actix_web::{FromRequest, HttpRequest, web};
-use diesel::prelude::*;
+use actix_web::{FromRequest, HttpRequest};
 use subtle::ConstantTimeEq;
 
-use super::session::{SessionClaims, SessionError};
-use crate::audit::refuse;
+use crate::auth::session::{SessionClaims, SessionError};
 use crate::domain::{Pin, Role};
 use crate::error::ApiError;
-use crate::schema::staff;
-use crate::startup::AppState;
+use crate::models::{StaffGrant, staff_roles};
+use crate::refusal::refuse;
+use crate::state::{AppState, state};
 
 /// Session cookie (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "dobush_session";
@@ -32,13 +31,6 @@ pub struct Session {
     pub claims: SessionClaims,
     /// Whether the token came from the cookie (then CSRF was checked) or a bearer header.
     pub via_cookie: bool,
-}
-
-/// The application state of a request.
-pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
-    req.app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))
 }
 
 impl FromRequest for Session {
@@ -107,25 +99,6 @@ async fn demo_scope(state: &AppState, req: &HttpRequest, pin: &Pin, campaign: &s
     Err(refuse(state, req, Some(pin.as_str()), "demo_session", e).await)
 }
 
-/// A staff role held by the caller.
-#[derive(Debug, Clone)]
-pub struct StaffGrant {
-    /// Role.
-    pub role: Role,
-    /// Territory (for territorial commission administrators).
-    pub territory: Option<String>,
-}
-
-/// The staff roles of a PIN.
-pub fn staff_roles(conn: &mut crate::db::AnyConnection, pin: &str) -> Result<Vec<StaffGrant>, ApiError> {
-    let rows: Vec<(String, Option<String>)> =
-        staff::table.filter(staff::pin.eq(pin)).select((staff::role, staff::territory)).load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(r, t)| Role::parse_staff(&r).ok().map(|role| StaffGrant { role, territory: t }))
-        .collect())
-}
-
 /// Requires one of `allowed`; otherwise the refusal is audited, alerted and answered 403.
 pub async fn require_staff(
     state: &AppState,
@@ -144,4 +117,14 @@ pub async fn require_staff(
         return Err(refuse(state, req, Some(session.pin.as_str()), "role", e).await);
     }
     Ok(matching)
+}
+
+/// The per-voter write limit of a voter's requests (the cabinet, casting, ballot issuance):
+/// 429 with the seconds to wait.
+pub fn rate_limit_voter(state: &AppState, session: &Session) -> Result<(), ApiError> {
+    let key = format!("voter:{}", session.pin);
+    state.limiter.check(&key, state.settings.rate_limit.per_voter_per_minute).map_err(|retry_after_secs| {
+        state.metrics.rate_limited();
+        ApiError::TooManyRequests { retry_after_secs }
+    })
 }

@@ -1,8 +1,8 @@
-//! The checks before a ballot is looked at (issue 3, "Casting a ballot"), ready for the cast
-//! endpoint that `dobush-crypto` will complete: the campaign is open (state and window, by the
-//! clock), the caller is on this campaign's e-voter list with an active credential, and the ballot
-//! is for the caller's own ballot style. Proof and signature verification, replay detection and
-//! the one-counted-ballot rule come after this gate (see docs/server.md).
+//! The gates of a cast, before its ballot is looked at (docs/server.md §Casting): the campaign is
+//! open (state and window, by the clock), the caller is on this campaign's e-voter list with an
+//! active credential, and the ballot is for the caller's own ballot style. Proof and signature
+//! verification (`cast::batch`), replay detection and the one-counted-ballot rule
+//! (`cast::commit`) come after these gates.
 
 use std::collections::HashMap;
 
@@ -96,7 +96,7 @@ pub fn quick_cast_gate(
     }
 }
 
-/// [`cast_gate`] for many casts of one campaign at once (the group commit, `crate::commit`):
+/// [`cast_gate`] for many casts of one campaign at once (the group commit, `crate::cast::commit`):
 /// the same checks and refusals, with one query per table instead of one per voter. `Err` is a
 /// refusal of the whole group (the campaign is not open, or the database failed); each item is
 /// that cast's own answer.

@@ -1,5 +1,6 @@
-//! The electronic protocol of the campaign's electronic precinct (issue 4 "The protocol";
-//! `docs/protocol/11-election-protocol.md`; regulation seed 004 §44–48).
+//! The electronic protocol of the campaign's electronic precinct
+//! (`docs/protocol/11-election-protocol.md`, docs/server.md §Tally, protocol and record;
+//! regulation seed 004 §44–48).
 //!
 //! * [`draft`]: computed by the server from the board (line 1 = the frozen list's count, lines
 //!   3–5 = counted, superseded, challenged), the issuance records (line 2; a cast implies an
@@ -47,15 +48,19 @@ pub fn precinct_label(c: &mut AnyConnection, campaign: &str) -> Result<String, A
 /// The draft protocol of a tallied campaign, drawn up at `now_ms`.
 pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<ProtocolBody, ApiError> {
     let row = load_campaign(c, campaign)?;
-    let Some(results) = crate::export::load_results(c, campaign)? else {
+    let Some(results) = crate::tally::load_results(c, campaign)? else {
         return Err(ApiError::conflict("not_tallied", "the protocol is drawn up once the results are combined"));
     };
-    let election = crate::board::load_election(c, campaign)?;
-    let lines = crate::board::load_lines(c, campaign)?;
-    let board = crate::tally::count_board(&election.context, crate::tally::policy(row.revote_policy()?), &lines)?;
-    let heads = crate::board::load_heads(c, campaign, election.package.base_hash)?;
+    let election = crate::package::load_election(c, campaign)?;
+    let lines = crate::board_log::load_lines(c, campaign)?;
+    let board = crate::close::totals::count_board(
+        &election.context,
+        crate::close::totals::policy(row.revote_policy()?),
+        &lines,
+    )?;
+    let heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
     let root = heads.last().map(|h| h.head.root).ok_or_else(|| corrupt("no final tree head"))?;
-    let issued = crate::tally::issued_count(c, campaign)?;
+    let issued = crate::cast::issuance::issued_count(c, campaign)?;
     let turnout = Turnout {
         e_voters: board.e_voters,
         issued,
@@ -118,7 +123,7 @@ pub fn save(
             format!("a protocol is saved when the campaign is tallied; it is in state {}", st.as_str()),
         ));
     }
-    let election = crate::board::load_election(c, campaign)?;
+    let election = crate::package::load_election(c, campaign)?;
     if body.campaign_id != campaign {
         return Err(ApiError::invalid("campaign_id", format!("must be this campaign's id {campaign}")));
     }
@@ -386,7 +391,7 @@ pub fn add_signature(
         .select(protocol_signatures::public_key)
         .load(c)?;
     if quorum_reached(&all, &signed) && st == CampaignState::Tallied {
-        crate::tally::advance(
+        crate::lifecycle::advance(
             c,
             campaign,
             crate::domain::Action::SignProtocol,
@@ -396,26 +401,4 @@ pub fn add_signature(
         return Ok(true);
     }
     Ok(st == CampaignState::ProtocolSigned || quorum_reached(&all, &signed))
-}
-
-/// `record_tally` and `sign_protocol` by hand: only for a campaign without an election package
-/// (nothing was cast electronically). With one, the campaign becomes `tallied` when the results
-/// are combined and `protocol_signed` when the members' signatures reach the quorum.
-pub fn manual_transition_allowed(
-    c: &mut AnyConnection,
-    campaign: &str,
-    action: crate::domain::Action,
-) -> Result<(), ApiError> {
-    match crate::board::load_election(c, campaign) {
-        Err(ApiError::Conflict { code: "no_election_key", .. }) => Ok(()),
-        Err(e) => Err(e),
-        Ok(_) if action == crate::domain::Action::RecordTally => Err(ApiError::conflict(
-            "automatic_transition",
-            "the campaign becomes tallied when t valid decryption shares of every total are in",
-        )),
-        Ok(_) => Err(ApiError::conflict(
-            "automatic_transition",
-            "the campaign becomes protocol_signed when the commission members' signatures reach the quorum",
-        )),
-    }
 }

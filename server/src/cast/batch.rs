@@ -11,8 +11,8 @@ use std::sync::Arc;
 use dobush_crypto::ballot::{BallotError, EncryptedBallot, VerifiedBallot, verify_ballots};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::board::Election;
 use crate::error::ApiError;
+use crate::package::Election;
 
 /// Largest batch.
 const MAX_BATCH: usize = 256;

@@ -1,9 +1,9 @@
 //! Group commit of cast and challenged ballots (docs/load.md §Group commit).
 //!
 //! Every campaign has one committer thread. A cast, once its proofs and signature are verified
-//! (`crate::verification`), is queued to its campaign's committer and waits for its receipt. The
+//! (`crate::cast::batch`), is queued to its campaign's committer and waits for its receipt. The
 //! committer takes every cast waiting and records them in **one** write transaction holding the
-//! campaign's board lock (`board::Boards::append_in_transaction`): for each cast, in arrival
+//! campaign's board lock (`board_log::Boards::append_in_transaction`): for each cast, in arrival
 //! order, the checks against the database and against the casts before it in the same group,
 //! then its row, board entries and share of the totals staged in memory; then the group's ballot
 //! rows in **one** multi-row insert, its ciphertexts, issuance rows and board entries likewise,
@@ -39,14 +39,15 @@ use dobush_crypto::ballot::{BallotOpening, EncryptedBallot, TrackingCode, Verifi
 use dobush_crypto::record::{BoardEntry, Receipt};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::board::{Appender, Boards, Election, millis};
-use crate::casting::{CastContext, cast_gates};
-use crate::clock::Clock;
+use crate::board_log::{Appender, Boards};
+use crate::cast::gate::{CastContext, cast_gates};
+use crate::clock::{Clock, millis};
+use crate::close::shards::ShardTotals;
 use crate::db::{AnyConnection, Db};
 use crate::domain::RevotePolicy;
 use crate::error::ApiError;
+use crate::package::Election;
 use crate::schema::{ballot_ciphertexts, ballots, board_entries};
-use crate::tally::ShardTotals;
 
 /// Largest group.
 const MAX_GROUP: usize = 256;
@@ -634,7 +635,7 @@ impl<'j> Group<'_, 'j> {
             }
         }
         insert_ciphertexts(c, self.campaign, &ciphertexts)?;
-        crate::tally::mark_issued_many(c, self.campaign, &issued, now_secs)
+        super::issuance::mark_issued_many(c, self.campaign, &issued, now_secs)
     }
 }
 

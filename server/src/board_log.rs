@@ -1,6 +1,7 @@
-//! The public bulletin board of every campaign (docs/protocol/10-board.md): an append-only
+//! The log of every campaign's public bulletin board (docs/protocol/10-board.md): an append-only
 //! RFC 9162 Merkle log whose leaves are the exact entry lines stored in `board_entries`, with
-//! tree heads signed by the board key (Ed25519) and stored in `tree_heads`.
+//! tree heads signed by the board key (Ed25519) and stored in `tree_heads`. Its settings are
+//! `configuration::BoardSettings` (`[board]`), its public HTTP API `routes::board`.
 //!
 //! # Memory and database never diverge
 //!
@@ -25,39 +26,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use anyhow::Context;
 use diesel::prelude::*;
 use dobush_crypto::board::{BoardKey, SignedTreeHead, TreeHead, leaf_hash};
-use dobush_crypto::context::ElectionContext;
-use dobush_crypto::record::{Board, BoardEntry, ElectionPackage};
-use serde::Deserialize;
+use dobush_crypto::record::{Board, BoardEntry};
 
+use crate::clock::millis;
 use crate::db::{AnyConnection, write_transaction};
 use crate::error::ApiError;
+use crate::package::{Election, load_election};
 use crate::schema::{board_entries, tree_heads};
-
-diesel::table! {
-    /// The election package of a campaign (migration `2026-11-21-000002_election_packages`).
-    election_packages (campaign_id) {
-        campaign_id -> Text,
-        package -> Text,
-        created_at -> BigInt,
-    }
-}
-
-/// `[board]` settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BoardSettings {
-    /// File holding the board's Ed25519 secret seed (64 hex digits). Generated, with a warning,
-    /// if it does not exist.
-    pub key_path: String,
-    /// Shard rows per ballot style for the encrypted totals kept at cast time (`crate::tally`).
-    pub totals_shards: u32,
-}
-
-impl Default for BoardSettings {
-    fn default() -> Self {
-        Self { key_path: "./data/board.key".into(), totals_shards: crate::tally::DEFAULT_SHARDS }
-    }
-}
 
 /// Reads the board key from `path`, or generates it there (mode 0600) with a warning. Safe when
 /// several processes start at once: the key is written to a temporary file and then linked into
@@ -97,15 +72,6 @@ pub fn load_or_generate_key(path: &Path) -> anyhow::Result<BoardKey> {
     Ok(BoardKey::from_bytes(&seed))
 }
 
-/// A campaign's installed election: the package and the context it yields.
-#[derive(Debug)]
-pub struct Election {
-    /// The package as published.
-    pub package: ElectionPackage,
-    /// The context ballots are verified against.
-    pub context: ElectionContext,
-}
-
 #[derive(Default)]
 struct CampaignBoard {
     board: Board,
@@ -133,11 +99,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn corrupt(what: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("board: {what}"))
-}
-
-/// Milliseconds since the epoch as the `u64` of tree heads.
-pub fn millis(now: chrono::DateTime<chrono::Utc>) -> u64 {
-    u64::try_from(now.timestamp_millis()).unwrap_or(0)
 }
 
 impl Boards {
@@ -437,7 +398,7 @@ impl Appender<'_> {
 
     /// [`Appender::append_later`] for an entry already serialised (its `kind` the entry's
     /// `type`): a cast's entry is serialised by its request's task, not by the committer
-    /// (`crate::commit::CastJob::new`).
+    /// (`crate::cast::commit::CastJob::new`).
     pub fn append_line_later(
         &mut self,
         line: String,
@@ -577,24 +538,6 @@ fn sync(c: &mut AnyConnection, id: &str, cb: &mut CampaignBoard) -> Result<Optio
         cb.stale = false;
     }
     Ok(state.latest_head_ms.and_then(|t| u64::try_from(t).ok()))
-}
-
-/// Loads and checks the election package of a campaign.
-pub fn load_election(c: &mut AnyConnection, id: &str) -> Result<Election, ApiError> {
-    let text: Option<String> = election_packages::table
-        .filter(election_packages::campaign_id.eq(id))
-        .select(election_packages::package)
-        .first(c)
-        .optional()?;
-    let Some(text) = text else {
-        return Err(ApiError::conflict(
-            "no_election_key",
-            "no election package (joint key) is installed for this campaign",
-        ));
-    };
-    let package: ElectionPackage = serde_json::from_str(&text).map_err(corrupt)?;
-    let context = package.context().map_err(corrupt)?;
-    Ok(Election { package, context })
 }
 
 /// Every head issued for a campaign, in order (the context is the election's base hash).

@@ -1,0 +1,160 @@
+//! A campaign's election package (docs/record-format.md §Election package): built from the public
+//! outcome of its key ceremony and the manifest, installed, and loaded with the election context
+//! it yields.
+
+use diesel::prelude::*;
+use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
+use dobush_crypto::manifest::Manifest;
+use dobush_crypto::record::{ElectionPackage, PublishedKeyHolder, RECORD_VERSION};
+use serde_json::json;
+
+use crate::audit;
+use crate::ceremony::store::CompletedCeremony;
+use crate::db::AnyConnection;
+use crate::domain::CampaignState;
+use crate::error::ApiError;
+use crate::models::load_campaign;
+use crate::schema::{ballot_styles, campaigns, election_packages};
+
+fn corrupt(what: impl std::fmt::Display) -> ApiError {
+    ApiError::Unexpected(anyhow::anyhow!("election package: {what}"))
+}
+
+/// A campaign's installed election: the package and the context it yields.
+#[derive(Debug)]
+pub struct Election {
+    /// The package as published.
+    pub package: ElectionPackage,
+    /// The context ballots are verified against.
+    pub context: ElectionContext,
+}
+
+/// Loads and checks the election package of a campaign.
+pub fn load_election(c: &mut AnyConnection, id: &str) -> Result<Election, ApiError> {
+    let text: Option<String> = election_packages::table
+        .filter(election_packages::campaign_id.eq(id))
+        .select(election_packages::package)
+        .first(c)
+        .optional()?;
+    let Some(text) = text else {
+        return Err(ApiError::conflict(
+            "no_election_key",
+            "no election package (joint key) is installed for this campaign",
+        ));
+    };
+    let package: ElectionPackage = serde_json::from_str(&text).map_err(corrupt)?;
+    let context = package.context().map_err(corrupt)?;
+    Ok(Election { package, context })
+}
+
+/// The election package of campaign `id` from its completed key ceremony and `manifest`: the
+/// base hash recomputed and checked, the extended hash computed, the server's board key
+/// (`board_key`) added.
+pub fn build_package(
+    board_key: [u8; 32],
+    id: &str,
+    manifest: Manifest,
+    done: &CompletedCeremony,
+) -> Result<ElectionPackage, ApiError> {
+    if manifest.campaign_id != id {
+        return Err(ApiError::invalid("manifest.campaign_id", format!("must be this campaign's id {id}")));
+    }
+    manifest.validate().map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
+    let key_holders: Vec<PublishedKeyHolder> = done
+        .key_holders
+        .iter()
+        .map(|k| PublishedKeyHolder { index: k.index, signing_key: k.signing_key.0, comm_key: k.comm_key })
+        .collect();
+    let identities: Vec<KeyHolderIdentity> =
+        key_holders.iter().map(|k| KeyHolderIdentity { signing_key: k.signing_key, comm_key: k.comm_key }).collect();
+    let threshold = done.params.t();
+    let base = base_hash(id, threshold, &identities);
+    if base != done.base_hash {
+        return Err(ApiError::Unexpected(anyhow::anyhow!(
+            "the stored base hash of campaign {id} is not that of its key-holders"
+        )));
+    }
+    let joint_key = done.outcome.joint_key;
+    let ctx = ElectionContext::new(base, joint_key, manifest.clone())
+        .map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
+    let package = ElectionPackage {
+        version: RECORD_VERSION.into(),
+        manifest,
+        threshold,
+        key_holders,
+        joint_key,
+        base_hash: base,
+        extended_hash: *ctx.extended_hash(),
+        board_key,
+    };
+    package.context().map_err(|e| ApiError::invalid("key_holders", e.to_string()))?;
+    Ok(package)
+}
+
+/// Stores `package` as campaign `cid`'s election package inside the caller's write transaction
+/// (the campaign must be in state `key_ceremony`, its ceremony complete with this package's key,
+/// and every ballot style of the campaign in the manifest), sets the campaign's election key and
+/// makes the package's manifest the campaign's (from then on the manifest changes only with the
+/// package: [`installed`]), and audits it. The caller then drops the cached election (`Boards::forget`).
+pub fn store_package(
+    c: &mut AnyConnection,
+    cid: &str,
+    pkg: &ElectionPackage,
+    actor: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let text = serde_json::to_string(pkg).map_err(|e| ApiError::Unexpected(e.into()))?;
+    let row = load_campaign(c, cid)?;
+    let st = row.state()?;
+    if st != CampaignState::KeyCeremony {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!(
+                "the election package is installed in state key_ceremony; the campaign is in state {}",
+                st.as_str()
+            ),
+        ));
+    }
+    let done = crate::ceremony::store::require_complete(c, cid, "the election package")?;
+    if done.outcome.joint_key != pkg.joint_key || done.base_hash != pkg.base_hash {
+        return Err(ApiError::conflict(
+            "ceremony_changed",
+            "the key ceremony changed meanwhile; install the package again",
+        ));
+    }
+    let codes: Vec<String> =
+        ballot_styles::table.filter(ballot_styles::campaign_id.eq(cid)).select(ballot_styles::code).load(c)?;
+    if let Some(missing) = codes.iter().find(|code| pkg.manifest.style(code).is_none()) {
+        return Err(ApiError::invalid(
+            "manifest.ballot_styles",
+            format!("the campaign's ballot style {missing} is missing"),
+        ));
+    }
+    diesel::delete(election_packages::table.filter(election_packages::campaign_id.eq(cid))).execute(c)?;
+    diesel::insert_into(election_packages::table)
+        .values((
+            election_packages::campaign_id.eq(cid),
+            election_packages::package.eq(&text),
+            election_packages::created_at.eq(now),
+        ))
+        .execute(c)?;
+    // the package's manifest is the campaign's: one manifest (the one ballots are bound to)
+    let manifest = serde_json::to_string(&pkg.manifest).map_err(|e| ApiError::Unexpected(e.into()))?;
+    diesel::update(campaigns::table.filter(campaigns::id.eq(cid)))
+        .set((campaigns::election_public_key.eq(pkg.joint_key.0.to_hex()), campaigns::manifest.eq(&manifest)))
+        .execute(c)?;
+    let details = json!({
+        "base_hash": hex::encode(pkg.base_hash), "extended_hash": hex::encode(pkg.extended_hash),
+        "threshold": pkg.threshold, "key_holders": pkg.key_holders.len(),
+        "board_key": hex::encode(pkg.board_key), "manifest_hash": hex::encode(pkg.manifest.hash()),
+    });
+    audit::append(c, now, actor, "campaign.election_package", Some(cid), &details)?;
+    Ok(())
+}
+
+/// Whether campaign `id` has an election package installed. While it has, the campaign's manifest
+/// is the package's and changes only by installing the package again.
+pub fn installed(c: &mut AnyConnection, id: &str) -> Result<bool, ApiError> {
+    let n: i64 = election_packages::table.filter(election_packages::campaign_id.eq(id)).count().get_result(c)?;
+    Ok(n > 0)
+}

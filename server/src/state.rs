@@ -1,0 +1,45 @@
+//! The shared state of every request, and how a handler or an extractor finds it.
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, web};
+
+use crate::auth::oidc::Oidc;
+use crate::auth::session::SessionKeys;
+use crate::clock::Clock;
+use crate::configuration::Settings;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+
+/// Shared state of every request.
+pub struct AppState {
+    /// Database pool.
+    pub db: Db,
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// The clock for every deadline and window decision.
+    pub clock: Arc<dyn Clock>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Session token keys.
+    pub sessions: SessionKeys,
+    /// The OIDC relying party.
+    pub oidc: Oidc,
+    /// Rate limiter.
+    pub limiter: RateLimiter,
+    /// Every campaign's bulletin board and the board key.
+    pub boards: Arc<crate::board_log::Boards>,
+    /// Ballot verification, batched across concurrent requests.
+    pub verifier: crate::cast::batch::BatchVerifier,
+    /// Recording of verified ballots, committed in groups.
+    pub committer: crate::cast::commit::Committer,
+}
+
+/// The application state of a request.
+pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))
+}
