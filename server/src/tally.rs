@@ -4,8 +4,8 @@
 
 use diesel::prelude::*;
 use dobush_crypto::dlog::DlogTable;
-use dobush_crypto::tally::ContestResult;
 use dobush_crypto::signature::VerifyingKey;
+use dobush_crypto::tally::ContestResult;
 use dobush_crypto::tally::ContestTotals;
 use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, VerifiedDecryptionShare, combine};
 use dobush_crypto::threshold::dkg::{self, CeremonyTranscript};
