@@ -20,6 +20,9 @@ mod prover;
 mod transcript;
 mod verifier;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
