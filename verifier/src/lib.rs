@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod protocol;
 pub mod record;
 pub mod report;
+pub mod shuffle;
 pub mod sigma;
 pub mod transcript;
 pub mod watch;
