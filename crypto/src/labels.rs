@@ -49,6 +49,14 @@ pub const DS_DKG_COMPLAINT: &[u8] = b"dkg-complaint";
 pub const DS_DKG_MESSAGE: &[u8] = b"dkg-message";
 /// Partial decryption proof.
 pub const DS_DECRYPTION_SHARE: &[u8] = b"decryption-share";
+/// Proof of a shuffle of rows of ciphertexts (`docs/protocol/12-shuffle.md`).
+pub const DS_SHUFFLE: &[u8] = b"shuffle";
+/// Hash-to-group prefix of the shuffle's permutation-commitment generators `h_i` (12-shuffle.md, SH-G1).
+pub const SHUFFLE_GENERATOR: &[u8] = b"dobush/v1/shuffle/generator";
+/// Hash-to-group prefix of the base `ĥ` of the shuffle's commitment chain (12-shuffle.md, SH-G2).
+pub const SHUFFLE_CHAIN_BASE: &[u8] = b"dobush/v1/shuffle/chain-base";
+/// SHA-512 prefix of the shuffle's per-row challenges `u_j` (12-shuffle.md, SH-C1).
+pub const SHUFFLE_CHALLENGE: &[u8] = b"dobush/v1/shuffle/u";
 /// Credential secret derivation from the recovery seed.
 pub const CREDENTIAL_SEED: &[u8] = b"dobush/v1/credential-seed";
 /// Fingerprints of public keys shown to people.
@@ -264,3 +272,28 @@ pub const L_ZR: &[u8] = b"zr";
 pub const L_ZS: &[u8] = b"zs";
 /// Message label `zx`.
 pub const L_ZX: &[u8] = b"zx";
+// Message labels of the shuffle proof (docs/protocol/12-shuffle.md §Transcript and challenges).
+/// Message label `cc`.
+pub const L_CC: &[u8] = b"cc";
+/// Message label `pc`.
+pub const L_PC: &[u8] = b"pc";
+/// Message label `purpose`.
+pub const L_PURPOSE: &[u8] = b"purpose";
+/// Message label `rows`.
+pub const L_ROWS: &[u8] = b"rows";
+/// Message label `t1`.
+pub const L_T1: &[u8] = b"t1";
+/// Message label `t2`.
+pub const L_T2: &[u8] = b"t2";
+/// Message label `t3`.
+pub const L_T3: &[u8] = b"t3";
+/// Message label `t4a`.
+pub const L_T4A: &[u8] = b"t4a";
+/// Message label `t4b`.
+pub const L_T4B: &[u8] = b"t4b";
+/// Message label `th`.
+pub const L_TH: &[u8] = b"th";
+/// Message label `u`.
+pub const L_U: &[u8] = b"u";
+/// Message label `width`.
+pub const L_WIDTH: &[u8] = b"width";

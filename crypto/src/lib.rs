@@ -24,6 +24,7 @@ pub mod manifest;
 pub mod proofs;
 pub mod record;
 pub mod shmt;
+pub mod shuffle;
 pub mod signature;
 pub mod tally;
 pub mod threshold;

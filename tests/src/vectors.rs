@@ -10,6 +10,7 @@ use dobush_crypto::elgamal::{Nonce, SecretKey, encrypt_with_nonce};
 use dobush_crypto::group::{generator_g, generator_h, hash_to_group, random_scalar};
 use dobush_crypto::labels;
 use dobush_crypto::manifest::Manifest;
+use dobush_crypto::shuffle::{Rows, ShuffleStatement, prove_shuffle, shuffle_rows};
 use dobush_crypto::signature::{SigningKey, fingerprint_of_bytes};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -90,6 +91,47 @@ fn ballot_vector(ctx: &ElectionContext, cred_seed: [u8; 16], plaintext: Plaintex
         "tracking_code": verified.tracking_code().to_hex(),
         "tracking_code_short": verified.tracking_code().short(),
         "opening": secrets.open(),
+    })
+}
+
+/// A shuffle of four rows of width 3 in the pilot election (docs/protocol/12-shuffle.md): the
+/// inputs encrypt 0 … 11 with nonces from seed 20, the shuffle draws from seed 21 and the proof
+/// from seed 22. The generators h_0 … h_3 and ĥ are listed for implementers (SH-G1, SH-G2).
+fn shuffle_vector() -> Value {
+    let (ctx, _) = election(pilot_manifest());
+    let pk = *ctx.joint_key();
+    let mut rng = seeded(20);
+    let cts = (0..12u64)
+        .map(|m| encrypt_with_nonce(&pk, m, &Nonce::generate(&mut rng)))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let input = Rows::new(3, cts).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let (output, secret) =
+        shuffle_rows(&mut seeded(21), &pk, &input).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let purpose = "filter/ballots";
+    let stmt = ShuffleStatement { context: ctx.extended_hash(), purpose, pk: &pk, input: &input, output: &output };
+    let proof = prove_shuffle(&mut seeded(22), &stmt, &secret).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let generator = |prefix: &[u8], index: Option<u64>| {
+        let mut x = [prefix, ctx.extended_hash(), &(purpose.len() as u64).to_le_bytes(), purpose.as_bytes()].concat();
+        if let Some(i) = index {
+            x.extend(i.to_le_bytes());
+        }
+        hexp(&hash_to_group(&x))
+    };
+    json!({
+        "description": "A shuffle of 4 rows of 3 ciphertexts and its proof (docs/protocol/12-shuffle.md). Input row j, column k encrypts 3j + k.",
+        "rng": "inputs' nonces: Nonce::generate(ChaCha20Rng::from_seed([20; 32])) in order; shuffle_rows: ChaCha20Rng::from_seed([21; 32]); prove_shuffle: ChaCha20Rng::from_seed([22; 32])",
+        "context": hex::encode(ctx.extended_hash()),
+        "context_is": "the extended hash of the pilot election (ballots-pilot.json)",
+        "purpose": purpose,
+        "joint_key": pk,
+        "generators": (0..4).map(|i| generator(b"dobush/v1/shuffle/generator", Some(i))).collect::<Vec<_>>(),
+        "chain_base": generator(b"dobush/v1/shuffle/chain-base", None),
+        "input": input,
+        "permutation": secret.permutation(),
+        "nonces": secret.nonces().iter().map(|x| hex::encode(x.as_bytes())).collect::<Vec<_>>(),
+        "output": output,
+        "proof": proof,
     })
 }
 
@@ -182,5 +224,10 @@ pub fn generate() -> Vec<(&'static str, String)> {
         "ballots": [ballot_vector(&wctx, [0x55; 16], wp, 13)],
     });
 
-    vec![("group.json", pretty(&group)), ("ballots-pilot.json", pretty(&pilot)), ("ballots-wide.json", pretty(&wide))]
+    vec![
+        ("group.json", pretty(&group)),
+        ("ballots-pilot.json", pretty(&pilot)),
+        ("ballots-wide.json", pretty(&wide)),
+        ("shuffle.json", pretty(&shuffle_vector())),
+    ]
 }

@@ -31,6 +31,7 @@ pub mod manifest;
 pub mod record;
 pub mod registry;
 pub mod report;
+pub mod shuffle;
 pub mod sigma;
 pub mod transcript;
 pub mod watch;

@@ -4,6 +4,7 @@
 mod differential;
 mod e2e;
 mod schemas;
+mod shuffle;
 mod vectors;
 mod verifier;
 mod verifier_decryption;
