@@ -16,6 +16,18 @@ if cargo tree -p dobush-verifier --edges normal --prefix none --format '{p}' 2>/
   exit 1
 fi
 
+# crypto does no I/O (ARCHITECTURE.md): no runtime, database, web or network crate in its
+# dependency tree, and no file, network, process or environment access in its source.
+if cargo tree -p dobush-crypto --edges normal --prefix none --format '{p}' 2>/dev/null \
+    | grep -E '^(tokio|mio|diesel|actix[a-z_-]*|hyper|reqwest|async-std|libsqlite3-sys|pq-sys) ' >/dev/null; then
+  echo "dobush-crypto depends on an I/O crate; it must do no I/O" >&2
+  exit 1
+fi
+if grep -rnE 'std::(fs|net|process|env)\b|File::(open|create)' crypto/src >&2; then
+  echo "dobush-crypto's source does I/O (above); it must not" >&2
+  exit 1
+fi
+
 step "rustfmt, clippy"
 # The workspace's format (rustfmt.toml) and lints (clippy.toml; the crates deny unwrap, expect and
 # panic outside tests): any warning fails, as a failing test does.
