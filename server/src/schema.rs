@@ -96,6 +96,7 @@ diesel::table! {
         board_index -> Nullable<BigInt>,
         superseded_by -> Nullable<BigInt>,
         received_at -> BigInt,
+        ballot_uid -> Nullable<Text>,
     }
 }
 

@@ -21,7 +21,7 @@
 //! should stand in their way.
 //!
 //! Each cast of a group gets exactly the answer it would get alone, in the same order: the
-//! refusals (`duplicate_ballot`, `ciphertext_replayed`, `already_voted`, the gate's) are decided
+//! refusals (`duplicate_ballot`, `duplicate_ballot_id`, `ciphertext_replayed`, `already_voted`, the gate's) are decided
 //! before any of its rows is written, so a refused cast writes nothing and does not disturb the
 //! others; under `last_counts` a later cast of the same voter in the group supersedes the earlier
 //! one exactly as if it had come in a later transaction. If the group's transaction fails for any
@@ -337,6 +337,8 @@ struct Counted<'j> {
 struct Group<'a, 'j> {
     campaign: &'a str,
     tracking_codes: HashSet<String>,
+    /// Ballot ids (hex) taken by a cast or challenged ballot.
+    ballot_ids: HashSet<String>,
     ciphertexts: HashSet<String>,
     counted: HashMap<String, Counted<'j>>,
     /// The board index the next entry gets.
@@ -460,6 +462,17 @@ impl<'j> Group<'_, 'j> {
                 .into_iter()
                 .collect()
         };
+        // A ballot id is drawn by the device, so a modified client can copy another ballot's: two
+        // ballots with one id would make the record fail uniqueness (V09) and stop the tally
+        // (issue 18). Looked up always: a copied id comes with fresh ciphertexts.
+        let ids: Vec<String> = jobs.iter().map(|j| hex::encode(j.verified.ballot().ballot_id)).collect();
+        let ballot_ids: HashSet<String> = ballots::table
+            .filter(ballots::campaign_id.eq(campaign))
+            .filter(ballots::ballot_uid.eq_any(&ids))
+            .select(ballots::ballot_uid.assume_not_null())
+            .load::<String>(c)?
+            .into_iter()
+            .collect();
         let pins: Vec<&str> = jobs.iter().map(|j| j.pin.as_str()).collect();
         let counted = ballots::table
             .filter(ballots::campaign_id.eq(campaign))
@@ -493,7 +506,15 @@ impl<'j> Group<'_, 'j> {
                 }
             })
             .collect::<Result<HashMap<_, _>, ApiError>>()?;
-        Ok(Group { campaign, tracking_codes, ciphertexts, counted, next_index: board_size, rows: Vec::new() })
+        Ok(Group {
+            campaign,
+            tracking_codes,
+            ballot_ids,
+            ciphertexts,
+            counted,
+            next_index: board_size,
+            rows: Vec::new(),
+        })
     }
 
     /// The checks of one cast against the database and the group's earlier casts, in the order
@@ -520,6 +541,10 @@ impl<'j> Group<'_, 'j> {
                 "ciphertext_replayed",
                 "a ciphertext of this ballot was submitted before (a copied, replayed or challenged ballot cannot be cast)",
             ));
+        }
+        // after the ciphertexts: a replayed ballot re-signed keeps its id, and is named as replayed
+        if self.ballot_ids.contains(&hex::encode(b.ballot_id)) {
+            return Err(duplicate_ballot_id());
         }
         let previous = match (&job.opening, gate.revote_policy, self.counted.get(&job.pin)) {
             (Some(_), _, _) | (None, _, None) => None,
@@ -560,6 +585,7 @@ impl<'j> Group<'_, 'j> {
         }
         let n = self.rows.len();
         self.tracking_codes.insert(a.tracking_code.to_hex());
+        self.ballot_ids.insert(hex::encode(b.ballot_id));
         self.ciphertexts.extend(a.ciphertexts.iter().cloned());
         if !challenged {
             let counted =
@@ -659,12 +685,12 @@ fn insert_ballots(
     use diesel::sql_types::{BigInt, Text};
     let bad = |what: String| diesel::result::Error::DeserializationError(what.into());
     let mut ids = HashMap::with_capacity(rows.len());
-    // 7 parameters a row: well under SQLite's 32,766 per statement
+    // 8 parameters a row: well under SQLite's 32,766 per statement
     for chunk in rows.chunks(1024) {
         let sql = format!(
             "INSERT INTO ballots (campaign_id, pin, credential_id, ballot_style, tracking_code, status, received_at, \
-             board_index) VALUES {} RETURNING id, board_index",
-            crate::db::values_rows(chunk.len(), 1, 7)
+             board_index, ballot_uid) VALUES {} RETURNING id, board_index",
+            crate::db::values_rows(chunk.len(), 1, 8)
         );
         let mut q = diesel::sql_query(sql).into_boxed().bind::<Text, _>(campaign);
         for r in chunk {
@@ -676,7 +702,8 @@ fn insert_ballots(
                 .bind::<Text, _>(r.tracking_code.to_hex())
                 .bind::<Text, _>(r.status)
                 .bind::<BigInt, _>(received_at)
-                .bind::<BigInt, _>(board_index);
+                .bind::<BigInt, _>(board_index)
+                .bind::<Text, _>(hex::encode(r.job.verified.ballot().ballot_id));
         }
         for row in q.load::<Inserted>(c)? {
             ids.insert(row.board_index, row.id);
@@ -729,9 +756,19 @@ fn unique_refusal(e: &diesel::result::Error, policy: RevotePolicy) -> Option<Api
         })
     } else if violates(e, "ballots_tracking_code", "ballots.tracking_code") {
         Some(ApiError::conflict("duplicate_ballot", "this ballot was already submitted"))
+    } else if violates(e, "ballots_ballot_uid", "ballots.ballot_uid") {
+        Some(duplicate_ballot_id())
     } else {
         None
     }
+}
+
+/// The refusal of a ballot whose id another ballot of the campaign (cast or challenged) has.
+fn duplicate_ballot_id() -> ApiError {
+    ApiError::conflict(
+        "duplicate_ballot_id",
+        "another ballot already has this ballot id; make the ballot again (a fresh ballot id is drawn)",
+    )
 }
 
 /// True if `e` violates the unique index named `pg_name` (PostgreSQL) / on `sqlite_column`.

@@ -177,9 +177,48 @@ pub async fn install_package_and_open(
     (package, ceremony, member)
 }
 
+/// The OS's randomness, except that its first 16-byte draw (the ballot id) is the given one.
+struct FirstDraw(Option<[u8; 16]>);
+
+impl rand::RngCore for FirstDraw {
+    fn next_u32(&mut self) -> u32 {
+        OsRng.next_u32()
+    }
+    fn next_u64(&mut self) -> u64 {
+        OsRng.next_u64()
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        match self.0.take() {
+            Some(id) if dest.len() == id.len() => dest.copy_from_slice(&id),
+            _ => OsRng.fill_bytes(dest),
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rand::CryptoRng for FirstDraw {}
+
 impl Election {
     /// A ballot of voter `v` for option `choice`.
     pub fn ballot(&self, v: usize, choice: usize) -> (EncryptedBallot, BallotSecrets) {
+        self.ballot_with(v, choice, &mut OsRng)
+    }
+
+    /// A ballot of voter `v` for option `choice` whose ballot id is `id` (a modified client draws
+    /// the id it likes: 08-ballot.md lets the device draw it).
+    pub fn ballot_with_id(&self, v: usize, choice: usize, id: [u8; 16]) -> (EncryptedBallot, BallotSecrets) {
+        self.ballot_with(v, choice, &mut FirstDraw(Some(id)))
+    }
+
+    fn ballot_with<R: rand::RngCore + rand::CryptoRng>(
+        &self,
+        v: usize,
+        choice: usize,
+        rng: &mut R,
+    ) -> (EncryptedBallot, BallotSecrets) {
         let n = self.ctx.manifest().contests[0].selection_count();
         let mut selections = vec![0u8; n];
         selections[choice] = 1;
@@ -187,7 +226,7 @@ impl Election {
             style: "main".into(),
             contests: vec![PlaintextContest { contest_id: "council".into(), selections }],
         };
-        encrypt_ballot(&self.ctx, self.creds[v].signing_key(), &p, &mut OsRng).unwrap()
+        encrypt_ballot(&self.ctx, self.creds[v].signing_key(), &p, rng).unwrap()
     }
 
     pub async fn cast(&self, v: usize, b: &Value) -> reqwest::Response {
@@ -459,6 +498,53 @@ async fn a_challenged_ballot_is_posted_and_can_never_be_cast(b: Backend) {
     assert_eq!(e.statuses(VOTER2).await, vec!["challenged", "counted"]);
 }
 
+/// The campaign's ballot ids on the board, in board order.
+async fn board_ballot_ids(e: &Election) -> Vec<String> {
+    e.board_lines()
+        .await
+        .iter()
+        .filter_map(|l| match serde_json::from_str(l).unwrap() {
+            BoardEntry::Ballot { ballot, .. } | BoardEntry::Challenged { ballot, .. } => {
+                Some(hex::encode(ballot.ballot_id))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Issue 18: a modified client casts a valid ballot of its own voter under another voter's ballot
+/// id. Accepted, it made the record fail uniqueness (V09) and the key-holders refuse to tally: one
+/// voter blocked the tally. It is refused at cast and at challenge time, whichever came first.
+async fn a_ballot_id_taken_by_another_ballot_is_refused(b: Backend) {
+    let e = open_election(b, "last_counts").await;
+    let (first, _) = e.ballot(0, 0);
+    assert_eq!(e.cast(0, &serde_json::to_value(&first).unwrap()).await.status(), 201);
+    // another voter's valid ballot (its own credential, fresh ciphertexts) under the same id
+    let (copy, copy_secrets) = e.ballot_with_id(1, 1, first.ballot_id);
+    let body = assert_error(e.cast(1, &serde_json::to_value(&copy).unwrap()).await, 409, "duplicate_ballot_id").await;
+    assert!(body["message"].as_str().unwrap().contains("ballot id"), "{body}");
+    // nor as a Benaloh check
+    let path = format!("/api/campaigns/{}/challenges", e.id);
+    let r = e.voters[1].post(&path, &json!({ "ballot": copy, "opening": copy_secrets.open() })).await;
+    assert_error(r, 409, "duplicate_ballot_id").await;
+    // nor the voter's own re-vote (last_counts) under the id of its counted ballot
+    let (again, _) = e.ballot_with_id(0, 2, first.ballot_id);
+    assert_error(e.cast(0, &serde_json::to_value(&again).unwrap()).await, 409, "duplicate_ballot_id").await;
+    assert!(e.statuses(VOTER2).await.is_empty());
+    assert_eq!(e.statuses(VOTER1).await, ["counted"]);
+    // a challenged ballot's id is taken too: a later cast under it is refused
+    let (checked, checked_secrets) = e.ballot(2, 0);
+    let r = e.voters[2].post(&path, &json!({ "ballot": checked, "opening": checked_secrets.open() })).await;
+    assert_eq!(r.status(), 201);
+    let (copy, _) = e.ballot_with_id(1, 1, checked.ballot_id);
+    assert_error(e.cast(1, &serde_json::to_value(&copy).unwrap()).await, 409, "duplicate_ballot_id").await;
+    // the voter's own fresh ballot is still accepted, and the board holds each id once
+    assert_eq!(e.cast(1, &serde_json::to_value(&e.ballot(1, 1).0).unwrap()).await.status(), 201);
+    let ids = board_ballot_ids(&e).await;
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ids.iter().collect::<std::collections::HashSet<_>>().len(), ids.len(), "{ids:?}");
+}
+
 /// The jobs of a group commit for `e`'s election.
 async fn jobs(
     e: &Election,
@@ -576,6 +662,31 @@ async fn one_group_supersedes_within_itself_under_last_counts(b: Backend) {
     let (kept, count) = e.app.with_db(move |c| dobush_server::close::shards::shard_totals(c, &id, &ctx).unwrap()).await;
     assert_eq!(count, 2);
     assert_eq!(serde_json::to_value(kept).unwrap(), serde_json::to_value(expected.totals().unwrap()).unwrap());
+}
+
+/// Two ballots of different voters with one ballot id in one group commit: the first is recorded,
+/// the second refused, exactly as if it had come alone after it.
+async fn one_group_refuses_a_second_ballot_with_the_same_ballot_id(b: Backend) {
+    let e = open_election(b, "forbidden").await;
+    let (x, _) = e.ballot(0, 0);
+    let (y, _) = e.ballot_with_id(1, 1, x.ballot_id);
+    let (z, z_secrets) = e.ballot_with_id(2, 2, x.ballot_id);
+    let (w, _) = e.ballot(2, 1);
+    let group = jobs(
+        &e,
+        vec![(VOTER1, &x, None), (VOTER2, &y, None), (VOTER3, &z, Some(z_secrets.open())), (VOTER3, &w, None)],
+    )
+    .await;
+    let answers = e.app.state.committer.record_together(&e.id, group).await.unwrap();
+    assert_eq!(codes(&answers), ["201", "duplicate_ballot_id", "duplicate_ballot_id", "201"]);
+    assert!(e.statuses(VOTER2).await.is_empty());
+    assert_eq!(e.statuses(VOTER3).await, ["counted"]);
+    // and across groups: a later group meets the stored id
+    let (v, _) = e.ballot_with_id(1, 2, x.ballot_id);
+    let answers = e.app.state.committer.record_together(&e.id, jobs(&e, vec![(VOTER2, &v, None)]).await).await.unwrap();
+    assert_eq!(codes(&answers), ["duplicate_ballot_id"]);
+    let ids = board_ballot_ids(&e).await;
+    assert_eq!(ids.len(), 2, "{ids:?}");
 }
 
 /// A voter's rows as (id, status, superseded_by, board_index), and the board's entries linked to
@@ -715,6 +826,8 @@ async fn a_failed_group_is_recorded_cast_by_cast(b: Backend) {
 }
 
 crate::backend_tests!(
+    a_ballot_id_taken_by_another_ballot_is_refused,
+    one_group_refuses_a_second_ballot_with_the_same_ballot_id,
     one_group_answers_each_cast_as_if_it_came_alone,
     a_failed_group_is_recorded_cast_by_cast,
     one_group_supersedes_within_itself_under_last_counts,

@@ -1,0 +1,2 @@
+DROP INDEX ballots_ballot_uid;
+ALTER TABLE ballots DROP COLUMN ballot_uid;
