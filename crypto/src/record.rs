@@ -15,7 +15,7 @@ use crate::signature::VerifyingKey;
 use crate::tally::ContestResult;
 
 /// The version of the record format and of every artefact in it.
-pub const RECORD_VERSION: &str = "dobush-record/1";
+pub const RECORD_VERSION: &str = "dobush-record/2";
 
 /// A credential on the frozen list, with the ballot style it may vote.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

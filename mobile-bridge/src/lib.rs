@@ -85,7 +85,7 @@ pub fn bridge_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
-/// The record format this bridge reads and writes (`dobush-record/1`).
+/// The record format this bridge reads and writes (`dobush-record/2`).
 #[uniffi::export]
 pub fn record_version() -> String {
     RECORD_VERSION.to_owned()

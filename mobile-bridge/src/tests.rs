@@ -109,7 +109,7 @@ fn committed_fixtures_are_up_to_date_and_verify() {
 #[test]
 fn bridge_and_record_versions() {
     assert_eq!(bridge_version(), env!("CARGO_PKG_VERSION"));
-    assert_eq!(record_version(), "dobush-record/1");
+    assert_eq!(record_version(), "dobush-record/2");
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn tampered_packages_are_rejected() {
         // Another joint key (a valid point: a key-holder's) with the published hashes.
         ("extended hash", edited_package(|p| p["joint_key"] = p["key_holders"][0]["comm_key"].clone())),
         ("base hash", edited_package(|p| p["threshold"] = json!(2))),
-        ("version", edited_package(|p| p["version"] = json!("dobush-record/0"))),
+        ("version", edited_package(|p| p["version"] = json!("dobush-record/1"))),
     ];
     for (what, json) in cases {
         match Election::load(json) {

@@ -47,7 +47,7 @@ def expect_error(kind, fn, *args):
 
 def test_versions():
     assert bridge.bridge_version() == "0.1.0"
-    assert bridge.record_version() == "dobush-record/1"
+    assert bridge.record_version() == "dobush-record/2"
 
 
 def test_load_election():

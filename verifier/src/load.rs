@@ -10,7 +10,7 @@ use crate::encoding::{Decoded, Invalid, Point, array, field, hex_n, point, strin
 use crate::manifest::{self, Manifest};
 
 /// The record version this verifier reads.
-pub const VERSION: &str = "dobush-record/1";
+pub const VERSION: &str = "dobush-record/2";
 
 /// The context: manifest, hashes, key, board key.
 pub struct Context {

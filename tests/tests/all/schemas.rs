@@ -64,7 +64,7 @@ fn records_and_boards_validate_against_the_schema_and_malformed_ones_do_not() {
     // malformed records: each refused, at the right place
     type Tamper = fn(&mut Value);
     let records: [(Tamper, &str); 6] = [
-        (|v| v["version"] = "dobush-record/2".into(), "record.json/version"),
+        (|v| v["version"] = "dobush-record/1".into(), "record.json/version"),
         (
             |v| v["package"]["joint_key"] = v["package"]["joint_key"].as_str().unwrap().to_uppercase().into(),
             "record.json/package/joint_key",

@@ -93,13 +93,16 @@ fn honest_records_verify() {
     }
 }
 
+/// `dobush-record/1` is dropped, not read beside `dobush-record/2`; nor is a later version.
 #[test]
 fn unknown_version_is_refused() {
     let c = election(ReVotePolicy::Forbidden);
-    let mut rec = c.record.clone();
-    rec.version = "dobush-record/2".into();
-    let r = check(&rec, c.board.lines());
-    assert_eq!(failing(&r), vec!["version"]);
+    for version in ["dobush-record/1", "dobush-record/3", ""] {
+        let mut rec = c.record.clone();
+        rec.version = version.into();
+        let r = check(&rec, c.board.lines());
+        assert_eq!(failing(&r), vec!["version"], "{version}");
+    }
 }
 
 #[test]

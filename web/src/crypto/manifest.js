@@ -11,7 +11,7 @@ import {
 import { LABELS, appendElement, challenge32, protocolTranscript } from './protocol.js';
 import { fingerprint } from './credential.js';
 
-export const RECORD_VERSION = 'dobush-record/1';
+export const RECORD_VERSION = 'dobush-record/2';
 
 // ---------------------------------------------------------------------------------------------
 // Parsing (the shapes serde accepts for the Rust structs).
