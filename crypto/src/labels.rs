@@ -297,3 +297,19 @@ pub const L_TH: &[u8] = b"th";
 pub const L_U: &[u8] = b"u";
 /// Message label `width`.
 pub const L_WIDTH: &[u8] = b"width";
+
+// The filter's building blocks (docs/protocol/13-revoting.md §7, §9.3).
+/// Batched Chaum–Pedersen proof of the filter (13-revoting.md §9.3).
+pub const DS_BATCHED_DLEQ: &[u8] = b"batched-dleq";
+/// Schnorr proof of a filter key share (13-revoting.md §7.1).
+pub const DS_FILTER_KEY: &[u8] = b"filter-key";
+/// Message label `run`: the filter run (13-revoting.md §6).
+pub const L_RUN: &[u8] = b"run";
+/// Message label `member`: a member of the filter quorum F.
+pub const L_MEMBER: &[u8] = b"member";
+/// Message label `filter`: the size of the filter quorum F.
+pub const L_FILTER: &[u8] = b"filter";
+/// Message label `prover`: the member of F who proves a filter key share (13-revoting.md §7.1).
+pub const L_PROVER: &[u8] = b"prover";
+/// Message label `Q`: an image `Q_i = y·P_i` in a batched Chaum–Pedersen proof.
+pub const L_CAP_Q: &[u8] = b"Q";

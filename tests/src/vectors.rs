@@ -7,7 +7,10 @@ use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, body_hash, encryp
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::credential::Credential;
 use dobush_crypto::elgamal::{Nonce, SecretKey, encrypt_with_nonce};
-use dobush_crypto::group::{generator_g, generator_h, hash_to_group, random_scalar};
+use dobush_crypto::filter::dleq::{BatchStatement, BatchedDleqProof, Purpose, RunContext, weights, weights_seed};
+use dobush_crypto::group::{
+    GroupElement, generator_g, generator_h, hash_to_group, mul_base, random_nonzero_scalar, random_scalar,
+};
 use dobush_crypto::labels;
 use dobush_crypto::manifest::Manifest;
 use dobush_crypto::shuffle::{Rows, ShuffleStatement, prove_shuffle, shuffle_rows};
@@ -135,6 +138,53 @@ fn shuffle_vector() -> Value {
     })
 }
 
+/// A batched Chaum–Pedersen proof (docs/protocol/13-revoting.md §9.3) in the pilot election:
+/// member 2's tag shares of three ciphertexts (encrypting 0, 1, 2; nonces from seed 30), its
+/// secret from seed 31, the proof's nonce from seed 32. The seed of the weights and the first
+/// weights are listed for implementers.
+fn batched_dleq_vector() -> Value {
+    let (ctx, _) = election(pilot_manifest());
+    let pk = *ctx.joint_key();
+    let mut rng = seeded(30);
+    let mut bases = Vec::new();
+    for m in 0..3u64 {
+        let ct = encrypt_with_nonce(&pk, m, &Nonce::generate(&mut rng))
+            .unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+        bases.extend([*ct.alpha.point(), *ct.beta.point()]);
+    }
+    let y = random_nonzero_scalar(&mut seeded(31));
+    let key = GroupElement::from_point(mul_base(&y)).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let images: Vec<RistrettoPoint> = bases.iter().map(|p| y * p).collect();
+    let (run, style, purpose, member) = (1u64, "samarkandek", Purpose::TagRows, 2u32);
+    let st = BatchStatement {
+        run: RunContext { context: ctx.extended_hash(), run, style },
+        purpose,
+        member,
+        key: &key,
+        bases: &bases,
+        images: &images,
+    };
+    let proof =
+        BatchedDleqProof::prove(&st, &y, &mut seeded(32)).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let seed = weights_seed(&st).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    json!({
+        "description": "A batched Chaum–Pedersen proof (docs/protocol/13-revoting.md §9.3): Q_i = y·P_i for the α and β of three ciphertexts, A before B.",
+        "rng": "ciphertexts' nonces: Nonce::generate(ChaCha20Rng::from_seed([30; 32])); y: random_nonzero_scalar(ChaCha20Rng::from_seed([31; 32])); proof: ChaCha20Rng::from_seed([32; 32])",
+        "context": hex::encode(ctx.extended_hash()),
+        "context_is": "the extended hash of the pilot election (ballots-pilot.json)",
+        "run": run,
+        "style": style,
+        "purpose": purpose.as_str(),
+        "member": member,
+        "key": key,
+        "bases": bases.iter().map(hexp).collect::<Vec<_>>(),
+        "images": images.iter().map(hexp).collect::<Vec<_>>(),
+        "weights_seed": hex::encode(seed),
+        "weights": weights(&seed, bases.len()).iter().map(|e| hex::encode(e.as_bytes())).collect::<Vec<_>>(),
+        "proof": proof,
+    })
+}
+
 fn pretty(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
@@ -229,5 +279,6 @@ pub fn generate() -> Vec<(&'static str, String)> {
         ("ballots-pilot.json", pretty(&pilot)),
         ("ballots-wide.json", pretty(&wide)),
         ("shuffle.json", pretty(&shuffle_vector())),
+        ("filter-dleq.json", pretty(&batched_dleq_vector())),
     ]
 }
