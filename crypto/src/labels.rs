@@ -297,3 +297,23 @@ pub const L_TH: &[u8] = b"th";
 pub const L_U: &[u8] = b"u";
 /// Message label `width`.
 pub const L_WIDTH: &[u8] = b"width";
+
+// The pinned commission (docs/protocol/14-commission.md §Binding).
+/// Domain separator of the commission hash.
+pub const DS_COMMISSION: &[u8] = b"commission";
+/// Message label `member` (a member's 1-based position).
+pub const L_MEMBER: &[u8] = b"member";
+/// Message label `name` (a member's name as printed).
+pub const L_NAME: &[u8] = b"name";
+/// Message label `role`.
+pub const L_ROLE: &[u8] = b"role";
+/// Message label `identity-kind` (`ed25519`).
+pub const L_IDENTITY_KIND: &[u8] = b"identity-kind";
+/// Message label `identity` (the identity's bytes).
+pub const L_IDENTITY: &[u8] = b"identity";
+/// Message label `quorum-act`.
+pub const L_QUORUM_ACT: &[u8] = b"quorum-act";
+/// Message label `quorum`.
+pub const L_QUORUM: &[u8] = b"quorum";
+/// Message label and challenge label `commission-hash`.
+pub const L_COMMISSION_HASH: &[u8] = b"commission-hash";
