@@ -305,7 +305,8 @@ pub const DS_BATCHED_DLEQ: &[u8] = b"batched-dleq";
 pub const DS_FILTER_KEY: &[u8] = b"filter-key";
 /// Message label `run`: the filter run (13-revoting.md §6).
 pub const L_RUN: &[u8] = b"run";
-/// Message label `member`: a member of the filter quorum F.
+/// Message label `member`: a member of the filter quorum F, or a commission member's 1-based
+/// position (14-commission.md).
 pub const L_MEMBER: &[u8] = b"member";
 /// Message label `filter`: the size of the filter quorum F.
 pub const L_FILTER: &[u8] = b"filter";
@@ -313,3 +314,20 @@ pub const L_FILTER: &[u8] = b"filter";
 pub const L_PROVER: &[u8] = b"prover";
 /// Message label `Q`: an image `Q_i = y·P_i` in a batched Chaum–Pedersen proof.
 pub const L_CAP_Q: &[u8] = b"Q";
+// The pinned commission (docs/protocol/14-commission.md §Binding).
+/// Domain separator of the commission hash.
+pub const DS_COMMISSION: &[u8] = b"commission";
+/// Message label `name` (a member's name as printed).
+pub const L_NAME: &[u8] = b"name";
+/// Message label `role`.
+pub const L_ROLE: &[u8] = b"role";
+/// Message label `identity-kind` (`ed25519`).
+pub const L_IDENTITY_KIND: &[u8] = b"identity-kind";
+/// Message label `identity` (the identity's bytes).
+pub const L_IDENTITY: &[u8] = b"identity";
+/// Message label `quorum-act`.
+pub const L_QUORUM_ACT: &[u8] = b"quorum-act";
+/// Message label `quorum`.
+pub const L_QUORUM: &[u8] = b"quorum";
+/// Message label and challenge label `commission-hash`.
+pub const L_COMMISSION_HASH: &[u8] = b"commission-hash";

@@ -12,6 +12,7 @@
 
 pub mod ballot;
 pub mod board;
+pub mod commission;
 pub mod context;
 pub mod credential;
 pub mod dlog;

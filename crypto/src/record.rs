@@ -47,11 +47,11 @@ pub enum BoardEntry {
     /// one): [`credential_list_digest`] of the campaign id and that entry's exact bytes
     /// (`docs/protocol/10-board.md` §Credential list signatures).
     CredentialListSigned {
-        /// At least one signature; distinct public keys.
+        /// Distinct pinned members, at least the credential list quorum (14-commission.md).
         signatures: Vec<crate::election_protocol::MemberSignature>,
     },
     /// A credential replaced while voting is open by a recorded commission decision, signed by
-    /// members who signed the list ([`check_replacement_signatures`]).
+    /// at least the pinned commission's replacement quorum ([`check_replacement_signatures`]).
     CredentialReplaced {
         /// The revoked credential.
         old: VerifyingKey,
@@ -191,68 +191,30 @@ pub fn check_credential_list(
     Ok(())
 }
 
-/// Errors of [`check_credential_list_signatures`] and [`check_replacement_signatures`].
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum ListSignatureError {
-    /// No signature at all.
-    #[error("no commission member's signature")]
-    Unsigned,
-    /// A replacement signed by a key that did not sign the credential list.
-    #[error("{0} did not sign the credential list: only its signers sign replacements")]
-    NotAListSigner(String),
-    /// Two signatures by one key.
-    #[error("two signatures by the key of {0}")]
-    Duplicate(String),
-    /// A signature does not verify.
-    #[error(transparent)]
-    Signature(#[from] crate::election_protocol::SignatureError),
-}
-
-/// Checks the signatures of a `credential_list_signed` entry over the list entry's exact bytes:
-/// at least one, distinct keys, each valid.
+/// Checks the signatures of a `credential_list_signed` entry over the list entry's exact bytes
+/// against the pinned commission: distinct pinned members, each valid, at least the
+/// credential list's quorum (14-commission.md §Acceptance).
 pub fn check_credential_list_signatures(
+    commission: &crate::commission::Commission,
     campaign_id: &str,
     list_entry: &[u8],
     signatures: &[crate::election_protocol::MemberSignature],
-) -> Result<(), ListSignatureError> {
-    if signatures.is_empty() {
-        return Err(ListSignatureError::Unsigned);
-    }
+) -> Result<(), crate::commission::CommissionError> {
     let digest = credential_list_digest(campaign_id, list_entry);
-    let mut seen = std::collections::HashSet::new();
-    for s in signatures {
-        if !seen.insert(s.public_key) {
-            return Err(ListSignatureError::Duplicate(s.member.clone()));
-        }
-        s.verify_digest(&digest)?;
-    }
-    Ok(())
+    commission.check_act(crate::commission::Act::CredentialList, &digest, signatures)
 }
 
-/// Checks the signatures of a `credential_replaced` entry: at least one, distinct keys, each
-/// valid over [`credential_replacement_digest`] of the entry's fields, and each key one of
-/// `list_signers` (the public keys of the `credential_list_signed` entry).
+/// Checks the signatures of a `credential_replaced` entry over [`credential_replacement_digest`]
+/// of the entry's fields against the pinned commission: distinct pinned members, each valid, at
+/// least the replacement quorum (14-commission.md §Acceptance).
 pub fn check_replacement_signatures(
+    commission: &crate::commission::Commission,
     campaign_id: &str,
     (old, new, style, decision): (&VerifyingKey, &VerifyingKey, &str, &str),
     signatures: &[crate::election_protocol::MemberSignature],
-    list_signers: &[[u8; 32]],
-) -> Result<(), ListSignatureError> {
-    if signatures.is_empty() {
-        return Err(ListSignatureError::Unsigned);
-    }
+) -> Result<(), crate::commission::CommissionError> {
     let digest = credential_replacement_digest(campaign_id, old, new, style, decision);
-    let mut seen = std::collections::HashSet::new();
-    for s in signatures {
-        if !seen.insert(s.public_key) {
-            return Err(ListSignatureError::Duplicate(s.member.clone()));
-        }
-        if !list_signers.contains(&s.public_key) {
-            return Err(ListSignatureError::NotAListSigner(s.member.clone()));
-        }
-        s.verify_digest(&digest)?;
-    }
-    Ok(())
+    commission.check_act(crate::commission::Act::Replacement, &digest, signatures)
 }
 
 /// The `credential_replaced` entry with the signatures of `members` (tests and tools where the
@@ -334,6 +296,8 @@ pub struct ElectionPackage {
     /// The board's Ed25519 public key.
     #[serde(with = "bytes_hex")]
     pub board_key: [u8; 32],
+    /// The pinned commission (14-commission.md), bound into the extended hash.
+    pub commission: crate::commission::Commission,
 }
 
 /// Why a package or receipt was refused.
@@ -382,7 +346,8 @@ impl ElectionPackage {
         if base_hash(&self.manifest.campaign_id, self.threshold, &keys) != self.base_hash {
             return Err(RecordError::HashMismatch("base hash"));
         }
-        let ctx = ElectionContext::new(self.base_hash, self.joint_key, self.manifest.clone())?;
+        self.commission.validate().map_err(|e| DecodeError::Structure(e.to_string()))?;
+        let ctx = ElectionContext::new(self.base_hash, self.joint_key, self.manifest.clone(), self.commission.hash())?;
         if *ctx.extended_hash() != self.extended_hash {
             return Err(RecordError::HashMismatch("extended hash"));
         }

@@ -68,7 +68,7 @@ struct Fixture {
 
 fn fixture(rng: &mut ChaCha20Rng) -> Fixture {
     let sk = SecretKey::generate(rng);
-    let ctx = ElectionContext::new([7u8; 32], sk.public_key(), manifest()).unwrap();
+    let ctx = ElectionContext::new([7u8; 32], sk.public_key(), manifest(), [5u8; 32]).unwrap();
     Fixture { sk, ctx }
 }
 
@@ -159,12 +159,12 @@ fn ballot_is_bound_to_election_voter_style_and_contest() {
     let (b, _) = encrypt_ballot(&f.ctx, alice.signing_key(), &style1(2), &mut rng).unwrap();
 
     // Another election (other base hash) rejects it.
-    let other = ElectionContext::new([8u8; 32], f.sk.public_key(), manifest()).unwrap();
+    let other = ElectionContext::new([8u8; 32], f.sk.public_key(), manifest(), [5u8; 32]).unwrap();
     assert!(verify_ballot(&other, b.clone(), &mut rng).is_err());
     // Another manifest (one candidate renamed) rejects it.
     let mut m = manifest();
     m.contests[0].options[0].name = Localized::new([("ky", "Башка".to_owned())]);
-    let other = ElectionContext::new([7u8; 32], f.sk.public_key(), m).unwrap();
+    let other = ElectionContext::new([7u8; 32], f.sk.public_key(), m, [5u8; 32]).unwrap();
     assert!(verify_ballot(&other, b.clone(), &mut rng).is_err());
 
     // Copied to Bob: re-signing with Bob's credential does not help, the proofs name Alice.
@@ -376,7 +376,11 @@ mod package_and_receipt {
         let m = manifest();
         let base = base_hash(&m.campaign_id, 3, &keys);
         let pk = SecretKey::generate(rng).public_key();
-        let ctx = ElectionContext::new(base, pk, m.clone()).unwrap();
+        let members: Vec<ed25519_dalek::SigningKey> =
+            (0..3).map(|_| ed25519_dalek::SigningKey::generate(rng)).collect();
+        let commission =
+            dobush_crypto::commission::commission_of(&[("A", &members[0]), ("B", &members[1]), ("C", &members[2])]);
+        let ctx = ElectionContext::new(base, pk, m.clone(), commission.hash()).unwrap();
         let p = ElectionPackage {
             version: RECORD_VERSION.into(),
             manifest: m,
@@ -386,6 +390,7 @@ mod package_and_receipt {
             base_hash: base,
             extended_hash: *ctx.extended_hash(),
             board_key: board.public(),
+            commission,
         };
         (p, ctx)
     }
@@ -405,6 +410,23 @@ mod package_and_receipt {
         let mut bad = p.clone();
         bad.joint_key = SecretKey::generate(&mut rng).public_key();
         assert!(bad.context().is_err());
+        // the pinned commission is under the extended hash: a swapped member, a renamed one, a
+        // lowered quorum all change it (14-commission.md §Binding)
+        let mut bad = p.clone();
+        bad.commission.members[1].identity = dobush_crypto::commission::SigningIdentity::Ed25519 {
+            key: ed25519_dalek::SigningKey::generate(&mut rng).verifying_key().to_bytes(),
+        };
+        assert_eq!(bad.context().unwrap_err(), RecordError::HashMismatch("extended hash"));
+        let mut bad = p.clone();
+        bad.commission.members[2].name = "Mallory".into();
+        assert_eq!(bad.context().unwrap_err(), RecordError::HashMismatch("extended hash"));
+        let mut bad = p.clone();
+        bad.commission.quorum.protocol = 3;
+        assert_eq!(bad.context().unwrap_err(), RecordError::HashMismatch("extended hash"));
+        // and a section breaking its rules is refused before any hash (quorum not a majority)
+        let mut bad = p.clone();
+        bad.commission.quorum.replacement = 1;
+        assert!(matches!(bad.context(), Err(RecordError::Decode(_))));
         let mut bad = p;
         bad.version = "dobush-record/1".into(); // dropped, not read beside v2
         assert!(matches!(bad.context(), Err(RecordError::Version(_))));
@@ -575,9 +597,8 @@ mod election_protocol {
 
     #[test]
     fn the_commission_signs_the_credential_list_and_any_change_is_refused() {
-        use dobush_crypto::record::{
-            BoardEntry, ListSignatureError, ListedCredential, check_credential_list_signatures,
-        };
+        use dobush_crypto::commission::{CommissionError as E, commission_of};
+        use dobush_crypto::record::{BoardEntry, ListedCredential, check_credential_list_signatures};
         let mut rng = ChaCha20Rng::seed_from_u64(31);
         let credentials: Vec<ListedCredential> = (0..3)
             .map(|_| ListedCredential {
@@ -587,58 +608,61 @@ mod election_protocol {
             .collect();
         let entry = BoardEntry::CredentialList { credentials, count: 3, revoked: vec![] }.to_bytes().unwrap();
         let keys: Vec<ed25519_dalek::SigningKey> =
-            (0..2).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+            (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+        let c = commission_of(&[("member 0", &keys[0]), ("member 1", &keys[1]), ("member 2", &keys[2])]);
+        let check_credential_list_signatures =
+            |id: &str, e: &[u8], s: &[MemberSignature]| check_credential_list_signatures(&c, id, e, s);
         let digest = dobush_crypto::record::credential_list_digest("c1", &entry);
-        let sigs: Vec<MemberSignature> = keys
+        let sigs: Vec<MemberSignature> = keys[..2]
             .iter()
             .enumerate()
             .map(|(i, k)| MemberSignature::sign_digest(&digest, &format!("member {i}"), k))
             .collect();
         check_credential_list_signatures("c1", &entry, &sigs).unwrap();
         // another campaign, one changed byte of the list, a changed signature, a missing or repeated signer
-        assert!(matches!(check_credential_list_signatures("c2", &entry, &sigs), Err(ListSignatureError::Signature(_))));
+        assert!(matches!(check_credential_list_signatures("c2", &entry, &sigs), Err(E::Signature(_))));
         let mut changed = entry.clone();
         let last = changed.len() - 2;
         changed[last] ^= 1;
-        assert!(matches!(
-            check_credential_list_signatures("c1", &changed, &sigs),
-            Err(ListSignatureError::Signature(_))
-        ));
+        assert!(matches!(check_credential_list_signatures("c1", &changed, &sigs), Err(E::Signature(_))));
         let mut bad = sigs.clone();
         bad[0].signature[0] ^= 1;
-        assert!(matches!(check_credential_list_signatures("c1", &entry, &bad), Err(ListSignatureError::Signature(_))));
-        assert_eq!(check_credential_list_signatures("c1", &entry, &[]), Err(ListSignatureError::Unsigned));
+        assert!(matches!(check_credential_list_signatures("c1", &entry, &bad), Err(E::Signature(_))));
+        assert!(matches!(check_credential_list_signatures("c1", &entry, &[]), Err(E::QuorumNotReached { .. })));
+        assert!(matches!(check_credential_list_signatures("c1", &entry, &sigs[..1]), Err(E::QuorumNotReached { .. })));
+        let outsider = ed25519_dalek::SigningKey::generate(&mut rng);
+        let forged = vec![sigs[0].clone(), MemberSignature::sign_digest(&digest, "member 1", &outsider)];
+        assert!(matches!(check_credential_list_signatures("c1", &entry, &forged), Err(E::NotAMember(_))));
         let twice = vec![sigs[0].clone(), sigs[0].clone()];
-        assert!(matches!(
-            check_credential_list_signatures("c1", &entry, &twice),
-            Err(ListSignatureError::Duplicate(_))
-        ));
+        assert!(matches!(check_credential_list_signatures("c1", &entry, &twice), Err(E::Duplicate(_))));
         // a list signature is not a protocol signature (different digest domains)
         assert_ne!(digest, body().digest());
     }
 
     #[test]
-    fn a_replacement_is_signed_by_list_signers_and_any_change_is_refused() {
+    fn a_replacement_is_signed_by_a_quorum_of_pinned_members_and_any_change_is_refused() {
+        use dobush_crypto::commission::{CommissionError as E, commission_of};
         use dobush_crypto::record::{
-            BoardEntry, ListSignatureError, check_replacement_signatures, credential_list_digest,
-            credential_replacement_digest, sign_credential_replacement,
+            BoardEntry, check_replacement_signatures, credential_list_digest, credential_replacement_digest,
+            sign_credential_replacement,
         };
         let mut rng = ChaCha20Rng::seed_from_u64(33);
         let old = Credential::generate(&mut rng).unwrap().public();
         let new = Credential::generate(&mut rng).unwrap().public();
         let keys: Vec<ed25519_dalek::SigningKey> =
             (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
-        // members 0 and 1 signed the list; member 2 did not
-        let list_signers: Vec<[u8; 32]> = keys[..2].iter().map(|k| k.verifying_key().to_bytes()).collect();
+        // members 0, 1 and 2 are pinned; an outsider is not
+        let c = commission_of(&[("member 0", &keys[0]), ("member 1", &keys[1]), ("member 2", &keys[2])]);
+        let outsider_key = ed25519_dalek::SigningKey::generate(&mut rng);
         let fields = (old, new, "main", "TEC Batken No. 12/3");
         let entry = sign_credential_replacement("c1", fields, &[("member 0", &keys[0]), ("member 1", &keys[1])]);
         let BoardEntry::CredentialReplaced { signatures: sigs, .. } = &entry else { panic!("not a replacement") };
         let check = |campaign: &str, f: (&_, &_, &str, &str), s: &[MemberSignature]| {
-            check_replacement_signatures(campaign, f, s, &list_signers)
+            check_replacement_signatures(&c, campaign, f, s)
         };
         check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), sigs).unwrap();
         // every field is bound: campaign, old, new, style, decision
-        let sig_err = |r: Result<(), ListSignatureError>| matches!(r, Err(ListSignatureError::Signature(_)));
+        let sig_err = |r: Result<(), E>| matches!(r, Err(E::Signature(_)));
         assert!(sig_err(check("c2", (&old, &new, "main", "TEC Batken No. 12/3"), sigs)));
         assert!(sig_err(check("c1", (&new, &old, "main", "TEC Batken No. 12/3"), sigs)));
         assert!(sig_err(check("c1", (&old, &old, "main", "TEC Batken No. 12/3"), sigs)));
@@ -653,20 +677,22 @@ mod election_protocol {
         let mut bad = sigs.clone();
         bad[1].signature[5] ^= 1;
         assert!(sig_err(check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), &bad)));
-        assert_eq!(check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), &[]), Err(ListSignatureError::Unsigned));
-        let twice = vec![sigs[0].clone(), sigs[0].clone()];
         assert!(matches!(
-            check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), &twice),
-            Err(ListSignatureError::Duplicate(_))
+            check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), &[]),
+            Err(E::QuorumNotReached { .. })
         ));
-        let outsider = sign_credential_replacement("c1", fields, &[("member 2", &keys[2])]);
+        assert!(matches!(
+            check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), &sigs[..1]),
+            Err(E::QuorumNotReached { .. })
+        ));
+        let twice = vec![sigs[0].clone(), sigs[0].clone()];
+        assert!(matches!(check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), &twice), Err(E::Duplicate(_))));
+        let outsider =
+            sign_credential_replacement("c1", fields, &[("member 0", &keys[0]), ("member 2", &outsider_key)]);
         let BoardEntry::CredentialReplaced { signatures: outsider, .. } = &outsider else {
             panic!("not a replacement")
         };
-        assert!(matches!(
-            check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), outsider),
-            Err(ListSignatureError::NotAListSigner(_))
-        ));
+        assert!(matches!(check("c1", (&old, &new, "main", "TEC Batken No. 12/3"), outsider), Err(E::NotAMember(_))));
         // a replacement signature is neither a list nor a protocol signature (digest domains)
         let digest = credential_replacement_digest("c1", &old, &new, "main", "TEC Batken No. 12/3");
         assert_ne!(digest, body().digest());

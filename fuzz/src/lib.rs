@@ -45,6 +45,7 @@ fn pilot_context() -> &'static ElectionContext {
             base,
             serde_json::from_value(e["joint_key"].clone()).unwrap(),
             serde_json::from_value(e["manifest"].clone()).unwrap(),
+            serde_json::from_value::<dobush_crypto::commission::Commission>(e["commission"].clone()).unwrap().hash(),
         )
         .unwrap()
     })

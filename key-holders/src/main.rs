@@ -284,7 +284,7 @@ fn run(cli: Cli) -> Result<()> {
                     print!("{}", ops::protocol_lines(&saved.body));
                     println!("protocol digest: {}", hex::encode(saved.digest));
                     let (sig, signed) = ops::post_signature(&dir, &pass, &api, &saved, &member)?;
-                    println!("signature of {} posted (key {})", member, hex::encode(sig.public_key));
+                    println!("signature of {} posted (key {})", sig.member, hex::encode(sig.public_key));
                     println!("protocol signed by the quorum: {}", if signed { "yes" } else { "not yet" });
                 }
                 (None, Some(protocol)) => {

@@ -5,8 +5,10 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
+use dobush_crypto::commission::{Act, Commission};
 use dobush_crypto::election_protocol::{ElectionProtocol, MemberSignature, PROTOCOL_VERSION, ProtocolBody};
 use dobush_crypto::elgamal::encrypt;
+use dobush_crypto::record::ElectionPackage;
 use dobush_crypto::threshold::decrypt::TotalId;
 use rand_core::{OsRng, RngCore};
 
@@ -89,12 +91,19 @@ pub struct ServerProtocol {
     pub body: ProtocolBody,
     /// Its digest, recomputed here (equal to the server's).
     pub digest: [u8; 32],
+    /// The commission pinned in the campaign's election package (docs/protocol/14-commission.md).
+    pub commission: Commission,
+    /// The signatures the protocol already carries (each checked against `commission`).
+    pub signatures: Vec<MemberSignature>,
 }
 
 /// `sign --server`, first half: downloads the saved protocol of `campaign`
 /// (`GET /api/v1/campaigns/{id}/protocol`), recomputes its digest and refuses if it is not the
 /// server's, not of this campaign, or not `expected` (the digest on the commission's printed
-/// copy, if the member gives it).
+/// copy, if the member gives it); then downloads the election package
+/// (`GET /api/v1/campaigns/{id}/package`), recomputes its context hashes (which bind the pinned
+/// commission, 14-commission.md) and refuses a protocol drawn up for another context or carrying
+/// a signature that is not a pinned member's valid one.
 pub fn fetch_protocol(api: &Api, campaign: &str, expected: Option<&str>) -> Result<ServerProtocol> {
     let text =
         api.get_text(&format!("/api/v1/campaigns/{campaign}/protocol")).context("cannot download the protocol")?;
@@ -124,12 +133,30 @@ pub fn fetch_protocol(api: &Api, campaign: &str, expected: Option<&str>) -> Resu
         ))
         .into());
     }
-    Ok(ServerProtocol { body, digest })
+    let package: ElectionPackage = serde_json::from_str(
+        &api.get_text(&format!("/api/v1/campaigns/{campaign}/package"))
+            .context("cannot download the election package")?,
+    )
+    .context("the server's answer is not an election package")?;
+    let ctx = package.context().map_err(|e| Refused(format!("the election package: {e}")))?;
+    if body.extended_hash != *ctx.extended_hash() || package.manifest.campaign_id != campaign {
+        return Err(Refused("the protocol was drawn up for another election context than the package's".into()).into());
+    }
+    for s in &saved.protocol.signatures {
+        package.commission.check_signature(&digest, s).map_err(|e| {
+            Refused(format!("the protocol carries a signature the pinned commission does not account for: {e}"))
+        })?;
+    }
+    Ok(ServerProtocol { body, digest, commission: package.commission, signatures: saved.protocol.signatures })
 }
 
-/// `sign --server`, second half: signs the checked protocol with the member's key and posts the
-/// signature (`POST /api/v1/campaigns/{id}/protocol/signatures`). Returns the signature and
-/// whether the server now counts the protocol as signed (quorum reached).
+/// `sign --server`, second half: refuses if this keystore's member key is not pinned in the
+/// package's commission (the server would refuse the signature too: a member who is not pinned
+/// learns it here), signs the checked protocol under the pinned name and posts the signature
+/// (`POST /api/v1/campaigns/{id}/protocol/signatures`). Returns the signature and whether the
+/// protocol is now signed: the server's answer, which must agree with the quorum recomputed here
+/// from the pinned commission and the signatures (a server claiming a quorum that is not there is
+/// refused).
 pub fn post_signature(
     store_dir: &Path,
     passphrase: &str,
@@ -137,7 +164,16 @@ pub fn post_signature(
     saved: &ServerProtocol,
     member: &str,
 ) -> Result<(MemberSignature, bool)> {
-    let sig = sign_body(store_dir, passphrase, &saved.body, member)?;
+    // the name is a label outside the signed digest: the pinned one replaces the one given
+    let mut sig = sign_body(store_dir, passphrase, &saved.body, member)?;
+    let Some(pinned) = saved.commission.member_by_key(&sig.public_key) else {
+        return Err(Refused(format!(
+            "this keystore's member key {} is not a member of the commission pinned in the election package: not signing",
+            hex::encode(sig.public_key)
+        ))
+        .into());
+    };
+    sig.member.clone_from(&pinned.name);
     let answer = api.post(
         &format!("/api/v1/campaigns/{}/protocol/signatures", saved.body.campaign_id),
         &serde_json::json!({
@@ -148,6 +184,16 @@ pub fn post_signature(
     let signed = answer["protocol_signed"]
         .as_bool()
         .ok_or_else(|| anyhow!("the server's answer has no protocol_signed: {answer}"))?;
+    let mut all: Vec<MemberSignature> =
+        saved.signatures.iter().filter(|s| s.public_key != sig.public_key).cloned().collect();
+    all.push(sig.clone());
+    let reached = saved.commission.check_act(Act::Protocol, &saved.digest, &all).is_ok();
+    if signed && !reached {
+        return Err(Refused(
+            "the server says the protocol is signed, but the pinned commission's quorum is not reached".into(),
+        )
+        .into());
+    }
     Ok((sig, signed))
 }
 

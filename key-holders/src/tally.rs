@@ -147,7 +147,6 @@ pub fn check_and_decrypt(
     let mut active: HashMap<VerifyingKey, String> = HashMap::new();
     let mut seen_credentials: HashSet<VerifyingKey> = HashSet::new();
     let mut replacements = Vec::new();
-    let mut list_signers: Vec<[u8; 32]> = Vec::new();
     let mut ballots: Vec<(usize, EncryptedBallot, TrackingCode)> = Vec::new();
     let mut markers: Vec<(TrackingCode, TrackingCode)> = Vec::new();
     let (mut opened, mut closed, mut list_signed) = (false, false, false);
@@ -179,12 +178,12 @@ pub fn check_and_decrypt(
                     refuse!("board line {line_no}: the list's signatures must follow the credential list, once");
                 }
                 dobush_crypto::record::check_credential_list_signatures(
+                    &record.package.commission,
                     &record.package.manifest.campaign_id,
                     list,
                     &signatures,
                 )
                 .map_err(|e| Refused(format!("board line {line_no}: credential list signatures: {e}")))?;
-                list_signers = signatures.iter().map(|s| s.public_key).collect();
                 list_signed = true;
             }
             _ if n == 1 => refuse!("board line 2 is not the commission's signatures on the credential list"),
@@ -193,10 +192,10 @@ pub fn check_and_decrypt(
                     refuse!("board line {line_no}: invalid credential replacement");
                 }
                 dobush_crypto::record::check_replacement_signatures(
+                    &record.package.commission,
                     &record.package.manifest.campaign_id,
                     (&old, &new, &style, &decision),
                     &signatures,
-                    &list_signers,
                 )
                 .map_err(|e| Refused(format!("board line {line_no}: credential replacement signatures: {e}")))?;
                 active.remove(&old);

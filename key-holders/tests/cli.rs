@@ -158,7 +158,14 @@ fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
     let (params, publics, base) = c.context();
     let transcript = collect_transcript(&Relay::Dir(CeremonyDir::new(&c.dir)), &params, &base, &publics).unwrap();
     let outcome = dkg::evaluate(&params, &base, &publics, &transcript).unwrap();
-    let ctx = ElectionContext::new(base, outcome.joint_key, manifest.clone()).unwrap();
+    let members: Vec<ed25519_dalek::SigningKey> =
+        (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+    let commission = dobush_crypto::commission::commission_of(&[
+        ("member 1", &members[0]),
+        ("member 2", &members[1]),
+        ("member 3", &members[2]),
+    ]);
+    let ctx = ElectionContext::new(base, outcome.joint_key, manifest.clone(), commission.hash()).unwrap();
     let board_key = BoardKey::generate(&mut rng);
     let package = ElectionPackage {
         version: RECORD_VERSION.into(),
@@ -172,6 +179,7 @@ fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
         base_hash: base,
         extended_hash: *ctx.extended_hash(),
         board_key: board_key.public(),
+        commission,
     };
     let voters: Vec<Credential> = (0..6).map(|_| Credential::generate(&mut rng).unwrap()).collect();
     let mut listed: Vec<ListedCredential> =
@@ -182,13 +190,12 @@ fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
     board
         .append(&BoardEntry::CredentialList { count: listed.len() as u64, credentials: listed, revoked: vec![] })
         .unwrap();
-    let member = ed25519_dalek::SigningKey::generate(&mut rng);
     let list = board.lines()[0].clone();
     board
         .append(&dobush_crypto::record::sign_credential_list(
             &package.manifest.campaign_id,
             list.as_bytes(),
-            &[("member 1", &member)],
+            &[("member 1", &members[0]), ("member 2", &members[1])],
         ))
         .unwrap();
     board.append(&BoardEntry::Opened { timestamp_ms: 1 }).unwrap();
@@ -416,7 +423,7 @@ fn ceremony_rehearsal_tally_and_signing() {
     // … a credential replaced by the server alone (signed by a key that did not sign the list) …
     let replaced = c.root.join("record-self-replaced");
     write_election(&c, &replaced, Rogue::SelfSignedReplacement);
-    assert_tally_refused(&c, &replaced, "did not sign the credential list");
+    assert_tally_refused(&c, &replaced, "is not a pinned commission member's");
 
     // … and a record of another ceremony (SimElection runs its own, same campaign id).
     let mut sim = SimElection::new(pilot_manifest(), ReVotePolicy::LastCounts, 3, ChaCha20Rng::seed_from_u64(3));
@@ -454,8 +461,7 @@ fn ceremony_rehearsal_tally_and_signing() {
     fs::write(&list_file, list.to_string()).unwrap();
     let out = ok(&["sign-list", "--dir", c.store(2), "--list", s(&list_file), "--member", "Member C. Cholponova"]);
     let sig: MemberSignature = serde_json::from_str(&out).unwrap();
-    dobush_crypto::record::check_credential_list_signatures(campaign, entry.as_bytes(), std::slice::from_ref(&sig))
-        .unwrap();
+    sig.verify_digest(&digest).unwrap();
     let mut lying = list.clone();
     lying["digest"] = hex::encode([7u8; 32]).into();
     fs::write(&list_file, lying.to_string()).unwrap();
@@ -494,13 +500,7 @@ fn ceremony_rehearsal_tally_and_signing() {
     };
     let out = ok(&args(&replacement(&hex::encode(digest))));
     let rsig: MemberSignature = serde_json::from_str(&out).unwrap();
-    dobush_crypto::record::check_replacement_signatures(
-        campaign,
-        (&old, &new, "samarkandek", "TEC No. 4/1"),
-        std::slice::from_ref(&rsig),
-        &[sig.public_key],
-    )
-    .unwrap();
+    rsig.verify_digest(&digest).unwrap();
     let (code, err) = fails(PASS, &args(&replacement(&hex::encode([7u8; 32]))));
     assert!(code != 0 && err.contains("not this replacement's digest"), "{err}");
     let mut not_a_key = replacement(&hex::encode(digest));
@@ -778,10 +778,29 @@ fn ceremony_tally_and_signing_over_the_server_3_of_5() {
     sign_over_the_server(&server, &id, &stores);
 }
 
-/// The package from the ceremony, the credential list signed by key-holder 1 as a commission
-/// member (`sign-list`), the polls opened; every voter casts, voter 0 re-votes; closed. Returns
+/// The commission under dual control (key-holders 1, 2 and 4's member keys registered, a second
+/// CEC administrator confirming), the package from the ceremony, the credential list signed by
+/// key-holders 1 and 2 as commission members (`sign-list`, the quorum), the polls opened; every voter casts, voter 0 re-votes; closed. Returns
 /// the expected counts.
 fn vote_and_close(server: &Server, id: &str, creds: &[Credential], stores: &[PathBuf]) -> Vec<Vec<u64>> {
+    for (l, role) in [(1usize, "chair"), (2, "secretary"), (4, "member")] {
+        let (store, _) = Keystore::open(&stores[l - 1], PASS).unwrap();
+        server.call(
+            "POST",
+            &format!("/api/v1/campaigns/{id}/commission-members"),
+            serde_json::json!({ "name": format!("Member {l}"), "role": role, "precinct": "E1",
+                "public_key": store.meta().member_key }),
+        );
+    }
+    let second = "10101197000003";
+    server.call("POST", "/api/staff", serde_json::json!({ "pin": second, "role": "cec_admin" }));
+    let shown = server.get(&format!("/api/v1/campaigns/{id}/commission"));
+    server.call_as(
+        &server.token(second),
+        "POST",
+        &format!("/api/v1/campaigns/{id}/commission/confirm"),
+        serde_json::json!({ "commission_hash": shown["commission_hash"] }),
+    );
     let mut manifest = pilot_manifest();
     manifest.campaign_id = id.to_string();
     let package: ElectionPackage = serde_json::from_value(server.call(
@@ -795,12 +814,14 @@ fn vote_and_close(server: &Server, id: &str, creds: &[Credential], stores: &[Pat
     let list = server.get(&format!("/api/v1/campaigns/{id}/credential-list"));
     let list_file = stores[0].join("credential-list.json");
     fs::write(&list_file, list.to_string()).unwrap();
-    let out = ok(&["sign-list", "--dir", s(&stores[0]), "--list", s(&list_file), "--member", "Chair A. Asanova"]);
-    server.call(
-        "POST",
-        &format!("/api/campaigns/{id}/credential-list/signatures"),
-        serde_json::from_str(&out).unwrap(),
-    );
+    for l in [1usize, 2] {
+        let out = ok(&["sign-list", "--dir", s(&stores[l - 1]), "--list", s(&list_file), "--member", "Member"]);
+        server.call(
+            "POST",
+            &format!("/api/campaigns/{id}/credential-list/signatures"),
+            serde_json::from_str(&out).unwrap(),
+        );
+    }
     server.transition(id, "open_voting");
     let ctx = package.context().unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(12);
@@ -918,7 +939,7 @@ fn one_answer_server(body: String) -> String {
 
 /// `sign --server`: the saved protocol's lines shown and its digest recomputed; refused when the
 /// digest is not the commission's copy's or not the protocol's; members 2 and 1 (the chair) sign,
-/// which is the quorum of three registered members.
+/// which is the quorum of the three pinned members.
 fn sign_over_the_server(server: &Server, id: &str, stores: &[PathBuf]) {
     let draft = server.call("GET", &format!("/api/v1/campaigns/{id}/protocol/draft"), serde_json::Value::Null);
     let digest = server.call("PUT", &format!("/api/v1/campaigns/{id}/protocol"), serde_json::json!({ "body": draft }))
@@ -926,15 +947,6 @@ fn sign_over_the_server(server: &Server, id: &str, stores: &[PathBuf]) {
         .as_str()
         .unwrap()
         .to_string();
-    for (l, role) in [(1usize, "chair"), (2, "secretary"), (4, "member")] {
-        let (store, _) = Keystore::open(&stores[l - 1], PASS).unwrap();
-        server.call(
-            "POST",
-            &format!("/api/v1/campaigns/{id}/commission-members"),
-            serde_json::json!({ "name": format!("Member {l}"), "role": role, "precinct": "E1",
-                "public_key": store.meta().member_key }),
-        );
-    }
     let sign = |l: usize, url: &str, extra: &[&str]| {
         let mut a = vec!["sign", "--dir", s(&stores[l - 1]), "--server", url, "--campaign", id, "--member"];
         a.push(if l == 1 { "Chair A. Asanova" } else { "Member" });

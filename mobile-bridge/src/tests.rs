@@ -44,6 +44,7 @@ fn build_fixtures() -> (String, String) {
         "base_hash": e["base_hash"],
         "extended_hash": e["extended_hash"],
         "board_key": hex::encode(board_key.public()),
+        "commission": e["commission"],
     }))
     .unwrap();
     let ctx = package.context().unwrap();

@@ -198,7 +198,8 @@ impl Boards {
 
     /// Writes the opening of the board inside the caller's transaction (the lifecycle transition
     /// to `voting_open`): the frozen `credential_list` and the commission's signatures over it
-    /// (`credential_list_signed`; 409 `credential_list_unsigned` without one), the `web_assets`
+    /// (`credential_list_signed`; 409 `credential_list_unsigned` without one, `quorum_not_reached`
+    /// under the pinned commission's quorum), the `web_assets`
     /// hashes of the served web app (`webapp`), the zero-report head (size = the entries
     /// before `opened`), then `opened`. A campaign without an installed election package gets no
     /// board (and accepts no ballots: casting answers 409 `no_election_key`).
@@ -248,8 +249,8 @@ pub struct Replacement<'a> {
     pub style: &'a str,
     /// Reference of the commission's decision.
     pub decision: &'a str,
-    /// Commission members' signatures over the replacement's digest (needed once the board is
-    /// open: docs/protocol/10-board.md §Credential replacement signatures).
+    /// Pinned commission members' signatures over the replacement's digest, at least the
+    /// replacement quorum (docs/protocol/14-commission.md §Acceptance).
     pub signatures: &'a [dobush_crypto::election_protocol::MemberSignature],
 }
 
@@ -257,9 +258,9 @@ impl Boards {
     /// Posts a `credential_replaced` entry and signs a head, inside the caller's transaction (a
     /// replacement by commission decision while voting is open). Before the opening nothing is
     /// posted: the credential list frozen at the opening already holds the new credential.
-    /// Once the board is open the replacement must carry valid signatures of members who signed
-    /// the list (docs/protocol/10-board.md §Credential replacement signatures); otherwise a 422
-    /// on `signatures` that names the digest to sign.
+    /// The replacement carries the replacement quorum of the pinned commission
+    /// (docs/protocol/14-commission.md §Acceptance; checked by the route after the application
+    /// deadline whether or not the board is open, and again here).
     pub fn credential_replaced(
         &self,
         c: &mut AnyConnection,
@@ -275,30 +276,15 @@ impl Boards {
             dobush_crypto::group::GroupElement::from_hex(h).map(dobush_crypto::signature::VerifyingKey).map_err(corrupt)
         };
         let (old, new) = (key(r.old)?, key(r.new)?);
-        let list_signers: Vec<[u8; 32]> =
-            match board.lines().get(1).map(|l| serde_json::from_str::<BoardEntry>(l)).transpose().map_err(corrupt)? {
-                Some(BoardEntry::CredentialListSigned { signatures }) => {
-                    signatures.iter().map(|s| s.public_key).collect()
-                }
-                _ => return Err(corrupt("the board's second entry is not the list's signatures")),
-            };
-        let fields = (&old, &new, r.style, r.decision);
-        if let Err(e) = dobush_crypto::record::check_replacement_signatures(id, fields, r.signatures, &list_signers) {
-            let digest = dobush_crypto::record::credential_replacement_digest(id, &old, &new, r.style, r.decision);
-            return Err(ApiError::invalid(
-                "signatures",
-                format!(
-                    "{e}. While voting is open a replacement needs the signatures of commission members who \
-                     signed the credential list, over digest {} (old {}, new {}, style {:?}, decision {:?}: \
-                     dobush-key-holders sign-replacement)",
-                    hex::encode(digest),
-                    r.old,
-                    r.new,
-                    r.style,
-                    r.decision
-                ),
-            ));
-        }
+        // the route checked them already (`routes::replacement`); checked again against the
+        // package this board belongs to, so that nothing unpinned reaches the board
+        let digest = dobush_crypto::record::credential_replacement_digest(id, &old, &new, r.style, r.decision);
+        crate::commission::check_act(
+            &election.package.commission,
+            dobush_crypto::commission::Act::Replacement,
+            &digest,
+            r.signatures,
+        )?;
         let entry = BoardEntry::CredentialReplaced {
             old,
             new,

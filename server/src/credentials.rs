@@ -107,6 +107,9 @@ pub fn signed_list(c: &mut AnyConnection, campaign_id: &str) -> Result<(BoardEnt
             "no commission member has signed the frozen credential list as it stands now (GET /api/v1/campaigns/{id}/credential-list, then POST /api/campaigns/{id}/credential-list/signatures)",
         ));
     }
+    // the polls open only with the pinned commission's quorum (14-commission.md §Acceptance)
+    let pinned = crate::commission::pinned(c, campaign_id)?;
+    crate::commission::check_act(&pinned, dobush_crypto::commission::Act::CredentialList, &digest, &signatures)?;
     Ok((entry, BoardEntry::CredentialListSigned { signatures }))
 }
 
@@ -179,8 +182,9 @@ pub fn current(c: &mut AnyConnection, id: &str) -> Result<(String, [u8; 32], Vec
     Ok((text, digest, signatures))
 }
 
-/// Verifies a member's signature over the frozen list as it stands now and stores it, inside the
-/// caller's write transaction (before voting opens); audited as `credential_list.signed` by `actor`.
+/// Verifies a pinned member's signature (14-commission.md §Acceptance; before the package, a
+/// member of the commission confirmed under dual control) over the frozen list as it stands now
+/// and stores it, inside the caller's write transaction (before voting opens); audited as `credential_list.signed` by `actor`.
 pub fn add_signature(
     c: &mut AnyConnection,
     id: &str,
@@ -197,13 +201,10 @@ pub fn add_signature(
         ));
     }
     require_frozen(&row, now)?;
+    let pinned = crate::commission::current(c, id)?;
     let (_, digest, _) = current(c, id)?;
-    sig.verify_digest(&digest).map_err(|e| {
-        ApiError::invalid(
-            "signature",
-            format!("{e}: it must sign the digest {} of the list as it stands now", hex::encode(digest)),
-        )
-    })?;
+    // a key pinned in the package (403 `not_a_member` otherwise), named as pinned
+    let sig = &crate::commission::check_signature(&pinned, &digest, sig.public_key, sig.signature)?;
     let ts = now.timestamp();
     let public_key = hex::encode(sig.public_key);
     diesel::delete(

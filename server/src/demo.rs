@@ -37,7 +37,7 @@ use crate::error::ApiError;
 use crate::lifecycle::apply_transition;
 use crate::models::{CampaignRow, load_campaign};
 use crate::package::{build_package, store_package};
-use crate::schema::{ballot_styles, campaigns, demo_key_holders, precincts, staff, voters};
+use crate::schema::{ballot_styles, campaigns, demo_key_holders, demo_members, precincts, staff, voters};
 
 /// The demo campaign's id.
 pub const DEMO_CAMPAIGN: &str = "demo-samarkandek";
@@ -267,7 +267,8 @@ pub fn open_now(
         serde_json::from_str(&row.manifest).map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let shares = demo_ceremony(c, id, ts)?;
     let done = ceremony::store::require_complete(c, id, "the demo election package")?;
-    let package = build_package(boards.public_key(), id, manifest, &done)?;
+    let commission = demo_commission(c, id, ts)?;
+    let package = build_package(boards.public_key(), id, manifest, &done, commission)?;
     diesel::delete(demo_key_holders::table.filter(demo_key_holders::campaign_id.eq(id))).execute(c)?;
     for (keys, share) in shares {
         let secret_keys = Zeroizing::new(hex::encode(keys.to_bytes().as_slice()));
@@ -308,12 +309,13 @@ pub fn open_now(
         Some(id),
         &json!({ "opens_at": ts, "closes_at": closes.timestamp() }),
     )?;
-    // A demo commission member signs the frozen list (the polls open only on a signed list).
-    let member = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    // The demo commission members sign the frozen list (the polls open only on a list signed by
+    // the pinned commission's quorum).
     let (_, list) = crate::credentials::credential_list(c, id)?;
     let digest = credential_list_digest(id, &list);
-    let signature = MemberSignature::sign_digest(&digest, "Демо комиссия мүчөсү / demo commission member", &member);
-    add_signature(c, id, &signature, ACTOR, now)?;
+    for ((name, _), key) in DEMO_MEMBERS.iter().zip(demo_member_keys(c, id)?) {
+        add_signature(c, id, &MemberSignature::sign_digest(&digest, name, &key), ACTOR, now)?;
+    }
     let row = load_campaign(c, id)?;
     apply_transition(c, boards, &row, Action::OpenVoting, ts, ACTOR)?;
     let e_voters = i64::try_from(crate::credentials::active_credentials(c, id)?.len()).unwrap_or(i64::MAX);
@@ -415,8 +417,9 @@ pub fn close_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime
     apply_transition(c, boards, &row, Action::CloseVoting, ts, ACTOR)
 }
 
-/// The demo commission members who sign the protocol: `(name, role)`. Three registered, all
-/// three sign (the quorum is more than half of the registered members, the chair among them).
+/// The demo commission members who sign the credential list and the protocol: `(name, role)`.
+/// Three pinned, all three sign (the quorum is more than half of them, for the protocol the chair
+/// among them).
 pub const DEMO_MEMBERS: [(&str, &str); 3] = [
     ("Демо төрага / demo chair", "chair"),
     ("Демо катчы / demo secretary", "secretary"),
@@ -443,10 +446,10 @@ pub struct Finished {
 ///    shares of every published total, each key-holder's as one submission by the key-holder's
 ///    PIN (`tally::submit_shares` verifies every share and combines the results at `t`, moving
 ///    the campaign to `tallied`);
-/// 2. `tallied`: the server's draft protocol is saved (`election_protocol::save`), three demo commission
-///    members' keys are registered (`election_protocol::register_member`; fresh keys made here and
-///    dropped — nobody can sign anything else with them) and each signs the saved protocol's
-///    digest (`election_protocol::add_signature`); the quorum moves the campaign to `protocol_signed`.
+/// 2. `tallied`: the server's draft protocol is saved (`election_protocol::save`) and the three
+///    demo commission members pinned in the package at the opening (their keys kept in
+///    `demo_members`) each sign the saved protocol's digest (`election_protocol::add_signature`);
+///    the quorum moves the campaign to `protocol_signed`.
 ///
 /// A step already done is skipped, so this can be retried; it is refused for a campaign in
 /// another state.
@@ -547,30 +550,18 @@ fn demo_sign_protocol(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Re
             body
         }
     };
-    if !crate::election_protocol::members(c, id)?.is_empty() {
+    let digest = body.digest();
+    let keys = demo_member_keys(c, id)?;
+    if keys.is_empty() {
         return Err(ApiError::conflict(
             "members_registered",
-            "commission members are already registered for this demo campaign; they sign the protocol themselves",
+            "this demo campaign's commission is not the demo's: its members sign the protocol themselves",
         ));
     }
-    let precinct = crate::models::load_precincts(c, id)?
-        .into_iter()
-        .find(|p| p.kind == "electronic")
-        .map(|p| p.code)
-        .ok_or_else(|| unexpected_state("no electronic precinct"))?;
-    let digest = body.digest();
-    for (name, role) in DEMO_MEMBERS {
-        let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
-        let member = crate::election_protocol::Member {
-            name: name.into(),
-            role: role.into(),
-            precinct: precinct.clone(),
-            public_key: hex::encode(key.verifying_key().to_bytes()),
-        };
-        crate::election_protocol::register_member(c, id, &member, ACTOR, ts)?;
-        let signature = MemberSignature::sign_digest(&digest, &member.label(), &key);
+    for ((name, _), key) in DEMO_MEMBERS.iter().zip(keys) {
+        let signature = MemberSignature::sign_digest(&digest, name, &key);
         let req = crate::election_protocol::SignatureRequest {
-            public_key: member.public_key,
+            public_key: hex::encode(signature.public_key),
             signature: hex::encode(signature.signature),
         };
         crate::election_protocol::add_signature(c, id, &req, ts)?;
@@ -583,6 +574,69 @@ fn demo_sign_protocol(c: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Re
         )));
     }
     Ok(())
+}
+
+/// The second administrator of the demo's dual control (docs/protocol/14-commission.md §Dual
+/// control): in demo mode the server plays both, which is what demo mode is.
+const DEMO_CONFIRMER: &str = "demo-second-administrator";
+
+/// The demo commission of campaign `id`, confirmed: if no member is registered yet, the
+/// [`DEMO_MEMBERS`] with fresh keys kept in `demo_members` (registered by the demo, confirmed by
+/// [`DEMO_CONFIRMER`]); otherwise the registered commission as confirmed by its administrators.
+fn demo_commission(
+    c: &mut AnyConnection,
+    id: &str,
+    ts: i64,
+) -> Result<dobush_crypto::commission::Commission, ApiError> {
+    if !crate::election_protocol::members(c, id)?.is_empty() {
+        return crate::commission::confirmed(c, id);
+    }
+    let precinct = crate::models::load_precincts(c, id)?
+        .into_iter()
+        .find(|p| p.kind == "electronic")
+        .map(|p| p.code)
+        .ok_or_else(|| unexpected_state("no electronic precinct"))?;
+    diesel::delete(demo_members::table.filter(demo_members::campaign_id.eq(id))).execute(c)?;
+    for (i, (name, role)) in DEMO_MEMBERS.iter().enumerate() {
+        let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
+        let member = crate::election_protocol::Member {
+            name: (*name).into(),
+            role: (*role).into(),
+            precinct: precinct.clone(),
+            public_key: hex::encode(key.verifying_key().to_bytes()),
+        };
+        // registered one second apart: the section's order is the order of registration
+        crate::election_protocol::register_member(c, id, &member, ACTOR, ts + i as i64)?;
+        let secret = Zeroizing::new(hex::encode(key.to_bytes()));
+        diesel::insert_into(demo_members::table)
+            .values((
+                demo_members::campaign_id.eq(id),
+                demo_members::idx.eq(i32::try_from(i).map_err(|e| ApiError::Unexpected(e.into()))?),
+                demo_members::signing_key.eq(secret.as_str()),
+            ))
+            .execute(c)?;
+    }
+    let proposed = crate::commission::proposed(c, id)?;
+    crate::commission::confirm(c, id, &hex::encode(proposed.hash()), DEMO_CONFIRMER, ts)?;
+    crate::commission::confirmed(c, id)
+}
+
+/// The demo members' signing keys of campaign `id` in [`DEMO_MEMBERS`] order (none if its
+/// commission is not the demo's).
+fn demo_member_keys(c: &mut AnyConnection, id: &str) -> Result<Vec<ed25519_dalek::SigningKey>, ApiError> {
+    let rows: Vec<String> = demo_members::table
+        .filter(demo_members::campaign_id.eq(id))
+        .order(demo_members::idx.asc())
+        .select(demo_members::signing_key)
+        .load(c)?;
+    rows.iter()
+        .map(|h| {
+            let mut b = Zeroizing::new([0u8; 32]);
+            hex::decode_to_slice(h, b.as_mut_slice())
+                .map_err(|_| unexpected_state("a demo member's stored key does not decode"))?;
+            Ok(ed25519_dalek::SigningKey::from_bytes(&b))
+        })
+        .collect()
 }
 
 /// The audit actor of the server's demo steps.

@@ -10,11 +10,12 @@
 //!   from the draft is refused the same way, naming the first differing line. A second save
 //!   (re-entry) needs a recorded CEC decision (§45), written to the audit log.
 //! * [`register_member`]: commission members' Ed25519 keys, per campaign and precinct, by the
-//!   CEC administrator; the server never holds a member's secret key.
-//! * [`add_signature`]: verified (strict Ed25519) on arrival against the registered key and the
-//!   saved protocol's digest. Quorum: the protocol is signed when more than half of the
-//!   campaign's registered members have signed, the chair among them; then the campaign moves
-//!   `tallied → protocol_signed`.
+//!   CEC administrator, until the package pins the commission (`crate::commission`, dual
+//!   control); the server never holds a member's secret key.
+//! * [`add_signature`]: verified (strict Ed25519) on arrival against the key of a member pinned
+//!   in the election package and the saved protocol's digest. Quorum: the pinned commission's
+//!   protocol quorum, the chair among them (14-commission.md §Acceptance); then the campaign
+//!   moves `tallied → protocol_signed`.
 
 use diesel::prelude::*;
 use dobush_crypto::election_protocol::{ElectionProtocol, MemberSignature, ProtocolBody, Turnout};
@@ -266,6 +267,7 @@ pub fn register_member(
     {
         return Err(ApiError::invalid("public_key", "not a canonical Ed25519 public key (lowercase hex)"));
     }
+    crate::commission::require_not_pinned(c, campaign)?;
     let inserted = diesel::insert_into(commission_members::table)
         .values((
             commission_members::campaign_id.eq(campaign),
@@ -310,13 +312,6 @@ pub fn members(c: &mut AnyConnection, campaign: &str) -> Result<Vec<Member>, Api
     Ok(rows.into_iter().map(|(name, role, precinct, public_key)| Member { name, role, precinct, public_key }).collect())
 }
 
-/// Signatures still needed: more than half of the registered members, the chair among them.
-pub fn quorum_reached(members: &[Member], signed: &[String]) -> bool {
-    let chair_signed = members.iter().any(|m| m.role == "chair" && signed.contains(&m.public_key));
-    let n = members.iter().filter(|m| signed.contains(&m.public_key)).count();
-    !members.is_empty() && chair_signed && 2 * n > members.len()
-}
-
 /// What a member posts: their public key and the signature over the saved protocol's digest.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -327,8 +322,8 @@ pub struct SignatureRequest {
     pub signature: String,
 }
 
-/// Adds a member's signature (verified against the registered key and the saved protocol's
-/// digest); moves the campaign to `protocol_signed` when the quorum is reached. Returns whether
+/// Adds a member's signature (verified against the key of a member pinned in the election
+/// package and the saved protocol's digest: 403 `not_a_member` for any other key); moves the campaign to `protocol_signed` when the quorum is reached. Returns whether
 /// the protocol is now signed.
 pub fn add_signature(
     c: &mut AnyConnection,
@@ -344,20 +339,10 @@ pub fn add_signature(
     let Some(body) = saved_body(c, campaign)? else {
         return Err(ApiError::conflict("no_protocol", "no protocol is saved yet"));
     };
-    let all = members(c, campaign)?;
-    let Some(member) = all.iter().find(|m| m.public_key == req.public_key) else {
-        return Err(ApiError::forbidden(
-            "not_a_member",
-            "this key is not registered for a commission member of this campaign",
-        ));
-    };
+    let pinned = crate::commission::pinned(c, campaign)?;
     let key: [u8; 32] = crate::domain::member_signature::hex_field("public_key", &req.public_key)?;
     let sig: [u8; 64] = crate::domain::member_signature::hex_field("signature", &req.signature)?;
-    let signature = MemberSignature { member: member.label(), public_key: key, signature: sig };
-    let check = ElectionProtocol { body: body.clone(), signatures: vec![signature.clone()] };
-    check.verify_signatures().map_err(|_| {
-        ApiError::invalid("signature", "does not verify under this member's key over the saved protocol's digest")
-    })?;
+    let signature = crate::commission::check_signature(&pinned, &body.digest(), key, sig)?;
     let digest = hex::encode(body.digest());
     let exists: i64 = protocol_signatures::table
         .filter(protocol_signatures::campaign_id.eq(campaign))
@@ -385,12 +370,17 @@ pub fn add_signature(
             &json!({ "member": signature.member, "digest": digest }),
         )?;
     }
-    let signed: Vec<String> = protocol_signatures::table
+    let signed: Vec<(String, String, String)> = protocol_signatures::table
         .filter(protocol_signatures::campaign_id.eq(campaign))
         .filter(protocol_signatures::digest.eq(&digest))
-        .select(protocol_signatures::public_key)
+        .select((protocol_signatures::member, protocol_signatures::public_key, protocol_signatures::signature))
         .load(c)?;
-    if quorum_reached(&all, &signed) && st == CampaignState::Tallied {
+    let signed: Vec<MemberSignature> = signed
+        .into_iter()
+        .map(|(member, pk, sig)| crate::domain::member_signature::from_row(member, &pk, &sig))
+        .collect::<Result<_, _>>()?;
+    let reached = pinned.check_act(dobush_crypto::commission::Act::Protocol, &body.digest(), &signed).is_ok();
+    if reached && st == CampaignState::Tallied {
         crate::lifecycle::advance(
             c,
             campaign,
@@ -400,5 +390,5 @@ pub fn add_signature(
         )?;
         return Ok(true);
     }
-    Ok(st == CampaignState::ProtocolSigned || quorum_reached(&all, &signed))
+    Ok(st == CampaignState::ProtocolSigned || reached)
 }

@@ -46,6 +46,7 @@ pub mod board_log;
 pub mod cast;
 pub mod ceremony;
 pub mod close;
+pub mod commission;
 pub mod credentials;
 pub mod demo;
 pub mod election_protocol;

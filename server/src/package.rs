@@ -3,6 +3,7 @@
 //! it yields.
 
 use diesel::prelude::*;
+use dobush_crypto::commission::Commission;
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::manifest::Manifest;
 use dobush_crypto::record::{ElectionPackage, PublishedKeyHolder, RECORD_VERSION};
@@ -31,30 +32,26 @@ pub struct Election {
 
 /// Loads and checks the election package of a campaign.
 pub fn load_election(c: &mut AnyConnection, id: &str) -> Result<Election, ApiError> {
-    let text: Option<String> = election_packages::table
-        .filter(election_packages::campaign_id.eq(id))
-        .select(election_packages::package)
-        .first(c)
-        .optional()?;
-    let Some(text) = text else {
+    let Some(package) = crate::commission::installed_package(c, id)? else {
         return Err(ApiError::conflict(
             "no_election_key",
             "no election package (joint key) is installed for this campaign",
         ));
     };
-    let package: ElectionPackage = serde_json::from_str(&text).map_err(corrupt)?;
     let context = package.context().map_err(corrupt)?;
     Ok(Election { package, context })
 }
 
-/// The election package of campaign `id` from its completed key ceremony and `manifest`: the
-/// base hash recomputed and checked, the extended hash computed, the server's board key
-/// (`board_key`) added.
+/// The election package of campaign `id` from its completed key ceremony, `manifest` and the
+/// commission confirmed under dual control (`crate::commission::confirmed`): the base hash
+/// recomputed and checked, the extended hash computed over the commission too, the server's
+/// board key (`board_key`) added.
 pub fn build_package(
     board_key: [u8; 32],
     id: &str,
     manifest: Manifest,
     done: &CompletedCeremony,
+    commission: Commission,
 ) -> Result<ElectionPackage, ApiError> {
     if manifest.campaign_id != id {
         return Err(ApiError::invalid("manifest.campaign_id", format!("must be this campaign's id {id}")));
@@ -75,7 +72,7 @@ pub fn build_package(
         )));
     }
     let joint_key = done.outcome.joint_key;
-    let ctx = ElectionContext::new(base, joint_key, manifest.clone())
+    let ctx = ElectionContext::new(base, joint_key, manifest.clone(), commission.hash())
         .map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let package = ElectionPackage {
         version: RECORD_VERSION.into(),
@@ -86,6 +83,7 @@ pub fn build_package(
         base_hash: base,
         extended_hash: *ctx.extended_hash(),
         board_key,
+        commission,
     };
     package.context().map_err(|e| ApiError::invalid("key_holders", e.to_string()))?;
     Ok(package)
@@ -93,7 +91,8 @@ pub fn build_package(
 
 /// Stores `package` as campaign `cid`'s election package inside the caller's write transaction
 /// (the campaign must be in state `key_ceremony`, its ceremony complete with this package's key,
-/// and every ballot style of the campaign in the manifest), sets the campaign's election key and
+/// its commission the one confirmed under dual control and every ballot style of the campaign
+/// in the manifest), sets the campaign's election key and
 /// makes the package's manifest the campaign's (from then on the manifest changes only with the
 /// package: [`installed`]), and audits it. The caller then drops the cached election (`Boards::forget`).
 pub fn store_package(
@@ -122,6 +121,12 @@ pub fn store_package(
             "the key ceremony changed meanwhile; install the package again",
         ));
     }
+    if crate::commission::confirmed(c, cid)? != pkg.commission {
+        return Err(ApiError::conflict(
+            "commission_changed",
+            "the commission changed meanwhile; confirm it and install the package again",
+        ));
+    }
     let codes: Vec<String> =
         ballot_styles::table.filter(ballot_styles::campaign_id.eq(cid)).select(ballot_styles::code).load(c)?;
     if let Some(missing) = codes.iter().find(|code| pkg.manifest.style(code).is_none()) {
@@ -147,6 +152,7 @@ pub fn store_package(
         "base_hash": hex::encode(pkg.base_hash), "extended_hash": hex::encode(pkg.extended_hash),
         "threshold": pkg.threshold, "key_holders": pkg.key_holders.len(),
         "board_key": hex::encode(pkg.board_key), "manifest_hash": hex::encode(pkg.manifest.hash()),
+        "commission_hash": hex::encode(pkg.commission.hash()), "commission_members": pkg.commission.members.len(),
     });
     audit::append(c, now, actor, "campaign.election_package", Some(cid), &details)?;
     Ok(())

@@ -243,6 +243,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The second administrator's confirmation of the commission section (docs/protocol/14-commission.md).
+    commission_confirmations (campaign_id) {
+        campaign_id -> Text,
+        commission_hash -> Text,
+        confirmed_by -> Text,
+        confirmed_at -> BigInt,
+    }
+}
+
+diesel::table! {
     protocols (campaign_id) {
         campaign_id -> Text,
         body -> Text,
@@ -311,6 +321,16 @@ diesel::table! {
         recipient -> Integer,
         payload -> Text,
         received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The demo commission members' signing keys (migration `2026-12-06-100010_commission_confirmation`;
+    /// demo-mode campaigns only).
+    demo_members (campaign_id, idx) {
+        campaign_id -> Text,
+        idx -> Integer,
+        signing_key -> Text,
     }
 }
 

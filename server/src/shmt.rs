@@ -341,7 +341,9 @@ pub fn printable(
     let members: Vec<_> =
         crate::election_protocol::members(c, campaign)?.into_iter().filter(|m| l.codes.contains(&m.precinct)).collect();
     let signed: Vec<String> = l.protocol.signatures.iter().map(|s| hex::encode(s.public_key)).collect();
-    let quorum = crate::election_protocol::quorum_reached(&members, &signed);
+    let quorum = crate::commission::pinned(c, campaign)?
+        .check_act(dobush_crypto::commission::Act::Protocol, &l.protocol.body.digest(), &l.protocol.signatures)
+        .is_ok();
     let t = match lang {
         Lang::Ky => &KY,
         Lang::Ru => &RU,

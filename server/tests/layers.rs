@@ -32,6 +32,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "audit",
             "webapp",
             "ceremony",
+            "commission",
             "package",
             "credentials",
             "board_log",

@@ -36,7 +36,11 @@ fn main() {
         holders.iter().map(|h| KeyHolderIdentity { signing_key: h.signing_key, comm_key: h.comm_key }).collect();
     let base = base_hash("bench", 3, &keys);
     let sk = SecretKey::generate(&mut rng);
-    let ctx = ElectionContext::new(base, sk.public_key(), manifest.clone()).unwrap();
+    let members: Vec<ed25519_dalek::SigningKey> =
+        (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+    let commission =
+        dobush_crypto::commission::commission_of(&[("A", &members[0]), ("B", &members[1]), ("C", &members[2])]);
+    let ctx = ElectionContext::new(base, sk.public_key(), manifest.clone(), commission.hash()).unwrap();
     let board_key = BoardKey::generate(&mut rng);
 
     let t = Instant::now();
@@ -99,6 +103,7 @@ fn main() {
             base_hash: base,
             extended_hash: *ctx.extended_hash(),
             board_key: board_key.public(),
+            commission,
         },
         re_vote_policy: ReVotePolicy::Forbidden,
         tree_heads: vec![zero, last],

@@ -69,7 +69,15 @@ impl SimElection {
             .map(|p| PublishedKeyHolder { index: p.index, signing_key: p.signing_key.0, comm_key: p.comm_key })
             .collect();
         let base = ceremony.base_context;
-        let ctx = ElectionContext::new(base, ceremony.joint_key, manifest.clone()).expect("valid manifest");
+        let members: Vec<ed25519_dalek::SigningKey> =
+            (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
+        let commission = dobush_crypto::commission::commission_of(&[
+            ("member 1", &members[0]),
+            ("member 2", &members[1]),
+            ("member 3", &members[2]),
+        ]);
+        let ctx = ElectionContext::new(base, ceremony.joint_key, manifest.clone(), commission.hash())
+            .expect("valid manifest");
         let board_key = BoardKey::generate(&mut rng);
         let package = ElectionPackage {
             version: RECORD_VERSION.into(),
@@ -80,6 +88,7 @@ impl SimElection {
             base_hash: base,
             extended_hash: *ctx.extended_hash(),
             board_key: board_key.public(),
+            commission,
         };
         let styles: Vec<String> = manifest.ballot_styles.iter().map(|s| s.id.clone()).collect();
         let voters: Vec<Voter> = (0..voters)
@@ -93,8 +102,6 @@ impl SimElection {
             .map(|v| ListedCredential { credential: v.credential.public(), style: v.style.clone() })
             .collect();
         listed.sort_by_key(|l| *l.credential.0.as_bytes());
-        let members: Vec<ed25519_dalek::SigningKey> =
-            (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
         let mut sim = Self {
             ctx,
             package,
@@ -166,13 +173,13 @@ impl SimElection {
     }
 
     /// Voter `i` lost their credential: the commission replaces it (recorded on the board,
-    /// signed by the first member, who signed the list).
+    /// signed by members 1 and 2, the replacement quorum of the pinned commission).
     pub fn replace_credential(&mut self, i: usize) {
         let new = Credential::generate(&mut self.rng).expect("credential");
         let old = self.voters[i].credential.public();
         let decision = format!("CEC decision №{} (test)", i + 1);
         let signers: Vec<(&str, &ed25519_dalek::SigningKey)> =
-            self.members.iter().take(1).map(|k| ("member 1", k)).collect();
+            ["member 1", "member 2"].into_iter().zip(&self.members).collect();
         let entry = dobush_crypto::record::sign_credential_replacement(
             &self.package.manifest.campaign_id,
             (old, new.public(), &self.voters[i].style, &decision),

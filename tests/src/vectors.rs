@@ -50,7 +50,16 @@ fn election(manifest: Manifest) -> (ElectionContext, Value) {
     let base = base_hash(&manifest.campaign_id, 3, &holders);
     let pk = sk.public_key();
     let manifest_json = serde_json::to_value(&manifest).unwrap_or(Value::Null);
-    let ctx = match ElectionContext::new(base, pk, manifest) {
+    // the pinned commission: three members' Ed25519 keys from seed 3 (14-commission.md)
+    let mut mrng = seeded(3);
+    let members: Vec<ed25519_dalek::SigningKey> =
+        (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut mrng)).collect();
+    let commission = dobush_crypto::commission::commission_of(&[
+        ("Asanova A. A.", &members[0]),
+        ("Bakirov B. B.", &members[1]),
+        ("Cholponova Ch. Ch.", &members[2]),
+    ]);
+    let ctx = match ElectionContext::new(base, pk, manifest, commission.hash()) {
         Ok(c) => c,
         Err(e) => unreachable_fixture(&e.to_string()),
     };
@@ -61,6 +70,8 @@ fn election(manifest: Manifest) -> (ElectionContext, Value) {
         "joint_key": pk,
         "manifest": manifest_json,
         "manifest_hash": hex::encode(ctx.manifest_hash()),
+        "commission": commission,
+        "commission_hash": hex::encode(commission.hash()),
         "extended_hash": hex::encode(ctx.extended_hash()),
         "package_fingerprint": fingerprint_of_bytes(labels::FP_ELECTION_PACKAGE, ctx.extended_hash()),
     });

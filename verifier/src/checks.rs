@@ -12,6 +12,7 @@ pub mod ballots;
 pub mod board;
 pub mod ceremony;
 pub mod challenged;
+pub mod commission;
 pub mod context;
 pub mod credentials;
 pub mod decryption;

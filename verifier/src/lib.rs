@@ -22,6 +22,7 @@ pub mod ballot;
 pub mod board;
 pub mod ceremony;
 pub mod checks;
+pub mod commission;
 pub mod decryption;
 pub mod election_protocol;
 pub mod encoding;

@@ -24,6 +24,8 @@ pub struct Context {
     pub threshold: u64,
     /// Key-holders' (signing, comm) keys.
     pub key_holders: Vec<(Point, Point)>,
+    /// The pinned commission (14-commission.md).
+    pub commission: crate::commission::Commission,
 }
 
 /// The context of a record: its package's (§Election record, `package`).
@@ -57,7 +59,8 @@ pub fn package_context(p: &Value) -> Decoded<Context> {
         return Err(Invalid("base hash differs from its recomputation".into()));
     }
     let joint_key = point(field(p, "joint_key", what)?, "joint_key")?;
-    let ext = manifest::extended_hash(&base, &joint_key, &m.hash);
+    let commission = crate::commission::parse(field(p, "commission", what)?)?;
+    let ext = manifest::extended_hash(&base, &joint_key, &m.hash, &commission.hash());
     if ext != hex_n::<32>(field(p, "extended_hash", what)?, "extended_hash")? {
         return Err(Invalid("extended hash differs from its recomputation".into()));
     }
@@ -68,6 +71,7 @@ pub fn package_context(p: &Value) -> Decoded<Context> {
         board_key,
         threshold,
         key_holders,
+        commission,
     })
 }
 

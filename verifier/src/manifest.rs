@@ -182,10 +182,16 @@ pub fn base_hash(campaign_id: &str, threshold: u64, holders: &[(Point, Point)]) 
 }
 
 /// The extended context hash.
-pub fn extended_hash(base: &[u8; 32], joint_key: &Point, manifest_hash: &[u8; 32]) -> [u8; 32] {
+pub fn extended_hash(
+    base: &[u8; 32],
+    joint_key: &Point,
+    manifest_hash: &[u8; 32],
+    commission_hash: &[u8; 32],
+) -> [u8; 32] {
     let mut t = transcript::new(b"extended-context");
     t.append_message(b"base-hash", base);
     t.append_message(b"joint-key", &joint_key.bytes);
     t.append_message(b"manifest-hash", manifest_hash);
+    t.append_message(b"commission-hash", commission_hash);
     transcript::hash32(&mut t, b"extended-hash")
 }

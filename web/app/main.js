@@ -13,6 +13,7 @@ import qrcode from 'qrcode-generator';
 import { t, setLang, initialLang, lang, localized, LANGS, LANG_NAMES } from './i18n.js';
 import { NotMyBallotError, matchSentBallot, verifyReceipt, verifyTreeHead } from './receipt.js';
 import { PackageSwitchedError, acceptPackage } from './package-pin.js';
+import { CommissionError, checkCredentialListSignatures } from './commission.js';
 import {
   PinError, WrongPinError, checkNewPin, openSeed, pinGate, readStored, sealSeed, withFailure, withSuccess,
 } from './vault.js';
@@ -137,6 +138,32 @@ async function loadPackage(id) {
 const packageBox = (fingerprint) => h('section', { class: 'card package' },
   h('p', {}, `${t('package_fp')}: `, h('code', { 'data-testid': 'package-fingerprint' }, fingerprint)),
   h('p', { class: 'hint' }, t('package_fp_note')));
+
+const ROLE_TEXT = { chair: () => t('role_chair'), deputy_chair: () => t('role_deputy_chair'), secretary: () => t('role_secretary'), member: () => t('role_member') };
+
+/**
+ * The commission pinned in the package this device accepted (names and roles from the package,
+ * under its fingerprint), and whether the credential list the polls opened with (board entries 1
+ * and 2) is signed by its quorum (commission.js).
+ */
+function commissionBox(id, ctx) {
+  const status = h('div', { 'aria-live': 'polite', 'data-testid': 'commission-list-check' }, t('loading'));
+  boardText(id, 0, 2).then((text) => {
+    const [listLine, signedLine] = text.split('\n');
+    const names = checkCredentialListSignatures(ctx.commission, id, listLine, signedLine);
+    status.replaceChildren(notice('good', t('list_signed_by', { names: names.join(', ') })));
+  }).catch((e) => {
+    status.replaceChildren(e instanceof CommissionError
+      ? notice('bad', `${t('list_not_signed')}: ${e.message}`)
+      : notice('warn', t('list_unchecked')));
+  });
+  return h('section', { class: 'card commission' },
+    h('h2', {}, t('commission')),
+    h('ul', { 'data-testid': 'commission-members' },
+      ctx.commission.members.map((m) => h('li', {}, `${m.name} (${ROLE_TEXT[m.role]()})`))),
+    h('p', { class: 'hint' }, t('commission_note')),
+    status);
+}
 
 // ---- device storage (the credential never leaves the device) --------------------------------------
 
@@ -650,6 +677,7 @@ function ballotForm(v) {
   show(
     h('h1', {}, localized(v.pkg.manifest.title) || t('ballot')),
     packageBox(v.fingerprint),
+    commissionBox(v.id, v.ctx),
     h('form', {
       onsubmit: (e) => {
         e.preventDefault();

@@ -21,7 +21,7 @@ const fail = (m) => { throw new ReceiptError(m); };
 export const leafHash = (bytes) => sha256(concatBytes(Uint8Array.of(0), bytes));
 const nodeHash = (l, r) => sha256(concatBytes(Uint8Array.of(1), l, r));
 
-function be64(n) {
+export function be64(n) {
   const out = new Uint8Array(8);
   let x = BigInt(n);
   for (let i = 7; i >= 0; i--) {

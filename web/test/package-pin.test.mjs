@@ -24,7 +24,7 @@ class MemoryStorage {
 function changed(change = (e) => e, boardKey = '11'.repeat(32)) {
   const e = change(structuredClone(pilot.election));
   e.base_hash = D.toHex(D.baseHash(e.manifest.campaign_id, e.threshold, e.key_holders));
-  e.extended_hash = D.toHex(D.makeContext({ baseHash: e.base_hash, jointKey: e.joint_key, manifest: e.manifest }).extendedHash);
+  e.extended_hash = D.toHex(D.makeContext({ baseHash: e.base_hash, jointKey: e.joint_key, manifest: e.manifest, commissionHash: e.commission_hash }).extendedHash);
   return packageOf(e, boardKey);
 }
 

@@ -12,5 +12,6 @@ export function packageOf(e, boardKey = '00'.repeat(32)) {
     base_hash: e.base_hash,
     extended_hash: e.extended_hash,
     board_key: boardKey,
+    commission: e.commission,
   };
 }

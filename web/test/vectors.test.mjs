@@ -18,7 +18,7 @@ const wide = load('ballots-wide.json');
 const hex = D.toHex;
 const clone = (x) => structuredClone(x);
 
-const ctxOf = (e) => D.makeContext({ baseHash: e.base_hash, jointKey: e.joint_key, manifest: e.manifest });
+const ctxOf = (e) => D.makeContext({ baseHash: e.base_hash, jointKey: e.joint_key, manifest: e.manifest, commissionHash: e.commission_hash });
 const pilotCtx = ctxOf(pilot.election);
 
 
@@ -180,6 +180,35 @@ test('pilot: base, manifest and extended hashes; the election package', () => {
   const bad5 = packageOf(e);
   bad5.key_holders[1].index = 3;
   assert.throws(() => D.contextFromPackage(bad5), /numbered/);
+  // the pinned commission is under the extended hash (14-commission.md §Binding): its hash is
+  // Rust's, the context carries it, and a swapped member, a renamed one or a lowered quorum is
+  // refused; a section breaking its rules or of an unknown identity kind is refused outright
+  assert.equal(hex(D.commissionHash(D.parseCommission(e.commission))), e.commission_hash);
+  assert.deepEqual(ctx.commission.members.map((m) => m.name), e.commission.members.map((m) => m.name));
+  const swapped = packageOf(e);
+  swapped.commission = clone(e.commission);
+  swapped.commission.members[1].identity.key = swapped.commission.members[2].identity.key;
+  swapped.commission.members[2].identity.key = e.commission.members[1].identity.key;
+  assert.throws(() => D.contextFromPackage(swapped), /extended hash/);
+  const renamed = packageOf(e);
+  renamed.commission = clone(e.commission);
+  renamed.commission.members[2].name = 'Mallory';
+  assert.throws(() => D.contextFromPackage(renamed), /extended hash/);
+  const raised = packageOf(e);
+  raised.commission = clone(e.commission);
+  raised.commission.quorum.protocol = 3;
+  assert.throws(() => D.contextFromPackage(raised), /extended hash/);
+  const minority = packageOf(e);
+  minority.commission = clone(e.commission);
+  minority.commission.quorum.replacement = 1;
+  assert.throws(() => D.contextFromPackage(minority), /more than half/);
+  const x509 = packageOf(e);
+  x509.commission = clone(e.commission);
+  x509.commission.members[0].identity = { kind: 'x509', key: e.commission.members[0].identity.key };
+  assert.throws(() => D.contextFromPackage(x509), /unknown identity kind/);
+  const missing = packageOf(e);
+  delete missing.commission;
+  assert.throws(() => D.contextFromPackage(missing), /commission/);
 });
 
 for (const [i, v] of pilot.ballots.entries()) {
@@ -279,7 +308,7 @@ test('pilot: altered ballots are rejected', () => {
   })), 'malformed', /unknown ballot style/);
   const otherElection = clone(pilot.election.manifest);
   otherElection.campaign_id = 'another';
-  const ctx2 = D.makeContext({ baseHash: pilot.election.base_hash, jointKey: pilot.election.joint_key, manifest: otherElection });
+  const ctx2 = D.makeContext({ baseHash: pilot.election.base_hash, jointKey: pilot.election.joint_key, manifest: otherElection, commissionHash: pilot.election.commission_hash });
   expectBallotError(() => D.verifyBallot(ctx2, v.ballot), 'proof');
   // Shape and encodings.
   expectBallotError(() => D.verifyBallot(pilotCtx, alter((b) => {
@@ -398,7 +427,7 @@ test('speed: encrypt a 30-option one-mark ballot (printed)', () => {
     ballot_styles: [{ id: 'all', contests: ['council'] }],
   };
   const t0 = performance.now();
-  const ctx = D.makeContext({ baseHash: pilot.election.base_hash, jointKey: pilot.election.joint_key, manifest });
+  const ctx = D.makeContext({ baseHash: pilot.election.base_hash, jointKey: pilot.election.joint_key, manifest, commissionHash: pilot.election.commission_hash });
   const tCtx = performance.now() - t0;
   const cred = D.credentialFromSeed(new Uint8Array(16).fill(7));
   const selections = Array.from({ length: 31 }, (_, i) => (i === 11 ? 1 : 0));

@@ -190,8 +190,14 @@ async fn install_package(
     }
     manifest.validate().map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let cid = id.clone();
-    let done = state.db.run(move |c| crate::ceremony::store::require_complete(c, &cid, "the election package")).await?;
-    let package = build_package(state.boards.public_key(), &id, manifest, &done)?;
+    let (done, commission) = state
+        .db
+        .run(move |c| {
+            let done = crate::ceremony::store::require_complete(c, &cid, "the election package")?;
+            Ok((done, crate::commission::confirmed(c, &cid)?))
+        })
+        .await?;
+    let package = build_package(state.boards.public_key(), &id, manifest, &done, commission)?;
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
     let (cid, pkg) = (id.clone(), package.clone());

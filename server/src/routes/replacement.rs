@@ -1,12 +1,16 @@
 //! Replacement of a lost credential after the application deadline (docs/protocol/
 //! 09-credentials.md §How credentials bind ballots, step 5): a commission procedure, recorded with
-//! the decision's reference in the audit log. While voting is open it is posted on the board as a
-//! `credential_replaced` entry signed by commission members who signed the list
-//! (docs/protocol/10-board.md §Credential replacement signatures; checked in
-//! [`crate::board_log::Boards::credential_replaced`]).
+//! the decision's reference and its signers in the audit log. Whether or not voting has opened it
+//! needs the signatures of the pinned commission's replacement quorum over the replacement's
+//! digest (docs/protocol/14-commission.md §Acceptance: 403 `not_a_member` for an unpinned key,
+//! 409 `quorum_not_reached`; before the package the commission confirmed under dual control, 409
+//! `commission_unconfirmed` without one). While voting is
+//! open it is posted on the board as a `credential_replaced` entry with those signatures
+//! (docs/protocol/10-board.md §Credential replacement signatures).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
+use dobush_crypto::commission::Act;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -34,8 +38,8 @@ struct ReplaceRequest {
     credential: String,
     /// Reference of the commission's decision (e.g. "TEC Batken No. 12/3 of 2023-04-02").
     decision: String,
-    /// While voting is open: signatures of commission members who signed the credential list over
-    /// the replacement's digest (docs/protocol/10-board.md §Credential replacement signatures).
+    /// Signatures of pinned commission members over the replacement's digest, at least the
+    /// replacement quorum (docs/protocol/14-commission.md §Acceptance).
     #[serde(default)]
     signatures: Vec<dobush_crypto::election_protocol::MemberSignature>,
 }
@@ -117,6 +121,23 @@ async fn replace(
                     "this voter is not on the e-voter list; nothing to replace",
                 ));
             };
+            // after the application deadline a replacement needs the pinned commission's
+            // replacement quorum whether or not the polls have opened (14-commission.md §Acceptance)
+            let pinned = crate::commission::current(c, &id)?;
+            let vk = |h: &str| {
+                dobush_crypto::group::GroupElement::from_hex(h)
+                    .map(dobush_crypto::signature::VerifyingKey)
+                    .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("a stored credential does not decode: {e}")))
+            };
+            let digest = dobush_crypto::record::credential_replacement_digest(
+                &id,
+                &vk(&old_key)?,
+                &vk(&key)?,
+                &style,
+                &decision,
+            );
+            let signatures = crate::commission::named_as_pinned(&pinned, &b.signatures);
+            crate::commission::check_act(&pinned, Act::Replacement, &digest, &signatures)?;
             let ts = now.timestamp();
             diesel::update(evoter_credentials::table.filter(evoter_credentials::id.eq(old_id)))
                 .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(ts)))
@@ -130,16 +151,17 @@ async fn replace(
                     new: &key,
                     style: &style,
                     decision: &decision,
-                    signatures: &b.signatures,
+                    signatures: &signatures,
                 },
                 now,
             )?;
             let answer = json!({
                 "old": old_key, "new": key, "style": style, "decision": decision, "board_entry": posted,
             });
+            let signers: Vec<&str> = signatures.iter().map(|s| s.member.as_str()).collect();
             let details = json!({
                 "pin": pin.as_str(), "old": fingerprint_of_hex(&old_key), "new": fingerprint_of_hex(&key),
-                "style": style, "decision": decision,
+                "style": style, "decision": decision, "signed_by": signers, "digest": hex::encode(digest),
             });
             audit::append(c, ts, &actor, "credential.replace", Some(&id), &details)?;
             Ok(Ok(answer))

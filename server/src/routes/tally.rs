@@ -30,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/{id}/protocol/signatures", web::post().to(protocol_sign))
         .route("/{id}/commission-members", web::post().to(member_register))
         .route("/{id}/commission-members", web::get().to(member_list))
+        .route("/{id}/commission", web::get().to(commission_show))
+        .route("/{id}/commission/confirm", web::post().to(commission_confirm))
         .route("/{id}/shmt-export", web::get().to(shmt_export))
         .route("/{id}/protocol.html", web::get().to(protocol_html))
         .route("/{id}/record", web::get().to(record_json))
@@ -236,6 +238,39 @@ async fn member_list(state: web::Data<AppState>, path: web::Path<String>) -> Res
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "members": members })))
+}
+
+/// The commission section (docs/protocol/14-commission.md): pinned once the package is
+/// installed, before that as proposed from the registered members, with whether it is confirmed.
+async fn commission_show(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let body = state.db.run(move |c| crate::commission::show(c, &id)).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmRequest {
+    /// 64 hex digits: the hash of the section the confirming administrator compared.
+    commission_hash: String,
+}
+
+/// A second CEC administrator confirms the commission section by its hash (dual control,
+/// 14-commission.md §Dual control).
+async fn commission_confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: ApiJson<ConfirmRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(&state, &req, &session, &[Role::CecAdmin]).await?;
+    let id = path.into_inner();
+    let now = state.clock.now().timestamp();
+    let actor = session.pin.as_str().to_string();
+    let hash = body.0.commission_hash;
+    let answer = state.db.write(move |c| crate::commission::confirm(c, &id, &hash, &actor, now)).await?;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 #[derive(Debug, Deserialize)]

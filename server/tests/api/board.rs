@@ -50,7 +50,13 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
             sorted.sort();
             assert_eq!(credentials.iter().map(|c| c.credential.0.to_hex()).collect::<Vec<_>>(), sorted);
             let list = lines.lines().next().unwrap();
-            dobush_crypto::record::check_credential_list_signatures(&e.id, list.as_bytes(), signatures).unwrap();
+            dobush_crypto::record::check_credential_list_signatures(
+                &e.package.commission,
+                &e.id,
+                list.as_bytes(),
+                signatures,
+            )
+            .unwrap();
         }
         other => panic!("{other:?}"),
     }
@@ -179,25 +185,32 @@ async fn a_credential_replaced_while_voting_is_posted_and_votes(b: Backend) {
     let new = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
     let path = format!("/api/campaigns/{}/credentials/replacements", e.id);
     let fields = (e.creds[0].public(), new.public(), "main", "TEC Batken 12/3");
-    let signed_by = |key: &ed25519_dalek::SigningKey| {
-        let entry = dobush_crypto::record::sign_credential_replacement(&e.id, fields, &[("Member", key)]);
+    let keys = crate::helpers::member_keys();
+    let names = crate::helpers::MEMBERS.map(|(n, _)| n);
+    let signed_by = |signers: &[(&str, &ed25519_dalek::SigningKey)]| {
+        let entry = dobush_crypto::record::sign_credential_replacement(&e.id, fields, signers);
         let BoardEntry::CredentialReplaced { signatures, .. } = entry else { unreachable!() };
         serde_json::to_value(signatures).unwrap()
     };
     let mut body = json!({ "pin": crate::ballots::VOTERS[0], "credential": new.public().0.to_hex(), "decision": "TEC Batken 12/3" });
-    // while voting is open the server alone cannot replace a credential: unsigned, signed by a key
-    // that did not sign the list, or signed for another decision, it is refused (nothing written)
+    // the server alone cannot replace a credential (docs/protocol/14-commission.md §Acceptance):
+    // unsigned or signed by one member (under the quorum of 2), signed by the administrator's own
+    // key, or signed for another decision, it is refused (nothing written)
+    let refused = assert_error(admin.post(&path, &body).await, 409, "quorum_not_reached").await;
+    assert!(refused["message"].as_str().unwrap().contains("quorum is 2"), "{refused}");
+    body["signatures"] = signed_by(&[(names[0], &e.member)]);
+    assert_error(admin.post(&path, &body).await, 409, "quorum_not_reached").await;
+    let own = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    body["signatures"] = signed_by(&[(names[0], &e.member), ("Admin's own member", &own)]);
+    let refused = assert_error(admin.post(&path, &body).await, 403, "not_a_member").await;
+    assert!(refused["message"].as_str().unwrap().contains("not a pinned commission member"), "{refused}");
+    body["signatures"] = signed_by(&[(names[0], &keys[0]), (names[2], &keys[2])]);
+    body["decision"] = "TEC Batken 12/4".into();
     let refused = assert_error(admin.post(&path, &body).await, 422, "invalid_field").await;
     assert_eq!(refused["field"], "signatures");
     let digest =
-        dobush_crypto::record::credential_replacement_digest(&e.id, &fields.0, &fields.1, "main", "TEC Batken 12/3");
+        dobush_crypto::record::credential_replacement_digest(&e.id, &fields.0, &fields.1, "main", "TEC Batken 12/4");
     assert!(refused["message"].as_str().unwrap().contains(&hex::encode(digest)), "{refused}");
-    body["signatures"] = signed_by(&ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng));
-    let refused = assert_error(admin.post(&path, &body).await, 422, "invalid_field").await;
-    assert!(refused["message"].as_str().unwrap().contains("did not sign the credential list"), "{refused}");
-    body["signatures"] = signed_by(&e.member);
-    body["decision"] = "TEC Batken 12/4".into();
-    assert_error(admin.post(&path, &body).await, 422, "invalid_field").await;
     // a refused replacement writes nothing: the board still has its 4 entries
     let r = assert_error(get(&e, "/board/entries?start=0&end=5").await, 422, "invalid_field").await;
     assert!(r["message"].as_str().unwrap().contains("the board has 4 entries"), "{r}");
@@ -214,14 +227,15 @@ async fn a_credential_replaced_while_voting_is_posted_and_votes(b: Backend) {
         BoardEntry::CredentialReplaced { old, new: posted, style, decision, signatures } => {
             assert_eq!((old, posted), (e.creds[0].public(), new.public()));
             assert_eq!((style.as_str(), decision.as_str()), ("main", "TEC Batken 12/3"));
-            let list_signers = [e.member.verifying_key().to_bytes()];
             dobush_crypto::record::check_replacement_signatures(
+                &e.package.commission,
                 &e.id,
                 (&old, &posted, &style, &decision),
                 &signatures,
-                &list_signers,
             )
             .unwrap();
+            // signed by the chair and the member, under their pinned names
+            assert_eq!(signatures.iter().map(|s| s.member.as_str()).collect::<Vec<_>>(), [names[0], names[2]]);
         }
         other => panic!("{other:?}"),
     }
@@ -274,10 +288,17 @@ async fn the_commission_signs_the_frozen_credential_list(b: Backend) {
         other => panic!("{other:?}"),
     }
     let digest = dobush_crypto::record::credential_list_digest(&id, entry.as_bytes());
-    let member = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-    let sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Chair", &member);
     let path = format!("/api/campaigns/{id}/credential-list/signatures");
     let admin = app.admin().await;
+    // members sign only once the commission is confirmed under dual control
+    // (docs/protocol/14-commission.md); until then, and for any key not in it, they are refused
+    let own = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let own_sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Chair", &own);
+    assert_error(admin.post(&path, &serde_json::to_value(&own_sig).unwrap()).await, 409, "commission_invalid").await;
+    let keys = crate::helpers::pin_commission(&app, &admin, &id).await;
+    assert_error(admin.post(&path, &serde_json::to_value(&own_sig).unwrap()).await, 403, "not_a_member").await;
+    let member = keys[0].clone();
+    let sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Chair", &member);
     // a voter may not upload; a signature over another digest, or malformed hex, is refused by field
     let voter = app.login(crate::ballots::VOTERS[0]).await;
     assert_eq!(voter.post(&path, &serde_json::to_value(&sig).unwrap()).await.status(), 403);
@@ -294,9 +315,22 @@ async fn the_commission_signs_the_frozen_credential_list(b: Backend) {
     assert_eq!(r.status(), 200);
     let shown: Value = reqwest::get(list_url.clone()).await.unwrap().json().await.unwrap();
     assert_eq!(shown["signatures"].as_array().unwrap().len(), 1);
-    // a replacement changes the list: the old signature no longer covers it
+    // stored under the name pinned for the key, not the one the upload gave
+    assert_eq!(shown["signatures"][0]["member"], crate::helpers::MEMBERS[0].0);
+    // a replacement (signed by the quorum even before the polls open) changes the list: the old
+    // signature no longer covers it
     let new = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
-    let body = json!({ "pin": crate::ballots::VOTERS[0], "credential": new.public().0.to_hex(), "decision": "TEC Batken 12/4" });
+    let rd = dobush_crypto::record::credential_replacement_digest(
+        &id,
+        &cred.public(),
+        &new.public(),
+        "main",
+        "TEC Batken 12/4",
+    );
+    let body = json!({
+        "pin": crate::ballots::VOTERS[0], "credential": new.public().0.to_hex(), "decision": "TEC Batken 12/4",
+        "signatures": crate::helpers::member_signatures(&rd, &[1, 2]),
+    });
     assert_eq!(admin.post(&format!("/api/campaigns/{id}/credentials/replacements"), &body).await.status(), 200);
     let shown: Value = reqwest::get(list_url).await.unwrap().json().await.unwrap();
     assert_ne!(shown["digest"], hex::encode(digest));

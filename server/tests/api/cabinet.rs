@@ -174,7 +174,7 @@ async fn a_lost_credential_is_replaced_by_commission_decision(b: Backend) {
     let voter = app.login(VOTER1).await;
     assert_eq!(voter.put(&app_path(&id), &json!({ "credential": CREDS[0] })).await.status(), 201);
     let path = format!("/api/campaigns/{id}/credentials/replacements");
-    let body = json!({ "pin": VOTER1, "credential": CREDS[1], "decision": "TEC Batken No. 12/3" });
+    let mut body = json!({ "pin": VOTER1, "credential": CREDS[1], "decision": "TEC Batken No. 12/3" });
     // before the deadline the voter re-applies themselves
     assert_error(admin.post(&path, &body).await, 409, "before_deadline").await;
     app.clock.set(bishkek(2023, 3, 28, 10, 0, 0));
@@ -198,13 +198,38 @@ async fn a_lost_credential_is_replaced_by_commission_decision(b: Backend) {
         "not_an_e_voter",
     )
     .await;
+    // after the deadline a replacement needs the commission's signatures whether or not voting
+    // has opened (docs/protocol/14-commission.md §Acceptance): none without a commission confirmed
+    // under dual control, then not without the quorum, and never under the administrator's key
+    assert_error(admin.post(&path, &body).await, 409, "commission_invalid").await;
+    pin_commission(&app, &admin, &id).await;
+    assert_error(admin.post(&path, &body).await, 409, "quorum_not_reached").await;
+    let key =
+        |h: &str| dobush_crypto::signature::VerifyingKey(dobush_crypto::group::GroupElement::from_hex(h).unwrap());
+    let digest = |new: &str, decision: &str| {
+        dobush_crypto::record::credential_replacement_digest(&id, &key(CREDS[0]), &key(new), "main", decision)
+    };
+    let d = digest(CREDS[1], "TEC Batken No. 12/3");
+    let own = ed25519_dalek::SigningKey::from_bytes(&[97; 32]);
+    let own_sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&d, "Admin", &own);
+    body["signatures"] = json!([member_signatures(&d, &[0])[0], own_sig]);
+    assert_error(admin.post(&path, &body).await, 403, "not_a_member").await;
+    body["signatures"] = json!(member_signatures(&d, &[0]));
+    assert_error(admin.post(&path, &body).await, 409, "quorum_not_reached").await;
+    let d0 = digest(CREDS[0], "d");
     assert_error(
-        admin.post(&path, &json!({ "pin": VOTER1, "credential": CREDS[0], "decision": "d" })).await,
+        admin
+            .post(
+                &path,
+                &json!({ "pin": VOTER1, "credential": CREDS[0], "decision": "d", "signatures": member_signatures(&d0, &[0, 1]) }),
+            )
+            .await,
         409,
         "credential_in_use",
     )
     .await;
-    // the replacement
+    // the replacement, signed by the quorum (2 of 3)
+    body["signatures"] = json!(member_signatures(&d, &[1, 2]));
     let r = admin.post(&path, &body).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();

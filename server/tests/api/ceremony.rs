@@ -128,8 +128,16 @@ impl HttpCeremony {
     }
 }
 
-/// A complete honest ceremony, 3 of 5, for campaign `id` (in state key_ceremony).
+/// A complete honest ceremony, 3 of 5, for campaign `id` (in state key_ceremony), and its
+/// commission pinned under dual control (`helpers::pin_commission`).
 pub async fn complete_ceremony(app: &TestApp, admin: &User, id: &str) -> HttpCeremony {
+    let h = ceremony_only(app, admin, id).await;
+    crate::helpers::pin_commission(app, admin, id).await;
+    h
+}
+
+/// A complete honest ceremony, 3 of 5, for campaign `id` (in state key_ceremony).
+pub async fn ceremony_only(app: &TestApp, admin: &User, id: &str) -> HttpCeremony {
     let mut h = HttpCeremony::configure(app, admin, id, 5, 3).await;
     h.register().await;
     h.c.round1(&mut OsRng).unwrap();
@@ -215,8 +223,16 @@ async fn a_ceremony_3_of_5_gives_the_package_and_voting_opens(b: Backend) {
     // nothing more is relayed; a repeat is still answered
     let again = h.post(1, "commitment-hashes", &h.c.transcript.commitment_hashes[0]).await;
     assert_eq!(again.status(), 200);
-    // freezing needs the package; the package comes from the ceremony
+    // freezing needs the package; the package comes from the ceremony and the commission
+    // confirmed under dual control (docs/protocol/14-commission.md)
     assert_error(transition(&admin, &id, "freeze_manifest").await, 409, "no_election_package").await;
+    assert_error(
+        admin.put(&format!("/api/campaigns/{id}/election-package"), &package).await,
+        409,
+        "commission_invalid",
+    )
+    .await;
+    crate::helpers::pin_commission(&app, &admin, &id).await;
     let r = admin.put(&format!("/api/campaigns/{id}/election-package"), &package).await;
     assert_eq!(r.status(), 200);
     let pkg: dobush_crypto::record::ElectionPackage = r.json().await.unwrap();
@@ -471,6 +487,7 @@ async fn only_the_bound_key_holder_may_post_and_restarting_drops_the_package(b: 
     h.post_round3().await;
     h.check_outcome(&app).await;
     let package = json!({ "manifest": crate::ballots::manifest(&id) });
+    crate::helpers::pin_commission(&app, &admin, &id).await;
     assert_eq!(admin.put(&format!("/api/campaigns/{id}/election-package"), &package).await.status(), 200);
     let r = setup(json!({ "key_holders": KEY_HOLDERS })).await;
     assert_eq!(r.status(), 200);

@@ -533,20 +533,91 @@ pub fn insert_ballot(
         .unwrap();
 }
 
-/// A commission member signs the frozen credential list on their own computer and the
-/// administrator uploads the signature (docs/protocol/10-board.md §Credential list signatures). Returns the member's key. The clock must be past the last application day.
+/// The test commission that [`pin_commission`] registers: `(name, role)`, the chair first. The
+/// chair's name is hostile HTML, so that every page that prints the commission is tested for
+/// escaping (`shmt.rs`).
+pub const MEMBERS: [(&str, &str); 3] =
+    [(r#"<script>alert("x")</script> & Co"#, "chair"), ("Асанова Айгүл", "secretary"), ("Петров Пётр", "member")];
+
+/// The test members' signing keys (seeds 7, 8, 9), in [`MEMBERS`] order.
+pub fn member_keys() -> Vec<ed25519_dalek::SigningKey> {
+    (0..3u8).map(|i| ed25519_dalek::SigningKey::from_bytes(&[i + 7; 32])).collect()
+}
+
+/// The second CEC administrator of dual control (docs/protocol/14-commission.md §Dual control).
+pub const SECOND_ADMIN_PIN: &str = "10101197000003";
+
+/// The second CEC administrator, granted on first use.
+pub async fn second_admin(app: &TestApp, admin: &User) -> User {
+    let r = admin.post("/api/staff", &serde_json::json!({ "pin": SECOND_ADMIN_PIN, "role": "cec_admin" })).await;
+    assert!(r.status() == 201 || r.status() == 409, "{}", r.status());
+    app.login(SECOND_ADMIN_PIN).await
+}
+
+/// The commission of campaign `id` set under dual control: `admin` registers [`MEMBERS`] with
+/// [`member_keys`] in the electronic precinct E1, the second administrator confirms the section
+/// by its hash. Returns the keys.
+/// Nothing is done for a commission already confirmed; a registered one is only confirmed.
+pub async fn pin_commission(app: &TestApp, admin: &User, id: &str) -> Vec<ed25519_dalek::SigningKey> {
+    let keys = member_keys();
+    let shown = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/commission"))).await.unwrap();
+    if shown.status() == 200 {
+        let shown: Value = shown.json().await.unwrap();
+        if shown["confirmed"] != true {
+            confirm_commission(app, admin, id).await;
+        }
+        return keys;
+    }
+    for (k, (name, role)) in keys.iter().zip(MEMBERS) {
+        let m = serde_json::json!({ "name": name, "role": role, "precinct": "E1", "public_key": hex::encode(k.verifying_key().to_bytes()) });
+        let r = admin.post(&format!("/api/v1/campaigns/{id}/commission-members"), &m).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    confirm_commission(app, admin, id).await;
+    keys
+}
+
+/// The second administrator confirms campaign `id`'s commission as it stands.
+pub async fn confirm_commission(app: &TestApp, admin: &User, id: &str) {
+    let shown: Value =
+        reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/commission"))).await.unwrap().json().await.unwrap();
+    let second = second_admin(app, admin).await;
+    let r = second
+        .post(
+            &format!("/api/v1/campaigns/{id}/commission/confirm"),
+            &serde_json::json!({ "commission_hash": shown["commission_hash"] }),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+/// `signers` (indexes into [`MEMBERS`]) sign `digest` on their own computers.
+pub fn member_signatures(
+    digest: &[u8; 32],
+    signers: &[usize],
+) -> Vec<dobush_crypto::election_protocol::MemberSignature> {
+    let keys = member_keys();
+    signers
+        .iter()
+        .map(|&i| dobush_crypto::election_protocol::MemberSignature::sign_digest(digest, MEMBERS[i].0, &keys[i]))
+        .collect()
+}
+
+/// The chair and the secretary of the commission pinned by [`pin_commission`] (the quorum, 2 of
+/// 3) sign the frozen credential list on their own computers and the administrator uploads the
+/// signatures (docs/protocol/10-board.md §Credential list signatures). Returns the chair's key.
+/// The clock must be past the last application day.
 pub async fn sign_credential_list(app: &TestApp, admin: &User, id: &str) -> ed25519_dalek::SigningKey {
     let list: Value =
         reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/credential-list"))).await.unwrap().json().await.unwrap();
     let entry = list["entry"].as_str().unwrap();
     let digest = dobush_crypto::record::credential_list_digest(id, entry.as_bytes());
     assert_eq!(list["digest"], hex::encode(digest));
-    let member = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-    let sig =
-        dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Member of the commission", &member);
-    let r = admin
-        .post(&format!("/api/campaigns/{id}/credential-list/signatures"), &serde_json::to_value(&sig).unwrap())
-        .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    member
+    for sig in member_signatures(&digest, &[0, 1]) {
+        let r = admin
+            .post(&format!("/api/campaigns/{id}/credential-list/signatures"), &serde_json::to_value(&sig).unwrap())
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    member_keys().remove(0)
 }

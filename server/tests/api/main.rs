@@ -13,6 +13,7 @@ mod cabinet;
 mod campaigns;
 mod casting;
 mod ceremony;
+mod commission;
 mod concurrency;
 mod demo;
 mod faults;

@@ -34,22 +34,15 @@ async fn tallied(b: Backend) -> (Election, Value) {
 
 const HOSTILE: &str = r#"<script>alert("x")</script> & Co"#;
 
-/// Saves the draft at 09:15 Bishkek on the day after and registers three members (the chair's
-/// name hostile HTML); returns their keys (chair, secretary, member).
+/// Saves the draft at 09:15 Bishkek on the day after; returns the keys of the members pinned in
+/// the package (chair — whose name is hostile HTML —, secretary, member: `helpers::MEMBERS`).
 async fn save_with_members(e: &Election, draft: &Value) -> Vec<ed25519_dalek::SigningKey> {
     e.app.clock.set(bishkek(2023, 4, 10, 9, 15, 0));
     let admin = e.app.admin().await;
     let path = |p: &str| format!("/api/v1/campaigns/{}/{p}", e.id);
     assert_eq!(admin.put(&path("protocol"), &json!({ "body": draft })).await.status(), 200);
-    let keys: Vec<ed25519_dalek::SigningKey> =
-        (0..3u8).map(|i| ed25519_dalek::SigningKey::from_bytes(&[i + 40; 32])).collect();
-    for (k, (name, role)) in
-        keys.iter().zip([(HOSTILE, "chair"), ("Асанова Айгүл", "secretary"), ("Петров Пётр", "member")])
-    {
-        let m = json!({ "name": name, "role": role, "precinct": "E1", "public_key": hex::encode(k.verifying_key().to_bytes()) });
-        assert_eq!(admin.post(&path("commission-members"), &m).await.status(), 201);
-    }
-    keys
+    assert_eq!(crate::helpers::MEMBERS[0].0, HOSTILE);
+    crate::helpers::member_keys()
 }
 
 async fn sign(e: &Election, draft: &Value, key: &ed25519_dalek::SigningKey) -> bool {

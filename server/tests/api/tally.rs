@@ -263,12 +263,12 @@ async fn the_protocol_is_drawn_up_checked_saved_and_signed(b: Backend) {
     // members' keys; signatures verified on arrival; the quorum moves the campaign
     let body: ProtocolBody = serde_json::from_value(draft.clone()).unwrap();
     assert_eq!(hex::encode(body.digest()), digest);
-    let keys: Vec<ed25519_dalek::SigningKey> =
-        (0..3u8).map(|i| ed25519_dalek::SigningKey::from_bytes(&[i + 7; 32])).collect();
-    for (k, role) in keys.iter().zip(["chair", "secretary", "member"]) {
-        let m = json!({ "name": format!("Member {role}"), "role": role, "precinct": "E1", "public_key": hex::encode(k.verifying_key().to_bytes()) });
-        assert_eq!(admin.post(&path("commission-members"), &m).await.status(), 201);
-    }
+    // the members are those pinned in the package (helpers::pin_commission): the administrator
+    // can no longer add one of its own (docs/protocol/14-commission.md §Dual control)
+    let keys = crate::helpers::member_keys();
+    let own = ed25519_dalek::SigningKey::from_bytes(&[98; 32]);
+    let m = json!({ "name": "Admin's own member", "role": "member", "precinct": "E1", "public_key": hex::encode(own.verifying_key().to_bytes()) });
+    assert_error(admin.post(&path("commission-members"), &m).await, 409, "commission_pinned").await;
     let bad_member = json!({ "name": "X", "role": "chair", "precinct": "E1", "public_key": "zz" });
     let err = assert_error(admin.post(&path("commission-members"), &bad_member).await, 422, "invalid_field").await;
     assert_eq!(err["field"], "public_key");
@@ -284,6 +284,7 @@ async fn the_protocol_is_drawn_up_checked_saved_and_signed(b: Backend) {
     assert_error(post(sign(&keys[0], b"another protocol")).await.unwrap(), 422, "invalid_field").await;
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[99; 32]);
     assert_error(post(sign(&stranger, &body.digest())).await.unwrap(), 403, "not_a_member").await;
+    assert_error(post(sign(&own, &body.digest())).await.unwrap(), 403, "not_a_member").await;
     let r: Value = post(sign(&keys[2], &body.digest())).await.unwrap().json().await.unwrap();
     assert_eq!(r["protocol_signed"], false, "one of three");
     let r: Value = post(sign(&keys[1], &body.digest())).await.unwrap().json().await.unwrap();

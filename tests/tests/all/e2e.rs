@@ -149,7 +149,8 @@ struct Voter {
 /// A campaign with `voters` e-voters (the last `on_phones` of them with the mobile bridge) up to
 /// open polls: register, applications, the key
 /// ceremony 3 of 5 run by five key-holders' keystores over the server's ceremony API, the
-/// election package, the credential list signed by the commission's chair.
+/// commission under dual control, the election package, the credential list signed by the
+/// commission's quorum.
 struct Election {
     live: Live,
     id: String,
@@ -223,6 +224,20 @@ fn open_election(voters: usize, on_phones: usize, seed: u64) -> Election {
     }
     assert_eq!(live.get(&format!("/api/campaigns/{id}/ceremony"))["phase"], "complete");
 
+    // the commission under dual control (docs/protocol/14-commission.md): the administrator
+    // registers the members (key-holders 1, 2 and 4's keystores hold their member keys), a second
+    // CEC administrator confirms the section by its hash
+    for (l, role) in [(1usize, "chair"), (2, "secretary"), (4, "member")] {
+        let (store, _) = Keystore::open(&stores[l - 1], PASS).unwrap();
+        let m = json!({ "name": format!("Member {l}"), "role": role, "precinct": "E1", "public_key": store.meta().member_key });
+        live.admin("POST", &format!("/api/v1/campaigns/{id}/commission-members"), m);
+    }
+    let second = "10101197000003";
+    live.admin("POST", "/api/staff", json!({ "pin": second, "role": "cec_admin" }));
+    let shown = live.get(&format!("/api/v1/campaigns/{id}/commission"));
+    let confirm = json!({ "commission_hash": shown["commission_hash"] });
+    live.ok(Some(second), "POST", &format!("/api/v1/campaigns/{id}/commission/confirm"), confirm);
+
     let mut manifest = pilot_manifest();
     manifest.campaign_id = id.clone();
     let package: ElectionPackage = serde_json::from_value(live.admin(
@@ -233,13 +248,16 @@ fn open_election(voters: usize, on_phones: usize, seed: u64) -> Election {
     .unwrap();
     live.transition(&id, "freeze_manifest");
     live.clock.set(bishkek_2030(4, 9, 12));
-    // the chair (key-holder 1's keystore holds a member key too) signs the frozen list
+    // the chair and the secretary (the quorum, 2 of 3) sign the frozen list
     let list = live.get(&format!("/api/v1/campaigns/{id}/credential-list"));
     let list_file = live.tmp.path().join("credential-list.json");
     std::fs::write(&list_file, list.to_string()).unwrap();
-    let (sig, count) = ops::sign_list(&stores[0], PASS, &list_file, "Chair A. Asanova").unwrap();
-    assert_eq!(count, voters.len() as u64);
-    live.admin("POST", &format!("/api/campaigns/{id}/credential-list/signatures"), serde_json::to_value(&sig).unwrap());
+    for l in [1usize, 2] {
+        let (sig, count) = ops::sign_list(&stores[l - 1], PASS, &list_file, &format!("Member {l}")).unwrap();
+        assert_eq!(count, voters.len() as u64);
+        let sig = serde_json::to_value(&sig).unwrap();
+        live.admin("POST", &format!("/api/campaigns/{id}/credential-list/signatures"), sig);
+    }
     live.transition(&id, "open_voting");
     Election { live, id, package, voters, stores }
 }
@@ -428,12 +446,7 @@ fn an_election_of_200_from_the_campaign_to_the_verified_record() {
     let saved = e.live.admin("PUT", &e.path("protocol"), json!({ "body": draft_json }));
     assert_eq!(saved["digest"], hex::encode(draft.digest()));
 
-    // the members sign on their own computers (the key-holders' tool), the quorum is reached
-    for (l, role) in [(1usize, "chair"), (2, "secretary"), (4, "member")] {
-        let (store, _) = Keystore::open(&e.stores[l - 1], PASS).unwrap();
-        let m = json!({ "name": format!("Member {l}"), "role": role, "precinct": "E1", "public_key": store.meta().member_key });
-        e.live.admin("POST", &e.path("commission-members"), m);
-    }
+    // the pinned members sign on their own computers (the key-holders' tool), the quorum is reached
     for (l, signed) in [(2usize, false), (1, true), (4, true)] {
         let api = e.api(l);
         let p = ops::fetch_protocol(&api, &e.id, Some(hex::encode(draft.digest()).as_str())).unwrap();

@@ -31,7 +31,10 @@ fn vector_ballots_verify_and_open() {
         let manifest: Manifest = serde_json::from_value(e["manifest"].clone()).unwrap();
         let pk: PublicKey = serde_json::from_value(e["joint_key"].clone()).unwrap();
         let base: [u8; 32] = hex::decode(e["base_hash"].as_str().unwrap()).unwrap().try_into().unwrap();
-        let ctx = ElectionContext::new(base, pk, manifest).unwrap();
+        let commission: dobush_crypto::commission::Commission =
+            serde_json::from_value(e["commission"].clone()).unwrap();
+        assert_eq!(hex::encode(commission.hash()), e["commission_hash"].as_str().unwrap());
+        let ctx = ElectionContext::new(base, pk, manifest, commission.hash()).unwrap();
         assert_eq!(hex::encode(ctx.extended_hash()), e["extended_hash"].as_str().unwrap());
         // the package a device loads has the vector's fingerprint, and only once its hashes check
         let mut package = ElectionPackage {
@@ -51,6 +54,7 @@ fn vector_ballots_verify_and_open() {
             base_hash: base,
             extended_hash: *ctx.extended_hash(),
             board_key: [0; 32],
+            commission,
         };
         assert_eq!(package.fingerprint().unwrap(), e["package_fingerprint"].as_str().unwrap());
         package.extended_hash[0] ^= 1;

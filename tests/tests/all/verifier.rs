@@ -217,6 +217,7 @@ fn ballot_stuffed_with_a_credential_not_on_the_list_is_located() {
         c.record.package.base_hash,
         c.record.package.joint_key,
         c.record.package.manifest.clone(),
+        c.record.package.commission.hash(),
     )
     .unwrap();
     let receipt = e.cast(0, &vote(0, true));
@@ -367,7 +368,7 @@ fn an_unsigned_or_badly_signed_credential_list_is_refused() {
 }
 
 #[test]
-fn a_replacement_not_signed_by_a_list_signer_is_refused() {
+fn a_replacement_not_signed_by_the_pinned_quorum_is_refused() {
     let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::LastCounts, 4, ChaCha20Rng::seed_from_u64(81));
     e.cast(0, &vote(1, true));
     e.replace_credential(0);
@@ -397,12 +398,11 @@ fn a_replacement_not_signed_by_a_list_signer_is_refused() {
         v["signatures"] = serde_json::to_value(entry).unwrap()["signatures"].clone();
     };
     type Tamper<'a> = Box<dyn Fn(&mut Value) + 'a>;
-    let cases: [(&str, Tamper); 6] = [
+    let cases: [(&str, Tamper); 5] = [
         ("carries no signature", Box::new(|v| v["signatures"] = Value::Array(vec![]))),
         ("signatures", Box::new(|v| drop(v.as_object_mut().unwrap().remove("signatures")))),
         ("(member 1): invalid", Box::new(|v| flip_hex(&mut v["signatures"][0]["signature"]))),
         ("(member 1): invalid", Box::new(|v| v["decision"] = Value::from("another decision"))),
-        ("did not sign the credential list", Box::new(own)),
         (
             "same key",
             Box::new(|v| {
@@ -422,6 +422,100 @@ fn a_replacement_not_signed_by_a_list_signer_is_refused() {
             r.text()
         );
     }
+    // signed validly, but by the server's own key and one pinned member: V18 (14-commission.md)
+    // refuses the unpinned key and the missing quorum
+    let mut lines = c.board.lines().to_vec();
+    lines[i] = edit(&lines[i], |v| own(v));
+    let (rec, forged) = forge(&c, lines);
+    let r = check(&rec, &forged);
+    assert!(r.checks.iter().find(|c| c.name == "credentials").unwrap().passed, "{}", r.text());
+    let failures = r.failures_of("commission");
+    assert!(
+        failures.iter().any(|m| m.contains(&format!("entry {i}")) && m.contains("not a pinned commission member")),
+        "{}",
+        r.text()
+    );
+    assert!(
+        failures.iter().any(|m| m.contains(&format!("entry {i}")) && m.contains("the quorum is 2")),
+        "{}",
+        r.text()
+    );
+}
+
+/// V18 (14-commission.md §Acceptance) on every member-signed act, and the commission section
+/// under the extended hash (V03).
+#[test]
+fn acts_signed_outside_the_pinned_commission_or_under_its_quorum_are_refused() {
+    let c = election(ReVotePolicy::Forbidden);
+    let honest = check(&c.record, c.board.lines());
+    assert!(honest.passed(), "{}", honest.text());
+    assert!(
+        honest.notes_of("commission").iter().any(|n| n.contains("pinned member: member 1 (chair)")),
+        "{}",
+        honest.text()
+    );
+    let campaign = c.record.package.manifest.campaign_id.clone();
+    let list_at = line_index(c.board.lines(), "credential_list_signed", 0);
+    let list = c.board.lines()[0].clone();
+    let outsiders: Vec<ed25519_dalek::SigningKey> =
+        (0..2).map(|i| ed25519_dalek::SigningKey::from_bytes(&[90 + i; 32])).collect();
+    // a list signed validly by keys the server holds, under the members' names
+    let forged_list = |v: &mut Value| {
+        let e = dobush_crypto::record::sign_credential_list(
+            &campaign,
+            list.as_bytes(),
+            &[("member 1", &outsiders[0]), ("member 2", &outsiders[1])],
+        );
+        v["signatures"] = serde_json::to_value(e).unwrap()["signatures"].clone();
+    };
+    type Tamper<'a> = Box<dyn Fn(&mut Value) + 'a>;
+    let cases: [(&str, Tamper); 3] = [
+        ("not a pinned commission member", Box::new(forged_list)),
+        ("the quorum is 2", Box::new(|v| drop(v["signatures"].as_array_mut().unwrap().drain(1..)))),
+        ("its key is pinned to", Box::new(|v| v["signatures"][0]["member"] = Value::from("member 3"))),
+    ];
+    for (what, change) in cases {
+        let mut lines = c.board.lines().to_vec();
+        lines[list_at] = edit(&lines[list_at], |v| change(v));
+        let (rec, forged) = forge(&c, lines);
+        let r = check(&rec, &forged);
+        assert!(
+            r.failures_of("commission").iter().any(|m| m.contains(&format!("entry {list_at}")) && m.contains(what)),
+            "{what}: {}",
+            r.text()
+        );
+    }
+    // the protocol: without the chair, by an outsider, one member twice
+    let mut rec = c.record.clone();
+    rec.protocol.as_mut().unwrap().signatures.remove(0);
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("commission").iter().any(|m| m.contains("chair")), "{}", r.text());
+    let mut rec = c.record.clone();
+    let p = rec.protocol.as_mut().unwrap();
+    p.signatures[2] = dobush_crypto::election_protocol::ElectionProtocol::sign(&p.body, "member 3", &outsiders[0]);
+    let r = check(&rec, c.board.lines());
+    assert!(r.checks.iter().find(|c| c.name == "protocol").unwrap().passed, "valid, only not pinned: {}", r.text());
+    assert!(
+        r.failures_of("commission").iter().any(|m| m.contains("protocol: signature 2") && m.contains("not a pinned")),
+        "{}",
+        r.text()
+    );
+    let mut rec = c.record.clone();
+    let p = rec.protocol.as_mut().unwrap();
+    p.signatures[2] = p.signatures[0].clone();
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("commission").iter().any(|m| m.contains("signed twice")), "{}", r.text());
+    // the section itself: a member's key swapped for the server's is another extended hash
+    let mut rec = c.record.clone();
+    rec.package.commission.members[1].identity =
+        dobush_crypto::commission::SigningIdentity::Ed25519 { key: outsiders[0].verifying_key().to_bytes() };
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("context").iter().any(|f| f.contains("extended hash")), "{}", r.text());
+    // and a section breaking its rules (a minority quorum) is refused before any hash
+    let mut rec = c.record.clone();
+    rec.package.commission.quorum.protocol = 1;
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("context").iter().any(|f| f.contains("more than half")), "{}", r.text());
 }
 
 #[test]

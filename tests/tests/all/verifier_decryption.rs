@@ -260,10 +260,14 @@ fn joint_key_that_is_not_the_ceremonys_is_refused() {
     // so that the package itself is consistent.
     rec.package.joint_key =
         serde_json::from_value(serde_json::to_value(rec.package.key_holders[0].comm_key).unwrap()).unwrap();
-    rec.package.extended_hash =
-        *ElectionContext::new(rec.package.base_hash, rec.package.joint_key, rec.package.manifest.clone())
-            .unwrap()
-            .extended_hash();
+    rec.package.extended_hash = *ElectionContext::new(
+        rec.package.base_hash,
+        rec.package.joint_key,
+        rec.package.manifest.clone(),
+        rec.package.commission.hash(),
+    )
+    .unwrap()
+    .extended_hash();
     let r = check(&rec, c.board.lines());
     assert!(r.checks.iter().find(|c| c.name == "context").unwrap().passed, "{}", r.text());
     let f = r.failures_of("ceremony");

@@ -1,9 +1,10 @@
 //! V07 `credentials` (`docs/record-format.md` §Verifier checklist, items 4 and 5; §Commission
 //! signatures on the credential list): the commission's signatures on the frozen credential list
 //! (`10-board.md` §Credential list signatures), the list's canonical form and the replacements,
-//! each signed by members who signed the list (`10-board.md` §Credential replacement signatures;
-//! `09-credentials.md` §What a verifier checks). The credentials found are what the eligibility
-//! and re-vote checks use.
+//! each validly signed (`10-board.md` §Credential replacement signatures; `09-credentials.md`
+//! §What a verifier checks); that the signers are pinned members reaching each act's quorum is
+//! V18's (`commission.rs`, 14-commission.md). The credentials found are what the eligibility and
+//! re-vote checks use.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,24 +20,19 @@ use crate::report::Running;
 pub const CHECK: Check<Step> = Check {
     id: "V07",
     name: "credentials",
-    description: "frozen credential list signed by the commission, replacements signed by its signers; every ballot signed by a listed credential of its style",
+    description: "frozen credential list signed by the commission, replacements signed by its members; every ballot signed by a listed credential of its style",
     run,
 };
 
 fn run(f: &mut Findings<'_>, c: &mut Running) {
     let campaign_id = &f.ctx.election.manifest.campaign_id;
-    let list_signers = list_signatures(campaign_id, &f.lines, &f.entries, c);
-    f.creds = credential_list(campaign_id, &f.entries, &list_signers, c);
+    list_signatures(campaign_id, &f.lines, &f.entries, c);
+    f.creds = credential_list(campaign_id, &f.entries, c);
 }
 
 /// The frozen list and the replacements (09-credentials.md §What a verifier checks), each
-/// replacement signed by members of `list_signers`.
-fn credential_list(
-    campaign_id: &str,
-    entries: &[Entry],
-    list_signers: &HashSet<[u8; 32]>,
-    c: &mut Running,
-) -> Credentials {
+/// replacement validly signed (by whom is V18's).
+fn credential_list(campaign_id: &str, entries: &[Entry], c: &mut Running) -> Credentials {
     let mut creds = Credentials {
         listed: HashMap::new(),
         revoked_at: HashMap::new(),
@@ -117,7 +113,7 @@ fn credential_list(
         })();
         match parsed {
             Ok((old, new, style, decision)) => {
-                replacement_signatures(campaign_id, e, (&old, &new, &style, &decision), list_signers, c);
+                replacement_signatures(campaign_id, e, (&old, &new, &style, &decision), c);
                 let known =
                     creds.listed.get(&old.bytes).or_else(|| creds.replacements.get(&old.bytes).map(|x| &x.0)).cloned();
                 c.require(known.as_ref() == Some(&style), || {
@@ -145,38 +141,36 @@ fn credential_list(
 
 /// 10-board.md §Credential list signatures: every signature in `credential_list_signed` is an
 /// Ed25519 signature (strict) over SHA-256("dobush/v1/credential-list" ‖ u64be(len id) ‖ id ‖ the
-/// exact line of the `credential_list` entry); at least one, no key twice. Returns the signers'
-/// keys (they, and only they, may sign replacements) and notes them for comparison with the
-/// commission's minutes.
-fn list_signatures(campaign_id: &str, lines: &[&[u8]], entries: &[Entry], c: &mut Running) -> HashSet<[u8; 32]> {
+/// exact line of the `credential_list` entry): at least one, no key twice, each valid; notes the
+/// signers for comparison with the commission's minutes (whether they are pinned members reaching
+/// the quorum is V18's).
+fn list_signatures(campaign_id: &str, lines: &[&[u8]], entries: &[Entry], c: &mut Running) {
     use sha2::{Digest, Sha256};
     let (Some(list), Some(signed)) = (
         entries.iter().find(|e| e.kind == "credential_list"),
         entries.iter().find(|e| e.kind == "credential_list_signed"),
     ) else {
         c.fail("the credential list is not signed by the commission (no credential_list_signed entry)");
-        return HashSet::new();
+        return;
     };
-    let Some(line) = lines.get(list.index) else { return HashSet::new() };
+    let Some(line) = lines.get(list.index) else { return };
     let mut h = Sha256::new();
     h.update(b"dobush/v1/credential-list");
     h.update((campaign_id.len() as u64).to_be_bytes());
     h.update(campaign_id.as_bytes());
     h.update(line);
-    let signers = member_signatures(signed, "credential list", &h.finalize().into(), None, c);
+    member_signatures(signed, "credential list", &h.finalize().into(), c);
     c.note(format!("credential list signed by {}", signer_names(signed)));
-    signers
 }
 
 /// 10-board.md §Credential replacement signatures: a `credential_replaced` entry carries at least
 /// one strict Ed25519 signature, no key twice, over SHA-256("dobush/v1/credential-replacement" ‖
 /// u64be(len id) ‖ id ‖ old ‖ new ‖ u64be(len style) ‖ style ‖ u64be(len decision) ‖ decision),
-/// each by a key that signed the credential list.
+/// each valid (whether by a pinned member, and how many: V18).
 fn replacement_signatures(
     campaign_id: &str,
     e: &Entry,
     (old, new, style, decision): (&Point, &Point, &str, &str),
-    list_signers: &HashSet<[u8; 32]>,
     c: &mut Running,
 ) {
     use sha2::{Digest, Sha256};
@@ -190,25 +184,19 @@ fn replacement_signatures(
     h.update(style.as_bytes());
     h.update((decision.len() as u64).to_be_bytes());
     h.update(decision.as_bytes());
-    member_signatures(e, "credential replacement", &h.finalize().into(), Some(list_signers), c);
+    member_signatures(e, "credential replacement", &h.finalize().into(), c);
     c.note(format!("entry {}: replacement under decision {decision:?} signed by {}", e.index, signer_names(e)));
 }
 
 /// The `signatures` of entry `e` over `digest`: at least one, no key twice, each valid (strict
-/// Ed25519) and, with `allowed`, each key in it. Returns the keys.
-fn member_signatures(
-    e: &Entry,
-    what: &str,
-    digest: &[u8; 32],
-    allowed: Option<&HashSet<[u8; 32]>>,
-    c: &mut Running,
-) -> HashSet<[u8; 32]> {
+/// Ed25519). Who signed, and whether they reach the act's quorum, is V18's (`commission.rs`).
+fn member_signatures(e: &Entry, what: &str, digest: &[u8; 32], c: &mut Running) {
     let mut seen = HashSet::new();
     let sigs = match array(&e.v, "signatures", what) {
         Ok(a) => a,
         Err(err) => {
             c.fail(format!("entry {}: {}", e.index, err.0));
-            return seen;
+            return;
         }
     };
     c.require(!sigs.is_empty(), || format!("entry {}: the {what} carries no signature", e.index));
@@ -226,14 +214,6 @@ fn member_signatures(
                 c.require(seen.insert(pk), || {
                     format!("entry {}: signature {i} ({member}): a second signature by the same key", e.index)
                 });
-                if let Some(allowed) = allowed {
-                    c.require(allowed.contains(&pk), || {
-                        format!(
-                            "entry {}: {what} signature {i} ({member}): the key did not sign the credential list",
-                            e.index
-                        )
-                    });
-                }
                 let ok = ed25519_dalek::VerifyingKey::from_bytes(&pk)
                     .ok()
                     .and_then(|k| k.verify_strict(digest, &ed25519_dalek::Signature::from_bytes(&sig)).ok());
@@ -242,7 +222,6 @@ fn member_signatures(
             Err(err) => c.fail(format!("entry {}: signature {i}: {}", e.index, err.0)),
         }
     }
-    seen
 }
 
 /// The `member` names of entry `e`'s signatures, for the report.

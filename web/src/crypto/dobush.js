@@ -18,6 +18,7 @@ export { Transcript, TranscriptRng, TranscriptRngBuilder } from './merlin.js';
 export { LABELS } from './protocol.js';
 export {
   RECORD_VERSION, parseManifest, validateManifest, manifestHash, baseHash, extendedHash, makeContext,
+  parseCommission, commissionHash, COMMISSION_ROLES,
   contextFromPackage, packageFingerprint, allowedValues, isValidVote, selectionCount, selectionKind, usesRangeProof, weight,
 } from './manifest.js';
 export {

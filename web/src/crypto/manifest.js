@@ -246,21 +246,95 @@ export function baseHash(campaignId, threshold, keyHolders) {
   return challenge32(t, 'base-hash');
 }
 
-/** The extended context hash. */
-export function extendedHash(base, jointKey, mHash) {
+// ---------------------------------------------------------------------------------------------
+// The pinned commission (crypto/src/commission.rs, docs/protocol/14-commission.md).
+
+export const COMMISSION_ROLES = ['chair', 'deputy_chair', 'secretary', 'member'];
+const QUORUM_ACTS = ['credential_list', 'replacement', 'protocol'];
+
+function exactKeys(x, keys, what) {
+  if (!isObj(x)) throw new DecodeError(`${what}: expected an object`);
+  const extra = Object.keys(x).filter((k) => !keys.includes(k));
+  if (extra.length) throw new DecodeError(`${what}: unknown field ${JSON.stringify(extra[0])}`);
+  keys.forEach((k) => { if (!(k in x)) throw new DecodeError(`${what}: missing field ${JSON.stringify(k)}`); });
+}
+
+/**
+ * `Commission` as serde accepts it and `Commission::validate`: 2..64 members with distinct names
+ * and keys, known roles, exactly one chair, an `ed25519` identity (any other kind, `x509`
+ * included, is refused), and every act's quorum more than half of the members and at most all.
+ * Returns `{ members: [{ name, role, key (bytes) }], quorum }`.
+ */
+export function parseCommission(c) {
+  exactKeys(c, ['members', 'quorum'], 'commission');
+  const list = arr(c.members, 'commission members');
+  const n = list.length;
+  if (n < 2 || n > 64) throw new DecodeError(`commission: ${n} members; a commission has 2 to 64`);
+  const members = list.map((m, i) => {
+    const what = `commission member ${i + 1}`;
+    exactKeys(m, ['name', 'role', 'identity'], what);
+    const name = str(m.name, `${what} name`);
+    const chars = [...name].length;
+    // eslint-disable-next-line no-control-regex
+    if (chars < 1 || chars > 200 || name.trim() !== name || /[\u0000-\u001f\u007f-\u009f]/u.test(name)) {
+      throw new DecodeError(`${what}: the name must be 1 to 200 printable characters`);
+    }
+    const role = str(m.role, `${what} role`);
+    if (!COMMISSION_ROLES.includes(role)) throw new DecodeError(`${what}: unknown role ${JSON.stringify(role)}`);
+    exactKeys(m.identity, ['kind', 'key'], `${what} identity`);
+    if (m.identity.kind !== 'ed25519') throw new DecodeError(`${what}: unknown identity kind ${JSON.stringify(m.identity.kind)}`);
+    return { name, role, key: fromHex(m.identity.key, 32, `${what} key`) };
+  });
+  if (new Set(members.map((m) => m.name)).size !== n) throw new DecodeError('commission: a name appears twice');
+  if (new Set(members.map((m) => toHex(m.key))).size !== n) throw new DecodeError('commission: an identity appears twice');
+  if (members.filter((m) => m.role === 'chair').length !== 1) throw new DecodeError('commission: exactly one member must be the chair');
+  exactKeys(c.quorum, QUORUM_ACTS, 'commission quorum');
+  const quorum = {};
+  QUORUM_ACTS.forEach((act) => {
+    const k = u32(c.quorum[act], `commission quorum ${act}`);
+    if (k <= Math.floor(n / 2) || k > n) throw new DecodeError(`commission: the quorum of ${act} must be more than half of the ${n} members and at most ${n}`);
+    quorum[act] = k;
+  });
+  return { members, quorum };
+}
+
+/** `Commission::hash` (14-commission.md §Binding) of a `parseCommission` result. */
+export function commissionHash(c) {
+  const t = protocolTranscript(LABELS.DS_COMMISSION);
+  t.appendU64('n', c.members.length);
+  c.members.forEach((m, i) => {
+    t.appendU64('member', i + 1);
+    t.appendMessage('name', m.name);
+    t.appendMessage('role', m.role);
+    t.appendMessage('identity-kind', 'ed25519');
+    t.appendMessage('identity', m.key);
+  });
+  QUORUM_ACTS.forEach((act) => {
+    t.appendMessage('quorum-act', act);
+    t.appendU64('quorum', c.quorum[act]);
+  });
+  return challenge32(t, 'commission-hash');
+}
+
+/** The extended context hash (it absorbs the commission hash last). */
+export function extendedHash(base, jointKey, mHash, cHash) {
   const t = protocolTranscript(LABELS.DS_EXTENDED_CONTEXT);
   t.appendMessage('base-hash', base);
   appendElement(t, 'joint-key', jointKey);
   t.appendMessage('manifest-hash', mHash);
+  t.appendMessage('commission-hash', cHash);
   return challenge32(t, 'extended-hash');
 }
 
 /**
  * `ElectionContext::new`: the context a ballot is bound to, from the published base hash
- * (32 bytes or hex), the joint key (hex or element) and the manifest (validated here).
+ * (32 bytes or hex), the joint key (hex or element), the manifest (validated here) and the
+ * pinned commission's hash (32 bytes or hex; `commissionHash`).
  */
-export function makeContext({ baseHash: base, jointKey, manifest }) {
+export function makeContext({ baseHash: base, jointKey, manifest, commissionHash: cHash }) {
   const baseBytes = typeof base === 'string' ? fromHex(base, 32, 'base hash') : Uint8Array.from(base);
+  const cBytes = typeof cHash === 'string' ? fromHex(cHash, 32, 'commission hash') : Uint8Array.from(cHash ?? []);
+  if (cBytes.length !== 32) throw new DecodeError('commission hash: expected 32 bytes');
   const key = typeof jointKey === 'string' ? decodePointHex(jointKey, 'joint key') : jointKey;
   const m = parseManifest(manifest);
   const mHash = manifestHash(m);
@@ -270,15 +344,17 @@ export function makeContext({ baseHash: base, jointKey, manifest }) {
     baseHash: baseBytes,
     manifest: m,
     manifestHash: mHash,
+    commissionHash: cBytes,
     jointKey: key,
     keyTable,
-    extendedHash: extendedHash(baseBytes, key, mHash),
+    extendedHash: extendedHash(baseBytes, key, mHash, cBytes),
   });
 }
 
 /**
- * `ElectionPackage::context`: checks the package version and key-holder numbering, recomputes
- * the base and extended hashes and refuses a package whose published hashes differ.
+ * `ElectionPackage::context`: checks the package version, key-holder numbering and the pinned
+ * commission (`parseCommission`), recomputes the base and extended hashes and refuses a package
+ * whose published hashes differ. The context also carries the parsed `commission`.
  */
 export function contextFromPackage(pkg) {
   if (!isObj(pkg)) throw new DecodeError('election package: expected an object');
@@ -303,9 +379,10 @@ export function contextFromPackage(pkg) {
   if (!equalBytes(baseHash(manifest.campaign_id, threshold, holders), published)) {
     throw new DecodeError('base hash does not match its recomputation');
   }
-  const ctx = makeContext({ baseHash: published, jointKey: pkg.joint_key, manifest });
+  const commission = parseCommission(pkg.commission);
+  const ctx = makeContext({ baseHash: published, jointKey: pkg.joint_key, manifest, commissionHash: commissionHash(commission) });
   if (!equalBytes(ctx.extendedHash, publishedExt)) throw new DecodeError('extended hash does not match its recomputation');
-  return ctx;
+  return Object.freeze({ ...ctx, commission });
 }
 
 /**

@@ -13,6 +13,7 @@ export const LABELS = Object.freeze({
   DS_MANIFEST: 'manifest',
   DS_BASE_CONTEXT: 'base-context',
   DS_EXTENDED_CONTEXT: 'extended-context',
+  DS_COMMISSION: 'commission',
   DS_BALLOT: 'ballot',
   DS_SELECTION: 'selection-proof',
   DS_COUNT: 'count-proof',

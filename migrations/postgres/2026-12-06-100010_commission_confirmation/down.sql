@@ -1,0 +1,2 @@
+DROP TABLE demo_members;
+DROP TABLE commission_confirmations;

@@ -1,0 +1,249 @@
+//! The commission section of the election package under dual control
+//! (`docs/protocol/14-commission.md` §Dual control, docs/server.md §Commission):
+//!
+//! * [`proposed`]: the section derived from the registered members (`commission_members`, in
+//!   order of registration), with the majority quorum for every act;
+//! * [`confirm`]: a second CEC administrator, who registered none of the members, confirms it
+//!   by its hash;
+//! * [`confirmed`]: what the package is built from, only while the section still has the
+//!   confirmed hash;
+//! * [`pinned`]: once the package is installed, the package's section; [`current`]: the one
+//!   every member-signed act is checked against ([`check_act`]): the pinned one, before the
+//!   package the confirmed one.
+
+use diesel::prelude::*;
+use dobush_crypto::commission::{Act, Commission, CommissionError, CommissionMember, Quorum, SigningIdentity};
+use dobush_crypto::election_protocol::MemberSignature;
+use dobush_crypto::record::ElectionPackage;
+use serde_json::json;
+
+use crate::audit;
+use crate::db::AnyConnection;
+use crate::error::ApiError;
+use crate::models::load_campaign;
+use crate::schema::{commission_confirmations, commission_members, election_packages};
+
+fn corrupt(what: impl std::fmt::Display) -> ApiError {
+    ApiError::Unexpected(anyhow::anyhow!("commission: {what}"))
+}
+
+/// The registered members as `(member, registered_by)`, in order of registration.
+fn registered(c: &mut AnyConnection, campaign: &str) -> Result<Vec<(CommissionMember, String)>, ApiError> {
+    let rows: Vec<(String, String, String, String)> = commission_members::table
+        .filter(commission_members::campaign_id.eq(campaign))
+        .order((commission_members::registered_at.asc(), commission_members::public_key.asc()))
+        .select((
+            commission_members::name,
+            commission_members::role,
+            commission_members::public_key,
+            commission_members::registered_by,
+        ))
+        .load(c)?;
+    rows.into_iter()
+        .map(|(name, role, pk, by)| {
+            let mut key = [0u8; 32];
+            hex::decode_to_slice(&pk, &mut key).map_err(corrupt)?;
+            Ok((CommissionMember { name, role, identity: SigningIdentity::Ed25519 { key } }, by))
+        })
+        .collect()
+}
+
+/// Whether campaign `id` has an election package installed (and so a pinned commission).
+fn package_installed(c: &mut AnyConnection, id: &str) -> Result<bool, ApiError> {
+    let n: i64 = election_packages::table.filter(election_packages::campaign_id.eq(id)).count().get_result(c)?;
+    Ok(n > 0)
+}
+
+/// 409 `commission_pinned` once the package is installed: the section no longer changes.
+pub fn require_not_pinned(c: &mut AnyConnection, id: &str) -> Result<(), ApiError> {
+    if package_installed(c, id)? {
+        return Err(ApiError::conflict(
+            "commission_pinned",
+            "the election package is installed: its commission is pinned and no longer changes",
+        ));
+    }
+    Ok(())
+}
+
+/// The section as it would be pinned now, or 409 `commission_invalid` naming the broken rule
+/// (fewer than two members, no chair or two, a repeated name or key).
+pub fn proposed(c: &mut AnyConnection, campaign: &str) -> Result<Commission, ApiError> {
+    let members: Vec<CommissionMember> = registered(c, campaign)?.into_iter().map(|(m, _)| m).collect();
+    let commission = Commission { quorum: Quorum::majority(members.len()), members };
+    commission.validate().map_err(|e| {
+        ApiError::conflict(
+            "commission_invalid",
+            format!("{e} (register the members with POST /api/campaigns/{campaign}/commission-members)"),
+        )
+    })?;
+    Ok(commission)
+}
+
+/// A second CEC administrator confirms the proposed section by its hash (14-commission.md §Dual
+/// control, step 2), inside the caller's write transaction: 409 `commission_pinned` after the
+/// package, `commission_changed` if `hash_hex` is not the section's as it stands,
+/// `same_person` if `actor` registered one of the members. Audited as `commission.confirmed`.
+pub fn confirm(
+    c: &mut AnyConnection,
+    campaign: &str,
+    hash_hex: &str,
+    actor: &str,
+    now_secs: i64,
+) -> Result<serde_json::Value, ApiError> {
+    load_campaign(c, campaign)?;
+    require_not_pinned(c, campaign)?;
+    let hash: [u8; 32] = crate::domain::member_signature::hex_field("commission_hash", hash_hex)?;
+    let commission = proposed(c, campaign)?;
+    if commission.hash() != hash {
+        return Err(ApiError::conflict(
+            "commission_changed",
+            format!(
+                "the commission as it stands has the hash {}, not the one confirmed: compare it again",
+                hex::encode(commission.hash())
+            ),
+        ));
+    }
+    if registered(c, campaign)?.iter().any(|(_, by)| by == actor) {
+        return Err(ApiError::conflict(
+            "same_person",
+            "you registered a member of this commission: another CEC administrator must confirm it (dual control)",
+        ));
+    }
+    diesel::delete(commission_confirmations::table.filter(commission_confirmations::campaign_id.eq(campaign)))
+        .execute(c)?;
+    diesel::insert_into(commission_confirmations::table)
+        .values((
+            commission_confirmations::campaign_id.eq(campaign),
+            commission_confirmations::commission_hash.eq(hex::encode(hash)),
+            commission_confirmations::confirmed_by.eq(actor),
+            commission_confirmations::confirmed_at.eq(now_secs),
+        ))
+        .execute(c)?;
+    let details = json!({ "commission_hash": hex::encode(hash), "members": commission.members.len() });
+    audit::append(c, now_secs, actor, "commission.confirmed", Some(campaign), &details)?;
+    Ok(json!({ "commission": commission, "commission_hash": hex::encode(hash), "confirmed": true }))
+}
+
+/// The hash confirmed for campaign `id`, if any.
+fn confirmed_hash(c: &mut AnyConnection, id: &str) -> Result<Option<String>, ApiError> {
+    Ok(commission_confirmations::table
+        .filter(commission_confirmations::campaign_id.eq(id))
+        .select(commission_confirmations::commission_hash)
+        .first(c)
+        .optional()?)
+}
+
+/// The section the package is built from: the proposed one, confirmed under dual control with
+/// this very hash, or 409 `commission_unconfirmed`.
+pub fn confirmed(c: &mut AnyConnection, id: &str) -> Result<Commission, ApiError> {
+    let commission = proposed(c, id)?;
+    if confirmed_hash(c, id)?.as_deref() != Some(hex::encode(commission.hash()).as_str()) {
+        return Err(ApiError::conflict(
+            "commission_unconfirmed",
+            format!(
+                "the commission (hash {}) is not confirmed by a second CEC administrator: \
+                 POST /api/campaigns/{id}/commission/confirm",
+                hex::encode(commission.hash())
+            ),
+        ));
+    }
+    Ok(commission)
+}
+
+/// The installed election package of campaign `id`, as stored (`crate::package::load_election`
+/// also recomputes its context).
+pub fn installed_package(c: &mut AnyConnection, id: &str) -> Result<Option<ElectionPackage>, ApiError> {
+    let text: Option<String> = election_packages::table
+        .filter(election_packages::campaign_id.eq(id))
+        .select(election_packages::package)
+        .first(c)
+        .optional()?;
+    text.map(|t| serde_json::from_str(&t).map_err(corrupt)).transpose()
+}
+
+/// The pinned commission: the installed package's, or 409 `commission_not_pinned`.
+pub fn pinned(c: &mut AnyConnection, id: &str) -> Result<Commission, ApiError> {
+    let Some(package) = installed_package(c, id)? else {
+        return Err(ApiError::conflict(
+            "commission_not_pinned",
+            "no election package is installed, so no commission is pinned: members sign only once it is",
+        ));
+    };
+    Ok(package.commission)
+}
+
+/// The commission members' acts are checked against: the pinned one once the package is
+/// installed, before that the one confirmed under dual control (the only one a package can be
+/// built from: [`confirmed`]), or 409 `commission_unconfirmed`.
+pub fn current(c: &mut AnyConnection, id: &str) -> Result<Commission, ApiError> {
+    if package_installed(c, id)? { pinned(c, id) } else { confirmed(c, id) }
+}
+
+/// What `GET /api/v1/campaigns/{id}/commission` shows: the pinned section once the package is
+/// installed, before that the proposed one with whether it is confirmed.
+pub fn show(c: &mut AnyConnection, id: &str) -> Result<serde_json::Value, ApiError> {
+    load_campaign(c, id)?;
+    if package_installed(c, id)? {
+        let commission = pinned(c, id)?;
+        let hash = hex::encode(commission.hash());
+        return Ok(json!({ "commission": commission, "commission_hash": hash, "confirmed": true, "pinned": true }));
+    }
+    let commission = proposed(c, id)?;
+    let hash = hex::encode(commission.hash());
+    let confirmed = confirmed_hash(c, id)?.as_deref() == Some(hash.as_str());
+    Ok(json!({ "commission": commission, "commission_hash": hash, "confirmed": confirmed, "pinned": false }))
+}
+
+/// One member's signature: a pinned key (403 `not_a_member` otherwise), valid over `digest`
+/// (422 on `signature`). Returns the signature named as pinned.
+pub fn check_signature(
+    commission: &Commission,
+    digest: &[u8; 32],
+    public_key: [u8; 32],
+    signature: [u8; 64],
+) -> Result<MemberSignature, ApiError> {
+    let Some(m) = commission.member_by_key(&public_key) else {
+        return Err(ApiError::forbidden(
+            "not_a_member",
+            "this key is not a member of the commission pinned in the election package",
+        ));
+    };
+    let s = MemberSignature { member: m.name.clone(), public_key, signature };
+    s.verify_digest(digest)
+        .map_err(|e| ApiError::invalid("signature", format!("{e}: it must sign the digest {}", hex::encode(digest))))?;
+    Ok(s)
+}
+
+/// The acceptance rule of an act that takes effect now (14-commission.md §Acceptance): 403
+/// `not_a_member` for an unpinned key, 422 on `signatures` for a bad one, 409
+/// `quorum_not_reached` under the quorum.
+pub fn check_act(
+    commission: &Commission,
+    act: Act,
+    digest: &[u8; 32],
+    signatures: &[MemberSignature],
+) -> Result<(), ApiError> {
+    commission.check_act(act, digest, signatures).map_err(|e| match e {
+        CommissionError::NotAMember(_) => ApiError::forbidden(
+            "not_a_member",
+            format!("{e}: only members pinned in the election package sign the {}", act.as_str()),
+        ),
+        CommissionError::QuorumNotReached { .. } => ApiError::conflict("quorum_not_reached", e.to_string()),
+        e => ApiError::invalid("signatures", format!("{e} (the digest is {})", hex::encode(digest))),
+    })
+}
+
+/// Signatures as the request gave them, renamed to the pinned names (the name is not the
+/// requester's to choose: the key says who signed).
+pub fn named_as_pinned(commission: &Commission, signatures: &[MemberSignature]) -> Vec<MemberSignature> {
+    signatures
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            if let Some(m) = commission.member_by_key(&s.public_key) {
+                s.member = m.name.clone();
+            }
+            s
+        })
+        .collect()
+}

@@ -1,0 +1,105 @@
+//! The pinned commission (docs/protocol/14-commission.md, issue 18 "Trust anchors"): one
+//! administrator alone can neither pin a commission of its own keys nor reach any member quorum.
+
+use rand::rngs::OsRng;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn shown(app: &TestApp, id: &str) -> Value {
+    reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/commission"))).await.unwrap().json().await.unwrap()
+}
+
+async fn one_administrator_cannot_pin_its_own_commission(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    let v1 = |p: &str| format!("/api/v1/campaigns/{id}/{p}");
+    // the administrator registers three "members" whose keys it holds
+    let own: Vec<ed25519_dalek::SigningKey> = (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut OsRng)).collect();
+    assert_error(reqwest::get(app.url(&v1("commission"))).await.unwrap(), 409, "commission_invalid").await;
+    for (k, (name, role)) in own.iter().zip([("Own A", "chair"), ("Own B", "member"), ("Own C", "member")]) {
+        let m = json!({ "name": name, "role": role, "precinct": "E1", "public_key": hex::encode(k.verifying_key().to_bytes()) });
+        assert_eq!(admin.post(&v1("commission-members"), &m).await.status(), 201);
+    }
+    let s = shown(&app, &id).await;
+    assert_eq!((s["confirmed"].as_bool(), s["pinned"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(s["commission"]["quorum"], json!({ "credential_list": 2, "replacement": 2, "protocol": 2 }));
+    let hash = s["commission_hash"].clone();
+    // it cannot confirm them itself (dual control)
+    let r = admin.post(&v1("commission/confirm"), &json!({ "commission_hash": hash })).await;
+    assert_error(r, 409, "same_person").await;
+    // nor sign the credential list or replace a credential with them before a confirmation
+    app.clock.set(bishkek(2023, 3, 28, 10, 0, 0));
+    let admin = app.admin().await;
+    let list: Value = reqwest::get(app.url(&v1("credential-list"))).await.unwrap().json().await.unwrap();
+    let digest = dobush_crypto::record::credential_list_digest(&id, list["entry"].as_str().unwrap().as_bytes());
+    let sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Own A", &own[0]);
+    let path = format!("/api/campaigns/{id}/credential-list/signatures");
+    assert_error(admin.post(&path, &serde_json::to_value(&sig).unwrap()).await, 409, "commission_unconfirmed").await;
+    // a second administrator confirms only the section it compared: another hash is refused
+    let second = second_admin(&app, &admin).await;
+    let r = second.post(&v1("commission/confirm"), &json!({ "commission_hash": hex::encode([7u8; 32]) })).await;
+    assert_error(r, 409, "commission_changed").await;
+    let r = second.post(&v1("commission/confirm"), &json!({ "commission_hash": "XYZ" })).await;
+    assert_error(r, 422, "invalid_field").await;
+    let voter = app.login(crate::ballots::VOTERS[0]).await;
+    let r = voter.post(&v1("commission/confirm"), &json!({ "commission_hash": hash })).await;
+    assert_eq!(r.status(), 403);
+    let r = second.post(&v1("commission/confirm"), &json!({ "commission_hash": hash })).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(shown(&app, &id).await["confirmed"], true);
+    // a member added afterwards changes the section: the confirmation no longer holds
+    let extra = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let m = json!({ "name": "Own D", "role": "member", "precinct": "E1", "public_key": hex::encode(extra.verifying_key().to_bytes()) });
+    assert_eq!(admin.post(&v1("commission-members"), &m).await.status(), 201);
+    let s = shown(&app, &id).await;
+    assert_eq!(s["confirmed"], false);
+    assert_ne!(s["commission_hash"], hash);
+    assert_eq!(s["commission"]["quorum"]["protocol"], 3, "more than half of four");
+    // the package is built only from the confirmed section
+    assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
+    crate::ceremony::ceremony_only(&app, &admin, &id).await;
+    let package_path = format!("/api/campaigns/{id}/election-package");
+    let req = json!({ "manifest": crate::ballots::manifest(&id) });
+    assert_error(admin.put(&package_path, &req).await, 409, "commission_unconfirmed").await;
+    let hash = shown(&app, &id).await["commission_hash"].clone();
+    let r = second.post(&v1("commission/confirm"), &json!({ "commission_hash": hash })).await;
+    assert_eq!(r.status(), 200);
+    let r = admin.put(&package_path, &req).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let package: dobush_crypto::record::ElectionPackage = r.json().await.unwrap();
+    assert_eq!(package.commission.members.len(), 4);
+    assert_eq!(hex::encode(package.commission.hash()), hash.as_str().unwrap());
+    package.context().unwrap();
+    // pinned: no member is added, nothing is confirmed any more
+    let late = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let m = json!({ "name": "Late", "role": "member", "precinct": "E1", "public_key": hex::encode(late.verifying_key().to_bytes()) });
+    assert_error(admin.post(&v1("commission-members"), &m).await, 409, "commission_pinned").await;
+    let r = second.post(&v1("commission/confirm"), &json!({ "commission_hash": hash })).await;
+    assert_error(r, 409, "commission_pinned").await;
+    let s = shown(&app, &id).await;
+    assert_eq!((s["pinned"].as_bool(), s["commission_hash"].clone()), (Some(true), hash));
+    let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
+    let confirmations = log["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "commission.confirmed");
+    assert!(confirmations.clone().all(|e| e["actor"] == SECOND_ADMIN_PIN));
+    assert_eq!(confirmations.count(), 2);
+    // the polls do not open on fewer signatures than the quorum (3 of 4), even pinned ones
+    assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
+    app.clock.set(bishkek(2023, 4, 9, 12, 0, 0));
+    let admin = app.admin().await;
+    let list: Value = reqwest::get(app.url(&v1("credential-list"))).await.unwrap().json().await.unwrap();
+    let digest = dobush_crypto::record::credential_list_digest(&id, list["entry"].as_str().unwrap().as_bytes());
+    for (k, name) in own.iter().zip(["Own A", "Own B"]) {
+        let sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, name, k);
+        assert_eq!(admin.post(&path, &serde_json::to_value(&sig).unwrap()).await.status(), 200);
+    }
+    let outsider = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Own C", &late);
+    assert_error(admin.post(&path, &serde_json::to_value(&outsider).unwrap()).await, 403, "not_a_member").await;
+    assert_error(transition(&admin, &id, "open_voting").await, 409, "quorum_not_reached").await;
+    let sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Own C", &own[2]);
+    assert_eq!(admin.post(&path, &serde_json::to_value(&sig).unwrap()).await.status(), 200);
+    assert_eq!(transition(&admin, &id, "open_voting").await.status(), 200);
+}
+
+crate::backend_tests!(one_administrator_cannot_pin_its_own_commission);

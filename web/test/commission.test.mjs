@@ -1,0 +1,37 @@
+// The app's check of the credential list's signatures against the commission pinned in the
+// package (app/commission.js, docs/protocol/14-commission.md §Acceptance).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { CommissionError, checkCredentialListSignatures, credentialListDigest } from '../app/commission.js';
+import { toHex } from '../src/crypto/group.js';
+
+const secrets = [1, 2, 3, 77].map((b) => new Uint8Array(32).fill(b));
+const keys = secrets.map((s) => ed25519.getPublicKey(s));
+const names = ['Chair A.', 'Secretary B.', 'Member C.'];
+const commission = {
+  members: names.map((name, i) => ({ name, role: i === 0 ? 'chair' : 'member', key: keys[i] })),
+  quorum: { credential_list: 2, replacement: 2, protocol: 2 },
+};
+const id = 'c1';
+const listLine = JSON.stringify({ type: 'credential_list', credentials: [], count: 0, revoked: [] });
+const digest = credentialListDigest(id, listLine);
+const sig = (i, name = names[i], d = digest) => ({ member: name, public_key: toHex(keys[i]), signature: toHex(ed25519.sign(d, secrets[i])) });
+const signed = (...sigs) => JSON.stringify({ type: 'credential_list_signed', signatures: sigs });
+const check = (line) => checkCredentialListSignatures(commission, id, listLine, line);
+
+test('a list signed by a quorum of pinned members passes, with their names', () => {
+  assert.deepEqual(check(signed(sig(0), sig(2))), ['Chair A.', 'Member C.']);
+});
+
+test('an unpinned key, a foreign name, a repeat, a bad signature or too few signers are refused', () => {
+  assert.throws(() => check(signed(sig(0), sig(3, 'Secretary B.'))), (e) => e instanceof CommissionError && /not a pinned/.test(e.message));
+  assert.throws(() => check(signed(sig(0), sig(1, 'Chair A.'))), /pinned to/);
+  assert.throws(() => check(signed(sig(0), sig(0))), /signed twice/);
+  assert.throws(() => check(signed(sig(0), sig(1, names[1], new Uint8Array(32)))), /does not verify/);
+  assert.throws(() => check(signed(sig(1))), /quorum is 2/);
+  assert.throws(() => check(signed()), /quorum is 2/);
+  // the signatures are over this list of this campaign
+  assert.throws(() => checkCredentialListSignatures(commission, 'c2', listLine, signed(sig(0), sig(1))), /does not verify/);
+  assert.throws(() => check('{"type":"opened"}'), /does not start/);
+});
