@@ -73,7 +73,8 @@ fn batched_dleq_vector_is_checked_by_both() {
 
     // Each alteration is refused by both.
     let other_point = d["bases"][0].clone();
-    let alterations: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Alteration = Box<dyn Fn(&mut Value)>;
+    let alterations: Vec<(&str, Alteration)> = vec![
         ("an image", Box::new(move |d: &mut Value| d["images"][3] = other_point.clone())),
         ("a base", Box::new(|d: &mut Value| d["bases"].as_array_mut().unwrap().swap(0, 1))),
         ("Y", Box::new(|d: &mut Value| d["key"] = d["bases"][2].clone())),
