@@ -297,3 +297,11 @@ pub const L_TH: &[u8] = b"th";
 pub const L_U: &[u8] = b"u";
 /// Message label `width`.
 pub const L_WIDTH: &[u8] = b"width";
+
+// The filter's selection proofs (13-revoting.md §7.10).
+/// Domain separator of a chunk of the selection's aggregated range proofs.
+pub const DS_FILTER_SELECTION: &[u8] = b"filter-selection";
+/// Message label `run` (the filter's run number).
+pub const L_RUN: &[u8] = b"run";
+/// Message label `chunk` (the index of a chunk of comparisons).
+pub const L_CHUNK: &[u8] = b"chunk";

@@ -18,6 +18,7 @@ pub mod dlog;
 pub mod election_protocol;
 pub mod elgamal;
 pub mod error;
+pub mod filter;
 pub mod group;
 pub mod labels;
 pub mod manifest;

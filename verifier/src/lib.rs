@@ -25,6 +25,7 @@ pub mod checks;
 pub mod decryption;
 pub mod election_protocol;
 pub mod encoding;
+pub mod filter;
 pub mod findings;
 pub mod load;
 pub mod manifest;
