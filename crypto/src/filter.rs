@@ -1,7 +1,11 @@
-//! The filter's building blocks (`docs/protocol/13-revoting.md` §7, §9).
+//! The filter of deniable re-voting (`docs/protocol/13-revoting.md` §7, §9): its building blocks,
+//! one module per block. The rounds that use them are built on top.
 
+pub mod comparisons;
+pub mod cover;
 pub mod dleq;
 pub mod groups;
 pub mod keys;
 pub mod pet;
 pub mod tags;
+pub mod totals;

@@ -331,3 +331,8 @@ pub const L_QUORUM_ACT: &[u8] = b"quorum-act";
 pub const L_QUORUM: &[u8] = b"quorum";
 /// Message label and challenge label `commission-hash`.
 pub const L_COMMISSION_HASH: &[u8] = b"commission-hash";
+// The filter's selection proofs (13-revoting.md §7.10).
+/// Domain separator of a chunk of the selection's aggregated range proofs.
+pub const DS_FILTER_SELECTION: &[u8] = b"filter-selection";
+/// Message label `chunk` (the index of a chunk of comparisons).
+pub const L_CHUNK: &[u8] = b"chunk";

@@ -8,8 +8,9 @@
 //! - [`verify_shuffle`] checks SH-1 … SH-6 as one random linear combination and, when it fails,
 //!   names the first equation that does not hold (§Verifier).
 //!
-//! The commitment generators are hashed to the group from the context and the purpose
-//! (§Generators); the election key is never one of them, so the proof stays sound for the
+//! Each column has its own key (§Notation: `K_k`), bound in the statement before any
+//! commitment. The commitment generators are hashed to the group from the context and the
+//! purpose (§Generators); no column key is ever one of them, so the proof stays sound for the
 //! key-holders who jointly know its secret (§Soundness).
 
 mod generators;
@@ -125,15 +126,16 @@ impl<'de> Deserialize<'de> for Rows {
 }
 
 /// What a shuffle proof is about (§Statement): the election context, the shuffle's purpose, the
-/// election key, and the input and output rows.
+/// key of each column, and the input and output rows.
 #[derive(Clone, Copy, Debug)]
 pub struct ShuffleStatement<'a> {
     /// The extended context hash of the election.
     pub context: &'a [u8; 32],
     /// The shuffle's name inside the election (1 to 256 bytes of UTF-8).
     pub purpose: &'a str,
-    /// The election key `K`.
-    pub pk: &'a PublicKey,
+    /// The column keys `K_0 … K_{w−1}`: column `k` of every row is re-encrypted under `K_k` (the
+    /// election key `K`, or `H` for a column of Pedersen commitments, 13-revoting.md §5).
+    pub keys: &'a [PublicKey],
     /// The input rows `C`.
     pub input: &'a Rows,
     /// The output rows `C'`.
@@ -151,6 +153,9 @@ impl ShuffleStatement<'_> {
         }
         if self.input.width() != self.output.width() {
             return Err(ShuffleError::Shape("the output rows must be as wide as the input rows"));
+        }
+        if self.keys.len() != self.input.width() {
+            return Err(ShuffleError::Shape("there must be one key per column"));
         }
         Ok((self.input.len(), self.input.width()))
     }

@@ -6,7 +6,7 @@ use curve25519_dalek::ristretto::RistrettoPoint;
 use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, body_hash, encrypt_ballot, verify_ballot};
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::credential::Credential;
-use dobush_crypto::elgamal::{Nonce, SecretKey, encrypt_with_nonce};
+use dobush_crypto::elgamal::{Nonce, PublicKey, SecretKey, encrypt_with_nonce};
 use dobush_crypto::filter::dleq::{BatchStatement, BatchedDleqProof, Purpose, RunContext, weights, weights_seed};
 use dobush_crypto::group::{
     GroupElement, generator_g, generator_h, hash_to_group, mul_base, random_nonzero_scalar, random_scalar,
@@ -114,16 +114,20 @@ fn ballot_vector(ctx: &ElectionContext, cred_seed: [u8; 16], plaintext: Plaintex
 fn shuffle_vector() -> Value {
     let (ctx, _) = election(pilot_manifest());
     let pk = *ctx.joint_key();
+    let h =
+        GroupElement::from_point(generator_h()).map(PublicKey).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    // Column 1 is under H, as an ordinal column is (13-revoting.md §5).
+    let keys = [pk, h, pk];
     let mut rng = seeded(20);
     let cts = (0..12u64)
-        .map(|m| encrypt_with_nonce(&pk, m, &Nonce::generate(&mut rng)))
+        .map(|m| encrypt_with_nonce(&keys[(m % 3) as usize], m, &Nonce::generate(&mut rng)))
         .collect::<Result<Vec<_>, _>>()
         .unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
     let input = Rows::new(3, cts).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
     let (output, secret) =
-        shuffle_rows(&mut seeded(21), &pk, &input).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+        shuffle_rows(&mut seeded(21), &keys, &input).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
     let purpose = "filter/ballots";
-    let stmt = ShuffleStatement { context: ctx.extended_hash(), purpose, pk: &pk, input: &input, output: &output };
+    let stmt = ShuffleStatement { context: ctx.extended_hash(), purpose, keys: &keys, input: &input, output: &output };
     let proof = prove_shuffle(&mut seeded(22), &stmt, &secret).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
     let generator = |prefix: &[u8], index: Option<u64>| {
         let mut x = [prefix, ctx.extended_hash(), &(purpose.len() as u64).to_le_bytes(), purpose.as_bytes()].concat();
@@ -133,12 +137,12 @@ fn shuffle_vector() -> Value {
         hexp(&hash_to_group(&x))
     };
     json!({
-        "description": "A shuffle of 4 rows of 3 ciphertexts and its proof (docs/protocol/12-shuffle.md). Input row j, column k encrypts 3j + k.",
+        "description": "A shuffle of 4 rows of 3 ciphertexts and its proof (docs/protocol/12-shuffle.md). Columns 0 and 2 are under the election key K, column 1 under H (keys). Input row j, column k encrypts 3j + k under its column's key.",
         "rng": "inputs' nonces: Nonce::generate(ChaCha20Rng::from_seed([20; 32])) in order; shuffle_rows: ChaCha20Rng::from_seed([21; 32]); prove_shuffle: ChaCha20Rng::from_seed([22; 32])",
         "context": hex::encode(ctx.extended_hash()),
         "context_is": "the extended hash of the pilot election (ballots-pilot.json)",
         "purpose": purpose,
-        "joint_key": pk,
+        "keys": keys,
         "generators": (0..4).map(|i| generator(b"dobush/v1/shuffle/generator", Some(i))).collect::<Vec<_>>(),
         "chain_base": generator(b"dobush/v1/shuffle/chain-base", None),
         "input": input,

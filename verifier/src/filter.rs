@@ -1,7 +1,11 @@
-//! The filter's building blocks, re-implemented from `13-revoting.md` §7, §9.
+//! The filter of deniable re-voting (`13-revoting.md` §7, §9), checked from the text of the
+//! specification: one module per building block.
 
+pub mod comparisons;
+pub mod cover;
 pub mod dleq;
 pub mod groups;
 pub mod keys;
 pub mod pet;
 pub mod tags;
+pub mod totals;

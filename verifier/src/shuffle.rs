@@ -1,5 +1,5 @@
-//! The proof of a shuffle of rows of ciphertexts (`12-shuffle.md`), checked from the text of
-//! the specification: the generators (SH-G1, SH-G2), the transcript and challenges (SH-C1,
+//! The proof of a shuffle of rows of ciphertexts (`12-shuffle.md`), each column under its own
+//! key, checked from the text of the specification: the generators (SH-G1, SH-G2), the transcript and challenges (SH-C1,
 //! SH-C2), and the equations SH-1 … SH-6.
 //!
 //! Each of SH-1 … SH-5 is evaluated on its own, as one multiscalar multiplication, the
@@ -33,8 +33,8 @@ pub struct Statement {
     pub context: [u8; 32],
     /// The shuffle's purpose (1 to 256 bytes).
     pub purpose: String,
-    /// The election key `K`.
-    pub key: Point,
+    /// The column keys `K_0 … K_{w−1}` (the election key `K`, or `H` for an ordinal column).
+    pub keys: Vec<Point>,
     /// Input rows `C_j`.
     pub input: Vec<Vec<Ciphertext>>,
     /// Output rows `C'_i`.
@@ -160,6 +160,9 @@ fn shape(st: &Statement, pr: &Proof) -> Result<(usize, usize), String> {
     if st.output.len() != n || st.input.iter().chain(&st.output).any(|r| r.len() != w) {
         return Err(format!("the input and output must both be {n} rows of {w} ciphertexts"));
     }
+    if st.keys.len() != w {
+        return Err(format!("the statement must have one key per column ({w}), not {}", st.keys.len()));
+    }
     let per_row = [pr.permutation_commitments.len(), pr.chain.len(), pr.t_hat.len(), pr.s_hat.len(), pr.s_prime.len()];
     if per_row.iter().any(|&l| l != n) || pr.t4.len() != w || pr.s4.len() != w {
         return Err(format!("the proof's lists must have {n} (per row) or {w} (per column) entries"));
@@ -171,7 +174,6 @@ fn shape(st: &Statement, pr: &Proof) -> Result<(usize, usize), String> {
 pub fn check(st: &Statement, pr: &Proof) -> Result<(), String> {
     let (n, w) = shape(st, pr)?;
     let g = RISTRETTO_BASEPOINT_POINT;
-    let k = st.key.p;
 
     // SH-G1, SH-G2.
     let h_prefix = generator_input(b"dobush/v1/shuffle/generator", st);
@@ -185,9 +187,11 @@ pub fn check(st: &Statement, pr: &Proof) -> Result<(), String> {
     let mut t = transcript::new(b"shuffle");
     t.append_message(b"context", &st.context);
     t.append_message(b"purpose", st.purpose.as_bytes());
-    t.append_message(b"pk", &st.key.bytes);
     t.append_u64(b"rows", n as u64);
     t.append_u64(b"width", w as u64);
+    for key in &st.keys {
+        t.append_message(b"pk", &key.bytes);
+    }
     for (a, b) in st.input.iter().chain(&st.output).flatten() {
         t.append_message(b"alpha", &a.bytes);
         t.append_message(b"beta", &b.bytes);
@@ -246,8 +250,8 @@ pub fn check(st: &Statement, pr: &Proof) -> Result<(), String> {
                 let mut v: Vec<(Scalar, RistrettoPoint)> =
                     pr.s_prime.iter().zip(st.output.iter().filter_map(pick)).map(|(s, p)| (*s, p)).collect();
                 v.extend(cu.iter().zip(st.input.iter().filter_map(pick)).map(|(x, p)| (-x, p)));
-                if let (Some((ta, tb)), Some(s4)) = (pr.t4.get(col), pr.s4.get(col)) {
-                    let (base, commitment) = if second { (k, tb.p) } else { (g, ta.p) };
+                if let (Some((ta, tb)), Some(s4), Some(key)) = (pr.t4.get(col), pr.s4.get(col), st.keys.get(col)) {
+                    let (base, commitment) = if second { (key.p, tb.p) } else { (g, ta.p) };
                     v.extend([(-s4, base), (-Scalar::ONE, commitment)]);
                 }
                 v

@@ -81,9 +81,24 @@ fn random_permutation<R: RngCore>(rng: &mut R, n: usize) -> Vec<usize> {
     p
 }
 
+/// One multiplication table per column; columns under the same key share one (tables are
+/// shared pointers, and building one costs as much as a few dozen multiplications).
+pub(crate) fn key_tables(keys: &[PublicKey]) -> Vec<KeyTable> {
+    let mut tables: Vec<KeyTable> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let table = tables.iter().find(|t| t.public_key() == key).cloned().unwrap_or_else(|| KeyTable::new(*key));
+        tables.push(table);
+    }
+    tables
+}
+
 /// Applies SH-0: output row `π(j)` is input row `j` with every ciphertext re-encrypted.
-pub(crate) fn apply(key: &KeyTable, input: &Rows, secret: &ShuffleSecret) -> Result<Rows, ShuffleError> {
+/// Column `k` is re-encrypted under `keys[k]`.
+pub(crate) fn apply(keys: &[KeyTable], input: &Rows, secret: &ShuffleSecret) -> Result<Rows, ShuffleError> {
     let (n, w) = (input.len(), input.width());
+    if keys.len() != w {
+        return Err(ShuffleError::Shape("there must be one key per column"));
+    }
     if secret.permutation.len() != n || secret.nonces.len() != n * w {
         return Err(ShuffleError::Shape("the secret does not fit the rows"));
     }
@@ -99,10 +114,11 @@ pub(crate) fn apply(key: &KeyTable, input: &Rows, secret: &ShuffleSecret) -> Res
         .map(|idx| {
             let (i, k) = (idx / w, idx % w);
             let src = inv.get(i).map(|j| j * w + k).ok_or(ShuffleError::Shape("row"))?;
-            let (ct, rho) = input
+            let ((ct, rho), key) = input
                 .ciphertexts()
                 .get(src)
                 .zip(secret.nonces.get(src))
+                .zip(keys.get(k))
                 .ok_or(ShuffleError::Shape("the secret does not fit the rows"))?;
             let fresh = RawCiphertext { alpha: mul_base(rho), beta: key.mul(rho) };
             (ct.raw() + fresh).validate().map_err(|_| ShuffleError::Identity)
@@ -111,17 +127,20 @@ pub(crate) fn apply(key: &KeyTable, input: &Rows, secret: &ShuffleSecret) -> Res
     Rows::new(w, out?)
 }
 
-/// Shuffles `input` under `pk` (§Shuffling): draws the permutation, then every nonce (input
-/// order, non-zero), and returns the output rows and the secret the prover needs.
+/// Shuffles `input`, column `k` under `keys[k]` (§Shuffling): draws the permutation, then every
+/// nonce (input order, non-zero), and returns the output rows and the secret the prover needs.
 pub fn shuffle_rows<R: RngCore + CryptoRng>(
     rng: &mut R,
-    pk: &PublicKey,
+    keys: &[PublicKey],
     input: &Rows,
 ) -> Result<(Rows, ShuffleSecret), ShuffleError> {
+    if keys.len() != input.width() {
+        return Err(ShuffleError::Shape("there must be one key per column"));
+    }
     let permutation = random_permutation(rng, input.len());
     let nonces = (0..input.ciphertexts().len()).map(|_| random_nonzero_scalar(rng)).collect();
     let secret = ShuffleSecret { permutation, nonces };
-    let output = apply(&KeyTable::new(*pk), input, &secret)?;
+    let output = apply(&key_tables(keys), input, &secret)?;
     Ok((output, secret))
 }
 

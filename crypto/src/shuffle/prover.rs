@@ -2,7 +2,7 @@
 //! permuted challenges (SH-P2), the commitment chain (SH-P3), aggregates (SH-P4), commitments
 //! (SH-P5) and responses (SH-P6).
 //!
-//! Every product with a secret scalar is constant-time: fixed-base tables for `G`, `K` and `ĥ`,
+//! Every product with a secret scalar is constant-time: fixed-base tables for `G`, each column key `K_k` and `ĥ`,
 //! and the constant-time (Straus) multiscalar multiplication for `T₃` and `T₄`, since
 //! `s'_i − ω'_i = c·u'_i` would reveal the permutation. The steps are separate functions so that
 //! the tests' forging provers can reuse every step but the one they cheat in.
@@ -16,7 +16,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::generators::Generators;
 use super::parallel::{slice, sum_over_rows};
-use super::permute::ShuffleSecret;
+use super::permute::{ShuffleSecret, key_tables};
 use super::proof::{PairCommitment, ShuffleProof};
 use super::transcript::ShuffleTranscript;
 use super::{ShuffleError, ShuffleStatement};
@@ -160,7 +160,7 @@ pub(crate) fn respond(
     t: &mut ShuffleTranscript,
     stmt: &ShuffleStatement<'_>,
     gens: &Generators,
-    key: &KeyTable,
+    keys: &[KeyTable],
     h_hat: &RistrettoBasepointTable,
     draws: &Draws,
     u_prime: &[Scalar],
@@ -187,11 +187,15 @@ pub(crate) fn respond(
     let t1 = publish(mul_base(o1))?;
     let t2 = publish(mul_base(o2))?;
     let t3 = publish(mul_base(o3) + sums.first().ok_or(ShuffleError::Shape("sums"))?)?;
+    if keys.len() != w {
+        return Err(ShuffleError::Shape("there must be one key per column"));
+    }
     let t4 = draws
         .omega4
         .iter()
+        .zip(keys)
         .zip(sums.get(1..).unwrap_or_default().chunks_exact(2))
-        .map(|(o4, ab)| match ab {
+        .map(|((o4, key), ab)| match ab {
             [a, b] => Ok(PairCommitment { alpha: publish(a - mul_base(o4))?, beta: publish(b - key.mul(o4))? }),
             _ => Err(ShuffleError::Shape("sums")),
         })
@@ -245,7 +249,7 @@ pub fn prove_shuffle<R: RngCore + CryptoRng>(
         return Err(ShuffleError::Shape("the secret does not fit the rows"));
     }
     let gens = Generators::derive(stmt.context, stmt.purpose, n);
-    let key = KeyTable::new(*stmt.pk);
+    let keys = key_tables(stmt.keys);
     let h_hat = gens.h_hat_table();
     let draws = Draws::draw(rng, n, w);
     let p = commit_permutation(&gens, permutation, &draws.r)?;
@@ -262,5 +266,5 @@ pub fn prove_shuffle<R: RngCore + CryptoRng>(
         }
     }
     let agg = Aggregates { r_bar, r_tilde, r_hat: chain.r_hat, rho };
-    respond(&mut t, stmt, &gens, &key, &h_hat, &draws, &u_prime, &chain, &agg, p)
+    respond(&mut t, stmt, &gens, &keys, &h_hat, &draws, &u_prime, &chain, &agg, p)
 }

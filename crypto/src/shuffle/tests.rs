@@ -27,6 +27,9 @@ struct Fixture {
     sk: SecretKey,
     pk: PublicKey,
     key: KeyTable,
+    /// `[pk; w]`: every column under the one key (the tests of mixed keys make their own).
+    keys: Vec<PublicKey>,
+    tables: Vec<KeyTable>,
     input: Rows,
     /// `log_G α_{j,k}`, row-major.
     logs: Vec<Scalar>,
@@ -51,11 +54,13 @@ fn fixture(rng: &mut ChaCha20Rng, n: usize, w: usize) -> Fixture {
     let plain: Vec<Scalar> = (0..n * w).map(|x| Scalar::from(x as u64 + 1)).collect();
     let logs: Vec<Scalar> = (0..n * w).map(|_| random_scalar(rng)).collect();
     let input = rows(&key, w, &plain, &logs);
-    Fixture { sk, pk, key, input, logs, plain, n, w }
+    let keys = vec![pk; w];
+    let tables = vec![key.clone(); w];
+    Fixture { sk, pk, key, keys, tables, input, logs, plain, n, w }
 }
 
 fn statement<'a>(f: &'a Fixture, output: &'a Rows) -> ShuffleStatement<'a> {
-    ShuffleStatement { context: &CTX, purpose: PURPOSE, pk: &f.pk, input: &f.input, output }
+    ShuffleStatement { context: &CTX, purpose: PURPOSE, keys: &f.keys, input: &f.input, output }
 }
 
 fn verify(f: &Fixture, output: &Rows, proof: &ShuffleProof) -> Result<(), ShuffleError> {
@@ -75,7 +80,7 @@ fn caught_only_by(f: &Fixture, output: &Rows, proof: &ShuffleProof, eq: ShuffleE
 }
 
 fn honest(rng: &mut ChaCha20Rng, f: &Fixture) -> (Rows, ShuffleSecret, ShuffleProof) {
-    let (output, secret) = shuffle_rows(rng, &f.pk, &f.input).unwrap();
+    let (output, secret) = shuffle_rows(rng, &f.keys, &f.input).unwrap();
     let proof = prove_shuffle(rng, &statement(f, &output), &secret).unwrap();
     (output, secret, proof)
 }
@@ -154,7 +159,7 @@ impl Forgery {
             })
             .collect();
         let agg = Aggregates { r_bar, r_tilde, r_hat, rho: Zeroizing::new(rho) };
-        let proof = respond(&mut t, &stmt, &gens, &f.key, &h_hat, &draws, &u_prime, &chain, &agg, p).unwrap();
+        let proof = respond(&mut t, &stmt, &gens, &f.tables, &h_hat, &draws, &u_prime, &chain, &agg, p).unwrap();
         (output, proof)
     }
 }
@@ -336,13 +341,21 @@ fn altering_the_statement_is_refused() {
     assert!(verify_shuffle(&mut r, &ShuffleStatement { context: &ctx2, ..stmt }, &proof).is_err());
     assert!(verify_shuffle(&mut r, &ShuffleStatement { purpose: "test/other", ..stmt }, &proof).is_err());
     let pk2 = SecretKey::generate(&mut rng).public_key();
-    assert!(verify_shuffle(&mut r, &ShuffleStatement { pk: &pk2, ..stmt }, &proof).is_err());
+    for k in 0..3 {
+        let mut keys = f.keys.clone();
+        keys[k] = pk2;
+        assert!(verify_shuffle(&mut r, &ShuffleStatement { keys: &keys, ..stmt }, &proof).is_err(), "key {k}");
+    }
+    assert_eq!(
+        verify_shuffle(&mut r, &ShuffleStatement { keys: &f.keys[..2], ..stmt }, &proof),
+        Err(ShuffleError::Shape("there must be one key per column"))
+    );
     let mut inp = f.input.to_vecs();
     inp.swap(0, 1);
     let inp = Rows::from_rows(inp).unwrap();
     assert!(verify_shuffle(&mut r, &ShuffleStatement { input: &inp, ..stmt }, &proof).is_err());
     // The secret of one shuffle does not prove another shuffle of the same rows.
-    let (output2, _) = shuffle_rows(&mut rng, &f.pk, &f.input).unwrap();
+    let (output2, _) = shuffle_rows(&mut rng, &f.keys, &f.input).unwrap();
     let wrong = prove_shuffle(&mut rng, &statement(&f, &output2), &secret).unwrap();
     assert!(verify(&f, &output2, &wrong).is_err());
 }
@@ -422,7 +435,7 @@ fn sh3_catches_an_answer_for_another_permutation() {
 fn sh4_and_sh5_catch_a_changed_component() {
     let mut rng = ChaCha20Rng::seed_from_u64(23);
     let f = fixture(&mut rng, 4, 3);
-    let (output, secret) = shuffle_rows(&mut rng, &f.pk, &f.input).unwrap();
+    let (output, secret) = shuffle_rows(&mut rng, &f.keys, &f.input).unwrap();
     for (beta, eq) in [(false, ShuffleEquation::Sh4 { column: 2 }), (true, ShuffleEquation::Sh5 { column: 2 })] {
         let mut v = output.to_vecs();
         let ct = &mut v[1][2];
@@ -643,4 +656,68 @@ fn collect_strings(v: &serde_json::Value, path: &mut Vec<Step>, out: &mut Vec<Ve
         }
         _ => {}
     }
+}
+
+/// Rows of width 3 with column keys `[K, H, K]` (13-revoting.md §5: the ordinal column is under
+/// `H`), shuffled honestly, with the keys and the secret.
+fn mixed_keys(rng: &mut ChaCha20Rng, n: usize) -> (Vec<PublicKey>, Rows, Rows, ShuffleSecret) {
+    let pk = SecretKey::generate(rng).public_key();
+    let h = PublicKey(GroupElement::from_point(generator_h()).unwrap());
+    let keys = vec![pk, h, pk];
+    let tables = permute::key_tables(&keys);
+    let cts = (0..n * 3).map(|x| enc(&tables[x % 3], &Scalar::from(x as u64), &random_scalar(rng))).collect();
+    let input = Rows::new(3, cts).unwrap();
+    let (output, secret) = shuffle_rows(rng, &keys, &input).unwrap();
+    (keys, input, output, secret)
+}
+
+#[test]
+fn each_column_is_reencrypted_and_proved_under_its_own_key() {
+    let mut rng = ChaCha20Rng::seed_from_u64(30);
+    let (keys, input, output, secret) = mixed_keys(&mut rng, 6);
+    let tables = permute::key_tables(&keys);
+    for (j, &i) in secret.permutation().iter().enumerate() {
+        for (k, table) in tables.iter().enumerate() {
+            let rho = secret.nonces()[j * 3 + k];
+            let (a, b) = (&input.row(j).unwrap()[k], &output.row(i).unwrap()[k]);
+            assert_eq!(*b.alpha.point(), a.alpha.point() + mul_base(&rho));
+            assert_eq!(*b.beta.point(), a.beta.point() + table.mul(&rho), "column {k} under K_{k}");
+        }
+    }
+    let stmt = ShuffleStatement { context: &CTX, purpose: PURPOSE, keys: &keys, input: &input, output: &output };
+    let proof = prove_shuffle(&mut rng, &stmt, &secret).unwrap();
+    assert_eq!(verify_shuffle(&mut rng, &stmt, &proof), Ok(()));
+    // The same proof under any other key vector is refused, even a permutation of the keys.
+    let (pk, h) = (keys[0], keys[1]);
+    for other in [vec![pk, pk, pk], vec![h, h, pk], vec![h, pk, pk], vec![pk, pk, h]] {
+        let s = ShuffleStatement { keys: &other, ..stmt };
+        assert!(verify_shuffle(&mut rng, &s, &proof).is_err(), "{other:?}");
+    }
+    assert!(shuffle_rows(&mut rng, &keys[..2], &input).is_err(), "one key per column");
+}
+
+/// A shuffler that re-encrypts the `H` column under `K` (so that the key-holders, who know `K`'s
+/// secret, could open it) and proves with its honest nonces: SH-5 of that column alone fails,
+/// whether the statement names the right keys or the proof is made for the keys actually used
+/// and presented under the right ones.
+#[test]
+fn sh5_catches_a_column_reencrypted_under_another_key() {
+    let mut rng = ChaCha20Rng::seed_from_u64(31);
+    let (keys, input, _, secret) = mixed_keys(&mut rng, 4);
+    let wrong = vec![keys[0], keys[0], keys[2]];
+    let output = permute::apply(&permute::key_tables(&wrong), &input, &secret).unwrap();
+    let stmt = ShuffleStatement { context: &CTX, purpose: PURPOSE, keys: &keys, input: &input, output: &output };
+    let failing_of =
+        |proof: &ShuffleProof| Replay::new(&stmt, proof).unwrap().failing(&mut ChaCha20Rng::seed_from_u64(2)).unwrap();
+    let proof = prove_shuffle(&mut rng, &stmt, &secret).unwrap();
+    assert_eq!(failing_of(&proof), vec![ShuffleEquation::Sh5 { column: 1 }]);
+    assert_eq!(
+        verify_shuffle(&mut rng, &stmt, &proof),
+        Err(ShuffleError::Equation(ShuffleEquation::Sh5 { column: 1 }))
+    );
+    // Made (validly) for the keys used, the proof is refused under the keys of the statement.
+    let used = ShuffleStatement { keys: &wrong, ..stmt };
+    let proof = prove_shuffle(&mut rng, &used, &secret).unwrap();
+    assert_eq!(verify_shuffle(&mut rng, &used, &proof), Ok(()));
+    assert!(verify_shuffle(&mut rng, &stmt, &proof).is_err());
 }

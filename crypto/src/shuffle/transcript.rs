@@ -1,5 +1,5 @@
 //! The shuffle's transcript and challenges (`docs/protocol/12-shuffle.md` §Transcript and
-//! challenges): the statement first (rule F1), then the permutation commitments, the seed of
+//! challenges): the statement first (rule F1: context, purpose, sizes, the key of every column, the rows), then the permutation commitments, the seed of
 //! the per-row challenges `u_j` (SH-C1), the chain, the other commitments, and `c` (SH-C2).
 
 use curve25519_dalek::scalar::Scalar;
@@ -18,14 +18,16 @@ use crate::transcript::TranscriptProtocol;
 pub(crate) struct ShuffleTranscript(Transcript);
 
 impl ShuffleTranscript {
-    /// `T ← new("shuffle")`, then the context, purpose, key, sizes, input and output rows.
+    /// `T ← new("shuffle")`, then the context, purpose, sizes, column keys, input and output rows.
     pub fn new(stmt: &ShuffleStatement<'_>) -> Self {
         let mut t = Transcript::protocol(labels::DS_SHUFFLE);
         t.append_message(labels::L_CONTEXT, stmt.context);
         t.append_str(labels::L_PURPOSE, stmt.purpose);
-        t.append_element(labels::L_PK, &stmt.pk.0);
         t.append_u64(labels::L_ROWS, stmt.input.len() as u64);
         t.append_u64(labels::L_WIDTH, stmt.input.width() as u64);
+        for key in stmt.keys {
+            t.append_element(labels::L_PK, &key.0);
+        }
         for ct in stmt.input.ciphertexts().iter().chain(stmt.output.ciphertexts()) {
             t.append_element(labels::L_ALPHA, &ct.alpha);
             t.append_element(labels::L_BETA, &ct.beta);

@@ -142,20 +142,19 @@ impl<'a> Replay<'a> {
         })?;
         let s_hat: Scalar = l.chain.iter().zip(&p.s_hat).map(|(x, s)| x * s).sum();
         let s4a: Scalar = l.alpha.iter().zip(&p.s4).map(|(x, s)| x * s).sum();
-        let s4b: Scalar = l.beta.iter().zip(&p.s4).map(|(x, s)| x * s).sum();
         let first_chain = l.chain.first().zip(p.s_prime.first()).map_or(Scalar::ZERO, |(x, s)| x * s);
         let mut sc = vec![
             l.l1 * p.s1 + l.l2 * p.s2 + l.l3 * p.s3 - s4a + s_hat,
-            -s4b,
             l.l2 * c * self.prod_u + first_chain,
             -l.l1,
             -l.l2,
             -l.l3,
         ];
-        let mut pt = vec![&self.g, self.stmt.pk.point(), &self.gens.h_hat, p.t1.point(), p.t2.point(), p.t3.point()];
-        for ((t4, a), b) in p.t4.iter().zip(&l.alpha).zip(&l.beta) {
-            sc.extend([-a, -b]);
-            pt.extend([t4.alpha.point(), t4.beta.point()]);
+        let mut pt = vec![&self.g, &self.gens.h_hat, p.t1.point(), p.t2.point(), p.t3.point()];
+        // −s₄_k·K_k of SH-5_k, one term per column (the columns' keys may differ).
+        for ((((t4, a), b), s4), key) in p.t4.iter().zip(&l.alpha).zip(&l.beta).zip(&p.s4).zip(self.stmt.keys) {
+            sc.extend([-a, -b, -(b * s4)]);
+            pt.extend([t4.alpha.point(), t4.beta.point(), key.point()]);
         }
         let total = RistrettoPoint::vartime_multiscalar_mul(sc, pt) + rows.iter().sum::<RistrettoPoint>();
         Ok(total.is_identity())
@@ -173,7 +172,8 @@ impl<'a> Replay<'a> {
             let inp = self.stmt.input.ciphertexts().iter().skip(k).step_by(self.w).map(pick);
             let mut terms: Vec<(Scalar, &RistrettoPoint)> = p.s_prime.iter().copied().zip(out).collect();
             terms.extend(self.u.iter().map(|u| -(c * u)).zip(inp));
-            let (base, t) = if beta { (self.stmt.pk.point(), t4.beta.point()) } else { (g, t4.alpha.point()) };
+            let key = self.stmt.keys.get(k).ok_or(ShuffleError::Shape("column"))?;
+            let (base, t) = if beta { (key.point(), t4.beta.point()) } else { (g, t4.alpha.point()) };
             terms.extend([(-s4, base), (minus_one, t)]);
             Ok(terms)
         };

@@ -3,6 +3,7 @@
 
 mod differential;
 mod e2e;
+mod filter;
 mod filter_tags;
 mod schemas;
 mod shuffle;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use curve25519_dalek::scalar::Scalar;
 use dobush_crypto::elgamal::{Ciphertext, KeyTable, Nonce, PublicKey, SecretKey, encrypt_with_nonce};
-use dobush_crypto::group::GroupElement;
+use dobush_crypto::group::{GroupElement, generator_h};
 use dobush_crypto::shuffle::{
     Rows, ShuffleError, ShuffleProof, ShuffleSecret, ShuffleStatement, prove_shuffle, shuffle_rows, verify_shuffle,
 };
@@ -20,7 +20,8 @@ const CTX: [u8; 32] = [0x5a; 32];
 const PURPOSE: &str = "filter/ballots";
 
 struct Case {
-    pk: PublicKey,
+    /// The column keys: `K`, except column 1 under `H` (an ordinal column, 13-revoting.md §5).
+    keys: Vec<PublicKey>,
     input: Rows,
     output: Rows,
     secret: ShuffleSecret,
@@ -29,29 +30,36 @@ struct Case {
 
 fn case(rng: &mut ChaCha20Rng, n: usize, w: usize) -> Case {
     let pk = SecretKey::generate(rng).public_key();
-    let cts = (0..n * w).map(|m| encrypt_with_nonce(&pk, m as u64, &Nonce::generate(rng)).unwrap()).collect();
+    let h = PublicKey(GroupElement::from_point(generator_h()).unwrap());
+    let keys: Vec<PublicKey> = (0..w).map(|k| if k == 1 { h } else { pk }).collect();
+    let cts = (0..n * w).map(|m| encrypt_with_nonce(&keys[m % w], m as u64, &Nonce::generate(rng)).unwrap()).collect();
     let input = Rows::new(w, cts).unwrap();
-    let (output, secret) = shuffle_rows(rng, &pk, &input).unwrap();
-    let stmt = ShuffleStatement { context: &CTX, purpose: PURPOSE, pk: &pk, input: &input, output: &output };
+    let (output, secret) = shuffle_rows(rng, &keys, &input).unwrap();
+    let stmt = ShuffleStatement { context: &CTX, purpose: PURPOSE, keys: &keys, input: &input, output: &output };
     let proof = prove_shuffle(rng, &stmt, &secret).unwrap();
-    Case { pk, input, output, secret, proof }
+    Case { keys, input, output, secret, proof }
 }
 
 /// The whole shuffle as JSON, the way a record would publish it.
 fn document(c: &Case, output: &Rows, proof: &ShuffleProof) -> Value {
-    json!({"context": hex::encode(CTX), "purpose": PURPOSE, "joint_key": c.pk, "input": c.input, "output": output, "proof": proof})
+    json!({"context": hex::encode(CTX), "purpose": PURPOSE, "keys": c.keys, "input": c.input, "output": output, "proof": proof})
 }
 
 /// `dobush-crypto`'s verdict on a document: `Ok`, or the failure as text (`None` if it does
 /// not decode).
 fn crypto_verdict(d: &Value) -> Option<Result<(), String>> {
     let ctx: [u8; 32] = hex::decode(d["context"].as_str()?).ok()?.try_into().ok()?;
-    let pk: PublicKey = serde_json::from_value(d["joint_key"].clone()).ok()?;
+    let keys: Vec<PublicKey> = serde_json::from_value(d["keys"].clone()).ok()?;
     let input: Rows = serde_json::from_value(d["input"].clone()).ok()?;
     let output: Rows = serde_json::from_value(d["output"].clone()).ok()?;
     let proof: ShuffleProof = serde_json::from_value(d["proof"].clone()).ok()?;
-    let stmt =
-        ShuffleStatement { context: &ctx, purpose: d["purpose"].as_str()?, pk: &pk, input: &input, output: &output };
+    let stmt = ShuffleStatement {
+        context: &ctx,
+        purpose: d["purpose"].as_str()?,
+        keys: &keys,
+        input: &input,
+        output: &output,
+    };
     Some(verify_shuffle(&mut ChaCha20Rng::seed_from_u64(1), &stmt, &proof).map_err(|e| match e {
         ShuffleError::Equation(eq) => eq.to_string(),
         other => other.to_string(),
@@ -63,7 +71,11 @@ fn verifier_verdict(d: &Value) -> Option<Result<(), String>> {
     let st = Statement {
         context: hex::decode(d["context"].as_str()?).ok()?.try_into().ok()?,
         purpose: d["purpose"].as_str()?.to_owned(),
-        key: dobush_verifier::encoding::point(&d["joint_key"], "joint_key").ok()?,
+        keys: d["keys"]
+            .as_array()?
+            .iter()
+            .map(|k| dobush_verifier::encoding::point(k, "keys").ok())
+            .collect::<Option<_>>()?,
         input: parse_rows(&d["input"], "input").ok()?,
         output: parse_rows(&d["output"], "output").ok()?,
     };
@@ -108,7 +120,8 @@ fn both_name_the_same_failing_equation() {
         let ct: &mut Ciphertext = &mut rows[2][1];
         bump(if beta { &mut ct.beta } else { &mut ct.alpha });
         let output = Rows::from_rows(rows).unwrap();
-        let stmt = ShuffleStatement { context: &CTX, purpose: PURPOSE, pk: &c.pk, input: &c.input, output: &output };
+        let stmt =
+            ShuffleStatement { context: &CTX, purpose: PURPOSE, keys: &c.keys, input: &c.input, output: &output };
         let proof = prove_shuffle(&mut rng, &stmt, &c.secret).unwrap();
         reproved.push((document(&c, &output, &proof), expected));
     }
@@ -137,7 +150,10 @@ fn both_refuse_altered_statements_and_proofs() {
     with(&|d| d["output"][0].as_array_mut().unwrap().swap(0, 1));
     with(&|d| d["proof"]["chain"].as_array_mut().unwrap().swap(0, 1));
     with(&|d| d["proof"]["t1"] = d["proof"]["t2"].clone());
-    with(&|d| d["joint_key"] = d["proof"]["t3"].clone());
+    with(&|d| d["keys"][0] = d["proof"]["t3"].clone());
+    with(&|d| d["keys"].as_array_mut().unwrap().swap(0, 1));
+    with(&|d| d["keys"][1] = d["keys"][0].clone());
+    with(&|d| drop(d["keys"].as_array_mut().unwrap().pop()));
     with(&|d| drop(d["output"].as_array_mut().unwrap().pop()));
     with(&|d| drop(d["proof"]["s_hat"].as_array_mut().unwrap().pop()));
     for (i, d) in docs.iter().enumerate() {
@@ -206,11 +222,13 @@ fn the_vector_verifies_on_both_sides_and_its_output_is_reproduced() {
     let mut d = v.clone();
     d.as_object_mut()
         .unwrap()
-        .retain(|k, _| ["context", "purpose", "joint_key", "input", "output", "proof"].contains(&k.as_str()));
+        .retain(|k, _| ["context", "purpose", "keys", "input", "output", "proof"].contains(&k.as_str()));
     assert_eq!(crypto_verdict(&d), Some(Ok(())));
     assert_eq!(verifier_verdict(&d), Some(Ok(())));
     // SH-0 from the published permutation and nonces.
-    let pk: PublicKey = serde_json::from_value(v["joint_key"].clone()).unwrap();
+    let keys: Vec<PublicKey> = serde_json::from_value(v["keys"].clone()).unwrap();
+    assert_eq!(keys[1].point(), &generator_h(), "the vector's column 1 is under H");
+    assert_ne!(keys[0], keys[1]);
     let input: Rows = serde_json::from_value(v["input"].clone()).unwrap();
     let output: Rows = serde_json::from_value(v["output"].clone()).unwrap();
     let permutation: Vec<usize> = serde_json::from_value(v["permutation"].clone()).unwrap();
@@ -220,9 +238,9 @@ fn the_vector_verifies_on_both_sides_and_its_output_is_reproduced() {
         .iter()
         .map(|x| Scalar::from_canonical_bytes(hex::decode(x.as_str().unwrap()).unwrap().try_into().unwrap()).unwrap())
         .collect();
-    let key = KeyTable::new(pk);
     for (j, &i) in permutation.iter().enumerate() {
         for k in 0..3 {
+            let key = KeyTable::new(keys[k]);
             let rho = nonces[j * 3 + k];
             let (a, b) = (&input.row(j).unwrap()[k], &output.row(i).unwrap()[k]);
             assert_eq!(*b.alpha.point(), a.alpha.point() + dobush_crypto::group::mul_base(&rho));
@@ -231,7 +249,7 @@ fn the_vector_verifies_on_both_sides_and_its_output_is_reproduced() {
     }
     // The shuffle of the vector, redone from its seeds, gives the same bytes.
     let mut rng = ChaCha20Rng::from_seed([21; 32]);
-    let (again, secret) = shuffle_rows(&mut rng, &pk, &input).unwrap();
+    let (again, secret) = shuffle_rows(&mut rng, &keys, &input).unwrap();
     assert_eq!(again, output);
     assert_eq!(secret.permutation(), permutation.as_slice());
 }
