@@ -41,12 +41,14 @@ pub mod routes;
 pub mod state;
 
 // services
+pub mod alert_push;
 pub mod audit;
 pub mod board_log;
 pub mod cast;
 pub mod ceremony;
 pub mod close;
 pub mod credentials;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod election_protocol;
 pub mod export;

@@ -16,6 +16,7 @@ mod ceremony;
 mod concurrency;
 mod demo;
 mod faults;
+mod hardening;
 mod health;
 mod migrations;
 mod openapi;
