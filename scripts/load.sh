@@ -46,6 +46,7 @@ export DOBUSH_CAMPAIGNS__ALLOW_DEMO_MODE=true
 export DOBUSH_RATE_LIMIT__PER_ADDRESS_PER_MINUTE=0
 export DOBUSH_RATE_LIMIT__PER_VOTER_PER_MINUTE=0
 export DOBUSH_BOARD__KEY_PATH="$work/board.key"
+"$bin/dobush-server" generate-board-key --out "$work/board.key" >/dev/null
 export DOBUSH_LOG__FILTER="${LOAD_LOG:-warn}"
 
 nice -n 19 "$bin/dobush-server" 2>"$work/server.log" &

@@ -575,6 +575,8 @@ impl Server {
         settings.database.url = format!("sqlite://{}", tmp.path().join("db.sqlite3").display());
         settings.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into()];
         settings.board.key_path = tmp.path().join("board.key").display().to_string();
+        // the server never generates its board key while serving: it is made beforehand
+        dobush_server::board_log::generate_key_file(&tmp.path().join("board.key")).unwrap();
         settings.rate_limit.per_address_per_minute = 100_000;
         let clock = std::sync::Arc::new(dobush_server::clock::ManualClock::new(bishkek_2030(3, 1, 12)));
         let app = rt.block_on(dobush_server::startup::Application::build(settings, clock.clone())).unwrap();

@@ -131,6 +131,52 @@ pub fn record_refusal(
     insert_alert(conn, at, kind, actor, ip, path, reason, seq)
 }
 
+/// Records a refusal of someone not signed in (an invalid token, a login bound to another
+/// browser, demo mode off…), aggregated: the first refusal of `kind` in its window of
+/// `window_secs` writes one audit entry `access.refused` (with the window) and one alert; every
+/// later one in the window only adds to `refusal_counts.count`. Returns whether an alert was
+/// raised. Two servers racing for the window's first refusal: the loser's insert fails on the
+/// primary key and its transaction rolls back, and the caller retries (then it counts).
+#[allow(clippy::too_many_arguments)]
+pub fn record_anonymous_refusal(
+    conn: &mut AnyConnection,
+    at: i64,
+    window_secs: i64,
+    actor: &str,
+    ip: Option<&str>,
+    path: &str,
+    kind: &str,
+    reason: &str,
+) -> Result<bool, ApiError> {
+    use crate::schema::refusal_counts as rc;
+    let window_secs = window_secs.max(1);
+    let window_start = at - at.rem_euclid(window_secs);
+    let counted = diesel::update(rc::table.filter(rc::kind.eq(kind)).filter(rc::window_start.eq(window_start)))
+        .set((rc::count.eq(rc::count + 1), rc::last_at.eq(at)))
+        .execute(conn)?;
+    if counted > 0 {
+        return Ok(false);
+    }
+    let details = serde_json::json!({
+        "kind": kind, "reason": reason, "path": path, "ip": ip,
+        "aggregated": { "window_start": window_start, "window_secs": window_secs },
+    });
+    let seq = append(conn, at, actor, "access.refused", None, &details)?;
+    insert_alert(conn, at, kind, actor, ip, path, reason, seq)?;
+    let alert_id: i64 = alerts::table.filter(alerts::audit_seq.eq(seq)).select(alerts::id).first(conn)?;
+    diesel::insert_into(rc::table)
+        .values((
+            rc::kind.eq(kind),
+            rc::window_start.eq(window_start),
+            rc::count.eq(1_i64),
+            rc::first_at.eq(at),
+            rc::last_at.eq(at),
+            rc::alert_id.eq(alert_id),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
 /// Raises an alert that is not a refused access (e.g. a tally inconsistency found by the server
 /// itself): an audit entry `action` with `details`, and an open alert of `kind` pointing at it.
 pub fn raise_alert(

@@ -32,6 +32,28 @@ pub struct Settings {
     pub log: LogSettings,
     /// The bulletin board (its signing key).
     pub board: BoardSettings,
+    /// Alerts: refusal aggregation and delivery.
+    pub alerts: AlertSettings,
+}
+
+/// `[alerts]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertSettings {
+    /// Refusals of callers not signed in are aggregated per kind over windows of this many
+    /// seconds: one audit entry and one alert per window, the rest counted.
+    pub refusal_window_secs: u64,
+    /// URL that every new alert is POSTed to as JSON (`{"alerts": [...]}`, no personal data),
+    /// so that the 24-hour reporting duty does not rely on someone watching. Empty: none.
+    pub webhook_url: String,
+    /// Milliseconds between two deliveries of pending alerts to the webhook.
+    pub push_interval_ms: u64,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self { refusal_window_secs: 300, webhook_url: String::new(), push_interval_ms: 2_000 }
+    }
 }
 
 /// `[server]`
@@ -57,6 +79,18 @@ pub struct ServerSettings {
     pub cookie_secure: bool,
     /// Where a browser goes after a successful web login.
     pub post_login_redirect: String,
+    /// Milliseconds a client has to send a request's whole head (request line and headers) from
+    /// the moment its connection opens or its previous request ended; then 408 and the connection
+    /// is closed (slow-header clients). 0 disables (never in production).
+    pub client_header_timeout_ms: u64,
+    /// Seconds a client has to send a request's whole body once its handler reads it; then 408.
+    pub client_body_timeout_secs: u64,
+    /// Milliseconds given to a client to close its side after the server closes a connection.
+    pub client_disconnect_timeout_ms: u64,
+    /// This is a production deployment (`DOBUSH_SERVER__PRODUCTION=true`). Set explicitly, never
+    /// guessed: the server then refuses to start unless every production guard holds
+    /// ([`Settings::production_problems`]) and sends HSTS.
+    pub production: bool,
 }
 
 /// `[database]`
@@ -90,6 +124,10 @@ pub struct OidcSettings {
     pub pin_claim: String,
     /// Seconds a started login stays valid.
     pub login_ttl_secs: i64,
+    /// The JWS algorithms an ID token may be signed with (e.g. `["RS256"]`). Empty: whatever the
+    /// provider's discovery document advertises (refused in production). `none` and the HMAC
+    /// algorithms cannot be pinned ([`ID_TOKEN_ALGS`]).
+    pub id_token_algs: Vec<String>,
 }
 
 /// `[session]`
@@ -167,6 +205,10 @@ impl Default for ServerSettings {
             shutdown_timeout_secs: 30,
             cookie_secure: false,
             post_login_redirect: "/#/cabinet".into(),
+            client_header_timeout_ms: 5_000,
+            client_body_timeout_secs: 30,
+            client_disconnect_timeout_ms: 1_000,
+            production: false,
         }
     }
 }
@@ -187,6 +229,7 @@ impl Default for OidcSettings {
             required_acr: String::new(),
             pin_claim: "pin".into(),
             login_ttl_secs: 600,
+            id_token_algs: Vec::new(),
         }
     }
 }
@@ -292,12 +335,78 @@ impl Settings {
         if !(1..=86_400).contains(&self.session.ttl_secs) || !(1..=86_400).contains(&self.oidc.login_ttl_secs) {
             return Err(ConfigError::Invalid("session.ttl_secs and oidc.login_ttl_secs must be 1..=86400".into()));
         }
+        if self.alerts.refusal_window_secs == 0 || self.alerts.push_interval_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "alerts.refusal_window_secs and alerts.push_interval_ms must be at least 1".into(),
+            ));
+        }
+        if !(self.alerts.webhook_url.is_empty()
+            || self.alerts.webhook_url.starts_with("https://")
+            || self.alerts.webhook_url.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid("alerts.webhook_url must be an http(s) URL".into()));
+        }
+        if self.server.client_body_timeout_secs == 0 {
+            return Err(ConfigError::Invalid("server.client_body_timeout_secs must be at least 1".into()));
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));
         }
+        for alg in &self.oidc.id_token_algs {
+            if !ID_TOKEN_ALGS.contains(&alg.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc.id_token_algs: {alg:?} is not one of {}",
+                    ID_TOKEN_ALGS.join(", ")
+                )));
+            }
+        }
+        if self.campaigns.allow_demo_mode && !cfg!(feature = "demo") {
+            return Err(ConfigError::Invalid(
+                "campaigns.allow_demo_mode: this build has no demo mode (built without the `demo` feature)".into(),
+            ));
+        }
+        let problems = self.production_problems();
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid(format!("server.production = true, but: {}", problems.join("; "))));
+        }
         Ok(())
     }
+
+    /// Checks the settings as [`load`] does (for settings built in code, e.g. by tests).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check()
+    }
+
+    /// Why this configuration may not serve production (empty when `server.production` is false
+    /// or every guard holds): Secure cookies, a required `acr`, the session key from a file, demo
+    /// mode off, pinned ID-token algorithms.
+    pub fn production_problems(&self) -> Vec<String> {
+        if !self.server.production {
+            return Vec::new();
+        }
+        let mut problems = Vec::new();
+        if !self.server.cookie_secure {
+            problems.push("server.cookie_secure must be true".to_string());
+        }
+        if self.oidc.required_acr.is_empty() {
+            problems.push("oidc.required_acr must be set".to_string());
+        }
+        if self.session.signing_key_path.is_empty() {
+            problems.push("session.signing_key_path must name the session key file".to_string());
+        }
+        if self.campaigns.allow_demo_mode {
+            problems.push("campaigns.allow_demo_mode must be false".to_string());
+        }
+        if self.oidc.id_token_algs.is_empty() {
+            problems.push("oidc.id_token_algs must pin the ID token's algorithms".to_string());
+        }
+        problems
+    }
 }
+
+/// The ID-token algorithms `oidc.id_token_algs` may name (asymmetric only).
+pub const ID_TOKEN_ALGS: [&str; 10] =
+    ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
 #[cfg(test)]
 mod tests {
@@ -326,6 +435,28 @@ mod tests {
         assert!(load("[server]\nprot = 1\n", []).is_err());
         assert!(load("[database]\nurl = \"mysql://x\"\n", []).is_err());
         assert!(load("", [("DOBUSH_PORT".to_string(), "1".to_string())]).is_err());
+        assert!(load("[oidc]\nid_token_algs = [\"HS256\"]\n", []).is_err());
+        assert!(load("[oidc]\nid_token_algs = [\"none\"]\n", []).is_err());
+    }
+
+    #[test]
+    fn production_is_explicit_and_guarded() {
+        // a PostgreSQL URL alone does not make a production configuration
+        assert!(load("[database]\nurl = \"postgres://x@h/db\"\n", []).is_ok());
+        let good = "[server]\nproduction = true\ncookie_secure = true\n\
+                    [oidc]\nrequired_acr = \"urn:x\"\nid_token_algs = [\"RS256\"]\n\
+                    [session]\nsigning_key_path = \"/etc/dobush/session.pem\"\n";
+        assert!(load(good, []).is_ok());
+        for (key, value, problem) in [
+            ("DOBUSH_SERVER__COOKIE_SECURE", "false", "cookie_secure"),
+            ("DOBUSH_OIDC__REQUIRED_ACR", "\"\"", "required_acr"),
+            ("DOBUSH_SESSION__SIGNING_KEY_PATH", "\"\"", "signing_key_path"),
+            ("DOBUSH_CAMPAIGNS__ALLOW_DEMO_MODE", "true", "allow_demo_mode"),
+            ("DOBUSH_OIDC__ID_TOKEN_ALGS", "[]", "id_token_algs"),
+        ] {
+            let err = load(good, [(key.to_string(), value.to_string())]).unwrap_err().to_string();
+            assert!(err.contains(problem), "{key}={value}: {err}");
+        }
     }
 }
 

@@ -53,9 +53,15 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// Wrong content type (415).
+    /// Wrong content type or content encoding (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The client sent its body too slowly (408).
+    #[error("the request body did not arrive within {secs} s")]
+    RequestTimeout {
+        /// The limit in seconds.
+        secs: u64,
+    },
     /// Rate limit hit (429).
     #[error("too many requests; retry after {retry_after_secs} s")]
     TooManyRequests {
@@ -96,6 +102,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::RequestTimeout { .. } => "request_timeout",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Unexpected(_) => "internal_error",
@@ -122,6 +129,7 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,

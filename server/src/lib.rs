@@ -41,6 +41,7 @@ pub mod routes;
 pub mod state;
 
 // services
+pub mod alert_push;
 pub mod audit;
 pub mod board_log;
 pub mod cast;
@@ -48,6 +49,7 @@ pub mod ceremony;
 pub mod close;
 pub mod commission;
 pub mod credentials;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod election_protocol;
 pub mod export;

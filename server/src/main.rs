@@ -1,7 +1,9 @@
 //! The Dobush server binary: `dobush-server` reads its settings (docs/configuration.md), migrates
 //! the database and serves until SIGINT/SIGTERM. `dobush-server demo` does the same on SQLite
 //! under `./data` with a seeded demo campaign (`dobush_server::demo`); `dobush-server export-record`
-//! writes a campaign's election record (`dobush_server::export`).
+//! writes a campaign's election record (`dobush_server::export`); `dobush-server
+//! generate-board-key --out FILE` makes the board key once, before the first start (serving never
+//! generates it).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,8 +11,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use dobush_server::clock::SystemClock;
 use dobush_server::configuration::get_configuration;
+#[cfg(feature = "demo")]
+use dobush_server::demo;
 use dobush_server::startup::Application;
-use dobush_server::{demo, export, telemetry};
+use dobush_server::{export, telemetry};
+
+const USAGE: &str = "dobush-server [demo | export-record --campaign ID --out DIR | generate-board-key --out FILE]";
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -21,10 +27,12 @@ async fn main() -> anyhow::Result<()> {
             let args: Vec<String> = std::env::args().skip(2).collect();
             return export_record(&args).await;
         }
+        Some("generate-board-key") => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            return generate_board_key(&args);
+        }
         Some(other) => {
-            anyhow::bail!(
-                "unknown command {other:?}; usage: dobush-server [demo | export-record --campaign ID --out DIR]"
-            )
+            anyhow::bail!("unknown command {other:?}; usage: {USAGE}")
         }
     }
     let settings = get_configuration()?;
@@ -35,15 +43,30 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// In a build without the `demo` feature (a production build) there is no demo.
+#[cfg(not(feature = "demo"))]
+async fn run_demo() -> anyhow::Result<()> {
+    anyhow::bail!("this dobush-server was built without the `demo` feature: it has no demo mode")
+}
+
 /// Runs the demo server until SIGINT/SIGTERM.
+#[cfg(feature = "demo")]
 async fn run_demo() -> anyhow::Result<()> {
     let mut settings = get_configuration()?;
+    if settings.server.production {
+        anyhow::bail!("`dobush-server demo` refuses a production configuration (server.production = true)");
+    }
     if std::env::var_os("DOBUSH_DATABASE__URL").is_none() {
         settings.database.url = "sqlite://./data/demo.sqlite3".into();
     }
     settings.campaigns.allow_demo_mode = true;
     std::fs::create_dir_all("data")?;
     telemetry::init(&settings.log);
+    // the demo makes its own board key (the serving command never does)
+    let key_path = Path::new(&settings.board.key_path);
+    if dobush_server::board_log::generate_key_file(key_path)? {
+        println!("generated the demo's board key at {}", key_path.display());
+    }
     let host = settings.server.host.clone();
     // a PostgreSQL URL may hold a password: only a SQLite path is printed
     let sqlite_url = Some(settings.database.url.clone()).filter(|u| u.starts_with("sqlite:"));
@@ -62,6 +85,24 @@ async fn run_demo() -> anyhow::Result<()> {
     print!("{}", demo::addresses(&base, demo::DEMO_CAMPAIGN, sqlite_url.as_deref()));
     println!("Stop with Ctrl-C.");
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `dobush-server generate-board-key --out FILE`: makes the board's signing key once, before the
+/// first start (mode 0600); refuses to overwrite a key. Prints the public key.
+fn generate_board_key(args: &[String]) -> anyhow::Result<()> {
+    let [flag, out] = args else { anyhow::bail!("usage: dobush-server generate-board-key --out FILE") };
+    if flag != "--out" {
+        anyhow::bail!("usage: dobush-server generate-board-key --out FILE");
+    }
+    let path = Path::new(out);
+    if !dobush_server::board_log::generate_key_file(path)? {
+        anyhow::bail!(
+            "{out} already exists: a board key is never replaced (every head of a campaign needs the same key)"
+        );
+    }
+    let key = dobush_server::board_log::load_key(path)?;
+    println!("board key written to {out}; public key {}; back it up", hex::encode(key.public()));
     Ok(())
 }
 

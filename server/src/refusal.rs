@@ -1,9 +1,12 @@
 //! Refused access: logged, counted, written to the audit log with an alert, then answered. The
 //! HTTP layer decides what is a refusal; the audit chain records it (`audit::record_refusal`).
+//! A refusal of someone not signed in is aggregated instead (`audit::record_anonymous_refusal`):
+//! one audit entry and one alert per kind and window (`[alerts] refusal_window_secs`), the rest
+//! counted in the database, so that the count holds across servers.
 
 use actix_web::HttpRequest;
 
-use crate::audit::record_refusal;
+use crate::audit::{record_anonymous_refusal, record_refusal};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -21,16 +24,38 @@ pub async fn refuse(
     error: ApiError,
 ) -> ApiError {
     let ip = client_ip(req);
+    let anonymous = actor.is_none();
     let actor = match actor {
         Some(a) => a.to_string(),
         None => format!("anonymous@{}", ip.as_deref().unwrap_or("unknown")),
     };
     let path = req.path().to_string();
     let reason = error.to_string();
-    tracing::warn!(%actor, %path, kind, %reason, "access refused");
+    // the application log names neither the person nor the path (a PIN may be in either) nor
+    // the reason (it may echo the input); the audit row below has them all
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let who = if anonymous { "anonymous" } else { "signed-in person" };
+    tracing::warn!(who, %route, kind, code = error.code(), "access refused (details in the audit log)");
     state.metrics.access_refused();
     let at = state.clock.now().timestamp();
-    let result = state.db.write(move |c| record_refusal(c, at, &actor, ip.as_deref(), &path, kind, &reason)).await;
+    let result = if anonymous {
+        let window = i64::try_from(state.settings.alerts.refusal_window_secs).unwrap_or(i64::MAX);
+        let mut result = Ok(false);
+        // a second try counts in the window another server opened meanwhile
+        for _ in 0..2 {
+            let (actor, ip, path, reason) = (actor.clone(), ip.clone(), path.clone(), reason.clone());
+            result = state
+                .db
+                .write(move |c| record_anonymous_refusal(c, at, window, &actor, ip.as_deref(), &path, kind, &reason))
+                .await;
+            if result.is_ok() {
+                break;
+            }
+        }
+        result.map(drop)
+    } else {
+        state.db.write(move |c| record_refusal(c, at, &actor, ip.as_deref(), &path, kind, &reason).map(drop)).await
+    };
     if let Err(e) = result {
         tracing::error!(error = %e, "could not record a refused access in the audit log");
     }

@@ -9,6 +9,7 @@ pub mod cabinet;
 pub mod campaigns;
 pub mod ceremony;
 pub mod credential_list;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod health;
 pub mod register;
@@ -34,9 +35,9 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 .configure(replacement::configure)
                 .configure(ceremony::configure)
                 .configure(credential_list::configure)
-                .configure(demo::configure),
+                .configure(demo_routes),
         )
-        .service(web::scope("/demo").configure(demo::configure_root))
+        .service(web::scope("/demo").configure(demo_root_routes))
         .route("/v1/web-assets", web::get().to(webapp::list))
         .service(
             web::scope("/v1/campaigns")
@@ -44,4 +45,20 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 .configure(credential_list::configure_public)
                 .configure(tally::configure),
         );
+}
+
+/// The demo endpoints under `/api/campaigns`; none in a build without the `demo` feature.
+fn demo_routes(cfg: &mut web::ServiceConfig) {
+    #[cfg(feature = "demo")]
+    demo::configure(cfg);
+    #[cfg(not(feature = "demo"))]
+    let _ = cfg;
+}
+
+/// The demo endpoints under `/api/demo`; none in a build without the `demo` feature.
+fn demo_root_routes(cfg: &mut web::ServiceConfig) {
+    #[cfg(feature = "demo")]
+    demo::configure_root(cfg);
+    #[cfg(not(feature = "demo"))]
+    let _ = cfg;
 }

@@ -10,6 +10,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    session_revocations (jti) {
+        jti -> Text,
+        revoked_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     campaigns (id) {
         id -> Text,
         name -> Text,
@@ -183,6 +191,20 @@ diesel::table! {
         audit_seq -> BigInt,
         acknowledged_at -> Nullable<BigInt>,
         acknowledged_by -> Nullable<Text>,
+        pushed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Unauthenticated refusals counted per kind and window (migration
+    /// `2026-12-06-000011_refusal_counts`, `audit::record_anonymous_refusal`).
+    refusal_counts (kind, window_start) {
+        kind -> Text,
+        window_start -> BigInt,
+        count -> BigInt,
+        first_at -> BigInt,
+        last_at -> BigInt,
+        alert_id -> BigInt,
     }
 }
 
@@ -367,3 +389,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     ballots,
     board_entries,
 );
+
+diesel::allow_tables_to_appear_in_same_query!(alerts, refusal_counts);

@@ -24,6 +24,9 @@ use crate::ratelimit::RateLimiter;
 use crate::routes;
 use crate::state::AppState;
 
+/// The `Strict-Transport-Security` header of a production server: two years, subdomains too.
+pub const HSTS: &str = "max-age=63072000; includeSubDomains";
+
 /// A built server, bound to its port.
 pub struct Application {
     port: u16,
@@ -34,6 +37,7 @@ pub struct Application {
 impl Application {
     /// Connects the database, applies migrations, grants bootstrap staff, binds the listener.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        settings.validate()?;
         let db = {
             let s = settings.database.clone();
             tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
@@ -55,15 +59,23 @@ impl Application {
         };
         let oidc = Oidc::new(&settings.oidc, format!("{public_url}/auth/callback"))?;
         let sessions = SessionKeys::from_settings(&settings.session)?;
-        let boards = Arc::new(crate::board_log::Boards::new(crate::board_log::load_or_generate_key(
-            std::path::Path::new(&settings.board.key_path),
-        )?));
+        let boards = Arc::new(crate::board_log::Boards::new(crate::board_log::load_key(std::path::Path::new(
+            &settings.board.key_path,
+        ))?));
         let committer = crate::cast::commit::Committer::new(
             db.clone(),
             boards.clone(),
             clock.clone(),
             settings.board.totals_shards,
         );
+        if !settings.alerts.webhook_url.is_empty() {
+            crate::alert_push::start(
+                db.clone(),
+                clock.clone(),
+                settings.alerts.webhook_url.clone(),
+                Duration::from_millis(settings.alerts.push_interval_ms),
+            )?;
+        }
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
@@ -167,6 +179,22 @@ async fn limit_per_address(
     next.call(req).await
 }
 
+/// `/auth` bodies (the provider's form_post) are never compressed: a coded body is refused (415)
+/// before actix-web's form extractor could inflate it (`extract::body::read_body` bounds the others).
+async fn identity_bodies_only(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let coded = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_ENCODING)
+        .is_some_and(|v| !v.to_str().is_ok_and(|v| v.trim().eq_ignore_ascii_case("identity")));
+    if coded {
+        return Err(ApiError::UnsupportedMediaType("bodies sent to /auth must not be compressed".into()).into());
+    }
+    next.call(req).await
+}
+
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound(format!("no route for {} {}", req.method(), req.path())))
 }
@@ -191,21 +219,25 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
     let s = state.settings.clone();
     let largest_body = s.server.max_import_bytes.max(s.server.max_json_bytes);
     let json_limit = s.server.max_json_bytes;
+    let production = s.server.production;
     let mut server = HttpServer::new(move || {
+        let mut headers = DefaultHeaders::new()
+            .add(("Cache-Control", "no-store"))
+            .add(("X-Content-Type-Options", "nosniff"))
+            .add(("X-Frame-Options", "DENY"))
+            .add(("Referrer-Policy", "no-referrer"))
+            .add(("Content-Security-Policy", crate::webapp::CSP))
+            .add(("Cross-Origin-Opener-Policy", "same-origin"))
+            .add(("Cross-Origin-Resource-Policy", "same-origin"));
+        if production {
+            // production is served over HTTPS only (docs/deploy.md): browsers never try plain HTTP
+            headers = headers.add(("Strict-Transport-Security", HSTS));
+        }
         App::new()
             .wrap(Compress::default())
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("Cache-Control", "no-store"))
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Referrer-Policy", "no-referrer"))
-                    .add(("Content-Security-Policy", crate::webapp::CSP))
-                    .add(("Cross-Origin-Opener-Policy", "same-origin"))
-                    .add(("Cross-Origin-Resource-Policy", "same-origin")),
-            )
+            .wrap(headers)
             .wrap(from_fn(count_responses))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RedactedRootSpan>::new())
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(largest_body))
             .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_config_error))
@@ -214,11 +246,20 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .app_data(web::PathConfig::default().error_handler(path_config_error))
             .route("/health", web::get().to(routes::health::health))
             .route("/metrics", web::get().to(routes::health::metrics))
-            .service(web::scope("/auth").wrap(from_fn(limit_per_address)).configure(routes::auth::configure))
+            .service(
+                web::scope("/auth")
+                    .wrap(from_fn(identity_bodies_only))
+                    .wrap(from_fn(limit_per_address))
+                    .configure(routes::auth::configure),
+            )
             .service(web::scope("/api").wrap(from_fn(limit_per_address)).configure(routes::configure_api))
             .configure(routes::webapp::configure)
             .default_service(web::to(not_found))
     })
+    // slow clients: the head must arrive within its deadline (then 408 and the connection
+    // closes); bodies are timed by `extract::body::read_body`
+    .client_request_timeout(Duration::from_millis(s.server.client_header_timeout_ms))
+    .client_disconnect_timeout(Duration::from_millis(s.server.client_disconnect_timeout_ms))
     .listen(listener)?
     .shutdown_timeout(s.server.shutdown_timeout_secs);
     if s.server.workers > 0 {

@@ -1,5 +1,13 @@
 //! Logging through `tracing`. `RUST_LOG`, when set, overrides the configured filter.
+//!
+//! PINs stay out of these logs (the audit log is where they belong): a request's span carries its
+//! route pattern (`/api/staff/{pin}/{role}`), never its path, and a refusal is logged without
+//! the refused person's PIN (`refusal::refuse`).
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use tracing::Span;
+use tracing_actix_web::RootSpanBuilder;
 use tracing_subscriber::EnvFilter;
 
 use crate::configuration::LogSettings;
@@ -20,4 +28,29 @@ where
 {
     let span = tracing::Span::current();
     actix_web::web::block(move || span.in_scope(f)).await
+}
+
+/// The root span of every request: method, route pattern and status, never the path or the query
+/// (they may hold a PIN) nor the error's text (it may echo the input).
+#[derive(Debug)]
+pub struct RedactedRootSpan;
+
+impl RootSpanBuilder for RedactedRootSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let route = request.match_pattern().unwrap_or_else(|| "unmatched".into());
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.status_code = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        span.record("http.status_code", status.as_u16());
+    }
 }

@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "services",
         &[
+            "alert_push",
             "audit",
             "webapp",
             "ceremony",

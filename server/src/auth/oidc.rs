@@ -207,7 +207,18 @@ impl Oidc {
             .extra_fields()
             .id_token()
             .ok_or_else(|| LoginError::BadIdToken("the token response has no ID token".into()))?;
-        let verifier = client.id_token_verifier();
+        let mut verifier = client.id_token_verifier();
+        if !self.settings.id_token_algs.is_empty() {
+            // pinned by the configuration (checked against configuration::ID_TOKEN_ALGS), not
+            // taken from what the provider's discovery document advertises
+            let pinned: Vec<CoreJwsSigningAlgorithm> = self
+                .settings
+                .id_token_algs
+                .iter()
+                .filter_map(|a| serde_json::from_value(serde_json::Value::String(a.clone())).ok())
+                .collect();
+            verifier = verifier.set_allowed_algs(pinned);
+        }
         let claims = id_token
             .claims(&verifier, &Nonce::new(nonce.to_string()))
             .map_err(|e| LoginError::BadIdToken(e.to_string()))?;

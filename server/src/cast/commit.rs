@@ -402,7 +402,7 @@ impl<'j> Group<'_, 'j> {
             inserted = started.elapsed();
             totals.store(c)?;
             stored = started.elapsed();
-            Some(app.sign_head(c, election.package.base_hash, millis(now))?)
+            Some(app.sign_head(c, election, millis(now))?)
         } else {
             None
         };

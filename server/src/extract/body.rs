@@ -14,23 +14,72 @@ use crate::error::ApiError;
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
-/// Reads the raw body under `limit` bytes, mapping overflow to 413.
+/// Reads the body under `limit` bytes, mapping overflow to 413 and a body slower than
+/// `server.client_body_timeout_secs` to 408.
+///
+/// The limit holds on the wire *and* after decompression, and nothing is inflated beyond it: the
+/// raw (compressed) bytes are read up to `limit`, then a `gzip` or `deflate` body is inflated into
+/// at most `limit + 1` bytes. Other content codings are refused (415). (actix-web's own body
+/// extractors inflate each received chunk whole before comparing with the limit, so a few
+/// kilobytes of gzip could become many megabytes in memory.)
 pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
     if let Some(len) = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok())
         && len.parse::<usize>().map_or(true, |n| n > limit)
     {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    // The app-wide PayloadConfig allows the largest body of any route; this route's limit is
-    // enforced here (Content-Length above, the actual length below).
-    match web::Bytes::from_request(req, payload).await {
-        Ok(b) if b.len() > limit => Err(ApiError::PayloadTooLarge { limit }),
-        Ok(b) => Ok(b),
-        Err(e) if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
-            Err(ApiError::PayloadTooLarge { limit })
+    let coding = content_coding(req)?;
+    let secs = crate::state::state(req)?.settings.server.client_body_timeout_secs;
+    let raw = web::Payload::from_request(req, payload)
+        .await
+        .map_err(|e| ApiError::Malformed { field: None, message: format!("could not read the body: {e}") })?;
+    let wire = match tokio::time::timeout(std::time::Duration::from_secs(secs), raw.to_bytes_limited(limit)).await {
+        Err(_) => return Err(ApiError::RequestTimeout { secs }),
+        Ok(Err(_)) => return Err(ApiError::PayloadTooLarge { limit }),
+        Ok(Ok(Err(e))) => {
+            return Err(ApiError::Malformed { field: None, message: format!("could not read the body: {e}") });
         }
-        Err(e) => Err(ApiError::Malformed { field: None, message: format!("could not read the body: {e}") }),
+        Ok(Ok(Ok(bytes))) => bytes,
+    };
+    match coding {
+        Coding::Identity => Ok(wire),
+        Coding::Gzip => inflate(flate2::read::GzDecoder::new(&wire[..]), limit),
+        Coding::Deflate => inflate(flate2::read::ZlibDecoder::new(&wire[..]), limit),
     }
+}
+
+/// The content codings a request body may have.
+enum Coding {
+    Identity,
+    Gzip,
+    Deflate,
+}
+
+fn content_coding(req: &HttpRequest) -> Result<Coding, ApiError> {
+    let Some(value) = req.headers().get(header::CONTENT_ENCODING) else { return Ok(Coding::Identity) };
+    match value.to_str().map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        Ok("" | "identity") => Ok(Coding::Identity),
+        Ok("gzip" | "x-gzip") => Ok(Coding::Gzip),
+        Ok("deflate") => Ok(Coding::Deflate),
+        _ => Err(ApiError::UnsupportedMediaType(
+            "the request body's Content-Encoding must be identity, gzip or deflate".into(),
+        )),
+    }
+}
+
+/// Inflates at most `limit + 1` bytes: one more than the limit means the body is too large.
+fn inflate(decoder: impl std::io::Read, limit: usize) -> Result<web::Bytes, ApiError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    decoder.take(cap).read_to_end(&mut out).map_err(|e| ApiError::Malformed {
+        field: None,
+        message: format!("the compressed body does not decompress: {e}"),
+    })?;
+    if out.len() > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    Ok(web::Bytes::from(out))
 }
 
 /// The media type of the request without parameters, lowercased.

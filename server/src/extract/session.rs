@@ -66,6 +66,10 @@ async fn authenticate(req: &HttpRequest) -> Result<Session, ApiError> {
         }
     };
     let pin = Pin::parse(&claims.sub).map_err(|_| ApiError::Unauthorized("invalid session token".into()))?;
+    let jti = claims.jti.clone();
+    if state.db.run(move |c| crate::auth::revocation::is_revoked(c, &jti)).await? {
+        return Err(ApiError::Unauthorized("this session has ended (logged out); log in again".into()));
+    }
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if via_cookie && !safe {
         let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -127,4 +131,37 @@ pub fn rate_limit_voter(state: &AppState, session: &Session) -> Result<(), ApiEr
         state.metrics.rate_limited();
         ApiError::TooManyRequests { retry_after_secs }
     })
+}
+
+/// The territories `grants` may act in; `None` = all (a CEC administrator).
+pub fn territories(grants: &[StaffGrant]) -> Option<std::collections::HashSet<String>> {
+    if grants.iter().any(|g| g.role == Role::CecAdmin) {
+        None
+    } else {
+        Some(grants.iter().filter_map(|g| g.territory.clone()).collect())
+    }
+}
+
+/// A campaign-wide action (the protocol, the credential list's signatures) by a territorial
+/// administrator: allowed only if every precinct of campaign `id` lies in its territories;
+/// otherwise refused (403 `outside_territory`, audited). A CEC administrator acts everywhere.
+pub async fn require_campaign_in_territory(
+    state: &AppState,
+    req: &HttpRequest,
+    session: &Session,
+    grants: &[StaffGrant],
+    id: &str,
+) -> Result<(), ApiError> {
+    let Some(allowed) = territories(grants) else { return Ok(()) };
+    let cid = id.to_string();
+    let precincts = state.db.run(move |c| crate::models::load_precincts(c, &cid)).await?;
+    let outside: Vec<String> = precincts.into_iter().map(|p| p.territory).filter(|t| !allowed.contains(t)).collect();
+    if outside.is_empty() {
+        return Ok(());
+    }
+    let e = ApiError::forbidden(
+        "outside_territory",
+        format!("this campaign has precincts in territories outside yours ({})", outside.join(", ")),
+    );
+    Err(refuse(state, req, Some(session.pin.as_str()), "territory", e).await)
 }

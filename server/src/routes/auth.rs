@@ -258,12 +258,17 @@ pub(crate) fn session_cookies(
     (session, csrf)
 }
 
-async fn logout(_session: Session) -> HttpResponse {
+/// Ends the session server-side (`auth::revocation`): its token, cookie or bearer, is refused
+/// from now on by every server, then clears the cookies.
+async fn logout(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now().timestamp();
+    let claims = session.claims;
+    state.db.write(move |c| crate::auth::revocation::revoke(c, &claims, now)).await?;
     let mut s = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     s.make_removal();
     let mut c = Cookie::build(CSRF_COOKIE, "").path("/").finish();
     c.make_removal();
-    HttpResponse::NoContent().cookie(s).cookie(c).finish()
+    Ok(HttpResponse::NoContent().cookie(s).cookie(c).finish())
 }
 
 /// Who am I: PIN, staff roles, and the campaigns whose register holds me.

@@ -19,7 +19,7 @@ use crate::domain::member_signature::hex_field;
 use crate::domain::{Role, text};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
-use crate::extract::session::{Session, require_staff};
+use crate::extract::session::{Session, require_campaign_in_territory, require_staff};
 use crate::models::load_campaign;
 use crate::state::AppState;
 
@@ -71,12 +71,13 @@ async fn upload(
     path: web::Path<String>,
     body: ApiJson<SignatureRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    require_staff(&state, &req, &session, &[Role::CecAdmin, Role::TecAdmin]).await?;
+    let grants = require_staff(&state, &req, &session, &[Role::CecAdmin, Role::TecAdmin]).await?;
+    let id = path.into_inner();
+    require_campaign_in_territory(&state, &req, &session, &grants, &id).await?;
     let b = body.0;
     let member = text::name(&b.member, 200).map_err(|e| ApiError::invalid("member", e))?;
     let public_key: [u8; 32] = hex_field("public_key", &b.public_key)?;
     let signature: [u8; 64] = hex_field("signature", &b.signature)?;
-    let id = path.into_inner();
     let now = state.clock.now();
     let actor = session.pin.as_str().to_string();
     let sig = MemberSignature { member, public_key, signature };

@@ -1,6 +1,6 @@
 //! Voter-register import (CSV or JSON) and the e-voter list export per precinct.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
@@ -13,8 +13,8 @@ use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::voter::VoterRecord;
 use crate::error::ApiError;
 use crate::extract::body::{ImportBody, media_type};
-use crate::extract::session::{Session, require_staff};
-use crate::models::{PrecinctRow, StaffGrant, load_campaign, load_precincts};
+use crate::extract::session::{Session, require_staff, territories};
+use crate::models::{PrecinctRow, load_campaign, load_precincts};
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, voters};
 use crate::state::AppState;
@@ -51,15 +51,6 @@ struct RawRow {
     full_name: String,
     birth_date: String,
     precinct: String,
-}
-
-/// The territories a caller may manage; `None` = all (CEC).
-fn territories(grants: &[StaffGrant]) -> Option<HashSet<String>> {
-    if grants.iter().any(|g| g.role == Role::CecAdmin) {
-        None
-    } else {
-        Some(grants.iter().filter_map(|g| g.territory.clone()).collect())
-    }
 }
 
 fn parse_csv(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<Rejection>), ApiError> {
@@ -235,7 +226,23 @@ async fn import(
                         report.inserted += 1;
                     }
                     Some((n, b, p)) if n == v.full_name && b == birth && p == v.precinct => report.unchanged += 1,
-                    Some((_, _, p)) => {
+                    Some((_, _, p))
+                        if allowed.as_ref().is_some_and(|t| {
+                            precincts.get(&p).is_none_or(|old| !t.contains(&old.territory))
+                        }) =>
+                    {
+                        // a territorial administrator neither moves nor renames a voter of
+                        // another territory (the row's new precinct may well be in its own)
+                        rejections.push(Rejection {
+                            row: raw.row,
+                            pin: Some(raw.pin),
+                            reasons: vec![format!(
+                                "pin: the voter is registered in precinct {p}, outside your territory"
+                            )],
+                        });
+                        continue;
+                    }
+                    Some((old_name, old_birth, p)) => {
                         if p != v.precinct {
                             let active: i64 = evoter_credentials::table
                                 .filter(evoter_credentials::campaign_id.eq(&id))
@@ -261,6 +268,22 @@ async fn import(
                             ))
                             .execute(c)?;
                         report.updated += 1;
+                        // each changed voter is audited by PIN (the import's own entry has only counts)
+                        let mut changed = Vec::new();
+                        if old_name != v.full_name {
+                            changed.push("full_name");
+                        }
+                        if old_birth != birth {
+                            changed.push("birth_date");
+                        }
+                        if p != v.precinct {
+                            changed.push("precinct");
+                        }
+                        let details = json!({
+                            "pin": v.pin.as_str(), "changed": changed,
+                            "precinct": { "from": p, "to": v.precinct },
+                        });
+                        audit::append(c, now, &actor, "register.voter_changed", Some(&id), &details)?;
                     }
                 }
             }

@@ -20,7 +20,7 @@ use crate::domain::credential::fingerprint_of_hex;
 use crate::domain::{CampaignState, Pin, PublicCredential, Role, text};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
-use crate::extract::session::{Session, require_staff};
+use crate::extract::session::{Session, require_staff, territories};
 use crate::models::load_campaign;
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};
@@ -56,11 +56,7 @@ async fn replace(
     let pin = Pin::parse(&b.pin).map_err(|e| ApiError::invalid("pin", e))?;
     let credential = PublicCredential::parse_hex(&b.credential).map_err(|e| ApiError::invalid("credential", e))?;
     let decision = text::name(&b.decision, 200).map_err(|e| ApiError::invalid("decision", e))?;
-    let territories: Option<Vec<String>> = if grants.iter().any(|g| g.role == Role::CecAdmin) {
-        None
-    } else {
-        Some(grants.iter().filter_map(|g| g.territory.clone()).collect())
-    };
+    let territories = territories(&grants);
     let id = path.into_inner();
     let now = state.clock.now();
     let actor = session.pin.as_str().to_string();

@@ -10,7 +10,7 @@ use crate::domain::{Pin, Role, text};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
 use crate::extract::session::{Session, require_staff};
-use crate::schema::{alerts, audit_log, staff};
+use crate::schema::{alerts, audit_log, refusal_counts, staff};
 use crate::state::AppState;
 
 /// Routes `/api/staff`, `/api/audit`, `/api/alerts`.
@@ -183,9 +183,7 @@ async fn audit_verify(
     Ok(HttpResponse::Ok().json(report))
 }
 
-/// Violations must be reported within 24 hours (ШМТ regulation): an open alert older than this is
-/// overdue.
-pub const ALERT_REPORT_SECS: i64 = 24 * 3600;
+pub use crate::alert_push::ALERT_REPORT_SECS;
 
 #[derive(Debug, Queryable, Serialize)]
 struct AlertRow {
@@ -199,6 +197,8 @@ struct AlertRow {
     audit_seq: i64,
     acknowledged_at: Option<i64>,
     acknowledged_by: Option<String>,
+    /// When the webhook took it (`crate::alert_push`).
+    pushed_at: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,25 +219,30 @@ async fn list_alerts(
         Some("all") => false,
         Some(_) => return Err(ApiError::invalid("status", "must be open or all")),
     };
-    let rows: Vec<AlertRow> = state
+    // newest first; an aggregated refusal's alert carries how many refusals it stands for
+    let rows: Vec<(AlertRow, Option<i64>)> = state
         .db
         .run(move |c| {
-            let mut query = alerts::table.into_boxed();
+            let mut query = alerts::table
+                .left_join(refusal_counts::table.on(refusal_counts::alert_id.eq(alerts::id)))
+                .select((alerts::all_columns, refusal_counts::count.nullable()))
+                .into_boxed();
             if open_only {
                 query = query.filter(alerts::acknowledged_at.is_null());
             }
-            Ok(query.order(alerts::id.asc()).limit(1000).load(c)?)
+            Ok(query.order(alerts::id.desc()).limit(1000).load(c)?)
         })
         .await?;
     let now = state.clock.now().timestamp();
     let alerts: Vec<Value> = rows
         .into_iter()
-        .map(|a| {
+        .map(|(a, count)| {
             let due = a.at + ALERT_REPORT_SECS;
             let overdue = a.acknowledged_at.is_none() && now >= due;
             let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
             v["report_due_at"] = due.into();
             v["overdue"] = overdue.into();
+            v["count"] = count.unwrap_or(1).into();
             v
         })
         .collect();

@@ -13,7 +13,7 @@ use crate::domain::Role;
 use crate::election_protocol::{Member, SignatureRequest};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
-use crate::extract::session::{Session, rate_limit_voter, require_staff};
+use crate::extract::session::{Session, rate_limit_voter, require_campaign_in_territory, require_staff};
 use crate::models::load_campaign;
 use crate::state::AppState;
 
@@ -165,12 +165,13 @@ async fn protocol_save(
     path: web::Path<String>,
     body: ApiJson<SaveRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    require_staff(&state, &req, &session, &[Role::CecAdmin, Role::TecAdmin]).await?;
+    let grants = require_staff(&state, &req, &session, &[Role::CecAdmin, Role::TecAdmin]).await?;
+    let id = path.into_inner();
+    require_campaign_in_territory(&state, &req, &session, &grants, &id).await?;
     let SaveRequest { body, decision } = body.0;
     if decision.as_ref().is_some_and(|d| d.chars().count() > 500) {
         return Err(ApiError::invalid("decision", "at most 500 characters"));
     }
-    let id = path.into_inner();
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
     let digest = state

@@ -133,7 +133,9 @@ async fn bad_tokens_are_refused(b: Backend) {
         parts[2]
     );
     assert_error(http.get(&me).bearer_auth(tampered).send().await.unwrap(), 401, "unauthorized").await;
-    assert_eq!(app.open_alerts().await, alerts + 4, "each forged token raises an alert");
+    // anonymous refusals: counted each, one alert per kind and window (audit::record_anonymous_refusal)
+    assert_eq!(app.refusals("invalid_token").await, 4, "each forged token is counted");
+    assert_eq!(app.open_alerts().await, alerts + 1, "in one alert");
     // expiry follows the injected clock
     assert_eq!(admin.get("/api/me").await.status(), 200);
     app.clock.advance(chrono::Duration::seconds(app.state.settings.session.ttl_secs));

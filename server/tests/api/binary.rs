@@ -91,9 +91,17 @@ impl Drop for Binary {
 #[tokio::test]
 async fn the_binary_serves_from_env_settings_and_stops_gracefully_on_sigterm() {
     let dir = temp_dir();
+    // the board key is made beforehand: the server never generates it
+    let key = dir.join("board.key");
+    dobush_server::board_log::generate_key_file(&key).unwrap();
+    let key = key.display().to_string();
     let mut server = Binary::start(
         &dir,
-        &[("DOBUSH_DATABASE__URL", "sqlite://./data/dobush.sqlite3"), ("DOBUSH_SERVER__SHUTDOWN_TIMEOUT_SECS", "5")],
+        &[
+            ("DOBUSH_DATABASE__URL", "sqlite://./data/dobush.sqlite3"),
+            ("DOBUSH_SERVER__SHUTDOWN_TIMEOUT_SECS", "5"),
+            ("DOBUSH_BOARD__KEY_PATH", &key),
+        ],
     );
     assert!(dir.join("data").join("dobush.sqlite3").exists(), "the SQLite file is created under ./data");
     let r = reqwest::get(server.url("/health")).await.unwrap();

@@ -12,8 +12,7 @@ use crate::helpers::*;
 
 /// Alerts of one kind (every refusal through `refusal::refuse` opens one, with its audit entry).
 async fn alerts(app: &TestApp, kind: &'static str) -> i64 {
-    use dobush_server::schema::alerts;
-    app.with_db(move |c| alerts::table.filter(alerts::kind.eq(kind)).count().get_result::<i64>(c).unwrap()).await
+    app.refusals(kind).await
 }
 
 /// A fresh demo-mode campaign with `voters` generated citizens (`9000000000001`, …).

@@ -347,15 +347,6 @@ async fn check_rows_match_board(e: &Election) {
 
 // ---- 1. the server binary killed with SIGKILL and restarted -----------------------------------
 
-fn write_session_key(dir: &std::path::Path) -> String {
-    use ed25519_dalek::pkcs8::EncodePrivateKey;
-    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-    let pem = key.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF).unwrap();
-    let path = dir.join("session.pem");
-    std::fs::write(&path, pem.as_bytes()).unwrap();
-    path.display().to_string()
-}
-
 async fn the_binary_killed_during_casts_loses_no_receipted_ballot(b: Backend) {
     let dir = temp_dir();
     let session_key = write_session_key(&dir);

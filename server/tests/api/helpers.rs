@@ -187,7 +187,10 @@ pub fn test_settings(db_url: &str) -> Settings {
     s.rate_limit.per_address_per_minute = 100_000;
     s.rate_limit.per_voter_per_minute = 1_000;
     s.server.workers = 2;
-    s.board.key_path = std::env::temp_dir().join("dobush-test-board.key").display().to_string();
+    let key = std::env::temp_dir().join("dobush-test-board.key");
+    // the server never generates its board key while serving: the tests make it beforehand
+    dobush_server::board_log::generate_key_file(&key).expect("making the tests' board key");
+    s.board.key_path = key.display().to_string();
     s
 }
 
@@ -378,6 +381,22 @@ impl TestApp {
         })
         .await
         .unwrap()
+    }
+
+    /// Refusals of `kind` recorded: one per alert, or the count an aggregated alert stands for
+    /// (refusals of callers not signed in, `audit::record_anonymous_refusal`).
+    pub async fn refusals(&self, kind: &'static str) -> i64 {
+        use dobush_server::schema::{alerts, refusal_counts};
+        self.with_db(move |c| {
+            let counts: Vec<Option<i64>> = alerts::table
+                .left_join(refusal_counts::table.on(refusal_counts::alert_id.eq(alerts::id)))
+                .filter(alerts::kind.eq(kind))
+                .select(refusal_counts::count.nullable())
+                .load(c)
+                .unwrap();
+            counts.into_iter().map(|n| n.unwrap_or(1)).sum()
+        })
+        .await
     }
 
     /// Runs blocking diesel code against the app's database.
@@ -620,4 +639,14 @@ pub async fn sign_credential_list(app: &TestApp, admin: &User, id: &str) -> ed25
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     }
     member_keys().remove(0)
+}
+
+/// Writes a fresh Ed25519 session key (PKCS#8 PEM) into `dir`; returns its path.
+pub fn write_session_key(dir: &std::path::Path) -> String {
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let pem = key.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF).unwrap();
+    let path = dir.join("session.pem");
+    std::fs::write(&path, pem.as_bytes()).unwrap();
+    path.display().to_string()
 }

@@ -17,6 +17,7 @@ mod commission;
 mod concurrency;
 mod demo;
 mod faults;
+mod hardening;
 mod health;
 mod migrations;
 mod openapi;

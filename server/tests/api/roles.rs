@@ -55,8 +55,10 @@ async fn each_role_is_refused_where_it_does_not_belong(b: Backend) {
     assert_eq!(app.open_alerts().await, refusals);
     let alerts: Value = admin.get("/api/alerts").await.json().await.unwrap();
     assert_eq!(alerts["alerts"].as_array().unwrap().len() as i64, refusals);
-    assert_eq!(alerts["alerts"][0]["actor"], OBSERVER);
-    assert_eq!(alerts["alerts"][0]["path"], "/api/campaigns");
+    // newest first: the first refusal (the observer's) is listed last
+    let oldest = &alerts["alerts"][refusals as usize - 1];
+    assert_eq!(oldest["actor"], OBSERVER);
+    assert_eq!(oldest["path"], "/api/campaigns");
     let log: Value = observer.get("/api/audit?limit=1000").await.json().await.unwrap();
     let refused = log["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "access.refused").count() as i64;
     assert_eq!(refused, refusals);

@@ -71,6 +71,8 @@ impl Live {
         settings.database.url = format!("sqlite://{}", tmp.path().join("db.sqlite3").display());
         settings.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into()];
         settings.board.key_path = tmp.path().join("board.key").display().to_string();
+        // the server never generates its board key while serving: it is made beforehand
+        dobush_server::board_log::generate_key_file(&tmp.path().join("board.key")).unwrap();
         settings.rate_limit.per_address_per_minute = 1_000_000;
         settings.rate_limit.per_voter_per_minute = 1_000;
         let clock = Arc::new(ManualClock::new(bishkek_2030(3, 1, 12)));

@@ -1,0 +1,588 @@
+//! Issue 18's production guard and hostile traffic, each played as the attacker or the careless
+//! operator would: real requests against the real server (docs/threat-model.md cites these).
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use dobush_server::clock::{Clock, ManualClock};
+use dobush_server::configuration::Settings;
+use dobush_server::startup::{Application, HSTS};
+use serde_json::json;
+
+use crate::ballots::open_election;
+use crate::binary::temp_dir;
+use crate::helpers::*;
+
+/// Settings that satisfy every production guard, on `db`.
+fn production_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
+    let mut s = test_settings(&db.url);
+    s.server.production = true;
+    s.server.cookie_secure = true;
+    s.session.signing_key_path = write_session_key(dir);
+    s.campaigns.allow_demo_mode = false;
+    s.oidc.id_token_algs = vec!["RS256".into()];
+    s
+}
+
+async fn build(settings: Settings) -> anyhow::Result<Application> {
+    Application::build(settings, std::sync::Arc::new(ManualClock::new(default_now()))).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_production_configuration_refuses_to_start_without_each_guard() {
+    let db = TestDb::new(Backend::Sqlite);
+    let dir = temp_dir();
+    let breaks: [(&str, fn(&mut Settings)); 5] = [
+        ("cookie_secure", |s| s.server.cookie_secure = false),
+        ("required_acr", |s| s.oidc.required_acr.clear()),
+        ("signing_key_path", |s| s.session.signing_key_path.clear()),
+        ("allow_demo_mode", |s| s.campaigns.allow_demo_mode = true),
+        ("id_token_algs", |s| s.oidc.id_token_algs.clear()),
+    ];
+    for (guard, break_it) in breaks {
+        let mut s = production_settings(&db, &dir);
+        break_it(&mut s);
+        let err = build(s).await.err().unwrap_or_else(|| panic!("started in production without {guard}"));
+        assert!(err.to_string().contains(guard), "{guard}: {err}");
+    }
+    // the same weak settings start when production is not declared (tests, load runs on PostgreSQL)
+    let mut s = production_settings(&db, &dir);
+    s.server.production = false;
+    s.server.cookie_secure = false;
+    s.oidc.id_token_algs.clear();
+    assert!(build(s).await.is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn production_sends_hsts_and_pins_the_id_token_algorithm(b: Backend) {
+    let dir = temp_dir();
+    let db = TestDb::new(b);
+    let settings = production_settings(&db, &dir);
+    let app = spawn_app_on(db, |s| *s = settings).await;
+    let r = reqwest::get(app.url("/health")).await.unwrap();
+    assert_eq!(r.headers().get("strict-transport-security").and_then(|v| v.to_str().ok()), Some(HSTS));
+    // the test provider signs ID tokens with RS256, the pinned algorithm: the login works
+    app.admin().await;
+
+    // pinned to another algorithm, the same provider's ID token is refused
+    let app = spawn_app_with(b, |s| s.oidc.id_token_algs = vec!["ES256".into()]).await;
+    let refused = app.try_login(ADMIN_PIN, ACR_STRONG, "api").await.err().expect("an RS256 ID token was accepted");
+    assert_eq!((refused.status, refused.body["error"].as_str()), (403, Some("login_failed")), "{refused:?}");
+    // no HSTS outside production (plain-HTTP development servers)
+    let r = reqwest::get(app.url("/health")).await.unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_demo_command_refuses_a_production_configuration() {
+    let dir = temp_dir();
+    let session_key = write_session_key(&dir);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dobush-server"))
+        .arg("demo")
+        .current_dir(&dir)
+        .env_remove("DOBUSH_CONFIG")
+        .env("DOBUSH_SERVER__PORT", "0")
+        .env("DOBUSH_SERVER__PRODUCTION", "true")
+        .env("DOBUSH_SERVER__COOKIE_SECURE", "true")
+        .env("DOBUSH_OIDC__REQUIRED_ACR", "urn:x")
+        .env("DOBUSH_OIDC__ID_TOKEN_ALGS", "[\"RS256\"]")
+        .env("DOBUSH_SESSION__SIGNING_KEY_PATH", &session_key)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refuses a production configuration"), "{err}");
+    assert!(!dir.join("data").join("demo.sqlite3").exists(), "nothing was seeded");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_refuses_to_start_without_its_board_key() {
+    let db = TestDb::new(Backend::Sqlite);
+    let dir = temp_dir();
+    let mut s = test_settings(&db.url);
+    let missing = dir.join("board.key");
+    s.board.key_path = missing.display().to_string();
+    let err = build(s).await.err().expect("the server started without a board key");
+    assert!(err.to_string().contains("generate-board-key"), "{err}");
+    assert!(!missing.exists(), "the server generated a board key while starting");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn heads(app: &TestApp, id: &str) -> i64 {
+    let id = id.to_string();
+    app.with_db(move |c| {
+        use dobush_server::schema::tree_heads;
+        tree_heads::table.filter(tree_heads::campaign_id.eq(id)).count().get_result::<i64>(c).unwrap()
+    })
+    .await
+}
+
+async fn heads_are_signed_only_with_the_packages_board_key(b: Backend) {
+    let e = open_election(b, "forbidden").await;
+    let now = e.app.clock.now();
+    e.app.server.stop(true).await;
+    // the same database served with another board key (the key file lost and remade)
+    let dir = temp_dir();
+    let other = dir.join("other-board.key");
+    dobush_server::board_log::generate_key_file(&other).unwrap();
+    let key_path = other.display().to_string();
+    let app = spawn_app_on(TestDb::external(e.app._db.url.clone()), |s| s.board.key_path = key_path).await;
+    app.clock.set(now);
+    let before = heads(&app, &e.id).await;
+    let (ballot, _) = e.ballot(0, 1);
+    let voter = app.login(VOTER1).await;
+    let r = voter.post(&format!("/api/campaigns/{}/ballots", e.id), &serde_json::to_value(&ballot).unwrap()).await;
+    assert_error(r, 409, "board_key_mismatch").await;
+    assert_eq!(heads(&app, &e.id).await, before, "no head was signed under the other key");
+    let stored = {
+        let id = e.id.clone();
+        app.with_db(move |c| {
+            use dobush_server::schema::ballots;
+            ballots::table.filter(ballots::campaign_id.eq(id)).count().get_result::<i64>(c).unwrap()
+        })
+        .await
+    };
+    assert_eq!(stored, 0, "the refused cast left no ballot");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The peak resident memory of process `pid`, KiB (`VmHWM`).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// `n` bytes of spaces, gzipped (about a thousandth of `n`).
+fn gzip_bomb(n: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..n / chunk.len() {
+        enc.write_all(&chunk).unwrap();
+    }
+    enc.finish().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzip_bomb_is_refused_without_being_inflated() {
+    let dir = temp_dir();
+    let key = dir.join("board.key");
+    dobush_server::board_log::generate_key_file(&key).unwrap();
+    let key = key.display().to_string();
+    let server = crate::binary::Binary::start(
+        &dir,
+        &[("DOBUSH_DATABASE__URL", "sqlite://./data/dobush.sqlite3"), ("DOBUSH_BOARD__KEY_PATH", &key)],
+    );
+    let url = server.url("/api/campaigns/x/demo/login");
+    let http = reqwest::Client::new();
+    // warm up (a refused, plain request), then note the peak memory so far
+    let r = http.post(&url).header("content-type", "application/json").body("{}").send().await.unwrap();
+    assert!(r.status().is_client_error());
+    let before = peak_rss_kib(server.child.id());
+    // 32 MiB of JSON whitespace in 32 KiB of gzip: under the 64 KiB JSON limit on the wire
+    let bomb = gzip_bomb(32 << 20);
+    assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+    let sends = (0..8).map(|_| {
+        http.post(&url)
+            .header("content-type", "application/json")
+            .header("content-encoding", "gzip")
+            .body(bomb.clone())
+            .send()
+    });
+    for r in futures_join_all(sends).await {
+        assert_error(r.unwrap(), 413, "payload_too_large").await;
+    }
+    let grown_mib = peak_rss_kib(server.child.id()).saturating_sub(before) / 1024;
+    // inflating the eight bombs to the old 16 MiB bound would take 128 MiB
+    assert!(grown_mib < 32, "the server's peak memory grew by {grown_mib} MiB");
+    // an honest gzip body under the limit is inflated and read (here: refused as not a demo campaign)
+    let small = {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(br#"{"pin":"21504199000012"}"#).unwrap();
+        enc.finish().unwrap()
+    };
+    let r = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(small)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "{}", r.text().await.unwrap());
+    // other codings are refused
+    let r = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("content-encoding", "br")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 415, "unsupported_media_type").await;
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Awaits every future (no futures crate in this suite).
+async fn futures_join_all<F: std::future::Future + Send + 'static>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = fs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+/// Writes `head` to a raw connection one byte every `every`, then reads what the server answers;
+/// returns the answer and the time the server took to close the connection.
+async fn trickle(address: &str, head: &[u8], every: Duration) -> (String, Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = address.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let started = std::time::Instant::now();
+    let head = head.to_vec();
+    let writer = tokio::spawn(async move {
+        for b in head {
+            if wr.write_all(&[b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), rd.read_to_end(&mut answer)).await;
+    writer.abort();
+    assert!(read.is_ok(), "the server kept the slow connection open for 20 s");
+    (String::from_utf8_lossy(&answer).into_owned(), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_time_out() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.server.client_header_timeout_ms = 1_000;
+        s.server.client_body_timeout_secs = 1;
+    })
+    .await;
+    // headers trickled one byte every 100 ms (a whole head would take about 6 s)
+    let head = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: a-very-slow-client/1.0\r\n\r\n";
+    let (answer, took) = trickle(&app.address, head, Duration::from_millis(100)).await;
+    assert!(took < Duration::from_secs(4), "a slow head held its connection for {took:?}");
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // a whole head at once, then a body trickled one byte every 200 ms (it would take 20 s)
+    let req = b"POST /api/campaigns/x/demo/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: 100\r\nConnection: close\r\n\r\n";
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    wr.write_all(req).await.unwrap();
+    let started = std::time::Instant::now();
+    let writer = tokio::spawn(async move {
+        for _ in 0..100 {
+            if wr.write_all(b" ").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), rd.read_to_end(&mut answer)).await;
+    writer.abort();
+    assert!(read.is_ok(), "the server waited more than 10 s for a slow body");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+}
+
+async fn logout_ends_the_session_on_every_server(b: Backend) {
+    let dir = temp_dir();
+    let key = write_session_key(&dir);
+    let k = key.clone();
+    let app = spawn_app_with(b, move |s| s.session.signing_key_path = k).await;
+    // a second server on the same database, with the same session key
+    let other = spawn_app_on(TestDb::external(app._db.url.clone()), move |s| s.session.signing_key_path = key).await;
+    let web = app.try_login(ADMIN_PIN, ACR_STRONG, "web").await.unwrap();
+    let api = app.admin().await;
+    let replay = |base: String, path: &'static str, cookie: Option<String>, bearer: Option<String>| async move {
+        let mut rb = reqwest::Client::new().get(format!("{base}{path}"));
+        if let Some(c) = cookie {
+            rb = rb.header("cookie", format!("dobush_session={c}"));
+        }
+        if let Some(t) = bearer {
+            rb = rb.bearer_auth(t);
+        }
+        rb.send().await.unwrap().status().as_u16()
+    };
+    assert_eq!(replay(other.address.clone(), "/api/me", Some(web.token.clone()), None).await, 200);
+    assert_eq!(web.post("/auth/logout", &serde_json::json!({})).await.status(), 204);
+    // the cookie copied before the logout is refused, here and on the other server
+    for base in [&app.address, &other.address] {
+        assert_eq!(replay(base.clone(), "/api/me", Some(web.token.clone()), None).await, 401);
+    }
+    // the bearer session of the same person is another session: it still works until its logout
+    assert_eq!(api.get("/api/me").await.status(), 200);
+    assert_eq!(api.post("/auth/logout", &serde_json::json!({})).await.status(), 204);
+    assert_error(api.get("/api/me").await, 401, "unauthorized").await;
+    assert_eq!(replay(other.address.clone(), "/api/me", None, Some(api.token.clone())).await, 401);
+    // a second logout with the ended session is refused too
+    assert_eq!(api.post("/auth/logout", &serde_json::json!({})).await.status(), 401);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Everything the server logs through `tracing` in this test process, from the first call on.
+fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    #[derive(Clone)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let writer = Capture(buf.clone());
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,dobush_server=debug"))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init()
+            .expect("no other tracing subscriber in the test binary");
+        buf
+    })
+    .clone()
+}
+
+async fn pins_stay_out_of_the_application_log(b: Backend) {
+    let logs = captured_logs();
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    campaign_in_registration(&admin).await;
+    let voter = app.login(VOTER1).await;
+    // refused with the voter's PIN as the actor, and with a PIN in the path
+    assert_error(voter.get("/api/staff").await, 403, "forbidden_role").await;
+    assert_error(voter.delete(&format!("/api/staff/{ADMIN_PIN}/cec_admin")).await, 403, "forbidden_role").await;
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(text.contains("/api/staff/{pin}/{role}"), "the request was logged (by its route): {text}");
+    assert!(text.contains("access refused"), "the refusal was logged");
+    for pin in [VOTER1, ADMIN_PIN] {
+        assert!(!text.contains(pin), "PIN {pin} in the application log:\n{text}");
+    }
+    // the audit log is the place for them
+    let audit = admin.get("/api/audit").await.text().await.unwrap();
+    assert!(audit.contains(VOTER1) && audit.contains(&format!("/api/staff/{ADMIN_PIN}/cec_admin")), "{audit}");
+}
+
+async fn refused_anonymously(app: &TestApp) {
+    let r = reqwest::Client::new().get(app.url("/api/me")).bearer_auth("not-a-token").send().await.unwrap();
+    assert_error(r, 401, "unauthorized").await;
+}
+
+async fn anonymous_refusals_are_aggregated_and_alerts_listed_newest_first(b: Backend) {
+    let app = spawn_app_with(b, |s| s.alerts.refusal_window_secs = 300).await;
+    let admin = app.admin().await;
+    for _ in 0..20 {
+        refused_anonymously(&app).await;
+    }
+    let alerts = |admin: User| async move {
+        let v: serde_json::Value = admin.get("/api/alerts").await.json().await.unwrap();
+        v["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "invalid_token")
+            .map(|a| (a["id"].as_i64().unwrap(), a["count"].as_i64().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let listed = alerts(admin.clone()).await;
+    assert_eq!(listed.len(), 1, "twenty refusals in one window raise one alert: {listed:?}");
+    assert_eq!(listed[0].1, 20);
+    let audit: serde_json::Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
+    let rows = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "access.refused" && e["details"].to_string().contains("invalid_token"))
+        .count();
+    assert_eq!(rows, 1, "and one audit entry");
+    // the next window: a new alert, listed first
+    app.clock.advance(chrono::Duration::seconds(300));
+    let admin = app.admin().await;
+    refused_anonymously(&app).await;
+    let listed = alerts(admin.clone()).await;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed[0].0 > listed[1].0, "newest first: {listed:?}");
+    assert_eq!((listed[0].1, listed[1].1), (1, 20));
+}
+
+/// A webhook receiver on loopback: answers 503 to its first request (an outage), 200 after;
+/// sends each request's body to the channel.
+async fn webhook() -> (String, tokio::sync::mpsc::UnboundedReceiver<(u16, String)>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/alerts", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut served = 0;
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else { return };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body = loop {
+                let n = conn.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break Some(String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).into_owned());
+                    }
+                }
+            };
+            let Some(body) = body else { continue };
+            let status = if served == 0 { 503 } else { 200 };
+            served += 1;
+            let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = conn.write_all(answer.as_bytes()).await;
+            let _ = tx.send((status, body));
+        }
+    });
+    (url, rx)
+}
+
+async fn alerts_are_pushed_to_the_webhook(b: Backend) {
+    let (url, mut rx) = webhook().await;
+    let app = spawn_app_with(b, move |s| {
+        s.alerts.webhook_url = url;
+        s.alerts.push_interval_ms = 100;
+    })
+    .await;
+    refused_anonymously(&app).await;
+    let mut delivered = None;
+    let mut attempts = Vec::new();
+    while delivered.is_none() {
+        let (status, body) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("no alert reached the webhook within 20 s")
+            .unwrap();
+        attempts.push(status);
+        if status == 200 {
+            delivered = Some(body);
+        }
+    }
+    assert_eq!(attempts[0], 503, "the first delivery failed, and was tried again: {attempts:?}");
+    let body: serde_json::Value = serde_json::from_str(&delivered.unwrap()).unwrap();
+    let alert = &body["alerts"][0];
+    assert_eq!(alert["kind"], "invalid_token", "{body}");
+    assert!(alert["audit_seq"].as_i64().is_some() && alert["report_due_at"].as_i64().is_some(), "{body}");
+    assert!(!body.to_string().contains("127.0.0.1"), "no client address in the message: {body}");
+    // marked delivered (right after the webhook's answer): not sent again
+    for _ in 0..100 {
+        let pending = app
+            .with_db(|c| {
+                use dobush_server::schema::alerts;
+                alerts::table.filter(alerts::pushed_at.is_null()).count().get_result::<i64>(c).unwrap()
+            })
+            .await;
+        if pending == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the delivered alert is still pending");
+}
+
+/// VOTER3's name and precinct.
+async fn voter3(app: &TestApp, id: &str) -> (String, String) {
+    let id = id.to_string();
+    app.with_db(move |c| {
+        use dobush_server::schema::voters;
+        voters::table
+            .filter(voters::campaign_id.eq(id))
+            .filter(voters::pin.eq(VOTER3))
+            .select((voters::full_name, voters::precinct_code))
+            .first::<(String, String)>(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn a_tec_administrator_acts_only_within_its_territory(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    // P1 and E1 in batken, P2 in osh; VOTER3 is registered in P2
+    let id = campaign_in_registration(&admin).await;
+    let tec_pin = "10202197500002";
+    grant(&admin, tec_pin, "tec_admin", Some("batken")).await;
+    let tec = app.login(tec_pin).await;
+    let before = voter3(&app, &id).await;
+    // moving an osh voter into a batken precinct is refused, and so is renaming them in place
+    for row in [format!("{VOTER3},Nurlan Osmonov,1970-01-01,P1"), format!("{VOTER3},Someone Else,1970-01-01,P2")] {
+        let r = import_csv(&tec, &id, &format!("pin,full_name,birth_date,precinct\n{row}\n")).await;
+        assert_eq!((r["updated"].as_u64(), r["rejected"].as_u64()), (Some(0), Some(1)), "{row}: {r}");
+        let reason = r["rejections"][0]["reasons"][0].as_str().unwrap();
+        assert!(reason.contains("outside your territory"), "{reason}");
+    }
+    assert_eq!(voter3(&app, &id).await, before, "the osh voter is untouched");
+    // a batken voter renamed by the batken administrator: updated, and audited with the PIN
+    let r =
+        import_csv(&tec, &id, &format!("pin,full_name,birth_date,precinct\n{VOTER1},Aibek Asanovich,1990-04-15,P1\n"))
+            .await;
+    assert_eq!(r["updated"], 1, "{r}");
+    let audit: serde_json::Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
+    let changed: Vec<&serde_json::Value> =
+        audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "register.voter_changed").collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed[0]["actor"], tec_pin);
+    let details = changed[0]["details"].to_string();
+    assert!(details.contains(VOTER1) && details.contains("full_name"), "{details}");
+
+    // campaign-wide actions on a campaign that reaches into osh are refused, audited
+    let alerts = app.open_alerts().await;
+    let sig = json!({ "member": "M", "public_key": "00".repeat(32), "signature": "00".repeat(64) });
+    let r = tec.post(&format!("/api/campaigns/{id}/credential-list/signatures"), &sig).await;
+    assert_error(r, 403, "outside_territory").await;
+    let protocol = json!({ "body": {
+        "version": "x", "campaign_id": id, "precinct": "E1", "extended_hash": "00".repeat(32),
+        "board_root": "00".repeat(32), "general": [], "contests": [], "drawn_up_ms": 0 } });
+    let r = tec.put(&format!("/api/v1/campaigns/{id}/protocol"), &protocol).await;
+    assert_error(r, 403, "outside_territory").await;
+    assert_eq!(app.open_alerts().await, alerts + 2);
+    // the CEC administrator is not confined (here refused only for the campaign's state)
+    let r = admin.post(&format!("/api/campaigns/{id}/credential-list/signatures"), &sig).await;
+    assert_ne!(r.status(), 403);
+}
+
+crate::backend_tests!(
+    production_sends_hsts_and_pins_the_id_token_algorithm,
+    heads_are_signed_only_with_the_packages_board_key,
+    logout_ends_the_session_on_every_server,
+    pins_stay_out_of_the_application_log,
+    anonymous_refusals_are_aggregated_and_alerts_listed_newest_first,
+    alerts_are_pushed_to_the_webhook,
+    a_tec_administrator_acts_only_within_its_territory,
+);
