@@ -599,7 +599,7 @@ fn watch_follows_the_live_board_and_catches_a_forged_head_and_a_split_view() {
     // a split view: the server (its own board key) showed another observer a head of another
     // board of the same election, one ballot swapped for another; when that observer next polls
     // the board everyone else sees, the consistency proof fails
-    let key = dobush_server::board_log::load_or_generate_key(&dir.join("board.key")).unwrap();
+    let key = dobush_server::board_log::load_key(&dir.join("board.key")).unwrap();
     let mut lines = e.live.db(|c| dobush_server::board_log::load_lines(c, &e.id)).unwrap();
     let n = lines.len();
     lines.swap(n - 1, n - 2);
