@@ -28,11 +28,14 @@ async fn build(settings: Settings) -> anyhow::Result<Application> {
     Application::build(settings, std::sync::Arc::new(ManualClock::new(default_now()))).await
 }
 
+/// One way to break a production configuration.
+type Break = fn(&mut Settings);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_production_configuration_refuses_to_start_without_each_guard() {
     let db = TestDb::new(Backend::Sqlite);
     let dir = temp_dir();
-    let breaks: [(&str, fn(&mut Settings)); 5] = [
+    let breaks: [(&str, Break); 5] = [
         ("cookie_secure", |s| s.server.cookie_secure = false),
         ("required_acr", |s| s.oidc.required_acr.clear()),
         ("signing_key_path", |s| s.session.signing_key_path.clear()),
