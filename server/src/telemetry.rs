@@ -2,7 +2,9 @@
 //!
 //! PINs stay out of these logs (the audit log is where they belong): a request's span carries its
 //! route pattern (`/api/staff/{pin}/{role}`), never its path, and a refusal is logged without
-//! the refused person's PIN (`refusal::refuse`).
+//! the refused person's PIN (`refusal::refuse`). tracing-actix-web's `emit_event_on_error` (a
+//! default feature, off here: `Cargo.toml`) would log every 4xx's error text, which can echo a PIN
+//! from a path or a JSON body; server errors are logged by `error.rs` instead.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -224,6 +224,10 @@ async fn import(
                             ))
                             .execute(c)?;
                         report.inserted += 1;
+                        // each added voter is audited by PIN, as each changed one is: a voter
+                        // added to one's own territory leaves more than a count
+                        let details = json!({ "pin": v.pin.as_str(), "precinct": v.precinct });
+                        audit::append(c, now, &actor, "register.voter_added", Some(&id), &details)?;
                     }
                     Some((n, b, p)) if n == v.full_name && b == birth && p == v.precinct => report.unchanged += 1,
                     Some((_, _, p))

@@ -380,6 +380,12 @@ async fn pins_stay_out_of_the_application_log(b: Backend) {
     // refused with the voter's PIN as the actor, and with a PIN in the path
     assert_error(voter.get("/api/staff").await, 403, "forbidden_role").await;
     assert_error(voter.delete(&format!("/api/staff/{ADMIN_PIN}/cec_admin")).await, 403, "forbidden_role").await;
+    // an error whose text echoes the input: a path that matches no route, and a JSON body whose
+    // PIN has the wrong type (serde quotes the value)
+    assert_error(voter.get(&format!("/api/nowhere/{VOTER1}")).await, 404, "not_found").await;
+    let pin_as_number: u64 = VOTER1.parse().unwrap();
+    let r = admin.post("/api/staff", &serde_json::json!({"pin": pin_as_number, "role": "cec_admin"})).await;
+    assert_eq!(r.status(), 400, "a PIN of the wrong type is refused");
     let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
     assert!(text.contains("/api/staff/{pin}/{role}"), "the request was logged (by its route): {text}");
     assert!(text.contains("access refused"), "the refusal was logged");
@@ -563,6 +569,22 @@ async fn a_tec_administrator_acts_only_within_its_territory(b: Backend) {
     assert_eq!(changed[0]["actor"], tec_pin);
     let details = changed[0]["details"].to_string();
     assert!(details.contains(VOTER1) && details.contains("full_name"), "{details}");
+    // a voter added by import is audited by PIN too (a ghost voter in one's own territory leaves
+    // more than a count)
+    let ghost = "21001200000077";
+    let r =
+        import_csv(&tec, &id, &format!("pin,full_name,birth_date,precinct\n{ghost},Ghost Voter,2000-01-01,P1\n")).await;
+    assert_eq!(r["inserted"], 1, "{r}");
+    let audit: serde_json::Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
+    let added: Vec<&serde_json::Value> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "register.voter_added" && e["actor"] == tec_pin)
+        .collect();
+    assert_eq!(added.len(), 1, "{added:?}");
+    let details = added[0]["details"].to_string();
+    assert!(details.contains(ghost) && details.contains("P1"), "{details}");
 
     // campaign-wide actions on a campaign that reaches into osh are refused, audited
     let alerts = app.open_alerts().await;
