@@ -68,7 +68,10 @@ async fn authenticate(req: &HttpRequest) -> Result<Session, ApiError> {
     let pin = Pin::parse(&claims.sub).map_err(|_| ApiError::Unauthorized("invalid session token".into()))?;
     let jti = claims.jti.clone();
     if state.db.run(move |c| crate::auth::revocation::is_revoked(c, &jti)).await? {
-        return Err(ApiError::Unauthorized("this session has ended (logged out); log in again".into()));
+        // a token replayed after its logout is a sign of theft: audited (and alerted) with the
+        // person it names, like any refusal of a signed-in caller
+        let e = ApiError::Unauthorized("this session has ended (logged out); log in again".into());
+        return Err(refuse(&state, req, Some(pin.as_str()), "revoked_session", e).await);
     }
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if via_cookie && !safe {

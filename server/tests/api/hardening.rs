@@ -339,6 +339,20 @@ async fn logout_ends_the_session_on_every_server(b: Backend) {
     assert_eq!(replay(other.address.clone(), "/api/me", None, Some(api.token.clone())).await, 401);
     // a second logout with the ended session is refused too
     assert_eq!(api.post("/auth/logout", &serde_json::json!({})).await.status(), 401);
+    // each replay is audited with the person the token names (a sign of a stolen token)
+    let admin = app.admin().await;
+    let audit: serde_json::Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
+    let replays = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["action"] == "access.refused"
+                && e["actor"] == ADMIN_PIN
+                && e["details"].to_string().contains("revoked_session")
+        })
+        .count();
+    assert_eq!(replays, 5, "two cookie replays, two bearer replays, one second logout: {audit}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
