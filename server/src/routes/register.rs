@@ -240,9 +240,9 @@ async fn import(
                         rejections.push(Rejection {
                             row: raw.row,
                             pin: Some(raw.pin),
-                            reasons: vec![format!(
-                                "pin: the voter is registered in precinct {p}, outside your territory"
-                            )],
+                            reasons: vec![
+                                "pin: the voter is registered in a precinct outside your territory".into(),
+                            ],
                         });
                         continue;
                     }

@@ -165,11 +165,8 @@ async fn replace(
         .await?;
     match outcome {
         Ok(answer) => Ok(HttpResponse::Ok().json(answer)),
-        Err(territory) => {
-            let e = ApiError::forbidden(
-                "outside_territory",
-                format!("the voter's precinct is in territory {territory}, outside yours"),
-            );
+        Err(_territory) => {
+            let e = ApiError::forbidden("outside_territory", "the voter's precinct is outside your territory");
             Err(refuse(&state, &req, Some(session.pin.as_str()), "territory", e).await)
         }
     }
