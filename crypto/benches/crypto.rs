@@ -28,7 +28,9 @@ fn main() {
     println!("{:>4} | {:>11} | {:>11} | {:>11}", "k", "encrypt", "verify 1×1", "verify ×64");
     for k in [1usize, 5, 10, 30] {
         let sk = SecretKey::generate(&mut rng);
-        let Ok(ctx) = ElectionContext::new([0u8; 32], sk.public_key(), manifest(k), [0u8; 32]) else { return };
+        let Ok(ctx) = ElectionContext::new([0u8; 32], sk.public_key(), manifest(k), [0u8; 32], [0u8; 32]) else {
+            return;
+        };
         let n = 64;
         let plain = |i: usize| PlaintextBallot {
             style: "s".into(),
@@ -57,7 +59,7 @@ fn main() {
 
     // Tally of 100,000 verified ballots (k = 5): 1,000 distinct ballots added 100 times each.
     let sk = SecretKey::generate(&mut rng);
-    let Ok(ctx) = ElectionContext::new([0u8; 32], sk.public_key(), manifest(5), [0u8; 32]) else { return };
+    let Ok(ctx) = ElectionContext::new([0u8; 32], sk.public_key(), manifest(5), [0u8; 32], [0u8; 32]) else { return };
     let ballots: Vec<_> = (0..1000)
         .filter_map(|i| {
             let c = Credential::generate(&mut rng).ok()?;
@@ -94,7 +96,9 @@ fn main() {
     let t = Instant::now();
     let Ok(cer) = run_ceremony_for_campaign(&mut rng, "bench", 5, 3) else { return };
     println!("key ceremony, 5 key-holders, t = 3 (all rounds, in process): {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
-    let Ok(ctx) = ElectionContext::new(cer.base_context, cer.joint_key, manifest(5), [0u8; 32]) else { return };
+    let Ok(ctx) = ElectionContext::new(cer.base_context, cer.joint_key, manifest(5), [0u8; 32], [0u8; 32]) else {
+        return;
+    };
     // The start value of a tally, Enc(0; 1): any valid ciphertext serves.
     let Ok(totals) = EncryptedTally::new(&ctx).totals() else { return };
     let Some(ct) = totals.first().and_then(|c| c.totals.first()).copied() else { return };

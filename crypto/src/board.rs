@@ -315,18 +315,40 @@ pub struct TreeHead {
     pub root: Hash,
     /// Milliseconds since the Unix epoch (UTC) when the head was signed.
     pub timestamp_ms: u64,
+    /// The link to the head signed before this one ([`TreeHead::link`]), or for the board's
+    /// first head the election's [`TreeHead::genesis`] (`docs/protocol/10-board.md` §Tree heads):
+    /// the heads form a chain, so none can be dropped from a record without breaking it.
+    #[serde(with = "bytes_hex")]
+    pub previous: Hash,
 }
 
 impl TreeHead {
-    /// The signed message: `"dobush/v1/tree-head" ‖ context ‖ size (u64 BE) ‖ root ‖ timestamp (u64 BE)`.
+    /// The `previous` of the first head of the election whose base hash is `context`:
+    /// `SHA-256("dobush/v2/tree-head-genesis" ‖ context)`. Bound to the election, so that a chain
+    /// started again (a server that lost its heads) is not mistaken for a first one.
+    pub fn genesis(context: &[u8; 32]) -> Hash {
+        let mut h = Sha256::new();
+        h.update(b"dobush/v2/tree-head-genesis");
+        h.update(context);
+        h.finalize().into()
+    }
+
+    /// The signed message: `"dobush/v2/tree-head" ‖ context ‖ size (u64 BE) ‖ root ‖
+    /// timestamp (u64 BE) ‖ previous`, 131 bytes.
     pub fn message(&self) -> Vec<u8> {
-        let mut m = Vec::with_capacity(19 + 32 + 8 + 32 + 8);
-        m.extend_from_slice(b"dobush/v1/tree-head");
+        let mut m = Vec::with_capacity(19 + 32 + 8 + 32 + 8 + 32);
+        m.extend_from_slice(b"dobush/v2/tree-head");
         m.extend_from_slice(&self.context);
         m.extend_from_slice(&self.size.to_be_bytes());
         m.extend_from_slice(&self.root);
         m.extend_from_slice(&self.timestamp_ms.to_be_bytes());
+        m.extend_from_slice(&self.previous);
         m
+    }
+
+    /// The link the next head carries as its `previous`: SHA-256 of this head's signed message.
+    pub fn link(&self) -> Hash {
+        Sha256::digest(self.message()).into()
     }
 }
 
@@ -377,7 +399,7 @@ impl BoardKey {
     }
 
     /// Signs a 32-byte digest that starts its hash with a label of its own (only
-    /// [`crate::labels::SHMT_EXPORT_DIGEST`], `crate::shmt`). A tree head's message is 99 bytes,
+    /// [`crate::labels::SHMT_EXPORT_DIGEST`], `crate::shmt`). A tree head's message is 131 bytes,
     /// so the two kinds of signed message never coincide.
     pub fn sign_digest(&self, digest: &[u8; 32]) -> [u8; 64] {
         self.0.sign(digest).to_bytes()
@@ -509,7 +531,13 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let key = BoardKey::generate(&mut rng);
         let (l, _) = log(5);
-        let sth = key.sign(TreeHead { context: [9; 32], size: 5, root: l.root(), timestamp_ms: 1_680_000_000_000 });
+        let sth = key.sign(TreeHead {
+            context: [9; 32],
+            size: 5,
+            root: l.root(),
+            timestamp_ms: 1_680_000_000_000,
+            previous: TreeHead::genesis(&[9; 32]),
+        });
         sth.verify(&key.public()).unwrap();
         let mut bad = sth;
         bad.head.size = 4;
@@ -517,6 +545,11 @@ mod tests {
         let mut bad = sth;
         bad.head.context[0] ^= 1;
         assert!(bad.verify(&key.public()).is_err());
+        let mut bad = sth;
+        bad.head.previous[31] ^= 1;
+        assert_eq!(bad.verify(&key.public()), Err(BoardError::Signature));
+        assert_eq!(sth.head.message().len(), 131);
+        assert_ne!(sth.head.link(), bad.head.link());
         let mut bad = sth;
         bad.signature[10] ^= 1;
         assert!(bad.verify(&key.public()).is_err());

@@ -41,20 +41,23 @@ pub fn base_hash(campaign_id: &str, threshold: u32, key_holders: &[KeyHolderIden
     t.challenge_32(labels::L_BASE_HASH)
 }
 
-/// Computes the extended context hash: it binds the base hash, the joint key, the manifest and
+/// Computes the extended context hash: it binds the base hash, the joint key, the manifest,
 /// the pinned commission (`commission_hash`: [`crate::commission::Commission::hash`],
-/// 14-commission.md §Binding).
+/// 14-commission.md §Binding) and the board key with the package's parameters
+/// (`parameters_hash`: [`crate::parameters::parameters_hash`], 02-transcripts.md §Parameters hash).
 pub fn extended_hash(
     base: &[u8; 32],
     joint_key: &PublicKey,
     manifest_hash: &[u8; 32],
     commission_hash: &[u8; 32],
+    parameters_hash: &[u8; 32],
 ) -> [u8; 32] {
     let mut t = Transcript::protocol(labels::DS_EXTENDED_CONTEXT);
     t.append_message(labels::L_BASE_HASH, base);
     t.append_element(labels::L_JOINT_KEY, &joint_key.0);
     t.append_message(labels::L_MANIFEST_HASH, manifest_hash);
     t.append_message(labels::L_COMMISSION_HASH, commission_hash);
+    t.append_message(labels::L_PARAMETERS_HASH, parameters_hash);
     t.challenge_32(labels::L_EXTENDED_HASH)
 }
 
@@ -71,16 +74,18 @@ pub struct ElectionContext {
 
 impl ElectionContext {
     /// Builds the context after the ceremony and the manifest freeze. Validates the manifest.
-    /// `commission_hash` is the pinned commission's ([`crate::commission::Commission::hash`]).
+    /// `commission_hash` is the pinned commission's ([`crate::commission::Commission::hash`]),
+    /// `parameters_hash` the board key's and parameters' ([`crate::parameters::parameters_hash`]).
     pub fn new(
         base_hash: [u8; 32],
         joint_key: PublicKey,
         manifest: Manifest,
         commission_hash: [u8; 32],
+        parameters_hash: [u8; 32],
     ) -> Result<Self, DecodeError> {
         manifest.validate()?;
         let manifest_hash = manifest.hash();
-        let extended_hash = extended_hash(&base_hash, &joint_key, &manifest_hash, &commission_hash);
+        let extended_hash = extended_hash(&base_hash, &joint_key, &manifest_hash, &commission_hash, &parameters_hash);
         Ok(Self { base_hash, manifest, manifest_hash, joint_key, key_table: KeyTable::new(joint_key), extended_hash })
     }
 

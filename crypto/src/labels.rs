@@ -331,6 +331,15 @@ pub const L_QUORUM_ACT: &[u8] = b"quorum-act";
 pub const L_QUORUM: &[u8] = b"quorum";
 /// Message label and challenge label `commission-hash`.
 pub const L_COMMISSION_HASH: &[u8] = b"commission-hash";
+// The package's parameters (docs/protocol/02-transcripts.md §Parameters hash).
+/// Domain separator of the parameters hash.
+pub const DS_PARAMETERS: &[u8] = b"package-parameters";
+/// Message label `board-key` (the board's Ed25519 public key).
+pub const L_BOARD_KEY: &[u8] = b"board-key";
+/// Message label `re-vote-policy` (`forbidden` or `last_counts`).
+pub const L_RE_VOTE_POLICY: &[u8] = b"re-vote-policy";
+/// Message label and challenge label `parameters-hash`.
+pub const L_PARAMETERS_HASH: &[u8] = b"parameters-hash";
 // The filter's selection proofs (13-revoting.md §7.10).
 /// Domain separator of a chunk of the selection's aggregated range proofs.
 pub const DS_FILTER_SELECTION: &[u8] = b"filter-selection";

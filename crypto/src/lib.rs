@@ -23,6 +23,7 @@ pub mod filter;
 pub mod group;
 pub mod labels;
 pub mod manifest;
+pub mod parameters;
 pub mod proofs;
 pub mod record;
 pub mod shmt;

@@ -11,6 +11,7 @@ use crate::elgamal::PublicKey;
 use crate::error::DecodeError;
 use crate::group::{GroupElement, bytes_hex};
 use crate::manifest::Manifest;
+use crate::parameters::{Parameters, ReVotePolicy, parameters_hash};
 use crate::signature::VerifyingKey;
 use crate::tally::ContestResult;
 
@@ -276,6 +277,7 @@ pub struct PublishedKeyHolder {
 /// What a voter's device loads to vote. The device recomputes both context hashes and refuses
 /// a package whose published hashes differ.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ElectionPackage {
     /// [`RECORD_VERSION`].
     pub version: String,
@@ -298,6 +300,9 @@ pub struct ElectionPackage {
     pub board_key: [u8; 32],
     /// The pinned commission (14-commission.md), bound into the extended hash.
     pub commission: crate::commission::Commission,
+    /// The campaign's rules, bound into the extended hash with the board key
+    /// (02-transcripts.md §Parameters hash).
+    pub parameters: Parameters,
 }
 
 /// Why a package or receipt was refused.
@@ -347,7 +352,13 @@ impl ElectionPackage {
             return Err(RecordError::HashMismatch("base hash"));
         }
         self.commission.validate().map_err(|e| DecodeError::Structure(e.to_string()))?;
-        let ctx = ElectionContext::new(self.base_hash, self.joint_key, self.manifest.clone(), self.commission.hash())?;
+        let ctx = ElectionContext::new(
+            self.base_hash,
+            self.joint_key,
+            self.manifest.clone(),
+            self.commission.hash(),
+            parameters_hash(&self.board_key, &self.parameters),
+        )?;
         if *ctx.extended_hash() != self.extended_hash {
             return Err(RecordError::HashMismatch("extended hash"));
         }
@@ -408,16 +419,6 @@ impl Receipt {
         )?;
         Ok(())
     }
-}
-
-/// The re-vote rule of a campaign.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReVotePolicy {
-    /// One ballot per credential (the 2023 pilot).
-    Forbidden,
-    /// A later ballot supersedes the earlier one (against vote buying).
-    LastCounts,
 }
 
 /// Indexes of the counted ballots, and the `(superseded, by)` tracking-code pairs.
@@ -526,9 +527,17 @@ impl Board {
         &self.log
     }
 
-    /// Signs the current head.
-    pub fn sign_head(&self, key: &crate::board::BoardKey, context: [u8; 32], timestamp_ms: u64) -> SignedTreeHead {
-        key.sign(crate::board::TreeHead { context, size: self.size(), root: self.log.root(), timestamp_ms })
+    /// Signs the current head, chained to `previous` (the head signed before it; `None` for the
+    /// board's first head, which carries the election's genesis link: 10-board.md §Tree heads).
+    pub fn sign_head(
+        &self,
+        key: &crate::board::BoardKey,
+        context: [u8; 32],
+        timestamp_ms: u64,
+        previous: Option<&crate::board::TreeHead>,
+    ) -> SignedTreeHead {
+        let previous = previous.map_or_else(|| crate::board::TreeHead::genesis(&context), crate::board::TreeHead::link);
+        key.sign(crate::board::TreeHead { context, size: self.size(), root: self.log.root(), timestamp_ms, previous })
     }
 
     /// A receipt for the ballot at `index` under `head` (which must include it).
@@ -563,13 +572,12 @@ impl Board {
 
 /// The public election record (`record.json`; the board is `board.jsonl` beside it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ElectionRecord {
     /// [`RECORD_VERSION`].
     pub version: String,
     /// The election package (manifest, key-holders, keys, hashes, board key).
     pub package: ElectionPackage,
-    /// The re-vote rule.
-    pub re_vote_policy: ReVotePolicy,
     /// Every tree head the board issued, in order; the last is the final head.
     pub tree_heads: Vec<SignedTreeHead>,
     /// Encrypted totals of the counted ballots, per contest in manifest order.

@@ -9,7 +9,7 @@
 //!
 //! The digest is computed over the JSON as received ([`ShmtExport::verify_json`]), so any change,
 //! an added member included, breaks the signature. The board key signs nothing else of 32 bytes
-//! (tree heads are 99-byte messages with their own prefix, `docs/protocol/10-board.md`).
+//! (tree heads are 131-byte messages with their own prefix, `docs/protocol/10-board.md`).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

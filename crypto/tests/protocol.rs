@@ -68,7 +68,7 @@ struct Fixture {
 
 fn fixture(rng: &mut ChaCha20Rng) -> Fixture {
     let sk = SecretKey::generate(rng);
-    let ctx = ElectionContext::new([7u8; 32], sk.public_key(), manifest(), [5u8; 32]).unwrap();
+    let ctx = ElectionContext::new([7u8; 32], sk.public_key(), manifest(), [5u8; 32], [6u8; 32]).unwrap();
     Fixture { sk, ctx }
 }
 
@@ -159,12 +159,12 @@ fn ballot_is_bound_to_election_voter_style_and_contest() {
     let (b, _) = encrypt_ballot(&f.ctx, alice.signing_key(), &style1(2), &mut rng).unwrap();
 
     // Another election (other base hash) rejects it.
-    let other = ElectionContext::new([8u8; 32], f.sk.public_key(), manifest(), [5u8; 32]).unwrap();
+    let other = ElectionContext::new([8u8; 32], f.sk.public_key(), manifest(), [5u8; 32], [6u8; 32]).unwrap();
     assert!(verify_ballot(&other, b.clone(), &mut rng).is_err());
     // Another manifest (one candidate renamed) rejects it.
     let mut m = manifest();
     m.contests[0].options[0].name = Localized::new([("ky", "Башка".to_owned())]);
-    let other = ElectionContext::new([7u8; 32], f.sk.public_key(), m, [5u8; 32]).unwrap();
+    let other = ElectionContext::new([7u8; 32], f.sk.public_key(), m, [5u8; 32], [6u8; 32]).unwrap();
     assert!(verify_ballot(&other, b.clone(), &mut rng).is_err());
 
     // Copied to Bob: re-signing with Bob's credential does not help, the proofs name Alice.
@@ -358,6 +358,7 @@ mod package_and_receipt {
     use super::*;
     use dobush_crypto::board::{BoardKey, MerkleLog, TreeHead};
     use dobush_crypto::context::{KeyHolderIdentity, base_hash};
+    use dobush_crypto::parameters::{Parameters, ReVotePolicy, parameters_hash};
     use dobush_crypto::record::{
         BoardEntry, ElectionPackage, HexHash, PublishedKeyHolder, RECORD_VERSION, Receipt, RecordError,
     };
@@ -380,7 +381,10 @@ mod package_and_receipt {
             (0..3).map(|_| ed25519_dalek::SigningKey::generate(rng)).collect();
         let commission =
             dobush_crypto::commission::commission_of(&[("A", &members[0]), ("B", &members[1]), ("C", &members[2])]);
-        let ctx = ElectionContext::new(base, pk, m.clone(), commission.hash()).unwrap();
+        let parameters = Parameters::with_policy(ReVotePolicy::LastCounts);
+        let ctx =
+            ElectionContext::new(base, pk, m.clone(), commission.hash(), parameters_hash(&board.public(), &parameters))
+                .unwrap();
         let p = ElectionPackage {
             version: RECORD_VERSION.into(),
             manifest: m,
@@ -391,6 +395,7 @@ mod package_and_receipt {
             extended_hash: *ctx.extended_hash(),
             board_key: board.public(),
             commission,
+            parameters,
         };
         (p, ctx)
     }
@@ -423,6 +428,13 @@ mod package_and_receipt {
         let mut bad = p.clone();
         bad.commission.quorum.protocol = 3;
         assert_eq!(bad.context().unwrap_err(), RecordError::HashMismatch("extended hash"));
+        // so are the re-vote rule and the board key (02-transcripts.md §Parameters hash)
+        let mut bad = p.clone();
+        bad.parameters.re_vote.policy = ReVotePolicy::Forbidden;
+        assert_eq!(bad.context().unwrap_err(), RecordError::HashMismatch("extended hash"));
+        let mut bad = p.clone();
+        bad.board_key = BoardKey::generate(&mut rng).public();
+        assert_eq!(bad.context().unwrap_err(), RecordError::HashMismatch("extended hash"));
         // and a section breaking its rules is refused before any hash (quorum not a majority)
         let mut bad = p.clone();
         bad.commission.quorum.replacement = 1;
@@ -450,7 +462,7 @@ mod package_and_receipt {
             codes.push(*v.tracking_code());
         }
         assert_eq!(by_entry.log().root(), by_line.log().root());
-        let head = by_line.sign_head(&board_key, p.base_hash, 1);
+        let head = by_line.sign_head(&board_key, p.base_hash, 1, None);
         for (i, code) in codes.into_iter().enumerate() {
             by_line.receipt(i as u64, code, head).unwrap().verify(&p).unwrap();
         }
@@ -472,7 +484,13 @@ mod package_and_receipt {
             let index = log.push(&bytes);
             receipts_for.push((index, *v.tracking_code(), String::from_utf8(bytes).unwrap()));
         }
-        let sth = board.sign(TreeHead { context: p.base_hash, size: log.size(), root: log.root(), timestamp_ms: 1 });
+        let sth = board.sign(TreeHead {
+            context: p.base_hash,
+            size: log.size(),
+            root: log.root(),
+            timestamp_ms: 1,
+            previous: TreeHead::genesis(&p.base_hash),
+        });
         let receipt = |k: usize| {
             let (index, tc, entry) = receipts_for[k].clone();
             Receipt {

@@ -27,9 +27,8 @@ use std::time::{Duration, Instant};
 
 use dobush_crypto::ballot::{BallotOpening, EncryptedBallot, verify_ballot, verify_ballots, verify_challenged_ballot};
 use dobush_crypto::context::ElectionContext;
-use dobush_crypto::record::{
-    Board, BoardEntry, ElectionPackage, ElectionRecord, ReVotePolicy, Receipt, counted_ballots,
-};
+use dobush_crypto::parameters::ReVotePolicy;
+use dobush_crypto::record::{Board, BoardEntry, ElectionPackage, ElectionRecord, Receipt, counted_ballots};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
@@ -46,6 +45,7 @@ fn pilot_context() -> &'static ElectionContext {
             serde_json::from_value(e["joint_key"].clone()).unwrap(),
             serde_json::from_value(e["manifest"].clone()).unwrap(),
             serde_json::from_value::<dobush_crypto::commission::Commission>(e["commission"].clone()).unwrap().hash(),
+            hex::decode(e["parameters_hash"].as_str().unwrap()).unwrap().try_into().unwrap(),
         )
         .unwrap()
     })

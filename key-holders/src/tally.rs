@@ -129,8 +129,14 @@ pub fn check_and_decrypt(
     let Some(final_head) = record.tree_heads.last() else {
         refuse!("the record has no signed tree head");
     };
+    let mut previous = dobush_crypto::board::TreeHead::genesis(&record.package.base_hash);
     for (k, h) in record.tree_heads.iter().enumerate() {
         h.verify(&record.package.board_key).map_err(|e| Refused(format!("tree head {k}: {e}")))?;
+        // the heads are a chain (10-board.md §Tree heads): none dropped, repeated or reordered
+        if h.head.previous != previous {
+            refuse!("tree head {k} is not chained to the head before it (a head is missing or out of order)");
+        }
+        previous = h.head.link();
         if h.head.context != record.package.base_hash {
             refuse!("tree head {k} belongs to another election");
         }
@@ -251,7 +257,7 @@ pub fn check_and_decrypt(
 
     // The re-vote rule, and the totals.
     let pairs: Vec<_> = verified.iter().map(|v| (v.ballot().credential, *v.tracking_code())).collect();
-    let (counted, superseded) = counted_ballots(record.re_vote_policy, &pairs, &replacements)
+    let (counted, superseded) = counted_ballots(record.package.parameters.re_vote.policy, &pairs, &replacements)
         .map_err(|e| Refused(format!("re-vote rule: {e}")))?;
     if superseded != markers {
         refuse!("the board's supersede markers differ from the re-vote rule recomputed");

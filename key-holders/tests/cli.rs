@@ -8,14 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use dobush_crypto::ballot::{encrypt_ballot, verify_ballot};
-use dobush_crypto::board::BoardKey;
+use dobush_crypto::board::{BoardKey, SignedTreeHead};
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::dlog::DlogTable;
 use dobush_crypto::election_protocol::{ElectionProtocol, MemberSignature};
+use dobush_crypto::parameters::{Parameters, ReVotePolicy, parameters_hash};
 use dobush_crypto::record::{
     Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder, RECORD_VERSION,
-    ReVotePolicy, counted_ballots,
+    counted_ballots,
 };
 use dobush_crypto::tally::EncryptedTally;
 use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, verify_and_combine};
@@ -165,8 +166,16 @@ fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
         ("member 2", &members[1]),
         ("member 3", &members[2]),
     ]);
-    let ctx = ElectionContext::new(base, outcome.joint_key, manifest.clone(), commission.hash()).unwrap();
     let board_key = BoardKey::generate(&mut rng);
+    let parameters = Parameters::with_policy(ReVotePolicy::LastCounts);
+    let ctx = ElectionContext::new(
+        base,
+        outcome.joint_key,
+        manifest.clone(),
+        commission.hash(),
+        parameters_hash(&board_key.public(), &parameters),
+    )
+    .unwrap();
     let package = ElectionPackage {
         version: RECORD_VERSION.into(),
         manifest,
@@ -180,6 +189,7 @@ fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
         extended_hash: *ctx.extended_hash(),
         board_key: board_key.public(),
         commission,
+        parameters,
     };
     let voters: Vec<Credential> = (0..6).map(|_| Credential::generate(&mut rng).unwrap()).collect();
     let mut listed: Vec<ListedCredential> =
@@ -198,6 +208,7 @@ fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
             &[("member 1", &members[0]), ("member 2", &members[1])],
         ))
         .unwrap();
+    heads.push(board.sign_head(&board_key, base, 1, None)); // the zero report
     board.append(&BoardEntry::Opened { timestamp_ms: 1 }).unwrap();
     let votes =
         [(0usize, 0usize, true), (1, 3, false), (2, 3, true), (3, 7, true), (4, 8, false), (5, 1, true), (0, 2, false)];
@@ -217,7 +228,8 @@ fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
             board.append(&BoardEntry::Superseded { tracking_code: old, by }).unwrap();
         }
         board.append(&BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() }).unwrap();
-        heads.push(board.sign_head(&board_key, base, 10 + k as u64));
+        let previous = heads.last().map(|h: &SignedTreeHead| h.head);
+        heads.push(board.sign_head(&board_key, base, 10 + k as u64, previous.as_ref()));
         cast.push(v);
         plain.push(p);
     }
@@ -243,7 +255,8 @@ fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
         plain.push(p);
     }
     board.append(&BoardEntry::Closed { timestamp_ms: 100 }).unwrap();
-    heads.push(board.sign_head(&board_key, base, 100));
+    let previous = heads.last().map(|h: &SignedTreeHead| h.head);
+    heads.push(board.sign_head(&board_key, base, 100, previous.as_ref()));
     let pairs: Vec<_> = cast.iter().map(|v| (v.ballot().credential, *v.tracking_code())).collect();
     let (counted, _) = counted_ballots(ReVotePolicy::LastCounts, &pairs, &[]).unwrap();
     let mut tally = EncryptedTally::new(&ctx);
@@ -259,7 +272,6 @@ fn write_election(c: &Ceremony, out: &Path, rogue: Rogue) -> Vec<Vec<u64>> {
     let record = ElectionRecord {
         version: RECORD_VERSION.into(),
         package,
-        re_vote_policy: ReVotePolicy::LastCounts,
         tree_heads: heads,
         encrypted_totals: tally.totals().unwrap(),
         ceremony: transcript,

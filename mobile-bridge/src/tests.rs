@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use super::*;
 
 /// The fixtures' board key seed (a test key: the fixtures are not a real election).
+/// The vectors' board key's secret seed (tests/src/vectors.rs: the package's board key is under
+/// the extended hash, so the fixtures must sign with that very key).
 const FIXTURE_BOARD_SEED: [u8; 32] = [0x42; 32];
 
 fn manifest_dir() -> PathBuf {
@@ -45,6 +47,7 @@ fn build_fixtures() -> (String, String) {
         "extended_hash": e["extended_hash"],
         "board_key": hex::encode(board_key.public()),
         "commission": e["commission"],
+        "parameters": e["parameters"],
     }))
     .unwrap();
     let ctx = package.context().unwrap();
@@ -61,7 +64,7 @@ fn build_fixtures() -> (String, String) {
             board.append(&BoardEntry::Ballot { ballot: verified.into_inner(), tracking_code: code }).unwrap();
         cast.push((index, code));
     }
-    let head = board.sign_head(&board_key, package.base_hash, 1_680_998_460_000);
+    let head = board.sign_head(&board_key, package.base_hash, 1_680_998_460_000, None);
     let (index, code) = cast[1];
     let receipt = board.receipt(index, code, head).unwrap();
     let pretty = |x: Value| serde_json::to_string_pretty(&x).unwrap() + "\n";
@@ -338,8 +341,13 @@ fn tampered_receipts_are_rejected() {
     }
     assert!(matches!(e.verify_receipt("null".into()), Err(BridgeError::InvalidInput(_))));
 
-    // The same receipt under a package with another board key.
+    // A package naming another board key is not this election's package: the board key is under
+    // the extended hash (02-transcripts.md §Parameters hash), so such a package does not load.
     let other_board = BoardKey::from_bytes(&[7; 32]).public();
-    let other = Election::load(edited_package(|p| p["board_key"] = json!(hex::encode(other_board)))).unwrap();
-    assert!(matches!(other.verify_receipt(receipt_json()), Err(BridgeError::ReceiptRejected(_))));
+    assert!(Election::load(edited_package(|p| p["board_key"] = json!(hex::encode(other_board)))).is_err());
+    // … and a receipt whose head lacks its link to the head before it is refused.
+    let unlinked = edited(&|r| {
+        r["tree_head"].as_object_mut().unwrap().remove("previous");
+    });
+    assert!(e.verify_receipt(unlinked).is_err());
 }

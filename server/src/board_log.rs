@@ -180,7 +180,7 @@ impl Boards {
         let mut before = None;
         let mut written = None;
         let result = write_transaction(c, |c| {
-            let latest_head_ms = sync(c, id, &mut cb)?;
+            let latest_head = sync(c, id, &mut cb)?;
             before = Some(cb.board.size());
             cb.stale = true;
             let mut app = Appender {
@@ -188,7 +188,8 @@ impl Boards {
                 key: &self.key,
                 campaign: id,
                 pending: Vec::new(),
-                latest_head_ms: Some(latest_head_ms),
+                latest_head: Some(latest_head),
+                opening: false,
             };
             let out = f(c, &mut app)?;
             app.flush(c)?;
@@ -225,8 +226,14 @@ impl Boards {
         }
         let (list, signed) = crate::credentials::signed_list(c, id)?;
         let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
-        let mut app =
-            Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: None };
+        let mut app = Appender {
+            board: &mut board,
+            key: &self.key,
+            campaign: id,
+            pending: Vec::new(),
+            latest_head: Some(None),
+            opening: true,
+        };
         app.append(c, &list, None, now_secs)?;
         app.append(c, &signed, None, now_secs)?;
         let assets = crate::webapp::asset_hashes().to_vec();
@@ -245,8 +252,14 @@ impl Boards {
     pub fn close_board(&self, c: &mut AnyConnection, id: &str, now_secs: i64) -> Result<(), ApiError> {
         let Some((election, mut board)) = election_and_board(c, id, "closed")? else { return Ok(()) };
         let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
-        let mut app =
-            Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: None };
+        let mut app = Appender {
+            board: &mut board,
+            key: &self.key,
+            campaign: id,
+            pending: Vec::new(),
+            latest_head: None,
+            opening: false,
+        };
         app.append(c, &BoardEntry::Closed { timestamp_ms: ms }, None, now_secs)?;
         app.sign_head(c, &election, ms)?;
         Ok(())
@@ -307,8 +320,14 @@ impl Boards {
             decision: r.decision.to_string(),
             signatures: r.signatures.to_vec(),
         };
-        let mut app =
-            Appender { board: &mut board, key: &self.key, campaign: id, pending: Vec::new(), latest_head_ms: None };
+        let mut app = Appender {
+            board: &mut board,
+            key: &self.key,
+            campaign: id,
+            pending: Vec::new(),
+            latest_head: None,
+            opening: false,
+        };
         app.append(c, &entry, None, now.timestamp())?;
         app.sign_head(c, &election, millis(now))?;
         Ok(Some(entry))
@@ -335,9 +354,53 @@ pub struct Appender<'a> {
     campaign: &'a str,
     /// Rows of [`Appender::append_later`] not yet inserted.
     pending: Vec<PendingRow>,
-    /// The time of the campaign's latest stored head, if already read in this transaction
-    /// (`Some(None)`: no head yet); `None`: [`Appender::sign_head`] reads it.
-    latest_head_ms: Option<Option<u64>>,
+    /// The campaign's latest stored head, if already read in this transaction (`Some(None)`: no
+    /// head yet); `None`: [`Appender::sign_head`] reads it.
+    latest_head: Option<Option<StoredHead>>,
+    /// Whether this is the opening (`Boards::open_board`), the only time a head may be signed with
+    /// no head before it: the zero report, which starts the chain at the election's genesis link.
+    opening: bool,
+}
+
+/// A stored tree head without its context and signature: what the next head needs (its time,
+/// and its link: 10-board.md §Tree heads).
+#[derive(Clone, Copy, Debug)]
+struct StoredHead {
+    size: u64,
+    root: [u8; 32],
+    timestamp_ms: u64,
+    previous: [u8; 32],
+}
+
+impl StoredHead {
+    fn from_row(size: i64, root_hex: &str, timestamp_ms: i64, previous_hex: &str) -> Result<Self, ApiError> {
+        let mut root = [0u8; 32];
+        let mut previous = [0u8; 32];
+        hex::decode_to_slice(root_hex, &mut root).map_err(corrupt)?;
+        hex::decode_to_slice(previous_hex, &mut previous)
+            .map_err(|e| corrupt(format!("a stored tree head has no valid link (previous_hash): {e}")))?;
+        Ok(Self {
+            size: u64::try_from(size).map_err(corrupt)?,
+            root,
+            timestamp_ms: u64::try_from(timestamp_ms).map_err(corrupt)?,
+            previous,
+        })
+    }
+
+    fn head(&self, context: [u8; 32]) -> TreeHead {
+        TreeHead { context, size: self.size, root: self.root, timestamp_ms: self.timestamp_ms, previous: self.previous }
+    }
+}
+
+/// The latest stored head of campaign `id`.
+fn latest_head(c: &mut AnyConnection, id: &str) -> Result<Option<StoredHead>, ApiError> {
+    let row: Option<(i64, String, i64, String)> = tree_heads::table
+        .filter(tree_heads::campaign_id.eq(id))
+        .order(tree_heads::tree_size.desc())
+        .select((tree_heads::tree_size, tree_heads::root_hash, tree_heads::issued_at, tree_heads::previous_hash))
+        .first(c)
+        .optional()?;
+    row.map(|(size, root, ms, previous)| StoredHead::from_row(size, &root, ms, &previous)).transpose()
 }
 
 /// A `board_entries` row waiting for [`Appender::flush`].
@@ -475,19 +538,24 @@ impl Appender<'_> {
         }
         let context = election.package.base_hash;
         self.flush(c)?;
-        let latest = match self.latest_head_ms {
+        let latest = match self.latest_head {
             Some(latest) => latest,
-            None => tree_heads::table
-                .filter(tree_heads::campaign_id.eq(self.campaign))
-                .order(tree_heads::tree_size.desc())
-                .select(tree_heads::issued_at)
-                .first::<i64>(c)
-                .optional()?
-                .and_then(|t| u64::try_from(t).ok()),
+            None => latest_head(c, self.campaign)?,
         };
-        let timestamp_ms = latest.map_or(timestamp_ms, |t| t.max(timestamp_ms));
-        self.latest_head_ms = Some(Some(timestamp_ms));
-        let head = self.board.sign_head(self.key, context, timestamp_ms);
+        if latest.is_none() && !self.opening {
+            // a board whose heads were deleted would otherwise start a second chain that hides
+            // the first (review 18-parameters-and-head-chain M2)
+            tracing::error!(
+                campaign = self.campaign,
+                "refusing to sign a tree head: the board has no stored head to chain to"
+            );
+            return Err(corrupt(format!("campaign {}: the board has no stored tree head to chain to", self.campaign)));
+        }
+        let timestamp_ms = latest.map_or(timestamp_ms, |t| t.timestamp_ms.max(timestamp_ms));
+        // chained to the head before it (10-board.md §Tree heads): a record without one of them
+        // no longer verifies
+        let previous = latest.map(|l| l.head(context));
+        let head = self.board.sign_head(self.key, context, timestamp_ms, previous.as_ref());
         diesel::insert_into(tree_heads::table)
             .values((
                 tree_heads::campaign_id.eq(self.campaign),
@@ -495,8 +563,15 @@ impl Appender<'_> {
                 tree_heads::root_hash.eq(hex::encode(head.head.root)),
                 tree_heads::signature.eq(hex::encode(head.signature)),
                 tree_heads::issued_at.eq(i64::try_from(timestamp_ms).map_err(corrupt)?),
+                tree_heads::previous_hash.eq(hex::encode(head.head.previous)),
             ))
             .execute(c)?;
+        self.latest_head = Some(Some(StoredHead {
+            size: head.head.size,
+            root: head.head.root,
+            timestamp_ms,
+            previous: head.head.previous,
+        }));
         Ok(head)
     }
 
@@ -535,16 +610,25 @@ struct BoardState {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     last_index: Option<i64>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
-    latest_head_ms: Option<i64>,
+    head_size: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    head_root: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    head_ms: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    head_previous: Option<String>,
 }
 
 /// Rebuilds the log from the database if it is stale or has another size than the database's.
-/// Returns the time of the latest stored head (read in the same query: one round trip less for
-/// every group of casts, docs/load.md §Fewer round trips).
-fn sync(c: &mut AnyConnection, id: &str, cb: &mut CampaignBoard) -> Result<Option<u64>, ApiError> {
+/// Returns the latest stored head (read in the same query: one round trip less for every group
+/// of casts, docs/load.md §Fewer round trips).
+fn sync(c: &mut AnyConnection, id: &str, cb: &mut CampaignBoard) -> Result<Option<StoredHead>, ApiError> {
     let state: BoardState = diesel::sql_query(
         "SELECT (SELECT max(idx) FROM board_entries WHERE campaign_id = $1) AS last_index, \
-         (SELECT issued_at FROM tree_heads WHERE campaign_id = $1 ORDER BY tree_size DESC LIMIT 1) AS latest_head_ms",
+         h.tree_size AS head_size, h.root_hash AS head_root, h.issued_at AS head_ms, \
+         h.previous_hash AS head_previous \
+         FROM (SELECT 1 AS one) AS o LEFT JOIN (SELECT tree_size, root_hash, issued_at, previous_hash \
+         FROM tree_heads WHERE campaign_id = $1 ORDER BY tree_size DESC LIMIT 1) AS h ON 1 = 1",
     )
     .bind::<diesel::sql_types::Text, _>(id)
     .get_result(c)?;
@@ -557,28 +641,32 @@ fn sync(c: &mut AnyConnection, id: &str, cb: &mut CampaignBoard) -> Result<Optio
         cb.board = Board::from_lines(lines);
         cb.stale = false;
     }
-    Ok(state.latest_head_ms.and_then(|t| u64::try_from(t).ok()))
+    match (state.head_size, state.head_root, state.head_ms, state.head_previous) {
+        (Some(size), Some(root), Some(ms), Some(previous)) => {
+            Ok(Some(StoredHead::from_row(size, &root, ms, &previous)?))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Every head issued for a campaign, in order (the context is the election's base hash).
 pub fn load_heads(c: &mut AnyConnection, id: &str, context: [u8; 32]) -> Result<Vec<SignedTreeHead>, ApiError> {
-    let rows: Vec<(i64, String, String, i64)> = tree_heads::table
+    let rows: Vec<(i64, String, String, i64, String)> = tree_heads::table
         .filter(tree_heads::campaign_id.eq(id))
         .order(tree_heads::tree_size.asc())
-        .select((tree_heads::tree_size, tree_heads::root_hash, tree_heads::signature, tree_heads::issued_at))
+        .select((
+            tree_heads::tree_size,
+            tree_heads::root_hash,
+            tree_heads::signature,
+            tree_heads::issued_at,
+            tree_heads::previous_hash,
+        ))
         .load(c)?;
     rows.into_iter()
-        .map(|(size, root_hex, sig_hex, ms)| {
-            let mut root = [0u8; 32];
+        .map(|(size, root_hex, sig_hex, ms, previous_hex)| {
             let mut signature = [0u8; 64];
-            hex::decode_to_slice(&root_hex, &mut root).map_err(corrupt)?;
             hex::decode_to_slice(&sig_hex, &mut signature).map_err(corrupt)?;
-            let head = TreeHead {
-                context,
-                size: u64::try_from(size).map_err(corrupt)?,
-                root,
-                timestamp_ms: u64::try_from(ms).map_err(corrupt)?,
-            };
+            let head = StoredHead::from_row(size, &root_hex, ms, &previous_hex)?.head(context);
             Ok(SignedTreeHead { head, signature })
         })
         .collect()

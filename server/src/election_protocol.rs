@@ -48,17 +48,13 @@ pub fn precinct_label(c: &mut AnyConnection, campaign: &str) -> Result<String, A
 
 /// The draft protocol of a tallied campaign, drawn up at `now_ms`.
 pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<ProtocolBody, ApiError> {
-    let row = load_campaign(c, campaign)?;
     let Some(results) = crate::tally::load_results(c, campaign)? else {
         return Err(ApiError::conflict("not_tallied", "the protocol is drawn up once the results are combined"));
     };
     let election = crate::package::load_election(c, campaign)?;
     let lines = crate::board_log::load_lines(c, campaign)?;
-    let board = crate::close::totals::count_board(
-        &election.context,
-        crate::close::totals::policy(row.revote_policy()?),
-        &lines,
-    )?;
+    let board =
+        crate::close::totals::count_board(&election.context, election.package.parameters.re_vote.policy, &lines)?;
     let heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
     let root = heads.last().map(|h| h.head.root).ok_or_else(|| corrupt("no final tree head"))?;
     let issued = crate::cast::issuance::issued_count(c, campaign)?;

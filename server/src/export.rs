@@ -63,7 +63,6 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
     let record = ElectionRecord {
         version: RECORD_VERSION.into(),
         package: election.package,
-        re_vote_policy: crate::close::totals::policy(row.revote_policy()?),
         tree_heads,
         encrypted_totals,
         ceremony,

@@ -121,7 +121,7 @@ pub fn apply_transition(
     }
     if action == Action::CloseVoting {
         boards.close_board(c, id, ts)?;
-        crate::close::totals::publish_at_close(c, id, row.revote_policy()?, ts)?;
+        crate::close::totals::publish_at_close(c, id, ts)?;
     }
     if action == Action::FreezeManifest {
         // the manifest hash the election context binds, so every ballot (the package's manifest is

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use dobush_crypto::commission::Commission;
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::manifest::Manifest;
+use dobush_crypto::parameters::{Parameters, ReVotePolicy, parameters_hash};
 use dobush_crypto::record::{ElectionPackage, PublishedKeyHolder, RECORD_VERSION};
 use serde_json::json;
 
@@ -30,6 +31,18 @@ pub struct Election {
     pub context: ElectionContext,
 }
 
+impl Election {
+    /// The re-vote rule that casting, closing and the protocol apply: the package's, bound by its
+    /// extended hash (02-transcripts.md §Parameters hash). The campaign row's `revote_policy` is
+    /// only what the package is built from; a later change to the row changes nothing.
+    pub fn re_vote_policy(&self) -> crate::domain::RevotePolicy {
+        match self.package.parameters.re_vote.policy {
+            ReVotePolicy::Forbidden => crate::domain::RevotePolicy::Forbidden,
+            ReVotePolicy::LastCounts => crate::domain::RevotePolicy::LastCounts,
+        }
+    }
+}
+
 /// Loads and checks the election package of a campaign.
 pub fn load_election(c: &mut AnyConnection, id: &str) -> Result<Election, ApiError> {
     let Some(package) = crate::commission::installed_package(c, id)? else {
@@ -44,14 +57,15 @@ pub fn load_election(c: &mut AnyConnection, id: &str) -> Result<Election, ApiErr
 
 /// The election package of campaign `id` from its completed key ceremony, `manifest` and the
 /// commission confirmed under dual control (`crate::commission::confirmed`): the base hash
-/// recomputed and checked, the extended hash computed over the commission too, the server's
-/// board key (`board_key`) added.
+/// recomputed and checked, the extended hash computed over the commission, the server's board key
+/// (`board_key`) and the campaign's re-vote rule (`policy`, the package's `parameters`) too.
 pub fn build_package(
     board_key: [u8; 32],
     id: &str,
     manifest: Manifest,
     done: &CompletedCeremony,
     commission: Commission,
+    policy: ReVotePolicy,
 ) -> Result<ElectionPackage, ApiError> {
     if manifest.campaign_id != id {
         return Err(ApiError::invalid("manifest.campaign_id", format!("must be this campaign's id {id}")));
@@ -72,8 +86,15 @@ pub fn build_package(
         )));
     }
     let joint_key = done.outcome.joint_key;
-    let ctx = ElectionContext::new(base, joint_key, manifest.clone(), commission.hash())
-        .map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
+    let parameters = Parameters::with_policy(policy);
+    let ctx = ElectionContext::new(
+        base,
+        joint_key,
+        manifest.clone(),
+        commission.hash(),
+        parameters_hash(&board_key, &parameters),
+    )
+    .map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let package = ElectionPackage {
         version: RECORD_VERSION.into(),
         manifest,
@@ -84,6 +105,7 @@ pub fn build_package(
         extended_hash: *ctx.extended_hash(),
         board_key,
         commission,
+        parameters,
     };
     package.context().map_err(|e| ApiError::invalid("key_holders", e.to_string()))?;
     Ok(package)
@@ -112,6 +134,12 @@ pub fn store_package(
                 "the election package is installed in state key_ceremony; the campaign is in state {}",
                 st.as_str()
             ),
+        ));
+    }
+    if pkg.parameters.re_vote.policy != crate::close::totals::policy(row.revote_policy()?) {
+        return Err(ApiError::conflict(
+            "parameters_changed",
+            "the package's re-vote rule is not the campaign's; install the package again",
         ));
     }
     let done = crate::ceremony::store::require_complete(c, cid, "the election package")?;
@@ -153,6 +181,7 @@ pub fn store_package(
         "threshold": pkg.threshold, "key_holders": pkg.key_holders.len(),
         "board_key": hex::encode(pkg.board_key), "manifest_hash": hex::encode(pkg.manifest.hash()),
         "commission_hash": hex::encode(pkg.commission.hash()), "commission_members": pkg.commission.members.len(),
+        "re_vote_policy": pkg.parameters.re_vote.policy.as_str(),
     });
     audit::append(c, now, actor, "campaign.election_package", Some(cid), &details)?;
     Ok(())

@@ -145,6 +145,7 @@ diesel::table! {
         root_hash -> Text,
         signature -> Text,
         issued_at -> BigInt,
+        previous_hash -> Text,
     }
 }
 

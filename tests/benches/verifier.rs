@@ -11,9 +11,9 @@ use dobush_crypto::board::BoardKey;
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::credential::Credential;
 use dobush_crypto::elgamal::SecretKey;
+use dobush_crypto::parameters::{Parameters, ReVotePolicy, parameters_hash};
 use dobush_crypto::record::{
     Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder, RECORD_VERSION,
-    ReVotePolicy,
 };
 use dobush_crypto::signature::SigningKey;
 use dobush_crypto::tally::EncryptedTally;
@@ -40,8 +40,16 @@ fn main() {
         (0..3).map(|_| ed25519_dalek::SigningKey::generate(&mut rng)).collect();
     let commission =
         dobush_crypto::commission::commission_of(&[("A", &members[0]), ("B", &members[1]), ("C", &members[2])]);
-    let ctx = ElectionContext::new(base, sk.public_key(), manifest.clone(), commission.hash()).unwrap();
     let board_key = BoardKey::generate(&mut rng);
+    let parameters = Parameters::with_policy(ReVotePolicy::Forbidden);
+    let ctx = ElectionContext::new(
+        base,
+        sk.public_key(),
+        manifest.clone(),
+        commission.hash(),
+        parameters_hash(&board_key.public(), &parameters),
+    )
+    .unwrap();
 
     let t = Instant::now();
     let threads = std::thread::available_parallelism().map(|x| x.get()).unwrap_or(2);
@@ -83,15 +91,15 @@ fn main() {
     board
         .append(&dobush_crypto::record::sign_credential_list("bench", list.as_bytes(), &[("member 1", &member)]))
         .unwrap();
+    let zero = board.sign_head(&board_key, base, 1, None);
     board.append(&BoardEntry::Opened { timestamp_ms: 1 }).unwrap();
-    let zero = board.sign_head(&board_key, base, 1);
     let mut tally = EncryptedTally::new(&ctx);
     for (_, v) in &made {
         board.append(&BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() }).unwrap();
         tally.add(v).unwrap();
     }
     board.append(&BoardEntry::Closed { timestamp_ms: 2 }).unwrap();
-    let last = board.sign_head(&board_key, base, 2);
+    let last = board.sign_head(&board_key, base, 2, Some(&zero.head));
     let record = ElectionRecord {
         version: RECORD_VERSION.into(),
         package: ElectionPackage {
@@ -104,8 +112,8 @@ fn main() {
             extended_hash: *ctx.extended_hash(),
             board_key: board_key.public(),
             commission,
+            parameters,
         },
-        re_vote_policy: ReVotePolicy::Forbidden,
         tree_heads: vec![zero, last],
         encrypted_totals: tally.totals().unwrap(),
         ceremony: Default::default(),

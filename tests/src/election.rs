@@ -9,9 +9,10 @@ use dobush_crypto::credential::Credential;
 use dobush_crypto::dlog::DlogTable;
 use dobush_crypto::election_protocol::{ElectionProtocol, ProtocolBody, Turnout};
 use dobush_crypto::manifest::Manifest;
+use dobush_crypto::parameters::{Parameters, ReVotePolicy, parameters_hash};
 use dobush_crypto::record::{
-    Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder, RECORD_VERSION,
-    ReVotePolicy, Receipt, counted_ballots,
+    Board, BoardEntry, ElectionPackage, ElectionRecord, ListedCredential, PublishedKeyHolder, RECORD_VERSION, Receipt,
+    counted_ballots,
 };
 use dobush_crypto::tally::{ContestResult, EncryptedTally};
 use dobush_crypto::testing::{Ceremony, run_ceremony_for_campaign};
@@ -76,9 +77,16 @@ impl SimElection {
             ("member 2", &members[1]),
             ("member 3", &members[2]),
         ]);
-        let ctx = ElectionContext::new(base, ceremony.joint_key, manifest.clone(), commission.hash())
-            .expect("valid manifest");
         let board_key = BoardKey::generate(&mut rng);
+        let parameters = Parameters::with_policy(policy);
+        let ctx = ElectionContext::new(
+            base,
+            ceremony.joint_key,
+            manifest.clone(),
+            commission.hash(),
+            parameters_hash(&board_key.public(), &parameters),
+        )
+        .expect("valid manifest");
         let package = ElectionPackage {
             version: RECORD_VERSION.into(),
             manifest: manifest.clone(),
@@ -89,6 +97,7 @@ impl SimElection {
             extended_hash: *ctx.extended_hash(),
             board_key: board_key.public(),
             commission,
+            parameters,
         };
         let styles: Vec<String> = manifest.ballot_styles.iter().map(|s| s.id.clone()).collect();
         let voters: Vec<Voter> = (0..voters)
@@ -134,8 +143,9 @@ impl SimElection {
             dobush_crypto::record::sign_credential_list(&sim.package.manifest.campaign_id, list.as_bytes(), &signers);
         sim.append(signed);
         sim.append(BoardEntry::WebAssets { assets: web_assets() });
-        sim.append(BoardEntry::Opened { timestamp_ms: sim.clock_ms });
+        // the zero report: the first head, over the entries before `opened` (10-board.md §Tree heads)
         sim.sign_head();
+        sim.append(BoardEntry::Opened { timestamp_ms: sim.clock_ms });
         sim
     }
 
@@ -146,7 +156,8 @@ impl SimElection {
 
     /// Signs and keeps a head of the current board.
     pub fn sign_head(&mut self) -> SignedTreeHead {
-        let h = self.board.sign_head(&self.board_key, self.package.base_hash, self.clock_ms);
+        let previous = self.heads.last().map(|h| h.head);
+        let h = self.board.sign_head(&self.board_key, self.package.base_hash, self.clock_ms, previous.as_ref());
         self.heads.push(h);
         h
     }
@@ -277,7 +288,6 @@ impl SimElection {
         let record = ElectionRecord {
             version: RECORD_VERSION.into(),
             package: self.package,
-            re_vote_policy: self.policy,
             tree_heads: self.heads,
             encrypted_totals: totals,
             ceremony: self.ceremony.transcript.clone(),

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::election::SimElection;
 use crate::fixtures::{pilot_manifest, pilot_vote as vote};
-use dobush_crypto::record::ReVotePolicy;
+use dobush_crypto::parameters::ReVotePolicy;
 use rand::SeedableRng;
 
 fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) -> std::io::Result<()> {

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use dobush_crypto::ballot::{EncryptedBallot, TrackingCode, verify_ballots};
-use dobush_crypto::record::{Board, BoardEntry, ElectionPackage, ReVotePolicy, Receipt, counted_ballots};
+use dobush_crypto::parameters::ReVotePolicy;
+use dobush_crypto::record::{Board, BoardEntry, ElectionPackage, Receipt, counted_ballots};
 use dobush_crypto::tally::EncryptedTally;
 use dobush_mobile_bridge::{CredentialHandle, Election, new_credential};
 use serde::Serialize;

@@ -13,6 +13,7 @@ use dobush_crypto::group::{
 };
 use dobush_crypto::labels;
 use dobush_crypto::manifest::Manifest;
+use dobush_crypto::parameters::{Parameters, ReVotePolicy, parameters_hash};
 use dobush_crypto::shuffle::{Rows, ShuffleStatement, prove_shuffle, shuffle_rows};
 use dobush_crypto::signature::{SigningKey, fingerprint_of_bytes};
 use rand::SeedableRng;
@@ -59,7 +60,12 @@ fn election(manifest: Manifest) -> (ElectionContext, Value) {
         ("Bakirov B. B.", &members[1]),
         ("Cholponova Ch. Ch.", &members[2]),
     ]);
-    let ctx = match ElectionContext::new(base, pk, manifest, commission.hash()) {
+    // the board key (secret seed 0x42 × 32, which the mobile bridge's fixtures sign with) and the
+    // parameters (02-transcripts.md §Parameters hash)
+    let board_key = dobush_crypto::board::BoardKey::from_bytes(&[0x42; 32]).public();
+    let parameters = Parameters::with_policy(ReVotePolicy::LastCounts);
+    let params_hash = parameters_hash(&board_key, &parameters);
+    let ctx = match ElectionContext::new(base, pk, manifest, commission.hash(), params_hash) {
         Ok(c) => c,
         Err(e) => unreachable_fixture(&e.to_string()),
     };
@@ -72,6 +78,9 @@ fn election(manifest: Manifest) -> (ElectionContext, Value) {
         "manifest_hash": hex::encode(ctx.manifest_hash()),
         "commission": commission,
         "commission_hash": hex::encode(commission.hash()),
+        "board_key": hex::encode(board_key),
+        "parameters": parameters,
+        "parameters_hash": hex::encode(params_hash),
         "extended_hash": hex::encode(ctx.extended_hash()),
         "package_fingerprint": fingerprint_of_bytes(labels::FP_ELECTION_PACKAGE, ctx.extended_hash()),
     });

@@ -129,6 +129,14 @@ pub fn verify_consistency(m: u64, old: &Hash, n: u64, new: &Hash, proof: &[Hash]
     s == 0 && fr == *old && sr == *new
 }
 
+/// The `previous` of an election's first head: SHA-256("dobush/v2/tree-head-genesis" ‖ base hash).
+pub fn genesis(context: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update(b"dobush/v2/tree-head-genesis");
+    h.update(context);
+    h.finalize().into()
+}
+
 /// A signed tree head as published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TreeHead {
@@ -140,6 +148,8 @@ pub struct TreeHead {
     pub root: Hash,
     /// Timestamp.
     pub timestamp_ms: u64,
+    /// The link to the head before it ([`genesis`] for the first).
+    pub previous: Hash,
     /// Ed25519 signature.
     pub signature: [u8; 64],
 }
@@ -154,20 +164,32 @@ impl TreeHead {
             size: uint(v, "size", w)?,
             root: hex_n(field(v, "root", w)?, w)?,
             timestamp_ms: uint(v, "timestamp_ms", w)?,
+            previous: hex_n(field(v, "previous", w)?, w)?,
             signature: hex_n(field(v, "signature", w)?, w)?,
         })
+    }
+
+    /// The signed message (10-board.md §Tree heads), 131 bytes.
+    fn message(&self) -> Vec<u8> {
+        let mut m = Vec::with_capacity(131);
+        m.extend_from_slice(b"dobush/v2/tree-head");
+        m.extend_from_slice(&self.context);
+        m.extend_from_slice(&self.size.to_be_bytes());
+        m.extend_from_slice(&self.root);
+        m.extend_from_slice(&self.timestamp_ms.to_be_bytes());
+        m.extend_from_slice(&self.previous);
+        m
+    }
+
+    /// The link the next head must carry as its `previous`: SHA-256 of this head's message.
+    pub fn link(&self) -> Hash {
+        Sha256::digest(self.message()).into()
     }
 
     /// Strict Ed25519 verification of the head under the board key.
     pub fn verify(&self, board_key: &[u8; 32]) -> bool {
         let Ok(vk) = VerifyingKey::from_bytes(board_key) else { return false };
-        let mut m = Vec::with_capacity(99);
-        m.extend_from_slice(b"dobush/v1/tree-head");
-        m.extend_from_slice(&self.context);
-        m.extend_from_slice(&self.size.to_be_bytes());
-        m.extend_from_slice(&self.root);
-        m.extend_from_slice(&self.timestamp_ms.to_be_bytes());
-        vk.verify_strict(&m, &Signature::from_bytes(&self.signature)).is_ok()
+        vk.verify_strict(&self.message(), &Signature::from_bytes(&self.signature)).is_ok()
     }
 }
 

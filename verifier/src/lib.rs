@@ -30,6 +30,7 @@ pub mod filter;
 pub mod findings;
 pub mod load;
 pub mod manifest;
+pub mod parameters;
 pub mod record;
 pub mod registry;
 pub mod report;

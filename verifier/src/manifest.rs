@@ -187,11 +187,13 @@ pub fn extended_hash(
     joint_key: &Point,
     manifest_hash: &[u8; 32],
     commission_hash: &[u8; 32],
+    parameters_hash: &[u8; 32],
 ) -> [u8; 32] {
     let mut t = transcript::new(b"extended-context");
     t.append_message(b"base-hash", base);
     t.append_message(b"joint-key", &joint_key.bytes);
     t.append_message(b"manifest-hash", manifest_hash);
     t.append_message(b"commission-hash", commission_hash);
+    t.append_message(b"parameters-hash", parameters_hash);
     transcript::hash32(&mut t, b"extended-hash")
 }

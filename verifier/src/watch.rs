@@ -103,7 +103,8 @@ pub fn save_state(path: &str, kept: &[TreeHead]) -> Result<(), String> {
         .iter()
         .map(|h| {
             serde_json::json!({"context": hex::encode(h.context), "size": h.size, "root": hex::encode(h.root),
-                "timestamp_ms": h.timestamp_ms, "signature": hex::encode(h.signature)})
+                "timestamp_ms": h.timestamp_ms, "previous": hex::encode(h.previous),
+                "signature": hex::encode(h.signature)})
         })
         .collect();
     let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;

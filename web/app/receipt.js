@@ -58,15 +58,20 @@ export function verifyInclusion(leaf, index, size, proof, root) {
 
 const isU64 = (x) => Number.isSafeInteger(x) && x >= 0;
 
-/** Verifies a signed tree head `{context, size, root, timestamp_ms, signature}` under `boardKey`. */
+/**
+ * Verifies a signed tree head `{context, size, root, timestamp_ms, previous, signature}` under
+ * `boardKey` (10-board.md §Tree heads: the message is 131 bytes, `previous` the link to the head
+ * before it).
+ */
 export function verifyTreeHead(sth, boardKey, context) {
   if (sth === null || typeof sth !== 'object') fail('tree head: expected an object');
   if (!isU64(sth.size) || !isU64(sth.timestamp_ms)) fail('tree head: size and timestamp_ms must be integers');
   const ctx = fromHex(sth.context, 32, 'tree head context');
   if (context && !equalBytes(ctx, context)) fail('the tree head belongs to another election');
   const root = fromHex(sth.root, 32, 'tree head root');
+  const previous = fromHex(sth.previous, 32, 'tree head previous');
   const sig = fromHex(sth.signature, 64, 'tree head signature');
-  const msg = concatBytes(utf8Bytes('dobush/v1/tree-head'), ctx, be64(sth.size), root, be64(sth.timestamp_ms));
+  const msg = concatBytes(utf8Bytes('dobush/v2/tree-head'), ctx, be64(sth.size), root, be64(sth.timestamp_ms), previous);
   let ok = false;
   try {
     const A = ed25519.Point.fromBytes(boardKey);

@@ -21,10 +21,11 @@ class MemoryStorage {
 }
 
 /** The vector's election as a package, optionally changed and its hashes recomputed. */
-function changed(change = (e) => e, boardKey = '11'.repeat(32)) {
+function changed(change = (e) => e, boardKey = pilot.election.board_key) {
   const e = change(structuredClone(pilot.election));
   e.base_hash = D.toHex(D.baseHash(e.manifest.campaign_id, e.threshold, e.key_holders));
-  e.extended_hash = D.toHex(D.makeContext({ baseHash: e.base_hash, jointKey: e.joint_key, manifest: e.manifest, commissionHash: e.commission_hash }).extendedHash);
+  const parametersHash = D.parametersHash(D.fromHex(boardKey, 32), D.parseParameters(e.parameters));
+  e.extended_hash = D.toHex(D.makeContext({ baseHash: e.base_hash, jointKey: e.joint_key, manifest: e.manifest, commissionHash: e.commission_hash, parametersHash }).extendedHash);
   return packageOf(e, boardKey);
 }
 
@@ -35,12 +36,12 @@ test('the first package is pinned with its fingerprint; the same one is accepted
   const first = acceptPackage(s, campaign, changed());
   assert.equal(first.fingerprint, pilot.election.package_fingerprint);
   assert.equal(first.pinnedNow, true);
-  assert.deepEqual(JSON.parse(s.getItem(pinKey(campaign))), { fingerprint: first.fingerprint, board_key: '11'.repeat(32) });
+  assert.deepEqual(JSON.parse(s.getItem(pinKey(campaign))), { fingerprint: first.fingerprint, board_key: pilot.election.board_key });
   const again = acceptPackage(s, campaign, changed());
   assert.equal(again.pinnedNow, false);
   assert.equal(again.fingerprint, first.fingerprint);
   // the board key's spelling does not matter
-  acceptPackage(s, campaign, changed(undefined, '11'.repeat(32).toUpperCase()));
+  acceptPackage(s, campaign, changed(undefined, pilot.election.board_key.toUpperCase()));
 });
 
 test('a later, self-consistent package with another fingerprint or board key is refused', () => {

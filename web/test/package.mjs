@@ -1,8 +1,9 @@
 // The election package a device would load, built from a vector's election info
-// (vectors/ballots-*.json → election). Shared by the tests, not a test itself.
+// (vectors/ballots-*.json → election). Shared by the tests, not a test itself. The board key is
+// under the extended hash (02-transcripts.md §Parameters hash): the vector's by default.
 import { RECORD_VERSION } from '../src/crypto/dobush.js';
 
-export function packageOf(e, boardKey = '00'.repeat(32)) {
+export function packageOf(e, boardKey = e.board_key) {
   return {
     version: RECORD_VERSION,
     manifest: e.manifest,
@@ -13,5 +14,6 @@ export function packageOf(e, boardKey = '00'.repeat(32)) {
     extended_hash: e.extended_hash,
     board_key: boardKey,
     commission: e.commission,
+    parameters: e.parameters,
   };
 }

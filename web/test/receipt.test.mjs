@@ -43,13 +43,14 @@ function receiptFor(entries, index, trackingCode) {
   const d = entries.map(enc);
   const root = mth(d);
   const ts = 1680000000000;
-  const msg = new Uint8Array([...enc('dobush/v1/tree-head'), ...context, ...be64(n), ...root, ...be64(ts)]);
+  const previous = new Uint8Array(32).fill(5); // the link to an earlier head (10-board.md §Tree heads)
+  const msg = new Uint8Array([...enc('dobush/v2/tree-head'), ...context, ...be64(n), ...root, ...be64(ts), ...previous]);
   const sig = ed25519.sign(msg, secret);
   return {
     tracking_code: trackingCode,
     index,
     entry: entries[index],
-    tree_head: { context: hex(context), size: n, root: hex(root), timestamp_ms: ts, signature: hex(sig) },
+    tree_head: { context: hex(context), size: n, root: hex(root), timestamp_ms: ts, previous: hex(previous), signature: hex(sig) },
     inclusion_proof: path(index, d).map(hex),
   };
 }
@@ -71,6 +72,8 @@ test('an altered receipt is refused', () => {
     (r) => { r.tree_head.timestamp_ms += 1; },
     (r) => { r.tree_head.signature = r.tree_head.signature.replace(/.$/, (c) => (c === '0' ? '1' : '0')); },
     (r) => { r.tree_head.context = hex(new Uint8Array(32).fill(8)); },
+    (r) => { r.tree_head.previous = hex(new Uint8Array(32).fill(6)); },
+    (r) => { delete r.tree_head.previous; },
     (r) => { r.tracking_code = hex(new Uint8Array(32).fill(1)); },
     (r) => { r.entry = r.entry.replace('"ballot"', '"challenged"'); },
   ];

@@ -18,7 +18,7 @@ const wide = load('ballots-wide.json');
 const hex = D.toHex;
 const clone = (x) => structuredClone(x);
 
-const ctxOf = (e) => D.makeContext({ baseHash: e.base_hash, jointKey: e.joint_key, manifest: e.manifest, commissionHash: e.commission_hash });
+const ctxOf = (e) => D.makeContext({ baseHash: e.base_hash, jointKey: e.joint_key, manifest: e.manifest, commissionHash: e.commission_hash, parametersHash: e.parameters_hash });
 const pilotCtx = ctxOf(pilot.election);
 
 
@@ -209,6 +209,21 @@ test('pilot: base, manifest and extended hashes; the election package', () => {
   const missing = packageOf(e);
   delete missing.commission;
   assert.throws(() => D.contextFromPackage(missing), /commission/);
+  // the board key and the re-vote rule are under the extended hash (02-transcripts.md
+  // §Parameters hash): the parameters hash is Rust's; another rule or board key is refused, and
+  // an unknown rule or field is refused outright
+  assert.equal(hex(D.parametersHash(D.fromHex(e.board_key, 32), D.parseParameters(e.parameters))), e.parameters_hash);
+  assert.deepEqual(ctx.parameters, e.parameters);
+  const otherRule = packageOf(e);
+  otherRule.parameters = { re_vote: { policy: e.parameters.re_vote.policy === 'forbidden' ? 'last_counts' : 'forbidden' } };
+  assert.throws(() => D.contextFromPackage(otherRule), /extended hash/);
+  assert.throws(() => D.contextFromPackage(packageOf(e, '11'.repeat(32))), /extended hash/);
+  const bogus = packageOf(e);
+  bogus.parameters = { re_vote: { policy: 'bogus' } };
+  assert.throws(() => D.contextFromPackage(bogus), /unknown re-vote rule/);
+  const extra = packageOf(e);
+  extra.parameters = { re_vote: { policy: e.parameters.re_vote.policy }, max_rows: 8 };
+  assert.throws(() => D.contextFromPackage(extra), /unknown field/);
 });
 
 for (const [i, v] of pilot.ballots.entries()) {
@@ -308,7 +323,7 @@ test('pilot: altered ballots are rejected', () => {
   })), 'malformed', /unknown ballot style/);
   const otherElection = clone(pilot.election.manifest);
   otherElection.campaign_id = 'another';
-  const ctx2 = D.makeContext({ baseHash: pilot.election.base_hash, jointKey: pilot.election.joint_key, manifest: otherElection, commissionHash: pilot.election.commission_hash });
+  const ctx2 = D.makeContext({ baseHash: pilot.election.base_hash, jointKey: pilot.election.joint_key, manifest: otherElection, commissionHash: pilot.election.commission_hash, parametersHash: pilot.election.parameters_hash });
   expectBallotError(() => D.verifyBallot(ctx2, v.ballot), 'proof');
   // Shape and encodings.
   expectBallotError(() => D.verifyBallot(pilotCtx, alter((b) => {
@@ -427,7 +442,7 @@ test('speed: encrypt a 30-option one-mark ballot (printed)', () => {
     ballot_styles: [{ id: 'all', contests: ['council'] }],
   };
   const t0 = performance.now();
-  const ctx = D.makeContext({ baseHash: pilot.election.base_hash, jointKey: pilot.election.joint_key, manifest, commissionHash: pilot.election.commission_hash });
+  const ctx = D.makeContext({ baseHash: pilot.election.base_hash, jointKey: pilot.election.joint_key, manifest, commissionHash: pilot.election.commission_hash, parametersHash: pilot.election.parameters_hash });
   const tCtx = performance.now() - t0;
   const cred = D.credentialFromSeed(new Uint8Array(16).fill(7));
   const selections = Array.from({ length: 31 }, (_, i) => (i === 11 ? 1 : 0));

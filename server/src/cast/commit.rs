@@ -383,7 +383,8 @@ impl<'j> Group<'_, 'j> {
         let started = std::time::Instant::now();
         let casts: Vec<(&str, &str)> =
             jobs.iter().map(|j| (j.pin.as_str(), j.verified.ballot().style.as_str())).collect();
-        let gates = cast_gates(c, campaign, &casts, now)?;
+        // the re-vote rule is the election package's (bound by its extended hash), not the row's
+        let gates = cast_gates(c, campaign, &casts, election.re_vote_policy(), now)?;
         let mut group = Group::load(c, campaign, jobs, app.board().size())?;
         let loaded = started.elapsed();
         let mut totals = ShardTotals::new(campaign, &election.context, shards);

@@ -104,10 +104,10 @@ pub fn cast_gates(
     c: &mut AnyConnection,
     campaign_id: &str,
     casts: &[(&str, &str)],
+    revote_policy: RevotePolicy,
     now: DateTime<Utc>,
 ) -> Result<Vec<Result<CastContext, ApiError>>, ApiError> {
     let campaign = open_campaign(c, campaign_id, now)?;
-    let revote_policy = campaign.revote_policy()?;
     let pins: Vec<&str> = casts.iter().map(|(pin, _)| *pin).collect();
     // one query for everyone who passes: an active credential of a voter on the register (one
     // round trip less in every group, docs/load.md §Fewer round trips); a voter it does not

@@ -9,7 +9,8 @@
 use diesel::prelude::*;
 use dobush_crypto::ballot::{EncryptedBallot, TrackingCode};
 use dobush_crypto::context::ElectionContext;
-use dobush_crypto::record::{BoardEntry, ReVotePolicy, counted_ballots};
+use dobush_crypto::parameters::ReVotePolicy;
+use dobush_crypto::record::{BoardEntry, counted_ballots};
 use dobush_crypto::signature::VerifyingKey;
 use dobush_crypto::tally::{ContestTotals, EncryptedTally};
 use serde_json::json;
@@ -97,11 +98,11 @@ pub const MISMATCH: &str = "mismatch";
 
 /// Inside the closing transaction, after the board's `closed` entry: compares the shards with
 /// the board and publishes the totals, or refuses to and raises an alert. Returns the status
-/// (`None` for a campaign without an election package: nothing was cast).
+/// (`None` for a campaign without an election package: nothing was cast). The re-vote rule is
+/// the package's (bound by its extended hash), never the campaign row's.
 pub fn publish_at_close(
     c: &mut AnyConnection,
     campaign: &str,
-    policy: RevotePolicy,
     now_secs: i64,
 ) -> Result<Option<&'static str>, ApiError> {
     let election = match crate::package::load_election(c, campaign) {
@@ -110,7 +111,7 @@ pub fn publish_at_close(
         Err(e) => return Err(e),
     };
     let lines = crate::board_log::load_lines(c, campaign)?;
-    let board = count_board(&election.context, self::policy(policy), &lines)?;
+    let board = count_board(&election.context, election.package.parameters.re_vote.policy, &lines)?;
     let (shards, shard_ballots) = super::shards::shard_totals(c, campaign, &election.context)?;
     let board_text = serde_json::to_string(&board.totals).map_err(corrupt)?;
     let shard_text = serde_json::to_string(&shards).map_err(corrupt)?;

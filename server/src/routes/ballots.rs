@@ -190,14 +190,15 @@ async fn install_package(
     }
     manifest.validate().map_err(|e| ApiError::invalid("manifest", e.to_string()))?;
     let cid = id.clone();
-    let (done, commission) = state
+    let (done, commission, policy) = state
         .db
         .run(move |c| {
             let done = crate::ceremony::store::require_complete(c, &cid, "the election package")?;
-            Ok((done, crate::commission::confirmed(c, &cid)?))
+            let policy = crate::close::totals::policy(crate::models::load_campaign(c, &cid)?.revote_policy()?);
+            Ok((done, crate::commission::confirmed(c, &cid)?, policy))
         })
         .await?;
-    let package = build_package(state.boards.public_key(), &id, manifest, &done, commission)?;
+    let package = build_package(state.boards.public_key(), &id, manifest, &done, commission, policy)?;
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
     let (cid, pkg) = (id.clone(), package.clone());

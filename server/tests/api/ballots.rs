@@ -8,7 +8,8 @@ use dobush_crypto::ballot::{
 use dobush_crypto::context::ElectionContext;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::manifest::{BallotStyle, Contest, ContestOption, Localized, Manifest};
-use dobush_crypto::record::{BoardEntry, ElectionPackage, ReVotePolicy, Receipt, counted_ballots};
+use dobush_crypto::parameters::ReVotePolicy;
+use dobush_crypto::record::{BoardEntry, ElectionPackage, Receipt, counted_ballots};
 use dobush_server::cast::commit::CastJob;
 use rand::rngs::OsRng;
 use serde_json::{Value, json};

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use dobush_crypto::board::{Hash, SignedTreeHead, leaf_hash, verify_consistency, verify_inclusion};
-use dobush_crypto::record::{BoardEntry, ReVotePolicy, Receipt, counted_ballots};
+use dobush_crypto::parameters::ReVotePolicy;
+use dobush_crypto::record::{BoardEntry, Receipt, counted_ballots};
 use serde_json::Value;
 
 use crate::ballots::{Election, Schedule, open_election_on};

@@ -151,6 +151,59 @@ async fn heads_are_signed_only_with_the_packages_board_key(b: Backend) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Issue 18 (review 18-parameters-and-head-chain H1): the re-vote rule is the election package's,
+/// bound by its extended hash. A database write to the campaign row after the package is
+/// installed (`last_counts` → `forbidden`) used to switch off re-voting, the measure against vote
+/// buying, with a record that still verified; casting now follows the package.
+async fn casting_follows_the_packages_re_vote_rule_not_the_campaign_row(b: Backend) {
+    let e = open_election(b, "last_counts").await;
+    let id = e.id.clone();
+    e.app
+        .with_db(move |c| {
+            use dobush_server::schema::campaigns;
+            diesel::update(campaigns::table.filter(campaigns::id.eq(id)))
+                .set(campaigns::revote_policy.eq("forbidden"))
+                .execute(c)
+                .unwrap()
+        })
+        .await;
+    for choice in [1, 2] {
+        let (ballot, _) = e.ballot(0, choice);
+        let r = e.cast(0, &serde_json::to_value(&ballot).unwrap()).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    assert_eq!(e.statuses(VOTER1).await, ["superseded", "counted"], "the second ballot replaced the first");
+}
+
+/// Review 18-parameters-and-head-chain M2: tree heads form a chain that starts at the zero
+/// report. A board whose stored heads were deleted (by someone with the database, not the board
+/// key) must not start a second chain that hides the first: nothing more is signed or recorded.
+async fn a_board_whose_heads_were_deleted_signs_no_new_chain(b: Backend) {
+    let e = open_election(b, "last_counts").await;
+    let (ballot, _) = e.ballot(0, 1);
+    assert_eq!(e.cast(0, &serde_json::to_value(&ballot).unwrap()).await.status(), 201);
+    let id = e.id.clone();
+    e.app
+        .with_db(move |c| {
+            use dobush_server::schema::tree_heads;
+            diesel::delete(tree_heads::table.filter(tree_heads::campaign_id.eq(id))).execute(c).unwrap()
+        })
+        .await;
+    let (ballot, _) = e.ballot(1, 2);
+    let r = e.cast(1, &serde_json::to_value(&ballot).unwrap()).await;
+    assert_eq!(r.status(), 500, "{}", r.text().await.unwrap());
+    assert_eq!(heads(&e.app, &e.id).await, 0, "no head was signed to start a new chain");
+    let id = e.id.clone();
+    let stored = e
+        .app
+        .with_db(move |c| {
+            use dobush_server::schema::ballots;
+            ballots::table.filter(ballots::campaign_id.eq(id)).count().get_result::<i64>(c).unwrap()
+        })
+        .await;
+    assert_eq!(stored, 1, "the refused cast left no ballot");
+}
+
 /// The peak resident memory of process `pid`, KiB (`VmHWM`).
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -623,6 +676,8 @@ async fn a_tec_administrator_acts_only_within_its_territory(b: Backend) {
 crate::backend_tests!(
     production_sends_hsts_and_pins_the_id_token_algorithm,
     heads_are_signed_only_with_the_packages_board_key,
+    casting_follows_the_packages_re_vote_rule_not_the_campaign_row,
+    a_board_whose_heads_were_deleted_signs_no_new_chain,
     logout_ends_the_session_on_every_server,
     pins_stay_out_of_the_application_log,
     anonymous_refusals_are_aggregated_and_alerts_listed_newest_first,

@@ -62,7 +62,7 @@ fn mutate(v: &mut Value, rng: &mut ChaCha20Rng) {
 fn crypto_and_verifier_agree_on_1000_ballots() {
     let mut rng = ChaCha20Rng::seed_from_u64(1000);
     let sk = SecretKey::generate(&mut rng);
-    let ctx = ElectionContext::new([3u8; 32], sk.public_key(), pilot_manifest(), [4u8; 32]).unwrap();
+    let ctx = ElectionContext::new([3u8; 32], sk.public_key(), pilot_manifest(), [4u8; 32], [5u8; 32]).unwrap();
     let election = Election {
         manifest: dobush_verifier::manifest::parse(&serde_json::to_value(ctx.manifest()).unwrap()).unwrap(),
         joint_key: dobush_verifier::encoding::point(&serde_json::to_value(ctx.joint_key()).unwrap(), "k").unwrap(),

@@ -607,6 +607,7 @@ fn watch_follows_the_live_board_and_catches_a_forged_head_and_a_split_view() {
         &key,
         e.package.base_hash,
         live_head["timestamp_ms"].as_u64().unwrap(),
+        None,
     );
     let other = dir.join("other-observer.json");
     std::fs::write(&other, json!([fork]).to_string()).unwrap();

@@ -2,7 +2,7 @@
 //! Schema): what the writers write validates — the simulated election here, the server's exported
 //! record in `e2e.rs` — and malformed records and board entries do not.
 
-use dobush_crypto::record::ReVotePolicy;
+use dobush_crypto::parameters::ReVotePolicy;
 use dobush_tests::election::SimElection;
 use dobush_tests::fixtures::pilot_manifest;
 use rand::SeedableRng;
@@ -69,7 +69,10 @@ fn records_and_boards_validate_against_the_schema_and_malformed_ones_do_not() {
             |v| v["package"]["joint_key"] = v["package"]["joint_key"].as_str().unwrap().to_uppercase().into(),
             "record.json/package/joint_key",
         ),
-        (|v| v["re_vote_policy"] = "first_counts".into(), "record.json/re_vote_policy"),
+        (
+            |v| v["package"]["parameters"]["re_vote"]["policy"] = "first_counts".into(),
+            "record.json/package/parameters/re_vote/policy",
+        ),
         (|v| v["results"][0]["extra"] = 1.into(), "record.json/results/0"),
         (
             |v| {

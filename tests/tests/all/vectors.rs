@@ -34,7 +34,12 @@ fn vector_ballots_verify_and_open() {
         let commission: dobush_crypto::commission::Commission =
             serde_json::from_value(e["commission"].clone()).unwrap();
         assert_eq!(hex::encode(commission.hash()), e["commission_hash"].as_str().unwrap());
-        let ctx = ElectionContext::new(base, pk, manifest, commission.hash()).unwrap();
+        let parameters: dobush_crypto::parameters::Parameters =
+            serde_json::from_value(e["parameters"].clone()).unwrap();
+        let board_key: [u8; 32] = hex::decode(e["board_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let params_hash = dobush_crypto::parameters::parameters_hash(&board_key, &parameters);
+        assert_eq!(hex::encode(params_hash), e["parameters_hash"].as_str().unwrap());
+        let ctx = ElectionContext::new(base, pk, manifest, commission.hash(), params_hash).unwrap();
         assert_eq!(hex::encode(ctx.extended_hash()), e["extended_hash"].as_str().unwrap());
         // the package a device loads has the vector's fingerprint, and only once its hashes check
         let mut package = ElectionPackage {
@@ -53,8 +58,9 @@ fn vector_ballots_verify_and_open() {
             joint_key: pk,
             base_hash: base,
             extended_hash: *ctx.extended_hash(),
-            board_key: [0; 32],
+            board_key,
             commission,
+            parameters,
         };
         assert_eq!(package.fingerprint().unwrap(), e["package_fingerprint"].as_str().unwrap());
         package.extended_hash[0] ^= 1;

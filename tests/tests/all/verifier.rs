@@ -3,7 +3,8 @@
 //! detected and located.
 
 use dobush_crypto::board::{BoardKey, TreeHead as CryptoHead};
-use dobush_crypto::record::{Board, BoardEntry, ElectionRecord, ReVotePolicy};
+use dobush_crypto::parameters::{ReVotePolicy, parameters_hash};
+use dobush_crypto::record::{Board, BoardEntry, ElectionRecord};
 use dobush_tests::election::SimElection;
 use dobush_tests::fixtures::pilot_manifest;
 pub(crate) use dobush_tests::fixtures::pilot_vote as vote;
@@ -50,12 +51,12 @@ pub(crate) fn forge(c: &Closed, lines: Vec<String>) -> (ElectionRecord, Vec<Stri
     let board = Board::from_lines(lines.clone());
     let mut record = c.record.clone();
     let n = board.size();
-    for h in &mut record.tree_heads {
-        let size = h.head.size.min(n);
-        *h = c.key.sign(CryptoHead { size, root: board.log().root_at(size).unwrap(), ..h.head });
-    }
-    if let Some(last) = record.tree_heads.last_mut() {
-        *last = c.key.sign(CryptoHead { size: n, root: board.log().root(), ..last.head });
+    let last = record.tree_heads.len().saturating_sub(1);
+    let mut previous = CryptoHead::genesis(&c.record.package.base_hash);
+    for (k, h) in record.tree_heads.iter_mut().enumerate() {
+        let size = if k == last { n } else { h.head.size.min(n) };
+        *h = c.key.sign(CryptoHead { size, root: board.log().root_at(size).unwrap(), previous, ..h.head });
+        previous = h.head.link();
     }
     (record, lines)
 }
@@ -218,6 +219,7 @@ fn ballot_stuffed_with_a_credential_not_on_the_list_is_located() {
         c.record.package.joint_key,
         c.record.package.manifest.clone(),
         c.record.package.commission.hash(),
+        parameters_hash(&c.record.package.board_key, &c.record.package.parameters),
     )
     .unwrap();
     let receipt = e.cast(0, &vote(0, true));
@@ -550,11 +552,71 @@ fn superseded_ballot_counted_is_detected() {
 
 #[test]
 fn second_ballot_under_forbidden_rule_is_detected() {
+    // A package whose rule is "forbidden", consistent in itself (its extended hash recomputed),
+    // over a board with a re-vote: the re-vote check locates the second ballot. (Its ballots'
+    // proofs were made under the other package's extended hash, so they fail too.)
     let c = election(ReVotePolicy::LastCounts);
     let mut rec = c.record.clone();
-    rec.re_vote_policy = ReVotePolicy::Forbidden;
+    rec.package.parameters.re_vote.policy = ReVotePolicy::Forbidden;
+    rehash(&mut rec);
     let r = check(&rec, c.board.lines());
     assert!(failing(&r).contains(&"re-vote"), "{}", r.text());
+}
+
+#[test]
+fn the_re_vote_rule_and_the_board_key_are_bound_by_the_extended_hash() {
+    // Issue 18: changing the rule, even to a string no reader knows, used to verify.
+    let c = election(ReVotePolicy::LastCounts);
+    let mut rec = serde_json::to_value(&c.record).unwrap();
+    rec["package"]["parameters"]["re_vote"]["policy"] = "forbidden".into();
+    let r = dobush_verifier::record::verify(&rec.to_string(), c.board.to_jsonl().as_bytes(), &Default::default());
+    assert!(r.failures_of("context").iter().any(|m| m.contains("extended hash")), "{}", r.text());
+    rec["package"]["parameters"]["re_vote"]["policy"] = "bogus".into();
+    let r = dobush_verifier::record::verify(&rec.to_string(), c.board.to_jsonl().as_bytes(), &Default::default());
+    assert!(!r.passed(), "{}", r.text());
+    assert!(r.failures_of("context").iter().any(|m| m.contains("re-vote")), "{}", r.text());
+    let mut rec = c.record.clone();
+    rec.package.board_key = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(4)).public();
+    let r = check(&rec, c.board.lines());
+    assert!(r.failures_of("context").iter().any(|m| m.contains("extended hash")), "{}", r.text());
+}
+
+#[test]
+fn a_tree_head_dropped_repeated_or_reordered_breaks_the_chain() {
+    // Issue 18: dropping a tree head from the record used to verify.
+    let c = election(ReVotePolicy::LastCounts);
+    assert!(c.record.tree_heads.len() >= 3);
+    let mut tampered: Vec<(&str, ElectionRecord)> = Vec::new();
+    let mut rec = c.record.clone();
+    rec.tree_heads.remove(1);
+    tampered.push(("dropped", rec));
+    let mut rec = c.record.clone();
+    let again = rec.tree_heads[1];
+    rec.tree_heads.insert(1, again);
+    tampered.push(("repeated", rec));
+    let mut rec = c.record.clone();
+    rec.tree_heads.swap(0, 1);
+    tampered.push(("reordered", rec));
+    let mut rec = c.record.clone();
+    rec.tree_heads.remove(0);
+    tampered.push(("first dropped", rec));
+    for (what, rec) in tampered {
+        let r = check(&rec, c.board.lines());
+        assert!(r.failures_of("board").iter().any(|m| m.contains("chain")), "{what}: {}", r.text());
+    }
+}
+
+/// Recomputes a tampered package's extended hash, so that only what the test changed differs.
+fn rehash(rec: &mut ElectionRecord) {
+    rec.package.extended_hash = *dobush_crypto::context::ElectionContext::new(
+        rec.package.base_hash,
+        rec.package.joint_key,
+        rec.package.manifest.clone(),
+        rec.package.commission.hash(),
+        parameters_hash(&rec.package.board_key, &rec.package.parameters),
+    )
+    .unwrap()
+    .extended_hash();
 }
 
 #[test]
@@ -617,13 +679,24 @@ fn voter_receipts_check_against_the_record() {
     // A receipt whose head was signed over a different board (split view).
     let mut forked = Board::from_lines(board.lines()[..3].to_vec());
     forked.append(&BoardEntry::Opened { timestamp_ms: 5 }).unwrap();
-    let head = forked.sign_head(&key, record.package.base_hash, 99);
+    let head = forked.sign_head(&key, record.package.base_hash, 99, None);
     let mut split = other.clone();
     split.tree_head = head;
     split.inclusion_proof = forked.receipt(2, other.tracking_code, head).unwrap().inclusion_proof;
     split.index = 2;
     split.entry = forked.lines()[2].clone();
     assert!(!run(&split).passed());
+    // A head the board signed over the very board it published, but left out of the record's
+    // chain (review 18-parameters-and-head-chain H3): the receipt is the proof of it.
+    let unpublished = board.sign_head(&key, record.package.base_hash, 77, Some(&record.tree_heads[0].head));
+    let mut hidden = other.clone();
+    hidden.inclusion_proof = board.receipt(other.index, other.tracking_code, unpublished).unwrap().inclusion_proof;
+    hidden.tree_head = unpublished;
+    assert!(
+        run(&hidden).failures_of("receipt").iter().any(|m| m.contains("did not publish")),
+        "{}",
+        run(&hidden).text()
+    );
     // A head signed by someone else.
     let mut forged = other.clone();
     forged.tree_head = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(5)).sign(other.tree_head.head);
@@ -653,7 +726,7 @@ fn watch_accepts_a_growing_board_and_catches_a_split_view() {
     let i = line_index(&lines, "ballot", 1);
     lines[i] = lines[line_index(&lines, "ballot", 0)].clone();
     let forked = Board::from_lines(lines);
-    let head = forked.sign_head(&e.board_key, e.package.base_hash, u64::MAX / 2);
+    let head = forked.sign_head(&e.board_key, e.package.base_hash, u64::MAX / 2, None);
     let proof = forked.log().consistency_proof(kept.last().unwrap().size, forked.size()).unwrap();
     let err = step(&mut kept, to_v(&head), &proof, &pin).unwrap_err();
     assert!(err.contains("split view"), "{err}");
@@ -729,7 +802,8 @@ fn a_replaced_credential_cannot_vote_twice_for_one_voter() {
     assert_eq!(record.protocol.as_ref().unwrap().body.general[2].value, 2, "two voters counted");
     // Under forbidden, the same board is refused.
     let mut rec = record.clone();
-    rec.re_vote_policy = ReVotePolicy::Forbidden;
+    rec.package.parameters.re_vote.policy = ReVotePolicy::Forbidden;
+    rehash(&mut rec);
     assert!(check(&rec, board.lines()).failures_of("re-vote").iter().any(|m| m.contains("second ballot")));
     // The old credential cannot vote after its replacement.
     let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 3, ChaCha20Rng::seed_from_u64(32));

@@ -4,7 +4,7 @@
 //! tampering is detected and located; a correctly handled cheater is reported, not failed.
 
 use dobush_crypto::context::ElectionContext;
-use dobush_crypto::record::ReVotePolicy;
+use dobush_crypto::parameters::ReVotePolicy;
 use dobush_crypto::testing::{InProcessCeremony, run_ceremony_for_campaign};
 use dobush_crypto::threshold::KeyHolderKeys;
 use dobush_crypto::threshold::dkg::Signed;
@@ -265,6 +265,7 @@ fn joint_key_that_is_not_the_ceremonys_is_refused() {
         rec.package.joint_key,
         rec.package.manifest.clone(),
         rec.package.commission.hash(),
+        dobush_crypto::parameters::parameters_hash(&rec.package.board_key, &rec.package.parameters),
     )
     .unwrap()
     .extended_hash();

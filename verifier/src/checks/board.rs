@@ -1,5 +1,6 @@
 //! V04 `board` (`docs/record-format.md` §Verifier checklist, item 3): the Merkle log recomputed
-//! from the entries' exact bytes, every tree head's signature, context and root, heads never going
+//! from the entries' exact bytes, every tree head's signature, context and root, the heads a chain
+//! (each `previous` the link of the one before: none dropped, repeated or moved), heads never going
 //! back in time, the final head covering the whole board, and a head saved earlier (`--since`) a
 //! prefix of it (`10-board.md` §Leaves, §Tree heads; RFC 9162 §2.1).
 
@@ -52,6 +53,11 @@ fn check_heads(heads: &[TreeHead], leaves: &[Hash], ctx: &Context, since: Option
     let roots: BTreeMap<u64, Hash> = sizes.iter().copied().zip(board::roots_at(leaves, &sizes)).collect();
     let mut prev: Option<&TreeHead> = None;
     for (i, h) in heads.iter().enumerate() {
+        // the heads are a chain (10-board.md §Tree heads): a head dropped, repeated or moved breaks it
+        let link = prev.map_or_else(|| board::genesis(&ctx.base_hash), TreeHead::link);
+        c.require(h.previous == link, || {
+            format!("tree head {i} (size {}): not chained to the head before it (a head is missing or moved)", h.size)
+        });
         c.require(h.verify(&ctx.board_key), || format!("tree head {i} (size {}): signature invalid", h.size));
         c.require(h.context == ctx.base_hash, || format!("tree head {i}: belongs to another election"));
         match roots.get(&h.size) {
@@ -74,6 +80,9 @@ fn check_heads(heads: &[TreeHead], leaves: &[Hash], ctx: &Context, since: Option
     }
     if let Some(s) = since {
         c.require(s.verify(&ctx.board_key), || "saved head: signature invalid".into());
+        c.require(heads.iter().any(|h| h.link() == s.link()), || {
+            format!("saved head (size {}) is not in the record's chain of heads: the board signed a head it did not publish", s.size)
+        });
         c.require(roots.get(&s.size) == Some(&s.root), || {
             format!("saved head (size {}) is not a prefix of this board: split view or rewritten history", s.size)
         });

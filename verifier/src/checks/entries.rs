@@ -18,6 +18,16 @@ pub const CHECK: Check<Step> = Check {
 
 fn run(f: &mut Findings<'_>, c: &mut Running) {
     f.entries = parse_entries(&f.lines, c);
+    // The chain of heads starts at the zero report (10-board.md §Tree heads): the first head
+    // covers exactly the entries before `opened`, so a chain begun again later is not a chain.
+    if let (Some(first), Some(o)) = (f.heads.first(), f.entries.iter().position(|e| e.kind == "opened")) {
+        c.require(first.size == o as u64, || {
+            format!(
+                "the first tree head (size {}) is not the zero report: it must cover the {o} entries before `opened`",
+                first.size
+            )
+        });
+    }
 }
 
 fn parse_entries(lines: &[&[u8]], c: &mut Running) -> Vec<Entry> {

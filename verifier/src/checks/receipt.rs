@@ -39,6 +39,17 @@ fn check(record_json: &str, board_jsonl: &[u8], receipt_json: &str) -> Result<()
     if head.context != ctx.base_hash || !head.verify(&ctx.board_key) {
         return Err("the receipt's tree head is not signed by this election's board".into());
     }
+    // Every head the board signed is in the record's chain (10-board.md §Tree heads): a valid
+    // head that is not is one the board signed and did not publish (review
+    // 18-parameters-and-head-chain H3).
+    let heads = array(&rec, "tree_heads", "record")
+        .and_then(|a| a.iter().map(TreeHead::parse).collect::<Decoded<Vec<_>>>())
+        .map_err(|e| e.0)?;
+    if !heads.iter().any(|h| h.link() == head.link()) {
+        return Err("the receipt's tree head is signed by this election's board but is not in the record's chain of \
+                    heads: the board signed a head it did not publish"
+            .into());
+    }
     let index = uint(&v, "index", "receipt").map_err(|e| e.0)?;
     let entry = string(&v, "entry", "receipt").map_err(|e| e.0)?;
     let code =

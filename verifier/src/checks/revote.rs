@@ -11,6 +11,7 @@ use crate::checks::{Check, Step};
 use crate::encoding::{field, hex_n};
 use crate::findings::{Credentials, Findings, PostedBallot};
 use crate::load::Entry;
+use crate::parameters::ReVotePolicy;
 use crate::report::Running;
 
 /// The check.
@@ -18,12 +19,17 @@ pub const CHECK: Check<Step> =
     Check { id: "V11", name: "re-vote", description: "the re-vote rule recomputed: which ballots count", run };
 
 fn run(f: &mut Findings<'_>, c: &mut Running) {
-    f.counted = revote(&f.record, &f.cast, &f.entries, &f.creds, c);
+    f.counted = revote(f.ctx.re_vote, &f.cast, &f.entries, &f.creds, c);
 }
 
-/// Which cast ballots count (indexes into `cast`).
-fn revote(rec: &Value, cast: &[PostedBallot], entries: &[Entry], creds: &Credentials, c: &mut Running) -> Vec<usize> {
-    let policy = rec.get("re_vote_policy").and_then(Value::as_str).unwrap_or("");
+/// Which cast ballots count (indexes into `cast`) under the package's rule.
+fn revote(
+    policy: ReVotePolicy,
+    cast: &[PostedBallot],
+    entries: &[Entry],
+    creds: &Credentials,
+    c: &mut Running,
+) -> Vec<usize> {
     // A replacement credential belongs to the voter of the credential it replaced.
     let voter = |k: [u8; 32]| {
         let mut k = k;
@@ -41,15 +47,11 @@ fn revote(rec: &Value, cast: &[PostedBallot], entries: &[Entry], creds: &Credent
         c.items(1);
         if let Some(prev) = last.insert(voter(b.ballot.credential.bytes), i) {
             match policy {
-                "last_counts" => expected.push((cast[prev].code, b.code)),
-                "forbidden" => c.fail(format!(
+                ReVotePolicy::LastCounts => expected.push((cast[prev].code, b.code)),
+                ReVotePolicy::Forbidden => c.fail(format!(
                     "entry {}: a second ballot of one credential under the forbidden re-vote rule",
                     b.entry
                 )),
-                p => {
-                    c.fail(format!("unknown re-vote policy {p:?}"));
-                    break;
-                }
             }
         }
     }
@@ -63,8 +65,10 @@ fn revote(rec: &Value, cast: &[PostedBallot], entries: &[Entry], creds: &Credent
             _ => c.fail(format!("entry {}: malformed supersede marker", e.index)),
         }
     }
-    c.require(policy != "forbidden" || markers.is_empty(), || "supersede markers under the forbidden rule".into());
-    if policy == "last_counts" {
+    c.require(policy != ReVotePolicy::Forbidden || markers.is_empty(), || {
+        "supersede markers under the forbidden rule".into()
+    });
+    if policy == ReVotePolicy::LastCounts {
         let (m, x): (HashSet<_>, HashSet<_>) = (markers.iter().copied().collect(), expected.iter().copied().collect());
         for (a, _) in m.difference(&x) {
             c.fail(format!("supersede marker for ballot {} does not follow from the board", hex::encode(a)));

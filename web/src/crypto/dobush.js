@@ -18,7 +18,7 @@ export { Transcript, TranscriptRng, TranscriptRngBuilder } from './merlin.js';
 export { LABELS } from './protocol.js';
 export {
   RECORD_VERSION, parseManifest, validateManifest, manifestHash, baseHash, extendedHash, makeContext,
-  parseCommission, commissionHash, COMMISSION_ROLES,
+  parseCommission, commissionHash, COMMISSION_ROLES, parseParameters, parametersHash, RE_VOTE_POLICIES,
   contextFromPackage, packageFingerprint, allowedValues, isValidVote, selectionCount, selectionKind, usesRangeProof, weight,
 } from './manifest.js';
 export {

@@ -316,25 +316,56 @@ export function commissionHash(c) {
   return challenge32(t, 'commission-hash');
 }
 
-/** The extended context hash (it absorbs the commission hash last). */
-export function extendedHash(base, jointKey, mHash, cHash) {
+export const RE_VOTE_POLICIES = Object.freeze(['forbidden', 'last_counts']);
+
+/**
+ * Decodes the package's `parameters` section strictly (`Parameters`, 02-transcripts.md
+ * §Parameters hash): an unknown field or re-vote rule is refused.
+ */
+export function parseParameters(p) {
+  exactKeys(p, ['re_vote'], 'parameters');
+  exactKeys(p.re_vote, ['policy'], 'parameters re_vote');
+  if (!RE_VOTE_POLICIES.includes(p.re_vote.policy)) {
+    throw new DecodeError(`parameters: unknown re-vote rule ${JSON.stringify(p.re_vote.policy)}`);
+  }
+  return Object.freeze({ re_vote: Object.freeze({ policy: p.re_vote.policy }) });
+}
+
+/** `parameters_hash` (02-transcripts.md §Parameters hash): the board key (32 bytes) and the parameters. */
+export function parametersHash(boardKey, params) {
+  const t = protocolTranscript(LABELS.DS_PARAMETERS);
+  t.appendMessage('board-key', boardKey);
+  t.appendMessage('re-vote-policy', params.re_vote.policy);
+  return challenge32(t, 'parameters-hash');
+}
+
+/** The extended context hash (it absorbs the commission hash, then the parameters hash). */
+export function extendedHash(base, jointKey, mHash, cHash, pHash) {
   const t = protocolTranscript(LABELS.DS_EXTENDED_CONTEXT);
   t.appendMessage('base-hash', base);
   appendElement(t, 'joint-key', jointKey);
   t.appendMessage('manifest-hash', mHash);
   t.appendMessage('commission-hash', cHash);
+  t.appendMessage('parameters-hash', pHash);
   return challenge32(t, 'extended-hash');
 }
 
+const hash32 = (h, what) => {
+  const b = typeof h === 'string' ? fromHex(h, 32, what) : Uint8Array.from(h ?? []);
+  if (b.length !== 32) throw new DecodeError(`${what}: expected 32 bytes`);
+  return b;
+};
+
 /**
  * `ElectionContext::new`: the context a ballot is bound to, from the published base hash
- * (32 bytes or hex), the joint key (hex or element), the manifest (validated here) and the
- * pinned commission's hash (32 bytes or hex; `commissionHash`).
+ * (32 bytes or hex), the joint key (hex or element), the manifest (validated here), the
+ * pinned commission's hash (`commissionHash`) and the parameters hash (`parametersHash`), each
+ * 32 bytes or hex.
  */
-export function makeContext({ baseHash: base, jointKey, manifest, commissionHash: cHash }) {
+export function makeContext({ baseHash: base, jointKey, manifest, commissionHash: cHash, parametersHash: pHash }) {
   const baseBytes = typeof base === 'string' ? fromHex(base, 32, 'base hash') : Uint8Array.from(base);
-  const cBytes = typeof cHash === 'string' ? fromHex(cHash, 32, 'commission hash') : Uint8Array.from(cHash ?? []);
-  if (cBytes.length !== 32) throw new DecodeError('commission hash: expected 32 bytes');
+  const cBytes = hash32(cHash, 'commission hash');
+  const pBytes = hash32(pHash, 'parameters hash');
   const key = typeof jointKey === 'string' ? decodePointHex(jointKey, 'joint key') : jointKey;
   const m = parseManifest(manifest);
   const mHash = manifestHash(m);
@@ -345,9 +376,10 @@ export function makeContext({ baseHash: base, jointKey, manifest, commissionHash
     manifest: m,
     manifestHash: mHash,
     commissionHash: cBytes,
+    parametersHash: pBytes,
     jointKey: key,
     keyTable,
-    extendedHash: extendedHash(baseBytes, key, mHash, cBytes),
+    extendedHash: extendedHash(baseBytes, key, mHash, cBytes, pBytes),
   });
 }
 
@@ -373,16 +405,23 @@ export function contextFromPackage(pkg) {
   const threshold = u32(pkg.threshold, 'threshold');
   const published = fromHex(pkg.base_hash, 32, 'base_hash');
   const publishedExt = fromHex(pkg.extended_hash, 32, 'extended_hash');
-  fromHex(pkg.board_key, 32, 'board_key');
+  const boardKey = fromHex(pkg.board_key, 32, 'board_key');
   const manifest = parseManifest(pkg.manifest);
   if (holders.some((k, i) => k.index !== i + 1)) throw new DecodeError('key-holders must be numbered 1..=n in order');
   if (!equalBytes(baseHash(manifest.campaign_id, threshold, holders), published)) {
     throw new DecodeError('base hash does not match its recomputation');
   }
   const commission = parseCommission(pkg.commission);
-  const ctx = makeContext({ baseHash: published, jointKey: pkg.joint_key, manifest, commissionHash: commissionHash(commission) });
+  const parameters = parseParameters(pkg.parameters);
+  const ctx = makeContext({
+    baseHash: published,
+    jointKey: pkg.joint_key,
+    manifest,
+    commissionHash: commissionHash(commission),
+    parametersHash: parametersHash(boardKey, parameters),
+  });
   if (!equalBytes(ctx.extendedHash, publishedExt)) throw new DecodeError('extended hash does not match its recomputation');
-  return Object.freeze({ ...ctx, commission });
+  return Object.freeze({ ...ctx, commission, parameters });
 }
 
 /**

@@ -14,6 +14,7 @@ export const LABELS = Object.freeze({
   DS_BASE_CONTEXT: 'base-context',
   DS_EXTENDED_CONTEXT: 'extended-context',
   DS_COMMISSION: 'commission',
+  DS_PARAMETERS: 'package-parameters',
   DS_BALLOT: 'ballot',
   DS_SELECTION: 'selection-proof',
   DS_COUNT: 'count-proof',

@@ -1,0 +1,1 @@
+ALTER TABLE tree_heads DROP COLUMN previous_hash;
