@@ -129,6 +129,10 @@ pub fn verify_consistency(m: u64, old: &Hash, n: u64, new: &Hash, proof: &[Hash]
     s == 0 && fr == *old && sr == *new
 }
 
+/// The fields of a signed tree head (record-format.md §Tree heads and receipts); any other is
+/// refused.
+pub const TREE_HEAD_FIELDS: &[&str] = &["context", "size", "root", "timestamp_ms", "signature"];
+
 /// A signed tree head as published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TreeHead {
@@ -147,8 +151,9 @@ pub struct TreeHead {
 impl TreeHead {
     /// Parses the JSON form.
     pub fn parse(v: &serde_json::Value) -> crate::encoding::Decoded<Self> {
-        use crate::encoding::{field, hex_n, uint};
+        use crate::encoding::{exact, field, hex_n, uint};
         let w = "tree head";
+        exact(v, TREE_HEAD_FIELDS, w)?;
         Ok(Self {
             context: hex_n(field(v, "context", w)?, w)?,
             size: uint(v, "size", w)?,
