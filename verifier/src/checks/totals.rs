@@ -73,12 +73,14 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[PostedBallot], counted: &[us
                 let pb = point(field(p, "beta", "total")?, "total")?;
                 Ok(pa.bytes == a.compress().to_bytes() && pb.bytes == b.compress().to_bytes())
             })();
-            c.require(ok == Ok(true), || {
-                format!(
+            match ok {
+                Ok(true) => {}
+                Ok(false) => c.fail(format!(
                     "contest {:?}, selection {j}: encrypted total differs from the sum of the counted ballots",
                     contest.id
-                )
-            });
+                )),
+                Err(e) => c.fail(format!("record.json encrypted_totals[{ti}], selection {j}: {}", e.0)),
+            }
         }
     }
     Totals { totals: sums, ballots: counts }
