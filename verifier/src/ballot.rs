@@ -9,7 +9,7 @@ use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
 use serde_json::Value;
 
-use crate::encoding::{Decoded, Invalid, Point, array, field, hex_n, point, scalar, string};
+use crate::encoding::{Decoded, Invalid, Point, array, exact, field, hex_n, point, scalar, string};
 use crate::manifest::Manifest;
 use crate::sigma::{Branch, Equations, RangeProofParts, disjunctive, range, signature};
 use crate::transcript::{self, hash32};
@@ -58,10 +58,34 @@ pub enum Count {
     Range(Box<RangeProofParts>),
 }
 
+/// The fields of each object of a ballot (record-format.md §Ballot, §Proofs); any other is refused.
+pub mod fields {
+    /// `EncryptedBallot`.
+    pub const BALLOT: &[&str] = &["ballot_id", "style", "credential", "contests", "signature"];
+    /// `Signature`.
+    pub const SIGNATURE: &[&str] = &["r", "s"];
+    /// `EncryptedContest`.
+    pub const CONTEST: &[&str] = &["contest_id", "selections", "count_proof"];
+    /// `EncryptedSelection`.
+    pub const SELECTION: &[&str] = &["ciphertext", "proof"];
+    /// `Ciphertext`.
+    pub const CIPHERTEXT: &[&str] = &["alpha", "beta"];
+    /// `Branch` of a disjunctive proof.
+    pub const BRANCH: &[&str] = &["a", "b", "c", "z"];
+    /// `CountProof` (its `kind` is `disjunctive` or `range`).
+    pub const COUNT_PROOF: &[&str] = &["kind", "proof"];
+    /// `RangeCountProof`.
+    pub const RANGE: &[&str] = &["v1", "link", "range"];
+    /// The link proof of a `RangeCountProof`.
+    pub const LINK: &[&str] = &["a1", "a2", "a3", "zx", "zr", "zs"];
+}
+
 fn branches(v: &Value, what: &str) -> Decoded<Vec<Branch>> {
     let arr = v.as_array().ok_or_else(|| Invalid(format!("{what}: a proof must be an array of branches")))?;
     arr.iter()
-        .map(|b| {
+        .enumerate()
+        .map(|(i, b)| {
+            exact(b, fields::BRANCH, &format!("{what}, branch {i}"))?;
             Ok(Branch {
                 a: point(field(b, "a", what)?, what)?,
                 b: point(field(b, "b", what)?, what)?,
@@ -75,29 +99,38 @@ fn branches(v: &Value, what: &str) -> Decoded<Vec<Branch>> {
 /// Parses a ballot's JSON strictly (unknown shapes and invalid encodings are errors).
 pub fn parse(v: &Value) -> Decoded<Ballot> {
     let what = "ballot";
+    exact(v, fields::BALLOT, what)?;
     let id = hex_n::<16>(field(v, "ballot_id", what)?, "ballot_id")?;
     let style = string(v, "style", what)?;
     let credential = point(field(v, "credential", what)?, "credential")?;
     let sigv = field(v, "signature", what)?;
+    exact(sigv, fields::SIGNATURE, "ballot signature")?;
     let sig =
         (point(field(sigv, "r", "signature")?, "signature.r")?, scalar(field(sigv, "s", "signature")?, "signature.s")?);
     let mut contests = Vec::new();
-    for c in array(v, "contests", what)? {
+    for (ci, c) in array(v, "contests", what)?.iter().enumerate() {
+        exact(c, fields::CONTEST, &format!("ballot contest {ci}"))?;
         let id = string(c, "contest_id", "contest")?;
         let what = format!("contest {id:?}");
         let mut cts = Vec::new();
         let mut proofs = Vec::new();
-        for s in array(c, "selections", &what)? {
+        for (si, s) in array(c, "selections", &what)?.iter().enumerate() {
+            let what = format!("{what}, selection {si}");
+            exact(s, fields::SELECTION, &what)?;
             let ct = field(s, "ciphertext", &what)?;
+            exact(ct, fields::CIPHERTEXT, &format!("{what}, ciphertext"))?;
             cts.push((point(field(ct, "alpha", &what)?, &what)?, point(field(ct, "beta", &what)?, &what)?));
             proofs.push(branches(field(s, "proof", &what)?, &what)?);
         }
         let cp = field(c, "count_proof", &what)?;
+        exact(cp, fields::COUNT_PROOF, &format!("{what}, count proof"))?;
         let count = match string(cp, "kind", &what)?.as_str() {
             "disjunctive" => Count::Disjunctive(branches(field(cp, "proof", &what)?, &what)?),
             "range" => {
                 let p = field(cp, "proof", &what)?;
+                exact(p, fields::RANGE, &format!("{what}, range proof"))?;
                 let link = field(p, "link", &what)?;
+                exact(link, fields::LINK, &format!("{what}, link proof"))?;
                 let bp =
                     field(p, "range", &what)?.as_str().ok_or_else(|| Invalid(format!("{what}: range must be hex")))?;
                 Count::Range(Box::new(RangeProofParts {

@@ -137,6 +137,10 @@ pub fn genesis(context: &Hash) -> Hash {
     h.finalize().into()
 }
 
+/// The fields of a signed tree head (record-format.md §Tree heads and receipts); any other is
+/// refused.
+pub const TREE_HEAD_FIELDS: &[&str] = &["context", "size", "root", "timestamp_ms", "previous", "signature"];
+
 /// A signed tree head as published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TreeHead {
@@ -157,8 +161,9 @@ pub struct TreeHead {
 impl TreeHead {
     /// Parses the JSON form.
     pub fn parse(v: &serde_json::Value) -> crate::encoding::Decoded<Self> {
-        use crate::encoding::{field, hex_n, uint};
+        use crate::encoding::{exact, field, hex_n, uint};
         let w = "tree head";
+        exact(v, TREE_HEAD_FIELDS, w)?;
         Ok(Self {
             context: hex_n(field(v, "context", w)?, w)?,
             size: uint(v, "size", w)?,

@@ -5,6 +5,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::encoding::{Decoded, array, exact, field, string, uint};
 use crate::manifest::Manifest;
 use crate::report::Running;
 
@@ -39,6 +40,58 @@ pub fn canonical(v: &Value, out: &mut String) {
     }
 }
 
+/// The fields of each object of the protocol (11-election-protocol.md §Body and signatures); any
+/// other is refused.
+pub mod fields {
+    /// `ElectionProtocol`.
+    pub const PROTOCOL: &[&str] = &["body", "signatures"];
+    /// `ProtocolBody`.
+    pub const BODY: &[&str] =
+        &["version", "campaign_id", "precinct", "extended_hash", "board_root", "general", "contests", "drawn_up_ms"];
+    /// A contest's section of the body.
+    pub const CONTEST: &[&str] = &["contest_id", "lines"];
+    /// `Line`.
+    pub const LINE: &[&str] = &["number", "key", "ky", "ru", "value"];
+    /// `MemberSignature`.
+    pub const SIGNATURE: &[&str] = &["member", "public_key", "signature"];
+}
+
+/// Every object of the protocol has exactly its fields, of their types (strings, `u64`); the
+/// first that does not is returned, located.
+fn shape(p: &Value) -> Decoded<()> {
+    exact(p, fields::PROTOCOL, "protocol")?;
+    let body = field(p, "body", "protocol")?;
+    exact(body, fields::BODY, "protocol body")?;
+    for k in ["version", "campaign_id", "precinct", "extended_hash", "board_root"] {
+        string(body, k, "protocol body")?;
+    }
+    uint(body, "drawn_up_ms", "protocol body")?;
+    let line = |l: &Value, what: &str| -> Decoded<()> {
+        exact(l, fields::LINE, what)?;
+        for k in ["number", "key", "ky", "ru"] {
+            string(l, k, what)?;
+        }
+        uint(l, "value", what).map(|_| ())
+    };
+    for (i, l) in array(body, "general", "protocol body")?.iter().enumerate() {
+        line(l, &format!("protocol body general[{i}]"))?;
+    }
+    for (i, s) in array(body, "contests", "protocol body")?.iter().enumerate() {
+        let what = format!("protocol body contests[{i}]");
+        exact(s, fields::CONTEST, &what)?;
+        string(s, "contest_id", &what)?;
+        for (j, l) in array(s, "lines", &what)?.iter().enumerate() {
+            line(l, &format!("{what} lines[{j}]"))?;
+        }
+    }
+    for (i, s) in array(p, "signatures", "protocol")?.iter().enumerate() {
+        let what = format!("protocol signatures[{i}]");
+        exact(s, fields::SIGNATURE, &what)?;
+        string(s, "member", &what)?;
+    }
+    Ok(())
+}
+
 /// What the record itself says, for re-deriving the lines.
 pub struct Derived {
     /// Credentials on the frozen list.
@@ -69,6 +122,9 @@ pub fn check(rec: &Value, m: &Manifest, d: &Derived, c: &mut Running) {
         c.fail("the record has no protocol");
         return;
     };
+    if let Err(e) = shape(p) {
+        c.fail(e.0);
+    }
     let Some(body) = p.get("body") else {
         c.fail("protocol: no body");
         return;
@@ -102,6 +158,9 @@ pub fn check(rec: &Value, m: &Manifest, d: &Derived, c: &mut Running) {
     for (ci, (cl, contest)) in contests.iter().zip(&m.contests).enumerate() {
         let lines = cl.get("lines").and_then(Value::as_array).unwrap_or(&empty);
         let n = ci + 6;
+        c.require(cl.get("contest_id").and_then(Value::as_str) == Some(contest.id.as_str()), || {
+            format!("protocol section {n}: contest {:?} expected", contest.id)
+        });
         let res = results.iter().find(|r| r.get("contest_id").and_then(Value::as_str) == Some(contest.id.as_str()));
         let counts: Vec<u64> = res
             .and_then(|r| r.get("counts"))

@@ -6,11 +6,40 @@
 use serde_json::Value;
 
 use crate::ballot::Election;
-use crate::encoding::{Decoded, Invalid, Point, array, field, hex_n, point, string, uint};
+use crate::encoding::{Decoded, Invalid, Point, array, exact, field, hex_n, point, string, uint};
 use crate::manifest::{self, Manifest};
 
 /// The record version this verifier reads.
 pub const VERSION: &str = "dobush-record/2";
+
+/// The fields of `record.json` (§Election record); any other is refused (the version check).
+pub const RECORD_FIELDS: &[&str] = &[
+    "version",
+    "package",
+    "tree_heads",
+    "encrypted_totals",
+    "ceremony",
+    "decryption_shares",
+    "results",
+    "protocol",
+];
+
+/// The fields of the election package (§Election package); any other is refused.
+pub const PACKAGE_FIELDS: &[&str] = &[
+    "version",
+    "manifest",
+    "threshold",
+    "key_holders",
+    "joint_key",
+    "base_hash",
+    "extended_hash",
+    "board_key",
+    "commission",
+    "parameters",
+];
+
+/// The fields of a key-holder of the package (§Election package).
+pub const KEY_HOLDER_FIELDS: &[&str] = &["index", "signing_key", "comm_key"];
 
 /// The context: manifest, hashes, key, board key.
 pub struct Context {
@@ -38,6 +67,7 @@ pub fn context(rec: &Value) -> Decoded<Context> {
 /// Checks an election package on its own (both hashes recomputed) and returns its context.
 pub fn package_context(p: &Value) -> Decoded<Context> {
     let what = "package";
+    exact(p, PACKAGE_FIELDS, what)?;
     if string(p, "version", what)? != VERSION {
         return Err(Invalid("package: unknown version".into()));
     }
@@ -45,6 +75,7 @@ pub fn package_context(p: &Value) -> Decoded<Context> {
     let threshold = uint(p, "threshold", what)?;
     let mut key_holders = Vec::new();
     for (i, k) in array(p, "key_holders", what)?.iter().enumerate() {
+        exact(k, KEY_HOLDER_FIELDS, &format!("package.key_holders[{i}]"))?;
         if uint(k, "index", "key-holder")? != i as u64 + 1 {
             return Err(Invalid(format!("key-holder {}: indexes must be 1..=n in order", i + 1)));
         }

@@ -9,7 +9,7 @@ use merlin::Transcript;
 use serde_json::Value;
 use sha2::Sha512;
 
-use crate::encoding::{Decoded, Invalid, Point, array, boolean, field, string, uint};
+use crate::encoding::{Decoded, Invalid, Point, array, boolean, exact, field, string, uint};
 use crate::transcript;
 
 /// The Pedersen generator `H`, re-derived from its published label.
@@ -55,6 +55,16 @@ impl Contest {
     }
 }
 
+/// The fields of the manifest (record-format.md §Manifest); any other is refused.
+pub const MANIFEST_FIELDS: &[&str] = &["campaign_id", "title", "contests", "ballot_styles"];
+/// The fields of a contest.
+pub const CONTEST_FIELDS: &[&str] =
+    &["id", "title", "options", "min_marks", "max_marks", "against_all", "blank_allowed"];
+/// The fields of an option (`details` may be absent).
+pub const OPTION_FIELDS: &[&str] = &["id", "name", "details"];
+/// The fields of a ballot style.
+pub const STYLE_FIELDS: &[&str] = &["id", "contests"];
+
 /// The parsed manifest.
 #[derive(Clone, Debug)]
 pub struct Manifest {
@@ -85,6 +95,7 @@ fn append_localized(t: &mut Transcript, v: &Value, what: &str) -> Decoded<()> {
 /// Parses the manifest, checks its structure and recomputes its hash.
 pub fn parse(v: &Value) -> Decoded<Manifest> {
     let what = "manifest";
+    exact(v, MANIFEST_FIELDS, what)?;
     let campaign_id = string(v, "campaign_id", what)?;
     let mut t = transcript::new(b"manifest");
     t.append_message(b"campaign", campaign_id.as_bytes());
@@ -93,7 +104,8 @@ pub fn parse(v: &Value) -> Decoded<Manifest> {
     t.append_u64(b"contests", contests_v.len() as u64);
     let mut contests = Vec::new();
     let mut ids = HashSet::new();
-    for c in contests_v {
+    for (ci, c) in contests_v.iter().enumerate() {
+        exact(c, CONTEST_FIELDS, &format!("manifest.contests[{ci}]"))?;
         let id = string(c, "id", "contest")?;
         let what = format!("contest {id:?}");
         t.append_message(b"contest-id", id.as_bytes());
@@ -107,7 +119,8 @@ pub fn parse(v: &Value) -> Decoded<Manifest> {
         let opts = array(c, "options", &what)?;
         t.append_u64(b"options", opts.len() as u64);
         let mut option_ids = Vec::new();
-        for o in opts {
+        for (oi, o) in opts.iter().enumerate() {
+            exact(o, OPTION_FIELDS, &format!("manifest.contests[{ci}].options[{oi}]"))?;
             let oid = string(o, "id", &what)?;
             t.append_message(b"option-id", oid.as_bytes());
             append_localized(&mut t, field(o, "name", &what)?, &what)?;
@@ -134,7 +147,8 @@ pub fn parse(v: &Value) -> Decoded<Manifest> {
     let styles_v = array(v, "ballot_styles", what)?;
     t.append_u64(b"styles", styles_v.len() as u64);
     let mut styles = BTreeMap::new();
-    for s in styles_v {
+    for (si, s) in styles_v.iter().enumerate() {
+        exact(s, STYLE_FIELDS, &format!("manifest.ballot_styles[{si}]"))?;
         let sid = string(s, "id", "ballot style")?;
         let list = array(s, "contests", "ballot style")?;
         t.append_message(b"style-id", sid.as_bytes());

@@ -4,6 +4,7 @@
 //! load generator against the server.
 
 use diesel::prelude::*;
+use dobush_crypto::credential::Credential;
 use dobush_crypto::record::{ElectionPackage, Receipt};
 use dobush_server::clock::Clock;
 use serde_json::{Value, json};
@@ -29,7 +30,7 @@ pub(crate) async fn demo_campaign(app: &TestApp, voters: u32) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
-async fn demo_login(app: &TestApp, id: &str, pin: &str) -> reqwest::Response {
+pub(crate) async fn demo_login(app: &TestApp, id: &str, pin: &str) -> reqwest::Response {
     http_client()
         .post(app.url(&format!("/api/campaigns/{id}/demo/login")))
         .json(&json!({ "pin": pin, "client": "api" }))
@@ -38,7 +39,7 @@ async fn demo_login(app: &TestApp, id: &str, pin: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn demo_user(app: &TestApp, id: &str, pin: &str) -> User {
+pub(crate) async fn demo_user(app: &TestApp, id: &str, pin: &str) -> User {
     let r = demo_login(app, id, pin).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
@@ -53,7 +54,7 @@ async fn demo_user(app: &TestApp, id: &str, pin: &str) -> User {
     }
 }
 
-async fn post_anon(app: &TestApp, path: &str) -> reqwest::Response {
+pub(crate) async fn post_anon(app: &TestApp, path: &str) -> reqwest::Response {
     http_client().post(app.url(path)).send().await.unwrap()
 }
 
@@ -175,12 +176,7 @@ async fn demo_sessions_are_confined_to_their_campaign(b: Backend) {
 async fn demo_opens_now_and_closes(b: Backend) {
     let app = spawn_app(b).await;
     let id = demo_campaign(&app, 2).await;
-    let voter = demo_user(&app, &id, "90000000000001").await;
-    let cred = dobush_crypto::credential::Credential::generate(&mut rand::rngs::OsRng).unwrap();
-    let r = voter
-        .put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() }))
-        .await;
-    assert_eq!(r.status(), 201);
+    let (voter, cred) = demo_applicant(&app, &id, "90000000000001").await;
     // demo control refuses a campaign not created in demo mode, and audits it
     let admin = app.admin().await;
     let real = campaign_in_registration(&admin).await;
@@ -223,19 +219,7 @@ async fn demo_opens_now_and_closes(b: Backend) {
         .await;
     assert_eq!(holders, 5);
     // a ballot made with the package casts and its receipt verifies
-    let ctx = package.context().unwrap();
-    let n = ctx.manifest().contests[0].selection_count();
-    let mut selections = vec![0u8; n];
-    selections[1] = 1;
-    let plain = dobush_crypto::ballot::PlaintextBallot {
-        style: ctx.manifest().ballot_styles[0].id.clone(),
-        contests: vec![dobush_crypto::ballot::PlaintextContest { contest_id: "council".into(), selections }],
-    };
-    let (ballot, _) =
-        dobush_crypto::ballot::encrypt_ballot(&ctx, cred.signing_key(), &plain, &mut rand::rngs::OsRng).unwrap();
-    let r = voter.post(&format!("/api/campaigns/{id}/ballots"), &serde_json::to_value(&ballot).unwrap()).await;
-    assert_eq!(r.status(), 201);
-    let receipt: Receipt = r.json().await.unwrap();
+    let receipt = demo_ballot(&id, &voter, &cred, &package, 1, false).await;
     receipt.verify(&package).unwrap();
     // close now: the window ends at the server's clock and the final head is signed
     let r = post_anon(&app, &format!("/api/campaigns/{id}/demo/close")).await;
@@ -295,10 +279,7 @@ async fn demo_close_went_all_the_way(app: &TestApp, id: &str, closed: &Value) {
     let members: Value = reqwest::get(v1("commission-members")).await.unwrap().json().await.unwrap();
     assert_eq!(members["members"].as_array().unwrap().len(), 3);
     // the record is complete and verifies
-    let r = reqwest::get(v1("record")).await.unwrap();
-    assert_eq!(r.headers()["dobush-record-status"], "complete");
-    let record = r.text().await.unwrap();
-    let board = reqwest::get(v1("record/board.jsonl")).await.unwrap().text().await.unwrap();
+    let (record, board) = complete_record(app, id).await;
     let opts = dobush_verifier::record::Options::default();
     let report = dobush_verifier::record::verify(&record, board.as_bytes(), &opts);
     assert!(report.passed(), "{}", report.text());
@@ -313,6 +294,58 @@ async fn demo_close_went_all_the_way(app: &TestApp, id: &str, closed: &Value) {
     let again: Value = r.json().await.unwrap();
     assert_eq!((&again["state"], &again["protocol_digest"]), (&closed["state"], &closed["protocol_digest"]));
     assert_eq!(again["decrypting_key_holders"], json!([]));
+}
+
+/// A demo citizen of campaign `id` logs in and applies with a fresh credential.
+pub(crate) async fn demo_applicant(app: &TestApp, id: &str, pin: &str) -> (User, Credential) {
+    let voter = demo_user(app, id, pin).await;
+    let cred = Credential::generate(&mut rand::rngs::OsRng).unwrap();
+    let r = voter
+        .put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred.public().0.to_hex() }))
+        .await;
+    assert_eq!(r.status(), 201);
+    (voter, cred)
+}
+
+/// `voter` casts (or, with `challenge`, challenges) a ballot for option `option` of the demo
+/// campaign's contest, made with `package`; the receipt the server answers.
+pub(crate) async fn demo_ballot(
+    id: &str,
+    voter: &User,
+    cred: &Credential,
+    package: &ElectionPackage,
+    option: usize,
+    challenge: bool,
+) -> Receipt {
+    let ctx = package.context().unwrap();
+    let n = ctx.manifest().contests[0].selection_count();
+    let mut selections = vec![0u8; n];
+    selections[option] = 1;
+    let plain = dobush_crypto::ballot::PlaintextBallot {
+        style: ctx.manifest().ballot_styles[0].id.clone(),
+        contests: vec![dobush_crypto::ballot::PlaintextContest { contest_id: "council".into(), selections }],
+    };
+    let (ballot, secrets) =
+        dobush_crypto::ballot::encrypt_ballot(&ctx, cred.signing_key(), &plain, &mut rand::rngs::OsRng).unwrap();
+    let r = if challenge {
+        let body = json!({ "ballot": ballot, "opening": secrets.open() });
+        voter.post(&format!("/api/campaigns/{id}/challenges"), &body).await
+    } else {
+        voter.post(&format!("/api/campaigns/{id}/ballots"), &serde_json::to_value(&ballot).unwrap()).await
+    };
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    serde_json::from_value(if challenge { v["receipt"].clone() } else { v }).unwrap()
+}
+
+/// The complete record of campaign `id` as the server serves it: `record.json` and `board.jsonl`.
+pub(crate) async fn complete_record(app: &TestApp, id: &str) -> (String, String) {
+    let v1 = |p: &str| app.url(&format!("/api/v1/campaigns/{id}/{p}"));
+    let r = reqwest::get(v1("record")).await.unwrap();
+    assert_eq!(r.headers()["dobush-record-status"], "complete");
+    let record = r.text().await.unwrap();
+    let board = reqwest::get(v1("record/board.jsonl")).await.unwrap().text().await.unwrap();
+    (record, board)
 }
 
 async fn a_tiny_load_run(b: Backend) {

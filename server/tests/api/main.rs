@@ -21,6 +21,7 @@ mod hardening;
 mod health;
 mod migrations;
 mod openapi;
+mod record_mutations;
 mod register;
 mod roles;
 mod shmt;

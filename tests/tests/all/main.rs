@@ -10,3 +10,4 @@ mod shuffle;
 mod vectors;
 mod verifier;
 mod verifier_decryption;
+mod verifier_unknown_fields;

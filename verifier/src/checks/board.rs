@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::board::{self, Hash, TreeHead};
 use crate::checks::{Check, Step};
-use crate::encoding::{Decoded, array};
+use crate::encoding::{Decoded, Invalid, array};
 use crate::findings::Findings;
 use crate::load::Context;
 use crate::report::Running;
@@ -27,9 +27,12 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
     });
     let leaves: Vec<Hash> = f.lines.iter().map(|l| board::leaf(l)).collect();
     c.items(f.lines.len() as u64);
-    f.heads = match array(&f.record, "tree_heads", "record")
-        .and_then(|a| a.iter().map(TreeHead::parse).collect::<Decoded<Vec<_>>>())
-    {
+    f.heads = match array(&f.record, "tree_heads", "record").and_then(|a| {
+        a.iter()
+            .enumerate()
+            .map(|(i, h)| TreeHead::parse(h).map_err(|e| Invalid(format!("record.json tree_heads[{i}]: {e}"))))
+            .collect::<Decoded<Vec<_>>>()
+    }) {
         Ok(h) => h,
         Err(e) => {
             c.fail(e.0);

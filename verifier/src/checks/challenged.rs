@@ -9,7 +9,7 @@ use curve25519_dalek::scalar::Scalar;
 use serde_json::Value;
 
 use crate::checks::{Check, Step};
-use crate::encoding::{field, hex_n, scalar};
+use crate::encoding::{exact, field, hex_n, scalar};
 use crate::findings::{Findings, PostedBallot};
 use crate::load::{Context, Entry};
 use crate::report::Running;
@@ -26,6 +26,11 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
     check_challenged(&f.ctx, &f.entries, &f.challenged, c);
 }
 
+/// The fields of a `BallotOpening` (record-format.md §Ballot opening); any other is refused.
+pub const OPENING_FIELDS: &[&str] = &["ballot_id", "contests"];
+/// The fields of a `SelectionOpening`.
+pub const SELECTION_OPENING_FIELDS: &[&str] = &["mark", "nonce"];
+
 fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[PostedBallot], c: &mut Running) {
     let k = ctx.election.joint_key.p;
     for ch in challenged {
@@ -39,6 +44,7 @@ fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[PostedBallot
             }
         };
         let r = (|| -> Result<(), String> {
+            exact(opening, OPENING_FIELDS, "opening").map_err(|e| e.0)?;
             let oid =
                 hex_n::<16>(field(opening, "ballot_id", "opening").map_err(|e| e.0)?, "ballot_id").map_err(|e| e.0)?;
             if oid != ch.ballot.id {
@@ -57,6 +63,8 @@ fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[PostedBallot
                 let mut sum = 0u64;
                 let contest = ctx.election.manifest.contests.get(*ci).ok_or("unknown contest")?;
                 for (j, (s, (a, b))) in sels.iter().zip(&bc.cts).enumerate() {
+                    exact(s, SELECTION_OPENING_FIELDS, &format!("opening of contest {:?}, selection {j}", bc.id))
+                        .map_err(|e| e.0)?;
                     let m = s.get("mark").and_then(Value::as_u64).filter(|m| *m <= 1).ok_or("mark must be 0 or 1")?;
                     let r: Scalar = scalar(field(s, "nonce", "opening").map_err(|e| e.0)?, "nonce").map_err(|e| e.0)?;
                     let alpha: RistrettoPoint = r * RISTRETTO_BASEPOINT_POINT;

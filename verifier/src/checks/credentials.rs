@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use crate::checks::{Check, Step};
-use crate::encoding::{Decoded, Point, array, field, hex_n, point, string, uint};
+use crate::encoding::{Decoded, Point, array, exact, field, hex_n, point, string, uint};
 use crate::findings::{Credentials, Findings};
 use crate::load::Entry;
 use crate::report::Running;
@@ -29,6 +29,11 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
     list_signatures(campaign_id, &f.lines, &f.entries, c);
     f.creds = credential_list(campaign_id, &f.entries, c);
 }
+
+/// The fields of an item of the credential list (record-format.md §Board); any other is refused.
+pub const LIST_ITEM_FIELDS: &[&str] = &["credential", "style"];
+/// The fields of a member's signature in `credential_list_signed` and `credential_replaced`.
+pub const SIGNATURE_FIELDS: &[&str] = &["member", "public_key", "signature"];
 
 /// The frozen list and the replacements (09-credentials.md §What a verifier checks), each
 /// replacement validly signed (by whom is V18's).
@@ -54,6 +59,9 @@ fn credential_list(campaign_id: &str, entries: &[Entry], c: &mut Running) -> Cre
     let mut prev: Option<[u8; 32]> = None;
     for (i, it) in items.iter().enumerate() {
         c.items(1);
+        if let Err(e) = exact(it, LIST_ITEM_FIELDS, &format!("entry {} (credential_list): item {i}", list.index)) {
+            c.fail(e.0);
+        }
         match (
             field(it, "credential", "credential").and_then(|v| point(v, "credential")),
             string(it, "style", "credential"),
@@ -204,6 +212,8 @@ fn member_signatures(e: &Entry, what: &str, digest: &[u8; 32], c: &mut Running) 
         c.items(1);
         let member = sg.get("member").and_then(Value::as_str).unwrap_or("?");
         let parsed = (|| -> Decoded<([u8; 32], [u8; 64])> {
+            exact(sg, SIGNATURE_FIELDS, "signature")?;
+            string(sg, "member", "signature")?;
             Ok((
                 hex_n(field(sg, "public_key", "signature")?, "public_key")?,
                 hex_n(field(sg, "signature", "signature")?, "signature")?,

@@ -4,6 +4,7 @@
 //! once, voting entries only after it, `closed` at most once and last, replacements before it.
 
 use crate::checks::{Check, Step};
+use crate::encoding::{exact, uint};
 use crate::findings::Findings;
 use crate::load::{self, Entry};
 use crate::report::Running;
@@ -30,25 +31,41 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
     }
 }
 
+/// Every entry type (record-format.md §Board) with its fields, `type` included; an entry of
+/// another type, or with another field, is refused. The fields of the objects inside an entry are
+/// checked where each is parsed (the ballot in `ballot.rs`, the opening in `challenged.rs`, the
+/// credential list's items and the signatures in `credentials.rs`).
+pub const ENTRY_FIELDS: &[(&str, &[&str])] = &[
+    ("credential_list", &["type", "credentials", "count", "revoked"]),
+    ("credential_list_signed", &["type", "signatures"]),
+    ("credential_replaced", &["type", "old", "new", "style", "decision", "signatures"]),
+    ("opened", &["type", "timestamp_ms"]),
+    ("ballot", &["type", "ballot", "tracking_code"]),
+    ("challenged", &["type", "ballot", "tracking_code", "opening"]),
+    ("superseded", &["type", "tracking_code", "by"]),
+    ("web_assets", &["type", "assets"]),
+    ("closed", &["type", "timestamp_ms"]),
+];
+
 fn parse_entries(lines: &[&[u8]], c: &mut Running) -> Vec<Entry> {
     let mut out = Vec::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
         c.items(1);
         match load::entry(i, l) {
             Ok(e) => {
-                const KINDS: [&str; 9] = [
-                    "credential_list",
-                    "credential_list_signed",
-                    "credential_replaced",
-                    "opened",
-                    "ballot",
-                    "challenged",
-                    "superseded",
-                    "web_assets",
-                    "closed",
-                ];
-                if !KINDS.contains(&e.kind.as_str()) {
-                    c.fail(format!("entry {i}: unknown type {:?}", e.kind));
+                match ENTRY_FIELDS.iter().find(|(k, _)| *k == e.kind) {
+                    Some((kind, fields)) => {
+                        let what = format!("entry {i} ({kind})");
+                        if let Err(err) = exact(&e.v, fields, &what) {
+                            c.fail(err.0);
+                        }
+                        if matches!(*kind, "opened" | "closed")
+                            && let Err(err) = uint(&e.v, "timestamp_ms", &what)
+                        {
+                            c.fail(err.0);
+                        }
+                    }
+                    None => c.fail(format!("entry {i}: unknown type {:?}", e.kind)),
                 }
                 out.push(e);
             }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::board::{self, Hash, TreeHead};
 use crate::checks::Check;
-use crate::encoding::{Decoded, array, field, hex_n, string, uint};
+use crate::encoding::{Decoded, array, exact, field, hex_n, string, uint};
 use crate::load;
 use crate::report::Running;
 
@@ -31,11 +31,16 @@ fn run(record_json: &str, board_jsonl: &[u8], receipt_json: &str, c: &mut Runnin
     }
 }
 
+/// The fields of a receipt (record-format.md §Tree heads and receipts); any other is refused.
+pub const RECEIPT_FIELDS: &[&str] = &["tracking_code", "index", "entry", "tree_head", "inclusion_proof"];
+
 fn check(record_json: &str, board_jsonl: &[u8], receipt_json: &str) -> Result<(), String> {
     let rec: Value = serde_json::from_str(record_json).map_err(|e| e.to_string())?;
     let ctx = load::context(&rec).map_err(|e| e.0)?;
     let v: Value = serde_json::from_str(receipt_json).map_err(|e| format!("receipt is not JSON: {e}"))?;
-    let head = TreeHead::parse(field(&v, "tree_head", "receipt").map_err(|e| e.0)?).map_err(|e| e.0)?;
+    exact(&v, RECEIPT_FIELDS, "receipt").map_err(|e| e.0)?;
+    let head = TreeHead::parse(field(&v, "tree_head", "receipt").map_err(|e| e.0)?)
+        .map_err(|e| format!("receipt tree_head: {}", e.0))?;
     if head.context != ctx.base_hash || !head.verify(&ctx.board_key) {
         return Err("the receipt's tree head is not signed by this election's board".into());
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::checks::{Check, Step};
 use crate::decryption::Totals;
-use crate::encoding::{Decoded, array, field, point};
+use crate::encoding::{Decoded, array, exact, field, point};
 use crate::findings::{Findings, PostedBallot};
 use crate::load::Context;
 use crate::report::Running;
@@ -21,6 +21,11 @@ pub const CHECK: Check<Step> =
 fn run(f: &mut Findings<'_>, c: &mut Running) {
     f.totals = check_totals(&f.record, &f.ctx, &f.cast, &f.counted, c);
 }
+
+/// The fields of `ContestTotals` (record-format.md §Encrypted totals); any other is refused.
+pub const TOTALS_FIELDS: &[&str] = &["contest_id", "ballots", "totals"];
+/// The fields of a `Ciphertext`.
+pub const CIPHERTEXT_FIELDS: &[&str] = &["alpha", "beta"];
 
 fn check_totals(rec: &Value, ctx: &Context, cast: &[PostedBallot], counted: &[usize], c: &mut Running) -> Totals {
     let m = &ctx.election.manifest;
@@ -49,8 +54,11 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[PostedBallot], counted: &[us
         }
     };
     c.require(totals.len() == m.contests.len(), || "encrypted totals: one per contest expected".into());
-    for ((t, contest), (s, n)) in totals.iter().zip(&m.contests).zip(sums.iter().zip(&counts)) {
+    for (ti, ((t, contest), (s, n))) in totals.iter().zip(&m.contests).zip(sums.iter().zip(&counts)).enumerate() {
         c.items(1);
+        if let Err(e) = exact(t, TOTALS_FIELDS, &format!("record.json encrypted_totals[{ti}]")) {
+            c.fail(e.0);
+        }
         let id = t.get("contest_id").and_then(Value::as_str).unwrap_or("");
         c.require(id == contest.id, || format!("encrypted totals: {id:?} where {:?} was expected", contest.id));
         c.require(t.get("ballots").and_then(Value::as_u64) == Some(*n), || {
@@ -60,16 +68,19 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[PostedBallot], counted: &[us
         c.require(published.len() == s.len(), || format!("contest {:?}: wrong number of totals", contest.id));
         for (j, (p, (a, b))) in published.iter().zip(s).enumerate() {
             let ok = (|| -> Decoded<bool> {
+                exact(p, CIPHERTEXT_FIELDS, "total")?;
                 let pa = point(field(p, "alpha", "total")?, "total")?;
                 let pb = point(field(p, "beta", "total")?, "total")?;
                 Ok(pa.bytes == a.compress().to_bytes() && pb.bytes == b.compress().to_bytes())
             })();
-            c.require(ok == Ok(true), || {
-                format!(
+            match ok {
+                Ok(true) => {}
+                Ok(false) => c.fail(format!(
                     "contest {:?}, selection {j}: encrypted total differs from the sum of the counted ballots",
                     contest.id
-                )
-            });
+                )),
+                Err(e) => c.fail(format!("record.json encrypted_totals[{ti}], selection {j}: {}", e.0)),
+            }
         }
     }
     Totals { totals: sums, ballots: counts }
