@@ -147,6 +147,8 @@ pub struct Outcome {
 }
 
 type Row = Vec<Ciphertext>;
+/// Each member's share list (or `null`) of one list, F order.
+type MemberShares = Vec<(u64, Option<Shares>)>;
 
 fn pt(p: RistrettoPoint, what: &str) -> Result<Point, Failure> {
     if p.is_identity() {
@@ -464,9 +466,9 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         list.iter().flat_map(|r| [r[1].0.p, r[1].1.p]).collect(),
         pointers.iter().flat_map(|r| [r[0].0.p, r[0].1.p, r[1].0.p, r[1].1.p]).collect(),
     ];
-    let per_list = |round: u8, name: &str| -> Result<[Vec<(u64, Option<Shares>)>; 3], Failure> {
+    let per_list = |round: u8, name: &str| -> Result<[MemberShares; 3], Failure> {
         let msgs = decoded(round, array(v, name, "filter transcript"))?;
-        let mut out: [Vec<(u64, Option<Shares>)>; 3] = Default::default();
+        let mut out: [MemberShares; 3] = Default::default();
         let mut order = Vec::new();
         for m in msgs {
             decoded(round, exact(m, &["member", "rows", "list", "pointers"], name))?;
@@ -543,7 +545,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
             None => tests.push((qr, d)),
         }
     }
-    let pet_msgs = |round: u8, name: &str| -> Result<Vec<(u64, Option<Shares>)>, Failure> {
+    let pet_msgs = |round: u8, name: &str| -> Result<MemberShares, Failure> {
         let msgs = decoded(round, array(v, name, "filter transcript"))?;
         let mut out = Vec::new();
         for m in msgs {

@@ -180,11 +180,16 @@ impl Election {
         self.setup.filter.iter().filter_map(|j| self.ceremony.shares.get(*j as usize - 1).cloned()).collect()
     }
 
-    /// Decrypts `ct` to a small integer with the shares of F (tests only: s is recombined).
-    pub fn decrypt(&self, ct: &RawCiphertext, max: u64) -> Option<u64> {
+    /// The plaintext point of `ct`, with the shares of F (tests only: s is recombined).
+    pub fn decrypt_point(&self, ct: &RawCiphertext) -> Option<RistrettoPoint> {
         let lambda = lagrange_at_zero(&self.setup.filter).ok()?;
         let s: Scalar = self.shares().iter().zip(&lambda).map(|(share, l)| l * share.secret()).sum();
-        let m = ct.beta - s * ct.alpha;
+        Some(ct.beta - s * ct.alpha)
+    }
+
+    /// Decrypts `ct` to an integer at most `max` (tests only).
+    pub fn decrypt(&self, ct: &RawCiphertext, max: u64) -> Option<u64> {
+        let m = self.decrypt_point(ct)?;
         let g = mul_base(&Scalar::ONE);
         let mut acc = RistrettoPoint::default();
         for v in 0..=max {
