@@ -7,5 +7,6 @@ pub mod dleq;
 pub mod groups;
 pub mod keys;
 pub mod pet;
+pub mod run;
 pub mod tags;
 pub mod totals;

@@ -4,6 +4,7 @@
 mod differential;
 mod e2e;
 mod filter;
+mod filter_run;
 mod filter_tags;
 mod schemas;
 mod shuffle;

@@ -1,0 +1,85 @@
+//! [`run_filter`]: every member of F and the coordinator in one process, relaying each round's
+//! messages to all (as the server does, §6). For tests and benchmarks.
+
+use rand_core::{CryptoRng, RngCore};
+
+use super::inputs::Inputs;
+use super::messages::{FilterTranscript, TRANSCRIPT_VERSION};
+use super::public::Filtered;
+use super::{RunError, Setup, coordinator, fail, member, round};
+use crate::threshold::KeyShare;
+
+/// What a run gives: the published transcript and the verified outcome (the same for every
+/// member).
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    /// The transcript of the style (§8).
+    pub transcript: FilterTranscript,
+    /// The outcome.
+    pub filtered: Filtered,
+}
+
+/// Runs the filter of one style with the key shares of the members of F (any order; one each).
+pub fn run_filter<R: RngCore + CryptoRng>(
+    setup: &Setup,
+    inputs: &Inputs,
+    shares: &[KeyShare],
+    rng: &mut R,
+) -> Result<RunOutput, RunError> {
+    let mut states = Vec::with_capacity(setup.filter.len());
+    let mut keys = Vec::with_capacity(setup.filter.len());
+    for j in &setup.filter {
+        let share = shares
+            .iter()
+            .find(|s| s.index() == *j)
+            .cloned()
+            .ok_or_else(|| fail(round::KEYS, format!("member {j}"), "no key share"))?;
+        let (state, k) = member::start(setup, inputs, share, rng)?;
+        states.push(state);
+        keys.push(k);
+    }
+    let coordinator = coordinator::start(setup, inputs)?;
+    let (states, views): (Vec<_>, Vec<_>) =
+        states.into_iter().map(|s| s.receive_keys(&keys)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    let (coordinator, shuffles) = coordinator.receive_view(&views, rng)?;
+    let (states, tags): (Vec<_>, Vec<_>) = states
+        .into_iter()
+        .map(|s| s.receive_shuffles(&shuffles, rng))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    let (states, tag_decryptions): (Vec<_>, Vec<_>) =
+        states.into_iter().map(|s| s.receive_tags(&tags, rng)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    let (states, pet): (Vec<_>, Vec<_>) = states
+        .into_iter()
+        .map(|s| s.receive_tag_decryptions(&tag_decryptions, rng))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    let (states, pet_decryptions): (Vec<_>, Vec<_>) =
+        states.into_iter().map(|s| s.receive_pet(&pet, rng)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    let states =
+        states.into_iter().map(|s| s.receive_pet_decryptions(&pet_decryptions)).collect::<Result<Vec<_>, _>>()?;
+    let at = setup.filter.iter().position(|j| *j == setup.coordinator);
+    let own =
+        at.and_then(|i| states.get(i)).ok_or_else(|| fail(round::SELECTION, "coordinator", "not a member of F"))?;
+    let selection = coordinator.select(own, rng)?;
+    let mut outcomes =
+        states.into_iter().map(|s| s.receive_selection(&selection, rng)).collect::<Result<Vec<_>, _>>()?;
+    let filtered = outcomes.pop().ok_or_else(|| fail(round::SELECTION, "members", "F is empty"))?;
+    let transcript = FilterTranscript {
+        version: TRANSCRIPT_VERSION.into(),
+        run: setup.run,
+        style: setup.style.clone(),
+        filter: setup.filter.clone(),
+        coordinator: setup.coordinator,
+        keys,
+        shuffles,
+        tags,
+        tag_decryptions,
+        pet,
+        pet_decryptions,
+        selection,
+    };
+    Ok(RunOutput { transcript, filtered })
+}

@@ -1,0 +1,206 @@
+//! The rows of one style that everyone recomputes from the board (`13-revoting.md` §5): ballot
+//! rows, override rows, dummy rows, list rows, pointer rows and pool rows, with the keys of
+//! their columns.
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+
+use super::{RunError, Setup, fail, round};
+use crate::elgamal::{Ciphertext, PublicKey, RawCiphertext};
+use crate::filter::comparisons::OVERRIDE_BASE;
+use crate::group::{GroupElement, generator_g, generator_h, hash_to_group, small_mul_base};
+
+/// The tag base's hash prefix (§2).
+pub const TAG_BASE_LABEL: &[u8] = b"dobush/v2/tag-base";
+
+/// A `ballot` entry of the style: its board index and its ciphertexts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BallotInput {
+    /// The board index i (≥ 1).
+    pub index: u64,
+    /// `cred = Enc_K(X)`.
+    pub cred: Ciphertext,
+    /// `tbase = Enc_K(TB(X))`.
+    pub tbase: Ciphertext,
+    /// The ballot's k vote ciphertexts, in ballot order.
+    pub votes: Vec<Ciphertext>,
+}
+
+/// A valid `override` entry of the style.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverrideInput {
+    /// The board index i (≥ 1).
+    pub index: u64,
+    /// `cred`.
+    pub cred: Ciphertext,
+    /// `tbase`.
+    pub tbase: Ciphertext,
+}
+
+/// A valid `credential_replaced` entry of the style.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplacementInput {
+    /// The board index i_P (≥ 1).
+    pub index: u64,
+    /// `new` = X_new, in the clear.
+    pub new: GroupElement,
+    /// `old_tbase = Enc_K(TB(X_old))`.
+    pub old_tbase: Ciphertext,
+}
+
+/// What the board gives the filter of one style, in board order (list order for `list`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// The `ballot` entries.
+    pub ballots: Vec<BallotInput>,
+    /// The valid `override` entries.
+    pub overrides: Vec<OverrideInput>,
+    /// The frozen list's credentials of the style.
+    pub list: Vec<GroupElement>,
+    /// The valid `credential_replaced` entries.
+    pub replacements: Vec<ReplacementInput>,
+}
+
+/// `TB(X) = hash_to_group("dobush/v2/tag-base" ‖ base_hash ‖ enc(X))` (§2).
+pub fn tag_base(base_hash: &[u8; 32], x: &GroupElement) -> RistrettoPoint {
+    let mut input = Vec::with_capacity(TAG_BASE_LABEL.len() + 64);
+    input.extend_from_slice(TAG_BASE_LABEL);
+    input.extend_from_slice(base_hash);
+    input.extend_from_slice(x.as_bytes());
+    hash_to_group(&input)
+}
+
+fn valid(raw: RawCiphertext, what: &str) -> Result<Ciphertext, RunError> {
+    raw.validate().map_err(|_| fail(round::SHUFFLES, what, "a recomputed ciphertext is the identity"))
+}
+
+/// `Triv_K(P) = (G, P + K)`.
+pub fn trivial(k: &PublicKey, p: RistrettoPoint) -> Result<Ciphertext, RunError> {
+    valid(RawCiphertext { alpha: generator_g(), beta: p + k.point() }, "a trivial ciphertext")
+}
+
+/// `(G, ord·G + H)`: the I column of an input row or pointer row.
+pub fn ordinal(ord: u64) -> Result<Ciphertext, RunError> {
+    valid(RawCiphertext { alpha: generator_g(), beta: small_mul_base(ord) + generator_h() }, "an ordinal")
+}
+
+/// `H` as a column key.
+pub fn h_key() -> Result<PublicKey, RunError> {
+    GroupElement::from_point(generator_h())
+        .map(PublicKey)
+        .map_err(|_| fail(round::SHUFFLES, "keys", "H is the identity"))
+}
+
+/// The rows everyone recomputes, before anything is shuffled.
+#[derive(Clone, Debug)]
+pub struct Recomputed {
+    /// Ballot rows, then override rows: `[X, V, I, W, votes…]` (no dummies yet).
+    pub real: Vec<Vec<Ciphertext>>,
+    /// The ordinal of each real row.
+    pub ords: Vec<u64>,
+    /// List rows `[Triv_K(X), Triv_K(TB(X))]`: the list, then each replacement's `new`.
+    pub list: Vec<Vec<Ciphertext>>,
+    /// Pointer rows `[Triv_K(TB(new)), old_tbase, (G, i_P·G + H)]`.
+    pub pointers: Vec<Vec<Ciphertext>>,
+    /// The ordinal (board index) of each pointer row.
+    pub pointer_ords: Vec<u64>,
+    /// M_s: ballots and overrides of the style, plus 1.
+    pub m_s: u64,
+    /// The row width 4 + k.
+    pub width: usize,
+    /// Column keys of the rows: `[K, K, H, K, K × k]`.
+    pub row_keys: Vec<PublicKey>,
+    /// Column keys of list and pool rows: `[K, K]`.
+    pub pair_keys: Vec<PublicKey>,
+    /// Column keys of pointer rows: `[K, K, H]`.
+    pub pointer_keys: Vec<PublicKey>,
+}
+
+fn check_indices<'a>(indices: impl Iterator<Item = &'a u64>, what: &str) -> Result<(), RunError> {
+    let mut last = 0;
+    for &i in indices {
+        if i <= last || i >= OVERRIDE_BASE {
+            return Err(fail(round::SHUFFLES, what, format!("board index {i} is not ascending in 1 … 2³¹ − 1")));
+        }
+        last = i;
+    }
+    Ok(())
+}
+
+impl Recomputed {
+    /// Recomputes the rows of §5 from the board's entries.
+    pub fn new(setup: &Setup, inputs: &Inputs) -> Result<Self, RunError> {
+        let k = &setup.election_key;
+        check_indices(inputs.ballots.iter().map(|b| &b.index), "ballots")?;
+        check_indices(inputs.overrides.iter().map(|o| &o.index), "overrides")?;
+        check_indices(inputs.replacements.iter().map(|r| &r.index), "replacements")?;
+        let m_s = (inputs.ballots.len() + inputs.overrides.len()) as u64 + 1;
+        let zero = trivial(k, RistrettoPoint::default())?;
+        let mut real = Vec::with_capacity(inputs.ballots.len() + inputs.overrides.len());
+        let mut ords = Vec::with_capacity(real.capacity());
+        for b in &inputs.ballots {
+            if b.votes.len() != setup.selections {
+                return Err(fail(
+                    round::SHUFFLES,
+                    format!("ballot {}", b.index),
+                    format!("{} votes, the style has {}", b.votes.len(), setup.selections),
+                ));
+            }
+            let mut row = vec![b.cred, b.tbase, ordinal(b.index)?, trivial(k, generator_g())?];
+            row.extend_from_slice(&b.votes);
+            real.push(row);
+            ords.push(b.index);
+        }
+        let weight = trivial(k, Scalar::from(m_s) * generator_g())?;
+        for o in &inputs.overrides {
+            let ord = OVERRIDE_BASE + o.index;
+            let mut row = vec![o.cred, o.tbase, ordinal(ord)?, weight];
+            row.resize(4 + setup.selections, zero);
+            real.push(row);
+            ords.push(ord);
+        }
+        let credential = |x: &GroupElement| -> Result<Vec<Ciphertext>, RunError> {
+            Ok(vec![trivial(k, *x.point())?, trivial(k, tag_base(&setup.base_hash, x))?])
+        };
+        let mut list = Vec::with_capacity(inputs.list.len() + inputs.replacements.len());
+        for x in inputs.list.iter().chain(inputs.replacements.iter().map(|r| &r.new)) {
+            list.push(credential(x)?);
+        }
+        let mut pointers = Vec::with_capacity(inputs.replacements.len());
+        for r in &inputs.replacements {
+            pointers.push(vec![trivial(k, tag_base(&setup.base_hash, &r.new))?, r.old_tbase, ordinal(r.index)?]);
+        }
+        let h = h_key()?;
+        let mut row_keys = vec![*k, *k, h, *k];
+        row_keys.resize(4 + setup.selections, *k);
+        Ok(Self {
+            real,
+            ords,
+            list,
+            pointers,
+            pointer_ords: inputs.replacements.iter().map(|r| r.index).collect(),
+            m_s,
+            width: 4 + setup.selections,
+            row_keys,
+            pair_keys: vec![*k, *k],
+            pointer_keys: vec![*k, *k, h],
+        })
+    }
+
+    /// The pool rows (§5): the (X, V) columns of every real row, each repeated `copies` times.
+    pub fn pool(&self, copies: usize) -> Vec<Vec<Ciphertext>> {
+        self.real
+            .iter()
+            .flat_map(|r| std::iter::repeat_n(r.iter().take(2).copied().collect::<Vec<_>>(), copies))
+            .collect()
+    }
+
+    /// A dummy row `[X_d, V_d, (G, H), Triv_K(0), Triv_K(0) × k]` from a pool row (§5).
+    pub fn dummy(&self, k: &PublicKey, pair: &[Ciphertext]) -> Result<Vec<Ciphertext>, RunError> {
+        let zero = trivial(k, RistrettoPoint::default())?;
+        let mut row = pair.to_vec();
+        row.push(ordinal(0)?);
+        row.resize(self.width, zero);
+        Ok(row)
+    }
+}

@@ -1,0 +1,227 @@
+//! A member of F (`13-revoting.md` §6): the rounds as typestates. Each state can only be left
+//! by verifying the round every member (or the coordinator) published, and only then does it
+//! give the member's next message, so no member contributes to round r + 1 before round r is
+//! verified. The member's secrets (its share of s, its filter key shares) live in the states
+//! until round 9 and are zeroized when the last state that needs them is dropped.
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use rand_core::{CryptoRng, RngCore};
+use zeroize::Zeroizing;
+
+use super::inputs::Inputs;
+use super::messages::{Batch, PetShares, PrivateShares, Round5, Round10, TagShares};
+use super::public::{Filtered, Public, TAG_LISTS, publish};
+use super::{RunError, Setup, fail, round};
+use crate::filter::dleq::Purpose;
+use crate::filter::keys::{FilterSecrets, KeyPurpose, MemberKeys, generate};
+use crate::filter::tags::{ShareBatch, ShareError, blinding_shares, decryption_shares};
+use crate::group::mul_base;
+use crate::threshold::KeyShare;
+
+const TAG_PURPOSES: [Purpose; 3] = [Purpose::TagRows, Purpose::TagList, Purpose::TagPointers];
+const TAG_DECRYPT_PURPOSES: [Purpose; 3] =
+    [Purpose::TagDecryptRows, Purpose::TagDecryptList, Purpose::TagDecryptPointers];
+
+/// One share batch per list that has rows (§7.6), as published.
+fn per_list<T>(
+    round: u8,
+    j: u32,
+    lists: &[Vec<T>; 3],
+    mut make: impl FnMut(usize, &[T]) -> Result<ShareBatch, ShareError>,
+) -> Result<TagShares, RunError> {
+    let mut out: [Option<Batch>; 3] = Default::default();
+    for (l, items) in lists.iter().enumerate() {
+        if items.is_empty() {
+            continue;
+        }
+        let b = make(l, items).map_err(|e| fail(round, format!("member {j}, {}", TAG_LISTS[l]), e))?;
+        out[l] = Some(publish(round, j, TAG_LISTS[l], &b)?);
+    }
+    let [rows, list, pointers] = out;
+    let rows = rows.ok_or_else(|| fail(round, format!("member {j}"), "no rows"))?;
+    Ok(TagShares { member: j, rows, list, pointers })
+}
+
+struct Inner {
+    public: Public,
+    secrets: FilterSecrets,
+    share: KeyShare,
+}
+
+impl Inner {
+    fn member(&self) -> u32 {
+        self.share.index()
+    }
+}
+
+/// Round 0 sent; waiting for every member's keys.
+pub struct AwaitingKeys(Inner);
+/// Round 1 sent to the coordinator; waiting for the coordinator's round 5.
+pub struct AwaitingShuffles(Inner);
+/// Round 6 sent; waiting for every member's tag shares.
+pub struct AwaitingTags(Inner);
+/// Round 7 sent; waiting for every member's tag decryption shares.
+pub struct AwaitingTagDecryptions(Inner);
+/// Round 8 sent; waiting for every member's PET shares.
+pub struct AwaitingPet(Inner);
+/// Round 9 sent; waiting for every member's PET decryption shares.
+pub struct AwaitingPetDecryptions(Inner);
+/// Every share round verified (secrets dropped); waiting for the coordinator's round 10.
+pub struct AwaitingSelection(Public);
+
+/// Member `share.index()` starts the run: recomputes the inputs, checks F, and draws and proves
+/// its key shares (round 0).
+pub fn start<R: RngCore + CryptoRng>(
+    setup: &Setup,
+    inputs: &Inputs,
+    share: KeyShare,
+    rng: &mut R,
+) -> Result<(AwaitingKeys, MemberKeys), RunError> {
+    let public = Public::new(setup.clone(), inputs)?;
+    let j = share.index();
+    let (secrets, keys) = generate(&setup.context, setup.run, public.quorum(), j, rng)
+        .map_err(|e| fail(round::KEYS, format!("member {j}"), e))?;
+    Ok((AwaitingKeys(Inner { public, secrets, share }), keys))
+}
+
+impl AwaitingKeys {
+    /// Verifies round 0 (its own keys among them, unchanged) and makes round 1: the pre-scaled
+    /// partial decryptions of the X columns and of the replacements' old tag bases, for the
+    /// coordinator alone (§7.2).
+    pub fn receive_keys(mut self, keys: &[MemberKeys]) -> Result<(AwaitingShuffles, PrivateShares), RunError> {
+        let j = self.0.member();
+        self.0.public.receive_keys(keys)?;
+        let mine = keys.iter().find(|k| k.member == j);
+        for p in KeyPurpose::ALL {
+            if mine.map(|k| *k.key(p).key.point()) != Some(mul_base(self.0.secrets.secret(p))) {
+                return Err(fail(round::KEYS, format!("member {j}"), "its own key share was altered"));
+            }
+        }
+        let lambda =
+            self.0.public.quorum().lagrange(j).ok_or_else(|| fail(round::VIEW, format!("member {j}"), "not in F"))?;
+        let scaled = Zeroizing::new(lambda * self.0.share.secret());
+        let rec = self.0.public.recomputed();
+        let alpha = |row: &Vec<crate::elgamal::Ciphertext>, col: usize| -> RistrettoPoint {
+            row.get(col).map_or(RistrettoPoint::default(), |c| *scaled * c.alpha.point())
+        };
+        let view = PrivateShares {
+            member: j,
+            credentials: rec.real.iter().map(|r| alpha(r, 0)).collect(),
+            old_tag_bases: rec.pointers.iter().map(|r| alpha(r, 1)).collect(),
+        };
+        Ok((AwaitingShuffles(self.0), view))
+    }
+}
+
+impl AwaitingShuffles {
+    /// Verifies round 5 and makes round 6: tag shares of every list (§7.6).
+    pub fn receive_shuffles<R: RngCore + CryptoRng>(
+        mut self,
+        msg: &Round5,
+        rng: &mut R,
+    ) -> Result<(AwaitingTags, TagShares), RunError> {
+        self.0.public.receive_shuffles(msg, rng)?;
+        let j = self.0.member();
+        let inputs = self.0.public.tag_inputs();
+        let (public, secrets) = (&self.0.public, &self.0.secrets);
+        let msg = per_list(round::TAGS, j, &inputs, |l, cts| {
+            blinding_shares(public.run_context(), TAG_PURPOSES[l], secrets, KeyPurpose::Tag, cts, &mut *rng)
+        })?;
+        Ok((AwaitingTags(self.0), msg))
+    }
+}
+
+impl AwaitingTags {
+    /// Verifies round 6 and makes round 7: pre-scaled decryption shares of the combined tag
+    /// ciphertexts (§7.6).
+    pub fn receive_tags<R: RngCore + CryptoRng>(
+        mut self,
+        all: &[TagShares],
+        rng: &mut R,
+    ) -> Result<(AwaitingTagDecryptions, TagShares), RunError> {
+        self.0.public.receive_tags(all)?;
+        let j = self.0.member();
+        let alphas = self.0.public.tag_alphas();
+        let (public, share) = (&self.0.public, &self.0.share);
+        let msg = per_list(round::TAG_DECRYPTIONS, j, &alphas, |l, a| {
+            decryption_shares(public.run_context(), TAG_DECRYPT_PURPOSES[l], public.quorum(), share, a, &mut *rng)
+        })?;
+        Ok((AwaitingTagDecryptions(self.0), msg))
+    }
+}
+
+impl AwaitingTagDecryptions {
+    /// Verifies round 7 (tags, groups) and makes round 8: PET blinding shares (§7.8).
+    pub fn receive_tag_decryptions<R: RngCore + CryptoRng>(
+        mut self,
+        all: &[TagShares],
+        rng: &mut R,
+    ) -> Result<(AwaitingPet, PetShares), RunError> {
+        self.0.public.receive_tag_decryptions(all)?;
+        let j = self.0.member();
+        let deltas = self.0.public.pet_inputs();
+        let shares = if deltas.is_empty() {
+            None
+        } else {
+            let b = blinding_shares(
+                self.0.public.run_context(),
+                Purpose::Pet,
+                &self.0.secrets,
+                KeyPurpose::Pet,
+                &deltas,
+                rng,
+            )
+            .map_err(|e| fail(round::PET, format!("member {j}"), e))?;
+            Some(publish(round::PET, j, "PET", &b)?)
+        };
+        Ok((AwaitingPet(self.0), PetShares { member: j, shares }))
+    }
+}
+
+impl AwaitingPet {
+    /// Verifies round 8 and makes round 9: decryption shares of the blinded differences.
+    pub fn receive_pet<R: RngCore + CryptoRng>(
+        mut self,
+        all: &[PetShares],
+        rng: &mut R,
+    ) -> Result<(AwaitingPetDecryptions, PetShares), RunError> {
+        self.0.public.receive_pet(all)?;
+        let j = self.0.member();
+        let alphas = self.0.public.pet_alphas();
+        let shares = if alphas.is_empty() {
+            None
+        } else {
+            let b = decryption_shares(
+                self.0.public.run_context(),
+                Purpose::PetDecrypt,
+                self.0.public.quorum(),
+                &self.0.share,
+                &alphas,
+                rng,
+            )
+            .map_err(|e| fail(round::PET_DECRYPTIONS, format!("member {j}"), e))?;
+            Some(publish(round::PET_DECRYPTIONS, j, "PET decryption", &b)?)
+        };
+        Ok((AwaitingPetDecryptions(self.0), PetShares { member: j, shares }))
+    }
+}
+
+impl AwaitingPetDecryptions {
+    /// Verifies round 9; the member's secrets are dropped (and zeroized) here.
+    pub fn receive_pet_decryptions(mut self, all: &[PetShares]) -> Result<AwaitingSelection, RunError> {
+        self.0.public.receive_pet_decryptions(all)?;
+        Ok(AwaitingSelection(self.0.public))
+    }
+}
+
+impl AwaitingSelection {
+    /// The verified public state (the coordinator selects from it).
+    pub fn public(&self) -> &Public {
+        &self.0
+    }
+
+    /// Verifies round 10 and returns the style's outcome.
+    pub fn receive_selection<R: RngCore + CryptoRng>(self, msg: &Round10, rng: &mut R) -> Result<Filtered, RunError> {
+        self.0.receive_selection(msg, rng)
+    }
+}

@@ -1,0 +1,177 @@
+//! The round messages of the filter and the published transcript of one style
+//! (`13-revoting.md` §6, §8; `docs/record-format.md` §Filter transcript). Nothing recomputable
+//! is published: not the input rows, tags, groups, commitments C or totals.
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use serde::{Deserialize, Serialize};
+
+use crate::filter::comparisons::{Comparison, RangeProof, proofs_hex};
+use crate::filter::dleq::BatchedDleqProof;
+use crate::filter::keys::MemberKeys;
+use crate::filter::tags::ShareBatch;
+use crate::group::{GroupElement, scalar_hex};
+use crate::shuffle::{Rows, ShuffleProof};
+
+/// The version string of a filter transcript file.
+pub const TRANSCRIPT_VERSION: &str = "dobush-filter/1";
+
+/// A shuffled list with its proof (12-shuffle.md §Serialized form).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shuffled {
+    /// The output rows.
+    pub output: Rows,
+    /// The proof that they are a shuffle of the recomputed input rows.
+    pub proof: ShuffleProof,
+}
+
+/// Round 5 (§7.5), the coordinator's: the pool Π, the dummies, and the other shuffles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Round5 {
+    /// K_s = m* − 1: how many copies of each real row the pool holds. Checked against the
+    /// cover of the groups once they are public (§9.1).
+    pub copies: u64,
+    /// Π with its proof; `None` when the pool is empty (K_s = 0).
+    pub pool: Option<Shuffled>,
+    /// The positions in Π of the copies used as dummies, ascending.
+    pub dummies: Vec<u64>,
+    /// The shuffled rows: real rows, then the dummies.
+    pub rows: Shuffled,
+    /// The shuffled list rows; `None` without list rows.
+    pub list: Option<Shuffled>,
+    /// The shuffled pointer rows; `None` without replacements.
+    pub pointers: Option<Shuffled>,
+}
+
+/// One member's shares of one list with its batched proof (§7.6, §9.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    /// `Q_i`, in the order of the bases.
+    pub images: Vec<GroupElement>,
+    /// The batched Chaum–Pedersen proof.
+    pub proof: BatchedDleqProof,
+}
+
+impl Batch {
+    /// From a share batch; `None` if an image is the identity (rule E1; probability about 1/ℓ).
+    pub fn from_shares(b: &ShareBatch) -> Option<Self> {
+        let images = b.images.iter().map(|p| GroupElement::from_point(*p).ok()).collect::<Option<Vec<_>>>()?;
+        Some(Self { images, proof: b.proof.clone() })
+    }
+
+    /// As a share batch of member `member`.
+    pub fn to_shares(&self, member: u32) -> ShareBatch {
+        ShareBatch { member, images: self.images.iter().map(|g| *g.point()).collect(), proof: self.proof.clone() }
+    }
+}
+
+/// Rounds 6 and 7 (§7.6): a member's tag shares (round 6) or tag decryption shares (round 7)
+/// of the rows, the list rows and the pointer rows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagShares {
+    /// The member j.
+    pub member: u32,
+    /// Of the shuffled rows.
+    pub rows: Batch,
+    /// Of the shuffled list rows (`None` without list rows).
+    pub list: Option<Batch>,
+    /// Of the shuffled pointer rows (`None` without pointer rows).
+    pub pointers: Option<Batch>,
+}
+
+/// Rounds 8 and 9 (§7.8): a member's PET blinding shares or decryption shares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PetShares {
+    /// The member j.
+    pub member: u32,
+    /// The shares; `None` when no test is blinded.
+    pub shares: Option<Batch>,
+}
+
+/// A dummy of a `none` group shown by its blinding: `P = ρ·H` (§7.9).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revealed {
+    /// Its position among the shuffled rows.
+    pub row: u64,
+    /// ρ.
+    #[serde(with = "scalar_hex")]
+    pub rho: Scalar,
+}
+
+/// The comparisons of §7.10 with their chunk proofs and the revealed dummies.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionProofs {
+    /// The comparisons in canonical order.
+    pub comparisons: Vec<Comparison>,
+    /// One aggregated range proof per chunk of 64.
+    #[serde(with = "proofs_hex")]
+    pub proofs: Vec<RangeProof>,
+    /// The revealed dummies.
+    pub revealed: Vec<Revealed>,
+}
+
+/// Round 10 (§7.9), the coordinator's: the selection.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Round10 {
+    /// For each chain with at least two pointers (chains by root tag ascending), its pointers in
+    /// increasing board index (§7.7).
+    pub orders: Vec<Vec<u64>>,
+    /// The kept row of each group (groups by root tag ascending), or `None`.
+    pub kept: Vec<Option<u64>>,
+    /// The comparisons and their proofs.
+    pub selection: SelectionProofs,
+    /// counted_s (TL-3).
+    pub counted: u64,
+    /// overridden_s (TL-3).
+    pub overridden: u64,
+}
+
+/// Round 1 (§7.2): member j's pre-scaled partial decryptions `λ_j·s_j·α` for the coordinator
+/// alone, never published and carrying no proof (evidence to nobody).
+#[derive(Clone, Debug)]
+pub struct PrivateShares {
+    /// The member j.
+    pub member: u32,
+    /// Of the X column of every real row.
+    pub credentials: Vec<RistrettoPoint>,
+    /// Of every replacement's `old_tbase`.
+    pub old_tag_bases: Vec<RistrettoPoint>,
+}
+
+/// The published filter transcript of one style (§8): `filter/<style index>.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterTranscript {
+    /// [`TRANSCRIPT_VERSION`].
+    pub version: String,
+    /// The run.
+    pub run: u64,
+    /// The style id.
+    pub style: String,
+    /// F, ascending.
+    pub filter: Vec<u32>,
+    /// The coordinator.
+    pub coordinator: u32,
+    /// Round 0: every member's keys, F order.
+    pub keys: Vec<MemberKeys>,
+    /// Round 5.
+    pub shuffles: Round5,
+    /// Round 6, F order.
+    pub tags: Vec<TagShares>,
+    /// Round 7, F order.
+    pub tag_decryptions: Vec<TagShares>,
+    /// Round 8, F order.
+    pub pet: Vec<PetShares>,
+    /// Round 9, F order.
+    pub pet_decryptions: Vec<PetShares>,
+    /// Round 10.
+    pub selection: Round10,
+}

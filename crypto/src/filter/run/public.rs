@@ -1,0 +1,625 @@
+//! What everyone checks, round by round (`13-revoting.md` §7, §8): the members before each of
+//! their rounds, the server before it posts `filtered`, and [`verify_transcript`] on a
+//! published transcript. Each step consumes the previous one's results, so the methods are
+//! crate-private and called in round order by [`super::member`] and [`verify_transcript`].
+
+use std::collections::{BTreeSet, HashMap};
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use rand_core::{CryptoRng, RngCore};
+
+use super::inputs::{Inputs, Recomputed};
+use super::messages::{Batch, FilterTranscript, PetShares, Round5, Round10, Shuffled, TRANSCRIPT_VERSION, TagShares};
+use super::{RunError, Setup, fail, round};
+use crate::elgamal::{Ciphertext, RawCiphertext};
+use crate::filter::comparisons::{
+    ChainPointers, Commitments, Group, GroupRow, Interval, Layout, SelectionContext, check_order, verify_comparisons,
+};
+use crate::filter::cover::check_cover;
+use crate::filter::dleq::{Purpose, RunContext};
+use crate::filter::groups::{Groups, Pointer, groups, validity};
+use crate::filter::keys::{FilterKeys, KeyPurpose, MemberKeys, Quorum};
+use crate::filter::pet::{self, Test, classify, difference};
+use crate::filter::tags::{
+    ShareBatch, combine_blinding, combine_decryption, scaled_verification_key, verify_blinding_shares,
+    verify_decryption_shares,
+};
+use crate::filter::totals::weight_total;
+use crate::group::GroupElement;
+use crate::proofs::DirectCheck;
+use crate::shuffle::{Rows, ShuffleStatement, verify_shuffle};
+
+/// The three lists that get tags, in the order of §7.6.
+pub const TAG_LISTS: [&str; 3] = ["rows", "list", "pointers"];
+const TAG_PURPOSES: [Purpose; 3] = [Purpose::TagRows, Purpose::TagList, Purpose::TagPointers];
+const TAG_DECRYPT_PURPOSES: [Purpose; 3] =
+    [Purpose::TagDecryptRows, Purpose::TagDecryptList, Purpose::TagDecryptPointers];
+
+/// The outcome of one style's filter, once every round is verified.
+#[derive(Clone, Debug)]
+pub struct Filtered {
+    /// The kept rows, groups by root tag ascending: `[X, V, I, W, votes…]`.
+    pub kept_rows: Vec<Vec<Ciphertext>>,
+    /// TL-2: `N_s`, to be decrypted as one more total (§7.11).
+    pub weight_total: RawCiphertext,
+    /// M_s.
+    pub m_s: u64,
+    /// counted_s.
+    pub counted: u64,
+    /// overridden_s.
+    pub overridden: u64,
+    /// The number of groups (chains with a row).
+    pub groups: usize,
+    /// Shuffled rows dropped as `unlisted`.
+    pub unlisted: Vec<usize>,
+    /// Shuffled rows dropped as `unrooted`.
+    pub unrooted: Vec<usize>,
+    /// Shuffled rows dropped by a PET (`credential_mismatch`).
+    pub mismatched: Vec<usize>,
+    /// The sizes of the exception groups (more than c rows).
+    pub exceptions: Vec<usize>,
+    /// Forks: pointers sharing one old tag (a finding).
+    pub forks: Vec<Vec<usize>>,
+}
+
+/// The public state of one style's filter, filled round by round.
+#[derive(Clone, Debug)]
+pub struct Public {
+    setup: Setup,
+    quorum: Quorum,
+    rec: Recomputed,
+    keys: Option<FilterKeys>,
+    scaled: Vec<GroupElement>,
+    round5: Option<Round5>,
+    rows: Vec<Vec<Ciphertext>>,
+    list: Vec<Vec<Ciphertext>>,
+    pointers: Vec<Vec<Ciphertext>>,
+    blinded_tags: [Vec<RawCiphertext>; 3],
+    row_tags: Vec<RistrettoPoint>,
+    list_tags: Vec<RistrettoPoint>,
+    pointer_tags: Vec<Pointer>,
+    groups: Option<Groups>,
+    tests: Vec<(usize, RawCiphertext)>,
+    blinded_tests: Vec<RawCiphertext>,
+    mismatched: BTreeSet<usize>,
+}
+
+fn members<T>(quorum: &Quorum, round: u8, msgs: &[T], member: impl Fn(&T) -> u32) -> Result<(), RunError> {
+    let got: Vec<u32> = msgs.iter().map(member).collect();
+    if got != quorum.members() {
+        return Err(fail(
+            round,
+            "members",
+            format!("messages of {got:?}, F is {:?} (one each, ascending)", quorum.members()),
+        ));
+    }
+    Ok(())
+}
+
+fn raw_column(rows: &[Vec<Ciphertext>], col: usize) -> Vec<RawCiphertext> {
+    rows.iter().filter_map(|r| r.get(col)).map(Ciphertext::raw).collect()
+}
+
+impl Public {
+    /// Recomputes the style's rows and checks F (§6).
+    pub fn new(setup: Setup, inputs: &Inputs) -> Result<Self, RunError> {
+        let quorum = Quorum::new(&setup.params, &setup.filter).map_err(|e| fail(round::KEYS, "filter quorum", e))?;
+        if !setup.filter.contains(&setup.coordinator) {
+            return Err(fail(round::KEYS, "coordinator", "the coordinator is not a member of F"));
+        }
+        if setup.verification_keys.len() != setup.params.n() as usize {
+            return Err(fail(round::KEYS, "verification keys", "one per key-holder is needed"));
+        }
+        let scaled = setup
+            .filter
+            .iter()
+            .map(|j| {
+                j.checked_sub(1)
+                    .and_then(|i| setup.verification_keys.get(i as usize))
+                    .and_then(|vk| scaled_verification_key(&quorum, *j, vk))
+                    .ok_or_else(|| fail(round::KEYS, format!("member {j}"), "no scaled verification key"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let rec = Recomputed::new(&setup, inputs)?;
+        if rec.real.is_empty() {
+            return Err(fail(round::SHUFFLES, "rows", "a style with no ballot and no override has no filter"));
+        }
+        Ok(Self {
+            setup,
+            quorum,
+            rec,
+            keys: None,
+            scaled,
+            round5: None,
+            rows: Vec::new(),
+            list: Vec::new(),
+            pointers: Vec::new(),
+            blinded_tags: [Vec::new(), Vec::new(), Vec::new()],
+            row_tags: Vec::new(),
+            list_tags: Vec::new(),
+            pointer_tags: Vec::new(),
+            groups: None,
+            tests: Vec::new(),
+            blinded_tests: Vec::new(),
+            mismatched: BTreeSet::new(),
+        })
+    }
+
+    /// The parameters.
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
+    /// F.
+    pub fn quorum(&self) -> &Quorum {
+        &self.quorum
+    }
+
+    /// The recomputed rows.
+    pub fn recomputed(&self) -> &Recomputed {
+        &self.rec
+    }
+
+    pub(crate) fn run_context(&self) -> RunContext<'_> {
+        RunContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style }
+    }
+
+    fn keys_or(&self, round: u8) -> Result<&FilterKeys, RunError> {
+        self.keys.as_ref().ok_or_else(|| fail(round, "keys", "round 0 is not verified"))
+    }
+
+    fn scaled_vk(&self, round: u8, member: u32) -> Result<&GroupElement, RunError> {
+        self.setup
+            .filter
+            .iter()
+            .position(|j| *j == member)
+            .and_then(|i| self.scaled.get(i))
+            .ok_or_else(|| fail(round, format!("member {member}"), "not in F"))
+    }
+
+    /// Round 0 (§7.1): one key set per member, F order, every proof, no combined identity.
+    pub(crate) fn receive_keys(&mut self, keys: &[MemberKeys]) -> Result<(), RunError> {
+        members(&self.quorum, round::KEYS, keys, |k| k.member)?;
+        let combined = FilterKeys::combine(&self.setup.context, self.setup.run, &self.quorum, keys)
+            .map_err(|e| fail(round::KEYS, "keys", e))?;
+        self.keys = Some(combined);
+        Ok(())
+    }
+
+    fn check_shuffle<R: RngCore + CryptoRng>(
+        &self,
+        name: &str,
+        keys: &[crate::elgamal::PublicKey],
+        input: Vec<Vec<Ciphertext>>,
+        s: &Shuffled,
+        rng: &mut R,
+    ) -> Result<(), RunError> {
+        let at = format!("{name} shuffle");
+        let input = Rows::from_rows(input).map_err(|e| fail(round::SHUFFLES, at.as_str(), e))?;
+        let purpose = self.setup.shuffle_purpose(name);
+        let st = ShuffleStatement {
+            context: &self.setup.context,
+            purpose: &purpose,
+            keys,
+            input: &input,
+            output: &s.output,
+        };
+        verify_shuffle(rng, &st, &s.proof).map_err(|e| fail(round::SHUFFLES, at, e))
+    }
+
+    fn optional_shuffle<R: RngCore + CryptoRng>(
+        &self,
+        name: &str,
+        keys: &[crate::elgamal::PublicKey],
+        input: Vec<Vec<Ciphertext>>,
+        s: Option<&Shuffled>,
+        rng: &mut R,
+    ) -> Result<Vec<Vec<Ciphertext>>, RunError> {
+        match (s, input.is_empty()) {
+            (None, true) => Ok(Vec::new()),
+            (Some(s), false) => {
+                self.check_shuffle(name, keys, input, s, rng)?;
+                Ok(s.output.to_vecs())
+            }
+            (Some(_), true) => Err(fail(round::SHUFFLES, format!("{name} shuffle"), "a shuffle of no rows")),
+            (None, false) => Err(fail(round::SHUFFLES, format!("{name} shuffle"), "missing")),
+        }
+    }
+
+    /// Round 5 (§7.5): the pool Π, the dummies as copies in Π, the rows, list and pointer
+    /// shuffles of the recomputed inputs.
+    pub(crate) fn receive_shuffles<R: RngCore + CryptoRng>(
+        &mut self,
+        msg: &Round5,
+        rng: &mut R,
+    ) -> Result<(), RunError> {
+        self.keys_or(round::SHUFFLES)?;
+        if msg.copies >= self.setup.row_limit {
+            return Err(fail(round::SHUFFLES, "pool", format!("{} copies, at most c − 1 are possible", msg.copies)));
+        }
+        let copies = usize::try_from(msg.copies).map_err(|_| fail(round::SHUFFLES, "pool", "too many copies"))?;
+        let pool_in = self.rec.pool(copies);
+        let pool = self.optional_shuffle("pool", &self.rec.pair_keys, pool_in, msg.pool.as_ref(), rng)?;
+        let mut rows_in = self.rec.real.clone();
+        let mut last = None;
+        for (i, d) in msg.dummies.iter().enumerate() {
+            let at = format!("dummy {i}");
+            if last.is_some_and(|l| l >= *d) {
+                return Err(fail(round::SHUFFLES, at, "dummy positions must be ascending and distinct"));
+            }
+            last = Some(*d);
+            let pair = usize::try_from(*d)
+                .ok()
+                .and_then(|d| pool.get(d))
+                .ok_or_else(|| fail(round::SHUFFLES, at.as_str(), format!("position {d} is not in the pool")))?;
+            rows_in.push(self.rec.dummy(&self.setup.election_key, pair)?);
+        }
+        self.check_shuffle("rows", &self.rec.row_keys, rows_in, &msg.rows, rng)?;
+        self.rows = msg.rows.output.to_vecs();
+        self.list =
+            self.optional_shuffle("list", &self.rec.pair_keys, self.rec.list.clone(), msg.list.as_ref(), rng)?;
+        self.pointers = self.optional_shuffle(
+            "pointers",
+            &self.rec.pointer_keys,
+            self.rec.pointers.clone(),
+            msg.pointers.as_ref(),
+            rng,
+        )?;
+        self.round5 = Some(msg.clone());
+        Ok(())
+    }
+
+    /// The ciphertexts that get tag shares (§7.6): the rows' V, the list rows' V, and each
+    /// pointer row's new then old column.
+    pub(crate) fn tag_inputs(&self) -> [Vec<RawCiphertext>; 3] {
+        let pointers = self.pointers.iter().flat_map(|r| r.iter().take(2).map(Ciphertext::raw)).collect();
+        [raw_column(&self.rows, 1), raw_column(&self.list, 1), pointers]
+    }
+
+    fn batches(round: u8, msgs: &[TagShares], list: usize, empty: bool) -> Result<Vec<ShareBatch>, RunError> {
+        msgs.iter()
+            .filter_map(|m| {
+                let b = match list {
+                    0 => Some(&m.rows),
+                    1 => m.list.as_ref(),
+                    _ => m.pointers.as_ref(),
+                };
+                match (b, empty) {
+                    (None, true) => None,
+                    (Some(b), false) => Some(Ok(b.to_shares(m.member))),
+                    _ => Some(Err(fail(
+                        round,
+                        format!("member {}, {} shares", m.member, TAG_LISTS[list]),
+                        "shares must be given exactly for a list that has rows",
+                    ))),
+                }
+            })
+            .collect()
+    }
+
+    /// Round 6 (§7.6, TG-1): every member's tag shares with their batched proofs against K_j.
+    pub(crate) fn receive_tags(&mut self, msgs: &[TagShares]) -> Result<(), RunError> {
+        members(&self.quorum, round::TAGS, msgs, |m| m.member)?;
+        let keys = self.keys_or(round::TAGS)?;
+        let inputs = self.tag_inputs();
+        let mut combined: [Vec<RawCiphertext>; 3] = Default::default();
+        for (l, cts) in inputs.iter().enumerate() {
+            let batches = Self::batches(round::TAGS, msgs, l, cts.is_empty())?;
+            for b in &batches {
+                let at = format!("member {}, {} tag shares", b.member, TAG_LISTS[l]);
+                let kj = keys
+                    .member_key(b.member, KeyPurpose::Tag)
+                    .ok_or_else(|| fail(round::TAGS, at.as_str(), "no key"))?;
+                verify_blinding_shares(self.run_context(), TAG_PURPOSES[l], kj, cts, b, &mut DirectCheck::default())
+                    .map_err(|e| fail(round::TAGS, at, e))?;
+            }
+            if !cts.is_empty() {
+                combined[l] = combine_blinding(&self.quorum, cts.len(), &batches)
+                    .map_err(|e| fail(round::TAGS, TAG_LISTS[l], e))?;
+            }
+        }
+        self.blinded_tags = combined;
+        Ok(())
+    }
+
+    /// The α's of the combined tag ciphertexts of each list (round 7's bases).
+    pub(crate) fn tag_alphas(&self) -> [Vec<RistrettoPoint>; 3] {
+        self.blinded_tags.clone().map(|l| l.iter().map(|c| c.alpha).collect())
+    }
+
+    /// Round 7 (§7.6, TG-2, §7.7): the decryption shares against VK′_j, the tags, the groups,
+    /// and which PETs are decided publicly.
+    pub(crate) fn receive_tag_decryptions(&mut self, msgs: &[TagShares]) -> Result<(), RunError> {
+        members(&self.quorum, round::TAG_DECRYPTIONS, msgs, |m| m.member)?;
+        let mut tags: [Vec<RistrettoPoint>; 3] = Default::default();
+        for (l, blinded) in self.blinded_tags.iter().enumerate() {
+            let alphas: Vec<RistrettoPoint> = blinded.iter().map(|c| c.alpha).collect();
+            let batches = Self::batches(round::TAG_DECRYPTIONS, msgs, l, alphas.is_empty())?;
+            for b in &batches {
+                let at = format!("member {}, {} tag decryption shares", b.member, TAG_LISTS[l]);
+                let vk = self.scaled_vk(round::TAG_DECRYPTIONS, b.member)?;
+                verify_decryption_shares(
+                    self.run_context(),
+                    TAG_DECRYPT_PURPOSES[l],
+                    vk,
+                    &alphas,
+                    b,
+                    &mut DirectCheck::default(),
+                )
+                .map_err(|e| fail(round::TAG_DECRYPTIONS, at, e))?;
+            }
+            if !alphas.is_empty() {
+                let betas: Vec<RistrettoPoint> = blinded.iter().map(|c| c.beta).collect();
+                tags[l] = combine_decryption(&self.quorum, &betas, &batches)
+                    .map_err(|e| fail(round::TAG_DECRYPTIONS, TAG_LISTS[l], e))?;
+            }
+        }
+        let [row_tags, list_tags, pointer_tags] = tags;
+        self.pointer_tags = pointer_tags.chunks_exact(2).map(|p| Pointer { new: p[0], old: p[1] }).collect();
+        let g =
+            groups(&list_tags, &self.pointer_tags, &row_tags).map_err(|e| fail(round::TAG_DECRYPTIONS, "groups", e))?;
+        self.row_tags = row_tags;
+        self.list_tags = list_tags;
+        // §7.8: every grouped row against its list row, in shuffled order.
+        let dropped: BTreeSet<usize> = g.dropped.iter().map(|(q, _)| *q).collect();
+        for (q, l) in g.list_row.iter().enumerate() {
+            let (Some(l), false) = (l, dropped.contains(&q)) else { continue };
+            let (Some(x_q), Some(x_l)) =
+                (self.rows.get(q).and_then(|r| r.first()), self.list.get(*l).and_then(|r| r.first()))
+            else {
+                return Err(fail(round::TAG_DECRYPTIONS, format!("row {q}"), "no X column"));
+            };
+            let delta = difference(&x_q.raw(), &x_l.raw());
+            match classify(&delta) {
+                Test::Public(true) => {}
+                Test::Public(false) => {
+                    self.mismatched.insert(q);
+                }
+                Test::Blinded => self.tests.push((q, delta)),
+            }
+        }
+        self.groups = Some(g);
+        Ok(())
+    }
+
+    /// The differences Δ_q of the tests that are not decided publicly (round 8's ciphertexts).
+    pub(crate) fn pet_inputs(&self) -> Vec<RawCiphertext> {
+        self.tests.iter().map(|(_, d)| *d).collect()
+    }
+
+    fn pet_batches(&self, round: u8, msgs: &[PetShares], empty: bool) -> Result<Vec<ShareBatch>, RunError> {
+        members(&self.quorum, round, msgs, |m| m.member)?;
+        msgs.iter()
+            .filter_map(|m| match (&m.shares, empty) {
+                (None, true) => None,
+                (Some(b), false) => Some(Ok(b.to_shares(m.member))),
+                _ => Some(Err(fail(
+                    round,
+                    format!("member {}", m.member),
+                    "shares must be given exactly when tests are",
+                ))),
+            })
+            .collect()
+    }
+
+    /// Round 8 (§7.8, PT-2): blinding shares of the differences against Z_j.
+    pub(crate) fn receive_pet(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
+        let deltas = self.pet_inputs();
+        let batches = self.pet_batches(round::PET, msgs, deltas.is_empty())?;
+        let keys = self.keys_or(round::PET)?;
+        for b in &batches {
+            let at = format!("member {}, PET shares", b.member);
+            let zj =
+                keys.member_key(b.member, KeyPurpose::Pet).ok_or_else(|| fail(round::PET, at.as_str(), "no key"))?;
+            verify_blinding_shares(self.run_context(), Purpose::Pet, zj, &deltas, b, &mut DirectCheck::default())
+                .map_err(|e| fail(round::PET, at, e))?;
+        }
+        if !deltas.is_empty() {
+            self.blinded_tests = pet::blinded(&self.quorum, deltas.len(), &batches).map_err(|e| {
+                let at = match &e {
+                    pet::PetError::BlindedIdentity(i) => {
+                        format!("row {}", self.tests.get(*i).map_or(usize::MAX, |t| t.0))
+                    }
+                    _ => "PET".into(),
+                };
+                fail(round::PET, at, e)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The α's of the blinded differences (round 9's bases).
+    pub(crate) fn pet_alphas(&self) -> Vec<RistrettoPoint> {
+        self.blinded_tests.iter().map(|d| d.alpha).collect()
+    }
+
+    /// Round 9 (§7.8, PT-3): decryption shares against VK′_j; a test that fails drops its row.
+    pub(crate) fn receive_pet_decryptions(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
+        let alphas = self.pet_alphas();
+        let batches = self.pet_batches(round::PET_DECRYPTIONS, msgs, alphas.is_empty())?;
+        for b in &batches {
+            let at = format!("member {}, PET decryption shares", b.member);
+            let vk = self.scaled_vk(round::PET_DECRYPTIONS, b.member)?;
+            verify_decryption_shares(
+                self.run_context(),
+                Purpose::PetDecrypt,
+                vk,
+                &alphas,
+                b,
+                &mut DirectCheck::default(),
+            )
+            .map_err(|e| fail(round::PET_DECRYPTIONS, at, e))?;
+        }
+        if !alphas.is_empty() {
+            let pass = pet::decide(&self.quorum, &self.blinded_tests, &batches)
+                .map_err(|e| fail(round::PET_DECRYPTIONS, "PET", e))?;
+            for ((q, _), ok) in self.tests.iter().zip(pass) {
+                if !ok {
+                    self.mismatched.insert(*q);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The groups (§7.7), once round 7 is verified.
+    pub fn groups(&self) -> Result<&Groups, RunError> {
+        self.groups.as_ref().ok_or_else(|| fail(round::SELECTION, "groups", "round 7 is not verified"))
+    }
+
+    /// `P` of every shuffled row and pointer row: the second component of its I column.
+    pub fn commitments(&self) -> (Vec<RistrettoPoint>, Vec<RistrettoPoint>) {
+        let p = |rows: &[Vec<Ciphertext>]| rows.iter().filter_map(|r| r.get(2)).map(|c| *c.beta.point()).collect();
+        (p(&self.rows), p(&self.pointers))
+    }
+
+    /// The layout of §7.10 from the groups, the PETs and the coordinator's pointer orders (for
+    /// each chain with at least two pointers, chains in canonical order).
+    pub fn layout(&self, orders: &[Vec<usize>]) -> Result<Layout, RunError> {
+        let g = self.groups()?;
+        let mut orders = orders.iter();
+        let mut layout = Layout { dropped: g.dropped.iter().map(|(q, _)| *q).collect(), ..Layout::default() };
+        for (c, chain) in g.chains.iter().enumerate() {
+            let at = || format!("chain {c}");
+            let order = if chain.pointers.len() >= 2 {
+                orders.next().cloned().ok_or_else(|| fail(round::SELECTION, at(), "no pointer order"))?
+            } else {
+                chain.pointers.clone()
+            };
+            let v = validity(g, c, &self.pointer_tags, &self.list_tags, &order)
+                .map_err(|e| fail(round::SELECTION, at(), e))?;
+            let intervals: HashMap<usize, Interval> =
+                v.into_iter().map(|(l, v)| (l, Interval { start: v.start, end: v.end })).collect();
+            let root = self
+                .list_tags
+                .get(chain.root)
+                .map(|t| t.compress().to_bytes())
+                .ok_or_else(|| fail(round::SELECTION, at(), "no root tag"))?;
+            layout.chains.push(ChainPointers { root, pointers: order });
+            let rows: Vec<GroupRow> = chain
+                .rows
+                .iter()
+                .filter(|q| !self.mismatched.contains(q))
+                .map(|q| {
+                    let interval = g.list_row.get(*q).copied().flatten().and_then(|l| intervals.get(&l)).copied();
+                    interval
+                        .map(|interval| GroupRow { row: *q, interval })
+                        .ok_or_else(|| fail(round::SELECTION, at(), "a row without a tag"))
+                })
+                .collect::<Result<_, _>>()?;
+            if rows.is_empty() {
+                continue;
+            }
+            let group = Group { root, rows };
+            if group.rows.len() as u64 > self.setup.row_limit {
+                layout.exceptions.push(group);
+            } else {
+                layout.groups.push(group);
+            }
+        }
+        if orders.next().is_some() {
+            return Err(fail(round::SELECTION, "orders", "more pointer orders than chains with two pointers"));
+        }
+        Ok(layout)
+    }
+
+    /// Round 10 (§7.9–7.11, §9.1): the cover, the pool's size, the canonical comparison list,
+    /// the range proofs, the counts; returns the kept rows and N_s.
+    pub(crate) fn receive_selection<R: RngCore + CryptoRng>(
+        &self,
+        msg: &Round10,
+        rng: &mut R,
+    ) -> Result<Filtered, RunError> {
+        let r5 = self.round5.as_ref().ok_or_else(|| fail(round::SELECTION, "round 5", "not verified"))?;
+        let to_usize = |x: &u64| usize::try_from(*x).map_err(|_| fail(round::SELECTION, "indices", "too large"));
+        let orders: Vec<Vec<usize>> =
+            msg.orders.iter().map(|o| o.iter().map(to_usize).collect()).collect::<Result<_, _>>()?;
+        let layout = self.layout(&orders)?;
+        let sizes: Vec<u64> = layout.groups.iter().map(|g| g.rows.len() as u64).collect();
+        check_cover(&sizes, r5.dummies.len() as u64, self.setup.row_limit)
+            .map_err(|e| fail(round::SELECTION, "cover", e))?;
+        let largest = sizes.iter().copied().max().unwrap_or(0);
+        if r5.copies != largest.saturating_sub(1) {
+            return Err(fail(
+                round::SELECTION,
+                "pool",
+                format!("{} copies, the cover's largest group is {largest}", r5.copies),
+            ));
+        }
+        let kept: Vec<Option<usize>> =
+            msg.kept.iter().map(|k| k.as_ref().map(to_usize).transpose()).collect::<Result<_, _>>()?;
+        let revealed: Vec<(usize, Scalar)> =
+            msg.selection.revealed.iter().map(|r| Ok((to_usize(&r.row)?, r.rho))).collect::<Result<_, RunError>>()?;
+        let (rows_p, pointers_p) = self.commitments();
+        let p = Commitments { rows: &rows_p, pointers: &pointers_p };
+        check_order(&layout, &kept, &revealed, &msg.selection.comparisons, &p)
+            .map_err(|e| fail(round::SELECTION, "comparisons", e))?;
+        let ctx = SelectionContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style };
+        verify_comparisons(rng, &ctx, &msg.selection.comparisons, &p, &msg.selection.proofs)
+            .map_err(|e| fail(round::SELECTION, "range proofs", e))?;
+        let kept_rows: Vec<Vec<Ciphertext>> =
+            kept.iter().flatten().filter_map(|r| self.rows.get(*r)).cloned().collect();
+        let kept_groups = kept_rows.len() as u64;
+        if msg.counted.checked_add(msg.overridden) != Some(kept_groups) || msg.counted >= self.rec.m_s {
+            return Err(fail(
+                round::SELECTION,
+                "counts",
+                format!(
+                    "counted {} + overridden {} for {kept_groups} kept rows (M_s = {})",
+                    msg.counted, msg.overridden, self.rec.m_s
+                ),
+            ));
+        }
+        let refs: Vec<&[Ciphertext]> = kept_rows.iter().map(Vec::as_slice).collect();
+        let weight = weight_total(&self.setup.election_key, &refs).map_err(|e| fail(round::SELECTION, "TL-2", e))?;
+        let g = self.groups()?;
+        let reason = |r: crate::filter::groups::DropReason| -> Vec<usize> {
+            g.dropped.iter().filter(|(_, d)| *d == r).map(|(q, _)| *q).collect()
+        };
+        Ok(Filtered {
+            kept_rows,
+            weight_total: weight,
+            m_s: self.rec.m_s,
+            counted: msg.counted,
+            overridden: msg.overridden,
+            groups: layout.groups.len() + layout.exceptions.len(),
+            unlisted: reason(crate::filter::groups::DropReason::Unlisted),
+            unrooted: reason(crate::filter::groups::DropReason::Unrooted),
+            mismatched: self.mismatched.iter().copied().collect(),
+            exceptions: layout.exceptions.iter().map(|g| g.rows.len()).collect(),
+            forks: g.forks.clone(),
+        })
+    }
+}
+
+/// Checks a published transcript against the recomputed inputs, every round in order, as a
+/// member of F would (§8: the server does this before it posts `filtered`).
+pub fn verify_transcript<R: RngCore + CryptoRng>(
+    setup: &Setup,
+    inputs: &Inputs,
+    t: &FilterTranscript,
+    rng: &mut R,
+) -> Result<Filtered, RunError> {
+    if t.version != TRANSCRIPT_VERSION
+        || t.run != setup.run
+        || t.style != setup.style
+        || t.filter != setup.filter
+        || t.coordinator != setup.coordinator
+    {
+        return Err(fail(round::KEYS, "header", "version, run, style, F or coordinator differ"));
+    }
+    let mut p = Public::new(setup.clone(), inputs)?;
+    p.receive_keys(&t.keys)?;
+    p.receive_shuffles(&t.shuffles, rng)?;
+    p.receive_tags(&t.tags)?;
+    p.receive_tag_decryptions(&t.tag_decryptions)?;
+    p.receive_pet(&t.pet)?;
+    p.receive_pet_decryptions(&t.pet_decryptions)?;
+    p.receive_selection(&t.selection, rng)
+}
+
+/// Share batches as published, or a located failure if an image is the identity.
+pub(crate) fn publish(round: u8, member: u32, list: &str, b: &ShareBatch) -> Result<Batch, RunError> {
+    Batch::from_shares(b).ok_or_else(|| fail(round, format!("member {member}, {list}"), "a share is the identity"))
+}

@@ -1,0 +1,670 @@
+//! A style's filter transcript (`13-revoting.md` §5–§8, `record-format.md` §Filter transcript),
+//! checked from the text of the specification against input rows recomputed here: round 0's
+//! keys, round 5's shuffles (pool, dummies, rows, list, pointers), rounds 6–7's tags and the
+//! groups, rounds 8–9's PETs, round 10's cover, canonical comparisons and range proofs, and the
+//! counts; it returns the kept rows and TL-2. Every failure names its round and place.
+//!
+//! No numbered check calls this yet: its inputs (ballot v2 with encrypted credentials, override
+//! and replacement entries of `dobush-record/2`) cannot come from a record until they are built.
+
+use std::collections::{BTreeSet, HashMap};
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::IsIdentity;
+use serde_json::Value;
+use sha2::{Digest, Sha512};
+
+use super::comparisons::{self, Commitments, Group, Interval, Layout};
+use super::cover::check_cover;
+use super::dleq;
+use super::groups::{self, Groups};
+use super::keys::{self, ProvedKey, Quorum};
+use super::pet;
+use super::tags::{self, Pair, Run, Shares};
+use super::totals;
+use crate::encoding::{Decoded, Invalid, Point, array, exact, field, point, scalar, string, uint};
+use crate::manifest::generator_h;
+use crate::shuffle::{self, Ciphertext};
+use crate::sigma::Equations;
+
+/// Ordinals of override rows start here (§5).
+const OVERRIDE_BASE: u64 = 1 << 31;
+
+/// A `ballot` entry of the style.
+#[derive(Clone, Debug)]
+pub struct Ballot {
+    /// Board index.
+    pub index: u64,
+    /// `cred`.
+    pub cred: Ciphertext,
+    /// `tbase`.
+    pub tbase: Ciphertext,
+    /// The k vote ciphertexts.
+    pub votes: Vec<Ciphertext>,
+}
+
+/// A valid `override` entry of the style.
+#[derive(Clone, Debug)]
+pub struct Override {
+    /// Board index.
+    pub index: u64,
+    /// `cred`.
+    pub cred: Ciphertext,
+    /// `tbase`.
+    pub tbase: Ciphertext,
+}
+
+/// A valid `credential_replaced` entry of the style.
+#[derive(Clone, Debug)]
+pub struct Replacement {
+    /// Board index.
+    pub index: u64,
+    /// `new`.
+    pub new: Point,
+    /// `old_tbase`.
+    pub old_tbase: Ciphertext,
+}
+
+/// What the verifier knows of the election and reads from the board for one style.
+#[derive(Clone, Debug)]
+pub struct StyleInputs {
+    /// Extended context hash.
+    pub context: [u8; 32],
+    /// Base context hash (in TB(X)).
+    pub base_hash: [u8; 32],
+    /// The run of the transcript.
+    pub run: u64,
+    /// Style id.
+    pub style: String,
+    /// K.
+    pub election_key: Point,
+    /// n.
+    pub n: u64,
+    /// t.
+    pub t: u64,
+    /// VK_1 … VK_n.
+    pub verification_keys: Vec<Point>,
+    /// c.
+    pub row_limit: u64,
+    /// k.
+    pub selections: usize,
+    /// Ballot entries, board order.
+    pub ballots: Vec<Ballot>,
+    /// Override entries, board order.
+    pub overrides: Vec<Override>,
+    /// Listed credentials, list order.
+    pub list: Vec<Point>,
+    /// Replacements, board order.
+    pub replacements: Vec<Replacement>,
+}
+
+/// A located failure: the round of §6 and where in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The round (0, 5 … 10).
+    pub round: u8,
+    /// Where: a member, list, shuffle, chain, group or comparison.
+    pub at: String,
+    /// What failed.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "filter round {}, {}: {}", self.round, self.at, self.reason)
+    }
+}
+
+fn failure(round: u8, at: impl Into<String>, reason: impl std::fmt::Display) -> Failure {
+    Failure { round, at: at.into(), reason: reason.to_string() }
+}
+
+/// What an accepted transcript gives.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The kept rows, groups by root tag ascending.
+    pub kept: Vec<Vec<Pair>>,
+    /// TL-2: N_s.
+    pub weight_total: Pair,
+    /// M_s.
+    pub m_s: u64,
+    /// counted_s.
+    pub counted: u64,
+    /// overridden_s.
+    pub overridden: u64,
+    /// Groups (chains with a row).
+    pub groups: usize,
+    /// Rows dropped as `unlisted`.
+    pub unlisted: Vec<usize>,
+    /// Rows dropped as `unrooted`.
+    pub unrooted: Vec<usize>,
+    /// Rows dropped by a PET.
+    pub mismatched: Vec<usize>,
+    /// Sizes of exception groups.
+    pub exceptions: Vec<usize>,
+}
+
+type Row = Vec<Ciphertext>;
+/// Each member's share list (or `null`) of one list, F order.
+type MemberShares = Vec<(u64, Option<Shares>)>;
+
+fn pt(p: RistrettoPoint, what: &str) -> Result<Point, Failure> {
+    if p.is_identity() {
+        return Err(failure(5, what, "a recomputed point is the identity"));
+    }
+    Ok(Point { p, bytes: p.compress().to_bytes() })
+}
+
+fn hash_to_group(x: &[u8]) -> RistrettoPoint {
+    RistrettoPoint::from_uniform_bytes(&Sha512::digest(x).into())
+}
+
+/// TB(X) (§2).
+pub fn tag_base(base_hash: &[u8; 32], x: &Point) -> RistrettoPoint {
+    hash_to_group(&[b"dobush/v2/tag-base".as_slice(), base_hash, &x.bytes].concat())
+}
+
+/// The rows everyone recomputes (§5).
+struct Inputs {
+    real: Vec<Row>,
+    list: Vec<Row>,
+    pointers: Vec<Row>,
+    m_s: u64,
+    width: usize,
+    k: Point,
+    h: Point,
+}
+
+fn recompute(s: &StyleInputs) -> Result<Inputs, Failure> {
+    let g = RISTRETTO_BASEPOINT_POINT;
+    let k = s.election_key;
+    let h = pt(generator_h(), "H")?;
+    let gp = pt(g, "G")?;
+    let triv = |p: RistrettoPoint| -> Result<Ciphertext, Failure> { Ok((gp, pt(p + k.p, "trivial ciphertext")?)) };
+    let ordinal = |o: u64| -> Result<Ciphertext, Failure> { Ok((gp, pt(Scalar::from(o) * g + h.p, "ordinal")?)) };
+    let ascending = |idx: Vec<u64>, what: &str| -> Result<(), Failure> {
+        if idx.windows(2).any(|w| w[0] >= w[1]) || idx.iter().any(|i| *i == 0 || *i >= OVERRIDE_BASE) {
+            return Err(failure(5, what, "board indices must ascend in 1 … 2³¹ − 1"));
+        }
+        Ok(())
+    };
+    ascending(s.ballots.iter().map(|b| b.index).collect(), "ballots")?;
+    ascending(s.overrides.iter().map(|b| b.index).collect(), "overrides")?;
+    ascending(s.replacements.iter().map(|b| b.index).collect(), "replacements")?;
+    let m_s = (s.ballots.len() + s.overrides.len()) as u64 + 1;
+    let zero = triv(RistrettoPoint::default())?;
+    let mut real = Vec::new();
+    for b in &s.ballots {
+        if b.votes.len() != s.selections {
+            return Err(failure(5, format!("ballot {}", b.index), "wrong number of votes"));
+        }
+        let mut row = vec![b.cred, b.tbase, ordinal(b.index)?, triv(g)?];
+        row.extend_from_slice(&b.votes);
+        real.push(row);
+    }
+    for o in &s.overrides {
+        let mut row = vec![o.cred, o.tbase, ordinal(OVERRIDE_BASE + o.index)?, triv(Scalar::from(m_s) * g)?];
+        row.resize(4 + s.selections, zero);
+        real.push(row);
+    }
+    let mut list = Vec::new();
+    for x in s.list.iter().chain(s.replacements.iter().map(|r| &r.new)) {
+        list.push(vec![triv(x.p)?, triv(tag_base(&s.base_hash, x))?]);
+    }
+    let mut pointers = Vec::new();
+    for r in &s.replacements {
+        pointers.push(vec![triv(tag_base(&s.base_hash, &r.new))?, r.old_tbase, ordinal(r.index)?]);
+    }
+    Ok(Inputs { real, list, pointers, m_s, width: 4 + s.selections, k, h })
+}
+
+fn decoded<T>(round: u8, r: Decoded<T>) -> Result<T, Failure> {
+    r.map_err(|Invalid(e)| failure(round, "decoding", e))
+}
+
+fn members_in_order(round: u8, q: &Quorum, got: &[u64]) -> Result<(), Failure> {
+    if got != q.members() {
+        return Err(failure(
+            round,
+            "members",
+            format!("messages of {got:?}; F is {:?}, one each, ascending", q.members()),
+        ));
+    }
+    Ok(())
+}
+
+fn pair(c: &Ciphertext) -> Pair {
+    (c.0.p, c.1.p)
+}
+
+struct Checker<'a> {
+    s: &'a StyleInputs,
+    inp: Inputs,
+    q: Quorum,
+    run: Run<'a>,
+}
+
+impl Checker<'_> {
+    fn shuffle(&self, name: &str, keys: Vec<Point>, input: Vec<Row>, v: &Value) -> Result<Vec<Row>, Failure> {
+        let at = format!("{name} shuffle");
+        exact(v, &["output", "proof"], &at).map_err(|Invalid(e)| failure(5, at.as_str(), e))?;
+        let output = decoded(5, field(v, "output", &at).and_then(|o| shuffle::parse_rows(o, &at)))?;
+        let proof = decoded(5, field(v, "proof", &at).and_then(shuffle::parse_proof))?;
+        let st = shuffle::Statement {
+            context: self.s.context,
+            purpose: format!("filter/{}/{}/{}", self.s.run, self.s.style, name),
+            keys,
+            input,
+            output,
+        };
+        shuffle::check(&st, &proof).map_err(|e| failure(5, at, e))?;
+        Ok(st.output)
+    }
+
+    fn optional_shuffle(&self, name: &str, keys: Vec<Point>, input: Vec<Row>, v: &Value) -> Result<Vec<Row>, Failure> {
+        match (v.is_null(), input.is_empty()) {
+            (true, true) => Ok(Vec::new()),
+            (false, false) => self.shuffle(name, keys, input, v),
+            _ => Err(failure(5, format!("{name} shuffle"), "must be null exactly when there are no rows")),
+        }
+    }
+
+    fn batch(&self, round: u8, v: &Value, member: u64, what: &str) -> Result<Option<Shares>, Failure> {
+        if v.is_null() {
+            return Ok(None);
+        }
+        let r = (|| {
+            exact(v, &["images", "proof"], what)?;
+            let images =
+                array(v, "images", what)?.iter().map(|p| point(p, what).map(|p| p.p)).collect::<Decoded<_>>()?;
+            let proof = dleq::parse_proof(field(v, "proof", what)?, what)?;
+            Ok(Shares { member, images, proof })
+        })();
+        decoded(round, r).map(Some)
+    }
+
+    /// One share list per member, checked against each member's key; returns the lists.
+    #[allow(clippy::too_many_arguments)]
+    fn share_lists(
+        &self,
+        round: u8,
+        msgs: &[(u64, Option<Shares>)],
+        purpose: &str,
+        what: &str,
+        bases: &[RistrettoPoint],
+        key: impl Fn(u64) -> Option<Point>,
+        blinding: bool,
+    ) -> Result<Vec<Shares>, Failure> {
+        let purpose_p = decoded(round, dleq::Purpose::parse(purpose))?;
+        let mut out = Vec::new();
+        for (member, shares) in msgs {
+            let at = format!("member {member}, {what}");
+            match (shares, bases.is_empty()) {
+                (None, true) => continue,
+                (Some(sh), false) => {
+                    let y = key(*member).ok_or_else(|| failure(round, at.as_str(), "no key"))?;
+                    let mut eqs = Equations::direct();
+                    let ok = if blinding {
+                        let cts: Vec<Pair> = bases.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+                        tags::check_blinding(self.run, purpose_p, &y, &cts, sh, &mut eqs)
+                    } else {
+                        tags::check_decryption(self.run, purpose_p, &y, bases, sh, &mut eqs)
+                    }
+                    .map_err(|e| failure(round, at.as_str(), e))?;
+                    if !(ok && eqs.check()) {
+                        return Err(failure(round, at, format!("the batched proof ({purpose}) does not verify")));
+                    }
+                    out.push(Shares { member: *member, images: sh.images.clone(), proof: clone_proof(&sh.proof) });
+                }
+                _ => return Err(failure(round, at, "shares must be given exactly for a list with bases")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn clone_proof(p: &dleq::Proof) -> dleq::Proof {
+    dleq::Proof { a: p.a, b: p.b, z: p.z }
+}
+
+const TOP: [&str; 12] = [
+    "version",
+    "run",
+    "style",
+    "filter",
+    "coordinator",
+    "keys",
+    "shuffles",
+    "tags",
+    "tag_decryptions",
+    "pet",
+    "pet_decryptions",
+    "selection",
+];
+const LISTS: [&str; 3] = ["rows", "list", "pointers"];
+
+/// Checks a style's filter transcript against the inputs; returns the outcome or the first
+/// failure with its location.
+pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> {
+    // Header and F (§6).
+    decoded(0, exact(v, &TOP, "filter transcript"))?;
+    let version = decoded(0, string(v, "version", "filter transcript"))?;
+    if version != "dobush-filter/1" {
+        return Err(failure(0, "version", format!("{version:?} is not dobush-filter/1")));
+    }
+    if decoded(0, uint(v, "run", "filter transcript"))? != s.run
+        || decoded(0, string(v, "style", "filter transcript"))? != s.style
+    {
+        return Err(failure(0, "header", "the run or the style is not the one checked"));
+    }
+    let filter: Vec<u64> = decoded(
+        0,
+        array(v, "filter", "filter transcript").and_then(|a| {
+            a.iter().map(|j| j.as_u64().ok_or_else(|| Invalid("filter: members are integers".into()))).collect()
+        }),
+    )?;
+    let q = Quorum::parse(s.n, s.t, &filter).map_err(|e| failure(0, "filter quorum", e))?;
+    let coordinator = decoded(0, uint(v, "coordinator", "filter transcript"))?;
+    if !filter.contains(&coordinator) {
+        return Err(failure(0, "coordinator", "not a member of F"));
+    }
+    let inp = recompute(s)?;
+    if inp.real.is_empty() {
+        return Err(failure(5, "rows", "no ballot and no override: no filter"));
+    }
+    let run = Run { context: s.context, run: s.run, style: &s.style };
+    let c = Checker { s, inp, q, run };
+
+    // Round 0 (§7.1).
+    let mut member_keys: HashMap<u64, [Point; 3]> = HashMap::new();
+    let keys_v = decoded(0, array(v, "keys", "filter transcript"))?;
+    let mut order = Vec::new();
+    for kv in keys_v {
+        let what = "member keys";
+        decoded(0, exact(kv, &["member", "tag", "station_tag", "pet"], what))?;
+        let j = decoded(0, uint(kv, "member", what))?;
+        order.push(j);
+        let mut ks = Vec::new();
+        for (name, purpose) in [("tag", "tag"), ("station_tag", "station-tag"), ("pet", "pet")] {
+            let pk = decoded(
+                0,
+                (|| {
+                    let o = field(kv, name, what)?;
+                    exact(o, &["key", "proof"], name)?;
+                    let pr = field(o, "proof", name)?;
+                    exact(pr, &["commitment", "response"], name)?;
+                    Ok(ProvedKey {
+                        key: point(field(o, "key", name)?, name)?,
+                        a: point(field(pr, "commitment", name)?, name)?,
+                        z: scalar(field(pr, "response", name)?, name)?,
+                    })
+                })(),
+            )?;
+            let mut eqs = Equations::direct();
+            let ok = keys::check_key(&s.context, s.run, &c.q, j, purpose, &pk, &mut eqs)
+                .map_err(|e| failure(0, format!("member {j}, {purpose} key"), e))?;
+            if !(ok && eqs.check()) {
+                return Err(failure(0, format!("member {j}, {purpose} key"), "the Schnorr proof does not verify"));
+            }
+            ks.push(pk.key);
+        }
+        if let [a, b, d] = ks.as_slice() {
+            member_keys.insert(j, [*a, *b, *d]);
+        }
+    }
+    members_in_order(0, &c.q, &order)?;
+    for i in 0..3 {
+        let all: Vec<Point> = filter.iter().filter_map(|j| member_keys.get(j).map(|k| k[i])).collect();
+        if keys::combine(&all).is_none() {
+            return Err(failure(0, "keys", format!("the combined {} key is the identity", keys::KEY_PURPOSES[i])));
+        }
+    }
+
+    // Round 5 (§7.5).
+    let r5 = decoded(5, field(v, "shuffles", "filter transcript"))?;
+    decoded(5, exact(r5, &["copies", "pool", "dummies", "rows", "list", "pointers"], "round 5"))?;
+    let copies = decoded(5, uint(r5, "copies", "round 5"))?;
+    if copies >= s.row_limit {
+        return Err(failure(5, "pool", "K_s must be below c"));
+    }
+    let (k, h) = (c.inp.k, c.inp.h);
+    let pool_in: Vec<Row> =
+        c.inp.real.iter().flat_map(|r| std::iter::repeat_n(r[..2].to_vec(), copies as usize)).collect();
+    let pool = c.optional_shuffle("pool", vec![k, k], pool_in, decoded(5, field(r5, "pool", "round 5"))?)?;
+    let dummies = decoded(5, array(r5, "dummies", "round 5"))?;
+    let mut rows_in = c.inp.real.clone();
+    let zero = (pt(RISTRETTO_BASEPOINT_POINT, "G")?, k);
+    let mut last: Option<u64> = None;
+    for (i, d) in dummies.iter().enumerate() {
+        let d = d.as_u64().ok_or_else(|| failure(5, format!("dummy {i}"), "not an integer"))?;
+        if last.is_some_and(|l| l >= d) {
+            return Err(failure(5, format!("dummy {i}"), "positions must ascend"));
+        }
+        last = Some(d);
+        let src = pool.get(d as usize).ok_or_else(|| failure(5, format!("dummy {i}"), "not a position in the pool"))?;
+        let mut row = src.clone();
+        row.push((zero.0, h));
+        row.resize(c.inp.width, zero);
+        rows_in.push(row);
+    }
+    let mut row_keys = vec![k, k, h, k];
+    row_keys.resize(c.inp.width, k);
+    let rows = c.shuffle("rows", row_keys, rows_in, decoded(5, field(r5, "rows", "round 5"))?)?;
+    let list = c.optional_shuffle("list", vec![k, k], c.inp.list.clone(), decoded(5, field(r5, "list", "round 5"))?)?;
+    let pointers = c.optional_shuffle(
+        "pointers",
+        vec![k, k, h],
+        c.inp.pointers.clone(),
+        decoded(5, field(r5, "pointers", "round 5"))?,
+    )?;
+
+    // Round 6 (§7.6, TG-1).
+    let tag_cts: [Vec<RistrettoPoint>; 3] = [
+        rows.iter().flat_map(|r| [r[1].0.p, r[1].1.p]).collect(),
+        list.iter().flat_map(|r| [r[1].0.p, r[1].1.p]).collect(),
+        pointers.iter().flat_map(|r| [r[0].0.p, r[0].1.p, r[1].0.p, r[1].1.p]).collect(),
+    ];
+    let per_list = |round: u8, name: &str| -> Result<[MemberShares; 3], Failure> {
+        let msgs = decoded(round, array(v, name, "filter transcript"))?;
+        let mut out: [MemberShares; 3] = Default::default();
+        let mut order = Vec::new();
+        for m in msgs {
+            decoded(round, exact(m, &["member", "rows", "list", "pointers"], name))?;
+            let j = decoded(round, uint(m, "member", name))?;
+            order.push(j);
+            for (l, lname) in LISTS.iter().enumerate() {
+                let b = c.batch(round, decoded(round, field(m, lname, name))?, j, &format!("member {j}, {lname}"))?;
+                out[l].push((j, b));
+            }
+        }
+        members_in_order(round, &c.q, &order)?;
+        Ok(out)
+    };
+    let r6 = per_list(6, "tags")?;
+    let mut blinded: [Vec<Pair>; 3] = Default::default();
+    for l in 0..3 {
+        let what = format!("{} tag shares", LISTS[l]);
+        let lists = c.share_lists(
+            6,
+            &r6[l],
+            ["tag-rows", "tag-list", "tag-pointers"][l],
+            &what,
+            &tag_cts[l],
+            |j| member_keys.get(&j).map(|k| k[0]),
+            true,
+        )?;
+        if !tag_cts[l].is_empty() {
+            blinded[l] = tags::combine_blinding(&c.q, tag_cts[l].len() / 2, &lists).map_err(|e| failure(6, what, e))?;
+        }
+    }
+
+    // Round 7 (§7.6, TG-2) and the groups (§7.7).
+    let scaled = |j: u64| {
+        j.checked_sub(1).and_then(|i| s.verification_keys.get(i as usize)).and_then(|vk| tags::scaled_vk(&c.q, j, vk))
+    };
+    let r7 = per_list(7, "tag_decryptions")?;
+    let mut tag_values: [Vec<RistrettoPoint>; 3] = Default::default();
+    for l in 0..3 {
+        let what = format!("{} tag decryption shares", LISTS[l]);
+        let alphas: Vec<RistrettoPoint> = blinded[l].iter().map(|p| p.0).collect();
+        let lists = c.share_lists(
+            7,
+            &r7[l],
+            ["tag-decrypt-rows", "tag-decrypt-list", "tag-decrypt-pointers"][l],
+            &what,
+            &alphas,
+            scaled,
+            false,
+        )?;
+        if !alphas.is_empty() {
+            let betas: Vec<RistrettoPoint> = blinded[l].iter().map(|p| p.1).collect();
+            tag_values[l] = tags::combine_decryption(&c.q, &betas, &lists).map_err(|e| failure(7, what, e))?;
+        }
+    }
+    let [row_tags, list_tags, ptr_tags] = tag_values;
+    let ptr_pairs: Vec<groups::Pointer> = ptr_tags.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+    let g: Groups = groups::groups(&list_tags, &ptr_pairs, &row_tags).map_err(|e| failure(7, "groups", e))?;
+
+    // Rounds 8–9 (§7.8).
+    let dropped: BTreeSet<usize> = g.unlisted.iter().chain(&g.unrooted).copied().collect();
+    let mut mismatched: BTreeSet<usize> = BTreeSet::new();
+    let mut tests: Vec<(usize, Pair)> = Vec::new();
+    for (qr, l) in g.list_row.iter().enumerate() {
+        let (Some(l), false) = (l, dropped.contains(&qr)) else { continue };
+        let (Some(xq), Some(xl)) = (rows.get(qr), list.get(*l)) else {
+            return Err(failure(8, format!("row {qr}"), "no such row"));
+        };
+        let d = pet::difference(&pair(&xq[0]), &pair(&xl[0]));
+        match pet::public_decision(&d) {
+            Some(true) => {}
+            Some(false) => {
+                mismatched.insert(qr);
+            }
+            None => tests.push((qr, d)),
+        }
+    }
+    let pet_msgs = |round: u8, name: &str| -> Result<MemberShares, Failure> {
+        let msgs = decoded(round, array(v, name, "filter transcript"))?;
+        let mut out = Vec::new();
+        for m in msgs {
+            decoded(round, exact(m, &["member", "shares"], name))?;
+            let j = decoded(round, uint(m, "member", name))?;
+            out.push((
+                j,
+                c.batch(round, decoded(round, field(m, "shares", name))?, j, &format!("member {j}, {name}"))?,
+            ));
+        }
+        members_in_order(round, &c.q, &out.iter().map(|x| x.0).collect::<Vec<_>>())?;
+        Ok(out)
+    };
+    let r8 = pet_msgs(8, "pet")?;
+    let bases8: Vec<RistrettoPoint> = tests.iter().flat_map(|(_, d)| [d.0, d.1]).collect();
+    let lists8 = c.share_lists(8, &r8, "pet", "PET shares", &bases8, |j| member_keys.get(&j).map(|k| k[2]), true)?;
+    let blinded8 = if tests.is_empty() {
+        Vec::new()
+    } else {
+        pet::blinded(&c.q, tests.len(), &lists8).map_err(|e| failure(8, "PT-2", e))?
+    };
+    let r9 = pet_msgs(9, "pet_decryptions")?;
+    let alphas9: Vec<RistrettoPoint> = blinded8.iter().map(|d| d.0).collect();
+    let lists9 = c.share_lists(9, &r9, "pet-decrypt", "PET decryption shares", &alphas9, scaled, false)?;
+    if !tests.is_empty() {
+        let pass = pet::decide(&c.q, &blinded8, &lists9).map_err(|e| failure(9, "PT-3", e))?;
+        for ((qr, _), ok) in tests.iter().zip(pass) {
+            if !ok {
+                mismatched.insert(*qr);
+            }
+        }
+    }
+
+    // Round 10 (§7.9–§7.11, §9.1).
+    let r10 = decoded(10, field(v, "selection", "filter transcript"))?;
+    decoded(10, exact(r10, &["orders", "kept", "selection", "counted", "overridden"], "round 10"))?;
+    let idx = |x: &Value, what: &str| -> Result<usize, Failure> {
+        x.as_u64().and_then(|x| usize::try_from(x).ok()).ok_or_else(|| failure(10, what, "not an index"))
+    };
+    let mut orders = decoded(10, array(r10, "orders", "round 10"))?.iter();
+    let mut layout = Layout { dropped: dropped.iter().copied().collect(), ..Layout::default() };
+    for (ci, chain) in g.chains.iter().enumerate() {
+        let at = format!("chain {ci}");
+        let order: Vec<usize> = if chain.pointers.len() >= 2 {
+            let o =
+                orders.next().and_then(Value::as_array).ok_or_else(|| failure(10, at.as_str(), "no pointer order"))?;
+            o.iter().map(|x| idx(x, &at)).collect::<Result<_, _>>()?
+        } else {
+            chain.pointers.clone()
+        };
+        let intervals =
+            groups::validity(&g, ci, &list_tags, &ptr_pairs, &order).map_err(|e| failure(10, at.as_str(), e))?;
+        let by_tag: HashMap<usize, Interval> =
+            chain.tags.iter().zip(intervals).map(|(t, (start, end))| (*t, Interval { start, end })).collect();
+        let root = list_tags[chain.root].compress().to_bytes();
+        layout.chains.push((root, order));
+        let mut grp = Vec::new();
+        for r in chain.rows.iter().filter(|r| !mismatched.contains(r)) {
+            let iv = g.list_row[*r]
+                .and_then(|l| by_tag.get(&l))
+                .copied()
+                .ok_or_else(|| failure(10, at.as_str(), "row without a tag"))?;
+            grp.push((*r, iv));
+        }
+        if grp.is_empty() {
+            continue;
+        }
+        if grp.len() as u64 > s.row_limit {
+            layout.exceptions.push(Group { root, rows: grp });
+        } else {
+            layout.groups.push(Group { root, rows: grp });
+        }
+    }
+    if orders.next().is_some() {
+        return Err(failure(10, "orders", "more orders than chains with two pointers"));
+    }
+    let sizes: Vec<u64> = layout.groups.iter().map(|g| g.rows.len() as u64).collect();
+    check_cover(&sizes, dummies.len() as u64, s.row_limit).map_err(|e| failure(10, "cover", e))?;
+    if copies != sizes.iter().copied().max().unwrap_or(0).saturating_sub(1) {
+        return Err(failure(10, "pool", "K_s is not the cover's largest group minus 1"));
+    }
+    layout.groups.sort_by_key(|g| g.root);
+    let kept: Vec<Option<usize>> = decoded(10, array(r10, "kept", "round 10"))?
+        .iter()
+        .enumerate()
+        .map(|(i, x)| if x.is_null() { Ok(None) } else { idx(x, &format!("group {i}")).map(Some) })
+        .collect::<Result<_, _>>()?;
+    let (list_cmp, proofs, revealed) =
+        decoded(10, field(r10, "selection", "round 10").and_then(comparisons::parse_selection))?;
+    let rows_p: Vec<RistrettoPoint> = rows.iter().map(|r| r[2].1.p).collect();
+    let ptrs_p: Vec<RistrettoPoint> = pointers.iter().map(|r| r[2].1.p).collect();
+    let p = Commitments { rows: &rows_p, pointers: &ptrs_p };
+    comparisons::check_list(&layout, &kept, &revealed, &list_cmp, &p).map_err(|e| failure(10, "comparisons", e))?;
+    let ctx = comparisons::Context { context: s.context, run: s.run, style: &s.style };
+    comparisons::verify_list(&ctx, &list_cmp, &p, &proofs).map_err(|e| failure(10, "range proofs", e))?;
+    let kept_rows: Vec<Vec<Pair>> =
+        kept.iter().flatten().filter_map(|r| rows.get(*r)).map(|r| r.iter().map(pair).collect()).collect();
+    let counted = decoded(10, uint(r10, "counted", "round 10"))?;
+    let overridden = decoded(10, uint(r10, "overridden", "round 10"))?;
+    if counted.checked_add(overridden) != Some(kept_rows.len() as u64) || counted >= c.inp.m_s {
+        return Err(failure(10, "counts", "counted + overridden must be the kept rows, counted below M_s (TL-3)"));
+    }
+    let weight_total = totals::tl2(&k.p, &kept_rows).map_err(|e| failure(10, "TL-2", e))?;
+    Ok(Outcome {
+        kept: kept_rows,
+        weight_total,
+        m_s: c.inp.m_s,
+        counted,
+        overridden,
+        groups: layout.groups.len() + layout.exceptions.len(),
+        unlisted: g.unlisted.clone(),
+        unrooted: g.unrooted.clone(),
+        mismatched: mismatched.into_iter().collect(),
+        exceptions: layout.exceptions.iter().map(|g| g.rows.len()).collect(),
+    })
+}
+
+/// TL-3 once `N_s` is decrypted (07-threshold.md): `decrypted` is its plaintext point.
+pub fn check_weight(outcome: &Outcome, decrypted: &RistrettoPoint) -> Result<(), Failure> {
+    totals::tl3(decrypted, outcome.m_s, outcome.counted, outcome.overridden, outcome.kept.len() as u64)
+        .map_err(|e| failure(10, "TL-3", e))
+}
