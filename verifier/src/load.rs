@@ -13,16 +13,8 @@ use crate::manifest::{self, Manifest};
 pub const VERSION: &str = "dobush-record/2";
 
 /// The fields of `record.json` (§Election record); any other is refused (the version check).
-pub const RECORD_FIELDS: &[&str] = &[
-    "version",
-    "package",
-    "tree_heads",
-    "encrypted_totals",
-    "ceremony",
-    "decryption_shares",
-    "results",
-    "protocol",
-];
+pub const RECORD_FIELDS: &[&str] =
+    &["version", "package", "tree_heads", "encrypted_totals", "ceremony", "decryption_shares", "results", "protocol"];
 
 /// The fields of the election package (§Election package); any other is refused.
 pub const PACKAGE_FIELDS: &[&str] = &[
