@@ -145,7 +145,7 @@ fn walk(v: &Value, at: String, out: &mut Vec<String>) {
 }
 
 fn is_hex(s: &str) -> bool {
-    s.len() >= 2 && s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() >= 2 && s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// `path` with every array index replaced by `*`.

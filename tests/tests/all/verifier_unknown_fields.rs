@@ -2,7 +2,7 @@
 //! added to any object of `record.json`, of a board entry or of a receipt is a located failure,
 //! and so is an unknown enumeration value.
 
-use dobush_crypto::record::ReVotePolicy;
+use dobush_crypto::parameters::ReVotePolicy;
 use dobush_tests::election::SimElection;
 use dobush_tests::fixtures::pilot_manifest;
 use dobush_verifier::record::{Options, verify, verify_receipt};
