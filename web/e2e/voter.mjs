@@ -286,7 +286,7 @@ try {
   const real = await (await fetch(`${base}/api/v1/campaigns/${encodeURIComponent(campaign)}/package`)).json();
   const switched = structuredClone(real);
   switched.manifest.title.ky = 'Башка шайлоо';
-  switched.extended_hash = D.toHex(D.makeContext({ baseHash: real.base_hash, jointKey: real.joint_key, manifest: switched.manifest, commissionHash: D.commissionHash(D.parseCommission(real.commission)) }).extendedHash);
+  switched.extended_hash = D.toHex(D.makeContext({ baseHash: real.base_hash, jointKey: real.joint_key, manifest: switched.manifest, commissionHash: D.commissionHash(D.parseCommission(real.commission)), parametersHash: D.parametersHash(D.fromHex(real.board_key, 32), D.parseParameters(real.parameters)) }).extendedHash);
   D.contextFromPackage(switched); // valid on its own: only the pin tells it apart
   await a.page.route('**/api/v1/campaigns/*/package', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(switched) }));
   await a.page.goto(`${base}/#/assets/${campaign}`);
