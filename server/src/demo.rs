@@ -268,7 +268,7 @@ pub fn open_now(
     let shares = demo_ceremony(c, id, ts)?;
     let done = ceremony::store::require_complete(c, id, "the demo election package")?;
     let commission = demo_commission(c, id, ts)?;
-    let policy = crate::close::totals::policy(row.revote_policy()?);
+    let policy = row.revote_policy()?.to_package();
     let package = build_package(boards.public_key(), id, manifest, &done, commission, policy)?;
     diesel::delete(demo_key_holders::table.filter(demo_key_holders::campaign_id.eq(id))).execute(c)?;
     for (keys, share) in shares {

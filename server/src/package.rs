@@ -36,10 +36,7 @@ impl Election {
     /// extended hash (02-transcripts.md §Parameters hash). The campaign row's `revote_policy` is
     /// only what the package is built from; a later change to the row changes nothing.
     pub fn re_vote_policy(&self) -> crate::domain::RevotePolicy {
-        match self.package.parameters.re_vote.policy {
-            ReVotePolicy::Forbidden => crate::domain::RevotePolicy::Forbidden,
-            ReVotePolicy::LastCounts => crate::domain::RevotePolicy::LastCounts,
-        }
+        crate::domain::RevotePolicy::of_package(self.package.parameters.re_vote.policy)
     }
 }
 
@@ -136,7 +133,7 @@ pub fn store_package(
             ),
         ));
     }
-    if pkg.parameters.re_vote.policy != crate::close::totals::policy(row.revote_policy()?) {
+    if pkg.parameters.re_vote.policy != row.revote_policy()?.to_package() {
         return Err(ApiError::conflict(
             "parameters_changed",
             "the package's re-vote rule is not the campaign's; install the package again",

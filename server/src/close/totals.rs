@@ -16,20 +16,11 @@ use dobush_crypto::tally::{ContestTotals, EncryptedTally};
 use serde_json::json;
 
 use crate::db::AnyConnection;
-use crate::domain::RevotePolicy;
 use crate::error::ApiError;
 use crate::schema::tallies;
 
 fn corrupt(what: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("totals: {what}"))
-}
-
-/// The crypto crate's form of a campaign's re-vote policy.
-pub fn policy(p: RevotePolicy) -> ReVotePolicy {
-    match p {
-        RevotePolicy::Forbidden => ReVotePolicy::Forbidden,
-        RevotePolicy::LastCounts => ReVotePolicy::LastCounts,
-    }
 }
 
 /// What the board says: its totals recomputed, and the counts of the protocol's general lines

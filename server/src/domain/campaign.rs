@@ -104,6 +104,24 @@ string_enum!(
     }
 );
 
+impl RevotePolicy {
+    /// The rule as the election package's `parameters` carry it (`dobush_crypto::parameters`).
+    pub fn to_package(self) -> dobush_crypto::parameters::ReVotePolicy {
+        match self {
+            Self::Forbidden => dobush_crypto::parameters::ReVotePolicy::Forbidden,
+            Self::LastCounts => dobush_crypto::parameters::ReVotePolicy::LastCounts,
+        }
+    }
+
+    /// The rule of an election package's `parameters`.
+    pub fn of_package(p: dobush_crypto::parameters::ReVotePolicy) -> Self {
+        match p {
+            dobush_crypto::parameters::ReVotePolicy::Forbidden => Self::Forbidden,
+            dobush_crypto::parameters::ReVotePolicy::LastCounts => Self::LastCounts,
+        }
+    }
+}
+
 string_enum!(
     /// Kind of precinct.
     PrecinctKind {

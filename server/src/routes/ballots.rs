@@ -194,7 +194,7 @@ async fn install_package(
         .db
         .run(move |c| {
             let done = crate::ceremony::store::require_complete(c, &cid, "the election package")?;
-            let policy = crate::close::totals::policy(crate::models::load_campaign(c, &cid)?.revote_policy()?);
+            let policy = crate::models::load_campaign(c, &cid)?.revote_policy()?.to_package();
             Ok((done, crate::commission::confirmed(c, &cid)?, policy))
         })
         .await?;
