@@ -183,14 +183,7 @@ impl Boards {
             let latest_head = sync(c, id, &mut cb)?;
             before = Some(cb.board.size());
             cb.stale = true;
-            let mut app = Appender {
-                board: &mut cb.board,
-                key: &self.key,
-                campaign: id,
-                pending: Vec::new(),
-                latest_head: Some(latest_head),
-                opening: false,
-            };
+            let mut app = Appender { latest_head: Some(latest_head), ..Appender::new(&mut cb.board, &self.key, id) };
             let out = f(c, &mut app)?;
             app.flush(c)?;
             written = Some(std::time::Instant::now());
@@ -226,14 +219,8 @@ impl Boards {
         }
         let (list, signed) = crate::credentials::signed_list(c, id)?;
         let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
-        let mut app = Appender {
-            board: &mut board,
-            key: &self.key,
-            campaign: id,
-            pending: Vec::new(),
-            latest_head: Some(None),
-            opening: true,
-        };
+        // the opening signs the zero report, the one head with no head before it
+        let mut app = Appender { latest_head: Some(None), opening: true, ..Appender::new(&mut board, &self.key, id) };
         app.append(c, &list, None, now_secs)?;
         app.append(c, &signed, None, now_secs)?;
         let assets = crate::webapp::asset_hashes().to_vec();
@@ -252,14 +239,7 @@ impl Boards {
     pub fn close_board(&self, c: &mut AnyConnection, id: &str, now_secs: i64) -> Result<(), ApiError> {
         let Some((election, mut board)) = election_and_board(c, id, "closed")? else { return Ok(()) };
         let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
-        let mut app = Appender {
-            board: &mut board,
-            key: &self.key,
-            campaign: id,
-            pending: Vec::new(),
-            latest_head: None,
-            opening: false,
-        };
+        let mut app = Appender::new(&mut board, &self.key, id);
         app.append(c, &BoardEntry::Closed { timestamp_ms: ms }, None, now_secs)?;
         app.sign_head(c, &election, ms)?;
         Ok(())
@@ -320,14 +300,7 @@ impl Boards {
             decision: r.decision.to_string(),
             signatures: r.signatures.to_vec(),
         };
-        let mut app = Appender {
-            board: &mut board,
-            key: &self.key,
-            campaign: id,
-            pending: Vec::new(),
-            latest_head: None,
-            opening: false,
-        };
+        let mut app = Appender::new(&mut board, &self.key, id);
         app.append(c, &entry, None, now.timestamp())?;
         app.sign_head(c, &election, millis(now))?;
         Ok(Some(entry))
@@ -411,6 +384,14 @@ struct PendingRow {
     payload: String,
     leaf: String,
     now_secs: i64,
+}
+
+impl<'a> Appender<'a> {
+    /// An appender to `board` (campaign `campaign`) that reads the latest stored head when it
+    /// first signs one, and never signs a first head.
+    fn new(board: &'a mut Board, key: &'a BoardKey, campaign: &'a str) -> Self {
+        Self { board, key, campaign, pending: Vec::new(), latest_head: None, opening: false }
+    }
 }
 
 impl Appender<'_> {
