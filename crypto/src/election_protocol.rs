@@ -12,7 +12,7 @@ use crate::manifest::{Manifest, SelectionKind};
 use crate::tally::ContestResult;
 
 /// The protocol's format version.
-pub const PROTOCOL_VERSION: &str = "dobush-protocol/1";
+pub const PROTOCOL_VERSION: &str = "dobush-protocol/2";
 
 /// One numbered line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,9 +50,11 @@ pub struct ProtocolBody {
     /// The election's extended context hash.
     #[serde(with = "bytes_hex")]
     pub extended_hash: [u8; 32],
-    /// The final tree head's root (the board the result is computed from).
+    /// The final tree head's link (10-board.md §Tree heads: SHA-256 of its signed message). It
+    /// names the board the result is computed from and, through each head's `previous`, every
+    /// head before it: a second chain signed with the board key is not the one members signed.
     #[serde(with = "bytes_hex")]
-    pub board_root: [u8; 32],
+    pub final_head: [u8; 32],
     /// General lines (voters, ballots).
     pub general: Vec<Line>,
     /// Per contest, in manifest order.
@@ -158,7 +160,7 @@ impl ProtocolBody {
         manifest: &Manifest,
         precinct: &str,
         extended_hash: [u8; 32],
-        board_root: [u8; 32],
+        final_head: [u8; 32],
         turnout: Turnout,
         results: &[ContestResult],
         drawn_up_ms: u64,
@@ -261,7 +263,7 @@ impl ProtocolBody {
             campaign_id: manifest.campaign_id.clone(),
             precinct: precinct.into(),
             extended_hash,
-            board_root,
+            final_head,
             general,
             contests,
             drawn_up_ms,

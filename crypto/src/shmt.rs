@@ -251,7 +251,7 @@ mod tests {
             campaign_id: "c".into(),
             precinct: "E1".into(),
             extended_hash: [3; 32],
-            board_root: [4; 32],
+            final_head: [4; 32],
             general: vec![line("1", "e_voters", 3), line("2", "issued", 2)],
             contests: vec![ContestLines {
                 contest_id: "council".into(),

@@ -632,17 +632,52 @@ fn sync(c: &mut AnyConnection, id: &str, cb: &mut CampaignBoard) -> Result<Optio
 
 /// Every head issued for a campaign, in order (the context is the election's base hash).
 pub fn load_heads(c: &mut AnyConnection, id: &str, context: [u8; 32]) -> Result<Vec<SignedTreeHead>, ApiError> {
-    let rows: Vec<(i64, String, String, i64, String)> = tree_heads::table
-        .filter(tree_heads::campaign_id.eq(id))
-        .order(tree_heads::tree_size.asc())
-        .select((
-            tree_heads::tree_size,
-            tree_heads::root_hash,
-            tree_heads::signature,
-            tree_heads::issued_at,
-            tree_heads::previous_hash,
-        ))
-        .load(c)?;
+    load_heads_page(c, id, context, HeadsPage::All)
+}
+
+/// Which heads [`load_heads_page`] reads. Each head's size is unique within a campaign (it is
+/// the key of `tree_heads` with the campaign), so sizes order and page the chain.
+#[derive(Clone, Copy, Debug)]
+pub enum HeadsPage {
+    /// Every head (the record, the protocol draft).
+    All,
+    /// The latest head only (`GET …/board/head`): one row, however long the board.
+    Latest,
+    /// At most `limit` heads of size greater than `after` (or from the first), in order
+    /// (`GET …/board/heads`: an observer follows the chain a page at a time).
+    After { after: Option<u64>, limit: u64 },
+}
+
+/// The heads of campaign `id` that `page` names, in order of size.
+pub fn load_heads_page(
+    c: &mut AnyConnection,
+    id: &str,
+    context: [u8; 32],
+    page: HeadsPage,
+) -> Result<Vec<SignedTreeHead>, ApiError> {
+    type Row = (i64, String, String, i64, String);
+    let columns = (
+        tree_heads::tree_size,
+        tree_heads::root_hash,
+        tree_heads::signature,
+        tree_heads::issued_at,
+        tree_heads::previous_hash,
+    );
+    let of = tree_heads::table.filter(tree_heads::campaign_id.eq(id));
+    let rows: Vec<Row> = match page {
+        HeadsPage::All => of.order(tree_heads::tree_size.asc()).select(columns).load(c)?,
+        HeadsPage::Latest => of.order(tree_heads::tree_size.desc()).limit(1).select(columns).load(c)?,
+        HeadsPage::After { after, limit } => {
+            // A size past i64::MAX has no head after it; none before the first.
+            let after = after.map_or(-1, |a| i64::try_from(a).unwrap_or(i64::MAX));
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            of.filter(tree_heads::tree_size.gt(after))
+                .order(tree_heads::tree_size.asc())
+                .limit(limit)
+                .select(columns)
+                .load(c)?
+        }
+    };
     rows.into_iter()
         .map(|(size, root_hex, sig_hex, ms, previous_hex)| {
             let mut signature = [0u8; 64];

@@ -56,7 +56,7 @@ pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<Proto
     let board =
         crate::close::totals::count_board(&election.context, election.package.parameters.re_vote.policy, &lines)?;
     let heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
-    let root = heads.last().map(|h| h.head.root).ok_or_else(|| corrupt("no final tree head"))?;
+    let final_head = heads.last().map(|h| h.head.link()).ok_or_else(|| corrupt("no final tree head"))?;
     let issued = crate::cast::issuance::issued_count(c, campaign)?;
     let turnout = Turnout {
         e_voters: board.e_voters,
@@ -70,7 +70,7 @@ pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<Proto
         election.context.manifest(),
         &precinct,
         election.package.extended_hash,
-        root,
+        final_head,
         turnout,
         &results,
         now_ms,
@@ -135,7 +135,7 @@ pub fn save(
         ("version", body.version == computed.version),
         ("precinct", body.precinct == computed.precinct),
         ("extended_hash", body.extended_hash == computed.extended_hash),
-        ("board_root", body.board_root == computed.board_root),
+        ("final_head", body.final_head == computed.final_head),
     ] {
         if !ok {
             return Err(ApiError::invalid(field, "differs from this campaign's"));
@@ -247,8 +247,11 @@ pub fn register_member(
     now_secs: i64,
 ) -> Result<(), ApiError> {
     load_campaign(c, campaign)?;
-    if m.name.trim().is_empty() || m.name.chars().count() > 200 {
-        return Err(ApiError::invalid("name", "1 to 200 characters"));
+    if !dobush_crypto::commission::valid_member_name(m.name.trim()) {
+        return Err(ApiError::invalid(
+            "name",
+            "1 to 200 letters, digits and . - ' ’, words separated by single spaces (14-commission.md)",
+        ));
     }
     if !ROLES.contains(&m.role.as_str()) {
         return Err(ApiError::invalid("role", format!("one of {}", ROLES.join(", "))));

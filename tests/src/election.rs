@@ -266,12 +266,12 @@ impl SimElection {
             superseded,
             challenged: self.challenged,
         };
-        let final_root = self.heads.last().map(|h| h.head.root).unwrap_or_default();
+        let final_head = self.heads.last().map(|h| h.head.link()).unwrap_or_default();
         let body = ProtocolBody::draw_up(
             &self.package.manifest,
             "7001",
             self.package.extended_hash,
-            final_root,
+            final_head,
             turnout,
             &results,
             self.clock_ms,

@@ -47,7 +47,7 @@ pub mod fields {
     pub const PROTOCOL: &[&str] = &["body", "signatures"];
     /// `ProtocolBody`.
     pub const BODY: &[&str] =
-        &["version", "campaign_id", "precinct", "extended_hash", "board_root", "general", "contests", "drawn_up_ms"];
+        &["version", "campaign_id", "precinct", "extended_hash", "final_head", "general", "contests", "drawn_up_ms"];
     /// A contest's section of the body.
     pub const CONTEST: &[&str] = &["contest_id", "lines"];
     /// `Line`.
@@ -62,7 +62,7 @@ fn shape(p: &Value) -> Decoded<()> {
     exact(p, fields::PROTOCOL, "protocol")?;
     let body = field(p, "body", "protocol")?;
     exact(body, fields::BODY, "protocol body")?;
-    for k in ["version", "campaign_id", "precinct", "extended_hash", "board_root"] {
+    for k in ["version", "campaign_id", "precinct", "extended_hash", "final_head"] {
         string(body, k, "protocol body")?;
     }
     uint(body, "drawn_up_ms", "protocol body")?;
@@ -104,8 +104,8 @@ pub struct Derived {
     pub challenged: u64,
     /// Extended hash.
     pub extended_hash: [u8; 32],
-    /// Final head root.
-    pub board_root: [u8; 32],
+    /// The final tree head's link.
+    pub final_head: [u8; 32],
 }
 
 fn value(lines: &[Value], key: &str) -> Option<u64> {
@@ -132,14 +132,16 @@ pub fn check(rec: &Value, m: &Manifest, d: &Derived, c: &mut Running) {
     let empty = Vec::new();
     let general = body.get("general").and_then(Value::as_array).unwrap_or(&empty);
     let hexeq = |k: &str, want: &[u8; 32]| body.get(k).and_then(Value::as_str) == Some(hex::encode(want).as_str());
-    c.require(body.get("version").and_then(Value::as_str) == Some("dobush-protocol/1"), || {
+    c.require(body.get("version").and_then(Value::as_str) == Some("dobush-protocol/2"), || {
         "protocol: unknown version".into()
     });
     c.require(body.get("campaign_id").and_then(Value::as_str) == Some(m.campaign_id.as_str()), || {
         "protocol: another campaign".into()
     });
     c.require(hexeq("extended_hash", &d.extended_hash), || "protocol: drawn up for another election context".into());
-    c.require(hexeq("board_root", &d.board_root), || "protocol: not drawn up from the final board".into());
+    c.require(hexeq("final_head", &d.final_head), || {
+        "protocol: not drawn up from the record's final tree head (final_head is not its link)".into()
+    });
     for (key, want) in
         [("e_voters", d.e_voters), ("counted", d.counted), ("superseded", d.superseded), ("challenged", d.challenged)]
     {

@@ -1,8 +1,10 @@
-//! `verifier watch`: an observer polls the live board's signed tree head, checks that every new
-//! head is consistent with the last one it kept (RFC 9162 consistency proof), and keeps them all,
-//! so a server that shows different boards to different people is caught (`10-board.md` §HTTP API).
+//! `verifier watch`: an observer polls the live board's signed tree heads, follows their chain
+//! from the last head it kept (every head signed, each carrying the link of the one before it),
+//! checks that the newest is consistent with the last kept one (RFC 9162 consistency proof), and
+//! keeps it, so a server that shows different boards or a second chain to different people is
+//! caught (`10-board.md` §Tree heads, §HTTP API).
 
-use crate::board::{Hash, TreeHead, verify_consistency};
+use crate::board::{Hash, TreeHead, genesis, verify_consistency};
 
 const USAGE: &str =
     "usage: dobush-verifier watch <board-url> --package <package.json> --state <heads.json> [--interval <s>] [--once]";
@@ -15,33 +17,73 @@ pub struct Pinned {
     pub board_key: [u8; 32],
 }
 
-/// Checks a newly fetched head against the last kept one and keeps it. `proof` is the
-/// consistency proof from the last kept head's size to the new head's size.
+/// Checks a newly fetched head against the last kept one and keeps it: [`follow`] with a page
+/// of one head. `proof` is the consistency proof from the last kept head's size to the new
+/// head's size.
 pub fn step(kept: &mut Vec<TreeHead>, new: TreeHead, proof: &[Hash], pin: &Pinned) -> Result<(), String> {
-    if new.context != pin.base_hash {
-        return Err("the server sent a tree head of another election".into());
-    }
-    if !new.verify(&pin.board_key) {
-        return Err(format!("tree head of size {}: signature invalid", new.size));
-    }
-    if let Some(last) = kept.last() {
-        if new.size < last.size {
-            return Err(format!("the board shrank from {} to {} entries: history rewritten", last.size, new.size));
+    follow(kept, std::slice::from_ref(&new), proof, pin)
+}
+
+/// Follows the chain (10-board.md §Tree heads) from the last kept head through `page`, the heads
+/// the board signed after it, in order, and keeps the newest. Every head of the page must be of
+/// this election, signed by the board key, larger than the one before it and carry the link of
+/// the one before it as its `previous` (the first head of the board: the election's genesis);
+/// the newest must be consistent (`proof`, RFC 9162) with the last kept one. A head already kept
+/// (the same link) is skipped. So a board that shows this observer a second chain, or leaves
+/// out a head it signed, is caught at the next poll, not only in the record.
+pub fn follow(kept: &mut Vec<TreeHead>, page: &[TreeHead], proof: &[Hash], pin: &Pinned) -> Result<(), String> {
+    for h in page {
+        if h.context != pin.base_hash {
+            return Err("the server sent a tree head of another election".into());
         }
-        if !verify_consistency(last.size, &last.root, new.size, &new.root, proof) {
+        if !h.verify(&pin.board_key) {
+            return Err(format!("tree head of size {}: signature invalid", h.size));
+        }
+    }
+    let last = kept.last().copied();
+    let page: Vec<&TreeHead> = page.iter().filter(|h| last.is_none_or(|l| h.link() != l.link())).collect();
+    let Some(newest) = page.last().copied() else {
+        return Ok(());
+    };
+    if let Some(l) = last {
+        if newest.size < l.size {
+            return Err(format!("the board shrank from {} to {} entries: history rewritten", l.size, newest.size));
+        }
+        if !verify_consistency(l.size, &l.root, newest.size, &newest.root, proof) {
             return Err(format!(
                 "tree head of size {} is not consistent with the kept head of size {}: split view or rewritten history",
-                new.size, last.size
+                newest.size, l.size
             ));
         }
-        if new.timestamp_ms < last.timestamp_ms {
+    }
+    let mut before = last;
+    for h in &page {
+        if let Some(b) = before
+            && h.size <= b.size
+        {
+            return Err(format!(
+                "a new head of {} entries after one of {}: the board signs one head per size, so history was rewritten",
+                h.size, b.size
+            ));
+        }
+        before = Some(**h);
+    }
+    let mut link = last.map_or_else(|| genesis(&pin.base_hash), |l| l.link());
+    let mut time = last.map_or(0, |l| l.timestamp_ms);
+    for h in &page {
+        if h.previous != link {
+            return Err(format!(
+                "the chain is broken at the head of size {}: its previous is not the link of the head before it \
+                 (a second chain, or a head the board signed and withheld)",
+                h.size
+            ));
+        }
+        if h.timestamp_ms < time {
             return Err("tree head timestamps go backwards".into());
         }
-        if new.size == last.size && new.root == last.root {
-            return Ok(());
-        }
+        (link, time) = (h.link(), h.timestamp_ms);
     }
-    kept.push(new);
+    kept.push(*newest);
     Ok(())
 }
 
@@ -60,30 +102,50 @@ pub enum PollError {
     Failed(String),
 }
 
-/// One poll: fetches `<board-url>/head` and, when the board grew, the consistency proof from the
-/// last kept head (`<board-url>/consistency?first=M&second=N`, 10-board.md §HTTP API), checks
-/// them with [`step`] and keeps the new head. Returns the board's size.
+/// One poll: follows the chain from the last kept head, a page of heads at a time
+/// (`<board-url>/heads?after=SIZE`, 10-board.md §HTTP API) until the server has no newer head,
+/// fetching for each page the consistency proof from the last kept head
+/// (`<board-url>/consistency?first=M&second=N`), and checks each page with [`follow`]. Returns
+/// the board's size.
 pub fn poll(board_url: &str, kept: &mut Vec<TreeHead>, pin: &Pinned) -> Result<u64, PollError> {
-    let head_json = get_json(&format!("{board_url}/head")).map_err(PollError::Unreachable)?;
-    let head = TreeHead::parse(&head_json).map_err(|e| PollError::Failed(format!("the server's head: {}", e.0)))?;
-    let proof = match kept.last() {
-        Some(l) if l.size > 0 && l.size < head.size => {
-            let v = get_json(&format!("{board_url}/consistency?first={}&second={}", l.size, head.size))
-                .map_err(PollError::Unreachable)?;
-            v.get("proof")
-                .and_then(serde_json::Value::as_array)
-                .ok_or_else(|| PollError::Failed("consistency: the server sent no proof".into()))?
-                .iter()
-                .map(|h| {
-                    crate::encoding::hex_n::<32>(h, "proof")
-                        .map_err(|e| PollError::Failed(format!("consistency: {}", e.0)))
-                })
-                .collect::<Result<Vec<_>, _>>()?
+    loop {
+        let url = match kept.last() {
+            Some(l) => format!("{board_url}/heads?after={}", l.size),
+            None => format!("{board_url}/heads"),
+        };
+        let page = get_json(&url).map_err(PollError::Unreachable)?;
+        let page = page
+            .as_array()
+            .ok_or_else(|| PollError::Failed("heads: the server did not send a list".into()))?
+            .iter()
+            .map(|h| TreeHead::parse(h).map_err(|e| PollError::Failed(format!("the server's head: {}", e.0))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(newest) = page.last() else {
+            return Ok(kept.last().map_or(0, |h| h.size));
+        };
+        let proof = match kept.last() {
+            Some(l) if l.size > 0 && l.size < newest.size => {
+                let v = get_json(&format!("{board_url}/consistency?first={}&second={}", l.size, newest.size))
+                    .map_err(PollError::Unreachable)?;
+                v.get("proof")
+                    .and_then(serde_json::Value::as_array)
+                    .ok_or_else(|| PollError::Failed("consistency: the server sent no proof".into()))?
+                    .iter()
+                    .map(|h| {
+                        crate::encoding::hex_n::<32>(h, "proof")
+                            .map_err(|e| PollError::Failed(format!("consistency: {}", e.0)))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+            _ => Vec::new(),
+        };
+        let before = kept.len();
+        follow(kept, &page, &proof, pin).map_err(PollError::Failed)?;
+        if kept.len() == before {
+            // The server repeated heads already kept: it has nothing newer.
+            return Ok(kept.last().map_or(0, |h| h.size));
         }
-        _ => Vec::new(),
-    };
-    step(kept, head, &proof, pin).map_err(PollError::Failed)?;
-    Ok(kept.last().map_or(0, |h| h.size))
+    }
 }
 
 /// Reads the kept heads (a missing file: none kept yet).

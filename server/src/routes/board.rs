@@ -8,13 +8,15 @@ use dobush_crypto::record::{Board, HexHash};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::board_log::load_heads;
+use crate::board_log::{HeadsPage, load_heads_page};
 use crate::error::ApiError;
 use crate::models::load_campaign;
 use crate::state::AppState;
 
 /// At most this many entries per `entries` request.
 pub const MAX_ENTRIES: u64 = 1000;
+/// At most this many heads per `heads` request.
+pub const MAX_HEADS: u64 = 1000;
 
 /// Routes under `/api/v1/campaigns`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,28 +41,47 @@ async fn package(state: web::Data<AppState>, path: web::Path<String>) -> Result<
     Ok(HttpResponse::Ok().json(&e.package))
 }
 
-async fn all_heads(state: &AppState, id: String) -> Result<Vec<dobush_crypto::board::SignedTreeHead>, ApiError> {
+async fn load_heads(
+    state: &AppState,
+    id: String,
+    page: HeadsPage,
+) -> Result<Vec<dobush_crypto::board::SignedTreeHead>, ApiError> {
     let boards = state.boards.clone();
     state
         .db
         .run(move |c| {
             load_campaign(c, &id)?;
             let e = boards.election(c, &id)?;
-            load_heads(c, &id, e.package.base_hash)
+            load_heads_page(c, &id, e.package.base_hash, page)
         })
         .await
 }
 
+/// `GET …/board/head`: the latest head, one row read however long the board.
 async fn head(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let heads = all_heads(&state, path.into_inner()).await?;
+    let heads = load_heads(&state, path.into_inner(), HeadsPage::Latest).await?;
     let last = heads
         .last()
         .ok_or_else(|| ApiError::NotFound("the board has no signed head yet (voting is not open)".into()))?;
     Ok(HttpResponse::Ok().json(last))
 }
 
-async fn heads(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(all_heads(&state, path.into_inner()).await?))
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeadsQuery {
+    after: Option<u64>,
+}
+
+/// `GET …/board/heads[?after=N]`: at most [`MAX_HEADS`] heads, in order, of size greater than
+/// `after` (from the first without it). A page shorter than [`MAX_HEADS`] ends the chain so far;
+/// an observer follows the chain from the last head it kept (10-board.md §HTTP API).
+async fn heads(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<HeadsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = HeadsPage::After { after: q.into_inner().after, limit: MAX_HEADS };
+    Ok(HttpResponse::Ok().json(load_heads(&state, path.into_inner(), page).await?))
 }
 
 #[derive(Debug, Deserialize)]

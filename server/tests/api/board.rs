@@ -12,6 +12,12 @@ async fn get(e: &Election, path: &str) -> reqwest::Response {
     reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}{path}", e.id))).await.unwrap()
 }
 
+async fn heads_after(e: &Election, size: u64) -> Vec<SignedTreeHead> {
+    let r = get(e, &format!("/board/heads?after={size}")).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
 async fn proof(e: &Election, path: &str) -> Vec<[u8; 32]> {
     let r = get(e, path).await;
     assert_eq!(r.status(), 200, "{path}");
@@ -80,6 +86,14 @@ async fn the_board_api_verifies_end_to_end(b: Backend) {
     let latest: SignedTreeHead = get(&e, "/board/head").await.json().await.unwrap();
     assert_eq!(heads.first(), Some(&zero));
     assert_eq!(heads.last(), Some(&latest));
+    // the chain a page at a time: the heads after a size; none after the latest or past the
+    // largest size; a malformed or unknown query refused
+    assert_eq!(heads_after(&e, heads[1].head.size).await, heads[2..]);
+    assert!(heads_after(&e, latest.head.size).await.is_empty());
+    assert!(heads_after(&e, u64::MAX).await.is_empty());
+    for bad in ["after=-1", "after=x", "since=1"] {
+        assert_eq!(get(&e, &format!("/board/heads?{bad}")).await.status(), 400, "{bad}");
+    }
     // 4 + 4 ballots + 1 supersede marker + 1 challenge + 1 ballot + 1 supersede marker
     assert_eq!(latest.head.size, 12);
     // every head is signed, and consistent with the one before (the crypto crate's check, and

@@ -237,7 +237,7 @@ fn open_election(voters: usize, on_phones: usize, seed: u64) -> Election {
     let second = "10101197000003";
     live.admin("POST", "/api/staff", json!({ "pin": second, "role": "cec_admin" }));
     let shown = live.get(&format!("/api/v1/campaigns/{id}/commission"));
-    let confirm = json!({ "commission_hash": shown["commission_hash"] });
+    let confirm = json!({ "commission_hash": shown["commission_hash"], "re_vote_policy": shown["re_vote_policy"] });
     live.ok(Some(second), "POST", &format!("/api/v1/campaigns/{id}/commission/confirm"), confirm);
 
     let mut manifest = pilot_manifest();
@@ -502,7 +502,7 @@ fn check_record(dir: &Path, e: &Election, expected: &[Vec<u64>]) {
     let protocol: &ElectionProtocol = record.protocol.as_ref().unwrap();
     assert_eq!(protocol.signatures.len(), 3);
     protocol.verify_signatures().unwrap();
-    assert_eq!(protocol.body.board_root, last.head.root);
+    assert_eq!(protocol.body.final_head, last.head.link());
 
     let report = dobush_verifier::record::verify_dir(dir, &dobush_verifier::record::Options::default());
     assert!(report.passed(), "{}", report.text());
@@ -575,7 +575,10 @@ fn watch_follows_the_live_board_and_catches_a_forged_head_and_a_split_view() {
     assert_eq!(heads[1], live_head, "the second head kept is the server's latest");
     assert!(heads[0]["size"].as_u64() < heads[1]["size"].as_u64());
 
-    // a forged head (its signature altered in the server's database) fails, and is not kept
+    // a forged head (the signature of a head signed since the last poll, altered in the server's
+    // database) fails, and is not kept
+    e.cast(1, &plaintext(5, true), &mut rng);
+    let live_head = e.live.get(&e.path("board/head"));
     let size = live_head["size"].as_i64().unwrap();
     let sig = live_head["signature"].as_str().unwrap().to_string();
     let set_signature = |s: &str| {
@@ -620,5 +623,5 @@ fn watch_follows_the_live_board_and_catches_a_forged_head_and_a_split_view() {
     assert_eq!(watch_once(&board, &package, &state), 0);
     let heads = kept(&state);
     assert_eq!(heads.last().unwrap(), &e.live.get(&e.path("board/head")));
-    assert_eq!(heads.len(), 4);
+    assert_eq!(heads.len(), 5);
 }

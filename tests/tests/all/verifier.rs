@@ -606,6 +606,30 @@ fn a_tree_head_dropped_repeated_or_reordered_breaks_the_chain() {
     }
 }
 
+#[test]
+fn a_chain_re_signed_with_the_board_key_breaks_the_protocol() {
+    // The holder of the board key signs a second chain over the same board (here: every head a
+    // second later). Each head verifies and the chain holds, but the members signed the first
+    // chain's final head (review 18 round 1, M3).
+    let c = election(ReVotePolicy::LastCounts);
+    let mut rec = c.record.clone();
+    let mut previous = CryptoHead::genesis(&rec.package.base_hash);
+    for h in rec.tree_heads.iter_mut() {
+        *h = c.key.sign(CryptoHead { timestamp_ms: h.head.timestamp_ms + 1000, previous, ..h.head });
+        previous = h.head.link();
+    }
+    let r = check(&rec, c.board.lines());
+    assert_eq!(failing(&r), vec!["protocol"], "{}", r.text());
+    assert!(r.failures_of("protocol").iter().any(|m| m.contains("final tree head")), "{}", r.text());
+    // The same chain with the protocol's final_head moved to it (and no member signature over
+    // that body) is refused for its signatures instead.
+    let p = rec.protocol.as_mut().unwrap();
+    p.body.final_head = previous;
+    let r = check(&rec, c.board.lines());
+    assert!(!r.failures_of("protocol").iter().any(|m| m.contains("final tree head")), "{}", r.text());
+    assert!(r.failures_of("protocol").iter().any(|m| m.contains("signature")), "{}", r.text());
+}
+
 /// Recomputes a tampered package's extended hash, so that only what the test changed differs.
 fn rehash(rec: &mut ElectionRecord) {
     rec.package.extended_hash = *dobush_crypto::context::ElectionContext::new(
@@ -707,10 +731,12 @@ fn voter_receipts_check_against_the_record() {
 fn watch_accepts_a_growing_board_and_catches_a_split_view() {
     use dobush_verifier::board::TreeHead as VHead;
     use dobush_verifier::watch::{Pinned, step};
-    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 6, ChaCha20Rng::seed_from_u64(9));
+    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 8, ChaCha20Rng::seed_from_u64(9));
     let to_v = |h: &dobush_crypto::board::SignedTreeHead| VHead::parse(&serde_json::to_value(h).unwrap()).unwrap();
     let pin = Pinned { base_hash: e.package.base_hash, board_key: e.package.board_key };
+    // The observer starts from the board's first head (the zero report, chained to genesis).
     let mut kept = Vec::new();
+    step(&mut kept, to_v(&e.heads[0]), &[], &pin).unwrap();
     let mut honest_heads = Vec::new();
     for i in 0..4 {
         let r = e.cast(i, &vote(i, true));
@@ -720,7 +746,7 @@ fn watch_accepts_a_growing_board_and_catches_a_split_view() {
             kept.last().map(|l: &VHead| e.board.log().consistency_proof(l.size, new.size).unwrap()).unwrap_or_default();
         step(&mut kept, new, &proof, &pin).unwrap();
     }
-    assert_eq!(kept.len(), 4);
+    assert_eq!(kept.len(), 5);
     // The server shows this observer a board where ballot 2 was replaced.
     let mut lines = e.board.lines().to_vec();
     let i = line_index(&lines, "ballot", 1);
@@ -735,6 +761,26 @@ fn watch_accepts_a_growing_board_and_catches_a_split_view() {
     assert!(step(&mut kept, old, &[], &pin).unwrap_err().contains("shrank"));
     let foreign = BoardKey::generate(&mut ChaCha20Rng::seed_from_u64(3)).sign(honest_heads[3].head);
     assert!(step(&mut kept, to_v(&foreign), &[], &pin).unwrap_err().contains("signature"));
+    // The same board under a second chain: every root consistent, every head signed by the
+    // board key, but the new head does not carry the link of the last one kept.
+    let r = e.cast(4, &vote(4, true));
+    let second = e.board_key.sign(dobush_crypto::board::TreeHead {
+        previous: dobush_crypto::board::TreeHead::genesis(&e.package.base_hash),
+        ..r.tree_head.head
+    });
+    let proof = e.board.log().consistency_proof(kept.last().unwrap().size, second.head.size).unwrap();
+    let err = step(&mut kept, to_v(&second), &proof, &pin).unwrap_err();
+    assert!(err.contains("chain is broken"), "{err}");
+    // A page that skips a head the board signed: the next head's previous names the one left out.
+    let skipped = e.cast(5, &vote(5, true));
+    let after = e.cast(6, &vote(6, true));
+    let proof = e.board.log().consistency_proof(kept.last().unwrap().size, after.tree_head.head.size).unwrap();
+    let err = step(&mut kept, to_v(&after.tree_head), &proof, &pin).unwrap_err();
+    assert!(err.contains("chain is broken"), "{err}");
+    // Following the whole page from the last kept head is accepted.
+    let page = [to_v(&r.tree_head), to_v(&skipped.tree_head), to_v(&after.tree_head)];
+    dobush_verifier::watch::follow(&mut kept, &page, &proof, &pin).unwrap();
+    assert_eq!(kept.last().unwrap().size, after.tree_head.head.size);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! V14 `protocol` (`docs/record-format.md` §Verifier checklist, item 11; `11-election-protocol.md`):
 //! every line of the signed electronic protocol re-derived from the record and the earlier
-//! checks' findings, the control relations, `extended_hash` and `board_root`, and every member's
+//! checks' findings, the control relations, `extended_hash` and `final_head`, and every member's
 //! signature. The work is in [`crate::election_protocol`].
 
 use crate::checks::{Check, Step};
@@ -23,7 +23,7 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
         superseded: (f.cast.len() - f.counted.len()) as u64,
         challenged: f.challenged.len() as u64,
         extended_hash: f.ctx.election.extended_hash,
-        board_root: f.heads.last().map(|h| h.root).unwrap_or_default(),
+        final_head: f.heads.last().map(|h| h.link()).unwrap_or_default(),
     };
     election_protocol::check(&f.record, &f.ctx.election.manifest, &derived, c);
 }
