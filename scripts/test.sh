@@ -63,10 +63,6 @@ step "the web app's tests"
 (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 node --test web/test/
 
-step "the mobile bridge from Python"
-# The mobile bridge through its generated Python bindings (UniFFI, mobile-bridge/README.md §Tests).
-mobile-bridge/tests/run_python.sh
-
 step "cargo test --workspace"
 # dobush-fuzz's `api` feature turns on its smoke test (fuzz/tests/smoke.rs, docs/fuzzing.md):
 # every fuzz target of dobush-fuzz on its seed corpus (written afresh from vectors/ and a
@@ -77,3 +73,8 @@ step "cargo test --workspace"
 # with other features (≈ 4 minutes of CI). Long coverage-guided runs: cargo-fuzz
 # (fuzz/libfuzzer/, docs/fuzzing.md).
 cargo test --workspace --locked --features dobush-fuzz/api
+
+step "the mobile bridge from Python"
+# The mobile bridge through its generated Python bindings (UniFFI, mobile-bridge/README.md §Tests),
+# after the workspace's tests, whose build it reuses.
+mobile-bridge/tests/run_python.sh

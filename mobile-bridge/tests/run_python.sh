@@ -9,12 +9,15 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --locked -p dobush-mobile-bridge
+# Built with the features of scripts/test.sh's `cargo test --workspace --features dobush-fuzz/api`,
+# so that the bridge and the binding generator reuse that build's dependencies instead of
+# building them a second time with another feature set (minutes of CI on two cores).
+cargo build --locked --workspace --features dobush-fuzz/api
 lib="$target_dir/debug/libdobush_mobile_bridge.so"
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-cargo run --locked -q -p dobush-uniffi-bindgen -- generate --library "$lib" --language python --out-dir "$out" >/dev/null
+"$target_dir/debug/uniffi-bindgen" generate --library "$lib" --language python --out-dir "$out" >/dev/null
 cp "$lib" "$out/"   # the generated module loads the library from its own directory
 
 PYTHONPATH="$out" python3 mobile-bridge/tests/test_bridge.py

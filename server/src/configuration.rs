@@ -87,10 +87,33 @@ pub struct ServerSettings {
     pub client_body_timeout_secs: u64,
     /// Milliseconds given to a client to close its side after the server closes a connection.
     pub client_disconnect_timeout_ms: u64,
+    /// The load balancers in front of this server, as IP addresses or networks (`10.0.0.5`,
+    /// `10.0.0.0/8`): from these peers only, `X-Forwarded-For` names the client, and rate limits
+    /// and refusal records key on it (`crate::client_address`). Empty: the peer is the client.
+    pub trusted_proxies: Vec<String>,
     /// This is a production deployment (`DOBUSH_SERVER__PRODUCTION=true`). Set explicitly, never
     /// guessed: the server then refuses to start unless every production guard holds
     /// ([`Settings::production_problems`]) and sends HSTS.
     pub production: bool,
+}
+
+impl ServerSettings {
+    /// `trusted_proxies` parsed: each an IP address (a network of one) or a network.
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|s| {
+                let s = s.trim();
+                s.parse::<ipnet::IpNet>().or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
+                    |_| {
+                        ConfigError::Invalid(format!(
+                            "server.trusted_proxies: {s:?} is neither an IP address nor a network (a.b.c.d/n)"
+                        ))
+                    },
+                )
+            })
+            .collect()
+    }
 }
 
 /// `[database]`
@@ -183,8 +206,8 @@ pub struct LogSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BoardSettings {
-    /// File holding the board's Ed25519 secret seed (64 hex digits). Generated, with a warning,
-    /// if it does not exist.
+    /// File holding the board's Ed25519 secret seed (64 hex digits). The server refuses to start
+    /// without it and never generates it (`dobush-server generate-board-key` makes it once).
     pub key_path: String,
     /// Shard rows per ballot style for the encrypted totals kept at cast time (`crate::tally`).
     pub totals_shards: u32,
@@ -208,6 +231,7 @@ impl Default for ServerSettings {
             client_header_timeout_ms: 5_000,
             client_body_timeout_secs: 30,
             client_disconnect_timeout_ms: 1_000,
+            trusted_proxies: Vec::new(),
             production: false,
         }
     }
@@ -349,6 +373,7 @@ impl Settings {
         if self.server.client_body_timeout_secs == 0 {
             return Err(ConfigError::Invalid("server.client_body_timeout_secs must be at least 1".into()));
         }
+        self.server.trusted_proxy_nets()?;
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));
         }
@@ -400,6 +425,25 @@ impl Settings {
         if self.oidc.id_token_algs.is_empty() {
             problems.push("oidc.id_token_algs must pin the ID token's algorithms".to_string());
         }
+        if self.server.client_header_timeout_ms == 0 {
+            problems.push("server.client_header_timeout_ms must not be 0 (slow-header clients)".to_string());
+        }
+        if self.rate_limit.per_address_per_minute == 0 || self.rate_limit.per_voter_per_minute == 0 {
+            problems.push("rate_limit.per_address_per_minute and per_voter_per_minute must not be 0".to_string());
+        }
+        let verbose = self.log.filter.split(',').any(|d| {
+            let level = d.rsplit('=').next().unwrap_or("").trim().to_ascii_lowercase();
+            level == "debug" || level == "trace"
+        });
+        if verbose {
+            problems.push(
+                "log.filter must not enable debug or trace (dependencies log request paths, which can hold a PIN)"
+                    .to_string(),
+            );
+        }
+        if !self.alerts.webhook_url.is_empty() && !self.alerts.webhook_url.starts_with("https://") {
+            problems.push("alerts.webhook_url must be https".to_string());
+        }
         problems
     }
 }
@@ -431,6 +475,15 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let nets =
+            |v: &str| load(&format!("[server]\ntrusted_proxies = {v}\n"), []).map(|s| s.server.trusted_proxy_nets());
+        assert_eq!(nets("[\"fd00::/8\", \" 192.0.2.1 \"]").unwrap().unwrap().len(), 2);
+        assert!(nets("[\"10.0.0.0/33\"]").is_err());
+        assert!(nets("[\"lb.example\"]").is_err());
+    }
+
+    #[test]
     fn unknown_keys_and_bad_urls_are_refused() {
         assert!(load("[server]\nprot = 1\n", []).is_err());
         assert!(load("[database]\nurl = \"mysql://x\"\n", []).is_err());
@@ -453,6 +506,12 @@ mod tests {
             ("DOBUSH_SESSION__SIGNING_KEY_PATH", "\"\"", "signing_key_path"),
             ("DOBUSH_CAMPAIGNS__ALLOW_DEMO_MODE", "true", "allow_demo_mode"),
             ("DOBUSH_OIDC__ID_TOKEN_ALGS", "[]", "id_token_algs"),
+            ("DOBUSH_SERVER__CLIENT_HEADER_TIMEOUT_MS", "0", "client_header_timeout_ms"),
+            ("DOBUSH_RATE_LIMIT__PER_ADDRESS_PER_MINUTE", "0", "per_address_per_minute"),
+            ("DOBUSH_RATE_LIMIT__PER_VOTER_PER_MINUTE", "0", "per_voter_per_minute"),
+            ("DOBUSH_LOG__FILTER", "\"info,actix_web=debug\"", "log.filter"),
+            ("DOBUSH_LOG__FILTER", "\"TRACE\"", "log.filter"),
+            ("DOBUSH_ALERTS__WEBHOOK_URL", "\"http://alerts.example/hook\"", "webhook_url"),
         ] {
             let err = load(good, [(key.to_string(), value.to_string())]).unwrap_err().to_string();
             assert!(err.contains(problem), "{key}={value}: {err}");

@@ -31,13 +31,37 @@ pub struct RecordExport {
 impl RecordExport {
     /// `partial` or `complete`.
     pub fn status(&self) -> &'static str {
-        if self.complete { "complete" } else { "partial" }
+        record_status(self.complete)
     }
 }
 
-/// Builds the record of a closed campaign (409 `not_closed` before, 409 `totals_mismatch` if the
-/// closing refused to publish the totals).
+/// The record's status as the header `Dobush-Record-Status` says it: `partial` or `complete`.
+pub fn record_status(complete: bool) -> &'static str {
+    if complete { "complete" } else { "partial" }
+}
+
+/// Builds the record of a closed campaign, both files (409 `not_closed` before, 409
+/// `totals_mismatch` if the closing refused to publish the totals).
 pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExport, ApiError> {
+    let (record, complete) = election_record(c, campaign)?;
+    let board = board_jsonl(c, campaign)?;
+    Ok(RecordExport { record, board, complete })
+}
+
+/// `board.jsonl` of a campaign: every entry line followed by `\n`.
+pub fn board_jsonl(c: &mut AnyConnection, campaign: &str) -> Result<String, ApiError> {
+    let lines = crate::board_log::load_lines(c, campaign)?;
+    let mut board = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+    for l in &lines {
+        board.push_str(l);
+        board.push('\n');
+    }
+    Ok(board)
+}
+
+/// `record.json` of a closed campaign without reading the board's entries (they are in
+/// `board.jsonl`), and whether it is complete; refusals as [`build_record`].
+pub fn election_record(c: &mut AnyConnection, campaign: &str) -> Result<(ElectionRecord, bool), ApiError> {
     let row = load_campaign(c, campaign)?;
     let st = row.state()?;
     if !matches!(st, CampaignState::Closed | CampaignState::Tallied | CampaignState::ProtocolSigned) {
@@ -48,18 +72,12 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
     }
     let election = crate::package::load_election(c, campaign)?;
     let encrypted_totals = crate::close::totals::published_totals(c, campaign)?;
-    let lines = crate::board_log::load_lines(c, campaign)?;
     let tree_heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
     let ceremony = crate::tally::ceremony_transcript(c, campaign)?.unwrap_or_default();
     let decryption_shares = crate::tally::load_shares(c, campaign)?;
     let results = crate::tally::load_results(c, campaign)?;
     let protocol = crate::election_protocol::signed_protocol(c, campaign)?;
     let complete = results.is_some() && protocol.is_some() && st == CampaignState::ProtocolSigned;
-    let mut board = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-    for l in &lines {
-        board.push_str(l);
-        board.push('\n');
-    }
     let record = ElectionRecord {
         version: RECORD_VERSION.into(),
         package: election.package,
@@ -70,7 +88,7 @@ pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExpor
         results: results.unwrap_or_default(),
         protocol,
     };
-    Ok(RecordExport { record, board, complete })
+    Ok((record, complete))
 }
 
 /// Writes `record.json` (pretty) and `board.jsonl` into `dir` (created).

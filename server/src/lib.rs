@@ -8,7 +8,9 @@
 //!
 //! * **application**: [`startup`] builds the server (database, migrations, state, routes,
 //!   middleware) and runs it. The binary's commands are in `main.rs`.
-//! * **http**: [`state`] (the state of every request), [`refusal`] (a refused access audited),
+//! * **http**: [`state`] (the state of every request), [`client_address`] (who is calling,
+//!   behind trusted proxies), [`read_cache`] (public reads computed once per change),
+//!   [`refusal`] (a refused access audited),
 //!   [`extract`] (session and body extractors), [`auth`] (OIDC login, session tokens),
 //!   [`routes`] (one file per resource), [`metrics`], [`ratelimit`], `fuzzing` (the request
 //!   decoders, for fuzz/).
@@ -30,12 +32,14 @@ pub mod startup;
 
 // http
 pub mod auth;
+pub mod client_address;
 pub mod extract;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod metrics;
 pub mod ratelimit;
+pub mod read_cache;
 pub mod refusal;
 pub mod routes;
 pub mod state;

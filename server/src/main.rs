@@ -36,6 +36,12 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let settings = get_configuration()?;
+    if settings.server.production && cfg!(feature = "demo") {
+        anyhow::bail!(
+            "this dobush-server was built with the `demo` feature (demo key-holders, demo login): it refuses \
+             server.production = true; build it with --no-default-features (docs/deploy.md)"
+        );
+    }
     telemetry::init(&settings.log);
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     app.run_until_stopped().await?;

@@ -10,9 +10,10 @@ use crate::audit::{record_anonymous_refusal, record_refusal};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The client address as seen by this server (not from forwarded headers, which a client can forge).
-pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+/// The client's address: the peer, or behind a trusted proxy the address it forwarded
+/// (`crate::client_address`; a client's own `X-Forwarded-For` is never believed).
+pub fn client_ip(state: &AppState, req: &HttpRequest) -> Option<String> {
+    state.proxies.client(req.peer_addr().map(|a| a.ip()), req.headers()).map(|ip| ip.to_string())
 }
 
 /// Logs, audits and raises an alert for a refused access, then returns `error` for the client.
@@ -23,7 +24,7 @@ pub async fn refuse(
     kind: &'static str,
     error: ApiError,
 ) -> ApiError {
-    let ip = client_ip(req);
+    let ip = client_ip(state, req);
     let anonymous = actor.is_none();
     let actor = match actor {
         Some(a) => a.to_string(),

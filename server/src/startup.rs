@@ -76,6 +76,7 @@ impl Application {
                 Duration::from_millis(settings.alerts.push_interval_ms),
             )?;
         }
+        let proxies = crate::client_address::TrustedProxies::new(settings.server.trusted_proxy_nets()?);
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
@@ -84,6 +85,8 @@ impl Application {
             sessions,
             oidc,
             limiter: RateLimiter::default(),
+            proxies,
+            turnout: Default::default(),
             boards,
             verifier: crate::cast::batch::BatchVerifier::start(),
             committer,
@@ -170,7 +173,8 @@ async fn limit_per_address(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if let Some(state) = req.app_data::<web::Data<AppState>>() {
-        let key = format!("ip:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default());
+        let client = state.proxies.client(req.peer_addr().map(|a| a.ip()), req.headers());
+        let key = format!("ip:{}", crate::client_address::bucket(client));
         if let Err(retry_after_secs) = state.limiter.check(&key, state.settings.rate_limit.per_address_per_minute) {
             state.metrics.rate_limited();
             return Err(ApiError::TooManyRequests { retry_after_secs }.into());

@@ -29,6 +29,10 @@ pub struct AppState {
     pub oidc: Oidc,
     /// Rate limiter.
     pub limiter: RateLimiter,
+    /// The load balancers whose `X-Forwarded-For` names the client (`server.trusted_proxies`).
+    pub proxies: crate::client_address::TrustedProxies,
+    /// Turnout as last published per campaign, by the number of slots ended.
+    pub turnout: crate::read_cache::Published,
     /// Every campaign's bulletin board and the board key.
     pub boards: Arc<crate::board_log::Boards>,
     /// Ballot verification, batched across concurrent requests.

@@ -48,7 +48,21 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     // requests and answers: state, extractors, refusals, routes
-    ("http", &["metrics", "ratelimit", "state", "refusal", "auth", "extract", "routes", "fuzzing"]),
+    (
+        "http",
+        &[
+            "metrics",
+            "ratelimit",
+            "state",
+            "client_address",
+            "read_cache",
+            "refusal",
+            "auth",
+            "extract",
+            "routes",
+            "fuzzing",
+        ],
+    ),
     // building and running the server
     ("application", &["startup"]),
 ];

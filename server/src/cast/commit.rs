@@ -336,6 +336,8 @@ struct Counted<'j> {
 /// group's earlier casts added.
 struct Group<'a, 'j> {
     campaign: &'a str,
+    /// The election package's re-vote rule (bound by its extended hash), never the row's.
+    revote_policy: RevotePolicy,
     tracking_codes: HashSet<String>,
     /// Ballot ids (hex) taken by a cast or challenged ballot.
     ballot_ids: HashSet<String>,
@@ -383,9 +385,9 @@ impl<'j> Group<'_, 'j> {
         let started = std::time::Instant::now();
         let casts: Vec<(&str, &str)> =
             jobs.iter().map(|j| (j.pin.as_str(), j.verified.ballot().style.as_str())).collect();
+        let gates = cast_gates(c, campaign, &casts, now)?;
         // the re-vote rule is the election package's (bound by its extended hash), not the row's
-        let gates = cast_gates(c, campaign, &casts, election.re_vote_policy(), now)?;
-        let mut group = Group::load(c, campaign, jobs, app.board().size())?;
+        let mut group = Group::load(c, campaign, election.re_vote_policy(), jobs, app.board().size())?;
         let loaded = started.elapsed();
         let mut totals = ShardTotals::new(campaign, &election.context, shards);
         let mut results = Vec::with_capacity(jobs.len());
@@ -432,6 +434,7 @@ impl<'j> Group<'_, 'j> {
     fn load<'a>(
         c: &mut AnyConnection,
         campaign: &'a str,
+        revote_policy: RevotePolicy,
         jobs: &[CastJob],
         board_size: u64,
     ) -> Result<Group<'a, 'j>, ApiError> {
@@ -509,6 +512,7 @@ impl<'j> Group<'_, 'j> {
             .collect::<Result<HashMap<_, _>, ApiError>>()?;
         Ok(Group {
             campaign,
+            revote_policy,
             tracking_codes,
             ballot_ids,
             ciphertexts,
@@ -547,7 +551,7 @@ impl<'j> Group<'_, 'j> {
         if self.ballot_ids.contains(&hex::encode(b.ballot_id)) {
             return Err(duplicate_ballot_id());
         }
-        let previous = match (&job.opening, gate.revote_policy, self.counted.get(&job.pin)) {
+        let previous = match (&job.opening, self.revote_policy, self.counted.get(&job.pin)) {
             (Some(_), _, _) | (None, _, None) => None,
             (None, RevotePolicy::Forbidden, Some(_)) => {
                 return Err(ApiError::conflict(
@@ -596,7 +600,7 @@ impl<'j> Group<'_, 'j> {
         self.rows.push(Staged {
             job,
             credential_id: a.gate.credential_id,
-            revote_policy: a.gate.revote_policy,
+            revote_policy: self.revote_policy,
             tracking_code: a.tracking_code,
             status: if challenged { "challenged" } else { "counted" },
             board_index: index,

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::domain::{CampaignState, RevotePolicy};
+use crate::domain::CampaignState;
 use crate::error::ApiError;
 use crate::models::{CampaignRow, load_campaign};
 use crate::schema::{evoter_credentials, voters};
@@ -18,10 +18,9 @@ use crate::schema::{evoter_credentials, voters};
 /// What the gate found: everything the cast needs next.
 #[derive(Debug, Clone)]
 pub struct CastContext {
-    /// The campaign.
+    /// The campaign. (Its re-vote rule is the election package's: `crate::package::Election`,
+    /// never the row's.)
     pub campaign: CampaignRow,
-    /// Its re-vote policy.
-    pub revote_policy: RevotePolicy,
     /// Row id of the voter's active credential (goes into `ballots.credential_id`).
     pub credential_id: i64,
     /// The active credential, hex (verify the ballot signature against it).
@@ -67,8 +66,7 @@ pub fn voter_gate(
         .first(c)
         .optional()?;
     let Some((credential_id, credential, own_style)) = active else { return Err(not_an_e_voter()) };
-    let revote_policy = campaign.revote_policy()?;
-    Ok(CastContext { campaign, revote_policy, credential_id, credential, ballot_style: own_style })
+    Ok(CastContext { campaign, credential_id, credential, ballot_style: own_style })
 }
 
 /// The gate before a cast's proofs are verified: the voter's active credential (hex) if the
@@ -104,7 +102,6 @@ pub fn cast_gates(
     c: &mut AnyConnection,
     campaign_id: &str,
     casts: &[(&str, &str)],
-    revote_policy: RevotePolicy,
     now: DateTime<Utc>,
 ) -> Result<Vec<Result<CastContext, ApiError>>, ApiError> {
     let campaign = open_campaign(c, campaign_id, now)?;
@@ -137,13 +134,7 @@ pub fn cast_gates(
             if *style != own_style {
                 return Ok(Err(wrong_style(&own_style)));
             }
-            Ok(Ok(CastContext {
-                campaign: campaign.clone(),
-                revote_policy,
-                credential_id,
-                credential,
-                ballot_style: own_style,
-            }))
+            Ok(Ok(CastContext { campaign: campaign.clone(), credential_id, credential, ballot_style: own_style }))
         })
         .collect()
 }

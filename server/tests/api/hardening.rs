@@ -77,22 +77,53 @@ async fn production_sends_hsts_and_pins_the_id_token_algorithm(b: Backend) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn the_demo_command_refuses_a_production_configuration() {
-    let dir = temp_dir();
-    let session_key = write_session_key(&dir);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dobush-server"))
-        .arg("demo")
-        .current_dir(&dir)
+/// The server binary in `dir` with a production configuration that passes every settings guard.
+fn production_binary(dir: &std::path::Path) -> std::process::Command {
+    let session_key = write_session_key(dir);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dobush-server"));
+    cmd.current_dir(dir)
         .env_remove("DOBUSH_CONFIG")
         .env("DOBUSH_SERVER__PORT", "0")
         .env("DOBUSH_SERVER__PRODUCTION", "true")
         .env("DOBUSH_SERVER__COOKIE_SECURE", "true")
         .env("DOBUSH_OIDC__REQUIRED_ACR", "urn:x")
         .env("DOBUSH_OIDC__ID_TOKEN_ALGS", "[\"RS256\"]")
-        .env("DOBUSH_SESSION__SIGNING_KEY_PATH", &session_key)
-        .output()
+        .env("DOBUSH_SESSION__SIGNING_KEY_PATH", &session_key);
+    cmd
+}
+
+#[test]
+fn a_build_with_the_demo_code_refuses_to_serve_production() {
+    // The tests' build has the `demo` feature (demo key-holders whose secrets the server holds):
+    // with a production configuration that passes every other guard, serving is refused.
+    let dir = temp_dir();
+    let mut child = production_binary(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("a build with the demo code served a production configuration");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!status.success());
+    assert!(err.contains("built with the `demo` feature"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_demo_command_refuses_a_production_configuration() {
+    let dir = temp_dir();
+    let out = production_binary(&dir).arg("demo").output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("refuses a production configuration"), "{err}");
@@ -464,6 +495,59 @@ async fn pins_stay_out_of_the_application_log(b: Backend) {
     assert!(audit.contains(VOTER1) && audit.contains(&format!("/api/staff/{ADMIN_PIN}/cec_admin")), "{audit}");
 }
 
+/// `GET /api/campaigns` as forwarded by a load balancer that wrote `forwarded_for`; the status.
+async fn through_balancer(app: &TestApp, forwarded_for: &str) -> u16 {
+    let r = http_client().get(app.url("/api/campaigns")).header("x-forwarded-for", forwarded_for).send().await.unwrap();
+    r.status().as_u16()
+}
+
+async fn behind_a_trusted_balancer_limits_and_refusals_key_on_the_client(b: Backend) {
+    // The tests' own connections come from 127.0.0.1, which plays the load balancer (review
+    // docs/reviews/18-hardening-round1.md H3: every client used to share its bucket).
+    let app = spawn_app_with(b, |s| {
+        s.rate_limit.per_address_per_minute = 3;
+        s.server.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    // one client's burst empties its own bucket, whatever it writes left of the balancer's hop
+    let mut statuses = Vec::new();
+    for spoof in ["6.6.6.6", "7.7.7.7", "8.8.8.8", "9.9.9.9"] {
+        statuses.push(through_balancer(&app, &format!("{spoof}, 198.51.100.1")).await);
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 429]);
+    // another client behind the same balancer is not affected
+    assert_eq!(through_balancer(&app, "198.51.100.2").await, 200);
+    // an IPv6 client's /64 is one bucket: a host cannot hop addresses inside it
+    let mut statuses = Vec::new();
+    for host in ["1", "2", "3", "ffff"] {
+        statuses.push(through_balancer(&app, &format!("2001:db8:1:2::{host}")).await);
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 429]);
+    assert_eq!(through_balancer(&app, "2001:db8:1:3::1").await, 200);
+
+    // without trusted proxies a client cannot pick a fresh bucket by writing the header
+    let app = spawn_app_with(b, |s| s.rate_limit.per_address_per_minute = 3).await;
+    let mut statuses = Vec::new();
+    for client in ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"] {
+        statuses.push(through_balancer(&app, client).await);
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 429]);
+
+    // a refusal behind the balancer is recorded under the client's address, not the balancer's
+    let app = spawn_app_with(b, |s| s.server.trusted_proxies = vec!["127.0.0.0/8".into()]).await;
+    let r = http_client()
+        .get(app.url("/api/me"))
+        .bearer_auth("not-a-token")
+        .header("x-forwarded-for", "198.51.100.77")
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 401, "unauthorized").await;
+    let admin = app.admin().await;
+    let audit = admin.get("/api/audit?limit=1000").await.text().await.unwrap();
+    assert!(audit.contains("198.51.100.77"), "{audit}");
+}
+
 async fn refused_anonymously(app: &TestApp) {
     let r = reqwest::Client::new().get(app.url("/api/me")).bearer_auth("not-a-token").send().await.unwrap();
     assert_error(r, 401, "unauthorized").await;
@@ -664,7 +748,7 @@ async fn a_tec_administrator_acts_only_within_its_territory(b: Backend) {
     assert_error(r, 403, "outside_territory").await;
     let protocol = json!({ "body": {
         "version": "x", "campaign_id": id, "precinct": "E1", "extended_hash": "00".repeat(32),
-        "board_root": "00".repeat(32), "general": [], "contests": [], "drawn_up_ms": 0 } });
+        "final_head": "00".repeat(32), "general": [], "contests": [], "drawn_up_ms": 0 } });
     let r = tec.put(&format!("/api/v1/campaigns/{id}/protocol"), &protocol).await;
     assert_error(r, 403, "outside_territory").await;
     assert_eq!(app.open_alerts().await, alerts + 2);
@@ -683,4 +767,5 @@ crate::backend_tests!(
     anonymous_refusals_are_aggregated_and_alerts_listed_newest_first,
     alerts_are_pushed_to_the_webhook,
     a_tec_administrator_acts_only_within_its_territory,
+    behind_a_trusted_balancer_limits_and_refusals_key_on_the_client
 );
