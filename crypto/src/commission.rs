@@ -157,11 +157,16 @@ fn invalid(s: impl Into<String>) -> CommissionError {
     CommissionError::Invalid(s.into())
 }
 
-/// Whether `s` is a printable name: 1–200 characters, no control characters, no leading or
-/// trailing whitespace.
-fn printable_name(s: &str) -> bool {
+/// Whether `s` is a member's name as 14-commission.md §The `commission` section allows it:
+/// 1–200 characters, words separated by single spaces, each word of `Alphabetic` characters,
+/// ASCII digits and `. - ' ’` only (nothing invisible, no stray combining mark).
+pub fn valid_member_name(s: &str) -> bool {
     let n = s.chars().count();
-    (1..=200).contains(&n) && !s.chars().any(char::is_control) && s.trim() == s
+    (1..=200).contains(&n)
+        && s.split(' ').all(|word| {
+            !word.is_empty()
+                && word.chars().all(|c| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '.' | '-' | '\'' | '’'))
+        })
 }
 
 impl Commission {
@@ -174,8 +179,11 @@ impl Commission {
         let mut names = HashSet::new();
         let mut keys = HashSet::new();
         for (i, m) in self.members.iter().enumerate() {
-            if !printable_name(&m.name) {
-                return Err(invalid(format!("member {}: the name must be 1 to 200 printable characters", i + 1)));
+            if !valid_member_name(&m.name) {
+                return Err(invalid(format!(
+                    "member {}: the name must be 1 to 200 letters, digits and . - ' ’, words separated by single spaces",
+                    i + 1
+                )));
             }
             if !ROLES.contains(&m.role.as_str()) {
                 return Err(invalid(format!("member {}: unknown role {:?}", i + 1, m.role)));

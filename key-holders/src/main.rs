@@ -250,6 +250,10 @@ fn run(cli: Cli) -> Result<()> {
                     s.entries, s.ballots, s.counted, s.superseded
                 );
                 println!("encrypted totals recomputed and equal to the published ones");
+                println!(
+                    "re-vote rule (the election package's, bound by its hash): {}; compare it with the commission's decision",
+                    s.re_vote_policy
+                );
             };
             match (server, record, out) {
                 (Some(url), _, _) => {

@@ -42,6 +42,9 @@ pub struct Summary {
     pub superseded: usize,
     /// Decryption shares written.
     pub shares: usize,
+    /// The re-vote rule the ballots were counted under: the election package's (bound by its
+    /// extended hash), for the key-holder to compare with the commission's decision.
+    pub re_vote_policy: &'static str,
 }
 
 /// Reads `record.json` and `board.jsonl` from `record_dir`, checks everything, writes this
@@ -303,6 +306,7 @@ pub fn check_and_decrypt(
         counted: counted.len(),
         superseded: superseded.len(),
         shares: shares.len(),
+        re_vote_policy: record.package.parameters.re_vote.policy.as_str(),
     };
     Ok((summary, shares))
 }

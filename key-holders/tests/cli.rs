@@ -384,6 +384,7 @@ fn ceremony_rehearsal_tally_and_signing() {
         let out_file = c.root.join(format!("shares-{l}.json"));
         let out = ok(&["tally", "--dir", c.store(l), "--record", s(&rec), "--out", s(&out_file)]);
         assert!(out.contains("7 ballots verified, 6 counted, 1 superseded"), "{out}");
+        assert!(out.contains("re-vote rule (the election package's, bound by its hash): last_counts"), "{out}");
         let shares: Vec<DecryptionShare> = serde_json::from_str(&fs::read_to_string(&out_file).unwrap()).unwrap();
         assert_eq!(shares.len(), 11);
         all_shares.extend(shares);
@@ -813,7 +814,7 @@ fn vote_and_close(server: &Server, id: &str, creds: &[Credential], stores: &[Pat
         &server.token(second),
         "POST",
         &format!("/api/v1/campaigns/{id}/commission/confirm"),
-        serde_json::json!({ "commission_hash": shown["commission_hash"] }),
+        serde_json::json!({ "commission_hash": shown["commission_hash"], "re_vote_policy": shown["re_vote_policy"] }),
     );
     let mut manifest = pilot_manifest();
     manifest.campaign_id = id.to_string();

@@ -4,9 +4,9 @@
 //! * [`proposed`]: the section derived from the registered members (`commission_members`, in
 //!   order of registration), with the majority quorum for every act;
 //! * [`confirm`]: a second CEC administrator, who registered none of the members, confirms it
-//!   by its hash;
+//!   by its hash, and the campaign's re-vote rule by name (the package's `parameters`);
 //! * [`confirmed`]: what the package is built from, only while the section still has the
-//!   confirmed hash;
+//!   confirmed hash and the campaign the confirmed rule;
 //! * [`pinned`]: once the package is installed, the package's section; [`current`]: the one
 //!   every member-signed act is checked against ([`check_act`]): the pinned one, before the
 //!   package the confirmed one.
@@ -79,20 +79,36 @@ pub fn proposed(c: &mut AnyConnection, campaign: &str) -> Result<Commission, Api
     Ok(commission)
 }
 
-/// A second CEC administrator confirms the proposed section by its hash (14-commission.md §Dual
-/// control, step 2), inside the caller's write transaction: 409 `commission_pinned` after the
-/// package, `commission_changed` if `hash_hex` is not the section's as it stands,
-/// `same_person` if `actor` registered one of the members. Audited as `commission.confirmed`.
+/// A second CEC administrator confirms the proposed section by its hash and the campaign's
+/// re-vote rule by name (14-commission.md §Dual control, step 2), inside the caller's write
+/// transaction: 409 `commission_pinned` after the package, `commission_changed` if `hash_hex` is
+/// not the section's as it stands, `re_vote_rule_differs` if `re_vote_policy` is not the
+/// campaign's rule, `same_person` if `actor` registered one of the members. Audited as
+/// `commission.confirmed`.
 pub fn confirm(
     c: &mut AnyConnection,
     campaign: &str,
     hash_hex: &str,
+    re_vote_policy: &str,
     actor: &str,
     now_secs: i64,
 ) -> Result<serde_json::Value, ApiError> {
-    load_campaign(c, campaign)?;
+    let row = load_campaign(c, campaign)?;
     require_not_pinned(c, campaign)?;
     let hash: [u8; 32] = crate::domain::member_signature::hex_field("commission_hash", hash_hex)?;
+    let rule = crate::domain::RevotePolicy::parse(re_vote_policy)
+        .map_err(|_| ApiError::invalid("re_vote_policy", "must be \"forbidden\" or \"last_counts\""))?;
+    let campaign_rule = row.revote_policy()?;
+    if rule != campaign_rule {
+        return Err(ApiError::conflict(
+            "re_vote_rule_differs",
+            format!(
+                "the campaign's re-vote rule is {:?}, not the {:?} confirmed: compare it again",
+                campaign_rule.as_str(),
+                rule.as_str()
+            ),
+        ));
+    }
     let commission = proposed(c, campaign)?;
     if commission.hash() != hash {
         return Err(ApiError::conflict(
@@ -117,32 +133,43 @@ pub fn confirm(
             commission_confirmations::commission_hash.eq(hex::encode(hash)),
             commission_confirmations::confirmed_by.eq(actor),
             commission_confirmations::confirmed_at.eq(now_secs),
+            commission_confirmations::re_vote_policy.eq(rule.as_str()),
         ))
         .execute(c)?;
-    let details = json!({ "commission_hash": hex::encode(hash), "members": commission.members.len() });
+    let details = json!({ "commission_hash": hex::encode(hash), "members": commission.members.len(),
+                          "re_vote_policy": rule.as_str() });
     audit::append(c, now_secs, actor, "commission.confirmed", Some(campaign), &details)?;
-    Ok(json!({ "commission": commission, "commission_hash": hex::encode(hash), "confirmed": true }))
+    Ok(json!({ "commission": commission, "commission_hash": hex::encode(hash), "re_vote_policy": rule.as_str(),
+               "confirmed": true }))
 }
 
-/// The hash confirmed for campaign `id`, if any.
-fn confirmed_hash(c: &mut AnyConnection, id: &str) -> Result<Option<String>, ApiError> {
+/// The hash and the re-vote rule confirmed for campaign `id`, if any.
+fn confirmation(c: &mut AnyConnection, id: &str) -> Result<Option<(String, String)>, ApiError> {
     Ok(commission_confirmations::table
         .filter(commission_confirmations::campaign_id.eq(id))
-        .select(commission_confirmations::commission_hash)
+        .select((commission_confirmations::commission_hash, commission_confirmations::re_vote_policy))
         .first(c)
         .optional()?)
 }
 
+/// Whether the proposed section `commission` and the campaign's rule are the confirmed ones.
+fn is_confirmed(c: &mut AnyConnection, id: &str, commission: &Commission) -> Result<bool, ApiError> {
+    let rule = load_campaign(c, id)?.revote_policy()?;
+    Ok(confirmation(c, id)?.is_some_and(|(hash, confirmed_rule)| {
+        hash == hex::encode(commission.hash()) && confirmed_rule == rule.as_str()
+    }))
+}
+
 /// The section the package is built from: the proposed one, confirmed under dual control with
-/// this very hash, or 409 `commission_unconfirmed`.
+/// this very hash and the campaign's present re-vote rule, or 409 `commission_unconfirmed`.
 pub fn confirmed(c: &mut AnyConnection, id: &str) -> Result<Commission, ApiError> {
     let commission = proposed(c, id)?;
-    if confirmed_hash(c, id)?.as_deref() != Some(hex::encode(commission.hash()).as_str()) {
+    if !is_confirmed(c, id, &commission)? {
         return Err(ApiError::conflict(
             "commission_unconfirmed",
             format!(
-                "the commission (hash {}) is not confirmed by a second CEC administrator: \
-                 POST /api/campaigns/{id}/commission/confirm",
+                "the commission (hash {}) and the re-vote rule are not confirmed by a second CEC \
+                 administrator as they stand: POST /api/campaigns/{id}/commission/confirm",
                 hex::encode(commission.hash())
             ),
         ));
@@ -181,17 +208,22 @@ pub fn current(c: &mut AnyConnection, id: &str) -> Result<Commission, ApiError> 
 
 /// What `GET /api/v1/campaigns/{id}/commission` shows: the pinned section once the package is
 /// installed, before that the proposed one with whether it is confirmed.
+/// `re_vote_policy` is the rule the second administrator confirms with it (the package's once
+/// installed).
 pub fn show(c: &mut AnyConnection, id: &str) -> Result<serde_json::Value, ApiError> {
-    load_campaign(c, id)?;
-    if package_installed(c, id)? {
-        let commission = pinned(c, id)?;
+    let row = load_campaign(c, id)?;
+    if let Some(package) = installed_package(c, id)? {
+        let commission = package.commission;
         let hash = hex::encode(commission.hash());
-        return Ok(json!({ "commission": commission, "commission_hash": hash, "confirmed": true, "pinned": true }));
+        let rule = package.parameters.re_vote.policy.as_str();
+        return Ok(json!({ "commission": commission, "commission_hash": hash, "re_vote_policy": rule,
+                          "confirmed": true, "pinned": true }));
     }
     let commission = proposed(c, id)?;
     let hash = hex::encode(commission.hash());
-    let confirmed = confirmed_hash(c, id)?.as_deref() == Some(hash.as_str());
-    Ok(json!({ "commission": commission, "commission_hash": hash, "confirmed": confirmed, "pinned": false }))
+    let confirmed = is_confirmed(c, id, &commission)?;
+    Ok(json!({ "commission": commission, "commission_hash": hash, "re_vote_policy": row.revote_policy()?.as_str(),
+               "confirmed": confirmed, "pinned": false }))
 }
 
 /// One member's signature: a pinned key (403 `not_a_member` otherwise), valid over `digest`

@@ -421,11 +421,8 @@ pub fn close_now(c: &mut AnyConnection, boards: &Boards, id: &str, now: DateTime
 /// The demo commission members who sign the credential list and the protocol: `(name, role)`.
 /// Three pinned, all three sign (the quorum is more than half of them, for the protocol the chair
 /// among them).
-pub const DEMO_MEMBERS: [(&str, &str); 3] = [
-    ("Демо төрага / demo chair", "chair"),
-    ("Демо катчы / demo secretary", "secretary"),
-    ("Демо мүчө / demo member", "member"),
-];
+pub const DEMO_MEMBERS: [(&str, &str); 3] =
+    [("Демо төрага", "chair"), ("Демо катчы", "secretary"), ("Демо мүчө", "member")];
 
 /// What [`finish_now`] did.
 #[derive(Debug, Serialize)]
@@ -618,7 +615,8 @@ fn demo_commission(
             .execute(c)?;
     }
     let proposed = crate::commission::proposed(c, id)?;
-    crate::commission::confirm(c, id, &hex::encode(proposed.hash()), DEMO_CONFIRMER, ts)?;
+    let rule = crate::models::load_campaign(c, id)?.revote_policy()?;
+    crate::commission::confirm(c, id, &hex::encode(proposed.hash()), rule.as_str(), DEMO_CONFIRMER, ts)?;
     crate::commission::confirmed(c, id)
 }
 

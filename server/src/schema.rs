@@ -272,6 +272,7 @@ diesel::table! {
         commission_hash -> Text,
         confirmed_by -> Text,
         confirmed_at -> BigInt,
+        re_vote_policy -> Text,
     }
 }
 

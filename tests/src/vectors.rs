@@ -304,5 +304,54 @@ pub fn generate() -> Vec<(&'static str, String)> {
         ("ballots-wide.json", pretty(&wide)),
         ("shuffle.json", pretty(&shuffle_vector())),
         ("filter-dleq.json", pretty(&batched_dleq_vector())),
+        ("commission-names.json", pretty(&commission_names_vector())),
     ]
+}
+
+/// Commission members' names (14-commission.md §The `commission` section), sorted by crypto's
+/// rule into accepted and refused: the verifier and the web app must agree with every one
+/// (review 14-commission round 1, H3: a name one tool accepts and another refuses can block
+/// every browser once pinned).
+fn commission_names_vector() -> Value {
+    let long = "Б".repeat(200);
+    let too_long = "Б".repeat(201);
+    let candidates: Vec<&str> = vec![
+        "Asanova A. A.",
+        "Асанова А. А.",
+        "Үсөнова Ө. Ң.",
+        "O’Brien-Smith J.",
+        "d'Artagnan",
+        "Айнура",
+        &long,
+        "",
+        " Asanova",
+        "Asanova ",
+        "Asanova  A.",
+        "Asanova\u{FEFF}",
+        "\u{FEFF}Asanova",
+        "Asa\u{200B}nova",
+        "Asa\u{200D}nova",
+        "\u{202E}avonasA",
+        "Asanova\u{2066}",
+        "Asanova\u{2060}",
+        "Asanova\u{00A0}A.",
+        "Asanova\u{3000}A.",
+        "Asanova\tA.",
+        "Asanova\nA.",
+        "Asanova\u{0085}",
+        "Member 7",
+        "Агент ٠٠٧",
+        "Агент ７",
+        "Асанова (төрага)",
+        "и\u{0306}",
+        "A_B",
+        &too_long,
+    ];
+    let (accepted, refused): (Vec<&str>, Vec<&str>) =
+        candidates.into_iter().partition(|n| dobush_crypto::commission::valid_member_name(n));
+    json!({
+        "description": "Commission members' names: accepted and refused by crypto's rule (docs/protocol/14-commission.md §The commission section); the verifier and the web app agree",
+        "accepted": accepted,
+        "refused": refused,
+    })
 }

@@ -32,6 +32,15 @@ pub struct Commission {
     pub quorum: [u64; 3],
 }
 
+/// A member's name as 14-commission.md allows it: 1–200 characters; words of `Alphabetic`
+/// characters, ASCII digits and `. - ' ’`, separated by single spaces.
+pub fn member_name(name: &str) -> bool {
+    (1..=200).contains(&name.chars().count())
+        && name
+            .split(' ')
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_alphabetic() || c.is_ascii_digit() || ".-'’".contains(c)))
+}
+
 fn bad(s: String) -> Invalid {
     Invalid(format!("commission: {s}"))
 }
@@ -50,9 +59,11 @@ pub fn parse(v: &Value) -> Decoded<Commission> {
         let what = format!("commission member {}", i + 1);
         exact(m, &["name", "role", "identity"], &what)?;
         let name = string(m, "name", &what)?;
-        let chars = name.chars().count();
-        if !(1..=200).contains(&chars) || name.trim() != name || name.chars().any(char::is_control) {
-            return Err(bad(format!("member {}: the name must be 1 to 200 printable characters", i + 1)));
+        if !member_name(&name) {
+            return Err(bad(format!(
+                "member {}: the name must be 1 to 200 letters, digits and . - ' ’, words separated by single spaces",
+                i + 1
+            )));
         }
         let role = string(m, "role", &what)?;
         if !ROLES.contains(&role.as_str()) {

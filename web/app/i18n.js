@@ -116,6 +116,16 @@ const TEXTS = {
     'Бул издерди шайлоо комиссиясы кагазда жана башка расмий булактарда жарыялаган издер менен салыштырыңыз. Эгер алар дал келбесе, бул тиркеме менен добуш бербеңиз жана комиссияга кабарлаңыз.',
     'Сравните этот отпечаток с тем, что избирательная комиссия публикует на бумаге и в других официальных источниках. Если они не совпадают, не голосуйте в этом приложении и сообщите в комиссию.',
     'Compare this fingerprint with the one the election commission publishes on paper and through its other official channels. If they differ, do not vote with this app and tell the commission.'],
+  // The package's re-vote rule, shown with its fingerprint (review 18 round 1, M5).
+  re_vote_rule: ['Кайра добуш берүү', 'Повторное голосование', 'Re-voting'],
+  re_vote_forbidden: [
+    'уруксат жок: бир гана бюллетень кабыл алынат',
+    'не допускается: принимается только один бюллетень',
+    'not allowed: only one ballot is accepted'],
+  re_vote_last_counts: [
+    'уруксат: акыркы бюллетень эсепке алынат',
+    'допускается: учитывается последний бюллетень',
+    'allowed: the last ballot counts'],
   package_switched_title: ['Шайлоо пакети алмаштырылды', 'Пакет выборов подменён', 'The election package was switched'],
   package_switched: [
     'Сервер бул шайлоо үчүн ушул түзмөк мурда кабыл алгандан башка шайлоо пакетин жөнөттү (мурдагы издер: {was}, азыркы: {now}). Бул тиркеме менен добуш бербеңиз жана шайлоо комиссиясына кабарлаңыз.',

@@ -134,9 +134,14 @@ async function loadPackage(id) {
   return packages.get(id);
 }
 
-/** The package fingerprint, with what the voter should compare it with. */
-const packageBox = (fingerprint) => h('section', { class: 'card package' },
+/**
+ * The package fingerprint, with what the voter should compare it with, and, where the page has
+ * the package, its re-vote rule (bound by the fingerprint: the package's `parameters`).
+ */
+const RE_VOTE_TEXT = { forbidden: () => t('re_vote_forbidden'), last_counts: () => t('re_vote_last_counts') };
+const packageBox = (fingerprint, pkg) => h('section', { class: 'card package' },
   h('p', {}, `${t('package_fp')}: `, h('code', { 'data-testid': 'package-fingerprint' }, fingerprint)),
+  pkg ? h('p', { 'data-testid': 're-vote-rule' }, `${t('re_vote_rule')}: ${RE_VOTE_TEXT[pkg.parameters.re_vote.policy]()}`) : null,
   h('p', { class: 'hint' }, t('package_fp_note')));
 
 const ROLE_TEXT = { chair: () => t('role_chair'), deputy_chair: () => t('role_deputy_chair'), secretary: () => t('role_secretary'), member: () => t('role_member') };
@@ -676,7 +681,7 @@ function ballotForm(v) {
   const msg = h('div', { 'aria-live': 'polite' });
   show(
     h('h1', {}, localized(v.pkg.manifest.title) || t('ballot')),
-    packageBox(v.fingerprint),
+    packageBox(v.fingerprint, v.pkg),
     commissionBox(v.id, v.ctx),
     h('form', {
       onsubmit: (e) => {

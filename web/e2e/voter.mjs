@@ -185,6 +185,11 @@ try {
   // the package fingerprint on the ballot is the one Rust computed from the installed package
   assert.equal(await text(tid(b.page, 'package-fingerprint')), packageFingerprint);
   assert.ok((await text(b.page.locator('main'))).includes(dicts.ru.package_fp_note));
+  // with the package's re-vote rule, which the fingerprint binds (read here from the server's
+  // package, outside the app)
+  const packagePolicy = (await (await fetch(`${base}/api/v1/campaigns/${encodeURIComponent(campaign)}/package`)).json())
+    .parameters.re_vote.policy;
+  assert.equal(await text(tid(b.page, 're-vote-rule')), `${dicts.ru.re_vote_rule}: ${dicts.ru[`re_vote_${packagePolicy}`]}`);
   await shot(b, 'ballot-ru');
   await b.page.locator('label[for="c0o1"]').click();
   assert.equal(await b.page.isChecked('#c0o1'), true);

@@ -35,3 +35,12 @@ test('an unpinned key, a foreign name, a repeat, a bad signature or too few sign
   assert.throws(() => checkCredentialListSignatures(commission, 'c2', listLine, signed(sig(0), sig(1))), /does not verify/);
   assert.throws(() => check('{"type":"opened"}'), /does not start/);
 });
+
+test('member names: the web app accepts and refuses exactly what Rust does (vectors/commission-names.json)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { validMemberName } = await import('../src/crypto/manifest.js');
+  const v = JSON.parse(readFileSync(new URL('../../vectors/commission-names.json', import.meta.url), 'utf8'));
+  assert.ok(v.accepted.length >= 5 && v.refused.length >= 15);
+  for (const n of v.accepted) assert.equal(validMemberName(n), true, `refused ${JSON.stringify(n)}`);
+  for (const n of v.refused) assert.equal(validMemberName(n), false, `accepted ${JSON.stringify(n)}`);
+});

@@ -254,6 +254,9 @@ async fn commission_show(state: web::Data<AppState>, path: web::Path<String>) ->
 struct ConfirmRequest {
     /// 64 hex digits: the hash of the section the confirming administrator compared.
     commission_hash: String,
+    /// The campaign's re-vote rule as the confirming administrator read it (`forbidden` or
+    /// `last_counts`): it goes into the package's `parameters` under the same dual control.
+    re_vote_policy: String,
 }
 
 /// A second CEC administrator confirms the commission section by its hash (dual control,
@@ -269,8 +272,11 @@ async fn commission_confirm(
     let id = path.into_inner();
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
-    let hash = body.0.commission_hash;
-    let answer = state.db.write(move |c| crate::commission::confirm(c, &id, &hash, &actor, now)).await?;
+    let ConfirmRequest { commission_hash, re_vote_policy } = body.0;
+    let answer = state
+        .db
+        .write(move |c| crate::commission::confirm(c, &id, &commission_hash, &re_vote_policy, &actor, now))
+        .await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
@@ -333,8 +339,9 @@ async fn protocol_html(
 /// it is partial (results or protocol still missing) or complete.
 async fn record_json(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let export = state.db.run(move |c| crate::export::build_record(c, &id)).await?;
-    Ok(HttpResponse::Ok().insert_header(("Dobush-Record-Status", export.status())).json(&export.record))
+    // the record without its board: a reader of record.json does not cost a read of every entry
+    let (record, complete) = state.db.run(move |c| crate::export::election_record(c, &id)).await?;
+    Ok(HttpResponse::Ok().insert_header(("Dobush-Record-Status", crate::export::record_status(complete))).json(&record))
 }
 
 /// `board.jsonl` of the record: the whole closed board.

@@ -22,12 +22,20 @@ async fn one_administrator_cannot_pin_its_own_commission(b: Backend) {
         let m = json!({ "name": name, "role": role, "precinct": "E1", "public_key": hex::encode(k.verifying_key().to_bytes()) });
         assert_eq!(admin.post(&v1("commission-members"), &m).await.status(), 201);
     }
+    // a name that a browser would read otherwise than the server (an invisible U+FEFF, a
+    // right-to-left override) is refused at registration, before it can be pinned (review 14 H3)
+    for name in ["Own\u{FEFF} E", "Own\u{202E} E", "Own  E"] {
+        let m = json!({ "name": name, "role": "member", "precinct": "E1", "public_key": hex::encode([9u8; 32]) });
+        let r = admin.post(&v1("commission-members"), &m).await;
+        assert_error(r, 422, "invalid_field").await;
+    }
     let s = shown(&app, &id).await;
     assert_eq!((s["confirmed"].as_bool(), s["pinned"].as_bool()), (Some(false), Some(false)));
     assert_eq!(s["commission"]["quorum"], json!({ "credential_list": 2, "replacement": 2, "protocol": 2 }));
     let hash = s["commission_hash"].clone();
     // it cannot confirm them itself (dual control)
-    let r = admin.post(&v1("commission/confirm"), &json!({ "commission_hash": hash })).await;
+    let r =
+        admin.post(&v1("commission/confirm"), &json!({ "commission_hash": hash, "re_vote_policy": "forbidden" })).await;
     assert_error(r, 409, "same_person").await;
     // nor sign the credential list or replace a credential with them before a confirmation
     app.clock.set(bishkek(2023, 3, 28, 10, 0, 0));
@@ -39,14 +47,36 @@ async fn one_administrator_cannot_pin_its_own_commission(b: Backend) {
     assert_error(admin.post(&path, &serde_json::to_value(&sig).unwrap()).await, 409, "commission_unconfirmed").await;
     // a second administrator confirms only the section it compared: another hash is refused
     let second = second_admin(&app, &admin).await;
-    let r = second.post(&v1("commission/confirm"), &json!({ "commission_hash": hex::encode([7u8; 32]) })).await;
+    let r = second
+        .post(
+            &v1("commission/confirm"),
+            &json!({ "commission_hash": hex::encode([7u8; 32]), "re_vote_policy": "forbidden" }),
+        )
+        .await;
     assert_error(r, 409, "commission_changed").await;
-    let r = second.post(&v1("commission/confirm"), &json!({ "commission_hash": "XYZ" })).await;
+    let r = second
+        .post(&v1("commission/confirm"), &json!({ "commission_hash": "XYZ", "re_vote_policy": "forbidden" }))
+        .await;
     assert_error(r, 422, "invalid_field").await;
-    let voter = app.login(crate::ballots::VOTERS[0]).await;
-    let r = voter.post(&v1("commission/confirm"), &json!({ "commission_hash": hash })).await;
-    assert_eq!(r.status(), 403);
+    // and the re-vote rule it read (review 18 round 1, M5): not the campaign's is refused, none
+    // is malformed
+    assert_eq!(s["re_vote_policy"], "forbidden");
+    let r = second
+        .post(&v1("commission/confirm"), &json!({ "commission_hash": hash, "re_vote_policy": "last_counts" }))
+        .await;
+    assert_error(r, 409, "re_vote_rule_differs").await;
+    let r =
+        second.post(&v1("commission/confirm"), &json!({ "commission_hash": hash, "re_vote_policy": "bogus" })).await;
+    assert_error(r, 422, "invalid_field").await;
     let r = second.post(&v1("commission/confirm"), &json!({ "commission_hash": hash })).await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let voter = app.login(crate::ballots::VOTERS[0]).await;
+    let r =
+        voter.post(&v1("commission/confirm"), &json!({ "commission_hash": hash, "re_vote_policy": "forbidden" })).await;
+    assert_eq!(r.status(), 403);
+    let r = second
+        .post(&v1("commission/confirm"), &json!({ "commission_hash": hash, "re_vote_policy": "forbidden" }))
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(shown(&app, &id).await["confirmed"], true);
     // a member added afterwards changes the section: the confirmation no longer holds
@@ -64,8 +94,26 @@ async fn one_administrator_cannot_pin_its_own_commission(b: Backend) {
     let req = json!({ "manifest": crate::ballots::manifest(&id) });
     assert_error(admin.put(&package_path, &req).await, 409, "commission_unconfirmed").await;
     let hash = shown(&app, &id).await["commission_hash"].clone();
-    let r = second.post(&v1("commission/confirm"), &json!({ "commission_hash": hash })).await;
+    let r = second
+        .post(&v1("commission/confirm"), &json!({ "commission_hash": hash, "re_vote_policy": "forbidden" }))
+        .await;
     assert_eq!(r.status(), 200);
+    // the rule switched in the database after the confirmation: no package is built from it
+    let set_rule = |rule: &'static str| {
+        let id = id.clone();
+        app.with_db(move |c| {
+            use diesel::prelude::*;
+            use dobush_server::schema::campaigns;
+            diesel::update(campaigns::table.filter(campaigns::id.eq(id)))
+                .set(campaigns::revote_policy.eq(rule))
+                .execute(c)
+                .unwrap()
+        })
+    };
+    assert_eq!(set_rule("last_counts").await, 1);
+    assert_eq!(shown(&app, &id).await["confirmed"], false);
+    assert_error(admin.put(&package_path, &req).await, 409, "commission_unconfirmed").await;
+    assert_eq!(set_rule("forbidden").await, 1);
     let r = admin.put(&package_path, &req).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let package: dobush_crypto::record::ElectionPackage = r.json().await.unwrap();
@@ -76,7 +124,9 @@ async fn one_administrator_cannot_pin_its_own_commission(b: Backend) {
     let late = ed25519_dalek::SigningKey::generate(&mut OsRng);
     let m = json!({ "name": "Late", "role": "member", "precinct": "E1", "public_key": hex::encode(late.verifying_key().to_bytes()) });
     assert_error(admin.post(&v1("commission-members"), &m).await, 409, "commission_pinned").await;
-    let r = second.post(&v1("commission/confirm"), &json!({ "commission_hash": hash })).await;
+    let r = second
+        .post(&v1("commission/confirm"), &json!({ "commission_hash": hash, "re_vote_policy": "forbidden" }))
+        .await;
     assert_error(r, 409, "commission_pinned").await;
     let s = shown(&app, &id).await;
     assert_eq!((s["pinned"].as_bool(), s["commission_hash"].clone()), (Some(true), hash));

@@ -75,3 +75,18 @@ fn vector_ballots_verify_and_open() {
         }
     }
 }
+
+#[test]
+fn the_verifier_reads_commission_names_as_crypto_does() {
+    let v: serde_json::Value = serde_json::from_str(&read("commission-names.json")).unwrap();
+    let names =
+        |k: &str| -> Vec<String> { v[k].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_owned()).collect() };
+    let (accepted, refused) = (names("accepted"), names("refused"));
+    assert!(accepted.len() >= 5 && refused.len() >= 15, "{v}");
+    for n in &accepted {
+        assert!(dobush_verifier::commission::member_name(n), "the verifier refuses {n:?}");
+    }
+    for n in &refused {
+        assert!(!dobush_verifier::commission::member_name(n), "the verifier accepts {n:?}");
+    }
+}

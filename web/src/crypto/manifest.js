@@ -260,6 +260,16 @@ function exactKeys(x, keys, what) {
 }
 
 /**
+ * A member's name as 14-commission.md allows it: 1–200 characters (code points), words of
+ * characters with the Unicode `Alphabetic` property, ASCII digits and . - ' ’, separated by single spaces
+ * (vectors/commission-names.json holds the cases every implementation agrees on).
+ */
+export function validMemberName(name) {
+  const chars = [...name].length;
+  return chars >= 1 && chars <= 200 && /^[\p{Alphabetic}0-9.'’-]+( [\p{Alphabetic}0-9.'’-]+)*$/u.test(name);
+}
+
+/**
  * `Commission` as serde accepts it and `Commission::validate`: 2..64 members with distinct names
  * and keys, known roles, exactly one chair, an `ed25519` identity (any other kind, `x509`
  * included, is refused), and every act's quorum more than half of the members and at most all.
@@ -274,10 +284,8 @@ export function parseCommission(c) {
     const what = `commission member ${i + 1}`;
     exactKeys(m, ['name', 'role', 'identity'], what);
     const name = str(m.name, `${what} name`);
-    const chars = [...name].length;
-    // eslint-disable-next-line no-control-regex
-    if (chars < 1 || chars > 200 || name.trim() !== name || /[\u0000-\u001f\u007f-\u009f]/u.test(name)) {
-      throw new DecodeError(`${what}: the name must be 1 to 200 printable characters`);
+    if (!validMemberName(name)) {
+      throw new DecodeError(`${what}: the name must be 1 to 200 letters, digits and . - ' ’, words separated by single spaces`);
     }
     const role = str(m.role, `${what} role`);
     if (!COMMISSION_ROLES.includes(role)) throw new DecodeError(`${what}: unknown role ${JSON.stringify(role)}`);

@@ -1,0 +1,1 @@
+ALTER TABLE commission_confirmations DROP COLUMN re_vote_policy;
