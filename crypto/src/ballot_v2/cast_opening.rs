@@ -144,8 +144,8 @@ impl OpeningStatement<'_> {
         t
     }
 
-    /// Branch 0's two ciphertexts of zero: `cred − Triv(X_reg)` and `tbase − Triv(TB(X_reg))`
-    /// without the trivial α, i.e. the points `cred.β − X_reg` and `tbase.β − TB(X_reg)`.
+    /// Branch 0's D₁ = cred.β − X_reg and D₂ = tbase.β − TB(X_reg), which are r_X·K and r_V·K
+    /// when the ballot was made with X_reg.
     fn branch0_betas(&self) -> (RistrettoPoint, RistrettoPoint) {
         let x = &self.registered.0;
         (self.enc.cred.beta.point() - x.point(), self.enc.tbase.beta.point() - tag_base(self.ctx.base_hash(), x))

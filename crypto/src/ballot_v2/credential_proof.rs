@@ -203,7 +203,6 @@ mod tests {
     use crate::ballot_v2::test_context;
     use crate::elgamal::RawCiphertext;
     use crate::proofs::BatchVerifier;
-    use crate::signature::VerifyingKey;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
@@ -353,13 +352,21 @@ mod tests {
         // Another cred or tbase (each component), or the two swapped.
         let (other_enc, _) = encrypt_credential(&ctx, &key.verifying_key(), &mut rng).unwrap();
         for e in [
-            EncryptedCredential { cred: EncryptedCredential { ..enc }.cred, tbase: other_enc.tbase },
+            EncryptedCredential { cred: enc.cred, tbase: other_enc.tbase },
             EncryptedCredential { cred: other_enc.cred, tbase: enc.tbase },
             EncryptedCredential { cred: crate::elgamal::Ciphertext { beta: other_enc.cred.beta, ..enc.cred }, ..enc },
             EncryptedCredential { cred: enc.tbase, tbase: enc.cred },
         ] {
             assert!(verify_credential(&ctx, &body, &e, &p).is_err());
         }
+        // tbase.β is in no equation (the proof does not show that tbase encrypts TB(X); the
+        // filter does, §7.3): it is bound to the proof only through the body hash, which the
+        // caller computes over cred and tbase.
+        let moved_beta = EncryptedCredential {
+            tbase: crate::elgamal::Ciphertext { beta: other_enc.tbase.beta, ..enc.tbase },
+            ..enc
+        };
+        assert!(verify_credential(&ctx, &body, &moved_beta, &p).is_ok());
         // Equal first components are refused before any equation.
         let same =
             EncryptedCredential { tbase: crate::elgamal::Ciphertext { alpha: enc.cred.alpha, ..enc.tbase }, ..enc };
@@ -367,7 +374,6 @@ mod tests {
         // A prover with another key is refused.
         let other_key = SigningKey::generate(&mut rng);
         assert!(prove_credential(&ctx, &body, &other_key, &enc, &nonces, &mut rng).is_err());
-        let _: VerifyingKey = key.verifying_key();
     }
 
     #[test]
