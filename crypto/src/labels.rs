@@ -364,6 +364,15 @@ pub const L_PIN: &[u8] = b"pin";
 pub const L_SALT: &[u8] = b"salt";
 /// Message label `decision` (registration binding; empty at application).
 pub const L_DECISION: &[u8] = b"decision";
+/// Message label `cred-alpha`: `cred.α`, in the statement of the credential proof and the cast
+/// opening (13-revoting.md §3.1, §3.2, §3.4).
+pub const L_CRED_ALPHA: &[u8] = b"cred-alpha";
+/// Message label `cred-beta`: `cred.β` (as `cred-alpha`).
+pub const L_CRED_BETA: &[u8] = b"cred-beta";
+/// Message label `tbase-alpha`: `tbase.α` (as `cred-alpha`).
+pub const L_TBASE_ALPHA: &[u8] = b"tbase-alpha";
+/// Message label `tbase-beta`: `tbase.β` (as `cred-alpha`).
+pub const L_TBASE_BETA: &[u8] = b"tbase-beta";
 /// Message label `x-reg`: the registered credential in the cast opening.
 pub const L_X_REG: &[u8] = b"x-reg";
 /// Message label `y-s`: the server's designated-verifier key in the cast opening.

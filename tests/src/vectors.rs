@@ -7,7 +7,9 @@ use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, body_hash, encryp
 use dobush_crypto::ballot_v2::cast_opening::{
     CastVerifierSecret, OpeningStatement, prove_cast_opening, simulate_cast_opening, verify_cast_opening,
 };
-use dobush_crypto::ballot_v2::credential_proof::{prove_credential, tracking_code, verify_credential};
+use dobush_crypto::ballot_v2::credential_proof::{
+    prove_credential, prove_credential_unchecked, tracking_code, verify_credential,
+};
 use dobush_crypto::ballot_v2::encrypted_credential::{
     CredentialNonces, EncryptedCredential, encrypt_credential, tag_base,
 };
@@ -292,16 +294,24 @@ fn credential_v2_vector() -> Value {
         };
         raw.validate().unwrap_or_else(|e| fix(&e))
     };
+    // Each forgery is a proof made with the honest witnesses for a statement that differs in
+    // one component: the transcript binds that statement (§3.2), so exactly the changed
+    // relation's equation fails.
+    let mut frng = seeded(45);
     let forged = [
         ("CR-1", EncryptedCredential { cred: moved(&enc.cred, true), ..enc }),
         ("CR-2", EncryptedCredential { cred: moved(&enc.cred, false), ..enc }),
         ("CR-3", EncryptedCredential { tbase: moved(&enc.tbase, true), ..enc }),
     ]
-    .map(|(breaks, e)| json!({"breaks": breaks, "encrypted_credential": e, "credential_proof": proof}));
+    .map(|(breaks, e)| {
+        let p = prove_credential_unchecked(&ctx, &body, cred.signing_key(), &e, &nonces, &mut frng)
+            .unwrap_or_else(|err| fix(&err));
+        json!({"breaks": breaks, "encrypted_credential": e, "credential_proof": p})
+    });
     let l_hex = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
     json!({
         "description": "The voter's side of a v2 ballot (docs/protocol/13-revoting.md §2, §3.1-3.4): TB(X), cred and tbase, the credential proof CR-1..CR-3, the v2 tracking code, PIN commitments and registration bindings, and the designated-verifier cast opening (the device's, and the server's simulation for another credential).",
-        "rng": "credential: Credential::from_seed([0x60; 16]); r_X, r_V, the credential proof's finalize and the cast opening's finalize: ChaCha20Rng::from_seed([40; 32]) in this order; body_hash: 32 bytes of ChaCha20Rng::from_seed([41; 32]); bindings: ChaCha20Rng::from_seed([42; 32]) (salt, then the signature, per binding); y: random_nonzero_scalar(ChaCha20Rng::from_seed([43; 32])); the simulated opening: ChaCha20Rng::from_seed([44; 32])",
+        "rng": "credential: Credential::from_seed([0x60; 16]); r_X, r_V, the credential proof's finalize and the cast opening's finalize: ChaCha20Rng::from_seed([40; 32]) in this order; body_hash: 32 bytes of ChaCha20Rng::from_seed([41; 32]); bindings: ChaCha20Rng::from_seed([42; 32]) (salt, then the signature, per binding); y: random_nonzero_scalar(ChaCha20Rng::from_seed([43; 32])); the simulated opening: ChaCha20Rng::from_seed([44; 32]); the forged credential proofs (CR-1, CR-2, CR-3 in this order, each made with the honest witnesses for its changed statement): ChaCha20Rng::from_seed([45; 32])",
         "election": {
             "is": "the pilot election of ballots-pilot.json",
             "base_hash": hex::encode(ctx.base_hash()),

@@ -116,9 +116,30 @@ impl CredentialProof {
     }
 }
 
+/// The credential proof's challenge c (§3.2): the statement (context, body hash, then
+/// `cred.α, cred.β, tbase.α, tbase.β`) before the commitments A₁, A₂, A₃.
+fn credential_challenge(
+    context: &[u8; 32],
+    body_hash: &[u8; 32],
+    enc: &EncryptedCredential,
+    p: &CredentialProof,
+) -> Scalar {
+    let mut t = new(b"credential-proof");
+    t.append_message(b"context", context);
+    t.append_message(b"body-hash", body_hash);
+    t.append_message(b"cred-alpha", &enc.cred.alpha.bytes);
+    t.append_message(b"cred-beta", &enc.cred.beta.bytes);
+    t.append_message(b"tbase-alpha", &enc.tbase.alpha.bytes);
+    t.append_message(b"tbase-beta", &enc.tbase.beta.bytes);
+    t.append_message(b"A1", &p.a1.bytes);
+    t.append_message(b"A2", &p.a2.bytes);
+    t.append_message(b"A3", &p.a3.bytes);
+    challenge(&mut t, b"c")
+}
+
 /// Adds CR-1 … CR-3 (§3.2) to `eqs` for the ballot's body hash under the extended hash
 /// `context` and the election key `k`. Returns false without an equation if `cred.α = tbase.α`
-/// (the reused-randomness rule, §3.1).
+/// (the reused-randomness rule, §3.1). `tbase.β` is in no equation; the challenge binds it.
 pub fn credential_proof(
     context: &[u8; 32],
     body_hash: &[u8; 32],
@@ -130,13 +151,7 @@ pub fn credential_proof(
     if enc.cred.alpha.bytes == enc.tbase.alpha.bytes {
         return false;
     }
-    let mut t = new(b"credential-proof");
-    t.append_message(b"context", context);
-    t.append_message(b"body-hash", body_hash);
-    t.append_message(b"A1", &p.a1.bytes);
-    t.append_message(b"A2", &p.a2.bytes);
-    t.append_message(b"A3", &p.a3.bytes);
-    let c = challenge(&mut t, b"c");
+    let c = credential_challenge(context, body_hash, enc, p);
     let one = Scalar::ONE;
     // CR-1  z_r·G − A₁ − c·cred.α = 0
     let cr1 = eqs.add(p.zr, Scalar::ZERO, &[(-one, p.a1.p), (-c, enc.cred.alpha.p)]);
@@ -263,13 +278,7 @@ mod tests {
         p: &CredentialProof,
     ) -> Vec<bool> {
         let mut eqs = Equations::direct();
-        let mut t = new(b"credential-proof");
-        t.append_message(b"context", context);
-        t.append_message(b"body-hash", body);
-        for (l, a) in [(b"A1", &p.a1), (b"A2", &p.a2), (b"A3", &p.a3)] {
-            t.append_message(l, &a.bytes);
-        }
-        let ch = challenge(&mut t, b"c");
+        let ch = credential_challenge(context, body, enc, p);
         vec![
             eqs.add(p.zr, Scalar::ZERO, &[(-Scalar::ONE, p.a1.p), (-ch, enc.cred.alpha.p)]),
             eqs.add(p.zx, Scalar::ZERO, &[(p.zr, c.k), (-Scalar::ONE, p.a2.p), (-ch, enc.cred.beta.p)]),
@@ -342,12 +351,13 @@ mod tests {
             assert!(!accepts(&c, &c.context, &c.body, &c.enc, &p), "field {i}");
             assert_ne!(tracking_code(&c.body, &p), tracking_code(&c.body, &c.proof));
         }
-        for i in 0..4 {
+        for i in 0..5 {
             let mut e = c.enc;
             match i {
                 0 => e.cred.alpha = g,
                 1 => e.cred.beta = g,
                 2 => e.tbase.alpha = g,
+                3 => e.tbase.beta = g,
                 _ => std::mem::swap(&mut e.cred, &mut e.tbase),
             }
             assert!(!accepts(&c, &c.context, &c.body, &e, &c.proof), "ciphertext {i}");
@@ -356,6 +366,21 @@ mod tests {
         let mut e = c.enc;
         e.tbase.alpha = e.cred.alpha;
         assert!(!credential_proof(&c.context, &c.body, &c.k, &e, &c.proof, &mut Equations::direct()));
+    }
+
+    #[test]
+    fn a_proof_for_one_tbase_beta_is_refused_with_another() {
+        // tbase.β is in no equation of CR-1 … CR-3; under the same body hash, with cred and
+        // tbase.α unchanged, only the transcript (§3.2) refuses crypto's proof for another β.
+        let v = vector();
+        let c = case(&v);
+        assert!(accepts(&c, &c.context, &c.body, &c.enc, &c.proof));
+        let moved = c.enc.tbase.beta.p + RISTRETTO_BASEPOINT_POINT;
+        let mut e = c.enc;
+        e.tbase.beta = Point { p: moved, bytes: moved.compress().to_bytes() };
+        assert!(!accepts(&c, &c.context, &c.body, &e, &c.proof));
+        // All three fail at once: the challenge changed, no relation did.
+        assert_eq!(which_hold(&c, &c.context, &c.body, &e, &c.proof), [false; 3]);
     }
 
     #[test]

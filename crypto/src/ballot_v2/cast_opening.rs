@@ -16,6 +16,8 @@
 //!
 //! ```text
 //! T ← new("cast-opening"); T.msg("context", extended_hash); T.msg("body-hash", body_hash)
+//! T.point("cred-alpha", cred.α); T.point("cred-beta", cred.β)
+//! T.point("tbase-alpha", tbase.α); T.point("tbase-beta", tbase.β)
 //! T.point("x-reg", X_reg); T.point("y-s", Y_S)
 //! T.point("A1", A₁) … T.point("A5", A₅);  c = wide(T.challenge_bytes("c", 64))
 //! CO-0  c₀ + c₁ = c
@@ -135,10 +137,13 @@ pub struct CastOpening {
 }
 
 impl OpeningStatement<'_> {
+    /// The whole statement before the commitments (rule F1): context, body hash, the four points
+    /// of `cred` and `tbase`, X_reg and Y_S.
     fn transcript(&self) -> Transcript {
         let mut t = Transcript::protocol(labels::DS_CAST_OPENING);
         t.append_message(labels::L_CONTEXT, self.ctx.extended_hash());
         t.append_message(labels::L_BODY_HASH, self.body_hash);
+        self.enc.append_to(&mut t);
         t.append_element(labels::L_X_REG, &self.registered.0);
         t.append_element(labels::L_Y_S, self.verifier_key);
         t
@@ -442,6 +447,29 @@ mod tests {
         let mut bad = json;
         bad["c"] = "00".repeat(32).into();
         assert!(serde_json::from_value::<CastOpening>(bad).is_err());
+    }
+
+    #[test]
+    fn an_opening_for_one_tbase_beta_is_refused_with_another() {
+        // Same body hash, cred, tbase.α, X_reg and Y_S; only tbase.β moves. The statement binds
+        // it before the commitments, so the moved opening fails its challenge sum (CO-0) before
+        // CO-4 is looked at, for the device's opening and for the server's simulation alike.
+        let (f, mut rng) = fixture(5);
+        let st = f.st(&f.x);
+        let moved_beta = GroupElement::from_point(f.enc.tbase.beta.point() + mul_base(&Scalar::ONE)).unwrap();
+        let moved =
+            EncryptedCredential { tbase: crate::elgamal::Ciphertext { beta: moved_beta, ..f.enc.tbase }, ..f.enc };
+        let moved_st = OpeningStatement { enc: &moved, ..st };
+        let real = prove_cast_opening(&st, &f.nonces, &mut rng).unwrap();
+        let sim = simulate_cast_opening(&st, &f.server, &mut rng).unwrap();
+        for p in [&real, &sim] {
+            verify_cast_opening(&st, p).unwrap();
+            assert_eq!(verify_cast_opening(&moved_st, p), Err(ProofError::Challenge));
+        }
+        // The holder of y can still open the moved ballot, but only with a new opening for it.
+        let sim_moved = simulate_cast_opening(&moved_st, &f.server, &mut rng).unwrap();
+        verify_cast_opening(&moved_st, &sim_moved).unwrap();
+        assert_eq!(verify_cast_opening(&st, &sim_moved), Err(ProofError::Challenge));
     }
 
     #[test]

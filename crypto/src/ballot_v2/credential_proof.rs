@@ -2,12 +2,17 @@
 //! §3.2).
 //!
 //! A proof of knowledge of (x, r_X, r_V) with `cred.α = r_X·G`, `cred.β = x·G + r_X·K` and
-//! `tbase.α = r_V·G`, bound to the whole ballot through its body hash. It replaces the v1
-//! ballot signature: whoever casts must know the credential's secret key. It does not prove
-//! that `tbase` encrypts TB(X); the filter checks that (§7.3, §7.8).
+//! `tbase.α = r_V·G`, bound to the whole ballot through its body hash and to its statement
+//! directly: the transcript absorbs all four points of `cred` and `tbase` before the
+//! commitments, so `tbase.β`, which is in no equation, cannot be changed under a proof either
+//! (rule F1, 02-transcripts.md). It replaces the v1 ballot signature: whoever casts must know the
+//! credential's secret key. It does not prove that `tbase` encrypts TB(X); the filter checks
+//! that (§7.3, §7.8).
 //!
 //! ```text
 //! T ← new("credential-proof"); T.msg("context", extended_hash); T.msg("body-hash", body_hash)
+//! T.point("cred-alpha", cred.α); T.point("cred-beta", cred.β)
+//! T.point("tbase-alpha", tbase.α); T.point("tbase-beta", tbase.β)
 //! rng_T = T.build_rng().rekey_with_witness_bytes("x", enc(x))
 //!          .rekey_with_witness_bytes("r-x", enc(r_X)).rekey_with_witness_bytes("r-v", enc(r_V))
 //!          .finalize(rng)
@@ -72,12 +77,14 @@ impl CredentialProof {
     }
 }
 
-/// The statement's transcript before the commitments (rule F1: the body hash covers `cred`,
-/// `tbase` and every contest; the extended hash covers K).
-fn statement(ctx: &ElectionContext, body_hash: &[u8; 32]) -> Transcript {
+/// The statement's transcript before the commitments (rule F1): the extended hash (which covers
+/// K), the body hash (every contest), then `cred` and `tbase` themselves, so that the proof binds
+/// its whole statement and not only what the caller's body hash happens to cover.
+fn statement(ctx: &ElectionContext, body_hash: &[u8; 32], enc: &EncryptedCredential) -> Transcript {
     let mut t = Transcript::protocol(labels::DS_CREDENTIAL_PROOF);
     t.append_message(labels::L_CONTEXT, ctx.extended_hash());
     t.append_message(labels::L_BODY_HASH, body_hash);
+    enc.append_to(&mut t);
     t
 }
 
@@ -90,11 +97,12 @@ fn commitment(p: curve25519_dalek::ristretto::RistrettoPoint) -> Result<GroupEle
 fn prove_unchecked<R: RngCore + CryptoRng>(
     ctx: &ElectionContext,
     body_hash: &[u8; 32],
+    enc: &EncryptedCredential,
     x: &Scalar,
     nonces: &CredentialNonces,
     rng: &mut R,
 ) -> Result<CredentialProof, ProofError> {
-    let mut t = statement(ctx, body_hash);
+    let mut t = statement(ctx, body_hash, enc);
     let mut rng_t = t
         .build_rng()
         .rekey_with_witness_bytes(labels::W_X, x.as_bytes())
@@ -115,7 +123,8 @@ fn prove_unchecked<R: RngCore + CryptoRng>(
 }
 
 /// Proves that the caster knows the credential's secret x and the nonces of `enc` (§3.2), bound
-/// to the ballot by `body_hash`. Refuses witnesses that do not open `enc`.
+/// to the ballot by `body_hash` and to `enc` by its four points. Refuses witnesses that do not
+/// open `enc`.
 ///
 /// Draws 32 bytes from `rng` (`finalize`, §3.6 step 4); the nonces a_x, a_r, a_v come from the
 /// transcript RNG, which also absorbs the statement and the witnesses (hedged).
@@ -130,7 +139,23 @@ pub fn prove_credential<R: RngCore + CryptoRng>(
     if !nonces.opens(ctx, &credential.verifying_key(), enc) {
         return Err(ProofError::Shape("the credential and nonces do not open cred and tbase"));
     }
-    prove_unchecked(ctx, body_hash, credential.secret(), nonces, rng)
+    prove_unchecked(ctx, body_hash, enc, credential.secret(), nonces, rng)
+}
+
+/// Proves CR-1 … CR-3 for `enc` with witnesses that need not open it, for tests and vectors only
+/// (crate feature `test-helpers`; never in production): with the honest witnesses and an `enc`
+/// that differs in one component, the proof binds that `enc` and breaks exactly the equation of
+/// the changed relation (`vectors/credential-v2.json`, `forged_credential_proofs`).
+#[cfg(any(test, feature = "test-helpers"))]
+pub fn prove_credential_unchecked<R: RngCore + CryptoRng>(
+    ctx: &ElectionContext,
+    body_hash: &[u8; 32],
+    credential: &SigningKey,
+    enc: &EncryptedCredential,
+    nonces: &CredentialNonces,
+    rng: &mut R,
+) -> Result<CredentialProof, ProofError> {
+    prove_unchecked(ctx, body_hash, enc, credential.secret(), nonces, rng)
 }
 
 /// Adds CR-1 … CR-3 to `sink`. `pk_base` is K registered in the sink. Refuses first, without
@@ -146,7 +171,7 @@ pub fn verify_credential_into<S: EquationSink>(
     if !enc.has_distinct_alphas() {
         return Err(ProofError::Shape("cred and tbase share their first component"));
     }
-    let mut t = statement(ctx, body_hash);
+    let mut t = statement(ctx, body_hash, enc);
     t.append_element(labels::L_CAP_A1, &proof.a1);
     t.append_element(labels::L_CAP_A2, &proof.a2);
     t.append_element(labels::L_CAP_A3, &proof.a3);
@@ -275,7 +300,7 @@ mod tests {
         // Recompute a_r from the spec's derivation and compare A₁.
         let mut replay = ChaCha20Rng::seed_from_u64(2);
         let _ = honest(&mut replay);
-        let t = statement(&ctx, &body);
+        let t = statement(&ctx, &body, &enc);
         let mut rng_t = t
             .build_rng()
             .rekey_with_witness_bytes(b"x", key.secret().as_bytes())
@@ -301,17 +326,17 @@ mod tests {
         let one = Scalar::ONE;
         // CR-1 alone: cred.α is not r_X·G while cred.β is x·G + r_X·K.
         let enc = enc_of(r_x + one, r_x, x, r_v);
-        let p = prove_unchecked(&ctx, &body, &x, &nonces, &mut rng).unwrap();
+        let p = prove_unchecked(&ctx, &body, &enc, &x, &nonces, &mut rng).unwrap();
         assert_eq!(which_hold(&ctx, &body, &enc, &p), [false, true, true]);
         assert_eq!(verify_credential(&ctx, &body, &enc, &p), Err(ProofError::Equation));
         // CR-2 alone: cred.β encrypts a credential whose secret the prover does not know.
         let enc = enc_of(r_x, r_x, x + one, r_v);
-        let p = prove_unchecked(&ctx, &body, &x, &nonces, &mut rng).unwrap();
+        let p = prove_unchecked(&ctx, &body, &enc, &x, &nonces, &mut rng).unwrap();
         assert_eq!(which_hold(&ctx, &body, &enc, &p), [true, false, true]);
         assert!(verify_credential(&ctx, &body, &enc, &p).is_err());
         // CR-3 alone: tbase.α is not r_V·G.
         let enc = enc_of(r_x, r_x, x, r_v + one);
-        let p = prove_unchecked(&ctx, &body, &x, &nonces, &mut rng).unwrap();
+        let p = prove_unchecked(&ctx, &body, &enc, &x, &nonces, &mut rng).unwrap();
         assert_eq!(which_hold(&ctx, &body, &enc, &p), [true, true, false]);
         assert!(verify_credential(&ctx, &body, &enc, &p).is_err());
         // The checked prover refuses all three.
@@ -359,14 +384,7 @@ mod tests {
         ] {
             assert!(verify_credential(&ctx, &body, &e, &p).is_err());
         }
-        // tbase.β is in no equation (the proof does not show that tbase encrypts TB(X); the
-        // filter does, §7.3): it is bound to the proof only through the body hash, which the
-        // caller computes over cred and tbase.
-        let moved_beta = EncryptedCredential {
-            tbase: crate::elgamal::Ciphertext { beta: other_enc.tbase.beta, ..enc.tbase },
-            ..enc
-        };
-        assert!(verify_credential(&ctx, &body, &moved_beta, &p).is_ok());
+        // tbase.β alone: see a_proof_for_one_tbase_beta_is_refused_with_another.
         // Equal first components are refused before any equation.
         let same =
             EncryptedCredential { tbase: crate::elgamal::Ciphertext { alpha: enc.cred.alpha, ..enc.tbase }, ..enc };
@@ -374,6 +392,31 @@ mod tests {
         // A prover with another key is refused.
         let other_key = SigningKey::generate(&mut rng);
         assert!(prove_credential(&ctx, &body, &other_key, &enc, &nonces, &mut rng).is_err());
+    }
+
+    #[test]
+    fn a_proof_for_one_tbase_beta_is_refused_with_another() {
+        // tbase.β is in no equation of CR-1 … CR-3 (the filter, not this proof, shows that tbase
+        // encrypts TB(X), §7.3), so only the transcript can tie it to the proof: the same body
+        // hash, the same cred and tbase.α, another tbase.β must fail.
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let (ctx, key, enc, nonces, body) = honest(&mut rng);
+        let p = prove_credential(&ctx, &body, &key, &enc, &nonces, &mut rng).unwrap();
+        let moved_beta = GroupElement::from_point(enc.tbase.beta.point() + mul_base(&Scalar::ONE)).unwrap();
+        let moved = EncryptedCredential { tbase: crate::elgamal::Ciphertext { beta: moved_beta, ..enc.tbase }, ..enc };
+        verify_credential(&ctx, &body, &enc, &p).unwrap();
+        assert_eq!(verify_credential(&ctx, &body, &moved, &p), Err(ProofError::Equation));
+        let mut b = BatchVerifier::new(&mut rng);
+        let k = b.base(ctx.joint_key().point());
+        verify_credential_into(&ctx, &body, &moved, &p, k, &mut b).unwrap();
+        assert!(b.finish().is_err());
+        // Every equation fails at once: the challenge moved, not a relation.
+        assert_eq!(which_hold(&ctx, &body, &moved, &p), [false; 3]);
+        // A proof made for the moved statement with the same witnesses verifies for it alone:
+        // the refusal above comes from the binding, not from an equation on tbase.β.
+        let q = prove_unchecked(&ctx, &body, &moved, key.secret(), &nonces, &mut rng).unwrap();
+        verify_credential(&ctx, &body, &moved, &q).unwrap();
+        assert!(verify_credential(&ctx, &body, &enc, &q).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::fmt;
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
+use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -16,6 +17,7 @@ use crate::error::DecodeError;
 use crate::group::{GroupElement, hash_to_group, mul_base, random_nonzero_scalar};
 use crate::labels;
 use crate::signature::VerifyingKey;
+use crate::transcript::TranscriptProtocol;
 
 /// `TB(X) = hash_to_group("dobush/v2/tag-base" ‖ base_hash ‖ enc(X))` (§2). Nobody knows
 /// `log_G TB(X)`.
@@ -42,6 +44,16 @@ impl EncryptedCredential {
     /// equal nonces would make `X − TB(X)` visible.
     pub fn has_distinct_alphas(&self) -> bool {
         self.cred.alpha != self.tbase.alpha
+    }
+
+    /// Appends the four points to a proof's statement, in this order (§3.2, §3.4):
+    /// `point("cred-alpha", cred.α)`, `point("cred-beta", cred.β)`, `point("tbase-alpha",
+    /// tbase.α)`, `point("tbase-beta", tbase.β)`.
+    pub(crate) fn append_to(&self, t: &mut Transcript) {
+        t.append_element(labels::L_CRED_ALPHA, &self.cred.alpha);
+        t.append_element(labels::L_CRED_BETA, &self.cred.beta);
+        t.append_element(labels::L_TBASE_ALPHA, &self.tbase.alpha);
+        t.append_element(labels::L_TBASE_BETA, &self.tbase.beta);
     }
 }
 
