@@ -345,3 +345,47 @@ pub const L_PARAMETERS_HASH: &[u8] = b"parameters-hash";
 pub const DS_FILTER_SELECTION: &[u8] = b"filter-selection";
 /// Message label `chunk` (the index of a chunk of comparisons).
 pub const L_CHUNK: &[u8] = b"chunk";
+// The voter's side of the v2 ballot (docs/protocol/13-revoting.md §2, §3).
+/// Hash-to-group prefix of the tag base `TB(X)` (13-revoting.md §2).
+pub const TAG_BASE: &[u8] = b"dobush/v2/tag-base";
+/// SHA-256 prefix of the PIN commitment `pc` (13-revoting.md §3.3).
+pub const PIN_COMMITMENT: &[u8] = b"dobush/v2/pin-commitment";
+/// Domain separator of the credential proof CR-1 … CR-3 (13-revoting.md §3.2).
+pub const DS_CREDENTIAL_PROOF: &[u8] = b"credential-proof";
+/// Domain separator of the registration binding the credential signs (13-revoting.md §3.3).
+pub const DS_REGISTRATION_BINDING: &[u8] = b"registration-binding";
+/// Domain separator of the designated-verifier cast opening (13-revoting.md §3.4).
+pub const DS_CAST_OPENING: &[u8] = b"cast-opening";
+/// Message label `credential-proof`: the 192-byte credential proof in the v2 tracking code.
+pub const L_CREDENTIAL_PROOF: &[u8] = b"credential-proof";
+/// Message label `pin` (registration binding).
+pub const L_PIN: &[u8] = b"pin";
+/// Message label `salt` (registration binding).
+pub const L_SALT: &[u8] = b"salt";
+/// Message label `decision` (registration binding; empty at application).
+pub const L_DECISION: &[u8] = b"decision";
+/// Message label `cred-alpha`: `cred.α`, in the statement of the credential proof and the cast
+/// opening (13-revoting.md §3.1, §3.2, §3.4).
+pub const L_CRED_ALPHA: &[u8] = b"cred-alpha";
+/// Message label `cred-beta`: `cred.β` (as `cred-alpha`).
+pub const L_CRED_BETA: &[u8] = b"cred-beta";
+/// Message label `tbase-alpha`: `tbase.α` (as `cred-alpha`).
+pub const L_TBASE_ALPHA: &[u8] = b"tbase-alpha";
+/// Message label `tbase-beta`: `tbase.β` (as `cred-alpha`).
+pub const L_TBASE_BETA: &[u8] = b"tbase-beta";
+/// Message label `x-reg`: the registered credential in the cast opening.
+pub const L_X_REG: &[u8] = b"x-reg";
+/// Message label `y-s`: the server's designated-verifier key in the cast opening.
+pub const L_Y_S: &[u8] = b"y-s";
+/// Message label `A4`.
+pub const L_CAP_A4: &[u8] = b"A4";
+/// Message label `A5`.
+pub const L_CAP_A5: &[u8] = b"A5";
+/// Witness label `x`: the credential's secret in the credential proof's nonce derivation.
+pub const W_X: &[u8] = b"x";
+/// Witness label `r-x`: the nonce of `cred`.
+pub const W_R_X: &[u8] = b"r-x";
+/// Witness label `r-v`: the nonce of `tbase`.
+pub const W_R_V: &[u8] = b"r-v";
+/// Witness label `y`: the designated-verifier secret, in the server's simulated opening.
+pub const W_Y: &[u8] = b"y";

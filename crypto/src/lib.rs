@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod ballot;
+pub mod ballot_v2;
 pub mod board;
 pub mod commission;
 pub mod context;

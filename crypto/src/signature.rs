@@ -82,6 +82,11 @@ impl SigningKey {
         self.secret.to_bytes()
     }
 
+    /// The secret scalar, for the crate's proofs of knowledge of it (13-revoting.md §3.2).
+    pub(crate) fn secret(&self) -> &Scalar {
+        &self.secret
+    }
+
     /// The public key.
     pub fn verifying_key(&self) -> VerifyingKey {
         VerifyingKey(self.public)

@@ -4,9 +4,19 @@
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, body_hash, encrypt_ballot, verify_ballot};
+use dobush_crypto::ballot_v2::cast_opening::{
+    CastVerifierSecret, OpeningStatement, prove_cast_opening, simulate_cast_opening, verify_cast_opening,
+};
+use dobush_crypto::ballot_v2::credential_proof::{
+    prove_credential, prove_credential_unchecked, tracking_code, verify_credential,
+};
+use dobush_crypto::ballot_v2::encrypted_credential::{
+    CredentialNonces, EncryptedCredential, encrypt_credential, tag_base,
+};
+use dobush_crypto::ballot_v2::registration::{BindingStatement, Pin, draw_salt, sign_binding, verify_binding};
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
 use dobush_crypto::credential::Credential;
-use dobush_crypto::elgamal::{Nonce, PublicKey, SecretKey, encrypt_with_nonce};
+use dobush_crypto::elgamal::{Ciphertext, Nonce, PublicKey, RawCiphertext, SecretKey, encrypt_with_nonce};
 use dobush_crypto::filter::dleq::{BatchStatement, BatchedDleqProof, Purpose, RunContext, weights, weights_seed};
 use dobush_crypto::group::{
     GroupElement, generator_g, generator_h, hash_to_group, mul_base, random_nonzero_scalar, random_scalar,
@@ -209,6 +219,134 @@ fn batched_dleq_vector() -> Value {
     })
 }
 
+/// The voter's side of a v2 ballot in the pilot election (docs/protocol/13-revoting.md §2,
+/// §3.1–3.4, §3.6): the credential from seed 0x60…, its encryption and credential proof and cast
+/// opening drawn from seed 40 in the order of §3.6 (r_X, r_V; the proof's 32 bytes; the
+/// opening's 32 bytes), a stand-in body hash from seed 41 (the v2 body hash is not built yet),
+/// two registration bindings from seed 42 (salt, then the signature's 32 bytes, each), the
+/// server's y from seed 43 and its simulated opening for another credential (0x61…) from seed 44.
+/// Three forgeries each break one of CR-1, CR-2, CR-3 (the honest proof with one ciphertext
+/// component moved by G), and four encodings must be refused.
+fn credential_v2_vector() -> Value {
+    fn fix<T>(e: &dyn std::fmt::Display) -> T {
+        unreachable_fixture(&e.to_string())
+    }
+    let (ctx, _) = election(pilot_manifest());
+    let cred = Credential::from_seed(&[0x60; 16]).unwrap_or_else(|e| fix(&e));
+    let x = cred.public();
+    let mut rng = seeded(40);
+    let mut replay = rng.clone();
+    let (enc, nonces) = encrypt_credential(&ctx, &x, &mut rng).unwrap_or_else(|e| fix(&e));
+    let (r_x, r_v) = (random_nonzero_scalar(&mut replay), random_nonzero_scalar(&mut replay));
+    if !CredentialNonces::from_scalars(r_x, r_v).is_ok_and(|n| n.opens(&ctx, &x, &enc)) {
+        unreachable_fixture("r_X, r_V are the first two draws");
+    }
+    let mut body = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut seeded(41), &mut body);
+    let proof = prove_credential(&ctx, &body, cred.signing_key(), &enc, &nonces, &mut rng).unwrap_or_else(|e| fix(&e));
+    verify_credential(&ctx, &body, &enc, &proof).unwrap_or_else(|e| fix(&e));
+    let server = CastVerifierSecret::generate(&mut seeded(43));
+    let st =
+        OpeningStatement { ctx: &ctx, body_hash: &body, enc: &enc, registered: &x, verifier_key: server.public_key() };
+    let opening = prove_cast_opening(&st, &nonces, &mut rng).unwrap_or_else(|e| fix(&e));
+    verify_cast_opening(&st, &opening).unwrap_or_else(|e| fix(&e));
+    let other = Credential::from_seed(&[0x61; 16]).unwrap_or_else(|e| fix(&e)).public();
+    let sim_st = OpeningStatement { registered: &other, ..st };
+    let simulated = simulate_cast_opening(&sim_st, &server, &mut seeded(44)).unwrap_or_else(|e| fix(&e));
+    verify_cast_opening(&sim_st, &simulated).unwrap_or_else(|e| fix(&e));
+
+    let pin = Pin::parse("21204199500123").unwrap_or_else(|e| fix(&e));
+    let mut rrng = seeded(42);
+    let bindings: Vec<Value> = [("samarkandek", ""), ("samarkandek", "decision 17 of 2026-12-01")]
+        .into_iter()
+        .map(|(style, decision)| {
+            let salt = draw_salt(&mut rrng);
+            let b = BindingStatement {
+                base_hash: ctx.base_hash(),
+                campaign: &ctx.manifest().campaign_id,
+                pin: &pin,
+                salt: &salt,
+                style,
+                decision,
+                credential: &x,
+            };
+            let sig = sign_binding(&b, cred.signing_key(), &mut rrng).unwrap_or_else(|e| fix(&e));
+            verify_binding(&b, &sig, &b.pin_commitment()).unwrap_or_else(|e| fix(&e));
+            json!({
+                "campaign": ctx.manifest().campaign_id,
+                "pin": pin.as_str(),
+                "salt": hex::encode(salt),
+                "style": style,
+                "decision": decision,
+                "pin_commitment": hex::encode(b.pin_commitment()),
+                "binding": sig,
+            })
+        })
+        .collect();
+
+    let g = generator_g();
+    let moved = |c: &Ciphertext, alpha: bool| -> Ciphertext {
+        let raw = c.raw();
+        let raw = if alpha {
+            RawCiphertext { alpha: raw.alpha + g, ..raw }
+        } else {
+            RawCiphertext { beta: raw.beta + g, ..raw }
+        };
+        raw.validate().unwrap_or_else(|e| fix(&e))
+    };
+    // Each forgery is a proof made with the honest witnesses for a statement that differs in
+    // one component: the transcript binds that statement (§3.2), so exactly the changed
+    // relation's equation fails.
+    let mut frng = seeded(45);
+    let forged = [
+        ("CR-1", EncryptedCredential { cred: moved(&enc.cred, true), ..enc }),
+        ("CR-2", EncryptedCredential { cred: moved(&enc.cred, false), ..enc }),
+        ("CR-3", EncryptedCredential { tbase: moved(&enc.tbase, true), ..enc }),
+    ]
+    .map(|(breaks, e)| {
+        let p = prove_credential_unchecked(&ctx, &body, cred.signing_key(), &e, &nonces, &mut frng)
+            .unwrap_or_else(|err| fix(&err));
+        json!({"breaks": breaks, "encrypted_credential": e, "credential_proof": p})
+    });
+    let l_hex = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+    json!({
+        "description": "The voter's side of a v2 ballot (docs/protocol/13-revoting.md §2, §3.1-3.4): TB(X), cred and tbase, the credential proof CR-1..CR-3, the v2 tracking code, PIN commitments and registration bindings, and the designated-verifier cast opening (the device's, and the server's simulation for another credential).",
+        "rng": "credential: Credential::from_seed([0x60; 16]); r_X, r_V, the credential proof's finalize and the cast opening's finalize: ChaCha20Rng::from_seed([40; 32]) in this order; body_hash: 32 bytes of ChaCha20Rng::from_seed([41; 32]); bindings: ChaCha20Rng::from_seed([42; 32]) (salt, then the signature, per binding); y: random_nonzero_scalar(ChaCha20Rng::from_seed([43; 32])); the simulated opening: ChaCha20Rng::from_seed([44; 32]); the forged credential proofs (CR-1, CR-2, CR-3 in this order, each made with the honest witnesses for its changed statement): ChaCha20Rng::from_seed([45; 32])",
+        "election": {
+            "is": "the pilot election of ballots-pilot.json",
+            "base_hash": hex::encode(ctx.base_hash()),
+            "extended_hash": hex::encode(ctx.extended_hash()),
+            "joint_key": ctx.joint_key(),
+        },
+        "credential": x,
+        "tag_base": hexp(&tag_base(ctx.base_hash(), &x.0)),
+        "r_x": hex::encode(r_x.as_bytes()),
+        "r_v": hex::encode(r_v.as_bytes()),
+        "encrypted_credential": enc,
+        "body_hash": hex::encode(body),
+        "body_hash_is": "a stand-in: 32 bytes from seed 41",
+        "credential_proof": proof,
+        "tracking_code": tracking_code(&body, &proof).to_hex(),
+        "registrations": bindings,
+        "cast_opening": {
+            "cast_verifier_key": server.public_key(),
+            "cast_verifier_secret": hex::encode(server.to_bytes()),
+            "registered": x,
+            "opening_proof": opening,
+            "simulated_for": other,
+            "simulated_opening_proof": simulated,
+        },
+        "forged_credential_proofs": forged,
+        "refused_encodings": [
+            {"field": "zx", "value": l_hex, "reason": "the scalar ℓ is not canonical"},
+            {"field": "zr", "value": "ff".repeat(32), "reason": "a scalar above ℓ"},
+            {"field": "a1", "value": "00".repeat(32), "reason": "the identity"},
+            {"field": "a2", "value": negated_g_encoding(), "reason": "a negative field element"},
+            {"field": "a3", "value": hexp(&g).to_uppercase(), "reason": "upper-case hex"},
+        ],
+    })
+}
+
 fn pretty(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
@@ -305,6 +443,7 @@ pub fn generate() -> Vec<(&'static str, String)> {
         ("shuffle.json", pretty(&shuffle_vector())),
         ("filter-dleq.json", pretty(&batched_dleq_vector())),
         ("commission-names.json", pretty(&commission_names_vector())),
+        ("credential-v2.json", pretty(&credential_v2_vector())),
     ]
 }
 

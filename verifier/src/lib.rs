@@ -12,13 +12,14 @@
 //!   to the checks after it;
 //! - the larger checks' work: [`decryption`], [`ceremony`], [`election_protocol`];
 //! - [`load`]: the record decoded (version, context, board lines and entries); [`report`];
-//! - `docs/protocol/` re-implemented: [`ballot`], [`board`], [`sigma`], [`manifest`], [`transcript`],
+//! - `docs/protocol/` re-implemented: [`ballot`], [`ballot_v2`] (library code no check calls yet), [`board`], [`sigma`], [`manifest`], [`transcript`],
 //!   [`encoding`].
 //!
 //! [`watch`] is the `watch` command, an observer of a live board.
 #![forbid(unsafe_code)]
 
 pub mod ballot;
+pub mod ballot_v2;
 pub mod board;
 pub mod ceremony;
 pub mod checks;

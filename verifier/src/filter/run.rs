@@ -14,7 +14,6 @@ use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use serde_json::Value;
-use sha2::{Digest, Sha512};
 
 use super::comparisons::{self, Commitments, Group, Interval, Layout};
 use super::cover::check_cover;
@@ -157,14 +156,8 @@ fn pt(p: RistrettoPoint, what: &str) -> Result<Point, Failure> {
     Ok(Point { p, bytes: p.compress().to_bytes() })
 }
 
-fn hash_to_group(x: &[u8]) -> RistrettoPoint {
-    RistrettoPoint::from_uniform_bytes(&Sha512::digest(x).into())
-}
-
-/// TB(X) (§2).
-pub fn tag_base(base_hash: &[u8; 32], x: &Point) -> RistrettoPoint {
-    hash_to_group(&[b"dobush/v2/tag-base".as_slice(), base_hash, &x.bytes].concat())
-}
+/// TB(X) (§2), defined beside the v2 ballot's other public parts.
+pub use crate::ballot_v2::tag_base;
 
 /// The rows everyone recomputes (§5).
 struct Inputs {

@@ -8,10 +8,10 @@ use curve25519_dalek::scalar::Scalar;
 use super::{RunError, Setup, fail, round};
 use crate::elgamal::{Ciphertext, PublicKey, RawCiphertext};
 use crate::filter::comparisons::OVERRIDE_BASE;
-use crate::group::{GroupElement, generator_g, generator_h, hash_to_group, small_mul_base};
+use crate::group::{GroupElement, generator_g, generator_h, small_mul_base};
 
 /// The tag base's hash prefix (§2).
-pub const TAG_BASE_LABEL: &[u8] = b"dobush/v2/tag-base";
+pub const TAG_BASE_LABEL: &[u8] = crate::labels::TAG_BASE;
 
 /// A `ballot` entry of the style: its board index and its ciphertexts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,14 +61,8 @@ pub struct Inputs {
     pub replacements: Vec<ReplacementInput>,
 }
 
-/// `TB(X) = hash_to_group("dobush/v2/tag-base" ‖ base_hash ‖ enc(X))` (§2).
-pub fn tag_base(base_hash: &[u8; 32], x: &GroupElement) -> RistrettoPoint {
-    let mut input = Vec::with_capacity(TAG_BASE_LABEL.len() + 64);
-    input.extend_from_slice(TAG_BASE_LABEL);
-    input.extend_from_slice(base_hash);
-    input.extend_from_slice(x.as_bytes());
-    hash_to_group(&input)
-}
+/// `TB(X)` (§2), defined once beside the encrypted credential that carries it (§3.1).
+pub use crate::ballot_v2::encrypted_credential::tag_base;
 
 fn valid(raw: RawCiphertext, what: &str) -> Result<Ciphertext, RunError> {
     raw.validate().map_err(|_| fail(round::SHUFFLES, what, "a recomputed ciphertext is the identity"))
