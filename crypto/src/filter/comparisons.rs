@@ -388,11 +388,12 @@ pub struct ChainPointers {
 /// What the comparisons of a style are about, all public once the tags are (§7.7).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Layout {
-    /// Rows dropped as `unlisted` or `unrooted`.
+    /// Rows dropped as `unlisted`, `unrooted` or by a PET (`credential_mismatch`).
     pub dropped: Vec<usize>,
     /// Every chain with its pointers.
     pub chains: Vec<ChainPointers>,
-    /// Groups of more than `c` rows.
+    /// Groups of more than `c` rows: selected like the others, but outside the cover, and
+    /// each of their rows proved real.
     pub exceptions: Vec<Group>,
     /// Every other group.
     pub groups: Vec<Group>,
@@ -405,10 +406,11 @@ impl Layout {
         v
     }
 
-    /// The groups in canonical order (root tag encoding ascending), each with its rows in
-    /// shuffled order.
+    /// Every group in canonical order (root tag encoding ascending), the exception groups
+    /// among the others, each with its rows in shuffled order: one kept row (or `none`) each.
     pub fn groups_in_order(&self) -> Vec<Group> {
-        Self::sorted(&self.groups, |g| g.root)
+        let all: Vec<Group> = self.groups.iter().chain(&self.exceptions).cloned().collect();
+        Self::sorted(&all, |g| g.root)
             .into_iter()
             .map(|g| Group { rows: Self::sorted(&g.rows, |r| r.row), root: g.root })
             .collect()
@@ -419,7 +421,8 @@ impl Layout {
 /// dummies of `none` groups shown by their blinding (`P = ρ·H`), and the comparison list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Selection {
-    /// The kept row of each group of [`Layout::groups_in_order`], or `None`.
+    /// The kept row of each group of [`Layout::groups_in_order`] (exceptions included), or
+    /// `None`.
     pub kept: Vec<Option<usize>>,
     /// `(row, ρ)` for every dummy of a `none` group.
     pub revealed: Vec<(usize, Scalar)>,
@@ -454,9 +457,11 @@ pub fn select(layout: &Layout, o: &Openings<'_>) -> Result<Selection, SelectionE
         }
         kept.push(valid.map(|(r, _)| r.row));
         if let Some((p, x)) = valid {
-            if let Some(s) = p.interval.start {
-                out.push(Comparison::Start { a: p.row, b: s });
-            }
+            // A kept row after a start pointer is real already; any other kept row proves it.
+            out.push(match p.interval.start {
+                Some(s) => Comparison::Start { a: p.row, b: s },
+                None => Comparison::Real { a: p.row },
+            });
             if let Some(e) = p.interval.end {
                 out.push(if x < ord(Ref::Pointer(e))? {
                     Comparison::End { a: p.row, b: e }
@@ -545,8 +550,9 @@ pub fn check_order(
             None => None,
         };
         if let Some(p) = kept_row {
-            if let Some(s) = p.interval.start {
-                list.expect(&[Comparison::Start { a: p.row, b: s }], "the kept row's start")?;
+            match p.interval.start {
+                Some(s) => list.expect(&[Comparison::Start { a: p.row, b: s }], "the kept row's start")?,
+                None => list.expect(&[Comparison::Real { a: p.row }], "the kept row's real comparison")?,
             }
             if let Some(e) = p.interval.end {
                 list.expect_one_of(

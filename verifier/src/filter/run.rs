@@ -124,7 +124,7 @@ fn failure(round: u8, at: impl Into<String>, reason: impl std::fmt::Display) -> 
 /// What an accepted transcript gives.
 #[derive(Clone, Debug)]
 pub struct Outcome {
-    /// The kept rows, groups by root tag ascending.
+    /// The kept rows, groups (exception groups among them) by root tag ascending.
     pub kept: Vec<Vec<Pair>>,
     /// TL-2: N_s.
     pub weight_total: Pair,
@@ -586,7 +586,11 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         x.as_u64().and_then(|x| usize::try_from(x).ok()).ok_or_else(|| failure(10, what, "not an index"))
     };
     let mut orders = decoded(10, array(r10, "orders", "round 10"))?.iter();
-    let mut layout = Layout { dropped: dropped.iter().copied().collect(), ..Layout::default() };
+    // §7.7, §7.8: every dropped row, PET failures included, gets a `real` comparison.
+    let mut layout = Layout {
+        dropped: dropped.iter().chain(&mismatched).copied().collect::<BTreeSet<_>>().into_iter().collect(),
+        ..Layout::default()
+    };
     for (ci, chain) in g.chains.iter().enumerate() {
         let at = format!("chain {ci}");
         let order: Vec<usize> = if chain.pointers.len() >= 2 {

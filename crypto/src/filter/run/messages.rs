@@ -124,7 +124,7 @@ pub struct Round10 {
     /// For each chain with at least two pointers (chains by root tag ascending), its pointers in
     /// increasing board index (§7.7).
     pub orders: Vec<Vec<u64>>,
-    /// The kept row of each group (groups by root tag ascending), or `None`.
+    /// The kept row of each group, exception groups included (root tag ascending), or `None`.
     pub kept: Vec<Option<u64>>,
     /// The comparisons and their proofs.
     pub selection: SelectionProofs,

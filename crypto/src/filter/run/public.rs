@@ -39,7 +39,8 @@ const TAG_DECRYPT_PURPOSES: [Purpose; 3] =
 /// The outcome of one style's filter, once every round is verified.
 #[derive(Clone, Debug)]
 pub struct Filtered {
-    /// The kept rows, groups by root tag ascending: `[X, V, I, W, votes…]`.
+    /// The kept rows, groups (exception groups among them) by root tag ascending:
+    /// `[X, V, I, W, votes…]`. Every kept row is proved real; the counts still await TL-3.
     pub kept_rows: Vec<Vec<Ciphertext>>,
     /// TL-2: `N_s`, to be decrypted as one more total (§7.11).
     pub weight_total: RawCiphertext,
@@ -479,7 +480,10 @@ impl Public {
     pub fn layout(&self, orders: &[Vec<usize>]) -> Result<Layout, RunError> {
         let g = self.groups()?;
         let mut orders = orders.iter();
-        let mut layout = Layout { dropped: g.dropped.iter().map(|(q, _)| *q).collect(), ..Layout::default() };
+        // §7.7, §7.8: every dropped row, PET failures included, is proved real.
+        let dropped: BTreeSet<usize> =
+            g.dropped.iter().map(|(q, _)| *q).chain(self.mismatched.iter().copied()).collect();
+        let mut layout = Layout { dropped: dropped.into_iter().collect(), ..Layout::default() };
         for (c, chain) in g.chains.iter().enumerate() {
             let at = || format!("chain {c}");
             let order = if chain.pointers.len() >= 2 {
