@@ -5,6 +5,7 @@
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::filter::comparisons::{Comparison, RangeProof, proofs_hex};
 use crate::filter::dleq::BatchedDleqProof;
@@ -135,13 +136,17 @@ pub struct Round10 {
 }
 
 /// Round 1 (§7.2): member j's pre-scaled partial decryptions `λ_j·s_j·α` for the coordinator
-/// alone, never published and carrying no proof (evidence to nobody).
-#[derive(Clone, Debug)]
+/// alone, never published and carrying no proof (evidence to nobody). Zeroized on drop: t of
+/// them decrypt every row's credential.
+#[derive(Clone, Debug, Zeroize, ZeroizeOnDrop)]
 pub struct PrivateShares {
     /// The member j.
     pub member: u32,
     /// Of the X column of every real row.
     pub credentials: Vec<RistrettoPoint>,
+    /// Of the V column of every real row: the coordinator groups rows by V as the public will
+    /// (§7.2, §7.7).
+    pub tag_bases: Vec<RistrettoPoint>,
     /// Of every replacement's `old_tbase`.
     pub old_tag_bases: Vec<RistrettoPoint>,
 }
