@@ -157,7 +157,7 @@ fn the_verifier_refuses_other_inputs() {
     let mut inputs = h.inputs.clone();
     inputs.ballots.pop();
     let f = vrun::check_transcript(&inputs, &h.json).unwrap_err();
-    assert_eq!((f.round, f.at.as_str()), (5, "pool shuffle"), "{f}");
+    assert_eq!((f.round, f.at.as_str()), (5, "pool"), "the pool's size no longer fits: {f}");
     let mut inputs = h.inputs.clone();
     inputs.list.swap(0, 1);
     let f = vrun::check_transcript(&inputs, &h.json).unwrap_err();

@@ -498,9 +498,19 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         return Err(failure(5, "pool", "K_s must be below c"));
     }
     let (k, h) = (c.inp.k, c.inp.h);
-    let pool_in: Vec<Row> =
-        c.inp.real.iter().flat_map(|r| std::iter::repeat_n(r[..2].to_vec(), copies as usize)).collect();
-    let pool = c.optional_shuffle("pool", vec![k, k], pool_in, decoded(5, field(r5, "pool", "round 5"))?)?;
+    // The pool's size is checked before the pool is built (K_s copies of every real row).
+    let pool_v = decoded(5, field(r5, "pool", "round 5"))?;
+    let published = pool_v.get("output").and_then(Value::as_array).map_or(0, Vec::len);
+    let copies = usize::try_from(copies).map_err(|_| failure(5, "pool", "K_s too large"))?;
+    if c.inp.real.len().checked_mul(copies) != Some(published) {
+        return Err(failure(
+            5,
+            "pool",
+            format!("{published} pool rows for {} real rows × {copies} copies", c.inp.real.len()),
+        ));
+    }
+    let pool_in: Vec<Row> = c.inp.real.iter().flat_map(|r| std::iter::repeat_n(r[..2].to_vec(), copies)).collect();
+    let pool = c.optional_shuffle("pool", vec![k, k], pool_in, pool_v)?;
     let dummies = decoded(5, array(r5, "dummies", "round 5"))?;
     let mut rows_in = c.inp.real.clone();
     let zero = (pt(RISTRETTO_BASEPOINT_POINT, "G")?, k);
@@ -696,7 +706,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
     let sizes: Vec<u64> = layout.groups.iter().map(|g| g.rows.len() as u64).collect();
     check_cover(&sizes, dummies.len() as u64, s.row_limit).map_err(|e| failure(10, "cover", e))?;
-    if copies != sizes.iter().copied().max().unwrap_or(0).saturating_sub(1) {
+    if copies as u64 != sizes.iter().copied().max().unwrap_or(0).saturating_sub(1) {
         return Err(failure(10, "pool", "K_s is not the cover's largest group minus 1"));
     }
     layout.groups.sort_by_key(|g| g.root);
