@@ -21,7 +21,7 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::group::{generator_g, generator_h, small_mul_base};
 use crate::labels;
@@ -311,12 +311,48 @@ pub fn prove_comparisons<R: RngCore + CryptoRng>(
                 .iter()
                 .map(|c| c.commitment(p).ok_or(SelectionError::Reference))
                 .collect::<Result<Vec<_>, _>>()?;
-            let op = chunk.iter().map(|c| c.opening(openings)).collect::<Result<Vec<_>, _>>()?;
+            // The openings are secret (they link rows to ordinals): zeroized when dropped.
+            let op = Zeroizing::new(chunk.iter().map(|c| c.opening(openings)).collect::<Result<Vec<_>, _>>()?);
             // The openings must be those of the public commitments, or the proof would not verify.
             let (g, h) = (generator_g(), generator_h());
-            if cs.iter().zip(&op).any(|(c, (v, r))| *c != Scalar::from(*v) * g + r * h) {
+            if cs.iter().zip(op.iter()).any(|(c, (v, r))| *c != Scalar::from(*v) * g + r * h) {
                 return Err(SelectionError::Selection("an opening does not match its commitment".into()));
             }
+            prove_chunk(rng, ctx, index, &cs, &op)
+        })
+        .collect()
+}
+
+/// Proves a comparison list as a forging coordinator must (tests only): every true comparison
+/// with its opening, every false one with the value 0 and its commitment's blinding. The list
+/// may then pass [`check_order`]; only the range proof of a chunk with a false comparison fails.
+#[cfg(any(test, feature = "test-helpers"))]
+pub fn prove_comparisons_forging<R: RngCore + CryptoRng>(
+    rng: &mut R,
+    ctx: &SelectionContext<'_>,
+    comparisons: &[Comparison],
+    p: &Commitments<'_>,
+    openings: &Openings<'_>,
+) -> Result<Vec<RangeProof>, SelectionError> {
+    comparisons
+        .chunks(CHUNK)
+        .enumerate()
+        .map(|(index, chunk)| {
+            let cs = chunk
+                .iter()
+                .map(|c| c.commitment(p).ok_or(SelectionError::Reference))
+                .collect::<Result<Vec<_>, _>>()?;
+            let op = chunk
+                .iter()
+                .map(|c| match c.opening(openings) {
+                    Err(SelectionError::False(_)) => {
+                        let (plus, minus, _) = c.form();
+                        let rho = |r: Option<Ref>| r.and_then(|r| openings.get(r)).map_or(Scalar::ZERO, |o| o.rho);
+                        Ok((0, rho(plus) - rho(minus)))
+                    }
+                    other => other,
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             prove_chunk(rng, ctx, index, &cs, &op)
         })
         .collect()

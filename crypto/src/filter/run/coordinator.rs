@@ -18,8 +18,13 @@ use crate::elgamal::{Ciphertext, PublicKey};
 use crate::filter::comparisons::{
     Commitments, OVERRIDE_BASE, Opening, Openings, SelectionContext, prove_comparisons, select,
 };
+#[cfg(any(test, feature = "test-helpers"))]
+use crate::filter::comparisons::{Layout, Selection, prove_comparisons_forging};
 use crate::filter::cover::Cover;
 use crate::shuffle::{Rows, ShuffleSecret, ShuffleStatement, prove_shuffle, shuffle_rows};
+
+/// Chains as (root list row, the rows grouped under it).
+type Chains = Vec<(usize, Vec<usize>)>;
 
 /// Waiting for the members' private round-1 shares.
 pub struct AwaitingView {
@@ -152,7 +157,7 @@ impl AwaitingView {
                 chains.entry(r).or_default().push(q);
             }
         }
-        let (compliant, exceptions): (Vec<(usize, Vec<usize>)>, Vec<(usize, Vec<usize>)>) =
+        let (compliant, exceptions): (Chains, Chains) =
             chains.drain().partition(|(_, rows)| rows.len() as u64 <= setup.row_limit);
         let (mut compliant, _exceptions) = (Zeroizing::new(compliant), Zeroizing::new(exceptions));
         compliant.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
@@ -215,10 +220,37 @@ impl AwaitingView {
     }
 }
 
+/// A forging coordinator's round 10 (tests only): given the layout, each shuffled row's
+/// ordinal and the honest selection, returns the selection to publish. Its comparisons are
+/// proved by [`prove_comparisons_forging`] and the counts follow its kept rows.
+#[cfg(any(test, feature = "test-helpers"))]
+pub type Forge<'a> = &'a dyn Fn(&Layout, &[u64], Selection) -> Selection;
+
 impl AwaitingGroups {
     /// Makes round 10 from its own member's verified state (§7.9, §7.10): the chains' pointer
     /// orders, the honest selection, its range proofs and the counts.
     pub fn select<R: RngCore + CryptoRng>(self, member: &AwaitingSelection, rng: &mut R) -> Result<Round10, RunError> {
+        self.select_inner(member, rng, None)
+    }
+
+    /// Round 10 of a forging coordinator (tests only, see [`Forge`]).
+    #[cfg(any(test, feature = "test-helpers"))]
+    pub fn select_forged<R: RngCore + CryptoRng>(
+        self,
+        member: &AwaitingSelection,
+        rng: &mut R,
+        forge: Forge<'_>,
+    ) -> Result<Round10, RunError> {
+        self.select_inner(member, rng, Some(forge))
+    }
+
+    fn select_inner<R: RngCore + CryptoRng>(
+        self,
+        member: &AwaitingSelection,
+        rng: &mut R,
+        #[cfg(any(test, feature = "test-helpers"))] forge: Option<Forge<'_>>,
+        #[cfg(not(any(test, feature = "test-helpers")))] _forge: Option<()>,
+    ) -> Result<Round10, RunError> {
         let public = member.public();
         let groups = public.groups()?;
         let orders: Vec<Vec<usize>> = groups
@@ -237,6 +269,22 @@ impl AwaitingGroups {
         let (rows_p, pointers_p) = public.commitments();
         let p = Commitments { rows: &rows_p, pointers: &pointers_p };
         let ctx = SelectionContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style };
+        #[cfg(any(test, feature = "test-helpers"))]
+        let (selection, proofs) = match forge {
+            Some(forge) => {
+                let ords: Vec<u64> = self.rows.iter().map(|o| o.ord).collect();
+                let selection = forge(&layout, &ords, selection);
+                let proofs = prove_comparisons_forging(rng, &ctx, &selection.comparisons, &p, &openings)
+                    .map_err(|e| fail(round::SELECTION, "range proofs", e))?;
+                (selection, proofs)
+            }
+            None => {
+                let proofs = prove_comparisons(rng, &ctx, &selection.comparisons, &p, &openings)
+                    .map_err(|e| fail(round::SELECTION, "range proofs", e))?;
+                (selection, proofs)
+            }
+        };
+        #[cfg(not(any(test, feature = "test-helpers")))]
         let proofs = prove_comparisons(rng, &ctx, &selection.comparisons, &p, &openings)
             .map_err(|e| fail(round::SELECTION, "range proofs", e))?;
         let (mut counted, mut overridden) = (0u64, 0u64);
