@@ -670,8 +670,9 @@ fn a_kept_dummy_is_refused_by_the_transcript_checks() {
 }
 
 /// Review 19, M4: a coordinator who re-proves the rows shuffle of an input in which one real
-/// row is replaced by a copy of another (a dropped ballot, the count unchanged) is refused at
-/// the rows shuffle: the input is recomputed from the board, never read from the coordinator.
+/// row is replaced by a copy of another (a dropped ballot, the count unchanged), or dropped, or
+/// whose dummy is not a pool copy, is refused at the rows shuffle: the input is recomputed from
+/// the board and the pool, never read from the coordinator.
 #[test]
 fn a_re_proven_shuffle_that_drops_a_row_is_refused() {
     let h = honest(17);
@@ -683,12 +684,19 @@ fn a_re_proven_shuffle_that_drops_a_row_is_refused() {
         input.push(rec.dummy(&setup.election_key, pool.output.row(*d as usize).unwrap()).unwrap());
     }
     let mut rng = ChaCha20Rng::seed_from_u64(17);
-    for drop_only in [false, true] {
+    // A real row replaced by a copy of another; a real row dropped; the last dummy made from a
+    // real row's (X, V) directly instead of a pool copy.
+    for tamper in 0..3 {
         let mut forged_in = input.clone();
-        if drop_only {
-            forged_in.remove(0);
-        } else {
-            forged_in[0] = forged_in[1].clone();
+        match tamper {
+            0 => forged_in[0] = forged_in[1].clone(),
+            1 => {
+                forged_in.remove(0);
+            }
+            _ => {
+                let last = forged_in.len() - 1;
+                forged_in[last] = rec.dummy(&setup.election_key, &rec.real[0][..2]).unwrap();
+            }
         }
         let rows = Rows::from_rows(forged_in).unwrap();
         let (output, secret) = shuffle_rows(&mut rng, &rec.row_keys, &rows).unwrap();

@@ -179,3 +179,24 @@ fn the_transcript_reader_is_strict() {
     assert_ne!(duplicated, text);
     assert!(FilterTranscript::from_json(duplicated.as_bytes()).unwrap_err().contains("duplicate"));
 }
+
+/// Review 19, M4: crypto refuses a transcript checked with a sub-threshold or repeated F, and a
+/// transcript whose F is not the run's.
+#[test]
+fn a_sub_threshold_or_repeated_quorum_is_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let e = Election::new(&plan(), &mut rng).unwrap();
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    for filter in [vec![1], vec![1, 1], vec![2, 1], vec![1, 2, 3]] {
+        let mut setup = e.setup.clone();
+        setup.filter = filter.clone();
+        let mut t = out.transcript.clone();
+        t.filter = filter.clone();
+        let err = verify_transcript(&setup, &e.inputs, &t, &mut rng).unwrap_err();
+        assert!(err.to_string().starts_with("round 0, filter quorum"), "{filter:?}: {err}");
+    }
+    let mut t = out.transcript.clone();
+    t.filter = vec![2, 3];
+    let err = verify_transcript(&e.setup, &e.inputs, &t, &mut rng).unwrap_err();
+    assert!(err.to_string().starts_with("round 0, header"), "{err}");
+}
