@@ -21,7 +21,7 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::group::{generator_g, generator_h, small_mul_base};
 use crate::labels;
@@ -311,12 +311,48 @@ pub fn prove_comparisons<R: RngCore + CryptoRng>(
                 .iter()
                 .map(|c| c.commitment(p).ok_or(SelectionError::Reference))
                 .collect::<Result<Vec<_>, _>>()?;
-            let op = chunk.iter().map(|c| c.opening(openings)).collect::<Result<Vec<_>, _>>()?;
+            // The openings are secret (they link rows to ordinals): zeroized when dropped.
+            let op = Zeroizing::new(chunk.iter().map(|c| c.opening(openings)).collect::<Result<Vec<_>, _>>()?);
             // The openings must be those of the public commitments, or the proof would not verify.
             let (g, h) = (generator_g(), generator_h());
-            if cs.iter().zip(&op).any(|(c, (v, r))| *c != Scalar::from(*v) * g + r * h) {
+            if cs.iter().zip(op.iter()).any(|(c, (v, r))| *c != Scalar::from(*v) * g + r * h) {
                 return Err(SelectionError::Selection("an opening does not match its commitment".into()));
             }
+            prove_chunk(rng, ctx, index, &cs, &op)
+        })
+        .collect()
+}
+
+/// Proves a comparison list as a forging coordinator must (tests only): every true comparison
+/// with its opening, every false one with the value 0 and its commitment's blinding. The list
+/// may then pass [`check_order`]; only the range proof of a chunk with a false comparison fails.
+#[cfg(any(test, feature = "test-helpers"))]
+pub fn prove_comparisons_forging<R: RngCore + CryptoRng>(
+    rng: &mut R,
+    ctx: &SelectionContext<'_>,
+    comparisons: &[Comparison],
+    p: &Commitments<'_>,
+    openings: &Openings<'_>,
+) -> Result<Vec<RangeProof>, SelectionError> {
+    comparisons
+        .chunks(CHUNK)
+        .enumerate()
+        .map(|(index, chunk)| {
+            let cs = chunk
+                .iter()
+                .map(|c| c.commitment(p).ok_or(SelectionError::Reference))
+                .collect::<Result<Vec<_>, _>>()?;
+            let op = chunk
+                .iter()
+                .map(|c| match c.opening(openings) {
+                    Err(SelectionError::False(_)) => {
+                        let (plus, minus, _) = c.form();
+                        let rho = |r: Option<Ref>| r.and_then(|r| openings.get(r)).map_or(Scalar::ZERO, |o| o.rho);
+                        Ok((0, rho(plus) - rho(minus)))
+                    }
+                    other => other,
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             prove_chunk(rng, ctx, index, &cs, &op)
         })
         .collect()
@@ -388,11 +424,12 @@ pub struct ChainPointers {
 /// What the comparisons of a style are about, all public once the tags are (§7.7).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Layout {
-    /// Rows dropped as `unlisted` or `unrooted`.
+    /// Rows dropped as `unlisted`, `unrooted` or by a PET (`credential_mismatch`).
     pub dropped: Vec<usize>,
     /// Every chain with its pointers.
     pub chains: Vec<ChainPointers>,
-    /// Groups of more than `c` rows.
+    /// Groups of more than `c` rows: selected like the others, but outside the cover, and
+    /// each of their rows proved real.
     pub exceptions: Vec<Group>,
     /// Every other group.
     pub groups: Vec<Group>,
@@ -405,10 +442,11 @@ impl Layout {
         v
     }
 
-    /// The groups in canonical order (root tag encoding ascending), each with its rows in
-    /// shuffled order.
+    /// Every group in canonical order (root tag encoding ascending), the exception groups
+    /// among the others, each with its rows in shuffled order: one kept row (or `none`) each.
     pub fn groups_in_order(&self) -> Vec<Group> {
-        Self::sorted(&self.groups, |g| g.root)
+        let all: Vec<Group> = self.groups.iter().chain(&self.exceptions).cloned().collect();
+        Self::sorted(&all, |g| g.root)
             .into_iter()
             .map(|g| Group { rows: Self::sorted(&g.rows, |r| r.row), root: g.root })
             .collect()
@@ -419,7 +457,8 @@ impl Layout {
 /// dummies of `none` groups shown by their blinding (`P = ρ·H`), and the comparison list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Selection {
-    /// The kept row of each group of [`Layout::groups_in_order`], or `None`.
+    /// The kept row of each group of [`Layout::groups_in_order`] (exceptions included), or
+    /// `None`.
     pub kept: Vec<Option<usize>>,
     /// `(row, ρ)` for every dummy of a `none` group.
     pub revealed: Vec<(usize, Scalar)>,
@@ -454,9 +493,11 @@ pub fn select(layout: &Layout, o: &Openings<'_>) -> Result<Selection, SelectionE
         }
         kept.push(valid.map(|(r, _)| r.row));
         if let Some((p, x)) = valid {
-            if let Some(s) = p.interval.start {
-                out.push(Comparison::Start { a: p.row, b: s });
-            }
+            // A kept row after a start pointer is real already; any other kept row proves it.
+            out.push(match p.interval.start {
+                Some(s) => Comparison::Start { a: p.row, b: s },
+                None => Comparison::Real { a: p.row },
+            });
             if let Some(e) = p.interval.end {
                 out.push(if x < ord(Ref::Pointer(e))? {
                     Comparison::End { a: p.row, b: e }
@@ -545,8 +586,9 @@ pub fn check_order(
             None => None,
         };
         if let Some(p) = kept_row {
-            if let Some(s) = p.interval.start {
-                list.expect(&[Comparison::Start { a: p.row, b: s }], "the kept row's start")?;
+            match p.interval.start {
+                Some(s) => list.expect(&[Comparison::Start { a: p.row, b: s }], "the kept row's start")?,
+                None => list.expect(&[Comparison::Real { a: p.row }], "the kept row's real comparison")?,
             }
             if let Some(e) = p.interval.end {
                 list.expect_one_of(

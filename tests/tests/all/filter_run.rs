@@ -5,32 +5,50 @@
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use dobush_crypto::elgamal::{Ciphertext, RawCiphertext};
-use dobush_crypto::filter::run::drive::{RunOutput, run_filter};
+use dobush_crypto::filter::comparisons::{Comparison, Layout, Selection};
+use dobush_crypto::filter::run::drive::{RunOutput, run_filter, run_filter_forged};
 use dobush_crypto::filter::run::fixture::{Election, Plan};
+use dobush_crypto::filter::run::inputs::Recomputed;
 use dobush_crypto::filter::run::messages::FilterTranscript;
 use dobush_crypto::filter::run::public::verify_transcript;
 use dobush_crypto::filter::totals::FIRST_VOTE;
 use dobush_crypto::group::GroupElement;
+use dobush_crypto::shuffle::{Rows, ShuffleStatement, prove_shuffle, shuffle_rows};
 use dobush_verifier::encoding::Point;
 use dobush_verifier::filter::run::{self as vrun, Failure, Outcome, StyleInputs};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
 
+/// Every case of review 19's M4: re-votes, replacements with a stale ballot, chains of three
+/// credentials (an order) with an override under the first credential, `none` groups, an
+/// exception of c + 1 rows ending with an override, a PET failure, a malformed ballot (tbase
+/// not TB(X)), an unlisted ballot and overrides.
 fn plan() -> Plan {
     Plan {
-        voters: 12,
+        voters: 17,
         abstainers: 3,
         revoters: 4,
         replaced: 2,
         stale: 1,
         unlisted: 1,
         overridden: 2,
+        twice: 2,
+        override_old: 1,
+        none_groups: 2,
+        exceptions: 1,
+        mismatched: 1,
+        malformed: 1,
         selections: 3,
         row_limit: 4,
         n: 3,
         t: 2,
     }
+}
+
+/// Only the plain cases (re-votes, one replacement each, overrides).
+fn simple_plan() -> Plan {
+    Plan { voters: 12, twice: 0, override_old: 0, none_groups: 0, exceptions: 0, mismatched: 0, malformed: 0, ..plan() }
 }
 
 fn point(g: &GroupElement) -> Point {
@@ -90,8 +108,12 @@ struct Honest {
 }
 
 fn honest(seed: u64) -> Honest {
+    honest_with(&plan(), seed)
+}
+
+fn honest_with(plan: &Plan, seed: u64) -> Honest {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let mut e = Election::new(&plan(), &mut rng).unwrap();
+    let mut e = Election::new(plan, &mut rng).unwrap();
     // Key-holder 1 is absent: F = {2, 3}, coordinated by 3.
     e.setup.filter = vec![2, 3];
     e.setup.coordinator = 3;
@@ -115,13 +137,28 @@ fn totals(e: &Election, o: &Outcome) -> Vec<u64> {
         .collect()
 }
 
-/// Both implementations refuse `v`; returns the verifier's located failure.
+/// Both implementations refuse `v`, each reading the file strictly; returns the verifier's
+/// located failure.
 fn refused(h: &Honest, v: &Value) -> Failure {
-    let f = vrun::check_transcript(&h.inputs, v).expect_err("the verifier accepted a tampered transcript");
-    if let Ok(t) = serde_json::from_value::<FilterTranscript>(v.clone()) {
+    let bytes = serde_json::to_vec(v).unwrap();
+    let parsed = vrun::parse_transcript(&bytes).unwrap();
+    let f = vrun::check_transcript(&h.inputs, &parsed).expect_err("the verifier accepted a tampered transcript");
+    if let Ok(t) = FilterTranscript::from_json(&bytes) {
         let mut rng = ChaCha20Rng::seed_from_u64(99);
         assert!(verify_transcript(&h.e.setup, &h.e.inputs, &t, &mut rng).is_err(), "crypto accepted: {f}");
     }
+    f
+}
+
+/// Like [`refused`], and crypto refuses at the same round and place.
+fn refused_by_both_at(h: &Honest, v: &Value, round: u8, at: &str) -> Failure {
+    let f = refused(h, v);
+    assert_eq!((f.round, f.at.as_str()), (round, at), "the verifier: {f}");
+    let t = FilterTranscript::from_json(&serde_json::to_vec(v).unwrap()).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(98);
+    let e = verify_transcript(&h.e.setup, &h.e.inputs, &t, &mut rng).unwrap_err();
+    let text = e.to_string();
+    assert!(text.starts_with(&format!("round {round}, {at}:")), "crypto: {text}");
     f
 }
 
@@ -131,9 +168,15 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
     let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
     assert_eq!(totals(&h.e, &o), h.e.expected_totals, "exactly the last valid ballot per listed voter");
     assert_eq!((o.counted, o.overridden), (h.e.expected_counted, h.e.expected_overridden));
-    assert_eq!(o.unlisted.len(), 1, "the unlisted ballot is dropped");
-    assert!(o.unrooted.is_empty() && o.mismatched.is_empty() && o.exceptions.is_empty());
-    assert_eq!(o.groups as u64, h.e.expected_counted + h.e.expected_overridden, "one group per voter who voted");
+    assert_eq!(o.unlisted.len(), 2, "the unlisted and the malformed ballot are dropped");
+    assert!(o.unrooted.is_empty());
+    assert_eq!(o.mismatched.len(), 1, "the ballot whose tbase names another voter fails its PET");
+    assert_eq!(o.exceptions, vec![5], "the chain of c + 1 rows is an exception");
+    assert_eq!(
+        o.groups as u64,
+        h.e.expected_counted + h.e.expected_overridden + 2,
+        "one group per voter who voted, the two `none` groups among them"
+    );
     let w = h.e.decrypt_point(&raw(&o.weight_total)).unwrap();
     vrun::check_weight(&o, &w).unwrap();
     // Crypto's outcome is the same rows.
@@ -141,11 +184,24 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
     for (a, b) in h.out.filtered.kept_rows.iter().zip(&o.kept) {
         assert!(a.iter().zip(b).all(|(x, y)| x.raw() == raw(y)));
     }
-    // The transcript holds dummies (re-votes make groups of two), and a replacement chain.
-    assert!(!h.out.transcript.shuffles.dummies.is_empty());
-    assert!(h.out.transcript.shuffles.pointers.is_some());
-    // The JSON round-trips through crypto's strict types.
-    let back: FilterTranscript = serde_json::from_value(h.json.clone()).unwrap();
+    // The transcript holds dummies (re-votes make groups of two), replacement chains with an
+    // order, an override kept, a `none` group, and a revealed dummy.
+    let t = &h.out.transcript;
+    assert!(!t.shuffles.dummies.is_empty());
+    assert!(t.shuffles.pointers.is_some());
+    assert_eq!(t.selection.orders.len(), 2, "two chains of three credentials");
+    let kinds: Vec<&str> = h.json["selection"]["selection"]["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["order", "start", "override", "over", "after-end", "not-override", "real"] {
+        assert!(kinds.contains(&kind), "no {kind} comparison");
+    }
+    assert!(t.selection.kept.iter().any(Option::is_none), "a `none` group");
+    // The JSON round-trips through crypto's strict reader.
+    let back = FilterTranscript::from_json(&serde_json::to_vec(&h.json).unwrap()).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     verify_transcript(&h.e.setup, &h.e.inputs, &back, &mut rng).unwrap();
 }
@@ -157,7 +213,7 @@ fn the_verifier_refuses_other_inputs() {
     let mut inputs = h.inputs.clone();
     inputs.ballots.pop();
     let f = vrun::check_transcript(&inputs, &h.json).unwrap_err();
-    assert_eq!((f.round, f.at.as_str()), (5, "pool shuffle"), "{f}");
+    assert_eq!((f.round, f.at.as_str()), (5, "pool"), "the pool's size no longer fits: {f}");
     let mut inputs = h.inputs.clone();
     inputs.list.swap(0, 1);
     let f = vrun::check_transcript(&inputs, &h.json).unwrap_err();
@@ -393,4 +449,268 @@ fn unknown_fields_and_identity_points_are_refused() {
     let mut forged = h.json.clone();
     forged["filter"] = serde_json::json!([2, 2]);
     assert_eq!(vrun::check_transcript(&h.inputs, &forged).unwrap_err().at, "filter quorum");
+}
+
+/// Review 19, H1: a chain of c + 1 rows ending with an override (the server let a buyer cast
+/// c ballots, then the voter overrode) is an exception outside the cover, yet its override is
+/// kept and counted once, by both implementations.
+#[test]
+fn an_exception_chain_ending_with_an_override_is_counted_once() {
+    let plan = Plan { exceptions: 1, ..simple_plan() };
+    let h = honest_with(&plan, 11);
+    let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
+    assert_eq!(o.exceptions, vec![plan.row_limit as usize + 1]);
+    assert_eq!((o.counted, o.overridden), (h.e.expected_counted, h.e.expected_overridden));
+    assert_eq!(totals(&h.e, &o), h.e.expected_totals);
+    let w = h.e.decrypt_point(&raw(&o.weight_total)).unwrap();
+    vrun::check_weight(&o, &w).unwrap();
+    assert_eq!(h.out.filtered.overridden, h.e.expected_overridden);
+    // The exception's rows are the `real` comparisons after the dropped rows' and the orders.
+    let cmps = h.json["selection"]["selection"]["comparisons"].as_array().unwrap();
+    let dropped = o.unlisted.len() + o.unrooted.len() + o.mismatched.len();
+    let rows: Vec<u64> = cmps
+        .iter()
+        .skip(dropped)
+        .skip_while(|c| c["kind"] == "order")
+        .take(plan.row_limit as usize + 1)
+        .map(|c| {
+            assert_eq!(c["kind"], "real");
+            c["a"].as_u64().unwrap()
+        })
+        .collect();
+    let kept = h.json["selection"]["kept"].as_array().unwrap();
+    let exception = kept.iter().position(|k| k.as_u64().is_some_and(|r| rows.contains(&r))).unwrap();
+    assert!(weight(&h, kept[exception].as_u64().unwrap()) > 1, "the exception keeps its override");
+    // Keeping nothing in the exception group is refused: its override is valid.
+    let mut forged = h.json.clone();
+    forged["selection"]["kept"][exception] = Value::Null;
+    assert_eq!(refused(&h, &forged).round, 10);
+}
+
+/// Review 19, M3: the row that failed its PET is dropped with a `real` comparison, and a list
+/// without it is refused by both.
+#[test]
+fn a_row_dropped_by_its_pet_keeps_its_real_comparison() {
+    let h = honest(12);
+    let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
+    let q = o.mismatched[0];
+    let real = serde_json::json!({"kind": "real", "a": q});
+    let cmps = h.json["selection"]["selection"]["comparisons"].as_array().unwrap();
+    assert!(cmps.contains(&real), "row {q} is proved real");
+    let mut forged = h.json.clone();
+    forged["selection"]["selection"]["comparisons"].as_array_mut().unwrap().retain(|c| *c != real);
+    refused_by_both_at(&h, &forged, 10, "comparisons");
+}
+
+/// Review 19, L2: the pool's size is checked against K_s before any pool row is built.
+#[test]
+fn copies_that_do_not_fit_the_pool_are_refused_before_it_is_built() {
+    let h = honest(13);
+    let mut forged = h.json.clone();
+    let copies = h.json["shuffles"]["copies"].as_u64().unwrap();
+    forged["shuffles"]["copies"] = (copies - 1).into();
+    assert_ne!(forged["shuffles"]["copies"], h.json["shuffles"]["copies"]);
+    refused_by_both_at(&h, &forged, 5, "pool");
+}
+
+/// Review 19, M2: duplicate keys and unknown fields in nested objects are refused by both.
+#[test]
+fn duplicate_keys_and_nested_unknown_fields_are_refused_by_both() {
+    let h = honest(14);
+    let text = serde_json::to_string(&h.json).unwrap();
+    let duplicated = text.replacen("\"run\":1,", "\"run\":1,\"run\":2,", 1);
+    assert_ne!(duplicated, text);
+    let f = vrun::parse_transcript(duplicated.as_bytes()).unwrap_err();
+    assert_eq!((f.round, f.at.as_str()), (0, "decoding"), "{f}");
+    assert!(FilterTranscript::from_json(duplicated.as_bytes()).is_err());
+    for (path, round) in [
+        (&["shuffles", "rows", "output", "0", "0"][..], 5),
+        (&["tags", "0", "rows", "proof"][..], 6),
+        (&["keys", "0", "pet", "proof"][..], 0),
+    ] {
+        let mut forged = h.json.clone();
+        let mut at = &mut forged;
+        for p in path {
+            at = match p.parse::<usize>() {
+                Ok(i) => &mut at[i],
+                Err(_) => &mut at[*p],
+            };
+        }
+        at["x"] = 0.into();
+        let bytes = serde_json::to_vec(&forged).unwrap();
+        assert!(FilterTranscript::from_json(&bytes).is_err(), "crypto read {path:?}");
+        let f = vrun::check_transcript(&h.inputs, &forged).unwrap_err();
+        assert_eq!(f.round, round, "{path:?}: {f}");
+    }
+}
+
+/// The canonical comparison list for a selection chosen by a forging coordinator: what
+/// `check_order` expects, passing over every other row of a group with `over` (true or not),
+/// and in a `none` group with the honest alternatives.
+fn canonical(layout: &Layout, kept: &[Option<usize>], ords: &[u64], honest: &[Comparison]) -> Vec<Comparison> {
+    let mut out: Vec<Comparison> = Vec::new();
+    let mut dropped = layout.dropped.clone();
+    dropped.sort_unstable();
+    out.extend(dropped.into_iter().map(|a| Comparison::Real { a }));
+    let mut chains = layout.chains.clone();
+    chains.sort_by_key(|c| c.root);
+    for c in chains {
+        out.extend(c.pointers.windows(2).map(|w| Comparison::Order { a: w[0], b: w[1] }));
+    }
+    let mut exceptions = layout.exceptions.clone();
+    exceptions.sort_by_key(|g| g.root);
+    for g in exceptions {
+        let mut rows: Vec<usize> = g.rows.iter().map(|r| r.row).collect();
+        rows.sort_unstable();
+        out.extend(rows.into_iter().map(|a| Comparison::Real { a }));
+    }
+    for (g, k) in layout.groups_in_order().iter().zip(kept) {
+        let p = k.and_then(|k| g.rows.iter().find(|r| r.row == k));
+        if let Some(p) = p {
+            out.push(match p.interval.start {
+                Some(b) => Comparison::Start { a: p.row, b },
+                None => Comparison::Real { a: p.row },
+            });
+            if let Some(b) = p.interval.end {
+                out.push(if ords[p.row] >= 1 << 31 {
+                    Comparison::Override { a: p.row }
+                } else {
+                    Comparison::End { a: p.row, b }
+                });
+            }
+        }
+        for q in g.rows.iter().filter(|q| Some(q.row) != *k) {
+            match p {
+                Some(p) => out.push(Comparison::Over { a: p.row, b: q.row }),
+                None => out.extend(honest.iter().filter(|c| match c {
+                    Comparison::AfterEnd { a, .. }
+                    | Comparison::NotOverride { a }
+                    | Comparison::BeforeStart { a, .. } => *a == q.row,
+                    Comparison::Over { b, .. } => *b == q.row,
+                    _ => false,
+                })),
+            }
+        }
+    }
+    out
+}
+
+/// Review 19, M4: a coordinator who keeps an earlier ballot and re-proves the whole comparison
+/// list (canonical for its choice) is refused by the range proof of its false `over`.
+#[test]
+fn a_kept_earlier_ballot_with_re_proven_comparisons_is_refused() {
+    let base = honest(15);
+    let forge = |layout: &Layout, ords: &[u64], honest: Selection| -> Selection {
+        let groups = layout.groups_in_order();
+        let (g, q) = groups
+            .iter()
+            .enumerate()
+            .find_map(|(i, g)| {
+                let p = honest.kept[i]?;
+                let q = g.rows.iter().find(|q| q.row != p && ords[q.row] >= 1 && ords[q.row] < ords[p])?;
+                (ords[p] < 1 << 31).then_some((i, q.row))
+            })
+            .unwrap();
+        let mut kept = honest.kept.clone();
+        kept[g] = Some(q);
+        let comparisons = canonical(layout, &kept, ords, &honest.comparisons);
+        Selection { kept, revealed: honest.revealed.clone(), comparisons }
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(15);
+    let t = run_filter_forged(&base.e.setup, &base.e.inputs, &base.e.shares(), &mut rng, &forge).unwrap();
+    let forged = serde_json::to_value(&t).unwrap();
+    let f = refused_by_both_at(&base, &forged, 10, "range proofs");
+    assert!(f.reason.contains("chunk"), "{f}");
+}
+
+/// Review 19, M1: a coordinator who keeps the dummy of a `none` group (the honest answer is
+/// `none`) is refused by the transcript checks themselves, before any decryption: a kept row
+/// without a start must be proved real, and a dummy is not.
+#[test]
+fn a_kept_dummy_is_refused_by_the_transcript_checks() {
+    let base = honest(16);
+    assert!(!base.out.transcript.selection.selection.revealed.is_empty(), "the fixture reveals a dummy");
+    for with_real in [false, true] {
+        let forge = |layout: &Layout, _: &[u64], honest: Selection| -> Selection {
+            let groups = layout.groups_in_order();
+            let (g, d, end) = groups
+                .iter()
+                .enumerate()
+                .find_map(|(i, g)| {
+                    let d = g.rows.iter().find(|r| honest.revealed.iter().any(|(x, _)| *x == r.row))?;
+                    Some((i, d.row, d.interval.end?))
+                })
+                .unwrap();
+            let others: Vec<usize> = groups[g].rows.iter().map(|r| r.row).filter(|r| *r != d).collect();
+            let at = honest
+                .comparisons
+                .iter()
+                .position(|c| match c {
+                    Comparison::AfterEnd { a, .. } | Comparison::BeforeStart { a, .. } => others.contains(a),
+                    _ => false,
+                })
+                .unwrap();
+            let mut comparisons = honest.comparisons.clone();
+            let mut mine = vec![Comparison::End { a: d, b: end }];
+            if with_real {
+                mine.insert(0, Comparison::Real { a: d });
+            }
+            comparisons.splice(at..at, mine);
+            let mut kept = honest.kept.clone();
+            kept[g] = Some(d);
+            let revealed = honest.revealed.iter().filter(|(r, _)| *r != d).cloned().collect();
+            Selection { kept, revealed, comparisons }
+        };
+        let mut rng = ChaCha20Rng::seed_from_u64(16);
+        let t = run_filter_forged(&base.e.setup, &base.e.inputs, &base.e.shares(), &mut rng, &forge).unwrap();
+        let forged = serde_json::to_value(&t).unwrap();
+        let at = if with_real { "range proofs" } else { "comparisons" };
+        refused_by_both_at(&base, &forged, 10, at);
+    }
+}
+
+/// Review 19, M4: a coordinator who re-proves the rows shuffle of an input in which one real
+/// row is replaced by a copy of another (a dropped ballot, the count unchanged), or dropped, or
+/// whose dummy is not a pool copy, is refused at the rows shuffle: the input is recomputed from
+/// the board and the pool, never read from the coordinator.
+#[test]
+fn a_re_proven_shuffle_that_drops_a_row_is_refused() {
+    let h = honest(17);
+    let (setup, t) = (&h.e.setup, &h.out.transcript);
+    let rec = Recomputed::new(setup, &h.e.inputs).unwrap();
+    let pool = t.shuffles.pool.as_ref().unwrap();
+    let mut input = rec.real.clone();
+    for d in &t.shuffles.dummies {
+        input.push(rec.dummy(&setup.election_key, pool.output.row(*d as usize).unwrap()).unwrap());
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(17);
+    // A real row replaced by a copy of another; a real row dropped; the last dummy made from a
+    // real row's (X, V) directly instead of a pool copy.
+    for tamper in 0..3 {
+        let mut forged_in = input.clone();
+        match tamper {
+            0 => forged_in[0] = forged_in[1].clone(),
+            1 => {
+                forged_in.remove(0);
+            }
+            _ => {
+                let last = forged_in.len() - 1;
+                forged_in[last] = rec.dummy(&setup.election_key, &rec.real[0][..2]).unwrap();
+            }
+        }
+        let rows = Rows::from_rows(forged_in).unwrap();
+        let (output, secret) = shuffle_rows(&mut rng, &rec.row_keys, &rows).unwrap();
+        let purpose = setup.shuffle_purpose("rows");
+        let st = ShuffleStatement {
+            context: &setup.context,
+            purpose: &purpose,
+            keys: &rec.row_keys,
+            input: &rows,
+            output: &output,
+        };
+        let proof = prove_shuffle(&mut rng, &st, &secret).unwrap();
+        let mut forged = h.json.clone();
+        forged["shuffles"]["rows"] = serde_json::json!({ "output": output, "proof": proof });
+        refused_by_both_at(&h, &forged, 5, "rows shuffle");
+    }
 }

@@ -125,18 +125,18 @@ pub struct Group {
 /// The public structure of a style's selection (§7.7).
 #[derive(Clone, Debug, Default)]
 pub struct Layout {
-    /// Dropped rows.
+    /// Dropped rows: `unlisted`, `unrooted` and PET failures.
     pub dropped: Vec<usize>,
     /// `(root, pointers in the coordinator's increasing board-index order)` per chain.
     pub chains: Vec<([u8; 32], Vec<usize>)>,
-    /// Exception groups.
+    /// Exception groups (more than c rows): selected like the others, outside the cover.
     pub exceptions: Vec<Group>,
     /// The other groups.
     pub groups: Vec<Group>,
 }
 
 /// Checks that `list` is the canonical comparison list of §7.10 for the layout, with `kept`
-/// the kept row of each group in root order (`None` for a `none` group) and `revealed` the
+/// the kept row of each group, exception groups included, in root order (`None` for a `none` group) and `revealed` the
 /// dummies of `none` groups with their ρ (`P = ρ·H`).
 pub fn check_list(
     layout: &Layout,
@@ -168,7 +168,9 @@ pub fn check_list(
     for g in by_root(&layout.exceptions) {
         steps.extend(g.rows.iter().map(|&(r, _)| vec![vec![cmp(Real, r, None)]]));
     }
-    let groups = by_root(&layout.groups);
+    // Every group keeps a row or none, exception groups among the others by root (§7.10).
+    let all: Vec<Group> = layout.groups.iter().chain(&layout.exceptions).cloned().collect();
+    let groups = by_root(&all);
     if kept.len() != groups.len() {
         return Err(format!("{} kept rows for {} groups", kept.len(), groups.len()));
     }
@@ -189,8 +191,10 @@ pub fn check_list(
             Some(r) => Some(*g.rows.iter().find(|x| x.0 == *r).ok_or(format!("kept row {r} is not in its group"))?),
         };
         if let Some((p_row, iv)) = keep {
-            if let Some(s) = iv.start {
-                steps.push(vec![vec![cmp(Start, p_row, Some(s))]]);
+            // `start` shows the kept row is real; without a start, `real` must (§7.9).
+            match iv.start {
+                Some(s) => steps.push(vec![vec![cmp(Start, p_row, Some(s))]]),
+                None => steps.push(vec![vec![cmp(Real, p_row, None)]]),
             }
             if let Some(e) = iv.end {
                 steps.push(vec![vec![cmp(End, p_row, Some(e))], vec![cmp(Override, p_row, None)]]);

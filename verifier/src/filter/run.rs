@@ -123,7 +123,7 @@ fn failure(round: u8, at: impl Into<String>, reason: impl std::fmt::Display) -> 
 /// What an accepted transcript gives.
 #[derive(Clone, Debug)]
 pub struct Outcome {
-    /// The kept rows, groups by root tag ascending.
+    /// The kept rows, groups (exception groups among them) by root tag ascending.
     pub kept: Vec<Vec<Pair>>,
     /// TL-2: N_s.
     pub weight_total: Pair,
@@ -338,8 +338,76 @@ const TOP: [&str; 12] = [
 ];
 const LISTS: [&str; 3] = ["rows", "list", "pointers"];
 
+/// Reads a filter transcript file: JSON in which no object repeats a key (a parser that keeps
+/// the first and one that keeps the last would read two transcripts). [`check_transcript`]
+/// then refuses unknown fields at every level.
+pub fn parse_transcript(bytes: &[u8]) -> Result<Value, Failure> {
+    serde_json::from_slice::<UniqueKeys>(bytes).map_err(|e| failure(0, "decoding", e))?;
+    serde_json::from_slice(bytes).map_err(|e| failure(0, "decoding", e))
+}
+
+/// Any JSON value whose objects have distinct keys.
+struct UniqueKeys;
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeys)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys {
+    type Value = UniqueKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Self, A::Error> {
+        while a.next_element::<UniqueKeys>()?.is_some() {}
+        Ok(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self, A::Error> {
+        let mut keys = BTreeSet::new();
+        while let Some(k) = a.next_key::<String>()? {
+            if !keys.insert(k.clone()) {
+                return Err(serde::de::Error::custom(format!("the key {k:?} repeats")));
+            }
+            a.next_value::<UniqueKeys>()?;
+        }
+        Ok(self)
+    }
+}
+
 /// Checks a style's filter transcript against the inputs; returns the outcome or the first
-/// failure with its location.
+/// failure with its location. Read the file with [`parse_transcript`].
+///
+/// Acceptance does not yet mean the counts are right: TL-3 ([`check_weight`]) needs the
+/// decryption of N_s. It does mean no dummy is kept (every kept row is proved real).
 pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> {
     // Header and F (§6).
     decoded(0, exact(v, &TOP, "filter transcript"))?;
@@ -423,9 +491,19 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         return Err(failure(5, "pool", "K_s must be below c"));
     }
     let (k, h) = (c.inp.k, c.inp.h);
-    let pool_in: Vec<Row> =
-        c.inp.real.iter().flat_map(|r| std::iter::repeat_n(r[..2].to_vec(), copies as usize)).collect();
-    let pool = c.optional_shuffle("pool", vec![k, k], pool_in, decoded(5, field(r5, "pool", "round 5"))?)?;
+    // The pool's size is checked before the pool is built (K_s copies of every real row).
+    let pool_v = decoded(5, field(r5, "pool", "round 5"))?;
+    let published = pool_v.get("output").and_then(Value::as_array).map_or(0, Vec::len);
+    let copies = usize::try_from(copies).map_err(|_| failure(5, "pool", "K_s too large"))?;
+    if c.inp.real.len().checked_mul(copies) != Some(published) {
+        return Err(failure(
+            5,
+            "pool",
+            format!("{published} pool rows for {} real rows × {copies} copies", c.inp.real.len()),
+        ));
+    }
+    let pool_in: Vec<Row> = c.inp.real.iter().flat_map(|r| std::iter::repeat_n(r[..2].to_vec(), copies)).collect();
+    let pool = c.optional_shuffle("pool", vec![k, k], pool_in, pool_v)?;
     let dummies = decoded(5, array(r5, "dummies", "round 5"))?;
     let mut rows_in = c.inp.real.clone();
     let zero = (pt(RISTRETTO_BASEPOINT_POINT, "G")?, k);
@@ -579,7 +657,11 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         x.as_u64().and_then(|x| usize::try_from(x).ok()).ok_or_else(|| failure(10, what, "not an index"))
     };
     let mut orders = decoded(10, array(r10, "orders", "round 10"))?.iter();
-    let mut layout = Layout { dropped: dropped.iter().copied().collect(), ..Layout::default() };
+    // §7.7, §7.8: every dropped row, PET failures included, gets a `real` comparison.
+    let mut layout = Layout {
+        dropped: dropped.iter().chain(&mismatched).copied().collect::<BTreeSet<_>>().into_iter().collect(),
+        ..Layout::default()
+    };
     for (ci, chain) in g.chains.iter().enumerate() {
         let at = format!("chain {ci}");
         let order: Vec<usize> = if chain.pointers.len() >= 2 {
@@ -617,7 +699,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
     let sizes: Vec<u64> = layout.groups.iter().map(|g| g.rows.len() as u64).collect();
     check_cover(&sizes, dummies.len() as u64, s.row_limit).map_err(|e| failure(10, "cover", e))?;
-    if copies != sizes.iter().copied().max().unwrap_or(0).saturating_sub(1) {
+    if copies as u64 != sizes.iter().copied().max().unwrap_or(0).saturating_sub(1) {
         return Err(failure(10, "pool", "K_s is not the cover's largest group minus 1"));
     }
     layout.groups.sort_by_key(|g| g.root);

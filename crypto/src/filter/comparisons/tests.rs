@@ -29,7 +29,8 @@ fn ctx() -> SelectionContext<'static> {
 ///   and 18 are passed over;
 /// - group D (root [3; 32]): pointer 3 (ordinal 50); row 12 (ord 60, old credential: after the
 ///   end), row 13 (ord 45, new: before its start), row 14 a dummy: no valid row (`none`);
-/// - an exception group (root [9; 32]) of rows 15, 16.
+/// - an exception group (root [9; 32]) of rows 15, 16 (ordinals 2, 6): each row proved real,
+///   then row 16 kept over row 15 (review 19, H1).
 struct Fixture {
     rows: Vec<Opening>,
     pointers: Vec<Opening>,
@@ -132,7 +133,7 @@ fn the_honest_selection_uses_every_kind_and_verifies() {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let (s, proofs) = honest(&f, &mut rng);
     use Comparison::*;
-    assert_eq!(s.kept, vec![Some(8), Some(2), Some(7), None], "groups by root: C, A, B, D");
+    assert_eq!(s.kept, vec![Some(8), Some(2), Some(7), None, Some(16)], "groups by root: C, A, B, D, the exception");
     assert_eq!(s.revealed, vec![(14, f.rows[14].rho)]);
     assert_eq!(
         s.comparisons,
@@ -142,10 +143,14 @@ fn the_honest_selection_uses_every_kind_and_verifies() {
             // Chains [2; 32] and [3; 32] have one pointer: no order comparison.
             Real { a: 15 },
             Real { a: 16 },
+            // Groups by root, the exception group [9; 32] among them; a kept row without a
+            // start is proved real.
+            Real { a: 8 },
             Override { a: 8 },
             Over { a: 8, b: 9 },
             Over { a: 8, b: 10 },
             Over { a: 8, b: 11 },
+            Real { a: 2 },
             Over { a: 2, b: 1 },
             Over { a: 2, b: 3 },
             Over { a: 2, b: 4 },
@@ -156,6 +161,8 @@ fn the_honest_selection_uses_every_kind_and_verifies() {
             AfterEnd { a: 12, b: 3 },
             NotOverride { a: 12 },
             BeforeStart { a: 13, b: 3 },
+            Real { a: 16 },
+            Over { a: 16, b: 15 },
         ]
     );
     assert_eq!(proofs.len(), 1);
@@ -171,14 +178,14 @@ fn the_honest_selection_uses_every_kind_and_verifies() {
 fn many_comparisons_are_cut_into_chunks_of_64_that_cannot_be_moved() {
     let mut f = fixture(3);
     let mut rng = ChaCha20Rng::seed_from_u64(4);
-    // 70 more dropped rows: 88 comparisons, two chunks (64, then 24 padded to 32).
+    // 70 more dropped rows: 92 comparisons, two chunks (64, then 28 padded to 32).
     for i in 0..70 {
         f.rows.push(opening(&mut rng, 100 + i));
         f.p_rows.push(commit(f.rows.last().unwrap()));
         f.layout.dropped.push(f.rows.len() - 1);
     }
     let (s, proofs) = honest(&f, &mut rng);
-    assert_eq!((s.comparisons.len(), proofs.len()), (88, 2));
+    assert_eq!((s.comparisons.len(), proofs.len()), (92, 2));
     assert_eq!(f.verify(&s, &proofs), Ok(()));
     let swapped = vec![proofs[1].clone(), proofs[0].clone()];
     assert!(matches!(f.verify(&s, &swapped), Err(SelectionError::Chunk(0))));
@@ -203,10 +210,15 @@ fn a_kept_earlier_ballot_is_refused() {
     // Group A keeps row 1 (ordinal 5) instead of row 2 (ordinal 9): the canonical list for that
     // choice passes row 2 "over", which is false.
     s.kept[1] = Some(1);
-    let at = s.comparisons.iter().position(|c| *c == Comparison::Over { a: 2, b: 1 }).unwrap();
+    let at = s.comparisons.iter().position(|c| *c == Comparison::Real { a: 2 }).unwrap();
     s.comparisons.splice(
-        at..at + 3,
-        [Comparison::Over { a: 1, b: 2 }, Comparison::Over { a: 1, b: 3 }, Comparison::Over { a: 1, b: 4 }],
+        at..at + 4,
+        [
+            Comparison::Real { a: 1 },
+            Comparison::Over { a: 1, b: 2 },
+            Comparison::Over { a: 1, b: 3 },
+            Comparison::Over { a: 1, b: 4 },
+        ],
     );
     assert_eq!(check_order(&f.layout, &s.kept, &s.revealed, &s.comparisons, &f.p()), Ok(()), "the list is well formed");
     // The honest prover refuses to prove it; a forging prover's proof is refused.
@@ -270,11 +282,12 @@ fn a_wrong_kind_is_refused() {
     // (replaced, by, where the list and the canonical order part: a pair of comparisons is
     // matched as a whole, so a wrong second half shows at the first).
     let swaps: Vec<(Comparison, Comparison, usize)> = vec![
-        (Over { a: 2, b: 3 }, Real { a: 3 }, 9),
-        (Over { a: 2, b: 3 }, Over { a: 3, b: 2 }, 9),
-        (Start { a: 7, b: 0 }, AfterEnd { a: 7, b: 0 }, 11),
-        (AfterEnd { a: 6, b: 0 }, BeforeStart { a: 6, b: 0 }, 13),
-        (NotOverride { a: 6 }, Real { a: 6 }, 13),
+        (Over { a: 2, b: 3 }, Real { a: 3 }, 11),
+        (Over { a: 2, b: 3 }, Over { a: 3, b: 2 }, 11),
+        (Start { a: 7, b: 0 }, AfterEnd { a: 7, b: 0 }, 13),
+        (AfterEnd { a: 6, b: 0 }, BeforeStart { a: 6, b: 0 }, 15),
+        (NotOverride { a: 6 }, Real { a: 6 }, 15),
+        (Real { a: 2 }, Over { a: 2, b: 1 }, 9),
         (Order { a: 1, b: 2 }, Order { a: 2, b: 1 }, 1),
         (Real { a: 0 }, NotOverride { a: 0 }, 0),
     ];
@@ -366,14 +379,14 @@ fn a_reordered_list_is_refused() {
     }
     let mut extra = s.clone();
     extra.comparisons.push(Comparison::Real { a: 2 });
-    assert!(matches!(f.verify(&extra, &proofs), Err(SelectionError::Order { index: 18, .. })));
+    assert!(matches!(f.verify(&extra, &proofs), Err(SelectionError::Order { index: 22, .. })));
     let mut kept = s.clone();
     kept.kept.swap(0, 1);
     assert!(f.verify(&kept, &proofs).is_err());
     // Serialized kinds are the spec's names, and nothing else is accepted.
     let json = serde_json::to_value(&s.comparisons).unwrap();
-    assert_eq!(json[13], serde_json::json!({"kind": "after-end", "a": 6, "b": 0}));
-    assert_eq!(json[14], serde_json::json!({"kind": "not-override", "a": 6}));
+    assert_eq!(json[15], serde_json::json!({"kind": "after-end", "a": 6, "b": 0}));
+    assert_eq!(json[16], serde_json::json!({"kind": "not-override", "a": 6}));
     assert!(serde_json::from_value::<Comparison>(serde_json::json!({"kind": "real", "a": 1, "b": 2})).is_err());
     assert!(serde_json::from_value::<Comparison>(serde_json::json!({"kind": "later", "a": 1})).is_err());
 }

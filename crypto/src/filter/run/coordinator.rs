@@ -18,8 +18,13 @@ use crate::elgamal::{Ciphertext, PublicKey};
 use crate::filter::comparisons::{
     Commitments, OVERRIDE_BASE, Opening, Openings, SelectionContext, prove_comparisons, select,
 };
+#[cfg(any(test, feature = "test-helpers"))]
+use crate::filter::comparisons::{Layout, Selection, prove_comparisons_forging};
 use crate::filter::cover::Cover;
 use crate::shuffle::{Rows, ShuffleSecret, ShuffleStatement, prove_shuffle, shuffle_rows};
+
+/// Chains as (root list row, the rows grouped under it).
+type Chains = Vec<(usize, Vec<usize>)>;
 
 /// Waiting for the members' private round-1 shares.
 pub struct AwaitingView {
@@ -90,9 +95,11 @@ impl AwaitingView {
         let (setup, rec) = (&self.setup, &self.rec);
         let members: Vec<u32> = shares.iter().map(|s| s.member).collect();
         if members != setup.filter
-            || shares
-                .iter()
-                .any(|s| s.credentials.len() != rec.real.len() || s.old_tag_bases.len() != rec.pointers.len())
+            || shares.iter().any(|s| {
+                s.credentials.len() != rec.real.len()
+                    || s.tag_bases.len() != rec.real.len()
+                    || s.old_tag_bases.len() != rec.pointers.len()
+            })
         {
             return Err(fail(round::VIEW, "private shares", "one full set per member of F is needed"));
         }
@@ -105,8 +112,11 @@ impl AwaitingView {
                 })
                 .collect::<Vec<[u8; 32]>>()
         };
-        let row_x = combine(&rec.real, 0, |s| &s.credentials);
-        let old_tb = combine(&rec.pointers, 1, |s| &s.old_tag_bases);
+        // The private view (§12: zeroized at the end): every row's X and V, every replacement's
+        // old tag base, and from them which rows are one voter's.
+        let row_x = Zeroizing::new(combine(&rec.real, 0, |s| &s.credentials));
+        let row_v = Zeroizing::new(combine(&rec.real, 1, |s| &s.tag_bases));
+        let old_tb = Zeroizing::new(combine(&rec.pointers, 1, |s| &s.old_tag_bases));
         // Credentials: the list, then each replacement's new one, by X and by TB(X).
         let mut by_x: HashMap<[u8; 32], usize> = HashMap::new();
         let mut by_tb: HashMap<[u8; 32], usize> = HashMap::new();
@@ -117,7 +127,8 @@ impl AwaitingView {
             by_x.insert(x.compress().to_bytes(), c);
             by_tb.insert(tb.compress().to_bytes(), c);
         }
-        let mut parent: Vec<Option<usize>> = vec![None; self.list_len + self.new_credentials];
+        let mut parent: Zeroizing<Vec<Option<usize>>> =
+            Zeroizing::new(vec![None; self.list_len + self.new_credentials]);
         for (r, tb) in old_tb.iter().enumerate() {
             if let (Some(old), Some(slot)) = (by_tb.get(tb), parent.get_mut(self.list_len + r)) {
                 *slot = Some(*old);
@@ -133,13 +144,22 @@ impl AwaitingView {
             None // a loop: unrooted
         };
         let mut chains: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (q, x) in row_x.iter().enumerate() {
-            if let Some(r) = by_x.get(x).and_then(|c| root(*c)) {
+        // Each row where the public will put it (§7.7, §7.8): in the chain of the list row whose
+        // TB(X) is its V, and only if its X is that list row's credential (the PET). A row whose
+        // V is no listed TB (`unlisted`), whose X is another (`credential_mismatch`) or whose
+        // chain loops (`unrooted`) is in no chain: it is not padded and no dummy copies it.
+        for (q, (x, v)) in row_x.iter().zip(row_v.iter()).enumerate() {
+            let Some(&c) = by_tb.get(v) else { continue };
+            if by_x.get(x) != Some(&c) {
+                continue;
+            }
+            if let Some(r) = root(c) {
                 chains.entry(r).or_default().push(q);
             }
         }
-        let mut compliant: Vec<(usize, Vec<usize>)> =
-            chains.into_iter().filter(|(_, rows)| rows.len() as u64 <= setup.row_limit).collect();
+        let (compliant, exceptions): (Chains, Chains) =
+            chains.drain().partition(|(_, rows)| rows.len() as u64 <= setup.row_limit);
+        let (mut compliant, _exceptions) = (Zeroizing::new(compliant), Zeroizing::new(exceptions));
         compliant.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
         let n: u64 = compliant.iter().map(|(_, r)| r.len() as u64).sum();
         let cover =
@@ -153,7 +173,7 @@ impl AwaitingView {
             let (s, secret) = shuffle(setup, "pool", &rec.pair_keys, pool_in, rng)?;
             (Some(s), Some(secret))
         };
-        // Largest chain to largest slot; each chain's dummies are copies of its first row.
+        // Largest chain to largest slot; each chain's dummies are copies of its first surviving row.
         let mut dummies: Vec<u64> = Vec::new();
         for ((_, rows), slot) in compliant.iter().zip(cover.slots()) {
             let need = slot.saturating_sub(rows.len() as u64) as usize;
@@ -200,10 +220,37 @@ impl AwaitingView {
     }
 }
 
+/// A forging coordinator's round 10 (tests only): given the layout, each shuffled row's
+/// ordinal and the honest selection, returns the selection to publish. Its comparisons are
+/// proved by [`prove_comparisons_forging`] and the counts follow its kept rows.
+#[cfg(any(test, feature = "test-helpers"))]
+pub type Forge<'a> = &'a dyn Fn(&Layout, &[u64], Selection) -> Selection;
+
 impl AwaitingGroups {
     /// Makes round 10 from its own member's verified state (§7.9, §7.10): the chains' pointer
     /// orders, the honest selection, its range proofs and the counts.
     pub fn select<R: RngCore + CryptoRng>(self, member: &AwaitingSelection, rng: &mut R) -> Result<Round10, RunError> {
+        self.select_inner(member, rng, None)
+    }
+
+    /// Round 10 of a forging coordinator (tests only, see [`Forge`]).
+    #[cfg(any(test, feature = "test-helpers"))]
+    pub fn select_forged<R: RngCore + CryptoRng>(
+        self,
+        member: &AwaitingSelection,
+        rng: &mut R,
+        forge: Forge<'_>,
+    ) -> Result<Round10, RunError> {
+        self.select_inner(member, rng, Some(forge))
+    }
+
+    fn select_inner<R: RngCore + CryptoRng>(
+        self,
+        member: &AwaitingSelection,
+        rng: &mut R,
+        #[cfg(any(test, feature = "test-helpers"))] forge: Option<Forge<'_>>,
+        #[cfg(not(any(test, feature = "test-helpers")))] _forge: Option<()>,
+    ) -> Result<Round10, RunError> {
         let public = member.public();
         let groups = public.groups()?;
         let orders: Vec<Vec<usize>> = groups
@@ -222,6 +269,22 @@ impl AwaitingGroups {
         let (rows_p, pointers_p) = public.commitments();
         let p = Commitments { rows: &rows_p, pointers: &pointers_p };
         let ctx = SelectionContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style };
+        #[cfg(any(test, feature = "test-helpers"))]
+        let (selection, proofs) = match forge {
+            Some(forge) => {
+                let ords: Vec<u64> = self.rows.iter().map(|o| o.ord).collect();
+                let selection = forge(&layout, &ords, selection);
+                let proofs = prove_comparisons_forging(rng, &ctx, &selection.comparisons, &p, &openings)
+                    .map_err(|e| fail(round::SELECTION, "range proofs", e))?;
+                (selection, proofs)
+            }
+            None => {
+                let proofs = prove_comparisons(rng, &ctx, &selection.comparisons, &p, &openings)
+                    .map_err(|e| fail(round::SELECTION, "range proofs", e))?;
+                (selection, proofs)
+            }
+        };
+        #[cfg(not(any(test, feature = "test-helpers")))]
         let proofs = prove_comparisons(rng, &ctx, &selection.comparisons, &p, &openings)
             .map_err(|e| fail(round::SELECTION, "range proofs", e))?;
         let (mut counted, mut overridden) = (0u64, 0u64);

@@ -26,6 +26,38 @@ pub fn run_filter<R: RngCore + CryptoRng>(
     shares: &[KeyShare],
     rng: &mut R,
 ) -> Result<RunOutput, RunError> {
+    let (transcript, states) = run_rounds(setup, inputs, shares, rng, None)?;
+    let mut outcomes =
+        states.into_iter().map(|s| s.receive_selection(&transcript.selection, rng)).collect::<Result<Vec<_>, _>>()?;
+    let filtered = outcomes.pop().ok_or_else(|| fail(round::SELECTION, "members", "F is empty"))?;
+    Ok(RunOutput { transcript, filtered })
+}
+
+/// Runs the filter with a forging coordinator in round 10 (tests only): the transcript as it
+/// would be published, which no member has checked.
+#[cfg(any(test, feature = "test-helpers"))]
+pub fn run_filter_forged<R: RngCore + CryptoRng>(
+    setup: &Setup,
+    inputs: &Inputs,
+    shares: &[KeyShare],
+    rng: &mut R,
+    forge: coordinator::Forge<'_>,
+) -> Result<FilterTranscript, RunError> {
+    run_rounds(setup, inputs, shares, rng, Some(forge)).map(|(t, _)| t)
+}
+
+#[cfg(any(test, feature = "test-helpers"))]
+type MaybeForge<'a> = Option<coordinator::Forge<'a>>;
+#[cfg(not(any(test, feature = "test-helpers")))]
+type MaybeForge<'a> = Option<&'a ()>;
+
+fn run_rounds<R: RngCore + CryptoRng>(
+    setup: &Setup,
+    inputs: &Inputs,
+    shares: &[KeyShare],
+    rng: &mut R,
+    forge: MaybeForge<'_>,
+) -> Result<(FilterTranscript, Vec<member::AwaitingSelection>), RunError> {
     let mut states = Vec::with_capacity(setup.filter.len());
     let mut keys = Vec::with_capacity(setup.filter.len());
     for j in &setup.filter {
@@ -63,10 +95,16 @@ pub fn run_filter<R: RngCore + CryptoRng>(
     let at = setup.filter.iter().position(|j| *j == setup.coordinator);
     let own =
         at.and_then(|i| states.get(i)).ok_or_else(|| fail(round::SELECTION, "coordinator", "not a member of F"))?;
-    let selection = coordinator.select(own, rng)?;
-    let mut outcomes =
-        states.into_iter().map(|s| s.receive_selection(&selection, rng)).collect::<Result<Vec<_>, _>>()?;
-    let filtered = outcomes.pop().ok_or_else(|| fail(round::SELECTION, "members", "F is empty"))?;
+    #[cfg(any(test, feature = "test-helpers"))]
+    let selection = match forge {
+        Some(f) => coordinator.select_forged(own, rng, f)?,
+        None => coordinator.select(own, rng)?,
+    };
+    #[cfg(not(any(test, feature = "test-helpers")))]
+    let selection = {
+        let _ = forge;
+        coordinator.select(own, rng)?
+    };
     let transcript = FilterTranscript {
         version: TRANSCRIPT_VERSION.into(),
         run: setup.run,
@@ -81,5 +119,5 @@ pub fn run_filter<R: RngCore + CryptoRng>(
         pet_decryptions,
         selection,
     };
-    Ok(RunOutput { transcript, filtered })
+    Ok((transcript, states))
 }

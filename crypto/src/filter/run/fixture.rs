@@ -35,6 +35,24 @@ pub struct Plan {
     pub unlisted: usize,
     /// The last voters, overridden after the close.
     pub overridden: usize,
+    /// Voters (after the replaced) replaced twice, casting under each credential and then (the
+    /// ones not overridden) once more under the middle one, a stale ballot: chains of three
+    /// credentials.
+    pub twice: usize,
+    /// Of the twice replaced, how many are overridden under their first credential.
+    pub override_old: usize,
+    /// Voters (after those) who do not cast first, are replaced, and then cast only under the old
+    /// credential: a group with no valid row (`none`).
+    pub none_groups: usize,
+    /// Voters (after those) who cast c ballots (the server broke the limit) and are then
+    /// overridden: a chain of c + 1 rows, an exception.
+    pub exceptions: usize,
+    /// Voters (after those) who cast a second ballot whose tbase encrypts another voter's tag
+    /// base: it joins that voter's group and fails the PET.
+    pub mismatched: usize,
+    /// Voters (after those) who cast a second ballot whose tbase encrypts a random point (H2 of
+    /// review 19): dropped as `unlisted`.
+    pub malformed: usize,
     /// k.
     pub selections: usize,
     /// c.
@@ -106,7 +124,16 @@ impl Election {
             })
         };
         let mut current: Vec<GroupElement> = list.iter().take(plan.voters).copied().collect();
+        let twice_from = plan.revoters + plan.replaced;
+        let none_from = twice_from + plan.twice;
+        let exceptions_from = none_from + plan.none_groups;
+        let mismatched_from = exceptions_from + plan.exceptions;
+        let malformed_from = mismatched_from + plan.mismatched;
+        let is_none = |v: usize| (none_from..exceptions_from).contains(&v);
         for v in 0..plan.voters {
+            if is_none(v) {
+                continue;
+            }
             index += 1;
             inputs.ballots.push(cast(&current[v], v % k_sel, index, rng)?);
             last[v] = Some((index, v % k_sel));
@@ -137,6 +164,64 @@ impl Election {
                 inputs.ballots.push(cast(&old, (v + 3) % k_sel, index, rng)?);
             }
         }
+        let roots: Vec<GroupElement> = current.clone();
+        for v in twice_from..none_from.min(plan.voters) {
+            for _ in 0..2 {
+                index += 1;
+                let new = new_credential(rng)?;
+                inputs.replacements.push(ReplacementInput {
+                    index,
+                    new,
+                    old_tbase: encrypt(&k, tag_base(&setup.base_hash, &current[v]), rng)?,
+                });
+                current[v] = new;
+                index += 1;
+                let sel = (v + 1 + inputs.replacements.len()) % k_sel;
+                inputs.ballots.push(cast(&new, sel, index, rng)?);
+                last[v] = Some((index, sel));
+            }
+            // Stale: under the middle credential, after its end (not for those overridden, whose
+            // chains would then have c + 1 rows at c = 4).
+            if v >= twice_from + plan.override_old {
+                index += 1;
+                let middle = inputs.replacements.get(inputs.replacements.len() - 2)?.new;
+                inputs.ballots.push(cast(&middle, v % k_sel, index, rng)?);
+            }
+        }
+        for v in none_from..exceptions_from.min(plan.voters) {
+            index += 1;
+            let new = new_credential(rng)?;
+            let old = current[v];
+            inputs.replacements.push(ReplacementInput {
+                index,
+                new,
+                old_tbase: encrypt(&k, tag_base(&setup.base_hash, &old), rng)?,
+            });
+            current[v] = new;
+            index += 1;
+            inputs.ballots.push(cast(&old, v % k_sel, index, rng)?);
+            last[v] = None;
+        }
+        for (v, x) in current.iter().enumerate().take(mismatched_from).skip(exceptions_from) {
+            for b in 1..plan.row_limit {
+                index += 1;
+                inputs.ballots.push(cast(x, (v + b as usize) % k_sel, index, rng)?);
+            }
+        }
+        for v in mismatched_from..malformed_from.min(plan.voters) {
+            // Another voter's tag base: a plain voter who casts once (the last one not overridden).
+            let other = plan.voters.checked_sub(plan.overridden + 1)?;
+            index += 1;
+            let mut b = cast(&current[v], v % k_sel, index, rng)?;
+            b.tbase = encrypt(&k, tag_base(&setup.base_hash, &current[other]), rng)?;
+            inputs.ballots.push(b);
+        }
+        for (v, x) in current.iter().enumerate().take(malformed_from + plan.malformed).skip(malformed_from) {
+            index += 1;
+            let mut b = cast(x, v % k_sel, index, rng)?;
+            b.tbase = encrypt(&k, mul_base(&random_nonzero_scalar(rng)), rng)?;
+            inputs.ballots.push(b);
+        }
         for u in 0..plan.unlisted {
             index += 1;
             let x = new_credential(rng)?;
@@ -147,6 +232,19 @@ impl Election {
         for v in plan.voters.saturating_sub(plan.overridden)..plan.voters {
             index += 1;
             let x = current[v];
+            inputs.overrides.push(OverrideInput {
+                index,
+                cred: encrypt(&k, *x.point(), rng)?,
+                tbase: encrypt(&k, tag_base(&setup.base_hash, &x), rng)?,
+            });
+            last[v] = None;
+            expected_overridden += 1;
+        }
+        let overrides = (twice_from..(twice_from + plan.override_old).min(none_from))
+            .map(|v| (v, roots[v]))
+            .chain((exceptions_from..mismatched_from.min(plan.voters)).map(|v| (v, current[v])));
+        for (v, x) in overrides.collect::<Vec<_>>() {
+            index += 1;
             inputs.overrides.push(OverrideInput {
                 index,
                 cred: encrypt(&k, *x.point(), rng)?,

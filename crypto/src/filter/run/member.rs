@@ -86,8 +86,8 @@ pub fn start<R: RngCore + CryptoRng>(
 
 impl AwaitingKeys {
     /// Verifies round 0 (its own keys among them, unchanged) and makes round 1: the pre-scaled
-    /// partial decryptions of the X columns and of the replacements' old tag bases, for the
-    /// coordinator alone (§7.2).
+    /// partial decryptions of the X and V columns and of the replacements' old tag bases, for
+    /// the coordinator alone (§7.2).
     pub fn receive_keys(mut self, keys: &[MemberKeys]) -> Result<(AwaitingShuffles, PrivateShares), RunError> {
         let j = self.0.member();
         self.0.public.receive_keys(keys)?;
@@ -107,6 +107,7 @@ impl AwaitingKeys {
         let view = PrivateShares {
             member: j,
             credentials: rec.real.iter().map(|r| alpha(r, 0)).collect(),
+            tag_bases: rec.real.iter().map(|r| alpha(r, 1)).collect(),
             old_tag_bases: rec.pointers.iter().map(|r| alpha(r, 1)).collect(),
         };
         Ok((AwaitingShuffles(self.0), view))

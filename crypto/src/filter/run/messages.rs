@@ -4,7 +4,11 @@
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+use serde::de::{Error as _, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::filter::comparisons::{Comparison, RangeProof, proofs_hex};
 use crate::filter::dleq::BatchedDleqProof;
@@ -124,7 +128,7 @@ pub struct Round10 {
     /// For each chain with at least two pointers (chains by root tag ascending), its pointers in
     /// increasing board index (§7.7).
     pub orders: Vec<Vec<u64>>,
-    /// The kept row of each group (groups by root tag ascending), or `None`.
+    /// The kept row of each group, exception groups included (root tag ascending), or `None`.
     pub kept: Vec<Option<u64>>,
     /// The comparisons and their proofs.
     pub selection: SelectionProofs,
@@ -135,13 +139,17 @@ pub struct Round10 {
 }
 
 /// Round 1 (§7.2): member j's pre-scaled partial decryptions `λ_j·s_j·α` for the coordinator
-/// alone, never published and carrying no proof (evidence to nobody).
-#[derive(Clone, Debug)]
+/// alone, never published and carrying no proof (evidence to nobody). Zeroized on drop: t of
+/// them decrypt every row's credential.
+#[derive(Clone, Debug, Zeroize, ZeroizeOnDrop)]
 pub struct PrivateShares {
     /// The member j.
     pub member: u32,
     /// Of the X column of every real row.
     pub credentials: Vec<RistrettoPoint>,
+    /// Of the V column of every real row: the coordinator groups rows by V as the public will
+    /// (§7.2, §7.7).
+    pub tag_bases: Vec<RistrettoPoint>,
     /// Of every replacement's `old_tbase`.
     pub old_tag_bases: Vec<RistrettoPoint>,
 }
@@ -174,4 +182,80 @@ pub struct FilterTranscript {
     pub pet_decryptions: Vec<PetShares>,
     /// Round 10.
     pub selection: Round10,
+}
+
+impl FilterTranscript {
+    /// Reads a transcript file strictly (record-format.md: every object refuses unknown fields):
+    /// a duplicate key anywhere is refused, and so is a file that is not exactly what its parsed
+    /// transcript serializes to (an unknown field in a nested ciphertext or proof, a missing
+    /// `null`, a non-canonical encoding). This is what the independent verifier accepts.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice::<NoDuplicateKeys>(bytes).map_err(|e| format!("filter transcript: {e}"))?;
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("filter transcript: {e}"))?;
+        let t: Self = serde_json::from_value(value.clone()).map_err(|e| format!("filter transcript: {e}"))?;
+        let again = serde_json::to_value(&t).map_err(|e| format!("filter transcript: {e}"))?;
+        if again != value {
+            return Err("filter transcript: not in its strict form (an unknown field, a missing field or a \
+                        non-canonical encoding)"
+                .into());
+        }
+        Ok(t)
+    }
+}
+
+/// Walks a JSON document and refuses any object with a repeated key (serde_json keeps the last).
+struct NoDuplicateKeys;
+
+impl<'de> Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> Visitor<'de> for NoDuplicateKeys {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self, A::Error> {
+        while a.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self, A::Error> {
+        let mut seen = BTreeSet::new();
+        while let Some(key) = a.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(A::Error::custom(format!("duplicate key {key:?}")));
+            }
+            a.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(self)
+    }
 }

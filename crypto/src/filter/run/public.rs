@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha256};
 
 use super::inputs::{Inputs, Recomputed};
 use super::messages::{Batch, FilterTranscript, PetShares, Round5, Round10, Shuffled, TRANSCRIPT_VERSION, TagShares};
@@ -39,7 +40,8 @@ const TAG_DECRYPT_PURPOSES: [Purpose; 3] =
 /// The outcome of one style's filter, once every round is verified.
 #[derive(Clone, Debug)]
 pub struct Filtered {
-    /// The kept rows, groups by root tag ascending: `[X, V, I, W, votes…]`.
+    /// The kept rows, groups (exception groups among them) by root tag ascending:
+    /// `[X, V, I, W, votes…]`. Every kept row is proved real; the counts still await TL-3.
     pub kept_rows: Vec<Vec<Ciphertext>>,
     /// TL-2: `N_s`, to be decrypted as one more total (§7.11).
     pub weight_total: RawCiphertext,
@@ -239,6 +241,16 @@ impl Public {
             return Err(fail(round::SHUFFLES, "pool", format!("{} copies, at most c − 1 are possible", msg.copies)));
         }
         let copies = usize::try_from(msg.copies).map_err(|_| fail(round::SHUFFLES, "pool", "too many copies"))?;
+        // The pool's size before it is built (review 19, L2): K_s copies of every real row.
+        let pool_rows = self.rec.real.len().checked_mul(copies);
+        let published = msg.pool.as_ref().map_or(0, |p| p.output.len());
+        if pool_rows != Some(published) {
+            return Err(fail(
+                round::SHUFFLES,
+                "pool",
+                format!("{published} pool rows for {} real rows × {copies} copies", self.rec.real.len()),
+            ));
+        }
         let pool_in = self.rec.pool(copies);
         let pool = self.optional_shuffle("pool", &self.rec.pair_keys, pool_in, msg.pool.as_ref(), rng)?;
         let mut rows_in = self.rec.real.clone();
@@ -479,7 +491,10 @@ impl Public {
     pub fn layout(&self, orders: &[Vec<usize>]) -> Result<Layout, RunError> {
         let g = self.groups()?;
         let mut orders = orders.iter();
-        let mut layout = Layout { dropped: g.dropped.iter().map(|(q, _)| *q).collect(), ..Layout::default() };
+        // §7.7, §7.8: every dropped row, PET failures included, is proved real.
+        let dropped: BTreeSet<usize> =
+            g.dropped.iter().map(|(q, _)| *q).chain(self.mismatched.iter().copied()).collect();
+        let mut layout = Layout { dropped: dropped.into_iter().collect(), ..Layout::default() };
         for (c, chain) in g.chains.iter().enumerate() {
             let at = || format!("chain {c}");
             let order = if chain.pointers.len() >= 2 {
@@ -593,14 +608,28 @@ impl Public {
     }
 }
 
+/// The label of the RNG that draws [`verify_transcript`]'s batching weights.
+const WEIGHTS: &[u8] = b"dobush/filter/verify-weights";
+
 /// Checks a published transcript against the recomputed inputs, every round in order, as a
 /// member of F would (§8: the server does this before it posts `filtered`).
+///
+/// The weights that batch the shuffles' equations and the range proofs are drawn from an RNG
+/// keyed by a hash of the whole transcript and then by 32 bytes of `rng` (review 19, L1): a
+/// prover who knows `rng`'s seed still cannot choose a proof for weights it knows in advance.
+/// Acceptance is conditional on TL-3 (§7.11), which needs the decryption of `N_s`.
 pub fn verify_transcript<R: RngCore + CryptoRng>(
     setup: &Setup,
     inputs: &Inputs,
     t: &FilterTranscript,
     rng: &mut R,
 ) -> Result<Filtered, RunError> {
+    let bytes = serde_json::to_vec(t).map_err(|e| fail(round::KEYS, "transcript", e))?;
+    let mut weights = merlin::Transcript::new(WEIGHTS);
+    weights.append_message(b"context", &setup.context);
+    weights.append_message(b"transcript", &Sha256::digest(&bytes));
+    let mut weights = weights.build_rng().finalize(rng);
+    let rng = &mut weights;
     if t.version != TRANSCRIPT_VERSION
         || t.run != setup.run
         || t.style != setup.style
