@@ -158,14 +158,19 @@ fn invalid(s: impl Into<String>) -> CommissionError {
 }
 
 /// Whether `s` is a member's name as 14-commission.md §The `commission` section allows it:
-/// 1–200 characters, words separated by single spaces, each word of `Alphabetic` characters,
-/// ASCII digits and `. - ' ’` only (nothing invisible, no stray combining mark).
+/// 1–200 characters, words separated by single spaces, each word of letters (`Alphabetic`, below
+/// U+0530: Latin, Greek, Cyrillic, which every Unicode version reads alike), ASCII digits and
+/// `. - ' ’` only (nothing invisible, no combining mark).
 pub fn valid_member_name(s: &str) -> bool {
     let n = s.chars().count();
     (1..=200).contains(&n)
         && s.split(' ').all(|word| {
             !word.is_empty()
-                && word.chars().all(|c| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '.' | '-' | '\'' | '’'))
+                && word.chars().all(|c| {
+                    (c.is_alphabetic() && u32::from(c) < 0x0530)
+                        || c.is_ascii_digit()
+                        || matches!(c, '.' | '-' | '\'' | '’')
+                })
         })
 }
 

@@ -125,6 +125,13 @@ pub fn confirm(
             "you registered a member of this commission: another CEC administrator must confirm it (dual control)",
         ));
     }
+    if row.created_by == actor {
+        return Err(ApiError::conflict(
+            "same_person",
+            "you created this campaign and chose its re-vote rule: another CEC administrator must confirm it \
+             (dual control)",
+        ));
+    }
     diesel::delete(commission_confirmations::table.filter(commission_confirmations::campaign_id.eq(campaign)))
         .execute(c)?;
     diesel::insert_into(commission_confirmations::table)

@@ -99,18 +99,27 @@ pub struct ServerSettings {
 
 impl ServerSettings {
     /// `trusted_proxies` parsed: each an IP address (a network of one) or a network.
+    /// A network of prefix 0 (`0.0.0.0/0`, `::/0`) is refused: it would believe every client's
+    /// own `X-Forwarded-For`.
     pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
         self.trusted_proxies
             .iter()
             .map(|s| {
                 let s = s.trim();
-                s.parse::<ipnet::IpNet>().or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
-                    |_| {
+                let net = s
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
                         ConfigError::Invalid(format!(
                             "server.trusted_proxies: {s:?} is neither an IP address nor a network (a.b.c.d/n)"
                         ))
-                    },
-                )
+                    })?;
+                if net.prefix_len() == 0 {
+                    return Err(ConfigError::Invalid(format!(
+                        "server.trusted_proxies: {s:?} trusts every address, so any client could name itself"
+                    )));
+                }
+                Ok(net)
             })
             .collect()
     }
@@ -431,13 +440,16 @@ impl Settings {
         if self.rate_limit.per_address_per_minute == 0 || self.rate_limit.per_voter_per_minute == 0 {
             problems.push("rate_limit.per_address_per_minute and per_voter_per_minute must not be 0".to_string());
         }
-        let verbose = self.log.filter.split(',').any(|d| {
-            let level = d.rsplit('=').next().unwrap_or("").trim().to_ascii_lowercase();
-            level == "debug" || level == "trace"
+        // Each directive's level: after its last `=`, or the directive itself; a bare target
+        // (`actix_http`) means every level of that target, a number its level (4 debug, 5 trace).
+        let verbose = self.log.filter.split(',').map(str::trim).filter(|d| !d.is_empty()).any(|d| {
+            let level = d.rsplit('=').next().unwrap_or(d).trim().to_ascii_lowercase();
+            !["off", "error", "warn", "info", "0", "1", "2", "3"].contains(&level.as_str())
         });
         if verbose {
             problems.push(
-                "log.filter must not enable debug or trace (dependencies log request paths, which can hold a PIN)"
+                "log.filter must stop at info: no debug, trace, numeric level above 3 or bare target \
+                 (dependencies log request paths, which can hold a PIN)"
                     .to_string(),
             );
         }
@@ -481,6 +493,8 @@ mod tests {
         assert_eq!(nets("[\"fd00::/8\", \" 192.0.2.1 \"]").unwrap().unwrap().len(), 2);
         assert!(nets("[\"10.0.0.0/33\"]").is_err());
         assert!(nets("[\"lb.example\"]").is_err());
+        assert!(nets("[\"0.0.0.0/0\"]").is_err());
+        assert!(nets("[\"::/0\"]").is_err());
     }
 
     #[test]
@@ -500,6 +514,7 @@ mod tests {
                     [oidc]\nrequired_acr = \"urn:x\"\nid_token_algs = [\"RS256\"]\n\
                     [session]\nsigning_key_path = \"/etc/dobush/session.pem\"\n";
         assert!(load(good, []).is_ok());
+        assert!(load(&format!("{good}[log]\nfilter = \"warn,dobush_server=info,actix_web=off\"\n"), []).is_ok());
         for (key, value, problem) in [
             ("DOBUSH_SERVER__COOKIE_SECURE", "false", "cookie_secure"),
             ("DOBUSH_OIDC__REQUIRED_ACR", "\"\"", "required_acr"),
@@ -511,6 +526,8 @@ mod tests {
             ("DOBUSH_RATE_LIMIT__PER_VOTER_PER_MINUTE", "0", "per_voter_per_minute"),
             ("DOBUSH_LOG__FILTER", "\"info,actix_web=debug\"", "log.filter"),
             ("DOBUSH_LOG__FILTER", "\"TRACE\"", "log.filter"),
+            ("DOBUSH_LOG__FILTER", "\"info,actix_http\"", "log.filter"),
+            ("DOBUSH_LOG__FILTER", "\"4\"", "log.filter"),
             ("DOBUSH_ALERTS__WEBHOOK_URL", "\"http://alerts.example/hook\"", "webhook_url"),
         ] {
             let err = load(good, [(key.to_string(), value.to_string())]).unwrap_err().to_string();

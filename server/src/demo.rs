@@ -138,6 +138,7 @@ pub fn insert_demo_campaign(c: &mut AnyConnection, d: &DemoCampaign<'_>, now: i6
             campaigns::election_public_key.eq(None::<String>),
             campaigns::created_at.eq(now),
             campaigns::updated_at.eq(now),
+            campaigns::created_by.eq(ACTOR),
         ))
         .execute(c)?;
     diesel::insert_into(ballot_styles::table)

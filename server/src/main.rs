@@ -42,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
              server.production = true; build it with --no-default-features (docs/deploy.md)"
         );
     }
-    telemetry::init(&settings.log);
+    telemetry::init(&settings.log, settings.server.production);
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     app.run_until_stopped().await?;
     tracing::info!("dobush-server stopped");
@@ -67,7 +67,7 @@ async fn run_demo() -> anyhow::Result<()> {
     }
     settings.campaigns.allow_demo_mode = true;
     std::fs::create_dir_all("data")?;
-    telemetry::init(&settings.log);
+    telemetry::init(&settings.log, settings.server.production);
     // the demo makes its own board key (the serving command never does)
     let key_path = Path::new(&settings.board.key_path);
     if dobush_server::board_log::generate_key_file(key_path)? {

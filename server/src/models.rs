@@ -30,6 +30,8 @@ pub struct CampaignRow {
     pub election_public_key: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Who created the campaign (and chose its re-vote rule); '' for campaigns made before.
+    pub created_by: String,
 }
 
 /// A precinct row.

@@ -11,18 +11,27 @@ use std::sync::Mutex;
 
 /// Per campaign, the latest `(version, answer)`.
 #[derive(Default)]
-pub struct Published(Mutex<HashMap<String, (u64, serde_json::Value)>>);
+pub struct Published {
+    answers: Mutex<HashMap<String, (u64, serde_json::Value)>>,
+    computing: tokio::sync::Mutex<()>,
+}
 
 impl Published {
+    /// Held while an answer is computed: the requests that missed the same version wait for it
+    /// and then find it kept, instead of all computing it at once (a crowd at a slot boundary).
+    pub async fn computing(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.computing.lock().await
+    }
+
     /// The answer kept for `campaign` at `version`, if any.
     pub fn get(&self, campaign: &str, version: u64) -> Option<serde_json::Value> {
-        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let map = self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         map.get(campaign).filter(|(v, _)| *v == version).map(|(_, a)| a.clone())
     }
 
     /// Keeps `answer` for `campaign` at `version` unless a later version is kept already.
     pub fn put(&self, campaign: &str, version: u64, answer: serde_json::Value) {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match map.get(campaign) {
             Some((v, _)) if *v > version => {}
             _ => {

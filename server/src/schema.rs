@@ -36,6 +36,7 @@ diesel::table! {
         election_public_key -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        created_by -> Text,
     }
 }
 

@@ -1,4 +1,6 @@
-//! Logging through `tracing`. `RUST_LOG`, when set, overrides the configured filter.
+//! Logging through `tracing`. `RUST_LOG`, when set, overrides the configured filter, except in
+//! production (`server.production`), where only `log.filter` counts: its guard (no debug or
+//! trace) would mean nothing if an environment variable could lift it.
 //!
 //! PINs stay out of these logs (the audit log is where they belong): a request's span carries its
 //! route pattern (`/api/staff/{pin}/{role}`), never its path, and a refusal is logged without
@@ -14,9 +16,11 @@ use tracing_subscriber::EnvFilter;
 
 use crate::configuration::LogSettings;
 
-/// Installs the global subscriber once; later calls (tests) are no-ops.
-pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.filter));
+/// Installs the global subscriber once; later calls (tests) are no-ops. `production`: ignore
+/// `RUST_LOG`.
+pub fn init(settings: &LogSettings, production: bool) {
+    let from_env = if production { None } else { EnvFilter::try_from_default_env().ok() };
+    let filter = from_env.unwrap_or_else(|| EnvFilter::new(&settings.filter));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let result = if settings.json { builder.json().try_init() } else { builder.try_init() };
     drop(result);

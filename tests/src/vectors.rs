@@ -484,6 +484,12 @@ fn commission_names_vector() -> Value {
         "Асанова (төрага)",
         "и\u{0306}",
         "A_B",
+        "Ἀλέξανδρος",
+        "Αλέξανδρος",
+        "Աշոտ",
+        "Asa\u{3164}nova",
+        "\u{1C8A}sanova",
+        "Nino ნინო",
         &too_long,
     ];
     let (accepted, refused): (Vec<&str>, Vec<&str>) =

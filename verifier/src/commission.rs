@@ -32,13 +32,15 @@ pub struct Commission {
     pub quorum: [u64; 3],
 }
 
-/// A member's name as 14-commission.md allows it: 1–200 characters; words of `Alphabetic`
-/// characters, ASCII digits and `. - ' ’`, separated by single spaces.
+/// A member's name as 14-commission.md allows it: 1–200 characters; words of letters
+/// (`Alphabetic` below U+0530), ASCII digits and `. - ' ’`, separated by single spaces.
 pub fn member_name(name: &str) -> bool {
     (1..=200).contains(&name.chars().count())
-        && name
-            .split(' ')
-            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_alphabetic() || c.is_ascii_digit() || ".-'’".contains(c)))
+        && name.split(' ').all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| (c.is_alphabetic() && (c as u32) < 0x530) || c.is_ascii_digit() || ".-'’".contains(c))
+        })
 }
 
 fn bad(s: String) -> Invalid {

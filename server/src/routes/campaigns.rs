@@ -108,6 +108,7 @@ async fn create(
                     campaigns::election_public_key.eq(None::<String>),
                     campaigns::created_at.eq(now),
                     campaigns::updated_at.eq(now),
+                    campaigns::created_by.eq(&actor),
                 ))
                 .execute(c)?;
             insert_styles_and_precincts(c, &id, &new.ballot_styles, &new.precincts)?;

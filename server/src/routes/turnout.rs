@@ -63,16 +63,28 @@ async fn turnout(state: web::Data<AppState>, path: web::Path<String>) -> Result<
     {
         return Ok(HttpResponse::Ok().json(answer));
     }
+    // one computation at a time; who waited finds the answer kept
+    let _computing = state.turnout.computing().await;
+    if ended > 0
+        && let Some(answer) = state.turnout.get(&id, ended)
+    {
+        return Ok(HttpResponse::Ok().json(answer));
+    }
     let cid = id.clone();
     let (firsts, e_voters) = state
         .db
         .run(move |c| {
             let id = cid;
-            let rows: Vec<(String, i64)> = ballots::table
-                .filter(ballots::campaign_id.eq(&id))
-                .filter(ballots::status.ne("challenged"))
-                .select((ballots::pin, ballots::received_at))
-                .load(c)?;
+            // before the first slot ends nothing is published: no scan of the ballots
+            let rows: Vec<(String, i64)> = if ended == 0 {
+                Vec::new()
+            } else {
+                ballots::table
+                    .filter(ballots::campaign_id.eq(&id))
+                    .filter(ballots::status.ne("challenged"))
+                    .select((ballots::pin, ballots::received_at))
+                    .load(c)?
+            };
             let mut first: HashMap<String, i64> = HashMap::new();
             for (pin, at) in rows {
                 first.entry(pin).and_modify(|t| *t = (*t).min(at)).or_insert(at);

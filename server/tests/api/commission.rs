@@ -47,6 +47,22 @@ async fn one_administrator_cannot_pin_its_own_commission(b: Backend) {
     assert_error(admin.post(&path, &serde_json::to_value(&sig).unwrap()).await, 409, "commission_unconfirmed").await;
     // a second administrator confirms only the section it compared: another hash is refused
     let second = second_admin(&app, &admin).await;
+    // nor can the administrator who created a campaign, and so chose its re-vote rule, confirm
+    // it, even having registered no member (review 18-stop27 M2)
+    let other = campaign_in_registration(&second).await;
+    for (name, role) in [("Other A", "chair"), ("Other B", "member")] {
+        let k = ed25519_dalek::SigningKey::generate(&mut OsRng);
+        let m = json!({ "name": name, "role": role, "precinct": "E1", "public_key": hex::encode(k.verifying_key().to_bytes()) });
+        assert_eq!(admin.post(&format!("/api/v1/campaigns/{other}/commission-members"), &m).await.status(), 201);
+    }
+    let s2 = shown(&app, &other).await;
+    let r = second
+        .post(
+            &format!("/api/v1/campaigns/{other}/commission/confirm"),
+            &json!({ "commission_hash": s2["commission_hash"], "re_vote_policy": "forbidden" }),
+        )
+        .await;
+    assert_error(r, 409, "same_person").await;
     let r = second
         .post(
             &v1("commission/confirm"),

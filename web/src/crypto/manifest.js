@@ -261,12 +261,14 @@ function exactKeys(x, keys, what) {
 
 /**
  * A member's name as 14-commission.md allows it: 1–200 characters (code points), words of
- * characters with the Unicode `Alphabetic` property, ASCII digits and . - ' ’, separated by single spaces
+ * letters (the Unicode `Alphabetic` property below U+0530: Latin, Greek, Cyrillic), ASCII digits
+ * and . - ' ’, separated by single spaces
  * (vectors/commission-names.json holds the cases every implementation agrees on).
  */
 export function validMemberName(name) {
   const chars = [...name].length;
-  return chars >= 1 && chars <= 200 && /^[\p{Alphabetic}0-9.'’-]+( [\p{Alphabetic}0-9.'’-]+)*$/u.test(name);
+  return chars >= 1 && chars <= 200 && /^[\p{Alphabetic}0-9.'’-]+( [\p{Alphabetic}0-9.'’-]+)*$/u.test(name)
+    && [...name].every((ch) => ch.codePointAt(0) < 0x530 || ch === '’');
 }
 
 /**
