@@ -41,7 +41,7 @@ async fn package(state: web::Data<AppState>, path: web::Path<String>) -> Result<
     Ok(HttpResponse::Ok().json(&e.package))
 }
 
-async fn load_heads(
+async fn read_heads(
     state: &AppState,
     id: String,
     page: HeadsPage,
@@ -59,7 +59,7 @@ async fn load_heads(
 
 /// `GET …/board/head`: the latest head, one row read however long the board.
 async fn head(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let heads = load_heads(&state, path.into_inner(), HeadsPage::Latest).await?;
+    let heads = read_heads(&state, path.into_inner(), HeadsPage::Latest).await?;
     let last = heads
         .last()
         .ok_or_else(|| ApiError::NotFound("the board has no signed head yet (voting is not open)".into()))?;
@@ -81,7 +81,7 @@ async fn heads(
     q: web::Query<HeadsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = HeadsPage::After { after: q.into_inner().after, limit: MAX_HEADS };
-    Ok(HttpResponse::Ok().json(load_heads(&state, path.into_inner(), page).await?))
+    Ok(HttpResponse::Ok().json(read_heads(&state, path.into_inner(), page).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -63,8 +63,9 @@ async fn turnout(state: web::Data<AppState>, path: web::Path<String>) -> Result<
     {
         return Ok(HttpResponse::Ok().json(answer));
     }
-    // one computation at a time; who waited finds the answer kept
-    let _computing = state.turnout.computing().await;
+    // After a slot has ended, one scan at a time: who waited finds the answer kept. Before,
+    // nothing is scanned (one count), so nobody waits on anyone.
+    let _computing = if ended > 0 { Some(state.turnout.computing().await) } else { None };
     if ended > 0
         && let Some(answer) = state.turnout.get(&id, ended)
     {
