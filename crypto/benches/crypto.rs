@@ -92,7 +92,7 @@ fn main() {
     // Threshold decryption, 3 of 5.
     use dobush_crypto::dlog::DlogTable;
     use dobush_crypto::testing::run_ceremony_for_campaign;
-    use dobush_crypto::threshold::decrypt::{TotalId, verify_and_combine};
+    use dobush_crypto::threshold::decrypt::{ShareKeys, TotalId, verify_and_combine};
     let t = Instant::now();
     let Ok(cer) = run_ceremony_for_campaign(&mut rng, "bench", 5, 3) else { return };
     println!("key ceremony, 5 key-holders, t = 3 (all rounds, in process): {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
@@ -108,13 +108,23 @@ fn main() {
     let t = Instant::now();
     let mut shares = Vec::new();
     for _ in 0..n {
-        shares = cer.shares.iter().take(3).filter_map(|s| s.partial_decrypt(&ext, id, &ct, &mut rng).ok()).collect();
+        shares = cer
+            .shares
+            .iter()
+            .zip(&cer.keys)
+            .take(3)
+            .filter_map(|(s, k)| s.partial_decrypt(&ext, id, &ct, k.signing_key(), &mut rng).ok())
+            .collect();
     }
-    println!("partial decryption with proof: {:.3} ms per share", t.elapsed().as_secs_f64() * 1e3 / (3 * n) as f64);
+    println!(
+        "signed partial decryption with proof: {:.3} ms per share",
+        t.elapsed().as_secs_f64() * 1e3 / (3 * n) as f64
+    );
     let table = DlogTable::new(100_000);
+    let Ok(keys) = ShareKeys::new(&cer.outcome.verification_keys, &cer.publics) else { return };
     let t = Instant::now();
     for _ in 0..n {
-        let _ = verify_and_combine(&cer.params, &ext, &cer.outcome.verification_keys, id, &ct, &shares, &table);
+        let _ = verify_and_combine(&cer.params, &ext, &keys, id, &ct, &shares, &table);
     }
     println!(
         "verify 3 shares + combine + discrete log (≤ 100,000): {:.3} ms per total",

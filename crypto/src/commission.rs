@@ -45,6 +45,18 @@ impl SigningIdentity {
             SigningIdentity::Ed25519 { key } => key,
         }
     }
+
+    /// The member's fingerprint, for people to compare (14-commission.md §Member fingerprints):
+    /// `fingerprint("commission-member", LE64(len(kind)) ‖ kind ‖ identity bytes)`, so that an
+    /// identity of another kind can never show the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let kind = self.kind();
+        let mut bytes = Vec::with_capacity(8 + kind.len() + self.bytes().len());
+        bytes.extend_from_slice(&(kind.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(kind.as_bytes());
+        bytes.extend_from_slice(self.bytes());
+        crate::signature::fingerprint_of_bytes(crate::labels::FP_COMMISSION_MEMBER, &bytes)
+    }
 }
 
 /// A pinned member.
@@ -396,6 +408,31 @@ mod tests {
         let mut c = good.clone();
         c.members[2].identity = SigningIdentity::Ed25519 { key: [0u8; 32] }; // small order
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn member_fingerprints_are_over_the_tagged_identity() {
+        use sha2::{Digest, Sha512};
+        let k = keys(3);
+        let c = commission(&k);
+        let prints: Vec<String> = c.members.iter().map(|m| m.identity.fingerprint()).collect();
+        for (m, p) in c.members.iter().zip(&prints) {
+            let SigningIdentity::Ed25519 { key } = &m.identity;
+            // SHA-512("dobush/v1/fingerprint" ‖ LE64(17) ‖ "commission-member" ‖ LE64(7) ‖ "ed25519" ‖ key)
+            let mut h = Sha512::new();
+            h.update(b"dobush/v1/fingerprint");
+            h.update(17u64.to_le_bytes());
+            h.update(b"commission-member");
+            h.update(7u64.to_le_bytes());
+            h.update(b"ed25519");
+            h.update(key);
+            let d = hex::encode(&h.finalize()[..10]);
+            let grouped = [&d[0..4], &d[4..8], &d[8..12], &d[12..16], &d[16..20]].join("-");
+            assert_eq!(p, &grouped);
+            // not the fingerprint of the bare key under any kind used elsewhere
+            assert_ne!(p, &crate::signature::fingerprint_of_bytes(labels::FP_COMMISSION_MEMBER, key));
+        }
+        assert_eq!(prints.iter().collect::<std::collections::BTreeSet<_>>().len(), 3);
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub const DS_DKG_COMPLAINT: &[u8] = b"dkg-complaint";
 pub const DS_DKG_MESSAGE: &[u8] = b"dkg-message";
 /// Partial decryption proof.
 pub const DS_DECRYPTION_SHARE: &[u8] = b"decryption-share";
+/// A key-holder's signature over its decryption share (07-threshold.md §Share signature).
+pub const DS_DECRYPTION_SHARE_SIGNATURE: &[u8] = b"decryption-share-signature";
 /// Proof of a shuffle of rows of ciphertexts (`docs/protocol/12-shuffle.md`).
 pub const DS_SHUFFLE: &[u8] = b"shuffle";
 /// Hash-to-group prefix of the shuffle's permutation-commitment generators `h_i` (12-shuffle.md, SH-G1).
@@ -89,6 +91,9 @@ pub const FP_JOINT_KEY: &str = "joint-key";
 /// Fingerprint kind of an election package, over its 32-byte extended hash (09-credentials.md
 /// §Fingerprint): what the voter's app shows to compare with the commission's publication.
 pub const FP_ELECTION_PACKAGE: &str = "election-package";
+/// Fingerprint kind of a commission member's signing identity (14-commission.md §Member
+/// fingerprints).
+pub const FP_COMMISSION_MEMBER: &str = "commission-member";
 /// Proof of knowledge of an encrypted DKG share's ephemeral secret `e` (signed ElGamal).
 pub const DS_DKG_SHARE_EPHEMERAL: &[u8] = b"dkg-share-ephemeral";
 

@@ -1,6 +1,7 @@
 //! Schnorr signatures over Merlin transcripts (`docs/protocol/04-proofs.md` §Signatures).
 //!
-//! Used for voter credentials (every ballot is signed) and for key-holders' ceremony messages.
+//! Used for voter credentials (every ballot is signed) and for key-holders' ceremony messages
+//! and decryption shares (07-threshold.md §Share signature).
 //! The caller appends the message to the transcript; then
 //! `dom-sep "schnorr-signature"`, `signer = X`, nonce `w` from the transcript RNG rekeyed with
 //! the secret key and 32 bytes of the caller's RNG (hedged), `R = w·G`, `c = H(… R)`,
@@ -35,6 +36,7 @@ pub struct VerifyingKey(pub GroupElement);
 
 /// A signature `(R, s)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Signature {
     /// `R = w·G`.
     pub r: GroupElement,

@@ -6,6 +6,7 @@
 //! key-holder's passphrase ([`keystore`]); ceremony messages go through [`transport`].
 
 pub mod ceremony;
+pub mod commission_check;
 pub mod keystore;
 pub mod ops;
 pub mod tally;

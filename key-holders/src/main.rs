@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use dobush_key_holders::ceremony::Session;
 use dobush_key_holders::keystore::{Keystore, read_passphrase};
 use dobush_key_holders::transport::{Api, CeremonyDir, Relay, ServerRelay};
-use dobush_key_holders::{Refused, ops, tally};
+use dobush_key_holders::{Refused, commission_check, ops, tally};
 
 /// The key-holders' tool of Dobush. Runs on the key-holder's own computer; secrets stay in the
 /// keystore, encrypted under the passphrase (from DOBUSH_PASSPHRASE, or prompted).
@@ -107,6 +107,35 @@ enum Command {
         /// The member's name and role as printed on the protocol.
         #[arg(long)]
         member: String,
+    },
+    /// A member checks their own line of the commission section (14-commission.md §Member
+    /// fingerprints): prints every member with the fingerprint recomputed here, the quorum, the
+    /// commission hash (and the election package's fingerprint once it is installed), and
+    /// refuses unless this keystore's member key is in the section under the given name and role.
+    /// Run it before the second administrator confirms the section, and again on the package.
+    CheckCommission {
+        /// Keystore directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// An election package file (the section it pins).
+        #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+        package: Option<PathBuf>,
+        /// Or the server: the section it shows (proposed, confirmed or pinned) and its package.
+        #[arg(long, requires = "campaign")]
+        server: Option<String>,
+        /// Campaign id (with --server).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// The member's name as on the commission's written decision.
+        #[arg(long)]
+        name: String,
+        /// The member's role: chair, deputy_chair, secretary or member.
+        #[arg(long)]
+        role: String,
+        /// The election package fingerprint the commission published: a package that differs is
+        /// refused.
+        #[arg(long)]
+        package_fingerprint: Option<String>,
     },
     /// Signs the frozen e-voter credential list (the server's `credential-list` answer, saved to
     /// a file) after recomputing its digest; prints its size and the signature JSON. Same key
@@ -233,17 +262,17 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Rehearse { dir, campaign } => {
             let pass = read_passphrase(false)?;
-            let (store, _) = Keystore::open(&dir, &pass)?;
-            let value = ops::rehearse(&store, &campaign)?;
+            let (store, secrets) = Keystore::open(&dir, &pass)?;
+            let value = ops::rehearse(&store, &secrets, &campaign)?;
             println!(
-                "rehearsal passed: key-holder {}'s share partially decrypted a value it encrypted ({value}) with a valid proof",
+                "rehearsal passed: key-holder {}'s share partially decrypted a value it encrypted ({value}), signed, with a valid proof",
                 store.index()
             );
             Ok(())
         }
         Command::Tally { dir, record, out, server, campaign } => {
             let pass = read_passphrase(false)?;
-            let (store, _) = Keystore::open(&dir, &pass)?;
+            let (store, secrets) = Keystore::open(&dir, &pass)?;
             let print_checked = |s: &tally::Summary| {
                 println!(
                     "board: {} entries under the final signed tree head; {} ballots verified, {} counted, {} superseded",
@@ -259,13 +288,13 @@ fn run(cli: Cli) -> Result<()> {
                 (Some(url), _, _) => {
                     let campaign = campaign.unwrap_or_default();
                     let api = Api::from_env(&url)?;
-                    let (s, answer) = tally::run_server(&store, &api, &campaign)?;
+                    let (s, answer) = tally::run_server(&store, &secrets, &api, &campaign)?;
                     print_checked(&s);
                     println!("posted {} decryption share(s) of key-holder {}", s.shares, store.index());
                     println!("{}", tally::describe_answer(&answer));
                 }
                 (None, Some(record), Some(out)) => {
-                    let s = tally::run(&store, campaign.as_deref(), &record, &out)?;
+                    let s = tally::run(&store, &secrets, campaign.as_deref(), &record, &out)?;
                     print_checked(&s);
                     println!(
                         "wrote {} decryption share(s) of key-holder {} to {}",
@@ -296,6 +325,27 @@ fn run(cli: Cli) -> Result<()> {
                     println!("{}", serde_json::to_string_pretty(&sig)?);
                 }
                 _ => anyhow::bail!("give either --protocol FILE or --server URL"),
+            }
+            Ok(())
+        }
+        Command::CheckCommission { dir, package, server, campaign, name, role, package_fingerprint } => {
+            let pass = read_passphrase(false)?;
+            let (_, secrets) = Keystore::open(&dir, &pass)?;
+            let section = match (server, package) {
+                (Some(url), _) => commission_check::from_server(&Api::from_env(&url)?, &campaign.unwrap_or_default())?,
+                (None, Some(file)) => commission_check::from_package_text(
+                    &std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?,
+                )?,
+                _ => anyhow::bail!("give either --package FILE or --server URL"),
+            };
+            let claim = commission_check::Claim {
+                member_key: secrets.member.verifying_key().to_bytes(),
+                name: &name,
+                role: &role,
+                package_fingerprint: package_fingerprint.as_deref(),
+            };
+            for line in commission_check::check(&section, &claim)? {
+                println!("{line}");
             }
             Ok(())
         }

@@ -9,11 +9,11 @@ use dobush_crypto::commission::{Act, Commission};
 use dobush_crypto::election_protocol::{ElectionProtocol, MemberSignature, PROTOCOL_VERSION, ProtocolBody};
 use dobush_crypto::elgamal::encrypt;
 use dobush_crypto::record::ElectionPackage;
-use dobush_crypto::threshold::decrypt::TotalId;
+use dobush_crypto::threshold::decrypt::{ShareKeys, TotalId};
 use rand_core::{OsRng, RngCore};
 
 use crate::Refused;
-use crate::keystore::{Keystore, write_private};
+use crate::keystore::{Keystore, Secrets, write_private};
 use crate::transport::{Api, Relay};
 
 /// Creates the keystore, writes the public keys beside it (and registers them with a relay, a
@@ -36,13 +36,20 @@ pub fn init(dir: &Path, index: u32, passphrase: &str, relay: Option<&Relay>) -> 
     println!("signing key fingerprint: {}", public.signing_fingerprint());
     println!("communication key fingerprint: {}", public.comm_fingerprint());
     println!("protocol-signing key (Ed25519, demo): {}", store.meta().member_key);
+    let mut member_key = [0u8; 32];
+    hex::decode_to_slice(&store.meta().member_key, &mut member_key)?;
+    println!(
+        "commission member fingerprint: {} (for the commission's written decision)",
+        dobush_crypto::commission::SigningIdentity::Ed25519 { key: member_key }.fingerprint()
+    );
     Ok(())
 }
 
-/// Encrypts a random value to the joint key, partially decrypts it with the stored share and
-/// checks the proof against this key-holder's verification key, and that `D = r·VK`. Decrypts
-/// nothing it did not encrypt itself.
-pub fn rehearse(store: &Keystore, campaign: &str) -> Result<u64> {
+/// Encrypts a random value to the joint key, partially decrypts it with the stored share, signs
+/// it as `tally` does, and checks the signature against this key-holder's signing key, the proof
+/// against its verification key, and that `D = r·VK`. Decrypts nothing it did not encrypt
+/// itself.
+pub fn rehearse(store: &Keystore, secrets: &Secrets, campaign: &str) -> Result<u64> {
     let (share, state) = store.load_share(campaign)?;
     let value = u64::from(OsRng.next_u32() % 1_000_000) + 1;
     let (ct, nonce) = encrypt(&state.outcome.joint_key, value, &mut OsRng)?;
@@ -50,8 +57,9 @@ pub fn rehearse(store: &Keystore, campaign: &str) -> Result<u64> {
     let mut context = [0u8; 32];
     OsRng.fill_bytes(&mut context);
     let total = TotalId { contest: 0, option: 0 };
-    let ds = share.partial_decrypt(&context, total, &ct, &mut OsRng)?;
-    ds.verify(&context, &state.outcome.verification_keys, total, &ct)
+    let ds = share.partial_decrypt(&context, total, &ct, secrets.keys.signing_key(), &mut OsRng)?;
+    let keys = ShareKeys::own(&state.outcome.verification_keys, &store.meta().key_holder)?;
+    ds.verify(&context, &keys, total, &ct)
         .map_err(|e| anyhow!("REHEARSAL FAILED: the partial decryption does not verify: {e}"))?;
     let vk = state
         .outcome

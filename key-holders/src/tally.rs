@@ -14,13 +14,13 @@ use dobush_crypto::record::{Board, BoardEntry, ElectionRecord, RECORD_VERSION, c
 use dobush_crypto::signature::VerifyingKey;
 use dobush_crypto::tally::EncryptedTally;
 use dobush_crypto::threshold::KeyHolderPublic;
-use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId};
+use dobush_crypto::threshold::decrypt::{DecryptionShare, ShareKeys, TotalId};
 use dobush_crypto::threshold::dkg;
 use rand_core::OsRng;
 use serde_json::Value;
 
 use crate::Refused;
-use crate::keystore::Keystore;
+use crate::keystore::{Keystore, Secrets};
 use crate::transport::Api;
 
 macro_rules! refuse {
@@ -49,7 +49,13 @@ pub struct Summary {
 
 /// Reads `record.json` and `board.jsonl` from `record_dir`, checks everything, writes this
 /// key-holder's decryption shares to `out`.
-pub fn run(store: &Keystore, campaign: Option<&str>, record_dir: &Path, out: &Path) -> Result<Summary> {
+pub fn run(
+    store: &Keystore,
+    secrets: &Secrets,
+    campaign: Option<&str>,
+    record_dir: &Path,
+    out: &Path,
+) -> Result<Summary> {
     let record_path = record_dir.join("record.json");
     let board_path = record_dir.join("board.jsonl");
     let record_text =
@@ -57,7 +63,7 @@ pub fn run(store: &Keystore, campaign: Option<&str>, record_dir: &Path, out: &Pa
     let board_text =
         fs::read_to_string(&board_path).with_context(|| format!("cannot read {}", board_path.display()))?;
     let (summary, shares) =
-        check_and_decrypt(store, campaign, &record_text, &board_text, &record_path.display().to_string())?;
+        check_and_decrypt(store, secrets, campaign, &record_text, &board_text, &record_path.display().to_string())?;
     let tmp = out.with_extension("part");
     fs::write(&tmp, serde_json::to_vec_pretty(&shares)?).with_context(|| format!("cannot write {}", tmp.display()))?;
     fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
@@ -69,14 +75,15 @@ pub fn run(store: &Keystore, campaign: Option<&str>, record_dir: &Path, out: &Pa
 /// [`run`] on it, and only then posts this key-holder's decryption shares
 /// (`POST /api/v1/campaigns/{id}/decryption-shares`, `docs/server.md` §After voting). Returns the
 /// summary and the server's answer (`accepted`, `rejected`, `combined`, …).
-pub fn run_server(store: &Keystore, api: &Api, campaign: &str) -> Result<(Summary, Value)> {
+pub fn run_server(store: &Keystore, secrets: &Secrets, api: &Api, campaign: &str) -> Result<(Summary, Value)> {
     if !api.has_token() {
         anyhow::bail!("tally --server needs the key-holder's session token in DOBUSH_TOKEN");
     }
     let base = format!("/api/v1/campaigns/{campaign}/record");
     let record_text = api.get_text(&base).context("cannot download the election record")?;
     let board_text = api.get_text(&format!("{base}/board.jsonl")).context("cannot download the board")?;
-    let (summary, shares) = check_and_decrypt(store, Some(campaign), &record_text, &board_text, "the server's record")?;
+    let (summary, shares) =
+        check_and_decrypt(store, secrets, Some(campaign), &record_text, &board_text, "the server's record")?;
     let answer =
         api.post(&format!("/api/v1/campaigns/{campaign}/decryption-shares"), &serde_json::json!({ "shares": shares }))?;
     Ok((summary, answer))
@@ -87,6 +94,7 @@ pub fn run_server(store: &Keystore, api: &Api, campaign: &str) -> Result<(Summar
 /// recomputed here, each verified.
 pub fn check_and_decrypt(
     store: &Keystore,
+    secrets: &Secrets,
     campaign: Option<&str>,
     record_text: &str,
     board_text: &str,
@@ -291,12 +299,13 @@ pub fn check_and_decrypt(
 
     // Only now: partial decryptions of the totals computed here.
     let ext = ctx.extended_hash();
+    let share_keys = ShareKeys::new(&state.outcome.verification_keys, &publics)?;
     let mut shares: Vec<DecryptionShare> = Vec::new();
     for (ci, contest) in (0u32..).zip(&totals) {
         for (j, ct) in (0u32..).zip(&contest.totals) {
             let total = TotalId { contest: ci, option: j };
-            let s = share.partial_decrypt(ext, total, ct, &mut OsRng)?;
-            s.verify(ext, &state.outcome.verification_keys, total, ct)?;
+            let s = share.partial_decrypt(ext, total, ct, secrets.keys.signing_key(), &mut OsRng)?;
+            s.verify(ext, &share_keys, total, ct)?;
             shares.push(s);
         }
     }
@@ -318,9 +327,10 @@ pub fn describe_answer(answer: &Value) -> String {
         answer[k].as_array().map(|a| a.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")).unwrap_or_default()
     };
     let mut out = format!(
-        "server: accepted {}, rejected {}",
+        "server: accepted {}, rejected {}, already published {}",
         answer["accepted"].as_u64().unwrap_or(0),
-        answer["rejected"].as_array().map_or(0, Vec::len)
+        answer["rejected"].as_array().map_or(0, Vec::len),
+        answer["duplicates"].as_array().map_or(0, Vec::len)
     );
     for r in answer["rejected"].as_array().into_iter().flatten() {
         out.push_str(&format!(

@@ -19,7 +19,7 @@ use dobush_crypto::record::{
     counted_ballots,
 };
 use dobush_crypto::tally::EncryptedTally;
-use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, verify_and_combine};
+use dobush_crypto::threshold::decrypt::{DecryptionShare, ShareKeys, TotalId, verify_and_combine};
 use dobush_crypto::threshold::dkg::{self, Polynomial, Signed};
 use dobush_key_holders::ceremony::{ceremony_context, collect_transcript};
 use dobush_key_holders::keystore::Keystore;
@@ -87,6 +87,12 @@ impl Ceremony {
             let out = ok(&["init", "--dir", s(&store), "--index", &l.to_string(), "--ceremony", s(&dir)]);
             assert_eq!(value_of(&out, "signing key fingerprint:").len(), 24);
             assert_eq!(value_of(&out, "communication key fingerprint:").len(), 24);
+            // the member's fingerprint, the one the commission's decision lists and the server shows
+            let (keys, _) = Keystore::open(&store, PASS).unwrap();
+            let mut member_key = [0u8; 32];
+            hex::decode_to_slice(&keys.meta().member_key, &mut member_key).unwrap();
+            let member = dobush_crypto::commission::SigningIdentity::Ed25519 { key: member_key };
+            assert!(value_of(&out, "commission member fingerprint:").starts_with(&member.fingerprint()), "{out}");
             assert!(store.join(format!("key-holder-{l}.public.json")).exists());
             stores.push(store);
         }
@@ -400,7 +406,7 @@ fn ceremony_rehearsal_tally_and_signing() {
             let got = verify_and_combine(
                 &params,
                 &record.package.extended_hash,
-                &outcome.verification_keys,
+                &ShareKeys::new(&outcome.verification_keys, &publics).unwrap(),
                 id,
                 ct,
                 &shares,
@@ -575,6 +581,8 @@ struct Server {
 const VOTER_PINS: [&str; 4] = ["21504199000012", "11203198500034", "20101197000056", "20101197000078"];
 
 const ADMIN_PIN: &str = "10101197000001";
+/// The second CEC administrator of dual control (14-commission.md §Dual control).
+const SECOND_ADMIN_PIN: &str = "10101197000003";
 const KEY_HOLDER_PINS: [&str; 5] =
     ["40101198000001", "40101198000002", "40101198000003", "40101198000004", "40101198000005"];
 
@@ -586,7 +594,7 @@ impl Server {
         settings.server.port = 0;
         settings.server.workers = 2;
         settings.database.url = format!("sqlite://{}", tmp.path().join("db.sqlite3").display());
-        settings.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into()];
+        settings.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into(), SECOND_ADMIN_PIN.into()];
         settings.board.key_path = tmp.path().join("board.key").display().to_string();
         // the server never generates its board key while serving: it is made beforehand
         dobush_server::board_log::generate_key_file(&tmp.path().join("board.key")).unwrap();
@@ -807,9 +815,40 @@ fn vote_and_close(server: &Server, id: &str, creds: &[Credential], stores: &[Pat
                 "public_key": store.meta().member_key }),
         );
     }
-    let second = "10101197000003";
-    server.call("POST", "/api/staff", serde_json::json!({ "pin": second, "role": "cec_admin" }));
+    // Each member checks their own line before the confirmation (14-commission.md §Member
+    // fingerprints): the fingerprints the tool recomputes are the server's, and a key listed
+    // under another role, or not listed, is refused.
+    let url = server.url.clone();
+    let check = |l: usize, name: &str, role: &str, extra: &[&str]| {
+        let mut a = vec!["check-commission", "--dir", s(&stores[l - 1]), "--server", &url, "--campaign", id];
+        a.extend(["--name", name, "--role", role]);
+        a.extend(extra);
+        run_as(server, l, &a)
+    };
+    let out = check(1, "Member 1", "chair", &[]);
+    let stdout = succeeded(&["check-commission"], out);
     let shown = server.get(&format!("/api/v1/campaigns/{id}/commission"));
+    assert!(stdout.contains("commission (proposed), 3 members:"), "{stdout}");
+    for (i, fp) in shown["fingerprints"].as_array().unwrap().iter().enumerate() {
+        assert!(stdout.contains(&format!("fingerprint {}", fp.as_str().unwrap())), "member {i}: {stdout}");
+    }
+    assert!(stdout.contains(&format!("commission hash: {}", shown["commission_hash"].as_str().unwrap())), "{stdout}");
+    assert!(stdout.contains(": Member 1 (chair). Compare every line"), "{stdout}");
+    for (l, name, role, needle) in [
+        (2, "Member 2", "chair", "\"Member 2\" (secretary), not \"Member 2\" (chair)"),
+        (2, "Member 1", "secretary", "not \"Member 1\" (secretary)"),
+        (3, "Member 3", "member", "is not in the commission section"),
+    ] {
+        let out = check(l, name, role, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    // a published package fingerprint cannot be compared before there is a package
+    let out = check(4, "Member 4", "member", &["--package-fingerprint", "0000-0000-0000-0000-0000"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no election package is installed yet"));
+    // appointed at startup, independently of the administrator who registered the members
+    let second = SECOND_ADMIN_PIN;
     server.call_as(
         &server.token(second),
         "POST",
@@ -824,6 +863,14 @@ fn vote_and_close(server: &Server, id: &str, creds: &[Credential], stores: &[Pat
         serde_json::json!({ "manifest": manifest }),
     ))
     .unwrap();
+    // …and again on the installed package, against the fingerprint the commission published
+    let fp = package.fingerprint().unwrap();
+    let stdout = succeeded(&["check-commission"], check(4, "Member 4", "member", &["--package-fingerprint", &fp]));
+    assert!(stdout.contains("commission (pinned in the election package), 3 members:"), "{stdout}");
+    assert!(stdout.contains(&format!("election package fingerprint: {fp}")), "{stdout}");
+    let out = check(4, "Member 4", "member", &["--package-fingerprint", "0000-0000-0000-0000-0000"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the package the commission approved"));
     server.transition(id, "freeze_manifest");
     server.clock.set(bishkek_2030(4, 9, 12));
     let list = server.get(&format!("/api/v1/campaigns/{id}/credential-list"));

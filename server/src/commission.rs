@@ -5,6 +5,8 @@
 //!   order of registration), with the majority quorum for every act;
 //! * [`confirm`]: a second CEC administrator, who registered none of the members, confirms it
 //!   by its hash, and the campaign's re-vote rule by name (the package's `parameters`);
+//!   [`require_independent_confirmer`]: one who held the role before the members were
+//!   registered, granted by none of the administrators who set up the commission or campaign;
 //! * [`confirmed`]: what the package is built from, only while the section still has the
 //!   confirmed hash and the campaign the confirmed rule;
 //! * [`pinned`]: once the package is installed, the package's section; [`current`]: the one
@@ -21,7 +23,7 @@ use crate::audit;
 use crate::db::AnyConnection;
 use crate::error::ApiError;
 use crate::models::load_campaign;
-use crate::schema::{commission_confirmations, commission_members, election_packages};
+use crate::schema::{commission_confirmations, commission_members, election_packages, staff};
 
 fn corrupt(what: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("commission: {what}"))
@@ -150,6 +152,46 @@ pub fn confirm(
                "confirmed": true }))
 }
 
+/// Dual control is between persons fixed before the commission was set up (review
+/// 14-commission H1): otherwise an administrator who registers the members grants `cec_admin` to
+/// a second PIN it controls and confirms alone. The confirming administrator `actor` must hold
+/// `cec_admin` granted by none of those who registered a member or created the campaign, and
+/// granted no later than the first member's registration; 409 `confirmer_not_independent`
+/// otherwise. Against the server's operator this counts for nothing (the members' own check does,
+/// §Member fingerprints).
+pub fn require_independent_confirmer(c: &mut AnyConnection, campaign: &str, actor: &str) -> Result<(), ApiError> {
+    let row = load_campaign(c, campaign)?;
+    let grant: Option<(i64, String)> = staff::table
+        .filter(staff::pin.eq(actor))
+        .filter(staff::role.eq(crate::domain::Role::CecAdmin.as_str()))
+        .select((staff::granted_at, staff::granted_by))
+        .first(c)
+        .optional()?;
+    let Some((granted_at, granted_by)) = grant else {
+        return Err(ApiError::forbidden("not_cec_admin", "only a CEC administrator confirms a commission"));
+    };
+    let registrants = registered(c, campaign)?;
+    if granted_by == row.created_by || registrants.iter().any(|(_, by)| *by == granted_by) {
+        return Err(ApiError::conflict(
+            "confirmer_not_independent",
+            "your CEC administrator role was granted by an administrator who set up this commission or campaign: \
+             an administrator appointed independently of them must confirm it (dual control)",
+        ));
+    }
+    let first: Option<i64> = commission_members::table
+        .filter(commission_members::campaign_id.eq(campaign))
+        .select(diesel::dsl::min(commission_members::registered_at))
+        .first(c)?;
+    if first.is_some_and(|first| granted_at > first) {
+        return Err(ApiError::conflict(
+            "confirmer_not_independent",
+            "you became a CEC administrator after this commission's members were registered: an administrator \
+             appointed before must confirm it (dual control)",
+        ));
+    }
+    Ok(())
+}
+
 /// The hash and the re-vote rule confirmed for campaign `id`, if any.
 fn confirmation(c: &mut AnyConnection, id: &str) -> Result<Option<(String, String)>, ApiError> {
     Ok(commission_confirmations::table
@@ -214,7 +256,8 @@ pub fn current(c: &mut AnyConnection, id: &str) -> Result<Commission, ApiError> 
 }
 
 /// What `GET /api/v1/campaigns/{id}/commission` shows: the pinned section once the package is
-/// installed, before that the proposed one with whether it is confirmed.
+/// installed, before that the proposed one with whether it is confirmed, and every member's
+/// fingerprint (`fingerprints`, member order).
 /// `re_vote_policy` is the rule the second administrator confirms with it (the package's once
 /// installed).
 pub fn show(c: &mut AnyConnection, id: &str) -> Result<serde_json::Value, ApiError> {
@@ -224,13 +267,19 @@ pub fn show(c: &mut AnyConnection, id: &str) -> Result<serde_json::Value, ApiErr
         let hash = hex::encode(commission.hash());
         let rule = package.parameters.re_vote.policy.as_str();
         return Ok(json!({ "commission": commission, "commission_hash": hash, "re_vote_policy": rule,
-                          "confirmed": true, "pinned": true }));
+                          "fingerprints": fingerprints(&commission), "confirmed": true, "pinned": true }));
     }
     let commission = proposed(c, id)?;
     let hash = hex::encode(commission.hash());
     let confirmed = is_confirmed(c, id, &commission)?;
     Ok(json!({ "commission": commission, "commission_hash": hash, "re_vote_policy": row.revote_policy()?.as_str(),
-               "confirmed": confirmed, "pinned": false }))
+               "fingerprints": fingerprints(&commission), "confirmed": confirmed, "pinned": false }))
+}
+
+/// Every member's fingerprint in member order (14-commission.md §Member fingerprints), for the
+/// administrator and each member to compare with the one their own tool printed.
+fn fingerprints(commission: &Commission) -> Vec<String> {
+    commission.members.iter().map(|m| m.identity.fingerprint()).collect()
 }
 
 /// One member's signature: a pinned key (403 `not_a_member` otherwise), valid over `digest`

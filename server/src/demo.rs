@@ -489,11 +489,11 @@ fn demo_decrypt(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<u32>, Ap
     let election = crate::package::load_election(c, id)?;
     let totals = crate::close::totals::published_totals(c, id)?;
     let ext = *election.context.extended_hash();
-    let rows: Vec<(i32, String)> = demo_key_holders::table
+    let rows: Vec<(i32, String, String)> = demo_key_holders::table
         .filter(demo_key_holders::campaign_id.eq(id))
         .order(demo_key_holders::idx.asc())
         .limit(i64::from(DEMO_THRESHOLD))
-        .select((demo_key_holders::idx, demo_key_holders::key_share))
+        .select((demo_key_holders::idx, demo_key_holders::secret_keys, demo_key_holders::key_share))
         .load(c)?;
     if rows.len() < DEMO_THRESHOLD as usize {
         return Err(ApiError::conflict(
@@ -503,9 +503,14 @@ fn demo_decrypt(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<u32>, Ap
     }
     let mut used = Vec::with_capacity(rows.len());
     let mut combined = false;
-    for (idx, hex_share) in rows {
-        let hex_share = Zeroizing::new(hex_share);
+    for (idx, hex_keys, hex_share) in rows {
+        let (hex_keys, hex_share) = (Zeroizing::new(hex_keys), Zeroizing::new(hex_share));
         let l = u32::try_from(idx).map_err(|e| ApiError::Unexpected(e.into()))?;
+        let key_bytes = Zeroizing::new(
+            hex::decode(hex_keys.as_bytes()).map_err(|e| unexpected_state(&format!("secret keys {l}: {e}")))?,
+        );
+        let keys =
+            KeyHolderKeys::from_bytes(&key_bytes).map_err(|e| unexpected_state(&format!("secret keys {l}: {e}")))?;
         let mut bytes = Zeroizing::new([0u8; 32]);
         hex::decode_to_slice(hex_share.as_bytes(), bytes.as_mut())
             .map_err(|e| unexpected_state(&format!("key share {l}: {e}")))?;
@@ -517,7 +522,7 @@ fn demo_decrypt(c: &mut AnyConnection, id: &str, ts: i64) -> Result<Vec<u32>, Ap
                 let total = TotalId { contest: ci, option: j };
                 shares.push(
                     share
-                        .partial_decrypt(&ext, total, ct, &mut OsRng)
+                        .partial_decrypt(&ext, total, ct, keys.signing_key(), &mut OsRng)
                         .map_err(|e| unexpected_state(&format!("partial decryption: {e}")))?,
                 );
             }

@@ -7,7 +7,7 @@ use dobush_crypto::dlog::DlogTable;
 use dobush_crypto::signature::VerifyingKey;
 use dobush_crypto::tally::ContestResult;
 use dobush_crypto::tally::ContestTotals;
-use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId, VerifiedDecryptionShare, combine};
+use dobush_crypto::threshold::decrypt::{DecryptionShare, ShareKeys, TotalId, VerifiedDecryptionShare, combine};
 use dobush_crypto::threshold::dkg::{self, CeremonyTranscript};
 use dobush_crypto::threshold::{KeyHolderPublic, Parameters};
 use serde_json::json;
@@ -34,30 +34,38 @@ pub fn evaluate_ceremony(
 ) -> Result<(Parameters, dkg::CeremonyOutcome), String> {
     let n = u32::try_from(package.key_holders.len()).map_err(|e| e.to_string())?;
     let params = Parameters::new(n, package.threshold).map_err(|e| e.to_string())?;
-    let publics: Vec<KeyHolderPublic> = package
-        .key_holders
-        .iter()
-        .map(|k| KeyHolderPublic { index: k.index, signing_key: VerifyingKey(k.signing_key), comm_key: k.comm_key })
-        .collect();
-    let outcome = dkg::evaluate(&params, &package.base_hash, &publics, transcript).map_err(|e| e.to_string())?;
+    let outcome =
+        dkg::evaluate(&params, &package.base_hash, &key_holders(package), transcript).map_err(|e| e.to_string())?;
     if outcome.joint_key != package.joint_key {
         return Err("the transcript gives another joint key than the package's".into());
     }
     Ok((params, outcome))
 }
 
-/// The ceremony's parameters and verification keys `VK_1 … VK_n`, recomputed from the
-/// transcript (06-dkg.md §Result) and checked against the package's joint key.
-pub fn verification_keys(
+/// The package's key-holders as the ceremony names them.
+fn key_holders(package: &dobush_crypto::record::ElectionPackage) -> Vec<KeyHolderPublic> {
+    package
+        .key_holders
+        .iter()
+        .map(|k| KeyHolderPublic { index: k.index, signing_key: VerifyingKey(k.signing_key), comm_key: k.comm_key })
+        .collect()
+}
+
+/// The ceremony's parameters and the keys a decryption share is checked against: the
+/// verification keys `VK_1 … VK_n`, recomputed from the transcript (06-dkg.md §Result) and
+/// checked against the package's joint key, and the key-holders' signing keys `Y_l`
+/// (07-threshold.md §Share signature).
+pub fn share_keys(
     c: &mut AnyConnection,
     campaign: &str,
     election: &crate::package::Election,
-) -> Result<(Parameters, Vec<dobush_crypto::group::GroupElement>), ApiError> {
+) -> Result<(Parameters, ShareKeys), ApiError> {
     let Some(transcript) = ceremony_transcript(c, campaign)? else {
         return Err(ApiError::conflict("no_ceremony", "this campaign's key ceremony was not run through this server"));
     };
     let (params, outcome) = evaluate_ceremony(&election.package, &transcript).map_err(corrupt)?;
-    Ok((params, outcome.verification_keys))
+    let keys = ShareKeys::new(&outcome.verification_keys, &key_holders(&election.package)).map_err(corrupt)?;
+    Ok((params, keys))
 }
 
 /// One share set aside, for the report.
@@ -82,6 +90,9 @@ pub struct SharesReport {
     pub accepted: usize,
     /// Shares stored as invalid, with the reason.
     pub rejected: Vec<RejectedShare>,
+    /// Shares not stored because a valid share of the key-holder for the total is published
+    /// already.
+    pub duplicates: Vec<RejectedShare>,
     /// Key-holders with a valid share of every total.
     pub complete_key_holders: Vec<u32>,
     /// Key-holders with no valid share of some total.
@@ -90,10 +101,15 @@ pub struct SharesReport {
     pub combined: bool,
 }
 
-/// Stores every share (valid or not, in order), verifying each on arrival against the
-/// key-holder's verification key and the published total it names; combines the results as soon
-/// as every total has `t` valid shares of distinct key-holders, moving the campaign
-/// `closed → tallied`. Missing and invalid shares are tolerated and reported.
+/// Refuses the whole submission (422, nothing stored) if a share names no published total or
+/// is not signed by the key-holder it names (07-threshold.md §Share signature): such a share is
+/// nobody's, and storing it would report it in a key-holder's name; and any submission once the
+/// protocol is signed (409 `protocol_signed`: its record is final). Then stores every share
+/// (valid or not, in order) except one of a key-holder and total that has a valid share already
+/// (reported as a duplicate), verifying each on arrival against the key-holder's verification
+/// key and the published total it names; combines the results as soon as every total has `t`
+/// valid shares of distinct key-holders, moving the campaign `closed → tallied`. Missing and
+/// invalid (but signed) shares are tolerated and reported.
 pub fn submit_shares(
     c: &mut AnyConnection,
     campaign: &str,
@@ -103,12 +119,14 @@ pub fn submit_shares(
 ) -> Result<SharesReport, ApiError> {
     let row = crate::models::load_campaign(c, campaign)?;
     let st = row.state()?;
-    if !matches!(
-        st,
-        crate::domain::CampaignState::Closed
-            | crate::domain::CampaignState::Tallied
-            | crate::domain::CampaignState::ProtocolSigned
-    ) {
+    if st == crate::domain::CampaignState::ProtocolSigned {
+        // the signed protocol's record is final: a share now would change it afterwards
+        return Err(ApiError::conflict(
+            "protocol_signed",
+            "the protocol is signed: its record takes no more decryption shares",
+        ));
+    }
+    if !matches!(st, crate::domain::CampaignState::Closed | crate::domain::CampaignState::Tallied) {
         return Err(ApiError::conflict(
             "not_closed",
             format!("decryption shares are accepted after closing (state {})", st.as_str()),
@@ -116,31 +134,56 @@ pub fn submit_shares(
     }
     let election = crate::package::load_election(c, campaign)?;
     let totals = crate::close::totals::published_totals(c, campaign)?;
-    let (params, vks) = verification_keys(c, campaign, &election)?;
+    let (params, vks) = share_keys(c, campaign, &election)?;
     let ext = *election.context.extended_hash();
-    let stored = load_shares(c, campaign)?;
-    let mut valid: Vec<(TotalId, u32)> = Vec::new();
-    for s in &stored {
-        if let Some(ct) = total_of(&totals, s.total())
-            && s.verify(&ext, &vks, s.total(), ct).is_ok()
-            && !valid.contains(&(s.total(), s.key_holder))
-        {
-            valid.push((s.total(), s.key_holder));
-        }
+    for (position, s) in shares.iter().enumerate() {
+        let Some(ct) = total_of(&totals, s.total()) else {
+            return Err(ApiError::invalid(
+                format!("shares[{position}]"),
+                format!("no published total at contest {}, option {}", s.contest, s.option),
+            ));
+        };
+        s.verify_signature(&ext, &vks, ct).map_err(|e| {
+            ApiError::invalid(
+                format!("shares[{position}]"),
+                format!("not a share signed by key-holder {} over the published total: {e}", s.key_holder),
+            )
+        })?;
     }
+    // the verdicts given when each stored share was received (each was verified then)
+    let mut valid: Vec<(TotalId, u32)> = decryption_shares::table
+        .filter(decryption_shares::campaign_id.eq(campaign))
+        .filter(decryption_shares::valid.eq(true))
+        .order(decryption_shares::seq.asc())
+        .select(decryption_shares::payload)
+        .load::<String>(c)?
+        .iter()
+        .map(|t| serde_json::from_str::<DecryptionShare>(t).map(|s| (s.total(), s.key_holder)).map_err(corrupt))
+        .collect::<Result<_, _>>()?;
     let mut seq: i64 = decryption_shares::table
         .filter(decryption_shares::campaign_id.eq(campaign))
         .select(diesel::dsl::max(decryption_shares::seq))
         .first::<Option<i64>>(c)?
         .unwrap_or(0);
     let mut rejected = Vec::new();
+    let mut duplicates = Vec::new();
     let mut accepted = 0;
     for (position, s) in shares.iter().enumerate() {
+        let about = |reason: String| RejectedShare {
+            position,
+            key_holder: s.key_holder,
+            contest: s.contest,
+            option: s.option,
+            reason,
+        };
+        if valid.contains(&(s.total(), s.key_holder)) {
+            // a valid share of this total is published already (anyone may replay the public
+            // ones): nothing new, not stored again, not reported against the key-holder
+            duplicates.push(about(format!("key-holder {} already gave a valid share of this total", s.key_holder)));
+            continue;
+        }
         let verdict = match total_of(&totals, s.total()) {
             None => Err(format!("no published total at contest {}, option {}", s.contest, s.option)),
-            Some(_) if valid.contains(&(s.total(), s.key_holder)) => {
-                Err(format!("key-holder {} already gave a valid share of this total", s.key_holder))
-            }
             Some(ct) => s.verify(&ext, &vks, s.total(), ct).map(|_| ()).map_err(|e| e.to_string()),
         };
         seq += 1;
@@ -161,13 +204,7 @@ pub fn submit_shares(
                 accepted += 1;
                 valid.push((s.total(), s.key_holder));
             }
-            Err(reason) => rejected.push(RejectedShare {
-                position,
-                key_holder: s.key_holder,
-                contest: s.contest,
-                option: s.option,
-                reason,
-            }),
+            Err(reason) => rejected.push(about(reason)),
         }
     }
     let all_totals: Vec<TotalId> = (0u32..)
@@ -188,7 +225,7 @@ pub fn submit_shares(
         submitted_by,
         "tally.decryption_shares",
         Some(campaign),
-        &json!({ "received": shares.len(), "accepted": accepted, "rejected": rejected }),
+        &json!({ "received": shares.len(), "accepted": accepted, "rejected": rejected, "duplicates": duplicates.len() }),
     )?;
     if !rejected.is_empty() {
         crate::audit::raise_alert(
@@ -204,8 +241,8 @@ pub fn submit_shares(
     let mut combined = load_results(c, campaign)?.is_some();
     let enough = all_totals.iter().all(|t| valid.iter().filter(|(v, _)| v == t).count() >= params.t() as usize);
     if !combined && enough {
-        let mut all = stored;
-        all.extend(shares.iter().cloned());
+        // every share stored, this submission's included
+        let all = load_shares(c, campaign)?;
         let results = combine_results(&params, &ext, &vks, &totals, &all)?;
         diesel::update(tallies::table.filter(tallies::campaign_id.eq(campaign)))
             .set((
@@ -222,7 +259,7 @@ pub fn submit_shares(
         )?;
         combined = true;
     }
-    Ok(SharesReport { accepted, rejected, complete_key_holders, missing_key_holders, combined })
+    Ok(SharesReport { accepted, rejected, duplicates, complete_key_holders, missing_key_holders, combined })
 }
 
 /// Every decryption share received, in order (valid or not).
@@ -251,7 +288,7 @@ fn total_of(totals: &[ContestTotals], t: TotalId) -> Option<&dobush_crypto::elga
 pub fn combine_results(
     params: &Parameters,
     ext: &[u8; 32],
-    vks: &[dobush_crypto::group::GroupElement],
+    vks: &ShareKeys,
     totals: &[ContestTotals],
     shares: &[DecryptionShare],
 ) -> Result<Vec<ContestResult>, ApiError> {

@@ -16,7 +16,7 @@ use dobush_crypto::record::{
 };
 use dobush_crypto::tally::{ContestResult, EncryptedTally};
 use dobush_crypto::testing::{Ceremony, run_ceremony_for_campaign};
-use dobush_crypto::threshold::decrypt::{TotalId, verify_and_combine};
+use dobush_crypto::threshold::decrypt::{ShareKeys, TotalId, verify_and_combine};
 use rand_chacha::ChaCha20Rng;
 
 /// One e-voter: a credential made "on the device" and the ballot style.
@@ -237,21 +237,20 @@ impl SimElection {
                 // Key-holder 3 is absent; key-holder 5 uploads a share of another total.
                 for l in [1usize, 2, 4, 5] {
                     let share = &self.ceremony.shares[l - 1];
+                    let signer = self.ceremony.keys[l - 1].signing_key();
                     let target = if l == 5 { TotalId { contest: id.contest, option: id.option + 1 } } else { id };
-                    let mut s = share.partial_decrypt(&ext, target, ct, &mut self.rng).expect("share");
-                    s.option = id.option;
+                    let mut s = share.partial_decrypt(&ext, target, ct, signer, &mut self.rng).expect("share");
+                    if l == 5 {
+                        // …and signs it as a share of this total: its own, and wrong.
+                        s.option = id.option;
+                        s.sign(&ext, ct, signer, &mut self.rng);
+                    }
                     shares.push(s);
                 }
-                let c = verify_and_combine(
-                    &self.ceremony.params,
-                    &ext,
-                    &self.ceremony.outcome.verification_keys,
-                    id,
-                    ct,
-                    &shares,
-                    &table,
-                )
-                .expect("three valid shares");
+                let keys = ShareKeys::new(&self.ceremony.outcome.verification_keys, &self.ceremony.publics)
+                    .expect("the ceremony's key-holders");
+                let c = verify_and_combine(&self.ceremony.params, &ext, &keys, id, ct, &shares, &table)
+                    .expect("three valid shares");
                 assert_eq!(c.rejected.len(), 1, "key-holder 5's share is set aside");
                 counts.push(c.count);
                 decryption_shares.extend(shares);

@@ -88,6 +88,7 @@ fn election(manifest: Manifest) -> (ElectionContext, Value) {
         "manifest_hash": hex::encode(ctx.manifest_hash()),
         "commission": commission,
         "commission_hash": hex::encode(commission.hash()),
+        "commission_fingerprints": commission.members.iter().map(|m| m.identity.fingerprint()).collect::<Vec<_>>(),
         "board_key": hex::encode(board_key),
         "parameters": parameters,
         "parameters_hash": hex::encode(params_hash),

@@ -3,10 +3,12 @@
 //! least `t` valid shares per total, the Lagrange combination, the discrete logarithm, and the
 //! published results.
 //!
-//! A share that is invalid, of an unknown key-holder, for no total, or a second one of a
-//! key-holder is set aside and reported as a note (`07-threshold.md` §Combination: absent and
-//! cheating key-holders are tolerated). A total with fewer than `t` valid shares, a combination
-//! out of range, or a result that differs are failures, named by contest and option.
+//! Every share must be signed by the key-holder it names (`07-threshold.md` §Share signature):
+//! the server refuses any other, so a share of an unknown key-holder, for no total, or whose
+//! signature fails is a failure. A signed share whose proof fails, or a second one of a
+//! key-holder, is set aside and reported as a note in that key-holder's name (§Combination:
+//! absent and cheating key-holders are tolerated). A total with fewer than `t` valid shares, a
+//! combination out of range, or a result that differs are failures, named by contest and option.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -42,23 +44,40 @@ struct DShare {
     pa: Point,
     pb: Point,
     z: Scalar,
+    /// The key-holder's signature `(R, s)`.
+    sig: (Point, Scalar),
 }
 
-fn parse(v: &Value, pos: usize) -> Decoded<(u64, u64, u64, Point, Point, Point, Scalar)> {
+/// A share as published, before it is matched with a total and a key-holder.
+struct Parsed {
+    l: u64,
+    a: u64,
+    b: u64,
+    d: Point,
+    pa: Point,
+    pb: Point,
+    z: Scalar,
+    sig: (Point, Scalar),
+}
+
+fn parse(v: &Value, pos: usize) -> Decoded<Parsed> {
     let what = format!("decryption share #{pos}");
     let what = what.as_str();
-    exact(v, &["key_holder", "contest", "option", "share", "proof"], what)?;
+    exact(v, &["key_holder", "contest", "option", "share", "proof", "signature"], what)?;
     let p = field(v, "proof", what)?;
     exact(p, &["a", "b", "response"], what)?;
-    Ok((
-        uint32(v, "key_holder", what)?,
-        uint32(v, "contest", what)?,
-        uint32(v, "option", what)?,
-        point(field(v, "share", what)?, what)?,
-        point(field(p, "a", what)?, what)?,
-        point(field(p, "b", what)?, what)?,
-        scalar(field(p, "response", what)?, what)?,
-    ))
+    let sig = field(v, "signature", what)?;
+    exact(sig, &["r", "s"], what)?;
+    Ok(Parsed {
+        l: uint32(v, "key_holder", what)?,
+        a: uint32(v, "contest", what)?,
+        b: uint32(v, "option", what)?,
+        d: point(field(v, "share", what)?, what)?,
+        pa: point(field(p, "a", what)?, what)?,
+        pb: point(field(p, "b", what)?, what)?,
+        z: scalar(field(p, "response", what)?, what)?,
+        sig: (point(field(sig, "r", what)?, what)?, scalar(field(sig, "s", what)?, what)?),
+    })
 }
 
 fn enc(p: &RistrettoPoint) -> [u8; 32] {
@@ -83,6 +102,29 @@ fn share_proof(
     t.append_message(b"beta", &enc(&ct.1));
     t.append_message(b"D", &s.d.bytes);
     sigma::dleq(&mut t, vk, &ct.0, &s.d.p, &s.pa, &s.pb, &s.z, eqs)
+}
+
+/// Key-holder `l`'s signature over its share (§Share signature), by its signing key `Y_l`: the
+/// context, the share's key-holder, total, ciphertext, `D_l` and the whole proof.
+fn share_signature(
+    ext: &[u8; 32],
+    y: &Point,
+    ct: &(RistrettoPoint, RistrettoPoint),
+    s: &DShare,
+    eqs: &mut Equations,
+) -> bool {
+    let mut t = transcript::new(b"decryption-share-signature");
+    t.append_message(b"context", ext);
+    t.append_u64(b"key-holder", s.l);
+    t.append_u64(b"contest", s.a as u64);
+    t.append_u64(b"option", s.b as u64);
+    t.append_message(b"alpha", &enc(&ct.0));
+    t.append_message(b"beta", &enc(&ct.1));
+    t.append_message(b"D", &s.d.bytes);
+    t.append_message(b"A", &s.pa.bytes);
+    t.append_message(b"B", &s.pb.bytes);
+    t.append_message(b"z", s.z.as_bytes());
+    sigma::signature(&mut t, y, &s.sig.0, &s.sig.1, eqs)
 }
 
 /// `λ_l = Π_{m∈S, m≠l} m / (m − l)` (§Lagrange).
@@ -160,40 +202,68 @@ pub fn check(rec: &Value, ctx: &Context, outcome: Option<&Outcome>, sums: &Total
             return;
         }
     };
-    // Decode; set aside shares of unknown key-holders or for no total.
+    // Decode; a share of an unknown key-holder or for no total cannot be signed by anyone, and
+    // the server refuses it (07-threshold.md §Share signature).
     let mut candidates = Vec::new();
+    let mut refused = 0;
     for (pos, v) in items.iter().enumerate() {
         c.items(1);
-        let (l, a, b, d, pa, pb, z) = match parse(v, pos) {
+        let Parsed { l, a, b, d, pa, pb, z, sig } = match parse(v, pos) {
             Ok(x) => x,
             Err(e) => {
                 c.fail(e.0);
+                refused += 1;
                 continue;
             }
         };
         let exists = (a as usize) < sums.totals.len() && (b as usize) < sums.totals[a as usize].len();
         if !exists {
-            c.note(format!("share #{pos} of key-holder {l} set aside: for no total (contest {a}, option {b})"));
+            refused += 1;
+            c.fail(format!(
+                "share #{pos} of key-holder {l} is for no total (contest {a}, option {b}): the server must refuse it"
+            ));
         } else if !(1..=n).contains(&l) {
-            c.note(format!(
-                "share #{pos} set aside: unknown key-holder {l} (n = {n}), for {}",
+            refused += 1;
+            c.fail(format!(
+                "share #{pos} names an unknown key-holder {l} (n = {n}), for {}: the server must refuse it",
                 total_name(ctx, a as usize, b as usize)
             ));
         } else {
-            candidates.push(DShare { pos, l, a: a as usize, b: b as usize, d, pa, pb, z });
+            candidates.push(DShare { pos, l, a: a as usize, b: b as usize, d, pa, pb, z, sig });
         }
     }
-    // Every proof, batched; on failure each share re-checked to name the invalid ones.
+    // Every signature, batched; a share its key-holder did not sign is nobody's.
+    let unsigned: Vec<usize> = sigma::locate(&candidates, |s, eqs| {
+        share_signature(ext, &ctx.key_holders[(s.l - 1) as usize].0, &sums.totals[s.a][s.b], s, eqs)
+    });
+    for &k in &unsigned {
+        let s = &candidates[k];
+        c.fail(format!(
+            "share #{} is not signed by key-holder {}, whom it names, for {}: the server must refuse it",
+            s.pos,
+            s.l,
+            total_name(ctx, s.a, s.b)
+        ));
+    }
+    refused += unsigned.len();
+    let candidates: Vec<DShare> = candidates
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| unsigned.binary_search(k).is_err())
+        .map(|(_, s)| s)
+        .collect();
+    // Every proof of a signed share, batched; on failure each share re-checked to name the
+    // invalid ones.
     let invalid: Vec<usize> =
         sigma::locate(&candidates, |s, eqs| share_proof(ext, &vks[(s.l - 1) as usize], &sums.totals[s.a][s.b], s, eqs));
     let mut valid: Vec<Vec<BTreeMap<u64, RistrettoPoint>>> =
         sums.totals.iter().map(|x| vec![BTreeMap::new(); x.len()]).collect();
-    let mut set_aside = items.len() - candidates.len();
+    let mut set_aside = 0;
     for (k, s) in candidates.iter().enumerate() {
         if invalid.binary_search(&k).is_ok() {
             set_aside += 1;
             c.note(format!(
-                "share #{} of key-holder {} set aside: invalid proof for {}",
+                "share #{} of key-holder {} set aside: signed by it, with an invalid proof for {}",
                 s.pos,
                 s.l,
                 total_name(ctx, s.a, s.b)
@@ -208,7 +278,11 @@ pub fn check(rec: &Value, ctx: &Context, outcome: Option<&Outcome>, sums: &Total
             ));
         }
     }
-    c.note(format!("{} shares, {} valid, {set_aside} set aside", items.len(), items.len() - set_aside));
+    c.note(format!(
+        "{} shares, {} valid, {set_aside} set aside, {refused} that the server must have refused",
+        items.len(),
+        items.len() - set_aside - refused
+    ));
 
     // Combination and discrete logarithm, per total.
     let max = sums.ballots.iter().copied().max().unwrap_or(0);

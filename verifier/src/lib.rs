@@ -29,6 +29,7 @@ pub mod election_protocol;
 pub mod encoding;
 pub mod filter;
 pub mod findings;
+pub mod fingerprint;
 pub mod load;
 pub mod manifest;
 pub mod parameters;

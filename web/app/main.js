@@ -7,7 +7,7 @@ import {
   generateCredential, credentialFromSeed, credentialFromRecoveryCode, encryptBallot,
   verifyChallengedBallot, systemRng, trackingCodeShort,
 } from '../src/crypto/dobush.js';
-import { usesRangeProof, selectionCount, isValidVote } from '../src/crypto/manifest.js';
+import { usesRangeProof, selectionCount, isValidVote, memberFingerprint } from '../src/crypto/manifest.js';
 import { fromHex } from '../src/crypto/group.js';
 import qrcode from 'qrcode-generator';
 import { t, setLang, initialLang, lang, localized, LANGS, LANG_NAMES } from './i18n.js';
@@ -165,7 +165,8 @@ function commissionBox(id, ctx) {
   return h('section', { class: 'card commission' },
     h('h2', {}, t('commission')),
     h('ul', { 'data-testid': 'commission-members' },
-      ctx.commission.members.map((m) => h('li', {}, `${m.name} (${ROLE_TEXT[m.role]()})`))),
+      ctx.commission.members.map((m) => h('li', {}, `${m.name} (${ROLE_TEXT[m.role]()}) · `,
+        h('code', { class: 'fingerprint' }, memberFingerprint(m))))),
     h('p', { class: 'hint' }, t('commission_note')),
     status);
 }

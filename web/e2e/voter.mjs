@@ -190,6 +190,11 @@ try {
   const packagePolicy = (await (await fetch(`${base}/api/v1/campaigns/${encodeURIComponent(campaign)}/package`)).json())
     .parameters.re_vote.policy;
   assert.equal(await text(tid(b.page, 're-vote-rule')), `${dicts.ru.re_vote_rule}: ${dicts.ru[`re_vote_${packagePolicy}`]}`);
+  // every pinned member with the fingerprint the server shows and each member's tool prints
+  // (14-commission.md §Member fingerprints), computed on the device from the accepted package
+  const shownCommission = await (await fetch(`${base}/api/v1/campaigns/${encodeURIComponent(campaign)}/commission`)).json();
+  const printed = await tid(b.page, 'commission-members').locator('code.fingerprint').allTextContents();
+  assert.deepEqual(printed, shownCommission.fingerprints);
   await shot(b, 'ballot-ru');
   await b.page.locator('label[for="c0o1"]').click();
   assert.equal(await b.page.isChecked('#c0o1'), true);

@@ -185,6 +185,8 @@ test('pilot: base, manifest and extended hashes; the election package', () => {
   // refused; a section breaking its rules or of an unknown identity kind is refused outright
   assert.equal(hex(D.commissionHash(D.parseCommission(e.commission))), e.commission_hash);
   assert.deepEqual(ctx.commission.members.map((m) => m.name), e.commission.members.map((m) => m.name));
+  // each member's fingerprint is Rust's (14-commission.md §Member fingerprints)
+  assert.deepEqual(ctx.commission.members.map(D.memberFingerprint), e.commission_fingerprints);
   const swapped = packageOf(e);
   swapped.commission = clone(e.commission);
   swapped.commission.members[1].identity.key = swapped.commission.members[2].identity.key;

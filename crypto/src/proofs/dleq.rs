@@ -18,6 +18,7 @@ use crate::transcript::TranscriptProtocol;
 
 /// A Chaum–Pedersen proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DleqProof {
     /// `A = w·G`.
     pub a: GroupElement,

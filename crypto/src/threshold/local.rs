@@ -6,7 +6,7 @@
 
 use rand_core::{CryptoRng, RngCore};
 
-use super::decrypt::{DecryptionError, DecryptionShare, TotalId, verify_and_combine};
+use super::decrypt::{DecryptionError, DecryptionShare, ShareKeys, TotalId, verify_and_combine};
 use super::dkg::{self, CeremonyOutcome, CeremonyTranscript, DealerCommitments, EncryptedShare, Polynomial, Signed};
 use super::{DealerFault, DkgError, KeyHolderKeys, KeyHolderPublic, KeyShare, Parameters};
 use crate::context::base_hash;
@@ -163,9 +163,10 @@ pub struct Ceremony {
 }
 
 impl Ceremony {
-    /// Decrypts `ciphertext` with the shares of the first `t` key-holders: each makes a partial
-    /// decryption under the extended context, which are verified and combined as in production.
-    /// Draws one proof nonce per key-holder used, in index order.
+    /// Decrypts `ciphertext` with the shares of the first `t` key-holders: each makes a signed
+    /// partial decryption under the extended context, which are verified and combined as in
+    /// production. Draws one proof nonce and one signature nonce per key-holder used, in index
+    /// order.
     pub fn decrypt<R: RngCore + CryptoRng>(
         &self,
         extended_context: &[u8; 32],
@@ -177,11 +178,12 @@ impl Ceremony {
         let partials = self
             .shares
             .iter()
+            .zip(&self.keys)
             .take(self.params.t() as usize)
-            .map(|s| s.partial_decrypt(extended_context, total, ciphertext, rng))
+            .map(|(s, k)| s.partial_decrypt(extended_context, total, ciphertext, k.signing_key(), rng))
             .collect::<Result<Vec<DecryptionShare>, _>>()?;
-        let keys = &self.outcome.verification_keys;
-        verify_and_combine(&self.params, extended_context, keys, total, ciphertext, &partials, table).map(|c| c.count)
+        let keys = ShareKeys::new(&self.outcome.verification_keys, &self.publics)?;
+        verify_and_combine(&self.params, extended_context, &keys, total, ciphertext, &partials, table).map(|c| c.count)
     }
 }
 

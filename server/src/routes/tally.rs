@@ -89,8 +89,10 @@ struct SharesRequest {
 /// stays far below).
 const MAX_SHARES: usize = 10_000;
 
-/// A key-holder posts decryption shares: each verified on arrival, all stored, the report says
-/// which were set aside and whether the results are combined.
+/// A key-holder posts decryption shares: refused whole (422, recorded as a refusal) if one is not
+/// signed by the key-holder it names; otherwise each verified on arrival and stored (a repeat of
+/// a valid one is not), the report says which were set aside and whether the results are
+/// combined.
 async fn post_shares(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -106,8 +108,15 @@ async fn post_shares(
     let id = path.into_inner();
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
-    let report = state.db.write(move |c| crate::tally::submit_shares(c, &id, &shares, &actor, now)).await?;
-    Ok(HttpResponse::Ok().json(report))
+    match state.db.write(move |c| crate::tally::submit_shares(c, &id, &shares, &actor, now)).await {
+        Ok(report) => Ok(HttpResponse::Ok().json(report)),
+        // a share that is nobody's (unsigned, altered, of an unknown key-holder or total): the
+        // submission stored nothing, so its trace is the refusal record (who, which field, why)
+        Err(e @ ApiError::Invalid { .. }) => {
+            Err(crate::refusal::refuse(&state, &req, Some(session.pin.as_str()), "decryption_shares_refused", e).await)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Every share received, in order, with its verdict (public).
@@ -275,7 +284,10 @@ async fn commission_confirm(
     let ConfirmRequest { commission_hash, re_vote_policy } = body.0;
     let answer = state
         .db
-        .write(move |c| crate::commission::confirm(c, &id, &commission_hash, &re_vote_policy, &actor, now))
+        .write(move |c| {
+            crate::commission::require_independent_confirmer(c, &id, &actor)?;
+            crate::commission::confirm(c, &id, &commission_hash, &re_vote_policy, &actor, now)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(answer))
 }

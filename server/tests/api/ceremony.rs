@@ -248,13 +248,15 @@ async fn a_ceremony_3_of_5_gives_the_package_and_voting_opens(b: Backend) {
     let total = dobush_crypto::threshold::decrypt::TotalId { contest: 0, option: 0 };
     let partials: Vec<_> = [0usize, 2, 4]
         .iter()
-        .map(|&k| shares[k].partial_decrypt(&pkg.extended_hash, total, &ct, &mut OsRng).unwrap())
+        .map(|&k| {
+            shares[k].partial_decrypt(&pkg.extended_hash, total, &ct, h.c.keys[k].signing_key(), &mut OsRng).unwrap()
+        })
         .collect();
     let table = dobush_crypto::dlog::DlogTable::new(100);
     let got = dobush_crypto::threshold::decrypt::verify_and_combine(
         &h.c.params,
         &pkg.extended_hash,
-        &outcome.verification_keys,
+        &dobush_crypto::threshold::decrypt::ShareKeys::new(&outcome.verification_keys, &h.c.publics).unwrap(),
         total,
         &ct,
         &partials,

@@ -32,6 +32,18 @@ async fn one_administrator_cannot_pin_its_own_commission(b: Backend) {
     let s = shown(&app, &id).await;
     assert_eq!((s["confirmed"].as_bool(), s["pinned"].as_bool()), (Some(false), Some(false)));
     assert_eq!(s["commission"]["quorum"], json!({ "credential_list": 2, "replacement": 2, "protocol": 2 }));
+    // each member's fingerprint, the one the member's own tool prints for its key
+    // (14-commission.md §Member fingerprints)
+    let print = |key: [u8; 32]| dobush_crypto::commission::SigningIdentity::Ed25519 { key }.fingerprint();
+    let members: Vec<dobush_crypto::commission::CommissionMember> =
+        serde_json::from_value(s["commission"]["members"].clone()).unwrap();
+    let shown_prints: Vec<String> = serde_json::from_value(s["fingerprints"].clone()).unwrap();
+    assert_eq!(shown_prints, members.iter().map(|m| m.identity.fingerprint()).collect::<Vec<_>>());
+    let mut own_prints: Vec<String> = own.iter().map(|k| print(k.verifying_key().to_bytes())).collect();
+    let mut sorted = shown_prints.clone();
+    own_prints.sort();
+    sorted.sort();
+    assert_eq!(sorted, own_prints);
     let hash = s["commission_hash"].clone();
     // it cannot confirm them itself (dual control)
     let r =
@@ -45,8 +57,19 @@ async fn one_administrator_cannot_pin_its_own_commission(b: Backend) {
     let sig = dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Own A", &own[0]);
     let path = format!("/api/campaigns/{id}/credential-list/signatures");
     assert_error(admin.post(&path, &serde_json::to_value(&sig).unwrap()).await, 409, "commission_unconfirmed").await;
+    // an administrator the registering one appointed, or one appointed after the members were
+    // registered, is not a second person of dual control (review 14-commission H1)
+    let second = second_admin(&app).await;
+    for (pin, granted_by) in [("10101197000011", &admin), ("10101197000012", &second)] {
+        let r = granted_by.post("/api/staff", &json!({ "pin": pin, "role": "cec_admin" })).await;
+        assert_eq!(r.status(), 201);
+        let appointed = app.login(pin).await;
+        let r = appointed
+            .post(&v1("commission/confirm"), &json!({ "commission_hash": hash, "re_vote_policy": "forbidden" }))
+            .await;
+        assert_error(r, 409, "confirmer_not_independent").await;
+    }
     // a second administrator confirms only the section it compared: another hash is refused
-    let second = second_admin(&app, &admin).await;
     // nor can the administrator who created a campaign, and so chose its re-vote rule, confirm
     // it, even having registered no member (review 18-stop27 M2)
     let other = campaign_in_registration(&second).await;
@@ -146,6 +169,7 @@ async fn one_administrator_cannot_pin_its_own_commission(b: Backend) {
     assert_error(r, 409, "commission_pinned").await;
     let s = shown(&app, &id).await;
     assert_eq!((s["pinned"].as_bool(), s["commission_hash"].clone()), (Some(true), hash));
+    assert_eq!(s["fingerprints"].as_array().map(Vec::len), s["commission"]["members"].as_array().map(Vec::len));
     let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
     let confirmations = log["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "commission.confirmed");
     assert!(confirmations.clone().all(|e| e["actor"] == SECOND_ADMIN_PIN));

@@ -22,8 +22,8 @@ async fn metrics_expose_open_alerts(b: Backend) {
     assert_eq!(r.status(), 200);
     let text = r.text().await.unwrap();
     assert!(text.contains("\ndobush_open_alerts 0\n"), "{text}");
-    // bootstrap granted the CEC admin: one audit entry
-    assert!(text.contains("\ndobush_audit_log_entries 1\n"), "{text}");
+    // bootstrap granted the two CEC administrators: one audit entry each
+    assert!(text.contains("\ndobush_audit_log_entries 2\n"), "{text}");
 }
 
 async fn unknown_routes_are_json_404(b: Backend) {

@@ -182,7 +182,9 @@ pub fn test_settings(db_url: &str) -> Settings {
     s.oidc.client_secret = "dobush-test-secret".into();
     s.oidc.scopes = vec!["pin".into(), "profile".into()];
     s.oidc.required_acr = ACR_STRONG.into();
-    s.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into()];
+    // two CEC administrators appointed independently (the second confirms commissions: dual
+    // control between persons fixed before a commission is set up, 14-commission.md)
+    s.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into(), SECOND_ADMIN_PIN.into()];
     s.campaigns.allow_demo_mode = true;
     s.rate_limit.per_address_per_minute = 100_000;
     s.rate_limit.per_voter_per_minute = 1_000;
@@ -566,10 +568,8 @@ pub fn member_keys() -> Vec<ed25519_dalek::SigningKey> {
 /// The second CEC administrator of dual control (docs/protocol/14-commission.md §Dual control).
 pub const SECOND_ADMIN_PIN: &str = "10101197000003";
 
-/// The second CEC administrator, granted on first use.
-pub async fn second_admin(app: &TestApp, admin: &User) -> User {
-    let r = admin.post("/api/staff", &serde_json::json!({ "pin": SECOND_ADMIN_PIN, "role": "cec_admin" })).await;
-    assert!(r.status() == 201 || r.status() == 409, "{}", r.status());
+/// The second CEC administrator, appointed at startup like the first (`bootstrap.cec_admin_pins`).
+pub async fn second_admin(app: &TestApp) -> User {
     app.login(SECOND_ADMIN_PIN).await
 }
 
@@ -583,7 +583,7 @@ pub async fn pin_commission(app: &TestApp, admin: &User, id: &str) -> Vec<ed2551
     if shown.status() == 200 {
         let shown: Value = shown.json().await.unwrap();
         if shown["confirmed"] != true {
-            confirm_commission(app, admin, id).await;
+            confirm_commission(app, id).await;
         }
         return keys;
     }
@@ -592,15 +592,15 @@ pub async fn pin_commission(app: &TestApp, admin: &User, id: &str) -> Vec<ed2551
         let r = admin.post(&format!("/api/v1/campaigns/{id}/commission-members"), &m).await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
-    confirm_commission(app, admin, id).await;
+    confirm_commission(app, id).await;
     keys
 }
 
 /// The second administrator confirms campaign `id`'s commission as it stands.
-pub async fn confirm_commission(app: &TestApp, admin: &User, id: &str) {
+pub async fn confirm_commission(app: &TestApp, id: &str) {
     let shown: Value =
         reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/commission"))).await.unwrap().json().await.unwrap();
-    let second = second_admin(app, admin).await;
+    let second = second_admin(app).await;
     let r = second
         .post(
             &format!("/api/v1/campaigns/{id}/commission/confirm"),

@@ -32,7 +32,7 @@ pub async fn totals(e: &Election) -> reqwest::Response {
 
 /// Decrypts every total with the shares of key-holders 1 … t (as the key-holders would).
 pub fn decrypt(e: &Election, totals: &[ContestTotals]) -> Vec<Vec<u64>> {
-    use dobush_crypto::threshold::decrypt::verify_and_combine;
+    use dobush_crypto::threshold::decrypt::{ShareKeys, verify_and_combine};
     let table = DlogTable::new(100);
     let (outcome, shares) = e.ceremony.c.finish().unwrap();
     let ext = *e.ctx.extended_hash();
@@ -45,12 +45,15 @@ pub fn decrypt(e: &Election, totals: &[ContestTotals]) -> Vec<Vec<u64>> {
                 .enumerate()
                 .map(|(j, ct)| {
                     let total = TotalId { contest: ci as u32, option: j as u32 };
-                    let partial: Vec<_> =
-                        shares[..3].iter().map(|s| s.partial_decrypt(&ext, total, ct, &mut OsRng).unwrap()).collect();
+                    let partial: Vec<_> = shares[..3]
+                        .iter()
+                        .zip(&e.ceremony.c.keys)
+                        .map(|(s, k)| s.partial_decrypt(&ext, total, ct, k.signing_key(), &mut OsRng).unwrap())
+                        .collect();
                     verify_and_combine(
                         &e.ceremony.c.params,
                         &ext,
-                        &outcome.verification_keys,
+                        &ShareKeys::new(&outcome.verification_keys, &e.ceremony.c.publics).unwrap(),
                         total,
                         ct,
                         &partial,
@@ -293,6 +296,19 @@ async fn the_protocol_is_drawn_up_checked_saved_and_signed(b: Backend) {
     assert_eq!(r["protocol_signed"], true);
     let c: Value = admin.get(&format!("/api/campaigns/{}", e.id)).await.json().await.unwrap();
     assert_eq!(c["state"], "protocol_signed");
+    // the signed protocol's record is final: a key-holder's late share is refused
+    let late = {
+        let body: Value = totals(&e).await.json().await.unwrap();
+        let published: Vec<ContestTotals> = serde_json::from_value(body["encrypted_totals"].clone()).unwrap();
+        let (_, key_shares) = e.ceremony.c.finish().unwrap();
+        let total = TotalId { contest: 0, option: 0 };
+        let signer = e.ceremony.c.keys[0].signing_key();
+        key_shares[0]
+            .partial_decrypt(e.ctx.extended_hash(), total, &published[0].totals[0], signer, &mut OsRng)
+            .unwrap()
+    };
+    let kh = e.app.login(crate::ceremony::KEY_HOLDERS[0]).await;
+    assert_error(kh.post(&path("decryption-shares"), &json!({ "shares": [late] })).await, 409, "protocol_signed").await;
     let got: Value = reqwest::get(e.app.url(&path("protocol"))).await.unwrap().json().await.unwrap();
     let p: ElectionProtocol = serde_json::from_value(got["protocol"].clone()).unwrap();
     assert_eq!(p.signatures.len(), 3);
@@ -327,8 +343,9 @@ async fn decryption_shares_are_verified_on_arrival_and_combined_at_t(b: Backend)
             .iter()
             .enumerate()
             .map(|(j, ct)| {
+                let signer = e.ceremony.c.keys[l - 1].signing_key();
                 key_shares[l - 1]
-                    .partial_decrypt(&ext, TotalId { contest: 0, option: j as u32 }, ct, &mut OsRng)
+                    .partial_decrypt(&ext, TotalId { contest: 0, option: j as u32 }, ct, signer, &mut OsRng)
                     .unwrap()
             })
             .collect()
@@ -339,17 +356,53 @@ async fn decryption_shares_are_verified_on_arrival_and_combined_at_t(b: Backend)
     // voters may not post shares
     let v = e.app.login(VOTER1).await;
     assert_eq!(v.post(&path, &json!({ "shares": shares_of(1) })).await.status(), 403);
-    // key-holder 2: every share altered (another key-holder's share under its name) — set aside
+    // Another key-holder's shares under key-holder 2's name, or key-holder 2's shares with a
+    // signature altered, or one share naming no published total: nobody's shares, refused whole
+    // (422) and nothing stored, so nothing is reported in key-holder 2's name
+    // (07-threshold.md §Share signature).
     let mut forged = shares_of(4);
     for s in &mut forged {
         s.key_holder = 2;
     }
-    let r: Value = kh.post(&path, &json!({ "shares": forged })).await.json().await.unwrap();
+    let mut unsigned = shares_of(2);
+    unsigned[3].signature.r = unsigned[3].share;
+    let mut stray = shares_of(5);
+    stray[4].option = 9;
+    let mut unknown = shares_of(5);
+    unknown[1].key_holder = 9;
+    for (bad, place) in [(forged, "shares[0]"), (unsigned, "shares[3]"), (stray, "shares[4]"), (unknown, "shares[1]")] {
+        let r = kh.post(&path, &json!({ "shares": bad })).await;
+        assert_eq!(r.status(), 422);
+        let body: Value = r.json().await.unwrap();
+        assert!(body.to_string().contains(place), "{body}");
+    }
+    let all: Value = reqwest::get(e.app.url(&path)).await.unwrap().json().await.unwrap();
+    assert_eq!(all["decryption_shares"], json!([]), "nothing of a refused submission is stored");
+    // …but each refusal is on record: who posted, naming which key-holder, why
+    let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
+    let refused: Vec<&Value> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "access.refused" && e["details"].to_string().contains("decryption_shares_refused"))
+        .collect();
+    assert_eq!(refused.len(), 4, "{log}");
+    assert!(refused.iter().all(|e| e["actor"] == crate::ceremony::KEY_HOLDERS[0]));
+    assert!(refused[0]["details"].to_string().contains("key-holder 2"), "{}", refused[0]);
+    // key-holder 2 signs wrong shares (key-holder 4's D under its own name): its own, stored
+    // and set aside as evidence against it
+    let mut wrong = shares_of(2);
+    for (w, (other, ct)) in wrong.iter_mut().zip(shares_of(4).iter().zip(&published[0].totals)) {
+        w.share = other.share;
+        w.sign(&ext, ct, e.ceremony.c.keys[1].signing_key(), &mut OsRng);
+    }
+    let r: Value = kh.post(&path, &json!({ "shares": wrong })).await.json().await.unwrap();
     assert_eq!(
         (r["accepted"].as_u64(), r["rejected"].as_array().map(Vec::len), &r["combined"]),
         (Some(0), Some(5), &json!(false)),
         "{r}"
     );
+    assert!(r["rejected"][0]["reason"].as_str().unwrap().contains("key-holder 2"), "{r}");
     // key-holders 1 and 4: still below t = 3
     for l in [1, 4] {
         let r: Value = kh.post(&path, &json!({ "shares": shares_of(l) })).await.json().await.unwrap();
@@ -362,12 +415,12 @@ async fn decryption_shares_are_verified_on_arrival_and_combined_at_t(b: Backend)
         "not_tallied",
     )
     .await;
-    // a share for a total that does not exist, and a repeated one
-    let mut stray = shares_of(5);
-    stray[0].option = 9;
+    // a repeat of a published valid share (anyone can replay the public ones): not stored
+    // again, not set aside in key-holder 1's name
     let again = shares_of(1).remove(0);
-    let r: Value = kh.post(&path, &json!({ "shares": [stray[0].clone(), again] })).await.json().await.unwrap();
-    assert_eq!(r["rejected"].as_array().unwrap().len(), 2, "{r}");
+    let r: Value = kh.post(&path, &json!({ "shares": [again] })).await.json().await.unwrap();
+    assert_eq!((r["accepted"].as_u64(), r["rejected"].as_array().map(Vec::len)), (Some(0), Some(0)), "{r}");
+    assert_eq!(r["duplicates"][0]["key_holder"], 1, "{r}");
     // key-holder 5: the third valid one → combined; key-holder 3 never came
     let r: Value = kh.post(&path, &json!({ "shares": shares_of(5) })).await.json().await.unwrap();
     assert_eq!(r["combined"], true, "{r}");
@@ -381,7 +434,7 @@ async fn decryption_shares_are_verified_on_arrival_and_combined_at_t(b: Backend)
     assert_eq!(c["state"], "tallied");
     // every share is kept, in order, valid or not
     let all: Value = reqwest::get(e.app.url(&path)).await.unwrap().json().await.unwrap();
-    assert_eq!(all["decryption_shares"].as_array().unwrap().len(), 5 + 5 + 5 + 2 + 5);
+    assert_eq!(all["decryption_shares"].as_array().unwrap().len(), 5 + 5 + 5 + 5);
 }
 
 /// A cast reads the clock before it waits for the board lock, so under concurrency a later head

@@ -34,6 +34,8 @@ use rand_chacha::ChaCha20Rng;
 use serde_json::{Value, json};
 
 const ADMIN_PIN: &str = "10101197000001";
+/// The second CEC administrator of dual control (14-commission.md §Dual control).
+const SECOND_ADMIN_PIN: &str = "10101197000003";
 const PASS: &str = "e2e passphrase of a key-holder";
 const VOTERS: usize = 200;
 const REVOTERS: usize = 20;
@@ -69,7 +71,7 @@ impl Live {
         settings.server.port = 0;
         settings.server.workers = 2;
         settings.database.url = format!("sqlite://{}", tmp.path().join("db.sqlite3").display());
-        settings.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into()];
+        settings.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into(), SECOND_ADMIN_PIN.into()];
         settings.board.key_path = tmp.path().join("board.key").display().to_string();
         // the server never generates its board key while serving: it is made beforehand
         dobush_server::board_log::generate_key_file(&tmp.path().join("board.key")).unwrap();
@@ -234,8 +236,8 @@ fn open_election(voters: usize, on_phones: usize, seed: u64) -> Election {
         let m = json!({ "name": format!("Member {l}"), "role": role, "precinct": "E1", "public_key": store.meta().member_key });
         live.admin("POST", &format!("/api/v1/campaigns/{id}/commission-members"), m);
     }
-    let second = "10101197000003";
-    live.admin("POST", "/api/staff", json!({ "pin": second, "role": "cec_admin" }));
+    // appointed at startup, independently of the administrator who registered the members
+    let second = SECOND_ADMIN_PIN;
     let shown = live.get(&format!("/api/v1/campaigns/{id}/commission"));
     let confirm = json!({ "commission_hash": shown["commission_hash"], "re_vote_policy": shown["re_vote_policy"] });
     live.ok(Some(second), "POST", &format!("/api/v1/campaigns/{id}/commission/confirm"), confirm);
@@ -375,13 +377,16 @@ fn an_election_of_200_from_the_campaign_to_the_verified_record() {
     }
     e.close();
 
-    // key-holder 5 uploads an invalid share (its share of total (0, 0) replaced by the one of
-    // (0, 1)); key-holder 3 never comes
-    let (store5, _) = Keystore::open(&e.stores[4], PASS).unwrap();
+    // key-holder 5 signs and uploads an invalid share (its share of total (0, 0) replaced by the
+    // one of (0, 1)); key-holder 3 never comes
+    let (store5, secrets5) = Keystore::open(&e.stores[4], PASS).unwrap();
     let (record_text, board_text) = (e.live.text(&e.path("record")).1, e.live.text(&e.path("record/board.jsonl")).1);
     let (_, mut shares5) =
-        tally::check_and_decrypt(&store5, Some(e.id.as_str()), &record_text, &board_text, "record").unwrap();
+        tally::check_and_decrypt(&store5, &secrets5, Some(e.id.as_str()), &record_text, &board_text, "record").unwrap();
     shares5[0].share = shares5[1].share;
+    let partial: dobush_crypto::record::ElectionRecord = serde_json::from_str(&record_text).unwrap();
+    let ct00 = partial.encrypted_totals[0].totals[0];
+    shares5[0].sign(&partial.package.extended_hash, &ct00, secrets5.keys.signing_key(), &mut rand::rngs::OsRng);
     let answer =
         e.live.ok(Some(&key_holder_pin(5)), "POST", &e.path("decryption-shares"), json!({ "shares": shares5 }));
     assert_eq!(
@@ -394,8 +399,8 @@ fn an_election_of_200_from_the_campaign_to_the_verified_record() {
         (Some(0), Some(0))
     );
     for (l, combined) in [(1usize, false), (2, false), (4, true)] {
-        let (store, _) = Keystore::open(&e.stores[l - 1], PASS).unwrap();
-        let (summary, answer) = tally::run_server(&store, &e.api(l), &e.id).unwrap();
+        let (store, secrets) = Keystore::open(&e.stores[l - 1], PASS).unwrap();
+        let (summary, answer) = tally::run_server(&store, &secrets, &e.api(l), &e.id).unwrap();
         assert_eq!(
             (summary.ballots, summary.counted, summary.superseded, summary.shares),
             (VOTERS + REVOTERS, VOTERS, REVOTERS, 11)
@@ -531,7 +536,10 @@ fn check_record(dir: &Path, e: &Election, expected: &[Vec<u64>]) {
     let cast = (VOTERS + REVOTERS) as u64;
     assert_eq!(counts, [cast + CHECKED as u64, cast, CHECKED as u64, 55], "{}", report.text());
     let notes = report.notes_of("decryption").join("\n");
-    assert!(notes.contains("of key-holder 5 set aside: invalid proof"), "the invalid share is reported: {notes}");
+    assert!(
+        notes.contains("of key-holder 5 set aside: signed by it, with an invalid proof"),
+        "the invalid share is reported: {notes}"
+    );
 }
 
 /// Runs `dobush-verifier watch <board> --package … --state … --once` (the command's own code,

@@ -63,7 +63,7 @@ fn records_and_boards_validate_against_the_schema_and_malformed_ones_do_not() {
 
     // malformed records: each refused, at the right place
     type Tamper = fn(&mut Value);
-    let records: [(Tamper, &str); 6] = [
+    let records: [(Tamper, &str); 8] = [
         (|v| v["version"] = "dobush-record/1".into(), "record.json/version"),
         (
             |v| v["package"]["joint_key"] = v["package"]["joint_key"].as_str().unwrap().to_uppercase().into(),
@@ -80,6 +80,13 @@ fn records_and_boards_validate_against_the_schema_and_malformed_ones_do_not() {
             },
             "record.json/decryption_shares/0",
         ),
+        (
+            |v| {
+                v["decryption_shares"][0].as_object_mut().unwrap().remove("signature");
+            },
+            "record.json/decryption_shares/0",
+        ),
+        (|v| v["decryption_shares"][0]["signature"]["extra"] = 1.into(), "record.json/decryption_shares/0/signature"),
         (|v| v["tree_heads"][0]["size"] = (-1).into(), "record.json/tree_heads/0/size"),
     ];
     for (f, at) in records {

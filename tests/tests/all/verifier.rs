@@ -451,11 +451,18 @@ fn acts_signed_outside_the_pinned_commission_or_under_its_quorum_are_refused() {
     let c = election(ReVotePolicy::Forbidden);
     let honest = check(&c.record, c.board.lines());
     assert!(honest.passed(), "{}", honest.text());
-    assert!(
-        honest.notes_of("commission").iter().any(|n| n.contains("pinned member: member 1 (chair)")),
-        "{}",
-        honest.text()
+    // each pinned member with the fingerprint crypto computes (14-commission.md §Member
+    // fingerprints), and the package's fingerprint, for the paper comparison
+    for m in &c.record.package.commission.members {
+        let note = format!("pinned member: {} ({}), fingerprint {}", m.name, m.role, m.identity.fingerprint());
+        assert!(honest.notes_of("commission").contains(&note), "{note}: {}", honest.text());
+    }
+    assert!(honest.notes_of("commission").iter().any(|n| n.starts_with("pinned member: member 1 (chair)")));
+    let package_note = format!(
+        "election package fingerprint {} (compare it with the commission's published one)",
+        c.record.package.fingerprint().unwrap()
     );
+    assert!(honest.notes_of("context").contains(&package_note), "{}", honest.text());
     let campaign = c.record.package.manifest.campaign_id.clone();
     let list_at = line_index(c.board.lines(), "credential_list_signed", 0);
     let list = c.board.lines()[0].clone();

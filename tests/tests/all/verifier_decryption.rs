@@ -1,12 +1,15 @@
 //! The verifier's key-ceremony and decryption checks (`06-dkg.md`, `07-threshold.md` §Verifier
 //! checklist) on records of simulated elections: a real 3-of-5 ceremony, decryption with
-//! key-holder 3 absent and key-holder 5 uploading an invalid share of every total. Each
-//! tampering is detected and located; a correctly handled cheater is reported, not failed.
+//! key-holder 3 absent and key-holder 5 uploading an invalid (signed) share of every total. Each
+//! tampering is detected and located; a correctly handled cheater is reported, not failed; a
+//! share its key-holder did not sign is a failure (07-threshold.md §Share signature).
 
 use dobush_crypto::context::ElectionContext;
+use dobush_crypto::elgamal::Ciphertext;
 use dobush_crypto::parameters::ReVotePolicy;
 use dobush_crypto::testing::{InProcessCeremony, run_ceremony_for_campaign};
 use dobush_crypto::threshold::KeyHolderKeys;
+use dobush_crypto::threshold::decrypt::DecryptionShare;
 use dobush_crypto::threshold::dkg::Signed;
 use dobush_tests::fixtures::pilot_manifest;
 use dobush_verifier::load::package_context;
@@ -29,6 +32,19 @@ fn share_pos(contest: usize, option: usize, l: usize) -> usize {
 
 fn to_value(c: &Closed) -> Value {
     serde_json::to_value(&c.record).unwrap()
+}
+
+/// Key-holder `l` signs share `pos` of `rec` as it now stands (a key-holder who signs a wrong
+/// share: what the server accepts and sets aside in its name).
+fn sign_as(rec: &mut Value, c: &Closed, pos: usize, l: usize) {
+    let mut share: DecryptionShare = serde_json::from_value(rec["decryption_shares"][pos].clone()).unwrap();
+    let ct: Ciphertext = serde_json::from_value(
+        rec["encrypted_totals"][share.contest as usize]["totals"][share.option as usize].clone(),
+    )
+    .unwrap();
+    let keys = key_holder_keys();
+    share.sign(&c.record.package.extended_hash, &ct, keys[l - 1].signing_key(), &mut ChaCha20Rng::seed_from_u64(5));
+    rec["decryption_shares"][pos] = serde_json::to_value(&share).unwrap();
 }
 
 fn check_value(rec: &Value, c: &Closed) -> Report {
@@ -58,12 +74,19 @@ fn honest_record_passes_ceremony_and_decryption() {
         assert!(r.notes_of("ceremony").iter().any(|n| n.contains("qualified dealers [1, 2, 3, 4, 5]")), "{}", r.text());
         let notes = r.notes_of("decryption");
         assert_eq!(
-            notes.iter().filter(|n| n.contains("of key-holder 5 set aside: invalid proof")).count(),
+            notes
+                .iter()
+                .filter(|n| n.contains("of key-holder 5 set aside: signed by it, with an invalid proof"))
+                .count(),
             11,
             "{}",
             r.text()
         );
-        assert!(notes.iter().any(|n| n == "44 shares, 33 valid, 11 set aside"), "{}", r.text());
+        assert!(
+            notes.iter().any(|n| n == "44 shares, 33 valid, 11 set aside, 0 that the server must have refused"),
+            "{}",
+            r.text()
+        );
     }
 }
 
@@ -71,13 +94,28 @@ fn honest_record_passes_ceremony_and_decryption() {
 fn wrong_partial_decryption_is_located() {
     let c = election(ReVotePolicy::Forbidden);
     let mut rec = to_value(&c);
-    // Key-holder 1's share of council option 2 replaced by its share of option 3.
+    // Key-holder 1's share of council option 2 replaced by its share of option 3: its
+    // signature fails, so the share is nobody's and the server must have refused it.
+    let pos = share_pos(0, 2, 1);
     let other = rec["decryption_shares"][share_pos(0, 3, 1)]["share"].clone();
-    rec["decryption_shares"][share_pos(0, 2, 1)]["share"] = other;
+    rec["decryption_shares"][pos]["share"] = other;
+    let r = check_value(&rec, &c);
+    assert_eq!(failing(&r), vec!["decryption"], "{}", r.text());
+    let f = r.failures_of("decryption");
+    assert!(
+        f.iter().any(|f| f.starts_with(&format!(
+            "share #{pos} is not signed by key-holder 1, whom it names, for contest \"council\", option 2"
+        ))),
+        "{}",
+        r.text()
+    );
+    // Signed so by key-holder 1: its own wrong share, set aside in its name; two valid remain.
+    sign_as(&mut rec, &c, pos, 1);
     let r = check_value(&rec, &c);
     let notes = r.notes_of("decryption");
     assert!(
-        notes.iter().any(|n| n.contains("key-holder 1 set aside: invalid proof for contest \"council\", option 2")),
+        notes.iter().any(|n| n
+            .contains("key-holder 1 set aside: signed by it, with an invalid proof for contest \"council\", option 2")),
         "{}",
         r.text()
     );
@@ -91,12 +129,14 @@ fn wrong_partial_decryption_is_located() {
 fn changed_decryption_proof_response_is_located() {
     let c = election(ReVotePolicy::Forbidden);
     let mut rec = to_value(&c);
-    flip_hex(&mut rec["decryption_shares"][share_pos(1, 0, 2)]["proof"]["response"]);
+    let pos = share_pos(1, 0, 2);
+    flip_hex(&mut rec["decryption_shares"][pos]["proof"]["response"]);
+    sign_as(&mut rec, &c, pos, 2);
     let r = check_value(&rec, &c);
     assert!(
-        r.notes_of("decryption")
-            .iter()
-            .any(|n| n.contains("key-holder 2 set aside: invalid proof for contest \"question\", option 0")),
+        r.notes_of("decryption").iter().any(|n| n.contains(
+            "key-holder 2 set aside: signed by it, with an invalid proof for contest \"question\", option 0"
+        )),
         "{}",
         r.text()
     );
@@ -110,22 +150,55 @@ fn changed_decryption_proof_response_is_located() {
     );
 }
 
+/// Every part of a share is under its key-holder's signature: one changed field, or the
+/// signature itself, and the share is refused as nobody's.
 #[test]
-fn share_of_an_unknown_key_holder_is_set_aside() {
+fn a_share_altered_in_any_field_is_no_key_holders() {
     let c = election(ReVotePolicy::Forbidden);
-    let mut rec = to_value(&c);
-    let mut share = rec["decryption_shares"][share_pos(0, 4, 2)].clone();
-    share["key_holder"] = Value::from(9);
-    rec["decryption_shares"].as_array_mut().unwrap().push(share);
-    let r = check_value(&rec, &c);
-    assert!(r.passed(), "three valid shares remain: {}", r.text());
-    assert!(
-        r.notes_of("decryption")
-            .iter()
-            .any(|n| n.contains("unknown key-holder 9") && n.contains("contest \"council\", option 4")),
-        "{}",
-        r.text()
-    );
+    let pos = share_pos(0, 1, 4);
+    type Edit = (&'static str, fn(&mut Value));
+    let edits: [Edit; 8] = [
+        ("share", |v| flip_hex(&mut v["share"])),
+        ("proof.a", |v| flip_hex(&mut v["proof"]["a"])),
+        ("proof.b", |v| flip_hex(&mut v["proof"]["b"])),
+        ("proof.response", |v| flip_hex(&mut v["proof"]["response"])),
+        ("signature.r", |v| flip_hex(&mut v["signature"]["r"])),
+        ("signature.s", |v| flip_hex(&mut v["signature"]["s"])),
+        ("key_holder", |v| v["key_holder"] = Value::from(2)),
+        ("option", |v| v["option"] = Value::from(2)),
+    ];
+    for (what, edit) in edits {
+        let mut rec = to_value(&c);
+        edit(&mut rec["decryption_shares"][pos]);
+        let r = check_value(&rec, &c);
+        assert!(!r.passed(), "{what}: {}", r.text());
+        assert!(
+            r.failures_of("decryption").iter().any(|f| f.starts_with(&format!("share #{pos} "))
+                || f.starts_with(&format!("decryption share #{pos}"))),
+            "{what}: {}",
+            r.text()
+        );
+    }
+}
+
+/// A share of an unknown key-holder or for no total is nobody's signed share: the server must
+/// have refused it, so the record fails, naming it.
+#[test]
+fn shares_of_an_unknown_key_holder_or_for_no_total_are_refused() {
+    let c = election(ReVotePolicy::Forbidden);
+    let cases: [(&str, Value, &str); 2] = [
+        ("key_holder", Value::from(9), "unknown key-holder 9 (n = 5), for contest \"council\", option 4"),
+        ("option", Value::from(99), "of key-holder 2 is for no total (contest 0, option 99)"),
+    ];
+    for (field, value, needle) in cases {
+        let mut rec = to_value(&c);
+        let mut share = rec["decryption_shares"][share_pos(0, 4, 2)].clone();
+        share[field] = value;
+        rec["decryption_shares"].as_array_mut().unwrap().push(share);
+        let r = check_value(&rec, &c);
+        assert_eq!(failing(&r), vec!["decryption"], "{}", r.text());
+        assert!(r.failures_of("decryption").iter().any(|n| n.contains(needle)), "{needle}: {}", r.text());
+    }
 }
 
 #[test]

@@ -89,6 +89,7 @@ fn an_unknown_field_anywhere_in_record_json_is_located() {
         ("ceremony/shares/0/signature", "ceremony", ""),
         ("decryption_shares/3", "decryption", "#3"),
         ("decryption_shares/3/proof", "decryption", "#3"),
+        ("decryption_shares/3/signature", "decryption", "#3"),
         ("results/0", "decryption", "results[0]"),
         ("protocol", "protocol", "protocol"),
         ("protocol/body", "protocol", "protocol body"),

@@ -4,8 +4,8 @@
 //! the package's `commission` section (which V03 decoded and bound into the extended hash), each
 //! under the name pinned for its key, no member twice, and by at least the act's quorum; the
 //! protocol with the chair among its signers. That each signature verifies over its act's digest
-//! is V07's and V14's. The pinned members are printed as notes, to be compared with the
-//! commission's decision on paper.
+//! is V07's and V14's. The pinned members are printed as notes with their fingerprints
+//! (§Member fingerprints), to be compared with the commission's decision on paper.
 
 use std::collections::HashSet;
 
@@ -28,8 +28,8 @@ pub const CHECK: Check<Step> = Check {
 fn run(f: &mut Findings<'_>, c: &mut Running) {
     let pinned = &f.ctx.commission;
     for m in &pinned.members {
-        let fp = hex::encode(&m.key[..8]);
-        c.note(format!("pinned member: {} ({}), ed25519 key {fp}…", m.name, m.role));
+        let fp = crate::fingerprint::commission_member("ed25519", &m.key);
+        c.note(format!("pinned member: {} ({}), fingerprint {fp}", m.name, m.role));
     }
     c.note(format!(
         "quorum: credential list {}, replacement {}, protocol {} of {}",

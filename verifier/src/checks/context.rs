@@ -25,6 +25,10 @@ fn run(record: &Value, c: &mut Running) -> Option<Context> {
     match load::context(record) {
         Ok(ctx) => {
             c.items(3);
+            c.note(format!(
+                "election package fingerprint {} (compare it with the commission's published one)",
+                crate::fingerprint::election_package(&ctx.election.extended_hash)
+            ));
             Some(ctx)
         }
         Err(e) => {

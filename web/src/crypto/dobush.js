@@ -19,7 +19,7 @@ export { LABELS } from './protocol.js';
 export {
   RECORD_VERSION, parseManifest, validateManifest, manifestHash, baseHash, extendedHash, makeContext,
   parseCommission, commissionHash, COMMISSION_ROLES, parseParameters, parametersHash, RE_VOTE_POLICIES,
-  contextFromPackage, packageFingerprint, allowedValues, isValidVote, selectionCount, selectionKind, usesRangeProof, weight,
+  contextFromPackage, packageFingerprint, memberFingerprint, allowedValues, isValidVote, selectionCount, selectionKind, usesRangeProof, weight,
 } from './manifest.js';
 export {
   ProofError, credentialFromSeed, credentialFromRecoveryCode, generateCredential, recoveryCode, fingerprint,

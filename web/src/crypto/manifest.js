@@ -6,10 +6,11 @@
 // v = Σ options + W·(against_all + blank), W = n + 1: v ∈ {min..max} ∪ {W}.
 
 import {
-  DecodeError, G, H, decodePointHex, equalBytes, fromHex, toHex, utf8Bytes,
+  DecodeError, G, H, concatBytes, decodePointHex, equalBytes, fromHex, toHex, utf8Bytes,
 } from './group.js';
 import { LABELS, appendElement, challenge32, protocolTranscript } from './protocol.js';
 import { fingerprint } from './credential.js';
+import { le64 } from './merlin.js';
 
 export const RECORD_VERSION = 'dobush-record/2';
 
@@ -441,5 +442,15 @@ export function contextFromPackage(pkg) {
  * commission publishes on paper.
  */
 export const packageFingerprint = (ctx) => fingerprint(LABELS.FP_ELECTION_PACKAGE, ctx.extendedHash);
+
+/**
+ * A pinned member's fingerprint (`SigningIdentity::fingerprint`, 14-commission.md §Member
+ * fingerprints): kind `commission-member` over LE64(len(kind)) ‖ kind ‖ key, the identity kind
+ * being `ed25519`, the only one `parseCommission` accepts.
+ */
+export function memberFingerprint(member) {
+  const kind = utf8Bytes('ed25519');
+  return fingerprint(LABELS.FP_COMMISSION_MEMBER, concatBytes(le64(kind.length), kind, member.key));
+}
 
 export { toHex };

@@ -26,6 +26,7 @@ export const LABELS = Object.freeze({
   CREDENTIAL_SEED: 'dobush/v1/credential-seed',
   FINGERPRINT: 'dobush/v1/fingerprint',
   FP_ELECTION_PACKAGE: 'election-package',
+  FP_COMMISSION_MEMBER: 'commission-member',
 });
 
 /** `Transcript::protocol(domain)`: `Transcript::new("dobush/v1")` plus a domain separator. */
