@@ -29,4 +29,16 @@ export {
   BallotError, WIDE_RANGE_MESSAGE, encryptBallot, verifyBallot, verifyChallengedBallot, bodyHash, parseBallot,
   trackingCodeShort, encryptWithNonce, proveDisjunctive, verifyDisjunctive,
 } from './ballot.js';
+// The v2 ballot's voter side (docs/protocol/13-revoting.md §2, §3.1–3.6), not yet assembled
+// into a ballot. The server's check of a cast opening stays in ballot-v2/cast-opening.js.
+export {
+  tagBase, encryptCredential, CredentialNonces, hasDistinctAlphas, encryptedCredentialToJson, parseEncryptedCredential,
+} from './ballot-v2/encrypted-credential.js';
+export {
+  proveCredential, verifyCredentialProof, credentialProofBytes, trackingCodeV2, credentialProofToJson, parseCredentialProof,
+} from './ballot-v2/credential-proof.js';
+export {
+  PIN_DIGITS, RegistrationError, checkPin, drawSalt, pinCommitment, signBinding, verifyBinding, bindingToJson, parseBinding,
+} from './ballot-v2/registration.js';
+export { proveCastOpening, castOpeningToJson, parseCastOpening } from './ballot-v2/cast-opening.js';
 export { systemRng, ChaCha20Rng, seededRng } from './rng.js';

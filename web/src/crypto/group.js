@@ -44,6 +44,16 @@ export function fromHex(s, len, what = 'value') {
   return out;
 }
 
+/**
+ * Decodes lowercase hex of exactly `len` bytes: the one canonical spelling (Rust
+ * `group::decode_hex`, rule E3). The v2 ballot's parsers use it; `fromHex` still accepts either
+ * case for the v1 readers.
+ */
+export function fromLowerHex(s, len, what = 'value') {
+  if (typeof s === 'string' && /[A-F]/.test(s)) throw new DecodeError(`${what}: hex must be lowercase`);
+  return fromHex(s, len, what);
+}
+
 export function equalBytes(a, b) {
   if (a.length !== b.length) return false;
   let d = 0;
@@ -90,6 +100,11 @@ export function decodePointHex(s, what = 'point') {
   return decodePoint(fromHex(s, 32, what), what);
 }
 
+/** Decodes 64 lowercase hex digits as a point (rules E3 and E1). */
+export function decodePointLowerHex(s, what = 'point') {
+  return decodePoint(fromLowerHex(s, 32, what), what);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scalars.
 
@@ -110,6 +125,11 @@ export function decodeScalar(bytes, what = 'scalar') {
 
 export function decodeScalarHex(s, what = 'scalar') {
   return decodeScalar(fromHex(s, 32, what), what);
+}
+
+/** Decodes 64 lowercase hex digits as a canonical scalar (rules E3 and E2). */
+export function decodeScalarLowerHex(s, what = 'scalar') {
+  return decodeScalar(fromLowerHex(s, 32, what), what);
 }
 
 /** The canonical 32-byte little-endian encoding of a scalar. */

@@ -27,6 +27,12 @@ export const LABELS = Object.freeze({
   FINGERPRINT: 'dobush/v1/fingerprint',
   FP_ELECTION_PACKAGE: 'election-package',
   FP_COMMISSION_MEMBER: 'commission-member',
+  // The v2 ballot (docs/protocol/13-revoting.md §2, §3.2–3.4; 02-transcripts.md §Labels).
+  DS_CREDENTIAL_PROOF: 'credential-proof',
+  DS_REGISTRATION_BINDING: 'registration-binding',
+  DS_CAST_OPENING: 'cast-opening',
+  TAG_BASE: 'dobush/v2/tag-base',
+  PIN_COMMITMENT: 'dobush/v2/pin-commitment',
 });
 
 /** `Transcript::protocol(domain)`: `Transcript::new("dobush/v1")` plus a domain separator. */
