@@ -55,6 +55,12 @@ pub struct ProtocolBody {
     /// head before it: a second chain signed with the board key is not the one members signed.
     #[serde(with = "bytes_hex")]
     pub final_head: [u8; 32],
+    /// The digest of the record's decryption shares, in order
+    /// ([`crate::threshold::decrypt::shares_digest`], 07-threshold.md §Share list digest): the
+    /// members sign the very shares the results come from, so none can be dropped, added or
+    /// reordered afterwards.
+    #[serde(with = "bytes_hex")]
+    pub decryption_shares: [u8; 32],
     /// General lines (voters, ballots).
     pub general: Vec<Line>,
     /// Per contest, in manifest order.
@@ -161,6 +167,7 @@ impl ProtocolBody {
         precinct: &str,
         extended_hash: [u8; 32],
         final_head: [u8; 32],
+        decryption_shares: [u8; 32],
         turnout: Turnout,
         results: &[ContestResult],
         drawn_up_ms: u64,
@@ -264,6 +271,7 @@ impl ProtocolBody {
             precinct: precinct.into(),
             extended_hash,
             final_head,
+            decryption_shares,
             general,
             contests,
             drawn_up_ms,

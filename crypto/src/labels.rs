@@ -70,6 +70,9 @@ pub const CREDENTIAL_LIST_DIGEST: &[u8] = b"dobush/v1/credential-list";
 pub const CREDENTIAL_REPLACEMENT_DIGEST: &[u8] = b"dobush/v1/credential-replacement";
 /// Domain of the electronic protocol's digest the commission members sign (11-election-protocol.md).
 pub const PROTOCOL_DIGEST: &[u8] = b"dobush/v1/protocol";
+/// SHA-256 prefix of the digest of a record's decryption shares, which the protocol binds
+/// (07-threshold.md §Share list digest).
+pub const DECRYPTION_SHARES_DIGEST: &[u8] = b"dobush/v2/decryption-shares";
 /// Domain of the ШМТ export's digest the board key signs (docs/shmt-export.md).
 pub const SHMT_EXPORT_DIGEST: &[u8] = b"dobush/v1/shmt-export";
 

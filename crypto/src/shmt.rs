@@ -252,6 +252,7 @@ mod tests {
             precinct: "E1".into(),
             extended_hash: [3; 32],
             final_head: [4; 32],
+            decryption_shares: [5; 32],
             general: vec![line("1", "e_voters", 3), line("2", "issued", 2)],
             contests: vec![ContestLines {
                 contest_id: "council".into(),

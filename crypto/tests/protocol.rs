@@ -541,7 +541,7 @@ mod election_protocol {
             ContestResult { contest_id: "council".into(), ballots: 0, counts: vec![0; 30] },
         ];
         let turnout = Turnout { e_voters: 30, issued: 24, counted: 20, superseded: 3, challenged: 2 };
-        ProtocolBody::draw_up(&m, "7001", [1; 32], [2; 32], turnout, &results, 1_681_063_200_000)
+        ProtocolBody::draw_up(&m, "7001", [1; 32], [2; 32], [3; 32], turnout, &results, 1_681_063_200_000)
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<Proto
         crate::close::totals::count_board(&election.context, election.package.parameters.re_vote.policy, &lines)?;
     let heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
     let final_head = heads.last().map(|h| h.head.link()).ok_or_else(|| corrupt("no final tree head"))?;
+    // the shares the record publishes, in order: the members sign the very list
+    let shares = dobush_crypto::threshold::decrypt::shares_digest(&crate::tally::load_shares(c, campaign)?);
     let issued = crate::cast::issuance::issued_count(c, campaign)?;
     let turnout = Turnout {
         e_voters: board.e_voters,
@@ -71,6 +73,7 @@ pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<Proto
         &precinct,
         election.package.extended_hash,
         final_head,
+        shares,
         turnout,
         &results,
         now_ms,
@@ -136,6 +139,7 @@ pub fn save(
         ("precinct", body.precinct == computed.precinct),
         ("extended_hash", body.extended_hash == computed.extended_hash),
         ("final_head", body.final_head == computed.final_head),
+        ("decryption_shares", body.decryption_shares == computed.decryption_shares),
     ] {
         if !ok {
             return Err(ApiError::invalid(field, "differs from this campaign's"));

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::db::AnyConnection;
 use crate::error::ApiError;
-use crate::schema::{decryption_shares, tallies};
+use crate::schema::{decryption_shares, protocols, tallies};
 
 fn corrupt(what: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("tally: {what}"))
@@ -124,6 +124,14 @@ pub fn submit_shares(
         return Err(ApiError::conflict(
             "protocol_signed",
             "the protocol is signed: its record takes no more decryption shares",
+        ));
+    }
+    let saved: i64 = protocols::table.filter(protocols::campaign_id.eq(campaign)).count().get_result(c)?;
+    if saved > 0 {
+        // the saved protocol names the list of shares its members sign (`decryption_shares`)
+        return Err(ApiError::conflict(
+            "protocol_saved",
+            "the protocol is drawn up and saved with the list of decryption shares its members sign: no more shares",
         ));
     }
     if !matches!(st, crate::domain::CampaignState::Closed | crate::domain::CampaignState::Tallied) {

@@ -271,6 +271,7 @@ impl SimElection {
             "7001",
             self.package.extended_hash,
             final_head,
+            dobush_crypto::threshold::decrypt::shares_digest(&decryption_shares),
             turnout,
             &results,
             self.clock_ms,

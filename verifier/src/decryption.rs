@@ -104,6 +104,27 @@ fn share_proof(
     sigma::dleq(&mut t, vk, &ct.0, &s.d.p, &s.pa, &s.pb, &s.z, eqs)
 }
 
+/// The digest of the record's decryption shares in order (07-threshold.md §Share list digest),
+/// which the protocol binds; `None` if a share does not decode (a failure of V16).
+pub fn shares_digest(rec: &Value) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let items = rec.get("decryption_shares")?.as_array()?;
+    let mut h = Sha256::new();
+    h.update(b"dobush/v2/decryption-shares");
+    h.update((items.len() as u64).to_be_bytes());
+    for (pos, v) in items.iter().enumerate() {
+        let s = parse(v, pos).ok()?;
+        // each index was decoded as a u32 (`uint32`)
+        for n in [s.l, s.a, s.b] {
+            h.update(u32::try_from(n).ok()?.to_be_bytes());
+        }
+        for bytes in [&s.d.bytes, &s.pa.bytes, &s.pb.bytes, s.z.as_bytes(), &s.sig.0.bytes, s.sig.1.as_bytes()] {
+            h.update(bytes);
+        }
+    }
+    Some(h.finalize().into())
+}
+
 /// Key-holder `l`'s signature over its share (§Share signature), by its signing key `Y_l`: the
 /// context, the share's key-holder, total, ciphertext, `D_l` and the whole proof.
 fn share_signature(

@@ -46,8 +46,17 @@ pub mod fields {
     /// `ElectionProtocol`.
     pub const PROTOCOL: &[&str] = &["body", "signatures"];
     /// `ProtocolBody`.
-    pub const BODY: &[&str] =
-        &["version", "campaign_id", "precinct", "extended_hash", "final_head", "general", "contests", "drawn_up_ms"];
+    pub const BODY: &[&str] = &[
+        "version",
+        "campaign_id",
+        "precinct",
+        "extended_hash",
+        "final_head",
+        "decryption_shares",
+        "general",
+        "contests",
+        "drawn_up_ms",
+    ];
     /// A contest's section of the body.
     pub const CONTEST: &[&str] = &["contest_id", "lines"];
     /// `Line`.
@@ -62,7 +71,7 @@ fn shape(p: &Value) -> Decoded<()> {
     exact(p, fields::PROTOCOL, "protocol")?;
     let body = field(p, "body", "protocol")?;
     exact(body, fields::BODY, "protocol body")?;
-    for k in ["version", "campaign_id", "precinct", "extended_hash", "final_head"] {
+    for k in ["version", "campaign_id", "precinct", "extended_hash", "final_head", "decryption_shares"] {
         string(body, k, "protocol body")?;
     }
     uint(body, "drawn_up_ms", "protocol body")?;
@@ -106,6 +115,8 @@ pub struct Derived {
     pub extended_hash: [u8; 32],
     /// The final tree head's link.
     pub final_head: [u8; 32],
+    /// The digest of the record's decryption shares (`None` if one does not decode).
+    pub decryption_shares: Option<[u8; 32]>,
 }
 
 fn value(lines: &[Value], key: &str) -> Option<u64> {
@@ -141,6 +152,9 @@ pub fn check(rec: &Value, m: &Manifest, d: &Derived, c: &mut Running) {
     c.require(hexeq("extended_hash", &d.extended_hash), || "protocol: drawn up for another election context".into());
     c.require(hexeq("final_head", &d.final_head), || {
         "protocol: not drawn up from the record's final tree head (final_head is not its link)".into()
+    });
+    c.require(d.decryption_shares.is_some_and(|h| hexeq("decryption_shares", &h)), || {
+        "protocol: its decryption_shares is not the digest of the record's decryption shares (a share added, dropped or moved after the members signed)".into()
     });
     for (key, want) in
         [("e_voters", d.e_voters), ("counted", d.counted), ("superseded", d.superseded), ("challenged", d.challenged)]

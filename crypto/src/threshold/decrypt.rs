@@ -129,6 +129,29 @@ pub struct DecryptionShare {
     pub signature: Signature,
 }
 
+/// The digest of a list of decryption shares, in order (07-threshold.md §Share list digest):
+/// `SHA-256("dobush/v2/decryption-shares" ‖ u64be(count) ‖` for each share
+/// `u32be(key_holder) ‖ u32be(contest) ‖ u32be(option) ‖ D ‖ A ‖ B ‖ z ‖ R ‖ s)`, 204 bytes per
+/// share, every field fixed-length.
+pub fn shares_digest(shares: &[DecryptionShare]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(labels::DECRYPTION_SHARES_DIGEST);
+    h.update((shares.len() as u64).to_be_bytes());
+    for s in shares {
+        h.update(s.key_holder.to_be_bytes());
+        h.update(s.contest.to_be_bytes());
+        h.update(s.option.to_be_bytes());
+        h.update(s.share.as_bytes());
+        h.update(s.proof.a.as_bytes());
+        h.update(s.proof.b.as_bytes());
+        h.update(s.proof.response.as_bytes());
+        h.update(s.signature.r.as_bytes());
+        h.update(s.signature.s.as_bytes());
+    }
+    h.finalize().into()
+}
+
 /// The keys a decryption share is checked against: every key-holder's verification key
 /// `VK_l` (from the ceremony outcome) and signing key `Y_l` (from the key-holder list), index
 /// `l` at position `l − 1`.

@@ -748,7 +748,7 @@ async fn a_tec_administrator_acts_only_within_its_territory(b: Backend) {
     assert_error(r, 403, "outside_territory").await;
     let protocol = json!({ "body": {
         "version": "x", "campaign_id": id, "precinct": "E1", "extended_hash": "00".repeat(32),
-        "final_head": "00".repeat(32), "general": [], "contests": [], "drawn_up_ms": 0 } });
+        "final_head": "00".repeat(32), "decryption_shares": "00".repeat(32), "general": [], "contests": [], "drawn_up_ms": 0 } });
     let r = tec.put(&format!("/api/v1/campaigns/{id}/protocol"), &protocol).await;
     assert_error(r, 403, "outside_territory").await;
     assert_eq!(app.open_alerts().await, alerts + 2);

@@ -262,6 +262,30 @@ async fn the_protocol_is_drawn_up_checked_saved_and_signed(b: Backend) {
     assert_eq!(r.status(), 200);
     let log: Value = admin.get("/api/audit?limit=1000").await.json().await.unwrap();
     assert!(log["entries"].as_array().unwrap().iter().any(|x| x["action"] == "protocol.reentered"));
+    // the saved protocol names the decryption shares its members sign (07-threshold.md §Share
+    // list digest): a key-holder's late share is refused, the list stays as saved
+    assert_eq!(
+        draft["decryption_shares"],
+        json!(hex::encode(dobush_crypto::threshold::decrypt::shares_digest(&[]))),
+        "no share was posted here"
+    );
+    let late = {
+        let body: Value = totals(&e).await.json().await.unwrap();
+        let published: Vec<ContestTotals> = serde_json::from_value(body["encrypted_totals"].clone()).unwrap();
+        let (_, key_shares) = e.ceremony.c.finish().unwrap();
+        let total = TotalId { contest: 0, option: 0 };
+        let signer = e.ceremony.c.keys[0].signing_key();
+        key_shares[0]
+            .partial_decrypt(e.ctx.extended_hash(), total, &published[0].totals[0], signer, &mut OsRng)
+            .unwrap()
+    };
+    let kh = e.app.login(crate::ceremony::KEY_HOLDERS[0]).await;
+    assert_error(
+        kh.post(&path("decryption-shares"), &json!({ "shares": [late.clone()] })).await,
+        409,
+        "protocol_saved",
+    )
+    .await;
 
     // members' keys; signatures verified on arrival; the quorum moves the campaign
     let body: ProtocolBody = serde_json::from_value(draft.clone()).unwrap();
@@ -297,17 +321,6 @@ async fn the_protocol_is_drawn_up_checked_saved_and_signed(b: Backend) {
     let c: Value = admin.get(&format!("/api/campaigns/{}", e.id)).await.json().await.unwrap();
     assert_eq!(c["state"], "protocol_signed");
     // the signed protocol's record is final: a key-holder's late share is refused
-    let late = {
-        let body: Value = totals(&e).await.json().await.unwrap();
-        let published: Vec<ContestTotals> = serde_json::from_value(body["encrypted_totals"].clone()).unwrap();
-        let (_, key_shares) = e.ceremony.c.finish().unwrap();
-        let total = TotalId { contest: 0, option: 0 };
-        let signer = e.ceremony.c.keys[0].signing_key();
-        key_shares[0]
-            .partial_decrypt(e.ctx.extended_hash(), total, &published[0].totals[0], signer, &mut OsRng)
-            .unwrap()
-    };
-    let kh = e.app.login(crate::ceremony::KEY_HOLDERS[0]).await;
     assert_error(kh.post(&path("decryption-shares"), &json!({ "shares": [late] })).await, 409, "protocol_signed").await;
     let got: Value = reqwest::get(e.app.url(&path("protocol"))).await.unwrap().json().await.unwrap();
     let p: ElectionProtocol = serde_json::from_value(got["protocol"].clone()).unwrap();

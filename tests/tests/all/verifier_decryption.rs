@@ -47,6 +47,17 @@ fn sign_as(rec: &mut Value, c: &Closed, pos: usize, l: usize) {
     rec["decryption_shares"][pos] = serde_json::to_value(&share).unwrap();
 }
 
+/// Any change to the list of decryption shares breaks the signed protocol, which names the list
+/// (07-threshold.md §Share list digest).
+fn assert_share_list_unsigned(r: &Report) {
+    assert_eq!(
+        r.failures_of("protocol"),
+        vec!["protocol: its decryption_shares is not the digest of the record's decryption shares (a share added, dropped or moved after the members signed)".to_owned()],
+        "{}",
+        r.text()
+    );
+}
+
 fn check_value(rec: &Value, c: &Closed) -> Report {
     let mut jsonl = String::new();
     for l in c.board.lines() {
@@ -100,7 +111,8 @@ fn wrong_partial_decryption_is_located() {
     let other = rec["decryption_shares"][share_pos(0, 3, 1)]["share"].clone();
     rec["decryption_shares"][pos]["share"] = other;
     let r = check_value(&rec, &c);
-    assert_eq!(failing(&r), vec!["decryption"], "{}", r.text());
+    assert_eq!(failing(&r), vec!["protocol", "decryption"], "{}", r.text());
+    assert_share_list_unsigned(&r);
     let f = r.failures_of("decryption");
     assert!(
         f.iter().any(|f| f.starts_with(&format!(
@@ -119,7 +131,8 @@ fn wrong_partial_decryption_is_located() {
         "{}",
         r.text()
     );
-    assert_eq!(failing(&r), vec!["decryption"], "{}", r.text());
+    assert_eq!(failing(&r), vec!["protocol", "decryption"], "{}", r.text());
+    assert_share_list_unsigned(&r);
     let f = r.failures_of("decryption");
     assert_eq!(f.len(), 1, "{}", r.text());
     assert!(f[0].starts_with("contest \"council\", option 2 (\"c3\"): only 2 valid decryption shares"), "{}", r.text());
@@ -140,7 +153,8 @@ fn changed_decryption_proof_response_is_located() {
         "{}",
         r.text()
     );
-    assert_eq!(failing(&r), vec!["decryption"], "{}", r.text());
+    assert_eq!(failing(&r), vec!["protocol", "decryption"], "{}", r.text());
+    assert_share_list_unsigned(&r);
     assert!(
         r.failures_of("decryption")
             .iter()
@@ -196,7 +210,8 @@ fn shares_of_an_unknown_key_holder_or_for_no_total_are_refused() {
         share[field] = value;
         rec["decryption_shares"].as_array_mut().unwrap().push(share);
         let r = check_value(&rec, &c);
-        assert_eq!(failing(&r), vec!["decryption"], "{}", r.text());
+        assert_eq!(failing(&r), vec!["protocol", "decryption"], "{}", r.text());
+        assert_share_list_unsigned(&r);
         assert!(r.failures_of("decryption").iter().any(|n| n.contains(needle)), "{needle}: {}", r.text());
     }
 }
@@ -208,7 +223,8 @@ fn fewer_than_t_shares_fails_naming_the_total() {
     // Key-holder 4's share of "question" option 1 is withdrawn: 1 and 2 remain valid, 5 is invalid.
     rec["decryption_shares"].as_array_mut().unwrap().remove(share_pos(1, 1, 4));
     let r = check_value(&rec, &c);
-    assert_eq!(failing(&r), vec!["decryption"], "{}", r.text());
+    assert_eq!(failing(&r), vec!["protocol", "decryption"], "{}", r.text());
+    assert_share_list_unsigned(&r);
     assert_eq!(
         r.failures_of("decryption"),
         vec!["contest \"question\", option 1 (\"no\"): only 2 valid decryption shares of distinct key-holders, t = 3 are required".to_owned()]

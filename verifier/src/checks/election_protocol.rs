@@ -24,6 +24,7 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
         challenged: f.challenged.len() as u64,
         extended_hash: f.ctx.election.extended_hash,
         final_head: f.heads.last().map(|h| h.link()).unwrap_or_default(),
+        decryption_shares: crate::decryption::shares_digest(&f.record),
     };
     election_protocol::check(&f.record, &f.ctx.election.manifest, &derived, c);
 }
