@@ -316,6 +316,7 @@ fn run(cli: Cli) -> Result<()> {
                     let saved = ops::fetch_protocol(&api, &campaign, digest.as_deref())?;
                     print!("{}", ops::protocol_lines(&saved.body));
                     println!("protocol digest: {}", hex::encode(saved.digest));
+                    println!("{}", saved.shares_line());
                     let (sig, signed) = ops::post_signature(&dir, &pass, &api, &saved, &member)?;
                     println!("signature of {} posted (key {})", sig.member, hex::encode(sig.public_key));
                     println!("protocol signed by the quorum: {}", if signed { "yes" } else { "not yet" });

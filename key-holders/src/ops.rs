@@ -103,6 +103,22 @@ pub struct ServerProtocol {
     pub commission: Commission,
     /// The signatures the protocol already carries (each checked against `commission`).
     pub signatures: Vec<MemberSignature>,
+    /// The decryption shares the protocol names (their digest is its `decryption_shares`).
+    pub shares: Vec<dobush_crypto::threshold::decrypt::DecryptionShare>,
+}
+
+impl ServerProtocol {
+    /// For the member to read: how many decryption shares the protocol names, and whose.
+    pub fn shares_line(&self) -> String {
+        let mut holders: Vec<u32> = self.shares.iter().map(|s| s.key_holder).collect();
+        holders.sort_unstable();
+        holders.dedup();
+        format!(
+            "decryption shares named by the protocol: {}, of key-holders {}",
+            self.shares.len(),
+            crate::ceremony::list(&holders)
+        )
+    }
 }
 
 /// `sign --server`, first half: downloads the saved protocol of `campaign`
@@ -150,12 +166,35 @@ pub fn fetch_protocol(api: &Api, campaign: &str, expected: Option<&str>) -> Resu
     if body.extended_hash != *ctx.extended_hash() || package.manifest.campaign_id != campaign {
         return Err(Refused("the protocol was drawn up for another election context than the package's".into()).into());
     }
+    // the list of decryption shares the protocol names is the one the server publishes
+    // (07-threshold.md §Share list digest): a key-holder whose shares are missing sees it here
+    #[derive(serde::Deserialize)]
+    struct Shares {
+        decryption_shares: Vec<dobush_crypto::threshold::decrypt::DecryptionShare>,
+    }
+    let shares: Shares = serde_json::from_str(
+        &api.get_text(&format!("/api/v1/campaigns/{campaign}/decryption-shares"))
+            .context("cannot download the decryption shares")?,
+    )
+    .context("the server's answer is not a list of decryption shares")?;
+    if dobush_crypto::threshold::decrypt::shares_digest(&shares.decryption_shares) != body.decryption_shares {
+        return Err(Refused(
+            "the protocol names another list of decryption shares than the server publishes: not signing".into(),
+        )
+        .into());
+    }
     for s in &saved.protocol.signatures {
         package.commission.check_signature(&digest, s).map_err(|e| {
             Refused(format!("the protocol carries a signature the pinned commission does not account for: {e}"))
         })?;
     }
-    Ok(ServerProtocol { body, digest, commission: package.commission, signatures: saved.protocol.signatures })
+    Ok(ServerProtocol {
+        body,
+        digest,
+        commission: package.commission,
+        signatures: saved.protocol.signatures,
+        shares: shares.decryption_shares,
+    })
 }
 
 /// `sign --server`, second half: refuses if this keystore's member key is not pinned in the

@@ -1032,8 +1032,41 @@ fn sign_over_the_server(server: &Server, id: &str, stores: &[PathBuf]) {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("is not the digest of the protocol it sent"), "{err}");
 
+    // a server that publishes another list of decryption shares than the protocol names (the
+    // first replaced by the second after the protocol was saved): the member's tool refuses
+    {
+        use diesel::prelude::*;
+        use dobush_server::schema::decryption_shares as ds;
+        let mut c = server.state.db.get().unwrap();
+        let rows: Vec<(i64, String)> = ds::table
+            .filter(ds::campaign_id.eq(id))
+            .order(ds::seq.asc())
+            .select((ds::seq, ds::payload))
+            .load(&mut *c)
+            .unwrap();
+        let set = |payload: &str, c: &mut dobush_server::db::AnyConnection| {
+            diesel::update(ds::table.filter(ds::campaign_id.eq(id)).filter(ds::seq.eq(rows[0].0)))
+                .set(ds::payload.eq(payload))
+                .execute(c)
+                .unwrap()
+        };
+        set(&rows[1].1, &mut c);
+        let out = run_as(server, 2, &args(&sign(2, &server.url, &[])));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(err.contains("names another list of decryption shares"), "{err}");
+        set(&rows[0].1, &mut c);
+    }
+
+    let published_shares =
+        server.get(&format!("/api/v1/campaigns/{id}/decryption-shares"))["decryption_shares"].as_array().unwrap().len();
     let out = ok_as(server, 2, &args(&sign(2, &server.url, &["--digest", &digest])));
     assert_eq!(value_of(&out, "protocol digest:"), digest);
+    assert_eq!(
+        value_of(&out, "decryption shares named by the protocol:"),
+        format!("{}, of key-holders 1, 2, 4", published_shares),
+        "{out}"
+    );
     for l in draft["general"].as_array().unwrap() {
         let shown = format!("{} / {}: {}", l["ky"].as_str().unwrap(), l["ru"].as_str().unwrap(), l["value"]);
         assert!(out.contains(&shown), "line {shown:?} is not shown: {out}");
