@@ -48,7 +48,7 @@ export function acceptPackage(storage, campaign, pkg) {
   if (ctx.manifest.campaign_id !== campaign) {
     throw new DecodeError(`the election package is for campaign ${JSON.stringify(ctx.manifest.campaign_id)}, not ${JSON.stringify(campaign)}`);
   }
-  const served = { fingerprint: packageFingerprint(ctx), board_key: pkg.board_key.toLowerCase() };
+  const served = { fingerprint: packageFingerprint(ctx), board_key: pkg.board_key };
   const pinned = readPin(storage, campaign);
   if (pinned) {
     if (pinned.fingerprint !== served.fingerprint || pinned.board_key !== served.board_key) {

@@ -40,8 +40,9 @@ test('the first package is pinned with its fingerprint; the same one is accepted
   const again = acceptPackage(s, campaign, changed());
   assert.equal(again.pinnedNow, false);
   assert.equal(again.fingerprint, first.fingerprint);
-  // the board key's spelling does not matter
-  acceptPackage(s, campaign, changed(undefined, pilot.election.board_key.toUpperCase()));
+  // one spelling of the board key, as in Rust: upper-case hex is refused, not normalised
+  const upper = { ...changed(), board_key: pilot.election.board_key.toUpperCase() };
+  assert.throws(() => acceptPackage(s, campaign, upper), D.DecodeError);
 });
 
 test('a later, self-consistent package with another fingerprint or board key is refused', () => {

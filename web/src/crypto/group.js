@@ -25,7 +25,7 @@ const utf8 = new TextEncoder();
 export const utf8Bytes = (s) => utf8.encode(s);
 
 // ---------------------------------------------------------------------------------------------
-// Bytes and hex (Rust's `hex` crate: decoding accepts either case, encoding is lowercase).
+// Bytes and hex: lowercase only, the one canonical spelling (Rust `group::decode_hex`, rule E3).
 
 const HEX = '0123456789abcdef';
 export function toHex(bytes) {
@@ -37,21 +37,12 @@ export function toHex(bytes) {
 /** Decodes hex of exactly `len` bytes. */
 export function fromHex(s, len, what = 'value') {
   if (typeof s !== 'string') throw new DecodeError(`${what}: expected a hex string`);
-  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new DecodeError(`${what}: not valid hexadecimal`);
+  if (/[A-F]/.test(s)) throw new DecodeError(`${what}: hex must be lowercase`);
+  if (s.length % 2 !== 0 || !/^[0-9a-f]*$/.test(s)) throw new DecodeError(`${what}: not valid hexadecimal`);
   if (s.length !== 2 * len) throw new DecodeError(`${what}: expected ${len} bytes, got ${s.length / 2}`);
   const out = new Uint8Array(len);
   for (let i = 0; i < len; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
   return out;
-}
-
-/**
- * Decodes lowercase hex of exactly `len` bytes: the one canonical spelling (Rust
- * `group::decode_hex`, rule E3). The v2 ballot's parsers use it; `fromHex` still accepts either
- * case for the v1 readers.
- */
-export function fromLowerHex(s, len, what = 'value') {
-  if (typeof s === 'string' && /[A-F]/.test(s)) throw new DecodeError(`${what}: hex must be lowercase`);
-  return fromHex(s, len, what);
 }
 
 export function equalBytes(a, b) {
@@ -100,11 +91,6 @@ export function decodePointHex(s, what = 'point') {
   return decodePoint(fromHex(s, 32, what), what);
 }
 
-/** Decodes 64 lowercase hex digits as a point (rules E3 and E1). */
-export function decodePointLowerHex(s, what = 'point') {
-  return decodePoint(fromLowerHex(s, 32, what), what);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Scalars.
 
@@ -123,13 +109,9 @@ export function decodeScalar(bytes, what = 'scalar') {
   return s;
 }
 
+/** Decodes 64 lowercase hex digits as a canonical scalar (rules E3 and E2). */
 export function decodeScalarHex(s, what = 'scalar') {
   return decodeScalar(fromHex(s, 32, what), what);
-}
-
-/** Decodes 64 lowercase hex digits as a canonical scalar (rules E3 and E2). */
-export function decodeScalarLowerHex(s, what = 'scalar') {
-  return decodeScalar(fromLowerHex(s, 32, what), what);
 }
 
 /** The canonical 32-byte little-endian encoding of a scalar. */

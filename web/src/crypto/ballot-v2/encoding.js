@@ -4,7 +4,7 @@
 // Rust's `#[serde(deny_unknown_fields)]` types and `verifier/src/ballot_v2.rs` decode them.
 
 import {
-  DecodeError, decodePointLowerHex, decodeScalarLowerHex, element, scalarHex, toHex,
+  DecodeError, decodePointHex, decodeScalarHex, element, scalarHex, toHex,
 } from '../group.js';
 import { ProofError } from '../credential.js';
 
@@ -34,8 +34,8 @@ export function parseFields(json, points, scalars, what, nested = []) {
     if (!Object.hasOwn(x, k)) throw new DecodeError(`${what}: missing field ${JSON.stringify(k)}`);
   }
   const out = {};
-  for (const k of points) out[k] = decodePointLowerHex(x[k], `${what}.${k}`);
-  for (const k of scalars) out[k] = decodeScalarLowerHex(x[k], `${what}.${k}`);
+  for (const k of points) out[k] = decodePointHex(x[k], `${what}.${k}`);
+  for (const k of scalars) out[k] = decodeScalarHex(x[k], `${what}.${k}`);
   for (const k of nested) out[k] = x[k];
   return out;
 }
