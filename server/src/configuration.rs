@@ -456,8 +456,30 @@ impl Settings {
         if !self.alerts.webhook_url.is_empty() && !self.alerts.webhook_url.starts_with("https://") {
             problems.push("alerts.webhook_url must be https".to_string());
         }
+        // SQLite is the embedded single-server default (demo, development): production keeps
+        // its board in PostgreSQL, which several servers share and whose backups are managed
+        if !(self.database.url.starts_with("postgres://") || self.database.url.starts_with("postgresql://")) {
+            problems.push("database.url must be a PostgreSQL URL (SQLite is for the demo and development)".to_string());
+        }
+        // the ID tokens come over this connection: https, or plain http only to a TLS-terminating
+        // proxy on this host's loopback interface
+        if !(self.oidc.issuer_url.starts_with("https://") || loopback_http(&self.oidc.issuer_url)) {
+            problems.push("oidc.issuer_url must be https (or http to a proxy on the loopback interface)".to_string());
+        }
         problems
     }
+}
+
+/// `http://127.0.0.1…`, `http://[::1]…` or `http://localhost…` (and nothing longer that starts so,
+/// such as `http://127.0.0.1.example`).
+fn loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    ["127.0.0.1", "[::1]", "localhost"].iter().any(|host| match authority.strip_prefix(host) {
+        Some("") => true,
+        Some(port) => port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())),
+        None => false,
+    })
 }
 
 /// The ID-token algorithms `oidc.id_token_algs` may name (asymmetric only).
@@ -511,7 +533,8 @@ mod tests {
         // a PostgreSQL URL alone does not make a production configuration
         assert!(load("[database]\nurl = \"postgres://x@h/db\"\n", []).is_ok());
         let good = "[server]\nproduction = true\ncookie_secure = true\n\
-                    [oidc]\nrequired_acr = \"urn:x\"\nid_token_algs = [\"RS256\"]\n\
+                    [database]\nurl = \"postgres://dobush@db/dobush\"\n\
+                    [oidc]\nissuer_url = \"https://tunduk.example\"\nrequired_acr = \"urn:x\"\nid_token_algs = [\"RS256\"]\n\
                     [session]\nsigning_key_path = \"/etc/dobush/session.pem\"\n";
         assert!(load(good, []).is_ok());
         assert!(load(&format!("{good}[log]\nfilter = \"warn,dobush_server=info,actix_web=off\"\n"), []).is_ok());
@@ -529,9 +552,20 @@ mod tests {
             ("DOBUSH_LOG__FILTER", "\"info,actix_http\"", "log.filter"),
             ("DOBUSH_LOG__FILTER", "\"4\"", "log.filter"),
             ("DOBUSH_ALERTS__WEBHOOK_URL", "\"http://alerts.example/hook\"", "webhook_url"),
+            ("DOBUSH_DATABASE__URL", "\"sqlite://./data/dobush.sqlite3\"", "database.url"),
+            ("DOBUSH_OIDC__ISSUER_URL", "\"http://tunduk.example\"", "issuer_url"),
+            ("DOBUSH_OIDC__ISSUER_URL", "\"http://127.0.0.1.example\"", "issuer_url"),
+            ("DOBUSH_OIDC__ISSUER_URL", "\"http://localhost.example:80\"", "issuer_url"),
+            ("DOBUSH_OIDC__ISSUER_URL", "\"\"", "issuer_url"),
+            ("DOBUSH_OIDC__ISSUER_URL", "\"http://127.0.0.1@tunduk.example\"", "issuer_url"),
         ] {
             let err = load(good, [(key.to_string(), value.to_string())]).unwrap_err().to_string();
             assert!(err.contains(problem), "{key}={value}: {err}");
+        }
+        // http to a TLS-terminating proxy on the loopback interface
+        for issuer in ["http://127.0.0.1:8443/oidc", "http://[::1]:8443", "http://localhost/realms/tunduk"] {
+            let ok = load(good, [("DOBUSH_OIDC__ISSUER_URL".to_string(), format!("\"{issuer}\""))]);
+            assert!(ok.is_ok(), "{issuer}: {ok:?}");
         }
     }
 }

@@ -33,14 +33,16 @@ type Break = fn(&mut Settings);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_production_configuration_refuses_to_start_without_each_guard() {
-    let db = TestDb::new(Backend::Sqlite);
+    let db = TestDb::new(Backend::Postgres);
     let dir = temp_dir();
-    let breaks: [(&str, Break); 5] = [
+    let breaks: [(&str, Break); 7] = [
         ("cookie_secure", |s| s.server.cookie_secure = false),
         ("required_acr", |s| s.oidc.required_acr.clear()),
         ("signing_key_path", |s| s.session.signing_key_path.clear()),
         ("allow_demo_mode", |s| s.campaigns.allow_demo_mode = true),
         ("id_token_algs", |s| s.oidc.id_token_algs.clear()),
+        ("database.url", |s| s.database.url = "sqlite://./data/dobush.sqlite3".into()),
+        ("issuer_url", |s| s.oidc.issuer_url = "http://tunduk.example".into()),
     ];
     for (guard, break_it) in breaks {
         let mut s = production_settings(&db, &dir);
@@ -85,6 +87,8 @@ fn production_binary(dir: &std::path::Path) -> std::process::Command {
         .env_remove("DOBUSH_CONFIG")
         .env("DOBUSH_SERVER__PORT", "0")
         .env("DOBUSH_SERVER__PRODUCTION", "true")
+        .env("DOBUSH_DATABASE__URL", "postgres://postgres@127.0.0.1:5432/never_opened")
+        .env("DOBUSH_OIDC__ISSUER_URL", "https://tunduk.example")
         .env("DOBUSH_SERVER__COOKIE_SECURE", "true")
         .env("DOBUSH_OIDC__REQUIRED_ACR", "urn:x")
         .env("DOBUSH_OIDC__ID_TOKEN_ALGS", "[\"RS256\"]")
@@ -757,8 +761,13 @@ async fn a_tec_administrator_acts_only_within_its_territory(b: Backend) {
     assert_ne!(r.status(), 403);
 }
 
+/// Production runs on PostgreSQL only (SQLite is refused there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_sends_hsts_and_pins_the_id_token_algorithm_on_postgres() {
+    production_sends_hsts_and_pins_the_id_token_algorithm(Backend::Postgres).await;
+}
+
 crate::backend_tests!(
-    production_sends_hsts_and_pins_the_id_token_algorithm,
     heads_are_signed_only_with_the_packages_board_key,
     casting_follows_the_packages_re_vote_rule_not_the_campaign_row,
     a_board_whose_heads_were_deleted_signs_no_new_chain,
