@@ -26,7 +26,15 @@ pub fn run_filter<R: RngCore + CryptoRng>(
     shares: &[KeyShare],
     rng: &mut R,
 ) -> Result<RunOutput, RunError> {
-    let (transcript, states) = run_rounds(setup, inputs, shares, rng, None)?;
+    let (transcript, states) = run_rounds(setup, inputs, shares, rng, None, None)?;
+    finish(transcript, states, rng)
+}
+
+fn finish<R: RngCore + CryptoRng>(
+    transcript: FilterTranscript,
+    states: Vec<member::AwaitingSelection>,
+    rng: &mut R,
+) -> Result<RunOutput, RunError> {
     let mut outcomes =
         states.into_iter().map(|s| s.receive_selection(&transcript.selection, rng)).collect::<Result<Vec<_>, _>>()?;
     let filtered = outcomes.pop().ok_or_else(|| fail(round::SELECTION, "members", "F is empty"))?;
@@ -43,19 +51,43 @@ pub fn run_filter_forged<R: RngCore + CryptoRng>(
     rng: &mut R,
     forge: coordinator::Forge<'_>,
 ) -> Result<FilterTranscript, RunError> {
-    run_rounds(setup, inputs, shares, rng, Some(forge)).map(|(t, _)| t)
+    run_rounds(setup, inputs, shares, rng, None, Some(forge)).map(|(t, _)| t)
 }
+
+/// Runs the filter with a coordinator whose round 2 is `rename` of the honest names (tests
+/// only); every member checks every round, so a well-formed entry named stops the run in
+/// round 3's private step, and an unnamed malformed row goes on to later rounds.
+#[cfg(any(test, feature = "test-helpers"))]
+pub fn run_filter_named<R: RngCore + CryptoRng>(
+    setup: &Setup,
+    inputs: &Inputs,
+    shares: &[KeyShare],
+    rng: &mut R,
+    rename: Rename<'_>,
+) -> Result<RunOutput, RunError> {
+    let (transcript, states) = run_rounds(setup, inputs, shares, rng, Some(rename), None)?;
+    finish(transcript, states, rng)
+}
+
+/// A coordinator's change to its honest round-2 names (tests only).
+#[cfg(any(test, feature = "test-helpers"))]
+pub type Rename<'a> = &'a dyn Fn(Vec<u64>) -> Vec<u64>;
 
 #[cfg(any(test, feature = "test-helpers"))]
 type MaybeForge<'a> = Option<coordinator::Forge<'a>>;
 #[cfg(not(any(test, feature = "test-helpers")))]
 type MaybeForge<'a> = Option<&'a ()>;
+#[cfg(any(test, feature = "test-helpers"))]
+type MaybeRename<'a> = Option<Rename<'a>>;
+#[cfg(not(any(test, feature = "test-helpers")))]
+type MaybeRename<'a> = Option<&'a ()>;
 
 fn run_rounds<R: RngCore + CryptoRng>(
     setup: &Setup,
     inputs: &Inputs,
     shares: &[KeyShare],
     rng: &mut R,
+    rename: MaybeRename<'_>,
     forge: MaybeForge<'_>,
 ) -> Result<(FilterTranscript, Vec<member::AwaitingSelection>), RunError> {
     let mut states = Vec::with_capacity(setup.filter.len());
@@ -73,7 +105,31 @@ fn run_rounds<R: RngCore + CryptoRng>(
     let coordinator = coordinator::start(setup, inputs)?;
     let (states, views): (Vec<_>, Vec<_>) =
         states.into_iter().map(|s| s.receive_keys(&keys)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
-    let (coordinator, shuffles) = coordinator.receive_view(&views, rng)?;
+    let (coordinator, malformed) = coordinator.receive_view(&views)?;
+    #[cfg(any(test, feature = "test-helpers"))]
+    let malformed = match rename {
+        Some(f) => f(malformed),
+        None => malformed,
+    };
+    #[cfg(not(any(test, feature = "test-helpers")))]
+    let _ = rename;
+    let (states, private): (Vec<_>, Vec<_>) = states
+        .into_iter()
+        .map(|s| s.receive_names(&malformed, rng))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    let (states, sanitation): (Vec<_>, Vec<_>) = states
+        .into_iter()
+        .map(|s| s.receive_private_sanitation(&private))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    let states = states.into_iter().map(|s| s.receive_sanitation(&sanitation)).collect::<Result<Vec<_>, _>>()?;
+    let at = setup.filter.iter().position(|j| *j == setup.coordinator);
+    let own =
+        at.and_then(|i| states.get(i)).ok_or_else(|| fail(round::SHUFFLES, "coordinator", "not a member of F"))?;
+    let (coordinator, shuffles) = coordinator.shuffle(own, rng)?;
     let (states, tags): (Vec<_>, Vec<_>) = states
         .into_iter()
         .map(|s| s.receive_shuffles(&shuffles, rng))
@@ -112,6 +168,8 @@ fn run_rounds<R: RngCore + CryptoRng>(
         filter: setup.filter.clone(),
         coordinator: setup.coordinator,
         keys,
+        malformed,
+        sanitation,
         shuffles,
         tags,
         tag_decryptions,

@@ -9,7 +9,12 @@ use rand_core::{CryptoRng, RngCore};
 
 use super::Setup;
 use super::inputs::{BallotInput, Inputs, OverrideInput, ReplacementInput, tag_base};
+use super::messages::{Batch, SanitationShares};
+use super::sanitation;
 use crate::elgamal::{Ciphertext, RawCiphertext};
+use crate::filter::dleq::{Purpose, RunContext};
+use crate::filter::keys::Quorum;
+use crate::filter::tags::decryption_shares;
 use crate::group::{GroupElement, mul_base, random_nonzero_scalar};
 use crate::threshold::local::{Ceremony, run_ceremony};
 use crate::threshold::{KeyShare, lagrange_at_zero};
@@ -51,7 +56,8 @@ pub struct Plan {
     /// base: it joins that voter's group and fails the PET.
     pub mismatched: usize,
     /// Voters (after those) who cast a second ballot whose tbase encrypts a random point (H2 of
-    /// review 19): dropped as `unlisted`.
+    /// review 19), each followed by a replacement whose old_tbase encrypts a random point and a
+    /// ballot under its `new`: all three malformed, named and dropped by sanitation (§7.3).
     pub malformed: usize,
     /// k.
     pub selections: usize,
@@ -221,6 +227,14 @@ impl Election {
             let mut b = cast(x, v % k_sel, index, rng)?;
             b.tbase = encrypt(&k, mul_base(&random_nonzero_scalar(rng)), rng)?;
             inputs.ballots.push(b);
+            // A replacement whose old_tbase encrypts no listed tag base, and a ballot under its
+            // `new`: both malformed (§7.3), named and dropped before any shuffle.
+            index += 1;
+            let new = new_credential(rng)?;
+            let old_tbase = encrypt(&k, mul_base(&random_nonzero_scalar(rng)), rng)?;
+            inputs.replacements.push(ReplacementInput { index, new, old_tbase });
+            index += 1;
+            inputs.ballots.push(cast(&new, v % k_sel, index, rng)?);
         }
         for u in 0..plan.unlisted {
             index += 1;
@@ -276,6 +290,30 @@ impl Election {
     /// The key shares of F.
     pub fn shares(&self) -> Vec<KeyShare> {
         self.setup.filter.iter().filter_map(|j| self.ceremony.shares.get(*j as usize - 1).cloned()).collect()
+    }
+
+    /// Round 3 as F would publish it for the names `names` (tests only): each member's proved
+    /// decryption shares of the named ciphertexts, whatever the names are.
+    pub fn sanitation_shares<R: RngCore + CryptoRng>(
+        &self,
+        names: &[u64],
+        rng: &mut R,
+    ) -> Option<Vec<SanitationShares>> {
+        let quorum = Quorum::new(&self.setup.params, &self.setup.filter).ok()?;
+        let run = RunContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style };
+        let alphas = sanitation::alphas(&sanitation::resolve(&self.inputs, names).ok()?);
+        self.shares()
+            .iter()
+            .map(|share| {
+                let shares = if alphas.is_empty() {
+                    None
+                } else {
+                    let b = decryption_shares(run, Purpose::Sanitize, &quorum, share, &alphas, rng).ok()?;
+                    Some(Batch::from_shares(&b)?)
+                };
+                Some(SanitationShares { member: share.index(), shares })
+            })
+            .collect()
     }
 
     /// The plaintext point of `ct`, with the shares of F (tests only: s is recombined).

@@ -2,6 +2,8 @@
 //! rows, override rows, dummy rows, list rows, pointer rows and pool rows, with the keys of
 //! their columns.
 
+use std::collections::BTreeSet;
+
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 
@@ -59,6 +61,19 @@ pub struct Inputs {
     pub list: Vec<GroupElement>,
     /// The valid `credential_replaced` entries.
     pub replacements: Vec<ReplacementInput>,
+}
+
+impl Inputs {
+    /// The inputs without the entries of the given board indices: what survives sanitation
+    /// (§7.3). M_s is counted before it ([`Recomputed::with_m_s`]).
+    pub fn without(&self, dropped: &BTreeSet<u64>) -> Self {
+        Self {
+            ballots: self.ballots.iter().filter(|b| !dropped.contains(&b.index)).cloned().collect(),
+            overrides: self.overrides.iter().filter(|o| !dropped.contains(&o.index)).cloned().collect(),
+            list: self.list.clone(),
+            replacements: self.replacements.iter().filter(|r| !dropped.contains(&r.index)).cloned().collect(),
+        }
+    }
 }
 
 /// `TB(X)` (§2), defined once beside the encrypted credential that carries it (§3.1).
@@ -124,11 +139,16 @@ fn check_indices<'a>(indices: impl Iterator<Item = &'a u64>, what: &str) -> Resu
 impl Recomputed {
     /// Recomputes the rows of §5 from the board's entries.
     pub fn new(setup: &Setup, inputs: &Inputs) -> Result<Self, RunError> {
+        Self::with_m_s(setup, inputs, (inputs.ballots.len() + inputs.overrides.len()) as u64 + 1)
+    }
+
+    /// Recomputes the rows of §5 with M_s given: after sanitation (§7.3) the inputs lack the
+    /// malformed entries, but M_s is still counted before it (§5).
+    pub fn with_m_s(setup: &Setup, inputs: &Inputs, m_s: u64) -> Result<Self, RunError> {
         let k = &setup.election_key;
         check_indices(inputs.ballots.iter().map(|b| &b.index), "ballots")?;
         check_indices(inputs.overrides.iter().map(|o| &o.index), "overrides")?;
         check_indices(inputs.replacements.iter().map(|r| &r.index), "replacements")?;
-        let m_s = (inputs.ballots.len() + inputs.overrides.len()) as u64 + 1;
         let zero = trivial(k, RistrettoPoint::default())?;
         let mut real = Vec::with_capacity(inputs.ballots.len() + inputs.overrides.len());
         let mut ords = Vec::with_capacity(real.capacity());

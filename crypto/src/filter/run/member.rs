@@ -9,7 +9,9 @@ use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
 use super::inputs::Inputs;
-use super::messages::{Batch, PetShares, PrivateShares, Round5, Round10, TagShares};
+use super::messages::{
+    Batch, PetShares, PrivateSanitation, PrivateShares, Round5, Round10, SanitationShares, TagShares,
+};
 use super::public::{Filtered, Public, TAG_LISTS, publish};
 use super::{RunError, Setup, fail, round};
 use crate::filter::dleq::Purpose;
@@ -56,7 +58,13 @@ impl Inner {
 
 /// Round 0 sent; waiting for every member's keys.
 pub struct AwaitingKeys(Inner);
-/// Round 1 sent to the coordinator; waiting for the coordinator's round 5.
+/// Round 1 sent to the coordinator; waiting for the coordinator's names (round 2).
+pub struct AwaitingNames(Inner);
+/// Round 3's private shares sent; waiting for every member's, holding its own proved batch.
+pub struct AwaitingPrivateSanitation(Inner, Option<Batch>);
+/// Round 3 published; waiting for every member's sanitation shares.
+pub struct AwaitingSanitation(Inner);
+/// Round 3 verified, the malformed entries dropped; waiting for the coordinator's round 5.
 pub struct AwaitingShuffles(Inner);
 /// Round 6 sent; waiting for every member's tag shares.
 pub struct AwaitingTags(Inner);
@@ -88,7 +96,7 @@ impl AwaitingKeys {
     /// Verifies round 0 (its own keys among them, unchanged) and makes round 1: the pre-scaled
     /// partial decryptions of the X and V columns and of the replacements' old tag bases, for
     /// the coordinator alone (§7.2).
-    pub fn receive_keys(mut self, keys: &[MemberKeys]) -> Result<(AwaitingShuffles, PrivateShares), RunError> {
+    pub fn receive_keys(mut self, keys: &[MemberKeys]) -> Result<(AwaitingNames, PrivateShares), RunError> {
         let j = self.0.member();
         self.0.public.receive_keys(keys)?;
         let mine = keys.iter().find(|k| k.member == j);
@@ -110,11 +118,63 @@ impl AwaitingKeys {
             tag_bases: rec.real.iter().map(|r| alpha(r, 1)).collect(),
             old_tag_bases: rec.pointers.iter().map(|r| alpha(r, 1)).collect(),
         };
-        Ok((AwaitingShuffles(self.0), view))
+        Ok((AwaitingNames(self.0), view))
+    }
+}
+
+impl AwaitingNames {
+    /// Verifies round 2 (the names resolve to entries of the style) and makes round 3's first
+    /// step: pre-scaled decryption shares of the named ciphertexts, sent privately and without
+    /// their proof; the proved batch is kept for publication (§7.3).
+    pub fn receive_names<R: RngCore + CryptoRng>(
+        mut self,
+        names: &[u64],
+        rng: &mut R,
+    ) -> Result<(AwaitingPrivateSanitation, PrivateSanitation), RunError> {
+        self.0.public.receive_names(names)?;
+        let j = self.0.member();
+        let alphas = self.0.public.sanitation_alphas()?;
+        if alphas.is_empty() {
+            return Ok((AwaitingPrivateSanitation(self.0, None), PrivateSanitation { member: j, images: Vec::new() }));
+        }
+        let public = &self.0.public;
+        let b =
+            decryption_shares(public.run_context(), Purpose::Sanitize, public.quorum(), &self.0.share, &alphas, rng)
+                .map_err(|e| fail(round::SANITATION, format!("member {j}"), e))?;
+        let batch = publish(round::SANITATION, j, "sanitation", &b)?;
+        let private = PrivateSanitation { member: j, images: b.images.clone() };
+        Ok((AwaitingPrivateSanitation(self.0, Some(batch)), private))
+    }
+}
+
+impl AwaitingPrivateSanitation {
+    /// Checks, from every member's private shares, that every named entry is malformed, and
+    /// only then publishes its own shares with their batched proof (§7.3). A well-formed named
+    /// entry stops the run here, before anything about it is published.
+    pub fn receive_private_sanitation(
+        self,
+        all: &[PrivateSanitation],
+    ) -> Result<(AwaitingSanitation, SanitationShares), RunError> {
+        self.0.public.check_private_sanitation(all)?;
+        let j = self.0.member();
+        Ok((AwaitingSanitation(self.0), SanitationShares { member: j, shares: self.1 }))
+    }
+}
+
+impl AwaitingSanitation {
+    /// Verifies round 3 and drops the malformed entries from every input (§7.3).
+    pub fn receive_sanitation(mut self, all: &[SanitationShares]) -> Result<AwaitingShuffles, RunError> {
+        self.0.public.receive_sanitation(all)?;
+        Ok(AwaitingShuffles(self.0))
     }
 }
 
 impl AwaitingShuffles {
+    /// The verified public state after sanitation (the coordinator shuffles its inputs).
+    pub fn public(&self) -> &Public {
+        &self.0.public
+    }
+
     /// Verifies round 5 and makes round 6: tag shares of every list (§7.6).
     pub fn receive_shuffles<R: RngCore + CryptoRng>(
         mut self,

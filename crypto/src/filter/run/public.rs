@@ -11,7 +11,11 @@ use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
 
 use super::inputs::{Inputs, Recomputed};
-use super::messages::{Batch, FilterTranscript, PetShares, Round5, Round10, Shuffled, TRANSCRIPT_VERSION, TagShares};
+use super::messages::{
+    Batch, FilterTranscript, PetShares, PrivateSanitation, Round5, Round10, SanitationShares, Shuffled,
+    TRANSCRIPT_VERSION, TagShares,
+};
+use super::sanitation::{self, Malformed, Named};
 use super::{RunError, Setup, fail, round};
 use crate::elgamal::{Ciphertext, RawCiphertext};
 use crate::filter::comparisons::{
@@ -40,6 +44,8 @@ const TAG_DECRYPT_PURPOSES: [Purpose; 3] =
 /// The outcome of one style's filter, once every round is verified.
 #[derive(Clone, Debug)]
 pub struct Filtered {
+    /// The entries dropped by sanitation (§7.3), board order, with their plaintexts.
+    pub malformed: Vec<Malformed>,
     /// The kept rows, groups (exception groups among them) by root tag ascending:
     /// `[X, V, I, W, votes…]`. Every kept row is proved real; the counts still await TL-3.
     pub kept_rows: Vec<Vec<Ciphertext>>,
@@ -70,8 +76,11 @@ pub struct Filtered {
 pub struct Public {
     setup: Setup,
     quorum: Quorum,
+    inputs: Inputs,
     rec: Recomputed,
     keys: Option<FilterKeys>,
+    named: Option<Vec<Named>>,
+    malformed: Option<Vec<Malformed>>,
     scaled: Vec<GroupElement>,
     round5: Option<Round5>,
     rows: Vec<Vec<Ciphertext>>,
@@ -130,8 +139,11 @@ impl Public {
         Ok(Self {
             setup,
             quorum,
+            inputs: inputs.clone(),
             rec,
             keys: None,
+            named: None,
+            malformed: None,
             scaled,
             round5: None,
             rows: Vec::new(),
@@ -163,6 +175,11 @@ impl Public {
         &self.rec
     }
 
+    /// The entries dropped by sanitation, once round 3 is verified (empty before).
+    pub fn malformed(&self) -> &[Malformed] {
+        self.malformed.as_deref().unwrap_or_default()
+    }
+
     pub(crate) fn run_context(&self) -> RunContext<'_> {
         RunContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style }
     }
@@ -186,6 +203,72 @@ impl Public {
         let combined = FilterKeys::combine(&self.setup.context, self.setup.run, &self.quorum, keys)
             .map_err(|e| fail(round::KEYS, "keys", e))?;
         self.keys = Some(combined);
+        Ok(())
+    }
+
+    fn named_or(&self, round: u8) -> Result<&[Named], RunError> {
+        self.named.as_deref().ok_or_else(|| fail(round, "names", "round 2 is not verified"))
+    }
+
+    /// Round 2 (§7.3): the coordinator's names, strictly ascending board indices of the style's
+    /// ballots, overrides and replacements.
+    pub(crate) fn receive_names(&mut self, names: &[u64]) -> Result<(), RunError> {
+        self.keys_or(round::NAMES)?;
+        self.named = Some(sanitation::resolve(&self.inputs, names)?);
+        Ok(())
+    }
+
+    /// Round 3's bases: the α of every named ciphertext (X before V).
+    pub(crate) fn sanitation_alphas(&self) -> Result<Vec<RistrettoPoint>, RunError> {
+        self.named_or(round::SANITATION).map(sanitation::alphas)
+    }
+
+    /// Round 3's private step (§7.3): every member's shares, unproved, must show every named
+    /// entry malformed before any member publishes its own.
+    pub(crate) fn check_private_sanitation(&self, msgs: &[PrivateSanitation]) -> Result<(), RunError> {
+        members(&self.quorum, round::SANITATION, msgs, |m| m.member)?;
+        let named = self.named_or(round::SANITATION)?;
+        let count = sanitation::alphas(named).len();
+        if let Some(m) = msgs.iter().find(|m| m.images.len() != count) {
+            return Err(fail(
+                round::SANITATION,
+                format!("member {}, private shares", m.member),
+                format!("{} shares for {count} named ciphertexts", m.images.len()),
+            ));
+        }
+        let plain = sanitation::plaintexts(named, msgs.iter().map(|m| m.images.as_slice()));
+        sanitation::judge(&self.setup, &self.inputs, named, &plain, round::SANITATION).map(|_| ())
+    }
+
+    /// Round 3 (§7.3): every member's decryption shares of the named entries with their batched
+    /// proof against VK′_j (purpose `sanitize`); each named entry must decrypt to a malformed
+    /// one, and the named entries are dropped from every input before anything is shuffled.
+    pub(crate) fn receive_sanitation(&mut self, msgs: &[SanitationShares]) -> Result<(), RunError> {
+        let alphas = self.sanitation_alphas()?;
+        let batches = self.pet_batches(round::SANITATION, msgs, alphas.is_empty())?;
+        for b in &batches {
+            let at = format!("member {}, sanitation shares", b.member);
+            let vk = self.scaled_vk(round::SANITATION, b.member)?;
+            verify_decryption_shares(
+                self.run_context(),
+                Purpose::Sanitize,
+                vk,
+                &alphas,
+                b,
+                &mut DirectCheck::default(),
+            )
+            .map_err(|e| fail(round::SANITATION, at, e))?;
+        }
+        let named = self.named_or(round::SANITATION)?;
+        let plain = sanitation::plaintexts(named, batches.iter().map(|b| b.images.as_slice()));
+        let malformed = sanitation::judge(&self.setup, &self.inputs, named, &plain, round::SANITATION)?;
+        let dropped: BTreeSet<u64> = malformed.iter().map(|m| m.index).collect();
+        let rec = Recomputed::with_m_s(&self.setup, &self.inputs.without(&dropped), self.rec.m_s)?;
+        if rec.real.is_empty() {
+            return Err(fail(round::SANITATION, "rows", "every row is malformed: nothing is left to filter"));
+        }
+        self.rec = rec;
+        self.malformed = Some(malformed);
         Ok(())
     }
 
@@ -236,7 +319,9 @@ impl Public {
         msg: &Round5,
         rng: &mut R,
     ) -> Result<(), RunError> {
-        self.keys_or(round::SHUFFLES)?;
+        if self.malformed.is_none() {
+            return Err(fail(round::SHUFFLES, "sanitation", "round 3 is not verified"));
+        }
         if msg.copies >= self.setup.row_limit {
             return Err(fail(round::SHUFFLES, "pool", format!("{} copies, at most c − 1 are possible", msg.copies)));
         }
@@ -593,6 +678,7 @@ impl Public {
             g.dropped.iter().filter(|(_, d)| *d == r).map(|(q, _)| *q).collect()
         };
         Ok(Filtered {
+            malformed: self.malformed.clone().unwrap_or_default(),
             kept_rows,
             weight_total: weight,
             m_s: self.rec.m_s,
@@ -640,6 +726,8 @@ pub fn verify_transcript<R: RngCore + CryptoRng>(
     }
     let mut p = Public::new(setup.clone(), inputs)?;
     p.receive_keys(&t.keys)?;
+    p.receive_names(&t.malformed)?;
+    p.receive_sanitation(&t.sanitation)?;
     p.receive_shuffles(&t.shuffles, rng)?;
     p.receive_tags(&t.tags)?;
     p.receive_tag_decryptions(&t.tag_decryptions)?;

@@ -1,10 +1,11 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use super::drive::run_filter;
+use super::drive::{run_filter, run_filter_named};
 use super::fixture::{Election, Plan};
 use super::messages::FilterTranscript;
 use super::public::verify_transcript;
+use super::sanitation::EntryKind;
 use crate::elgamal::RawCiphertext;
 use crate::filter::comparisons::Comparison;
 use crate::filter::totals::FIRST_VOTE;
@@ -38,7 +39,9 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
     assert_eq!(out.filtered.counted, e.expected_counted);
     assert_eq!(out.filtered.overridden, e.expected_overridden);
-    assert_eq!(out.filtered.unlisted.len(), 1);
+    // The ballot under an unlisted credential is malformed: named, dropped before the shuffle.
+    assert_eq!(out.filtered.malformed.len(), 1);
+    assert!(out.filtered.unlisted.is_empty());
     let totals: Vec<u64> = (0..e.setup.selections)
         .map(|i| {
             let sum = out.filtered.kept_rows.iter().fold(RawCiphertext::zero(), |a, r| a + r[FIRST_VOTE + i].raw());
@@ -81,35 +84,153 @@ fn an_exception_chain_ending_with_an_override_is_counted_once() {
     assert_eq!(again.overridden, e.expected_overridden);
 }
 
-/// Review 19, H2: a ballot whose tbase does not encrypt TB(X) (here a random point) is
-/// dropped `unlisted` by the public; the coordinator, which sees V in round 1, groups it the
-/// same way, so the cover agrees and the run goes through.
+/// Review 19, H2, and §7.3: a ballot whose tbase does not encrypt TB(X) (here a random point),
+/// a replacement whose old_tbase encrypts no listed tag base and a ballot under its `new` are
+/// named malformed in round 2, shown malformed by round 3's decryption and dropped before any
+/// shuffle, with their plaintexts reported; the run goes through.
 #[test]
-fn a_malformed_ballot_does_not_block_the_filter() {
+fn malformed_entries_are_named_and_dropped_before_the_shuffle() {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let plan = Plan { malformed: 1, ..plan() };
     let e = Election::new(&plan, &mut rng).unwrap();
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
-    assert_eq!(out.filtered.unlisted.len(), plan.unlisted + 1);
-    check_counts(&e, &out.filtered);
+    let f = &out.filtered;
+    assert!(f.unlisted.is_empty() && f.mismatched.is_empty() && f.unrooted.is_empty());
+    let kinds: Vec<EntryKind> = f.malformed.iter().map(|m| m.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == EntryKind::Replacement).count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == EntryKind::Ballot).count(), plan.unlisted + 2);
+    let named: Vec<u64> = f.malformed.iter().map(|m| m.index).collect();
+    assert_eq!(named, out.transcript.malformed);
+    // The reported plaintexts are the entries' decryptions.
+    for m in &f.malformed {
+        if let Some(r) = e.inputs.replacements.iter().find(|r| r.index == m.index) {
+            assert_eq!(e.decrypt_point(&r.old_tbase.raw()), Some(m.tag_base));
+        }
+        if let Some(b) = e.inputs.ballots.iter().find(|b| b.index == m.index) {
+            assert_eq!(e.decrypt_point(&b.cred.raw()), m.credential);
+            assert_eq!(e.decrypt_point(&b.tbase.raw()), Some(m.tag_base));
+        }
+    }
+    // Nothing named is shuffled: the rows are the survivors and the dummies.
+    let survivors = e.inputs.ballots.len() + e.inputs.overrides.len() + 1 - named.len();
+    assert_eq!(out.transcript.shuffles.rows.output.len(), survivors + out.transcript.shuffles.dummies.len());
+    check_counts(&e, f);
+    let again = verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
+    assert_eq!(again.malformed, f.malformed);
 }
 
-/// Review 19, M3: a row that fails its PET (its tbase names another voter) is dropped with a
-/// `real` comparison, like every other dropped row, so no dummy can leave with it.
+fn refused(e: &Election, t: &FilterTranscript, prefix: &str) {
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    let err = verify_transcript(&e.setup, &e.inputs, t, &mut rng).unwrap_err().to_string();
+    assert!(err.starts_with(prefix), "expected {prefix:?}, got {err:?}");
+}
+
+/// §7.3: a coordinator that names a voter's well-formed ballot is stopped by the members'
+/// private check before any share is published; a transcript that publishes the shares anyway
+/// (proofs and all) is refused by the public check, at the named entry.
 #[test]
-fn a_row_dropped_by_its_pet_is_proved_real() {
-    let mut rng = ChaCha20Rng::seed_from_u64(4);
-    let plan = Plan { mismatched: 1, ..plan() };
+fn a_well_formed_entry_named_malformed_is_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let plan = Plan { malformed: 1, ..plan() };
+    let e = Election::new(&plan, &mut rng).unwrap();
+    let voter = e.expected_kept[0];
+    let add = |mut names: Vec<u64>| {
+        names.push(voter);
+        names.sort_unstable();
+        names
+    };
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &add).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("round 3, named entry {voter}")), "{err}");
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let mut t = out.transcript.clone();
+    t.malformed = add(t.malformed.clone());
+    t.sanitation = e.sanitation_shares(&t.malformed, &mut rng).unwrap();
+    refused(&e, &t, &format!("round 3, named entry {voter}"));
+    // A well-formed replacement named likewise.
+    let replacement = e.inputs.replacements[0].index;
+    let mut t = out.transcript.clone();
+    t.malformed.push(replacement);
+    t.malformed.sort_unstable();
+    t.sanitation = e.sanitation_shares(&t.malformed, &mut rng).unwrap();
+    refused(&e, &t, &format!("round 3, named entry {replacement}"));
+}
+
+/// §7.3: names that are not strictly ascending board indices of the style's entries, and
+/// altered, missing or extra sanitation shares, are refused where they are.
+#[test]
+fn bad_names_and_sanitation_shares_are_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let plan = Plan { malformed: 1, ..plan() };
     let e = Election::new(&plan, &mut rng).unwrap();
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
-    let [q] = out.filtered.mismatched[..] else { panic!("one PET failure: {:?}", out.filtered.mismatched) };
-    check_counts(&e, &out.filtered);
+    let honest = out.transcript;
+    let first = honest.malformed[0];
+    let mut t = honest.clone();
+    t.malformed.reverse();
+    refused(&e, &t, "round 2, named entry");
+    let mut t = honest.clone();
+    t.malformed.insert(0, first);
+    refused(&e, &t, &format!("round 2, named entry {first}"));
+    let closed = (1..)
+        .find(|i| {
+            !e.inputs.ballots.iter().any(|b| b.index == *i)
+                && !e.inputs.overrides.iter().any(|o| o.index == *i)
+                && !e.inputs.replacements.iter().any(|r| r.index == *i)
+        })
+        .unwrap();
+    let mut t = honest.clone();
+    t.malformed.push(closed.max(first + 1000));
+    refused(&e, &t, "round 2, named entry");
+    // An altered share, an altered proof, missing and extra shares.
+    let mut t = honest.clone();
+    let b = t.sanitation[1].shares.as_mut().unwrap();
+    b.images.swap(0, 1);
+    refused(&e, &t, "round 3, member 2, sanitation shares");
+    let mut t = honest.clone();
+    let other = t.sanitation[1].shares.as_ref().unwrap().proof.clone();
+    t.sanitation[0].shares.as_mut().unwrap().proof = other;
+    refused(&e, &t, "round 3, member 1, sanitation shares");
+    let mut t = honest.clone();
+    t.sanitation[0].shares = None;
+    refused(&e, &t, "round 3, member 1");
+    let mut t = honest.clone();
+    t.sanitation.pop();
+    refused(&e, &t, "round 3, members");
+    // Nothing named, but shares given.
+    let mut t = honest.clone();
+    t.malformed.clear();
+    refused(&e, &t, "round 3, member 1");
+}
+
+/// §7.3, what the public guarantees when the coordinator leaves a malformed entry unnamed: a
+/// row is still dropped (its tag is no list tag, or its PET fails), proved real and reported,
+/// never counted; a replacement makes the run invalid at the groups (its old tag is no list
+/// tag), so no pointer is built from a malformed replacement.
+#[test]
+fn unnamed_malformed_entries_are_dropped_later_or_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let plan = Plan { mismatched: 1, malformed: 1, ..plan() };
+    let e = Election::new(&plan, &mut rng).unwrap();
+    let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let rows: Vec<u64> =
+        honest.filtered.malformed.iter().filter(|m| m.kind != EntryKind::Replacement).map(|m| m.index).collect();
+    let keep_replacements = |names: Vec<u64>| names.into_iter().filter(|i| !rows.contains(i)).collect();
+    let out = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &keep_replacements).unwrap();
+    let f = &out.filtered;
+    // The row whose tbase names another voter fails its PET; the others' tags are no list tag.
+    let [q] = f.mismatched[..] else { panic!("one PET failure: {:?}", f.mismatched) };
+    assert!(!f.unlisted.is_empty());
+    check_counts(&e, f);
     let comparisons = &out.transcript.selection.selection.comparisons;
     assert!(comparisons.contains(&Comparison::Real { a: q }), "the PET-dropped row is proved real");
     let mut forged = out.transcript.clone();
     forged.selection.selection.comparisons.retain(|c| *c != Comparison::Real { a: q });
-    let err = verify_transcript(&e.setup, &e.inputs, &forged, &mut rng).unwrap_err();
-    assert!(err.to_string().contains("comparisons"), "{err}");
+    refused(&e, &forged, "round 10, comparisons");
+    // The malformed replacement unnamed (with the ballot under its new, which is then not
+    // malformed to the public): the run stops at the groups.
+    let names_nothing = |_: Vec<u64>| Vec::new();
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &names_nothing).unwrap_err().to_string();
+    assert!(err.starts_with("round 7, groups"), "{err}");
 }
 
 /// The whole fixture of review 19's M4: chains of three credentials with an order, a stale
@@ -127,7 +248,8 @@ fn the_full_fixture_counts_exactly_the_last_valid_row_of_each_voter() {
     assert!(t.selection.selection.comparisons.iter().any(|c| matches!(c, Comparison::Override { .. })));
     assert!(t.selection.kept.iter().any(Option::is_none), "a `none` group");
     assert_eq!(out.filtered.exceptions.len(), 1);
-    assert_eq!(out.filtered.mismatched.len(), 1);
+    assert!(out.filtered.mismatched.is_empty(), "the row whose tbase names another voter is named");
+    assert_eq!(out.filtered.malformed.len(), 5, "unlisted, mismatched, malformed ballots, a replacement");
     let bytes = serde_json::to_vec(t).unwrap();
     let back = FilterTranscript::from_json(&bytes).unwrap();
     let again = verify_transcript(&e.setup, &e.inputs, &back, &mut rng).unwrap();
