@@ -1,13 +1,14 @@
 //! A style's filter transcript (`13-revoting.md` §5–§8, `record-format.md` §Filter transcript),
 //! checked from the text of the specification against input rows recomputed here: round 0's
-//! keys, round 5's shuffles (pool, dummies, rows, list, pointers), rounds 6–7's tags and the
+//! keys, rounds 2–3's sanitation (the named entries decrypt to malformed ones, which are
+//! dropped before anything is shuffled), round 5's shuffles (pool, dummies, rows, list, pointers), rounds 6–7's tags and the
 //! groups, rounds 8–9's PETs, round 10's cover, canonical comparisons and range proofs, and the
 //! counts; it returns the kept rows and TL-2. Every failure names its round and place.
 //!
 //! No numbered check calls this yet: its inputs (ballot v2 with encrypted credentials, override
 //! and replacement entries of `dobush-record/2`) cannot come from a record until they are built.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
 use curve25519_dalek::ristretto::RistrettoPoint;
@@ -21,6 +22,7 @@ use super::dleq;
 use super::groups::{self, Groups};
 use super::keys::{self, ProvedKey, Quorum};
 use super::pet;
+use super::sanitation::{self, Malformed};
 use super::tags::{self, Pair, Run, Shares};
 use super::totals;
 use crate::encoding::{Decoded, Invalid, Point, array, exact, field, point, scalar, string, uint};
@@ -102,7 +104,7 @@ pub struct StyleInputs {
 /// A located failure: the round of §6 and where in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
-    /// The round (0, 5 … 10).
+    /// The round (0, 2, 3, 5 … 10).
     pub round: u8,
     /// Where: a member, list, shuffle, chain, group or comparison.
     pub at: String,
@@ -123,6 +125,8 @@ fn failure(round: u8, at: impl Into<String>, reason: impl std::fmt::Display) -> 
 /// What an accepted transcript gives.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// The entries dropped by sanitation (§7.3), board order, with their plaintexts.
+    pub malformed: Vec<Malformed>,
     /// The kept rows, groups (exception groups among them) by root tag ascending.
     pub kept: Vec<Vec<Pair>>,
     /// TL-2: N_s.
@@ -170,7 +174,12 @@ struct Inputs {
     h: Point,
 }
 
-fn recompute(s: &StyleInputs) -> Result<Inputs, Failure> {
+/// M_s, counted before sanitation (§5).
+fn m_s(s: &StyleInputs) -> u64 {
+    (s.ballots.len() + s.overrides.len()) as u64 + 1
+}
+
+fn recompute(s: &StyleInputs, m_s: u64) -> Result<Inputs, Failure> {
     let g = RISTRETTO_BASEPOINT_POINT;
     let k = s.election_key;
     let h = pt(generator_h(), "H")?;
@@ -186,7 +195,6 @@ fn recompute(s: &StyleInputs) -> Result<Inputs, Failure> {
     ascending(s.ballots.iter().map(|b| b.index).collect(), "ballots")?;
     ascending(s.overrides.iter().map(|b| b.index).collect(), "overrides")?;
     ascending(s.replacements.iter().map(|b| b.index).collect(), "replacements")?;
-    let m_s = (s.ballots.len() + s.overrides.len()) as u64 + 1;
     let zero = triv(RistrettoPoint::default())?;
     let mut real = Vec::new();
     for b in &s.ballots {
@@ -278,6 +286,22 @@ impl Checker<'_> {
         decoded(round, r).map(Some)
     }
 
+    /// A round of `{member, shares}` messages (rounds 3, 8, 9), F order.
+    fn member_shares(&self, round: u8, v: &Value, name: &str) -> Result<MemberShares, Failure> {
+        let msgs = decoded(round, array(v, name, "filter transcript"))?;
+        let mut out = Vec::new();
+        for m in msgs {
+            decoded(round, exact(m, &["member", "shares"], name))?;
+            let j = decoded(round, uint(m, "member", name))?;
+            out.push((
+                j,
+                self.batch(round, decoded(round, field(m, "shares", name))?, j, &format!("member {j}, {name}"))?,
+            ));
+        }
+        members_in_order(round, &self.q, &out.iter().map(|x| x.0).collect::<Vec<_>>())?;
+        Ok(out)
+    }
+
     /// One share list per member, checked against each member's key; returns the lists.
     #[allow(clippy::too_many_arguments)]
     fn share_lists(
@@ -322,13 +346,15 @@ fn clone_proof(p: &dleq::Proof) -> dleq::Proof {
     dleq::Proof { a: p.a, b: p.b, z: p.z }
 }
 
-const TOP: [&str; 12] = [
+const TOP: [&str; 14] = [
     "version",
     "run",
     "style",
     "filter",
     "coordinator",
     "keys",
+    "malformed",
+    "sanitation",
     "shuffles",
     "tags",
     "tag_decryptions",
@@ -412,8 +438,8 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     // Header and F (§6).
     decoded(0, exact(v, &TOP, "filter transcript"))?;
     let version = decoded(0, string(v, "version", "filter transcript"))?;
-    if version != "dobush-filter/1" {
-        return Err(failure(0, "version", format!("{version:?} is not dobush-filter/1")));
+    if version != "dobush-filter/2" {
+        return Err(failure(0, "version", format!("{version:?} is not dobush-filter/2")));
     }
     if decoded(0, uint(v, "run", "filter transcript"))? != s.run
         || decoded(0, string(v, "style", "filter transcript"))? != s.style
@@ -431,12 +457,12 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     if !filter.contains(&coordinator) {
         return Err(failure(0, "coordinator", "not a member of F"));
     }
-    let inp = recompute(s)?;
+    let inp = recompute(s, m_s(s))?;
     if inp.real.is_empty() {
         return Err(failure(5, "rows", "no ballot and no override: no filter"));
     }
     let run = Run { context: s.context, run: s.run, style: &s.style };
-    let c = Checker { s, inp, q, run };
+    let mut c = Checker { s, inp, q, run };
 
     // Round 0 (§7.1).
     let mut member_keys: HashMap<u64, [Point; 3]> = HashMap::new();
@@ -482,6 +508,36 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
             return Err(failure(0, "keys", format!("the combined {} key is the identity", keys::KEY_PURPOSES[i])));
         }
     }
+
+    // Rounds 2–3 (§7.3): every named entry decrypts to a malformed one; all are dropped.
+    let scaled = |j: u64| {
+        j.checked_sub(1).and_then(|i| s.verification_keys.get(i as usize)).and_then(|vk| tags::scaled_vk(&c.q, j, vk))
+    };
+    let names: Vec<u64> = decoded(
+        2,
+        array(v, "malformed", "filter transcript").and_then(|a| {
+            a.iter()
+                .map(|i| i.as_u64().ok_or_else(|| Invalid("malformed: board indices are integers".into())))
+                .collect()
+        }),
+    )?;
+    let named = sanitation::resolve(s, &names).map_err(|(at, why)| failure(2, at, why))?;
+    let alphas3: Vec<RistrettoPoint> = named.iter().flat_map(|n| n.cts.iter().map(|ct| ct.0.p)).collect();
+    let r3 = c.member_shares(3, v, "sanitation")?;
+    let lists3 = c.share_lists(3, &r3, "sanitize", "sanitation shares", &alphas3, scaled, false)?;
+    let mut plain: Vec<RistrettoPoint> = named.iter().flat_map(|n| n.cts.iter().map(|ct| ct.1.p)).collect();
+    for l in &lists3 {
+        for (p, d) in plain.iter_mut().zip(&l.images) {
+            *p -= d;
+        }
+    }
+    let malformed = sanitation::judge(s, &named, &plain).map_err(|(at, why)| failure(3, at, why))?;
+    let dropped: HashSet<u64> = malformed.iter().map(|m| m.index).collect();
+    let inp = recompute(&sanitation::without(s, &dropped), c.inp.m_s)?;
+    if inp.real.is_empty() {
+        return Err(failure(3, "rows", "every row is malformed: nothing is left to filter"));
+    }
+    c.inp = inp;
 
     // Round 5 (§7.5).
     let r5 = decoded(5, field(v, "shuffles", "filter transcript"))?;
@@ -572,9 +628,6 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
 
     // Round 7 (§7.6, TG-2) and the groups (§7.7).
-    let scaled = |j: u64| {
-        j.checked_sub(1).and_then(|i| s.verification_keys.get(i as usize)).and_then(|vk| tags::scaled_vk(&c.q, j, vk))
-    };
     let r7 = per_list(7, "tag_decryptions")?;
     let mut tag_values: [Vec<RistrettoPoint>; 3] = Default::default();
     for l in 0..3 {
@@ -616,21 +669,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
             None => tests.push((qr, d)),
         }
     }
-    let pet_msgs = |round: u8, name: &str| -> Result<MemberShares, Failure> {
-        let msgs = decoded(round, array(v, name, "filter transcript"))?;
-        let mut out = Vec::new();
-        for m in msgs {
-            decoded(round, exact(m, &["member", "shares"], name))?;
-            let j = decoded(round, uint(m, "member", name))?;
-            out.push((
-                j,
-                c.batch(round, decoded(round, field(m, "shares", name))?, j, &format!("member {j}, {name}"))?,
-            ));
-        }
-        members_in_order(round, &c.q, &out.iter().map(|x| x.0).collect::<Vec<_>>())?;
-        Ok(out)
-    };
-    let r8 = pet_msgs(8, "pet")?;
+    let r8 = c.member_shares(8, v, "pet")?;
     let bases8: Vec<RistrettoPoint> = tests.iter().flat_map(|(_, d)| [d.0, d.1]).collect();
     let lists8 = c.share_lists(8, &r8, "pet", "PET shares", &bases8, |j| member_keys.get(&j).map(|k| k[2]), true)?;
     let blinded8 = if tests.is_empty() {
@@ -638,7 +677,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     } else {
         pet::blinded(&c.q, tests.len(), &lists8).map_err(|e| failure(8, "PT-2", e))?
     };
-    let r9 = pet_msgs(9, "pet_decryptions")?;
+    let r9 = c.member_shares(9, v, "pet_decryptions")?;
     let alphas9: Vec<RistrettoPoint> = blinded8.iter().map(|d| d.0).collect();
     let lists9 = c.share_lists(9, &r9, "pet-decrypt", "PET decryption shares", &alphas9, scaled, false)?;
     if !tests.is_empty() {
@@ -725,6 +764,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
     let weight_total = totals::tl2(&k.p, &kept_rows).map_err(|e| failure(10, "TL-2", e))?;
     Ok(Outcome {
+        malformed,
         kept: kept_rows,
         weight_total,
         m_s: c.inp.m_s,
