@@ -43,8 +43,10 @@ pub mod round {
     pub const VIEW: u8 = 1;
     /// Round 2: the entries named malformed (§7.3).
     pub const NAMES: u8 = 2;
-    /// Round 3: the named entries' decryption shares (§7.3).
+    /// Round 3: the named entries' decryption shares (§7.3) and the station tag shares (§7.4).
     pub const SANITATION: u8 = 3;
+    /// Round 4: the station tag decryption shares (§7.4).
+    pub const STATION_TAG_DECRYPTIONS: u8 = 4;
     /// Round 5: the pool, the dummies and the shuffles.
     pub const SHUFFLES: u8 = 5;
     /// Round 6: tag shares.
@@ -107,7 +109,7 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// The shuffle purpose of list `name` (`pool`, `rows`, `list`, `pointers`):
+    /// The shuffle purpose of list `name` (`pool`, `rows`, `list`, `pointers`, `station/<id>`):
     /// `filter/<run>/<style>/<name>` (§7.5; 12-shuffle.md SH-G1 length-prefixes it).
     pub fn shuffle_purpose(&self, name: &str) -> String {
         format!("filter/{}/{}/{}", self.run, self.style, name)

@@ -24,6 +24,9 @@ use crate::filter::comparisons::{Layout, Selection, prove_comparisons_forging};
 use crate::filter::cover::Cover;
 use crate::shuffle::{Rows, ShuffleSecret, ShuffleStatement, prove_shuffle, shuffle_rows};
 
+/// Round 2 (§7.3, §7.4): the malformed entries' board indices and each station's shuffled rows.
+pub type Round2 = (Vec<u64>, Vec<Option<Shuffled>>);
+
 /// Chains as (root list row, the rows grouped under it).
 type Chains = Vec<(usize, Vec<usize>)>;
 
@@ -90,8 +93,13 @@ fn openings(secret: &ShuffleSecret, ords: &[u64], width: usize, column: usize) -
 
 impl AwaitingView {
     /// Combines the private shares into every row's X and V and every replacement's old tag
-    /// base (§7.2), and makes round 2: the board indices of the malformed entries (§7.3).
-    pub fn receive_view(self, shares: &[PrivateShares]) -> Result<(AwaitingSanitation, Vec<u64>), RunError> {
+    /// base (§7.2), and makes round 2: the board indices of the malformed entries (§7.3) and
+    /// each station's shuffled station rows (§7.4).
+    pub fn receive_view<R: RngCore + CryptoRng>(
+        self,
+        shares: &[PrivateShares],
+        rng: &mut R,
+    ) -> Result<(AwaitingSanitation, Round2), RunError> {
         let (setup, rec) = (&self.setup, &self.rec);
         let members: Vec<u32> = shares.iter().map(|s| s.member).collect();
         if members != setup.filter
@@ -118,7 +126,17 @@ impl AwaitingView {
         let row_v = Zeroizing::new(combine(&rec.real, 1, |s| &s.tag_bases));
         let old_tb = Zeroizing::new(combine(&rec.pointers, 1, |s| &s.old_tag_bases));
         let names = sanitation::name(setup, &self.inputs, &row_x, &row_v, &old_tb);
-        Ok((AwaitingSanitation { setup: self.setup, inputs: self.inputs, row_x, row_v, old_tb }, names))
+        let keys = [setup.election_key];
+        let mut stations = Vec::with_capacity(rec.stations.len());
+        for (st, rows) in self.inputs.stations.iter().zip(&rec.stations) {
+            stations.push(if rows.is_empty() {
+                None
+            } else {
+                Some(shuffle(setup, &format!("station/{}", st.id), &keys, rows.clone(), rng)?.0)
+            });
+        }
+        let state = AwaitingSanitation { setup: self.setup, inputs: self.inputs, row_x, row_v, old_tb };
+        Ok((state, (names, stations)))
     }
 }
 
@@ -133,7 +151,9 @@ impl AwaitingSanitation {
     ) -> Result<(AwaitingGroups, Round5), RunError> {
         let setup = &self.setup;
         let rec = member.public().recomputed();
-        let dropped: BTreeSet<u64> = member.public().malformed().iter().map(|m| m.index).collect();
+        let public = member.public();
+        let dropped: BTreeSet<u64> =
+            public.malformed().iter().map(|m| m.index).chain(public.out_of_station().iter().copied()).collect();
         let row_index =
             self.inputs.ballots.iter().map(|b| b.index).chain(self.inputs.overrides.iter().map(|o| o.index));
         let (mut row_x, mut row_v) = (Zeroizing::new(Vec::new()), Zeroizing::new(Vec::new()));

@@ -82,6 +82,20 @@ type MaybeRename<'a> = Option<Rename<'a>>;
 #[cfg(not(any(test, feature = "test-helpers")))]
 type MaybeRename<'a> = Option<&'a ()>;
 
+/// Every member's next state and message, in F order.
+fn each<S, T, M>(
+    states: Vec<S>,
+    mut step: impl FnMut(S) -> Result<(T, M), RunError>,
+) -> Result<(Vec<T>, Vec<M>), RunError> {
+    let mut next = (Vec::with_capacity(states.len()), Vec::with_capacity(states.len()));
+    for s in states {
+        let (t, m) = step(s)?;
+        next.0.push(t);
+        next.1.push(m);
+    }
+    Ok(next)
+}
+
 fn run_rounds<R: RngCore + CryptoRng>(
     setup: &Setup,
     inputs: &Inputs,
@@ -103,9 +117,8 @@ fn run_rounds<R: RngCore + CryptoRng>(
         keys.push(k);
     }
     let coordinator = coordinator::start(setup, inputs)?;
-    let (states, views): (Vec<_>, Vec<_>) =
-        states.into_iter().map(|s| s.receive_keys(&keys)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
-    let (coordinator, malformed) = coordinator.receive_view(&views)?;
+    let (states, views) = each(states, |s| s.receive_keys(&keys))?;
+    let (coordinator, (malformed, stations)) = coordinator.receive_view(&views, rng)?;
     #[cfg(any(test, feature = "test-helpers"))]
     let malformed = match rename {
         Some(f) => f(malformed),
@@ -113,39 +126,22 @@ fn run_rounds<R: RngCore + CryptoRng>(
     };
     #[cfg(not(any(test, feature = "test-helpers")))]
     let _ = rename;
-    let (states, private): (Vec<_>, Vec<_>) = states
+    let (states, private) = each(states, |s| s.receive_names(&malformed, &stations, rng))?;
+    let (states, round3) = each(states, |s| s.receive_private_sanitation(&private, rng))?;
+    let (sanitation, station_tags): (Vec<_>, Vec<_>) = round3.into_iter().unzip();
+    let (states, station_tag_decryptions) = each(states, |s| s.receive_sanitation(&sanitation, &station_tags, rng))?;
+    let states = states
         .into_iter()
-        .map(|s| s.receive_names(&malformed, rng))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .unzip();
-    let (states, sanitation): (Vec<_>, Vec<_>) = states
-        .into_iter()
-        .map(|s| s.receive_private_sanitation(&private))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .unzip();
-    let states = states.into_iter().map(|s| s.receive_sanitation(&sanitation)).collect::<Result<Vec<_>, _>>()?;
+        .map(|s| s.receive_station_tag_decryptions(&station_tag_decryptions))
+        .collect::<Result<Vec<_>, _>>()?;
     let at = setup.filter.iter().position(|j| *j == setup.coordinator);
     let own =
         at.and_then(|i| states.get(i)).ok_or_else(|| fail(round::SHUFFLES, "coordinator", "not a member of F"))?;
     let (coordinator, shuffles) = coordinator.shuffle(own, rng)?;
-    let (states, tags): (Vec<_>, Vec<_>) = states
-        .into_iter()
-        .map(|s| s.receive_shuffles(&shuffles, rng))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .unzip();
-    let (states, tag_decryptions): (Vec<_>, Vec<_>) =
-        states.into_iter().map(|s| s.receive_tags(&tags, rng)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
-    let (states, pet): (Vec<_>, Vec<_>) = states
-        .into_iter()
-        .map(|s| s.receive_tag_decryptions(&tag_decryptions, rng))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .unzip();
-    let (states, pet_decryptions): (Vec<_>, Vec<_>) =
-        states.into_iter().map(|s| s.receive_pet(&pet, rng)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    let (states, tags) = each(states, |s| s.receive_shuffles(&shuffles, rng))?;
+    let (states, tag_decryptions) = each(states, |s| s.receive_tags(&tags, rng))?;
+    let (states, pet) = each(states, |s| s.receive_tag_decryptions(&tag_decryptions, rng))?;
+    let (states, pet_decryptions) = each(states, |s| s.receive_pet(&pet, rng))?;
     let states =
         states.into_iter().map(|s| s.receive_pet_decryptions(&pet_decryptions)).collect::<Result<Vec<_>, _>>()?;
     let at = setup.filter.iter().position(|j| *j == setup.coordinator);
@@ -170,6 +166,9 @@ fn run_rounds<R: RngCore + CryptoRng>(
         keys,
         malformed,
         sanitation,
+        stations,
+        station_tags,
+        station_tag_decryptions,
         shuffles,
         tags,
         tag_decryptions,

@@ -8,7 +8,7 @@ use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 
 use super::Setup;
-use super::inputs::{BallotInput, Inputs, OverrideInput, ReplacementInput, tag_base};
+use super::inputs::{BallotInput, Inputs, OverrideInput, ReplacementInput, StationInput, tag_base};
 use super::messages::{Batch, SanitationShares};
 use super::sanitation;
 use crate::elgamal::{Ciphertext, RawCiphertext};
@@ -113,7 +113,20 @@ impl Election {
         let new_credential = |rng: &mut R| GroupElement::from_point(mul_base(&random_nonzero_scalar(rng))).ok();
         let listed = plan.voters + plan.abstainers;
         let list: Vec<GroupElement> = (0..listed).map(|_| new_credential(rng)).collect::<Option<_>>()?;
-        let mut inputs = Inputs { list: list.clone(), ..Inputs::default() };
+        // Two stations (§10.1): list item i names station-a if i is even, station-b if odd, and
+        // item 0 names both.
+        let station_of = |x: &GroupElement| {
+            let i = list.iter().position(|l| l == x).unwrap_or(0);
+            if i % 2 == 0 { "station-a" } else { "station-b" }.to_string()
+        };
+        let stations = vec![
+            StationInput { id: "station-a".into(), credentials: list.iter().step_by(2).copied().collect() },
+            StationInput {
+                id: "station-b".into(),
+                credentials: list.iter().enumerate().filter(|(i, _)| i % 2 == 1 || *i == 0).map(|(_, x)| *x).collect(),
+            },
+        ];
+        let mut inputs = Inputs { list: list.clone(), stations, ..Inputs::default() };
         let mut index = 0u64;
         // last[v] = (board index, selection) of voter v's last valid ballot
         let mut last: Vec<Option<(u64, usize)>> = vec![None; plan.voters];
@@ -250,9 +263,22 @@ impl Election {
                 index,
                 cred: encrypt(&k, *x.point(), rng)?,
                 tbase: encrypt(&k, tag_base(&setup.base_hash, &x), rng)?,
+                station: station_of(&x),
             });
             last[v] = None;
             expected_overridden += 1;
+        }
+        // An override of voter 1 (station-b) signed at station-a: dropped `out_of_station`
+        // (§7.4), so voter 1's last e-ballot still counts.
+        if plan.overridden > 0 && plan.voters > plan.overridden + 1 {
+            let x = list.get(1)?;
+            index += 1;
+            inputs.overrides.push(OverrideInput {
+                index,
+                cred: encrypt(&k, *x.point(), rng)?,
+                tbase: encrypt(&k, tag_base(&setup.base_hash, x), rng)?,
+                station: "station-a".into(),
+            });
         }
         let overrides = (twice_from..(twice_from + plan.override_old).min(none_from))
             .map(|v| (v, roots[v]))
@@ -263,6 +289,7 @@ impl Election {
                 index,
                 cred: encrypt(&k, *x.point(), rng)?,
                 tbase: encrypt(&k, tag_base(&setup.base_hash, &x), rng)?,
+                station: station_of(&x),
             });
             last[v] = None;
             expected_overridden += 1;

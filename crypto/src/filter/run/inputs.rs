@@ -37,6 +37,18 @@ pub struct OverrideInput {
     pub cred: Ciphertext,
     /// `tbase`.
     pub tbase: Ciphertext,
+    /// The station whose members signed it (§10.2).
+    pub station: String,
+}
+
+/// A station of the package (§4.1, §10.1), with the listed credentials of the style whose list
+/// item names it, in list order: its station rows (§5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StationInput {
+    /// The station id.
+    pub id: String,
+    /// The credentials whose voters may override there.
+    pub credentials: Vec<GroupElement>,
 }
 
 /// A valid `credential_replaced` entry of the style.
@@ -61,6 +73,8 @@ pub struct Inputs {
     pub list: Vec<GroupElement>,
     /// The valid `credential_replaced` entries.
     pub replacements: Vec<ReplacementInput>,
+    /// The package's override stations, package order (empty without overrides).
+    pub stations: Vec<StationInput>,
 }
 
 impl Inputs {
@@ -72,6 +86,7 @@ impl Inputs {
             overrides: self.overrides.iter().filter(|o| !dropped.contains(&o.index)).cloned().collect(),
             list: self.list.clone(),
             replacements: self.replacements.iter().filter(|r| !dropped.contains(&r.index)).cloned().collect(),
+            stations: self.stations.clone(),
         }
     }
 }
@@ -113,6 +128,8 @@ pub struct Recomputed {
     pub pointers: Vec<Vec<Ciphertext>>,
     /// The ordinal (board index) of each pointer row.
     pub pointer_ords: Vec<u64>,
+    /// Station rows `[Triv_K(TB(X))]`, per station of the package (§5).
+    pub stations: Vec<Vec<Vec<Ciphertext>>>,
     /// M_s: ballots and overrides of the style, plus 1.
     pub m_s: u64,
     /// The row width 4 + k.
@@ -184,6 +201,11 @@ impl Recomputed {
         for r in &inputs.replacements {
             pointers.push(vec![trivial(k, tag_base(&setup.base_hash, &r.new))?, r.old_tbase, ordinal(r.index)?]);
         }
+        let stations = inputs
+            .stations
+            .iter()
+            .map(|st| st.credentials.iter().map(|x| Ok(vec![trivial(k, tag_base(&setup.base_hash, x))?])).collect())
+            .collect::<Result<Vec<_>, RunError>>()?;
         let h = h_key()?;
         let mut row_keys = vec![*k, *k, h, *k];
         row_keys.resize(4 + setup.selections, *k);
@@ -193,6 +215,7 @@ impl Recomputed {
             list,
             pointers,
             pointer_ords: inputs.replacements.iter().map(|r| r.index).collect(),
+            stations,
             m_s,
             width: 4 + setup.selections,
             row_keys,

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::inputs::Inputs;
 use super::messages::{
-    Batch, PetShares, PrivateSanitation, PrivateShares, Round5, Round10, SanitationShares, TagShares,
+    Batch, PetShares, PrivateSanitation, PrivateShares, Round5, Round10, SanitationShares, Shuffled, TagShares,
 };
 use super::public::{Filtered, Public, TAG_LISTS, publish};
 use super::{RunError, Setup, fail, round};
@@ -62,9 +62,12 @@ pub struct AwaitingKeys(Inner);
 pub struct AwaitingNames(Inner);
 /// Round 3's private shares sent; waiting for every member's, holding its own proved batch.
 pub struct AwaitingPrivateSanitation(Inner, Option<Batch>);
-/// Round 3 published; waiting for every member's sanitation shares.
+/// Round 3 published; waiting for every member's sanitation and station tag shares.
 pub struct AwaitingSanitation(Inner);
-/// Round 3 verified, the malformed entries dropped; waiting for the coordinator's round 5.
+/// Round 4 sent; waiting for every member's station tag decryption shares.
+pub struct AwaitingStationTagDecryptions(Inner);
+/// Round 4 verified, the malformed entries and the overrides out of their station dropped;
+/// waiting for the coordinator's round 5.
 pub struct AwaitingShuffles(Inner);
 /// Round 6 sent; waiting for every member's tag shares.
 pub struct AwaitingTags(Inner);
@@ -123,15 +126,16 @@ impl AwaitingKeys {
 }
 
 impl AwaitingNames {
-    /// Verifies round 2 (the names resolve to entries of the style) and makes round 3's first
-    /// step: pre-scaled decryption shares of the named ciphertexts, sent privately and without
-    /// their proof; the proved batch is kept for publication (§7.3).
+    /// Verifies round 2 (the names resolve to entries of the style; the station shuffles) and
+    /// makes round 3's first step: pre-scaled decryption shares of the named ciphertexts, sent
+    /// privately and without their proof; the proved batch is kept for publication (§7.3).
     pub fn receive_names<R: RngCore + CryptoRng>(
         mut self,
         names: &[u64],
+        stations: &[Option<Shuffled>],
         rng: &mut R,
     ) -> Result<(AwaitingPrivateSanitation, PrivateSanitation), RunError> {
-        self.0.public.receive_names(names)?;
+        self.0.public.receive_names(names, stations, rng)?;
         let j = self.0.member();
         let alphas = self.0.public.sanitation_alphas()?;
         if alphas.is_empty() {
@@ -149,22 +153,67 @@ impl AwaitingNames {
 
 impl AwaitingPrivateSanitation {
     /// Checks, from every member's private shares, that every named entry is malformed, and
-    /// only then publishes its own shares with their batched proof (§7.3). A well-formed named
-    /// entry stops the run here, before anything about it is published.
-    pub fn receive_private_sanitation(
+    /// only then publishes its own shares with their batched proof (§7.3), and its station tag
+    /// shares (§7.4). A well-formed named entry stops the run here, before anything about it
+    /// is published.
+    pub fn receive_private_sanitation<R: RngCore + CryptoRng>(
         self,
         all: &[PrivateSanitation],
-    ) -> Result<(AwaitingSanitation, SanitationShares), RunError> {
+        rng: &mut R,
+    ) -> Result<(AwaitingSanitation, (SanitationShares, PetShares)), RunError> {
         self.0.public.check_private_sanitation(all)?;
         let j = self.0.member();
-        Ok((AwaitingSanitation(self.0), SanitationShares { member: j, shares: self.1 }))
+        let cts = self.0.public.station_tag_inputs()?;
+        let shares = if cts.is_empty() {
+            None
+        } else {
+            let (public, secrets) = (&self.0.public, &self.0.secrets);
+            let b =
+                blinding_shares(public.run_context(), Purpose::StationTag, secrets, KeyPurpose::StationTag, &cts, rng)
+                    .map_err(|e| fail(round::SANITATION, format!("member {j}"), e))?;
+            Some(publish(round::SANITATION, j, "station tags", &b)?)
+        };
+        let sanitation = SanitationShares { member: j, shares: self.1 };
+        Ok((AwaitingSanitation(self.0), (sanitation, PetShares { member: j, shares })))
     }
 }
 
 impl AwaitingSanitation {
-    /// Verifies round 3 and drops the malformed entries from every input (§7.3).
-    pub fn receive_sanitation(mut self, all: &[SanitationShares]) -> Result<AwaitingShuffles, RunError> {
-        self.0.public.receive_sanitation(all)?;
+    /// Verifies round 3 (§7.3, §7.4) and makes round 4: pre-scaled decryption shares of the
+    /// combined station tag ciphertexts.
+    pub fn receive_sanitation<R: RngCore + CryptoRng>(
+        mut self,
+        sanitation: &[SanitationShares],
+        station_tags: &[PetShares],
+        rng: &mut R,
+    ) -> Result<(AwaitingStationTagDecryptions, PetShares), RunError> {
+        self.0.public.receive_sanitation(sanitation)?;
+        self.0.public.receive_station_tags(station_tags)?;
+        let j = self.0.member();
+        let alphas = self.0.public.station_tag_alphas();
+        let shares = if alphas.is_empty() {
+            None
+        } else {
+            let public = &self.0.public;
+            let b = decryption_shares(
+                public.run_context(),
+                Purpose::StationTagDecrypt,
+                public.quorum(),
+                &self.0.share,
+                &alphas,
+                rng,
+            )
+            .map_err(|e| fail(round::STATION_TAG_DECRYPTIONS, format!("member {j}"), e))?;
+            Some(publish(round::STATION_TAG_DECRYPTIONS, j, "station tag decryption", &b)?)
+        };
+        Ok((AwaitingStationTagDecryptions(self.0), PetShares { member: j, shares }))
+    }
+}
+
+impl AwaitingStationTagDecryptions {
+    /// Verifies round 4 and drops the overrides out of their station (§7.4).
+    pub fn receive_station_tag_decryptions(mut self, all: &[PetShares]) -> Result<AwaitingShuffles, RunError> {
+        self.0.public.receive_station_tag_decryptions(all)?;
         Ok(AwaitingShuffles(self.0))
     }
 }

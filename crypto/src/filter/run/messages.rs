@@ -187,8 +187,15 @@ pub struct FilterTranscript {
     pub keys: Vec<MemberKeys>,
     /// Round 2: the board indices of the entries named malformed, ascending (§7.3).
     pub malformed: Vec<u64>,
+    /// Round 2: each station's shuffled station rows, package order (`None` for a station with
+    /// no row) (§7.4).
+    pub stations: Vec<Option<Shuffled>>,
     /// Round 3, F order: the named entries' decryption shares (`None` when none is named).
     pub sanitation: Vec<SanitationShares>,
+    /// Round 3, F order: station tag shares of the station rows and the overrides (§7.4).
+    pub station_tags: Vec<PetShares>,
+    /// Round 4, F order: decryption shares of the combined station tag ciphertexts (§7.4).
+    pub station_tag_decryptions: Vec<PetShares>,
     /// Round 5.
     pub shuffles: Round5,
     /// Round 6, F order.

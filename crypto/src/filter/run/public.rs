@@ -44,6 +44,11 @@ const TAG_DECRYPT_PURPOSES: [Purpose; 3] =
 /// The outcome of one style's filter, once every round is verified.
 #[derive(Clone, Debug)]
 pub struct Filtered {
+    /// Overrides dropped by the station check (`out_of_station`, §7.4), board indices.
+    pub out_of_station: Vec<u64>,
+    /// Overrides with the station tag of an earlier one (one voter overridden twice, a
+    /// finding, §7.4): (the earlier, the later), board indices.
+    pub overridden_twice: Vec<(u64, u64)>,
     /// The entries dropped by sanitation (§7.3), board order, with their plaintexts.
     pub malformed: Vec<Malformed>,
     /// The kept rows, groups (exception groups among them) by root tag ascending:
@@ -81,6 +86,10 @@ pub struct Public {
     keys: Option<FilterKeys>,
     named: Option<Vec<Named>>,
     malformed: Option<Vec<Malformed>>,
+    station_rows: Vec<Vec<Vec<Ciphertext>>>,
+    blinded_station_tags: Vec<RawCiphertext>,
+    out_of_station: Option<Vec<u64>>,
+    overridden_twice: Vec<(u64, u64)>,
     scaled: Vec<GroupElement>,
     round5: Option<Round5>,
     rows: Vec<Vec<Ciphertext>>,
@@ -144,6 +153,10 @@ impl Public {
             keys: None,
             named: None,
             malformed: None,
+            station_rows: Vec::new(),
+            blinded_station_tags: Vec::new(),
+            out_of_station: None,
+            overridden_twice: Vec::new(),
             scaled,
             round5: None,
             rows: Vec::new(),
@@ -173,6 +186,11 @@ impl Public {
     /// The recomputed rows.
     pub fn recomputed(&self) -> &Recomputed {
         &self.rec
+    }
+
+    /// The overrides dropped by the station check, once round 4 is verified (empty before).
+    pub fn out_of_station(&self) -> &[u64] {
+        self.out_of_station.as_deref().unwrap_or_default()
     }
 
     /// The entries dropped by sanitation, once round 3 is verified (empty before).
@@ -210,11 +228,113 @@ impl Public {
         self.named.as_deref().ok_or_else(|| fail(round, "names", "round 2 is not verified"))
     }
 
-    /// Round 2 (§7.3): the coordinator's names, strictly ascending board indices of the style's
-    /// ballots, overrides and replacements.
-    pub(crate) fn receive_names(&mut self, names: &[u64]) -> Result<(), RunError> {
+    /// Round 2 (§7.3, §7.4): the coordinator's names, strictly ascending board indices of the
+    /// style's ballots, overrides and replacements, and each station's shuffled station rows.
+    pub(crate) fn receive_names<R: RngCore + CryptoRng>(
+        &mut self,
+        names: &[u64],
+        stations: &[Option<Shuffled>],
+        rng: &mut R,
+    ) -> Result<(), RunError> {
         self.keys_or(round::NAMES)?;
-        self.named = Some(sanitation::resolve(&self.inputs, names)?);
+        let named = sanitation::resolve(&self.inputs, names)?;
+        if stations.len() != self.rec.stations.len() {
+            return Err(fail(
+                round::NAMES,
+                "stations",
+                format!("{} station shuffles, the package has {} stations", stations.len(), self.rec.stations.len()),
+            ));
+        }
+        let keys = [self.setup.election_key];
+        let mut rows = Vec::with_capacity(stations.len());
+        for ((st, input), shuffled) in self.inputs.stations.iter().zip(&self.rec.stations).zip(stations) {
+            let name = format!("station/{}", st.id);
+            rows.push(self.optional_shuffle(round::NAMES, &name, &keys, input.clone(), shuffled.as_ref(), rng)?);
+        }
+        self.station_rows = rows;
+        self.named = Some(named);
+        Ok(())
+    }
+
+    /// Round 3's station tag bases (§7.4): the V of every shuffled station row (stations in
+    /// package order), then the `tbase` of every override not named malformed (board order).
+    pub(crate) fn station_tag_inputs(&self) -> Result<Vec<RawCiphertext>, RunError> {
+        let named: BTreeSet<u64> = self.named_or(round::SANITATION)?.iter().map(|n| n.index).collect();
+        let rows = self.station_rows.iter().flat_map(|st| raw_column(st, 0));
+        let overrides = self.inputs.overrides.iter().filter(|o| !named.contains(&o.index)).map(|o| o.tbase.raw());
+        Ok(rows.chain(overrides).collect())
+    }
+
+    /// Round 3 (§7.4): every member's station tag shares against K′_j (`station-tag`).
+    pub(crate) fn receive_station_tags(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
+        let cts = self.station_tag_inputs()?;
+        let batches = self.pet_batches(round::SANITATION, msgs, cts.is_empty())?;
+        let keys = self.keys_or(round::SANITATION)?;
+        for b in &batches {
+            let at = format!("member {}, station tag shares", b.member);
+            let kj = keys
+                .member_key(b.member, KeyPurpose::StationTag)
+                .ok_or_else(|| fail(round::SANITATION, at.as_str(), "no key"))?;
+            verify_blinding_shares(self.run_context(), Purpose::StationTag, kj, &cts, b, &mut DirectCheck::default())
+                .map_err(|e| fail(round::SANITATION, at, e))?;
+        }
+        if !cts.is_empty() {
+            self.blinded_station_tags = combine_blinding(&self.quorum, cts.len(), &batches)
+                .map_err(|e| fail(round::SANITATION, "station tags", e))?;
+        }
+        Ok(())
+    }
+
+    /// The α's of the combined station tag ciphertexts (round 4's bases).
+    pub(crate) fn station_tag_alphas(&self) -> Vec<RistrettoPoint> {
+        self.blinded_station_tags.iter().map(|c| c.alpha).collect()
+    }
+
+    /// Round 4 (§7.4): the station tag decryption shares against VK′_j; σ = k′·V of every
+    /// station row and override. An override whose σ is not among its station's is dropped
+    /// (`out_of_station`); one whose σ an earlier override has is a finding. The inputs are then
+    /// recomputed without the malformed entries and the dropped overrides.
+    pub(crate) fn receive_station_tag_decryptions(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
+        let r = round::STATION_TAG_DECRYPTIONS;
+        let malformed = self.malformed.as_ref().ok_or_else(|| fail(r, "sanitation", "round 3 is not verified"))?;
+        let alphas = self.station_tag_alphas();
+        let batches =
+            self.decryption_batches(r, Purpose::StationTagDecrypt, "station tag decryption", msgs, &alphas)?;
+        let sigmas = if alphas.is_empty() {
+            Vec::new()
+        } else {
+            let betas: Vec<RistrettoPoint> = self.blinded_station_tags.iter().map(|c| c.beta).collect();
+            combine_decryption(&self.quorum, &betas, &batches).map_err(|e| fail(r, "station tags", e))?
+        };
+        let mut sigmas = sigmas.iter().map(|p| p.compress().to_bytes());
+        let stations: HashMap<&str, BTreeSet<[u8; 32]>> = self
+            .inputs
+            .stations
+            .iter()
+            .zip(&self.station_rows)
+            .map(|(st, rows)| (st.id.as_str(), sigmas.by_ref().take(rows.len()).collect()))
+            .collect();
+        let mut dropped: BTreeSet<u64> = malformed.iter().map(|m| m.index).collect();
+        let mut seen: HashMap<[u8; 32], u64> = HashMap::new();
+        let (mut out_of_station, mut twice) = (Vec::new(), Vec::new());
+        for o in self.inputs.overrides.iter().filter(|o| !dropped.contains(&o.index)) {
+            let sigma = sigmas.next().ok_or_else(|| fail(r, format!("override {}", o.index), "no station tag"))?;
+            if !stations.get(o.station.as_str()).is_some_and(|s| s.contains(&sigma)) {
+                out_of_station.push(o.index);
+                continue;
+            }
+            if let Some(first) = seen.insert(sigma, o.index) {
+                twice.push((first, o.index));
+            }
+        }
+        dropped.extend(&out_of_station);
+        let rec = Recomputed::with_m_s(&self.setup, &self.inputs.without(&dropped), self.rec.m_s)?;
+        if rec.real.is_empty() {
+            return Err(fail(r, "rows", "every row is dropped: nothing is left to filter"));
+        }
+        self.rec = rec;
+        self.out_of_station = Some(out_of_station);
+        self.overridden_twice = twice;
         Ok(())
     }
 
@@ -245,35 +365,16 @@ impl Public {
     /// one, and the named entries are dropped from every input before anything is shuffled.
     pub(crate) fn receive_sanitation(&mut self, msgs: &[SanitationShares]) -> Result<(), RunError> {
         let alphas = self.sanitation_alphas()?;
-        let batches = self.pet_batches(round::SANITATION, msgs, alphas.is_empty())?;
-        for b in &batches {
-            let at = format!("member {}, sanitation shares", b.member);
-            let vk = self.scaled_vk(round::SANITATION, b.member)?;
-            verify_decryption_shares(
-                self.run_context(),
-                Purpose::Sanitize,
-                vk,
-                &alphas,
-                b,
-                &mut DirectCheck::default(),
-            )
-            .map_err(|e| fail(round::SANITATION, at, e))?;
-        }
+        let batches = self.decryption_batches(round::SANITATION, Purpose::Sanitize, "sanitation", msgs, &alphas)?;
         let named = self.named_or(round::SANITATION)?;
         let plain = sanitation::plaintexts(named, batches.iter().map(|b| b.images.as_slice()));
-        let malformed = sanitation::judge(&self.setup, &self.inputs, named, &plain, round::SANITATION)?;
-        let dropped: BTreeSet<u64> = malformed.iter().map(|m| m.index).collect();
-        let rec = Recomputed::with_m_s(&self.setup, &self.inputs.without(&dropped), self.rec.m_s)?;
-        if rec.real.is_empty() {
-            return Err(fail(round::SANITATION, "rows", "every row is malformed: nothing is left to filter"));
-        }
-        self.rec = rec;
-        self.malformed = Some(malformed);
+        self.malformed = Some(sanitation::judge(&self.setup, &self.inputs, named, &plain, round::SANITATION)?);
         Ok(())
     }
 
     fn check_shuffle<R: RngCore + CryptoRng>(
         &self,
+        round: u8,
         name: &str,
         keys: &[crate::elgamal::PublicKey],
         input: Vec<Vec<Ciphertext>>,
@@ -281,7 +382,7 @@ impl Public {
         rng: &mut R,
     ) -> Result<(), RunError> {
         let at = format!("{name} shuffle");
-        let input = Rows::from_rows(input).map_err(|e| fail(round::SHUFFLES, at.as_str(), e))?;
+        let input = Rows::from_rows(input).map_err(|e| fail(round, at.as_str(), e))?;
         let purpose = self.setup.shuffle_purpose(name);
         let st = ShuffleStatement {
             context: &self.setup.context,
@@ -290,11 +391,12 @@ impl Public {
             input: &input,
             output: &s.output,
         };
-        verify_shuffle(rng, &st, &s.proof).map_err(|e| fail(round::SHUFFLES, at, e))
+        verify_shuffle(rng, &st, &s.proof).map_err(|e| fail(round, at, e))
     }
 
     fn optional_shuffle<R: RngCore + CryptoRng>(
         &self,
+        round: u8,
         name: &str,
         keys: &[crate::elgamal::PublicKey],
         input: Vec<Vec<Ciphertext>>,
@@ -304,11 +406,11 @@ impl Public {
         match (s, input.is_empty()) {
             (None, true) => Ok(Vec::new()),
             (Some(s), false) => {
-                self.check_shuffle(name, keys, input, s, rng)?;
+                self.check_shuffle(round, name, keys, input, s, rng)?;
                 Ok(s.output.to_vecs())
             }
-            (Some(_), true) => Err(fail(round::SHUFFLES, format!("{name} shuffle"), "a shuffle of no rows")),
-            (None, false) => Err(fail(round::SHUFFLES, format!("{name} shuffle"), "missing")),
+            (Some(_), true) => Err(fail(round, format!("{name} shuffle"), "a shuffle of no rows")),
+            (None, false) => Err(fail(round, format!("{name} shuffle"), "missing")),
         }
     }
 
@@ -319,8 +421,8 @@ impl Public {
         msg: &Round5,
         rng: &mut R,
     ) -> Result<(), RunError> {
-        if self.malformed.is_none() {
-            return Err(fail(round::SHUFFLES, "sanitation", "round 3 is not verified"));
+        if self.out_of_station.is_none() {
+            return Err(fail(round::SHUFFLES, "station check", "round 4 is not verified"));
         }
         if msg.copies >= self.setup.row_limit {
             return Err(fail(round::SHUFFLES, "pool", format!("{} copies, at most c − 1 are possible", msg.copies)));
@@ -337,7 +439,8 @@ impl Public {
             ));
         }
         let pool_in = self.rec.pool(copies);
-        let pool = self.optional_shuffle("pool", &self.rec.pair_keys, pool_in, msg.pool.as_ref(), rng)?;
+        let pool =
+            self.optional_shuffle(round::SHUFFLES, "pool", &self.rec.pair_keys, pool_in, msg.pool.as_ref(), rng)?;
         let mut rows_in = self.rec.real.clone();
         let mut last = None;
         for (i, d) in msg.dummies.iter().enumerate() {
@@ -352,11 +455,18 @@ impl Public {
                 .ok_or_else(|| fail(round::SHUFFLES, at.as_str(), format!("position {d} is not in the pool")))?;
             rows_in.push(self.rec.dummy(&self.setup.election_key, pair)?);
         }
-        self.check_shuffle("rows", &self.rec.row_keys, rows_in, &msg.rows, rng)?;
+        self.check_shuffle(round::SHUFFLES, "rows", &self.rec.row_keys, rows_in, &msg.rows, rng)?;
         self.rows = msg.rows.output.to_vecs();
-        self.list =
-            self.optional_shuffle("list", &self.rec.pair_keys, self.rec.list.clone(), msg.list.as_ref(), rng)?;
+        self.list = self.optional_shuffle(
+            round::SHUFFLES,
+            "list",
+            &self.rec.pair_keys,
+            self.rec.list.clone(),
+            msg.list.as_ref(),
+            rng,
+        )?;
         self.pointers = self.optional_shuffle(
+            round::SHUFFLES,
             "pointers",
             &self.rec.pointer_keys,
             self.rec.pointers.clone(),
@@ -500,6 +610,26 @@ impl Public {
             .collect()
     }
 
+    /// Every member's pre-scaled decryption shares of `alphas` (`None` exactly when there are
+    /// none), each batch checked against VK′_j.
+    fn decryption_batches(
+        &self,
+        round: u8,
+        purpose: Purpose,
+        what: &str,
+        msgs: &[PetShares],
+        alphas: &[RistrettoPoint],
+    ) -> Result<Vec<ShareBatch>, RunError> {
+        let batches = self.pet_batches(round, msgs, alphas.is_empty())?;
+        for b in &batches {
+            let at = format!("member {}, {what} shares", b.member);
+            let vk = self.scaled_vk(round, b.member)?;
+            verify_decryption_shares(self.run_context(), purpose, vk, alphas, b, &mut DirectCheck::default())
+                .map_err(|e| fail(round, at, e))?;
+        }
+        Ok(batches)
+    }
+
     /// Round 8 (§7.8, PT-2): blinding shares of the differences against Z_j.
     pub(crate) fn receive_pet(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
         let deltas = self.pet_inputs();
@@ -534,20 +664,8 @@ impl Public {
     /// Round 9 (§7.8, PT-3): decryption shares against VK′_j; a test that fails drops its row.
     pub(crate) fn receive_pet_decryptions(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
         let alphas = self.pet_alphas();
-        let batches = self.pet_batches(round::PET_DECRYPTIONS, msgs, alphas.is_empty())?;
-        for b in &batches {
-            let at = format!("member {}, PET decryption shares", b.member);
-            let vk = self.scaled_vk(round::PET_DECRYPTIONS, b.member)?;
-            verify_decryption_shares(
-                self.run_context(),
-                Purpose::PetDecrypt,
-                vk,
-                &alphas,
-                b,
-                &mut DirectCheck::default(),
-            )
-            .map_err(|e| fail(round::PET_DECRYPTIONS, at, e))?;
-        }
+        let batches =
+            self.decryption_batches(round::PET_DECRYPTIONS, Purpose::PetDecrypt, "PET decryption", msgs, &alphas)?;
         if !alphas.is_empty() {
             let pass = pet::decide(&self.quorum, &self.blinded_tests, &batches)
                 .map_err(|e| fail(round::PET_DECRYPTIONS, "PET", e))?;
@@ -679,6 +797,8 @@ impl Public {
         };
         Ok(Filtered {
             malformed: self.malformed.clone().unwrap_or_default(),
+            out_of_station: self.out_of_station.clone().unwrap_or_default(),
+            overridden_twice: self.overridden_twice.clone(),
             kept_rows,
             weight_total: weight,
             m_s: self.rec.m_s,
@@ -726,8 +846,10 @@ pub fn verify_transcript<R: RngCore + CryptoRng>(
     }
     let mut p = Public::new(setup.clone(), inputs)?;
     p.receive_keys(&t.keys)?;
-    p.receive_names(&t.malformed)?;
+    p.receive_names(&t.malformed, &t.stations, rng)?;
     p.receive_sanitation(&t.sanitation)?;
+    p.receive_station_tags(&t.station_tags)?;
+    p.receive_station_tag_decryptions(&t.station_tag_decryptions)?;
     p.receive_shuffles(&t.shuffles, rng)?;
     p.receive_tags(&t.tags)?;
     p.receive_tag_decryptions(&t.tag_decryptions)?;

@@ -111,8 +111,11 @@ fn malformed_entries_are_named_and_dropped_before_the_shuffle() {
             assert_eq!(e.decrypt_point(&b.tbase.raw()), Some(m.tag_base));
         }
     }
-    // Nothing named is shuffled: the rows are the survivors and the dummies.
-    let survivors = e.inputs.ballots.len() + e.inputs.overrides.len() + 1 - named.len();
+    // Nothing named is shuffled: the rows are the survivors (not the named ballots, nor the
+    // override out of its station) and the dummies.
+    let named_rows = f.malformed.iter().filter(|m| m.kind != EntryKind::Replacement).count();
+    assert_eq!(f.out_of_station.len(), 1);
+    let survivors = e.inputs.ballots.len() + e.inputs.overrides.len() - named_rows - f.out_of_station.len();
     assert_eq!(out.transcript.shuffles.rows.output.len(), survivors + out.transcript.shuffles.dummies.len());
     check_counts(&e, f);
     let again = verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
@@ -321,4 +324,64 @@ fn a_sub_threshold_or_repeated_quorum_is_refused() {
     t.filter = vec![2, 3];
     let err = verify_transcript(&e.setup, &e.inputs, &t, &mut rng).unwrap_err();
     assert!(err.to_string().starts_with("round 0, header"), "{err}");
+}
+
+/// §7.4: an override signed at a station its voter's list item does not name is dropped
+/// `out_of_station` before any shuffle (its voter's e-ballot counts); two overrides with one
+/// station tag are a finding, and the voter is counted once.
+#[test]
+fn overrides_out_of_their_station_are_dropped_and_doubles_reported() {
+    let mut rng = ChaCha20Rng::seed_from_u64(10);
+    let mut e = Election::new(&plan(), &mut rng).unwrap();
+    let last = e.inputs.overrides.len() - 1;
+    let out_of_station = e.inputs.overrides[last].index;
+    let mut again = e.inputs.overrides[0].clone();
+    again.index = out_of_station + 1;
+    e.inputs.overrides.push(again.clone());
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let f = &out.filtered;
+    assert_eq!(f.out_of_station, vec![out_of_station]);
+    assert_eq!(f.overridden_twice, vec![(e.inputs.overrides[0].index, again.index)]);
+    check_counts(&e, f);
+    let replayed = verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
+    assert_eq!(
+        (replayed.out_of_station.clone(), replayed.overridden_twice.clone()),
+        (f.out_of_station.clone(), f.overridden_twice.clone())
+    );
+    // The public's inputs decide the station: the same transcript read with the override at
+    // station-b is refused (its σ is then among station-b's, so the rows shuffle no longer fits).
+    let mut moved = e.inputs.clone();
+    moved.overrides[last].station = "station-b".into();
+    let err = verify_transcript(&e.setup, &moved, &out.transcript, &mut rng).unwrap_err().to_string();
+    assert!(err.starts_with("round 5"), "{err}");
+}
+
+/// §7.4: altered station shuffles, station tag shares and their decryption shares are refused
+/// where they are.
+#[test]
+fn bad_station_shuffles_and_station_tag_shares_are_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let e = Election::new(&plan(), &mut rng).unwrap();
+    let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap().transcript;
+    let mut t = honest.clone();
+    t.stations.swap(0, 1);
+    refused(&e, &t, "round 2, station/station-a shuffle");
+    let mut t = honest.clone();
+    t.stations.pop();
+    refused(&e, &t, "round 2, stations");
+    let mut t = honest.clone();
+    t.stations[1] = None;
+    refused(&e, &t, "round 2, station/station-b shuffle");
+    let mut t = honest.clone();
+    t.station_tags[0].shares.as_mut().unwrap().images.swap(0, 1);
+    refused(&e, &t, "round 3, member 1, station tag shares");
+    let mut t = honest.clone();
+    t.station_tags[1].shares = None;
+    refused(&e, &t, "round 3, member 2");
+    let mut t = honest.clone();
+    t.station_tag_decryptions[1].shares.as_mut().unwrap().images.swap(0, 1);
+    refused(&e, &t, "round 4, member 2, station tag decryption shares");
+    let mut t = honest.clone();
+    t.station_tag_decryptions.pop();
+    refused(&e, &t, "round 4, members");
 }
