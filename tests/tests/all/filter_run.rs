@@ -89,7 +89,12 @@ fn verifier_inputs(e: &Election) -> StyleInputs {
             .inputs
             .overrides
             .iter()
-            .map(|o| vrun::Override { index: o.index, cred: ct(&o.cred), tbase: ct(&o.tbase) })
+            .map(|o| vrun::Override {
+                index: o.index,
+                cred: ct(&o.cred),
+                tbase: ct(&o.tbase),
+                station: o.station.clone(),
+            })
             .collect(),
         list: e.inputs.list.iter().map(point).collect(),
         replacements: e
@@ -97,6 +102,12 @@ fn verifier_inputs(e: &Election) -> StyleInputs {
             .replacements
             .iter()
             .map(|r| vrun::Replacement { index: r.index, new: point(&r.new), old_tbase: ct(&r.old_tbase) })
+            .collect(),
+        stations: e
+            .inputs
+            .stations
+            .iter()
+            .map(|st| vrun::Station { id: st.id.clone(), credentials: st.credentials.iter().map(point).collect() })
             .collect(),
     }
 }
@@ -113,18 +124,24 @@ fn honest(seed: u64) -> Honest {
 }
 
 fn honest_with(plan: &Plan, seed: u64) -> Honest {
-    run_with(plan, seed, false)
+    run_with(plan, seed, false, false)
 }
 
 /// A run whose coordinator names only the malformed replacements (§7.3): the malformed rows go
 /// on to the shuffle and are dropped there (`unlisted`, PET failures), as the public guarantees.
 fn unnamed_rows(seed: u64) -> Honest {
-    run_with(&plan(), seed, true)
+    run_with(&plan(), seed, true, false)
 }
 
-fn run_with(plan: &Plan, seed: u64, unnamed_rows: bool) -> Honest {
+/// `twice`: the first override is posted again (one voter overridden twice, §7.4).
+fn run_with(plan: &Plan, seed: u64, unnamed_rows: bool, twice: bool) -> Honest {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut e = Election::new(plan, &mut rng).unwrap();
+    if twice {
+        let mut again = e.inputs.overrides[0].clone();
+        again.index = e.inputs.overrides.last().unwrap().index + 1;
+        e.inputs.overrides.push(again);
+    }
     // Key-holder 1 is absent: F = {2, 3}, coordinated by 3.
     e.setup.filter = vec![2, 3];
     e.setup.coordinator = 3;
@@ -195,6 +212,10 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
         assert_eq!((a.index, a.credential, a.tag_base), (b.index, b.credential, b.tag_base));
     }
     assert!(o.unlisted.is_empty() && o.unrooted.is_empty() && o.mismatched.is_empty());
+    // §7.4: the override signed at the wrong station is dropped; its voter's e-ballot counts.
+    assert_eq!(o.out_of_station.len(), 1);
+    assert_eq!(o.out_of_station, h.out.filtered.out_of_station);
+    assert!(o.overridden_twice.is_empty());
     assert_eq!(o.exceptions, vec![5], "the chain of c + 1 rows is an exception");
     assert_eq!(
         o.groups as u64,
@@ -810,4 +831,47 @@ fn bad_names_and_sanitation_shares_are_refused_by_both() {
     let mut forged = h.json.clone();
     forged["sanitation"][0]["extra"] = 0.into();
     assert_eq!(refused(&h, &forged).round, 3);
+}
+
+/// §7.4: an override out of its station is dropped by both; two overrides with one station tag
+/// are reported by both, and the voter is counted once.
+#[test]
+fn overrides_out_of_their_station_and_twice_are_found_by_both() {
+    let h = run_with(&simple_plan(), 18, false, true);
+    let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
+    let first = h.e.inputs.overrides[0].index;
+    let again = h.e.inputs.overrides.last().unwrap().index;
+    assert_eq!(o.overridden_twice, vec![(first, again)]);
+    assert_eq!(o.overridden_twice, h.out.filtered.overridden_twice);
+    assert_eq!(o.out_of_station, h.out.filtered.out_of_station);
+    assert_eq!((o.counted, o.overridden), (h.e.expected_counted, h.e.expected_overridden));
+    assert_eq!(totals(&h.e, &o), h.e.expected_totals);
+    // The board's stations decide: with the dropped override's station changed, the same
+    // transcript no longer fits (the override then belongs in the rows).
+    let mut moved = h.inputs.clone();
+    let out = o.out_of_station[0];
+    moved.overrides.iter_mut().filter(|x| x.index == out).for_each(|x| x.station = "station-b".into());
+    assert_eq!(vrun::check_transcript(&moved, &h.json).unwrap_err().round, 5);
+}
+
+/// §7.4: altered station shuffles, station tag shares and decryption shares are refused by
+/// both where they are.
+#[test]
+fn bad_station_shuffles_and_station_tags_are_refused_by_both() {
+    let h = honest(19);
+    let mut forged = h.json.clone();
+    forged["stations"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 2, "station/station-a shuffle");
+    let mut forged = h.json.clone();
+    forged["stations"].as_array_mut().unwrap().pop();
+    refused_by_both_at(&h, &forged, 2, "stations");
+    let mut forged = h.json.clone();
+    forged["station_tags"][1]["shares"]["images"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 3, "member 3, station tag shares");
+    let mut forged = h.json.clone();
+    forged["station_tag_decryptions"][0]["shares"]["images"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 4, "member 2, station tag decryption shares");
+    let mut forged = h.json.clone();
+    forged["station_tag_decryptions"].as_array_mut().unwrap().pop();
+    refused_by_both_at(&h, &forged, 4, "members");
 }

@@ -55,6 +55,18 @@ pub struct Override {
     pub cred: Ciphertext,
     /// `tbase`.
     pub tbase: Ciphertext,
+    /// The station whose members signed it.
+    pub station: String,
+}
+
+/// A station of the package with the listed credentials of the style whose list item names it
+/// (list order): its station rows (§5).
+#[derive(Clone, Debug)]
+pub struct Station {
+    /// The station id.
+    pub id: String,
+    /// The credentials.
+    pub credentials: Vec<Point>,
 }
 
 /// A valid `credential_replaced` entry of the style.
@@ -99,12 +111,14 @@ pub struct StyleInputs {
     pub list: Vec<Point>,
     /// Replacements, board order.
     pub replacements: Vec<Replacement>,
+    /// The package's stations, package order.
+    pub stations: Vec<Station>,
 }
 
 /// A located failure: the round of §6 and where in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
-    /// The round (0, 2, 3, 5 … 10).
+    /// The round (0, 2 … 10).
     pub round: u8,
     /// Where: a member, list, shuffle, chain, group or comparison.
     pub at: String,
@@ -125,6 +139,10 @@ fn failure(round: u8, at: impl Into<String>, reason: impl std::fmt::Display) -> 
 /// What an accepted transcript gives.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// Overrides dropped as `out_of_station` (§7.4), board indices.
+    pub out_of_station: Vec<u64>,
+    /// Overrides with an earlier override's station tag (a finding): (earlier, later).
+    pub overridden_twice: Vec<(u64, u64)>,
     /// The entries dropped by sanitation (§7.3), board order, with their plaintexts.
     pub malformed: Vec<Malformed>,
     /// The kept rows, groups (exception groups among them) by root tag ascending.
@@ -166,6 +184,7 @@ pub use crate::ballot_v2::tag_base;
 /// The rows everyone recomputes (§5).
 struct Inputs {
     real: Vec<Row>,
+    stations: Vec<Vec<Row>>,
     list: Vec<Row>,
     pointers: Vec<Row>,
     m_s: u64,
@@ -218,7 +237,12 @@ fn recompute(s: &StyleInputs, m_s: u64) -> Result<Inputs, Failure> {
     for r in &s.replacements {
         pointers.push(vec![triv(tag_base(&s.base_hash, &r.new))?, r.old_tbase, ordinal(r.index)?]);
     }
-    Ok(Inputs { real, list, pointers, m_s, width: 4 + s.selections, k, h })
+    let stations = s
+        .stations
+        .iter()
+        .map(|st| st.credentials.iter().map(|x| Ok(vec![triv(tag_base(&s.base_hash, x))?])).collect())
+        .collect::<Result<Vec<Vec<Row>>, Failure>>()?;
+    Ok(Inputs { real, stations, list, pointers, m_s, width: 4 + s.selections, k, h })
 }
 
 fn decoded<T>(round: u8, r: Decoded<T>) -> Result<T, Failure> {
@@ -248,11 +272,18 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn shuffle(&self, name: &str, keys: Vec<Point>, input: Vec<Row>, v: &Value) -> Result<Vec<Row>, Failure> {
+    fn shuffle(
+        &self,
+        round: u8,
+        name: &str,
+        keys: Vec<Point>,
+        input: Vec<Row>,
+        v: &Value,
+    ) -> Result<Vec<Row>, Failure> {
         let at = format!("{name} shuffle");
-        exact(v, &["output", "proof"], &at).map_err(|Invalid(e)| failure(5, at.as_str(), e))?;
-        let output = decoded(5, field(v, "output", &at).and_then(|o| shuffle::parse_rows(o, &at)))?;
-        let proof = decoded(5, field(v, "proof", &at).and_then(shuffle::parse_proof))?;
+        exact(v, &["output", "proof"], &at).map_err(|Invalid(e)| failure(round, at.as_str(), e))?;
+        let output = decoded(round, field(v, "output", &at).and_then(|o| shuffle::parse_rows(o, &at)))?;
+        let proof = decoded(round, field(v, "proof", &at).and_then(shuffle::parse_proof))?;
         let st = shuffle::Statement {
             context: self.s.context,
             purpose: format!("filter/{}/{}/{}", self.s.run, self.s.style, name),
@@ -260,15 +291,22 @@ impl Checker<'_> {
             input,
             output,
         };
-        shuffle::check(&st, &proof).map_err(|e| failure(5, at, e))?;
+        shuffle::check(&st, &proof).map_err(|e| failure(round, at, e))?;
         Ok(st.output)
     }
 
-    fn optional_shuffle(&self, name: &str, keys: Vec<Point>, input: Vec<Row>, v: &Value) -> Result<Vec<Row>, Failure> {
+    fn optional_shuffle(
+        &self,
+        round: u8,
+        name: &str,
+        keys: Vec<Point>,
+        input: Vec<Row>,
+        v: &Value,
+    ) -> Result<Vec<Row>, Failure> {
         match (v.is_null(), input.is_empty()) {
             (true, true) => Ok(Vec::new()),
-            (false, false) => self.shuffle(name, keys, input, v),
-            _ => Err(failure(5, format!("{name} shuffle"), "must be null exactly when there are no rows")),
+            (false, false) => self.shuffle(round, name, keys, input, v),
+            _ => Err(failure(round, format!("{name} shuffle"), "must be null exactly when there are no rows")),
         }
     }
 
@@ -346,7 +384,7 @@ fn clone_proof(p: &dleq::Proof) -> dleq::Proof {
     dleq::Proof { a: p.a, b: p.b, z: p.z }
 }
 
-const TOP: [&str; 14] = [
+const TOP: [&str; 17] = [
     "version",
     "run",
     "style",
@@ -354,7 +392,10 @@ const TOP: [&str; 14] = [
     "coordinator",
     "keys",
     "malformed",
+    "stations",
     "sanitation",
+    "station_tags",
+    "station_tag_decryptions",
     "shuffles",
     "tags",
     "tag_decryptions",
@@ -522,20 +563,77 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         }),
     )?;
     let named = sanitation::resolve(s, &names).map_err(|(at, why)| failure(2, at, why))?;
+    let stations_v = decoded(2, array(v, "stations", "filter transcript"))?;
+    if stations_v.len() != s.stations.len() {
+        return Err(failure(2, "stations", "one shuffle (or null) per station of the package is needed"));
+    }
+    let mut station_rows: Vec<Vec<Row>> = Vec::new();
+    for ((st, input), sv) in s.stations.iter().zip(&c.inp.stations).zip(stations_v) {
+        station_rows.push(c.optional_shuffle(2, &format!("station/{}", st.id), vec![c.inp.k], input.clone(), sv)?);
+    }
     let alphas3: Vec<RistrettoPoint> = named.iter().flat_map(|n| n.cts.iter().map(|ct| ct.0.p)).collect();
     let r3 = c.member_shares(3, v, "sanitation")?;
     let lists3 = c.share_lists(3, &r3, "sanitize", "sanitation shares", &alphas3, scaled, false)?;
-    let mut plain: Vec<RistrettoPoint> = named.iter().flat_map(|n| n.cts.iter().map(|ct| ct.1.p)).collect();
-    for l in &lists3 {
-        for (p, d) in plain.iter_mut().zip(&l.images) {
-            *p -= d;
+    let plain = if named.is_empty() {
+        Vec::new()
+    } else {
+        let betas: Vec<RistrettoPoint> = named.iter().flat_map(|n| n.cts.iter().map(|ct| ct.1.p)).collect();
+        tags::combine_decryption(&c.q, &betas, &lists3).map_err(|e| failure(3, "sanitation shares", e))?
+    };
+    let malformed = sanitation::judge(s, &named, &plain).map_err(|(at, why)| failure(3, at, why))?;
+    let mut dropped: HashSet<u64> = malformed.iter().map(|m| m.index).collect();
+
+    // Rounds 3–4 (§7.4): station tags σ = k′·V of the station rows and the overrides.
+    let overrides: Vec<&Override> = s.overrides.iter().filter(|o| !dropped.contains(&o.index)).collect();
+    let station_cts: Vec<RistrettoPoint> = station_rows
+        .iter()
+        .flatten()
+        .map(|r| &r[0])
+        .chain(overrides.iter().map(|o| &o.tbase))
+        .flat_map(|ct| [ct.0.p, ct.1.p])
+        .collect();
+    let r3s = c.member_shares(3, v, "station_tags")?;
+    let lists3s = c.share_lists(
+        3,
+        &r3s,
+        "station-tag",
+        "station tag shares",
+        &station_cts,
+        |j| member_keys.get(&j).map(|k| k[1]),
+        true,
+    )?;
+    let r4 = c.member_shares(4, v, "station_tag_decryptions")?;
+    let (mut out_of_station, mut overridden_twice) = (Vec::new(), Vec::new());
+    if station_cts.is_empty() {
+        c.share_lists(4, &r4, "station-tag-decrypt", "station tag decryption shares", &[], scaled, false)?;
+    } else {
+        let blinded = tags::combine_blinding(&c.q, station_cts.len() / 2, &lists3s)
+            .map_err(|e| failure(3, "station tag shares", e))?;
+        let alphas: Vec<RistrettoPoint> = blinded.iter().map(|p| p.0).collect();
+        let lists4 =
+            c.share_lists(4, &r4, "station-tag-decrypt", "station tag decryption shares", &alphas, scaled, false)?;
+        let betas: Vec<RistrettoPoint> = blinded.iter().map(|p| p.1).collect();
+        let sigmas = tags::combine_decryption(&c.q, &betas, &lists4)
+            .map_err(|e| failure(4, "station tag decryption shares", e))?;
+        let mut sigmas = sigmas.iter().map(|p| p.compress().to_bytes());
+        let mut by_station: HashMap<&str, HashSet<[u8; 32]>> = HashMap::new();
+        for (st, rows) in s.stations.iter().zip(&station_rows) {
+            by_station.insert(st.id.as_str(), sigmas.by_ref().take(rows.len()).collect());
+        }
+        let mut seen: HashMap<[u8; 32], u64> = HashMap::new();
+        for o in &overrides {
+            let sigma = sigmas.next().ok_or_else(|| failure(4, format!("override {}", o.index), "no station tag"))?;
+            if !by_station.get(o.station.as_str()).is_some_and(|set| set.contains(&sigma)) {
+                out_of_station.push(o.index);
+            } else if let Some(first) = seen.insert(sigma, o.index) {
+                overridden_twice.push((first, o.index));
+            }
         }
     }
-    let malformed = sanitation::judge(s, &named, &plain).map_err(|(at, why)| failure(3, at, why))?;
-    let dropped: HashSet<u64> = malformed.iter().map(|m| m.index).collect();
+    dropped.extend(&out_of_station);
     let inp = recompute(&sanitation::without(s, &dropped), c.inp.m_s)?;
     if inp.real.is_empty() {
-        return Err(failure(3, "rows", "every row is malformed: nothing is left to filter"));
+        return Err(failure(4, "rows", "every row is dropped: nothing is left to filter"));
     }
     c.inp = inp;
 
@@ -559,7 +657,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         ));
     }
     let pool_in: Vec<Row> = c.inp.real.iter().flat_map(|r| std::iter::repeat_n(r[..2].to_vec(), copies)).collect();
-    let pool = c.optional_shuffle("pool", vec![k, k], pool_in, pool_v)?;
+    let pool = c.optional_shuffle(5, "pool", vec![k, k], pool_in, pool_v)?;
     let dummies = decoded(5, array(r5, "dummies", "round 5"))?;
     let mut rows_in = c.inp.real.clone();
     let zero = (pt(RISTRETTO_BASEPOINT_POINT, "G")?, k);
@@ -578,9 +676,11 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
     let mut row_keys = vec![k, k, h, k];
     row_keys.resize(c.inp.width, k);
-    let rows = c.shuffle("rows", row_keys, rows_in, decoded(5, field(r5, "rows", "round 5"))?)?;
-    let list = c.optional_shuffle("list", vec![k, k], c.inp.list.clone(), decoded(5, field(r5, "list", "round 5"))?)?;
+    let rows = c.shuffle(5, "rows", row_keys, rows_in, decoded(5, field(r5, "rows", "round 5"))?)?;
+    let list =
+        c.optional_shuffle(5, "list", vec![k, k], c.inp.list.clone(), decoded(5, field(r5, "list", "round 5"))?)?;
     let pointers = c.optional_shuffle(
+        5,
         "pointers",
         vec![k, k, h],
         c.inp.pointers.clone(),
@@ -764,6 +864,8 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
     let weight_total = totals::tl2(&k.p, &kept_rows).map_err(|e| failure(10, "TL-2", e))?;
     Ok(Outcome {
+        out_of_station,
+        overridden_twice,
         malformed,
         kept: kept_rows,
         weight_total,
