@@ -14,6 +14,7 @@ use super::messages::{
 };
 use super::public::{Filtered, Public, TAG_LISTS, publish};
 use super::{RunError, Setup, fail, round};
+use crate::elgamal::RawCiphertext;
 use crate::filter::dleq::Purpose;
 use crate::filter::keys::{FilterSecrets, KeyPurpose, MemberKeys, generate};
 use crate::filter::tags::{ShareBatch, ShareError, blinding_shares, decryption_shares};
@@ -53,6 +54,44 @@ struct Inner {
 impl Inner {
     fn member(&self) -> u32 {
         self.share.index()
+    }
+
+    /// Pre-scaled decryption shares of `alphas` with their batched proof, `None` for none.
+    fn optional_decryption<R: RngCore + CryptoRng>(
+        &self,
+        round: u8,
+        purpose: Purpose,
+        what: &str,
+        alphas: &[RistrettoPoint],
+        rng: &mut R,
+    ) -> Result<Option<Batch>, RunError> {
+        if alphas.is_empty() {
+            return Ok(None);
+        }
+        let j = self.member();
+        let public = &self.public;
+        let b = decryption_shares(public.run_context(), purpose, public.quorum(), &self.share, alphas, rng)
+            .map_err(|e| fail(round, format!("member {j}"), e))?;
+        publish(round, j, what, &b).map(Some)
+    }
+
+    /// Blinding shares of `cts` under the key `which` with their batched proof, `None` for none.
+    fn optional_blinding<R: RngCore + CryptoRng>(
+        &self,
+        round: u8,
+        purpose: Purpose,
+        which: KeyPurpose,
+        what: &str,
+        cts: &[RawCiphertext],
+        rng: &mut R,
+    ) -> Result<Option<Batch>, RunError> {
+        if cts.is_empty() {
+            return Ok(None);
+        }
+        let j = self.member();
+        let b = blinding_shares(self.public.run_context(), purpose, &self.secrets, which, cts, rng)
+            .map_err(|e| fail(round, format!("member {j}"), e))?;
+        publish(round, j, what, &b).map(Some)
     }
 }
 
@@ -164,15 +203,14 @@ impl AwaitingPrivateSanitation {
         self.0.public.check_private_sanitation(all)?;
         let j = self.0.member();
         let cts = self.0.public.station_tag_inputs()?;
-        let shares = if cts.is_empty() {
-            None
-        } else {
-            let (public, secrets) = (&self.0.public, &self.0.secrets);
-            let b =
-                blinding_shares(public.run_context(), Purpose::StationTag, secrets, KeyPurpose::StationTag, &cts, rng)
-                    .map_err(|e| fail(round::SANITATION, format!("member {j}"), e))?;
-            Some(publish(round::SANITATION, j, "station tags", &b)?)
-        };
+        let shares = self.0.optional_blinding(
+            round::SANITATION,
+            Purpose::StationTag,
+            KeyPurpose::StationTag,
+            "station tags",
+            &cts,
+            rng,
+        )?;
         let sanitation = SanitationShares { member: j, shares: self.1 };
         Ok((AwaitingSanitation(self.0), (sanitation, PetShares { member: j, shares })))
     }
@@ -191,21 +229,9 @@ impl AwaitingSanitation {
         self.0.public.receive_station_tags(station_tags)?;
         let j = self.0.member();
         let alphas = self.0.public.station_tag_alphas();
-        let shares = if alphas.is_empty() {
-            None
-        } else {
-            let public = &self.0.public;
-            let b = decryption_shares(
-                public.run_context(),
-                Purpose::StationTagDecrypt,
-                public.quorum(),
-                &self.0.share,
-                &alphas,
-                rng,
-            )
-            .map_err(|e| fail(round::STATION_TAG_DECRYPTIONS, format!("member {j}"), e))?;
-            Some(publish(round::STATION_TAG_DECRYPTIONS, j, "station tag decryption", &b)?)
-        };
+        let r = round::STATION_TAG_DECRYPTIONS;
+        let shares =
+            self.0.optional_decryption(r, Purpose::StationTagDecrypt, "station tag decryption", &alphas, rng)?;
         Ok((AwaitingStationTagDecryptions(self.0), PetShares { member: j, shares }))
     }
 }
@@ -270,20 +296,7 @@ impl AwaitingTagDecryptions {
         self.0.public.receive_tag_decryptions(all)?;
         let j = self.0.member();
         let deltas = self.0.public.pet_inputs();
-        let shares = if deltas.is_empty() {
-            None
-        } else {
-            let b = blinding_shares(
-                self.0.public.run_context(),
-                Purpose::Pet,
-                &self.0.secrets,
-                KeyPurpose::Pet,
-                &deltas,
-                rng,
-            )
-            .map_err(|e| fail(round::PET, format!("member {j}"), e))?;
-            Some(publish(round::PET, j, "PET", &b)?)
-        };
+        let shares = self.0.optional_blinding(round::PET, Purpose::Pet, KeyPurpose::Pet, "PET", &deltas, rng)?;
         Ok((AwaitingPet(self.0), PetShares { member: j, shares }))
     }
 }
@@ -298,20 +311,8 @@ impl AwaitingPet {
         self.0.public.receive_pet(all)?;
         let j = self.0.member();
         let alphas = self.0.public.pet_alphas();
-        let shares = if alphas.is_empty() {
-            None
-        } else {
-            let b = decryption_shares(
-                self.0.public.run_context(),
-                Purpose::PetDecrypt,
-                self.0.public.quorum(),
-                &self.0.share,
-                &alphas,
-                rng,
-            )
-            .map_err(|e| fail(round::PET_DECRYPTIONS, format!("member {j}"), e))?;
-            Some(publish(round::PET_DECRYPTIONS, j, "PET decryption", &b)?)
-        };
+        let shares =
+            self.0.optional_decryption(round::PET_DECRYPTIONS, Purpose::PetDecrypt, "PET decryption", &alphas, rng)?;
         Ok((AwaitingPetDecryptions(self.0), PetShares { member: j, shares }))
     }
 }
