@@ -7,12 +7,12 @@
 //! - [`sanitation`]: which entries are malformed, and the check of the named ones (§7.3);
 //! - [`member`]: a member of F, who cannot make round r + 1 before it has verified round r;
 //! - [`coordinator`]: the coordinator's extra state (its private view, the shuffles' secrets,
-//!   the ordinals' openings) and its rounds 5 and 10;
+//!   the ordinals' openings) and its rounds 2, 5 and 10;
 //! - [`drive`]: [`drive::run_filter`], every member in process, for tests and benchmarks.
 //!
-//! Built: rounds 0, 1 (without its transport encryption), 2–3's sanitation (§7.3, its private
-//! step without transport encryption), 5 to 10 and the totals. Not yet: the station check
-//! (§7.4) and the signatures of round messages (§6).
+//! Built: rounds 0, 1 (without its transport encryption), 2–4: sanitation (§7.3, its private
+//! step without transport encryption) and the station check (§7.4), 5 to 10 and the totals.
+//! Not yet: the signatures of round messages (§6).
 
 pub mod coordinator;
 pub mod drive;

@@ -874,4 +874,9 @@ fn bad_station_shuffles_and_station_tags_are_refused_by_both() {
     let mut forged = h.json.clone();
     forged["station_tag_decryptions"].as_array_mut().unwrap().pop();
     refused_by_both_at(&h, &forged, 4, "members");
+    // A package that names a station twice.
+    let mut inputs = h.inputs.clone();
+    inputs.stations.push(inputs.stations[0].clone());
+    let f = vrun::check_transcript(&inputs, &h.json).unwrap_err();
+    assert_eq!((f.round, f.at.as_str()), (2, "station station-a"), "{f}");
 }

@@ -1,7 +1,8 @@
 //! A style's filter transcript (`13-revoting.md` §5–§8, `record-format.md` §Filter transcript),
 //! checked from the text of the specification against input rows recomputed here: round 0's
 //! keys, rounds 2–3's sanitation (the named entries decrypt to malformed ones, which are
-//! dropped before anything is shuffled), round 5's shuffles (pool, dummies, rows, list, pointers), rounds 6–7's tags and the
+//! dropped before anything is shuffled), rounds 2–4's station check (overrides whose station
+//! tag is not among their station's are dropped), round 5's shuffles (pool, dummies, rows, list, pointers), rounds 6–7's tags and the
 //! groups, rounds 8–9's PETs, round 10's cover, canonical comparisons and range proofs, and the
 //! counts; it returns the kept rows and TL-2. Every failure names its round and place.
 //!
@@ -236,6 +237,10 @@ fn recompute(s: &StyleInputs, m_s: u64) -> Result<Inputs, Failure> {
     let mut pointers = Vec::new();
     for r in &s.replacements {
         pointers.push(vec![triv(tag_base(&s.base_hash, &r.new))?, r.old_tbase, ordinal(r.index)?]);
+    }
+    let mut ids = HashSet::new();
+    if let Some(st) = s.stations.iter().find(|st| !ids.insert(st.id.as_str())) {
+        return Err(failure(2, format!("station {}", st.id), "the package names it twice"));
     }
     let stations = s
         .stations

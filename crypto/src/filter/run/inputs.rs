@@ -201,6 +201,10 @@ impl Recomputed {
         for r in &inputs.replacements {
             pointers.push(vec![trivial(k, tag_base(&setup.base_hash, &r.new))?, r.old_tbase, ordinal(r.index)?]);
         }
+        let mut ids = BTreeSet::new();
+        if let Some(st) = inputs.stations.iter().find(|st| !ids.insert(st.id.as_str())) {
+            return Err(fail(round::NAMES, format!("station {}", st.id), "the package names it twice"));
+        }
         let stations = inputs
             .stations
             .iter()

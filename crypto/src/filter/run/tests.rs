@@ -384,4 +384,9 @@ fn bad_station_shuffles_and_station_tag_shares_are_refused() {
     let mut t = honest.clone();
     t.station_tag_decryptions.pop();
     refused(&e, &t, "round 4, members");
+    // A package that names a station twice.
+    let mut inputs = e.inputs.clone();
+    inputs.stations.push(inputs.stations[0].clone());
+    let err = verify_transcript(&e.setup, &inputs, &honest, &mut rng).unwrap_err().to_string();
+    assert!(err.starts_with("round 2, station station-a"), "{err}");
 }
