@@ -390,3 +390,31 @@ fn bad_station_shuffles_and_station_tag_shares_are_refused() {
     let err = verify_transcript(&e.setup, &inputs, &honest, &mut rng).unwrap_err().to_string();
     assert!(err.starts_with("round 2, station station-a"), "{err}");
 }
+
+/// §7.3: a replacement whose old_tbase names a credential replaced-in only after it is
+/// malformed (no chain may point forward): the honest coordinator names it and the ballot under
+/// its `new`, and the run goes through; left unnamed, the run is refused at its chain.
+#[test]
+fn a_replacement_naming_a_later_credential_is_malformed() {
+    use crate::elgamal::RawCiphertext as Raw;
+    use crate::group::{mul_base, random_nonzero_scalar};
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let mut e = Election::new(&plan(), &mut rng).unwrap();
+    let (first, second) = (e.inputs.replacements[0].clone(), e.inputs.replacements[1].clone());
+    assert!(first.index < second.index);
+    let r = random_nonzero_scalar(&mut rng);
+    let tb = super::inputs::tag_base(&e.setup.base_hash, &second.new);
+    e.inputs.replacements[0].old_tbase =
+        Raw { alpha: mul_base(&r), beta: tb + r * e.setup.election_key.point() }.validate().unwrap();
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let named = &out.transcript.malformed;
+    assert!(named.contains(&first.index), "{named:?}");
+    let under_new = e.inputs.ballots.iter().find(|b| e.decrypt_point(&b.cred.raw()) == Some(*first.new.point()));
+    assert!(named.contains(&under_new.unwrap().index), "the ballot under its new is named too");
+    verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
+    let unnamed: Vec<u64> = named.clone();
+    let leave_out = |names: Vec<u64>| names.into_iter().filter(|i| !unnamed.contains(i)).collect();
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &leave_out).unwrap_err().to_string();
+    // The pointer order of §7.7 is refused: the pointer comes before the one it names.
+    assert!(err.starts_with("round 10, chain") && err.contains("comes before"), "{err}");
+}
