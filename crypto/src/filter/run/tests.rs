@@ -418,3 +418,35 @@ fn a_replacement_naming_a_later_credential_is_malformed() {
     // The pointer order of §7.7 is refused: the pointer comes before the one it names.
     assert!(err.starts_with("round 10, chain") && err.contains("comes before"), "{err}");
 }
+
+/// §7.3: a replacement whose old_tbase names its own `new` (a loop) is malformed and named;
+/// left unnamed, the run is accepted and the ballot under that `new` is dropped `unrooted`: the
+/// same totals as when it is named, as 13 §7.3 states.
+#[test]
+fn a_replacement_naming_itself_counts_the_same_named_or_not() {
+    use crate::elgamal::RawCiphertext as Raw;
+    use crate::group::{mul_base, random_nonzero_scalar};
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let mut e = Election::new(&plan(), &mut rng).unwrap();
+    let first = e.inputs.replacements[0].clone();
+    let r = random_nonzero_scalar(&mut rng);
+    let tb = super::inputs::tag_base(&e.setup.base_hash, &first.new);
+    e.inputs.replacements[0].old_tbase =
+        Raw { alpha: mul_base(&r), beta: tb + r * e.setup.election_key.point() }.validate().unwrap();
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    assert!(out.transcript.malformed.contains(&first.index));
+    let named = out.transcript.malformed.clone();
+    let leave_out = |names: Vec<u64>| names.into_iter().filter(|i| !named.contains(i)).collect();
+    let loose = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &leave_out).unwrap();
+    assert_eq!(loose.filtered.unrooted.len(), 1, "the ballot under the looping credential");
+    let totals = |f: &super::public::Filtered| -> Vec<u64> {
+        (0..e.setup.selections)
+            .map(|i| {
+                let sum = f.kept_rows.iter().fold(RawCiphertext::zero(), |a, r| a + r[FIRST_VOTE + i].raw());
+                e.decrypt(&sum, 100).unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(totals(&loose.filtered), totals(&out.filtered));
+    assert_eq!((loose.filtered.counted, loose.filtered.overridden), (out.filtered.counted, out.filtered.overridden));
+}
