@@ -18,7 +18,7 @@ use crate::elgamal::RawCiphertext;
 use crate::filter::dleq::Purpose;
 use crate::filter::keys::{FilterSecrets, KeyPurpose, MemberKeys, generate};
 use crate::filter::tags::{ShareBatch, ShareError, blinding_shares, decryption_shares};
-use crate::group::mul_base;
+use crate::group::{GroupElement, mul_base};
 use crate::threshold::KeyShare;
 
 const TAG_PURPOSES: [Purpose; 3] = [Purpose::TagRows, Purpose::TagList, Purpose::TagPointers];
@@ -102,7 +102,8 @@ pub struct AwaitingNames(Inner);
 /// Round 3's private shares sent; waiting for every member's, holding its own proved batch.
 pub struct AwaitingPrivateSanitation(Inner, Option<Batch>);
 /// Round 3 published; waiting for every member's sanitation and station tag shares.
-pub struct AwaitingSanitation(Inner);
+/// Holds every member's private shares, to compare with the published ones.
+pub struct AwaitingSanitation(Inner, Vec<PrivateSanitation>);
 /// Round 4 sent; waiting for every member's station tag decryption shares.
 pub struct AwaitingStationTagDecryptions(Inner);
 /// Round 4 verified, the malformed entries and the overrides out of their station dropped;
@@ -212,7 +213,7 @@ impl AwaitingPrivateSanitation {
             rng,
         )?;
         let sanitation = SanitationShares { member: j, shares: self.1 };
-        Ok((AwaitingSanitation(self.0), (sanitation, PetShares { member: j, shares })))
+        Ok((AwaitingSanitation(self.0, all.to_vec()), (sanitation, PetShares { member: j, shares })))
     }
 }
 
@@ -225,6 +226,20 @@ impl AwaitingSanitation {
         station_tags: &[PetShares],
         rng: &mut R,
     ) -> Result<(AwaitingStationTagDecryptions, PetShares), RunError> {
+        // §7.3: every member publishes the shares it sent privately; one that differs is named
+        // (to the members: the private shares are evidence to nobody else).
+        for (private, public) in self.1.iter().zip(sanitation) {
+            let published = public.shares.as_ref().map_or(&[][..], |b| b.images.as_slice());
+            let sent: Vec<GroupElement> =
+                private.images.iter().filter_map(|p| GroupElement::from_point(*p).ok()).collect();
+            if private.member != public.member || sent.as_slice() != published {
+                return Err(fail(
+                    round::SANITATION,
+                    format!("member {}, sanitation shares", public.member),
+                    "the published shares differ from the private ones",
+                ));
+            }
+        }
         self.0.public.receive_sanitation(sanitation)?;
         self.0.public.receive_station_tags(station_tags)?;
         let j = self.0.member();

@@ -450,3 +450,37 @@ fn a_replacement_naming_itself_counts_the_same_named_or_not() {
     assert_eq!(totals(&loose.filtered), totals(&out.filtered));
     assert_eq!((loose.filtered.counted, loose.filtered.overridden), (out.filtered.counted, out.filtered.overridden));
 }
+
+/// §7.3: a member that sends other shares privately than it publishes is caught by the other
+/// members, before round 4, at its shares.
+#[test]
+fn private_and_published_sanitation_shares_must_agree() {
+    use super::{coordinator, member};
+    let mut rng = ChaCha20Rng::seed_from_u64(14);
+    let e = Election::new(&Plan { malformed: 1, ..plan() }, &mut rng).unwrap();
+    let mut states = Vec::new();
+    let mut keys = Vec::new();
+    for share in e.shares() {
+        let (s, k) = member::start(&e.setup, &e.inputs, share, &mut rng).unwrap();
+        states.push(s);
+        keys.push(k);
+    }
+    let (states, views): (Vec<_>, Vec<_>) = states.into_iter().map(|s| s.receive_keys(&keys).unwrap()).unzip();
+    let (_, (names, stations)) =
+        coordinator::start(&e.setup, &e.inputs).unwrap().receive_view(&views, &mut rng).unwrap();
+    assert!(!names.is_empty());
+    let (states, mut private): (Vec<_>, Vec<_>) =
+        states.into_iter().map(|s| s.receive_names(&names, &stations, &mut rng).unwrap()).unzip();
+    // Member 2 lies privately (doubled shares): the named entries still decrypt to malformed
+    // ones (other points, on no list), so the private check passes …
+    private[1].images.iter_mut().for_each(|p| *p += *p);
+    let round3: Vec<_> =
+        states.into_iter().map(|s| s.receive_private_sanitation(&private, &mut rng).unwrap()).collect();
+    // … but what it publishes is not what it sent.
+    let (states, msgs): (Vec<_>, Vec<_>) = round3.into_iter().unzip();
+    let (sanitation, station_tags): (Vec<_>, Vec<_>) = msgs.into_iter().unzip();
+    for s in states {
+        let err = s.receive_sanitation(&sanitation, &station_tags, &mut rng).err().unwrap().to_string();
+        assert!(err.starts_with("round 3, member 2, sanitation shares"), "{err}");
+    }
+}
