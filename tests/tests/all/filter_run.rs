@@ -232,9 +232,9 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
     // The transcript holds dummies (re-votes make groups of two), replacement chains with an
     // order, an override kept, a `none` group, and a revealed dummy.
     let t = &h.out.transcript;
-    assert!(!t.shuffles.dummies.is_empty());
-    assert!(t.shuffles.pointers.is_some());
-    assert_eq!(t.selection.orders.len(), 2, "two chains of three credentials");
+    assert!(!t.shuffles.as_ref().unwrap().dummies.is_empty());
+    assert!(t.shuffles.as_ref().unwrap().pointers.is_some());
+    assert_eq!(t.selection.as_ref().unwrap().orders.len(), 2, "two chains of three credentials");
     let kinds: Vec<&str> = h.json["selection"]["selection"]["comparisons"]
         .as_array()
         .unwrap()
@@ -244,7 +244,7 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
     for kind in ["order", "start", "override", "over", "after-end", "not-override", "real"] {
         assert!(kinds.contains(&kind), "no {kind} comparison");
     }
-    assert!(t.selection.kept.iter().any(Option::is_none), "a `none` group");
+    assert!(t.selection.as_ref().unwrap().kept.iter().any(Option::is_none), "a `none` group");
     // The JSON round-trips through crypto's strict reader.
     let back = FilterTranscript::from_json(&serde_json::to_vec(&h.json).unwrap()).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(5);
@@ -674,7 +674,10 @@ fn a_kept_earlier_ballot_with_re_proven_comparisons_is_refused() {
 #[test]
 fn a_kept_dummy_is_refused_by_the_transcript_checks() {
     let base = honest(16);
-    assert!(!base.out.transcript.selection.selection.revealed.is_empty(), "the fixture reveals a dummy");
+    assert!(
+        !base.out.transcript.selection.as_ref().unwrap().selection.revealed.is_empty(),
+        "the fixture reveals a dummy"
+    );
     for with_real in [false, true] {
         let forge = |layout: &Layout, _: &[u64], honest: Selection| -> Selection {
             let groups = layout.groups_in_order();
@@ -723,9 +726,9 @@ fn a_re_proven_shuffle_that_drops_a_row_is_refused() {
     let h = honest(17);
     let (setup, t) = (&h.e.setup, &h.out.transcript);
     let rec = Recomputed::new(setup, &h.e.inputs).unwrap();
-    let pool = t.shuffles.pool.as_ref().unwrap();
+    let pool = t.shuffles.as_ref().unwrap().pool.as_ref().unwrap();
     let mut input = rec.real.clone();
-    for d in &t.shuffles.dummies {
+    for d in &t.shuffles.as_ref().unwrap().dummies {
         input.push(rec.dummy(&setup.election_key, pool.output.row(*d as usize).unwrap()).unwrap());
     }
     let mut rng = ChaCha20Rng::seed_from_u64(17);
@@ -879,4 +882,29 @@ fn bad_station_shuffles_and_station_tags_are_refused_by_both() {
     inputs.stations.push(inputs.stations[0].clone());
     let f = vrun::check_transcript(&inputs, &h.json).unwrap_err();
     assert_eq!((f.round, f.at.as_str()), (2, "station station-a"), "{f}");
+}
+
+/// §7.3, §7.4: a style whose every ballot and override is dropped before round 5 has an empty
+/// filter that both accept with nothing counted; rounds 5–10 added to it are refused by both.
+#[test]
+fn a_style_whose_every_row_is_dropped_has_an_empty_filter_for_both() {
+    let full = honest(20);
+    let mut e = run_with(&plan(), 20, false, false).e;
+    let named = full.out.transcript.malformed.clone();
+    let out_of_station = full.out.filtered.out_of_station.clone();
+    e.inputs.ballots.retain(|b| named.contains(&b.index));
+    e.inputs.overrides.retain(|o| out_of_station.contains(&o.index));
+    let mut rng = ChaCha20Rng::seed_from_u64(20);
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let json = serde_json::to_value(&out.transcript).unwrap();
+    let inputs = verifier_inputs(&e);
+    let o = vrun::check_transcript(&inputs, &json).unwrap();
+    assert_eq!((o.counted, o.overridden, o.groups, o.kept.len()), (0, 0, 0, 0));
+    assert_eq!(o.malformed.len(), out.filtered.malformed.len());
+    let w = e.decrypt_point(&raw(&o.weight_total)).unwrap();
+    vrun::check_weight(&o, &w).unwrap();
+    let h = Honest { e, out, json, inputs };
+    let mut forged = h.json.clone();
+    forged["shuffles"] = full.json["shuffles"].clone();
+    refused_by_both_at(&h, &forged, 5, "rows");
 }

@@ -636,11 +636,34 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         }
     }
     dropped.extend(&out_of_station);
-    let inp = recompute(&sanitation::without(s, &dropped), c.inp.m_s)?;
-    if inp.real.is_empty() {
-        return Err(failure(4, "rows", "every row is dropped: nothing is left to filter"));
+    c.inp = recompute(&sanitation::without(s, &dropped), c.inp.m_s)?;
+    // No row left (§7.3, §7.4): rounds 5–10 are empty and nothing is counted.
+    let empty = ["tags", "tag_decryptions", "pet", "pet_decryptions"]
+        .iter()
+        .all(|name| v.get(*name).and_then(Value::as_array).is_some_and(Vec::is_empty))
+        && v.get("shuffles").is_some_and(Value::is_null)
+        && v.get("selection").is_some_and(Value::is_null);
+    if c.inp.real.is_empty() != empty {
+        return Err(failure(5, "rows", "rounds 5–10 must be empty exactly when no row survives round 4"));
     }
-    c.inp = inp;
+    if empty {
+        let weight_total = totals::tl2(&c.inp.k.p, &[]).map_err(|e| failure(10, "TL-2", e))?;
+        return Ok(Outcome {
+            out_of_station,
+            overridden_twice,
+            malformed,
+            kept: Vec::new(),
+            weight_total,
+            m_s: c.inp.m_s,
+            counted: 0,
+            overridden: 0,
+            groups: 0,
+            unlisted: Vec::new(),
+            unrooted: Vec::new(),
+            mismatched: Vec::new(),
+            exceptions: Vec::new(),
+        });
+    }
 
     // Round 5 (§7.5).
     let r5 = decoded(5, field(v, "shuffles", "filter transcript"))?;

@@ -30,13 +30,27 @@ pub fn run_filter<R: RngCore + CryptoRng>(
     finish(transcript, states, rng)
 }
 
+/// Where the members are when the transcript is complete.
+enum Ending {
+    /// Waiting for round 10.
+    Selection(Vec<member::AwaitingSelection>),
+    /// No row survived round 4: the outcome (§7.3, §7.4).
+    Empty(Box<Filtered>),
+}
+
 fn finish<R: RngCore + CryptoRng>(
     transcript: FilterTranscript,
-    states: Vec<member::AwaitingSelection>,
+    ending: Ending,
     rng: &mut R,
 ) -> Result<RunOutput, RunError> {
+    let states = match ending {
+        Ending::Empty(filtered) => return Ok(RunOutput { transcript, filtered: *filtered }),
+        Ending::Selection(states) => states,
+    };
+    let selection =
+        transcript.selection.as_ref().ok_or_else(|| fail(round::SELECTION, "selection", "round 10 is missing"))?;
     let mut outcomes =
-        states.into_iter().map(|s| s.receive_selection(&transcript.selection, rng)).collect::<Result<Vec<_>, _>>()?;
+        states.into_iter().map(|s| s.receive_selection(selection, rng)).collect::<Result<Vec<_>, _>>()?;
     let filtered = outcomes.pop().ok_or_else(|| fail(round::SELECTION, "members", "F is empty"))?;
     Ok(RunOutput { transcript, filtered })
 }
@@ -103,7 +117,7 @@ fn run_rounds<R: RngCore + CryptoRng>(
     rng: &mut R,
     rename: MaybeRename<'_>,
     forge: MaybeForge<'_>,
-) -> Result<(FilterTranscript, Vec<member::AwaitingSelection>), RunError> {
+) -> Result<(FilterTranscript, Ending), RunError> {
     let mut states = Vec::with_capacity(setup.filter.len());
     let mut keys = Vec::with_capacity(setup.filter.len());
     for j in &setup.filter {
@@ -130,10 +144,38 @@ fn run_rounds<R: RngCore + CryptoRng>(
     let (states, round3) = each(states, |s| s.receive_private_sanitation(&private, rng))?;
     let (sanitation, station_tags): (Vec<_>, Vec<_>) = round3.into_iter().unzip();
     let (states, station_tag_decryptions) = each(states, |s| s.receive_sanitation(&sanitation, &station_tags, rng))?;
-    let states = states
-        .into_iter()
-        .map(|s| s.receive_station_tag_decryptions(&station_tag_decryptions))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut transcript = FilterTranscript {
+        version: TRANSCRIPT_VERSION.into(),
+        run: setup.run,
+        style: setup.style.clone(),
+        filter: setup.filter.clone(),
+        coordinator: setup.coordinator,
+        keys,
+        malformed,
+        stations,
+        sanitation,
+        station_tags,
+        station_tag_decryptions,
+        shuffles: None,
+        tags: Vec::new(),
+        tag_decryptions: Vec::new(),
+        pet: Vec::new(),
+        pet_decryptions: Vec::new(),
+        selection: None,
+    };
+    let (mut next, mut empty) = (Vec::with_capacity(states.len()), None);
+    for s in states {
+        match s.receive_station_tag_decryptions(&transcript.station_tag_decryptions)? {
+            member::AfterStations::Shuffles(s) => next.push(*s),
+            member::AfterStations::Done(f) => empty = Some(f),
+        }
+    }
+    let states = next;
+    match (empty, states.is_empty()) {
+        (Some(f), true) => return Ok((transcript, Ending::Empty(f))),
+        (None, false) => {}
+        _ => return Err(fail(round::STATION_TAG_DECRYPTIONS, "members", "the members disagree on the rows left")),
+    }
     let at = setup.filter.iter().position(|j| *j == setup.coordinator);
     let own =
         at.and_then(|i| states.get(i)).ok_or_else(|| fail(round::SHUFFLES, "coordinator", "not a member of F"))?;
@@ -157,24 +199,11 @@ fn run_rounds<R: RngCore + CryptoRng>(
         let _ = forge;
         coordinator.select(own, rng)?
     };
-    let transcript = FilterTranscript {
-        version: TRANSCRIPT_VERSION.into(),
-        run: setup.run,
-        style: setup.style.clone(),
-        filter: setup.filter.clone(),
-        coordinator: setup.coordinator,
-        keys,
-        malformed,
-        sanitation,
-        stations,
-        station_tags,
-        station_tag_decryptions,
-        shuffles,
-        tags,
-        tag_decryptions,
-        pet,
-        pet_decryptions,
-        selection,
-    };
-    Ok((transcript, states))
+    transcript.shuffles = Some(shuffles);
+    transcript.tags = tags;
+    transcript.tag_decryptions = tag_decryptions;
+    transcript.pet = pet;
+    transcript.pet_decryptions = pet_decryptions;
+    transcript.selection = Some(selection);
+    Ok((transcript, Ending::Selection(states)))
 }

@@ -106,6 +106,14 @@ pub struct AwaitingPrivateSanitation(Inner, Option<Batch>);
 pub struct AwaitingSanitation(Inner, Vec<PrivateSanitation>);
 /// Round 4 sent; waiting for every member's station tag decryption shares.
 pub struct AwaitingStationTagDecryptions(Inner);
+/// What follows round 4: the shuffles, or, if no row is left, the style's outcome.
+pub enum AfterStations {
+    /// Rows are left: waiting for the coordinator's round 5.
+    Shuffles(Box<AwaitingShuffles>),
+    /// No row is left: nothing is counted.
+    Done(Box<Filtered>),
+}
+
 /// Round 4 verified, the malformed entries and the overrides out of their station dropped;
 /// waiting for the coordinator's round 5.
 pub struct AwaitingShuffles(Inner);
@@ -252,10 +260,14 @@ impl AwaitingSanitation {
 }
 
 impl AwaitingStationTagDecryptions {
-    /// Verifies round 4 and drops the overrides out of their station (§7.4).
-    pub fn receive_station_tag_decryptions(mut self, all: &[PetShares]) -> Result<AwaitingShuffles, RunError> {
+    /// Verifies round 4 and drops the overrides out of their station (§7.4). If no row is left,
+    /// the run of the style ends here (rounds 5–10 are empty) and its outcome is given.
+    pub fn receive_station_tag_decryptions(mut self, all: &[PetShares]) -> Result<AfterStations, RunError> {
         self.0.public.receive_station_tag_decryptions(all)?;
-        Ok(AwaitingShuffles(self.0))
+        if self.0.public.is_empty() {
+            return self.0.public.empty_outcome().map(|f| AfterStations::Done(Box::new(f)));
+        }
+        Ok(AfterStations::Shuffles(Box::new(AwaitingShuffles(self.0))))
     }
 }
 

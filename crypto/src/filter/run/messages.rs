@@ -196,8 +196,9 @@ pub struct FilterTranscript {
     pub station_tags: Vec<PetShares>,
     /// Round 4, F order: decryption shares of the combined station tag ciphertexts (§7.4).
     pub station_tag_decryptions: Vec<PetShares>,
-    /// Round 5.
-    pub shuffles: Round5,
+    /// Round 5; `None` exactly when no row survives rounds 2–4 (then rounds 5–10 are empty:
+    /// nothing is counted).
+    pub shuffles: Option<Round5>,
     /// Round 6, F order.
     pub tags: Vec<TagShares>,
     /// Round 7, F order.
@@ -206,8 +207,8 @@ pub struct FilterTranscript {
     pub pet: Vec<PetShares>,
     /// Round 9, F order.
     pub pet_decryptions: Vec<PetShares>,
-    /// Round 10.
-    pub selection: Round10,
+    /// Round 10; `None` exactly when round 5 is.
+    pub selection: Option<Round10>,
 }
 
 impl FilterTranscript {

@@ -193,6 +193,37 @@ impl Public {
         self.out_of_station.as_deref().unwrap_or_default()
     }
 
+    /// Whether no row survives rounds 2–4: then rounds 5–10 are empty and
+    /// [`Public::empty_outcome`] is the style's outcome.
+    pub fn is_empty(&self) -> bool {
+        self.rec.real.is_empty()
+    }
+
+    /// The outcome of a style whose every row was dropped before round 5: nothing kept, N_s is
+    /// TL-2's start `(G, K)`, both counts 0 (TL-3 then asks that N_s decrypt to 0).
+    pub(crate) fn empty_outcome(&self) -> Result<Filtered, RunError> {
+        if self.out_of_station.is_none() || !self.is_empty() {
+            return Err(fail(round::SHUFFLES, "rows", "rows survive round 4: rounds 5–10 are due"));
+        }
+        let weight = weight_total(&self.setup.election_key, &[]).map_err(|e| fail(round::SELECTION, "TL-2", e))?;
+        Ok(Filtered {
+            out_of_station: self.out_of_station.clone().unwrap_or_default(),
+            overridden_twice: self.overridden_twice.clone(),
+            malformed: self.malformed.clone().unwrap_or_default(),
+            kept_rows: Vec::new(),
+            weight_total: weight,
+            m_s: self.rec.m_s,
+            counted: 0,
+            overridden: 0,
+            groups: 0,
+            unlisted: Vec::new(),
+            unrooted: Vec::new(),
+            mismatched: Vec::new(),
+            exceptions: Vec::new(),
+            forks: Vec::new(),
+        })
+    }
+
     /// The entries dropped by sanitation, once round 3 is verified (empty before).
     pub fn malformed(&self) -> &[Malformed] {
         self.malformed.as_deref().unwrap_or_default()
@@ -328,11 +359,7 @@ impl Public {
             }
         }
         dropped.extend(&out_of_station);
-        let rec = Recomputed::with_m_s(&self.setup, &self.inputs.without(&dropped), self.rec.m_s)?;
-        if rec.real.is_empty() {
-            return Err(fail(r, "rows", "every row is dropped: nothing is left to filter"));
-        }
-        self.rec = rec;
+        self.rec = Recomputed::with_m_s(&self.setup, &self.inputs.without(&dropped), self.rec.m_s)?;
         self.out_of_station = Some(out_of_station);
         self.overridden_twice = twice;
         Ok(())
@@ -850,12 +877,24 @@ pub fn verify_transcript<R: RngCore + CryptoRng>(
     p.receive_sanitation(&t.sanitation)?;
     p.receive_station_tags(&t.station_tags)?;
     p.receive_station_tag_decryptions(&t.station_tag_decryptions)?;
-    p.receive_shuffles(&t.shuffles, rng)?;
+    if p.is_empty() {
+        let later = t.shuffles.is_some()
+            || !(t.tags.is_empty() && t.tag_decryptions.is_empty() && t.pet.is_empty() && t.pet_decryptions.is_empty())
+            || t.selection.is_some();
+        if later {
+            return Err(fail(round::SHUFFLES, "rows", "no row survives round 4: rounds 5–10 must be empty"));
+        }
+        return p.empty_outcome();
+    }
+    let (Some(shuffles), Some(selection)) = (&t.shuffles, &t.selection) else {
+        return Err(fail(round::SHUFFLES, "rows", "rows survive round 4: rounds 5 and 10 are missing"));
+    };
+    p.receive_shuffles(shuffles, rng)?;
     p.receive_tags(&t.tags)?;
     p.receive_tag_decryptions(&t.tag_decryptions)?;
     p.receive_pet(&t.pet)?;
     p.receive_pet_decryptions(&t.pet_decryptions)?;
-    p.receive_selection(&t.selection, rng)
+    p.receive_selection(selection, rng)
 }
 
 /// Share batches as published, or a located failure if an image is the identity.

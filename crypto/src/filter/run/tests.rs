@@ -116,7 +116,10 @@ fn malformed_entries_are_named_and_dropped_before_the_shuffle() {
     let named_rows = f.malformed.iter().filter(|m| m.kind != EntryKind::Replacement).count();
     assert_eq!(f.out_of_station.len(), 1);
     let survivors = e.inputs.ballots.len() + e.inputs.overrides.len() - named_rows - f.out_of_station.len();
-    assert_eq!(out.transcript.shuffles.rows.output.len(), survivors + out.transcript.shuffles.dummies.len());
+    assert_eq!(
+        out.transcript.shuffles.as_ref().unwrap().rows.output.len(),
+        survivors + out.transcript.shuffles.as_ref().unwrap().dummies.len()
+    );
     check_counts(&e, f);
     let again = verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
     assert_eq!(again.malformed, f.malformed);
@@ -224,10 +227,10 @@ fn unnamed_malformed_entries_are_dropped_later_or_refused() {
     let [q] = f.mismatched[..] else { panic!("one PET failure: {:?}", f.mismatched) };
     assert!(!f.unlisted.is_empty());
     check_counts(&e, f);
-    let comparisons = &out.transcript.selection.selection.comparisons;
+    let comparisons = &out.transcript.selection.as_ref().unwrap().selection.comparisons;
     assert!(comparisons.contains(&Comparison::Real { a: q }), "the PET-dropped row is proved real");
     let mut forged = out.transcript.clone();
-    forged.selection.selection.comparisons.retain(|c| *c != Comparison::Real { a: q });
+    forged.selection.as_mut().unwrap().selection.comparisons.retain(|c| *c != Comparison::Real { a: q });
     refused(&e, &forged, "round 10, comparisons");
     // The malformed replacement unnamed (with the ballot under its new, which is then not
     // malformed to the public): the run stops at the groups.
@@ -246,10 +249,12 @@ fn the_full_fixture_counts_exactly_the_last_valid_row_of_each_voter() {
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
     check_counts(&e, &out.filtered);
     let t = &out.transcript;
-    assert!(!t.selection.orders.is_empty(), "a chain with two pointers has an order");
-    assert!(t.selection.selection.comparisons.iter().any(|c| matches!(c, Comparison::Order { .. })));
-    assert!(t.selection.selection.comparisons.iter().any(|c| matches!(c, Comparison::Override { .. })));
-    assert!(t.selection.kept.iter().any(Option::is_none), "a `none` group");
+    assert!(!t.selection.as_ref().unwrap().orders.is_empty(), "a chain with two pointers has an order");
+    assert!(t.selection.as_ref().unwrap().selection.comparisons.iter().any(|c| matches!(c, Comparison::Order { .. })));
+    assert!(
+        t.selection.as_ref().unwrap().selection.comparisons.iter().any(|c| matches!(c, Comparison::Override { .. }))
+    );
+    assert!(t.selection.as_ref().unwrap().kept.iter().any(Option::is_none), "a `none` group");
     assert_eq!(out.filtered.exceptions.len(), 1);
     assert!(out.filtered.mismatched.is_empty(), "the row whose tbase names another voter is named");
     assert_eq!(out.filtered.malformed.len(), 5, "unlisted, mismatched, malformed ballots, a replacement");
@@ -485,18 +490,35 @@ fn private_and_published_sanitation_shares_must_agree() {
     }
 }
 
-/// Open (13 §7.3): a style whose every ballot and override is dropped before round 5 leaves
-/// nothing to shuffle, and the run stops at round 4. Before sanitation such rows were dropped
-/// at round 7 and the style went through with nothing counted; an empty filter (rounds 5–10
-/// without rows) is still to be specified. This test pins the current, located, refusal.
+/// §7.3, §7.4: a style whose every ballot and override is dropped before round 5 has an empty
+/// filter: rounds 5–10 are empty, nothing is counted, N_s is (G, K), and the replay agrees; a
+/// transcript that goes on to round 5 anyway, or an ordinary one that stops, is refused.
 #[test]
-fn a_style_whose_every_row_is_dropped_stops_at_round_4() {
+fn a_style_whose_every_row_is_dropped_has_an_empty_filter() {
     let mut rng = ChaCha20Rng::seed_from_u64(15);
     let mut e = Election::new(&plan(), &mut rng).unwrap();
     let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
-    let named = honest.transcript.malformed;
+    let named = honest.transcript.malformed.clone();
+    let out_of_station = honest.filtered.out_of_station.clone();
+    let full = e.inputs.clone();
     e.inputs.ballots.retain(|b| named.contains(&b.index));
-    e.inputs.overrides.clear();
-    let err = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap_err().to_string();
-    assert!(err.starts_with("round 4, rows"), "{err}");
+    e.inputs.overrides.retain(|o| out_of_station.contains(&o.index));
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let f = &out.filtered;
+    assert!(out.transcript.shuffles.is_none() && out.transcript.selection.is_none());
+    assert_eq!((f.counted, f.overridden, f.groups, f.kept_rows.len()), (0, 0, 0, 0));
+    assert_eq!(f.out_of_station, out_of_station);
+    assert_eq!(e.decrypt(&f.weight_total, 10), Some(0), "TL-3: N_s decrypts to 0");
+    let bytes = serde_json::to_vec(&out.transcript).unwrap();
+    let back = FilterTranscript::from_json(&bytes).unwrap();
+    let again = verify_transcript(&e.setup, &e.inputs, &back, &mut rng).unwrap();
+    assert_eq!((again.counted, again.malformed.len()), (0, f.malformed.len()));
+    // Rounds 5–10 where no row is left, and none where rows are left, are refused.
+    let mut t = out.transcript.clone();
+    t.shuffles = honest.transcript.shuffles.clone();
+    refused(&e, &t, "round 5, rows");
+    let mut t = honest.transcript.clone();
+    t.selection = None;
+    let err = verify_transcript(&e.setup, &full, &t, &mut rng).unwrap_err().to_string();
+    assert!(err.starts_with("round 5, rows"), "{err}");
 }
