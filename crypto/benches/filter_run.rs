@@ -59,14 +59,14 @@ fn main() {
         let checked = verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut OsRng).unwrap();
         let verify = start.elapsed().as_secs_f64();
         assert_eq!(checked.counted, e.expected_counted);
-        let padded = out.transcript.shuffles.rows.output.len();
-        let pool = out.transcript.shuffles.pool.as_ref().map_or(0, |p| p.output.len());
+        let padded = out.transcript.shuffles.as_ref().unwrap().rows.output.len();
+        let pool = out.transcript.shuffles.as_ref().unwrap().pool.as_ref().map_or(0, |p| p.output.len());
         let bytes = serde_json::to_vec(&out.transcript).unwrap().len();
         let ms = |s: f64, n: usize| s * 1e3 / n as f64;
         println!(
             "k = {k}: {real} real rows, {padded} padded rows ({} dummies), pool {pool} rows (K_s = {}), transcript {:.1} MB",
-            out.transcript.shuffles.dummies.len(),
-            out.transcript.shuffles.copies,
+            out.transcript.shuffles.as_ref().unwrap().dummies.len(),
+            out.transcript.shuffles.as_ref().unwrap().copies,
             bytes as f64 / 1e6
         );
         println!(

@@ -8,5 +8,6 @@ pub mod groups;
 pub mod keys;
 pub mod pet;
 pub mod run;
+pub mod sanitation;
 pub mod tags;
 pub mod totals;

@@ -4,13 +4,15 @@
 //! - [`inputs`]: the input, list and pointer rows every member recomputes from the board (§5);
 //! - [`messages`]: the round messages and the published [`messages::FilterTranscript`] (§8);
 //! - [`public`]: what everyone checks, round by round ([`public::verify_transcript`]);
+//! - [`sanitation`]: which entries are malformed, and the check of the named ones (§7.3);
 //! - [`member`]: a member of F, who cannot make round r + 1 before it has verified round r;
 //! - [`coordinator`]: the coordinator's extra state (its private view, the shuffles' secrets,
-//!   the ordinals' openings) and its rounds 5 and 10;
+//!   the ordinals' openings) and its rounds 2, 5 and 10;
 //! - [`drive`]: [`drive::run_filter`], every member in process, for tests and benchmarks.
 //!
-//! Built: rounds 0, 1 (without its transport encryption), 5 to 10 and the totals. Not yet:
-//! sanitation (§7.3), the station check (§7.4) and the signatures of round messages (§6).
+//! Built: rounds 0, 1 (without its transport encryption), 2–4: sanitation (§7.3, its private
+//! step without transport encryption) and the station check (§7.4), 5 to 10 and the totals.
+//! Not yet: the signatures of round messages (§6).
 
 pub mod coordinator;
 pub mod drive;
@@ -20,6 +22,7 @@ pub mod inputs;
 pub mod member;
 pub mod messages;
 pub mod public;
+pub mod sanitation;
 
 #[cfg(test)]
 mod tests;
@@ -38,6 +41,12 @@ pub mod round {
     pub const KEYS: u8 = 0;
     /// Round 1: the coordinator's private view.
     pub const VIEW: u8 = 1;
+    /// Round 2: the entries named malformed (§7.3).
+    pub const NAMES: u8 = 2;
+    /// Round 3: the named entries' decryption shares (§7.3) and the station tag shares (§7.4).
+    pub const SANITATION: u8 = 3;
+    /// Round 4: the station tag decryption shares (§7.4).
+    pub const STATION_TAG_DECRYPTIONS: u8 = 4;
     /// Round 5: the pool, the dummies and the shuffles.
     pub const SHUFFLES: u8 = 5;
     /// Round 6: tag shares.
@@ -100,7 +109,7 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// The shuffle purpose of list `name` (`pool`, `rows`, `list`, `pointers`):
+    /// The shuffle purpose of list `name` (`pool`, `rows`, `list`, `pointers`, `station/<id>`):
     /// `filter/<run>/<style>/<name>` (§7.5; 12-shuffle.md SH-G1 length-prefixes it).
     pub fn shuffle_purpose(&self, name: &str) -> String {
         format!("filter/{}/{}/{}", self.run, self.style, name)

@@ -6,7 +6,7 @@
 use curve25519_dalek::ristretto::RistrettoPoint;
 use dobush_crypto::elgamal::{Ciphertext, RawCiphertext};
 use dobush_crypto::filter::comparisons::{Comparison, Layout, Selection};
-use dobush_crypto::filter::run::drive::{RunOutput, run_filter, run_filter_forged};
+use dobush_crypto::filter::run::drive::{Rename, RunOutput, run_filter, run_filter_forged, run_filter_named};
 use dobush_crypto::filter::run::fixture::{Election, Plan};
 use dobush_crypto::filter::run::inputs::Recomputed;
 use dobush_crypto::filter::run::messages::FilterTranscript;
@@ -16,6 +16,7 @@ use dobush_crypto::group::GroupElement;
 use dobush_crypto::shuffle::{Rows, ShuffleStatement, prove_shuffle, shuffle_rows};
 use dobush_verifier::encoding::Point;
 use dobush_verifier::filter::run::{self as vrun, Failure, Outcome, StyleInputs};
+use dobush_verifier::filter::sanitation::Kind;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
@@ -88,7 +89,12 @@ fn verifier_inputs(e: &Election) -> StyleInputs {
             .inputs
             .overrides
             .iter()
-            .map(|o| vrun::Override { index: o.index, cred: ct(&o.cred), tbase: ct(&o.tbase) })
+            .map(|o| vrun::Override {
+                index: o.index,
+                cred: ct(&o.cred),
+                tbase: ct(&o.tbase),
+                station: o.station.clone(),
+            })
             .collect(),
         list: e.inputs.list.iter().map(point).collect(),
         replacements: e
@@ -96,6 +102,12 @@ fn verifier_inputs(e: &Election) -> StyleInputs {
             .replacements
             .iter()
             .map(|r| vrun::Replacement { index: r.index, new: point(&r.new), old_tbase: ct(&r.old_tbase) })
+            .collect(),
+        stations: e
+            .inputs
+            .stations
+            .iter()
+            .map(|st| vrun::Station { id: st.id.clone(), credentials: st.credentials.iter().map(point).collect() })
             .collect(),
     }
 }
@@ -112,12 +124,34 @@ fn honest(seed: u64) -> Honest {
 }
 
 fn honest_with(plan: &Plan, seed: u64) -> Honest {
+    run_with(plan, seed, false, false)
+}
+
+/// A run whose coordinator names only the malformed replacements (§7.3): the malformed rows go
+/// on to the shuffle and are dropped there (`unlisted`, PET failures), as the public guarantees.
+fn unnamed_rows(seed: u64) -> Honest {
+    run_with(&plan(), seed, true, false)
+}
+
+/// `twice`: the first override is posted again (one voter overridden twice, §7.4).
+fn run_with(plan: &Plan, seed: u64, unnamed_rows: bool, twice: bool) -> Honest {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut e = Election::new(plan, &mut rng).unwrap();
+    if twice {
+        let mut again = e.inputs.overrides[0].clone();
+        again.index = e.inputs.overrides.last().unwrap().index + 1;
+        e.inputs.overrides.push(again);
+    }
     // Key-holder 1 is absent: F = {2, 3}, coordinated by 3.
     e.setup.filter = vec![2, 3];
     e.setup.coordinator = 3;
-    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let replacements: Vec<u64> = e.inputs.replacements.iter().map(|r| r.index).collect();
+    let keep: Rename<'_> = &|names: Vec<u64>| names.into_iter().filter(|i| replacements.contains(i)).collect();
+    let out = if unnamed_rows {
+        run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, keep).unwrap()
+    } else {
+        run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap()
+    };
     let json = serde_json::to_value(&out.transcript).unwrap();
     let inputs = verifier_inputs(&e);
     Honest { e, out, json, inputs }
@@ -168,9 +202,20 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
     let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
     assert_eq!(totals(&h.e, &o), h.e.expected_totals, "exactly the last valid ballot per listed voter");
     assert_eq!((o.counted, o.overridden), (h.e.expected_counted, h.e.expected_overridden));
-    assert_eq!(o.unlisted.len(), 2, "the unlisted and the malformed ballot are dropped");
-    assert!(o.unrooted.is_empty());
-    assert_eq!(o.mismatched.len(), 1, "the ballot whose tbase names another voter fails its PET");
+    // §7.3: the unlisted, the mismatched and the malformed ballot, the malformed replacement and
+    // the ballot under its `new` are named, shown malformed and dropped before the shuffle.
+    let named: Vec<u64> = o.malformed.iter().map(|m| m.index).collect();
+    assert_eq!(named, h.out.transcript.malformed);
+    assert_eq!(named.len(), 5);
+    assert_eq!(o.malformed.iter().filter(|m| m.kind == Kind::Replacement).count(), 1);
+    for (a, b) in o.malformed.iter().zip(&h.out.filtered.malformed) {
+        assert_eq!((a.index, a.credential, a.tag_base), (b.index, b.credential, b.tag_base));
+    }
+    assert!(o.unlisted.is_empty() && o.unrooted.is_empty() && o.mismatched.is_empty());
+    // §7.4: the override signed at the wrong station is dropped; its voter's e-ballot counts.
+    assert_eq!(o.out_of_station.len(), 1);
+    assert_eq!(o.out_of_station, h.out.filtered.out_of_station);
+    assert!(o.overridden_twice.is_empty());
     assert_eq!(o.exceptions, vec![5], "the chain of c + 1 rows is an exception");
     assert_eq!(
         o.groups as u64,
@@ -187,9 +232,9 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
     // The transcript holds dummies (re-votes make groups of two), replacement chains with an
     // order, an override kept, a `none` group, and a revealed dummy.
     let t = &h.out.transcript;
-    assert!(!t.shuffles.dummies.is_empty());
-    assert!(t.shuffles.pointers.is_some());
-    assert_eq!(t.selection.orders.len(), 2, "two chains of three credentials");
+    assert!(!t.shuffles.as_ref().unwrap().dummies.is_empty());
+    assert!(t.shuffles.as_ref().unwrap().pointers.is_some());
+    assert_eq!(t.selection.as_ref().unwrap().orders.len(), 2, "two chains of three credentials");
     let kinds: Vec<&str> = h.json["selection"]["selection"]["comparisons"]
         .as_array()
         .unwrap()
@@ -199,7 +244,7 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
     for kind in ["order", "start", "override", "over", "after-end", "not-override", "real"] {
         assert!(kinds.contains(&kind), "no {kind} comparison");
     }
-    assert!(t.selection.kept.iter().any(Option::is_none), "a `none` group");
+    assert!(t.selection.as_ref().unwrap().kept.iter().any(Option::is_none), "a `none` group");
     // The JSON round-trips through crypto's strict reader.
     let back = FilterTranscript::from_json(&serde_json::to_vec(&h.json).unwrap()).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(5);
@@ -211,7 +256,7 @@ fn the_verifier_refuses_other_inputs() {
     let h = honest(2);
     // A ballot the transcript did not filter: the rows shuffle no longer fits.
     let mut inputs = h.inputs.clone();
-    inputs.ballots.pop();
+    inputs.ballots.remove(0);
     let f = vrun::check_transcript(&inputs, &h.json).unwrap_err();
     assert_eq!((f.round, f.at.as_str()), (5, "pool"), "the pool's size no longer fits: {f}");
     let mut inputs = h.inputs.clone();
@@ -310,7 +355,7 @@ fn a_kept_earlier_ballot_is_refused() {
 
 #[test]
 fn a_counted_ballot_under_an_unlisted_credential_is_refused() {
-    let h = honest(5);
+    let h = unnamed_rows(5);
     let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
     let unlisted = o.unlisted[0] as u64;
     // The coordinator keeps the unlisted row in some group …
@@ -491,7 +536,7 @@ fn an_exception_chain_ending_with_an_override_is_counted_once() {
 /// without it is refused by both.
 #[test]
 fn a_row_dropped_by_its_pet_keeps_its_real_comparison() {
-    let h = honest(12);
+    let h = unnamed_rows(12);
     let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
     let q = o.mismatched[0];
     let real = serde_json::json!({"kind": "real", "a": q});
@@ -629,7 +674,10 @@ fn a_kept_earlier_ballot_with_re_proven_comparisons_is_refused() {
 #[test]
 fn a_kept_dummy_is_refused_by_the_transcript_checks() {
     let base = honest(16);
-    assert!(!base.out.transcript.selection.selection.revealed.is_empty(), "the fixture reveals a dummy");
+    assert!(
+        !base.out.transcript.selection.as_ref().unwrap().selection.revealed.is_empty(),
+        "the fixture reveals a dummy"
+    );
     for with_real in [false, true] {
         let forge = |layout: &Layout, _: &[u64], honest: Selection| -> Selection {
             let groups = layout.groups_in_order();
@@ -678,9 +726,9 @@ fn a_re_proven_shuffle_that_drops_a_row_is_refused() {
     let h = honest(17);
     let (setup, t) = (&h.e.setup, &h.out.transcript);
     let rec = Recomputed::new(setup, &h.e.inputs).unwrap();
-    let pool = t.shuffles.pool.as_ref().unwrap();
+    let pool = t.shuffles.as_ref().unwrap().pool.as_ref().unwrap();
     let mut input = rec.real.clone();
-    for d in &t.shuffles.dummies {
+    for d in &t.shuffles.as_ref().unwrap().dummies {
         input.push(rec.dummy(&setup.election_key, pool.output.row(*d as usize).unwrap()).unwrap());
     }
     let mut rng = ChaCha20Rng::seed_from_u64(17);
@@ -713,4 +761,150 @@ fn a_re_proven_shuffle_that_drops_a_row_is_refused() {
         forged["shuffles"]["rows"] = serde_json::json!({ "output": output, "proof": proof });
         refused_by_both_at(&h, &forged, 5, "rows shuffle");
     }
+}
+
+/// §7.3: malformed rows left unnamed are still dropped (`unlisted`, PET failures), proved real
+/// and reported, never counted; both implementations accept the run and agree.
+#[test]
+fn unnamed_malformed_rows_are_dropped_by_their_tags_and_pets() {
+    let h = unnamed_rows(15);
+    let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
+    assert_eq!(o.malformed.len(), 1, "only the replacement is named");
+    assert_eq!(o.unlisted.len(), 3, "the unlisted ballot, the malformed one, the one under the dropped new");
+    assert_eq!(o.mismatched.len(), 1, "the ballot whose tbase names another voter");
+    assert_eq!(totals(&h.e, &o), h.e.expected_totals);
+    assert_eq!(
+        (o.unlisted.clone(), o.mismatched.clone()),
+        (h.out.filtered.unlisted.clone(), h.out.filtered.mismatched.clone())
+    );
+}
+
+/// §7.3: a voter's well-formed ballot, or a well-formed replacement, named malformed, with every
+/// member's shares re-proved for the new names, is refused by both at that entry.
+#[test]
+fn a_well_formed_entry_named_malformed_is_refused_by_both() {
+    let h = honest(16);
+    let mut rng = ChaCha20Rng::seed_from_u64(16);
+    for index in [h.e.expected_kept[0], h.e.inputs.replacements[0].index] {
+        let mut names = h.out.transcript.malformed.clone();
+        names.push(index);
+        names.sort_unstable();
+        let mut forged = h.json.clone();
+        forged["malformed"] = serde_json::to_value(&names).unwrap();
+        forged["sanitation"] = serde_json::to_value(h.e.sanitation_shares(&names, &mut rng).unwrap()).unwrap();
+        refused_by_both_at(&h, &forged, 3, &format!("named entry {index}"));
+    }
+}
+
+/// §7.3: names out of order, repeated or of no entry, and an altered, missing or extra share
+/// or proof, are refused by both where they are.
+#[test]
+fn bad_names_and_sanitation_shares_are_refused_by_both() {
+    let h = honest(17);
+    let names = h.json["malformed"].as_array().unwrap().clone();
+    let (first, second) = (names[0].as_u64().unwrap(), names[1].as_u64().unwrap());
+    let mut forged = h.json.clone();
+    forged["malformed"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 2, &format!("named entry {first}"));
+    let mut forged = h.json.clone();
+    forged["malformed"].as_array_mut().unwrap().insert(1, first.into());
+    refused_by_both_at(&h, &forged, 2, &format!("named entry {first}"));
+    let mut forged = h.json.clone();
+    let nothing = second + 1_000_000;
+    forged["malformed"].as_array_mut().unwrap().push(nothing.into());
+    refused_by_both_at(&h, &forged, 2, &format!("named entry {nothing}"));
+    // An altered share and a proof from another member.
+    let mut forged = h.json.clone();
+    forged["sanitation"][1]["shares"]["images"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 3, "member 3, sanitation shares");
+    let mut forged = h.json.clone();
+    forged["sanitation"][0]["shares"]["proof"] = h.json["sanitation"][1]["shares"]["proof"].clone();
+    refused_by_both_at(&h, &forged, 3, "member 2, sanitation shares");
+    // Shares missing, or given for nothing named.
+    let mut forged = h.json.clone();
+    forged["sanitation"][0]["shares"] = Value::Null;
+    assert_eq!(refused(&h, &forged).round, 3);
+    let mut forged = h.json.clone();
+    forged["malformed"] = serde_json::json!([]);
+    assert_eq!(refused(&h, &forged).round, 3);
+    // A member's message missing, and an unknown field in one.
+    let mut forged = h.json.clone();
+    forged["sanitation"].as_array_mut().unwrap().pop();
+    refused_by_both_at(&h, &forged, 3, "members");
+    let mut forged = h.json.clone();
+    forged["sanitation"][0]["extra"] = 0.into();
+    assert_eq!(refused(&h, &forged).round, 3);
+}
+
+/// §7.4: an override out of its station is dropped by both; two overrides with one station tag
+/// are reported by both, and the voter is counted once.
+#[test]
+fn overrides_out_of_their_station_and_twice_are_found_by_both() {
+    let h = run_with(&simple_plan(), 18, false, true);
+    let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
+    let first = h.e.inputs.overrides[0].index;
+    let again = h.e.inputs.overrides.last().unwrap().index;
+    assert_eq!(o.overridden_twice, vec![(first, again)]);
+    assert_eq!(o.overridden_twice, h.out.filtered.overridden_twice);
+    assert_eq!(o.out_of_station, h.out.filtered.out_of_station);
+    assert_eq!((o.counted, o.overridden), (h.e.expected_counted, h.e.expected_overridden));
+    assert_eq!(totals(&h.e, &o), h.e.expected_totals);
+    // The board's stations decide: with the dropped override's station changed, the same
+    // transcript no longer fits (the override then belongs in the rows).
+    let mut moved = h.inputs.clone();
+    let out = o.out_of_station[0];
+    moved.overrides.iter_mut().filter(|x| x.index == out).for_each(|x| x.station = "station-b".into());
+    assert_eq!(vrun::check_transcript(&moved, &h.json).unwrap_err().round, 5);
+}
+
+/// §7.4: altered station shuffles, station tag shares and decryption shares are refused by
+/// both where they are.
+#[test]
+fn bad_station_shuffles_and_station_tags_are_refused_by_both() {
+    let h = honest(19);
+    let mut forged = h.json.clone();
+    forged["stations"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 2, "station/station-a shuffle");
+    let mut forged = h.json.clone();
+    forged["stations"].as_array_mut().unwrap().pop();
+    refused_by_both_at(&h, &forged, 2, "stations");
+    let mut forged = h.json.clone();
+    forged["station_tags"][1]["shares"]["images"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 3, "member 3, station tag shares");
+    let mut forged = h.json.clone();
+    forged["station_tag_decryptions"][0]["shares"]["images"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 4, "member 2, station tag decryption shares");
+    let mut forged = h.json.clone();
+    forged["station_tag_decryptions"].as_array_mut().unwrap().pop();
+    refused_by_both_at(&h, &forged, 4, "members");
+    // A package that names a station twice.
+    let mut inputs = h.inputs.clone();
+    inputs.stations.push(inputs.stations[0].clone());
+    let f = vrun::check_transcript(&inputs, &h.json).unwrap_err();
+    assert_eq!((f.round, f.at.as_str()), (2, "station station-a"), "{f}");
+}
+
+/// §7.3, §7.4: a style whose every ballot and override is dropped before round 5 has an empty
+/// filter that both accept with nothing counted; rounds 5–10 added to it are refused by both.
+#[test]
+fn a_style_whose_every_row_is_dropped_has_an_empty_filter_for_both() {
+    let full = honest(20);
+    let mut e = run_with(&plan(), 20, false, false).e;
+    let named = full.out.transcript.malformed.clone();
+    let out_of_station = full.out.filtered.out_of_station.clone();
+    e.inputs.ballots.retain(|b| named.contains(&b.index));
+    e.inputs.overrides.retain(|o| out_of_station.contains(&o.index));
+    let mut rng = ChaCha20Rng::seed_from_u64(20);
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let json = serde_json::to_value(&out.transcript).unwrap();
+    let inputs = verifier_inputs(&e);
+    let o = vrun::check_transcript(&inputs, &json).unwrap();
+    assert_eq!((o.counted, o.overridden, o.groups, o.kept.len()), (0, 0, 0, 0));
+    assert_eq!(o.malformed.len(), out.filtered.malformed.len());
+    let w = e.decrypt_point(&raw(&o.weight_total)).unwrap();
+    vrun::check_weight(&o, &w).unwrap();
+    let h = Honest { e, out, json, inputs };
+    let mut forged = h.json.clone();
+    forged["shuffles"] = full.json["shuffles"].clone();
+    refused_by_both_at(&h, &forged, 5, "rows");
 }

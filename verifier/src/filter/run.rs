@@ -1,13 +1,15 @@
 //! A style's filter transcript (`13-revoting.md` §5–§8, `record-format.md` §Filter transcript),
 //! checked from the text of the specification against input rows recomputed here: round 0's
-//! keys, round 5's shuffles (pool, dummies, rows, list, pointers), rounds 6–7's tags and the
+//! keys, rounds 2–3's sanitation (the named entries decrypt to malformed ones, which are
+//! dropped before anything is shuffled), rounds 2–4's station check (overrides whose station
+//! tag is not among their station's are dropped), round 5's shuffles (pool, dummies, rows, list, pointers), rounds 6–7's tags and the
 //! groups, rounds 8–9's PETs, round 10's cover, canonical comparisons and range proofs, and the
 //! counts; it returns the kept rows and TL-2. Every failure names its round and place.
 //!
 //! No numbered check calls this yet: its inputs (ballot v2 with encrypted credentials, override
 //! and replacement entries of `dobush-record/2`) cannot come from a record until they are built.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
 use curve25519_dalek::ristretto::RistrettoPoint;
@@ -21,6 +23,7 @@ use super::dleq;
 use super::groups::{self, Groups};
 use super::keys::{self, ProvedKey, Quorum};
 use super::pet;
+use super::sanitation::{self, Malformed};
 use super::tags::{self, Pair, Run, Shares};
 use super::totals;
 use crate::encoding::{Decoded, Invalid, Point, array, exact, field, point, scalar, string, uint};
@@ -53,6 +56,18 @@ pub struct Override {
     pub cred: Ciphertext,
     /// `tbase`.
     pub tbase: Ciphertext,
+    /// The station whose members signed it.
+    pub station: String,
+}
+
+/// A station of the package with the listed credentials of the style whose list item names it
+/// (list order): its station rows (§5).
+#[derive(Clone, Debug)]
+pub struct Station {
+    /// The station id.
+    pub id: String,
+    /// The credentials.
+    pub credentials: Vec<Point>,
 }
 
 /// A valid `credential_replaced` entry of the style.
@@ -97,12 +112,14 @@ pub struct StyleInputs {
     pub list: Vec<Point>,
     /// Replacements, board order.
     pub replacements: Vec<Replacement>,
+    /// The package's stations, package order.
+    pub stations: Vec<Station>,
 }
 
 /// A located failure: the round of §6 and where in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
-    /// The round (0, 5 … 10).
+    /// The round (0, 2 … 10).
     pub round: u8,
     /// Where: a member, list, shuffle, chain, group or comparison.
     pub at: String,
@@ -123,6 +140,12 @@ fn failure(round: u8, at: impl Into<String>, reason: impl std::fmt::Display) -> 
 /// What an accepted transcript gives.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// Overrides dropped as `out_of_station` (§7.4), board indices.
+    pub out_of_station: Vec<u64>,
+    /// Overrides with an earlier override's station tag (a finding): (earlier, later).
+    pub overridden_twice: Vec<(u64, u64)>,
+    /// The entries dropped by sanitation (§7.3), board order, with their plaintexts.
+    pub malformed: Vec<Malformed>,
     /// The kept rows, groups (exception groups among them) by root tag ascending.
     pub kept: Vec<Vec<Pair>>,
     /// TL-2: N_s.
@@ -162,6 +185,7 @@ pub use crate::ballot_v2::tag_base;
 /// The rows everyone recomputes (§5).
 struct Inputs {
     real: Vec<Row>,
+    stations: Vec<Vec<Row>>,
     list: Vec<Row>,
     pointers: Vec<Row>,
     m_s: u64,
@@ -170,7 +194,12 @@ struct Inputs {
     h: Point,
 }
 
-fn recompute(s: &StyleInputs) -> Result<Inputs, Failure> {
+/// M_s, counted before sanitation (§5).
+fn m_s(s: &StyleInputs) -> u64 {
+    (s.ballots.len() + s.overrides.len()) as u64 + 1
+}
+
+fn recompute(s: &StyleInputs, m_s: u64) -> Result<Inputs, Failure> {
     let g = RISTRETTO_BASEPOINT_POINT;
     let k = s.election_key;
     let h = pt(generator_h(), "H")?;
@@ -186,7 +215,6 @@ fn recompute(s: &StyleInputs) -> Result<Inputs, Failure> {
     ascending(s.ballots.iter().map(|b| b.index).collect(), "ballots")?;
     ascending(s.overrides.iter().map(|b| b.index).collect(), "overrides")?;
     ascending(s.replacements.iter().map(|b| b.index).collect(), "replacements")?;
-    let m_s = (s.ballots.len() + s.overrides.len()) as u64 + 1;
     let zero = triv(RistrettoPoint::default())?;
     let mut real = Vec::new();
     for b in &s.ballots {
@@ -210,7 +238,16 @@ fn recompute(s: &StyleInputs) -> Result<Inputs, Failure> {
     for r in &s.replacements {
         pointers.push(vec![triv(tag_base(&s.base_hash, &r.new))?, r.old_tbase, ordinal(r.index)?]);
     }
-    Ok(Inputs { real, list, pointers, m_s, width: 4 + s.selections, k, h })
+    let mut ids = HashSet::new();
+    if let Some(st) = s.stations.iter().find(|st| !ids.insert(st.id.as_str())) {
+        return Err(failure(2, format!("station {}", st.id), "the package names it twice"));
+    }
+    let stations = s
+        .stations
+        .iter()
+        .map(|st| st.credentials.iter().map(|x| Ok(vec![triv(tag_base(&s.base_hash, x))?])).collect())
+        .collect::<Result<Vec<Vec<Row>>, Failure>>()?;
+    Ok(Inputs { real, stations, list, pointers, m_s, width: 4 + s.selections, k, h })
 }
 
 fn decoded<T>(round: u8, r: Decoded<T>) -> Result<T, Failure> {
@@ -240,11 +277,18 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn shuffle(&self, name: &str, keys: Vec<Point>, input: Vec<Row>, v: &Value) -> Result<Vec<Row>, Failure> {
+    fn shuffle(
+        &self,
+        round: u8,
+        name: &str,
+        keys: Vec<Point>,
+        input: Vec<Row>,
+        v: &Value,
+    ) -> Result<Vec<Row>, Failure> {
         let at = format!("{name} shuffle");
-        exact(v, &["output", "proof"], &at).map_err(|Invalid(e)| failure(5, at.as_str(), e))?;
-        let output = decoded(5, field(v, "output", &at).and_then(|o| shuffle::parse_rows(o, &at)))?;
-        let proof = decoded(5, field(v, "proof", &at).and_then(shuffle::parse_proof))?;
+        exact(v, &["output", "proof"], &at).map_err(|Invalid(e)| failure(round, at.as_str(), e))?;
+        let output = decoded(round, field(v, "output", &at).and_then(|o| shuffle::parse_rows(o, &at)))?;
+        let proof = decoded(round, field(v, "proof", &at).and_then(shuffle::parse_proof))?;
         let st = shuffle::Statement {
             context: self.s.context,
             purpose: format!("filter/{}/{}/{}", self.s.run, self.s.style, name),
@@ -252,15 +296,22 @@ impl Checker<'_> {
             input,
             output,
         };
-        shuffle::check(&st, &proof).map_err(|e| failure(5, at, e))?;
+        shuffle::check(&st, &proof).map_err(|e| failure(round, at, e))?;
         Ok(st.output)
     }
 
-    fn optional_shuffle(&self, name: &str, keys: Vec<Point>, input: Vec<Row>, v: &Value) -> Result<Vec<Row>, Failure> {
+    fn optional_shuffle(
+        &self,
+        round: u8,
+        name: &str,
+        keys: Vec<Point>,
+        input: Vec<Row>,
+        v: &Value,
+    ) -> Result<Vec<Row>, Failure> {
         match (v.is_null(), input.is_empty()) {
             (true, true) => Ok(Vec::new()),
-            (false, false) => self.shuffle(name, keys, input, v),
-            _ => Err(failure(5, format!("{name} shuffle"), "must be null exactly when there are no rows")),
+            (false, false) => self.shuffle(round, name, keys, input, v),
+            _ => Err(failure(round, format!("{name} shuffle"), "must be null exactly when there are no rows")),
         }
     }
 
@@ -276,6 +327,22 @@ impl Checker<'_> {
             Ok(Shares { member, images, proof })
         })();
         decoded(round, r).map(Some)
+    }
+
+    /// A round of `{member, shares}` messages (rounds 3, 8, 9), F order.
+    fn member_shares(&self, round: u8, v: &Value, name: &str) -> Result<MemberShares, Failure> {
+        let msgs = decoded(round, array(v, name, "filter transcript"))?;
+        let mut out = Vec::new();
+        for m in msgs {
+            decoded(round, exact(m, &["member", "shares"], name))?;
+            let j = decoded(round, uint(m, "member", name))?;
+            out.push((
+                j,
+                self.batch(round, decoded(round, field(m, "shares", name))?, j, &format!("member {j}, {name}"))?,
+            ));
+        }
+        members_in_order(round, &self.q, &out.iter().map(|x| x.0).collect::<Vec<_>>())?;
+        Ok(out)
     }
 
     /// One share list per member, checked against each member's key; returns the lists.
@@ -322,13 +389,18 @@ fn clone_proof(p: &dleq::Proof) -> dleq::Proof {
     dleq::Proof { a: p.a, b: p.b, z: p.z }
 }
 
-const TOP: [&str; 12] = [
+const TOP: [&str; 17] = [
     "version",
     "run",
     "style",
     "filter",
     "coordinator",
     "keys",
+    "malformed",
+    "stations",
+    "sanitation",
+    "station_tags",
+    "station_tag_decryptions",
     "shuffles",
     "tags",
     "tag_decryptions",
@@ -412,8 +484,8 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     // Header and F (§6).
     decoded(0, exact(v, &TOP, "filter transcript"))?;
     let version = decoded(0, string(v, "version", "filter transcript"))?;
-    if version != "dobush-filter/1" {
-        return Err(failure(0, "version", format!("{version:?} is not dobush-filter/1")));
+    if version != "dobush-filter/2" {
+        return Err(failure(0, "version", format!("{version:?} is not dobush-filter/2")));
     }
     if decoded(0, uint(v, "run", "filter transcript"))? != s.run
         || decoded(0, string(v, "style", "filter transcript"))? != s.style
@@ -431,12 +503,12 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     if !filter.contains(&coordinator) {
         return Err(failure(0, "coordinator", "not a member of F"));
     }
-    let inp = recompute(s)?;
+    let inp = recompute(s, m_s(s))?;
     if inp.real.is_empty() {
         return Err(failure(5, "rows", "no ballot and no override: no filter"));
     }
     let run = Run { context: s.context, run: s.run, style: &s.style };
-    let c = Checker { s, inp, q, run };
+    let mut c = Checker { s, inp, q, run };
 
     // Round 0 (§7.1).
     let mut member_keys: HashMap<u64, [Point; 3]> = HashMap::new();
@@ -483,6 +555,116 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         }
     }
 
+    // Rounds 2–3 (§7.3): every named entry decrypts to a malformed one; all are dropped.
+    let scaled = |j: u64| {
+        j.checked_sub(1).and_then(|i| s.verification_keys.get(i as usize)).and_then(|vk| tags::scaled_vk(&c.q, j, vk))
+    };
+    let names: Vec<u64> = decoded(
+        2,
+        array(v, "malformed", "filter transcript").and_then(|a| {
+            a.iter()
+                .map(|i| i.as_u64().ok_or_else(|| Invalid("malformed: board indices are integers".into())))
+                .collect()
+        }),
+    )?;
+    let named = sanitation::resolve(s, &names).map_err(|(at, why)| failure(2, at, why))?;
+    let stations_v = decoded(2, array(v, "stations", "filter transcript"))?;
+    if stations_v.len() != s.stations.len() {
+        return Err(failure(2, "stations", "one shuffle (or null) per station of the package is needed"));
+    }
+    let mut station_rows: Vec<Vec<Row>> = Vec::new();
+    for ((st, input), sv) in s.stations.iter().zip(&c.inp.stations).zip(stations_v) {
+        station_rows.push(c.optional_shuffle(2, &format!("station/{}", st.id), vec![c.inp.k], input.clone(), sv)?);
+    }
+    let alphas3: Vec<RistrettoPoint> = named.iter().flat_map(|n| n.cts.iter().map(|ct| ct.0.p)).collect();
+    let r3 = c.member_shares(3, v, "sanitation")?;
+    let lists3 = c.share_lists(3, &r3, "sanitize", "sanitation shares", &alphas3, scaled, false)?;
+    let plain = if named.is_empty() {
+        Vec::new()
+    } else {
+        let betas: Vec<RistrettoPoint> = named.iter().flat_map(|n| n.cts.iter().map(|ct| ct.1.p)).collect();
+        tags::combine_decryption(&c.q, &betas, &lists3).map_err(|e| failure(3, "sanitation shares", e))?
+    };
+    let malformed = sanitation::judge(s, &named, &plain).map_err(|(at, why)| failure(3, at, why))?;
+    let mut dropped: HashSet<u64> = malformed.iter().map(|m| m.index).collect();
+
+    // Rounds 3–4 (§7.4): station tags σ = k′·V of the station rows and the overrides.
+    let overrides: Vec<&Override> = s.overrides.iter().filter(|o| !dropped.contains(&o.index)).collect();
+    let station_cts: Vec<RistrettoPoint> = station_rows
+        .iter()
+        .flatten()
+        .map(|r| &r[0])
+        .chain(overrides.iter().map(|o| &o.tbase))
+        .flat_map(|ct| [ct.0.p, ct.1.p])
+        .collect();
+    let r3s = c.member_shares(3, v, "station_tags")?;
+    let lists3s = c.share_lists(
+        3,
+        &r3s,
+        "station-tag",
+        "station tag shares",
+        &station_cts,
+        |j| member_keys.get(&j).map(|k| k[1]),
+        true,
+    )?;
+    let r4 = c.member_shares(4, v, "station_tag_decryptions")?;
+    let (mut out_of_station, mut overridden_twice) = (Vec::new(), Vec::new());
+    if station_cts.is_empty() {
+        c.share_lists(4, &r4, "station-tag-decrypt", "station tag decryption shares", &[], scaled, false)?;
+    } else {
+        let blinded = tags::combine_blinding(&c.q, station_cts.len() / 2, &lists3s)
+            .map_err(|e| failure(3, "station tag shares", e))?;
+        let alphas: Vec<RistrettoPoint> = blinded.iter().map(|p| p.0).collect();
+        let lists4 =
+            c.share_lists(4, &r4, "station-tag-decrypt", "station tag decryption shares", &alphas, scaled, false)?;
+        let betas: Vec<RistrettoPoint> = blinded.iter().map(|p| p.1).collect();
+        let sigmas = tags::combine_decryption(&c.q, &betas, &lists4)
+            .map_err(|e| failure(4, "station tag decryption shares", e))?;
+        let mut sigmas = sigmas.iter().map(|p| p.compress().to_bytes());
+        let mut by_station: HashMap<&str, HashSet<[u8; 32]>> = HashMap::new();
+        for (st, rows) in s.stations.iter().zip(&station_rows) {
+            by_station.insert(st.id.as_str(), sigmas.by_ref().take(rows.len()).collect());
+        }
+        let mut seen: HashMap<[u8; 32], u64> = HashMap::new();
+        for o in &overrides {
+            let sigma = sigmas.next().ok_or_else(|| failure(4, format!("override {}", o.index), "no station tag"))?;
+            if !by_station.get(o.station.as_str()).is_some_and(|set| set.contains(&sigma)) {
+                out_of_station.push(o.index);
+            } else if let Some(first) = seen.insert(sigma, o.index) {
+                overridden_twice.push((first, o.index));
+            }
+        }
+    }
+    dropped.extend(&out_of_station);
+    c.inp = recompute(&sanitation::without(s, &dropped), c.inp.m_s)?;
+    // No row left (§7.3, §7.4): rounds 5–10 are empty and nothing is counted.
+    let empty = ["tags", "tag_decryptions", "pet", "pet_decryptions"]
+        .iter()
+        .all(|name| v.get(*name).and_then(Value::as_array).is_some_and(Vec::is_empty))
+        && v.get("shuffles").is_some_and(Value::is_null)
+        && v.get("selection").is_some_and(Value::is_null);
+    if c.inp.real.is_empty() != empty {
+        return Err(failure(5, "rows", "rounds 5–10 must be empty exactly when no row survives round 4"));
+    }
+    if empty {
+        let weight_total = totals::tl2(&c.inp.k.p, &[]).map_err(|e| failure(10, "TL-2", e))?;
+        return Ok(Outcome {
+            out_of_station,
+            overridden_twice,
+            malformed,
+            kept: Vec::new(),
+            weight_total,
+            m_s: c.inp.m_s,
+            counted: 0,
+            overridden: 0,
+            groups: 0,
+            unlisted: Vec::new(),
+            unrooted: Vec::new(),
+            mismatched: Vec::new(),
+            exceptions: Vec::new(),
+        });
+    }
+
     // Round 5 (§7.5).
     let r5 = decoded(5, field(v, "shuffles", "filter transcript"))?;
     decoded(5, exact(r5, &["copies", "pool", "dummies", "rows", "list", "pointers"], "round 5"))?;
@@ -503,7 +685,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         ));
     }
     let pool_in: Vec<Row> = c.inp.real.iter().flat_map(|r| std::iter::repeat_n(r[..2].to_vec(), copies)).collect();
-    let pool = c.optional_shuffle("pool", vec![k, k], pool_in, pool_v)?;
+    let pool = c.optional_shuffle(5, "pool", vec![k, k], pool_in, pool_v)?;
     let dummies = decoded(5, array(r5, "dummies", "round 5"))?;
     let mut rows_in = c.inp.real.clone();
     let zero = (pt(RISTRETTO_BASEPOINT_POINT, "G")?, k);
@@ -522,9 +704,11 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
     let mut row_keys = vec![k, k, h, k];
     row_keys.resize(c.inp.width, k);
-    let rows = c.shuffle("rows", row_keys, rows_in, decoded(5, field(r5, "rows", "round 5"))?)?;
-    let list = c.optional_shuffle("list", vec![k, k], c.inp.list.clone(), decoded(5, field(r5, "list", "round 5"))?)?;
+    let rows = c.shuffle(5, "rows", row_keys, rows_in, decoded(5, field(r5, "rows", "round 5"))?)?;
+    let list =
+        c.optional_shuffle(5, "list", vec![k, k], c.inp.list.clone(), decoded(5, field(r5, "list", "round 5"))?)?;
     let pointers = c.optional_shuffle(
+        5,
         "pointers",
         vec![k, k, h],
         c.inp.pointers.clone(),
@@ -572,9 +756,6 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
 
     // Round 7 (§7.6, TG-2) and the groups (§7.7).
-    let scaled = |j: u64| {
-        j.checked_sub(1).and_then(|i| s.verification_keys.get(i as usize)).and_then(|vk| tags::scaled_vk(&c.q, j, vk))
-    };
     let r7 = per_list(7, "tag_decryptions")?;
     let mut tag_values: [Vec<RistrettoPoint>; 3] = Default::default();
     for l in 0..3 {
@@ -616,21 +797,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
             None => tests.push((qr, d)),
         }
     }
-    let pet_msgs = |round: u8, name: &str| -> Result<MemberShares, Failure> {
-        let msgs = decoded(round, array(v, name, "filter transcript"))?;
-        let mut out = Vec::new();
-        for m in msgs {
-            decoded(round, exact(m, &["member", "shares"], name))?;
-            let j = decoded(round, uint(m, "member", name))?;
-            out.push((
-                j,
-                c.batch(round, decoded(round, field(m, "shares", name))?, j, &format!("member {j}, {name}"))?,
-            ));
-        }
-        members_in_order(round, &c.q, &out.iter().map(|x| x.0).collect::<Vec<_>>())?;
-        Ok(out)
-    };
-    let r8 = pet_msgs(8, "pet")?;
+    let r8 = c.member_shares(8, v, "pet")?;
     let bases8: Vec<RistrettoPoint> = tests.iter().flat_map(|(_, d)| [d.0, d.1]).collect();
     let lists8 = c.share_lists(8, &r8, "pet", "PET shares", &bases8, |j| member_keys.get(&j).map(|k| k[2]), true)?;
     let blinded8 = if tests.is_empty() {
@@ -638,7 +805,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     } else {
         pet::blinded(&c.q, tests.len(), &lists8).map_err(|e| failure(8, "PT-2", e))?
     };
-    let r9 = pet_msgs(9, "pet_decryptions")?;
+    let r9 = c.member_shares(9, v, "pet_decryptions")?;
     let alphas9: Vec<RistrettoPoint> = blinded8.iter().map(|d| d.0).collect();
     let lists9 = c.share_lists(9, &r9, "pet-decrypt", "PET decryption shares", &alphas9, scaled, false)?;
     if !tests.is_empty() {
@@ -725,6 +892,9 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
     let weight_total = totals::tl2(&k.p, &kept_rows).map_err(|e| failure(10, "TL-2", e))?;
     Ok(Outcome {
+        out_of_station,
+        overridden_twice,
+        malformed,
         kept: kept_rows,
         weight_total,
         m_s: c.inp.m_s,

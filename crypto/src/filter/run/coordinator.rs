@@ -3,7 +3,7 @@
 //! the pool and picks the dummies, shuffles every list and keeps the openings of the ordinals
 //! (zeroized on drop); after round 9 it names the kept rows and proves the comparisons.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
@@ -11,8 +11,9 @@ use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
 use super::inputs::{Inputs, Recomputed};
-use super::member::AwaitingSelection;
+use super::member::{AwaitingSelection, AwaitingShuffles};
 use super::messages::{PrivateShares, Revealed, Round5, Round10, SelectionProofs, Shuffled};
+use super::sanitation;
 use super::{RunError, Setup, fail, round};
 use crate::elgamal::{Ciphertext, PublicKey};
 use crate::filter::comparisons::{
@@ -23,15 +24,26 @@ use crate::filter::comparisons::{Layout, Selection, prove_comparisons_forging};
 use crate::filter::cover::Cover;
 use crate::shuffle::{Rows, ShuffleSecret, ShuffleStatement, prove_shuffle, shuffle_rows};
 
+/// Round 2 (§7.3, §7.4): the malformed entries' board indices and each station's shuffled rows.
+pub type Round2 = (Vec<u64>, Vec<Option<Shuffled>>);
+
 /// Chains as (root list row, the rows grouped under it).
 type Chains = Vec<(usize, Vec<usize>)>;
 
 /// Waiting for the members' private round-1 shares.
 pub struct AwaitingView {
     setup: Setup,
+    inputs: Inputs,
     rec: Recomputed,
-    list_len: usize,
-    new_credentials: usize,
+}
+
+/// Round 2 published; keeping the private view (zeroized on drop) until round 3 is verified.
+pub struct AwaitingSanitation {
+    setup: Setup,
+    inputs: Inputs,
+    row_x: Zeroizing<Vec<[u8; 32]>>,
+    row_v: Zeroizing<Vec<[u8; 32]>>,
+    old_tb: Zeroizing<Vec<[u8; 32]>>,
 }
 
 /// Round 5 published; keeping the openings of every shuffled I column until round 10.
@@ -43,12 +55,7 @@ pub struct AwaitingGroups {
 
 /// The coordinator of `setup.style` starts.
 pub fn start(setup: &Setup, inputs: &Inputs) -> Result<AwaitingView, RunError> {
-    Ok(AwaitingView {
-        setup: setup.clone(),
-        rec: Recomputed::new(setup, inputs)?,
-        list_len: inputs.list.len(),
-        new_credentials: inputs.replacements.len(),
-    })
+    Ok(AwaitingView { setup: setup.clone(), inputs: inputs.clone(), rec: Recomputed::new(setup, inputs)? })
 }
 
 fn shuffle<R: RngCore + CryptoRng>(
@@ -85,13 +92,14 @@ fn openings(secret: &ShuffleSecret, ords: &[u64], width: usize, column: usize) -
 }
 
 impl AwaitingView {
-    /// Combines the private shares into every row's credential (§7.2), finds the chains, pads
-    /// them by the cover with copies from the pool, and makes round 5 (§7.5).
+    /// Combines the private shares into every row's X and V and every replacement's old tag
+    /// base (§7.2), and makes round 2: the board indices of the malformed entries (§7.3) and
+    /// each station's shuffled station rows (§7.4).
     pub fn receive_view<R: RngCore + CryptoRng>(
         self,
         shares: &[PrivateShares],
         rng: &mut R,
-    ) -> Result<(AwaitingGroups, Round5), RunError> {
+    ) -> Result<(AwaitingSanitation, Round2), RunError> {
         let (setup, rec) = (&self.setup, &self.rec);
         let members: Vec<u32> = shares.iter().map(|s| s.member).collect();
         if members != setup.filter
@@ -117,6 +125,57 @@ impl AwaitingView {
         let row_x = Zeroizing::new(combine(&rec.real, 0, |s| &s.credentials));
         let row_v = Zeroizing::new(combine(&rec.real, 1, |s| &s.tag_bases));
         let old_tb = Zeroizing::new(combine(&rec.pointers, 1, |s| &s.old_tag_bases));
+        let names = sanitation::name(setup, &self.inputs, &row_x, &row_v, &old_tb);
+        let keys = [setup.election_key];
+        let mut stations = Vec::with_capacity(rec.stations.len());
+        for (st, rows) in self.inputs.stations.iter().zip(&rec.stations) {
+            stations.push(if rows.is_empty() {
+                None
+            } else {
+                Some(shuffle(setup, &format!("station/{}", st.id), &keys, rows.clone(), rng)?.0)
+            });
+        }
+        let state = AwaitingSanitation { setup: self.setup, inputs: self.inputs, row_x, row_v, old_tb };
+        Ok((state, (names, stations)))
+    }
+}
+
+impl AwaitingSanitation {
+    /// From its own member's state after round 3 (the malformed entries dropped), finds the
+    /// chains of the surviving rows, pads them by the cover with copies from the pool, and makes
+    /// round 5 (§7.5).
+    pub fn shuffle<R: RngCore + CryptoRng>(
+        self,
+        member: &AwaitingShuffles,
+        rng: &mut R,
+    ) -> Result<(AwaitingGroups, Round5), RunError> {
+        let setup = &self.setup;
+        let rec = member.public().recomputed();
+        let public = member.public();
+        let dropped: BTreeSet<u64> =
+            public.malformed().iter().map(|m| m.index).chain(public.out_of_station().iter().copied()).collect();
+        let row_index =
+            self.inputs.ballots.iter().map(|b| b.index).chain(self.inputs.overrides.iter().map(|o| o.index));
+        let (mut row_x, mut row_v) = (Zeroizing::new(Vec::new()), Zeroizing::new(Vec::new()));
+        for ((i, x), v) in row_index.zip(self.row_x.iter()).zip(self.row_v.iter()) {
+            if !dropped.contains(&i) {
+                row_x.push(*x);
+                row_v.push(*v);
+            }
+        }
+        let old_tb: Zeroizing<Vec<[u8; 32]>> = Zeroizing::new(
+            self.inputs
+                .replacements
+                .iter()
+                .zip(self.old_tb.iter())
+                .filter(|(r, _)| !dropped.contains(&r.index))
+                .map(|(_, tb)| *tb)
+                .collect(),
+        );
+        if row_x.len() != rec.real.len() || old_tb.len() != rec.pointers.len() {
+            return Err(fail(round::SHUFFLES, "private view", "does not fit the sanitized rows"));
+        }
+        let list_len = self.inputs.list.len();
         // Credentials: the list, then each replacement's new one, by X and by TB(X).
         let mut by_x: HashMap<[u8; 32], usize> = HashMap::new();
         let mut by_tb: HashMap<[u8; 32], usize> = HashMap::new();
@@ -127,10 +186,9 @@ impl AwaitingView {
             by_x.insert(x.compress().to_bytes(), c);
             by_tb.insert(tb.compress().to_bytes(), c);
         }
-        let mut parent: Zeroizing<Vec<Option<usize>>> =
-            Zeroizing::new(vec![None; self.list_len + self.new_credentials]);
+        let mut parent: Zeroizing<Vec<Option<usize>>> = Zeroizing::new(vec![None; list_len + rec.pointers.len()]);
         for (r, tb) in old_tb.iter().enumerate() {
-            if let (Some(old), Some(slot)) = (by_tb.get(tb), parent.get_mut(self.list_len + r)) {
+            if let (Some(old), Some(slot)) = (by_tb.get(tb), parent.get_mut(list_len + r)) {
                 *slot = Some(*old);
             }
         }

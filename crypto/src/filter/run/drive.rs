@@ -26,9 +26,31 @@ pub fn run_filter<R: RngCore + CryptoRng>(
     shares: &[KeyShare],
     rng: &mut R,
 ) -> Result<RunOutput, RunError> {
-    let (transcript, states) = run_rounds(setup, inputs, shares, rng, None)?;
+    let (transcript, states) = run_rounds(setup, inputs, shares, rng, None, None)?;
+    finish(transcript, states, rng)
+}
+
+/// Where the members are when the transcript is complete.
+enum Ending {
+    /// Waiting for round 10.
+    Selection(Vec<member::AwaitingSelection>),
+    /// No row survived round 4: the outcome (§7.3, §7.4).
+    Empty(Box<Filtered>),
+}
+
+fn finish<R: RngCore + CryptoRng>(
+    transcript: FilterTranscript,
+    ending: Ending,
+    rng: &mut R,
+) -> Result<RunOutput, RunError> {
+    let states = match ending {
+        Ending::Empty(filtered) => return Ok(RunOutput { transcript, filtered: *filtered }),
+        Ending::Selection(states) => states,
+    };
+    let selection =
+        transcript.selection.as_ref().ok_or_else(|| fail(round::SELECTION, "selection", "round 10 is missing"))?;
     let mut outcomes =
-        states.into_iter().map(|s| s.receive_selection(&transcript.selection, rng)).collect::<Result<Vec<_>, _>>()?;
+        states.into_iter().map(|s| s.receive_selection(selection, rng)).collect::<Result<Vec<_>, _>>()?;
     let filtered = outcomes.pop().ok_or_else(|| fail(round::SELECTION, "members", "F is empty"))?;
     Ok(RunOutput { transcript, filtered })
 }
@@ -43,21 +65,59 @@ pub fn run_filter_forged<R: RngCore + CryptoRng>(
     rng: &mut R,
     forge: coordinator::Forge<'_>,
 ) -> Result<FilterTranscript, RunError> {
-    run_rounds(setup, inputs, shares, rng, Some(forge)).map(|(t, _)| t)
+    run_rounds(setup, inputs, shares, rng, None, Some(forge)).map(|(t, _)| t)
 }
+
+/// Runs the filter with a coordinator whose round 2 is `rename` of the honest names (tests
+/// only); every member checks every round, so a well-formed entry named stops the run in
+/// round 3's private step, and an unnamed malformed row goes on to later rounds.
+#[cfg(any(test, feature = "test-helpers"))]
+pub fn run_filter_named<R: RngCore + CryptoRng>(
+    setup: &Setup,
+    inputs: &Inputs,
+    shares: &[KeyShare],
+    rng: &mut R,
+    rename: Rename<'_>,
+) -> Result<RunOutput, RunError> {
+    let (transcript, states) = run_rounds(setup, inputs, shares, rng, Some(rename), None)?;
+    finish(transcript, states, rng)
+}
+
+/// A coordinator's change to its honest round-2 names (tests only).
+#[cfg(any(test, feature = "test-helpers"))]
+pub type Rename<'a> = &'a dyn Fn(Vec<u64>) -> Vec<u64>;
 
 #[cfg(any(test, feature = "test-helpers"))]
 type MaybeForge<'a> = Option<coordinator::Forge<'a>>;
 #[cfg(not(any(test, feature = "test-helpers")))]
 type MaybeForge<'a> = Option<&'a ()>;
+#[cfg(any(test, feature = "test-helpers"))]
+type MaybeRename<'a> = Option<Rename<'a>>;
+#[cfg(not(any(test, feature = "test-helpers")))]
+type MaybeRename<'a> = Option<&'a ()>;
+
+/// Every member's next state and message, in F order.
+fn each<S, T, M>(
+    states: Vec<S>,
+    mut step: impl FnMut(S) -> Result<(T, M), RunError>,
+) -> Result<(Vec<T>, Vec<M>), RunError> {
+    let mut next = (Vec::with_capacity(states.len()), Vec::with_capacity(states.len()));
+    for s in states {
+        let (t, m) = step(s)?;
+        next.0.push(t);
+        next.1.push(m);
+    }
+    Ok(next)
+}
 
 fn run_rounds<R: RngCore + CryptoRng>(
     setup: &Setup,
     inputs: &Inputs,
     shares: &[KeyShare],
     rng: &mut R,
+    rename: MaybeRename<'_>,
     forge: MaybeForge<'_>,
-) -> Result<(FilterTranscript, Vec<member::AwaitingSelection>), RunError> {
+) -> Result<(FilterTranscript, Ending), RunError> {
     let mut states = Vec::with_capacity(setup.filter.len());
     let mut keys = Vec::with_capacity(setup.filter.len());
     for j in &setup.filter {
@@ -71,25 +131,59 @@ fn run_rounds<R: RngCore + CryptoRng>(
         keys.push(k);
     }
     let coordinator = coordinator::start(setup, inputs)?;
-    let (states, views): (Vec<_>, Vec<_>) =
-        states.into_iter().map(|s| s.receive_keys(&keys)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
-    let (coordinator, shuffles) = coordinator.receive_view(&views, rng)?;
-    let (states, tags): (Vec<_>, Vec<_>) = states
-        .into_iter()
-        .map(|s| s.receive_shuffles(&shuffles, rng))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .unzip();
-    let (states, tag_decryptions): (Vec<_>, Vec<_>) =
-        states.into_iter().map(|s| s.receive_tags(&tags, rng)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
-    let (states, pet): (Vec<_>, Vec<_>) = states
-        .into_iter()
-        .map(|s| s.receive_tag_decryptions(&tag_decryptions, rng))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .unzip();
-    let (states, pet_decryptions): (Vec<_>, Vec<_>) =
-        states.into_iter().map(|s| s.receive_pet(&pet, rng)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    let (states, views) = each(states, |s| s.receive_keys(&keys))?;
+    let (coordinator, (malformed, stations)) = coordinator.receive_view(&views, rng)?;
+    #[cfg(any(test, feature = "test-helpers"))]
+    let malformed = match rename {
+        Some(f) => f(malformed),
+        None => malformed,
+    };
+    #[cfg(not(any(test, feature = "test-helpers")))]
+    let _ = rename;
+    let (states, private) = each(states, |s| s.receive_names(&malformed, &stations, rng))?;
+    let (states, round3) = each(states, |s| s.receive_private_sanitation(&private, rng))?;
+    let (sanitation, station_tags): (Vec<_>, Vec<_>) = round3.into_iter().unzip();
+    let (states, station_tag_decryptions) = each(states, |s| s.receive_sanitation(&sanitation, &station_tags, rng))?;
+    let mut transcript = FilterTranscript {
+        version: TRANSCRIPT_VERSION.into(),
+        run: setup.run,
+        style: setup.style.clone(),
+        filter: setup.filter.clone(),
+        coordinator: setup.coordinator,
+        keys,
+        malformed,
+        stations,
+        sanitation,
+        station_tags,
+        station_tag_decryptions,
+        shuffles: None,
+        tags: Vec::new(),
+        tag_decryptions: Vec::new(),
+        pet: Vec::new(),
+        pet_decryptions: Vec::new(),
+        selection: None,
+    };
+    let (mut next, mut empty) = (Vec::with_capacity(states.len()), None);
+    for s in states {
+        match s.receive_station_tag_decryptions(&transcript.station_tag_decryptions)? {
+            member::AfterStations::Shuffles(s) => next.push(*s),
+            member::AfterStations::Done(f) => empty = Some(f),
+        }
+    }
+    let states = next;
+    match (empty, states.is_empty()) {
+        (Some(f), true) => return Ok((transcript, Ending::Empty(f))),
+        (None, false) => {}
+        _ => return Err(fail(round::STATION_TAG_DECRYPTIONS, "members", "the members disagree on the rows left")),
+    }
+    let at = setup.filter.iter().position(|j| *j == setup.coordinator);
+    let own =
+        at.and_then(|i| states.get(i)).ok_or_else(|| fail(round::SHUFFLES, "coordinator", "not a member of F"))?;
+    let (coordinator, shuffles) = coordinator.shuffle(own, rng)?;
+    let (states, tags) = each(states, |s| s.receive_shuffles(&shuffles, rng))?;
+    let (states, tag_decryptions) = each(states, |s| s.receive_tags(&tags, rng))?;
+    let (states, pet) = each(states, |s| s.receive_tag_decryptions(&tag_decryptions, rng))?;
+    let (states, pet_decryptions) = each(states, |s| s.receive_pet(&pet, rng))?;
     let states =
         states.into_iter().map(|s| s.receive_pet_decryptions(&pet_decryptions)).collect::<Result<Vec<_>, _>>()?;
     let at = setup.filter.iter().position(|j| *j == setup.coordinator);
@@ -105,19 +199,11 @@ fn run_rounds<R: RngCore + CryptoRng>(
         let _ = forge;
         coordinator.select(own, rng)?
     };
-    let transcript = FilterTranscript {
-        version: TRANSCRIPT_VERSION.into(),
-        run: setup.run,
-        style: setup.style.clone(),
-        filter: setup.filter.clone(),
-        coordinator: setup.coordinator,
-        keys,
-        shuffles,
-        tags,
-        tag_decryptions,
-        pet,
-        pet_decryptions,
-        selection,
-    };
-    Ok((transcript, states))
+    transcript.shuffles = Some(shuffles);
+    transcript.tags = tags;
+    transcript.tag_decryptions = tag_decryptions;
+    transcript.pet = pet;
+    transcript.pet_decryptions = pet_decryptions;
+    transcript.selection = Some(selection);
+    Ok((transcript, Ending::Selection(states)))
 }

@@ -8,8 +8,13 @@ use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 
 use super::Setup;
-use super::inputs::{BallotInput, Inputs, OverrideInput, ReplacementInput, tag_base};
+use super::inputs::{BallotInput, Inputs, OverrideInput, ReplacementInput, StationInput, tag_base};
+use super::messages::{Batch, SanitationShares};
+use super::sanitation;
 use crate::elgamal::{Ciphertext, RawCiphertext};
+use crate::filter::dleq::{Purpose, RunContext};
+use crate::filter::keys::Quorum;
+use crate::filter::tags::decryption_shares;
 use crate::group::{GroupElement, mul_base, random_nonzero_scalar};
 use crate::threshold::local::{Ceremony, run_ceremony};
 use crate::threshold::{KeyShare, lagrange_at_zero};
@@ -51,7 +56,8 @@ pub struct Plan {
     /// base: it joins that voter's group and fails the PET.
     pub mismatched: usize,
     /// Voters (after those) who cast a second ballot whose tbase encrypts a random point (H2 of
-    /// review 19): dropped as `unlisted`.
+    /// review 19), each followed by a replacement whose old_tbase encrypts a random point and a
+    /// ballot under its `new`: all three malformed, named and dropped by sanitation (§7.3).
     pub malformed: usize,
     /// k.
     pub selections: usize,
@@ -107,7 +113,20 @@ impl Election {
         let new_credential = |rng: &mut R| GroupElement::from_point(mul_base(&random_nonzero_scalar(rng))).ok();
         let listed = plan.voters + plan.abstainers;
         let list: Vec<GroupElement> = (0..listed).map(|_| new_credential(rng)).collect::<Option<_>>()?;
-        let mut inputs = Inputs { list: list.clone(), ..Inputs::default() };
+        // Two stations (§10.1): list item i names station-a if i is even, station-b if odd, and
+        // item 0 names both.
+        let station_of = |x: &GroupElement| {
+            let i = list.iter().position(|l| l == x).unwrap_or(0);
+            if i % 2 == 0 { "station-a" } else { "station-b" }.to_string()
+        };
+        let stations = vec![
+            StationInput { id: "station-a".into(), credentials: list.iter().step_by(2).copied().collect() },
+            StationInput {
+                id: "station-b".into(),
+                credentials: list.iter().enumerate().filter(|(i, _)| i % 2 == 1 || *i == 0).map(|(_, x)| *x).collect(),
+            },
+        ];
+        let mut inputs = Inputs { list: list.clone(), stations, ..Inputs::default() };
         let mut index = 0u64;
         // last[v] = (board index, selection) of voter v's last valid ballot
         let mut last: Vec<Option<(u64, usize)>> = vec![None; plan.voters];
@@ -221,6 +240,14 @@ impl Election {
             let mut b = cast(x, v % k_sel, index, rng)?;
             b.tbase = encrypt(&k, mul_base(&random_nonzero_scalar(rng)), rng)?;
             inputs.ballots.push(b);
+            // A replacement whose old_tbase encrypts no listed tag base, and a ballot under its
+            // `new`: both malformed (§7.3), named and dropped before any shuffle.
+            index += 1;
+            let new = new_credential(rng)?;
+            let old_tbase = encrypt(&k, mul_base(&random_nonzero_scalar(rng)), rng)?;
+            inputs.replacements.push(ReplacementInput { index, new, old_tbase });
+            index += 1;
+            inputs.ballots.push(cast(&new, v % k_sel, index, rng)?);
         }
         for u in 0..plan.unlisted {
             index += 1;
@@ -236,9 +263,22 @@ impl Election {
                 index,
                 cred: encrypt(&k, *x.point(), rng)?,
                 tbase: encrypt(&k, tag_base(&setup.base_hash, &x), rng)?,
+                station: station_of(&x),
             });
             last[v] = None;
             expected_overridden += 1;
+        }
+        // An override of voter 1 (station-b) signed at station-a: dropped `out_of_station`
+        // (§7.4), so voter 1's last e-ballot still counts.
+        if plan.overridden > 0 && plan.voters > plan.overridden + 1 {
+            let x = list.get(1)?;
+            index += 1;
+            inputs.overrides.push(OverrideInput {
+                index,
+                cred: encrypt(&k, *x.point(), rng)?,
+                tbase: encrypt(&k, tag_base(&setup.base_hash, x), rng)?,
+                station: "station-a".into(),
+            });
         }
         let overrides = (twice_from..(twice_from + plan.override_old).min(none_from))
             .map(|v| (v, roots[v]))
@@ -249,6 +289,7 @@ impl Election {
                 index,
                 cred: encrypt(&k, *x.point(), rng)?,
                 tbase: encrypt(&k, tag_base(&setup.base_hash, &x), rng)?,
+                station: station_of(&x),
             });
             last[v] = None;
             expected_overridden += 1;
@@ -276,6 +317,30 @@ impl Election {
     /// The key shares of F.
     pub fn shares(&self) -> Vec<KeyShare> {
         self.setup.filter.iter().filter_map(|j| self.ceremony.shares.get(*j as usize - 1).cloned()).collect()
+    }
+
+    /// Round 3 as F would publish it for the names `names` (tests only): each member's proved
+    /// decryption shares of the named ciphertexts, whatever the names are.
+    pub fn sanitation_shares<R: RngCore + CryptoRng>(
+        &self,
+        names: &[u64],
+        rng: &mut R,
+    ) -> Option<Vec<SanitationShares>> {
+        let quorum = Quorum::new(&self.setup.params, &self.setup.filter).ok()?;
+        let run = RunContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style };
+        let alphas = sanitation::alphas(&sanitation::resolve(&self.inputs, names).ok()?);
+        self.shares()
+            .iter()
+            .map(|share| {
+                let shares = if alphas.is_empty() {
+                    None
+                } else {
+                    let b = decryption_shares(run, Purpose::Sanitize, &quorum, share, &alphas, rng).ok()?;
+                    Some(Batch::from_shares(&b)?)
+                };
+                Some(SanitationShares { member: share.index(), shares })
+            })
+            .collect()
     }
 
     /// The plaintext point of `ct`, with the shares of F (tests only: s is recombined).

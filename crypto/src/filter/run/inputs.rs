@@ -2,6 +2,8 @@
 //! rows, override rows, dummy rows, list rows, pointer rows and pool rows, with the keys of
 //! their columns.
 
+use std::collections::BTreeSet;
+
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 
@@ -35,6 +37,18 @@ pub struct OverrideInput {
     pub cred: Ciphertext,
     /// `tbase`.
     pub tbase: Ciphertext,
+    /// The station whose members signed it (§10.2).
+    pub station: String,
+}
+
+/// A station of the package (§4.1, §10.1), with the listed credentials of the style whose list
+/// item names it, in list order: its station rows (§5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StationInput {
+    /// The station id.
+    pub id: String,
+    /// The credentials whose voters may override there.
+    pub credentials: Vec<GroupElement>,
 }
 
 /// A valid `credential_replaced` entry of the style.
@@ -59,6 +73,22 @@ pub struct Inputs {
     pub list: Vec<GroupElement>,
     /// The valid `credential_replaced` entries.
     pub replacements: Vec<ReplacementInput>,
+    /// The package's override stations, package order (empty without overrides).
+    pub stations: Vec<StationInput>,
+}
+
+impl Inputs {
+    /// The inputs without the entries of the given board indices: what survives sanitation
+    /// (§7.3). M_s is counted before it ([`Recomputed::with_m_s`]).
+    pub fn without(&self, dropped: &BTreeSet<u64>) -> Self {
+        Self {
+            ballots: self.ballots.iter().filter(|b| !dropped.contains(&b.index)).cloned().collect(),
+            overrides: self.overrides.iter().filter(|o| !dropped.contains(&o.index)).cloned().collect(),
+            list: self.list.clone(),
+            replacements: self.replacements.iter().filter(|r| !dropped.contains(&r.index)).cloned().collect(),
+            stations: self.stations.clone(),
+        }
+    }
 }
 
 /// `TB(X)` (§2), defined once beside the encrypted credential that carries it (§3.1).
@@ -98,6 +128,8 @@ pub struct Recomputed {
     pub pointers: Vec<Vec<Ciphertext>>,
     /// The ordinal (board index) of each pointer row.
     pub pointer_ords: Vec<u64>,
+    /// Station rows `[Triv_K(TB(X))]`, per station of the package (§5).
+    pub stations: Vec<Vec<Vec<Ciphertext>>>,
     /// M_s: ballots and overrides of the style, plus 1.
     pub m_s: u64,
     /// The row width 4 + k.
@@ -124,11 +156,16 @@ fn check_indices<'a>(indices: impl Iterator<Item = &'a u64>, what: &str) -> Resu
 impl Recomputed {
     /// Recomputes the rows of §5 from the board's entries.
     pub fn new(setup: &Setup, inputs: &Inputs) -> Result<Self, RunError> {
+        Self::with_m_s(setup, inputs, (inputs.ballots.len() + inputs.overrides.len()) as u64 + 1)
+    }
+
+    /// Recomputes the rows of §5 with M_s given: after sanitation (§7.3) the inputs lack the
+    /// malformed entries, but M_s is still counted before it (§5).
+    pub fn with_m_s(setup: &Setup, inputs: &Inputs, m_s: u64) -> Result<Self, RunError> {
         let k = &setup.election_key;
         check_indices(inputs.ballots.iter().map(|b| &b.index), "ballots")?;
         check_indices(inputs.overrides.iter().map(|o| &o.index), "overrides")?;
         check_indices(inputs.replacements.iter().map(|r| &r.index), "replacements")?;
-        let m_s = (inputs.ballots.len() + inputs.overrides.len()) as u64 + 1;
         let zero = trivial(k, RistrettoPoint::default())?;
         let mut real = Vec::with_capacity(inputs.ballots.len() + inputs.overrides.len());
         let mut ords = Vec::with_capacity(real.capacity());
@@ -164,6 +201,15 @@ impl Recomputed {
         for r in &inputs.replacements {
             pointers.push(vec![trivial(k, tag_base(&setup.base_hash, &r.new))?, r.old_tbase, ordinal(r.index)?]);
         }
+        let mut ids = BTreeSet::new();
+        if let Some(st) = inputs.stations.iter().find(|st| !ids.insert(st.id.as_str())) {
+            return Err(fail(round::NAMES, format!("station {}", st.id), "the package names it twice"));
+        }
+        let stations = inputs
+            .stations
+            .iter()
+            .map(|st| st.credentials.iter().map(|x| Ok(vec![trivial(k, tag_base(&setup.base_hash, x))?])).collect())
+            .collect::<Result<Vec<_>, RunError>>()?;
         let h = h_key()?;
         let mut row_keys = vec![*k, *k, h, *k];
         row_keys.resize(4 + setup.selections, *k);
@@ -173,6 +219,7 @@ impl Recomputed {
             list,
             pointers,
             pointer_ords: inputs.replacements.iter().map(|r| r.index).collect(),
+            stations,
             m_s,
             width: 4 + setup.selections,
             row_keys,

@@ -9,13 +9,16 @@ use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
 use super::inputs::Inputs;
-use super::messages::{Batch, PetShares, PrivateShares, Round5, Round10, TagShares};
+use super::messages::{
+    Batch, PetShares, PrivateSanitation, PrivateShares, Round5, Round10, SanitationShares, Shuffled, TagShares,
+};
 use super::public::{Filtered, Public, TAG_LISTS, publish};
 use super::{RunError, Setup, fail, round};
+use crate::elgamal::RawCiphertext;
 use crate::filter::dleq::Purpose;
 use crate::filter::keys::{FilterSecrets, KeyPurpose, MemberKeys, generate};
 use crate::filter::tags::{ShareBatch, ShareError, blinding_shares, decryption_shares};
-use crate::group::mul_base;
+use crate::group::{GroupElement, mul_base};
 use crate::threshold::KeyShare;
 
 const TAG_PURPOSES: [Purpose; 3] = [Purpose::TagRows, Purpose::TagList, Purpose::TagPointers];
@@ -52,11 +55,67 @@ impl Inner {
     fn member(&self) -> u32 {
         self.share.index()
     }
+
+    /// Pre-scaled decryption shares of `alphas` with their batched proof, `None` for none.
+    fn optional_decryption<R: RngCore + CryptoRng>(
+        &self,
+        round: u8,
+        purpose: Purpose,
+        what: &str,
+        alphas: &[RistrettoPoint],
+        rng: &mut R,
+    ) -> Result<Option<Batch>, RunError> {
+        if alphas.is_empty() {
+            return Ok(None);
+        }
+        let j = self.member();
+        let public = &self.public;
+        let b = decryption_shares(public.run_context(), purpose, public.quorum(), &self.share, alphas, rng)
+            .map_err(|e| fail(round, format!("member {j}"), e))?;
+        publish(round, j, what, &b).map(Some)
+    }
+
+    /// Blinding shares of `cts` under the key `which` with their batched proof, `None` for none.
+    fn optional_blinding<R: RngCore + CryptoRng>(
+        &self,
+        round: u8,
+        purpose: Purpose,
+        which: KeyPurpose,
+        what: &str,
+        cts: &[RawCiphertext],
+        rng: &mut R,
+    ) -> Result<Option<Batch>, RunError> {
+        if cts.is_empty() {
+            return Ok(None);
+        }
+        let j = self.member();
+        let b = blinding_shares(self.public.run_context(), purpose, &self.secrets, which, cts, rng)
+            .map_err(|e| fail(round, format!("member {j}"), e))?;
+        publish(round, j, what, &b).map(Some)
+    }
 }
 
 /// Round 0 sent; waiting for every member's keys.
 pub struct AwaitingKeys(Inner);
-/// Round 1 sent to the coordinator; waiting for the coordinator's round 5.
+/// Round 1 sent to the coordinator; waiting for the coordinator's names (round 2).
+pub struct AwaitingNames(Inner);
+/// Round 3's private shares sent; waiting for every member's, holding its own proved batch.
+pub struct AwaitingPrivateSanitation(Inner, Option<Batch>);
+/// Round 3 published; waiting for every member's sanitation and station tag shares.
+/// Holds every member's private shares, to compare with the published ones.
+pub struct AwaitingSanitation(Inner, Vec<PrivateSanitation>);
+/// Round 4 sent; waiting for every member's station tag decryption shares.
+pub struct AwaitingStationTagDecryptions(Inner);
+/// What follows round 4: the shuffles, or, if no row is left, the style's outcome.
+pub enum AfterStations {
+    /// Rows are left: waiting for the coordinator's round 5.
+    Shuffles(Box<AwaitingShuffles>),
+    /// No row is left: nothing is counted.
+    Done(Box<Filtered>),
+}
+
+/// Round 4 verified, the malformed entries and the overrides out of their station dropped;
+/// waiting for the coordinator's round 5.
 pub struct AwaitingShuffles(Inner);
 /// Round 6 sent; waiting for every member's tag shares.
 pub struct AwaitingTags(Inner);
@@ -88,7 +147,7 @@ impl AwaitingKeys {
     /// Verifies round 0 (its own keys among them, unchanged) and makes round 1: the pre-scaled
     /// partial decryptions of the X and V columns and of the replacements' old tag bases, for
     /// the coordinator alone (§7.2).
-    pub fn receive_keys(mut self, keys: &[MemberKeys]) -> Result<(AwaitingShuffles, PrivateShares), RunError> {
+    pub fn receive_keys(mut self, keys: &[MemberKeys]) -> Result<(AwaitingNames, PrivateShares), RunError> {
         let j = self.0.member();
         self.0.public.receive_keys(keys)?;
         let mine = keys.iter().find(|k| k.member == j);
@@ -110,11 +169,114 @@ impl AwaitingKeys {
             tag_bases: rec.real.iter().map(|r| alpha(r, 1)).collect(),
             old_tag_bases: rec.pointers.iter().map(|r| alpha(r, 1)).collect(),
         };
-        Ok((AwaitingShuffles(self.0), view))
+        Ok((AwaitingNames(self.0), view))
+    }
+}
+
+impl AwaitingNames {
+    /// Verifies round 2 (the names resolve to entries of the style; the station shuffles) and
+    /// makes round 3's first step: pre-scaled decryption shares of the named ciphertexts, sent
+    /// privately and without their proof; the proved batch is kept for publication (§7.3).
+    pub fn receive_names<R: RngCore + CryptoRng>(
+        mut self,
+        names: &[u64],
+        stations: &[Option<Shuffled>],
+        rng: &mut R,
+    ) -> Result<(AwaitingPrivateSanitation, PrivateSanitation), RunError> {
+        self.0.public.receive_names(names, stations, rng)?;
+        let j = self.0.member();
+        let alphas = self.0.public.sanitation_alphas()?;
+        if alphas.is_empty() {
+            return Ok((AwaitingPrivateSanitation(self.0, None), PrivateSanitation { member: j, images: Vec::new() }));
+        }
+        let public = &self.0.public;
+        let b =
+            decryption_shares(public.run_context(), Purpose::Sanitize, public.quorum(), &self.0.share, &alphas, rng)
+                .map_err(|e| fail(round::SANITATION, format!("member {j}"), e))?;
+        let batch = publish(round::SANITATION, j, "sanitation", &b)?;
+        let private = PrivateSanitation { member: j, images: b.images.clone() };
+        Ok((AwaitingPrivateSanitation(self.0, Some(batch)), private))
+    }
+}
+
+impl AwaitingPrivateSanitation {
+    /// Checks, from every member's private shares, that every named entry is malformed, and
+    /// only then publishes its own shares with their batched proof (§7.3), and its station tag
+    /// shares (§7.4). A well-formed named entry stops the run here, before anything about it
+    /// is published.
+    pub fn receive_private_sanitation<R: RngCore + CryptoRng>(
+        self,
+        all: &[PrivateSanitation],
+        rng: &mut R,
+    ) -> Result<(AwaitingSanitation, (SanitationShares, PetShares)), RunError> {
+        self.0.public.check_private_sanitation(all)?;
+        let j = self.0.member();
+        let cts = self.0.public.station_tag_inputs()?;
+        let shares = self.0.optional_blinding(
+            round::SANITATION,
+            Purpose::StationTag,
+            KeyPurpose::StationTag,
+            "station tags",
+            &cts,
+            rng,
+        )?;
+        let sanitation = SanitationShares { member: j, shares: self.1 };
+        Ok((AwaitingSanitation(self.0, all.to_vec()), (sanitation, PetShares { member: j, shares })))
+    }
+}
+
+impl AwaitingSanitation {
+    /// Verifies round 3 (§7.3, §7.4) and makes round 4: pre-scaled decryption shares of the
+    /// combined station tag ciphertexts.
+    pub fn receive_sanitation<R: RngCore + CryptoRng>(
+        mut self,
+        sanitation: &[SanitationShares],
+        station_tags: &[PetShares],
+        rng: &mut R,
+    ) -> Result<(AwaitingStationTagDecryptions, PetShares), RunError> {
+        // §7.3: every member publishes the shares it sent privately; one that differs is named
+        // (to the members: the private shares are evidence to nobody else).
+        for (private, public) in self.1.iter().zip(sanitation) {
+            let published = public.shares.as_ref().map_or(&[][..], |b| b.images.as_slice());
+            let sent: Vec<GroupElement> =
+                private.images.iter().filter_map(|p| GroupElement::from_point(*p).ok()).collect();
+            if private.member != public.member || sent.as_slice() != published {
+                return Err(fail(
+                    round::SANITATION,
+                    format!("member {}, sanitation shares", public.member),
+                    "the published shares differ from the private ones",
+                ));
+            }
+        }
+        self.0.public.receive_sanitation(sanitation)?;
+        self.0.public.receive_station_tags(station_tags)?;
+        let j = self.0.member();
+        let alphas = self.0.public.station_tag_alphas();
+        let r = round::STATION_TAG_DECRYPTIONS;
+        let shares =
+            self.0.optional_decryption(r, Purpose::StationTagDecrypt, "station tag decryption", &alphas, rng)?;
+        Ok((AwaitingStationTagDecryptions(self.0), PetShares { member: j, shares }))
+    }
+}
+
+impl AwaitingStationTagDecryptions {
+    /// Verifies round 4 and drops the overrides out of their station (§7.4). If no row is left,
+    /// the run of the style ends here (rounds 5–10 are empty) and its outcome is given.
+    pub fn receive_station_tag_decryptions(mut self, all: &[PetShares]) -> Result<AfterStations, RunError> {
+        self.0.public.receive_station_tag_decryptions(all)?;
+        if self.0.public.is_empty() {
+            return self.0.public.empty_outcome().map(|f| AfterStations::Done(Box::new(f)));
+        }
+        Ok(AfterStations::Shuffles(Box::new(AwaitingShuffles(self.0))))
     }
 }
 
 impl AwaitingShuffles {
+    /// The verified public state after sanitation (the coordinator shuffles its inputs).
+    pub fn public(&self) -> &Public {
+        &self.0.public
+    }
+
     /// Verifies round 5 and makes round 6: tag shares of every list (§7.6).
     pub fn receive_shuffles<R: RngCore + CryptoRng>(
         mut self,
@@ -161,20 +323,7 @@ impl AwaitingTagDecryptions {
         self.0.public.receive_tag_decryptions(all)?;
         let j = self.0.member();
         let deltas = self.0.public.pet_inputs();
-        let shares = if deltas.is_empty() {
-            None
-        } else {
-            let b = blinding_shares(
-                self.0.public.run_context(),
-                Purpose::Pet,
-                &self.0.secrets,
-                KeyPurpose::Pet,
-                &deltas,
-                rng,
-            )
-            .map_err(|e| fail(round::PET, format!("member {j}"), e))?;
-            Some(publish(round::PET, j, "PET", &b)?)
-        };
+        let shares = self.0.optional_blinding(round::PET, Purpose::Pet, KeyPurpose::Pet, "PET", &deltas, rng)?;
         Ok((AwaitingPet(self.0), PetShares { member: j, shares }))
     }
 }
@@ -189,20 +338,8 @@ impl AwaitingPet {
         self.0.public.receive_pet(all)?;
         let j = self.0.member();
         let alphas = self.0.public.pet_alphas();
-        let shares = if alphas.is_empty() {
-            None
-        } else {
-            let b = decryption_shares(
-                self.0.public.run_context(),
-                Purpose::PetDecrypt,
-                self.0.public.quorum(),
-                &self.0.share,
-                &alphas,
-                rng,
-            )
-            .map_err(|e| fail(round::PET_DECRYPTIONS, format!("member {j}"), e))?;
-            Some(publish(round::PET_DECRYPTIONS, j, "PET decryption", &b)?)
-        };
+        let shares =
+            self.0.optional_decryption(round::PET_DECRYPTIONS, Purpose::PetDecrypt, "PET decryption", &alphas, rng)?;
         Ok((AwaitingPetDecryptions(self.0), PetShares { member: j, shares }))
     }
 }

@@ -18,7 +18,7 @@ use crate::group::{GroupElement, scalar_hex};
 use crate::shuffle::{Rows, ShuffleProof};
 
 /// The version string of a filter transcript file.
-pub const TRANSCRIPT_VERSION: &str = "dobush-filter/1";
+pub const TRANSCRIPT_VERSION: &str = "dobush-filter/2";
 
 /// A shuffled list with its proof (12-shuffle.md §Serialized form).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,7 +87,8 @@ pub struct TagShares {
     pub pointers: Option<Batch>,
 }
 
-/// Rounds 8 and 9 (§7.8): a member's PET blinding shares or decryption shares.
+/// Rounds 3 (§7.3), 8 and 9 (§7.8): a member's sanitation decryption shares, PET blinding
+/// shares or PET decryption shares, as one batch or `None` when there is nothing to share.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PetShares {
@@ -95,6 +96,20 @@ pub struct PetShares {
     pub member: u32,
     /// The shares; `None` when no test is blinded.
     pub shares: Option<Batch>,
+}
+
+/// Round 3 (§7.3): a member's pre-scaled decryption shares of the named entries.
+pub type SanitationShares = PetShares;
+
+/// Round 3's first step (§7.3): member j's pre-scaled decryption shares of the named entries,
+/// sent privately to every other member of F, without a proof (evidence to nobody), so that
+/// each member checks the names before any share is published.
+#[derive(Clone, Debug, Zeroize, ZeroizeOnDrop)]
+pub struct PrivateSanitation {
+    /// The member j.
+    pub member: u32,
+    /// `λ_j·s_j·α` of every named ciphertext, X before V.
+    pub images: Vec<RistrettoPoint>,
 }
 
 /// A dummy of a `none` group shown by its blinding: `P = ρ·H` (§7.9).
@@ -170,8 +185,20 @@ pub struct FilterTranscript {
     pub coordinator: u32,
     /// Round 0: every member's keys, F order.
     pub keys: Vec<MemberKeys>,
-    /// Round 5.
-    pub shuffles: Round5,
+    /// Round 2: the board indices of the entries named malformed, ascending (§7.3).
+    pub malformed: Vec<u64>,
+    /// Round 2: each station's shuffled station rows, package order (`None` for a station with
+    /// no row) (§7.4).
+    pub stations: Vec<Option<Shuffled>>,
+    /// Round 3, F order: the named entries' decryption shares (`None` when none is named).
+    pub sanitation: Vec<SanitationShares>,
+    /// Round 3, F order: station tag shares of the station rows and the overrides (§7.4).
+    pub station_tags: Vec<PetShares>,
+    /// Round 4, F order: decryption shares of the combined station tag ciphertexts (§7.4).
+    pub station_tag_decryptions: Vec<PetShares>,
+    /// Round 5; `None` exactly when no row survives rounds 2–4 (then rounds 5–10 are empty:
+    /// nothing is counted).
+    pub shuffles: Option<Round5>,
     /// Round 6, F order.
     pub tags: Vec<TagShares>,
     /// Round 7, F order.
@@ -180,8 +207,8 @@ pub struct FilterTranscript {
     pub pet: Vec<PetShares>,
     /// Round 9, F order.
     pub pet_decryptions: Vec<PetShares>,
-    /// Round 10.
-    pub selection: Round10,
+    /// Round 10; `None` exactly when round 5 is.
+    pub selection: Option<Round10>,
 }
 
 impl FilterTranscript {

@@ -11,7 +11,11 @@ use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
 
 use super::inputs::{Inputs, Recomputed};
-use super::messages::{Batch, FilterTranscript, PetShares, Round5, Round10, Shuffled, TRANSCRIPT_VERSION, TagShares};
+use super::messages::{
+    Batch, FilterTranscript, PetShares, PrivateSanitation, Round5, Round10, SanitationShares, Shuffled,
+    TRANSCRIPT_VERSION, TagShares,
+};
+use super::sanitation::{self, Malformed, Named};
 use super::{RunError, Setup, fail, round};
 use crate::elgamal::{Ciphertext, RawCiphertext};
 use crate::filter::comparisons::{
@@ -40,6 +44,13 @@ const TAG_DECRYPT_PURPOSES: [Purpose; 3] =
 /// The outcome of one style's filter, once every round is verified.
 #[derive(Clone, Debug)]
 pub struct Filtered {
+    /// Overrides dropped by the station check (`out_of_station`, §7.4), board indices.
+    pub out_of_station: Vec<u64>,
+    /// Overrides with the station tag of an earlier one (one voter overridden twice, a
+    /// finding, §7.4): (the earlier, the later), board indices.
+    pub overridden_twice: Vec<(u64, u64)>,
+    /// The entries dropped by sanitation (§7.3), board order, with their plaintexts.
+    pub malformed: Vec<Malformed>,
     /// The kept rows, groups (exception groups among them) by root tag ascending:
     /// `[X, V, I, W, votes…]`. Every kept row is proved real; the counts still await TL-3.
     pub kept_rows: Vec<Vec<Ciphertext>>,
@@ -70,8 +81,15 @@ pub struct Filtered {
 pub struct Public {
     setup: Setup,
     quorum: Quorum,
+    inputs: Inputs,
     rec: Recomputed,
     keys: Option<FilterKeys>,
+    named: Option<Vec<Named>>,
+    malformed: Option<Vec<Malformed>>,
+    station_rows: Vec<Vec<Vec<Ciphertext>>>,
+    blinded_station_tags: Vec<RawCiphertext>,
+    out_of_station: Option<Vec<u64>>,
+    overridden_twice: Vec<(u64, u64)>,
     scaled: Vec<GroupElement>,
     round5: Option<Round5>,
     rows: Vec<Vec<Ciphertext>>,
@@ -130,8 +148,15 @@ impl Public {
         Ok(Self {
             setup,
             quorum,
+            inputs: inputs.clone(),
             rec,
             keys: None,
+            named: None,
+            malformed: None,
+            station_rows: Vec::new(),
+            blinded_station_tags: Vec::new(),
+            out_of_station: None,
+            overridden_twice: Vec::new(),
             scaled,
             round5: None,
             rows: Vec::new(),
@@ -163,6 +188,47 @@ impl Public {
         &self.rec
     }
 
+    /// The overrides dropped by the station check, once round 4 is verified (empty before).
+    pub fn out_of_station(&self) -> &[u64] {
+        self.out_of_station.as_deref().unwrap_or_default()
+    }
+
+    /// Whether no row survives rounds 2–4: then rounds 5–10 are empty and
+    /// [`Public::empty_outcome`] is the style's outcome.
+    pub fn is_empty(&self) -> bool {
+        self.rec.real.is_empty()
+    }
+
+    /// The outcome of a style whose every row was dropped before round 5: nothing kept, N_s is
+    /// TL-2's start `(G, K)`, both counts 0 (TL-3 then asks that N_s decrypt to 0).
+    pub(crate) fn empty_outcome(&self) -> Result<Filtered, RunError> {
+        if self.out_of_station.is_none() || !self.is_empty() {
+            return Err(fail(round::SHUFFLES, "rows", "rows survive round 4: rounds 5–10 are due"));
+        }
+        let weight = weight_total(&self.setup.election_key, &[]).map_err(|e| fail(round::SELECTION, "TL-2", e))?;
+        Ok(Filtered {
+            out_of_station: self.out_of_station.clone().unwrap_or_default(),
+            overridden_twice: self.overridden_twice.clone(),
+            malformed: self.malformed.clone().unwrap_or_default(),
+            kept_rows: Vec::new(),
+            weight_total: weight,
+            m_s: self.rec.m_s,
+            counted: 0,
+            overridden: 0,
+            groups: 0,
+            unlisted: Vec::new(),
+            unrooted: Vec::new(),
+            mismatched: Vec::new(),
+            exceptions: Vec::new(),
+            forks: Vec::new(),
+        })
+    }
+
+    /// The entries dropped by sanitation, once round 3 is verified (empty before).
+    pub fn malformed(&self) -> &[Malformed] {
+        self.malformed.as_deref().unwrap_or_default()
+    }
+
     pub(crate) fn run_context(&self) -> RunContext<'_> {
         RunContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style }
     }
@@ -189,8 +255,153 @@ impl Public {
         Ok(())
     }
 
+    fn named_or(&self, round: u8) -> Result<&[Named], RunError> {
+        self.named.as_deref().ok_or_else(|| fail(round, "names", "round 2 is not verified"))
+    }
+
+    /// Round 2 (§7.3, §7.4): the coordinator's names, strictly ascending board indices of the
+    /// style's ballots, overrides and replacements, and each station's shuffled station rows.
+    pub(crate) fn receive_names<R: RngCore + CryptoRng>(
+        &mut self,
+        names: &[u64],
+        stations: &[Option<Shuffled>],
+        rng: &mut R,
+    ) -> Result<(), RunError> {
+        self.keys_or(round::NAMES)?;
+        let named = sanitation::resolve(&self.inputs, names)?;
+        if stations.len() != self.rec.stations.len() {
+            return Err(fail(
+                round::NAMES,
+                "stations",
+                format!("{} station shuffles, the package has {} stations", stations.len(), self.rec.stations.len()),
+            ));
+        }
+        let keys = [self.setup.election_key];
+        let mut rows = Vec::with_capacity(stations.len());
+        for ((st, input), shuffled) in self.inputs.stations.iter().zip(&self.rec.stations).zip(stations) {
+            let name = format!("station/{}", st.id);
+            rows.push(self.optional_shuffle(round::NAMES, &name, &keys, input.clone(), shuffled.as_ref(), rng)?);
+        }
+        self.station_rows = rows;
+        self.named = Some(named);
+        Ok(())
+    }
+
+    /// Round 3's station tag bases (§7.4): the V of every shuffled station row (stations in
+    /// package order), then the `tbase` of every override not named malformed (board order).
+    pub(crate) fn station_tag_inputs(&self) -> Result<Vec<RawCiphertext>, RunError> {
+        let named: BTreeSet<u64> = self.named_or(round::SANITATION)?.iter().map(|n| n.index).collect();
+        let rows = self.station_rows.iter().flat_map(|st| raw_column(st, 0));
+        let overrides = self.inputs.overrides.iter().filter(|o| !named.contains(&o.index)).map(|o| o.tbase.raw());
+        Ok(rows.chain(overrides).collect())
+    }
+
+    /// Round 3 (§7.4): every member's station tag shares against K′_j (`station-tag`).
+    pub(crate) fn receive_station_tags(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
+        let cts = self.station_tag_inputs()?;
+        let batches = self.pet_batches(round::SANITATION, msgs, cts.is_empty())?;
+        let keys = self.keys_or(round::SANITATION)?;
+        for b in &batches {
+            let at = format!("member {}, station tag shares", b.member);
+            let kj = keys
+                .member_key(b.member, KeyPurpose::StationTag)
+                .ok_or_else(|| fail(round::SANITATION, at.as_str(), "no key"))?;
+            verify_blinding_shares(self.run_context(), Purpose::StationTag, kj, &cts, b, &mut DirectCheck::default())
+                .map_err(|e| fail(round::SANITATION, at, e))?;
+        }
+        if !cts.is_empty() {
+            self.blinded_station_tags = combine_blinding(&self.quorum, cts.len(), &batches)
+                .map_err(|e| fail(round::SANITATION, "station tags", e))?;
+        }
+        Ok(())
+    }
+
+    /// The α's of the combined station tag ciphertexts (round 4's bases).
+    pub(crate) fn station_tag_alphas(&self) -> Vec<RistrettoPoint> {
+        self.blinded_station_tags.iter().map(|c| c.alpha).collect()
+    }
+
+    /// Round 4 (§7.4): the station tag decryption shares against VK′_j; σ = k′·V of every
+    /// station row and override. An override whose σ is not among its station's is dropped
+    /// (`out_of_station`); one whose σ an earlier override has is a finding. The inputs are then
+    /// recomputed without the malformed entries and the dropped overrides.
+    pub(crate) fn receive_station_tag_decryptions(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
+        let r = round::STATION_TAG_DECRYPTIONS;
+        let malformed = self.malformed.as_ref().ok_or_else(|| fail(r, "sanitation", "round 3 is not verified"))?;
+        let alphas = self.station_tag_alphas();
+        let batches =
+            self.decryption_batches(r, Purpose::StationTagDecrypt, "station tag decryption", msgs, &alphas)?;
+        let sigmas = if alphas.is_empty() {
+            Vec::new()
+        } else {
+            let betas: Vec<RistrettoPoint> = self.blinded_station_tags.iter().map(|c| c.beta).collect();
+            combine_decryption(&self.quorum, &betas, &batches).map_err(|e| fail(r, "station tags", e))?
+        };
+        let mut sigmas = sigmas.iter().map(|p| p.compress().to_bytes());
+        let stations: HashMap<&str, BTreeSet<[u8; 32]>> = self
+            .inputs
+            .stations
+            .iter()
+            .zip(&self.station_rows)
+            .map(|(st, rows)| (st.id.as_str(), sigmas.by_ref().take(rows.len()).collect()))
+            .collect();
+        let mut dropped: BTreeSet<u64> = malformed.iter().map(|m| m.index).collect();
+        let mut seen: HashMap<[u8; 32], u64> = HashMap::new();
+        let (mut out_of_station, mut twice) = (Vec::new(), Vec::new());
+        for o in self.inputs.overrides.iter().filter(|o| !dropped.contains(&o.index)) {
+            let sigma = sigmas.next().ok_or_else(|| fail(r, format!("override {}", o.index), "no station tag"))?;
+            if !stations.get(o.station.as_str()).is_some_and(|s| s.contains(&sigma)) {
+                out_of_station.push(o.index);
+                continue;
+            }
+            if let Some(first) = seen.insert(sigma, o.index) {
+                twice.push((first, o.index));
+            }
+        }
+        dropped.extend(&out_of_station);
+        self.rec = Recomputed::with_m_s(&self.setup, &self.inputs.without(&dropped), self.rec.m_s)?;
+        self.out_of_station = Some(out_of_station);
+        self.overridden_twice = twice;
+        Ok(())
+    }
+
+    /// Round 3's bases: the α of every named ciphertext (X before V).
+    pub(crate) fn sanitation_alphas(&self) -> Result<Vec<RistrettoPoint>, RunError> {
+        self.named_or(round::SANITATION).map(sanitation::alphas)
+    }
+
+    /// Round 3's private step (§7.3): every member's shares, unproved, must show every named
+    /// entry malformed before any member publishes its own.
+    pub(crate) fn check_private_sanitation(&self, msgs: &[PrivateSanitation]) -> Result<(), RunError> {
+        members(&self.quorum, round::SANITATION, msgs, |m| m.member)?;
+        let named = self.named_or(round::SANITATION)?;
+        let count = sanitation::alphas(named).len();
+        if let Some(m) = msgs.iter().find(|m| m.images.len() != count) {
+            return Err(fail(
+                round::SANITATION,
+                format!("member {}, private shares", m.member),
+                format!("{} shares for {count} named ciphertexts", m.images.len()),
+            ));
+        }
+        let plain = sanitation::plaintexts(named, msgs.iter().map(|m| m.images.as_slice()));
+        sanitation::judge(&self.setup, &self.inputs, named, &plain, round::SANITATION).map(|_| ())
+    }
+
+    /// Round 3 (§7.3): every member's decryption shares of the named entries with their batched
+    /// proof against VK′_j (purpose `sanitize`); each named entry must decrypt to a malformed
+    /// one, and the named entries are dropped from every input before anything is shuffled.
+    pub(crate) fn receive_sanitation(&mut self, msgs: &[SanitationShares]) -> Result<(), RunError> {
+        let alphas = self.sanitation_alphas()?;
+        let batches = self.decryption_batches(round::SANITATION, Purpose::Sanitize, "sanitation", msgs, &alphas)?;
+        let named = self.named_or(round::SANITATION)?;
+        let plain = sanitation::plaintexts(named, batches.iter().map(|b| b.images.as_slice()));
+        self.malformed = Some(sanitation::judge(&self.setup, &self.inputs, named, &plain, round::SANITATION)?);
+        Ok(())
+    }
+
     fn check_shuffle<R: RngCore + CryptoRng>(
         &self,
+        round: u8,
         name: &str,
         keys: &[crate::elgamal::PublicKey],
         input: Vec<Vec<Ciphertext>>,
@@ -198,7 +409,7 @@ impl Public {
         rng: &mut R,
     ) -> Result<(), RunError> {
         let at = format!("{name} shuffle");
-        let input = Rows::from_rows(input).map_err(|e| fail(round::SHUFFLES, at.as_str(), e))?;
+        let input = Rows::from_rows(input).map_err(|e| fail(round, at.as_str(), e))?;
         let purpose = self.setup.shuffle_purpose(name);
         let st = ShuffleStatement {
             context: &self.setup.context,
@@ -207,11 +418,12 @@ impl Public {
             input: &input,
             output: &s.output,
         };
-        verify_shuffle(rng, &st, &s.proof).map_err(|e| fail(round::SHUFFLES, at, e))
+        verify_shuffle(rng, &st, &s.proof).map_err(|e| fail(round, at, e))
     }
 
     fn optional_shuffle<R: RngCore + CryptoRng>(
         &self,
+        round: u8,
         name: &str,
         keys: &[crate::elgamal::PublicKey],
         input: Vec<Vec<Ciphertext>>,
@@ -221,11 +433,11 @@ impl Public {
         match (s, input.is_empty()) {
             (None, true) => Ok(Vec::new()),
             (Some(s), false) => {
-                self.check_shuffle(name, keys, input, s, rng)?;
+                self.check_shuffle(round, name, keys, input, s, rng)?;
                 Ok(s.output.to_vecs())
             }
-            (Some(_), true) => Err(fail(round::SHUFFLES, format!("{name} shuffle"), "a shuffle of no rows")),
-            (None, false) => Err(fail(round::SHUFFLES, format!("{name} shuffle"), "missing")),
+            (Some(_), true) => Err(fail(round, format!("{name} shuffle"), "a shuffle of no rows")),
+            (None, false) => Err(fail(round, format!("{name} shuffle"), "missing")),
         }
     }
 
@@ -236,7 +448,9 @@ impl Public {
         msg: &Round5,
         rng: &mut R,
     ) -> Result<(), RunError> {
-        self.keys_or(round::SHUFFLES)?;
+        if self.out_of_station.is_none() {
+            return Err(fail(round::SHUFFLES, "station check", "round 4 is not verified"));
+        }
         if msg.copies >= self.setup.row_limit {
             return Err(fail(round::SHUFFLES, "pool", format!("{} copies, at most c − 1 are possible", msg.copies)));
         }
@@ -252,7 +466,8 @@ impl Public {
             ));
         }
         let pool_in = self.rec.pool(copies);
-        let pool = self.optional_shuffle("pool", &self.rec.pair_keys, pool_in, msg.pool.as_ref(), rng)?;
+        let pool =
+            self.optional_shuffle(round::SHUFFLES, "pool", &self.rec.pair_keys, pool_in, msg.pool.as_ref(), rng)?;
         let mut rows_in = self.rec.real.clone();
         let mut last = None;
         for (i, d) in msg.dummies.iter().enumerate() {
@@ -267,11 +482,18 @@ impl Public {
                 .ok_or_else(|| fail(round::SHUFFLES, at.as_str(), format!("position {d} is not in the pool")))?;
             rows_in.push(self.rec.dummy(&self.setup.election_key, pair)?);
         }
-        self.check_shuffle("rows", &self.rec.row_keys, rows_in, &msg.rows, rng)?;
+        self.check_shuffle(round::SHUFFLES, "rows", &self.rec.row_keys, rows_in, &msg.rows, rng)?;
         self.rows = msg.rows.output.to_vecs();
-        self.list =
-            self.optional_shuffle("list", &self.rec.pair_keys, self.rec.list.clone(), msg.list.as_ref(), rng)?;
+        self.list = self.optional_shuffle(
+            round::SHUFFLES,
+            "list",
+            &self.rec.pair_keys,
+            self.rec.list.clone(),
+            msg.list.as_ref(),
+            rng,
+        )?;
         self.pointers = self.optional_shuffle(
+            round::SHUFFLES,
             "pointers",
             &self.rec.pointer_keys,
             self.rec.pointers.clone(),
@@ -415,6 +637,26 @@ impl Public {
             .collect()
     }
 
+    /// Every member's pre-scaled decryption shares of `alphas` (`None` exactly when there are
+    /// none), each batch checked against VK′_j.
+    fn decryption_batches(
+        &self,
+        round: u8,
+        purpose: Purpose,
+        what: &str,
+        msgs: &[PetShares],
+        alphas: &[RistrettoPoint],
+    ) -> Result<Vec<ShareBatch>, RunError> {
+        let batches = self.pet_batches(round, msgs, alphas.is_empty())?;
+        for b in &batches {
+            let at = format!("member {}, {what} shares", b.member);
+            let vk = self.scaled_vk(round, b.member)?;
+            verify_decryption_shares(self.run_context(), purpose, vk, alphas, b, &mut DirectCheck::default())
+                .map_err(|e| fail(round, at, e))?;
+        }
+        Ok(batches)
+    }
+
     /// Round 8 (§7.8, PT-2): blinding shares of the differences against Z_j.
     pub(crate) fn receive_pet(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
         let deltas = self.pet_inputs();
@@ -449,20 +691,8 @@ impl Public {
     /// Round 9 (§7.8, PT-3): decryption shares against VK′_j; a test that fails drops its row.
     pub(crate) fn receive_pet_decryptions(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
         let alphas = self.pet_alphas();
-        let batches = self.pet_batches(round::PET_DECRYPTIONS, msgs, alphas.is_empty())?;
-        for b in &batches {
-            let at = format!("member {}, PET decryption shares", b.member);
-            let vk = self.scaled_vk(round::PET_DECRYPTIONS, b.member)?;
-            verify_decryption_shares(
-                self.run_context(),
-                Purpose::PetDecrypt,
-                vk,
-                &alphas,
-                b,
-                &mut DirectCheck::default(),
-            )
-            .map_err(|e| fail(round::PET_DECRYPTIONS, at, e))?;
-        }
+        let batches =
+            self.decryption_batches(round::PET_DECRYPTIONS, Purpose::PetDecrypt, "PET decryption", msgs, &alphas)?;
         if !alphas.is_empty() {
             let pass = pet::decide(&self.quorum, &self.blinded_tests, &batches)
                 .map_err(|e| fail(round::PET_DECRYPTIONS, "PET", e))?;
@@ -593,6 +823,9 @@ impl Public {
             g.dropped.iter().filter(|(_, d)| *d == r).map(|(q, _)| *q).collect()
         };
         Ok(Filtered {
+            malformed: self.malformed.clone().unwrap_or_default(),
+            out_of_station: self.out_of_station.clone().unwrap_or_default(),
+            overridden_twice: self.overridden_twice.clone(),
             kept_rows,
             weight_total: weight,
             m_s: self.rec.m_s,
@@ -640,12 +873,28 @@ pub fn verify_transcript<R: RngCore + CryptoRng>(
     }
     let mut p = Public::new(setup.clone(), inputs)?;
     p.receive_keys(&t.keys)?;
-    p.receive_shuffles(&t.shuffles, rng)?;
+    p.receive_names(&t.malformed, &t.stations, rng)?;
+    p.receive_sanitation(&t.sanitation)?;
+    p.receive_station_tags(&t.station_tags)?;
+    p.receive_station_tag_decryptions(&t.station_tag_decryptions)?;
+    if p.is_empty() {
+        let later = t.shuffles.is_some()
+            || !(t.tags.is_empty() && t.tag_decryptions.is_empty() && t.pet.is_empty() && t.pet_decryptions.is_empty())
+            || t.selection.is_some();
+        if later {
+            return Err(fail(round::SHUFFLES, "rows", "no row survives round 4: rounds 5–10 must be empty"));
+        }
+        return p.empty_outcome();
+    }
+    let (Some(shuffles), Some(selection)) = (&t.shuffles, &t.selection) else {
+        return Err(fail(round::SHUFFLES, "rows", "rows survive round 4: rounds 5 and 10 are missing"));
+    };
+    p.receive_shuffles(shuffles, rng)?;
     p.receive_tags(&t.tags)?;
     p.receive_tag_decryptions(&t.tag_decryptions)?;
     p.receive_pet(&t.pet)?;
     p.receive_pet_decryptions(&t.pet_decryptions)?;
-    p.receive_selection(&t.selection, rng)
+    p.receive_selection(selection, rng)
 }
 
 /// Share batches as published, or a located failure if an image is the identity.

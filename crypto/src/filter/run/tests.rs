@@ -1,10 +1,11 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use super::drive::run_filter;
+use super::drive::{run_filter, run_filter_named};
 use super::fixture::{Election, Plan};
 use super::messages::FilterTranscript;
 use super::public::verify_transcript;
+use super::sanitation::EntryKind;
 use crate::elgamal::RawCiphertext;
 use crate::filter::comparisons::Comparison;
 use crate::filter::totals::FIRST_VOTE;
@@ -38,7 +39,9 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
     assert_eq!(out.filtered.counted, e.expected_counted);
     assert_eq!(out.filtered.overridden, e.expected_overridden);
-    assert_eq!(out.filtered.unlisted.len(), 1);
+    // The ballot under an unlisted credential is malformed: named, dropped before the shuffle.
+    assert_eq!(out.filtered.malformed.len(), 1);
+    assert!(out.filtered.unlisted.is_empty());
     let totals: Vec<u64> = (0..e.setup.selections)
         .map(|i| {
             let sum = out.filtered.kept_rows.iter().fold(RawCiphertext::zero(), |a, r| a + r[FIRST_VOTE + i].raw());
@@ -81,35 +84,159 @@ fn an_exception_chain_ending_with_an_override_is_counted_once() {
     assert_eq!(again.overridden, e.expected_overridden);
 }
 
-/// Review 19, H2: a ballot whose tbase does not encrypt TB(X) (here a random point) is
-/// dropped `unlisted` by the public; the coordinator, which sees V in round 1, groups it the
-/// same way, so the cover agrees and the run goes through.
+/// Review 19, H2, and §7.3: a ballot whose tbase does not encrypt TB(X) (here a random point),
+/// a replacement whose old_tbase encrypts no listed tag base and a ballot under its `new` are
+/// named malformed in round 2, shown malformed by round 3's decryption and dropped before any
+/// shuffle, with their plaintexts reported; the run goes through.
 #[test]
-fn a_malformed_ballot_does_not_block_the_filter() {
+fn malformed_entries_are_named_and_dropped_before_the_shuffle() {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let plan = Plan { malformed: 1, ..plan() };
     let e = Election::new(&plan, &mut rng).unwrap();
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
-    assert_eq!(out.filtered.unlisted.len(), plan.unlisted + 1);
-    check_counts(&e, &out.filtered);
+    let f = &out.filtered;
+    assert!(f.unlisted.is_empty() && f.mismatched.is_empty() && f.unrooted.is_empty());
+    let kinds: Vec<EntryKind> = f.malformed.iter().map(|m| m.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == EntryKind::Replacement).count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == EntryKind::Ballot).count(), plan.unlisted + 2);
+    let named: Vec<u64> = f.malformed.iter().map(|m| m.index).collect();
+    assert_eq!(named, out.transcript.malformed);
+    // The reported plaintexts are the entries' decryptions.
+    for m in &f.malformed {
+        if let Some(r) = e.inputs.replacements.iter().find(|r| r.index == m.index) {
+            assert_eq!(e.decrypt_point(&r.old_tbase.raw()), Some(m.tag_base));
+        }
+        if let Some(b) = e.inputs.ballots.iter().find(|b| b.index == m.index) {
+            assert_eq!(e.decrypt_point(&b.cred.raw()), m.credential);
+            assert_eq!(e.decrypt_point(&b.tbase.raw()), Some(m.tag_base));
+        }
+    }
+    // Nothing named is shuffled: the rows are the survivors (not the named ballots, nor the
+    // override out of its station) and the dummies.
+    let named_rows = f.malformed.iter().filter(|m| m.kind != EntryKind::Replacement).count();
+    assert_eq!(f.out_of_station.len(), 1);
+    let survivors = e.inputs.ballots.len() + e.inputs.overrides.len() - named_rows - f.out_of_station.len();
+    assert_eq!(
+        out.transcript.shuffles.as_ref().unwrap().rows.output.len(),
+        survivors + out.transcript.shuffles.as_ref().unwrap().dummies.len()
+    );
+    check_counts(&e, f);
+    let again = verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
+    assert_eq!(again.malformed, f.malformed);
 }
 
-/// Review 19, M3: a row that fails its PET (its tbase names another voter) is dropped with a
-/// `real` comparison, like every other dropped row, so no dummy can leave with it.
+fn refused(e: &Election, t: &FilterTranscript, prefix: &str) {
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    let err = verify_transcript(&e.setup, &e.inputs, t, &mut rng).unwrap_err().to_string();
+    assert!(err.starts_with(prefix), "expected {prefix:?}, got {err:?}");
+}
+
+/// §7.3: a coordinator that names a voter's well-formed ballot is stopped by the members'
+/// private check before any share is published; a transcript that publishes the shares anyway
+/// (proofs and all) is refused by the public check, at the named entry.
 #[test]
-fn a_row_dropped_by_its_pet_is_proved_real() {
-    let mut rng = ChaCha20Rng::seed_from_u64(4);
-    let plan = Plan { mismatched: 1, ..plan() };
+fn a_well_formed_entry_named_malformed_is_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let plan = Plan { malformed: 1, ..plan() };
+    let e = Election::new(&plan, &mut rng).unwrap();
+    let voter = e.expected_kept[0];
+    let add = |mut names: Vec<u64>| {
+        names.push(voter);
+        names.sort_unstable();
+        names
+    };
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &add).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("round 3, named entry {voter}")), "{err}");
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let mut t = out.transcript.clone();
+    t.malformed = add(t.malformed.clone());
+    t.sanitation = e.sanitation_shares(&t.malformed, &mut rng).unwrap();
+    refused(&e, &t, &format!("round 3, named entry {voter}"));
+    // A well-formed replacement named likewise.
+    let replacement = e.inputs.replacements[0].index;
+    let mut t = out.transcript.clone();
+    t.malformed.push(replacement);
+    t.malformed.sort_unstable();
+    t.sanitation = e.sanitation_shares(&t.malformed, &mut rng).unwrap();
+    refused(&e, &t, &format!("round 3, named entry {replacement}"));
+}
+
+/// §7.3: names that are not strictly ascending board indices of the style's entries, and
+/// altered, missing or extra sanitation shares, are refused where they are.
+#[test]
+fn bad_names_and_sanitation_shares_are_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let plan = Plan { malformed: 1, ..plan() };
     let e = Election::new(&plan, &mut rng).unwrap();
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
-    let [q] = out.filtered.mismatched[..] else { panic!("one PET failure: {:?}", out.filtered.mismatched) };
-    check_counts(&e, &out.filtered);
-    let comparisons = &out.transcript.selection.selection.comparisons;
+    let honest = out.transcript;
+    let first = honest.malformed[0];
+    let mut t = honest.clone();
+    t.malformed.reverse();
+    refused(&e, &t, "round 2, named entry");
+    let mut t = honest.clone();
+    t.malformed.insert(0, first);
+    refused(&e, &t, &format!("round 2, named entry {first}"));
+    let closed = (1..)
+        .find(|i| {
+            !e.inputs.ballots.iter().any(|b| b.index == *i)
+                && !e.inputs.overrides.iter().any(|o| o.index == *i)
+                && !e.inputs.replacements.iter().any(|r| r.index == *i)
+        })
+        .unwrap();
+    let mut t = honest.clone();
+    t.malformed.push(closed.max(first + 1000));
+    refused(&e, &t, "round 2, named entry");
+    // An altered share, an altered proof, missing and extra shares.
+    let mut t = honest.clone();
+    let b = t.sanitation[1].shares.as_mut().unwrap();
+    b.images.swap(0, 1);
+    refused(&e, &t, "round 3, member 2, sanitation shares");
+    let mut t = honest.clone();
+    let other = t.sanitation[1].shares.as_ref().unwrap().proof.clone();
+    t.sanitation[0].shares.as_mut().unwrap().proof = other;
+    refused(&e, &t, "round 3, member 1, sanitation shares");
+    let mut t = honest.clone();
+    t.sanitation[0].shares = None;
+    refused(&e, &t, "round 3, member 1");
+    let mut t = honest.clone();
+    t.sanitation.pop();
+    refused(&e, &t, "round 3, members");
+    // Nothing named, but shares given.
+    let mut t = honest.clone();
+    t.malformed.clear();
+    refused(&e, &t, "round 3, member 1");
+}
+
+/// §7.3, what the public guarantees when the coordinator leaves a malformed entry unnamed: a
+/// row is still dropped (its tag is no list tag, or its PET fails), proved real and reported,
+/// never counted; a replacement makes the run invalid at the groups (its old tag is no list
+/// tag), so no pointer is built from a malformed replacement.
+#[test]
+fn unnamed_malformed_entries_are_dropped_later_or_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let plan = Plan { mismatched: 1, malformed: 1, ..plan() };
+    let e = Election::new(&plan, &mut rng).unwrap();
+    let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let rows: Vec<u64> =
+        honest.filtered.malformed.iter().filter(|m| m.kind != EntryKind::Replacement).map(|m| m.index).collect();
+    let keep_replacements = |names: Vec<u64>| names.into_iter().filter(|i| !rows.contains(i)).collect();
+    let out = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &keep_replacements).unwrap();
+    let f = &out.filtered;
+    // The row whose tbase names another voter fails its PET; the others' tags are no list tag.
+    let [q] = f.mismatched[..] else { panic!("one PET failure: {:?}", f.mismatched) };
+    assert!(!f.unlisted.is_empty());
+    check_counts(&e, f);
+    let comparisons = &out.transcript.selection.as_ref().unwrap().selection.comparisons;
     assert!(comparisons.contains(&Comparison::Real { a: q }), "the PET-dropped row is proved real");
     let mut forged = out.transcript.clone();
-    forged.selection.selection.comparisons.retain(|c| *c != Comparison::Real { a: q });
-    let err = verify_transcript(&e.setup, &e.inputs, &forged, &mut rng).unwrap_err();
-    assert!(err.to_string().contains("comparisons"), "{err}");
+    forged.selection.as_mut().unwrap().selection.comparisons.retain(|c| *c != Comparison::Real { a: q });
+    refused(&e, &forged, "round 10, comparisons");
+    // The malformed replacement unnamed (with the ballot under its new, which is then not
+    // malformed to the public): the run stops at the groups.
+    let names_nothing = |_: Vec<u64>| Vec::new();
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &names_nothing).unwrap_err().to_string();
+    assert!(err.starts_with("round 7, groups"), "{err}");
 }
 
 /// The whole fixture of review 19's M4: chains of three credentials with an order, a stale
@@ -122,12 +249,15 @@ fn the_full_fixture_counts_exactly_the_last_valid_row_of_each_voter() {
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
     check_counts(&e, &out.filtered);
     let t = &out.transcript;
-    assert!(!t.selection.orders.is_empty(), "a chain with two pointers has an order");
-    assert!(t.selection.selection.comparisons.iter().any(|c| matches!(c, Comparison::Order { .. })));
-    assert!(t.selection.selection.comparisons.iter().any(|c| matches!(c, Comparison::Override { .. })));
-    assert!(t.selection.kept.iter().any(Option::is_none), "a `none` group");
+    assert!(!t.selection.as_ref().unwrap().orders.is_empty(), "a chain with two pointers has an order");
+    assert!(t.selection.as_ref().unwrap().selection.comparisons.iter().any(|c| matches!(c, Comparison::Order { .. })));
+    assert!(
+        t.selection.as_ref().unwrap().selection.comparisons.iter().any(|c| matches!(c, Comparison::Override { .. }))
+    );
+    assert!(t.selection.as_ref().unwrap().kept.iter().any(Option::is_none), "a `none` group");
     assert_eq!(out.filtered.exceptions.len(), 1);
-    assert_eq!(out.filtered.mismatched.len(), 1);
+    assert!(out.filtered.mismatched.is_empty(), "the row whose tbase names another voter is named");
+    assert_eq!(out.filtered.malformed.len(), 5, "unlisted, mismatched, malformed ballots, a replacement");
     let bytes = serde_json::to_vec(t).unwrap();
     let back = FilterTranscript::from_json(&bytes).unwrap();
     let again = verify_transcript(&e.setup, &e.inputs, &back, &mut rng).unwrap();
@@ -198,4 +328,196 @@ fn a_sub_threshold_or_repeated_quorum_is_refused() {
     t.filter = vec![2, 3];
     let err = verify_transcript(&e.setup, &e.inputs, &t, &mut rng).unwrap_err();
     assert!(err.to_string().starts_with("round 0, header"), "{err}");
+}
+
+/// §7.4: an override signed at a station its voter's list item does not name is dropped
+/// `out_of_station` before any shuffle (its voter's e-ballot counts); two overrides with one
+/// station tag are a finding, and the voter is counted once.
+#[test]
+fn overrides_out_of_their_station_are_dropped_and_doubles_reported() {
+    let mut rng = ChaCha20Rng::seed_from_u64(10);
+    let mut e = Election::new(&plan(), &mut rng).unwrap();
+    let last = e.inputs.overrides.len() - 1;
+    let out_of_station = e.inputs.overrides[last].index;
+    let mut again = e.inputs.overrides[0].clone();
+    again.index = out_of_station + 1;
+    e.inputs.overrides.push(again.clone());
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let f = &out.filtered;
+    assert_eq!(f.out_of_station, vec![out_of_station]);
+    assert_eq!(f.overridden_twice, vec![(e.inputs.overrides[0].index, again.index)]);
+    check_counts(&e, f);
+    let replayed = verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
+    assert_eq!(
+        (replayed.out_of_station.clone(), replayed.overridden_twice.clone()),
+        (f.out_of_station.clone(), f.overridden_twice.clone())
+    );
+    // The public's inputs decide the station: the same transcript read with the override at
+    // station-b is refused (its σ is then among station-b's, so the rows shuffle no longer fits).
+    let mut moved = e.inputs.clone();
+    moved.overrides[last].station = "station-b".into();
+    let err = verify_transcript(&e.setup, &moved, &out.transcript, &mut rng).unwrap_err().to_string();
+    assert!(err.starts_with("round 5"), "{err}");
+}
+
+/// §7.4: altered station shuffles, station tag shares and their decryption shares are refused
+/// where they are.
+#[test]
+fn bad_station_shuffles_and_station_tag_shares_are_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let e = Election::new(&plan(), &mut rng).unwrap();
+    let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap().transcript;
+    let mut t = honest.clone();
+    t.stations.swap(0, 1);
+    refused(&e, &t, "round 2, station/station-a shuffle");
+    let mut t = honest.clone();
+    t.stations.pop();
+    refused(&e, &t, "round 2, stations");
+    let mut t = honest.clone();
+    t.stations[1] = None;
+    refused(&e, &t, "round 2, station/station-b shuffle");
+    let mut t = honest.clone();
+    t.station_tags[0].shares.as_mut().unwrap().images.swap(0, 1);
+    refused(&e, &t, "round 3, member 1, station tag shares");
+    let mut t = honest.clone();
+    t.station_tags[1].shares = None;
+    refused(&e, &t, "round 3, member 2");
+    let mut t = honest.clone();
+    t.station_tag_decryptions[1].shares.as_mut().unwrap().images.swap(0, 1);
+    refused(&e, &t, "round 4, member 2, station tag decryption shares");
+    let mut t = honest.clone();
+    t.station_tag_decryptions.pop();
+    refused(&e, &t, "round 4, members");
+    // A package that names a station twice.
+    let mut inputs = e.inputs.clone();
+    inputs.stations.push(inputs.stations[0].clone());
+    let err = verify_transcript(&e.setup, &inputs, &honest, &mut rng).unwrap_err().to_string();
+    assert!(err.starts_with("round 2, station station-a"), "{err}");
+}
+
+/// §7.3: a replacement whose old_tbase names a credential replaced-in only after it is
+/// malformed (no chain may point forward): the honest coordinator names it and the ballot under
+/// its `new`, and the run goes through; left unnamed, the run is refused at its chain.
+#[test]
+fn a_replacement_naming_a_later_credential_is_malformed() {
+    use crate::elgamal::RawCiphertext as Raw;
+    use crate::group::{mul_base, random_nonzero_scalar};
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let mut e = Election::new(&plan(), &mut rng).unwrap();
+    let (first, second) = (e.inputs.replacements[0].clone(), e.inputs.replacements[1].clone());
+    assert!(first.index < second.index);
+    let r = random_nonzero_scalar(&mut rng);
+    let tb = super::inputs::tag_base(&e.setup.base_hash, &second.new);
+    e.inputs.replacements[0].old_tbase =
+        Raw { alpha: mul_base(&r), beta: tb + r * e.setup.election_key.point() }.validate().unwrap();
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let named = &out.transcript.malformed;
+    assert!(named.contains(&first.index), "{named:?}");
+    let under_new = e.inputs.ballots.iter().find(|b| e.decrypt_point(&b.cred.raw()) == Some(*first.new.point()));
+    assert!(named.contains(&under_new.unwrap().index), "the ballot under its new is named too");
+    verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
+    let unnamed: Vec<u64> = named.clone();
+    let leave_out = |names: Vec<u64>| names.into_iter().filter(|i| !unnamed.contains(i)).collect();
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &leave_out).unwrap_err().to_string();
+    // The pointer order of §7.7 is refused: the pointer comes before the one it names.
+    assert!(err.starts_with("round 10, chain") && err.contains("comes before"), "{err}");
+}
+
+/// §7.3: a replacement whose old_tbase names its own `new` (a loop) is malformed and named;
+/// left unnamed, the run is accepted and the ballot under that `new` is dropped `unrooted`: the
+/// same totals as when it is named, as 13 §7.3 states.
+#[test]
+fn a_replacement_naming_itself_counts_the_same_named_or_not() {
+    use crate::elgamal::RawCiphertext as Raw;
+    use crate::group::{mul_base, random_nonzero_scalar};
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let mut e = Election::new(&plan(), &mut rng).unwrap();
+    let first = e.inputs.replacements[0].clone();
+    let r = random_nonzero_scalar(&mut rng);
+    let tb = super::inputs::tag_base(&e.setup.base_hash, &first.new);
+    e.inputs.replacements[0].old_tbase =
+        Raw { alpha: mul_base(&r), beta: tb + r * e.setup.election_key.point() }.validate().unwrap();
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    assert!(out.transcript.malformed.contains(&first.index));
+    let named = out.transcript.malformed.clone();
+    let leave_out = |names: Vec<u64>| names.into_iter().filter(|i| !named.contains(i)).collect();
+    let loose = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &leave_out).unwrap();
+    assert_eq!(loose.filtered.unrooted.len(), 1, "the ballot under the looping credential");
+    let totals = |f: &super::public::Filtered| -> Vec<u64> {
+        (0..e.setup.selections)
+            .map(|i| {
+                let sum = f.kept_rows.iter().fold(RawCiphertext::zero(), |a, r| a + r[FIRST_VOTE + i].raw());
+                e.decrypt(&sum, 100).unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(totals(&loose.filtered), totals(&out.filtered));
+    assert_eq!((loose.filtered.counted, loose.filtered.overridden), (out.filtered.counted, out.filtered.overridden));
+}
+
+/// §7.3: a member that sends other shares privately than it publishes is caught by the other
+/// members, before round 4, at its shares.
+#[test]
+fn private_and_published_sanitation_shares_must_agree() {
+    use super::{coordinator, member};
+    let mut rng = ChaCha20Rng::seed_from_u64(14);
+    let e = Election::new(&Plan { malformed: 1, ..plan() }, &mut rng).unwrap();
+    let mut states = Vec::new();
+    let mut keys = Vec::new();
+    for share in e.shares() {
+        let (s, k) = member::start(&e.setup, &e.inputs, share, &mut rng).unwrap();
+        states.push(s);
+        keys.push(k);
+    }
+    let (states, views): (Vec<_>, Vec<_>) = states.into_iter().map(|s| s.receive_keys(&keys).unwrap()).unzip();
+    let (_, (names, stations)) =
+        coordinator::start(&e.setup, &e.inputs).unwrap().receive_view(&views, &mut rng).unwrap();
+    assert!(!names.is_empty());
+    let (states, mut private): (Vec<_>, Vec<_>) =
+        states.into_iter().map(|s| s.receive_names(&names, &stations, &mut rng).unwrap()).unzip();
+    // Member 2 lies privately (doubled shares): the named entries still decrypt to malformed
+    // ones (other points, on no list), so the private check passes …
+    private[1].images.iter_mut().for_each(|p| *p += *p);
+    let round3: Vec<_> =
+        states.into_iter().map(|s| s.receive_private_sanitation(&private, &mut rng).unwrap()).collect();
+    // … but what it publishes is not what it sent.
+    let (states, msgs): (Vec<_>, Vec<_>) = round3.into_iter().unzip();
+    let (sanitation, station_tags): (Vec<_>, Vec<_>) = msgs.into_iter().unzip();
+    for s in states {
+        let err = s.receive_sanitation(&sanitation, &station_tags, &mut rng).err().unwrap().to_string();
+        assert!(err.starts_with("round 3, member 2, sanitation shares"), "{err}");
+    }
+}
+
+/// §7.3, §7.4: a style whose every ballot and override is dropped before round 5 has an empty
+/// filter: rounds 5–10 are empty, nothing is counted, N_s is (G, K), and the replay agrees; a
+/// transcript that goes on to round 5 anyway, or an ordinary one that stops, is refused.
+#[test]
+fn a_style_whose_every_row_is_dropped_has_an_empty_filter() {
+    let mut rng = ChaCha20Rng::seed_from_u64(15);
+    let mut e = Election::new(&plan(), &mut rng).unwrap();
+    let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let named = honest.transcript.malformed.clone();
+    let out_of_station = honest.filtered.out_of_station.clone();
+    let full = e.inputs.clone();
+    e.inputs.ballots.retain(|b| named.contains(&b.index));
+    e.inputs.overrides.retain(|o| out_of_station.contains(&o.index));
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let f = &out.filtered;
+    assert!(out.transcript.shuffles.is_none() && out.transcript.selection.is_none());
+    assert_eq!((f.counted, f.overridden, f.groups, f.kept_rows.len()), (0, 0, 0, 0));
+    assert_eq!(f.out_of_station, out_of_station);
+    assert_eq!(e.decrypt(&f.weight_total, 10), Some(0), "TL-3: N_s decrypts to 0");
+    let bytes = serde_json::to_vec(&out.transcript).unwrap();
+    let back = FilterTranscript::from_json(&bytes).unwrap();
+    let again = verify_transcript(&e.setup, &e.inputs, &back, &mut rng).unwrap();
+    assert_eq!((again.counted, again.malformed.len()), (0, f.malformed.len()));
+    // Rounds 5–10 where no row is left, and none where rows are left, are refused.
+    let mut t = out.transcript.clone();
+    t.shuffles = honest.transcript.shuffles.clone();
+    refused(&e, &t, "round 5, rows");
+    let mut t = honest.transcript.clone();
+    t.selection = None;
+    let err = verify_transcript(&e.setup, &full, &t, &mut rng).unwrap_err().to_string();
+    assert!(err.starts_with("round 5, rows"), "{err}");
 }
