@@ -3,8 +3,9 @@
 //! review 14-commission C1 and M5). The tool recomputes the section's hash and every member's
 //! fingerprint itself, prints them for the comparison with the commission's written decision,
 //! and refuses unless this keystore's member key is in the section under the member's own name
-//! and role. With an installed package it also recomputes the package's fingerprint and, if the
-//! member gives the one the commission published on paper, refuses a package that differs.
+//! and role, and unless the section has as many members as the written decision (so that no
+//! impostor stands beside the real members). With an installed package it requires the package
+//! fingerprint the commission published on paper and refuses a package that differs.
 
 use anyhow::{Context, Result};
 use dobush_crypto::commission::{Commission, SigningIdentity};
@@ -32,6 +33,9 @@ pub struct Claim<'a> {
     pub name: &'a str,
     /// The member's role.
     pub role: &'a str,
+    /// The number of members on the commission's written decision: a section with one more
+    /// (an impostor beside every real member) is refused.
+    pub members: usize,
     /// The election package fingerprint the commission published, if the member has it.
     pub package_fingerprint: Option<&'a str>,
 }
@@ -91,6 +95,14 @@ pub fn from_server(api: &Api, campaign: &str) -> Result<Section> {
 pub fn check(section: &Section, claim: &Claim<'_>) -> Result<Vec<String>> {
     let c = &section.commission;
     c.validate().map_err(|e| Refused(format!("the commission section is not valid: {e}")))?;
+    if c.members.len() != claim.members {
+        return Err(Refused(format!(
+            "the section has {} members, the commission's decision {}: do not confirm it",
+            c.members.len(),
+            claim.members
+        ))
+        .into());
+    }
     let mut out = vec![format!("commission ({}), {} members:", section.status, c.members.len())];
     for (i, m) in c.members.iter().enumerate() {
         out.push(format!("  {}. {} ({}), fingerprint {}", i + 1, m.name, m.role, m.identity.fingerprint()));
@@ -104,6 +116,13 @@ pub fn check(section: &Section, claim: &Claim<'_>) -> Result<Vec<String>> {
     ));
     out.push(format!("commission hash: {}", hex::encode(c.hash())));
     match (&section.package, claim.package_fingerprint) {
+        (Some(p), None) => {
+            let fp = p.fingerprint().map_err(|e| Refused(format!("the election package: {e}")))?;
+            return Err(Refused(format!(
+                "the commission is pinned in an election package (fingerprint {fp}): give --package-fingerprint, the one the commission published, to check it is that package"
+            ))
+            .into());
+        }
         (Some(p), given) => {
             let fp = p.fingerprint().map_err(|e| Refused(format!("the election package: {e}")))?;
             if let Some(g) = given.filter(|g| !g.eq_ignore_ascii_case(&fp)) {

@@ -132,8 +132,11 @@ enum Command {
         /// The member's role: chair, deputy_chair, secretary or member.
         #[arg(long)]
         role: String,
-        /// The election package fingerprint the commission published: a package that differs is
-        /// refused.
+        /// The number of members on the commission's written decision.
+        #[arg(long)]
+        members: usize,
+        /// The election package fingerprint the commission published (required once the package
+        /// is installed): a package that differs is refused.
         #[arg(long)]
         package_fingerprint: Option<String>,
     },
@@ -329,7 +332,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::CheckCommission { dir, package, server, campaign, name, role, package_fingerprint } => {
+        Command::CheckCommission { dir, package, server, campaign, name, role, members, package_fingerprint } => {
             let pass = read_passphrase(false)?;
             let (_, secrets) = Keystore::open(&dir, &pass)?;
             let section = match (server, package) {
@@ -343,6 +346,7 @@ fn run(cli: Cli) -> Result<()> {
                 member_key: secrets.member.verifying_key().to_bytes(),
                 name: &name,
                 role: &role,
+                members,
                 package_fingerprint: package_fingerprint.as_deref(),
             };
             for line in commission_check::check(&section, &claim)? {

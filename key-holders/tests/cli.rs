@@ -821,7 +821,7 @@ fn vote_and_close(server: &Server, id: &str, creds: &[Credential], stores: &[Pat
     let url = server.url.clone();
     let check = |l: usize, name: &str, role: &str, extra: &[&str]| {
         let mut a = vec!["check-commission", "--dir", s(&stores[l - 1]), "--server", &url, "--campaign", id];
-        a.extend(["--name", name, "--role", role]);
+        a.extend(["--name", name, "--role", role, "--members", "3"]);
         a.extend(extra);
         run_as(server, l, &a)
     };
@@ -846,7 +846,14 @@ fn vote_and_close(server: &Server, id: &str, creds: &[Credential], stores: &[Pat
     }
     // a published package fingerprint cannot be compared before there is a package
     let out = check(4, "Member 4", "member", &["--package-fingerprint", "0000-0000-0000-0000-0000"]);
+    assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no election package is installed yet"));
+    // a section with more members than the written decision (an impostor beside the real ones)
+    let mut a = vec!["check-commission", "--dir", s(&stores[0]), "--server", &url, "--campaign", id];
+    a.extend(["--name", "Member 1", "--role", "chair", "--members", "2"]);
+    let out = run_as(server, 1, &a);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the section has 3 members, the commission's decision 2"));
     // appointed at startup, independently of the administrator who registered the members
     let second = SECOND_ADMIN_PIN;
     server.call_as(
@@ -871,6 +878,10 @@ fn vote_and_close(server: &Server, id: &str, creds: &[Credential], stores: &[Pat
     let out = check(4, "Member 4", "member", &["--package-fingerprint", "0000-0000-0000-0000-0000"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the package the commission approved"));
+    // once pinned, the published fingerprint is required
+    let out = check(4, "Member 4", "member", &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --package-fingerprint"));
     server.transition(id, "freeze_manifest");
     server.clock.set(bishkek_2030(4, 9, 12));
     let list = server.get(&format!("/api/v1/campaigns/{id}/credential-list"));

@@ -155,28 +155,39 @@ pub fn confirm(
 /// Dual control is between persons fixed before the commission was set up (review
 /// 14-commission H1): otherwise an administrator who registers the members grants `cec_admin` to
 /// a second PIN it controls and confirms alone. The confirming administrator `actor` must hold
-/// `cec_admin` granted by none of those who registered a member or created the campaign, and
-/// granted no later than the first member's registration; 409 `confirmer_not_independent`
-/// otherwise. Against the server's operator this counts for nothing (the members' own check does,
+/// `cec_admin` granted no later than the first member's registration, and its line of
+/// appointments ([`appointment_line`]) must share no one with the line of anyone who registered
+/// a member or created the campaign; 409 `confirmer_not_independent` otherwise. Against the server's operator this counts for nothing (the members' own check does,
 /// §Member fingerprints).
 pub fn require_independent_confirmer(c: &mut AnyConnection, campaign: &str, actor: &str) -> Result<(), ApiError> {
     let row = load_campaign(c, campaign)?;
-    let grant: Option<(i64, String)> = staff::table
+    let granted_at: Option<i64> = staff::table
         .filter(staff::pin.eq(actor))
         .filter(staff::role.eq(crate::domain::Role::CecAdmin.as_str()))
-        .select((staff::granted_at, staff::granted_by))
+        .select(staff::granted_at)
         .first(c)
         .optional()?;
-    let Some((granted_at, granted_by)) = grant else {
+    let Some(granted_at) = granted_at else {
         return Err(ApiError::forbidden("not_cec_admin", "only a CEC administrator confirms a commission"));
     };
-    let registrants = registered(c, campaign)?;
-    if granted_by == row.created_by || registrants.iter().any(|(_, by)| *by == granted_by) {
-        return Err(ApiError::conflict(
-            "confirmer_not_independent",
-            "your CEC administrator role was granted by an administrator who set up this commission or campaign: \
-             an administrator appointed independently of them must confirm it (dual control)",
-        ));
+    // Who appointed whom, back to the installation's appointees: the confirmer's line and the
+    // line of everyone who registered a member or created the campaign must share no one (one
+    // person appointing both sides meets "dual control" alone, review 14-commission H1 and its
+    // re-review H-A)
+    let mine = appointment_line(c, actor)?;
+    let mut others = vec![row.created_by.clone()];
+    others.extend(registered(c, campaign)?.into_iter().map(|(_, by)| by));
+    // (the confirmer itself among them is `same_person`, refused by [`confirm`])
+    for other in others.into_iter().filter(|o| o != actor) {
+        let theirs = appointment_line(c, &other)?;
+        if theirs.iter().any(|p| mine.contains(p)) {
+            return Err(ApiError::conflict(
+                "confirmer_not_independent",
+                "you, or an administrator who appointed you, appointed (or are) an administrator who set up this \
+                 commission or campaign: an administrator appointed independently of them must confirm it (dual \
+                 control)",
+            ));
+        }
     }
     let first: Option<i64> = commission_members::table
         .filter(commission_members::campaign_id.eq(campaign))
@@ -190,6 +201,36 @@ pub fn require_independent_confirmer(c: &mut AnyConnection, campaign: &str, acto
         ));
     }
     Ok(())
+}
+
+/// `pin` and everyone who appointed it, nearest first, up to an installation appointee
+/// (`bootstrap.cec_admin_pins`, whose grantor is `bootstrap`). A line that cannot be followed (a
+/// grantor whose role was revoked, a loop) is refused: independence cannot be shown.
+fn appointment_line(c: &mut AnyConnection, pin: &str) -> Result<Vec<String>, ApiError> {
+    let mut line = vec![pin.to_string()];
+    while let Some(current) = line.last().cloned() {
+        let grantor: Option<String> = staff::table
+            .filter(staff::pin.eq(&current))
+            .order(staff::granted_at.asc())
+            .select(staff::granted_by)
+            .first(c)
+            .optional()?;
+        match grantor {
+            Some(g) if g == "bootstrap" => break,
+            Some(g) if !line.contains(&g) && line.len() < 64 => line.push(g),
+            _ => {
+                return Err(ApiError::conflict(
+                    "confirmer_not_independent",
+                    format!(
+                        "who appointed {} cannot be followed back to an administrator appointed at installation: \
+                         independence cannot be shown",
+                        if current == pin { "you" } else { "an administrator in the line" }
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(line)
 }
 
 /// The hash and the re-vote rule confirmed for campaign `id`, if any.

@@ -342,6 +342,16 @@ pub fn add_signature(
     let Some(body) = saved_body(c, campaign)? else {
         return Err(ApiError::conflict("no_protocol", "no protocol is saved yet"));
     };
+    // the list of decryption shares is the one the saved protocol names (a share stored in a race
+    // with the save would otherwise make the signed record fail V14)
+    let shares = dobush_crypto::threshold::decrypt::shares_digest(&crate::tally::load_shares(c, campaign)?);
+    if shares != body.decryption_shares {
+        return Err(ApiError::conflict(
+            "shares_changed",
+            "the decryption shares are no longer the list the saved protocol names: it must be drawn up again \
+             (with a CEC decision)",
+        ));
+    }
     let pinned = crate::commission::pinned(c, campaign)?;
     let key: [u8; 32] = crate::domain::member_signature::hex_field("public_key", &req.public_key)?;
     let sig: [u8; 64] = crate::domain::member_signature::hex_field("signature", &req.signature)?;

@@ -192,4 +192,57 @@ async fn one_administrator_cannot_pin_its_own_commission(b: Backend) {
     assert_eq!(transition(&admin, &id, "open_voting").await.status(), 200);
 }
 
-crate::backend_tests!(one_administrator_cannot_pin_its_own_commission);
+/// Dual control follows who appointed whom (review 14-commission H1, re-review H-A): an
+/// administrator who appointed the one who sets up a campaign, directly or through another,
+/// cannot confirm its commission, even appointed long before.
+async fn dual_control_follows_the_line_of_appointments(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let second = second_admin(&app).await;
+    let register = |user: User, id: String| async move {
+        for (name, role) in [("Line A", "chair"), ("Line B", "member")] {
+            let k = ed25519_dalek::SigningKey::generate(&mut OsRng);
+            let m = json!({ "name": name, "role": role, "precinct": "E1", "public_key": hex::encode(k.verifying_key().to_bytes()) });
+            let r = user.post(&format!("/api/v1/campaigns/{id}/commission-members"), &m).await;
+            assert_eq!(r.status(), 201);
+        }
+        user
+    };
+    let confirm = |user: &User, id: &str| {
+        let (user, id) = (user.clone(), id.to_string());
+        let app = &app;
+        async move {
+            let shown: Value = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/commission")))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let body = json!({ "commission_hash": shown["commission_hash"], "re_vote_policy": "forbidden" });
+            user.post(&format!("/api/v1/campaigns/{id}/commission/confirm"), &body).await
+        }
+    };
+    let grant = |by: &User, pin: &'static str| {
+        let by = by.clone();
+        async move { assert_eq!(by.post("/api/staff", &json!({ "pin": pin, "role": "cec_admin" })).await.status(), 201) }
+    };
+    // the second administrator appoints S, who sets up a campaign: the second cannot confirm it
+    grant(&second, "10101197000021").await;
+    let s = app.login("10101197000021").await;
+    let id = campaign_in_registration(&s).await;
+    register(s, id.clone()).await;
+    assert_error(confirm(&second, &id).await, 409, "confirmer_not_independent").await;
+    // the first appoints S1, S1 appoints S2; the first sets up a campaign: S2 cannot confirm it
+    grant(&admin, "10101197000022").await;
+    let s1 = app.login("10101197000022").await;
+    grant(&s1, "10101197000023").await;
+    let s2 = app.login("10101197000023").await;
+    let id = campaign_in_registration(&admin).await;
+    let admin = register(admin, id.clone()).await;
+    assert_error(confirm(&s2, &id).await, 409, "confirmer_not_independent").await;
+    // the installation's other appointee can
+    assert_eq!(confirm(&second, &id).await.status(), 200);
+    drop(admin);
+}
+
+crate::backend_tests!(dual_control_follows_the_line_of_appointments, one_administrator_cannot_pin_its_own_commission);

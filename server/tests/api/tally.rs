@@ -311,6 +311,34 @@ async fn the_protocol_is_drawn_up_checked_saved_and_signed(b: Backend) {
     assert_error(post(sign(&keys[0], b"another protocol")).await.unwrap(), 422, "invalid_field").await;
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[99; 32]);
     assert_error(post(sign(&stranger, &body.digest())).await.unwrap(), 403, "not_a_member").await;
+    // a share stored after the save (a race the save's check cannot see): no member signature is
+    // taken for a protocol that names another list of shares than the record's
+    let (id, payload) = (e.id.clone(), serde_json::to_string(&late).unwrap());
+    let insert = move |c: &mut dobush_server::db::AnyConnection| {
+        use dobush_server::schema::decryption_shares as ds;
+        diesel::insert_into(ds::table)
+            .values((
+                ds::campaign_id.eq(&id),
+                ds::seq.eq(1_000_i64),
+                ds::key_holder.eq(1_i64),
+                ds::payload.eq(&payload),
+                ds::valid.eq(true),
+                ds::reason.eq(None::<String>),
+                ds::submitted_by.eq("race"),
+                ds::received_at.eq(0_i64),
+            ))
+            .execute(c)
+            .unwrap();
+    };
+    e.app.with_db(insert).await;
+    assert_error(post(sign(&keys[2], &body.digest())).await.unwrap(), 409, "shares_changed").await;
+    let id = e.id.clone();
+    e.app
+        .with_db(move |c| {
+            use dobush_server::schema::decryption_shares as ds;
+            diesel::delete(ds::table.filter(ds::campaign_id.eq(id))).execute(c).unwrap();
+        })
+        .await;
     assert_error(post(sign(&own, &body.digest())).await.unwrap(), 403, "not_a_member").await;
     let r: Value = post(sign(&keys[2], &body.digest())).await.unwrap().json().await.unwrap();
     assert_eq!(r["protocol_signed"], false, "one of three");
