@@ -343,20 +343,27 @@ struct StoredHead {
     root: [u8; 32],
     timestamp_ms: u64,
     previous: [u8; 32],
+    signature: [u8; 64],
 }
 
+/// A row of `tree_heads`: size, root, time, link, signature (hex).
+type HeadRow = (i64, String, i64, String, String);
+
 impl StoredHead {
-    fn from_row(size: i64, root_hex: &str, timestamp_ms: i64, previous_hex: &str) -> Result<Self, ApiError> {
+    fn from_row((size, root_hex, timestamp_ms, previous_hex, signature_hex): HeadRow) -> Result<Self, ApiError> {
         let mut root = [0u8; 32];
         let mut previous = [0u8; 32];
-        hex::decode_to_slice(root_hex, &mut root).map_err(corrupt)?;
-        hex::decode_to_slice(previous_hex, &mut previous)
+        let mut signature = [0u8; 64];
+        hex::decode_to_slice(&root_hex, &mut root).map_err(corrupt)?;
+        hex::decode_to_slice(&previous_hex, &mut previous)
             .map_err(|e| corrupt(format!("a stored tree head has no valid link (previous_hash): {e}")))?;
+        hex::decode_to_slice(&signature_hex, &mut signature).map_err(corrupt)?;
         Ok(Self {
             size: u64::try_from(size).map_err(corrupt)?,
             root,
             timestamp_ms: u64::try_from(timestamp_ms).map_err(corrupt)?,
             previous,
+            signature,
         })
     }
 
@@ -367,13 +374,19 @@ impl StoredHead {
 
 /// The latest stored head of campaign `id`.
 fn latest_head(c: &mut AnyConnection, id: &str) -> Result<Option<StoredHead>, ApiError> {
-    let row: Option<(i64, String, i64, String)> = tree_heads::table
+    let row: Option<HeadRow> = tree_heads::table
         .filter(tree_heads::campaign_id.eq(id))
         .order(tree_heads::tree_size.desc())
-        .select((tree_heads::tree_size, tree_heads::root_hash, tree_heads::issued_at, tree_heads::previous_hash))
+        .select((
+            tree_heads::tree_size,
+            tree_heads::root_hash,
+            tree_heads::issued_at,
+            tree_heads::previous_hash,
+            tree_heads::signature,
+        ))
         .first(c)
         .optional()?;
-    row.map(|(size, root, ms, previous)| StoredHead::from_row(size, &root, ms, &previous)).transpose()
+    row.map(StoredHead::from_row).transpose()
 }
 
 /// A `board_entries` row waiting for [`Appender::flush`].
@@ -523,6 +536,23 @@ impl Appender<'_> {
             Some(latest) => latest,
             None => latest_head(c, self.campaign)?,
         };
+        // the head chained to is one this key signed over this board's prefix (review
+        // 18-parameters L2): a row altered in the database is not chained to
+        if let Some(s) = latest {
+            let signed = SignedTreeHead { head: s.head(context), signature: s.signature };
+            let prefix = (s.size <= self.board.size()).then(|| self.board.log().root_at(s.size));
+            if signed.verify(&election.package.board_key).is_err() || prefix != Some(Ok(s.root)) {
+                tracing::error!(
+                    campaign = self.campaign,
+                    size = s.size,
+                    "refusing to sign a tree head: the stored head before it is not one this board signed"
+                );
+                return Err(corrupt(format!(
+                    "campaign {}: the stored tree head of size {} is not one this board signed",
+                    self.campaign, s.size
+                )));
+            }
+        }
         if latest.is_none() && !self.opening {
             // a board whose heads were deleted would otherwise start a second chain that hides
             // the first (review 18-parameters-and-head-chain M2)
@@ -552,6 +582,7 @@ impl Appender<'_> {
             root: head.head.root,
             timestamp_ms,
             previous: head.head.previous,
+            signature: head.signature,
         }));
         Ok(head)
     }
@@ -598,6 +629,8 @@ struct BoardState {
     head_ms: Option<i64>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     head_previous: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    head_signature: Option<String>,
 }
 
 /// Rebuilds the log from the database if it is stale or has another size than the database's.
@@ -607,8 +640,8 @@ fn sync(c: &mut AnyConnection, id: &str, cb: &mut CampaignBoard) -> Result<Optio
     let state: BoardState = diesel::sql_query(
         "SELECT (SELECT max(idx) FROM board_entries WHERE campaign_id = $1) AS last_index, \
          h.tree_size AS head_size, h.root_hash AS head_root, h.issued_at AS head_ms, \
-         h.previous_hash AS head_previous \
-         FROM (SELECT 1 AS one) AS o LEFT JOIN (SELECT tree_size, root_hash, issued_at, previous_hash \
+         h.previous_hash AS head_previous, h.signature AS head_signature \
+         FROM (SELECT 1 AS one) AS o LEFT JOIN (SELECT tree_size, root_hash, issued_at, previous_hash, signature \
          FROM tree_heads WHERE campaign_id = $1 ORDER BY tree_size DESC LIMIT 1) AS h ON 1 = 1",
     )
     .bind::<diesel::sql_types::Text, _>(id)
@@ -622,9 +655,9 @@ fn sync(c: &mut AnyConnection, id: &str, cb: &mut CampaignBoard) -> Result<Optio
         cb.board = Board::from_lines(lines);
         cb.stale = false;
     }
-    match (state.head_size, state.head_root, state.head_ms, state.head_previous) {
-        (Some(size), Some(root), Some(ms), Some(previous)) => {
-            Ok(Some(StoredHead::from_row(size, &root, ms, &previous)?))
+    match (state.head_size, state.head_root, state.head_ms, state.head_previous, state.head_signature) {
+        (Some(size), Some(root), Some(ms), Some(previous), Some(signature)) => {
+            Ok(Some(StoredHead::from_row((size, root, ms, previous, signature))?))
         }
         _ => Ok(None),
     }
@@ -680,10 +713,8 @@ pub fn load_heads_page(
     };
     rows.into_iter()
         .map(|(size, root_hex, sig_hex, ms, previous_hex)| {
-            let mut signature = [0u8; 64];
-            hex::decode_to_slice(&sig_hex, &mut signature).map_err(corrupt)?;
-            let head = StoredHead::from_row(size, &root_hex, ms, &previous_hex)?.head(context);
-            Ok(SignedTreeHead { head, signature })
+            let stored = StoredHead::from_row((size, root_hex, ms, previous_hex, sig_hex))?;
+            Ok(SignedTreeHead { head: stored.head(context), signature: stored.signature })
         })
         .collect()
 }

@@ -239,6 +239,49 @@ async fn a_board_whose_heads_were_deleted_signs_no_new_chain(b: Backend) {
     assert_eq!(stored, 1, "the refused cast left no ballot");
 }
 
+/// A tree head altered in the database (its root, or its signature) is not chained to: the next
+/// cast is refused and signs nothing (review 18-parameters L2).
+async fn a_stored_head_altered_in_the_database_is_not_chained_to(b: Backend) {
+    let e = open_election(b, "last_counts").await;
+    let (ballot, _) = e.ballot(0, 1);
+    assert_eq!(e.cast(0, &serde_json::to_value(&ballot).unwrap()).await.status(), 201);
+    let before = heads(&e.app, &e.id).await;
+    // sets `column` of the latest head to `value` (None: its last hex digit flipped); returns
+    // what it held
+    let set_latest = |column: &'static str, value: Option<String>| {
+        let id = e.id.clone();
+        e.app.with_db(move |c| {
+            use dobush_server::schema::tree_heads as th;
+            let last = th::table.filter(th::campaign_id.eq(&id)).order(th::tree_size.desc());
+            let (size, root, sig): (i64, String, String) =
+                last.select((th::tree_size, th::root_hash, th::signature)).first(c).unwrap();
+            let old = if column == "root_hash" { root } else { sig };
+            let new = value.unwrap_or_else(|| {
+                let (head, tail) = old.split_at(old.len() - 1);
+                format!("{head}{}", if tail == "0" { '1' } else { '0' })
+            });
+            let row = th::table.filter(th::campaign_id.eq(&id)).filter(th::tree_size.eq(size));
+            match column {
+                "root_hash" => diesel::update(row).set(th::root_hash.eq(&new)).execute(c).unwrap(),
+                _ => diesel::update(row).set(th::signature.eq(&new)).execute(c).unwrap(),
+            };
+            old
+        })
+    };
+    for column in ["root_hash", "signature"] {
+        let original = set_latest(column, None).await;
+        let (ballot, _) = e.ballot(1, 2);
+        let r = e.cast(1, &serde_json::to_value(&ballot).unwrap()).await;
+        assert_eq!(r.status(), 500, "{column}: {}", r.text().await.unwrap());
+        assert_eq!(heads(&e.app, &e.id).await, before, "{column}: nothing chained to the altered head");
+        set_latest(column, Some(original)).await;
+    }
+    // restored, the board goes on
+    let (ballot, _) = e.ballot(1, 2);
+    assert_eq!(e.cast(1, &serde_json::to_value(&ballot).unwrap()).await.status(), 201);
+    assert_eq!(heads(&e.app, &e.id).await, before + 1);
+}
+
 /// The peak resident memory of process `pid`, KiB (`VmHWM`).
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -771,6 +814,7 @@ crate::backend_tests!(
     heads_are_signed_only_with_the_packages_board_key,
     casting_follows_the_packages_re_vote_rule_not_the_campaign_row,
     a_board_whose_heads_were_deleted_signs_no_new_chain,
+    a_stored_head_altered_in_the_database_is_not_chained_to,
     logout_ends_the_session_on_every_server,
     pins_stay_out_of_the_application_log,
     anonymous_refusals_are_aggregated_and_alerts_listed_newest_first,
