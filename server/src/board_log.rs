@@ -47,6 +47,21 @@ pub fn load_key(path: &Path) -> anyhow::Result<BoardKey> {
             p = path.display()
         );
     }
+    // the key signs every tree head: a file others on the host can read is refused, as ssh
+    // refuses a private key others can read (review 18-hardening L3)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            std::fs::metadata(path).with_context(|| format!("board key {}", path.display()))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            anyhow::bail!(
+                "the board key {} can be read or written by others than its owner (mode {:o}): chmod 600 it",
+                path.display(),
+                mode & 0o777
+            );
+        }
+    }
     let text = Zeroizing::new(
         std::fs::read_to_string(path).with_context(|| format!("reading the board key {}", path.display()))?,
     );

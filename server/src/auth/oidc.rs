@@ -162,7 +162,8 @@ impl Oidc {
         Ok(OidcClient::from_provider_metadata(
             metadata,
             ClientId::new(self.settings.client_id.clone()),
-            Some(ClientSecret::new(self.settings.client_secret.clone())),
+            // no secret rather than an empty one: an empty HMAC key must never exist
+            (!self.settings.client_secret.is_empty()).then(|| ClientSecret::new(self.settings.client_secret.clone())),
         )
         .set_redirect_uri(redirect))
     }
@@ -207,18 +208,20 @@ impl Oidc {
             .extra_fields()
             .id_token()
             .ok_or_else(|| LoginError::BadIdToken("the token response has no ID token".into()))?;
-        let mut verifier = client.id_token_verifier();
-        if !self.settings.id_token_algs.is_empty() {
-            // pinned by the configuration (checked against configuration::ID_TOKEN_ALGS), not
-            // taken from what the provider's discovery document advertises
-            let pinned: Vec<CoreJwsSigningAlgorithm> = self
-                .settings
-                .id_token_algs
-                .iter()
-                .filter_map(|a| serde_json::from_value(serde_json::Value::String(a.clone())).ok())
-                .collect();
-            verifier = verifier.set_allowed_algs(pinned);
-        }
+        // pinned by the configuration (checked against configuration::ID_TOKEN_ALGS), or else
+        // every asymmetric algorithm of that list: never what the provider's discovery document
+        // advertises, which could name HS256 (keyed by the client secret) or none (review
+        // 18-hardening L5)
+        let names: Vec<&str> = if self.settings.id_token_algs.is_empty() {
+            crate::configuration::ID_TOKEN_ALGS.to_vec()
+        } else {
+            self.settings.id_token_algs.iter().map(String::as_str).collect()
+        };
+        let allowed: Vec<CoreJwsSigningAlgorithm> = names
+            .into_iter()
+            .filter_map(|a| serde_json::from_value(serde_json::Value::String(a.to_string())).ok())
+            .collect();
+        let verifier = client.id_token_verifier().set_allowed_algs(allowed);
         let claims = id_token
             .claims(&verifier, &Nonce::new(nonce.to_string()))
             .map_err(|e| LoginError::BadIdToken(e.to_string()))?;

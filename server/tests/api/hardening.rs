@@ -73,6 +73,17 @@ async fn production_sends_hsts_and_pins_the_id_token_algorithm(b: Backend) {
     let app = spawn_app_with(b, |s| s.oidc.id_token_algs = vec!["ES256".into()]).await;
     let refused = app.try_login(ADMIN_PIN, ACR_STRONG, "api").await.err().expect("an RS256 ID token was accepted");
     assert_eq!((refused.status, refused.body["error"].as_str()), (403, Some("login_failed")), "{refused:?}");
+    // outside production, with no pinned algorithms, an ID token HMAC-signed with the client
+    // secret (HS256, which the provider's discovery advertises) is still refused: only asymmetric
+    // algorithms are ever allowed (review 18-hardening L5)
+    let hs = spawn_app_with(b, |s| {
+        s.oidc.client_id = "dobush-test-hs256".into();
+        s.oidc.client_secret = "dobush-test-secret-of-at-least-32-bytes".into();
+        s.oidc.id_token_algs.clear();
+    })
+    .await;
+    let refused = hs.try_login(ADMIN_PIN, ACR_STRONG, "api").await.err().expect("an HS256 ID token was accepted");
+    assert_eq!((refused.status, refused.body["error"].as_str()), (403, Some("login_failed")), "{refused:?}");
     // no HSTS outside production (plain-HTTP development servers)
     let r = reqwest::get(app.url("/health")).await.unwrap();
     assert!(r.headers().get("strict-transport-security").is_none());
@@ -145,6 +156,16 @@ async fn the_server_refuses_to_start_without_its_board_key() {
     let err = build(s).await.err().expect("the server started without a board key");
     assert!(err.to_string().contains("generate-board-key"), "{err}");
     assert!(!missing.exists(), "the server generated a board key while starting");
+    // a key file others can read is refused (review 18-hardening L3), mode 0600 starts
+    use std::os::unix::fs::PermissionsExt;
+    dobush_server::board_log::generate_key_file(&missing).unwrap();
+    std::fs::set_permissions(&missing, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut s = test_settings(&db.url);
+    s.board.key_path = missing.display().to_string();
+    let err = build(s.clone()).await.err().expect("the server started with a world-readable board key");
+    assert!(err.to_string().contains("chmod 600"), "{err}");
+    std::fs::set_permissions(&missing, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(build(s).await.is_ok());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

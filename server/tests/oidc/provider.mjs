@@ -88,10 +88,23 @@ server.listen(0, '127.0.0.1', () => {
       response_types: ['code'],
       grant_types: ['authorization_code'],
       token_endpoint_auth_method: 'client_secret_basic',
+    }, {
+      // the same, but its ID tokens are HMAC-signed with the client secret (HS256): a relying
+      // party that takes the algorithms from discovery accepts them (review 18-hardening L5)
+      client_id: 'dobush-test-hs256',
+      client_secret: 'dobush-test-secret-of-at-least-32-bytes',
+      application_type: 'native',
+      redirect_uris: ['http://127.0.0.1/auth/callback'],
+      response_types: ['code'],
+      grant_types: ['authorization_code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'HS256',
     }],
     claims: { openid: ['sub'], profile: ['name'], pin: ['pin'] },
     scopes: ['openid', 'profile', 'pin'],
     conformIdTokenClaims: false,
+    // HS256 enabled for the HS256 client above (and so advertised by discovery)
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'HS256'] },
     acrValues: [ACR_STRONG, ACR_WEAK],
     pkce: { required: () => true },
     features: { devInteractions: { enabled: false } },
