@@ -7,7 +7,9 @@
 //! is delivered at least once, also after a restart or a webhook outage; two servers may deliver
 //! the same alert twice, and the receiver deduplicates by `id`. The message holds no personal
 //! data: no actor, address, path or reason (they may hold a PIN); those stay in the audit log,
-//! which `audit_seq` points to.
+//! which `audit_seq` points to. With `webhook_secret_path` each request is signed
+//! ([`SIGNATURE_HEADER`]: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t "." body)>`), so a
+//! receiver refuses alerts forged by anyone who can reach it (review 18-hardening M5).
 
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::schema::{alerts, refusal_counts};
+use zeroize::Zeroizing;
 
 /// Alerts per webhook request, at most.
 pub const BATCH: i64 = 100;
@@ -26,8 +29,40 @@ pub const BATCH: i64 = 100;
 /// overdue.
 pub const ALERT_REPORT_SECS: i64 = 24 * 3600;
 
+/// The header that carries a delivery's signature.
+pub const SIGNATURE_HEADER: &str = "dobush-signature";
+
+/// The webhook's shared secret, read from `path`: at least 32 bytes (surrounding whitespace
+/// trimmed).
+pub fn load_secret(path: &std::path::Path) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    let bytes =
+        Zeroizing::new(std::fs::read(path).map_err(|e| anyhow::anyhow!("webhook secret {}: {e}", path.display()))?);
+    let trimmed = Zeroizing::new(bytes.trim_ascii().to_vec());
+    if trimmed.len() < 32 {
+        anyhow::bail!("webhook secret {}: at least 32 bytes are needed", path.display());
+    }
+    Ok(trimmed)
+}
+
+/// `t=<at>,v1=<hex HMAC-SHA256(secret, at "." body)>`.
+pub fn signature(secret: &[u8], at: i64, body: &str) -> Result<String, ApiError> {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("webhook secret: {e}")))?;
+    mac.update(at.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    Ok(format!("t={at},v1={}", hex::encode(mac.finalize().into_bytes())))
+}
+
 /// Starts the delivery task (on the current Tokio runtime); it runs as long as the runtime does.
-pub fn start(db: Db, clock: std::sync::Arc<dyn Clock>, url: String, every: Duration) -> anyhow::Result<()> {
+pub fn start(
+    db: Db,
+    clock: std::sync::Arc<dyn Clock>,
+    url: String,
+    secret: Option<Zeroizing<Vec<u8>>>,
+    every: Duration,
+) -> anyhow::Result<()> {
     let http = openidconnect::reqwest::Client::builder()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
@@ -35,7 +70,7 @@ pub fn start(db: Db, clock: std::sync::Arc<dyn Clock>, url: String, every: Durat
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            match push_pending(&db, clock.as_ref(), &http, &url).await {
+            match push_pending(&db, clock.as_ref(), &http, &url, secret.as_deref().map(Vec::as_slice)).await {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "alerts not delivered to the webhook; retrying"),
             }
@@ -50,6 +85,7 @@ pub async fn push_pending(
     clock: &dyn Clock,
     http: &openidconnect::reqwest::Client,
     url: &str,
+    secret: Option<&[u8]>,
 ) -> Result<usize, ApiError> {
     let pending: Vec<(i64, i64, String, i64, Option<i64>)> = db
         .run(|c| {
@@ -74,13 +110,12 @@ pub async fn push_pending(
             })
         })
         .collect();
-    let response = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(json!({ "alerts": body }).to_string())
-        .send()
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("alert webhook: {e}")))?;
+    let text = json!({ "alerts": body }).to_string();
+    let mut request = http.post(url).header("content-type", "application/json");
+    if let Some(secret) = secret {
+        request = request.header(SIGNATURE_HEADER, signature(secret, clock.now().timestamp(), &text)?);
+    }
+    let response = request.body(text).send().await.map_err(|e| ApiError::Unavailable(format!("alert webhook: {e}")))?;
     if !response.status().is_success() {
         return Err(ApiError::Unavailable(format!("alert webhook answered {}", response.status())));
     }

@@ -69,10 +69,15 @@ impl Application {
             settings.board.totals_shards,
         );
         if !settings.alerts.webhook_url.is_empty() {
+            let secret = match settings.alerts.webhook_secret_path.as_str() {
+                "" => None,
+                path => Some(crate::alert_push::load_secret(std::path::Path::new(path))?),
+            };
             crate::alert_push::start(
                 db.clone(),
                 clock.clone(),
                 settings.alerts.webhook_url.clone(),
+                secret,
                 Duration::from_millis(settings.alerts.push_interval_ms),
             )?;
         }

@@ -21,7 +21,16 @@ fn production_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
     s.session.signing_key_path = write_session_key(dir);
     s.campaigns.allow_demo_mode = false;
     s.oidc.id_token_algs = vec!["RS256".into()];
+    s.alerts.webhook_url = "https://alerts.example/hook".into();
+    s.alerts.webhook_secret_path = write_webhook_secret(dir);
     s
+}
+
+/// A webhook secret file in `dir` (64 hex digits); its path.
+fn write_webhook_secret(dir: &std::path::Path) -> String {
+    let path = dir.join("webhook.secret");
+    std::fs::write(&path, hex::encode(rand::random::<[u8; 32]>())).unwrap();
+    path.display().to_string()
 }
 
 async fn build(settings: Settings) -> anyhow::Result<Application> {
@@ -35,7 +44,7 @@ type Break = fn(&mut Settings);
 async fn a_production_configuration_refuses_to_start_without_each_guard() {
     let db = TestDb::new(Backend::Postgres);
     let dir = temp_dir();
-    let breaks: [(&str, Break); 7] = [
+    let breaks: [(&str, Break); 9] = [
         ("cookie_secure", |s| s.server.cookie_secure = false),
         ("required_acr", |s| s.oidc.required_acr.clear()),
         ("signing_key_path", |s| s.session.signing_key_path.clear()),
@@ -43,6 +52,8 @@ async fn a_production_configuration_refuses_to_start_without_each_guard() {
         ("id_token_algs", |s| s.oidc.id_token_algs.clear()),
         ("database.url", |s| s.database.url = "sqlite://./data/dobush.sqlite3".into()),
         ("issuer_url", |s| s.oidc.issuer_url = "http://tunduk.example".into()),
+        ("webhook_url", |s| s.alerts.webhook_url.clear()),
+        ("webhook_secret_path", |s| s.alerts.webhook_secret_path.clear()),
     ];
     for (guard, break_it) in breaks {
         let mut s = production_settings(&db, &dir);
@@ -100,6 +111,8 @@ fn production_binary(dir: &std::path::Path) -> std::process::Command {
         .env("DOBUSH_SERVER__PRODUCTION", "true")
         .env("DOBUSH_DATABASE__URL", "postgres://postgres@127.0.0.1:5432/never_opened")
         .env("DOBUSH_OIDC__ISSUER_URL", "https://tunduk.example")
+        .env("DOBUSH_ALERTS__WEBHOOK_URL", "https://alerts.example/hook")
+        .env("DOBUSH_ALERTS__WEBHOOK_SECRET_PATH", write_webhook_secret(dir))
         .env("DOBUSH_SERVER__COOKIE_SECURE", "true")
         .env("DOBUSH_OIDC__REQUIRED_ACR", "urn:x")
         .env("DOBUSH_OIDC__ID_TOKEN_ALGS", "[\"RS256\"]")
@@ -660,7 +673,8 @@ async fn anonymous_refusals_are_aggregated_and_alerts_listed_newest_first(b: Bac
 
 /// A webhook receiver on loopback: answers 503 to its first request (an outage), 200 after;
 /// sends each request's body to the channel.
-async fn webhook() -> (String, tokio::sync::mpsc::UnboundedReceiver<(u16, String)>) {
+/// A webhook that fails its first delivery: each delivery as (status, body, signature header).
+async fn webhook() -> (String, tokio::sync::mpsc::UnboundedReceiver<(u16, String, Option<String>)>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/alerts", listener.local_addr().unwrap());
@@ -687,16 +701,19 @@ async fn webhook() -> (String, tokio::sync::mpsc::UnboundedReceiver<(u16, String
                         .and_then(|v| v.parse::<usize>().ok())
                         .unwrap_or(0);
                     if buf.len() >= end + 4 + len {
-                        break Some(String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).into_owned());
+                        let signature = text[..end].lines().find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("dobush-signature:").map(|v| v.trim().to_string())
+                        });
+                        break Some((String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).into_owned(), signature));
                     }
                 }
             };
-            let Some(body) = body else { continue };
+            let Some((body, signature)) = body else { continue };
             let status = if served == 0 { 503 } else { 200 };
             served += 1;
             let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             let _ = conn.write_all(answer.as_bytes()).await;
-            let _ = tx.send((status, body));
+            let _ = tx.send((status, body, signature));
         }
     });
     (url, rx)
@@ -704,8 +721,12 @@ async fn webhook() -> (String, tokio::sync::mpsc::UnboundedReceiver<(u16, String
 
 async fn alerts_are_pushed_to_the_webhook(b: Backend) {
     let (url, mut rx) = webhook().await;
+    let dir = temp_dir();
+    let secret_path = write_webhook_secret(&dir);
+    let secret = std::fs::read(&secret_path).unwrap();
     let app = spawn_app_with(b, move |s| {
         s.alerts.webhook_url = url;
+        s.alerts.webhook_secret_path = secret_path;
         s.alerts.push_interval_ms = 100;
     })
     .await;
@@ -713,11 +734,21 @@ async fn alerts_are_pushed_to_the_webhook(b: Backend) {
     let mut delivered = None;
     let mut attempts = Vec::new();
     while delivered.is_none() {
-        let (status, body) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        let (status, body, signature) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
             .await
             .expect("no alert reached the webhook within 20 s")
             .unwrap();
         attempts.push(status);
+        // signed with the shared secret over the time and the exact body (review 18-hardening
+        // M5): the receiver recomputes it; another secret or body gives another signature
+        let signature = signature.expect("the delivery is signed");
+        let at: i64 = signature.strip_prefix("t=").and_then(|r| r.split(',').next()).unwrap().parse().unwrap();
+        assert_eq!(signature, dobush_server::alert_push::signature(&secret, at, &body).unwrap());
+        assert_ne!(
+            signature,
+            dobush_server::alert_push::signature(b"another secret of thirty-two bytes", at, &body).unwrap()
+        );
+        assert_ne!(signature, dobush_server::alert_push::signature(&secret, at, &format!("{body} ")).unwrap());
         if status == 200 {
             delivered = Some(body);
         }
