@@ -5,6 +5,7 @@ pub mod comparisons;
 pub mod cover;
 pub mod dleq;
 pub mod groups;
+pub mod inputs;
 pub mod keys;
 pub mod pet;
 pub mod run;

@@ -11,7 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 
-use super::run::{StyleInputs, tag_base};
+use super::inputs::StyleInputs;
+use crate::ballot_v2::tag_base;
 use crate::encoding::Point;
 use crate::shuffle::Ciphertext;
 
