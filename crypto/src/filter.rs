@@ -3,6 +3,7 @@
 
 pub mod comparisons;
 pub mod cover;
+pub mod designated;
 pub mod dleq;
 pub mod groups;
 pub mod keys;

@@ -309,6 +309,19 @@ pub const L_WIDTH: &[u8] = b"width";
 // The filter's building blocks (docs/protocol/13-revoting.md §7, §9.3).
 /// Batched Chaum–Pedersen proof of the filter (13-revoting.md §9.3).
 pub const DS_BATCHED_DLEQ: &[u8] = b"batched-dleq";
+/// A member's proof of its private round-1 shares, designated to the coordinator
+/// (13-revoting.md §7.2).
+pub const DS_FILTER_VIEW: &[u8] = b"filter-view";
+/// Message label `designated`: the coordinator's key `Z_c` in a designated proof (§7.2).
+pub const L_DESIGNATED: &[u8] = b"designated";
+/// The weights of sanitation's conjunctive tests (13-revoting.md §7.3, SN-0).
+pub const DS_SANITIZE_WEIGHTS: &[u8] = b"sanitize-weights";
+/// Message label `index`: a board index.
+pub const L_INDEX: &[u8] = b"index";
+/// Message label `tag-base`: a claimed tag base (13-revoting.md §7.3).
+pub const L_TAG_BASE: &[u8] = b"tag-base";
+/// Challenge label `w`: a conjunctive test's weight (13-revoting.md §7.3, SN-0).
+pub const L_W: &[u8] = b"w";
 /// Schnorr proof of a filter key share (13-revoting.md §7.1).
 pub const DS_FILTER_KEY: &[u8] = b"filter-key";
 /// Message label `run`: the filter run (13-revoting.md §6).

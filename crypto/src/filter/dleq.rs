@@ -23,8 +23,14 @@ use crate::transcript::TranscriptProtocol;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Purpose {
-    /// Round 3: decryption shares of the entries named malformed (§7.3).
-    Sanitize,
+    /// Round 1: a member's private decryption shares for the coordinator, with a proof
+    /// designated to it (§7.2, never published).
+    View,
+    /// Round 3: PET blinding shares `(z_j·α, z_j·(β − claim))` of the entries named malformed
+    /// (§7.3).
+    SanitizePet,
+    /// Round 4: decryption shares of the blinded sanitation differences (§7.3).
+    SanitizePetDecrypt,
     /// Round 3: station tag shares `(k′_j·A, k′_j·B)` (§7.4).
     StationTag,
     /// Round 4: decryption shares of the combined station tag ciphertexts (§7.4).
@@ -49,8 +55,10 @@ pub enum Purpose {
 
 impl Purpose {
     /// Every purpose, in the order of §9.3.
-    pub const ALL: [Purpose; 11] = [
-        Purpose::Sanitize,
+    pub const ALL: [Purpose; 13] = [
+        Purpose::View,
+        Purpose::SanitizePet,
+        Purpose::SanitizePetDecrypt,
         Purpose::StationTag,
         Purpose::StationTagDecrypt,
         Purpose::TagRows,
@@ -66,7 +74,9 @@ impl Purpose {
     /// The name appended to the transcript.
     pub fn as_str(self) -> &'static str {
         match self {
-            Purpose::Sanitize => "sanitize",
+            Purpose::View => "view",
+            Purpose::SanitizePet => "sanitize-pet",
+            Purpose::SanitizePetDecrypt => "sanitize-pet-decrypt",
             Purpose::StationTag => "station-tag",
             Purpose::StationTagDecrypt => "station-tag-decrypt",
             Purpose::TagRows => "tag-rows",
@@ -144,13 +154,18 @@ pub fn weights_seed(st: &BatchStatement<'_>) -> Result<[u8; 32], ProofError> {
 
 /// The transcript of §9.3 up to and including the last pair.
 fn statement_transcript(st: &BatchStatement<'_>) -> Result<Transcript, ProofError> {
+    statement_transcript_in(labels::DS_BATCHED_DLEQ, st)
+}
+
+/// The statement's transcript under the domain `ds` (§9.3, or §7.2's `filter-view`).
+fn statement_transcript_in(ds: &'static [u8], st: &BatchStatement<'_>) -> Result<Transcript, ProofError> {
     if st.bases.len() != st.images.len() {
         return Err(ProofError::Shape("as many images Q_i as bases P_i"));
     }
     if st.bases.is_empty() {
         return Err(ProofError::Shape("a batched proof is about at least one pair"));
     }
-    let mut t = Transcript::protocol(labels::DS_BATCHED_DLEQ);
+    let mut t = Transcript::protocol(ds);
     t.append_message(labels::L_CONTEXT, st.run.context);
     t.append_u64(labels::L_RUN, st.run.run);
     t.append_str(labels::L_STYLE, st.run.style);
@@ -167,7 +182,15 @@ fn statement_transcript(st: &BatchStatement<'_>) -> Result<Transcript, ProofErro
 
 /// The transcript of §9.3 after the weights' seed, and `(P*, Q*)`.
 fn combine(st: &BatchStatement<'_>) -> Result<(Transcript, RistrettoPoint, RistrettoPoint), ProofError> {
-    let mut t = statement_transcript(st)?;
+    combine_in(labels::DS_BATCHED_DLEQ, st)
+}
+
+/// [`combine`] under the domain `ds`.
+pub(crate) fn combine_in(
+    ds: &'static [u8],
+    st: &BatchStatement<'_>,
+) -> Result<(Transcript, RistrettoPoint, RistrettoPoint), ProofError> {
+    let mut t = statement_transcript_in(ds, st)?;
     let seed = t.challenge_32(labels::L_WEIGHTS);
     let e = weights(&seed, st.bases.len());
     let p_star = RistrettoPoint::vartime_multiscalar_mul(&e, st.bases);

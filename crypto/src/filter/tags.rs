@@ -115,6 +115,19 @@ pub fn blinding_shares<R: RngCore + CryptoRng>(
     prove(run, purpose, secrets.member(), secrets.secret(which), blinding_bases(cts), rng)
 }
 
+/// Blinding shares of `cts` by member `member` under a one-off secret (§7.3's per-test keys),
+/// with their batched proof against `secret·G`.
+pub fn blinding_shares_under<R: RngCore + CryptoRng>(
+    run: RunContext<'_>,
+    purpose: Purpose,
+    member: u32,
+    secret: &Scalar,
+    cts: &[RawCiphertext],
+    rng: &mut R,
+) -> Result<ShareBatch, ShareError> {
+    prove(run, purpose, member, secret, blinding_bases(cts), rng)
+}
+
 /// Checks member `batch.member`'s blinding shares against its key share `key` (`K_j`, `K′_j`
 /// or `Z_j`), adding the proof's equations to `sink`.
 pub fn verify_blinding_shares<S: EquationSink>(

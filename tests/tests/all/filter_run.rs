@@ -6,10 +6,13 @@
 use curve25519_dalek::ristretto::RistrettoPoint;
 use dobush_crypto::elgamal::{Ciphertext, RawCiphertext};
 use dobush_crypto::filter::comparisons::{Comparison, Layout, Selection};
-use dobush_crypto::filter::run::drive::{Rename, RunOutput, run_filter, run_filter_forged, run_filter_named};
+use dobush_crypto::filter::run::drive::{
+    Members, Rename, RunOutput, run_filter, run_filter_forged, run_filter_named, run_to_round_4_named,
+};
 use dobush_crypto::filter::run::fixture::{Election, Plan};
 use dobush_crypto::filter::run::inputs::Recomputed;
 use dobush_crypto::filter::run::messages::FilterTranscript;
+use dobush_crypto::filter::run::messages::{Claim, Plain};
 use dobush_crypto::filter::run::public::verify_transcript;
 use dobush_crypto::filter::totals::FIRST_VOTE;
 use dobush_crypto::group::GroupElement;
@@ -127,8 +130,9 @@ fn honest_with(plan: &Plan, seed: u64) -> Honest {
     run_with(plan, seed, false, false)
 }
 
-/// A run whose coordinator names only the malformed replacements (§7.3): the malformed rows go
-/// on to the shuffle and are dropped there (`unlisted`, PET failures), as the public guarantees.
+/// A run whose coordinator names only the malformed replacements (§7.3), with lenient members:
+/// the malformed rows go on to the shuffle and are dropped there (`unlisted`, PET failures),
+/// which makes the run invalid (M2).
 fn unnamed_rows(seed: u64) -> Honest {
     run_with(&plan(), seed, true, false)
 }
@@ -146,9 +150,10 @@ fn run_with(plan: &Plan, seed: u64, unnamed_rows: bool, twice: bool) -> Honest {
     e.setup.filter = vec![2, 3];
     e.setup.coordinator = 3;
     let replacements: Vec<u64> = e.inputs.replacements.iter().map(|r| r.index).collect();
-    let keep: Rename<'_> = &|names: Vec<u64>| names.into_iter().filter(|i| replacements.contains(i)).collect();
+    let keep: Rename<'_> =
+        &|claims: Vec<Claim>| claims.into_iter().filter(|c| replacements.contains(&c.index)).collect();
     let out = if unnamed_rows {
-        run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, keep).unwrap()
+        run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, keep, Members::Lenient).unwrap()
     } else {
         run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap()
     };
@@ -205,7 +210,7 @@ fn an_honest_run_counts_the_last_valid_ballot_of_each_listed_voter() {
     // §7.3: the unlisted, the mismatched and the malformed ballot, the malformed replacement and
     // the ballot under its `new` are named, shown malformed and dropped before the shuffle.
     let named: Vec<u64> = o.malformed.iter().map(|m| m.index).collect();
-    assert_eq!(named, h.out.transcript.malformed);
+    assert_eq!(named, h.out.transcript.malformed.iter().map(|c| c.index).collect::<Vec<_>>());
     assert_eq!(named.len(), 5);
     assert_eq!(o.malformed.iter().filter(|m| m.kind == Kind::Replacement).count(), 1);
     for (a, b) in o.malformed.iter().zip(&h.out.filtered.malformed) {
@@ -351,23 +356,6 @@ fn a_kept_earlier_ballot_is_refused() {
     none["selection"]["kept"][g] = Value::Null;
     let f = refused(&h, &none);
     assert_eq!((f.round, f.at.as_str()), (10, "comparisons"), "{f}");
-}
-
-#[test]
-fn a_counted_ballot_under_an_unlisted_credential_is_refused() {
-    let h = unnamed_rows(5);
-    let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
-    let unlisted = o.unlisted[0] as u64;
-    // The coordinator keeps the unlisted row in some group …
-    let mut forged = h.json.clone();
-    forged["selection"]["kept"][0] = unlisted.into();
-    let f = refused(&h, &forged);
-    assert_eq!((f.round, f.at.as_str()), (10, "comparisons"), "{f}");
-    // … or leaves out its `real` comparison, as if it were not dropped.
-    let mut forged = h.json.clone();
-    forged["selection"]["selection"]["comparisons"].as_array_mut().unwrap().remove(0);
-    let f = refused(&h, &forged);
-    assert_eq!(f.round, 10, "{f}");
 }
 
 #[test]
@@ -530,21 +518,6 @@ fn an_exception_chain_ending_with_an_override_is_counted_once() {
     let mut forged = h.json.clone();
     forged["selection"]["kept"][exception] = Value::Null;
     assert_eq!(refused(&h, &forged).round, 10);
-}
-
-/// Review 19, M3: the row that failed its PET is dropped with a `real` comparison, and a list
-/// without it is refused by both.
-#[test]
-fn a_row_dropped_by_its_pet_keeps_its_real_comparison() {
-    let h = unnamed_rows(12);
-    let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
-    let q = o.mismatched[0];
-    let real = serde_json::json!({"kind": "real", "a": q});
-    let cmps = h.json["selection"]["selection"]["comparisons"].as_array().unwrap();
-    assert!(cmps.contains(&real), "row {q} is proved real");
-    let mut forged = h.json.clone();
-    forged["selection"]["selection"]["comparisons"].as_array_mut().unwrap().retain(|c| *c != real);
-    refused_by_both_at(&h, &forged, 10, "comparisons");
 }
 
 /// Review 19, L2: the pool's size is checked against K_s before any pool row is built.
@@ -763,76 +736,147 @@ fn a_re_proven_shuffle_that_drops_a_row_is_refused() {
     }
 }
 
-/// §7.3: malformed rows left unnamed are still dropped (`unlisted`, PET failures), proved real
-/// and reported, never counted; both implementations accept the run and agree.
+/// §7.3 (review 19-sanitation M2): malformed rows left unnamed reach the groups (a marker
+/// would mark its victim's group); even a transcript whose members went on is refused by both,
+/// at the first row out of its chain.
 #[test]
-fn unnamed_malformed_rows_are_dropped_by_their_tags_and_pets() {
+fn unnamed_malformed_rows_are_refused_by_both() {
     let h = unnamed_rows(15);
-    let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
-    assert_eq!(o.malformed.len(), 1, "only the replacement is named");
-    assert_eq!(o.unlisted.len(), 3, "the unlisted ballot, the malformed one, the one under the dropped new");
-    assert_eq!(o.mismatched.len(), 1, "the ballot whose tbase names another voter");
-    assert_eq!(totals(&h.e, &o), h.e.expected_totals);
-    assert_eq!(
-        (o.unlisted.clone(), o.mismatched.clone()),
-        (h.out.filtered.unlisted.clone(), h.out.filtered.mismatched.clone())
-    );
+    assert!(!h.out.filtered.unlisted.is_empty() || !h.out.filtered.mismatched.is_empty());
+    let f = refused(&h, &h.json);
+    assert_eq!(f.round, 7, "{f}");
+    assert!(f.at.starts_with("row ") && f.reason.contains("was not named"), "{f}");
+    let t = FilterTranscript::from_json(&serde_json::to_vec(&h.json).unwrap()).unwrap();
+    let text = verify_transcript(&h.e.setup, &h.e.inputs, &t, &mut ChaCha20Rng::seed_from_u64(3)).unwrap_err();
+    assert!(text.to_string().starts_with(&format!("round 7, {}:", f.at)), "crypto: {text}");
 }
 
-/// §7.3: a voter's well-formed ballot, or a well-formed replacement, named malformed, with every
-/// member's shares re-proved for the new names, is refused by both at that entry.
+fn plain(p: RistrettoPoint) -> Plain {
+    Plain(p.compress().to_bytes())
+}
+
+/// §7.3: a voter's well-formed ballot, or a well-formed replacement, claimed with its true
+/// plaintexts is refused by both in round 2; claimed with false (malformed) plaintexts, the
+/// members' test of rounds 3–4 fails, and the transcript is refused by both in round 4, at the
+/// entry.
 #[test]
 fn a_well_formed_entry_named_malformed_is_refused_by_both() {
     let h = honest(16);
     let mut rng = ChaCha20Rng::seed_from_u64(16);
-    for index in [h.e.expected_kept[0], h.e.inputs.replacements[0].index] {
-        let mut names = h.out.transcript.malformed.clone();
-        names.push(index);
-        names.sort_unstable();
+    let ballot = h.e.inputs.ballots.iter().find(|b| b.index == h.e.expected_kept[0]).unwrap();
+    let x = h.e.decrypt_point(&ballot.cred.raw()).unwrap();
+    let v = h.e.decrypt_point(&ballot.tbase.raw()).unwrap();
+    let r = &h.e.inputs.replacements[0];
+    let old = h.e.decrypt_point(&r.old_tbase.raw()).unwrap();
+    let truths = [
+        Claim { index: ballot.index, credential: Some(plain(x)), tag_base: plain(v) },
+        Claim { index: r.index, credential: None, tag_base: plain(old) },
+    ];
+    for claim in truths {
+        let mut claims = h.out.transcript.malformed.clone();
+        claims.push(claim.clone());
+        claims.sort_by_key(|c| c.index);
         let mut forged = h.json.clone();
-        forged["malformed"] = serde_json::to_value(&names).unwrap();
-        forged["sanitation"] = serde_json::to_value(h.e.sanitation_shares(&names, &mut rng).unwrap()).unwrap();
-        refused_by_both_at(&h, &forged, 3, &format!("named entry {index}"));
+        forged["malformed"] = serde_json::to_value(&claims).unwrap();
+        refused_by_both_at(&h, &forged, 2, &format!("named entry {}", claim.index));
     }
+    // A false claim (the true credential, another tag base): a run to round 4 with it.
+    let lie = Claim { index: ballot.index, credential: Some(plain(x)), tag_base: plain(v + v) };
+    let add = |mut claims: Vec<Claim>| {
+        claims.push(lie.clone());
+        claims.sort_by_key(|c| c.index);
+        claims
+    };
+    let t = run_to_round_4_named(&h.e.setup, &h.e.inputs, &h.e.shares(), &mut rng, &add).unwrap();
+    let json = serde_json::to_value(&t).unwrap();
+    refused_by_both_at(&h, &json, 4, &format!("named entry {}", ballot.index));
 }
 
-/// §7.3: names out of order, repeated or of no entry, and an altered, missing or extra share
-/// or proof, are refused by both where they are.
+/// §7.3: claims out of order, repeated, of no entry, of the wrong shape or with an unknown
+/// field, and an altered, missing or extra share or proof (rounds 3 and 4), are refused by both
+/// where they are.
 #[test]
 fn bad_names_and_sanitation_shares_are_refused_by_both() {
     let h = honest(17);
     let names = h.json["malformed"].as_array().unwrap().clone();
-    let (first, second) = (names[0].as_u64().unwrap(), names[1].as_u64().unwrap());
+    let (first, second) = (names[0]["index"].as_u64().unwrap(), names[1]["index"].as_u64().unwrap());
     let mut forged = h.json.clone();
     forged["malformed"].as_array_mut().unwrap().swap(0, 1);
     refused_by_both_at(&h, &forged, 2, &format!("named entry {first}"));
     let mut forged = h.json.clone();
-    forged["malformed"].as_array_mut().unwrap().insert(1, first.into());
+    forged["malformed"].as_array_mut().unwrap().insert(1, names[0].clone());
     refused_by_both_at(&h, &forged, 2, &format!("named entry {first}"));
     let mut forged = h.json.clone();
     let nothing = second + 1_000_000;
-    forged["malformed"].as_array_mut().unwrap().push(nothing.into());
+    let mut claim = names[1].clone();
+    claim["index"] = nothing.into();
+    forged["malformed"].as_array_mut().unwrap().push(claim);
     refused_by_both_at(&h, &forged, 2, &format!("named entry {nothing}"));
-    // An altered share and a proof from another member.
+    // A row's claim without its credential, a claim that is no point; an unknown field.
+    let row = names.iter().position(|c| !c["credential"].is_null()).unwrap();
+    let index = names[row]["index"].as_u64().unwrap();
     let mut forged = h.json.clone();
-    forged["sanitation"][1]["shares"]["images"].as_array_mut().unwrap().swap(0, 1);
-    refused_by_both_at(&h, &forged, 3, "member 3, sanitation shares");
+    forged["malformed"][row]["credential"] = Value::Null;
+    refused_by_both_at(&h, &forged, 2, &format!("named entry {index}"));
     let mut forged = h.json.clone();
-    forged["sanitation"][0]["shares"]["proof"] = h.json["sanitation"][1]["shares"]["proof"].clone();
+    forged["malformed"][row]["tag_base"] = "ff".repeat(32).into();
+    refused_by_both_at(&h, &forged, 2, &format!("named entry {index}"));
+    let mut forged = h.json.clone();
+    forged["malformed"][row]["extra"] = 0.into();
+    assert_eq!(refused(&h, &forged).round, 2);
+    // Another malformed claim for the same entry: the shares are of other differences.
+    let mut forged = h.json.clone();
+    forged["malformed"][row]["tag_base"] = forged["keys"][0]["pet"]["key"].clone();
     refused_by_both_at(&h, &forged, 3, "member 2, sanitation shares");
-    // Shares missing, or given for nothing named.
+    // Round 3: an altered share, another member's proof or key, a test missing, an unknown
+    // field, a member missing.
     let mut forged = h.json.clone();
-    forged["sanitation"][0]["shares"] = Value::Null;
-    assert_eq!(refused(&h, &forged).round, 3);
+    forged["sanitation"][1]["tests"][0]["shares"]["images"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 3, "member 3, sanitation shares");
+    for field in ["proof", "key"] {
+        let mut forged = h.json.clone();
+        let other = if field == "key" {
+            h.json["sanitation"][1]["tests"][0]["key"].clone()
+        } else {
+            h.json["sanitation"][1]["tests"][0]["shares"]["proof"].clone()
+        };
+        if field == "key" {
+            forged["sanitation"][0]["tests"][0]["key"] = other;
+        } else {
+            forged["sanitation"][0]["tests"][0]["shares"]["proof"] = other;
+        }
+        refused_by_both_at(&h, &forged, 3, "member 2, sanitation shares");
+    }
     let mut forged = h.json.clone();
-    forged["malformed"] = serde_json::json!([]);
+    forged["sanitation"][0]["tests"].as_array_mut().unwrap().pop();
+    refused_by_both_at(&h, &forged, 3, "member 2, sanitation shares");
+    let mut forged = h.json.clone();
+    forged["sanitation"][0]["tests"][0]["extra"] = 0.into();
     assert_eq!(refused(&h, &forged).round, 3);
-    // A member's message missing, and an unknown field in one.
     let mut forged = h.json.clone();
     forged["sanitation"].as_array_mut().unwrap().pop();
     refused_by_both_at(&h, &forged, 3, "members");
+    // Round 4: an altered share, another member's proof, shares missing, a member missing, an
+    // unknown field.
+    let list = "sanitation_decryptions";
     let mut forged = h.json.clone();
-    forged["sanitation"][0]["extra"] = 0.into();
+    forged[list][1]["shares"]["images"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 4, "member 3, sanitation decryption shares");
+    let mut forged = h.json.clone();
+    forged[list][0]["shares"]["proof"] = h.json[list][1]["shares"]["proof"].clone();
+    refused_by_both_at(&h, &forged, 4, "member 2, sanitation decryption shares");
+    let mut forged = h.json.clone();
+    forged[list][0]["shares"] = Value::Null;
+    assert_eq!(refused(&h, &forged).round, 4);
+    let mut forged = h.json.clone();
+    forged[list].as_array_mut().unwrap().pop();
+    refused_by_both_at(&h, &forged, 4, "members");
+    let mut forged = h.json.clone();
+    forged[list][0]["extra"] = 0.into();
+    assert_eq!(refused(&h, &forged).round, 4);
+    // Shares given for nothing named.
+    let mut forged = h.json.clone();
+    forged["malformed"] = serde_json::json!([]);
     assert_eq!(refused(&h, &forged).round, 3);
 }
 
@@ -890,7 +934,7 @@ fn bad_station_shuffles_and_station_tags_are_refused_by_both() {
 fn a_style_whose_every_row_is_dropped_has_an_empty_filter_for_both() {
     let full = honest(20);
     let mut e = run_with(&plan(), 20, false, false).e;
-    let named = full.out.transcript.malformed.clone();
+    let named: Vec<u64> = full.out.transcript.malformed.iter().map(|c| c.index).collect();
     let out_of_station = full.out.filtered.out_of_station.clone();
     e.inputs.ballots.retain(|b| named.contains(&b.index));
     e.inputs.overrides.retain(|o| out_of_station.contains(&o.index));

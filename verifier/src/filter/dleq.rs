@@ -14,8 +14,9 @@ use crate::sigma::{Equations, dleq};
 use crate::transcript;
 
 /// The purposes §9.3 lists; any other name is refused.
-pub const PURPOSES: [&str; 11] = [
-    "sanitize",
+pub const PURPOSES: [&str; 12] = [
+    "sanitize-pet",
+    "sanitize-pet-decrypt",
     "station-tag",
     "station-tag-decrypt",
     "tag-rows",

@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::IsIdentity;
+use curve25519_dalek::traits::{Identity, IsIdentity};
 use serde_json::Value;
 
 use super::comparisons::{self, Commitments, Group, Interval, Layout};
@@ -248,6 +248,60 @@ impl Checker<'_> {
         decoded(round, r).map(Some)
     }
 
+    /// Round 3 (§7.3, SN-2): every member's blinding of every test under a fresh key
+    /// `Z_{j,i}`, one proof each (purpose `sanitize-pet`); the combined keys must not be the
+    /// identity. Returns Δ′_i = Σ_j shares.
+    fn sanitation_blinding(
+        &self,
+        v: &Value,
+        named: &[sanitation::Named],
+        tests: &[Pair],
+    ) -> Result<Vec<Pair>, Failure> {
+        let msgs = decoded(3, array(v, "sanitation", "filter transcript"))?;
+        let purpose = decoded(3, dleq::Purpose::parse("sanitize-pet"))?;
+        let mut members = Vec::new();
+        let mut sum: Vec<(RistrettoPoint, RistrettoPoint, RistrettoPoint)> =
+            vec![(RistrettoPoint::identity(), RistrettoPoint::identity(), RistrettoPoint::identity()); tests.len()];
+        for m in msgs {
+            decoded(3, exact(m, &["member", "tests"], "sanitation"))?;
+            let j = decoded(3, uint(m, "member", "sanitation"))?;
+            members.push(j);
+            let at = format!("member {j}, sanitation shares");
+            let ts = decoded(3, array(m, "tests", "sanitation"))?;
+            if ts.len() != tests.len() {
+                return Err(failure(3, at, format!("{} tests, {} named entries", ts.len(), tests.len())));
+            }
+            for ((t, d), acc) in ts.iter().zip(tests).zip(sum.iter_mut()) {
+                decoded(3, exact(t, &["key", "shares"], "sanitation test"))?;
+                let key = decoded(3, field(t, "key", "sanitation test").and_then(|k| point(k, "key")))?;
+                let sh = self
+                    .batch(3, decoded(3, field(t, "shares", "sanitation test"))?, j, &at)?
+                    .ok_or_else(|| failure(3, at.as_str(), "a test needs its shares"))?;
+                let mut eqs = Equations::direct();
+                let ok = tags::check_blinding(self.run, purpose, &key, std::slice::from_ref(d), &sh, &mut eqs)
+                    .map_err(|e| failure(3, at.as_str(), e))?;
+                if !(ok && eqs.check()) {
+                    return Err(failure(3, at, "the batched proof (sanitize-pet) does not verify"));
+                }
+                let [qa, qb] = sh.images.as_slice() else {
+                    return Err(failure(3, at, "a test needs two shares"));
+                };
+                acc.0 += qa;
+                acc.1 += qb;
+                acc.2 += key.p;
+            }
+        }
+        members_in_order(3, &self.q, &members)?;
+        let at = |i: usize| sanitation::entry_of_test(named, i);
+        if let Some(i) = sum.iter().position(|x| x.2.is_identity()) {
+            return Err(failure(3, at(i), "the test's combined blinding key is the identity"));
+        }
+        if let Some(i) = sum.iter().position(|x| x.0.is_identity()) {
+            return Err(failure(3, at(i), "the blinded test has the identity as α"));
+        }
+        Ok(sum.into_iter().map(|(a, b, _)| (a, b)).collect())
+    }
+
     /// A round of `{member, shares}` messages (rounds 3, 8, 9), F order.
     fn member_shares(&self, round: u8, v: &Value, name: &str) -> Result<MemberShares, Failure> {
         let msgs = decoded(round, array(v, name, "filter transcript"))?;
@@ -308,7 +362,7 @@ fn clone_proof(p: &dleq::Proof) -> dleq::Proof {
     dleq::Proof { a: p.a, b: p.b, z: p.z }
 }
 
-const TOP: [&str; 17] = [
+const TOP: [&str; 18] = [
     "version",
     "run",
     "style",
@@ -319,6 +373,7 @@ const TOP: [&str; 17] = [
     "stations",
     "sanitation",
     "station_tags",
+    "sanitation_decryptions",
     "station_tag_decryptions",
     "shuffles",
     "tags",
@@ -474,19 +529,14 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         }
     }
 
-    // Rounds 2–3 (§7.3): every named entry decrypts to a malformed one; all are dropped.
+    // Rounds 2–4 (§7.3): every claim is malformed, and rounds 3–4's tests show each claim is
+    // its ciphertext's plaintext (no board ciphertext is decrypted); all are dropped.
     let scaled = |j: u64| {
         j.checked_sub(1).and_then(|i| s.verification_keys.get(i as usize)).and_then(|vk| tags::scaled_vk(&c.q, j, vk))
     };
-    let names: Vec<u64> = decoded(
-        2,
-        array(v, "malformed", "filter transcript").and_then(|a| {
-            a.iter()
-                .map(|i| i.as_u64().ok_or_else(|| Invalid("malformed: board indices are integers".into())))
-                .collect()
-        }),
-    )?;
-    let named = sanitation::resolve(s, &names).map_err(|(at, why)| failure(2, at, why))?;
+    let claims = decoded(2, array(v, "malformed", "filter transcript"))?;
+    let named = sanitation::resolve(s, claims).map_err(|(at, why)| failure(2, at, why))?;
+    let malformed = sanitation::judge(s, &named).map_err(|(at, why)| failure(2, at, why))?;
     let stations_v = decoded(2, array(v, "stations", "filter transcript"))?;
     if stations_v.len() != s.stations.len() {
         return Err(failure(2, "stations", "one shuffle (or null) per station of the package is needed"));
@@ -495,16 +545,10 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     for ((st, input), sv) in s.stations.iter().zip(&c.inp.stations).zip(stations_v) {
         station_rows.push(c.optional_shuffle(2, &format!("station/{}", st.id), vec![c.inp.k], input.clone(), sv)?);
     }
-    let alphas3: Vec<RistrettoPoint> = named.iter().flat_map(|n| n.cts.iter().map(|ct| ct.0.p)).collect();
-    let r3 = c.member_shares(3, v, "sanitation")?;
-    let lists3 = c.share_lists(3, &r3, "sanitize", "sanitation shares", &alphas3, scaled, false)?;
-    let plain = if named.is_empty() {
-        Vec::new()
-    } else {
-        let betas: Vec<RistrettoPoint> = named.iter().flat_map(|n| n.cts.iter().map(|ct| ct.1.p)).collect();
-        tags::combine_decryption(&c.q, &betas, &lists3).map_err(|e| failure(3, "sanitation shares", e))?
-    };
-    let malformed = sanitation::judge(s, &named, &plain).map_err(|(at, why)| failure(3, at, why))?;
+    let w = sanitation::weights(&s.context, s.run, &s.style, &named);
+    let tests = sanitation::tests(&named, &w).map_err(|(at, why)| failure(2, at, why))?;
+    let blinded3 = c.sanitation_blinding(v, &named, &tests)?;
+
     let mut dropped: HashSet<u64> = malformed.iter().map(|m| m.index).collect();
 
     // Rounds 3–4 (§7.4): station tags σ = k′·V of the station rows and the overrides.
@@ -526,6 +570,18 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         |j| member_keys.get(&j).map(|k| k[1]),
         true,
     )?;
+    // Round 4 (§7.3, SN-2): every test decrypts to the identity (each claim is its entry's
+    // plaintext). Checked after round 3's station tag shares, in the members' order.
+    let r4t = c.member_shares(4, v, "sanitation_decryptions")?;
+    let alphas4: Vec<RistrettoPoint> = blinded3.iter().map(|d| d.0).collect();
+    let lists4t =
+        c.share_lists(4, &r4t, "sanitize-pet-decrypt", "sanitation decryption shares", &alphas4, scaled, false)?;
+    if !blinded3.is_empty() {
+        let pass = pet::decide(&c.q, &blinded3, &lists4t).map_err(|e| failure(4, "sanitation", e))?;
+        if let Some(i) = pass.iter().position(|ok| !ok) {
+            return Err(failure(4, sanitation::entry_of_test(&named, i), "the claim is not the entry's plaintext"));
+        }
+    }
     let r4 = c.member_shares(4, v, "station_tag_decryptions")?;
     let (mut out_of_station, mut overridden_twice) = (Vec::new(), Vec::new());
     if station_cts.is_empty() {
@@ -698,9 +754,21 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     let ptr_pairs: Vec<groups::Pointer> = ptr_tags.chunks_exact(2).map(|p| (p[0], p[1])).collect();
     let g: Groups = groups::groups(&list_tags, &ptr_pairs, &row_tags).map_err(|e| failure(7, "groups", e))?;
 
+    // §7.3 (review 19-sanitation M2): after sanitation a row out of its credential's chain is
+    // an unnamed malformed entry (a marker would mark its victim's group): the run is invalid.
+    let first_unlisted = g.unlisted.iter().min().map(|q| (*q, "unlisted"));
+    let first_unrooted = g.unrooted.iter().min().map(|q| (*q, "unrooted"));
+    if let Some((q, why)) = [first_unlisted, first_unrooted].into_iter().flatten().min() {
+        return Err(failure(
+            7,
+            format!("row {q}"),
+            format!("dropped ({why}) after sanitation: a malformed entry was not named"),
+        ));
+    }
+
     // Rounds 8–9 (§7.8).
     let dropped: BTreeSet<usize> = g.unlisted.iter().chain(&g.unrooted).copied().collect();
-    let mut mismatched: BTreeSet<usize> = BTreeSet::new();
+    let mismatched: BTreeSet<usize> = BTreeSet::new();
     let mut tests: Vec<(usize, Pair)> = Vec::new();
     for (qr, l) in g.list_row.iter().enumerate() {
         let (Some(l), false) = (l, dropped.contains(&qr)) else { continue };
@@ -711,7 +779,12 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         match pet::public_decision(&d) {
             Some(true) => {}
             Some(false) => {
-                mismatched.insert(qr);
+                return Err(failure(
+                    7,
+                    format!("row {qr}"),
+                    "its credential is not its group's (credential_mismatch) after sanitation: a malformed entry \
+                     was not named",
+                ));
             }
             None => tests.push((qr, d)),
         }
@@ -729,10 +802,13 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     let lists9 = c.share_lists(9, &r9, "pet-decrypt", "PET decryption shares", &alphas9, scaled, false)?;
     if !tests.is_empty() {
         let pass = pet::decide(&c.q, &blinded8, &lists9).map_err(|e| failure(9, "PT-3", e))?;
-        for ((qr, _), ok) in tests.iter().zip(pass) {
-            if !ok {
-                mismatched.insert(*qr);
-            }
+        if let Some(((qr, _), _)) = tests.iter().zip(pass).find(|(_, ok)| !ok) {
+            return Err(failure(
+                9,
+                format!("row {qr}"),
+                "its credential is not its group's (credential_mismatch) after sanitation: a malformed entry was \
+                 not named",
+            ));
         }
     }
 

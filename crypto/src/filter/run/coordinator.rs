@@ -11,8 +11,8 @@ use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
 use super::inputs::{Inputs, Recomputed};
-use super::member::{AwaitingSelection, AwaitingShuffles};
-use super::messages::{PrivateShares, Revealed, Round5, Round10, SelectionProofs, Shuffled};
+use super::member::{AwaitingNames, AwaitingSelection, AwaitingShuffles, check_view};
+use super::messages::{Claim, PrivateShares, Revealed, Round5, Round10, SelectionProofs, Shuffled};
 use super::sanitation;
 use super::{RunError, Setup, fail, round};
 use crate::elgamal::{Ciphertext, PublicKey};
@@ -24,8 +24,8 @@ use crate::filter::comparisons::{Layout, Selection, prove_comparisons_forging};
 use crate::filter::cover::Cover;
 use crate::shuffle::{Rows, ShuffleSecret, ShuffleStatement, prove_shuffle, shuffle_rows};
 
-/// Round 2 (§7.3, §7.4): the malformed entries' board indices and each station's shuffled rows.
-pub type Round2 = (Vec<u64>, Vec<Option<Shuffled>>);
+/// Round 2 (§7.3, §7.4): the claims of the malformed entries and each station's shuffled rows.
+pub type Round2 = (Vec<Claim>, Vec<Option<Shuffled>>);
 
 /// Chains as (root list row, the rows grouped under it).
 type Chains = Vec<(usize, Vec<usize>)>;
@@ -95,12 +95,20 @@ impl AwaitingView {
     /// Combines the private shares into every row's X and V and every replacement's old tag
     /// base (§7.2), and makes round 2: the board indices of the malformed entries (§7.3) and
     /// each station's shuffled station rows (§7.4).
+    ///
+    /// `own` is the coordinator's member state after round 0; every member's shares must carry
+    /// their proof designated to the coordinator's PET key (§7.2), so that a member offsetting
+    /// its shares stops the run here, before anything is named (review 19-sanitation C1, M1).
     pub fn receive_view<R: RngCore + CryptoRng>(
         self,
+        own: &AwaitingNames,
         shares: &[PrivateShares],
         rng: &mut R,
     ) -> Result<(AwaitingSanitation, Round2), RunError> {
         let (setup, rec) = (&self.setup, &self.rec);
+        if own.member() != setup.coordinator || own.public().setup().coordinator != setup.coordinator {
+            return Err(fail(round::VIEW, "coordinator", "the member state is not the coordinator's"));
+        }
         let members: Vec<u32> = shares.iter().map(|s| s.member).collect();
         if members != setup.filter
             || shares.iter().any(|s| {
@@ -110,6 +118,9 @@ impl AwaitingView {
             })
         {
             return Err(fail(round::VIEW, "private shares", "one full set per member of F is needed"));
+        }
+        for s in shares {
+            check_view(own.public(), s)?;
         }
         let combine = |rows: &[Vec<Ciphertext>], col: usize, pick: fn(&PrivateShares) -> &Vec<RistrettoPoint>| {
             rows.iter()

@@ -4,6 +4,8 @@
 use rand_core::{CryptoRng, RngCore};
 
 use super::inputs::Inputs;
+#[cfg(any(test, feature = "test-helpers"))]
+use super::messages::Claim;
 use super::messages::{FilterTranscript, TRANSCRIPT_VERSION};
 use super::public::Filtered;
 use super::{RunError, Setup, coordinator, fail, member, round};
@@ -26,7 +28,7 @@ pub fn run_filter<R: RngCore + CryptoRng>(
     shares: &[KeyShare],
     rng: &mut R,
 ) -> Result<RunOutput, RunError> {
-    let (transcript, states) = run_rounds(setup, inputs, shares, rng, None, None)?;
+    let (transcript, states) = run_rounds(setup, inputs, shares, rng, None, None, false)?;
     finish(transcript, states, rng)
 }
 
@@ -65,12 +67,23 @@ pub fn run_filter_forged<R: RngCore + CryptoRng>(
     rng: &mut R,
     forge: coordinator::Forge<'_>,
 ) -> Result<FilterTranscript, RunError> {
-    run_rounds(setup, inputs, shares, rng, None, Some(forge)).map(|(t, _)| t)
+    run_rounds(setup, inputs, shares, rng, None, Some(forge), false).map(|(t, _)| t)
 }
 
-/// Runs the filter with a coordinator whose round 2 is `rename` of the honest names (tests
-/// only); every member checks every round, so a well-formed entry named stops the run in
-/// round 3's private step, and an unnamed malformed row goes on to later rounds.
+/// How the members of a test run check (tests only).
+#[cfg(any(test, feature = "test-helpers"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Members {
+    /// As in an election: every check, so a well-formed claim stops the run in round 2, a false
+    /// claim in round 4, and an unnamed malformed row in round 7 or 9.
+    Checking,
+    /// Going on past rows out of their chain after sanitation: the transcript a lenient F
+    /// would publish, for the verifier to refuse (§7.3, review 19-sanitation M2).
+    Lenient,
+}
+
+/// Runs the filter with a coordinator whose round 2 is `rename` of the honest claims (tests
+/// only), with members that check as `members` says.
 #[cfg(any(test, feature = "test-helpers"))]
 pub fn run_filter_named<R: RngCore + CryptoRng>(
     setup: &Setup,
@@ -78,14 +91,30 @@ pub fn run_filter_named<R: RngCore + CryptoRng>(
     shares: &[KeyShare],
     rng: &mut R,
     rename: Rename<'_>,
+    members: Members,
 ) -> Result<RunOutput, RunError> {
-    let (transcript, states) = run_rounds(setup, inputs, shares, rng, Some(rename), None)?;
+    let lenient = members == Members::Lenient;
+    let (transcript, states) = run_rounds(setup, inputs, shares, rng, Some(rename), None, lenient)?;
     finish(transcript, states, rng)
 }
 
-/// A coordinator's change to its honest round-2 names (tests only).
+/// Rounds 0–4 with a coordinator whose round 2 is `rename` of the honest claims (tests only):
+/// the transcript as it would be published before the members verify round 4, so that a false
+/// claim's failed test can be shown to the verifier.
 #[cfg(any(test, feature = "test-helpers"))]
-pub type Rename<'a> = &'a dyn Fn(Vec<u64>) -> Vec<u64>;
+pub fn run_to_round_4_named<R: RngCore + CryptoRng>(
+    setup: &Setup,
+    inputs: &Inputs,
+    shares: &[KeyShare],
+    rng: &mut R,
+    rename: Rename<'_>,
+) -> Result<FilterTranscript, RunError> {
+    first_rounds(setup, inputs, shares, rng, Some(rename), false).map(|(t, _, _)| t)
+}
+
+/// A coordinator's change to its honest round-2 claims (tests only).
+#[cfg(any(test, feature = "test-helpers"))]
+pub type Rename<'a> = &'a dyn Fn(Vec<Claim>) -> Vec<Claim>;
 
 #[cfg(any(test, feature = "test-helpers"))]
 type MaybeForge<'a> = Option<coordinator::Forge<'a>>;
@@ -110,14 +139,16 @@ fn each<S, T, M>(
     Ok(next)
 }
 
-fn run_rounds<R: RngCore + CryptoRng>(
+/// Rounds 0–4: the transcript up to round 4 (not yet verified by the members), the members'
+/// states and the coordinator's.
+fn first_rounds<R: RngCore + CryptoRng>(
     setup: &Setup,
     inputs: &Inputs,
     shares: &[KeyShare],
     rng: &mut R,
     rename: MaybeRename<'_>,
-    forge: MaybeForge<'_>,
-) -> Result<(FilterTranscript, Ending), RunError> {
+    lenient: bool,
+) -> Result<(FilterTranscript, Vec<member::AwaitingStationTagDecryptions>, coordinator::AwaitingSanitation), RunError> {
     let mut states = Vec::with_capacity(setup.filter.len());
     let mut keys = Vec::with_capacity(setup.filter.len());
     for j in &setup.filter {
@@ -127,12 +158,18 @@ fn run_rounds<R: RngCore + CryptoRng>(
             .cloned()
             .ok_or_else(|| fail(round::KEYS, format!("member {j}"), "no key share"))?;
         let (state, k) = member::start(setup, inputs, share, rng)?;
+        #[cfg(any(test, feature = "test-helpers"))]
+        let state = if lenient { state.lenient() } else { state };
+        #[cfg(not(any(test, feature = "test-helpers")))]
+        let _ = lenient;
         states.push(state);
         keys.push(k);
     }
     let coordinator = coordinator::start(setup, inputs)?;
-    let (states, views) = each(states, |s| s.receive_keys(&keys))?;
-    let (coordinator, (malformed, stations)) = coordinator.receive_view(&views, rng)?;
+    let (states, views) = each(states, |s| s.receive_keys(&keys, rng))?;
+    let at = setup.filter.iter().position(|j| *j == setup.coordinator);
+    let own = at.and_then(|i| states.get(i)).ok_or_else(|| fail(round::VIEW, "coordinator", "not a member of F"))?;
+    let (coordinator, (malformed, stations)) = coordinator.receive_view(own, &views, rng)?;
     #[cfg(any(test, feature = "test-helpers"))]
     let malformed = match rename {
         Some(f) => f(malformed),
@@ -140,11 +177,11 @@ fn run_rounds<R: RngCore + CryptoRng>(
     };
     #[cfg(not(any(test, feature = "test-helpers")))]
     let _ = rename;
-    let (states, private) = each(states, |s| s.receive_names(&malformed, &stations, rng))?;
-    let (states, round3) = each(states, |s| s.receive_private_sanitation(&private, rng))?;
+    let (states, round3) = each(states, |s| s.receive_names(&malformed, &stations, rng))?;
     let (sanitation, station_tags): (Vec<_>, Vec<_>) = round3.into_iter().unzip();
-    let (states, station_tag_decryptions) = each(states, |s| s.receive_sanitation(&sanitation, &station_tags, rng))?;
-    let mut transcript = FilterTranscript {
+    let (states, round4) = each(states, |s| s.receive_sanitation(&sanitation, &station_tags, rng))?;
+    let (sanitation_decryptions, station_tag_decryptions): (Vec<_>, Vec<_>) = round4.into_iter().unzip();
+    let transcript = FilterTranscript {
         version: TRANSCRIPT_VERSION.into(),
         run: setup.run,
         style: setup.style.clone(),
@@ -155,6 +192,7 @@ fn run_rounds<R: RngCore + CryptoRng>(
         stations,
         sanitation,
         station_tags,
+        sanitation_decryptions,
         station_tag_decryptions,
         shuffles: None,
         tags: Vec::new(),
@@ -163,9 +201,24 @@ fn run_rounds<R: RngCore + CryptoRng>(
         pet_decryptions: Vec::new(),
         selection: None,
     };
+    Ok((transcript, states, coordinator))
+}
+
+fn run_rounds<R: RngCore + CryptoRng>(
+    setup: &Setup,
+    inputs: &Inputs,
+    shares: &[KeyShare],
+    rng: &mut R,
+    rename: MaybeRename<'_>,
+    forge: MaybeForge<'_>,
+    lenient: bool,
+) -> Result<(FilterTranscript, Ending), RunError> {
+    let (mut transcript, states, coordinator) = first_rounds(setup, inputs, shares, rng, rename, lenient)?;
     let (mut next, mut empty) = (Vec::with_capacity(states.len()), None);
     for s in states {
-        match s.receive_station_tag_decryptions(&transcript.station_tag_decryptions)? {
+        match s
+            .receive_station_tag_decryptions(&transcript.sanitation_decryptions, &transcript.station_tag_decryptions)?
+        {
             member::AfterStations::Shuffles(s) => next.push(*s),
             member::AfterStations::Done(f) => empty = Some(f),
         }

@@ -9,12 +9,7 @@ use rand_core::{CryptoRng, RngCore};
 
 use super::Setup;
 use super::inputs::{BallotInput, Inputs, OverrideInput, ReplacementInput, StationInput, tag_base};
-use super::messages::{Batch, SanitationShares};
-use super::sanitation;
 use crate::elgamal::{Ciphertext, RawCiphertext};
-use crate::filter::dleq::{Purpose, RunContext};
-use crate::filter::keys::Quorum;
-use crate::filter::tags::decryption_shares;
 use crate::group::{GroupElement, mul_base, random_nonzero_scalar};
 use crate::threshold::local::{Ceremony, run_ceremony};
 use crate::threshold::{KeyShare, lagrange_at_zero};
@@ -317,30 +312,6 @@ impl Election {
     /// The key shares of F.
     pub fn shares(&self) -> Vec<KeyShare> {
         self.setup.filter.iter().filter_map(|j| self.ceremony.shares.get(*j as usize - 1).cloned()).collect()
-    }
-
-    /// Round 3 as F would publish it for the names `names` (tests only): each member's proved
-    /// decryption shares of the named ciphertexts, whatever the names are.
-    pub fn sanitation_shares<R: RngCore + CryptoRng>(
-        &self,
-        names: &[u64],
-        rng: &mut R,
-    ) -> Option<Vec<SanitationShares>> {
-        let quorum = Quorum::new(&self.setup.params, &self.setup.filter).ok()?;
-        let run = RunContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style };
-        let alphas = sanitation::alphas(&sanitation::resolve(&self.inputs, names).ok()?);
-        self.shares()
-            .iter()
-            .map(|share| {
-                let shares = if alphas.is_empty() {
-                    None
-                } else {
-                    let b = decryption_shares(run, Purpose::Sanitize, &quorum, share, &alphas, rng).ok()?;
-                    Some(Batch::from_shares(&b)?)
-                };
-                Some(SanitationShares { member: share.index(), shares })
-            })
-            .collect()
     }
 
     /// The plaintext point of `ct`, with the shares of F (tests only: s is recombined).

@@ -8,17 +8,18 @@ use curve25519_dalek::ristretto::RistrettoPoint;
 use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
-use super::inputs::Inputs;
+use super::inputs::{Inputs, Recomputed};
 use super::messages::{
-    Batch, PetShares, PrivateSanitation, PrivateShares, Round5, Round10, SanitationShares, Shuffled, TagShares,
+    Batch, Claim, PetShares, PrivateShares, Round5, Round10, SanitationBlinding, SanitationTest, Shuffled, TagShares,
 };
 use super::public::{Filtered, Public, TAG_LISTS, publish};
 use super::{RunError, Setup, fail, round};
 use crate::elgamal::RawCiphertext;
-use crate::filter::dleq::Purpose;
+use crate::filter::designated::DesignatedProof;
+use crate::filter::dleq::{BatchStatement, Purpose};
 use crate::filter::keys::{FilterSecrets, KeyPurpose, MemberKeys, generate};
-use crate::filter::tags::{ShareBatch, ShareError, blinding_shares, decryption_shares};
-use crate::group::{GroupElement, mul_base};
+use crate::filter::tags::{ShareBatch, ShareError, blinding_shares, blinding_shares_under, decryption_shares};
+use crate::group::{GroupElement, mul_base, random_nonzero_scalar};
 use crate::threshold::KeyShare;
 
 const TAG_PURPOSES: [Purpose; 3] = [Purpose::TagRows, Purpose::TagList, Purpose::TagPointers];
@@ -97,14 +98,11 @@ impl Inner {
 
 /// Round 0 sent; waiting for every member's keys.
 pub struct AwaitingKeys(Inner);
-/// Round 1 sent to the coordinator; waiting for the coordinator's names (round 2).
+/// Round 1 sent to the coordinator; waiting for the coordinator's claims (round 2).
 pub struct AwaitingNames(Inner);
-/// Round 3's private shares sent; waiting for every member's, holding its own proved batch.
-pub struct AwaitingPrivateSanitation(Inner, Option<Batch>);
 /// Round 3 published; waiting for every member's sanitation and station tag shares.
-/// Holds every member's private shares, to compare with the published ones.
-pub struct AwaitingSanitation(Inner, Vec<PrivateSanitation>);
-/// Round 4 sent; waiting for every member's station tag decryption shares.
+pub struct AwaitingSanitation(Inner);
+/// Round 4 sent; waiting for every member's sanitation and station tag decryption shares.
 pub struct AwaitingStationTagDecryptions(Inner);
 /// What follows round 4: the shuffles, or, if no row is left, the style's outcome.
 pub enum AfterStations {
@@ -144,10 +142,21 @@ pub fn start<R: RngCore + CryptoRng>(
 }
 
 impl AwaitingKeys {
+    /// Tests only: this member goes on past rows out of their chain after sanitation (M2).
+    #[cfg(any(test, feature = "test-helpers"))]
+    pub fn lenient(mut self) -> Self {
+        self.0.public.set_lenient();
+        self
+    }
+
     /// Verifies round 0 (its own keys among them, unchanged) and makes round 1: the pre-scaled
     /// partial decryptions of the X and V columns and of the replacements' old tag bases, for
-    /// the coordinator alone (§7.2).
-    pub fn receive_keys(mut self, keys: &[MemberKeys]) -> Result<(AwaitingNames, PrivateShares), RunError> {
+    /// the coordinator alone, with their proof designated to it (§7.2).
+    pub fn receive_keys<R: RngCore + CryptoRng>(
+        mut self,
+        keys: &[MemberKeys],
+        rng: &mut R,
+    ) -> Result<(AwaitingNames, PrivateShares), RunError> {
         let j = self.0.member();
         self.0.public.receive_keys(keys)?;
         let mine = keys.iter().find(|k| k.member == j);
@@ -163,106 +172,147 @@ impl AwaitingKeys {
         let alpha = |row: &Vec<crate::elgamal::Ciphertext>, col: usize| -> RistrettoPoint {
             row.get(col).map_or(RistrettoPoint::default(), |c| *scaled * c.alpha.point())
         };
-        let view = PrivateShares {
-            member: j,
-            credentials: rec.real.iter().map(|r| alpha(r, 0)).collect(),
-            tag_bases: rec.real.iter().map(|r| alpha(r, 1)).collect(),
-            old_tag_bases: rec.pointers.iter().map(|r| alpha(r, 1)).collect(),
+        let (credentials, tag_bases, old_tag_bases): (Vec<_>, Vec<_>, Vec<_>) = (
+            rec.real.iter().map(|r| alpha(r, 0)).collect(),
+            rec.real.iter().map(|r| alpha(r, 1)).collect(),
+            rec.pointers.iter().map(|r| alpha(r, 1)).collect(),
+        );
+        let bases = view_bases(rec);
+        let images: Vec<RistrettoPoint> = credentials.iter().chain(&tag_bases).chain(&old_tag_bases).copied().collect();
+        // §7.2: the proof designated to the coordinator, so that an offset share is caught
+        // before anything is named (review 19-sanitation C1, M1) and proves nothing to others.
+        let proof = if bases.is_empty() {
+            None
+        } else {
+            let public = &self.0.public;
+            let st = view_statement(public, j, &bases, &images)?;
+            let proof = DesignatedProof::prove(&st, public.designated_key()?, &scaled, rng)
+                .map_err(|e| fail(round::VIEW, format!("member {j}"), e))?;
+            Some(proof)
         };
+        let view = PrivateShares { member: j, credentials, tag_bases, old_tag_bases, proof };
         Ok((AwaitingNames(self.0), view))
     }
 }
 
-impl AwaitingNames {
-    /// Verifies round 2 (the names resolve to entries of the style; the station shuffles) and
-    /// makes round 3's first step: pre-scaled decryption shares of the named ciphertexts, sent
-    /// privately and without their proof; the proved batch is kept for publication (§7.3).
-    pub fn receive_names<R: RngCore + CryptoRng>(
-        mut self,
-        names: &[u64],
-        stations: &[Option<Shuffled>],
-        rng: &mut R,
-    ) -> Result<(AwaitingPrivateSanitation, PrivateSanitation), RunError> {
-        self.0.public.receive_names(names, stations, rng)?;
-        let j = self.0.member();
-        let alphas = self.0.public.sanitation_alphas()?;
-        if alphas.is_empty() {
-            return Ok((AwaitingPrivateSanitation(self.0, None), PrivateSanitation { member: j, images: Vec::new() }));
+/// Round 1's bases in the order of its proof (§7.2): the α of every real row's X, of every
+/// real row's V, then of every replacement's `old_tbase`.
+pub(crate) fn view_bases(rec: &Recomputed) -> Vec<RistrettoPoint> {
+    let alpha = |col: usize| {
+        move |r: &Vec<crate::elgamal::Ciphertext>| r.get(col).map_or(RistrettoPoint::default(), |c| *c.alpha.point())
+    };
+    let x = rec.real.iter().map(alpha(0));
+    let v = rec.real.iter().map(alpha(1));
+    x.chain(v).chain(rec.pointers.iter().map(alpha(1))).collect()
+}
+
+/// Member j's round 1 statement (§7.2): purpose `view`, key VK′_j.
+fn view_statement<'a>(
+    public: &'a Public,
+    j: u32,
+    bases: &'a [RistrettoPoint],
+    images: &'a [RistrettoPoint],
+) -> Result<BatchStatement<'a>, RunError> {
+    let key = public.scaled_vk(round::VIEW, j)?;
+    Ok(BatchStatement { run: public.run_context(), purpose: Purpose::View, member: j, key, bases, images })
+}
+
+/// The coordinator's check of member j's private view (§7.2): its proof designated to the
+/// coordinator's PET key, on the bases of [`view_bases`].
+pub(crate) fn check_view(public: &Public, view: &PrivateShares) -> Result<(), RunError> {
+    let j = view.member;
+    let bases = view_bases(public.recomputed());
+    let images: Vec<RistrettoPoint> =
+        view.credentials.iter().chain(&view.tag_bases).chain(&view.old_tag_bases).copied().collect();
+    let at = format!("member {j}, private shares");
+    match &view.proof {
+        None if bases.is_empty() && images.is_empty() => Ok(()),
+        None => Err(fail(round::VIEW, at, "no proof")),
+        Some(proof) => {
+            let st = view_statement(public, j, &bases, &images)?;
+            proof.verify(&st, public.designated_key()?).map_err(|e| fail(round::VIEW, at, e))
         }
-        let public = &self.0.public;
-        let b =
-            decryption_shares(public.run_context(), Purpose::Sanitize, public.quorum(), &self.0.share, &alphas, rng)
-                .map_err(|e| fail(round::SANITATION, format!("member {j}"), e))?;
-        let batch = publish(round::SANITATION, j, "sanitation", &b)?;
-        let private = PrivateSanitation { member: j, images: b.images.clone() };
-        Ok((AwaitingPrivateSanitation(self.0, Some(batch)), private))
     }
 }
 
-impl AwaitingPrivateSanitation {
-    /// Checks, from every member's private shares, that every named entry is malformed, and
-    /// only then publishes its own shares with their batched proof (§7.3), and its station tag
-    /// shares (§7.4). A well-formed named entry stops the run here, before anything about it
-    /// is published.
-    pub fn receive_private_sanitation<R: RngCore + CryptoRng>(
-        self,
-        all: &[PrivateSanitation],
+impl AwaitingNames {
+    /// The verified public state after round 0 (the coordinator checks the private views with
+    /// it).
+    pub fn public(&self) -> &Public {
+        &self.0.public
+    }
+
+    /// The member j.
+    pub fn member(&self) -> u32 {
+        self.0.member()
+    }
+
+    /// Verifies round 2 (the claims resolve to entries of the style and are malformed; the
+    /// station shuffles) and makes round 3: PET blinding shares of the named entries'
+    /// differences from their claims (§7.3), and station tag shares (§7.4).
+    pub fn receive_names<R: RngCore + CryptoRng>(
+        mut self,
+        claims: &[Claim],
+        stations: &[Option<Shuffled>],
         rng: &mut R,
-    ) -> Result<(AwaitingSanitation, (SanitationShares, PetShares)), RunError> {
-        self.0.public.check_private_sanitation(all)?;
+    ) -> Result<(AwaitingSanitation, (SanitationBlinding, PetShares)), RunError> {
+        self.0.public.receive_names(claims, stations, rng)?;
         let j = self.0.member();
+        let r = round::SANITATION;
+        // §7.3 SN-2: each test blinded under its own fresh key, so that no two results (of a
+        // false claim) can be compared and none depends on the run's PET key.
+        let mut tests = Vec::new();
+        for d in self.0.public.sanitation_tests()? {
+            let z = Zeroizing::new(random_nonzero_scalar(rng));
+            let key = GroupElement::from_point(mul_base(&z))
+                .map_err(|_| fail(r, format!("member {j}"), "a blinding key is the identity"))?;
+            let b = blinding_shares_under(self.0.public.run_context(), Purpose::SanitizePet, j, &z, &[d], rng)
+                .map_err(|e| fail(r, format!("member {j}"), e))?;
+            tests.push(SanitationTest { key, shares: publish(r, j, "sanitation", &b)? });
+        }
+        let sanitation = SanitationBlinding { member: j, tests };
         let cts = self.0.public.station_tag_inputs()?;
-        let shares = self.0.optional_blinding(
-            round::SANITATION,
-            Purpose::StationTag,
-            KeyPurpose::StationTag,
-            "station tags",
-            &cts,
-            rng,
-        )?;
-        let sanitation = SanitationShares { member: j, shares: self.1 };
-        Ok((AwaitingSanitation(self.0, all.to_vec()), (sanitation, PetShares { member: j, shares })))
+        let station =
+            self.0.optional_blinding(r, Purpose::StationTag, KeyPurpose::StationTag, "station tags", &cts, rng)?;
+        let msgs = (sanitation, PetShares { member: j, shares: station });
+        Ok((AwaitingSanitation(self.0), msgs))
     }
 }
 
 impl AwaitingSanitation {
     /// Verifies round 3 (§7.3, §7.4) and makes round 4: pre-scaled decryption shares of the
-    /// combined station tag ciphertexts.
+    /// blinded sanitation differences and of the combined station tag ciphertexts.
     pub fn receive_sanitation<R: RngCore + CryptoRng>(
         mut self,
-        sanitation: &[SanitationShares],
+        sanitation: &[SanitationBlinding],
         station_tags: &[PetShares],
         rng: &mut R,
-    ) -> Result<(AwaitingStationTagDecryptions, PetShares), RunError> {
-        // §7.3: every member publishes the shares it sent privately; one that differs is named
-        // (to the members: the private shares are evidence to nobody else).
-        for (private, public) in self.1.iter().zip(sanitation) {
-            let published = public.shares.as_ref().map_or(&[][..], |b| b.images.as_slice());
-            let sent: Vec<GroupElement> =
-                private.images.iter().filter_map(|p| GroupElement::from_point(*p).ok()).collect();
-            if private.member != public.member || sent.as_slice() != published {
-                return Err(fail(
-                    round::SANITATION,
-                    format!("member {}, sanitation shares", public.member),
-                    "the published shares differ from the private ones",
-                ));
-            }
-        }
+    ) -> Result<(AwaitingStationTagDecryptions, (PetShares, PetShares)), RunError> {
         self.0.public.receive_sanitation(sanitation)?;
         self.0.public.receive_station_tags(station_tags)?;
         let j = self.0.member();
-        let alphas = self.0.public.station_tag_alphas();
         let r = round::STATION_TAG_DECRYPTIONS;
+        let alphas = self.0.public.sanitation_alphas();
+        let tests =
+            self.0.optional_decryption(r, Purpose::SanitizePetDecrypt, "sanitation decryption", &alphas, rng)?;
+        let alphas = self.0.public.station_tag_alphas();
         let shares =
             self.0.optional_decryption(r, Purpose::StationTagDecrypt, "station tag decryption", &alphas, rng)?;
-        Ok((AwaitingStationTagDecryptions(self.0), PetShares { member: j, shares }))
+        let msgs = (PetShares { member: j, shares: tests }, PetShares { member: j, shares });
+        Ok((AwaitingStationTagDecryptions(self.0), msgs))
     }
 }
 
 impl AwaitingStationTagDecryptions {
-    /// Verifies round 4 and drops the overrides out of their station (§7.4). If no row is left,
-    /// the run of the style ends here (rounds 5–10 are empty) and its outcome is given.
-    pub fn receive_station_tag_decryptions(mut self, all: &[PetShares]) -> Result<AfterStations, RunError> {
+    /// Verifies round 4: every named entry's claims are its plaintexts (§7.3), and the
+    /// overrides out of their station are dropped (§7.4). If no row is left, the run of the
+    /// style ends here (rounds 5–10 are empty) and its outcome is given.
+    pub fn receive_station_tag_decryptions(
+        mut self,
+        sanitation: &[PetShares],
+        all: &[PetShares],
+    ) -> Result<AfterStations, RunError> {
+        self.0.public.receive_sanitation_decryptions(sanitation)?;
         self.0.public.receive_station_tag_decryptions(all)?;
         if self.0.public.is_empty() {
             return self.0.public.empty_outcome().map(|f| AfterStations::Done(Box::new(f)));

@@ -2,7 +2,7 @@
 //! (`13-revoting.md` §6, §8; `docs/record-format.md` §Filter transcript). Nothing recomputable
 //! is published: not the input rows, tags, groups, commitments C or totals.
 
-use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use std::collections::BTreeSet;
 
@@ -11,10 +11,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::filter::comparisons::{Comparison, RangeProof, proofs_hex};
+use crate::filter::designated::DesignatedProof;
 use crate::filter::dleq::BatchedDleqProof;
 use crate::filter::keys::MemberKeys;
 use crate::filter::tags::ShareBatch;
-use crate::group::{GroupElement, scalar_hex};
+use crate::group::{GroupElement, bytes_hex, scalar_hex};
 use crate::shuffle::{Rows, ShuffleProof};
 
 /// The version string of a filter transcript file.
@@ -87,8 +88,8 @@ pub struct TagShares {
     pub pointers: Option<Batch>,
 }
 
-/// Rounds 3 (§7.3), 8 and 9 (§7.8): a member's sanitation decryption shares, PET blinding
-/// shares or PET decryption shares, as one batch or `None` when there is nothing to share.
+/// Rounds 3–4 (§7.3, §7.4), 8 and 9 (§7.8): a member's PET blinding shares or decryption
+/// shares of one list, as one batch or `None` when there is nothing to share.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PetShares {
@@ -98,18 +99,51 @@ pub struct PetShares {
     pub shares: Option<Batch>,
 }
 
-/// Round 3 (§7.3): a member's pre-scaled decryption shares of the named entries.
-pub type SanitationShares = PetShares;
+/// Round 3 (§7.3, SN-2): member j's blinding of one sanitation test under a fresh key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanitationTest {
+    /// `Z_{j,i} = z_{j,i}·G`, drawn for this test alone.
+    pub key: GroupElement,
+    /// `(z_{j,i}·Δ_i.α, z_{j,i}·Δ_i.β)` with its proof against `Z_{j,i}`.
+    pub shares: Batch,
+}
 
-/// Round 3's first step (§7.3): member j's pre-scaled decryption shares of the named entries,
-/// sent privately to every other member of F, without a proof (evidence to nobody), so that
-/// each member checks the names before any share is published.
-#[derive(Clone, Debug, Zeroize, ZeroizeOnDrop)]
-pub struct PrivateSanitation {
+/// Round 3 (§7.3): member j's blinding of every sanitation test, one fresh key per test, in
+/// the order of the claims.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanitationBlinding {
     /// The member j.
     pub member: u32,
-    /// `λ_j·s_j·α` of every named ciphertext, X before V.
-    pub images: Vec<RistrettoPoint>,
+    /// One per named entry.
+    pub tests: Vec<SanitationTest>,
+}
+
+/// A compressed Ristretto point that may be the identity: a plaintext the coordinator claims
+/// for a malformed entry (a caster chose it; it may be anything). Lowercase hex; decoded
+/// canonically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Plain(#[serde(with = "bytes_hex")] pub [u8; 32]);
+
+impl Plain {
+    /// The point, `None` for a non-canonical or invalid encoding.
+    pub fn point(&self) -> Option<RistrettoPoint> {
+        CompressedRistretto(self.0).decompress()
+    }
+}
+
+/// Round 2 (§7.3): an entry the coordinator names malformed, with the plaintexts it claims.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    /// Its board index.
+    pub index: u64,
+    /// A row's claimed credential X; `None` for a replacement.
+    pub credential: Option<Plain>,
+    /// A row's claimed tag base V, or a replacement's claimed old tag base.
+    pub tag_base: Plain,
 }
 
 /// A dummy of a `none` group shown by its blinding: `P = ρ·H` (§7.9).
@@ -154,8 +188,8 @@ pub struct Round10 {
 }
 
 /// Round 1 (§7.2): member j's pre-scaled partial decryptions `λ_j·s_j·α` for the coordinator
-/// alone, never published and carrying no proof (evidence to nobody). Zeroized on drop: t of
-/// them decrypt every row's credential.
+/// alone, never published, with a proof designated to the coordinator (evidence to nobody
+/// else). Zeroized on drop: t of them decrypt every row's credential.
 #[derive(Clone, Debug, Zeroize, ZeroizeOnDrop)]
 pub struct PrivateShares {
     /// The member j.
@@ -167,6 +201,10 @@ pub struct PrivateShares {
     pub tag_bases: Vec<RistrettoPoint>,
     /// Of every replacement's `old_tbase`.
     pub old_tag_bases: Vec<RistrettoPoint>,
+    /// The proof designated to the coordinator (DV-1 … DV-4) of all of them, in this order;
+    /// `None` when there are none.
+    #[zeroize(skip)]
+    pub proof: Option<DesignatedProof>,
 }
 
 /// The published filter transcript of one style (§8): `filter/<style index>.json`.
@@ -185,15 +223,19 @@ pub struct FilterTranscript {
     pub coordinator: u32,
     /// Round 0: every member's keys, F order.
     pub keys: Vec<MemberKeys>,
-    /// Round 2: the board indices of the entries named malformed, ascending (§7.3).
-    pub malformed: Vec<u64>,
+    /// Round 2: the entries named malformed with their claimed plaintexts, by board index
+    /// ascending (§7.3).
+    pub malformed: Vec<Claim>,
     /// Round 2: each station's shuffled station rows, package order (`None` for a station with
     /// no row) (§7.4).
     pub stations: Vec<Option<Shuffled>>,
-    /// Round 3, F order: the named entries' decryption shares (`None` when none is named).
-    pub sanitation: Vec<SanitationShares>,
+    /// Round 3, F order: the blinding of every named entry's test, a fresh key per test
+    /// (§7.3).
+    pub sanitation: Vec<SanitationBlinding>,
     /// Round 3, F order: station tag shares of the station rows and the overrides (§7.4).
     pub station_tags: Vec<PetShares>,
+    /// Round 4, F order: decryption shares of the blinded sanitation tests (§7.3).
+    pub sanitation_decryptions: Vec<PetShares>,
     /// Round 4, F order: decryption shares of the combined station tag ciphertexts (§7.4).
     pub station_tag_decryptions: Vec<PetShares>,
     /// Round 5; `None` exactly when no row survives rounds 2–4 (then rounds 5–10 are empty:

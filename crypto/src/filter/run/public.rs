@@ -7,13 +7,14 @@ use std::collections::{BTreeSet, HashMap};
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::IsIdentity;
 use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
 
 use super::inputs::{Inputs, Recomputed};
 use super::messages::{
-    Batch, FilterTranscript, PetShares, PrivateSanitation, Round5, Round10, SanitationShares, Shuffled,
-    TRANSCRIPT_VERSION, TagShares,
+    Batch, Claim, FilterTranscript, PetShares, Round5, Round10, SanitationBlinding, Shuffled, TRANSCRIPT_VERSION,
+    TagShares,
 };
 use super::sanitation::{self, Malformed, Named};
 use super::{RunError, Setup, fail, round};
@@ -85,6 +86,8 @@ pub struct Public {
     rec: Recomputed,
     keys: Option<FilterKeys>,
     named: Option<Vec<Named>>,
+    claimed: Option<Vec<Malformed>>,
+    blinded_sanitation: Vec<RawCiphertext>,
     malformed: Option<Vec<Malformed>>,
     station_rows: Vec<Vec<Vec<Ciphertext>>>,
     blinded_station_tags: Vec<RawCiphertext>,
@@ -103,6 +106,10 @@ pub struct Public {
     tests: Vec<(usize, RawCiphertext)>,
     blinded_tests: Vec<RawCiphertext>,
     mismatched: BTreeSet<usize>,
+    /// Tests only: go on past rows out of their chain (M2), to build the transcript a lenient
+    /// coordinator and members would publish, for the verifier to refuse.
+    #[cfg(any(test, feature = "test-helpers"))]
+    lenient: bool,
 }
 
 fn members<T>(quorum: &Quorum, round: u8, msgs: &[T], member: impl Fn(&T) -> u32) -> Result<(), RunError> {
@@ -152,6 +159,8 @@ impl Public {
             rec,
             keys: None,
             named: None,
+            claimed: None,
+            blinded_sanitation: Vec::new(),
             malformed: None,
             station_rows: Vec::new(),
             blinded_station_tags: Vec::new(),
@@ -170,7 +179,25 @@ impl Public {
             tests: Vec::new(),
             blinded_tests: Vec::new(),
             mismatched: BTreeSet::new(),
+            #[cfg(any(test, feature = "test-helpers"))]
+            lenient: false,
         })
+    }
+
+    /// Tests only: members that do not refuse rows out of their chain after sanitation (M2).
+    #[cfg(any(test, feature = "test-helpers"))]
+    pub(crate) fn set_lenient(&mut self) {
+        self.lenient = true;
+    }
+
+    #[cfg(any(test, feature = "test-helpers"))]
+    fn is_lenient(&self) -> bool {
+        self.lenient
+    }
+
+    #[cfg(not(any(test, feature = "test-helpers")))]
+    fn is_lenient(&self) -> bool {
+        false
     }
 
     /// The parameters.
@@ -224,7 +251,7 @@ impl Public {
         })
     }
 
-    /// The entries dropped by sanitation, once round 3 is verified (empty before).
+    /// The entries dropped by sanitation, once round 4 has shown the claims (empty before).
     pub fn malformed(&self) -> &[Malformed] {
         self.malformed.as_deref().unwrap_or_default()
     }
@@ -237,7 +264,8 @@ impl Public {
         self.keys.as_ref().ok_or_else(|| fail(round, "keys", "round 0 is not verified"))
     }
 
-    fn scaled_vk(&self, round: u8, member: u32) -> Result<&GroupElement, RunError> {
+    /// VK′_j scaled by λ_j: the key of member j's pre-scaled decryption shares.
+    pub(crate) fn scaled_vk(&self, round: u8, member: u32) -> Result<&GroupElement, RunError> {
         self.setup
             .filter
             .iter()
@@ -255,20 +283,32 @@ impl Public {
         Ok(())
     }
 
+    /// The coordinator's PET key Z_c, to which round 1's proofs are designated (§7.2).
+    pub(crate) fn designated_key(&self) -> Result<&GroupElement, RunError> {
+        self.keys_or(round::VIEW)?
+            .member_key(self.setup.coordinator, KeyPurpose::Pet)
+            .ok_or_else(|| fail(round::VIEW, "coordinator", "no PET key"))
+    }
+
     fn named_or(&self, round: u8) -> Result<&[Named], RunError> {
         self.named.as_deref().ok_or_else(|| fail(round, "names", "round 2 is not verified"))
     }
 
-    /// Round 2 (§7.3, §7.4): the coordinator's names, strictly ascending board indices of the
-    /// style's ballots, overrides and replacements, and each station's shuffled station rows.
+    /// Round 2 (§7.3, §7.4): the coordinator's claims, strictly ascending board indices of the
+    /// style's ballots, overrides and replacements, each claim malformed, and each station's
+    /// shuffled station rows.
     pub(crate) fn receive_names<R: RngCore + CryptoRng>(
         &mut self,
-        names: &[u64],
+        claims: &[Claim],
         stations: &[Option<Shuffled>],
         rng: &mut R,
     ) -> Result<(), RunError> {
         self.keys_or(round::NAMES)?;
-        let named = sanitation::resolve(&self.inputs, names)?;
+        let named = sanitation::resolve(&self.inputs, claims)?;
+        let claimed = sanitation::judge(&self.setup, &self.inputs, &named)?;
+        // SN-1's tests must be usable (the coordinator's fault otherwise), before any share.
+        let w = sanitation::weights(&self.setup.context, self.setup.run, &self.setup.style, &named);
+        sanitation::tests(&named, &w, round::NAMES)?;
         if stations.len() != self.rec.stations.len() {
             return Err(fail(
                 round::NAMES,
@@ -284,6 +324,7 @@ impl Public {
         }
         self.station_rows = rows;
         self.named = Some(named);
+        self.claimed = Some(claimed);
         Ok(())
     }
 
@@ -327,7 +368,8 @@ impl Public {
     /// recomputed without the malformed entries and the dropped overrides.
     pub(crate) fn receive_station_tag_decryptions(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
         let r = round::STATION_TAG_DECRYPTIONS;
-        let malformed = self.malformed.as_ref().ok_or_else(|| fail(r, "sanitation", "round 3 is not verified"))?;
+        let malformed =
+            self.malformed.as_ref().ok_or_else(|| fail(r, "sanitation", "round 4's tests are not verified"))?;
         let alphas = self.station_tag_alphas();
         let batches =
             self.decryption_batches(r, Purpose::StationTagDecrypt, "station tag decryption", msgs, &alphas)?;
@@ -365,37 +407,87 @@ impl Public {
         Ok(())
     }
 
-    /// Round 3's bases: the α of every named ciphertext (X before V).
-    pub(crate) fn sanitation_alphas(&self) -> Result<Vec<RistrettoPoint>, RunError> {
-        self.named_or(round::SANITATION).map(sanitation::alphas)
+    /// The named entry of the i-th sanitation test.
+    fn named_test(&self, i: usize) -> String {
+        let named = self.named.as_deref().unwrap_or_default();
+        named.get(i).map_or_else(|| "sanitation".into(), |n| format!("named entry {}", n.index))
     }
 
-    /// Round 3's private step (§7.3): every member's shares, unproved, must show every named
-    /// entry malformed before any member publishes its own.
-    pub(crate) fn check_private_sanitation(&self, msgs: &[PrivateSanitation]) -> Result<(), RunError> {
-        members(&self.quorum, round::SANITATION, msgs, |m| m.member)?;
+    /// Round 3's test ciphertexts (§7.3, SN-0, SN-1): one per named entry.
+    pub(crate) fn sanitation_tests(&self) -> Result<Vec<RawCiphertext>, RunError> {
         let named = self.named_or(round::SANITATION)?;
-        let count = sanitation::alphas(named).len();
-        if let Some(m) = msgs.iter().find(|m| m.images.len() != count) {
-            return Err(fail(
-                round::SANITATION,
-                format!("member {}, private shares", m.member),
-                format!("{} shares for {count} named ciphertexts", m.images.len()),
-            ));
+        let w = sanitation::weights(&self.setup.context, self.setup.run, &self.setup.style, named);
+        sanitation::tests(named, &w, round::NAMES)
+    }
+
+    /// Round 3 (§7.3, SN-2): every member's blinding of every test under a fresh key
+    /// `Z_{j,i}` with its proof (purpose `sanitize-pet`); each test's combined key must not be
+    /// the identity. Δ′_i = Σ_j (z_{j,i}·Δ_i.α, z_{j,i}·Δ_i.β).
+    pub(crate) fn receive_sanitation(&mut self, msgs: &[SanitationBlinding]) -> Result<(), RunError> {
+        let tests = self.sanitation_tests()?;
+        let r = round::SANITATION;
+        members(&self.quorum, r, msgs, |m| m.member)?;
+        let mut blinded = vec![RawCiphertext::zero(); tests.len()];
+        let mut keys = vec![RistrettoPoint::default(); tests.len()];
+        for m in msgs {
+            let at = format!("member {}, sanitation shares", m.member);
+            if m.tests.len() != tests.len() {
+                return Err(fail(r, at, format!("{} tests, {} named entries", m.tests.len(), tests.len())));
+            }
+            for (i, (t, d)) in m.tests.iter().zip(&tests).enumerate() {
+                let b = t.shares.to_shares(m.member);
+                verify_blinding_shares(
+                    self.run_context(),
+                    Purpose::SanitizePet,
+                    &t.key,
+                    std::slice::from_ref(d),
+                    &b,
+                    &mut DirectCheck::default(),
+                )
+                .map_err(|e| fail(r, at.as_str(), e))?;
+                let (Some(o), Some(k), [qa, qb]) = (blinded.get_mut(i), keys.get_mut(i), b.images.as_slice()) else {
+                    return Err(fail(r, at, "a test needs two shares"));
+                };
+                o.alpha += qa;
+                o.beta += qb;
+                *k += t.key.point();
+            }
         }
-        let plain = sanitation::plaintexts(named, msgs.iter().map(|m| m.images.as_slice()));
-        sanitation::judge(&self.setup, &self.inputs, named, &plain, round::SANITATION).map(|_| ())
+        if let Some(i) = keys.iter().position(IsIdentity::is_identity) {
+            return Err(fail(r, self.named_test(i), "the test's combined blinding key is the identity"));
+        }
+        if let Some(i) = blinded.iter().position(|d| d.alpha.is_identity()) {
+            return Err(fail(r, self.named_test(i), "the blinded test has the identity as α"));
+        }
+        self.blinded_sanitation = blinded;
+        Ok(())
     }
 
-    /// Round 3 (§7.3): every member's decryption shares of the named entries with their batched
-    /// proof against VK′_j (purpose `sanitize`); each named entry must decrypt to a malformed
-    /// one, and the named entries are dropped from every input before anything is shuffled.
-    pub(crate) fn receive_sanitation(&mut self, msgs: &[SanitationShares]) -> Result<(), RunError> {
-        let alphas = self.sanitation_alphas()?;
-        let batches = self.decryption_batches(round::SANITATION, Purpose::Sanitize, "sanitation", msgs, &alphas)?;
-        let named = self.named_or(round::SANITATION)?;
-        let plain = sanitation::plaintexts(named, batches.iter().map(|b| b.images.as_slice()));
-        self.malformed = Some(sanitation::judge(&self.setup, &self.inputs, named, &plain, round::SANITATION)?);
+    /// The α's of the blinded sanitation differences (round 4's bases).
+    pub(crate) fn sanitation_alphas(&self) -> Vec<RistrettoPoint> {
+        self.blinded_sanitation.iter().map(|d| d.alpha).collect()
+    }
+
+    /// Round 4 (§7.3): decryption shares of the blinded differences against VK′_j (purpose
+    /// `sanitize-pet-decrypt`); every test must pass (each claim is its ciphertext's plaintext),
+    /// or the run is invalid. Only then are the named entries malformed and dropped.
+    pub(crate) fn receive_sanitation_decryptions(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
+        let r = round::STATION_TAG_DECRYPTIONS;
+        let claimed = self.claimed.clone().ok_or_else(|| fail(r, "sanitation", "round 2 is not verified"))?;
+        let alphas = self.sanitation_alphas();
+        if alphas.len() != self.named_or(r)?.len() {
+            return Err(fail(r, "sanitation", "round 3 is not verified"));
+        }
+        let batches =
+            self.decryption_batches(r, Purpose::SanitizePetDecrypt, "sanitation decryption", msgs, &alphas)?;
+        if !alphas.is_empty() {
+            let pass =
+                pet::decide(&self.quorum, &self.blinded_sanitation, &batches).map_err(|e| fail(r, "sanitation", e))?;
+            if let Some(i) = pass.iter().position(|ok| !ok) {
+                return Err(fail(r, self.named_test(i), "the claim is not the entry's plaintext"));
+            }
+        }
+        self.malformed = Some(claimed);
         Ok(())
     }
 
@@ -596,6 +688,20 @@ impl Public {
         self.row_tags = row_tags;
         self.list_tags = list_tags;
         // §7.8: every grouped row against its list row, in shuffled order.
+        // §7.3 (review 19-sanitation M2): after sanitation an honest coordinator leaves no row
+        // that is not in its credential's chain; one is an unnamed malformed entry (a marker
+        // would mark its victim's group), so the run is invalid and restarts.
+        if let Some((q, why)) = g.dropped.first().filter(|_| !self.is_lenient()) {
+            let why = match why {
+                crate::filter::groups::DropReason::Unlisted => "unlisted",
+                crate::filter::groups::DropReason::Unrooted => "unrooted",
+            };
+            return Err(fail(
+                round::TAG_DECRYPTIONS,
+                format!("row {q}"),
+                format!("dropped ({why}) after sanitation: a malformed entry was not named"),
+            ));
+        }
         let dropped: BTreeSet<usize> = g.dropped.iter().map(|(q, _)| *q).collect();
         for (q, l) in g.list_row.iter().enumerate() {
             let (Some(l), false) = (l, dropped.contains(&q)) else { continue };
@@ -607,8 +713,16 @@ impl Public {
             let delta = difference(&x_q.raw(), &x_l.raw());
             match classify(&delta) {
                 Test::Public(true) => {}
-                Test::Public(false) => {
+                Test::Public(false) if self.is_lenient() => {
                     self.mismatched.insert(q);
+                }
+                Test::Public(false) => {
+                    return Err(fail(
+                        round::TAG_DECRYPTIONS,
+                        format!("row {q}"),
+                        "its credential is not its group's (credential_mismatch) after sanitation: a malformed \
+                         entry was not named",
+                    ));
                 }
                 Test::Blinded => self.tests.push((q, delta)),
             }
@@ -696,10 +810,17 @@ impl Public {
         if !alphas.is_empty() {
             let pass = pet::decide(&self.quorum, &self.blinded_tests, &batches)
                 .map_err(|e| fail(round::PET_DECRYPTIONS, "PET", e))?;
-            for ((q, _), ok) in self.tests.iter().zip(pass) {
-                if !ok {
-                    self.mismatched.insert(*q);
-                }
+            // §7.3 (M2): a failed test after sanitation is an unnamed malformed entry.
+            let failed: Vec<usize> = self.tests.iter().zip(pass).filter(|(_, ok)| !ok).map(|((q, _), _)| *q).collect();
+            if self.is_lenient() {
+                self.mismatched.extend(&failed);
+            } else if let Some(q) = failed.first() {
+                return Err(fail(
+                    round::PET_DECRYPTIONS,
+                    format!("row {q}"),
+                    "its credential is not its group's (credential_mismatch) after sanitation: a malformed entry \
+                     was not named",
+                ));
             }
         }
         Ok(())
@@ -876,6 +997,7 @@ pub fn verify_transcript<R: RngCore + CryptoRng>(
     p.receive_names(&t.malformed, &t.stations, rng)?;
     p.receive_sanitation(&t.sanitation)?;
     p.receive_station_tags(&t.station_tags)?;
+    p.receive_sanitation_decryptions(&t.sanitation_decryptions)?;
     p.receive_station_tag_decryptions(&t.station_tag_decryptions)?;
     if p.is_empty() {
         let later = t.shuffles.is_some()

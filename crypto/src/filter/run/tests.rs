@@ -1,14 +1,18 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use super::drive::{run_filter, run_filter_named};
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+
+use super::drive::{Members, run_filter, run_filter_named, run_to_round_4_named};
 use super::fixture::{Election, Plan};
-use super::messages::FilterTranscript;
+use super::messages::{Claim, FilterTranscript, Plain};
 use super::public::verify_transcript;
 use super::sanitation::EntryKind;
 use crate::elgamal::RawCiphertext;
 use crate::filter::comparisons::Comparison;
 use crate::filter::totals::FIRST_VOTE;
+use crate::group::mul_base;
 
 fn plan() -> Plan {
     Plan {
@@ -86,8 +90,9 @@ fn an_exception_chain_ending_with_an_override_is_counted_once() {
 
 /// Review 19, H2, and §7.3: a ballot whose tbase does not encrypt TB(X) (here a random point),
 /// a replacement whose old_tbase encrypts no listed tag base and a ballot under its `new` are
-/// named malformed in round 2, shown malformed by round 3's decryption and dropped before any
-/// shuffle, with their plaintexts reported; the run goes through.
+/// named malformed in round 2 with their claimed plaintexts, shown to be those plaintexts by the
+/// tests of rounds 3–4 and dropped before any shuffle, with their plaintexts reported; the run
+/// goes through.
 #[test]
 fn malformed_entries_are_named_and_dropped_before_the_shuffle() {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
@@ -100,7 +105,7 @@ fn malformed_entries_are_named_and_dropped_before_the_shuffle() {
     assert_eq!(kinds.iter().filter(|k| **k == EntryKind::Replacement).count(), 1);
     assert_eq!(kinds.iter().filter(|k| **k == EntryKind::Ballot).count(), plan.unlisted + 2);
     let named: Vec<u64> = f.malformed.iter().map(|m| m.index).collect();
-    assert_eq!(named, out.transcript.malformed);
+    assert_eq!(named, indices(&out.transcript.malformed));
     // The reported plaintexts are the entries' decryptions.
     for m in &f.malformed {
         if let Some(r) = e.inputs.replacements.iter().find(|r| r.index == m.index) {
@@ -131,38 +136,125 @@ fn refused(e: &Election, t: &FilterTranscript, prefix: &str) {
     assert!(err.starts_with(prefix), "expected {prefix:?}, got {err:?}");
 }
 
-/// §7.3: a coordinator that names a voter's well-formed ballot is stopped by the members'
-/// private check before any share is published; a transcript that publishes the shares anyway
-/// (proofs and all) is refused by the public check, at the named entry.
+fn indices(claims: &[Claim]) -> Vec<u64> {
+    claims.iter().map(|c| c.index).collect()
+}
+
+fn plain(p: RistrettoPoint) -> Plain {
+    Plain(p.compress().to_bytes())
+}
+
+/// The claim of a ballot with its true plaintexts (what an honest coordinator would claim).
+fn true_claim(e: &Election, index: u64) -> Claim {
+    let b = e.inputs.ballots.iter().find(|b| b.index == index).unwrap();
+    Claim {
+        index,
+        credential: Some(plain(e.decrypt_point(&b.cred.raw()).unwrap())),
+        tag_base: plain(e.decrypt_point(&b.tbase.raw()).unwrap()),
+    }
+}
+
+fn with(mut claims: Vec<Claim>, claim: Claim) -> Vec<Claim> {
+    claims.push(claim);
+    claims.sort_by_key(|c| c.index);
+    claims
+}
+
+/// §7.3: a coordinator that claims a voter's well-formed ballot with its true plaintexts is
+/// refused in round 2 (the claim is well-formed), before any share about it; one that claims
+/// it with false, malformed plaintexts is refused in round 4 (the test fails: the claim is not
+/// the plaintext); the verifier refuses both transcripts at that entry.
 #[test]
 fn a_well_formed_entry_named_malformed_is_refused() {
     let mut rng = ChaCha20Rng::seed_from_u64(8);
     let plan = Plan { malformed: 1, ..plan() };
     let e = Election::new(&plan, &mut rng).unwrap();
     let voter = e.expected_kept[0];
-    let add = |mut names: Vec<u64>| {
-        names.push(voter);
-        names.sort_unstable();
-        names
-    };
-    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &add).unwrap_err().to_string();
-    assert!(err.starts_with(&format!("round 3, named entry {voter}")), "{err}");
+    let truth = true_claim(&e, voter);
+    let add_true = |claims: Vec<Claim>| with(claims, truth.clone());
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &add_true, Members::Checking)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with(&format!("round 2, named entry {voter}")) && err.contains("well-formed"), "{err}");
+    // A false claim: the ballot's true credential with another tag base (malformed as claimed).
+    let other = mul_base(&Scalar::from(77u64));
+    let lie = Claim { tag_base: plain(other), ..truth.clone() };
+    let add_lie = |claims: Vec<Claim>| with(claims, lie.clone());
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &add_lie, Members::Checking)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with(&format!("round 4, named entry {voter}: the claim is not")), "{err}");
+    let t = run_to_round_4_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &add_lie).unwrap();
+    refused(&e, &t, &format!("round 4, named entry {voter}: the claim is not"));
+    // The honest transcript with the true claim added (its shares no longer fit) is refused at
+    // round 2 too.
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
     let mut t = out.transcript.clone();
-    t.malformed = add(t.malformed.clone());
-    t.sanitation = e.sanitation_shares(&t.malformed, &mut rng).unwrap();
-    refused(&e, &t, &format!("round 3, named entry {voter}"));
-    // A well-formed replacement named likewise.
-    let replacement = e.inputs.replacements[0].index;
+    t.malformed = add_true(t.malformed.clone());
+    refused(&e, &t, &format!("round 2, named entry {voter}"));
+    // A well-formed replacement claimed with its true old tag base.
+    let r = &e.inputs.replacements[0];
+    let claim =
+        Claim { index: r.index, credential: None, tag_base: plain(e.decrypt_point(&r.old_tbase.raw()).unwrap()) };
     let mut t = out.transcript.clone();
-    t.malformed.push(replacement);
-    t.malformed.sort_unstable();
-    t.sanitation = e.sanitation_shares(&t.malformed, &mut rng).unwrap();
-    refused(&e, &t, &format!("round 3, named entry {replacement}"));
+    t.malformed = with(t.malformed.clone(), claim);
+    refused(&e, &t, &format!("round 2, named entry {}", r.index));
 }
 
-/// §7.3: names that are not strictly ascending board indices of the style's entries, and
-/// altered, missing or extra sanitation shares, are refused where they are.
+/// Review 19-sanitation C1 and M1: a member of F that offsets its private round-1 shares (so
+/// that the coordinator would name a voter's well-formed ballot, and later decryptions would
+/// reveal its X and V, or a listed voter's plaintexts) is caught by the coordinator at its
+/// proof designated to it, in round 1, before anything is named or published.
+#[test]
+fn a_member_offsetting_its_private_shares_is_caught_in_round_1() {
+    use super::{coordinator, member};
+    let mut rng = ChaCha20Rng::seed_from_u64(14);
+    let e = Election::new(&Plan { malformed: 1, ..plan() }, &mut rng).unwrap();
+    let mut states = Vec::new();
+    let mut keys = Vec::new();
+    for share in e.shares() {
+        let (s, k) = member::start(&e.setup, &e.inputs, share, &mut rng).unwrap();
+        states.push(s);
+        keys.push(k);
+    }
+    let (states, views): (Vec<_>, Vec<_>) =
+        states.into_iter().map(|s| s.receive_keys(&keys, &mut rng).unwrap()).unzip();
+    let own = states.iter().position(|s| s.member() == e.setup.coordinator).unwrap();
+    let honest = coordinator::start(&e.setup, &e.inputs).unwrap().receive_view(&states[own], &views, &mut rng);
+    assert!(honest.is_ok());
+    let offset = mul_base(&Scalar::from(5u64));
+    for column in 0..3 {
+        let mut bad = views.clone();
+        let v = &mut bad[1];
+        match column {
+            0 => v.credentials[0] += offset,
+            1 => v.tag_bases[0] += offset,
+            _ => v.old_tag_bases[0] += offset,
+        }
+        let err = coordinator::start(&e.setup, &e.inputs)
+            .unwrap()
+            .receive_view(&states[own], &bad, &mut rng)
+            .err()
+            .unwrap()
+            .to_string();
+        let member = e.setup.filter[1];
+        assert!(err.starts_with(&format!("round 1, member {member}, private shares")), "{err}");
+    }
+    // Without its proof, or with another member's, the view is refused too.
+    let mut bad = views.clone();
+    bad[1].proof = None;
+    assert!(coordinator::start(&e.setup, &e.inputs).unwrap().receive_view(&states[own], &bad, &mut rng).is_err());
+    let mut bad = views.clone();
+    bad[1].proof = views[0].proof.clone();
+    assert!(coordinator::start(&e.setup, &e.inputs).unwrap().receive_view(&states[own], &bad, &mut rng).is_err());
+    // A member state that is not the coordinator's cannot check the views.
+    let not_own = (own + 1) % states.len();
+    assert!(coordinator::start(&e.setup, &e.inputs).unwrap().receive_view(&states[not_own], &views, &mut rng).is_err());
+}
+
+/// §7.3: claims that are not strictly ascending board indices of the style's entries, that
+/// have the wrong shape, and altered, missing or extra sanitation shares, are refused where
+/// they are.
 #[test]
 fn bad_names_and_sanitation_shares_are_refused() {
     let mut rng = ChaCha20Rng::seed_from_u64(9);
@@ -170,73 +262,146 @@ fn bad_names_and_sanitation_shares_are_refused() {
     let e = Election::new(&plan, &mut rng).unwrap();
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
     let honest = out.transcript;
-    let first = honest.malformed[0];
+    let first = honest.malformed[0].clone();
     let mut t = honest.clone();
     t.malformed.reverse();
     refused(&e, &t, "round 2, named entry");
     let mut t = honest.clone();
-    t.malformed.insert(0, first);
-    refused(&e, &t, &format!("round 2, named entry {first}"));
-    let closed = (1..)
-        .find(|i| {
-            !e.inputs.ballots.iter().any(|b| b.index == *i)
-                && !e.inputs.overrides.iter().any(|o| o.index == *i)
-                && !e.inputs.replacements.iter().any(|r| r.index == *i)
-        })
-        .unwrap();
+    t.malformed.insert(0, first.clone());
+    refused(&e, &t, &format!("round 2, named entry {}", first.index));
     let mut t = honest.clone();
-    t.malformed.push(closed.max(first + 1000));
+    let last = honest.malformed.last().unwrap().index;
+    t.malformed.push(Claim { index: last + 1000, ..first.clone() });
     refused(&e, &t, "round 2, named entry");
-    // An altered share, an altered proof, missing and extra shares.
+    // A row's claim without a credential, a replacement's with one, a claim that is no point.
+    let row = honest.malformed.iter().find(|c| c.credential.is_some()).unwrap().clone();
+    let rep = honest.malformed.iter().find(|c| c.credential.is_none()).unwrap().clone();
     let mut t = honest.clone();
-    let b = t.sanitation[1].shares.as_mut().unwrap();
-    b.images.swap(0, 1);
+    t.malformed.iter_mut().filter(|c| c.index == row.index).for_each(|c| c.credential = None);
+    refused(&e, &t, &format!("round 2, named entry {}", row.index));
+    let mut t = honest.clone();
+    t.malformed.iter_mut().filter(|c| c.index == rep.index).for_each(|c| c.credential = row.credential);
+    refused(&e, &t, &format!("round 2, named entry {}", rep.index));
+    let mut t = honest.clone();
+    t.malformed.iter_mut().filter(|c| c.index == row.index).for_each(|c| c.tag_base = Plain([0xff; 32]));
+    refused(&e, &t, &format!("round 2, named entry {}", row.index));
+    // Another (still malformed) claim: the published shares are of other differences.
+    let mut t = honest.clone();
+    t.malformed
+        .iter_mut()
+        .filter(|c| c.index == row.index)
+        .for_each(|c| c.tag_base = plain(mul_base(&Scalar::from(3u64))));
+    refused(&e, &t, "round 3, member 1, sanitation shares");
+    // Round 3: an altered share, a proof or key from another member's test, a test missing,
+    // a member missing.
+    let mut t = honest.clone();
+    t.sanitation[1].tests[0].shares.images.swap(0, 1);
     refused(&e, &t, "round 3, member 2, sanitation shares");
     let mut t = honest.clone();
-    let other = t.sanitation[1].shares.as_ref().unwrap().proof.clone();
-    t.sanitation[0].shares.as_mut().unwrap().proof = other;
+    t.sanitation[0].tests[0].shares.proof = honest.sanitation[1].tests[0].shares.proof.clone();
     refused(&e, &t, "round 3, member 1, sanitation shares");
     let mut t = honest.clone();
-    t.sanitation[0].shares = None;
-    refused(&e, &t, "round 3, member 1");
+    t.sanitation[0].tests[0].key = honest.sanitation[1].tests[0].key;
+    refused(&e, &t, "round 3, member 1, sanitation shares");
+    let mut t = honest.clone();
+    t.sanitation[0].tests.pop();
+    refused(&e, &t, "round 3, member 1, sanitation shares");
     let mut t = honest.clone();
     t.sanitation.pop();
     refused(&e, &t, "round 3, members");
-    // Nothing named, but shares given.
+    // Round 4: an altered share, another member's proof, shares missing, a member missing.
+    let mut t = honest.clone();
+    t.sanitation_decryptions[1].shares.as_mut().unwrap().images.swap(0, 1);
+    refused(&e, &t, "round 4, member 2, sanitation decryption shares");
+    let mut t = honest.clone();
+    let other = honest.sanitation_decryptions[1].shares.as_ref().unwrap().proof.clone();
+    t.sanitation_decryptions[0].shares.as_mut().unwrap().proof = other;
+    refused(&e, &t, "round 4, member 1, sanitation decryption shares");
+    let mut t = honest.clone();
+    t.sanitation_decryptions[0].shares = None;
+    refused(&e, &t, "round 4, member 1");
+    let mut t = honest.clone();
+    t.sanitation_decryptions.pop();
+    refused(&e, &t, "round 4, members");
+    // Nothing named, but tests given.
     let mut t = honest.clone();
     t.malformed.clear();
-    refused(&e, &t, "round 3, member 1");
+    refused(&e, &t, "round 3, member 1, sanitation shares");
 }
 
-/// §7.3, what the public guarantees when the coordinator leaves a malformed entry unnamed: a
-/// row is still dropped (its tag is no list tag, or its PET fails), proved real and reported,
-/// never counted; a replacement makes the run invalid at the groups (its old tag is no list
-/// tag), so no pointer is built from a malformed replacement.
+/// Review 19-sanitation round 2, H1: a coordinator (or a relay) that claims a guessed
+/// credential for every ballot learns nothing from the failed run: one conjunctive test per
+/// entry, each blinded under fresh keys, gives no identity for a well-formed ballot whatever the
+/// guess, and no two results are equal (before the fix the X tests of the guessed voter's
+/// ballots were the identity, in a transcript every honest member had proven).
 #[test]
-fn unnamed_malformed_entries_are_dropped_later_or_refused() {
+fn a_false_claim_reveals_nothing_about_well_formed_entries() {
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let e = Election::new(&Plan { malformed: 1, ..plan() }, &mut rng).unwrap();
+    let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    let named = indices(&honest.transcript.malformed);
+    let junk = plain(mul_base(&Scalar::from(77u64)));
+    let forged: Vec<u64> = e.inputs.ballots.iter().map(|b| b.index).filter(|i| !named.contains(i)).collect();
+    // The victim: a voter who cast more than once (a re-voter).
+    let of = |guess: Plain| -> Vec<u64> {
+        forged.iter().copied().filter(|i| true_claim(&e, *i).credential == Some(guess)).collect()
+    };
+    let guess = forged.iter().filter_map(|i| true_claim(&e, *i).credential).max_by_key(|g| of(*g).len()).unwrap();
+    let victims = of(guess);
+    assert!(victims.len() >= 2, "the victim cast at least twice: {victims:?}");
+    let claim_all = |claims: Vec<Claim>| {
+        let mut all = claims;
+        all.extend(forged.iter().map(|&index| Claim { index, credential: Some(guess), tag_base: junk }));
+        all.sort_by_key(|c| c.index);
+        all
+    };
+    let t = run_to_round_4_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &claim_all).unwrap();
+    refused(&e, &t, "round 4, named entry");
+    let results: Vec<(u64, RistrettoPoint)> = t
+        .malformed
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| forged.contains(&c.index))
+        .map(|(i, c)| {
+            let b: RistrettoPoint = t.sanitation.iter().map(|m| *m.tests[i].shares.images[1].point()).sum();
+            let d: RistrettoPoint =
+                t.sanitation_decryptions.iter().map(|m| *m.shares.as_ref().unwrap().images[i].point()).sum();
+            (c.index, b - d)
+        })
+        .collect();
+    assert_eq!(results.len(), forged.len());
+    for (i, (index, r)) in results.iter().enumerate() {
+        assert_ne!(*r, RistrettoPoint::default(), "entry {index} (the victim's: {})", victims.contains(index));
+        assert!(results[..i].iter().all(|(_, o)| o != r), "two results are equal");
+    }
+}
+
+/// §7.3 (review 19-sanitation M2): a malformed entry the coordinator leaves unnamed makes the
+/// run invalid — a row where its tag is no list tag or its PET fails, a replacement at the
+/// groups — so a marker ballot never reaches a published group.
+#[test]
+fn unnamed_malformed_entries_make_the_run_invalid() {
     let mut rng = ChaCha20Rng::seed_from_u64(4);
     let plan = Plan { mismatched: 1, malformed: 1, ..plan() };
     let e = Election::new(&plan, &mut rng).unwrap();
     let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
     let rows: Vec<u64> =
         honest.filtered.malformed.iter().filter(|m| m.kind != EntryKind::Replacement).map(|m| m.index).collect();
-    let keep_replacements = |names: Vec<u64>| names.into_iter().filter(|i| !rows.contains(i)).collect();
-    let out = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &keep_replacements).unwrap();
-    let f = &out.filtered;
-    // The row whose tbase names another voter fails its PET; the others' tags are no list tag.
-    let [q] = f.mismatched[..] else { panic!("one PET failure: {:?}", f.mismatched) };
-    assert!(!f.unlisted.is_empty());
-    check_counts(&e, f);
-    let comparisons = &out.transcript.selection.as_ref().unwrap().selection.comparisons;
-    assert!(comparisons.contains(&Comparison::Real { a: q }), "the PET-dropped row is proved real");
-    let mut forged = out.transcript.clone();
-    forged.selection.as_mut().unwrap().selection.comparisons.retain(|c| *c != Comparison::Real { a: q });
-    refused(&e, &forged, "round 10, comparisons");
-    // The malformed replacement unnamed (with the ballot under its new, which is then not
-    // malformed to the public): the run stops at the groups.
-    let names_nothing = |_: Vec<u64>| Vec::new();
-    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &names_nothing).unwrap_err().to_string();
-    assert!(err.starts_with("round 7, groups"), "{err}");
+    for leave in &rows {
+        let keep = |claims: Vec<Claim>| claims.into_iter().filter(|c| c.index != *leave).collect();
+        let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &keep, Members::Checking)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            (err.starts_with("round 7, row") || err.starts_with("round 9, row")) && err.contains("was not named"),
+            "entry {leave}: {err}"
+        );
+    }
+    let names_nothing = |_: Vec<Claim>| Vec::new();
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &names_nothing, Members::Checking)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("round 7, "), "{err}");
 }
 
 /// The whole fixture of review 19's M4: chains of three credentials with an order, a stale
@@ -411,25 +576,31 @@ fn a_replacement_naming_a_later_credential_is_malformed() {
     e.inputs.replacements[0].old_tbase =
         Raw { alpha: mul_base(&r), beta: tb + r * e.setup.election_key.point() }.validate().unwrap();
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
-    let named = &out.transcript.malformed;
+    let named = &indices(&out.transcript.malformed);
     assert!(named.contains(&first.index), "{named:?}");
     let under_new = e.inputs.ballots.iter().find(|b| e.decrypt_point(&b.cred.raw()) == Some(*first.new.point()));
     assert!(named.contains(&under_new.unwrap().index), "the ballot under its new is named too");
     verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
     let unnamed: Vec<u64> = named.clone();
-    let leave_out = |names: Vec<u64>| names.into_iter().filter(|i| !unnamed.contains(i)).collect();
-    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &leave_out).unwrap_err().to_string();
-    // The pointer order of §7.7 is refused: the pointer comes before the one it names.
-    assert!(err.starts_with("round 10, chain") && err.contains("comes before"), "{err}");
+    let leave_out = |claims: Vec<Claim>| claims.into_iter().filter(|c| !unnamed.contains(&c.index)).collect();
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &leave_out, Members::Checking)
+        .unwrap_err()
+        .to_string();
+    // Refused: the pointer comes before the one it names (§7.7), or a row is left out of its
+    // chain (§7.3, M2).
+    assert!(
+        (err.starts_with("round 10, chain") && err.contains("comes before")) || err.contains("was not named"),
+        "{err}"
+    );
 }
 
 /// §7.3: a replacement whose old_tbase names its own `new` (a loop) is malformed and named;
-/// left unnamed, the run is accepted and the ballot under that `new` is dropped `unrooted`: the
-/// same totals as when it is named, as 13 §7.3 states.
+/// left unnamed, the ballot under that `new` is dropped `unrooted`, which makes the run invalid
+/// (M2).
 #[test]
-fn a_replacement_naming_itself_counts_the_same_named_or_not() {
+fn a_replacement_naming_itself_is_named_or_the_run_is_invalid() {
     use crate::elgamal::RawCiphertext as Raw;
-    use crate::group::{mul_base, random_nonzero_scalar};
+    use crate::group::random_nonzero_scalar;
     let mut rng = ChaCha20Rng::seed_from_u64(13);
     let mut e = Election::new(&plan(), &mut rng).unwrap();
     let first = e.inputs.replacements[0].clone();
@@ -438,55 +609,14 @@ fn a_replacement_naming_itself_counts_the_same_named_or_not() {
     e.inputs.replacements[0].old_tbase =
         Raw { alpha: mul_base(&r), beta: tb + r * e.setup.election_key.point() }.validate().unwrap();
     let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
-    assert!(out.transcript.malformed.contains(&first.index));
-    let named = out.transcript.malformed.clone();
-    let leave_out = |names: Vec<u64>| names.into_iter().filter(|i| !named.contains(i)).collect();
-    let loose = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &leave_out).unwrap();
-    assert_eq!(loose.filtered.unrooted.len(), 1, "the ballot under the looping credential");
-    let totals = |f: &super::public::Filtered| -> Vec<u64> {
-        (0..e.setup.selections)
-            .map(|i| {
-                let sum = f.kept_rows.iter().fold(RawCiphertext::zero(), |a, r| a + r[FIRST_VOTE + i].raw());
-                e.decrypt(&sum, 100).unwrap()
-            })
-            .collect()
-    };
-    assert_eq!(totals(&loose.filtered), totals(&out.filtered));
-    assert_eq!((loose.filtered.counted, loose.filtered.overridden), (out.filtered.counted, out.filtered.overridden));
-}
-
-/// §7.3: a member that sends other shares privately than it publishes is caught by the other
-/// members, before round 4, at its shares.
-#[test]
-fn private_and_published_sanitation_shares_must_agree() {
-    use super::{coordinator, member};
-    let mut rng = ChaCha20Rng::seed_from_u64(14);
-    let e = Election::new(&Plan { malformed: 1, ..plan() }, &mut rng).unwrap();
-    let mut states = Vec::new();
-    let mut keys = Vec::new();
-    for share in e.shares() {
-        let (s, k) = member::start(&e.setup, &e.inputs, share, &mut rng).unwrap();
-        states.push(s);
-        keys.push(k);
-    }
-    let (states, views): (Vec<_>, Vec<_>) = states.into_iter().map(|s| s.receive_keys(&keys).unwrap()).unzip();
-    let (_, (names, stations)) =
-        coordinator::start(&e.setup, &e.inputs).unwrap().receive_view(&views, &mut rng).unwrap();
-    assert!(!names.is_empty());
-    let (states, mut private): (Vec<_>, Vec<_>) =
-        states.into_iter().map(|s| s.receive_names(&names, &stations, &mut rng).unwrap()).unzip();
-    // Member 2 lies privately (doubled shares): the named entries still decrypt to malformed
-    // ones (other points, on no list), so the private check passes …
-    private[1].images.iter_mut().for_each(|p| *p += *p);
-    let round3: Vec<_> =
-        states.into_iter().map(|s| s.receive_private_sanitation(&private, &mut rng).unwrap()).collect();
-    // … but what it publishes is not what it sent.
-    let (states, msgs): (Vec<_>, Vec<_>) = round3.into_iter().unzip();
-    let (sanitation, station_tags): (Vec<_>, Vec<_>) = msgs.into_iter().unzip();
-    for s in states {
-        let err = s.receive_sanitation(&sanitation, &station_tags, &mut rng).err().unwrap().to_string();
-        assert!(err.starts_with("round 3, member 2, sanitation shares"), "{err}");
-    }
+    let named = indices(&out.transcript.malformed);
+    assert!(named.contains(&first.index));
+    verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
+    let leave_out = |claims: Vec<Claim>| claims.into_iter().filter(|c| !named.contains(&c.index)).collect();
+    let err = run_filter_named(&e.setup, &e.inputs, &e.shares(), &mut rng, &leave_out, Members::Checking)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("was not named"), "{err}");
 }
 
 /// §7.3, §7.4: a style whose every ballot and override is dropped before round 5 has an empty
@@ -497,7 +627,7 @@ fn a_style_whose_every_row_is_dropped_has_an_empty_filter() {
     let mut rng = ChaCha20Rng::seed_from_u64(15);
     let mut e = Election::new(&plan(), &mut rng).unwrap();
     let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
-    let named = honest.transcript.malformed.clone();
+    let named = indices(&honest.transcript.malformed);
     let out_of_station = honest.filtered.out_of_station.clone();
     let full = e.inputs.clone();
     e.inputs.ballots.retain(|b| named.contains(&b.index));
