@@ -18,6 +18,7 @@ pub struct Metrics {
     applications: AtomicU64,
     withdrawals: AtomicU64,
     rate_limited: AtomicU64,
+    connections_open: AtomicU64,
 }
 
 /// Values read from the database at scrape time.
@@ -63,6 +64,19 @@ impl Metrics {
     /// Counts a rate-limited request.
     pub fn rate_limited(&self) {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an accepted connection (`crate::connection`).
+    pub fn connection_opened(&self) {
+        self.connections_open.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a connection the server dropped.
+    pub fn connection_closed(&self) {
+        let _ = self.connections_open.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+    /// Connections open now (those with a watchdog, `crate::connection`).
+    pub fn connections_open(&self) -> u64 {
+        self.connections_open.load(Ordering::Relaxed)
     }
 
     /// The exposition text.
@@ -124,6 +138,11 @@ impl Metrics {
             "# HELP dobush_rate_limited_total Requests refused by a rate limit.\n# TYPE dobush_rate_limited_total counter"
         );
         let _ = writeln!(out, "dobush_rate_limited_total {}", get(&self.rate_limited));
+        let _ = writeln!(
+            out,
+            "# HELP dobush_http_connections_open HTTP connections open now.\n# TYPE dobush_http_connections_open gauge"
+        );
+        let _ = writeln!(out, "dobush_http_connections_open {}", get(&self.connections_open));
         out
     }
 }
