@@ -23,6 +23,11 @@ fn production_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
     s.oidc.id_token_algs = vec!["RS256".into()];
     s.alerts.webhook_url = "https://alerts.example/hook".into();
     s.alerts.webhook_secret_path = write_webhook_secret(dir);
+    // http only to a loopback host, as the tests' provider is reached (the login's redirect URI
+    // is built from it, so it names the port the server will bind)
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    s.server.port = port;
+    s.server.public_url = format!("http://127.0.0.1:{port}");
     s
 }
 
@@ -44,7 +49,7 @@ type Break = fn(&mut Settings);
 async fn a_production_configuration_refuses_to_start_without_each_guard() {
     let db = TestDb::new(Backend::Postgres);
     let dir = temp_dir();
-    let breaks: [(&str, Break); 9] = [
+    let breaks: [(&str, Break); 13] = [
         ("cookie_secure", |s| s.server.cookie_secure = false),
         ("required_acr", |s| s.oidc.required_acr.clear()),
         ("signing_key_path", |s| s.session.signing_key_path.clear()),
@@ -54,6 +59,10 @@ async fn a_production_configuration_refuses_to_start_without_each_guard() {
         ("issuer_url", |s| s.oidc.issuer_url = "http://tunduk.example".into()),
         ("webhook_url", |s| s.alerts.webhook_url.clear()),
         ("webhook_secret_path", |s| s.alerts.webhook_secret_path.clear()),
+        ("public_url", |s| s.server.public_url.clear()),
+        ("public_url", |s| s.server.public_url = "http://vote.example".into()),
+        ("public_url", |s| s.server.public_url = "http://127.0.0.1.example".into()),
+        ("board.key_path", |s| s.board.key_path = "./data/board.key".into()),
     ];
     for (guard, break_it) in breaks {
         let mut s = production_settings(&db, &dir);
@@ -111,6 +120,8 @@ fn production_binary(dir: &std::path::Path) -> std::process::Command {
         .env("DOBUSH_SERVER__PRODUCTION", "true")
         .env("DOBUSH_DATABASE__URL", "postgres://postgres@127.0.0.1:5432/never_opened")
         .env("DOBUSH_OIDC__ISSUER_URL", "https://tunduk.example")
+        .env("DOBUSH_SERVER__PUBLIC_URL", "https://vote.example")
+        .env("DOBUSH_BOARD__KEY_PATH", dir.join("board.key"))
         .env("DOBUSH_ALERTS__WEBHOOK_URL", "https://alerts.example/hook")
         .env("DOBUSH_ALERTS__WEBHOOK_SECRET_PATH", write_webhook_secret(dir))
         .env("DOBUSH_SERVER__COOKIE_SECURE", "true")
