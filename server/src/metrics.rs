@@ -19,6 +19,7 @@ pub struct Metrics {
     withdrawals: AtomicU64,
     rate_limited: AtomicU64,
     connections_open: AtomicU64,
+    refusal_writes: AtomicU64,
 }
 
 /// Values read from the database at scrape time.
@@ -66,6 +67,14 @@ impl Metrics {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a database write transaction spent recording refusals (`crate::refusal`).
+    pub fn refusal_write(&self) {
+        self.refusal_writes.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Database write transactions spent recording refusals so far.
+    pub fn refusal_writes(&self) -> u64 {
+        self.refusal_writes.load(Ordering::Relaxed)
+    }
     /// Counts an accepted connection (`crate::connection`).
     pub fn connection_opened(&self) {
         self.connections_open.fetch_add(1, Ordering::Relaxed);
@@ -143,6 +152,11 @@ impl Metrics {
             "# HELP dobush_http_connections_open HTTP connections open now.\n# TYPE dobush_http_connections_open gauge"
         );
         let _ = writeln!(out, "dobush_http_connections_open {}", get(&self.connections_open));
+        let _ = writeln!(
+            out,
+            "# HELP dobush_refusal_writes_total Database write transactions spent recording refusals.\n# TYPE dobush_refusal_writes_total counter"
+        );
+        let _ = writeln!(out, "dobush_refusal_writes_total {}", get(&self.refusal_writes));
         out
     }
 }

@@ -82,11 +82,21 @@ impl Application {
             )?;
         }
         let proxies = crate::client_address::TrustedProxies::new(settings.server.trusted_proxy_nets()?);
+        let metrics = Arc::new(Metrics::default());
+        let refusals = Arc::new(crate::refusal::AnonymousRefusals::default());
+        crate::refusal::start_flushing(
+            db.clone(),
+            refusals.clone(),
+            clock.clone(),
+            metrics.clone(),
+            settings.alerts.refusal_window_secs,
+        );
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
             clock,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
+            refusals,
             sessions,
             oidc,
             limiter: RateLimiter::default(),
