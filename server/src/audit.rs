@@ -131,46 +131,60 @@ pub fn record_refusal(
     insert_alert(conn, at, kind, actor, ip, path, reason, seq)
 }
 
-/// Records a refusal of someone not signed in (an invalid token, a login bound to another
-/// browser, demo mode off…), aggregated: the first refusal of `kind` in its window of
-/// `window_secs` writes one audit entry `access.refused` (with the window) and one alert; every
-/// later one in the window only adds to `refusal_counts.count`. Returns whether an alert was
-/// raised. Two servers racing for the window's first refusal: the loser's insert fails on the
-/// primary key and its transaction rolls back, and the caller retries (then it counts).
-#[allow(clippy::too_many_arguments)]
+/// A refused access as the audit log records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal<'a> {
+    /// Unix seconds.
+    pub at: i64,
+    /// A PIN, or `anonymous@<address>`.
+    pub actor: &'a str,
+    /// The client's address.
+    pub ip: Option<&'a str>,
+    /// The request's path.
+    pub path: &'a str,
+    /// What was refused (`invalid_token`, `role`, …).
+    pub kind: &'a str,
+    /// The answer's text.
+    pub reason: &'a str,
+}
+
+/// Records `n` refusals of someone not signed in (an invalid token, a login bound to another
+/// browser, demo mode off…) of one kind and window, aggregated: the window's first record writes
+/// one audit entry `access.refused` (with `first`'s details and the window) and one alert, and
+/// starts `refusal_counts.count` at `n`; every later one only adds `n` to it (and sets
+/// `last_at`). The window is `first.at`'s, of `window_secs`. Returns whether an alert was raised.
+/// Two servers racing for the window's first record: the loser's insert fails on the primary key
+/// and its transaction rolls back, and the caller retries (then it counts).
 pub fn record_anonymous_refusal(
     conn: &mut AnyConnection,
-    at: i64,
+    first: &Refusal<'_>,
     window_secs: i64,
-    actor: &str,
-    ip: Option<&str>,
-    path: &str,
-    kind: &str,
-    reason: &str,
+    n: i64,
+    last_at: i64,
 ) -> Result<bool, ApiError> {
     use crate::schema::refusal_counts as rc;
     let window_secs = window_secs.max(1);
-    let window_start = at - at.rem_euclid(window_secs);
-    let counted = diesel::update(rc::table.filter(rc::kind.eq(kind)).filter(rc::window_start.eq(window_start)))
-        .set((rc::count.eq(rc::count + 1), rc::last_at.eq(at)))
+    let window_start = first.at - first.at.rem_euclid(window_secs);
+    let counted = diesel::update(rc::table.filter(rc::kind.eq(first.kind)).filter(rc::window_start.eq(window_start)))
+        .set((rc::count.eq(rc::count + n), rc::last_at.eq(last_at)))
         .execute(conn)?;
     if counted > 0 {
         return Ok(false);
     }
     let details = serde_json::json!({
-        "kind": kind, "reason": reason, "path": path, "ip": ip,
+        "kind": first.kind, "reason": first.reason, "path": first.path, "ip": first.ip,
         "aggregated": { "window_start": window_start, "window_secs": window_secs },
     });
-    let seq = append(conn, at, actor, "access.refused", None, &details)?;
-    insert_alert(conn, at, kind, actor, ip, path, reason, seq)?;
+    let seq = append(conn, first.at, first.actor, "access.refused", None, &details)?;
+    insert_alert(conn, first.at, first.kind, first.actor, first.ip, first.path, first.reason, seq)?;
     let alert_id: i64 = alerts::table.filter(alerts::audit_seq.eq(seq)).select(alerts::id).first(conn)?;
     diesel::insert_into(rc::table)
         .values((
-            rc::kind.eq(kind),
+            rc::kind.eq(first.kind),
             rc::window_start.eq(window_start),
-            rc::count.eq(1_i64),
-            rc::first_at.eq(at),
-            rc::last_at.eq(at),
+            rc::count.eq(n),
+            rc::first_at.eq(first.at),
+            rc::last_at.eq(last_at),
             rc::alert_id.eq(alert_id),
         ))
         .execute(conn)?;

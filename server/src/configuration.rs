@@ -477,11 +477,31 @@ impl Settings {
         }
         // the ID tokens come over this connection: https, or plain http only to a TLS-terminating
         // proxy on this host's loopback interface
-        if !(self.oidc.issuer_url.starts_with("https://") || loopback_http(&self.oidc.issuer_url)) {
+        if !https_or_loopback(&self.oidc.issuer_url) {
             problems.push("oidc.issuer_url must be https (or http to a proxy on the loopback interface)".to_string());
+        }
+        // the OIDC redirect URI is `<public_url>/auth/callback`: empty, it would be the bound
+        // address over plain http, and the provider would send the login's code there
+        // (review 18-hardening M6)
+        if !https_or_loopback(&self.server.public_url) {
+            problems.push(
+                "server.public_url must be set and https (or http to a proxy on the loopback interface)".to_string(),
+            );
+        }
+        // a relative key path depends on the directory the server happens to be started in
+        // (review 18-hardening L3)
+        if !Path::new(&self.board.key_path).is_absolute() {
+            problems.push("board.key_path must be an absolute path".to_string());
         }
         problems
     }
+}
+
+/// `https://<host>…` (a host, no user part), or [`loopback_http`].
+fn https_or_loopback(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else { return loopback_http(url) };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    !authority.is_empty() && !authority.contains('@')
 }
 
 /// `http://127.0.0.1…`, `http://[::1]…` or `http://localhost…` (and nothing longer that starts so,
@@ -546,7 +566,8 @@ mod tests {
     fn production_is_explicit_and_guarded() {
         // a PostgreSQL URL alone does not make a production configuration
         assert!(load("[database]\nurl = \"postgres://x@h/db\"\n", []).is_ok());
-        let good = "[server]\nproduction = true\ncookie_secure = true\n\
+        let good = "[server]\nproduction = true\ncookie_secure = true\npublic_url = \"https://vote.example\"\n\
+                    [board]\nkey_path = \"/etc/dobush/board.key\"\n\
                     [database]\nurl = \"postgres://dobush@db/dobush\"\n\
                     [oidc]\nissuer_url = \"https://tunduk.example\"\nrequired_acr = \"urn:x\"\nid_token_algs = [\"RS256\"]\n\
                     [session]\nsigning_key_path = \"/etc/dobush/session.pem\"\n\
@@ -576,6 +597,15 @@ mod tests {
             ("DOBUSH_OIDC__ISSUER_URL", "\"http://localhost.example:80\"", "issuer_url"),
             ("DOBUSH_OIDC__ISSUER_URL", "\"\"", "issuer_url"),
             ("DOBUSH_OIDC__ISSUER_URL", "\"http://127.0.0.1@tunduk.example\"", "issuer_url"),
+            ("DOBUSH_OIDC__ISSUER_URL", "\"https://\"", "issuer_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"http://vote.example\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"http://127.0.0.1.example:8080\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"https://\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"https://127.0.0.1@evil.example\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"ftp://vote.example\"", "public_url"),
+            ("DOBUSH_BOARD__KEY_PATH", "\"./data/board.key\"", "board.key_path"),
+            ("DOBUSH_BOARD__KEY_PATH", "\"board.key\"", "board.key_path"),
         ] {
             let err = load(good, [(key.to_string(), value.to_string())]).unwrap_err().to_string();
             assert!(err.contains(problem), "{key}={value}: {err}");
@@ -584,6 +614,10 @@ mod tests {
         for issuer in ["http://127.0.0.1:8443/oidc", "http://[::1]:8443", "http://localhost/realms/tunduk"] {
             let ok = load(good, [("DOBUSH_OIDC__ISSUER_URL".to_string(), format!("\"{issuer}\""))]);
             assert!(ok.is_ok(), "{issuer}: {ok:?}");
+        }
+        for public in ["http://127.0.0.1:8080", "http://[::1]", "http://localhost:80/", "https://vote.example:8443/"] {
+            let ok = load(good, [("DOBUSH_SERVER__PUBLIC_URL".to_string(), format!("\"{public}\""))]);
+            assert!(ok.is_ok(), "{public}: {ok:?}");
         }
     }
 }

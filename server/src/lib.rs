@@ -8,9 +8,9 @@
 //!
 //! * **application**: [`startup`] builds the server (database, migrations, state, routes,
 //!   middleware) and runs it. The binary's commands are in `main.rs`.
-//! * **http**: [`state`] (the state of every request), [`client_address`] (who is calling,
-//!   behind trusted proxies), [`read_cache`] (public reads computed once per change),
-//!   [`refusal`] (a refused access audited),
+//! * **http**: [`state`] (the state of every request), [`connection`] (every connection's
+//!   deadline), [`client_address`] (who is calling, behind trusted proxies), [`read_cache`]
+//!   (public reads computed once per change), [`refusal`] (a refused access audited),
 //!   [`extract`] (session and body extractors), [`auth`] (OIDC login, session tokens),
 //!   [`routes`] (one file per resource), [`metrics`], [`ratelimit`], `fuzzing` (the request
 //!   decoders, for fuzz/).
@@ -33,6 +33,7 @@ pub mod startup;
 // http
 pub mod auth;
 pub mod client_address;
+pub mod connection;
 pub mod extract;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

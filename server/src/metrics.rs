@@ -18,6 +18,8 @@ pub struct Metrics {
     applications: AtomicU64,
     withdrawals: AtomicU64,
     rate_limited: AtomicU64,
+    connections_open: AtomicU64,
+    refusal_writes: AtomicU64,
 }
 
 /// Values read from the database at scrape time.
@@ -63,6 +65,27 @@ impl Metrics {
     /// Counts a rate-limited request.
     pub fn rate_limited(&self) {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a database write transaction spent recording refusals (`crate::refusal`).
+    pub fn refusal_write(&self) {
+        self.refusal_writes.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Database write transactions spent recording refusals so far.
+    pub fn refusal_writes(&self) -> u64 {
+        self.refusal_writes.load(Ordering::Relaxed)
+    }
+    /// Counts an accepted connection (`crate::connection`).
+    pub fn connection_opened(&self) {
+        self.connections_open.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a connection the server dropped.
+    pub fn connection_closed(&self) {
+        let _ = self.connections_open.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+    /// Connections open now (those with a watchdog, `crate::connection`).
+    pub fn connections_open(&self) -> u64 {
+        self.connections_open.load(Ordering::Relaxed)
     }
 
     /// The exposition text.
@@ -124,6 +147,16 @@ impl Metrics {
             "# HELP dobush_rate_limited_total Requests refused by a rate limit.\n# TYPE dobush_rate_limited_total counter"
         );
         let _ = writeln!(out, "dobush_rate_limited_total {}", get(&self.rate_limited));
+        let _ = writeln!(
+            out,
+            "# HELP dobush_http_connections_open HTTP connections open now.\n# TYPE dobush_http_connections_open gauge"
+        );
+        let _ = writeln!(out, "dobush_http_connections_open {}", get(&self.connections_open));
+        let _ = writeln!(
+            out,
+            "# HELP dobush_refusal_writes_total Database write transactions spent recording refusals.\n# TYPE dobush_refusal_writes_total counter"
+        );
+        let _ = writeln!(out, "dobush_refusal_writes_total {}", get(&self.refusal_writes));
         out
     }
 }

@@ -82,11 +82,21 @@ impl Application {
             )?;
         }
         let proxies = crate::client_address::TrustedProxies::new(settings.server.trusted_proxy_nets()?);
+        let metrics = Arc::new(Metrics::default());
+        let refusals = Arc::new(crate::refusal::AnonymousRefusals::default());
+        crate::refusal::start_flushing(
+            db.clone(),
+            refusals.clone(),
+            clock.clone(),
+            metrics.clone(),
+            settings.alerts.refusal_window_secs,
+        );
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
             clock,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
+            refusals,
             sessions,
             oidc,
             limiter: RateLimiter::default(),
@@ -189,7 +199,8 @@ async fn limit_per_address(
 }
 
 /// `/auth` bodies (the provider's form_post) are never compressed: a coded body is refused (415)
-/// before actix-web's form extractor could inflate it (`extract::body::read_body` bounds the others).
+/// before any handler runs (the form itself is read by `extract::body::ApiForm`, bounded as
+/// every other body).
 async fn identity_bodies_only(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -212,10 +223,6 @@ fn json_config_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -
     ApiError::Malformed { field: None, message: err.to_string() }.into()
 }
 
-fn form_config_error(err: actix_web::error::UrlencodedError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::Malformed { field: None, message: format!("invalid form body: {err}") }.into()
-}
-
 fn query_config_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     ApiError::Malformed { field: None, message: format!("invalid query string: {err}") }.into()
 }
@@ -229,6 +236,8 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
     let largest_body = s.server.max_import_bytes.max(s.server.max_json_bytes);
     let json_limit = s.server.max_json_bytes;
     let production = s.server.production;
+    let watch =
+        crate::connection::on_connect(Duration::from_millis(s.server.client_header_timeout_ms), state.metrics.clone());
     let mut server = HttpServer::new(move || {
         let mut headers = DefaultHeaders::new()
             .add(("Cache-Control", "no-store"))
@@ -247,10 +256,11 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .wrap(headers)
             .wrap(from_fn(count_responses))
             .wrap(TracingLogger::<crate::telemetry::RedactedRootSpan>::new())
+            // outermost: each request suspends its connection's deadline until its answer is out
+            .wrap(from_fn(crate::connection::track))
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(largest_body))
             .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_config_error))
-            .app_data(web::FormConfig::default().limit(json_limit).error_handler(form_config_error))
             .app_data(web::QueryConfig::default().error_handler(query_config_error))
             .app_data(web::PathConfig::default().error_handler(path_config_error))
             .route("/health", web::get().to(routes::health::health))
@@ -265,8 +275,10 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .configure(routes::webapp::configure)
             .default_service(web::to(not_found))
     })
-    // slow clients: the head must arrive within its deadline (then 408 and the connection
-    // closes); bodies are timed by `extract::body::read_body`
+    // slow clients: the first head must arrive within its deadline (then 408 and the connection
+    // closes); every later head and any unread body by `connection`'s watchdog, the bodies that
+    // are read by `extract::body::read_body`
+    .on_connect(watch)
     .client_request_timeout(Duration::from_millis(s.server.client_header_timeout_ms))
     .client_disconnect_timeout(Duration::from_millis(s.server.client_disconnect_timeout_ms))
     .listen(listener)?

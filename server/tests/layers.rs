@@ -52,6 +52,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "http",
         &[
             "metrics",
+            "connection",
             "ratelimit",
             "state",
             "client_address",

@@ -17,6 +17,7 @@ use crate::auth::oidc::LoginError;
 use crate::auth::session::random_token;
 use crate::domain::Pin;
 use crate::error::ApiError;
+use crate::extract::body::ApiForm;
 use crate::extract::session::{CSRF_COOKIE, SESSION_COOKIE, Session};
 use crate::models::staff_roles;
 use crate::refusal::refuse;
@@ -105,9 +106,8 @@ pub struct TokenResponse {
 async fn callback(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<CallbackForm>,
+    ApiForm(form): ApiForm<CallbackForm>,
 ) -> Result<HttpResponse, ApiError> {
-    let form = form.into_inner();
     let login_state =
         form.state.ok_or_else(|| ApiError::Malformed { field: Some("state".into()), message: "missing".into() })?;
     let now = state.clock.now().timestamp();

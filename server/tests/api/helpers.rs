@@ -385,10 +385,21 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Waits until the anonymous refusals counted in the server's memory are in the database
+    /// (they are added about once a second, `dobush_server::refusal`).
+    pub async fn refusals_flushed(&self) {
+        let started = std::time::Instant::now();
+        while self.state.refusals.unflushed() > 0 {
+            assert!(started.elapsed() < std::time::Duration::from_secs(30), "counted refusals never flushed");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Refusals of `kind` recorded: one per alert, or the count an aggregated alert stands for
     /// (refusals of callers not signed in, `audit::record_anonymous_refusal`).
     pub async fn refusals(&self, kind: &'static str) -> i64 {
         use dobush_server::schema::{alerts, refusal_counts};
+        self.refusals_flushed().await;
         self.with_db(move |c| {
             let counts: Vec<Option<i64>> = alerts::table
                 .left_join(refusal_counts::table.on(refusal_counts::alert_id.eq(alerts::id)))
