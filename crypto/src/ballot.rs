@@ -13,12 +13,13 @@ use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
+use crate::ballot_v2::encrypted_credential::EncryptedCredential;
 use crate::context::ElectionContext;
 use crate::elgamal::{Ciphertext, Nonce, encrypt_with_nonce, encrypt_with_table};
 use crate::error::{DecodeError, ProofError};
-use crate::group::{bytes_hex, decode_scalar, scalar_hex};
+use crate::group::{GroupElement, bytes_hex, decode_scalar, scalar_hex};
 use crate::labels;
 use crate::manifest::Contest;
 use crate::proofs::disjunctive::{DisjunctiveProof, Statement};
@@ -47,6 +48,7 @@ pub struct PlaintextContest {
 
 /// One encrypted selection with its 0/1 proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EncryptedSelection {
     /// `Enc(mark)`.
     pub ciphertext: Ciphertext,
@@ -56,7 +58,7 @@ pub struct EncryptedSelection {
 
 /// The proof that a contest's weighted sum of marks is in its allowed range.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CountProof {
     /// Disjunctive proof over the sum, for ranges of at most 16 values (one value: Chaum–Pedersen).
     Disjunctive {
@@ -72,6 +74,7 @@ pub enum CountProof {
 
 /// One encrypted contest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EncryptedContest {
     /// Contest id.
     pub contest_id: String,
@@ -83,6 +86,7 @@ pub struct EncryptedContest {
 
 /// An encrypted, signed ballot as the voter's device sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EncryptedBallot {
     /// 16 random bytes chosen by the device.
     #[serde(with = "bytes_hex")]
@@ -142,6 +146,9 @@ pub enum BallotError {
     /// The credential's signature failed.
     #[error("credential signature: {0}")]
     Signature(ProofError),
+    /// The credential proof of a v2 ballot failed (13-revoting.md §3.2).
+    #[error("credential proof: {0}")]
+    CredentialProof(ProofError),
     /// The opening of a challenged ballot does not match it.
     #[error("opening does not match the ballot: {0}")]
     Opening(String),
@@ -156,15 +163,18 @@ impl From<DecodeError> for BallotError {
 /// A ballot whose every proof and signature has been verified against an election context.
 /// Only the verification functions of this module construct it; tallies accept nothing else.
 #[derive(Clone, Debug)]
-pub struct VerifiedBallot {
-    ballot: EncryptedBallot,
+pub struct Verified<B> {
+    ballot: B,
     tracking_code: TrackingCode,
     contest_indices: Vec<usize>,
 }
 
-impl VerifiedBallot {
+/// A verified v1 ballot.
+pub type VerifiedBallot = Verified<EncryptedBallot>;
+
+impl<B> Verified<B> {
     /// The ballot.
-    pub fn ballot(&self) -> &EncryptedBallot {
+    pub fn ballot(&self) -> &B {
         &self.ballot
     }
     /// Its tracking code.
@@ -176,7 +186,7 @@ impl VerifiedBallot {
         &self.contest_indices
     }
     /// Gives the ballot back.
-    pub fn into_inner(self) -> EncryptedBallot {
+    pub fn into_inner(self) -> B {
         self.ballot
     }
 }
@@ -187,6 +197,13 @@ pub struct BallotSecrets {
     ballot_id: [u8; 16],
     marks: Vec<Vec<u8>>,
     nonces: Vec<Vec<Nonce>>,
+}
+
+impl BallotSecrets {
+    /// The secrets of a ballot whose contests [`encrypt_contests`] made.
+    pub(crate) fn new(ballot_id: [u8; 16], plaintext: &PlaintextBallot, nonces: Vec<Vec<Nonce>>) -> Self {
+        Self { ballot_id, marks: plaintext.contests.iter().map(|c| c.selections.clone()).collect(), nonces }
+    }
 }
 
 impl Drop for BallotSecrets {
@@ -240,13 +257,45 @@ impl BallotSecrets {
     }
 }
 
-/// `T_ballot` (§Ballot transcripts): context, ballot id, style, credential and key.
-fn ballot_transcript(ctx: &ElectionContext, id: &[u8; 16], style: &str, cred: &VerifyingKey) -> Transcript {
+/// What a ballot binds at the credential's position of `T_ballot` and of the body hash: the
+/// public credential X (v1, 08-ballot.md §Ballot transcripts, §Body hash), or `cred` and `tbase`
+/// (v2, 13-revoting.md §3.1, §3.7).
+#[derive(Clone, Copy)]
+pub(crate) enum Voter<'a> {
+    /// `T.point("credential", X)`.
+    Credential(&'a VerifyingKey),
+    /// `T.point("cred-alpha", cred.α) … T.point("tbase-beta", tbase.β)`.
+    Encrypted(&'a EncryptedCredential),
+}
+
+impl Voter<'_> {
+    fn append_to(&self, t: &mut Transcript) {
+        match self {
+            Voter::Credential(x) => t.append_element(labels::L_CREDENTIAL, &x.0),
+            Voter::Encrypted(enc) => enc.append_to(t),
+        }
+    }
+}
+
+/// What every transcript of a ballot starts from: the ballot id, the style and the voter.
+#[derive(Clone, Copy)]
+pub(crate) struct Header<'a> {
+    /// The 16-byte ballot id.
+    pub(crate) ballot_id: &'a [u8; 16],
+    /// The style id.
+    pub(crate) style: &'a str,
+    /// The credential (v1) or its encryption (v2).
+    pub(crate) voter: Voter<'a>,
+}
+
+/// `T_ballot` (08 §Ballot transcripts; v2: 13 §3.7): context, ballot id, style, the voter and
+/// the key.
+fn ballot_transcript(ctx: &ElectionContext, h: &Header<'_>) -> Transcript {
     let mut t = Transcript::protocol(labels::DS_BALLOT);
     t.append_message(labels::L_CONTEXT, ctx.extended_hash());
-    t.append_message(labels::L_BALLOT_ID, id);
-    t.append_str(labels::L_STYLE, style);
-    t.append_element(labels::L_CREDENTIAL, &cred.0);
+    t.append_message(labels::L_BALLOT_ID, h.ballot_id);
+    t.append_str(labels::L_STYLE, h.style);
+    h.voter.append_to(&mut t);
     t.append_element(labels::L_PK, &ctx.joint_key().0);
     t
 }
@@ -325,13 +374,19 @@ fn append_disjunctive(t: &mut Transcript, p: &DisjunctiveProof) {
 
 /// The body hash: every field of the ballot except the signature (§Body hash).
 pub fn body_hash(ctx: &ElectionContext, b: &EncryptedBallot) -> [u8; 32] {
+    let h = Header { ballot_id: &b.ballot_id, style: &b.style, voter: Voter::Credential(&b.credential) };
+    body_hash_of(ctx, &h, &b.contests)
+}
+
+/// The body hash of 08 §Body hash, with the voter at the credential's position (v2: 13 §3.7).
+pub(crate) fn body_hash_of(ctx: &ElectionContext, h: &Header<'_>, contests: &[EncryptedContest]) -> [u8; 32] {
     let mut t = Transcript::protocol(labels::DS_BALLOT_BODY);
     t.append_message(labels::L_CONTEXT, ctx.extended_hash());
-    t.append_message(labels::L_BALLOT_ID, &b.ballot_id);
-    t.append_str(labels::L_STYLE, &b.style);
-    t.append_element(labels::L_CREDENTIAL, &b.credential.0);
-    t.append_u64(labels::L_CONTESTS, b.contests.len() as u64);
-    for c in &b.contests {
+    t.append_message(labels::L_BALLOT_ID, h.ballot_id);
+    t.append_str(labels::L_STYLE, h.style);
+    h.voter.append_to(&mut t);
+    t.append_u64(labels::L_CONTESTS, contests.len() as u64);
+    for c in contests {
         t.append_str(labels::L_CONTEST_ID, &c.contest_id);
         t.append_u64(labels::L_SELECTIONS, c.selections.len() as u64);
         for s in &c.selections {
@@ -392,8 +447,30 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
     plaintext: &PlaintextBallot,
     rng: &mut R,
 ) -> Result<(EncryptedBallot, BallotSecrets), BallotError> {
-    let manifest = ctx.manifest();
-    let style = manifest
+    check_plaintext_style(ctx, plaintext)?;
+    let mut ballot_id = [0u8; 16];
+    rng.fill_bytes(&mut ballot_id);
+    let cred = credential.verifying_key();
+    let h = Header { ballot_id: &ballot_id, style: &plaintext.style, voter: Voter::Credential(&cred) };
+    let (contests, nonces) = encrypt_contests(ctx, &h, plaintext, rng)?;
+    let mut ballot = EncryptedBallot {
+        ballot_id,
+        style: plaintext.style.clone(),
+        credential: cred,
+        contests,
+        // Placeholder replaced below; the body hash does not cover the signature.
+        signature: Signature { r: cred.0, s: Scalar::ZERO },
+    };
+    let body = body_hash(ctx, &ballot);
+    ballot.signature = credential.sign(&mut signature_transcript(ctx, &body), rng);
+    Ok((ballot, BallotSecrets::new(ballot_id, plaintext, nonces)))
+}
+
+/// Refuses, before anything is drawn, a plaintext whose style is unknown or whose contests are
+/// not exactly the style's, in its order.
+pub(crate) fn check_plaintext_style(ctx: &ElectionContext, plaintext: &PlaintextBallot) -> Result<(), BallotError> {
+    let style = ctx
+        .manifest()
         .style(&plaintext.style)
         .ok_or_else(|| BallotError::Malformed(format!("unknown ballot style {:?}", plaintext.style)))?;
     if style.contests.len() != plaintext.contests.len()
@@ -401,11 +478,20 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
     {
         return Err(BallotError::Malformed("contests do not match the ballot style".into()));
     }
-    let mut ballot_id = [0u8; 16];
-    rng.fill_bytes(&mut ballot_id);
-    let cred = credential.verifying_key();
+    Ok(())
+}
+
+/// Encrypts and proves every contest of `plaintext` (§Ballot transcripts on `h`; §Order of draws
+/// step 2, which v1 and v2 share). Returns the contests and each selection's nonce.
+pub(crate) fn encrypt_contests<R: RngCore + CryptoRng>(
+    ctx: &ElectionContext,
+    h: &Header<'_>,
+    plaintext: &PlaintextBallot,
+    rng: &mut R,
+) -> Result<(Vec<EncryptedContest>, Vec<Vec<Nonce>>), BallotError> {
+    let manifest = ctx.manifest();
     let pk = ctx.joint_key();
-    let tb = ballot_transcript(ctx, &ballot_id, &plaintext.style, &cred);
+    let tb = ballot_transcript(ctx, h);
     let mut contests = Vec::with_capacity(plaintext.contests.len());
     let mut all_nonces = Vec::with_capacity(plaintext.contests.len());
     for pc in &plaintext.contests {
@@ -442,7 +528,8 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
         }
         let (sa, sb) = weighted_sum(contest, &ct_refs);
         let value: u64 = pc.selections.iter().enumerate().map(|(i, m)| u64::from(*m) * contest.weight(i)).sum();
-        let r_sum: Scalar = nonces.iter().enumerate().map(|(i, r)| Scalar::from(contest.weight(i)) * r.scalar()).sum();
+        let r_sum: Zeroizing<Scalar> =
+            Zeroizing::new(nonces.iter().enumerate().map(|(i, r)| Scalar::from(contest.weight(i)) * r.scalar()).sum());
         let values = contest.allowed_values();
         let mut t = count_transcript(&tc, contest);
         let count_proof = if contest.uses_range_proof() {
@@ -464,55 +551,51 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
         contests.push(EncryptedContest { contest_id: pc.contest_id.clone(), selections, count_proof });
         all_nonces.push(nonces);
     }
-    let mut ballot = EncryptedBallot {
-        ballot_id,
-        style: plaintext.style.clone(),
-        credential: cred,
-        contests,
-        // Placeholder replaced below; the body hash does not cover the signature.
-        signature: Signature { r: cred.0, s: Scalar::ZERO },
-    };
-    let body = body_hash(ctx, &ballot);
-    ballot.signature = credential.sign(&mut signature_transcript(ctx, &body), rng);
-    let secrets = BallotSecrets {
-        ballot_id,
-        marks: plaintext.contests.iter().map(|c| c.selections.clone()).collect(),
-        nonces: all_nonces,
-    };
-    Ok((ballot, secrets))
+    Ok((contests, all_nonces))
 }
 
-/// Checks the ballot's structure and adds all its equations to `sink` (§Verification).
-fn check_ballot<S: EquationSink, R: RngCore + CryptoRng>(
+/// Checks that the ballot's contests are exactly its style's (08 §Verification checks 3–5) and
+/// that the α's of all its ciphertexts and of `more_alphas` (v2: cred.α and tbase.α, 13 §3.1)
+/// are pairwise distinct (check 7), before any proof.
+pub(crate) fn check_structure(
     ctx: &ElectionContext,
-    b: &EncryptedBallot,
-    sink: &mut S,
-    rng: &mut R,
-) -> Result<(TrackingCode, Vec<usize>), BallotError> {
-    let manifest = ctx.manifest();
-    let style = manifest
-        .style(&b.style)
-        .ok_or_else(|| BallotError::Malformed(format!("unknown ballot style {:?}", b.style)))?;
-    if style.contests.len() != b.contests.len()
-        || style.contests.iter().zip(&b.contests).any(|(a, c)| *a != c.contest_id)
-    {
+    style: &str,
+    contests: &[EncryptedContest],
+    more_alphas: &[&GroupElement],
+) -> Result<(), BallotError> {
+    let style =
+        ctx.manifest().style(style).ok_or_else(|| BallotError::Malformed(format!("unknown ballot style {style:?}")))?;
+    if style.contests.len() != contests.len() || style.contests.iter().zip(contests).any(|(a, c)| *a != c.contest_id) {
         return Err(BallotError::Malformed("contests do not match the ballot style".into()));
     }
     let mut alphas = HashSet::new();
-    for c in &b.contests {
-        for s in &c.selections {
-            if !alphas.insert(*s.ciphertext.alpha.as_bytes()) {
-                return Err(BallotError::Malformed(
-                    "two ciphertexts share their first component (reused randomness)".into(),
-                ));
-            }
+    let votes = contests.iter().flat_map(|c| c.selections.iter().map(|s| &s.ciphertext.alpha));
+    for alpha in votes.chain(more_alphas.iter().copied()) {
+        if !alphas.insert(*alpha.as_bytes()) {
+            return Err(BallotError::Malformed(
+                "two ciphertexts share their first component (reused randomness)".into(),
+            ));
         }
     }
+    Ok(())
+}
+
+/// Adds every contest's proofs on `h`'s transcripts to `sink` (08 §Verification checks 5, 6, 8,
+/// 9), after [`check_structure`]. `pk_base` is K registered in `sink`. Returns each contest's
+/// manifest index.
+pub(crate) fn check_contests<S: EquationSink, R: RngCore + CryptoRng>(
+    ctx: &ElectionContext,
+    h: &Header<'_>,
+    contests: &[EncryptedContest],
+    pk_base: BaseId,
+    sink: &mut S,
+    rng: &mut R,
+) -> Result<Vec<usize>, BallotError> {
+    let manifest = ctx.manifest();
     let pk = ctx.joint_key();
-    let pk_base: BaseId = sink.base(pk.point());
-    let tb = ballot_transcript(ctx, &b.ballot_id, &b.style, &b.credential);
-    let mut indices = Vec::with_capacity(b.contests.len());
-    for c in &b.contests {
+    let tb = ballot_transcript(ctx, h);
+    let mut indices = Vec::with_capacity(contests.len());
+    for c in contests {
         let (index, contest) = manifest
             .contest(&c.contest_id)
             .ok_or_else(|| BallotError::Malformed(format!("unknown contest {:?}", c.contest_id)))?;
@@ -557,11 +640,41 @@ fn check_ballot<S: EquationSink, R: RngCore + CryptoRng>(
         .map_err(|e| proof_err(None, "count", e))?;
         indices.push(index);
     }
-    let body = body_hash(ctx, b);
-    b.credential
-        .verify_into(&mut signature_transcript(ctx, &body), &b.signature, sink)
-        .map_err(BallotError::Signature)?;
-    Ok((tracking_code(&body, &b.signature), indices))
+    Ok(indices)
+}
+
+/// A ballot that can be checked into an equation sink: v1 here, v2 in
+/// [`crate::ballot_v2::ballot`]. Both share the batching of [`verify_batch`].
+pub(crate) trait CheckBallot {
+    /// Checks the structure and adds every equation to `sink`; returns the tracking code and
+    /// the contests' manifest indices.
+    fn check_into<S: EquationSink, R: RngCore + CryptoRng>(
+        &self,
+        ctx: &ElectionContext,
+        sink: &mut S,
+        rng: &mut R,
+    ) -> Result<(TrackingCode, Vec<usize>), BallotError>;
+}
+
+impl CheckBallot for EncryptedBallot {
+    /// 08 §Verification checks 1–11.
+    fn check_into<S: EquationSink, R: RngCore + CryptoRng>(
+        &self,
+        ctx: &ElectionContext,
+        sink: &mut S,
+        rng: &mut R,
+    ) -> Result<(TrackingCode, Vec<usize>), BallotError> {
+        let b = self;
+        check_structure(ctx, &b.style, &b.contests, &[])?;
+        let pk_base: BaseId = sink.base(ctx.joint_key().point());
+        let h = Header { ballot_id: &b.ballot_id, style: &b.style, voter: Voter::Credential(&b.credential) };
+        let indices = check_contests(ctx, &h, &b.contests, pk_base, sink, rng)?;
+        let body = body_hash(ctx, b);
+        b.credential
+            .verify_into(&mut signature_transcript(ctx, &body), &b.signature, sink)
+            .map_err(BallotError::Signature)?;
+        Ok((tracking_code(&body, &b.signature), indices))
+    }
 }
 
 /// Verifies one ballot completely (all proofs and the signature, batched into one check).
@@ -582,6 +695,16 @@ pub fn verify_ballots<R: RngCore + CryptoRng>(
     ballots: Vec<EncryptedBallot>,
     rng: &mut R,
 ) -> Vec<Result<VerifiedBallot, BallotError>> {
+    verify_batch(ctx, ballots, rng)
+}
+
+/// The batched check of §Batch verification for any ballot kind (v1 and v2): one result per
+/// ballot, in input order.
+pub(crate) fn verify_batch<B: CheckBallot, R: RngCore + CryptoRng>(
+    ctx: &ElectionContext,
+    ballots: Vec<B>,
+    rng: &mut R,
+) -> Vec<Result<Verified<B>, BallotError>> {
     let mut results: Vec<Outcome> = Vec::new();
     results.resize_with(ballots.len(), || None);
     let all: Vec<usize> = (0..ballots.len()).collect();
@@ -590,7 +713,7 @@ pub fn verify_ballots<R: RngCore + CryptoRng>(
         .into_iter()
         .zip(results)
         .map(|(ballot, r)| match r {
-            Some(Ok((tracking_code, contest_indices))) => Ok(VerifiedBallot { ballot, tracking_code, contest_indices }),
+            Some(Ok((tracking_code, contest_indices))) => Ok(Verified { ballot, tracking_code, contest_indices }),
             Some(Err(e)) => Err(e),
             None => Err(BallotError::Malformed("not verified".into())),
         })
@@ -599,9 +722,9 @@ pub fn verify_ballots<R: RngCore + CryptoRng>(
 
 type Outcome = Option<Result<(TrackingCode, Vec<usize>), BallotError>>;
 
-fn verify_subset<R: RngCore + CryptoRng>(
+fn verify_subset<B: CheckBallot, R: RngCore + CryptoRng>(
     ctx: &ElectionContext,
-    ballots: &[EncryptedBallot],
+    ballots: &[B],
     subset: &[usize],
     results: &mut [Outcome],
     rng: &mut R,
@@ -609,7 +732,7 @@ fn verify_subset<R: RngCore + CryptoRng>(
     if subset.len() == 1 {
         let i = subset[0];
         if let Some(b) = ballots.get(i) {
-            let r = check_ballot(ctx, b, &mut DirectCheck::default(), rng);
+            let r = b.check_into(ctx, &mut DirectCheck::default(), rng);
             if let Some(slot) = results.get_mut(i) {
                 *slot = Some(r);
             }
@@ -625,7 +748,7 @@ fn verify_subset<R: RngCore + CryptoRng>(
         for &i in subset {
             let Some(b) = ballots.get(i) else { continue };
             let mark = batch.mark();
-            match check_ballot(ctx, b, &mut batch, rng) {
+            match b.check_into(ctx, &mut batch, rng) {
                 Ok(ok) => candidates.push((i, ok)),
                 Err(e) => {
                     batch.rollback(mark);
@@ -663,14 +786,26 @@ pub fn verify_challenged_ballot(
     opening: &BallotOpening,
 ) -> Result<PlaintextBallot, BallotError> {
     let b = &ballot.ballot;
-    if opening.ballot_id != b.ballot_id {
+    let h = Header { ballot_id: &b.ballot_id, style: &b.style, voter: Voter::Credential(&b.credential) };
+    open_contests(ctx, &h, &b.contests, &ballot.contest_indices, opening)
+}
+
+/// The checks of §Benaloh challenge on a verified ballot's contests (v1 and v2 alike).
+pub(crate) fn open_contests(
+    ctx: &ElectionContext,
+    h: &Header<'_>,
+    ballot_contests: &[EncryptedContest],
+    contest_indices: &[usize],
+    opening: &BallotOpening,
+) -> Result<PlaintextBallot, BallotError> {
+    if opening.ballot_id != *h.ballot_id {
         return Err(BallotError::Opening("ballot id differs".into()));
     }
-    if opening.contests.len() != b.contests.len() {
+    if opening.contests.len() != ballot_contests.len() {
         return Err(BallotError::Opening("number of contests differs".into()));
     }
-    let mut contests = Vec::with_capacity(b.contests.len());
-    for ((c, oc), &index) in b.contests.iter().zip(&opening.contests).zip(&ballot.contest_indices) {
+    let mut contests = Vec::with_capacity(ballot_contests.len());
+    for ((c, oc), &index) in ballot_contests.iter().zip(&opening.contests).zip(contest_indices) {
         let contest =
             ctx.manifest().contests.get(index).ok_or_else(|| BallotError::Opening("unknown contest".into()))?;
         if oc.len() != c.selections.len() {
@@ -702,5 +837,5 @@ pub fn verify_challenged_ballot(
         }
         contests.push(PlaintextContest { contest_id: c.contest_id.clone(), selections: marks });
     }
-    Ok(PlaintextBallot { style: b.style.clone(), contests })
+    Ok(PlaintextBallot { style: h.style.to_owned(), contests })
 }

@@ -7,12 +7,13 @@
 //!   and the v2 tracking code (§3.2);
 //! - [`registration`]: the PIN commitment and the registration binding (§3.3);
 //! - [`cast_opening`]: the designated-verifier cast opening, an OR-proof that only the server
-//!   can be convinced by (§3.4).
+//!   can be convinced by (§3.4);
+//! - [`ballot`]: the assembled v2 ballot (§3.7), whose contests are v1's ([`crate::ballot`]),
+//!   its body hash, device and verification.
 //!
-//! Nothing here changes the v1 ballot ([`crate::ballot`]): the body hash these proofs absorb is
-//! the caller's, and is the v2 body hash (which covers `cred`, `tbase` and every contest) once
-//! the ballot is switched over.
+//! The v1 ballot stays as it is until the server and the clients switch over.
 
+pub mod ballot;
 pub mod cast_opening;
 pub mod credential_proof;
 pub mod encrypted_credential;

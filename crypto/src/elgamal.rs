@@ -105,6 +105,7 @@ impl ConstantTimeEq for SecretKey {
 
 /// A ciphertext in its validated wire form: neither component is the identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Ciphertext {
     /// `α = r·G`.
     pub alpha: GroupElement,

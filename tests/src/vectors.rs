@@ -4,6 +4,9 @@
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use dobush_crypto::ballot::{PlaintextBallot, PlaintextContest, body_hash, encrypt_ballot, verify_ballot};
+use dobush_crypto::ballot_v2::ballot::{
+    BallotV2, body_hash_v2, encrypt_ballot_v2, tracking_code_v2, verify_ballot_v2, verify_challenged_ballot_v2,
+};
 use dobush_crypto::ballot_v2::cast_opening::{
     CastVerifierSecret, OpeningStatement, prove_cast_opening, simulate_cast_opening, verify_cast_opening,
 };
@@ -348,6 +351,219 @@ fn credential_v2_vector() -> Value {
     })
 }
 
+/// One change of a vector ballot: set `value` at the JSON pointer `pointer` (an object's member
+/// is added if missing), or remove that member when `value` is absent.
+pub fn apply_patches(ballot: &Value, patches: &[Value]) -> Option<Value> {
+    let mut out = ballot.clone();
+    for p in patches {
+        let pointer = p.get("pointer")?.as_str()?;
+        let (parent, last) = pointer.rsplit_once('/')?;
+        let target = out.pointer_mut(parent)?;
+        match (target, p.get("value")) {
+            (Value::Object(m), Some(v)) => {
+                m.insert(last.to_owned(), v.clone());
+            }
+            (Value::Object(m), None) => {
+                m.remove(last)?;
+            }
+            (Value::Array(a), Some(v)) => *a.get_mut(last.parse::<usize>().ok()?)? = v.clone(),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// `ballots-v2.json` (13-revoting.md §3.7): three v2 ballots of the pilot election with the
+/// plaintexts of ballots-pilot.json, credentials `Credential::from_seed([0x70 + i; 16])` and
+/// device draws from `ChaCha20Rng::from_seed([50 + i; 32])`; forgeries of ballot 0 as patches,
+/// each refused by every verifier (one field changed, a credential proof made for another tbase
+/// or another ballot, reused randomness); encodings that no parser accepts.
+fn ballots_v2_vector() -> Value {
+    fn fix<T>(e: &dyn std::fmt::Display) -> T {
+        unreachable_fixture(&e.to_string())
+    }
+    let (ctx, info) = election(pilot_manifest());
+    let plaintexts = [
+        (vec![0, 0, 1, 0, 0, 0, 0, 0, 0], vec![1, 0]),
+        (vec![0, 0, 0, 0, 0, 0, 0, 1, 0], vec![0, 1]),
+        (vec![0, 0, 0, 0, 0, 0, 0, 0, 1], vec![1, 0]),
+    ];
+    let mut made = Vec::new();
+    let mut ballots = Vec::new();
+    for (i, (council, question)) in plaintexts.into_iter().enumerate() {
+        let p = PlaintextBallot {
+            style: "samarkandek".into(),
+            contests: vec![
+                PlaintextContest { contest_id: "council".into(), selections: council },
+                PlaintextContest { contest_id: "question".into(), selections: question },
+            ],
+        };
+        let seed = [0x70 + i as u8; 16];
+        let cred = Credential::from_seed(&seed).unwrap_or_else(|e| fix(&e));
+        let rng_seed = 50 + i as u8;
+        let mut rng = seeded(rng_seed);
+        let mut replay = rng.clone();
+        let (ballot, secrets) = encrypt_ballot_v2(&ctx, cred.signing_key(), &p, &mut rng).unwrap_or_else(|e| fix(&e));
+        rand::RngCore::fill_bytes(&mut replay, &mut [0u8; 16]);
+        let (r_x, r_v) = (random_nonzero_scalar(&mut replay), random_nonzero_scalar(&mut replay));
+        let verified = verify_ballot_v2(&ctx, ballot.clone(), &mut seeded(0xee)).unwrap_or_else(|e| fix(&e));
+        let code = *verified.tracking_code();
+        if code != tracking_code_v2(&ctx, &ballot) {
+            unreachable_fixture("the device's and the verifier's tracking codes agree");
+        }
+        let opening = secrets.open();
+        if verify_challenged_ballot_v2(&ctx, &verified, &opening).ok().as_ref() != Some(&p) {
+            unreachable_fixture("the opening gives the plaintext back");
+        }
+        ballots.push(json!({
+            "rng_seed_byte": rng_seed,
+            "credential": {"seed": hex::encode(seed), "public": cred.public()},
+            "r_x": hex::encode(r_x.as_bytes()),
+            "r_v": hex::encode(r_v.as_bytes()),
+            "plaintext": p,
+            "ballot": ballot,
+            "body_hash": hex::encode(body_hash_v2(&ctx, &ballot)),
+            "tracking_code": code.to_hex(),
+            "tracking_code_short": code.short(),
+            "opening": opening,
+        }));
+        made.push((ballot, cred, CredentialNonces::from_scalars(r_x, r_v).unwrap_or_else(|e| fix(&e))));
+    }
+    let Some((b, cred, nonces)) = made.first() else { unreachable_fixture("three ballots") };
+    let honest = serde_json::to_value(b).unwrap_or_else(|e| fix(&e));
+    let at = |pointer: &str| honest.pointer(pointer).cloned().unwrap_or(Value::Null);
+    let set = |pointer: &str, value: Value| json!({"pointer": pointer, "value": value});
+    let g = generator_g();
+    // A point moves by G, a scalar by 1: another valid encoding of another value.
+    let bump = |pointer: &str| -> Value {
+        let bytes: [u8; 32] = at(pointer)
+            .as_str()
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|v| v.try_into().ok())
+            .unwrap_or_else(|| unreachable_fixture(pointer));
+        let scalar = ["/c", "/z", "/zx", "/zr", "/zv"].iter().any(|s| pointer.ends_with(s));
+        let value = if scalar {
+            let s = dobush_crypto::group::decode_scalar(&bytes).unwrap_or_else(|e| fix(&e));
+            hex::encode((s + curve25519_dalek::scalar::Scalar::ONE).as_bytes())
+        } else {
+            hexp(&(GroupElement::from_bytes(&bytes).unwrap_or_else(|e| fix(&e)).point() + g))
+        };
+        set(pointer, json!(value))
+    };
+    let mut fields: Vec<String> =
+        ["/cred/alpha", "/cred/beta", "/tbase/alpha", "/tbase/beta"].map(String::from).to_vec();
+    let branch = |base: &str| ["a", "b", "c", "z"].map(|f| format!("{base}/{f}"));
+    for (ci, c) in b.contests.iter().enumerate() {
+        for (si, sel) in c.selections.iter().enumerate() {
+            let base = format!("/contests/{ci}/selections/{si}");
+            fields.extend(["alpha", "beta"].map(|f| format!("{base}/ciphertext/{f}")));
+            for bi in 0..sel.proof.branches.len() {
+                fields.extend(branch(&format!("{base}/proof/{bi}")));
+            }
+        }
+        let branches = at(&format!("/contests/{ci}/count_proof/proof")).as_array().map_or(0, Vec::len);
+        for bi in 0..branches {
+            fields.extend(branch(&format!("/contests/{ci}/count_proof/proof/{bi}")));
+        }
+    }
+    fields.extend(["a1", "a2", "a3", "zx", "zr", "zv"].map(|f| format!("/credential_proof/{f}")));
+    let mut forged: Vec<(String, Vec<Value>, bool)> = Vec::new();
+    let mut id = b.ballot_id;
+    id[15] ^= 1;
+    forged.push(("ballot_id".into(), vec![set("/ballot_id", json!(hex::encode(id)))], false));
+    forged.push(("style".into(), vec![set("/style", json!("samarkandek-2"))], false));
+    forged.extend(fields.into_iter().map(|p| (p.clone(), vec![bump(&p)], false)));
+    forged.push((
+        "contests swapped".into(),
+        vec![set("/contests/0", at("/contests/1")), set("/contests/1", at("/contests/0"))],
+        false,
+    ));
+    forged.push(("cred and tbase swapped".into(), vec![set("/cred", at("/tbase")), set("/tbase", at("/cred"))], false));
+    // The credential proof of ballot 1, and one made with ballot 0's own witnesses and body hash
+    // for a tbase whose β moved by G: each is refused with ballot 0's cred and tbase.
+    let other = made.get(1).map(|(o, _, _)| serde_json::to_value(&o.credential_proof).unwrap_or(Value::Null));
+    forged.push((
+        "the credential proof of another ballot".into(),
+        vec![set("/credential_proof", other.unwrap_or(Value::Null))],
+        false,
+    ));
+    let moved = EncryptedCredential {
+        tbase: RawCiphertext { beta: b.tbase.beta.point() + g, ..b.tbase.raw() }.validate().unwrap_or_else(|e| fix(&e)),
+        ..b.encrypted_credential()
+    };
+    let for_other_tbase =
+        prove_credential_unchecked(&ctx, &body_hash_v2(&ctx, b), cred.signing_key(), &moved, nonces, &mut seeded(53))
+            .unwrap_or_else(|e| fix(&e));
+    forged.push((
+        "a credential proof made for another tbase".into(),
+        vec![set("/credential_proof", json!(for_other_tbase))],
+        false,
+    ));
+    forged.push(("tbase.alpha = cred.alpha".into(), vec![set("/tbase/alpha", at("/cred/alpha"))], true));
+    forged.push((
+        "cred.alpha = a vote's alpha".into(),
+        vec![set("/cred/alpha", at("/contests/1/selections/0/ciphertext/alpha"))],
+        true,
+    ));
+    forged.push((
+        "tbase.alpha = a vote's alpha".into(),
+        vec![set("/tbase/alpha", at("/contests/0/selections/3/ciphertext/alpha"))],
+        true,
+    ));
+    // Every forgery parses and is refused by crypto, before it is written.
+    let forged: Vec<Value> = forged
+        .into_iter()
+        .map(|(change, patches, before)| {
+            let fb = apply_patches(&honest, &patches).unwrap_or_else(|| unreachable_fixture(&change));
+            let fb: BallotV2 = serde_json::from_value(fb).unwrap_or_else(|e| fix(&e));
+            if verify_ballot_v2(&ctx, fb, &mut seeded(0xee)).is_ok() {
+                unreachable_fixture(&format!("forgery accepted: {change}"));
+            }
+            json!({"change": change, "patches": patches, "refused_before_any_proof": before})
+        })
+        .collect();
+    let l_hex = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+    let upper = |pointer: &str| set(pointer, json!(at(pointer).as_str().unwrap_or_default().to_uppercase()));
+    let refused: Vec<Value> = [
+        ("an unknown field", vec![set("/signature", json!({"r": at("/cred/alpha"), "s": at("/credential_proof/zx")}))]),
+        ("v1's credential field", vec![set("/credential", at("/cred/alpha"))]),
+        ("no tbase", vec![json!({"pointer": "/tbase"})]),
+        ("an unknown field in cred", vec![set("/cred/gamma", at("/cred/alpha"))]),
+        ("an unknown field in the credential proof", vec![set("/credential_proof/c", at("/credential_proof/zx"))]),
+        ("an unknown field in a contest", vec![set("/contests/0/extra", json!(1))]),
+        ("an unknown field in a selection", vec![set("/contests/0/selections/0/extra", json!(1))]),
+        ("an unknown field in a ciphertext", vec![set("/contests/0/selections/0/ciphertext/gamma", at("/cred/alpha"))]),
+        ("an unknown field in a branch", vec![set("/contests/1/selections/1/proof/0/d", at("/credential_proof/zx"))]),
+        ("an unknown field in a count proof", vec![set("/contests/1/count_proof/extra", json!(1))]),
+        ("an unknown count proof kind", vec![set("/contests/1/count_proof/kind", json!("schnorr"))]),
+        ("the identity as tbase.alpha", vec![set("/tbase/alpha", json!("00".repeat(32)))]),
+        ("a negative field element as cred.beta", vec![set("/cred/beta", json!(negated_g_encoding()))]),
+        ("upper-case hex in tbase.beta", vec![upper("/tbase/beta")]),
+        ("upper-case hex in the ballot id", vec![upper("/ballot_id")]),
+        ("a 17-byte ballot id", vec![set("/ballot_id", json!("00".repeat(17)))]),
+        ("the scalar l as zv", vec![set("/credential_proof/zv", json!(l_hex))]),
+        ("a scalar above l as zr", vec![set("/credential_proof/zr", json!("ff".repeat(32)))]),
+        ("the identity as a1", vec![set("/credential_proof/a1", json!("00".repeat(32)))]),
+    ]
+    .into_iter()
+    .map(|(change, patches)| {
+        let fb = apply_patches(&honest, &patches).unwrap_or_else(|| unreachable_fixture(change));
+        if serde_json::from_value::<BallotV2>(fb).is_ok() {
+            unreachable_fixture(&format!("encoding accepted: {change}"));
+        }
+        json!({"change": change, "patches": patches})
+    })
+    .collect();
+    json!({
+        "description": "v2 ballots of the pilot election (docs/protocol/13-revoting.md §3.7): cred and tbase at the credential's position, the contests as in v1, the credential proof over the v2 body hash and the v2 tracking code. `forged` and `refused_encodings` change ballot 0 by `patches` (set `value` at the JSON `pointer`, adding an object member if missing; without `value`, remove the member): every forged ballot parses and is refused by verification (`refused_before_any_proof`: by the reused-randomness rule), every refused encoding fails to parse.",
+        "rng": "ballot i: Credential::from_seed([0x70 + i; 16]); the device draws from ChaCha20Rng::from_seed([rng_seed_byte; 32]) as in §3.6 (ballot id, r_X, r_V, the contests, the credential proof's finalize); the proof for another tbase: ChaCha20Rng::from_seed([53; 32]); the key is SecretKey::generate(ChaCha20Rng::from_seed([1; 32]))",
+        "election": info,
+        "ballots": ballots,
+        "forged": forged,
+        "refused_encodings": refused,
+    })
+}
+
 fn pretty(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
@@ -445,6 +661,7 @@ pub fn generate() -> Vec<(&'static str, String)> {
         ("filter-dleq.json", pretty(&batched_dleq_vector())),
         ("commission-names.json", pretty(&commission_names_vector())),
         ("credential-v2.json", pretty(&credential_v2_vector())),
+        ("ballots-v2.json", pretty(&ballots_v2_vector())),
     ]
 }
 
@@ -500,4 +717,58 @@ fn commission_names_vector() -> Value {
         "accepted": accepted,
         "refused": refused,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! `dobush-crypto` against the committed `vectors/ballots-v2.json`: it makes the same ballots
+    //! from the same seeds, accepts them and refuses every forgery and encoding there.
+
+    use super::*;
+
+    fn committed() -> Value {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors/ballots-v2.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn crypto_remakes_accepts_and_refuses_the_v2_vector() {
+        let v = committed();
+        let (ctx, info) = election(pilot_manifest());
+        assert_eq!(info["extended_hash"], v["election"]["extended_hash"]);
+        let mut rng = seeded(0x99);
+        for case in v["ballots"].as_array().unwrap() {
+            let b: BallotV2 = serde_json::from_value(case["ballot"].clone()).unwrap();
+            let seed: [u8; 16] = hex::decode(case["credential"]["seed"].as_str().unwrap()).unwrap().try_into().unwrap();
+            let cred = Credential::from_seed(&seed).unwrap();
+            let p: PlaintextBallot = serde_json::from_value(case["plaintext"].clone()).unwrap();
+            let byte = u8::try_from(case["rng_seed_byte"].as_u64().unwrap()).unwrap();
+            let (again, _) = encrypt_ballot_v2(&ctx, cred.signing_key(), &p, &mut seeded(byte)).unwrap();
+            assert_eq!(again, b, "the device's draws of §3.6");
+            assert_eq!(hex::encode(body_hash_v2(&ctx, &b)), case["body_hash"].as_str().unwrap());
+            let verified = verify_ballot_v2(&ctx, b, &mut rng).unwrap();
+            assert_eq!(verified.tracking_code().to_hex(), case["tracking_code"].as_str().unwrap());
+            assert_eq!(verified.tracking_code().short(), case["tracking_code_short"].as_str().unwrap());
+            let opening = serde_json::from_value(case["opening"].clone()).unwrap();
+            assert_eq!(verify_challenged_ballot_v2(&ctx, &verified, &opening).unwrap(), p);
+        }
+        let honest = &v["ballots"][0]["ballot"];
+        for f in v["forged"].as_array().unwrap() {
+            let patched = apply_patches(honest, f["patches"].as_array().unwrap()).unwrap();
+            let b: BallotV2 = serde_json::from_value(patched).unwrap();
+            let r = verify_ballot_v2(&ctx, b, &mut rng);
+            assert!(r.is_err(), "{}", f["change"]);
+            if f["refused_before_any_proof"] == true {
+                assert!(
+                    matches!(r, Err(dobush_crypto::ballot::BallotError::Malformed(ref m)) if m.contains("reused")),
+                    "{}",
+                    f["change"]
+                );
+            }
+        }
+        for f in v["refused_encodings"].as_array().unwrap() {
+            let patched = apply_patches(honest, f["patches"].as_array().unwrap()).unwrap();
+            assert!(serde_json::from_value::<BallotV2>(patched).is_err(), "{}", f["change"]);
+        }
+    }
 }

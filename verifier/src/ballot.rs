@@ -9,6 +9,7 @@ use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
 use serde_json::Value;
 
+use crate::ballot_v2::EncryptedCredential;
 use crate::encoding::{Decoded, Invalid, Point, array, exact, field, hex_n, point, scalar, string};
 use crate::manifest::Manifest;
 use crate::sigma::{Branch, Equations, RangeProofParts, disjunctive, range, signature};
@@ -107,6 +108,13 @@ pub fn parse(v: &Value) -> Decoded<Ballot> {
     exact(sigv, fields::SIGNATURE, "ballot signature")?;
     let sig =
         (point(field(sigv, "r", "signature")?, "signature.r")?, scalar(field(sigv, "s", "signature")?, "signature.s")?);
+    let contests = parse_contests(v)?;
+    Ok(Ballot { id, style, credential, contests, sig })
+}
+
+/// Parses a ballot's `contests` strictly (v1 and v2 alike: 13-revoting.md §3.7).
+pub(crate) fn parse_contests(v: &Value) -> Decoded<Vec<ContestPart>> {
+    let what = "ballot";
     let mut contests = Vec::new();
     for (ci, c) in array(v, "contests", what)?.iter().enumerate() {
         exact(c, fields::CONTEST, &format!("ballot contest {ci}"))?;
@@ -156,7 +164,40 @@ pub fn parse(v: &Value) -> Decoded<Ballot> {
         };
         contests.push(ContestPart { id, cts, proofs, count });
     }
-    Ok(Ballot { id, style, credential, contests, sig })
+    Ok(contests)
+}
+
+/// What a ballot binds at the credential's position of T_ballot and of the body hash: X (v1),
+/// or `cred.α, cred.β, tbase.α, tbase.β` (v2, 13-revoting.md §3.1, §3.7).
+#[derive(Clone, Copy)]
+pub(crate) enum Voter<'a> {
+    /// `point("credential", X)`.
+    Credential(&'a Point),
+    /// `point("cred-alpha") … point("tbase-beta")`.
+    Encrypted(&'a EncryptedCredential),
+}
+
+fn append_voter(t: &mut Transcript, voter: Voter<'_>) {
+    match voter {
+        Voter::Credential(x) => t.append_message(b"credential", &x.bytes),
+        Voter::Encrypted(enc) => {
+            t.append_message(b"cred-alpha", &enc.cred.alpha.bytes);
+            t.append_message(b"cred-beta", &enc.cred.beta.bytes);
+            t.append_message(b"tbase-alpha", &enc.tbase.alpha.bytes);
+            t.append_message(b"tbase-beta", &enc.tbase.beta.bytes);
+        }
+    }
+}
+
+/// The ballot id, style and voter that every transcript of a ballot starts from.
+#[derive(Clone, Copy)]
+pub(crate) struct Header<'a> {
+    /// The ballot id.
+    pub(crate) id: &'a [u8; 16],
+    /// The style id.
+    pub(crate) style: &'a str,
+    /// X or (cred, tbase).
+    pub(crate) voter: Voter<'a>,
 }
 
 fn append_branches(t: &mut Transcript, bs: &[Branch]) {
@@ -171,13 +212,22 @@ fn append_branches(t: &mut Transcript, bs: &[Branch]) {
 
 /// The body hash (§Body hash).
 pub fn body_hash(e: &Election, b: &Ballot) -> [u8; 32] {
+    body_hash_of(e, &header(b), &b.contests)
+}
+
+fn header(b: &Ballot) -> Header<'_> {
+    Header { id: &b.id, style: &b.style, voter: Voter::Credential(&b.credential) }
+}
+
+/// 08-ballot.md §Body hash with the voter at the credential's position (v2: 13 §3.7).
+pub(crate) fn body_hash_of(e: &Election, h: &Header<'_>, contests: &[ContestPart]) -> [u8; 32] {
     let mut t = transcript::new(b"ballot-body");
     t.append_message(b"context", &e.extended_hash);
-    t.append_message(b"ballot-id", &b.id);
-    t.append_message(b"style", b.style.as_bytes());
-    t.append_message(b"credential", &b.credential.bytes);
-    t.append_u64(b"contests", b.contests.len() as u64);
-    for c in &b.contests {
+    t.append_message(b"ballot-id", h.id);
+    t.append_message(b"style", h.style.as_bytes());
+    append_voter(&mut t, h.voter);
+    t.append_u64(b"contests", contests.len() as u64);
+    for c in contests {
         t.append_message(b"contest-id", c.id.as_bytes());
         t.append_u64(b"selections", c.cts.len() as u64);
         for ((a, be), p) in c.cts.iter().zip(&c.proofs) {
@@ -220,24 +270,46 @@ pub fn tracking_code(body: &[u8; 32], b: &Ballot) -> [u8; 32] {
 /// Checks one ballot, adding its equations to `eqs`. Returns its tracking code, or the first
 /// problem found with its location (contest, selection, proof).
 pub fn check(e: &Election, b: &Ballot, eqs: &mut Equations) -> Result<[u8; 32], String> {
-    let style = e.manifest.styles.get(&b.style).ok_or_else(|| format!("unknown ballot style {:?}", b.style))?;
-    if style.len() != b.contests.len()
-        || style.iter().zip(&b.contests).any(|(i, c)| e.manifest.contests.get(*i).map(|k| &k.id) != Some(&c.id))
+    check_contests(e, &header(b), &b.contests, &[], eqs)?;
+    let body = body_hash(e, b);
+    let mut ts = transcript::new(b"ballot-signature");
+    ts.append_message(b"context", &e.extended_hash);
+    ts.append_message(b"body-hash", &body);
+    if !signature(&mut ts, &b.credential, &b.sig.0, &b.sig.1, eqs) {
+        return Err("credential signature fails".into());
+    }
+    Ok(tracking_code(&body, b))
+}
+
+/// 08-ballot.md §Verification checks 3–9 on T_ballot of `h` (v2: 13 §3.7): the contests are
+/// the style's; the α's of every ciphertext and `more_alphas` (v2: cred.α, tbase.α) are
+/// pairwise distinct, before any proof; then every 0/1 and count proof, added to `eqs`.
+pub(crate) fn check_contests(
+    e: &Election,
+    h: &Header<'_>,
+    contests: &[ContestPart],
+    more_alphas: &[[u8; 32]],
+    eqs: &mut Equations,
+) -> Result<(), String> {
+    let style = e.manifest.styles.get(h.style).ok_or_else(|| format!("unknown ballot style {:?}", h.style))?;
+    if style.len() != contests.len()
+        || style.iter().zip(contests).any(|(i, c)| e.manifest.contests.get(*i).map(|k| &k.id) != Some(&c.id))
     {
         return Err("contests do not match the ballot style".into());
     }
     let mut alphas = HashSet::new();
-    if b.contests.iter().flat_map(|c| &c.cts).any(|(a, _)| !alphas.insert(a.bytes)) {
+    let votes = contests.iter().flat_map(|c| &c.cts).map(|(a, _)| a.bytes);
+    if votes.chain(more_alphas.iter().copied()).any(|a| !alphas.insert(a)) {
         return Err("two ciphertexts share their first component".into());
     }
     let k = &e.joint_key;
     let mut tb = transcript::new(b"ballot");
     tb.append_message(b"context", &e.extended_hash);
-    tb.append_message(b"ballot-id", &b.id);
-    tb.append_message(b"style", b.style.as_bytes());
-    tb.append_message(b"credential", &b.credential.bytes);
+    tb.append_message(b"ballot-id", h.id);
+    tb.append_message(b"style", h.style.as_bytes());
+    append_voter(&mut tb, h.voter);
     tb.append_message(b"pk", &k.bytes);
-    for (ci, c) in style.iter().zip(&b.contests) {
+    for (ci, c) in style.iter().zip(contests) {
         let Some(contest) = e.manifest.contests.get(*ci) else { return Err("unknown contest".into()) };
         if c.cts.len() != contest.selections() || c.proofs.len() != c.cts.len() {
             return Err(format!("contest {:?}: wrong number of selections", c.id));
@@ -297,14 +369,7 @@ pub fn check(e: &Election, b: &Ballot, eqs: &mut Equations) -> Result<[u8; 32], 
             return Err(format!("contest {:?}: count proof fails", c.id));
         }
     }
-    let body = body_hash(e, b);
-    let mut ts = transcript::new(b"ballot-signature");
-    ts.append_message(b"context", &e.extended_hash);
-    ts.append_message(b"body-hash", &body);
-    if !signature(&mut ts, &b.credential, &b.sig.0, &b.sig.1, eqs) {
-        return Err("credential signature fails".into());
-    }
-    Ok(tracking_code(&body, b))
+    Ok(())
 }
 
 /// Verifies many ballots: batched per chunk of 64, chunks in parallel; a failed chunk is

@@ -3,9 +3,11 @@
 //! CR-1 … CR-3 with the v2 tracking code (§3.1, §3.2), and the PIN commitment and the
 //! registration binding checked against a published pc (§3.3).
 //!
-//! Library code that no numbered check calls yet: no record holds a v2 ballot until the ballot
-//! is switched over. The cast opening (§3.4) is checked by the server only and never published,
+//! The assembled ballot (§3.7) is in [`ballot`]. Library code that no numbered check calls yet:
+//! no record holds a v2 ballot until the server switches over. The cast opening (§3.4) is checked by the server only and never published,
 //! so it has no check here.
+
+pub mod ballot;
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
@@ -70,7 +72,8 @@ pub struct CredentialProof {
     pub zv: Scalar,
 }
 
-fn ciphertext(v: &Value, what: &str) -> Decoded<Ciphertext> {
+/// Parses `{alpha, beta}` strictly.
+pub(crate) fn ciphertext(v: &Value, what: &str) -> Decoded<Ciphertext> {
     exact(v, fields::CIPHERTEXT, what)?;
     Ok(Ciphertext {
         alpha: point(field(v, "alpha", what)?, &format!("{what}.alpha"))?,

@@ -24,6 +24,7 @@ pub const MAX_BRANCHES: u64 = 16;
 
 /// One branch of a disjunctive proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Branch {
     /// `Aᵢ`.
     pub a: GroupElement,

@@ -45,6 +45,7 @@ pub fn bit_size(span: u64) -> usize {
 
 /// The link proof between the ElGamal sum and `V₁`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LinkProof {
     /// `A₁ = ρ_R·G`.
     pub a1: GroupElement,
@@ -65,6 +66,7 @@ pub struct LinkProof {
 
 /// A wide-range count proof.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RangeCountProof {
     /// `V₁ = (v − lo)·G + s·H`.
     pub v1: GroupElement,

@@ -143,12 +143,20 @@ export function verifyDisjunctive(t, ctx, alpha, beta, values, branches) {
 // ---------------------------------------------------------------------------------------------
 // Transcripts (§Ballot transcripts).
 
-function ballotTranscript(ctx, id, style, cred) {
+/**
+ * What a v1 ballot binds at the credential's position of T_ballot and the body hash. A voter is
+ * a function that appends it to a transcript; the v2 ballot's appends cred and tbase there
+ * (13-revoting.md §3.7, ballot-v2/ballot.js).
+ */
+const credentialVoter = (cred) => (t) => appendElement(t, 'credential', cred);
+
+/** T_ballot (§Ballot transcripts): context, ballot id, style, the voter and the key. */
+export function ballotTranscript(ctx, id, style, appendVoter) {
   const t = protocolTranscript(LABELS.DS_BALLOT);
   t.appendMessage('context', ctx.extendedHash);
   t.appendMessage('ballot-id', id);
   t.appendMessage('style', style);
-  appendElement(t, 'credential', cred);
+  appendVoter(t);
   appendElement(t, 'pk', ctx.jointKey);
   return t;
 }
@@ -216,13 +224,18 @@ function appendDisjunctive(t, branches) {
 
 /** The body hash of a parsed ballot: every field except the signature (§Body hash). */
 function bodyHashParsed(ctx, b) {
+  return bodyHashOf(ctx, b.ballotId, b.style, credentialVoter(b.credential), b.contests);
+}
+
+/** §Body hash with the voter at the credential's position (v2: 13-revoting.md §3.7). */
+export function bodyHashOf(ctx, ballotId, style, appendVoter, contests) {
   const t = protocolTranscript(LABELS.DS_BALLOT_BODY);
   t.appendMessage('context', ctx.extendedHash);
-  t.appendMessage('ballot-id', b.ballotId);
-  t.appendMessage('style', b.style);
-  appendElement(t, 'credential', b.credential);
-  t.appendU64('contests', b.contests.length);
-  for (const c of b.contests) {
+  t.appendMessage('ballot-id', ballotId);
+  t.appendMessage('style', style);
+  appendVoter(t);
+  t.appendU64('contests', contests.length);
+  for (const c of contests) {
     t.appendMessage('contest-id', c.contestId);
     t.appendU64('selections', c.selections.length);
     for (const s of c.selections) {
@@ -274,22 +287,35 @@ function ballotToJson(b) {
     ballot_id: toHex(b.ballotId),
     style: b.style,
     credential: toHex(b.credential.bytes),
-    contests: b.contests.map((c) => ({
-      contest_id: c.contestId,
-      selections: c.selections.map((s) => ({
-        ciphertext: { alpha: toHex(s.alpha.bytes), beta: toHex(s.beta.bytes) },
-        proof: branchesToJson(s.proof),
-      })),
-      count_proof: { kind: 'disjunctive', proof: branchesToJson(c.countProof.proof) },
-    })),
+    contests: contestsToJson(b.contests),
     signature: signatureToJson(b.signature),
   };
+}
+
+/** The contests of a ballot (v1 and v2 alike) in the serde shape of `EncryptedContest`. */
+export function contestsToJson(contests) {
+  return contests.map((c) => ({
+    contest_id: c.contestId,
+    selections: c.selections.map((s) => ({
+      ciphertext: { alpha: toHex(s.alpha.bytes), beta: toHex(s.beta.bytes) },
+      proof: branchesToJson(s.proof),
+    })),
+    count_proof: { kind: 'disjunctive', proof: branchesToJson(c.countProof.proof) },
+  }));
+}
+
+/** Refuses an object with a field outside `names` (Rust's `deny_unknown_fields`). */
+function onlyFields(x, names, what) {
+  for (const k of Object.keys(x)) {
+    if (!names.includes(k)) throw new DecodeError(`${what}: unknown field ${JSON.stringify(k)}`);
+  }
 }
 
 function parseBranches(x, what) {
   if (!Array.isArray(x)) throw new DecodeError(`${what}: expected an array of branches`);
   return x.map((br, i) => {
     if (!isObj(br)) throw new DecodeError(`${what}[${i}]: expected an object`);
+    onlyFields(br, ['a', 'b', 'c', 'z'], `${what}[${i}]`);
     return {
       a: decodePointHex(br.a, `${what}[${i}].a`),
       b: decodePointHex(br.b, `${what}[${i}].b`),
@@ -316,35 +342,44 @@ export function parseBallot(json) {
     ballotId: fromHex(x.ballot_id, 16, 'ballot_id'),
     style: str(x.style, 'style'),
     credential: decodePointHex(x.credential, 'credential'),
-    contests: list(x.contests, 'contests').map((c, i) => {
-      if (!isObj(c)) throw new DecodeError(`contests[${i}]: expected an object`);
-      const cid = str(c.contest_id, `contests[${i}].contest_id`);
-      const cp = c.count_proof;
-      if (!isObj(cp)) throw new DecodeError(`contest ${JSON.stringify(cid)}: count_proof: expected an object`);
-      let countProof;
-      if (cp.kind === 'disjunctive') {
-        countProof = { kind: 'disjunctive', proof: parseBranches(cp.proof, `contest ${JSON.stringify(cid)} count proof`) };
-      } else if (cp.kind === 'range') {
-        countProof = { kind: 'range', raw: cp.proof };
-      } else {
-        throw new DecodeError(`contest ${JSON.stringify(cid)}: unknown count proof kind ${JSON.stringify(cp.kind)}`);
-      }
-      return {
-        contestId: cid,
-        selections: list(c.selections, `contest ${JSON.stringify(cid)} selections`).map((s, j) => {
-          const w = `contest ${JSON.stringify(cid)} selection ${j}`;
-          if (!isObj(s) || !isObj(s.ciphertext)) throw new DecodeError(`${w}: expected a ciphertext and a proof`);
-          return {
-            alpha: decodePointHex(s.ciphertext.alpha, `${w} alpha`),
-            beta: decodePointHex(s.ciphertext.beta, `${w} beta`),
-            proof: parseBranches(s.proof, `${w} proof`),
-          };
-        }),
-        countProof,
-      };
-    }),
+    contests: parseContests(x.contests),
     signature: signatureFromJson(x.signature),
   };
+}
+
+/** Parses a ballot's `contests` (v1 and v2 alike) strictly: canonical points and scalars. */
+export function parseContests(json) {
+  return list(json, 'contests').map((c, i) => {
+    if (!isObj(c)) throw new DecodeError(`contests[${i}]: expected an object`);
+    onlyFields(c, ['contest_id', 'selections', 'count_proof'], `contests[${i}]`);
+    const cid = str(c.contest_id, `contests[${i}].contest_id`);
+    const cp = c.count_proof;
+    if (!isObj(cp)) throw new DecodeError(`contest ${JSON.stringify(cid)}: count_proof: expected an object`);
+    onlyFields(cp, ['kind', 'proof'], `contest ${JSON.stringify(cid)}: count_proof`);
+    let countProof;
+    if (cp.kind === 'disjunctive') {
+      countProof = { kind: 'disjunctive', proof: parseBranches(cp.proof, `contest ${JSON.stringify(cid)} count proof`) };
+    } else if (cp.kind === 'range') {
+      countProof = { kind: 'range', raw: cp.proof };
+    } else {
+      throw new DecodeError(`contest ${JSON.stringify(cid)}: unknown count proof kind ${JSON.stringify(cp.kind)}`);
+    }
+    return {
+      contestId: cid,
+      selections: list(c.selections, `contest ${JSON.stringify(cid)} selections`).map((s, j) => {
+        const w = `contest ${JSON.stringify(cid)} selection ${j}`;
+        if (!isObj(s) || !isObj(s.ciphertext)) throw new DecodeError(`${w}: expected a ciphertext and a proof`);
+        onlyFields(s, ['ciphertext', 'proof'], w);
+        onlyFields(s.ciphertext, ['alpha', 'beta'], `${w} ciphertext`);
+        return {
+          alpha: decodePointHex(s.ciphertext.alpha, `${w} alpha`),
+          beta: decodePointHex(s.ciphertext.beta, `${w} beta`),
+          proof: parseBranches(s.proof, `${w} proof`),
+        };
+      }),
+      countProof,
+    };
+  });
 }
 
 /** The body hash (hex) of a ballot given as JSON. */
@@ -355,7 +390,7 @@ export function bodyHash(ctx, ballotJson) {
 // ---------------------------------------------------------------------------------------------
 // Encryption.
 
-function checkPlaintext(ctx, plaintext) {
+export function checkPlaintext(ctx, plaintext) {
   if (!isObj(plaintext) || typeof plaintext.style !== 'string' || !Array.isArray(plaintext.contests)) {
     throw malformed('plaintext must be { style, contests: [{ contest_id, selections }] }');
   }
@@ -390,7 +425,26 @@ export function encryptBallot(ctx, credential, plaintext, rng) {
   checkPlaintext(ctx, plaintext);
   const ballotId = new Uint8Array(16);
   rng.fillBytes(ballotId);
-  const tb = ballotTranscript(ctx, ballotId, plaintext.style, cred.key.public);
+  const tb = ballotTranscript(ctx, ballotId, plaintext.style, credentialVoter(cred.key.public));
+  const { contests, openings } = encryptContests(ctx, tb, plaintext, rng);
+  const ballot = { ballotId, style: plaintext.style, credential: cred.key.public, contests, signature: null };
+  const body = bodyHashParsed(ctx, ballot);
+  ballot.signature = sign(cred.key, signatureTranscript(ctx, body), rng);
+  const tracking = trackingCodeBytes(body, ballot.signature);
+  return {
+    ballot: ballotToJson(ballot),
+    opening: { ballot_id: toHex(ballotId), contests: openings },
+    bodyHash: toHex(body),
+    trackingCode: toHex(tracking),
+    trackingCodeShort: trackingCodeShort(tracking),
+  };
+}
+
+/**
+ * Encrypts and proves every contest of a checked plaintext on T_ballot `tb` (§Order of draws
+ * step 2, shared by v1 and v2). Returns `{ contests (parsed form), openings (JSON form) }`.
+ */
+export function encryptContests(ctx, tb, plaintext, rng) {
   const contests = [];
   const openings = [];
   for (const pc of plaintext.contests) {
@@ -420,17 +474,7 @@ export function encryptBallot(ctx, credential, plaintext, rng) {
     contests.push({ contestId: pc.contest_id, selections, countProof: { kind: 'disjunctive', proof } });
     openings.push(marks.map((m, i) => ({ mark: m, nonce: scalarHex(nonces[i]) })));
   }
-  const ballot = { ballotId, style: plaintext.style, credential: cred.key.public, contests, signature: null };
-  const body = bodyHashParsed(ctx, ballot);
-  ballot.signature = sign(cred.key, signatureTranscript(ctx, body), rng);
-  const tracking = trackingCodeBytes(body, ballot.signature);
-  return {
-    ballot: ballotToJson(ballot),
-    opening: { ballot_id: toHex(ballotId), contests: openings },
-    bodyHash: toHex(body),
-    trackingCode: toHex(tracking),
-    trackingCodeShort: trackingCodeShort(tracking),
-  };
+  return { contests, openings };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,22 +495,58 @@ export function verifyBallot(ctx, ballotJson) {
     if (e instanceof DecodeError || e instanceof SyntaxError) throw malformed(e.message);
     throw e;
   }
-  const style = findStyle(ctx.manifest, b.style);
-  if (!style) throw malformed(`unknown ballot style ${JSON.stringify(b.style)}`);
-  if (style.contests.length !== b.contests.length || style.contests.some((id, i) => b.contests[i].contestId !== id)) {
+  checkStructure(ctx, b.style, b.contests, []);
+  const tb = ballotTranscript(ctx, b.ballotId, b.style, credentialVoter(b.credential));
+  const contestIndices = checkContests(ctx, tb, b.contests);
+  const body = bodyHashParsed(ctx, b);
+  asBallotError('signature', 'credential signature', () => verifySignature(b.credential, signatureTranscript(ctx, body), b.signature));
+  return verifiedBallot(b, contestIndices, body, trackingCodeBytes(body, b.signature));
+}
+
+/** Runs `check`; a ProofError becomes a BallotError of `kind`, its message prefixed by `label`. */
+export function asBallotError(kind, label, check) {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof ProofError) throw new BallotError(kind, `${label}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** What a ballot's verification returns (v1 and v2). */
+export function verifiedBallot(b, contestIndices, body, tracking) {
+  return {
+    ballot: b,
+    contestIndices,
+    bodyHash: toHex(body),
+    trackingCode: toHex(tracking),
+    trackingCodeShort: trackingCodeShort(tracking),
+  };
+}
+
+/**
+ * The contests are the style's (§Verification checks 3–5) and the α's of every ciphertext and
+ * of `moreAlphas` (v2: cred.α, tbase.α) are pairwise distinct (check 7), before any proof.
+ */
+export function checkStructure(ctx, styleId, contests, moreAlphas) {
+  const style = findStyle(ctx.manifest, styleId);
+  if (!style) throw malformed(`unknown ballot style ${JSON.stringify(styleId)}`);
+  if (style.contests.length !== contests.length || style.contests.some((id, i) => contests[i].contestId !== id)) {
     throw malformed('contests do not match the ballot style');
   }
   const alphas = new Set();
-  for (const c of b.contests) {
-    for (const s of c.selections) {
-      const key = toHex(s.alpha.bytes);
-      if (alphas.has(key)) throw malformed('two ciphertexts share their first component (reused randomness)');
-      alphas.add(key);
-    }
+  const all = contests.flatMap((c) => c.selections.map((s) => s.alpha)).concat(moreAlphas);
+  for (const alpha of all) {
+    const key = toHex(alpha.bytes);
+    if (alphas.has(key)) throw malformed('two ciphertexts share their first component (reused randomness)');
+    alphas.add(key);
   }
-  const tb = ballotTranscript(ctx, b.ballotId, b.style, b.credential);
+}
+
+/** Every contest's proofs on T_ballot `tb` (§Verification checks 5, 6, 8, 9); returns the manifest indices. */
+export function checkContests(ctx, tb, contests) {
   const contestIndices = [];
-  for (const c of b.contests) {
+  for (const c of contests) {
     const found = findContest(ctx.manifest, c.contestId);
     if (!found) throw malformed(`unknown contest ${JSON.stringify(c.contestId)}`);
     const { index, contest } = found;
@@ -494,21 +574,7 @@ export function verifyBallot(ctx, ballotJson) {
     }
     contestIndices.push(index);
   }
-  const body = bodyHashParsed(ctx, b);
-  try {
-    verifySignature(b.credential, signatureTranscript(ctx, body), b.signature);
-  } catch (e) {
-    if (e instanceof ProofError) throw new BallotError('signature', `credential signature: ${e.message}`);
-    throw e;
-  }
-  const tracking = trackingCodeBytes(body, b.signature);
-  return {
-    ballot: b,
-    contestIndices,
-    bodyHash: toHex(body),
-    trackingCode: toHex(tracking),
-    trackingCodeShort: trackingCodeShort(tracking),
-  };
+  return contestIndices;
 }
 
 /**
@@ -518,7 +584,11 @@ export function verifyBallot(ctx, ballotJson) {
  * the voter to compare with what they chose.
  */
 export function verifyChallengedBallot(ctx, ballotJson, openingJson) {
-  const verified = verifyBallot(ctx, ballotJson);
+  return openContests(ctx, verifyBallot(ctx, ballotJson), openingJson);
+}
+
+/** The opening checks of §Benaloh challenge on a verified ballot (v1 or v2: `{ ballot, contestIndices }`). */
+export function openContests(ctx, verified, openingJson) {
   const b = verified.ballot;
   const bad = (m) => new BallotError('opening', `opening does not match the ballot: ${m}`);
   const o = typeof openingJson === 'string' ? JSON.parse(openingJson) : openingJson;
