@@ -25,7 +25,7 @@ use crate::transcript::TranscriptProtocol;
 pub enum Purpose {
     /// Round 3: decryption shares of the entries named malformed (§7.3).
     Sanitize,
-    /// Round 3: station tag shares `(k′_j·A, k′_j·B)` (§7.4).
+    /// Round 3: station tag shares `(k′_{j,st}·A, k′_{j,st}·B)`, one batch per station (§7.4).
     StationTag,
     /// Round 4: decryption shares of the combined station tag ciphertexts (§7.4).
     StationTagDecrypt,
@@ -106,7 +106,7 @@ pub struct BatchStatement<'a> {
     pub purpose: Purpose,
     /// The proving member `j` of the filter quorum.
     pub member: u32,
-    /// `Y = y·G` (`K_j`, `K′_j`, `Z_j` or `VK′_j`).
+    /// `Y = y·G` (`K_j`, `K′_{j,st}`, `Z_j` or `VK′_j`).
     pub key: &'a GroupElement,
     /// The bases `P_i`.
     pub bases: &'a [RistrettoPoint],

@@ -10,14 +10,15 @@ use zeroize::Zeroizing;
 
 use super::inputs::Inputs;
 use super::messages::{
-    Batch, PetShares, PrivateSanitation, PrivateShares, Round5, Round10, SanitationShares, Shuffled, TagShares,
+    Batch, PetShares, PrivateSanitation, PrivateShares, Round5, Round10, SanitationShares, Shuffled, StationTagShares,
+    TagShares,
 };
 use super::public::{Filtered, Public, TAG_LISTS, publish};
 use super::{RunError, Setup, fail, round};
 use crate::elgamal::RawCiphertext;
 use crate::filter::dleq::Purpose;
 use crate::filter::keys::{FilterSecrets, KeyPurpose, MemberKeys, generate};
-use crate::filter::tags::{ShareBatch, ShareError, blinding_shares, decryption_shares};
+use crate::filter::tags::{ShareBatch, ShareError, blinding_shares, decryption_shares, station_tag_shares};
 use crate::group::{GroupElement, mul_base};
 use crate::threshold::KeyShare;
 
@@ -73,6 +74,27 @@ impl Inner {
         let b = decryption_shares(public.run_context(), purpose, public.quorum(), &self.share, alphas, rng)
             .map_err(|e| fail(round, format!("member {j}"), e))?;
         publish(round, j, what, &b).map(Some)
+    }
+
+    /// Round 3's station tag shares (§7.4): one batch per station of the package against
+    /// K′_{j,st}, `None` for a station with no station row and no override.
+    fn station_tags<R: RngCore + CryptoRng>(&self, rng: &mut R) -> Result<StationTagShares, RunError> {
+        let (j, r) = (self.member(), round::SANITATION);
+        let public = &self.public;
+        let stations = public
+            .station_tag_inputs()?
+            .iter()
+            .enumerate()
+            .map(|(i, cts)| {
+                if cts.is_empty() {
+                    return Ok(None);
+                }
+                let b = station_tag_shares(public.run_context(), &self.secrets, i, cts, &mut *rng)
+                    .map_err(|e| fail(r, format!("member {j}"), e))?;
+                publish(r, j, "station tags", &b).map(Some)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(StationTagShares { member: j, stations })
     }
 
     /// Blinding shares of `cts` under the key `which` with their batched proof, `None` for none.
@@ -138,7 +160,7 @@ pub fn start<R: RngCore + CryptoRng>(
 ) -> Result<(AwaitingKeys, MemberKeys), RunError> {
     let public = Public::new(setup.clone(), inputs)?;
     let j = share.index();
-    let (secrets, keys) = generate(&setup.context, setup.run, public.quorum(), j, rng)
+    let (secrets, keys) = generate(&setup.context, setup.run, public.quorum(), j, &public.station_ids(), rng)
         .map_err(|e| fail(round::KEYS, format!("member {j}"), e))?;
     Ok((AwaitingKeys(Inner { public, secrets, share }), keys))
 }
@@ -151,10 +173,16 @@ impl AwaitingKeys {
         let j = self.0.member();
         self.0.public.receive_keys(keys)?;
         let mine = keys.iter().find(|k| k.member == j);
-        for p in KeyPurpose::ALL {
-            if mine.map(|k| *k.key(p).key.point()) != Some(mul_base(self.0.secrets.secret(p))) {
-                return Err(fail(round::KEYS, format!("member {j}"), "its own key share was altered"));
-            }
+        let secrets = &self.0.secrets;
+        let altered = |k: &MemberKeys| {
+            KeyPurpose::ALL.iter().any(|p| *k.key(*p).key.point() != mul_base(secrets.secret(*p)))
+                || k.station_tags
+                    .iter()
+                    .enumerate()
+                    .any(|(i, y)| secrets.station_secret(i).map(mul_base) != Some(*y.key.point()))
+        };
+        if mine.is_none_or(altered) {
+            return Err(fail(round::KEYS, format!("member {j}"), "its own key share was altered"));
         }
         let lambda =
             self.0.public.quorum().lagrange(j).ok_or_else(|| fail(round::VIEW, format!("member {j}"), "not in F"))?;
@@ -208,20 +236,12 @@ impl AwaitingPrivateSanitation {
         self,
         all: &[PrivateSanitation],
         rng: &mut R,
-    ) -> Result<(AwaitingSanitation, (SanitationShares, PetShares)), RunError> {
+    ) -> Result<(AwaitingSanitation, (SanitationShares, StationTagShares)), RunError> {
         self.0.public.check_private_sanitation(all)?;
         let j = self.0.member();
-        let cts = self.0.public.station_tag_inputs()?;
-        let shares = self.0.optional_blinding(
-            round::SANITATION,
-            Purpose::StationTag,
-            KeyPurpose::StationTag,
-            "station tags",
-            &cts,
-            rng,
-        )?;
+        let station_tags = self.0.station_tags(rng)?;
         let sanitation = SanitationShares { member: j, shares: self.1 };
-        Ok((AwaitingSanitation(self.0, all.to_vec()), (sanitation, PetShares { member: j, shares })))
+        Ok((AwaitingSanitation(self.0, all.to_vec()), (sanitation, station_tags)))
     }
 }
 
@@ -231,7 +251,7 @@ impl AwaitingSanitation {
     pub fn receive_sanitation<R: RngCore + CryptoRng>(
         mut self,
         sanitation: &[SanitationShares],
-        station_tags: &[PetShares],
+        station_tags: &[StationTagShares],
         rng: &mut R,
     ) -> Result<(AwaitingStationTagDecryptions, PetShares), RunError> {
         // §7.3: every member publishes the shares it sent privately; one that differs is named

@@ -101,6 +101,19 @@ pub struct PetShares {
 /// Round 3 (§7.3): a member's pre-scaled decryption shares of the named entries.
 pub type SanitationShares = PetShares;
 
+/// Round 3 (§7.4): a member's station tag shares, one batch per station of the package
+/// (package order) against its key share `K′_{j,st}`: of the station's shuffled station rows,
+/// then of the overrides signed at the station (board order); `None` for a station with
+/// neither.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationTagShares {
+    /// The member j.
+    pub member: u32,
+    /// One entry per station, package order.
+    pub stations: Vec<Option<Batch>>,
+}
+
 /// Round 3's first step (§7.3): member j's pre-scaled decryption shares of the named entries,
 /// sent privately to every other member of F, without a proof (evidence to nobody), so that
 /// each member checks the names before any share is published.
@@ -192,8 +205,9 @@ pub struct FilterTranscript {
     pub stations: Vec<Option<Shuffled>>,
     /// Round 3, F order: the named entries' decryption shares (`None` when none is named).
     pub sanitation: Vec<SanitationShares>,
-    /// Round 3, F order: station tag shares of the station rows and the overrides (§7.4).
-    pub station_tags: Vec<PetShares>,
+    /// Round 3, F order: station tag shares of the station rows and the overrides, one batch
+    /// per station (§7.4).
+    pub station_tags: Vec<StationTagShares>,
     /// Round 4, F order: decryption shares of the combined station tag ciphertexts (§7.4).
     pub station_tag_decryptions: Vec<PetShares>,
     /// Round 5; `None` exactly when no row survives rounds 2–4 (then rounds 5–10 are empty:
