@@ -333,6 +333,8 @@ pub const L_MEMBER: &[u8] = b"member";
 pub const L_FILTER: &[u8] = b"filter";
 /// Message label `prover`: the member of F who proves a filter key share (13-revoting.md §7.1).
 pub const L_PROVER: &[u8] = b"prover";
+/// Message label `station`: the station of a station tag key share (13-revoting.md §7.1).
+pub const L_STATION: &[u8] = b"station";
 /// Message label `Q`: an image `Q_i = y·P_i` in a batched Chaum–Pedersen proof.
 pub const L_CAP_Q: &[u8] = b"Q";
 // The pinned commission (docs/protocol/14-commission.md §Binding).

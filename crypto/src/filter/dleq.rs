@@ -26,12 +26,11 @@ pub enum Purpose {
     /// Round 1: a member's private decryption shares for the coordinator, with a proof
     /// designated to it (§7.2, never published).
     View,
-    /// Round 3: PET blinding shares `(z_j·α, z_j·(β − claim))` of the entries named malformed
-    /// (§7.3).
+    /// Round 3: blinding shares of each sanitation test under its own key (§7.3, SN-2).
     SanitizePet,
     /// Round 4: decryption shares of the blinded sanitation differences (§7.3).
     SanitizePetDecrypt,
-    /// Round 3: station tag shares `(k′_j·A, k′_j·B)` (§7.4).
+    /// Round 3: station tag shares `(k′_{j,st}·A, k′_{j,st}·B)`, one batch per station (§7.4).
     StationTag,
     /// Round 4: decryption shares of the combined station tag ciphertexts (§7.4).
     StationTagDecrypt,
@@ -116,7 +115,7 @@ pub struct BatchStatement<'a> {
     pub purpose: Purpose,
     /// The proving member `j` of the filter quorum.
     pub member: u32,
-    /// `Y = y·G` (`K_j`, `K′_j`, `Z_j` or `VK′_j`).
+    /// `Y = y·G` (`K_j`, `K′_{j,st}`, `Z_j` or `VK′_j`).
     pub key: &'a GroupElement,
     /// The bases `P_i`.
     pub bases: &'a [RistrettoPoint],

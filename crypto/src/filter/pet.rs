@@ -94,11 +94,11 @@ mod tests {
         let quorum = Quorum::new(&c.params, &[2, 3]).unwrap();
         let (mut secrets, mut keys) = (Vec::new(), Vec::new());
         for j in quorum.members() {
-            let (s, k) = generate(&CTX, 1, &quorum, *j, rng).unwrap();
+            let (s, k) = generate(&CTX, 1, &quorum, *j, &[], rng).unwrap();
             secrets.push(s);
             keys.push(k);
         }
-        let keys = FilterKeys::combine(&CTX, 1, &quorum, &keys).unwrap();
+        let keys = FilterKeys::combine(&CTX, 1, &quorum, &[], &keys).unwrap();
         Setup { c, quorum, secrets, keys }
     }
 

@@ -109,9 +109,18 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// The shuffle purpose of list `name` (`pool`, `rows`, `list`, `pointers`, `station/<id>`):
-    /// `filter/<run>/<style>/<name>` (§7.5; 12-shuffle.md SH-G1 length-prefixes it).
+    /// The shuffle purpose of list `name` (`pool`, `rows`, `list`, `pointers`, or a station's
+    /// [`station_list`]): `filter/<run>/<len(style)>:<style>/<name>`, with the style id's length
+    /// in UTF-8 bytes, in decimal (§7.5; review 19-sanitation L4: no two styles, stations or
+    /// lists share a purpose whatever their ids contain; 12-shuffle.md SH-G1 length-prefixes the
+    /// whole string).
     pub fn shuffle_purpose(&self, name: &str) -> String {
-        format!("filter/{}/{}/{}", self.run, self.style, name)
+        format!("filter/{}/{}:{}/{}", self.run, self.style.len(), self.style, name)
     }
+}
+
+/// The list name of station `id`'s station rows (§7.4): `station/<len(id)>:<id>`, with the id's
+/// length in UTF-8 bytes, in decimal.
+pub fn station_list(id: &str) -> String {
+    format!("station/{}:{}", id.len(), id)
 }

@@ -1,7 +1,7 @@
 //! Tags (`docs/protocol/13-revoting.md` §7.6) and the two share lists every later round reuses:
 //!
 //! - **blinding shares** `(y_j·A, y_j·B)` of ciphertexts `(A, B)`, with one batched proof
-//!   (§9.3) against `Y_j` (the tag key `K_j`, the station tag key `K′_j`, the PET key `Z_j`);
+//!   (§9.3) against `Y_j` (the tag key `K_j`, a station's tag key `K′_{j,st}`, the PET key `Z_j`);
 //!   their sum over F is TG-1 `(A′, B′) = (y·A, y·B)`;
 //! - **pre-scaled decryption shares** `D_j = λ_j·s_j·A′`, with one batched proof against
 //!   `VK′_j = λ_j·VK_j`; then TG-2 `τ = B′ − Σ_{j∈F} D_j`.
@@ -103,7 +103,7 @@ fn verify<S: EquationSink>(
 }
 
 /// Blinding shares `(y_j·A, y_j·B)` of every ciphertext with the member's key `which`
-/// (rounds 3, 6, 8: `station-tag`, `tag-*`, `pet`).
+/// (rounds 6, 8: `tag-*`, `pet`).
 pub fn blinding_shares<R: RngCore + CryptoRng>(
     run: RunContext<'_>,
     purpose: Purpose,
@@ -128,8 +128,23 @@ pub fn blinding_shares_under<R: RngCore + CryptoRng>(
     prove(run, purpose, member, secret, blinding_bases(cts), rng)
 }
 
-/// Checks member `batch.member`'s blinding shares against its key share `key` (`K_j`, `K′_j`
-/// or `Z_j`), adding the proof's equations to `sink`.
+/// Station tag shares `(k′_{j,st}·A, k′_{j,st}·B)` of every ciphertext with the member's key
+/// share of the station at position `station` of the package (round 3, `station-tag`, §7.4).
+pub fn station_tag_shares<R: RngCore + CryptoRng>(
+    run: RunContext<'_>,
+    secrets: &FilterSecrets,
+    station: usize,
+    cts: &[RawCiphertext],
+    rng: &mut R,
+) -> Result<ShareBatch, ShareError> {
+    let secret = secrets
+        .station_secret(station)
+        .ok_or_else(|| ShareError::Shape(format!("no station tag key share for station {station}")))?;
+    prove(run, Purpose::StationTag, secrets.member(), secret, blinding_bases(cts), rng)
+}
+
+/// Checks member `batch.member`'s blinding shares against its key share `key` (`K_j`,
+/// `K′_{j,st}` or `Z_j`), adding the proof's equations to `sink`.
 pub fn verify_blinding_shares<S: EquationSink>(
     run: RunContext<'_>,
     purpose: Purpose,
@@ -264,11 +279,11 @@ mod tests {
         let mut secrets = Vec::new();
         let mut keys = Vec::new();
         for j in quorum.members() {
-            let (s, k) = generate(&CTX, 1, &quorum, *j, &mut rng).unwrap();
+            let (s, k) = generate(&CTX, 1, &quorum, *j, &[], &mut rng).unwrap();
             secrets.push(s);
             keys.push(k);
         }
-        let fk = FilterKeys::combine(&CTX, 1, &quorum, &keys).unwrap();
+        let fk = FilterKeys::combine(&CTX, 1, &quorum, &[], &keys).unwrap();
 
         // Two encryptions of TB(X1) and one of TB(X2).
         let (v1, v2) = (hash_to_group(b"tb1"), hash_to_group(b"tb2"));

@@ -427,9 +427,14 @@ fn every_altered_proof_is_refused() {
     let mut paths: Vec<(u8, Vec<Value>, &str)> = Vec::new();
     let key = |s: &str| Value::String(s.into());
     for m in 0..2 {
-        for p in ["tag", "station_tag", "pet"] {
+        for p in ["tag", "pet"] {
             paths.push((0, vec![key("keys"), m.into(), key(p), key("proof")], "response"));
         }
+        for st in 0..2 {
+            paths.push((0, vec![key("keys"), m.into(), key("station_tags"), st.into(), key("proof")], "response"));
+            paths.push((3, vec![key("station_tags"), m.into(), key("stations"), st.into(), key("proof")], "response"));
+        }
+        paths.push((4, vec![key("station_tag_decryptions"), m.into(), key("shares"), key("proof")], "response"));
         for l in ["rows", "list", "pointers"] {
             paths.push((6, vec![key("tags"), m.into(), key(l), key("proof")], "response"));
             paths.push((7, vec![key("tag_decryptions"), m.into(), key(l), key("proof")], "response"));
@@ -898,7 +903,8 @@ fn overrides_out_of_their_station_and_twice_are_found_by_both() {
     let mut moved = h.inputs.clone();
     let out = o.out_of_station[0];
     moved.overrides.iter_mut().filter(|x| x.index == out).for_each(|x| x.station = "station-b".into());
-    assert_eq!(vrun::check_transcript(&moved, &h.json).unwrap_err().round, 5);
+    let f = vrun::check_transcript(&moved, &h.json).unwrap_err();
+    assert_eq!((f.round, f.at.as_str()), (3, "member 2, station tag shares of station station-a"), "{f}");
 }
 
 /// §7.4: altered station shuffles, station tag shares and decryption shares are refused by
@@ -908,12 +914,26 @@ fn bad_station_shuffles_and_station_tags_are_refused_by_both() {
     let h = honest(19);
     let mut forged = h.json.clone();
     forged["stations"].as_array_mut().unwrap().swap(0, 1);
-    refused_by_both_at(&h, &forged, 2, "station/station-a shuffle");
+    refused_by_both_at(&h, &forged, 2, "station/9:station-a shuffle");
     let mut forged = h.json.clone();
     forged["stations"].as_array_mut().unwrap().pop();
     refused_by_both_at(&h, &forged, 2, "stations");
     let mut forged = h.json.clone();
-    forged["station_tags"][1]["shares"]["images"].as_array_mut().unwrap().swap(0, 1);
+    forged["station_tags"][1]["stations"][0]["images"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 3, "member 3, station tag shares of station station-a");
+    // Review 19-sanitation H1: one batch per station against its own key K′_{j,st}. A batch
+    // proved under station-a's key, given for station-b, and the two batches swapped.
+    let mut forged = h.json.clone();
+    forged["station_tags"][0]["stations"][1] = h.json["station_tags"][0]["stations"][0].clone();
+    refused_by_both_at(&h, &forged, 3, "member 2, station tag shares of station station-b");
+    let mut forged = h.json.clone();
+    forged["station_tags"][0]["stations"].as_array_mut().unwrap().swap(0, 1);
+    refused_by_both_at(&h, &forged, 3, "member 2, station tag shares of station station-a");
+    let mut forged = h.json.clone();
+    forged["station_tags"][1]["stations"][1] = Value::Null;
+    refused_by_both_at(&h, &forged, 3, "member 3, station tag shares of station station-b");
+    let mut forged = h.json.clone();
+    forged["station_tags"][1]["stations"].as_array_mut().unwrap().pop();
     refused_by_both_at(&h, &forged, 3, "member 3, station tag shares");
     let mut forged = h.json.clone();
     forged["station_tag_decryptions"][0]["shares"]["images"].as_array_mut().unwrap().swap(0, 1);
@@ -926,6 +946,50 @@ fn bad_station_shuffles_and_station_tags_are_refused_by_both() {
     inputs.stations.push(inputs.stations[0].clone());
     let f = vrun::check_transcript(&inputs, &h.json).unwrap_err();
     assert_eq!((f.round, f.at.as_str()), (2, "station station-a"), "{f}");
+}
+
+/// §7.1 (review 19-sanitation H1): each member's station tag key shares, one per station of the
+/// package with a proof bound to its station, are refused by both where a proof fails or a
+/// share is missing.
+#[test]
+fn forged_or_missing_station_keys_are_refused_by_both() {
+    let h = honest(21);
+    let one = format!("01{}", "0".repeat(62));
+    let mut forged = h.json.clone();
+    forged["keys"][1]["station_tags"][1]["proof"]["response"] = one.into();
+    refused_by_both_at(&h, &forged, 0, "member 3, station-tag key of station station-b");
+    // Station-a's key and proof given for station-b (the proof binds the station id).
+    let mut forged = h.json.clone();
+    forged["keys"][0]["station_tags"][1] = h.json["keys"][0]["station_tags"][0].clone();
+    refused_by_both_at(&h, &forged, 0, "member 2, station-tag key of station station-b");
+    // Member 3's key and proof given as member 2's (the proof binds the prover).
+    let mut forged = h.json.clone();
+    forged["keys"][0]["station_tags"][0] = h.json["keys"][1]["station_tags"][0].clone();
+    refused_by_both_at(&h, &forged, 0, "member 2, station-tag key of station station-a");
+    let mut forged = h.json.clone();
+    forged["keys"][0]["station_tags"].as_array_mut().unwrap().pop();
+    refused_by_both_at(&h, &forged, 0, "member 2, station-tag keys");
+    // The old single `station_tag` key is no field of `dobush-filter/2` any more.
+    let mut forged = h.json.clone();
+    forged["keys"][0]["station_tag"] = h.json["keys"][0]["tag"].clone();
+    assert_eq!(refused(&h, &forged).round, 0);
+    // A package with one station more than the keys were made for.
+    let mut inputs = h.inputs.clone();
+    inputs.stations.push(vrun::Station { id: "station-c".into(), credentials: Vec::new() });
+    let f = vrun::check_transcript(&inputs, &h.json).unwrap_err();
+    assert_eq!((f.round, f.at.as_str()), (0, "member 2, station-tag keys"), "{f}");
+}
+
+/// Review 19-sanitation L4: the shuffle purposes length-prefix the style and station ids, so a
+/// station id with `/` in it is only a name.
+#[test]
+fn shuffle_purposes_length_prefix_style_and_station_ids() {
+    let e = Election::new(&simple_plan(), &mut ChaCha20Rng::seed_from_u64(22)).unwrap();
+    assert_eq!(e.setup.shuffle_purpose("pool"), "filter/1/7:style-1/pool");
+    assert_eq!(
+        e.setup.shuffle_purpose(&dobush_crypto::filter::run::station_list("a/pool")),
+        "filter/1/7:style-1/station/6:a/pool"
+    );
 }
 
 /// §7.3, §7.4: a style whose every ballot and override is dropped before round 5 has an empty

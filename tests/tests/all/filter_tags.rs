@@ -107,7 +107,7 @@ mod building_blocks {
     use dobush_crypto::elgamal::RawCiphertext;
     use dobush_crypto::filter::dleq::{Purpose, RunContext};
     use dobush_crypto::filter::groups::{DropReason, Pointer, groups, validity};
-    use dobush_crypto::filter::keys::{FilterKeys, FilterSecrets, KeyPurpose, MemberKeys, Quorum, generate};
+    use dobush_crypto::filter::keys::{FilterKeys, FilterSecrets, KeyPurpose, MemberKeys, ProvedKey, Quorum, generate};
     use dobush_crypto::filter::pet;
     use dobush_crypto::filter::tags::{
         ShareBatch, blinding_shares, combine_blinding, combine_decryption, decryption_shares,
@@ -123,6 +123,7 @@ mod building_blocks {
     const CTX: [u8; 32] = [0x13; 32];
     const RUN: RunContext<'static> = RunContext { context: &CTX, run: 1, style: "s" };
     const VRUN: vtags::Run<'static> = vtags::Run { context: CTX, run: 1, style: "s" };
+    const STATIONS: [&str; 2] = ["station/a", "station-b"];
 
     fn pt(g: &GroupElement) -> Point {
         Point { p: *g.point(), bytes: *g.as_bytes() }
@@ -166,19 +167,22 @@ mod building_blocks {
         let vquorum = vkeys::Quorum::parse(5, 3, &[1, 3, 4]).unwrap();
         let (mut secrets, mut members) = (vec![], vec![]);
         for j in f {
-            let (s, k) = generate(&CTX, 1, &quorum, j, rng).unwrap();
+            let (s, k) = generate(&CTX, 1, &quorum, j, &STATIONS, rng).unwrap();
             secrets.push(s);
             members.push(k);
         }
-        let keys = FilterKeys::combine(&CTX, 1, &quorum, &members).unwrap();
+        let keys = FilterKeys::combine(&CTX, 1, &quorum, &STATIONS, &members).unwrap();
         Setup { c, quorum, vquorum, secrets, members, keys }
     }
 
     fn verifier_accepts_key(s: &Setup, m: &MemberKeys, purpose: KeyPurpose) -> bool {
-        let k = m.key(purpose);
+        verifier_accepts(s, m.member, purpose.as_str(), None, m.key(purpose))
+    }
+
+    fn verifier_accepts(s: &Setup, member: u32, purpose: &str, station: Option<&str>, k: &ProvedKey) -> bool {
         let vk = vkeys::ProvedKey { key: pt(&k.key), a: pt(&k.proof.commitment), z: k.proof.response };
         let mut eqs = Equations::direct();
-        matches!(vkeys::check_key(&CTX, 1, &s.vquorum, u64::from(m.member), purpose.as_str(), &vk, &mut eqs), Ok(true))
+        matches!(vkeys::check_key(&CTX, 1, &s.vquorum, u64::from(member), purpose, station, &vk, &mut eqs), Ok(true))
             && eqs.check()
     }
 
@@ -214,9 +218,22 @@ mod building_blocks {
         let mut rng = ChaCha20Rng::seed_from_u64(1919);
         let s = setup(&mut rng);
         for m in &s.members {
-            for p in [KeyPurpose::Tag, KeyPurpose::StationTag, KeyPurpose::Pet] {
+            for p in KeyPurpose::ALL {
                 assert!(verifier_accepts_key(&s, m, p));
             }
+            // One station tag key per station (§7.1), its proof bound to its station's id.
+            assert_eq!(m.station_tags.len(), STATIONS.len());
+            for (i, id) in STATIONS.iter().enumerate() {
+                let k = &m.station_tags[i];
+                assert!(verifier_accepts(&s, m.member, "station-tag", Some(id), k));
+                assert!(!verifier_accepts(&s, m.member, "station-tag", Some(STATIONS[1 - i]), k), "another station");
+                assert!(!verifier_accepts(&s, m.member, "station-tag", None, k), "no station");
+                assert!(!verifier_accepts(&s, m.member, "tag", Some(id), k), "a tag key with a station");
+                assert!(!verifier_accepts(&s, m.member, "tag", None, k), "as a tag key");
+                let combined: RistrettoPoint = s.members.iter().map(|m| *m.station_tags[i].key.point()).sum();
+                assert_eq!(combined, *s.keys.combined_station(i).unwrap().point());
+            }
+            assert_ne!(m.station_tags[0].key, m.station_tags[1].key);
         }
         let mut forged = s.members[1].clone();
         forged.pet.key = forged.tag.key;

@@ -1,5 +1,6 @@
 //! Round 0 of the filter (`13-revoting.md` §7.1): the quorum F and the Schnorr proofs of the
-//! members' key shares on the `filter-key` transcript.
+//! members' key shares on the `filter-key` transcript: `K_j`, one `K′_{j,st}` per station of the
+//! package (its transcript also binds the station id), `Z_j`.
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
@@ -9,7 +10,7 @@ use crate::encoding::Point;
 use crate::sigma::{Equations, schnorr_pok};
 use crate::transcript;
 
-/// The three key purposes of §7.1; any other is refused.
+/// The three key purposes of §7.1; any other is refused. `station-tag` keys are one per station.
 pub const KEY_PURPOSES: [&str; 3] = ["tag", "station-tag", "pet"];
 
 /// F: exactly t distinct members of 1 … n, ascending (§6), with `λ_j`.
@@ -66,18 +67,24 @@ pub struct ProvedKey {
     pub z: Scalar,
 }
 
-/// Adds the equation of member `member`'s proof of `key` for `purpose` to `eqs`.
+/// Adds the equation of member `member`'s proof of `key` for `purpose` to `eqs`; `station` is
+/// the station id of a `station-tag` key, and `None` for the others.
+#[allow(clippy::too_many_arguments)]
 pub fn check_key(
     context: &[u8; 32],
     run: u64,
     quorum: &Quorum,
     member: u64,
     purpose: &str,
+    station: Option<&str>,
     key: &ProvedKey,
     eqs: &mut Equations,
 ) -> Result<bool, String> {
     if !KEY_PURPOSES.contains(&purpose) {
         return Err(format!("unknown filter key purpose {purpose:?}"));
+    }
+    if (purpose == "station-tag") != station.is_some() {
+        return Err(format!("a {purpose} key {} a station", if station.is_some() { "with" } else { "without" }));
     }
     if quorum.lagrange(member).is_none() {
         return Err(format!("filter key of member {member}, who is not in the quorum"));
@@ -91,6 +98,9 @@ pub fn check_key(
     }
     t.append_u64(b"prover", member);
     t.append_message(b"purpose", purpose.as_bytes());
+    if let Some(id) = station {
+        t.append_message(b"station", id.as_bytes());
+    }
     t.append_message(b"Y", &key.key.bytes);
     Ok(schnorr_pok(&mut t, &key.key.p, &key.a, &key.z, eqs))
 }

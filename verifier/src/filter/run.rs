@@ -210,7 +210,8 @@ impl Checker<'_> {
         let proof = decoded(round, field(v, "proof", &at).and_then(shuffle::parse_proof))?;
         let st = shuffle::Statement {
             context: self.s.context,
-            purpose: format!("filter/{}/{}/{}", self.s.run, self.s.style, name),
+            // §7.5: the style id length-prefixed (review 19-sanitation L4).
+            purpose: format!("filter/{}/{}:{}/{}", self.s.run, self.s.style.len(), self.s.style, name),
             keys,
             input,
             output,
@@ -484,48 +485,72 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     let run = Run { context: s.context, run: s.run, style: &s.style };
     let mut c = Checker { s, inp, q, run };
 
-    // Round 0 (§7.1).
-    let mut member_keys: HashMap<u64, [Point; 3]> = HashMap::new();
+    // Round 0 (§7.1): K_j, one K′_{j,st} per station of the package (package order), Z_j.
+    let mut member_keys: HashMap<u64, [Point; 2]> = HashMap::new();
+    let mut station_keys: HashMap<u64, Vec<Point>> = HashMap::new();
     let keys_v = decoded(0, array(v, "keys", "filter transcript"))?;
     let mut order = Vec::new();
+    let proved = |o: &Value, name: &str| -> Decoded<ProvedKey> {
+        exact(o, &["key", "proof"], name)?;
+        let pr = field(o, "proof", name)?;
+        exact(pr, &["commitment", "response"], name)?;
+        Ok(ProvedKey {
+            key: point(field(o, "key", name)?, name)?,
+            a: point(field(pr, "commitment", name)?, name)?,
+            z: scalar(field(pr, "response", name)?, name)?,
+        })
+    };
+    let check = |j: u64, purpose: &str, station: Option<&str>, pk: &ProvedKey, at: &str| -> Result<(), Failure> {
+        let mut eqs = Equations::direct();
+        let ok = keys::check_key(&s.context, s.run, &c.q, j, purpose, station, pk, &mut eqs)
+            .map_err(|e| failure(0, at, e))?;
+        if !(ok && eqs.check()) {
+            return Err(failure(0, at, "the Schnorr proof does not verify"));
+        }
+        Ok(())
+    };
     for kv in keys_v {
         let what = "member keys";
-        decoded(0, exact(kv, &["member", "tag", "station_tag", "pet"], what))?;
+        decoded(0, exact(kv, &["member", "tag", "station_tags", "pet"], what))?;
         let j = decoded(0, uint(kv, "member", what))?;
         order.push(j);
-        let mut ks = Vec::new();
-        for (name, purpose) in [("tag", "tag"), ("station_tag", "station-tag"), ("pet", "pet")] {
-            let pk = decoded(
+        let stations_v = decoded(0, array(kv, "station_tags", what))?;
+        if stations_v.len() != s.stations.len() {
+            return Err(failure(
                 0,
-                (|| {
-                    let o = field(kv, name, what)?;
-                    exact(o, &["key", "proof"], name)?;
-                    let pr = field(o, "proof", name)?;
-                    exact(pr, &["commitment", "response"], name)?;
-                    Ok(ProvedKey {
-                        key: point(field(o, "key", name)?, name)?,
-                        a: point(field(pr, "commitment", name)?, name)?,
-                        z: scalar(field(pr, "response", name)?, name)?,
-                    })
-                })(),
-            )?;
-            let mut eqs = Equations::direct();
-            let ok = keys::check_key(&s.context, s.run, &c.q, j, purpose, &pk, &mut eqs)
-                .map_err(|e| failure(0, format!("member {j}, {purpose} key"), e))?;
-            if !(ok && eqs.check()) {
-                return Err(failure(0, format!("member {j}, {purpose} key"), "the Schnorr proof does not verify"));
-            }
-            ks.push(pk.key);
+                format!("member {j}, station-tag keys"),
+                format!("{} keys for the {} stations of the package", stations_v.len(), s.stations.len()),
+            ));
         }
-        if let [a, b, d] = ks.as_slice() {
-            member_keys.insert(j, [*a, *b, *d]);
+        let tag = decoded(0, field(kv, "tag", what).and_then(|o| proved(o, "tag")))?;
+        check(j, "tag", None, &tag, &format!("member {j}, tag key"))?;
+        let mut mine = Vec::with_capacity(s.stations.len());
+        for (st, o) in s.stations.iter().zip(stations_v) {
+            let pk = decoded(0, proved(o, "station_tags"))?;
+            check(j, "station-tag", Some(&st.id), &pk, &format!("member {j}, station-tag key of station {}", st.id))?;
+            mine.push(pk.key);
         }
+        let pet = decoded(0, field(kv, "pet", what).and_then(|o| proved(o, "pet")))?;
+        check(j, "pet", None, &pet, &format!("member {j}, pet key"))?;
+        member_keys.insert(j, [tag.key, pet.key]);
+        station_keys.insert(j, mine);
     }
     members_in_order(0, &c.q, &order)?;
-    for i in 0..3 {
+    for (i, name) in ["tag", "pet"].iter().enumerate() {
         let all: Vec<Point> = filter.iter().filter_map(|j| member_keys.get(j).map(|k| k[i])).collect();
         if keys::combine(&all).is_none() {
-            return Err(failure(0, "keys", format!("the combined {} key is the identity", keys::KEY_PURPOSES[i])));
+            return Err(failure(0, "keys", format!("the combined {name} key is the identity")));
+        }
+    }
+    for (i, st) in s.stations.iter().enumerate() {
+        let all: Vec<Point> =
+            filter.iter().filter_map(|j| station_keys.get(j).and_then(|k| k.get(i)).copied()).collect();
+        if keys::combine(&all).is_none() {
+            return Err(failure(
+                0,
+                "keys",
+                format!("the combined station-tag key of station {} is the identity", st.id),
+            ));
         }
     }
 
@@ -543,7 +568,8 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
     let mut station_rows: Vec<Vec<Row>> = Vec::new();
     for ((st, input), sv) in s.stations.iter().zip(&c.inp.stations).zip(stations_v) {
-        station_rows.push(c.optional_shuffle(2, &format!("station/{}", st.id), vec![c.inp.k], input.clone(), sv)?);
+        let name = format!("station/{}:{}", st.id.len(), st.id);
+        station_rows.push(c.optional_shuffle(2, &name, vec![c.inp.k], input.clone(), sv)?);
     }
     let w = sanitation::weights(&s.context, s.run, &s.style, &named);
     let tests = sanitation::tests(&named, &w).map_err(|(at, why)| failure(2, at, why))?;
@@ -551,25 +577,49 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
 
     let mut dropped: HashSet<u64> = malformed.iter().map(|m| m.index).collect();
 
-    // Rounds 3–4 (§7.4): station tags σ = k′·V of the station rows and the overrides.
+    // Rounds 3–4 (§7.4): station tags σ = k′_st·V, station by station (package order): of its
+    // shuffled station rows, then of the overrides signed there (board order); one batch per
+    // station and member against K′_{j,st} in round 3, one per member in round 4.
     let overrides: Vec<&Override> = s.overrides.iter().filter(|o| !dropped.contains(&o.index)).collect();
-    let station_cts: Vec<RistrettoPoint> = station_rows
+    let at_station: Vec<Vec<&Override>> =
+        s.stations.iter().map(|st| overrides.iter().copied().filter(|o| o.station == st.id).collect()).collect();
+    let station_cts: Vec<Vec<RistrettoPoint>> = station_rows
         .iter()
-        .flatten()
-        .map(|r| &r[0])
-        .chain(overrides.iter().map(|o| &o.tbase))
-        .flat_map(|ct| [ct.0.p, ct.1.p])
+        .zip(&at_station)
+        .map(|(rows, os)| {
+            rows.iter().map(|r| &r[0]).chain(os.iter().map(|o| &o.tbase)).flat_map(|ct| [ct.0.p, ct.1.p]).collect()
+        })
         .collect();
-    let r3s = c.member_shares(3, v, "station_tags")?;
-    let lists3s = c.share_lists(
-        3,
-        &r3s,
-        "station-tag",
-        "station tag shares",
-        &station_cts,
-        |j| member_keys.get(&j).map(|k| k[1]),
-        true,
-    )?;
+    let mut per_station: Vec<MemberShares> = s.stations.iter().map(|_| Vec::new()).collect();
+    let mut order = Vec::new();
+    for m in decoded(3, array(v, "station_tags", "filter transcript"))? {
+        decoded(3, exact(m, &["member", "stations"], "station_tags"))?;
+        let j = decoded(3, uint(m, "member", "station_tags"))?;
+        order.push(j);
+        let batches = decoded(3, array(m, "stations", "station_tags"))?;
+        if batches.len() != s.stations.len() {
+            return Err(failure(
+                3,
+                format!("member {j}, station tag shares"),
+                format!("{} batches for {} stations", batches.len(), s.stations.len()),
+            ));
+        }
+        for ((st, b), out) in s.stations.iter().zip(batches).zip(per_station.iter_mut()) {
+            out.push((j, c.batch(3, b, j, &format!("member {j}, station tag shares of station {}", st.id))?));
+        }
+    }
+    members_in_order(3, &c.q, &order)?;
+    let mut blinded: Vec<Pair> = Vec::new();
+    for (i, ((st, cts), msgs)) in s.stations.iter().zip(&station_cts).zip(&per_station).enumerate() {
+        let what = format!("station tag shares of station {}", st.id);
+        let key = |j: u64| station_keys.get(&j).and_then(|k| k.get(i)).copied();
+        let lists = c.share_lists(3, msgs, "station-tag", &what, cts, key, true)?;
+        if !cts.is_empty() {
+            let combined = tags::combine_blinding(&c.q, cts.len() / 2, &lists)
+                .map_err(|e| failure(3, format!("station tags of station {}", st.id), e))?;
+            blinded.extend(combined);
+        }
+    }
     // Round 4 (§7.3, SN-2): every test decrypts to the identity (each claim is its entry's
     // plaintext). Checked after round 3's station tag shares, in the members' order.
     let r4t = c.member_shares(4, v, "sanitation_decryptions")?;
@@ -583,33 +633,35 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
         }
     }
     let r4 = c.member_shares(4, v, "station_tag_decryptions")?;
-    let (mut out_of_station, mut overridden_twice) = (Vec::new(), Vec::new());
-    if station_cts.is_empty() {
-        c.share_lists(4, &r4, "station-tag-decrypt", "station tag decryption shares", &[], scaled, false)?;
+    let alphas: Vec<RistrettoPoint> = blinded.iter().map(|p| p.0).collect();
+    let lists4 =
+        c.share_lists(4, &r4, "station-tag-decrypt", "station tag decryption shares", &alphas, scaled, false)?;
+    let sigmas = if alphas.is_empty() {
+        Vec::new()
     } else {
-        let blinded = tags::combine_blinding(&c.q, station_cts.len() / 2, &lists3s)
-            .map_err(|e| failure(3, "station tag shares", e))?;
-        let alphas: Vec<RistrettoPoint> = blinded.iter().map(|p| p.0).collect();
-        let lists4 =
-            c.share_lists(4, &r4, "station-tag-decrypt", "station tag decryption shares", &alphas, scaled, false)?;
         let betas: Vec<RistrettoPoint> = blinded.iter().map(|p| p.1).collect();
-        let sigmas = tags::combine_decryption(&c.q, &betas, &lists4)
-            .map_err(|e| failure(4, "station tag decryption shares", e))?;
-        let mut sigmas = sigmas.iter().map(|p| p.compress().to_bytes());
-        let mut by_station: HashMap<&str, HashSet<[u8; 32]>> = HashMap::new();
-        for (st, rows) in s.stations.iter().zip(&station_rows) {
-            by_station.insert(st.id.as_str(), sigmas.by_ref().take(rows.len()).collect());
-        }
+        tags::combine_decryption(&c.q, &betas, &lists4).map_err(|e| failure(4, "station tag decryption shares", e))?
+    };
+    // An override is in its station when its σ is among the station rows' σ's; one σ twice at
+    // one station is one voter overridden twice there. σ's of two stations are unrelated (§12).
+    let mut sigmas = sigmas.iter().map(|p| p.compress().to_bytes());
+    let (mut in_station, mut overridden_twice) = (HashSet::new(), Vec::new());
+    for (rows, os) in station_rows.iter().zip(&at_station) {
+        let set: HashSet<[u8; 32]> = sigmas.by_ref().take(rows.len()).collect();
         let mut seen: HashMap<[u8; 32], u64> = HashMap::new();
-        for o in &overrides {
+        for o in os {
             let sigma = sigmas.next().ok_or_else(|| failure(4, format!("override {}", o.index), "no station tag"))?;
-            if !by_station.get(o.station.as_str()).is_some_and(|set| set.contains(&sigma)) {
-                out_of_station.push(o.index);
-            } else if let Some(first) = seen.insert(sigma, o.index) {
-                overridden_twice.push((first, o.index));
+            if set.contains(&sigma) {
+                in_station.insert(o.index);
+                if let Some(first) = seen.insert(sigma, o.index) {
+                    overridden_twice.push((first, o.index));
+                }
             }
         }
     }
+    overridden_twice.sort_by_key(|p| p.1);
+    let out_of_station: Vec<u64> =
+        overrides.iter().filter(|o| !in_station.contains(&o.index)).map(|o| o.index).collect();
     dropped.extend(&out_of_station);
     c.inp = recompute(&sanitation::without(s, &dropped), c.inp.m_s)?;
     // No row left (§7.3, §7.4): rounds 5–10 are empty and nothing is counted.
@@ -791,7 +843,7 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     }
     let r8 = c.member_shares(8, v, "pet")?;
     let bases8: Vec<RistrettoPoint> = tests.iter().flat_map(|(_, d)| [d.0, d.1]).collect();
-    let lists8 = c.share_lists(8, &r8, "pet", "PET shares", &bases8, |j| member_keys.get(&j).map(|k| k[2]), true)?;
+    let lists8 = c.share_lists(8, &r8, "pet", "PET shares", &bases8, |j| member_keys.get(&j).map(|k| k[1]), true)?;
     let blinded8 = if tests.is_empty() {
         Vec::new()
     } else {

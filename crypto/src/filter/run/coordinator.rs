@@ -14,7 +14,7 @@ use super::inputs::{Inputs, Recomputed};
 use super::member::{AwaitingNames, AwaitingSelection, AwaitingShuffles, check_view};
 use super::messages::{Claim, PrivateShares, Revealed, Round5, Round10, SelectionProofs, Shuffled};
 use super::sanitation;
-use super::{RunError, Setup, fail, round};
+use super::{RunError, Setup, fail, round, station_list};
 use crate::elgamal::{Ciphertext, PublicKey};
 use crate::filter::comparisons::{
     Commitments, OVERRIDE_BASE, Opening, Openings, SelectionContext, prove_comparisons, select,
@@ -143,7 +143,7 @@ impl AwaitingView {
             stations.push(if rows.is_empty() {
                 None
             } else {
-                Some(shuffle(setup, &format!("station/{}", st.id), &keys, rows.clone(), rng)?.0)
+                Some(shuffle(setup, &station_list(&st.id), &keys, rows.clone(), rng)?.0)
             });
         }
         let state = AwaitingSanitation { setup: self.setup, inputs: self.inputs, row_x, row_v, old_tb };

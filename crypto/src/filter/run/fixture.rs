@@ -82,7 +82,11 @@ pub struct Election {
     pub expected_kept: Vec<u64>,
 }
 
-fn encrypt<R: RngCore + CryptoRng>(k: &RistrettoPoint, p: RistrettoPoint, rng: &mut R) -> Option<Ciphertext> {
+pub(crate) fn encrypt<R: RngCore + CryptoRng>(
+    k: &RistrettoPoint,
+    p: RistrettoPoint,
+    rng: &mut R,
+) -> Option<Ciphertext> {
     let r = random_nonzero_scalar(rng);
     RawCiphertext { alpha: mul_base(&r), beta: p + r * k }.validate().ok()
 }

@@ -10,7 +10,8 @@ use zeroize::Zeroizing;
 
 use super::inputs::{Inputs, Recomputed};
 use super::messages::{
-    Batch, Claim, PetShares, PrivateShares, Round5, Round10, SanitationBlinding, SanitationTest, Shuffled, TagShares,
+    Batch, Claim, PetShares, PrivateShares, Round5, Round10, SanitationBlinding, SanitationTest, Shuffled,
+    StationTagShares, TagShares,
 };
 use super::public::{Filtered, Public, TAG_LISTS, publish};
 use super::{RunError, Setup, fail, round};
@@ -18,7 +19,9 @@ use crate::elgamal::RawCiphertext;
 use crate::filter::designated::DesignatedProof;
 use crate::filter::dleq::{BatchStatement, Purpose};
 use crate::filter::keys::{FilterSecrets, KeyPurpose, MemberKeys, generate};
-use crate::filter::tags::{ShareBatch, ShareError, blinding_shares, blinding_shares_under, decryption_shares};
+use crate::filter::tags::{
+    ShareBatch, ShareError, blinding_shares, blinding_shares_under, decryption_shares, station_tag_shares,
+};
 use crate::group::{GroupElement, mul_base, random_nonzero_scalar};
 use crate::threshold::KeyShare;
 
@@ -74,6 +77,27 @@ impl Inner {
         let b = decryption_shares(public.run_context(), purpose, public.quorum(), &self.share, alphas, rng)
             .map_err(|e| fail(round, format!("member {j}"), e))?;
         publish(round, j, what, &b).map(Some)
+    }
+
+    /// Round 3's station tag shares (§7.4): one batch per station of the package against
+    /// K′_{j,st}, `None` for a station with no station row and no override.
+    fn station_tags<R: RngCore + CryptoRng>(&self, rng: &mut R) -> Result<StationTagShares, RunError> {
+        let (j, r) = (self.member(), round::SANITATION);
+        let public = &self.public;
+        let stations = public
+            .station_tag_inputs()?
+            .iter()
+            .enumerate()
+            .map(|(i, cts)| {
+                if cts.is_empty() {
+                    return Ok(None);
+                }
+                let b = station_tag_shares(public.run_context(), &self.secrets, i, cts, &mut *rng)
+                    .map_err(|e| fail(r, format!("member {j}"), e))?;
+                publish(r, j, "station tags", &b).map(Some)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(StationTagShares { member: j, stations })
     }
 
     /// Blinding shares of `cts` under the key `which` with their batched proof, `None` for none.
@@ -136,7 +160,7 @@ pub fn start<R: RngCore + CryptoRng>(
 ) -> Result<(AwaitingKeys, MemberKeys), RunError> {
     let public = Public::new(setup.clone(), inputs)?;
     let j = share.index();
-    let (secrets, keys) = generate(&setup.context, setup.run, public.quorum(), j, rng)
+    let (secrets, keys) = generate(&setup.context, setup.run, public.quorum(), j, &public.station_ids(), rng)
         .map_err(|e| fail(round::KEYS, format!("member {j}"), e))?;
     Ok((AwaitingKeys(Inner { public, secrets, share }), keys))
 }
@@ -160,10 +184,16 @@ impl AwaitingKeys {
         let j = self.0.member();
         self.0.public.receive_keys(keys)?;
         let mine = keys.iter().find(|k| k.member == j);
-        for p in KeyPurpose::ALL {
-            if mine.map(|k| *k.key(p).key.point()) != Some(mul_base(self.0.secrets.secret(p))) {
-                return Err(fail(round::KEYS, format!("member {j}"), "its own key share was altered"));
-            }
+        let secrets = &self.0.secrets;
+        let altered = |k: &MemberKeys| {
+            KeyPurpose::ALL.iter().any(|p| *k.key(*p).key.point() != mul_base(secrets.secret(*p)))
+                || k.station_tags
+                    .iter()
+                    .enumerate()
+                    .any(|(i, y)| secrets.station_secret(i).map(mul_base) != Some(*y.key.point()))
+        };
+        if mine.is_none_or(altered) {
+            return Err(fail(round::KEYS, format!("member {j}"), "its own key share was altered"));
         }
         let lambda =
             self.0.public.quorum().lagrange(j).ok_or_else(|| fail(round::VIEW, format!("member {j}"), "not in F"))?;
@@ -255,7 +285,7 @@ impl AwaitingNames {
         claims: &[Claim],
         stations: &[Option<Shuffled>],
         rng: &mut R,
-    ) -> Result<(AwaitingSanitation, (SanitationBlinding, PetShares)), RunError> {
+    ) -> Result<(AwaitingSanitation, (SanitationBlinding, StationTagShares)), RunError> {
         self.0.public.receive_names(claims, stations, rng)?;
         let j = self.0.member();
         let r = round::SANITATION;
@@ -271,10 +301,7 @@ impl AwaitingNames {
             tests.push(SanitationTest { key, shares: publish(r, j, "sanitation", &b)? });
         }
         let sanitation = SanitationBlinding { member: j, tests };
-        let cts = self.0.public.station_tag_inputs()?;
-        let station =
-            self.0.optional_blinding(r, Purpose::StationTag, KeyPurpose::StationTag, "station tags", &cts, rng)?;
-        let msgs = (sanitation, PetShares { member: j, shares: station });
+        let msgs = (sanitation, self.0.station_tags(rng)?);
         Ok((AwaitingSanitation(self.0), msgs))
     }
 }
@@ -285,7 +312,7 @@ impl AwaitingSanitation {
     pub fn receive_sanitation<R: RngCore + CryptoRng>(
         mut self,
         sanitation: &[SanitationBlinding],
-        station_tags: &[PetShares],
+        station_tags: &[StationTagShares],
         rng: &mut R,
     ) -> Result<(AwaitingStationTagDecryptions, (PetShares, PetShares)), RunError> {
         self.0.public.receive_sanitation(sanitation)?;

@@ -109,6 +109,19 @@ pub struct SanitationTest {
     pub shares: Batch,
 }
 
+/// Round 3 (§7.4): a member's station tag shares, one batch per station of the package
+/// (package order) against its key share `K′_{j,st}`: of the station's shuffled station rows,
+/// then of the overrides signed at the station (board order); `None` for a station with
+/// neither.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationTagShares {
+    /// The member j.
+    pub member: u32,
+    /// One entry per station, package order.
+    pub stations: Vec<Option<Batch>>,
+}
+
 /// Round 3 (§7.3): member j's blinding of every sanitation test, one fresh key per test, in
 /// the order of the claims.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,8 +245,9 @@ pub struct FilterTranscript {
     /// Round 3, F order: the blinding of every named entry's test, a fresh key per test
     /// (§7.3).
     pub sanitation: Vec<SanitationBlinding>,
-    /// Round 3, F order: station tag shares of the station rows and the overrides (§7.4).
-    pub station_tags: Vec<PetShares>,
+    /// Round 3, F order: station tag shares of the station rows and the overrides, one batch
+    /// per station (§7.4).
+    pub station_tags: Vec<StationTagShares>,
     /// Round 4, F order: decryption shares of the blinded sanitation tests (§7.3).
     pub sanitation_decryptions: Vec<PetShares>,
     /// Round 4, F order: decryption shares of the combined station tag ciphertexts (§7.4).

@@ -11,13 +11,13 @@ use curve25519_dalek::traits::IsIdentity;
 use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
 
-use super::inputs::{Inputs, Recomputed};
+use super::inputs::{Inputs, OverrideInput, Recomputed};
 use super::messages::{
-    Batch, Claim, FilterTranscript, PetShares, Round5, Round10, SanitationBlinding, Shuffled, TRANSCRIPT_VERSION,
-    TagShares,
+    Batch, Claim, FilterTranscript, PetShares, Round5, Round10, SanitationBlinding, Shuffled, StationTagShares,
+    TRANSCRIPT_VERSION, TagShares,
 };
 use super::sanitation::{self, Malformed, Named};
-use super::{RunError, Setup, fail, round};
+use super::{RunError, Setup, fail, round, station_list};
 use crate::elgamal::{Ciphertext, RawCiphertext};
 use crate::filter::comparisons::{
     ChainPointers, Commitments, Group, GroupRow, Interval, Layout, SelectionContext, check_order, verify_comparisons,
@@ -25,7 +25,7 @@ use crate::filter::comparisons::{
 use crate::filter::cover::check_cover;
 use crate::filter::dleq::{Purpose, RunContext};
 use crate::filter::groups::{Groups, Pointer, groups, validity};
-use crate::filter::keys::{FilterKeys, KeyPurpose, MemberKeys, Quorum};
+use crate::filter::keys::{FilterKeyError, FilterKeys, KeyPurpose, MemberKeys, Quorum};
 use crate::filter::pet::{self, Test, classify, difference};
 use crate::filter::tags::{
     ShareBatch, combine_blinding, combine_decryption, scaled_verification_key, verify_blinding_shares,
@@ -77,6 +77,15 @@ pub struct Filtered {
     pub forks: Vec<Vec<usize>>,
 }
 
+/// One station's station tags σ = k′_st·V (§7.4), public once round 4 is verified.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StationTags {
+    /// σ of its shuffled station rows, row order.
+    pub rows: Vec<[u8; 32]>,
+    /// σ of its overrides: (board index, σ), board order.
+    pub overrides: Vec<(u64, [u8; 32])>,
+}
+
 /// The public state of one style's filter, filled round by round.
 #[derive(Clone, Debug)]
 pub struct Public {
@@ -91,6 +100,7 @@ pub struct Public {
     malformed: Option<Vec<Malformed>>,
     station_rows: Vec<Vec<Vec<Ciphertext>>>,
     blinded_station_tags: Vec<RawCiphertext>,
+    station_tags: Vec<StationTags>,
     out_of_station: Option<Vec<u64>>,
     overridden_twice: Vec<(u64, u64)>,
     scaled: Vec<GroupElement>,
@@ -164,6 +174,7 @@ impl Public {
             malformed: None,
             station_rows: Vec::new(),
             blinded_station_tags: Vec::new(),
+            station_tags: Vec::new(),
             out_of_station: None,
             overridden_twice: Vec::new(),
             scaled,
@@ -213,6 +224,11 @@ impl Public {
     /// The recomputed rows.
     pub fn recomputed(&self) -> &Recomputed {
         &self.rec
+    }
+
+    /// Each station's station tags, package order, once round 4 is verified (empty before).
+    pub fn station_tags(&self) -> &[StationTags] {
+        &self.station_tags
     }
 
     /// The overrides dropped by the station check, once round 4 is verified (empty before).
@@ -274,11 +290,28 @@ impl Public {
             .ok_or_else(|| fail(round, format!("member {member}"), "not in F"))
     }
 
-    /// Round 0 (§7.1): one key set per member, F order, every proof, no combined identity.
+    /// The ids of the package's stations, package order.
+    pub(crate) fn station_ids(&self) -> Vec<&str> {
+        self.inputs.stations.iter().map(|st| st.id.as_str()).collect()
+    }
+
+    /// Round 0 (§7.1): one key set per member, F order, with one station tag key per station of
+    /// the package, every proof, no combined identity.
     pub(crate) fn receive_keys(&mut self, keys: &[MemberKeys]) -> Result<(), RunError> {
         members(&self.quorum, round::KEYS, keys, |k| k.member)?;
-        let combined = FilterKeys::combine(&self.setup.context, self.setup.run, &self.quorum, keys)
-            .map_err(|e| fail(round::KEYS, "keys", e))?;
+        let ids = self.station_ids();
+        let combined =
+            FilterKeys::combine(&self.setup.context, self.setup.run, &self.quorum, &ids, keys).map_err(|e| {
+                let at = match &e {
+                    FilterKeyError::Proof { member, purpose, .. } => format!("member {member}, {purpose} key"),
+                    FilterKeyError::StationProof { member, station, .. } => {
+                        format!("member {member}, station-tag key of station {station}")
+                    }
+                    FilterKeyError::StationKeys { member, .. } => format!("member {member}, station-tag keys"),
+                    _ => "keys".into(),
+                };
+                fail(round::KEYS, at, e)
+            })?;
         self.keys = Some(combined);
         Ok(())
     }
@@ -319,7 +352,7 @@ impl Public {
         let keys = [self.setup.election_key];
         let mut rows = Vec::with_capacity(stations.len());
         for ((st, input), shuffled) in self.inputs.stations.iter().zip(&self.rec.stations).zip(stations) {
-            let name = format!("station/{}", st.id);
+            let name = station_list(&st.id);
             rows.push(self.optional_shuffle(round::NAMES, &name, &keys, input.clone(), shuffled.as_ref(), rng)?);
         }
         self.station_rows = rows;
@@ -328,32 +361,74 @@ impl Public {
         Ok(())
     }
 
-    /// Round 3's station tag bases (§7.4): the V of every shuffled station row (stations in
-    /// package order), then the `tbase` of every override not named malformed (board order).
-    pub(crate) fn station_tag_inputs(&self) -> Result<Vec<RawCiphertext>, RunError> {
+    /// The overrides of round 3 at each station of the package (§7.4): those not named
+    /// malformed whose station it is, board order. An override at a station the package does
+    /// not name is at none.
+    fn station_overrides(&self) -> Result<Vec<Vec<&OverrideInput>>, RunError> {
         let named: BTreeSet<u64> = self.named_or(round::SANITATION)?.iter().map(|n| n.index).collect();
-        let rows = self.station_rows.iter().flat_map(|st| raw_column(st, 0));
-        let overrides = self.inputs.overrides.iter().filter(|o| !named.contains(&o.index)).map(|o| o.tbase.raw());
-        Ok(rows.chain(overrides).collect())
+        let at = |id: &str| -> Vec<&OverrideInput> {
+            self.inputs.overrides.iter().filter(|o| !named.contains(&o.index) && o.station == id).collect()
+        };
+        Ok(self.inputs.stations.iter().map(|st| at(&st.id)).collect())
     }
 
-    /// Round 3 (§7.4): every member's station tag shares against K′_j (`station-tag`).
-    pub(crate) fn receive_station_tags(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
-        let cts = self.station_tag_inputs()?;
-        let batches = self.pet_batches(round::SANITATION, msgs, cts.is_empty())?;
-        let keys = self.keys_or(round::SANITATION)?;
-        for b in &batches {
-            let at = format!("member {}, station tag shares", b.member);
-            let kj = keys
-                .member_key(b.member, KeyPurpose::StationTag)
-                .ok_or_else(|| fail(round::SANITATION, at.as_str(), "no key"))?;
-            verify_blinding_shares(self.run_context(), Purpose::StationTag, kj, &cts, b, &mut DirectCheck::default())
-                .map_err(|e| fail(round::SANITATION, at, e))?;
+    /// Round 3's station tag bases (§7.4), per station of the package (package order): the V of
+    /// its shuffled station rows (row order), then the `tbase` of its overrides (board order).
+    pub(crate) fn station_tag_inputs(&self) -> Result<Vec<Vec<RawCiphertext>>, RunError> {
+        let overrides = self.station_overrides()?;
+        Ok(self
+            .station_rows
+            .iter()
+            .zip(overrides)
+            .map(|(rows, os)| raw_column(rows, 0).into_iter().chain(os.iter().map(|o| o.tbase.raw())).collect())
+            .collect())
+    }
+
+    /// Round 3 (§7.4): every member's station tag shares, one batch per station with station
+    /// rows or overrides, against K′_{j,st} (`station-tag`).
+    pub(crate) fn receive_station_tags(&mut self, msgs: &[StationTagShares]) -> Result<(), RunError> {
+        let r = round::SANITATION;
+        members(&self.quorum, r, msgs, |m| m.member)?;
+        let inputs = self.station_tag_inputs()?;
+        if let Some(m) = msgs.iter().find(|m| m.stations.len() != inputs.len()) {
+            return Err(fail(
+                r,
+                format!("member {}, station tag shares", m.member),
+                format!("{} batches for {} stations", m.stations.len(), inputs.len()),
+            ));
         }
-        if !cts.is_empty() {
-            self.blinded_station_tags = combine_blinding(&self.quorum, cts.len(), &batches)
-                .map_err(|e| fail(round::SANITATION, "station tags", e))?;
+        let keys = self.keys_or(r)?;
+        let mut blinded = Vec::with_capacity(inputs.iter().map(Vec::len).sum());
+        for (i, (st, cts)) in self.inputs.stations.iter().zip(&inputs).enumerate() {
+            let mut batches = Vec::with_capacity(msgs.len());
+            for m in msgs {
+                let at = format!("member {}, station tag shares of station {}", m.member, st.id);
+                match (m.stations.get(i).and_then(Option::as_ref), cts.is_empty()) {
+                    (None, true) => {}
+                    (Some(b), false) => {
+                        let b = b.to_shares(m.member);
+                        let kj = keys.member_station_key(m.member, i).ok_or_else(|| fail(r, at.as_str(), "no key"))?;
+                        verify_blinding_shares(
+                            self.run_context(),
+                            Purpose::StationTag,
+                            kj,
+                            cts,
+                            &b,
+                            &mut DirectCheck::default(),
+                        )
+                        .map_err(|e| fail(r, at, e))?;
+                        batches.push(b);
+                    }
+                    _ => return Err(fail(r, at, "shares must be given exactly for a station with rows or overrides")),
+                }
+            }
+            if !cts.is_empty() {
+                let combined = combine_blinding(&self.quorum, cts.len(), &batches)
+                    .map_err(|e| fail(r, format!("station tags of station {}", st.id), e))?;
+                blinded.extend(combined);
+            }
         }
+        self.blinded_station_tags = blinded;
         Ok(())
     }
 
@@ -362,10 +437,11 @@ impl Public {
         self.blinded_station_tags.iter().map(|c| c.alpha).collect()
     }
 
-    /// Round 4 (§7.4): the station tag decryption shares against VK′_j; σ = k′·V of every
-    /// station row and override. An override whose σ is not among its station's is dropped
-    /// (`out_of_station`); one whose σ an earlier override has is a finding. The inputs are then
-    /// recomputed without the malformed entries and the dropped overrides.
+    /// Round 4 (§7.4): the station tag decryption shares against VK′_j; σ = k′_st·V of every
+    /// station row and override of station st. An override whose σ is not among its station's
+    /// rows' is dropped (`out_of_station`); one whose σ an earlier override at the same station
+    /// has is a finding. The inputs are then recomputed without the malformed entries and the
+    /// dropped overrides.
     pub(crate) fn receive_station_tag_decryptions(&mut self, msgs: &[PetShares]) -> Result<(), RunError> {
         let r = round::STATION_TAG_DECRYPTIONS;
         let malformed =
@@ -379,31 +455,43 @@ impl Public {
             let betas: Vec<RistrettoPoint> = self.blinded_station_tags.iter().map(|c| c.beta).collect();
             combine_decryption(&self.quorum, &betas, &batches).map_err(|e| fail(r, "station tags", e))?
         };
+        // σ = k′_st·V, station by station: its station rows' σ's, then its overrides'. An override
+        // is in its station when its σ is among the rows' (§7.4); one voter overridden twice at
+        // one station gives one σ twice. Overrides at two stations give unlinkable σ's (§12).
         let mut sigmas = sigmas.iter().map(|p| p.compress().to_bytes());
-        let stations: HashMap<&str, BTreeSet<[u8; 32]>> = self
-            .inputs
-            .stations
-            .iter()
-            .zip(&self.station_rows)
-            .map(|(st, rows)| (st.id.as_str(), sigmas.by_ref().take(rows.len()).collect()))
-            .collect();
-        let mut dropped: BTreeSet<u64> = malformed.iter().map(|m| m.index).collect();
-        let mut seen: HashMap<[u8; 32], u64> = HashMap::new();
-        let (mut out_of_station, mut twice) = (Vec::new(), Vec::new());
-        for o in self.inputs.overrides.iter().filter(|o| !dropped.contains(&o.index)) {
-            let sigma = sigmas.next().ok_or_else(|| fail(r, format!("override {}", o.index), "no station tag"))?;
-            if !stations.get(o.station.as_str()).is_some_and(|s| s.contains(&sigma)) {
-                out_of_station.push(o.index);
-                continue;
+        let mut in_station = BTreeSet::new();
+        let mut twice = Vec::new();
+        let mut station_tags = Vec::with_capacity(self.station_rows.len());
+        for (rows, overrides) in self.station_rows.iter().zip(self.station_overrides()?) {
+            let mut tags = StationTags { rows: sigmas.by_ref().take(rows.len()).collect(), overrides: Vec::new() };
+            let set: BTreeSet<[u8; 32]> = tags.rows.iter().copied().collect();
+            let mut seen: HashMap<[u8; 32], u64> = HashMap::new();
+            for o in overrides {
+                let sigma = sigmas.next().ok_or_else(|| fail(r, format!("override {}", o.index), "no station tag"))?;
+                tags.overrides.push((o.index, sigma));
+                if set.contains(&sigma) {
+                    in_station.insert(o.index);
+                    if let Some(first) = seen.insert(sigma, o.index) {
+                        twice.push((first, o.index));
+                    }
+                }
             }
-            if let Some(first) = seen.insert(sigma, o.index) {
-                twice.push((first, o.index));
-            }
+            station_tags.push(tags);
         }
+        twice.sort_by_key(|(_, later)| *later);
+        let mut dropped: BTreeSet<u64> = malformed.iter().map(|m| m.index).collect();
+        let out_of_station: Vec<u64> = self
+            .inputs
+            .overrides
+            .iter()
+            .filter(|o| !dropped.contains(&o.index) && !in_station.contains(&o.index))
+            .map(|o| o.index)
+            .collect();
         dropped.extend(&out_of_station);
         self.rec = Recomputed::with_m_s(&self.setup, &self.inputs.without(&dropped), self.rec.m_s)?;
         self.out_of_station = Some(out_of_station);
         self.overridden_twice = twice;
+        self.station_tags = station_tags;
         Ok(())
     }
 

@@ -518,11 +518,91 @@ fn overrides_out_of_their_station_are_dropped_and_doubles_reported() {
         (f.out_of_station.clone(), f.overridden_twice.clone())
     );
     // The public's inputs decide the station: the same transcript read with the override at
-    // station-b is refused (its σ is then among station-b's, so the rows shuffle no longer fits).
+    // station-b is refused (its shares were made under station-a's key, in station-a's batch).
     let mut moved = e.inputs.clone();
     moved.overrides[last].station = "station-b".into();
     let err = verify_transcript(&e.setup, &moved, &out.transcript, &mut rng).unwrap_err().to_string();
-    assert!(err.starts_with("round 5"), "{err}");
+    assert!(err.starts_with("round 3, member 1, station tag shares of station station-a"), "{err}");
+    // An override at a station the package does not name has no station tag: dropped too.
+    let mut e = Election::new(&plan(), &mut rng).unwrap();
+    e.inputs.overrides[0].station = "station-z".into();
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    assert!(out.filtered.out_of_station.contains(&e.inputs.overrides[0].index));
+    let replayed = verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
+    assert_eq!(replayed.out_of_station, out.filtered.out_of_station);
+}
+
+/// The station tags of one run (σ = k′_st·V per station, §7.4), recomputed from its transcript.
+fn station_tags(e: &Election, t: &FilterTranscript) -> Vec<super::public::StationTags> {
+    let mut rng = ChaCha20Rng::seed_from_u64(98);
+    let mut p = super::public::Public::new(e.setup.clone(), &e.inputs).unwrap();
+    p.receive_keys(&t.keys).unwrap();
+    p.receive_names(&t.malformed, &t.stations, &mut rng).unwrap();
+    p.receive_sanitation(&t.sanitation).unwrap();
+    p.receive_station_tags(&t.station_tags).unwrap();
+    p.receive_sanitation_decryptions(&t.sanitation_decryptions).unwrap();
+    p.receive_station_tag_decryptions(&t.station_tag_decryptions).unwrap();
+    p.station_tags().to_vec()
+}
+
+/// Review 19-sanitation H1: each station has its own station tag key, so a voter whose list item
+/// names two stations has unrelated σ's there, and intersecting the stations' σ sets gives
+/// nothing. (With one key k′ for all stations, voter 0's σ = k′·TB(X_0) was in both sets.) An
+/// override's σ is among its own station's σ's only.
+#[test]
+fn station_tags_of_one_voter_differ_between_stations() {
+    let mut rng = ChaCha20Rng::seed_from_u64(16);
+    let mut e = Election::new(&plan(), &mut rng).unwrap();
+    let x0 = e.inputs.list[0];
+    assert!(e.inputs.stations.iter().all(|st| st.credentials.contains(&x0)), "voter 0 names both stations");
+    // Voter 0 overrides at station-a.
+    let mut o = e.inputs.overrides.last().unwrap().clone();
+    o.index += 1;
+    o.station = "station-a".into();
+    let k = *e.setup.election_key.point();
+    o.cred = super::fixture::encrypt(&k, *x0.point(), &mut rng).unwrap();
+    o.tbase = super::fixture::encrypt(&k, super::inputs::tag_base(&e.setup.base_hash, &x0), &mut rng).unwrap();
+    e.inputs.overrides.push(o.clone());
+    let out = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap();
+    assert!(!out.filtered.out_of_station.contains(&o.index));
+    let tags = station_tags(&e, &out.transcript);
+    let (a, b) = (&tags[0], &tags[1]);
+    assert_eq!(
+        (a.rows.len(), b.rows.len()),
+        (e.inputs.stations[0].credentials.len(), e.inputs.stations[1].credentials.len())
+    );
+    let common: Vec<_> = a.rows.iter().filter(|s| b.rows.contains(s)).collect();
+    assert!(common.is_empty(), "the σ sets of two stations share no element, though voter 0 is in both");
+    let sigma = a.overrides.iter().find(|(i, _)| *i == o.index).map(|(_, s)| *s).unwrap();
+    assert!(a.rows.contains(&sigma), "the override's σ is among its station's");
+    assert!(!b.rows.contains(&sigma), "and not among the other station's");
+    assert!(b.overrides.iter().all(|(i, s)| *i != o.index && *s != sigma));
+    verify_transcript(&e.setup, &e.inputs, &out.transcript, &mut rng).unwrap();
+}
+
+/// §7.1: a forged, moved or missing station tag key share is refused in round 0.
+#[test]
+fn forged_or_missing_station_keys_are_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(17);
+    let e = Election::new(&plan(), &mut rng).unwrap();
+    let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap().transcript;
+    let mut t = honest.clone();
+    t.keys[1].station_tags[1].proof.response += curve25519_dalek::scalar::Scalar::ONE;
+    refused(&e, &t, "round 0, member 2, station-tag key of station station-b:");
+    let mut t = honest.clone();
+    t.keys[0].station_tags.swap(0, 1);
+    refused(&e, &t, "round 0, member 1, station-tag key of station station-a:");
+    let mut t = honest.clone();
+    t.keys[0].station_tags[1] = t.keys[1].station_tags[1].clone();
+    refused(&e, &t, "round 0, member 1, station-tag key of station station-b:");
+    let mut t = honest.clone();
+    t.keys[1].station_tags.pop();
+    refused(&e, &t, "round 0, member 2, station-tag keys: member 2 gives 1 station tag keys");
+    // A package with a station more than the keys were made for.
+    let mut inputs = e.inputs.clone();
+    inputs.stations.push(super::inputs::StationInput { id: "station-c".into(), credentials: Vec::new() });
+    let err = verify_transcript(&e.setup, &inputs, &honest, &mut rng).unwrap_err().to_string();
+    assert!(err.starts_with("round 0, member 1, station-tag keys: member 1 gives 2 station tag keys"), "{err}");
 }
 
 /// §7.4: altered station shuffles, station tag shares and their decryption shares are refused
@@ -534,19 +614,34 @@ fn bad_station_shuffles_and_station_tag_shares_are_refused() {
     let honest = run_filter(&e.setup, &e.inputs, &e.shares(), &mut rng).unwrap().transcript;
     let mut t = honest.clone();
     t.stations.swap(0, 1);
-    refused(&e, &t, "round 2, station/station-a shuffle");
+    refused(&e, &t, "round 2, station/9:station-a shuffle");
     let mut t = honest.clone();
     t.stations.pop();
     refused(&e, &t, "round 2, stations");
     let mut t = honest.clone();
     t.stations[1] = None;
-    refused(&e, &t, "round 2, station/station-b shuffle");
+    refused(&e, &t, "round 2, station/9:station-b shuffle");
     let mut t = honest.clone();
-    t.station_tags[0].shares.as_mut().unwrap().images.swap(0, 1);
-    refused(&e, &t, "round 3, member 1, station tag shares");
+    t.station_tags[0].stations[0].as_mut().unwrap().images.swap(0, 1);
+    refused(&e, &t, "round 3, member 1, station tag shares of station station-a");
     let mut t = honest.clone();
-    t.station_tags[1].shares = None;
-    refused(&e, &t, "round 3, member 2");
+    t.station_tags[1].stations[1].as_mut().unwrap().images[0] =
+        t.station_tags[0].stations[1].as_ref().unwrap().images[0];
+    refused(&e, &t, "round 3, member 2, station tag shares of station station-b");
+    // Station-a's batch (proved under K′_{1,a}) given for station-b too, and the batches of
+    // the two stations swapped.
+    let mut t = honest.clone();
+    t.station_tags[0].stations[1] = t.station_tags[0].stations[0].clone();
+    refused(&e, &t, "round 3, member 1, station tag shares of station station-b");
+    let mut t = honest.clone();
+    t.station_tags[0].stations.swap(0, 1);
+    refused(&e, &t, "round 3, member 1, station tag shares of station station-a");
+    let mut t = honest.clone();
+    t.station_tags[1].stations[0] = None;
+    refused(&e, &t, "round 3, member 2, station tag shares of station station-a");
+    let mut t = honest.clone();
+    t.station_tags[1].stations.pop();
+    refused(&e, &t, "round 3, member 2, station tag shares: 1 batches for 2 stations");
     let mut t = honest.clone();
     t.station_tag_decryptions[1].shares.as_mut().unwrap().images.swap(0, 1);
     refused(&e, &t, "round 4, member 2, station tag decryption shares");
