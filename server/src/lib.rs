@@ -42,6 +42,7 @@ pub mod metrics;
 pub mod ratelimit;
 pub mod read_cache;
 pub mod refusal;
+pub mod refusal_counts;
 pub mod routes;
 pub mod state;
 

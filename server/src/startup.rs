@@ -83,8 +83,8 @@ impl Application {
         }
         let proxies = crate::client_address::TrustedProxies::new(settings.server.trusted_proxy_nets()?);
         let metrics = Arc::new(Metrics::default());
-        let refusals = Arc::new(crate::refusal::AnonymousRefusals::default());
-        crate::refusal::start_flushing(
+        let refusals = Arc::new(crate::refusal_counts::AnonymousRefusals::default());
+        crate::refusal_counts::start_flushing(
             db.clone(),
             refusals.clone(),
             clock.clone(),

@@ -29,8 +29,8 @@ pub struct AppState {
     pub oidc: Oidc,
     /// Rate limiter.
     pub limiter: RateLimiter,
-    /// Anonymous refusals counted in memory until the next flush (`crate::refusal`).
-    pub refusals: Arc<crate::refusal::AnonymousRefusals>,
+    /// Anonymous refusals counted in memory until the next flush (`crate::refusal_counts`).
+    pub refusals: Arc<crate::refusal_counts::AnonymousRefusals>,
     /// The load balancers whose `X-Forwarded-For` names the client (`server.trusted_proxies`).
     pub proxies: crate::client_address::TrustedProxies,
     /// Turnout as last published per campaign, by the number of slots ended.

@@ -54,6 +54,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "metrics",
             "connection",
             "ratelimit",
+            "refusal_counts",
             "state",
             "client_address",
             "read_cache",
