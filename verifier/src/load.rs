@@ -125,7 +125,7 @@ pub struct Entry {
 /// Decodes the board line at `index` into an entry. Whether its type is known is the entries
 /// check's rule.
 pub fn entry(index: usize, line: &[u8]) -> Result<Entry, serde_json::Error> {
-    let v = serde_json::from_slice::<Value>(line)?;
+    let v = crate::json::parse(line)?;
     let kind = v.get("type").and_then(Value::as_str).unwrap_or("").to_owned();
     Ok(Entry { index, v, kind })
 }

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
                 };
                 let head = std::fs::read_to_string(path)
                     .map_err(|e| e.to_string())
-                    .and_then(|s| serde_json::from_str(&s).map_err(|e| e.to_string()))
+                    .and_then(|s| dobush_verifier::json::parse_str(&s).map_err(|e| e.to_string()))
                     .and_then(|v| TreeHead::parse(&v).map_err(|e| e.0));
                 match head {
                     Ok(h) => since = Some(h),

@@ -90,7 +90,7 @@ pub fn follow(kept: &mut Vec<TreeHead>, page: &[TreeHead], proof: &[Hash], pin: 
 fn get_json(url: &str) -> Result<serde_json::Value, String> {
     let mut resp = ureq::get(url).call().map_err(|e| format!("GET {url}: {e}"))?;
     let body = resp.body_mut().read_to_string().map_err(|e| format!("GET {url}: {e}"))?;
-    serde_json::from_str(&body).map_err(|e| format!("GET {url}: not JSON: {e}"))
+    crate::json::parse_str(&body).map_err(|e| format!("GET {url}: not JSON: {e}"))
 }
 
 /// Why a poll did not end with the new head kept.
@@ -151,8 +151,9 @@ pub fn poll(board_url: &str, kept: &mut Vec<TreeHead>, pin: &Pinned) -> Result<u
 /// Reads the kept heads (a missing file: none kept yet).
 pub fn load_state(path: &str) -> Result<Vec<TreeHead>, String> {
     match std::fs::read_to_string(path) {
-        Ok(s) => serde_json::from_str::<Vec<serde_json::Value>>(&s)
+        Ok(s) => crate::json::parse_str(&s)
             .map_err(|e| e.to_string())
+            .and_then(|v| v.as_array().cloned().ok_or_else(|| "the kept heads must be a JSON array".to_owned()))
             .and_then(|v| v.iter().map(|h| TreeHead::parse(h).map_err(|e| e.0)).collect()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e.to_string()),
@@ -203,7 +204,7 @@ pub fn command(args: &[String]) -> u8 {
     };
     let pin = match std::fs::read_to_string(&package)
         .map_err(|e| e.to_string())
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).map_err(|e| e.to_string()))
+        .and_then(|s| crate::json::parse_str(&s).map_err(|e| e.to_string()))
         .and_then(|v| crate::load::package_context(&v).map_err(|e| e.0))
     {
         Ok(c) => Pinned { base_hash: c.base_hash, board_key: c.board_key },

@@ -197,3 +197,53 @@ fn an_unknown_enumeration_value_is_refused() {
     let r = run(&serde_json::to_value(&rec2).unwrap(), &forged);
     assert!(r.failures_of("ballots").iter().any(|m| m.contains(&format!("entry {i}"))), "{}", r.text());
 }
+
+/// A repeated key is refused wherever JSON is read (record-format.md §Encoding, J1; review
+/// 19-stations-ballot-v2 L2): `serde_json::Value` would keep the last value silently, so the same
+/// hashed bytes could be read two ways by two tools.
+#[test]
+fn a_repeated_key_anywhere_is_refused() {
+    let c = election();
+    let text = serde_json::to_string(&c.record).unwrap();
+    let honest = verify(&text, jsonl(c.board.lines()).as_bytes(), &Options::default());
+    assert!(honest.passed(), "{}", honest.text());
+    // record.json: the version repeated (first a bogus one), and the re-vote policy repeated inside
+    // the package with the other value; each reads as the honest record to a keep-the-last parser.
+    let policy = r#""policy":"last_counts""#;
+    assert!(text.contains(policy));
+    for forged in [
+        text.replacen('{', r#"{"version":"dobush-record/0","#, 1),
+        text.replacen(policy, &format!(r#""policy":"forbidden",{policy}"#), 1),
+    ] {
+        assert!(serde_json::from_str::<Value>(&forged).unwrap() == serde_json::from_str::<Value>(&text).unwrap());
+        let r = verify(&forged, jsonl(c.board.lines()).as_bytes(), &Options::default());
+        assert!(!r.passed() && r.text().contains("repeats"), "{}", r.text());
+    }
+    // A board entry, on a board re-signed by the server: the ballot's tracking code given twice.
+    let lines = c.board.lines().to_vec();
+    let i = lines.iter().position(|l| l.starts_with("{\"type\":\"ballot\"")).unwrap();
+    let mut forged = lines.clone();
+    forged[i] = forged[i].replacen(
+        "{\"type\":\"ballot\",",
+        &format!("{{\"type\":\"ballot\",\"tracking_code\":\"{}\",", "00".repeat(32)),
+        1,
+    );
+    assert_ne!(forged[i], lines[i]);
+    let (rec2, forged) = forge(&c, forged);
+    let r = run(&serde_json::to_value(&rec2).unwrap(), &forged);
+    assert!(
+        r.failures_of("entries").iter().any(|m| m.contains(&format!("entry {i}")) && m.contains("repeats")),
+        "{}",
+        r.text()
+    );
+    // A receipt.
+    let mut e = SimElection::new(pilot_manifest(), ReVotePolicy::Forbidden, 3, ChaCha20Rng::seed_from_u64(182));
+    let receipt = e.cast(0, &vote(1, true));
+    let (record, board, _) = e.close();
+    let (json, lines) = (serde_json::to_string(&record).unwrap(), jsonl(board.lines()));
+    let honest = serde_json::to_string(&receipt).unwrap();
+    assert!(verify_receipt(&json, lines.as_bytes(), &honest).passed());
+    let forged = honest.replacen('{', r#"{"index":0,"#, 1);
+    let r = verify_receipt(&json, lines.as_bytes(), &forged);
+    assert!(!r.passed() && r.text().contains("repeats"), "{}", r.text());
+}

@@ -35,9 +35,9 @@ fn run(record_json: &str, board_jsonl: &[u8], receipt_json: &str, c: &mut Runnin
 pub const RECEIPT_FIELDS: &[&str] = &["tracking_code", "index", "entry", "tree_head", "inclusion_proof"];
 
 fn check(record_json: &str, board_jsonl: &[u8], receipt_json: &str) -> Result<(), String> {
-    let rec: Value = serde_json::from_str(record_json).map_err(|e| e.to_string())?;
+    let rec: Value = crate::json::parse_str(record_json).map_err(|e| e.to_string())?;
     let ctx = load::context(&rec).map_err(|e| e.0)?;
-    let v: Value = serde_json::from_str(receipt_json).map_err(|e| format!("receipt is not JSON: {e}"))?;
+    let v: Value = crate::json::parse_str(receipt_json).map_err(|e| format!("receipt is not JSON: {e}"))?;
     exact(&v, RECEIPT_FIELDS, "receipt").map_err(|e| e.0)?;
     let head = TreeHead::parse(field(&v, "tree_head", "receipt").map_err(|e| e.0)?)
         .map_err(|e| format!("receipt tree_head: {}", e.0))?;
@@ -79,7 +79,7 @@ fn check(record_json: &str, board_jsonl: &[u8], receipt_json: &str) -> Result<()
     if lines.get(index as usize).copied() != Some(entry.as_bytes()) {
         return Err(format!("board position {index} does not hold the receipt's entry"));
     }
-    let ev: Value = serde_json::from_str(&entry).map_err(|e| e.to_string())?;
+    let ev: Value = crate::json::parse_str(&entry).map_err(|e| e.to_string())?;
     if ev.get("type").and_then(Value::as_str) != Some("ballot")
         || hex_n::<32>(ev.get("tracking_code").unwrap_or(&Value::Null), "entry").ok() != Some(code)
     {
@@ -87,7 +87,7 @@ fn check(record_json: &str, board_jsonl: &[u8], receipt_json: &str) -> Result<()
     }
     let hex_code = Value::from(hex::encode(code));
     for l in &lines {
-        let Ok(e) = serde_json::from_slice::<Value>(l) else { continue };
+        let Ok(e) = crate::json::parse(l) else { continue };
         if e.get("type").and_then(Value::as_str) == Some("superseded") && e.get("tracking_code") == Some(&hex_code) {
             return Err("the ballot was superseded by a later ballot of the same credential".into());
         }

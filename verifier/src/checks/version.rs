@@ -17,7 +17,7 @@ pub const CHECK: Check<Run> =
     Check { id: "V02", name: "version", description: "record version is known, no unknown field", run };
 
 fn run(record_json: &str, c: &mut Running) -> Option<Value> {
-    let rec: Value = match serde_json::from_str(record_json) {
+    let rec: Value = match crate::json::parse_str(record_json) {
         Ok(v) => v,
         Err(e) => {
             c.fail(format!("record.json is not JSON: {e}"));

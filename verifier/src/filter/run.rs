@@ -385,69 +385,11 @@ const TOP: [&str; 18] = [
 ];
 const LISTS: [&str; 3] = ["rows", "list", "pointers"];
 
-/// Reads a filter transcript file: JSON in which no object repeats a key (a parser that keeps
-/// the first and one that keeps the last would read two transcripts). [`check_transcript`]
-/// then refuses unknown fields at every level.
+/// Reads a filter transcript file: JSON in which no object repeats a key ([`crate::json`]: a
+/// parser that keeps the first and one that keeps the last would read two transcripts).
+/// [`check_transcript`] then refuses unknown fields at every level.
 pub fn parse_transcript(bytes: &[u8]) -> Result<Value, Failure> {
-    serde_json::from_slice::<UniqueKeys>(bytes).map_err(|e| failure(0, "decoding", e))?;
-    serde_json::from_slice(bytes).map_err(|e| failure(0, "decoding", e))
-}
-
-/// Any JSON value whose objects have distinct keys.
-struct UniqueKeys;
-
-impl<'de> serde::Deserialize<'de> for UniqueKeys {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(UniqueKeys)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for UniqueKeys {
-    type Value = UniqueKeys;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
-        Ok(self)
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
-        Ok(self)
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
-        Ok(self)
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
-        Ok(self)
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
-        Ok(self)
-    }
-
-    fn visit_unit<E>(self) -> Result<Self, E> {
-        Ok(self)
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Self, A::Error> {
-        while a.next_element::<UniqueKeys>()?.is_some() {}
-        Ok(self)
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self, A::Error> {
-        let mut keys = BTreeSet::new();
-        while let Some(k) = a.next_key::<String>()? {
-            if !keys.insert(k.clone()) {
-                return Err(serde::de::Error::custom(format!("the key {k:?} repeats")));
-            }
-            a.next_value::<UniqueKeys>()?;
-        }
-        Ok(self)
-    }
+    crate::json::parse(bytes).map_err(|e| failure(0, "decoding", e))
 }
 
 /// Checks a style's filter transcript against the inputs; returns the outcome or the first

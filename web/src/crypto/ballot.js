@@ -18,6 +18,7 @@ import {
 import {
   ProofError, credentialFromSeed, sign, signatureBytes, signatureFromJson, signatureToJson, verifySignature,
 } from './credential.js';
+import { parseJson } from './strict-json.js';
 
 export const WIDE_RANGE_MESSAGE = 'wide-range contests need the mobile app';
 
@@ -336,7 +337,7 @@ const list = (x, what) => {
 
 /** Parses a ballot's JSON (object or string) strictly: canonical points and scalars only. */
 export function parseBallot(json) {
-  const x = typeof json === 'string' ? JSON.parse(json) : json;
+  const x = typeof json === 'string' ? parseJson(json, 'ballot') : json;
   if (!isObj(x)) throw new DecodeError('ballot: expected an object');
   return {
     ballotId: fromHex(x.ballot_id, 16, 'ballot_id'),
@@ -591,7 +592,7 @@ export function verifyChallengedBallot(ctx, ballotJson, openingJson) {
 export function openContests(ctx, verified, openingJson) {
   const b = verified.ballot;
   const bad = (m) => new BallotError('opening', `opening does not match the ballot: ${m}`);
-  const o = typeof openingJson === 'string' ? JSON.parse(openingJson) : openingJson;
+  const o = typeof openingJson === 'string' ? parseJson(openingJson, 'opening') : openingJson;
   // Parse the whole opening first (as serde does): canonical nonces, marks in 0..=255.
   let opening;
   try {

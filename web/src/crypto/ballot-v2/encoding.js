@@ -7,16 +7,10 @@ import {
   DecodeError, decodePointHex, decodeScalarHex, element, scalarHex, toHex,
 } from '../group.js';
 import { ProofError } from '../credential.js';
+import { parseJson } from '../strict-json.js';
 
 const isObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
 
-function parseJson(text, what) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new DecodeError(`${what}: not valid JSON`);
-  }
-}
 
 /**
  * Decodes an object (or its JSON text) that has exactly the fields `points` (E1), `scalars`
