@@ -45,7 +45,7 @@ pub struct Check<Run> {
 impl<Run> Check<Run> {
     /// Starts its line of the report.
     pub fn start(&self) -> Running {
-        Report::start(self.name, self.description)
+        Report::start(self.id, self.name, self.description)
     }
 }
 

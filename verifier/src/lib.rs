@@ -30,6 +30,7 @@ pub mod encoding;
 pub mod filter;
 pub mod findings;
 pub mod fingerprint;
+pub mod html;
 pub mod json;
 pub mod load;
 pub mod manifest;

@@ -1,11 +1,12 @@
 //! `dobush-verifier`: checks a published Dobush election record.
 //!
 //! ```text
-//! dobush-verifier verify <record-dir> [--json] [--since <tree-head.json>]
+//! dobush-verifier verify <record-dir> [--json] [--html <report.html>] [--since <tree-head.json>]
 //! dobush-verifier receipt <record-dir> <receipt.json> [--json]
 //! dobush-verifier watch <board-url> --package <package.json> --state <heads.json> [--interval <s>] [--once]
 //! ```
-//! Exit code 0 only when every check holds.
+//! Exit code 0 only when every check holds. `--html` also writes the report as a self-contained
+//! page for people (`html.rs`); on a terminal a progress bar shows the check running (stderr).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use dobush_verifier::board::TreeHead;
 use dobush_verifier::record::{Options, verify_dir, verify_receipt};
 
-const USAGE: &str = "usage: dobush-verifier verify <record-dir> [--json] [--since <tree-head.json>]\n       dobush-verifier receipt <record-dir> <receipt.json> [--json]\n       dobush-verifier watch <board-url> --package <package.json> --state <heads.json> [--interval <s>] [--once]";
+const USAGE: &str = "usage: dobush-verifier verify <record-dir> [--json] [--html <report.html>] [--since <tree-head.json>]\n       dobush-verifier receipt <record-dir> <receipt.json> [--json]\n       dobush-verifier watch <board-url> --package <package.json> --state <heads.json> [--interval <s>] [--once]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,10 +35,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let (mut dir, mut json, mut since) = (None, false, None);
+    let (mut dir, mut json, mut since, mut html) = (None, false, None, None);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => json = true,
+            "--html" => {
+                let Some(path) = it.next() else {
+                    eprintln!("--html needs a file\n{USAGE}");
+                    return ExitCode::from(2);
+                };
+                html = Some(PathBuf::from(path));
+            }
             "--since" => {
                 let Some(path) = it.next() else {
                     eprintln!("--since needs a file\n{USAGE}");
@@ -66,7 +74,16 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let report = verify_dir(&dir, &Options { since });
+    let bar = progress_bar();
+    let report = verify_dir(&dir, &Options { since, progress: Some(progress(bar.clone())) });
+    bar.finish_and_clear();
+    if let Some(path) = html {
+        let record = std::fs::read(dir.join("record.json")).ok().and_then(|b| dobush_verifier::json::parse(&b).ok());
+        if let Err(e) = std::fs::write(&path, dobush_verifier::html::render(&report, record.as_ref())) {
+            eprintln!("{}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {
@@ -101,4 +118,31 @@ fn receipt(args: Vec<&String>) -> ExitCode {
         print!("{}", report.text());
     }
     if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// A bar over the checks, its message the running check and its items; drawn on stderr only when
+/// it is a terminal (indicatif hides it otherwise, so `--json` output and logs stay clean).
+fn progress_bar() -> indicatif::ProgressBar {
+    let checks = dobush_verifier::registry::REGISTRY.len() as u64 + 2; // version, context, then the registry
+    let bar = indicatif::ProgressBar::with_draw_target(Some(checks), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} [{elapsed}]") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The callback that moves the bar: a new check name advances it.
+fn progress(bar: indicatif::ProgressBar) -> dobush_verifier::report::Progress {
+    let current = std::sync::Mutex::new("");
+    std::sync::Arc::new(move |check: &'static str, items: u64| {
+        if let Ok(mut c) = current.lock()
+            && *c != check
+        {
+            if !c.is_empty() {
+                bar.inc(1);
+            }
+            *c = check;
+        }
+        bar.set_message(format!("{check}: {items} items"));
+    })
 }

@@ -7,13 +7,15 @@ use crate::board::TreeHead;
 use crate::checks::{context, files, receipt, version};
 use crate::findings::Findings;
 use crate::registry::REGISTRY;
-use crate::report::Report;
+use crate::report::{Progress, Report};
 
 /// Options of a run.
 #[derive(Default)]
 pub struct Options {
     /// A tree head saved earlier (e.g. from a receipt or `watch`); the board must extend it.
     pub since: Option<TreeHead>,
+    /// Told of every check's item counts as it runs (a progress bar).
+    pub progress: Option<Progress>,
 }
 
 /// Reads a record directory and checks it.
@@ -32,17 +34,23 @@ pub fn verify_dir(dir: &Path, opts: &Options) -> Report {
 /// Checks a record given the contents of its two files.
 pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     let mut rep = Report::default();
-    let mut c = version::CHECK.start();
+    let start = |check: &'static str, c: crate::report::Running| {
+        if let Some(p) = &opts.progress {
+            p(check, 0);
+        }
+        c.with_progress(opts.progress.clone())
+    };
+    let mut c = start(version::CHECK.name, version::CHECK.start());
     let record = (version::CHECK.run)(record_json, &mut c);
     rep.finish(c);
     let Some(record) = record else { return rep };
-    let mut c = context::CHECK.start();
+    let mut c = start(context::CHECK.name, context::CHECK.start());
     let ctx = (context::CHECK.run)(&record, &mut c);
     rep.finish(c);
     let Some(ctx) = ctx else { return rep };
     let mut found = Findings::new(record, ctx, board_jsonl, opts.since.as_ref());
     for check in REGISTRY {
-        let mut c = check.start();
+        let mut c = start(check.name, check.start());
         (check.run)(&mut found, &mut c);
         rep.finish(c);
     }

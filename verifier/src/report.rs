@@ -1,12 +1,19 @@
 //! The verifier's report: one line per check, with counts, time and located failures.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
+/// Told each time a check counts items: the check's name and its count so far. The command line
+/// draws a progress bar with it (`main.rs`); the library never prints.
+pub type Progress = Arc<dyn Fn(&'static str, u64) + Send + Sync>;
+
 /// The outcome of one check.
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckReport {
+    /// Stable id, e.g. `V06` (`docs/verifier-checks.md`).
+    pub id: &'static str,
     /// Short name, e.g. `ballots`.
     pub name: &'static str,
     /// What it checks.
@@ -34,6 +41,7 @@ pub struct Report {
 
 /// A check being run.
 pub struct Running {
+    id: &'static str,
     name: &'static str,
     description: &'static str,
     start: Instant,
@@ -41,12 +49,21 @@ pub struct Running {
     failures: Vec<String>,
     failure_count: u64,
     notes: Vec<String>,
+    progress: Option<Progress>,
 }
 
 impl Running {
     /// Counts `n` more checked items.
     pub fn items(&mut self, n: u64) {
         self.count += n;
+        if let Some(p) = &self.progress {
+            p(self.name, self.count);
+        }
+    }
+    /// Reports its item counts to `progress` from now on.
+    pub fn with_progress(mut self, progress: Option<Progress>) -> Self {
+        self.progress = progress;
+        self
     }
     /// Records a located failure.
     pub fn fail(&mut self, msg: impl Into<String>) {
@@ -71,8 +88,9 @@ impl Running {
 
 impl Report {
     /// Starts a check.
-    pub fn start(name: &'static str, description: &'static str) -> Running {
+    pub fn start(id: &'static str, name: &'static str, description: &'static str) -> Running {
         Running {
+            id,
             name,
             description,
             start: Instant::now(),
@@ -80,12 +98,14 @@ impl Report {
             failures: vec![],
             failure_count: 0,
             notes: vec![],
+            progress: None,
         }
     }
 
     /// Finishes a check.
     pub fn finish(&mut self, r: Running) {
         self.checks.push(CheckReport {
+            id: r.id,
             name: r.name,
             description: r.description,
             passed: r.failure_count == 0,
@@ -117,8 +137,9 @@ impl Report {
         let mut s = String::new();
         for c in &self.checks {
             s.push_str(&format!(
-                "{} {:<14} {:>8} items {:>7} ms  {}\n",
+                "{} {} {:<14} {:>8} items {:>7} ms  {}\n",
                 if c.passed { "PASS" } else { "FAIL" },
+                c.id,
                 c.name,
                 c.count,
                 c.millis,

@@ -306,7 +306,7 @@ fn credential_added_after_the_freeze_is_detected() {
     let mut jsonl = forged.join("\n");
     jsonl.push('\n');
     let since = dobush_verifier::board::TreeHead::parse(&serde_json::to_value(kept_zero_report).unwrap()).unwrap();
-    let r = verify(&json, jsonl.as_bytes(), &Options { since: Some(since) });
+    let r = verify(&json, jsonl.as_bytes(), &Options { since: Some(since), ..Options::default() });
     assert!(r.failures_of("board").iter().any(|m| m.contains("split view")), "{}", r.text());
 }
 
@@ -933,4 +933,53 @@ fn web_app_hashes_are_reported_and_malformed_ones_located() {
     let (record, moved) = forge(&c, moved);
     let r = check(&record, &moved);
     assert!(r.failures_of("web app").iter().any(|m| m.contains("after voting opened")), "{}", r.text());
+}
+
+/// `dobush-verifier verify --html` (issue 21): the page shows the results the verifier re-derived
+/// with the candidates' names, every check by id, and on a failing record no result but the
+/// failure with its location; every text of the record is escaped.
+#[test]
+fn the_html_report_shows_re_derived_results_and_every_check() {
+    use dobush_verifier::html::render;
+    let c = election(ReVotePolicy::LastCounts);
+    let rec = serde_json::to_value(&c.record).unwrap();
+    let report = check(&c.record, c.board.lines());
+    assert!(report.passed(), "{}", report.text());
+    let page = render(&report, Some(&rec));
+    assert!(page.contains("The record verifies") && page.contains("Results (re-derived)"));
+    assert!(page.contains("Самаркандек айылдык кеңешинин шайлоосу"));
+    for check in &report.checks {
+        assert!(page.contains(&format!("<code>{}</code>", check.id)), "{}", check.id);
+    }
+    // Each option's row carries its name and the count the decryption check proved.
+    let manifest = &c.record.package.manifest;
+    for (contest, result) in manifest.contests.iter().zip(&c.record.results) {
+        for (option, n) in contest.options.iter().zip(&result.counts) {
+            let name = option.name.0.get("ky").unwrap();
+            assert!(page.contains(&format!("<tr><th scope=\"row\">{name}</th><td class=\"n\">{n}</td>")), "{name} {n}");
+        }
+    }
+    assert!(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"));
+    // For a person to look at (target/tmp/).
+    let _ = std::fs::write(concat!(env!("CARGO_TARGET_TMPDIR"), "/verifier-report.html"), &page);
+
+    // A record whose results were changed: the page refuses to show results and locates the failure.
+    let mut forged = c.record.clone();
+    forged.results[0].counts[0] += 1;
+    forged.package.manifest.title =
+        dobush_crypto::manifest::Localized::new([("ky", "<script>alert(1)</script>".to_owned())]);
+    let report = check(&forged, c.board.lines());
+    assert!(!report.passed());
+    let page = render(&report, Some(&serde_json::to_value(&forged).unwrap()));
+    assert!(page.contains("does NOT verify") && !page.contains("Results (re-derived)"));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.contains("<script"));
+    let failure = report.checks.iter().find(|c| !c.passed).unwrap();
+    assert!(page.contains(&format!("<tr class=\"fail\"><td><code>{}</code>", failure.id)));
+    let located = failure.failures[0]
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    assert!(page.contains(&located), "{located}");
 }

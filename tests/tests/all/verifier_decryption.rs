@@ -397,7 +397,7 @@ fn complaints_are_adjudicated_like_crypto() {
 
     let rec = serde_json::json!({ "ceremony": serde_json::to_value(&ip.transcript).unwrap() });
     let ctx = package_context(&serde_json::to_value(&c.record.package).unwrap()).unwrap();
-    let mut run = Report::start("ceremony", "-");
+    let mut run = Report::start("V00", "ceremony", "-");
     let ours = dobush_verifier::ceremony::check(&rec, &ctx, &mut run).unwrap();
     let mut rep = Report::default();
     rep.finish(run);
