@@ -99,7 +99,33 @@ pub enum PollError {
     /// The server could not be reached or answered nonsense (`GET …`); nothing was checked.
     Unreachable(String),
     /// A check failed: the board is not what the kept heads say it is.
-    Failed(String),
+    Failed(String, Evidence),
+}
+
+/// What the server sent in the poll that failed, kept as it came (review 18-stop27 L4): the heads
+/// are signed by the board key, so anyone can check them later; with the last head the observer
+/// kept they show the forged head, the second chain or the rewritten history.
+#[derive(Debug, Default)]
+pub struct Evidence {
+    /// Each GET of the poll and its answer, in order.
+    pub responses: Vec<(String, serde_json::Value)>,
+}
+
+impl Evidence {
+    /// The evidence file's JSON.
+    pub fn to_json(&self, reason: &str, board_url: &str, kept: Option<&TreeHead>) -> serde_json::Value {
+        serde_json::json!({
+            "failure": reason,
+            "board_url": board_url,
+            "observed_at_ms": std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            "last_kept_head": kept.map(head_json),
+            "responses": self.responses.iter()
+                .map(|(url, body)| serde_json::json!({"get": url, "body": body}))
+                .collect::<Vec<_>>(),
+        })
+    }
 }
 
 /// One poll: follows the chain from the last kept head, a page of heads at a time
@@ -108,39 +134,45 @@ pub enum PollError {
 /// (`<board-url>/consistency?first=M&second=N`), and checks each page with [`follow`]. Returns
 /// the board's size.
 pub fn poll(board_url: &str, kept: &mut Vec<TreeHead>, pin: &Pinned) -> Result<u64, PollError> {
+    let mut evidence = Evidence::default();
     loop {
         let url = match kept.last() {
             Some(l) => format!("{board_url}/heads?after={}", l.size),
             None => format!("{board_url}/heads"),
         };
         let page = get_json(&url).map_err(PollError::Unreachable)?;
-        let page = page
-            .as_array()
-            .ok_or_else(|| PollError::Failed("heads: the server did not send a list".into()))?
-            .iter()
-            .map(|h| TreeHead::parse(h).map_err(|e| PollError::Failed(format!("the server's head: {}", e.0))))
-            .collect::<Result<Vec<_>, _>>()?;
+        evidence.responses.push((url, page.clone()));
+        let failed = |e: String, ev: &Evidence| PollError::Failed(e, Evidence { responses: ev.responses.clone() });
+        let page = match page.as_array() {
+            Some(p) => p
+                .iter()
+                .map(|h| TreeHead::parse(h).map_err(|e| format!("the server's head: {}", e.0)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| failed(e, &evidence))?,
+            None => return Err(failed("heads: the server did not send a list".into(), &evidence)),
+        };
         let Some(newest) = page.last() else {
             return Ok(kept.last().map_or(0, |h| h.size));
         };
         let proof = match kept.last() {
             Some(l) if l.size > 0 && l.size < newest.size => {
-                let v = get_json(&format!("{board_url}/consistency?first={}&second={}", l.size, newest.size))
-                    .map_err(PollError::Unreachable)?;
+                let url = format!("{board_url}/consistency?first={}&second={}", l.size, newest.size);
+                let v = get_json(&url).map_err(PollError::Unreachable)?;
+                evidence.responses.push((url, v.clone()));
                 v.get("proof")
                     .and_then(serde_json::Value::as_array)
-                    .ok_or_else(|| PollError::Failed("consistency: the server sent no proof".into()))?
+                    .ok_or_else(|| failed("consistency: the server sent no proof".into(), &evidence))?
                     .iter()
                     .map(|h| {
                         crate::encoding::hex_n::<32>(h, "proof")
-                            .map_err(|e| PollError::Failed(format!("consistency: {}", e.0)))
+                            .map_err(|e| failed(format!("consistency: {}", e.0), &evidence))
                     })
                     .collect::<Result<Vec<_>, _>>()?
             }
             _ => Vec::new(),
         };
         let before = kept.len();
-        follow(kept, &page, &proof, pin).map_err(PollError::Failed)?;
+        follow(kept, &page, &proof, pin).map_err(|e| failed(e, &evidence))?;
         if kept.len() == before {
             // The server repeated heads already kept: it has nothing newer.
             return Ok(kept.last().map_or(0, |h| h.size));
@@ -160,27 +192,45 @@ pub fn load_state(path: &str) -> Result<Vec<TreeHead>, String> {
     }
 }
 
+/// A head's JSON (the same as the server's `…/board/head`).
+fn head_json(h: &TreeHead) -> serde_json::Value {
+    serde_json::json!({"context": hex::encode(h.context), "size": h.size, "root": hex::encode(h.root),
+        "timestamp_ms": h.timestamp_ms, "previous": hex::encode(h.previous),
+        "signature": hex::encode(h.signature)})
+}
+
 /// Writes the kept heads (the same JSON as the server's `…/board/head`).
 pub fn save_state(path: &str, kept: &[TreeHead]) -> Result<(), String> {
-    let json: Vec<serde_json::Value> = kept
-        .iter()
-        .map(|h| {
-            serde_json::json!({"context": hex::encode(h.context), "size": h.size, "root": hex::encode(h.root),
-                "timestamp_ms": h.timestamp_ms, "previous": hex::encode(h.previous),
-                "signature": hex::encode(h.signature)})
-        })
-        .collect();
-    let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    let json: Vec<serde_json::Value> = kept.iter().map(head_json).collect();
+    write_json(path, &serde_json::Value::from(json))
+}
+
+fn write_json(path: &str, v: &serde_json::Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
     let tmp = format!("{path}.part");
     std::fs::write(&tmp, text).map_err(|e| format!("{tmp}: {e}"))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("{path}: {e}"))
+}
+
+/// Saves a failed poll's evidence beside the state file (`<state>.evidence-<ms>.json`, never
+/// overwriting an earlier one) and returns its path.
+pub fn save_evidence(state: &str, evidence: &serde_json::Value) -> Result<String, String> {
+    let ms = evidence["observed_at_ms"].as_u64().unwrap_or(0);
+    let mut path = format!("{state}.evidence-{ms}.json");
+    let mut n = 1;
+    while std::path::Path::new(&path).exists() {
+        path = format!("{state}.evidence-{ms}-{n}.json");
+        n += 1;
+    }
+    write_json(&path, evidence).map(|()| path)
 }
 
 /// `dobush-verifier watch <board-url> --package <package.json> --state <heads.json>
 /// [--interval <s>] [--once]` (everything after `watch`); returns the exit code: 0 while (with
 /// `--once`: when) every head is consistent, 1 on a failed check (split view, rewritten history,
 /// forged head) or, with `--once`, when the server could not be polled, 2 on a usage error.
-/// Without `--once` an unreachable server is a warning and the next poll retries.
+/// Without `--once` an unreachable server is a warning and the next poll retries. A failed check
+/// saves what the server sent, with the last kept head, as evidence ([`save_evidence`]).
 pub fn command(args: &[String]) -> u8 {
     let mut url = None;
     let (mut package, mut state, mut interval, mut once) = (None, None, 30u64, false);
@@ -234,8 +284,12 @@ pub fn command(args: &[String]) -> u8 {
                 return 1;
             }
             Err(PollError::Unreachable(e)) => eprintln!("WARN {e} (will retry)"),
-            Err(PollError::Failed(e)) => {
+            Err(PollError::Failed(e, evidence)) => {
                 println!("FAIL {e}");
+                match save_evidence(&state, &evidence.to_json(&e, &url, kept.last())) {
+                    Ok(path) => println!("     what the server sent is kept as evidence in {path}"),
+                    Err(err) => eprintln!("the evidence could not be saved: {err}"),
+                }
                 return 1;
             }
         }

@@ -553,6 +553,18 @@ fn watch_once(board_url: &str, package: &Path, state: &Path) -> u8 {
     dobush_verifier::watch::command(&args)
 }
 
+/// The evidence files `watch` saved beside `state`, oldest first.
+fn evidence(state: &Path) -> Vec<Value> {
+    let prefix = format!("{}.evidence-", state.file_name().unwrap().to_str().unwrap());
+    let mut files: Vec<_> = std::fs::read_dir(state.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(&prefix))
+        .collect();
+    files.sort();
+    files.iter().map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()).collect()
+}
+
 fn kept(state: &Path) -> Vec<Value> {
     serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap()
 }
@@ -604,6 +616,12 @@ fn watch_follows_the_live_board_and_catches_a_forged_head_and_a_split_view() {
     let before = std::fs::read_to_string(&state).unwrap();
     assert_eq!(watch_once(&board, &package, &state), 1);
     assert_eq!(std::fs::read_to_string(&state).unwrap(), before, "nothing kept from a failed poll");
+    // what the server sent is kept as evidence: the forged head as served, the last kept head
+    let ev = evidence(&state);
+    assert_eq!(ev.len(), 1);
+    assert!(ev[0]["failure"].as_str().unwrap().contains("signature invalid"), "{}", ev[0]);
+    assert_eq!(ev[0]["last_kept_head"], kept(&state)[1]);
+    assert!(ev[0]["responses"][0]["body"].as_array().unwrap().iter().any(|h| h["signature"] == forged.as_str()));
     set_signature(&sig);
     assert_eq!(watch_once(&board, &package, &state), 0);
 
@@ -625,6 +643,13 @@ fn watch_follows_the_live_board_and_catches_a_forged_head_and_a_split_view() {
     e.cast(3, &plaintext(5, false), &mut rng);
     assert_eq!(watch_once(&board, &package, &other), 1);
     assert_eq!(kept(&other), vec![serde_json::to_value(fork).unwrap()], "the other observer keeps only its own head");
+    // its evidence: its own (forked) head, the board's signed heads and the failing proof
+    let ev = evidence(&other);
+    assert_eq!(ev.len(), 1);
+    assert!(ev[0]["failure"].as_str().unwrap().contains("not consistent"), "{}", ev[0]);
+    assert_eq!(ev[0]["last_kept_head"], serde_json::to_value(fork).unwrap());
+    let gets: Vec<&str> = ev[0]["responses"].as_array().unwrap().iter().map(|r| r["get"].as_str().unwrap()).collect();
+    assert!(gets[0].contains("/heads?after=") && gets[1].contains("/consistency?first="), "{gets:?}");
     // the honest history still passes, up to the final head after closing
     assert_eq!(watch_once(&board, &package, &state), 0);
     e.close();
