@@ -7,6 +7,7 @@
 
 pub mod ceremony;
 pub mod commission_check;
+pub mod final_head;
 pub mod keystore;
 pub mod ops;
 pub mod tally;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use dobush_key_holders::ceremony::Session;
 use dobush_key_holders::keystore::{Keystore, read_passphrase};
 use dobush_key_holders::transport::{Api, CeremonyDir, Relay, ServerRelay};
-use dobush_key_holders::{Refused, commission_check, ops, tally};
+use dobush_key_holders::{Refused, commission_check, final_head, ops, tally};
 
 /// The key-holders' tool of Dobush. Runs on the key-holder's own computer; secrets stay in the
 /// keystore, encrypted under the passphrase (from DOBUSH_PASSPHRASE, or prompted).
@@ -104,6 +104,11 @@ enum Command {
         /// protocol's digest differs.
         #[arg(long, requires = "server")]
         digest: Option<String>,
+        /// With --server: a tree head the member kept during voting (`dobush-verifier watch`'s
+        /// state file, a receipt or a saved `…/board/head`). The protocol's final head must follow
+        /// it on the board's signed chain and be consistent with it, or the tool refuses to sign.
+        #[arg(long, requires = "server")]
+        heads: Option<PathBuf>,
         /// The member's name and role as printed on the protocol.
         #[arg(long)]
         member: String,
@@ -310,7 +315,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Sign { dir, protocol, server, campaign, digest, member } => {
+        Command::Sign { dir, protocol, server, campaign, digest, heads, member } => {
             let pass = read_passphrase(false)?;
             match (server, protocol) {
                 (Some(url), _) => {
@@ -318,6 +323,23 @@ fn run(cli: Cli) -> Result<()> {
                     let campaign = campaign.unwrap_or_default();
                     let saved = ops::fetch_protocol(&api, &campaign, digest.as_deref())?;
                     print!("{}", ops::protocol_lines(&saved.body));
+                    match heads {
+                        Some(file) => {
+                            let text = std::fs::read_to_string(&file)
+                                .with_context(|| format!("cannot read {}", file.display()))?;
+                            let kept = final_head::read_kept(&text)?;
+                            let last = final_head::check(&api, &saved.package, &kept, &saved.body.final_head)?;
+                            println!(
+                                "final head: {} entries, root {}; it follows the head you kept ({} entries)",
+                                last.head.size,
+                                hex::encode(last.head.root),
+                                kept.head.size
+                            );
+                        }
+                        None => println!(
+                            "the final head was not compared with a head you kept (give --heads FILE to check it)"
+                        ),
+                    }
                     println!("protocol digest: {}", hex::encode(saved.digest));
                     println!("{}", saved.shares_line());
                     let (sig, signed) = ops::post_signature(&dir, &pass, &api, &saved, &member)?;

@@ -105,6 +105,8 @@ pub struct ServerProtocol {
     pub signatures: Vec<MemberSignature>,
     /// The decryption shares the protocol names (their digest is its `decryption_shares`).
     pub shares: Vec<dobush_crypto::threshold::decrypt::DecryptionShare>,
+    /// The election package the protocol was checked against.
+    pub package: ElectionPackage,
 }
 
 impl ServerProtocol {
@@ -191,9 +193,10 @@ pub fn fetch_protocol(api: &Api, campaign: &str, expected: Option<&str>) -> Resu
     Ok(ServerProtocol {
         body,
         digest,
-        commission: package.commission,
+        commission: package.commission.clone(),
         signatures: saved.protocol.signatures,
         shares: shares.decryption_shares,
+        package,
     })
 }
 
@@ -250,6 +253,7 @@ pub fn protocol_lines(body: &ProtocolBody) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(out, "protocol of campaign {}, precinct {}", body.campaign_id, body.precinct);
+    let _ = writeln!(out, "  computed from the board whose final head's link is {}", hex::encode(body.final_head));
     let line = |out: &mut String, l: &dobush_crypto::election_protocol::Line| {
         let _ = writeln!(out, "  {:>5}  {} / {}: {}", l.number, l.ky, l.ru, l.value);
     };

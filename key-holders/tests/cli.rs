@@ -1072,9 +1072,39 @@ fn sign_over_the_server(server: &Server, id: &str, stores: &[PathBuf]) {
         set(&rows[0].1, &mut c);
     }
 
+    // --heads (review 18-stop27 M6): the board the protocol names must follow a head the member
+    // kept during voting. A head of a second chain signed with the board key (same size, another
+    // root), and a head whose signature is not the board's, are refused; the first head of the
+    // board (kept at the opening) is followed to the final head.
+    let first = server.get(&format!("/api/v1/campaigns/{id}/board/heads"))[0].clone();
+    let kept_file = server._tmp.path().join("kept-heads.json");
+    std::fs::write(&kept_file, serde_json::json!([first]).to_string()).unwrap();
+    let key = dobush_server::board_log::load_key(&server._tmp.path().join("board.key")).unwrap();
+    let mut head: dobush_crypto::board::SignedTreeHead = serde_json::from_value(first.clone()).unwrap();
+    head.head.root = [9u8; 32];
+    let fork = key.sign(head.head);
+    let mut unsigned = fork;
+    unsigned.signature[0] ^= 1;
+    for (kept, refusal) in [
+        (fork, "does not follow the chain from the head you kept"),
+        (unsigned, "not a head of this election signed by its board key"),
+    ] {
+        let file = server._tmp.path().join("other-heads.json");
+        std::fs::write(&file, serde_json::to_string(&kept).unwrap()).unwrap();
+        let out = run_as(server, 2, &args(&sign(2, &server.url, &["--heads", s(&file)])));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(err.contains(refusal), "{err}");
+    }
+
     let published_shares =
         server.get(&format!("/api/v1/campaigns/{id}/decryption-shares"))["decryption_shares"].as_array().unwrap().len();
-    let out = ok_as(server, 2, &args(&sign(2, &server.url, &["--digest", &digest])));
+    let out = ok_as(server, 2, &args(&sign(2, &server.url, &["--digest", &digest, "--heads", s(&kept_file)])));
+    assert!(
+        out.contains("it follows the head you kept (") && out.contains(&format!("({} entries)", first["size"])),
+        "{out}"
+    );
+    assert!(out.contains("computed from the board whose final head's link is"), "{out}");
     assert_eq!(value_of(&out, "protocol digest:"), digest);
     assert_eq!(
         value_of(&out, "decryption shares named by the protocol:"),
