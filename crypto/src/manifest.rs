@@ -17,10 +17,34 @@ use crate::error::DecodeError;
 use crate::labels;
 use crate::transcript::TranscriptProtocol;
 
-/// Text in several languages: language code (`ky`, `ru`, `en`) → text.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Text in several languages: language code (`ky`, `ru`, `en`) → text. Decoding refuses a
+/// language given twice (record-format.md §Conventions, J1): a map would keep the last silently.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Localized(pub BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for Localized {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Texts;
+        impl<'de> serde::de::Visitor<'de> for Texts {
+            type Value = Localized;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of texts by language")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Localized, A::Error> {
+                let mut texts = BTreeMap::new();
+                while let Some((lang, text)) = a.next_entry::<String, String>()? {
+                    if texts.contains_key(&lang) {
+                        return Err(serde::de::Error::custom(format!("the language {lang:?} repeats")));
+                    }
+                    texts.insert(lang, text);
+                }
+                Ok(Localized(texts))
+            }
+        }
+        d.deserialize_map(Texts)
+    }
+}
 
 impl Localized {
     /// One text in each of the given languages.
@@ -257,6 +281,16 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_language_given_twice_is_refused() {
+        let once: Localized = serde_json::from_str(r#"{"ky":"A","ru":"B"}"#).unwrap();
+        assert_eq!(once, Localized::new([("ky", "A".to_owned()), ("ru", "B".to_owned())]));
+        let e = serde_json::from_str::<Localized>(r#"{"ky":"A","ru":"B","ky":"C"}"#).unwrap_err();
+        assert!(e.to_string().contains("repeats"), "{e}");
+        assert!(serde_json::from_str::<Localized>(r#"{"k\u0079":"A","ky":"C"}"#).is_err());
+        assert!(serde_json::from_str::<Localized>(r#"["ky","A"]"#).is_err());
+    }
 
     fn contest(n: usize, min: u32, max: u32, aa: bool, blank: bool) -> Contest {
         Contest {

@@ -11,25 +11,34 @@ use serde_json::Value;
 
 use crate::report::Report;
 
-/// Language preference for the names shown (manifest `Localized` texts).
+/// The order in which the languages of a `Localized` text are shown (then any other, by code).
 const LANGUAGES: [&str; 3] = ["ky", "ru", "en"];
 
 /// Renders the page. `record` is the parsed `record.json` when it could be read.
 pub fn render(report: &Report, record: Option<&Value>) -> String {
     let manifest = record.and_then(|r| r.pointer("/package/manifest"));
-    let title = manifest.map(|m| localized(&m["title"])).unwrap_or_default();
+    let title = manifest.map(|m| all_languages(&m["title"])).unwrap_or_default();
     let campaign = manifest.and_then(|m| m["campaign_id"].as_str()).unwrap_or("");
     let passed = report.passed();
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html lang=\"ky\"><head><meta charset=\"utf-8\">");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-    h.push_str(&format!("<title>Dobush verifier: {}</title>", esc(&title)));
+    // The verdict comes first, in the tab's title and the heading: the record's own title is
+    // shown below it, marked as the record's, so that it cannot pose as the verdict.
+    let verdict = if passed { "✔ verifies" } else { "✘ does NOT verify" };
+    h.push_str(&format!("<title>{verdict} · Dobush election record</title>"));
     h.push_str(STYLE);
     h.push_str("</head><body><main>\n");
-    h.push_str(&format!("<h1>{}</h1>\n", esc(if title.is_empty() { "Election record" } else { &title })));
-    if !campaign.is_empty() {
-        h.push_str(&format!("<p class=\"muted\">campaign <code>{}</code></p>\n", esc(campaign)));
-    }
+    h.push_str(&format!("<h1>Dobush election record: {verdict}</h1>\n"));
+    h.push_str(&format!(
+        "<p>title in the record: <bdi class=\"record\">{}</bdi>{}</p>\n",
+        esc(&title),
+        if campaign.is_empty() {
+            String::new()
+        } else {
+            format!(" · campaign <code><bdi>{}</bdi></code>", esc(campaign))
+        }
+    ));
     let failed = report.checks.iter().filter(|c| !c.passed).count();
     if passed {
         h.push_str(&format!(
@@ -63,8 +72,14 @@ fn results(h: &mut String, manifest: &Value, record: &Value) {
     for (contest, result) in contests.iter().zip(results) {
         let counts: Vec<u64> = result["counts"].as_array().into_iter().flatten().filter_map(Value::as_u64).collect();
         let ballots = result["ballots"].as_u64().unwrap_or(0);
-        let mut names: Vec<String> =
-            contest["options"].as_array().into_iter().flatten().map(|o| localized(&o["name"])).collect();
+        // every language's name and the option's id: a name cannot differ between languages
+        // unseen (review of the report, F8)
+        let mut names: Vec<String> = contest["options"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|o| format!("{} [{}]", all_languages(&o["name"]), o["id"].as_str().unwrap_or("")))
+            .collect();
         if contest["against_all"].as_bool() == Some(true) {
             names.push("Баарына каршы · Против всех · Against all".into());
         }
@@ -74,7 +89,7 @@ fn results(h: &mut String, manifest: &Value, record: &Value) {
         let total: u64 = counts.iter().sum();
         h.push_str(&format!(
             "<section><h3>{}</h3><p class=\"muted\">{} ballots counted · {} marks</p>\n",
-            esc(&localized(&contest["title"])),
+            esc(&all_languages(&contest["title"])),
             ballots,
             total
         ));
@@ -83,7 +98,7 @@ fn results(h: &mut String, manifest: &Value, record: &Value) {
         for (name, n) in names.iter().zip(&counts) {
             let share = if total == 0 { 0.0 } else { *n as f64 * 100.0 / total as f64 };
             h.push_str(&format!(
-                "<tr><th scope=\"row\">{}</th><td class=\"n\">{n}</td><td class=\"n\">{share:.1} %</td>\
+                "<tr><th scope=\"row\"><bdi>{}</bdi></th><td class=\"n\">{n}</td><td class=\"n\">{share:.1} %</td>\
                  <td class=\"bar\"><svg viewBox=\"0 0 100 10\" preserveAspectRatio=\"none\" aria-hidden=\"true\">\
                  <rect width=\"{share:.2}\" height=\"10\"/></svg></td></tr>\n",
                 esc(name)
@@ -123,19 +138,18 @@ fn checks(h: &mut String, report: &Report) {
     h.push_str("</tbody></table>\n");
 }
 
-/// The first of [`LANGUAGES`] a `Localized` text has, else its first text.
-fn localized(v: &Value) -> String {
+/// Every text of a `Localized` value, the languages of [`LANGUAGES`] first, joined by ` · `.
+fn all_languages(v: &Value) -> String {
     let Some(o) = v.as_object() else { return String::new() };
-    LANGUAGES
-        .iter()
-        .find_map(|l| o.get(*l).and_then(Value::as_str))
-        .or_else(|| o.values().find_map(Value::as_str))
-        .unwrap_or("")
-        .to_owned()
+    let mut keys: Vec<&String> = o.keys().collect();
+    keys.sort_by_key(|k| (LANGUAGES.iter().position(|l| l == k).unwrap_or(LANGUAGES.len()), (*k).clone()));
+    keys.iter().filter_map(|k| o.get(*k).and_then(Value::as_str)).collect::<Vec<_>>().join(" · ")
 }
 
-/// HTML escaping of text and attribute values.
+/// HTML escaping of text and attribute values; control, bidirectional and invisible format
+/// characters are written as `\u{…}` (as in the text report) so that no name reorders the page.
 fn esc(s: &str) -> String {
+    let s = crate::report::printable(s);
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
@@ -174,10 +188,14 @@ mod tests {
     }
 
     #[test]
-    fn names_prefer_kyrgyz_then_russian() {
-        let v: Value = serde_json::json!({"en": "Council", "ru": "Совет"});
-        assert_eq!(localized(&v), "Совет");
-        assert_eq!(localized(&serde_json::json!({"de": "Rat"})), "Rat");
-        assert_eq!(localized(&Value::Null), "");
+    fn every_language_is_shown_kyrgyz_and_russian_first() {
+        let v: Value = serde_json::json!({"en": "Council", "de": "Rat", "ru": "Совет", "ky": "Кеңеш"});
+        assert_eq!(all_languages(&v), "Кеңеш · Совет · Council · Rat");
+        assert_eq!(all_languages(&Value::Null), "");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_not_obeyed() {
+        assert_eq!(esc("A\u{202e}B\u{1b}[2K"), "A\\u{202e}B\\u{1b}[2K");
     }
 }

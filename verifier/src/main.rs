@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dobush_verifier::board::TreeHead;
-use dobush_verifier::record::{Options, verify_dir, verify_receipt};
+use dobush_verifier::record::{Options, verify_dir_read, verify_receipt};
 
 const USAGE: &str = "usage: dobush-verifier verify <record-dir> [--json] [--html <report.html>] [--since <tree-head.json>]\n       dobush-verifier receipt <record-dir> <receipt.json> [--json]\n       dobush-verifier watch <board-url> --package <package.json> --state <heads.json> [--interval <s>] [--once]";
 
@@ -75,10 +75,11 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let bar = progress_bar();
-    let report = verify_dir(&dir, &Options { since, progress: Some(progress(bar.clone())) });
+    let (report, checked) = verify_dir_read(&dir, &Options { since, progress: Some(progress(bar.clone())) });
     bar.finish_and_clear();
     if let Some(path) = html {
-        let record = std::fs::read(dir.join("record.json")).ok().and_then(|b| dobush_verifier::json::parse(&b).ok());
+        // the record text the checks read, never the file read a second time
+        let record = checked.and_then(|text| dobush_verifier::json::parse_str(&text).ok());
         if let Err(e) = std::fs::write(&path, dobush_verifier::html::render(&report, record.as_ref())) {
             eprintln!("{}: {e}", path.display());
             return ExitCode::from(2);
@@ -111,7 +112,11 @@ fn receipt(args: Vec<&String>) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-    let report = verify_receipt(&String::from_utf8_lossy(&rec), &board, &String::from_utf8_lossy(&rc));
+    let (Ok(rec), Ok(rc)) = (String::from_utf8(rec), String::from_utf8(rc)) else {
+        eprintln!("record.json or the receipt is not UTF-8");
+        return ExitCode::from(2);
+    };
+    let report = verify_receipt(&rec, &board, &rc);
     if json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {

@@ -20,13 +20,19 @@ pub struct Options {
 
 /// Reads a record directory and checks it.
 pub fn verify_dir(dir: &Path, opts: &Options) -> Report {
+    verify_dir_read(dir, opts).0
+}
+
+/// [`verify_dir`], also returning the `record.json` text it checked (when it could read it), so
+/// that what is shown from it (the HTML page) is what was checked, never a second read.
+pub fn verify_dir_read(dir: &Path, opts: &Options) -> (Report, Option<String>) {
     let mut c = files::CHECK.start();
     match (files::CHECK.run)(dir, &mut c) {
-        Some((record, board)) => verify(&record, &board, opts),
+        Some((record, board)) => (verify(&record, &board, opts), Some(record)),
         None => {
             let mut rep = Report::default();
             rep.finish(c);
-            rep
+            (rep, None)
         }
     }
 }

@@ -86,6 +86,23 @@ impl Running {
     }
 }
 
+/// `s` with every control character (C0, DEL, C1) and every bidirectional or invisible format
+/// character written as `\u{…}`: notes and failures quote record content, which must not move
+/// the terminal's cursor, hide lines or reorder text (review of the report, F2).
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        let bidi_or_invisible =
+            matches!(ch, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}');
+        if ch.is_control() || bidi_or_invisible {
+            out.push_str(&format!("\\u{{{:x}}}", ch as u32));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
 impl Report {
     /// Starts a check.
     pub fn start(id: &'static str, name: &'static str, description: &'static str) -> Running {
@@ -146,10 +163,10 @@ impl Report {
                 c.description
             ));
             for n in &c.notes {
-                s.push_str(&format!("       · {n}\n"));
+                s.push_str(&format!("       · {}\n", printable(n)));
             }
             for f in &c.failures {
-                s.push_str(&format!("       - {f}\n"));
+                s.push_str(&format!("       - {}\n", printable(f)));
             }
             if c.failure_count > c.failures.len() as u64 {
                 s.push_str(&format!("       … and {} more\n", c.failure_count - c.failures.len() as u64));
@@ -161,5 +178,27 @@ impl Report {
             "RESULT: the record does NOT verify\n"
         });
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Record content quoted in a note or a failure cannot move the cursor, erase lines, hide
+    /// text or reorder it on the terminal (review of the report, F2).
+    #[test]
+    fn record_text_in_the_report_cannot_drive_the_terminal() {
+        let mut rep = Report::default();
+        let mut c = Report::start("V06", "web app", "-");
+        c.note("/\u{1b}[1A\u{1b}[2KRESULT: the record verifies\u{1b}[8m");
+        c.fail("name \u{202e}evil\u{202c} \u{200b}\u{7f}\u{9b}");
+        rep.finish(c);
+        let text = rep.text();
+        assert!(
+            !text.chars().any(|ch| ch != '\n' && (ch.is_control() || ('\u{200b}'..='\u{206f}').contains(&ch))),
+            "{text:?}"
+        );
+        assert!(text.contains("\\u{1b}[1A") && text.contains("\\u{202e}evil") && text.ends_with("NOT verify\n"));
     }
 }

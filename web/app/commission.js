@@ -11,6 +11,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex, toHex, utf8Bytes } from '../src/crypto/group.js';
 import { be64 } from './receipt.js';
+import { parseJson } from '../src/crypto/strict-json.js';
 
 export class CommissionError extends Error {
   constructor(message) {
@@ -47,8 +48,8 @@ export function checkCredentialListSignatures(commission, campaignId, listLine, 
   let list;
   let signed;
   try {
-    list = JSON.parse(listLine);
-    signed = JSON.parse(signedLine);
+    list = parseJson(listLine);
+    signed = parseJson(signedLine);
   } catch {
     fail('the board does not start with the credential list and its signatures');
   }

@@ -9,6 +9,7 @@ import {
 } from '../src/crypto/dobush.js';
 import { usesRangeProof, selectionCount, isValidVote, memberFingerprint } from '../src/crypto/manifest.js';
 import { fromHex } from '../src/crypto/group.js';
+import { parseJson } from '../src/crypto/strict-json.js';
 import qrcode from 'qrcode-generator';
 import { t, setLang, initialLang, lang, localized, LANGS, LANG_NAMES } from './i18n.js';
 import { NotMyBallotError, matchSentBallot, verifyReceipt, verifyTreeHead } from './receipt.js';
@@ -94,7 +95,7 @@ async function request(method, path, bodyText) {
   const r = await fetch(path, { method, headers, body: bodyText, credentials: 'same-origin', cache: 'no-store' });
   const text = await r.text();
   let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  try { json = text ? parseJson(text) : null; } catch { json = null; }
   if (!r.ok) throw new HttpError(r.status, json);
   return json ?? text;
 }
@@ -837,7 +838,7 @@ function receiptPage() {
         e.preventDefault();
         results.replaceChildren();
         let receipt;
-        try { receipt = JSON.parse(text.value); } catch (err) {
+        try { receipt = parseJson(text.value, 'receipt'); } catch (err) {
           results.append(notice('bad', `${t('receipt_bad')}: ${err.message}`));
           return;
         }
@@ -854,12 +855,14 @@ async function checkPage(id, code) {
   show(h('p', {}, t('loading')));
   const { pkg, ctx, fingerprint } = await loadPackage(id);
   const lines = await boardLines(id);
-  const idx = lines.findIndex((l) => { const e = JSON.parse(l); return e.type === 'challenged' && e.tracking_code === code; });
+  // every board line read strictly (record-format.md J1): a repeated key is refused, never read two ways
+  const entries = lines.map((l) => parseJson(l, 'board entry'));
+  const idx = entries.findIndex((e) => e.type === 'challenged' && e.tracking_code === code);
   if (idx < 0) {
     show(h('h1', {}, t('check_page')), notice('bad', t('not_found')));
     return;
   }
-  const e = JSON.parse(lines[idx]);
+  const e = entries[idx];
   const opened = verifyChallengedBallot(ctx, e.ballot, e.opening);
   const style = pkg.manifest.ballot_styles.find((b) => b.id === opened.style);
   const contests = style.contests.map((cid) => pkg.manifest.contests.find((c) => c.id === cid));
@@ -939,7 +942,7 @@ async function assetsPage(id) {
   const head = await api('GET', `/api/v1/campaigns/${encodeURIComponent(id)}/board/head`);
   verifyTreeHead(head, fromHex(pkg.board_key, 32), fromHex(pkg.base_hash, 32));
   const lines = await boardLines(id);
-  const entry = lines.map((l) => JSON.parse(l)).find((e) => e.type === 'web_assets');
+  const entry = lines.map((l) => parseJson(l, 'board entry')).find((e) => e.type === 'web_assets');
   if (!entry) {
     show(h('h1', {}, t('assets_title')), notice('warn', t('no_board_assets')));
     return;

@@ -7,6 +7,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, toHex, concatBytes, utf8Bytes, equalBytes } from '../src/crypto/group.js';
+import { parseJson } from '../src/crypto/strict-json.js';
 
 export class ReceiptError extends Error {
   constructor(message) {
@@ -95,9 +96,9 @@ export function verifyReceipt(pkg, receipt) {
   if (!Array.isArray(receipt.inclusion_proof)) fail('receipt: inclusion_proof must be a list');
   let entry;
   try {
-    entry = JSON.parse(receipt.entry);
-  } catch {
-    fail('receipt: the entry is not JSON');
+    entry = parseJson(receipt.entry, 'receipt entry');
+  } catch (e) {
+    fail(`receipt: the entry is not strict JSON (${e.message})`);
   }
   if (entry?.type !== 'ballot') fail('receipt: the entry is not a cast ballot');
   if (entry.tracking_code !== receipt.tracking_code) fail('receipt: the entry carries another tracking code');
@@ -132,9 +133,9 @@ export class NotMyBallotError extends ReceiptError {
 export function matchSentBallot(receipt, sent) {
   let entry;
   try {
-    entry = JSON.parse(receipt?.entry);
-  } catch {
-    fail('receipt: the entry is not JSON');
+    entry = parseJson(receipt?.entry, 'receipt entry');
+  } catch (e) {
+    fail(`receipt: the entry is not strict JSON (${e.message})`);
   }
   if (JSON.stringify(entry) !== receipt.entry) throw new NotMyBallotError('receipt: the entry is not in the board\'s canonical form');
   if (entry?.type !== 'ballot') throw new NotMyBallotError('receipt: the entry is not a cast ballot');

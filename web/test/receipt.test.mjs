@@ -129,9 +129,10 @@ test('a valid receipt for another voter\'s ballot is refused', () => {
   altered.contests[0].selections[0].ciphertext.alpha = third.ballot.contests[0].selections[0].ciphertext.alpha;
   const r2 = receiptFor([JSON.stringify({ type: 'ballot', ballot: altered, tracking_code: mine.tracking_code })], 0, mine.tracking_code);
   notMine(r2, [sentOf(mine)], /not the one this device sent/);
-  // a duplicate key: JSON.parse keeps the device's ballot (the last), another parser the first
+  // a duplicate key: JSON.parse would keep the device's ballot (the last), another parser the
+  // first; the strict reader refuses the line (record-format.md J1)
   const dup = `{"type":"ballot","ballot":${JSON.stringify(other.ballot)},"ballot":${JSON.stringify(mine.ballot)},"tracking_code":"${mine.tracking_code}"}`;
-  notMine(receiptFor([dup], 0, mine.tracking_code), [sentOf(mine)], /canonical/);
+  assert.throws(() => matchSentBallot(receiptFor([dup], 0, mine.tracking_code), [sentOf(mine)]), (e) => e instanceof ReceiptError && /repeats/.test(e.message));
   // another spelling of the device's own entry
   const spaced = entryOf(mine).replace('"type":"ballot",', '"type": "ballot", ');
   notMine(receiptFor([spaced], 0, mine.tracking_code), [sentOf(mine)], /canonical/);
@@ -140,4 +141,20 @@ test('a valid receipt for another voter\'s ballot is refused', () => {
   notMine(receiptFor([challenged], 0, mine.tracking_code), [sentOf(mine)], /not a cast ballot/);
   // a device that sent nothing
   notMine(receiptFor([entryOf(mine)], 0, mine.tracking_code), [], /did not send/);
+});
+
+test('a receipt whose board entry repeats a key is refused (record-format.md J1)', () => {
+  // The reviewer's case: a challenged ballot whose line also says "ballot" last. JSON.parse keeps
+  // the last type and would call it a cast ballot; the Rust verifier refuses the line.
+  const code = hex(new Uint8Array(32).fill(3));
+  const entries = [
+    '{"type":"opened","timestamp_ms":0}',
+    `{"type":"challenged","ballot":{"x":1},"tracking_code":"${code}","type":"ballot"}`,
+  ];
+  const r = receiptFor(entries, 1, code);
+  assert.equal(JSON.parse(r.entry).type, 'ballot');
+  assert.throws(() => verifyReceipt(pkg, r), ReceiptError);
+  // the same board with the key once is accepted: only the repetition is refused
+  const honest = [entries[0], `{"type":"ballot","ballot":{"x":1},"tracking_code":"${code}"}`];
+  assert.equal(verifyReceipt(pkg, receiptFor(honest, 1, code)).index, 1);
 });

@@ -946,7 +946,11 @@ fn the_html_report_shows_re_derived_results_and_every_check() {
     let report = check(&c.record, c.board.lines());
     assert!(report.passed(), "{}", report.text());
     let page = render(&report, Some(&rec));
-    assert!(page.contains("The record verifies") && page.contains("Results (re-derived)"));
+    assert!(
+        page.contains("<title>✔ verifies")
+            && page.contains("The record verifies")
+            && page.contains("Results (re-derived)")
+    );
     assert!(page.contains("Самаркандек айылдык кеңешинин шайлоосу"));
     for check in &report.checks {
         assert!(page.contains(&format!("<code>{}</code>", check.id)), "{}", check.id);
@@ -955,8 +959,11 @@ fn the_html_report_shows_re_derived_results_and_every_check() {
     let manifest = &c.record.package.manifest;
     for (contest, result) in manifest.contests.iter().zip(&c.record.results) {
         for (option, n) in contest.options.iter().zip(&result.counts) {
-            let name = option.name.0.get("ky").unwrap();
-            assert!(page.contains(&format!("<tr><th scope=\"row\">{name}</th><td class=\"n\">{n}</td>")), "{name} {n}");
+            let name = format!("{} · {} [{}]", option.name.0["ky"], option.name.0["ru"], option.id);
+            assert!(
+                page.contains(&format!("<tr><th scope=\"row\"><bdi>{name}</bdi></th><td class=\"n\">{n}</td>")),
+                "{name} {n}"
+            );
         }
     }
     assert!(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"));
@@ -971,7 +978,7 @@ fn the_html_report_shows_re_derived_results_and_every_check() {
     let report = check(&forged, c.board.lines());
     assert!(!report.passed());
     let page = render(&report, Some(&serde_json::to_value(&forged).unwrap()));
-    assert!(page.contains("does NOT verify") && !page.contains("Results (re-derived)"));
+    assert!(page.contains("<title>✘ does NOT verify") && !page.contains("Results (re-derived)"));
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.contains("<script"));
     let failure = report.checks.iter().find(|c| !c.passed).unwrap();
     assert!(page.contains(&format!("<tr class=\"fail\"><td><code>{}</code>", failure.id)));
