@@ -96,10 +96,24 @@ pub struct ServerSettings {
     pub client_body_timeout_secs: u64,
     /// Milliseconds given to a client to close its side after the server closes a connection.
     pub client_disconnect_timeout_ms: u64,
+    /// Milliseconds a response may go without the client taking any of it (`crate::connection`:
+    /// at least 8 KiB per this long); then the connection is closed. At least 1.
+    pub client_send_timeout_ms: u64,
+    /// Connections each worker serves at once; more wait in the kernel's accept queue. Each costs
+    /// two file descriptors: `2 × max_connections × workers` must stay well below the process's
+    /// `NOFILE` limit (docs/deploy.md). At least 1.
+    pub max_connections: usize,
+    /// New connections each worker accepts at once (TLS-free handshakes, so this bounds only
+    /// the burst being set up). At least 1.
+    pub max_connection_rate: usize,
     /// The load balancers in front of this server, as IP addresses or networks (`10.0.0.5`,
     /// `10.0.0.0/8`): from these peers only, `X-Forwarded-For` names the client, and rate limits
     /// and refusal records key on it (`crate::client_address`). Empty: the peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// Tests only: a production configuration may name an `http://` loopback `public_url` (the
+    /// tests' identity provider redirects to the test server). Refused by a build without the
+    /// `demo` feature, which is the only build that serves production.
+    pub loopback_public_url_for_tests: bool,
     /// This is a production deployment (`DOBUSH_SERVER__PRODUCTION=true`). Set explicitly, never
     /// guessed: the server then refuses to start unless every production guard holds
     /// ([`Settings::production_problems`]) and sends HSTS.
@@ -249,7 +263,11 @@ impl Default for ServerSettings {
             client_header_timeout_ms: 5_000,
             client_body_timeout_secs: 30,
             client_disconnect_timeout_ms: 1_000,
+            client_send_timeout_ms: 10_000,
+            max_connections: 1_024,
+            max_connection_rate: 256,
             trusted_proxies: Vec::new(),
+            loopback_public_url_for_tests: false,
             production: false,
         }
     }
@@ -391,6 +409,19 @@ impl Settings {
         if self.server.client_body_timeout_secs == 0 {
             return Err(ConfigError::Invalid("server.client_body_timeout_secs must be at least 1".into()));
         }
+        if self.server.client_send_timeout_ms == 0
+            || self.server.max_connections == 0
+            || self.server.max_connection_rate == 0
+        {
+            return Err(ConfigError::Invalid(
+                "server.client_send_timeout_ms, max_connections and max_connection_rate must be at least 1".into(),
+            ));
+        }
+        if self.server.loopback_public_url_for_tests && !cfg!(feature = "demo") {
+            return Err(ConfigError::Invalid(
+                "server.loopback_public_url_for_tests: for the tests only; this build serves production".into(),
+            ));
+        }
         self.server.trusted_proxy_nets()?;
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid("database.max_connections must be at least 1".into()));
@@ -482,10 +513,18 @@ impl Settings {
         }
         // the OIDC redirect URI is `<public_url>/auth/callback`: empty, it would be the bound
         // address over plain http, and the provider would send the login's code there
-        // (review 18-hardening M6)
-        if !https_or_loopback(&self.server.public_url) {
+        // (review 18-hardening M6). The browser and the provider go there, so a loopback
+        // address can never be right (it is the voter's own machine; review
+        // 18-hardening-round2 L4); the tests' exception needs a build that cannot serve
+        // production.
+        let test_exception = self.server.loopback_public_url_for_tests
+            && cfg!(feature = "demo")
+            && loopback_http(&self.server.public_url);
+        if !(https_url(&self.server.public_url) || test_exception) {
             problems.push(
-                "server.public_url must be set and https (or http to a proxy on the loopback interface)".to_string(),
+                "server.public_url must be set and https://host[:port], with a host, a numeric port and no \
+                 spaces"
+                    .to_string(),
             );
         }
         // a relative key path depends on the directory the server happens to be started in
@@ -497,23 +536,49 @@ impl Settings {
     }
 }
 
-/// `https://<host>…` (a host, no user part), or [`loopback_http`].
+/// `https://<host>[:port]…`, or [`loopback_http`].
 fn https_or_loopback(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("https://") else { return loopback_http(url) };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    !authority.is_empty() && !authority.contains('@')
+    https_url(url) || loopback_http(url)
+}
+
+/// `https://<host>[:port]…`: a host, no user part, a numeric port if any, no whitespace or
+/// control characters anywhere.
+fn https_url(url: &str) -> bool {
+    url.strip_prefix("https://").and_then(|rest| authority(url, rest)).is_some()
 }
 
 /// `http://127.0.0.1…`, `http://[::1]…` or `http://localhost…` (and nothing longer that starts so,
 /// such as `http://127.0.0.1.example`).
 fn loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else { return false };
+    url.strip_prefix("http://")
+        .and_then(|rest| authority(url, rest))
+        .is_some_and(|host| ["127.0.0.1", "[::1]", "localhost"].contains(&host))
+}
+
+/// The host of `rest` (a URL after its `scheme://`): `host[:port]` up to the first `/`, `?` or
+/// `#`, the host a DNS name, an IPv4 address or a bracketed IPv6 address, the port 1..=65535;
+/// `None` if it is not so, or if `url` holds whitespace or a control character.
+fn authority<'a>(url: &str, rest: &'a str) -> Option<&'a str> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    ["127.0.0.1", "[::1]", "localhost"].iter().any(|host| match authority.strip_prefix(host) {
-        Some("") => true,
-        Some(port) => port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())),
-        None => false,
-    })
+    let (host, port) = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => (&authority[..i], Some(&authority[i + 1..])),
+        _ => (authority, None),
+    };
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !host.is_empty()
+                && !host.starts_with(['.', '-'])
+                && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        }
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|p| p > 0)
+    });
+    (host_ok && port_ok).then_some(host)
 }
 
 /// The ID-token algorithms `oidc.id_token_algs` may name (asymmetric only).
@@ -604,6 +669,22 @@ mod tests {
             ("DOBUSH_SERVER__PUBLIC_URL", "\"https://\"", "public_url"),
             ("DOBUSH_SERVER__PUBLIC_URL", "\"https://127.0.0.1@evil.example\"", "public_url"),
             ("DOBUSH_SERVER__PUBLIC_URL", "\"ftp://vote.example\"", "public_url"),
+            // review 18-hardening-round2 L4: loopback http, an empty host, a non-numeric or
+            // out-of-range port, whitespace
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"http://127.0.0.1:8080\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"http://localhost\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"http://[::1]:80/\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"https://:443\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"https://vote.example:abc\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"https://vote.example:\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"https://vote.example:70000\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"https://vote.example\\n\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"https://vote.example \"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\" https://vote.example\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"https://vote example\"", "public_url"),
+            ("DOBUSH_SERVER__PUBLIC_URL", "\"https://[::1\"", "public_url"),
+            ("DOBUSH_OIDC__ISSUER_URL", "\"https://:443\"", "issuer_url"),
+            ("DOBUSH_OIDC__ISSUER_URL", "\"https://tunduk.example:x\"", "issuer_url"),
             ("DOBUSH_BOARD__KEY_PATH", "\"./data/board.key\"", "board.key_path"),
             ("DOBUSH_BOARD__KEY_PATH", "\"board.key\"", "board.key_path"),
         ] {
@@ -615,10 +696,23 @@ mod tests {
             let ok = load(good, [("DOBUSH_OIDC__ISSUER_URL".to_string(), format!("\"{issuer}\""))]);
             assert!(ok.is_ok(), "{issuer}: {ok:?}");
         }
-        for public in ["http://127.0.0.1:8080", "http://[::1]", "http://localhost:80/", "https://vote.example:8443/"] {
+        for public in ["https://vote.example:8443/", "https://[2001:db8::1]", "https://10.0.0.1:443/x?y#z"] {
             let ok = load(good, [("DOBUSH_SERVER__PUBLIC_URL".to_string(), format!("\"{public}\""))]);
             assert!(ok.is_ok(), "{public}: {ok:?}");
         }
+        // the tests' exception: only with its flag, only in a build with the demo feature
+        for public in ["http://127.0.0.1:8080", "http://[::1]", "http://localhost:80/"] {
+            let env = [
+                ("DOBUSH_SERVER__PUBLIC_URL".to_string(), format!("\"{public}\"")),
+                ("DOBUSH_SERVER__LOOPBACK_PUBLIC_URL_FOR_TESTS".to_string(), "true".to_string()),
+            ];
+            assert_eq!(load(good, env).is_ok(), cfg!(feature = "demo"), "{public}");
+        }
+        let env = [
+            ("DOBUSH_SERVER__PUBLIC_URL".to_string(), "\"http://vote.example\"".to_string()),
+            ("DOBUSH_SERVER__LOOPBACK_PUBLIC_URL_FOR_TESTS".to_string(), "true".to_string()),
+        ];
+        assert!(load(good, env).is_err(), "the flag admits loopback http only");
     }
 }
 

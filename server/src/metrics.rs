@@ -19,6 +19,8 @@ pub struct Metrics {
     withdrawals: AtomicU64,
     rate_limited: AtomicU64,
     connections_open: AtomicU64,
+    connections_unguarded: AtomicU64,
+    connections_timed_out: AtomicU64,
     refusal_writes: AtomicU64,
 }
 
@@ -82,6 +84,18 @@ impl Metrics {
     /// Counts a connection the server dropped.
     pub fn connection_closed(&self) {
         let _ = self.connections_open.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+    /// Counts a connection that got no watchdog (refused, `crate::connection::Unguarded`).
+    pub fn connection_unguarded(&self) {
+        self.connections_unguarded.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a connection closed by its watchdog (a deadline passed, `crate::connection`).
+    pub fn connection_timed_out(&self) {
+        self.connections_timed_out.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Connections closed by their watchdog so far.
+    pub fn connections_timed_out(&self) -> u64 {
+        self.connections_timed_out.load(Ordering::Relaxed)
     }
     /// Connections open now (those with a watchdog, `crate::connection`).
     pub fn connections_open(&self) -> u64 {
@@ -152,6 +166,16 @@ impl Metrics {
             "# HELP dobush_http_connections_open HTTP connections open now.\n# TYPE dobush_http_connections_open gauge"
         );
         let _ = writeln!(out, "dobush_http_connections_open {}", get(&self.connections_open));
+        let _ = writeln!(
+            out,
+            "# HELP dobush_http_connections_unguarded_total Connections refused (503, closed) because no watchdog could be started (out of file descriptors).\n# TYPE dobush_http_connections_unguarded_total counter"
+        );
+        let _ = writeln!(out, "dobush_http_connections_unguarded_total {}", get(&self.connections_unguarded));
+        let _ = writeln!(
+            out,
+            "# HELP dobush_http_connections_timed_out_total Connections closed by their deadline (idle, or a response the client did not take).\n# TYPE dobush_http_connections_timed_out_total counter"
+        );
+        let _ = writeln!(out, "dobush_http_connections_timed_out_total {}", get(&self.connections_timed_out));
         let _ = writeln!(
             out,
             "# HELP dobush_refusal_writes_total Database write transactions spent recording refusals.\n# TYPE dobush_refusal_writes_total counter"

@@ -12,7 +12,7 @@
 
 use actix_web::HttpRequest;
 
-use crate::audit::{record_anonymous_refusal, record_refusal};
+use crate::audit::record_refusal;
 use crate::error::ApiError;
 use crate::refusal_counts::Refused;
 use crate::state::AppState;
@@ -55,21 +55,10 @@ pub async fn refuse(
             // counted; the next flush adds it to the database
             return error;
         }
-        let mut result = Ok(false);
-        // a second try counts in the window another server opened meanwhile
-        for _ in 0..2 {
-            state.metrics.refusal_write();
-            let first = refused.clone();
-            result = state
-                .db
-                .write(move |c| record_anonymous_refusal(c, &first.as_refusal(kind), window, 1, first.at))
-                .await;
-            if result.is_ok() {
-                break;
-            }
-        }
-        state.refusals.opened(kind, window_start, result.is_ok());
-        result.map(drop)
+        // written on a task of its own, whose end the request awaits: a request cancelled
+        // meanwhile (its client gone) no longer leaves the window being written for ever
+        // (review 18-hardening-round2 M1)
+        state.refusals.open(&state.db, &state.metrics, kind, window_start, window, refused).await
     } else {
         state.metrics.refusal_write();
         state

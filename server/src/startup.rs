@@ -24,8 +24,7 @@ use crate::ratelimit::RateLimiter;
 use crate::routes;
 use crate::state::AppState;
 
-/// The `Strict-Transport-Security` header of a production server: two years, subdomains too.
-pub const HSTS: &str = "max-age=63072000; includeSubDomains";
+pub use crate::connection::HSTS;
 
 /// A built server, bound to its port.
 pub struct Application {
@@ -38,6 +37,7 @@ impl Application {
     /// Connects the database, applies migrations, grants bootstrap staff, binds the listener.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         settings.validate()?;
+        raise_file_limit(&settings);
         let db = {
             let s = settings.database.clone();
             tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
@@ -130,6 +130,39 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (graceful shutdown).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Raises the soft limit on open file descriptors to the hard limit (review
+/// 18-hardening-round2 M2: the soft limit is often 1024, about 500 connections at two descriptors
+/// each), and warns when the connection caps can still exhaust it.
+fn raise_file_limit(settings: &Settings) {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let mut soft = limit.current;
+    if limit.current < limit.maximum {
+        let raised = rustix::process::Rlimit { current: limit.maximum, maximum: limit.maximum };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => soft = limit.maximum,
+            Err(error) => tracing::warn!(%error, "could not raise the open-file limit to its hard limit"),
+        }
+    }
+    let workers = match settings.server.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    // two descriptors per connection (the socket and its watchdog's duplicate), and a reserve
+    // for the database pool, the identity provider, the webhook and the files
+    let needed =
+        (settings.server.max_connections as u64).saturating_mul(2).saturating_mul(workers as u64).saturating_add(256);
+    match soft {
+        Some(soft) if soft < needed => tracing::warn!(
+            soft,
+            needed,
+            "the open-file limit is below 2 × server.max_connections × workers + 256: raise LimitNOFILE \
+             (docs/deploy.md) or lower server.max_connections"
+        ),
+        _ => tracing::info!(limit = ?soft, "open-file limit"),
     }
 }
 
@@ -236,20 +269,18 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
     let largest_body = s.server.max_import_bytes.max(s.server.max_json_bytes);
     let json_limit = s.server.max_json_bytes;
     let production = s.server.production;
-    let watch =
-        crate::connection::on_connect(Duration::from_millis(s.server.client_header_timeout_ms), state.metrics.clone());
+    let watch = crate::connection::on_connect(crate::connection::Guard {
+        idle: Duration::from_millis(s.server.client_header_timeout_ms),
+        send: Duration::from_millis(s.server.client_send_timeout_ms),
+        production,
+        metrics: state.metrics.clone(),
+    });
     let mut server = HttpServer::new(move || {
-        let mut headers = DefaultHeaders::new()
-            .add(("Cache-Control", "no-store"))
-            .add(("X-Content-Type-Options", "nosniff"))
-            .add(("X-Frame-Options", "DENY"))
-            .add(("Referrer-Policy", "no-referrer"))
-            .add(("Content-Security-Policy", crate::webapp::CSP))
-            .add(("Cross-Origin-Opener-Policy", "same-origin"))
-            .add(("Cross-Origin-Resource-Policy", "same-origin"));
-        if production {
-            // production is served over HTTPS only (docs/deploy.md): browsers never try plain HTTP
-            headers = headers.add(("Strict-Transport-Security", HSTS));
+        // HSTS in production, which is served over HTTPS only (docs/deploy.md): browsers never
+        // try plain HTTP
+        let mut headers = DefaultHeaders::new();
+        for header in crate::connection::security_headers(production) {
+            headers = headers.add(header);
         }
         App::new()
             .wrap(Compress::default())
@@ -279,6 +310,10 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
     // closes); every later head and any unread body by `connection`'s watchdog, the bodies that
     // are read by `extract::body::read_body`
     .on_connect(watch)
+    // a bounded number of connections per worker (each costs two descriptors; review
+    // 18-hardening-round2 M2), more wait in the accept queue
+    .max_connections(s.server.max_connections)
+    .max_connection_rate(s.server.max_connection_rate)
     .client_request_timeout(Duration::from_millis(s.server.client_header_timeout_ms))
     .client_disconnect_timeout(Duration::from_millis(s.server.client_disconnect_timeout_ms))
     .listen(listener)?

@@ -21,7 +21,17 @@ impl Binary {
     /// Starts the binary in `dir` with JSON logs, port 0 and `env` on top, and waits for its
     /// "listening" log line.
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dobush-server"));
+        Self::spawn(Command::new(env!("CARGO_BIN_EXE_dobush-server")), dir, env)
+    }
+
+    /// [`Binary::start`] under `prlimit` with `limits` (e.g. `--nofile=64:64`).
+    pub fn start_limited(dir: &Path, env: &[(&str, &str)], limits: &str) -> Self {
+        let mut cmd = Command::new("prlimit");
+        cmd.args([limits, env!("CARGO_BIN_EXE_dobush-server")]);
+        Self::spawn(cmd, dir, env)
+    }
+
+    fn spawn(mut cmd: Command, dir: &Path, env: &[(&str, &str)]) -> Self {
         cmd.current_dir(dir)
             .env_remove("DOBUSH_CONFIG")
             .env_remove("RUST_LOG")
