@@ -617,6 +617,8 @@ fn entry_kind(e: &BoardEntry) -> &'static str {
         BoardEntry::Opened { .. } => "opened",
         BoardEntry::Ballot { .. } => "ballot",
         BoardEntry::Challenged { .. } => "challenged",
+        BoardEntry::BallotV2 { .. } => "ballot_v2",
+        BoardEntry::ChallengedV2 { .. } => "challenged_v2",
         BoardEntry::Superseded { .. } => "superseded",
         BoardEntry::WebAssets { .. } => "web_assets",
         BoardEntry::Closed { .. } => "closed",
