@@ -105,6 +105,15 @@ pub enum BoardEntry {
         /// The revealed marks and vote nonces.
         opening: BallotOpening,
     },
+    /// The cast verifier secret y of a v2 campaign, published once, right after `closed`
+    /// (13-revoting.md §3.4): from then on anyone can make a cast opening for any ballot and
+    /// credential, so no opening is evidence of how anyone voted. y·G is the package's
+    /// `parameters.ballot_v2.cast_verifier_key`.
+    CastVerifierRevealed {
+        /// y, the canonical 32-byte encoding of a non-zero scalar.
+        #[serde(with = "bytes_hex")]
+        secret: [u8; 32],
+    },
     /// A ballot superseded by a later one of the same credential (`last_counts`, v1 only).
     Superseded {
         /// The earlier ballot's tracking code.

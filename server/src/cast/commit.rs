@@ -160,6 +160,10 @@ impl CastJob {
         if v2 != election.cast_verifier_key().is_some() {
             return Err(ApiError::Unexpected(anyhow::anyhow!("a ballot of the other format than the campaign's")));
         }
+        if matches!(verified, VerifiedCast::V2 { registered: None, .. }) && opening.is_none() {
+            // a v2 cast is recorded only with the credential its cast opening was checked against
+            return Err(ApiError::Unexpected(anyhow::anyhow!("a v2 cast without a checked cast opening")));
+        }
         let entry = verified.entry(opening.clone());
         let line = String::from_utf8(entry.to_bytes().map_err(|e| ApiError::Unexpected(e.into()))?)
             .map_err(|e| ApiError::Unexpected(e.into()))?;

@@ -66,6 +66,7 @@ pub fn count_board(ctx: &ElectionContext, policy: ReVotePolicy, lines: &[String]
             BoardEntry::Opened { .. }
             | BoardEntry::CredentialListSigned { .. }
             | BoardEntry::Superseded { .. }
+            | BoardEntry::CastVerifierRevealed { .. }
             | BoardEntry::WebAssets { .. } => {}
         }
     }

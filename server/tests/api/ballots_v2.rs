@@ -286,8 +286,19 @@ async fn a_v2_ballot_is_checked_opened_and_refused_a_second_time_under_forbidden
     let (second, _) = e.cast_request(0, 0);
     assert_error(e.cast(0, &second).await, 409, "already_voted").await;
 
-    // closed: the campaign refuses to be tallied instead of summing every v2 ballot
+    // closed: y is revealed right after `closed`, under the same head, and matches Y_S …
+    let y = e.stored_secret().await;
+    assert!(e.board_lines().await.iter().all(|l| !l.contains(&y)), "y on the board before closing");
     crate::tally::close(&e).await;
+    let lines = e.board_lines().await;
+    let [closed, revealed] = &lines[lines.len() - 2..] else { unreachable!() };
+    assert!(closed.starts_with(r#"{"type":"closed""#), "{closed}");
+    let revealed: Value = serde_json::from_str(revealed).unwrap();
+    assert_eq!(revealed, json!({ "type": "cast_verifier_revealed", "secret": y }));
+    let secret = CastVerifierSecret::from_bytes(&hex::decode(&y).unwrap()).unwrap();
+    assert_eq!(secret.public_key(), &e.cast_verifier_key());
+    assert_eq!(lines.iter().filter(|l| l.contains("cast_verifier_revealed")).count(), 1);
+    // … and the campaign refuses to be tallied instead of summing every v2 ballot
     assert_error(crate::tally::totals(&e).await, 409, "v2_not_tallied").await;
 }
 
