@@ -109,6 +109,20 @@ impl Election {
         (json!({ "ballot": ballot, "opening_proof": opening }), ballot)
     }
 
+    /// Every board line, audit detail and alert reason the server wrote, concatenated.
+    async fn written_text(&self) -> String {
+        use diesel::prelude::*;
+        use dobush_server::schema::{alerts, audit_log, board_entries};
+        self.app
+            .with_db(move |c| {
+                let mut all: Vec<String> = board_entries::table.select(board_entries::payload).load(c).unwrap();
+                all.extend(audit_log::table.select(audit_log::details).load::<String>(c).unwrap());
+                all.extend(alerts::table.select(alerts::reason).load::<String>(c).unwrap());
+                all.concat()
+            })
+            .await
+    }
+
     /// The stored cast verifier secret y, hex (never served while the campaign is open).
     async fn stored_secret(&self) -> String {
         use diesel::prelude::*;
@@ -250,6 +264,16 @@ async fn v2_casts_are_recorded_without_the_credential_and_re_votes_leave_no_trac
     let (fresh, _) = e.cast_request(2, 1);
     let r = e.cast(2, &fresh).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
+    // no value of any opening (accepted or refused), and not y, is stored anywhere the server
+    // writes text: the board, the audit log, the alerts
+    let openings: HashSet<String> =
+        [&first, &second, &other, &fresh].iter().flat_map(|r| hex32s(&r["opening_proof"].to_string())).collect();
+    assert_eq!(openings.len(), 40);
+    let written = e.written_text().await;
+    for value in openings.iter().chain([&y]) {
+        assert!(!written.contains(value.as_str()), "{value} stored");
+    }
 }
 
 async fn a_v2_ballot_is_checked_opened_and_refused_a_second_time_under_forbidden(b: Backend) {
