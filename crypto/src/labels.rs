@@ -361,6 +361,10 @@ pub const DS_PARAMETERS: &[u8] = b"package-parameters";
 pub const L_BOARD_KEY: &[u8] = b"board-key";
 /// Message label `re-vote-policy` (`forbidden` or `last_counts`).
 pub const L_RE_VOTE_POLICY: &[u8] = b"re-vote-policy";
+/// Message label `ballot-format` (`v2`; absent for a v1 campaign).
+pub const L_BALLOT_FORMAT: &[u8] = b"ballot-format";
+/// Point label `cast-verifier-key` (Y_S of 13-revoting.md §3.4; v2 only).
+pub const L_CAST_VERIFIER_KEY: &[u8] = b"cast-verifier-key";
 /// Message label and challenge label `parameters-hash`.
 pub const L_PARAMETERS_HASH: &[u8] = b"parameters-hash";
 // The filter's selection proofs (13-revoting.md §7.10).

@@ -87,7 +87,34 @@ pub enum BoardEntry {
         /// The revealed marks and nonces.
         opening: BallotOpening,
     },
-    /// A ballot superseded by a later one of the same credential (`last_counts`).
+    /// A cast v2 ballot (13-revoting.md §3.7, §4.2): the credential encrypted, no signature. Only
+    /// on the board of a campaign whose package selects v2 (`parameters.ballot_v2`).
+    BallotV2 {
+        /// The ballot.
+        ballot: crate::ballot_v2::ballot::BallotV2,
+        /// Its v2 tracking code.
+        tracking_code: TrackingCode,
+    },
+    /// A challenged (Benaloh) v2 ballot with the opening of its votes only (never r_X or r_V):
+    /// never counted, never in the filter.
+    ChallengedV2 {
+        /// The ballot.
+        ballot: crate::ballot_v2::ballot::BallotV2,
+        /// Its v2 tracking code.
+        tracking_code: TrackingCode,
+        /// The revealed marks and vote nonces.
+        opening: BallotOpening,
+    },
+    /// The cast verifier secret y of a v2 campaign, published once, right after `closed`
+    /// (13-revoting.md §3.4): from then on anyone can make a cast opening for any ballot and
+    /// credential, so no opening is evidence of how anyone voted. y·G is the package's
+    /// `parameters.ballot_v2.cast_verifier_key`.
+    CastVerifierRevealed {
+        /// y, the canonical 32-byte encoding of a non-zero scalar.
+        #[serde(with = "bytes_hex")]
+        secret: [u8; 32],
+    },
+    /// A ballot superseded by a later one of the same credential (`last_counts`, v1 only).
     Superseded {
         /// The earlier ballot's tracking code.
         tracking_code: TrackingCode,
@@ -402,7 +429,8 @@ impl Receipt {
     pub fn verify(&self, package: &ElectionPackage) -> Result<(), RecordError> {
         let entry: BoardEntry = serde_json::from_str(&self.entry).map_err(|e| RecordError::Receipt(e.to_string()))?;
         match entry {
-            BoardEntry::Ballot { tracking_code, .. } if tracking_code == self.tracking_code => {}
+            BoardEntry::Ballot { tracking_code, .. } | BoardEntry::BallotV2 { tracking_code, .. }
+                if tracking_code == self.tracking_code => {}
             _ => return Err(RecordError::Receipt("the entry is not this ballot".into())),
         }
         if self.tree_head.head.context != package.base_hash {

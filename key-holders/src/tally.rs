@@ -111,6 +111,11 @@ pub fn check_and_decrypt(
     }
 
     // The election context, and that it is this key-holder's ceremony.
+    if record.package.parameters.is_v2() {
+        // the homomorphic sum of every ballot would count re-votes twice: a v2 board is counted
+        // only through the filter (13-revoting.md §7), which no tool runs yet
+        refuse!("the campaign casts v2 ballots, which are tallied through the filter (not yet implemented)");
+    }
     let ctx = record.package.context().map_err(|e| Refused(format!("election package: {e}")))?;
     let (share, state) = store.load_share(&campaign_id)?;
     if hex::encode(record.package.base_hash) != state.base_hash {
@@ -240,6 +245,9 @@ pub fn check_and_decrypt(
             }
             BoardEntry::Superseded { tracking_code, by } => markers.push((tracking_code, by)),
             BoardEntry::Closed { .. } => closed = true,
+            BoardEntry::BallotV2 { .. } | BoardEntry::ChallengedV2 { .. } | BoardEntry::CastVerifierRevealed { .. } => {
+                refuse!("board line {line_no}: a v2 ballot, which is tallied through the filter (not yet implemented)");
+            }
             BoardEntry::Challenged { .. } | BoardEntry::WebAssets { .. } => {}
         }
     }

@@ -256,6 +256,12 @@ impl Boards {
         let ms = u64::try_from(now_secs).unwrap_or(0).saturating_mul(1000);
         let mut app = Appender::new(&mut board, &self.key, id);
         app.append(c, &BoardEntry::Closed { timestamp_ms: ms }, None, now_secs)?;
+        // a v2 campaign's cast verifier secret, right after `closed` and under the same head: from
+        // now on anyone can forge any cast opening (13-revoting.md §3.4); before, nothing serves it
+        if let Some(y) = crate::package::cast_verifier_secret(c, id)? {
+            let secret = Zeroizing::new(y.to_bytes());
+            app.append(c, &BoardEntry::CastVerifierRevealed { secret: *secret }, None, now_secs)?;
+        }
         app.sign_head(c, &election, ms)?;
         Ok(())
     }
@@ -617,6 +623,9 @@ fn entry_kind(e: &BoardEntry) -> &'static str {
         BoardEntry::Opened { .. } => "opened",
         BoardEntry::Ballot { .. } => "ballot",
         BoardEntry::Challenged { .. } => "challenged",
+        BoardEntry::BallotV2 { .. } => "ballot_v2",
+        BoardEntry::ChallengedV2 { .. } => "challenged_v2",
+        BoardEntry::CastVerifierRevealed { .. } => "cast_verifier_revealed",
         BoardEntry::Superseded { .. } => "superseded",
         BoardEntry::WebAssets { .. } => "web_assets",
         BoardEntry::Closed { .. } => "closed",

@@ -270,7 +270,7 @@ pub fn open_now(
     let done = ceremony::store::require_complete(c, id, "the demo election package")?;
     let commission = demo_commission(c, id, ts)?;
     let policy = row.revote_policy()?.to_package();
-    let package = build_package(boards.public_key(), id, manifest, &done, commission, policy)?;
+    let package = build_package(boards.public_key(), id, manifest, &done, commission, policy, None)?;
     diesel::delete(demo_key_holders::table.filter(demo_key_holders::campaign_id.eq(id))).execute(c)?;
     for (keys, share) in shares {
         let secret_keys = Zeroizing::new(hex::encode(keys.to_bytes().as_slice()));
@@ -285,7 +285,7 @@ pub fn open_now(
             ))
             .execute(c)?;
     }
-    store_package(c, id, &package, ACTOR, ts)?;
+    store_package(c, id, &package, None, ACTOR, ts)?;
     boards.forget(id);
     let row = load_campaign(c, id)?;
     apply_transition(c, boards, &row, Action::FreezeManifest, ts, ACTOR)?;

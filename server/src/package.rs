@@ -3,12 +3,16 @@
 //! it yields.
 
 use diesel::prelude::*;
+use dobush_crypto::ballot_v2::cast_opening::CastVerifierSecret;
 use dobush_crypto::commission::Commission;
 use dobush_crypto::context::{ElectionContext, KeyHolderIdentity, base_hash};
+use dobush_crypto::group::GroupElement;
 use dobush_crypto::manifest::Manifest;
 use dobush_crypto::parameters::{Parameters, ReVotePolicy, parameters_hash};
 use dobush_crypto::record::{ElectionPackage, PublishedKeyHolder, RECORD_VERSION};
+use serde::Deserialize;
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::audit;
 use crate::ceremony::store::CompletedCeremony;
@@ -16,7 +20,19 @@ use crate::db::AnyConnection;
 use crate::domain::CampaignState;
 use crate::error::ApiError;
 use crate::models::load_campaign;
-use crate::schema::{ballot_styles, campaigns, election_packages};
+use crate::schema::{ballot_styles, campaigns, cast_verifier_secrets, election_packages};
+
+/// The ballot format a package selects (`parameters.ballot_v2` present or not). v1 is the
+/// default until the filter tallies v2 (13-revoting.md §3.7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BallotFormat {
+    /// 08-ballot.md: the credential in the clear, a Schnorr signature.
+    #[default]
+    V1,
+    /// 13-revoting.md §3.7: the credential encrypted, the credential proof, the cast opening.
+    V2,
+}
 
 fn corrupt(what: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("election package: {what}"))
@@ -38,6 +54,11 @@ impl Election {
     pub fn re_vote_policy(&self) -> crate::domain::RevotePolicy {
         crate::domain::RevotePolicy::of_package(self.package.parameters.re_vote.policy)
     }
+
+    /// Y_S, the cast verifier key, if the campaign casts v2 ballots (`None`: v1).
+    pub fn cast_verifier_key(&self) -> Option<&GroupElement> {
+        self.package.parameters.ballot_v2.as_ref().map(|v2| &v2.cast_verifier_key)
+    }
 }
 
 /// Loads and checks the election package of a campaign.
@@ -55,7 +76,9 @@ pub fn load_election(c: &mut AnyConnection, id: &str) -> Result<Election, ApiErr
 /// The election package of campaign `id` from its completed key ceremony, `manifest` and the
 /// commission confirmed under dual control (`crate::commission::confirmed`): the base hash
 /// recomputed and checked, the extended hash computed over the commission, the server's board key
-/// (`board_key`) and the campaign's re-vote rule (`policy`, the package's `parameters`) too.
+/// (`board_key`) and the campaign's re-vote rule (`policy`, the package's `parameters`) too. With
+/// `cast_verifier` the package selects v2 ballots and publishes its public key Y_S
+/// (13-revoting.md §4.1); the caller stores the secret with the package ([`store_package`]).
 pub fn build_package(
     board_key: [u8; 32],
     id: &str,
@@ -63,6 +86,7 @@ pub fn build_package(
     done: &CompletedCeremony,
     commission: Commission,
     policy: ReVotePolicy,
+    cast_verifier: Option<&CastVerifierSecret>,
 ) -> Result<ElectionPackage, ApiError> {
     if manifest.campaign_id != id {
         return Err(ApiError::invalid("manifest.campaign_id", format!("must be this campaign's id {id}")));
@@ -83,7 +107,10 @@ pub fn build_package(
         )));
     }
     let joint_key = done.outcome.joint_key;
-    let parameters = Parameters::with_policy(policy);
+    let parameters = match cast_verifier {
+        None => Parameters::with_policy(policy),
+        Some(y) => Parameters::v2(policy, *y.public_key()),
+    };
     let ctx = ElectionContext::new(
         base,
         joint_key,
@@ -114,13 +141,24 @@ pub fn build_package(
 /// in the manifest), sets the campaign's election key and
 /// makes the package's manifest the campaign's (from then on the manifest changes only with the
 /// package: [`installed`]), and audits it. The caller then drops the cached election (`Boards::forget`).
+///
+/// A v2 package comes with its cast verifier secret y (`cast_verifier`, whose public key must be
+/// the package's Y_S), stored in the same transaction, replacing any earlier one; a v1 package
+/// comes without, and any earlier secret is deleted.
 pub fn store_package(
     c: &mut AnyConnection,
     cid: &str,
     pkg: &ElectionPackage,
+    cast_verifier: Option<&CastVerifierSecret>,
     actor: &str,
     now: i64,
 ) -> Result<(), ApiError> {
+    let published = pkg.parameters.ballot_v2.as_ref().map(|v2| &v2.cast_verifier_key);
+    if published != cast_verifier.map(CastVerifierSecret::public_key) {
+        return Err(ApiError::Unexpected(anyhow::anyhow!(
+            "the package's cast verifier key is not the stored secret's (campaign {cid})"
+        )));
+    }
     let text = serde_json::to_string(pkg).map_err(|e| ApiError::Unexpected(e.into()))?;
     let row = load_campaign(c, cid)?;
     let st = row.state()?;
@@ -168,6 +206,17 @@ pub fn store_package(
             election_packages::created_at.eq(now),
         ))
         .execute(c)?;
+    diesel::delete(cast_verifier_secrets::table.filter(cast_verifier_secrets::campaign_id.eq(cid))).execute(c)?;
+    if let Some(y) = cast_verifier {
+        let secret = Zeroizing::new(hex::encode(Zeroizing::new(y.to_bytes()).as_slice()));
+        diesel::insert_into(cast_verifier_secrets::table)
+            .values((
+                cast_verifier_secrets::campaign_id.eq(cid),
+                cast_verifier_secrets::secret.eq(secret.as_str()),
+                cast_verifier_secrets::created_at.eq(now),
+            ))
+            .execute(c)?;
+    }
     // the package's manifest is the campaign's: one manifest (the one ballots are bound to)
     let manifest = serde_json::to_string(&pkg.manifest).map_err(|e| ApiError::Unexpected(e.into()))?;
     diesel::update(campaigns::table.filter(campaigns::id.eq(cid)))
@@ -179,9 +228,31 @@ pub fn store_package(
         "board_key": hex::encode(pkg.board_key), "manifest_hash": hex::encode(pkg.manifest.hash()),
         "commission_hash": hex::encode(pkg.commission.hash()), "commission_members": pkg.commission.members.len(),
         "re_vote_policy": pkg.parameters.re_vote.policy.as_str(),
+        "ballot_format": if pkg.parameters.is_v2() { "v2" } else { "v1" },
+        "cast_verifier_key": published.map(GroupElement::to_hex),
     });
     audit::append(c, now, actor, "campaign.election_package", Some(cid), &details)?;
     Ok(())
+}
+
+/// Campaign `id`'s cast verifier secret y (13-revoting.md §3.4), checked against its package's
+/// Y_S; `None` for a v1 campaign. Only for its reveal after `closed`: nothing serves it before.
+pub fn cast_verifier_secret(c: &mut AnyConnection, id: &str) -> Result<Option<CastVerifierSecret>, ApiError> {
+    let election = load_election(c, id)?;
+    let Some(key) = election.cast_verifier_key() else { return Ok(None) };
+    let stored: Option<String> = cast_verifier_secrets::table
+        .filter(cast_verifier_secrets::campaign_id.eq(id))
+        .select(cast_verifier_secrets::secret)
+        .first(c)
+        .optional()?;
+    let stored = Zeroizing::new(stored.ok_or_else(|| corrupt("a v2 package without its cast verifier secret"))?);
+    let bytes =
+        Zeroizing::new(hex::decode(stored.as_str()).map_err(|_| corrupt("the cast verifier secret is not hex"))?);
+    let y = CastVerifierSecret::from_bytes(&bytes).map_err(|_| corrupt("the cast verifier secret is not a scalar"))?;
+    if y.public_key() != key {
+        return Err(corrupt("the cast verifier secret is not the package's key"));
+    }
+    Ok(Some(y))
 }
 
 /// Whether campaign `id` has an election package installed. While it has, the campaign's manifest

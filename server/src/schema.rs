@@ -310,6 +310,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The designated-verifier secret y of a v2 campaign (migration
+    /// `2026-12-07-000015_cast_verifier_secrets`; 13-revoting.md §3.4).
+    cast_verifier_secrets (campaign_id) {
+        campaign_id -> Text,
+        secret -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     /// The ceremony of a campaign (migration `2026-11-22-000003_key_ceremony`).
     key_ceremonies (campaign_id) {
         campaign_id -> Text,

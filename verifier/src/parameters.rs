@@ -26,7 +26,14 @@ impl ReVotePolicy {
 }
 
 /// Decodes `parameters` (record-format.md §Election package).
+/// A v2 campaign's package (`ballot_v2`) is refused by name: its board (`ballot_v2` entries, the
+/// filter) is not verified by this version, and must not pass as an unknown field might.
 pub fn parse(v: &Value) -> Decoded<ReVotePolicy> {
+    if v.get("ballot_v2").is_some() {
+        return Err(Invalid(
+            "parameters.ballot_v2: a v2 campaign (docs/protocol/13-revoting.md) is not verified by this version".into(),
+        ));
+    }
     exact(v, &["re_vote"], "parameters")?;
     let re_vote = field(v, "re_vote", "parameters")?;
     exact(re_vote, &["policy"], "parameters.re_vote")?;
@@ -59,6 +66,7 @@ mod tests {
             serde_json::json!({"re_vote": {"policy": "last_counts"}, "x": 1}),
             serde_json::json!({"re_vote": {}}),
             serde_json::json!({}),
+            serde_json::json!({"re_vote": {"policy": "last_counts"}, "ballot_v2": {"cast_verifier_key": "00"}}),
         ] {
             assert!(parse(&bad).is_err(), "{bad}");
         }

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use dobush_crypto::ballot::{BallotError, EncryptedBallot, VerifiedBallot, verify_ballots};
+use dobush_crypto::ballot_v2::ballot::{BallotV2, VerifiedBallotV2, verify_ballot_v2};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
@@ -48,6 +49,18 @@ impl BatchVerifier {
             .send(Job { election, ballot, reply })
             .map_err(|_| ApiError::Unexpected(anyhow::anyhow!("the verification task has stopped")))?;
         answer.await.map_err(|_| ApiError::Unexpected(anyhow::anyhow!("the verification task dropped a ballot")))
+    }
+
+    /// Verifies one v2 ballot (13-revoting.md §3.7) on the blocking pool, alone: v2 casts are not
+    /// batched yet (one batched check per ballot, as `verify_ballot_v2` does).
+    pub async fn verify_v2(
+        &self,
+        election: Arc<Election>,
+        ballot: BallotV2,
+    ) -> Result<Result<VerifiedBallotV2, BallotError>, ApiError> {
+        tokio::task::spawn_blocking(move || verify_ballot_v2(&election.context, ballot, &mut rand::rngs::OsRng))
+            .await
+            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("ballot verification task: {e}")))
     }
 }
 

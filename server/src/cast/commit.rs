@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use dobush_crypto::ballot::{BallotOpening, EncryptedBallot, TrackingCode, VerifiedBallot};
+use dobush_crypto::ballot_v2::ballot::VerifiedBallotV2;
 use dobush_crypto::record::{BoardEntry, Receipt};
 use tokio::sync::{mpsc, oneshot};
 
@@ -52,12 +53,87 @@ use crate::schema::{ballot_ciphertexts, ballots, board_entries};
 /// Largest group.
 const MAX_GROUP: usize = 256;
 
+/// A verified ballot of either format (the campaign's package selects one: `Election`).
+pub enum VerifiedCast {
+    /// A v1 ballot (08-ballot.md): the credential in the clear, counted into the shards.
+    V1(Box<VerifiedBallot>),
+    /// A v2 ballot (13-revoting.md §3.7): no credential on it, nothing added to any total (it is
+    /// counted only through the filter), never a `superseded` entry.
+    V2 {
+        /// The ballot.
+        ballot: Box<VerifiedBallotV2>,
+        /// For a cast: the registered credential (hex) its cast opening (§3.4) was checked
+        /// against, which must still be the voter's active one when the cast is recorded. `None`
+        /// for a Benaloh check (no opening is made for it; it is never counted).
+        registered: Option<String>,
+    },
+}
+
+impl From<VerifiedBallot> for VerifiedCast {
+    fn from(v: VerifiedBallot) -> Self {
+        Self::V1(Box::new(v))
+    }
+}
+
+impl VerifiedCast {
+    fn style(&self) -> &str {
+        match self {
+            Self::V1(v) => &v.ballot().style,
+            Self::V2 { ballot, .. } => &ballot.ballot().style,
+        }
+    }
+
+    fn ballot_id(&self) -> &[u8; 16] {
+        match self {
+            Self::V1(v) => &v.ballot().ballot_id,
+            Self::V2 { ballot, .. } => &ballot.ballot().ballot_id,
+        }
+    }
+
+    fn tracking_code(&self) -> &TrackingCode {
+        match self {
+            Self::V1(v) => v.tracking_code(),
+            Self::V2 { ballot, .. } => ballot.tracking_code(),
+        }
+    }
+
+    /// Every α the ballot puts on the board, as `ballot_ciphertexts` keys (hex): the selections'
+    /// and, for v2, cred.α and tbase.α, all distinct across the board (13-revoting.md §3.1).
+    fn alphas(&self) -> Vec<String> {
+        match self {
+            Self::V1(v) => alphas(&v.ballot().contests),
+            Self::V2 { ballot, .. } => {
+                let b = ballot.ballot();
+                let mut all = alphas(&b.contests);
+                all.push(b.cred.alpha.to_hex());
+                all.push(b.tbase.alpha.to_hex());
+                all
+            }
+        }
+    }
+
+    /// The board entry: `ballot`/`challenged` (v1), `ballot_v2`/`challenged_v2` (v2).
+    fn entry(&self, opening: Option<BallotOpening>) -> BoardEntry {
+        let tracking_code = *self.tracking_code();
+        match (self, opening) {
+            (Self::V1(v), None) => BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code },
+            (Self::V1(v), Some(opening)) => {
+                BoardEntry::Challenged { ballot: v.ballot().clone(), tracking_code, opening }
+            }
+            (Self::V2 { ballot, .. }, None) => BoardEntry::BallotV2 { ballot: ballot.ballot().clone(), tracking_code },
+            (Self::V2 { ballot, .. }, Some(opening)) => {
+                BoardEntry::ChallengedV2 { ballot: ballot.ballot().clone(), tracking_code, opening }
+            }
+        }
+    }
+}
+
 /// A verified ballot to record for the voter `pin`; with its opening if it is a Benaloh check.
 pub struct CastJob {
     /// The voter (from the session).
     pin: String,
     /// The ballot, verified against `election`.
-    verified: VerifiedBallot,
+    verified: VerifiedCast,
     /// The opening of a challenged ballot (never counted), or `None` for a cast.
     opening: Option<BallotOpening>,
     /// The election it was verified against.
@@ -72,21 +148,26 @@ impl CastJob {
     /// A cast (`opening` `None`) or a Benaloh check of `pin`'s ballot, verified against
     /// `election`. Its board entry is serialised here, by the request's own task, so that the
     /// committer's serial work is only the database's (docs/load.md §Less work per cast).
+    /// A v2 ballot is recorded only in a v2 campaign and a v1 ballot only in a v1 one.
     pub fn new(
         pin: &str,
-        verified: VerifiedBallot,
+        verified: impl Into<VerifiedCast>,
         opening: Option<BallotOpening>,
         election: Arc<Election>,
     ) -> Result<Self, ApiError> {
-        let ballot = verified.ballot().clone();
-        let tracking_code = *verified.tracking_code();
-        let entry = match &opening {
-            Some(opening) => BoardEntry::Challenged { ballot, tracking_code, opening: opening.clone() },
-            None => BoardEntry::Ballot { ballot, tracking_code },
-        };
+        let verified = verified.into();
+        let v2 = matches!(verified, VerifiedCast::V2 { .. });
+        if v2 != election.cast_verifier_key().is_some() {
+            return Err(ApiError::Unexpected(anyhow::anyhow!("a ballot of the other format than the campaign's")));
+        }
+        if matches!(verified, VerifiedCast::V2 { registered: None, .. }) && opening.is_none() {
+            // a v2 cast is recorded only with the credential its cast opening was checked against
+            return Err(ApiError::Unexpected(anyhow::anyhow!("a v2 cast without a checked cast opening")));
+        }
+        let entry = verified.entry(opening.clone());
         let line = String::from_utf8(entry.to_bytes().map_err(|e| ApiError::Unexpected(e.into()))?)
             .map_err(|e| ApiError::Unexpected(e.into()))?;
-        let alphas = alphas(verified.ballot());
+        let alphas = verified.alphas();
         Ok(Self { pin: pin.to_string(), verified, opening, election, line, alphas })
     }
 }
@@ -324,12 +405,17 @@ enum Row {
     New(usize),
 }
 
+/// A voter's counted ballot row: pin, row id, tracking code, board index.
+type CountedRow = (String, i64, String, Option<i64>);
+
 /// A counted ballot of a voter, as the re-vote rule needs it.
 #[derive(Clone)]
 struct Counted<'j> {
     row: Row,
     tracking_code: String,
-    ballot: Cow<'j, EncryptedBallot>,
+    /// The v1 ballot (subtracted from the totals when superseded); `None` in a v2 campaign,
+    /// where nothing is subtracted and nothing is published (13-revoting.md §4.2).
+    ballot: Option<Cow<'j, EncryptedBallot>>,
 }
 
 /// A group's view of the campaign: what the database held before the transaction plus what the
@@ -383,11 +469,11 @@ impl<'j> Group<'_, 'j> {
         shards: u32,
     ) -> Result<Vec<Result<Receipt, ApiError>>, ApiError> {
         let started = std::time::Instant::now();
-        let casts: Vec<(&str, &str)> =
-            jobs.iter().map(|j| (j.pin.as_str(), j.verified.ballot().style.as_str())).collect();
+        let casts: Vec<(&str, &str)> = jobs.iter().map(|j| (j.pin.as_str(), j.verified.style())).collect();
         let gates = cast_gates(c, campaign, &casts, now)?;
         // the re-vote rule is the election package's (bound by its extended hash), not the row's
-        let mut group = Group::load(c, campaign, election.re_vote_policy(), jobs, app.board().size())?;
+        let v2 = election.cast_verifier_key().is_some();
+        let mut group = Group::load(c, campaign, election.re_vote_policy(), v2, jobs, app.board().size())?;
         let loaded = started.elapsed();
         let mut totals = ShardTotals::new(campaign, &election.context, shards);
         let mut results = Vec::with_capacity(jobs.len());
@@ -435,6 +521,7 @@ impl<'j> Group<'_, 'j> {
         c: &mut AnyConnection,
         campaign: &'a str,
         revote_policy: RevotePolicy,
+        v2: bool,
         jobs: &[CastJob],
         board_size: u64,
     ) -> Result<Group<'a, 'j>, ApiError> {
@@ -469,7 +556,7 @@ impl<'j> Group<'_, 'j> {
         // A ballot id is drawn by the device, so a modified client can copy another ballot's: two
         // ballots with one id would make the record fail uniqueness (V09) and stop the tally
         // (issue 18). Looked up always: a copied id comes with fresh ciphertexts.
-        let ids: Vec<String> = jobs.iter().map(|j| hex::encode(j.verified.ballot().ballot_id)).collect();
+        let ids: Vec<String> = jobs.iter().map(|j| hex::encode(j.verified.ballot_id())).collect();
         let ballot_ids: HashSet<String> = ballots::table
             .filter(ballots::campaign_id.eq(campaign))
             .filter(ballots::ballot_uid.eq_any(&ids))
@@ -483,33 +570,17 @@ impl<'j> Group<'_, 'j> {
             .filter(ballots::pin.eq_any(&pins))
             .filter(ballots::status.eq("counted"))
             .select((ballots::pin, ballots::id, ballots::tracking_code, ballots::board_index))
-            .load::<(String, i64, String, Option<i64>)>(c)?;
-        // a counted ballot's JSON is in its board entry (the record's bytes; stored once)
-        let indices: Vec<i64> = counted.iter().filter_map(|r| r.3).collect();
-        let mut entries: HashMap<i64, String> = HashMap::new();
-        for chunk in indices.chunks(4096) {
-            entries.extend(
-                board_entries::table
-                    .filter(board_entries::campaign_id.eq(campaign))
-                    .filter(board_entries::idx.eq_any(chunk))
-                    .select((board_entries::idx, board_entries::payload))
-                    .load::<(i64, String)>(c)?,
-            );
-        }
-        let counted = counted
-            .into_iter()
-            .map(|(pin, id, tracking_code, index)| {
-                let line = index
-                    .and_then(|i| entries.remove(&i))
-                    .ok_or_else(|| stored(format!("ballot {id} has no board entry")))?;
-                match serde_json::from_str(&line) {
-                    Ok(BoardEntry::Ballot { ballot, .. }) => {
-                        Ok((pin, Counted { row: Row::Stored(id), tracking_code, ballot: Cow::Owned(ballot) }))
-                    }
-                    _ => Err(stored(format!("the board entry of ballot {id} is not its ballot"))),
-                }
-            })
-            .collect::<Result<HashMap<_, _>, ApiError>>()?;
+            .load::<CountedRow>(c)?;
+        let counted = if v2 {
+            // only whether the voter has a ballot counts (`forbidden`), and which row to mark
+            // superseded, privately; no v2 ballot is subtracted from anything
+            counted
+                .into_iter()
+                .map(|(pin, id, tracking_code, _)| (pin, Counted { row: Row::Stored(id), tracking_code, ballot: None }))
+                .collect()
+        } else {
+            Self::counted_v1(c, campaign, counted)?
+        };
         Ok(Group {
             campaign,
             revote_policy,
@@ -522,11 +593,48 @@ impl<'j> Group<'_, 'j> {
         })
     }
 
+    /// The voters' counted v1 ballots (`counted`: pin, row id, tracking code, board index), each
+    /// with its ballot, read from its board entry (the record's bytes; stored once).
+    fn counted_v1(
+        c: &mut AnyConnection,
+        campaign: &str,
+        counted: Vec<CountedRow>,
+    ) -> Result<HashMap<String, Counted<'j>>, ApiError> {
+        let indices: Vec<i64> = counted.iter().filter_map(|r| r.3).collect();
+        let mut entries: HashMap<i64, String> = HashMap::new();
+        for chunk in indices.chunks(4096) {
+            entries.extend(
+                board_entries::table
+                    .filter(board_entries::campaign_id.eq(campaign))
+                    .filter(board_entries::idx.eq_any(chunk))
+                    .select((board_entries::idx, board_entries::payload))
+                    .load::<(i64, String)>(c)?,
+            );
+        }
+        counted
+            .into_iter()
+            .map(|(pin, id, tracking_code, index)| {
+                let line = index
+                    .and_then(|i| entries.remove(&i))
+                    .ok_or_else(|| stored(format!("ballot {id} has no board entry")))?;
+                match serde_json::from_str(&line) {
+                    Ok(BoardEntry::Ballot { ballot, .. }) => {
+                        Ok((pin, Counted { row: Row::Stored(id), tracking_code, ballot: Some(Cow::Owned(ballot)) }))
+                    }
+                    _ => Err(stored(format!("the board entry of ballot {id} is not its ballot"))),
+                }
+            })
+            .collect()
+    }
+
     /// The checks of one cast against the database and the group's earlier casts, in the order
     /// and with the answers of a cast recorded alone. Writes nothing.
     fn admit(&self, job: &'j CastJob, gate: CastContext) -> Result<Admitted<'j>, ApiError> {
-        let b = job.verified.ballot();
-        if b.credential.0.to_hex() != gate.credential {
+        let checked_against = match &job.verified {
+            VerifiedCast::V1(v) => Some(v.ballot().credential.0.to_hex()),
+            VerifiedCast::V2 { registered, .. } => registered.clone(),
+        };
+        if checked_against.is_some_and(|credential| credential != gate.credential) {
             return Err(ApiError::invalid("credential", "your registered credential changed; make the ballot again"));
         }
         let tracking_code = *job.verified.tracking_code();
@@ -548,7 +656,7 @@ impl<'j> Group<'_, 'j> {
             ));
         }
         // after the ciphertexts: a replayed ballot re-signed keeps its id, and is named as replayed
-        if self.ballot_ids.contains(&hex::encode(b.ballot_id)) {
+        if self.ballot_ids.contains(&hex::encode(job.verified.ballot_id())) {
             return Err(duplicate_ballot_id());
         }
         let previous = match (&job.opening, self.revote_policy, self.counted.get(&job.pin)) {
@@ -575,13 +683,13 @@ impl<'j> Group<'_, 'j> {
         totals: &mut ShardTotals<'_>,
     ) -> Result<(u64, TrackingCode), ApiError> {
         let job = a.job;
-        let b = job.verified.ballot();
         let challenged = job.opening.is_some();
-        // the ballot's entry comes after the `superseded` entry, if any
-        let index = self.next_index + u64::from(a.previous.is_some());
+        // the ballot's entry comes after the `superseded` entry, if any (v1 only)
+        let v1 = matches!(job.verified, VerifiedCast::V1(_));
+        let index = self.next_index + u64::from(v1 && a.previous.is_some());
         self.next_index = index + 1;
-        if !challenged {
-            totals.add(c, &job.verified, a.previous.as_ref().map(|p| p.ballot.as_ref()))?;
+        if let (VerifiedCast::V1(v), false) = (&job.verified, challenged) {
+            totals.add(c, v, a.previous.as_ref().and_then(|p| p.ballot.as_deref()))?;
         }
         if let Some(Counted { row: Row::New(n), .. }) = &a.previous {
             // superseded within its own group: inserted as such (one counted ballot per voter)
@@ -590,11 +698,14 @@ impl<'j> Group<'_, 'j> {
         }
         let n = self.rows.len();
         self.tracking_codes.insert(a.tracking_code.to_hex());
-        self.ballot_ids.insert(hex::encode(b.ballot_id));
+        self.ballot_ids.insert(hex::encode(job.verified.ballot_id()));
         self.ciphertexts.extend(a.ciphertexts.iter().cloned());
         if !challenged {
-            let counted =
-                Counted { row: Row::New(n), tracking_code: a.tracking_code.to_hex(), ballot: Cow::Borrowed(b) };
+            let ballot = match &job.verified {
+                VerifiedCast::V1(v) => Some(Cow::Borrowed(v.ballot())),
+                VerifiedCast::V2 { .. } => None,
+            };
+            let counted = Counted { row: Row::New(n), tracking_code: a.tracking_code.to_hex(), ballot };
             self.counted.insert(job.pin.clone(), counted);
         }
         self.rows.push(Staged {
@@ -644,7 +755,9 @@ impl<'j> Group<'_, 'j> {
         let mut issued: Vec<&str> = Vec::new();
         for (r, &id) in self.rows.iter().zip(&ids) {
             let job = r.job;
-            if let Some(p) = &r.supersedes {
+            // a superseded v2 ballot is only marked so in the server's own rows (the unique
+            // index allows one counted ballot per voter): no link, no entry (13-revoting.md §4.2)
+            if let (Some(p), VerifiedCast::V1(_)) = (&r.supersedes, &job.verified) {
                 let previous = id_of(p.row)?;
                 diesel::update(ballots::table.filter(ballots::id.eq(previous)))
                     .set(ballots::superseded_by.eq(id))
@@ -655,7 +768,12 @@ impl<'j> Group<'_, 'j> {
                 };
                 app.append_later(&entry, Some(previous), now_secs)?;
             }
-            let kind = if job.opening.is_some() { "challenged" } else { "ballot" };
+            let kind = match (&job.verified, job.opening.is_some()) {
+                (VerifiedCast::V1(_), false) => "ballot",
+                (VerifiedCast::V1(_), true) => "challenged",
+                (VerifiedCast::V2 { .. }, false) => "ballot_v2",
+                (VerifiedCast::V2 { .. }, true) => "challenged_v2",
+            };
             let appended = app.append_line_later(job.line.clone(), kind, Some(id), now_secs)?;
             if appended != r.board_index {
                 return Err(ApiError::Unexpected(anyhow::anyhow!("board index {appended}, staged {}", r.board_index)));
@@ -703,12 +821,12 @@ fn insert_ballots(
             q = q
                 .bind::<Text, _>(&r.job.pin)
                 .bind::<BigInt, _>(r.credential_id)
-                .bind::<Text, _>(&r.job.verified.ballot().style)
+                .bind::<Text, _>(r.job.verified.style())
                 .bind::<Text, _>(r.tracking_code.to_hex())
                 .bind::<Text, _>(r.status)
                 .bind::<BigInt, _>(received_at)
                 .bind::<BigInt, _>(board_index)
-                .bind::<Text, _>(hex::encode(r.job.verified.ballot().ballot_id));
+                .bind::<Text, _>(hex::encode(r.job.verified.ballot_id()));
         }
         for row in q.load::<Inserted>(c)? {
             ids.insert(row.board_index, row.id);
@@ -742,9 +860,9 @@ fn insert_ciphertexts(c: &mut AnyConnection, campaign: &str, rows: &[(&str, i64)
     Ok(())
 }
 
-/// The ciphertexts of a ballot as `ballot_ciphertexts` keys (their `alpha`, hex).
-fn alphas(b: &dobush_crypto::ballot::EncryptedBallot) -> Vec<String> {
-    b.contests.iter().flat_map(|k| k.selections.iter().map(|s| s.ciphertext.alpha.to_hex())).collect()
+/// The selections' ciphertexts as `ballot_ciphertexts` keys (their `alpha`, hex).
+fn alphas(contests: &[dobush_crypto::ballot::EncryptedContest]) -> Vec<String> {
+    contests.iter().flat_map(|k| k.selections.iter().map(|s| s.ciphertext.alpha.to_hex())).collect()
 }
 
 /// The refusal a unique index gives (a concurrent writer got there first): under `forbidden` a

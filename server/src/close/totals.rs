@@ -59,10 +59,14 @@ pub fn count_board(ctx: &ElectionContext, policy: ReVotePolicy, lines: &[String]
                 ballots.push(ballot);
             }
             BoardEntry::Challenged { .. } => challenged += 1,
+            BoardEntry::BallotV2 { .. } | BoardEntry::ChallengedV2 { .. } => {
+                return Err(ApiError::conflict(V2_NOT_TALLIED, V2_NOT_TALLIED_MESSAGE));
+            }
             BoardEntry::Closed { .. } => closed = true,
             BoardEntry::Opened { .. }
             | BoardEntry::CredentialListSigned { .. }
             | BoardEntry::Superseded { .. }
+            | BoardEntry::CastVerifierRevealed { .. }
             | BoardEntry::WebAssets { .. } => {}
         }
     }
@@ -86,6 +90,11 @@ pub fn count_board(ctx: &ElectionContext, policy: ReVotePolicy, lines: &[String]
 pub const PUBLISHED: &str = "published";
 /// `tallies.status` when the shards and the board disagree.
 pub const MISMATCH: &str = "mismatch";
+/// `tallies.status` of a closed v2 campaign: its ballots are counted only through the filter
+/// (13-revoting.md §7), which the server does not run yet, so no totals exist.
+pub const V2_NOT_TALLIED: &str = "v2_not_tallied";
+const V2_NOT_TALLIED_MESSAGE: &str = "this campaign casts v2 ballots (encrypted credentials), which are counted only \
+     through the re-voting filter; the filter is not implemented yet, so no totals are computed";
 
 /// Inside the closing transaction, after the board's `closed` entry: compares the shards with
 /// the board and publishes the totals, or refuses to and raises an alert. Returns the status
@@ -101,6 +110,21 @@ pub fn publish_at_close(
         Err(ApiError::Conflict { code: "no_election_key", .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
+    if election.package.parameters.is_v2() {
+        // summing every v2 ballot would count a re-vote twice: refuse to make totals at all
+        diesel::delete(tallies::table.filter(tallies::campaign_id.eq(campaign))).execute(c)?;
+        diesel::insert_into(tallies::table)
+            .values((
+                tallies::campaign_id.eq(campaign),
+                tallies::status.eq(V2_NOT_TALLIED),
+                tallies::board_totals.eq("[]"),
+                tallies::shard_totals.eq("[]"),
+                tallies::closed_at.eq(now_secs),
+            ))
+            .execute(c)?;
+        crate::audit::append(c, now_secs, "system", "tally.v2_not_tallied", Some(campaign), &json!({}))?;
+        return Ok(Some(V2_NOT_TALLIED));
+    }
     let lines = crate::board_log::load_lines(c, campaign)?;
     let board = count_board(&election.context, election.package.parameters.re_vote.policy, &lines)?;
     let (shards, shard_ballots) = super::shards::shard_totals(c, campaign, &election.context)?;
@@ -151,6 +175,9 @@ pub fn published_totals(c: &mut AnyConnection, campaign: &str) -> Result<Vec<Con
         .optional()?;
     match row {
         None => Err(ApiError::conflict("not_closed", "the encrypted totals are published when voting closes")),
+        Some((status, _)) if status == V2_NOT_TALLIED => {
+            Err(ApiError::conflict(V2_NOT_TALLIED, V2_NOT_TALLIED_MESSAGE))
+        }
         Some((status, _)) if status != PUBLISHED => Err(ApiError::conflict(
             "totals_mismatch",
             "the totals kept at cast time differ from the board's; they are not published (an alert was raised)",

@@ -129,11 +129,26 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = JsonBytes::from_request(req, payload);
+        Box::pin(async move { decode_json(&bytes.await?.0).map(ApiJson) })
+    }
+}
+
+/// A JSON body's bytes, read exactly as [`ApiJson`] reads them (media type, size limit, timeout,
+/// bounded inflation) and left for the handler to decode with [`decode_json`], for a route whose
+/// body has two forms (the cast of a v1 or a v2 ballot).
+#[derive(Debug)]
+pub struct JsonBytes(pub web::Bytes);
+
+impl FromRequest for JsonBytes {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let (req, mut payload) = (req.clone(), payload.take());
         Box::pin(async move {
             let json = |mt: &str| mt == "application/json" || mt.ends_with("+json");
-            let bytes = small_body(&req, &mut payload, json, "application/json").await?;
-            decode_json(&bytes).map(ApiJson)
+            small_body(&req, &mut payload, json, "application/json").await.map(JsonBytes)
         })
     }
 }

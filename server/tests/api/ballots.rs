@@ -109,8 +109,17 @@ pub async fn open_election(b: Backend, policy: &str) -> Election {
     open_election_on(spawn_app(b).await, policy, &Schedule::pilot()).await
 }
 
+/// [`open_election_on`] with a package that selects `format` (`"v1"` or `"v2"`).
+pub async fn open_election_as(app: TestApp, policy: &str, schedule: &Schedule, format: &str) -> Election {
+    open_election_with(app, policy, schedule, format).await
+}
+
 /// [`open_election`] on a given app and schedule.
 pub async fn open_election_on(app: TestApp, policy: &str, schedule: &Schedule) -> Election {
+    open_election_with(app, policy, schedule, "v1").await
+}
+
+async fn open_election_with(app: TestApp, policy: &str, schedule: &Schedule, format: &str) -> Election {
     app.clock.set(schedule.apply_at);
     let admin = app.admin().await;
     let mut body = pilot_campaign();
@@ -133,7 +142,7 @@ pub async fn open_election_on(app: TestApp, policy: &str, schedule: &Schedule) -
             .await;
         assert_eq!(r.status(), 201);
     }
-    let (package, ceremony, member) = install_package_and_open(&app, &id, manifest(&id), schedule).await;
+    let (package, ceremony, member) = install_package_and_open_as(&app, &id, manifest(&id), schedule, format).await;
     let ctx = package.context().unwrap();
     let mut voters = Vec::new();
     for pin in VOTERS {
@@ -152,6 +161,18 @@ pub async fn install_package_and_open(
     manifest: Manifest,
     schedule: &Schedule,
 ) -> (ElectionPackage, crate::ceremony::HttpCeremony, ed25519_dalek::SigningKey) {
+    install_package_and_open_as(app, id, manifest, schedule, "v1").await
+}
+
+/// [`install_package_and_open`] with a package of ballot format `format` (`"v1"` sends no
+/// `ballot_format`, as every client did before v2).
+pub async fn install_package_and_open_as(
+    app: &TestApp,
+    id: &str,
+    manifest: Manifest,
+    schedule: &Schedule,
+    format: &str,
+) -> (ElectionPackage, crate::ceremony::HttpCeremony, ed25519_dalek::SigningKey) {
     let admin = app.admin().await;
     let id = id.to_string();
     assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
@@ -163,6 +184,9 @@ pub async fn install_package_and_open(
     let body = assert_error(admin.put(&path, &req).await, 422, "invalid_field").await;
     assert_eq!(body["field"], "manifest.campaign_id");
     req["manifest"]["campaign_id"] = id.clone().into();
+    if format != "v1" {
+        req["ballot_format"] = format.into();
+    }
     let r = admin.put(&path, &req).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(transition(&admin, &id, "freeze_manifest").await.status(), 200);
@@ -220,14 +244,18 @@ impl Election {
         choice: usize,
         rng: &mut R,
     ) -> (EncryptedBallot, BallotSecrets) {
+        encrypt_ballot(&self.ctx, self.creds[v].signing_key(), &self.plaintext(choice), rng).unwrap()
+    }
+
+    /// The plaintext ballot marking option `choice` of the one contest.
+    pub fn plaintext(&self, choice: usize) -> PlaintextBallot {
         let n = self.ctx.manifest().contests[0].selection_count();
         let mut selections = vec![0u8; n];
         selections[choice] = 1;
-        let p = PlaintextBallot {
+        PlaintextBallot {
             style: "main".into(),
             contests: vec![PlaintextContest { contest_id: "council".into(), selections }],
-        };
-        encrypt_ballot(&self.ctx, self.creds[v].signing_key(), &p, rng).unwrap()
+        }
     }
 
     pub async fn cast(&self, v: usize, b: &Value) -> reqwest::Response {

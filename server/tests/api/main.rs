@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod bad_input;
 mod ballots;
+mod ballots_v2;
 mod binary;
 mod board;
 mod browser;

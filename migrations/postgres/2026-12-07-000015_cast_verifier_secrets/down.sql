@@ -1,0 +1,1 @@
+DROP TABLE cast_verifier_secrets;
