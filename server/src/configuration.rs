@@ -214,6 +214,11 @@ pub struct RateLimitSettings {
 pub struct CampaignSettings {
     /// Whether demo-mode campaigns may be created (never in production).
     pub allow_demo_mode: bool,
+    /// Whether an election package may select v2 ballots (13-revoting.md). Tests only, until
+    /// issue 19 is finished: a v2 campaign cannot be tallied yet, and its credential list and
+    /// replacements still name credentials (review 19-cast-v2 F1–F4). Refused by a build
+    /// without the `demo` feature and in production.
+    pub allow_unfinished_ballot_v2: bool,
 }
 
 /// `[bootstrap]`
@@ -434,6 +439,11 @@ impl Settings {
                 )));
             }
         }
+        if self.campaigns.allow_unfinished_ballot_v2 && !cfg!(feature = "demo") {
+            return Err(ConfigError::Invalid(
+                "campaigns.allow_unfinished_ballot_v2: for the tests only; this build serves production".into(),
+            ));
+        }
         if self.campaigns.allow_demo_mode && !cfg!(feature = "demo") {
             return Err(ConfigError::Invalid(
                 "campaigns.allow_demo_mode: this build has no demo mode (built without the `demo` feature)".into(),
@@ -467,6 +477,10 @@ impl Settings {
         }
         if self.session.signing_key_path.is_empty() {
             problems.push("session.signing_key_path must name the session key file".to_string());
+        }
+        if self.campaigns.allow_unfinished_ballot_v2 {
+            problems
+                .push("campaigns.allow_unfinished_ballot_v2 must be false (v2 ballots are not finished)".to_string());
         }
         if self.campaigns.allow_demo_mode {
             problems.push("campaigns.allow_demo_mode must be false".to_string());

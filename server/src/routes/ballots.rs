@@ -382,6 +382,14 @@ async fn install_package(
     require_staff(&state, &req, &session, &[Role::CecAdmin]).await?;
     let id = path.into_inner();
     let PackageRequest { manifest, ballot_format } = body.0;
+    if ballot_format == BallotFormat::V2 && !state.settings.campaigns.allow_unfinished_ballot_v2 {
+        // review 19-cast-v2 F1–F4: one administrator could otherwise make a real campaign that
+        // cannot be tallied and whose list and replacements still name credentials
+        return Err(ApiError::invalid(
+            "ballot_format",
+            "v2 ballots are not finished (issue 19: no tally yet); this server does not accept them",
+        ));
+    }
     if manifest.campaign_id != id {
         return Err(ApiError::invalid("manifest.campaign_id", format!("must be this campaign's id {id}")));
     }

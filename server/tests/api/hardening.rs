@@ -20,6 +20,7 @@ fn production_settings(db: &TestDb, dir: &std::path::Path) -> Settings {
     s.server.cookie_secure = true;
     s.session.signing_key_path = write_session_key(dir);
     s.campaigns.allow_demo_mode = false;
+    s.campaigns.allow_unfinished_ballot_v2 = false;
     s.oidc.id_token_algs = vec!["RS256".into()];
     s.alerts.webhook_url = "https://alerts.example/hook".into();
     s.alerts.webhook_secret_path = write_webhook_secret(dir);
@@ -52,11 +53,12 @@ type Break = fn(&mut Settings);
 async fn a_production_configuration_refuses_to_start_without_each_guard() {
     let db = TestDb::new(Backend::Postgres);
     let dir = temp_dir();
-    let breaks: [(&str, Break); 16] = [
+    let breaks: [(&str, Break); 17] = [
         ("cookie_secure", |s| s.server.cookie_secure = false),
         ("required_acr", |s| s.oidc.required_acr.clear()),
         ("signing_key_path", |s| s.session.signing_key_path.clear()),
         ("allow_demo_mode", |s| s.campaigns.allow_demo_mode = true),
+        ("allow_unfinished_ballot_v2", |s| s.campaigns.allow_unfinished_ballot_v2 = true),
         ("id_token_algs", |s| s.oidc.id_token_algs.clear()),
         ("database.url", |s| s.database.url = "sqlite://./data/dobush.sqlite3".into()),
         ("issuer_url", |s| s.oidc.issuer_url = "http://tunduk.example".into()),

@@ -186,6 +186,7 @@ pub fn test_settings(db_url: &str) -> Settings {
     // control between persons fixed before a commission is set up, 14-commission.md)
     s.bootstrap.cec_admin_pins = vec![ADMIN_PIN.into(), SECOND_ADMIN_PIN.into()];
     s.campaigns.allow_demo_mode = true;
+    s.campaigns.allow_unfinished_ballot_v2 = true;
     s.rate_limit.per_address_per_minute = 100_000;
     s.rate_limit.per_voter_per_minute = 1_000;
     s.server.workers = 2;
