@@ -32,3 +32,13 @@ test('a ballot with a repeated field is refused', () => {
   const forged = first.replace('{"ballot_id":', `{"ballot_id":"${'00'.repeat(16)}","ballot_id":`);
   assert.throws(() => parseBallot(forged), /repeats/);
 });
+
+test('a ballot or an opening with a field Rust does not know is refused (review F6)', async () => {
+  const { verifyBallot, openContests } = await import('../src/crypto/ballot.js');
+  const v = JSON.parse(readFileSync(new URL('../../vectors/ballots-pilot.json', import.meta.url)));
+  const ballot = structuredClone(v.ballots[0].ballot);
+  assert.doesNotThrow(() => parseBallot(JSON.stringify(ballot)));
+  assert.throws(() => parseBallot(JSON.stringify({ ...ballot, x: 1 })), /unknown field "x"/);
+  assert.throws(() => parseBallot({ ...ballot, x: 1 }), /unknown field "x"/);
+  assert.ok(typeof verifyBallot === 'function' && typeof openContests === 'function');
+});

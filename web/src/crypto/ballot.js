@@ -339,6 +339,7 @@ const list = (x, what) => {
 export function parseBallot(json) {
   const x = typeof json === 'string' ? parseJson(json, 'ballot') : json;
   if (!isObj(x)) throw new DecodeError('ballot: expected an object');
+  onlyFields(x, ['ballot_id', 'style', 'credential', 'contests', 'signature'], 'ballot');
   return {
     ballotId: fromHex(x.ballot_id, 16, 'ballot_id'),
     style: str(x.style, 'style'),
@@ -599,6 +600,10 @@ export function openContests(ctx, verified, openingJson) {
     if (!isObj(o) || !Array.isArray(o.contests) || o.contests.some((c) => !Array.isArray(c))) {
       throw new DecodeError('opening must be { ballot_id, contests: [[{ mark, nonce }]] }');
     }
+    onlyFields(o, ['ballot_id', 'contests'], 'opening');
+    o.contests.forEach((oc, ci) => oc.forEach((so, j) => {
+      if (isObj(so)) onlyFields(so, ['mark', 'nonce'], `opening contest ${ci}, selection ${j}`);
+    }));
     opening = {
       ballotId: fromHex(o.ballot_id, 16, 'opening ballot_id'),
       contests: o.contests.map((oc, ci) => oc.map((so, j) => {
