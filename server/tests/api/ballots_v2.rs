@@ -478,6 +478,28 @@ fn request_keys(request: &Value, object: &[Value]) -> Vec<String> {
     cur.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
 
+/// v2 verification runs on the blocking pool in a bounded number of slots (review 19-cast-v2
+/// F6): with one slot, held here, and no wait, a v2 cast is answered 503 with `Retry-After`
+/// and nothing is recorded; once the slot is free the same request is accepted.
+async fn a_v2_cast_finding_every_verification_slot_taken_is_answered_503(b: Backend) {
+    let app = spawn_app_with(b, |s| {
+        s.server.v2_verifications = 1;
+        s.server.v2_verification_wait_ms = 0;
+    })
+    .await;
+    let e = open_election_as(app, "last_counts", &Schedule::pilot(), "v2").await;
+    let slot = e.app.state.verifier.v2_slot().await.expect("the only slot is free");
+    assert!(e.app.state.verifier.v2_slot().await.is_none(), "one slot only");
+    let (request, _) = e.cast_request(0, 1);
+    let r = e.cast(0, &request).await;
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    assert_error(r, 503, "unavailable").await;
+    assert!(e.board_lines().await.iter().all(|l| !l.contains("ballot_v2")), "nothing recorded");
+    drop(slot);
+    let r = e.cast(0, &request).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}
+
 /// A v1 campaign keeps its package (no `ballot_v2`) and refuses a v2 cast.
 async fn a_v1_campaign_refuses_a_v2_ballot(b: Backend) {
     let e = crate::ballots::open_election(b, "last_counts").await;
@@ -514,5 +536,6 @@ crate::backend_tests!(
     v2_casts_are_recorded_without_the_credential_and_re_votes_leave_no_trace,
     a_v2_ballot_is_checked_opened_and_refused_a_second_time_under_forbidden,
     every_single_field_change_of_a_v2_cast_is_refused,
+    a_v2_cast_finding_every_verification_slot_taken_is_answered_503,
     a_v1_campaign_refuses_a_v2_ballot,
 );
