@@ -428,9 +428,18 @@ impl Receipt {
     /// leads to the tree head's root, and the board key signed the head for this election.
     pub fn verify(&self, package: &ElectionPackage) -> Result<(), RecordError> {
         let entry: BoardEntry = serde_json::from_str(&self.entry).map_err(|e| RecordError::Receipt(e.to_string()))?;
+        // the entry's format must be the campaign's: a `ballot_v2` entry only on a v2 package
+        // (`parameters.ballot_v2` present), a `ballot` entry only on a v1 one
+        let v2 = package.parameters.ballot_v2.is_some();
         match entry {
-            BoardEntry::Ballot { tracking_code, .. } | BoardEntry::BallotV2 { tracking_code, .. }
-                if tracking_code == self.tracking_code => {}
+            BoardEntry::Ballot { tracking_code, .. } if !v2 && tracking_code == self.tracking_code => {}
+            BoardEntry::BallotV2 { tracking_code, .. } if v2 && tracking_code == self.tracking_code => {}
+            BoardEntry::Ballot { .. } if v2 => {
+                return Err(RecordError::Receipt("a v1 ballot entry on a v2 campaign's board".into()));
+            }
+            BoardEntry::BallotV2 { .. } if !v2 => {
+                return Err(RecordError::Receipt("a v2 ballot entry on a v1 campaign's board".into()));
+            }
             _ => return Err(RecordError::Receipt("the entry is not this ballot".into())),
         }
         if self.tree_head.head.context != package.base_hash {

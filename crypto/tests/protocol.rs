@@ -523,6 +523,45 @@ mod package_and_receipt {
         other.board_key = BoardKey::generate(&mut rng).public();
         assert!(receipt(4).verify(&other).is_err(), "another board key");
     }
+
+    /// A receipt's entry must be of the package's format (review 19-cast-v2 F9): a `ballot`
+    /// entry verifies only against a v1 package, a `ballot_v2` entry only against a v2 one.
+    #[test]
+    fn a_receipt_of_the_other_ballot_format_is_refused() {
+        use dobush_crypto::ballot_v2::ballot::{encrypt_ballot_v2, tracking_code_v2};
+        use dobush_crypto::parameters::BallotV2Parameters;
+        let mut rng = ChaCha20Rng::seed_from_u64(23);
+        let board_key = BoardKey::generate(&mut rng);
+        let (v1, ctx) = package(&mut rng, &board_key);
+        let mut v2 = v1.clone();
+        v2.parameters.ballot_v2 =
+            Some(BallotV2Parameters { cast_verifier_key: Credential::generate(&mut rng).unwrap().public().0 });
+        let mut board = dobush_crypto::record::Board::new();
+        let cred = Credential::generate(&mut rng).unwrap();
+        let (b, _) = encrypt_ballot(&ctx, cred.signing_key(), &style1(1), &mut rng).unwrap();
+        let v = verify_ballot(&ctx, b, &mut rng).unwrap();
+        let (i1, _) = board
+            .append(&BoardEntry::Ballot { ballot: v.ballot().clone(), tracking_code: *v.tracking_code() })
+            .unwrap();
+        let (b2, _) = encrypt_ballot_v2(&ctx, cred.signing_key(), &style1(2), &mut rng).unwrap();
+        let code2 = tracking_code_v2(&ctx, &b2);
+        let (i2, _) = board.append(&BoardEntry::BallotV2 { ballot: b2, tracking_code: code2 }).unwrap();
+        let head = board.sign_head(&board_key, v1.base_hash, 1, None);
+        let r1 = board.receipt(i1, *v.tracking_code(), head).unwrap();
+        let r2 = board.receipt(i2, code2, head).unwrap();
+        // each verifies against its own format's package …
+        r1.verify(&v1).unwrap();
+        r2.verify(&v2).unwrap();
+        // … and neither against the other's
+        assert_eq!(
+            r1.verify(&v2).unwrap_err(),
+            RecordError::Receipt("a v1 ballot entry on a v2 campaign's board".into())
+        );
+        assert_eq!(
+            r2.verify(&v1).unwrap_err(),
+            RecordError::Receipt("a v2 ballot entry on a v1 campaign's board".into())
+        );
+    }
 }
 
 mod election_protocol {

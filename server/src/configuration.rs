@@ -106,6 +106,12 @@ pub struct ServerSettings {
     /// New connections each worker accepts at once (TLS-free handshakes, so this bounds only
     /// the burst being set up). At least 1.
     pub max_connection_rate: usize,
+    /// v2 ballots verified at once on the blocking pool (each alone, not batched); 0 = number of
+    /// CPUs. A crowd of v2 casts cannot occupy the pool beyond this.
+    pub v2_verifications: usize,
+    /// Milliseconds a v2 cast waits for a verification slot before 503 with `Retry-After`;
+    /// 0: answer 503 at once when every slot is taken.
+    pub v2_verification_wait_ms: u64,
     /// The load balancers in front of this server, as IP addresses or networks (`10.0.0.5`,
     /// `10.0.0.0/8`): from these peers only, `X-Forwarded-For` names the client, and rate limits
     /// and refusal records key on it (`crate::client_address`). Empty: the peer is the client.
@@ -271,6 +277,8 @@ impl Default for ServerSettings {
             client_send_timeout_ms: 10_000,
             max_connections: 1_024,
             max_connection_rate: 256,
+            v2_verifications: 0,
+            v2_verification_wait_ms: 2_000,
             trusted_proxies: Vec::new(),
             loopback_public_url_for_tests: false,
             production: false,

@@ -68,7 +68,8 @@ pub enum ApiError {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
     },
-    /// A dependency (database, identity provider) is unavailable (503).
+    /// A dependency (database, identity provider) is unavailable, or the server is busy (503,
+    /// `Retry-After: 1`).
     #[error("{0}")]
     Unavailable(String),
     /// Anything else (500); the cause is logged, not shown.
@@ -146,8 +147,15 @@ impl ResponseError for ApiError {
             other => (None, other.to_string()),
         };
         let mut resp = HttpResponse::build(self.status_code());
-        if let Self::TooManyRequests { retry_after_secs } = self {
-            resp.insert_header(("Retry-After", retry_after_secs.to_string()));
+        match self {
+            Self::TooManyRequests { retry_after_secs } => {
+                resp.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
+            // busy or a dependency down: worth trying again shortly
+            Self::Unavailable(_) => {
+                resp.insert_header(("Retry-After", "1"));
+            }
+            _ => {}
         }
         resp.json(ErrorBody { error: self.code(), message, field })
     }

@@ -91,6 +91,14 @@ impl Application {
             metrics.clone(),
             settings.alerts.refusal_window_secs,
         );
+        // v2 ballots are verified each on the blocking pool: at most this many at once (F6)
+        let verifier = crate::cast::batch::BatchVerifier::start(
+            match settings.server.v2_verifications {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n,
+            },
+            Duration::from_millis(settings.server.v2_verification_wait_ms),
+        );
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
@@ -103,7 +111,7 @@ impl Application {
             proxies,
             turnout: Default::default(),
             boards,
-            verifier: crate::cast::batch::BatchVerifier::start(),
+            verifier,
             committer,
         });
         let server = run(listener, state.clone())?;

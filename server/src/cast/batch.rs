@@ -7,10 +7,11 @@
 //! another.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use dobush_crypto::ballot::{BallotError, EncryptedBallot, VerifiedBallot, verify_ballots};
 use dobush_crypto::ballot_v2::ballot::{BallotV2, VerifiedBallotV2, verify_ballot_v2};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use crate::error::ApiError;
 use crate::package::Election;
@@ -28,14 +29,32 @@ struct Job {
 #[derive(Debug, Clone)]
 pub struct BatchVerifier {
     tx: mpsc::UnboundedSender<Job>,
+    /// Slots of v2 verification on the blocking pool (review 19-cast-v2 F6).
+    v2_slots: Arc<Semaphore>,
+    /// How long a v2 cast waits for a slot before 503.
+    v2_wait: Duration,
 }
 
 impl BatchVerifier {
-    /// Starts the task on the current tokio runtime.
-    pub fn start() -> Self {
+    /// Starts the task on the current tokio runtime; at most `v2_slots` v2 ballots (at least one)
+    /// are verified at once, and a v2 cast waits at most `v2_wait` for a slot.
+    pub fn start(v2_slots: usize, v2_wait: Duration) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(run(rx));
-        Self { tx }
+        let v2_slots = Arc::new(Semaphore::new(v2_slots.clamp(1, Semaphore::MAX_PERMITS)));
+        Self { tx, v2_slots, v2_wait }
+    }
+
+    /// Takes one v2 verification slot, waiting at most the configured bound; `None` when every
+    /// slot stayed taken. (Public so that tests can fill the slots.)
+    pub async fn v2_slot(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = self.v2_slots.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        if self.v2_wait.is_zero() {
+            return None;
+        }
+        tokio::time::timeout(self.v2_wait, self.v2_slots.clone().acquire_owned()).await.ok()?.ok()
     }
 
     /// Verifies one ballot (in a batch with whatever else is waiting).
@@ -52,15 +71,26 @@ impl BatchVerifier {
     }
 
     /// Verifies one v2 ballot (13-revoting.md §3.7) on the blocking pool, alone: v2 casts are not
-    /// batched yet (one batched check per ballot, as `verify_ballot_v2` does).
+    /// batched yet (one batched check per ballot, as `verify_ballot_v2` does). At most the
+    /// configured number run at once, so a crowd of v2 casts cannot occupy the blocking pool; a
+    /// cast that finds no free slot within the configured wait is answered 503 with
+    /// `Retry-After` (review 19-cast-v2 F6).
     pub async fn verify_v2(
         &self,
         election: Arc<Election>,
         ballot: BallotV2,
     ) -> Result<Result<VerifiedBallotV2, BallotError>, ApiError> {
-        tokio::task::spawn_blocking(move || verify_ballot_v2(&election.context, ballot, &mut rand::rngs::OsRng))
-            .await
-            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("ballot verification task: {e}")))
+        let Some(slot) = self.v2_slot().await else {
+            tracing::warn!("every v2 verification slot is taken; cast answered 503");
+            return Err(ApiError::Unavailable("the server is busy verifying ballots; try again".into()));
+        };
+        tokio::task::spawn_blocking(move || {
+            let verified = verify_ballot_v2(&election.context, ballot, &mut rand::rngs::OsRng);
+            drop(slot);
+            verified
+        })
+        .await
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("ballot verification task: {e}")))
     }
 }
 

@@ -11,6 +11,7 @@ use dobush_crypto::ballot_v2::ballot::{BallotSecretsV2, BallotV2, body_hash_v2, 
 use dobush_crypto::ballot_v2::cast_opening::{
     CastOpening, CastVerifierSecret, OpeningStatement, prove_cast_opening, simulate_cast_opening,
 };
+use dobush_crypto::ballot_v2::credential_proof::prove_credential;
 use dobush_crypto::credential::Credential;
 use dobush_crypto::group::GroupElement;
 use dobush_crypto::record::Receipt;
@@ -100,6 +101,23 @@ impl Election {
     /// §3.4), for the key `y`·G.
     fn simulated(&self, v: usize, ballot: &BallotV2, y: &CastVerifierSecret) -> CastOpening {
         self.statement(v, ballot, y.public_key(), |st| simulate_cast_opening(st, y, &mut OsRng).unwrap())
+    }
+
+    /// `ballot` with its credential proof made anew (voter `v`'s credential and `secrets`) over
+    /// its body as it now is: a ballot changed after encryption whose only fault is the change.
+    fn reproved(&self, v: usize, mut ballot: BallotV2, secrets: &BallotSecretsV2) -> BallotV2 {
+        let body = body_hash_v2(&self.ctx, &ballot);
+        let enc = ballot.encrypted_credential();
+        ballot.credential_proof = prove_credential(
+            &self.ctx,
+            &body,
+            self.creds[v].signing_key(),
+            &enc,
+            secrets.credential_nonces(),
+            &mut OsRng,
+        )
+        .unwrap();
+        ballot
     }
 
     /// A cast request of voter `v` for `choice`: `{"ballot", "opening_proof"}`.
@@ -297,12 +315,16 @@ async fn a_v2_ballot_is_checked_opened_and_refused_a_second_time_under_forbidden
     )
     .await;
 
-    // a tampered ballot: one vote's ciphertext changed
-    let (mut request, _) = e.cast_request(0, 1);
-    let other = random_point();
-    request["ballot"]["contests"][0]["selections"][0]["ciphertext"]["beta"] = other.to_hex().into();
-    let r = e.cast(0, &request).await;
-    assert!(r.status().is_client_error() && r.status() != 429, "{}", r.status());
+    // a tampered ballot: one vote's ciphertext changed, with its credential proof and a valid
+    // cast opening made anew over the changed ballot (its body hash changed), so that only the
+    // verification of its contests can refuse it: 422 naming the vote, never 403
+    // `credential_mismatch` (review 19-cast-v2 F5)
+    let (mut tampered, secrets) = e.ballot_v2_with(0, 1, &mut OsRng);
+    tampered.contests[0].selections[0].ciphertext.beta = random_point();
+    let tampered = e.reproved(0, tampered, &secrets);
+    let request = json!({ "ballot": tampered, "opening_proof": e.opening(0, &tampered, &secrets) });
+    let body = assert_error(e.cast(0, &request).await, 422, "invalid_field").await;
+    assert!(body["field"].as_str().is_some_and(|f| f.starts_with("contests[council].selections[0]")), "{body}");
 
     // one ballot; the second is refused
     let (first, _) = e.cast_request(0, 1);
@@ -328,10 +350,16 @@ async fn a_v2_ballot_is_checked_opened_and_refused_a_second_time_under_forbidden
 
 /// Every single-field change of a v2 cast request (each value replaced by another of its kind,
 /// each field removed, a field added at every level) is refused, and the unchanged request is
-/// then accepted: the refusals were the changes'.
+/// then accepted: the refusals were the changes'. A changed ballot that still decodes gets a
+/// valid cast opening over itself (simulated with the campaign's y), and a changed contest also
+/// a credential proof made anew, so that only the ballot's own verification can refuse it: 422
+/// or 409, never 403 (review 19-cast-v2 F5); only a change of the opening itself is refused as
+/// `credential_mismatch`.
 async fn every_single_field_change_of_a_v2_cast_is_refused(b: Backend) {
     let e = open_v2(b, "last_counts").await;
-    let (request, _) = e.cast_request(1, 2);
+    let y = CastVerifierSecret::from_bytes(&hex::decode(e.stored_secret().await).unwrap()).unwrap();
+    let (ballot, secrets) = e.ballot_v2_with(1, 2, &mut OsRng);
+    let request = json!({ "ballot": ballot, "opening_proof": e.opening(1, &ballot, &secrets) });
     let mut paths = Vec::new();
     fn leaves(v: &Value, path: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
         match v {
@@ -391,11 +419,36 @@ async fn every_single_field_change_of_a_v2_cast_is_refused(b: Backend) {
             mutants.push((format!("{object:?} - {key}"), m));
         }
     }
+    let (mut remade, mut contests) = (0, 0);
     for (what, m) in &mutants {
-        let r = e.cast(1, m).await;
+        let mut m = m.clone();
+        let of_ballot = what.starts_with("[String(\"ballot\")");
+        if of_ballot {
+            let decoded = m.get("ballot").and_then(|b| serde_json::from_value::<BallotV2>(b.clone()).ok());
+            if let Some(mut ballot) = decoded {
+                if what.starts_with("[String(\"ballot\"), String(\"contests\")") {
+                    ballot = e.reproved(1, ballot, &secrets);
+                    m["ballot"] = serde_json::to_value(&ballot).unwrap();
+                    contests += 1;
+                }
+                m["opening_proof"] = serde_json::to_value(e.simulated(1, &ballot, &y)).unwrap();
+                remade += 1;
+            }
+        }
+        let r = e.cast(1, &m).await;
         let status = r.status().as_u16();
-        assert!([400, 403, 409, 422].contains(&status), "{what}: {status} {}", r.text().await.unwrap());
+        let body = r.text().await.unwrap();
+        if of_ballot {
+            // refused by the ballot's own checks (400 when it no longer decodes)
+            assert!([400, 409, 422].contains(&status), "{what}: {status} {body}");
+        } else {
+            assert!([400, 403].contains(&status), "{what}: {status} {body}");
+            if status == 403 {
+                assert!(body.contains("credential_mismatch"), "{what}: {body}");
+            }
+        }
     }
+    assert!(remade > 30 && contests > 20, "{remade} mutants of the ballot got a fresh opening, {contests} a proof");
     let r = e.cast(1, &request).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
@@ -423,6 +476,28 @@ fn request_keys(request: &Value, object: &[Value]) -> Vec<String> {
         };
     }
     cur.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+}
+
+/// v2 verification runs on the blocking pool in a bounded number of slots (review 19-cast-v2
+/// F6): with one slot, held here, and no wait, a v2 cast is answered 503 with `Retry-After`
+/// and nothing is recorded; once the slot is free the same request is accepted.
+async fn a_v2_cast_finding_every_verification_slot_taken_is_answered_503(b: Backend) {
+    let app = spawn_app_with(b, |s| {
+        s.server.v2_verifications = 1;
+        s.server.v2_verification_wait_ms = 0;
+    })
+    .await;
+    let e = open_election_as(app, "last_counts", &Schedule::pilot(), "v2").await;
+    let slot = e.app.state.verifier.v2_slot().await.expect("the only slot is free");
+    assert!(e.app.state.verifier.v2_slot().await.is_none(), "one slot only");
+    let (request, _) = e.cast_request(0, 1);
+    let r = e.cast(0, &request).await;
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    assert_error(r, 503, "unavailable").await;
+    assert!(e.board_lines().await.iter().all(|l| !l.contains("ballot_v2")), "nothing recorded");
+    drop(slot);
+    let r = e.cast(0, &request).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
 
 /// A v1 campaign keeps its package (no `ballot_v2`) and refuses a v2 cast.
@@ -461,5 +536,6 @@ crate::backend_tests!(
     v2_casts_are_recorded_without_the_credential_and_re_votes_leave_no_trace,
     a_v2_ballot_is_checked_opened_and_refused_a_second_time_under_forbidden,
     every_single_field_change_of_a_v2_cast_is_refused,
+    a_v2_cast_finding_every_verification_slot_taken_is_answered_503,
     a_v1_campaign_refuses_a_v2_ballot,
 );
