@@ -3,6 +3,10 @@
 //! Slots are two hours from the opening of the voting window (the CEC's 10:00, 12:00, … reports for
 //! an 08:00 opening). A voter counts once, in the slot of their first accepted ballot (challenged
 //! ballots never count), so re-voting under `last_counts` does not inflate turnout.
+//!
+//! Voting that closed before the scheduled end (the demo's early close, a decision) ends the last
+//! slot at the closing: after the close the final figure covers every voter who cast (issue 20:
+//! the demo said 2 voted after the polls had closed when 4 had cast).
 
 use std::collections::HashMap;
 
@@ -14,7 +18,7 @@ use serde::Serialize;
 use crate::clock::bishkek;
 use crate::error::ApiError;
 use crate::models::load_campaign;
-use crate::schema::{ballots, evoter_credentials};
+use crate::schema::{ballots, evoter_credentials, tallies};
 use crate::state::AppState;
 
 /// Slot length.
@@ -53,11 +57,20 @@ fn ended_slots(opens: i64, closes: i64, now: i64) -> u64 {
 async fn turnout(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now().timestamp();
-    let campaign = {
+    let (campaign, closed_at) = {
         let id = id.clone();
-        state.db.run(move |c| load_campaign(c, &id)).await?
+        state
+            .db
+            .run(move |c| {
+                let campaign = load_campaign(c, &id)?;
+                let closed_at: Option<i64> = tallies::table.find(&id).select(tallies::closed_at).first(c).optional()?;
+                Ok((campaign, closed_at))
+            })
+            .await?
     };
-    let ended = ended_slots(campaign.opens_at, campaign.closes_at, now);
+    // the window ends at the scheduled end, or at the closing if voting closed earlier
+    let closes_at = closed_at.map_or(campaign.closes_at, |t| t.clamp(campaign.opens_at, campaign.closes_at));
+    let ended = ended_slots(campaign.opens_at, closes_at, now);
     if ended > 0
         && let Some(answer) = state.turnout.get(&id, ended)
     {
@@ -101,8 +114,8 @@ async fn turnout(state: web::Data<AppState>, path: web::Path<String>) -> Result<
     let mut slots = Vec::new();
     let mut cumulative = 0;
     let mut start = campaign.opens_at;
-    while start < campaign.closes_at {
-        let end = (start + SLOT_SECS).min(campaign.closes_at);
+    while start < closes_at {
+        let end = (start + SLOT_SECS).min(closes_at);
         if end > now {
             break;
         }

@@ -120,4 +120,65 @@ async fn turnout_is_published_per_ended_slot(b: Backend) {
     assert_eq!(slots[5], json!({ "until": "20:00", "voters": 0, "cumulative": 2 }));
 }
 
-crate::backend_tests!(only_e_voters_of_an_open_campaign_pass_the_gate, turnout_is_published_per_ended_slot);
+/// Voting closed before the scheduled end (the demo closes early; so may a decision): the last
+/// slot ends at the closing, so the final figure counts every voter who cast (issue 20: after
+/// the demo's polls closed, turnout still said 2 voted when 4 had cast).
+async fn turnout_after_an_early_close_counts_every_voter(b: Backend) {
+    use diesel::prelude::*;
+    use dobush_server::schema::{evoter_credentials as ec, tallies};
+    let app = spawn_app(b).await;
+    let admin = app.admin().await;
+    let id = campaign_in_registration(&admin).await;
+    for (pin, cred) in [(VOTER1, CREDS[0]), (VOTER2, CREDS[1])] {
+        let v = app.login(pin).await;
+        let r = v.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred })).await;
+        assert_eq!(r.status(), 201);
+    }
+    let cid = id.clone();
+    app.with_db(move |c| {
+        for (i, (pin, at)) in
+            [(VOTER1, bishkek(2023, 4, 9, 9, 0, 0)), (VOTER2, bishkek(2023, 4, 9, 14, 10, 0))].iter().enumerate()
+        {
+            let cred: i64 = ec::table.filter(ec::pin.eq(pin)).select(ec::id).first(c).unwrap();
+            insert_ballot(c, &cid, pin, cred, i, "counted", at.timestamp());
+        }
+    })
+    .await;
+    let get = || async {
+        reqwest::get(app.url(&format!("/api/campaigns/{id}/turnout")))
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    app.clock.set(bishkek(2023, 4, 9, 14, 31, 0));
+    // still open (scheduled until 20:00): the 14:00–16:00 slot has not ended, VOTER2 not yet shown
+    let slots = get().await["slots"].as_array().unwrap().clone();
+    assert_eq!(slots.len(), 3);
+    assert_eq!(slots[2], json!({ "until": "14:00", "voters": 0, "cumulative": 1 }));
+    // closed at 14:30: the last slot ends there and the final figure counts both voters
+    let cid = id.clone();
+    app.with_db(move |c| {
+        diesel::insert_into(tallies::table)
+            .values((
+                tallies::campaign_id.eq(&cid),
+                tallies::status.eq("closed"),
+                tallies::board_totals.eq("[]"),
+                tallies::shard_totals.eq("[]"),
+                tallies::closed_at.eq(bishkek(2023, 4, 9, 14, 30, 0).timestamp()),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let slots = get().await["slots"].as_array().unwrap().clone();
+    assert_eq!(slots.len(), 4);
+    assert_eq!(slots[3], json!({ "until": "14:30", "voters": 1, "cumulative": 2 }));
+}
+
+crate::backend_tests!(
+    only_e_voters_of_an_open_campaign_pass_the_gate,
+    turnout_is_published_per_ended_slot,
+    turnout_after_an_early_close_counts_every_voter
+);
