@@ -54,65 +54,61 @@ async fn only_e_voters_of_an_open_campaign_pass_the_gate(b: Backend) {
     assert!(gate(&app, &id, VOTER1, "main", bishkek(2023, 4, 9, 19, 59, 59)).await.is_ok());
 }
 
-async fn turnout_is_published_per_ended_slot(b: Backend) {
-    use diesel::prelude::*;
-    let app = spawn_app(b).await;
+/// A campaign in registration where VOTER1 and VOTER2 have applied.
+async fn two_applicants(app: &TestApp) -> String {
     let admin = app.admin().await;
     let id = campaign_in_registration(&admin).await;
     for (pin, cred) in [(VOTER1, CREDS[0]), (VOTER2, CREDS[1])] {
         let v = app.login(pin).await;
-        assert_eq!(
-            v.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred })).await.status(),
-            201
-        );
+        let r = v.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred })).await;
+        assert_eq!(r.status(), 201);
     }
-    // ballots as the cast endpoint will store them: VOTER1 at 09:00 and again at 13:00 (a re-vote),
-    // VOTER2 at 11:30, plus a challenged ballot that never counts
-    let rows = [
-        (VOTER1, bishkek(2023, 4, 9, 9, 0, 0), "superseded"),
-        (VOTER1, bishkek(2023, 4, 9, 13, 0, 0), "counted"),
-        (VOTER2, bishkek(2023, 4, 9, 11, 30, 0), "counted"),
-        (VOTER2, bishkek(2023, 4, 9, 8, 30, 0), "challenged"),
-    ];
-    let cid = id.clone();
+    id
+}
+
+/// Writes ballot rows as the cast endpoint stores them: (voter, received at, status), the `n`th
+/// with sequence number `first + n`.
+async fn insert_ballots(app: &TestApp, id: &str, first: usize, rows: Vec<(&'static str, i64, &'static str)>) {
+    use diesel::prelude::*;
+    use dobush_server::schema::evoter_credentials as ec;
+    let cid = id.to_owned();
     app.with_db(move |c| {
         for (i, (pin, at, status)) in rows.iter().enumerate() {
-            let cred: i64 = dobush_server::schema::evoter_credentials::table
-                .filter(dobush_server::schema::evoter_credentials::pin.eq(pin))
-                .select(dobush_server::schema::evoter_credentials::id)
-                .first(c)
-                .unwrap();
-            insert_ballot(c, &cid, pin, cred, i, status, at.timestamp());
+            let cred: i64 = ec::table.filter(ec::pin.eq(pin)).select(ec::id).first(c).unwrap();
+            insert_ballot(c, &cid, pin, cred, first + i, status, *at);
         }
     })
     .await;
-    let get = || async {
-        reqwest::get(app.url(&format!("/api/campaigns/{id}/turnout")))
-            .await
-            .unwrap()
-            .json::<serde_json::Value>()
-            .await
-            .unwrap()
-    };
+}
+
+/// `GET …/turnout`.
+async fn turnout(app: &TestApp, id: &str) -> serde_json::Value {
+    reqwest::get(app.url(&format!("/api/campaigns/{id}/turnout"))).await.unwrap().json().await.unwrap()
+}
+
+async fn turnout_is_published_per_ended_slot(b: Backend) {
+    let app = spawn_app(b).await;
+    let id = two_applicants(&app).await;
+    // ballots as the cast endpoint will store them: VOTER1 at 09:00 and again at 13:00 (a re-vote),
+    // VOTER2 at 11:30, plus a challenged ballot that never counts
+    let at = |h, m| bishkek(2023, 4, 9, h, m, 0).timestamp();
+    let rows = vec![
+        (VOTER1, at(9, 0), "superseded"),
+        (VOTER1, at(13, 0), "counted"),
+        (VOTER2, at(11, 30), "counted"),
+        (VOTER2, at(8, 30), "challenged"),
+    ];
+    insert_ballots(&app, &id, 0, rows).await;
     app.clock.set(bishkek(2023, 4, 9, 11, 59, 59));
-    let t = get().await;
+    let t = turnout(&app, &id).await;
     assert_eq!(t["e_voters"], 2);
     assert_eq!(t["slots"], json!([{ "until": "10:00", "voters": 1, "cumulative": 1 }]));
     // the figures are computed once per ended slot, not per request (a crowd reading turnout
     // scans nothing): a row written behind the server's back shows only once the next slot ends
-    let cid = id.clone();
-    app.with_db(move |c| {
-        let cred: i64 = dobush_server::schema::evoter_credentials::table
-            .filter(dobush_server::schema::evoter_credentials::pin.eq(VOTER2))
-            .select(dobush_server::schema::evoter_credentials::id)
-            .first(c)
-            .unwrap();
-        insert_ballot(c, &cid, VOTER2, cred, 9, "superseded", bishkek(2023, 4, 9, 9, 45, 0).timestamp());
-    })
-    .await;
-    assert_eq!(get().await["slots"], json!([{ "until": "10:00", "voters": 1, "cumulative": 1 }]));
+    insert_ballots(&app, &id, 9, vec![(VOTER2, at(9, 45), "superseded")]).await;
+    assert_eq!(turnout(&app, &id).await["slots"], json!([{ "until": "10:00", "voters": 1, "cumulative": 1 }]));
     app.clock.set(bishkek(2023, 4, 9, 20, 0, 0));
-    let t = get().await;
+    let t = turnout(&app, &id).await;
     let slots = t["slots"].as_array().unwrap();
     assert_eq!(slots.len(), 6);
     assert_eq!(slots[0], json!({ "until": "10:00", "voters": 2, "cumulative": 2 }));
@@ -125,36 +121,14 @@ async fn turnout_is_published_per_ended_slot(b: Backend) {
 /// the demo's polls closed, turnout still said 2 voted when 4 had cast).
 async fn turnout_after_an_early_close_counts_every_voter(b: Backend) {
     use diesel::prelude::*;
-    use dobush_server::schema::{evoter_credentials as ec, tallies};
+    use dobush_server::schema::tallies;
     let app = spawn_app(b).await;
-    let admin = app.admin().await;
-    let id = campaign_in_registration(&admin).await;
-    for (pin, cred) in [(VOTER1, CREDS[0]), (VOTER2, CREDS[1])] {
-        let v = app.login(pin).await;
-        let r = v.put(&format!("/api/campaigns/{id}/cabinet/application"), &json!({ "credential": cred })).await;
-        assert_eq!(r.status(), 201);
-    }
-    let cid = id.clone();
-    app.with_db(move |c| {
-        for (i, (pin, at)) in
-            [(VOTER1, bishkek(2023, 4, 9, 9, 0, 0)), (VOTER2, bishkek(2023, 4, 9, 14, 10, 0))].iter().enumerate()
-        {
-            let cred: i64 = ec::table.filter(ec::pin.eq(pin)).select(ec::id).first(c).unwrap();
-            insert_ballot(c, &cid, pin, cred, i, "counted", at.timestamp());
-        }
-    })
-    .await;
-    let get = || async {
-        reqwest::get(app.url(&format!("/api/campaigns/{id}/turnout")))
-            .await
-            .unwrap()
-            .json::<serde_json::Value>()
-            .await
-            .unwrap()
-    };
+    let id = two_applicants(&app).await;
+    let at = |h, m| bishkek(2023, 4, 9, h, m, 0).timestamp();
+    insert_ballots(&app, &id, 0, vec![(VOTER1, at(9, 0), "counted"), (VOTER2, at(14, 10), "counted")]).await;
     app.clock.set(bishkek(2023, 4, 9, 14, 31, 0));
     // still open (scheduled until 20:00): the 14:00–16:00 slot has not ended, VOTER2 not yet shown
-    let slots = get().await["slots"].as_array().unwrap().clone();
+    let slots = turnout(&app, &id).await["slots"].as_array().unwrap().clone();
     assert_eq!(slots.len(), 3);
     assert_eq!(slots[2], json!({ "until": "14:00", "voters": 0, "cumulative": 1 }));
     // closed at 14:30: the last slot ends there and the final figure counts both voters
@@ -166,13 +140,13 @@ async fn turnout_after_an_early_close_counts_every_voter(b: Backend) {
                 tallies::status.eq("closed"),
                 tallies::board_totals.eq("[]"),
                 tallies::shard_totals.eq("[]"),
-                tallies::closed_at.eq(bishkek(2023, 4, 9, 14, 30, 0).timestamp()),
+                tallies::closed_at.eq(at(14, 30)),
             ))
             .execute(c)
             .unwrap();
     })
     .await;
-    let slots = get().await["slots"].as_array().unwrap().clone();
+    let slots = turnout(&app, &id).await["slots"].as_array().unwrap().clone();
     assert_eq!(slots.len(), 4);
     assert_eq!(slots[3], json!({ "until": "14:30", "voters": 1, "cumulative": 2 }));
 }
