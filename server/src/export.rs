@@ -6,6 +6,10 @@
 //! `decryption_shares`, `results` and `protocol` hold what exists so far (possibly nothing). The
 //! record itself carries no marker (writers emit no unknown fields); the HTTP answer says so in
 //! the header `Dobush-Record-Status: partial|complete`, the command line on standard error.
+//!
+//! A v2 campaign (13-revoting.md) is exported the same way once closed, with no encrypted totals:
+//! its totals are the re-voting filter's output, and the filter does not run yet, so its record
+//! is partial (the board, the ceremony, the cast verifier's revealed secret) and proves no result.
 
 use std::path::Path;
 
@@ -71,7 +75,11 @@ pub fn election_record(c: &mut AnyConnection, campaign: &str) -> Result<(Electio
         ));
     }
     let election = crate::package::load_election(c, campaign)?;
-    let encrypted_totals = crate::close::totals::published_totals(c, campaign)?;
+    let encrypted_totals = if election.package.parameters.is_v2() {
+        Vec::new()
+    } else {
+        crate::close::totals::published_totals(c, campaign)?
+    };
     let tree_heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
     let ceremony = crate::tally::ceremony_transcript(c, campaign)?.unwrap_or_default();
     let decryption_shares = crate::tally::load_shares(c, campaign)?;

@@ -372,9 +372,14 @@ pub(crate) fn check_contests(
     Ok(())
 }
 
-/// Verifies many ballots: batched per chunk of 64, chunks in parallel; a failed chunk is
-/// re-checked ballot by ballot, equation by equation, to name the ballot and the proof.
-pub fn verify_all(e: &Election, ballots: &[&Ballot]) -> Vec<Result<[u8; 32], String>> {
+/// How one ballot of a format is checked: its equations added to the batch, its tracking code
+/// returned (`check` here, `crate::ballot_v2::ballot::check`).
+pub type CheckOne<B> = fn(&Election, &B, &mut Equations) -> Result<[u8; 32], String>;
+
+/// Verifies many ballots of one format, each by `check`: batched per chunk of 64, chunks in
+/// parallel; a failed chunk is re-checked ballot by ballot, equation by equation, to name the
+/// ballot and the proof.
+pub fn verify_all<B: Sync>(e: &Election, ballots: &[&B], check: CheckOne<B>) -> Vec<Result<[u8; 32], String>> {
     use rayon::prelude::*;
     ballots
         .par_chunks(64)

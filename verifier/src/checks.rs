@@ -10,6 +10,7 @@
 
 pub mod ballots;
 pub mod board;
+pub mod cast_verifier;
 pub mod ceremony;
 pub mod challenged;
 pub mod commission;

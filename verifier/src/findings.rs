@@ -5,10 +5,12 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::ballot::Ballot;
+use crate::ballot::{Ballot, ContestPart};
+use crate::ballot_v2::ballot::BallotV2;
 use crate::board::TreeHead;
 use crate::ceremony::Outcome;
 use crate::decryption::Totals;
+use crate::encoding::Point;
 use crate::load::{self, Context, Entry};
 
 /// What the checks so far have found.
@@ -67,9 +69,61 @@ pub struct PostedBallot {
     /// The entry's index on the board.
     pub entry: usize,
     /// The ballot.
-    pub ballot: Ballot,
+    pub ballot: AnyBallot,
     /// The entry's tracking code.
     pub code: [u8; 32],
+}
+
+/// A ballot of either format: a board holds one format only, the package's (V05).
+pub enum AnyBallot {
+    /// A v1 ballot (08-ballot.md), signed by its credential in the clear.
+    V1(Ballot),
+    /// A v2 ballot (13-revoting.md §3.7), its credential encrypted.
+    V2(BallotV2),
+}
+
+impl AnyBallot {
+    /// The ballot id.
+    pub fn id(&self) -> [u8; 16] {
+        match self {
+            Self::V1(b) => b.id,
+            Self::V2(b) => b.id,
+        }
+    }
+
+    /// The style id.
+    pub fn style(&self) -> &str {
+        match self {
+            Self::V1(b) => &b.style,
+            Self::V2(b) => &b.style,
+        }
+    }
+
+    /// The contests, in ballot order.
+    pub fn contests(&self) -> &[ContestPart] {
+        match self {
+            Self::V1(b) => &b.contests,
+            Self::V2(b) => &b.contests,
+        }
+    }
+
+    /// The credential in the clear: a v1 ballot's; a v2 ballot shows none.
+    pub fn credential(&self) -> Option<&Point> {
+        match self {
+            Self::V1(b) => Some(&b.credential),
+            Self::V2(_) => None,
+        }
+    }
+
+    /// Every first component α of the ballot's ciphertexts: the votes', and a v2 ballot's
+    /// `cred.α` and `tbase.α` (13-revoting.md §3.7, the extended reused-randomness rule).
+    pub fn alphas(&self) -> impl Iterator<Item = &[u8; 32]> {
+        let extra = match self {
+            Self::V1(_) => None,
+            Self::V2(b) => Some([&b.enc.cred.alpha.bytes, &b.enc.tbase.alpha.bytes]),
+        };
+        self.contests().iter().flat_map(|k| k.cts.iter().map(|(a, _)| &a.bytes)).chain(extra.into_iter().flatten())
+    }
 }
 
 /// The frozen credential list and the replacements recorded on the board (the credentials check).

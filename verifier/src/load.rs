@@ -47,8 +47,8 @@ pub struct Context {
     pub key_holders: Vec<(Point, Point)>,
     /// The pinned commission (14-commission.md).
     pub commission: crate::commission::Commission,
-    /// The re-vote rule (the package's `parameters`).
-    pub re_vote: crate::parameters::ReVotePolicy,
+    /// The package's `parameters`: the re-vote rule and, in a v2 campaign, Y_S.
+    pub parameters: crate::parameters::Parameters,
 }
 
 /// The context of a record: its package's (§Election record, `package`).
@@ -86,8 +86,8 @@ pub fn package_context(p: &Value) -> Decoded<Context> {
     let joint_key = point(field(p, "joint_key", what)?, "joint_key")?;
     let commission = crate::commission::parse(field(p, "commission", what)?)?;
     let board_key = hex_n::<32>(field(p, "board_key", what)?, "board_key")?;
-    let re_vote = crate::parameters::parse(field(p, "parameters", what)?)?;
-    let parameters_hash = crate::parameters::hash(&board_key, re_vote);
+    let parameters = crate::parameters::parse(field(p, "parameters", what)?)?;
+    let parameters_hash = crate::parameters::hash(&board_key, &parameters);
     let ext = manifest::extended_hash(&base, &joint_key, &m.hash, &commission.hash(), &parameters_hash);
     if ext != hex_n::<32>(field(p, "extended_hash", what)?, "extended_hash")? {
         return Err(Invalid("extended hash differs from its recomputation".into()));
@@ -99,7 +99,7 @@ pub fn package_context(p: &Value) -> Decoded<Context> {
         threshold,
         key_holders,
         commission,
-        re_vote,
+        parameters,
     })
 }
 

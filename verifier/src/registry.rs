@@ -1,12 +1,12 @@
 //! The verifier's checks in the order the report prints them (`docs/verifier-checks.md`).
 
 use crate::checks::{
-    Check, Step, ballots, board, ceremony, challenged, commission, context, credentials, decryption, election_protocol,
-    eligibility, entries, files, receipt, revote, totals, uniqueness, version, web_app,
+    Check, Step, ballots, board, cast_verifier, ceremony, challenged, commission, context, credentials, decryption,
+    election_protocol, eligibility, entries, files, receipt, revote, totals, uniqueness, version, web_app,
 };
 
 /// The checks after `files`, `version` and `context` (which open the record), in report order.
-pub const REGISTRY: [&Check<Step>; 14] = [
+pub const REGISTRY: [&Check<Step>; 15] = [
     &board::CHECK,
     &entries::CHECK,
     &web_app::CHECK,
@@ -16,6 +16,7 @@ pub const REGISTRY: [&Check<Step>; 14] = [
     &eligibility::CHECK,
     &revote::CHECK,
     &challenged::CHECK,
+    &cast_verifier::CHECK,
     &totals::CHECK,
     &election_protocol::CHECK,
     &commission::CHECK,

@@ -531,7 +531,113 @@ async fn a_server_that_does_not_allow_v2_refuses_a_v2_package(b: Backend) {
     assert_eq!(r.status(), 409, "{}", r.text().await.unwrap());
 }
 
+/// A closed v2 campaign (`last_counts`): voter 0 casts then votes again, voter 1 casts, voter 2
+/// challenges a ballot. Returns it with the receipts of the three cast ballots, in cast order.
+pub(crate) async fn closed_v2_election_with_receipts(b: Backend) -> (Election, Vec<String>) {
+    let e = open_v2(b, "last_counts").await;
+    let mut receipts = Vec::new();
+    for (v, choice) in [(0, 1), (1, 0), (0, 2)] {
+        let (request, _) = e.cast_request(v, choice);
+        let r = e.cast(v, &request).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        receipts.push(r.text().await.unwrap());
+    }
+    let (ballot, secrets) = e.ballot_v2_with(2, 2, &mut OsRng);
+    let r = e.voters[2]
+        .post(&format!("/api/campaigns/{}/challenges", e.id), &json!({ "ballot": ballot, "opening": secrets.open() }))
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    crate::tally::close(&e).await;
+    (e, receipts)
+}
+
+/// [`closed_v2_election_with_receipts`] without the receipts.
+pub(crate) async fn closed_v2_election(b: Backend) -> Election {
+    closed_v2_election_with_receipts(b).await.0
+}
+
+/// The record of a closed v2 campaign as the server serves it (`partial`: no filter has run).
+pub(crate) async fn partial_record(e: &Election) -> (String, String) {
+    let url = |p: &str| e.app.url(&format!("/api/v1/campaigns/{}/{p}", e.id));
+    let r = reqwest::get(url("record")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["dobush-record-status"], "partial");
+    let record = r.text().await.unwrap();
+    let board = reqwest::get(url("record/board.jsonl")).await.unwrap().text().await.unwrap();
+    (record, board)
+}
+
+/// A closed v2 campaign exports its record (review 19-cast-v2 F4) and the independent verifier
+/// reads it: every ballot's proofs and tracking code, uniqueness (cred.α and tbase.α included),
+/// the challenged ballot's opening and the revealed cast verifier secret hold; eligibility and the
+/// re-vote rule are left to the filter, said in a note; and the record proves no result until the
+/// filter runs (the totals check fails, saying why). Every receipt, the replaced one included,
+/// is answered alike: recorded. The board's format is the package's: a v1 entry on it is refused.
+async fn a_closed_v2_campaign_exports_a_record_the_verifier_reads(b: Backend) {
+    use dobush_verifier::record::{Options, verify, verify_receipt};
+    let (e, receipts) = closed_v2_election_with_receipts(b).await;
+    let (record, board) = partial_record(&e).await;
+    // the shapes of docs/schemas/record.schema.json
+    let rec: Value = serde_json::from_str(&record).unwrap();
+    let errors: Vec<String> = schema("record.schema.json", None).iter_errors(&rec).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let entry = schema("record.schema.json", Some("boardEntry"));
+    for line in board.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert!(entry.is_valid(&v), "{line}");
+    }
+    let report = verify(&record, board.as_bytes(), &Options::default());
+    for check in &report.checks {
+        let expected_to_fail = ["totals", "protocol", "decryption"].contains(&check.name);
+        assert_eq!(check.passed, !expected_to_fail, "{}", report.text());
+    }
+    let count = |name: &str| report.checks.iter().find(|c| c.name == name).map(|c| c.count);
+    assert_eq!(count("ballots"), Some(4), "three cast ballots and a challenged one");
+    assert_eq!(count("cast verifier"), Some(1));
+    assert!(report.failures_of("totals")[0].contains("filter"), "{}", report.text());
+    for name in ["eligibility", "re-vote"] {
+        assert!(report.notes_of(name).iter().any(|n| n.contains("filter")), "{}", report.text());
+    }
+    let texts: Vec<String> = receipts
+        .iter()
+        .map(|r| {
+            let rep = verify_receipt(&record, board.as_bytes(), r);
+            assert!(rep.failures_of("receipt").is_empty(), "{}", rep.text());
+            rep.checks.iter().map(|c| format!("{} {} {:?}", c.id, c.passed, c.failures)).collect::<Vec<_>>().join("\n")
+        })
+        .collect();
+    assert!(texts.iter().all(|t| t == &texts[0]), "the receipts of a replaced and a last ballot are answered alike");
+
+    // the cast verifier's secret must match Y_S; a v1 entry has no place on a v2 board
+    let mut lines: Vec<String> = board.lines().map(str::to_owned).collect();
+    let last = lines.len() - 1;
+    let y = CastVerifierSecret::from_bytes(&[7; 32]).unwrap();
+    lines[last] = json!({ "type": "cast_verifier_revealed", "secret": hex::encode(y.to_bytes()) }).to_string();
+    let forged = resigned(&e, &record, &lines);
+    let rep =
+        verify(&forged, lines.iter().map(|l| format!("{l}\n")).collect::<String>().as_bytes(), &Options::default());
+    assert!(rep.failures_of("cast verifier").iter().any(|f| f.contains("Y_S")), "{}", rep.text());
+    let mut lines: Vec<String> = board.lines().map(str::to_owned).collect();
+    lines.insert(
+        last - 1,
+        json!({ "type": "superseded", "tracking_code": "00".repeat(32), "by": "11".repeat(32) }).to_string(),
+    );
+    let forged = resigned(&e, &record, &lines);
+    let rep =
+        verify(&forged, lines.iter().map(|l| format!("{l}\n")).collect::<String>().as_bytes(), &Options::default());
+    assert!(rep.failures_of("entries").iter().any(|f| f.contains("v2 campaign")), "{}", rep.text());
+}
+
+/// `record` with every tree head re-signed over `lines` by the server's board key (a server
+/// forging a board).
+fn resigned(e: &Election, record: &str, lines: &[String]) -> String {
+    let mut rec: Value = serde_json::from_str(record).unwrap();
+    crate::record_mutations::resign(&mut rec, lines, e.app.state.boards.key());
+    rec.to_string()
+}
+
 crate::backend_tests!(
+    a_closed_v2_campaign_exports_a_record_the_verifier_reads,
     a_server_that_does_not_allow_v2_refuses_a_v2_package,
     v2_casts_are_recorded_without_the_credential_and_re_votes_leave_no_trace,
     a_v2_ballot_is_checked_opened_and_refused_a_second_time_under_forbidden,

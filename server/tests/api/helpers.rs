@@ -662,3 +662,17 @@ pub fn write_session_key(dir: &std::path::Path) -> String {
     std::fs::write(&path, pem.as_bytes()).unwrap();
     path.display().to_string()
 }
+
+/// A validator of `docs/schemas/<file>`, rooted at its definition `root` (e.g. `boardEntry`)
+/// when given, else at the schema's root.
+pub fn schema(file: &str, root: Option<&str>) -> jsonschema::Validator {
+    let path = format!("{}/../docs/schemas/{file}", env!("CARGO_MANIFEST_DIR"));
+    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    if let Some(def) = root
+        && let Some(o) = schema.as_object_mut()
+    {
+        o.retain(|k, _| k == "$schema" || k == "$defs");
+        o.insert("$ref".into(), format!("#/$defs/{def}").into());
+    }
+    jsonschema::draft202012::new(&schema).unwrap()
+}

@@ -47,15 +47,15 @@ fn check_challenged(ctx: &Context, entries: &[Entry], challenged: &[PostedBallot
             exact(opening, OPENING_FIELDS, "opening").map_err(|e| e.0)?;
             let oid =
                 hex_n::<16>(field(opening, "ballot_id", "opening").map_err(|e| e.0)?, "ballot_id").map_err(|e| e.0)?;
-            if oid != ch.ballot.id {
+            if oid != ch.ballot.id() {
                 return Err("the opening is for another ballot id".into());
             }
             let contests = opening.get("contests").and_then(Value::as_array).ok_or("opening: contests missing")?;
-            if contests.len() != ch.ballot.contests.len() {
+            if contests.len() != ch.ballot.contests().len() {
                 return Err("opening: wrong number of contests".into());
             }
-            let style = ctx.election.manifest.styles.get(&ch.ballot.style).ok_or("unknown style")?;
-            for ((oc, bc), ci) in contests.iter().zip(&ch.ballot.contests).zip(style) {
+            let style = ctx.election.manifest.styles.get(ch.ballot.style()).ok_or("unknown style")?;
+            for ((oc, bc), ci) in contests.iter().zip(ch.ballot.contests()).zip(style) {
                 let sels = oc.as_array().ok_or("opening: contest must be an array")?;
                 if sels.len() != bc.cts.len() {
                     return Err(format!("opening of contest {:?}: wrong number of selections", bc.id));

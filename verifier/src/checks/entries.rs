@@ -1,7 +1,9 @@
 //! V05 `entries` (`docs/record-format.md` §Verifier checklist, item 4; §Board; `10-board.md`
-//! §Entries): every line of the board is a JSON entry of a known type, and the entries come in a
-//! valid order: the credential list first, the commission's signatures on it second, `opened`
-//! once, voting entries only after it, `closed` at most once and last, replacements before it.
+//! §Entries): every line of the board is a JSON entry of a known type of the package's ballot
+//! format (v1 or v2, never both), and the entries come in a valid order: the credential list
+//! first, the commission's signatures on it second, `opened` once, voting entries only after it,
+//! `closed` at most once and last (on a v2 board followed by exactly one `cast_verifier_revealed`,
+//! 13-revoting.md §3.4), replacements before it.
 
 use crate::checks::{Check, Step};
 use crate::encoding::{exact, uint};
@@ -18,7 +20,7 @@ pub const CHECK: Check<Step> = Check {
 };
 
 fn run(f: &mut Findings<'_>, c: &mut Running) {
-    f.entries = parse_entries(&f.lines, c);
+    f.entries = parse_entries(&f.lines, f.ctx.parameters.is_v2(), c);
     // The chain of heads starts at the zero report (10-board.md §Tree heads): the first head
     // covers exactly the entries before `opened`, so a chain begun again later is not a chain.
     if let (Some(first), Some(o)) = (f.heads.first(), f.entries.iter().position(|e| e.kind == "opened")) {
@@ -43,11 +45,22 @@ pub const ENTRY_FIELDS: &[(&str, &[&str])] = &[
     ("ballot", &["type", "ballot", "tracking_code"]),
     ("challenged", &["type", "ballot", "tracking_code", "opening"]),
     ("superseded", &["type", "tracking_code", "by"]),
+    ("ballot_v2", &["type", "ballot", "tracking_code"]),
+    ("challenged_v2", &["type", "ballot", "tracking_code", "opening"]),
+    ("cast_verifier_revealed", &["type", "secret"]),
     ("web_assets", &["type", "assets"]),
     ("closed", &["type", "timestamp_ms"]),
 ];
 
-fn parse_entries(lines: &[&[u8]], c: &mut Running) -> Vec<Entry> {
+/// Entry types of v1 boards only (record-format.md §Board).
+pub const V1_ONLY: &[&str] = &["ballot", "challenged", "superseded"];
+/// Entry types of v2 boards only.
+pub const V2_ONLY: &[&str] = &["ballot_v2", "challenged_v2", "cast_verifier_revealed"];
+/// Entry types that are voting: only after `opened`.
+pub const VOTING: &[&str] = &["ballot", "challenged", "superseded", "ballot_v2", "challenged_v2"];
+
+fn parse_entries(lines: &[&[u8]], v2: bool, c: &mut Running) -> Vec<Entry> {
+    let (format, foreign) = if v2 { ("v2", V1_ONLY) } else { ("v1", V2_ONLY) };
     let mut out = Vec::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
         c.items(1);
@@ -67,6 +80,12 @@ fn parse_entries(lines: &[&[u8]], c: &mut Running) -> Vec<Entry> {
                     }
                     None => c.fail(format!("entry {i}: unknown type {:?}", e.kind)),
                 }
+                c.require(!foreign.contains(&e.kind.as_str()), || {
+                    format!(
+                        "entry {i}: a {:?} entry on the board of a {format} campaign (package `parameters`)",
+                        e.kind
+                    )
+                });
                 out.push(e);
             }
             Err(e) => c.fail(format!("entry {i}: not JSON: {e}")),
@@ -82,12 +101,26 @@ fn parse_entries(lines: &[&[u8]], c: &mut Running) -> Vec<Entry> {
             .into()
     });
     c.require(count("opened") == 1, || "exactly one `opened` entry".into());
-    c.require(count("closed") <= 1 && pos("closed").is_none_or(|p| p + 1 == out.len()), || {
-        "`closed` must be the last entry".into()
-    });
+    if v2 {
+        // 13-revoting.md §3.4, record-format.md §Board: y is revealed once, right after `closed`
+        let (closed, revealed) = (pos("closed"), pos("cast_verifier_revealed"));
+        c.require(count("closed") <= 1 && count("cast_verifier_revealed") <= 1, || {
+            "`closed` and `cast_verifier_revealed` at most once each".into()
+        });
+        c.require(revealed.is_none() || (closed.is_some_and(|p| Some(p + 1) == revealed)), || {
+            "`cast_verifier_revealed` must come right after `closed`".into()
+        });
+        c.require(closed.is_none() || (revealed.is_some_and(|p| p + 1 == out.len())), || {
+            "a closed v2 board must end with `closed` then `cast_verifier_revealed`".into()
+        });
+    } else {
+        c.require(count("closed") <= 1 && pos("closed").is_none_or(|p| p + 1 == out.len()), || {
+            "`closed` must be the last entry".into()
+        });
+    }
     if let Some(o) = pos("opened") {
         for e in &out {
-            let voting = matches!(e.kind.as_str(), "ballot" | "challenged" | "superseded");
+            let voting = VOTING.contains(&e.kind.as_str());
             c.require(!voting || e.index > o, || format!("entry {}: {} before voting opened", e.index, e.kind));
             c.require(e.kind != "credential_replaced" || e.index < pos("closed").unwrap_or(usize::MAX), || {
                 format!("entry {}: replacement after closing", e.index)

@@ -2,8 +2,11 @@
 //! (`docs/record-format.md` §Tree heads and receipts; `10-board.md` §Receipt): the receipt's tree
 //! head is signed by the board key for this election, the inclusion proof leads to its root, that
 //! head is a prefix of the final board (so the final head is consistent with it), the entry on the
-//! board at the receipt's position is exactly the receipt's entry, and the ballot is counted (not
-//! superseded, not challenged).
+//! board at the receipt's position is exactly the receipt's entry, a cast ballot of the package's
+//! format (not challenged), and, on a v1 board, not superseded. It says **recorded**: on a v2
+//! board whether the ballot counts is proved for all ballots at once by the filter, never per
+//! receipt (13-revoting.md §4.2, issue 19), so its answer is the same whether or not the voter
+//! voted again.
 
 use serde_json::Value;
 
@@ -20,7 +23,7 @@ pub type Run = fn(&str, &[u8], &str, &mut Running);
 pub const CHECK: Check<Run> = Check {
     id: "V17",
     name: "receipt",
-    description: "the voter's receipt: signed head, inclusion, consistency with the final head, counted",
+    description: "the voter's receipt: signed head, inclusion, consistency with the final head, recorded",
     run,
 };
 
@@ -80,7 +83,8 @@ fn check(record_json: &str, board_jsonl: &[u8], receipt_json: &str) -> Result<()
         return Err(format!("board position {index} does not hold the receipt's entry"));
     }
     let ev: Value = crate::json::parse_str(&entry).map_err(|e| e.to_string())?;
-    if ev.get("type").and_then(Value::as_str) != Some("ballot")
+    let cast_type = if ctx.parameters.is_v2() { "ballot_v2" } else { "ballot" };
+    if ev.get("type").and_then(Value::as_str) != Some(cast_type)
         || hex_n::<32>(ev.get("tracking_code").unwrap_or(&Value::Null), "entry").ok() != Some(code)
     {
         return Err("the receipt's entry is not a cast ballot with the receipt's tracking code".into());

@@ -19,7 +19,12 @@ pub const CHECK: Check<Step> =
     Check { id: "V11", name: "re-vote", description: "the re-vote rule recomputed: which ballots count", run };
 
 fn run(f: &mut Findings<'_>, c: &mut Running) {
-    f.counted = revote(f.ctx.re_vote, &f.cast, &f.entries, &f.creds, c);
+    if f.ctx.parameters.is_v2() {
+        // no ballot counts by this rule: the filter selects them (13-revoting.md §7)
+        c.note(crate::checks::eligibility::V2_NOTE);
+        return;
+    }
+    f.counted = revote(f.ctx.parameters.re_vote, &f.cast, &f.entries, &f.creds, c);
 }
 
 /// Which cast ballots count (indexes into `cast`) under the package's rule.
@@ -45,7 +50,8 @@ fn revote(
     let mut expected: Vec<([u8; 32], [u8; 32])> = Vec::new();
     for (i, b) in cast.iter().enumerate() {
         c.items(1);
-        if let Some(prev) = last.insert(voter(b.ballot.credential.bytes), i) {
+        let Some(k) = b.ballot.credential() else { continue };
+        if let Some(prev) = last.insert(voter(k.bytes), i) {
             match policy {
                 ReVotePolicy::LastCounts => expected.push((cast[prev].code, b.code)),
                 ReVotePolicy::Forbidden => c.fail(format!(
