@@ -23,7 +23,7 @@ use crate::ballots::{Election, Schedule, open_election_as};
 use crate::helpers::*;
 
 /// An open v2 campaign (three e-voters, `policy`).
-async fn open_v2(b: Backend, policy: &str) -> Election {
+pub(crate) async fn open_v2(b: Backend, policy: &str) -> Election {
     open_election_as(spawn_app(b).await, policy, &Schedule::pilot(), "v2").await
 }
 
@@ -121,7 +121,7 @@ impl Election {
     }
 
     /// A cast request of voter `v` for `choice`: `{"ballot", "opening_proof"}`.
-    fn cast_request(&self, v: usize, choice: usize) -> (Value, BallotV2) {
+    pub(crate) fn cast_request(&self, v: usize, choice: usize) -> (Value, BallotV2) {
         let (ballot, secrets) = self.ballot_v2_with(v, choice, &mut OsRng);
         let opening = self.opening(v, &ballot, &secrets);
         (json!({ "ballot": ballot, "opening_proof": opening }), ballot)
@@ -608,24 +608,48 @@ async fn a_closed_v2_campaign_exports_a_record_the_verifier_reads(b: Backend) {
         .collect();
     assert!(texts.iter().all(|t| t == &texts[0]), "the receipts of a replaced and a last ballot are answered alike");
 
-    // the cast verifier's secret must match Y_S; a v1 entry has no place on a v2 board
-    let mut lines: Vec<String> = board.lines().map(str::to_owned).collect();
+    // forged boards, re-signed by the holder of the board key: each refused by the check named
+    let lines: Vec<String> = board.lines().map(str::to_owned).collect();
     let last = lines.len() - 1;
-    let y = CastVerifierSecret::from_bytes(&[7; 32]).unwrap();
-    lines[last] = json!({ "type": "cast_verifier_revealed", "secret": hex::encode(y.to_bytes()) }).to_string();
-    let forged = resigned(&e, &record, &lines);
-    let rep =
-        verify(&forged, lines.iter().map(|l| format!("{l}\n")).collect::<String>().as_bytes(), &Options::default());
-    assert!(rep.failures_of("cast verifier").iter().any(|f| f.contains("Y_S")), "{}", rep.text());
-    let mut lines: Vec<String> = board.lines().map(str::to_owned).collect();
-    lines.insert(
-        last - 1,
-        json!({ "type": "superseded", "tracking_code": "00".repeat(32), "by": "11".repeat(32) }).to_string(),
-    );
-    let forged = resigned(&e, &record, &lines);
-    let rep =
-        verify(&forged, lines.iter().map(|l| format!("{l}\n")).collect::<String>().as_bytes(), &Options::default());
-    assert!(rep.failures_of("entries").iter().any(|f| f.contains("v2 campaign")), "{}", rep.text());
+    let forged = |f: &dyn Fn(&mut Vec<String>)| {
+        let mut lines = lines.clone();
+        f(&mut lines);
+        let forged = resigned(&e, &record, &lines);
+        verify(&forged, lines.iter().map(|l| format!("{l}\n")).collect::<String>().as_bytes(), &Options::default())
+    };
+    let reveal =
+        |secret: [u8; 32]| json!({ "type": "cast_verifier_revealed", "secret": hex::encode(secret) }).to_string();
+    let other = CastVerifierSecret::from_bytes(&[7; 32]).unwrap().to_bytes();
+    let replacement = json!({
+        "type": "credential_replaced", "old": e.creds[0].public().0.to_hex(), "new": random_point().to_hex(),
+        "style": "s", "decision": "d", "signatures": []
+    })
+    .to_string();
+    let marker = json!({ "type": "superseded", "tracking_code": "00".repeat(32), "by": "11".repeat(32) }).to_string();
+    let cases: [(&str, &str, &dyn Fn(&mut Vec<String>)); 7] = [
+        ("cast verifier", "y·G ≠ Y_S", &|l| l[last] = reveal(other)),
+        ("cast verifier", "zero", &|l| l[last] = reveal([0; 32])),
+        ("cast verifier", "not revealed", &|l| {
+            l.pop();
+        }),
+        ("entries", "at most once", &|l| l.push(l[last].clone())),
+        ("entries", "right after `closed`", &|l| l.swap(last - 1, last)),
+        ("entries", "\"superseded\" entry on the board of a v2 campaign", &|l| l.insert(last - 1, marker.clone())),
+        ("entries", "\"credential_replaced\" entry on the board of a v2 campaign", &|l| {
+            l.insert(2, replacement.clone())
+        }),
+    ];
+    for (check, failure, f) in cases {
+        let rep = forged(f);
+        assert!(rep.failures_of(check).iter().any(|m| m.contains(failure)), "{failure}: {}", rep.text());
+    }
+    // a receipt of a challenged ballot is not a receipt of a cast one
+    let challenged = lines.iter().position(|l| l.contains("challenged_v2")).unwrap();
+    let mut receipt: Value = serde_json::from_str(&receipts[0]).unwrap();
+    receipt["entry"] = json!(lines[challenged]);
+    receipt["index"] = json!(challenged);
+    let rep = verify_receipt(&record, board.as_bytes(), &receipt.to_string());
+    assert!(!rep.failures_of("receipt").is_empty(), "{}", rep.text());
 }
 
 /// `record` with every tree head re-signed over `lines` by the server's board key (a server

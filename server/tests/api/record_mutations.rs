@@ -159,30 +159,52 @@ fn pattern(path: &str) -> String {
     path.split('/').map(|s| if s.parse::<usize>().is_ok() { "*" } else { s }).collect::<Vec<_>>().join("/")
 }
 
-/// Mutations of a v2 record that still verify, on purpose, besides [`EXEMPT`].
-const EXEMPT_V2: &[(&str, &str, &str)] =
-    &[("closed/timestamp_ms", "+1", CLOSING_TIME), ("closed/timestamp_ms", "-1", CLOSING_TIME)];
+/// Mutations of a v2 record that still verify, on purpose, besides [`EXEMPT`]: what a holder of
+/// the board key could publish while no protocol binds the final head (review 19-v2-record F3).
+/// A v1 record refuses every one of them through its protocol (V14). For a v2 record the voter's
+/// receipt catches a dropped ballot (V17), and anyone who saved a head during voting (`watch`,
+/// `--since`) catches any rewriting before it; the commission's protocol over the final head
+/// binds them all once the filter and the tally run.
+const EXEMPT_V2: &[(&str, &str, &str)] = &[
+    ("closed/timestamp_ms", "+1", BOARD_KEY_ONLY),
+    ("closed/timestamp_ms", "-1", BOARD_KEY_ONLY),
+    ("opened/timestamp_ms", "+1", BOARD_KEY_ONLY),
+    ("opened/timestamp_ms", "-1", BOARD_KEY_ONLY),
+    ("web_assets/assets", "drop", BOARD_KEY_ONLY),
+    ("web_assets/assets/*/*", "append", BOARD_KEY_ONLY),
+    ("board/ballot_v2", "drop line", BOARD_KEY_ONLY),
+    ("board/challenged_v2", "drop line", BOARD_KEY_ONLY),
+    ("board/ballot_v2<>challenged_v2", "swap lines", BOARD_KEY_ONLY),
+    ("board/challenged_v2<>ballot_v2", "swap lines", BOARD_KEY_ONLY),
+];
 
-/// Why a v2 record's closing time is exempt.
-const CLOSING_TIME: &str = "until the commission signs a protocol over the final head (V14), which a v2 record has \
-     only once the filter and the tally run, the closing time is bound by the board key's signature alone: the \
-     mutated record is one a holder of the board key could publish";
+/// Why the mutations of [`EXEMPT_V2`] are exempt.
+const BOARD_KEY_ONLY: &str = "until the commission signs a protocol over the final head (V14), which a v2 record \
+     has only once the filter and the tally run, this is bound by the board key's signature alone: the mutated \
+     record is one a holder of the board key could publish (a saved head or a voter's receipt catches it)";
 
 fn exempt(m: &Mutation, more: &[(&str, &str, &'static str)]) -> Option<&'static str> {
     let p = pattern(&m.path);
     EXEMPT.iter().chain(more).find(|(at, kind, _)| *at == p && *kind == m.kind).map(|(_, _, why)| *why)
 }
 
-/// A server holding the board key re-signs every head of `record` over `lines`.
+/// A server holding the board key re-signs every head of `record` over `lines`, each linked to
+/// the head it signed before it (10-board.md §Tree heads), so that the chain holds (V04) and
+/// what refuses a forged board is the verifier's reading of its entries (review 19-v2-record F1:
+/// heads re-signed with their old links broke the chain, which refused every forgery below the
+/// final head by itself).
 pub(crate) fn resign(record: &mut Value, lines: &[String], key: &BoardKey) {
     let board = Board::from_lines(lines.to_vec());
     let n = board.size();
     let Some(heads) = record["tree_heads"].as_array_mut() else { return };
     let count = heads.len();
+    let mut previous = None;
     for (i, h) in heads.iter_mut().enumerate() {
         let old: SignedTreeHead = serde_json::from_value(h.clone()).unwrap();
         let size = if i + 1 == count { n } else { old.head.size.min(n) };
-        let head = TreeHead { size, root: board.log().root_at(size).unwrap(), ..old.head };
+        let previous_link = previous.unwrap_or(old.head.previous);
+        let head = TreeHead { size, root: board.log().root_at(size).unwrap(), previous: previous_link, ..old.head };
+        previous = Some(head.link());
         *h = serde_json::to_value(key.sign(head)).unwrap();
     }
 }
@@ -235,8 +257,11 @@ impl Outcome {
     }
 }
 
-/// Every mutation of `record` and of the first entry of each type on `board` (the heads re-signed
-/// with `key`), each verified on its own copy and judged by `refused`.
+/// Every mutation of `record`, of the first entry of each type on `board`, and of the board's
+/// lines (each dropped, doubled, and swapped with the next), the heads re-signed with `key`, each
+/// verified on its own copy and judged by `refused`. A forged board must be refused by a check
+/// other than the board's (V04): the re-signed chain holds, so V04 refusing one would be the
+/// forgery's signing failing, not the verifier reading the entries.
 fn mutate_all(
     record: &str,
     board: &str,
@@ -261,9 +286,28 @@ fn mutate_all(
         let r = verify(&mutated.to_string(), board.as_bytes(), &opts);
         judge(Mutation { path: format!("record.json{path}"), kind }, r);
     }
+    let forge = |forged: &[String]| {
+        let mut rec = rec.clone();
+        resign(&mut rec, forged, key);
+        let r = verify(&rec.to_string(), jsonl(forged).as_bytes(), &opts);
+        assert!(r.failures_of("board").is_empty(), "a re-signed board breaks the chain: {}", r.text());
+        r
+    };
+    let kind_of = |line: &str| serde_json::from_str::<Value>(line).unwrap()["type"].as_str().unwrap().to_owned();
     for (i, line) in lines.iter().enumerate() {
         let v: Value = serde_json::from_str(line).unwrap();
-        let kind = v["type"].as_str().unwrap().to_owned();
+        let kind = kind_of(line);
+        let (next, mut forged) = (lines.get(i + 1).map(|l| kind_of(l)), lines.clone());
+        forged.remove(i);
+        judge(Mutation { path: format!("board/{kind}"), kind: "drop line" }, forge(&forged));
+        let mut forged = lines.clone();
+        forged.insert(i, line.clone());
+        judge(Mutation { path: format!("board/{kind}"), kind: "duplicate line" }, forge(&forged));
+        if let Some(next) = next.filter(|n| *n != kind) {
+            let mut forged = lines.clone();
+            forged.swap(i, i + 1);
+            judge(Mutation { path: format!("board/{kind}<>{next}"), kind: "swap lines" }, forge(&forged));
+        }
         if out.kinds.contains(&kind) {
             continue;
         }
@@ -271,10 +315,7 @@ fn mutate_all(
         for (path, what, mutated) in mutations(&v) {
             let mut forged = lines.clone();
             forged[i] = mutated.to_string();
-            let mut rec = rec.clone();
-            resign(&mut rec, &forged, key);
-            let r = verify(&rec.to_string(), jsonl(&forged).as_bytes(), &opts);
-            judge(Mutation { path: format!("{kind}{path}"), kind: what }, r);
+            judge(Mutation { path: format!("{kind}{path}"), kind: what }, forge(&forged));
         }
     }
     for e in &out.exempted {

@@ -27,7 +27,7 @@ pub const CHECK: Check<Step> = Check {
 fn run(f: &mut Findings<'_>, c: &mut Running) {
     let campaign_id = &f.ctx.election.manifest.campaign_id;
     list_signatures(campaign_id, &f.lines, &f.entries, c);
-    f.creds = credential_list(campaign_id, &f.entries, c);
+    f.creds = credential_list(campaign_id, f.ctx.parameters.is_v2(), &f.entries, c);
 }
 
 /// The fields of an item of the credential list (record-format.md §Board); any other is refused.
@@ -37,7 +37,7 @@ pub const SIGNATURE_FIELDS: &[&str] = &["member", "public_key", "signature"];
 
 /// The frozen list and the replacements (09-credentials.md §What a verifier checks), each
 /// replacement validly signed (by whom is V18's).
-fn credential_list(campaign_id: &str, entries: &[Entry], c: &mut Running) -> Credentials {
+fn credential_list(campaign_id: &str, v2: bool, entries: &[Entry], c: &mut Running) -> Credentials {
     let mut creds = Credentials {
         listed: HashMap::new(),
         revoked_at: HashMap::new(),
@@ -82,7 +82,12 @@ fn credential_list(campaign_id: &str, entries: &[Entry], c: &mut Running) -> Cre
         }
         Err(e) => c.fail(e.0),
     }
-    // 09-credentials.md step 2: credentials revoked before the freeze, absent when none
+    // 09-credentials.md step 2: credentials revoked before the freeze, absent when none; never
+    // on a v2 board, where a buyer who knows X would see that the voter re-applied
+    // (13-revoting.md §4.2: `revoked_count` instead)
+    c.require(!v2 || list.v.get("revoked").is_none(), || {
+        "credential list: a v2 board lists no revoked credential (13-revoting.md §4.2)".into()
+    });
     if list.v.get("revoked").is_some() {
         match array(&list.v, "revoked", "credential list") {
             Ok(rs) if rs.is_empty() => {

@@ -52,8 +52,9 @@ pub const ENTRY_FIELDS: &[(&str, &[&str])] = &[
     ("closed", &["type", "timestamp_ms"]),
 ];
 
-/// Entry types of v1 boards only (record-format.md §Board).
-pub const V1_ONLY: &[&str] = &["ballot", "challenged", "superseded"];
+/// Entry types of v1 boards only (record-format.md §Board). The v1 replacement names the
+/// replaced credential, which a buyer who knows it must not see (13-revoting.md §4.2).
+pub const V1_ONLY: &[&str] = &["ballot", "challenged", "superseded", "credential_replaced"];
 /// Entry types of v2 boards only.
 pub const V2_ONLY: &[&str] = &["ballot_v2", "challenged_v2", "cast_verifier_revealed"];
 /// Entry types that are voting: only after `opened`.
