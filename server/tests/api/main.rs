@@ -10,6 +10,7 @@ mod ballots_v2;
 mod binary;
 mod board;
 mod browser;
+mod buyer;
 mod cabinet;
 mod campaigns;
 mod casting;
