@@ -331,6 +331,20 @@ pub const L_RUN: &[u8] = b"run";
 pub const L_MEMBER: &[u8] = b"member";
 /// Message label `filter`: the size of the filter quorum F.
 pub const L_FILTER: &[u8] = b"filter";
+/// A signed round message of the filter (13-revoting.md §6.3).
+pub const DS_FILTER_MESSAGE: &[u8] = b"filter-message";
+/// Message label `round`: a filter round message's round (13-revoting.md §6.3).
+pub const L_ROUND: &[u8] = b"round";
+/// Message label `opening`: a filter run's opening nonce O (13-revoting.md §6.3, §6.5).
+pub const L_OPENING: &[u8] = b"opening";
+/// Message label `previous`: the chain digest a filter round message names (13-revoting.md §6.3).
+pub const L_PREVIOUS: &[u8] = b"previous";
+/// Message label `body-size`: the byte size of a filter round message's body (13-revoting.md §6.3).
+pub const L_BODY_SIZE: &[u8] = b"body-size";
+/// Message label `body`: the SHA-256 of a filter round message's body (13-revoting.md §6.3).
+pub const L_BODY: &[u8] = b"body";
+/// SHA-256 prefix of a filter round's chain digest (13-revoting.md §6.3).
+pub const FILTER_ROUND_DIGEST: &[u8] = b"dobush/v2/filter-round";
 /// Message label `prover`: the member of F who proves a filter key share (13-revoting.md §7.1).
 pub const L_PROVER: &[u8] = b"prover";
 /// Message label `station`: the station of a station tag key share (13-revoting.md §7.1).

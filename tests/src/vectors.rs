@@ -223,6 +223,68 @@ fn batched_dleq_vector() -> Value {
     })
 }
 
+/// Two signed round messages of the filter (docs/protocol/13-revoting.md §6.3): round 6 (`tags`)
+/// of style `samarkandek`, run 1, F = {1, 3}, by members 1 and 3 of a 2-of-3 election whose
+/// key-holders' keys are drawn from seeds 50, 51, 52; their round digest; and malformed headers
+/// a reader must refuse.
+fn filter_messages_vector() -> Value {
+    use dobush_crypto::filter::run::signed::{Header, Kind, SignedHeader, round_digest};
+    use dobush_crypto::threshold::KeyHolderKeys;
+    let (ctx, _) = election(pilot_manifest());
+    let keys: Vec<KeyHolderKeys> = (50u8..53).map(|s| KeyHolderKeys::generate(&mut seeded(s))).collect();
+    let previous = [0x11u8; 32];
+    let bodies = [r#"{"member":1,"shares":[]}"#, r#"{"member":3,"shares":[]}"#];
+    let mut rng = seeded(53);
+    let messages: Vec<SignedHeader> = [(1u32, bodies[0]), (3, bodies[1])]
+        .iter()
+        .map(|(j, body)| {
+            let h =
+                Header::for_body(Kind::Tags, *j, (1, [0x22; 32]), &[1, 3], 6, "samarkandek", previous, body.as_bytes());
+            SignedHeader::sign(h, ctx.extended_hash(), &keys[*j as usize - 1], &mut rng)
+                .unwrap_or_else(|e| unreachable_fixture(&e.to_string()))
+        })
+        .collect();
+    let refs: Vec<&SignedHeader> = messages.iter().collect();
+    let digest =
+        round_digest(1, "samarkandek", 6, &previous, &refs).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let honest = serde_json::to_value(&messages[0]).unwrap_or_else(|e| unreachable_fixture(&e.to_string()));
+    let malformed: Vec<Value> = [
+        ("/header/kind", json!("tally")),
+        ("/header/round", json!(7)),
+        ("/header/sender", json!(2)),
+        ("/header/filter", json!([3, 1])),
+        ("/header/filter", json!([])),
+        ("/header/run", json!(0)),
+        ("/header/style", json!("")),
+        ("/header/previous", json!("11")),
+        ("/header/opening", json!("22")),
+        ("/signature/s", json!("ff".repeat(32))),
+        ("/header/extra", json!(1)),
+    ]
+    .iter()
+    .map(|(at, value)| {
+        let mut v = honest.clone();
+        let (parent, name) = at.rsplit_once('/').unwrap_or(("", at));
+        if let Some(o) = v.pointer_mut(parent).and_then(Value::as_object_mut) {
+            o.insert(name.to_owned(), value.clone());
+        }
+        v
+    })
+    .collect();
+    json!({
+        "description": "Signed round messages of the filter (docs/protocol/13-revoting.md §6.3): round 6 of style samarkandek, run 1 opened with O = 22…22, F = {1, 3}; their round digest over `previous`; malformed headers to refuse.",
+        "rng": "key-holder l's keys: KeyHolderKeys::generate(ChaCha20Rng::from_seed([49 + l; 32])); both signatures: ChaCha20Rng::from_seed([53; 32]), member 1 first",
+        "context": hex::encode(ctx.extended_hash()),
+        "context_is": "the extended hash of the pilot election (ballots-pilot.json)",
+        "signing_keys": keys.iter().map(|k| k.public(1).signing_key.0.to_hex()).collect::<Vec<_>>(),
+        "previous": hex::encode(previous),
+        "bodies": bodies,
+        "messages": messages,
+        "round_digest": hex::encode(digest),
+        "malformed": malformed,
+    })
+}
+
 /// The voter's side of a v2 ballot in the pilot election (docs/protocol/13-revoting.md §2,
 /// §3.1–3.4, §3.6): the credential from seed 0x60…, its encryption and credential proof and cast
 /// opening drawn from seed 40 in the order of §3.6 (r_X, r_V; the proof's 32 bytes; the
@@ -659,6 +721,7 @@ pub fn generate() -> Vec<(&'static str, String)> {
         ("ballots-wide.json", pretty(&wide)),
         ("shuffle.json", pretty(&shuffle_vector())),
         ("filter-dleq.json", pretty(&batched_dleq_vector())),
+        ("filter-messages.json", pretty(&filter_messages_vector())),
         ("commission-names.json", pretty(&commission_names_vector())),
         ("credential-v2.json", pretty(&credential_v2_vector())),
         ("ballots-v2.json", pretty(&ballots_v2_vector())),

@@ -10,5 +10,6 @@ pub mod keys;
 pub mod pet;
 pub mod run;
 pub mod sanitation;
+pub mod signed;
 pub mod tags;
 pub mod totals;

@@ -23,6 +23,7 @@ pub mod member;
 pub mod messages;
 pub mod public;
 pub mod sanitation;
+pub mod signed;
 
 #[cfg(test)]
 mod tests;
