@@ -276,7 +276,7 @@ pub fn protocol_lines(body: &ProtocolBody) -> String {
 /// well-formed list: sorted, counted. Returns the signature and the list's size, which the member
 /// compares with the commission's count of e-voters before signing.
 pub fn sign_list(store_dir: &Path, passphrase: &str, list_path: &Path, member: &str) -> Result<(MemberSignature, u64)> {
-    use dobush_crypto::record::{BoardEntry, credential_list_digest};
+    use dobush_crypto::record::{BoardEntry, list_digest_of};
     let text = fs::read_to_string(list_path).with_context(|| format!("cannot read {}", list_path.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", list_path.display()))?;
@@ -285,14 +285,21 @@ pub fn sign_list(store_dir: &Path, passphrase: &str, list_path: &Path, member: &
     else {
         bail!("{} has no campaign_id and entry", list_path.display());
     };
-    let count = match serde_json::from_str::<BoardEntry>(entry) {
+    let parsed = serde_json::from_str::<BoardEntry>(entry);
+    let count = match &parsed {
         Ok(BoardEntry::CredentialList { credentials, count, revoked }) => {
-            dobush_crypto::record::check_credential_list(&credentials, count, &revoked)?;
-            count
+            dobush_crypto::record::check_credential_list(credentials, *count, revoked)?;
+            *count
+        }
+        // v2 (13-revoting.md §4.2): pin commitments distinct, signed under the v2 label
+        Ok(BoardEntry::CredentialListV2 { credentials, count, .. }) => {
+            dobush_crypto::record::check_credential_list_v2(credentials, *count)?;
+            *count
         }
         _ => bail!("the entry is not a credential list"),
     };
-    let digest = credential_list_digest(campaign, entry.as_bytes());
+    let Ok(parsed) = parsed else { bail!("the entry is not a credential list") };
+    let digest = list_digest_of(campaign, &parsed, entry.as_bytes());
     if let Some(claimed) = v.get("digest").and_then(serde_json::Value::as_str)
         && claimed != hex::encode(digest)
     {

@@ -121,14 +121,14 @@ impl Election {
     }
 
     /// A cast request of voter `v` for `choice`: `{"ballot", "opening_proof"}`.
-    fn cast_request(&self, v: usize, choice: usize) -> (Value, BallotV2) {
+    pub(crate) fn cast_request(&self, v: usize, choice: usize) -> (Value, BallotV2) {
         let (ballot, secrets) = self.ballot_v2_with(v, choice, &mut OsRng);
         let opening = self.opening(v, &ballot, &secrets);
         (json!({ "ballot": ballot, "opening_proof": opening }), ballot)
     }
 
     /// Every board line, audit detail and alert reason the server wrote, concatenated.
-    async fn written_text(&self) -> String {
+    pub(crate) async fn written_text(&self) -> String {
         use diesel::prelude::*;
         use dobush_server::schema::{alerts, audit_log, board_entries};
         self.app
