@@ -8,6 +8,8 @@
 //! - [`registration`]: the PIN commitment and the registration binding (§3.3);
 //! - [`cast_opening`]: the designated-verifier cast opening, an OR-proof that only the server
 //!   can be convinced by (§3.4);
+//! - [`replacement`]: the v2 replacement's digest, `old_tbase` and the proof of knowledge of
+//!   its nonce (§4.2, §4.3);
 //! - [`ballot`]: the assembled v2 ballot (§3.7), whose contests are v1's ([`crate::ballot`]),
 //!   its body hash, device and verification.
 //!
@@ -18,6 +20,7 @@ pub mod cast_opening;
 pub mod credential_proof;
 pub mod encrypted_credential;
 pub mod registration;
+pub mod replacement;
 
 /// An election context for the tests of these modules: a one-contest manifest, a fresh key.
 #[cfg(test)]

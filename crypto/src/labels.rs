@@ -65,9 +65,14 @@ pub const CREDENTIAL_SEED: &[u8] = b"dobush/v1/credential-seed";
 pub const FINGERPRINT: &[u8] = b"dobush/v1/fingerprint";
 /// Domain of the credential-list digest the commission signs (10-board.md §Credential list signatures).
 pub const CREDENTIAL_LIST_DIGEST: &[u8] = b"dobush/v1/credential-list";
+/// Domain of the v2 credential-list digest (a `credential_list_v2` entry; 10-board.md
+/// §Credential list signatures, 13-revoting.md §4.2).
+pub const CREDENTIAL_LIST_DIGEST_V2: &[u8] = b"dobush/v2/credential-list";
 /// SHA-256 prefix of the digest commission members sign for a credential replacement
 /// (`docs/protocol/10-board.md` §Credential replacement signatures).
 pub const CREDENTIAL_REPLACEMENT_DIGEST: &[u8] = b"dobush/v1/credential-replacement";
+/// Domain of the v2 replacement digest (13-revoting.md §4.3).
+pub const CREDENTIAL_REPLACEMENT_DIGEST_V2: &[u8] = b"dobush/v2/credential-replacement";
 /// Domain of the electronic protocol's digest the commission members sign (11-election-protocol.md).
 pub const PROTOCOL_DIGEST: &[u8] = b"dobush/v1/protocol";
 /// SHA-256 prefix of the digest of a record's decryption shares, which the protocol binds
@@ -397,6 +402,11 @@ pub const DS_CREDENTIAL_PROOF: &[u8] = b"credential-proof";
 pub const DS_REGISTRATION_BINDING: &[u8] = b"registration-binding";
 /// Domain separator of the designated-verifier cast opening (13-revoting.md §3.4).
 pub const DS_CAST_OPENING: &[u8] = b"cast-opening";
+/// Domain separator of the proof of knowledge of a board entry's nonce (old_tbase of a v2
+/// replacement, 13-revoting.md §4.2).
+pub const DS_ENTRY_NONCE: &[u8] = b"entry-nonce";
+/// Message label `digest` (the entry-nonce proof: the entry's digest).
+pub const L_DIGEST: &[u8] = b"digest";
 /// Message label `credential-proof`: the 192-byte credential proof in the v2 tracking code.
 pub const L_CREDENTIAL_PROOF: &[u8] = b"credential-proof";
 /// Message label `pin` (registration binding).
@@ -428,5 +438,7 @@ pub const W_X: &[u8] = b"x";
 pub const W_R_X: &[u8] = b"r-x";
 /// Witness label `r-v`: the nonce of `tbase`.
 pub const W_R_V: &[u8] = b"r-v";
+/// Witness label `r`: an entry's nonce (13-revoting.md §4.2).
+pub const W_R: &[u8] = b"r";
 /// Witness label `y`: the designated-verifier secret, in the server's simulated opening.
 pub const W_Y: &[u8] = b"y";

@@ -27,6 +27,22 @@ pub struct ListedCredential {
     pub style: String,
 }
 
+/// A credential on the frozen list of a v2 campaign (13-revoting.md §4.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListedCredentialV2 {
+    /// The public credential X.
+    pub credential: VerifyingKey,
+    /// The ballot style (district) of its voter.
+    pub style: String,
+    /// The PIN commitment of its application (13-revoting.md §3.3).
+    #[serde(with = "bytes_hex")]
+    pub pin_commitment: [u8; 32],
+    /// The override stations of its voter (13-revoting.md §10.1), sorted, distinct: empty until
+    /// the package decides overrides (no override is built yet, so always empty today).
+    pub stations: Vec<String>,
+}
+
 /// One entry of the bulletin board. The board's Merkle leaves are the exact bytes of the
 /// entry's JSON serialization, one entry per line in `board.jsonl`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +59,18 @@ pub enum BoardEntry {
         /// spelling (`docs/protocol/09-credentials.md` §How credentials bind ballots, step 2).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         revoked: Vec<VerifyingKey>,
+    },
+    /// The frozen credential list of a v2 campaign (13-revoting.md §4.2): every item with its PIN
+    /// commitment and override stations; only the *number* of credentials revoked before the
+    /// freeze (a list of them would tell a buyer who knows X that the voter re-applied). Its
+    /// signatures are over [`credential_list_digest_v2`].
+    CredentialListV2 {
+        /// The credentials, sorted by their encoding; pin commitments distinct.
+        credentials: Vec<ListedCredentialV2>,
+        /// Their number.
+        count: u64,
+        /// How many credentials were revoked or withdrawn before the freeze.
+        revoked_count: u64,
     },
     /// The commission members' signatures over the credential list (the entry right before this
     /// one): [`credential_list_digest`] of the campaign id and that entry's exact bytes
@@ -64,6 +92,28 @@ pub enum BoardEntry {
         decision: String,
         /// At least one signature over [`credential_replacement_digest`]; distinct keys, each
         /// also a signer of the credential list.
+        signatures: Vec<crate::election_protocol::MemberSignature>,
+    },
+    /// A credential replaced in a v2 campaign (13-revoting.md §4.2, §4.3): the new credential in
+    /// the clear with its PIN commitment, the old one only as `old_tbase = Enc_K(TB(X_old))` with
+    /// a proof of knowledge of its nonce; it never names X_old. Its own type while boards of both
+    /// formats exist.
+    CredentialReplacedV2 {
+        /// The ballot style.
+        style: String,
+        /// The new credential.
+        new: VerifyingKey,
+        /// The new credential's PIN commitment.
+        #[serde(with = "bytes_hex")]
+        new_pin_commitment: [u8; 32],
+        /// `Enc_K(TB(X_old); r)`.
+        old_tbase: crate::elgamal::Ciphertext,
+        /// The proof of knowledge of r ([`crate::ballot_v2::replacement::verify_entry_nonce`]).
+        proof: crate::ballot_v2::replacement::EntryNonceProof,
+        /// Reference of the commission's decision.
+        decision: String,
+        /// At least the pinned commission's replacement quorum over the replacement digest
+        /// ([`crate::ballot_v2::replacement::ReplacementStatement::digest`]).
         signatures: Vec<crate::election_protocol::MemberSignature>,
     },
     /// Voting opened: the zero report.
@@ -147,6 +197,29 @@ pub fn credential_list_digest(campaign_id: &str, entry: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// The digest commission members sign for the frozen v2 credential list (13-revoting.md §4.2,
+/// 10-board.md §Credential list signatures):
+/// `SHA-256("dobush/v2/credential-list" ‖ u64be(len(campaign_id)) ‖ campaign_id ‖ entry)`, where
+/// `entry` is the exact bytes of the `credential_list_v2` board entry.
+pub fn credential_list_digest_v2(campaign_id: &str, entry: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(crate::labels::CREDENTIAL_LIST_DIGEST_V2);
+    h.update((campaign_id.len() as u64).to_be_bytes());
+    h.update(campaign_id.as_bytes());
+    h.update(entry);
+    h.finalize().into()
+}
+
+/// The digest of a list entry (`entry`, whose exact bytes are `bytes`): [`credential_list_digest_v2`]
+/// for a `credential_list_v2`, [`credential_list_digest`] otherwise.
+pub fn list_digest_of(campaign_id: &str, entry: &BoardEntry, bytes: &[u8]) -> [u8; 32] {
+    match entry {
+        BoardEntry::CredentialListV2 { .. } => credential_list_digest_v2(campaign_id, bytes),
+        _ => credential_list_digest(campaign_id, bytes),
+    }
+}
+
 /// The digest commission members sign for a credential replacement:
 /// `SHA-256("dobush/v1/credential-replacement" ‖ u64be(len(id)) ‖ id ‖ old ‖ new ‖
 /// u64be(len(style)) ‖ style ‖ u64be(len(decision)) ‖ decision)`
@@ -192,6 +265,12 @@ pub enum CredentialListError {
     /// A revoked credential is also on the list.
     #[error("revoked credential {0} is also on the list")]
     RevokedListed(String),
+    /// Two items of a v2 list share a PIN commitment.
+    #[error("item {0} of the v2 credential list repeats an earlier PIN commitment")]
+    PinCommitmentRepeated(usize),
+    /// An item's stations are not strictly increasing.
+    #[error("the stations of item {0} of the v2 credential list are not strictly sorted")]
+    StationsUnsorted(usize),
 }
 
 /// Checks a `credential_list` entry's canonical form (`docs/protocol/09-credentials.md` step 3):
@@ -215,6 +294,27 @@ pub fn check_credential_list(
     let listed: std::collections::HashSet<&[u8; 32]> = credentials.iter().map(|c| c.credential.0.as_bytes()).collect();
     if let Some(r) = revoked.iter().find(|r| listed.contains(r.0.as_bytes())) {
         return Err(CredentialListError::RevokedListed(crate::signature::fingerprint("credential", &r.0)));
+    }
+    Ok(())
+}
+
+/// Checks a `credential_list_v2` entry's canonical form (13-revoting.md §4.2): `count` equals
+/// the number of items, the credentials are strictly increasing by their 32-byte encoding, no
+/// two items share a PIN commitment, and each item's stations are strictly increasing.
+pub fn check_credential_list_v2(credentials: &[ListedCredentialV2], count: u64) -> Result<(), CredentialListError> {
+    let held = credentials.len() as u64;
+    if count != held {
+        return Err(CredentialListError::Miscounted { count, held });
+    }
+    if let Some(i) = credentials.windows(2).position(|w| w[0].credential.0.as_bytes() >= w[1].credential.0.as_bytes()) {
+        return Err(CredentialListError::Unsorted(i + 1));
+    }
+    let mut pcs = std::collections::HashSet::new();
+    if let Some(i) = credentials.iter().position(|c| !pcs.insert(c.pin_commitment)) {
+        return Err(CredentialListError::PinCommitmentRepeated(i));
+    }
+    if let Some(i) = credentials.iter().position(|c| c.stations.windows(2).any(|w| w[0] >= w[1])) {
+        return Err(CredentialListError::StationsUnsorted(i));
     }
     Ok(())
 }

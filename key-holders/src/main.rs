@@ -188,6 +188,28 @@ enum Command {
         #[arg(long)]
         member: String,
     },
+    /// Signs a drafted v2 replacement (13-revoting.md §4.3: the server's `…/credentials/
+    /// replacements/draft` answer saved to a file) after checking both registration bindings
+    /// for the PIN of the person in front of the member, old_tbase against the old credential
+    /// with the nonce, the nonce's proof and the digest; prints the signature JSON. Same key and
+    /// caveat as `sign`.
+    SignReplacementV2 {
+        /// Keystore directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The saved draft answer.
+        #[arg(long)]
+        draft: PathBuf,
+        /// The election package the member verified (its fingerprint compared in person).
+        #[arg(long)]
+        package: PathBuf,
+        /// The voter's PIN, from the document of the person in front of the member.
+        #[arg(long)]
+        pin: String,
+        /// The member's name and role.
+        #[arg(long)]
+        member: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -394,6 +416,13 @@ fn run(cli: Cli) -> Result<()> {
             };
             let (sig, digest) = ops::sign_replacement(&dir, &pass, &r, digest.as_deref(), &member)?;
             eprintln!("replacement signed: digest {}", hex::encode(digest));
+            println!("{}", serde_json::to_string_pretty(&sig)?);
+            Ok(())
+        }
+        Command::SignReplacementV2 { dir, draft, package, pin, member } => {
+            let pass = read_passphrase(false)?;
+            let (sig, digest) = ops::sign_replacement_v2(&dir, &pass, (&draft, &package), &pin, &member)?;
+            eprintln!("v2 replacement signed: digest {}", hex::encode(digest));
             println!("{}", serde_json::to_string_pretty(&sig)?);
             Ok(())
         }

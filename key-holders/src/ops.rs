@@ -276,7 +276,7 @@ pub fn protocol_lines(body: &ProtocolBody) -> String {
 /// well-formed list: sorted, counted. Returns the signature and the list's size, which the member
 /// compares with the commission's count of e-voters before signing.
 pub fn sign_list(store_dir: &Path, passphrase: &str, list_path: &Path, member: &str) -> Result<(MemberSignature, u64)> {
-    use dobush_crypto::record::{BoardEntry, credential_list_digest};
+    use dobush_crypto::record::{BoardEntry, list_digest_of};
     let text = fs::read_to_string(list_path).with_context(|| format!("cannot read {}", list_path.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", list_path.display()))?;
@@ -285,14 +285,21 @@ pub fn sign_list(store_dir: &Path, passphrase: &str, list_path: &Path, member: &
     else {
         bail!("{} has no campaign_id and entry", list_path.display());
     };
-    let count = match serde_json::from_str::<BoardEntry>(entry) {
+    let parsed = serde_json::from_str::<BoardEntry>(entry);
+    let count = match &parsed {
         Ok(BoardEntry::CredentialList { credentials, count, revoked }) => {
-            dobush_crypto::record::check_credential_list(&credentials, count, &revoked)?;
-            count
+            dobush_crypto::record::check_credential_list(credentials, *count, revoked)?;
+            *count
+        }
+        // v2 (13-revoting.md §4.2): pin commitments distinct, signed under the v2 label
+        Ok(BoardEntry::CredentialListV2 { credentials, count, .. }) => {
+            dobush_crypto::record::check_credential_list_v2(credentials, *count)?;
+            *count
         }
         _ => bail!("the entry is not a credential list"),
     };
-    let digest = credential_list_digest(campaign, entry.as_bytes());
+    let Ok(parsed) = parsed else { bail!("the entry is not a credential list") };
+    let digest = list_digest_of(campaign, &parsed, entry.as_bytes());
     if let Some(claimed) = v.get("digest").and_then(serde_json::Value::as_str)
         && claimed != hex::encode(digest)
     {
@@ -351,6 +358,121 @@ pub fn sign_replacement(
             "the server's digest {claimed} is not this replacement's digest {}: check every value",
             hex::encode(digest)
         );
+    }
+    let (_, secrets) = Keystore::open(store_dir, passphrase)?;
+    Ok((MemberSignature::sign_digest(&digest, member, &secrets.member), digest))
+}
+
+/// What a member checks of a drafted v2 replacement before signing it (13-revoting.md §4.3), from
+/// the server's draft answer (`POST …/credentials/replacements/draft`) and the election package
+/// the member verified: the entry's replacement digest recomputed (the server's compared); the
+/// old binding by X_old for `pin` and X_old's PIN commitment; the new binding by `new` for the
+/// same PIN and style, with the decision, matching `new_pin_commitment`; old_tbase
+/// = Enc_K(TB(X_old); nonce); the proof of the nonce. The member compares `pin` and the decision
+/// with the person and the paper in front of them. The nonce is zeroized. Returns the signature
+/// and the digest.
+pub fn sign_replacement_v2(
+    store_dir: &Path,
+    passphrase: &str,
+    (draft_path, package_path): (&Path, &Path),
+    pin: &str,
+    member: &str,
+) -> Result<(MemberSignature, [u8; 32])> {
+    use dobush_crypto::ballot_v2::registration::{BindingStatement, Pin, verify_binding};
+    use dobush_crypto::ballot_v2::replacement::{
+        EntryNonce, EntryNonceProof, ReplacementStatement, opens_old_tag_base, verify_entry_nonce,
+    };
+    use dobush_crypto::elgamal::Ciphertext;
+    use dobush_crypto::signature::{Signature, VerifyingKey};
+    use zeroize::Zeroizing;
+    let read = |p: &Path| -> Result<serde_json::Value> {
+        serde_json::from_str(&fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?)
+            .with_context(|| format!("{} is not JSON", p.display()))
+    };
+    let draft = read(draft_path)?;
+    let package: ElectionPackage = serde_json::from_value(read(package_path)?).context("not an election package")?;
+    let ctx = package.context().map_err(|e| anyhow!("the election package does not check: {e}"))?;
+    let campaign = package.manifest.campaign_id.as_str();
+    let field = |v: &serde_json::Value, name: &str| -> Result<serde_json::Value> {
+        v.get(name).cloned().ok_or_else(|| anyhow!("the draft has no {name}"))
+    };
+    let hex32 = |v: serde_json::Value, name: &str| -> Result<Zeroizing<[u8; 32]>> {
+        let mut out = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(v.as_str().unwrap_or_default(), out.as_mut_slice())
+            .map_err(|_| anyhow!("{name} is not 64 hex digits"))?;
+        Ok(out)
+    };
+    let (entry, check) = (field(&draft, "entry")?, field(&draft, "check")?);
+    let (old_check, new_check) = (field(&check, "old")?, field(&check, "new")?);
+    let text = |v: &serde_json::Value, name: &str| -> Result<String> {
+        Ok(field(v, name)?.as_str().ok_or_else(|| anyhow!("{name} is not a string"))?.to_owned())
+    };
+    let (style, decision) = (text(&entry, "style")?, text(&entry, "decision")?);
+    if decision.trim().is_empty() || member.trim().is_empty() {
+        bail!("the decision and --member must not be empty");
+    }
+    let new: VerifyingKey = serde_json::from_value(field(&entry, "new")?).context("new")?;
+    let old: VerifyingKey = serde_json::from_value(field(&old_check, "credential")?).context("old credential")?;
+    let new_pc = *hex32(field(&entry, "new_pin_commitment")?, "new_pin_commitment")?;
+    let old_pc = *hex32(field(&old_check, "pin_commitment")?, "old pin_commitment")?;
+    let old_tbase: Ciphertext = serde_json::from_value(field(&entry, "old_tbase")?).context("old_tbase")?;
+    let proof: EntryNonceProof = serde_json::from_value(field(&entry, "proof")?).context("proof")?;
+    let pin = Pin::parse(pin).map_err(|e| anyhow!("--pin: {e}"))?;
+    // the old binding: X_old was this PIN's credential (decision "" at application; a
+    // credential that came by an earlier replacement was bound with that decision)
+    let old_salt = hex32(field(&old_check, "salt")?, "old salt")?;
+    let old_binding: Signature = serde_json::from_value(field(&old_check, "binding")?).context("old binding")?;
+    let old_ok = |d: &str| {
+        let st = BindingStatement {
+            base_hash: &package.base_hash,
+            campaign,
+            pin: &pin,
+            salt: &*old_salt,
+            style: &style,
+            decision: d,
+            credential: &old,
+        };
+        verify_binding(&st, &old_binding, &old_pc).is_ok()
+    };
+    if !old_ok("") && !old_ok(&text(&old_check, "decision").unwrap_or_default()) {
+        bail!("the old credential's binding is not for this PIN and style (or not its PIN commitment)");
+    }
+    let new_salt = hex32(field(&new_check, "salt")?, "new salt")?;
+    let new_binding: Signature = serde_json::from_value(field(&new_check, "binding")?).context("new binding")?;
+    let st = BindingStatement {
+        base_hash: &package.base_hash,
+        campaign,
+        pin: &pin,
+        salt: &*new_salt,
+        style: &style,
+        decision: &decision,
+        credential: &new,
+    };
+    verify_binding(&st, &new_binding, &new_pc)
+        .map_err(|e| anyhow!("the new credential's binding is not for this PIN, style and decision: {e}"))?;
+    if old == new {
+        bail!("the new credential is the old one");
+    }
+    let nonce = EntryNonce::from_bytes(&*hex32(field(&check, "nonce")?, "nonce")?)
+        .map_err(|e| anyhow!("the nonce: {e}"))?;
+    if !opens_old_tag_base(&ctx, &old, &old_tbase, &nonce) {
+        bail!("old_tbase is not the old credential's encrypted tag base under this nonce");
+    }
+    drop(nonce);
+    let digest = ReplacementStatement {
+        campaign,
+        style: &style,
+        new: &new,
+        new_pin_commitment: &new_pc,
+        old_tbase: &old_tbase,
+        decision: &decision,
+    }
+    .digest();
+    verify_entry_nonce(&ctx, &digest, &old_tbase, &proof).map_err(|e| anyhow!("the proof of the nonce: {e}"))?;
+    if let Some(claimed) = draft.get("digest").and_then(serde_json::Value::as_str)
+        && !claimed.eq_ignore_ascii_case(&hex::encode(digest))
+    {
+        bail!("the server's digest {claimed} is not this replacement's digest {}", hex::encode(digest));
     }
     let (_, secrets) = Keystore::open(store_dir, passphrase)?;
     Ok((MemberSignature::sign_digest(&digest, member, &secrets.member), digest))

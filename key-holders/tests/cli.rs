@@ -486,6 +486,28 @@ fn ceremony_rehearsal_tally_and_signing() {
     fs::write(&list_file, lying.to_string()).unwrap();
     let (code, err) = fails(PASS, &["sign-list", "--dir", c.store(2), "--list", s(&list_file), "--member", "M"]);
     assert!(code != 0 && err.contains("not the list's digest"), "{err}");
+    // A v2 list (13-revoting.md §4.2): signed under the v2 digest; one whose PIN commitments
+    // repeat is refused before any signature.
+    let vector: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors/board-v2.json")).unwrap(),
+    )
+    .unwrap();
+    let (v2_campaign, v2_entry) =
+        (vector["campaign_id"].as_str().unwrap(), vector["list_v2"]["entry"].as_str().unwrap());
+    let v2_list = serde_json::json!({ "campaign_id": v2_campaign, "entry": v2_entry });
+    fs::write(&list_file, v2_list.to_string()).unwrap();
+    let out = ok(&["sign-list", "--dir", c.store(2), "--list", s(&list_file), "--member", "Member C. Cholponova"]);
+    let sig: MemberSignature = serde_json::from_str(&out).unwrap();
+    let v2_digest = dobush_crypto::record::credential_list_digest_v2(v2_campaign, v2_entry.as_bytes());
+    assert_eq!(hex::encode(v2_digest), vector["list_v2"]["digest"].as_str().unwrap());
+    sig.verify_digest(&v2_digest).unwrap();
+    assert!(sig.verify_digest(&dobush_crypto::record::credential_list_digest(v2_campaign, v2_entry.as_bytes())).is_err());
+    let mut repeated: serde_json::Value = serde_json::from_str(v2_entry).unwrap();
+    repeated["credentials"][1]["pin_commitment"] = repeated["credentials"][0]["pin_commitment"].clone();
+    let bad = serde_json::json!({ "campaign_id": v2_campaign, "entry": repeated.to_string() });
+    fs::write(&list_file, bad.to_string()).unwrap();
+    let (code, err) = fails(PASS, &["sign-list", "--dir", c.store(2), "--list", s(&list_file), "--member", "M"]);
+    assert!(code != 0 && err.contains("repeats an earlier PIN commitment"), "{err}");
     // Replacement signing: the digest recomputed from the decision's values, the server's compared.
     let mut rng = ChaCha20Rng::seed_from_u64(41);
     let (old, new) =
@@ -526,6 +548,89 @@ fn ceremony_rehearsal_tally_and_signing() {
     not_a_key[8] = "00".repeat(31) + "zz";
     let (code, err) = fails(PASS, &args(&not_a_key));
     assert!(code != 0 && err.contains("--new is not a credential"), "{err}");
+    // A v2 replacement (13-revoting.md §4.3): the draft checked against the package and the PIN
+    // of the person in front of the member, then signed; a wrong PIN, another nonce or a lying
+    // digest is refused.
+    {
+        use dobush_crypto::ballot_v2::registration::{BindingStatement, Pin, draw_salt, sign_binding};
+        use dobush_crypto::ballot_v2::replacement::{ReplacementStatement, encrypt_old_tag_base, prove_entry_nonce};
+        let package = &sim_record.package;
+        let ctx = package.context().unwrap();
+        let pin = Pin::parse("21504199000012").unwrap();
+        let (old_key, new_key) = (Credential::generate(&mut rng).unwrap(), Credential::generate(&mut rng).unwrap());
+        let bind = |key: &Credential, decision: &str| {
+            let salt = draw_salt(&mut rand_core::OsRng);
+            let x = key.public();
+            let st = BindingStatement {
+                base_hash: &package.base_hash,
+                campaign,
+                pin: &pin,
+                salt: &salt,
+                style: "samarkandek",
+                decision,
+                credential: &x,
+            };
+            let b = sign_binding(&st, key.signing_key(), &mut rand_core::OsRng).unwrap();
+            (st.pin_commitment(), salt, b)
+        };
+        let (old_pc, old_salt, old_binding) = bind(&old_key, "");
+        let (new_pc, new_salt, new_binding) = bind(&new_key, "TEC No. 4/2");
+        let (old_tbase, nonce) = encrypt_old_tag_base(&ctx, &old_key.public(), &mut rng).unwrap();
+        let (_, other_nonce) = encrypt_old_tag_base(&ctx, &old_key.public(), &mut rng).unwrap();
+        let digest = ReplacementStatement {
+            campaign,
+            style: "samarkandek",
+            new: &new_key.public(),
+            new_pin_commitment: &new_pc,
+            old_tbase: &old_tbase,
+            decision: "TEC No. 4/2",
+        }
+        .digest();
+        let proof = prove_entry_nonce(&ctx, &digest, &old_tbase, &nonce, &mut rng).unwrap();
+        let draft = serde_json::json!({
+            "entry": {
+                "type": "credential_replaced_v2", "style": "samarkandek", "new": new_key.public(),
+                "new_pin_commitment": hex::encode(new_pc), "old_tbase": old_tbase, "proof": proof,
+                "decision": "TEC No. 4/2",
+            },
+            "digest": hex::encode(digest),
+            "check": {
+                "old": { "credential": old_key.public(), "pin_commitment": hex::encode(old_pc), "salt": hex::encode(old_salt), "binding": old_binding },
+                "new": { "salt": hex::encode(new_salt), "binding": new_binding },
+                "nonce": hex::encode(*nonce.to_bytes()),
+            },
+        });
+        let (draft_file, package_file) = (c.root.join("draft.json"), c.root.join("package.json"));
+        fs::write(&package_file, serde_json::to_string(package).unwrap()).unwrap();
+        let v2_args = |pin: &str| {
+            vec!["sign-replacement-v2", "--dir", c.store(2), "--draft", s(&draft_file), "--package", s(&package_file)]
+                .into_iter()
+                .map(str::to_owned)
+                .chain(["--pin".to_owned(), pin.to_owned(), "--member".to_owned(), "Member C. Cholponova".to_owned()])
+                .collect::<Vec<String>>()
+        };
+        fs::write(&draft_file, draft.to_string()).unwrap();
+        let out = ok(&args(&v2_args("21504199000012")));
+        let vsig: MemberSignature = serde_json::from_str(&out).unwrap();
+        vsig.verify_digest(&digest).unwrap();
+        let (code, err) = fails(PASS, &args(&v2_args("11203198500034")));
+        assert!(code != 0 && err.contains("binding is not for this PIN"), "{err}");
+        let mut other = draft.clone();
+        other["check"]["nonce"] = hex::encode(*other_nonce.to_bytes()).into();
+        fs::write(&draft_file, other.to_string()).unwrap();
+        let (code, err) = fails(PASS, &args(&v2_args("21504199000012")));
+        assert!(code != 0 && err.contains("old_tbase is not"), "{err}");
+        let mut lying = draft.clone();
+        lying["digest"] = hex::encode([7u8; 32]).into();
+        fs::write(&draft_file, lying.to_string()).unwrap();
+        let (code, err) = fails(PASS, &args(&v2_args("21504199000012")));
+        assert!(code != 0 && err.contains("not this replacement's digest"), "{err}");
+        let mut swapped = draft.clone();
+        swapped["entry"]["decision"] = "TEC No. 4/3".into();
+        fs::write(&draft_file, swapped.to_string()).unwrap();
+        let (code, err) = fails(PASS, &args(&v2_args("21504199000012")));
+        assert!(code != 0 && err.contains("binding"), "{err}");
+    }
     let help = String::from_utf8(Command::new(BIN).args(["sign", "--help"]).output().unwrap().stdout).unwrap();
     assert!(help.contains("qualified cloud e-signature"), "{help}");
 }

@@ -304,6 +304,13 @@ impl Boards {
         let key = |h: &str| {
             dobush_crypto::group::GroupElement::from_hex(h).map(dobush_crypto::signature::VerifyingKey).map_err(corrupt)
         };
+        if election.package.parameters.is_v2() {
+            // a v1 entry would name X_old (review 19-cast-v2 F1): never on a v2 board
+            return Err(ApiError::invalid(
+                "ballot_format",
+                "this campaign is v2: a replacement is posted as credential_replaced_v2 (13-revoting.md §4.2)",
+            ));
+        }
         let (old, new) = (key(r.old)?, key(r.new)?);
         // the route checked them already (`routes::replacement`); checked again against the
         // package this board belongs to, so that nothing unpinned reaches the board
@@ -325,6 +332,54 @@ impl Boards {
         app.append(c, &entry, None, now.timestamp())?;
         app.sign_head(c, &election, millis(now))?;
         Ok(Some(entry))
+    }
+}
+
+impl Boards {
+    /// Posts a `credential_replaced_v2` entry (13-revoting.md §4.2) and signs a head, inside the
+    /// caller's transaction, if the board is open (before, the v2 list frozen at the opening
+    /// holds the new credential). The entry's proof and signatures are checked again here against
+    /// the package this board belongs to; `entry` must be a `credential_replaced_v2`.
+    pub fn credential_replaced_v2(
+        &self,
+        c: &mut AnyConnection,
+        id: &str,
+        entry: &BoardEntry,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<BoardEntry>, ApiError> {
+        let BoardEntry::CredentialReplacedV2 { style, new, new_pin_commitment, old_tbase, proof, decision, signatures } =
+            entry
+        else {
+            return Err(ApiError::Unexpected(anyhow::anyhow!("not a credential_replaced_v2 entry")));
+        };
+        let Some((election, mut board)) = election_and_board(c, id, "credential_replaced_v2")? else { return Ok(None) };
+        if !election.package.parameters.is_v2() {
+            return Err(ApiError::invalid("ballot_format", "this campaign is v1: no credential_replaced_v2 entry"));
+        }
+        if board.size() == 0 {
+            return Ok(None);
+        }
+        let digest = dobush_crypto::ballot_v2::replacement::ReplacementStatement {
+            campaign: id,
+            style,
+            new,
+            new_pin_commitment,
+            old_tbase,
+            decision,
+        }
+        .digest();
+        dobush_crypto::ballot_v2::replacement::verify_entry_nonce(&election.context, &digest, old_tbase, proof)
+            .map_err(|e| ApiError::invalid("proof", format!("the proof of old_tbase's nonce fails: {e}")))?;
+        crate::commission::check_act(
+            &election.package.commission,
+            dobush_crypto::commission::Act::Replacement,
+            &digest,
+            signatures,
+        )?;
+        let mut app = Appender::new(&mut board, &self.key, id);
+        app.append(c, entry, None, now.timestamp())?;
+        app.sign_head(c, &election, millis(now))?;
+        Ok(Some(entry.clone()))
     }
 }
 
@@ -618,8 +673,10 @@ impl Appender<'_> {
 fn entry_kind(e: &BoardEntry) -> &'static str {
     match e {
         BoardEntry::CredentialList { .. } => "credential_list",
+        BoardEntry::CredentialListV2 { .. } => "credential_list_v2",
         BoardEntry::CredentialListSigned { .. } => "credential_list_signed",
         BoardEntry::CredentialReplaced { .. } => "credential_replaced",
+        BoardEntry::CredentialReplacedV2 { .. } => "credential_replaced_v2",
         BoardEntry::Opened { .. } => "opened",
         BoardEntry::Ballot { .. } => "ballot",
         BoardEntry::Challenged { .. } => "challenged",

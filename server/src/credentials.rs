@@ -4,8 +4,8 @@
 
 use diesel::prelude::*;
 use dobush_crypto::election_protocol::MemberSignature;
-use dobush_crypto::record::{BoardEntry, ListedCredential, credential_list_digest};
-use dobush_crypto::signature::VerifyingKey;
+use dobush_crypto::record::{BoardEntry, ListedCredential, ListedCredentialV2, list_digest_of};
+use dobush_crypto::signature::{Signature, VerifyingKey};
 use serde_json::json;
 
 use crate::audit;
@@ -46,11 +46,12 @@ fn stored_key(hex: String) -> Result<VerifyingKey, ApiError> {
         .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("stored credential does not decode: {e}")))
 }
 
-/// The `credential_list` board entry and its exact bytes (docs/protocol/10-board.md §Entries).
-/// Once the board is open it is the board's first entry, as frozen, whatever changed since (a
-/// replacement during voting is its own `credential_replaced` entry). Before, it is the list as
-/// it would be frozen now: the active credentials, sorted by encoding, with their count, and the
-/// credentials revoked so far.
+/// The `credential_list` board entry and its exact bytes (docs/protocol/10-board.md §Entries),
+/// or in a v2 campaign the `credential_list_v2` entry (13-revoting.md §4.2). Once the board is
+/// open it is the board's first entry, as frozen, whatever changed since (a replacement during
+/// voting is its own `credential_replaced` entry). Before, it is the list as it would be frozen
+/// now: the active credentials, sorted by encoding, with their count, and the credentials
+/// revoked so far (v2: their number only, and each credential's PIN commitment).
 pub fn credential_list(c: &mut AnyConnection, campaign_id: &str) -> Result<(BoardEntry, Vec<u8>), ApiError> {
     let frozen: Option<String> = board_entries::table
         .filter(board_entries::campaign_id.eq(campaign_id))
@@ -64,15 +65,48 @@ pub fn credential_list(c: &mut AnyConnection, campaign_id: &str) -> Result<(Boar
         })?;
         return Ok((entry, line.into_bytes()));
     }
-    let mut credentials = Vec::new();
-    for (hex, style) in active_credentials(c, campaign_id)? {
-        credentials.push(ListedCredential { credential: stored_key(hex)?, style });
-    }
-    let revoked = revoked_credentials(c, campaign_id)?.into_iter().map(stored_key).collect::<Result<Vec<_>, _>>()?;
-    let count = credentials.len() as u64;
-    let entry = BoardEntry::CredentialList { credentials, count, revoked };
+    let entry = if package_format_v2(c, campaign_id)? == Some(true) {
+        credential_list_v2(c, campaign_id)?
+    } else {
+        let mut credentials = Vec::new();
+        for (hex, style) in active_credentials(c, campaign_id)? {
+            credentials.push(ListedCredential { credential: stored_key(hex)?, style });
+        }
+        let revoked =
+            revoked_credentials(c, campaign_id)?.into_iter().map(stored_key).collect::<Result<Vec<_>, _>>()?;
+        let count = credentials.len() as u64;
+        BoardEntry::CredentialList { credentials, count, revoked }
+    };
     let bytes = entry.to_bytes().map_err(|e| ApiError::Unexpected(e.into()))?;
     Ok((entry, bytes))
+}
+
+/// The v2 list as it would be frozen now (13-revoting.md §4.2): every active credential with its
+/// style and PIN commitment, sorted by encoding; `stations` empty (overrides are not built); the
+/// number of credentials revoked or withdrawn so far, never which.
+fn credential_list_v2(c: &mut AnyConnection, campaign_id: &str) -> Result<BoardEntry, ApiError> {
+    let mut rows: Vec<(String, String, Option<String>)> = evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign_id))
+        .filter(evoter_credentials::status.eq("active"))
+        .select((evoter_credentials::public_key, evoter_credentials::ballot_style, evoter_credentials::pin_commitment))
+        .load(c)?;
+    rows.sort();
+    let mut credentials = Vec::with_capacity(rows.len());
+    for (hex, style, pc) in rows {
+        let mut pin_commitment = [0u8; 32];
+        // a v2 package is installed only with every active credential bound (`require_all_bound`)
+        pc.and_then(|pc| hex::decode_to_slice(pc, &mut pin_commitment).ok()).ok_or_else(|| {
+            ApiError::Unexpected(anyhow::anyhow!("an active credential of v2 campaign {campaign_id} has no PIN commitment"))
+        })?;
+        credentials.push(ListedCredentialV2 { credential: stored_key(hex)?, style, pin_commitment, stations: Vec::new() });
+    }
+    let revoked_count: i64 = evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign_id))
+        .filter(evoter_credentials::status.ne("active"))
+        .count()
+        .get_result(c)?;
+    let count = credentials.len() as u64;
+    Ok(BoardEntry::CredentialListV2 { credentials, count, revoked_count: revoked_count.unsigned_abs() })
 }
 
 /// The stored signatures over exactly this list (`digest`), in the order they arrived; signatures
@@ -99,7 +133,7 @@ pub fn list_signatures(
 /// `credential_list_unsigned` if no commission member has signed this exact list.
 pub fn signed_list(c: &mut AnyConnection, campaign_id: &str) -> Result<(BoardEntry, BoardEntry), ApiError> {
     let (entry, bytes) = credential_list(c, campaign_id)?;
-    let digest = credential_list_digest(campaign_id, &bytes);
+    let digest = list_digest_of(campaign_id, &entry, &bytes);
     let signatures = list_signatures(c, campaign_id, &digest)?;
     if signatures.is_empty() {
         return Err(ApiError::conflict(
@@ -122,16 +156,107 @@ pub fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<()
     Ok(())
 }
 
-/// Registers `key` as the voter's active credential; a key registered before (by anyone, in any
-/// status) is refused with 409 `credential_in_use`.
+/// A v2 application's PIN commitment, salt and registration binding (13-revoting.md §3.3),
+/// checked by [`check_registration`] for the logged-in voter's PIN, and the base hash it was
+/// checked under. Stored with the credential; only the PIN commitment is ever published.
+#[derive(Clone, Debug)]
+pub struct Registration {
+    /// pc = SHA-256("dobush/v2/pin-commitment" ‖ salt ‖ PIN).
+    pub pin_commitment: [u8; 32],
+    /// The application's salt.
+    pub salt: [u8; 32],
+    /// The credential's signature over the binding.
+    pub binding: Signature,
+    /// The base hash the binding was checked under.
+    pub base_hash: [u8; 32],
+}
+
+/// The ballot format of a campaign as far as it is decided: `Some(true)` once a v2 package is
+/// installed, `Some(false)` once a v1 package is, `None` before any package.
+pub fn package_format_v2(c: &mut AnyConnection, campaign: &str) -> Result<Option<bool>, ApiError> {
+    Ok(crate::commission::installed_package(c, campaign)?.map(|p| p.parameters.is_v2()))
+}
+
+/// Whether a campaign's credentials are treated as v2 by the public endpoints (13-revoting.md
+/// §4.4): its package is v2, or before any package some voter applied with a binding.
+pub fn treated_as_v2(c: &mut AnyConnection, campaign: &str) -> Result<bool, ApiError> {
+    if let Some(v2) = package_format_v2(c, campaign)? {
+        return Ok(v2);
+    }
+    let bound: i64 = evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign))
+        .filter(evoter_credentials::binding_base_hash.is_not_null())
+        .count()
+        .get_result(c)?;
+    Ok(bound > 0)
+}
+
+/// The base hash a registration binding is checked under: the installed package's, or before it
+/// the key ceremony's once every key-holder registered; 409 `base_context_not_fixed` before that.
+pub fn binding_base_hash(c: &mut AnyConnection, campaign: &str) -> Result<[u8; 32], ApiError> {
+    if let Some(p) = crate::commission::installed_package(c, campaign)? {
+        return Ok(p.base_hash);
+    }
+    crate::ceremony::store::load(c, campaign)?.and_then(|x| x.base_hash).ok_or_else(|| {
+        ApiError::conflict(
+            "base_context_not_fixed",
+            "a v2 application binds the election's base context, which is fixed once every key-holder has registered; apply again then",
+        )
+    })
+}
+
+/// Checks a v2 registration (13-revoting.md §3.3) of `credential` for the voter `pin` of
+/// `campaign`, ballot style `style` and `decision` (`""` at application): the salt and PIN give
+/// the PIN commitment and the credential signed the binding under the campaign's base hash. 422
+/// `invalid_field` (`binding` or `pin_commitment`) otherwise; 409 `pin_commitment_in_use` for a
+/// PIN commitment registered before in this campaign.
+pub fn check_registration(
+    c: &mut AnyConnection,
+    (campaign, pin, style, decision): (&str, &str, &str, &str),
+    credential: &VerifyingKey,
+    (pin_commitment, salt, binding): ([u8; 32], [u8; 32], Signature),
+) -> Result<Registration, ApiError> {
+    use dobush_crypto::ballot_v2::registration::{BindingStatement, Pin, RegistrationError, verify_binding};
+    let base_hash = binding_base_hash(c, campaign)?;
+    let pin = Pin::parse(pin).map_err(|e| ApiError::invalid("pin", e.to_string()))?;
+    let st = BindingStatement { base_hash: &base_hash, campaign, pin: &pin, salt: &salt, style, decision, credential };
+    verify_binding(&st, &binding, &pin_commitment).map_err(|e| match e {
+        RegistrationError::PinCommitment => ApiError::invalid(
+            "pin_commitment",
+            "the salt and your PIN do not give this PIN commitment (13-revoting.md §3.3)",
+        ),
+        e => ApiError::invalid(
+            "binding",
+            format!("the registration binding is not the credential's signature for your PIN, this campaign, your ballot style and the decision: {e}"),
+        ),
+    })?;
+    let used: i64 = evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign))
+        .filter(evoter_credentials::pin_commitment.eq(hex::encode(pin_commitment)))
+        .count()
+        .get_result(c)?;
+    if used > 0 {
+        return Err(ApiError::conflict(
+            "pin_commitment_in_use",
+            "this PIN commitment was registered before in this campaign; draw a new salt",
+        ));
+    }
+    Ok(Registration { pin_commitment, salt, binding, base_hash })
+}
+
+/// Registers `key` as the voter's active credential, with its v2 registration if any; a key
+/// registered before (by anyone, in any status) is refused with 409 `credential_in_use`.
 pub fn insert_active_credential(
     c: &mut AnyConnection,
-    campaign: &str,
-    pin: &str,
-    style: &str,
+    (campaign, pin, style): (&str, &str, &str),
     key: &str,
+    registration: Option<&Registration>,
     at: i64,
 ) -> Result<(), ApiError> {
+    let binding = registration
+        .map(|r| serde_json::to_string(&r.binding))
+        .transpose()
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
     diesel::insert_into(evoter_credentials::table)
         .values((
             evoter_credentials::campaign_id.eq(campaign),
@@ -141,15 +266,47 @@ pub fn insert_active_credential(
             evoter_credentials::status.eq("active"),
             evoter_credentials::registered_at.eq(at),
             evoter_credentials::ended_at.eq(None::<i64>),
+            evoter_credentials::pin_commitment.eq(registration.map(|r| hex::encode(r.pin_commitment))),
+            evoter_credentials::pin_salt.eq(registration.map(|r| hex::encode(r.salt))),
+            evoter_credentials::registration_binding.eq(binding),
+            evoter_credentials::binding_base_hash.eq(registration.map(|r| hex::encode(r.base_hash))),
         ))
         .execute(c)
         .map_err(|e| {
             if is_unique_violation(&e) {
-                ApiError::conflict("credential_in_use", "this credential was already registered; make a new one")
+                ApiError::conflict(
+                    "credential_in_use",
+                    "this credential (or PIN commitment) was already registered; make a new one",
+                )
             } else {
                 e.into()
             }
         })?;
+    Ok(())
+}
+
+/// 409 `credentials_unbound` unless every active credential of `campaign` carries a v2
+/// registration checked under `base_hash` (a v2 package is installed only then: its list names
+/// a PIN commitment for every credential, 13-revoting.md §4.2).
+pub fn require_all_bound(c: &mut AnyConnection, campaign: &str, base_hash: &[u8; 32]) -> Result<(), ApiError> {
+    let unbound: i64 = evoter_credentials::table
+        .filter(evoter_credentials::campaign_id.eq(campaign))
+        .filter(evoter_credentials::status.eq("active"))
+        .filter(
+            evoter_credentials::binding_base_hash
+                .is_null()
+                .or(evoter_credentials::binding_base_hash.ne(hex::encode(base_hash))),
+        )
+        .count()
+        .get_result(c)?;
+    if unbound > 0 {
+        return Err(ApiError::conflict(
+            "credentials_unbound",
+            format!(
+                "{unbound} e-voter(s) applied without a registration binding under this election's base context; a v2 package needs every e-voter to re-apply with one (13-revoting.md §3.3)"
+            ),
+        ));
+    }
     Ok(())
 }
 
@@ -175,8 +332,8 @@ pub fn require_frozen(row: &CampaignRow, now: chrono::DateTime<chrono::Utc>) -> 
 
 /// The list entry's exact text, its digest and the signatures over it.
 pub fn current(c: &mut AnyConnection, id: &str) -> Result<(String, [u8; 32], Vec<MemberSignature>), ApiError> {
-    let (_, bytes) = credential_list(c, id)?;
-    let digest = credential_list_digest(id, &bytes);
+    let (entry, bytes) = credential_list(c, id)?;
+    let digest = list_digest_of(id, &entry, &bytes);
     let signatures = list_signatures(c, id, &digest)?;
     let text = String::from_utf8(bytes).map_err(|e| ApiError::Unexpected(e.into()))?;
     Ok((text, digest, signatures))

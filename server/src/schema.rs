@@ -80,6 +80,10 @@ diesel::table! {
         status -> Text,
         registered_at -> BigInt,
         ended_at -> Nullable<BigInt>,
+        pin_commitment -> Nullable<Text>,
+        pin_salt -> Nullable<Text>,
+        registration_binding -> Nullable<Text>,
+        binding_base_hash -> Nullable<Text>,
     }
 }
 

@@ -632,6 +632,86 @@ fn pretty(v: &Value) -> String {
     s
 }
 
+/// `board-v2.json` (13-revoting.md §4.2, §4.3; 10-board.md §Credential list signatures): a v1
+/// and a v2 credential list entry of campaign `pilot-2023` with the digests the commission signs
+/// (the v1 and v2 labels), and a `credential_replaced_v2` entry with its replacement digest, its
+/// proof of knowledge of old_tbase's nonce under the pilot election's extended hash, the nonce
+/// and X_old (what a member's tool checks) and one member signature. Credentials
+/// `Credential::from_seed([0x80 + i; 16])` (list), `[0x90; 16]` (X_old), `[0x91; 16]` (new);
+/// salts from seed 60; old_tbase's nonce from seed 61, the proof from seed 62; the member's key
+/// Ed25519 `[0x33; 32]`.
+fn board_v2_vector() -> Value {
+    use dobush_crypto::ballot_v2::replacement::{
+        ReplacementStatement, encrypt_old_tag_base, prove_entry_nonce, verify_entry_nonce,
+    };
+    use dobush_crypto::record::{
+        BoardEntry, ListedCredential, ListedCredentialV2, credential_list_digest, credential_list_digest_v2,
+    };
+    fn fix<T>(e: &dyn std::fmt::Display) -> T {
+        unreachable_fixture(&e.to_string())
+    }
+    let (ctx, info) = election(pilot_manifest());
+    let campaign = "pilot-2023";
+    let pin = Pin::parse("21504199000012").unwrap_or_else(|e| fix(&e));
+    let mut salts = seeded(60);
+    let mut listed: Vec<ListedCredentialV2> = (0..3u8)
+        .map(|i| {
+            let x = Credential::from_seed(&[0x80 + i; 16]).unwrap_or_else(|e| fix(&e)).public();
+            let pc = dobush_crypto::ballot_v2::registration::pin_commitment(&draw_salt(&mut salts), &pin);
+            ListedCredentialV2 { credential: x, style: "samarkandek".into(), pin_commitment: pc, stations: vec![] }
+        })
+        .collect();
+    listed.sort_by(|a, b| a.credential.0.as_bytes().cmp(b.credential.0.as_bytes()));
+    let v1_items: Vec<ListedCredential> =
+        listed.iter().map(|l| ListedCredential { credential: l.credential, style: l.style.clone() }).collect();
+    let v1 = BoardEntry::CredentialList { credentials: v1_items, count: 3, revoked: vec![] };
+    let v2 = BoardEntry::CredentialListV2 { credentials: listed, count: 3, revoked_count: 1 };
+    let (v1_line, v2_line) = (v1.to_bytes().unwrap_or_else(|e| fix(&e)), v2.to_bytes().unwrap_or_else(|e| fix(&e)));
+    let old = Credential::from_seed(&[0x90; 16]).unwrap_or_else(|e| fix(&e)).public();
+    let new = Credential::from_seed(&[0x91; 16]).unwrap_or_else(|e| fix(&e)).public();
+    let new_pc = dobush_crypto::ballot_v2::registration::pin_commitment(&draw_salt(&mut salts), &pin);
+    let (old_tbase, nonce) = encrypt_old_tag_base(&ctx, &old, &mut seeded(61)).unwrap_or_else(|e| fix(&e));
+    let decision = "TEC Batken No. 12/3 of 2023-04-02";
+    let st = ReplacementStatement {
+        campaign,
+        style: "samarkandek",
+        new: &new,
+        new_pin_commitment: &new_pc,
+        old_tbase: &old_tbase,
+        decision,
+    };
+    let digest = st.digest();
+    let proof = prove_entry_nonce(&ctx, &digest, &old_tbase, &nonce, &mut seeded(62)).unwrap_or_else(|e| fix(&e));
+    verify_entry_nonce(&ctx, &digest, &old_tbase, &proof).unwrap_or_else(|e| fix(&e));
+    let member = ed25519_dalek::SigningKey::from_bytes(&[0x33; 32]);
+    let entry = BoardEntry::CredentialReplacedV2 {
+        style: "samarkandek".into(),
+        new,
+        new_pin_commitment: new_pc,
+        old_tbase,
+        proof,
+        decision: decision.into(),
+        signatures: vec![dobush_crypto::election_protocol::MemberSignature::sign_digest(&digest, "Member A.", &member)],
+    };
+    let line = entry.to_bytes().unwrap_or_else(|e| fix(&e));
+    json!({
+        "description": "The v2 board's credential entries (docs/protocol/13-revoting.md §4.2, §4.3; 10-board.md §Credential list signatures): list digests with the v1 and v2 labels over the entry's exact line, and a credential_replaced_v2 entry with its replacement digest and the proof of knowledge of old_tbase's nonce under the election's extended hash.",
+        "rng": "list credentials: Credential::from_seed([0x80 + i; 16]), i = 0..3, sorted by encoding; PIN 21504199000012; salts: ChaCha20Rng::from_seed([60; 32]) (three for the list, then the new credential's); X_old: from_seed([0x90; 16]); new: from_seed([0x91; 16]); old_tbase's nonce: ChaCha20Rng::from_seed([61; 32]); the proof: ChaCha20Rng::from_seed([62; 32]); the member: Ed25519 secret [0x33; 32]",
+        "campaign_id": campaign,
+        "extended_hash": info["extended_hash"],
+        "base_hash": info["base_hash"],
+        "joint_key": info["joint_key"],
+        "list_v1": {"entry": String::from_utf8_lossy(&v1_line), "digest": hex::encode(credential_list_digest(campaign, &v1_line))},
+        "list_v2": {"entry": String::from_utf8_lossy(&v2_line), "digest": hex::encode(credential_list_digest_v2(campaign, &v2_line))},
+        "replacement_v2": {
+            "entry": String::from_utf8_lossy(&line),
+            "digest": hex::encode(digest),
+            "old": old,
+            "nonce": hex::encode(*nonce.to_bytes()),
+        },
+    })
+}
+
 /// Every vector file: `(file name under vectors/, contents)`.
 pub fn generate() -> Vec<(&'static str, String)> {
     // Group: generators, hash-to-group, wide reduction, encryption with a fixed nonce.
@@ -725,6 +805,7 @@ pub fn generate() -> Vec<(&'static str, String)> {
         ("commission-names.json", pretty(&commission_names_vector())),
         ("credential-v2.json", pretty(&credential_v2_vector())),
         ("ballots-v2.json", pretty(&ballots_v2_vector())),
+        ("board-v2.json", pretty(&board_v2_vector())),
     ]
 }
 

@@ -3,11 +3,13 @@
 //! CR-1 … CR-3 with the v2 tracking code (§3.1, §3.2), and the PIN commitment and the
 //! registration binding checked against a published pc (§3.3).
 //!
-//! The assembled ballot (§3.7) is in [`ballot`]. Library code that no numbered check calls yet:
+//! The assembled ballot (§3.7) is in [`ballot`]; the v2 list and replacement entries (§4.2,
+//! §4.3) in [`board`]. Library code that no numbered check calls yet:
 //! no record holds a v2 ballot until the server switches over. The cast opening (§3.4) is checked by the server only and never published,
 //! so it has no check here.
 
 pub mod ballot;
+pub mod board;
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;

@@ -22,10 +22,21 @@ export class CommissionError extends Error {
 
 const fail = (m) => { throw new CommissionError(m); };
 
-/** SHA-256("dobush/v1/credential-list" ‖ u64be(len id) ‖ id ‖ entry), the entry's exact bytes. */
+/**
+ * SHA-256(label ‖ u64be(len id) ‖ id ‖ entry), the entry's exact bytes; the label is
+ * "dobush/v2/credential-list" for a `credential_list_v2` entry (13-revoting.md §4.2),
+ * "dobush/v1/credential-list" otherwise (10-board.md §Credential list signatures).
+ */
 export function credentialListDigest(campaignId, entryLine) {
+  let type;
+  try {
+    type = parseJson(entryLine)?.type;
+  } catch {
+    type = undefined;
+  }
+  const label = type === 'credential_list_v2' ? 'dobush/v2/credential-list' : 'dobush/v1/credential-list';
   const id = utf8Bytes(campaignId);
-  return sha256(concatBytes(utf8Bytes('dobush/v1/credential-list'), be64(id.length), id, utf8Bytes(entryLine)));
+  return sha256(concatBytes(utf8Bytes(label), be64(id.length), id, utf8Bytes(entryLine)));
 }
 
 function verifyStrict(sig, msg, key) {
@@ -53,7 +64,7 @@ export function checkCredentialListSignatures(commission, campaignId, listLine, 
   } catch {
     fail('the board does not start with the credential list and its signatures');
   }
-  if (list?.type !== 'credential_list' || signed?.type !== 'credential_list_signed' || !Array.isArray(signed.signatures)) {
+  if (!['credential_list', 'credential_list_v2'].includes(list?.type) || signed?.type !== 'credential_list_signed' || !Array.isArray(signed.signatures)) {
     fail('the board does not start with the credential list and its signatures');
   }
   const digest = credentialListDigest(campaignId, listLine);

@@ -44,3 +44,24 @@ test('member names: the web app accepts and refuses exactly what Rust does (vect
   for (const n of v.accepted) assert.equal(validMemberName(n), true, `refused ${JSON.stringify(n)}`);
   for (const n of v.refused) assert.equal(validMemberName(n), false, `accepted ${JSON.stringify(n)}`);
 });
+
+test('list digests: the v1 and v2 labels give crypto\'s digests (vectors/board-v2.json)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const v = JSON.parse(readFileSync(new URL('../../vectors/board-v2.json', import.meta.url), 'utf8'));
+  for (const which of ['list_v1', 'list_v2']) {
+    assert.equal(toHex(credentialListDigest(v.campaign_id, v[which].entry)), v[which].digest, which);
+  }
+  assert.notEqual(toHex(credentialListDigest('other', v.list_v2.entry)), v.list_v2.digest);
+  // a v2 list signed by a quorum passes the device's check like a v1 list
+  const d2 = credentialListDigest(id, v.list_v2.entry);
+  const line = signed(sig(0, names[0], d2), sig(1, names[1], d2));
+  assert.deepEqual(checkCredentialListSignatures(commission, id, v.list_v2.entry, line), ['Chair A.', 'Secretary B.']);
+  // a signature over the same bytes under the v1 label does not verify for the v2 list
+  const { sha256 } = await import('@noble/hashes/sha2.js');
+  const enc = new TextEncoder();
+  const idb = enc.encode(id);
+  const len = new Uint8Array(8);
+  new DataView(len.buffer).setBigUint64(0, BigInt(idb.length));
+  const asV1 = sha256(new Uint8Array([...enc.encode('dobush/v1/credential-list'), ...len, ...idb, ...enc.encode(v.list_v2.entry)]));
+  assert.throws(() => checkCredentialListSignatures(commission, id, v.list_v2.entry, signed(sig(0, names[0], asV1), sig(1, names[1], asV1))), /does not verify/);
+});

@@ -52,14 +52,14 @@ pub fn count_board(ctx: &ElectionContext, policy: ReVotePolicy, lines: &[String]
     for line in lines {
         let entry: BoardEntry = serde_json::from_str(line).map_err(corrupt)?;
         match entry {
-            BoardEntry::CredentialList { count, .. } => e_voters = count,
+            BoardEntry::CredentialList { count, .. } | BoardEntry::CredentialListV2 { count, .. } => e_voters = count,
             BoardEntry::CredentialReplaced { old, new, .. } => replacements.push((old, new)),
             BoardEntry::Ballot { ballot, tracking_code } => {
                 pairs.push((ballot.credential, tracking_code));
                 ballots.push(ballot);
             }
             BoardEntry::Challenged { .. } => challenged += 1,
-            BoardEntry::BallotV2 { .. } | BoardEntry::ChallengedV2 { .. } => {
+            BoardEntry::BallotV2 { .. } | BoardEntry::ChallengedV2 { .. } | BoardEntry::CredentialReplacedV2 { .. } => {
                 return Err(ApiError::conflict(V2_NOT_TALLIED, V2_NOT_TALLIED_MESSAGE));
             }
             BoardEntry::Closed { .. } => closed = true,

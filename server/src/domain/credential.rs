@@ -43,6 +43,15 @@ pub fn fingerprint_of_hex(hex_key: &str) -> String {
     }
 }
 
+/// 32 bytes from exactly 64 hex digits (a PIN commitment, a salt, a nonce), or 422 naming
+/// `field`.
+pub fn hex32(field: &str, s: &str) -> Result<[u8; 32], crate::error::ApiError> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out)
+        .map_err(|_| crate::error::ApiError::invalid(field, "must be 64 hex digits (32 bytes)"))?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -413,7 +413,16 @@ async fn install_package(
     let now = state.clock.now().timestamp();
     let actor = session.pin.as_str().to_string();
     let (cid, pkg) = (id.clone(), package.clone());
-    state.db.write(move |c| store_package(c, &cid, &pkg, cast_verifier.as_ref(), &actor, now)).await?;
+    state
+        .db
+        .write(move |c| {
+            if pkg.parameters.is_v2() {
+                // the v2 list names every credential's PIN commitment (13-revoting.md §4.2)
+                crate::credentials::require_all_bound(c, &cid, &pkg.base_hash)?;
+            }
+            store_package(c, &cid, &pkg, cast_verifier.as_ref(), &actor, now)
+        })
+        .await?;
     state.boards.forget(&id);
     Ok(HttpResponse::Ok().json(package))
 }

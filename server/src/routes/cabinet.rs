@@ -6,10 +6,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::bishkek_date;
-use crate::credentials::{insert_active_credential, lock_voter};
+use crate::credentials::{check_registration, insert_active_credential, lock_voter};
 use crate::db::AnyConnection;
 use crate::domain::PublicCredential;
-use crate::domain::credential::fingerprint_of_hex;
+use crate::domain::credential::{fingerprint_of_hex, hex32};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
 use crate::extract::session::{Session, rate_limit_voter};
@@ -128,7 +128,10 @@ async fn cabinet(
     let id = path.into_inner();
     let (campaign, entry) = voter_context(&state, &req, &session, &id).await?;
     let (id2, pin) = (id.clone(), session.pin.as_str().to_string());
-    let creds = state.db.run(move |c| credentials(c, &id2, &pin)).await?;
+    let (creds, v2) = state
+        .db
+        .run(move |c| Ok((credentials(c, &id2, &pin)?, crate::credentials::treated_as_v2(c, &id2)?)))
+        .await?;
     let open = check_application_window(&state, &campaign).is_ok();
     let active = creds.iter().find(|c| c.status == "active");
     Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -142,7 +145,8 @@ async fn cabinet(
             "public_key": c.public_key, "fingerprint": fingerprint_of_hex(&c.public_key),
             "ballot_style": c.ballot_style, "registered_at": c.registered_at,
         })),
-        "history": creds.iter().map(|c| serde_json::json!({
+        // v2: the active credential only, never a history (13-revoting.md §3.5, §4.4)
+        "history": creds.iter().filter(|c| !v2 || c.status == "active").map(|c| serde_json::json!({
             "fingerprint": fingerprint_of_hex(&c.public_key), "status": c.status,
             "registered_at": c.registered_at, "ended_at": c.ended_at,
         })).collect::<Vec<_>>(),
@@ -159,8 +163,35 @@ struct ApplyRequest {
     /// The ballot style (district); optional, but if given it must be the voter's own.
     #[serde(default)]
     ballot_style: Option<String>,
+    /// v2 (13-revoting.md §3.3): the PIN commitment, 64 hex digits.
+    #[serde(default)]
+    pin_commitment: Option<String>,
+    /// v2: the salt of this application, 64 hex digits.
+    #[serde(default)]
+    salt: Option<String>,
+    /// v2: the credential's signature over the registration binding (decision "").
+    #[serde(default)]
+    binding: Option<dobush_crypto::signature::Signature>,
 }
 
+impl ApplyRequest {
+    /// The v2 registration's parts, all three or none (422 naming the first missing one).
+    fn registration(&self) -> Result<Option<([u8; 32], [u8; 32], dobush_crypto::signature::Signature)>, ApiError> {
+        match (&self.pin_commitment, &self.salt, &self.binding) {
+            (None, None, None) => Ok(None),
+            (Some(pc), Some(salt), Some(b)) => Ok(Some((hex32("pin_commitment", pc)?, hex32("salt", salt)?, *b))),
+            (None, ..) => Err(ApiError::invalid("pin_commitment", "a v2 application carries pin_commitment, salt and binding")),
+            (_, None, _) => Err(ApiError::invalid("salt", "a v2 application carries pin_commitment, salt and binding")),
+            (.., None) => Err(ApiError::invalid("binding", "a v2 application carries pin_commitment, salt and binding")),
+        }
+    }
+}
+
+/// Applies (or re-applies with a new credential). In a v2 campaign (13-revoting.md §3.3) the
+/// application carries the PIN commitment, the salt and the registration binding, checked for
+/// the logged-in voter's PIN, this campaign, their ballot style and decision ""; a v1 campaign
+/// refuses them. Before any package is installed both forms are accepted (the format is chosen
+/// with the package, which for v2 needs every active credential bound: `credentials_unbound`).
 async fn apply(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -182,6 +213,10 @@ async fn apply(
             format!("your ballot style is {} (precinct {})", entry.ballot_style, entry.precinct),
         ));
     }
+    let registration = body.registration()?;
+    let vk = dobush_crypto::group::GroupElement::from_bytes(credential.as_bytes())
+        .map(dobush_crypto::signature::VerifyingKey)
+        .map_err(|e| ApiError::invalid("credential", e.to_string()))?;
     let now = state.clock.now().timestamp();
     let pin = session.pin.as_str().to_string();
     let key = credential.to_hex();
@@ -189,17 +224,34 @@ async fn apply(
     let (created, replaced) = state
         .db
         .write(move |c| {
+            let bound = match (crate::credentials::package_format_v2(c, &id)?, registration) {
+                (Some(true), None) => {
+                    return Err(ApiError::invalid(
+                        "binding",
+                        "this campaign casts v2 ballots: the application carries pin_commitment, salt and binding (13-revoting.md §3.3)",
+                    ));
+                }
+                (Some(false), Some(_)) => {
+                    return Err(ApiError::invalid(
+                        "binding",
+                        "this campaign casts v1 ballots: an application carries the credential only",
+                    ));
+                }
+                (_, parts) => parts,
+            };
             lock_voter(c, &id, &pin)?;
             let current = credentials(c, &id, &pin)?.into_iter().find(|x| x.status == "active");
+            if current.as_ref().is_some_and(|cur| cur.public_key == key) {
+                // the same application again (a retry): nothing changes
+                return Ok((false, None));
+            }
+            let bound = bound.map(|parts| check_registration(c, (&id, &pin, &style, ""), &vk, parts)).transpose()?;
             if let Some(cur) = &current {
-                if cur.public_key == key {
-                    return Ok((false, None));
-                }
                 diesel::update(evoter_credentials::table.filter(evoter_credentials::id.eq(cur.id)))
                     .set((evoter_credentials::status.eq("revoked"), evoter_credentials::ended_at.eq(now)))
                     .execute(c)?;
             }
-            insert_active_credential(c, &id, &pin, &style, &key, now)?;
+            insert_active_credential(c, (&id, &pin, &style), &key, bound.as_ref(), now)?;
             Ok((current.is_none(), current.map(|c| fingerprint_of_hex(&c.public_key))))
         })
         .await?;
@@ -250,18 +302,31 @@ async fn withdraw(
 /// ballots): no names or PINs, sorted by key, with each one's ballot style and status, so that
 /// every voter can find their fingerprint and anyone can count. The list as the board freezes it
 /// is `GET /api/v1/campaigns/{id}/credential-list` (`routes::credential_list`).
+///
+/// In a v2 campaign (13-revoting.md §4.4) nothing per credential that changes over time is
+/// served: only the frozen list (credential, style, PIN commitment, fingerprint; the number of
+/// revoked credentials), no status; 409 `applications_open` before the freeze and
+/// `no_election_key` before the v2 package.
 async fn public_credentials(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let mut rows: Vec<(String, String, String)> = state
+    let now = state.clock.now();
+    let answer = state
         .db
         .run(move |c| {
-            load_campaign(c, &id)?;
-            Ok(evoter_credentials::table
+            let row = load_campaign(c, &id)?;
+            if crate::credentials::treated_as_v2(c, &id)? {
+                return frozen_list_v2(c, &row, now).map(Err);
+            }
+            Ok(Ok(evoter_credentials::table
                 .filter(evoter_credentials::campaign_id.eq(&id))
                 .select((evoter_credentials::public_key, evoter_credentials::ballot_style, evoter_credentials::status))
-                .load(c)?)
+                .load::<(String, String, String)>(c)?))
         })
         .await?;
+    let mut rows = match answer {
+        Ok(rows) => rows,
+        Err(v2) => return Ok(HttpResponse::Ok().json(v2)),
+    };
     rows.sort();
     let active = rows.iter().filter(|r| r.2 == "active").count();
     let list: Vec<serde_json::Value> = rows
@@ -273,12 +338,42 @@ async fn public_credentials(state: web::Data<AppState>, path: web::Path<String>)
     Ok(HttpResponse::Ok().json(serde_json::json!({ "active": active, "credentials": list })))
 }
 
+/// The frozen v2 list as `GET …/credentials` serves it (13-revoting.md §4.4).
+fn frozen_list_v2(
+    c: &mut AnyConnection,
+    row: &CampaignRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<serde_json::Value, ApiError> {
+    crate::credentials::require_frozen(row, now)?;
+    if crate::credentials::package_format_v2(c, &row.id)? != Some(true) {
+        return Err(ApiError::conflict(
+            "no_election_key",
+            "the v2 credential list is served once the election package is installed and the list frozen",
+        ));
+    }
+    let (entry, _) = crate::credentials::credential_list(c, &row.id)?;
+    let dobush_crypto::record::BoardEntry::CredentialListV2 { credentials, count, revoked_count } = entry else {
+        return Err(ApiError::Unexpected(anyhow::anyhow!("the list of v2 campaign {} is not a v2 list", row.id)));
+    };
+    let list: Vec<serde_json::Value> = credentials
+        .iter()
+        .map(|x| {
+            serde_json::json!({
+                "fingerprint": dobush_crypto::signature::fingerprint("credential", &x.credential.0),
+                "public_key": x.credential, "ballot_style": x.style,
+                "pin_commitment": hex::encode(x.pin_commitment), "stations": x.stations,
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({ "count": count, "revoked_count": revoked_count, "credentials": list }))
+}
+
 /// Decodes `bytes` as this module's request bodies and runs the checks its handlers make before
 /// they touch the database. For the fuzz targets in `fuzz/` only (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_bodies(bytes: &[u8]) {
     use crate::extract::body::decode_json;
     if let Ok(b) = decode_json::<ApplyRequest>(bytes) {
-        let _ = PublicCredential::parse_hex(&b.credential);
+        let _ = (PublicCredential::parse_hex(&b.credential), b.registration());
     }
 }

@@ -132,17 +132,30 @@ async fn open_election_with(app: TestApp, policy: &str, schedule: &Schedule, for
     }
     import_csv(&admin, &id, REGISTER_CSV).await;
     let creds: Vec<Credential> = (0..VOTERS.len()).map(|_| Credential::generate(&mut OsRng).unwrap()).collect();
-    for (pin, cred) in VOTERS.iter().zip(&creds) {
-        let v = app.login(pin).await;
-        let r = v
-            .put(
-                &format!("/api/campaigns/{id}/cabinet/application"),
-                &json!({ "credential": cred.public().0.to_hex() }),
-            )
-            .await;
-        assert_eq!(r.status(), 201);
-    }
-    let (package, ceremony, member) = install_package_and_open_as(&app, &id, manifest(&id), schedule, format).await;
+    let apply_all = |base: Option<[u8; 32]>| {
+        let (app, id, creds) = (&app, &id, &creds);
+        async move {
+            for (pin, cred) in VOTERS.iter().zip(creds) {
+                let v = app.login(pin).await;
+                let body = match &base {
+                    None => json!({ "credential": cred.public().0.to_hex() }),
+                    Some(base) => v2_application(base, id, pin, "main", cred.signing_key(), ""),
+                };
+                let r = v.put(&format!("/api/campaigns/{id}/cabinet/application"), &body).await;
+                assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+            }
+        }
+    };
+    let (package, ceremony, member) = if format == "v1" {
+        apply_all(None).await;
+        install_package_and_open_as(&app, &id, manifest(&id), schedule, format).await
+    } else {
+        // a v2 application binds the base context, fixed once the key-holders registered
+        assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
+        let ceremony = crate::ceremony::complete_ceremony(&app, &admin, &id).await;
+        apply_all(Some(ceremony.c.context)).await;
+        install_and_open(&app, &id, manifest(&id), schedule, format, ceremony).await
+    };
     let ctx = package.context().unwrap();
     let mut voters = Vec::new();
     for pin in VOTERS {
@@ -174,9 +187,22 @@ pub async fn install_package_and_open_as(
     format: &str,
 ) -> (ElectionPackage, crate::ceremony::HttpCeremony, ed25519_dalek::SigningKey) {
     let admin = app.admin().await;
+    assert_eq!(transition(&admin, id, "start_key_ceremony").await.status(), 200);
+    let ceremony = crate::ceremony::complete_ceremony(app, &admin, id).await;
+    install_and_open(app, id, manifest, schedule, format, ceremony).await
+}
+
+/// [`install_package_and_open_as`] after the key ceremony (`ceremony`, complete).
+pub async fn install_and_open(
+    app: &TestApp,
+    id: &str,
+    manifest: Manifest,
+    schedule: &Schedule,
+    format: &str,
+    ceremony: crate::ceremony::HttpCeremony,
+) -> (ElectionPackage, crate::ceremony::HttpCeremony, ed25519_dalek::SigningKey) {
+    let admin = app.admin().await;
     let id = id.to_string();
-    assert_eq!(transition(&admin, &id, "start_key_ceremony").await.status(), 200);
-    let ceremony = crate::ceremony::complete_ceremony(app, &admin, &id).await;
     let path = format!("/api/campaigns/{id}/election-package");
     let mut req = json!({ "manifest": manifest });
     // a manifest of another campaign is refused, naming the field

@@ -128,7 +128,7 @@ impl Election {
     }
 
     /// Every board line, audit detail and alert reason the server wrote, concatenated.
-    async fn written_text(&self) -> String {
+    pub(crate) async fn written_text(&self) -> String {
         use diesel::prelude::*;
         use dobush_server::schema::{alerts, audit_log, board_entries};
         self.app

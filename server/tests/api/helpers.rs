@@ -642,7 +642,9 @@ pub async fn sign_credential_list(app: &TestApp, admin: &User, id: &str) -> ed25
     let list: Value =
         reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/credential-list"))).await.unwrap().json().await.unwrap();
     let entry = list["entry"].as_str().unwrap();
-    let digest = dobush_crypto::record::credential_list_digest(id, entry.as_bytes());
+    // the v1 or v2 label, as the entry's type says (13-revoting.md §4.2)
+    let parsed: dobush_crypto::record::BoardEntry = serde_json::from_str(entry).unwrap();
+    let digest = dobush_crypto::record::list_digest_of(id, &parsed, entry.as_bytes());
     assert_eq!(list["digest"], hex::encode(digest));
     for sig in member_signatures(&digest, &[0, 1]) {
         let r = admin
@@ -675,4 +677,38 @@ pub fn schema(file: &str, root: Option<&str>) -> jsonschema::Validator {
         o.insert("$ref".into(), format!("#/$defs/{def}").into());
     }
     jsonschema::draft202012::new(&schema).unwrap()
+}
+
+/// A v2 application body (13-revoting.md §3.3) for `key` by voter `pin` with ballot style
+/// `style` and `decision` under base hash `base`: `{credential, pin_commitment, salt, binding}`.
+pub fn v2_application(
+    base: &[u8; 32],
+    campaign: &str,
+    pin: &str,
+    style: &str,
+    key: &dobush_crypto::signature::SigningKey,
+    decision: &str,
+) -> Value {
+    let salt = dobush_crypto::ballot_v2::registration::draw_salt(&mut rand::rngs::OsRng);
+    v2_application_salted(base, (campaign, pin, style, decision), key, &salt)
+}
+
+/// [`v2_application`] with a given salt.
+pub fn v2_application_salted(
+    base: &[u8; 32],
+    (campaign, pin, style, decision): (&str, &str, &str, &str),
+    key: &dobush_crypto::signature::SigningKey,
+    salt: &[u8; 32],
+) -> Value {
+    use dobush_crypto::ballot_v2::registration::{BindingStatement, Pin, sign_binding};
+    let pin = Pin::parse(pin).unwrap();
+    let credential = key.verifying_key();
+    let st = BindingStatement { base_hash: base, campaign, pin: &pin, salt, style, decision, credential: &credential };
+    let binding = sign_binding(&st, key, &mut rand::rngs::OsRng).unwrap();
+    serde_json::json!({
+        "credential": credential.0.to_hex(),
+        "pin_commitment": hex::encode(st.pin_commitment()),
+        "salt": hex::encode(salt),
+        "binding": binding,
+    })
 }

@@ -17,6 +17,7 @@ mod casting;
 mod ceremony;
 mod commission;
 mod concurrency;
+mod credentials_v2;
 mod demo;
 mod faults;
 mod hardening;

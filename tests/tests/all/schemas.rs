@@ -113,3 +113,34 @@ fn records_and_boards_validate_against_the_schema_and_malformed_ones_do_not() {
         assert!(errors.iter().any(|m| m.starts_with("board entry 0")), "entry {i}: {line}");
     }
 }
+
+/// The v2 credential entries of `vectors/board-v2.json` (13-revoting.md §4.2) validate; the v1
+/// fields in them (a `revoked` list, an `old` credential) or a missing PIN commitment do not.
+#[test]
+fn v2_credential_entries_validate_and_v1_fields_in_them_do_not() {
+    let s = schemas();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors/board-v2.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for which in ["list_v2", "replacement_v2"] {
+        let entry: Value = serde_json::from_str(v[which]["entry"].as_str().unwrap()).unwrap();
+        assert!(s.entry.is_valid(&entry), "{which}");
+    }
+    let list: Value = serde_json::from_str(v["list_v2"]["entry"].as_str().unwrap()).unwrap();
+    let replacement: Value = serde_json::from_str(v["replacement_v2"]["entry"].as_str().unwrap()).unwrap();
+    type Tamper = fn(&mut Value);
+    let tampers: [(&Value, Tamper); 4] = [
+        (&list, |v| v["revoked"] = Value::Array(vec![])),
+        (&list, |v| {
+            v["credentials"][0].as_object_mut().unwrap().remove("pin_commitment");
+        }),
+        (&replacement, |v| v["old"] = v["new"].clone()),
+        (&replacement, |v| {
+            v["proof"].as_object_mut().unwrap().remove("z");
+        }),
+    ];
+    for (i, (base, f)) in tampers.into_iter().enumerate() {
+        let mut bad = base.clone();
+        f(&mut bad);
+        assert!(!s.entry.is_valid(&bad), "tamper {i}");
+    }
+}

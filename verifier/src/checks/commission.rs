@@ -45,7 +45,7 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
                 list_signed = true;
                 act(pinned, &format!("entry {}: credential list", e.index), "credential_list", &e.v, c);
             }
-            "credential_replaced" => {
+            "credential_replaced" | "credential_replaced_v2" => {
                 act(pinned, &format!("entry {}: credential replacement", e.index), "replacement", &e.v, c);
             }
             _ => {}

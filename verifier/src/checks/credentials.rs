@@ -26,8 +26,61 @@ pub const CHECK: Check<Step> = Check {
 
 fn run(f: &mut Findings<'_>, c: &mut Running) {
     let campaign_id = &f.ctx.election.manifest.campaign_id;
-    list_signatures(campaign_id, &f.lines, &f.entries, c);
-    f.creds = credential_list(campaign_id, f.ctx.parameters.is_v2(), &f.entries, c);
+    let v2 = f.ctx.parameters.is_v2();
+    list_signatures(campaign_id, v2, &f.lines, &f.entries, c);
+    f.creds = if v2 {
+        credential_list_v2(campaign_id, &f.ctx.election.extended_hash, &f.entries, c)
+    } else {
+        credential_list(campaign_id, &f.entries, c)
+    };
+}
+
+/// The v2 list and replacements (13-revoting.md §4.2–4.3, `crate::ballot_v2::board`): the list
+/// in its canonical form, its revoked credentials only counted; each replacement's proof of
+/// knowledge of old_tbase's nonce, its signatures over the replacement digest (who signed, and
+/// how many: V18), and its new credential neither listed nor replaced-in before. The replaced
+/// credential is not named: which one a replacement stops is the filter's (§7.3).
+fn credential_list_v2(campaign_id: &str, extended_hash: &[u8; 32], entries: &[Entry], c: &mut Running) -> Credentials {
+    use crate::ballot_v2::board;
+    let mut creds = Credentials::default();
+    let Some(list) = entries.iter().find(|e| e.kind == "credential_list_v2") else {
+        c.fail("no credential list (credential_list_v2) on the board");
+        return creds;
+    };
+    match board::parse_list(&list.v) {
+        Ok(l) => {
+            c.items(l.credentials.len() as u64);
+            c.note(format!(
+                "credential list: {} credentials; {} revoked before the freeze (counted, not named: 13-revoting.md §4.2)",
+                l.credentials.len(),
+                l.revoked_count
+            ));
+            creds.listed.extend(l.credentials.into_iter().map(|it| (it.credential.bytes, it.style)));
+        }
+        Err(e) => c.fail(format!("entry {}: {}", list.index, e.0)),
+    }
+    for e in entries.iter().filter(|e| e.kind == "credential_replaced_v2") {
+        c.items(1);
+        let r = match board::parse_replacement(&e.v) {
+            Ok(r) => r,
+            Err(err) => {
+                c.fail(format!("entry {}: {}", e.index, err.0));
+                continue;
+            }
+        };
+        match board::check_replacement(extended_hash, campaign_id, &r) {
+            Ok(digest) => {
+                member_signatures(e, "credential replacement", &digest, c);
+                c.note(format!("entry {}: replacement under decision {:?} signed by {}", e.index, r.decision, signer_names(e)));
+            }
+            Err(m) => c.fail(format!("entry {}: {m}", e.index)),
+        }
+        c.require(!creds.listed.contains_key(&r.new.bytes) && !creds.replacements.contains_key(&r.new.bytes), || {
+            format!("entry {}: the new credential is already in use", e.index)
+        });
+        creds.replacements.insert(r.new.bytes, (r.style, e.index));
+    }
+    creds
 }
 
 /// The fields of an item of the credential list (record-format.md §Board); any other is refused.
@@ -37,7 +90,7 @@ pub const SIGNATURE_FIELDS: &[&str] = &["member", "public_key", "signature"];
 
 /// The frozen list and the replacements (09-credentials.md §What a verifier checks), each
 /// replacement validly signed (by whom is V18's).
-fn credential_list(campaign_id: &str, v2: bool, entries: &[Entry], c: &mut Running) -> Credentials {
+fn credential_list(campaign_id: &str, entries: &[Entry], c: &mut Running) -> Credentials {
     let mut creds = Credentials {
         listed: HashMap::new(),
         revoked_at: HashMap::new(),
@@ -82,12 +135,8 @@ fn credential_list(campaign_id: &str, v2: bool, entries: &[Entry], c: &mut Runni
         }
         Err(e) => c.fail(e.0),
     }
-    // 09-credentials.md step 2: credentials revoked before the freeze, absent when none; never
-    // on a v2 board, where a buyer who knows X would see that the voter re-applied
-    // (13-revoting.md §4.2: `revoked_count` instead)
-    c.require(!v2 || list.v.get("revoked").is_none(), || {
-        "credential list: a v2 board lists no revoked credential (13-revoting.md §4.2)".into()
-    });
+    // 09-credentials.md step 2: credentials revoked before the freeze, absent when none (a v2
+    // board has no such list: `credential_list_v2` counts them, 13-revoting.md §4.2)
     if list.v.get("revoked").is_some() {
         match array(&list.v, "revoked", "credential list") {
             Ok(rs) if rs.is_empty() => {
@@ -157,16 +206,22 @@ fn credential_list(campaign_id: &str, v2: bool, entries: &[Entry], c: &mut Runni
 /// exact line of the `credential_list` entry): at least one, no key twice, each valid; notes the
 /// signers for comparison with the commission's minutes (whether they are pinned members reaching
 /// the quorum is V18's).
-fn list_signatures(campaign_id: &str, lines: &[&[u8]], entries: &[Entry], c: &mut Running) {
+fn list_signatures(campaign_id: &str, v2: bool, lines: &[&[u8]], entries: &[Entry], c: &mut Running) {
     use sha2::{Digest, Sha256};
     let (Some(list), Some(signed)) = (
-        entries.iter().find(|e| e.kind == "credential_list"),
+        entries.iter().find(|e| e.kind == crate::checks::entries::list_kind(v2)),
         entries.iter().find(|e| e.kind == "credential_list_signed"),
     ) else {
         c.fail("the credential list is not signed by the commission (no credential_list_signed entry)");
         return;
     };
     let Some(line) = lines.get(list.index) else { return };
+    if v2 {
+        // 10-board.md §Credential list signatures, the v2 list digest
+        member_signatures(signed, "credential list", &crate::ballot_v2::board::list_digest(campaign_id, line), c);
+        c.note(format!("credential list signed by {}", signer_names(signed)));
+        return;
+    }
     let mut h = Sha256::new();
     h.update(b"dobush/v1/credential-list");
     h.update((campaign_id.len() as u64).to_be_bytes());

@@ -41,6 +41,8 @@ pub const ENTRY_FIELDS: &[(&str, &[&str])] = &[
     ("credential_list", &["type", "credentials", "count", "revoked"]),
     ("credential_list_signed", &["type", "signatures"]),
     ("credential_replaced", &["type", "old", "new", "style", "decision", "signatures"]),
+    ("credential_list_v2", crate::ballot_v2::board::fields::LIST),
+    ("credential_replaced_v2", crate::ballot_v2::board::fields::REPLACEMENT),
     ("opened", &["type", "timestamp_ms"]),
     ("ballot", &["type", "ballot", "tracking_code"]),
     ("challenged", &["type", "ballot", "tracking_code", "opening"]),
@@ -54,9 +56,18 @@ pub const ENTRY_FIELDS: &[(&str, &[&str])] = &[
 
 /// Entry types of v1 boards only (record-format.md §Board). The v1 replacement names the
 /// replaced credential, which a buyer who knows it must not see (13-revoting.md §4.2).
-pub const V1_ONLY: &[&str] = &["ballot", "challenged", "superseded", "credential_replaced"];
+pub const V1_ONLY: &[&str] = &["credential_list", "ballot", "challenged", "superseded", "credential_replaced"];
 /// Entry types of v2 boards only.
-pub const V2_ONLY: &[&str] = &["ballot_v2", "challenged_v2", "cast_verifier_revealed"];
+pub const V2_ONLY: &[&str] =
+    &["credential_list_v2", "ballot_v2", "challenged_v2", "cast_verifier_revealed", "credential_replaced_v2"];
+/// The credential list's type on a board of the format (`v2`).
+pub fn list_kind(v2: bool) -> &'static str {
+    if v2 { "credential_list_v2" } else { "credential_list" }
+}
+/// The replacement's type on a board of the format (`v2`).
+pub fn replacement_kind(v2: bool) -> &'static str {
+    if v2 { "credential_replaced_v2" } else { "credential_replaced" }
+}
 /// Entry types that are voting: only after `opened`.
 pub const VOTING: &[&str] = &["ballot", "challenged", "superseded", "ballot_v2", "challenged_v2"];
 
@@ -94,9 +105,8 @@ fn parse_entries(lines: &[&[u8]], v2: bool, c: &mut Running) -> Vec<Entry> {
     }
     let pos = |k: &str| out.iter().position(|e| e.kind == k);
     let count = |k: &str| out.iter().filter(|e| e.kind == k).count();
-    c.require(count("credential_list") == 1 && pos("credential_list") == Some(0), || {
-        "the credential list must be the first entry, once".into()
-    });
+    let list = list_kind(v2);
+    c.require(count(list) == 1 && pos(list) == Some(0), || format!("the credential list ({list}) must be the first entry, once"));
     c.require(count("credential_list_signed") == 1 && pos("credential_list_signed") == Some(1), || {
         "the commission's signatures on the credential list (credential_list_signed) must be the second entry, once"
             .into()
@@ -123,7 +133,8 @@ fn parse_entries(lines: &[&[u8]], v2: bool, c: &mut Running) -> Vec<Entry> {
         for e in &out {
             let voting = VOTING.contains(&e.kind.as_str());
             c.require(!voting || e.index > o, || format!("entry {}: {} before voting opened", e.index, e.kind));
-            c.require(e.kind != "credential_replaced" || e.index < pos("closed").unwrap_or(usize::MAX), || {
+            let replacement = e.kind == "credential_replaced" || e.kind == "credential_replaced_v2";
+            c.require(!replacement || e.index < pos("closed").unwrap_or(usize::MAX), || {
                 format!("entry {}: replacement after closing", e.index)
             });
         }
