@@ -96,9 +96,16 @@ fn credential_list_v2(c: &mut AnyConnection, campaign_id: &str) -> Result<BoardE
         let mut pin_commitment = [0u8; 32];
         // a v2 package is installed only with every active credential bound (`require_all_bound`)
         pc.and_then(|pc| hex::decode_to_slice(pc, &mut pin_commitment).ok()).ok_or_else(|| {
-            ApiError::Unexpected(anyhow::anyhow!("an active credential of v2 campaign {campaign_id} has no PIN commitment"))
+            ApiError::Unexpected(anyhow::anyhow!(
+                "an active credential of v2 campaign {campaign_id} has no PIN commitment"
+            ))
         })?;
-        credentials.push(ListedCredentialV2 { credential: stored_key(hex)?, style, pin_commitment, stations: Vec::new() });
+        credentials.push(ListedCredentialV2 {
+            credential: stored_key(hex)?,
+            style,
+            pin_commitment,
+            stations: Vec::new(),
+        });
     }
     let revoked_count: i64 = evoter_credentials::table
         .filter(evoter_credentials::campaign_id.eq(campaign_id))

@@ -531,12 +531,16 @@ async fn a_server_that_does_not_allow_v2_refuses_a_v2_package(b: Backend) {
     assert_eq!(r.status(), 409, "{}", r.text().await.unwrap());
 }
 
-/// A closed v2 campaign (`last_counts`): voter 0 casts then votes again, voter 1 casts, voter 2
-/// challenges a ballot. Returns it with the receipts of the three cast ballots, in cast order.
+/// A closed v2 campaign (`last_counts`): voter 0 casts then votes again, voter 1 casts, replaces
+/// its credential and casts with the new one, voter 2 challenges a ballot. Returns it with the
+/// receipts of the four cast ballots, in cast order.
 pub(crate) async fn closed_v2_election_with_receipts(b: Backend) -> (Election, Vec<String>) {
-    let e = open_v2(b, "last_counts").await;
+    let mut e = open_v2(b, "last_counts").await;
     let mut receipts = Vec::new();
-    for (v, choice) in [(0, 1), (1, 0), (0, 2)] {
+    for (v, choice) in [(0, 1), (1, 0), (0, 2), (1, 1)] {
+        if receipts.len() == 3 {
+            crate::credentials_v2::replace_v2(&mut e, 1, VOTER2).await;
+        }
         let (request, _) = e.cast_request(v, choice);
         let r = e.cast(v, &request).await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
@@ -592,7 +596,7 @@ async fn a_closed_v2_campaign_exports_a_record_the_verifier_reads(b: Backend) {
         assert_eq!(check.passed, !expected_to_fail, "{}", report.text());
     }
     let count = |name: &str| report.checks.iter().find(|c| c.name == name).map(|c| c.count);
-    assert_eq!(count("ballots"), Some(4), "three cast ballots and a challenged one");
+    assert_eq!(count("ballots"), Some(5), "four cast ballots and a challenged one");
     assert_eq!(count("cast verifier"), Some(1));
     assert!(report.failures_of("totals")[0].contains("filter"), "{}", report.text());
     for name in ["eligibility", "re-vote"] {

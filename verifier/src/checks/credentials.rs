@@ -71,7 +71,12 @@ fn credential_list_v2(campaign_id: &str, extended_hash: &[u8; 32], entries: &[En
         match board::check_replacement(extended_hash, campaign_id, &r) {
             Ok(digest) => {
                 member_signatures(e, "credential replacement", &digest, c);
-                c.note(format!("entry {}: replacement under decision {:?} signed by {}", e.index, r.decision, signer_names(e)));
+                c.note(format!(
+                    "entry {}: replacement under decision {:?} signed by {}",
+                    e.index,
+                    r.decision,
+                    signer_names(e)
+                ));
             }
             Err(m) => c.fail(format!("entry {}: {m}", e.index)),
         }

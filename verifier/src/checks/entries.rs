@@ -106,7 +106,9 @@ fn parse_entries(lines: &[&[u8]], v2: bool, c: &mut Running) -> Vec<Entry> {
     let pos = |k: &str| out.iter().position(|e| e.kind == k);
     let count = |k: &str| out.iter().filter(|e| e.kind == k).count();
     let list = list_kind(v2);
-    c.require(count(list) == 1 && pos(list) == Some(0), || format!("the credential list ({list}) must be the first entry, once"));
+    c.require(count(list) == 1 && pos(list) == Some(0), || {
+        format!("the credential list ({list}) must be the first entry, once")
+    });
     c.require(count("credential_list_signed") == 1 && pos("credential_list_signed") == Some(1), || {
         "the commission's signatures on the credential list (credential_list_signed) must be the second entry, once"
             .into()
