@@ -74,12 +74,13 @@ pub struct PostedBallot {
     pub code: [u8; 32],
 }
 
-/// A ballot of either format: a board holds one format only, the package's (V05).
+/// A ballot of either format: a board holds one format only, the package's (V05). Boxed: the
+/// two differ in size, and a record holds many.
 pub enum AnyBallot {
     /// A v1 ballot (08-ballot.md), signed by its credential in the clear.
-    V1(Ballot),
+    V1(Box<Ballot>),
     /// A v2 ballot (13-revoting.md §3.7), its credential encrypted.
-    V2(BallotV2),
+    V2(Box<BallotV2>),
 }
 
 impl AnyBallot {

@@ -33,9 +33,9 @@ fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut Running) -> (Vec<Post
         let code = field(&e.v, "tracking_code", "entry").and_then(|v| hex_n::<32>(v, "tracking_code"));
         let ballot = field(&e.v, "ballot", "entry");
         let r = if is_v2 {
-            ballot.and_then(ballot_v2::parse).and_then(|b| Ok(v2.push((e.index, challenge, b, code?))))
+            ballot.and_then(ballot_v2::parse).and_then(|b| code.map(|code| v2.push((e.index, challenge, b, code))))
         } else {
-            ballot.and_then(ballot::parse).and_then(|b| Ok(v1.push((e.index, challenge, b, code?))))
+            ballot.and_then(ballot::parse).and_then(|b| code.map(|code| v1.push((e.index, challenge, b, code))))
         };
         if let Err(err) = r {
             c.fail(format!("entry {}: {}", e.index, err.0));
@@ -44,10 +44,10 @@ fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut Running) -> (Vec<Post
     let mut posted = Vec::with_capacity(v1.len() + v2.len());
     let refs: Vec<&Ballot> = v1.iter().map(|p| &p.2).collect();
     let results = verify_with_progress(&ctx.election, &refs, ballot::check);
-    posted.extend(v1.into_iter().zip(results).map(|((i, ch, b, code), r)| (i, ch, AnyBallot::V1(b), code, r)));
+    posted.extend(v1.into_iter().zip(results).map(|((i, ch, b, code), r)| (i, ch, AnyBallot::V1(Box::new(b)), code, r)));
     let refs: Vec<&BallotV2> = v2.iter().map(|p| &p.2).collect();
     let results = verify_with_progress(&ctx.election, &refs, ballot_v2::check);
-    posted.extend(v2.into_iter().zip(results).map(|((i, ch, b, code), r)| (i, ch, AnyBallot::V2(b), code, r)));
+    posted.extend(v2.into_iter().zip(results).map(|((i, ch, b, code), r)| (i, ch, AnyBallot::V2(Box::new(b)), code, r)));
     posted.sort_by_key(|p| p.0);
     let (mut cast, mut challenged) = (Vec::new(), Vec::new());
     for (index, is_challenge, b, code, r) in posted {
