@@ -427,7 +427,7 @@ pub fn sign_replacement_v2(
             base_hash: &package.base_hash,
             campaign,
             pin: &pin,
-            salt: &*old_salt,
+            salt: &old_salt,
             style: &style,
             decision: d,
             credential: &old,
@@ -443,7 +443,7 @@ pub fn sign_replacement_v2(
         base_hash: &package.base_hash,
         campaign,
         pin: &pin,
-        salt: &*new_salt,
+        salt: &new_salt,
         style: &style,
         decision: &decision,
         credential: &new,
@@ -453,8 +453,8 @@ pub fn sign_replacement_v2(
     if old == new {
         bail!("the new credential is the old one");
     }
-    let nonce = EntryNonce::from_bytes(&*hex32(field(&check, "nonce")?, "nonce")?)
-        .map_err(|e| anyhow!("the nonce: {e}"))?;
+    let nonce =
+        EntryNonce::from_bytes(&*hex32(field(&check, "nonce")?, "nonce")?).map_err(|e| anyhow!("the nonce: {e}"))?;
     if !opens_old_tag_base(&ctx, &old, &old_tbase, &nonce) {
         bail!("old_tbase is not the old credential's encrypted tag base under this nonce");
     }

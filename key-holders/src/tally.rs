@@ -194,7 +194,9 @@ pub fn check_and_decrypt(
                 }
             }
             BoardEntry::CredentialListV2 { .. } | BoardEntry::CredentialReplacedV2 { .. } => {
-                refuse!("board line {line_no}: a v2 credential entry; a v2 board is tallied through the filter (not yet implemented)");
+                refuse!(
+                    "board line {line_no}: a v2 credential entry; a v2 board is tallied through the filter (not yet implemented)"
+                );
             }
             _ if n == 0 => refuse!("board line 1 is not the credential list"),
             BoardEntry::CredentialListSigned { signatures } => {

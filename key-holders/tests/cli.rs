@@ -501,7 +501,9 @@ fn ceremony_rehearsal_tally_and_signing() {
     let v2_digest = dobush_crypto::record::credential_list_digest_v2(v2_campaign, v2_entry.as_bytes());
     assert_eq!(hex::encode(v2_digest), vector["list_v2"]["digest"].as_str().unwrap());
     sig.verify_digest(&v2_digest).unwrap();
-    assert!(sig.verify_digest(&dobush_crypto::record::credential_list_digest(v2_campaign, v2_entry.as_bytes())).is_err());
+    assert!(
+        sig.verify_digest(&dobush_crypto::record::credential_list_digest(v2_campaign, v2_entry.as_bytes())).is_err()
+    );
     let mut repeated: serde_json::Value = serde_json::from_str(v2_entry).unwrap();
     repeated["credentials"][1]["pin_commitment"] = repeated["credentials"][0]["pin_commitment"].clone();
     let bad = serde_json::json!({ "campaign_id": v2_campaign, "entry": repeated.to_string() });

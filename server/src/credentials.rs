@@ -96,9 +96,16 @@ fn credential_list_v2(c: &mut AnyConnection, campaign_id: &str) -> Result<BoardE
         let mut pin_commitment = [0u8; 32];
         // a v2 package is installed only with every active credential bound (`require_all_bound`)
         pc.and_then(|pc| hex::decode_to_slice(pc, &mut pin_commitment).ok()).ok_or_else(|| {
-            ApiError::Unexpected(anyhow::anyhow!("an active credential of v2 campaign {campaign_id} has no PIN commitment"))
+            ApiError::Unexpected(anyhow::anyhow!(
+                "an active credential of v2 campaign {campaign_id} has no PIN commitment"
+            ))
         })?;
-        credentials.push(ListedCredentialV2 { credential: stored_key(hex)?, style, pin_commitment, stations: Vec::new() });
+        credentials.push(ListedCredentialV2 {
+            credential: stored_key(hex)?,
+            style,
+            pin_commitment,
+            stations: Vec::new(),
+        });
     }
     let revoked_count: i64 = evoter_credentials::table
         .filter(evoter_credentials::campaign_id.eq(campaign_id))
@@ -155,6 +162,10 @@ pub fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<()
         .execute(c)?;
     Ok(())
 }
+
+/// What a v2 application sends besides the credential (13-revoting.md §3.3): the PIN
+/// commitment, the salt and the binding, unchecked.
+pub type RegistrationParts = ([u8; 32], [u8; 32], Signature);
 
 /// A v2 application's PIN commitment, salt and registration binding (13-revoting.md §3.3),
 /// checked by [`check_registration`] for the logged-in voter's PIN, and the base hash it was
@@ -214,7 +225,7 @@ pub fn check_registration(
     c: &mut AnyConnection,
     (campaign, pin, style, decision): (&str, &str, &str, &str),
     credential: &VerifyingKey,
-    (pin_commitment, salt, binding): ([u8; 32], [u8; 32], Signature),
+    (pin_commitment, salt, binding): RegistrationParts,
 ) -> Result<Registration, ApiError> {
     use dobush_crypto::ballot_v2::registration::{BindingStatement, Pin, RegistrationError, verify_binding};
     let base_hash = binding_base_hash(c, campaign)?;

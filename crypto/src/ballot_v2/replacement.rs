@@ -174,11 +174,7 @@ pub fn verify_entry_nonce(
     let mut t = statement(ctx, digest, &old_tbase.alpha);
     t.append_element(labels::L_CAP_A, &proof.a);
     let c = t.challenge_scalar(labels::L_C);
-    if mul_base(&proof.z) == proof.a.point() + c * old_tbase.alpha.point() {
-        Ok(())
-    } else {
-        Err(ProofError::Equation)
-    }
+    if mul_base(&proof.z) == proof.a.point() + c * old_tbase.alpha.point() { Ok(()) } else { Err(ProofError::Equation) }
 }
 
 #[cfg(test)]

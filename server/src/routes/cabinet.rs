@@ -128,10 +128,8 @@ async fn cabinet(
     let id = path.into_inner();
     let (campaign, entry) = voter_context(&state, &req, &session, &id).await?;
     let (id2, pin) = (id.clone(), session.pin.as_str().to_string());
-    let (creds, v2) = state
-        .db
-        .run(move |c| Ok((credentials(c, &id2, &pin)?, crate::credentials::treated_as_v2(c, &id2)?)))
-        .await?;
+    let (creds, v2) =
+        state.db.run(move |c| Ok((credentials(c, &id2, &pin)?, crate::credentials::treated_as_v2(c, &id2)?))).await?;
     let open = check_application_window(&state, &campaign).is_ok();
     let active = creds.iter().find(|c| c.status == "active");
     Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -176,13 +174,17 @@ struct ApplyRequest {
 
 impl ApplyRequest {
     /// The v2 registration's parts, all three or none (422 naming the first missing one).
-    fn registration(&self) -> Result<Option<([u8; 32], [u8; 32], dobush_crypto::signature::Signature)>, ApiError> {
+    fn registration(&self) -> Result<Option<crate::credentials::RegistrationParts>, ApiError> {
         match (&self.pin_commitment, &self.salt, &self.binding) {
             (None, None, None) => Ok(None),
             (Some(pc), Some(salt), Some(b)) => Ok(Some((hex32("pin_commitment", pc)?, hex32("salt", salt)?, *b))),
-            (None, ..) => Err(ApiError::invalid("pin_commitment", "a v2 application carries pin_commitment, salt and binding")),
+            (None, ..) => {
+                Err(ApiError::invalid("pin_commitment", "a v2 application carries pin_commitment, salt and binding"))
+            }
             (_, None, _) => Err(ApiError::invalid("salt", "a v2 application carries pin_commitment, salt and binding")),
-            (.., None) => Err(ApiError::invalid("binding", "a v2 application carries pin_commitment, salt and binding")),
+            (.., None) => {
+                Err(ApiError::invalid("binding", "a v2 application carries pin_commitment, salt and binding"))
+            }
         }
     }
 }

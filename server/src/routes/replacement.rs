@@ -24,12 +24,12 @@ use zeroize::Zeroizing;
 
 use crate::audit;
 use crate::clock::bishkek_date;
+use crate::db::AnyConnection;
 use crate::domain::credential::{fingerprint_of_hex, hex32};
 use crate::domain::{CampaignState, Pin, PublicCredential, Role, text};
 use crate::error::ApiError;
 use crate::extract::body::ApiJson;
 use crate::extract::session::{Session, require_staff, territories};
-use crate::db::AnyConnection;
 use crate::models::load_campaign;
 use crate::refusal::refuse;
 use crate::schema::{evoter_credentials, precincts, voters};
@@ -88,13 +88,14 @@ fn registration_parts(
     pc: Option<&String>,
     salt: Option<&String>,
     binding: Option<&Signature>,
-) -> Result<([u8; 32], [u8; 32], Signature), ApiError> {
-    let need = |f: &str| ApiError::invalid(f, "a v2 replacement carries the new credential's pin_commitment, salt and binding");
+) -> Result<crate::credentials::RegistrationParts, ApiError> {
+    let need = |f: &str| {
+        ApiError::invalid(f, "a v2 replacement carries the new credential's pin_commitment, salt and binding")
+    };
     let pc = hex32("pin_commitment", pc.ok_or_else(|| need("pin_commitment"))?)?;
     let salt = hex32("salt", salt.ok_or_else(|| need("salt"))?)?;
     Ok((pc, salt, *binding.ok_or_else(|| need("binding"))?))
 }
-
 
 /// The voter's active credential as `(row id, hex, style)` once the replacement may happen: the
 /// campaign's state, after the deadline, the voter on the register (`Ok(Err(territory))` when
@@ -110,7 +111,10 @@ fn active_of(
     let st = campaign.state()?;
     if !matches!(
         st,
-        CampaignState::Registration | CampaignState::KeyCeremony | CampaignState::ManifestFrozen | CampaignState::VotingOpen
+        CampaignState::Registration
+            | CampaignState::KeyCeremony
+            | CampaignState::ManifestFrozen
+            | CampaignState::VotingOpen
     ) {
         return Err(ApiError::conflict(
             "replacement_closed",
@@ -285,7 +289,7 @@ async fn replace(
                     ));
                 };
                 let parts = registration_parts(b.pin_commitment.as_ref(), b.salt.as_ref(), b.binding.as_ref())?;
-                let nonce = EntryNonce::from_bytes(&*Zeroizing::new(hex32("nonce", nonce)?))
+                let nonce = EntryNonce::from_bytes(&Zeroizing::new(hex32("nonce", nonce)?))
                     .map_err(|e| ApiError::invalid("nonce", e.to_string()))?;
                 require_unused(c, &id, &key)?;
                 let registration =
@@ -357,7 +361,9 @@ async fn replace(
         .await?;
     match outcome {
         Ok(answer) => Ok(HttpResponse::Ok().json(answer)),
-        Err(_territory) => Err(refuse(&state, &req, Some(session.pin.as_str()), "territory", outside_territory()).await),
+        Err(_territory) => {
+            Err(refuse(&state, &req, Some(session.pin.as_str()), "territory", outside_territory()).await)
+        }
     }
 }
 
@@ -428,8 +434,9 @@ async fn draft(
                 .first(c)?;
             let old_binding: Option<serde_json::Value> =
                 old.3.as_deref().map(serde_json::from_str).transpose().map_err(|e| ApiError::Unexpected(e.into()))?;
-            let (old_tbase, nonce) = encrypt_old_tag_base(&election.context, &stored_vk(&old_key)?, &mut rand::rngs::OsRng)
-                .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("old_tbase: {e}")))?;
+            let (old_tbase, nonce) =
+                encrypt_old_tag_base(&election.context, &stored_vk(&old_key)?, &mut rand::rngs::OsRng)
+                    .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("old_tbase: {e}")))?;
             let digest = digest_v2(&id, &style, &new, &registration, &old_tbase, &decision);
             let proof = prove_entry_nonce(&election.context, &digest, &old_tbase, &nonce, &mut rand::rngs::OsRng)
                 .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("entry-nonce proof: {e}")))?;
@@ -454,7 +461,9 @@ async fn draft(
         .await?;
     match outcome {
         Ok(answer) => Ok(HttpResponse::Ok().json(answer)),
-        Err(_territory) => Err(refuse(&state, &req, Some(session.pin.as_str()), "territory", outside_territory()).await),
+        Err(_territory) => {
+            Err(refuse(&state, &req, Some(session.pin.as_str()), "territory", outside_territory()).await)
+        }
     }
 }
 

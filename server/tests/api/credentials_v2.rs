@@ -3,8 +3,8 @@
 //! logged-in voter's PIN at application, stored and never published but for the PIN commitment.
 
 use diesel::prelude::*;
-use dobush_server::clock::Clock;
 use dobush_crypto::credential::Credential;
+use dobush_server::clock::Clock;
 use rand::rngs::OsRng;
 use serde_json::{Value, json};
 
@@ -118,12 +118,8 @@ async fn a_v2_application_is_bound_to_the_logged_in_voters_pin(b: Backend) {
     assert_error(v1.put(&path, &same_salt).await, 409, "pin_commitment_in_use").await;
     assert_eq!(stored_registrations(&app).await.len(), 1);
     // nothing public carries the salt or the binding
-    let public: Value = reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/credential-list")))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public: Value =
+        reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/credential-list"))).await.unwrap().json().await.unwrap();
     let text = public.to_string();
     assert!(!text.contains(good["salt"].as_str().unwrap()) && !text.contains(VOTER1));
     let v1 = app.login(VOTER1).await;
@@ -179,7 +175,9 @@ async fn the_package_fixes_which_application_a_campaign_takes(b: Backend) {
 /// public `…/credentials` serves only that frozen list, without a status, and the cabinet shows
 /// the active credential only.
 async fn the_v2_list_names_pin_commitments_and_only_counts_revocations(b: Backend) {
-    use dobush_crypto::record::{BoardEntry, check_credential_list_v2, credential_list_digest, credential_list_digest_v2};
+    use dobush_crypto::record::{
+        BoardEntry, check_credential_list_v2, credential_list_digest, credential_list_digest_v2,
+    };
     let (app, id, base) = ceremony_done(b).await;
     let admin = app.admin().await;
     let v1 = app.login(VOTER1).await;
@@ -231,7 +229,9 @@ async fn the_v2_list_names_pin_commitments_and_only_counts_revocations(b: Backen
     // the members sign the v2 digest; a signature under the v1 label is refused
     let v1_digest = credential_list_digest(&id, line.as_bytes());
     let sig = member_signatures(&v1_digest, &[0]).remove(0);
-    let r = admin.post(&format!("/api/campaigns/{id}/credential-list/signatures"), &serde_json::to_value(&sig).unwrap()).await;
+    let r = admin
+        .post(&format!("/api/campaigns/{id}/credential-list/signatures"), &serde_json::to_value(&sig).unwrap())
+        .await;
     assert_eq!(r.status(), 422, "{}", r.text().await.unwrap());
     sign_credential_list(&app, &admin, &id).await;
 }
@@ -244,7 +244,9 @@ async fn the_v2_list_names_pin_commitments_and_only_counts_revocations(b: Backen
 async fn a_v2_replacement_names_no_old_credential(b: Backend) {
     use dobush_crypto::ballot_v2::replacement::{ReplacementStatement, verify_entry_nonce};
     use dobush_crypto::record::BoardEntry;
-    let mut e = crate::ballots::open_election_as(spawn_app(b).await, "last_counts", &crate::ballots::Schedule::pilot(), "v2").await;
+    let mut e =
+        crate::ballots::open_election_as(spawn_app(b).await, "last_counts", &crate::ballots::Schedule::pilot(), "v2")
+            .await;
     let admin = e.app.admin().await;
     let base = e.package.base_hash;
     let id = e.id.clone();
@@ -299,12 +301,36 @@ async fn a_v2_replacement_names_no_old_credential(b: Backend) {
     let other: Value = admin.post(&draft_path, &draft_for(VOTER2, other_new.signing_key())).await.json().await.unwrap();
     let board_before = e.board_lines().await.len();
     for (what, patch, status, code, field) in [
-        ("a v1 request", json!({"old_tbase": null, "proof": null, "nonce": null, "pin_commitment": null, "salt": null, "binding": null}), 422, "invalid_field", Some("old_tbase")),
-        ("another voter's old_tbase", json!({"old_tbase": other["entry"]["old_tbase"], "nonce": other["check"]["nonce"], "proof": other["entry"]["proof"]}), 409, "not_active_credential", None),
+        (
+            "a v1 request",
+            json!({"old_tbase": null, "proof": null, "nonce": null, "pin_commitment": null, "salt": null, "binding": null}),
+            422,
+            "invalid_field",
+            Some("old_tbase"),
+        ),
+        (
+            "another voter's old_tbase",
+            json!({"old_tbase": other["entry"]["old_tbase"], "nonce": other["check"]["nonce"], "proof": other["entry"]["proof"]}),
+            409,
+            "not_active_credential",
+            None,
+        ),
         ("another nonce", json!({"nonce": other["check"]["nonce"]}), 409, "not_active_credential", None),
         ("another draft's proof", json!({"proof": other["entry"]["proof"]}), 422, "invalid_field", Some("proof")),
-        ("one member's signature", json!({"signatures": member_signatures(&digest, &[0])}), 409, "quorum_not_reached", None),
-        ("signatures over v1's digest", json!({"signatures": member_signatures(&dobush_crypto::record::credential_replacement_digest(&id, &e.creds[0].public(), &new.public(), "main", decision), &[0, 1])}), 422, "invalid_field", Some("signatures")),
+        (
+            "one member's signature",
+            json!({"signatures": member_signatures(&digest, &[0])}),
+            409,
+            "quorum_not_reached",
+            None,
+        ),
+        (
+            "signatures over v1's digest",
+            json!({"signatures": member_signatures(&dobush_crypto::record::credential_replacement_digest(&id, &e.creds[0].public(), &new.public(), "main", decision), &[0, 1])}),
+            422,
+            "invalid_field",
+            Some("signatures"),
+        ),
         ("another decision", json!({"decision": "TEC Batken 12/4"}), 422, "invalid_field", Some("binding")),
     ] {
         let mut m = request.clone();
@@ -336,8 +362,15 @@ async fn a_v2_replacement_names_no_old_credential(b: Backend) {
     assert_eq!(lines.iter().filter(|l| l.contains("\"type\":\"credential_replaced_v2\"")).count(), 1);
     let line = lines.last().unwrap();
     assert!(!line.contains(&e.creds[0].public().0.to_hex()), "the entry does not name X_old");
-    let BoardEntry::CredentialReplacedV2 { style, new: posted, new_pin_commitment, old_tbase: posted_tbase, proof, decision: d, signatures } =
-        serde_json::from_str(line).unwrap()
+    let BoardEntry::CredentialReplacedV2 {
+        style,
+        new: posted,
+        new_pin_commitment,
+        old_tbase: posted_tbase,
+        proof,
+        decision: d,
+        signatures,
+    } = serde_json::from_str(line).unwrap()
     else {
         panic!("not a credential_replaced_v2: {line}")
     };
@@ -365,13 +398,22 @@ async fn a_v2_replacement_names_no_old_credential(b: Backend) {
                 .credential_replaced(
                     c,
                     &cid,
-                    dobush_server::board_log::Replacement { old: &o, new: &n, style: "main", decision: "x", signatures: &[] },
+                    dobush_server::board_log::Replacement {
+                        old: &o,
+                        new: &n,
+                        style: "main",
+                        decision: "x",
+                        signatures: &[],
+                    },
                     now,
                 )
                 .map(|_| ())
         })
         .await;
-    assert!(matches!(refused, Err(dobush_server::error::ApiError::Invalid { ref field, .. }) if field == "ballot_format"), "{refused:?}");
+    assert!(
+        matches!(refused, Err(dobush_server::error::ApiError::Invalid { ref field, .. }) if field == "ballot_format"),
+        "{refused:?}"
+    );
     assert!(!e.written_text().await.contains("\"credential_replaced\""));
 }
 

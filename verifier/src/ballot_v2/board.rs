@@ -182,7 +182,12 @@ pub fn replacement_digest(campaign_id: &str, r: &ReplacementV2) -> [u8; 32] {
 /// Checks the proof of knowledge of old_tbase's nonce (§4.2): `new("entry-nonce")`,
 /// `msg("context", extended hash)`, `msg("digest", digest)`, `point("alpha", old_tbase.α)`,
 /// `point("A", A)`, c = `challenge("c")`; then z·G = A + c·old_tbase.α.
-pub fn nonce_proof(extended_hash: &[u8; 32], digest: &[u8; 32], old_tbase: &Ciphertext, p: &NonceProof) -> Result<(), String> {
+pub fn nonce_proof(
+    extended_hash: &[u8; 32],
+    digest: &[u8; 32],
+    old_tbase: &Ciphertext,
+    p: &NonceProof,
+) -> Result<(), String> {
     let mut t = new(b"entry-nonce");
     t.append_message(b"context", extended_hash);
     t.append_message(b"digest", digest);
@@ -351,7 +356,8 @@ mod tests {
         assert_eq!((list.credentials.len(), list.revoked_count), (3, 1));
         assert_eq!(hex::encode(list_digest(id, line.as_bytes())), v["list_v2"]["digest"].as_str().unwrap());
         let ext = hex_n::<32>(&v["extended_hash"], "extended_hash").unwrap();
-        let r = parse_replacement(&serde_json::from_str(v["replacement_v2"]["entry"].as_str().unwrap()).unwrap()).unwrap();
+        let r =
+            parse_replacement(&serde_json::from_str(v["replacement_v2"]["entry"].as_str().unwrap()).unwrap()).unwrap();
         let digest = check_replacement(&ext, id, &r).unwrap();
         assert_eq!(hex::encode(digest), v["replacement_v2"]["digest"].as_str().unwrap());
         // old_tbase is Enc_K(TB(X_old); r) with the vector's nonce (what a member's tool checks)
