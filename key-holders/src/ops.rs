@@ -434,7 +434,9 @@ pub fn sign_replacement_v2(
         };
         verify_binding(&st, &old_binding, &old_pc).is_ok()
     };
-    if !old_ok("") && !old_ok(&text(&old_check, "decision").unwrap_or_default()) {
+    // the decision the old binding names: "" at application, an earlier replacement's decision
+    let old_decision = old_check.get("decision").and_then(serde_json::Value::as_str).unwrap_or_default();
+    if !old_ok(old_decision) {
         bail!("the old credential's binding is not for this PIN and style (or not its PIN commitment)");
     }
     let new_salt = hex32(field(&new_check, "salt")?, "new salt")?;

@@ -180,6 +180,8 @@ pub struct Registration {
     pub binding: Signature,
     /// The base hash the binding was checked under.
     pub base_hash: [u8; 32],
+    /// The decision the binding names (`""` at application).
+    pub decision: String,
 }
 
 /// The ballot format of a campaign as far as it is decided: `Some(true)` once a v2 package is
@@ -252,7 +254,7 @@ pub fn check_registration(
             "this PIN commitment was registered before in this campaign; draw a new salt",
         ));
     }
-    Ok(Registration { pin_commitment, salt, binding, base_hash })
+    Ok(Registration { pin_commitment, salt, binding, base_hash, decision: decision.to_owned() })
 }
 
 /// Registers `key` as the voter's active credential, with its v2 registration if any; a key
@@ -281,6 +283,7 @@ pub fn insert_active_credential(
             evoter_credentials::pin_salt.eq(registration.map(|r| hex::encode(r.salt))),
             evoter_credentials::registration_binding.eq(binding),
             evoter_credentials::binding_base_hash.eq(registration.map(|r| hex::encode(r.base_hash))),
+            evoter_credentials::binding_decision.eq(registration.map(|r| r.decision.as_str())),
         ))
         .execute(c)
         .map_err(|e| {

@@ -422,7 +422,8 @@ async fn draft(
             let new = stored_vk(&key)?;
             let registration =
                 crate::credentials::check_registration(c, (&id, pin.as_str(), &style, &decision), &new, parts)?;
-            let old: (String, Option<String>, Option<String>, Option<String>) = evoter_credentials::table
+            type OldRow = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+            let old: OldRow = evoter_credentials::table
                 .filter(evoter_credentials::campaign_id.eq(&id))
                 .filter(evoter_credentials::public_key.eq(&old_key))
                 .select((
@@ -430,6 +431,7 @@ async fn draft(
                     evoter_credentials::pin_commitment,
                     evoter_credentials::pin_salt,
                     evoter_credentials::registration_binding,
+                    evoter_credentials::binding_decision,
                 ))
                 .first(c)?;
             let old_binding: Option<serde_json::Value> =
@@ -452,7 +454,10 @@ async fn draft(
                 },
                 "digest": hex::encode(digest),
                 "check": {
-                    "old": { "credential": old.0, "pin_commitment": old.1, "salt": old.2, "binding": old_binding },
+                    "old": {
+                        "credential": old.0, "pin_commitment": old.1, "salt": old.2, "binding": old_binding,
+                        "decision": old.4,
+                    },
                     "new": { "salt": hex::encode(registration.salt), "binding": registration.binding },
                     "nonce": nonce_hex.as_str(),
                 },
