@@ -125,6 +125,12 @@ async fn a_v2_application_is_bound_to_the_logged_in_voters_pin(b: Backend) {
     let v1 = app.login(VOTER1).await;
     let cabinet: Value = v1.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
     assert!(!cabinet.to_string().contains(good["salt"].as_str().unwrap()));
+    // once anyone applied with a binding, the public list is the v2 one: no live status before
+    // the freeze, nor before the package fixes the format
+    let public = format!("/api/campaigns/{id}/credentials");
+    assert_error(reqwest::get(app.url(&public)).await.unwrap(), 409, "applications_open").await;
+    app.clock.set(crate::ballots::Schedule::pilot().open_at);
+    assert_error(reqwest::get(app.url(&public)).await.unwrap(), 409, "no_election_key").await;
 }
 
 /// A v2 package needs every e-voter bound under its base context (409 `credentials_unbound`);
