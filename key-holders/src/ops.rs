@@ -427,14 +427,16 @@ pub fn sign_replacement_v2(
             base_hash: &package.base_hash,
             campaign,
             pin: &pin,
-            salt: &*old_salt,
+            salt: &old_salt,
             style: &style,
             decision: d,
             credential: &old,
         };
         verify_binding(&st, &old_binding, &old_pc).is_ok()
     };
-    if !old_ok("") && !old_ok(&text(&old_check, "decision").unwrap_or_default()) {
+    // the decision the old binding names: "" at application, an earlier replacement's decision
+    let old_decision = old_check.get("decision").and_then(serde_json::Value::as_str).unwrap_or_default();
+    if !old_ok(old_decision) {
         bail!("the old credential's binding is not for this PIN and style (or not its PIN commitment)");
     }
     let new_salt = hex32(field(&new_check, "salt")?, "new salt")?;
@@ -443,7 +445,7 @@ pub fn sign_replacement_v2(
         base_hash: &package.base_hash,
         campaign,
         pin: &pin,
-        salt: &*new_salt,
+        salt: &new_salt,
         style: &style,
         decision: &decision,
         credential: &new,

@@ -163,6 +163,10 @@ pub fn lock_voter(c: &mut AnyConnection, campaign: &str, pin: &str) -> Result<()
     Ok(())
 }
 
+/// What a v2 application sends besides the credential (13-revoting.md §3.3): the PIN
+/// commitment, the salt and the binding, unchecked.
+pub type RegistrationParts = ([u8; 32], [u8; 32], Signature);
+
 /// A v2 application's PIN commitment, salt and registration binding (13-revoting.md §3.3),
 /// checked by [`check_registration`] for the logged-in voter's PIN, and the base hash it was
 /// checked under. Stored with the credential; only the PIN commitment is ever published.
@@ -176,6 +180,8 @@ pub struct Registration {
     pub binding: Signature,
     /// The base hash the binding was checked under.
     pub base_hash: [u8; 32],
+    /// The decision the binding names (`""` at application).
+    pub decision: String,
 }
 
 /// The ballot format of a campaign as far as it is decided: `Some(true)` once a v2 package is
@@ -221,7 +227,7 @@ pub fn check_registration(
     c: &mut AnyConnection,
     (campaign, pin, style, decision): (&str, &str, &str, &str),
     credential: &VerifyingKey,
-    (pin_commitment, salt, binding): ([u8; 32], [u8; 32], Signature),
+    (pin_commitment, salt, binding): RegistrationParts,
 ) -> Result<Registration, ApiError> {
     use dobush_crypto::ballot_v2::registration::{BindingStatement, Pin, RegistrationError, verify_binding};
     let base_hash = binding_base_hash(c, campaign)?;
@@ -248,7 +254,7 @@ pub fn check_registration(
             "this PIN commitment was registered before in this campaign; draw a new salt",
         ));
     }
-    Ok(Registration { pin_commitment, salt, binding, base_hash })
+    Ok(Registration { pin_commitment, salt, binding, base_hash, decision: decision.to_owned() })
 }
 
 /// Registers `key` as the voter's active credential, with its v2 registration if any; a key
@@ -277,6 +283,7 @@ pub fn insert_active_credential(
             evoter_credentials::pin_salt.eq(registration.map(|r| hex::encode(r.salt))),
             evoter_credentials::registration_binding.eq(binding),
             evoter_credentials::binding_base_hash.eq(registration.map(|r| hex::encode(r.base_hash))),
+            evoter_credentials::binding_decision.eq(registration.map(|r| r.decision.as_str())),
         ))
         .execute(c)
         .map_err(|e| {

@@ -84,6 +84,7 @@ diesel::table! {
         pin_salt -> Nullable<Text>,
         registration_binding -> Nullable<Text>,
         binding_base_hash -> Nullable<Text>,
+        binding_decision -> Nullable<Text>,
     }
 }
 

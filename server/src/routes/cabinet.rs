@@ -174,7 +174,7 @@ struct ApplyRequest {
 
 impl ApplyRequest {
     /// The v2 registration's parts, all three or none (422 naming the first missing one).
-    fn registration(&self) -> Result<Option<([u8; 32], [u8; 32], dobush_crypto::signature::Signature)>, ApiError> {
+    fn registration(&self) -> Result<Option<crate::credentials::RegistrationParts>, ApiError> {
         match (&self.pin_commitment, &self.salt, &self.binding) {
             (None, None, None) => Ok(None),
             (Some(pc), Some(salt), Some(b)) => Ok(Some((hex32("pin_commitment", pc)?, hex32("salt", salt)?, *b))),

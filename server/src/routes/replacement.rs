@@ -88,7 +88,7 @@ fn registration_parts(
     pc: Option<&String>,
     salt: Option<&String>,
     binding: Option<&Signature>,
-) -> Result<([u8; 32], [u8; 32], Signature), ApiError> {
+) -> Result<crate::credentials::RegistrationParts, ApiError> {
     let need = |f: &str| {
         ApiError::invalid(f, "a v2 replacement carries the new credential's pin_commitment, salt and binding")
     };
@@ -289,7 +289,7 @@ async fn replace(
                     ));
                 };
                 let parts = registration_parts(b.pin_commitment.as_ref(), b.salt.as_ref(), b.binding.as_ref())?;
-                let nonce = EntryNonce::from_bytes(&*Zeroizing::new(hex32("nonce", nonce)?))
+                let nonce = EntryNonce::from_bytes(&Zeroizing::new(hex32("nonce", nonce)?))
                     .map_err(|e| ApiError::invalid("nonce", e.to_string()))?;
                 require_unused(c, &id, &key)?;
                 let registration =
@@ -422,7 +422,8 @@ async fn draft(
             let new = stored_vk(&key)?;
             let registration =
                 crate::credentials::check_registration(c, (&id, pin.as_str(), &style, &decision), &new, parts)?;
-            let old: (String, Option<String>, Option<String>, Option<String>) = evoter_credentials::table
+            type OldRow = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+            let old: OldRow = evoter_credentials::table
                 .filter(evoter_credentials::campaign_id.eq(&id))
                 .filter(evoter_credentials::public_key.eq(&old_key))
                 .select((
@@ -430,6 +431,7 @@ async fn draft(
                     evoter_credentials::pin_commitment,
                     evoter_credentials::pin_salt,
                     evoter_credentials::registration_binding,
+                    evoter_credentials::binding_decision,
                 ))
                 .first(c)?;
             let old_binding: Option<serde_json::Value> =
@@ -452,7 +454,10 @@ async fn draft(
                 },
                 "digest": hex::encode(digest),
                 "check": {
-                    "old": { "credential": old.0, "pin_commitment": old.1, "salt": old.2, "binding": old_binding },
+                    "old": {
+                        "credential": old.0, "pin_commitment": old.1, "salt": old.2, "binding": old_binding,
+                        "decision": old.4,
+                    },
                     "new": { "salt": hex::encode(registration.salt), "binding": registration.binding },
                     "nonce": nonce_hex.as_str(),
                 },

@@ -125,6 +125,12 @@ async fn a_v2_application_is_bound_to_the_logged_in_voters_pin(b: Backend) {
     let v1 = app.login(VOTER1).await;
     let cabinet: Value = v1.get(&format!("/api/campaigns/{id}/cabinet")).await.json().await.unwrap();
     assert!(!cabinet.to_string().contains(good["salt"].as_str().unwrap()));
+    // once anyone applied with a binding, the public list is the v2 one: no live status before
+    // the freeze, nor before the package fixes the format
+    let public = format!("/api/campaigns/{id}/credentials");
+    assert_error(reqwest::get(app.url(&public)).await.unwrap(), 409, "applications_open").await;
+    app.clock.set(crate::ballots::Schedule::pilot().open_at);
+    assert_error(reqwest::get(app.url(&public)).await.unwrap(), 409, "no_election_key").await;
 }
 
 /// A v2 package needs every e-voter bound under its base context (409 `credentials_unbound`);
@@ -278,6 +284,7 @@ async fn a_v2_replacement_names_no_old_credential(b: Backend) {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let draft: Value = r.json().await.unwrap();
     assert_eq!(draft["check"]["old"]["credential"], e.creds[0].public().0.to_hex());
+    assert_eq!(draft["check"]["old"]["decision"], "", "bound at application");
     let entry = &draft["entry"];
     let new_pc: [u8; 32] = hex::decode(entry["new_pin_commitment"].as_str().unwrap()).unwrap().try_into().unwrap();
     let old_tbase: dobush_crypto::elgamal::Ciphertext = serde_json::from_value(entry["old_tbase"].clone()).unwrap();
@@ -387,6 +394,12 @@ async fn a_v2_replacement_names_no_old_credential(b: Backend) {
     e.creds[0] = new;
     let (req_new, _) = e.cast_request(0, 1);
     assert_eq!(e.cast(0, &req_new).await.status(), 201);
+    // a later draft for the same voter shows the members the new credential's binding and the
+    // decision it names
+    let again = Credential::generate(&mut OsRng).unwrap();
+    let second: Value = admin.post(&draft_path, &draft_for(VOTER1, again.signing_key())).await.json().await.unwrap();
+    assert_eq!(second["check"]["old"]["credential"], e.creds[0].public().0.to_hex(), "{second}");
+    assert_eq!(second["check"]["old"]["decision"], decision);
     // the server's v1 poster refuses a v2 board outright
     let boards = e.app.state.boards.clone();
     let (cid, now) = (id.clone(), e.app.clock.now());

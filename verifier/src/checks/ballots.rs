@@ -44,10 +44,12 @@ fn check_ballots(ctx: &Context, entries: &[Entry], c: &mut Running) -> (Vec<Post
     let mut posted = Vec::with_capacity(v1.len() + v2.len());
     let refs: Vec<&Ballot> = v1.iter().map(|p| &p.2).collect();
     let results = verify_with_progress(&ctx.election, &refs, ballot::check);
-    posted.extend(v1.into_iter().zip(results).map(|((i, ch, b, code), r)| (i, ch, AnyBallot::V1(Box::new(b)), code, r)));
+    posted
+        .extend(v1.into_iter().zip(results).map(|((i, ch, b, code), r)| (i, ch, AnyBallot::V1(Box::new(b)), code, r)));
     let refs: Vec<&BallotV2> = v2.iter().map(|p| &p.2).collect();
     let results = verify_with_progress(&ctx.election, &refs, ballot_v2::check);
-    posted.extend(v2.into_iter().zip(results).map(|((i, ch, b, code), r)| (i, ch, AnyBallot::V2(Box::new(b)), code, r)));
+    posted
+        .extend(v2.into_iter().zip(results).map(|((i, ch, b, code), r)| (i, ch, AnyBallot::V2(Box::new(b)), code, r)));
     posted.sort_by_key(|p| p.0);
     let (mut cast, mut challenged) = (Vec::new(), Vec::new());
     for (index, is_challenge, b, code, r) in posted {
