@@ -630,7 +630,8 @@ async fn a_closed_v2_campaign_exports_a_record_the_verifier_reads(b: Backend) {
     })
     .to_string();
     let marker = json!({ "type": "superseded", "tracking_code": "00".repeat(32), "by": "11".repeat(32) }).to_string();
-    let cases: [(&str, &str, &dyn Fn(&mut Vec<String>)); 7] = [
+    type Forgery<'a> = &'a dyn Fn(&mut Vec<String>);
+    let cases: [(&str, &str, Forgery); 7] = [
         ("cast verifier", "y·G ≠ Y_S", &|l| l[last] = reveal(other)),
         ("cast verifier", "zero", &|l| l[last] = reveal([0; 32])),
         ("cast verifier", "not revealed", &|l| {

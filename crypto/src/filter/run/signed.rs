@@ -300,6 +300,9 @@ mod tests {
         KeyHolderKeys::generate(&mut ChaCha20Rng::from_seed([seed; 32]))
     }
 
+    /// One change of a header.
+    type Change = Box<dyn Fn(&mut Header)>;
+
     fn header(sender: u32) -> Header {
         Header::for_body(Kind::Tags, sender, (1, [8; 32]), &[1, 3, 4], 6, "s1", [7; 32], b"{\"a\":1}")
     }
@@ -313,7 +316,7 @@ mod tests {
         assert!(signed.verify(&ctx, &key).is_ok());
         assert!(signed.verify(&[6; 32], &key).is_err(), "another context");
         assert!(signed.verify(&ctx, &keys(4).signing_key().verifying_key()).is_err(), "another key");
-        let changes: Vec<Box<dyn Fn(&mut Header)>> = vec![
+        let changes: Vec<Change> = vec![
             Box::new(|h| h.kind = Kind::TagDecryptions),
             Box::new(|h| h.sender = 4),
             Box::new(|h| h.run = 2),
@@ -338,7 +341,7 @@ mod tests {
     fn headers_that_break_the_rules_are_not_signed() {
         let k = keys(3);
         let mut rng = ChaCha20Rng::from_seed([9; 32]);
-        let bad: Vec<Box<dyn Fn(&mut Header)>> = vec![
+        let bad: Vec<Change> = vec![
             Box::new(|h| h.sender = 2),
             Box::new(|h| h.filter = vec![3, 1, 4]),
             Box::new(|h| h.filter = vec![0, 3]),
