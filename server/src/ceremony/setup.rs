@@ -11,7 +11,7 @@ use crate::db::AnyConnection;
 use crate::domain::{Pin, Role};
 use crate::error::ApiError;
 use crate::models::{load_campaign, staff_roles};
-use crate::schema::{campaigns, ceremony_key_holders, election_packages, key_ceremonies};
+use crate::schema::{campaigns, cast_verifier_secrets, ceremony_key_holders, election_packages, key_ceremonies};
 
 /// The threshold when the administrator gives none (3 of the usual 5 key-holders).
 pub const DEFAULT_THRESHOLD: u32 = 3;
@@ -65,6 +65,10 @@ pub fn configure(
                     diesel::delete(election_packages::table.filter(election_packages::campaign_id.eq(campaign)))
                         .execute(c)?
                         > 0;
+                // the package's cast verifier secret y goes with it: the next package draws its
+                // own (review 19-cast-v2 F10: a stale y outlived its package)
+                diesel::delete(cast_verifier_secrets::table.filter(cast_verifier_secrets::campaign_id.eq(campaign)))
+                    .execute(c)?;
                 diesel::update(campaigns::table.filter(campaigns::id.eq(campaign)))
                     .set(campaigns::election_public_key.eq(None::<String>))
                     .execute(c)?;

@@ -488,13 +488,23 @@ async fn only_the_bound_key_holder_may_post_and_restarting_drops_the_package(b: 
     h.c.round3(&mut OsRng).unwrap();
     h.post_round3().await;
     h.check_outcome(&app).await;
-    let package = json!({ "manifest": crate::ballots::manifest(&id) });
+    // a v2 package, so that its cast verifier secret y exists (13-revoting.md §3.4)
+    let package = json!({ "manifest": crate::ballots::manifest(&id), "ballot_format": "v2" });
     crate::helpers::pin_commission(&app, &admin, &id).await;
-    assert_eq!(admin.put(&format!("/api/campaigns/{id}/election-package"), &package).await.status(), 200);
+    let r = admin.put(&format!("/api/campaigns/{id}/election-package"), &package).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let secrets = || {
+        use diesel::prelude::*;
+        use dobush_server::schema::cast_verifier_secrets as s;
+        let id = id.clone();
+        app.with_db(move |c| s::table.filter(s::campaign_id.eq(id)).count().get_result::<i64>(c).unwrap())
+    };
+    assert_eq!(secrets().await, 1);
     let r = setup(json!({ "key_holders": KEY_HOLDERS })).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!((v["attempt"].as_u64(), v["phase"].as_str()), (Some(2), Some("registration")));
+    assert_eq!(secrets().await, 0, "the dropped package's y is dropped with it (review 19-cast-v2 F10)");
     assert_error(transition(&admin, &id, "freeze_manifest").await, 409, "ceremony_incomplete").await;
     assert_error(
         reqwest::get(app.url(&format!("/api/v1/campaigns/{id}/package"))).await.unwrap(),
