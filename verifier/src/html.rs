@@ -25,7 +25,13 @@ pub fn render(report: &Report, record: Option<&Value>) -> String {
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     // The verdict comes first, in the tab's title and the heading: the record's own title is
     // shown below it, marked as the record's, so that it cannot pose as the verdict.
-    let verdict = if passed { "✔ verifies" } else { "✘ does NOT verify" };
+    let verdict = if passed {
+        "✔ verifies"
+    } else if report.pending() {
+        "… nothing refused; no result proved yet"
+    } else {
+        "✘ does NOT verify"
+    };
     h.push_str(&format!("<title>{verdict} · Dobush election record</title>"));
     h.push_str(STYLE);
     h.push_str("</head><body><main>\n");

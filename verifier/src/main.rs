@@ -90,7 +90,7 @@ fn main() -> ExitCode {
     } else {
         print!("{}", report.text());
     }
-    if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    exit_code(&report)
 }
 
 fn receipt(args: Vec<&String>) -> ExitCode {
@@ -122,7 +122,19 @@ fn receipt(args: Vec<&String>) -> ExitCode {
     } else {
         print!("{}", report.text());
     }
-    if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    exit_code(&report)
+}
+
+/// 0 when every check holds, 3 when nothing is refused but no result is proved yet (a v2 record
+/// before the filter runs), 1 when a check fails.
+fn exit_code(report: &dobush_verifier::report::Report) -> ExitCode {
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else if report.pending() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 /// A bar over the checks, its message the running check and its items; drawn on stderr only when

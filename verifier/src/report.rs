@@ -28,6 +28,9 @@ pub struct CheckReport {
     pub failures: Vec<String>,
     /// Number of failures.
     pub failure_count: u64,
+    /// True when the check failed only because what it checks has not happened yet (a v2
+    /// campaign's result before the filter runs), not because anything was refused.
+    pub pending: bool,
     /// Information that is not a failure (e.g. a disqualified dealer, a share set aside).
     pub notes: Vec<String>,
 }
@@ -48,6 +51,7 @@ pub struct Running {
     count: u64,
     failures: Vec<String>,
     failure_count: u64,
+    pending: u64,
     notes: Vec<String>,
     progress: Option<Progress>,
 }
@@ -71,6 +75,12 @@ impl Running {
         if self.failures.len() < 50 {
             self.failures.push(msg.into());
         }
+    }
+    /// Records that what this check verifies has not happened yet: a failure (nothing is proved),
+    /// which the report tells apart from a refusal when it is the check's only kind.
+    pub fn pending(&mut self, msg: impl Into<String>) {
+        self.fail(msg);
+        self.pending += 1;
     }
     /// Records information that is not a failure (at most 50 kept).
     pub fn note(&mut self, msg: impl Into<String>) {
@@ -114,6 +124,7 @@ impl Report {
             count: 0,
             failures: vec![],
             failure_count: 0,
+            pending: 0,
             notes: vec![],
             progress: None,
         }
@@ -130,6 +141,7 @@ impl Report {
             millis: r.start.elapsed().as_millis(),
             failures: r.failures,
             failure_count: r.failure_count,
+            pending: r.failure_count > 0 && r.pending == r.failure_count,
             notes: r.notes,
         });
     }
@@ -137,6 +149,12 @@ impl Report {
     /// Whether every check held (and there was at least one).
     pub fn passed(&self) -> bool {
         !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
+    }
+
+    /// Whether the record is refused by nothing and only awaits what a result needs (every
+    /// failing check [`CheckReport::pending`]): it proves no result yet.
+    pub fn pending(&self) -> bool {
+        !self.passed() && self.checks.iter().all(|c| c.passed || c.pending)
     }
 
     /// The notes (information, not failures) of the named check.
@@ -155,7 +173,13 @@ impl Report {
         for c in &self.checks {
             s.push_str(&format!(
                 "{} {} {:<14} {:>8} items {:>7} ms  {}\n",
-                if c.passed { "PASS" } else { "FAIL" },
+                if c.passed {
+                    "PASS"
+                } else if c.pending {
+                    "PEND"
+                } else {
+                    "FAIL"
+                },
                 c.id,
                 c.name,
                 c.count,
@@ -174,6 +198,8 @@ impl Report {
         }
         s.push_str(if self.passed() {
             "RESULT: the record verifies\n"
+        } else if self.pending() {
+            "RESULT: nothing is refused, and NO RESULT IS PROVED YET: the checks marked PEND await the filter and the tally\n"
         } else {
             "RESULT: the record does NOT verify\n"
         });

@@ -595,6 +595,7 @@ async fn a_closed_v2_campaign_exports_a_record_the_verifier_reads(b: Backend) {
         let expected_to_fail = ["totals", "protocol", "decryption"].contains(&check.name);
         assert_eq!(check.passed, !expected_to_fail, "{}", report.text());
     }
+    assert!(report.pending() && report.text().contains("NO RESULT IS PROVED YET"), "{}", report.text());
     let count = |name: &str| report.checks.iter().find(|c| c.name == name).map(|c| c.count);
     assert_eq!(count("ballots"), Some(5), "four cast ballots and a challenged one");
     assert_eq!(count("cast verifier"), Some(1));
@@ -647,6 +648,7 @@ async fn a_closed_v2_campaign_exports_a_record_the_verifier_reads(b: Backend) {
     for (check, failure, f) in cases {
         let rep = forged(f);
         assert!(rep.failures_of(check).iter().any(|m| m.contains(failure)), "{failure}: {}", rep.text());
+        assert!(!rep.pending() && rep.text().contains("does NOT verify"), "{failure}: refused, not pending");
     }
     // a receipt of a challenged ballot is not a receipt of a cast one
     let challenged = lines.iter().position(|l| l.contains("challenged_v2")).unwrap();

@@ -22,7 +22,7 @@ fn run(f: &mut Findings<'_>, c: &mut Running) {
     if f.ctx.parameters.is_v2() {
         // The totals of a v2 campaign are the filter's output (13-revoting.md §7.11), which this
         // version does not read yet: no result of it is proved, whatever the record says.
-        c.fail(
+        c.pending(
             "a v2 campaign's encrypted totals are the re-voting filter's output (13-revoting.md §7.11), which this \
              verifier does not check yet: no result is proved",
         );
