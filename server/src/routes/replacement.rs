@@ -226,7 +226,8 @@ fn swap(
     crate::credentials::insert_active_credential(c, voter, key, registration, ts)
 }
 
-/// The audit log's details of a replacement (the log is the commission's, never published).
+/// The audit log's details of a v1 replacement: [`audit_details_v2`] with the voter's PIN and the
+/// old and new credentials' fingerprints (a v1 entry names both credentials anyway).
 fn audit_details(
     pin: &Pin,
     (old_key, key): (&str, &str),
@@ -235,10 +236,24 @@ fn audit_details(
     digest: &[u8; 32],
     signatures: Option<&[dobush_crypto::election_protocol::MemberSignature]>,
 ) -> serde_json::Value {
-    let mut details = json!({
-        "pin": pin.as_str(), "old": fingerprint_of_hex(old_key), "new": fingerprint_of_hex(key),
-        "style": style, "decision": decision, "digest": hex::encode(digest),
-    });
+    let mut details = audit_details_v2(style, decision, digest, signatures);
+    details["pin"] = pin.as_str().into();
+    details["old"] = fingerprint_of_hex(old_key).into();
+    details["new"] = fingerprint_of_hex(key).into();
+    details
+}
+
+/// The audit log's details of a v2 replacement or draft: no PIN and no credential. Observers read
+/// the audit log, and a PIN with the old and new fingerprints is the link the v2 entry exists to
+/// hide (13-revoting.md §4.2; review 19-v2-credentials H1). Who acted is the entry's actor; which
+/// voter is in the database's credential rows, which only the commission's staff read.
+fn audit_details_v2(
+    style: &str,
+    decision: &str,
+    digest: &[u8; 32],
+    signatures: Option<&[dobush_crypto::election_protocol::MemberSignature]>,
+) -> serde_json::Value {
+    let mut details = json!({ "style": style, "decision": decision, "digest": hex::encode(digest) });
     if let Some(sigs) = signatures {
         details["signed_by"] = sigs.iter().map(|s| s.member.as_str()).collect::<Vec<_>>().into();
     }
@@ -317,7 +332,7 @@ async fn replace(
                     signatures: signatures.clone(),
                 };
                 let posted = boards.credential_replaced_v2(c, &id, &entry, now)?;
-                let details = audit_details(&pin, (&old_key, &key), &style, &decision, &digest, Some(&signatures));
+                let details = audit_details_v2(&style, &decision, &digest, Some(&signatures));
                 audit::append(c, ts, &actor, "credential.replace", Some(&id), &details)?;
                 // the answer names the new credential only, as the board does
                 return Ok(Ok(json!({ "new": key, "style": style, "decision": decision, "board_entry": posted })));
@@ -444,7 +459,7 @@ async fn draft(
                 .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("entry-nonce proof: {e}")))?;
             let nonce_hex = Zeroizing::new(hex::encode(*nonce.to_bytes()));
             drop(nonce);
-            let details = audit_details(&pin, (&old_key, &key), &style, &decision, &digest, None);
+            let details = audit_details_v2(&style, &decision, &digest, None);
             audit::append(c, now.timestamp(), &actor, "credential.replacement_drafted", Some(&id), &details)?;
             Ok(Ok(json!({
                 "entry": {

@@ -385,6 +385,28 @@ async fn a_v2_replacement_names_no_old_credential(b: Backend) {
     verify_entry_nonce(&e.ctx, &digest, &posted_tbase, &proof).unwrap();
     e.package.commission.check_act(dobush_crypto::commission::Act::Replacement, &digest, &signatures).unwrap();
     assert!(lines.iter().all(|l| !l.contains("\"type\":\"credential_replaced\"")), "no v1 replacement ever");
+    // the audit log, which observers read, names neither the voter nor a credential of a v2
+    // replacement or draft (review 19-v2-credentials H1)
+    let details: Vec<String> = e
+        .app
+        .with_db(|c| {
+            use dobush_server::schema::audit_log as a;
+            a::table
+                .filter(a::action.eq_any(["credential.replace", "credential.replacement_drafted"]))
+                .select(a::details)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert!(details.len() >= 2, "{details:?}");
+    let old_fp = dobush_server::domain::credential::fingerprint_of_hex(&e.creds[0].public().0.to_hex());
+    for d in &details {
+        for secret in
+            [VOTER1, VOTER2, old_fp.as_str(), e.creds[0].public().0.to_hex().as_str(), &new.public().0.to_hex()]
+        {
+            assert!(!d.contains(secret), "{secret} in the audit log: {d}");
+        }
+    }
     // again: the new credential is in use now, and a replay of the draft finds X_old stopped
     assert_error(admin.post(&path, &request).await, 409, "credential_in_use").await;
     // X_old no longer votes; the new credential does
