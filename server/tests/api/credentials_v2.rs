@@ -248,7 +248,7 @@ async fn the_v2_list_names_pin_commitments_and_only_counts_revocations(b: Backen
 /// variation is refused with a clear 4xx and writes nothing; a v1 `credential_replaced` never
 /// reaches a v2 board.
 async fn a_v2_replacement_names_no_old_credential(b: Backend) {
-    use dobush_crypto::ballot_v2::replacement::{ReplacementStatement, verify_entry_nonce};
+    use dobush_crypto::ballot_v2::replacement::verify_entry_nonce;
     use dobush_crypto::record::BoardEntry;
     let mut e =
         crate::ballots::open_election_as(spawn_app(b).await, "last_counts", &crate::ballots::Schedule::pilot(), "v2")
@@ -286,17 +286,7 @@ async fn a_v2_replacement_names_no_old_credential(b: Backend) {
     assert_eq!(draft["check"]["old"]["credential"], e.creds[0].public().0.to_hex());
     assert_eq!(draft["check"]["old"]["decision"], "", "bound at application");
     let entry = &draft["entry"];
-    let new_pc: [u8; 32] = hex::decode(entry["new_pin_commitment"].as_str().unwrap()).unwrap().try_into().unwrap();
-    let old_tbase: dobush_crypto::elgamal::Ciphertext = serde_json::from_value(entry["old_tbase"].clone()).unwrap();
-    let digest = ReplacementStatement {
-        campaign: &id,
-        style: "main",
-        new: &new.public(),
-        new_pin_commitment: &new_pc,
-        old_tbase: &old_tbase,
-        decision,
-    }
-    .digest();
+    let (new_pc, digest) = draft_digest(&id, &new, &draft, decision);
     assert_eq!(draft["digest"], hex::encode(digest), "the members recompute the digest");
     let mut request = body.clone();
     request["old_tbase"] = entry["old_tbase"].clone();
@@ -452,11 +442,28 @@ async fn a_v2_replacement_names_no_old_credential(b: Backend) {
     assert!(!e.written_text().await.contains("\"credential_replaced\""));
 }
 
+/// What the members recompute from a replacement draft (13-revoting.md §4.3): the new PIN
+/// commitment and the replacement digest over the draft's `old_tbase`.
+fn draft_digest(id: &str, new: &Credential, draft: &Value, decision: &str) -> ([u8; 32], [u8; 32]) {
+    use dobush_crypto::ballot_v2::replacement::ReplacementStatement;
+    let entry = &draft["entry"];
+    let new_pc: [u8; 32] = hex::decode(entry["new_pin_commitment"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let old_tbase: dobush_crypto::elgamal::Ciphertext = serde_json::from_value(entry["old_tbase"].clone()).unwrap();
+    let statement = ReplacementStatement {
+        campaign: id,
+        style: "main",
+        new: &new.public(),
+        new_pin_commitment: &new_pc,
+        old_tbase: &old_tbase,
+        decision,
+    };
+    (new_pc, statement.digest())
+}
+
 /// Voter `v` (PIN `pin`) replaces its credential in an open v2 campaign through the
 /// administrator, with the signatures of members 0 and 1 (the quorum); `e.creds[v]` becomes the
 /// new one.
 pub(crate) async fn replace_v2(e: &mut crate::ballots::Election, v: usize, pin: &str) {
-    use dobush_crypto::ballot_v2::replacement::ReplacementStatement;
     let admin = e.app.admin().await;
     let (base, id, decision) = (e.package.base_hash, e.id.clone(), "TEC Batken 12/5");
     let new = Credential::generate(&mut OsRng).unwrap();
@@ -467,17 +474,7 @@ pub(crate) async fn replace_v2(e: &mut crate::ballots::Election, v: usize, pin: 
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let draft: Value = r.json().await.unwrap();
     let entry = &draft["entry"];
-    let new_pc: [u8; 32] = hex::decode(entry["new_pin_commitment"].as_str().unwrap()).unwrap().try_into().unwrap();
-    let old_tbase: dobush_crypto::elgamal::Ciphertext = serde_json::from_value(entry["old_tbase"].clone()).unwrap();
-    let digest = ReplacementStatement {
-        campaign: &id,
-        style: "main",
-        new: &new.public(),
-        new_pin_commitment: &new_pc,
-        old_tbase: &old_tbase,
-        decision,
-    }
-    .digest();
+    let (_, digest) = draft_digest(&id, &new, &draft, decision);
     body["old_tbase"] = entry["old_tbase"].clone();
     body["proof"] = entry["proof"].clone();
     body["nonce"] = draft["check"]["nonce"].clone();
