@@ -11,6 +11,7 @@ use crate::board::TreeHead;
 use crate::ceremony::Outcome;
 use crate::decryption::Totals;
 use crate::encoding::Point;
+use crate::filtered::FilterFindings;
 use crate::load::{self, Context, Entry};
 
 /// What the checks so far have found.
@@ -23,6 +24,8 @@ pub struct Findings<'a> {
     pub since: Option<&'a TreeHead>,
     /// `board.jsonl` as read.
     pub board_jsonl: &'a [u8],
+    /// The files under `filter/`, by their path relative to the record directory.
+    pub filter_files: &'a [(String, Vec<u8>)],
     /// Its lines.
     pub lines: Vec<&'a [u8]>,
     /// The record's tree heads (the board check).
@@ -41,16 +44,29 @@ pub struct Findings<'a> {
     pub totals: Totals,
     /// The key ceremony's outcome, when it could be computed (the ceremony check).
     pub ceremony: Option<Outcome>,
+    /// A v2 record's `filtered` entries, their files and each style's counting transcript (the
+    /// filter check), when the board has a `filtered` entry.
+    pub filter: Option<FilterFindings>,
+    /// Whether `totals` are TL-1 of the counting transcripts, checked against the record (the
+    /// filtered totals check): what the decryption check decrypts on a v2 record.
+    pub filtered_totals: bool,
 }
 
 impl<'a> Findings<'a> {
     /// What the opening checks found: the record, its context, the board file.
-    pub fn new(record: Value, ctx: Context, board_jsonl: &'a [u8], since: Option<&'a TreeHead>) -> Self {
+    pub fn new(
+        record: Value,
+        ctx: Context,
+        board_jsonl: &'a [u8],
+        filter_files: &'a [(String, Vec<u8>)],
+        since: Option<&'a TreeHead>,
+    ) -> Self {
         Self {
             record,
             ctx,
             since,
             board_jsonl,
+            filter_files,
             lines: load::board_lines(board_jsonl),
             heads: Vec::new(),
             entries: Vec::new(),
@@ -60,6 +76,8 @@ impl<'a> Findings<'a> {
             counted: Vec::new(),
             totals: Totals::default(),
             ceremony: None,
+            filter: None,
+            filtered_totals: false,
         }
     }
 }

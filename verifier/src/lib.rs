@@ -10,7 +10,8 @@
 //! - [`registry`]: every check in the order the report prints them; [`checks`]: one file per
 //!   check, each with its id (`docs/verifier-checks.md`); [`findings`]: what a check passes on
 //!   to the checks after it;
-//! - the larger checks' work: [`decryption`], [`ceremony`], [`election_protocol`];
+//! - the larger checks' work: [`decryption`], [`ceremony`], [`election_protocol`], [`filtered`]
+//!   (a v2 record's `filtered` entries, their transcript files and each style's filter inputs);
 //! - [`load`]: the record decoded (version, context, board lines and entries); [`report`];
 //! - `docs/protocol/` re-implemented: [`ballot`], [`ballot_v2`] (library code no check calls yet), [`board`], [`sigma`], [`manifest`], [`transcript`],
 //!   [`encoding`].
@@ -28,6 +29,7 @@ pub mod decryption;
 pub mod election_protocol;
 pub mod encoding;
 pub mod filter;
+pub mod filtered;
 pub mod findings;
 pub mod fingerprint;
 pub mod html;

@@ -74,6 +74,9 @@ pub struct Manifest {
     pub contests: Vec<Contest>,
     /// Ballot styles: id → contest indexes.
     pub styles: BTreeMap<String, Vec<usize>>,
+    /// The ballot styles' ids in manifest order: a style's position here names its filter
+    /// transcript file (`filter/<i>.json`, record-format.md §Election record).
+    pub style_order: Vec<String>,
     /// The recomputed manifest hash.
     pub hash: [u8; 32],
 }
@@ -147,6 +150,7 @@ pub fn parse(v: &Value) -> Decoded<Manifest> {
     let styles_v = array(v, "ballot_styles", what)?;
     t.append_u64(b"styles", styles_v.len() as u64);
     let mut styles = BTreeMap::new();
+    let mut style_order = Vec::with_capacity(styles_v.len());
     for (si, s) in styles_v.iter().enumerate() {
         exact(s, STYLE_FIELDS, &format!("manifest.ballot_styles[{si}]"))?;
         let sid = string(s, "id", "ballot style")?;
@@ -169,12 +173,13 @@ pub fn parse(v: &Value) -> Decoded<Manifest> {
         if idx.is_empty() || styles.insert(sid.clone(), idx).is_some() {
             return Err(Invalid(format!("ballot style {sid:?}: empty or duplicate")));
         }
+        style_order.push(sid);
     }
     if contests.is_empty() || styles.is_empty() {
         return Err(Invalid("manifest: needs contests and ballot styles".into()));
     }
     let hash = transcript::hash32(&mut t, b"manifest-hash");
-    Ok(Manifest { campaign_id, contests, styles, hash })
+    Ok(Manifest { campaign_id, contests, styles, style_order, hash })
 }
 
 /// The base context hash from the campaign id, threshold and key-holders' (signing, comm) keys.

@@ -28,7 +28,7 @@ pub fn verify_dir(dir: &Path, opts: &Options) -> Report {
 pub fn verify_dir_read(dir: &Path, opts: &Options) -> (Report, Option<String>) {
     let mut c = files::CHECK.start();
     match (files::CHECK.run)(dir, &mut c) {
-        Some((record, board)) => (verify(&record, &board, opts), Some(record)),
+        Some(o) => (verify_with_files(&o.record, &o.board, &o.filter, opts), Some(o.record)),
         None => {
             let mut rep = Report::default();
             rep.finish(c);
@@ -37,8 +37,22 @@ pub fn verify_dir_read(dir: &Path, opts: &Options) -> (Report, Option<String>) {
     }
 }
 
-/// Checks a record given the contents of its two files.
+/// Checks a record given the contents of its two files and no filter transcript: a v1 record,
+/// or a v2 record before its filter runs ([`verify_with_files`]).
 pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
+    verify_with_files(record_json, board_jsonl, &[], opts)
+}
+
+/// Checks a record given the contents of its files: `record.json`, `board.jsonl` and the filter
+/// transcripts, each named by its path relative to the record directory (`"filter/0.json"`,
+/// `"filter/0.41.json"`; record-format.md §Election record). V20 refuses a file no `filtered`
+/// entry binds, and a name given twice.
+pub fn verify_with_files(
+    record_json: &str,
+    board_jsonl: &[u8],
+    filter_files: &[(String, Vec<u8>)],
+    opts: &Options,
+) -> Report {
     let mut rep = Report::default();
     let start = |check: &'static str, c: crate::report::Running| {
         if let Some(p) = &opts.progress {
@@ -54,7 +68,7 @@ pub fn verify(record_json: &str, board_jsonl: &[u8], opts: &Options) -> Report {
     let ctx = (context::CHECK.run)(&record, &mut c);
     rep.finish(c);
     let Some(ctx) = ctx else { return rep };
-    let mut found = Findings::new(record, ctx, board_jsonl, opts.since.as_ref());
+    let mut found = Findings::new(record, ctx, board_jsonl, filter_files, opts.since.as_ref());
     for check in REGISTRY {
         let mut c = start(check.name, check.start());
         (check.run)(&mut found, &mut c);

@@ -2,11 +2,15 @@
 
 use crate::checks::{
     Check, Step, ballots, board, cast_verifier, ceremony, challenged, commission, context, credentials, decryption,
-    election_protocol, eligibility, entries, files, receipt, revote, totals, uniqueness, version, web_app,
+    election_protocol, eligibility, entries, files, filter, filtered, filtered_totals, receipt, revote, totals,
+    uniqueness, version, web_app,
 };
 
 /// The checks after `files`, `version` and `context` (which open the record), in report order.
-pub const REGISTRY: [&Check<Step>; 15] = [
+/// The filter's checks come after the ceremony (V22 needs its verification keys) and before the
+/// decryption (V16 decrypts V24's totals); V22 before V20, whose counting entry per style is the
+/// first V22 accepted.
+pub const REGISTRY: [&Check<Step>; 18] = [
     &board::CHECK,
     &entries::CHECK,
     &web_app::CHECK,
@@ -21,6 +25,9 @@ pub const REGISTRY: [&Check<Step>; 15] = [
     &election_protocol::CHECK,
     &commission::CHECK,
     &ceremony::CHECK,
+    &filter::CHECK,
+    &filtered::CHECK,
+    &filtered_totals::CHECK,
     &decryption::CHECK,
 ];
 

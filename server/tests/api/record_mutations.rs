@@ -361,14 +361,14 @@ fn failures(r: &Report) -> Vec<String> {
 /// one of them votes again, the other replaces its credential and votes again with the new one,
 /// a third challenges a ballot. Until the filter runs it proves no
 /// result, so the honest record fails exactly the checks that need one (totals, protocol,
-/// decryption); every single-field change must add a failure of its own.
+/// filtered, decryption); every single-field change must add a failure of its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_single_field_change_of_an_exported_v2_record_is_refused() {
     let e = crate::ballots_v2::closed_v2_election(Backend::Sqlite).await;
     let (record, board) = crate::ballots_v2::partial_record(&e).await;
     let honest = verify(&record, board.as_bytes(), &Options::default());
     let expected: Vec<&str> = honest.checks.iter().filter(|c| !c.passed).map(|c| c.name).collect();
-    assert_eq!(expected, ["totals", "protocol", "decryption"], "{}", honest.text());
+    assert_eq!(expected, ["totals", "protocol", "filtered", "decryption"], "{}", honest.text());
     assert!(honest.pending(), "nothing refused, no result proved: {}", honest.text());
     let honest = failures(&honest);
     let key = e.app.state.boards.key();

@@ -18,6 +18,15 @@ pub const CHECK: Check<Step> = Check {
 };
 
 fn run(f: &mut Findings<'_>, c: &mut Running) {
+    if f.ctx.parameters.is_v2() && f.filtered_totals {
+        // TL-1 of the counting transcripts (V24), decrypted as a v1 record's totals (13-revoting.md §6.8)
+        decryption::check(&f.record, &f.ctx, f.ceremony.as_ref(), &f.totals, c);
+        return;
+    }
+    if f.ctx.parameters.is_v2() && f.filter.is_some() {
+        c.fail("the filtered totals could not be recomputed (V24): no decryption share can be checked");
+        return;
+    }
     if f.ctx.parameters.is_v2() {
         // the filter's totals are decrypted after it runs (13-revoting.md §6.8, §7.11); shares or
         // results in a v2 record are of nothing this version checks (review 19-v2-record F7)

@@ -3,7 +3,8 @@
 //! format (v1 or v2, never both), and the entries come in a valid order: the credential list
 //! first, the commission's signatures on it second, `opened` once, voting entries only after it,
 //! `closed` at most once and last (on a v2 board followed by exactly one `cast_verifier_revealed`,
-//! 13-revoting.md §3.4), replacements before it.
+//! 13-revoting.md §3.4, and then only the filter's `filtered` entries, §4.2), replacements before
+//! it.
 
 use crate::checks::{Check, Step};
 use crate::encoding::{exact, uint};
@@ -50,6 +51,7 @@ pub const ENTRY_FIELDS: &[(&str, &[&str])] = &[
     ("ballot_v2", &["type", "ballot", "tracking_code"]),
     ("challenged_v2", &["type", "ballot", "tracking_code", "opening"]),
     ("cast_verifier_revealed", &["type", "secret"]),
+    (crate::filtered::KIND, crate::filtered::ENTRY_FIELDS),
     ("web_assets", &["type", "assets"]),
     ("closed", &["type", "timestamp_ms"]),
 ];
@@ -58,8 +60,14 @@ pub const ENTRY_FIELDS: &[(&str, &[&str])] = &[
 /// replaced credential, which a buyer who knows it must not see (13-revoting.md §4.2).
 pub const V1_ONLY: &[&str] = &["credential_list", "ballot", "challenged", "superseded", "credential_replaced"];
 /// Entry types of v2 boards only.
-pub const V2_ONLY: &[&str] =
-    &["credential_list_v2", "ballot_v2", "challenged_v2", "cast_verifier_revealed", "credential_replaced_v2"];
+pub const V2_ONLY: &[&str] = &[
+    "credential_list_v2",
+    "ballot_v2",
+    "challenged_v2",
+    "cast_verifier_revealed",
+    "credential_replaced_v2",
+    crate::filtered::KIND,
+];
 /// The credential list's type on a board of the format (`v2`).
 pub fn list_kind(v2: bool) -> &'static str {
     if v2 { "credential_list_v2" } else { "credential_list" }
@@ -123,9 +131,17 @@ fn parse_entries(lines: &[&[u8]], v2: bool, c: &mut Running) -> Vec<Entry> {
         c.require(revealed.is_none() || (closed.is_some_and(|p| Some(p + 1) == revealed)), || {
             "`cast_verifier_revealed` must come right after `closed`".into()
         });
-        c.require(closed.is_none() || (revealed.is_some_and(|p| p + 1 == out.len())), || {
-            "a closed v2 board must end with `closed` then `cast_verifier_revealed`".into()
+        // 13-revoting.md §4.2, §6.8: after it, only the filter's `filtered` entries
+        let after = |p: usize| out.iter().skip(p + 1).all(|e| e.kind == crate::filtered::KIND);
+        c.require(closed.is_none() || (revealed.is_some_and(after)), || {
+            "a closed v2 board must end with `closed` then `cast_verifier_revealed` (then only `filtered` entries)"
+                .into()
         });
+        for (p, e) in out.iter().enumerate().filter(|(_, e)| e.kind == crate::filtered::KIND) {
+            c.require(revealed.is_some_and(|r| r < p), || {
+                format!("entry {}: a `filtered` entry before `cast_verifier_revealed` (only after it)", e.index)
+            });
+        }
     } else {
         c.require(count("closed") <= 1 && pos("closed").is_none_or(|p| p + 1 == out.len()), || {
             "`closed` must be the last entry".into()

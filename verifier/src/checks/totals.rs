@@ -12,6 +12,7 @@ use crate::decryption::Totals;
 use crate::encoding::{Decoded, array, exact, field, point};
 use crate::findings::{Findings, PostedBallot};
 use crate::load::Context;
+use crate::manifest::Manifest;
 use crate::report::Running;
 
 /// The check.
@@ -20,12 +21,17 @@ pub const CHECK: Check<Step> =
 
 fn run(f: &mut Findings<'_>, c: &mut Running) {
     if f.ctx.parameters.is_v2() {
-        // The totals of a v2 campaign are the filter's output (13-revoting.md §7.11), which this
-        // version does not read yet: no result of it is proved, whatever the record says.
-        c.pending(
-            "a v2 campaign's encrypted totals are the re-voting filter's output (13-revoting.md §7.11), which this \
-             verifier does not check yet: no result is proved",
-        );
+        // The totals of a v2 campaign are the filter's output (13-revoting.md §7.11), V24's.
+        if f.entries.iter().any(|e| e.kind == crate::filtered::KIND) {
+            c.note(
+                "a v2 campaign's encrypted totals are the re-voting filter's output: V24 (filtered totals) checks them",
+            );
+        } else {
+            c.pending(
+                "a v2 campaign's encrypted totals are the re-voting filter's output (13-revoting.md §7.11), and the \
+                 filter has not run (no `filtered` entry): no result is proved",
+            );
+        }
         return;
     }
     f.totals = check_totals(&f.record, &f.ctx, &f.cast, &f.counted, c);
@@ -55,15 +61,26 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[PostedBallot], counted: &[us
             }
         }
     }
+    let sums = Totals { totals: sums, ballots: counts };
+    compare(rec, m, &sums, "the sums of the counted ballots", c);
+    sums
+}
+
+/// Compares the record's `encrypted_totals` with `sums`, byte for byte (one `ContestTotals` per
+/// contest of the manifest, in manifest order, with exactly its fields), each difference
+/// located; `what` names what `sums` are.
+pub fn compare(rec: &Value, m: &Manifest, sums: &Totals, what: &str, c: &mut Running) {
     let totals = match array(rec, "encrypted_totals", "record") {
         Ok(t) => t,
         Err(e) => {
             c.fail(e.0);
-            return Totals { totals: sums, ballots: counts };
+            return;
         }
     };
     c.require(totals.len() == m.contests.len(), || "encrypted totals: one per contest expected".into());
-    for (ti, ((t, contest), (s, n))) in totals.iter().zip(&m.contests).zip(sums.iter().zip(&counts)).enumerate() {
+    for (ti, ((t, contest), (s, n))) in
+        totals.iter().zip(&m.contests).zip(sums.totals.iter().zip(&sums.ballots)).enumerate()
+    {
         c.items(1);
         if let Err(e) = exact(t, TOTALS_FIELDS, &format!("record.json encrypted_totals[{ti}]")) {
             c.fail(e.0);
@@ -84,13 +101,11 @@ fn check_totals(rec: &Value, ctx: &Context, cast: &[PostedBallot], counted: &[us
             })();
             match ok {
                 Ok(true) => {}
-                Ok(false) => c.fail(format!(
-                    "contest {:?}, selection {j}: encrypted total differs from the sum of the counted ballots",
-                    contest.id
-                )),
+                Ok(false) => {
+                    c.fail(format!("contest {:?}, selection {j}: encrypted total differs from {what}", contest.id))
+                }
                 Err(e) => c.fail(format!("record.json encrypted_totals[{ti}], selection {j}: {}", e.0)),
             }
         }
     }
-    Totals { totals: sums, ballots: counts }
 }
