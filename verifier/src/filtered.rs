@@ -382,6 +382,12 @@ mod tests {
         let mut c = honest();
         c.files[1].1.push(b' ');
         fails(&c, &format!("filter/0.json has {} bytes", n + 1));
+        // two styles' files swapped: neither entry's hash holds
+        let mut c = honest();
+        let (b, a) = (c.files[1].1.clone(), c.files[2].1.clone());
+        (c.files[1].1, c.files[2].1) = (a, b);
+        fails(&c, "entry 11 (filtered, style \"s-b\"): filter/0.json has");
+        fails(&c, "entry 12 (filtered, style \"s-a\"): filter/1.json has");
         let mut c = honest();
         c.files.remove(0);
         fails(&c, "entry 10 (filtered, style \"s-a\"): its transcript file filter/1.10.json is missing");

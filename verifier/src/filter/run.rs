@@ -6,8 +6,8 @@
 //! groups, rounds 8–9's PETs, round 10's cover, canonical comparisons and range proofs, and the
 //! counts; it returns the kept rows and TL-2. Every failure names its round and place.
 //!
-//! No numbered check calls this yet: its inputs (ballot v2 with encrypted credentials, override
-//! and replacement entries of `dobush-record/2`) cannot come from a record until they are built.
+//! V22 (`checks/filter.rs`) calls it on every style's transcript of a v2 record, with the inputs
+//! `crate::filtered` recomputes from the board (no override or station entries exist yet).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 

@@ -1,0 +1,287 @@
+//! A filtered v2 record read by the independent verifier (13-revoting.md §6.8, §6.9;
+//! record-format.md §Election record): the closed v2 campaign of `ballots_v2`, whose filter the
+//! test runs itself in process — crypto's `run_filter` on inputs crypto builds from the exported
+//! board, the members' key shares from the ceremony — then appends the `filtered` entries with
+//! their signed tree heads and publishes TL-1 as the encrypted totals, as the server will. The
+//! verifier (`verify_with_files`) accepts the filter's checks (V20, V22, V24) and refuses every
+//! tampering with a failure located where it belongs.
+//!
+//! SQLite only: nothing here depends on the backend.
+
+use dobush_crypto::board::{BoardKey, SignedTreeHead, TreeHead};
+use dobush_crypto::elgamal::Ciphertext;
+use dobush_crypto::filter::run::Setup;
+use dobush_crypto::filter::run::drive::run_filter;
+use dobush_crypto::filter::run::inputs::{BallotInput, Inputs, ReplacementInput};
+use dobush_crypto::filter::totals::{StyleKept, contest_totals};
+use dobush_crypto::record::{Board, BoardEntry};
+use dobush_crypto::threshold::Parameters;
+use dobush_verifier::record::{Options, verify_with_files};
+use dobush_verifier::report::Report;
+use rand::rngs::OsRng;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::ballots::Election;
+use crate::helpers::Backend;
+
+/// A filtered record: `record.json`, the board's lines and the files under `filter/`.
+#[derive(Clone)]
+pub(crate) struct Filtered {
+    pub record: Value,
+    pub lines: Vec<String>,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Filtered {
+    pub fn verify(&self) -> Report {
+        let board: String = self.lines.iter().map(|l| format!("{l}\n")).collect();
+        verify_with_files(&self.record.to_string(), board.as_bytes(), &self.files, &Options::default())
+    }
+}
+
+/// A `filtered` entry exactly as record-format.md §Board writes it (fields in that order).
+pub(crate) fn filtered_line(style: &str, file: &[u8]) -> String {
+    format!(
+        r#"{{"type":"filtered","style":{},"transcript":{{"sha256":"{}","bytes":{}}}}}"#,
+        serde_json::to_string(style).unwrap(),
+        hex::encode(Sha256::digest(file)),
+        file.len()
+    )
+}
+
+/// `record`'s chain of heads extended by one head per line after the last head's size, each
+/// signed by the board key and linked to the one before (10-board.md §Tree heads).
+pub(crate) fn extend_heads(record: &mut Value, lines: &[String], key: &BoardKey) {
+    let board = Board::from_lines(lines.to_vec());
+    let heads = record["tree_heads"].as_array_mut().unwrap();
+    let last: SignedTreeHead = serde_json::from_value(heads.last().unwrap().clone()).unwrap();
+    let mut previous = last.head;
+    for size in last.head.size + 1..=lines.len() as u64 {
+        let head = TreeHead {
+            size,
+            root: board.log().root_at(size).unwrap(),
+            previous: previous.link(),
+            timestamp_ms: previous.timestamp_ms + 1,
+            ..previous
+        };
+        heads.push(serde_json::to_value(key.sign(head)).unwrap());
+        previous = head;
+    }
+}
+
+fn ciphertexts(c: &[dobush_crypto::ballot::EncryptedContest]) -> Vec<Ciphertext> {
+    c.iter().flat_map(|k| k.selections.iter().map(|s| s.ciphertext)).collect()
+}
+
+/// The closed v2 campaign of `ballots_v2`, filtered by the test (one run, F = {1 … t}) and its
+/// totals published as TL-1, its heads signed by the board key. Returns it with the election
+/// (whose server holds the board key).
+pub(crate) async fn hand_filtered(b: Backend) -> (Filtered, Election) {
+    let e = crate::ballots_v2::closed_v2_election(b).await;
+    let (record, board) = crate::ballots_v2::partial_record(&e).await;
+    let mut record: Value = serde_json::from_str(&record).unwrap();
+    let mut lines: Vec<String> = board.lines().map(str::to_owned).collect();
+    let package = &e.package;
+    let manifest = &package.manifest;
+    // the board's inputs, read with crypto's own types (13-revoting.md §5)
+    let mut per_style: std::collections::BTreeMap<String, Inputs> = Default::default();
+    for (i, line) in lines.iter().enumerate() {
+        let index = i as u64;
+        match serde_json::from_str::<BoardEntry>(line).unwrap() {
+            BoardEntry::BallotV2 { ballot, .. } => {
+                per_style.entry(ballot.style.clone()).or_default().ballots.push(BallotInput {
+                    index,
+                    cred: ballot.cred,
+                    tbase: ballot.tbase,
+                    votes: ciphertexts(&ballot.contests),
+                })
+            }
+            BoardEntry::CredentialListV2 { credentials, .. } => {
+                for c in credentials {
+                    per_style.entry(c.style).or_default().list.push(c.credential.0);
+                }
+            }
+            BoardEntry::CredentialReplacedV2 { style, new, old_tbase, .. } => {
+                per_style.entry(style).or_default().replacements.push(ReplacementInput {
+                    index,
+                    new: new.0,
+                    old_tbase,
+                })
+            }
+            _ => {}
+        }
+    }
+    let (outcome, shares) = e.ceremony.c.finish().unwrap();
+    let t = package.threshold;
+    let n = package.key_holders.len() as u32;
+    let filter: Vec<u32> = (1..=t).collect();
+    let members: Vec<_> = filter.iter().map(|j| shares[*j as usize - 1].clone()).collect();
+    let options: Vec<usize> = manifest.contests.iter().map(|c| c.selection_count()).collect();
+    let mut kept: Vec<(Vec<usize>, Vec<Vec<Ciphertext>>, u64)> = Vec::new();
+    let mut files = Vec::new();
+    for (position, style) in manifest.ballot_styles.iter().enumerate() {
+        let Some(inputs) = per_style.get(&style.id).filter(|i| !i.ballots.is_empty()) else { continue };
+        let contests: Vec<usize> = style
+            .contests
+            .iter()
+            .map(|id| manifest.contests.iter().position(|c| &c.id == id).unwrap())
+            .collect();
+        let setup = Setup {
+            context: package.extended_hash,
+            base_hash: package.base_hash,
+            run: 1,
+            style: style.id.clone(),
+            election_key: package.joint_key,
+            params: Parameters::new(n, t).unwrap(),
+            verification_keys: outcome.verification_keys.clone(),
+            // 13-revoting.md §9.2: the campaign's rule is `last_counts`
+            row_limit: 6,
+            selections: contests.iter().map(|q| options[*q]).sum(),
+            filter: filter.clone(),
+            coordinator: filter[0],
+        };
+        let out = run_filter(&setup, inputs, &members, &mut OsRng).unwrap();
+        let bytes = serde_json::to_vec(&out.transcript).unwrap();
+        lines.push(filtered_line(&style.id, &bytes));
+        files.push((format!("filter/{position}.json"), bytes));
+        kept.push((contests, out.filtered.kept_rows, out.filtered.counted));
+    }
+    assert!(!files.is_empty());
+    // TL-1 (13-revoting.md §7.11), `ballots` the counted ballots of the styles with the contest
+    let rows: Vec<Vec<&[Ciphertext]>> = kept.iter().map(|(_, r, _)| r.iter().map(Vec::as_slice).collect()).collect();
+    let styles: Vec<StyleKept<'_>> =
+        kept.iter().zip(&rows).map(|((contests, _, _), rows)| StyleKept { contests, rows }).collect();
+    let totals = contest_totals(&package.joint_key, &options, &styles).unwrap();
+    record["encrypted_totals"] = manifest
+        .contests
+        .iter()
+        .zip(totals)
+        .enumerate()
+        .map(|(q, (contest, totals))| {
+            let ballots: u64 = kept.iter().filter(|(c, _, _)| c.contains(&q)).map(|(_, _, n)| n).sum();
+            let totals: Vec<Ciphertext> = totals.into_iter().map(|t| t.validate().unwrap()).collect();
+            json!({ "contest_id": contest.id, "ballots": ballots, "totals": totals })
+        })
+        .collect();
+    // the input head: the head signed at closing covers the board up to the first `filtered`
+    let first = lines.len() - files.len();
+    assert!(
+        record["tree_heads"].as_array().unwrap().iter().any(|h| h["size"] == json!(first)),
+        "the server signed the input head"
+    );
+    extend_heads(&mut record, &lines, e.app.state.boards.key());
+    (Filtered { record, lines, files }, e)
+}
+
+/// Every failure of a report, with its check's name.
+pub(crate) fn failures(r: &Report) -> Vec<String> {
+    r.checks.iter().flat_map(|c| c.failures.iter().map(move |f| format!("{}: {f}", c.name))).collect()
+}
+
+/// The honest filtered record: the filter's checks pass, the totals are V24's, and what still
+/// fails is only what the tally adds (no decryption share yet; the protocol pending).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filtered_v2_record_verifies_its_transcripts_and_totals() {
+    let (f, _) = hand_filtered(Backend::Sqlite).await;
+    let r = f.verify();
+    for name in ["entries", "filter", "filtered", "filtered totals", "totals", "ballots", "board"] {
+        assert!(r.failures_of(name).is_empty(), "{name}: {}", r.text());
+    }
+    let failing: Vec<&str> = r.checks.iter().filter(|c| !c.passed).map(|c| c.name).collect();
+    assert_eq!(failing, ["protocol", "decryption"], "{}", r.text());
+    assert!(r.notes_of("totals").iter().any(|n| n.contains("V24")), "{}", r.text());
+    assert!(r.notes_of("filtered").iter().any(|n| n.contains("counts")), "{}", r.text());
+    assert!(r.notes_of("filter").iter().any(|n| n.contains("counted 2")), "{}", r.text());
+    let count = |name: &str| r.checks.iter().find(|c| c.name == name).map(|c| c.count);
+    assert_eq!(count("filter"), Some(f.files.len() as u64));
+}
+
+/// `f` with its board changed by `change` and every head re-signed over it by the holder of the
+/// board key (`record_mutations::resign`): what refuses it is the verifier's reading.
+fn forged(f: &Filtered, e: &Election, change: impl Fn(&mut Vec<String>)) -> Filtered {
+    let mut g = f.clone();
+    change(&mut g.lines);
+    crate::record_mutations::resign(&mut g.record, &g.lines, e.app.state.boards.key());
+    g
+}
+
+/// `r` is refused (not pending), `check` naming `expected` among its failures.
+fn refused_at(r: &Report, check: &str, expected: &str) {
+    assert!(
+        r.failures_of(check).iter().any(|m| m.contains(expected)),
+        "{check} does not say {expected:?}:\n{}",
+        r.text()
+    );
+    assert!(!r.pending() && r.text().contains("does NOT verify"), "{expected}: refused, not pending");
+}
+
+/// Every tampering with a filtered record's files, entries or totals is refused, located: a
+/// flipped byte, a dropped file, an unbound file, an entry's SHA-256 changed, a `filtered` entry
+/// before `cast_verifier_revealed`, changed totals, a wrong `ballots`, and a `filtered` entry on
+/// a v1 board.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tampering_with_a_filtered_v2_record_is_refused() {
+    let (f, e) = hand_filtered(Backend::Sqlite).await;
+    let entry = f.lines.iter().position(|l| l.starts_with(r#"{"type":"filtered""#)).unwrap();
+    let name = f.files[0].0.clone();
+    let at = format!("entry {entry} (filtered, style \"main\")");
+
+    let mut g = f.clone();
+    let middle = g.files[0].1.len() / 2;
+    g.files[0].1[middle] ^= 1;
+    let r = g.verify();
+    refused_at(&r, "filtered", &format!("{at}: {name} has"));
+    refused_at(&r, "filtered", "style \"main\": 4 `ballot_v2` entries, but no `filtered` entry whose transcript verifies");
+    refused_at(&r, "filter", &format!("style \"main\", entry {entry}: its transcript file is not bound"));
+
+    let mut g = f.clone();
+    g.files.clear();
+    refused_at(&g.verify(), "filtered", &format!("{at}: its transcript file {name} is missing"));
+
+    let mut g = f.clone();
+    g.files.push(("filter/0.3.json".into(), b"{}".to_vec()));
+    refused_at(&g.verify(), "filtered", "filter/0.3.json: no `filtered` entry binds this file");
+
+    // the entry's hash changed, the heads re-signed over the changed board
+    let g = forged(&f, &e, |l| {
+        let mut v: Value = serde_json::from_str(&l[entry]).unwrap();
+        v["transcript"]["sha256"] = json!("00".repeat(32));
+        l[entry] = format!(
+            r#"{{"type":"filtered","style":"main","transcript":{{"sha256":"{}","bytes":{}}}}}"#,
+            v["transcript"]["sha256"].as_str().unwrap(),
+            v["transcript"]["bytes"]
+        );
+    });
+    refused_at(&g.verify(), "filtered", &format!("the entry binds {} bytes and {}", f.files[0].1.len(), "00".repeat(32)));
+
+    // a `filtered` entry before `cast_verifier_revealed`
+    let g = forged(&f, &e, |l| l.swap(entry - 1, entry));
+    refused_at(&g.verify(), "entries", "a `filtered` entry before `cast_verifier_revealed`");
+
+    // the totals: a changed ciphertext, a wrong `ballots`
+    let mut g = f.clone();
+    let other = g.record["encrypted_totals"][0]["totals"][1].clone();
+    g.record["encrypted_totals"][0]["totals"][0] = other;
+    refused_at(&g.verify(), "filtered totals", "selection 0: encrypted total differs from TL-1");
+    let mut g = f.clone();
+    g.record["encrypted_totals"][0]["ballots"] = json!(3);
+    refused_at(&g.verify(), "filtered totals", "published ballot count differs from the counted ballots (2)");
+
+    // a `filtered` entry and its file on a v1 board
+    let v1 = crate::ballots::open_election(Backend::Sqlite, "last_counts").await;
+    crate::tally::vote(&v1, 0, 1).await;
+    crate::tally::close(&v1).await;
+    let (record, board) = crate::ballots_v2::partial_record(&v1).await;
+    let file = f.files[0].1.clone();
+    let mut g = Filtered {
+        record: serde_json::from_str(&record).unwrap(),
+        lines: board.lines().map(str::to_owned).collect(),
+        files: vec![("filter/0.json".into(), file.clone())],
+    };
+    g.lines.push(filtered_line("main", &file));
+    crate::record_mutations::resign(&mut g.record, &g.lines, v1.app.state.boards.key());
+    let r = g.verify();
+    refused_at(&r, "entries", "a \"filtered\" entry on the board of a v1 campaign");
+    refused_at(&r, "filtered", "a `filtered` entry on the board of a v1 campaign");
+}
