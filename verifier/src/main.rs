@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dobush_verifier::board::TreeHead;
-use dobush_verifier::record::{Options, verify_dir_read, verify_receipt};
+use dobush_verifier::record::{Options, verify_dir_read, verify_receipt_with_files};
 
 const USAGE: &str = "usage: dobush-verifier verify <record-dir> [--json] [--html <report.html>] [--since <tree-head.json>]\n       dobush-verifier receipt <record-dir> <receipt.json> [--json]\n       dobush-verifier watch <board-url> --package <package.json> --state <heads.json> [--interval <s>] [--once]";
 
@@ -116,7 +116,16 @@ fn receipt(args: Vec<&String>) -> ExitCode {
         eprintln!("record.json or the receipt is not UTF-8");
         return ExitCode::from(2);
     };
-    let report = verify_receipt(&rec, &board, &rc);
+    let filter = match dobush_verifier::checks::files::read_filter_dir(&dir) {
+        Ok(f) => f,
+        Err(reasons) => {
+            for r in reasons {
+                eprintln!("{r}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let report = verify_receipt_with_files(&rec, &board, &filter, &rc);
     if json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {

@@ -80,7 +80,18 @@ pub fn verify_with_files(
 /// `verifier receipt`: the record's checks, then the voter's receipt checked against the record
 /// ([`receipt`]).
 pub fn verify_receipt(record_json: &str, board_jsonl: &[u8], receipt_json: &str) -> Report {
-    let mut rep = verify(record_json, board_jsonl, &Options::default());
+    verify_receipt_with_files(record_json, board_jsonl, &[], receipt_json)
+}
+
+/// [`verify_receipt`] of a record with its filter transcripts (as [`verify_with_files`]); the
+/// receipt's check is the same.
+pub fn verify_receipt_with_files(
+    record_json: &str,
+    board_jsonl: &[u8],
+    filter_files: &[(String, Vec<u8>)],
+    receipt_json: &str,
+) -> Report {
+    let mut rep = verify_with_files(record_json, board_jsonl, filter_files, &Options::default());
     let mut c = receipt::CHECK.start();
     (receipt::CHECK.run)(record_json, board_jsonl, receipt_json, &mut c);
     rep.finish(c);

@@ -103,11 +103,7 @@ pub(crate) async fn hand_filtered(b: Backend) -> (Filtered, Election) {
                 }
             }
             BoardEntry::CredentialReplacedV2 { style, new, old_tbase, .. } => {
-                per_style.entry(style).or_default().replacements.push(ReplacementInput {
-                    index,
-                    new: new.0,
-                    old_tbase,
-                })
+                per_style.entry(style).or_default().replacements.push(ReplacementInput { index, new: new.0, old_tbase })
             }
             _ => {}
         }
@@ -122,11 +118,8 @@ pub(crate) async fn hand_filtered(b: Backend) -> (Filtered, Election) {
     let mut files = Vec::new();
     for (position, style) in manifest.ballot_styles.iter().enumerate() {
         let Some(inputs) = per_style.get(&style.id).filter(|i| !i.ballots.is_empty()) else { continue };
-        let contests: Vec<usize> = style
-            .contests
-            .iter()
-            .map(|id| manifest.contests.iter().position(|c| &c.id == id).unwrap())
-            .collect();
+        let contests: Vec<usize> =
+            style.contests.iter().map(|id| manifest.contests.iter().position(|c| &c.id == id).unwrap()).collect();
         let setup = Setup {
             context: package.extended_hash,
             base_hash: package.base_hash,
@@ -172,11 +165,6 @@ pub(crate) async fn hand_filtered(b: Backend) -> (Filtered, Election) {
     );
     extend_heads(&mut record, &lines, e.app.state.boards.key());
     (Filtered { record, lines, files }, e)
-}
-
-/// Every failure of a report, with its check's name.
-pub(crate) fn failures(r: &Report) -> Vec<String> {
-    r.checks.iter().flat_map(|c| c.failures.iter().map(move |f| format!("{}: {f}", c.name))).collect()
 }
 
 /// The honest filtered record: the filter's checks pass, the totals are V24's, and what still
@@ -232,7 +220,11 @@ async fn every_tampering_with_a_filtered_v2_record_is_refused() {
     g.files[0].1[middle] ^= 1;
     let r = g.verify();
     refused_at(&r, "filtered", &format!("{at}: {name} has"));
-    refused_at(&r, "filtered", "style \"main\": 4 `ballot_v2` entries, but no `filtered` entry whose transcript verifies");
+    refused_at(
+        &r,
+        "filtered",
+        "style \"main\": 4 `ballot_v2` entries, but no `filtered` entry whose transcript verifies",
+    );
     refused_at(&r, "filter", &format!("style \"main\", entry {entry}: its transcript file is not bound"));
 
     let mut g = f.clone();
@@ -253,7 +245,11 @@ async fn every_tampering_with_a_filtered_v2_record_is_refused() {
             v["transcript"]["bytes"]
         );
     });
-    refused_at(&g.verify(), "filtered", &format!("the entry binds {} bytes and {}", f.files[0].1.len(), "00".repeat(32)));
+    refused_at(
+        &g.verify(),
+        "filtered",
+        &format!("the entry binds {} bytes and {}", f.files[0].1.len(), "00".repeat(32)),
+    );
 
     // a `filtered` entry before `cast_verifier_revealed`
     let g = forged(&f, &e, |l| l.swap(entry - 1, entry));

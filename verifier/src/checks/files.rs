@@ -60,9 +60,17 @@ pub fn transcript_name(name: &str) -> bool {
     }
 }
 
-/// Reads every file under `filter/` (none when the directory is absent). Anything else there (a
-/// directory, a link, a name that is not a transcript's) and a file over [`MAX_FILTER_FILE`] are
-/// refused.
+/// Reads every file under the record directory's `filter/` (none when it is absent), by name
+/// ascending; `Err` with every located reason when anything there is not a transcript file (a
+/// directory, a link, another name) or a file is over [`MAX_FILTER_FILE`].
+pub fn read_filter_dir(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, Vec<String>> {
+    let mut c = crate::report::Report::start(CHECK.id, CHECK.name, CHECK.description);
+    let read = filter_files(dir, &mut c);
+    let mut rep = crate::report::Report::default();
+    rep.finish(c);
+    read.ok_or_else(|| rep.failures_of(CHECK.name))
+}
+
 fn filter_files(dir: &Path, c: &mut Running) -> Option<Vec<(String, Vec<u8>)>> {
     let path = dir.join(FILTER_DIR);
     match std::fs::symlink_metadata(&path) {
