@@ -181,6 +181,34 @@ pub enum BoardEntry {
         /// Milliseconds since the Unix epoch.
         timestamp_ms: u64,
     },
+    /// One style's filter transcript, accepted (13-revoting.md §4.2, §6.8): the record file
+    /// `filter/<style index>.json` (record-format.md §Filter transcript) bound by its SHA-256 and
+    /// length. Only after `cast_verifier_revealed`, on a v2 board.
+    Filtered {
+        /// The style id.
+        style: String,
+        /// The transcript file.
+        transcript: FileRef,
+    },
+}
+
+/// A record file bound by a board entry: the SHA-256 of its exact bytes and their number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    /// SHA-256 of the file's bytes.
+    #[serde(with = "bytes_hex")]
+    pub sha256: [u8; 32],
+    /// The file's length in bytes.
+    pub bytes: u64,
+}
+
+impl FileRef {
+    /// The reference of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        use sha2::{Digest, Sha256};
+        Self { sha256: Sha256::digest(bytes).into(), bytes: bytes.len() as u64 }
+    }
 }
 
 /// The digest commission members sign for the frozen credential list:

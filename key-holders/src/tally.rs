@@ -250,7 +250,10 @@ pub fn check_and_decrypt(
             }
             BoardEntry::Superseded { tracking_code, by } => markers.push((tracking_code, by)),
             BoardEntry::Closed { .. } => closed = true,
-            BoardEntry::BallotV2 { .. } | BoardEntry::ChallengedV2 { .. } | BoardEntry::CastVerifierRevealed { .. } => {
+            BoardEntry::BallotV2 { .. }
+            | BoardEntry::ChallengedV2 { .. }
+            | BoardEntry::CastVerifierRevealed { .. }
+            | BoardEntry::Filtered { .. } => {
                 refuse!("board line {line_no}: a v2 ballot, which is tallied through the filter (not yet implemented)");
             }
             BoardEntry::Challenged { .. } | BoardEntry::WebAssets { .. } => {}

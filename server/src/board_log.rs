@@ -267,6 +267,40 @@ impl Boards {
     }
 }
 
+impl Boards {
+    /// Posts a `filtered` entry (13-revoting.md §6.8) and signs a head, inside the caller's
+    /// transaction: only on a v2 board whose last entry is `cast_verifier_revealed` or another
+    /// `filtered` (the transcript was checked by `crate::filter`). Returns the entry's index.
+    pub fn filtered(
+        &self,
+        c: &mut AnyConnection,
+        id: &str,
+        entry: &BoardEntry,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, ApiError> {
+        if !matches!(entry, BoardEntry::Filtered { .. }) {
+            return Err(ApiError::Unexpected(anyhow::anyhow!("not a filtered entry")));
+        }
+        let Some((election, mut board)) = election_and_board(c, id, "filtered")? else {
+            return Err(ApiError::conflict("no_election_key", "this campaign has no election package"));
+        };
+        if !election.package.parameters.is_v2() {
+            return Err(ApiError::conflict("not_v2", "a v1 board has no filtered entry"));
+        }
+        let last = board.lines().last().map(|l| serde_json::from_str::<BoardEntry>(l)).transpose().map_err(corrupt)?;
+        if !matches!(last, Some(BoardEntry::CastVerifierRevealed { .. } | BoardEntry::Filtered { .. })) {
+            return Err(ApiError::conflict(
+                "not_closed",
+                "the board is not closed with its cast verifier secret revealed",
+            ));
+        }
+        let mut app = Appender::new(&mut board, &self.key, id);
+        let index = app.append(c, entry, None, now.timestamp())?;
+        app.sign_head(c, &election, millis(now))?;
+        Ok(index)
+    }
+}
+
 /// A credential replacement as posted on the board (hex credentials).
 #[derive(Debug, Clone, Copy)]
 pub struct Replacement<'a> {
@@ -686,6 +720,7 @@ fn entry_kind(e: &BoardEntry) -> &'static str {
         BoardEntry::Superseded { .. } => "superseded",
         BoardEntry::WebAssets { .. } => "web_assets",
         BoardEntry::Closed { .. } => "closed",
+        BoardEntry::Filtered { .. } => "filtered",
     }
 }
 

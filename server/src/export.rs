@@ -7,9 +7,9 @@
 //! record itself carries no marker (writers emit no unknown fields); the HTTP answer says so in
 //! the header `Dobush-Record-Status: partial|complete`, the command line on standard error.
 //!
-//! A v2 campaign (13-revoting.md) is exported the same way once closed, with no encrypted totals:
-//! its totals are the re-voting filter's output, and the filter does not run yet, so its record
-//! is partial (the board, the ceremony, the cast verifier's revealed secret) and proves no result.
+//! A v2 campaign (13-revoting.md) is exported the same way once closed, with its filter
+//! transcripts as `filter/<i>.json` (`crate::filter`): its encrypted totals are the filter's
+//! output, empty until every style with a ballot is filtered.
 
 use std::path::Path;
 
@@ -30,6 +30,9 @@ pub struct RecordExport {
     pub board: String,
     /// True once the results are combined and the protocol is signed.
     pub complete: bool,
+    /// The filter transcripts of a v2 campaign: (`filter/<i>.json`, the file's text), one per
+    /// `filtered` entry (docs/record-format.md §Filter transcript).
+    pub filter_files: Vec<(String, String)>,
 }
 
 impl RecordExport {
@@ -49,7 +52,17 @@ pub fn record_status(complete: bool) -> &'static str {
 pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExport, ApiError> {
     let (record, complete) = election_record(c, campaign)?;
     let board = board_jsonl(c, campaign)?;
-    Ok(RecordExport { record, board, complete })
+    let filter_files = crate::filter::transcripts(c, campaign)?
+        .into_iter()
+        .map(|(style, _, body)| (filter_file_name(style), body))
+        .collect();
+    Ok(RecordExport { record, board, complete, filter_files })
+}
+
+/// The record path of style `index`'s filter transcript (one `filtered` entry per style: the
+/// server accepts no second one, so the `filter/<i>.<board index>.json` form never arises).
+pub fn filter_file_name(index: usize) -> String {
+    format!("filter/{index}.json")
 }
 
 /// `board.jsonl` of a campaign: every entry line followed by `\n`.
@@ -75,10 +88,14 @@ pub fn election_record(c: &mut AnyConnection, campaign: &str) -> Result<(Electio
         ));
     }
     let election = crate::package::load_election(c, campaign)?;
-    let encrypted_totals = if election.package.parameters.is_v2() {
-        Vec::new()
-    } else {
-        crate::close::totals::published_totals(c, campaign)?
+    let encrypted_totals = match crate::close::totals::published_totals(c, campaign) {
+        // a v2 campaign's totals exist once every style is filtered (`crate::filter`)
+        Err(ApiError::Conflict { code: crate::close::totals::V2_NOT_TALLIED, .. })
+            if election.package.parameters.is_v2() =>
+        {
+            Vec::new()
+        }
+        other => other?,
     };
     let tree_heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
     let ceremony = crate::tally::ceremony_transcript(c, campaign)?.unwrap_or_default();
@@ -99,11 +116,17 @@ pub fn election_record(c: &mut AnyConnection, campaign: &str) -> Result<(Electio
     Ok((record, complete))
 }
 
-/// Writes `record.json` (pretty) and `board.jsonl` into `dir` (created).
+/// Writes `record.json` (pretty), `board.jsonl` and the filter transcripts into `dir` (created).
 pub fn write_record(export: &RecordExport, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let json = serde_json::to_vec_pretty(&export.record)?;
-    for (name, bytes) in [("record.json", json.as_slice()), ("board.jsonl", export.board.as_bytes())] {
+    if !export.filter_files.is_empty() {
+        std::fs::create_dir_all(dir.join("filter")).with_context(|| format!("creating {}/filter", dir.display()))?;
+    }
+    let files = [("record.json", json.as_slice()), ("board.jsonl", export.board.as_bytes())]
+        .into_iter()
+        .chain(export.filter_files.iter().map(|(name, body)| (name.as_str(), body.as_bytes())));
+    for (name, bytes) in files {
         let path = dir.join(name);
         let tmp = dir.join(format!("{name}.part"));
         std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;

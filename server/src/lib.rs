@@ -59,6 +59,7 @@ pub mod credentials;
 pub mod demo;
 pub mod election_protocol;
 pub mod export;
+pub mod filter;
 pub mod lifecycle;
 pub mod package;
 pub mod shmt;

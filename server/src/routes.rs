@@ -11,6 +11,7 @@ pub mod ceremony;
 pub mod credential_list;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod filter;
 pub mod health;
 pub mod register;
 pub mod replacement;
@@ -43,7 +44,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             web::scope("/v1/campaigns")
                 .configure(board::configure)
                 .configure(credential_list::configure_public)
-                .configure(tally::configure),
+                .configure(tally::configure)
+                .configure(filter::configure),
         );
 }
 

@@ -325,6 +325,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The accepted filter transcripts of a v2 campaign, one per `filtered` board entry
+    /// (migration `2026-12-07-000017_filter_transcripts`; 13-revoting.md §6.8).
+    filter_transcripts (campaign_id, board_idx) {
+        campaign_id -> Text,
+        board_idx -> BigInt,
+        style -> Text,
+        style_index -> BigInt,
+        run -> BigInt,
+        sha256 -> Text,
+        body -> Text,
+        counted -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     /// The ceremony of a campaign (migration `2026-11-22-000003_key_ceremony`).
     key_ceremonies (campaign_id) {
         campaign_id -> Text,

@@ -41,6 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "cast",
             "lifecycle",
             "tally",
+            "filter",
             "election_protocol",
             "shmt",
             "export",

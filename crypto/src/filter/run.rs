@@ -8,12 +8,15 @@
 //! - [`member`]: a member of F, who cannot make round r + 1 before it has verified round r;
 //! - [`coordinator`]: the coordinator's extra state (its private view, the shuffles' secrets,
 //!   the ordinals' openings) and its rounds 2, 5 and 10;
+//! - [`board`]: the inputs of every style from a real v2 board, a transcript checked against
+//!   them, and the totals TL-1 of the kept rows (§6.8, §7.11);
 //! - [`drive`]: [`drive::run_filter`], every member in process, for tests and benchmarks.
 //!
 //! Built: rounds 0, 1 (without its transport encryption), 2–4: sanitation (§7.3, its private
 //! step without transport encryption) and the station check (§7.4), 5 to 10 and the totals.
 //! Not yet: the signatures of round messages (§6).
 
+pub mod board;
 pub mod coordinator;
 pub mod drive;
 #[cfg(any(test, feature = "test-helpers"))]

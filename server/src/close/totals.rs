@@ -59,7 +59,10 @@ pub fn count_board(ctx: &ElectionContext, policy: ReVotePolicy, lines: &[String]
                 ballots.push(ballot);
             }
             BoardEntry::Challenged { .. } => challenged += 1,
-            BoardEntry::BallotV2 { .. } | BoardEntry::ChallengedV2 { .. } | BoardEntry::CredentialReplacedV2 { .. } => {
+            BoardEntry::BallotV2 { .. }
+            | BoardEntry::ChallengedV2 { .. }
+            | BoardEntry::CredentialReplacedV2 { .. }
+            | BoardEntry::Filtered { .. } => {
                 return Err(ApiError::conflict(V2_NOT_TALLIED, V2_NOT_TALLIED_MESSAGE));
             }
             BoardEntry::Closed { .. } => closed = true,

@@ -195,3 +195,24 @@ impl FromRequest for ImportBody {
         })
     }
 }
+
+/// A filter transcript file (`application/json`), read through [`read_body`] under
+/// `crate::filter::MAX_TRANSCRIPT_BYTES`: its exact bytes are what the record publishes, so it is
+/// left undecoded here.
+#[derive(Debug)]
+pub struct TranscriptBody(pub web::Bytes);
+
+impl FromRequest for TranscriptBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (req, mut payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            if media_type(&req) != "application/json" {
+                return Err(ApiError::UnsupportedMediaType("the body must be application/json".into()));
+            }
+            read_body(&req, &mut payload, crate::filter::MAX_TRANSCRIPT_BYTES).await.map(TranscriptBody)
+        })
+    }
+}

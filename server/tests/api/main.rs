@@ -20,6 +20,7 @@ mod concurrency;
 mod credentials_v2;
 mod demo;
 mod faults;
+mod filtered;
 mod filtered_record;
 mod hardening;
 mod health;

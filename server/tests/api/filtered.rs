@@ -1,0 +1,219 @@
+//! The re-voting filter's output on a real board (docs/protocol/13-revoting.md §6.8, §7.11):
+//! t key-holders filter every style of a closed v2 campaign with their key shares, a key-holder
+//! uploads each transcript, the server checks it against its board and posts `filtered`, the
+//! encrypted totals TL-1 of the kept rows are published, and the ordinary tally decrypts them:
+//! the last ballot of every voter counts, a replacement chain as one voter, a challenged ballot
+//! never. Forged, foreign and repeated transcripts are refused.
+
+use dobush_crypto::filter::run::board::{StyleBoard, setup, style_inputs};
+use dobush_crypto::filter::run::drive::run_filter;
+use dobush_crypto::filter::run::messages::FilterTranscript;
+use dobush_crypto::record::{BoardEntry, FileRef};
+use dobush_crypto::tally::ContestTotals;
+use dobush_crypto::threshold::decrypt::{DecryptionShare, TotalId};
+use rand::rngs::OsRng;
+use serde_json::{Value, json};
+
+use crate::ballots::Election;
+use crate::ballots_v2::closed_v2_election_with_receipts;
+use crate::helpers::*;
+
+/// The board's entries as served.
+pub(crate) async fn board_entries(e: &Election) -> Vec<BoardEntry> {
+    let url = e.app.url(&format!("/api/v1/campaigns/{}/record/board.jsonl", e.id));
+    let board = reqwest::get(url).await.unwrap().text().await.unwrap();
+    board.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// Every style with a ballot, with its inputs recomputed from the board as the server does.
+pub(crate) async fn styles_to_filter(e: &Election) -> Vec<StyleBoard> {
+    let entries = board_entries(e).await;
+    style_inputs(&e.package, &entries).unwrap().into_iter().filter(StyleBoard::has_rows).collect()
+}
+
+/// The transcript of `style`'s filter by the key-holders of `filter` (1-based, ascending) with
+/// `coordinator`, as the file a key-holder uploads.
+pub(crate) fn filter_style(e: &Election, style: &StyleBoard, filter: &[u32], coordinator: u32) -> FilterTranscript {
+    let (outcome, shares) = e.ceremony.c.finish().unwrap();
+    let setup = setup(&e.package, &outcome.verification_keys, style, 1, filter.to_vec(), coordinator).unwrap();
+    let mine: Vec<_> = filter.iter().map(|&j| shares[j as usize - 1].clone()).collect();
+    run_filter(&setup, &style.inputs, &mine, &mut OsRng).unwrap().transcript
+}
+
+/// Uploads a transcript file as key-holder 1.
+pub(crate) async fn upload(e: &Election, body: &[u8]) -> reqwest::Response {
+    let kh = e.app.login(crate::ceremony::KEY_HOLDERS[0]).await;
+    kh.post_raw(&format!("/api/v1/campaigns/{}/filter/transcripts", e.id), "application/json", body.to_vec()).await
+}
+
+/// Filters every style of a closed v2 campaign (F = {1, 3, 4}, coordinator 3) and uploads each
+/// transcript; returns the files as uploaded, by style index.
+pub(crate) async fn filter_all(e: &Election) -> Vec<(usize, Vec<u8>)> {
+    let mut files = Vec::new();
+    for style in styles_to_filter(e).await {
+        let t = filter_style(e, &style, &[1, 3, 4], 3);
+        let body = serde_json::to_vec(&t).unwrap();
+        let r = upload(e, &body).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        files.push((style.index, body));
+    }
+    files
+}
+
+/// Every key-holder of `holders` decrypts every published total and posts its shares.
+pub(crate) async fn post_shares(e: &Election, holders: &[usize]) -> Value {
+    let body: Value = crate::tally::totals(e).await.json().await.unwrap();
+    let published: Vec<ContestTotals> = serde_json::from_value(body["encrypted_totals"].clone()).unwrap();
+    let (_, key_shares) = e.ceremony.c.finish().unwrap();
+    let ext = *e.ctx.extended_hash();
+    let kh = e.app.login(crate::ceremony::KEY_HOLDERS[0]).await;
+    let mut last = Value::Null;
+    for &l in holders {
+        let signer = e.ceremony.c.keys[l - 1].signing_key();
+        let shares: Vec<DecryptionShare> = published
+            .iter()
+            .enumerate()
+            .flat_map(|(q, c)| c.totals.iter().enumerate().map(move |(j, ct)| (q, j, ct)))
+            .map(|(q, j, ct)| {
+                let total = TotalId { contest: q as u32, option: j as u32 };
+                key_shares[l - 1].partial_decrypt(&ext, total, ct, signer, &mut OsRng).unwrap()
+            })
+            .collect();
+        let r = kh.post(&format!("/api/v1/campaigns/{}/decryption-shares", e.id), &json!({ "shares": shares })).await;
+        assert_eq!(r.status(), 200);
+        last = r.json().await.unwrap();
+    }
+    last
+}
+
+/// The filter's output is posted, published and tallied: voter 0 voted c2 then c3 (c3 counts),
+/// voter 1 voted c1, had its credential replaced and voted c2 (c2 counts: one chain, one
+/// voter), voter 2 only challenged a ballot (never counted). Before the filter the totals are
+/// refused; after it they are TL-1 of the kept rows, and t key-holders' shares decrypt them.
+async fn the_last_ballot_of_every_voter_counts_through_the_filter(b: Backend) {
+    let (e, _) = closed_v2_election_with_receipts(b).await;
+    assert_error(crate::tally::totals(&e).await, 409, "v2_not_tallied").await;
+    let styles = styles_to_filter(&e).await;
+    assert_eq!(styles.len(), 1, "the campaign has one style");
+    let before = board_entries(&e).await.len();
+    let files = filter_all(&e).await;
+    // the board: one `filtered` entry per style, right after the revealed cast verifier secret,
+    // binding the file served as the record's `filter/<i>.json` byte for byte
+    let entries = board_entries(&e).await;
+    assert!(matches!(entries[before - 1], BoardEntry::CastVerifierRevealed { .. }));
+    assert_eq!(entries.len(), before + files.len());
+    for ((index, body), entry) in files.iter().zip(&entries[before..]) {
+        let BoardEntry::Filtered { style, transcript } = entry else { panic!("{entry:?}") };
+        assert_eq!(*style, e.package.manifest.ballot_styles[*index].id);
+        assert_eq!(*transcript, FileRef::of(body));
+        let url = e.app.url(&format!("/api/v1/campaigns/{}/record/filter/{index}.json", e.id));
+        let served = reqwest::get(url).await.unwrap();
+        assert_eq!(served.status(), 200);
+        assert_eq!(served.bytes().await.unwrap().as_ref(), body.as_slice());
+    }
+    for missing in ["1.json", "00.json", "0", "x.json", "-1.json"] {
+        let url = e.app.url(&format!("/api/v1/campaigns/{}/record/filter/{missing}", e.id));
+        assert_eq!(reqwest::get(url).await.unwrap().status(), 404, "{missing}");
+    }
+    // the totals: published, with two counted ballots, and they decrypt to the last votes
+    let body: Value = crate::tally::totals(&e).await.json().await.unwrap();
+    let totals: Vec<ContestTotals> = serde_json::from_value(body["encrypted_totals"].clone()).unwrap();
+    assert_eq!(totals[0].ballots, 2);
+    assert_eq!(crate::tally::decrypt(&e, &totals), vec![vec![0, 1, 1, 0, 0]]);
+    // a second transcript of a filtered style: refused, whoever made it (the first counts)
+    let again = filter_style(&e, &styles[0], &[1, 2, 3], 1);
+    assert_error(upload(&e, &serde_json::to_vec(&again).unwrap()).await, 409, "already_filtered").await;
+    // the ordinary tally: three key-holders' shares combine into the results
+    let report = post_shares(&e, &[1, 2, 5]).await;
+    assert_eq!(report["combined"], true, "{report}");
+    let res: Value =
+        reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/results", e.id))).await.unwrap().json().await.unwrap();
+    assert_eq!(res["results"][0]["counts"], json!([0, 1, 1, 0, 0]), "{res}");
+    assert_eq!(res["results"][0]["ballots"], 2, "{res}");
+    // the exported record holds the files beside record.json and board.jsonl
+    let id = e.id.clone();
+    let export = e.app.with_db(move |c| dobush_server::export::build_record(c, &id).unwrap()).await;
+    assert_eq!(export.record.encrypted_totals, totals);
+    let dir = std::env::temp_dir().join(format!("dobush-filtered-{}", uuid::Uuid::new_v4().simple()));
+    dobush_server::export::write_record(&export, &dir).unwrap();
+    for (index, body) in &files {
+        assert_eq!(&std::fs::read(dir.join(format!("filter/{index}.json"))).unwrap(), body);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// What is refused, and stores nothing: a voter's upload, a body that is not JSON or not a
+/// transcript, a transcript with any proof or count altered (the round and place named), one
+/// of a style the manifest does not have, one from a quorum that is not t key-holders, and a
+/// transcript before closing or for a v1 campaign.
+async fn forged_and_foreign_transcripts_are_refused(b: Backend) {
+    let (e, _) = closed_v2_election_with_receipts(b).await;
+    let style = styles_to_filter(&e).await.remove(0);
+    let honest = filter_style(&e, &style, &[2, 4, 5], 4);
+    let path = format!("/api/v1/campaigns/{}/filter/transcripts", e.id);
+    let body = serde_json::to_vec(&honest).unwrap();
+    let voter = e.app.login(VOTER1).await;
+    assert_eq!(voter.post_raw(&path, "application/json", body.clone()).await.status(), 403);
+    let kh = e.app.login(crate::ceremony::KEY_HOLDERS[0]).await;
+    assert_eq!(kh.post_raw(&path, "text/plain", body.clone()).await.status(), 415);
+    assert_error(upload(&e, b"[]").await, 422, "invalid_field").await;
+    let mut value: Value = serde_json::from_slice(&body).unwrap();
+    value["unknown"] = json!(1);
+    assert_error(upload(&e, &serde_json::to_vec(&value).unwrap()).await, 422, "invalid_field").await;
+    let forge = |f: &dyn Fn(&mut FilterTranscript)| {
+        let mut t = honest.clone();
+        f(&mut t);
+        serde_json::to_vec(&t).unwrap()
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("a count raised", forge(&|t| t.selection.as_mut().unwrap().counted += 1), "round 10"),
+        (
+            "a kept row moved",
+            forge(&|t| {
+                let kept = &mut t.selection.as_mut().unwrap().kept;
+                let k = kept.iter_mut().flatten().next().unwrap();
+                *k = (*k + 1) % 4;
+            }),
+            "round 10",
+        ),
+        ("a member's tag shares swapped", forge(&|t| t.tags.swap(0, 1)), "round 6"),
+        (
+            "the shuffled rows reordered",
+            forge(&|t| {
+                let rows = &mut t.shuffles.as_mut().unwrap().rows.output;
+                let mut all: Vec<Vec<_>> = rows.iter().map(<[_]>::to_vec).collect();
+                all.swap(0, 1);
+                *rows = dobush_crypto::shuffle::Rows::from_rows(all).unwrap();
+            }),
+            "round 5",
+        ),
+        ("another run", forge(&|t| t.run = 2), "round"),
+        ("a coordinator outside F", forge(&|t| t.coordinator = 1), "round 0"),
+        ("a quorum of two", forge(&|t| t.filter.truncate(2)), "round 0"),
+    ];
+    for (what, bad, round) in cases {
+        let r = assert_error(upload(&e, &bad).await, 422, "invalid_field").await;
+        assert_eq!(r["field"], "transcript", "{what}: {r}");
+        assert!(r.to_string().contains(round), "{what}: {r}");
+    }
+    let mut other = honest.clone();
+    other.style = "no-such-style".into();
+    let r = assert_error(upload(&e, &serde_json::to_vec(&other).unwrap()).await, 422, "invalid_field").await;
+    assert_eq!(r["field"], "style", "{r}");
+    // nothing was posted or published by any of them; the honest one still goes through
+    assert!(!board_entries(&e).await.iter().any(|x| matches!(x, BoardEntry::Filtered { .. })));
+    assert_error(crate::tally::totals(&e).await, 409, "v2_not_tallied").await;
+    let r = upload(&e, &body).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    // a v1 campaign has no filter; an open v2 campaign not yet
+    let v1 = crate::ballots::open_election(b, "last_counts").await;
+    crate::tally::close(&v1).await;
+    assert_error(upload(&v1, &body).await, 409, "not_v2").await;
+    let open = crate::ballots_v2::open_v2(b, "last_counts").await;
+    assert_error(upload(&open, &body).await, 409, "not_closed").await;
+}
+
+crate::backend_tests!(
+    the_last_ballot_of_every_voter_counts_through_the_filter,
+    forged_and_foreign_transcripts_are_refused
+);
