@@ -6,6 +6,9 @@
 //! verifier (`verify_with_files`) accepts the filter's checks (V20, V22, V24) and refuses every
 //! tampering with a failure located where it belongs.
 //!
+//! The same checks on the record the server itself filters and exports (`filtered.rs`'s flow):
+//! it verifies, and each tampering is refused where it should be.
+//!
 //! SQLite only: nothing here depends on the backend.
 
 use dobush_crypto::board::{BoardKey, SignedTreeHead, TreeHead};
@@ -167,6 +170,25 @@ pub(crate) async fn hand_filtered(b: Backend) -> (Filtered, Election) {
     (Filtered { record, lines, files }, e)
 }
 
+/// The closed v2 campaign of `ballots_v2` filtered by the server (`filtered::filter_all`: F =
+/// {1, 3, 4} filter, a key-holder uploads, the server posts `filtered`), tallied by key-holders
+/// 1, 2 and 5, and exported (`export-record`'s code) into a directory; returns the record as
+/// written there, with the election.
+pub(crate) async fn server_filtered(b: Backend) -> (Filtered, Election, std::path::PathBuf) {
+    let (e, _) = crate::ballots_v2::closed_v2_election_with_receipts(b).await;
+    crate::filtered::filter_all(&e).await;
+    crate::filtered::post_shares(&e, &[1, 2, 5]).await;
+    let id = e.id.clone();
+    let export = e.app.with_db(move |c| dobush_server::export::build_record(c, &id).unwrap()).await;
+    let dir = std::env::temp_dir().join(format!("dobush-filtered-record-{}", uuid::Uuid::new_v4().simple()));
+    dobush_server::export::write_record(&export, &dir).unwrap();
+    let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
+    let files = export.filter_files.iter().map(|(name, _)| (name.clone(), read(name))).collect();
+    let record = serde_json::from_slice(&read("record.json")).unwrap();
+    let lines = String::from_utf8(read("board.jsonl")).unwrap().lines().map(str::to_owned).collect();
+    (Filtered { record, lines, files }, e, dir)
+}
+
 /// The honest filtered record: the filter's checks pass, the totals are V24's, and what still
 /// fails is only what the tally adds (no decryption share yet; the protocol pending).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,13 +226,16 @@ fn refused_at(r: &Report, check: &str, expected: &str) {
     assert!(!r.pending() && r.text().contains("does NOT verify"), "{expected}: refused, not pending");
 }
 
-/// Every tampering with a filtered record's files, entries or totals is refused, located: a
-/// flipped byte, a dropped file, an unbound file, an entry's SHA-256 changed, a `filtered` entry
-/// before `cast_verifier_revealed`, changed totals, a wrong `ballots`, and a `filtered` entry on
-/// a v1 board.
+/// Every tampering with the server's filtered record (its files, entries or totals) is refused,
+/// located: a flipped byte, a dropped file, an unbound file, an entry's SHA-256 changed, a
+/// `filtered` entry before `cast_verifier_revealed`, changed totals, a wrong `ballots`, and a
+/// `filtered` entry on a v1 board. (Its campaign has one style: a file swapped between two
+/// styles is `verifier/src/filtered.rs`'s unit test.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_tampering_with_a_filtered_v2_record_is_refused() {
-    let (f, e) = hand_filtered(Backend::Sqlite).await;
+    let (f, e, dir) = server_filtered(Backend::Sqlite).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(f.verify().failures_of("filtered").is_empty());
     let entry = f.lines.iter().position(|l| l.starts_with(r#"{"type":"filtered""#)).unwrap();
     let name = f.files[0].0.clone();
     let at = format!("entry {entry} (filtered, style \"main\")");
