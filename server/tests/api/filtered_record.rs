@@ -236,6 +236,17 @@ async fn every_tampering_with_a_filtered_v2_record_is_refused() {
     let (f, e, dir) = server_filtered(Backend::Sqlite).await;
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(f.verify().failures_of("filtered").is_empty());
+    // the shapes of docs/schemas/record.schema.json, the `filtered` entry among them
+    let errors: Vec<String> =
+        crate::helpers::schema("record.schema.json", None).iter_errors(&f.record).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let entry = crate::helpers::schema("record.schema.json", Some("boardEntry"));
+    for line in &f.lines {
+        assert!(entry.is_valid(&serde_json::from_str::<Value>(line).unwrap()), "{line}");
+    }
+    let mut extra: Value = serde_json::from_str(f.lines.last().unwrap()).unwrap();
+    extra["transcript"]["extra"] = json!(1);
+    assert!(!entry.is_valid(&extra), "an unknown field of `transcript`");
     let entry = f.lines.iter().position(|l| l.starts_with(r#"{"type":"filtered""#)).unwrap();
     let name = f.files[0].0.clone();
     let at = format!("entry {entry} (filtered, style \"main\")");
@@ -305,4 +316,81 @@ async fn every_tampering_with_a_filtered_v2_record_is_refused() {
     let r = g.verify();
     refused_at(&r, "entries", "a \"filtered\" entry on the board of a v1 campaign");
     refused_at(&r, "filtered", "a `filtered` entry on the board of a v1 campaign");
+}
+
+/// `f` (one `filtered` entry, style "main" at position 0) with that entry replaced by one entry
+/// per transcript of `transcripts`, in order: the earlier files `filter/0.<board index>.json`,
+/// the last `filter/0.json`, the heads after the input head signed again over the new board.
+fn refiltered(f: &Filtered, e: &Election, transcripts: &[Vec<u8>]) -> Filtered {
+    let first = f.lines.iter().position(|l| l.starts_with(r#"{"type":"filtered""#)).unwrap();
+    let mut g = f.clone();
+    g.lines.truncate(first);
+    let heads = g.record["tree_heads"].as_array_mut().unwrap();
+    heads.retain(|h| h["size"].as_u64().unwrap() <= first as u64);
+    g.files.clear();
+    for (k, t) in transcripts.iter().enumerate() {
+        let index = g.lines.len();
+        g.lines.push(filtered_line("main", t));
+        let name = if k + 1 == transcripts.len() { "filter/0.json".into() } else { format!("filter/0.{index}.json") };
+        g.files.push((name, t.clone()));
+    }
+    extend_heads(&mut g.record, &g.lines, e.app.state.boards.key());
+    g
+}
+
+/// A style filtered more than once (13-revoting.md §6.8, the recovery of a bad `filtered`
+/// entry): the first entry whose transcript verifies counts; a failing entry before it and any
+/// entry after it are findings (notes), so the record still verifies; with no verifying
+/// transcript the style has no result and the record is refused, every transcript's failure
+/// located.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_verifying_transcript_of_a_style_counts() {
+    let (f, e, dir) = server_filtered(Backend::Sqlite).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+    let honest = f.files[0].1.clone();
+    let first = f.lines.iter().position(|l| l.starts_with(r#"{"type":"filtered""#)).unwrap();
+    let (a, b) = (first, first + 1);
+    // the same transcript written again (one more byte): a second verifying one, after the first
+    let mut again = honest.clone();
+    again.push(b'\n');
+    // a transcript whose count is raised: bound by its own hash, it fails round 10
+    let mut v: Value = serde_json::from_slice(&honest).unwrap();
+    v["selection"]["counted"] = json!(v["selection"]["counted"].as_u64().unwrap() + 1);
+    let bad = serde_json::to_vec(&v).unwrap();
+    let passes_but_protocol = |r: &Report| {
+        let failing: Vec<&str> = r.checks.iter().filter(|c| !c.passed).map(|c| c.name).collect();
+        assert_eq!(failing, ["protocol"], "{}", r.text());
+    };
+
+    let g = refiltered(&f, &e, &[honest.clone(), again.clone()]);
+    assert_eq!(g.files[0].0, format!("filter/0.{a}.json"));
+    let r = g.verify();
+    passes_but_protocol(&r);
+    let notes = r.notes_of("filtered");
+    assert!(notes.iter().any(|n| n == &format!("style \"main\": entry {a} counts")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains(&format!("entry {b} (style \"main\"): after the counting entry {a}"))));
+
+    let g = refiltered(&f, &e, &[bad.clone(), honest.clone()]);
+    let r = g.verify();
+    passes_but_protocol(&r);
+    let notes = r.notes_of("filtered");
+    assert!(notes.iter().any(|n| n == &format!("style \"main\": entry {b} counts")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains(&format!("entry {a} (style \"main\"): its transcript does not verify"))));
+    let notes = r.notes_of("filter");
+    assert!(
+        notes.iter().any(|n| n.starts_with(&format!("finding: style \"main\", entry {a}: filter round 10"))),
+        "{notes:?}"
+    );
+
+    let g = refiltered(&f, &e, &[bad.clone(), bad]);
+    let r = g.verify();
+    refused_at(
+        &r,
+        "filtered",
+        "style \"main\": 4 `ballot_v2` entries, but no `filtered` entry whose transcript verifies",
+    );
+    for i in [a, b] {
+        refused_at(&r, "filter", &format!("style \"main\", entry {i}: filter round 10"));
+    }
+    refused_at(&r, "filtered totals", "style \"main\": no counting transcript");
 }
