@@ -11,6 +11,7 @@ pub mod final_head;
 pub mod keystore;
 pub mod ops;
 pub mod tally;
+pub mod tally_v2;
 pub mod transport;
 
 /// A check failed and the tool refuses to go on (exit code 3).

@@ -10,9 +10,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
 use dobush_crypto::ballot::{EncryptedBallot, TrackingCode, verify_ballots};
+use dobush_crypto::context::ElectionContext;
 use dobush_crypto::record::{Board, BoardEntry, ElectionRecord, RECORD_VERSION, counted_ballots};
 use dobush_crypto::signature::VerifyingKey;
-use dobush_crypto::tally::EncryptedTally;
+use dobush_crypto::tally::{ContestTotals, EncryptedTally};
 use dobush_crypto::threshold::KeyHolderPublic;
 use dobush_crypto::threshold::decrypt::{DecryptionShare, ShareKeys, TotalId};
 use dobush_crypto::threshold::dkg;
@@ -28,6 +29,10 @@ macro_rules! refuse {
         return Err(Refused(format!($($arg)*)).into())
     };
 }
+
+/// Reads a file of the record by its path in the record (`filter/<i>.json`): from the record's
+/// directory or from the server.
+pub type FileSource<'a> = &'a dyn Fn(&str) -> Result<Vec<u8>>;
 
 /// What `tally` found, for the summary line.
 #[derive(Debug, Default)]
@@ -62,8 +67,12 @@ pub fn run(
         fs::read_to_string(&record_path).with_context(|| format!("cannot read {}", record_path.display()))?;
     let board_text =
         fs::read_to_string(&board_path).with_context(|| format!("cannot read {}", board_path.display()))?;
-    let (summary, shares) =
-        check_and_decrypt(store, secrets, campaign, &record_text, &board_text, &record_path.display().to_string())?;
+    let files = |name: &str| -> Result<Vec<u8>> {
+        let path = record_dir.join(name);
+        fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let source = record_path.display().to_string();
+    let (summary, shares) = check_and_decrypt(store, secrets, campaign, &record_text, &board_text, &files, &source)?;
     let tmp = out.with_extension("part");
     fs::write(&tmp, serde_json::to_vec_pretty(&shares)?).with_context(|| format!("cannot write {}", tmp.display()))?;
     fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
@@ -82,8 +91,11 @@ pub fn run_server(store: &Keystore, secrets: &Secrets, api: &Api, campaign: &str
     let base = format!("/api/v1/campaigns/{campaign}/record");
     let record_text = api.get_text(&base).context("cannot download the election record")?;
     let board_text = api.get_text(&format!("{base}/board.jsonl")).context("cannot download the board")?;
+    let files = |name: &str| -> Result<Vec<u8>> {
+        api.get_bytes(&format!("{base}/{name}")).with_context(|| format!("cannot download {name}"))
+    };
     let (summary, shares) =
-        check_and_decrypt(store, secrets, Some(campaign), &record_text, &board_text, "the server's record")?;
+        check_and_decrypt(store, secrets, Some(campaign), &record_text, &board_text, &files, "the server's record")?;
     let answer =
         api.post(&format!("/api/v1/campaigns/{campaign}/decryption-shares"), &serde_json::json!({ "shares": shares }))?;
     Ok((summary, answer))
@@ -98,6 +110,7 @@ pub fn check_and_decrypt(
     campaign: Option<&str>,
     record_text: &str,
     board_text: &str,
+    filter_files: FileSource<'_>,
     source: &str,
 ) -> Result<(Summary, Vec<DecryptionShare>)> {
     let record: ElectionRecord =
@@ -111,11 +124,6 @@ pub fn check_and_decrypt(
     }
 
     // The election context, and that it is this key-holder's ceremony.
-    if record.package.parameters.is_v2() {
-        // the homomorphic sum of every ballot would count re-votes twice: a v2 board is counted
-        // only through the filter (13-revoting.md §7), which no tool runs yet
-        refuse!("the campaign casts v2 ballots, which are tallied through the filter (not yet implemented)");
-    }
     let ctx = record.package.context().map_err(|e| Refused(format!("election package: {e}")))?;
     let (share, state) = store.load_share(&campaign_id)?;
     if hex::encode(record.package.base_hash) != state.base_hash {
@@ -165,6 +173,100 @@ pub fn check_and_decrypt(
         refuse!("the final signed tree head does not cover the whole board ({} entries)", board.size());
     }
 
+    // The board's entries and the totals recomputed from them.
+    let (totals, counts) = if record.package.parameters.is_v2() {
+        crate::tally_v2::recompute(&record, &ctx, &board, &state.outcome.verification_keys, filter_files)?
+    } else {
+        v1_totals(&record, &ctx, &board)?
+    };
+    if totals.len() != record.encrypted_totals.len() {
+        refuse!("the record has {} contests of totals, the manifest {}", record.encrypted_totals.len(), totals.len());
+    }
+    for (mine, theirs) in totals.iter().zip(&record.encrypted_totals) {
+        if mine.contest_id != theirs.contest_id || mine.ballots != theirs.ballots {
+            refuse!("contest {:?}: the published totals are not of the counted ballots", mine.contest_id);
+        }
+        if mine.totals.len() != theirs.totals.len() {
+            refuse!("contest {:?}: the published totals have the wrong number of selections", mine.contest_id);
+        }
+        if let Some(j) = mine.totals.iter().zip(&theirs.totals).position(|(a, b)| a != b) {
+            refuse!(
+                "contest {:?}, selection {j}: the published encrypted total differs from the one recomputed from the board",
+                mine.contest_id
+            );
+        }
+    }
+
+    // Only now: partial decryptions of the totals computed here.
+    let ext = ctx.extended_hash();
+    let share_keys = ShareKeys::new(&state.outcome.verification_keys, &publics)?;
+    let mut shares: Vec<DecryptionShare> = Vec::new();
+    for (ci, contest) in (0u32..).zip(&totals) {
+        for (j, ct) in (0u32..).zip(&contest.totals) {
+            let total = TotalId { contest: ci, option: j };
+            let s = share.partial_decrypt(ext, total, ct, secrets.keys.signing_key(), &mut OsRng)?;
+            s.verify(ext, &share_keys, total, ct)?;
+            shares.push(s);
+        }
+    }
+    let summary = Summary {
+        entries: board.lines().len(),
+        ballots: counts.ballots,
+        counted: counts.counted,
+        superseded: counts.superseded,
+        shares: shares.len(),
+        re_vote_policy: record.package.parameters.re_vote.policy.as_str(),
+    };
+    Ok((summary, shares))
+}
+
+/// The server's answer to posted decryption shares (`accepted`, `rejected` with reasons,
+/// `complete_key_holders`, `missing_key_holders`, `combined`), for the key-holder to read.
+pub fn describe_answer(answer: &Value) -> String {
+    let list = |k: &str| {
+        answer[k].as_array().map(|a| a.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")).unwrap_or_default()
+    };
+    let mut out = format!(
+        "server: accepted {}, rejected {}, already published {}",
+        answer["accepted"].as_u64().unwrap_or(0),
+        answer["rejected"].as_array().map_or(0, Vec::len),
+        answer["duplicates"].as_array().map_or(0, Vec::len)
+    );
+    for r in answer["rejected"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "\nserver: rejected share of contest {}, option {}: {}",
+            r["contest"],
+            r["option"],
+            r["reason"].as_str().unwrap_or("?")
+        ));
+    }
+    out.push_str(&format!(
+        "\nserver: key-holders with every share: [{}]; missing: [{}]",
+        list("complete_key_holders"),
+        list("missing_key_holders")
+    ));
+    out.push_str(if answer["combined"] == Value::Bool(true) {
+        "\nserver: results combined"
+    } else {
+        "\nserver: results not combined yet (fewer than t valid shares of some total)"
+    });
+    out
+}
+
+/// The counts of the summary that come from the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Cast ballots verified.
+    pub ballots: usize,
+    /// Ballots counted.
+    pub counted: usize,
+    /// Ballots not counted: superseded (v1), or re-votes and cancelled ballots (v2).
+    pub superseded: usize,
+}
+
+/// A v1 board: its entries checked (credentials, replacements, ballots, supersede markers) and
+/// the totals of the ballots the re-vote rule counts.
+fn v1_totals(record: &ElectionRecord, ctx: &ElectionContext, board: &Board) -> Result<(Vec<ContestTotals>, Counts)> {
     // Entries: credentials, ballots, supersede markers.
     let mut active: HashMap<VerifyingKey, String> = HashMap::new();
     let mut seen_credentials: HashSet<VerifyingKey> = HashSet::new();
@@ -194,9 +296,7 @@ pub fn check_and_decrypt(
                 }
             }
             BoardEntry::CredentialListV2 { .. } | BoardEntry::CredentialReplacedV2 { .. } => {
-                refuse!(
-                    "board line {line_no}: a v2 credential entry; a v2 board is tallied through the filter (not yet implemented)"
-                );
+                refuse!("board line {line_no}: a v2 credential entry on a v1 campaign's board");
             }
             _ if n == 0 => refuse!("board line 1 is not the credential list"),
             BoardEntry::CredentialListSigned { signatures } => {
@@ -254,7 +354,7 @@ pub fn check_and_decrypt(
             | BoardEntry::ChallengedV2 { .. }
             | BoardEntry::CastVerifierRevealed { .. }
             | BoardEntry::Filtered { .. } => {
-                refuse!("board line {line_no}: a v2 ballot, which is tallied through the filter (not yet implemented)");
+                refuse!("board line {line_no}: a v2 entry on a v1 campaign's board");
             }
             BoardEntry::Challenged { .. } | BoardEntry::WebAssets { .. } => {}
         }
@@ -268,7 +368,7 @@ pub fn check_and_decrypt(
 
     // Every cast ballot's proofs and credential signature, and its tracking code.
     let lines_no: Vec<(usize, TrackingCode)> = ballots.iter().map(|(l, _, c)| (*l, *c)).collect();
-    let results = verify_ballots(&ctx, ballots.into_iter().map(|(_, b, _)| b).collect(), &mut OsRng);
+    let results = verify_ballots(ctx, ballots.into_iter().map(|(_, b, _)| b).collect(), &mut OsRng);
     let mut verified = Vec::with_capacity(results.len());
     let (mut ids, mut codes) = (HashSet::new(), HashSet::new());
     for ((line_no, code), r) in lines_no.iter().zip(results) {
@@ -289,82 +389,11 @@ pub fn check_and_decrypt(
     if superseded != markers {
         refuse!("the board's supersede markers differ from the re-vote rule recomputed");
     }
-    let mut tally = EncryptedTally::new(&ctx);
+    let mut tally = EncryptedTally::new(ctx);
     for &i in &counted {
         let b = verified.get(i).ok_or_else(|| anyhow!("counted index out of range"))?;
         tally.add(b)?;
     }
     let totals = tally.totals()?;
-    if totals.len() != record.encrypted_totals.len() {
-        refuse!("the record has {} contests of totals, the manifest {}", record.encrypted_totals.len(), totals.len());
-    }
-    for (mine, theirs) in totals.iter().zip(&record.encrypted_totals) {
-        if mine.contest_id != theirs.contest_id || mine.ballots != theirs.ballots {
-            refuse!("contest {:?}: the published totals are not of the counted ballots", mine.contest_id);
-        }
-        if mine.totals.len() != theirs.totals.len() {
-            refuse!("contest {:?}: the published totals have the wrong number of selections", mine.contest_id);
-        }
-        if let Some(j) = mine.totals.iter().zip(&theirs.totals).position(|(a, b)| a != b) {
-            refuse!(
-                "contest {:?}, selection {j}: the published encrypted total differs from the one recomputed from the board",
-                mine.contest_id
-            );
-        }
-    }
-
-    // Only now: partial decryptions of the totals computed here.
-    let ext = ctx.extended_hash();
-    let share_keys = ShareKeys::new(&state.outcome.verification_keys, &publics)?;
-    let mut shares: Vec<DecryptionShare> = Vec::new();
-    for (ci, contest) in (0u32..).zip(&totals) {
-        for (j, ct) in (0u32..).zip(&contest.totals) {
-            let total = TotalId { contest: ci, option: j };
-            let s = share.partial_decrypt(ext, total, ct, secrets.keys.signing_key(), &mut OsRng)?;
-            s.verify(ext, &share_keys, total, ct)?;
-            shares.push(s);
-        }
-    }
-    let summary = Summary {
-        entries: board.lines().len(),
-        ballots: verified.len(),
-        counted: counted.len(),
-        superseded: superseded.len(),
-        shares: shares.len(),
-        re_vote_policy: record.package.parameters.re_vote.policy.as_str(),
-    };
-    Ok((summary, shares))
-}
-
-/// The server's answer to posted decryption shares (`accepted`, `rejected` with reasons,
-/// `complete_key_holders`, `missing_key_holders`, `combined`), for the key-holder to read.
-pub fn describe_answer(answer: &Value) -> String {
-    let list = |k: &str| {
-        answer[k].as_array().map(|a| a.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")).unwrap_or_default()
-    };
-    let mut out = format!(
-        "server: accepted {}, rejected {}, already published {}",
-        answer["accepted"].as_u64().unwrap_or(0),
-        answer["rejected"].as_array().map_or(0, Vec::len),
-        answer["duplicates"].as_array().map_or(0, Vec::len)
-    );
-    for r in answer["rejected"].as_array().into_iter().flatten() {
-        out.push_str(&format!(
-            "\nserver: rejected share of contest {}, option {}: {}",
-            r["contest"],
-            r["option"],
-            r["reason"].as_str().unwrap_or("?")
-        ));
-    }
-    out.push_str(&format!(
-        "\nserver: key-holders with every share: [{}]; missing: [{}]",
-        list("complete_key_holders"),
-        list("missing_key_holders")
-    ));
-    out.push_str(if answer["combined"] == Value::Bool(true) {
-        "\nserver: results combined"
-    } else {
-        "\nserver: results not combined yet (fewer than t valid shares of some total)"
-    });
-    out
+    Ok((totals, Counts { ballots: verified.len(), counted: counted.len(), superseded: superseded.len() }))
 }

@@ -272,6 +272,15 @@ impl Api {
         r.text().with_context(|| format!("{url}: cannot read the answer"))
     }
 
+    /// `GET path`: the answer's exact bytes (a record file whose hash the board binds).
+    pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
+        let (url, r) = self.send_get(path)?;
+        if !r.status().is_success() {
+            return Err(refusal(r));
+        }
+        Ok(r.bytes().with_context(|| format!("{url}: cannot read the answer"))?.to_vec())
+    }
+
     /// `POST path` with a JSON body (and the bearer token, if any); the JSON answer (`null` if
     /// none). An error answer is an error naming the server's code, message and field.
     pub fn post(&self, path: &str, body: &Value) -> Result<Value> {

@@ -52,17 +52,13 @@ pub fn record_status(complete: bool) -> &'static str {
 pub fn build_record(c: &mut AnyConnection, campaign: &str) -> Result<RecordExport, ApiError> {
     let (record, complete) = election_record(c, campaign)?;
     let board = board_jsonl(c, campaign)?;
+    // one `filtered` entry per style (the server accepts no second one), so the
+    // `filter/<i>.<board index>.json` form of record-format.md never arises
     let filter_files = crate::filter::transcripts(c, campaign)?
         .into_iter()
-        .map(|(style, _, body)| (filter_file_name(style), body))
+        .map(|(style, _, body)| (dobush_crypto::filter::run::board::transcript_path(style), body))
         .collect();
     Ok(RecordExport { record, board, complete, filter_files })
-}
-
-/// The record path of style `index`'s filter transcript (one `filtered` entry per style: the
-/// server accepts no second one, so the `filter/<i>.<board index>.json` form never arises).
-pub fn filter_file_name(index: usize) -> String {
-    format!("filter/{index}.json")
 }
 
 /// `board.jsonl` of a campaign: every entry line followed by `\n`.

@@ -160,6 +160,49 @@ async fn the_last_ballot_of_every_voter_counts_through_the_filter(b: Backend) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The key-holders' `tally` on the v2 record: it checks the board and every transcript itself
+/// and recomputes the published totals; a transcript file altered, another valid transcript of
+/// the style put in its place, or a `filtered` entry missing make it refuse to decrypt anything.
+async fn the_key_holders_recompute_the_totals_from_the_record(b: Backend) {
+    use dobush_crypto::record::{Board, ElectionRecord};
+    use dobush_key_holders::tally_v2::recompute;
+    let (e, _) = closed_v2_election_with_receipts(b).await;
+    let files = filter_all(&e).await;
+    let url = |p: &str| e.app.url(&format!("/api/v1/campaigns/{}/record{p}", e.id));
+    let record: ElectionRecord = reqwest::get(url("")).await.unwrap().json().await.unwrap();
+    let board_text = reqwest::get(url("/board.jsonl")).await.unwrap().text().await.unwrap();
+    let lines: Vec<String> = board_text.lines().map(str::to_owned).collect();
+    let (outcome, _) = e.ceremony.c.finish().unwrap();
+    let vks = outcome.verification_keys;
+    let served = |name: &str| -> anyhow::Result<Vec<u8>> {
+        let i: usize = name.trim_start_matches("filter/").trim_end_matches(".json").parse()?;
+        files.iter().find(|(j, _)| *j == i).map(|(_, b)| b.clone()).ok_or_else(|| anyhow::anyhow!("no {name}"))
+    };
+    let board = Board::from_lines(lines.clone());
+    let (totals, counts) = recompute(&record, &e.ctx, &board, &vks, &served).unwrap();
+    assert_eq!(totals, record.encrypted_totals);
+    assert_eq!((counts.ballots, counts.counted, counts.superseded), (4, 2, 2));
+    // a byte of the file changed
+    let flipped = |name: &str| -> anyhow::Result<Vec<u8>> {
+        let mut b = served(name)?;
+        let at = b.len() / 2;
+        b[at] ^= 1;
+        Ok(b)
+    };
+    let err = recompute(&record, &e.ctx, &board, &vks, &flipped).unwrap_err().to_string();
+    assert!(err.contains("not the file"), "{err}");
+    // another transcript of the style, which verifies on its own, in place of the bound one
+    let style = styles_to_filter(&e).await.remove(0);
+    let other = serde_json::to_vec(&filter_style(&e, &style, &[1, 2, 3], 2)).unwrap();
+    let swapped = |_: &str| -> anyhow::Result<Vec<u8>> { Ok(other.clone()) };
+    let err = recompute(&record, &e.ctx, &board, &vks, &swapped).unwrap_err().to_string();
+    assert!(err.contains("not the file"), "{err}");
+    // the board without its `filtered` entry
+    let unfiltered = Board::from_lines(lines[..lines.len() - 1].to_vec());
+    let err = recompute(&record, &e.ctx, &unfiltered, &vks, &served).unwrap_err().to_string();
+    assert!(err.contains("filter has not run"), "{err}");
+}
+
 /// What is refused, and stores nothing: a voter's upload, a body that is not JSON or not a
 /// transcript, a transcript with any proof or count altered (the round and place named), one
 /// of a style the manifest does not have, one from a quorum that is not t key-holders, and a
@@ -233,5 +276,6 @@ async fn forged_and_foreign_transcripts_are_refused(b: Backend) {
 
 crate::backend_tests!(
     the_last_ballot_of_every_voter_counts_through_the_filter,
-    forged_and_foreign_transcripts_are_refused
+    the_key_holders_recompute_the_totals_from_the_record,
+    forged_and_foreign_transcripts_are_refused,
 );

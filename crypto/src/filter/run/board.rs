@@ -27,6 +27,12 @@ pub fn row_limit(policy: ReVotePolicy) -> u64 {
     }
 }
 
+/// The record path of style `index`'s filter transcript (record-format.md §Filter transcript):
+/// `filter/<index>.json`, the index in decimal.
+pub fn transcript_path(index: usize) -> String {
+    format!("filter/{index}.json")
+}
+
 /// One style of the manifest with what the board gives its filter.
 #[derive(Clone, Debug)]
 pub struct StyleBoard {
