@@ -394,3 +394,62 @@ async fn the_first_verifying_transcript_of_a_style_counts() {
     }
     refused_at(&r, "filtered totals", "style \"main\": no counting transcript");
 }
+
+/// The verifier's filter inputs are crypto's (`filter::run::board::style_inputs`, which the
+/// server and the key-holders' tools use), on the server's real board: the same ballots (board
+/// index, `cred`, `tbase`, the votes in ballot order), list credentials and replacements, the
+/// same k, c, context, keys and verification keys; c is §9.2's for both re-vote rules.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verifiers_filter_inputs_are_cryptos() {
+    use dobush_crypto::filter::run::board as cboard;
+    use dobush_verifier::filtered as vfiltered;
+    let (f, e, dir) = server_filtered(Backend::Sqlite).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+    let first = f.lines.iter().position(|l| l.starts_with(r#"{"type":"filtered""#)).unwrap();
+    let entries: Vec<BoardEntry> = f.lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let styles = cboard::style_inputs(&e.package, &entries).unwrap();
+    let entries: Vec<dobush_verifier::load::Entry> =
+        f.lines.iter().enumerate().map(|(i, l)| dobush_verifier::load::entry(i, l.as_bytes()).unwrap()).collect();
+    let rows = vfiltered::board_rows(&entries, first as u64).unwrap();
+    let ctx = dobush_verifier::load::context(&f.record).unwrap();
+    let (outcome, _) = e.ceremony.c.finish().unwrap();
+    let vks: Vec<_> = outcome.verification_keys.iter().map(|g| *g.point()).collect();
+    let c = |x: &Ciphertext| (*x.alpha.as_bytes(), *x.beta.as_bytes());
+    let v = |x: &(dobush_verifier::encoding::Point, dobush_verifier::encoding::Point)| (x.0.bytes, x.1.bytes);
+    let empty = vfiltered::StyleRows::default();
+    let mut ballots = 0;
+    for s in &styles {
+        let mine = vfiltered::style_inputs(&ctx, &vks, &s.style, rows.get(&s.style).unwrap_or(&empty), 1).unwrap();
+        let theirs = &s.inputs;
+        assert_eq!(mine.ballots.len(), theirs.ballots.len());
+        for (a, b) in mine.ballots.iter().zip(&theirs.ballots) {
+            assert_eq!((a.index, v(&a.cred), v(&a.tbase)), (b.index, c(&b.cred), c(&b.tbase)));
+            assert_eq!(a.votes.iter().map(v).collect::<Vec<_>>(), b.votes.iter().map(c).collect::<Vec<_>>());
+        }
+        ballots += mine.ballots.len();
+        assert_eq!(
+            mine.list.iter().map(|p| p.bytes).collect::<Vec<_>>(),
+            theirs.list.iter().map(|g| *g.as_bytes()).collect::<Vec<_>>()
+        );
+        assert_eq!(mine.replacements.len(), theirs.replacements.len());
+        for (a, b) in mine.replacements.iter().zip(&theirs.replacements) {
+            assert_eq!((a.index, a.new.bytes, v(&a.old_tbase)), (b.index, *b.new.as_bytes(), c(&b.old_tbase)));
+        }
+        assert!(mine.overrides.is_empty() && theirs.overrides.is_empty());
+        assert!(mine.stations.is_empty() && theirs.stations.is_empty());
+        let setup = cboard::setup(&e.package, &outcome.verification_keys, s, 1, vec![1, 3, 4], 3).unwrap();
+        assert_eq!((mine.selections, mine.row_limit), (setup.selections, setup.row_limit));
+        assert_eq!((mine.context, mine.base_hash), (setup.context, setup.base_hash));
+        assert_eq!(mine.election_key.bytes, *setup.election_key.0.as_bytes());
+        assert_eq!((mine.n, mine.t), (u64::from(setup.params.n()), u64::from(setup.params.t())));
+        let keys: Vec<[u8; 32]> = setup.verification_keys.iter().map(|g| *g.as_bytes()).collect();
+        assert_eq!(mine.verification_keys.iter().map(|p| p.bytes).collect::<Vec<_>>(), keys);
+    }
+    assert_eq!(ballots, 4, "the campaign's four cast ballots");
+    assert!(rows.values().map(|r| r.replacements.len()).sum::<usize>() > 0, "a replacement among the inputs");
+    use dobush_crypto::parameters::ReVotePolicy as C;
+    use dobush_verifier::parameters::ReVotePolicy as V;
+    for (mine, theirs) in [(V::Forbidden, C::Forbidden), (V::LastCounts, C::LastCounts)] {
+        assert_eq!(vfiltered::row_limit(mine), cboard::row_limit(theirs));
+    }
+}
