@@ -1012,8 +1012,11 @@ impl Public {
         let ctx = SelectionContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style };
         verify_comparisons(rng, &ctx, &msg.selection.comparisons, &p, &msg.selection.proofs)
             .map_err(|e| fail(round::SELECTION, "range proofs", e))?;
-        let kept_rows: Vec<Vec<Ciphertext>> =
-            kept.iter().flatten().filter_map(|r| self.rows.get(*r)).cloned().collect();
+        let kept_rows: Vec<Vec<Ciphertext>> = kept
+            .iter()
+            .flatten()
+            .map(|r| self.rows.get(*r).cloned().ok_or_else(|| fail(round::SELECTION, "kept", format!("no row {r}"))))
+            .collect::<Result<_, _>>()?;
         let kept_groups = kept_rows.len() as u64;
         // overridden_s can never exceed the style's overrides: without one (none are built yet,
         // §10), every kept group is a counted ballot, whatever round 11 later shows (review
