@@ -164,7 +164,7 @@ pub fn recompute(
         let t = FilterTranscript::from_json(&bytes).map_err(|e| Refused(format!("{name}: {e}")))?;
         let f = verify_style(package, verification_keys, s, &t, &mut OsRng)
             .map_err(|e| Refused(format!("{name}: the filter of style {:?} does not verify: {e}", s.style)))?;
-        outputs.push(StyleOutput::verified(s.index, &f));
+        outputs.push(StyleOutput::verified(package, s, &f).map_err(|e| Refused(format!("{name}: {e}")))?);
     }
     if let Some((n, style, _)) = filtered.iter().find(|(_, st, _)| !styles.iter().any(|s| s.style == *st)) {
         refuse!("board line {}: a `filtered` entry of style {style:?}, which the manifest does not have", n + 1);

@@ -43,7 +43,9 @@ pub struct Prepared {
     styles: Vec<StyleBoard>,
     /// The board's size when read: an [`accept`] of a board that grew by anything but
     /// `filtered` entries is refused.
-    input_size: u64,
+    board_size: u64,
+    /// The styles with a `filtered` entry when read.
+    filtered: Vec<String>,
 }
 
 /// A transcript that verified.
@@ -51,7 +53,7 @@ pub struct Checked {
     style: String,
     style_index: usize,
     run: u64,
-    counted: u64,
+    output: StyleOutput,
     file: FileRef,
 }
 
@@ -100,6 +102,13 @@ pub fn prepare(c: &mut AnyConnection, campaign: &str) -> Result<Prepared, ApiErr
         ));
     }
     let (entries, input_size) = entries(c, campaign)?;
+    let filtered = entries
+        .iter()
+        .filter_map(|e| match e {
+            BoardEntry::Filtered { style, .. } => Some(style.clone()),
+            _ => None,
+        })
+        .collect();
     let revealed = entries
         .iter()
         .take(usize::try_from(input_size).map_err(corrupt)?)
@@ -113,12 +122,20 @@ pub fn prepare(c: &mut AnyConnection, campaign: &str) -> Result<Prepared, ApiErr
     let (_, outcome) = crate::tally::evaluate_ceremony(&election.package, &transcript).map_err(corrupt)?;
     let inputs = entries.get(..usize::try_from(input_size).map_err(corrupt)?).unwrap_or(&entries);
     let styles = style_inputs(&election.package, inputs).map_err(corrupt)?;
-    Ok(Prepared { election, verification_keys: outcome.verification_keys, styles, input_size: entries.len() as u64 })
+    Ok(Prepared {
+        election,
+        verification_keys: outcome.verification_keys,
+        styles,
+        board_size: entries.len() as u64,
+        filtered,
+    })
 }
 
 /// Checks a transcript file (the exact bytes to publish) against the board: strictly decoded
-/// (422 field `transcript`), of a style of the manifest with a ballot (422 field `style`), and
-/// verified round by round (422 field `transcript`, with the round and place that fail).
+/// (422 field `transcript`), of a style of the manifest with a ballot (422 field `style`) and no
+/// `filtered` entry yet (409 `already_filtered`, before any proof is checked), of run 1 (restarts
+/// are not built: 13-revoting.md §6.7), and verified round by round (422 field `transcript`,
+/// with the round and place that fail).
 pub fn check(p: &Prepared, body: &[u8]) -> Result<Checked, ApiError> {
     if body.len() > MAX_TRANSCRIPT_BYTES {
         return Err(ApiError::invalid("transcript", format!("larger than {MAX_TRANSCRIPT_BYTES} bytes")));
@@ -130,15 +147,32 @@ pub fn check(p: &Prepared, body: &[u8]) -> Result<Checked, ApiError> {
     if !style.has_rows() {
         return Err(ApiError::invalid("style", "this style has no ballot: it has no filter"));
     }
+    if p.filtered.contains(&style.style) {
+        return Err(already_filtered(&style.style));
+    }
+    if transcript.run != 1 {
+        return Err(ApiError::invalid(
+            "transcript",
+            "run: only run 1 exists until restarts are built (13-revoting.md §6.7)",
+        ));
+    }
     let filtered = verify_style(&p.election.package, &p.verification_keys, style, &transcript, &mut OsRng)
         .map_err(|e| ApiError::invalid("transcript", e.to_string()))?;
+    let output = StyleOutput::verified(&p.election.package, style, &filtered).map_err(corrupt)?;
     Ok(Checked {
         style: style.style.clone(),
         style_index: style.index,
         run: transcript.run,
-        counted: filtered.counted,
+        output,
         file: FileRef::of(body),
     })
+}
+
+fn already_filtered(style: &str) -> ApiError {
+    ApiError::conflict(
+        "already_filtered",
+        format!("style {style:?} has its filtered entry already: the first that verified counts"),
+    )
 }
 
 /// Appends the `filtered` entry of a checked transcript and stores its file, in the caller's
@@ -149,7 +183,7 @@ pub fn check(p: &Prepared, body: &[u8]) -> Result<Checked, ApiError> {
 pub fn accept(
     c: &mut AnyConnection,
     boards: &crate::board_log::Boards,
-    campaign: &str,
+    (campaign, actor): (&str, &str),
     p: &Prepared,
     checked: &Checked,
     body: &[u8],
@@ -160,9 +194,9 @@ pub fn accept(
         return Err(ApiError::conflict("not_closed", format!("the campaign is in state {}", st.as_str())));
     }
     let (entries, _) = entries(c, campaign)?;
-    let grown = entries.get(usize::try_from(p.input_size).map_err(corrupt)?..).unwrap_or(&[]);
-    if entries.len() < usize::try_from(p.input_size).map_err(corrupt)?
-        || grown.iter().any(|e| !matches!(e, BoardEntry::Filtered { .. }))
+    let size = usize::try_from(p.board_size).map_err(corrupt)?;
+    if entries.len() < size
+        || entries.get(size..).into_iter().flatten().any(|e| !matches!(e, BoardEntry::Filtered { .. }))
     {
         return Err(ApiError::conflict(
             "board_changed",
@@ -174,10 +208,7 @@ pub fn accept(
         .select((filter_transcripts::style, filter_transcripts::run))
         .load(c)?;
     if existing.iter().any(|(s, _)| *s == checked.style) {
-        return Err(ApiError::conflict(
-            "already_filtered",
-            format!("style {:?} has its filtered entry already: the first that verified counts", checked.style),
-        ));
+        return Err(already_filtered(&checked.style));
     }
     let run = i64::try_from(checked.run).map_err(|_| ApiError::invalid("transcript", "run out of range"))?;
     if existing.iter().any(|(_, r)| *r > run) {
@@ -196,24 +227,24 @@ pub fn accept(
             filter_transcripts::run.eq(run),
             filter_transcripts::sha256.eq(hex::encode(checked.file.sha256)),
             filter_transcripts::body.eq(text),
-            filter_transcripts::counted.eq(i64::try_from(checked.counted).map_err(corrupt)?),
+            filter_transcripts::output.eq(checked.output.to_json()),
             filter_transcripts::created_at.eq(ts),
         ))
         .execute(c)?;
     crate::audit::append(
         c,
         ts,
-        "system",
+        actor,
         "filter.accepted",
         Some(campaign),
-        &json!({ "style": checked.style, "board_index": index, "run": checked.run, "counted": checked.counted,
+        &json!({ "style": checked.style, "board_index": index, "run": checked.run, "counted": checked.output.counted,
                  "sha256": hex::encode(checked.file.sha256), "bytes": checked.file.bytes }),
     )?;
     let totals_published = publish_if_complete(c, campaign, p, ts)?;
     Ok(Accepted {
         style: checked.style.clone(),
         board_index: index,
-        counted: checked.counted,
+        counted: checked.output.counted,
         transcript: checked.file,
         totals_published,
     })
@@ -232,21 +263,29 @@ pub fn transcripts(c: &mut AnyConnection, campaign: &str) -> Result<Vec<(usize, 
         .collect()
 }
 
+/// Style `index`'s accepted transcript: its SHA-256 (hex) and the file's text.
+pub fn transcript(c: &mut AnyConnection, campaign: &str, index: usize) -> Result<Option<(String, String)>, ApiError> {
+    let index = i64::try_from(index).map_err(corrupt)?;
+    Ok(filter_transcripts::table
+        .filter(filter_transcripts::campaign_id.eq(campaign))
+        .filter(filter_transcripts::style_index.eq(index))
+        .select((filter_transcripts::sha256, filter_transcripts::body))
+        .first(c)
+        .optional()?)
+}
+
 /// Publishes TL-1 of every accepted transcript's kept rows once every style with a ballot has
 /// one (their proofs were checked at acceptance; the kept rows are read again from the files).
 fn publish_if_complete(c: &mut AnyConnection, campaign: &str, p: &Prepared, now_secs: i64) -> Result<bool, ApiError> {
-    let files = transcripts(c, campaign)?;
-    let done = |s: &StyleBoard| files.iter().any(|(i, _, _)| *i == s.index);
+    let stored: Vec<String> = filter_transcripts::table
+        .filter(filter_transcripts::campaign_id.eq(campaign))
+        .select(filter_transcripts::output)
+        .load(c)?;
+    let outputs = stored.iter().map(|t| StyleOutput::from_json(t).map_err(corrupt)).collect::<Result<Vec<_>, _>>()?;
+    let done = |s: &StyleBoard| outputs.iter().any(|o| o.index == s.index);
     if !p.styles.iter().filter(|s| s.has_rows()).all(done) {
         return Ok(false);
     }
-    let outputs = files
-        .iter()
-        .map(|(i, _, body)| {
-            let t = FilterTranscript::from_json(body.as_bytes()).map_err(corrupt)?;
-            StyleOutput::of(*i, &t).map_err(corrupt)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     let totals = filtered_totals(&p.election.package, &p.styles, &outputs).map_err(corrupt)?;
     let text = serde_json::to_string(&totals).map_err(corrupt)?;
     let updated = diesel::update(

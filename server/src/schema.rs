@@ -335,7 +335,7 @@ diesel::table! {
         run -> BigInt,
         sha256 -> Text,
         body -> Text,
-        counted -> BigInt,
+        output -> Text,
         created_at -> BigInt,
     }
 }

@@ -113,6 +113,7 @@ impl Application {
             boards,
             verifier,
             committer,
+            filter_checks: Arc::new(tokio::sync::Semaphore::new(1)),
         });
         let server = run(listener, state.clone())?;
         tracing::info!(port, "dobush-server listening");

@@ -41,6 +41,9 @@ pub struct AppState {
     pub verifier: crate::cast::batch::BatchVerifier,
     /// Recording of verified ballots, committed in groups.
     pub committer: crate::cast::commit::Committer,
+    /// One filter transcript read and checked at a time (`routes::filter`): each is large and its
+    /// check is long (review 19-filtered H1, M1).
+    pub filter_checks: Arc<tokio::sync::Semaphore>,
 }
 
 /// The application state of a request.

@@ -1,9 +1,10 @@
 -- The accepted filter transcripts of a v2 campaign (docs/protocol/13-revoting.md §6.8,
 -- docs/record-format.md §Filter transcript): one row per `filtered` board entry, the exact bytes
 -- of the record file `filter/<style_index>.json` that the entry binds by SHA-256 and length.
--- `board_idx` is the entry's board index; `counted` is the transcript's counted_s (for the
--- protocol's lines). Rows are never updated or deleted: a later entry of the same style keeps
--- the earlier one (record-format.md: `filter/<i>.<board index>.json`).
+-- `board_idx` is the entry's board index; `output` is what the verified transcript gives the
+-- totals (counted_s and the sums of the kept rows' votes, crypto `StyleOutput`), so that the
+-- totals are published without reading any transcript again. Rows are never updated or deleted;
+-- a style has at most one (the first transcript that verifies counts: 13-revoting.md §6.8).
 CREATE TABLE filter_transcripts (
     campaign_id TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
     board_idx BIGINT NOT NULL,
@@ -12,7 +13,7 @@ CREATE TABLE filter_transcripts (
     run BIGINT NOT NULL,
     sha256 TEXT NOT NULL,
     body TEXT NOT NULL,
-    counted BIGINT NOT NULL,
+    output TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (campaign_id, board_idx)
 );

@@ -429,6 +429,9 @@ struct Group<'a, 'j> {
     ballot_ids: HashSet<String>,
     ciphertexts: HashSet<String>,
     counted: HashMap<String, Counted<'j>>,
+    /// v2: the most e-ballots one voter's chain may cast, c − 1 (13-revoting.md §9.2), and how
+    /// many each voter of the group has cast so far, challenges apart (`None` for v1).
+    ballot_limit: Option<(u64, HashMap<String, u64>)>,
     /// The board index the next entry gets.
     next_index: u64,
     /// The ballot rows to insert, in order.
@@ -581,6 +584,25 @@ impl<'j> Group<'_, 'j> {
         } else {
             Self::counted_v1(c, campaign, counted)?
         };
+        let ballot_limit = if v2 {
+            // the chain is the voter's: a replacement keeps the voter, so every e-ballot of the
+            // chain is a row of this voter's (review 19-filtered H3: a chain longer than c would
+            // stand out in the filter's public cover as an exception group)
+            let limit = dobush_crypto::filter::run::board::row_limit(revote_policy.to_package()).saturating_sub(1);
+            let mut cast: HashMap<String, u64> = HashMap::new();
+            for pin in ballots::table
+                .filter(ballots::campaign_id.eq(campaign))
+                .filter(ballots::pin.eq_any(&pins))
+                .filter(ballots::status.ne("challenged"))
+                .select(ballots::pin)
+                .load::<String>(c)?
+            {
+                *cast.entry(pin).or_default() += 1;
+            }
+            Some((limit, cast))
+        } else {
+            None
+        };
         Ok(Group {
             campaign,
             revote_policy,
@@ -588,6 +610,7 @@ impl<'j> Group<'_, 'j> {
             ballot_ids,
             ciphertexts,
             counted,
+            ballot_limit,
             next_index: board_size,
             rows: Vec::new(),
         })
@@ -669,6 +692,14 @@ impl<'j> Group<'_, 'j> {
             }
             (None, RevotePolicy::LastCounts, Some(p)) => Some(p.clone()),
         };
+        if let (None, Some((limit, cast))) = (&job.opening, &self.ballot_limit)
+            && cast.get(&job.pin).copied().unwrap_or(0) >= *limit
+        {
+            return Err(ApiError::conflict(
+                "ballot_limit",
+                format!("a voter may cast at most {limit} e-ballots in this campaign; your last one counts"),
+            ));
+        }
         Ok(Admitted { job, gate, tracking_code, ciphertexts, previous })
     }
 
@@ -684,6 +715,9 @@ impl<'j> Group<'_, 'j> {
     ) -> Result<(u64, TrackingCode), ApiError> {
         let job = a.job;
         let challenged = job.opening.is_some();
+        if let (false, Some((_, cast))) = (challenged, &mut self.ballot_limit) {
+            *cast.entry(job.pin.clone()).or_default() += 1;
+        }
         // the ballot's entry comes after the `superseded` entry, if any (v1 only)
         let v1 = matches!(job.verified, VerifiedCast::V1(_));
         let index = self.next_index + u64::from(v1 && a.previous.is_some());

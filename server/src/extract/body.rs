@@ -196,23 +196,34 @@ impl FromRequest for ImportBody {
     }
 }
 
-/// A filter transcript file (`application/json`), read through [`read_body`] under
-/// `crate::filter::MAX_TRANSCRIPT_BYTES`: its exact bytes are what the record publishes, so it is
-/// left undecoded here.
-#[derive(Debug)]
-pub struct TranscriptBody(pub web::Bytes);
+/// A body not read yet: the handler checks the caller first and reads it only then
+/// ([`UnreadBody::read_transcript`]), so that no one without the role makes the server read a large
+/// body (review 19-filtered H1).
+pub struct UnreadBody {
+    req: HttpRequest,
+    payload: Payload,
+}
 
-impl FromRequest for TranscriptBody {
+impl FromRequest for UnreadBody {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let (req, mut payload) = (req.clone(), payload.take());
-        Box::pin(async move {
-            if media_type(&req) != "application/json" {
-                return Err(ApiError::UnsupportedMediaType("the body must be application/json".into()));
-            }
-            read_body(&req, &mut payload, crate::filter::MAX_TRANSCRIPT_BYTES).await.map(TranscriptBody)
-        })
+        std::future::ready(Ok(Self { req: req.clone(), payload: payload.take() }))
+    }
+}
+
+impl UnreadBody {
+    /// A filter transcript file's exact bytes (`application/json`, uncompressed: its bytes are
+    /// what the record publishes, and the limit then holds on the wire; 415 otherwise), under
+    /// `limit` (413).
+    pub async fn read_transcript(mut self, limit: usize) -> Result<web::Bytes, ApiError> {
+        if media_type(&self.req) != "application/json" {
+            return Err(ApiError::UnsupportedMediaType("the body must be application/json".into()));
+        }
+        if self.req.headers().contains_key(header::CONTENT_ENCODING) {
+            return Err(ApiError::UnsupportedMediaType("a filter transcript is sent uncompressed".into()));
+        }
+        read_body(&self.req, &mut self.payload, limit).await
     }
 }

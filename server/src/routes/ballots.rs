@@ -387,7 +387,8 @@ async fn install_package(
         // cannot be tallied and whose list and replacements still name credentials
         return Err(ApiError::invalid(
             "ballot_format",
-            "v2 ballots are not finished (issue 19: no tally yet); this server does not accept them",
+            "v2 ballots are not finished (issue 19: the re-voting filter is not yet run between the key-holders' \
+             machines, 13-revoting.md §6); this server does not accept them",
         ));
     }
     if manifest.campaign_id != id {

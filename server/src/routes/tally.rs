@@ -359,9 +359,16 @@ async fn record_json(state: web::Data<AppState>, path: web::Path<String>) -> Res
 /// `board.jsonl` of the record: the whole closed board.
 async fn record_board(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let export = state.db.run(move |c| crate::export::build_record(c, &id)).await?;
+    // the record's status and board only: not its filter transcripts (review 19-filtered H2)
+    let (board, complete) = state
+        .db
+        .run(move |c| {
+            let (_, complete) = crate::export::election_record(c, &id)?;
+            Ok((crate::export::board_jsonl(c, &id)?, complete))
+        })
+        .await?;
     Ok(HttpResponse::Ok()
-        .insert_header(("Dobush-Record-Status", export.status()))
+        .insert_header(("Dobush-Record-Status", crate::export::record_status(complete)))
         .content_type("application/jsonl; charset=utf-8")
-        .body(export.board))
+        .body(board))
 }

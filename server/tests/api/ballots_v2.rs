@@ -294,6 +294,30 @@ async fn v2_casts_are_recorded_without_the_credential_and_re_votes_leave_no_trac
     }
 }
 
+/// Under `last_counts` a voter's chain casts at most c − 1 = 5 e-ballots (13-revoting.md §9.2):
+/// the sixth is refused (409 `ballot_limit`) and written nowhere, a challenge is still taken,
+/// and another voter is not affected. A longer chain would be an exception group in the filter's
+/// public cover (review 19-filtered H3).
+async fn a_v2_voter_casts_at_most_five_e_ballots(b: Backend) {
+    let e = open_v2(b, "last_counts").await;
+    for choice in 0..5 {
+        let (request, _) = e.cast_request(0, choice % 3);
+        let r = e.cast(0, &request).await;
+        assert_eq!(r.status(), 201, "ballot {choice}: {}", r.text().await.unwrap());
+    }
+    let before = e.board_lines().await.len();
+    let (request, _) = e.cast_request(0, 1);
+    assert_error(e.cast(0, &request).await, 409, "ballot_limit").await;
+    assert_eq!(e.board_lines().await.len(), before, "nothing of the refused ballot is on the board");
+    let (ballot, secrets) = e.ballot_v2_with(0, 2, &mut OsRng);
+    let r = e.voters[0]
+        .post(&format!("/api/campaigns/{}/challenges", e.id), &json!({ "ballot": ballot, "opening": secrets.open() }))
+        .await;
+    assert_eq!(r.status(), 201, "a challenge is not a cast ballot: {}", r.text().await.unwrap());
+    let (request, _) = e.cast_request(1, 0);
+    assert_eq!(e.cast(1, &request).await.status(), 201);
+}
+
 async fn a_v2_ballot_is_checked_opened_and_refused_a_second_time_under_forbidden(b: Backend) {
     let e = open_v2(b, "forbidden").await;
     // a Benaloh check opens the votes only; its ballot can never be cast afterwards
@@ -675,4 +699,5 @@ crate::backend_tests!(
     every_single_field_change_of_a_v2_cast_is_refused,
     a_v2_cast_finding_every_verification_slot_taken_is_answered_503,
     a_v1_campaign_refuses_a_v2_ballot,
+    a_v2_voter_casts_at_most_five_e_ballots,
 );

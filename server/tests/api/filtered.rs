@@ -217,6 +217,21 @@ async fn forged_and_foreign_transcripts_are_refused(b: Backend) {
     assert_eq!(voter.post_raw(&path, "application/json", body.clone()).await.status(), 403);
     let kh = e.app.login(crate::ceremony::KEY_HOLDERS[0]).await;
     assert_eq!(kh.post_raw(&path, "text/plain", body.clone()).await.status(), 415);
+    let gzip = kh
+        .req(reqwest::Method::POST, &path)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzip.status(), 415, "a transcript is sent uncompressed");
+    // one transcript is checked at a time: while one is, another is told to come back
+    let busy = e.app.state.filter_checks.clone().try_acquire_owned().unwrap();
+    let r = upload(&e, &body).await;
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    drop(busy);
     assert_error(upload(&e, b"[]").await, 422, "invalid_field").await;
     let mut value: Value = serde_json::from_slice(&body).unwrap();
     value["unknown"] = json!(1);
@@ -237,6 +252,15 @@ async fn forged_and_foreign_transcripts_are_refused(b: Backend) {
             }),
             "round 10",
         ),
+        (
+            // review 19-filtered H4: the counts are proved by the kept rows and the overrides
+            "the counted ballots called overrides",
+            forge(&|t| {
+                let s = t.selection.as_mut().unwrap();
+                (s.counted, s.overridden) = (0, s.counted);
+            }),
+            "0 overrides)",
+        ),
         ("a member's tag shares swapped", forge(&|t| t.tags.swap(0, 1)), "round 6"),
         (
             "the shuffled rows reordered",
@@ -248,7 +272,7 @@ async fn forged_and_foreign_transcripts_are_refused(b: Backend) {
             }),
             "round 5",
         ),
-        ("another run", forge(&|t| t.run = 2), "round"),
+        ("another run", forge(&|t| t.run = 2), "only run 1"),
         ("a coordinator outside F", forge(&|t| t.coordinator = 1), "round 0"),
         ("a quorum of two", forge(&|t| t.filter.truncate(2)), "round 0"),
     ];

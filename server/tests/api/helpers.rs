@@ -429,7 +429,8 @@ impl TestApp {
 }
 
 impl User {
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    /// A request with this user's credentials.
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let rb = self.http.request(method, format!("{}{}", self.base, path));
         if self.use_cookie { rb.header("x-csrf-token", &self.csrf) } else { rb.bearer_auth(&self.token) }
     }

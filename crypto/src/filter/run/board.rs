@@ -4,14 +4,17 @@
 //! posts `filtered`), the members' tools and the key-holders' `tally` all call these, so that
 //! they recompute the same rows from the same board.
 
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use rand_core::{CryptoRng, RngCore};
 
 use super::inputs::{BallotInput, Inputs, ReplacementInput};
 use super::messages::FilterTranscript;
 use super::public::{Filtered, verify_transcript};
 use super::{RunError, Setup, fail, round};
-use crate::filter::totals::{StyleKept, contest_totals};
+use crate::elgamal::RawCiphertext;
+use crate::filter::totals::FIRST_VOTE;
 use crate::group::GroupElement;
+use crate::group::generator_g;
 use crate::parameters::ReVotePolicy;
 use crate::record::{BoardEntry, ElectionPackage};
 use crate::tally::ContestTotals;
@@ -68,8 +71,14 @@ fn style_mut<'a>(styles: &'a mut [StyleBoard], style: &str, at: u64) -> Result<&
 
 /// Every style's inputs, manifest order, from the board's entries up to the filter's input head
 /// (§6.1: the entries before the first `filtered` one; any `filtered` entry is skipped). A v1
-/// entry, a ballot or replacement of a style not in the manifest, or a ballot whose contests are
-/// not its style's is refused: the board is not a v2 board the filter can read.
+/// entry, a ballot or replacement after `closed` or of a style not in the manifest, or a ballot
+/// whose contests are not its style's is refused: the board is not a v2 board the filter can
+/// read.
+///
+/// It reads rows, it does not judge entries: every `credential_replaced_v2` gives a pointer row
+/// and every listed credential a list row, so the caller must have checked the board's entries
+/// first (the server posts only checked ones; the key-holders' `tally` checks each replacement's
+/// proof and signatures and the list's signatures before calling this; review 19-filtered M4).
 pub fn style_inputs(package: &ElectionPackage, entries: &[BoardEntry]) -> Result<Vec<StyleBoard>, RunError> {
     let manifest = &package.manifest;
     let mut styles = Vec::with_capacity(manifest.ballot_styles.len());
@@ -84,8 +93,13 @@ pub fn style_inputs(package: &ElectionPackage, entries: &[BoardEntry]) -> Result
         }
         styles.push(StyleBoard { index, style: s.id.clone(), contests, selections, inputs: Inputs::default() });
     }
+    let mut closed = false;
     for (i, entry) in entries.iter().enumerate() {
         let at = i as u64;
+        let cast = matches!(entry, BoardEntry::BallotV2 { .. } | BoardEntry::CredentialReplacedV2 { .. });
+        if closed && cast {
+            return Err(board_fail(format!("board index {at}"), "a ballot or replacement after `closed`"));
+        }
         match entry {
             BoardEntry::CredentialListV2 { credentials, .. } => {
                 for c in credentials {
@@ -123,8 +137,8 @@ pub fn style_inputs(package: &ElectionPackage, entries: &[BoardEntry]) -> Result
             | BoardEntry::ChallengedV2 { .. }
             | BoardEntry::CastVerifierRevealed { .. }
             | BoardEntry::WebAssets { .. }
-            | BoardEntry::Closed { .. }
             | BoardEntry::Filtered { .. } => {}
+            BoardEntry::Closed { .. } => closed = true,
         }
     }
     Ok(styles)
@@ -178,43 +192,92 @@ pub fn verify_style<R: RngCore + CryptoRng>(
     verify_transcript(&setup, &s.inputs, transcript, rng)
 }
 
-/// What one style's accepted filter gives the totals.
-#[derive(Clone, Debug)]
+/// What one style's accepted filter gives the totals: counted_s and, for every contest of the
+/// manifest and each of its selections, the sum of the kept rows' vote ciphertexts (the zero
+/// ciphertext where the style does not hold the contest, or keeps no row). TL-1 adds these to
+/// `(G, K)` over the styles (§7.11). Small (one pair of points per selection), so the server keeps
+/// it beside the transcript and publishes the totals without reading any transcript again.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StyleOutput {
     /// The style's position in the manifest.
     pub index: usize,
     /// counted_s.
     pub counted: u64,
-    /// The kept rows.
-    pub kept_rows: Vec<Vec<crate::elgamal::Ciphertext>>,
+    /// Σ of the kept rows' votes, per contest of the manifest, per selection.
+    pub sums: Vec<Vec<RawCiphertext>>,
 }
 
 impl StyleOutput {
-    /// The output of an accepted transcript ([`kept_rows`], [`counted`]).
-    pub fn of(index: usize, transcript: &FilterTranscript) -> Result<Self, RunError> {
-        Ok(Self { index, counted: counted(transcript), kept_rows: kept_rows(transcript)? })
+    /// The output of a verified filter of style `s`.
+    pub fn verified(package: &ElectionPackage, s: &StyleBoard, f: &Filtered) -> Result<Self, RunError> {
+        let mut sums: Vec<Vec<RawCiphertext>> =
+            package.manifest.contests.iter().map(|c| vec![RawCiphertext::zero(); c.selection_count()]).collect();
+        for row in &f.kept_rows {
+            let mut votes = row.get(FIRST_VOTE..).unwrap_or_default().iter();
+            for &q in &s.contests {
+                let contest = sums.get_mut(q).ok_or_else(|| board_fail("totals", "a contest out of range"))?;
+                for total in contest.iter_mut() {
+                    let vote = votes.next().ok_or_else(|| board_fail("totals", "a kept row is too short"))?;
+                    *total += vote.raw();
+                }
+            }
+            if votes.next().is_some() {
+                return Err(board_fail("totals", "a kept row is too long"));
+            }
+        }
+        Ok(Self { index: s.index, counted: f.counted, sums })
     }
 
-    /// The output of a verified filter.
-    pub fn verified(index: usize, f: &Filtered) -> Self {
-        Self { index, counted: f.counted, kept_rows: f.kept_rows.clone() }
+    /// The stored form: `{"index", "counted", "sums": [[[α, β], …], …]}`, points as hex of their
+    /// encodings (the identity allowed: a sum of nothing).
+    pub fn to_json(&self) -> String {
+        let sums: Vec<Vec<[String; 2]>> = self
+            .sums
+            .iter()
+            .map(|c| c.iter().map(|t| [hex::encode(t.alpha.compress().0), hex::encode(t.beta.compress().0)]).collect())
+            .collect();
+        serde_json::json!({ "index": self.index, "counted": self.counted, "sums": sums }).to_string()
+    }
+
+    /// Reads [`StyleOutput::to_json`] back.
+    pub fn from_json(text: &str) -> Result<Self, RunError> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Stored {
+            index: usize,
+            counted: u64,
+            sums: Vec<Vec<[String; 2]>>,
+        }
+        let bad = |e: &dyn std::fmt::Display| board_fail("stored output", e.to_string());
+        let st: Stored = serde_json::from_str(text).map_err(|e| bad(&e))?;
+        let point = |h: &str| -> Result<RistrettoPoint, RunError> {
+            let b: [u8; 32] =
+                hex::decode(h).ok().and_then(|v| v.try_into().ok()).ok_or_else(|| bad(&"not 32 bytes"))?;
+            CompressedRistretto(b).decompress().ok_or_else(|| bad(&"not a point"))
+        };
+        let sums = st
+            .sums
+            .iter()
+            .map(|c| c.iter().map(|[a, b]| Ok(RawCiphertext { alpha: point(a)?, beta: point(b)? })).collect())
+            .collect::<Result<Vec<Vec<_>>, RunError>>()?;
+        Ok(Self { index: st.index, counted: st.counted, sums })
     }
 }
 
-/// TL-1 (§7.11) over every filtered style's kept rows: one total per contest of the manifest,
-/// manifest order, with `ballots` = Σ counted_s over the styles that hold the contest. Every style
-/// with rows must be among `outputs` (by its manifest index), once; a style without rows adds
-/// nothing.
+/// TL-1 (§7.11) over every filtered style's kept rows: `T_{q,i} = (G, K) + Σ_s sums_s[q][i]`, one
+/// total per contest of the manifest, manifest order, with `ballots` = Σ counted_s over the
+/// styles that hold the contest. Every style with rows must be among `outputs` (by its manifest
+/// index), exactly once; a style without rows adds nothing.
 pub fn filtered_totals(
     package: &ElectionPackage,
     styles: &[StyleBoard],
     outputs: &[StyleOutput],
 ) -> Result<Vec<ContestTotals>, RunError> {
     let manifest = &package.manifest;
-    let options: Vec<usize> = manifest.contests.iter().map(|c| c.selection_count()).collect();
+    let start = RawCiphertext { alpha: generator_g(), beta: *package.joint_key.point() };
+    let mut totals: Vec<Vec<RawCiphertext>> =
+        manifest.contests.iter().map(|c| vec![start; c.selection_count()]).collect();
     let mut ballots = vec![0u64; manifest.contests.len()];
-    let mut rows: Vec<Vec<&[crate::elgamal::Ciphertext]>> = Vec::new();
-    let mut kept_styles = Vec::new();
     if let Some(o) = outputs.iter().find(|o| !styles.iter().any(|s| s.index == o.index)) {
         return Err(board_fail("totals", format!("style index {} is not in the manifest", o.index)));
     }
@@ -229,19 +292,19 @@ pub fn filtered_totals(
             }
             continue;
         };
+        if f.sums.len() != totals.len() || f.sums.iter().zip(&totals).any(|(a, b)| a.len() != b.len()) {
+            return Err(board_fail(format!("style {:?}", s.style), "its sums are not the manifest's shape"));
+        }
+        for (total, sum) in totals.iter_mut().zip(&f.sums) {
+            for (t, x) in total.iter_mut().zip(sum) {
+                *t += *x;
+            }
+        }
         for &q in &s.contests {
             let b = ballots.get_mut(q).ok_or_else(|| board_fail("totals", "a contest out of range"))?;
             *b = b.checked_add(f.counted).ok_or_else(|| board_fail("totals", "counts overflow"))?;
         }
-        rows.push(f.kept_rows.iter().map(Vec::as_slice).collect());
-        kept_styles.push(s);
     }
-    let kept: Vec<StyleKept<'_>> = kept_styles
-        .iter()
-        .zip(rows.iter())
-        .map(|(s, r)| StyleKept { contests: &s.contests, rows: r.as_slice() })
-        .collect();
-    let totals = contest_totals(&package.joint_key, &options, &kept).map_err(|e| board_fail("totals", e))?;
     manifest
         .contests
         .iter()
@@ -255,31 +318,4 @@ pub fn filtered_totals(
             Ok(ContestTotals { contest_id: c.id.clone(), ballots: b, totals })
         })
         .collect()
-}
-
-/// The kept rows of a transcript that [`verify_style`] accepted: round 5's shuffled row of each
-/// group's kept index (round 10), groups in order. What TL-1 sums, read again from an accepted
-/// file without checking its proofs a second time (the server's totals once every style is in,
-/// §6.8). Refused if an index is out of range: the transcript was not the accepted one.
-pub fn kept_rows(transcript: &FilterTranscript) -> Result<Vec<Vec<crate::elgamal::Ciphertext>>, RunError> {
-    let (Some(shuffles), Some(selection)) = (&transcript.shuffles, &transcript.selection) else {
-        return Ok(Vec::new());
-    };
-    selection
-        .kept
-        .iter()
-        .flatten()
-        .map(|&k| {
-            usize::try_from(k)
-                .ok()
-                .and_then(|k| shuffles.rows.output.row(k))
-                .map(<[_]>::to_vec)
-                .ok_or_else(|| fail(round::SELECTION, "kept", format!("row {k} is not a shuffled row")))
-        })
-        .collect()
-}
-
-/// counted_s of a transcript (0 for an empty filter, §7.11).
-pub fn counted(transcript: &FilterTranscript) -> u64 {
-    transcript.selection.as_ref().map_or(0, |s| s.counted)
 }

@@ -1012,15 +1012,25 @@ impl Public {
         let ctx = SelectionContext { context: &self.setup.context, run: self.setup.run, style: &self.setup.style };
         verify_comparisons(rng, &ctx, &msg.selection.comparisons, &p, &msg.selection.proofs)
             .map_err(|e| fail(round::SELECTION, "range proofs", e))?;
-        let kept_rows: Vec<Vec<Ciphertext>> =
-            kept.iter().flatten().filter_map(|r| self.rows.get(*r)).cloned().collect();
+        let kept_rows: Vec<Vec<Ciphertext>> = kept
+            .iter()
+            .flatten()
+            .map(|r| self.rows.get(*r).cloned().ok_or_else(|| fail(round::SELECTION, "kept", format!("no row {r}"))))
+            .collect::<Result<_, _>>()?;
         let kept_groups = kept_rows.len() as u64;
-        if msg.counted.checked_add(msg.overridden) != Some(kept_groups) || msg.counted >= self.rec.m_s {
+        // overridden_s can never exceed the style's overrides: without one (none are built yet,
+        // §10), every kept group is a counted ballot, whatever round 11 later shows (review
+        // 19-filtered H4: a member could otherwise publish counted 0, overridden = all)
+        let overrides = self.inputs.overrides.len() as u64;
+        if msg.counted.checked_add(msg.overridden) != Some(kept_groups)
+            || msg.counted >= self.rec.m_s
+            || msg.overridden > overrides
+        {
             return Err(fail(
                 round::SELECTION,
                 "counts",
                 format!(
-                    "counted {} + overridden {} for {kept_groups} kept rows (M_s = {})",
+                    "counted {} + overridden {} for {kept_groups} kept rows (M_s = {}, {overrides} overrides)",
                     msg.counted, msg.overridden, self.rec.m_s
                 ),
             ));
