@@ -1016,3 +1016,21 @@ fn a_style_whose_every_row_is_dropped_has_an_empty_filter_for_both() {
     forged["shuffles"] = full.json["shuffles"].clone();
     refused_by_both_at(&h, &forged, 5, "rows");
 }
+
+/// §7.11 (review 19-filtered H4): while TL-3 is not checked, overridden_s is bounded by the
+/// style's override entries; without any, a counted ballot claimed as an override is refused by
+/// both at round 10's counts, though the counts still add up to the kept rows.
+#[test]
+fn an_override_claimed_without_override_entries_is_refused_by_both() {
+    let plan = Plan { overridden: 0, override_old: 0, ..simple_plan() };
+    let h = honest_with(&plan, 23);
+    assert!(h.e.inputs.overrides.is_empty() && h.inputs.overrides.is_empty());
+    let o = vrun::check_transcript(&h.inputs, &h.json).unwrap();
+    assert_eq!(o.overridden, 0);
+    let mut forged = h.json.clone();
+    let counted = forged["selection"]["counted"].as_u64().unwrap();
+    forged["selection"]["counted"] = (counted - 1).into();
+    forged["selection"]["overridden"] = 1.into();
+    let f = refused_by_both_at(&h, &forged, 10, "counts");
+    assert!(f.reason.contains("0 override entries"), "{f}");
+}

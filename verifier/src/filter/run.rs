@@ -872,12 +872,25 @@ pub fn check_transcript(s: &StyleInputs, v: &Value) -> Result<Outcome, Failure> 
     comparisons::check_list(&layout, &kept, &revealed, &list_cmp, &p).map_err(|e| failure(10, "comparisons", e))?;
     let ctx = comparisons::Context { context: s.context, run: s.run, style: &s.style };
     comparisons::verify_list(&ctx, &list_cmp, &p, &proofs).map_err(|e| failure(10, "range proofs", e))?;
-    let kept_rows: Vec<Vec<Pair>> =
-        kept.iter().flatten().filter_map(|r| rows.get(*r)).map(|r| r.iter().map(pair).collect()).collect();
+    let mut kept_rows: Vec<Vec<Pair>> = Vec::with_capacity(kept.len());
+    for (g, r) in kept.iter().enumerate() {
+        let Some(r) = r else { continue };
+        // refused, never skipped (review 19-filtered M6): a kept index is a row of the shuffle
+        let row = rows.get(*r).ok_or_else(|| failure(10, "kept", format!("group {g}: no row {r}")))?;
+        kept_rows.push(row.iter().map(pair).collect());
+    }
     let counted = decoded(10, uint(r10, "counted", "round 10"))?;
     let overridden = decoded(10, uint(r10, "overridden", "round 10"))?;
     if counted.checked_add(overridden) != Some(kept_rows.len() as u64) || counted >= c.inp.m_s {
         return Err(failure(10, "counts", "counted + overridden must be the kept rows, counted below M_s (TL-3)"));
+    }
+    // §7.11 (review 19-filtered H4): until TL-3 is checked nothing else bounds the split
+    if overridden > s.overrides.len() as u64 {
+        return Err(failure(
+            10,
+            "counts",
+            format!("overridden_s = {overridden}, but the style has {} override entries", s.overrides.len()),
+        ));
     }
     let weight_total = totals::tl2(&k.p, &kept_rows).map_err(|e| failure(10, "TL-2", e))?;
     Ok(Outcome {
