@@ -3,7 +3,9 @@
 //! regulation seed 004 §44–48).
 //!
 //! * [`draft`]: computed by the server from the board (line 1 = the frozen list's count, lines
-//!   3–5 = counted, superseded, challenged), the issuance records (line 2; a cast implies an
+//!   3–5 = counted, superseded, challenged; in a v2 campaign line 3 is the filter's counted
+//!   ballots and line 4 every other cast e-ballot, re-votes and cancelled ones together,
+//!   13-revoting.md §6.8), the issuance records (line 2; a cast implies an
 //!   issuance) and the combined results (contest lines). Available once the campaign is tallied.
 //! * [`save`]: the control relations are checked whenever a protocol is saved; a failing one is
 //!   refused with a 422 whose `field` is `line <number>` (§44). A protocol whose lines differ
@@ -52,9 +54,13 @@ pub fn draft(c: &mut AnyConnection, campaign: &str, now_ms: u64) -> Result<Proto
         return Err(ApiError::conflict("not_tallied", "the protocol is drawn up once the results are combined"));
     };
     let election = crate::package::load_election(c, campaign)?;
-    let lines = crate::board_log::load_lines(c, campaign)?;
-    let board =
-        crate::close::totals::count_board(&election.context, election.package.parameters.re_vote.policy, &lines)?;
+    let board = if election.package.parameters.is_v2() {
+        // counted_s come from the filter (13-revoting.md §6.8); line 4 is every other cast ballot
+        crate::filter::board_count(c, campaign)?
+    } else {
+        let lines = crate::board_log::load_lines(c, campaign)?;
+        crate::close::totals::count_board(&election.context, election.package.parameters.re_vote.policy, &lines)?
+    };
     let heads = crate::board_log::load_heads(c, campaign, election.package.base_hash)?;
     let final_head = heads.last().map(|h| h.head.link()).ok_or_else(|| corrupt("no final tree head"))?;
     // the shares the record publishes, in order: the members sign the very list

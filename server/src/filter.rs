@@ -263,6 +263,34 @@ pub fn transcripts(c: &mut AnyConnection, campaign: &str) -> Result<Vec<(usize, 
         .collect()
 }
 
+/// What a v2 board says for the protocol's general lines (13-revoting.md §6.8): line 1 the
+/// frozen list's count, line 3 Σ counted_s of the accepted transcripts, line 4 every other
+/// `ballot_v2` entry (re-votes and ballots cancelled by a paper vote together: the filter does
+/// not say publicly which is which), line 5 the `challenged_v2` entries. The totals are the
+/// published ones.
+pub fn board_count(c: &mut AnyConnection, campaign: &str) -> Result<crate::close::totals::BoardCount, ApiError> {
+    let (entries, _) = entries(c, campaign)?;
+    let (mut e_voters, mut cast, mut challenged, mut closed) = (0, 0u64, 0, false);
+    for e in &entries {
+        match e {
+            BoardEntry::CredentialListV2 { count, .. } => e_voters = *count,
+            BoardEntry::BallotV2 { .. } => cast += 1,
+            BoardEntry::ChallengedV2 { .. } => challenged += 1,
+            BoardEntry::Closed { .. } => closed = true,
+            _ => {}
+        }
+    }
+    let stored: Vec<String> = filter_transcripts::table
+        .filter(filter_transcripts::campaign_id.eq(campaign))
+        .select(filter_transcripts::output)
+        .load(c)?;
+    let counted =
+        stored.iter().map(|t| StyleOutput::from_json(t).map(|o| o.counted).map_err(corrupt)).sum::<Result<u64, _>>()?;
+    let superseded = cast.checked_sub(counted).ok_or_else(|| corrupt("more ballots counted than cast"))?;
+    let totals = crate::close::totals::published_totals(c, campaign)?;
+    Ok(crate::close::totals::BoardCount { totals, e_voters, counted, superseded, challenged, closed })
+}
+
 /// Style `index`'s accepted transcript: its SHA-256 (hex) and the file's text.
 pub fn transcript(c: &mut AnyConnection, campaign: &str, index: usize) -> Result<Option<(String, String)>, ApiError> {
     let index = i64::try_from(index).map_err(corrupt)?;

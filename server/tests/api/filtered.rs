@@ -203,6 +203,45 @@ async fn the_key_holders_recompute_the_totals_from_the_record(b: Backend) {
     assert!(err.contains("filter has not run"), "{err}");
 }
 
+/// The protocol of a filtered, tallied v2 campaign (13-revoting.md §6.8): line 3 is the
+/// filter's counted ballots, line 4 every other cast e-ballot (a re-vote or a replaced chain's
+/// earlier ballot), line 5 the challenged ballot; it is saved and signed by the pinned commission
+/// and the record is then complete. Returns the record's three parts for the caller's checks.
+pub(crate) async fn protocol_signed(e: &Election) -> Value {
+    let admin = e.app.admin().await;
+    let path = |p: &str| format!("/api/v1/campaigns/{}/{p}", e.id);
+    let draft: Value = admin.get(&path("protocol/draft")).await.json().await.unwrap();
+    let r = admin.put(&path("protocol"), &json!({ "body": draft })).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let digest = hex::decode(r.json::<Value>().await.unwrap()["digest"].as_str().unwrap()).unwrap();
+    let anon = reqwest::Client::new();
+    for k in crate::helpers::member_keys().iter().take(3) {
+        use ed25519_dalek::Signer;
+        let sig = json!({ "public_key": hex::encode(k.verifying_key().to_bytes()), "signature": hex::encode(k.sign(&digest).to_bytes()) });
+        let r = anon.post(e.app.url(&path("protocol/signatures"))).json(&sig).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    draft
+}
+
+async fn a_filtered_v2_campaign_gets_its_protocol_and_a_complete_record(b: Backend) {
+    let (e, _) = closed_v2_election_with_receipts(b).await;
+    filter_all(&e).await;
+    assert_eq!(post_shares(&e, &[2, 3, 4]).await["combined"], true);
+    let draft = protocol_signed(&e).await;
+    let line = |k: &str| {
+        draft["general"].as_array().unwrap().iter().find(|l| l["key"] == k).unwrap()["value"].as_u64().unwrap()
+    };
+    // three listed, two voters' last ballots counted, two earlier ones not, one challenge
+    assert_eq!(["e_voters", "counted", "superseded", "challenged"].map(line), [3, 2, 2, 1], "{draft}");
+    let contest: Vec<u64> =
+        draft["contests"][0]["lines"].as_array().unwrap().iter().map(|l| l["value"].as_u64().unwrap()).collect();
+    // ballots, valid, invalid, c1, c2, c3, against all
+    assert_eq!(contest, vec![2, 2, 0, 0, 1, 1, 0]);
+    let r = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/record", e.id))).await.unwrap();
+    assert_eq!(r.headers()["dobush-record-status"], "complete");
+}
+
 /// What is refused, and stores nothing: a voter's upload, a body that is not JSON or not a
 /// transcript, a transcript with any proof or count altered (the round and place named), one
 /// of a style the manifest does not have, one from a quorum that is not t key-holders, and a
@@ -301,5 +340,6 @@ async fn forged_and_foreign_transcripts_are_refused(b: Backend) {
 crate::backend_tests!(
     the_last_ballot_of_every_voter_counts_through_the_filter,
     the_key_holders_recompute_the_totals_from_the_record,
+    a_filtered_v2_campaign_gets_its_protocol_and_a_complete_record,
     forged_and_foreign_transcripts_are_refused,
 );
