@@ -22,12 +22,12 @@ pub const REGISTRY: [&Check<Step>; 18] = [
     &challenged::CHECK,
     &cast_verifier::CHECK,
     &totals::CHECK,
-    &election_protocol::CHECK,
     &commission::CHECK,
     &ceremony::CHECK,
     &filter::CHECK,
     &filtered::CHECK,
     &filtered_totals::CHECK,
+    &election_protocol::CHECK,
     &decryption::CHECK,
 ];
 

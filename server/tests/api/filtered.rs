@@ -240,6 +240,29 @@ async fn a_filtered_v2_campaign_gets_its_protocol_and_a_complete_record(b: Backe
     assert_eq!(contest, vec![2, 2, 0, 0, 1, 1, 0]);
     let r = reqwest::get(e.app.url(&format!("/api/v1/campaigns/{}/record", e.id))).await.unwrap();
     assert_eq!(r.headers()["dobush-record-status"], "complete");
+    // the independent verifier proves the whole record, the protocol's lines included (V14
+    // derives lines 3 and 4 from the counting transcripts)
+    let id = e.id.clone();
+    let export = e.app.with_db(move |c| dobush_server::export::build_record(c, &id).unwrap()).await;
+    let record = serde_json::to_string(&export.record).unwrap();
+    let files: Vec<(String, Vec<u8>)> =
+        export.filter_files.iter().map(|(n, b)| (n.clone(), b.clone().into_bytes())).collect();
+    let opts = dobush_verifier::record::Options::default();
+    let report = dobush_verifier::record::verify_with_files(&record, export.board.as_bytes(), &files, &opts);
+    assert!(report.checks.iter().all(|c| c.passed), "{}", report.text());
+    // a protocol line changed (and the members' signatures with it unchanged) is refused by V14
+    let mut forged: Value = serde_json::from_str(&record).unwrap();
+    let counted = forged["protocol"]["body"]["general"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|l| l["key"] == "counted")
+        .unwrap();
+    counted["value"] = json!(3);
+    let report =
+        dobush_verifier::record::verify_with_files(&forged.to_string(), export.board.as_bytes(), &files, &opts);
+    let protocol = report.checks.iter().find(|c| c.name == "protocol").unwrap();
+    assert!(!protocol.passed && !protocol.pending, "{}", report.text());
 }
 
 /// What is refused, and stores nothing: a voter's upload, a body that is not JSON or not a

@@ -22,7 +22,7 @@
 
 use dobush_crypto::board::{BoardKey, SignedTreeHead, TreeHead};
 use dobush_crypto::record::{Board, ElectionPackage};
-use dobush_verifier::record::{Options, verify};
+use dobush_verifier::record::{Options, verify, verify_with_files};
 use dobush_verifier::report::Report;
 use serde_json::{Value, json};
 
@@ -273,6 +273,7 @@ impl Outcome {
 fn mutate_all(
     record: &str,
     board: &str,
+    files: &[(String, Vec<u8>)],
     key: &BoardKey,
     exemptions: &[(&str, &str, &'static str)],
     refused: impl Fn(&Report) -> bool,
@@ -291,13 +292,13 @@ fn mutate_all(
         }
     };
     for (path, kind, mutated) in mutations(&rec) {
-        let r = verify(&mutated.to_string(), board.as_bytes(), &opts);
+        let r = verify_with_files(&mutated.to_string(), board.as_bytes(), files, &opts);
         judge(Mutation { path: format!("record.json{path}"), kind }, r);
     }
     let forge = |forged: &[String]| {
         let mut rec = rec.clone();
         resign(&mut rec, forged, key);
-        let r = verify(&rec.to_string(), jsonl(forged).as_bytes(), &opts);
+        let r = verify_with_files(&rec.to_string(), jsonl(forged).as_bytes(), files, &opts);
         assert!(r.failures_of("board").is_empty(), "a re-signed board breaks the chain: {}", r.text());
         r
     };
@@ -348,7 +349,7 @@ async fn every_single_field_change_of_an_exported_record_is_refused() {
     let control = verify(&resigned.to_string(), board.as_bytes(), &opts);
     assert!(control.passed(), "{}", control.text());
 
-    let out = mutate_all(&record, &board, key, &[], |r| !r.passed());
+    let out = mutate_all(&record, &board, &[], key, &[], |r| !r.passed());
     out.assert_all_refused(&["credential_list", "credential_list_signed", "opened", "challenged", "ballot", "closed"]);
 }
 
@@ -368,13 +369,13 @@ async fn every_single_field_change_of_an_exported_v2_record_is_refused() {
     let (record, board) = crate::ballots_v2::partial_record(&e).await;
     let honest = verify(&record, board.as_bytes(), &Options::default());
     let expected: Vec<&str> = honest.checks.iter().filter(|c| !c.passed).map(|c| c.name).collect();
-    assert_eq!(expected, ["totals", "protocol", "filtered", "decryption"], "{}", honest.text());
+    assert_eq!(expected, ["totals", "filtered", "protocol", "decryption"], "{}", honest.text());
     assert!(honest.pending(), "nothing refused, no result proved: {}", honest.text());
     let honest = failures(&honest);
     let key = e.app.state.boards.key();
     // refused: a check now fails for a reason other than the result not existing yet (the honest
     // record's only failures are of that kind: `pending`), and a failure the honest record lacks
-    let out = mutate_all(&record, &board, key, EXEMPT_V2, |r| {
+    let out = mutate_all(&record, &board, &[], key, EXEMPT_V2, |r| {
         !r.pending() && failures(r).iter().any(|f| !honest.contains(f))
     });
     out.assert_all_refused(&[
@@ -386,5 +387,39 @@ async fn every_single_field_change_of_an_exported_v2_record_is_refused() {
         "challenged_v2",
         "closed",
         "cast_verifier_revealed",
+    ]);
+}
+
+/// A v2 record once filtered, tallied and signed (13-revoting.md §6.8): every check passes, and
+/// every single-field change of `record.json` and of the first entry of each type, and every
+/// line dropped, doubled or swapped (heads re-signed by the board key's holder), is refused with
+/// no exemption beyond [`EXEMPT`]: the commission's protocol over the final head binds what
+/// only the board key bound before ([`EXEMPT_V2`]), and the `filtered` entries bind the files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_single_field_change_of_a_complete_v2_record_is_refused() {
+    let e = crate::ballots_v2::closed_v2_election(Backend::Sqlite).await;
+    crate::filtered::filter_all(&e).await;
+    assert_eq!(crate::filtered::post_shares(&e, &[1, 3, 5]).await["combined"], true);
+    crate::filtered::protocol_signed(&e).await;
+    let id = e.id.clone();
+    let export = e.app.with_db(move |c| dobush_server::export::build_record(c, &id).unwrap()).await;
+    assert!(export.complete);
+    let record = serde_json::to_string(&export.record).unwrap();
+    let files: Vec<(String, Vec<u8>)> =
+        export.filter_files.iter().map(|(n, b)| (n.clone(), b.clone().into_bytes())).collect();
+    let honest = verify_with_files(&record, export.board.as_bytes(), &files, &Options::default());
+    assert!(honest.passed(), "{}", honest.text());
+    let key = e.app.state.boards.key();
+    let out = mutate_all(&record, &export.board, &files, key, &[], |r| !r.passed());
+    out.assert_all_refused(&[
+        "credential_list_v2",
+        "credential_list_signed",
+        "opened",
+        "credential_replaced_v2",
+        "ballot_v2",
+        "challenged_v2",
+        "closed",
+        "cast_verifier_revealed",
+        "filtered",
     ]);
 }
