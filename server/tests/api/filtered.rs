@@ -250,19 +250,39 @@ async fn a_filtered_v2_campaign_gets_its_protocol_and_a_complete_record(b: Backe
     let opts = dobush_verifier::record::Options::default();
     let report = dobush_verifier::record::verify_with_files(&record, export.board.as_bytes(), &files, &opts);
     assert!(report.checks.iter().all(|c| c.passed), "{}", report.text());
-    // a protocol line changed (and the members' signatures with it unchanged) is refused by V14
-    let mut forged: Value = serde_json::from_str(&record).unwrap();
-    let counted = forged["protocol"]["body"]["general"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|l| l["key"] == "counted")
-        .unwrap();
-    counted["value"] = json!(3);
-    let report =
-        dobush_verifier::record::verify_with_files(&forged.to_string(), export.board.as_bytes(), &files, &opts);
-    let protocol = report.checks.iter().find(|c| c.name == "protocol").unwrap();
-    assert!(!protocol.passed && !protocol.pending, "{}", report.text());
+    // a commission that signs other lines 3 and 4 than the filter's (the signatures valid over
+    // the changed body) is refused by V14's derivation, naming the line
+    let mut forged = export.record.clone();
+    let protocol = forged.protocol.as_mut().unwrap();
+    for l in &mut protocol.body.general {
+        match l.key.as_str() {
+            "counted" => l.value = 3,
+            "superseded" => l.value = 1,
+            _ => {}
+        }
+    }
+    let digest = protocol.body.digest();
+    for sig in &mut protocol.signatures {
+        use ed25519_dalek::Signer;
+        let keys = crate::helpers::member_keys();
+        let k = keys.iter().find(|k| k.verifying_key().to_bytes() == sig.public_key).unwrap();
+        sig.signature = k.sign(&digest).to_bytes();
+    }
+    let forged = serde_json::to_string(&forged).unwrap();
+    let report = dobush_verifier::record::verify_with_files(&forged, export.board.as_bytes(), &files, &opts);
+    let failures = report.failures_of("protocol");
+    assert!(failures.iter().any(|f| f.contains("protocol line counted")), "{}", report.text());
+    assert!(report.failures_of("commission").is_empty(), "the signatures hold: {}", report.text());
+    // and a record whose protocol was dropped is no longer complete: pending, not proved
+    let mut dropped = export.record.clone();
+    dropped.protocol = None;
+    let report = dobush_verifier::record::verify_with_files(
+        &serde_json::to_string(&dropped).unwrap(),
+        export.board.as_bytes(),
+        &files,
+        &opts,
+    );
+    assert!(!report.passed(), "{}", report.text());
 }
 
 /// What is refused, and stores nothing: a voter's upload, a body that is not JSON or not a

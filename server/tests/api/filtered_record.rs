@@ -200,6 +200,8 @@ async fn a_filtered_v2_record_verifies_its_transcripts_and_totals() {
     }
     let failing: Vec<&str> = r.checks.iter().filter(|c| !c.passed).map(|c| c.name).collect();
     assert_eq!(failing, ["protocol", "decryption"], "{}", r.text());
+    // nothing refused: the record says it is waiting for the tally (review 19-filtered-verifier M3)
+    assert!(r.pending(), "{}", r.text());
     assert!(r.notes_of("totals").iter().any(|n| n.contains("V24")), "{}", r.text());
     assert!(r.notes_of("filtered").iter().any(|n| n.contains("counts")), "{}", r.text());
     assert!(r.notes_of("filter").iter().any(|n| n.contains("counted 2")), "{}", r.text());

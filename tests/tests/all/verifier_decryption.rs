@@ -81,7 +81,10 @@ fn honest_record_passes_ceremony_and_decryption() {
         let r = check(&c.record, c.board.lines());
         assert!(r.passed(), "{}", r.text());
         let names: Vec<&str> = r.checks.iter().map(|c| c.name).collect();
-        assert!(names.ends_with(&["ceremony", "filter", "filtered", "filtered totals", "decryption"]), "{names:?}");
+        assert!(
+            names.ends_with(&["ceremony", "filter", "filtered", "filtered totals", "protocol", "decryption"]),
+            "{names:?}"
+        );
         assert!(r.notes_of("ceremony").iter().any(|n| n.contains("qualified dealers [1, 2, 3, 4, 5]")), "{}", r.text());
         let notes = r.notes_of("decryption");
         assert_eq!(
