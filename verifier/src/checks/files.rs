@@ -95,6 +95,7 @@ fn filter_files(dir: &Path, c: &mut Running) -> Option<Vec<(String, Vec<u8>)>> {
         }
     };
     let mut out = Vec::new();
+    let mut candidates = Vec::new();
     let mut ok = true;
     for item in listing {
         let item = match item {
@@ -131,7 +132,27 @@ fn filter_files(dir: &Path, c: &mut Running) -> Option<Vec<(String, Vec<u8>)>> {
             ok = false;
             continue;
         }
-        match read_bounded(&item.path()) {
+        match item.metadata() {
+            Ok(m) => candidates.push((shown, item.path(), m.len())),
+            Err(e) => {
+                c.fail(format!("{shown}: {e}"));
+                ok = false;
+            }
+        }
+    }
+    // bounded before anything is read (review 19-filtered-verifier M1): a hostile record of many
+    // large files must be refused, not read until the verifier runs out of memory
+    let total: u64 = candidates.iter().map(|(_, _, len)| *len).fold(0, u64::saturating_add);
+    if candidates.len() > MAX_FILTER_FILES || total > MAX_FILTER_TOTAL {
+        c.fail(format!(
+            "{FILTER_DIR}/: {} files of {total} bytes in all; this version reads at most {MAX_FILTER_FILES} files and \
+             {MAX_FILTER_TOTAL} bytes (a streaming reader is not built yet)",
+            candidates.len()
+        ));
+        return None;
+    }
+    for (shown, path, _) in candidates {
+        match read_bounded(&path) {
             Ok(bytes) => out.push((shown, bytes)),
             Err(e) => {
                 c.fail(format!("{shown}: {e}"));
@@ -142,6 +163,12 @@ fn filter_files(dir: &Path, c: &mut Running) -> Option<Vec<(String, Vec<u8>)>> {
     out.sort_by(|a, b| a.0.cmp(&b.0));
     ok.then_some(out)
 }
+
+/// The most files under `filter/` this version reads (a record has one per style, or a few more
+/// after a refilter).
+pub const MAX_FILTER_FILES: usize = 1024;
+/// The most bytes under `filter/` this version reads into memory, in all.
+pub const MAX_FILTER_TOTAL: u64 = 4 << 30;
 
 /// The file's bytes, refused when they are more than [`MAX_FILTER_FILE`].
 fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
@@ -224,6 +251,22 @@ mod tests {
         std::fs::File::create(d.join("filter/3.json")).unwrap().set_len(MAX_FILTER_FILE + 1).unwrap();
         let (o, f) = open(&d);
         assert!(o.is_none() && f.iter().any(|m| m.starts_with("filter/3.json: 1073741825 bytes")), "{f:?}");
+        std::fs::remove_file(d.join("filter/3.json")).unwrap();
+        // many files each within the bound, over it in all: refused before any is read
+        for i in 3..8 {
+            std::fs::File::create(d.join(format!("filter/{i}.json"))).unwrap().set_len(MAX_FILTER_FILE).unwrap();
+        }
+        let (o, f) = open(&d);
+        assert!(o.is_none() && f.iter().any(|m| m.contains("7 files of 5368709122 bytes in all")), "{f:?}");
+        for i in 3..8 {
+            std::fs::remove_file(d.join(format!("filter/{i}.json"))).unwrap();
+        }
+        // and more files than any record holds
+        for i in 10..(10 + MAX_FILTER_FILES) {
+            std::fs::write(d.join(format!("filter/{i}.json")), b"{}").unwrap();
+        }
+        let (o, f) = open(&d);
+        assert!(o.is_none() && f.iter().any(|m| m.contains("this version reads at most 1024 files")), "{f:?}");
         std::fs::remove_dir_all(d.join("filter")).unwrap();
         std::fs::write(d.join("filter"), b"").unwrap();
         let (o, f) = open(&d);
