@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::Refused;
 use crate::keystore::{Keystore, Secrets};
+pub use crate::tally_v2::{Counts, FileSource};
 use crate::transport::Api;
 
 macro_rules! refuse {
@@ -29,10 +30,6 @@ macro_rules! refuse {
         return Err(Refused(format!($($arg)*)).into())
     };
 }
-
-/// Reads a file of the record by its path in the record (`filter/<i>.json`): from the record's
-/// directory or from the server.
-pub type FileSource<'a> = &'a dyn Fn(&str) -> Result<Vec<u8>>;
 
 /// What `tally` found, for the summary line.
 #[derive(Debug, Default)]
@@ -251,17 +248,6 @@ pub fn describe_answer(answer: &Value) -> String {
         "\nserver: results not combined yet (fewer than t valid shares of some total)"
     });
     out
-}
-
-/// The counts of the summary that come from the board.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
-    /// Cast ballots verified.
-    pub ballots: usize,
-    /// Ballots counted.
-    pub counted: usize,
-    /// Ballots not counted: superseded (v1), or re-votes and cancelled ballots (v2).
-    pub superseded: usize,
 }
 
 /// A v1 board: its entries checked (credentials, replacements, ballots, supersede markers) and

@@ -21,7 +21,21 @@ use dobush_crypto::tally::ContestTotals;
 use rand_core::OsRng;
 
 use crate::Refused;
-use crate::tally::{Counts, FileSource};
+
+/// Reads a file of the record by its path in the record (`filter/<i>.json`): from the record's
+/// directory or from the server.
+pub type FileSource<'a> = &'a dyn Fn(&str) -> Result<Vec<u8>>;
+
+/// The counts of the summary that come from the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Cast ballots verified.
+    pub ballots: usize,
+    /// Ballots counted.
+    pub counted: usize,
+    /// Ballots not counted: superseded (v1), or re-votes and cancelled ballots (v2).
+    pub superseded: usize,
+}
 
 macro_rules! refuse {
     ($($arg:tt)*) => {
